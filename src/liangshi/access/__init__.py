@@ -1,0 +1,1 @@
+"""Who may do what, where: users, roles, jurisdictions, API tokens."""

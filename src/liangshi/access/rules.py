@@ -1,0 +1,143 @@
+"""Roles and what each may do: the permission table (pure data, no session)."""
+
+from __future__ import annotations
+
+from liangshi.errors import Forbidden, ValidationFailed
+
+ROLES: dict[str, tuple[str, str]] = {
+    "collector": ("采集员", "Collector"),
+    "community_police": ("社区民警", "Community police officer"),
+    "station_admin": ("派出所管理员", "Police station administrator"),
+    "district_admin": ("区级管理员", "District administrator"),
+    "city_admin": ("市级管理员", "City administrator"),
+    "department_liaison": ("部门联络员", "Department liaison"),
+    "inspector": ("检查验收员", "Inspector"),
+    "auditor": ("审计员", "Auditor"),
+}
+
+# Object kinds whose rows are read, written (create, change, correct, flag) and retired through the registry.
+KINDS = (
+    "area",
+    "street",
+    "address",
+    "building",
+    "dwelling",
+    "person",
+    "household",
+    "residence",
+)
+HOUSING_AND_PEOPLE = ("building", "dwelling", "person", "household", "residence")
+SPECIAL_ACTIONS = ("person.unmask", "person.access_log", "audit.verify", "user.manage")
+
+
+def _grant(kinds: tuple[str, ...], verb: str) -> set[str]:
+    return {f"{kind}.{verb}" for kind in kinds}
+
+
+_READ_ALL = _grant(KINDS, "read")
+_POLICE = (
+    _READ_ALL
+    | _grant(("address", *HOUSING_AND_PEOPLE), "write")
+    | _grant(("address", *HOUSING_AND_PEOPLE), "retire")
+    | {"person.unmask"}
+)
+_ADMIN = _POLICE | {"person.access_log", "user.manage"}
+_DISTRICT = _ADMIN | {"street.write", "street.retire"}
+
+PERMISSIONS: dict[str, frozenset[str]] = {
+    # Collectors record what they find at the door; retiring records and unmasking IDs is for the police.
+    "collector": frozenset(_READ_ALL | _grant(HOUSING_AND_PEOPLE, "write")),
+    "community_police": frozenset(_POLICE),
+    "station_admin": frozenset(_ADMIN),
+    # Street names belong to civil affairs at district level (民政 names 街路巷).
+    "district_admin": frozenset(_DISTRICT),
+    "city_admin": frozenset(_DISTRICT | {"area.write", "area.retire", "audit.verify"}),
+    # A department reads the shared register (masked); what fields its agreement allows is cut further later.
+    "department_liaison": frozenset(_grant(("area", "street", "address", "building", "person"), "read")),
+    # Inspectors compare the register with what they find, so they read everything and may unmask with a reason.
+    "inspector": frozenset(_READ_ALL | {"person.unmask"}),
+    # Auditors see who did what, not the people themselves.
+    "auditor": frozenset({"area.read", "person.access_log", "audit.verify"}),
+}
+
+# Roles an administrator may create: never one above their own.
+ROLE_RANK = {
+    "collector": 1,
+    "department_liaison": 1,
+    "inspector": 1,
+    "auditor": 1,
+    "community_police": 2,
+    "station_admin": 3,
+    "district_admin": 4,
+    "city_admin": 5,
+}
+
+
+def ensure_role(role: str) -> str:
+    """Validate a role name."""
+    if role not in ROLES:
+        raise ValidationFailed(
+            "user.role_unknown",
+            "角色无效",
+            "Unknown role",
+            {"field": "role", "allowed": list(ROLES)},
+        )
+    return role
+
+
+def may(role: str, action: str) -> bool:
+    """Whether the role allows the action (anywhere in its jurisdiction)."""
+    return action in PERMISSIONS.get(role, frozenset())
+
+
+def ensure_allowed(role: str, action: str) -> None:
+    """Refuse with 403 when the role does not allow the action."""
+    if not may(role, action):
+        raise Forbidden(
+            "access.forbidden",
+            "您的角色无权执行此操作",
+            "Your role may not do this",
+            {"action": action, "role": role},
+        )
+
+
+def may_unmask(role: str) -> bool:
+    """Whether the role may see full ID numbers (always with a reason)."""
+    return may(role, "person.unmask")
+
+
+class Actor:
+    """Who is acting: a user with a role and a jurisdiction (the area subtree under `area_path`)."""
+
+    __slots__ = ("area_id", "area_path", "county_code", "department", "role", "user_id", "username")
+
+    def __init__(
+        self,
+        *,
+        user_id: int | None,
+        username: str,
+        role: str,
+        area_id: int,
+        area_path: str,
+        county_code: str,
+        department: str | None = None,
+    ) -> None:
+        self.user_id = user_id
+        self.username = username
+        self.role = role
+        self.area_id = area_id
+        self.area_path = area_path
+        self.county_code = county_code
+        self.department = department
+
+    def may(self, action: str) -> bool:
+        """Whether this actor's role allows the action."""
+        return may(self.role, action)
+
+    def ensure(self, action: str) -> None:
+        """Refuse with 403 unless this actor's role allows the action."""
+        ensure_allowed(self.role, action)
+
+    def covers_path(self, path: str) -> bool:
+        """Whether an area with this path lies inside the actor's jurisdiction."""
+        return path.startswith(self.area_path)

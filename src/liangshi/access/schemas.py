@@ -1,0 +1,47 @@
+"""Login, token and user shapes."""
+
+from __future__ import annotations
+
+from pydantic import BaseModel, Field
+
+from liangshi.common.types import Strict, Text50
+
+
+class LoginIn(Strict):
+    """Username and password."""
+
+    username: str = Field(min_length=1, max_length=50)
+    password: str = Field(min_length=1, max_length=128)
+
+    model_config = {"json_schema_extra": {"examples": [{"username": "collector_zhang", "password": "..."}]}}
+
+
+class TokenRead(BaseModel):
+    """A bearer token for the Authorization header."""
+
+    access_token: str
+    token_type: str = "bearer"
+    role: str
+    username: str
+
+
+class UserCreate(Strict):
+    """A new user in a jurisdiction you cover, with a role not above yours."""
+
+    username: str = Field(max_length=50)
+    display_name: Text50
+    password: str = Field(min_length=8, max_length=128)
+    role: str = Field(max_length=24)
+    area_code: str = Field(pattern=r"^\d{6}(\d{3}){0,3}$")
+    department: Text50 | None = None
+
+
+class UserRead(BaseModel):
+    """A user as others see it."""
+
+    id: int
+    username: str
+    display_name: str
+    role: str
+    area_id: int
+    department: str | None

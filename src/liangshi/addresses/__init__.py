@@ -1,0 +1,1 @@
+"""Standard addresses: streets (街路巷) and door plates (门楼牌)."""

@@ -1,0 +1,73 @@
+"""Street and door-plate routes."""
+
+from fastapi import APIRouter, Depends, Request
+
+from liangshi import registry
+from liangshi.addresses import service
+from liangshi.addresses.models import Address, Street, StreetVersion
+from liangshi.addresses.schemas import AddressCorrect, AddressCreate, AddressPatch, StreetCorrect, StreetCreate, StreetPatch
+from liangshi.http.crud import object_read, object_routes, paging
+from liangshi.http.tx import unit
+from liangshi.schemas import ObjectRead, PageRead
+
+streets = APIRouter(prefix="/streets", tags=["streets 街路巷"])
+addresses = APIRouter(prefix="/addresses", tags=["addresses 门楼牌"])
+
+
+@streets.post("", response_model=ObjectRead, status_code=201, summary="Name a street")
+def create_street(body: StreetCreate, request: Request) -> ObjectRead:
+    """A new street; its name is unique within the district."""
+    with unit(request) as (session, ctx):
+        return object_read(service.create_street(session, ctx, body))
+
+
+@streets.get("", response_model=PageRead, summary="Search streets")
+def list_streets(request: Request, name: str | None = None, area_id: int | None = None,
+                 page: tuple[int, int] = Depends(paging)) -> PageRead:
+    """Streets in your jurisdiction, by name prefix or area."""
+    with unit(request) as (session, ctx):
+        where = []
+        if name:
+            where.append(StreetVersion.name.startswith(name, autoescape=True))
+        if area_id is not None:
+            where.append(Street.area_id == area_id)
+        result = registry.search(session, ctx, service.STREET, where=where, offset=page[0], limit=page[1])
+        return PageRead(items=[object_read(s) for s in result.items], total=result.total, offset=result.offset,
+                        limit=result.limit)
+
+
+object_routes(streets, service.STREET, patch=StreetPatch, correct=StreetCorrect,
+              check=lambda session, ctx: service.street_check(session))
+
+
+def _address_extra(session, ctx, snap):  # type: ignore[no-untyped-def]
+    return service.describe(session, snap.entity.id, ctx.today)
+
+
+@addresses.post("", response_model=ObjectRead, status_code=201, summary="Record a door plate")
+def create_address(body: AddressCreate, request: Request) -> ObjectRead:
+    """A new door plate / standard address; one door, one number per street."""
+    with unit(request) as (session, ctx):
+        snap = service.create_address(session, ctx, body)
+        return object_read(snap, _address_extra(session, ctx, snap))
+
+
+@addresses.get("", response_model=PageRead, summary="List door plates")
+def list_addresses(request: Request, street_id: int | None = None, area_id: int | None = None,
+                   page: tuple[int, int] = Depends(paging)) -> PageRead:
+    """Plates in your jurisdiction, by street or area."""
+    with unit(request) as (session, ctx):
+        where = []
+        if street_id is not None:
+            where.append(Address.street_id == street_id)
+        if area_id is not None:
+            where.append(Address.area_id == area_id)
+        result = registry.search(session, ctx, service.ADDRESS, where=where, offset=page[0], limit=page[1])
+        return PageRead(items=[object_read(s, _address_extra(session, ctx, s)) for s in result.items],
+                        total=result.total, offset=result.offset, limit=result.limit)
+
+
+object_routes(addresses, service.ADDRESS, patch=AddressPatch, correct=AddressCorrect, extra=_address_extra,
+              check=lambda session, ctx: service.address_check(session, lifecycle=True),
+              correct_check=lambda session, ctx: service.address_check(session, lifecycle=False),
+              changes=service.plate_changes)

@@ -1,0 +1,51 @@
+"""Street and door-plate (standard address) tables."""
+
+from __future__ import annotations
+
+from sqlalchemy import Float, ForeignKey, Integer, String
+from sqlalchemy.orm import Mapped, mapped_column
+
+from liangshi.db import Base, BigId
+from liangshi.history import EntityMixin, VersionMixin
+
+
+class Street(EntityMixin, Base):
+    """A named street, road or lane in one district (area_id is the district)."""
+
+    __tablename__ = "streets"
+
+
+class StreetVersion(VersionMixin, Base):
+    """Versioned street facts; a rename is a change from its date."""
+
+    __tablename__ = "street_versions"
+    __entity_table__ = "streets"
+
+    name: Mapped[str] = mapped_column(String(60), index=True)
+    street_type: Mapped[str] = mapped_column(String(10))
+    numbering_style: Mapped[str] = mapped_column(String(10))
+    start_description: Mapped[str | None] = mapped_column(String(200))
+    bearing_deg: Mapped[int | None] = mapped_column(Integer)
+
+
+class Address(EntityMixin, Base):
+    """A door plate and the standard address it carries; area_id is the community or village."""
+
+    __tablename__ = "addresses"
+
+    street_id: Mapped[int | None] = mapped_column(BigId, ForeignKey("streets.id"), index=True)
+    code: Mapped[str | None] = mapped_column(String(24), unique=True)
+
+
+class AddressVersion(VersionMixin, Base):
+    """Versioned plate facts: kind, number (base + sub-number), lifecycle status, position."""
+
+    __tablename__ = "address_versions"
+    __entity_table__ = "addresses"
+
+    plate_kind: Mapped[str] = mapped_column(String(10))
+    base_number: Mapped[int] = mapped_column(Integer)
+    sub_number: Mapped[int | None] = mapped_column(Integer)
+    status: Mapped[str] = mapped_column(String(10))
+    lon: Mapped[float | None] = mapped_column(Float)
+    lat: Mapped[float | None] = mapped_column(Float)

@@ -1,0 +1,89 @@
+"""Door-plate rules: numbers as written, rendering by local style, the plate lifecycle."""
+
+from __future__ import annotations
+
+import re
+import unicodedata
+
+from liangshi.errors import Conflict, ValidationFailed
+
+STREET_TYPES = ("路", "街", "巷", "大道", "道", "大街", "胡同", "弄", "里", "村道", "湾", "组")
+NUMBERING_STYLES: dict[str, str] = {"dash": "12-1", "fu": "12附1", "zhiyi": "12号之一", "jia": "甲12号"}
+PLATE_KINDS: dict[str, tuple[str, str]] = {
+    "door": ("门牌", "door plate"),
+    "building": ("楼牌", "building plate"),
+    "unit": ("单元牌", "entrance plate"),
+    "dwelling": ("户牌", "dwelling plate"),
+}
+
+# Plate lifecycle: status -> statuses it may move to (planned → assigned → made → installed → retired).
+PLATE_LIFECYCLE: dict[str, tuple[str, ...]] = {
+    "planned": ("assigned", "retired"),
+    "assigned": ("made", "retired"),
+    "made": ("installed", "retired"),
+    "installed": ("retired",),
+    "retired": (),
+}
+
+_CN_DIGITS = {"一": 1, "二": 2, "三": 3, "四": 4, "五": 5, "六": 6, "七": 7, "八": 8, "九": 9, "十": 10}
+_STEMS = "甲乙丙丁戊己庚辛壬癸"
+_PATTERNS = (
+    re.compile(r"^(?P<base>\d{1,5})号?$"),
+    re.compile(r"^(?P<base>\d{1,5})号?-(?P<sub>\d{1,3})号?$"),
+    re.compile(r"^(?P<base>\d{1,5})号?附(?P<sub>\d{1,3})号?$"),
+    re.compile(r"^(?P<base>\d{1,5})号之(?P<cn>[一二三四五六七八九十])$"),
+    re.compile(r"^(?P<stem>[甲乙丙丁戊己庚辛壬癸])(?P<base>\d{1,5})号?$"),
+)
+
+
+def parse_plate_number(text: str, *, field: str = "number") -> tuple[int, int | None]:
+    """Parse a plate number as written (`12`, `12号`, `12-1`, `16附1`, `12号之一`, `甲12号`) into base and sub."""
+    value = unicodedata.normalize("NFKC", text).strip().replace("－", "-").replace("—", "-")
+    for pattern in _PATTERNS:
+        m = pattern.match(value)
+        if not m:
+            continue
+        base = int(m.group("base"))
+        groups = m.groupdict()
+        if groups.get("sub"):
+            sub: int | None = int(groups["sub"])
+        elif groups.get("cn"):
+            sub = _CN_DIGITS[groups["cn"]]
+        elif groups.get("stem"):
+            sub = _STEMS.index(groups["stem"]) + 1
+        else:
+            sub = None
+        if base == 0 or sub == 0:
+            break
+        return base, sub
+    raise ValidationFailed(
+        "plate.number_invalid",
+        f"门牌号“{text}”格式不正确",
+        f"Malformed plate number {text!r}",
+        {"field": field, "input": text},
+    )
+
+
+def render_plate_number(base: int, sub: int | None, style: str) -> str:
+    """Write a plate number in the street's numbering style."""
+    if sub is None:
+        return f"{base}号"
+    if style == "fu":
+        return f"{base}附{sub}号"
+    if style == "zhiyi":
+        cn = "一二三四五六七八九十"
+        return f"{base}号之{cn[sub - 1]}" if sub <= 10 else f"{base}-{sub}号"
+    if style == "jia":
+        return f"{_STEMS[sub - 1]}{base}号" if sub <= 10 else f"{base}-{sub}号"
+    return f"{base}-{sub}号"
+
+
+def ensure_plate_transition(current: str, new: str) -> None:
+    """Refuse a plate status change the lifecycle does not allow."""
+    if new != current and new not in PLATE_LIFECYCLE[current]:
+        raise Conflict(
+            "plate.transition_invalid",
+            f"门牌状态不能从“{current}”变为“{new}”",
+            f"A plate cannot go from {current!r} to {new!r}",
+            {"field": "status", "from": current, "to": new, "allowed": list(PLATE_LIFECYCLE[current])},
+        )

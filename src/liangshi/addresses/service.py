@@ -1,0 +1,177 @@
+"""Street and door-plate use cases."""
+
+from __future__ import annotations
+
+import datetime as dt
+from typing import Any
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from liangshi import history, registry
+from liangshi.addresses.models import Address, AddressVersion, Street, StreetVersion
+from liangshi.addresses.rules import ensure_plate_transition, parse_plate_number, render_plate_number
+from liangshi.addresses.schemas import AddressCorrect, AddressCreate, AddressPatch, StreetCreate, StreetPatch
+from liangshi.areas import service as areas
+from liangshi.errors import Conflict
+from liangshi.history import Kind
+from liangshi.registry import Context, Snapshot
+
+STREET = Kind(
+    "street", Street, StreetVersion,
+    ("name", "street_type", "numbering_style", "start_description", "bearing_deg"), "街路巷", "Street",
+)
+ADDRESS = Kind(
+    "address", Address, AddressVersion,
+    ("plate_kind", "base_number", "sub_number", "status", "lon", "lat"), "门楼牌地址", "Address",
+)
+
+
+def _street_name_taken(session: Session, county: str, name: str, except_id: int | None = None) -> bool:
+    stmt = select(StreetVersion.entity_id).where(
+        StreetVersion.county_code == county,
+        StreetVersion.name == name,
+        StreetVersion.superseded_at.is_(None),
+        StreetVersion.valid_to.is_(None),
+    )
+    if except_id is not None:
+        stmt = stmt.where(StreetVersion.entity_id != except_id)
+    return session.execute(stmt.limit(1)).first() is not None
+
+
+def _name_conflict() -> Conflict:
+    return Conflict(
+        "street.name_taken", "本区已有同名街路巷", "A street with this name exists in the district", {"field": "name"}
+    )
+
+
+def create_street(session: Session, ctx: Context, data: StreetCreate) -> Snapshot:
+    """Name a new street in a district; the name is unique within the district."""
+    ctx.actor.ensure("street.write")
+    area = registry.ensure_area_in_scope(session, ctx, data.area_id)
+    if _street_name_taken(session, area.county_code, data.name):
+        raise _name_conflict()
+    attrs = data.model_dump(include=set(STREET.attributes))
+    street = Street(area_id=area.id, county_code=area.county_code)
+    return registry.create(session, ctx, STREET, street, attrs, valid_from=data.valid_from,
+                           prov=data.provenance.to_domain(ctx.actor.username))
+
+
+def street_check(session: Session) -> Any:
+    """Validation of a street's merged attributes on change or correction."""
+
+    def check(street: Any, attrs: dict[str, Any]) -> None:
+        if _street_name_taken(session, street.county_code, attrs["name"], except_id=street.id):
+            raise _name_conflict()
+
+    return check
+
+
+def plate_changes(data: AddressPatch | AddressCorrect) -> dict[str, Any]:
+    """Turn a plate patch into attribute changes (the number is parsed into base and sub)."""
+    changes = data.model_dump(exclude_unset=True, include={"status", "lon", "lat"})
+    if data.number is not None:
+        changes["base_number"], changes["sub_number"] = parse_plate_number(data.number)
+    return changes
+
+
+def _plate_taken(session: Session, street_id: int, base: int, sub: int | None, kind: str, except_id: int | None) -> bool:
+    v = AddressVersion
+    stmt = (
+        select(Address.id)
+        .join(v, v.entity_id == Address.id)
+        .where(
+            Address.street_id == street_id, v.superseded_at.is_(None), v.valid_to.is_(None),
+            v.base_number == base, v.plate_kind == kind, v.status != "retired",
+            v.sub_number.is_(None) if sub is None else v.sub_number == sub,
+        )
+    )
+    if except_id is not None:
+        stmt = stmt.where(Address.id != except_id)
+    return session.execute(stmt.limit(1)).first() is not None
+
+
+def _duplicate_plate() -> Conflict:
+    return Conflict(
+        "plate.duplicate_number",
+        "该街路巷已有相同门牌号（一门一号）",
+        "The street already has a plate with this number (one door, one number)",
+        {"field": "number"},
+    )
+
+
+def create_address(session: Session, ctx: Context, data: AddressCreate) -> Snapshot:
+    """Record a door plate and its standard address."""
+    ctx.actor.ensure("address.write")
+    area = registry.ensure_area_in_scope(session, ctx, data.area_id)
+    base, sub = parse_plate_number(data.number)
+    if data.street_id is not None:
+        street = registry.get_entity(session, STREET, data.street_id, ctx.actor)
+        if street.county_code != area.county_code:
+            raise Conflict("address.street_elsewhere", "街路巷不在该区", "The street lies in another district",
+                           {"field": "street_id"})
+        if _plate_taken(session, street.id, base, sub, data.plate_kind, None):
+            raise _duplicate_plate()
+    attrs = {"plate_kind": data.plate_kind, "base_number": base, "sub_number": sub, "status": data.status,
+             "lon": data.lon, "lat": data.lat}
+    address = Address(area_id=area.id, county_code=area.county_code, street_id=data.street_id)
+    snap = registry.create(session, ctx, ADDRESS, address, attrs, valid_from=data.valid_from,
+                           prov=data.provenance.to_domain(ctx.actor.username))
+    # A stable address code: county code + a running number that never changes or gets reused.
+    address.code = f"{area.county_code}{address.id:012d}"
+    session.flush()
+    return snap
+
+
+def address_check(session: Session, *, lifecycle: bool) -> Any:
+    """Validation of a plate's merged attributes: lifecycle step and one door one number."""
+
+    def check(address: Any, attrs: dict[str, Any]) -> None:
+        if lifecycle:
+            current = history.open_row(session, ADDRESS, address.id)
+            if current is not None:
+                ensure_plate_transition(current.status, attrs["status"])
+        if address.street_id is not None and _plate_taken(
+            session, address.street_id, attrs["base_number"], attrs["sub_number"], attrs["plate_kind"], address.id
+        ):
+            raise _duplicate_plate()
+
+    return check
+
+
+def change_address(session: Session, ctx: Context, address_id: int, data: AddressPatch) -> Snapshot:
+    """A lifecycle step or other change of a plate from a date."""
+    return registry.change(
+        session, ctx, ADDRESS, address_id, plate_changes(data), expected_version=data.expected_version,
+        effective=data.effective, prov=data.provenance.to_domain(ctx.actor.username), reason=data.reason,
+        check=address_check(session, lifecycle=True),
+    )
+
+
+def change_street(session: Session, ctx: Context, street_id: int, data: StreetPatch) -> Snapshot:
+    """Rename or otherwise change a street from a date."""
+    changes = data.model_dump(exclude_unset=True, include=set(STREET.attributes))
+    return registry.change(
+        session, ctx, STREET, street_id, changes, expected_version=data.expected_version, effective=data.effective,
+        prov=data.provenance.to_domain(ctx.actor.username), reason=data.reason, check=street_check(session),
+    )
+
+
+def describe(session: Session, address_id: int, on: dt.date) -> dict[str, Any]:
+    """The standard address as text parts: areas from the district down, street, plate number."""
+    address = session.get(Address, address_id)
+    if address is None:
+        return {}
+    row = history.row_as_of(session, ADDRESS, address.id, on=on) or history.latest_row(session, ADDRESS, address.id)
+    area = session.get(areas.Area, address.area_id)
+    parts = [name for a, name in areas.lineage(session, area, on) if a.level not in ("province",)] if area else []
+    street_name, style = None, "dash"
+    if address.street_id is not None:
+        srow = history.row_as_of(session, STREET, address.street_id, on=on) or history.latest_row(
+            session, STREET, address.street_id
+        )
+        if srow is not None:
+            street_name, style = srow.name, srow.numbering_style
+    number = render_plate_number(row.base_number, row.sub_number, style) if row is not None else None
+    text = "".join(parts) + (street_name or "") + (number or "")
+    return {"code": address.code, "areas": parts, "street": street_name, "number": number, "text": text}

@@ -1,0 +1,89 @@
+"""Area use cases: load the gazetteer, create, rename, look up."""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Iterable
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from liangshi import registry
+from liangshi.areas.models import Area, AreaCode, AreaVersion
+from liangshi.areas.rules import check_child, county_of
+from liangshi.areas.schemas import AreaCreate
+from liangshi.errors import Conflict, NotFound
+from liangshi.history import Kind, Provenance
+from liangshi.registry import Context, Snapshot
+
+AREA = Kind("area", Area, AreaVersion, ("name",), "区划", "Area")
+
+
+def by_code(session: Session, code: str) -> Area | None:
+    """The area with this current code."""
+    return session.execute(select(Area).where(Area.code == code)).scalar_one_or_none()
+
+
+def _insert(
+    session: Session, ctx: Context, *, code: str, name: str, level: str, parent: Area | None, valid_from: dt.date,
+    prov: Provenance,
+) -> Snapshot:
+    area = Area(code=code, level=level, parent_id=parent.id if parent else None, path="/", county_code=county_of(code))
+    snap = registry.create(session, ctx, AREA, area, {"name": name}, valid_from=valid_from, prov=prov)
+    area.path = f"{parent.path if parent else '/'}{area.id}/"
+    scheme = "gb2260" if len(code) == 6 else "stats"
+    session.add(AreaCode(area_id=area.id, code=code, scheme=scheme, valid_from=valid_from, valid_to=None))
+    session.flush()
+    return snap
+
+
+def create_area(session: Session, ctx: Context, data: AreaCreate) -> Snapshot:
+    """Create an area under a parent in the actor's jurisdiction."""
+    ctx.actor.ensure("area.write")
+    parent = by_code(session, data.parent_code)
+    if parent is None or not ctx.actor.covers_path(parent.path):
+        raise NotFound("area.not_found", "未找到上级区划", "Parent area not found", {"field": "parent_code"})
+    check_child(parent.code, parent.level, data.code, data.level)
+    if by_code(session, data.code) is not None:
+        raise Conflict("area.code_taken", "区划代码已存在", "The area code exists already", {"field": "code"})
+    return _insert(
+        session, ctx, code=data.code, name=data.name, level=data.level, parent=parent,
+        valid_from=data.valid_from or ctx.today, prov=data.provenance.to_domain(ctx.actor.username),
+    )
+
+
+def load_gazetteer(session: Session, ctx: Context, rows: Iterable[dict[str, str | None]]) -> int:
+    """Load areas (code, name, level, parent) in order, skipping codes already present; returns how many."""
+    added = 0
+    prov = Provenance("system", "gazetteer", "document", "GB/T 2260")
+    for row in rows:
+        code, name, level = str(row["code"]), str(row["name"]), str(row["level"])
+        if by_code(session, code) is not None:
+            continue
+        parent = by_code(session, str(row["parent"])) if row.get("parent") else None
+        _insert(session, ctx, code=code, name=name, level=level, parent=parent, valid_from=dt.date(2010, 1, 1),
+                prov=prov)
+        added += 1
+    return added
+
+
+def names_of(session: Session, area_ids: Iterable[int], on: dt.date) -> dict[int, str]:
+    """Current names of areas (as valid on a date)."""
+    ids = set(area_ids)
+    if not ids:
+        return {}
+    rows = session.execute(
+        select(AreaVersion.entity_id, AreaVersion.name).where(
+            AreaVersion.entity_id.in_(ids), AreaVersion.superseded_at.is_(None), AreaVersion.valid_from <= on,
+            (AreaVersion.valid_to.is_(None)) | (AreaVersion.valid_to > on),
+        )
+    )
+    return {int(i): str(n) for i, n in rows}
+
+
+def lineage(session: Session, area: Area, on: dt.date) -> list[tuple[Area, str]]:
+    """The area and its ancestors from the top, with names."""
+    ids = [int(x) for x in area.path.strip("/").split("/") if x]
+    areas = {a.id: a for a in session.execute(select(Area).where(Area.id.in_(ids))).scalars()}
+    names = names_of(session, ids, on)
+    return [(areas[i], names.get(i, "")) for i in ids if i in areas]

@@ -1,0 +1,56 @@
+"""Building and dwelling tables."""
+
+from __future__ import annotations
+
+from sqlalchemy import Float, ForeignKey, Integer, String
+from sqlalchemy.orm import Mapped, mapped_column
+
+from liangshi.db import Base, BigId
+from liangshi.history import EntityMixin, VersionMixin
+
+
+class Building(EntityMixin, Base):
+    """A building standing on a door plate."""
+
+    __tablename__ = "buildings"
+
+    address_id: Mapped[int] = mapped_column(BigId, ForeignKey("addresses.id"), index=True)
+
+
+class BuildingVersion(VersionMixin, Base):
+    """Versioned building facts."""
+
+    __tablename__ = "building_versions"
+    __entity_table__ = "buildings"
+
+    label: Mapped[str] = mapped_column(String(30))
+    floors_above: Mapped[int | None] = mapped_column(Integer)
+    floors_below: Mapped[int | None] = mapped_column(Integer)
+    units: Mapped[int | None] = mapped_column(Integer)
+    use: Mapped[str] = mapped_column(String(20))
+    structure: Mapped[str | None] = mapped_column(String(20))
+    year_built: Mapped[int | None] = mapped_column(Integer)
+    visit_status: Mapped[str] = mapped_column(String(12))
+
+
+class Dwelling(EntityMixin, Base):
+    """A dwelling (户室) in a building: it has an address through its building's plate."""
+
+    __tablename__ = "dwellings"
+
+    building_id: Mapped[int] = mapped_column(BigId, ForeignKey("buildings.id"), index=True)
+
+
+class DwellingVersion(VersionMixin, Base):
+    """Versioned dwelling facts: position in the building, use, status."""
+
+    __tablename__ = "dwelling_versions"
+    __entity_table__ = "dwellings"
+
+    unit: Mapped[int | None] = mapped_column(Integer)
+    floor: Mapped[int | None] = mapped_column(Integer)
+    room: Mapped[str] = mapped_column(String(20))
+    use: Mapped[str] = mapped_column(String(20))
+    floor_area_m2: Mapped[float | None] = mapped_column(Float)
+    owner_name: Mapped[str | None] = mapped_column(String(100))
+    status: Mapped[str] = mapped_column(String(12))

@@ -1,0 +1,198 @@
+"""`liangshi` command: database, server, users, audit, validation, demo."""
+
+from __future__ import annotations
+
+import json
+import sys
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+
+import typer
+from rich.console import Console
+from rich.table import Table
+from sqlalchemy.orm import Session
+
+from liangshi.clock import Clock
+from liangshi.config import Settings
+from liangshi.errors import LiangshiError
+
+app = typer.Typer(help="两实 liangshi: registry of actual population and housing", no_args_is_help=True)
+db_app = typer.Typer(help="Database schema / 数据库", no_args_is_help=True)
+user_app = typer.Typer(help="Users / 用户", no_args_is_help=True)
+audit_app = typer.Typer(help="Audit log / 审计日志", no_args_is_help=True)
+validate_app = typer.Typer(help="Validate input / 校验", no_args_is_help=True)
+demo_app = typer.Typer(help="Demo data / 演示数据", no_args_is_help=True)
+areas_app = typer.Typer(help="Areas / 区划", no_args_is_help=True)
+for sub, name in ((db_app, "db"), (user_app, "user"), (audit_app, "audit"), (validate_app, "validate"),
+                  (demo_app, "demo"), (areas_app, "areas")):
+    app.add_typer(sub, name=name)
+
+err = Console(stderr=True)
+out = Console()
+
+
+def fail(exc: LiangshiError) -> typer.Exit:
+    """Print `code: message` (Chinese, then English) and exit 2."""
+    err.print(f"[red]{exc.code}[/red]: {exc.message_zh} / {exc.message_en}")
+    if exc.data:
+        err.print(json.dumps(exc.data, ensure_ascii=False, default=str))
+    return typer.Exit(2)
+
+
+@contextmanager
+def database() -> Iterator[tuple[Session, Clock]]:
+    """A session on the configured database in one transaction."""
+    from liangshi.db import make_engine, make_session_factory, session_scope
+
+    settings = Settings()
+    engine = make_engine(settings.database_url)
+    try:
+        with session_scope(make_session_factory(engine)) as session:
+            yield session, Clock()
+    finally:
+        engine.dispose()
+
+
+@db_app.command("upgrade")
+def db_upgrade(revision: str = typer.Argument("head")) -> None:
+    """Bring the schema up to date and load Ezhou's areas (idempotent)."""
+    from liangshi import migrate
+    from liangshi.access.service import SYSTEM
+    from liangshi.areas import service as areas
+    from liangshi.common.codes import ezhou_areas
+    from liangshi.db import make_engine
+    from liangshi.registry import Context
+
+    settings = Settings()
+    engine = make_engine(settings.database_url)
+    migrate.upgrade(engine, revision)
+    engine.dispose()
+    with database() as (session, clock):
+        ctx = Context(actor=SYSTEM, now=clock.now(), today=clock.today(), purpose="gazetteer")
+        added = areas.load_gazetteer(session, ctx, ezhou_areas())
+    out.print(f"数据库已升级 / database upgraded ({settings.database_url.split('://')[0]}); 新增区划 areas added: {added}")
+
+
+@app.command("serve")
+def serve(host: str = "127.0.0.1", port: int = 8000) -> None:
+    """Serve the API and web app."""
+    import uvicorn
+
+    from liangshi.http.app import create_app
+
+    uvicorn.run(create_app(Settings()), host=host, port=port, log_level="info")
+
+
+@user_app.command("add")
+def user_add(
+    username: str,
+    role: str = typer.Option(..., help="collector, community_police, station_admin, district_admin, city_admin, "
+                             "department_liaison, inspector, auditor"),
+    area: str = typer.Option(..., help="Area code of the jurisdiction, e.g. 420704001"),
+    display_name: str = typer.Option(None, help="Name shown on screen"),
+    password: str = typer.Option(..., prompt=True, hide_input=True, confirmation_prompt=True),
+    department: str = typer.Option(None),
+) -> None:
+    """Create a user (as the system operator)."""
+    from liangshi.access import service
+    from liangshi.access.service import SYSTEM
+
+    try:
+        with database() as (session, clock):
+            user = service.create_user(session, username=username, display_name=display_name or username,
+                                       password=password, role=role, area_code=area, department=department,
+                                       actor=SYSTEM, now=clock.now())
+            out.print(f"用户已创建 / user created: {user.username} ({user.role})")
+    except LiangshiError as exc:
+        raise fail(exc) from None
+
+
+@audit_app.command("verify")
+def audit_verify(as_json: bool = typer.Option(False, "--json")) -> None:
+    """Recompute the audit chain; exit 1 when an entry was altered or deleted."""
+    from liangshi.audit import service
+
+    with database() as (session, _):
+        result = service.verify(session)
+    if as_json:
+        print(json.dumps({"ok": result.ok, "entries": result.entries, "problems": result.problems}))
+    elif result.ok:
+        out.print(f"[green]审计日志完整 / audit log intact[/green]: {result.entries} entries")
+    else:
+        for p in result.problems:
+            err.print(f"[red]entry {p['seq']}: {p['problem']}[/red]")
+        err.print(f"[red]审计日志被篡改 / audit log tampered[/red]: {len(result.problems)} problem(s)")
+    if not result.ok:
+        raise typer.Exit(1)
+
+
+@validate_app.command("id")
+def validate_id(
+    ids: list[str] = typer.Argument(None, help="ID numbers"),
+    file: Path = typer.Option(None, "--file", "-f", help="One ID number per line"),
+    as_json: bool = typer.Option(False, "--json", help="One JSON object per input"),
+) -> None:
+    """Check ID numbers (GB 11643): format, birth date, check character; 15-digit numbers are upgraded."""
+    from liangshi.common.idnumber import check_id_number
+
+    inputs = list(ids or [])
+    if file is not None:
+        try:
+            text = file.read_text(encoding="utf-8-sig")
+        except (OSError, UnicodeDecodeError) as exc:
+            err.print(f"[red]file.unreadable[/red]: 无法读取文件 / cannot read {file}: {exc}")
+            raise typer.Exit(2) from None
+        inputs += [line.strip() for line in text.splitlines() if line.strip()]
+    if not inputs:
+        err.print("[red]input.empty[/red]: 没有输入 / no ID numbers given")
+        raise typer.Exit(2)
+    today = Clock().today()
+    results = [check_id_number(value, today=today) for value in inputs]
+    if as_json:
+        for r in results:
+            sys.stdout.write(json.dumps(r.to_json(), ensure_ascii=False) + "\n")
+        return
+    table = Table("输入 input", "有效 valid", "规范 normalized", "出生 birth", "性别 sex", "地区 region", "错误 error")
+    for r in results:
+        j = r.to_json()
+        table.add_row(*(str(j[k]) if j[k] is not None else "" for k in
+                        ("input", "valid", "normalized", "birth_date", "sex", "region", "error")))
+    out.print(table)
+
+
+@areas_app.command("load")
+def areas_load(file: Path = typer.Argument(..., help="CSV with code,name,level,parent")) -> None:
+    """Load areas from a CSV in the format of Ezhou's gazetteer."""
+    import csv
+
+    from liangshi.access.service import SYSTEM
+    from liangshi.areas import service as areas
+    from liangshi.registry import Context
+
+    try:
+        with file.open(encoding="utf-8-sig") as fh:
+            rows = list(csv.DictReader(fh))
+    except (OSError, UnicodeDecodeError) as exc:
+        err.print(f"[red]file.unreadable[/red]: {exc}")
+        raise typer.Exit(2) from None
+    try:
+        with database() as (session, clock):
+            ctx = Context(actor=SYSTEM, now=clock.now(), today=clock.today(), purpose="gazetteer")
+            added = areas.load_gazetteer(session, ctx, rows)
+    except LiangshiError as exc:
+        raise fail(exc) from None
+    out.print(f"新增区划 / areas added: {added}")
+
+
+@demo_app.command("build")
+def demo_build(seed: int = 2010) -> None:
+    """Build the small demo city and print the demo logins."""
+    from liangshi.demo.build import build_demo
+
+    with database() as (session, clock):
+        logins = build_demo(session, clock, seed=seed)
+    out.print("演示账号 demo logins (username / password / role / jurisdiction):")
+    for login in logins:
+        print(f"  {login['username']:<22} {login['password']:<20} {login['role']:<20} {login['area']}")
+    out.print("API: http://127.0.0.1:8000/docs — POST /auth/token with a username and password")

@@ -1,0 +1,1 @@
+"""Shared, database-free building blocks: identity numbers, phones, code tables and text checks."""

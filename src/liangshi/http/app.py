@@ -1,0 +1,125 @@
+"""Build the FastAPI application: nothing is built at import time."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from fastapi import FastAPI
+from fastapi.responses import HTMLResponse
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
+
+from liangshi import __version__
+from liangshi.clock import Clock
+from liangshi.config import Settings
+from liangshi.db import make_engine, make_session_factory
+from liangshi.http import errors
+
+
+class BodyLimit:
+    """Refuse request bodies over the limit with 413 before anything parses them."""
+
+    def __init__(self, app: ASGIApp, limit: int) -> None:
+        self.app = app
+        self.limit = limit
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        declared = dict(scope.get("headers") or []).get(b"content-length")
+        if declared is not None and declared.isdigit() and int(declared) > self.limit:
+            await self._refuse(scope, send)
+            return
+        seen = 0
+        too_large = False
+
+        async def limited() -> Message:
+            nonlocal seen, too_large
+            message = await receive()
+            if message["type"] == "http.request":
+                seen += len(message.get("body", b""))
+                if seen > self.limit:
+                    too_large = True
+                    return {"type": "http.disconnect"}
+            return message
+
+        if scope.get("method") in ("POST", "PUT", "PATCH"):
+            # Read the whole body first so an oversized stream never reaches a handler.
+            chunks: list[bytes] = []
+            while True:
+                message = await limited()
+                if too_large:
+                    await self._refuse(scope, send)
+                    return
+                if message["type"] != "http.request":
+                    break
+                chunks.append(message.get("body", b""))
+                if not message.get("more_body"):
+                    break
+            body = b"".join(chunks)
+            replayed = False
+
+            async def replay() -> Message:
+                nonlocal replayed
+                if not replayed:
+                    replayed = True
+                    return {"type": "http.request", "body": body, "more_body": False}
+                return await receive()
+
+            await self.app(scope, replay, send)
+            return
+        await self.app(scope, receive, send)
+
+    async def _refuse(self, scope: Scope, send: Send) -> None:
+        from starlette.requests import Request
+
+        request = Request(scope)
+        lang = errors.language(request)
+        response = errors.render(
+            413,
+            "request.too_large",
+            "Request body too large" if lang == "en" else "请求内容过大",
+            {"limit_bytes": self.limit},
+        )
+        await response(scope, lambda: _empty(), send)
+
+
+async def _empty() -> Message:
+    return {"type": "http.disconnect"}
+
+
+HOME = """<!doctype html><html lang="zh-CN"><meta charset="utf-8"><title>两实 liangshi</title>
+<body style="font-family:sans-serif;max-width:40em;margin:3em auto">
+<h1>两实 · liangshi</h1><p>实有人口、实有房屋登记系统 — registry of actual population and actual housing.</p>
+<p><a href="/docs">API 文档 (OpenAPI)</a></p></body></html>"""
+
+
+def create_app(settings: Settings | None = None, *, clock: Clock | None = None, engine: Any = None) -> FastAPI:
+    """The application for these settings (tests pass an engine and a fixed clock)."""
+    from liangshi.http import routes
+
+    settings = settings or Settings()
+    app = FastAPI(
+        title="liangshi 两实",
+        version=__version__,
+        description="实有人口、实有房屋 registry API. Errors: `{\"error\": {\"code\", \"message\", \"data\"}}`; "
+        "send `Accept-Language: en` for English messages and `X-Purpose` to state why you read personal data.",
+    )
+    app.state.settings = settings
+    app.state.clock = clock or Clock()
+    app.state.engine = engine or make_engine(settings.database_url, echo=settings.sql_echo)
+    app.state.sessions = make_session_factory(app.state.engine)
+    errors.install(app)
+    routes.include_all(app)
+
+    @app.get("/", response_class=HTMLResponse, include_in_schema=False)
+    def home() -> str:
+        return HOME
+
+    @app.get("/health", tags=["system"])
+    def health() -> dict[str, str]:
+        """Liveness check."""
+        return {"status": "ok", "version": __version__}
+
+    app.add_middleware(BodyLimit, limit=settings.max_body_bytes)  # type: ignore[arg-type]
+    return app

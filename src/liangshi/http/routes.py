@@ -1,0 +1,19 @@
+"""Every router, included in one place."""
+
+from __future__ import annotations
+
+from fastapi import FastAPI
+
+
+def include_all(app: FastAPI) -> None:
+    """Mount the domain routers."""
+    from liangshi.access.api import router as access
+    from liangshi.addresses.api import addresses, streets
+    from liangshi.areas.api import router as areas
+    from liangshi.audit.api import router as audit
+    from liangshi.buildings.api import buildings, dwellings
+    from liangshi.persons.api import households, persons
+    from liangshi.residence.api import router as residences
+
+    for router in (access, areas, streets, addresses, buildings, dwellings, persons, households, residences, audit):
+        app.include_router(router)

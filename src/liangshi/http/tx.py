@@ -1,0 +1,44 @@
+"""The HTTP boundary's unit of work: authenticate, build the context, commit or roll back."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from contextlib import contextmanager
+
+from fastapi import Request
+from sqlalchemy.orm import Session
+
+from liangshi.access import service as access
+from liangshi.clock import Clock
+from liangshi.db import session_scope
+from liangshi.errors import Unauthenticated
+from liangshi.registry import Context
+
+MAX_PURPOSE = 200
+
+
+def bearer(request: Request) -> str:
+    """The bearer token of a request, or 401."""
+    header = request.headers.get("authorization", "")
+    scheme, _, token = header.partition(" ")
+    if scheme.lower() != "bearer" or not token.strip():
+        raise Unauthenticated("auth.required", "请先登录", "Authentication required")
+    return token.strip()
+
+
+@contextmanager
+def unit(request: Request) -> Iterator[tuple[Session, Context]]:
+    """One transaction for one request, acting as the token's user; any error rolls everything back."""
+    clock: Clock = request.app.state.clock
+    with session_scope(request.app.state.sessions) as session:
+        now = clock.now()
+        actor = access.actor_from_token(session, bearer(request), now=now)
+        purpose = (request.headers.get("x-purpose") or "").strip()[:MAX_PURPOSE] or None
+        yield session, Context(actor=actor, now=now, today=clock.today(), purpose=purpose)
+
+
+@contextmanager
+def anonymous(request: Request) -> Iterator[Session]:
+    """A transaction without an actor (login)."""
+    with session_scope(request.app.state.sessions) as session:
+        yield session

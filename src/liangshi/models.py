@@ -1,0 +1,27 @@
+"""Every table, imported in one place for Alembic and tests."""
+
+from liangshi.access.models import ApiToken, User
+from liangshi.addresses.models import Address, AddressVersion, Street, StreetVersion
+from liangshi.areas.models import Area, AreaCode, AreaVersion
+from liangshi.audit.models import AuditEntry
+from liangshi.buildings.models import Building, BuildingVersion, Dwelling, DwellingVersion
+from liangshi.db import Base
+from liangshi.history import AttributeFlag
+from liangshi.persons.models import (
+    Document,
+    DocumentVersion,
+    Household,
+    HouseholdVersion,
+    Membership,
+    MembershipVersion,
+    Person,
+    PersonVersion,
+)
+from liangshi.residence.models import Residence, ResidenceVersion
+
+__all__ = [
+    "Address", "AddressVersion", "ApiToken", "Area", "AreaCode", "AreaVersion", "AttributeFlag", "AuditEntry",
+    "Base", "Building", "BuildingVersion", "Document", "DocumentVersion", "Dwelling", "DwellingVersion",
+    "Household", "HouseholdVersion", "Membership", "MembershipVersion", "Person", "PersonVersion", "Residence",
+    "ResidenceVersion", "Street", "StreetVersion", "User",
+]

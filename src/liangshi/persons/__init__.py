@@ -1,0 +1,1 @@
+"""Persons, their identity documents, households and memberships."""

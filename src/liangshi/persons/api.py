@@ -1,0 +1,168 @@
+"""Person and household routes, including 查人知住 and the person's access log."""
+
+from typing import Any
+
+from fastapi import APIRouter, Depends, Query, Request
+from pydantic import BaseModel
+
+from liangshi import registry
+from liangshi.audit import service as audit
+from liangshi.http.crud import object_read, object_routes, paging
+from liangshi.http.tx import unit
+from liangshi.persons import service
+from liangshi.persons.models import Household
+from liangshi.persons.schemas import (
+    DocumentAdd,
+    HouseholdCorrect,
+    HouseholdCreate,
+    HouseholdPatch,
+    MemberAdd,
+    MemberEnd,
+    PersonCorrect,
+    PersonCreate,
+    PersonPatch,
+    UnmaskIn,
+)
+from liangshi.residence import service as residence
+from liangshi.schemas import ObjectRead, PageRead
+
+persons = APIRouter(prefix="/persons", tags=["persons 人员"])
+households = APIRouter(prefix="/households", tags=["households 户"])
+
+
+def _person_extra(session, ctx, snap):  # type: ignore[no-untyped-def]
+    return {"documents": service.documents_view(session, ctx, snap.entity.id, unmask_reason=None)}
+
+
+@persons.post("", response_model=ObjectRead, status_code=201, summary="Register a person")
+def create_person(body: PersonCreate, request: Request) -> ObjectRead:
+    """Register a person with their identity documents (ID numbers are checked: format, date, check character)."""
+    with unit(request) as (session, ctx):
+        snap = service.create_person(session, ctx, body)
+        return object_read(snap, _person_extra(session, ctx, snap))
+
+
+@persons.get("", response_model=PageRead, summary="Search persons")
+def search_persons(
+    request: Request,
+    name: str | None = Query(None, max_length=50),
+    id_number: str | None = Query(None, max_length=40),
+    phone: str | None = Query(None, max_length=30),
+    area_id: int | None = None,
+    page: tuple[int, int] = Depends(paging),
+) -> PageRead:
+    """Persons in your jurisdiction by name prefix, document number, phone or area; documents masked."""
+    with unit(request) as (session, ctx):
+        result = service.search_persons(session, ctx, name=name, id_number=id_number, phone=phone, area_id=area_id,
+                                        offset=page[0], limit=page[1])
+        return PageRead(items=[object_read(s, _person_extra(session, ctx, s)) for s in result.items],
+                        total=result.total, offset=result.offset, limit=result.limit)
+
+
+@persons.get("/lookup", summary="查人知住 by ID number")
+def lookup(request: Request, id_number: str = Query(..., min_length=6, max_length=40)) -> dict[str, Any]:
+    """The person holding a document number and where they live now and lived before."""
+    with unit(request) as (session, ctx):
+        return residence.where_lives_by_document(session, ctx, id_number)
+
+
+@persons.get("/{object_id}/residences", summary="查人知住: current residence and full history")
+def residences(object_id: int, request: Request) -> dict[str, Any]:
+    """A person's current residences and every residence they had."""
+    with unit(request) as (session, ctx):
+        return residence.where_lives(session, ctx, object_id)
+
+
+@persons.post("/{object_id}/unmask", summary="Show full document numbers (reason required, audited)")
+def unmask(object_id: int, body: UnmaskIn, request: Request) -> dict[str, Any]:
+    """Full ID numbers for roles that may unmask; the reason goes into the audit log."""
+    with unit(request) as (session, ctx):
+        registry.read(session, ctx, service.PERSON, object_id)
+        return {"documents": service.documents_view(session, ctx, object_id, unmask_reason=body.reason)}
+
+
+@persons.post("/{object_id}/documents", response_model=ObjectRead, status_code=201, summary="Add a document")
+def add_document(object_id: int, body: DocumentAdd, request: Request) -> ObjectRead:
+    """Add an identity document to a person."""
+    with unit(request) as (session, ctx):
+        snap = service.add_document(session, ctx, object_id, body)
+        return object_read(snap, _person_extra(session, ctx, snap))
+
+
+class AccessEntry(BaseModel):
+    """One access to a person's record."""
+
+    seq: int
+    at: Any
+    actor: str
+    action: str
+    purpose: str | None
+
+
+class AccessLog(BaseModel):
+    """Who read or changed a person's record."""
+
+    person_id: int
+    total: int
+    entries: list[AccessEntry]
+
+
+@persons.get("/{object_id}/access-log", response_model=AccessLog, summary="Who read or changed this record")
+def access_log(object_id: int, request: Request, page: tuple[int, int] = Depends(paging)) -> AccessLog:
+    """The person's right to know: every read and write of their data, newest first."""
+    with unit(request) as (session, ctx):
+        ctx.actor.ensure("person.access_log")
+        registry.get_entity(session, service.PERSON, object_id, ctx.actor)
+        rows, total = audit.access_log(session, object_id, limit=page[1], offset=page[0])
+        registry.log(ctx, session, [audit.Event("person.access_log", "person", object_id, None)])
+        return AccessLog(person_id=object_id, total=total, entries=[
+            AccessEntry(seq=r.seq, at=r.at, actor=r.actor_name, action=r.action, purpose=r.purpose) for r in rows
+        ])
+
+
+object_routes(persons, service.PERSON, patch=PersonPatch, correct=PersonCorrect, extra=_person_extra,
+              check=lambda session, ctx: service.person_check(session, ctx))
+
+
+def _household_extra(session, ctx, snap):  # type: ignore[no-untyped-def]
+    return {"household_kind": snap.entity.household_kind,
+            "members": service.members_view(session, ctx, snap.entity.id, snap.row.valid_from
+                                            if snap.retired else ctx.today)}
+
+
+@households.post("", response_model=ObjectRead, status_code=201, summary="Create a household")
+def create_household(body: HouseholdCreate, request: Request) -> ObjectRead:
+    """A household with members and their relationship to the head (GB/T 4761)."""
+    with unit(request) as (session, ctx):
+        snap = service.create_household(session, ctx, body)
+        return object_read(snap, _household_extra(session, ctx, snap))
+
+
+@households.get("", response_model=PageRead, summary="List households")
+def list_households(request: Request, area_id: int | None = None, page: tuple[int, int] = Depends(paging)
+                    ) -> PageRead:
+    """Households in your jurisdiction."""
+    with unit(request) as (session, ctx):
+        where = [Household.area_id == area_id] if area_id is not None else []
+        result = registry.search(session, ctx, service.HOUSEHOLD, where=where, offset=page[0], limit=page[1])
+        return PageRead(items=[object_read(s) for s in result.items], total=result.total, offset=result.offset,
+                        limit=result.limit)
+
+
+@households.post("/{object_id}/members", response_model=ObjectRead, status_code=201, summary="Add a member")
+def add_member(object_id: int, body: MemberAdd, request: Request) -> ObjectRead:
+    """Add a member; pass the household's version, a stale one gets 409."""
+    with unit(request) as (session, ctx):
+        snap = service.add_member(session, ctx, object_id, body)
+        return object_read(snap, _household_extra(session, ctx, snap))
+
+
+@households.post("/{object_id}/members/{membership_id}/end", response_model=ObjectRead, summary="End a membership")
+def end_member(object_id: int, membership_id: int, body: MemberEnd, request: Request) -> ObjectRead:
+    """End a membership from a date."""
+    with unit(request) as (session, ctx):
+        snap = service.end_member(session, ctx, object_id, membership_id, body)
+        return object_read(snap, _household_extra(session, ctx, snap))
+
+
+object_routes(households, service.HOUSEHOLD, patch=HouseholdPatch, correct=HouseholdCorrect, extra=_household_extra)

@@ -1,0 +1,109 @@
+"""Person, identity document, household and membership tables."""
+
+from __future__ import annotations
+
+import datetime as dt
+from typing import Any
+
+from sqlalchemy import Date, ForeignKey, Index, String, text
+from sqlalchemy.orm import Mapped, mapped_column
+
+from liangshi.db import Base, BigId
+from liangshi.history import EntityMixin, VersionMixin
+
+
+class Person(EntityMixin, Base):
+    """A person; the id is the stable person identifier, area_id the jurisdiction holding the record."""
+
+    __tablename__ = "persons"
+
+
+class PersonVersion(VersionMixin, Base):
+    """Versioned person facts (main and general items; the documents live in their own rows)."""
+
+    __tablename__ = "person_versions"
+    __entity_table__ = "persons"
+
+    name: Mapped[str] = mapped_column(String(50), index=True)
+    sex: Mapped[str] = mapped_column(String(1))
+    birth_date: Mapped[dt.date | None] = mapped_column(Date)
+    ethnicity: Mapped[str | None] = mapped_column(String(2))
+    nationality: Mapped[str] = mapped_column(String(3))
+    hukou_region: Mapped[str | None] = mapped_column(String(6))
+    hukou_address: Mapped[str | None] = mapped_column(String(200))
+    education: Mapped[str | None] = mapped_column(String(2))
+    marital_status: Mapped[str | None] = mapped_column(String(2))
+    occupation: Mapped[str | None] = mapped_column(String(100))
+    workplace: Mapped[str | None] = mapped_column(String(200))
+    phone: Mapped[str | None] = mapped_column(String(20), index=True)
+
+
+class Document(EntityMixin, Base):
+    """An identity document held by a person."""
+
+    __tablename__ = "documents"
+
+    person_id: Mapped[int] = mapped_column(BigId, ForeignKey("persons.id"), index=True)
+
+
+class DocumentVersion(VersionMixin, Base):
+    """Versioned document facts; one current holder per (type, number, country)."""
+
+    __tablename__ = "document_versions"
+    __entity_table__ = "documents"
+
+    doc_type: Mapped[str] = mapped_column(String(24))
+    number: Mapped[str] = mapped_column(String(24))
+    country: Mapped[str] = mapped_column(String(3))
+
+    @classmethod
+    def __extra_indexes__(cls) -> tuple[Any, ...]:
+        current = text("superseded_at IS NULL AND valid_to IS NULL")
+        return (
+            Index("ix_document_versions_number", "number"),
+            Index(
+                "uq_document_versions_current",
+                "doc_type",
+                "number",
+                "country",
+                unique=True,
+                sqlite_where=current,
+                postgresql_where=current,
+            ),
+        )
+
+
+class Household(EntityMixin, Base):
+    """A household: registered (户籍户) or actual living household (实际居住户)."""
+
+    __tablename__ = "households"
+
+    household_kind: Mapped[str] = mapped_column(String(12))
+
+
+class HouseholdVersion(VersionMixin, Base):
+    """Versioned household facts."""
+
+    __tablename__ = "household_versions"
+    __entity_table__ = "households"
+
+    dwelling_id: Mapped[int | None] = mapped_column(BigId, ForeignKey("dwellings.id"), index=True)
+    household_number: Mapped[str | None] = mapped_column(String(30))
+
+
+class Membership(EntityMixin, Base):
+    """A person's membership of a household."""
+
+    __tablename__ = "memberships"
+
+    household_id: Mapped[int] = mapped_column(BigId, ForeignKey("households.id"), index=True)
+    person_id: Mapped[int] = mapped_column(BigId, ForeignKey("persons.id"), index=True)
+
+
+class MembershipVersion(VersionMixin, Base):
+    """Versioned relationship to the household head (GB/T 4761)."""
+
+    __tablename__ = "membership_versions"
+    __entity_table__ = "memberships"
+
+    relationship: Mapped[str] = mapped_column(String(2))

@@ -1,0 +1,313 @@
+"""Person, document, household and membership use cases."""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Sequence
+from typing import Any
+
+from sqlalchemy import and_, exists, select
+from sqlalchemy.orm import Session
+from sqlalchemy.sql.elements import ColumnElement
+
+from liangshi import history, registry
+from liangshi.access.rules import Actor
+from liangshi.areas.models import Area
+from liangshi.audit import service as audit
+from liangshi.common.idnumber import mask_id_number, normalize_id_text
+from liangshi.errors import Conflict, ValidationFailed
+from liangshi.history import Kind
+from liangshi.persons.models import (
+    Document,
+    DocumentVersion,
+    Household,
+    HouseholdVersion,
+    Membership,
+    MembershipVersion,
+    Person,
+    PersonVersion,
+)
+from liangshi.persons.rules import HEAD, birth_date_from_id, check_document_agrees
+from liangshi.persons.schemas import DocumentAdd, DocumentIn, HouseholdCreate, MemberAdd, MemberEnd, PersonCreate
+from liangshi.registry import Context, Page, Snapshot
+
+
+def _lives_in_scope(actor: Actor) -> ColumnElement[bool]:
+    # A person is also visible where they currently live, not only where their record is held.
+    from liangshi.residence.models import Residence, ResidenceVersion
+
+    return exists(
+        select(Residence.id)
+        .join(ResidenceVersion, ResidenceVersion.entity_id == Residence.id)
+        .where(
+            Residence.person_id == Person.id,
+            ResidenceVersion.superseded_at.is_(None),
+            ResidenceVersion.valid_to.is_(None),
+            Residence.area_id.in_(select(Area.id).where(Area.path.startswith(actor.area_path))),
+        )
+    )
+
+
+PERSON = Kind(
+    "person", Person, PersonVersion,
+    ("name", "sex", "birth_date", "ethnicity", "nationality", "hukou_region", "hukou_address", "education",
+     "marital_status", "occupation", "workplace", "phone"),
+    "人员", "Person", also_visible=_lives_in_scope,
+)
+DOCUMENT = Kind("document", Document, DocumentVersion, ("doc_type", "number", "country"), "证件", "Document")
+HOUSEHOLD = Kind("household", Household, HouseholdVersion, ("dwelling_id", "household_number"), "户", "Household")
+MEMBERSHIP = Kind("membership", Membership, MembershipVersion, ("relationship",), "户成员", "Household member")
+
+
+def _document_holder(session: Session, doc_type: str, number: str, country: str) -> int | None:
+    v = DocumentVersion
+    row = session.execute(
+        select(Document.person_id)
+        .join(v, v.entity_id == Document.id)
+        .where(v.doc_type == doc_type, v.number == number, v.country == country, v.superseded_at.is_(None),
+               v.valid_to.is_(None))
+    ).first()
+    return int(row[0]) if row else None
+
+
+def _document_taken() -> Conflict:
+    # Do not say who holds it: that person may be outside the caller's jurisdiction.
+    return Conflict(
+        "person.document_taken",
+        "该证件号码已登记在另一人员名下",
+        "This document number is already registered to another person",
+        {"field": "documents"},
+    )
+
+
+def _add_documents(
+    session: Session, ctx: Context, person: Person, docs: Sequence[DocumentIn], attrs: dict[str, Any],
+    valid_from: dt.date | None, prov: Any,
+) -> None:
+    for doc in docs:
+        country = doc.country or ("CHN" if doc.doc_type == "resident_id" else attrs.get("nationality") or "CHN")
+        check_document_agrees(doc.doc_type, doc.number, birth_date=attrs.get("birth_date"), sex=attrs["sex"],
+                              today=ctx.today)
+        if _document_holder(session, doc.doc_type, doc.number, country) is not None:
+            raise _document_taken()
+        entity = Document(person_id=person.id, area_id=person.area_id, county_code=person.county_code)
+        registry.create(session, ctx, DOCUMENT, entity,
+                        {"doc_type": doc.doc_type, "number": doc.number, "country": country},
+                        valid_from=valid_from, prov=prov)
+
+
+def create_person(session: Session, ctx: Context, data: PersonCreate) -> Snapshot:
+    """Register a person with their documents; the ID number fills a missing birth date."""
+    ctx.actor.ensure("person.write")
+    area = registry.ensure_area_in_scope(session, ctx, data.area_id)
+    attrs = data.model_dump(include=set(PERSON.attributes))
+    if attrs["birth_date"] is None:
+        for doc in data.documents:
+            attrs["birth_date"] = attrs["birth_date"] or birth_date_from_id(doc.doc_type, doc.number, ctx.today)
+    seen = {(d.doc_type, d.number) for d in data.documents}
+    if len(seen) != len(data.documents):
+        raise ValidationFailed("person.document_repeated", "证件重复填写", "A document is listed twice",
+                               {"field": "documents"})
+    person = Person(area_id=area.id, county_code=area.county_code)
+    prov = data.provenance.to_domain(ctx.actor.username)
+    snap = registry.create(session, ctx, PERSON, person, attrs, valid_from=data.valid_from, prov=prov)
+    _add_documents(session, ctx, person, data.documents, attrs, data.valid_from, prov)
+    return snap
+
+
+def person_check(session: Session, ctx: Context) -> Any:
+    """On change or correction, the person must still agree with their ID documents."""
+
+    def check(person: Any, attrs: dict[str, Any]) -> None:
+        for doc in current_documents(session, person.id):
+            check_document_agrees(doc.doc_type, doc.number, birth_date=attrs["birth_date"], sex=attrs["sex"],
+                                  today=ctx.today)
+
+    return check
+
+
+def add_document(session: Session, ctx: Context, person_id: int, data: DocumentAdd) -> Snapshot:
+    """Add an identity document to a person (e.g. a new permanent residence card)."""
+    ctx.actor.ensure("person.write")
+    person = registry.get_entity(session, PERSON, person_id, ctx.actor)
+    history.bump_version(session, PERSON, person.id, data.expected_version)
+    row = history.latest_row(session, PERSON, person.id)
+    _add_documents(session, ctx, person, [data], history.attributes_of(PERSON, row), data.valid_from,
+                   data.provenance.to_domain(ctx.actor.username))
+    return registry.snapshot(session, PERSON, person, today=ctx.today)
+
+
+def current_documents(session: Session, person_id: int) -> list[DocumentVersion]:
+    """A person's current documents."""
+    v = DocumentVersion
+    return list(
+        session.execute(
+            select(v)
+            .join(Document, Document.id == v.entity_id)
+            .where(Document.person_id == person_id, v.superseded_at.is_(None), v.valid_to.is_(None))
+            .order_by(v.entity_id)
+        ).scalars()
+    )
+
+
+def documents_view(
+    session: Session, ctx: Context, person_id: int, *, unmask_reason: str | None
+) -> list[dict[str, Any]]:
+    """Documents as shown to the caller: masked unless their role may unmask and they gave a reason."""
+    docs = current_documents(session, person_id)
+    unmask = unmask_reason is not None
+    if unmask:
+        ctx.actor.ensure("person.unmask")
+        registry.log(ctx, session, [audit.Event("person.unmask", "person", person_id, person_id,
+                                                {"reason": unmask_reason})])
+    return [
+        {"id": d.entity_id, "doc_type": d.doc_type, "country": d.country,
+         "number": d.number if unmask else mask_id_number(d.number), "masked": not unmask}
+        for d in docs
+    ]
+
+
+def person_id_by_document(session: Session, ctx: Context, number: str) -> int | None:
+    """The person in the caller's jurisdiction holding a document number (any type), or None."""
+    value = normalize_id_text(number)
+    if len(value) == 15 and value.isdigit():
+        from liangshi.common.idnumber import check_id_number
+
+        value = check_id_number(value, today=ctx.today).normalized or value
+    v = DocumentVersion
+    stmt = (
+        select(Document.person_id)
+        .join(v, v.entity_id == Document.id)
+        .where(v.number == value, v.superseded_at.is_(None), v.valid_to.is_(None))
+    )
+    for (pid,) in session.execute(stmt):
+        visible = session.execute(registry.scoped(select(Person.id).where(Person.id == pid), PERSON, ctx.actor))
+        if visible.first() is not None:
+            return int(pid)
+    return None
+
+
+def search_persons(
+    session: Session, ctx: Context, *, name: str | None, id_number: str | None, phone: str | None,
+    area_id: int | None, offset: int, limit: int,
+) -> Page:
+    """Find persons in the caller's jurisdiction by name prefix, document number, phone or area."""
+    v = PersonVersion
+    where: list[Any] = []
+    if name:
+        where.append(v.name.startswith(name, autoescape=True))
+    if phone:
+        where.append(v.phone == phone)
+    if id_number:
+        value = normalize_id_text(id_number)
+        dv = DocumentVersion
+        where.append(
+            exists(select(Document.id).join(dv, dv.entity_id == Document.id).where(
+                Document.person_id == Person.id, dv.number == value, dv.superseded_at.is_(None),
+                dv.valid_to.is_(None)))
+        )
+    if area_id is not None:
+        where.append(Person.area_id.in_(select(Area.id).where(Area.path.like(f"%/{int(area_id)}/%"))))
+    return registry.search(session, ctx, PERSON, where=where, offset=offset, limit=limit)
+
+
+# ---- households -----------------------------------------------------------------------------------------------
+
+
+def _open_memberships(session: Session, *conds: Any) -> list[tuple[Membership, MembershipVersion]]:
+    v = MembershipVersion
+    rows = session.execute(
+        select(Membership, v).join(v, and_(v.entity_id == Membership.id, v.superseded_at.is_(None),
+                                           v.valid_to.is_(None))).where(*conds)
+    )
+    return [(m, r) for m, r in rows]
+
+
+def _check_member(session: Session, ctx: Context, household: Household, person_id: int, relationship: str) -> None:
+    registry.get_entity(session, PERSON, person_id, ctx.actor)
+    members = _open_memberships(session, Membership.household_id == household.id)
+    if any(m.person_id == person_id for m, _ in members):
+        raise Conflict("household.already_member", "该人员已是本户成员", "The person is already a member",
+                       {"field": "person_id"})
+    if relationship == HEAD and any(r.relationship == HEAD for _, r in members):
+        raise Conflict("household.head_exists", "本户已有户主", "The household already has a head",
+                       {"field": "relationship"})
+    if household.household_kind == "registered":
+        others = _open_memberships(
+            session, Membership.person_id == person_id,
+            Membership.household_id.in_(select(Household.id).where(Household.household_kind == "registered")),
+        )
+        if others:
+            raise Conflict("household.registered_elsewhere", "该人员已在另一户籍户中",
+                           "The person already belongs to another registered household", {"field": "person_id"})
+
+
+def _add_member(session: Session, ctx: Context, household: Household, person_id: int, relationship: str,
+                valid_from: dt.date | None, prov: Any) -> None:
+    _check_member(session, ctx, household, person_id, relationship)
+    membership = Membership(household_id=household.id, person_id=person_id, area_id=household.area_id,
+                            county_code=household.county_code)
+    registry.create(session, ctx, MEMBERSHIP, membership, {"relationship": relationship}, valid_from=valid_from,
+                    prov=prov)
+
+
+def create_household(session: Session, ctx: Context, data: HouseholdCreate) -> Snapshot:
+    """Create a household with its members (at most one head, relationships by GB/T 4761)."""
+    ctx.actor.ensure("household.write")
+    area = registry.ensure_area_in_scope(session, ctx, data.area_id)
+    if data.dwelling_id is not None:
+        from liangshi.buildings import service as buildings
+
+        registry.get_entity(session, buildings.DWELLING, data.dwelling_id, ctx.actor)
+    household = Household(household_kind=data.household_kind, area_id=area.id, county_code=area.county_code)
+    prov = data.provenance.to_domain(ctx.actor.username)
+    snap = registry.create(session, ctx, HOUSEHOLD, household,
+                           {"dwelling_id": data.dwelling_id, "household_number": data.household_number},
+                           valid_from=data.valid_from, prov=prov)
+    for member in data.members:
+        _add_member(session, ctx, household, member.person_id, member.relationship, data.valid_from, prov)
+    return snap
+
+
+def add_member(session: Session, ctx: Context, household_id: int, data: MemberAdd) -> Snapshot:
+    """Add a member; a stale expected version (someone else edited the household) is refused."""
+    ctx.actor.ensure("household.write")
+    household = registry.get_entity(session, HOUSEHOLD, household_id, ctx.actor)
+    history.bump_version(session, HOUSEHOLD, household.id, data.expected_version)
+    _add_member(session, ctx, household, data.person_id, data.relationship, data.effective,
+                data.provenance.to_domain(ctx.actor.username))
+    return registry.snapshot(session, HOUSEHOLD, household, today=ctx.today)
+
+
+def end_member(session: Session, ctx: Context, household_id: int, membership_id: int, data: MemberEnd) -> Snapshot:
+    """End a membership from a date (moved out, died, split off)."""
+    ctx.actor.ensure("household.write")
+    household = registry.get_entity(session, HOUSEHOLD, household_id, ctx.actor)
+    history.bump_version(session, HOUSEHOLD, household.id, data.expected_version)
+    membership = session.get(Membership, membership_id)
+    if membership is None or membership.household_id != household.id:
+        raise history.not_found(MEMBERSHIP, membership_id)
+    history.retire(session, MEMBERSHIP, membership, expected_version=membership.version,
+                   effective=data.effective or ctx.today, prov=data.provenance.to_domain(ctx.actor.username),
+                   actor_id=ctx.actor.user_id, now=ctx.now, reason=data.reason)
+    registry.log(ctx, session, [audit.Event("membership.retire", "membership", membership.id, membership.person_id,
+                                            {"household_id": household.id, "reason": data.reason})])
+    return registry.snapshot(session, HOUSEHOLD, household, today=ctx.today)
+
+
+def members_view(session: Session, ctx: Context, household_id: int, on: dt.date) -> list[dict[str, Any]]:
+    """Members of a household valid on a date, with names (a read of each member's data, audited)."""
+    mv, pv = MembershipVersion, PersonVersion
+    rows = session.execute(
+        select(Membership, mv, pv.name)
+        .join(mv, mv.entity_id == Membership.id)
+        .join(pv, pv.entity_id == Membership.person_id)
+        .where(Membership.household_id == household_id, mv.superseded_at.is_(None), history.valid_on(mv, on),
+               pv.superseded_at.is_(None), history.valid_on(pv, on))
+        .order_by(mv.relationship, Membership.id)
+    ).all()
+    result = [{"membership_id": m.id, "person_id": m.person_id, "name": name, "relationship": r.relationship,
+               "since": r.valid_from.isoformat()} for m, r, name in rows]
+    registry.log(ctx, session, [audit.Event("household.member_read", "household", household_id, m["person_id"])
+                                for m in result])
+    return result

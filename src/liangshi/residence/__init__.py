@@ -1,0 +1,1 @@
+"""Residences: a person living in a dwelling, with category, arrival and departure."""
