@@ -15,8 +15,8 @@ Every write bumps the entity's `version`; writers pass the version they read and
 from __future__ import annotations
 
 import datetime as dt
-from dataclasses import dataclass
 from collections.abc import Callable
+from dataclasses import dataclass
 from typing import Any, ClassVar, TypeVar
 
 from sqlalchemy import (
@@ -121,7 +121,7 @@ class VersionMixin:
         table: str = cls.__tablename__  # type: ignore[attr-defined]
         return (
             Index(f"ix_{table}_entity_record", "entity_id", "superseded_at"),
-            *cls.__extra_indexes__(),  # type: ignore[attr-defined]
+            *cls.__extra_indexes__(),
         )
 
     @classmethod

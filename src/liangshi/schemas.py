@@ -38,7 +38,9 @@ class RetireIn(WriteMeta):
     reason: Text500
 
     model_config = {
-        "json_schema_extra": {"examples": [{"expected_version": 3, "effective": "2026-11-01", "reason": "已拆除"}]}
+        "json_schema_extra": {
+            "examples": [{"expected_version": 3, "effective": "2026-11-01", "reason": "已拆除"}]
+        }
     }
 
 
@@ -51,7 +53,9 @@ class FlagIn(Strict):
 
     model_config = {
         "json_schema_extra": {
-            "examples": [{"expected_version": 2, "attribute": "birth_date", "reason": "卫生部门出生记录不一致"}]
+            "examples": [
+                {"expected_version": 2, "attribute": "birth_date", "reason": "卫生部门出生记录不一致"}
+            ]
         }
     }
 

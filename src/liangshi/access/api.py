@@ -5,6 +5,7 @@ from fastapi import APIRouter, Request
 from liangshi.access import service
 from liangshi.access.models import User
 from liangshi.access.schemas import LoginIn, TokenRead, UserCreate, UserRead
+from liangshi.errors import Unauthenticated
 from liangshi.http.tx import anonymous, bearer, unit
 
 router = APIRouter(tags=["access 用户与权限"])
@@ -17,10 +18,14 @@ def login(body: LoginIn, request: Request) -> TokenRead:
     settings = request.app.state.settings
     try:
         with anonymous(request) as session:
-            user = service.authenticate(session, username=body.username, password=body.password, now=clock.now())
-            token = service.issue_token(session, user, name="login", days=settings.token_days, now=clock.now())
+            user = service.authenticate(
+                session, username=body.username, password=body.password, now=clock.now()
+            )
+            token = service.issue_token(
+                session, user, name="login", days=settings.token_days, now=clock.now()
+            )
             return TokenRead(access_token=token, role=user.role, username=user.username)
-    except service.Unauthenticated:
+    except Unauthenticated:
         # The failed-login counter must survive the refusal: count it in its own transaction.
         with anonymous(request) as session:
             service.record_failed_login(session, username=body.username, now=clock.now())
@@ -48,7 +53,14 @@ def create_user(body: UserCreate, request: Request) -> UserRead:
     """Administrators create users inside their jurisdiction with a role not above their own."""
     with unit(request) as (session, ctx):
         user = service.create_user(
-            session, username=body.username, display_name=body.display_name, password=body.password,
-            role=body.role, area_code=body.area_code, department=body.department, actor=ctx.actor, now=ctx.now,
+            session,
+            username=body.username,
+            display_name=body.display_name,
+            password=body.password,
+            role=body.role,
+            area_code=body.area_code,
+            department=body.department,
+            actor=ctx.actor,
+            now=ctx.now,
         )
         return UserRead.model_validate(user, from_attributes=True)

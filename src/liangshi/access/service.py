@@ -6,6 +6,7 @@ import datetime as dt
 import hashlib
 import re
 import secrets
+from typing import Any
 
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
@@ -58,7 +59,7 @@ def actor_for(session: Session, user: User) -> Actor:
     )
 
 
-def scoped_area_ids(actor: Actor) -> Select[tuple[int]]:
+def scoped_area_ids(actor: Actor) -> Select[Any]:
     """Ids of the areas in the actor's jurisdiction (their subtree)."""
     return select(Area.id).where(Area.path.startswith(actor.area_path))
 

@@ -1,13 +1,24 @@
 """Street and door-plate routes."""
 
+from typing import Any
+
 from fastapi import APIRouter, Depends, Request
+from sqlalchemy.orm import Session
 
 from liangshi import registry
 from liangshi.addresses import service
 from liangshi.addresses.models import Address, Street, StreetVersion
-from liangshi.addresses.schemas import AddressCorrect, AddressCreate, AddressPatch, StreetCorrect, StreetCreate, StreetPatch
+from liangshi.addresses.schemas import (
+    AddressCorrect,
+    AddressCreate,
+    AddressPatch,
+    StreetCorrect,
+    StreetCreate,
+    StreetPatch,
+)
 from liangshi.http.crud import object_read, object_routes, paging
 from liangshi.http.tx import unit
+from liangshi.registry import Context, Snapshot
 from liangshi.schemas import ObjectRead, PageRead
 
 streets = APIRouter(prefix="/streets", tags=["streets 街路巷"])
@@ -22,8 +33,12 @@ def create_street(body: StreetCreate, request: Request) -> ObjectRead:
 
 
 @streets.get("", response_model=PageRead, summary="Search streets")
-def list_streets(request: Request, name: str | None = None, area_id: int | None = None,
-                 page: tuple[int, int] = Depends(paging)) -> PageRead:
+def list_streets(
+    request: Request,
+    name: str | None = None,
+    area_id: int | None = None,
+    page: tuple[int, int] = Depends(paging),
+) -> PageRead:
     """Streets in your jurisdiction, by name prefix or area."""
     with unit(request) as (session, ctx):
         where = []
@@ -32,15 +47,24 @@ def list_streets(request: Request, name: str | None = None, area_id: int | None 
         if area_id is not None:
             where.append(Street.area_id == area_id)
         result = registry.search(session, ctx, service.STREET, where=where, offset=page[0], limit=page[1])
-        return PageRead(items=[object_read(s) for s in result.items], total=result.total, offset=result.offset,
-                        limit=result.limit)
+        return PageRead(
+            items=[object_read(s) for s in result.items],
+            total=result.total,
+            offset=result.offset,
+            limit=result.limit,
+        )
 
 
-object_routes(streets, service.STREET, patch=StreetPatch, correct=StreetCorrect,
-              check=lambda session, ctx: service.street_check(session))
+object_routes(
+    streets,
+    service.STREET,
+    patch=StreetPatch,
+    correct=StreetCorrect,
+    check=lambda session, ctx: service.street_check(session),
+)
 
 
-def _address_extra(session, ctx, snap):  # type: ignore[no-untyped-def]
+def _address_extra(session: Session, ctx: Context, snap: Snapshot) -> dict[str, Any]:
     return service.describe(session, snap.entity.id, ctx.today)
 
 
@@ -53,8 +77,12 @@ def create_address(body: AddressCreate, request: Request) -> ObjectRead:
 
 
 @addresses.get("", response_model=PageRead, summary="List door plates")
-def list_addresses(request: Request, street_id: int | None = None, area_id: int | None = None,
-                   page: tuple[int, int] = Depends(paging)) -> PageRead:
+def list_addresses(
+    request: Request,
+    street_id: int | None = None,
+    area_id: int | None = None,
+    page: tuple[int, int] = Depends(paging),
+) -> PageRead:
     """Plates in your jurisdiction, by street or area."""
     with unit(request) as (session, ctx):
         where = []
@@ -63,11 +91,21 @@ def list_addresses(request: Request, street_id: int | None = None, area_id: int 
         if area_id is not None:
             where.append(Address.area_id == area_id)
         result = registry.search(session, ctx, service.ADDRESS, where=where, offset=page[0], limit=page[1])
-        return PageRead(items=[object_read(s, _address_extra(session, ctx, s)) for s in result.items],
-                        total=result.total, offset=result.offset, limit=result.limit)
+        return PageRead(
+            items=[object_read(s, _address_extra(session, ctx, s)) for s in result.items],
+            total=result.total,
+            offset=result.offset,
+            limit=result.limit,
+        )
 
 
-object_routes(addresses, service.ADDRESS, patch=AddressPatch, correct=AddressCorrect, extra=_address_extra,
-              check=lambda session, ctx: service.address_check(session, lifecycle=True),
-              correct_check=lambda session, ctx: service.address_check(session, lifecycle=False),
-              changes=service.plate_changes)
+object_routes(
+    addresses,
+    service.ADDRESS,
+    patch=AddressPatch,
+    correct=AddressCorrect,
+    extra=_address_extra,
+    check=lambda session, ctx: service.address_check(session, lifecycle=True),
+    correct_check=lambda session, ctx: service.address_check(session, lifecycle=False),
+    changes=service.plate_changes,
+)

@@ -34,8 +34,16 @@ class StreetCreate(StreetFields):
 
     model_config = {
         "json_schema_extra": {
-            "examples": [{"area_id": 3, "name": "滨湖南路", "street_type": "路", "numbering_style": "dash",
-                          "start_description": "起于寿山大道", "bearing_deg": 90}]
+            "examples": [
+                {
+                    "area_id": 3,
+                    "name": "滨湖南路",
+                    "street_type": "路",
+                    "numbering_style": "dash",
+                    "start_description": "起于寿山大道",
+                    "bearing_deg": 90,
+                }
+            ]
         }
     }
 
@@ -57,7 +65,7 @@ class StreetCorrect(StreetPatch):
     """Correct a recorded street version."""
 
     row_id: int | None = None
-    reason: Text500  # type: ignore[assignment]
+    reason: Text500
 
 
 class AddressCreate(WriteMeta):
@@ -74,8 +82,16 @@ class AddressCreate(WriteMeta):
 
     model_config = {
         "json_schema_extra": {
-            "examples": [{"area_id": 31, "street_id": 1, "number": "12-1", "status": "installed",
-                          "lon": 114.89, "lat": 30.39}]
+            "examples": [
+                {
+                    "area_id": 31,
+                    "street_id": 1,
+                    "number": "12-1",
+                    "status": "installed",
+                    "lon": 114.89,
+                    "lat": 30.39,
+                }
+            ]
         }
     }
 
@@ -96,4 +112,4 @@ class AddressCorrect(AddressPatch):
     """Correct a recorded plate version."""
 
     row_id: int | None = None
-    reason: Text500  # type: ignore[assignment]
+    reason: Text500

@@ -18,12 +18,20 @@ from liangshi.history import Kind
 from liangshi.registry import Context, Snapshot
 
 STREET = Kind(
-    "street", Street, StreetVersion,
-    ("name", "street_type", "numbering_style", "start_description", "bearing_deg"), "街路巷", "Street",
+    "street",
+    Street,
+    StreetVersion,
+    ("name", "street_type", "numbering_style", "start_description", "bearing_deg"),
+    "街路巷",
+    "Street",
 )
 ADDRESS = Kind(
-    "address", Address, AddressVersion,
-    ("plate_kind", "base_number", "sub_number", "status", "lon", "lat"), "门楼牌地址", "Address",
+    "address",
+    Address,
+    AddressVersion,
+    ("plate_kind", "base_number", "sub_number", "status", "lon", "lat"),
+    "门楼牌地址",
+    "Address",
 )
 
 
@@ -41,7 +49,10 @@ def _street_name_taken(session: Session, county: str, name: str, except_id: int 
 
 def _name_conflict() -> Conflict:
     return Conflict(
-        "street.name_taken", "本区已有同名街路巷", "A street with this name exists in the district", {"field": "name"}
+        "street.name_taken",
+        "本区已有同名街路巷",
+        "A street with this name exists in the district",
+        {"field": "name"},
     )
 
 
@@ -53,8 +64,15 @@ def create_street(session: Session, ctx: Context, data: StreetCreate) -> Snapsho
         raise _name_conflict()
     attrs = data.model_dump(include=set(STREET.attributes))
     street = Street(area_id=area.id, county_code=area.county_code)
-    return registry.create(session, ctx, STREET, street, attrs, valid_from=data.valid_from,
-                           prov=data.provenance.to_domain(ctx.actor.username))
+    return registry.create(
+        session,
+        ctx,
+        STREET,
+        street,
+        attrs,
+        valid_from=data.valid_from,
+        prov=data.provenance.to_domain(ctx.actor.username),
+    )
 
 
 def street_check(session: Session) -> Any:
@@ -75,14 +93,20 @@ def plate_changes(data: AddressPatch | AddressCorrect) -> dict[str, Any]:
     return changes
 
 
-def _plate_taken(session: Session, street_id: int, base: int, sub: int | None, kind: str, except_id: int | None) -> bool:
+def _plate_taken(
+    session: Session, street_id: int, base: int, sub: int | None, kind: str, except_id: int | None
+) -> bool:
     v = AddressVersion
     stmt = (
         select(Address.id)
         .join(v, v.entity_id == Address.id)
         .where(
-            Address.street_id == street_id, v.superseded_at.is_(None), v.valid_to.is_(None),
-            v.base_number == base, v.plate_kind == kind, v.status != "retired",
+            Address.street_id == street_id,
+            v.superseded_at.is_(None),
+            v.valid_to.is_(None),
+            v.base_number == base,
+            v.plate_kind == kind,
+            v.status != "retired",
             v.sub_number.is_(None) if sub is None else v.sub_number == sub,
         )
     )
@@ -108,15 +132,32 @@ def create_address(session: Session, ctx: Context, data: AddressCreate) -> Snaps
     if data.street_id is not None:
         street = registry.get_entity(session, STREET, data.street_id, ctx.actor)
         if street.county_code != area.county_code:
-            raise Conflict("address.street_elsewhere", "街路巷不在该区", "The street lies in another district",
-                           {"field": "street_id"})
+            raise Conflict(
+                "address.street_elsewhere",
+                "街路巷不在该区",
+                "The street lies in another district",
+                {"field": "street_id"},
+            )
         if _plate_taken(session, street.id, base, sub, data.plate_kind, None):
             raise _duplicate_plate()
-    attrs = {"plate_kind": data.plate_kind, "base_number": base, "sub_number": sub, "status": data.status,
-             "lon": data.lon, "lat": data.lat}
+    attrs = {
+        "plate_kind": data.plate_kind,
+        "base_number": base,
+        "sub_number": sub,
+        "status": data.status,
+        "lon": data.lon,
+        "lat": data.lat,
+    }
     address = Address(area_id=area.id, county_code=area.county_code, street_id=data.street_id)
-    snap = registry.create(session, ctx, ADDRESS, address, attrs, valid_from=data.valid_from,
-                           prov=data.provenance.to_domain(ctx.actor.username))
+    snap = registry.create(
+        session,
+        ctx,
+        ADDRESS,
+        address,
+        attrs,
+        valid_from=data.valid_from,
+        prov=data.provenance.to_domain(ctx.actor.username),
+    )
     # A stable address code: county code + a running number that never changes or gets reused.
     address.code = f"{area.county_code}{address.id:012d}"
     session.flush()
@@ -132,7 +173,12 @@ def address_check(session: Session, *, lifecycle: bool) -> Any:
             if current is not None:
                 ensure_plate_transition(current.status, attrs["status"])
         if address.street_id is not None and _plate_taken(
-            session, address.street_id, attrs["base_number"], attrs["sub_number"], attrs["plate_kind"], address.id
+            session,
+            address.street_id,
+            attrs["base_number"],
+            attrs["sub_number"],
+            attrs["plate_kind"],
+            address.id,
         ):
             raise _duplicate_plate()
 
@@ -142,8 +188,15 @@ def address_check(session: Session, *, lifecycle: bool) -> Any:
 def change_address(session: Session, ctx: Context, address_id: int, data: AddressPatch) -> Snapshot:
     """A lifecycle step or other change of a plate from a date."""
     return registry.change(
-        session, ctx, ADDRESS, address_id, plate_changes(data), expected_version=data.expected_version,
-        effective=data.effective, prov=data.provenance.to_domain(ctx.actor.username), reason=data.reason,
+        session,
+        ctx,
+        ADDRESS,
+        address_id,
+        plate_changes(data),
+        expected_version=data.expected_version,
+        effective=data.effective,
+        prov=data.provenance.to_domain(ctx.actor.username),
+        reason=data.reason,
         check=address_check(session, lifecycle=True),
     )
 
@@ -152,8 +205,16 @@ def change_street(session: Session, ctx: Context, street_id: int, data: StreetPa
     """Rename or otherwise change a street from a date."""
     changes = data.model_dump(exclude_unset=True, include=set(STREET.attributes))
     return registry.change(
-        session, ctx, STREET, street_id, changes, expected_version=data.expected_version, effective=data.effective,
-        prov=data.provenance.to_domain(ctx.actor.username), reason=data.reason, check=street_check(session),
+        session,
+        ctx,
+        STREET,
+        street_id,
+        changes,
+        expected_version=data.expected_version,
+        effective=data.effective,
+        prov=data.provenance.to_domain(ctx.actor.username),
+        reason=data.reason,
+        check=street_check(session),
     )
 
 
@@ -162,9 +223,13 @@ def describe(session: Session, address_id: int, on: dt.date) -> dict[str, Any]:
     address = session.get(Address, address_id)
     if address is None:
         return {}
-    row = history.row_as_of(session, ADDRESS, address.id, on=on) or history.latest_row(session, ADDRESS, address.id)
-    area = session.get(areas.Area, address.area_id)
-    parts = [name for a, name in areas.lineage(session, area, on) if a.level not in ("province",)] if area else []
+    row = history.row_as_of(session, ADDRESS, address.id, on=on) or history.latest_row(
+        session, ADDRESS, address.id
+    )
+    area = areas.by_id(session, address.area_id)
+    parts = (
+        [name for a, name in areas.lineage(session, area, on) if a.level not in ("province",)] if area else []
+    )
     street_name, style = None, "dash"
     if address.street_id is not None:
         srow = history.row_as_of(session, STREET, address.street_id, on=on) or history.latest_row(

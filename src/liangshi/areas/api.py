@@ -1,7 +1,10 @@
 """Area routes."""
 
+from typing import Any
+
 from fastapi import APIRouter, Depends, Request
 from sqlalchemy import select
+from sqlalchemy.orm import Session
 
 from liangshi import registry
 from liangshi.areas import service
@@ -9,12 +12,13 @@ from liangshi.areas.models import Area
 from liangshi.areas.schemas import AreaCorrect, AreaCreate, AreaPatch
 from liangshi.http.crud import object_read, object_routes, paging
 from liangshi.http.tx import unit
+from liangshi.registry import Context, Snapshot
 from liangshi.schemas import ObjectRead, PageRead
 
 router = APIRouter(prefix="/areas", tags=["areas 区划"])
 
 
-def _extra(session, ctx, snap):  # type: ignore[no-untyped-def]
+def _extra(session: Session, ctx: Context, snap: Snapshot) -> dict[str, Any]:
     a = snap.entity
     return {"code": a.code, "level": a.level, "parent_id": a.parent_id}
 
@@ -36,15 +40,20 @@ def list_areas(
 ) -> PageRead:
     """Areas in your jurisdiction (and those above it), optionally under a parent or of a level."""
     with unit(request) as (session, ctx):
-        where = []
+        where: list[Any] = []
         if parent_code:
             where.append(Area.parent_id.in_(select(Area.id).where(Area.code == parent_code)))
         if level:
             where.append(Area.level == level)
-        result = registry.search(session, ctx, service.AREA, where=where, offset=page[0], limit=page[1],
-                                 order_by=Area.code)
-        return PageRead(items=[object_read(s, _extra(session, ctx, s)) for s in result.items], total=result.total,
-                        offset=result.offset, limit=result.limit)
+        result = registry.search(
+            session, ctx, service.AREA, where=where, offset=page[0], limit=page[1], order_by=Area.code
+        )
+        return PageRead(
+            items=[object_read(s, _extra(session, ctx, s)) for s in result.items],
+            total=result.total,
+            offset=result.offset,
+            limit=result.limit,
+        )
 
 
 object_routes(router, service.AREA, patch=AreaPatch, correct=AreaCorrect, extra=_extra)

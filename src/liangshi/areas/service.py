@@ -19,16 +19,30 @@ from liangshi.registry import Context, Snapshot
 AREA = Kind("area", Area, AreaVersion, ("name",), "区划", "Area")
 
 
+def by_id(session: Session, area_id: int) -> Area | None:
+    """The area with this id."""
+    return session.get(Area, area_id)
+
+
 def by_code(session: Session, code: str) -> Area | None:
     """The area with this current code."""
     return session.execute(select(Area).where(Area.code == code)).scalar_one_or_none()
 
 
 def _insert(
-    session: Session, ctx: Context, *, code: str, name: str, level: str, parent: Area | None, valid_from: dt.date,
+    session: Session,
+    ctx: Context,
+    *,
+    code: str,
+    name: str,
+    level: str,
+    parent: Area | None,
+    valid_from: dt.date,
     prov: Provenance,
 ) -> Snapshot:
-    area = Area(code=code, level=level, parent_id=parent.id if parent else None, path="/", county_code=county_of(code))
+    area = Area(
+        code=code, level=level, parent_id=parent.id if parent else None, path="/", county_code=county_of(code)
+    )
     snap = registry.create(session, ctx, AREA, area, {"name": name}, valid_from=valid_from, prov=prov)
     area.path = f"{parent.path if parent else '/'}{area.id}/"
     scheme = "gb2260" if len(code) == 6 else "stats"
@@ -47,8 +61,14 @@ def create_area(session: Session, ctx: Context, data: AreaCreate) -> Snapshot:
     if by_code(session, data.code) is not None:
         raise Conflict("area.code_taken", "区划代码已存在", "The area code exists already", {"field": "code"})
     return _insert(
-        session, ctx, code=data.code, name=data.name, level=data.level, parent=parent,
-        valid_from=data.valid_from or ctx.today, prov=data.provenance.to_domain(ctx.actor.username),
+        session,
+        ctx,
+        code=data.code,
+        name=data.name,
+        level=data.level,
+        parent=parent,
+        valid_from=data.valid_from or ctx.today,
+        prov=data.provenance.to_domain(ctx.actor.username),
     )
 
 
@@ -61,8 +81,16 @@ def load_gazetteer(session: Session, ctx: Context, rows: Iterable[dict[str, str 
         if by_code(session, code) is not None:
             continue
         parent = by_code(session, str(row["parent"])) if row.get("parent") else None
-        _insert(session, ctx, code=code, name=name, level=level, parent=parent, valid_from=dt.date(2010, 1, 1),
-                prov=prov)
+        _insert(
+            session,
+            ctx,
+            code=code,
+            name=name,
+            level=level,
+            parent=parent,
+            valid_from=dt.date(2010, 1, 1),
+            prov=prov,
+        )
         added += 1
     return added
 
@@ -74,7 +102,9 @@ def names_of(session: Session, area_ids: Iterable[int], on: dt.date) -> dict[int
         return {}
     rows = session.execute(
         select(AreaVersion.entity_id, AreaVersion.name).where(
-            AreaVersion.entity_id.in_(ids), AreaVersion.superseded_at.is_(None), AreaVersion.valid_from <= on,
+            AreaVersion.entity_id.in_(ids),
+            AreaVersion.superseded_at.is_(None),
+            AreaVersion.valid_from <= on,
             (AreaVersion.valid_to.is_(None)) | (AreaVersion.valid_to > on),
         )
     )

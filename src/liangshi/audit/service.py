@@ -9,7 +9,7 @@ from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
-from sqlalchemy import select, text
+from sqlalchemy import insert, select, text
 from sqlalchemy.orm import Session
 
 from liangshi.access.rules import Actor
@@ -116,7 +116,7 @@ def record(
             }
         )
         prev = digest
-    session.execute(AuditEntry.__table__.insert(), rows)
+    session.execute(insert(AuditEntry), rows)
 
 
 @dataclass(frozen=True)
@@ -185,7 +185,5 @@ def access_log(session: Session, person_id: int, *, limit: int, offset: int) -> 
 
     base = select(AuditEntry).where(AuditEntry.subject_person_id == person_id)
     total = session.execute(select(func.count()).select_from(base.subquery())).scalar_one()
-    rows = list(
-        session.execute(base.order_by(AuditEntry.seq.desc()).limit(limit).offset(offset)).scalars()
-    )
+    rows = list(session.execute(base.order_by(AuditEntry.seq.desc()).limit(limit).offset(offset)).scalars())
     return rows, total

@@ -1,8 +1,10 @@
 """Building and dwelling routes, including 查房知人."""
 
 import datetime as dt
+from typing import Any
 
 from fastapi import APIRouter, Depends, Query, Request
+from sqlalchemy.orm import Session
 
 from liangshi import registry
 from liangshi.buildings import service
@@ -17,6 +19,7 @@ from liangshi.buildings.schemas import (
 )
 from liangshi.http.crud import object_read, object_routes, paging
 from liangshi.http.tx import unit
+from liangshi.registry import Context, Snapshot
 from liangshi.residence import service as residence
 from liangshi.schemas import ObjectRead, PageRead
 
@@ -32,8 +35,12 @@ def create_building(body: BuildingCreate, request: Request) -> ObjectRead:
 
 
 @buildings.get("", response_model=PageRead, summary="List buildings")
-def list_buildings(request: Request, address_id: int | None = None, area_id: int | None = None,
-                   page: tuple[int, int] = Depends(paging)) -> PageRead:
+def list_buildings(
+    request: Request,
+    address_id: int | None = None,
+    area_id: int | None = None,
+    page: tuple[int, int] = Depends(paging),
+) -> PageRead:
     """Buildings in your jurisdiction, by plate or area."""
     with unit(request) as (session, ctx):
         where = []
@@ -42,14 +49,18 @@ def list_buildings(request: Request, address_id: int | None = None, area_id: int
         if area_id is not None:
             where.append(Building.area_id == area_id)
         result = registry.search(session, ctx, service.BUILDING, where=where, offset=page[0], limit=page[1])
-        return PageRead(items=[object_read(s) for s in result.items], total=result.total, offset=result.offset,
-                        limit=result.limit)
+        return PageRead(
+            items=[object_read(s) for s in result.items],
+            total=result.total,
+            offset=result.offset,
+            limit=result.limit,
+        )
 
 
 object_routes(buildings, service.BUILDING, patch=BuildingPatch, correct=BuildingCorrect)
 
 
-def _dwelling_extra(session, ctx, snap):  # type: ignore[no-untyped-def]
+def _dwelling_extra(session: Session, ctx: Context, snap: Snapshot) -> dict[str, Any]:
     return {"address": service.describe_dwelling(session, snap.entity.id, ctx.today)}
 
 
@@ -62,23 +73,35 @@ def create_dwelling(body: DwellingCreate, request: Request) -> ObjectRead:
 
 
 @dwellings.get("", response_model=PageRead, summary="List dwellings")
-def list_dwellings(request: Request, building_id: int | None = None, page: tuple[int, int] = Depends(paging)
-                   ) -> PageRead:
+def list_dwellings(
+    request: Request, building_id: int | None = None, page: tuple[int, int] = Depends(paging)
+) -> PageRead:
     """Dwellings in your jurisdiction, by building."""
     with unit(request) as (session, ctx):
         where = [Dwelling.building_id == building_id] if building_id is not None else []
         result = registry.search(session, ctx, service.DWELLING, where=where, offset=page[0], limit=page[1])
-        return PageRead(items=[object_read(s) for s in result.items], total=result.total, offset=result.offset,
-                        limit=result.limit)
+        return PageRead(
+            items=[object_read(s) for s in result.items],
+            total=result.total,
+            offset=result.offset,
+            limit=result.limit,
+        )
 
 
 @dwellings.get("/{object_id}/occupants", summary="查房知人: who lives in a dwelling on a date")
-def dwelling_occupants(object_id: int, request: Request,
-                       on: dt.date | None = Query(None, description="Date (default today)")) -> dict[str, object]:
+def dwelling_occupants(
+    object_id: int, request: Request, on: dt.date | None = Query(None, description="Date (default today)")
+) -> dict[str, object]:
     """The occupants of a dwelling on a date, with masked documents."""
     with unit(request) as (session, ctx):
         return residence.occupants(session, ctx, object_id, on)
 
 
-object_routes(dwellings, service.DWELLING, patch=DwellingPatch, correct=DwellingCorrect, extra=_dwelling_extra,
-              check=lambda session, ctx: service.dwelling_check(session))
+object_routes(
+    dwellings,
+    service.DWELLING,
+    patch=DwellingPatch,
+    correct=DwellingCorrect,
+    extra=_dwelling_extra,
+    check=lambda session, ctx: service.dwelling_check(session),
+)

@@ -10,7 +10,9 @@ from pydantic import Field
 from liangshi.common.types import Id, Text20, Text30, Text100, Text500, Version
 from liangshi.schemas import WriteMeta
 
-BuildingUse = Literal["residential", "commercial", "office", "mixed", "industrial", "public", "key_unit", "other"]
+BuildingUse = Literal[
+    "residential", "commercial", "office", "mixed", "industrial", "public", "key_unit", "other"
+]
 VisitStatus = Literal["not_visited", "visited", "partly_visited"]
 DwellingUse = Literal["residential", "shop", "office", "collective", "key_unit", "other"]
 DwellingStatus = Literal["occupied", "vacant", "rented", "nobody_home", "refused", "demolished", "unknown"]
@@ -37,7 +39,9 @@ class BuildingCreate(BuildingFields):
 
     model_config = {
         "json_schema_extra": {
-            "examples": [{"address_id": 12, "label": "3栋", "floors_above": 6, "units": 2, "use": "residential"}]
+            "examples": [
+                {"address_id": 12, "label": "3栋", "floors_above": 6, "units": 2, "use": "residential"}
+            ]
         }
     }
 
@@ -62,7 +66,7 @@ class BuildingCorrect(BuildingPatch):
     """Correct a recorded building version."""
 
     row_id: int | None = None
-    reason: Text500  # type: ignore[assignment]
+    reason: Text500
 
 
 class DwellingCreate(WriteMeta):
@@ -80,8 +84,17 @@ class DwellingCreate(WriteMeta):
 
     model_config = {
         "json_schema_extra": {
-            "examples": [{"building_id": 5, "unit": 1, "floor": 5, "room": "501", "use": "residential",
-                          "floor_area_m2": 89.5, "status": "occupied"}]
+            "examples": [
+                {
+                    "building_id": 5,
+                    "unit": 1,
+                    "floor": 5,
+                    "room": "501",
+                    "use": "residential",
+                    "floor_area_m2": 89.5,
+                    "status": "occupied",
+                }
+            ]
         }
     }
 
@@ -105,4 +118,4 @@ class DwellingCorrect(DwellingPatch):
     """Correct a recorded dwelling version."""
 
     row_id: int | None = None
-    reason: Text500  # type: ignore[assignment]
+    reason: Text500

@@ -17,13 +17,20 @@ from liangshi.history import Kind
 from liangshi.registry import Context, Snapshot
 
 BUILDING = Kind(
-    "building", Building, BuildingVersion,
+    "building",
+    Building,
+    BuildingVersion,
     ("label", "floors_above", "floors_below", "units", "use", "structure", "year_built", "visit_status"),
-    "楼栋", "Building",
+    "楼栋",
+    "Building",
 )
 DWELLING = Kind(
-    "dwelling", Dwelling, DwellingVersion,
-    ("unit", "floor", "room", "use", "floor_area_m2", "owner_name", "status"), "房屋", "Dwelling",
+    "dwelling",
+    Dwelling,
+    DwellingVersion,
+    ("unit", "floor", "room", "use", "floor_area_m2", "owner_name", "status"),
+    "房屋",
+    "Dwelling",
 )
 
 
@@ -33,17 +40,31 @@ def create_building(session: Session, ctx: Context, data: BuildingCreate) -> Sna
     address = registry.get_entity(session, addresses.ADDRESS, data.address_id, ctx.actor)
     attrs = data.model_dump(include=set(BUILDING.attributes))
     building = Building(address_id=address.id, area_id=address.area_id, county_code=address.county_code)
-    return registry.create(session, ctx, BUILDING, building, attrs, valid_from=data.valid_from,
-                           prov=data.provenance.to_domain(ctx.actor.username))
+    return registry.create(
+        session,
+        ctx,
+        BUILDING,
+        building,
+        attrs,
+        valid_from=data.valid_from,
+        prov=data.provenance.to_domain(ctx.actor.username),
+    )
 
 
-def _room_taken(session: Session, building_id: int, unit: int | None, room: str, except_id: int | None) -> bool:
+def _room_taken(
+    session: Session, building_id: int, unit: int | None, room: str, except_id: int | None
+) -> bool:
     v = DwellingVersion
     stmt = (
         select(Dwelling.id)
         .join(v, v.entity_id == Dwelling.id)
-        .where(Dwelling.building_id == building_id, v.superseded_at.is_(None), v.valid_to.is_(None), v.room == room,
-               v.unit.is_(None) if unit is None else v.unit == unit)
+        .where(
+            Dwelling.building_id == building_id,
+            v.superseded_at.is_(None),
+            v.valid_to.is_(None),
+            v.room == room,
+            v.unit.is_(None) if unit is None else v.unit == unit,
+        )
     )
     if except_id is not None:
         stmt = stmt.where(Dwelling.id != except_id)
@@ -51,8 +72,12 @@ def _room_taken(session: Session, building_id: int, unit: int | None, room: str,
 
 
 def _room_conflict() -> Conflict:
-    return Conflict("dwelling.room_taken", "该楼栋单元已有此房号", "The building already has this unit and room",
-                    {"field": "room"})
+    return Conflict(
+        "dwelling.room_taken",
+        "该楼栋单元已有此房号",
+        "The building already has this unit and room",
+        {"field": "room"},
+    )
 
 
 def create_dwelling(session: Session, ctx: Context, data: DwellingCreate) -> Snapshot:
@@ -60,13 +85,22 @@ def create_dwelling(session: Session, ctx: Context, data: DwellingCreate) -> Sna
     ctx.actor.ensure("dwelling.write")
     building = registry.get_entity(session, BUILDING, data.building_id, ctx.actor)
     if history.open_row(session, BUILDING, building.id) is None:
-        raise Conflict("building.retired", "该楼栋已注销", "The building is retired", {"field": "building_id"})
+        raise Conflict(
+            "building.retired", "该楼栋已注销", "The building is retired", {"field": "building_id"}
+        )
     if _room_taken(session, building.id, data.unit, data.room, None):
         raise _room_conflict()
     attrs = data.model_dump(include=set(DWELLING.attributes))
     dwelling = Dwelling(building_id=building.id, area_id=building.area_id, county_code=building.county_code)
-    return registry.create(session, ctx, DWELLING, dwelling, attrs, valid_from=data.valid_from,
-                           prov=data.provenance.to_domain(ctx.actor.username))
+    return registry.create(
+        session,
+        ctx,
+        DWELLING,
+        dwelling,
+        attrs,
+        valid_from=data.valid_from,
+        prov=data.provenance.to_domain(ctx.actor.username),
+    )
 
 
 def dwelling_check(session: Session) -> Any:
@@ -93,8 +127,15 @@ def describe_dwelling(session: Session, dwelling_id: int, on: dt.date) -> dict[s
         session, DWELLING, dwelling.id
     )
     base = addresses.describe(session, building.address_id, on)
-    detail = (brow.label if brow else "") + (f"{drow.unit}单元" if drow and drow.unit else "") + (
-        f"{drow.room}室" if drow else ""
+    detail = (
+        (brow.label if brow else "")
+        + (f"{drow.unit}单元" if drow and drow.unit else "")
+        + (f"{drow.room}室" if drow else "")
     )
-    return {**base, "building": brow.label if brow else None, "unit": drow.unit if drow else None,
-            "room": drow.room if drow else None, "text": base.get("text", "") + detail}
+    return {
+        **base,
+        "building": brow.label if brow else None,
+        "unit": drow.unit if drow else None,
+        "room": drow.room if drow else None,
+        "text": base.get("text", "") + detail,
+    }

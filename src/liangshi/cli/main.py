@@ -24,8 +24,14 @@ audit_app = typer.Typer(help="Audit log / 审计日志", no_args_is_help=True)
 validate_app = typer.Typer(help="Validate input / 校验", no_args_is_help=True)
 demo_app = typer.Typer(help="Demo data / 演示数据", no_args_is_help=True)
 areas_app = typer.Typer(help="Areas / 区划", no_args_is_help=True)
-for sub, name in ((db_app, "db"), (user_app, "user"), (audit_app, "audit"), (validate_app, "validate"),
-                  (demo_app, "demo"), (areas_app, "areas")):
+for sub, name in (
+    (db_app, "db"),
+    (user_app, "user"),
+    (audit_app, "audit"),
+    (validate_app, "validate"),
+    (demo_app, "demo"),
+    (areas_app, "areas"),
+):
     app.add_typer(sub, name=name)
 
 err = Console(stderr=True)
@@ -71,7 +77,9 @@ def db_upgrade(revision: str = typer.Argument("head")) -> None:
     with database() as (session, clock):
         ctx = Context(actor=SYSTEM, now=clock.now(), today=clock.today(), purpose="gazetteer")
         added = areas.load_gazetteer(session, ctx, ezhou_areas())
-    out.print(f"数据库已升级 / database upgraded ({settings.database_url.split('://')[0]}); 新增区划 areas added: {added}")
+    out.print(
+        f"数据库已升级 / database upgraded ({settings.database_url.split('://')[0]}); 新增区划 areas added: {added}"
+    )
 
 
 @app.command("serve")
@@ -87,8 +95,11 @@ def serve(host: str = "127.0.0.1", port: int = 8000) -> None:
 @user_app.command("add")
 def user_add(
     username: str,
-    role: str = typer.Option(..., help="collector, community_police, station_admin, district_admin, city_admin, "
-                             "department_liaison, inspector, auditor"),
+    role: str = typer.Option(
+        ...,
+        help="collector, community_police, station_admin, district_admin, city_admin, "
+        "department_liaison, inspector, auditor",
+    ),
     area: str = typer.Option(..., help="Area code of the jurisdiction, e.g. 420704001"),
     display_name: str = typer.Option(None, help="Name shown on screen"),
     password: str = typer.Option(..., prompt=True, hide_input=True, confirmation_prompt=True),
@@ -100,9 +111,17 @@ def user_add(
 
     try:
         with database() as (session, clock):
-            user = service.create_user(session, username=username, display_name=display_name or username,
-                                       password=password, role=role, area_code=area, department=department,
-                                       actor=SYSTEM, now=clock.now())
+            user = service.create_user(
+                session,
+                username=username,
+                display_name=display_name or username,
+                password=password,
+                role=role,
+                area_code=area,
+                department=department,
+                actor=SYSTEM,
+                now=clock.now(),
+            )
             out.print(f"用户已创建 / user created: {user.username} ({user.role})")
     except LiangshiError as exc:
         raise fail(exc) from None
@@ -153,11 +172,17 @@ def validate_id(
         for r in results:
             sys.stdout.write(json.dumps(r.to_json(), ensure_ascii=False) + "\n")
         return
-    table = Table("输入 input", "有效 valid", "规范 normalized", "出生 birth", "性别 sex", "地区 region", "错误 error")
+    table = Table(
+        "输入 input", "有效 valid", "规范 normalized", "出生 birth", "性别 sex", "地区 region", "错误 error"
+    )
     for r in results:
         j = r.to_json()
-        table.add_row(*(str(j[k]) if j[k] is not None else "" for k in
-                        ("input", "valid", "normalized", "birth_date", "sex", "region", "error")))
+        table.add_row(
+            *(
+                str(j[k]) if j[k] is not None else ""
+                for k in ("input", "valid", "normalized", "birth_date", "sex", "region", "error")
+            )
+        )
     out.print(table)
 
 

@@ -94,7 +94,9 @@ HOME = """<!doctype html><html lang="zh-CN"><meta charset="utf-8"><title>两实 
 <p><a href="/docs">API 文档 (OpenAPI)</a></p></body></html>"""
 
 
-def create_app(settings: Settings | None = None, *, clock: Clock | None = None, engine: Any = None) -> FastAPI:
+def create_app(
+    settings: Settings | None = None, *, clock: Clock | None = None, engine: Any = None
+) -> FastAPI:
     """The application for these settings (tests pass an engine and a fixed clock)."""
     from liangshi.http import routes
 
@@ -102,7 +104,7 @@ def create_app(settings: Settings | None = None, *, clock: Clock | None = None, 
     app = FastAPI(
         title="liangshi 两实",
         version=__version__,
-        description="实有人口、实有房屋 registry API. Errors: `{\"error\": {\"code\", \"message\", \"data\"}}`; "
+        description='实有人口、实有房屋 registry API. Errors: `{"error": {"code", "message", "data"}}`; '
         "send `Accept-Language: en` for English messages and `X-Purpose` to state why you read personal data.",
     )
     app.state.settings = settings
@@ -121,5 +123,5 @@ def create_app(settings: Settings | None = None, *, clock: Clock | None = None, 
         """Liveness check."""
         return {"status": "ok", "version": __version__}
 
-    app.add_middleware(BodyLimit, limit=settings.max_body_bytes)  # type: ignore[arg-type]
+    app.add_middleware(BodyLimit, limit=settings.max_body_bytes)
     return app

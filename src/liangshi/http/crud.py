@@ -33,8 +33,12 @@ Changes = Callable[[Any], dict[str, Any]]
 
 def _prov(row: Any) -> ProvenanceRead:
     return ProvenanceRead(
-        source_kind=row.source_kind, source_ref=row.source_ref, evidence=row.evidence,
-        document_ref=row.document_ref, actor_id=row.actor_id, recorded_at=row.recorded_at,
+        source_kind=row.source_kind,
+        source_ref=row.source_ref,
+        evidence=row.evidence,
+        document_ref=row.document_ref,
+        actor_id=row.actor_id,
+        recorded_at=row.recorded_at,
     )
 
 
@@ -51,11 +55,25 @@ def object_read(snap: Snapshot, extra: dict[str, Any] | None = None) -> ObjectRe
     """The API shape of a snapshot."""
     e, row = snap.entity, snap.row
     return ObjectRead(
-        id=e.id, kind=snap.kind.name, version=e.version, area_id=e.area_id, county_code=e.county_code,
-        valid_from=row.valid_from, valid_to=row.valid_to, retired=snap.retired, change=row.change,
-        reason=row.reason, provenance=_prov(row), attributes=snap.attributes(), refs=refs_of(e),
-        flags=[FlagRead(id=f.id, attribute=f.attribute, reason=f.reason, raised_at=f.raised_at,
-                        raised_by=f.raised_by) for f in snap.flags],
+        id=e.id,
+        kind=snap.kind.name,
+        version=e.version,
+        area_id=e.area_id,
+        county_code=e.county_code,
+        valid_from=row.valid_from,
+        valid_to=row.valid_to,
+        retired=snap.retired,
+        change=row.change,
+        reason=row.reason,
+        provenance=_prov(row),
+        attributes=snap.attributes(),
+        refs=refs_of(e),
+        flags=[
+            FlagRead(
+                id=f.id, attribute=f.attribute, reason=f.reason, raised_at=f.raised_at, raised_by=f.raised_by
+            )
+            for f in snap.flags
+        ],
         extra=extra or {},
     )
 
@@ -103,36 +121,61 @@ def object_routes(
         with unit(request) as (session, ctx):
             entity, rows = registry.versions(session, ctx, kind, object_id)
             return HistoryRead(
-                id=entity.id, kind=kind.name,
+                id=entity.id,
+                kind=kind.name,
                 versions=[
                     VersionRead(
-                        row_id=r.row_id, version=r.version, valid_from=r.valid_from, valid_to=r.valid_to,
-                        recorded_at=r.recorded_at, superseded_at=r.superseded_at, change=r.change, reason=r.reason,
-                        corrects_row_id=r.corrects_row_id, replaces_row_id=r.replaces_row_id, provenance=_prov(r),
+                        row_id=r.row_id,
+                        version=r.version,
+                        valid_from=r.valid_from,
+                        valid_to=r.valid_to,
+                        recorded_at=r.recorded_at,
+                        superseded_at=r.superseded_at,
+                        change=r.change,
+                        reason=r.reason,
+                        corrects_row_id=r.corrects_row_id,
+                        replaces_row_id=r.replaces_row_id,
+                        provenance=_prov(r),
                         attributes={n: getattr(r, n) for n in kind.attributes},
                     )
                     for r in rows
                 ],
             )
 
-    @router.patch("/{object_id}", response_model=ObjectRead, summary=f"Record a change of a {label} from a date")
-    def change_one(object_id: int, body: patch, request: Request) -> ObjectRead:  # type: ignore[valid-type]
+    @router.patch(
+        "/{object_id}", response_model=ObjectRead, summary=f"Record a change of a {label} from a date"
+    )
+    def change_one(object_id: int, body: patch, request: Request) -> ObjectRead:
         """A change in the world from `effective`; a stale `expected_version` gets 409."""
         with unit(request) as (session, ctx):
             snap = registry.change(
-                session, ctx, kind, object_id, to_changes(body), expected_version=body.expected_version,
-                effective=body.effective, prov=body.provenance.to_domain(ctx.actor.username), reason=body.reason,
+                session,
+                ctx,
+                kind,
+                object_id,
+                to_changes(body),
+                expected_version=body.expected_version,
+                effective=body.effective,
+                prov=body.provenance.to_domain(ctx.actor.username),
+                reason=body.reason,
                 check=check(session, ctx) if check else None,
             )
             return view(session, ctx, snap)
 
     @router.post("/{object_id}/corrections", response_model=ObjectRead, summary=f"Correct a recorded {label}")
-    def correct_one(object_id: int, body: correct, request: Request) -> ObjectRead:  # type: ignore[valid-type]
+    def correct_one(object_id: int, body: correct, request: Request) -> ObjectRead:
         """A correction: a new version for the same valid interval pointing at the one it corrects."""
         with unit(request) as (session, ctx):
             snap = registry.correct(
-                session, ctx, kind, object_id, to_changes(body), expected_version=body.expected_version,
-                row_id=body.row_id, prov=body.provenance.to_domain(ctx.actor.username), reason=body.reason,
+                session,
+                ctx,
+                kind,
+                object_id,
+                to_changes(body),
+                expected_version=body.expected_version,
+                row_id=body.row_id,
+                prov=body.provenance.to_domain(ctx.actor.username),
+                reason=body.reason,
                 check=fix_check(session, ctx) if fix_check else None,
             )
             return view(session, ctx, snap)
@@ -144,32 +187,63 @@ def object_routes(
             """End the object's validity from `effective`; it stays readable as of earlier dates."""
             with unit(request) as (session, ctx):
                 snap = registry.retire(
-                    session, ctx, kind, object_id, expected_version=body.expected_version,
-                    effective=body.effective, prov=body.provenance.to_domain(ctx.actor.username), reason=body.reason,
+                    session,
+                    ctx,
+                    kind,
+                    object_id,
+                    expected_version=body.expected_version,
+                    effective=body.effective,
+                    prov=body.provenance.to_domain(ctx.actor.username),
+                    reason=body.reason,
                 )
                 return view(session, ctx, snap)
 
-    @router.post("/{object_id}/flags", response_model=FlagRead, status_code=201,
-                 summary=f"Flag an attribute of a {label} under investigation")
+    @router.post(
+        "/{object_id}/flags",
+        response_model=FlagRead,
+        status_code=201,
+        summary=f"Flag an attribute of a {label} under investigation",
+    )
     def flag_one(object_id: int, body: FlagIn, request: Request) -> FlagRead:
         """Mark a value 存疑待查 with a reason; the value itself does not change."""
         with unit(request) as (session, ctx):
-            f = registry.flag(session, ctx, kind, object_id, attribute=body.attribute, reason=body.reason,
-                              expected_version=body.expected_version)
-            return FlagRead(id=f.id, attribute=f.attribute, reason=f.reason, raised_at=f.raised_at,
-                            raised_by=f.raised_by)
+            f = registry.flag(
+                session,
+                ctx,
+                kind,
+                object_id,
+                attribute=body.attribute,
+                reason=body.reason,
+                expected_version=body.expected_version,
+            )
+            return FlagRead(
+                id=f.id, attribute=f.attribute, reason=f.reason, raised_at=f.raised_at, raised_by=f.raised_by
+            )
 
-    @router.post("/{object_id}/flags/{flag_id}/resolve", response_model=FlagRead,
-                 summary="Settle an 'under investigation' flag")
+    @router.post(
+        "/{object_id}/flags/{flag_id}/resolve",
+        response_model=FlagRead,
+        summary="Settle an 'under investigation' flag",
+    )
     def resolve_one(object_id: int, flag_id: int, body: FlagResolveIn, request: Request) -> FlagRead:
         """Close a flag with its resolution."""
         with unit(request) as (session, ctx):
-            f = registry.resolve_flag(session, ctx, kind, object_id, flag_id=flag_id, resolution=body.resolution,
-                                      expected_version=body.expected_version)
-            return FlagRead(id=f.id, attribute=f.attribute, reason=f.reason, raised_at=f.raised_at,
-                            raised_by=f.raised_by)
+            f = registry.resolve_flag(
+                session,
+                ctx,
+                kind,
+                object_id,
+                flag_id=flag_id,
+                resolution=body.resolution,
+                expected_version=body.expected_version,
+            )
+            return FlagRead(
+                id=f.id, attribute=f.attribute, reason=f.reason, raised_at=f.raised_at, raised_by=f.raised_by
+            )
 
 
-def paging(offset: int = Query(0, ge=0, le=10_000_000), limit: int = Query(50, ge=1, le=500)) -> tuple[int, int]:
+def paging(
+    offset: int = Query(0, ge=0, le=10_000_000), limit: int = Query(50, ge=1, le=500)
+) -> tuple[int, int]:
     """Offset and limit query parameters."""
     return offset, limit

@@ -56,14 +56,29 @@ def install(app: FastAPI) -> None:
             ctx = err.get("ctx") or {}
             if kind == "json_invalid":
                 malformed = True
-            zh, en = _GENERIC.get(kind, (str(ctx.get("zh") or err.get("msg", "")), str(ctx.get("en") or err.get("msg", ""))))
-            errors.append({"field": _field(tuple(err.get("loc", ()))), "code": kind, "message": en if lang == "en" else zh})
+            zh, en = _GENERIC.get(
+                kind, (str(ctx.get("zh") or err.get("msg", "")), str(ctx.get("en") or err.get("msg", "")))
+            )
+            errors.append(
+                {
+                    "field": _field(tuple(err.get("loc", ()))),
+                    "code": kind,
+                    "message": en if lang == "en" else zh,
+                }
+            )
         if malformed:
-            return render(400, "request.malformed_json", _GENERIC["json_invalid"][1 if lang == "en" else 0],
-                          {"errors": errors})
+            return render(
+                400,
+                "request.malformed_json",
+                _GENERIC["json_invalid"][1 if lang == "en" else 0],
+                {"errors": errors},
+            )
         first = errors[0] if errors else {"field": "body", "message": ""}
-        message = (f"Invalid field {first['field']}: {first['message']}" if lang == "en"
-                   else f"字段 {first['field']} 无效：{first['message']}")
+        message = (
+            f"Invalid field {first['field']}: {first['message']}"
+            if lang == "en"
+            else f"字段 {first['field']} 无效：{first['message']}"
+        )
         return render(422, "request.invalid", message, {"field": first["field"], "errors": errors})
 
     @app.exception_handler(StarletteHTTPException)

@@ -15,5 +15,16 @@ def include_all(app: FastAPI) -> None:
     from liangshi.persons.api import households, persons
     from liangshi.residence.api import router as residences
 
-    for router in (access, areas, streets, addresses, buildings, dwellings, persons, households, residences, audit):
+    for router in (
+        access,
+        areas,
+        streets,
+        addresses,
+        buildings,
+        dwellings,
+        persons,
+        households,
+        residences,
+        audit,
+    ):
         app.include_router(router)

@@ -4,6 +4,7 @@ from typing import Any
 
 from fastapi import APIRouter, Depends, Query, Request
 from pydantic import BaseModel
+from sqlalchemy.orm import Session
 
 from liangshi import registry
 from liangshi.audit import service as audit
@@ -23,6 +24,7 @@ from liangshi.persons.schemas import (
     PersonPatch,
     UnmaskIn,
 )
+from liangshi.registry import Context, Snapshot
 from liangshi.residence import service as residence
 from liangshi.schemas import ObjectRead, PageRead
 
@@ -30,7 +32,7 @@ persons = APIRouter(prefix="/persons", tags=["persons 人员"])
 households = APIRouter(prefix="/households", tags=["households 户"])
 
 
-def _person_extra(session, ctx, snap):  # type: ignore[no-untyped-def]
+def _person_extra(session: Session, ctx: Context, snap: Snapshot) -> dict[str, Any]:
     return {"documents": service.documents_view(session, ctx, snap.entity.id, unmask_reason=None)}
 
 
@@ -53,10 +55,22 @@ def search_persons(
 ) -> PageRead:
     """Persons in your jurisdiction by name prefix, document number, phone or area; documents masked."""
     with unit(request) as (session, ctx):
-        result = service.search_persons(session, ctx, name=name, id_number=id_number, phone=phone, area_id=area_id,
-                                        offset=page[0], limit=page[1])
-        return PageRead(items=[object_read(s, _person_extra(session, ctx, s)) for s in result.items],
-                        total=result.total, offset=result.offset, limit=result.limit)
+        result = service.search_persons(
+            session,
+            ctx,
+            name=name,
+            id_number=id_number,
+            phone=phone,
+            area_id=area_id,
+            offset=page[0],
+            limit=page[1],
+        )
+        return PageRead(
+            items=[object_read(s, _person_extra(session, ctx, s)) for s in result.items],
+            total=result.total,
+            offset=result.offset,
+            limit=result.limit,
+        )
 
 
 @persons.get("/lookup", summary="查人知住 by ID number")
@@ -115,19 +129,33 @@ def access_log(object_id: int, request: Request, page: tuple[int, int] = Depends
         registry.get_entity(session, service.PERSON, object_id, ctx.actor)
         rows, total = audit.access_log(session, object_id, limit=page[1], offset=page[0])
         registry.log(ctx, session, [audit.Event("person.access_log", "person", object_id, None)])
-        return AccessLog(person_id=object_id, total=total, entries=[
-            AccessEntry(seq=r.seq, at=r.at, actor=r.actor_name, action=r.action, purpose=r.purpose) for r in rows
-        ])
+        return AccessLog(
+            person_id=object_id,
+            total=total,
+            entries=[
+                AccessEntry(seq=r.seq, at=r.at, actor=r.actor_name, action=r.action, purpose=r.purpose)
+                for r in rows
+            ],
+        )
 
 
-object_routes(persons, service.PERSON, patch=PersonPatch, correct=PersonCorrect, extra=_person_extra,
-              check=lambda session, ctx: service.person_check(session, ctx))
+object_routes(
+    persons,
+    service.PERSON,
+    patch=PersonPatch,
+    correct=PersonCorrect,
+    extra=_person_extra,
+    check=lambda session, ctx: service.person_check(session, ctx),
+)
 
 
-def _household_extra(session, ctx, snap):  # type: ignore[no-untyped-def]
-    return {"household_kind": snap.entity.household_kind,
-            "members": service.members_view(session, ctx, snap.entity.id, snap.row.valid_from
-                                            if snap.retired else ctx.today)}
+def _household_extra(session: Session, ctx: Context, snap: Snapshot) -> dict[str, Any]:
+    return {
+        "household_kind": snap.entity.household_kind,
+        "members": service.members_view(
+            session, ctx, snap.entity.id, snap.row.valid_from if snap.retired else ctx.today
+        ),
+    }
 
 
 @households.post("", response_model=ObjectRead, status_code=201, summary="Create a household")
@@ -139,14 +167,19 @@ def create_household(body: HouseholdCreate, request: Request) -> ObjectRead:
 
 
 @households.get("", response_model=PageRead, summary="List households")
-def list_households(request: Request, area_id: int | None = None, page: tuple[int, int] = Depends(paging)
-                    ) -> PageRead:
+def list_households(
+    request: Request, area_id: int | None = None, page: tuple[int, int] = Depends(paging)
+) -> PageRead:
     """Households in your jurisdiction."""
     with unit(request) as (session, ctx):
         where = [Household.area_id == area_id] if area_id is not None else []
         result = registry.search(session, ctx, service.HOUSEHOLD, where=where, offset=page[0], limit=page[1])
-        return PageRead(items=[object_read(s) for s in result.items], total=result.total, offset=result.offset,
-                        limit=result.limit)
+        return PageRead(
+            items=[object_read(s) for s in result.items],
+            total=result.total,
+            offset=result.offset,
+            limit=result.limit,
+        )
 
 
 @households.post("/{object_id}/members", response_model=ObjectRead, status_code=201, summary="Add a member")
@@ -157,7 +190,9 @@ def add_member(object_id: int, body: MemberAdd, request: Request) -> ObjectRead:
         return object_read(snap, _household_extra(session, ctx, snap))
 
 
-@households.post("/{object_id}/members/{membership_id}/end", response_model=ObjectRead, summary="End a membership")
+@households.post(
+    "/{object_id}/members/{membership_id}/end", response_model=ObjectRead, summary="End a membership"
+)
 def end_member(object_id: int, membership_id: int, body: MemberEnd, request: Request) -> ObjectRead:
     """End a membership from a date."""
     with unit(request) as (session, ctx):
@@ -165,4 +200,6 @@ def end_member(object_id: int, membership_id: int, body: MemberEnd, request: Req
         return object_read(snap, _household_extra(session, ctx, snap))
 
 
-object_routes(households, service.HOUSEHOLD, patch=HouseholdPatch, correct=HouseholdCorrect, extra=_household_extra)
+object_routes(
+    households, service.HOUSEHOLD, patch=HouseholdPatch, correct=HouseholdCorrect, extra=_household_extra
+)

@@ -31,7 +31,12 @@ from liangshi.common.types import (
 from liangshi.schemas import WriteMeta
 
 DocType = Literal[
-    "resident_id", "hmt_residence_permit", "foreign_pr_card", "hk_mo_travel_permit", "tw_travel_permit", "passport"
+    "resident_id",
+    "hmt_residence_permit",
+    "foreign_pr_card",
+    "hk_mo_travel_permit",
+    "tw_travel_permit",
+    "passport",
 ]
 
 
@@ -74,12 +79,23 @@ class PersonCreate(PersonFields):
 
     model_config = {
         "json_schema_extra": {
-            "examples": [{
-                "area_id": 31, "name": "张伟", "sex": "1", "birth_date": "1949-12-31", "ethnicity": "01",
-                "hukou_region": "110105", "phone": "13812345678",
-                "documents": [{"doc_type": "resident_id", "number": "11010519491231002X"}],
-                "provenance": {"source_kind": "collector", "evidence": "document", "document_ref": "身份证原件"},
-            }]
+            "examples": [
+                {
+                    "area_id": 31,
+                    "name": "张伟",
+                    "sex": "1",
+                    "birth_date": "1949-12-31",
+                    "ethnicity": "01",
+                    "hukou_region": "110105",
+                    "phone": "13812345678",
+                    "documents": [{"doc_type": "resident_id", "number": "11010519491231002X"}],
+                    "provenance": {
+                        "source_kind": "collector",
+                        "evidence": "document",
+                        "document_ref": "身份证原件",
+                    },
+                }
+            ]
         }
     }
 
@@ -108,7 +124,7 @@ class PersonCorrect(PersonPatch):
     """Correct a recorded person version (a wrong value, not a change in the world)."""
 
     row_id: int | None = None
-    reason: Text500  # type: ignore[assignment]
+    reason: Text500
 
 
 class DocumentAdd(WriteMeta, DocumentIn):
@@ -143,8 +159,17 @@ class HouseholdCreate(WriteMeta):
 
     model_config = {
         "json_schema_extra": {
-            "examples": [{"household_kind": "actual", "area_id": 31, "dwelling_id": 7,
-                          "members": [{"person_id": 1, "relationship": "02"}, {"person_id": 2, "relationship": "10"}]}]
+            "examples": [
+                {
+                    "household_kind": "actual",
+                    "area_id": 31,
+                    "dwelling_id": 7,
+                    "members": [
+                        {"person_id": 1, "relationship": "02"},
+                        {"person_id": 2, "relationship": "10"},
+                    ],
+                }
+            ]
         }
     }
 
@@ -163,7 +188,7 @@ class HouseholdCorrect(HouseholdPatch):
     """Correct a recorded household version."""
 
     row_id: int | None = None
-    reason: Text500  # type: ignore[assignment]
+    reason: Text500
 
 
 class MemberAdd(WriteMeta, MemberIn):

@@ -28,7 +28,14 @@ from liangshi.persons.models import (
     PersonVersion,
 )
 from liangshi.persons.rules import HEAD, birth_date_from_id, check_document_agrees
-from liangshi.persons.schemas import DocumentAdd, DocumentIn, HouseholdCreate, MemberAdd, MemberEnd, PersonCreate
+from liangshi.persons.schemas import (
+    DocumentAdd,
+    DocumentIn,
+    HouseholdCreate,
+    MemberAdd,
+    MemberEnd,
+    PersonCreate,
+)
 from liangshi.registry import Context, Page, Snapshot
 
 
@@ -49,14 +56,34 @@ def _lives_in_scope(actor: Actor) -> ColumnElement[bool]:
 
 
 PERSON = Kind(
-    "person", Person, PersonVersion,
-    ("name", "sex", "birth_date", "ethnicity", "nationality", "hukou_region", "hukou_address", "education",
-     "marital_status", "occupation", "workplace", "phone"),
-    "人员", "Person", also_visible=_lives_in_scope,
+    "person",
+    Person,
+    PersonVersion,
+    (
+        "name",
+        "sex",
+        "birth_date",
+        "ethnicity",
+        "nationality",
+        "hukou_region",
+        "hukou_address",
+        "education",
+        "marital_status",
+        "occupation",
+        "workplace",
+        "phone",
+    ),
+    "人员",
+    "Person",
+    also_visible=_lives_in_scope,
 )
 DOCUMENT = Kind("document", Document, DocumentVersion, ("doc_type", "number", "country"), "证件", "Document")
-HOUSEHOLD = Kind("household", Household, HouseholdVersion, ("dwelling_id", "household_number"), "户", "Household")
-MEMBERSHIP = Kind("membership", Membership, MembershipVersion, ("relationship",), "户成员", "Household member")
+HOUSEHOLD = Kind(
+    "household", Household, HouseholdVersion, ("dwelling_id", "household_number"), "户", "Household"
+)
+MEMBERSHIP = Kind(
+    "membership", Membership, MembershipVersion, ("relationship",), "户成员", "Household member"
+)
 
 
 def _document_holder(session: Session, doc_type: str, number: str, country: str) -> int | None:
@@ -64,8 +91,13 @@ def _document_holder(session: Session, doc_type: str, number: str, country: str)
     row = session.execute(
         select(Document.person_id)
         .join(v, v.entity_id == Document.id)
-        .where(v.doc_type == doc_type, v.number == number, v.country == country, v.superseded_at.is_(None),
-               v.valid_to.is_(None))
+        .where(
+            v.doc_type == doc_type,
+            v.number == number,
+            v.country == country,
+            v.superseded_at.is_(None),
+            v.valid_to.is_(None),
+        )
     ).first()
     return int(row[0]) if row else None
 
@@ -81,19 +113,33 @@ def _document_taken() -> Conflict:
 
 
 def _add_documents(
-    session: Session, ctx: Context, person: Person, docs: Sequence[DocumentIn], attrs: dict[str, Any],
-    valid_from: dt.date | None, prov: Any,
+    session: Session,
+    ctx: Context,
+    person: Person,
+    docs: Sequence[DocumentIn],
+    attrs: dict[str, Any],
+    valid_from: dt.date | None,
+    prov: Any,
 ) -> None:
     for doc in docs:
-        country = doc.country or ("CHN" if doc.doc_type == "resident_id" else attrs.get("nationality") or "CHN")
-        check_document_agrees(doc.doc_type, doc.number, birth_date=attrs.get("birth_date"), sex=attrs["sex"],
-                              today=ctx.today)
+        country = doc.country or (
+            "CHN" if doc.doc_type == "resident_id" else attrs.get("nationality") or "CHN"
+        )
+        check_document_agrees(
+            doc.doc_type, doc.number, birth_date=attrs.get("birth_date"), sex=attrs["sex"], today=ctx.today
+        )
         if _document_holder(session, doc.doc_type, doc.number, country) is not None:
             raise _document_taken()
         entity = Document(person_id=person.id, area_id=person.area_id, county_code=person.county_code)
-        registry.create(session, ctx, DOCUMENT, entity,
-                        {"doc_type": doc.doc_type, "number": doc.number, "country": country},
-                        valid_from=valid_from, prov=prov)
+        registry.create(
+            session,
+            ctx,
+            DOCUMENT,
+            entity,
+            {"doc_type": doc.doc_type, "number": doc.number, "country": country},
+            valid_from=valid_from,
+            prov=prov,
+        )
 
 
 def create_person(session: Session, ctx: Context, data: PersonCreate) -> Snapshot:
@@ -103,11 +149,14 @@ def create_person(session: Session, ctx: Context, data: PersonCreate) -> Snapsho
     attrs = data.model_dump(include=set(PERSON.attributes))
     if attrs["birth_date"] is None:
         for doc in data.documents:
-            attrs["birth_date"] = attrs["birth_date"] or birth_date_from_id(doc.doc_type, doc.number, ctx.today)
+            attrs["birth_date"] = attrs["birth_date"] or birth_date_from_id(
+                doc.doc_type, doc.number, ctx.today
+            )
     seen = {(d.doc_type, d.number) for d in data.documents}
     if len(seen) != len(data.documents):
-        raise ValidationFailed("person.document_repeated", "证件重复填写", "A document is listed twice",
-                               {"field": "documents"})
+        raise ValidationFailed(
+            "person.document_repeated", "证件重复填写", "A document is listed twice", {"field": "documents"}
+        )
     person = Person(area_id=area.id, county_code=area.county_code)
     prov = data.provenance.to_domain(ctx.actor.username)
     snap = registry.create(session, ctx, PERSON, person, attrs, valid_from=data.valid_from, prov=prov)
@@ -120,8 +169,9 @@ def person_check(session: Session, ctx: Context) -> Any:
 
     def check(person: Any, attrs: dict[str, Any]) -> None:
         for doc in current_documents(session, person.id):
-            check_document_agrees(doc.doc_type, doc.number, birth_date=attrs["birth_date"], sex=attrs["sex"],
-                                  today=ctx.today)
+            check_document_agrees(
+                doc.doc_type, doc.number, birth_date=attrs["birth_date"], sex=attrs["sex"], today=ctx.today
+            )
 
     return check
 
@@ -132,8 +182,15 @@ def add_document(session: Session, ctx: Context, person_id: int, data: DocumentA
     person = registry.get_entity(session, PERSON, person_id, ctx.actor)
     history.bump_version(session, PERSON, person.id, data.expected_version)
     row = history.latest_row(session, PERSON, person.id)
-    _add_documents(session, ctx, person, [data], history.attributes_of(PERSON, row), data.valid_from,
-                   data.provenance.to_domain(ctx.actor.username))
+    _add_documents(
+        session,
+        ctx,
+        person,
+        [data],
+        history.attributes_of(PERSON, row),
+        data.valid_from,
+        data.provenance.to_domain(ctx.actor.username),
+    )
     return registry.snapshot(session, PERSON, person, today=ctx.today)
 
 
@@ -158,11 +215,19 @@ def documents_view(
     unmask = unmask_reason is not None
     if unmask:
         ctx.actor.ensure("person.unmask")
-        registry.log(ctx, session, [audit.Event("person.unmask", "person", person_id, person_id,
-                                                {"reason": unmask_reason})])
+        registry.log(
+            ctx,
+            session,
+            [audit.Event("person.unmask", "person", person_id, person_id, {"reason": unmask_reason})],
+        )
     return [
-        {"id": d.entity_id, "doc_type": d.doc_type, "country": d.country,
-         "number": d.number if unmask else mask_id_number(d.number), "masked": not unmask}
+        {
+            "id": d.entity_id,
+            "doc_type": d.doc_type,
+            "country": d.country,
+            "number": d.number if unmask else mask_id_number(d.number),
+            "masked": not unmask,
+        }
         for d in docs
     ]
 
@@ -181,15 +246,24 @@ def person_id_by_document(session: Session, ctx: Context, number: str) -> int | 
         .where(v.number == value, v.superseded_at.is_(None), v.valid_to.is_(None))
     )
     for (pid,) in session.execute(stmt):
-        visible = session.execute(registry.scoped(select(Person.id).where(Person.id == pid), PERSON, ctx.actor))
+        visible = session.execute(
+            registry.scoped(select(Person.id).where(Person.id == pid), PERSON, ctx.actor)
+        )
         if visible.first() is not None:
             return int(pid)
     return None
 
 
 def search_persons(
-    session: Session, ctx: Context, *, name: str | None, id_number: str | None, phone: str | None,
-    area_id: int | None, offset: int, limit: int,
+    session: Session,
+    ctx: Context,
+    *,
+    name: str | None,
+    id_number: str | None,
+    phone: str | None,
+    area_id: int | None,
+    offset: int,
+    limit: int,
 ) -> Page:
     """Find persons in the caller's jurisdiction by name prefix, document number, phone or area."""
     v = PersonVersion
@@ -202,9 +276,16 @@ def search_persons(
         value = normalize_id_text(id_number)
         dv = DocumentVersion
         where.append(
-            exists(select(Document.id).join(dv, dv.entity_id == Document.id).where(
-                Document.person_id == Person.id, dv.number == value, dv.superseded_at.is_(None),
-                dv.valid_to.is_(None)))
+            exists(
+                select(Document.id)
+                .join(dv, dv.entity_id == Document.id)
+                .where(
+                    Document.person_id == Person.id,
+                    dv.number == value,
+                    dv.superseded_at.is_(None),
+                    dv.valid_to.is_(None),
+                )
+            )
         )
     if area_id is not None:
         where.append(Person.area_id.in_(select(Area.id).where(Area.path.like(f"%/{int(area_id)}/%"))))
@@ -217,38 +298,66 @@ def search_persons(
 def _open_memberships(session: Session, *conds: Any) -> list[tuple[Membership, MembershipVersion]]:
     v = MembershipVersion
     rows = session.execute(
-        select(Membership, v).join(v, and_(v.entity_id == Membership.id, v.superseded_at.is_(None),
-                                           v.valid_to.is_(None))).where(*conds)
+        select(Membership, v)
+        .join(v, and_(v.entity_id == Membership.id, v.superseded_at.is_(None), v.valid_to.is_(None)))
+        .where(*conds)
     )
     return [(m, r) for m, r in rows]
 
 
-def _check_member(session: Session, ctx: Context, household: Household, person_id: int, relationship: str) -> None:
+def _check_member(
+    session: Session, ctx: Context, household: Household, person_id: int, relationship: str
+) -> None:
     registry.get_entity(session, PERSON, person_id, ctx.actor)
     members = _open_memberships(session, Membership.household_id == household.id)
     if any(m.person_id == person_id for m, _ in members):
-        raise Conflict("household.already_member", "该人员已是本户成员", "The person is already a member",
-                       {"field": "person_id"})
+        raise Conflict(
+            "household.already_member",
+            "该人员已是本户成员",
+            "The person is already a member",
+            {"field": "person_id"},
+        )
     if relationship == HEAD and any(r.relationship == HEAD for _, r in members):
-        raise Conflict("household.head_exists", "本户已有户主", "The household already has a head",
-                       {"field": "relationship"})
+        raise Conflict(
+            "household.head_exists",
+            "本户已有户主",
+            "The household already has a head",
+            {"field": "relationship"},
+        )
     if household.household_kind == "registered":
         others = _open_memberships(
-            session, Membership.person_id == person_id,
+            session,
+            Membership.person_id == person_id,
             Membership.household_id.in_(select(Household.id).where(Household.household_kind == "registered")),
         )
         if others:
-            raise Conflict("household.registered_elsewhere", "该人员已在另一户籍户中",
-                           "The person already belongs to another registered household", {"field": "person_id"})
+            raise Conflict(
+                "household.registered_elsewhere",
+                "该人员已在另一户籍户中",
+                "The person already belongs to another registered household",
+                {"field": "person_id"},
+            )
 
 
-def _add_member(session: Session, ctx: Context, household: Household, person_id: int, relationship: str,
-                valid_from: dt.date | None, prov: Any) -> None:
+def _add_member(
+    session: Session,
+    ctx: Context,
+    household: Household,
+    person_id: int,
+    relationship: str,
+    valid_from: dt.date | None,
+    prov: Any,
+) -> None:
     _check_member(session, ctx, household, person_id, relationship)
-    membership = Membership(household_id=household.id, person_id=person_id, area_id=household.area_id,
-                            county_code=household.county_code)
-    registry.create(session, ctx, MEMBERSHIP, membership, {"relationship": relationship}, valid_from=valid_from,
-                    prov=prov)
+    membership = Membership(
+        household_id=household.id,
+        person_id=person_id,
+        area_id=household.area_id,
+        county_code=household.county_code,
+    )
+    registry.create(
+        session, ctx, MEMBERSHIP, membership, {"relationship": relationship}, valid_from=valid_from, prov=prov
+    )
 
 
 def create_household(session: Session, ctx: Context, data: HouseholdCreate) -> Snapshot:
@@ -261,9 +370,15 @@ def create_household(session: Session, ctx: Context, data: HouseholdCreate) -> S
         registry.get_entity(session, buildings.DWELLING, data.dwelling_id, ctx.actor)
     household = Household(household_kind=data.household_kind, area_id=area.id, county_code=area.county_code)
     prov = data.provenance.to_domain(ctx.actor.username)
-    snap = registry.create(session, ctx, HOUSEHOLD, household,
-                           {"dwelling_id": data.dwelling_id, "household_number": data.household_number},
-                           valid_from=data.valid_from, prov=prov)
+    snap = registry.create(
+        session,
+        ctx,
+        HOUSEHOLD,
+        household,
+        {"dwelling_id": data.dwelling_id, "household_number": data.household_number},
+        valid_from=data.valid_from,
+        prov=prov,
+    )
     for member in data.members:
         _add_member(session, ctx, household, member.person_id, member.relationship, data.valid_from, prov)
     return snap
@@ -274,12 +389,21 @@ def add_member(session: Session, ctx: Context, household_id: int, data: MemberAd
     ctx.actor.ensure("household.write")
     household = registry.get_entity(session, HOUSEHOLD, household_id, ctx.actor)
     history.bump_version(session, HOUSEHOLD, household.id, data.expected_version)
-    _add_member(session, ctx, household, data.person_id, data.relationship, data.effective,
-                data.provenance.to_domain(ctx.actor.username))
+    _add_member(
+        session,
+        ctx,
+        household,
+        data.person_id,
+        data.relationship,
+        data.effective,
+        data.provenance.to_domain(ctx.actor.username),
+    )
     return registry.snapshot(session, HOUSEHOLD, household, today=ctx.today)
 
 
-def end_member(session: Session, ctx: Context, household_id: int, membership_id: int, data: MemberEnd) -> Snapshot:
+def end_member(
+    session: Session, ctx: Context, household_id: int, membership_id: int, data: MemberEnd
+) -> Snapshot:
     """End a membership from a date (moved out, died, split off)."""
     ctx.actor.ensure("household.write")
     household = registry.get_entity(session, HOUSEHOLD, household_id, ctx.actor)
@@ -287,11 +411,30 @@ def end_member(session: Session, ctx: Context, household_id: int, membership_id:
     membership = session.get(Membership, membership_id)
     if membership is None or membership.household_id != household.id:
         raise history.not_found(MEMBERSHIP, membership_id)
-    history.retire(session, MEMBERSHIP, membership, expected_version=membership.version,
-                   effective=data.effective or ctx.today, prov=data.provenance.to_domain(ctx.actor.username),
-                   actor_id=ctx.actor.user_id, now=ctx.now, reason=data.reason)
-    registry.log(ctx, session, [audit.Event("membership.retire", "membership", membership.id, membership.person_id,
-                                            {"household_id": household.id, "reason": data.reason})])
+    history.retire(
+        session,
+        MEMBERSHIP,
+        membership,
+        expected_version=membership.version,
+        effective=data.effective or ctx.today,
+        prov=data.provenance.to_domain(ctx.actor.username),
+        actor_id=ctx.actor.user_id,
+        now=ctx.now,
+        reason=data.reason,
+    )
+    registry.log(
+        ctx,
+        session,
+        [
+            audit.Event(
+                "membership.retire",
+                "membership",
+                membership.id,
+                membership.person_id,
+                {"household_id": household.id, "reason": data.reason},
+            )
+        ],
+    )
     return registry.snapshot(session, HOUSEHOLD, household, today=ctx.today)
 
 
@@ -302,12 +445,28 @@ def members_view(session: Session, ctx: Context, household_id: int, on: dt.date)
         select(Membership, mv, pv.name)
         .join(mv, mv.entity_id == Membership.id)
         .join(pv, pv.entity_id == Membership.person_id)
-        .where(Membership.household_id == household_id, mv.superseded_at.is_(None), history.valid_on(mv, on),
-               pv.superseded_at.is_(None), history.valid_on(pv, on))
+        .where(
+            Membership.household_id == household_id,
+            mv.superseded_at.is_(None),
+            history.valid_on(mv, on),
+            pv.superseded_at.is_(None),
+            history.valid_on(pv, on),
+        )
         .order_by(mv.relationship, Membership.id)
     ).all()
-    result = [{"membership_id": m.id, "person_id": m.person_id, "name": name, "relationship": r.relationship,
-               "since": r.valid_from.isoformat()} for m, r, name in rows]
-    registry.log(ctx, session, [audit.Event("household.member_read", "household", household_id, m["person_id"])
-                                for m in result])
+    result: list[dict[str, Any]] = [
+        {
+            "membership_id": m.id,
+            "person_id": m.person_id,
+            "name": name,
+            "relationship": r.relationship,
+            "since": r.valid_from.isoformat(),
+        }
+        for m, r, name in rows
+    ]
+    registry.log(
+        ctx,
+        session,
+        [audit.Event("household.member_read", "household", household_id, m["person_id"]) for m in result],
+    )
     return result

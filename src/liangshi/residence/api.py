@@ -21,8 +21,12 @@ def register_arrival(body: ArrivalIn, request: Request) -> ObjectRead:
 
 
 @router.get("", response_model=PageRead, summary="List residences")
-def list_residences(request: Request, dwelling_id: int | None = None, person_id: int | None = None,
-                    page: tuple[int, int] = Depends(paging)) -> PageRead:
+def list_residences(
+    request: Request,
+    dwelling_id: int | None = None,
+    person_id: int | None = None,
+    page: tuple[int, int] = Depends(paging),
+) -> PageRead:
     """Open residences in your jurisdiction, by dwelling or person."""
     with unit(request) as (session, ctx):
         where = []
@@ -31,8 +35,12 @@ def list_residences(request: Request, dwelling_id: int | None = None, person_id:
         if person_id is not None:
             where.append(Residence.person_id == person_id)
         result = registry.search(session, ctx, service.RESIDENCE, where=where, offset=page[0], limit=page[1])
-        return PageRead(items=[object_read(s) for s in result.items], total=result.total, offset=result.offset,
-                        limit=result.limit)
+        return PageRead(
+            items=[object_read(s) for s in result.items],
+            total=result.total,
+            offset=result.offset,
+            limit=result.limit,
+        )
 
 
 @router.post("/{object_id}/deregister", response_model=ObjectRead, summary="人走注销: deregister a departure")

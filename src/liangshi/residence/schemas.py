@@ -26,8 +26,15 @@ class ArrivalIn(WriteMeta):
 
     model_config = {
         "json_schema_extra": {
-            "examples": [{"person_id": 1, "dwelling_id": 7, "category": "floating", "arrival_date": "2026-10-02",
-                          "intended_stay_until": "2027-10-01"}]
+            "examples": [
+                {
+                    "person_id": 1,
+                    "dwelling_id": 7,
+                    "category": "floating",
+                    "arrival_date": "2026-10-02",
+                    "intended_stay_until": "2027-10-01",
+                }
+            ]
         }
     }
 
