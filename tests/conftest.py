@@ -183,15 +183,26 @@ def _build_base(world: World) -> None:
         areas.load_gazetteer(session, ctx, ezhou_areas())
         for code, name, level, parent in EXTRA_AREAS:
             areas.create_area(
-                session, ctx, AreaCreate(code=code, name=name, level=level, parent_code=parent)  # type: ignore[arg-type]
+                session,
+                ctx,
+                AreaCreate(code=code, name=name, level=level, parent_code=parent),  # type: ignore[arg-type]
             )
         for username, (role, area_code, dept) in PERSONAS.items():
             access.create_user(
-                session, username=username, display_name=username, password=PASSWORD, role=role,
-                area_code=area_code, department=dept, actor=SYSTEM, now=world.clock.now(),
+                session,
+                username=username,
+                display_name=username,
+                password=PASSWORD,
+                role=role,
+                area_code=area_code,
+                department=dept,
+                actor=SYSTEM,
+                now=world.clock.now(),
             )
         _BASELINE["area"] = session.execute(select(Area.id).order_by(Area.id.desc()).limit(1)).scalar_one()
-        _BASELINE["area_code"] = session.execute(select(AreaCode.id).order_by(AreaCode.id.desc()).limit(1)).scalar_one()
+        _BASELINE["area_code"] = session.execute(
+            select(AreaCode.id).order_by(AreaCode.id.desc()).limit(1)
+        ).scalar_one()
         _BASELINE["area_version"] = session.execute(
             select(AreaVersion.row_id).order_by(AreaVersion.row_id.desc()).limit(1)
         ).scalar_one()

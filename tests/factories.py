@@ -47,11 +47,17 @@ def place(session: Session, ctx: Context, *, area_id: int, district_id: int, tag
         session, ctx, StreetCreate(area_id=district_id, name=f"测试{tag}路{n}号街"[:20], street_type="路")
     )
     plate = addresses.create_address(
-        session, ctx, AddressCreate(area_id=area_id, street_id=street.entity.id, number="12", status="installed")
+        session,
+        ctx,
+        AddressCreate(area_id=area_id, street_id=street.entity.id, number="12", status="installed"),
     )
-    building = buildings.create_building(session, ctx, BuildingCreate(address_id=plate.entity.id, label="3栋"))
+    building = buildings.create_building(
+        session, ctx, BuildingCreate(address_id=plate.entity.id, label="3栋")
+    )
     dwelling = buildings.create_dwelling(
-        session, ctx, DwellingCreate(building_id=building.entity.id, unit=1, floor=5, room="501", status="occupied")
+        session,
+        ctx,
+        DwellingCreate(building_id=building.entity.id, unit=1, floor=5, room="501", status="occupied"),
     )
     return Place(area_id, street.entity.id, plate.entity.id, building.entity.id, dwelling.entity.id)
 
@@ -74,30 +80,52 @@ def person(
         session,
         ctx,
         PersonCreate(
-            area_id=area_id, name=name, sex="1" if male else "2", birth_date=birth,
-            documents=[DocumentIn(doc_type="resident_id", number=number)], valid_from=valid_from,
+            area_id=area_id,
+            name=name,
+            sex="1" if male else "2",
+            birth_date=birth,
+            documents=[DocumentIn(doc_type="resident_id", number=number)],
+            valid_from=valid_from,
         ),
     )
     return int(snap.entity.id)
 
 
-def household(session: Session, ctx: Context, *, area_id: int, dwelling_id: int | None, members: list[tuple[int, str]]) -> int:
+def household(
+    session: Session, ctx: Context, *, area_id: int, dwelling_id: int | None, members: list[tuple[int, str]]
+) -> int:
     """A household with (person_id, relationship) members; returns its id."""
     snap = persons.create_household(
-        session, ctx,
-        HouseholdCreate(area_id=area_id, dwelling_id=dwelling_id,
-                        members=[MemberIn(person_id=p, relationship=r) for p, r in members]),
+        session,
+        ctx,
+        HouseholdCreate(
+            area_id=area_id,
+            dwelling_id=dwelling_id,
+            members=[MemberIn(person_id=p, relationship=r) for p, r in members],
+        ),
     )
     return int(snap.entity.id)
 
 
 def arrival(
-    session: Session, ctx: Context, *, person_id: int, dwelling_id: int, arrived: dt.date, category: str = "floating"
+    session: Session,
+    ctx: Context,
+    *,
+    person_id: int,
+    dwelling_id: int,
+    arrived: dt.date,
+    category: str = "floating",
 ) -> int:
     """Register an arrival; returns the residence id."""
     snap = residence.register_arrival(
-        session, ctx,
-        ArrivalIn(person_id=person_id, dwelling_id=dwelling_id, category=category, arrival_date=arrived,  # type: ignore[arg-type]
-                  registration_date=arrived),
+        session,
+        ctx,
+        ArrivalIn(
+            person_id=person_id,
+            dwelling_id=dwelling_id,
+            category=category,
+            arrival_date=arrived,  # type: ignore[arg-type]
+            registration_date=arrived,
+        ),
     )
     return int(snap.entity.id)

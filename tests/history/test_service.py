@@ -20,8 +20,17 @@ def test_change_keeps_the_old_value_readable_before_its_date(world: World) -> No
     with world.session() as s:
         ctx = world.ctx(s, "collector_zhang")
         pid = factories.person(s, ctx, area_id=world.area(INSIDE))
-        registry.change(s, ctx, persons.PERSON, pid, {"phone": "+8613800000001"}, expected_version=1,
-                        effective=dt.date(2026, 6, 1), prov=PROV, reason="new phone")
+        registry.change(
+            s,
+            ctx,
+            persons.PERSON,
+            pid,
+            {"phone": "+8613800000001"},
+            expected_version=1,
+            effective=dt.date(2026, 6, 1),
+            prov=PROV,
+            reason="new phone",
+        )
     with world.session() as s:
         ctx = world.ctx(s, "collector_zhang")
         before = registry.read(s, ctx, persons.PERSON, pid, on=dt.date(2026, 5, 31))
@@ -36,8 +45,17 @@ def test_correction_points_at_the_version_it_corrects_and_keeps_it(world: World)
         ctx = world.ctx(s, "collector_zhang")
         pid = factories.person(s, ctx, area_id=world.area(INSIDE), name="张伟")
         first = history.latest_row(s, persons.PERSON, pid).row_id
-        registry.correct(s, ctx, persons.PERSON, pid, {"name": "张玮"}, expected_version=1, row_id=None,
-                         prov=PROV, reason="名字录错")
+        registry.correct(
+            s,
+            ctx,
+            persons.PERSON,
+            pid,
+            {"name": "张玮"},
+            expected_version=1,
+            row_id=None,
+            prov=PROV,
+            reason="名字录错",
+        )
     with world.session() as s:
         rows = history.history(s, persons.PERSON, pid)
         assert [r.name for r in rows] == ["张伟", "张玮"]
@@ -55,8 +73,17 @@ def test_read_as_known_at_an_earlier_record_time_shows_the_uncorrected_value(wor
     with world.session() as s:
         ctx = world.ctx(s, "collector_zhang")
         ctx = registry.Context(actor=ctx.actor, now=later, today=ctx.today)
-        registry.correct(s, ctx, persons.PERSON, pid, {"name": "李娜娜"}, expected_version=1, row_id=None,
-                         prov=PROV, reason="typo")
+        registry.correct(
+            s,
+            ctx,
+            persons.PERSON,
+            pid,
+            {"name": "李娜娜"},
+            expected_version=1,
+            row_id=None,
+            prov=PROV,
+            reason="typo",
+        )
     with world.session() as s:
         ctx = world.ctx(s, "collector_zhang")
         then = registry.read(s, ctx, persons.PERSON, pid, on=ctx.today, at=world.clock.now())
@@ -69,15 +96,32 @@ def test_retired_object_is_readable_before_its_end_and_refuses_changes(world: Wo
     with world.session() as s:
         ctx = world.ctx(s, "police_liu")
         pid = factories.person(s, ctx, area_id=world.area(INSIDE))
-        registry.retire(s, ctx, persons.PERSON, pid, expected_version=1, effective=dt.date(2026, 11, 1), prov=PROV,
-                        reason="duplicate")
+        registry.retire(
+            s,
+            ctx,
+            persons.PERSON,
+            pid,
+            expected_version=1,
+            effective=dt.date(2026, 11, 1),
+            prov=PROV,
+            reason="duplicate",
+        )
     with world.session() as s:
         ctx = world.ctx(s, "police_liu")
         assert registry.read(s, ctx, persons.PERSON, pid, on=dt.date(2026, 10, 31)).retired is False
         assert registry.read(s, ctx, persons.PERSON, pid).retired is True
         with pytest.raises(Conflict) as exc:
-            registry.change(s, ctx, persons.PERSON, pid, {"phone": "+8613800000002"}, expected_version=2,
-                            effective=None, prov=PROV, reason=None)
+            registry.change(
+                s,
+                ctx,
+                persons.PERSON,
+                pid,
+                {"phone": "+8613800000002"},
+                expected_version=2,
+                effective=None,
+                prov=PROV,
+                reason=None,
+            )
         assert exc.value.code == "person.retired"
 
 
@@ -86,8 +130,17 @@ def test_change_dated_before_the_current_version_is_refused(world: World) -> Non
         ctx = world.ctx(s, "collector_zhang")
         pid = factories.person(s, ctx, area_id=world.area(INSIDE))
         with pytest.raises(ValidationFailed) as exc:
-            registry.change(s, ctx, persons.PERSON, pid, {"phone": "+8613800000003"}, expected_version=1,
-                            effective=dt.date(2000, 1, 1), prov=PROV, reason=None)
+            registry.change(
+                s,
+                ctx,
+                persons.PERSON,
+                pid,
+                {"phone": "+8613800000003"},
+                expected_version=1,
+                effective=dt.date(2000, 1, 1),
+                prov=PROV,
+                reason=None,
+            )
         assert exc.value.code == "version.change_before_current"
 
 
@@ -95,12 +148,30 @@ def test_stale_expected_version_is_refused_and_nothing_is_written(world: World) 
     with world.session() as s:
         ctx = world.ctx(s, "collector_zhang")
         pid = factories.person(s, ctx, area_id=world.area(INSIDE))
-        registry.change(s, ctx, persons.PERSON, pid, {"phone": "+8613800000004"}, expected_version=1,
-                        effective=None, prov=PROV, reason=None)
+        registry.change(
+            s,
+            ctx,
+            persons.PERSON,
+            pid,
+            {"phone": "+8613800000004"},
+            expected_version=1,
+            effective=None,
+            prov=PROV,
+            reason=None,
+        )
     with pytest.raises(Conflict) as exc, world.session() as s:
         ctx = world.ctx(s, "collector_zhang")
-        registry.change(s, ctx, persons.PERSON, pid, {"phone": "+8613800000005"}, expected_version=1,
-                        effective=None, prov=PROV, reason=None)
+        registry.change(
+            s,
+            ctx,
+            persons.PERSON,
+            pid,
+            {"phone": "+8613800000005"},
+            expected_version=1,
+            effective=None,
+            prov=PROV,
+            reason=None,
+        )
     assert exc.value.code == "version.stale"
     with world.session() as s:
         rows = history.history(s, persons.PERSON, pid)
@@ -112,25 +183,44 @@ def test_provenance_of_each_version_names_source_actor_and_evidence(world: World
     with world.session() as s:
         ctx = world.ctx(s, "collector_zhang")
         pid = factories.person(s, ctx, area_id=world.area(INSIDE))
-        registry.change(s, ctx, persons.PERSON, pid, {"occupation": "教师"}, expected_version=1,
-                        effective=dt.date(2026, 11, 1),
-                        prov=Provenance("department", "health", "document", "出生医学证明"), reason=None)
+        registry.change(
+            s,
+            ctx,
+            persons.PERSON,
+            pid,
+            {"occupation": "教师"},
+            expected_version=1,
+            effective=dt.date(2026, 11, 1),
+            prov=Provenance("department", "health", "document", "出生医学证明"),
+            reason=None,
+        )
     with world.session() as s:
         rows = history.history(s, persons.PERSON, pid)
-        closed = [r for r in rows if r.change == "close"][0]
-        new = [r for r in rows if r.change == "change"][0]
+        closed = next(r for r in rows if r.change == "close")
+        new = next(r for r in rows if r.change == "change")
         # The closed copy keeps the original collector's accountability; the change names its own source.
         assert closed.source_ref == "collector_zhang" and closed.actor_id == world.users["collector_zhang"]
         assert (new.source_kind, new.source_ref, new.evidence, new.document_ref) == (
-            "department", "health", "document", "出生医学证明")
+            "department",
+            "health",
+            "document",
+            "出生医学证明",
+        )
 
 
 def test_flag_under_investigation_leaves_the_value_unchanged(world: World) -> None:
     with world.session() as s:
         ctx = world.ctx(s, "collector_zhang")
         pid = factories.person(s, ctx, area_id=world.area(INSIDE), birth=dt.date(1985, 3, 4))
-        registry.flag(s, ctx, persons.PERSON, pid, attribute="birth_date", reason="卫生部门记录为1985-04-03",
-                      expected_version=1)
+        registry.flag(
+            s,
+            ctx,
+            persons.PERSON,
+            pid,
+            attribute="birth_date",
+            reason="卫生部门记录为1985-04-03",
+            expected_version=1,
+        )
     with world.session() as s:
         snap = registry.read(s, world.ctx(s, "collector_zhang"), persons.PERSON, pid)
         assert snap.row.birth_date == dt.date(1985, 3, 4)

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 from contextlib import contextmanager
+from urllib.parse import unquote
 
 from fastapi import Request
 from sqlalchemy.orm import Session
@@ -33,7 +34,8 @@ def unit(request: Request) -> Iterator[tuple[Session, Context]]:
     with session_scope(request.app.state.sessions) as session:
         now = clock.now()
         actor = access.actor_from_token(session, bearer(request), now=now)
-        purpose = (request.headers.get("x-purpose") or "").strip()[:MAX_PURPOSE] or None
+        # Header values are Latin-1 on the wire: a Chinese purpose arrives percent-encoded (UTF-8).
+        purpose = unquote(request.headers.get("x-purpose") or "").strip()[:MAX_PURPOSE] or None
         yield session, Context(actor=actor, now=now, today=clock.today(), purpose=purpose)
 
 

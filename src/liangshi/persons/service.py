@@ -232,6 +232,21 @@ def documents_view(
     ]
 
 
+def names_on(session: Session, person_ids: Sequence[int], on: dt.date) -> dict[int, str]:
+    """Each person's name as valid on a date, else as last known (records often start after the facts)."""
+    v = PersonVersion
+    rows = session.execute(
+        select(v.entity_id, v.name, v.valid_from, v.valid_to)
+        .where(v.entity_id.in_(set(person_ids)), v.superseded_at.is_(None))
+        .order_by(v.valid_from)
+    ).all()
+    names: dict[int, str] = {}
+    for pid, name, start, end in rows:
+        if pid not in names or (start <= on and (end is None or end > on)):
+            names[int(pid)] = name
+    return names
+
+
 def person_id_by_document(session: Session, ctx: Context, number: str) -> int | None:
     """The person in the caller's jurisdiction holding a document number (any type), or None."""
     value = normalize_id_text(number)
@@ -440,29 +455,23 @@ def end_member(
 
 def members_view(session: Session, ctx: Context, household_id: int, on: dt.date) -> list[dict[str, Any]]:
     """Members of a household valid on a date, with names (a read of each member's data, audited)."""
-    mv, pv = MembershipVersion, PersonVersion
+    mv = MembershipVersion
     rows = session.execute(
-        select(Membership, mv, pv.name)
+        select(Membership, mv)
         .join(mv, mv.entity_id == Membership.id)
-        .join(pv, pv.entity_id == Membership.person_id)
-        .where(
-            Membership.household_id == household_id,
-            mv.superseded_at.is_(None),
-            history.valid_on(mv, on),
-            pv.superseded_at.is_(None),
-            history.valid_on(pv, on),
-        )
+        .where(Membership.household_id == household_id, mv.superseded_at.is_(None), history.valid_on(mv, on))
         .order_by(mv.relationship, Membership.id)
     ).all()
+    names = names_on(session, [m.person_id for m, _ in rows], on)
     result: list[dict[str, Any]] = [
         {
             "membership_id": m.id,
             "person_id": m.person_id,
-            "name": name,
+            "name": names.get(m.person_id),
             "relationship": r.relationship,
             "since": r.valid_from.isoformat(),
         }
-        for m, r, name in rows
+        for m, r in rows
     ]
     registry.log(
         ctx,

@@ -14,7 +14,6 @@ from liangshi.buildings import service as buildings
 from liangshi.errors import Conflict, NotFound
 from liangshi.history import Kind
 from liangshi.persons import service as persons
-from liangshi.persons.models import PersonVersion
 from liangshi.registry import Context, Snapshot
 from liangshi.residence.models import Residence, ResidenceVersion
 from liangshi.residence.rules import check_dates, check_departure
@@ -197,30 +196,25 @@ def occupants(session: Session, ctx: Context, dwelling_id: int, on: dt.date | No
     dwelling = registry.get_entity(session, buildings.DWELLING, dwelling_id, ctx.actor)
     day = on or ctx.today
     v = ResidenceVersion
-    pv = PersonVersion
     rows = session.execute(
-        select(Residence, v, pv.name)
+        select(Residence, v)
         .join(v, v.entity_id == Residence.id)
-        .join(
-            pv,
-            and_(pv.entity_id == Residence.person_id, pv.superseded_at.is_(None), history.valid_on(pv, day)),
-        )
         .where(Residence.dwelling_id == dwelling.id, v.superseded_at.is_(None), history.valid_on(v, day))
         .order_by(v.arrival_date, Residence.id)
     ).all()
-    people: list[dict[str, Any]] = []
-    for res, row, name in rows:
-        people.append(
-            {
-                "residence_id": res.id,
-                "person_id": res.person_id,
-                "name": name,
-                "category": row.category,
-                "arrival_date": row.arrival_date,
-                "departure_date": row.departure_date,
-                "documents": persons.documents_view(session, ctx, res.person_id, unmask_reason=None),
-            }
-        )
+    names = persons.names_on(session, [res.person_id for res, _ in rows], day)
+    people: list[dict[str, Any]] = [
+        {
+            "residence_id": res.id,
+            "person_id": res.person_id,
+            "name": names.get(res.person_id),
+            "category": row.category,
+            "arrival_date": row.arrival_date,
+            "departure_date": row.departure_date,
+            "documents": persons.documents_view(session, ctx, res.person_id, unmask_reason=None),
+        }
+        for res, row in rows
+    ]
     registry.log(
         ctx,
         session,

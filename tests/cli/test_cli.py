@@ -1,0 +1,137 @@
+"""The command line: database, users, validation, demo."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+from sqlalchemy import func, select
+from typer.testing import CliRunner
+
+from liangshi.access.models import User
+from liangshi.areas.models import Area
+from liangshi.cli.main import app
+from liangshi.db import make_engine, make_session_factory, session_scope
+
+runner = CliRunner()
+KEYS = ["input", "valid", "normalized", "birth_date", "sex", "region", "error"]
+
+
+def _lines(output: str) -> list[dict[str, object]]:
+    return [json.loads(line) for line in output.splitlines() if line.strip()]
+
+
+def test_validate_id_prints_one_json_object_per_input_in_order() -> None:
+    inputs = [
+        "11010519491231002x",
+        "110105194912310021",
+        "1101051949123100",
+        "110105491231002",
+        "110105199002300018",
+    ]
+    result = runner.invoke(app, ["validate", "id", *inputs, "--json"])
+    assert result.exit_code == 0, result.output
+    rows = _lines(result.output)
+    assert [list(r) for r in rows] == [KEYS] * 5
+    assert [r["input"] for r in rows] == inputs
+    assert rows[0] == {
+        "input": "11010519491231002x",
+        "valid": True,
+        "normalized": "11010519491231002X",
+        "birth_date": "1949-12-31",
+        "sex": "female",
+        "region": "110105",
+        "error": None,
+    }
+    assert rows[1]["error"] == "checksum" and rows[1]["valid"] is False
+    assert rows[2]["error"] == "format"
+    assert rows[3]["valid"] is True and rows[3]["normalized"] == "11010519491231002X"
+    assert rows[4]["error"] == "birth_date"
+
+
+def test_validate_id_reads_a_file(tmp_path: Path) -> None:
+    f = tmp_path / "ids.txt"
+    f.write_text("\ufeff１１０１０５１９４９１２３１００２Ｘ\n\n420704 19900101 1036\n", encoding="utf-8")
+    result = runner.invoke(app, ["validate", "id", "--file", str(f), "--json"])
+    rows = _lines(result.output)
+    assert rows[0]["normalized"] == "11010519491231002X"
+    assert len(rows) == 2
+
+
+def test_validate_id_without_input_or_with_a_missing_file_exits_2(tmp_path: Path) -> None:
+    assert runner.invoke(app, ["validate", "id", "--json"]).exit_code == 2
+    assert runner.invoke(app, ["validate", "id", "--file", str(tmp_path / "nope.txt")]).exit_code == 2
+
+
+def test_db_upgrade_user_add_and_demo_on_a_fresh_database(tmp_path: Path) -> None:
+    url = f"sqlite:///{tmp_path / 'fresh.db'}"
+    env = {"LIANGSHI_DATABASE_URL": url}
+    first = runner.invoke(app, ["db", "upgrade"], env=env)
+    assert first.exit_code == 0, first.output
+    again = runner.invoke(app, ["db", "upgrade"], env=env)
+    assert again.exit_code == 0 and "0" in again.output
+    added = runner.invoke(
+        app,
+        [
+            "user",
+            "add",
+            "station_admin_li",
+            "--role",
+            "station_admin",
+            "--area",
+            "420704001",
+            "--password",
+            "Long-enough-1",
+        ],
+        env=env,
+    )
+    assert added.exit_code == 0, added.output
+    dup = runner.invoke(
+        app,
+        [
+            "user",
+            "add",
+            "station_admin_li",
+            "--role",
+            "station_admin",
+            "--area",
+            "420704001",
+            "--password",
+            "Long-enough-1",
+        ],
+        env=env,
+    )
+    assert dup.exit_code == 2 and "user.exists" in dup.output
+    bad_role = runner.invoke(
+        app,
+        ["user", "add", "x_user", "--role", "king", "--area", "420704", "--password", "Long-enough-1"],
+        env=env,
+    )
+    assert bad_role.exit_code == 2 and "user.role_unknown" in bad_role.output
+    engine = make_engine(url)
+    with session_scope(make_session_factory(engine)) as s:
+        assert s.execute(select(func.count()).select_from(Area)).scalar_one() == 30
+        assert (
+            s.execute(select(User.role).where(User.username == "station_admin_li")).scalar_one()
+            == "station_admin"
+        )
+    engine.dispose()
+
+
+def test_demo_build_prints_a_login_for_every_role(tmp_path: Path) -> None:
+    env = {"LIANGSHI_DATABASE_URL": f"sqlite:///{tmp_path / 'demo.db'}"}
+    assert runner.invoke(app, ["db", "upgrade"], env=env).exit_code == 0
+    result = runner.invoke(app, ["demo", "build"], env=env)
+    assert result.exit_code == 0, result.output
+    for role in (
+        "collector",
+        "community_police",
+        "station_admin",
+        "district_admin",
+        "city_admin",
+        "department_liaison",
+        "inspector",
+        "auditor",
+    ):
+        assert role in result.output
+    assert "Demo-2026-liangshi" in result.output
