@@ -5,10 +5,12 @@ from __future__ import annotations
 import datetime as dt
 from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy import and_, select
 from sqlalchemy.orm import Session
+from sqlalchemy.sql.elements import ColumnElement
 
 from liangshi import history, registry
+from liangshi.access.rules import Actor
 from liangshi.addresses.models import Address, AddressVersion, Street, StreetVersion
 from liangshi.addresses.rules import ensure_plate_transition, parse_plate_number, render_plate_number
 from liangshi.addresses.schemas import AddressCorrect, AddressCreate, AddressPatch, StreetCreate, StreetPatch
@@ -17,6 +19,14 @@ from liangshi.errors import Conflict
 from liangshi.history import Kind
 from liangshi.registry import Context, Snapshot
 
+
+def _street_of_an_enclosing_area(actor: Actor) -> ColumnElement[bool]:
+    # A street belongs to a district, yet runs through the communities below it: everyone under that district
+    # sees it (names are not personal data); only the district and above may change it.
+    enclosing = [int(part) for part in actor.area_path.strip("/").split("/") if part]
+    return Street.area_id.in_(enclosing)
+
+
 STREET = Kind(
     "street",
     Street,
@@ -24,6 +34,7 @@ STREET = Kind(
     ("name", "street_type", "numbering_style", "start_description", "bearing_deg"),
     "街路巷",
     "Street",
+    also_visible=_street_of_an_enclosing_area,
 )
 ADDRESS = Kind(
     "address",
@@ -219,24 +230,49 @@ def change_street(session: Session, ctx: Context, street_id: int, data: StreetPa
 
 
 def describe(session: Session, address_id: int, on: dt.date) -> dict[str, Any]:
-    """The standard address as text parts: areas from the district down, street, plate number."""
-    address = session.get(Address, address_id)
-    if address is None:
-        return {}
-    row = history.row_as_of(session, ADDRESS, address.id, on=on) or history.latest_row(
-        session, ADDRESS, address.id
-    )
-    area = areas.by_id(session, address.area_id)
-    parts = (
-        [name for a, name in areas.lineage(session, area, on) if a.level not in ("province",)] if area else []
-    )
-    street_name, style = None, "dash"
-    if address.street_id is not None:
-        srow = history.row_as_of(session, STREET, address.street_id, on=on) or history.latest_row(
-            session, STREET, address.street_id
+    """The standard address as text parts: areas from the city down, street, plate number (as valid on a date)."""
+    av, sv = AddressVersion, StreetVersion
+    row: Any = session.execute(
+        select(
+            Address.code,
+            Address.area_id,
+            Address.street_id,
+            av.base_number,
+            av.sub_number,
+            sv.name,
+            sv.numbering_style,
         )
-        if srow is not None:
-            street_name, style = srow.name, srow.numbering_style
-    number = render_plate_number(row.base_number, row.sub_number, style) if row is not None else None
-    text = "".join(parts) + (street_name or "") + (number or "")
-    return {"code": address.code, "areas": parts, "street": street_name, "number": number, "text": text}
+        .outerjoin(av, and_(av.entity_id == Address.id, av.superseded_at.is_(None), history.valid_on(av, on)))
+        .outerjoin(
+            sv, and_(sv.entity_id == Address.street_id, sv.superseded_at.is_(None), history.valid_on(sv, on))
+        )
+        .where(Address.id == address_id)
+    ).first()
+    if row is None:
+        return {}
+    code, area_id, street_id, base, sub, street_name, style = row
+    if base is None:
+        # Not valid on that date (retired, or recorded later): the plate as last known.
+        arow = history.latest_row(session, ADDRESS, address_id)
+        assert arow is not None
+        base, sub = arow.base_number, arow.sub_number
+    if street_id is not None and street_name is None:
+        srow = history.latest_row(session, STREET, street_id)
+        assert srow is not None
+        street_name, style = srow.name, srow.numbering_style
+    parts = _area_names(session, area_id, on)
+    number = render_plate_number(base, sub, style or "dash")
+    text = "".join(parts) + (street_name or "") + number
+    return {"code": code, "areas": parts, "street": street_name, "number": number, "text": text}
+
+
+def _area_names(session: Session, area_id: int, on: dt.date) -> list[str]:
+    # Area names rarely change and one request describes many addresses in the same areas: cache per session.
+    cache: dict[tuple[int, dt.date], list[str]] = session.info.setdefault("area_names", {})
+    key = (area_id, on)
+    if key not in cache:
+        area = areas.by_id(session, area_id)
+        cache[key] = (
+            [name for a, name in areas.lineage(session, area, on) if a.level != "province"] if area else []
+        )
+    return cache[key]

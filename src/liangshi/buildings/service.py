@@ -5,7 +5,7 @@ from __future__ import annotations
 import datetime as dt
 from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy import and_, select
 from sqlalchemy.orm import Session
 
 from liangshi import history, registry
@@ -115,27 +115,27 @@ def dwelling_check(session: Session) -> Any:
 
 def describe_dwelling(session: Session, dwelling_id: int, on: dt.date) -> dict[str, Any]:
     """The dwelling's full standard address: plate address + building + unit + room."""
-    dwelling = session.get(Dwelling, dwelling_id)
-    if dwelling is None:
-        return {}
-    building = session.get(Building, dwelling.building_id)
-    assert building is not None
-    brow = history.row_as_of(session, BUILDING, building.id, on=on) or history.latest_row(
-        session, BUILDING, building.id
-    )
-    drow = history.row_as_of(session, DWELLING, dwelling.id, on=on) or history.latest_row(
-        session, DWELLING, dwelling.id
-    )
-    base = addresses.describe(session, building.address_id, on)
-    detail = (
-        (brow.label if brow else "")
-        + (f"{drow.unit}单元" if drow and drow.unit else "")
-        + (f"{drow.room}室" if drow else "")
-    )
-    return {
-        **base,
-        "building": brow.label if brow else None,
-        "unit": drow.unit if drow else None,
-        "room": drow.room if drow else None,
-        "text": base.get("text", "") + detail,
-    }
+    dv, bv = DwellingVersion, BuildingVersion
+    row: Any = session.execute(
+        select(Building.address_id, bv.label, dv.unit, dv.room)
+        .select_from(Dwelling)
+        .join(Building, Building.id == Dwelling.building_id)
+        .join(dv, and_(dv.entity_id == Dwelling.id, dv.superseded_at.is_(None), history.valid_on(dv, on)))
+        .join(bv, and_(bv.entity_id == Building.id, bv.superseded_at.is_(None), history.valid_on(bv, on)))
+        .where(Dwelling.id == dwelling_id)
+    ).first()
+    if row is None:
+        # Not valid on that date (retired, or recorded later): describe it as last known.
+        dwelling = session.get(Dwelling, dwelling_id)
+        if dwelling is None:
+            return {}
+        building = session.get(Building, dwelling.building_id)
+        assert building is not None
+        brow = history.latest_row(session, BUILDING, building.id)
+        drow = history.latest_row(session, DWELLING, dwelling.id)
+        assert brow is not None and drow is not None
+        row = (building.address_id, brow.label, drow.unit, drow.room)
+    address_id, label, unit, room = row
+    base = addresses.describe(session, address_id, on)
+    detail = label + (f"{unit}单元" if unit else "") + f"{room}室"
+    return {**base, "building": label, "unit": unit, "room": room, "text": base.get("text", "") + detail}

@@ -155,7 +155,9 @@ def _residence_view(
     }
 
 
-def where_lives(session: Session, ctx: Context, person_id: int) -> dict[str, Any]:
+def where_lives(
+    session: Session, ctx: Context, person_id: int, *, detail: dict[str, Any] | None = None
+) -> dict[str, Any]:
     """查人知住: a person's current residences and their full residence history (audited)."""
     ctx.actor.ensure("residence.read")
     person = registry.get_entity(session, persons.PERSON, person_id, ctx.actor)
@@ -170,7 +172,9 @@ def where_lives(session: Session, ctx: Context, person_id: int) -> dict[str, Any
     for res, row in rows:
         latest.setdefault(res.id, (res, row))
     views = [_residence_view(session, res, row, ctx.today) for res, row in latest.values()]
-    registry.log(ctx, session, [audit.Event("person.where_lives", "person", person.id, person.id)])
+    registry.log(
+        ctx, session, [audit.Event("person.where_lives", "person", person.id, person.id, detail or {})]
+    )
     return {
         "person_id": person.id,
         "current": [x for x in views if x["current"]],
@@ -183,9 +187,8 @@ def where_lives_by_document(session: Session, ctx: Context, number: str) -> dict
     person_id = persons.person_id_by_document(session, ctx, number)
     if person_id is None:
         raise NotFound("person.not_found", "未找到该人员", "Person not found", {"field": "id_number"})
-    snap = registry.read(session, ctx, persons.PERSON, person_id)
-    result = where_lives(session, ctx, person_id)
-    result["name"] = snap.row.name
+    result = where_lives(session, ctx, person_id, detail={"by": "document"})
+    result["name"] = persons.names_on(session, [person_id], ctx.today).get(person_id)
     result["documents"] = persons.documents_view(session, ctx, person_id, unmask_reason=None)
     return result
 

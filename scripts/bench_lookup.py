@@ -1,0 +1,276 @@
+"""Benchmark 查人知住 by ID number: in-process, over HTTP, and the bare SQL baseline, in one run.
+
+    .venv/bin/python scripts/bench_lookup.py --db sqlite --persons 100000
+    .venv/bin/python scripts/bench_lookup.py --db postgresql --persons 100000
+
+Loads N persons (each with a resident ID, a dwelling and an open residence) with bulk inserts that write the
+same rows the services write, then times the lookup: the service call in its own transaction (scope, masking,
+audit entry, commit), the same over HTTP against a uvicorn server in another process, and the bare SQL query
+that finds the person's open residences by document number, with no scope, audit or rendering.
+"""
+
+from __future__ import annotations
+
+import argparse
+import datetime as dt
+import json
+import os
+import random
+import socket
+import statistics
+import subprocess
+import sys
+import time
+import uuid
+from pathlib import Path
+from typing import Any
+
+import httpx
+from rich.progress import Progress
+from sqlalchemy import insert, select, text
+
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+
+from liangshi import migrate  # noqa: E402
+from liangshi.access import service as access  # noqa: E402
+from liangshi.access.service import SYSTEM  # noqa: E402
+from liangshi.addresses.models import Address, AddressVersion, Street, StreetVersion  # noqa: E402
+from liangshi.areas import service as areas  # noqa: E402
+from liangshi.areas.schemas import AreaCreate  # noqa: E402
+from liangshi.buildings.models import Building, BuildingVersion, Dwelling, DwellingVersion  # noqa: E402
+from liangshi.clock import Clock  # noqa: E402
+from liangshi.common.codes import ezhou_areas  # noqa: E402
+from liangshi.common.idnumber import compute_check_char  # noqa: E402
+from liangshi.db import make_engine, make_session_factory, session_scope  # noqa: E402
+from liangshi.persons.models import Document, DocumentVersion, Person, PersonVersion  # noqa: E402
+from liangshi.registry import Context  # noqa: E402
+from liangshi.residence import service as residence  # noqa: E402
+from liangshi.residence.models import Residence, ResidenceVersion  # noqa: E402
+
+PASSWORD = "Bench-password-1"
+BARE_SQL = """
+SELECT r.id, rv.category, rv.arrival_date, r.dwelling_id
+FROM document_versions dv
+JOIN documents d ON d.id = dv.entity_id
+JOIN residences r ON r.person_id = d.person_id
+JOIN residence_versions rv ON rv.entity_id = r.id AND rv.superseded_at IS NULL AND rv.valid_to IS NULL
+WHERE dv.number = :number AND dv.superseded_at IS NULL AND dv.valid_to IS NULL
+"""
+
+
+def make_ids(n: int, rng: random.Random) -> list[str]:
+    """N distinct valid ID numbers."""
+    out: set[str] = set()
+    while len(out) < n:
+        birth = dt.date(1940, 1, 1) + dt.timedelta(days=rng.randrange(0, 365 * 80))
+        first17 = f"420704{birth:%Y%m%d}{rng.randrange(1, 1000):03d}"
+        out.add(first17 + compute_check_char(first17))
+    return sorted(out)
+
+
+def meta(now: dt.datetime, county: str, valid_from: dt.date) -> dict[str, Any]:
+    """The version columns every bulk row carries."""
+    return {"version": 1, "valid_from": valid_from, "valid_to": None, "recorded_at": now, "superseded_at": None,
+            "change": "create", "reason": None, "source_kind": "import", "source_ref": "bench", "evidence": "observed",
+            "document_ref": None, "county_code": county, "actor_id": None, "corrects_row_id": None,
+            "replaces_row_id": None}
+
+
+def load(url: str, n: int, seed: int) -> list[str]:
+    """Create the schema and N persons living in dwellings; returns their ID numbers."""
+    engine = make_engine(url)
+    migrate.upgrade(engine)
+    factory = make_session_factory(engine)
+    clock = Clock()
+    now = clock.now()
+    rng = random.Random(seed)
+    ids = make_ids(n, rng)
+    with session_scope(factory) as s:
+        ctx = Context(actor=SYSTEM, now=now, today=clock.today(), purpose="bench")
+        areas.load_gazetteer(s, ctx, ezhou_areas())
+        community = areas.create_area(s, ctx, AreaCreate(code="420704001001", name="滨湖社区", level="community",
+                                                         parent_code="420704001"))
+        access.create_user(s, username="bench_police", display_name="bench", password=PASSWORD,
+                           role="community_police", area_code="420704001001", department=None, actor=SYSTEM, now=now)
+        area_id = community.entity.id
+    county, start = "420704", dt.date(2020, 1, 1)
+    per_building = 60
+    with engine.begin() as conn, Progress() as progress:
+        task = progress.add_task("loading persons", total=n)
+        sid = conn.execute(insert(Street).values(county_code=county, version=1, created_at=now, area_id=area_id)
+                           .returning(Street.id)).scalar_one()
+        conn.execute(insert(StreetVersion).values(entity_id=sid, name="基准路", street_type="路", numbering_style="dash",
+                                                  start_description=None, bearing_deg=None, **meta(now, county, start)))
+        batch = 5000
+        for lo in range(0, n, batch):
+            chunk = ids[lo:lo + batch]
+            buildings_needed = (len(chunk) + per_building - 1) // per_building
+            addr_rows = [{"county_code": county, "version": 1, "created_at": now, "area_id": area_id, "street_id": sid,
+                          "code": uuid.uuid4().hex[:18]} for _ in range(buildings_needed)]
+            addr_ids = list(conn.execute(insert(Address).returning(Address.id, sort_by_parameter_order=True),
+                                         addr_rows).scalars())
+            conn.execute(insert(AddressVersion), [
+                {"entity_id": a, "plate_kind": "door", "base_number": a, "sub_number": None, "status": "installed",
+                 "lon": None, "lat": None, **meta(now, county, start)} for a in addr_ids])
+            b_ids = list(conn.execute(insert(Building).returning(Building.id, sort_by_parameter_order=True), [
+                {"county_code": county, "version": 1, "created_at": now, "area_id": area_id, "address_id": a}
+                for a in addr_ids]).scalars())
+            conn.execute(insert(BuildingVersion), [
+                {"entity_id": b, "label": "1栋", "floors_above": 30, "floors_below": 0, "units": 2,
+                 "use": "residential", "structure": None, "year_built": 2000, "visit_status": "visited",
+                 **meta(now, county, start)} for b in b_ids])
+            d_ids = list(conn.execute(insert(Dwelling).returning(Dwelling.id, sort_by_parameter_order=True), [
+                {"county_code": county, "version": 1, "created_at": now, "area_id": area_id,
+                 "building_id": b_ids[i // per_building]} for i in range(len(chunk))]).scalars())
+            conn.execute(insert(DwellingVersion), [
+                {"entity_id": d, "unit": 1, "floor": i % 30 + 1, "room": f"{i % 30 + 1}{i % 2 + 1:02d}",
+                 "use": "residential", "floor_area_m2": 80.0, "owner_name": None, "status": "occupied",
+                 **meta(now, county, start)} for i, d in enumerate(d_ids)])
+            p_ids = list(conn.execute(insert(Person).returning(Person.id, sort_by_parameter_order=True), [
+                {"county_code": county, "version": 1, "created_at": now, "area_id": area_id} for _ in chunk]).scalars())
+            conn.execute(insert(PersonVersion), [
+                {"entity_id": p, "name": "测试人员", "sex": "1" if int(num[16]) % 2 else "2",
+                 "birth_date": dt.date(int(num[6:10]), int(num[10:12]), int(num[12:14])), "ethnicity": "01",
+                 "nationality": "CHN", "hukou_region": "420704", "hukou_address": None, "education": None,
+                 "marital_status": None, "occupation": None, "workplace": None, "phone": None,
+                 **meta(now, county, start)} for p, num in zip(p_ids, chunk, strict=True)])
+            doc_ids = list(conn.execute(insert(Document).returning(Document.id, sort_by_parameter_order=True), [
+                {"county_code": county, "version": 1, "created_at": now, "area_id": area_id, "person_id": p}
+                for p in p_ids]).scalars())
+            conn.execute(insert(DocumentVersion), [
+                {"entity_id": d, "doc_type": "resident_id", "number": num, "country": "CHN", **meta(now, county, start)}
+                for d, num in zip(doc_ids, chunk, strict=True)])
+            r_ids = list(conn.execute(insert(Residence).returning(Residence.id, sort_by_parameter_order=True), [
+                {"county_code": county, "version": 1, "created_at": now, "area_id": area_id, "person_id": p,
+                 "dwelling_id": d} for p, d in zip(p_ids, d_ids, strict=True)]).scalars())
+            conn.execute(insert(ResidenceVersion), [
+                {"entity_id": r, "category": "resident", "arrival_date": start, "registration_date": start,
+                 "intended_stay_until": None, "departure_date": None, "deregistration_date": None,
+                 "deregistration_reason": None, "destination": None, **meta(now, county, start)} for r in r_ids])
+            progress.update(task, advance=len(chunk))
+    if url.startswith("postgresql"):
+        with engine.connect() as conn:
+            conn.execution_options(isolation_level="AUTOCOMMIT").execute(text("ANALYZE"))
+    engine.dispose()
+    return ids
+
+
+def pct(samples: list[float], q: float) -> float:
+    """Percentile in milliseconds."""
+    ordered = sorted(samples)
+    return ordered[min(len(ordered) - 1, int(q * len(ordered)))] * 1000
+
+
+def free_port() -> int:
+    """An unused local port."""
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
+def measure(url: str, ids: list[str], samples: int, seed: int) -> dict[str, Any]:
+    """Time bare SQL, the in-process service, and HTTP, on the same sampled ID numbers."""
+    rng = random.Random(seed + 1)
+    picks = [rng.choice(ids) for _ in range(samples)]
+    engine = make_engine(url)
+    factory = make_session_factory(engine)
+    clock = Clock()
+    results: dict[str, Any] = {}
+
+    bare: list[float] = []
+    with engine.connect() as conn:
+        stmt = text(BARE_SQL)
+        for number in picks:
+            t0 = time.perf_counter()
+            rows = conn.execute(stmt, {"number": number}).all()
+            bare.append(time.perf_counter() - t0)
+            assert rows, number
+    results["bare_sql"] = bare
+
+    with session_scope(factory) as s:
+        from liangshi.access.models import User
+
+        user = s.execute(select(User).where(User.username == "bench_police")).scalar_one()
+        actor = access.actor_for(s, user)
+    inproc: list[float] = []
+    for number in picks:
+        t0 = time.perf_counter()
+        with session_scope(factory) as s:
+            ctx = Context(actor=actor, now=clock.now(), today=clock.today(), purpose="bench")
+            found = residence.where_lives_by_document(s, ctx, number)
+        inproc.append(time.perf_counter() - t0)
+        assert found["current"], number
+    results["in_process"] = inproc
+    engine.dispose()
+
+    port = free_port()
+    env = {**os.environ, "LIANGSHI_DATABASE_URL": url}
+    server = subprocess.Popen(
+        [sys.executable, "-m", "uvicorn", "liangshi.http.app:create_app", "--factory", "--host", "127.0.0.1",
+         "--port", str(port), "--log-level", "warning"], env=env)
+    try:
+        base = f"http://127.0.0.1:{port}"
+        with httpx.Client(base_url=base, timeout=30) as client:
+            for _ in range(100):
+                try:
+                    client.get("/health")
+                    break
+                except httpx.TransportError:
+                    time.sleep(0.1)
+            token = client.post("/auth/token", json={"username": "bench_police", "password": PASSWORD}).json()
+            headers = {"Authorization": f"Bearer {token['access_token']}"}
+            over_http: list[float] = []
+            for number in picks:
+                t0 = time.perf_counter()
+                r = client.get("/persons/lookup", params={"id_number": number}, headers=headers)
+                over_http.append(time.perf_counter() - t0)
+                assert r.status_code == 200, r.text
+            results["http"] = over_http
+    finally:
+        server.terminate()
+        server.wait()
+    return {k: {"p50_ms": round(pct(v, 0.50), 3), "p99_ms": round(pct(v, 0.99), 3), "n": len(v),
+                "mean_ms": round(statistics.fmean(v) * 1000, 3)} for k, v in results.items()}
+
+
+def main() -> None:
+    """Parse arguments, load, measure, print JSON."""
+    parser = argparse.ArgumentParser(description=__doc__)
+    parser.add_argument("--db", choices=["sqlite", "postgresql"], default="sqlite")
+    parser.add_argument("--persons", type=int, default=100_000)
+    parser.add_argument("--samples", type=int, default=2000)
+    parser.add_argument("--seed", type=int, default=7)
+    parser.add_argument("--pg-server", default="postgresql://postgres@127.0.0.1:5432/postgres")
+    args = parser.parse_args()
+    drop = None
+    if args.db == "sqlite":
+        path = Path("bench-out") / f"lookup-{args.persons}.db"
+        path.parent.mkdir(exist_ok=True)
+        for suffix in ("", "-wal", "-shm"):
+            Path(f"{path}{suffix}").unlink(missing_ok=True)
+        url = f"sqlite:///{path}"
+    else:
+        import psycopg
+
+        name = f"liangshi_bench_{uuid.uuid4().hex[:8]}"
+        admin = psycopg.connect(args.pg_server, autocommit=True)
+        admin.execute(f'CREATE DATABASE "{name}"')
+        url = args.pg_server.rsplit("/", 1)[0] + f"/{name}"
+
+        def drop() -> None:
+            admin.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+
+    try:
+        t0 = time.perf_counter()
+        ids = load(url, args.persons, args.seed)
+        load_s = time.perf_counter() - t0
+        figures = measure(url, ids, args.samples, args.seed)
+    finally:
+        if drop is not None:
+            drop()
+    print(json.dumps({"db": args.db, "persons": args.persons, "load_s": round(load_s, 1), "cores": os.cpu_count(),
+                      **figures}, indent=2))
+
+
+if __name__ == "__main__":
+    main()
