@@ -165,6 +165,9 @@ class Kind:
     label_en: str
     # Extra visibility beyond the entity's own area (a person is also visible where they live).
     also_visible: Callable[[Any], ColumnElement[bool]] | None = None
+    # The attribute whose date starts the object's validity (a residence is valid from its arrival date):
+    # correcting it moves the start of the first version.
+    start_attribute: str | None = None
 
 
 def current_condition(version_cls: type[Any]) -> ColumnElement[bool]:
@@ -448,12 +451,22 @@ def correct(
     target.superseded_at = now
     attrs = attributes_of(kind, target)
     attrs.update(changes)
+    start = target.valid_from
+    if kind.start_attribute in changes and target.valid_from == getattr(target, kind.start_attribute or ""):
+        start = changes[kind.start_attribute or ""]
+        if target.valid_to is not None and start >= target.valid_to:
+            raise ValidationFailed(
+                "version.start_after_end",
+                "更正后的开始日期不能晚于结束日期",
+                "The corrected start date must be before the end date",
+                {"field": kind.start_attribute, "valid_to": target.valid_to.isoformat()},
+            )
     row = _new_row(
         kind,
         entity,
         attrs,
         version=version,
-        valid_from=target.valid_from,
+        valid_from=start,
         valid_to=target.valid_to,
         change="correct",
         reason=reason,

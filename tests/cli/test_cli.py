@@ -135,3 +135,36 @@ def test_demo_build_prints_a_login_for_every_role(tmp_path: Path) -> None:
     ):
         assert role in result.output
     assert "Demo-2026-liangshi" in result.output
+
+
+def test_user_token_issues_a_working_api_token(tmp_path: Path) -> None:
+    from fastapi.testclient import TestClient
+
+    from liangshi.config import Settings
+    from liangshi.http.app import create_app
+
+    url = f"sqlite:///{tmp_path / 'tok.db'}"
+    env = {"LIANGSHI_DATABASE_URL": url}
+    assert runner.invoke(app, ["db", "upgrade"], env=env).exit_code == 0
+    runner.invoke(
+        app,
+        [
+            "user",
+            "add",
+            "inspector_zhao",
+            "--role",
+            "inspector",
+            "--area",
+            "420704",
+            "--password",
+            "Long-enough-1",
+        ],
+        env=env,
+    )
+    result = runner.invoke(app, ["user", "token", "inspector_zhao", "--days", "30"], env=env)
+    assert result.exit_code == 0, result.output
+    token = result.output.strip()
+    client = TestClient(create_app(Settings(database_url=url)))
+    me = client.get("/users/me", headers={"Authorization": f"Bearer {token}"})
+    assert me.status_code == 200 and me.json()["role"] == "inspector"
+    assert runner.invoke(app, ["user", "token", "nobody"], env=env).exit_code == 2

@@ -384,3 +384,38 @@ def test_arrival_in_the_future_is_refused_over_http(world: World, client: TestCl
     )
     assert r.status_code == 422
     assert r.json()["error"]["data"]["field"] == "arrival_date"
+
+
+def test_correcting_an_arrival_date_moves_the_residence_in_time(
+    world: World, client: TestClient, login: Any
+) -> None:
+    place = _place(world)
+    h = login("collector_zhang")
+    pid = client.post("/persons", json=_person_body(world), headers=h).json()["id"]
+    rid = client.post(
+        "/residences",
+        json={
+            "person_id": pid,
+            "dwelling_id": place.dwelling_id,
+            "category": "floating",
+            "arrival_date": "2026-05-01",
+        },
+        headers=h,
+    ).json()["id"]
+    r = client.post(
+        f"/residences/{rid}/corrections",
+        json={"expected_version": 1, "reason": "来住日期录错", "arrival_date": "2026-04-01"},
+        headers=h,
+    )
+    assert r.status_code == 200, r.text
+    assert r.json()["valid_from"] == "2026-04-01"
+    occupants = client.get(
+        f"/dwellings/{place.dwelling_id}/occupants", params={"on": "2026-04-15"}, headers=h
+    )
+    assert [o["person_id"] for o in occupants.json()["occupants"]] == [pid]
+    bad = client.post(
+        f"/residences/{rid}/corrections",
+        json={"expected_version": 2, "reason": "x", "arrival_date": "2030-01-01"},
+        headers=h,
+    )
+    assert bad.status_code == 422 and bad.json()["error"]["data"]["field"] == "arrival_date"

@@ -127,6 +127,26 @@ def user_add(
         raise fail(exc) from None
 
 
+@user_app.command("token")
+def user_token(
+    username: str,
+    name: str = typer.Option("api", help="What the token is for"),
+    days: int = typer.Option(365, min=1, max=3650, help="Lifetime in days"),
+) -> None:
+    """Issue an API token for a user (for integrations); it is printed once and stored only as a hash."""
+    from sqlalchemy import select
+
+    from liangshi.access import service
+    from liangshi.access.models import User
+
+    with database() as (session, clock):
+        user = session.execute(select(User).where(User.username == username)).scalar_one_or_none()
+        if user is None:
+            err.print("[red]user.not_found[/red]: 用户不存在 / no such user")
+            raise typer.Exit(2)
+        print(service.issue_token(session, user, name=name, days=days, now=clock.now()))
+
+
 @audit_app.command("verify")
 def audit_verify(as_json: bool = typer.Option(False, "--json")) -> None:
     """Recompute the audit chain; exit 1 when an entry was altered or deleted."""

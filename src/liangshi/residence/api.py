@@ -50,4 +50,10 @@ def deregister(object_id: int, body: DepartureIn, request: Request) -> ObjectRea
         return object_read(service.deregister_departure(session, ctx, object_id, body))
 
 
-object_routes(router, service.RESIDENCE, patch=ResidencePatch, correct=ResidenceCorrect)
+object_routes(
+    router,
+    service.RESIDENCE,
+    patch=ResidencePatch,
+    correct=ResidenceCorrect,
+    check=lambda session, ctx: service.residence_check(ctx),
+)

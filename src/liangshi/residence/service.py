@@ -35,7 +35,22 @@ RESIDENCE = Kind(
     ),
     "居住登记",
     "Residence",
+    start_attribute="arrival_date",
 )
+
+
+def residence_check(ctx: Context) -> Any:
+    """On change or correction the residence dates must stay consistent."""
+
+    def check(residence: Any, attrs: dict[str, Any]) -> None:
+        check_dates(
+            arrival=attrs["arrival_date"],
+            registration=attrs["registration_date"],
+            intended_until=attrs["intended_stay_until"],
+            today=ctx.today,
+        )
+
+    return check
 
 
 def _open_residences(session: Session, person_id: int) -> list[tuple[Residence, ResidenceVersion]]:
