@@ -14,7 +14,8 @@ from liangshi import history, registry
 from liangshi.access.rules import Actor
 from liangshi.areas.models import Area
 from liangshi.audit import service as audit
-from liangshi.common.idnumber import mask_id_number, normalize_id_text
+from liangshi.common.idnumber import check_id_number, mask_id_number, normalize_id_text
+from liangshi.common.phone import normalize_phone
 from liangshi.errors import Conflict, ValidationFailed
 from liangshi.history import Kind
 from liangshi.persons.models import (
@@ -247,13 +248,25 @@ def names_on(session: Session, person_ids: Sequence[int], on: dt.date) -> dict[i
     return names
 
 
-def person_id_by_document(session: Session, ctx: Context, number: str) -> int | None:
-    """The person in the caller's jurisdiction holding a document number (any type), or None."""
+def document_query(number: str, today: dt.date) -> str:
+    """A document number as stored: normalised, and an old 15-digit ID number upgraded to 18 digits."""
     value = normalize_id_text(number)
     if len(value) == 15 and value.isdigit():
-        from liangshi.common.idnumber import check_id_number
+        value = check_id_number(value, today=today).normalized or value
+    return value
 
-        value = check_id_number(value, today=ctx.today).normalized or value
+
+def phone_query(text: str) -> str:
+    """A phone number as stored (E.164) when it is one, else the text as typed."""
+    try:
+        return normalize_phone(text)
+    except ValidationFailed:
+        return text.strip()
+
+
+def person_id_by_document(session: Session, ctx: Context, number: str) -> int | None:
+    """The person in the caller's jurisdiction holding a document number (any type), or None."""
+    value = document_query(number, ctx.today)
     v = DocumentVersion
     stmt = (
         select(Document.person_id)
@@ -286,9 +299,9 @@ def search_persons(
     if name:
         where.append(v.name.startswith(name, autoescape=True))
     if phone:
-        where.append(v.phone == phone)
+        where.append(v.phone == phone_query(phone))
     if id_number:
-        value = normalize_id_text(id_number)
+        value = document_query(id_number, ctx.today)
         dv = DocumentVersion
         where.append(
             exists(
