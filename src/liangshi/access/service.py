@@ -83,6 +83,8 @@ def create_user(
     now: dt.datetime,
 ) -> User:
     """Create a user in a jurisdiction the creating admin covers, with a role not above theirs."""
+    if actor is not SYSTEM:
+        actor.ensure("user.manage")
     ensure_role(role)
     if not USERNAME.match(username):
         raise ValidationFailed(
@@ -95,15 +97,13 @@ def create_user(
     area = session.execute(select(Area).where(Area.code == area_code)).scalar_one_or_none()
     if area is None or (actor is not SYSTEM and not actor.covers_path(area.path)):
         raise NotFound("area.not_found", "未找到该区划", "Area not found", {"field": "area_code"})
-    if actor is not SYSTEM:
-        actor.ensure("user.manage")
-        if ROLE_RANK[role] > ROLE_RANK[actor.role]:
-            raise Forbidden(
-                "user.role_above_creator",
-                "不能创建高于自己角色的用户",
-                "You cannot create a user with a role above your own",
-                {"field": "role"},
-            )
+    if actor is not SYSTEM and ROLE_RANK[role] > ROLE_RANK[actor.role]:
+        raise Forbidden(
+            "user.role_above_creator",
+            "不能创建高于自己角色的用户",
+            "You cannot create a user with a role above your own",
+            {"field": "role"},
+        )
     if session.execute(select(User.id).where(User.username == username)).first():
         raise Conflict("user.exists", "用户名已存在", "The username is taken", {"field": "username"})
     user = User(

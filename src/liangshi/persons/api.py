@@ -91,6 +91,7 @@ def residences(object_id: int, request: Request) -> dict[str, Any]:
 def unmask(object_id: int, body: UnmaskIn, request: Request) -> dict[str, Any]:
     """Full ID numbers for roles that may unmask; the reason goes into the audit log."""
     with unit(request) as (session, ctx):
+        ctx.actor.ensure("person.unmask")
         registry.read(session, ctx, service.PERSON, object_id)
         return {"documents": service.documents_view(session, ctx, object_id, unmask_reason=body.reason)}
 

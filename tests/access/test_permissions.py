@@ -1,0 +1,696 @@
+"""The permission matrix: every role × every action × inside/outside its jurisdiction, through the HTTP API.
+
+The expected matrix below is the specification, written out literally and independently of
+`liangshi.access.rules`: a wrong entry in the role table shows up here as a failing case.
+
+Expected statuses:
+- the role lacks the permission → 403, inside and outside alike (the role check comes first);
+- the role has it and the object lies inside the persona's jurisdiction → 200 / 201;
+- the role has it and the object lies outside → 404 (never 403: nothing leaks about objects elsewhere).
+
+Every case builds its own fresh target objects with the system context, because writes and retirements
+consume them. Refused writes are checked to have changed nothing, through the service layer (the system
+actor sees everything, also what lies outside every persona's jurisdiction).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass
+from typing import Any
+
+import pytest
+from fastapi.testclient import TestClient
+from httpx import Response
+from sqlalchemy import func, select
+from sqlalchemy.engine import Engine
+from sqlalchemy.orm import Session
+
+from liangshi import history, registry
+from liangshi.access.models import User
+from liangshi.addresses import service as addresses
+from liangshi.addresses.schemas import AddressCreate, StreetCreate
+from liangshi.areas import service as areas
+from liangshi.areas.schemas import AreaCreate
+from liangshi.buildings import service as buildings
+from liangshi.clock import fixed
+from liangshi.config import Settings
+from liangshi.history import Kind
+from liangshi.http.app import create_app
+from liangshi.persons import service as persons
+from liangshi.registry import Context
+from liangshi.residence import service as residence
+from tests import factories
+from tests.conftest import INSIDE, NOW, OUTSIDE, PERSONAS, World
+
+# ---------------------------------------------------------------------------------------------------------
+# The specification
+# ---------------------------------------------------------------------------------------------------------
+
+# The personas under test and their roles (all jurisdictions cover INSIDE, none covers OUTSIDE).
+PERSONA_ROLES: dict[str, str] = {
+    "collector_zhang": "collector",
+    "police_liu": "community_police",
+    "station_admin_li": "station_admin",
+    "district_admin_chen": "district_admin",
+    "city_admin_wang": "city_admin",
+    "health_liaison_wang": "department_liaison",
+    "inspector_zhao": "inspector",
+    "auditor_sun": "auditor",
+}
+
+# What each role may do: role -> the permissions it holds (everything else is refused with 403).
+ALLOWED: dict[str, frozenset[str]] = {
+    "collector": frozenset(
+        {
+            "area.read",
+            "street.read",
+            "address.read",
+            "building.read",
+            "dwelling.read",
+            "person.read",
+            "household.read",
+            "residence.read",
+            "building.write",
+            "dwelling.write",
+            "person.write",
+            "household.write",
+            "residence.write",
+        }
+    ),
+    "community_police": frozenset(
+        {
+            "area.read",
+            "street.read",
+            "address.read",
+            "building.read",
+            "dwelling.read",
+            "person.read",
+            "household.read",
+            "residence.read",
+            "address.write",
+            "building.write",
+            "dwelling.write",
+            "person.write",
+            "household.write",
+            "residence.write",
+            "address.retire",
+            "building.retire",
+            "dwelling.retire",
+            "person.retire",
+            "household.retire",
+            "residence.retire",
+            "person.unmask",
+        }
+    ),
+    "station_admin": frozenset(
+        {
+            "area.read",
+            "street.read",
+            "address.read",
+            "building.read",
+            "dwelling.read",
+            "person.read",
+            "household.read",
+            "residence.read",
+            "address.write",
+            "building.write",
+            "dwelling.write",
+            "person.write",
+            "household.write",
+            "residence.write",
+            "address.retire",
+            "building.retire",
+            "dwelling.retire",
+            "person.retire",
+            "household.retire",
+            "residence.retire",
+            "person.unmask",
+            "person.access_log",
+            "user.manage",
+        }
+    ),
+    "district_admin": frozenset(
+        {
+            "area.read",
+            "street.read",
+            "address.read",
+            "building.read",
+            "dwelling.read",
+            "person.read",
+            "household.read",
+            "residence.read",
+            "street.write",
+            "address.write",
+            "building.write",
+            "dwelling.write",
+            "person.write",
+            "household.write",
+            "residence.write",
+            "street.retire",
+            "address.retire",
+            "building.retire",
+            "dwelling.retire",
+            "person.retire",
+            "household.retire",
+            "residence.retire",
+            "person.unmask",
+            "person.access_log",
+            "user.manage",
+        }
+    ),
+    "city_admin": frozenset(
+        {
+            "area.read",
+            "street.read",
+            "address.read",
+            "building.read",
+            "dwelling.read",
+            "person.read",
+            "household.read",
+            "residence.read",
+            "area.write",
+            "street.write",
+            "address.write",
+            "building.write",
+            "dwelling.write",
+            "person.write",
+            "household.write",
+            "residence.write",
+            "area.retire",
+            "street.retire",
+            "address.retire",
+            "building.retire",
+            "dwelling.retire",
+            "person.retire",
+            "household.retire",
+            "residence.retire",
+            "person.unmask",
+            "person.access_log",
+            "user.manage",
+            "audit.verify",
+        }
+    ),
+    "department_liaison": frozenset(
+        {
+            "area.read",
+            "street.read",
+            "address.read",
+            "building.read",
+            "person.read",
+        }
+    ),
+    "inspector": frozenset(
+        {
+            "area.read",
+            "street.read",
+            "address.read",
+            "building.read",
+            "dwelling.read",
+            "person.read",
+            "household.read",
+            "residence.read",
+            "person.unmask",
+        }
+    ),
+    "auditor": frozenset(
+        {
+            "area.read",
+            "person.access_log",
+            "audit.verify",
+        }
+    ),
+}
+
+KIND_NAMES = ("area", "street", "address", "building", "dwelling", "person", "household", "residence")
+
+# Each action under test and the permission it needs.
+ACTIONS: dict[str, str] = {
+    **{f"{k}.read": f"{k}.read" for k in KIND_NAMES},  # GET /{kind}/{id}
+    **{f"{k}.history": f"{k}.read" for k in KIND_NAMES},  # GET /{kind}/{id}/history
+    **{f"{k}.create": f"{k}.write" for k in KIND_NAMES},  # POST /{kind}
+    **{f"{k}.change": f"{k}.write" for k in KIND_NAMES},  # PATCH /{kind}/{id}
+    **{f"{k}.correct": f"{k}.write" for k in KIND_NAMES},  # POST /{kind}/{id}/corrections
+    **{f"{k}.flag": f"{k}.write" for k in KIND_NAMES},  # POST /{kind}/{id}/flags
+    **{f"{k}.retire": f"{k}.retire" for k in KIND_NAMES},  # POST /{kind}/{id}/retire
+    "area.read_ancestor": "area.read",  # GET /areas/{湖北省} (inside) or /areas/{武汉市} (outside)
+    "residence.deregister": "residence.write",  # POST /residences/{id}/deregister
+    "person.unmask": "person.unmask",  # POST /persons/{id}/unmask
+    "person.access_log": "person.access_log",  # GET /persons/{id}/access-log
+    "audit.verify": "audit.verify",  # GET /audit/verify (no jurisdiction)
+    "user.manage": "user.manage",  # POST /users
+}
+NO_JURISDICTION = {"audit.verify"}
+
+# Cases that fail because of a bug in src/ (case id -> the bug); each runs as xfail(strict=True).
+KNOWN_BUGS: dict[str, str] = {}
+
+
+def expected_status(persona: str, action: str, where: str) -> int:
+    """The status the specification demands."""
+    if ACTIONS[action] not in ALLOWED[PERSONA_ROLES[persona]]:
+        return 403
+    if where == "outside":
+        return 404
+    verb = action.split(".")[1]
+    return 201 if verb in ("create", "flag") or action == "user.manage" else 200
+
+
+# ---------------------------------------------------------------------------------------------------------
+# Building targets (with the system context) and inspecting state (through the service layer)
+# ---------------------------------------------------------------------------------------------------------
+
+KINDS: dict[str, Kind] = {
+    "area": areas.AREA,
+    "street": addresses.STREET,
+    "address": addresses.ADDRESS,
+    "building": buildings.BUILDING,
+    "dwelling": buildings.DWELLING,
+    "person": persons.PERSON,
+    "household": persons.HOUSEHOLD,
+    "residence": residence.RESIDENCE,
+}
+ROUTES = {
+    "area": "/areas",
+    "street": "/streets",
+    "address": "/addresses",
+    "building": "/buildings",
+    "dwelling": "/dwellings",
+    "person": "/persons",
+    "household": "/households",
+    "residence": "/residences",
+}
+# Where objects are put: (community, district) per location.
+LOCATIONS = {"inside": (INSIDE, "420704"), "outside": (OUTSIDE, "420102")}
+ARRIVED = dt.date(2026, 11, 1)
+
+
+@dataclass
+class Loc:
+    """Area ids (and the community code) of one location."""
+
+    community: int
+    district: int
+    community_code: str
+
+
+def _loc(world: World, where: str) -> Loc:
+    community, district = LOCATIONS[where]
+    return Loc(world.area(community), world.area(district), community)
+
+
+def _grid(s: Session, ctx: Context, loc: Loc, suffix: str) -> int:
+    snap = areas.create_area(
+        s,
+        ctx,
+        AreaCreate(
+            code=loc.community_code + suffix,
+            name=f"第{suffix}网格",
+            level="grid",
+            parent_code=loc.community_code,
+        ),
+    )
+    return int(snap.entity.id)
+
+
+def _street(s: Session, ctx: Context, loc: Loc, name: str = "权限测试路") -> int:
+    snap = addresses.create_street(s, ctx, StreetCreate(area_id=loc.district, name=name, street_type="路"))
+    return int(snap.entity.id)
+
+
+def _address(s: Session, ctx: Context, loc: Loc) -> int:
+    street = _street(s, ctx, loc)
+    snap = addresses.create_address(
+        s, ctx, AddressCreate(area_id=loc.community, street_id=street, number="7", status="installed")
+    )
+    return int(snap.entity.id)
+
+
+def _place(s: Session, ctx: Context, loc: Loc) -> factories.Place:
+    return factories.place(s, ctx, area_id=loc.community, district_id=loc.district)
+
+
+def _person(s: Session, ctx: Context, loc: Loc) -> int:
+    return factories.person(s, ctx, area_id=loc.community)
+
+
+def _household(s: Session, ctx: Context, loc: Loc) -> int:
+    p = _place(s, ctx, loc)
+    person_id = _person(s, ctx, loc)
+    return factories.household(
+        s, ctx, area_id=loc.community, dwelling_id=p.dwelling_id, members=[(person_id, "02")]
+    )
+
+
+def _residence(s: Session, ctx: Context, loc: Loc) -> int:
+    p = _place(s, ctx, loc)
+    person_id = _person(s, ctx, loc)
+    return factories.arrival(s, ctx, person_id=person_id, dwelling_id=p.dwelling_id, arrived=ARRIVED)
+
+
+# A fresh object of each kind at a location (an area target is a new grid under the community).
+TARGETS: dict[str, Callable[[Session, Context, Loc], int]] = {
+    "area": lambda s, ctx, loc: _grid(s, ctx, loc, "902"),
+    "street": _street,
+    "address": _address,
+    "building": lambda s, ctx, loc: _place(s, ctx, loc).building_id,
+    "dwelling": lambda s, ctx, loc: _place(s, ctx, loc).dwelling_id,
+    "person": _person,
+    "household": _household,
+    "residence": _residence,
+}
+
+# PATCH and correction fields, and the attribute to flag, per kind.
+CHANGES: dict[str, dict[str, Any]] = {
+    "area": {"name": "改名网格"},
+    "street": {"start_description": "起于寿山大道"},
+    "address": {"lon": 114.89, "lat": 30.39},
+    "building": {"floors_above": 7},
+    "dwelling": {"floor_area_m2": 80.5},
+    "person": {"occupation": "教师"},
+    "household": {"household_number": "H-0001"},
+    "residence": {"intended_stay_until": "2027-11-01"},
+}
+CORRECTIONS: dict[str, dict[str, Any]] = {
+    "area": {"name": "更正网格"},
+    "street": {"start_description": "起于滨湖南路"},
+    "address": {"lon": 114.9, "lat": 30.4},
+    "building": {"floors_above": 8},
+    "dwelling": {"floor_area_m2": 81.0},
+    "person": {"occupation": "医生"},
+    "household": {"household_number": "H-0002"},
+    "residence": {"category": "resident"},
+}
+FLAGGED = {
+    "area": "name",
+    "street": "name",
+    "address": "status",
+    "building": "label",
+    "dwelling": "room",
+    "person": "name",
+    "household": "household_number",
+    "residence": "category",
+}
+
+
+def _state(world: World, kind: str, object_id: int) -> tuple[Any, ...]:
+    """Everything a write could change about an object: version, rows, open flags, latest row."""
+    k = KINDS[kind]
+    with world.session() as s:
+        entity = s.get(k.entity, object_id)
+        assert entity is not None
+        rows = s.execute(
+            select(func.count()).select_from(k.version).where(k.version.entity_id == object_id)
+        ).scalar_one()
+        latest = history.latest_row(s, k, object_id)
+        flags = len(registry.open_flags(s, k, object_id))
+        return (entity.version, rows, flags, latest.row_id, latest.valid_to, history.attributes_of(k, latest))
+
+
+def _count(world: World, model: Any) -> int:
+    with world.session() as s:
+        return int(s.execute(select(func.count()).select_from(model)).scalar_one())
+
+
+# ---------------------------------------------------------------------------------------------------------
+# One case
+# ---------------------------------------------------------------------------------------------------------
+
+
+@dataclass
+class Case:
+    """What a case needs: the world, the client, the persona's headers, where and what."""
+
+    world: World
+    client: TestClient
+    headers: dict[str, str]
+    persona: str
+    where: str
+    loc: Loc
+    status: int  # the expected status
+
+    @property
+    def ok(self) -> bool:
+        return self.status < 300
+
+    def build(self, make: Callable[[Session, Context, Loc], Any]) -> Any:
+        with self.world.session() as s:
+            return make(s, self.world.ctx(s), self.loc)
+
+    def check(self, r: Response) -> None:
+        assert r.status_code == self.status, r.text
+        if self.status == 403:
+            assert r.json()["error"]["code"] == "access.forbidden", r.text
+        elif self.status == 404:
+            assert r.json()["error"]["code"].endswith("not_found"), r.text
+
+
+def _read(case: Case, kind: str, *, suffix: str = "") -> None:
+    # An area is read as the community itself (outside: the Wuhan community); other kinds are built fresh.
+    object_id = case.loc.community if kind == "area" else case.build(TARGETS[kind])
+    r = case.client.get(f"{ROUTES[kind]}/{object_id}{suffix}", headers=case.headers)
+    case.check(r)
+    if case.ok:
+        assert r.json()["id"] == object_id
+        assert r.json()["kind"] == kind
+        if suffix == "/history":
+            assert len(r.json()["versions"]) >= 1
+
+
+def _object_write(case: Case, kind: str, verb: str) -> None:
+    object_id = case.build(TARGETS[kind])
+    before = _state(case.world, kind, object_id)
+    url = f"{ROUTES[kind]}/{object_id}"
+    if verb == "change":
+        r = case.client.patch(url, json={"expected_version": 1, **CHANGES[kind]}, headers=case.headers)
+    elif verb == "correct":
+        body = {"expected_version": 1, "reason": "录入错误", **CORRECTIONS[kind]}
+        r = case.client.post(f"{url}/corrections", json=body, headers=case.headers)
+    elif verb == "flag":
+        body = {"expected_version": 1, "attribute": FLAGGED[kind], "reason": "核查中"}
+        r = case.client.post(f"{url}/flags", json=body, headers=case.headers)
+    elif verb == "retire":
+        r = case.client.post(
+            f"{url}/retire", json={"expected_version": 1, "reason": "已拆除"}, headers=case.headers
+        )
+    else:  # deregister
+        body = {"expected_version": 1, "departure_date": "2026-11-20", "reason": "left_city"}
+        r = case.client.post(f"{url}/deregister", json=body, headers=case.headers)
+    case.check(r)
+    after = _state(case.world, kind, object_id)
+    if not case.ok:
+        assert after == before, "a refused write changed the object"
+        return
+    version, _rows, flags, _row_id, valid_to, attrs = after
+    if verb == "flag":
+        assert flags == before[2] + 1
+        assert r.json()["attribute"] == FLAGGED[kind]
+        return
+    assert version == before[0] + 1
+    assert r.json()["version"] == version
+    if verb in ("change", "correct"):
+        expected = CHANGES[kind] if verb == "change" else CORRECTIONS[kind]
+        for name, value in expected.items():
+            assert str(attrs[name]) == str(value)
+        assert valid_to is None
+    else:
+        assert r.json()["retired"] is True
+        assert valid_to is not None
+        if verb == "deregister":
+            assert attrs["deregistration_reason"] == "left_city"
+        # Whoever may retire may read: the object now shows as retired.
+        got = case.client.get(url, headers=case.headers)
+        assert got.status_code == 200, got.text
+        assert got.json()["retired"] is True
+
+
+def _create_body(case: Case, kind: str) -> dict[str, Any]:
+    loc = case.loc
+    if kind == "area":
+        code = loc.community_code + "901"
+        return {"code": code, "name": "新建网格", "level": "grid", "parent_code": loc.community_code}
+    if kind == "street":
+        return {"area_id": loc.district, "name": "新建大道", "street_type": "大道"}
+    if kind == "address":
+        street = case.build(_street)
+        return {"area_id": loc.community, "street_id": street, "number": "88", "status": "installed"}
+    if kind == "building":
+        return {"address_id": case.build(_address), "label": "9栋"}
+    if kind == "dwelling":
+        building = case.build(_place).building_id
+        return {"building_id": building, "unit": 1, "floor": 6, "room": "601"}
+    if kind == "person":
+        return {"area_id": loc.community, "name": "李娜", "sex": "2", "birth_date": "1990-05-01"}
+    if kind == "household":
+        return {"area_id": loc.community, "dwelling_id": case.build(_place).dwelling_id}
+    p = case.build(_place)
+    person_id = case.build(_person)
+    return {
+        "person_id": person_id,
+        "dwelling_id": p.dwelling_id,
+        "category": "floating",
+        "arrival_date": ARRIVED.isoformat(),
+    }
+
+
+def _create(case: Case, kind: str) -> None:
+    body = _create_body(case, kind)
+    model = KINDS[kind].entity
+    before = _count(case.world, model)
+    r = case.client.post(ROUTES[kind], json=body, headers=case.headers)
+    case.check(r)
+    after = _count(case.world, model)
+    if not case.ok:
+        assert after == before, "a refused create added an object"
+        return
+    assert after == before + 1
+    assert r.json()["kind"] == kind
+    assert r.json()["version"] == 1
+    with case.world.session() as s:
+        entity = s.get(model, r.json()["id"])
+        assert entity is not None
+        if kind == "area":
+            assert entity.code == body["code"]
+        elif kind == "street":
+            assert entity.area_id == case.loc.district
+        else:
+            assert entity.area_id == case.loc.community
+
+
+def _read_ancestor(case: Case) -> None:
+    code = "420000" if case.where == "inside" else "420100"  # 湖北省 above everyone; 武汉市 above nobody
+    area_id = case.world.area(code)
+    r = case.client.get(f"/areas/{area_id}", headers=case.headers)
+    case.check(r)
+    if case.ok:
+        assert r.json()["extra"]["code"] == code
+
+
+def _unmask(case: Case) -> None:
+    person_id = case.build(_person)
+    r = case.client.post(f"/persons/{person_id}/unmask", json={"reason": "案件核查"}, headers=case.headers)
+    case.check(r)
+    if case.ok:
+        docs = r.json()["documents"]
+        assert docs and all(d["masked"] is False and "*" not in d["number"] for d in docs)
+
+
+def _access_log(case: Case) -> None:
+    person_id = case.build(_person)
+    r = case.client.get(f"/persons/{person_id}/access-log", headers=case.headers)
+    case.check(r)
+    if case.ok:
+        assert r.json()["person_id"] == person_id
+        assert r.json()["total"] >= 1  # at least its creation
+
+
+def _verify(case: Case) -> None:
+    r = case.client.get("/audit/verify", headers=case.headers)
+    case.check(r)
+    if case.ok:
+        assert r.json()["ok"] is True, r.json()
+
+
+def _user_manage(case: Case) -> None:
+    username = "new_collector"
+    before = _count(case.world, User)
+    body = {
+        "username": username,
+        "display_name": "新采集员",
+        "password": "Another-password-1",
+        "role": "collector",
+        "area_code": case.loc.community_code,
+    }
+    r = case.client.post("/users", json=body, headers=case.headers)
+    case.check(r)
+    with case.world.session() as s:
+        user = s.execute(select(User).where(User.username == username)).scalar_one_or_none()
+        if case.ok:
+            assert user is not None and user.role == "collector" and user.area_id == case.loc.community
+            assert r.json()["username"] == username
+        else:
+            assert user is None
+    assert _count(case.world, User) == before + (1 if case.ok else 0)
+
+
+def run(case: Case, action: str) -> None:
+    """Perform one action as the case's persona and check status and effect."""
+    kind, _, verb = action.partition(".")
+    if action == "area.read_ancestor":
+        _read_ancestor(case)
+    elif action == "person.unmask":
+        _unmask(case)
+    elif action == "person.access_log":
+        _access_log(case)
+    elif action == "audit.verify":
+        _verify(case)
+    elif action == "user.manage":
+        _user_manage(case)
+    elif verb == "read":
+        _read(case, kind)
+    elif verb == "history":
+        _read(case, kind, suffix="/history")
+    elif verb == "create":
+        _create(case, kind)
+    else:
+        _object_write(case, kind, verb)
+
+
+# ---------------------------------------------------------------------------------------------------------
+# The matrix
+# ---------------------------------------------------------------------------------------------------------
+
+
+@pytest.fixture(scope="module")
+def app(engine: Engine) -> Any:
+    """One application for the whole matrix (it holds no state of its own; the `world` fixture resets the
+    database per test). Building an app per case costs more than most cases themselves."""
+    return create_app(Settings(database_url="sqlite://"), clock=fixed(NOW), engine=engine)
+
+
+@pytest.fixture(scope="module")
+def client(app: Any) -> Iterator[TestClient]:
+    """One client whose event-loop portal lives for the whole module (a portal per request is slow)."""
+    with TestClient(app) as c:
+        yield c
+
+
+def _cases() -> list[Any]:
+    params = []
+    for persona in PERSONA_ROLES:
+        for action in ACTIONS:
+            for where in ("inside", "outside"):
+                if where == "outside" and action in NO_JURISDICTION:
+                    continue
+                case_id = f"{persona}-{action}-{where}"
+                marks = []
+                if case_id in KNOWN_BUGS:
+                    marks.append(pytest.mark.xfail(strict=True, reason=KNOWN_BUGS[case_id]))
+                params.append(pytest.param(persona, action, where, id=case_id, marks=marks))
+    return params
+
+
+def test_personas_have_the_roles_the_matrix_assumes() -> None:
+    for persona, role in PERSONA_ROLES.items():
+        assert PERSONAS[persona][0] == role
+    assert set(PERSONA_ROLES.values()) == set(ALLOWED)
+    # Every permission of the specification is exercised by at least one action.
+    assert set().union(*ALLOWED.values()) <= set(ACTIONS.values())
+    assert set(KNOWN_BUGS) <= {p.id for p in _cases()}
+
+
+@pytest.mark.parametrize(("persona", "action", "where"), _cases())
+def test_permission(
+    world: World, client: TestClient, login: Any, persona: str, action: str, where: str
+) -> None:
+    case = Case(
+        world=world,
+        client=client,
+        headers=login(persona),
+        persona=persona,
+        where=where,
+        loc=_loc(world, where),
+        status=expected_status(persona, action, where),
+    )
+    run(case, action)
