@@ -6,6 +6,7 @@ from liangshi.areas.models import Area, AreaCode, AreaVersion
 from liangshi.audit.models import AuditEntry
 from liangshi.buildings.models import Building, BuildingVersion, Dwelling, DwellingVersion
 from liangshi.db import Base
+from liangshi.exchange.models import ImportBatch
 from liangshi.history import AttributeFlag
 from liangshi.persons.models import (
     Document,
@@ -37,6 +38,7 @@ __all__ = [
     "DwellingVersion",
     "Household",
     "HouseholdVersion",
+    "ImportBatch",
     "Membership",
     "MembershipVersion",
     "Person",

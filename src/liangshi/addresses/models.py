@@ -49,3 +49,5 @@ class AddressVersion(VersionMixin, Base):
     status: Mapped[str] = mapped_column(String(10))
     lon: Mapped[float | None] = mapped_column(Float)
     lat: Mapped[float | None] = mapped_column(Float)
+    # Metres from the street's start along the street: numbers must rise with it (order checks).
+    chainage_m: Mapped[float | None] = mapped_column(Float)

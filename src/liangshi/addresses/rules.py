@@ -87,3 +87,34 @@ def ensure_plate_transition(current: str, new: str) -> None:
             f"A plate cannot go from {current!r} to {new!r}",
             {"field": "status", "from": current, "to": new, "allowed": list(PLATE_LIFECYCLE[current])},
         )
+
+
+def plate_key(base: int, sub: int | None) -> str:
+    """The normalised, style-free form of a plate number: `12`, `12-1` (used in reports and as a key)."""
+    return str(base) if sub is None else f"{base}-{sub}"
+
+
+PLATE_SIDES: dict[str, str] = {
+    "odd": "odd",
+    "单": "odd",
+    "单号": "odd",
+    "even": "even",
+    "双": "even",
+    "双号": "even",
+}
+
+
+def parse_plate_side(text: str, *, field: str = "side") -> str | None:
+    """Read a street side as written (`odd`/`even`/`单`/`双`); empty means unknown (None)."""
+    value = unicodedata.normalize("NFKC", text).strip().lower()
+    if not value:
+        return None
+    side = PLATE_SIDES.get(value)
+    if side is None:
+        raise ValidationFailed(
+            "plate.side_invalid",
+            f"门牌所在侧“{text}”无效：应为 odd/单 或 even/双",
+            f"Invalid street side {text!r}: expected odd/单 or even/双",
+            {"field": field, "input": text},
+        )
+    return side

@@ -78,6 +78,9 @@ class AddressCreate(WriteMeta):
     status: PlateStatus = "planned"
     lon: float | None = Field(default=None, ge=73, le=136)
     lat: float | None = Field(default=None, ge=3, le=54)
+    chainage_m: float | None = Field(
+        default=None, ge=0, le=100_000, description="Metres from the street start"
+    )
     valid_from: dt.date | None = None
 
     model_config = {
@@ -106,6 +109,7 @@ class AddressPatch(WriteMeta):
     status: PlateStatus | None = None
     lon: float | None = Field(default=None, ge=73, le=136)
     lat: float | None = Field(default=None, ge=3, le=54)
+    chainage_m: float | None = Field(default=None, ge=0, le=100_000)
 
 
 class AddressCorrect(AddressPatch):

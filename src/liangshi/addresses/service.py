@@ -40,7 +40,7 @@ ADDRESS = Kind(
     "address",
     Address,
     AddressVersion,
-    ("plate_kind", "base_number", "sub_number", "status", "lon", "lat"),
+    ("plate_kind", "base_number", "sub_number", "status", "lon", "lat", "chainage_m"),
     "门楼牌地址",
     "Address",
 )
@@ -98,7 +98,7 @@ def street_check(session: Session) -> Any:
 
 def plate_changes(data: AddressPatch | AddressCorrect) -> dict[str, Any]:
     """Turn a plate patch into attribute changes (the number is parsed into base and sub)."""
-    changes = data.model_dump(exclude_unset=True, include={"status", "lon", "lat"})
+    changes = data.model_dump(exclude_unset=True, include={"status", "lon", "lat", "chainage_m"})
     if data.number is not None:
         changes["base_number"], changes["sub_number"] = parse_plate_number(data.number)
     return changes
@@ -158,6 +158,7 @@ def create_address(session: Session, ctx: Context, data: AddressCreate) -> Snaps
         "status": data.status,
         "lon": data.lon,
         "lat": data.lat,
+        "chainage_m": data.chainage_m,
     }
     address = Address(area_id=area.id, county_code=area.county_code, street_id=data.street_id)
     snap = registry.create(

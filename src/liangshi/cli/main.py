@@ -206,6 +206,94 @@ def validate_id(
     out.print(table)
 
 
+@app.command("import")
+def import_(
+    kind: str = typer.Argument(
+        ...,
+        help="areas, streets, plates, buildings, dwellings, persons, households, residences — or 'template'",
+    ),
+    file: Path = typer.Argument(..., help="CSV (UTF-8 / GB18030) or XLSX; for 'template': the kind"),
+    source: str = typer.Option(None, "--source", help="The sending department (health, justice, …)"),
+    as_user: str = typer.Option(
+        None, "--as", help="Import within this user's jurisdiction (default: operator)"
+    ),
+    errors: Path = typer.Option(
+        None, "--errors", help="Where to write rejected rows (default FILE.errors.csv)"
+    ),
+    out: Path = typer.Option(None, "--out", help="template: where to write it (.csv or .xlsx)"),
+    chinese: bool = typer.Option(False, "--zh", help="template: Chinese column headers"),
+) -> None:
+    """Bulk-import a department file, or write an empty template (`liangshi import template persons`)."""
+    from rich.progress import Progress, SpinnerColumn, TextColumn, TimeElapsedColumn
+
+    from liangshi.exchange import formats, service
+
+    if kind == "template":
+        target_kind = str(file)
+        if target_kind not in formats.KINDS:
+            err.print(
+                f"[red]import.kind_unknown[/red]: 未知的导入类型 / unknown kind {target_kind}: "
+                f"{', '.join(formats.KINDS)}"
+            )
+            raise typer.Exit(2)
+        path = out or Path(f"{target_kind}_template.csv")
+        service.write_template(target_kind, path, chinese=chinese)
+        print(f"模板已写入 / template written: {path}")
+        return
+    from liangshi.access import service as access
+    from liangshi.access.models import User
+    from liangshi.access.service import SYSTEM
+    from liangshi.db import make_engine, make_session_factory, session_scope
+
+    settings = Settings()
+    engine = make_engine(settings.database_url)
+    sessions = make_session_factory(engine)
+    actor = SYSTEM
+    if as_user:
+        from sqlalchemy import select
+
+        with session_scope(sessions) as session:
+            user = session.execute(select(User).where(User.username == as_user)).scalar_one_or_none()
+            if user is None:
+                err.print("[red]user.not_found[/red]: 用户不存在 / no such user")
+                raise typer.Exit(2)
+            actor = access.actor_for(session, user)
+    columns = [
+        SpinnerColumn(),
+        TextColumn("{task.description}"),
+        TextColumn("{task.completed:,} rows"),
+        TextColumn("{task.fields[rate]:,.0f} rows/s"),
+        TimeElapsedColumn(),
+    ]
+    try:
+        with Progress(*columns, console=err) as progress:
+            task = progress.add_task(f"导入 importing {kind}", total=None, rate=0.0)
+
+            def advance(n: int) -> None:
+                progress.advance(task, n)
+                t = progress.tasks[task]
+                progress.update(task, rate=(t.completed / t.elapsed) if t.elapsed else 0.0)
+
+            result = service.import_file(
+                sessions, kind=kind, path=file, source=source, actor=actor, clock=Clock(), progress=advance
+            )
+    except LiangshiError as exc:
+        raise fail(exc) from None
+    finally:
+        engine.dispose()
+    print(
+        f"批次 batch {result.batch_id}: {result.rows} 行 rows, 新增 loaded {result.loaded}, "
+        f"已存在 existing {result.existing}, 拒绝 rejected {len(result.errors)} ({result.seconds:.1f} s)"
+    )
+    if result.errors:
+        report = errors or file.with_name(file.name + ".errors.csv")
+        service.write_error_report(result.errors, report)
+        for e in result.errors[:5]:
+            err.print(f"  line {e.line}, {e.field}: {e.code}: {e.message_zh} / {e.message_en}")
+        err.print(f"被拒绝的行已写入 / rejected rows written to {report}")
+        raise typer.Exit(1)
+
+
 @areas_app.command("load")
 def areas_load(file: Path = typer.Argument(..., help="CSV with code,name,level,parent")) -> None:
     """Load areas from a CSV in the format of Ezhou's gazetteer."""

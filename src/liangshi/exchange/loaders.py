@@ -1,0 +1,966 @@
+"""Per-kind bulk loaders: validate rows with the API's rules, resolve natural keys, insert in bulk.
+
+Each loader takes a chunk of rows and returns what it loaded, what already existed (re-imports change nothing) and
+the rejected rows with their line, field and reason. Rows are checked with the same schemas and rules as the API;
+what the services check one object at a time (uniqueness, one head per household, one open residence) is checked
+here for the whole chunk with a few queries, then the rows are written with bulk inserts.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass, field
+from typing import Any
+
+from pydantic import ValidationError
+from sqlalchemy import and_, select
+from sqlalchemy.orm import Session
+
+from liangshi.access.rules import Actor
+from liangshi.addresses.models import Address, AddressVersion, StreetVersion
+from liangshi.addresses.rules import parse_plate_number
+from liangshi.addresses.schemas import AddressCreate, StreetCreate
+from liangshi.addresses.service import create_street
+from liangshi.areas.models import Area
+from liangshi.areas.schemas import AreaCreate
+from liangshi.areas.service import create_area
+from liangshi.audit import service as audit
+from liangshi.buildings.models import Building, BuildingVersion, Dwelling, DwellingVersion
+from liangshi.buildings.schemas import BuildingCreate, DwellingCreate
+from liangshi.errors import LiangshiError, ValidationFailed
+from liangshi.exchange import formats
+from liangshi.exchange.bulk import allocate_ids, bulk_insert, entity_row, version_meta
+from liangshi.history import Provenance
+from liangshi.persons.models import (
+    Document,
+    DocumentVersion,
+    Household,
+    HouseholdVersion,
+    Membership,
+    MembershipVersion,
+    Person,
+    PersonVersion,
+)
+from liangshi.persons.rules import HEAD, birth_date_from_id, check_document_agrees
+from liangshi.persons.schemas import DocumentIn, MemberIn, PersonCreate
+from liangshi.persons.service import document_query
+from liangshi.registry import Context
+from liangshi.residence.models import Residence, ResidenceVersion
+from liangshi.residence.rules import check_dates, check_departure
+from liangshi.residence.schemas import ArrivalIn
+
+Row = dict[str, str | None]
+
+
+@dataclass(frozen=True)
+class RowError:
+    """A rejected row: where, which field, why."""
+
+    line: int
+    field: str
+    code: str
+    message_zh: str
+    message_en: str
+
+
+@dataclass
+class Outcome:
+    """What a chunk came to."""
+
+    loaded: int = 0
+    existing: int = 0
+    errors: list[RowError] = field(default_factory=list)
+
+
+class Rejected(Exception):
+    """A row refused: carries its error."""
+
+    def __init__(self, field: str, code: str, zh: str, en: str) -> None:
+        super().__init__(code)
+        self.field, self.code, self.zh, self.en = field, code, zh, en
+
+
+def reject_from(exc: LiangshiError | ValidationError, default_field: str) -> Rejected:
+    """A row error from a domain error or a pydantic validation error."""
+    if isinstance(exc, ValidationError):
+        err = exc.errors()[0]
+        loc = ".".join(str(p) for p in err.get("loc", ()) if p not in ("body",)) or default_field
+        ctx = err.get("ctx") or {}
+        return Rejected(
+            loc, str(err.get("type")), str(ctx.get("zh") or err["msg"]), str(ctx.get("en") or err["msg"])
+        )
+    return Rejected(str(exc.data.get("field", default_field)), exc.code, exc.message_zh, exc.message_en)
+
+
+@dataclass
+class Job:
+    """Everything a loader needs besides the rows."""
+
+    session: Session
+    actor: Actor
+    now: dt.datetime
+    today: dt.date
+    prov: Provenance
+    batch_id: int
+    resolver: Resolver
+
+    def ctx(self) -> Context:
+        """A use-case context for the per-row services."""
+        return Context(
+            actor=self.actor, now=self.now, today=self.today, purpose=f"import batch {self.batch_id}"
+        )
+
+
+@dataclass(frozen=True)
+class AreaRef:
+    """An area as rows refer to it."""
+
+    id: int
+    county: str
+    path: str
+    level: str
+
+
+PlateKey = tuple[int | None, int | None, int, int | None]  # street id, village area id, base, sub
+
+
+class Resolver:
+    """Natural keys to ids, cached per county for the length of an import."""
+
+    def __init__(self, session: Session, actor: Actor) -> None:
+        self.session = session
+        self.actor = actor
+        self.reset()
+
+    def reset(self) -> None:
+        """Forget everything (after a chunk rolled back)."""
+        self._areas: dict[str, AreaRef] | None = None
+        self._streets: dict[tuple[str, str], int] | None = None
+        self._plates: dict[str, dict[PlateKey, int]] = {}
+        self._buildings: dict[str, dict[tuple[int, str], int]] = {}
+        self._dwellings: dict[str, dict[tuple[int, int | None, str], tuple[int, str]]] = {}
+
+    def area(self, code: str | None, field: str = "community_code") -> AreaRef:
+        """An area in the actor's jurisdiction by code."""
+        if self._areas is None:
+            self._areas = {
+                c: AreaRef(i, county, path, level)
+                for i, c, county, path, level in self.session.execute(
+                    select(Area.id, Area.code, Area.county_code, Area.path, Area.level)
+                )
+            }
+        ref = self._areas.get(code or "")
+        if ref is None or not self.actor.covers_path(ref.path):
+            raise Rejected(field, "area.not_found", f"未找到区划“{code}”", f"Area {code!r} not found")
+        return ref
+
+    def street(self, county: str, name: str | None) -> int | None:
+        """A street by district and current name; None for village plates (no street)."""
+        if not name:
+            return None
+        if self._streets is None:
+            v = StreetVersion
+            self._streets = {
+                (county_code, street_name): sid
+                for sid, county_code, street_name in self.session.execute(
+                    select(v.entity_id, v.county_code, v.name).where(
+                        v.superseded_at.is_(None), v.valid_to.is_(None)
+                    )
+                )
+            }
+        sid = self._streets.get((county, name))
+        if sid is None:
+            raise Rejected(
+                "street", "street.not_found", f"本区没有街路巷“{name}”", f"No street {name!r} in the district"
+            )
+        return sid
+
+    def plates(self, county: str) -> dict[PlateKey, int]:
+        """Current plates of a county by (street, village, base, sub)."""
+        if county not in self._plates:
+            v = AddressVersion
+            rows = self.session.execute(
+                select(Address.id, Address.street_id, Address.area_id, v.base_number, v.sub_number)
+                .join(v, and_(v.entity_id == Address.id, v.superseded_at.is_(None), v.valid_to.is_(None)))
+                .where(Address.county_code == county, v.status != "retired")
+            )
+            self._plates[county] = {
+                (street_id, None if street_id else area_id, base, sub): aid
+                for aid, street_id, area_id, base, sub in rows
+            }
+        return self._plates[county]
+
+    def plate(self, row: Row) -> tuple[AreaRef, PlateKey, int]:
+        """The plate a row names, or rejection."""
+        area = self.area(row.get("community_code"))
+        street_id = self.street(area.county, row.get("street"))
+        try:
+            base, sub = parse_plate_number(row.get("number") or "")
+        except ValidationFailed as exc:
+            raise reject_from(exc, "number") from None
+        key: PlateKey = (street_id, None if street_id else area.id, base, sub)
+        aid = self.plates(area.county).get(key)
+        if aid is None:
+            raise Rejected("number", "plate.not_found", "未找到该门牌", "No such door plate")
+        return area, key, aid
+
+    def buildings(self, county: str) -> dict[tuple[int, str], int]:
+        """Current buildings of a county by (plate, label)."""
+        if county not in self._buildings:
+            v = BuildingVersion
+            self._buildings[county] = {
+                (address_id, label): bid
+                for bid, address_id, label in self.session.execute(
+                    select(Building.id, Building.address_id, v.label)
+                    .join(
+                        v, and_(v.entity_id == Building.id, v.superseded_at.is_(None), v.valid_to.is_(None))
+                    )
+                    .where(Building.county_code == county)
+                )
+            }
+        return self._buildings[county]
+
+    def building(self, row: Row) -> tuple[AreaRef, int]:
+        """The building a row names."""
+        area, _, address_id = self.plate(row)
+        bid = self.buildings(area.county).get((address_id, row.get("building") or ""))
+        if bid is None:
+            raise Rejected("building", "building.not_found", "未找到该楼栋", "No such building")
+        return area, bid
+
+    def dwellings(self, county: str) -> dict[tuple[int, int | None, str], tuple[int, str]]:
+        """Current dwellings of a county by (building, unit, room), with their status."""
+        if county not in self._dwellings:
+            v = DwellingVersion
+            self._dwellings[county] = {
+                (building_id, unit, room): (did, status)
+                for did, building_id, unit, room, status in self.session.execute(
+                    select(Dwelling.id, Dwelling.building_id, v.unit, v.room, v.status)
+                    .join(
+                        v, and_(v.entity_id == Dwelling.id, v.superseded_at.is_(None), v.valid_to.is_(None))
+                    )
+                    .where(Dwelling.county_code == county)
+                )
+            }
+        return self._dwellings[county]
+
+    def dwelling(self, row: Row) -> tuple[AreaRef, int, str]:
+        """The dwelling a row names, with its status."""
+        area, bid = self.building(row)
+        unit = _int(row.get("unit"), "unit")
+        found = self.dwellings(area.county).get((bid, unit, row.get("room") or ""))
+        if found is None:
+            raise Rejected("room", "dwelling.not_found", "未找到该房屋", "No such dwelling")
+        return area, found[0], found[1]
+
+    def persons_by_document(self, keys: Iterable[tuple[str, str]]) -> dict[tuple[str, str], tuple[int, str]]:
+        """Holders of current documents (type, number) -> (person id, current name)."""
+        wanted = set(keys)
+        if not wanted:
+            return {}
+        dv, pv = DocumentVersion, PersonVersion
+        rows = self.session.execute(
+            select(dv.doc_type, dv.number, Document.person_id, pv.name)
+            .join(Document, Document.id == dv.entity_id)
+            .join(
+                pv,
+                and_(pv.entity_id == Document.person_id, pv.superseded_at.is_(None), pv.valid_to.is_(None)),
+            )
+            .where(dv.number.in_({n for _, n in wanted}), dv.superseded_at.is_(None), dv.valid_to.is_(None))
+        )
+        return {(t, n): (pid, name) for t, n, pid, name in rows if (t, n) in wanted}
+
+
+def _int(value: str | None, field: str) -> int | None:
+    if value is None:
+        return None
+    try:
+        return int(float(value))
+    except ValueError:
+        raise Rejected(field, "number.invalid", f"“{value}”不是数字", f"{value!r} is not a number") from None
+
+
+def _float(value: str | None, field: str) -> float | None:
+    if value is None:
+        return None
+    try:
+        return float(value)
+    except ValueError:
+        raise Rejected(field, "number.invalid", f"“{value}”不是数字", f"{value!r} is not a number") from None
+
+
+def _date(value: str | None, field: str) -> dt.date | None:
+    if value is None:
+        return None
+    try:
+        return formats.parse_date(value, field)
+    except ValidationFailed as exc:
+        raise reject_from(exc, field) from None
+
+
+def _each(
+    rows: list[tuple[int, Row]],
+    outcome: Outcome,
+    handle: Callable[[int, Row], bool | None],
+    default_field: str,
+) -> None:
+    """Run a row handler; it returns True when the row already existed. Errors become row errors."""
+    for line, row in rows:
+        try:
+            existed = handle(line, row)
+        except Rejected as r:
+            outcome.errors.append(RowError(line, r.field, r.code, r.zh, r.en))
+            continue
+        except (LiangshiError, ValidationError) as exc:
+            refused = reject_from(exc, default_field)
+            outcome.errors.append(RowError(line, refused.field, refused.code, refused.zh, refused.en))
+            continue
+        if existed:
+            outcome.existing += 1
+        else:
+            outcome.loaded += 1
+
+
+def _meta(
+    job: Job, entity_id: int, county: str, valid_from: dt.date, valid_to: dt.date | None = None
+) -> dict[str, Any]:
+    return version_meta(
+        entity_id=entity_id,
+        county=county,
+        valid_from=valid_from,
+        valid_to=valid_to,
+        now=job.now,
+        prov=job.prov,
+        actor_id=job.actor.user_id,
+    )
+
+
+def _audit(job: Job, events: list[audit.Event]) -> None:
+    audit.record(job.session, job.actor, events, purpose=f"import batch {job.batch_id}", now=job.now)
+
+
+# ---- small kinds: one service call per row, each in a savepoint ------------------------------------------------
+
+
+def _per_row(job: Job, rows: list[tuple[int, Row]], build: Callable[[Row], bool], field0: str) -> Outcome:
+    outcome = Outcome()
+
+    def handle(line: int, row: Row) -> bool:
+        with job.session.begin_nested():
+            return build(row)
+
+    _each(rows, outcome, handle, field0)
+    job.resolver.reset()
+    return outcome
+
+
+def load_areas(job: Job, rows: list[tuple[int, Row]]) -> Outcome:
+    """Areas through the area service (few rows)."""
+
+    def build(row: Row) -> bool:
+        existing = job.session.execute(select(Area.id).where(Area.code == row["code"])).first()
+        if existing is not None:
+            return True
+        data = AreaCreate.model_validate({k: row.get(k) for k in ("code", "name", "level", "parent_code")})
+        create_area(job.session, job.ctx(), data)
+        return False
+
+    return _per_row(job, rows, build, "code")
+
+
+def load_streets(job: Job, rows: list[tuple[int, Row]]) -> Outcome:
+    """Streets through the street service (a name is unique within its district)."""
+
+    def build(row: Row) -> bool:
+        district = job.resolver.area(row.get("district_code"), "district_code")
+        try:
+            job.resolver.street(district.county, row.get("name"))
+            return True
+        except Rejected:
+            pass
+        data = StreetCreate.model_validate(
+            {
+                "area_id": district.id,
+                "name": row.get("name"),
+                "street_type": row.get("street_type"),
+                "numbering_style": row.get("numbering_style") or "dash",
+                "start_description": row.get("start_description"),
+                "bearing_deg": _int(row.get("bearing_deg"), "bearing_deg"),
+            }
+        )
+        create_street(job.session, job.ctx(), data)
+        job.resolver.reset()
+        return False
+
+    return _per_row(job, rows, build, "name")
+
+
+# ---- bulk kinds ------------------------------------------------------------------------------------------------
+
+
+def load_plates(job: Job, rows: list[tuple[int, Row]]) -> Outcome:
+    """Door plates; one door, one number per street (or per village without streets)."""
+    outcome = Outcome()
+    new: list[tuple[AreaRef, PlateKey, AddressCreate]] = []
+
+    def handle(line: int, row: Row) -> bool:
+        area = job.resolver.area(row.get("community_code"))
+        street_id = job.resolver.street(area.county, row.get("street"))
+        data = AddressCreate.model_validate(
+            {
+                "area_id": area.id,
+                "street_id": street_id,
+                "number": row.get("number") or "",
+                "plate_kind": row.get("plate_kind") or "door",
+                "status": row.get("status") or "planned",
+                "lon": _float(row.get("lon"), "lon"),
+                "lat": _float(row.get("lat"), "lat"),
+                "chainage_m": _float(row.get("chainage_m"), "chainage_m"),
+            }
+        )
+        base, sub = parse_plate_number(data.number)
+        key: PlateKey = (street_id, None if street_id else area.id, base, sub)
+        plates = job.resolver.plates(area.county)
+        if key in plates:
+            return True
+        plates[key] = -1  # taken by this chunk; a repeat in the file counts as existing
+        new.append((area, key, data))
+        return False
+
+    _each(rows, outcome, handle, "number")
+    ids = allocate_ids(job.session, Address, len(new))
+    entities, versions, events = [], [], []
+    for entity_id, (area, key, data) in zip(ids, new, strict=True):
+        job.resolver.plates(area.county)[key] = entity_id
+        entities.append(
+            entity_row(
+                entity_id=entity_id,
+                county=area.county,
+                area_id=area.id,
+                now=job.now,
+                street_id=data.street_id,
+                code=f"{area.county}{entity_id:012d}",
+            )
+        )
+        versions.append(
+            {
+                **_meta(job, entity_id, area.county, job.today),
+                "plate_kind": data.plate_kind,
+                "base_number": key[2],
+                "sub_number": key[3],
+                "status": data.status,
+                "lon": data.lon,
+                "lat": data.lat,
+                "chainage_m": data.chainage_m,
+            }
+        )
+        events.append(audit.Event("address.create", "address", entity_id, None, {"batch": job.batch_id}))
+    bulk_insert(job.session, Address, entities)
+    bulk_insert(job.session, AddressVersion, versions)
+    _audit(job, events)
+    return outcome
+
+
+def load_buildings(job: Job, rows: list[tuple[int, Row]]) -> Outcome:
+    """Buildings on plates; one label per plate."""
+    outcome = Outcome()
+    new: list[tuple[AreaRef, int, BuildingCreate]] = []
+
+    def handle(line: int, row: Row) -> bool:
+        area, _, address_id = job.resolver.plate(row)
+        data = BuildingCreate.model_validate(
+            {
+                "address_id": address_id,
+                "label": row.get("building") or "",
+                "floors_above": _int(row.get("floors_above"), "floors_above"),
+                "floors_below": _int(row.get("floors_below"), "floors_below"),
+                "units": _int(row.get("units"), "units"),
+                "use": row.get("use") or "residential",
+                "structure": row.get("structure"),
+                "year_built": _int(row.get("year_built"), "year_built"),
+            }
+        )
+        buildings = job.resolver.buildings(area.county)
+        if (address_id, data.label) in buildings:
+            return True
+        buildings[(address_id, data.label)] = -1
+        new.append((area, address_id, data))
+        return False
+
+    _each(rows, outcome, handle, "building")
+    ids = allocate_ids(job.session, Building, len(new))
+    entities, versions, events = [], [], []
+    for entity_id, (area, address_id, data) in zip(ids, new, strict=True):
+        job.resolver.buildings(area.county)[(address_id, data.label)] = entity_id
+        entities.append(
+            entity_row(
+                entity_id=entity_id, county=area.county, area_id=area.id, now=job.now, address_id=address_id
+            )
+        )
+        versions.append(
+            {
+                **_meta(job, entity_id, area.county, job.today),
+                **data.model_dump(
+                    include={
+                        "label",
+                        "floors_above",
+                        "floors_below",
+                        "units",
+                        "use",
+                        "structure",
+                        "year_built",
+                        "visit_status",
+                    }
+                ),
+            }
+        )
+        events.append(audit.Event("building.create", "building", entity_id, None, {"batch": job.batch_id}))
+    bulk_insert(job.session, Building, entities)
+    bulk_insert(job.session, BuildingVersion, versions)
+    _audit(job, events)
+    return outcome
+
+
+def load_dwellings(job: Job, rows: list[tuple[int, Row]]) -> Outcome:
+    """Dwellings in buildings; one room number per unit."""
+    outcome = Outcome()
+    new: list[tuple[AreaRef, int, DwellingCreate]] = []
+
+    def handle(line: int, row: Row) -> bool:
+        area, bid = job.resolver.building(row)
+        data = DwellingCreate.model_validate(
+            {
+                "building_id": bid,
+                "unit": _int(row.get("unit"), "unit"),
+                "floor": _int(row.get("floor"), "floor"),
+                "room": row.get("room") or "",
+                "use": row.get("use") or "residential",
+                "floor_area_m2": _float(row.get("floor_area_m2"), "floor_area_m2"),
+                "owner_name": row.get("owner_name"),
+                "status": row.get("status") or "unknown",
+            }
+        )
+        dwellings = job.resolver.dwellings(area.county)
+        key = (bid, data.unit, data.room)
+        if key in dwellings:
+            return True
+        dwellings[key] = (-1, data.status)
+        new.append((area, bid, data))
+        return False
+
+    _each(rows, outcome, handle, "room")
+    ids = allocate_ids(job.session, Dwelling, len(new))
+    entities, versions, events = [], [], []
+    for entity_id, (area, bid, data) in zip(ids, new, strict=True):
+        job.resolver.dwellings(area.county)[(bid, data.unit, data.room)] = (entity_id, data.status)
+        entities.append(
+            entity_row(entity_id=entity_id, county=area.county, area_id=area.id, now=job.now, building_id=bid)
+        )
+        versions.append(
+            {
+                **_meta(job, entity_id, area.county, job.today),
+                **data.model_dump(
+                    include={"unit", "floor", "room", "use", "floor_area_m2", "owner_name", "status"}
+                ),
+            }
+        )
+        events.append(audit.Event("dwelling.create", "dwelling", entity_id, None, {"batch": job.batch_id}))
+    bulk_insert(job.session, Dwelling, entities)
+    bulk_insert(job.session, DwellingVersion, versions)
+    _audit(job, events)
+    return outcome
+
+
+def _doc_key(row: Row, today: dt.date) -> tuple[str, str]:
+    number = row.get("id_number")
+    if not number:
+        raise Rejected(
+            "id_number", "import.id_number_required", "缺少证件号码", "The document number is missing"
+        )
+    return row.get("doc_type") or "resident_id", document_query(number, today)
+
+
+PERSON_ATTRS = (
+    "name",
+    "sex",
+    "birth_date",
+    "ethnicity",
+    "nationality",
+    "hukou_region",
+    "hukou_address",
+    "education",
+    "marital_status",
+    "occupation",
+    "workplace",
+    "phone",
+)
+
+
+def load_persons(job: Job, rows: list[tuple[int, Row]]) -> Outcome:
+    """Persons with their identity document; the document identifies them across imports."""
+    outcome = Outcome()
+    keys = []
+    for _, row in rows:
+        try:
+            keys.append(_doc_key(row, job.today))
+        except Rejected:
+            continue
+    holders = job.resolver.persons_by_document(keys)
+    new: list[tuple[AreaRef, PersonCreate, DocumentIn]] = []
+
+    def handle(line: int, row: Row) -> bool:
+        doc_type, number = _doc_key(row, job.today)
+        area = job.resolver.area(row.get("community_code"))
+        code = {
+            k: formats.code_or_name(t, row[k] or "", k) if row.get(k) else None
+            for k, t in (
+                ("ethnicity", "ethnicity"),
+                ("education", "education"),
+                ("marital_status", "marital_status"),
+            )
+        }
+        country = row.get("country")
+        doc = DocumentIn.model_validate({"doc_type": doc_type, "number": number, "country": country})
+        data = PersonCreate.model_validate(
+            {
+                "area_id": area.id,
+                "name": row.get("name") or "",
+                "sex": formats.parse_sex(row.get("sex") or ""),
+                "birth_date": _date(row.get("birth_date"), "birth_date"),
+                **code,
+                "nationality": country if country and doc_type == "passport" else "CHN",
+                "hukou_region": row.get("hukou_region"),
+                "hukou_address": row.get("hukou_address"),
+                "occupation": row.get("occupation"),
+                "workplace": row.get("workplace"),
+                "phone": row.get("phone"),
+            }
+        )
+        check_document_agrees(
+            doc.doc_type, doc.number, birth_date=data.birth_date, sex=data.sex, today=job.today
+        )
+        holder = holders.get((doc.doc_type, doc.number))
+        if holder is not None:
+            if holder[1] != data.name:
+                raise Rejected(
+                    "id_number",
+                    "person.document_taken",
+                    "该证件号码已登记在另一人员名下",
+                    "This document number is already registered to another person",
+                )
+            return True
+        if data.birth_date is None:
+            data.birth_date = birth_date_from_id(doc.doc_type, doc.number, job.today)
+        holders[(doc.doc_type, doc.number)] = (-1, data.name)
+        new.append((area, data, doc))
+        return False
+
+    _each(rows, outcome, handle, "id_number")
+    pids = allocate_ids(job.session, Person, len(new))
+    dids = allocate_ids(job.session, Document, len(new))
+    people, pversions, docs, dversions, events = [], [], [], [], []
+    for pid, did, (area, data, doc) in zip(pids, dids, new, strict=True):
+        people.append(entity_row(entity_id=pid, county=area.county, area_id=area.id, now=job.now))
+        pversions.append(
+            {**_meta(job, pid, area.county, job.today), **data.model_dump(include=set(PERSON_ATTRS))}
+        )
+        docs.append(
+            entity_row(entity_id=did, county=area.county, area_id=area.id, now=job.now, person_id=pid)
+        )
+        country = doc.country or ("CHN" if doc.doc_type == "resident_id" else data.nationality)
+        dversions.append(
+            {
+                **_meta(job, did, area.county, job.today),
+                "doc_type": doc.doc_type,
+                "number": doc.number,
+                "country": country,
+            }
+        )
+        events.append(audit.Event("person.create", "person", pid, pid, {"batch": job.batch_id}))
+    bulk_insert(job.session, Person, people)
+    bulk_insert(job.session, PersonVersion, pversions)
+    bulk_insert(job.session, Document, docs)
+    bulk_insert(job.session, DocumentVersion, dversions)
+    _audit(job, events)
+    return outcome
+
+
+def _person_id(holders: dict[tuple[str, str], tuple[int, str]], key: tuple[str, str]) -> int:
+    found = holders.get(key)
+    if found is None:
+        raise Rejected(
+            "id_number", "person.not_found", "未找到持该证件的人员", "No person holds this document"
+        )
+    return found[0]
+
+
+def load_households(job: Job, rows: list[tuple[int, Row]]) -> Outcome:
+    """Households, one row per member: the household is created with its first member."""
+    outcome = Outcome()
+    keys = []
+    for _, row in rows:
+        try:
+            keys.append(_doc_key(row, job.today))
+        except Rejected:
+            continue
+    holders = job.resolver.persons_by_document(keys)
+    numbers = {row["household_number"] for _, row in rows if row.get("household_number")}
+    hv = HouseholdVersion
+    households: dict[str, tuple[int, str, int]] = {
+        str(number): (hid, kind, area_id)
+        for hid, kind, area_id, number in job.session.execute(
+            select(Household.id, Household.household_kind, Household.area_id, hv.household_number)
+            .join(hv, and_(hv.entity_id == Household.id, hv.superseded_at.is_(None), hv.valid_to.is_(None)))
+            .where(hv.household_number.in_(numbers))
+        )
+    }
+    person_ids = {pid for pid, _ in holders.values()}
+    mv = MembershipVersion
+    members: set[tuple[int, int]] = set()
+    heads: set[int] = set()
+    registered: set[int] = set()
+    for hid, pid, relationship, kind in job.session.execute(
+        select(Membership.household_id, Membership.person_id, mv.relationship, Household.household_kind)
+        .join(mv, and_(mv.entity_id == Membership.id, mv.superseded_at.is_(None), mv.valid_to.is_(None)))
+        .join(Household, Household.id == Membership.household_id)
+        .where(
+            (Membership.household_id.in_([h for h, _, _ in households.values()]))
+            | (Membership.person_id.in_(person_ids))
+        )
+    ):
+        members.add((hid, pid))
+        if relationship == HEAD:
+            heads.add(hid)
+        if kind == "registered":
+            registered.add(pid)
+    new_households: list[tuple[str, AreaRef, str, int | None]] = []
+    new_members: list[tuple[AreaRef, str, int, str]] = []
+    pending: dict[str, int] = {}
+
+    def handle(line: int, row: Row) -> bool:
+        key = _doc_key(row, job.today)
+        number = row.get("household_number") or ""
+        kind = row.get("household_kind") or "actual"
+        if kind not in ("registered", "actual"):
+            raise Rejected("household_kind", "household.kind_unknown", "户类型无效", "Unknown household kind")
+        area = job.resolver.area(row.get("community_code"))
+        person_id = _person_id(holders, key)
+        relationship = MemberIn.model_validate(
+            {
+                "person_id": max(person_id, 1),
+                "relationship": formats.code_or_name(
+                    "relationship", row.get("relationship") or "", "relationship"
+                ),
+            }
+        ).relationship
+        known = households.get(number)
+        hid = known[0] if known else pending.get(number)
+        if hid is None:
+            dwelling_id = job.resolver.dwelling(row)[1] if row.get("room") else None
+            hid = -(len(pending) + 1)
+            pending[number] = hid
+            households[number] = (hid, kind, area.id)
+            new_households.append((number, area, kind, dwelling_id))
+        if (hid, person_id) in members:
+            return True
+        if relationship == HEAD and hid in heads:
+            raise Rejected(
+                "relationship", "household.head_exists", "本户已有户主", "The household already has a head"
+            )
+        hkind = households[number][1]
+        if hkind == "registered" and person_id in registered:
+            raise Rejected(
+                "id_number",
+                "household.registered_elsewhere",
+                "该人员已在另一户籍户中",
+                "The person already belongs to another registered household",
+            )
+        members.add((hid, person_id))
+        if relationship == HEAD:
+            heads.add(hid)
+        if hkind == "registered":
+            registered.add(person_id)
+        new_members.append((area, number, person_id, relationship))
+        return False
+
+    _each(rows, outcome, handle, "household_number")
+    hids = allocate_ids(job.session, Household, len(new_households))
+    real = dict(zip([n for n, _, _, _ in new_households], hids, strict=True))
+    entities, versions, events = [], [], []
+    for hid, (number, area, kind, dwelling_id) in zip(hids, new_households, strict=True):
+        entities.append(
+            entity_row(entity_id=hid, county=area.county, area_id=area.id, now=job.now, household_kind=kind)
+        )
+        versions.append(
+            {
+                **_meta(job, hid, area.county, job.today),
+                "dwelling_id": dwelling_id,
+                "household_number": number,
+            }
+        )
+        events.append(audit.Event("household.create", "household", hid, None, {"batch": job.batch_id}))
+    bulk_insert(job.session, Household, entities)
+    bulk_insert(job.session, HouseholdVersion, versions)
+    mids = allocate_ids(job.session, Membership, len(new_members))
+    mentities, mversions = [], []
+    for mid, (area, number, person_id, relationship) in zip(mids, new_members, strict=True):
+        hid = real.get(number) or households[number][0]
+        mentities.append(
+            entity_row(
+                entity_id=mid,
+                county=area.county,
+                area_id=area.id,
+                now=job.now,
+                household_id=hid,
+                person_id=person_id,
+            )
+        )
+        mversions.append({**_meta(job, mid, area.county, job.today), "relationship": relationship})
+        events.append(audit.Event("membership.create", "membership", mid, person_id, {"batch": job.batch_id}))
+    bulk_insert(job.session, Membership, mentities)
+    bulk_insert(job.session, MembershipVersion, mversions)
+    _audit(job, events)
+    return outcome
+
+
+def load_residences(job: Job, rows: list[tuple[int, Row]]) -> Outcome:
+    """Residences: a person in a dwelling from the arrival date (closed at the departure date if given)."""
+    outcome = Outcome()
+    keys = []
+    for _, row in rows:
+        try:
+            keys.append(_doc_key(row, job.today))
+        except Rejected:
+            continue
+    holders = job.resolver.persons_by_document(keys)
+    person_ids = [pid for pid, _ in holders.values()]
+    v = ResidenceVersion
+    existing: set[tuple[int, int, dt.date]] = set()
+    open_main: set[int] = set()
+    for pid, did, arrival, category, valid_to in job.session.execute(
+        select(Residence.person_id, Residence.dwelling_id, v.arrival_date, v.category, v.valid_to)
+        .join(v, and_(v.entity_id == Residence.id, v.superseded_at.is_(None)))
+        .where(Residence.person_id.in_(person_ids))
+    ):
+        existing.add((pid, did, arrival))
+        if valid_to is None and category != "lodging":
+            open_main.add(pid)
+    new: list[tuple[AreaRef, int, int, dict[str, Any]]] = []
+
+    def handle(line: int, row: Row) -> bool:
+        person_id = _person_id(holders, _doc_key(row, job.today))
+        area, dwelling_id, status = job.resolver.dwelling(row)
+        arrival = _date(row.get("arrival_date"), "arrival_date")
+        data = ArrivalIn.model_validate(
+            {
+                "person_id": max(person_id, 1),
+                "dwelling_id": dwelling_id,
+                "category": row.get("category"),
+                "arrival_date": arrival,
+                "registration_date": _date(row.get("registration_date"), "registration_date"),
+                "intended_stay_until": _date(row.get("intended_stay_until"), "intended_stay_until"),
+            }
+        )
+        if (person_id, dwelling_id, data.arrival_date) in existing:
+            return True
+        check_dates(
+            arrival=data.arrival_date,
+            registration=data.registration_date,
+            intended_until=data.intended_stay_until,
+            today=job.today,
+        )
+        departure = _date(row.get("departure_date"), "departure_date")
+        deregistration = _date(row.get("deregistration_date"), "deregistration_date")
+        reason = row.get("deregistration_reason")
+        if departure is not None:
+            check_departure(
+                arrival=data.arrival_date,
+                departure=departure,
+                deregistration=deregistration or departure,
+                today=job.today,
+            )
+        elif status == "demolished":
+            raise Rejected(
+                "room",
+                "residence.dwelling_unavailable",
+                "该房屋已拆除，不能登记居住",
+                "The dwelling is demolished",
+            )
+        if departure is None and data.category != "lodging":
+            if person_id in open_main:
+                raise Rejected(
+                    "id_number",
+                    "residence.already_open",
+                    "该人员已有未注销的居住登记",
+                    "The person already has an open residence",
+                )
+            open_main.add(person_id)
+        if reason is not None and reason not in (
+            "moved_within_city",
+            "left_city",
+            "returned_home",
+            "went_abroad",
+            "died",
+            "other",
+        ):
+            raise Rejected(
+                "deregistration_reason",
+                "residence.reason_unknown",
+                "注销原因无效",
+                "Unknown deregistration reason",
+            )
+        existing.add((person_id, dwelling_id, data.arrival_date))
+        new.append(
+            (
+                area,
+                person_id,
+                dwelling_id,
+                {
+                    "category": data.category,
+                    "arrival_date": data.arrival_date,
+                    "registration_date": data.registration_date,
+                    "intended_stay_until": data.intended_stay_until,
+                    "departure_date": departure,
+                    "deregistration_date": deregistration,
+                    "deregistration_reason": reason,
+                    "destination": row.get("destination"),
+                },
+            )
+        )
+        return False
+
+    _each(rows, outcome, handle, "id_number")
+    ids = allocate_ids(job.session, Residence, len(new))
+    entities, versions, events = [], [], []
+    for rid, (area, person_id, dwelling_id, attrs) in zip(ids, new, strict=True):
+        entities.append(
+            entity_row(
+                entity_id=rid,
+                county=area.county,
+                area_id=area.id,
+                now=job.now,
+                person_id=person_id,
+                dwelling_id=dwelling_id,
+            )
+        )
+        versions.append(
+            {**_meta(job, rid, area.county, attrs["arrival_date"], attrs["departure_date"]), **attrs}
+        )
+        events.append(audit.Event("residence.create", "residence", rid, person_id, {"batch": job.batch_id}))
+    bulk_insert(job.session, Residence, entities)
+    bulk_insert(job.session, ResidenceVersion, versions)
+    _audit(job, events)
+    return outcome
+
+
+LOADERS: dict[str, Callable[[Job, list[tuple[int, Row]]], Outcome]] = {
+    "areas": load_areas,
+    "streets": load_streets,
+    "plates": load_plates,
+    "buildings": load_buildings,
+    "dwellings": load_dwellings,
+    "persons": load_persons,
+    "households": load_households,
+    "residences": load_residences,
+}
