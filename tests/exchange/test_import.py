@@ -1,0 +1,224 @@
+"""Bulk import: formats, validation per row, idempotency, crash safety, batches and error reports."""
+
+from __future__ import annotations
+
+import csv
+import datetime as dt
+from pathlib import Path
+from typing import Any
+
+import pytest
+from openpyxl import Workbook, load_workbook
+from sqlalchemy import func, select
+
+from liangshi.access.service import SYSTEM
+from liangshi.errors import ValidationFailed
+from liangshi.exchange import formats, loaders, service
+from liangshi.exchange.models import ImportBatch
+from liangshi.persons.models import Document, Person, PersonVersion
+from liangshi.residence.models import Residence
+from liangshi.residence.service import where_lives_by_document
+from tests.conftest import INSIDE, World
+from tests.factories import make_id
+
+ORDER = ("areas", "streets", "plates", "buildings", "dwellings", "persons", "households", "residences")
+
+
+def _write_csv(path: Path, header: list[str], rows: list[list[Any]], encoding: str = "utf-8") -> Path:
+    with path.open("w", encoding=encoding, newline="") as fh:
+        writer = csv.writer(fh)
+        writer.writerow(header)
+        writer.writerows(rows)
+    return path
+
+
+def _import(world: World, kind: str, path: Path, **kw: Any) -> service.ImportResult:
+    return service.import_file(
+        world.sessions,
+        kind=kind,
+        path=path,
+        source=kw.pop("source", None),
+        actor=kw.pop("actor", SYSTEM),
+        clock=world.clock,
+        **kw,
+    )
+
+
+def _count(world: World, model: Any) -> int:
+    with world.session() as s:
+        return int(s.execute(select(func.count()).select_from(model)).scalar_one())
+
+
+def _load_templates(world: World, tmp_path: Path) -> None:
+    for kind in ORDER:
+        path = tmp_path / f"{kind}.csv"
+        service.write_template(kind, path)
+        result = _import(world, kind, path)
+        assert not result.errors, (kind, result.errors)
+
+
+def test_every_template_imports_in_order_into_a_consistent_register(world: World, tmp_path: Path) -> None:
+    _load_templates(world, tmp_path)
+    with world.session() as s:
+        found = where_lives_by_document(s, world.ctx(s, "police_liu"), "11010519491231002X")
+    assert found["name"] == "张丽"
+    assert found["current"][0]["address"]["text"].endswith("滨湖南路28-3号3栋2单元501室")
+    assert found["current"][0]["category"] == "floating"
+
+
+def test_reimporting_the_same_files_changes_nothing(world: World, tmp_path: Path) -> None:
+    _load_templates(world, tmp_path)
+    before = (_count(world, Person), _count(world, Residence), _count(world, PersonVersion))
+    for kind in ORDER:
+        result = _import(world, kind, tmp_path / f"{kind}.csv")
+        assert result.loaded == 0 and result.existing == 1 and not result.errors, kind
+    assert (_count(world, Person), _count(world, Residence), _count(world, PersonVersion)) == before
+
+
+def _person_rows(n: int, start: int = 1) -> list[list[Any]]:
+    rows = []
+    for i in range(start, start + n):
+        number = make_id("420704", dt.date(1980, 1, 1 + i % 28), seq=(i % 499) * 2 + 1)
+        rows.append([number, "男", f"测试{chr(0x4E00 + i % 200)}", INSIDE])
+    return rows
+
+
+def test_gb18030_file_with_chinese_headers(world: World, tmp_path: Path) -> None:
+    path = _write_csv(
+        tmp_path / "p.csv", ["证件号码", "性别", "姓名", "管辖社区"], _person_rows(5), "gb18030"
+    )
+    result = _import(world, "persons", path, source="health")
+    assert (result.loaded, len(result.errors)) == (5, 0)
+    with world.session() as s:
+        prov = s.execute(select(PersonVersion.source_kind, PersonVersion.source_ref)).first()
+    assert tuple(prov) == ("department", "health")
+
+
+def test_xlsx_file(world: World, tmp_path: Path) -> None:
+    wb = Workbook()
+    ws = wb.active
+    ws.append(["id_number", "sex", "name", "community_code", "birth_date"])
+    for number, sex, name, community in _person_rows(3):
+        ws.append([number, sex, name, community, None])
+    path = tmp_path / "p.xlsx"
+    wb.save(path)
+    assert _import(world, "persons", path).loaded == 3
+
+
+def test_bad_rows_are_reported_with_line_field_and_reason_and_good_rows_load(
+    world: World, tmp_path: Path
+) -> None:
+    good = _person_rows(2)
+    bad_check = [make_id(seq=7)[:-1] + ("0" if make_id(seq=7)[-1] != "0" else "1"), "男", "王五", INSIDE]
+    wrong_sex = [make_id(seq=9), "女", "赵六", INSIDE]
+    bad_name = [make_id(seq=11), "男", "<script>", INSIDE]
+    outside = [make_id(seq=13), "男", "钱七", "420102001001"]
+    path = _write_csv(
+        tmp_path / "p.csv",
+        ["id_number", "sex", "name", "community_code"],
+        [good[0], bad_check, wrong_sex, bad_name, outside, good[1]],
+    )
+    result = _import(world, "persons", path, actor=_actor(world, "collector_zhang"))
+    assert result.loaded == 2
+    errors = {(e.line, e.field, e.code) for e in result.errors}
+    assert errors == {
+        (3, "id_number", "id_number.checksum"),
+        (4, "sex", "person.sex_mismatch"),
+        (5, "name", "name.invalid"),
+        (6, "community_code", "area.not_found"),
+    }
+    report = tmp_path / "errors.csv"
+    service.write_error_report(result.errors, report)
+    lines = report.read_text(encoding="utf-8-sig").splitlines()
+    assert lines[0] == "line,field,code,message,message_en" and len(lines) == 5
+
+
+def _actor(world: World, username: str) -> Any:
+    with world.session() as s:
+        return world.actor(s, username)
+
+
+def test_missing_required_column_refuses_the_file_and_writes_nothing(world: World, tmp_path: Path) -> None:
+    path = _write_csv(tmp_path / "p.csv", ["id_number", "name"], [[make_id(), "张三"]])
+    with pytest.raises(ValidationFailed) as exc:
+        _import(world, "persons", path)
+    assert exc.value.code == "import.columns_missing"
+    assert _count(world, ImportBatch) == 0 and _count(world, Person) == 0
+
+
+@pytest.mark.parametrize(
+    ("content", "code"),
+    [(b"", "file.empty"), ("姓名\n张三\n".encode("utf-16"), "file.encoding")],
+)
+def test_empty_or_undecodable_files_are_refused(
+    world: World, tmp_path: Path, content: bytes, code: str
+) -> None:
+    path = tmp_path / "p.csv"
+    path.write_bytes(content)
+    with pytest.raises(ValidationFailed) as exc:
+        _import(world, "persons", path)
+    assert exc.value.code == code
+
+
+def test_unknown_kind_is_refused(world: World, tmp_path: Path) -> None:
+    path = _write_csv(tmp_path / "x.csv", ["a"], [["b"]])
+    with pytest.raises(ValidationFailed) as exc:
+        _import(world, "spaceships", path)
+    assert exc.value.code == "import.kind_unknown"
+
+
+def test_a_crash_mid_import_loses_nothing_and_a_rerun_duplicates_nothing(
+    world: World, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    path = _write_csv(tmp_path / "p.csv", ["id_number", "sex", "name", "community_code"], _person_rows(50))
+    real = loaders.LOADERS["persons"]
+    calls = {"n": 0}
+
+    def crashing(job: Any, rows: Any) -> Any:
+        calls["n"] += 1
+        if calls["n"] == 3:
+            raise KeyboardInterrupt("killed")
+        return real(job, rows)
+
+    monkeypatch.setitem(loaders.LOADERS, "persons", crashing)
+    with pytest.raises(KeyboardInterrupt):
+        _import(world, "persons", path, chunk_size=10)
+    assert _count(world, Person) == 20  # two whole chunks committed, the third rolled back
+    monkeypatch.setitem(loaders.LOADERS, "persons", real)
+    result = _import(world, "persons", path, chunk_size=10)
+    assert (result.loaded, result.existing) == (30, 20)
+    assert _count(world, Person) == 50 and _count(world, Document) == 50
+
+
+def test_batch_records_source_hash_and_counts(world: World, tmp_path: Path) -> None:
+    rows = [*_person_rows(3), [make_id(seq=21), "女", "孙八", INSIDE]]
+    path = _write_csv(tmp_path / "p.csv", ["id_number", "sex", "name", "community_code"], rows)
+    _import(world, "persons", path, source="justice")
+    with world.session() as s:
+        batch = s.execute(select(ImportBatch)).scalar_one()
+    assert (batch.kind, batch.source, batch.status) == ("persons", "justice", "done")
+    assert (batch.rows_total, batch.rows_loaded, batch.rows_rejected) == (4, 3, 1)
+    assert len(batch.file_sha256) == 64
+
+
+def test_template_has_a_header_and_one_example_row_in_either_language(tmp_path: Path) -> None:
+    for kind in formats.KINDS:
+        path = tmp_path / f"{kind}.xlsx"
+        service.write_template(kind, path, chinese=True)
+        rows = list(load_workbook(path).worksheets[0].iter_rows(values_only=True))
+        assert list(rows[0]) == [c.zh for c in formats.KINDS[kind]]
+        assert len(rows) == 2
+
+
+def test_dates_and_codes_in_the_forms_departments_write(world: World, tmp_path: Path) -> None:
+    number = make_id("420704", dt.date(1990, 1, 2), seq=31)
+    path = _write_csv(
+        tmp_path / "p.csv",
+        ["id_number", "sex", "name", "community_code", "birth_date", "ethnicity"],
+        [[number.lower(), "male", "周九", INSIDE, "1990年1月2日", "汉族"]],
+    )
+    result = _import(world, "persons", path)
+    assert result.loaded == 1, result.errors
+    with world.session() as s:
+        row = s.execute(select(PersonVersion.birth_date, PersonVersion.ethnicity)).one()
+    assert (row[0].isoformat(), row[1]) == ("1990-01-02", "01")
