@@ -5,7 +5,7 @@ from __future__ import annotations
 import datetime as dt
 from typing import Any
 
-from sqlalchemy import Table, func, insert, select, text
+from sqlalchemy import Table, func, select, text
 from sqlalchemy.orm import Session
 
 from liangshi.history import Provenance
@@ -38,16 +38,33 @@ def bulk_insert(session: Session, model: type[Any], rows: list[dict[str, Any]]) 
     table: Table = model.__table__
     if not rows:
         return
-    if not is_postgres(session):
-        session.execute(insert(table), rows)
-        return
     columns = list(rows[0])
+    if not is_postgres(session):
+        # The driver's executemany directly: SQLAlchemy's per-row parameter processing would cost more than the
+        # insert itself. Values are stored as SQLAlchemy stores them on SQLite (UTC datetimes as naive text).
+        raw_sqlite = session.connection().connection.driver_connection
+        assert raw_sqlite is not None
+        names = ", ".join(f'"{c}"' for c in columns)
+        marks = ", ".join("?" for _ in columns)
+        raw_sqlite.executemany(
+            f'INSERT INTO "{table.name}" ({names}) VALUES ({marks})',
+            [tuple(_sqlite_value(row[c]) for c in columns) for row in rows],
+        )
+        return
     raw = session.connection().connection.driver_connection
     assert raw is not None
     names = ", ".join(f'"{c}"' for c in columns)
     with raw.cursor() as cursor, cursor.copy(f'COPY "{table.name}" ({names}) FROM STDIN') as copy:
         for row in rows:
             copy.write_row([row[c] for c in columns])
+
+
+def _sqlite_value(value: Any) -> Any:
+    if isinstance(value, dt.datetime):
+        return value.astimezone(dt.UTC).strftime("%Y-%m-%d %H:%M:%S.%f")
+    if isinstance(value, dt.date):
+        return value.isoformat()
+    return value
 
 
 def version_meta(

@@ -1,0 +1,164 @@
+"""Benchmark person import against the raw baseline measured in the same run.
+
+    .venv/bin/python scripts/bench_import.py --db sqlite --persons 100000
+    .venv/bin/python scripts/bench_import.py --db postgresql --persons 100000
+
+Writes a persons CSV (the police extract's columns), then times
+- the baseline: SQLite — Python `executemany` of the same rows (as text) into a bare table with the file's columns;
+  PostgreSQL — `COPY` of the same file into a bare table;
+- `liangshi import persons`: parse, validate every row with the API's rules (ID check character, birth date and sex
+  against the ID, code tables, phone), de-duplicate against the register, write person + document entities and
+  versions with provenance, and one audit entry per person, in chunks of 2,000 per transaction.
+"""
+
+from __future__ import annotations
+
+import argparse
+import csv
+import datetime as dt
+import json
+import os
+import random
+import sqlite3
+import sys
+import time
+import uuid
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+
+from liangshi import migrate  # noqa: E402
+from liangshi.access.service import SYSTEM  # noqa: E402
+from liangshi.areas import service as areas  # noqa: E402
+from liangshi.areas.schemas import AreaCreate  # noqa: E402
+from liangshi.clock import Clock  # noqa: E402
+from liangshi.common.codes import ezhou_areas  # noqa: E402
+from liangshi.common.idnumber import compute_check_char  # noqa: E402
+from liangshi.db import make_engine, make_session_factory, session_scope  # noqa: E402
+from liangshi.exchange import service  # noqa: E402
+from liangshi.registry import Context  # noqa: E402
+
+HEADER = ["id_number", "name", "sex", "birth_date", "ethnicity", "hukou_region", "phone", "community_code"]
+SURNAMES = "王李张刘陈杨黄赵吴周徐孙马朱胡郭何高林罗郑梁谢宋唐许韩冯邓曹彭曾肖田董袁潘蒋蔡余杜叶程魏苏吕丁任沈"
+GIVEN = "伟芳娜敏静丽强磊军洋勇艳杰娟涛明超秀霞平刚桂英华建国文辉玲红梅鑫宇浩然欣怡子涵梓轩雨萱"
+
+
+def write_file(path: Path, n: int, seed: int) -> None:
+    """N persons with valid, distinct ID numbers consistent with sex and birth date."""
+    rng = random.Random(seed)
+    seen: set[str] = set()
+    with path.open("w", encoding="utf-8", newline="") as fh:
+        writer = csv.writer(fh)
+        writer.writerow(HEADER)
+        while len(seen) < n:
+            birth = dt.date(1940, 1, 1) + dt.timedelta(days=rng.randrange(0, 365 * 80))
+            seq = rng.randrange(1, 1000)
+            first17 = f"420704{birth:%Y%m%d}{seq:03d}"
+            number = first17 + compute_check_char(first17)
+            if number in seen:
+                continue
+            seen.add(number)
+            name = rng.choice(SURNAMES) + "".join(rng.choice(GIVEN) for _ in range(rng.choice((1, 2))))
+            writer.writerow([number, name, "男" if seq % 2 else "女", birth.isoformat(), "01", "420704",
+                             f"13{rng.randrange(0, 10)}{rng.randrange(10_000_000, 100_000_000)}", "420704001001"])
+
+
+def baseline_sqlite(path: Path, csv_path: Path) -> float:
+    """executemany of the same rows into a bare table."""
+    conn = sqlite3.connect(path)
+    conn.execute("PRAGMA journal_mode=WAL")
+    conn.execute("PRAGMA synchronous=NORMAL")
+    conn.execute(f"CREATE TABLE raw_persons ({', '.join(c + ' TEXT' for c in HEADER)})")
+    t0 = time.perf_counter()
+    with csv_path.open(encoding="utf-8", newline="") as fh:
+        reader = csv.reader(fh)
+        next(reader)
+        conn.executemany(f"INSERT INTO raw_persons VALUES ({', '.join('?' * len(HEADER))})", reader)
+    conn.commit()
+    seconds = time.perf_counter() - t0
+    conn.close()
+    return seconds
+
+
+def baseline_postgres(url: str, csv_path: Path) -> float:
+    """COPY of the same file into a bare table."""
+    import psycopg
+
+    with psycopg.connect(url) as conn:
+        conn.execute(f"CREATE TABLE raw_persons ({', '.join(c + ' text' for c in HEADER)})")
+        t0 = time.perf_counter()
+        with conn.cursor() as cur, cur.copy("COPY raw_persons FROM STDIN WITH (FORMAT csv, HEADER true)") as copy, \
+                csv_path.open("rb") as fh:
+            while block := fh.read(1 << 20):
+                copy.write(block)
+        conn.commit()
+        return time.perf_counter() - t0
+
+
+def prepare(url: str) -> None:
+    """Schema, Ezhou's areas and the community the persons belong to."""
+    engine = make_engine(url)
+    migrate.upgrade(engine)
+    clock = Clock()
+    with session_scope(make_session_factory(engine)) as s:
+        ctx = Context(actor=SYSTEM, now=clock.now(), today=clock.today())
+        areas.load_gazetteer(s, ctx, ezhou_areas())
+        areas.create_area(s, ctx, AreaCreate(code="420704001001", name="滨湖社区", level="community",
+                                             parent_code="420704001"))
+    engine.dispose()
+
+
+def main() -> None:
+    """Write the file, run the baseline and the import, print JSON."""
+    parser = argparse.ArgumentParser(description=__doc__)
+    parser.add_argument("--db", choices=["sqlite", "postgresql"], default="sqlite")
+    parser.add_argument("--persons", type=int, default=100_000)
+    parser.add_argument("--seed", type=int, default=11)
+    parser.add_argument("--pg-server", default="postgresql://postgres@127.0.0.1:5432/postgres")
+    args = parser.parse_args()
+    out = Path("bench-out")
+    out.mkdir(exist_ok=True)
+    csv_path = out / f"persons-{args.persons}.csv"
+    write_file(csv_path, args.persons, args.seed)
+    drop = None
+    if args.db == "sqlite":
+        db = out / f"import-{args.persons}.db"
+        for suffix in ("", "-wal", "-shm"):
+            Path(f"{db}{suffix}").unlink(missing_ok=True)
+        url = f"sqlite:///{db}"
+        prepare(url)
+        raw = baseline_sqlite(db, csv_path)
+    else:
+        import psycopg
+
+        name = f"liangshi_bench_{uuid.uuid4().hex[:8]}"
+        admin = psycopg.connect(args.pg_server, autocommit=True)
+        admin.execute(f'CREATE DATABASE "{name}"')
+        url = args.pg_server.rsplit("/", 1)[0] + f"/{name}"
+
+        def drop() -> None:
+            admin.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+
+        prepare(url)
+        raw = baseline_postgres(url, csv_path)
+    try:
+        engine = make_engine(url)
+        t0 = time.perf_counter()
+        result = service.import_file(make_session_factory(engine), kind="persons", path=csv_path, source="police",
+                                     actor=SYSTEM, clock=Clock())
+        seconds = time.perf_counter() - t0
+        engine.dispose()
+    finally:
+        if drop is not None:
+            drop()
+    assert result.loaded == args.persons and not result.errors, (result.loaded, result.errors[:3])
+    print(json.dumps({
+        "db": args.db, "persons": args.persons, "cores": os.cpu_count(),
+        "baseline_s": round(raw, 2), "baseline_rows_per_s": round(args.persons / raw),
+        "import_s": round(seconds, 2), "import_rows_per_s": round(args.persons / seconds),
+        "ratio": round(seconds / raw, 1),
+    }, indent=2))
+
+
+if __name__ == "__main__":
+    main()
