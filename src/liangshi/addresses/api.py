@@ -1,8 +1,9 @@
 """Street and door-plate routes."""
 
+import datetime as dt
 from typing import Any
 
-from fastapi import APIRouter, Depends, Request
+from fastapi import APIRouter, Depends, Query, Request
 from sqlalchemy.orm import Session
 
 from liangshi import registry
@@ -23,6 +24,35 @@ from liangshi.schemas import ObjectRead, PageRead
 
 streets = APIRouter(prefix="/streets", tags=["streets 街路巷"])
 addresses = APIRouter(prefix="/addresses", tags=["addresses 门楼牌"])
+area_views = APIRouter(prefix="/areas", tags=["addresses 门楼牌"])
+
+
+@area_views.get("/{area_id}/plate-installation", summary="门楼牌编制安装率 of an area on a date")
+def plate_installation(
+    area_id: int, request: Request, on: dt.date | None = Query(None, description="Date (default today)")
+) -> dict[str, Any]:
+    """Installed plates ÷ plates that should exist, with numerator, denominator and counts by status."""
+    with unit(request) as (session, ctx):
+        return service.installation_rate(session, ctx, area_id, on)
+
+
+@area_views.get("/{area_id}/geojson", summary="Plates and buildings of an area as GeoJSON")
+def area_geojson(
+    area_id: int,
+    request: Request,
+    crs: str = Query("wgs84", pattern="^(wgs84|gcj02)$", description="wgs84, or gcj02 for Chinese map tiles"),
+    on: dt.date | None = Query(None),
+) -> dict[str, Any]:
+    """A FeatureCollection of plate points, each with the buildings on it."""
+    with unit(request) as (session, ctx):
+        return service.geojson(session, ctx, area_id, crs=crs, on=on)
+
+
+@area_views.get("/{area_id}/address-quality", summary="Address quality checks of an area")
+def address_quality(area_id: int, request: Request, on: dt.date | None = Query(None)) -> dict[str, Any]:
+    """Plates without a building, buildings whose plate is missing or not installed, plates on retired streets."""
+    with unit(request) as (session, ctx):
+        return service.quality(session, ctx, area_id, on)
 
 
 @streets.post("", response_model=ObjectRead, status_code=201, summary="Name a street")

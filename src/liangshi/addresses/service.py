@@ -5,7 +5,7 @@ from __future__ import annotations
 import datetime as dt
 from typing import Any
 
-from sqlalchemy import and_, select
+from sqlalchemy import and_, func, select
 from sqlalchemy.orm import Session
 from sqlalchemy.sql.elements import ColumnElement
 
@@ -15,6 +15,7 @@ from liangshi.addresses.models import Address, AddressVersion, Street, StreetVer
 from liangshi.addresses.rules import ensure_plate_transition, parse_plate_number, render_plate_number
 from liangshi.addresses.schemas import AddressCorrect, AddressCreate, AddressPatch, StreetCreate, StreetPatch
 from liangshi.areas import service as areas
+from liangshi.areas.models import Area
 from liangshi.errors import Conflict
 from liangshi.history import Kind
 from liangshi.registry import Context, Snapshot
@@ -277,3 +278,151 @@ def _area_names(session: Session, area_id: int, on: dt.date) -> list[str]:
             [name for a, name in areas.lineage(session, area, on) if a.level != "province"] if area else []
         )
     return cache[key]
+
+
+# ---- area views: installation rate, map, quality ---------------------------------------------------------------
+
+
+def _subtree(session: Session, ctx: Context, area_id: int) -> tuple[Any, Any]:
+    area = registry.get_entity(session, areas.AREA, area_id, ctx.actor)
+    if not ctx.actor.covers_path(area.path):
+        # Areas above the jurisdiction are readable by name only; their contents are not.
+        raise history.not_found(areas.AREA, area_id)
+    return area, select(Area.id).where(Area.path.startswith(area.path))
+
+
+def installation_rate(session: Session, ctx: Context, area_id: int, on: dt.date | None) -> dict[str, Any]:
+    """门楼牌编制安装率: installed plates ÷ plates that should exist (not retired), in an area on a date."""
+    ctx.actor.ensure("address.read")
+    day = on or ctx.today
+    area, ids = _subtree(session, ctx, area_id)
+    v = AddressVersion
+    rows = session.execute(
+        select(v.status, func.count())
+        .join(Address, Address.id == v.entity_id)
+        .where(
+            Address.area_id.in_(ids),
+            v.superseded_at.is_(None),
+            history.valid_on(v, day),
+            v.status != "retired",
+        )
+        .group_by(v.status)
+    ).all()
+    by_status = {str(status): int(n) for status, n in rows}
+    total = sum(by_status.values())
+    installed = by_status.get("installed", 0)
+    return {
+        "area_id": area.id,
+        "area_code": area.code,
+        "on": day,
+        "numerator": installed,
+        "denominator": total,
+        "rate": round(installed / total, 6) if total else None,
+        "by_status": by_status,
+    }
+
+
+def geojson(session: Session, ctx: Context, area_id: int, *, crs: str, on: dt.date | None) -> dict[str, Any]:
+    """Plates and the buildings on them in an area as a GeoJSON FeatureCollection (WGS-84 or GCJ-02)."""
+    from liangshi.addresses.maps import to_crs
+    from liangshi.buildings.models import Building, BuildingVersion
+
+    ctx.actor.ensure("address.read")
+    day = on or ctx.today
+    _, ids = _subtree(session, ctx, area_id)
+    v, sv, bv = AddressVersion, StreetVersion, BuildingVersion
+    plates = session.execute(
+        select(
+            Address.id,
+            Address.code,
+            v.base_number,
+            v.sub_number,
+            v.status,
+            v.plate_kind,
+            v.lon,
+            v.lat,
+            sv.name,
+            sv.numbering_style,
+        )
+        .join(v, and_(v.entity_id == Address.id, v.superseded_at.is_(None), history.valid_on(v, day)))
+        .outerjoin(
+            sv, and_(sv.entity_id == Address.street_id, sv.superseded_at.is_(None), history.valid_on(sv, day))
+        )
+        .where(Address.area_id.in_(ids), v.lon.is_not(None), v.lat.is_not(None))
+        .order_by(Address.id)
+    ).all()
+    buildings: dict[int, list[dict[str, Any]]] = {}
+    for bid, address_id, label, use, visit in session.execute(
+        select(Building.id, Building.address_id, bv.label, bv.use, bv.visit_status)
+        .join(bv, and_(bv.entity_id == Building.id, bv.superseded_at.is_(None), history.valid_on(bv, day)))
+        .where(Building.area_id.in_(ids))
+    ):
+        buildings.setdefault(address_id, []).append(
+            {"id": bid, "label": label, "use": use, "visit_status": visit}
+        )
+    features = []
+    for aid, code, base, sub, status, kind, lon, lat, street, style in plates:
+        x, y = to_crs(lon or 0.0, lat or 0.0, crs)  # rows without a position were filtered out
+        features.append(
+            {
+                "type": "Feature",
+                "geometry": {"type": "Point", "coordinates": [x, y]},
+                "properties": {
+                    "kind": "plate",
+                    "id": aid,
+                    "code": code,
+                    "plate_kind": kind,
+                    "status": status,
+                    "street": street,
+                    "number": render_plate_number(base, sub, style or "dash"),
+                    "buildings": buildings.get(aid, []),
+                },
+            }
+        )
+    return {"type": "FeatureCollection", "crs": crs, "features": features}
+
+
+def quality(
+    session: Session, ctx: Context, area_id: int, on: dt.date | None, *, sample: int = 20
+) -> dict[str, Any]:
+    """Address quality checks in an area: plates without a building, buildings whose plate is missing or not
+    installed, plates installed on a retired street — counts and the first ids of each."""
+    from liangshi.buildings.models import Building, BuildingVersion
+
+    ctx.actor.ensure("address.read")
+    day = on or ctx.today
+    _, ids = _subtree(session, ctx, area_id)
+    v, bv, sv = AddressVersion, BuildingVersion, StreetVersion
+    valid_plate = and_(v.entity_id == Address.id, v.superseded_at.is_(None), history.valid_on(v, day))
+    has_building = (
+        select(Building.id)
+        .join(bv, and_(bv.entity_id == Building.id, bv.superseded_at.is_(None), history.valid_on(bv, day)))
+        .where(Building.address_id == Address.id)
+        .exists()
+    )
+    checks: dict[str, Any] = {
+        "address_without_building": select(Address.id)
+        .join(v, valid_plate)
+        .where(Address.area_id.in_(ids), v.status != "retired", v.plate_kind == "door", ~has_building),
+        "building_plate_not_installed": select(Building.id)
+        .join(bv, and_(bv.entity_id == Building.id, bv.superseded_at.is_(None), history.valid_on(bv, day)))
+        .join(Address, Address.id == Building.address_id)
+        .outerjoin(v, valid_plate)
+        .where(Building.area_id.in_(ids), (v.row_id.is_(None)) | (v.status != "installed")),
+        "plate_on_retired_street": select(Address.id)
+        .join(v, valid_plate)
+        .where(
+            Address.area_id.in_(ids),
+            Address.street_id.is_not(None),
+            v.status == "installed",
+            ~select(sv.row_id)
+            .where(sv.entity_id == Address.street_id, sv.superseded_at.is_(None), history.valid_on(sv, day))
+            .exists(),
+        ),
+    }
+    result: dict[str, Any] = {"area_id": area_id, "on": day}
+    for name, stmt in checks.items():
+        count = session.execute(select(func.count()).select_from(stmt.subquery())).scalar_one()
+        first = [int(i) for i in session.execute(stmt.order_by(None).limit(sample)).scalars()]
+        result[name] = {"count": int(count), "ids": first}
+    return result

@@ -57,6 +57,15 @@ def list_buildings(
         )
 
 
+@buildings.get("/{object_id}/grid", summary="楼盘表: units × floors × rooms with occupancy")
+def building_grid(
+    object_id: int, request: Request, on: dt.date | None = Query(None, description="Date (default today)")
+) -> dict[str, Any]:
+    """The building grid: each cell a dwelling with its status and occupant count."""
+    with unit(request) as (session, ctx):
+        return service.grid(session, ctx, object_id, on)
+
+
 object_routes(buildings, service.BUILDING, patch=BuildingPatch, correct=BuildingCorrect)
 
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 import datetime as dt
 from typing import Any
 
-from sqlalchemy import and_, select
+from sqlalchemy import and_, func, select
 from sqlalchemy.orm import Session
 
 from liangshi import history, registry
@@ -139,3 +139,55 @@ def describe_dwelling(session: Session, dwelling_id: int, on: dt.date) -> dict[s
     base = addresses.describe(session, address_id, on)
     detail = label + (f"{unit}单元" if unit else "") + f"{room}室"
     return {**base, "building": label, "unit": unit, "room": room, "text": base.get("text", "") + detail}
+
+
+def grid(session: Session, ctx: Context, building_id: int, on: dt.date | None) -> dict[str, Any]:
+    """楼盘表: the building's units × floors × rooms, each cell with its status and how many live there."""
+    from liangshi.residence.models import Residence, ResidenceVersion
+
+    ctx.actor.ensure("dwelling.read")
+    building = registry.get_entity(session, BUILDING, building_id, ctx.actor)
+    day = on or ctx.today
+    brow = history.row_as_of(session, BUILDING, building.id, on=day) or history.latest_row(
+        session, BUILDING, building.id
+    )
+    dv, rv = DwellingVersion, ResidenceVersion
+    occupants = (
+        select(func.count(Residence.id))
+        .join(rv, and_(rv.entity_id == Residence.id, rv.superseded_at.is_(None), history.valid_on(rv, day)))
+        .where(Residence.dwelling_id == Dwelling.id)
+        .scalar_subquery()
+    )
+    rows = session.execute(
+        select(Dwelling.id, dv.unit, dv.floor, dv.room, dv.use, dv.status, occupants)
+        .join(dv, and_(dv.entity_id == Dwelling.id, dv.superseded_at.is_(None), history.valid_on(dv, day)))
+        .where(Dwelling.building_id == building.id)
+    ).all()
+    units: dict[int | None, dict[int | None, list[dict[str, Any]]]] = {}
+    for did, unit, floor, room, use, status, count in rows:
+        units.setdefault(unit, {}).setdefault(floor, []).append(
+            {"dwelling_id": did, "room": room, "use": use, "status": status, "occupants": int(count)}
+        )
+
+    def order(value: int | None) -> int:
+        return -10_000 if value is None else value
+
+    return {
+        "building_id": building.id,
+        "label": brow.label if brow else None,
+        "floors_above": brow.floors_above if brow else None,
+        "on": day,
+        "units": [
+            {
+                "unit": unit,
+                # Top floor first, as a 楼盘表 is drawn; rooms left to right.
+                "floors": [
+                    {"floor": floor, "rooms": sorted(cells, key=lambda c: (len(c["room"]), c["room"]))}
+                    for floor, cells in sorted(floors.items(), key=lambda kv: order(kv[0]), reverse=True)
+                ],
+            }
+            for unit, floors in sorted(units.items(), key=lambda kv: order(kv[0]))
+        ],
+        "dwellings": len(rows),
+        "occupants": sum(int(r[6]) for r in rows),
+    }

@@ -8,7 +8,7 @@ from fastapi import FastAPI
 def include_all(app: FastAPI) -> None:
     """Mount the domain routers."""
     from liangshi.access.api import router as access
-    from liangshi.addresses.api import addresses, streets
+    from liangshi.addresses.api import addresses, area_views, streets
     from liangshi.areas.api import router as areas
     from liangshi.audit.api import router as audit
     from liangshi.buildings.api import buildings, dwellings
@@ -17,6 +17,7 @@ def include_all(app: FastAPI) -> None:
 
     for router in (
         access,
+        area_views,
         areas,
         streets,
         addresses,
