@@ -66,7 +66,9 @@ def test_installation_rate_counts_installed_over_plates_that_should_exist_on_a_d
     with world.session() as s:
         ctx = world.ctx(s, "collector_zhang")
         before = addresses.installation_rate(s, ctx, world.area(INSIDE), dt.date(2026, 5, 1))
-        after = addresses.installation_rate(s, world.ctx(s, "station_admin_li"), world.area("420704001"), None)
+        after = addresses.installation_rate(
+            s, world.ctx(s, "station_admin_li"), world.area("420704001"), None
+        )
         with pytest.raises(NotFound):
             addresses.installation_rate(
                 s, ctx, world.area("420704001"), None

@@ -24,6 +24,7 @@ from __future__ import annotations
 import csv
 import io
 import math
+import re
 from bisect import bisect_right
 from collections import defaultdict
 from collections.abc import Collection, Iterable, Mapping, Sequence
@@ -48,10 +49,10 @@ __all__ = [
     "analyse_plates",
     "analyse_street",
     "group_by_street",
-    "read_plates_csv",
     "make_entry",
     "parse_chainage",
     "propose_number",
+    "read_plates_csv",
     "sort_key",
 ]
 
@@ -194,7 +195,7 @@ def _missing(present: set[int], parity: int, reserved: Collection[int]) -> list[
     return [n for n in range(lo, hi + 1, 2) if n not in present and n not in reserved]
 
 
-def _out_of_order(items: list[tuple[float, tuple[int, int], str]]) -> set[str]:
+def _out_of_order(items: list[tuple[float, tuple[int, int], int]]) -> list[int]:
     """Plates outside the longest non-decreasing run of numbers when sorted by chainage."""
     items.sort(key=lambda t: (t[0], t[1]))
     n = len(items)
@@ -215,7 +216,7 @@ def _out_of_order(items: list[tuple[float, tuple[int, int], str]]) -> set[str]:
     while i >= 0:
         keep.add(i)
         i = prev[i]
-    return {items[j][2] for j in range(n) if j not in keep}
+    return [items[j][2] for j in range(n) if j not in keep]
 
 
 def analyse_street(
@@ -230,15 +231,15 @@ def analyse_street(
         counts[(e.base, e.sub)] += 1
         if e.sub is None:
             present.add(e.base)
-            if e.side is not None and e.side != _parity(e.base):
-                parity_bad.add(e.key)
-    by_side: dict[str, list[tuple[float, tuple[int, int], str]]] = defaultdict(list)
-    for e, side in zip(entries, _effective_sides(entries), strict=True):
+            if e.side is not None and (e.side == "odd") != (e.base % 2 == 1):
+                parity_bad.add(str(e.base))
+    by_side: dict[str, list[tuple[float, tuple[int, int], int]]] = defaultdict(list)
+    for i, (e, side) in enumerate(zip(entries, _effective_sides(entries), strict=True)):
         if e.chainage_m is not None:
-            by_side[side].append((e.chainage_m, sort_key(e.base, e.sub), e.key))
+            by_side[side].append((e.chainage_m, (e.base, e.sub or 0), i))
     order_bad: set[str] = set()
     for items in by_side.values():
-        order_bad |= _out_of_order(items)
+        order_bad.update(entries[i].key for i in _out_of_order(items))
     duplicates = sorted((k for k, c in counts.items() if c > 1), key=lambda k: sort_key(*k))
     return StreetReport(
         street=street,
@@ -401,6 +402,9 @@ def _file_error(code: str, zh: str, en: str, field: str = "file", line: int = 1)
     return LineError(line, field, ValidationFailed(code, zh, en, {"field": field, "line": line}))
 
 
+_CONTROL = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
+
+
 def decode_csv_bytes(data: bytes) -> str | LineError:
     """Decode UTF-8 (with or without BOM) or GB18030; anything else is an encoding error."""
     text: str | None = None
@@ -411,7 +415,7 @@ def decode_csv_bytes(data: bytes) -> str | LineError:
                 break
             except UnicodeDecodeError:
                 continue
-    if text is None or any(ord(ch) < 32 and ch not in "\t\r\n" for ch in text):
+    if text is None or _CONTROL.search(text):
         return _file_error(
             "csv.encoding",
             "文件编码无法识别：应为 UTF-8、带 BOM 的 UTF-8 或 GB18030",
@@ -457,16 +461,24 @@ def read_plates_csv(data: bytes) -> tuple[list[PlateEntry], list[LineError]]:
     i_chainage = header.index("chainage_m") if "chainage_m" in header else None
     entries: list[PlateEntry] = []
     errors: list[LineError] = []
+    # Streets and sides repeat on every row: validate each distinct value once.
+    streets: dict[str, str | ValidationFailed] = {}
+    sides: dict[str, str | ValidationFailed | None] = {"": None}
     for row in reader:
-        if not any(cell.strip() for cell in row):
+        if not any(row):
             continue
         line = reader.line_num
         row_errors: list[LineError] = []
-        street = number = ""
-        try:
-            street = clean_text(_cell(row, i_street), field="street", max_len=100)
-        except ValidationFailed as exc:
-            row_errors.append(LineError(line, "street", exc))
+        raw_street = _cell(row, i_street)
+        street = streets.get(raw_street)
+        if street is None:
+            try:
+                street = clean_text(raw_street, field="street", max_len=100)
+            except ValidationFailed as exc:
+                street = exc
+            streets[raw_street] = street
+        if isinstance(street, ValidationFailed):
+            row_errors.append(LineError(line, "street", street))
         raw = _cell(row, i_number).strip()
         base, sub = 0, None
         try:
@@ -474,14 +486,19 @@ def read_plates_csv(data: bytes) -> tuple[list[PlateEntry], list[LineError]]:
                 base = int(raw)  # the common case, without the regex machinery
             else:
                 base, sub = parse_plate_number(raw)
-            number = raw
         except ValidationFailed as exc:
             row_errors.append(LineError(line, "number", exc))
-        side: str | None = None
-        try:
-            side = parse_plate_side(_cell(row, i_side))
-        except ValidationFailed as exc:
-            row_errors.append(LineError(line, "side", exc))
+        raw_side = _cell(row, i_side)
+        if raw_side in sides:
+            side = sides[raw_side]
+        else:
+            try:
+                side = parse_plate_side(raw_side)
+            except ValidationFailed as exc:
+                side = exc
+            sides[raw_side] = side
+        if isinstance(side, ValidationFailed):
+            row_errors.append(LineError(line, "side", side))
         chainage: float | None = None
         try:
             chainage = parse_chainage(_cell(row, i_chainage))
@@ -489,8 +506,8 @@ def read_plates_csv(data: bytes) -> tuple[list[PlateEntry], list[LineError]]:
             row_errors.append(LineError(line, "chainage_m", exc))
         if row_errors:
             errors.extend(row_errors)
-        else:
-            entries.append(PlateEntry(street, number, base, sub, side, chainage, line))
+        elif isinstance(street, str) and not isinstance(side, ValidationFailed):
+            entries.append(PlateEntry(street, raw, base, sub, side, chainage, line))
     if not entries and not errors:
         errors.append(
             _file_error("csv.empty", "文件中没有门牌记录", "The file has no plate rows", line=header_line)

@@ -24,6 +24,18 @@ audit_app = typer.Typer(help="Audit log / 审计日志", no_args_is_help=True)
 validate_app = typer.Typer(help="Validate input / 校验", no_args_is_help=True)
 demo_app = typer.Typer(help="Demo data / 演示数据", no_args_is_help=True)
 areas_app = typer.Typer(help="Areas / 区划", no_args_is_help=True)
+
+
+def _mount_domain_apps() -> None:
+    from liangshi.cli.address import app as address_app
+    from liangshi.cli.plates import app as plates_app
+
+    app.add_typer(plates_app, name="plates", help="Door plates: gaps and proposals / 门牌编号检查")
+    app.add_typer(address_app, name="address", help="Addresses: parse free text / 地址解析")
+
+
+_mount_domain_apps()
+
 for sub, name in (
     (db_app, "db"),
     (user_app, "user"),

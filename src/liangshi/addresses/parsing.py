@@ -1,0 +1,532 @@
+"""Free-text Chinese address parsing into standard-address components.
+
+    >>> parse_address("湖北省鄂州市鄂城区凤凰街道滨湖社区滨湖南路28-3号3栋2单元501室").to_json()["room"]
+    '501'
+
+Division names (province, city, district/county) come from python-stdnum's ``cn/loc.dat`` (GB/T 2260, every
+province, prefecture and county of the country, with historic names), indexed with their short forms (`湖北`,
+`鄂州`, `广西`, `恩施`, `鄂城`). Matching runs left to right, longest name first, a full name before a short
+one; a district is resolved under the city (or province) already found first. A short name is not taken when
+a street-level word follows it (`江汉路` is a road, not 江汉区). Parents implied by a found division are filled
+in (`鄂州市` gives `湖北省`); municipalities are their own city (`北京市朝阳区` → province and city `北京市`).
+
+Street level and below is a small grammar of regular expressions over the remainder: township (街道/镇/乡),
+community (社区/村/居委会), village group (N组/村民小组), road (name up to 路/街/巷/大道/道/胡同/弄/里), door
+number (`28-3`, `88附2`, `12号之一` → `12-1`, `甲12`), building (`3栋`/`3幢`/`3号楼`/`三栋`/`A座` → `3`/`A`),
+unit (`2单元` → `2`), floor (`5楼`/`5层`, only when written), room (`501室`/`501` → `501`), and a POI (the named
+place left between the recognised parts: `SOHO现代城`, `滨湖花园`).
+"""
+
+from __future__ import annotations
+
+import re
+import unicodedata
+from dataclasses import asdict, dataclass
+from functools import lru_cache
+from importlib import resources
+
+__all__ = [
+    "ADDRESS_FIELDS",
+    "Division",
+    "ParsedAddress",
+    "chinese_number",
+    "divisions",
+    "normalize_address_text",
+    "parse_address",
+]
+
+ADDRESS_FIELDS: tuple[str, ...] = (
+    "province",
+    "city",
+    "district",
+    "township",
+    "community",
+    "village_group",
+    "road",
+    "number",
+    "building",
+    "unit",
+    "floor",
+    "room",
+    "poi",
+)
+
+
+@dataclass
+class ParsedAddress:
+    """The components of an address; None where the text does not say."""
+
+    province: str | None = None
+    city: str | None = None
+    district: str | None = None
+    township: str | None = None
+    community: str | None = None
+    village_group: str | None = None
+    road: str | None = None
+    number: str | None = None
+    building: str | None = None
+    unit: str | None = None
+    floor: str | None = None
+    room: str | None = None
+    poi: str | None = None
+
+    def to_json(self) -> dict[str, str | None]:
+        """Exactly the 13 component keys, in order."""
+        return asdict(self)
+
+
+# ---------------------------------------------------------------------------------------------------------
+# Text normalisation and Chinese numerals
+# ---------------------------------------------------------------------------------------------------------
+
+_TRADITIONAL = str.maketrans(
+    {
+        "號": "号",
+        "棟": "栋",
+        "樓": "楼",
+        "層": "层",
+        "單": "单",
+        "區": "区",
+        "縣": "县",
+        "鎮": "镇",
+        "鄉": "乡",
+        "門": "门",
+        "—": "-",
+        "–": "-",
+        "‐": "-",
+        "―": "-",
+        "~": "-",
+    }
+)
+_DROP = re.compile(r"[\s,，、。;；:：()（）\[\]【】\"“”'‘’·]+")
+_PREFIX = re.compile(r"^(?:中华人民共和国|中国)")
+
+_CN_DIGIT = {
+    "零": 0,
+    "〇": 0,
+    "一": 1,
+    "二": 2,
+    "两": 2,
+    "三": 3,
+    "四": 4,
+    "五": 5,
+    "六": 6,
+    "七": 7,
+    "八": 8,
+    "九": 9,
+}
+CN_NUM = "[零〇一二两三四五六七八九十百]+"
+
+
+def chinese_number(text: str) -> int | None:
+    """`3` → 3, `三` → 3, `十二` → 12, `二十一` → 21, `一百零五` → 105, `五零一` → 501; None if not a number."""
+    if text.isascii() and text.isdigit():
+        return int(text)
+    if not text or any(ch not in _CN_DIGIT and ch not in "十百" for ch in text):
+        return None
+    if "十" not in text and "百" not in text:
+        return int("".join(str(_CN_DIGIT[ch]) for ch in text))
+    total = 0
+    current = 0
+    for ch in text:
+        if ch in _CN_DIGIT:
+            current = _CN_DIGIT[ch]
+        elif ch == "十":
+            total += (current or 1) * 10
+            current = 0
+        else:  # 百
+            total += (current or 1) * 100
+            current = 0
+    return total + current
+
+
+def normalize_address_text(text: str) -> str:
+    """NFKC (full-width to half-width), traditional plate words to simplified, drop spaces and punctuation."""
+    value = unicodedata.normalize("NFKC", text).translate(_TRADITIONAL)
+    value = _DROP.sub("", value)
+    return _PREFIX.sub("", value)
+
+
+# ---------------------------------------------------------------------------------------------------------
+# Division index from stdnum's loc.dat
+# ---------------------------------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True, slots=True)
+class Division:
+    """A division: GB/T 2260 code, level (1 province, 2 city, 3 district/county), full name, parents."""
+
+    code: str
+    level: int
+    name: str
+    province: str
+    city: str | None
+    current: bool
+
+
+_LOC_PROVINCE = re.compile(r'^(\d{2}) province="([^"]*)"')
+_LOC_COUNTY = re.compile(r'^\s+(\d{4}) county="([^"]*)"')
+_LOC_PART = re.compile(r"^(?:\[(\d*)-(\d*)\])?(.+)$")
+# Municipalities (and the SARs) are their own city.
+_MUNICIPALITIES = frozenset({"11", "12", "31", "50", "81", "82"})
+_PLACEHOLDERS = frozenset({"市辖区", "县", "市区", "郊区", "矿区", "城区", "辖区"})
+_SUFFIXES_L1 = ("特别行政区", "自治区", "省", "市")
+_SUFFIXES_L2 = ("自治州", "地区", "市", "盟")
+_SUFFIXES_L3 = ("自治县", "自治旗", "林区", "特区", "新区", "区", "县", "市", "旗")
+# A short name is not a division when one of these follows it (江汉路, 鄂城大道, 洪山街道, 武昌火车站 …).
+_STREET_WORDS = re.compile(
+    r"(?:[东南西北中]{1,2}(?:路|街|大道|大街|巷)|路|街|巷|道|弄|里|胡同|大道|大街|大厦|大学|镇|乡|村|社区|小区|组|号|栋|幢|楼|桥|站|湖|山|港|口|门|广场|花园|公园|新城|中心)"
+)
+
+
+def _parts(value: str) -> list[tuple[str, bool]]:
+    """Names in a loc.dat value like ``[1983-2000]石灰窑区,[2001-]西塞山区``, each with `current`."""
+    result: list[tuple[str, bool]] = []
+    for part in re.split(r",(?=\[)", value):
+        m = _LOC_PART.match(part.strip())
+        if m:
+            result.append((m.group(3).strip(), not m.group(2)))
+    return result
+
+
+@lru_cache(maxsize=1)
+def _ethnic_names() -> tuple[str, ...]:
+    """The 55 minority names (`土家`, `维吾尔` …) with 族 and without, longest first."""
+    path = resources.files("liangshi.common").joinpath("codes/gbt3304_ethnicity.csv")
+    names: list[str] = []
+    for line in path.read_text(encoding="utf-8").splitlines()[1:]:
+        name = line.split(",")[1].strip()
+        if name and name != "汉":
+            names += [name + "族", name]
+    names += ["各族"]
+    return tuple(sorted(set(names), key=len, reverse=True))
+
+
+def _short_forms(name: str, level: int) -> set[str]:
+    """Short forms of a division name: `广西壮族自治区` → 广西, `恩施土家族苗族自治州` → 恩施, `鄂城区` → 鄂城."""
+    suffixes = {1: _SUFFIXES_L1, 2: _SUFFIXES_L2, 3: _SUFFIXES_L3}[level]
+    shorts: set[str] = set()
+    for suffix in suffixes:
+        if name.endswith(suffix) and len(name) - len(suffix) >= 2:
+            stem = name[: -len(suffix)]
+            if suffix.startswith("自治") or suffix == "自治区":
+                changed = True
+                while changed:
+                    changed = False
+                    for ethnic in _ethnic_names():
+                        if stem.endswith(ethnic) and len(stem) - len(ethnic) >= 2:
+                            stem = stem[: -len(ethnic)]
+                            changed = True
+                            break
+            shorts.add(stem)
+            if suffix == "自治州":
+                shorts.add(stem + "州")  # 恩施州, 延边州
+            break
+    if level == 1:
+        shorts |= {n for n in ("内蒙古", "黑龙江") if name.startswith(n)}
+    return {s for s in shorts if len(s) >= 2 and s != name}
+
+
+@dataclass(frozen=True, slots=True)
+class _Candidate:
+    division: Division
+    full: bool
+
+
+@lru_cache(maxsize=1)
+def divisions() -> tuple[dict[str, list[_Candidate]], int]:
+    """Name (full or short) → candidate divisions; and the longest name length."""
+    text = resources.files("stdnum.cn").joinpath("loc.dat").read_text(encoding="utf-8")
+    raw: dict[str, list[tuple[str, bool]]] = {}
+    for line in text.splitlines():
+        m = _LOC_PROVINCE.match(line)
+        if m:
+            province_code = m.group(1)
+            continue
+        m = _LOC_COUNTY.match(line)
+        if m:
+            raw[province_code + m.group(1)] = _parts(m.group(2))
+
+    def current_name(code: str) -> str | None:
+        names = raw.get(code)
+        if not names:
+            return None
+        current = [n for n, cur in names if cur]
+        return (current or [names[-1][0]])[-1]
+
+    index: dict[str, list[_Candidate]] = {}
+
+    def add(name: str, division: Division) -> None:
+        index.setdefault(name, []).append(_Candidate(division, True))
+        for short in _short_forms(name, division.level):
+            index.setdefault(short, []).append(_Candidate(division, False))
+
+    for code, names in raw.items():
+        p2, c2, d2 = code[:2], code[2:4], code[4:]
+        province = current_name(p2 + "0000")
+        if province is None:
+            continue
+        if c2 == "00" and d2 == "00":
+            for name, cur in names:
+                add(name, Division(code, 1, name, province, province if p2 in _MUNICIPALITIES else None, cur))
+            continue
+        parent_city = current_name(p2 + c2 + "00")
+        is_city_level = d2 == "00" or c2 == "90" or (parent_city is not None and "直辖" in parent_city)
+        if p2 in _MUNICIPALITIES:
+            is_city_level = False
+        for name, cur in names:
+            if name in _PLACEHOLDERS or "直辖" in name or "辖区" in name:
+                continue
+            if d2 == "00" and p2 in _MUNICIPALITIES:
+                continue
+            if is_city_level:
+                add(name, Division(code, 2, name, province, name, cur))
+            else:
+                city = province if p2 in _MUNICIPALITIES else parent_city
+                if city is not None and ("直辖" in city or city in _PLACEHOLDERS):
+                    city = None
+                add(name, Division(code, 3, name, province, city, cur))
+    for candidates in index.values():
+        # full names before short ones, current before historic, then by code (stable)
+        candidates.sort(key=lambda c: (not c.full, not c.division.current, c.division.code))
+    longest = max(len(name) for name in index)
+    return index, longest
+
+
+def _match_division(
+    text: str, pos: int, found: list[Division]
+) -> tuple[Division | None, int, list[Division]]:
+    """The division named at `pos` under those already found: (chosen, end, all equally good candidates)."""
+    index, longest = divisions()
+    last = found[-1] if found else None
+    level = last.level if last else 0
+    for length in range(min(longest, len(text) - pos), 1, -1):
+        candidates = index.get(text[pos : pos + length])
+        if not candidates:
+            continue
+        end = pos + length
+        usable: list[_Candidate] = []
+        for c in candidates:
+            d = c.division
+            if d.level <= level:
+                continue
+            if last is not None and not _under(d, last):
+                continue
+            if not c.full and (_STREET_WORDS.match(text, end) or (d.level == 3 and last is None)):
+                continue  # a short county name alone (滨湖 in 滨湖南路) is too weak
+            usable.append(c)
+        if not usable:
+            continue
+        best = usable[0]
+        ties = [
+            c.division for c in usable if (c.full, c.division.current) == (best.full, best.division.current)
+        ]
+        return best.division, end, ties
+    return None, pos, []
+
+
+def _under(d: Division, parent: Division) -> bool:
+    """Whether `d` lies under `parent` (by code; municipalities' districts under the municipality)."""
+    if parent.level == 1:
+        return d.code[:2] == parent.code[:2]
+    if parent.level == 2:
+        return d.code[:4] == parent.code[:4] or (d.code[:2] == parent.code[:2] and d.city == parent.name)
+    return False
+
+
+def _parse_divisions(text: str) -> tuple[dict[str, str | None], int]:
+    """Province, city and district from the start of `text`, and where the rest begins."""
+    found: list[Division] = []
+    result: dict[str, str | None] = {"province": None, "city": None, "district": None}
+    pos = 0
+    while pos < len(text):
+        division, end, ties = _match_division(text, pos, found)
+        if division is None:
+            break
+        if found and found[-1].level == 1 and division.level == 2 and division.name == found[-1].name:
+            pos = end  # 北京市北京市… or 重庆重庆市…
+            continue
+        if division.level == 1:
+            result["province"] = division.name
+            if division.city:
+                result["city"] = division.city
+        elif division.level == 2:
+            result["city"] = division.name
+            if len({t.province for t in ties}) == 1:
+                result["province"] = division.province
+        else:
+            result["district"] = division.name
+            if result["city"] is None and len({t.city for t in ties}) == 1:
+                result["city"] = division.city
+            if result["province"] is None and len({t.province for t in ties}) == 1:
+                result["province"] = division.province
+        found.append(division)
+        pos = end
+        if division.level == 3:
+            break
+    if result["city"] is not None and result["province"] is None:
+        # a city found through a municipality or an unambiguous name
+        cities = [c.division for c in divisions()[0].get(result["city"], []) if c.division.level == 2]
+        if len({c.province for c in cities}) == 1:
+            result["province"] = cities[0].province
+    return result, pos
+
+
+# ---------------------------------------------------------------------------------------------------------
+# Street level and below
+# ---------------------------------------------------------------------------------------------------------
+
+_CJK = "\u4e00-\u9fff"
+_NOT_ROAD_AFTER = r"(?!路|街|巷|大道|大街|道|弄|胡同)"
+_TOWNSHIP = re.compile(
+    rf"[{_CJK}]{{1,12}}?(?:街道办事处|街道办|街道|镇|乡|苏木|经济技术开发区|经济开发区|开发区|工业园区){_NOT_ROAD_AFTER}"
+)
+_COMMUNITY = re.compile(
+    rf"[{_CJK}A-Za-z\d]{{1,12}}?(?:社区居民委员会|社区居委会|居民委员会|村民委员会|居委会|村委会|社区|(?<!新)村)"
+    rf"(?!路|街|巷|大道|大街|道|弄|胡同|小区|委|民委员会|居委会)"
+)
+_GROUP = re.compile(
+    rf"(?:第?(?P<n>\d{{1,3}}|{CN_NUM})|(?P<name>[{_CJK}]{{1,4}}?))(?:村民小组|小组|组)(?![织成合团])"
+)
+_ROAD_SUFFIX = r"(?:大道|大街|胡同|路|街|巷|道|弄|里)"
+_ROAD_NUMBERED = re.compile(
+    rf"[{_CJK}\dA-Za-z]{{0,14}}?[{_CJK}]{_ROAD_SUFFIX}(?=第?[甲乙丙丁戊己庚辛壬癸]?\d|{CN_NUM}号|$)"
+)
+_ROAD_ANY = re.compile(rf"[{_CJK}\d]{{0,12}}?[{_CJK}](?:大道|大街|胡同|路|街|巷)(?![道区坊市口])")
+_POI_IN_ROAD = re.compile(
+    rf"(?P<poi>.+(?:小区|花园|广场|大厦|中心|园|苑|大学|学院|医院|宾馆|酒店|公寓))"
+    rf"(?P<road>[{_CJK}]{{2,}}{_ROAD_SUFFIX})$"
+)
+# 号之一 … 号之十: one numeral, so that `12号之二十六幢` reads as 12-2 and building 16.
+_SUB_CN = "[一二三四五六七八九十]"
+_NUMBER = re.compile(
+    rf"第?(?P<stem>[甲乙丙丁戊己庚辛壬癸])?(?P<base>\d{{1,5}})"
+    rf"(?:号(?!楼|房|院|室|栋|幢)|(?=[-附之]))"
+    rf"(?:(?P<sep>-|附|之)(?P<sub>\d{{1,3}}|{_SUB_CN})号?(?!楼|室|栋|幢|单元))?"
+)
+_NUMBER_BARE = re.compile(r"(?P<base>\d{1,5})(?![\d栋幢单元楼层室座号#\-附])")
+_COMPACT = re.compile(r"(?P<b>\d{1,3})-(?P<u>\d{1,2})-(?P<r>\d{3,4})(?:室|号)?$")
+_BUILDING = re.compile(
+    rf"第?(?P<b>\d{{1,4}}|{CN_NUM}|[A-Za-z]\d{{0,3}}|\d{{1,3}}[A-Za-z])"
+    rf"(?:号楼|栋|幢|座|#楼?|号?楼(?=第?(?:\d{{1,2}}|{CN_NUM})单元))"
+)
+_UNIT = re.compile(rf"第?(?P<u>\d{{1,2}}|{CN_NUM}|[A-Za-z])单元")
+_FLOOR = re.compile(rf"(?:第|负|地下|-)?(?P<f>\d{{1,3}}|{CN_NUM})(?:楼|层)(?!单元)")
+_ROOM = re.compile(r"(?P<r>\d{1,5}|[A-Za-z]\d{1,5}|\d{1,4}[A-Za-z])(?:室|房|号房|号)?(?=$|[^\d])")
+
+
+def _num(text: str) -> str:
+    value = chinese_number(text)
+    return str(value) if value is not None else text.upper()
+
+
+def _number_text(m: re.Match[str]) -> str:
+    base = m.group("base")
+    stem = m.group("stem") or ""
+    sep, sub = m.group("sep"), m.group("sub")
+    if not sep:
+        return f"{stem}{base}"
+    sub_value = _num(sub)
+    if sep == "之":
+        return f"{stem}{base}-{sub_value}"
+    return f"{stem}{base}{sep}{sub_value}"
+
+
+_ORDER = ("township", "community", "village_group", "road", "number", "building", "unit", "floor", "room")
+
+
+def _try(component: str, text: str, pos: int, parsed: ParsedAddress) -> int:
+    """Match `component` at `pos`; fill it in and return the end, or -1."""
+    if component == "township":
+        m = _TOWNSHIP.match(text, pos)
+        if m:
+            parsed.township = m.group()
+    elif component == "community":
+        m = _COMMUNITY.match(text, pos)
+        if m:
+            parsed.community = m.group()
+    elif component == "village_group":
+        m = _GROUP.match(text, pos)
+        if m:
+            n = m.group("n")
+            parsed.village_group = f"{_num(n)}组" if n else m.group()
+    elif component == "road":
+        m = _ROAD_NUMBERED.match(text, pos) or _ROAD_ANY.match(text, pos)
+        if m:
+            road = m.group()
+            split = _POI_IN_ROAD.match(road)
+            if split:  # 科技园科苑路: a place name written before the road
+                parsed.poi = split.group("poi")
+                road = split.group("road")
+            parsed.road = road
+    elif component == "number":
+        m = _NUMBER.match(text, pos)
+        if m:
+            parsed.number = _number_text(m)
+        elif parsed.road is not None and parsed.number is None:
+            m = _NUMBER_BARE.match(text, pos)
+            if m:
+                parsed.number = m.group("base")
+    elif component == "building":
+        m = _COMPACT.match(text, pos)
+        if m:
+            parsed.building, parsed.unit, parsed.room = m.group("b"), m.group("u"), m.group("r")
+            return m.end()
+        m = _BUILDING.match(text, pos)
+        if m:
+            parsed.building = _num(m.group("b"))
+    elif component == "unit":
+        m = _UNIT.match(text, pos)
+        if m:
+            parsed.unit = _num(m.group("u"))
+    elif component == "floor":
+        m = _FLOOR.match(text, pos)
+        if m:
+            value = _num(m.group("f"))
+            negative = m.group().startswith(("负", "地下", "-"))
+            parsed.floor = f"-{value}" if negative else value
+    else:  # room
+        m = _ROOM.match(text, pos)
+        if m:
+            parsed.room = m.group("r").upper()
+    return m.end() if m else -1
+
+
+def _parse_local(text: str, parsed: ParsedAddress) -> None:
+    """Street level and below, left to right; unrecognised text between parts becomes the POI."""
+    pos = 0
+    level = 0
+    pending_start = -1
+    poi_parts: list[str] = []
+    while pos < len(text):
+        matched = False
+        for i in range(level, len(_ORDER)):
+            component = _ORDER[i]
+            if component == "room" and parsed.room is not None:
+                continue
+            end = _try(component, text, pos, parsed)
+            if end > pos:
+                if pending_start >= 0:
+                    poi_parts.append(text[pending_start:pos])
+                    pending_start = -1
+                pos, level, matched = end, i + 1, True
+                if parsed.room is not None:
+                    level = len(_ORDER)
+                break
+        if not matched:
+            if pending_start < 0:
+                pending_start = pos
+            pos += 1
+    if pending_start >= 0:
+        poi_parts.append(text[pending_start:])
+    poi = "".join(p for p in poi_parts if p.strip("-号"))
+    parsed.poi = (parsed.poi or "") + poi or None
+
+
+def parse_address(text: str) -> ParsedAddress:
+    """Parse a free-text Chinese address into its components (None where absent)."""
+    value = normalize_address_text(text)
+    divisions_found, pos = _parse_divisions(value)
+    parsed = ParsedAddress(**divisions_found)
+    _parse_local(value[pos:], parsed)
+    return parsed

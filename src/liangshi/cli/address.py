@@ -1,0 +1,69 @@
+"""`liangshi address`: parse free-text Chinese addresses into standard-address components.
+
+liangshi address parse "湖北鄂州古楼街道洋澜路12号附2" --json
+liangshi address parse --file addresses.txt --json      # one address per line
+"""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import typer
+from rich.console import Console
+from rich.table import Table
+
+from liangshi.addresses.numbering import decode_csv_bytes
+from liangshi.addresses.parsing import parse_address
+
+app = typer.Typer(help="Addresses / 地址", no_args_is_help=True)
+
+err = Console(stderr=True, highlight=False, soft_wrap=True)
+out = Console(highlight=False)
+
+
+@app.callback()
+def main() -> None:
+    """Addresses / 地址."""
+
+
+def _fail(code: str, zh: str, en: str) -> typer.Exit:
+    err.print(f"{code}: {zh} / {en}", markup=False)
+    return typer.Exit(2)
+
+
+@app.command("parse")
+def parse(
+    texts: list[str] = typer.Argument(None, help="Addresses as written / 地址原文"),
+    file: Path | None = typer.Option(None, "--file", "-f", help="A text file, one address per line"),
+    as_json: bool = typer.Option(False, "--json", help="One JSON object per address, in order"),
+) -> None:
+    """Split addresses into province … room and POI / 地址要素解析."""
+    inputs = [t for t in (texts or []) if t.strip()]
+    if file is not None:
+        try:
+            data = file.read_bytes()
+        except OSError as exc:
+            raise _fail(
+                "file.unreadable",
+                f"无法读取文件“{file}”：{exc.strerror or exc}",
+                f"Cannot read file {str(file)!r}: {exc.strerror or exc}",
+            ) from None
+        decoded = decode_csv_bytes(data)
+        if not isinstance(decoded, str):
+            raise _fail(decoded.error.code, decoded.error.message_zh, decoded.error.message_en)
+        inputs += [line.strip() for line in decoded.splitlines() if line.strip()]
+    if not inputs:
+        raise _fail("address.no_input", "没有要解析的地址", "No address to parse (give TEXT or --file)")
+    results = [parse_address(text) for text in inputs]
+    if as_json:
+        for result in results:
+            typer.echo(json.dumps(result.to_json(), ensure_ascii=False))
+        return
+    for text, result in zip(inputs, results, strict=True):
+        table = Table(title=text, show_header=False)
+        table.add_column("field")
+        table.add_column("value")
+        for name, value in result.to_json().items():
+            table.add_row(name, value or "")
+        out.print(table)
