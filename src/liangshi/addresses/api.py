@@ -4,6 +4,7 @@ import datetime as dt
 from typing import Any
 
 from fastapi import APIRouter, Depends, Query, Request
+from pydantic import BaseModel, ConfigDict, Field
 from sqlalchemy.orm import Session
 
 from liangshi import registry
@@ -17,6 +18,7 @@ from liangshi.addresses.schemas import (
     StreetCreate,
     StreetPatch,
 )
+from liangshi.errors import ValidationFailed
 from liangshi.http.crud import object_read, object_routes, paging
 from liangshi.http.tx import unit
 from liangshi.registry import Context, Snapshot
@@ -46,6 +48,49 @@ def area_geojson(
     """A FeatureCollection of plate points, each with the buildings on it."""
     with unit(request) as (session, ctx):
         return service.geojson(session, ctx, area_id, crs=crs, on=on)
+
+
+@area_views.get("/{area_id}/plate-gaps", summary="Door-plate numbering defects of an area, per street")
+def area_plate_gaps(area_id: int, request: Request, on: dt.date | None = Query(None)) -> dict[str, Any]:
+    """Missing numbers per side, duplicates, wrong-side and out-of-order numbers, as `liangshi plates gaps`."""
+    with unit(request) as (session, ctx):
+        return service.plate_gaps(session, ctx, area_id, on)
+
+
+@streets.get("/{object_id}/proposal", summary="Propose a number for a new door between two plates")
+def street_proposal(
+    object_id: int,
+    request: Request,
+    lower: str = Query(..., max_length=20, description="The lower neighbour as written, e.g. 12"),
+    upper: str = Query(..., max_length=20, description="The upper neighbour, e.g. 16"),
+    reserved: str = Query("", max_length=200, description="Reserved numbers, e.g. 14,18"),
+) -> dict[str, Any]:
+    """A free number of the right parity (reserved first), else a sub-number of the lower neighbour."""
+    try:
+        reserved_numbers = [int(x) for x in reserved.split(",") if x.strip()]
+    except ValueError:
+        raise ValidationFailed(
+            "plate.reserved_invalid",
+            "预留号须为逗号分隔的数字",
+            "Reserved numbers must be comma-separated integers",
+            {"field": "reserved"},
+        ) from None
+    with unit(request) as (session, ctx):
+        return service.propose_for_street(session, ctx, object_id, lower, upper, reserved_numbers)
+
+
+class MatchIn(BaseModel):
+    """Addresses to match."""
+
+    model_config = ConfigDict(extra="forbid")
+    texts: list[str] = Field(min_length=1, max_length=1000)
+
+
+@addresses.post("/match", summary="Match free-text addresses to standard addresses")
+def match_addresses(body: MatchIn, request: Request) -> list[dict[str, Any]]:
+    """Each text parsed and matched, with the level reached, a confidence and the reasons."""
+    with unit(request) as (session, ctx):
+        return [service.match_address(session, ctx, text[:300]) for text in body.texts]
 
 
 @area_views.get("/{area_id}/address-quality", summary="Address quality checks of an area")

@@ -12,11 +12,18 @@ from sqlalchemy.sql.elements import ColumnElement
 from liangshi import history, registry
 from liangshi.access.rules import Actor
 from liangshi.addresses.models import Address, AddressVersion, Street, StreetVersion
-from liangshi.addresses.rules import ensure_plate_transition, parse_plate_number, render_plate_number
+from liangshi.addresses.numbering import PlateEntry, analyse_plates, propose_number
+from liangshi.addresses.parsing import parse_address
+from liangshi.addresses.rules import (
+    ensure_plate_transition,
+    parse_plate_number,
+    plate_key,
+    render_plate_number,
+)
 from liangshi.addresses.schemas import AddressCorrect, AddressCreate, AddressPatch, StreetCreate, StreetPatch
 from liangshi.areas import service as areas
-from liangshi.areas.models import Area
-from liangshi.errors import Conflict
+from liangshi.areas.models import Area, AreaVersion
+from liangshi.errors import Conflict, ValidationFailed
 from liangshi.history import Kind
 from liangshi.registry import Context, Snapshot
 
@@ -425,4 +432,207 @@ def quality(
         count = session.execute(select(func.count()).select_from(stmt.subquery())).scalar_one()
         first = [int(i) for i in session.execute(stmt.order_by(None).limit(sample)).scalars()]
         result[name] = {"count": int(count), "ids": first}
+    return result
+
+
+# ---- numbering over the register, address matching -------------------------------------------------------------
+
+
+def _street_plates(session: Session, where: Any, on: dt.date) -> list[tuple[int, str, str, PlateEntry]]:
+    """(address id, street name, style, entry) of door plates on streets, as valid on a date."""
+    v, sv = AddressVersion, StreetVersion
+    rows = session.execute(
+        select(Address.id, sv.name, sv.numbering_style, v.base_number, v.sub_number, v.chainage_m)
+        .join(v, and_(v.entity_id == Address.id, v.superseded_at.is_(None), history.valid_on(v, on)))
+        .join(
+            sv, and_(sv.entity_id == Address.street_id, sv.superseded_at.is_(None), history.valid_on(sv, on))
+        )
+        .where(where, v.status != "retired", v.plate_kind == "door")
+        .order_by(sv.name, v.base_number, v.sub_number)
+    ).all()
+    return [
+        (aid, name, style, PlateEntry(name, plate_key(base, sub), base, sub, None, chainage, None))
+        for aid, name, style, base, sub, chainage in rows
+    ]
+
+
+def plate_gaps(session: Session, ctx: Context, area_id: int, on: dt.date | None) -> dict[str, Any]:
+    """Numbering defects per street for the plates of an area (the same engine as `liangshi plates gaps`)."""
+    ctx.actor.ensure("address.read")
+    _, ids = _subtree(session, ctx, area_id)
+    plates = _street_plates(session, Address.area_id.in_(ids), on or ctx.today)
+    reports = analyse_plates(entry for _, _, _, entry in plates)
+    return {street: report.to_json() for street, report in reports.items()}
+
+
+def propose_for_street(
+    session: Session, ctx: Context, street_id: int, lower: str, upper: str, reserved: list[int]
+) -> dict[str, Any]:
+    """Propose a number for a new door between two plates of a street, in the street's style."""
+    ctx.actor.ensure("address.read")
+    street = registry.get_entity(session, STREET, street_id, ctx.actor)
+    plates = _street_plates(session, Address.street_id == street.id, ctx.today)
+    srow = history.latest_row(session, STREET, street.id)
+    assert srow is not None
+    proposal = propose_number(
+        [entry for _, _, _, entry in plates],
+        srow.name,
+        lower,
+        upper,
+        reserved=reserved,
+        style=srow.numbering_style,
+    )
+    return proposal.to_json()
+
+
+def _area_by_name(session: Session, ctx: Context, name: str | None, on: dt.date) -> list[Area]:
+    if not name:
+        return []
+    av = AreaVersion
+    return list(
+        session.execute(
+            select(Area)
+            .join(av, and_(av.entity_id == Area.id, av.superseded_at.is_(None), history.valid_on(av, on)))
+            .where(av.name == name, Area.path.startswith(ctx.actor.area_path))
+        ).scalars()
+    )
+
+
+def match_address(session: Session, ctx: Context, text: str) -> dict[str, Any]:
+    """Match free text to the standard address it means, with a confidence and the reasons."""
+    from liangshi.buildings.models import Building, BuildingVersion, Dwelling, DwellingVersion
+
+    ctx.actor.ensure("address.read")
+    on = ctx.today
+    parsed = parse_address(text)
+    p = parsed.to_json()
+    reasons: list[str] = []
+    result: dict[str, Any] = {
+        "input": text,
+        "parsed": p,
+        "level": None,
+        "area_id": None,
+        "address_id": None,
+        "building_id": None,
+        "dwelling_id": None,
+        "standard": None,
+        "confidence": 0.0,
+    }
+    area = None
+    for key in ("community", "township", "district"):
+        found = _area_by_name(session, ctx, p[key], on)
+        if len(found) == 1:
+            area = found[0]
+            reasons.append(f"area:{key}={p[key]}")
+            break
+    if area is not None:
+        result.update(level="area", area_id=area.id, confidence=0.3)
+    county = area.county_code if area is not None else None
+    street_ids: list[int] = []
+    if p["road"]:
+        sv = StreetVersion
+        stmt = select(sv.entity_id, sv.valid_to).where(sv.name == p["road"], sv.superseded_at.is_(None))
+        if county is not None:
+            stmt = stmt.where(sv.county_code == county)
+        rows = session.execute(stmt).all()
+        current = sorted({int(sid) for sid, valid_to in rows if valid_to is None})
+        former = sorted({int(sid) for sid, valid_to in rows if valid_to is not None} - set(current))
+        street_ids = current or former
+        if current:
+            reasons.append(f"street:{p['road']}")
+        elif former:
+            reasons.append(f"street:former_name={p['road']}")
+        if len(street_ids) == 1:
+            result.update(level="street", confidence=0.5 if current else 0.45)
+    if p["number"] is None or (p["road"] and len(street_ids) != 1) or (not p["road"] and area is None):
+        result["reasons"] = reasons or ["nothing matched"]
+        return result
+    try:
+        base, sub = parse_plate_number(p["number"])
+    except ValidationFailed:
+        result["reasons"] = [*reasons, "number:unreadable"]
+        return result
+    v = AddressVersion
+    if street_ids:
+        where: Any = Address.street_id == street_ids[0]
+    else:
+        assert area is not None  # a village plate: no road, so the area was required above
+        where = and_(Address.street_id.is_(None), Address.area_id == area.id)
+    plate_ids = list(
+        session.execute(
+            select(Address.id)
+            .join(v, and_(v.entity_id == Address.id, v.superseded_at.is_(None), history.valid_on(v, on)))
+            .where(
+                where,
+                v.base_number == base,
+                v.sub_number.is_(None) if sub is None else v.sub_number == sub,
+                v.status != "retired",
+            )
+        ).scalars()
+    )
+    if len(plate_ids) != 1:
+        result["reasons"] = [*reasons, "number:not_found"]
+        return result
+    address_id = int(plate_ids[0])
+    reasons.append(f"number:{p['number']}")
+    result.update(
+        level="plate",
+        address_id=address_id,
+        confidence=0.8,
+        standard=describe(session, address_id, on)["text"],
+    )
+    if p["building"]:
+        bv = BuildingVersion
+        labels = {f"{p['building']}{s}" for s in ("栋", "幢", "号楼", "座", "")}
+        bids = list(
+            session.execute(
+                select(Building.id)
+                .join(
+                    bv,
+                    and_(bv.entity_id == Building.id, bv.superseded_at.is_(None), history.valid_on(bv, on)),
+                )
+                .where(Building.address_id == address_id, bv.label.in_(labels))
+            ).scalars()
+        )
+        if len(bids) == 1:
+            result.update(level="building", building_id=int(bids[0]), confidence=0.9)
+            reasons.append(f"building:{p['building']}")
+            if p["room"]:
+                dv = DwellingVersion
+                unit = int(p["unit"]) if p["unit"] and p["unit"].isdigit() else None
+                dids = list(
+                    session.execute(
+                        select(Dwelling.id)
+                        .join(
+                            dv,
+                            and_(
+                                dv.entity_id == Dwelling.id,
+                                dv.superseded_at.is_(None),
+                                history.valid_on(dv, on),
+                            ),
+                        )
+                        .where(
+                            Dwelling.building_id == bids[0],
+                            dv.room == p["room"],
+                            dv.unit.is_(None) if unit is None else dv.unit == unit,
+                        )
+                    ).scalars()
+                )
+                if len(dids) == 1:
+                    from liangshi.buildings.service import describe_dwelling
+
+                    result.update(
+                        level="dwelling",
+                        dwelling_id=int(dids[0]),
+                        confidence=1.0,
+                        standard=describe_dwelling(session, int(dids[0]), on)["text"],
+                    )
+                    reasons.append(f"room:{p['room']}")
+                else:
+                    reasons.append("room:not_found")
+        else:
+            reasons.append("building:not_found")
+    if not p["road"] and area is not None:
+        result["confidence"] = round(result["confidence"] - 0.05, 2)
+    result["reasons"] = reasons
     return result

@@ -67,3 +67,57 @@ def parse(
         for name, value in result.to_json().items():
             table.add_row(name, value or "")
         out.print(table)
+
+
+@app.command("match")
+def match(
+    texts: list[str] | None = typer.Argument(None, help="Addresses as written"),
+    file: Path | None = typer.Option(
+        None, "--file", "-f", help="A text or CSV file, one address per line (first column)"
+    ),
+    as_json: bool = typer.Option(
+        True, "--json/--table", help="One JSON object per address (default), or a table"
+    ),
+) -> None:
+    """Match free-text addresses to the standard addresses in the database, with confidence and reasons."""
+    import csv
+
+    from liangshi.access.service import SYSTEM
+    from liangshi.addresses import service
+    from liangshi.cli.main import database
+    from liangshi.registry import Context
+
+    inputs = list(texts or [])
+    if file is not None:
+        try:
+            raw = file.read_bytes()
+        except OSError as exc:
+            raise _fail("file.unreadable", f"无法读取文件：{exc}", f"Cannot read the file: {exc}") from None
+        for encoding in ("utf-8-sig", "gb18030"):
+            try:
+                text = raw.decode(encoding)
+                break
+            except UnicodeDecodeError:
+                continue
+        else:
+            raise _fail("file.encoding", "文件编码无法识别", "Unknown file encoding")
+        inputs += [row[0].strip() for row in csv.reader(text.splitlines()) if row and row[0].strip()]
+    if not inputs:
+        raise _fail("input.empty", "没有输入地址", "No addresses given")
+    with database() as (session, clock):
+        ctx = Context(actor=SYSTEM, now=clock.now(), today=clock.today(), purpose="address matching")
+        results = [service.match_address(session, ctx, value) for value in inputs]
+    if as_json:
+        for r in results:
+            typer.echo(json.dumps(r, ensure_ascii=False, default=str))
+        return
+    table = Table("输入 input", "匹配 level", "标准地址 standard", "置信度 confidence", "依据 reasons")
+    for r in results:
+        table.add_row(
+            r["input"],
+            str(r["level"]),
+            str(r["standard"] or ""),
+            f"{r['confidence']:.2f}",
+            " ".join(r["reasons"]),
+        )
+    Console().print(table)

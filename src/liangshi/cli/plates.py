@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import json
 from pathlib import Path
+from typing import Any
 
 import typer
 from rich.console import Console
@@ -18,6 +19,7 @@ from rich.table import Table
 from liangshi.addresses.numbering import (
     LineError,
     PlateEntry,
+    StreetReport,
     analyse_plates,
     propose_number,
     read_plates_csv,
@@ -62,11 +64,27 @@ def _fmt(values: list[int] | list[str]) -> str:
 
 @app.command("gaps")
 def gaps(
-    file: Path = typer.Option(..., "--file", "-f", help="CSV: street, number[, side][, chainage_m]"),
+    file: Path | None = typer.Option(None, "--file", "-f", help="CSV: street, number[, side][, chainage_m]"),
+    area: str | None = typer.Option(
+        None, "--area", help="Or: the plates of this area in the database (code)"
+    ),
     as_json: bool = typer.Option(False, "--json", help="One JSON object keyed by street"),
 ) -> None:
     """Missing, duplicate, wrong-side and out-of-order numbers per street / 缺号、重号、错侧、乱序."""
-    reports = analyse_plates(_load(file))
+    if (file is None) == (area is None):
+        typer.echo(
+            "input.invalid: 请给出 --file 或 --area 之一 / give exactly one of --file or --area", err=True
+        )
+        raise typer.Exit(2)
+    if area is not None:
+        found = _gaps_in_database(area)
+        if as_json:
+            typer.echo(json.dumps(found, ensure_ascii=False))
+            return
+        reports = {street: _report(street, value) for street, value in found.items()}
+    else:
+        assert file is not None
+        reports = analyse_plates(_load(file))
     if as_json:
         typer.echo(json.dumps({s: r.to_json() for s, r in reports.items()}, ensure_ascii=False))
         return
@@ -131,3 +149,26 @@ def propose(
         typer.echo(json.dumps(proposal.to_json(), ensure_ascii=False))
     else:
         typer.echo(proposal.text)
+
+
+def _gaps_in_database(area_code: str) -> dict[str, Any]:
+    """The numbering report of an area's plates in the configured database, as the system operator."""
+    from sqlalchemy import select
+
+    from liangshi.access.service import SYSTEM
+    from liangshi.addresses import service
+    from liangshi.areas.models import Area
+    from liangshi.cli.main import database
+    from liangshi.registry import Context
+
+    with database() as (session, clock):
+        area_id = session.execute(select(Area.id).where(Area.code == area_code)).scalar_one_or_none()
+        if area_id is None:
+            typer.echo(f"area.not_found: 未找到区划 / no area {area_code}", err=True)
+            raise typer.Exit(2)
+        ctx = Context(actor=SYSTEM, now=clock.now(), today=clock.today(), purpose="plate numbering check")
+        return service.plate_gaps(session, ctx, int(area_id), None)
+
+
+def _report(street: str, value: dict[str, Any]) -> StreetReport:
+    return StreetReport(street, **value)
