@@ -121,7 +121,7 @@ def test_db_upgrade_user_add_and_demo_on_a_fresh_database(tmp_path: Path) -> Non
 def test_demo_build_prints_a_login_for_every_role(tmp_path: Path) -> None:
     env = {"LIANGSHI_DATABASE_URL": f"sqlite:///{tmp_path / 'demo.db'}"}
     assert runner.invoke(app, ["db", "upgrade"], env=env).exit_code == 0
-    result = runner.invoke(app, ["demo", "build"], env=env)
+    result = runner.invoke(app, ["demo", "build", "--persons", "400"], env=env)
     assert result.exit_code == 0, result.output
     for role in (
         "collector",
@@ -168,3 +168,47 @@ def test_user_token_issues_a_working_api_token(tmp_path: Path) -> None:
     me = client.get("/users/me", headers={"Authorization": f"Bearer {token}"})
     assert me.status_code == 200 and me.json()["role"] == "inspector"
     assert runner.invoke(app, ["user", "token", "nobody"], env=env).exit_code == 2
+
+
+def test_synth_writes_the_city_and_loads_the_police_extracts_without_rejections(tmp_path: Path) -> None:
+    url = f"sqlite:///{tmp_path / 'city.db'}"
+    out = tmp_path / "city"
+    result = runner.invoke(
+        app,
+        ["synth", "--persons", "600", "--seed", "7", "--out", str(out), "--db", url, "--today", "2026-11-27"],
+    )
+    assert result.exit_code == 0, result.output
+    assert (out / "police_persons.csv").exists() and (out / "truth").is_dir()
+    lines = {line.split()[0]: line.split() for line in result.output.splitlines() if "rejected" in line}
+    for kind in ("plates", "dwellings", "persons", "households", "residences"):
+        assert lines[kind][-1] == "0", lines[kind]
+    engine = make_engine(url)
+    with session_scope(make_session_factory(engine)) as s:
+        from liangshi.persons.models import Person
+
+        loaded = s.execute(select(func.count()).select_from(Person)).scalar_one()
+    engine.dispose()
+    persons_rows = sum(1 for _ in (out / "police_persons.csv").open(encoding="utf-8")) - 1
+    assert loaded == persons_rows
+    again = runner.invoke(
+        app,
+        [
+            "synth",
+            "--persons",
+            "600",
+            "--seed",
+            "7",
+            "--out",
+            str(tmp_path / "again"),
+            "--today",
+            "2026-11-27",
+        ],
+    )
+    assert again.exit_code == 0
+    assert (tmp_path / "again" / "police_persons.csv").read_bytes() == (
+        out / "police_persons.csv"
+    ).read_bytes()
+
+
+def test_synth_needs_a_destination() -> None:
+    assert runner.invoke(app, ["synth", "--persons", "300"]).exit_code == 2

@@ -306,6 +306,99 @@ def import_(
         raise typer.Exit(1)
 
 
+@app.command("synth")
+def synth(
+    persons: int = typer.Option(
+        20_000, "--persons", min=100, max=50_000_000, help="How many people live there"
+    ),
+    seed: int = typer.Option(2010, "--seed", help="Same seed, same city, byte for byte"),
+    db: str = typer.Option(None, "--db", help="Load the police extracts into this database URL"),
+    out: Path = typer.Option(None, "--out", help="Write the department files and truth/ here"),
+    xlsx: bool = typer.Option(False, "--xlsx", help="Also write XLSX files (slow; for small cities)"),
+    today: str = typer.Option(None, "--today", help="The city's 'today' (default: today), YYYY-MM-DD"),
+) -> None:
+    """Build a synthetic Ezhou with labelled defects: department files (--out) and/or a database (--db)."""
+    import datetime as dt
+    import tempfile
+
+    from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn
+
+    from liangshi.synth import write_city
+
+    if db is None and out is None:
+        err.print("[red]input.invalid[/red]: 请给出 --db 或 --out / give --db and/or --out")
+        raise typer.Exit(2)
+    try:
+        day = dt.date.fromisoformat(today) if today else Clock().today()
+    except ValueError:
+        err.print("[red]date.invalid[/red]: --today 须为 YYYY-MM-DD / --today must be YYYY-MM-DD")
+        raise typer.Exit(2) from None
+    directory = out or Path(tempfile.mkdtemp(prefix="liangshi-city-"))
+    directory.mkdir(parents=True, exist_ok=True)
+    with Progress(
+        TextColumn("{task.description}"),
+        BarColumn(),
+        TextColumn("{task.completed:,}/{task.total:,}"),
+        TimeElapsedColumn(),
+        console=err,
+    ) as progress:
+        task = progress.add_task("生成 generating city", total=persons)
+        summary = write_city(
+            directory,
+            persons=persons,
+            seed=seed,
+            today=day,
+            formats=("csv", "xlsx") if xlsx else ("csv",),
+            progress=lambda n: progress.advance(task, n),
+        )
+    print(
+        f"城市已生成 / city written to {directory}: {summary.persons} persons, {summary.communities} communities"
+    )
+    if db is not None:
+        _load_city(db, directory)
+
+
+def _load_city(url: str, directory: Path) -> None:
+    from rich.progress import Progress, TaskID, TextColumn, TimeElapsedColumn
+
+    from liangshi import migrate
+    from liangshi.access.service import SYSTEM
+    from liangshi.areas import service as areas
+    from liangshi.common.codes import ezhou_areas
+    from liangshi.db import make_engine, make_session_factory, session_scope
+    from liangshi.registry import Context
+    from liangshi.synth.load import load_police_extracts
+
+    engine = make_engine(url)
+    try:
+        migrate.upgrade(engine)
+        sessions = make_session_factory(engine)
+        clock = Clock()
+        with session_scope(sessions) as session:
+            ctx = Context(actor=SYSTEM, now=clock.now(), today=clock.today(), purpose="gazetteer")
+            areas.load_gazetteer(session, ctx, ezhou_areas())
+        with Progress(
+            TextColumn("{task.description}"),
+            TextColumn("{task.completed:,} rows"),
+            TimeElapsedColumn(),
+            console=err,
+        ) as progress:
+            tasks: dict[str, TaskID] = {}
+
+            def step(kind: str, n: int) -> None:
+                if kind not in tasks:
+                    tasks[kind] = progress.add_task(f"导入 importing {kind}", total=None)
+                progress.advance(tasks[kind], n)
+
+            results = load_police_extracts(sessions, directory, actor=SYSTEM, clock=clock, progress=step)
+    except LiangshiError as exc:
+        raise fail(exc) from None
+    finally:
+        engine.dispose()
+    for kind, r in results.items():
+        print(f"  {kind:<11} loaded {r.loaded:>8,}  existing {r.existing:>8,}  rejected {len(r.errors):>6,}")
+
+
 @areas_app.command("load")
 def areas_load(file: Path = typer.Argument(..., help="CSV with code,name,level,parent")) -> None:
     """Load areas from a CSV in the format of Ezhou's gazetteer."""
@@ -331,13 +424,30 @@ def areas_load(file: Path = typer.Argument(..., help="CSV with code,name,level,p
 
 
 @demo_app.command("build")
-def demo_build(seed: int = 2010) -> None:
-    """Build the small demo city and print the demo logins."""
-    from liangshi.demo.build import build_demo
+def demo_build(
+    persons: int = typer.Option(20_000, "--persons", min=100, help="Size of the demo city"),
+    seed: int = typer.Option(2010, "--seed"),
+) -> None:
+    """Build the demo: a synthetic city loaded through the importer, and one login per role."""
+    import tempfile
 
+    from liangshi.demo.build import ensure_personas
+    from liangshi.synth import write_city
+
+    settings = Settings()
     with database() as (session, clock):
-        logins = build_demo(session, clock, seed=seed)
+        from sqlalchemy import select
+
+        from liangshi.areas.models import Area
+
+        built = session.execute(select(Area.id).where(Area.code == "420704001001")).first() is not None
+    if not built:
+        directory = Path(tempfile.mkdtemp(prefix="liangshi-demo-"))
+        write_city(directory, persons=persons, seed=seed, today=Clock().today())
+        _load_city(settings.database_url, directory)
+    with database() as (session, clock):
+        logins = ensure_personas(session, clock)
     out.print("演示账号 demo logins (username / password / role / jurisdiction):")
     for login in logins:
         print(f"  {login['username']:<22} {login['password']:<20} {login['role']:<20} {login['area']}")
-    out.print("API: http://127.0.0.1:8000/docs — POST /auth/token with a username and password")
+    out.print("Web/API: http://127.0.0.1:8000/docs — POST /auth/token with a username and password")
