@@ -17,7 +17,7 @@ help:
 	@echo "make test     lint, then run the tests on SQLite and PostgreSQL"
 	@echo "make lint     ruff check, ruff format --check, mypy"
 	@echo "make demo     build a demo city and serve it on http://127.0.0.1:8000"
-	@echo "make bench    run the lookup benchmark"
+	@echo "make bench    run every benchmark in docs/benchmarks.md (SQLite and PostgreSQL)"
 	@echo "make clean    remove .venv, demo.db*, .pytest_cache"
 
 install: apt $(STAMP)
@@ -53,7 +53,12 @@ demo: install
 	scripts/demo.sh
 
 bench: install
-	$(PY) scripts/bench_lookup.py
+	$(PY) scripts/bench_lookup.py --db sqlite --persons 100000
+	$(PY) scripts/bench_lookup.py --db postgresql --persons 100000
+	$(PY) scripts/bench_import.py --db sqlite --persons 100000
+	$(PY) scripts/bench_import.py --db postgresql --persons 100000
+	$(PY) scripts/bench_synth.py --persons 1000000
+	$(PY) scripts/bench_address.py
 
 clean:
 	rm -rf $(VENV) .pytest_cache
