@@ -222,3 +222,31 @@ def test_dates_and_codes_in_the_forms_departments_write(world: World, tmp_path: 
     with world.session() as s:
         row = s.execute(select(PersonVersion.birth_date, PersonVersion.ethnicity)).one()
     assert (row[0].isoformat(), row[1]) == ("1990-01-02", "01")
+
+
+def test_kill_9_mid_import_then_rerun_loads_everything_once(
+    world: World, db_url: str, tmp_path: Path
+) -> None:
+    import os
+    import signal
+    import subprocess
+    import sys
+    import time
+
+    path = _write_csv(
+        tmp_path / "big.csv", ["id_number", "sex", "name", "community_code"], _person_rows(12_000)
+    )
+    env = {**os.environ, "LIANGSHI_DATABASE_URL": db_url}
+    command = [sys.executable, "-m", "liangshi.cli.main", "import", "persons", str(path)]
+    proc = subprocess.Popen(command, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    deadline = time.monotonic() + 60
+    while _count(world, Person) == 0 and proc.poll() is None and time.monotonic() < deadline:
+        time.sleep(0.05)
+    os.kill(proc.pid, signal.SIGKILL)
+    proc.wait()
+    partial = _count(world, Person)
+    assert partial % 2000 == 0  # only whole chunks ever land
+    rerun = subprocess.run(command, env=env, capture_output=True, text=True, check=False)
+    assert rerun.returncode == 0, rerun.stderr
+    assert _count(world, Person) == 12_000 and _count(world, Document) == 12_000
+    assert f"existing {partial}" in rerun.stdout

@@ -451,3 +451,7 @@ def demo_build(
     for login in logins:
         print(f"  {login['username']:<22} {login['password']:<20} {login['role']:<20} {login['area']}")
     out.print("Web/API: http://127.0.0.1:8000/docs — POST /auth/token with a username and password")
+
+
+if __name__ == "__main__":
+    app()
