@@ -28,6 +28,7 @@ from liangshi.areas.service import create_area
 from liangshi.audit import service as audit
 from liangshi.buildings.models import Building, BuildingVersion, Dwelling, DwellingVersion
 from liangshi.buildings.schemas import BuildingCreate, DwellingCreate
+from liangshi.buildings.service import BUILDING, DWELLING
 from liangshi.errors import LiangshiError, ValidationFailed
 from liangshi.exchange import formats
 from liangshi.exchange.bulk import allocate_ids, bulk_insert, entity_row, version_meta
@@ -44,7 +45,7 @@ from liangshi.persons.models import (
 )
 from liangshi.persons.rules import HEAD, birth_date_from_id, check_document_agrees
 from liangshi.persons.schemas import DocumentIn, MemberIn, PersonCreate
-from liangshi.persons.service import document_query
+from liangshi.persons.service import PERSON, document_query
 from liangshi.registry import Context
 from liangshi.residence.models import Residence, ResidenceVersion
 from liangshi.residence.rules import check_dates, check_departure
@@ -340,6 +341,52 @@ def _audit(job: Job, events: list[audit.Event]) -> None:
     audit.record(job.session, job.actor, events, purpose=f"import batch {job.batch_id}", now=job.now)
 
 
+@dataclass
+class New:
+    """An object a chunk creates: where, its identity references, its first version, whose data it is."""
+
+    area: AreaRef
+    refs: dict[str, Any]
+    attrs: dict[str, Any]
+    valid_from: dt.date
+    valid_to: dt.date | None = None
+    subject: int | None = None
+
+
+def _write_new(
+    job: Job,
+    kind: str,
+    entity: type[Any],
+    version: type[Any],
+    items: list[New],
+    identity: Callable[[int, New], dict[str, Any]] | None = None,
+) -> list[int]:
+    """Allocate ids, bulk-insert identities and first versions, audit one creation each; returns the ids."""
+    ids = allocate_ids(job.session, entity, len(items))
+    entities, versions, events = [], [], []
+    for entity_id, item in zip(ids, items, strict=True):
+        extra = identity(entity_id, item) if identity else {}
+        entities.append(
+            entity_row(
+                entity_id=entity_id,
+                county=item.area.county,
+                area_id=item.area.id,
+                now=job.now,
+                **item.refs,
+                **extra,
+            )
+        )
+        versions.append(
+            {**_meta(job, entity_id, item.area.county, item.valid_from, item.valid_to), **item.attrs}
+        )
+        subject = entity_id if kind == "person" else item.subject
+        events.append(audit.Event(f"{kind}.create", kind, entity_id, subject, {"batch": job.batch_id}))
+    bulk_insert(job.session, entity, entities)
+    bulk_insert(job.session, version, versions)
+    _audit(job, events)
+    return ids
+
+
 # ---- small kinds: one service call per row, each in a savepoint ------------------------------------------------
 
 
@@ -429,23 +476,11 @@ def load_plates(job: Job, rows: list[tuple[int, Row]]) -> Outcome:
         return False
 
     _each(rows, outcome, handle, "number")
-    ids = allocate_ids(job.session, Address, len(new))
-    entities, versions, events = [], [], []
-    for entity_id, (area, key, data) in zip(ids, new, strict=True):
-        job.resolver.plates(area.county)[key] = entity_id
-        entities.append(
-            entity_row(
-                entity_id=entity_id,
-                county=area.county,
-                area_id=area.id,
-                now=job.now,
-                street_id=data.street_id,
-                code=f"{area.county}{entity_id:012d}",
-            )
-        )
-        versions.append(
+    items = [
+        New(
+            area,
+            {"street_id": data.street_id},
             {
-                **_meta(job, entity_id, area.county, job.today),
                 "plate_kind": data.plate_kind,
                 "base_number": key[2],
                 "sub_number": key[3],
@@ -453,12 +488,22 @@ def load_plates(job: Job, rows: list[tuple[int, Row]]) -> Outcome:
                 "lon": data.lon,
                 "lat": data.lat,
                 "chainage_m": data.chainage_m,
-            }
+            },
+            job.today,
         )
-        events.append(audit.Event("address.create", "address", entity_id, None, {"batch": job.batch_id}))
-    bulk_insert(job.session, Address, entities)
-    bulk_insert(job.session, AddressVersion, versions)
-    _audit(job, events)
+        for area, key, data in new
+    ]
+    # A stable address code: county code + a running number that is never reused.
+    ids = _write_new(
+        job,
+        "address",
+        Address,
+        AddressVersion,
+        items,
+        identity=lambda i, item: {"code": f"{item.area.county}{i:012d}"},
+    )
+    for entity_id, (area, key, _) in zip(ids, new, strict=True):
+        job.resolver.plates(area.county)[key] = entity_id
     return outcome
 
 
@@ -489,36 +534,14 @@ def load_buildings(job: Job, rows: list[tuple[int, Row]]) -> Outcome:
         return False
 
     _each(rows, outcome, handle, "building")
-    ids = allocate_ids(job.session, Building, len(new))
-    entities, versions, events = [], [], []
+    fields = set(BUILDING.attributes)
+    items = [
+        New(area, {"address_id": address_id}, data.model_dump(include=fields), job.today)
+        for area, address_id, data in new
+    ]
+    ids = _write_new(job, "building", Building, BuildingVersion, items)
     for entity_id, (area, address_id, data) in zip(ids, new, strict=True):
         job.resolver.buildings(area.county)[(address_id, data.label)] = entity_id
-        entities.append(
-            entity_row(
-                entity_id=entity_id, county=area.county, area_id=area.id, now=job.now, address_id=address_id
-            )
-        )
-        versions.append(
-            {
-                **_meta(job, entity_id, area.county, job.today),
-                **data.model_dump(
-                    include={
-                        "label",
-                        "floors_above",
-                        "floors_below",
-                        "units",
-                        "use",
-                        "structure",
-                        "year_built",
-                        "visit_status",
-                    }
-                ),
-            }
-        )
-        events.append(audit.Event("building.create", "building", entity_id, None, {"batch": job.batch_id}))
-    bulk_insert(job.session, Building, entities)
-    bulk_insert(job.session, BuildingVersion, versions)
-    _audit(job, events)
     return outcome
 
 
@@ -550,25 +573,13 @@ def load_dwellings(job: Job, rows: list[tuple[int, Row]]) -> Outcome:
         return False
 
     _each(rows, outcome, handle, "room")
-    ids = allocate_ids(job.session, Dwelling, len(new))
-    entities, versions, events = [], [], []
+    fields = set(DWELLING.attributes)
+    items = [
+        New(area, {"building_id": bid}, data.model_dump(include=fields), job.today) for area, bid, data in new
+    ]
+    ids = _write_new(job, "dwelling", Dwelling, DwellingVersion, items)
     for entity_id, (area, bid, data) in zip(ids, new, strict=True):
         job.resolver.dwellings(area.county)[(bid, data.unit, data.room)] = (entity_id, data.status)
-        entities.append(
-            entity_row(entity_id=entity_id, county=area.county, area_id=area.id, now=job.now, building_id=bid)
-        )
-        versions.append(
-            {
-                **_meta(job, entity_id, area.county, job.today),
-                **data.model_dump(
-                    include={"unit", "floor", "room", "use", "floor_area_m2", "owner_name", "status"}
-                ),
-            }
-        )
-        events.append(audit.Event("dwelling.create", "dwelling", entity_id, None, {"batch": job.batch_id}))
-    bulk_insert(job.session, Dwelling, entities)
-    bulk_insert(job.session, DwellingVersion, versions)
-    _audit(job, events)
     return outcome
 
 
@@ -579,22 +590,6 @@ def _doc_key(row: Row, today: dt.date) -> tuple[str, str]:
             "id_number", "import.id_number_required", "缺少证件号码", "The document number is missing"
         )
     return row.get("doc_type") or "resident_id", document_query(number, today)
-
-
-PERSON_ATTRS = (
-    "name",
-    "sex",
-    "birth_date",
-    "ethnicity",
-    "nationality",
-    "hukou_region",
-    "hukou_address",
-    "education",
-    "marital_status",
-    "occupation",
-    "workplace",
-    "phone",
-)
 
 
 def load_persons(job: Job, rows: list[tuple[int, Row]]) -> Outcome:
@@ -657,32 +652,34 @@ def load_persons(job: Job, rows: list[tuple[int, Row]]) -> Outcome:
         return False
 
     _each(rows, outcome, handle, "id_number")
-    pids = allocate_ids(job.session, Person, len(new))
-    dids = allocate_ids(job.session, Document, len(new))
-    people, pversions, docs, dversions, events = [], [], [], [], []
-    for pid, did, (area, data, doc) in zip(pids, dids, new, strict=True):
-        people.append(entity_row(entity_id=pid, county=area.county, area_id=area.id, now=job.now))
-        pversions.append(
-            {**_meta(job, pid, area.county, job.today), **data.model_dump(include=set(PERSON_ATTRS))}
-        )
-        docs.append(
-            entity_row(entity_id=did, county=area.county, area_id=area.id, now=job.now, person_id=pid)
-        )
-        country = doc.country or ("CHN" if doc.doc_type == "resident_id" else data.nationality)
-        dversions.append(
-            {
-                **_meta(job, did, area.county, job.today),
-                "doc_type": doc.doc_type,
-                "number": doc.number,
-                "country": country,
-            }
-        )
-        events.append(audit.Event("person.create", "person", pid, pid, {"batch": job.batch_id}))
-    bulk_insert(job.session, Person, people)
-    bulk_insert(job.session, PersonVersion, pversions)
-    bulk_insert(job.session, Document, docs)
-    bulk_insert(job.session, DocumentVersion, dversions)
-    _audit(job, events)
+    fields = set(PERSON.attributes)
+    pids = _write_new(
+        job,
+        "person",
+        Person,
+        PersonVersion,
+        [New(area, {}, data.model_dump(include=fields), job.today) for area, data, _ in new],
+    )
+    _write_new(
+        job,
+        "document",
+        Document,
+        DocumentVersion,
+        [
+            New(
+                area,
+                {"person_id": pid},
+                {
+                    "doc_type": doc.doc_type,
+                    "number": doc.number,
+                    "country": doc.country or ("CHN" if doc.doc_type == "resident_id" else data.nationality),
+                },
+                job.today,
+                subject=pid,
+            )
+            for pid, (area, data, doc) in zip(pids, new, strict=True)
+        ],
+    )
     return outcome
 
 
@@ -785,42 +782,38 @@ def load_households(job: Job, rows: list[tuple[int, Row]]) -> Outcome:
         return False
 
     _each(rows, outcome, handle, "household_number")
-    hids = allocate_ids(job.session, Household, len(new_households))
-    real = dict(zip([n for n, _, _, _ in new_households], hids, strict=True))
-    entities, versions, events = [], [], []
-    for hid, (number, area, kind, dwelling_id) in zip(hids, new_households, strict=True):
-        entities.append(
-            entity_row(entity_id=hid, county=area.county, area_id=area.id, now=job.now, household_kind=kind)
-        )
-        versions.append(
-            {
-                **_meta(job, hid, area.county, job.today),
-                "dwelling_id": dwelling_id,
-                "household_number": number,
-            }
-        )
-        events.append(audit.Event("household.create", "household", hid, None, {"batch": job.batch_id}))
-    bulk_insert(job.session, Household, entities)
-    bulk_insert(job.session, HouseholdVersion, versions)
-    mids = allocate_ids(job.session, Membership, len(new_members))
-    mentities, mversions = [], []
-    for mid, (area, number, person_id, relationship) in zip(mids, new_members, strict=True):
-        hid = real.get(number) or households[number][0]
-        mentities.append(
-            entity_row(
-                entity_id=mid,
-                county=area.county,
-                area_id=area.id,
-                now=job.now,
-                household_id=hid,
-                person_id=person_id,
+    hids = _write_new(
+        job,
+        "household",
+        Household,
+        HouseholdVersion,
+        [
+            New(
+                area,
+                {"household_kind": kind},
+                {"dwelling_id": dwelling_id, "household_number": number},
+                job.today,
             )
-        )
-        mversions.append({**_meta(job, mid, area.county, job.today), "relationship": relationship})
-        events.append(audit.Event("membership.create", "membership", mid, person_id, {"batch": job.batch_id}))
-    bulk_insert(job.session, Membership, mentities)
-    bulk_insert(job.session, MembershipVersion, mversions)
-    _audit(job, events)
+            for number, area, kind, dwelling_id in new_households
+        ],
+    )
+    real = dict(zip([n for n, _, _, _ in new_households], hids, strict=True))
+    _write_new(
+        job,
+        "membership",
+        Membership,
+        MembershipVersion,
+        [
+            New(
+                area,
+                {"household_id": real.get(number) or households[number][0], "person_id": person_id},
+                {"relationship": relationship},
+                job.today,
+                subject=person_id,
+            )
+            for area, number, person_id, relationship in new_members
+        ],
+    )
     return outcome
 
 
@@ -931,26 +924,23 @@ def load_residences(job: Job, rows: list[tuple[int, Row]]) -> Outcome:
         return False
 
     _each(rows, outcome, handle, "id_number")
-    ids = allocate_ids(job.session, Residence, len(new))
-    entities, versions, events = [], [], []
-    for rid, (area, person_id, dwelling_id, attrs) in zip(ids, new, strict=True):
-        entities.append(
-            entity_row(
-                entity_id=rid,
-                county=area.county,
-                area_id=area.id,
-                now=job.now,
-                person_id=person_id,
-                dwelling_id=dwelling_id,
+    _write_new(
+        job,
+        "residence",
+        Residence,
+        ResidenceVersion,
+        [
+            New(
+                area,
+                {"person_id": person_id, "dwelling_id": dwelling_id},
+                attrs,
+                attrs["arrival_date"],
+                attrs["departure_date"],
+                subject=person_id,
             )
-        )
-        versions.append(
-            {**_meta(job, rid, area.county, attrs["arrival_date"], attrs["departure_date"]), **attrs}
-        )
-        events.append(audit.Event("residence.create", "residence", rid, person_id, {"batch": job.batch_id}))
-    bulk_insert(job.session, Residence, entities)
-    bulk_insert(job.session, ResidenceVersion, versions)
-    _audit(job, events)
+            for area, person_id, dwelling_id, attrs in new
+        ],
+    )
     return outcome
 
 
