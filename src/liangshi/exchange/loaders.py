@@ -260,17 +260,34 @@ class Resolver:
         wanted = set(keys)
         if not wanted:
             return {}
+        # Three lookups by index rather than one join, so that no plan can scan whole tables per chunk.
         dv, pv = DocumentVersion, PersonVersion
-        rows = self.session.execute(
-            select(dv.doc_type, dv.number, Document.person_id, pv.name)
-            .join(Document, Document.id == dv.entity_id)
-            .join(
-                pv,
-                and_(pv.entity_id == Document.person_id, pv.superseded_at.is_(None), pv.valid_to.is_(None)),
+        # The current-row conditions are checked here, not in SQL: with them PostgreSQL prefers the partial
+        # unique index, whose leading column is the type, and tests every number against the whole list.
+        docs = [
+            (t, n, int(e))
+            for t, n, e, superseded, valid_to in self.session.execute(
+                select(dv.doc_type, dv.number, dv.entity_id, dv.superseded_at, dv.valid_to).where(
+                    dv.number.in_({n for _, n in wanted})
+                )
             )
-            .where(dv.number.in_({n for _, n in wanted}), dv.superseded_at.is_(None), dv.valid_to.is_(None))
+            if (t, n) in wanted and superseded is None and valid_to is None
+        ]
+        if not docs:
+            return {}
+        holder = dict(
+            self.session.execute(
+                select(Document.id, Document.person_id).where(Document.id.in_([e for _, _, e in docs]))
+            ).tuples()
         )
-        return {(t, n): (pid, name) for t, n, pid, name in rows if (t, n) in wanted}
+        names = dict(
+            self.session.execute(
+                select(pv.entity_id, pv.name).where(
+                    pv.entity_id.in_(set(holder.values())), pv.superseded_at.is_(None), pv.valid_to.is_(None)
+                )
+            ).tuples()
+        )
+        return {(t, n): (holder[e], names.get(holder[e], "")) for t, n, e in docs}
 
 
 def _int(value: str | None, field: str) -> int | None:
