@@ -275,18 +275,20 @@ class Resolver:
         ]
         if not docs:
             return {}
-        holder = dict(
-            self.session.execute(
+        holder = {
+            int(d): int(p)
+            for d, p in self.session.execute(
                 select(Document.id, Document.person_id).where(Document.id.in_([e for _, _, e in docs]))
-            ).tuples()
-        )
-        names = dict(
-            self.session.execute(
+            )
+        }
+        names = {
+            int(p): str(name)
+            for p, name in self.session.execute(
                 select(pv.entity_id, pv.name).where(
                     pv.entity_id.in_(set(holder.values())), pv.superseded_at.is_(None), pv.valid_to.is_(None)
                 )
-            ).tuples()
-        )
+            )
+        }
         return {(t, n): (holder[e], names.get(holder[e], "")) for t, n, e in docs}
 
 
