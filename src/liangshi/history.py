@@ -165,6 +165,8 @@ class Kind:
     label_en: str
     # Extra visibility beyond the entity's own area (a person is also visible where they live).
     also_visible: Callable[[Any], ColumnElement[bool]] | None = None
+    # Whether what `also_visible` shows may also be changed (a person where they live: yes; a street: no).
+    write_where_visible: bool = False
     # The attribute whose date starts the object's validity (a residence is valid from its arrival date):
     # correcting it moves the start of the first version.
     start_attribute: str | None = None

@@ -70,13 +70,26 @@ def scoped(stmt: Select[Any], kind: Kind, actor: Actor) -> Select[Any]:
     return stmt.where(inside)
 
 
-def get_entity(session: Session, kind: Kind, entity_id: int, actor: Actor) -> Any:
-    """An entity the actor may see, or 404 (never telling whether it exists elsewhere)."""
+def get_entity(session: Session, kind: Kind, entity_id: int, actor: Actor, *, write: bool = False) -> Any:
+    """An entity the actor may see (or, with `write`, change), or 404 — never telling whether it exists elsewhere.
+
+    Seeing is wider than changing: areas above the jurisdiction and the streets of the district are readable by
+    name, but only what lies inside the jurisdiction (or, for a person, lives there) can be changed.
+    """
     stmt = scoped(select(kind.entity).where(kind.entity.id == entity_id), kind, actor)
     entity = session.execute(stmt).scalar_one_or_none()
-    if entity is None:
+    if entity is None or (write and not _writable(session, kind, entity, actor)):
         raise history.not_found(kind, entity_id)
     return entity
+
+
+def _writable(session: Session, kind: Kind, entity: Any, actor: Actor) -> bool:
+    if kind.entity is Area:
+        return actor.covers_path(entity.path)
+    if kind.write_where_visible:
+        return True
+    area = session.get(Area, entity.area_id)
+    return area is not None and actor.covers_path(area.path)
 
 
 def subject_of(kind: Kind, entity: Any) -> int | None:
@@ -279,7 +292,7 @@ def change(
 ) -> Snapshot:
     """Record a change in the world from a date; `check` validates the merged attributes."""
     ctx.actor.ensure(f"{_perm_kind(kind)}.write")
-    entity = get_entity(session, kind, entity_id, ctx.actor)
+    entity = get_entity(session, kind, entity_id, ctx.actor, write=True)
     when = effective or ctx.today
     if check is not None:
         current = history.open_row(session, kind, entity.id)
@@ -328,7 +341,7 @@ def correct(
 ) -> Snapshot:
     """Correct a recorded version: the wrong one stays in history, the new one points at it."""
     ctx.actor.ensure(f"{_perm_kind(kind)}.write")
-    entity = get_entity(session, kind, entity_id, ctx.actor)
+    entity = get_entity(session, kind, entity_id, ctx.actor, write=True)
     if check is not None:
         target = history.latest_row(session, kind, entity.id)
         if target is not None:
@@ -376,7 +389,7 @@ def retire(
 ) -> Snapshot:
     """End an object's validity; it stays readable as of earlier dates."""
     ctx.actor.ensure(permission or f"{_perm_kind(kind)}.retire")
-    entity = get_entity(session, kind, entity_id, ctx.actor)
+    entity = get_entity(session, kind, entity_id, ctx.actor, write=True)
     when = effective or ctx.today
     row = history.retire(
         session,
@@ -432,7 +445,7 @@ def flag(
 ) -> AttributeFlag:
     """Flag an attribute 'under investigation' (存疑待查) without changing its value."""
     ctx.actor.ensure(f"{_perm_kind(kind)}.write")
-    entity = get_entity(session, kind, entity_id, ctx.actor)
+    entity = get_entity(session, kind, entity_id, ctx.actor, write=True)
     if attribute not in kind.attributes:
         raise ValidationFailed(
             "flag.attribute_unknown",
@@ -487,7 +500,7 @@ def resolve_flag(
 ) -> AttributeFlag:
     """Settle an 'under investigation' flag with a resolution text."""
     ctx.actor.ensure(f"{_perm_kind(kind)}.write")
-    entity = get_entity(session, kind, entity_id, ctx.actor)
+    entity = get_entity(session, kind, entity_id, ctx.actor, write=True)
     row = session.get(AttributeFlag, flag_id)
     if (
         row is None

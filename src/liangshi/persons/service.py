@@ -77,6 +77,7 @@ PERSON = Kind(
     "人员",
     "Person",
     also_visible=_lives_in_scope,
+    write_where_visible=True,
 )
 DOCUMENT = Kind("document", Document, DocumentVersion, ("doc_type", "number", "country"), "证件", "Document")
 HOUSEHOLD = Kind(
@@ -180,7 +181,7 @@ def person_check(session: Session, ctx: Context) -> Any:
 def add_document(session: Session, ctx: Context, person_id: int, data: DocumentAdd) -> Snapshot:
     """Add an identity document to a person (e.g. a new permanent residence card)."""
     ctx.actor.ensure("person.write")
-    person = registry.get_entity(session, PERSON, person_id, ctx.actor)
+    person = registry.get_entity(session, PERSON, person_id, ctx.actor, write=True)
     history.bump_version(session, PERSON, person.id, data.expected_version)
     row = history.latest_row(session, PERSON, person.id)
     _add_documents(
@@ -415,7 +416,7 @@ def create_household(session: Session, ctx: Context, data: HouseholdCreate) -> S
 def add_member(session: Session, ctx: Context, household_id: int, data: MemberAdd) -> Snapshot:
     """Add a member; a stale expected version (someone else edited the household) is refused."""
     ctx.actor.ensure("household.write")
-    household = registry.get_entity(session, HOUSEHOLD, household_id, ctx.actor)
+    household = registry.get_entity(session, HOUSEHOLD, household_id, ctx.actor, write=True)
     history.bump_version(session, HOUSEHOLD, household.id, data.expected_version)
     _add_member(
         session,
@@ -434,7 +435,7 @@ def end_member(
 ) -> Snapshot:
     """End a membership from a date (moved out, died, split off)."""
     ctx.actor.ensure("household.write")
-    household = registry.get_entity(session, HOUSEHOLD, household_id, ctx.actor)
+    household = registry.get_entity(session, HOUSEHOLD, household_id, ctx.actor, write=True)
     history.bump_version(session, HOUSEHOLD, household.id, data.expected_version)
     membership = session.get(Membership, membership_id)
     if membership is None or membership.household_id != household.id:
