@@ -611,16 +611,21 @@ def _doc_key(row: Row, today: dt.date) -> tuple[str, str]:
     return row.get("doc_type") or "resident_id", document_query(number, today)
 
 
-def load_persons(job: Job, rows: list[tuple[int, Row]]) -> Outcome:
-    """Persons with their identity document; the document identifies them across imports."""
-    outcome = Outcome()
+def _holders(job: Job, rows: list[tuple[int, Row]]) -> dict[tuple[str, str], tuple[int, str]]:
+    """Current holders of the documents a chunk names (rows without a usable document are skipped here)."""
     keys = []
     for _, row in rows:
         try:
             keys.append(_doc_key(row, job.today))
         except Rejected:
             continue
-    holders = job.resolver.persons_by_document(keys)
+    return job.resolver.persons_by_document(keys)
+
+
+def load_persons(job: Job, rows: list[tuple[int, Row]]) -> Outcome:
+    """Persons with their identity document; the document identifies them across imports."""
+    outcome = Outcome()
+    holders = _holders(job, rows)
     new: list[tuple[AreaRef, PersonCreate, DocumentIn]] = []
 
     def handle(line: int, row: Row) -> bool:
@@ -714,13 +719,7 @@ def _person_id(holders: dict[tuple[str, str], tuple[int, str]], key: tuple[str, 
 def load_households(job: Job, rows: list[tuple[int, Row]]) -> Outcome:
     """Households, one row per member: the household is created with its first member."""
     outcome = Outcome()
-    keys = []
-    for _, row in rows:
-        try:
-            keys.append(_doc_key(row, job.today))
-        except Rejected:
-            continue
-    holders = job.resolver.persons_by_document(keys)
+    holders = _holders(job, rows)
     numbers = {row["household_number"] for _, row in rows if row.get("household_number")}
     hv = HouseholdVersion
     households: dict[str, tuple[int, str, int]] = {
@@ -839,13 +838,7 @@ def load_households(job: Job, rows: list[tuple[int, Row]]) -> Outcome:
 def load_residences(job: Job, rows: list[tuple[int, Row]]) -> Outcome:
     """Residences: a person in a dwelling from the arrival date (closed at the departure date if given)."""
     outcome = Outcome()
-    keys = []
-    for _, row in rows:
-        try:
-            keys.append(_doc_key(row, job.today))
-        except Rejected:
-            continue
-    holders = job.resolver.persons_by_document(keys)
+    holders = _holders(job, rows)
     person_ids = [pid for pid, _ in holders.values()]
     v = ResidenceVersion
     existing: set[tuple[int, int, dt.date]] = set()
