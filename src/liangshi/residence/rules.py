@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 
-from liangshi.errors import ValidationFailed
+from liangshi.errors import Conflict, ValidationFailed
 
 CATEGORIES: dict[str, tuple[str, str]] = {
     "resident": ("常住", "lives at own hukou place"),
@@ -73,4 +73,98 @@ def check_departure(*, arrival: dt.date, departure: dt.date, deregistration: dt.
             "注销日期须在离开日期与今天之间",
             "The deregistration date must lie between departure and today",
             {"field": "deregistration_date"},
+        )
+
+
+# ---- lifecycle: status -> allowed actions ----------------------------------------------------------------------
+
+STATUSES: dict[str, tuple[str, str]] = {
+    "open": ("在住", "living there (no departure recorded)"),
+    "departed": ("已离开未注销", "departure recorded but not deregistered"),
+    "deregistered": ("已注销", "deregistered"),
+}
+ACTIONS: dict[str, tuple[str, str]] = {
+    "extend_stay": ("延长居住期限", "extend the intended stay"),
+    "change_category": ("变更人员类别", "change the category"),
+    "move": ("市内迁移", "move within the city"),
+    "deregister": ("注销", "deregister"),
+    "correct": ("更正", "correct a recorded version"),
+}
+# The lifecycle as data: what may be done to a residence in each status.
+LIFECYCLE: dict[str, tuple[str, ...]] = {
+    "open": ("extend_stay", "change_category", "move", "deregister", "correct"),
+    # An import may bring a departure without its deregistration: only deregistering it (or fixing it) is left.
+    "departed": ("deregister", "correct"),
+    "deregistered": ("correct",),
+}
+# Refusals that keep an established code of their own.
+REFUSAL_CODES: dict[tuple[str, str], tuple[str, str, str]] = {
+    ("deregistered", "deregister"): (
+        "residence.already_deregistered",
+        "该居住登记已注销",
+        "The residence is already deregistered",
+    ),
+}
+
+
+def status_of(
+    *, valid_to: dt.date | None, departure_date: dt.date | None, deregistration_date: dt.date | None
+) -> str:
+    """The lifecycle status of a residence from its current version."""
+    if valid_to is not None or deregistration_date is not None:
+        return "deregistered"
+    if departure_date is not None:
+        return "departed"
+    return "open"
+
+
+def allowed_actions(status: str) -> tuple[str, ...]:
+    """What may be done in a status."""
+    return LIFECYCLE.get(status, ())
+
+
+def ensure_allowed(status: str, action: str, *, residence_id: int | None = None) -> None:
+    """Refuse an action the residence's status does not allow (409 with status, action and what is allowed)."""
+    allowed = allowed_actions(status)
+    if action in allowed:
+        return
+    data: dict[str, object] = {"status": status, "action": action, "allowed": list(allowed)}
+    if residence_id is not None:
+        data["id"] = residence_id
+    special = REFUSAL_CODES.get((status, action))
+    if special is not None:
+        raise Conflict(*special, data)
+    s_zh, a_zh = STATUSES.get(status, (status, status))[0], ACTIONS.get(action, (action, action))[0]
+    raise Conflict(
+        "residence.action_not_allowed",
+        f"居住登记状态为“{s_zh}”，不能办理“{a_zh}”",
+        f"A residence that is {status} cannot be given the action {action}",
+        data,
+    )
+
+
+def check_extension(
+    *, arrival: dt.date, current_until: dt.date | None, new_until: dt.date, effective: dt.date, today: dt.date
+) -> None:
+    """An extension sets a later end of stay, after the arrival, from a date that is not in the future."""
+    if effective > today:
+        raise ValidationFailed(
+            "residence.effective_in_future",
+            "变更日期不能晚于今天",
+            "The change date cannot be in the future",
+            {"field": "effective"},
+        )
+    if new_until <= arrival or new_until <= effective:
+        raise ValidationFailed(
+            "residence.intended_stay_invalid",
+            "拟住至日期须晚于来住日期和变更日期",
+            "The intended stay must end after the arrival and the change date",
+            {"field": "intended_stay_until"},
+        )
+    if current_until is not None and new_until <= current_until:
+        raise ValidationFailed(
+            "residence.extension_not_later",
+            "延长后的拟住至日期须晚于原日期",
+            "The extended stay must end after the current intended end",
+            {"field": "intended_stay_until", "current": current_until.isoformat()},
         )

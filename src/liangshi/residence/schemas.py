@@ -5,9 +5,21 @@ from __future__ import annotations
 import datetime as dt
 from typing import Literal
 
-from pydantic import Field
+from pydantic import Field, field_validator
 
-from liangshi.common.types import Id, Text200, Text500, Version
+from liangshi.common.types import (
+    EthnicityCode,
+    Id,
+    PersonName,
+    RegionCode,
+    RelationshipCode,
+    SexCode,
+    Text200,
+    Text500,
+    Version,
+    as_pydantic,
+    document_number,
+)
 from liangshi.schemas import WriteMeta
 
 Category = Literal["resident", "separated", "floating", "lodging", "unregistered", "overseas"]
@@ -70,3 +82,90 @@ class DepartureIn(WriteMeta):
     reason: DeregReason
     destination: Text200 | None = None
     note: Text500 | None = Field(default=None)
+
+
+class ExtendIn(WriteMeta):
+    """Extend the intended stay (续住) from a date: the new end must be later than the current one."""
+
+    expected_version: Version
+    intended_stay_until: dt.date
+    effective: dt.date | None = Field(default=None, description="From when (default today)")
+    reason: Text500 | None = None
+
+    model_config = {
+        "json_schema_extra": {"examples": [{"expected_version": 1, "intended_stay_until": "2027-12-31"}]}
+    }
+
+
+class MoveIn(WriteMeta):
+    """Move within the city: close this residence and open one at another dwelling from the same date."""
+
+    expected_version: Version
+    move_date: dt.date
+    dwelling_id: Id
+    category: Category | None = Field(default=None, description="Default: the current category")
+    intended_stay_until: dt.date | None = None
+    registration_date: dt.date | None = Field(default=None, description="Default today")
+    note: Text500 | None = None
+
+    model_config = {
+        "json_schema_extra": {
+            "examples": [{"expected_version": 2, "move_date": "2026-11-20", "dwelling_id": 9}]
+        }
+    }
+
+
+class BirthIn(WriteMeta):
+    """A newborn: the person, their place in a household, and their residence from the birth date."""
+
+    name: PersonName
+    sex: SexCode
+    birth_date: dt.date
+    ethnicity: EthnicityCode | None = None
+    hukou_region: RegionCode | None = None
+    resident_id: str | None = Field(default=None, max_length=40, description="If already issued")
+    household_id: Id
+    household_expected_version: Version
+    relationship: RelationshipCode = Field(
+        description="GB/T 4761 relationship to the head, e.g. 20 son, 30 daughter"
+    )
+    dwelling_id: Id | None = Field(default=None, description="Default: the household's dwelling")
+    category: Category = "resident"
+    registration_date: dt.date | None = None
+
+    @field_validator("resident_id")
+    @classmethod
+    def _valid_id(cls, value: str | None) -> str | None:
+        if value is None:
+            return None
+        return as_pydantic(lambda n: document_number("resident_id", n, None))(value)
+
+    model_config = {
+        "json_schema_extra": {
+            "examples": [
+                {
+                    "name": "李小雨",
+                    "sex": "2",
+                    "birth_date": "2026-11-20",
+                    "household_id": 4,
+                    "household_expected_version": 1,
+                    "relationship": "30",
+                    "provenance": {
+                        "source_kind": "department",
+                        "source_ref": "health",
+                        "evidence": "document",
+                    },
+                }
+            ]
+        }
+    }
+
+
+class DeathIn(WriteMeta):
+    """A death: the person is retired and every open residence and household membership ends at the date."""
+
+    expected_version: Version
+    death_date: dt.date
+    note: Text500 | None = None
+
+    model_config = {"json_schema_extra": {"examples": [{"expected_version": 3, "death_date": "2026-11-25"}]}}

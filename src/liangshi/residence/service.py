@@ -1,23 +1,34 @@
-"""Residence use cases: register arrival, deregister departure, 查人知住 and 查房知人."""
+"""Residence use cases: arrival, extension, move, departure, births and deaths, 查人知住, 查房知人, area lists."""
 
 from __future__ import annotations
 
 import datetime as dt
 from typing import Any
 
-from sqlalchemy import and_, select
-from sqlalchemy.orm import Session
+from sqlalchemy import and_, exists, func, select
+from sqlalchemy.orm import Session, aliased
 
 from liangshi import history, registry
+from liangshi.areas.models import Area
 from liangshi.audit import service as audit
 from liangshi.buildings import service as buildings
-from liangshi.errors import Conflict, NotFound
+from liangshi.common.idnumber import mask_id_number
+from liangshi.errors import Conflict, NotFound, ValidationFailed
 from liangshi.history import Kind
 from liangshi.persons import service as persons
+from liangshi.persons.models import Document, DocumentVersion, Household, Membership, MembershipVersion
+from liangshi.persons.schemas import DocumentIn, MemberAdd, PersonCreate
 from liangshi.registry import Context, Snapshot
+from liangshi.residence import calendar
 from liangshi.residence.models import Residence, ResidenceVersion
-from liangshi.residence.rules import check_dates, check_departure
-from liangshi.residence.schemas import ArrivalIn, DepartureIn
+from liangshi.residence.rules import (
+    check_dates,
+    check_departure,
+    check_extension,
+    ensure_allowed,
+    status_of,
+)
+from liangshi.residence.schemas import ArrivalIn, BirthIn, DeathIn, DepartureIn, ExtendIn, MoveIn
 
 RESIDENCE = Kind(
     "residence",
@@ -53,6 +64,46 @@ def residence_check(ctx: Context) -> Any:
     return check
 
 
+def residence_change_check(session: Session, ctx: Context) -> Any:
+    """A change from a date (PATCH) is an extension or a change of category: the lifecycle must allow it."""
+    dates = residence_check(ctx)
+
+    def check(residence: Any, attrs: dict[str, Any]) -> None:
+        status, row = residence_status(session, residence.id)
+        if attrs["category"] != row.category:
+            ensure_allowed(status, "change_category", residence_id=residence.id)
+        if attrs["intended_stay_until"] != row.intended_stay_until:
+            ensure_allowed(status, "extend_stay", residence_id=residence.id)
+        dates(residence, attrs)
+
+    return check
+
+
+def residence_correct_check(session: Session, ctx: Context) -> Any:
+    """A correction must be allowed in the residence's status and keep the dates consistent."""
+    dates = residence_check(ctx)
+
+    def check(residence: Any, attrs: dict[str, Any]) -> None:
+        status, _ = residence_status(session, residence.id)
+        ensure_allowed(status, "correct", residence_id=residence.id)
+        dates(residence, attrs)
+
+    return check
+
+
+def residence_status(session: Session, residence_id: int) -> tuple[str, ResidenceVersion]:
+    """The lifecycle status of a residence from its current version, and that version."""
+    row = history.latest_row(session, RESIDENCE, residence_id)
+    if row is None:
+        raise history.not_found(RESIDENCE, residence_id)
+    status = status_of(
+        valid_to=row.valid_to,
+        departure_date=row.departure_date,
+        deregistration_date=row.deregistration_date,
+    )
+    return status, row
+
+
 def _open_residences(session: Session, person_id: int) -> list[tuple[Residence, ResidenceVersion]]:
     v = ResidenceVersion
     rows = session.execute(
@@ -63,11 +114,8 @@ def _open_residences(session: Session, person_id: int) -> list[tuple[Residence, 
     return [(r, row) for r, row in rows]
 
 
-def register_arrival(session: Session, ctx: Context, data: ArrivalIn) -> Snapshot:
-    """Register a person at a dwelling from the arrival date; one main residence at a time (lodging aside)."""
-    ctx.actor.ensure("residence.write")
-    person = registry.get_entity(session, persons.PERSON, data.person_id, ctx.actor)
-    dwelling = registry.get_entity(session, buildings.DWELLING, data.dwelling_id, ctx.actor)
+def _available_dwelling(session: Session, ctx: Context, dwelling_id: int) -> Any:
+    dwelling = registry.get_entity(session, buildings.DWELLING, dwelling_id, ctx.actor)
     drow = history.open_row(session, buildings.DWELLING, dwelling.id)
     if drow is None or drow.status == "demolished":
         raise Conflict(
@@ -76,6 +124,14 @@ def register_arrival(session: Session, ctx: Context, data: ArrivalIn) -> Snapsho
             "The dwelling is demolished or retired",
             {"field": "dwelling_id"},
         )
+    return dwelling
+
+
+def register_arrival(session: Session, ctx: Context, data: ArrivalIn) -> Snapshot:
+    """Register a person at a dwelling from the arrival date; one main residence at a time (lodging aside)."""
+    ctx.actor.ensure("residence.write")
+    person = registry.get_entity(session, persons.PERSON, data.person_id, ctx.actor)
+    dwelling = _available_dwelling(session, ctx, data.dwelling_id)
     registration = data.registration_date or ctx.today
     check_dates(
         arrival=data.arrival_date,
@@ -124,14 +180,8 @@ def deregister_departure(session: Session, ctx: Context, residence_id: int, data
     """Close a residence at the departure date with reason and destination."""
     ctx.actor.ensure("residence.write")
     residence = registry.get_entity(session, RESIDENCE, residence_id, ctx.actor)
-    row = history.open_row(session, RESIDENCE, residence.id)
-    if row is None:
-        raise Conflict(
-            "residence.already_deregistered",
-            "该居住登记已注销",
-            "The residence is already deregistered",
-            {"id": residence_id},
-        )
+    status, row = residence_status(session, residence.id)
+    ensure_allowed(status, "deregister", residence_id=residence.id)
     dereg = data.deregistration_date or ctx.today
     check_departure(
         arrival=row.arrival_date, departure=data.departure_date, deregistration=dereg, today=ctx.today
@@ -156,6 +206,308 @@ def deregister_departure(session: Session, ctx: Context, residence_id: int, data
     )
 
 
+def extend_stay(session: Session, ctx: Context, residence_id: int, data: ExtendIn) -> Snapshot:
+    """续住: a later end of the intended stay from a date (default today); the earlier end stays in history."""
+    ctx.actor.ensure("residence.write")
+    residence = registry.get_entity(session, RESIDENCE, residence_id, ctx.actor)
+    status, row = residence_status(session, residence.id)
+    ensure_allowed(status, "extend_stay", residence_id=residence.id)
+    effective = data.effective or ctx.today
+    check_extension(
+        arrival=row.arrival_date,
+        current_until=row.intended_stay_until,
+        new_until=data.intended_stay_until,
+        effective=effective,
+        today=ctx.today,
+    )
+    return registry.change(
+        session,
+        ctx,
+        RESIDENCE,
+        residence.id,
+        {"intended_stay_until": data.intended_stay_until},
+        expected_version=data.expected_version,
+        effective=effective,
+        prov=data.provenance.to_domain(ctx.actor.username),
+        reason=data.reason or "extend_stay",
+        check=residence_check(ctx),
+    )
+
+
+def move(session: Session, ctx: Context, residence_id: int, data: MoveIn) -> tuple[Snapshot, Snapshot]:
+    """市内迁移: close the residence at the move date (moved_within_city, destination = the new address) and
+    register the same person at the new dwelling from that date; both or neither (one transaction)."""
+    ctx.actor.ensure("residence.write")
+    residence = registry.get_entity(session, RESIDENCE, residence_id, ctx.actor)
+    status, row = residence_status(session, residence.id)
+    ensure_allowed(status, "move", residence_id=residence.id)
+    if data.dwelling_id == residence.dwelling_id:
+        raise ValidationFailed(
+            "residence.move_same_dwelling",
+            "迁入房屋与原房屋相同",
+            "The new dwelling is the one the person already lives in",
+            {"field": "dwelling_id"},
+        )
+    target = _available_dwelling(session, ctx, data.dwelling_id)
+    registration = data.registration_date or ctx.today
+    check_departure(
+        arrival=row.arrival_date, departure=data.move_date, deregistration=registration, today=ctx.today
+    )
+    destination = buildings.describe_dwelling(session, target.id, data.move_date).get("text") or None
+    prov = data.provenance.to_domain(ctx.actor.username)
+    closed = registry.retire(
+        session,
+        ctx,
+        RESIDENCE,
+        residence.id,
+        expected_version=data.expected_version,
+        effective=data.move_date,
+        prov=prov,
+        reason=data.note or "moved_within_city",
+        changes={
+            "departure_date": data.move_date,
+            "deregistration_date": registration,
+            "deregistration_reason": "moved_within_city",
+            "destination": destination[:200] if destination else None,
+        },
+        permission="residence.write",
+    )
+    until = data.intended_stay_until
+    if until is None and row.intended_stay_until is not None and row.intended_stay_until > data.move_date:
+        until = row.intended_stay_until
+    opened = register_arrival(
+        session,
+        ctx,
+        ArrivalIn(
+            person_id=residence.person_id,
+            dwelling_id=target.id,
+            category=data.category or row.category,
+            arrival_date=data.move_date,
+            registration_date=registration,
+            intended_stay_until=until,
+            provenance=data.provenance,
+        ),
+    )
+    return closed, opened
+
+
+def register_birth(session: Session, ctx: Context, data: BirthIn) -> dict[str, Snapshot]:
+    """A newborn: the person, membership of a household and a residence at its dwelling from the birth date."""
+    for permission in ("person.write", "household.write", "residence.write"):
+        ctx.actor.ensure(permission)
+    if data.birth_date > ctx.today:
+        raise ValidationFailed(
+            "person.birth_in_future",
+            "出生日期不能晚于今天",
+            "The birth date cannot be in the future",
+            {"field": "birth_date"},
+        )
+    if data.relationship in ("01", "02") or data.relationship.startswith("1"):
+        raise ValidationFailed(
+            "birth.relationship_invalid",
+            "新生儿不能是户主、本人或配偶",
+            "A newborn cannot be the head, self or spouse",
+            {"field": "relationship"},
+        )
+    household = registry.get_entity(session, persons.HOUSEHOLD, data.household_id, ctx.actor)
+    hrow = history.open_row(session, persons.HOUSEHOLD, household.id)
+    if hrow is None:
+        raise Conflict(
+            "household.retired", "该户已注销", "The household is retired", {"field": "household_id"}
+        )
+    dwelling_id = data.dwelling_id or hrow.dwelling_id
+    if dwelling_id is None:
+        raise ValidationFailed(
+            "birth.dwelling_unknown",
+            "该户没有登记房屋，请填写新生儿居住的房屋",
+            "The household has no dwelling; give the dwelling the newborn lives in",
+            {"field": "dwelling_id"},
+        )
+    _available_dwelling(session, ctx, dwelling_id)
+    docs = [DocumentIn(doc_type="resident_id", number=data.resident_id)] if data.resident_id else []
+    person = persons.create_person(
+        session,
+        ctx,
+        PersonCreate(
+            area_id=household.area_id,
+            name=data.name,
+            sex=data.sex,
+            birth_date=data.birth_date,
+            ethnicity=data.ethnicity,
+            hukou_region=data.hukou_region,
+            documents=docs,
+            valid_from=data.birth_date,
+            provenance=data.provenance,
+        ),
+    )
+    snap_household = persons.add_member(
+        session,
+        ctx,
+        household.id,
+        MemberAdd(
+            expected_version=data.household_expected_version,
+            person_id=person.entity.id,
+            relationship=data.relationship,
+            effective=data.birth_date,
+            provenance=data.provenance,
+        ),
+    )
+    snap_residence = register_arrival(
+        session,
+        ctx,
+        ArrivalIn(
+            person_id=person.entity.id,
+            dwelling_id=dwelling_id,
+            category=data.category,
+            arrival_date=data.birth_date,
+            registration_date=data.registration_date,
+            provenance=data.provenance,
+        ),
+    )
+    return {"person": person, "household": snap_household, "residence": snap_residence}
+
+
+def _closing(session: Session, kind: Kind, entity_id: int, day: dt.date) -> dt.date:
+    """`day`, or the open version's start when that is later."""
+    row = history.open_row(session, kind, entity_id)
+    return max(day, row.valid_from) if row is not None else day
+
+
+def _open_memberships_of(session: Session, person_id: int) -> list[Membership]:
+    mv = MembershipVersion
+    return list(
+        session.execute(
+            select(Membership)
+            .join(mv, and_(mv.entity_id == Membership.id, mv.superseded_at.is_(None), mv.valid_to.is_(None)))
+            .where(Membership.person_id == person_id)
+            .order_by(Membership.id)
+        ).scalars()
+    )
+
+
+def register_death(session: Session, ctx: Context, person_id: int, data: DeathIn) -> dict[str, Any]:
+    """A death: retire the person at the death date (reason died), close every open residence there (reason
+    died, deregistered today) and end every open household membership; all in one transaction."""
+    for permission in ("person.retire", "residence.write", "household.write"):
+        ctx.actor.ensure(permission)
+    person = registry.get_entity(session, persons.PERSON, person_id, ctx.actor)
+    if data.death_date > ctx.today:
+        raise ValidationFailed(
+            "person.death_in_future",
+            "死亡日期不能晚于今天",
+            "The death date cannot be in the future",
+            {"field": "death_date"},
+        )
+    prow = history.latest_row(session, persons.PERSON, person.id)
+    if prow is not None and prow.birth_date is not None and data.death_date < prow.birth_date:
+        raise ValidationFailed(
+            "person.death_before_birth",
+            "死亡日期不能早于出生日期",
+            "The death date cannot be before the birth date",
+            {"field": "death_date"},
+        )
+    prov = data.provenance.to_domain(ctx.actor.username)
+    reason = data.note or "died"
+    # The person first: after the residences close they may no longer be visible in the caller's jurisdiction.
+    # A version recorded as valid from after the death (a late record, a later change) closes at its own start:
+    # history cannot end a version before it begins; the death date itself is kept in the audit entry.
+    snap = registry.retire(
+        session,
+        ctx,
+        persons.PERSON,
+        person.id,
+        expected_version=data.expected_version,
+        effective=_closing(session, persons.PERSON, person.id, data.death_date),
+        prov=prov,
+        reason=reason,
+    )
+    closed: list[int] = []
+    for res, row in _open_residences(session, person.id):
+        status = status_of(
+            valid_to=row.valid_to,
+            departure_date=row.departure_date,
+            deregistration_date=row.deregistration_date,
+        )
+        ensure_allowed(status, "deregister", residence_id=res.id)
+        departure = data.death_date
+        if row.departure_date is not None and row.departure_date <= data.death_date:
+            departure = row.departure_date  # recorded as departed earlier (an import): keep that date
+        check_departure(
+            arrival=row.arrival_date, departure=departure, deregistration=ctx.today, today=ctx.today
+        )
+        # Consequences of the death: closed wherever they are, even outside the caller's jurisdiction.
+        history.retire(
+            session,
+            RESIDENCE,
+            res,
+            expected_version=res.version,
+            effective=max(departure, row.valid_from),
+            prov=prov,
+            actor_id=ctx.actor.user_id,
+            now=ctx.now,
+            reason=reason,
+            changes={
+                "departure_date": departure,
+                "deregistration_date": ctx.today,
+                "deregistration_reason": "died",
+                "destination": None,
+            },
+        )
+        closed.append(res.id)
+    ended: list[int] = []
+    for membership in _open_memberships_of(session, person.id):
+        household = session.get(Household, membership.household_id)
+        assert household is not None
+        # Someone editing the household concurrently must reload: its membership changed.
+        history.bump_version(session, persons.HOUSEHOLD, household.id, household.version)
+        history.retire(
+            session,
+            persons.MEMBERSHIP,
+            membership,
+            expected_version=membership.version,
+            effective=_closing(session, persons.MEMBERSHIP, membership.id, data.death_date),
+            prov=prov,
+            actor_id=ctx.actor.user_id,
+            now=ctx.now,
+            reason=reason,
+        )
+        ended.append(membership.id)
+    registry.log(
+        ctx,
+        session,
+        [
+            audit.Event(
+                "person.death",
+                "person",
+                person.id,
+                person.id,
+                {"death_date": data.death_date.isoformat(), "residences": closed, "memberships": ended},
+            ),
+            *[
+                audit.Event(
+                    "residence.retire",
+                    "residence",
+                    rid,
+                    person.id,
+                    {"effective": data.death_date.isoformat(), "reason": "died"},
+                )
+                for rid in closed
+            ],
+            *[
+                audit.Event(
+                    "membership.retire",
+                    "membership",
+                    mid,
+                    person.id,
+                    {"effective": data.death_date.isoformat(), "reason": "died"},
+                )
+                for mid in ended
+            ],
+        ],
+    )
+    return {"person": snap, "closed_residences": closed, "ended_memberships": ended}
+
+
 def _residence_view(
     session: Session, res: Residence, row: ResidenceVersion, today: dt.date
 ) -> dict[str, Any]:
@@ -166,8 +518,16 @@ def _residence_view(
         "dwelling_id": res.dwelling_id,
         "address": buildings.describe_dwelling(session, res.dwelling_id, today),
         **{name: getattr(row, name) for name in RESIDENCE.attributes},
+        "registration_lateness_working_days": registration_lateness(row),
         "current": row.valid_to is None,
     }
+
+
+def registration_lateness(row: ResidenceVersion) -> int | None:
+    """Working days from the arrival to its registration (None when the registration date is unknown)."""
+    if row.registration_date is None:
+        return None
+    return calendar.lateness(row.arrival_date, row.registration_date, calendar.default_calendar())
 
 
 def where_lives(
@@ -228,6 +588,8 @@ def occupants(session: Session, ctx: Context, dwelling_id: int, on: dt.date | No
             "name": names.get(res.person_id),
             "category": row.category,
             "arrival_date": row.arrival_date,
+            "registration_date": row.registration_date,
+            "registration_lateness_working_days": registration_lateness(row),
             "departure_date": row.departure_date,
             "documents": persons.documents_view(session, ctx, res.person_id, unmask_reason=None),
         }
@@ -249,3 +611,179 @@ def occupants(session: Session, ctx: Context, dwelling_id: int, on: dt.date | No
         "address": buildings.describe_dwelling(session, dwelling.id, day),
         "occupants": people,
     }
+
+
+# ---- lists users live in: floating arrivals of a month, due to leave, overdue --------------------------------
+
+MAX_LIST = 500
+
+
+def _parse_month(month: str) -> tuple[dt.date, dt.date]:
+    try:
+        first = dt.date.fromisoformat(f"{month.strip()}-01")
+    except ValueError:
+        raise ValidationFailed(
+            "residence.month_invalid", "月份格式须为 YYYY-MM", "The month must be YYYY-MM", {"field": "month"}
+        ) from None
+    following = dt.date(first.year + first.month // 12, first.month % 12 + 1, 1)
+    return first, following
+
+
+def _floating_list(
+    session: Session,
+    ctx: Context,
+    area_id: int,
+    *,
+    list_name: str,
+    conditions: list[Any],
+    order_by: Any,
+    offset: int,
+    limit: int,
+    detail: dict[str, Any],
+) -> dict[str, Any]:
+    """Floating residences (latest current version) under an area of the caller's jurisdiction; audited."""
+    ctx.actor.ensure("residence.read")
+    area = registry.ensure_area_in_scope(session, ctx, area_id)
+    v = ResidenceVersion
+    later = aliased(ResidenceVersion)
+    base = (
+        select(Residence, v)
+        .join(v, and_(v.entity_id == Residence.id, v.superseded_at.is_(None)))
+        .where(
+            ~exists().where(
+                later.entity_id == v.entity_id, later.superseded_at.is_(None), later.valid_from > v.valid_from
+            ),
+            Residence.area_id.in_(select(Area.id).where(Area.path.startswith(area.path))),
+            v.category == "floating",
+            *conditions,
+        )
+    )
+    total = session.execute(select(func.count()).select_from(base.subquery())).scalar_one()
+    limit = max(1, min(limit, MAX_LIST))
+    rows = session.execute(base.order_by(order_by, Residence.id).offset(offset).limit(limit)).all()
+    person_ids = [res.person_id for res, _ in rows]
+    names = persons.names_on(session, person_ids, ctx.today)
+    documents = _first_documents(session, person_ids)
+    items: list[dict[str, Any]] = []
+    for res, row in rows:
+        until = row.intended_stay_until
+        items.append(
+            {
+                "residence_id": res.id,
+                "version": res.version,
+                "person_id": res.person_id,
+                "name": names.get(res.person_id),
+                "document": documents.get(res.person_id),
+                "dwelling_id": res.dwelling_id,
+                "address": buildings.describe_dwelling(session, res.dwelling_id, ctx.today).get("text"),
+                "arrival_date": row.arrival_date,
+                "registration_date": row.registration_date,
+                "registration_lateness_working_days": registration_lateness(row),
+                "intended_stay_until": until,
+                "departure_date": row.departure_date,
+                "deregistration_date": row.deregistration_date,
+                "days_to_leave": (until - ctx.today).days if until is not None else None,
+            }
+        )
+    registry.log(
+        ctx,
+        session,
+        [audit.Event(f"residence.{list_name}", "area", area.id, item["person_id"], detail) for item in items],
+    )
+    return {
+        "area_id": area.id,
+        "on": ctx.today,
+        **detail,
+        "items": items,
+        "total": total,
+        "offset": offset,
+        "limit": limit,
+    }
+
+
+def _first_documents(session: Session, person_ids: list[int]) -> dict[int, dict[str, Any]]:
+    """Each person's first current document, masked."""
+    if not person_ids:
+        return {}
+    dv = DocumentVersion
+    rows = session.execute(
+        select(Document.person_id, dv.doc_type, dv.number)
+        .join(dv, dv.entity_id == Document.id)
+        .where(Document.person_id.in_(set(person_ids)), dv.superseded_at.is_(None), dv.valid_to.is_(None))
+        .order_by(Document.id)
+    ).all()
+    result: dict[int, dict[str, Any]] = {}
+    for pid, doc_type, number in rows:
+        result.setdefault(int(pid), {"doc_type": doc_type, "number": mask_id_number(number), "masked": True})
+    return result
+
+
+def floating_arrivals(
+    session: Session, ctx: Context, area_id: int, month: str, *, offset: int = 0, limit: int = 100
+) -> dict[str, Any]:
+    """Floating persons who arrived in a month (YYYY-MM) under an area, whatever happened since."""
+    first, following = _parse_month(month)
+    v = ResidenceVersion
+    return _floating_list(
+        session,
+        ctx,
+        area_id,
+        list_name="floating_arrivals",
+        conditions=[v.arrival_date >= first, v.arrival_date < following],
+        order_by=v.arrival_date,
+        offset=offset,
+        limit=limit,
+        detail={"month": f"{first:%Y-%m}"},
+    )
+
+
+def due_to_leave(
+    session: Session, ctx: Context, area_id: int, within_days: int, *, offset: int = 0, limit: int = 100
+) -> dict[str, Any]:
+    """Floating persons still registered whose intended stay ends within the next `within_days` days."""
+    if not 0 <= within_days <= 366:
+        raise ValidationFailed(
+            "residence.within_days_invalid",
+            "天数须在0到366之间",
+            "within_days must lie between 0 and 366",
+            {"field": "within_days"},
+        )
+    v = ResidenceVersion
+    return _floating_list(
+        session,
+        ctx,
+        area_id,
+        list_name="due_to_leave",
+        conditions=[
+            v.valid_to.is_(None),
+            v.deregistration_date.is_(None),
+            v.intended_stay_until >= ctx.today,
+            v.intended_stay_until <= ctx.today + dt.timedelta(days=within_days),
+        ],
+        order_by=v.intended_stay_until,
+        offset=offset,
+        limit=limit,
+        detail={"within_days": within_days},
+    )
+
+
+def overdue(
+    session: Session, ctx: Context, area_id: int, *, offset: int = 0, limit: int = 100
+) -> dict[str, Any]:
+    """Floating persons whose intended stay has ended without an extension or a deregistration."""
+    v = ResidenceVersion
+    return _floating_list(
+        session,
+        ctx,
+        area_id,
+        list_name="overdue",
+        conditions=[
+            v.valid_to.is_(None),
+            v.deregistration_date.is_(None),
+            v.intended_stay_until < ctx.today,
+        ],
+        order_by=v.intended_stay_until,
+        offset=offset,
+        limit=limit,
+        detail={},
+    )

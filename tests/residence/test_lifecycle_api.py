@@ -1,0 +1,225 @@
+"""The population lifecycle over HTTP: extend, move, births, deaths and the floating-population lists."""
+
+from __future__ import annotations
+
+import datetime as dt
+from typing import Any
+
+from fastapi.testclient import TestClient
+from sqlalchemy import func, select
+
+from liangshi.audit.models import AuditEntry
+from liangshi.persons.models import Person
+from liangshi.residence.models import Residence, ResidenceVersion
+from tests import factories
+from tests.conftest import INSIDE, World
+
+D = dt.date
+
+
+def _counts(world: World) -> tuple[int, ...]:
+    with world.session() as s:
+        return tuple(
+            s.execute(select(func.count()).select_from(t)).scalar_one()
+            for t in (Person, Residence, ResidenceVersion, AuditEntry)
+        )
+
+
+def _place(world: World) -> factories.Place:
+    with world.session() as s:
+        return factories.place(s, world.ctx(s), area_id=world.area(INSIDE), district_id=world.area("420704"))
+
+
+def _resident(world: World, client: TestClient, h: dict[str, str], **arrival: Any) -> tuple[int, int, int]:
+    p = _place(world)
+    with world.session() as s:
+        pid = factories.person(s, world.ctx(s, "collector_zhang"), area_id=world.area(INSIDE), name="赵磊")
+    body = {
+        "person_id": pid,
+        "dwelling_id": p.dwelling_id,
+        "category": "floating",
+        "arrival_date": "2026-05-01",
+    }
+    r = client.post("/residences", json={**body, **arrival}, headers=h)
+    assert r.status_code == 201, r.text
+    return pid, p.dwelling_id, r.json()["id"]
+
+
+def test_collector_extends_a_stay_and_a_stale_version_gets_409(
+    world: World, client: TestClient, login: Any
+) -> None:
+    h = login("collector_zhang")
+    _, _, rid = _resident(world, client, h, intended_stay_until="2026-11-30")
+    r = client.post(
+        f"/residences/{rid}/extend",
+        json={"expected_version": 1, "intended_stay_until": "2027-05-31"},
+        headers=h,
+    )
+    assert r.status_code == 200, r.text
+    assert (r.json()["attributes"]["intended_stay_until"], r.json()["version"]) == ("2027-05-31", 2)
+    before = _counts(world)
+    r = client.post(
+        f"/residences/{rid}/extend",
+        json={"expected_version": 1, "intended_stay_until": "2027-12-31"},
+        headers=h,
+    )
+    assert (r.status_code, r.json()["error"]["code"]) == (409, "version.stale")
+    r = client.post(
+        f"/residences/{rid}/extend",
+        json={"expected_version": 2, "intended_stay_until": "2027-01-01"},
+        headers=h,
+    )
+    assert (r.status_code, r.json()["error"]["code"]) == (422, "residence.extension_not_later")
+    assert _counts(world) == before
+
+
+def test_cannot_extend_a_deregistered_residence_over_http(
+    world: World, client: TestClient, login: Any
+) -> None:
+    h = login("collector_zhang")
+    _, _, rid = _resident(world, client, h)
+    r = client.post(
+        f"/residences/{rid}/deregister",
+        json={"expected_version": 1, "departure_date": "2026-11-01", "reason": "left_city"},
+        headers=h,
+    )
+    assert r.status_code == 200, r.text
+    r = client.post(
+        f"/residences/{rid}/extend",
+        json={"expected_version": 2, "intended_stay_until": "2027-05-31"},
+        headers=h,
+    )
+    assert r.status_code == 409
+    assert (r.json()["error"]["code"], r.json()["error"]["data"]["status"]) == (
+        "residence.action_not_allowed",
+        "deregistered",
+    )
+    r = client.patch(f"/residences/{rid}", json={"expected_version": 2, "category": "resident"}, headers=h)
+    assert r.status_code == 409
+
+
+def test_extend_refuses_unknown_fields(world: World, client: TestClient, login: Any) -> None:
+    h = login("collector_zhang")
+    _, _, rid = _resident(world, client, h)
+    r = client.post(
+        f"/residences/{rid}/extend",
+        json={"expected_version": 1, "intended_stay_until": "2027-05-31", "status": "open"},
+        headers=h,
+    )
+    assert r.status_code == 422
+
+
+def test_collector_moves_a_person_within_the_city(world: World, client: TestClient, login: Any) -> None:
+    h = login("collector_zhang")
+    pid, _, rid = _resident(world, client, h)
+    new = _place(world)
+    r = client.post(
+        f"/residences/{rid}/move",
+        json={"expected_version": 1, "move_date": "2026-11-20", "dwelling_id": new.dwelling_id},
+        headers=h,
+    )
+    assert r.status_code == 200, r.text
+    closed, opened = r.json()["closed"], r.json()["opened"]
+    assert (closed["retired"], closed["attributes"]["deregistration_reason"]) == (True, "moved_within_city")
+    assert (opened["refs"]["dwelling_id"], opened["attributes"]["arrival_date"]) == (
+        new.dwelling_id,
+        "2026-11-20",
+    )
+    where = client.get(f"/persons/{pid}/residences", headers=h).json()
+    assert [c["residence_id"] for c in where["current"]] == [opened["id"]]
+
+
+def test_move_before_arrival_writes_nothing(world: World, client: TestClient, login: Any) -> None:
+    h = login("collector_zhang")
+    _, _, rid = _resident(world, client, h)
+    new = _place(world)
+    before = _counts(world)
+    r = client.post(
+        f"/residences/{rid}/move",
+        json={"expected_version": 1, "move_date": "2026-04-01", "dwelling_id": new.dwelling_id},
+        headers=h,
+    )
+    assert (r.status_code, r.json()["error"]["code"]) == (422, "residence.departure_before_arrival")
+    assert _counts(world) == before
+
+
+def _household(world: World, dwelling_id: int) -> int:
+    with world.session() as s:
+        ctx = world.ctx(s, "collector_zhang")
+        mother = factories.person(s, ctx, area_id=world.area(INSIDE), name="李娜", male=False)
+        return factories.household(
+            s, ctx, area_id=world.area(INSIDE), dwelling_id=dwelling_id, members=[(mother, "02")]
+        )
+
+
+def test_collector_registers_a_birth(world: World, client: TestClient, login: Any) -> None:
+    h = login("collector_zhang")
+    p = _place(world)
+    hid = _household(world, p.dwelling_id)
+    body = {
+        "name": "李小雨",
+        "sex": "2",
+        "birth_date": "2026-11-20",
+        "household_id": hid,
+        "household_expected_version": 1,
+        "relationship": "30",
+        "provenance": {"source_kind": "department", "source_ref": "health", "evidence": "document"},
+    }
+    r = client.post("/births", json=body, headers=h)
+    assert r.status_code == 201, r.text
+    out = r.json()
+    assert out["residence"]["attributes"]["category"] == "resident"
+    assert out["residence"]["refs"]["dwelling_id"] == p.dwelling_id
+    assert out["household"]["version"] == 2
+    before = _counts(world)
+    r = client.post("/births", json={**body, "birth_date": "2026-11-28"}, headers=h)
+    assert (r.status_code, r.json()["error"]["code"]) == (422, "person.birth_in_future")
+    r = client.post("/births", json={**body, "name": "李小雷", "sex": "1", "relationship": "20"}, headers=h)
+    assert (r.status_code, r.json()["error"]["code"]) == (409, "version.stale")
+    assert _counts(world) == before
+
+
+def test_deaths_need_the_police(world: World, client: TestClient, login: Any) -> None:
+    h = login("collector_zhang")
+    pid, dwelling_id, rid = _resident(world, client, h)
+    before = _counts(world)
+    r = client.post(
+        f"/persons/{pid}/death", json={"expected_version": 1, "death_date": "2026-11-25"}, headers=h
+    )
+    assert r.status_code == 403
+    police = login("police_liu")
+    r = client.post(
+        f"/persons/{pid}/death", json={"expected_version": 1, "death_date": "2026-11-28"}, headers=police
+    )
+    assert (r.status_code, r.json()["error"]["code"]) == (422, "person.death_in_future")
+    assert _counts(world) == before
+    r = client.post(
+        f"/persons/{pid}/death", json={"expected_version": 1, "death_date": "2026-11-25"}, headers=police
+    )
+    assert r.status_code == 200, r.text
+    assert r.json()["closed_residences"] == [rid] and r.json()["person"]["retired"] is True
+    occupants = client.get(f"/dwellings/{dwelling_id}/occupants", headers=police)
+    assert occupants.status_code == 200 and occupants.json()["occupants"] == []
+
+
+def test_floating_lists_over_http(world: World, client: TestClient, login: Any) -> None:
+    h = login("collector_zhang")
+    pid, _, _ = _resident(world, client, h, arrival_date="2026-11-02", intended_stay_until="2026-12-10")
+    area = world.area(INSIDE)
+    r = client.get(f"/areas/{area}/floating/arrivals", params={"month": "2026-11"}, headers=h)
+    assert r.status_code == 200, r.text
+    assert [i["person_id"] for i in r.json()["items"]] == [pid]
+    assert r.json()["items"][0]["name"] == "赵磊"
+    assert (
+        client.get(f"/areas/{area}/floating/arrivals", params={"month": "2026-10"}, headers=h).json()["items"]
+        == []
+    )
+    assert (
+        client.get(f"/areas/{area}/floating/arrivals", params={"month": "2026-13"}, headers=h).status_code
+        == 422
+    )
+    due = client.get(f"/areas/{area}/floating/due", params={"within_days": 30}, headers=h).json()
+    assert [i["person_id"] for i in due["items"]] == [pid]
+    assert client.get(f"/areas/{area}/floating/overdue", headers=h).json()["items"] == []
+    other = world.area("420704001002")
+    assert client.get(f"/areas/{other}/floating/overdue", headers=h).status_code == 404
