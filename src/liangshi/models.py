@@ -18,6 +18,7 @@ from liangshi.persons.models import (
     Person,
     PersonVersion,
 )
+from liangshi.rentals.models import Rental, RentalTenant, RentalTenantVersion, RentalVersion
 from liangshi.residence.models import Residence, ResidenceVersion
 
 __all__ = [
@@ -43,6 +44,10 @@ __all__ = [
     "MembershipVersion",
     "Person",
     "PersonVersion",
+    "Rental",
+    "RentalTenant",
+    "RentalTenantVersion",
+    "RentalVersion",
     "Residence",
     "ResidenceVersion",
     "Street",

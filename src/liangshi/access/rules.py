@@ -25,8 +25,9 @@ KINDS = (
     "person",
     "household",
     "residence",
+    "rental",
 )
-HOUSING_AND_PEOPLE = ("building", "dwelling", "person", "household", "residence")
+HOUSING_AND_PEOPLE = ("building", "dwelling", "person", "household", "residence", "rental")
 SPECIAL_ACTIONS = ("person.unmask", "person.access_log", "audit.verify", "user.manage")
 
 

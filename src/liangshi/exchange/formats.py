@@ -65,6 +65,13 @@ KINDS: dict[str, tuple[Column, ...]] = {
         " registration_date:登记日期, intended_stay_until:拟住至, departure_date:离开日期,"
         " deregistration_date:注销日期, deregistration_reason:注销原因, destination:去向"
     ),
+    "rentals": _cols(
+        "landlord_id_number!:出租人证件号码, "
+        + _DWELLING_KEY
+        + ", lease_start!:租赁起始日期, lease_end:租赁截止日期, monthly_rent:月租金,"
+        " agreement_signed:签订治安责任书, tenant_id_numbers:承租人证件号码, use:出租用途, rooms:出租间数,"
+        " filing_number:备案号, agreement_signed_on:责任书签订日期, agreement_signer:责任书签订人"
+    ),
 }
 
 EXAMPLES: dict[str, dict[str, str]] = {
@@ -159,6 +166,25 @@ EXAMPLES: dict[str, dict[str, str]] = {
         "deregistration_date": "",
         "deregistration_reason": "",
         "destination": "",
+    },
+    "rentals": {
+        "landlord_id_number": "11010519491231002X",
+        "community_code": "420704001001",
+        "street": "滨湖南路",
+        "number": "28-3",
+        "building": "3栋",
+        "unit": "2",
+        "room": "501",
+        "lease_start": "2026-03-01",
+        "lease_end": "2027-02-28",
+        "monthly_rent": "1200",
+        "agreement_signed": "是",
+        "tenant_id_numbers": "42070419900101001X;420704199203040022",
+        "use": "residential",
+        "rooms": "2",
+        "filing_number": "鄂租备2026-0001",
+        "agreement_signed_on": "2026-03-02",
+        "agreement_signer": "张丽",
     },
 }
 

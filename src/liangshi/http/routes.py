@@ -13,6 +13,8 @@ def include_all(app: FastAPI) -> None:
     from liangshi.audit.api import router as audit
     from liangshi.buildings.api import buildings, dwellings
     from liangshi.persons.api import households, persons
+    from liangshi.rentals.api import router as rentals
+    from liangshi.residence.api import lifecycle
     from liangshi.residence.api import router as residences
 
     for router in (
@@ -26,6 +28,8 @@ def include_all(app: FastAPI) -> None:
         persons,
         households,
         residences,
+        lifecycle,
+        rentals,
         audit,
     ):
         app.include_router(router)

@@ -1,0 +1,1 @@
+"""Rentals: filing, tenants, agreements, ending, rates, permissions, import."""
