@@ -8,6 +8,7 @@ from liangshi.buildings.models import Building, BuildingVersion, Dwelling, Dwell
 from liangshi.db import Base
 from liangshi.exchange.models import ImportBatch
 from liangshi.history import AttributeFlag
+from liangshi.permits.models import Permit, PermitVersion
 from liangshi.persons.models import (
     Document,
     DocumentVersion,
@@ -42,6 +43,8 @@ __all__ = [
     "ImportBatch",
     "Membership",
     "MembershipVersion",
+    "Permit",
+    "PermitVersion",
     "Person",
     "PersonVersion",
     "Rental",

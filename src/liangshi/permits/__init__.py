@@ -1,0 +1,1 @@
+"""Residence permits (居住证): eligibility, issue, yearly endorsement, lapse."""
