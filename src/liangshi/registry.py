@@ -23,7 +23,7 @@ from liangshi.errors import Conflict, NotFound, ValidationFailed
 from liangshi.history import AttributeFlag, Kind, Provenance
 
 # Kinds whose rows are a person's data: every read of them is logged against the person.
-PERSONAL_KINDS = frozenset({"person", "document", "membership", "residence"})
+PERSONAL_KINDS = frozenset({"person", "document", "membership", "residence", "permit"})
 
 
 @dataclass

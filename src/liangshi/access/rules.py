@@ -26,6 +26,7 @@ KINDS = (
     "household",
     "residence",
     "rental",
+    "permit",
 )
 HOUSING_AND_PEOPLE = ("building", "dwelling", "person", "household", "residence", "rental")
 SPECIAL_ACTIONS = ("person.unmask", "person.access_log", "audit.verify", "user.manage")
@@ -40,9 +41,13 @@ _POLICE = (
     _READ_ALL
     | _grant(("address", *HOUSING_AND_PEOPLE), "write")
     | _grant(("address", *HOUSING_AND_PEOPLE), "retire")
+    # Residence permits (居住证) are issued and endorsed by the police, not by collectors.
+    | _grant(("permit",), "write")
+    | _grant(("permit",), "retire")
     | {"person.unmask"}
 )
-_ADMIN = _POLICE | {"person.access_log", "user.manage"}
+# Hotels and internet cafés (venues) and their API keys are registered by the station and above.
+_ADMIN = _POLICE | {"person.access_log", "user.manage", "venue.write", "venue.retire"}
 _DISTRICT = _ADMIN | {"street.write", "street.retire"}
 
 PERMISSIONS: dict[str, frozenset[str]] = {

@@ -12,6 +12,8 @@ def include_all(app: FastAPI) -> None:
     from liangshi.areas.api import router as areas
     from liangshi.audit.api import router as audit
     from liangshi.buildings.api import buildings, dwellings
+    from liangshi.permits.api import person_permits
+    from liangshi.permits.api import router as permits
     from liangshi.persons.api import households, persons
     from liangshi.rentals.api import router as rentals
     from liangshi.residence.api import lifecycle
@@ -30,6 +32,8 @@ def include_all(app: FastAPI) -> None:
         residences,
         lifecycle,
         rentals,
+        permits,
+        person_permits,
         audit,
     ):
         app.include_router(router)
