@@ -1,4 +1,4 @@
-"""Benchmark 查人知住 by ID number: in-process, over HTTP, and the bare SQL baseline, in one run.
+"""Benchmark 查人知住 by ID number and 查房知人 by dwelling: in-process, over HTTP, and bare SQL, in one run.
 
     .venv/bin/python scripts/bench_lookup.py --db sqlite --persons 100000
     .venv/bin/python scripts/bench_lookup.py --db postgresql --persons 100000
@@ -55,6 +55,14 @@ JOIN documents d ON d.id = dv.entity_id
 JOIN residences r ON r.person_id = d.person_id
 JOIN residence_versions rv ON rv.entity_id = r.id AND rv.superseded_at IS NULL AND rv.valid_to IS NULL
 WHERE dv.number = :number AND dv.superseded_at IS NULL AND dv.valid_to IS NULL
+"""
+
+
+BARE_OCCUPANTS_SQL = """
+SELECT r.id, r.person_id, rv.category, rv.arrival_date
+FROM residences r
+JOIN residence_versions rv ON rv.entity_id = r.id AND rv.superseded_at IS NULL
+WHERE r.dwelling_id = :dwelling AND rv.valid_from <= :on AND (rv.valid_to IS NULL OR rv.valid_to > :on)
 """
 
 
@@ -178,6 +186,7 @@ def measure(url: str, ids: list[str], samples: int, seed: int) -> dict[str, Any]
     results: dict[str, Any] = {}
 
     bare: list[float] = []
+    dwellings: list[int] = []
     with engine.connect() as conn:
         stmt = text(BARE_SQL)
         for number in picks:
@@ -185,7 +194,15 @@ def measure(url: str, ids: list[str], samples: int, seed: int) -> dict[str, Any]
             rows = conn.execute(stmt, {"number": number}).all()
             bare.append(time.perf_counter() - t0)
             assert rows, number
-    results["bare_sql"] = bare
+            dwellings.append(int(rows[0][3]))
+        results["bare_sql"] = bare
+        occupants_sql = text(BARE_OCCUPANTS_SQL)
+        bare_rooms: list[float] = []
+        for dwelling_id in dwellings:
+            t0 = time.perf_counter()
+            conn.execute(occupants_sql, {"dwelling": dwelling_id, "on": clock.today()}).all()
+            bare_rooms.append(time.perf_counter() - t0)
+        results["occupants_bare_sql"] = bare_rooms
 
     with session_scope(factory) as s:
         from liangshi.access.models import User
@@ -201,6 +218,15 @@ def measure(url: str, ids: list[str], samples: int, seed: int) -> dict[str, Any]
         inproc.append(time.perf_counter() - t0)
         assert found["current"], number
     results["in_process"] = inproc
+    rooms: list[float] = []
+    for dwelling_id in dwellings:
+        t0 = time.perf_counter()
+        with session_scope(factory) as s:
+            ctx = Context(actor=actor, now=clock.now(), today=clock.today(), purpose="bench")
+            occupied = residence.occupants(s, ctx, dwelling_id, None)
+        rooms.append(time.perf_counter() - t0)
+        assert occupied["occupants"], dwelling_id
+    results["occupants_in_process"] = rooms
     engine.dispose()
 
     port = free_port()
@@ -226,6 +252,13 @@ def measure(url: str, ids: list[str], samples: int, seed: int) -> dict[str, Any]
                 over_http.append(time.perf_counter() - t0)
                 assert r.status_code == 200, r.text
             results["http"] = over_http
+            rooms_http: list[float] = []
+            for dwelling_id in dwellings:
+                t0 = time.perf_counter()
+                r = client.get(f"/dwellings/{dwelling_id}/occupants", headers=headers)
+                rooms_http.append(time.perf_counter() - t0)
+                assert r.status_code == 200, r.text
+            results["occupants_http"] = rooms_http
     finally:
         server.terminate()
         server.wait()
