@@ -137,3 +137,12 @@ def floating_overdue(
     """Floating persons whose intended stay has ended without an extension or a deregistration."""
     with unit(request) as (session, ctx):
         return service.overdue(session, ctx, area_id, offset=page[0], limit=page[1])
+
+
+@lifecycle.get(
+    "/persons/{person_id}/timeline", summary="查人知住: residences, rentals, permits and stays by date"
+)
+def person_timeline(person_id: int, request: Request) -> dict[str, Any]:
+    """Every residence, rental (as landlord or tenant), residence permit and venue stay of a person, newest first."""
+    with unit(request) as (session, ctx):
+        return service.timeline(session, ctx, person_id)

@@ -605,12 +605,167 @@ def occupants(session: Session, ctx: Context, dwelling_id: int, on: dt.date | No
             for p in people
         ],
     )
+    past = _past_occupants(session, dwelling.id, day)
+    registry.log(
+        ctx,
+        session,
+        [audit.Event("dwelling.past_occupants", "dwelling", dwelling.id, p["person_id"]) for p in past],
+    )
     return {
         "dwelling_id": dwelling.id,
         "on": day,
         "address": buildings.describe_dwelling(session, dwelling.id, day),
         "occupants": people,
+        "past_occupants": past,
+        "rental": _rental_summary(session, ctx, dwelling.id, day),
     }
+
+
+def _past_occupants(session: Session, dwelling_id: int, day: dt.date) -> list[dict[str, Any]]:
+    """Who lived in the dwelling before the date (residences that ended on or before it), newest first."""
+    v = ResidenceVersion
+    rows = session.execute(
+        select(Residence, v)
+        .join(v, v.entity_id == Residence.id)
+        .where(
+            Residence.dwelling_id == dwelling_id,
+            v.superseded_at.is_(None),
+            v.valid_to.is_not(None),
+            v.valid_to <= day,
+            v.change == "retire",
+        )
+        .order_by(v.valid_to.desc(), Residence.id)
+        .limit(100)
+    ).all()
+    names = persons.names_on(session, [res.person_id for res, _ in rows], day)
+    return [
+        {
+            "residence_id": res.id,
+            "person_id": res.person_id,
+            "name": names.get(res.person_id),
+            "category": row.category,
+            "arrival_date": row.arrival_date,
+            "departure_date": row.departure_date,
+            "deregistration_reason": row.deregistration_reason,
+        }
+        for res, row in rows
+    ]
+
+
+def _rental_summary(session: Session, ctx: Context, dwelling_id: int, day: dt.date) -> dict[str, Any] | None:
+    """The dwelling's rental valid on the date: landlord, lease, agreement."""
+    from liangshi.rentals.models import Rental, RentalVersion
+
+    if not ctx.actor.may("rental.read"):
+        return None
+    rv = RentalVersion
+    found = session.execute(
+        select(Rental.id, rv)
+        .join(rv, rv.entity_id == Rental.id)
+        .where(Rental.dwelling_id == dwelling_id, rv.superseded_at.is_(None), history.valid_on(rv, day))
+    ).first()
+    if found is None:
+        return None
+    rental_id, row = found
+    landlord = persons.names_on(session, [row.landlord_person_id], day).get(row.landlord_person_id)
+    return {
+        "rental_id": rental_id,
+        "landlord_person_id": row.landlord_person_id,
+        "landlord_name": landlord,
+        "lease_start": row.lease_start,
+        "lease_end": row.lease_end,
+        "filing_number": row.filing_number,
+        "agreement_signed_on": row.agreement_signed_on,
+        "status": row.status,
+    }
+
+
+def timeline(session: Session, ctx: Context, person_id: int) -> dict[str, Any]:
+    """查人知住 in full: a person's residences, rentals (as landlord or tenant), permits and venue stays, by date."""
+    from liangshi.permits.models import Permit, PermitVersion
+    from liangshi.rentals.models import Rental, RentalTenant, RentalTenantVersion, RentalVersion
+
+    ctx.actor.ensure("residence.read")
+    person = registry.get_entity(session, persons.PERSON, person_id, ctx.actor)
+    events: list[dict[str, Any]] = []
+    for view in where_lives(session, ctx, person.id)["history"]:
+        events.append(
+            {
+                "kind": "residence",
+                "id": view["residence_id"],
+                "from": view["arrival_date"],
+                "to": view["departure_date"],
+                "what": view["category"],
+                "where": view["address"].get("text"),
+            }
+        )
+    rv = RentalVersion
+    for rental_id, dwelling_id, row in session.execute(
+        select(Rental.id, Rental.dwelling_id, rv)
+        .join(rv, and_(rv.entity_id == Rental.id, rv.superseded_at.is_(None)))
+        .where(rv.landlord_person_id == person.id)
+        .order_by(rv.valid_from)
+    ).all():
+        events.append(
+            {
+                "kind": "rental_landlord",
+                "id": rental_id,
+                "from": row.valid_from,
+                "to": row.valid_to,
+                "what": row.status,
+                "where": buildings.describe_dwelling(session, dwelling_id, ctx.today).get("text"),
+            }
+        )
+    tv = RentalTenantVersion
+    for link_id, rental_id, link in session.execute(
+        select(RentalTenant.id, RentalTenant.rental_id, tv)
+        .join(tv, and_(tv.entity_id == RentalTenant.id, tv.superseded_at.is_(None)))
+        .where(RentalTenant.person_id == person.id)
+        .order_by(tv.valid_from)
+    ).all():
+        events.append(
+            {
+                "kind": "rental_tenant",
+                "id": link_id,
+                "rental_id": rental_id,
+                "from": link.valid_from,
+                "to": link.valid_to,
+                "what": "tenant",
+                "where": None,
+            }
+        )
+    pv = PermitVersion
+    for permit_id, permit in session.execute(
+        select(Permit.id, pv)
+        .join(pv, and_(pv.entity_id == Permit.id, pv.superseded_at.is_(None), pv.valid_to.is_(None)))
+        .where(Permit.person_id == person.id)
+    ).all():
+        events.append(
+            {
+                "kind": "permit",
+                "id": permit_id,
+                "from": permit.issued_on,
+                "to": permit.valid_until,
+                "what": permit.status,
+                "where": permit.permit_number,
+            }
+        )
+    events.extend(_stays_of(session, person.id))
+    events.sort(key=lambda e: e["from"] or dt.date.min, reverse=True)
+    registry.log(ctx, session, [audit.Event("person.timeline", "person", person.id, person.id)])
+    return {"person_id": person.id, "events": events}
+
+
+def _stays_of(session: Session, person_id: int) -> list[dict[str, Any]]:
+    """Venue stays, when the venues module is there (hotel and internet-café registrations)."""
+    import importlib
+
+    try:
+        venues = importlib.import_module("liangshi.venues.service")
+    except ImportError:
+        return []
+    finder = getattr(venues, "stays_for_timeline", None)
+    return list(finder(session, person_id)) if finder is not None else []
 
 
 # ---- lists users live in: floating arrivals of a month, due to leave, overdue --------------------------------
