@@ -21,6 +21,7 @@ from liangshi.persons.models import (
 )
 from liangshi.rentals.models import Rental, RentalTenant, RentalTenantVersion, RentalVersion
 from liangshi.residence.models import Residence, ResidenceVersion
+from liangshi.venues.models import Stay, StayBatch, Venue, VenueKey, VenueVersion
 
 __all__ = [
     "Address",
@@ -53,7 +54,12 @@ __all__ = [
     "RentalVersion",
     "Residence",
     "ResidenceVersion",
+    "Stay",
+    "StayBatch",
     "Street",
     "StreetVersion",
     "User",
+    "Venue",
+    "VenueKey",
+    "VenueVersion",
 ]

@@ -27,6 +27,7 @@ KINDS = (
     "residence",
     "rental",
     "permit",
+    "venue",
 )
 HOUSING_AND_PEOPLE = ("building", "dwelling", "person", "household", "residence", "rental")
 SPECIAL_ACTIONS = ("person.unmask", "person.access_log", "audit.verify", "user.manage")

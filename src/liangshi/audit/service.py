@@ -16,6 +16,8 @@ from liangshi.access.rules import Actor
 from liangshi.audit.models import AuditEntry
 
 GENESIS = "0" * 64
+# From this many entries on, one append is written with the bulk writer.
+BULK_ROWS = 100
 
 
 @dataclass(frozen=True)
@@ -116,7 +118,14 @@ def record(
             }
         )
         prev = digest
-    session.execute(insert(AuditEntry), rows)
+    if len(rows) >= BULK_ROWS:
+        # Big batches (imports, venue stays): COPY on PostgreSQL, the driver's executemany on SQLite.
+        from liangshi.exchange.bulk import bulk_insert
+
+        bulk_insert(session, AuditEntry, rows)
+    else:
+        # render_nulls: rows with and without a subject stay one executemany (the ORM splits them by key set).
+        session.execute(insert(AuditEntry).execution_options(render_nulls=True), rows)
 
 
 @dataclass(frozen=True)

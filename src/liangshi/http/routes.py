@@ -18,6 +18,7 @@ def include_all(app: FastAPI) -> None:
     from liangshi.rentals.api import router as rentals
     from liangshi.residence.api import lifecycle
     from liangshi.residence.api import router as residences
+    from liangshi.venues.api import router as venues
 
     for router in (
         access,
@@ -34,6 +35,7 @@ def include_all(app: FastAPI) -> None:
         rentals,
         permits,
         person_permits,
+        venues,
         audit,
     ):
         app.include_router(router)

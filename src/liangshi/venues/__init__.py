@@ -1,0 +1,1 @@
+"""Venue real-name registration: hotels and internet cafés, their API keys and their guests' stays."""
