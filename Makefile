@@ -59,6 +59,10 @@ bench: install
 	$(PY) scripts/bench_import.py --db postgresql --persons 100000
 	$(PY) scripts/bench_synth.py --persons 1000000
 	$(PY) scripts/bench_address.py
+	$(PY) scripts/bench_lookup.py --db sqlite --persons 1000000
+	$(PY) scripts/bench_lookup.py --db postgresql --persons 1000000
+	$(PY) scripts/bench_venues.py --db sqlite --stays 50000
+	$(PY) scripts/bench_venues.py --db postgresql --stays 50000
 
 clean:
 	rm -rf $(VENV) .pytest_cache

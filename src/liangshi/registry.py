@@ -12,7 +12,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from sqlalchemy import Select, and_, func, or_, select
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import Session, aliased
 from sqlalchemy.sql.elements import ColumnElement
 
 from liangshi import history
@@ -200,6 +200,17 @@ def search(
     conditions = [v.superseded_at.is_(None)]
     if not include_retired:
         conditions.append(v.valid_to.is_(None))
+    else:
+        # One row per object: its latest state (the open version, or the one that retired it), not the closed
+        # earlier versions that history keeps.
+        later = aliased(v)
+        conditions.append(
+            ~select(later.row_id)
+            .where(
+                later.entity_id == v.entity_id, later.superseded_at.is_(None), later.valid_from > v.valid_from
+            )
+            .exists()
+        )
     base = scoped(select(e, v).join(v, and_(v.entity_id == e.id, *conditions)), kind, ctx.actor)
     for cond in where:
         base = base.where(cond)

@@ -226,3 +226,38 @@ def test_flag_under_investigation_leaves_the_value_unchanged(world: World) -> No
         assert snap.row.birth_date == dt.date(1985, 3, 4)
         assert [f.attribute for f in snap.flags] == ["birth_date"]
         assert len(history.history(s, persons.PERSON, pid)) == 1
+
+
+def test_search_with_retired_objects_gives_one_row_per_object(world: World) -> None:
+    with world.session() as s:
+        ctx = world.ctx(s, "police_liu")
+        pid = factories.person(s, ctx, area_id=world.area(INSIDE), name="孙一")
+        registry.change(
+            s,
+            ctx,
+            persons.PERSON,
+            pid,
+            {"occupation": "厨师"},
+            expected_version=1,
+            effective=dt.date(2026, 3, 1),
+            prov=PROV,
+            reason=None,
+        )
+        registry.retire(
+            s,
+            ctx,
+            persons.PERSON,
+            pid,
+            expected_version=2,
+            effective=dt.date(2026, 11, 1),
+            prov=PROV,
+            reason="duplicate",
+        )
+        other = factories.person(s, ctx, area_id=world.area(INSIDE), name="孙二")
+    with world.session() as s:
+        ctx = world.ctx(s, "police_liu")
+        page = registry.search(s, ctx, persons.PERSON, where=[], offset=0, limit=50, include_retired=True)
+        current = registry.search(s, ctx, persons.PERSON, where=[], offset=0, limit=50)
+    assert sorted((snap.entity.id, snap.retired) for snap in page.items) == [(pid, True), (other, False)]
+    assert page.total == 2
+    assert [snap.entity.id for snap in current.items] == [other]

@@ -4,7 +4,6 @@ import datetime as dt
 from typing import Any
 
 from fastapi import APIRouter, Depends, Query, Request
-from sqlalchemy import or_
 from sqlalchemy.orm import Session
 
 from liangshi import registry
@@ -12,7 +11,7 @@ from liangshi.http.crud import object_read, object_routes, paging
 from liangshi.http.tx import unit
 from liangshi.registry import Context, Snapshot
 from liangshi.rentals import service
-from liangshi.rentals.models import Rental, RentalVersion
+from liangshi.rentals.models import Rental
 from liangshi.rentals.schemas import (
     AgreementIn,
     RentalCorrect,
@@ -60,9 +59,6 @@ def list_rentals(
             where.append(Rental.dwelling_id == dwelling_id)
         if area_id is not None:
             where.append(Rental.area_id == area_id)
-        if include_ended:
-            # One row per rental: the open version, or the one that ended it (not the closed earlier versions).
-            where.append(or_(RentalVersion.valid_to.is_(None), RentalVersion.status == "ended"))
         result = registry.search(
             session,
             ctx,
