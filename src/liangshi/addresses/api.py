@@ -19,7 +19,7 @@ from liangshi.addresses.schemas import (
     StreetPatch,
 )
 from liangshi.errors import ValidationFailed
-from liangshi.http.crud import object_read, object_routes, paging
+from liangshi.http.crud import object_read, object_routes, page_read, paging
 from liangshi.http.tx import unit
 from liangshi.registry import Context, Snapshot
 from liangshi.schemas import ObjectRead, PageRead
@@ -122,12 +122,7 @@ def list_streets(
         if area_id is not None:
             where.append(Street.area_id == area_id)
         result = registry.search(session, ctx, service.STREET, where=where, offset=page[0], limit=page[1])
-        return PageRead(
-            items=[object_read(s) for s in result.items],
-            total=result.total,
-            offset=result.offset,
-            limit=result.limit,
-        )
+        return page_read(result)
 
 
 object_routes(
@@ -166,12 +161,7 @@ def list_addresses(
         if area_id is not None:
             where.append(Address.area_id == area_id)
         result = registry.search(session, ctx, service.ADDRESS, where=where, offset=page[0], limit=page[1])
-        return PageRead(
-            items=[object_read(s, _address_extra(session, ctx, s)) for s in result.items],
-            total=result.total,
-            offset=result.offset,
-            limit=result.limit,
-        )
+        return page_read(result, lambda snap: _address_extra(session, ctx, snap))
 
 
 object_routes(

@@ -10,7 +10,7 @@ from liangshi import registry
 from liangshi.areas import service
 from liangshi.areas.models import Area
 from liangshi.areas.schemas import AreaCorrect, AreaCreate, AreaPatch
-from liangshi.http.crud import object_read, object_routes, paging
+from liangshi.http.crud import object_read, object_routes, page_read, paging
 from liangshi.http.tx import unit
 from liangshi.registry import Context, Snapshot
 from liangshi.schemas import ObjectRead, PageRead
@@ -48,12 +48,7 @@ def list_areas(
         result = registry.search(
             session, ctx, service.AREA, where=where, offset=page[0], limit=page[1], order_by=Area.code
         )
-        return PageRead(
-            items=[object_read(s, _extra(session, ctx, s)) for s in result.items],
-            total=result.total,
-            offset=result.offset,
-            limit=result.limit,
-        )
+        return page_read(result, lambda snap: _extra(session, ctx, snap))
 
 
 object_routes(router, service.AREA, patch=AreaPatch, correct=AreaCorrect, extra=_extra)

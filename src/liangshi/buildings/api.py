@@ -17,7 +17,7 @@ from liangshi.buildings.schemas import (
     DwellingCreate,
     DwellingPatch,
 )
-from liangshi.http.crud import object_read, object_routes, paging
+from liangshi.http.crud import object_read, object_routes, page_read, paging
 from liangshi.http.tx import unit
 from liangshi.registry import Context, Snapshot
 from liangshi.residence import service as residence
@@ -49,12 +49,7 @@ def list_buildings(
         if area_id is not None:
             where.append(Building.area_id == area_id)
         result = registry.search(session, ctx, service.BUILDING, where=where, offset=page[0], limit=page[1])
-        return PageRead(
-            items=[object_read(s) for s in result.items],
-            total=result.total,
-            offset=result.offset,
-            limit=result.limit,
-        )
+        return page_read(result)
 
 
 @buildings.get("/{object_id}/grid", summary="楼盘表: units × floors × rooms with occupancy")
@@ -89,12 +84,7 @@ def list_dwellings(
     with unit(request) as (session, ctx):
         where = [Dwelling.building_id == building_id] if building_id is not None else []
         result = registry.search(session, ctx, service.DWELLING, where=where, offset=page[0], limit=page[1])
-        return PageRead(
-            items=[object_read(s) for s in result.items],
-            total=result.total,
-            offset=result.offset,
-            limit=result.limit,
-        )
+        return page_read(result)
 
 
 @dwellings.get("/{object_id}/occupants", summary="查房知人: who lives in a dwelling on a date")

@@ -21,6 +21,7 @@ from liangshi.schemas import (
     FlagResolveIn,
     HistoryRead,
     ObjectRead,
+    PageRead,
     ProvenanceRead,
     RetireIn,
     VersionRead,
@@ -75,6 +76,16 @@ def object_read(snap: Snapshot, extra: dict[str, Any] | None = None) -> ObjectRe
             for f in snap.flags
         ],
         extra=extra or {},
+    )
+
+
+def page_read(page: registry.Page, extra: Callable[[Snapshot], dict[str, Any]] | None = None) -> PageRead:
+    """The API shape of a page of snapshots."""
+    return PageRead(
+        items=[object_read(s, extra(s) if extra else None) for s in page.items],
+        total=page.total,
+        offset=page.offset,
+        limit=page.limit,
     )
 
 

@@ -8,7 +8,7 @@ from sqlalchemy.orm import Session
 
 from liangshi import registry
 from liangshi.audit import service as audit
-from liangshi.http.crud import object_read, object_routes, paging
+from liangshi.http.crud import object_read, object_routes, page_read, paging
 from liangshi.http.tx import unit
 from liangshi.persons import service
 from liangshi.persons.models import Household
@@ -65,12 +65,7 @@ def search_persons(
             offset=page[0],
             limit=page[1],
         )
-        return PageRead(
-            items=[object_read(s, _person_extra(session, ctx, s)) for s in result.items],
-            total=result.total,
-            offset=result.offset,
-            limit=result.limit,
-        )
+        return page_read(result, lambda snap: _person_extra(session, ctx, snap))
 
 
 @persons.get("/lookup", summary="查人知住 by ID number")
@@ -175,12 +170,7 @@ def list_households(
     with unit(request) as (session, ctx):
         where = [Household.area_id == area_id] if area_id is not None else []
         result = registry.search(session, ctx, service.HOUSEHOLD, where=where, offset=page[0], limit=page[1])
-        return PageRead(
-            items=[object_read(s) for s in result.items],
-            total=result.total,
-            offset=result.offset,
-            limit=result.limit,
-        )
+        return page_read(result)
 
 
 @households.post("/{object_id}/members", response_model=ObjectRead, status_code=201, summary="Add a member")

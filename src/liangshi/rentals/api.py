@@ -7,7 +7,7 @@ from fastapi import APIRouter, Depends, Query, Request
 from sqlalchemy.orm import Session
 
 from liangshi import registry
-from liangshi.http.crud import object_read, object_routes, paging
+from liangshi.http.crud import object_read, object_routes, page_read, paging
 from liangshi.http.tx import unit
 from liangshi.registry import Context, Snapshot
 from liangshi.rentals import service
@@ -68,12 +68,7 @@ def list_rentals(
             limit=page[1],
             include_retired=include_ended,
         )
-        return PageRead(
-            items=[object_read(s) for s in result.items],
-            total=result.total,
-            offset=result.offset,
-            limit=result.limit,
-        )
+        return page_read(result)
 
 
 @rentals.post("/{object_id}/tenants", response_model=ObjectRead, status_code=201, summary="Attach a tenant")

@@ -5,7 +5,7 @@ from typing import Any
 from fastapi import APIRouter, Depends, Query, Request
 
 from liangshi import registry
-from liangshi.http.crud import object_read, object_routes, paging
+from liangshi.http.crud import object_read, object_routes, page_read, paging
 from liangshi.http.tx import unit
 from liangshi.residence import service
 from liangshi.residence.models import Residence
@@ -48,12 +48,7 @@ def list_residences(
         if person_id is not None:
             where.append(Residence.person_id == person_id)
         result = registry.search(session, ctx, service.RESIDENCE, where=where, offset=page[0], limit=page[1])
-        return PageRead(
-            items=[object_read(s) for s in result.items],
-            total=result.total,
-            offset=result.offset,
-            limit=result.limit,
-        )
+        return page_read(result)
 
 
 @router.post("/{object_id}/deregister", response_model=ObjectRead, summary="人走注销: deregister a departure")

@@ -11,7 +11,7 @@ from sqlalchemy.orm import Session
 from liangshi import registry
 from liangshi.clock import Clock
 from liangshi.db import session_scope
-from liangshi.http.crud import object_read, object_routes, paging
+from liangshi.http.crud import object_read, object_routes, page_read, paging
 from liangshi.http.tx import bearer, unit
 from liangshi.registry import Context, Snapshot
 from liangshi.schemas import ObjectRead, PageRead
@@ -64,12 +64,7 @@ def list_venues(
         if venue_kind is not None:
             where.append(Venue.venue_kind == venue_kind)
         result = registry.search(session, ctx, service.VENUE, where=where, offset=page[0], limit=page[1])
-        return PageRead(
-            items=[object_read(s) for s in result.items],
-            total=result.total,
-            offset=result.offset,
-            limit=result.limit,
-        )
+        return page_read(result)
 
 
 @venues.post("/{object_id}/keys", status_code=201, summary="Issue a venue API key")
