@@ -417,3 +417,19 @@ def test_registration_entry_and_agreement_rates_have_known_numerators_and_denomi
         empty = rentals.rental_rates(s, ctx, world.area("420704001002"), None)
         assert empty["registration"] == {"numerator": 0, "denominator": 0, "rate": None}
         json.dumps({k: v for k, v in rates.items() if k != "on"})
+
+
+def _dwelling_status(world: World, dwelling_id: int) -> str:
+    with world.session() as s:
+        row = history.open_row(s, buildings.DWELLING, dwelling_id)
+        assert row is not None
+        return str(row.status)
+
+
+def test_filing_a_rental_marks_the_dwelling_rented_and_ending_it_clears_that(world: World) -> None:
+    p = place(world)
+    assert _dwelling_status(world, p.dwelling_id) != "rented"
+    rental = file(world, p.dwelling_id, person(world))
+    assert _dwelling_status(world, p.dwelling_id) == "rented"
+    _end(world, rental.entity.id, rental.entity.version, on=D(2026, 6, 30))
+    assert _dwelling_status(world, p.dwelling_id) == "unknown"

@@ -180,14 +180,48 @@ def file_rental(session: Session, ctx: Context, data: RentalCreate) -> Snapshot:
     _filing_taken(session, data.filing_number, None)
     attrs = {**data.model_dump(include=set(RENTAL.attributes)), "status": "open"}
     rental = Rental(dwelling_id=dwelling.id, area_id=dwelling.area_id, county_code=dwelling.county_code)
-    return registry.create(
+    prov = data.provenance.to_domain(ctx.actor.username)
+    snapshot = registry.create(session, ctx, RENTAL, rental, attrs, valid_from=data.lease_start, prov=prov)
+    _mark_rented(session, ctx, dwelling, drow, data.lease_start, prov)
+    return snapshot
+
+
+def _mark_rented(
+    session: Session, ctx: Context, dwelling: Any, drow: Any, lease_start: dt.date, prov: Any
+) -> None:
+    """A filed rental makes the dwelling's housing status `rented` from the lease start (or from its current
+    version's start, when that is later), so the register and the rental KPIs agree."""
+    if drow.status == "rented":
+        return
+    registry.change(
         session,
         ctx,
-        RENTAL,
-        rental,
-        attrs,
-        valid_from=data.lease_start,
-        prov=data.provenance.to_domain(ctx.actor.username),
+        buildings.DWELLING,
+        dwelling.id,
+        {"status": "rented"},
+        expected_version=dwelling.version,
+        effective=max(lease_start, drow.valid_from),
+        prov=prov,
+        reason="登记出租",
+    )
+
+
+def _unmark_rented(session: Session, ctx: Context, dwelling_id: int, on: dt.date, prov: Any) -> None:
+    """When its rental ends the dwelling is no longer `rented`; who lives there is unknown until the next visit."""
+    drow = history.open_row(session, buildings.DWELLING, dwelling_id)
+    if drow is None or drow.status != "rented":
+        return
+    dwelling = registry.get_entity(session, buildings.DWELLING, dwelling_id, ctx.actor)
+    registry.change(
+        session,
+        ctx,
+        buildings.DWELLING,
+        dwelling_id,
+        {"status": "unknown"},
+        expected_version=dwelling.version,
+        effective=max(on, drow.valid_from),
+        prov=prov,
+        reason="出租终止",
     )
 
 
@@ -334,6 +368,7 @@ def end_rental(session: Session, ctx: Context, rental_id: int, data: RentalEnd) 
     prov = data.provenance.to_domain(ctx.actor.username)
     reason = data.reason or "租赁终止"
     _close_links(session, ctx, rental, data.ended_on, prov, reason)
+    _unmark_rented(session, ctx, rental.dwelling_id, data.ended_on, prov)
     return registry.retire(
         session,
         ctx,
@@ -363,6 +398,7 @@ def retire_rental(
     rental, _ = _open_rental(session, ctx, rental_id, "retire")
     when = effective or ctx.today
     _close_links(session, ctx, rental, when, prov, reason)
+    _unmark_rented(session, ctx, rental.dwelling_id, when, prov)
     return registry.retire(
         session,
         ctx,
