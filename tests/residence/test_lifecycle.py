@@ -127,7 +127,7 @@ def test_every_status_allows_corrections_and_only_open_residences_change() -> No
     assert set(rules.LIFECYCLE) == set(rules.STATUSES)
     assert all("correct" in actions for actions in rules.LIFECYCLE.values())
     assert set(rules.LIFECYCLE["open"]) == set(rules.ACTIONS)
-    assert rules.allowed_actions("departed") == ("deregister", "correct")
+    assert rules.allowed_actions("departed") == ("deregister", "correct", "retire")
 
 
 def test_status_comes_from_the_current_version() -> None:
@@ -147,7 +147,11 @@ def test_a_refusal_names_status_action_and_what_is_allowed() -> None:
     with pytest.raises(Conflict) as exc:
         rules.ensure_allowed("departed", "move")
     assert exc.value.code == "residence.action_not_allowed"
-    assert exc.value.data == {"status": "departed", "action": "move", "allowed": ["deregister", "correct"]}
+    assert exc.value.data == {
+        "status": "departed",
+        "action": "move",
+        "allowed": ["deregister", "correct", "retire"],
+    }
 
 
 # ---- 续住 ------------------------------------------------------------------------------------------------------

@@ -223,3 +223,29 @@ def test_floating_lists_over_http(world: World, client: TestClient, login: Any) 
     assert client.get(f"/areas/{area}/floating/overdue", headers=h).json()["items"] == []
     other = world.area("420704001002")
     assert client.get(f"/areas/{other}/floating/overdue", headers=h).status_code == 404
+
+
+def test_the_generic_retire_route_follows_the_lifecycle(world: World, client: TestClient, login: Any) -> None:
+    collector, police = login("collector_zhang"), login("police_liu")
+    _, _, rid = _resident(world, client, collector)
+    retire = {"expected_version": 1, "reason": "重复登记"}
+    r = client.post(f"/residences/{rid}/retire", json=retire, headers=collector)
+    assert r.status_code == 403  # retiring is for the police
+    _, _, other = _resident(world, client, collector)
+    r = client.post(
+        f"/residences/{other}/deregister",
+        json={"expected_version": 1, "departure_date": "2026-11-01", "reason": "left_city"},
+        headers=collector,
+    )
+    assert r.status_code == 200, r.text
+    before = _counts(world)
+    r = client.post(f"/residences/{other}/retire", json={**retire, "expected_version": 2}, headers=police)
+    assert r.status_code == 409
+    assert (r.json()["error"]["code"], r.json()["error"]["data"]["action"]) == (
+        "residence.action_not_allowed",
+        "retire",
+    )
+    assert _counts(world) == before
+    r = client.post(f"/residences/{rid}/retire", json=retire, headers=police)
+    assert r.status_code == 200, r.text
+    assert r.json()["retired"] is True

@@ -80,6 +80,7 @@ object_routes(
     correct=ResidenceCorrect,
     check=service.residence_change_check,
     correct_check=service.residence_correct_check,
+    retire_with=service.retire_residence,
 )
 
 

@@ -89,12 +89,13 @@ ACTIONS: dict[str, tuple[str, str]] = {
     "move": ("市内迁移", "move within the city"),
     "deregister": ("注销", "deregister"),
     "correct": ("更正", "correct a recorded version"),
+    "retire": ("作废", "retire a record entered in error"),
 }
 # The lifecycle as data: what may be done to a residence in each status.
 LIFECYCLE: dict[str, tuple[str, ...]] = {
-    "open": ("extend_stay", "change_category", "move", "deregister", "correct"),
+    "open": ("extend_stay", "change_category", "move", "deregister", "correct", "retire"),
     # An import may bring a departure without its deregistration: only deregistering it (or fixing it) is left.
-    "departed": ("deregister", "correct"),
+    "departed": ("deregister", "correct", "retire"),
     "deregistered": ("correct",),
 }
 # Refusals that keep an established code of their own.

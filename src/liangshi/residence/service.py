@@ -14,7 +14,7 @@ from liangshi.audit import service as audit
 from liangshi.buildings import service as buildings
 from liangshi.common.idnumber import mask_id_number
 from liangshi.errors import Conflict, NotFound, ValidationFailed
-from liangshi.history import Kind
+from liangshi.history import Kind, Provenance
 from liangshi.persons import service as persons
 from liangshi.persons.models import Document, DocumentVersion, Household, Membership, MembershipVersion
 from liangshi.persons.schemas import DocumentIn, MemberAdd, PersonCreate
@@ -203,6 +203,34 @@ def deregister_departure(session: Session, ctx: Context, residence_id: int, data
         reason=data.note or data.reason,
         changes=changes,
         permission="residence.write",
+    )
+
+
+def retire_residence(
+    session: Session,
+    ctx: Context,
+    kind: Kind,
+    residence_id: int,
+    *,
+    expected_version: int,
+    effective: dt.date | None,
+    prov: Provenance,
+    reason: str,
+) -> Snapshot:
+    """作废: retire a residence recorded in error (police); the lifecycle must allow it (not once deregistered)."""
+    ctx.actor.ensure("residence.retire")
+    residence = registry.get_entity(session, RESIDENCE, residence_id, ctx.actor)
+    status, _ = residence_status(session, residence.id)
+    ensure_allowed(status, "retire", residence_id=residence.id)
+    return registry.retire(
+        session,
+        ctx,
+        kind,
+        residence.id,
+        expected_version=expected_version,
+        effective=effective,
+        prov=prov,
+        reason=reason,
     )
 
 
