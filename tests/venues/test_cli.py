@@ -4,11 +4,13 @@ from __future__ import annotations
 
 import json
 
+import pytest
 from sqlalchemy import select
 from typer.testing import CliRunner
 
 from liangshi.audit.models import AuditEntry
 from liangshi.cli.main import app
+from liangshi.errors import Unauthenticated
 from tests import factories
 from tests.conftest import NOW, World
 from tests.venues.helpers import D, H, check_in, check_out, post, stays, venue
@@ -71,3 +73,28 @@ def test_shorter_retention_from_the_command_line(world: World, db_url: str) -> N
     )
     assert result.exit_code == 0, result.output
     assert stays(world) == {}
+
+
+def test_keys_are_issued_listed_and_revoked_from_the_cli(world: World, db_url: str) -> None:
+    hotel = venue(world)
+    env = {"LIANGSHI_DATABASE_URL": db_url}
+    issued = CliRunner().invoke(app, ["venues", "key", "issue", str(hotel), "--name", "前台"], env=env)
+    assert issued.exit_code == 0, issued.output
+    key = json.loads(issued.stdout)
+    assert key["key"].startswith(key["prefix"]) and key["name"] == "前台"
+    assert post(
+        world, hotel, [check_in("CLI-1", factories.make_id(seq=91), at=NOW - H)], venue_key=key["key"]
+    )
+    listed = CliRunner().invoke(app, ["venues", "key", "list", str(hotel)], env=env)
+    assert [k["key_id"] for k in json.loads(listed.stdout)] == [key["key_id"]]
+    assert "key" not in json.loads(listed.stdout)[0]
+    revoked = CliRunner().invoke(app, ["venues", "key", "revoke", str(hotel), str(key["key_id"])], env=env)
+    assert revoked.exit_code == 0 and json.loads(revoked.stdout)["revoked_at"] is not None
+    with pytest.raises(Unauthenticated) as exc:
+        post(world, hotel, [check_in("CLI-2", factories.make_id(seq=93), at=NOW - H)], venue_key=key["key"])
+    assert exc.value.code == "venue.key_invalid"
+    missing = CliRunner().invoke(app, ["venues", "key", "issue", "999999"], env=env)
+    assert missing.exit_code == 2 and "venue.not_found" in missing.output
+    with world.session() as s:
+        actions = s.execute(select(AuditEntry.action).where(AuditEntry.action.like("venue.key%"))).scalars()
+        assert sorted(actions) == ["venue.key_issue", "venue.key_revoke"]
