@@ -6,6 +6,14 @@ from liangshi.areas.models import Area, AreaCode, AreaVersion
 from liangshi.audit.models import AuditEntry
 from liangshi.buildings.models import Building, BuildingVersion, Dwelling, DwellingVersion
 from liangshi.db import Base
+from liangshi.departments.models import (
+    Agreement,
+    Department,
+    DepartmentBatch,
+    ExchangeConflict,
+    ExchangeLogEntry,
+    Feedback,
+)
 from liangshi.exchange.models import ImportBatch
 from liangshi.history import AttributeFlag
 from liangshi.permits.models import Permit, PermitVersion
@@ -24,6 +32,12 @@ from liangshi.residence.models import Residence, ResidenceVersion
 from liangshi.venues.models import Stay, StayBatch, Venue, VenueKey, VenueVersion
 
 __all__ = [
+    "Feedback",
+    "ExchangeLogEntry",
+    "ExchangeConflict",
+    "DepartmentBatch",
+    "Department",
+    "Agreement",
     "Address",
     "AddressVersion",
     "ApiToken",
