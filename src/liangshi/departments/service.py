@@ -244,7 +244,7 @@ def _liaison_agreement(
                 {"user": actor.username},
             )
         code = own
-    dept = get_department(session, code)
+    dept = get_department(session, code or "")
     if not (actor.may("department.manage") or (actor.may("department.exchange") and own == code)):
         raise Forbidden(
             "department.not_yours",
@@ -648,8 +648,8 @@ def submit_batch(
         "document",
         f"{dept.code} {table.name} sha256:{table.sha256[:16]}"[:200],
     )
-    for line, doc_type, number, record in parsed:
-        person_id = resolve_person(session, ctx, doc_type=doc_type, number=number)
+    for line, doc_type, doc_number, record in parsed:
+        person_id = resolve_person(session, ctx, doc_type=doc_type, number=doc_number)
         if person_id is None:
             result.unmatched_lines.append(line)
             continue
@@ -1160,6 +1160,20 @@ def pull_changes(
     return {"items": items, "next_cursor": next_cursor, "has_more": len(found) > limit}
 
 
+def _area_names(session: Session, area_ids: set[int]) -> dict[int, tuple[str, str]]:
+    from liangshi.areas.models import AreaVersion
+
+    if not area_ids:
+        return {}
+    rows = session.execute(
+        select(Area.id, Area.code, AreaVersion.name)
+        .join(AreaVersion, and_(AreaVersion.entity_id == Area.id, AreaVersion.superseded_at.is_(None)))
+        .where(Area.id.in_(area_ids))
+        .order_by(AreaVersion.valid_from)
+    )
+    return {int(i): (str(code), str(name)) for i, code, name in rows}
+
+
 @dataclass
 class Sheet:
     """One kind's rows of an extract (or the aggregates)."""
@@ -1193,22 +1207,17 @@ def extract(session: Session, ctx: Context, *, department: str, kind: str | None
         if agreement.aggregates_only:
             by = AGGREGATE_BY.get(name)
             category = getattr(v, by) if by else None
-            cols = [Area.code, Area.name, *([category] if category is not None else [])]
+            cols = [e.area_id, *([category] if category is not None else [])]
             stmt = (
-                registry.scoped(
-                    select(*cols, func.count())
-                    .select_from(e)
-                    .join(v, current)
-                    .join(Area, Area.id == e.area_id),
-                    k,
-                    ctx.actor,
-                )
+                registry.scoped(select(*cols, func.count()).select_from(e).join(v, current), k, ctx.actor)
                 .group_by(*cols)
                 .order_by(*cols)
             )
+            counted = session.execute(stmt).all()
+            names = _area_names(session, {int(r[0]) for r in counted})
             rows = [
-                [name, r[0], r[1], by or "", _text(r[2]) if by else "", int(r[-1])]
-                for r in session.execute(stmt)
+                [name, *names.get(int(r[0]), ("", "")), by or "", _text(r[1]) if by else "", int(r[-1])]
+                for r in counted
             ]
             sheets.append(
                 Sheet(name, ["kind", "area_code", "area_name", "category_field", "category", "count"], rows)
@@ -1271,7 +1280,9 @@ def sheets_xlsx(sheets: Sequence[Sheet]) -> bytes:
 
 
 def _entry_fields(e: ExchangeLogEntry | Mapping[str, Any]) -> dict[str, Any]:
-    get = (lambda k: e[k]) if isinstance(e, Mapping) else (lambda k: getattr(e, k))
+    def get(key: str) -> Any:
+        return e[key] if isinstance(e, Mapping) else getattr(e, key)
+
     return {
         "seq": get("seq"),
         "at": get("at").astimezone(dt.UTC).isoformat(timespec="microseconds"),
