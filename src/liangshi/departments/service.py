@@ -583,7 +583,7 @@ def submit_batch(
         )
     from liangshi.persons.service import document_query
 
-    parsed: list[tuple[int, str | None, str, dict[str, Any]]] = []
+    parsed: list[tuple[int, str, str, dict[str, Any]]] = []
     problems: list[RowProblem] = []
     for line, cells in table.rows:
         if not any(c.strip() for c in cells):
