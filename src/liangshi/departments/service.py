@@ -1100,7 +1100,6 @@ def pull_changes(
 ) -> dict[str, Any]:
     """Version rows recorded after the cursor (without one: after the department's last pull), in record order
     (recorded_at, kind, row id), cut to the agreement's readable fields and the caller's jurisdiction."""
-    ctx.actor.ensure("department.exchange")
     dept, agreement = _liaison_agreement(session, ctx, department)
     _records_only(dept, agreement)
     start = cursor if cursor is not None else _last_cursor(session, dept)
@@ -1186,7 +1185,6 @@ class Sheet:
 def extract(session: Session, ctx: Context, *, department: str, kind: str | None = None) -> list[Sheet]:
     """The current state cut to the agreement: one sheet per readable kind; aggregates only for an
     aggregates-only (statistics) agreement — counts per area and category, never person rows."""
-    ctx.actor.ensure("department.exchange")
     dept, agreement = _liaison_agreement(session, ctx, department)
     readable = _readable(agreement)
     if kind is not None and kind not in readable:
