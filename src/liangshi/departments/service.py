@@ -221,11 +221,15 @@ def agreement_in_force(session: Session, dept: Department, today: dt.date) -> Ag
             "The department's agreement has expired or is not yet in force",
             {"department": dept.code},
         )
-    raise Forbidden(
+    raise _no_agreement(dept.code)
+
+
+def _no_agreement(code: str) -> Forbidden:
+    return Forbidden(
         "department.no_agreement",
         "该部门没有共享协议",
         "The department has no sharing agreement",
-        {"department": dept.code},
+        {"department": code},
     )
 
 
@@ -243,6 +247,10 @@ def _liaison_agreement(
                 "The user belongs to no department",
                 {"user": actor.username},
             )
+        # A liaison of a department that is not registered has no agreement, whatever it wants to read.
+        registered = session.execute(select(Department).where(Department.code == own)).scalar_one_or_none()
+        if registered is None:
+            raise _no_agreement(own)
         code = own
     dept = get_department(session, code or "")
     if not (actor.may("department.manage") or (actor.may("department.exchange") and own == code)):
