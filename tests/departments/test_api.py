@@ -280,3 +280,22 @@ def test_the_exchange_log_is_verified_over_http(world: World, client: TestClient
     r = client.get("/departments/exchange-log/verify", headers=login("auditor_sun"))
     assert r.status_code == 200 and (r.json()["ok"], r.json()["entries"]) == (True, 1)
     assert client.get("/departments/exchange-log/verify", headers=login("police_liu")).status_code == 403
+
+
+def test_an_xlsx_batch_with_chinese_headers_is_accepted(world: World, client: TestClient, login: Any) -> None:
+    from openpyxl import Workbook
+
+    department(world)
+    pid, number = person(world)
+    wb = Workbook()
+    ws = wb.active
+    assert ws is not None
+    ws.append(["证件号码", "职业"])
+    ws.append([number, "护士"])
+    buf = io.BytesIO()
+    wb.save(buf)
+    r = _upload(client, login("health_liaison_wang"), buf.getvalue(), "feed.xlsx")
+    assert r.status_code == 201, r.text
+    with world.session() as s:
+        row = history.open_row(s, persons.PERSON, pid)
+        assert (row.occupation, row.source_ref) == ("护士", f"batch:{r.json()['batch_id']}")
