@@ -6,6 +6,7 @@ from typing import Any
 
 from fastapi import APIRouter, Depends, Query, Request, UploadFile
 from fastapi.responses import Response
+from starlette.concurrency import run_in_threadpool
 
 from liangshi.departments import rules, service
 from liangshi.departments.schemas import (
@@ -90,6 +91,11 @@ async def submit_batch(code: str, request: Request) -> BatchRead:
             ) from None
         kind = body.kind
         table = service.table_from_records(body.records)
+    # The batch is one transaction of blocking database work: run it off the event loop.
+    return await run_in_threadpool(_submit, request, code, kind, table)
+
+
+def _submit(request: Request, code: str, kind: str, table: service.FeedTable) -> BatchRead:
     with unit(request) as (session, ctx):
         result = service.submit_batch(
             session, ctx, department=code, kind=kind, table=table, precedence=_precedence(request)
