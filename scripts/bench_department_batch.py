@@ -27,6 +27,7 @@ from bench_import import write_file
 from liangshi import migrate
 from liangshi.access.service import SYSTEM
 from liangshi.areas import service as areas
+from liangshi.areas.schemas import AreaCreate
 from liangshi.clock import Clock
 from liangshi.common.codes import ezhou_areas
 from liangshi.db import make_engine, make_session_factory, session_scope
@@ -48,6 +49,11 @@ def main() -> None:
     with session_scope(sessions) as s:
         ctx = Context(actor=SYSTEM, now=clock.now(), today=clock.today(), purpose="bench")
         areas.load_gazetteer(s, ctx, ezhou_areas())
+        areas.create_area(
+            s,
+            ctx,
+            AreaCreate(code="420704001001", name="滨湖社区", level="community", parent_code="420704001"),
+        )
     police = tmp / "police.csv"
     write_file(police, args.persons, seed=7)
     with police.open(encoding="utf-8") as fh:
