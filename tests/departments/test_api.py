@@ -299,3 +299,16 @@ def test_an_xlsx_batch_with_chinese_headers_is_accepted(world: World, client: Te
     with world.session() as s:
         row = history.open_row(s, persons.PERSON, pid)
         assert (row.occupation, row.source_ref) == ("护士", f"batch:{r.json()['batch_id']}")
+
+
+def test_other_roles_may_not_submit_batches_or_pull(world: World, client: TestClient, login: Any) -> None:
+    department(world)
+    _, number = person(world)
+    before = counts(world)
+    r = _upload(
+        client, login("collector_zhang"), csv_bytes([["证件号码", "联系电话"], [number, "13812345678"]])
+    )
+    assert r.status_code == 403 and r.json()["error"]["code"] == "access.forbidden"
+    pulled = client.get("/departments/health/changes", headers=login("police_liu"))
+    assert pulled.status_code == 403 and pulled.json()["error"]["code"] == "access.forbidden"
+    assert counts(world) == before

@@ -239,6 +239,8 @@ def _liaison_agreement(
     """The department a liaison acts for and its agreement in force; a liaison acts only for their own."""
     actor = ctx.actor
     own = actor.department
+    if not actor.may("department.manage"):
+        actor.ensure("department.exchange")  # the role first: other roles get the usual 403
     if code is None:
         if not own:
             raise Forbidden(
@@ -253,7 +255,7 @@ def _liaison_agreement(
             raise _no_agreement(own)
         code = own
     dept = get_department(session, code or "")
-    if not (actor.may("department.manage") or (actor.may("department.exchange") and own == code)):
+    if not (actor.may("department.manage") or own == code):
         raise Forbidden(
             "department.not_yours",
             "只能代表本部门交换数据",
@@ -656,6 +658,7 @@ def submit_batch(
         "document",
         f"{dept.code} {table.name} sha256:{table.sha256[:16]}"[:200],
     )
+    queued: list[ExchangeConflict] = []
     for line, doc_type, doc_number, record in parsed:
         person_id = resolve_person(session, ctx, doc_type=doc_type, number=doc_number)
         if person_id is None:
@@ -688,14 +691,15 @@ def submit_batch(
                     county_code=person.county_code,
                 )
                 session.add(conflict)
-                session.flush()
-                result.conflicts.append(conflict.id)
+                queued.append(conflict)
         if changes:
             try:
                 _apply(session, writer, person_id, dict(changes), prov, reason)
             except LiangshiError as exc:
                 raise _refuse_rows([_row_problem(line, exc, next(iter(changes)))], len(parsed)) from None
             result.applied += len(changes)
+    session.flush()
+    result.conflicts = [c.id for c in queued]
     batch.rows_total = result.rows
     batch.rows_matched = result.matched
     batch.rows_unmatched = len(result.unmatched_lines)
