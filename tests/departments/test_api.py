@@ -312,3 +312,26 @@ def test_other_roles_may_not_submit_batches_or_pull(world: World, client: TestCl
     pulled = client.get("/departments/health/changes", headers=login("police_liu"))
     assert pulled.status_code == 403 and pulled.json()["error"]["code"] == "access.forbidden"
     assert counts(world) == before
+
+
+def test_the_precedence_file_setting_replaces_the_packaged_rules(
+    world: World, engine: Any, clock: Any, tmp_path: Any
+) -> None:
+    from liangshi.config import Settings
+    from liangshi.http.app import create_app
+
+    rules_file = tmp_path / "precedence.toml"
+    rules_file.write_text('[authoritative.person]\noccupation = ["health"]\n', encoding="utf-8")
+    own = TestClient(
+        create_app(
+            Settings(database_url="sqlite://", precedence_file=str(rules_file)), clock=clock, engine=engine
+        )
+    )
+    department(world)
+    pid, number = person(world, occupation="工人")
+    token = own.post("/auth/token", json={"username": "health_liaison_wang", "password": "Test-password-1"})
+    headers = {"Authorization": f"Bearer {token.json()['access_token']}"}
+    r = _upload(own, headers, csv_bytes([["证件号码", "职业"], [number, "教师"]]))
+    assert r.status_code == 201 and (r.json()["applied"], r.json()["conflicts"]) == (1, [])
+    with world.session() as s:
+        assert history.open_row(s, persons.PERSON, pid).occupation == "教师"
