@@ -12,7 +12,6 @@ from sqlalchemy import select, update
 
 from liangshi import history, registry
 from liangshi.audit.models import AuditEntry
-from liangshi.clock import CHINA_TZ
 from liangshi.departments import rules
 from liangshi.departments import service as departments
 from liangshi.departments.models import ExchangeConflict, ExchangeLogEntry
@@ -539,25 +538,17 @@ def test_the_exchange_log_detects_an_altered_and_a_deleted_entry(world: World) -
             departments.verify_log(s, world.ctx(s, "health_liaison_wang"))
 
 
-def test_working_days_skip_weekends_and_holidays() -> None:
-    # National Day 2026: 1–7 October off, Saturday 10 October a make-up working day (per holidays_cn.csv).
+def test_deadlines_count_working_days_with_holidays_and_make_up_days() -> None:
+    # National Day 2026 (holidays_cn.csv): 1–7 October off, Saturday 10 October a make-up working day.
+    assert rules.add_working_days(dt.date(2026, 9, 30), 1, CAL) == dt.date(2026, 10, 8)
+    assert rules.add_working_days(dt.date(2026, 9, 30), 3, CAL) == dt.date(2026, 10, 10)
     assert rules.add_working_days(dt.date(2026, 11, 27), 2, CAL) == dt.date(2026, 12, 1)
-    assert (
-        rules.overdue(
-            today=dt.date(2026, 12, 1),
-            pickup_due=dt.date(2026, 12, 1),
-            decision_due=dt.date(2026, 12, 11),
-            picked_up=False,
-            decided=False,
-        )
-        == []
-    )
-    assert (
-        rules.in_force(
-            dt.date(2026, 1, 1),
-            dt.date(2026, 11, 27),
-            False,
-            dt.datetime(2026, 11, 27, tzinfo=CHINA_TZ).date(),
-        )
-        is False
-    )
+    due = {"pickup_due": dt.date(2026, 12, 1), "decision_due": dt.date(2026, 12, 11)}
+    assert rules.overdue(today=dt.date(2026, 12, 1), picked_up=False, decided=False, **due) == []
+    assert rules.overdue(today=dt.date(2026, 12, 12), picked_up=False, decided=False, **due) == [
+        "pickup",
+        "decision",
+    ]
+    # valid_to is exclusive: an agreement ending on the 27th is no longer in force that day.
+    assert rules.in_force(dt.date(2026, 1, 1), dt.date(2026, 11, 27), False, dt.date(2026, 11, 27)) is False
+    assert rules.in_force(dt.date(2026, 1, 1), None, True, dt.date(2026, 11, 27)) is False
