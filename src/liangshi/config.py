@@ -18,3 +18,7 @@ class Settings(BaseSettings):
     default_page_size: int = 50
     max_page_size: int = 500
     sql_echo: bool = False
+    # Department exchange: a TOML file of per-field precedence rules (default: the packaged precedence.toml),
+    # and the working days a feedback on a doubted value has for its decision (pick-up: 2 working days).
+    precedence_file: str | None = None
+    feedback_decision_days: int = 10

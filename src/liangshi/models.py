@@ -6,6 +6,14 @@ from liangshi.areas.models import Area, AreaCode, AreaVersion
 from liangshi.audit.models import AuditEntry
 from liangshi.buildings.models import Building, BuildingVersion, Dwelling, DwellingVersion
 from liangshi.db import Base
+from liangshi.departments.models import (
+    Agreement,
+    Department,
+    DepartmentBatch,
+    ExchangeConflict,
+    ExchangeLogEntry,
+    Feedback,
+)
 from liangshi.exchange.models import ImportBatch
 from liangshi.history import AttributeFlag
 from liangshi.permits.models import Permit, PermitVersion
@@ -26,6 +34,7 @@ from liangshi.venues.models import Stay, StayBatch, Venue, VenueKey, VenueVersio
 __all__ = [
     "Address",
     "AddressVersion",
+    "Agreement",
     "ApiToken",
     "Area",
     "AreaCode",
@@ -35,10 +44,15 @@ __all__ = [
     "Base",
     "Building",
     "BuildingVersion",
+    "Department",
+    "DepartmentBatch",
     "Document",
     "DocumentVersion",
     "Dwelling",
     "DwellingVersion",
+    "ExchangeConflict",
+    "ExchangeLogEntry",
+    "Feedback",
     "Household",
     "HouseholdVersion",
     "ImportBatch",

@@ -19,11 +19,22 @@ from liangshi import history
 from liangshi.access.rules import Actor
 from liangshi.areas.models import Area
 from liangshi.audit import service as audit
-from liangshi.errors import Conflict, NotFound, ValidationFailed
+from liangshi.errors import Conflict, Forbidden, NotFound, ValidationFailed
 from liangshi.history import AttributeFlag, Kind, Provenance
 
 # Kinds whose rows are a person's data: every read of them is logged against the person.
 PERSONAL_KINDS = frozenset({"person", "document", "membership", "residence", "permit"})
+
+
+@dataclass(frozen=True)
+class ReadCut:
+    """What a department's agreement lets it read: per object kind, the readable fields."""
+
+    reads: dict[str, frozenset[str]]
+
+    def fields(self, kind: str) -> frozenset[str]:
+        """The readable fields of a kind (none when the agreement does not name it)."""
+        return self.reads.get(kind, frozenset())
 
 
 @dataclass
@@ -35,10 +46,16 @@ class Snapshot:
     row: Any
     retired: bool
     flags: list[AttributeFlag] = field(default_factory=list)
+    # Set for a department's read: only these fields are shown (see liangshi.departments).
+    cut: ReadCut | None = None
 
     def attributes(self) -> dict[str, Any]:
-        """The versioned attributes of the answering row."""
-        return history.attributes_of(self.kind, self.row)
+        """The versioned attributes of the answering row (only the readable ones under a department's cut)."""
+        attrs = history.attributes_of(self.kind, self.row)
+        if self.cut is None:
+            return attrs
+        visible = self.cut.fields(self.kind.name)
+        return {k: v for k, v in attrs.items() if k in visible}
 
 
 @dataclass(frozen=True)
@@ -144,6 +161,20 @@ def snapshot(
     return Snapshot(kind, entity, row, retired, open_flags(session, kind, entity.id))
 
 
+def department_cut(session: Session, ctx: Context, kind: Kind) -> tuple[ReadCut | None, Context]:
+    """For a department liaison: the agreement's read cut and a context whose purpose is the agreement's;
+    403 without an agreement in force that lets it read this kind. Everyone else: no cut."""
+    if ctx.actor.role != "department_liaison" or kind.name in PUBLIC_KINDS:
+        return None, ctx
+    from liangshi.departments import service as departments
+
+    return departments.read_cut(session, ctx, kind.name)
+
+
+# Gazetteer kinds: the names of areas and streets make up every address and are not cut by agreements.
+PUBLIC_KINDS = frozenset({"area", "street"})
+
+
 def read(
     session: Session,
     ctx: Context,
@@ -156,8 +187,10 @@ def read(
 ) -> Snapshot:
     """Read one object in the actor's jurisdiction; personal data reads are audited."""
     ctx.actor.ensure(f"{_perm_kind(kind)}.read")
+    cut, ctx = department_cut(session, ctx, kind)
     entity = get_entity(session, kind, entity_id, ctx.actor)
     snap = snapshot(session, kind, entity, on=on, at=at, today=ctx.today)
+    snap.cut = cut
     if kind.name in PERSONAL_KINDS:
         extra = {"as_of": on.isoformat() if on else None, **(detail or {})}
         log(
@@ -196,6 +229,7 @@ def search(
 ) -> Page:
     """Search current versions in the actor's jurisdiction; personal data in the results is audited."""
     ctx.actor.ensure(f"{_perm_kind(kind)}.read")
+    cut, ctx = department_cut(session, ctx, kind)
     v, e = kind.version, kind.entity
     conditions = [v.superseded_at.is_(None)]
     if not include_retired:
@@ -218,7 +252,7 @@ def search(
     rows = session.execute(
         base.order_by(order_by if order_by is not None else e.id).offset(offset).limit(limit)
     )
-    items = [Snapshot(kind, ent, row, row.valid_to is not None) for ent, row in rows]
+    items = [Snapshot(kind, ent, row, row.valid_to is not None, cut=cut) for ent, row in rows]
     if kind.name in PERSONAL_KINDS and items:
         log(
             ctx,
@@ -431,8 +465,17 @@ def retire(
 
 
 def versions(session: Session, ctx: Context, kind: Kind, entity_id: int) -> tuple[Any, list[Any]]:
-    """The full bitemporal history of an object (audited for personal data)."""
+    """The full bitemporal history of an object (audited for personal data); a department may not read it."""
     ctx.actor.ensure(f"{_perm_kind(kind)}.read")
+    cut, ctx = department_cut(session, ctx, kind)
+    if cut is not None:
+        # Provenance and earlier values are not agreement fields: departments pull changes instead.
+        raise Forbidden(
+            "department.history_not_shared",
+            "部门不能读取历史版本，请使用变更订阅",
+            "Departments cannot read version history; pull changes instead",
+            {"kind": kind.name},
+        )
     entity = get_entity(session, kind, entity_id, ctx.actor)
     rows = history.history(session, kind, entity.id)
     if kind.name in PERSONAL_KINDS:

@@ -101,7 +101,9 @@ class ObjectRead(BaseModel):
     retired: bool
     change: str
     reason: str | None
-    provenance: ProvenanceRead
+    provenance: ProvenanceRead | None = Field(
+        description="Absent from a department's read (not an agreement field)"
+    )
     attributes: dict[str, Any]
     refs: dict[str, int | None] = Field(default_factory=dict)
     flags: list[FlagRead] = Field(default_factory=list)

@@ -36,6 +36,9 @@ from liangshi.areas.schemas import AreaCreate
 from liangshi.buildings import service as buildings
 from liangshi.clock import fixed
 from liangshi.config import Settings
+from liangshi.departments import rules
+from liangshi.departments import service as departments
+from liangshi.departments.models import Agreement, Department, DepartmentBatch, ExchangeConflict, Feedback
 from liangshi.history import Kind
 from liangshi.http.app import create_app
 from liangshi.persons import service as persons
@@ -102,6 +105,7 @@ ALLOWED: dict[str, frozenset[str]] = {
             "household.retire",
             "residence.retire",
             "person.unmask",
+            "feedback.handle",
         }
     ),
     "station_admin": frozenset(
@@ -129,6 +133,8 @@ ALLOWED: dict[str, frozenset[str]] = {
             "person.unmask",
             "person.access_log",
             "user.manage",
+            "conflict.decide",
+            "feedback.handle",
         }
     ),
     "district_admin": frozenset(
@@ -158,6 +164,9 @@ ALLOWED: dict[str, frozenset[str]] = {
             "person.unmask",
             "person.access_log",
             "user.manage",
+            "conflict.decide",
+            "feedback.handle",
+            "department.manage",
         }
     ),
     "city_admin": frozenset(
@@ -190,6 +199,10 @@ ALLOWED: dict[str, frozenset[str]] = {
             "person.access_log",
             "user.manage",
             "audit.verify",
+            "conflict.decide",
+            "feedback.handle",
+            "department.manage",
+            "exchange_log.verify",
         }
     ),
     "department_liaison": frozenset(
@@ -199,6 +212,7 @@ ALLOWED: dict[str, frozenset[str]] = {
             "address.read",
             "building.read",
             "person.read",
+            "department.exchange",
         }
     ),
     "inspector": frozenset(
@@ -219,6 +233,7 @@ ALLOWED: dict[str, frozenset[str]] = {
             "area.read",
             "person.access_log",
             "audit.verify",
+            "exchange_log.verify",
         }
     ),
 }
@@ -240,8 +255,20 @@ ACTIONS: dict[str, str] = {
     "person.access_log": "person.access_log",  # GET /persons/{id}/access-log
     "audit.verify": "audit.verify",  # GET /audit/verify (no jurisdiction)
     "user.manage": "user.manage",  # POST /users
+    "department.manage": "department.manage",  # POST /departments (no jurisdiction)
+    "department.exchange": "department.exchange",  # POST /feedback on a person (with an agreement)
+    "conflict.decide": "conflict.decide",  # POST /conflicts/{id}/decide
+    "feedback.handle": "feedback.handle",  # POST /feedback/{id}/pickup
+    "exchange_log.verify": "exchange_log.verify",  # GET /departments/exchange-log/verify (no jurisdiction)
 }
-NO_JURISDICTION = {"audit.verify"}
+NO_JURISDICTION = {"audit.verify", "department.manage", "exchange_log.verify"}
+
+# A department liaison reads the register only under its department's agreement, cut to its fields
+# (liangshi.departments); the matrix world registers none, so these reads are refused with
+# `department.no_agreement` (403), inside and outside alike. Areas and streets (the gazetteer) are not cut.
+AGREEMENT_REQUIRED: dict[str, frozenset[str]] = {
+    "department_liaison": frozenset({"address.read", "building.read", "person.read"}),
+}
 
 # Cases that fail because of a bug in src/ (case id -> the bug); each runs as xfail(strict=True).
 KNOWN_BUGS: dict[str, str] = {}
@@ -249,12 +276,22 @@ KNOWN_BUGS: dict[str, str] = {}
 
 def expected_status(persona: str, action: str, where: str) -> int:
     """The status the specification demands."""
-    if ACTIONS[action] not in ALLOWED[PERSONA_ROLES[persona]]:
+    role = PERSONA_ROLES[persona]
+    if ACTIONS[action] not in ALLOWED[role] or ACTIONS[action] in AGREEMENT_REQUIRED.get(role, frozenset()):
         return 403
     if where == "outside":
         return 404
     verb = action.split(".")[1]
-    return 201 if verb in ("create", "flag") or action == "user.manage" else 200
+    created = ("user.manage", "department.manage", "department.exchange")
+    return 201 if verb in ("create", "flag") or action in created else 200
+
+
+def expected_code(persona: str, action: str) -> str:
+    """The error code of a 403: the role's refusal, or the missing agreement of a department."""
+    role = PERSONA_ROLES[persona]
+    if ACTIONS[action] in ALLOWED[role] and ACTIONS[action] in AGREEMENT_REQUIRED.get(role, frozenset()):
+        return "department.no_agreement"
+    return "access.forbidden"
 
 
 # ---------------------------------------------------------------------------------------------------------
@@ -429,6 +466,7 @@ class Case:
     where: str
     loc: Loc
     status: int  # the expected status
+    code_403: str = "access.forbidden"  # the expected error code of a 403
 
     @property
     def ok(self) -> bool:
@@ -441,7 +479,7 @@ class Case:
     def check(self, r: Response) -> None:
         assert r.status_code == self.status, r.text
         if self.status == 403:
-            assert r.json()["error"]["code"] == "access.forbidden", r.text
+            assert r.json()["error"]["code"] == self.code_403, r.text
         elif self.status == 404:
             assert r.json()["error"]["code"].endswith("not_found"), r.text
 
@@ -614,6 +652,135 @@ def _user_manage(case: Case) -> None:
     assert _count(case.world, User) == before + (1 if case.ok else 0)
 
 
+def _health(s: Session, ctx: Context) -> None:
+    departments.add_department(s, ctx, code="health", name_zh=None, name_en=None)
+    spec = rules.parse_agreement(
+        {
+            "department": "health",
+            "purpose": "权限测试",
+            "valid_from": "2026-01-01",
+            "reads": {"person": ["name"]},
+            "provides": {"person": ["occupation"]},
+        },
+        departments.known_fields(),
+    )
+    departments.add_agreement(s, ctx, spec)
+
+
+def _department_manage(case: Case) -> None:
+    r = case.client.post("/departments", json={"code": "housing"}, headers=case.headers)
+    case.check(r)
+    assert _count(case.world, Department) == (1 if case.ok else 0)
+
+
+def _department_exchange(case: Case) -> None:
+    def make(s: Session, ctx: Context, loc: Loc) -> int:
+        _health(s, ctx)
+        return _person(s, ctx, loc)
+
+    person_id = case.build(make)
+    body = {
+        "object_kind": "person",
+        "object_id": person_id,
+        "attribute": "name",
+        "reason": "医院登记姓名不同",
+    }
+    r = case.client.post("/feedback", json=body, headers=case.headers)
+    case.check(r)
+    assert _count(case.world, Feedback) == (1 if case.ok else 0)
+
+
+def _conflict(s: Session, ctx: Context, loc: Loc) -> int:
+    _health(s, ctx)
+    person_id = _person(s, ctx, loc)
+    dept = s.execute(select(Department)).scalar_one()
+    batch = DepartmentBatch(
+        department_id=dept.id,
+        agreement_id=s.execute(select(Agreement.id)).scalar_one(),
+        kind="persons",
+        file_name="feed.csv",
+        content_sha256="0" * 64,
+        actor_name="system",
+        received_at=ctx.now,
+    )
+    s.add(batch)
+    s.flush()
+    conflict = ExchangeConflict(
+        object_kind="person",
+        object_id=person_id,
+        field="occupation",
+        register_value=None,
+        department_value="教师",
+        department="health",
+        batch_id=batch.id,
+        status="open",
+        created_at=ctx.now,
+        area_id=loc.community,
+        county_code=loc.community_code[:6],
+    )
+    s.add(conflict)
+    s.flush()
+    return int(conflict.id)
+
+
+def _conflict_decide(case: Case) -> None:
+    conflict_id = case.build(_conflict)
+    body = {"decision": "reject", "reason": "入户核实"}
+    r = case.client.post(f"/conflicts/{conflict_id}/decide", json=body, headers=case.headers)
+    case.check(r)
+    with case.world.session() as s:
+        status = s.get(ExchangeConflict, conflict_id).status  # type: ignore[union-attr]
+    assert status == ("rejected" if case.ok else "open")
+
+
+def _feedback(s: Session, ctx: Context, loc: Loc) -> int:
+    person_id = _person(s, ctx, loc)
+    flag = registry.flag(
+        s, ctx, persons.PERSON, person_id, attribute="name", reason="[health] 姓名存疑", expected_version=1
+    )
+    item = Feedback(
+        department="health",
+        object_kind="person",
+        object_id=person_id,
+        attribute="name",
+        reason="姓名存疑",
+        flag_id=flag.id,
+        filed_at=ctx.now,
+        pickup_due=dt.date(2026, 12, 1),
+        decision_due=dt.date(2026, 12, 11),
+        area_id=loc.community,
+        county_code=loc.community_code[:6],
+    )
+    s.add(item)
+    s.flush()
+    return int(item.id)
+
+
+def _feedback_handle(case: Case) -> None:
+    feedback_id = case.build(_feedback)
+    r = case.client.post(f"/feedback/{feedback_id}/pickup", headers=case.headers)
+    case.check(r)
+    with case.world.session() as s:
+        picked = s.get(Feedback, feedback_id).picked_up_at  # type: ignore[union-attr]
+    assert (picked is not None) == case.ok
+
+
+def _exchange_log_verify(case: Case) -> None:
+    r = case.client.get("/departments/exchange-log/verify", headers=case.headers)
+    case.check(r)
+    if case.ok:
+        assert r.json()["ok"] is True
+
+
+EXCHANGE_RUNNERS: dict[str, Callable[[Case], None]] = {
+    "department.manage": _department_manage,
+    "department.exchange": _department_exchange,
+    "conflict.decide": _conflict_decide,
+    "feedback.handle": _feedback_handle,
+    "exchange_log.verify": _exchange_log_verify,
+}
+
+
 def run(case: Case, action: str) -> None:
     """Perform one action as the case's persona and check status and effect."""
     kind, _, verb = action.partition(".")
@@ -627,6 +794,8 @@ def run(case: Case, action: str) -> None:
         _verify(case)
     elif action == "user.manage":
         _user_manage(case)
+    elif action in EXCHANGE_RUNNERS:
+        EXCHANGE_RUNNERS[action](case)
     elif verb == "read":
         _read(case, kind)
     elif verb == "history":
@@ -692,5 +861,6 @@ def test_permission(
         where=where,
         loc=_loc(world, where),
         status=expected_status(persona, action, where),
+        code_403=expected_code(persona, action),
     )
     run(case, action)

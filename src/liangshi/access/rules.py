@@ -31,6 +31,16 @@ KINDS = (
 )
 HOUSING_AND_PEOPLE = ("building", "dwelling", "person", "household", "residence", "rental")
 SPECIAL_ACTIONS = ("person.unmask", "person.access_log", "audit.verify", "user.manage")
+# Department data exchange (liangshi.departments): register departments and agreements; exchange data for one's
+# own department under its agreement; decide conflicts between a department's value and the register's; pick up
+# and decide a department's feedback on a value; verify the exchange log.
+EXCHANGE_ACTIONS = (
+    "department.manage",
+    "department.exchange",
+    "conflict.decide",
+    "feedback.handle",
+    "exchange_log.verify",
+)
 
 
 def _grant(kinds: tuple[str, ...], verb: str) -> set[str]:
@@ -48,23 +58,34 @@ _POLICE = (
     | {"person.unmask"}
 )
 # Hotels and internet cafés (venues) and their API keys are registered by the station and above.
-_ADMIN = _POLICE | {"person.access_log", "user.manage", "venue.write", "venue.retire"}
-_DISTRICT = _ADMIN | {"street.write", "street.retire"}
+_ADMIN = _POLICE | {
+    "person.access_log",
+    "user.manage",
+    "venue.write",
+    "venue.retire",
+    "conflict.decide",
+    "feedback.handle",
+}
+_DISTRICT = _ADMIN | {"street.write", "street.retire", "department.manage"}
 
 PERMISSIONS: dict[str, frozenset[str]] = {
     # Collectors record what they find at the door; retiring records and unmasking IDs is for the police.
     "collector": frozenset(_READ_ALL | _grant(HOUSING_AND_PEOPLE, "write")),
-    "community_police": frozenset(_POLICE),
+    # The community officer holds the police record: they take up and settle a department's feedback on it.
+    "community_police": frozenset(_POLICE | {"feedback.handle"}),
     "station_admin": frozenset(_ADMIN),
     # Street names belong to civil affairs at district level (民政 names 街路巷).
     "district_admin": frozenset(_DISTRICT),
-    "city_admin": frozenset(_DISTRICT | {"area.write", "area.retire", "audit.verify"}),
-    # A department reads the shared register (masked); what fields its agreement allows is cut further later.
-    "department_liaison": frozenset(_grant(("area", "street", "address", "building", "person"), "read")),
+    "city_admin": frozenset(_DISTRICT | {"area.write", "area.retire", "audit.verify", "exchange_log.verify"}),
+    # A department reads the shared register (masked), cut to the fields its agreement names
+    # (liangshi.departments), and exchanges data for its own department.
+    "department_liaison": frozenset(
+        _grant(("area", "street", "address", "building", "person"), "read") | {"department.exchange"}
+    ),
     # Inspectors compare the register with what they find, so they read everything and may unmask with a reason.
     "inspector": frozenset(_READ_ALL | {"person.unmask"}),
     # Auditors see who did what, not the people themselves.
-    "auditor": frozenset({"area.read", "person.access_log", "audit.verify"}),
+    "auditor": frozenset({"area.read", "person.access_log", "audit.verify", "exchange_log.verify"}),
 }
 
 # Roles an administrator may create: never one above their own.

@@ -28,12 +28,14 @@ areas_app = typer.Typer(help="Areas / 区划", no_args_is_help=True)
 
 def _mount_domain_apps() -> None:
     from liangshi.cli.address import app as address_app
+    from liangshi.cli.departments import app as dept_app
     from liangshi.cli.plates import app as plates_app
     from liangshi.cli.venues import app as venues_app
 
     app.add_typer(plates_app, name="plates", help="Door plates: gaps and proposals / 门牌编号检查")
     app.add_typer(address_app, name="address", help="Addresses: parse free text / 地址解析")
     app.add_typer(venues_app, name="venues", help="Hotels and internet cafés / 旅店网吧")
+    app.add_typer(dept_app, name="dept", help="Department data exchange / 部门数据交换")
 
 
 _mount_domain_apps()
@@ -253,6 +255,13 @@ def import_(
         path = out or Path(f"{target_kind}_template.csv")
         service.write_template(target_kind, path, chinese=chinese)
         print(f"模板已写入 / template written: {path}")
+        return
+    from liangshi.cli import departments
+
+    if departments.is_department_feed(source):
+        # A department's file is a batch under its agreement (accepted or refused as a whole, conflicts reviewed);
+        # the police files are the register's base and go through the bulk importer below.
+        departments.import_feed(kind, file, source, as_user)
         return
     from liangshi.access import service as access
     from liangshi.access.models import User

@@ -54,8 +54,52 @@ def refs_of(entity: Any) -> dict[str, int | None]:
     }
 
 
+# Extra parts of a read that are objects of their own kind (a person's documents): shown to a department only
+# when its agreement names that kind, and then only the fields it names.
+EXTRA_KINDS = {"documents": "document", "members": "membership"}
+
+
+def _cut_read(snap: Snapshot, extra: dict[str, Any] | None) -> ObjectRead:
+    """A department's read: id, version and the agreement's readable fields, nothing else."""
+    assert snap.cut is not None
+    e, row, cut = snap.entity, snap.row, snap.cut
+    visible = cut.fields(snap.kind.name)
+    shown: dict[str, Any] = {}
+    for key, value in (extra or {}).items():
+        part = EXTRA_KINDS.get(key)
+        if part is None or not cut.fields(part) or not isinstance(value, list):
+            continue
+        keep = cut.fields(part) | {"id", "masked"}
+        shown[key] = [{k: v for k, v in item.items() if k in keep} for item in value]
+    return ObjectRead(
+        id=e.id,
+        kind=snap.kind.name,
+        version=e.version,
+        area_id=e.area_id,
+        county_code=e.county_code,
+        valid_from=row.valid_from,
+        valid_to=row.valid_to,
+        retired=snap.retired,
+        change=row.change,
+        reason=None,
+        provenance=None,
+        attributes=snap.attributes(),
+        refs={k: v for k, v in refs_of(e).items() if k in visible},
+        flags=[
+            FlagRead(
+                id=f.id, attribute=f.attribute, reason=f.reason, raised_at=f.raised_at, raised_by=f.raised_by
+            )
+            for f in snap.flags
+            if f.attribute in visible
+        ],
+        extra=shown,
+    )
+
+
 def object_read(snap: Snapshot, extra: dict[str, Any] | None = None) -> ObjectRead:
-    """The API shape of a snapshot."""
+    """The API shape of a snapshot (cut to a department's agreement when the read was a department's)."""
+    if snap.cut is not None:
+        return _cut_read(snap, extra)
     e, row = snap.entity, snap.row
     return ObjectRead(
         id=e.id,

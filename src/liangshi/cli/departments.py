@@ -1,0 +1,212 @@
+"""`liangshi dept`: departments, agreements, extracts and the exchange log; department feeds through
+`liangshi import KIND FILE --source DEPT`.
+
+liangshi dept add health
+liangshi dept agreement health-2026.toml
+liangshi dept list
+liangshi dept extract health --out health.xlsx
+liangshi dept verify-log
+"""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+import typer
+from rich.console import Console
+
+from liangshi.errors import LiangshiError
+
+if TYPE_CHECKING:
+    from sqlalchemy.orm import Session
+
+    from liangshi.clock import Clock
+    from liangshi.registry import Context
+
+app = typer.Typer(help="Department data exchange / 部门数据交换", no_args_is_help=True)
+err = Console(stderr=True)
+
+
+@app.callback()
+def _root() -> None:
+    """Departments, agreements, feeds and the exchange log."""
+
+
+def _ctx(session: Session, clock: Clock, as_user: str | None) -> Context:
+    from sqlalchemy import select
+
+    from liangshi.access import service as access
+    from liangshi.access.models import User
+    from liangshi.access.service import SYSTEM
+    from liangshi.errors import NotFound
+    from liangshi.registry import Context
+
+    actor = SYSTEM
+    if as_user:
+        user = session.execute(select(User).where(User.username == as_user)).scalar_one_or_none()
+        if user is None:
+            raise NotFound("user.not_found", "用户不存在", "No such user", {"user": as_user})
+        actor = access.actor_for(session, user)
+    return Context(actor=actor, now=clock.now(), today=clock.today(), purpose="cli")
+
+
+@app.command("add")
+def add(
+    code: str = typer.Argument(..., help="health, justice, civil_affairs, statistics, housing, …"),
+    name_zh: str = typer.Option(None, "--name-zh", help="Chinese name (default for standard codes)"),
+    name_en: str = typer.Option(None, "--name-en", help="English name (default for standard codes)"),
+) -> None:
+    """Register a department (as the system operator; audited)."""
+    from liangshi.cli.main import database, fail
+    from liangshi.departments import service
+
+    try:
+        with database() as (session, clock):
+            d = service.add_department(
+                session,
+                _ctx(session, clock, None),
+                code=code,
+                name_zh=name_zh,
+                name_en=name_en,
+            )
+            print(f"部门已登记 / department registered: {d.code} {d.name_zh} / {d.name_en}")
+    except LiangshiError as exc:
+        raise fail(exc) from None
+
+
+@app.command("agreement")
+def agreement(file: Path = typer.Argument(..., help="The agreement as JSON or TOML")) -> None:
+    """Register an agreement from a file: department, purpose, valid_from/valid_to, provides, reads,
+    aggregates_only."""
+    from liangshi.cli.main import database, fail
+    from liangshi.departments import rules, service
+
+    try:
+        spec = rules.load_agreement_file(file, service.known_fields())
+        with database() as (session, clock):
+            a = service.add_agreement(session, _ctx(session, clock, None), spec)
+            print(
+                f"协议已登记 / agreement registered: #{a.id} {spec.department} {spec.valid_from}–{spec.valid_to or ''}"
+            )
+    except LiangshiError as exc:
+        raise fail(exc) from None
+
+
+@app.command("list")
+def list_(as_json: bool = typer.Option(False, "--json")) -> None:
+    """Departments and their agreements."""
+    from liangshi.cli.main import database
+    from liangshi.departments import service
+
+    with database() as (session, clock):
+        depts = service.list_departments(session, _ctx(session, clock, None))
+    if as_json:
+        print(json.dumps(depts, ensure_ascii=False))
+        return
+    for d in depts:
+        print(f"{d['code']:<18} {d['name_zh']} / {d['name_en']}")
+        for a in d["agreements"]:
+            state = "有效 in force" if a["in_force"] else "无效 not in force"
+            print(f"    #{a['id']} {a['valid_from']}–{a['valid_to'] or ''} {state}: {a['purpose']}")
+
+
+@app.command("extract")
+def extract(
+    code: str = typer.Argument(..., help="The department"),
+    out: Path = typer.Option(..., "--out", help="Where to write it (.xlsx or .csv)"),
+    kind: str = typer.Option(None, "--kind", help="Only this object kind"),
+    as_user: str = typer.Option(None, "--as", help="Act as this user (a liaison of the department)"),
+) -> None:
+    """Write the department's extract of the current state (aggregates only for a statistics agreement)."""
+    from rich.progress import Progress, SpinnerColumn, TextColumn, TimeElapsedColumn
+
+    from liangshi.cli.main import database, fail
+    from liangshi.departments import service
+
+    try:
+        with Progress(
+            SpinnerColumn(), TextColumn("{task.description}"), TimeElapsedColumn(), console=err
+        ) as p:
+            p.add_task(f"导出 extracting {code}", total=None)
+            with database() as (session, clock):
+                sheets = service.extract(
+                    session,
+                    _ctx(session, clock, as_user),
+                    department=code,
+                    kind=kind,
+                )
+    except LiangshiError as exc:
+        raise fail(exc) from None
+    data = service.sheets_xlsx(sheets) if out.suffix.lower() == ".xlsx" else service.sheets_csv(sheets)
+    out.write_bytes(data)
+    rows = sum(len(s.rows) for s in sheets)
+    print(f"已导出 / extract written: {out} ({rows} rows, {', '.join(s.name for s in sheets)})")
+
+
+@app.command("verify-log")
+def verify_log(as_json: bool = typer.Option(False, "--json")) -> None:
+    """Recompute the exchange log's hash chain; exit 1 when an entry was altered or deleted."""
+    from liangshi.cli.main import database
+    from liangshi.departments import service
+
+    with database() as (session, clock):
+        result = service.verify_log(session, _ctx(session, clock, None))
+    if as_json:
+        print(json.dumps(result))
+    elif result["ok"]:
+        print(f"交换日志完整 / exchange log intact: {result['entries']} entries")
+    else:
+        for p in result["problems"]:
+            err.print(f"[red]entry {p['seq']}: {p['problem']}[/red]")
+        err.print(f"[red]交换日志被篡改 / exchange log tampered[/red]: {len(result['problems'])} problem(s)")
+    if not result["ok"]:
+        raise typer.Exit(1)
+
+
+def is_department_feed(source: str | None) -> bool:
+    """Whether `liangshi import … --source X` is a department feed: X is a registered department, or any source
+    but the police, whose files are the register's base (and are loaded by the bulk importer)."""
+    if not source:
+        return False
+    from sqlalchemy import select
+
+    from liangshi.cli.main import database
+    from liangshi.departments.models import Department
+
+    with database() as (session, _):
+        registered = session.execute(select(Department.id).where(Department.code == source)).first()
+    return registered is not None or source != "police"
+
+
+def import_feed(kind: str, file: Path, source: str, as_user: str | None) -> None:
+    """Submit a file as a department batch: accepted or refused as a whole."""
+    from rich.progress import Progress, SpinnerColumn, TextColumn, TimeElapsedColumn
+
+    from liangshi.cli.main import database, fail
+    from liangshi.config import Settings
+    from liangshi.departments import rules, service
+
+    try:
+        table = service.table_from_file(file)
+        with Progress(
+            SpinnerColumn(), TextColumn("{task.description}"), TimeElapsedColumn(), console=err
+        ) as p:
+            p.add_task(f"部门数据 department batch {source}: {len(table.rows)} rows", total=None)
+            with database() as (session, clock):
+                result = service.submit_batch(
+                    session,
+                    _ctx(session, clock, as_user),
+                    department=source,
+                    kind=kind,
+                    table=table,
+                    precedence=rules.load_precedence(Settings().precedence_file),
+                )
+    except LiangshiError as exc:
+        raise fail(exc) from None
+    print(
+        f"批次 batch {result.batch_id} ({result.department}): {result.rows} 行 rows, 匹配 matched {result.matched}, "
+        f"未匹配 unmatched {len(result.unmatched_lines)}, 采用 applied {result.applied}, "
+        f"相同 same {result.same}, 待审冲突 conflicts {len(result.conflicts)}"
+    )
