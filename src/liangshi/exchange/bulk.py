@@ -59,6 +59,38 @@ def bulk_insert(session: Session, model: type[Any], rows: list[dict[str, Any]]) 
             copy.write_row([row[c] for c in columns])
 
 
+def insert_tuples(
+    session: Session, model: type[Any], columns: list[str], rows: list[tuple[Any, ...]]
+) -> None:
+    """Insert ready rows (values already in the form the column stores: dates and times as text, see `stamp`).
+
+    COPY on PostgreSQL, the driver's executemany on SQLite; no per-value conversion in Python.
+    """
+    if not rows:
+        return
+    table: Table = model.__table__
+    names = ", ".join(f'"{c}"' for c in columns)
+    raw = session.connection().connection.driver_connection
+    assert raw is not None
+    if not is_postgres(session):
+        marks = ", ".join("?" for _ in columns)
+        raw.executemany(f'INSERT INTO "{table.name}" ({names}) VALUES ({marks})', rows)
+        return
+    with raw.cursor() as cursor, cursor.copy(f'COPY "{table.name}" ({names}) FROM STDIN') as copy:
+        write = copy.write_row
+        for row in rows:
+            write(row)
+
+
+def stamp(session: Session, moment: dt.datetime) -> str:
+    """A UTC timestamp as its column stores it: naive text on SQLite (as SQLAlchemy writes it), ISO with offset
+    for PostgreSQL's COPY."""
+    utc = moment.astimezone(dt.UTC)
+    if is_postgres(session):
+        return utc.isoformat()
+    return utc.strftime("%Y-%m-%d %H:%M:%S.%f")
+
+
 def _sqlite_value(value: Any) -> Any:
     if isinstance(value, dt.datetime):
         return value.astimezone(dt.UTC).strftime("%Y-%m-%d %H:%M:%S.%f")
