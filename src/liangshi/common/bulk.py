@@ -113,16 +113,12 @@ def mobile_phones(values: Sequence[str | None]) -> list[str | None]:
 
 def memo_column(values: Sequence[K], check: Callable[[K], V]) -> list[V | object]:
     """Apply a per-value validator once per distinct value; a refused value becomes MISSING."""
-    seen: dict[K, V | object] = {}
-    out: list[V | object] = []
-    for v in values:
+
+    def verdict(value: K) -> V | object:
         try:
-            out.append(seen[v])
-        except KeyError:
-            try:
-                result: V | object = check(v)
-            except Exception:  # any refusal sends the row to the per-row path
-                result = MISSING
-            seen[v] = result
-            out.append(result)
-    return out
+            return check(value)
+        except Exception:  # any refusal sends the row to the per-row path
+            return MISSING
+
+    seen = {v: verdict(v) for v in set(values)}
+    return [seen[v] for v in values]

@@ -33,6 +33,7 @@ from liangshi.common.idnumber import mask_id_number
 from liangshi.errors import LiangshiError, ValidationFailed
 from liangshi.exchange import formats, person_columns
 from liangshi.exchange.bulk import allocate_ids, bulk_insert, entity_row, insert_tuples, stamp, version_meta
+from liangshi.exchange.rows import Chunk, Row
 from liangshi.history import Provenance
 from liangshi.persons.models import (
     Document,
@@ -54,8 +55,6 @@ from liangshi.rentals.schemas import RentalCreate
 from liangshi.residence.models import Residence, ResidenceVersion
 from liangshi.residence.rules import check_dates, check_departure
 from liangshi.residence.schemas import ArrivalIn
-
-Row = dict[str, str | None]
 
 
 @dataclass(frozen=True)
@@ -324,7 +323,7 @@ def _date(value: str | None, field: str) -> dt.date | None:
 
 
 def _each(
-    rows: list[tuple[int, Row]],
+    rows: Sequence[tuple[int, Row]],
     outcome: Outcome,
     handle: Callable[[int, Row], bool | None],
     default_field: str,
@@ -426,7 +425,7 @@ def _audit_created(job: Job, kind: str, ids: list[int], subjects: Sequence[int |
 # ---- small kinds: one service call per row, each in a savepoint ------------------------------------------------
 
 
-def _per_row(job: Job, rows: list[tuple[int, Row]], build: Callable[[Row], bool], field0: str) -> Outcome:
+def _per_row(job: Job, rows: Sequence[tuple[int, Row]], build: Callable[[Row], bool], field0: str) -> Outcome:
     outcome = Outcome()
 
     def handle(line: int, row: Row) -> bool:
@@ -438,7 +437,7 @@ def _per_row(job: Job, rows: list[tuple[int, Row]], build: Callable[[Row], bool]
     return outcome
 
 
-def load_areas(job: Job, rows: list[tuple[int, Row]]) -> Outcome:
+def load_areas(job: Job, rows: Sequence[tuple[int, Row]]) -> Outcome:
     """Areas through the area service (few rows)."""
 
     def build(row: Row) -> bool:
@@ -452,7 +451,7 @@ def load_areas(job: Job, rows: list[tuple[int, Row]]) -> Outcome:
     return _per_row(job, rows, build, "code")
 
 
-def load_streets(job: Job, rows: list[tuple[int, Row]]) -> Outcome:
+def load_streets(job: Job, rows: Sequence[tuple[int, Row]]) -> Outcome:
     """Streets through the street service (a name is unique within its district)."""
 
     def build(row: Row) -> bool:
@@ -482,7 +481,7 @@ def load_streets(job: Job, rows: list[tuple[int, Row]]) -> Outcome:
 # ---- bulk kinds ------------------------------------------------------------------------------------------------
 
 
-def load_plates(job: Job, rows: list[tuple[int, Row]]) -> Outcome:
+def load_plates(job: Job, rows: Sequence[tuple[int, Row]]) -> Outcome:
     """Door plates; one door, one number per street (or per village without streets)."""
     outcome = Outcome()
     new: list[tuple[AreaRef, PlateKey, AddressCreate]] = []
@@ -543,7 +542,7 @@ def load_plates(job: Job, rows: list[tuple[int, Row]]) -> Outcome:
     return outcome
 
 
-def load_buildings(job: Job, rows: list[tuple[int, Row]]) -> Outcome:
+def load_buildings(job: Job, rows: Sequence[tuple[int, Row]]) -> Outcome:
     """Buildings on plates; one label per plate."""
     outcome = Outcome()
     new: list[tuple[AreaRef, int, BuildingCreate]] = []
@@ -581,7 +580,7 @@ def load_buildings(job: Job, rows: list[tuple[int, Row]]) -> Outcome:
     return outcome
 
 
-def load_dwellings(job: Job, rows: list[tuple[int, Row]]) -> Outcome:
+def load_dwellings(job: Job, rows: Sequence[tuple[int, Row]]) -> Outcome:
     """Dwellings in buildings; one room number per unit."""
     outcome = Outcome()
     new: list[tuple[AreaRef, int, DwellingCreate]] = []
@@ -628,7 +627,7 @@ def _doc_key(row: Row, today: dt.date) -> tuple[str, str]:
     return row.get("doc_type") or "resident_id", document_query(number, today)
 
 
-def _holders(job: Job, rows: list[tuple[int, Row]]) -> dict[tuple[str, str], tuple[int, str]]:
+def _holders(job: Job, rows: Sequence[tuple[int, Row]]) -> dict[tuple[str, str], tuple[int, str]]:
     """Current holders of the documents a chunk names (rows without a usable document are skipped here)."""
     keys = []
     for _, row in rows:
@@ -659,7 +658,7 @@ _META_COLUMNS = [
 ]
 
 
-def load_persons(job: Job, rows: list[tuple[int, Row]]) -> Outcome:
+def load_persons(job: Job, rows: Chunk) -> Outcome:
     """Persons with their identity document; the document identifies them across imports.
 
     Rows are first validated a column at a time (person_columns: the same rules, applied in bulk); the rows that
@@ -670,12 +669,12 @@ def load_persons(job: Job, rows: list[tuple[int, Row]]) -> Outcome:
     outcome = Outcome()
     plain = person_columns.plain_persons(rows, area_of=job.resolver.area, today=job.today)
     keys = []
-    for (_, row), p in zip(rows, plain, strict=True):
+    for i, p in enumerate(plain):
         if p is not None:
             keys.append(("resident_id", p.number))
             continue
         try:
-            keys.append(_doc_key(row, job.today))
+            keys.append(_doc_key(rows[i][1], job.today))
         except Rejected:
             continue
     holders = job.resolver.persons_by_document(keys)
@@ -734,7 +733,7 @@ def load_persons(job: Job, rows: list[tuple[int, Row]]) -> Outcome:
         new.append((area, attrs, (doc.doc_type, doc.number, country_code)))
         return False
 
-    for (line, row), p in zip(rows, plain, strict=True):
+    for i, p in enumerate(plain):
         if p is not None:
             holder = holders.get(("resident_id", p.number))
             if holder is None:
@@ -745,7 +744,7 @@ def load_persons(job: Job, rows: list[tuple[int, Row]]) -> Outcome:
             if holder[1] == p.attrs[0]:
                 outcome.existing += 1
                 continue
-        _each([(line, row)], outcome, handle, "id_number")  # refused here, or not in the plain shapes
+        _each([rows[i]], outcome, handle, "id_number")  # refused here, or not in the plain shapes
     _write_persons(job, new)
     return outcome
 
@@ -809,7 +808,7 @@ def _person_id(holders: dict[tuple[str, str], tuple[int, str]], key: tuple[str, 
     return found[0]
 
 
-def load_households(job: Job, rows: list[tuple[int, Row]]) -> Outcome:
+def load_households(job: Job, rows: Sequence[tuple[int, Row]]) -> Outcome:
     """Households, one row per member: the household is created with its first member."""
     outcome = Outcome()
     holders = _holders(job, rows)
@@ -928,7 +927,7 @@ def load_households(job: Job, rows: list[tuple[int, Row]]) -> Outcome:
     return outcome
 
 
-def load_residences(job: Job, rows: list[tuple[int, Row]]) -> Outcome:
+def load_residences(job: Job, rows: Sequence[tuple[int, Row]]) -> Outcome:
     """Residences: a person in a dwelling from the arrival date (closed at the departure date if given)."""
     outcome = Outcome()
     holders = _holders(job, rows)
@@ -1054,7 +1053,7 @@ def _split_ids(value: str | None, today: dt.date) -> list[str]:
     return [document_query(part, today) for part in text.split(";") if part.strip()]
 
 
-def load_rentals(job: Job, rows: list[tuple[int, Row]]) -> Outcome:
+def load_rentals(job: Job, rows: Sequence[tuple[int, Row]]) -> Outcome:
     """Rentals (the housing department's file): a dwelling + lease start is one rental; tenants must live there.
 
     Every tenant listed must have an open residence at the rented dwelling (its residence is linked), else the row
@@ -1224,7 +1223,7 @@ def load_rentals(job: Job, rows: list[tuple[int, Row]]) -> Outcome:
     return outcome
 
 
-LOADERS: dict[str, Callable[[Job, list[tuple[int, Row]]], Outcome]] = {
+LOADERS: dict[str, Callable[[Job, Chunk], Outcome]] = {
     "areas": load_areas,
     "streets": load_streets,
     "plates": load_plates,

@@ -12,7 +12,7 @@ error report is exactly what per-row validation writes (tests/exchange/test_bulk
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Callable, Sequence
+from collections.abc import Callable
 from functools import cache
 from typing import TYPE_CHECKING, Any, NamedTuple
 
@@ -33,11 +33,10 @@ from liangshi.common.types import (
     _today,
 )
 from liangshi.exchange import formats
+from liangshi.exchange.rows import Chunk
 
 if TYPE_CHECKING:
     from liangshi.exchange.loaders import AreaRef
-
-Row = dict[str, str | None]
 
 # The longest string a Strict model takes for any field (its str_max_length).
 _STR_MAX = 2000
@@ -106,10 +105,6 @@ def _birth(value: str | None) -> dt.date | None:
     return result
 
 
-def _column(rows: Sequence[tuple[int, Row]], key: str) -> list[str | None]:
-    return [row.get(key) for _, row in rows]
-
-
 def _or_validated(fast: list[Any], values: list[str | None], check: Callable[[str | None], Any]) -> list[Any]:
     """The fast verdict where there is one, else the per-value validator (once per distinct value)."""
     slow_idx = [i for i, f in enumerate(fast) if f is None and values[i] is not None]
@@ -121,22 +116,28 @@ def _or_validated(fast: list[Any], values: list[str | None], check: Callable[[st
 
 
 def plain_persons(
-    rows: Sequence[tuple[int, Row]], *, area_of: Callable[[str | None], AreaRef], today: dt.date
+    rows: Chunk, *, area_of: Callable[[str | None], AreaRef], today: dt.date
 ) -> list[PlainPerson | None]:
     """Each row ready to store, or None for rows the per-row validation must look at."""
     missing = bulk.MISSING
     # The API's date checks use the real date; the agreement check uses the import's clock. Be valid under both.
     id_today = min(today, _today())
-    ids = bulk.resident_ids(_column(rows, "id_number"), id_today)
-    names_in = _column(rows, "name")
+    ids = bulk.resident_ids(rows.column("id_number"), id_today)
+    names_in = rows.column("name")
     names = _or_validated(bulk.plain_names(names_in), names_in, _str_field("name"))
-    phones_in = _column(rows, "phone")
+    phones_in = rows.column("phone")
     phones = _or_validated(bulk.mobile_phones(phones_in), phones_in, _str_field("phone"))
-    areas = bulk.memo_column(_column(rows, "community_code"), area_of)
-    sexes = bulk.memo_column(_column(rows, "sex"), _sex)
-    births = bulk.memo_column(_column(rows, "birth_date"), _birth)
+    areas = bulk.memo_column(rows.column("community_code"), area_of)
+    sexes = bulk.memo_column(rows.column("sex"), _sex)
+    births_in = rows.column("birth_date")
+    # A birth date written as the ID number's own (YYYY-MM-DD) is that date; others go through the date rules.
+    births = [
+        None if b is None or f is None or b != f"{f[0][6:10]}-{f[0][10:12]}-{f[0][12:14]}" else f[1]
+        for b, f in zip(births_in, ids, strict=True)
+    ]
+    births = _or_validated(births, births_in, _birth)
     others = [
-        bulk.memo_column(_column(rows, key), check)
+        bulk.memo_column(rows.column(key), check)
         for key, check in (
             ("ethnicity", _code_field("ethnicity")),
             ("hukou_region", _str_field("hukou_region")),
@@ -147,8 +148,8 @@ def plain_persons(
             ("workplace", _str_field("workplace")),
         )
     ]
-    doc_types = _column(rows, "doc_type")
-    countries = _column(rows, "country")
+    doc_types = rows.column("doc_type")
+    countries = rows.column("country")
     out: list[PlainPerson | None] = []
     for i in range(len(rows)):
         found = ids[i]
