@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+import json
 from typing import Any
 
 from sqlalchemy import Table, func, select, text
@@ -96,6 +97,22 @@ def insert_tuples(
         write = copy.write_row
         for row in rows:
             write(row)
+
+
+def where_in(session: Session, select_sql: str, column: str, values: list[Any]) -> list[Any]:
+    """Rows of `select_sql` whose `column` is one of `values`, passed as one parameter: an array on PostgreSQL,
+    a JSON array on SQLite (either way the column's index is searched once per value)."""
+    if not values:
+        return []
+    param: Any
+    if is_postgres(session):
+        query, param = f"{select_sql} WHERE {column} = ANY(:values)", values
+    else:
+        query, param = (
+            f"{select_sql} WHERE {column} IN (SELECT value FROM json_each(:values))",
+            json.dumps(values),
+        )
+    return list(session.execute(text(query), {"values": param}))
 
 
 def stamp(session: Session, moment: dt.datetime) -> str:

@@ -151,14 +151,14 @@ def plain_persons(
     doc_types = rows.column("doc_type")
     countries = rows.column("country")
     out: list[PlainPerson | None] = []
-    for i in range(len(rows)):
-        found = ids[i]
-        name, phone, area, sex, birth = names[i], phones[i], areas[i], sexes[i], births[i]
-        ethnicity, region, address, education, marital, occupation, workplace = (o[i] for o in others)
+    for found, name, phone, area, sex, birth, doc_type, country, *other in zip(
+        ids, names, phones, areas, sexes, births, doc_types, countries, *others, strict=True
+    ):
+        ethnicity, region, address, education, marital, occupation, workplace = other
         if (
             found is None
-            or doc_types[i] not in (None, "resident_id")
-            or countries[i] is not None
+            or doc_type not in (None, "resident_id")
+            or country is not None
             or name is None
             or missing in (name, phone, area, sex, birth, ethnicity, region, address)
             or missing in (education, marital, occupation, workplace)
@@ -183,5 +183,5 @@ def plain_persons(
             workplace,
             phone,
         )
-        out.append(PlainPerson(number, area, attrs))  # type: ignore[arg-type]
+        out.append(PlainPerson(number, area, attrs))
     return out

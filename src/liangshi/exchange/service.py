@@ -40,7 +40,9 @@ class ImportResult:
 
 def _chunks(rows: Iterator[tuple[int, list[str]]], mapping: dict[int, str], size: int) -> Iterator[Chunk]:
     """The non-blank rows in chunks of `size`."""
-    rows = ((line, cells) for line, cells in rows if "".join(cells).strip())
+    rows = (
+        (line, cells) for line, cells in rows if any(cells) and (cells[0].strip() or "".join(cells).strip())
+    )
     while True:
         chunk = list(islice(rows, size))
         if not chunk:
