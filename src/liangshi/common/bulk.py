@@ -33,7 +33,7 @@ _WEIGHTS = np.array([7, 9, 10, 5, 8, 4, 2, 1, 6, 3, 7, 9, 10, 5, 8, 4, 2], dtype
 _CHECK = np.frombuffer(b"10X98765432", dtype=np.uint8)
 # An 18-character resident number already in normal form (NFKC, no spaces, upper-case X) and not a residence
 # permit (81/82/83) or a foreigner's card (9): for these, normalisation is the identity.
-_RESIDENT_18 = re.compile(r"[1-8]\d{16}[\dX]", re.ASCII)
+_RESIDENT_18 = re.compile(r"[0-8]\d{16}[\dX]", re.ASCII)
 
 
 @lru_cache(maxsize=4)
