@@ -39,12 +39,9 @@ _RESIDENT_18 = re.compile(r"[0-8]\d{16}[\dX]", re.ASCII)
 @lru_cache(maxsize=4)
 def birth_dates_by_text(today: dt.date) -> dict[str, dt.date]:
     """Every valid YYYYMMDD from 1900-01-01 to today, to its date (what GB 11643 allows as a birth date)."""
-    out: dict[str, dt.date] = {}
-    day, one = dt.date(1900, 1, 1), dt.timedelta(days=1)
-    while day <= today:
-        out[day.strftime("%Y%m%d")] = day
-        day += one
-    return out
+    first, last = dt.date(1900, 1, 1).toordinal(), today.toordinal()
+    days = [dt.date.fromordinal(n) for n in range(first, last + 1)]
+    return {f"{d.year}{d.month:02d}{d.day:02d}": d for d in days}
 
 
 def resident_ids(values: Sequence[str | None], today: dt.date) -> list[tuple[str, dt.date, str] | None]:

@@ -160,8 +160,12 @@ def plain_persons(
             or doc_type not in (None, "resident_id")
             or country is not None
             or name is None
-            or missing in (name, phone, area, sex, birth, ethnicity, region, address)
-            or missing in (education, marital, occupation, workplace)
+            or name is missing
+            or phone is missing
+            or area is missing
+            or sex is missing
+            or birth is missing
+            or missing in other  # (identity first: `in` tries `is` before `==`)
         ):
             out.append(None)
             continue
