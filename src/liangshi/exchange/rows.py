@@ -5,6 +5,8 @@ from __future__ import annotations
 from collections.abc import Iterator, Sequence
 from typing import overload
 
+from liangshi.exchange import formats
+
 Row = dict[str, str | None]
 
 
@@ -36,10 +38,7 @@ class Chunk(Sequence[tuple[int, Row]]):
             return [self[i] for i in range(*index.indices(len(self)))]
         found = self._dicts[index]
         if found is None:
-            cells = self._cells[index]
-            found = {
-                key: (cells[i].strip() or None) if i < len(cells) else None for i, key in self.mapping.items()
-            }
+            found = formats.row_values(self.mapping, self._cells[index])
             self._dicts[index] = found
         return self.lines[index], found
 
