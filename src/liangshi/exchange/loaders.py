@@ -394,7 +394,7 @@ def _write_new(
     items: list[New],
     identity: Callable[[int, New], dict[str, Any]] | None = None,
 ) -> list[int]:
-    """Allocate ids, bulk-insert identities and first versions, audit one creation each; returns the ids."""
+    """Allocate ids, bulk-insert identities and first versions, audit them in one entry; returns the ids."""
     ids = allocate_ids(job.session, entity, len(items))
     entities, versions = [], []
     for entity_id, item in zip(ids, items, strict=True):

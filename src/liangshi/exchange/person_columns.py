@@ -30,7 +30,7 @@ from liangshi.common.types import (
     SexCode,
     Text100,
     Text200,
-    _today,
+    _today,  # the date the API's date checks use (kept single-sourced)
 )
 from liangshi.exchange import formats
 from liangshi.exchange.rows import Chunk
