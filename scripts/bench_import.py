@@ -133,6 +133,67 @@ def write_floor(url: str, csv_path: Path, chunk: int) -> tuple[float, float]:
     return seconds, cpu
 
 
+FLOOR_TABLES = ("persons", "person_versions", "documents", "document_versions")
+
+
+def _weaken(url: str, *, foreign_keys: bool, indexes: bool) -> None:
+    """For the floor variants only, on a throwaway database: drop secondary indexes, disable FK triggers."""
+    engine = make_engine(url)
+    with engine.begin() as conn:
+        postgres = engine.dialect.name == "postgresql"
+        for table in FLOOR_TABLES if not indexes else ():
+            query = (
+                f"SELECT indexname FROM pg_indexes WHERE tablename = '{table}' AND indexname NOT LIKE 'pk_%%'"
+                if postgres
+                else f"SELECT name FROM sqlite_master WHERE type = 'index' AND tbl_name = '{table}' AND sql IS NOT NULL"
+            )
+            for (index,) in conn.exec_driver_sql(query).fetchall():
+                conn.exec_driver_sql(f'DROP INDEX "{index}"')
+        for table in FLOOR_TABLES if postgres and not foreign_keys else ():
+            conn.exec_driver_sql(f"ALTER TABLE {table} DISABLE TRIGGER ALL")  # needs a superuser
+    engine.dispose()
+
+
+def floor_variants(args: argparse.Namespace, csv_path: Path) -> None:
+    """The write floor as the schema is, without foreign-key checks, and also without secondary indexes."""
+    import psycopg
+
+    import liangshi.db as ldb
+
+    for label, foreign_keys, indexes in (("as is", True, True), ("FK checks off", False, True),
+                                         ("FK checks off, no secondary indexes", False, False)):
+        if args.db == "sqlite":
+            db = Path("bench-out") / "floor-variant.db"
+            for suffix in ("", "-wal", "-shm"):
+                Path(f"{db}{suffix}").unlink(missing_ok=True)
+            url = f"sqlite:///{db}"
+            prepare(url)
+            _weaken(url, foreign_keys=foreign_keys, indexes=indexes)
+            pragmas = ldb._sqlite_pragmas
+            if not foreign_keys:
+                def no_fk(conn: object, record: object) -> None:
+                    pragmas(conn, record)
+                    conn.execute("PRAGMA foreign_keys=OFF")  # type: ignore[attr-defined]
+                ldb._sqlite_pragmas = no_fk
+            try:
+                seconds, cpu = write_floor(url, csv_path, args.chunk)
+            finally:
+                ldb._sqlite_pragmas = pragmas
+        else:
+            name = f"liangshi_floor_{uuid.uuid4().hex[:8]}"
+            admin = psycopg.connect(args.pg_server, autocommit=True)
+            admin.execute(f'CREATE DATABASE "{name}"')
+            url = args.pg_server.rsplit("/", 1)[0] + f"/{name}"
+            try:
+                prepare(url)
+                _weaken(url, foreign_keys=foreign_keys, indexes=indexes)
+                seconds, cpu = write_floor(url, csv_path, args.chunk)
+            finally:
+                admin.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+        print(json.dumps({"db": args.db, "persons": args.persons, "floor_variant": label,
+                          "wall_s": round(seconds, 2), "cpu_s": round(cpu, 2)}))
+
+
 def prepare(url: str) -> None:
     """Schema, Ezhou's areas and the community the persons belong to."""
     engine = make_engine(url)
@@ -152,6 +213,8 @@ def main() -> None:
     parser.add_argument("--db", choices=["sqlite", "postgresql"], default="sqlite")
     parser.add_argument("--persons", type=int, default=100_000)
     parser.add_argument("--seed", type=int, default=11)
+    parser.add_argument("--floor-variants", action="store_true",
+                        help="only the write floor: as is, without FK checks, without secondary indexes")
     parser.add_argument("--chunk", type=int, default=service.CHUNK, help="rows per transaction")
     parser.add_argument("--pg-server", default="postgresql://postgres@127.0.0.1:5432/postgres")
     args = parser.parse_args()
@@ -159,6 +222,9 @@ def main() -> None:
     out.mkdir(exist_ok=True)
     csv_path = out / f"persons-{args.persons}.csv"
     write_file(csv_path, args.persons, args.seed)
+    if args.floor_variants:
+        floor_variants(args, csv_path)
+        return
     drop = None
     if args.db == "sqlite":
         db = out / f"import-{args.persons}.db"
