@@ -30,6 +30,7 @@ import sys
 import time
 import uuid
 from pathlib import Path
+from typing import Any
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
@@ -171,7 +172,7 @@ def floor_variants(args: argparse.Namespace, csv_path: Path) -> None:
             _weaken(url, foreign_keys=foreign_keys, indexes=indexes)
             pragmas = ldb._sqlite_pragmas
             if not foreign_keys:
-                def no_fk(conn: object, record: object) -> None:
+                def no_fk(conn: object, record: object, pragmas: Any = pragmas) -> None:
                     pragmas(conn, record)
                     conn.execute("PRAGMA foreign_keys=OFF")  # type: ignore[attr-defined]
                 ldb._sqlite_pragmas = no_fk
