@@ -113,6 +113,19 @@ def dwelling_check(session: Session) -> Any:
     return check
 
 
+def current_dwelling_ids(session: Session, building_id: int, on: dt.date) -> set[int]:
+    """Ids of the building's dwellings valid on the date."""
+    dv = DwellingVersion
+    return {
+        int(i)
+        for (i,) in session.execute(
+            select(Dwelling.id)
+            .join(dv, and_(dv.entity_id == Dwelling.id, dv.superseded_at.is_(None), history.valid_on(dv, on)))
+            .where(Dwelling.building_id == building_id)
+        )
+    }
+
+
 def describe_dwelling(session: Session, dwelling_id: int, on: dt.date) -> dict[str, Any]:
     """The dwelling's full standard address: plate address + building + unit + room."""
     dv, bv = DwellingVersion, BuildingVersion

@@ -12,6 +12,7 @@ def include_all(app: FastAPI) -> None:
     from liangshi.areas.api import router as areas
     from liangshi.audit.api import router as audit
     from liangshi.buildings.api import buildings, dwellings
+    from liangshi.campaign.api import router as campaign
     from liangshi.permits.api import person_permits
     from liangshi.permits.api import router as permits
     from liangshi.persons.api import households, persons
@@ -28,6 +29,7 @@ def include_all(app: FastAPI) -> None:
         addresses,
         buildings,
         dwellings,
+        campaign,
         persons,
         households,
         residences,

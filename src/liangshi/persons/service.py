@@ -6,7 +6,7 @@ import datetime as dt
 from collections.abc import Sequence
 from typing import Any
 
-from sqlalchemy import and_, exists, select
+from sqlalchemy import and_, exists, or_, select
 from sqlalchemy.orm import Session
 from sqlalchemy.sql.elements import ColumnElement
 
@@ -18,6 +18,7 @@ from liangshi.common.idnumber import check_id_number, mask_id_number, normalize_
 from liangshi.common.phone import normalize_phone
 from liangshi.errors import Conflict, ValidationFailed
 from liangshi.history import Kind
+from liangshi.persons import rules
 from liangshi.persons.models import (
     Document,
     DocumentVersion,
@@ -294,11 +295,22 @@ def search_persons(
     offset: int,
     limit: int,
 ) -> Page:
-    """Find persons in the caller's jurisdiction by name prefix, document number, phone or area."""
+    """Find persons in the caller's jurisdiction by name prefix (or pinyin/initials), document, phone or area."""
     v = PersonVersion
     where: list[Any] = []
     if name:
-        where.append(v.name.startswith(name, autoescape=True))
+        key = rules.search_key(name)
+        if key is None:
+            where.append(v.name.startswith(name, autoescape=True))
+        else:
+            # Letters only: also pinyin (zhangsan, zhangs) or initials (zs) of Chinese names.
+            where.append(
+                or_(
+                    v.name.startswith(name, autoescape=True),
+                    v.name_pinyin.startswith(key, autoescape=True),
+                    v.name_initials.startswith(key, autoescape=True),
+                )
+            )
     if phone:
         where.append(v.phone == phone_query(phone))
     if id_number:
