@@ -7,7 +7,8 @@ from typing import Literal
 
 from pydantic import BaseModel, Field
 
-from liangshi.common.types import Id, Strict, Text500
+from liangshi.common.types import Id, PastDate, PersonName, Phone, SexCode, Strict, Text500
+from liangshi.residence.schemas import Category
 
 Outcome = Literal["occupied", "vacant", "nobody_home", "refused"]
 
@@ -47,3 +48,16 @@ class VisitRead(BaseModel):
     idempotency_key: str
     confirmed_person_ids: list[int]
     replayed: bool = False
+
+
+class PersonAtDwelling(Strict):
+    """A person found living at a dwelling during a visit: registered (or found by ID number) and their arrival."""
+
+    name: PersonName
+    id_number: str | None = Field(default=None, max_length=40)
+    sex: SexCode | None = None
+    birth_date: PastDate | None = None
+    phone: Phone | None = None
+    category: Category = "resident"
+    arrival_date: dt.date
+    intended_stay_until: dt.date | None = None

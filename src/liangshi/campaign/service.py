@@ -14,11 +14,15 @@ from liangshi.audit import service as audit
 from liangshi.buildings import service as buildings
 from liangshi.campaign import rules
 from liangshi.campaign.models import Visit, VisitPerson
-from liangshi.campaign.schemas import VisitCreate, VisitRead
+from liangshi.campaign.schemas import PersonAtDwelling, VisitCreate, VisitRead
+from liangshi.common.idnumber import parse_id_number
 from liangshi.errors import Conflict, ValidationFailed
 from liangshi.history import Provenance
-from liangshi.registry import Context
+from liangshi.persons import service as persons
+from liangshi.persons.schemas import DocumentIn, PersonCreate
+from liangshi.registry import Context, Snapshot
 from liangshi.residence import service as residence
+from liangshi.residence.schemas import ArrivalIn
 
 VISIT_REASON = "入户走访"
 
@@ -200,3 +204,61 @@ def last_outcomes(session: Session, dwelling_ids: list[int]) -> dict[int, str]:
     )
     rows = session.execute(select(Visit.dwelling_id, Visit.outcome).join(latest, latest.c.last == Visit.id))
     return {int(d): str(o) for d, o in rows}
+
+
+def add_person_at_dwelling(
+    session: Session, ctx: Context, dwelling_id: int, data: PersonAtDwelling
+) -> Snapshot:
+    """A person found living at a dwelling: the one holding the ID number if visible, else a new person; then their
+    arrival there (人来登记). Sex and birth date default to what the ID number says (GB 11643)."""
+    ctx.actor.ensure("residence.write")
+    dwelling = registry.get_entity(session, buildings.DWELLING, dwelling_id, ctx.actor, write=True)
+    prov = Provenance("collector", ctx.actor.username, "document" if data.id_number else "observed", None)
+    person_id: int | None = None
+    sex, birth = data.sex, data.birth_date
+    number: str | None = None
+    if data.id_number:
+        check = parse_id_number(data.id_number, today=ctx.today)
+        number = check.normalized
+        assert number is not None
+        sex = sex or ("1" if check.sex == "male" else "2")
+        birth = birth or check.birth_date
+        person_id = persons.person_id_by_document(session, ctx, number)
+    if person_id is None:
+        if sex is None:
+            raise ValidationFailed(
+                "person.sex_required",
+                "请选择性别（或填写身份证号码自动带出）",
+                "Choose the sex (or enter the ID number to fill it in)",
+                {"field": "sex"},
+            )
+        created = persons.create_person(
+            session,
+            ctx,
+            PersonCreate.model_validate(
+                {
+                    "area_id": dwelling.area_id,
+                    "name": data.name,
+                    "sex": sex,
+                    "birth_date": birth,
+                    "phone": data.phone,
+                    "documents": [DocumentIn(number=number)] if number else [],
+                    "provenance": {"source_kind": prov.source_kind, "evidence": prov.evidence},
+                }
+            ),
+        )
+        person_id = int(created.entity.id)
+    return residence.register_arrival(
+        session,
+        ctx,
+        ArrivalIn.model_validate(
+            {
+                "person_id": person_id,
+                "dwelling_id": dwelling.id,
+                "category": data.category,
+                "arrival_date": data.arrival_date,
+                "intended_stay_until": data.intended_stay_until,
+                "provenance": {"source_kind": prov.source_kind, "evidence": prov.evidence},
+            }
+        ),
+    )
