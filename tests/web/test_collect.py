@@ -173,7 +173,7 @@ def test_add_a_person_with_a_wrong_id_keeps_the_form(
 
 
 def test_mark_departed(web_as: Callable[[str], TestClient], home: tuple, world: World) -> None:
-    place, pid = home
+    place, _ = home
     client = web_as("collector_zhang")
     visit = client.get(f"/web/collect/dwellings/{place.dwelling_id}")
     link = re.search(r'href="(/web/collect/residences/\d+/departure)"', visit.text)
