@@ -505,3 +505,38 @@ def members_view(session: Session, ctx: Context, household_id: int, on: dt.date)
         [audit.Event("household.member_read", "household", household_id, m["person_id"]) for m in result],
     )
     return result
+
+
+def provenance_of(session: Session, ctx: Context, person_id: int) -> dict[str, dict[str, Any]]:
+    """Where each current value comes from: the version that set it (source, collector, date), audited.
+
+    Walks the current knowledge (rows not superseded) in valid-time order; a value's provenance is the row where
+    it last changed, so a correction or a change names who made it and an unchanged value keeps its first source.
+    """
+    from liangshi.access import service as access
+
+    _entity, rows = registry.versions(session, ctx, PERSON, person_id)
+    known = sorted((r for r in rows if r.superseded_at is None), key=lambda r: (r.valid_from, r.row_id))
+    origin: dict[str, Any] = {}
+    previous: dict[str, Any] = {}
+    for row in known:
+        for name in PERSON.attributes:
+            value = getattr(row, name)
+            if name not in origin or previous.get(name) != value:
+                origin[name] = row
+            previous[name] = value
+    names = access.usernames(session, {r.actor_id for r in origin.values() if r.actor_id is not None})
+    return {
+        name: {
+            "source_kind": row.source_kind,
+            "source_ref": row.source_ref,
+            "evidence": row.evidence,
+            "document_ref": row.document_ref,
+            "actor": names.get(row.actor_id) if row.actor_id is not None else None,
+            "recorded_at": row.recorded_at,
+            "valid_from": row.valid_from,
+            "change": row.change,
+            "reason": row.reason,
+        }
+        for name, row in origin.items()
+    }

@@ -22,6 +22,9 @@ STATIC = Path(__file__).parent / "static"
 PAGE_MODULES = (
     "liangshi.web.pages.auth",
     "liangshi.web.pages.collect",
+    "liangshi.web.pages.search",
+    "liangshi.web.pages.person",
+    "liangshi.web.pages.dwelling",
 )
 
 _HTTP_TEXT = {

@@ -43,6 +43,34 @@ DEREG_REASONS = {
     "other": N_("Other"),
 }
 SEX = {"1": N_("Male"), "2": N_("Female"), "0": N_("Unknown"), "9": N_("Not stated")}
+ATTRIBUTES = {
+    "name": N_("Name"),
+    "sex": N_("Sex"),
+    "birth_date": N_("Birth date"),
+    "ethnicity": N_("Ethnicity"),
+    "nationality": N_("Nationality"),
+    "hukou_region": N_("Hukou region"),
+    "hukou_address": N_("Hukou address"),
+    "education": N_("Education"),
+    "marital_status": N_("Marital status"),
+    "occupation": N_("Occupation"),
+    "workplace": N_("Workplace"),
+    "phone": N_("Phone"),
+}
+SOURCES = {
+    "collector": N_("Collector"),
+    "department": N_("Department"),
+    "venue": N_("Venue"),
+    "system": N_("System"),
+    "import": N_("Import"),
+}
+EVENTS = {
+    "residence": N_("Residence"),
+    "rental_landlord": N_("Landlord of a rental"),
+    "rental_tenant": N_("Tenant"),
+    "permit": N_("Residence permit"),
+    "stay": N_("Hotel or internet café stay"),
+}
 TONE = {
     "occupied": "ok",
     "visited": "ok",
@@ -63,6 +91,9 @@ ALL = {
     "dereg_reasons": DEREG_REASONS,
     "sex": SEX,
     "tone": TONE,
+    "attributes": ATTRIBUTES,
+    "sources": SOURCES,
+    "events": EVENTS,
 }
 
 
