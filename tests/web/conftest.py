@@ -7,12 +7,15 @@ driven by Playwright.
 
 from __future__ import annotations
 
+import os
 import re
 import socket
+import tempfile
 import threading
 import time
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -208,3 +211,19 @@ def scene(world: World) -> Scene:
             ),
         )
     return Scene(place, other, zhang, li, wang, zhang_id)
+
+
+def screenshot(page: Any, name: str) -> Path:
+    """Take a full-page screenshot: into docs/screenshots/ with LIANGSHI_SCREENSHOTS=1, else a temp directory.
+
+    `LIANGSHI_SCREENSHOTS=1 pytest tests/web -k browser` refreshes the README's pictures.
+    """
+    if os.environ.get("LIANGSHI_SCREENSHOTS") == "1":
+        folder = Path(__file__).resolve().parents[2] / "docs" / "screenshots"
+    else:
+        folder = Path(tempfile.gettempdir()) / "liangshi-screenshots"
+    folder.mkdir(parents=True, exist_ok=True)
+    path = folder / f"{name}.png"
+    page.screenshot(path=str(path), full_page=True)
+    assert path.stat().st_size > 1000
+    return path
