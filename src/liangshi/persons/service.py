@@ -516,6 +516,18 @@ def provenance_of(session: Session, ctx: Context, person_id: int) -> dict[str, d
     from liangshi.access import service as access
 
     _entity, rows = registry.versions(session, ctx, PERSON, person_id)
+    by_id = {r.row_id: r for r in rows}
+
+    def source(row: Any, name: str) -> Any:
+        # A correction rewrites the whole row: a value it did not change still comes from the row it corrects.
+        seen = 0
+        while row.change == "correct" and row.corrects_row_id in by_id and seen < 1000:
+            earlier = by_id[row.corrects_row_id]
+            if getattr(earlier, name) != getattr(row, name):
+                break
+            row, seen = earlier, seen + 1
+        return row
+
     known = sorted((r for r in rows if r.superseded_at is None), key=lambda r: (r.valid_from, r.row_id))
     origin: dict[str, Any] = {}
     previous: dict[str, Any] = {}
@@ -523,7 +535,7 @@ def provenance_of(session: Session, ctx: Context, person_id: int) -> dict[str, d
         for name in PERSON.attributes:
             value = getattr(row, name)
             if name not in origin or previous.get(name) != value:
-                origin[name] = row
+                origin[name] = source(row, name)
             previous[name] = value
     names = access.usernames(session, {r.actor_id for r in origin.values() if r.actor_id is not None})
     return {
