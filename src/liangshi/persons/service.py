@@ -284,6 +284,17 @@ def person_id_by_document(session: Session, ctx: Context, number: str) -> int | 
     return None
 
 
+def _key_prefix(session: Session, column: Any, key: str) -> ColumnElement[bool]:
+    """A prefix match on a pinyin key ([a-z0-9] only) that the column's index can serve.
+
+    SQLite's LIKE is case-insensitive and cannot use a BINARY index; GLOB is case-sensitive and can. PostgreSQL's
+    LIKE uses the varchar_pattern_ops index. The key has no wildcard characters, so neither needs escaping.
+    """
+    if session.get_bind().dialect.name == "sqlite":
+        return column.op("GLOB")(key + "*")  # type: ignore[no-any-return]
+    return column.like(key + "%")  # type: ignore[no-any-return]
+
+
 def search_persons(
     session: Session,
     ctx: Context,
@@ -307,8 +318,8 @@ def search_persons(
             where.append(
                 or_(
                     v.name.startswith(name, autoescape=True),
-                    v.name_pinyin.startswith(key, autoescape=True),
-                    v.name_initials.startswith(key, autoescape=True),
+                    _key_prefix(session, v.name_pinyin, key),
+                    _key_prefix(session, v.name_initials, key),
                 )
             )
     if phone:
