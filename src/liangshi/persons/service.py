@@ -295,6 +295,13 @@ def _key_prefix(session: Session, column: Any, key: str) -> ColumnElement[bool]:
     return column.like(key + "%")  # type: ignore[no-any-return]
 
 
+def _name_prefix(session: Session, column: Any, text: str) -> ColumnElement[bool]:
+    """A name prefix match that the name index can serve (GLOB on SQLite when the text has no GLOB characters)."""
+    if session.get_bind().dialect.name == "sqlite" and not any(c in text for c in "*?[]"):
+        return column.op("GLOB")(text + "*")  # type: ignore[no-any-return]
+    return column.startswith(text, autoescape=True)  # type: ignore[no-any-return]
+
+
 def search_persons(
     session: Session,
     ctx: Context,
@@ -312,12 +319,12 @@ def search_persons(
     if name:
         key = rules.search_key(name)
         if key is None:
-            where.append(v.name.startswith(name, autoescape=True))
+            where.append(_name_prefix(session, v.name, name))
         else:
             # Letters only: also pinyin (zhangsan, zhangs) or initials (zs) of Chinese names.
             where.append(
                 or_(
-                    v.name.startswith(name, autoescape=True),
+                    _name_prefix(session, v.name, name),
                     _key_prefix(session, v.name_pinyin, key),
                     _key_prefix(session, v.name_initials, key),
                 )
