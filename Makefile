@@ -30,6 +30,7 @@ VENDOR := src/liangshi/web/static/vendor
 assets: $(VENDOR)/.stamp
 
 $(VENDOR)/.stamp: package.json package-lock.json
+	@command -v npm >/dev/null 2>&1 || scripts/ensure-apt.sh npm
 	@if [ -f package-lock.json ]; then npm ci --no-audit --no-fund; else npm install --no-audit --no-fund; fi
 	mkdir -p $(VENDOR)
 	cp node_modules/htmx.org/dist/htmx.min.js $(VENDOR)/
