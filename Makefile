@@ -92,6 +92,8 @@ bench: install
 	$(PY) scripts/bench_lookup.py --db postgresql --persons 1000000
 	$(PY) scripts/bench_venues.py --db sqlite --stays 50000
 	$(PY) scripts/bench_venues.py --db postgresql --stays 50000
+	$(PY) scripts/bench_search.py --db sqlite --persons 100000
+	$(PY) scripts/bench_search.py --db postgresql --persons 100000
 
 clean:
 	rm -rf $(VENV) .pytest_cache node_modules src/liangshi/web/static/vendor

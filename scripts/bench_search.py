@@ -47,6 +47,8 @@ BARE = {
     "pinyin": "SELECT entity_id FROM person_versions WHERE (name_pinyin LIKE :q OR name_initials LIKE :q) "
     "AND superseded_at IS NULL AND valid_to IS NULL ORDER BY entity_id LIMIT 20",
     # SQLite: GLOB is case-sensitive and uses the BINARY index (as the service does there).
+    "name_sqlite": "SELECT entity_id FROM person_versions WHERE name GLOB :g "
+    "AND superseded_at IS NULL AND valid_to IS NULL ORDER BY entity_id LIMIT 20",
     "pinyin_sqlite": "SELECT entity_id FROM person_versions WHERE (name_pinyin GLOB :g OR name_initials GLOB :g) "
     "AND superseded_at IS NULL AND valid_to IS NULL ORDER BY entity_id LIMIT 20",
 }
@@ -131,10 +133,16 @@ def measure(url: str, names: list[str], samples: int, seed: int) -> dict[str, An
     out: dict[str, Any] = {}
     for series, typed in queries(names, samples, seed).items():
         bare_kind = "name" if series.startswith("chinese") else "pinyin"
-        if bare_kind == "pinyin" and url.startswith("sqlite"):
-            bare_kind = "pinyin_sqlite"
-        service_t, bare_t, hits = [], [], []
+        if url.startswith("sqlite"):
+            bare_kind += "_sqlite"
+        service_t, bare_t, like_t, hits = [], [], [], []
         for q in typed:
+            if bare_kind == "name_sqlite":
+                # The query name search used before (case-insensitive LIKE: SQLite cannot use the index).
+                t0 = time.perf_counter()
+                with engine.connect() as conn:
+                    conn.execute(text(BARE["name"]), {"q": q + "%"}).all()
+                like_t.append(time.perf_counter() - t0)
             t0 = time.perf_counter()
             with engine.connect() as conn:
                 conn.execute(text(BARE[bare_kind]), {"q": q + "%", "g": q + "*"}).all()
@@ -152,6 +160,8 @@ def measure(url: str, names: list[str], samples: int, seed: int) -> dict[str, An
             "service_p50_ms": round(pct(service_t, 0.5), 2), "service_p99_ms": round(pct(service_t, 0.99), 2),
             "median_matches": sorted(hits)[len(hits) // 2],
         }
+        if like_t:
+            out[series]["old_like_p50_ms"] = round(pct(like_t, 0.5), 3)
     engine.dispose()
     return out
 
