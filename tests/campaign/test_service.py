@@ -130,3 +130,28 @@ def test_visits_are_listed_newest_first(world: World, home: tuple[factories.Plac
         last = service.last_outcomes(session, [place.dwelling_id])
     assert [v.idempotency_key for v in visits] == ["key-a0000002", "key-a0000001"]
     assert last == {place.dwelling_id: "occupied"}
+
+
+def test_a_concurrent_duplicate_loses_at_the_unique_key(
+    world: World, home: tuple[factories.Place, int], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Two submissions racing past the key check: the unique index refuses the second, which answers the first."""
+    place, _ = home
+    with world.session() as session:
+        first = service.record_visit(
+            session, world.ctx(session, "collector_zhang"), place.dwelling_id, _visit()
+        )
+    real = service._by_key
+    calls = {"n": 0}
+
+    def blind_once(session: object, key: str) -> object:
+        calls["n"] += 1
+        return None if calls["n"] == 1 else real(session, key)  # type: ignore[arg-type]
+
+    monkeypatch.setattr(service, "_by_key", blind_once)
+    with world.session() as session:
+        again = service.record_visit(
+            session, world.ctx(session, "collector_zhang"), place.dwelling_id, _visit()
+        )
+        count = session.execute(select(func.count(Visit.id))).scalar_one()
+    assert again.replayed and again.id == first.id and count == 1
