@@ -53,7 +53,7 @@ from liangshi.persons.models import (
     Person,
     PersonVersion,
 )
-from liangshi.persons.rules import HEAD, ID_KINDS, birth_date_from_id, check_document_agrees
+from liangshi.persons.rules import HEAD, ID_KINDS, birth_date_from_id, check_document_agrees, name_keys
 from liangshi.persons.schemas import DocumentIn, MemberIn, PersonCreate
 from liangshi.persons.service import PERSON, document_query
 from liangshi.registry import Context
@@ -409,9 +409,11 @@ def _write_new(
                 **extra,
             )
         )
-        versions.append(
-            {**_meta(job, entity_id, item.area.county, item.valid_from, item.valid_to), **item.attrs}
-        )
+        row = {**_meta(job, entity_id, item.area.county, item.valid_from, item.valid_to), **item.attrs}
+        if version is PersonVersion:
+            # Bulk inserts bypass column defaults: the name's search keys are filled here.
+            row["name_pinyin"], row["name_initials"] = name_keys(row["name"])
+        versions.append(row)
     bulk_insert(job.session, entity, entities)
     bulk_insert(job.session, version, versions)
     _audit_created(job, kind, ids, [item.subject for item in items])
@@ -650,6 +652,7 @@ def _holders(job: Job, rows: Sequence[tuple[int, Row]]) -> dict[tuple[str, str],
 
 
 _PERSON_VERSION_COLUMNS = ["entity_id", "county_code", *PERSON.attributes]
+_NAME_AT = PERSON.attributes.index("name")  # where the name sits in a person's attribute tuple
 _DOCUMENT_VERSION_COLUMNS = ["entity_id", "county_code", "doc_type", "number", "country"]
 _META_COLUMNS = [
     "version",
@@ -788,8 +791,11 @@ def _write_persons(job: Job, new: list[tuple[AreaRef, tuple[Any, ...], tuple[str
     insert_tuples(
         session,
         PersonVersion,
-        _PERSON_VERSION_COLUMNS + _META_COLUMNS,
-        [(pid, area.county, *attrs, *meta) for pid, (area, attrs, _) in zip(pids, new, strict=True)],
+        [*_PERSON_VERSION_COLUMNS, "name_pinyin", "name_initials", *_META_COLUMNS],
+        [
+            (pid, area.county, *attrs, *name_keys(attrs[_NAME_AT]), *meta)
+            for pid, (area, attrs, _) in zip(pids, new, strict=True)
+        ],
     )
     insert_tuples(
         session,
