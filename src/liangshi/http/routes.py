@@ -12,8 +12,8 @@ def include_all(app: FastAPI) -> None:
     from liangshi.areas.api import router as areas
     from liangshi.audit.api import router as audit
     from liangshi.buildings.api import buildings, dwellings
-    from liangshi.departments.api import router as departments
     from liangshi.campaign.api import router as campaign
+    from liangshi.departments.api import router as departments
     from liangshi.permits.api import person_permits
     from liangshi.permits.api import router as permits
     from liangshi.persons.api import households, persons

@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
-import functools
 import datetime as dt
+import functools
 
 from liangshi.common import idnumber
 from liangshi.errors import ValidationFailed
