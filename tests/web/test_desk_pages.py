@@ -120,12 +120,19 @@ def test_out_of_jurisdiction_pages_are_404(web_as: Callable[[str], TestClient], 
         assert r.status_code == 404 and "未找到" in r.text, url
 
 
-def test_department_liaison_sees_the_person_but_not_where_they_live(
-    web_as: Callable[[str], TestClient], scene: Scene
+def test_department_liaison_sees_only_what_the_agreement_gives_and_not_where_they_live(
+    web_as: Callable[[str], TestClient], scene: Scene, world: World
 ) -> None:
-    r = web_as("health_liaison_wang").get(f"/web/persons/{scene.zhang}")
+    from tests.departments.helpers import department
+
+    liaison = web_as("health_liaison_wang")
+    refused = liaison.get(f"/web/persons/{scene.zhang}")
+    assert refused.status_code == 403  # no sharing agreement yet
+    department(world, reads={"person": ["name", "sex"]})
+    r = liaison.get(f"/web/persons/{scene.zhang}")
     assert r.status_code == 200 and "张三" in r.text
     assert 'data-testid="current-residence"' not in r.text and 'data-testid="timeline"' not in r.text
+    assert "1985-04-12" not in r.text  # the birth date is not in the agreement
 
 
 def test_pages_switch_to_english(web_as: Callable[[str], TestClient], scene: Scene) -> None:

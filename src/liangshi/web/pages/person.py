@@ -24,8 +24,16 @@ GENERAL_ITEMS = ("education", "marital_status", "occupation", "workplace", "phon
 
 def _person_page(request: Request, p: Page, person_id: int, *, unmask_reason: str | None = None) -> Response:
     snap = registry.read(p.session, p.ctx, persons.PERSON, person_id)
-    documents = persons.documents_view(p.session, p.ctx, person_id, unmask_reason=unmask_reason)
-    provenance = persons.provenance_of(p.session, p.ctx, person_id)
+    if snap.cut is None:
+        documents = persons.documents_view(p.session, p.ctx, person_id, unmask_reason=unmask_reason)
+        provenance = persons.provenance_of(p.session, p.ctx, person_id)
+    else:
+        # A department reads only its agreement's fields: documents only if it names them, no version history.
+        readable = bool(snap.cut.fields("document"))
+        documents = (
+            persons.documents_view(p.session, p.ctx, person_id, unmask_reason=None) if readable else []
+        )
+        provenance = {}
     lives: dict[str, Any] | None = None
     timeline: list[dict[str, Any]] = []
     if p.may("residence.read"):
