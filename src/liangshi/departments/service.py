@@ -828,6 +828,7 @@ def submit_batch(
 
     parsed: list[tuple[int, str, str, dict[str, Any]]] = []
     problems: list[RowProblem] = []
+    known: dict[tuple[str, str], Any] = {}
     for line, cells in table.rows:
         if not any(c.strip() for c in cells):
             continue
@@ -855,7 +856,11 @@ def submit_batch(
                 if raw is None:
                     continue
                 try:
-                    record[name] = _parse_value(name, raw, ctx.today)
+                    # Feeds repeat values (occupations, dates): each distinct cell is checked once.
+                    cell = (name, raw)
+                    if cell not in known:
+                        known[cell] = _parse_value(name, raw, ctx.today)
+                    record[name] = known[cell]
                 except (LiangshiError, ValidationError) as exc:
                     problems.append(_row_problem(line, exc, name))
                     break
