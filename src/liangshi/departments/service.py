@@ -4,13 +4,16 @@ and the hash-chained exchange log.
 
 Interfaces others build on:
 
-* `resolve_person(session, ctx, doc_type=..., number=...)` is the one place a department record is matched to a
-  register person (today: the exact normalised document number in the caller's jurisdiction). The master person
-  index replaces its body with fuzzy matching; callers do not change.
+* `resolve_persons(session, ctx, records)` (and `resolve_person` for one record) is the one place department
+  records are matched to register persons (today: the exact normalised document number in the caller's
+  jurisdiction, one query per 5,000 records). The master person index replaces its body with fuzzy matching;
+  callers do not change.
 * `read_cut(session, ctx, kind)` is what `registry.read/search` call for a department liaison.
 * A department feed is atomic: a file-level problem (unknown department, no agreement in force, a column the
   agreement does not let it provide, wrong encoding, missing key column) or any bad row refuses the whole batch
   and nothing is written. Accepted values carry provenance `source_kind="department"`, `source_ref="batch:<id>"`.
+  A batch is written set-based, in runs of up to 5,000 rows (`history.change_many`: the rows `registry.change`
+  writes, a few statements per run); deaths go through the death use case one by one.
 """
 
 from __future__ import annotations
