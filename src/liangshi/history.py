@@ -723,8 +723,35 @@ def change_many(
             reason=reason,
         )
     ]
+    _fill_defaults(version_cls.__table__, rows)
     from liangshi.exchange.bulk import bulk_insert
 
     bulk_insert(session, version_cls, rows)
     session.expire_all()
     return versions
+
+
+class _InsertParameters:
+    """What a Python-side column default sees of the row being inserted (`context.get_current_parameters()`)."""
+
+    def __init__(self, row: dict[str, Any]) -> None:
+        self._row = row
+
+    def get_current_parameters(self, isolate_multiinsert_groups: bool = True) -> dict[str, Any]:
+        return self._row
+
+
+def _fill_defaults(table: Any, rows: list[dict[str, Any]]) -> None:
+    """Compute the Python-side column defaults an ORM insert would (e.g. keys derived from other columns): a bulk
+    insert bypasses them. Columns without one are left to the database, as with the ORM."""
+    for column in table.columns:
+        default = column.default
+        if default is None or column.primary_key or column.name in rows[0]:
+            continue
+        for row in rows:
+            if default.is_callable:
+                row[column.name] = default.arg(_InsertParameters(row))
+            elif default.is_scalar:
+                row[column.name] = default.arg
+            else:
+                raise ValueError(f"unsupported default on {table.name}.{column.name}")
