@@ -3,12 +3,18 @@
     .venv/bin/python scripts/bench_import.py --db sqlite --persons 100000
     .venv/bin/python scripts/bench_import.py --db postgresql --persons 100000
 
-Writes a persons CSV (the police extract's columns), then times
+Writes a persons CSV (the police extract's columns), then times in the same run
 - the baseline: SQLite — Python `executemany` of the same rows (as text) into a bare table with the file's columns;
   PostgreSQL — `COPY` of the same file into a bare table;
-- `liangshi import persons`: parse, validate every row with the API's rules (ID check character, birth date and sex
-  against the ID, code tables, phone), de-duplicate against the register, write person + document entities and
-  versions with provenance, and one audit entry per person, in chunks of 2,000 per transaction.
+- the write floor: the rows the import writes for this file (person and document identities and first versions
+  with provenance, one audit entry per table per chunk), prepared before the clock starts and written by the
+  import's own writer in the same chunks, into a second database with the registry's schema (its indexes, foreign
+  keys and unique constraints);
+- `liangshi import persons`: read, validate every row with the API's rules (ID check character, birth date and sex
+  against the ID, code tables, phone, names), de-duplicate against the register, then the writes above, in chunks
+  of 2,000 rows per transaction.
+Wall times, and this process's CPU times (less disturbed when other processes share the cores; on PostgreSQL
+the server's CPU is not in them).
 """
 
 from __future__ import annotations
@@ -24,6 +30,7 @@ import sys
 import time
 import uuid
 from pathlib import Path
+from typing import Any
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
@@ -63,36 +70,129 @@ def write_file(path: Path, n: int, seed: int) -> None:
                              f"13{rng.randrange(0, 10)}{rng.randrange(10_000_000, 100_000_000)}", "420704001001"])
 
 
-def baseline_sqlite(path: Path, csv_path: Path) -> float:
+def baseline_sqlite(path: Path, csv_path: Path) -> tuple[float, float]:
     """executemany of the same rows into a bare table."""
     conn = sqlite3.connect(path)
     conn.execute("PRAGMA journal_mode=WAL")
     conn.execute("PRAGMA synchronous=NORMAL")
     conn.execute(f"CREATE TABLE raw_persons ({', '.join(c + ' TEXT' for c in HEADER)})")
-    t0 = time.perf_counter()
+    t0, c0 = time.perf_counter(), time.process_time()
     with csv_path.open(encoding="utf-8", newline="") as fh:
         reader = csv.reader(fh)
         next(reader)
         conn.executemany(f"INSERT INTO raw_persons VALUES ({', '.join('?' * len(HEADER))})", reader)
     conn.commit()
-    seconds = time.perf_counter() - t0
+    seconds, cpu = time.perf_counter() - t0, time.process_time() - c0
     conn.close()
-    return seconds
+    return seconds, cpu
 
 
-def baseline_postgres(url: str, csv_path: Path) -> float:
+def baseline_postgres(url: str, csv_path: Path) -> tuple[float, float]:
     """COPY of the same file into a bare table."""
     import psycopg
 
     with psycopg.connect(url) as conn:
         conn.execute(f"CREATE TABLE raw_persons ({', '.join(c + ' text' for c in HEADER)})")
-        t0 = time.perf_counter()
+        t0, c0 = time.perf_counter(), time.process_time()
         with conn.cursor() as cur, cur.copy("COPY raw_persons FROM STDIN WITH (FORMAT csv, HEADER true)") as copy, \
                 csv_path.open("rb") as fh:
             while block := fh.read(1 << 20):
                 copy.write(block)
         conn.commit()
-        return time.perf_counter() - t0
+        return time.perf_counter() - t0, time.process_time() - c0
+
+
+def write_floor(url: str, csv_path: Path, chunk: int) -> tuple[float, float]:
+    """The import's own writes alone: the same rows, prepared before the clock starts, written by the loader's
+    writer (persons, documents, first versions, audit) in the same chunks and transactions. What is left over
+    between this and the import is reading, validating and looking up."""
+    from liangshi.exchange import bulk, loaders
+    from liangshi.history import Provenance
+
+    engine = make_engine(url)
+    sessions = make_session_factory(engine)
+    clock = Clock()
+    with session_scope(sessions) as s:
+        area = loaders.Resolver(s, SYSTEM).area("420704001001")
+    with csv_path.open(encoding="utf-8", newline="") as fh:
+        reader = csv.reader(fh)
+        next(reader)
+        new = [
+            (area, (name, "1" if sex == "男" else "2", birth, ethnicity, "CHN", region, None, None, None, None, None,
+                    "+86" + phone), ("resident_id", number, "CHN"))
+            for number, name, sex, birth, ethnicity, region, phone, _ in reader
+        ]
+    prov = Provenance("department", "police", "document", "floor")
+    t0, c0 = time.perf_counter(), time.process_time()
+    for start in range(0, len(new), chunk):
+        with session_scope(sessions) as s:
+            bulk.tune_for_load(s)
+            job = loaders.Job(s, SYSTEM, clock.now(), clock.today(), prov, 1, loaders.Resolver(s, SYSTEM))
+            loaders._write_persons(job, new[start : start + chunk])
+    seconds, cpu = time.perf_counter() - t0, time.process_time() - c0
+    engine.dispose()
+    return seconds, cpu
+
+
+FLOOR_TABLES = ("persons", "person_versions", "documents", "document_versions")
+
+
+def _weaken(url: str, *, foreign_keys: bool, indexes: bool) -> None:
+    """For the floor variants only, on a throwaway database: drop secondary indexes, disable FK triggers."""
+    engine = make_engine(url)
+    with engine.begin() as conn:
+        postgres = engine.dialect.name == "postgresql"
+        for table in FLOOR_TABLES if not indexes else ():
+            query = (
+                f"SELECT indexname FROM pg_indexes WHERE tablename = '{table}' AND indexname NOT LIKE 'pk_%%'"
+                if postgres
+                else f"SELECT name FROM sqlite_master WHERE type = 'index' AND tbl_name = '{table}' AND sql IS NOT NULL"
+            )
+            for (index,) in conn.exec_driver_sql(query).fetchall():
+                conn.exec_driver_sql(f'DROP INDEX "{index}"')
+        for table in FLOOR_TABLES if postgres and not foreign_keys else ():
+            conn.exec_driver_sql(f"ALTER TABLE {table} DISABLE TRIGGER ALL")  # needs a superuser
+    engine.dispose()
+
+
+def floor_variants(args: argparse.Namespace, csv_path: Path) -> None:
+    """The write floor as the schema is, without foreign-key checks, and also without secondary indexes."""
+    import psycopg
+
+    import liangshi.db as ldb
+
+    for label, foreign_keys, indexes in (("as is", True, True), ("FK checks off", False, True),
+                                         ("FK checks off, no secondary indexes", False, False)):
+        if args.db == "sqlite":
+            db = Path("bench-out") / "floor-variant.db"
+            for suffix in ("", "-wal", "-shm"):
+                Path(f"{db}{suffix}").unlink(missing_ok=True)
+            url = f"sqlite:///{db}"
+            prepare(url)
+            _weaken(url, foreign_keys=foreign_keys, indexes=indexes)
+            pragmas = ldb._sqlite_pragmas
+            if not foreign_keys:
+                def no_fk(conn: object, record: object, pragmas: Any = pragmas) -> None:
+                    pragmas(conn, record)
+                    conn.execute("PRAGMA foreign_keys=OFF")  # type: ignore[attr-defined]
+                ldb._sqlite_pragmas = no_fk
+            try:
+                seconds, cpu = write_floor(url, csv_path, args.chunk)
+            finally:
+                ldb._sqlite_pragmas = pragmas
+        else:
+            name = f"liangshi_floor_{uuid.uuid4().hex[:8]}"
+            admin = psycopg.connect(args.pg_server, autocommit=True)
+            admin.execute(f'CREATE DATABASE "{name}"')
+            url = args.pg_server.rsplit("/", 1)[0] + f"/{name}"
+            try:
+                prepare(url)
+                _weaken(url, foreign_keys=foreign_keys, indexes=indexes)
+                seconds, cpu = write_floor(url, csv_path, args.chunk)
+            finally:
+                admin.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+        print(json.dumps({"db": args.db, "persons": args.persons, "floor_variant": label,
+                          "wall_s": round(seconds, 2), "cpu_s": round(cpu, 2)}))
 
 
 def prepare(url: str) -> None:
@@ -114,12 +214,18 @@ def main() -> None:
     parser.add_argument("--db", choices=["sqlite", "postgresql"], default="sqlite")
     parser.add_argument("--persons", type=int, default=100_000)
     parser.add_argument("--seed", type=int, default=11)
+    parser.add_argument("--floor-variants", action="store_true",
+                        help="only the write floor: as is, without FK checks, without secondary indexes")
+    parser.add_argument("--chunk", type=int, default=service.CHUNK, help="rows per transaction")
     parser.add_argument("--pg-server", default="postgresql://postgres@127.0.0.1:5432/postgres")
     args = parser.parse_args()
     out = Path("bench-out")
     out.mkdir(exist_ok=True)
     csv_path = out / f"persons-{args.persons}.csv"
     write_file(csv_path, args.persons, args.seed)
+    if args.floor_variants:
+        floor_variants(args, csv_path)
+        return
     drop = None
     if args.db == "sqlite":
         db = out / f"import-{args.persons}.db"
@@ -127,7 +233,12 @@ def main() -> None:
             Path(f"{db}{suffix}").unlink(missing_ok=True)
         url = f"sqlite:///{db}"
         prepare(url)
-        raw = baseline_sqlite(db, csv_path)
+        raw, raw_cpu = baseline_sqlite(db, csv_path)
+        floor_db = out / f"floor-{args.persons}.db"
+        for suffix in ("", "-wal", "-shm"):
+            Path(f"{floor_db}{suffix}").unlink(missing_ok=True)
+        prepare(f"sqlite:///{floor_db}")
+        floor, floor_cpu = write_floor(f"sqlite:///{floor_db}", csv_path, args.chunk)
     else:
         import psycopg
 
@@ -138,15 +249,19 @@ def main() -> None:
 
         def drop() -> None:
             admin.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+            admin.execute(f'DROP DATABASE IF EXISTS "{name}_floor" WITH (FORCE)')
 
+        admin.execute(f'CREATE DATABASE "{name}_floor"')
         prepare(url)
-        raw = baseline_postgres(url, csv_path)
+        raw, raw_cpu = baseline_postgres(url, csv_path)
+        prepare(f"{url}_floor")
+        floor, floor_cpu = write_floor(f"{url}_floor", csv_path, args.chunk)
     try:
         engine = make_engine(url)
-        t0 = time.perf_counter()
+        t0, c0 = time.perf_counter(), time.process_time()
         result = service.import_file(make_session_factory(engine), kind="persons", path=csv_path, source="police",
-                                     actor=SYSTEM, clock=Clock())
-        seconds = time.perf_counter() - t0
+                                     actor=SYSTEM, clock=Clock(), chunk_size=args.chunk)
+        seconds, cpu = time.perf_counter() - t0, time.process_time() - c0
         engine.dispose()
     finally:
         if drop is not None:
@@ -157,6 +272,11 @@ def main() -> None:
         "baseline_s": round(raw, 2), "baseline_rows_per_s": round(args.persons / raw),
         "import_s": round(seconds, 2), "import_rows_per_s": round(args.persons / seconds),
         "ratio": round(seconds / raw, 1),
+        "write_floor_s": round(floor, 2), "floor_ratio": round(floor / raw, 1),
+        # CPU time of this process (on SQLite the database engine runs in it; on PostgreSQL the server's is not
+        # counted): less disturbed than wall time when other processes share the cores.
+        "baseline_cpu_s": round(raw_cpu, 2), "write_floor_cpu_s": round(floor_cpu, 2), "import_cpu_s": round(cpu, 2),
+        "cpu_ratio": round(cpu / raw_cpu, 1) if raw_cpu else None,
     }, indent=2))
 
 

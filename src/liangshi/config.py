@@ -22,3 +22,7 @@ class Settings(BaseSettings):
     # and the working days a feedback on a doubted value has for its decision (pick-up: 2 working days).
     precedence_file: str | None = None
     feedback_decision_days: int = 10
+    # Web pages: the session cookie is sent over HTTPS only when true (set it in production behind TLS).
+    cookie_secure: bool = False
+    # Web login sessions (server-side tokens) last this many days.
+    web_session_days: int = 1

@@ -250,3 +250,35 @@ def test_kill_9_mid_import_then_rerun_loads_everything_once(
     assert rerun.returncode == 0, rerun.stderr
     assert _count(world, Person) == 12_000 and _count(world, Document) == 12_000
     assert f"existing {partial}" in rerun.stdout
+
+
+def test_every_imported_person_and_document_is_in_one_audit_entry_of_its_chunk(
+    world: World, tmp_path: Path
+) -> None:
+    import json
+
+    from liangshi.audit import service as audit
+    from liangshi.audit.models import AuditEntry
+
+    path = _write_csv(tmp_path / "p.csv", ["id_number", "sex", "name", "community_code"], _person_rows(50))
+    result = _import(world, "persons", path, chunk_size=20)
+    assert result.loaded == 50
+    with world.session() as s:
+        persons = set(s.execute(select(Person.id)).scalars())
+        documents = set(s.execute(select(Document.id)).scalars())
+        entries = {
+            action: [
+                json.loads(d)
+                for d in s.execute(select(AuditEntry.detail).where(AuditEntry.action == action)).scalars()
+            ]
+            for action in ("person.create", "document.create")
+        }
+        assert audit.verify(s).ok
+    assert len(entries["person.create"]) == len(entries["document.create"]) == 3  # one per table per chunk
+    person_ids = [i for e in entries["person.create"] for i in e["ids"]]
+    document_ids = [i for e in entries["document.create"] for i in e["ids"]]
+    assert sorted(person_ids) == sorted(persons) and sorted(document_ids) == sorted(documents)
+    assert {p for e in entries["document.create"] for p in e["persons"]} == persons
+    assert all(
+        e["batch"] == result.batch_id and e["count"] == len(e["ids"]) for e in entries["person.create"]
+    )

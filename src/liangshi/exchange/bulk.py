@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+import json
 from typing import Any
 
 from sqlalchemy import Table, func, select, text
@@ -14,6 +15,22 @@ from liangshi.history import Provenance
 def is_postgres(session: Session) -> bool:
     """Whether the session talks to PostgreSQL."""
     return session.get_bind().dialect.name == "postgresql"
+
+
+# SQLite settings for an import's connection. The indexes on names, phones and document numbers take rows in
+# random order: with the default 2 MB page cache each insert would read and write index pages back and forth once
+# the tables outgrow it, and with the default checkpoint every 1,000 WAL pages each chunk's commit would copy the
+# same hot index pages into the database file again.
+_SQLITE_LOAD = {"cache_size": -256 * 1024, "wal_autocheckpoint": 16384}
+_SQLITE_DEFAULT = {"cache_size": -2000, "wal_autocheckpoint": 1000}
+
+
+def tune_for_load(session: Session, *, loading: bool = True) -> None:
+    """Connection settings for a bulk load, or (loading=False) back to SQLite's defaults. None on PostgreSQL."""
+    if is_postgres(session):
+        return
+    for name, value in (_SQLITE_LOAD if loading else _SQLITE_DEFAULT).items():
+        session.execute(text(f"PRAGMA {name}={value}"))
 
 
 def allocate_ids(session: Session, model: type[Any], n: int) -> list[int]:
@@ -57,6 +74,54 @@ def bulk_insert(session: Session, model: type[Any], rows: list[dict[str, Any]]) 
     with raw.cursor() as cursor, cursor.copy(f'COPY "{table.name}" ({names}) FROM STDIN') as copy:
         for row in rows:
             copy.write_row([row[c] for c in columns])
+
+
+def insert_tuples(
+    session: Session, model: type[Any], columns: list[str], rows: list[tuple[Any, ...]]
+) -> None:
+    """Insert ready rows (values already in the form the column stores: dates and times as text, see `stamp`).
+
+    COPY on PostgreSQL, the driver's executemany on SQLite; no per-value conversion in Python.
+    """
+    if not rows:
+        return
+    table: Table = model.__table__
+    names = ", ".join(f'"{c}"' for c in columns)
+    raw = session.connection().connection.driver_connection
+    assert raw is not None
+    if not is_postgres(session):
+        marks = ", ".join("?" for _ in columns)
+        raw.executemany(f'INSERT INTO "{table.name}" ({names}) VALUES ({marks})', rows)
+        return
+    with raw.cursor() as cursor, cursor.copy(f'COPY "{table.name}" ({names}) FROM STDIN') as copy:
+        write = copy.write_row
+        for row in rows:
+            write(row)
+
+
+def where_in(session: Session, select_sql: str, column: str, values: list[Any]) -> list[Any]:
+    """Rows of `select_sql` whose `column` is one of `values`, passed as one parameter: an array on PostgreSQL,
+    a JSON array on SQLite (either way the column's index is searched once per value)."""
+    if not values:
+        return []
+    param: Any
+    if is_postgres(session):
+        query, param = f"{select_sql} WHERE {column} = ANY(:values)", values
+    else:
+        query, param = (
+            f"{select_sql} WHERE {column} IN (SELECT value FROM json_each(:values))",
+            json.dumps(values),
+        )
+    return list(session.execute(text(query), {"values": param}))
+
+
+def stamp(session: Session, moment: dt.datetime) -> str:
+    """A UTC timestamp as its column stores it: naive text on SQLite (as SQLAlchemy writes it), ISO with offset
+    for PostgreSQL's COPY."""
+    utc = moment.astimezone(dt.UTC)
+    if is_postgres(session):
+        return utc.isoformat()
+    return utc.strftime("%Y-%m-%d %H:%M:%S.%f")
 
 
 def _sqlite_value(value: Any) -> Any:

@@ -9,7 +9,7 @@ here for the whole chunk with a few queries, then the rows are written with bulk
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -31,8 +31,17 @@ from liangshi.buildings.schemas import BuildingCreate, DwellingCreate
 from liangshi.buildings.service import BUILDING, DWELLING
 from liangshi.common.idnumber import mask_id_number
 from liangshi.errors import LiangshiError, ValidationFailed
-from liangshi.exchange import formats
-from liangshi.exchange.bulk import allocate_ids, bulk_insert, entity_row, version_meta
+from liangshi.exchange import formats, person_columns
+from liangshi.exchange.bulk import (
+    allocate_ids,
+    bulk_insert,
+    entity_row,
+    insert_tuples,
+    stamp,
+    version_meta,
+    where_in,
+)
+from liangshi.exchange.rows import Chunk, Row
 from liangshi.history import Provenance
 from liangshi.persons.models import (
     Document,
@@ -44,7 +53,7 @@ from liangshi.persons.models import (
     Person,
     PersonVersion,
 )
-from liangshi.persons.rules import HEAD, ID_KINDS, birth_date_from_id, check_document_agrees
+from liangshi.persons.rules import HEAD, ID_KINDS, birth_date_from_id, check_document_agrees, name_keys
 from liangshi.persons.schemas import DocumentIn, MemberIn, PersonCreate
 from liangshi.persons.service import PERSON, document_query
 from liangshi.registry import Context
@@ -54,8 +63,6 @@ from liangshi.rentals.schemas import RentalCreate
 from liangshi.residence.models import Residence, ResidenceVersion
 from liangshi.residence.rules import check_dates, check_departure
 from liangshi.residence.schemas import ArrivalIn
-
-Row = dict[str, str | None]
 
 
 @dataclass(frozen=True)
@@ -268,13 +275,16 @@ class Resolver:
         dv, pv = DocumentVersion, PersonVersion
         # The current-row conditions are checked here, not in SQL: with them PostgreSQL prefers the partial
         # unique index, whose leading column is the type, and tests every number against the whole list.
+        # The numbers go as one array parameter (SQLAlchemy would render and bind 2,000 separate ones).
+        found = where_in(
+            self.session,
+            f"SELECT doc_type, number, entity_id, superseded_at, valid_to FROM {dv.__tablename__}",
+            "number",
+            sorted({n for _, n in wanted}),
+        )
         docs = [
             (t, n, int(e))
-            for t, n, e, superseded, valid_to in self.session.execute(
-                select(dv.doc_type, dv.number, dv.entity_id, dv.superseded_at, dv.valid_to).where(
-                    dv.number.in_({n for _, n in wanted})
-                )
-            )
+            for t, n, e, superseded, valid_to in found
             if (t, n) in wanted and superseded is None and valid_to is None
         ]
         if not docs:
@@ -324,7 +334,7 @@ def _date(value: str | None, field: str) -> dt.date | None:
 
 
 def _each(
-    rows: list[tuple[int, Row]],
+    rows: Sequence[tuple[int, Row]],
     outcome: Outcome,
     handle: Callable[[int, Row], bool | None],
     default_field: str,
@@ -384,9 +394,9 @@ def _write_new(
     items: list[New],
     identity: Callable[[int, New], dict[str, Any]] | None = None,
 ) -> list[int]:
-    """Allocate ids, bulk-insert identities and first versions, audit one creation each; returns the ids."""
+    """Allocate ids, bulk-insert identities and first versions, audit them in one entry; returns the ids."""
     ids = allocate_ids(job.session, entity, len(items))
-    entities, versions, events = [], [], []
+    entities, versions = [], []
     for entity_id, item in zip(ids, items, strict=True):
         extra = identity(entity_id, item) if identity else {}
         entities.append(
@@ -399,21 +409,36 @@ def _write_new(
                 **extra,
             )
         )
-        versions.append(
-            {**_meta(job, entity_id, item.area.county, item.valid_from, item.valid_to), **item.attrs}
-        )
-        subject = entity_id if kind == "person" else item.subject
-        events.append(audit.Event(f"{kind}.create", kind, entity_id, subject, {"batch": job.batch_id}))
+        row = {**_meta(job, entity_id, item.area.county, item.valid_from, item.valid_to), **item.attrs}
+        if version is PersonVersion:
+            # Bulk inserts bypass column defaults: the name's search keys are filled here.
+            row["name_pinyin"], row["name_initials"] = name_keys(row["name"])
+        versions.append(row)
     bulk_insert(job.session, entity, entities)
     bulk_insert(job.session, version, versions)
-    _audit(job, events)
+    _audit_created(job, kind, ids, [item.subject for item in items])
     return ids
+
+
+def _audit_created(job: Job, kind: str, ids: list[int], subjects: Sequence[int | None]) -> None:
+    """One audit entry for the objects of one kind a chunk created: their ids and whose data they are.
+
+    Per chunk rather than per object: a hash-chained entry per imported row would cost more than the import's
+    own writes. Every created object is still in exactly one entry (detail "ids"), next to the persons concerned.
+    """
+    if not ids:
+        return
+    persons = sorted({s for s in subjects if s is not None})
+    detail: dict[str, Any] = {"batch": job.batch_id, "count": len(ids), "ids": ids}
+    if persons:
+        detail["persons"] = persons
+    _audit(job, [audit.Event(f"{kind}.create", kind, None, None, detail)])
 
 
 # ---- small kinds: one service call per row, each in a savepoint ------------------------------------------------
 
 
-def _per_row(job: Job, rows: list[tuple[int, Row]], build: Callable[[Row], bool], field0: str) -> Outcome:
+def _per_row(job: Job, rows: Sequence[tuple[int, Row]], build: Callable[[Row], bool], field0: str) -> Outcome:
     outcome = Outcome()
 
     def handle(line: int, row: Row) -> bool:
@@ -425,7 +450,7 @@ def _per_row(job: Job, rows: list[tuple[int, Row]], build: Callable[[Row], bool]
     return outcome
 
 
-def load_areas(job: Job, rows: list[tuple[int, Row]]) -> Outcome:
+def load_areas(job: Job, rows: Sequence[tuple[int, Row]]) -> Outcome:
     """Areas through the area service (few rows)."""
 
     def build(row: Row) -> bool:
@@ -439,7 +464,7 @@ def load_areas(job: Job, rows: list[tuple[int, Row]]) -> Outcome:
     return _per_row(job, rows, build, "code")
 
 
-def load_streets(job: Job, rows: list[tuple[int, Row]]) -> Outcome:
+def load_streets(job: Job, rows: Sequence[tuple[int, Row]]) -> Outcome:
     """Streets through the street service (a name is unique within its district)."""
 
     def build(row: Row) -> bool:
@@ -469,7 +494,7 @@ def load_streets(job: Job, rows: list[tuple[int, Row]]) -> Outcome:
 # ---- bulk kinds ------------------------------------------------------------------------------------------------
 
 
-def load_plates(job: Job, rows: list[tuple[int, Row]]) -> Outcome:
+def load_plates(job: Job, rows: Sequence[tuple[int, Row]]) -> Outcome:
     """Door plates; one door, one number per street (or per village without streets)."""
     outcome = Outcome()
     new: list[tuple[AreaRef, PlateKey, AddressCreate]] = []
@@ -530,7 +555,7 @@ def load_plates(job: Job, rows: list[tuple[int, Row]]) -> Outcome:
     return outcome
 
 
-def load_buildings(job: Job, rows: list[tuple[int, Row]]) -> Outcome:
+def load_buildings(job: Job, rows: Sequence[tuple[int, Row]]) -> Outcome:
     """Buildings on plates; one label per plate."""
     outcome = Outcome()
     new: list[tuple[AreaRef, int, BuildingCreate]] = []
@@ -568,7 +593,7 @@ def load_buildings(job: Job, rows: list[tuple[int, Row]]) -> Outcome:
     return outcome
 
 
-def load_dwellings(job: Job, rows: list[tuple[int, Row]]) -> Outcome:
+def load_dwellings(job: Job, rows: Sequence[tuple[int, Row]]) -> Outcome:
     """Dwellings in buildings; one room number per unit."""
     outcome = Outcome()
     new: list[tuple[AreaRef, int, DwellingCreate]] = []
@@ -615,7 +640,7 @@ def _doc_key(row: Row, today: dt.date) -> tuple[str, str]:
     return row.get("doc_type") or "resident_id", document_query(number, today)
 
 
-def _holders(job: Job, rows: list[tuple[int, Row]]) -> dict[tuple[str, str], tuple[int, str]]:
+def _holders(job: Job, rows: Sequence[tuple[int, Row]]) -> dict[tuple[str, str], tuple[int, str]]:
     """Current holders of the documents a chunk names (rows without a usable document are skipped here)."""
     keys = []
     for _, row in rows:
@@ -626,11 +651,49 @@ def _holders(job: Job, rows: list[tuple[int, Row]]) -> dict[tuple[str, str], tup
     return job.resolver.persons_by_document(keys)
 
 
-def load_persons(job: Job, rows: list[tuple[int, Row]]) -> Outcome:
-    """Persons with their identity document; the document identifies them across imports."""
+_PERSON_VERSION_COLUMNS = ["entity_id", "county_code", *PERSON.attributes]
+_NAME_AT = PERSON.attributes.index("name")  # where the name sits in a person's attribute tuple
+_DOCUMENT_VERSION_COLUMNS = ["entity_id", "county_code", "doc_type", "number", "country"]
+_META_COLUMNS = [
+    "version",
+    "valid_from",
+    "valid_to",
+    "recorded_at",
+    "superseded_at",
+    "change",
+    "reason",
+    "source_kind",
+    "source_ref",
+    "evidence",
+    "document_ref",
+    "actor_id",
+    "corrects_row_id",
+    "replaces_row_id",
+]
+
+
+def load_persons(job: Job, rows: Chunk) -> Outcome:
+    """Persons with their identity document; the document identifies them across imports.
+
+    Rows are first validated a column at a time (person_columns: the same rules, applied in bulk); the rows that
+    path does not accept outright go through the per-row validation below, which reports why. Then the chunk's
+    persons, documents and their first versions are written with one bulk insert per table, and audited with one
+    entry per table listing the ids.
+    """
     outcome = Outcome()
-    holders = _holders(job, rows)
-    new: list[tuple[AreaRef, PersonCreate, DocumentIn]] = []
+    plain = person_columns.plain_persons(rows, area_of=job.resolver.area, today=job.today)
+    keys = []
+    for i, p in enumerate(plain):
+        if p is not None:
+            keys.append(("resident_id", p.number))
+            continue
+        try:
+            keys.append(_doc_key(rows[i][1], job.today))
+        except Rejected:
+            continue
+    holders = job.resolver.persons_by_document(keys)
+    # Per new person: area, attributes in PERSON order (as stored), (doc_type, number, country).
+    new: list[tuple[AreaRef, tuple[Any, ...], tuple[str, str, str]]] = []
 
     def handle(line: int, row: Row) -> bool:
         doc_type, number = _doc_key(row, job.today)
@@ -676,39 +739,81 @@ def load_persons(job: Job, rows: list[tuple[int, Row]]) -> Outcome:
         if data.birth_date is None:
             data.birth_date = birth_date_from_id(doc.doc_type, doc.number, job.today)
         holders[(doc.doc_type, doc.number)] = (-1, data.name)
-        new.append((area, data, doc))
+        attrs = tuple(
+            v.isoformat() if isinstance(v, dt.date) else v
+            for v in (getattr(data, a) for a in PERSON.attributes)
+        )
+        country_code = doc.country or ("CHN" if doc.doc_type == "resident_id" else data.nationality)
+        new.append((area, attrs, (doc.doc_type, doc.number, country_code)))
         return False
 
-    _each(rows, outcome, handle, "id_number")
-    fields = set(PERSON.attributes)
-    pids = _write_new(
-        job,
-        "person",
-        Person,
-        PersonVersion,
-        [New(area, {}, data.model_dump(include=fields), job.today) for area, data, _ in new],
+    for i, p in enumerate(plain):
+        if p is not None:
+            holder = holders.get(("resident_id", p.number))
+            if holder is None:
+                holders[("resident_id", p.number)] = (-1, p.attrs[0])
+                new.append((p.area, p.attrs, ("resident_id", p.number, "CHN")))
+                outcome.loaded += 1
+                continue
+            if holder[1] == p.attrs[0]:
+                outcome.existing += 1
+                continue
+        _each([rows[i]], outcome, handle, "id_number")  # refused here, or not in the plain shapes
+    _write_persons(job, new)
+    return outcome
+
+
+def _write_persons(job: Job, new: list[tuple[AreaRef, tuple[Any, ...], tuple[str, str, str]]]) -> None:
+    """Identities and first versions of persons and their documents, one bulk insert per table."""
+    if not new:
+        return
+    session, n = job.session, len(new)
+    pids = allocate_ids(session, Person, n)
+    dids = allocate_ids(session, Document, n)
+    now = stamp(session, job.now)
+    prov = job.prov
+    meta: tuple[Any, ...] = (1, job.today.isoformat(), None, now, None, "create", None)
+    meta += (
+        prov.source_kind,
+        prov.source_ref,
+        prov.evidence,
+        prov.document_ref,
+        job.actor.user_id,
+        None,
+        None,
     )
-    _write_new(
-        job,
-        "document",
-        Document,
-        DocumentVersion,
+    insert_tuples(
+        session,
+        Person,
+        ["id", "county_code", "version", "created_at", "area_id"],
+        [(pid, area.county, 1, now, area.id) for pid, (area, _, _) in zip(pids, new, strict=True)],
+    )
+    insert_tuples(
+        session,
+        PersonVersion,
+        [*_PERSON_VERSION_COLUMNS, "name_pinyin", "name_initials", *_META_COLUMNS],
         [
-            New(
-                area,
-                {"person_id": pid},
-                {
-                    "doc_type": doc.doc_type,
-                    "number": doc.number,
-                    "country": doc.country or ("CHN" if doc.doc_type == "resident_id" else data.nationality),
-                },
-                job.today,
-                subject=pid,
-            )
-            for pid, (area, data, doc) in zip(pids, new, strict=True)
+            (pid, area.county, *attrs, *name_keys(attrs[_NAME_AT]), *meta)
+            for pid, (area, attrs, _) in zip(pids, new, strict=True)
         ],
     )
-    return outcome
+    insert_tuples(
+        session,
+        Document,
+        ["id", "county_code", "version", "created_at", "area_id", "person_id"],
+        [
+            (did, item[0].county, 1, now, item[0].id, pid)
+            for did, pid, item in zip(dids, pids, new, strict=True)
+        ],
+    )
+    insert_tuples(
+        session,
+        DocumentVersion,
+        _DOCUMENT_VERSION_COLUMNS + _META_COLUMNS,
+        [(did, item[0].county, *item[2], *meta) for did, item in zip(dids, new, strict=True)],
+    )
+    _audit_created(job, "person", pids, pids)
+    _audit_created(job, "document", dids, pids)
 
 
 def _person_id(holders: dict[tuple[str, str], tuple[int, str]], key: tuple[str, str]) -> int:
@@ -720,7 +825,7 @@ def _person_id(holders: dict[tuple[str, str], tuple[int, str]], key: tuple[str, 
     return found[0]
 
 
-def load_households(job: Job, rows: list[tuple[int, Row]]) -> Outcome:
+def load_households(job: Job, rows: Sequence[tuple[int, Row]]) -> Outcome:
     """Households, one row per member: the household is created with its first member."""
     outcome = Outcome()
     holders = _holders(job, rows)
@@ -839,7 +944,7 @@ def load_households(job: Job, rows: list[tuple[int, Row]]) -> Outcome:
     return outcome
 
 
-def load_residences(job: Job, rows: list[tuple[int, Row]]) -> Outcome:
+def load_residences(job: Job, rows: Sequence[tuple[int, Row]]) -> Outcome:
     """Residences: a person in a dwelling from the arrival date (closed at the departure date if given)."""
     outcome = Outcome()
     holders = _holders(job, rows)
@@ -965,7 +1070,7 @@ def _split_ids(value: str | None, today: dt.date) -> list[str]:
     return [document_query(part, today) for part in text.split(";") if part.strip()]
 
 
-def load_rentals(job: Job, rows: list[tuple[int, Row]]) -> Outcome:
+def load_rentals(job: Job, rows: Sequence[tuple[int, Row]]) -> Outcome:
     """Rentals (the housing department's file): a dwelling + lease start is one rental; tenants must live there.
 
     Every tenant listed must have an open residence at the rented dwelling (its residence is linked), else the row
@@ -1135,7 +1240,7 @@ def load_rentals(job: Job, rows: list[tuple[int, Row]]) -> Outcome:
     return outcome
 
 
-LOADERS: dict[str, Callable[[Job, list[tuple[int, Row]]], Outcome]] = {
+LOADERS: dict[str, Callable[[Job, Chunk], Outcome]] = {
     "areas": load_areas,
     "streets": load_streets,
     "plates": load_plates,

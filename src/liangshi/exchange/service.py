@@ -15,10 +15,11 @@ from liangshi.access.rules import Actor
 from liangshi.audit import service as audit
 from liangshi.clock import Clock
 from liangshi.db import session_scope
-from liangshi.exchange import formats
-from liangshi.exchange.loaders import LOADERS, Job, Resolver, Row, RowError
+from liangshi.exchange import bulk, formats
+from liangshi.exchange.loaders import LOADERS, Job, Resolver, RowError
 from liangshi.exchange.models import ImportBatch
 from liangshi.exchange.reader import open_table
+from liangshi.exchange.rows import Chunk
 from liangshi.history import Provenance
 
 CHUNK = 2000
@@ -37,12 +38,16 @@ class ImportResult:
     seconds: float = 0.0
 
 
-def _chunks(rows: Iterator[tuple[int, Row]], size: int) -> Iterator[list[tuple[int, Row]]]:
+def _chunks(rows: Iterator[tuple[int, list[str]]], mapping: dict[int, str], size: int) -> Iterator[Chunk]:
+    """The non-blank rows in chunks of `size`."""
+    rows = (
+        (line, cells) for line, cells in rows if any(cells) and (cells[0].strip() or "".join(cells).strip())
+    )
     while True:
         chunk = list(islice(rows, size))
         if not chunk:
             return
-        yield chunk
+        yield Chunk(mapping, chunk)
 
 
 def import_file(
@@ -97,16 +102,12 @@ def import_file(
         f"{path.name} sha256:{table.sha256[:16]}",
     )
     loader = LOADERS[kind]
-    rows = (
-        (line, formats.row_values(mapping, cells))
-        for line, cells in table.rows
-        if any(c.strip() for c in cells)
-    )
     resolver: Resolver | None = None
-    for chunk in _chunks(rows, chunk_size):
+    for chunk in _chunks(table.rows, mapping, chunk_size):
         # One transaction per chunk: an interrupted import keeps whole chunks, and a rerun skips what exists.
         try:
             with session_scope(sessions) as session:
+                bulk.tune_for_load(session)
                 if resolver is None:
                     resolver = Resolver(session, actor)
                 resolver.session = session
@@ -129,6 +130,7 @@ def import_file(
         if progress is not None:
             progress(len(chunk))
     with session_scope(sessions) as session:
+        bulk.tune_for_load(session, loading=False)
         batch_row = session.get(ImportBatch, batch_id)
         assert batch_row is not None
         batch_row.status = "done"
