@@ -4,13 +4,16 @@ and the hash-chained exchange log.
 
 Interfaces others build on:
 
-* `resolve_person(session, ctx, doc_type=..., number=...)` is the one place a department record is matched to a
-  register person (today: the exact normalised document number in the caller's jurisdiction). The master person
-  index replaces its body with fuzzy matching; callers do not change.
+* `resolve_persons(session, ctx, records)` (and `resolve_person` for one record) is the one place department
+  records are matched to register persons (today: the exact normalised document number in the caller's
+  jurisdiction, one query per 5,000 records). The master person index replaces its body with fuzzy matching;
+  callers do not change.
 * `read_cut(session, ctx, kind)` is what `registry.read/search` call for a department liaison.
 * A department feed is atomic: a file-level problem (unknown department, no agreement in force, a column the
   agreement does not let it provide, wrong encoding, missing key column) or any bad row refuses the whole batch
   and nothing is written. Accepted values carry provenance `source_kind="department"`, `source_ref="batch:<id>"`.
+  A batch is written set-based, in runs of up to 5,000 rows (`history.change_many`: the rows `registry.change`
+  writes, a few statements per run); deaths go through the death use case one by one.
 """
 
 from __future__ import annotations
@@ -27,7 +30,7 @@ from pathlib import Path
 from typing import Any
 
 from pydantic import ValidationError
-from sqlalchemy import and_, func, or_, select, text
+from sqlalchemy import Select, and_, func, or_, select, text
 from sqlalchemy.orm import Session
 
 from liangshi import history, registry
@@ -52,6 +55,8 @@ from liangshi.registry import Context, ReadCut
 from liangshi.residence.calendar import HolidayCalendar
 
 MAX_ROW_ERRORS = 50
+# Batch rows matched, compared and written together (a few statements per run instead of a dozen per person).
+CHUNK_ROWS = 5000
 # The category each kind's aggregates are counted by (statistics gets counts per area and category only).
 AGGREGATE_BY = {
     "person": "sex",
@@ -456,16 +461,44 @@ def _refuse_rows(problems: list[RowProblem], total: int) -> ValidationFailed:
     )
 
 
-def resolve_person(session: Session, ctx: Context, *, doc_type: str | None, number: str) -> int | None:
-    """The register person a department record refers to, or None.
+def resolve_persons(
+    session: Session, ctx: Context, records: Sequence[tuple[str | None, str]]
+) -> dict[str, int]:
+    """The register persons department records refer to: document number as given -> person id (numbers that
+    match nobody are left out).
 
     The seam for the master person index: today an exact match on the normalised document number (15-digit IDs
     upgraded, full-width digits and a lowercase x fixed) among current documents of persons in the caller's
-    jurisdiction; `doc_type` is accepted for the fuzzy matcher and not used by the exact one.
+    jurisdiction (the lowest person id when several hold it); the document type of each record is accepted for
+    the fuzzy matcher and not used by the exact one. One query per 5,000 numbers.
     """
-    from liangshi.persons import service as persons
+    from liangshi.persons.models import Document, DocumentVersion, Person
+    from liangshi.persons.service import PERSON, document_query
 
-    return persons.person_id_by_document(session, ctx, number)
+    wanted = {number: document_query(number, ctx.today) for _, number in records}
+    values = sorted(set(wanted.values()))
+    v = DocumentVersion
+    holder: dict[str, int] = {}
+    for i in range(0, len(values), history.BULK_CHUNK):
+        held: Select[Any] = (
+            select(v.number, Document.person_id)  # type: ignore[assignment]
+            .join(Document, Document.id == v.entity_id)
+            .join(Person, Person.id == Document.person_id)
+            .where(
+                v.number.in_(values[i : i + history.BULK_CHUNK]),
+                v.superseded_at.is_(None),
+                v.valid_to.is_(None),
+            )
+        )
+        stmt = registry.scoped(held, PERSON, ctx.actor).order_by(Document.person_id)
+        for number, person_id in session.execute(stmt):
+            holder.setdefault(str(number), int(person_id))
+    return {number: holder[value] for number, value in wanted.items() if value in holder}
+
+
+def resolve_person(session: Session, ctx: Context, *, doc_type: str | None, number: str) -> int | None:
+    """The register person one department record refers to, or None (`resolve_persons` for one record)."""
+    return resolve_persons(session, ctx, [(doc_type, number)]).get(number)
 
 
 def _feed_writer(ctx: Context, purpose: str) -> Context:
@@ -490,16 +523,39 @@ def _text(value: Any) -> str | None:
     return value.isoformat() if isinstance(value, dt.date) else str(value)
 
 
-def _register_values(session: Session, person_id: int) -> tuple[Any, dict[str, Any], bool]:
+def _register_values(rows: list[dict[str, Any]]) -> tuple[dict[str, Any], dict[str, Any], bool]:
+    """A person's latest current row (as `history.latest_row` answers), its values with the death date of a
+    retirement, and whether the person is retired."""
     from liangshi.persons.service import PERSON
 
-    person = session.get(PERSON.entity, person_id)
-    row = history.latest_row(session, PERSON, person_id)
-    assert person is not None and row is not None
-    attrs = history.attributes_of(PERSON, row)
-    retired = row.valid_to is not None
-    attrs["death_date"] = row.valid_to if retired and row.change == "retire" else None
-    return person, attrs, retired
+    row = history.latest_of(rows)
+    attrs = {name: row[name] for name in PERSON.attributes}
+    retired = row["valid_to"] is not None
+    attrs["death_date"] = row["valid_to"] if retired and row["change"] == "retire" else None
+    return row, attrs, retired
+
+
+def _documents_of(session: Session, person_ids: list[int]) -> dict[int, list[tuple[str, str]]]:
+    """Per person, the type and number of their current documents (for the check of `persons.person_check`)."""
+    from liangshi.persons.models import Document, DocumentVersion
+
+    v = DocumentVersion
+    found: dict[int, list[tuple[str, str]]] = {}
+    ids = sorted(set(person_ids))
+    for i in range(0, len(ids), history.BULK_CHUNK):
+        stmt = (
+            select(Document.person_id, v.doc_type, v.number)
+            .join(v, v.entity_id == Document.id)
+            .where(
+                Document.person_id.in_(ids[i : i + history.BULK_CHUNK]),
+                v.superseded_at.is_(None),
+                v.valid_to.is_(None),
+            )
+            .order_by(v.entity_id)
+        )
+        for person_id, doc_type, number in session.execute(stmt):
+            found.setdefault(int(person_id), []).append((str(doc_type), str(number)))
+    return found
 
 
 def _apply(
@@ -553,6 +609,186 @@ def _apply(
         )
 
 
+@dataclass(frozen=True)
+class _Feed:
+    """What every chunk of an accepted batch is written with."""
+
+    department: str
+    object_kind: str
+    batch_id: int
+    precedence: rules.Precedence
+    prov: Provenance
+    reason: str
+    writer: Context
+    rows: int
+
+
+@dataclass
+class _Plan:
+    """The values a batch row applies to its person."""
+
+    line: int
+    person_id: int
+    current: dict[str, Any]  # the person's latest current version row, with the identity row's columns
+    values: dict[str, Any]  # merged register values after the change
+    changes: dict[str, Any]  # versioned attributes
+    death: dt.date | None
+
+
+def _refuse_at(line: int, exc: LiangshiError, default: str, total: int) -> ValidationFailed:
+    return _refuse_rows([_row_problem(line, exc, default)], total)
+
+
+def _submit_chunk(
+    session: Session,
+    ctx: Context,
+    feed: _Feed,
+    rows: list[tuple[int, str, str, dict[str, Any]]],
+    result: BatchResult,
+) -> int:
+    """Match, compare and write a run of batch rows with a few statements: returns how many rows it took.
+
+    The run stops before the first row whose person already appeared in it, so that a later row about the same
+    person is compared with what the earlier one wrote (as if the rows were applied one by one). Values are
+    written with `history.change_many` (the rows `registry.change` writes, one audit entry per person), conflicts
+    with one bulk insert; deaths go through the death use case one by one (they close residences and
+    memberships too).
+    """
+    from liangshi.exchange.bulk import allocate_ids, bulk_insert
+    from liangshi.persons.rules import check_document_agrees
+    from liangshi.persons.service import PERSON
+
+    writer = feed.writer
+    matched = resolve_persons(session, ctx, [(doc_type, number) for _, doc_type, number, _ in rows])
+    seen: set[int] = set()
+    take = len(rows)
+    for i, (_, _, number, _) in enumerate(rows):
+        person_id = matched.get(number)
+        if person_id is None:
+            continue
+        if person_id in seen:
+            take = i
+            break
+        seen.add(person_id)
+    rows = rows[:take]
+    states = history.current_rows(session, PERSON, list(seen))
+    plans: list[_Plan] = []
+    conflicts: list[dict[str, Any]] = []
+    for line, _, number, record in rows:
+        person_id = matched.get(number)
+        if person_id is None:
+            result.unmatched_lines.append(line)
+            continue
+        result.matched += 1
+        current_row, current, retired = _register_values(states[person_id])
+        changes: dict[str, Any] = {}
+        for name, incoming in record.items():
+            verdict = feed.precedence.decide(
+                feed.object_kind, name, feed.department, current.get(name), incoming
+            )
+            if verdict == "apply" and retired:
+                verdict = "conflict"  # a retired person's record is not changed by a feed
+            if verdict == "same":
+                result.same += 1
+            elif verdict == "apply":
+                changes[name] = incoming
+            else:
+                conflicts.append(
+                    {
+                        "object_kind": feed.object_kind,
+                        "object_id": person_id,
+                        "field": name,
+                        "register_value": _text(current.get(name)),
+                        "department_value": _text(incoming),
+                        "department": feed.department,
+                        "batch_id": feed.batch_id,
+                        "line": line,
+                        "status": "open",
+                        "created_at": ctx.now,
+                        "decided_by": None,
+                        "decided_at": None,
+                        "reason": None,
+                        "area_id": current_row["entity_area_id"],
+                        "county_code": current_row["entity_county_code"],
+                    }
+                )
+        if changes:
+            death = changes.pop("death_date", None)
+            values = {k: v for k, v in current.items() if k != "death_date"} | changes
+            plans.append(_Plan(line, person_id, current_row, values, changes, death))
+            result.applied += len(changes) + (death is not None)
+
+    # The checks `registry.change` makes, in row order, before anything of the run is written.
+    documents = _documents_of(session, [p.person_id for p in plans if p.changes])
+    for plan in plans:
+        if not plan.changes:
+            continue
+        try:
+            # persons.person_check: the person must still agree with their ID documents.
+            for doc_type, doc_number in documents.get(plan.person_id, []):
+                check_document_agrees(
+                    doc_type,
+                    doc_number,
+                    birth_date=plan.values["birth_date"],
+                    sex=plan.values["sex"],
+                    today=writer.today,
+                )
+            history.check_change_date(plan.current["valid_from"], writer.today)
+        except LiangshiError as exc:
+            raise _refuse_at(plan.line, exc, next(iter(plan.changes)), feed.rows) from None
+
+    changed = [p for p in plans if p.changes]
+    try:
+        history.change_many(
+            session,
+            PERSON,
+            [
+                history.PlannedChange(
+                    p.person_id,
+                    p.current["entity_county_code"],
+                    p.current["entity_version"],
+                    p.current,
+                    p.changes,
+                )
+                for p in changed
+            ],
+            effective=writer.today,
+            prov=feed.prov,
+            actor_id=writer.actor.user_id,
+            now=writer.now,
+            reason=feed.reason,
+        )
+    except LiangshiError as exc:
+        line_of = {p.person_id: p for p in changed}
+        plan = line_of.get(exc.data.get("id", -1), changed[0])
+        raise _refuse_at(plan.line, exc, next(iter(plan.changes)), feed.rows) from None
+    registry.log(
+        writer,
+        session,
+        [
+            audit.Event(
+                f"{PERSON.name}.change",
+                PERSON.name,
+                p.person_id,
+                p.person_id,
+                {"fields": sorted(p.changes), "effective": writer.today.isoformat()},
+            )
+            for p in changed
+        ],
+    )
+    if conflicts:
+        ids = allocate_ids(session, ExchangeConflict, len(conflicts))
+        bulk_insert(session, ExchangeConflict, [{"id": i, **c} for i, c in zip(ids, conflicts, strict=True)])
+        result.conflicts.extend(ids)
+    for plan in plans:
+        if plan.death is not None:
+            try:
+                _apply(session, writer, plan.person_id, {"death_date": plan.death}, feed.prov, feed.reason)
+            except LiangshiError as exc:
+                raise _refuse_at(plan.line, exc, "death_date", feed.rows) from None
+    return len(rows)
+
+
 def submit_batch(
     session: Session,
     ctx: Context,
@@ -595,6 +831,7 @@ def submit_batch(
 
     parsed: list[tuple[int, str, str, dict[str, Any]]] = []
     problems: list[RowProblem] = []
+    known: dict[tuple[str, str], Any] = {}
     for line, cells in table.rows:
         if not any(c.strip() for c in cells):
             continue
@@ -622,7 +859,11 @@ def submit_batch(
                 if raw is None:
                     continue
                 try:
-                    record[name] = _parse_value(name, raw, ctx.today)
+                    # Feeds repeat values (occupations, dates): each distinct cell is checked once.
+                    cell = (name, raw)
+                    if cell not in known:
+                        known[cell] = _parse_value(name, raw, ctx.today)
+                    record[name] = known[cell]
                 except (LiangshiError, ValidationError) as exc:
                     problems.append(_row_problem(line, exc, name))
                     break
@@ -658,48 +899,12 @@ def submit_batch(
         "document",
         f"{dept.code} {table.name} sha256:{table.sha256[:16]}"[:200],
     )
-    queued: list[ExchangeConflict] = []
-    for line, doc_type, doc_number, record in parsed:
-        person_id = resolve_person(session, ctx, doc_type=doc_type, number=doc_number)
-        if person_id is None:
-            result.unmatched_lines.append(line)
-            continue
-        result.matched += 1
-        person, current, retired = _register_values(session, person_id)
-        changes: dict[str, Any] = {}
-        for name, incoming in record.items():
-            verdict = precedence.decide(object_kind, name, dept.code, current.get(name), incoming)
-            if verdict == "apply" and retired:
-                verdict = "conflict"  # a retired person's record is not changed by a feed
-            if verdict == "same":
-                result.same += 1
-            elif verdict == "apply":
-                changes[name] = incoming
-            else:
-                conflict = ExchangeConflict(
-                    object_kind=object_kind,
-                    object_id=person_id,
-                    field=name,
-                    register_value=_text(current.get(name)),
-                    department_value=_text(incoming),
-                    department=dept.code,
-                    batch_id=batch.id,
-                    line=line,
-                    status="open",
-                    created_at=ctx.now,
-                    area_id=person.area_id,
-                    county_code=person.county_code,
-                )
-                session.add(conflict)
-                queued.append(conflict)
-        if changes:
-            try:
-                _apply(session, writer, person_id, dict(changes), prov, reason)
-            except LiangshiError as exc:
-                raise _refuse_rows([_row_problem(line, exc, next(iter(changes)))], len(parsed)) from None
-            result.applied += len(changes)
+    writer.actor.ensure("person.write")
+    feed = _Feed(dept.code, object_kind, batch.id, precedence, prov, reason, writer, len(parsed))
+    done = 0
+    while done < len(parsed):
+        done += _submit_chunk(session, ctx, feed, parsed[done : done + CHUNK_ROWS], result)
     session.flush()
-    result.conflicts = [c.id for c in queued]
     batch.rows_total = result.rows
     batch.rows_matched = result.matched
     batch.rows_unmatched = len(result.unmatched_lines)
