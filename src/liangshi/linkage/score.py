@@ -17,7 +17,7 @@ from typing import TYPE_CHECKING, Any
 
 from liangshi.errors import ValidationFailed
 from liangshi.linkage.api import FieldEvidence, LinkRecord
-from liangshi.linkage.block import BLOCKING_RULES, add_keys
+from liangshi.linkage.block import BLOCKING_RULES, add_keys, rules_for
 from liangshi.linkage.compare import COMPARISONS, PRIOR, prior_weight, sql_condition
 from liangshi.linkage.normalise import COLUMNS, normalise_frame
 
@@ -57,7 +57,9 @@ PAIR_COLUMNS: tuple[str, ...] = (
 )
 
 
-def settings(dialect: str, *, link_type: str = "dedupe_only") -> dict[str, Any]:
+def settings(
+    dialect: str, *, link_type: str = "dedupe_only", rules: Sequence[str] = BLOCKING_RULES
+) -> dict[str, Any]:
     """The Splink settings dict of the model for an engine (``duckdb`` or ``spark``)."""
     comparisons = []
     for comparison in COMPARISONS:
@@ -78,7 +80,7 @@ def settings(dialect: str, *, link_type: str = "dedupe_only") -> dict[str, Any]:
         "link_type": link_type,
         "unique_id_column_name": "unique_id",
         "probability_two_random_records_match": PRIOR,
-        "blocking_rules_to_generate_predictions": list(BLOCKING_RULES),
+        "blocking_rules_to_generate_predictions": list(rules),
         "comparisons": comparisons,
         "retain_matching_columns": True,
         "retain_intermediate_calculation_columns": True,
@@ -208,6 +210,16 @@ def _model_frame(frame: pandas.DataFrame) -> pandas.DataFrame:
     return frame[[c for c in dict.fromkeys(wanted)]]
 
 
+def _train(linker: Any) -> None:
+    """u by random sampling, then m by EM on two blocking passes (birth date; name pinyin)."""
+    import logging
+
+    logging.getLogger("splink").setLevel(logging.ERROR)
+    linker.training.estimate_u_using_random_sampling(max_pairs=1e6, seed=1)
+    for rule in ("l.dob = r.dob", "l.name_py = r.name_py"):
+        linker.training.estimate_parameters_using_expectation_maximisation(rule, fix_u_probabilities=True)
+
+
 def spark_session() -> Any:
     """The active Spark session, or a local one (``local[1]``, bound to 127.0.0.1) with Splink's UDF jar."""
     os.environ.setdefault("SPARK_LOCAL_IP", "127.0.0.1")
@@ -229,9 +241,21 @@ def spark_session() -> Any:
     )
 
 
-def predict_frame(frame: pandas.DataFrame, *, engine: str = "duckdb") -> pandas.DataFrame:
+#: Parameter sources: ``expert`` (the m/u of :mod:`liangshi.linkage.compare`) or ``trained`` (u by random
+#: sampling and m by expectation maximisation on the batch itself, starting from the expert values).
+MODELS: tuple[str, ...] = ("expert", "trained")
+
+
+def predict_frame(
+    frame: pandas.DataFrame, *, engine: str = "duckdb", model: str = "expert"
+) -> pandas.DataFrame:
     """Scored candidate pairs within a prepared frame: unique_id_l, unique_id_r, match_weight,
-    match_probability and gamma_<field> columns, via Splink on ``engine``."""
+    match_probability and gamma_<field> columns, via Splink on ``engine``.
+
+    ``model="trained"`` re-estimates the parameters on the batch (for data unlike a Chinese register's,
+    e.g. FEBRL); the levels, and so the explanations, stay the same. Its weights are returned in the
+    ``mw_<field>`` columns as well.
+    """
     import pandas as pd
     from splink import Linker
 
@@ -242,10 +266,16 @@ def predict_frame(frame: pandas.DataFrame, *, engine: str = "duckdb") -> pandas.
             f"Unknown engine: {engine} (choose duckdb or spark)",
             {"engine": engine, "allowed": list(ENGINES)},
         )
+    if model not in MODELS:
+        raise ValidationFailed(
+            "linkage.model_unknown",
+            f"未知的模型参数来源：{model}（可选 expert、trained）",
+            f"Unknown model: {model} (choose expert or trained)",
+            {"model": model, "allowed": list(MODELS)},
+        )
     data = _model_frame(frame)
-    columns = ["unique_id_l", "unique_id_r", "match_weight", "match_probability"] + [
-        f"gamma_{c.field}" for c in COMPARISONS
-    ]
+    columns = ["unique_id_l", "unique_id_r", "match_weight", "match_probability"]
+    columns += [f"gamma_{c.field}" for c in COMPARISONS] + [f"mw_{c.field}" for c in COMPARISONS]
     if len(data) < 2:
         return pd.DataFrame({c: [] for c in columns})
     if engine == "duckdb":
@@ -259,7 +289,9 @@ def predict_frame(frame: pandas.DataFrame, *, engine: str = "duckdb") -> pandas.
         spark = spark_session()
         db_api = SparkAPI(spark_session=spark, break_lineage_method="persist")
         source = spark.createDataFrame(data.astype(object).where(pd.notna(data), None))
-    linker = Linker(db_api.register(source), settings(engine), log_level=None)
+    linker = Linker(db_api.register(source), settings(engine, rules=rules_for(frame)), log_level=None)
+    if model == "trained":
+        _train(linker)
     predictions = linker.inference.predict(warning_mode="never")
     result = predictions.as_pandas_dataframe()
     predictions.drop_table_from_database_and_remove_from_cache()
