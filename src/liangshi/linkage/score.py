@@ -246,19 +246,8 @@ def spark_session() -> Any:
 MODELS: tuple[str, ...] = ("expert", "trained")
 
 
-def predict_frame(
-    frame: pandas.DataFrame, *, engine: str = "duckdb", model: str = "expert"
-) -> pandas.DataFrame:
-    """Scored candidate pairs within a prepared frame: unique_id_l, unique_id_r, match_weight,
-    match_probability and gamma_<field> columns, via Splink on ``engine``.
-
-    ``model="trained"`` re-estimates the parameters on the batch (for data unlike a Chinese register's,
-    e.g. FEBRL); the levels, and so the explanations, stay the same. Its weights are returned in the
-    ``mw_<field>`` columns as well.
-    """
-    import pandas as pd
-    from splink import Linker
-
+def check_options(*, engine: str = "duckdb", model: str = "expert") -> None:
+    """Refuse an unknown engine or model (``linkage.engine_unknown`` / ``linkage.model_unknown``)."""
     if engine not in ENGINES:
         raise ValidationFailed(
             "linkage.engine_unknown",
@@ -273,6 +262,22 @@ def predict_frame(
             f"Unknown model: {model} (choose expert or trained)",
             {"model": model, "allowed": list(MODELS)},
         )
+
+
+def predict_frame(
+    frame: pandas.DataFrame, *, engine: str = "duckdb", model: str = "expert"
+) -> pandas.DataFrame:
+    """Scored candidate pairs within a prepared frame: unique_id_l, unique_id_r, match_weight,
+    match_probability and gamma_<field> columns, via Splink on ``engine``.
+
+    ``model="trained"`` re-estimates the parameters on the batch (for data unlike a Chinese register's,
+    e.g. FEBRL); the levels, and so the explanations, stay the same. Its weights are returned in the
+    ``mw_<field>`` columns as well.
+    """
+    import pandas as pd
+    from splink import Linker
+
+    check_options(engine=engine, model=model)
     data = _model_frame(frame)
     columns = ["unique_id_l", "unique_id_r", "match_weight", "match_probability"]
     columns += [f"gamma_{c.field}" for c in COMPARISONS] + [f"mw_{c.field}" for c in COMPARISONS]
