@@ -27,7 +27,9 @@ from liangshi.linkage import cluster, evaluate, score
 from liangshi.linkage.api import ACCEPT, LinkRecord
 
 
-def _report(section: str, system: str, truth: dict[str, str], clusters: dict[str, str], seconds: float) -> None:
+def _report(
+    section: str, system: str, truth: dict[str, str], clusters: dict[str, str], seconds: float
+) -> None:
     s = evaluate.evaluate(truth, clusters)
     print(
         json.dumps(
@@ -48,7 +50,9 @@ def _report(section: str, system: str, truth: dict[str, str], clusters: dict[str
     )
 
 
-def run_liangshi(records: list[LinkRecord], *, model: str = "expert", threshold: float = ACCEPT) -> dict[str, str]:
+def run_liangshi(
+    records: list[LinkRecord], *, model: str = "expert", threshold: float = ACCEPT
+) -> dict[str, str]:
     """The full liangshi pipeline (normalise, block, compare, score, cluster)."""
     frame = score.prepare(records)
     predictions = score.predict_frame(frame, model=model)
@@ -271,7 +275,9 @@ def section_incremental(size: int, new: int) -> None:
 
 
 def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
     parser.add_argument("section", choices=("city", "febrl", "incremental"))
     parser.add_argument("--city", type=Path, default=Path("/tmp/liangshi-bench-city"))
     parser.add_argument("--master", type=int, default=1_000_000)

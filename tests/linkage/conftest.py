@@ -32,17 +32,53 @@ def labelled_records() -> tuple[list[LinkRecord], dict[str, str]]:
     """A police record, its department copies with errors, a twin, a namesake; and the truth."""
     wang_id = valid_id("420703", "19851230", 24)
     records = [
-        LinkRecord("p1", "police", "张晓明", "1", "1990-01-02", ZHANG_ID, "13812345678", "湖北省鄂州市鄂城区凤凰社区3组12号"),
-        LinkRecord("h1", "health", "張曉明", "男", "1990年1月2日", wrong_digit(ZHANG_ID, 15), "138 1234 5678", None),
+        LinkRecord(
+            "p1",
+            "police",
+            "张晓明",
+            "1",
+            "1990-01-02",
+            ZHANG_ID,
+            "13812345678",
+            "湖北省鄂州市鄂城区凤凰社区3组12号",
+        ),
+        LinkRecord(
+            "h1", "health", "張曉明", "男", "1990年1月2日", wrong_digit(ZHANG_ID, 15), "138 1234 5678", None
+        ),
         LinkRecord("j1", "justice", "张晓明", "male", "1990/2/1", swap_adjacent(ZHANG_ID, 3), None, None),
         LinkRecord("c1", "civil", "张小明", "M", "19900102", ZHANG_ID[:6] + ZHANG_ID[8:17], None, None),
         # the twin: same surname, birth date, phone and address, the next valid ID number
-        LinkRecord("p2", "police", "张晓亮", "1", "1990-01-02", TWIN_ID, "13812345678", "湖北省鄂州市鄂城区凤凰社区3组12号"),
-        LinkRecord("h2", "health", "张晓亮", "男", "1990.1.2", None, "13812345678", "鄂州市鄂城区凤凰社区3组12号"),
+        LinkRecord(
+            "p2",
+            "police",
+            "张晓亮",
+            "1",
+            "1990-01-02",
+            TWIN_ID,
+            "13812345678",
+            "湖北省鄂州市鄂城区凤凰社区3组12号",
+        ),
+        LinkRecord(
+            "h2", "health", "张晓亮", "男", "1990.1.2", None, "13812345678", "鄂州市鄂城区凤凰社区3组12号"
+        ),
         # a namesake of the twin's brother: same name and sex, another birth date and ID
-        LinkRecord("p3", "police", "张晓明", "1", "1990-07-15", valid_id("420102", "19900715", 33), None, None),
-        LinkRecord("p4", "police", "王芳", "2", "1985-12-30", wang_id, "13987654321", "湖北省鄂州市华容区1号"),
+        LinkRecord(
+            "p3", "police", "张晓明", "1", "1990-07-15", valid_id("420102", "19900715", 33), None, None
+        ),
+        LinkRecord(
+            "p4", "police", "王芳", "2", "1985-12-30", wang_id, "13987654321", "湖北省鄂州市华容区1号"
+        ),
         LinkRecord("s1", "statistics", "王 芳", "女", "1985-12-30", None, "13987654321", None),
     ]
-    truth = {"p1": "A", "h1": "A", "j1": "A", "c1": "A", "p2": "B", "h2": "B", "p3": "C", "p4": "D", "s1": "D"}
+    truth = {
+        "p1": "A",
+        "h1": "A",
+        "j1": "A",
+        "c1": "A",
+        "p2": "B",
+        "h2": "B",
+        "p3": "C",
+        "p4": "D",
+        "s1": "D",
+    }
     return records, truth

@@ -55,7 +55,7 @@ def test_splink_and_the_direct_duckdb_scorer_agree_on_every_pair() -> None:
     assert len(predictions) > 0
     by_id = {r.record_id: r for r in records}
     for row in predictions.itertuples(index=False):
-        probability, weight, evidence = score.explain(by_id[row.unique_id_l], by_id[row.unique_id_r])
+        _probability, weight, evidence = score.explain(by_id[row.unique_id_l], by_id[row.unique_id_r])
         assert weight == pytest.approx(row.match_weight, abs=1e-6)
         gammas = {c.field: int(getattr(row, f"gamma_{c.field}")) for c in COMPARISONS}
         assert score.evidence(gammas)[2] == evidence
@@ -65,7 +65,9 @@ def _master() -> list[LinkRecord]:
     records, _ = labelled_records()
     police = [r for r in records if r.source == "police"]
     return [
-        LinkRecord(r.record_id, r.source, r.name, r.sex, r.birth_date, r.id_number, r.phone, r.address, 100 + i)
+        LinkRecord(
+            r.record_id, r.source, r.name, r.sex, r.birth_date, r.id_number, r.phone, r.address, 100 + i
+        )
         for i, r in enumerate(police)
     ]
 
@@ -99,7 +101,9 @@ def test_candidates_are_best_first_and_capped() -> None:
     master = [
         LinkRecord(f"m{i}", name="王芳", sex="女", birth_date="1985-12-30", person_id=i) for i in range(1, 6)
     ]
-    result = match_against_master([LinkRecord("n", name="王芳", sex="女", birth_date="1985-12-30")], master, top=3)
+    result = match_against_master(
+        [LinkRecord("n", name="王芳", sex="女", birth_date="1985-12-30")], master, top=3
+    )
     assert len(result["n"]) == 3
     weights = [c.weight for c in result["n"]]
     assert weights == sorted(weights, reverse=True)

@@ -21,7 +21,9 @@ def _write_records(path: Path) -> None:
         writer = csv.writer(fh)
         writer.writerow(HEADER.split(","))
         for r in records:
-            writer.writerow([r.record_id, r.source, r.name, r.sex, r.birth_date, r.id_number, r.phone, r.address])
+            writer.writerow(
+                [r.record_id, r.source, r.name, r.sex, r.birth_date, r.id_number, r.phone, r.address]
+            )
 
 
 def test_dedupe_writes_a_cluster_for_every_input_row(tmp_path: Path) -> None:
@@ -102,7 +104,9 @@ def test_existing_output_is_left_alone_when_the_input_is_refused(tmp_path: Path)
 def test_unknown_engine_is_refused(tmp_path: Path) -> None:
     source, out = tmp_path / "records.csv", tmp_path / "clusters.csv"
     _write_records(source)
-    result = runner.invoke(app, ["link", "dedupe", "--input", str(source), "--out", str(out), "--engine", "x"])
+    result = runner.invoke(
+        app, ["link", "dedupe", "--input", str(source), "--out", str(out), "--engine", "x"]
+    )
     assert result.exit_code == 2
     assert "linkage.engine_unknown" in result.output
     assert not out.exists()

@@ -87,7 +87,9 @@ def test_birth_date_levels() -> None:
 
 
 def test_evidence_weights_sum_to_the_total_weight() -> None:
-    a = LinkRecord("a", name="张晓明", sex="男", birth_date="1990-01-02", id_number=ZHANG_ID, phone="13812345678")
+    a = LinkRecord(
+        "a", name="张晓明", sex="男", birth_date="1990-01-02", id_number=ZHANG_ID, phone="13812345678"
+    )
     b = LinkRecord("b", name="張曉明", sex="1", birth_date="1990/2/1", id_number=wrong_digit(ZHANG_ID, 8))
     probability, weight, evidence = explain_pair(a, b)
     assert [e.field for e in evidence] == ["prior", *(c.field for c in COMPARISONS)]

@@ -125,7 +125,16 @@ def test_unparseable_birth_date_is_empty() -> None:
 
 @pytest.mark.parametrize(
     ("code", "expected"),
-    [("男", "M"), ("女", "F"), ("male", "M"), ("Female", "F"), ("1", "M"), ("2", "F"), ("M", "M"), ("9", None)],
+    [
+        ("男", "M"),
+        ("女", "F"),
+        ("male", "M"),
+        ("Female", "F"),
+        ("1", "M"),
+        ("2", "F"),
+        ("M", "M"),
+        ("9", None),
+    ],
 )
 def test_sex_codes(code: str, expected: str | None) -> None:
     assert normalise_sex(code) == expected

@@ -57,7 +57,7 @@ def read_records(path: Path, *, encoding: str = "utf-8") -> list[LinkRecord]:
     if "\x00" in text:
         raise ValidationFailed(
             "linkage.encoding",
-            f"文件含有空字符，可能是 UTF-16 编码；请另存为 UTF-8",
+            "文件含有空字符，可能是 UTF-16 编码；请另存为 UTF-8",
             "The file contains NUL characters (UTF-16?); save it as UTF-8",
             {"path": str(path), "encoding": encoding},
         )

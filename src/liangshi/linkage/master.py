@@ -25,8 +25,6 @@ if TYPE_CHECKING:
 
 __all__ = ["MasterIndex", "match", "prepare_master"]
 
-_FIELDS = ("id_number", "name", "sex", "birth_date", "phone", "address")
-
 
 def prepare_master(master: Iterable[LinkRecord] | pandas.DataFrame) -> pandas.DataFrame:
     """A normalised master frame (records must carry person_id); a normalised frame is returned as is."""
@@ -126,9 +124,3 @@ def match(
     """One-off matching (builds a temporary :class:`MasterIndex`)."""
     with MasterIndex(master) as index:
         return index.match(new, top=top)
-
-
-def _connection_type() -> type[duckdb.DuckDBPyConnection]:  # pragma: no cover - typing helper
-    import duckdb
-
-    return duckdb.DuckDBPyConnection

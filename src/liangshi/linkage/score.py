@@ -120,7 +120,7 @@ def probability(weight: float) -> float:
     """Match probability of a total match weight (log2 odds)."""
     if weight > 60:
         return 1.0
-    odds = 2.0**weight
+    odds = math.pow(2.0, weight)
     return odds / (1.0 + odds)
 
 
@@ -145,7 +145,7 @@ def prepare(records: Sequence[LinkRecord], *, today: dt.date | None = None) -> p
             "linkage.duplicate_record_id",
             f"记录编号重复：{first}（共{len(duplicated)}个重复）",
             f"Duplicate record_id: {first} ({len(duplicated)} duplicates)",
-            {"record_id": first, "count": int(len(duplicated))},
+            {"record_id": first, "count": len(duplicated)},
         )
     return frame
 
@@ -293,12 +293,12 @@ def predict_frame(
         from splink import SparkAPI
 
         spark = spark_session()
-        db_api = SparkAPI(spark_session=spark, break_lineage_method="persist")
+        db_api = SparkAPI(spark_session=spark, break_lineage_method="persist")  # type: ignore[no-untyped-call]
         source = spark.createDataFrame(data.astype(object).where(pd.notna(data), None))
     linker = Linker(db_api.register(source), settings(engine, rules=rules_for(frame)), log_level=None)
     if model == "trained":
         _train(linker)
     predictions = linker.inference.predict(warning_mode="never")
-    result = predictions.as_pandas_dataframe()
+    result = predictions.as_pandas_dataframe()  # type: ignore[no-untyped-call]
     predictions.drop_table_from_database_and_remove_from_cache()
     return result[columns]
