@@ -177,24 +177,26 @@ def explain(a: LinkRecord, b: LinkRecord) -> tuple[float, float, tuple[FieldEvid
     return evidence(gammas)
 
 
-def score_pairs(con: duckdb.DuckDBPyConnection, left: str, right: str, pairs: str) -> pandas.DataFrame:
-    """Score the pairs (table ``pairs`` of uid_l, uid_r) of tables ``left`` and ``right`` in DuckDB.
-
-    Returns uid_l, uid_r, match_weight, match_probability and gamma_<field> per comparison.
-    """
+def score_pairs_sql(left: str, right: str, pairs: str) -> str:
+    """SQL scoring the pairs (table ``pairs`` of uid_l, uid_r) of tables ``left`` and ``right`` in DuckDB:
+    uid_l, uid_r, gamma_<field> per comparison, match_weight and match_probability."""
     weights = []
     table = _level_table()
     for comparison in COMPARISONS:
         cases = " ".join(f"WHEN {g} THEN {w!r}" for g, (_, w) in table[comparison.field].items())
         weights.append(f"(CASE gamma_{comparison.field} {cases} END)")
     total = f"({prior_weight()!r} + " + " + ".join(weights) + ")"
-    sql = (
+    return (
         f"WITH p AS (SELECT pairs.uid_l, pairs.uid_r, {_pair_select('l', 'r')} FROM {pairs} pairs "
         f"JOIN {left} l ON l.unique_id = pairs.uid_l JOIN {right} r ON r.unique_id = pairs.uid_r), "
         f"g AS (SELECT uid_l, uid_r, {', '.join(gamma_sql())} FROM p) "
         f"SELECT *, {total} AS match_weight, 1.0 / (1.0 + pow(2.0, -{total})) AS match_probability FROM g"
     )
-    return con.execute(sql).df()
+
+
+def score_pairs(con: duckdb.DuckDBPyConnection, left: str, right: str, pairs: str) -> pandas.DataFrame:
+    """Run :func:`score_pairs_sql` and return the scored pairs as a DataFrame."""
+    return con.execute(score_pairs_sql(left, right, pairs)).df()
 
 
 # ---------------------------------------------------------------------------------------------------------
