@@ -106,7 +106,7 @@ def run_plain_splink(records: list[LinkRecord], *, threshold: float = ACCEPT) ->
         link_type="dedupe_only",
         comparisons=[
             cl.LevenshteinAtThresholds("id_number", [1, 2]),
-            cl.NameComparison("name"),
+            cl.NameComparison("name").configure(term_frequency_adjustments=True),
             cl.ExactMatch("name_pinyin"),
             cl.DateOfBirthComparison("dob", input_is_string=True),
             cl.ExactMatch("sex"),
@@ -131,6 +131,7 @@ def run_plain_splink(records: list[LinkRecord], *, threshold: float = ACCEPT) ->
     linker.training.estimate_u_using_random_sampling(max_pairs=1e6, seed=1)
     linker.training.estimate_parameters_using_expectation_maximisation(block_on("dob"))
     linker.training.estimate_parameters_using_expectation_maximisation(block_on("name_pinyin"))
+    linker.training.estimate_parameters_using_expectation_maximisation(block_on("id_number"))
     predictions = linker.inference.predict(threshold_match_probability=0.01, warning_mode="never")
     clusters = linker.clustering.cluster_pairwise_predictions_at_threshold(predictions, threshold)
     out = clusters.as_pandas_dataframe()
