@@ -160,16 +160,15 @@ def explain(a: LinkRecord, b: LinkRecord) -> tuple[float, float, tuple[FieldEvid
     import duckdb
 
     frame = normalise_frame([a, b])
+    frame["pos_"] = [0, 1]
     con = duckdb.connect()
     try:
         con.register("recs", frame)
         sql = (
-            f"WITH p AS (SELECT {_pair_select('l', 'r')} FROM recs l, recs r "
-            "WHERE l.rowid_ = 0 AND r.rowid_ = 1) "
-            f"SELECT {', '.join(gamma_sql())} FROM p"
+            f"WITH l AS (SELECT * FROM recs WHERE pos_ = 0), r AS (SELECT * FROM recs WHERE pos_ = 1), "
+            f"p AS (SELECT {_pair_select('l', 'r')} FROM l, r) SELECT {', '.join(gamma_sql())} FROM p"
         )
-        con.execute("CREATE TEMP TABLE recs_n AS SELECT row_number() OVER () - 1 AS rowid_, * FROM recs")
-        row = con.execute(sql.replace("FROM recs l, recs r", "FROM recs_n l, recs_n r")).fetchone()
+        row = con.execute(sql).fetchone()
     finally:
         con.close()
     assert row is not None
