@@ -12,7 +12,7 @@ from liangshi.linkage.cluster import components
 from liangshi.linkage.compare import COMPARISONS
 from liangshi.linkage.evaluate import evaluate
 
-from .conftest import TWIN_ID, ZHANG_ID, labelled_records, wrong_digit
+from .helpers import TWIN_ID, ZHANG_ID, labelled_records, wrong_digit
 
 
 def test_dedupe_finds_the_duplicates_and_keeps_twins_and_namesakes_apart() -> None:

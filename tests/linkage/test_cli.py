@@ -9,7 +9,7 @@ from typer.testing import CliRunner
 
 from liangshi.cli.main import app
 
-from .conftest import labelled_records
+from .helpers import labelled_records
 
 runner = CliRunner()
 HEADER = "record_id,source,name,sex,birth_date,id_number,phone,address"

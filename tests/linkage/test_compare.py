@@ -7,7 +7,7 @@ import math
 from liangshi.linkage.api import ACCEPT, REVIEW, LinkRecord, explain_pair
 from liangshi.linkage.compare import COMPARISONS
 
-from .conftest import TWIN_ID, ZHANG_ID, swap_adjacent, valid_id, wrong_digit
+from .helpers import TWIN_ID, ZHANG_ID, swap_adjacent, valid_id, wrong_digit
 
 
 def _levels(a: LinkRecord, b: LinkRecord) -> dict[str, str]:

@@ -9,7 +9,7 @@ import pytest
 
 from liangshi.linkage.api import dedupe
 
-from .conftest import labelled_records
+from .helpers import labelled_records
 
 pytestmark = pytest.mark.skipif(
     shutil.which("java") is None and not os.environ.get("JAVA_HOME"), reason="Spark needs a Java runtime"

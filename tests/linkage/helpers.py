@@ -1,4 +1,4 @@
-"""Helpers for the linkage tests: valid ID numbers and the records of a small labelled family."""
+"""Shared data for the linkage tests: valid ID numbers and the records of a small labelled family."""
 
 from __future__ import annotations
 
