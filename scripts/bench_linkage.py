@@ -71,7 +71,7 @@ DEBUG_MODEL = False
 #: one a careful user moves to after seeing the name pass train "same name" instead of "same person".
 EM_PASSES: dict[str, tuple[tuple[str, ...], ...]] = {
     "tutorial": (("dob",), ("name_pinyin",), ("id_number",)),
-    "careful": (("id_number",), ("dob", "sex")),
+    "careful": (("id_number",), ("dob",)),
 }
 
 
