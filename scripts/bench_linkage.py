@@ -286,8 +286,15 @@ def section_incremental(size: int, new: int, cache: Path | None) -> None:
     result = index.match_frame(new_frame)
     match_seconds = time.perf_counter() - start
     match_cpu_seconds = time.process_time() - cpu_start
-    linked = {rid: c[0].person_id for rid, c in result.items() if c and c[0].probability >= ACCEPT}
-    review = sum(1 for rid, c in result.items() if c and c[0].probability < ACCEPT)
+    # The master person index's policy: link when exactly one person is at/above ACCEPT; two or more such
+    # persons (namesakes sharing a birth date, no ID number on the new record) go to review like the band.
+    linked = {
+        rid: c[0].person_id
+        for rid, c in result.items()
+        if c and c[0].probability >= ACCEPT and (len(c) == 1 or c[1].probability < ACCEPT)
+    }
+    ambiguous = sum(1 for c in result.values() if len(c) > 1 and c[1].probability >= ACCEPT)
+    review = sum(1 for rid, c in result.items() if c and c[0].probability < ACCEPT) + ambiguous
     correct = sum(1 for rid, pid in linked.items() if truth[rid] == pid)
     should = sum(1 for pid in truth.values() if pid is not None)
     # Stability: existing records matched again against the index must come back with their own person id.
@@ -312,6 +319,7 @@ def section_incremental(size: int, new: int, cache: Path | None) -> None:
                 "auto_link_precision": round(correct / len(linked), 4) if linked else None,
                 "auto_link_recall": round(correct / should, 4) if should else None,
                 "to_review": review,
+                "ambiguous_two_persons_above_accept": ambiguous,
                 "recheck_seconds": round(recheck_seconds, 2),
                 "existing_ids_unchanged": round(same / len(recheck), 5),
                 "peak_rss_mb": round(peak_mb),
