@@ -216,7 +216,7 @@ def _train(linker: Any) -> None:
     import logging
 
     logging.getLogger("splink").setLevel(logging.ERROR)
-    linker.training.estimate_u_using_random_sampling(max_pairs=1e6, seed=1)
+    linker.training.estimate_u_using_random_sampling(max_pairs=3e5, seed=1)
     for rule in ("l.dob = r.dob", "l.name_py = r.name_py"):
         linker.training.estimate_parameters_using_expectation_maximisation(rule, fix_u_probabilities=True)
 
