@@ -12,7 +12,7 @@ Keys (computed once per record by :func:`add_keys`, so that every engine joins o
 
 Broad rules (birth date alone, name pinyin alone, surname + birth year) find more pairs in data with
 heavier errors, but their pair count grows with the square of the input: :func:`rules_for` keeps a broad
-rule only while the comparisons it generates stay within a budget (``BROAD_BUDGET`` pairs per record),
+rule only while the comparisons it generates stay within a budget (``BROAD_BUDGET`` = 1 pair per record),
 counted exactly on the prepared frame before any engine runs, so DuckDB and Spark get the same rules.
 A rule adds pairs; Splink scores each pair once whatever the number of rules that found it.
 """
@@ -57,8 +57,9 @@ BROAD_RULES: tuple[tuple[str, tuple[str, ...]], ...] = (
     ("l.given_py = r.given_py AND l.dob_year = r.dob_year", ("given_py", "dob_year")),
 )
 
-#: Pairs per record a broad rule may add (on top of the core rules).
-BROAD_BUDGET = 10
+#: Pairs per record a broad rule may add (on top of the core rules): a broad rule must not more than double
+#: the work of a batch.
+BROAD_BUDGET = 1
 
 
 def rules_for(frame: pandas.DataFrame, *, budget: int = BROAD_BUDGET) -> list[str]:
