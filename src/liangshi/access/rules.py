@@ -30,7 +30,8 @@ KINDS = (
     "venue",
 )
 HOUSING_AND_PEOPLE = ("building", "dwelling", "person", "household", "residence", "rental")
-SPECIAL_ACTIONS = ("person.unmask", "person.access_log", "audit.verify", "user.manage")
+# kpi.read: the dashboard's aggregate rates of an area (no personal data in them).
+SPECIAL_ACTIONS = ("person.unmask", "person.access_log", "audit.verify", "user.manage", "kpi.read")
 
 
 def _grant(kinds: tuple[str, ...], verb: str) -> set[str]:
@@ -45,7 +46,7 @@ _POLICE = (
     # Residence permits (居住证) are issued and endorsed by the police, not by collectors.
     | _grant(("permit",), "write")
     | _grant(("permit",), "retire")
-    | {"person.unmask"}
+    | {"person.unmask", "kpi.read"}
 )
 # Hotels and internet cafés (venues) and their API keys are registered by the station and above.
 _ADMIN = _POLICE | {"person.access_log", "user.manage", "venue.write", "venue.retire"}
@@ -53,7 +54,8 @@ _DISTRICT = _ADMIN | {"street.write", "street.retire"}
 
 PERMISSIONS: dict[str, frozenset[str]] = {
     # Collectors record what they find at the door; retiring records and unmasking IDs is for the police.
-    "collector": frozenset(_READ_ALL | _grant(HOUSING_AND_PEOPLE, "write")),
+    # Collectors see the rates of their own community: their work is what the rates measure.
+    "collector": frozenset(_READ_ALL | _grant(HOUSING_AND_PEOPLE, "write") | {"kpi.read"}),
     "community_police": frozenset(_POLICE),
     "station_admin": frozenset(_ADMIN),
     # Street names belong to civil affairs at district level (民政 names 街路巷).
@@ -62,7 +64,7 @@ PERMISSIONS: dict[str, frozenset[str]] = {
     # A department reads the shared register (masked); what fields its agreement allows is cut further later.
     "department_liaison": frozenset(_grant(("area", "street", "address", "building", "person"), "read")),
     # Inspectors compare the register with what they find, so they read everything and may unmask with a reason.
-    "inspector": frozenset(_READ_ALL | {"person.unmask"}),
+    "inspector": frozenset(_READ_ALL | {"person.unmask", "kpi.read"}),
     # Auditors see who did what, not the people themselves.
     "auditor": frozenset({"area.read", "person.access_log", "audit.verify"}),
 }

@@ -5,7 +5,7 @@ from __future__ import annotations
 import datetime as dt
 from typing import Any
 
-from sqlalchemy import and_, func, select
+from sqlalchemy import and_, case, func, select
 from sqlalchemy.orm import Session
 from sqlalchemy.sql.elements import ColumnElement
 
@@ -296,6 +296,27 @@ def _subtree(session: Session, ctx: Context, area_id: int) -> tuple[Any, Any]:
         # Areas above the jurisdiction are readable by name only; their contents are not.
         raise history.not_found(areas.AREA, area_id)
     return area, select(Area.id).where(Area.path.startswith(area.path))
+
+
+def plate_counts_by_area(session: Session, area_ids: Any, day: dt.date) -> dict[int, tuple[int, int]]:
+    """Per area (the plate's own area): (installed plates, plates that should exist — not retired) on a date."""
+    v = AddressVersion
+    rows = session.execute(
+        select(
+            Address.area_id,
+            func.count(),
+            func.coalesce(func.sum(case((v.status == "installed", 1), else_=0)), 0),
+        )
+        .join(Address, Address.id == v.entity_id)
+        .where(
+            Address.area_id.in_(area_ids),
+            v.superseded_at.is_(None),
+            history.valid_on(v, day),
+            v.status != "retired",
+        )
+        .group_by(Address.area_id)
+    ).all()
+    return {int(area_id): (int(installed), int(total)) for area_id, total, installed in rows}
 
 
 def installation_rate(session: Session, ctx: Context, area_id: int, on: dt.date | None) -> dict[str, Any]:

@@ -28,12 +28,14 @@ areas_app = typer.Typer(help="Areas / 区划", no_args_is_help=True)
 
 def _mount_domain_apps() -> None:
     from liangshi.cli.address import app as address_app
+    from liangshi.cli.kpis import kpis
     from liangshi.cli.plates import app as plates_app
     from liangshi.cli.venues import app as venues_app
 
     app.add_typer(plates_app, name="plates", help="Door plates: gaps and proposals / 门牌编号检查")
     app.add_typer(address_app, name="address", help="Addresses: parse free text / 地址解析")
     app.add_typer(venues_app, name="venues", help="Hotels and internet cafés / 旅店网吧")
+    app.command("kpis")(kpis)
 
 
 _mount_domain_apps()

@@ -12,6 +12,7 @@ def include_all(app: FastAPI) -> None:
     from liangshi.areas.api import router as areas
     from liangshi.audit.api import router as audit
     from liangshi.buildings.api import buildings, dwellings
+    from liangshi.kpis.api import router as kpis
     from liangshi.permits.api import person_permits
     from liangshi.permits.api import router as permits
     from liangshi.persons.api import households, persons
@@ -36,6 +37,7 @@ def include_all(app: FastAPI) -> None:
         permits,
         person_permits,
         venues,
+        kpis,
         audit,
     ):
         app.include_router(router)

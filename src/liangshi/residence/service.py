@@ -5,7 +5,7 @@ from __future__ import annotations
 import datetime as dt
 from typing import Any
 
-from sqlalchemy import and_, exists, func, select
+from sqlalchemy import and_, case, exists, func, select
 from sqlalchemy.orm import Session, aliased
 
 from liangshi import history, registry
@@ -942,3 +942,75 @@ def overdue(
         limit=limit,
         detail={},
     )
+
+
+# ---- counts per area for the KPIs (set-based: one GROUP BY per question, no per-person work) ----------------
+
+
+def floating_arrival_groups(
+    session: Session, area_ids: Any, date_from: dt.date, date_to: dt.date
+) -> list[tuple[int, dt.date, dt.date | None, int]]:
+    """Floating arrivals in a period as (area id, arrival date, registration date, residences) groups.
+
+    One row per residence: its latest current version (as the floating lists read it), so a residence changed
+    after its arrival is counted once, with the category it has now.
+    """
+    v = ResidenceVersion
+    later = aliased(ResidenceVersion)
+    rows = session.execute(
+        select(Residence.area_id, v.arrival_date, v.registration_date, func.count())
+        .join(v, and_(v.entity_id == Residence.id, v.superseded_at.is_(None)))
+        .where(
+            v.arrival_date >= date_from,
+            v.arrival_date <= date_to,
+            v.category == "floating",
+            Residence.area_id.in_(area_ids),
+            ~exists().where(
+                later.entity_id == v.entity_id, later.superseded_at.is_(None), later.valid_from > v.valid_from
+            ),
+        )
+        .group_by(Residence.area_id, v.arrival_date, v.registration_date)
+    ).all()
+    return [(int(a), arrival, registration, int(n)) for a, arrival, registration, n in rows]
+
+
+def floating_departure_counts(
+    session: Session, area_ids: Any, date_from: dt.date, date_to: dt.date
+) -> dict[int, tuple[int, int]]:
+    """Per area: (departures in the period deregistered by its end, floating departures in the period).
+
+    A departure is recorded only on a residence's last version (the deregistration closes it, or an import
+    brings the departure alone), so current rows with a departure date are one per residence.
+    """
+    v = ResidenceVersion
+    deregistered = and_(v.deregistration_date.is_not(None), v.deregistration_date <= date_to)
+    rows = session.execute(
+        select(
+            Residence.area_id,
+            func.coalesce(func.sum(case((deregistered, 1), else_=0)), 0),
+            func.count(),
+        )
+        .join(v, and_(v.entity_id == Residence.id, v.superseded_at.is_(None)))
+        .where(
+            v.departure_date >= date_from,
+            v.departure_date <= date_to,
+            v.category == "floating",
+            Residence.area_id.in_(area_ids),
+        )
+        .group_by(Residence.area_id)
+    ).all()
+    return {int(a): (int(d), int(n)) for a, d, n in rows}
+
+
+def category_counts(session: Session, area_ids: Any, day: dt.date) -> dict[int, dict[str, int]]:
+    """Per area: residences valid on a date by category (persons living there, 常住 / 流动 / 寄住 …)."""
+    v = ResidenceVersion
+    out: dict[int, dict[str, int]] = {}
+    for area_id, category, n in session.execute(
+        select(Residence.area_id, v.category, func.count())
+        .join(v, and_(v.entity_id == Residence.id, v.superseded_at.is_(None), history.valid_on(v, day)))
+        .where(Residence.area_id.in_(area_ids))
+        .group_by(Residence.area_id, v.category)
+    ):
+        out.setdefault(int(area_id), {})[str(category)] = int(n)
+    return out
