@@ -10,7 +10,7 @@ PY    := $(VENV)/bin/python
 PIP   := $(VENV)/bin/pip
 STAMP := $(VENV)/.installed
 
-.PHONY: help install apt test lint demo bench clean
+.PHONY: help install apt assets messages test lint demo bench clean
 
 help:
 	@echo "make install  create .venv, install liangshi[dev] and the Debian packages it needs"
@@ -18,9 +18,37 @@ help:
 	@echo "make lint     ruff check, ruff format --check, mypy"
 	@echo "make demo     build a demo city and serve it on http://127.0.0.1:8000"
 	@echo "make bench    run every benchmark in docs/benchmarks.md (SQLite and PostgreSQL)"
+	@echo "make assets   vendor htmx, ECharts and Leaflet from the npm registry into the web static files"
+	@echo "make messages extract the web pages' messages and update the .po catalogues"
 	@echo "make clean    remove .venv, demo.db*, .pytest_cache"
 
-install: apt $(STAMP)
+install: apt $(STAMP) assets
+
+# Front-end libraries pinned in package.json/package-lock.json, copied into the package's static files (not
+# committed; nothing is fetched from the internet at run time).
+VENDOR := src/liangshi/web/static/vendor
+assets: $(VENDOR)/.stamp
+
+$(VENDOR)/.stamp: package.json package-lock.json
+	@if [ -f package-lock.json ]; then npm ci --no-audit --no-fund; else npm install --no-audit --no-fund; fi
+	mkdir -p $(VENDOR)
+	cp node_modules/htmx.org/dist/htmx.min.js $(VENDOR)/
+	cp node_modules/echarts/dist/echarts.min.js $(VENDOR)/
+	cp node_modules/leaflet/dist/leaflet.js node_modules/leaflet/dist/leaflet.css $(VENDOR)/
+	rm -rf $(VENDOR)/images && cp -r node_modules/leaflet/dist/images $(VENDOR)/images
+	@touch $@
+
+# Catalogues are compiled in memory from the .po files when the app starts (no .mo to build).
+messages:
+	mkdir -p build
+	$(VENV)/bin/pybabel extract -F babel.cfg -k N_ --no-location --sort-output -o build/messages.pot .
+	for lang in zh_CN en; do \
+		if [ -f src/liangshi/web/locale/$$lang/LC_MESSAGES/messages.po ]; then \
+			$(VENV)/bin/pybabel update --no-fuzzy-matching -i build/messages.pot -d src/liangshi/web/locale -l $$lang; \
+		else \
+			$(VENV)/bin/pybabel init -i build/messages.pot -d src/liangshi/web/locale -l $$lang; \
+		fi; \
+	done
 
 # Debian packages (chromium, fonts-wqy-microhei); a no-op when already installed.
 apt:
@@ -65,5 +93,5 @@ bench: install
 	$(PY) scripts/bench_venues.py --db postgresql --stays 50000
 
 clean:
-	rm -rf $(VENV) .pytest_cache
+	rm -rf $(VENV) .pytest_cache node_modules src/liangshi/web/static/vendor
 	rm -f demo.db*

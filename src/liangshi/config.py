@@ -18,3 +18,7 @@ class Settings(BaseSettings):
     default_page_size: int = 50
     max_page_size: int = 500
     sql_echo: bool = False
+    # Web pages: the session cookie is sent over HTTPS only when true (set it in production behind TLS).
+    cookie_secure: bool = False
+    # Web login sessions (server-side tokens) last this many days.
+    web_session_days: int = 1

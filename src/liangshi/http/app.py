@@ -91,7 +91,7 @@ async def _empty() -> Message:
 HOME = """<!doctype html><html lang="zh-CN"><meta charset="utf-8"><title>两实 liangshi</title>
 <body style="font-family:sans-serif;max-width:40em;margin:3em auto">
 <h1>两实 · liangshi</h1><p>实有人口、实有房屋登记系统 — registry of actual population and actual housing.</p>
-<p><a href="/docs">API 文档 (OpenAPI)</a></p></body></html>"""
+<p><a href="/web/">网页登录 (web pages)</a> · <a href="/docs">API 文档 (OpenAPI)</a></p></body></html>"""
 
 
 def create_app(
@@ -99,6 +99,7 @@ def create_app(
 ) -> FastAPI:
     """The application for these settings (tests pass an engine and a fixed clock)."""
     from liangshi.http import routes
+    from liangshi.web import app as web
 
     settings = settings or Settings()
     app = FastAPI(
@@ -113,6 +114,7 @@ def create_app(
     app.state.sessions = make_session_factory(app.state.engine)
     errors.install(app)
     routes.include_all(app)
+    web.mount(app)
 
     @app.get("/", response_class=HTMLResponse, include_in_schema=False)
     def home() -> str:
