@@ -16,12 +16,6 @@ router = APIRouter(tags=["kpis 指标"])
 XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 
 
-def period(date_from: dt.date | None, date_to: dt.date | None, today: dt.date) -> tuple[dt.date, dt.date]:
-    """The period asked for; by default from 1 January of the end's year to today."""
-    end = date_to or today
-    return date_from or dt.date(end.year, 1, 1), end
-
-
 @router.get("/kpis", response_model=KpiReport, response_model_by_alias=True, summary="KPIs of an area")
 def kpis(
     request: Request,
@@ -31,7 +25,7 @@ def kpis(
 ) -> KpiReport:
     """Every KPI with numerator, denominator, rate and target, and the same for each child area."""
     with unit(request) as (session, ctx):
-        start, end = period(date_from, date_to, ctx.today)
+        start, end = service.default_period(date_from, date_to, ctx.today)
         report = service.compute(session, ctx, area_code=area, date_from=start, date_to=end)
         return KpiReport.model_validate(report.to_json())
 
@@ -45,7 +39,7 @@ def kpis_xlsx(
 ) -> Response:
     """One sheet per level (the area, its children, theirs …); Chinese headers unless Accept-Language: en."""
     with unit(request) as (session, ctx):
-        start, end = period(date_from, date_to, ctx.today)
+        start, end = service.default_period(date_from, date_to, ctx.today)
         report = service.compute(session, ctx, area_code=area, date_from=start, date_to=end)
         body = service.workbook(report, language(request))
     name = f"kpis-{report.root.code}-{start}-{end}.xlsx"

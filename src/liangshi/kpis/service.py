@@ -125,6 +125,14 @@ class Report:
         }
 
 
+def default_period(
+    date_from: dt.date | None, date_to: dt.date | None, today: dt.date
+) -> tuple[dt.date, dt.date]:
+    """The period asked for; by default from 1 January of the end's year to today."""
+    end = date_to or today
+    return date_from or dt.date(end.year, 1, 1), end
+
+
 def _root(session: Session, ctx: Context, area_code: str | None) -> Area:
     ctx.actor.ensure("kpi.read")
     area = areas.by_code(session, area_code) if area_code else areas.by_id(session, ctx.actor.area_id)

@@ -19,7 +19,11 @@ from liangshi.web.render import Templates, is_htmx, login_url, redirect, render
 STATIC = Path(__file__).parent / "static"
 
 # Page modules, each with a `router`; add yours here.
-PAGE_MODULES = ("liangshi.web.pages.auth",)
+PAGE_MODULES = (
+    "liangshi.web.pages.auth",
+    "liangshi.web.pages.places",
+    "liangshi.web.pages.dashboard",
+)
 
 _HTTP_TEXT = {
     404: ("未找到该页面", "Page not found"),
