@@ -77,6 +77,7 @@ ALLOWED: dict[str, frozenset[str]] = {
             "person.write",
             "household.write",
             "residence.write",
+            "kpi.read",
         }
     ),
     "community_police": frozenset(
@@ -102,6 +103,7 @@ ALLOWED: dict[str, frozenset[str]] = {
             "household.retire",
             "residence.retire",
             "person.unmask",
+            "kpi.read",
         }
     ),
     "station_admin": frozenset(
@@ -129,6 +131,7 @@ ALLOWED: dict[str, frozenset[str]] = {
             "person.unmask",
             "person.access_log",
             "user.manage",
+            "kpi.read",
         }
     ),
     "district_admin": frozenset(
@@ -158,6 +161,7 @@ ALLOWED: dict[str, frozenset[str]] = {
             "person.unmask",
             "person.access_log",
             "user.manage",
+            "kpi.read",
         }
     ),
     "city_admin": frozenset(
@@ -190,6 +194,7 @@ ALLOWED: dict[str, frozenset[str]] = {
             "person.access_log",
             "user.manage",
             "audit.verify",
+            "kpi.read",
         }
     ),
     "department_liaison": frozenset(
@@ -212,6 +217,7 @@ ALLOWED: dict[str, frozenset[str]] = {
             "household.read",
             "residence.read",
             "person.unmask",
+            "kpi.read",
         }
     ),
     "auditor": frozenset(
@@ -240,6 +246,7 @@ ACTIONS: dict[str, str] = {
     "person.access_log": "person.access_log",  # GET /persons/{id}/access-log
     "audit.verify": "audit.verify",  # GET /audit/verify (no jurisdiction)
     "user.manage": "user.manage",  # POST /users
+    "kpi.read": "kpi.read",  # GET /kpis?area={community code}
 }
 NO_JURISDICTION = {"audit.verify"}
 
@@ -614,6 +621,14 @@ def _user_manage(case: Case) -> None:
     assert _count(case.world, User) == before + (1 if case.ok else 0)
 
 
+def _kpi_read(case: Case) -> None:
+    r = case.client.get("/kpis", params={"area": case.loc.community_code}, headers=case.headers)
+    case.check(r)
+    if case.ok:
+        assert r.json()["area"]["code"] == case.loc.community_code
+        assert {k["key"] for k in r.json()["kpis"]} >= {"plate_installation", "rental_registration"}
+
+
 def run(case: Case, action: str) -> None:
     """Perform one action as the case's persona and check status and effect."""
     kind, _, verb = action.partition(".")
@@ -627,6 +642,8 @@ def run(case: Case, action: str) -> None:
         _verify(case)
     elif action == "user.manage":
         _user_manage(case)
+    elif action == "kpi.read":
+        _kpi_read(case)
     elif verb == "read":
         _read(case, kind)
     elif verb == "history":
