@@ -5,6 +5,7 @@ from liangshi.addresses.models import Address, AddressVersion, Street, StreetVer
 from liangshi.areas.models import Area, AreaCode, AreaVersion
 from liangshi.audit.models import AuditEntry
 from liangshi.buildings.models import Building, BuildingVersion, Dwelling, DwellingVersion
+from liangshi.campaign.models import Visit, VisitPerson
 from liangshi.db import Base
 from liangshi.exchange.models import ImportBatch
 from liangshi.history import AttributeFlag
@@ -62,4 +63,6 @@ __all__ = [
     "Venue",
     "VenueKey",
     "VenueVersion",
+    "Visit",
+    "VisitPerson",
 ]

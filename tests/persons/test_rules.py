@@ -61,3 +61,13 @@ def test_birth_date_is_read_from_an_id_number() -> None:
     assert birth_date_from_id("resident_id", MAN, TODAY) == BORN
     assert birth_date_from_id("foreign_pr_card", "E12345678", TODAY) is None
     assert birth_date_from_id("passport", "E12345678", TODAY) is None
+
+
+def test_name_keys_are_pinyin_and_initials() -> None:
+    from liangshi.persons.rules import name_keys, search_key
+
+    assert name_keys("张三") == ("zhangsan", "zs")
+    assert name_keys("曾小明") == ("zengxiaoming", "zxm")
+    assert name_keys("John Smith") == ("johnsmith", "js")
+    assert search_key("Zhang San") == "zhangsan"
+    assert search_key("张") is None and search_key("4207") is None

@@ -439,3 +439,17 @@ def test_members_view_is_audited_per_member(world: World) -> None:
             select(AuditEntry.subject_person_id).where(AuditEntry.action == "household.member_read")
         ).scalars()
         assert sorted(subjects) == sorted([a, b])
+
+
+def test_search_by_pinyin_and_initials_finds_chinese_names(world: World) -> None:
+    with world.session() as session:
+        ctx = world.ctx(session)
+        zhang = factories.person(session, ctx, area_id=world.area(INSIDE), name="张三")
+        factories.person(session, ctx, area_id=world.area(INSIDE), name="李四")
+    with world.session() as session:
+        ctx = world.ctx(session, "police_liu")
+        for query in ("zs", "zhangsan", "zhangs", "Zhang San", "张"):
+            page = persons.search_persons(
+                session, ctx, name=query, id_number=None, phone=None, area_id=None, offset=0, limit=10
+            )
+            assert [s.entity.id for s in page.items] == [zhang], query

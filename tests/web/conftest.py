@@ -7,11 +7,15 @@ driven by Playwright.
 
 from __future__ import annotations
 
+import os
 import re
 import socket
+import tempfile
 import threading
 import time
 from collections.abc import Callable, Iterator
+from dataclasses import dataclass
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -22,7 +26,7 @@ from sqlalchemy.engine import Engine
 from liangshi.clock import fixed
 from liangshi.config import Settings
 from liangshi.http.app import create_app
-from tests.conftest import NOW, PASSWORD, World
+from tests.conftest import INSIDE, NOW, PASSWORD, World
 
 CHROMIUM = "/usr/bin/chromium"
 CHROMIUM_ARGS = [
@@ -135,3 +139,91 @@ def browser_login(page: Any, username: str, password: str = PASSWORD) -> None:
     page.fill("input[name=password]", password)
     page.click("button[type=submit]")
     page.wait_for_selector("[data-testid=who]")
+
+
+@dataclass
+class Scene:
+    """A small registry for page tests: one building in 滨湖社区 and one in 南浦社区."""
+
+    place: Any  # factories.Place in collector_zhang's community (滨湖社区)
+    other: Any  # factories.Place in collector_zhou's community (南浦社区)
+    zhang: int  # 张三, living at place.dwelling_id since 2026-03-01
+    li: int  # 李四, lived there 2025-05-01 .. 2026-02-20
+    wang: int  # 王五, the landlord
+    zhang_id: str
+
+
+@pytest.fixture
+def scene(world: World) -> Scene:
+    """The page-test registry, built through the services."""
+    import datetime as dt
+
+    from liangshi.rentals import service as rentals
+    from liangshi.rentals.schemas import RentalCreate
+    from liangshi.residence import service as residence
+    from liangshi.residence.schemas import DepartureIn
+    from tests import factories
+
+    with world.session() as session:
+        ctx = world.ctx(session)
+        inside, district = world.area(INSIDE), world.area("420704")
+        place = factories.place(session, ctx, area_id=inside, district_id=district)
+        other = factories.place(session, ctx, area_id=world.area("420704001002"), district_id=district)
+        zhang_id = factories.make_id("420704", dt.date(1985, 4, 12), 31)
+        zhang = factories.person(
+            session, ctx, area_id=inside, name="张三", id_number=zhang_id, birth=dt.date(1985, 4, 12)
+        )
+        li = factories.person(
+            session, ctx, area_id=inside, name="李四", male=False, birth=dt.date(1991, 8, 3)
+        )
+        wang = factories.person(session, ctx, area_id=inside, name="王五", birth=dt.date(1960, 1, 9))
+        factories.arrival(
+            session, ctx, person_id=zhang, dwelling_id=place.dwelling_id, arrived=dt.date(2026, 3, 1)
+        )
+        rid = factories.arrival(
+            session, ctx, person_id=li, dwelling_id=place.dwelling_id, arrived=dt.date(2025, 5, 1)
+        )
+        residence.deregister_departure(
+            session,
+            ctx,
+            rid,
+            DepartureIn.model_validate(
+                {
+                    "expected_version": 1,
+                    "departure_date": "2026-02-20",
+                    "reason": "left_city",
+                    "destination": "武汉",
+                }
+            ),
+        )
+        rentals.file_rental(
+            session,
+            ctx,
+            RentalCreate.model_validate(
+                {
+                    "dwelling_id": place.dwelling_id,
+                    "landlord_person_id": wang,
+                    "lease_start": "2026-03-01",
+                    "filing_number": "BH-2026-001",
+                    "agreement_signed_on": "2026-03-02",
+                    "agreement_signer": "王五",
+                }
+            ),
+        )
+    return Scene(place, other, zhang, li, wang, zhang_id)
+
+
+def screenshot(page: Any, name: str) -> Path:
+    """Take a full-page screenshot: into docs/screenshots/ with LIANGSHI_SCREENSHOTS=1, else a temp directory.
+
+    `LIANGSHI_SCREENSHOTS=1 pytest tests/web -k browser` refreshes the README's pictures.
+    """
+    if os.environ.get("LIANGSHI_SCREENSHOTS") == "1":
+        folder = Path(__file__).resolve().parents[2] / "docs" / "screenshots"
+    else:
+        folder = Path(tempfile.gettempdir()) / "liangshi-screenshots"
+    folder.mkdir(parents=True, exist_ok=True)
+    path = folder / f"{name}.png"
+    page.screenshot(path=str(path), full_page=True)
+    assert path.stat().st_size > 1000
+    return path

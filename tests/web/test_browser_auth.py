@@ -3,13 +3,10 @@
 from __future__ import annotations
 
 from collections.abc import Callable
-from pathlib import Path
 from typing import Any
 
 from tests.conftest import PASSWORD, PERSONAS
-from tests.web.conftest import DESK, MOBILE, browser_login
-
-SCREENSHOTS = Path(__file__).resolve().parents[2] / "docs" / "screenshots"
+from tests.web.conftest import DESK, MOBILE, browser_login, screenshot
 
 
 def test_each_persona_sees_their_home_page(open_page: Callable[..., Any]) -> None:
@@ -44,8 +41,7 @@ def test_login_page_renders_chinese_and_switches_to_english(open_page: Callable[
     # The page really lays out CJK glyphs (a font is present): the heading has a width.
     box = page.locator("h1").bounding_box()
     assert box is not None and box["width"] > 20
-    SCREENSHOTS.mkdir(parents=True, exist_ok=True)
-    page.screenshot(path=str(SCREENSHOTS / "login.png"), full_page=True)
+    screenshot(page, "login")
     page.click("text=English")
     page.wait_for_selector("h1:has-text('Log in')")
     assert page.text_content("label") is not None and "Username" in (page.text_content("label") or "")

@@ -208,3 +208,13 @@ def revoke_token(session: Session, token: str, *, now: dt.datetime) -> None:
     if tok is not None and tok.revoked_at is None:
         tok.revoked_at = now
         session.flush()
+
+
+def usernames(session: Session, user_ids: set[int]) -> dict[int, str]:
+    """Usernames by id (for provenance and logs)."""
+    if not user_ids:
+        return {}
+    return {
+        int(i): str(n)
+        for i, n in session.execute(select(User.id, User.username).where(User.id.in_(user_ids)))
+    }

@@ -275,6 +275,31 @@ def describe(session: Session, address_id: int, on: dt.date) -> dict[str, Any]:
     return {"code": code, "areas": parts, "street": street_name, "number": number, "text": text}
 
 
+def plates_of(session: Session, address_ids: list[int], on: dt.date) -> dict[int, dict[str, Any]]:
+    """Street and plate number of many addresses at once (as valid on a date), for lists."""
+    if not address_ids:
+        return {}
+    av, sv = AddressVersion, StreetVersion
+    rows = session.execute(
+        select(Address.id, Address.street_id, av.base_number, av.sub_number, sv.name, sv.numbering_style)
+        .join(av, and_(av.entity_id == Address.id, av.superseded_at.is_(None), history.valid_on(av, on)))
+        .outerjoin(
+            sv, and_(sv.entity_id == Address.street_id, sv.superseded_at.is_(None), history.valid_on(sv, on))
+        )
+        .where(Address.id.in_(address_ids))
+    )
+    return {
+        int(aid): {
+            "street_id": street_id,
+            "street": street,
+            "base_number": base,
+            "sub_number": sub,
+            "number": render_plate_number(base, sub, style or "dash"),
+        }
+        for aid, street_id, base, sub, street, style in rows
+    }
+
+
 def _area_names(session: Session, area_id: int, on: dt.date) -> list[str]:
     # Area names rarely change and one request describes many addresses in the same areas: cache per session.
     cache: dict[tuple[int, dt.date], list[str]] = session.info.setdefault("area_names", {})

@@ -10,6 +10,7 @@ from sqlalchemy.orm import Session
 
 from liangshi import history, registry
 from liangshi.addresses import service as addresses
+from liangshi.areas.models import Area
 from liangshi.buildings import rules
 from liangshi.buildings.models import Building, BuildingVersion, Dwelling, DwellingVersion
 from liangshi.buildings.schemas import BuildingCreate, DwellingCreate
@@ -112,6 +113,65 @@ def dwelling_check(session: Session) -> Any:
             raise _room_conflict()
 
     return check
+
+
+def buildings_in_area(
+    session: Session, ctx: Context, area_id: int, on: dt.date | None = None, *, limit: int = 2000
+) -> list[dict[str, Any]]:
+    """The buildings of an area in the jurisdiction, grouped by street in plate order (a collector's round)."""
+    ctx.actor.ensure("building.read")
+    area = registry.ensure_area_in_scope(session, ctx, area_id)
+    day = on or ctx.today
+    bv, dv = BuildingVersion, DwellingVersion
+    dwellings = (
+        select(func.count(Dwelling.id))
+        .join(dv, and_(dv.entity_id == Dwelling.id, dv.superseded_at.is_(None), history.valid_on(dv, day)))
+        .where(Dwelling.building_id == Building.id)
+        .scalar_subquery()
+    )
+    rows = session.execute(
+        select(Building.id, Building.address_id, bv.label, bv.visit_status, bv.floors_above, dwellings)
+        .join(bv, and_(bv.entity_id == Building.id, bv.superseded_at.is_(None), history.valid_on(bv, day)))
+        .where(Building.area_id.in_(select(Area.id).where(Area.path.startswith(area.path))))
+        .order_by(Building.id)
+        .limit(limit)
+    ).all()
+    plates = addresses.plates_of(session, [int(r[1]) for r in rows], day)
+    streets: dict[Any, dict[str, Any]] = {}
+    for bid, address_id, label, visit_status, floors, count in rows:
+        plate = plates.get(int(address_id), {})
+        street = streets.setdefault(
+            plate.get("street_id"),
+            {"street_id": plate.get("street_id"), "street": plate.get("street"), "buildings": []},
+        )
+        street["buildings"].append(
+            {
+                "building_id": bid,
+                "label": label,
+                "number": plate.get("number"),
+                "order": (plate.get("base_number") or 0, plate.get("sub_number") or 0, label),
+                "visit_status": visit_status,
+                "floors_above": floors,
+                "dwellings": int(count),
+            }
+        )
+    result = sorted(streets.values(), key=lambda s: (s["street"] is None, s["street"] or ""))
+    for street in result:
+        street["buildings"].sort(key=lambda b: b["order"])
+    return result
+
+
+def current_dwelling_ids(session: Session, building_id: int, on: dt.date) -> set[int]:
+    """Ids of the building's dwellings valid on the date."""
+    dv = DwellingVersion
+    return {
+        int(i)
+        for (i,) in session.execute(
+            select(Dwelling.id)
+            .join(dv, and_(dv.entity_id == Dwelling.id, dv.superseded_at.is_(None), history.valid_on(dv, on)))
+            .where(Dwelling.building_id == building_id)
+        )
+    }
 
 
 def describe_dwelling(session: Session, dwelling_id: int, on: dt.date) -> dict[str, Any]:

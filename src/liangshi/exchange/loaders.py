@@ -44,7 +44,7 @@ from liangshi.persons.models import (
     Person,
     PersonVersion,
 )
-from liangshi.persons.rules import HEAD, ID_KINDS, birth_date_from_id, check_document_agrees
+from liangshi.persons.rules import HEAD, ID_KINDS, birth_date_from_id, check_document_agrees, name_keys
 from liangshi.persons.schemas import DocumentIn, MemberIn, PersonCreate
 from liangshi.persons.service import PERSON, document_query
 from liangshi.registry import Context
@@ -399,9 +399,11 @@ def _write_new(
                 **extra,
             )
         )
-        versions.append(
-            {**_meta(job, entity_id, item.area.county, item.valid_from, item.valid_to), **item.attrs}
-        )
+        row = {**_meta(job, entity_id, item.area.county, item.valid_from, item.valid_to), **item.attrs}
+        if version is PersonVersion:
+            # Bulk inserts bypass column defaults: the name's search keys are filled here.
+            row["name_pinyin"], row["name_initials"] = name_keys(row["name"])
+        versions.append(row)
         subject = entity_id if kind == "person" else item.subject
         events.append(audit.Event(f"{kind}.create", kind, entity_id, subject, {"batch": job.batch_id}))
     bulk_insert(job.session, entity, entities)

@@ -12,6 +12,7 @@ def include_all(app: FastAPI) -> None:
     from liangshi.areas.api import router as areas
     from liangshi.audit.api import router as audit
     from liangshi.buildings.api import buildings, dwellings
+    from liangshi.campaign.api import router as campaign
     from liangshi.kpis.api import router as kpis
     from liangshi.permits.api import person_permits
     from liangshi.permits.api import router as permits
@@ -29,6 +30,7 @@ def include_all(app: FastAPI) -> None:
         addresses,
         buildings,
         dwellings,
+        campaign,
         persons,
         households,
         residences,

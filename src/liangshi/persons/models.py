@@ -10,6 +10,15 @@ from sqlalchemy.orm import Mapped, mapped_column
 
 from liangshi.db import Base, BigId
 from liangshi.history import EntityMixin, VersionMixin
+from liangshi.persons.rules import name_keys
+
+
+def _pinyin_default(context: Any) -> str:
+    return name_keys(context.get_current_parameters()["name"])[0]
+
+
+def _initials_default(context: Any) -> str:
+    return name_keys(context.get_current_parameters()["name"])[1]
 
 
 class Person(EntityMixin, Base):
@@ -36,6 +45,25 @@ class PersonVersion(VersionMixin, Base):
     occupation: Mapped[str | None] = mapped_column(String(100))
     workplace: Mapped[str | None] = mapped_column(String(200))
     phone: Mapped[str | None] = mapped_column(String(20), index=True)
+    # Search keys derived from the name on every insert (张三 → zhangsan, zs); bulk loaders fill them explicitly.
+    name_pinyin: Mapped[str | None] = mapped_column(String(200), default=_pinyin_default)
+    name_initials: Mapped[str | None] = mapped_column(String(50), default=_initials_default)
+
+    @classmethod
+    def __extra_indexes__(cls) -> tuple[Any, ...]:
+        # Prefix searches (LIKE 'zhang%'): PostgreSQL needs the pattern operator class under a non-C collation.
+        return (
+            Index(
+                "ix_person_versions_name_pinyin",
+                "name_pinyin",
+                postgresql_ops={"name_pinyin": "varchar_pattern_ops"},
+            ),
+            Index(
+                "ix_person_versions_name_initials",
+                "name_initials",
+                postgresql_ops={"name_initials": "varchar_pattern_ops"},
+            ),
+        )
 
 
 class Document(EntityMixin, Base):

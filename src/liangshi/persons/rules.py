@@ -42,3 +42,57 @@ def birth_date_from_id(doc_type: str, number: str, today: dt.date) -> dt.date | 
     if doc_type not in ID_KINDS or len(number) != 18:
         return None
     return idnumber.check_id_number(number, today=today).birth_date
+
+
+# Surnames whose reading differs from the character's most common one (曾 zēng, not céng).
+SURNAME_READINGS = {
+    "曾": "zeng",
+    "单": "shan",
+    "解": "xie",
+    "区": "ou",
+    "查": "zha",
+    "仇": "qiu",
+    "朴": "piao",
+    "翟": "zhai",
+    "乐": "yue",
+    "缪": "miao",
+    "覃": "qin",
+    "盖": "ge",
+    "召": "shao",
+    "种": "chong",
+    "员": "yun",
+    "尉": "yu",
+    "长": "zhang",
+    "重": "chong",
+    "沈": "shen",
+    "秘": "bi",
+}
+
+
+def name_keys(name: str) -> tuple[str, str]:
+    """Search keys of a name: full pinyin and initials, lowercase, no tones or spaces (张三 → zhangsan, zs).
+
+    Latin-script names keep their letters (John Smith → johnsmith, js).
+    """
+    from pypinyin import lazy_pinyin
+
+    text = name.strip()
+    if not text:
+        return "", ""
+    syllables = lazy_pinyin(text)
+    if text[0] in SURNAME_READINGS and syllables:
+        syllables[0] = SURNAME_READINGS[text[0]]
+    words: list[str] = []
+    for chunk in syllables:
+        words.extend(
+            w for w in "".join(c if c.isalnum() else " " for c in chunk.lower()).split() if w.isascii()
+        )
+    return "".join(words)[:200], "".join(w[0] for w in words)[:50]
+
+
+def search_key(text: str) -> str | None:
+    """A typed query as a pinyin key (letters only, lowercase, no spaces), or None when it is not one."""
+    value = "".join(text.split()).lower()
+    if value and value.isascii() and value.isalpha():
+        return value
+    return None

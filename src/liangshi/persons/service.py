@@ -6,7 +6,7 @@ import datetime as dt
 from collections.abc import Sequence
 from typing import Any
 
-from sqlalchemy import and_, exists, select
+from sqlalchemy import and_, exists, or_, select
 from sqlalchemy.orm import Session
 from sqlalchemy.sql.elements import ColumnElement
 
@@ -18,6 +18,7 @@ from liangshi.common.idnumber import check_id_number, mask_id_number, normalize_
 from liangshi.common.phone import normalize_phone
 from liangshi.errors import Conflict, ValidationFailed
 from liangshi.history import Kind
+from liangshi.persons import rules
 from liangshi.persons.models import (
     Document,
     DocumentVersion,
@@ -294,11 +295,22 @@ def search_persons(
     offset: int,
     limit: int,
 ) -> Page:
-    """Find persons in the caller's jurisdiction by name prefix, document number, phone or area."""
+    """Find persons in the caller's jurisdiction by name prefix (or pinyin/initials), document, phone or area."""
     v = PersonVersion
     where: list[Any] = []
     if name:
-        where.append(v.name.startswith(name, autoescape=True))
+        key = rules.search_key(name)
+        if key is None:
+            where.append(v.name.startswith(name, autoescape=True))
+        else:
+            # Letters only: also pinyin (zhangsan, zhangs) or initials (zs) of Chinese names.
+            where.append(
+                or_(
+                    v.name.startswith(name, autoescape=True),
+                    v.name_pinyin.startswith(key, autoescape=True),
+                    v.name_initials.startswith(key, autoescape=True),
+                )
+            )
     if phone:
         where.append(v.phone == phone_query(phone))
     if id_number:
@@ -493,3 +505,38 @@ def members_view(session: Session, ctx: Context, household_id: int, on: dt.date)
         [audit.Event("household.member_read", "household", household_id, m["person_id"]) for m in result],
     )
     return result
+
+
+def provenance_of(session: Session, ctx: Context, person_id: int) -> dict[str, dict[str, Any]]:
+    """Where each current value comes from: the version that set it (source, collector, date), audited.
+
+    Walks the current knowledge (rows not superseded) in valid-time order; a value's provenance is the row where
+    it last changed, so a correction or a change names who made it and an unchanged value keeps its first source.
+    """
+    from liangshi.access import service as access
+
+    _entity, rows = registry.versions(session, ctx, PERSON, person_id)
+    known = sorted((r for r in rows if r.superseded_at is None), key=lambda r: (r.valid_from, r.row_id))
+    origin: dict[str, Any] = {}
+    previous: dict[str, Any] = {}
+    for row in known:
+        for name in PERSON.attributes:
+            value = getattr(row, name)
+            if name not in origin or previous.get(name) != value:
+                origin[name] = row
+            previous[name] = value
+    names = access.usernames(session, {r.actor_id for r in origin.values() if r.actor_id is not None})
+    return {
+        name: {
+            "source_kind": row.source_kind,
+            "source_ref": row.source_ref,
+            "evidence": row.evidence,
+            "document_ref": row.document_ref,
+            "actor": names.get(row.actor_id) if row.actor_id is not None else None,
+            "recorded_at": row.recorded_at,
+            "valid_from": row.valid_from,
+            "change": row.change,
+            "reason": row.reason,
+        }
+        for name, row in origin.items()
+    }

@@ -621,6 +621,19 @@ def occupants(session: Session, ctx: Context, dwelling_id: int, on: dt.date | No
     }
 
 
+def current_person_ids(session: Session, dwelling_id: int, on: dt.date) -> set[int]:
+    """Ids of the persons with a residence at the dwelling valid on the date (no audit: ids only)."""
+    v = ResidenceVersion
+    return {
+        int(pid)
+        for (pid,) in session.execute(
+            select(Residence.person_id)
+            .join(v, v.entity_id == Residence.id)
+            .where(Residence.dwelling_id == dwelling_id, v.superseded_at.is_(None), history.valid_on(v, on))
+        )
+    }
+
+
 def _past_occupants(session: Session, dwelling_id: int, day: dt.date) -> list[dict[str, Any]]:
     """Who lived in the dwelling before the date (residences that ended on or before it), newest first."""
     v = ResidenceVersion

@@ -23,6 +23,10 @@ PAGE_MODULES = (
     "liangshi.web.pages.auth",
     "liangshi.web.pages.places",
     "liangshi.web.pages.dashboard",
+    "liangshi.web.pages.collect",
+    "liangshi.web.pages.search",
+    "liangshi.web.pages.person",
+    "liangshi.web.pages.dwelling",
 )
 
 _HTTP_TEXT = {

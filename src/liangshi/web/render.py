@@ -13,7 +13,8 @@ from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from jinja2 import Environment, FileSystemLoader, select_autoescape
 
 from liangshi import __version__
-from liangshi.web import i18n
+from liangshi.clock import CHINA_TZ
+from liangshi.web import i18n, labels
 from liangshi.web.i18n import N_
 from liangshi.web.nav import nav_for
 from liangshi.web.session import FLASH_COOKIE, Page
@@ -51,7 +52,9 @@ class Templates:
                 lstrip_blocks=True,
             )
             env.install_gettext_translations(i18n.translations(lang), newstyle=True)  # type: ignore[attr-defined]
-            env.globals.update(version=__version__, languages=i18n.LABELS)
+            env.globals.update(
+                version=__version__, languages=i18n.LABELS, labels=labels.ALL, china_tz=CHINA_TZ
+            )
             envs[lang] = env
         return cls(envs)
 

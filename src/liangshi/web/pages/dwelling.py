@@ -1,0 +1,31 @@
+"""The dwelling page (查房知人): current and past occupants, rental and landlord, visit history."""
+
+from __future__ import annotations
+
+from fastapi import Request
+from fastapi.responses import Response
+
+from liangshi import registry
+from liangshi.buildings import service as buildings
+from liangshi.campaign import service as campaign
+from liangshi.residence import service as residence
+from liangshi.web.pages import web_router
+from liangshi.web.render import render
+from liangshi.web.session import page
+
+router = web_router()
+
+
+@router.get("/dwellings/{dwelling_id}")
+def dwelling(request: Request, dwelling_id: int) -> Response:
+    """查房知人: who lives here now and who lived here, the rental and its landlord, the visits."""
+    with page(request) as p:
+        snap = registry.read(p.session, p.ctx, buildings.DWELLING, dwelling_id)
+        occupants = (
+            residence.occupants(p.session, p.ctx, dwelling_id, None) if p.may("residence.read") else None
+        )
+        visits = campaign.visits_of(p.session, p.ctx, dwelling_id)
+        address = buildings.describe_dwelling(p.session, dwelling_id, p.ctx.today)
+        return render(
+            request, "dwelling.html", p, dwelling=snap, occupants=occupants, visits=visits, address=address
+        )

@@ -1,0 +1,106 @@
+"""Search (查询): persons by name, pinyin or initials, ID number, phone; addresses by text. Results masked."""
+
+from __future__ import annotations
+
+import re
+from typing import Any
+
+from fastapi import Request
+from fastapi.responses import Response
+
+from liangshi.addresses import service as addresses
+from liangshi.errors import LiangshiError
+from liangshi.persons import service as persons
+from liangshi.web import i18n
+from liangshi.web.i18n import N_
+from liangshi.web.pages import web_router
+from liangshi.web.render import render
+from liangshi.web.session import page
+
+router = web_router()
+
+KINDS = {
+    "auto": N_("Anything"),
+    "name": N_("Name or pinyin"),
+    "id": N_("ID number"),
+    "phone": N_("Phone"),
+    "address": N_("Address"),
+}
+_ID = re.compile(r"^[0-9０-９]{6}[0-9０-９]{8,9}[0-9０-９xX]{0,3}$")
+_PHONE = re.compile(r"^\+?[0-9\- ]{7,20}$")
+PAGE_SIZE = 20
+
+
+def guess_kind(q: str) -> str:
+    """What a typed query most likely is: an ID number, a phone number, an address or a name."""
+    compact = "".join(q.split())
+    if _ID.match(compact) and len(compact) in (15, 18):
+        return "id"
+    if _PHONE.match(q.strip()):
+        return "phone"
+    if any(mark in q for mark in ("路", "街", "巷", "号", "村", "社区", "栋", "单元", "室")):
+        return "address"
+    return "name"
+
+
+@router.get("/search")
+def search(request: Request, q: str = "", kind: str = "auto", offset: int = 0) -> Response:
+    """Search within the jurisdiction; every person shown is logged as a search read."""
+    with page(request) as p:
+        p.ctx.actor.ensure("person.read")
+        q = q.strip()[:60]
+        kind = kind if kind in KINDS else "auto"
+        used = guess_kind(q) if kind == "auto" and q else kind
+        people: list[dict[str, Any]] = []
+        total = 0
+        address: dict[str, Any] | None = None
+        error = None
+        if q:
+            try:
+                if used == "address":
+                    if p.may("address.read"):
+                        address = addresses.match_address(p.session, p.ctx, q)
+                else:
+                    result = persons.search_persons(
+                        p.session,
+                        p.ctx,
+                        name=q if used == "name" else None,
+                        id_number=q if used == "id" else None,
+                        phone=q if used == "phone" else None,
+                        area_id=None,
+                        offset=max(0, offset),
+                        limit=PAGE_SIZE,
+                    )
+                    total = result.total
+                    for snap in result.items:
+                        people.append(
+                            {
+                                "id": snap.entity.id,
+                                "name": snap.row.name,
+                                "sex": snap.row.sex,
+                                "birth_date": snap.row.birth_date,
+                                "phone": snap.row.phone,
+                                "documents": persons.documents_view(
+                                    p.session, p.ctx, snap.entity.id, unmask_reason=None
+                                ),
+                            }
+                        )
+            except LiangshiError as exc:
+                if exc.http_status != 422:
+                    raise
+                error = exc.message(i18n.short(p.lang))
+        return render(
+            request,
+            "search.html",
+            p,
+            q=q,
+            kind=kind,
+            used=used,
+            kinds=KINDS,
+            people=people,
+            total=total,
+            offset=max(0, offset),
+            page_size=PAGE_SIZE,
+            address=address,
+            error=error,
+        )

@@ -1,0 +1,128 @@
+"""Search, person page (查人知住) and dwelling page (查房知人) through the TestClient."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+import pytest
+from fastapi.testclient import TestClient
+from sqlalchemy import select
+
+from liangshi.audit.models import AuditEntry
+from tests.conftest import World
+from tests.web.conftest import Scene, csrf_of
+
+
+@pytest.mark.parametrize("query", ["张三", "zhangsan", "zs", "zhang"])
+def test_search_by_name_and_pinyin(web_as: Callable[[str], TestClient], scene: Scene, query: str) -> None:
+    r = web_as("police_liu").get("/web/search", params={"q": query})
+    assert r.status_code == 200
+    assert f'/web/persons/{scene.zhang}"' in r.text and "张三" in r.text
+    assert scene.zhang_id not in r.text and scene.zhang_id[:6] + "********" in r.text
+
+
+def test_search_by_id_number_and_phone_kind(web_as: Callable[[str], TestClient], scene: Scene) -> None:
+    client = web_as("station_admin_li")
+    r = client.get("/web/search", params={"q": scene.zhang_id.lower()})
+    assert "张三" in r.text and "找到1人" in r.text
+    r = client.get("/web/search", params={"q": "13900000000", "kind": "phone"})
+    assert "找到0人" in r.text
+
+
+def test_search_is_scoped_and_audited(
+    web_as: Callable[[str], TestClient], scene: Scene, world: World
+) -> None:
+    r = web_as("collector_zhou").get("/web/search", params={"q": "张三"})
+    assert "找到0人" in r.text
+    web_as("collector_zhang").get("/web/search", params={"q": "zs"})
+    with world.session() as session:
+        actions = (
+            session.execute(select(AuditEntry.action).where(AuditEntry.subject_person_id == scene.zhang))
+            .scalars()
+            .all()
+        )
+    assert "person.search" in actions
+
+
+def test_search_by_address_text_finds_the_plate(web_as: Callable[[str], TestClient], scene: Scene) -> None:
+    r = web_as("police_liu").get("/web/search", params={"q": "测试路12号", "kind": "address"})
+    assert r.status_code == 200 and 'id="results"' in r.text
+
+
+def test_person_page_shows_items_provenance_residence_and_timeline(
+    web_as: Callable[[str], TestClient], scene: Scene
+) -> None:
+    r = web_as("station_admin_li").get(f"/web/persons/{scene.zhang}")
+    assert r.status_code == 200
+    assert "主项" in r.text and "一般项目" in r.text and "1985-04-12" in r.text
+    assert 'data-testid="prov-name">采集员 · system · 2026-11-27<' in r.text
+    assert 'data-testid="current-residence"' in r.text and "501室" in r.text
+    assert 'data-testid="timeline"' in r.text
+    assert 'data-testid="access-log"' in r.text and "person.read" in r.text
+    assert scene.zhang_id not in r.text
+
+
+def test_collector_sees_no_access_log_and_no_unmask(
+    web_as: Callable[[str], TestClient], scene: Scene
+) -> None:
+    r = web_as("collector_zhang").get(f"/web/persons/{scene.zhang}")
+    assert r.status_code == 200
+    assert 'data-testid="access-log"' not in r.text and "/unmask" not in r.text
+
+
+def test_unmask_with_a_reason_shows_the_number_and_logs_it(
+    web_as: Callable[[str], TestClient], scene: Scene, world: World
+) -> None:
+    client = web_as("police_liu")
+    page = client.get(f"/web/persons/{scene.zhang}")
+    r = client.post(
+        f"/web/persons/{scene.zhang}/unmask",
+        data={"csrf_token": csrf_of(page.text), "reason": "核对租户身份"},
+    )
+    assert r.status_code == 200 and scene.zhang_id in r.text
+    with world.session() as session:
+        purposes = (
+            session.execute(select(AuditEntry.purpose).where(AuditEntry.action == "person.unmask"))
+            .scalars()
+            .all()
+        )
+    assert purposes == ["核对租户身份"]
+    empty = client.post(
+        f"/web/persons/{scene.zhang}/unmask", data={"csrf_token": csrf_of(page.text), "reason": ""}
+    )
+    assert empty.status_code == 422 and scene.zhang_id not in empty.text
+
+
+def test_collector_may_not_unmask(web_as: Callable[[str], TestClient], scene: Scene) -> None:
+    client = web_as("collector_zhang")
+    page = client.get(f"/web/persons/{scene.zhang}")
+    r = client.post(
+        f"/web/persons/{scene.zhang}/unmask", data={"csrf_token": csrf_of(page.text), "reason": "x"}
+    )
+    assert r.status_code == 403 and scene.zhang_id not in r.text
+
+
+def test_dwelling_page_shows_occupants_past_rental_and_visits(
+    web_as: Callable[[str], TestClient], scene: Scene
+) -> None:
+    r = web_as("police_liu").get(f"/web/dwellings/{scene.place.dwelling_id}")
+    assert r.status_code == 200
+    assert "现住人员" in r.text and "张三" in r.text
+    assert "曾住人员" in r.text and "李四" in r.text and "离开本市" in r.text
+    assert "王五" in r.text and "BH-2026-001" in r.text
+    assert f"/web/buildings/{scene.place.building_id}/grid" in r.text
+
+
+def test_out_of_jurisdiction_pages_are_404(web_as: Callable[[str], TestClient], scene: Scene) -> None:
+    client = web_as("collector_zhou")
+    for url in (f"/web/persons/{scene.zhang}", f"/web/dwellings/{scene.place.dwelling_id}"):
+        r = client.get(url)
+        assert r.status_code == 404 and "未找到" in r.text, url
+
+
+def test_department_liaison_sees_the_person_but_not_where_they_live(
+    web_as: Callable[[str], TestClient], scene: Scene
+) -> None:
+    r = web_as("health_liaison_wang").get(f"/web/persons/{scene.zhang}")
+    assert r.status_code == 200 and "张三" in r.text
+    assert 'data-testid="current-residence"' not in r.text and 'data-testid="timeline"' not in r.text
