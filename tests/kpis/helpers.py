@@ -1,6 +1,6 @@
 """A hand-built registry whose every KPI numerator and denominator is known (see `EXPECTED`).
 
-Three communities: A = 滨湖社区 (INSIDE) and B = 南浦社区 under 滨湖街道 (420704001), C = 洋澜社区 under another
+Three communities: A = 滨湖社区 (INSIDE) and B = 南浦社区 under 凤凰街道 (420704001), C = 洋澜社区 under another
 subdistrict (420704002). The period is 2026-09-01 … 2026-11-27 (today: plates and dwellings are created valid
 from today).
 """

@@ -16,7 +16,7 @@
   var bars = echarts.init(document.getElementById("bars"), null, { renderer: "svg" });
   bars.setOption({
     animation: false,
-    grid: { left: 8, right: 24, top: 28, bottom: 8, containLabel: true },
+    grid: { left: 8, right: 56, top: 28, bottom: 8, containLabel: true },
     legend: { top: 0 },
     tooltip: { trigger: "axis" },
     xAxis: { type: "value", max: 100 },
