@@ -138,6 +138,19 @@ def test_registration_in_time_counts_working_days_with_the_holiday_calendar() ->
     )
 
 
+def test_the_registration_deadline_is_the_last_day_before_the_fourth_working_day() -> None:
+    cal = calendar.load_calendar()
+    assert rules.registration_deadline(D(2026, 11, 2), cal) == D(2026, 11, 5)  # Monday → Thursday
+    assert rules.registration_deadline(D(2026, 11, 6), cal) == D(2026, 11, 11)  # Friday → Wednesday
+    # 10 October 2026 is a make-up working Saturday: 8, 9, 10 October, and 12 October would be the fourth.
+    assert rules.registration_deadline(D(2026, 9, 30), cal) == D(2026, 10, 11)
+    deadlines = rules.registration_deadlines(D(2026, 11, 1), D(2026, 11, 30), cal)
+    assert len(deadlines) == 30
+    for arrival, deadline in deadlines.items():
+        assert rules.registered_in_time(arrival, deadline, cal)
+        assert not rules.registered_in_time(arrival, deadline + dt.timedelta(days=1), cal)
+
+
 def test_rate_is_rounded_and_none_without_denominator() -> None:
     assert rules.rate(2, 3) == 0.666667
     assert rules.rate(0, 0) is None

@@ -157,6 +157,33 @@ def check_period(date_from: dt.date, date_to: dt.date) -> None:
         )
 
 
+def registration_deadline(
+    arrival: dt.date,
+    cal: calendar.HolidayCalendar,
+    limit_working_days: int = ARRIVAL_REGISTRATION_LIMIT_WORKING_DAYS,
+) -> dt.date:
+    """The last day an arrival may be registered in time: the day before the (limit + 1)-th working day after it."""
+    day, worked = arrival, 0
+    while True:
+        following = day + dt.timedelta(days=1)
+        if cal.is_working_day(following):
+            worked += 1
+            if worked > limit_working_days:
+                return day
+        day = following
+
+
+def registration_deadlines(
+    date_from: dt.date, date_to: dt.date, cal: calendar.HolidayCalendar
+) -> dict[dt.date, dt.date]:
+    """The deadline of every arrival date of a period (a table the counting query joins)."""
+    days = (date_to - date_from).days + 1
+    return {
+        date_from + dt.timedelta(days=i): registration_deadline(date_from + dt.timedelta(days=i), cal)
+        for i in range(days)
+    }
+
+
 def registered_in_time(
     arrival: dt.date,
     registration: dt.date | None,

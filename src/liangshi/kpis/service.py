@@ -7,9 +7,10 @@ loop over persons or dwellings) and forms the rates with `rules`.
 Definitions, for a period [from, to]:
 - stock KPIs are read as valid on `to`: plate installation, the three rental rates, counts by residence category;
 - flow KPIs count the events in the period: floating arrivals (arrival date in the period) and whether they were
-  registered at all / within the limit, floating departures (departure date in the period) and whether they were
-  deregistered, venue stays (check-in in the period) with a verified identity received within the limit.
-  Registrations and deregistrations are counted as the register knows them now, also when recorded after `to`.
+  registered at all / by the deadline of the rule (a table of deadlines per arrival date, joined in SQL), floating
+  departures (departure date in the period) and whether they were deregistered, venue stays (check-in in the
+  period) with a verified identity received within the limit. Residences are read in their state as of `to`
+  (category included); registrations and deregistrations as the register knows them now.
 """
 
 from __future__ import annotations
@@ -213,21 +214,18 @@ def compute(
         _add(leaf, area_id, "rental_agreement", c["signed"], c["registered"])
 
     holidays = cal or calendar.default_calendar()
-    timely_cache: dict[tuple[dt.date, dt.date | None], bool] = {}
-    for area_id, arrival, registration, n in residence.floating_arrival_groups(
-        session, ids, date_from, date_to
-    ):
-        # One verdict per distinct (arrival, registration) pair of dates, not per person.
-        pair = (arrival, registration)
-        if pair not in timely_cache:
-            timely_cache[pair] = rules.registered_in_time(arrival, registration, holidays)
-        _add(leaf, area_id, "floating_registration", n if registration is not None else 0, n)
-        _add(leaf, area_id, "floating_timeliness", n if timely_cache[pair] else 0, n)
-
-    for area_id, (deregistered, departed) in residence.floating_departure_counts(
-        session, ids, date_from, date_to
+    deadlines = rules.registration_deadlines(date_from, date_to, holidays)
+    for area_id, by_category in residence.residence_counts(
+        session, ids, date_from, date_to, deadlines
     ).items():
-        _add(leaf, area_id, "floating_deregistration", deregistered, departed)
+        floating = by_category.get("floating", dict.fromkeys(residence.RESIDENCE_COUNTS, 0))
+        _add(leaf, area_id, "floating_registration", floating["registered"], floating["arrived"])
+        _add(leaf, area_id, "floating_timeliness", floating["timely"], floating["arrived"])
+        _add(leaf, area_id, "floating_deregistration", floating["deregistered"], floating["departed"])
+        total = sum(c["valid"] for c in by_category.values())
+        for key in rules.CATEGORY_KEYS:
+            category = by_category.get(key.removeprefix("category_"))
+            _add(leaf, area_id, key, category["valid"] if category else 0, total)
 
     start = dt.datetime.combine(date_from, dt.time(), CHINA_TZ)
     end = dt.datetime.combine(date_to + dt.timedelta(days=1), dt.time(), CHINA_TZ)
@@ -235,11 +233,6 @@ def compute(
         session, ids, start, end, rules.VENUE_REALTIME_LIMIT
     ).items():
         _add(leaf, area_id, "venue_realtime", good, stays)
-
-    for area_id, by_category in residence.category_counts(session, ids, date_to).items():
-        total = sum(by_category.values())
-        for key in rules.CATEGORY_KEYS:
-            _add(leaf, area_id, key, by_category.get(key.removeprefix("category_"), 0), total)
 
     _roll_up(report, leaf)
     return report

@@ -5,7 +5,7 @@ from __future__ import annotations
 import datetime as dt
 from typing import Any
 
-from sqlalchemy import and_, case, exists, func, select
+from sqlalchemy import Date, and_, case, column, exists, func, or_, select, values
 from sqlalchemy.orm import Session, aliased
 
 from liangshi import history, registry
@@ -957,73 +957,80 @@ def overdue(
     )
 
 
-# ---- counts per area for the KPIs (set-based: one GROUP BY per question, no per-person work) ----------------
+# ---- counts per area for the KPIs (set-based: one GROUP BY, no per-person work) ------------------------------
+
+RESIDENCE_COUNTS = ("valid", "arrived", "registered", "timely", "departed", "deregistered")
 
 
-def floating_arrival_groups(
-    session: Session, area_ids: Any, date_from: dt.date, date_to: dt.date
-) -> list[tuple[int, dt.date, dt.date | None, int]]:
-    """Floating arrivals in a period as (area id, arrival date, registration date, residences) groups.
+def residence_counts(
+    session: Session,
+    area_ids: Any,
+    date_from: dt.date,
+    date_to: dt.date,
+    deadlines: dict[dt.date, dt.date],
+) -> dict[int, dict[str, dict[str, int]]]:
+    """Per area and category, in one pass over the residences (their state as of the end of the period):
 
-    One row per residence: its latest current version (as the floating lists read it), so a residence changed
-    after its arrival is counted once, with the category it has now.
+    - **valid**: residences valid on `date_to` (persons living there);
+    - **arrived**: arrival date in the period; **registered**: of those, with a registration date;
+      **timely**: registered on or before `deadlines[arrival date]` (the rule's last day, given as data);
+    - **departed**: departure date in the period; **deregistered**: of those, deregistered.
+
+    A residence's state as of `date_to` is its current version valid on that date, or, if it ended on or before
+    it, its closing version with the departure (a version closed by a later change is not counted: its successor is).
     """
     v = ResidenceVersion
-    later = aliased(ResidenceVersion)
-    rows = session.execute(
-        select(Residence.area_id, v.arrival_date, v.registration_date, func.count())
-        .join(v, and_(v.entity_id == Residence.id, v.superseded_at.is_(None)))
-        .where(
-            v.arrival_date >= date_from,
-            v.arrival_date <= date_to,
-            v.category == "floating",
-            Residence.area_id.in_(area_ids),
-            ~exists().where(
-                later.entity_id == v.entity_id, later.superseded_at.is_(None), later.valid_from > v.valid_from
-            ),
-        )
-        .group_by(Residence.area_id, v.arrival_date, v.registration_date)
-    ).all()
-    return [(int(a), arrival, registration, int(n)) for a, arrival, registration, n in rows]
+    table = (
+        values(column("day", Date), column("deadline", Date), name="deadlines")
+        .data(sorted(deadlines.items()) or [(date_from, date_from)])
+        .cte("deadlines")
+    )
+    valid = and_(v.valid_from <= date_to, or_(v.valid_to.is_(None), v.valid_to > date_to))
+    arrived = and_(v.arrival_date >= date_from, v.arrival_date <= date_to)
+    departed = and_(v.departure_date >= date_from, v.departure_date <= date_to)
 
+    def count(condition: Any) -> Any:
+        return func.coalesce(func.sum(case((condition, 1), else_=0)), 0)
 
-def floating_departure_counts(
-    session: Session, area_ids: Any, date_from: dt.date, date_to: dt.date
-) -> dict[int, tuple[int, int]]:
-    """Per area: (departures in the period deregistered by its end, floating departures in the period).
-
-    A departure is recorded only on a residence's last version (the deregistration closes it, or an import
-    brings the departure alone), so current rows with a departure date are one per residence.
-    """
-    v = ResidenceVersion
-    deregistered = and_(v.deregistration_date.is_not(None), v.deregistration_date <= date_to)
+    state = and_(
+        v.superseded_at.is_(None),
+        v.valid_from <= date_to,
+        or_(v.valid_to.is_(None), v.valid_to > date_to, v.departure_date.is_not(None)),
+    )
     rows = session.execute(
         select(
             Residence.area_id,
-            func.coalesce(func.sum(case((deregistered, 1), else_=0)), 0),
-            func.count(),
+            v.category,
+            count(valid),
+            count(arrived),
+            count(and_(arrived, v.registration_date.is_not(None))),
+            count(departed),
+            count(and_(departed, v.deregistration_date.is_not(None))),
         )
-        .join(v, and_(v.entity_id == Residence.id, v.superseded_at.is_(None)))
-        .where(
-            v.departure_date >= date_from,
-            v.departure_date <= date_to,
-            v.category == "floating",
-            Residence.area_id.in_(area_ids),
-        )
-        .group_by(Residence.area_id)
-    ).all()
-    return {int(a): (int(d), int(n)) for a, d, n in rows}
-
-
-def category_counts(session: Session, area_ids: Any, day: dt.date) -> dict[int, dict[str, int]]:
-    """Per area: residences valid on a date by category (persons living there, 常住 / 流动 / 寄住 …)."""
-    v = ResidenceVersion
-    out: dict[int, dict[str, int]] = {}
-    for area_id, category, n in session.execute(
-        select(Residence.area_id, v.category, func.count())
-        .join(v, and_(v.entity_id == Residence.id, v.superseded_at.is_(None), history.valid_on(v, day)))
+        .join(v, and_(v.entity_id == Residence.id, state))
         .where(Residence.area_id.in_(area_ids))
         .group_by(Residence.area_id, v.category)
-    ):
-        out.setdefault(int(area_id), {})[str(category)] = int(n)
+    ).all()
+    # Timely registrations: driven from the deadline table, so each arrival date is found through its index.
+    timely = {
+        (int(a), str(c)): int(n)
+        for a, c, n in session.execute(
+            select(Residence.area_id, v.category, func.count())
+            .select_from(table)
+            .join(v, and_(v.arrival_date == table.c.day, v.registration_date <= table.c.deadline, state))
+            .join(Residence, Residence.id == v.entity_id)
+            .where(Residence.area_id.in_(area_ids))
+            .group_by(Residence.area_id, v.category)
+        )
+    }
+    out: dict[int, dict[str, dict[str, int]]] = {}
+    for area_id, category, n_valid, n_arrived, n_registered, n_departed, n_deregistered in rows:
+        out.setdefault(int(area_id), {})[str(category)] = {
+            "valid": int(n_valid),
+            "arrived": int(n_arrived),
+            "registered": int(n_registered),
+            "timely": timely.get((int(area_id), str(category)), 0),
+            "departed": int(n_departed),
+            "deregistered": int(n_deregistered),
+        }
     return out
