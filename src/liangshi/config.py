@@ -32,3 +32,5 @@ class Settings(BaseSettings):
     map_tile_attribution: str = ""
     # Subdomains substituted for {s} in the tile URL.
     map_tile_subdomains: str = "01234567"
+    # KPI reports (dashboard, /kpis) are reused for this many seconds; 0 computes every request afresh.
+    kpi_cache_seconds: int = 300

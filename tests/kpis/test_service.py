@@ -177,3 +177,29 @@ def test_the_workbook_has_one_sheet_per_level_with_chinese_or_english_headers(wo
     first = en[en.sheetnames[0]]
     assert [c.value for c in first[1]] == list(service.HEADERS["en"])
     assert "Rental registration rate" in {r[3] for r in first.iter_rows(min_row=2, values_only=True)}
+
+
+def test_a_cached_city_report_answers_the_areas_below_it_within_their_scope(world: World) -> None:
+    build(world)
+    now = [0.0]
+    cache = service.ReportCache(300, clock=lambda: now[0])
+
+    def cached(persona: str, area: str | None) -> service.Report:
+        with world.session() as s:
+            return service.compute_cached(
+                s, world.ctx(s, persona), cache, area_code=area, date_from=FROM, date_to=TO
+            )
+
+    city = cached("city_admin_wang", "420700")
+    community = cached("collector_zhang", None)
+    assert community.root.code == A and set(n.code for n in community.nodes.values()) == {A}
+    assert community.computed_at == city.computed_at  # narrowed from the city's report, not counted again
+    assert _values(community, A)["plate_installation"][:2] == EXPECTED[A]["plate_installation"]
+    assert community.root.depth == 0
+    # The jurisdiction is checked before the cache: the city report does not leak to a collector.
+    with pytest.raises(NotFound):
+        cached("collector_zhang", "420704")
+    # After the lifetime the counts are taken again.
+    now[0] = 301.0
+    fresh = cached("collector_zhang", None)
+    assert fresh is not community and fresh.root.code == A

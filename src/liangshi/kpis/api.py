@@ -26,7 +26,9 @@ def kpis(
     """Every KPI with numerator, denominator, rate and target, and the same for each child area."""
     with unit(request) as (session, ctx):
         start, end = service.default_period(date_from, date_to, ctx.today)
-        report = service.compute(session, ctx, area_code=area, date_from=start, date_to=end)
+        report = service.compute_cached(
+            session, ctx, request.app.state.kpi_cache, area_code=area, date_from=start, date_to=end
+        )
         return KpiReport.model_validate(report.to_json())
 
 
@@ -40,7 +42,9 @@ def kpis_xlsx(
     """One sheet per level (the area, its children, theirs …); Chinese headers unless Accept-Language: en."""
     with unit(request) as (session, ctx):
         start, end = service.default_period(date_from, date_to, ctx.today)
-        report = service.compute(session, ctx, area_code=area, date_from=start, date_to=end)
+        report = service.compute_cached(
+            session, ctx, request.app.state.kpi_cache, area_code=area, date_from=start, date_to=end
+        )
         body = service.workbook(report, language(request))
     name = f"kpis-{report.root.code}-{start}-{end}.xlsx"
     return Response(

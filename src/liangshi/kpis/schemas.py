@@ -52,5 +52,8 @@ class KpiReport(BaseModel):
     area: AreaRef
     date_from: dt.date = Field(alias="from")
     date_to: dt.date = Field(alias="to")
+    computed_at: dt.datetime | None = Field(
+        description="When the counts were taken (reports are reused briefly)"
+    )
     kpis: list[KpiRead]
     children: list[AreaKpis]

@@ -17,7 +17,9 @@ from __future__ import annotations
 
 import datetime as dt
 import io
-from collections.abc import Iterable
+import threading
+import time
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -76,6 +78,7 @@ class Report:
     date_to: dt.date
     nodes: dict[int, AreaNode]
     counts: dict[int, dict[str, list[int]]] = field(default_factory=dict)
+    computed_at: dt.datetime | None = None
 
     def kpis(self, area_id: int) -> list[dict[str, Any]]:
         """Every KPI of one area of the subtree: numerator, denominator, rate, target, area and period."""
@@ -115,12 +118,25 @@ class Report:
             by_depth.setdefault(n.depth, []).append(n)
         return [sorted(by_depth[d], key=lambda n: n.code) for d in sorted(by_depth)]
 
+    def subreport(self, area_id: int) -> Report:
+        """The report of an area inside this one (its subtree and counts, without counting again)."""
+        root = self.nodes[area_id]
+        base = root.depth
+        nodes = {
+            i: AreaNode(n.id, n.code, n.level, n.name, n.parent_id, n.path, n.depth - base)
+            for i, n in self.nodes.items()
+            if n.path.startswith(root.path)
+        }
+        counts = {i: c for i, c in self.counts.items() if i in nodes}
+        return Report(nodes[area_id], self.date_from, self.date_to, nodes, counts, self.computed_at)
+
     def to_json(self) -> dict[str, Any]:
         """The area's KPIs and, for the drill-down, the same KPIs of each child area."""
         return {
             "area": self.root.to_json(),
             "from": self.date_from,
             "to": self.date_to,
+            "computed_at": self.computed_at,
             "kpis": self.kpis(self.root.id),
             "children": [{"area": c.to_json(), "kpis": self.kpis(c.id)} for c in self.children(self.root.id)],
         }
@@ -235,6 +251,63 @@ def compute(
         _add(leaf, area_id, "venue_realtime", good, stays)
 
     _roll_up(report, leaf)
+    report.computed_at = ctx.now
+    return report
+
+
+class ReportCache:
+    """Recently computed reports, reused for `seconds` (the counts are aggregates: no personal data in them).
+
+    A city's report answers for every area below it too (`Report.subreport`), so drilling down from a computed
+    area costs nothing. The jurisdiction check runs before the cache is consulted, on every request.
+    """
+
+    def __init__(self, seconds: float, clock: Callable[[], float] = time.monotonic) -> None:
+        self.seconds = seconds
+        self.clock = clock
+        self._reports: dict[tuple[dt.date, dt.date, dt.date], list[tuple[float, Report]]] = {}
+        self._lock = threading.Lock()
+
+    def find(self, area_id: int, key: tuple[dt.date, dt.date, dt.date]) -> Report | None:
+        """A fresh report that contains the area, narrowed to it."""
+        now = self.clock()
+        with self._lock:
+            fresh = [(t, r) for t, r in self._reports.get(key, []) if now - t < self.seconds]
+            self._reports[key] = fresh
+            for _, report in fresh:
+                if area_id in report.nodes:
+                    return report if report.root.id == area_id else report.subreport(area_id)
+        return None
+
+    def store(self, key: tuple[dt.date, dt.date, dt.date], report: Report) -> None:
+        """Keep a report (the largest ones first, so the widest fresh one answers)."""
+        with self._lock:
+            entries = [e for e in self._reports.get(key, []) if e[1].root.id != report.root.id]
+            entries.append((self.clock(), report))
+            entries.sort(key=lambda e: -len(e[1].nodes))
+            self._reports[key] = entries[:16]
+
+
+def compute_cached(
+    session: Session,
+    ctx: Context,
+    cache: ReportCache | None,
+    *,
+    area_code: str | None,
+    date_from: dt.date,
+    date_to: dt.date,
+) -> Report:
+    """`compute`, answered from the cache when a fresh report of this area or one above it exists."""
+    if cache is None or cache.seconds <= 0:
+        return compute(session, ctx, area_code=area_code, date_from=date_from, date_to=date_to)
+    rules.check_period(date_from, date_to)
+    area = _root(session, ctx, area_code)
+    key = (date_from, date_to, ctx.today)
+    found = cache.find(area.id, key)
+    if found is not None:
+        return found
+    report = compute(session, ctx, area_code=area.code, date_from=date_from, date_to=date_to)
+    cache.store(key, report)
     return report
 
 

@@ -10,6 +10,7 @@ from fastapi import Query, Request
 from fastapi.responses import Response
 
 from liangshi.areas import service as areas
+from liangshi.clock import CHINA_TZ
 from liangshi.kpis import rules
 from liangshi.kpis import service as kpis
 from liangshi.web import i18n
@@ -35,9 +36,13 @@ DRILL_KEYS = (
 XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 
 
-def _report(p: Page, area: str | None, date_from: dt.date | None, date_to: dt.date | None) -> kpis.Report:
+def _report(
+    request: Request, p: Page, area: str | None, date_from: dt.date | None, date_to: dt.date | None
+) -> kpis.Report:
     start, end = kpis.default_period(date_from, date_to, p.ctx.today)
-    return kpis.compute(p.session, p.ctx, area_code=area, date_from=start, date_to=end)
+    return kpis.compute_cached(
+        p.session, p.ctx, request.app.state.kpi_cache, area_code=area, date_from=start, date_to=end
+    )
 
 
 def _label(k: dict[str, Any], en: bool) -> str:
@@ -53,7 +58,7 @@ def dashboard(
 ) -> Response:
     """The KPIs of an area (default: the user's own) for a period, with the same KPIs for each child area."""
     with page(request) as p:
-        report = _report(p, area, date_from, date_to)
+        report = _report(request, p, area, date_from, date_to)
         en = i18n.short(p.lang) == "en"
         root = report.root
         area_row = areas.by_id(p.session, root.id)
@@ -107,6 +112,9 @@ def dashboard(
             chart=script_json(chart),
             xlsx="/web/dashboard.xlsx?" + urlencode({"area": root.code, **period}),
             period_query=urlencode(period),
+            computed_at=report.computed_at.astimezone(CHINA_TZ).strftime("%H:%M")
+            if report.computed_at
+            else None,
         )
 
 
@@ -119,7 +127,7 @@ def dashboard_xlsx(
 ) -> Response:
     """The dashboard's KPIs as an xlsx workbook, one sheet per level, in the page language."""
     with page(request) as p:
-        report = _report(p, area, date_from, date_to)
+        report = _report(request, p, area, date_from, date_to)
         body = kpis.workbook(report, i18n.short(p.lang))
     name = f"kpis-{report.root.code}-{report.date_from}-{report.date_to}.xlsx"
     return Response(
