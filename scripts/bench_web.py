@@ -13,7 +13,9 @@ through 2026 (some registered late), floating departures (half deregistered), pl
 Then it times, on the same database in the same run:
 - **baseline**: bare `SELECT COUNT(*)` over `residence_versions ⋈ residences` (the largest join the KPIs read);
 - **dashboard KPIs**: `kpis.service.compute` for the whole city (every KPI of every area in the city);
-- **dashboard page**: `GET /web/dashboard?area=420700` in process (compute + template) as a city administrator;
+- **dashboard page**: `GET /web/dashboard?area=420700` in process (compute + template) as a city administrator,
+  counted afresh on every request (cold), and reused from the report cache (the default 300 s), also for the
+  drill-down pages of the district, the subdistrict and two communities;
 - **grid**: `buildings.service.grid` for random buildings (60 dwellings each), and `GET /web/buildings/{id}/grid`.
 """
 
@@ -242,17 +244,21 @@ def measure(url: str, runs: int, grids: int, seed: int) -> dict[str, Any]:
         times.append(time.perf_counter() - t0)
     out["grid_service"] = {**summary(times), "dwellings": g["dwellings"]}
 
-    app = create_app(Settings(database_url=url), engine=engine)
-    with TestClient(app, follow_redirects=False) as client:
+    def logged_in(client: Any) -> None:
         login = client.get("/web/login")
         token = login.text.split('name="csrf_token" value="')[1].split('"')[0]
         r = client.post("/web/login", data={"username": "bench_city", "password": PASSWORD, "csrf_token": token,
                                             "next": "/web/"})
         assert r.status_code == 303, r.text
-        query = f"area=420700&from={PERIOD[0]}&to={PERIOD[1]}"
-        times, page = timed(lambda: client.get(f"/web/dashboard?{query}"), runs)
+
+    query = f"from={PERIOD[0]}&to={PERIOD[1]}"
+    # Every request counts afresh (kpi_cache_seconds=0): the cold figure.
+    cold = create_app(Settings(database_url=url, kpi_cache_seconds=0), engine=engine)
+    with TestClient(cold, follow_redirects=False) as client:
+        logged_in(client)
+        times, page = timed(lambda: client.get(f"/web/dashboard?area=420700&{query}"), runs)
         assert page.status_code == 200, page.text[:500]
-        out["dashboard_page_city"] = summary(times)
+        out["dashboard_page_city_cold"] = summary(times)
         times = []
         for bid in picks:
             t0 = time.perf_counter()
@@ -260,6 +266,21 @@ def measure(url: str, runs: int, grids: int, seed: int) -> dict[str, Any]:
             times.append(time.perf_counter() - t0)
             assert r.status_code == 200, r.text[:500]
         out["grid_page"] = summary(times)
+    # With the default reuse (300 s): after one count of the city, the city and every area below it.
+    warm = create_app(Settings(database_url=url), engine=engine)
+    with TestClient(warm, follow_redirects=False) as client:
+        logged_in(client)
+        client.get(f"/web/dashboard?area=420700&{query}")
+        times, _ = timed(lambda: client.get(f"/web/dashboard?area=420700&{query}"), runs)
+        out["dashboard_page_city_reused"] = summary(times)
+        codes = ["420704", "420704001", "420704001101", "420704001120"]
+        times = []
+        for code in codes:
+            t0 = time.perf_counter()
+            r = client.get(f"/web/dashboard?area={code}&{query}")
+            times.append(time.perf_counter() - t0)
+            assert r.status_code == 200, r.text[:300]
+        out["dashboard_page_drill_down_reused"] = summary(times)
     engine.dispose()
     return out
 
