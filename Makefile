@@ -30,6 +30,7 @@ VENDOR := src/liangshi/web/static/vendor
 assets: $(VENDOR)/.stamp
 
 $(VENDOR)/.stamp: package.json package-lock.json
+	@command -v npm >/dev/null 2>&1 || scripts/ensure-apt.sh npm
 	@if [ -f package-lock.json ]; then npm ci --no-audit --no-fund; else npm install --no-audit --no-fund; fi
 	mkdir -p $(VENDOR)
 	cp node_modules/htmx.org/dist/htmx.min.js $(VENDOR)/
@@ -91,6 +92,8 @@ bench: install
 	$(PY) scripts/bench_lookup.py --db postgresql --persons 1000000
 	$(PY) scripts/bench_venues.py --db sqlite --stays 50000
 	$(PY) scripts/bench_venues.py --db postgresql --stays 50000
+	$(PY) scripts/bench_search.py --db sqlite --persons 100000
+	$(PY) scripts/bench_search.py --db postgresql --persons 100000
 
 clean:
 	rm -rf $(VENV) .pytest_cache node_modules src/liangshi/web/static/vendor

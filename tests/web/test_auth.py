@@ -141,3 +141,11 @@ def test_api_errors_stay_json(client: TestClient) -> None:
     r = client.get("/persons/1")
     assert r.status_code == 401
     assert r.json()["error"]["code"] == "auth.required"
+
+
+def test_static_files_and_vendored_htmx_are_served_locally(web: TestClient) -> None:
+    css = web.get("/web/static/app.css")
+    assert css.status_code == 200 and "mobile first" in css.text
+    htmx = web.get("/web/static/vendor/htmx.min.js")
+    assert htmx.status_code == 200, "run `make assets` (npm) to vendor the front-end libraries"
+    assert "htmx" in htmx.text[:2000]

@@ -126,3 +126,38 @@ def test_department_liaison_sees_the_person_but_not_where_they_live(
     r = web_as("health_liaison_wang").get(f"/web/persons/{scene.zhang}")
     assert r.status_code == 200 and "张三" in r.text
     assert 'data-testid="current-residence"' not in r.text and 'data-testid="timeline"' not in r.text
+
+
+def test_pages_switch_to_english(web_as: Callable[[str], TestClient], scene: Scene) -> None:
+    client = web_as("collector_zhang")
+    client.get("/web/lang", params={"lang": "en", "next": "/web/"})
+    visit = client.get(f"/web/collect/dwellings/{scene.place.dwelling_id}")
+    assert "Occupancy found" in visit.text and "Save visit" in visit.text and "居住情况" not in visit.text
+    person = client.get(f"/web/persons/{scene.zhang}")
+    assert "Main items" in person.text and "Current residence" in person.text
+
+
+def test_provenance_names_who_corrected_a_value(web_as: Callable[[str], TestClient], scene: Scene) -> None:
+    import re
+
+    client = web_as("collector_zhang")
+    form = client.get(f"/web/collect/persons/{scene.zhang}/correction")
+    version = re.search(r'name="expected_version" value="(\d+)"', form.text)
+    assert version
+    r = client.post(
+        f"/web/collect/persons/{scene.zhang}/correction",
+        data={
+            "csrf_token": csrf_of(form.text),
+            "expected_version": version.group(1),
+            "name": "张叁",
+            "phone": "13812345678",
+            "reason": "核对户口簿",
+        },
+    )
+    assert r.status_code == 303 and r.headers["location"] == f"/web/persons/{scene.zhang}"
+    page = client.get(r.headers["location"]).text
+    assert 'data-testid="prov-name">采集员 · collector_zhang · 2026-11-27 · 已更正<' in page
+    assert 'data-testid="prov-birth_date">采集员 · system · 2026-11-27<' in page
+    # The pinyin key follows the corrected name.
+    found = web_as("police_liu").get("/web/search", params={"q": "zhangsan"})
+    assert "张叁" in found.text

@@ -33,7 +33,7 @@ class PersonVersion(VersionMixin, Base):
     __tablename__ = "person_versions"
     __entity_table__ = "persons"
 
-    name: Mapped[str] = mapped_column(String(50), index=True)
+    name: Mapped[str] = mapped_column(String(50))
     sex: Mapped[str] = mapped_column(String(1))
     birth_date: Mapped[dt.date | None] = mapped_column(Date)
     ethnicity: Mapped[str | None] = mapped_column(String(2))
@@ -53,6 +53,7 @@ class PersonVersion(VersionMixin, Base):
     def __extra_indexes__(cls) -> tuple[Any, ...]:
         # Prefix searches (LIKE 'zhang%'): PostgreSQL needs the pattern operator class under a non-C collation.
         return (
+            Index("ix_person_versions_name", "name", postgresql_ops={"name": "varchar_pattern_ops"}),
             Index(
                 "ix_person_versions_name_pinyin",
                 "name_pinyin",

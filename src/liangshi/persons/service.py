@@ -284,6 +284,24 @@ def person_id_by_document(session: Session, ctx: Context, number: str) -> int | 
     return None
 
 
+def _key_prefix(session: Session, column: Any, key: str) -> ColumnElement[bool]:
+    """A prefix match on a pinyin key ([a-z0-9] only) that the column's index can serve.
+
+    SQLite's LIKE is case-insensitive and cannot use a BINARY index; GLOB is case-sensitive and can. PostgreSQL's
+    LIKE uses the varchar_pattern_ops index. The key has no wildcard characters, so neither needs escaping.
+    """
+    if session.get_bind().dialect.name == "sqlite":
+        return column.op("GLOB")(key + "*")  # type: ignore[no-any-return]
+    return column.like(key + "%")  # type: ignore[no-any-return]
+
+
+def _name_prefix(session: Session, column: Any, text: str) -> ColumnElement[bool]:
+    """A name prefix match that the name index can serve (GLOB on SQLite when the text has no GLOB characters)."""
+    if session.get_bind().dialect.name == "sqlite" and not any(c in text for c in "*?[]"):
+        return column.op("GLOB")(text + "*")  # type: ignore[no-any-return]
+    return column.startswith(text, autoescape=True)  # type: ignore[no-any-return]
+
+
 def search_persons(
     session: Session,
     ctx: Context,
@@ -301,14 +319,14 @@ def search_persons(
     if name:
         key = rules.search_key(name)
         if key is None:
-            where.append(v.name.startswith(name, autoescape=True))
+            where.append(_name_prefix(session, v.name, name))
         else:
             # Letters only: also pinyin (zhangsan, zhangs) or initials (zs) of Chinese names.
             where.append(
                 or_(
-                    v.name.startswith(name, autoescape=True),
-                    v.name_pinyin.startswith(key, autoescape=True),
-                    v.name_initials.startswith(key, autoescape=True),
+                    _name_prefix(session, v.name, name),
+                    _key_prefix(session, v.name_pinyin, key),
+                    _key_prefix(session, v.name_initials, key),
                 )
             )
     if phone:
@@ -516,6 +534,18 @@ def provenance_of(session: Session, ctx: Context, person_id: int) -> dict[str, d
     from liangshi.access import service as access
 
     _entity, rows = registry.versions(session, ctx, PERSON, person_id)
+    by_id = {r.row_id: r for r in rows}
+
+    def source(row: Any, name: str) -> Any:
+        # A correction rewrites the whole row: a value it did not change still comes from the row it corrects.
+        seen = 0
+        while row.change == "correct" and row.corrects_row_id in by_id and seen < 1000:
+            earlier = by_id[row.corrects_row_id]
+            if getattr(earlier, name) != getattr(row, name):
+                break
+            row, seen = earlier, seen + 1
+        return row
+
     known = sorted((r for r in rows if r.superseded_at is None), key=lambda r: (r.valid_from, r.row_id))
     origin: dict[str, Any] = {}
     previous: dict[str, Any] = {}
@@ -523,7 +553,7 @@ def provenance_of(session: Session, ctx: Context, person_id: int) -> dict[str, d
         for name in PERSON.attributes:
             value = getattr(row, name)
             if name not in origin or previous.get(name) != value:
-                origin[name] = row
+                origin[name] = source(row, name)
             previous[name] = value
     names = access.usernames(session, {r.actor_id for r in origin.values() if r.actor_id is not None})
     return {

@@ -104,6 +104,11 @@ def upgrade() -> None:
         batch_op.add_column(sa.Column("name_initials", sa.String(length=50), nullable=True))
     _backfill_name_keys()
     with op.batch_alter_table("person_versions", schema=None) as batch_op:
+        # Name prefix search (LIKE '张%') can use the name index on PostgreSQL only with the pattern operator class.
+        batch_op.drop_index("ix_person_versions_name")
+        batch_op.create_index(
+            "ix_person_versions_name", ["name"], unique=False, postgresql_ops={"name": "varchar_pattern_ops"}
+        )
         batch_op.create_index(
             "ix_person_versions_name_initials",
             ["name_initials"],
@@ -131,6 +136,8 @@ def downgrade() -> None:
         )
         batch_op.drop_column("name_initials")
         batch_op.drop_column("name_pinyin")
+        batch_op.drop_index("ix_person_versions_name")
+        batch_op.create_index("ix_person_versions_name", ["name"], unique=False)
 
     with op.batch_alter_table("visit_persons", schema=None) as batch_op:
         batch_op.drop_index(batch_op.f("ix_visit_persons_visit_id"))

@@ -13,7 +13,7 @@ from liangshi import registry
 from liangshi.buildings import service as buildings
 from liangshi.campaign import service as campaign
 from liangshi.campaign.schemas import PersonAtDwelling, VisitCreate
-from liangshi.common.idnumber import check_id_number, parse_id_number
+from liangshi.common.idnumber import check_id_number, parse_id_number, region_name
 from liangshi.errors import LiangshiError
 from liangshi.persons import service as persons
 from liangshi.persons.schemas import PersonCorrect
@@ -202,7 +202,10 @@ def id_check(request: Request, id_number: Annotated[str, Form(max_length=40)] = 
                 parse_id_number(text, today=p.ctx.today)
             except LiangshiError as exc:
                 message = exc.message(i18n.short(p.lang))
-        return render(request, "collect/_idcheck.html", p, result=result, message=message, typed=text)
+        region = region_name(result.region) if result is not None and result.region else None
+        return render(
+            request, "collect/_idcheck.html", p, result=result, message=message, typed=text, region=region
+        )
 
 
 @router.get("/collect/residences/{residence_id}/departure")
