@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Literal
+
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 
@@ -26,3 +28,13 @@ class Settings(BaseSettings):
     cookie_secure: bool = False
     # Web login sessions (server-side tokens) last this many days.
     web_session_days: int = 1
+    # Map page tile layer: none by default (plates and buildings on a blank background, works offline). A URL
+    # template such as a Tianditu or an in-house tile server: `https://t{s}.example/…/{z}/{x}/{y}.png`.
+    map_tile_url: str | None = None
+    # The datum of those tiles: "gcj02" for Chinese web maps (points are shifted from WGS-84), else "wgs84".
+    map_tile_crs: Literal["wgs84", "gcj02"] = "wgs84"
+    map_tile_attribution: str = ""
+    # Subdomains substituted for {s} in the tile URL.
+    map_tile_subdomains: str = "01234567"
+    # KPI reports (dashboard, /kpis) are reused for this many seconds; 0 computes every request afresh.
+    kpi_cache_seconds: int = 300

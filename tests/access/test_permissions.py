@@ -80,6 +80,7 @@ ALLOWED: dict[str, frozenset[str]] = {
             "person.write",
             "household.write",
             "residence.write",
+            "kpi.read",
         }
     ),
     "community_police": frozenset(
@@ -106,6 +107,7 @@ ALLOWED: dict[str, frozenset[str]] = {
             "residence.retire",
             "person.unmask",
             "feedback.handle",
+            "kpi.read",
         }
     ),
     "station_admin": frozenset(
@@ -135,6 +137,7 @@ ALLOWED: dict[str, frozenset[str]] = {
             "user.manage",
             "conflict.decide",
             "feedback.handle",
+            "kpi.read",
         }
     ),
     "district_admin": frozenset(
@@ -167,6 +170,7 @@ ALLOWED: dict[str, frozenset[str]] = {
             "conflict.decide",
             "feedback.handle",
             "department.manage",
+            "kpi.read",
         }
     ),
     "city_admin": frozenset(
@@ -203,6 +207,7 @@ ALLOWED: dict[str, frozenset[str]] = {
             "feedback.handle",
             "department.manage",
             "exchange_log.verify",
+            "kpi.read",
         }
     ),
     "department_liaison": frozenset(
@@ -226,6 +231,7 @@ ALLOWED: dict[str, frozenset[str]] = {
             "household.read",
             "residence.read",
             "person.unmask",
+            "kpi.read",
         }
     ),
     "auditor": frozenset(
@@ -268,6 +274,7 @@ NO_JURISDICTION = {"audit.verify", "department.manage", "exchange_log.verify"}
 # `department.no_agreement` (403), inside and outside alike. Areas and streets (the gazetteer) are not cut.
 AGREEMENT_REQUIRED: dict[str, frozenset[str]] = {
     "department_liaison": frozenset({"address.read", "building.read", "person.read"}),
+    "kpi.read": "kpi.read",  # GET /kpis?area={community code}
 }
 
 # Cases that fail because of a bug in src/ (case id -> the bug); each runs as xfail(strict=True).
@@ -781,6 +788,14 @@ EXCHANGE_RUNNERS: dict[str, Callable[[Case], None]] = {
 }
 
 
+def _kpi_read(case: Case) -> None:
+    r = case.client.get("/kpis", params={"area": case.loc.community_code}, headers=case.headers)
+    case.check(r)
+    if case.ok:
+        assert r.json()["area"]["code"] == case.loc.community_code
+        assert {k["key"] for k in r.json()["kpis"]} >= {"plate_installation", "rental_registration"}
+
+
 def run(case: Case, action: str) -> None:
     """Perform one action as the case's persona and check status and effect."""
     kind, _, verb = action.partition(".")
@@ -796,6 +811,8 @@ def run(case: Case, action: str) -> None:
         _user_manage(case)
     elif action in EXCHANGE_RUNNERS:
         EXCHANGE_RUNNERS[action](case)
+    elif action == "kpi.read":
+        _kpi_read(case)
     elif verb == "read":
         _read(case, kind)
     elif verb == "history":

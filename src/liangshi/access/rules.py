@@ -30,7 +30,8 @@ KINDS = (
     "venue",
 )
 HOUSING_AND_PEOPLE = ("building", "dwelling", "person", "household", "residence", "rental")
-SPECIAL_ACTIONS = ("person.unmask", "person.access_log", "audit.verify", "user.manage")
+# kpi.read: the dashboard's aggregate rates of an area (no personal data in them).
+SPECIAL_ACTIONS = ("person.unmask", "person.access_log", "audit.verify", "user.manage", "kpi.read")
 # Department data exchange (liangshi.departments): register departments and agreements; exchange data for one's
 # own department under its agreement; decide conflicts between a department's value and the register's; pick up
 # and decide a department's feedback on a value; verify the exchange log.
@@ -55,7 +56,7 @@ _POLICE = (
     # Residence permits (居住证) are issued and endorsed by the police, not by collectors.
     | _grant(("permit",), "write")
     | _grant(("permit",), "retire")
-    | {"person.unmask"}
+    | {"person.unmask", "kpi.read"}
 )
 # Hotels and internet cafés (venues) and their API keys are registered by the station and above.
 _ADMIN = _POLICE | {
@@ -70,7 +71,8 @@ _DISTRICT = _ADMIN | {"street.write", "street.retire", "department.manage"}
 
 PERMISSIONS: dict[str, frozenset[str]] = {
     # Collectors record what they find at the door; retiring records and unmasking IDs is for the police.
-    "collector": frozenset(_READ_ALL | _grant(HOUSING_AND_PEOPLE, "write")),
+    # Collectors see the rates of their own community: their work is what the rates measure.
+    "collector": frozenset(_READ_ALL | _grant(HOUSING_AND_PEOPLE, "write") | {"kpi.read"}),
     # The community officer holds the police record: they take up and settle a department's feedback on it.
     "community_police": frozenset(_POLICE | {"feedback.handle"}),
     "station_admin": frozenset(_ADMIN),
@@ -83,7 +85,7 @@ PERMISSIONS: dict[str, frozenset[str]] = {
         _grant(("area", "street", "address", "building", "person"), "read") | {"department.exchange"}
     ),
     # Inspectors compare the register with what they find, so they read everything and may unmask with a reason.
-    "inspector": frozenset(_READ_ALL | {"person.unmask"}),
+    "inspector": frozenset(_READ_ALL | {"person.unmask", "kpi.read"}),
     # Auditors see who did what, not the people themselves.
     "auditor": frozenset({"area.read", "person.access_log", "audit.verify", "exchange_log.verify"}),
 }

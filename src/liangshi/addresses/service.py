@@ -5,14 +5,14 @@ from __future__ import annotations
 import datetime as dt
 from typing import Any
 
-from sqlalchemy import and_, func, select
+from sqlalchemy import and_, case, func, select
 from sqlalchemy.orm import Session
 from sqlalchemy.sql.elements import ColumnElement
 
 from liangshi import history, registry
 from liangshi.access.rules import Actor
 from liangshi.addresses.models import Address, AddressVersion, Street, StreetVersion
-from liangshi.addresses.numbering import PlateEntry, analyse_plates, propose_number
+from liangshi.addresses.numbering import PlateEntry, StreetReport, analyse_plates, propose_number
 from liangshi.addresses.parsing import parse_address
 from liangshi.addresses.rules import (
     ensure_plate_transition,
@@ -323,6 +323,27 @@ def _subtree(session: Session, ctx: Context, area_id: int) -> tuple[Any, Any]:
     return area, select(Area.id).where(Area.path.startswith(area.path))
 
 
+def plate_counts_by_area(session: Session, area_ids: Any, day: dt.date) -> dict[int, tuple[int, int]]:
+    """Per area (the plate's own area): (installed plates, plates that should exist — not retired) on a date."""
+    v = AddressVersion
+    rows = session.execute(
+        select(
+            Address.area_id,
+            func.count(),
+            func.coalesce(func.sum(case((v.status == "installed", 1), else_=0)), 0),
+        )
+        .join(Address, Address.id == v.entity_id)
+        .where(
+            Address.area_id.in_(area_ids),
+            v.superseded_at.is_(None),
+            history.valid_on(v, day),
+            v.status != "retired",
+        )
+        .group_by(Address.area_id)
+    ).all()
+    return {int(area_id): (int(installed), int(total)) for area_id, total, installed in rows}
+
+
 def installation_rate(session: Session, ctx: Context, area_id: int, on: dt.date | None) -> dict[str, Any]:
     """门楼牌编制安装率: installed plates ÷ plates that should exist (not retired), in an area on a date."""
     ctx.actor.ensure("address.read")
@@ -488,6 +509,61 @@ def plate_gaps(session: Session, ctx: Context, area_id: int, on: dt.date | None)
     plates = _street_plates(session, Address.area_id.in_(ids), on or ctx.today)
     reports = analyse_plates(entry for _, _, _, entry in plates)
     return {street: report.to_json() for street, report in reports.items()}
+
+
+def street_view(session: Session, ctx: Context, street_id: int, on: dt.date | None) -> dict[str, Any]:
+    """A street's door plates in the caller's jurisdiction by side (odd / even, along the chainage), with the
+    numbering defects of those plates (missing numbers, duplicates, wrong side, out of order)."""
+    ctx.actor.ensure("address.read")
+    day = on or ctx.today
+    street = registry.get_entity(session, STREET, street_id, ctx.actor)
+    srow = history.row_as_of(session, STREET, street.id, on=day) or history.latest_row(
+        session, STREET, street.id
+    )
+    assert srow is not None
+    v = AddressVersion
+    inside = Address.area_id.in_(select(Area.id).where(Area.path.startswith(ctx.actor.area_path)))
+    rows = session.execute(
+        select(Address.id, Address.area_id, v.base_number, v.sub_number, v.chainage_m, v.status, v.plate_kind)
+        .join(v, and_(v.entity_id == Address.id, v.superseded_at.is_(None), history.valid_on(v, day)))
+        .where(Address.street_id == street.id, inside, v.status != "retired", v.plate_kind == "door")
+        .order_by(v.base_number, v.sub_number)
+    ).all()
+    entries = [
+        PlateEntry(srow.name, plate_key(b, sub), b, sub, None, ch, None) for _, _, b, sub, ch, _, _ in rows
+    ]
+    report = analyse_plates(entries).get(srow.name)
+    report = report or StreetReport(srow.name)
+    flagged = set(report.duplicates) | set(report.parity_violations) | set(report.order_violations)
+    plates: dict[str, list[dict[str, Any]]] = {"odd": [], "even": []}
+    for (aid, area_id, base, sub, chainage, status, _), entry in zip(rows, entries, strict=True):
+        plates["odd" if base % 2 else "even"].append(
+            {
+                "address_id": aid,
+                "area_id": area_id,
+                "number": render_plate_number(base, sub, srow.numbering_style),
+                "key": entry.key,
+                "base": base,
+                "sub": sub,
+                "chainage_m": chainage,
+                "status": status,
+                "defect": entry.key in flagged,
+            }
+        )
+    for side in plates.values():
+        # Along the street: by chainage where known, else by number.
+        side.sort(key=lambda p: (p["chainage_m"] is None, p["chainage_m"] or 0.0, p["base"], p["sub"] or 0))
+    return {
+        "street_id": street.id,
+        "name": srow.name,
+        "street_type": srow.street_type,
+        "numbering_style": srow.numbering_style,
+        "start_description": srow.start_description,
+        "area_id": street.area_id,
+        "on": day,
+        "plates": plates,
+        "defects": report.to_json(),
+    }
 
 
 def propose_for_street(

@@ -117,3 +117,10 @@ def lineage(session: Session, area: Area, on: dt.date) -> list[tuple[Area, str]]
     areas = {a.id: a for a in session.execute(select(Area).where(Area.id.in_(ids))).scalars()}
     names = names_of(session, ids, on)
     return [(areas[i], names.get(i, "")) for i in ids if i in areas]
+
+
+def children_of(session: Session, area_id: int, on: dt.date) -> list[tuple[Area, str]]:
+    """The areas right below one area, by code, with their names."""
+    rows = list(session.execute(select(Area).where(Area.parent_id == area_id).order_by(Area.code)).scalars())
+    names = names_of(session, [a.id for a in rows], on)
+    return [(a, names.get(a.id, a.code)) for a in rows]

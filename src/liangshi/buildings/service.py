@@ -11,6 +11,7 @@ from sqlalchemy.orm import Session
 from liangshi import history, registry
 from liangshi.addresses import service as addresses
 from liangshi.areas.models import Area
+from liangshi.buildings import rules
 from liangshi.buildings.models import Building, BuildingVersion, Dwelling, DwellingVersion
 from liangshi.buildings.schemas import BuildingCreate, DwellingCreate
 from liangshi.errors import Conflict
@@ -226,7 +227,14 @@ def grid(session: Session, ctx: Context, building_id: int, on: dt.date | None) -
     units: dict[int | None, dict[int | None, list[dict[str, Any]]]] = {}
     for did, unit, floor, room, use, status, count in rows:
         units.setdefault(unit, {}).setdefault(floor, []).append(
-            {"dwelling_id": did, "room": room, "use": use, "status": status, "occupants": int(count)}
+            {
+                "dwelling_id": did,
+                "room": room,
+                "use": use,
+                "status": status,
+                "occupants": int(count),
+                "occupancy": rules.occupancy(status, int(count)),
+            }
         )
 
     def order(value: int | None) -> int:
@@ -234,6 +242,9 @@ def grid(session: Session, ctx: Context, building_id: int, on: dt.date | None) -
 
     return {
         "building_id": building.id,
+        "area_id": building.area_id,
+        "address_id": building.address_id,
+        "address": addresses.describe(session, building.address_id, day).get("text"),
         "label": brow.label if brow else None,
         "floors_above": brow.floors_above if brow else None,
         "on": day,

@@ -29,6 +29,7 @@ areas_app = typer.Typer(help="Areas / 区划", no_args_is_help=True)
 def _mount_domain_apps() -> None:
     from liangshi.cli.address import app as address_app
     from liangshi.cli.departments import app as dept_app
+    from liangshi.cli.kpis import kpis
     from liangshi.cli.link import app as link_app
     from liangshi.cli.plates import app as plates_app
     from liangshi.cli.venues import app as venues_app
@@ -38,6 +39,7 @@ def _mount_domain_apps() -> None:
     app.add_typer(venues_app, name="venues", help="Hotels and internet cafés / 旅店网吧")
     app.add_typer(dept_app, name="dept", help="Department data exchange / 部门数据交换")
     app.add_typer(link_app, name="link", help="Record linkage: dedupe, explain / 记录关联")
+    app.command("kpis")(kpis)
 
 
 _mount_domain_apps()

@@ -13,6 +13,7 @@ from liangshi.clock import Clock
 from liangshi.config import Settings
 from liangshi.db import make_engine, make_session_factory
 from liangshi.http import errors
+from liangshi.kpis.service import ReportCache
 
 
 class BodyLimit:
@@ -112,6 +113,7 @@ def create_app(
     app.state.clock = clock or Clock()
     app.state.engine = engine or make_engine(settings.database_url, echo=settings.sql_echo)
     app.state.sessions = make_session_factory(app.state.engine)
+    app.state.kpi_cache = ReportCache(settings.kpi_cache_seconds)
     errors.install(app)
     routes.include_all(app)
     web.mount(app)

@@ -14,6 +14,7 @@ def include_all(app: FastAPI) -> None:
     from liangshi.buildings.api import buildings, dwellings
     from liangshi.campaign.api import router as campaign
     from liangshi.departments.api import router as departments
+    from liangshi.kpis.api import router as kpis
     from liangshi.permits.api import person_permits
     from liangshi.permits.api import router as permits
     from liangshi.persons.api import households, persons
@@ -40,6 +41,7 @@ def include_all(app: FastAPI) -> None:
         person_permits,
         venues,
         departments,
+        kpis,
         audit,
     ):
         app.include_router(router)

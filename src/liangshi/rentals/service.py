@@ -501,24 +501,15 @@ def _ratio(numerator: int, denominator: int) -> dict[str, Any]:
     }
 
 
-def rental_rates(session: Session, ctx: Context, area_id: int, on: dt.date | None) -> dict[str, Any]:
-    """出租房屋登记率 / 录入率 / 签约率 in an area (and the areas below it) on a date.
+def rental_counts_by_area(session: Session, area_ids: Any, day: dt.date) -> dict[int, dict[str, int]]:
+    """Per area on a date: `registered`, `entered`, `signed` rentals and `rented_unregistered` dwellings.
 
     - **registered**: rentals valid on the date (filed, lease started, not ended);
-    - **found**: registered rentals plus dwellings whose status on the date is `rented` with no rental registered;
-    - **registration rate** = registered ÷ found;
     - **entered** (录入): a registered rental whose content has been entered: at least one tenant recorded on or
       before the date, or the lease dates complete (both start and end);
-    - **entry rate** = entered ÷ registered;
-    - **agreement rate** (签约率) = registered rentals whose security agreement was signed on or before the date ÷
-      registered.
+    - **signed** (签约): the security agreement was signed on or before the date;
+    - **rented_unregistered**: dwellings whose status on the date is `rented` with no rental registered.
     """
-    ctx.actor.ensure("rental.read")
-    day = on or ctx.today
-    area = registry.get_entity(session, areas.AREA, area_id, ctx.actor)
-    if not ctx.actor.covers_path(area.path):
-        raise history.not_found(areas.AREA, area_id)
-    ids = select(Area.id).where(Area.path.startswith(area.path))
     v, tv, dv = RentalVersion, RentalTenantVersion, DwellingVersion
     has_tenant = exists(
         select(RentalTenant.id)
@@ -527,21 +518,31 @@ def rental_rates(session: Session, ctx: Context, area_id: int, on: dt.date | Non
     )
     entered = or_(has_tenant, v.lease_end.is_not(None))
     signed = and_(v.agreement_signed_on.is_not(None), v.agreement_signed_on <= day)
-    registered, n_entered, n_signed = session.execute(
+    out: dict[int, dict[str, int]] = {}
+
+    def slot(area_id: Any) -> dict[str, int]:
+        return out.setdefault(
+            int(area_id), {"registered": 0, "entered": 0, "signed": 0, "rented_unregistered": 0}
+        )
+
+    for area_id, registered, n_entered, n_signed in session.execute(
         select(
+            Rental.area_id,
             func.count(Rental.id),
             func.coalesce(func.sum(case((entered, 1), else_=0)), 0),
             func.coalesce(func.sum(case((signed, 1), else_=0)), 0),
         )
         .join(v, and_(v.entity_id == Rental.id, v.superseded_at.is_(None), history.valid_on(v, day)))
-        .where(Rental.area_id.in_(ids))
-    ).one()
+        .where(Rental.area_id.in_(area_ids))
+        .group_by(Rental.area_id)
+    ):
+        slot(area_id).update(registered=int(registered), entered=int(n_entered), signed=int(n_signed))
     rv = RentalVersion
-    unregistered = session.execute(
-        select(func.count(Dwelling.id))
+    for area_id, unregistered in session.execute(
+        select(Dwelling.area_id, func.count(Dwelling.id))
         .join(dv, and_(dv.entity_id == Dwelling.id, dv.superseded_at.is_(None), history.valid_on(dv, day)))
         .where(
-            Dwelling.area_id.in_(ids),
+            Dwelling.area_id.in_(area_ids),
             dv.status == "rented",
             ~exists(
                 select(Rental.id)
@@ -551,15 +552,36 @@ def rental_rates(session: Session, ctx: Context, area_id: int, on: dt.date | Non
                 .where(Rental.dwelling_id == Dwelling.id)
             ),
         )
-    ).scalar_one()
-    registered, n_entered, n_signed = int(registered), int(n_entered), int(n_signed)
+        .group_by(Dwelling.area_id)
+    ):
+        slot(area_id)["rented_unregistered"] = int(unregistered)
+    return out
+
+
+def rental_rates(session: Session, ctx: Context, area_id: int, on: dt.date | None) -> dict[str, Any]:
+    """出租房屋登记率 / 录入率 / 签约率 in an area (and the areas below it) on a date.
+
+    Counted as in `rental_counts_by_area`: **registration rate** = registered ÷ (registered + rented dwellings
+    without a rental); **entry rate** = entered ÷ registered; **agreement rate** (签约率) = signed ÷ registered.
+    """
+    ctx.actor.ensure("rental.read")
+    day = on or ctx.today
+    area = registry.get_entity(session, areas.AREA, area_id, ctx.actor)
+    if not ctx.actor.covers_path(area.path):
+        raise history.not_found(areas.AREA, area_id)
+    ids = select(Area.id).where(Area.path.startswith(area.path))
+    totals = {"registered": 0, "entered": 0, "signed": 0, "rented_unregistered": 0}
+    for counts in rental_counts_by_area(session, ids, day).values():
+        for key, n in counts.items():
+            totals[key] += n
+    registered, unregistered = totals["registered"], totals["rented_unregistered"]
     return {
         "area_id": area.id,
         "area_code": area.code,
         "on": day,
         "registered": registered,
-        "rented_unregistered": int(unregistered),
-        "registration": _ratio(registered, registered + int(unregistered)),
-        "entry": _ratio(n_entered, registered),
-        "agreement": _ratio(n_signed, registered),
+        "rented_unregistered": unregistered,
+        "registration": _ratio(registered, registered + unregistered),
+        "entry": _ratio(totals["entered"], registered),
+        "agreement": _ratio(totals["signed"], registered),
     }

@@ -21,6 +21,8 @@ STATIC = Path(__file__).parent / "static"
 # Page modules, each with a `router`; add yours here.
 PAGE_MODULES = (
     "liangshi.web.pages.auth",
+    "liangshi.web.pages.places",
+    "liangshi.web.pages.dashboard",
     "liangshi.web.pages.collect",
     "liangshi.web.pages.search",
     "liangshi.web.pages.person",

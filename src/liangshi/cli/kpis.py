@@ -1,0 +1,72 @@
+"""`liangshi kpis`: the dashboard's KPIs of an area and period, printed or written to an xlsx workbook.
+
+liangshi kpis --area 420704 --from 2026-01-01 --to 2026-11-30
+liangshi kpis --area 420700 --from 2026-01-01 --to 2026-11-30 --xlsx kpis.xlsx --lang en
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+from pathlib import Path
+
+import typer
+from rich.table import Table
+
+
+def _date(value: str, option: str) -> dt.date:
+    try:
+        return dt.date.fromisoformat(value)
+    except ValueError:
+        raise typer.BadParameter(
+            f"日期格式须为 YYYY-MM-DD / a date is YYYY-MM-DD: {value}", param_hint=option
+        ) from None
+
+
+def kpis(
+    area: str = typer.Option(..., "--area", help="Area code (city, district, township or community)"),
+    date_from: str = typer.Option(..., "--from", help="First day of the period (YYYY-MM-DD)"),
+    date_to: str = typer.Option(..., "--to", help="Last day of the period (YYYY-MM-DD)"),
+    xlsx: Path | None = typer.Option(None, "--xlsx", help="Also write the workbook (one sheet per level)"),
+    lang: str = typer.Option("zh", "--lang", help="zh or en (workbook headers and KPI names)"),
+    as_json: bool = typer.Option(False, "--json", help="Print the report as JSON"),
+) -> None:
+    """KPIs of an area (numerator, denominator, rate, target) and of each child area / 指标统计."""
+    from liangshi.access.service import SYSTEM
+    from liangshi.cli.main import database, err, fail, out
+    from liangshi.errors import LiangshiError
+    from liangshi.kpis import service
+    from liangshi.registry import Context
+
+    start, end = _date(date_from, "--from"), _date(date_to, "--to")
+    try:
+        with database() as (session, clock), out.status("计算指标 computing KPIs …"):
+            ctx = Context(actor=SYSTEM, now=clock.now(), today=clock.today(), purpose="kpi report")
+            report = service.compute(session, ctx, area_code=area, date_from=start, date_to=end)
+            body = service.workbook(report, lang) if xlsx is not None else None
+    except LiangshiError as exc:
+        raise fail(exc) from None
+    if xlsx is not None and body is not None:
+        xlsx.write_bytes(body)
+        err.print(f"写入 wrote {xlsx} ({len(report.levels())} sheets)")
+    data = report.to_json()
+    if as_json:
+        print(json.dumps(data, ensure_ascii=False, default=str, indent=2))
+        return
+    en = lang == "en"
+    table = Table(title=f"{report.root.name} {report.root.code}  {start} – {end}")
+    for col in ("KPI" if en else "指标", "numerator" if en else "分子", "denominator" if en else "分母"):
+        table.add_column(col, justify="left" if col in ("KPI", "指标") else "right")
+    table.add_column("rate" if en else "比率", justify="right")
+    table.add_column("target" if en else "目标", justify="right")
+    for k in data["kpis"]:
+        rate = "—" if k["rate"] is None else f"{k['rate']:.2%}"
+        target = "" if k["target"] is None else f"{k['target']:.0%}"
+        table.add_row(
+            k["label_en"] if en else k["label_zh"],
+            f"{k['numerator']:,}",
+            f"{k['denominator']:,}",
+            rate,
+            target,
+        )
+    out.print(table)

@@ -1,0 +1,54 @@
+"""KPI routes: the dashboard's rates as JSON and as an xlsx workbook."""
+
+from __future__ import annotations
+
+import datetime as dt
+from urllib.parse import quote
+
+from fastapi import APIRouter, Query, Request, Response
+
+from liangshi.http.errors import language
+from liangshi.http.tx import unit
+from liangshi.kpis import service
+from liangshi.kpis.schemas import KpiReport
+
+router = APIRouter(tags=["kpis 指标"])
+XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
+
+
+@router.get("/kpis", response_model=KpiReport, response_model_by_alias=True, summary="KPIs of an area")
+def kpis(
+    request: Request,
+    area: str | None = Query(None, description="Area code (default: your own area)"),
+    date_from: dt.date | None = Query(None, alias="from", description="First day (default: 1 January)"),
+    date_to: dt.date | None = Query(None, alias="to", description="Last day (default: today)"),
+) -> KpiReport:
+    """Every KPI with numerator, denominator, rate and target, and the same for each child area."""
+    with unit(request) as (session, ctx):
+        start, end = service.default_period(date_from, date_to, ctx.today)
+        report = service.compute_cached(
+            session, ctx, request.app.state.kpi_cache, area_code=area, date_from=start, date_to=end
+        )
+        return KpiReport.model_validate(report.to_json())
+
+
+@router.get("/kpis.xlsx", summary="KPIs of an area as an xlsx workbook", response_class=Response)
+def kpis_xlsx(
+    request: Request,
+    area: str | None = Query(None, description="Area code (default: your own area)"),
+    date_from: dt.date | None = Query(None, alias="from", description="First day (default: 1 January)"),
+    date_to: dt.date | None = Query(None, alias="to", description="Last day (default: today)"),
+) -> Response:
+    """One sheet per level (the area, its children, theirs …); Chinese headers unless Accept-Language: en."""
+    with unit(request) as (session, ctx):
+        start, end = service.default_period(date_from, date_to, ctx.today)
+        report = service.compute_cached(
+            session, ctx, request.app.state.kpi_cache, area_code=area, date_from=start, date_to=end
+        )
+        body = service.workbook(report, language(request))
+    name = f"kpis-{report.root.code}-{start}-{end}.xlsx"
+    return Response(
+        body,
+        media_type=XLSX,
+        headers={"Content-Disposition": f"attachment; filename=\"{name}\"; filename*=UTF-8''{quote(name)}"},
+    )

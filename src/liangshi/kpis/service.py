@@ -1,0 +1,367 @@
+"""KPI use cases: every KPI of an area and its whole subtree for a period, and the xlsx workbook.
+
+Each domain counts its own facts per area with one GROUP BY (addresses, rentals, residence, venues services);
+this service rolls those per-area counts up the area tree (through the area paths — a few hundred areas, never a
+loop over persons or dwellings) and forms the rates with `rules`.
+
+Definitions, for a period [from, to]:
+- stock KPIs are read as valid on `to`: plate installation, the three rental rates, counts by residence category;
+- flow KPIs count the events in the period: floating arrivals (arrival date in the period) and whether they were
+  registered at all / by the deadline of the rule (a table of deadlines per arrival date, joined in SQL), floating
+  departures (departure date in the period) and whether they were deregistered, venue stays (check-in in the
+  period) with a verified identity received within the limit. Residences are read in their state as of `to`
+  (category included); registrations and deregistrations as the register knows them now.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import io
+import threading
+import time
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass, field
+from typing import Any
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from liangshi.addresses import service as addresses
+from liangshi.areas import service as areas
+from liangshi.areas.models import Area
+from liangshi.clock import CHINA_TZ
+from liangshi.errors import NotFound
+from liangshi.kpis import rules
+from liangshi.registry import Context
+from liangshi.rentals import service as rentals
+from liangshi.residence import calendar
+from liangshi.residence import service as residence
+from liangshi.venues import service as venues
+
+LEVEL_LABELS: dict[str, tuple[str, str]] = {
+    "province": ("省", "Province"),
+    "city": ("市", "City"),
+    "district": ("区县", "District"),
+    "subdistrict": ("街道", "Subdistrict"),
+    "town": ("镇", "Town"),
+    "township": ("乡", "Township"),
+    "community": ("社区", "Community"),
+    "village": ("村", "Village"),
+    "group": ("组", "Village group"),
+    "grid": ("网格", "Grid"),
+}
+
+
+@dataclass(frozen=True)
+class AreaNode:
+    """An area of the report's subtree."""
+
+    id: int
+    code: str
+    level: str
+    name: str
+    parent_id: int | None
+    path: str
+    depth: int
+
+    def to_json(self) -> dict[str, Any]:
+        """The area as the API shows it."""
+        return {"id": self.id, "code": self.code, "name": self.name, "level": self.level}
+
+
+@dataclass
+class Report:
+    """The KPIs of an area and of every area below it, for one period."""
+
+    root: AreaNode
+    date_from: dt.date
+    date_to: dt.date
+    nodes: dict[int, AreaNode]
+    counts: dict[int, dict[str, list[int]]] = field(default_factory=dict)
+    computed_at: dt.datetime | None = None
+
+    def kpis(self, area_id: int) -> list[dict[str, Any]]:
+        """Every KPI of one area of the subtree: numerator, denominator, rate, target, area and period."""
+        node = self.nodes[area_id]
+        values = self.counts.get(area_id, {})
+        out = []
+        for k in rules.KPIS:
+            num, den = values.get(k.key, [0, 0])
+            out.append(
+                {
+                    "key": k.key,
+                    "group": k.group,
+                    "label_zh": k.label_zh,
+                    "label_en": k.label_en,
+                    "numerator_zh": k.numerator_zh,
+                    "denominator_zh": k.denominator_zh,
+                    "numerator": num,
+                    "denominator": den,
+                    "rate": rules.rate(num, den),
+                    "target": k.target,
+                    "is_count": k.is_count,
+                    "area_code": node.code,
+                    "from": self.date_from,
+                    "to": self.date_to,
+                }
+            )
+        return out
+
+    def children(self, area_id: int) -> list[AreaNode]:
+        """The areas right below one area, by code."""
+        return sorted((n for n in self.nodes.values() if n.parent_id == area_id), key=lambda n: n.code)
+
+    def levels(self) -> list[list[AreaNode]]:
+        """The subtree's areas by depth below the root (root first), each level by code."""
+        by_depth: dict[int, list[AreaNode]] = {}
+        for n in self.nodes.values():
+            by_depth.setdefault(n.depth, []).append(n)
+        return [sorted(by_depth[d], key=lambda n: n.code) for d in sorted(by_depth)]
+
+    def subreport(self, area_id: int) -> Report:
+        """The report of an area inside this one (its subtree and counts, without counting again)."""
+        root = self.nodes[area_id]
+        base = root.depth
+        nodes = {
+            i: AreaNode(n.id, n.code, n.level, n.name, n.parent_id, n.path, n.depth - base)
+            for i, n in self.nodes.items()
+            if n.path.startswith(root.path)
+        }
+        counts = {i: c for i, c in self.counts.items() if i in nodes}
+        return Report(nodes[area_id], self.date_from, self.date_to, nodes, counts, self.computed_at)
+
+    def to_json(self) -> dict[str, Any]:
+        """The area's KPIs and, for the drill-down, the same KPIs of each child area."""
+        return {
+            "area": self.root.to_json(),
+            "from": self.date_from,
+            "to": self.date_to,
+            "computed_at": self.computed_at,
+            "kpis": self.kpis(self.root.id),
+            "children": [{"area": c.to_json(), "kpis": self.kpis(c.id)} for c in self.children(self.root.id)],
+        }
+
+
+def default_period(
+    date_from: dt.date | None, date_to: dt.date | None, today: dt.date
+) -> tuple[dt.date, dt.date]:
+    """The period asked for; by default from 1 January of the end's year to today."""
+    end = date_to or today
+    return date_from or dt.date(end.year, 1, 1), end
+
+
+def _root(session: Session, ctx: Context, area_code: str | None) -> Area:
+    ctx.actor.ensure("kpi.read")
+    area = areas.by_code(session, area_code) if area_code else areas.by_id(session, ctx.actor.area_id)
+    if area is None or not ctx.actor.covers_path(area.path):
+        # Outside the jurisdiction answers as if it did not exist.
+        raise NotFound(
+            "area.not_found", "未找到该区划", "Area not found", {"field": "area", "code": area_code}
+        )
+    return area
+
+
+def _nodes(session: Session, root: Area, on: dt.date) -> dict[int, AreaNode]:
+    rows = session.execute(
+        select(Area.id, Area.code, Area.level, Area.parent_id, Area.path).where(
+            Area.path.startswith(root.path)
+        )
+    ).all()
+    names = areas.names_of(session, [r[0] for r in rows], on)
+    base = root.path.count("/")
+    return {
+        int(i): AreaNode(
+            int(i),
+            str(code),
+            str(level),
+            names.get(int(i), ""),
+            int(parent) if parent is not None else None,
+            str(path),
+            str(path).count("/") - base,
+        )
+        for i, code, level, parent, path in rows
+    }
+
+
+def _add(counts: dict[int, dict[str, list[int]]], area_id: int, key: str, num: int, den: int) -> None:
+    slot = counts.setdefault(area_id, {}).setdefault(key, [0, 0])
+    slot[0] += num
+    slot[1] += den
+
+
+def _roll_up(report: Report, leaf: dict[int, dict[str, list[int]]]) -> None:
+    """Add each area's own counts to itself and every ancestor inside the report's subtree."""
+    for area_id, values in leaf.items():
+        node = report.nodes.get(area_id)
+        if node is None:
+            continue
+        ancestors = [int(x) for x in node.path.strip("/").split("/") if x]
+        for anc in ancestors:
+            if anc in report.nodes:
+                for key, (num, den) in values.items():
+                    _add(report.counts, anc, key, num, den)
+
+
+def compute(
+    session: Session,
+    ctx: Context,
+    *,
+    area_code: str | None,
+    date_from: dt.date,
+    date_to: dt.date,
+    cal: calendar.HolidayCalendar | None = None,
+) -> Report:
+    """Every KPI of an area in the caller's jurisdiction (default: their own area) and of each area below it."""
+    rules.check_period(date_from, date_to)
+    root_area = _root(session, ctx, area_code)
+    nodes = _nodes(session, root_area, date_to)
+    report = Report(nodes[root_area.id], date_from, date_to, nodes)
+    ids = select(Area.id).where(Area.path.startswith(root_area.path))
+    leaf: dict[int, dict[str, list[int]]] = {}
+
+    for area_id, (installed, total) in addresses.plate_counts_by_area(session, ids, date_to).items():
+        _add(leaf, area_id, "plate_installation", installed, total)
+
+    for area_id, c in rentals.rental_counts_by_area(session, ids, date_to).items():
+        _add(
+            leaf, area_id, "rental_registration", c["registered"], c["registered"] + c["rented_unregistered"]
+        )
+        _add(leaf, area_id, "rental_entry", c["entered"], c["registered"])
+        _add(leaf, area_id, "rental_agreement", c["signed"], c["registered"])
+
+    holidays = cal or calendar.default_calendar()
+    deadlines = rules.registration_deadlines(date_from, date_to, holidays)
+    for area_id, by_category in residence.residence_counts(
+        session, ids, date_from, date_to, deadlines
+    ).items():
+        floating = by_category.get("floating", dict.fromkeys(residence.RESIDENCE_COUNTS, 0))
+        _add(leaf, area_id, "floating_registration", floating["registered"], floating["arrived"])
+        _add(leaf, area_id, "floating_timeliness", floating["timely"], floating["arrived"])
+        _add(leaf, area_id, "floating_deregistration", floating["deregistered"], floating["departed"])
+        total = sum(c["valid"] for c in by_category.values())
+        for key in rules.CATEGORY_KEYS:
+            category = by_category.get(key.removeprefix("category_"))
+            _add(leaf, area_id, key, category["valid"] if category else 0, total)
+
+    start = dt.datetime.combine(date_from, dt.time(), CHINA_TZ)
+    end = dt.datetime.combine(date_to + dt.timedelta(days=1), dt.time(), CHINA_TZ)
+    for area_id, (good, stays) in venues.stay_counts(
+        session, ids, start, end, rules.VENUE_REALTIME_LIMIT
+    ).items():
+        _add(leaf, area_id, "venue_realtime", good, stays)
+
+    _roll_up(report, leaf)
+    report.computed_at = ctx.now
+    return report
+
+
+class ReportCache:
+    """Recently computed reports, reused for `seconds` (the counts are aggregates: no personal data in them).
+
+    A city's report answers for every area below it too (`Report.subreport`), so drilling down from a computed
+    area costs nothing. The jurisdiction check runs before the cache is consulted, on every request.
+    """
+
+    def __init__(self, seconds: float, clock: Callable[[], float] = time.monotonic) -> None:
+        self.seconds = seconds
+        self.clock = clock
+        self._reports: dict[tuple[dt.date, dt.date, dt.date], list[tuple[float, Report]]] = {}
+        self._lock = threading.Lock()
+
+    def find(self, area_id: int, key: tuple[dt.date, dt.date, dt.date]) -> Report | None:
+        """A fresh report that contains the area, narrowed to it."""
+        now = self.clock()
+        with self._lock:
+            fresh = [(t, r) for t, r in self._reports.get(key, []) if now - t < self.seconds]
+            self._reports[key] = fresh
+            for _, report in fresh:
+                if area_id in report.nodes:
+                    return report if report.root.id == area_id else report.subreport(area_id)
+        return None
+
+    def store(self, key: tuple[dt.date, dt.date, dt.date], report: Report) -> None:
+        """Keep a report (the largest ones first, so the widest fresh one answers)."""
+        with self._lock:
+            entries = [e for e in self._reports.get(key, []) if e[1].root.id != report.root.id]
+            entries.append((self.clock(), report))
+            entries.sort(key=lambda e: -len(e[1].nodes))
+            self._reports[key] = entries[:16]
+
+
+def compute_cached(
+    session: Session,
+    ctx: Context,
+    cache: ReportCache | None,
+    *,
+    area_code: str | None,
+    date_from: dt.date,
+    date_to: dt.date,
+) -> Report:
+    """`compute`, answered from the cache when a fresh report of this area or one above it exists."""
+    if cache is None or cache.seconds <= 0:
+        return compute(session, ctx, area_code=area_code, date_from=date_from, date_to=date_to)
+    rules.check_period(date_from, date_to)
+    area = _root(session, ctx, area_code)
+    key = (date_from, date_to, ctx.today)
+    found = cache.find(area.id, key)
+    if found is not None:
+        return found
+    report = compute(session, ctx, area_code=area.code, date_from=date_from, date_to=date_to)
+    cache.store(key, report)
+    return report
+
+
+# ---- the workbook --------------------------------------------------------------------------------------------
+
+HEADERS = {
+    "zh": ("区划代码", "区划名称", "层级", "指标", "分子", "分母", "比率", "目标", "起始日期", "截止日期"),
+    "en": ("Area code", "Area", "Level", "KPI", "Numerator", "Denominator", "Rate", "Target", "From", "To"),
+}
+
+
+def _sheet_title(nodes: Iterable[AreaNode], lang: str, depth: int) -> str:
+    labels = sorted({LEVEL_LABELS.get(n.level, (n.level, n.level))[0 if lang == "zh" else 1] for n in nodes})
+    title = f"{depth + 1} " + "/".join(labels)
+    # Excel sheet names: at most 31 characters, none of []:*?/\ .
+    return title.replace("/", "、" if lang == "zh" else "+")[:31]
+
+
+def workbook(report: Report, lang: str = "zh") -> bytes:
+    """The report as an xlsx file: one sheet per level (the area, its children, theirs …), one row per KPI."""
+    from openpyxl import Workbook
+    from openpyxl.styles import Font
+
+    lang = "en" if lang == "en" else "zh"
+    wb = Workbook()
+    wb.remove(wb.active)
+    for depth, level_nodes in enumerate(report.levels()):
+        ws = wb.create_sheet(_sheet_title(level_nodes, lang, depth))
+        ws.append(list(HEADERS[lang]))
+        for cell in ws[1]:
+            cell.font = Font(bold=True)
+        for node in level_nodes:
+            level = LEVEL_LABELS.get(node.level, (node.level, node.level))[0 if lang == "zh" else 1]
+            for k in report.kpis(node.id):
+                ws.append(
+                    [
+                        node.code,
+                        node.name,
+                        level,
+                        k["label_zh"] if lang == "zh" else k["label_en"],
+                        k["numerator"],
+                        k["denominator"],
+                        k["rate"],
+                        k["target"],
+                        report.date_from,
+                        report.date_to,
+                    ]
+                )
+        for row in ws.iter_rows(min_row=2, min_col=7, max_col=8):
+            for cell in row:
+                cell.number_format = "0.00%"
+        for col, width in zip("ABCDEFGHIJ", (14, 16, 10, 26, 10, 10, 10, 8, 12, 12), strict=True):
+            ws.column_dimensions[col].width = width
+        ws.freeze_panes = "A2"
+    buf = io.BytesIO()
+    wb.save(buf)
+    return buf.getvalue()

@@ -1,0 +1,137 @@
+"""The leaders' dashboard: the KPIs of an area and period with numerator and denominator, drill-down, xlsx."""
+
+from __future__ import annotations
+
+import datetime as dt
+from typing import Any
+from urllib.parse import quote, urlencode
+
+from fastapi import Query, Request
+from fastapi.responses import Response
+
+from liangshi.areas import service as areas
+from liangshi.clock import CHINA_TZ
+from liangshi.kpis import rules
+from liangshi.kpis import service as kpis
+from liangshi.web import i18n
+from liangshi.web.i18n import N_
+from liangshi.web.nav import NavItem, add_nav
+from liangshi.web.pages import web_router
+from liangshi.web.pages.places import script_json
+from liangshi.web.render import render
+from liangshi.web.session import Page, page
+
+router = web_router()
+add_nav(NavItem("/web/dashboard", N_("Dashboard"), "kpi.read", order=30))
+
+# The rates shown side by side for each child area in the drill-down table (counts stay on the area's own card).
+DRILL_KEYS = (
+    "plate_installation",
+    "rental_registration",
+    "rental_agreement",
+    "floating_timeliness",
+    "floating_deregistration",
+    "venue_realtime",
+)
+XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
+
+
+def _report(
+    request: Request, p: Page, area: str | None, date_from: dt.date | None, date_to: dt.date | None
+) -> kpis.Report:
+    start, end = kpis.default_period(date_from, date_to, p.ctx.today)
+    return kpis.compute_cached(
+        p.session, p.ctx, request.app.state.kpi_cache, area_code=area, date_from=start, date_to=end
+    )
+
+
+def _label(k: dict[str, Any], en: bool) -> str:
+    return str(k["label_en"] if en else k["label_zh"])
+
+
+@router.get("/dashboard")
+def dashboard(
+    request: Request,
+    area: str | None = Query(None, max_length=15),
+    date_from: dt.date | None = Query(None, alias="from"),
+    date_to: dt.date | None = Query(None, alias="to"),
+) -> Response:
+    """The KPIs of an area (default: the user's own) for a period, with the same KPIs for each child area."""
+    with page(request) as p:
+        report = _report(request, p, area, date_from, date_to)
+        en = i18n.short(p.lang) == "en"
+        root = report.root
+        area_row = areas.by_id(p.session, root.id)
+        assert area_row is not None
+        crumbs = [
+            {"code": a.code, "name": name}
+            for a, name in areas.lineage(p.session, area_row, p.ctx.today)
+            if p.ctx.actor.covers_path(a.path)
+        ]
+        period = {"from": report.date_from.isoformat(), "to": report.date_to.isoformat()}
+        own = report.kpis(root.id)
+        for k in own:
+            k["label"] = _label(k, en)
+        rates = [k for k in own if not k["is_count"]]
+        counts = [k for k in own if k["is_count"]]
+        children = []
+        for child in report.children(root.id):
+            values = {k["key"]: k for k in report.kpis(child.id)}
+            children.append(
+                {
+                    "code": child.code,
+                    "name": child.name,
+                    "link": "/web/dashboard?" + urlencode({"area": child.code, **period}),
+                    "values": [values[key] for key in DRILL_KEYS],
+                    "residents": values[rules.CATEGORY_KEYS[0]]["denominator"],
+                }
+            )
+        chart = {
+            "labels": [k["label"] for k in rates],
+            "rates": [None if k["rate"] is None else round(k["rate"] * 100, 2) for k in rates],
+            "targets": [None if k["target"] is None else k["target"] * 100 for k in rates],
+            "gauge": {
+                "label": rates[0]["label"],
+                "value": None if rates[0]["rate"] is None else round(rates[0]["rate"] * 100, 2),
+            },
+            "categories": [{"name": k["label"], "value": k["numerator"]} for k in counts],
+            "names": {"rate": p.gettext("Rate (%)"), "target": p.gettext("Target (%)")},
+        }
+        return render(
+            request,
+            "dashboard.html",
+            p,
+            report=report,
+            root=root,
+            crumbs=crumbs,
+            period=period,
+            rates=rates,
+            counts=counts,
+            children=children,
+            drill_labels=[_label(next(k for k in own if k["key"] == key), en) for key in DRILL_KEYS],
+            chart=script_json(chart),
+            xlsx="/web/dashboard.xlsx?" + urlencode({"area": root.code, **period}),
+            period_query=urlencode(period),
+            computed_at=report.computed_at.astimezone(CHINA_TZ).strftime("%H:%M")
+            if report.computed_at
+            else None,
+        )
+
+
+@router.get("/dashboard.xlsx")
+def dashboard_xlsx(
+    request: Request,
+    area: str | None = Query(None, max_length=15),
+    date_from: dt.date | None = Query(None, alias="from"),
+    date_to: dt.date | None = Query(None, alias="to"),
+) -> Response:
+    """The dashboard's KPIs as an xlsx workbook, one sheet per level, in the page language."""
+    with page(request) as p:
+        report = _report(request, p, area, date_from, date_to)
+        body = kpis.workbook(report, i18n.short(p.lang))
+    name = f"kpis-{report.root.code}-{report.date_from}-{report.date_to}.xlsx"
+    return Response(
+        body,
+        media_type=XLSX,
+        headers={"Content-Disposition": f"attachment; filename=\"{name}\"; filename*=UTF-8''{quote(name)}"},
+    )

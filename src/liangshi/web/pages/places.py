@@ -1,0 +1,195 @@
+"""Housing on the ground: the building grid (楼盘表), a street's door plates, the map of an area."""
+
+from __future__ import annotations
+
+from typing import Annotated, Any
+
+from fastapi import Query, Request
+from fastapi.responses import Response
+
+from liangshi.addresses import service as addresses
+from liangshi.areas import service as areas
+from liangshi.buildings import rules as building_rules
+from liangshi.buildings import service as buildings
+from liangshi.errors import LiangshiError
+from liangshi.web import i18n
+from liangshi.web.i18n import N_
+from liangshi.web.nav import NavItem, add_nav
+from liangshi.web.pages import web_router
+from liangshi.web.render import redirect, render, to_json
+from liangshi.web.session import Page, page
+
+router = web_router()
+add_nav(NavItem("/web/map", N_("Map"), "address.read", order=40))
+
+OCCUPANCY = {
+    "occupied": N_("Occupied"),
+    "rented": N_("Rented"),
+    "vacant": N_("Vacant"),
+    "unknown": N_("Unknown"),
+}
+PLATE_STATUS = {
+    "planned": N_("Planned"),
+    "assigned": N_("Assigned"),
+    "made": N_("Made"),
+    "installed": N_("Installed"),
+    "retired": N_("Retired"),
+}
+DEFECTS = {
+    "missing_odd": N_("Missing odd numbers"),
+    "missing_even": N_("Missing even numbers"),
+    "duplicates": N_("Duplicate numbers"),
+    "parity_violations": N_("On the wrong side"),
+    "order_violations": N_("Out of order along the street"),
+}
+
+
+def script_json(value: Any) -> str:
+    """JSON to put inside a <script type="application/json"> element (no "</script>" can close it early)."""
+    return to_json(value).replace("<", "\\u003c").replace(">", "\\u003e").replace("&", "\\u0026")
+
+
+def _crumbs(p: Page, area_id: int) -> list[dict[str, Any]]:
+    """The areas from the user's jurisdiction down to this one, each linking to its map."""
+    area = areas.by_id(p.session, area_id)
+    if area is None:
+        return []
+    return [
+        {"id": a.id, "name": name, "code": a.code}
+        for a, name in areas.lineage(p.session, area, p.ctx.today)
+        if p.ctx.actor.covers_path(a.path)
+    ]
+
+
+@router.get("/buildings/{building_id}/grid")
+def building_grid(request: Request, building_id: int) -> Response:
+    """楼盘表: units × floors × rooms, each dwelling coloured by occupancy, linking to its page."""
+    with page(request) as p:
+        grid = buildings.grid(p.session, p.ctx, building_id, None)
+        counts = {key: 0 for key in OCCUPANCY}
+        width = 1
+        for unit in grid["units"]:
+            for floor in unit["floors"]:
+                width = max(width, len(floor["rooms"]))
+                for cell in floor["rooms"]:
+                    counts[cell["occupancy"]] += 1
+        return render(
+            request,
+            "grid.html",
+            p,
+            grid=grid,
+            counts=counts,
+            width=width,
+            occupancy=OCCUPANCY,
+            occupancy_labels=building_rules.OCCUPANCY_LABELS,
+            crumbs=_crumbs(p, grid["area_id"]),
+        )
+
+
+@router.get("/streets/{street_id}")
+def street(request: Request, street_id: int) -> Response:
+    """A street's plates by side along the street, gaps and defects highlighted, and a number proposal form."""
+    with page(request) as p:
+        view = addresses.street_view(p.session, p.ctx, street_id, None)
+        sides = {}
+        for side, missing_key in (("odd", "missing_odd"), ("even", "missing_even")):
+            items: list[dict[str, Any]] = [{"kind": "plate", **plate} for plate in view["plates"][side]]
+            items += [
+                {"kind": "gap", "base": n, "sub": None, "number": str(n)}
+                for n in view["defects"][missing_key]
+            ]
+            # In number order, so each gap shows where it belongs between its neighbours.
+            items.sort(key=lambda i: (i["base"], i["sub"] or 0, i["kind"] == "gap"))
+            sides[side] = items
+        options = [p_["number"] for side in ("odd", "even") for p_ in view["plates"][side]]
+        return render(
+            request,
+            "street.html",
+            p,
+            street=view,
+            sides=sides,
+            options=options,
+            defects=DEFECTS,
+            plate_status=PLATE_STATUS,
+        )
+
+
+@router.get("/streets/{street_id}/propose")
+def propose(
+    request: Request,
+    street_id: int,
+    lower: Annotated[str, Query(max_length=20)],
+    upper: Annotated[str, Query(max_length=20)],
+) -> Response:
+    """The number proposed for a new door between two plates (an htmx fragment)."""
+    with page(request) as p:
+        try:
+            proposal = addresses.propose_for_street(p.session, p.ctx, street_id, lower, upper, [])
+            error = None
+        except LiangshiError as exc:
+            if exc.http_status == 404:
+                raise
+            proposal, error = None, exc.message(i18n.short(p.lang))
+        return render(
+            request,
+            "_proposal.html",
+            p,
+            status=200 if error is None else 422,
+            proposal=proposal,
+            error=error,
+            lower=lower,
+            upper=upper,
+        )
+
+
+@router.get("/map")
+def my_map(request: Request) -> Response:
+    """The map of the user's own area."""
+    with page(request) as p:
+        return redirect(f"/web/areas/{p.ctx.actor.area_id}/map")
+
+
+@router.get("/areas/{area_id}/map")
+def area_map(request: Request, area_id: int) -> Response:
+    """Plates and buildings of an area on a Leaflet map, coloured by plate status; tiles only when configured."""
+    settings = request.app.state.settings
+    tiles = settings.map_tile_url or None
+    # Chinese web tiles are drawn in GCJ-02: the WGS-84 points are shifted to match them (addresses.maps).
+    crs = settings.map_tile_crs if tiles else "wgs84"
+    with page(request) as p:
+        features = addresses.geojson(p.session, p.ctx, area_id, crs=crs, on=None)
+        crumbs = _crumbs(p, area_id)
+        children = [{"id": c.id, "name": name} for c, name in _children(p, area_id)]
+        counts: dict[str, int] = {}
+        for f in features["features"]:
+            counts[f["properties"]["status"]] = counts.get(f["properties"]["status"], 0) + 1
+        config = {
+            "tiles": tiles,
+            "attribution": settings.map_tile_attribution,
+            "subdomains": settings.map_tile_subdomains,
+            "status": {key: p.gettext(label) for key, label in PLATE_STATUS.items()},
+            "buildings": p.gettext("Buildings"),
+            "grid": p.gettext("Building grid"),
+        }
+        return render(
+            request,
+            "map.html",
+            p,
+            area_name=crumbs[-1]["name"] if crumbs else "",
+            crumbs=crumbs,
+            children=children,
+            features=features["features"],
+            geojson=script_json(features),
+            map_config=script_json(config),
+            counts=counts,
+            plate_status=PLATE_STATUS,
+            crs=crs,
+        )
+
+
+def _children(p: Page, area_id: int) -> list[tuple[Any, str]]:
+    return [
+        (a, name)
+        for a, name in areas.children_of(p.session, area_id, p.ctx.today)
+        if p.ctx.actor.covers_path(a.path)
+    ]

@@ -1,0 +1,30 @@
+// Dashboard charts: a gauge of the first rate and bars of every rate against its target (ECharts, local files).
+(function () {
+  if (!window.echarts) return;
+  var d = JSON.parse(document.getElementById("chart-data").textContent);
+  var gauge = echarts.init(document.getElementById("gauge"), null, { renderer: "svg" });
+  gauge.setOption({
+    series: [{
+      type: "gauge", min: 0, max: 100, progress: { show: true, width: 14 },
+      axisLine: { lineStyle: { width: 14 } }, axisLabel: { distance: 18 },
+      detail: { valueAnimation: false, formatter: function (v) { return v == null ? "—" : v + "%"; }, fontSize: 22 },
+      title: { offsetCenter: [0, "78%"], fontSize: 13 },
+      data: [{ value: d.gauge.value, name: d.gauge.label }],
+    }],
+    animation: false,
+  });
+  var bars = echarts.init(document.getElementById("bars"), null, { renderer: "svg" });
+  bars.setOption({
+    animation: false,
+    grid: { left: 8, right: 56, top: 28, bottom: 8, containLabel: true },
+    legend: { top: 0 },
+    tooltip: { trigger: "axis" },
+    xAxis: { type: "value", max: 100 },
+    yAxis: { type: "category", data: d.labels, inverse: true, axisLabel: { width: 150, overflow: "truncate" } },
+    series: [
+      { name: d.names.rate, type: "bar", data: d.rates, label: { show: true, position: "right", formatter: "{c}%" } },
+      { name: d.names.target, type: "scatter", data: d.targets, symbol: "diamond", symbolSize: 10 },
+    ],
+  });
+  window.addEventListener("resize", function () { gauge.resize(); bars.resize(); });
+})();
