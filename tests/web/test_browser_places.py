@@ -21,10 +21,10 @@ def test_the_grid_opens_and_a_cell_leads_to_its_dwelling(open_page: Callable[...
     page.goto(f"/web/buildings/{pa.building_id}/grid")
     page.wait_for_selector("[data-testid=grid]")
     assert page.locator("[data-testid=cell]").count() == 3
-    assert page.locator("[data-testid=cell][data-occupancy=rented]").count() == 1
+    assert page.locator("[data-testid=cell][data-occupancy=rented]").count() == 2  # d2 and the scene's rental
     # The cells really are coloured: a rented room's background differs from an occupied one's.
     colour = "el => getComputedStyle(el.closest('td')).backgroundColor"
-    rented = page.locator("[data-testid=cell][data-occupancy=rented]").evaluate(colour)
+    rented = page.locator("[data-testid=cell][data-occupancy=rented]").first.evaluate(colour)
     occupied = page.locator("[data-testid=cell][data-occupancy=occupied]").first.evaluate(colour)
     assert rented != occupied
     screenshot(page, "grid")
