@@ -8,6 +8,7 @@ from liangshi.buildings.models import Building, BuildingVersion, Dwelling, Dwell
 from liangshi.db import Base
 from liangshi.exchange.models import ImportBatch
 from liangshi.history import AttributeFlag
+from liangshi.mpi.models import MatchReview, PersonLinkEvent, PersonSourceRecord
 from liangshi.permits.models import Permit, PermitVersion
 from liangshi.persons.models import (
     Document,
@@ -42,11 +43,14 @@ __all__ = [
     "Household",
     "HouseholdVersion",
     "ImportBatch",
+    "MatchReview",
     "Membership",
     "MembershipVersion",
     "Permit",
     "PermitVersion",
     "Person",
+    "PersonLinkEvent",
+    "PersonSourceRecord",
     "PersonVersion",
     "Rental",
     "RentalTenant",

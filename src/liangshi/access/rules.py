@@ -30,7 +30,14 @@ KINDS = (
     "venue",
 )
 HOUSING_AND_PEOPLE = ("building", "dwelling", "person", "household", "residence", "rental")
-SPECIAL_ACTIONS = ("person.unmask", "person.access_log", "audit.verify", "user.manage")
+SPECIAL_ACTIONS = (
+    "person.unmask",
+    "person.access_log",
+    "audit.verify",
+    "user.manage",
+    "person.link",
+    "person.link_force",
+)
 
 
 def _grant(kinds: tuple[str, ...], verb: str) -> set[str]:
@@ -46,9 +53,12 @@ _POLICE = (
     | _grant(("permit",), "write")
     | _grant(("permit",), "retire")
     | {"person.unmask"}
+    # The master person index: decide match reviews, merge, split and undo (within the jurisdiction).
+    | {"person.link"}
 )
 # Hotels and internet cafés (venues) and their API keys are registered by the station and above.
-_ADMIN = _POLICE | {"person.access_log", "user.manage", "venue.write", "venue.retire"}
+# Merging two persons with different valid ID numbers (force, with a reason) is for the station and above.
+_ADMIN = _POLICE | {"person.access_log", "user.manage", "venue.write", "venue.retire", "person.link_force"}
 _DISTRICT = _ADMIN | {"street.write", "street.retire"}
 
 PERMISSIONS: dict[str, frozenset[str]] = {
