@@ -12,6 +12,8 @@ def include_all(app: FastAPI) -> None:
     from liangshi.areas.api import router as areas
     from liangshi.audit.api import router as audit
     from liangshi.buildings.api import buildings, dwellings
+    from liangshi.mpi.api import person_links
+    from liangshi.mpi.api import router as mpi
     from liangshi.permits.api import person_permits
     from liangshi.permits.api import router as permits
     from liangshi.persons.api import households, persons
@@ -36,6 +38,8 @@ def include_all(app: FastAPI) -> None:
         permits,
         person_permits,
         venues,
+        mpi,
+        person_links,
         audit,
     ):
         app.include_router(router)
