@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import datetime as dt
 import json
-from collections import defaultdict
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
@@ -945,6 +944,9 @@ def merge(
     two persons with different valid resident ID numbers, unless `force` by a station administrator or above.
     """
     ctx.actor.ensure("person.link")
+    if force:
+        # Asking to force is itself the station's call, whether or not the numbers turn out to differ.
+        ctx.actor.ensure("person.link_force")
     reason = _reason(reason)
     rules.ensure_not_self(keep_id, other_id)
     keep = registry.get_entity(session, persons.PERSON, keep_id, ctx.actor, write=True)
@@ -956,7 +958,6 @@ def merge(
     if rules.conflicting_ids(_doc_numbers(session, keep.id), _doc_numbers(session, other.id), ctx.today):
         if not force:
             raise rules.id_conflict()
-        ctx.actor.ensure("person.link_force")
         forced = True
     moved: dict[str, Any] = {}
     for label, (table, column) in MOVABLE.items():
@@ -1305,16 +1306,17 @@ class LinkReport:
     """What `liangshi link persons` found."""
 
     persons: int
-    clusters: int
+    pairs: int
     queued: int
     already_queued: int
 
 
 def link_persons(
-    session: Session, ctx: Context, *, county: str | None = None, progress: Any = None
+    session: Session, ctx: Context, *, county: str | None = None, progress: Any = None, batch: int = 10000
 ) -> LinkReport:
-    """Run the engine over the register's own persons and queue every uncertain or likely duplicate pair
-    (two persons in one cluster) for review; nothing is merged without a decision."""
+    """Match the register's own persons against each other and queue every pair at or above the review
+    threshold (likely and uncertain duplicates) for a decision; nothing is merged without one. Pairs already
+    pending or judged distinct are not queued again."""
     from liangshi.linkage import api as linkage
 
     ctx.actor.ensure("person.link")
@@ -1322,19 +1324,22 @@ def link_persons(
     rows: dict[int, MasterRow] = {}
     for chunk in _chunks(ids, 20000):
         rows.update(master_rows(session, chunk))
-        if progress is not None:
-            progress(len(rows), len(ids))
     records = master_records(rows.values())
-    clusters = linkage.dedupe(records) if len(records) > 1 else {}
-    groups: dict[Any, list[int]] = defaultdict(list)
-    for rec in records:
-        groups[clusters.get(rec.record_id, rec.record_id)].append(int(rec.person_id or 0))
-    pairs: list[tuple[int, int]] = []
-    for members in groups.values():
-        members.sort()
-        pairs.extend((members[0], m) for m in members[1:])
+    found: dict[tuple[int, int], Candidate] = {}
+    done = 0
+    for chunk in _chunks(records, batch):
+        matches = linkage.match_against_master(list(chunk), records, top=4) if len(records) > 1 else {}
+        for rec in chunk:
+            me = int(rec.person_id or 0)
+            for cand in matches.get(rec.record_id, []):
+                other = int(cand.person_id)
+                if other != me:
+                    found.setdefault((min(me, other), max(me, other)), cand)
+        done += len(chunk)
+        if progress is not None:
+            progress(done, len(records))
     existing = {
-        (a, b)
+        (min(a, b), max(a, b))
         for a, b in session.execute(
             select(MatchReview.left_person_id, MatchReview.candidate_person_id).where(
                 MatchReview.left_person_id.is_not(None),
@@ -1343,19 +1348,16 @@ def link_persons(
         )
     }
     reviews = []
-    skipped = 0
-    for keep, other in pairs:
-        if (other, keep) in existing or (keep, other) in existing:
-            skipped += 1
+    for (keep, other), cand in sorted(found.items()):
+        if (keep, other) in existing:
             continue
-        p, w, ev = linkage.explain_pair(master_records([rows[other]])[0], master_records([rows[keep]])[0])
         reviews.append(
             MatchReview(
                 left_person_id=other,
                 candidate_person_id=keep,
-                probability=float(p),
-                weight=float(w),
-                evidence=json.dumps(_evidence_json(ev), ensure_ascii=False),
+                probability=float(cand.probability),
+                weight=float(cand.weight),
+                evidence=json.dumps(_evidence_json(cand.evidence), ensure_ascii=False),
                 status=rules.PENDING,
                 area_id=rows[keep].area_id,
                 county_code=rows[keep].county_code,
@@ -1378,4 +1380,4 @@ def link_persons(
             for r in reviews
         ],
     )
-    return LinkReport(len(ids), sum(1 for m in groups.values() if len(m) > 1), len(reviews), skipped)
+    return LinkReport(len(ids), len(found), len(reviews), len(found) - len(reviews))
