@@ -1339,7 +1339,7 @@ def link_persons(
         if progress is not None:
             progress(done, len(records))
     existing = {
-        (min(a, b), max(a, b))
+        (min(int(a or 0), b), max(int(a or 0), b))
         for a, b in session.execute(
             select(MatchReview.left_person_id, MatchReview.candidate_person_id).where(
                 MatchReview.left_person_id.is_not(None),
