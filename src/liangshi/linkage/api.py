@@ -109,5 +109,6 @@ def dedupe(records: Sequence[LinkRecord], *, engine: str = "duckdb") -> dict[str
     """
     from liangshi.linkage import cluster, score
 
-    edges = score.predict_dedupe(records, engine=engine)
-    return cluster.clusters(records, edges, threshold=ACCEPT)
+    frame = score.prepare(records)
+    predictions = score.predict_frame(frame, engine=engine)
+    return cluster.clusters(frame, predictions, threshold=ACCEPT)
