@@ -38,7 +38,9 @@ from liangshi.clock import fixed
 from liangshi.config import Settings
 from liangshi.history import Kind
 from liangshi.http.app import create_app
+from liangshi.mpi.models import PersonLinkEvent
 from liangshi.persons import service as persons
+from liangshi.persons.schemas import PersonCreate
 from liangshi.registry import Context
 from liangshi.residence import service as residence
 from tests import factories
@@ -102,6 +104,7 @@ ALLOWED: dict[str, frozenset[str]] = {
             "household.retire",
             "residence.retire",
             "person.unmask",
+            "person.link",
         }
     ),
     "station_admin": frozenset(
@@ -129,6 +132,8 @@ ALLOWED: dict[str, frozenset[str]] = {
             "person.unmask",
             "person.access_log",
             "user.manage",
+            "person.link",
+            "person.link_force",
         }
     ),
     "district_admin": frozenset(
@@ -158,6 +163,8 @@ ALLOWED: dict[str, frozenset[str]] = {
             "person.unmask",
             "person.access_log",
             "user.manage",
+            "person.link",
+            "person.link_force",
         }
     ),
     "city_admin": frozenset(
@@ -190,6 +197,8 @@ ALLOWED: dict[str, frozenset[str]] = {
             "person.access_log",
             "user.manage",
             "audit.verify",
+            "person.link",
+            "person.link_force",
         }
     ),
     "department_liaison": frozenset(
@@ -240,6 +249,8 @@ ACTIONS: dict[str, str] = {
     "person.access_log": "person.access_log",  # GET /persons/{id}/access-log
     "audit.verify": "audit.verify",  # GET /audit/verify (no jurisdiction)
     "user.manage": "user.manage",  # POST /users
+    "person.link": "person.link",  # POST /persons/{id}/merge (master person index)
+    "person.link_force": "person.link_force",  # POST /persons/{id}/merge with force (different valid IDs)
 }
 NO_JURISDICTION = {"audit.verify"}
 
@@ -254,7 +265,7 @@ def expected_status(persona: str, action: str, where: str) -> int:
     if where == "outside":
         return 404
     verb = action.split(".")[1]
-    return 201 if verb in ("create", "flag") or action == "user.manage" else 200
+    return 201 if verb in ("create", "flag", "link", "link_force") or action == "user.manage" else 200
 
 
 # ---------------------------------------------------------------------------------------------------------
@@ -614,6 +625,34 @@ def _user_manage(case: Case) -> None:
     assert _count(case.world, User) == before + (1 if case.ok else 0)
 
 
+def _link(case: Case, *, force: bool) -> None:
+    # Forcing is for two persons with different valid ID numbers; a plain merge takes a documentless duplicate.
+    keep = case.build(_person)
+    if force:
+        other = case.build(_person)
+    else:
+        other = case.build(
+            lambda s, ctx, loc: int(
+                persons.create_person(
+                    s,
+                    ctx,
+                    PersonCreate(area_id=loc.community, name="张伟", sex="1", birth_date=dt.date(1990, 1, 1)),
+                ).entity.id
+            )
+        )
+    events = _count(case.world, PersonLinkEvent)
+    before = _state(case.world, "person", other)
+    body = {"other": other, "reason": "重复登记", "force": force}
+    r = case.client.post(f"/persons/{keep}/merge", json=body, headers=case.headers)
+    case.check(r)
+    if not case.ok:
+        assert _count(case.world, PersonLinkEvent) == events
+        assert _state(case.world, "person", other) == before, "a refused merge changed the person"
+        return
+    assert r.json()["forced"] is force
+    assert _state(case.world, "person", other)[4] is not None  # retired: merged into keep
+
+
 def run(case: Case, action: str) -> None:
     """Perform one action as the case's persona and check status and effect."""
     kind, _, verb = action.partition(".")
@@ -627,6 +666,8 @@ def run(case: Case, action: str) -> None:
         _verify(case)
     elif action == "user.manage":
         _user_manage(case)
+    elif action in ("person.link", "person.link_force"):
+        _link(case, force=action == "person.link_force")
     elif verb == "read":
         _read(case, kind)
     elif verb == "history":
