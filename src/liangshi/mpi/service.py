@@ -1338,8 +1338,14 @@ def link_persons(
     records = master_records(rows.values())
     found: dict[tuple[int, int], Candidate] = {}
     done = 0
+    master: Any = records
+    if len(records) > batch:
+        # Normalise the register once, not once per chunk (the engine's documented fast path).
+        from liangshi.linkage.master import prepare_master
+
+        master = prepare_master(records)
     for chunk in _chunks(records, batch):
-        matches = linkage.match_against_master(list(chunk), records, top=4) if len(records) > 1 else {}
+        matches = linkage.match_against_master(list(chunk), master, top=4) if len(records) > 1 else {}
         for rec in chunk:
             me = int(rec.person_id or 0)
             for cand in matches.get(rec.record_id, []):
