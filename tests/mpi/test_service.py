@@ -264,7 +264,7 @@ def test_merge_refusals_write_nothing(world: World) -> None:
         ("health_liaison_wang", keep, other, False, Forbidden, "access.forbidden"),
     ]
     for user, a, b, force, exc, code in cases:
-        with pytest.raises(exc) as err, world.session() as s:
+        with world.session() as s, pytest.raises(exc) as err:
             service.merge(s, world.ctx(s, user), a, b, reason="测试", force=force)
         assert err.value.code == code
         assert totals(world) == before, code
@@ -342,3 +342,34 @@ def test_link_persons_queues_register_duplicates_for_review(world: World) -> Non
         assert history.latest_row(s, persons.PERSON, b).valid_to is not None  # type: ignore[union-attr]
         report = service.link_persons(s, world.ctx(s, "police_liu"))
     assert report.queued == 0
+
+
+def test_undo_is_refused_when_a_moved_row_moved_again_and_writes_nothing(world: World) -> None:
+    keep, other = _family(world)
+    with world.session() as s:
+        event_id = service.merge(s, world.ctx(s, "police_liu"), keep, other, reason="重复登记").id
+    third, _ = _person(world, "李三")
+    with world.session() as s:
+        # The merged person's residence is moved on by a later merge of keep into a third person.
+        service.merge(s, world.ctx(s, "station_admin_li"), third, keep, reason="再次合并", force=True)
+    before = totals(world)
+    with world.session() as s, pytest.raises(Conflict) as err:
+        service.undo(s, world.ctx(s, "police_liu"), event_id, reason="撤销")
+    assert err.value.code == "mpi.undo_stale"
+    assert totals(world) == before
+
+
+def test_the_audit_chain_holds_after_resolve_merge_and_undo(world: World) -> None:
+    from liangshi.audit import service as audit
+
+    keep, other = _family(world)
+    _resolve(world, [rec("h1", name="周八", birth="1970-05-06")])
+    with world.session() as s:
+        event_id = service.merge(s, world.ctx(s, "police_liu"), keep, other, reason="重复登记").id
+    with world.session() as s:
+        service.undo(s, world.ctx(s, "police_liu"), event_id, reason="撤销")
+    with world.session() as s:
+        result = audit.verify(s)
+        assert result.ok, result.problems
+        actions = set(s.execute(select(AuditEntry.action)).scalars())
+    assert {"mpi.record_new", "person.create", "person.merge", "person.merge_undo"} <= actions
