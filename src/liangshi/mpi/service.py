@@ -16,7 +16,7 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
 from pydantic import ValidationError
-from sqlalchemy import and_, case, func, or_, select, update
+from sqlalchemy import and_, case, func, insert, or_, select, update
 from sqlalchemy.orm import Session
 
 from liangshi import history, registry
@@ -363,48 +363,104 @@ def _person_input(n: _Norm, area_id: int, with_document: bool, today: dt.date) -
     return data
 
 
+def person_input(
+    n: _Norm, area_id: int, today: dt.date, *, with_document: bool = True
+) -> PersonCreate | None:
+    """The register person a record makes (name, sex, birth date, phone and, if it fits, its valid ID number),
+    validated as the API validates a new person; None when the record cannot make one."""
+    if not rules.can_make_person(n.name, n.sex, n.birth_date, today):
+        return None
+    data = _person_input(n, area_id, with_document, today)
+    if data is None and with_document:
+        data = _person_input(n, area_id, False, today)
+    return data
+
+
+def _meta(ctx: Context, county: str, start: dt.date, prov: Provenance) -> dict[str, Any]:
+    return {
+        "version": 1,
+        "valid_from": start,
+        "valid_to": None,
+        "recorded_at": ctx.now,
+        "superseded_at": None,
+        "change": "create",
+        "reason": None,
+        "source_kind": prov.source_kind,
+        "source_ref": prov.source_ref,
+        "evidence": prov.evidence,
+        "document_ref": prov.document_ref,
+        "county_code": county,
+        "actor_id": ctx.actor.user_id,
+        "corrects_row_id": None,
+        "replaces_row_id": None,
+    }
+
+
+def insert_persons(
+    session: Session, ctx: Context, items: Sequence[PersonCreate], area: Area, prov: Provenance
+) -> list[int]:
+    """Create validated register persons with their documents in bulk (the same rows `history.create` writes),
+    one audit entry each. The records' right to add persons was checked by the caller (a department feed under
+    its agreement, a reviewer's decision), so there is no role check here."""
+    if not items:
+        return []
+    county = area.county_code
+    identity = {"area_id": area.id, "county_code": county, "version": 1, "created_at": ctx.now}
+    ids = [
+        int(i)
+        for i in session.execute(
+            insert(Person).returning(Person.id, sort_by_parameter_order=True), [dict(identity) for _ in items]
+        ).scalars()
+    ]
+    starts = [min(ctx.today, d.birth_date or ctx.today) for d in items]
+    session.execute(
+        insert(PersonVersion),
+        [
+            {
+                "entity_id": pid,
+                **d.model_dump(include=set(persons.PERSON.attributes)),
+                **_meta(ctx, county, st, prov),
+            }
+            for pid, d, st in zip(ids, items, starts, strict=True)
+        ],
+    )
+    docs = [(pid, st, doc) for pid, d, st in zip(ids, items, starts, strict=True) for doc in d.documents]
+    events = [audit.Event("person.create", "person", pid, pid, {"source": prov.source_ref}) for pid in ids]
+    if docs:
+        doc_ids = [
+            int(i)
+            for i in session.execute(
+                insert(Document).returning(Document.id, sort_by_parameter_order=True),
+                [{**identity, "person_id": pid} for pid, _, _ in docs],
+            ).scalars()
+        ]
+        session.execute(
+            insert(DocumentVersion),
+            [
+                {
+                    "entity_id": did,
+                    "doc_type": doc.doc_type,
+                    "number": doc.number,
+                    "country": doc.country or "CHN",
+                    **_meta(ctx, county, st, prov),
+                }
+                for did, (_, st, doc) in zip(doc_ids, docs, strict=True)
+            ],
+        )
+        events += [
+            audit.Event("document.create", "document", did, pid, {})
+            for did, (pid, _, _) in zip(doc_ids, docs, strict=True)
+        ]
+    registry.log(ctx, session, events)
+    return ids
+
+
 def make_person(
     session: Session, ctx: Context, n: _Norm, area: Area, prov: Provenance, *, with_document: bool = True
 ) -> int | None:
-    """Create a register person from a record's fields (name, sex, birth date, phone and its valid ID number),
-    or None when they do not make a valid person. The record's own right to add persons was checked by the
-    caller (a department feed under its agreement, a reviewer's decision), so no role check here; it is audited."""
-    if not rules.can_make_person(n.name, n.sex, n.birth_date, ctx.today):
-        return None
-    data = _person_input(n, area.id, with_document, ctx.today)
-    if data is None and with_document:
-        data = _person_input(n, area.id, False, ctx.today)
-    if data is None:
-        return None
-    attrs = data.model_dump(include=set(persons.PERSON.attributes))
-    person = Person(area_id=area.id, county_code=area.county_code)
-    start = min(ctx.today, data.birth_date or ctx.today)
-    history.create(
-        session,
-        persons.PERSON,
-        person,
-        attrs,
-        valid_from=start,
-        prov=prov,
-        actor_id=ctx.actor.user_id,
-        now=ctx.now,
-    )
-    events = [audit.Event("person.create", "person", person.id, person.id, {"valid_from": start.isoformat()})]
-    for doc in data.documents:
-        entity = Document(person_id=person.id, area_id=area.id, county_code=area.county_code)
-        history.create(
-            session,
-            persons.DOCUMENT,
-            entity,
-            {"doc_type": doc.doc_type, "number": doc.number, "country": "CHN"},
-            valid_from=start,
-            prov=prov,
-            actor_id=ctx.actor.user_id,
-            now=ctx.now,
-        )
-        events.append(audit.Event("document.create", "document", entity.id, person.id, {}))
-    registry.log(ctx, session, events)
-    return int(person.id)
+    """Create one register person from a record, or None when it cannot make one (see `person_input`)."""
+    data = person_input(n, area.id, ctx.today, with_document=with_document)
+    return insert_persons(session, ctx, [data], area, prov)[0] if data is not None else None
 
 
 # ---- resolve ---------------------------------------------------------------------------------------------------
@@ -493,6 +549,7 @@ def _resolve_fresh(
     area: Area,
     linkage: Any,
 ) -> dict[str, Resolution]:
+    today = ctx.today
     master = master_rows(session, candidate_person_ids(session, ctx, fresh))
     new_records = [_link_record(n, source) for n in fresh]
     matches: dict[str, list[Candidate]] = (
@@ -545,16 +602,20 @@ def _resolve_fresh(
                 [{"field": "id_number", "level": "held_elsewhere"}],
             )
     prov = Provenance(source_kind="department", source_ref=(batch_ref or source)[:100], evidence="document")
+    used = set(holders)
+    chosen: list[tuple[list[_Norm], PersonCreate | None]] = []
     for group in _groups(creatable, source, linkage):
-        person_id = None
-        used = set(holders)
+        data = None
         for n in group:
             with_doc = bool(n.id_number) and n.id_number not in used
-            person_id = make_person(session, ctx, n, area, prov, with_document=with_doc)
-            if person_id is not None:
-                if n.id_number:
-                    used.add(n.id_number)
+            data = person_input(n, area.id, today, with_document=with_doc)
+            if data is not None:
+                used.update(d.number for d in data.documents)
                 break
+        chosen.append((group, data))
+    made = iter(insert_persons(session, ctx, [d for _, d in chosen if d is not None], area, prov))
+    for group, data in chosen:
+        person_id = next(made) if data is not None else None
         for n in group:
             if person_id is None:
                 decided[n.record_id] = (rules.REJECTED, None, None, [{"field": "*", "level": "insufficient"}])
