@@ -625,13 +625,36 @@ def _resolve_fresh(
 
 
 def _groups(records: list[_Norm], source: str, linkage: Any) -> list[list[_Norm]]:
-    """Records of one batch that are one new person (the engine's dedupe), in input order."""
-    if len(records) < 2:
-        return [[n] for n in records]
-    clusters = linkage.dedupe([_link_record(n, source) for n in records])
+    """Records of one batch that are one new person, in input order. Only records sharing a blocking key with
+    another record of the batch (ID number or its tail, phone, a birth date with the surname's sound) can be;
+    the engine's dedupe runs on those alone."""
+    parent = list(range(len(records)))
+
+    def find(i: int) -> int:
+        while parent[i] != i:
+            parent[i] = parent[parent[i]]
+            i = parent[i]
+        return i
+
+    first: dict[Any, int] = {}
+    for i, n in enumerate(records):
+        keys: list[Any] = [("phone", n.phone)] if n.phone else []
+        if n.id_number:
+            keys += [("id", n.id_number), ("tail", n.id_number[-9:])]
+        if n.name:
+            keys += [("dob", d, _sound(n.name[:1])) for d in _dates(n)]
+        for key in keys:
+            j = first.setdefault(key, i)
+            if j != i:
+                parent[find(i)] = find(j)
+    sizes: dict[int, int] = {}
+    for i in range(len(records)):
+        sizes[find(i)] = sizes.get(find(i), 0) + 1
+    shared = [n for i, n in enumerate(records) if sizes[find(i)] > 1]
+    clusters = linkage.dedupe([_link_record(n, source) for n in shared]) if shared else {}
     groups: dict[Any, list[_Norm]] = {}
     for n in records:
-        groups.setdefault(clusters.get(n.record_id, n.record_id), []).append(n)
+        groups.setdefault(clusters.get(n.record_id, ("alone", n.record_id)), []).append(n)
     return list(groups.values())
 
 
