@@ -406,12 +406,14 @@ def insert_persons(
         return []
     county = area.county_code
     identity = {"area_id": area.id, "county_code": county, "version": 1, "created_at": ctx.now}
-    ids = [
+    # Identity rows are all alike, so any new id can go with any item: RETURNING needs no ordering (asking
+    # SQLAlchemy for parameter order makes it insert row by row on PostgreSQL).
+    ids = sorted(
         int(i)
         for i in session.execute(
-            insert(Person).returning(Person.id, sort_by_parameter_order=True), [dict(identity) for _ in items]
+            insert(Person).returning(Person.id), [dict(identity) for _ in items]
         ).scalars()
-    ]
+    )
     starts = [min(ctx.today, d.birth_date or ctx.today) for d in items]
     session.execute(
         insert(PersonVersion),
@@ -427,13 +429,15 @@ def insert_persons(
     docs = [(pid, st, doc) for pid, d, st in zip(ids, items, starts, strict=True) for doc in d.documents]
     events = [audit.Event("person.create", "person", pid, pid, {"source": prov.source_ref}) for pid in ids]
     if docs:
-        doc_ids = [
-            int(i)
-            for i in session.execute(
-                insert(Document).returning(Document.id, sort_by_parameter_order=True),
+        # One document per new person at most, so the holder identifies the row.
+        holder_of = {
+            int(pid): int(did)
+            for did, pid in session.execute(
+                insert(Document).returning(Document.id, Document.person_id),
                 [{**identity, "person_id": pid} for pid, _, _ in docs],
-            ).scalars()
-        ]
+            )
+        }
+        doc_ids = [holder_of[pid] for pid, _, _ in docs]
         session.execute(
             insert(DocumentVersion),
             [
@@ -698,11 +702,15 @@ def _store(
     # Core bulk inserts: a 10,000-record batch through the ORM unit of work costs seconds on PostgreSQL.
     pks: dict[str, int] = {}
     for chunk in _chunks(values):
-        ids = session.execute(
-            insert(PersonSourceRecord).returning(PersonSourceRecord.id, sort_by_parameter_order=True),
-            list(chunk),
-        ).scalars()
-        pks.update((v["source_record_id"], int(i)) for v, i in zip(chunk, ids, strict=True))
+        pks.update(
+            (str(rid), int(i))
+            for i, rid in session.execute(
+                insert(PersonSourceRecord).returning(
+                    PersonSourceRecord.id, PersonSourceRecord.source_record_id
+                ),
+                list(chunk),
+            )
+        )
     review_values = [
         {
             "source_record_pk": pks[rid],
@@ -720,13 +728,17 @@ def _store(
         for c in cands
     ]
     review_ids = (
-        list(
-            session.execute(
-                insert(MatchReview).returning(MatchReview.id, sort_by_parameter_order=True), review_values
-            ).scalars()
-        )
+        {
+            (int(pk or 0), int(cand)): int(i)
+            for i, pk, cand in session.execute(
+                insert(MatchReview).returning(
+                    MatchReview.id, MatchReview.source_record_pk, MatchReview.candidate_person_id
+                ),
+                review_values,
+            )
+        }
         if review_values
-        else []
+        else {}
     )
     registry.log(
         ctx,
@@ -754,7 +766,8 @@ def _store(
                 int(c.person_id),
                 {"probability": float(c.probability)},
             )
-            for i, c in zip(review_ids, [c for cands in queued.values() for c in cands], strict=True)
+            for pk, c in [(pks[rid], c) for rid, cands in queued.items() for c in cands]
+            for i in [review_ids[(pk, int(c.person_id))]]
         ],
     )
     return {
