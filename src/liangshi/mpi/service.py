@@ -28,6 +28,7 @@ from liangshi.buildings.models import Building, BuildingVersion, Dwelling, Dwell
 from liangshi.common.idnumber import mask_id_number
 from liangshi.common.phone import normalize_phone
 from liangshi.errors import Conflict, NotFound, ValidationFailed
+from liangshi.exchange import bulk
 from liangshi.history import Provenance
 from liangshi.mpi import rules
 from liangshi.mpi.models import MatchReview, PersonLinkEvent, PersonSourceRecord
@@ -406,17 +407,12 @@ def insert_persons(
         return []
     county = area.county_code
     identity = {"area_id": area.id, "county_code": county, "version": 1, "created_at": ctx.now}
-    # Identity rows are all alike, so any new id can go with any item: RETURNING needs no ordering (asking
-    # SQLAlchemy for parameter order makes it insert row by row on PostgreSQL).
-    ids = sorted(
-        int(i)
-        for i in session.execute(
-            insert(Person).returning(Person.id), [dict(identity) for _ in items]
-        ).scalars()
-    )
+    ids = bulk.allocate_ids(session, Person, len(items))
+    bulk.bulk_insert(session, Person, [{"id": pid, **identity} for pid in ids])
     starts = [min(ctx.today, d.birth_date or ctx.today) for d in items]
-    session.execute(
-        insert(PersonVersion),
+    bulk.bulk_insert(
+        session,
+        PersonVersion,
         [
             {
                 "entity_id": pid,
@@ -429,17 +425,18 @@ def insert_persons(
     docs = [(pid, st, doc) for pid, d, st in zip(ids, items, starts, strict=True) for doc in d.documents]
     events = [audit.Event("person.create", "person", pid, pid, {"source": prov.source_ref}) for pid in ids]
     if docs:
-        # One document per new person at most, so the holder identifies the row.
-        holder_of = {
-            int(pid): int(did)
-            for did, pid in session.execute(
-                insert(Document).returning(Document.id, Document.person_id),
-                [{**identity, "person_id": pid} for pid, _, _ in docs],
-            )
-        }
-        doc_ids = [holder_of[pid] for pid, _, _ in docs]
-        session.execute(
-            insert(DocumentVersion),
+        doc_ids = bulk.allocate_ids(session, Document, len(docs))
+        bulk.bulk_insert(
+            session,
+            Document,
+            [
+                {"id": did, **identity, "person_id": pid}
+                for did, (pid, _, _) in zip(doc_ids, docs, strict=True)
+            ],
+        )
+        bulk.bulk_insert(
+            session,
+            DocumentVersion,
             [
                 {
                     "entity_id": did,
@@ -699,18 +696,13 @@ def _store(
                 "updated_at": now,
             }
         )
-    # Core bulk inserts: a 10,000-record batch through the ORM unit of work costs seconds on PostgreSQL.
-    pks: dict[str, int] = {}
-    for chunk in _chunks(values):
-        pks.update(
-            (str(rid), int(i))
-            for i, rid in session.execute(
-                insert(PersonSourceRecord).returning(
-                    PersonSourceRecord.id, PersonSourceRecord.source_record_id
-                ),
-                list(chunk),
-            )
-        )
+    # Ids allocated up front, then COPY (PostgreSQL) or one executemany (SQLite): a 10,000-record batch through
+    # the ORM costs seconds on PostgreSQL.
+    new_ids = bulk.allocate_ids(session, PersonSourceRecord, len(values))
+    for pk, v in zip(new_ids, values, strict=True):
+        v["id"] = pk
+    bulk.bulk_insert(session, PersonSourceRecord, values)
+    pks = {str(v["source_record_id"]): int(v["id"]) for v in values}
     review_values = [
         {
             "source_record_pk": pks[rid],
@@ -731,9 +723,9 @@ def _store(
         {
             (int(pk or 0), int(cand)): int(i)
             for i, pk, cand in session.execute(
-                insert(MatchReview).returning(
-                    MatchReview.id, MatchReview.source_record_pk, MatchReview.candidate_person_id
-                ),
+                insert(MatchReview)
+                .execution_options(render_nulls=True)
+                .returning(MatchReview.id, MatchReview.source_record_pk, MatchReview.candidate_person_id),
                 review_values,
             )
         }
