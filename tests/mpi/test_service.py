@@ -373,3 +373,34 @@ def test_the_audit_chain_holds_after_resolve_merge_and_undo(world: World) -> Non
         assert result.ok, result.problems
         actions = set(s.execute(select(AuditEntry.action)).scalars())
     assert {"mpi.record_new", "person.create", "person.merge", "person.merge_undo"} <= actions
+
+
+def test_a_record_certain_of_two_register_persons_goes_to_review(
+    world: World, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from liangshi.linkage import api as linkage
+    from liangshi.persons.models import PersonVersion
+
+    # With the stand-in, name + sex + birth date + phone scores p ≈ 0.978: make that "certain".
+    monkeypatch.setattr(linkage, "ACCEPT", 0.95)
+    with world.session() as s:
+        ctx = world.ctx(s)
+        a = bare_person(s, ctx, area_id=world.area(INSIDE), name="韩梅", male=False, birth="1975-07-07")
+        b = bare_person(s, ctx, area_id=world.area(INSIDE), name="韩梅", male=False, birth="1975-07-07")
+        c = bare_person(s, ctx, area_id=world.area(INSIDE), name="韩雪", male=False, birth="1976-08-08")
+        s.execute(
+            PersonVersion.__table__.update()
+            .where(PersonVersion.entity_id.in_([a, b, c]))
+            .values(phone="+8613900002222")
+        )
+    one, two = _resolve(
+        world,
+        [
+            rec("d1", name="韩梅", sex="女", birth="1975-07-07", phone="13900002222"),
+            rec("d2", name="韩雪", sex="女", birth="1976-08-08", phone="13900002222"),
+        ],
+    )
+    assert (one.status, one.person_id) == (rules.REVIEW, None)
+    assert (two.status, two.person_id) == (rules.LINKED, c)
+    with world.session() as s:
+        assert {r.candidate_person_id for r in s.execute(select(MatchReview)).scalars()} == {a, b}

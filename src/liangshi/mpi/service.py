@@ -565,6 +565,9 @@ def _resolve_fresh(
         cands = [c for c in cands if c.person_id is not None and int(c.person_id) in master]
         best = cands[0] if cands else None
         verdict = rules.band(float(best.probability), accept=accept, review=review) if best else rules.NEW
+        if verdict == rules.LINKED and len(cands) > 1 and float(cands[1].probability) >= accept:
+            # Two register persons both certain: the register itself may hold a duplicate; a person decides.
+            verdict = rules.REVIEW
         if best is not None and verdict == rules.LINKED:
             decided[n.record_id] = (
                 rules.LINKED,
