@@ -31,7 +31,16 @@ KINDS = (
 )
 HOUSING_AND_PEOPLE = ("building", "dwelling", "person", "household", "residence", "rental")
 # kpi.read: the dashboard's aggregate rates of an area (no personal data in them).
-SPECIAL_ACTIONS = ("person.unmask", "person.access_log", "audit.verify", "user.manage", "kpi.read")
+# person.link / person.link_force: the master person index (decide reviews, merge, split, undo; force a merge).
+SPECIAL_ACTIONS = (
+    "person.unmask",
+    "person.access_log",
+    "audit.verify",
+    "user.manage",
+    "kpi.read",
+    "person.link",
+    "person.link_force",
+)
 # Department data exchange (liangshi.departments): register departments and agreements; exchange data for one's
 # own department under its agreement; decide conflicts between a department's value and the register's; pick up
 # and decide a department's feedback on a value; verify the exchange log.
@@ -57,8 +66,11 @@ _POLICE = (
     | _grant(("permit",), "write")
     | _grant(("permit",), "retire")
     | {"person.unmask", "kpi.read"}
+    # The master person index: decide match reviews, merge, split and undo (within the jurisdiction).
+    | {"person.link"}
 )
 # Hotels and internet cafés (venues) and their API keys are registered by the station and above.
+# Merging two persons with different valid ID numbers (force, with a reason) is for the station and above.
 _ADMIN = _POLICE | {
     "person.access_log",
     "user.manage",
@@ -66,6 +78,7 @@ _ADMIN = _POLICE | {
     "venue.retire",
     "conflict.decide",
     "feedback.handle",
+    "person.link_force",
 }
 _DISTRICT = _ADMIN | {"street.write", "street.retire", "department.manage"}
 

@@ -38,8 +38,11 @@ def _mount_domain_apps() -> None:
     app.add_typer(address_app, name="address", help="Addresses: parse free text / 地址解析")
     app.add_typer(venues_app, name="venues", help="Hotels and internet cafés / 旅店网吧")
     app.add_typer(dept_app, name="dept", help="Department data exchange / 部门数据交换")
-    app.add_typer(link_app, name="link", help="Record linkage: dedupe, explain / 记录关联")
     app.command("kpis")(kpis)
+    from liangshi.mpi.cli import add_commands as mpi_commands
+
+    mpi_commands(link_app)  # `liangshi link persons`: the master person index over the register
+    app.add_typer(link_app, name="link", help="Record linkage: dedupe, explain, persons / 记录关联")
 
 
 _mount_domain_apps()

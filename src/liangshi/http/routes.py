@@ -15,6 +15,8 @@ def include_all(app: FastAPI) -> None:
     from liangshi.campaign.api import router as campaign
     from liangshi.departments.api import router as departments
     from liangshi.kpis.api import router as kpis
+    from liangshi.mpi.api import person_links
+    from liangshi.mpi.api import router as mpi
     from liangshi.permits.api import person_permits
     from liangshi.permits.api import router as permits
     from liangshi.persons.api import households, persons
@@ -42,6 +44,8 @@ def include_all(app: FastAPI) -> None:
         venues,
         departments,
         kpis,
+        mpi,
+        person_links,
         audit,
     ):
         app.include_router(router)
