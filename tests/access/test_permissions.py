@@ -275,6 +275,9 @@ ACTIONS: dict[str, str] = {
     "conflict.decide": "conflict.decide",  # POST /conflicts/{id}/decide
     "feedback.handle": "feedback.handle",  # POST /feedback/{id}/pickup
     "exchange_log.verify": "exchange_log.verify",  # GET /departments/exchange-log/verify (no jurisdiction)
+    "kpi.read": "kpi.read",  # GET /kpis?area={community code}
+    "person.link": "person.link",  # POST /persons/{id}/merge (master person index)
+    "person.link_force": "person.link_force",  # POST /persons/{id}/merge with force (different valid IDs)
 }
 NO_JURISDICTION = {"audit.verify", "department.manage", "exchange_log.verify"}
 
@@ -283,9 +286,6 @@ NO_JURISDICTION = {"audit.verify", "department.manage", "exchange_log.verify"}
 # `department.no_agreement` (403), inside and outside alike. Areas and streets (the gazetteer) are not cut.
 AGREEMENT_REQUIRED: dict[str, frozenset[str]] = {
     "department_liaison": frozenset({"address.read", "building.read", "person.read"}),
-    "kpi.read": "kpi.read",  # GET /kpis?area={community code}
-    "person.link": "person.link",  # POST /persons/{id}/merge (master person index)
-    "person.link_force": "person.link_force",  # POST /persons/{id}/merge with force (different valid IDs)
 }
 
 # Cases that fail because of a bug in src/ (case id -> the bug); each runs as xfail(strict=True).
