@@ -8,7 +8,7 @@ import json
 from pathlib import Path
 
 import pytest
-from sqlalchemy import select, update
+from sqlalchemy import func, select, update
 
 from liangshi import history, registry
 from liangshi.audit.models import AuditEntry
@@ -18,8 +18,10 @@ from liangshi.departments.models import ExchangeConflict, ExchangeLogEntry
 from liangshi.errors import Conflict, Forbidden, NotFound, ValidationFailed
 from liangshi.history import AttributeFlag
 from liangshi.persons import service as persons
+from liangshi.persons.schemas import PersonCreate
 from liangshi.residence.calendar import load_calendar
-from tests.conftest import OUTSIDE, World
+from tests import factories
+from tests.conftest import INSIDE, OUTSIDE, World
 from tests.departments.helpers import HEALTH_PURPOSE, counts, department, person
 
 PRECEDENCE = rules.load_precedence()
@@ -552,3 +554,48 @@ def test_deadlines_count_working_days_with_holidays_and_make_up_days() -> None:
     # valid_to is exclusive: an agreement ending on the 27th is no longer in force that day.
     assert rules.in_force(dt.date(2026, 1, 1), dt.date(2026, 11, 27), False, dt.date(2026, 11, 27)) is False
     assert rules.in_force(dt.date(2026, 1, 1), None, True, dt.date(2026, 11, 27)) is False
+
+
+def test_records_no_document_matches_go_through_the_master_person_index(world: World) -> None:
+    """A record whose number nobody holds joins the person it surely is (keeping their id), or becomes a new
+    register person; sent again, it creates nobody twice."""
+    from liangshi.mpi.models import PersonSourceRecord
+    from liangshi.persons.models import Person
+
+    provides = {"person": ["name", "sex", "birth_date", "phone", "occupation"]}
+    department(world, provides=provides)
+    with world.session() as s:  # registered by a collector from the door: no document yet
+        known = persons.create_person(
+            s,
+            world.ctx(s, "police_liu"),
+            PersonCreate(
+                area_id=world.area(INSIDE),
+                name="王芳",
+                sex="2",
+                birth_date=dt.date(1985, 4, 12),
+                phone="13871234567",
+                documents=[],
+                valid_from=dt.date(2020, 1, 1),
+            ),
+        ).entity.id
+    her_id = factories.make_id("420704", dt.date(1985, 4, 12), 22)
+    newcomer = factories.make_id("420704", dt.date(1979, 9, 30), 35)
+    rows = [
+        ["证件号码", "姓名", "性别", "出生日期", "联系电话", "职业"],
+        [her_id, "王芳", "女", "1985-04-12", "13871234567", "护士"],
+        [newcomer, "刘强", "男", "1979-09-30", "13607100000", "司机"],
+    ]
+    with world.session() as s:
+        before = s.execute(select(func.count()).select_from(Person)).scalar_one()
+    first = _submit(world, rows)
+    assert (first.linked, first.created, first.queued, first.unmatched_lines) == (1, 1, 0, [])
+    with world.session() as s:
+        assert history.open_row(s, persons.PERSON, known).occupation == "护士"
+        assert s.execute(select(func.count()).select_from(Person)).scalar_one() == before + 1
+        sources = s.execute(select(PersonSourceRecord.person_id, PersonSourceRecord.status)).all()
+        assert sorted(st for _, st in sources) == ["linked", "new"]
+        assert (known, "linked") in {(p, st) for p, st in sources}
+    again = _submit(world, rows)
+    assert again.created == 0 and again.unmatched_lines == []
+    with world.session() as s:
+        assert s.execute(select(func.count()).select_from(Person)).scalar_one() == before + 1

@@ -110,6 +110,9 @@ def _submit(request: Request, code: str, kind: str, table: service.FeedTable) ->
             applied=result.applied,
             same=result.same,
             conflicts=result.conflicts,
+            linked=result.linked,
+            created=result.created,
+            queued=result.queued,
         )
 
 

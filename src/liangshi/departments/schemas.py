@@ -63,6 +63,9 @@ class BatchRead(BaseModel):
     applied: int
     same: int
     conflicts: list[int]
+    linked: int = Field(0, description="Matched to an existing person by the master person index")
+    created: int = Field(0, description="New register persons made from records nobody matched")
+    queued: int = Field(0, description="Records waiting in the match review queue")
 
 
 class DecideIn(Strict):

@@ -378,6 +378,10 @@ class BatchResult:
     applied: int = 0
     same: int = 0
     conflicts: list[int] = field(default_factory=list)
+    # Through the master person index, of the records no register person's document number matched exactly:
+    linked: int = 0  # joined an existing person (a confident fuzzy match)
+    created: int = 0  # became a new register person
+    queued: int = 0  # wait in the review queue (their rows stay unmatched)
 
 
 def _column_map(header: list[str]) -> dict[int, str]:
@@ -639,6 +643,52 @@ def _refuse_at(line: int, exc: LiangshiError, default: str, total: int) -> Valid
     return _refuse_rows([_row_problem(line, exc, default)], total)
 
 
+def _resolve_unknown(
+    session: Session,
+    writer: Context,
+    feed: _Feed,
+    rows: list[tuple[int, str, str, dict[str, Any]]],
+    result: BatchResult,
+) -> dict[str, int]:
+    """Records whose document number no register person holds go to the master person index (liangshi.mpi).
+
+    A confident match joins that person and keeps their id (a mistyped or old 15-digit number, say); an
+    uncertain one waits in the review queue and its row stays unmatched; a record that is nobody known becomes a
+    new register person when it carries a name, a sex and a birth date. The department's document number is
+    its record id, so a record sent again resolves as before and creates nobody twice.
+    """
+    from liangshi.linkage.api import LinkRecord
+    from liangshi.mpi import service as mpi
+
+    records: dict[str, LinkRecord] = {}
+    for _, doc_type, number, record in rows:
+        records.setdefault(
+            f"{doc_type}:{number}",
+            LinkRecord(
+                record_id=f"{doc_type}:{number}",
+                source=feed.department,
+                name=_text(record.get("name")),
+                sex=_text(record.get("sex")),
+                birth_date=_text(record.get("birth_date")),
+                id_number=number,
+                phone=_text(record.get("phone")),
+                address=_text(record.get("hukou_address")),
+            ),
+        )
+    found: dict[str, int] = {}
+    resolutions = mpi.resolve(
+        session, writer, list(records.values()), source=feed.department, batch_ref=f"batch:{feed.batch_id}"
+    )
+    for res in resolutions:
+        if res.person_id is None or res.status not in ("linked", "new"):
+            result.queued += res.status == "review"
+            continue
+        found[records[res.record_id].id_number or ""] = res.person_id
+        result.linked += res.status == "linked"
+        result.created += res.status == "new"
+    return found
+
+
 def _submit_chunk(
     session: Session,
     ctx: Context,
@@ -660,6 +710,9 @@ def _submit_chunk(
 
     writer = feed.writer
     matched = resolve_persons(session, ctx, [(doc_type, number) for _, doc_type, number, _ in rows])
+    unknown = [row for row in rows if row[2] not in matched]
+    if unknown:
+        matched |= _resolve_unknown(session, writer, feed, unknown, result)
     seen: set[int] = set()
     take = len(rows)
     for i, (_, _, number, _) in enumerate(rows):
