@@ -17,6 +17,7 @@ from liangshi.departments.models import (
 )
 from liangshi.exchange.models import ImportBatch
 from liangshi.history import AttributeFlag
+from liangshi.mpi.models import MatchReview, PersonLinkEvent, PersonSourceRecord
 from liangshi.permits.models import Permit, PermitVersion
 from liangshi.persons.models import (
     Document,
@@ -57,11 +58,14 @@ __all__ = [
     "Household",
     "HouseholdVersion",
     "ImportBatch",
+    "MatchReview",
     "Membership",
     "MembershipVersion",
     "Permit",
     "PermitVersion",
     "Person",
+    "PersonLinkEvent",
+    "PersonSourceRecord",
     "PersonVersion",
     "Rental",
     "RentalTenant",

@@ -41,7 +41,9 @@ from liangshi.departments import service as departments
 from liangshi.departments.models import Agreement, Department, DepartmentBatch, ExchangeConflict, Feedback
 from liangshi.history import Kind
 from liangshi.http.app import create_app
+from liangshi.mpi.models import PersonLinkEvent
 from liangshi.persons import service as persons
+from liangshi.persons.schemas import PersonCreate
 from liangshi.registry import Context
 from liangshi.residence import service as residence
 from tests import factories
@@ -106,6 +108,7 @@ ALLOWED: dict[str, frozenset[str]] = {
             "residence.retire",
             "person.unmask",
             "feedback.handle",
+            "person.link",
         }
     ),
     "station_admin": frozenset(
@@ -135,6 +138,8 @@ ALLOWED: dict[str, frozenset[str]] = {
             "user.manage",
             "conflict.decide",
             "feedback.handle",
+            "person.link",
+            "person.link_force",
         }
     ),
     "district_admin": frozenset(
@@ -167,6 +172,8 @@ ALLOWED: dict[str, frozenset[str]] = {
             "conflict.decide",
             "feedback.handle",
             "department.manage",
+            "person.link",
+            "person.link_force",
         }
     ),
     "city_admin": frozenset(
@@ -203,6 +210,8 @@ ALLOWED: dict[str, frozenset[str]] = {
             "feedback.handle",
             "department.manage",
             "exchange_log.verify",
+            "person.link",
+            "person.link_force",
         }
     ),
     "department_liaison": frozenset(
@@ -260,6 +269,8 @@ ACTIONS: dict[str, str] = {
     "conflict.decide": "conflict.decide",  # POST /conflicts/{id}/decide
     "feedback.handle": "feedback.handle",  # POST /feedback/{id}/pickup
     "exchange_log.verify": "exchange_log.verify",  # GET /departments/exchange-log/verify (no jurisdiction)
+    "person.link": "person.link",  # POST /persons/{id}/merge (master person index)
+    "person.link_force": "person.link_force",  # POST /persons/{id}/merge with force (different valid IDs)
 }
 NO_JURISDICTION = {"audit.verify", "department.manage", "exchange_log.verify"}
 
@@ -283,7 +294,7 @@ def expected_status(persona: str, action: str, where: str) -> int:
         return 404
     verb = action.split(".")[1]
     created = ("user.manage", "department.manage", "department.exchange")
-    return 201 if verb in ("create", "flag") or action in created else 200
+    return 201 if verb in ("create", "flag", "link", "link_force") or action in created else 200
 
 
 def expected_code(persona: str, action: str) -> str:
@@ -779,6 +790,32 @@ EXCHANGE_RUNNERS: dict[str, Callable[[Case], None]] = {
     "feedback.handle": _feedback_handle,
     "exchange_log.verify": _exchange_log_verify,
 }
+def _link(case: Case, *, force: bool) -> None:
+    # Forcing is for two persons with different valid ID numbers; a plain merge takes a documentless duplicate.
+    keep = case.build(_person)
+    if force:
+        other = case.build(_person)
+    else:
+        other = case.build(
+            lambda s, ctx, loc: int(
+                persons.create_person(
+                    s,
+                    ctx,
+                    PersonCreate(area_id=loc.community, name="张伟", sex="1", birth_date=dt.date(1990, 1, 1)),
+                ).entity.id
+            )
+        )
+    events = _count(case.world, PersonLinkEvent)
+    before = _state(case.world, "person", other)
+    body = {"other": other, "reason": "重复登记", "force": force}
+    r = case.client.post(f"/persons/{keep}/merge", json=body, headers=case.headers)
+    case.check(r)
+    if not case.ok:
+        assert _count(case.world, PersonLinkEvent) == events
+        assert _state(case.world, "person", other) == before, "a refused merge changed the person"
+        return
+    assert r.json()["forced"] is force
+    assert _state(case.world, "person", other)[4] is not None  # retired: merged into keep
 
 
 def run(case: Case, action: str) -> None:
@@ -796,6 +833,8 @@ def run(case: Case, action: str) -> None:
         _user_manage(case)
     elif action in EXCHANGE_RUNNERS:
         EXCHANGE_RUNNERS[action](case)
+    elif action in ("person.link", "person.link_force"):
+        _link(case, force=action == "person.link_force")
     elif verb == "read":
         _read(case, kind)
     elif verb == "history":

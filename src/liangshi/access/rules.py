@@ -30,7 +30,14 @@ KINDS = (
     "venue",
 )
 HOUSING_AND_PEOPLE = ("building", "dwelling", "person", "household", "residence", "rental")
-SPECIAL_ACTIONS = ("person.unmask", "person.access_log", "audit.verify", "user.manage")
+SPECIAL_ACTIONS = (
+    "person.unmask",
+    "person.access_log",
+    "audit.verify",
+    "user.manage",
+    "person.link",
+    "person.link_force",
+)
 # Department data exchange (liangshi.departments): register departments and agreements; exchange data for one's
 # own department under its agreement; decide conflicts between a department's value and the register's; pick up
 # and decide a department's feedback on a value; verify the exchange log.
@@ -56,8 +63,11 @@ _POLICE = (
     | _grant(("permit",), "write")
     | _grant(("permit",), "retire")
     | {"person.unmask"}
+    # The master person index: decide match reviews, merge, split and undo (within the jurisdiction).
+    | {"person.link"}
 )
 # Hotels and internet cafés (venues) and their API keys are registered by the station and above.
+# Merging two persons with different valid ID numbers (force, with a reason) is for the station and above.
 _ADMIN = _POLICE | {
     "person.access_log",
     "user.manage",
@@ -65,6 +75,7 @@ _ADMIN = _POLICE | {
     "venue.retire",
     "conflict.decide",
     "feedback.handle",
+    "person.link_force",
 }
 _DISTRICT = _ADMIN | {"street.write", "street.retire", "department.manage"}
 

@@ -36,6 +36,11 @@ def _mount_domain_apps() -> None:
     app.add_typer(address_app, name="address", help="Addresses: parse free text / 地址解析")
     app.add_typer(venues_app, name="venues", help="Hotels and internet cafés / 旅店网吧")
     app.add_typer(dept_app, name="dept", help="Department data exchange / 部门数据交换")
+    from liangshi.mpi.cli import add_commands as mpi_commands
+
+    link_app = typer.Typer(help="Record linkage and the master person index / 人员比对", no_args_is_help=True)
+    mpi_commands(link_app)
+    app.add_typer(link_app, name="link")
 
 
 _mount_domain_apps()

@@ -14,6 +14,8 @@ def include_all(app: FastAPI) -> None:
     from liangshi.buildings.api import buildings, dwellings
     from liangshi.campaign.api import router as campaign
     from liangshi.departments.api import router as departments
+    from liangshi.mpi.api import person_links
+    from liangshi.mpi.api import router as mpi
     from liangshi.permits.api import person_permits
     from liangshi.permits.api import router as permits
     from liangshi.persons.api import households, persons
@@ -40,6 +42,8 @@ def include_all(app: FastAPI) -> None:
         person_permits,
         venues,
         departments,
+        mpi,
+        person_links,
         audit,
     ):
         app.include_router(router)

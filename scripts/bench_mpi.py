@@ -1,0 +1,303 @@
+"""Benchmark the master person index: resolve 10,000 department records against a register of N persons.
+
+    .venv/bin/python scripts/bench_mpi.py --db sqlite --persons 100000 --records 10000
+    .venv/bin/python scripts/bench_mpi.py --db postgresql --persons 100000 --records 10000
+
+Loads N persons (name, sex, birth date, phone for half of them, a resident ID, a dwelling and an open residence)
+with bulk inserts that write the same rows the services write. Then builds a department batch: 70 % records of
+register persons (a third exact copies, a third in traditional characters with the date written `1990年1月2日`
+and no phone, a third without the ID number but with the phone), 30 % persons the register does not know.
+Times, as a community police officer whose jurisdiction holds them all:
+
+- the candidate query and the master records (bulk SQL),
+- the engine alone (`linkage.api.match_against_master` on the same records and candidates): the baseline,
+- the whole `mpi.service.resolve` in its own transaction (candidates, engine, new persons, source records,
+  reviews, audit entries, commit),
+
+and checks that every register person's id, version and current row are unchanged (must be 100 %), and how many
+records of known persons joined the right person.
+"""
+
+from __future__ import annotations
+
+import argparse
+import datetime as dt
+import json
+import os
+import random
+import resource
+import sys
+import time
+import uuid
+from pathlib import Path
+from typing import Any
+
+from rich.progress import Progress
+from sqlalchemy import insert, select, text
+
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+
+from bench_lookup import PASSWORD, make_ids, meta  # noqa: E402
+
+from liangshi import migrate  # noqa: E402
+from liangshi.access import service as access  # noqa: E402
+from liangshi.access.models import User  # noqa: E402
+from liangshi.access.service import SYSTEM  # noqa: E402
+from liangshi.addresses.models import Address, AddressVersion, Street, StreetVersion  # noqa: E402
+from liangshi.areas import service as areas  # noqa: E402
+from liangshi.areas.schemas import AreaCreate  # noqa: E402
+from liangshi.buildings.models import Building, BuildingVersion, Dwelling, DwellingVersion  # noqa: E402
+from liangshi.clock import Clock  # noqa: E402
+from liangshi.common.codes import ezhou_areas  # noqa: E402
+from liangshi.common.idnumber import compute_check_char  # noqa: E402
+from liangshi.db import make_engine, make_session_factory, session_scope  # noqa: E402
+from liangshi.linkage import api as linkage  # noqa: E402
+from liangshi.mpi import service as mpi  # noqa: E402
+from liangshi.persons.models import Document, DocumentVersion, Person, PersonVersion  # noqa: E402
+from liangshi.registry import Context  # noqa: E402
+from liangshi.residence.models import Residence, ResidenceVersion  # noqa: E402
+
+SURNAMES = "王李张刘陈杨黄赵吴周徐孙马朱胡郭何高林罗郑梁谢宋唐许韩冯邓曹彭曾肖田董袁潘于蒋蔡余杜叶程苏魏吕丁任沈姚卢姜崔钟谭陆汪范金石廖贾夏韦付方白邹孟熊秦邱江尹薛闫段雷侯龙史陶黎贺顾毛郝龚邵万钱严覃武戴莫孔向汤"
+GIVEN = "伟芳娜秀英敏静丽强磊军洋勇艳杰娟涛明超秀兰霞平刚桂英华玉萍红娥建国建华志强永刚海燕海波晓东晓明文博子涵浩然欣怡梓萱宇轩一诺思远嘉怡雨涵佳琪天宇俊杰"
+TRAD = str.maketrans("刘陈杨黄赵吴郑梁谢韩冯邓叶苏吕卢钟谭陆贾韦邹龙顾龚万钱严伟丽军艳杰娟涛兰华红国志刚海晓东文博涵浩欣怡萱宇轩诺远嘉佳琪俊",
+                     "劉陳楊黃趙吳鄭梁謝韓馮鄧葉蘇呂盧鍾譚陸賈韋鄒龍顧龔萬錢嚴偉麗軍艷傑娟濤蘭華紅國志剛海曉東文博涵浩欣怡萱宇軒諾遠嘉佳琪俊")
+
+
+def name_for(rng: random.Random) -> str:
+    """A plausible Chinese name."""
+    return rng.choice(SURNAMES) + "".join(rng.choice(GIVEN) for _ in range(rng.choice((1, 2))))
+
+
+def load(url: str, n: int, seed: int) -> list[dict[str, Any]]:
+    """Create the schema and N persons living in dwellings; returns their fields."""
+    engine = make_engine(url)
+    migrate.upgrade(engine)
+    factory = make_session_factory(engine)
+    clock = Clock()
+    now = clock.now()
+    rng = random.Random(seed)
+    ids = make_ids(n, rng)
+    people = [
+        {"id_number": num, "name": name_for(rng), "sex": "1" if int(num[16]) % 2 else "2",
+         "birth": dt.date(int(num[6:10]), int(num[10:12]), int(num[12:14])),
+         "phone": f"+86139{rng.randrange(10**8):08d}" if rng.random() < 0.5 else None}
+        for num in ids
+    ]
+    with session_scope(factory) as s:
+        ctx = Context(actor=SYSTEM, now=now, today=clock.today(), purpose="bench")
+        areas.load_gazetteer(s, ctx, ezhou_areas())
+        community = areas.create_area(s, ctx, AreaCreate(code="420704001001", name="滨湖社区", level="community",
+                                                         parent_code="420704001"))
+        access.create_user(s, username="bench_police", display_name="bench", password=PASSWORD,
+                           role="community_police", area_code="420704001001", department=None, actor=SYSTEM, now=now)
+        area_id = community.entity.id
+    county, start = "420704", dt.date(2020, 1, 1)
+    per_building = 60
+    with engine.begin() as conn, Progress() as progress:
+        task = progress.add_task("loading persons", total=n)
+        sid = conn.execute(insert(Street).values(county_code=county, version=1, created_at=now, area_id=area_id)
+                           .returning(Street.id)).scalar_one()
+        conn.execute(insert(StreetVersion).values(entity_id=sid, name="基准路", street_type="路", numbering_style="dash",
+                                                  start_description=None, bearing_deg=None, **meta(now, county, start)))
+        batch = 5000
+        for lo in range(0, n, batch):
+            chunk = people[lo:lo + batch]
+            buildings_needed = (len(chunk) + per_building - 1) // per_building
+            addr_ids = list(conn.execute(insert(Address).returning(Address.id, sort_by_parameter_order=True), [
+                {"county_code": county, "version": 1, "created_at": now, "area_id": area_id, "street_id": sid,
+                 "code": uuid.uuid4().hex[:18]} for _ in range(buildings_needed)]).scalars())
+            conn.execute(insert(AddressVersion), [
+                {"entity_id": a, "plate_kind": "door", "base_number": a, "sub_number": None, "status": "installed",
+                 "lon": None, "lat": None, **meta(now, county, start)} for a in addr_ids])
+            b_ids = list(conn.execute(insert(Building).returning(Building.id, sort_by_parameter_order=True), [
+                {"county_code": county, "version": 1, "created_at": now, "area_id": area_id, "address_id": a}
+                for a in addr_ids]).scalars())
+            conn.execute(insert(BuildingVersion), [
+                {"entity_id": b, "label": "1栋", "floors_above": 30, "floors_below": 0, "units": 2,
+                 "use": "residential", "structure": None, "year_built": 2000, "visit_status": "visited",
+                 **meta(now, county, start)} for b in b_ids])
+            d_ids = list(conn.execute(insert(Dwelling).returning(Dwelling.id, sort_by_parameter_order=True), [
+                {"county_code": county, "version": 1, "created_at": now, "area_id": area_id,
+                 "building_id": b_ids[i // per_building]} for i in range(len(chunk))]).scalars())
+            conn.execute(insert(DwellingVersion), [
+                {"entity_id": d, "unit": 1, "floor": i % 30 + 1, "room": f"{i % 30 + 1}{i % 2 + 1:02d}",
+                 "use": "residential", "floor_area_m2": 80.0, "owner_name": None, "status": "occupied",
+                 **meta(now, county, start)} for i, d in enumerate(d_ids)])
+            p_ids = list(conn.execute(insert(Person).returning(Person.id, sort_by_parameter_order=True), [
+                {"county_code": county, "version": 1, "created_at": now, "area_id": area_id} for _ in chunk]).scalars())
+            conn.execute(insert(PersonVersion), [
+                {"entity_id": p, "name": x["name"], "sex": x["sex"], "birth_date": x["birth"], "ethnicity": "01",
+                 "nationality": "CHN", "hukou_region": "420704", "hukou_address": None, "education": None,
+                 "marital_status": None, "occupation": None, "workplace": None, "phone": x["phone"],
+                 **meta(now, county, start)} for p, x in zip(p_ids, chunk, strict=True)])
+            doc_ids = list(conn.execute(insert(Document).returning(Document.id, sort_by_parameter_order=True), [
+                {"county_code": county, "version": 1, "created_at": now, "area_id": area_id, "person_id": p}
+                for p in p_ids]).scalars())
+            conn.execute(insert(DocumentVersion), [
+                {"entity_id": d, "doc_type": "resident_id", "number": x["id_number"], "country": "CHN",
+                 **meta(now, county, start)} for d, x in zip(doc_ids, chunk, strict=True)])
+            r_ids = list(conn.execute(insert(Residence).returning(Residence.id, sort_by_parameter_order=True), [
+                {"county_code": county, "version": 1, "created_at": now, "area_id": area_id, "person_id": p,
+                 "dwelling_id": d} for p, d in zip(p_ids, d_ids, strict=True)]).scalars())
+            conn.execute(insert(ResidenceVersion), [
+                {"entity_id": r, "category": "resident", "arrival_date": start, "registration_date": start,
+                 "intended_stay_until": None, "departure_date": None, "deregistration_date": None,
+                 "deregistration_reason": None, "destination": None, **meta(now, county, start)} for r in r_ids])
+            for p, x in zip(p_ids, chunk, strict=True):
+                x["person_id"] = p
+            progress.update(task, advance=len(chunk))
+    if url.startswith("postgresql"):
+        with engine.connect() as conn:
+            conn.execution_options(isolation_level="AUTOCOMMIT").execute(text("ANALYZE"))
+    engine.dispose()
+    return people
+
+
+def batch_of(people: list[dict[str, Any]], records: int, seed: int) -> tuple[list[linkage.LinkRecord], dict[str, int]]:
+    """The department batch and, for records of register persons, the person each one is."""
+    rng = random.Random(seed + 2)
+    known = rng.sample(people, int(records * 0.7))
+    taken = {p["id_number"] for p in people}
+    out: list[linkage.LinkRecord] = []
+    truth: dict[str, int] = {}
+    for i, p in enumerate(known):
+        rid = f"k{i}"
+        variant = i % 3
+        if variant == 0:
+            rec = linkage.LinkRecord(rid, "health", p["name"], p["sex"], p["birth"].isoformat(), p["id_number"],
+                                     p["phone"])
+        elif variant == 1:
+            b = p["birth"]
+            rec = linkage.LinkRecord(rid, "health", p["name"].translate(TRAD), "男" if p["sex"] == "1" else "女",
+                                     f"{b.year}年{b.month}月{b.day}日", p["id_number"], None)
+        else:
+            rec = linkage.LinkRecord(rid, "health", p["name"], p["sex"], p["birth"].strftime("%Y%m%d"), None,
+                                     p["phone"])
+        out.append(rec)
+        truth[rid] = p["person_id"]
+    n_new = records - len(known)
+    made = 0
+    while made < n_new:
+        birth = dt.date(1940, 1, 1) + dt.timedelta(days=rng.randrange(0, 365 * 80))
+        first17 = f"420703{birth:%Y%m%d}{rng.randrange(1, 1000):03d}"
+        number = first17 + compute_check_char(first17)
+        if number in taken:
+            continue
+        taken.add(number)
+        sex = "1" if int(number[16]) % 2 else "2"
+        out.append(linkage.LinkRecord(f"n{made}", "health", name_for(rng), sex, birth.isoformat(), number, None))
+        made += 1
+    rng.shuffle(out)
+    return out, truth
+
+
+def state(url: str) -> dict[int, tuple[int, int]]:
+    """Every register person: id -> (version, current open row id)."""
+    engine = make_engine(url)
+    with engine.connect() as conn:
+        rows = conn.execute(
+            select(Person.id, Person.version, PersonVersion.row_id)
+            .join(PersonVersion, PersonVersion.entity_id == Person.id)
+            .where(PersonVersion.superseded_at.is_(None), PersonVersion.valid_to.is_(None))
+        ).all()
+    engine.dispose()
+    return {int(p): (int(v), int(r)) for p, v, r in rows}
+
+
+def measure(url: str, people: list[dict[str, Any]], records: int, seed: int) -> dict[str, Any]:
+    """Time the parts and the whole; check stability and accuracy."""
+    batch, truth = batch_of(people, records, seed)
+    before = state(url)
+    engine = make_engine(url)
+    factory = make_session_factory(engine)
+    clock = Clock()
+    with session_scope(factory) as s:
+        user = s.execute(select(User).where(User.username == "bench_police")).scalar_one()
+        actor = access.actor_for(s, user)
+    ctx = Context(actor=actor, now=clock.now(), today=clock.today(), purpose="bench")
+    out: dict[str, Any] = {}
+    with session_scope(factory) as s:
+        norms = [mpi._normalise(r, ctx.today) for r in batch]
+        t0 = time.perf_counter()
+        ids = mpi.candidate_person_ids(s, ctx, norms)
+        rows = mpi.master_rows(s, ids)
+        master = mpi.master_records(rows.values())
+        out["candidates"] = len(ids)
+        out["candidates_and_master_rows_s"] = round(time.perf_counter() - t0, 2)
+    t0 = time.perf_counter()
+    linkage.match_against_master([mpi._link_record(n, "health") for n in norms], master, top=3)
+    out["engine_only_s (baseline)"] = round(time.perf_counter() - t0, 2)
+    t0 = time.perf_counter()
+    with session_scope(factory) as s:
+        result = mpi.resolve(s, ctx, batch, source="health", batch_ref="bench-1")
+    out["resolve_total_s"] = round(time.perf_counter() - t0, 2)
+    t0 = time.perf_counter()
+    with session_scope(factory) as s:
+        again = mpi.resolve(s, ctx, batch, source="health", batch_ref="bench-2")
+    out["resend_same_batch_s"] = round(time.perf_counter() - t0, 2)
+    engine.dispose()
+    after = state(url)
+    unchanged = sum(1 for p, v in before.items() if after.get(p) == v)
+    by_status: dict[str, int] = {}
+    for r in result:
+        by_status[r.status] = by_status.get(r.status, 0) + 1
+    right = sum(1 for r in result if r.record_id in truth and r.person_id == truth[r.record_id])
+    wrong = sum(1 for r in result if r.person_id is not None and r.record_id in truth and r.person_id != truth[r.record_id])
+    wrong_new = sum(1 for r in result if r.record_id not in truth and r.status == "linked")
+    out.update({
+        "existing_ids_unchanged_pct": round(100.0 * unchanged / len(before), 3),
+        "existing_persons": len(before),
+        "persons_after": len(after),
+        "statuses": by_status,
+        "known_records": len(truth),
+        "known_linked_to_right_person": right,
+        "known_linked_to_wrong_person": wrong,
+        "unknown_records_linked_to_someone": wrong_new,
+        "resend_identical": again == result,
+        "peak_rss_mb": round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024),
+    })
+    return out
+
+
+def main() -> None:
+    """Parse arguments, load, measure, print JSON."""
+    parser = argparse.ArgumentParser(description=__doc__)
+    parser.add_argument("--db", choices=["sqlite", "postgresql"], default="sqlite")
+    parser.add_argument("--persons", type=int, default=100_000)
+    parser.add_argument("--records", type=int, default=10_000)
+    parser.add_argument("--seed", type=int, default=7)
+    parser.add_argument("--pg-server", default="postgresql://postgres@127.0.0.1:5432/postgres")
+    args = parser.parse_args()
+    drop = None
+    if args.db == "sqlite":
+        path = Path("bench-out") / f"mpi-{args.persons}.db"
+        path.parent.mkdir(exist_ok=True)
+        for suffix in ("", "-wal", "-shm"):
+            Path(f"{path}{suffix}").unlink(missing_ok=True)
+        url = f"sqlite:///{path}"
+    else:
+        import psycopg
+
+        name = f"liangshi_bench_{uuid.uuid4().hex[:8]}"
+        admin = psycopg.connect(args.pg_server, autocommit=True)
+        admin.execute(f'CREATE DATABASE "{name}"')
+        url = args.pg_server.rsplit("/", 1)[0] + f"/{name}"
+
+        def drop() -> None:
+            admin.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+
+    try:
+        t0 = time.perf_counter()
+        people = load(url, args.persons, args.seed)
+        load_s = time.perf_counter() - t0
+        figures = measure(url, people, args.records, args.seed)
+    finally:
+        if drop is not None:
+            drop()
+    print(json.dumps({"db": args.db, "persons": args.persons, "records": args.records, "load_s": round(load_s, 1),
+                      "cores": os.cpu_count(), **figures}, indent=2, ensure_ascii=False))
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,1 @@
+"""Record linkage (issue 7): normalise, block, compare, score, cluster; public API in ``api``."""

@@ -1,0 +1,114 @@
+"""Public interface of the record-linkage engine (issue 7): what other domains (the master person index) call.
+
+The pipeline behind it runs in stages, each its own module: ``normalise`` (Chinese-aware cleaning and keys),
+``block`` (candidate pairs on indexed keys), ``compare`` (domain comparison levels), ``score`` (a
+Fellegi–Sunter model run by Splink on DuckDB or Spark) and ``cluster`` (connected components with a guard
+against chaining two different valid ID numbers). Every scored pair is explainable: each field contributes
+one :class:`FieldEvidence` with its comparison level and its weight (log2 Bayes factor); the weights plus the
+prior sum to the pair's total match weight.
+
+Contract (stable; fields may be added with defaults):
+
+- :func:`explain_pair` scores one pair and tells why;
+- :func:`match_against_master` finds, for each new record, the master persons it may be (best first, only
+  candidates at or above :data:`REVIEW`); master person ids are never changed;
+- :func:`dedupe` clusters a batch of records: record id to cluster id (the smallest record id in the cluster).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    import pandas
+
+__all__ = [
+    "ACCEPT",
+    "REVIEW",
+    "Candidate",
+    "FieldEvidence",
+    "LinkRecord",
+    "dedupe",
+    "explain_pair",
+    "match_against_master",
+]
+
+
+@dataclass(frozen=True)
+class LinkRecord:
+    """One record to link, as written by its source (the engine normalises it)."""
+
+    record_id: str
+    source: str = ""
+    name: str | None = None
+    sex: str | None = None  # 男/女/male/female/1/2/M/F or None
+    birth_date: str | None = None  # any common written form
+    id_number: str | None = None
+    phone: str | None = None
+    address: str | None = None
+    person_id: int | None = None  # set on master records (the stable person id)
+
+
+@dataclass(frozen=True)
+class FieldEvidence:
+    """What one field says about a pair: its comparison level and its weight (log2 Bayes factor)."""
+
+    field: str  # "name", "id_number", ... and "prior" for the prior odds
+    level: str  # e.g. "exact", "pinyin_equal", "id_typo_one_edit", "id_both_valid_differ", "null"
+    weight: float
+
+
+@dataclass(frozen=True)
+class Candidate:
+    """A master person a new record may be, with the pair's probability, total weight and evidence."""
+
+    record_id: str
+    person_id: int
+    probability: float
+    weight: float
+    evidence: tuple[FieldEvidence, ...]
+
+
+#: Probability at/above which a link is made automatically.
+ACCEPT: float = 0.99
+#: Probability at/above which (and below ACCEPT) a pair goes to human review.
+REVIEW: float = 0.5
+
+
+def explain_pair(a: LinkRecord, b: LinkRecord) -> tuple[float, float, tuple[FieldEvidence, ...]]:
+    """Score one pair: (match probability, total match weight, per-field evidence incl. the prior)."""
+    from liangshi.linkage import score
+
+    return score.explain(a, b)
+
+
+def match_against_master(
+    new: Sequence[LinkRecord],
+    master: Iterable[LinkRecord] | pandas.DataFrame,
+    *,
+    top: int = 3,
+) -> dict[str, list[Candidate]]:
+    """Best master candidates per new record id (best first, only >= REVIEW; records without any: []).
+
+    ``master`` is either LinkRecords with ``person_id`` set, a DataFrame with the LinkRecord columns, or a
+    DataFrame already normalised by :func:`liangshi.linkage.normalise.normalise_frame` (the fast path for a
+    large, prepared master index; see :class:`liangshi.linkage.master.MasterIndex`).
+    """
+    from liangshi.linkage import master as master_mod
+
+    return master_mod.match(new, master, top=top)
+
+
+def dedupe(records: Sequence[LinkRecord], *, engine: str = "duckdb") -> dict[str, str]:
+    """Cluster records that are the same person: record_id -> cluster_id, for every record.
+
+    ``engine`` is ``"duckdb"`` (default) or ``"spark"`` (Splink's Spark backend, local mode unless a
+    session exists); both run the same model and give the same clusters.
+    """
+    from liangshi.linkage import cluster, score
+
+    frame = score.prepare(records)
+    predictions = score.predict_frame(frame, engine=engine)
+    return cluster.clusters(frame, predictions, threshold=ACCEPT)

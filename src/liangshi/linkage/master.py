@@ -1,0 +1,134 @@
+"""Incremental matching: new records against the master person index, in DuckDB.
+
+The master is normalised once (:class:`MasterIndex`, or a frame from :func:`prepare_master` that the master
+person index can store) and kept in a DuckDB table; each batch of new records is normalised, blocked against
+it with the blocking rules of :mod:`liangshi.linkage.block` (hash joins on the key columns), and scored with
+the model's level conditions (:func:`liangshi.linkage.score.score_pairs`). Nothing here changes a master
+person id: the result only proposes, per new record, the persons it may be.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterable, Sequence
+from typing import TYPE_CHECKING, Any
+
+from liangshi.errors import ValidationFailed
+from liangshi.linkage.api import REVIEW, Candidate, LinkRecord
+from liangshi.linkage.block import BLOCKING_RULES
+from liangshi.linkage.normalise import records_from_frame
+from liangshi.linkage.score import evidence, prepare, score_pairs
+
+if TYPE_CHECKING:
+    import duckdb
+    import pandas
+
+__all__ = ["MasterIndex", "match", "prepare_master"]
+
+_FIELDS = ("id_number", "name", "sex", "birth_date", "phone", "address")
+
+
+def prepare_master(master: Iterable[LinkRecord] | pandas.DataFrame) -> pandas.DataFrame:
+    """A normalised master frame (records must carry person_id); a normalised frame is returned as is."""
+    import pandas as pd
+
+    if isinstance(master, pd.DataFrame):
+        if {"name_py", "dob_set", "unique_id"} <= set(master.columns):
+            return master
+        records = records_from_frame(master)
+    else:
+        records = list(master)
+    missing = [r.record_id for r in records if r.person_id is None]
+    if missing:
+        raise ValidationFailed(
+            "linkage.master_without_person",
+            f"主索引记录缺少人员编号：{missing[0]}（共{len(missing)}条）",
+            f"Master record without a person_id: {missing[0]} ({len(missing)} records)",
+            {"record_id": missing[0], "count": len(missing)},
+        )
+    return prepare(records)
+
+
+def _join_condition(rule: str) -> str:
+    return re.sub(r"\br\.", "m.", re.sub(r"\bl\.", "n.", rule))
+
+
+class MasterIndex:
+    """A master person index held in DuckDB, normalised once, to match batches of new records against."""
+
+    def __init__(self, master: Iterable[LinkRecord] | pandas.DataFrame) -> None:
+        import duckdb
+
+        frame = prepare_master(master)
+        self.size = len(frame)
+        self.con: duckdb.DuckDBPyConnection = duckdb.connect()
+        self.con.register("master_df", frame)
+        self.con.execute("CREATE TABLE master AS SELECT * FROM master_df")
+        self.con.unregister("master_df")
+
+    def close(self) -> None:
+        """Release the DuckDB connection."""
+        self.con.close()
+
+    def __enter__(self) -> MasterIndex:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+    def match(self, new: Sequence[LinkRecord], *, top: int = 3) -> dict[str, list[Candidate]]:
+        """Best master candidates per new record id, best first, only >= REVIEW."""
+        frame = prepare(new)
+        result: dict[str, list[Candidate]] = {r.record_id: [] for r in new}
+        if not len(frame) or not self.size:
+            return result
+        con = self.con
+        con.register("new_df", frame)
+        try:
+            con.execute("CREATE OR REPLACE TEMP TABLE new_recs AS SELECT * FROM new_df")
+            joins = " UNION ".join(
+                f"SELECT n.unique_id AS uid_l, m.unique_id AS uid_r FROM new_recs n JOIN master m "
+                f"ON {_join_condition(rule)}"
+                for rule in BLOCKING_RULES
+            )
+            con.execute(f"CREATE OR REPLACE TEMP TABLE pairs AS {joins}")
+            scored = score_pairs(con, "new_recs", "master", "pairs")
+        finally:
+            con.unregister("new_df")
+        scored = scored[scored["match_probability"] >= REVIEW]
+        if not len(scored):
+            return result
+        persons = con.execute(
+            "SELECT m.unique_id, m.person_id FROM master m JOIN (SELECT DISTINCT uid_r FROM pairs) p "
+            "ON p.uid_r = m.unique_id"
+        ).fetchall()
+        person_of = {str(uid): int(pid) for uid, pid in persons}
+        gamma_cols = [c for c in scored.columns if c.startswith("gamma_")]
+        best: dict[str, dict[int, Candidate]] = {}
+        for row in scored.itertuples(index=False):
+            values: dict[str, Any] = row._asdict()
+            gammas = {c[len("gamma_") :]: int(values[c]) for c in gamma_cols}
+            prob, weight, items = evidence(gammas)
+            uid = str(values["uid_l"])
+            pid = person_of[str(values["uid_r"])]
+            per_person = best.setdefault(uid, {})
+            if pid not in per_person or per_person[pid].weight < weight:
+                per_person[pid] = Candidate(uid, pid, prob, weight, items)
+        for uid, per_person in best.items():
+            ranked = sorted(per_person.values(), key=lambda c: (-c.weight, c.person_id))
+            result[uid] = ranked[:top]
+        return result
+
+
+def match(
+    new: Sequence[LinkRecord], master: Iterable[LinkRecord] | pandas.DataFrame, *, top: int = 3
+) -> dict[str, list[Candidate]]:
+    """One-off matching (builds a temporary :class:`MasterIndex`)."""
+    with MasterIndex(master) as index:
+        return index.match(new, top=top)
+
+
+def _connection_type() -> type[duckdb.DuckDBPyConnection]:  # pragma: no cover - typing helper
+    import duckdb
+
+    return duckdb.DuckDBPyConnection

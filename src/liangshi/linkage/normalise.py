@@ -1,0 +1,353 @@
+"""Stage 1, normalise: turn what a department wrote into comparable values and blocking keys.
+
+- names: NFKC (full-width to half-width), spaces and punctuation dropped, traditional to simplified with
+  OpenCC (``t2s``), pinyin keys with pypinyin where the surname takes its surname reading (单 shan, 曾 zeng;
+  see :mod:`liangshi.linkage.surnames`); Latin-script names are lower-cased and tokenised;
+- sex codes 男/女/male/female/M/F/1/2 to ``M``/``F``;
+- birth dates in every common written form (``1990-01-02``, ``19900102``, ``1990年1月2日``, ``1990/1/2``,
+  ``1990.1.2``, ``一九九〇年一月二日``) to ``YYYY-MM-DD``;
+- ID numbers through :mod:`liangshi.common.idnumber` (15-digit numbers upgraded to 18), with the ID's own
+  birth-date and sex segments checked against the record's birth date and sex (``id_ok``);
+- phones: mainland mobiles fast-pathed, everything else through :mod:`liangshi.common.phone`;
+- addresses: the name treatment without pinyin.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import re
+import unicodedata
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+from functools import lru_cache
+from typing import TYPE_CHECKING, Any
+
+from liangshi.common.idnumber import check_id_number, normalize_id_text
+from liangshi.common.phone import normalize_phone
+from liangshi.errors import LiangshiError
+from liangshi.linkage.api import LinkRecord
+from liangshi.linkage.surnames import COMPOUND_SURNAMES, SURNAME_READINGS
+
+if TYPE_CHECKING:
+    import pandas
+
+__all__ = [
+    "COLUMNS",
+    "NormName",
+    "NormRecord",
+    "normalise_birth_date",
+    "normalise_frame",
+    "normalise_id",
+    "normalise_name",
+    "normalise_phone",
+    "normalise_record",
+    "normalise_sex",
+    "normalise_text",
+    "records_from_frame",
+    "to_simplified",
+]
+
+_CJK = re.compile("[\u3400-\u9fff\uf900-\ufaff]")
+_DROP = re.compile(r"[\s\W_]+", re.UNICODE)
+_LATIN_TOKENS = re.compile(r"[a-z]+")
+
+
+@lru_cache(maxsize=1)
+def _converter() -> Any:
+    import opencc
+
+    return opencc.OpenCC("t2s")
+
+
+@lru_cache(maxsize=200_000)
+def to_simplified(text: str) -> str:
+    """Traditional to simplified Chinese (OpenCC ``t2s``)."""
+    return str(_converter().convert(text))
+
+
+def normalise_text(text: str | None) -> str | None:
+    """NFKC, lower-case, simplified, with whitespace and punctuation removed; None when nothing is left."""
+    if text is None:
+        return None
+    value = _DROP.sub("", unicodedata.normalize("NFKC", text).lower())
+    if not value:
+        return None
+    return to_simplified(value) if _CJK.search(value) else value
+
+
+@dataclass(frozen=True)
+class NormName:
+    """A normalised name: as written, simplified, pinyin (surname reading), surname/given pinyin."""
+
+    written: str
+    simplified: str
+    pinyin: str
+    surname: str
+    surname_pinyin: str
+    given_pinyin: str
+    sorted_tokens: str
+
+
+@lru_cache(maxsize=1)
+def _pinyin() -> Any:
+    from pypinyin import lazy_pinyin
+
+    return lazy_pinyin
+
+
+def _split_surname(name: str) -> tuple[str, str]:
+    """(surname, given name) of a simplified Chinese name: compound surnames first, else one character."""
+    if len(name) > 2 and name[:2] in COMPOUND_SURNAMES:
+        return name[:2], name[2:]
+    return name[:1], name[1:]
+
+
+@lru_cache(maxsize=500_000)
+def normalise_name(text: str | None) -> NormName | None:
+    """Normalise a person's name; None when empty."""
+    if text is None:
+        return None
+    nfkc = unicodedata.normalize("NFKC", text).lower().strip()
+    if _CJK.search(nfkc):
+        written = _DROP.sub("", nfkc)
+        simplified = to_simplified(written)
+        surname, given = _split_surname(simplified)
+        if surname in COMPOUND_SURNAMES:
+            surname_py = COMPOUND_SURNAMES[surname]
+        elif surname in SURNAME_READINGS:
+            surname_py = SURNAME_READINGS[surname]
+        else:
+            surname_py = "".join(_pinyin()(surname))
+        given_py = "".join(_pinyin()(given)) if given else ""
+        pinyin = surname_py + given_py
+        return NormName(written, simplified, pinyin, surname, surname_py, given_py, pinyin)
+    tokens = _LATIN_TOKENS.findall(unicodedata.normalize("NFKD", nfkc).encode("ascii", "ignore").decode())
+    if not tokens:
+        return None
+    joined = "".join(tokens)
+    surname = tokens[-1]
+    given = "".join(tokens[:-1])
+    return NormName(joined, joined, joined, surname, surname, given, "".join(sorted(tokens)))
+
+
+_SEX = {
+    "男": "M",
+    "男性": "M",
+    "m": "M",
+    "male": "M",
+    "1": "M",
+    "女": "F",
+    "女性": "F",
+    "f": "F",
+    "female": "F",
+    "2": "F",
+}
+
+
+def normalise_sex(text: str | None) -> str | None:
+    """男/女/male/female/M/F/1/2 (GB/T 2261.1) to ``M``/``F``; anything else (0, 9, unknown) to None."""
+    if text is None:
+        return None
+    return _SEX.get(unicodedata.normalize("NFKC", text).strip().lower())
+
+
+_CN_DIGITS = str.maketrans("〇零○Ｏ一二三四五六七八九", "0000123456789")
+_CN_TENS = re.compile("([一二三])?十([一二三四五六七八九])?")
+_YMD = re.compile(r"(\d{4})\D+(\d{1,2})\D+(\d{1,2})\D*")
+_YMD8 = re.compile(r"(\d{4})(\d{2})(\d{2})")
+
+
+def _cn_tens(match: re.Match[str]) -> str:
+    tens = "一二三".index(match.group(1)) + 1 if match.group(1) else 1
+    units = "一二三四五六七八九".index(match.group(2)) + 1 if match.group(2) else 0
+    return str(tens * 10 + units)
+
+
+def normalise_birth_date(text: str | None) -> str | None:
+    """A birth date in any common written form to ``YYYY-MM-DD`` (components kept even if not a real date)."""
+    if text is None:
+        return None
+    value = unicodedata.normalize("NFKC", text).strip()
+    if not value:
+        return None
+    value = _CN_TENS.sub(_cn_tens, value).translate(_CN_DIGITS)
+    match = _YMD.fullmatch(value) or _YMD8.fullmatch(value)
+    if match is None:
+        # a datetime such as "1990-01-02 00:00:00" or "1990-01-02T00:00"
+        head = re.match(r"(\d{4}\D\d{1,2}\D\d{1,2})[ T]", value)
+        match = _YMD.fullmatch(head.group(1)) if head else None
+    if match is None:
+        return None
+    year, month, day = (int(g) for g in match.groups())
+    if not (1800 <= year <= 2200 and 1 <= month <= 31 and 1 <= day <= 31):
+        return None
+    return f"{year:04d}-{month:02d}-{day:02d}"
+
+
+@dataclass(frozen=True)
+class NormId:
+    """A normalised ID number: the text, whether it is a valid GB 11643 number, and its segments."""
+
+    number: str
+    valid: bool
+    birth_date: str | None
+    sex: str | None
+
+
+def normalise_id(text: str | None, *, today: dt.date) -> NormId | None:
+    """Normalise an ID number (15-digit numbers upgraded); invalid numbers keep their cleaned text."""
+    if text is None:
+        return None
+    cleaned = normalize_id_text(text)
+    if not cleaned:
+        return None
+    verdict = check_id_number(cleaned, today=today)
+    if verdict.valid and verdict.normalized is not None and verdict.birth_date is not None:
+        return NormId(
+            verdict.normalized,
+            True,
+            verdict.birth_date.isoformat(),
+            "M" if verdict.sex == "male" else "F",
+        )
+    birth = sex = None
+    if len(cleaned) == 18 and cleaned[:17].isdigit():
+        birth = normalise_birth_date(cleaned[6:14])
+        sex = "M" if int(cleaned[16]) % 2 else "F"
+    return NormId(cleaned, False, birth, sex)
+
+
+@lru_cache(maxsize=1)
+def _digits() -> re.Pattern[str]:
+    return re.compile(r"\D+")
+
+
+def normalise_phone(text: str | None) -> str | None:
+    """Phones to E.164 (mainland mobiles fast-pathed); unparseable ones to their digits (>= 7) or None."""
+    if text is None:
+        return None
+    value = unicodedata.normalize("NFKC", text).strip()
+    digits = _digits().sub("", value)
+    if len(digits) == 13 and digits.startswith("86"):
+        digits = digits[2:]
+    elif len(digits) == 15 and digits.startswith("0086"):
+        digits = digits[4:]
+    if len(digits) == 11 and digits[0] == "1":
+        return "+86" + digits
+    if not digits:
+        return None
+    try:
+        return normalize_phone(value)
+    except LiangshiError:
+        return digits if len(digits) >= 7 else None
+
+
+@dataclass(frozen=True)
+class NormRecord:
+    """One record after normalisation: the columns the comparisons and blocking rules read."""
+
+    unique_id: str
+    source: str
+    person_id: int | None
+    name_w: str | None
+    name_s: str | None
+    name_py: str | None
+    surname_s: str | None
+    surname_py: str | None
+    given_py: str | None
+    name_sorted: str | None
+    sex: str | None
+    dob: str | None
+    id: str | None
+    id_valid: bool
+    id_ok: bool
+    phone: str | None
+    addr: str | None
+
+
+#: Column names of a normalised frame, in order.
+COLUMNS: tuple[str, ...] = tuple(NormRecord.__dataclass_fields__)
+
+
+def _blank(value: str | None) -> str | None:
+    if value is None:
+        return None
+    value = str(value)
+    return value if value.strip() else None
+
+
+def normalise_record(record: LinkRecord, *, today: dt.date | None = None) -> NormRecord:
+    """Normalise one record."""
+    day = today or dt.date.today()
+    name = normalise_name(_blank(record.name))
+    sex = normalise_sex(_blank(record.sex))
+    dob = normalise_birth_date(_blank(record.birth_date))
+    ident = normalise_id(_blank(record.id_number), today=day)
+    id_ok = False
+    if ident is not None and ident.valid:
+        # The ID's own birth-date and sex segments must agree with what the record says.
+        id_ok = (dob is None or dob == ident.birth_date) and (sex is None or sex == ident.sex)
+        # A record without a birth date or sex takes them from its valid ID number.
+        dob = dob or ident.birth_date
+        sex = sex or ident.sex
+    return NormRecord(
+        unique_id=record.record_id,
+        source=record.source or "",
+        person_id=record.person_id,
+        name_w=name.written if name else None,
+        name_s=name.simplified if name else None,
+        name_py=name.pinyin if name else None,
+        surname_s=name.surname if name else None,
+        surname_py=name.surname_pinyin if name else None,
+        given_py=(name.given_pinyin or None) if name else None,
+        name_sorted=name.sorted_tokens if name else None,
+        sex=sex,
+        dob=dob,
+        id=ident.number if ident else None,
+        id_valid=bool(ident and ident.valid),
+        id_ok=id_ok,
+        phone=normalise_phone(_blank(record.phone)),
+        addr=normalise_text(_blank(record.address)),
+    )
+
+
+def normalise_frame(records: Iterable[LinkRecord], *, today: dt.date | None = None) -> pandas.DataFrame:
+    """Normalise records into a DataFrame with :data:`COLUMNS` (``unique_id`` is the record id)."""
+    import pandas as pd
+
+    day = today or dt.date.today()
+    rows = [normalise_record(r, today=day) for r in records]
+    frame = pd.DataFrame([tuple(r.__dict__.values()) for r in rows], columns=list(COLUMNS))
+    frame["person_id"] = frame["person_id"].astype("Int64")
+    frame["id_valid"] = frame["id_valid"].astype(bool)
+    frame["id_ok"] = frame["id_ok"].astype(bool)
+    return frame
+
+
+_RECORD_FIELDS = ("record_id", "source", "name", "sex", "birth_date", "id_number", "phone", "address")
+
+
+def records_from_frame(frame: pandas.DataFrame) -> list[LinkRecord]:
+    """LinkRecords from a DataFrame with LinkRecord columns (missing columns are empty)."""
+    columns: dict[str, Sequence[Any]] = {}
+    n = len(frame)
+    for name in (*_RECORD_FIELDS, "person_id"):
+        columns[name] = frame[name].tolist() if name in frame.columns else [None] * n
+    out: list[LinkRecord] = []
+    for i in range(n):
+        values = {k: columns[k][i] for k in _RECORD_FIELDS}
+        clean = {k: (None if v is None or v != v else str(v)) for k, v in values.items()}
+        pid = columns["person_id"][i]
+        out.append(
+            LinkRecord(
+                record_id=str(clean["record_id"]),
+                source=clean["source"] or "",
+                name=clean["name"],
+                sex=clean["sex"],
+                birth_date=clean["birth_date"],
+                id_number=clean["id_number"],
+                phone=clean["phone"],
+                address=clean["address"],
+                person_id=None if pid is None or pid != pid else int(pid),
+            )
+        )
+    return out

@@ -1,0 +1,1 @@
+"""Master person index: source records, incremental resolution, review queue, merges and splits."""
