@@ -187,7 +187,7 @@ def test_reviews_list_and_side_by_side(web_as: WebAs, world: World, fake_linkage
 
 
 def test_review_decided_same_with_a_reason(web_as: WebAs, world: World, fake_linkage: None) -> None:
-    rid, pid = review(world)
+    rid, _ = review(world)
     client = web_as("police_liu")
     token = csrf_of(client.get(f"/web/reviews/{rid}").text)
     blank = client.post(f"/web/reviews/{rid}", data={"decision": "same", "reason": "", "csrf_token": token})
