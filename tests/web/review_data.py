@@ -41,13 +41,19 @@ def _health(world: World) -> None:
 
 
 def conflict(
-    world: World, *, area: str = INSIDE, register: str = "工人", value: str = "教师"
+    world: World,
+    *,
+    area: str = INSIDE,
+    register: str = "工人",
+    value: str = "教师",
+    field: str = "occupation",
+    name: str = "孙七",
 ) -> tuple[int, int]:
-    """A health conflict on a person's occupation (the department says `value`); returns (conflict id, person)."""
+    """A health conflict on a person's item (the department says `value`); returns (conflict id, person)."""
     _health(world)
     with world.session() as s:
         ctx = world.ctx(s)
-        person_id = factories.person(s, ctx, area_id=world.area(area), name="孙七")
+        person_id = factories.person(s, ctx, area_id=world.area(area), name=name)
         dept = s.execute(select(Department).where(Department.code == "health")).scalar_one()
         batch = DepartmentBatch(
             department_id=dept.id,
@@ -65,7 +71,7 @@ def conflict(
         row = ExchangeConflict(
             object_kind="person",
             object_id=person_id,
-            field="occupation",
+            field=field,
             register_value=register,
             department_value=value,
             department="health",
