@@ -9,7 +9,7 @@ from liangshi.departments.models import ExchangeConflict
 from liangshi.mpi.models import MatchReview
 from tests.conftest import World
 from tests.web.conftest import DESK, browser_login, screenshot
-from tests.web.review_data import conflict, fake_linkage, review
+from tests.web.review_data import conflict, fake_linkage, feedback, review
 
 __all__ = ["fake_linkage"]
 
@@ -21,6 +21,8 @@ def test_decide_a_conflict_and_a_review_in_the_browser(
     conflict(world, field="phone", register="+8613800001111", value="+8613900002222", name="吴九")
     conflict(world, field="workplace", register="滨湖小学", value="滨湖中学", name="郑十")
     rid, _ = review(world)
+    late, _ = feedback(world, days_ago=20)
+    feedback(world)
 
     page = open_page(DESK)
     browser_login(page, "station_admin_li")
@@ -43,6 +45,14 @@ def test_decide_a_conflict_and_a_review_in_the_browser(
 
     page = open_page(DESK)
     browser_login(page, "police_liu")
+    page.click("nav >> text=存疑反馈")
+    page.wait_for_selector(f"li.overdue[data-feedback='{late}']")
+    assert page.locator("li.feedback.overdue").count() == 1
+    screenshot(page, "feedback")
+    page.click(f"li[data-feedback='{late}'] button:has-text('签收')")
+    page.wait_for_selector(".flash")
+    assert "已签收" in (page.text_content(f"li[data-feedback='{late}']") or "")
+
     page.click("nav >> text=比对审核")
     page.wait_for_selector("[data-testid=reviews]")
     page.click(f"tr[data-review='{rid}'] a")
