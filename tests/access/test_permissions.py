@@ -790,6 +790,8 @@ EXCHANGE_RUNNERS: dict[str, Callable[[Case], None]] = {
     "feedback.handle": _feedback_handle,
     "exchange_log.verify": _exchange_log_verify,
 }
+
+
 def _link(case: Case, *, force: bool) -> None:
     # Forcing is for two persons with different valid ID numbers; a plain merge takes a documentless duplicate.
     keep = case.build(_person)

@@ -29,6 +29,7 @@ areas_app = typer.Typer(help="Areas / 区划", no_args_is_help=True)
 def _mount_domain_apps() -> None:
     from liangshi.cli.address import app as address_app
     from liangshi.cli.departments import app as dept_app
+    from liangshi.cli.link import app as link_app
     from liangshi.cli.plates import app as plates_app
     from liangshi.cli.venues import app as venues_app
 
@@ -38,9 +39,8 @@ def _mount_domain_apps() -> None:
     app.add_typer(dept_app, name="dept", help="Department data exchange / 部门数据交换")
     from liangshi.mpi.cli import add_commands as mpi_commands
 
-    link_app = typer.Typer(help="Record linkage and the master person index / 人员比对", no_args_is_help=True)
-    mpi_commands(link_app)
-    app.add_typer(link_app, name="link")
+    mpi_commands(link_app)  # `liangshi link persons`: the master person index over the register
+    app.add_typer(link_app, name="link", help="Record linkage: dedupe, explain, persons / 记录关联")
 
 
 _mount_domain_apps()

@@ -101,14 +101,23 @@ def match_against_master(
     return master_mod.match(new, master, top=top)
 
 
-def dedupe(records: Sequence[LinkRecord], *, engine: str = "duckdb") -> dict[str, str]:
+def dedupe(
+    records: Sequence[LinkRecord],
+    *,
+    engine: str = "duckdb",
+    model: str = "expert",
+    threshold: float | None = None,
+) -> dict[str, str]:
     """Cluster records that are the same person: record_id -> cluster_id, for every record.
 
     ``engine`` is ``"duckdb"`` (default) or ``"spark"`` (Splink's Spark backend, local mode unless a
-    session exists); both run the same model and give the same clusters.
+    session exists); both run the same model and give the same clusters. ``model="trained"`` re-estimates
+    the m/u parameters on the batch by EM (for data unlike a Chinese register's); ``threshold`` defaults to
+    :data:`ACCEPT`. The cluster id is the smallest record id of the cluster.
     """
     from liangshi.linkage import cluster, score
 
+    score.check_options(engine=engine, model=model)
     frame = score.prepare(records)
-    predictions = score.predict_frame(frame, engine=engine)
-    return cluster.clusters(frame, predictions, threshold=ACCEPT)
+    predictions = score.predict_frame(frame, engine=engine, model=model)
+    return cluster.clusters(frame, predictions, threshold=ACCEPT if threshold is None else threshold)

@@ -8,6 +8,10 @@ and an edge that would put two different valid ID numbers into one cluster is sk
 from __future__ import annotations
 
 from collections.abc import Iterable, Mapping, Sequence
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    import pandas
 
 __all__ = ["clusters", "components"]
 
@@ -56,11 +60,8 @@ def components(
     return {i: roots[find(i)] for i in ids}
 
 
-def clusters(frame: object, predictions: object, *, threshold: float) -> dict[str, str]:
-    """Cluster a prepared frame from its scored pairs (both pandas DataFrames)."""
-    import pandas as pd
-
-    assert isinstance(frame, pd.DataFrame) and isinstance(predictions, pd.DataFrame)
+def clusters(frame: pandas.DataFrame, predictions: pandas.DataFrame, *, threshold: float) -> dict[str, str]:
+    """Cluster a prepared frame (:func:`liangshi.linkage.score.prepare`) from its scored pairs."""
     ids = [str(i) for i in frame["unique_id"].tolist()]
     valid = frame[frame["id_valid"]]
     valid_ids = dict(zip(valid["unique_id"].astype(str), valid["id"].astype(str), strict=True))

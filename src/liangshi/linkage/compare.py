@@ -119,7 +119,12 @@ COMPARISONS: tuple[Comparison, ...] = (
                 u=1e-9,
             ),
             # Neither number valid (a foreign or old document, or both mistyped): close is still telling.
-            Level("id_near_unvalidated", "NOT id_valid_l AND NOT id_valid_r AND {dl}(id_l, id_r) <= 1", m=0.03, u=1e-6),
+            Level(
+                "id_near_unvalidated",
+                "NOT id_valid_l AND NOT id_valid_r AND {dl}(id_l, id_r) <= 1",
+                m=0.03,
+                u=1e-6,
+            ),
             Level("id_other", "ELSE", m=0.01, u=0.9999),
         ),
     ),
@@ -138,7 +143,16 @@ COMPARISONS: tuple[Comparison, ...] = (
                 m=0.01,
                 u=1e-3,
             ),
-            Level("latin_somewhat_similar", f"{_LATIN} AND {{jw}}(name_py_l, name_py_r) >= 0.8", m=0.01, u=0.02),
+            Level(
+                "latin_one_part_equal",
+                f"{_LATIN} AND (surname_py_l = surname_py_r OR given_py_l = given_py_r"
+                " OR surname_py_l = given_py_r OR given_py_l = surname_py_r)",
+                m=0.01,
+                u=0.01,
+            ),
+            Level(
+                "latin_somewhat_similar", f"{_LATIN} AND {{jw}}(name_py_l, name_py_r) >= 0.8", m=0.01, u=0.02
+            ),
             # Siblings often share the surname and the generation character: one character off says little.
             Level("one_character_differs", "levenshtein(name_s_l, name_s_r) = 1", m=0.01, u=0.02),
             Level("different", "ELSE", m=0.005, u=0.96),
@@ -172,7 +186,8 @@ COMPARISONS: tuple[Comparison, ...] = (
                 m=0.05,
                 u=4e-3,
             ),
-            Level("different", "ELSE", m=0.02, u=0.996),
+            Level("one_digit_off", "{dl}(dob_l, dob_r) <= 1", m=0.01, u=1e-3),
+            Level("different", "ELSE", m=0.01, u=0.995),
         ),
     ),
     # A phone or an address shared by two differently named people is what a household looks like: it says

@@ -171,11 +171,13 @@ def _date_forms(rng: random.Random, born: dt.date) -> str:
 
 def _sex_code(rng: random.Random, sex: str) -> str:
     male = sex == "1"
-    return rng.choice((("男", "male", "1", "M") if male else ("女", "female", "2", "F")))
+    return rng.choice(("男", "male", "1", "M") if male else ("女", "female", "2", "F"))
 
 
 def _phone_form(rng: random.Random, phone: str) -> str:
-    return rng.choice((phone, f"{phone[:3]} {phone[3:7]} {phone[7:]}", f"+86 {phone}", f"{phone[:3]}-{phone[3:]}"))
+    return rng.choice(
+        (phone, f"{phone[:3]} {phone[3:7]} {phone[7:]}", f"+86 {phone}", f"{phone[:3]}-{phone[3:]}")
+    )
 
 
 def _address_form(rng: random.Random, address: str, t2s_inverse: object) -> str:
@@ -295,7 +297,9 @@ def city_benchmark(
                 phone = address = ""
             rid = f"{stem}:{i}"
             records.append(
-                LinkRecord(rid, stem.split("_")[0], name, sex, born or None, number, phone or None, address or None)
+                LinkRecord(
+                    rid, stem.split("_")[0], name, sex, born or None, number, phone or None, address or None
+                )
             )
             truth[rid] = corrected.get((stem, number, name), number)
 
@@ -325,19 +329,20 @@ def city_benchmark(
         elif roll < hard_rate * 0.8:  # a sibling
             sex = rng.choice("12")
             name = R.person_name(rng, sex, p.name[0])
-            born = p.birth + dt.timedelta(days=rng.choice((-1, 1)) * rng.randint(365, 6 * 365))
-            if name == p.name or born > dt.date(2026, 1, 1):
+            birth = p.birth + dt.timedelta(days=rng.choice((-1, 1)) * rng.randint(365, 6 * 365))
+            if name == p.name or birth > dt.date(2026, 1, 1):
                 continue
-            sib_id = fresh_id(p.id_number[:6], born, sex)
-            extra.append(_Person(sib_id, sib_id, name, sex, born, p.phone, p.address))
+            sib_id = fresh_id(p.id_number[:6], birth, sex)
+            extra.append(_Person(sib_id, sib_id, name, sex, birth, p.phone, p.address))
         elif roll < hard_rate:  # a namesake
-            born = dt.date(p.birth.year, rng.randint(1, 12), rng.randint(1, 28))
-            if born == p.birth:
+            birth = dt.date(p.birth.year, rng.randint(1, 12), rng.randint(1, 28))
+            if birth == p.birth:
                 continue
             region = R.OUTSIDE_COUNTIES.pick(rng)
-            other_id = fresh_id(region, born, p.sex)
-            address = f"湖北省武汉市{R.COMMUNITY_STEMS[rng.randrange(len(R.COMMUNITY_STEMS))]}社区{rng.randint(1, 80)}号"
-            extra.append(_Person(other_id, other_id, p.name, p.sex, born, R.mobile_phone(rng), address))
+            other_id = fresh_id(region, birth, p.sex)
+            stem = R.COMMUNITY_STEMS[rng.randrange(len(R.COMMUNITY_STEMS))]
+            address = f"湖北省武汉市{stem}社区{rng.randint(1, 80)}号"
+            extra.append(_Person(other_id, other_id, p.name, p.sex, birth, R.mobile_phone(rng), address))
     for i, p in enumerate(extra):
         rid = f"police:x{i}"
         records.append(_as_record(p, rid, "police"))

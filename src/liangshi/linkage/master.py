@@ -17,15 +17,13 @@ from liangshi.errors import ValidationFailed
 from liangshi.linkage.api import REVIEW, Candidate, LinkRecord
 from liangshi.linkage.block import BLOCKING_RULES
 from liangshi.linkage.normalise import records_from_frame
-from liangshi.linkage.score import evidence, prepare, score_pairs
+from liangshi.linkage.score import evidence, prepare, score_pairs_sql
 
 if TYPE_CHECKING:
     import duckdb
     import pandas
 
 __all__ = ["MasterIndex", "match", "prepare_master"]
-
-_FIELDS = ("id_number", "name", "sex", "birth_date", "phone", "address")
 
 
 def prepare_master(master: Iterable[LinkRecord] | pandas.DataFrame) -> pandas.DataFrame:
@@ -78,8 +76,14 @@ class MasterIndex:
 
     def match(self, new: Sequence[LinkRecord], *, top: int = 3) -> dict[str, list[Candidate]]:
         """Best master candidates per new record id, best first, only >= REVIEW."""
-        frame = prepare(new)
         result: dict[str, list[Candidate]] = {r.record_id: [] for r in new}
+        result.update(self.match_frame(prepare(new), top=top))
+        return result
+
+    def match_frame(self, frame: pandas.DataFrame, *, top: int = 3) -> dict[str, list[Candidate]]:
+        """Like :meth:`match` for new records already prepared by :func:`~liangshi.linkage.score.prepare`;
+        only records with candidates are in the result."""
+        result: dict[str, list[Candidate]] = {}
         if not len(frame) or not self.size:
             return result
         con = self.con
@@ -92,17 +96,14 @@ class MasterIndex:
                 for rule in BLOCKING_RULES
             )
             con.execute(f"CREATE OR REPLACE TEMP TABLE pairs AS {joins}")
-            scored = score_pairs(con, "new_recs", "master", "pairs")
+            scored = con.execute(
+                f"SELECT s.*, m.person_id FROM ({score_pairs_sql('new_recs', 'master', 'pairs')}) s "
+                f"JOIN master m ON m.unique_id = s.uid_r WHERE s.match_probability >= {REVIEW!r}"
+            ).df()
         finally:
             con.unregister("new_df")
-        scored = scored[scored["match_probability"] >= REVIEW]
         if not len(scored):
             return result
-        persons = con.execute(
-            "SELECT m.unique_id, m.person_id FROM master m JOIN (SELECT DISTINCT uid_r FROM pairs) p "
-            "ON p.uid_r = m.unique_id"
-        ).fetchall()
-        person_of = {str(uid): int(pid) for uid, pid in persons}
         gamma_cols = [c for c in scored.columns if c.startswith("gamma_")]
         best: dict[str, dict[int, Candidate]] = {}
         for row in scored.itertuples(index=False):
@@ -110,7 +111,7 @@ class MasterIndex:
             gammas = {c[len("gamma_") :]: int(values[c]) for c in gamma_cols}
             prob, weight, items = evidence(gammas)
             uid = str(values["uid_l"])
-            pid = person_of[str(values["uid_r"])]
+            pid = int(values["person_id"])
             per_person = best.setdefault(uid, {})
             if pid not in per_person or per_person[pid].weight < weight:
                 per_person[pid] = Candidate(uid, pid, prob, weight, items)
@@ -126,9 +127,3 @@ def match(
     """One-off matching (builds a temporary :class:`MasterIndex`)."""
     with MasterIndex(master) as index:
         return index.match(new, top=top)
-
-
-def _connection_type() -> type[duckdb.DuckDBPyConnection]:  # pragma: no cover - typing helper
-    import duckdb
-
-    return duckdb.DuckDBPyConnection

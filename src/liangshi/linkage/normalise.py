@@ -95,6 +95,12 @@ def _pinyin() -> Any:
     return lazy_pinyin
 
 
+@lru_cache(maxsize=50_000)
+def _char_pinyin(char: str) -> str:
+    """The everyday reading of one character (pypinyin), cached: a name is read character by character."""
+    return "".join(_pinyin()(char))
+
+
 def _split_surname(name: str) -> tuple[str, str]:
     """(surname, given name) of a simplified Chinese name: compound surnames first, else one character."""
     if len(name) > 2 and name[:2] in COMPOUND_SURNAMES:
@@ -117,8 +123,8 @@ def normalise_name(text: str | None) -> NormName | None:
         elif surname in SURNAME_READINGS:
             surname_py = SURNAME_READINGS[surname]
         else:
-            surname_py = "".join(_pinyin()(surname))
-        given_py = "".join(_pinyin()(given)) if given else ""
+            surname_py = "".join(_char_pinyin(ch) for ch in surname)
+        given_py = "".join(_char_pinyin(ch) for ch in given)
         pinyin = surname_py + given_py
         return NormName(written, simplified, pinyin, surname, surname_py, given_py, pinyin)
     tokens = _LATIN_TOKENS.findall(unicodedata.normalize("NFKD", nfkc).encode("ascii", "ignore").decode())

@@ -17,7 +17,7 @@ from typing import TYPE_CHECKING, Any
 
 from liangshi.errors import ValidationFailed
 from liangshi.linkage.api import FieldEvidence, LinkRecord
-from liangshi.linkage.block import BLOCKING_RULES, add_keys
+from liangshi.linkage.block import BLOCKING_RULES, add_keys, rules_for
 from liangshi.linkage.compare import COMPARISONS, PRIOR, prior_weight, sql_condition
 from liangshi.linkage.normalise import COLUMNS, normalise_frame
 
@@ -57,7 +57,9 @@ PAIR_COLUMNS: tuple[str, ...] = (
 )
 
 
-def settings(dialect: str, *, link_type: str = "dedupe_only") -> dict[str, Any]:
+def settings(
+    dialect: str, *, link_type: str = "dedupe_only", rules: Sequence[str] = BLOCKING_RULES
+) -> dict[str, Any]:
     """The Splink settings dict of the model for an engine (``duckdb`` or ``spark``)."""
     comparisons = []
     for comparison in COMPARISONS:
@@ -78,7 +80,7 @@ def settings(dialect: str, *, link_type: str = "dedupe_only") -> dict[str, Any]:
         "link_type": link_type,
         "unique_id_column_name": "unique_id",
         "probability_two_random_records_match": PRIOR,
-        "blocking_rules_to_generate_predictions": list(BLOCKING_RULES),
+        "blocking_rules_to_generate_predictions": list(rules),
         "comparisons": comparisons,
         "retain_matching_columns": True,
         "retain_intermediate_calculation_columns": True,
@@ -118,7 +120,7 @@ def probability(weight: float) -> float:
     """Match probability of a total match weight (log2 odds)."""
     if weight > 60:
         return 1.0
-    odds = 2.0**weight
+    odds = math.pow(2.0, weight)
     return odds / (1.0 + odds)
 
 
@@ -143,7 +145,7 @@ def prepare(records: Sequence[LinkRecord], *, today: dt.date | None = None) -> p
             "linkage.duplicate_record_id",
             f"记录编号重复：{first}（共{len(duplicated)}个重复）",
             f"Duplicate record_id: {first} ({len(duplicated)} duplicates)",
-            {"record_id": first, "count": int(len(duplicated))},
+            {"record_id": first, "count": len(duplicated)},
         )
     return frame
 
@@ -158,16 +160,15 @@ def explain(a: LinkRecord, b: LinkRecord) -> tuple[float, float, tuple[FieldEvid
     import duckdb
 
     frame = normalise_frame([a, b])
+    frame["pos_"] = [0, 1]
     con = duckdb.connect()
     try:
         con.register("recs", frame)
         sql = (
-            f"WITH p AS (SELECT {_pair_select('l', 'r')} FROM recs l, recs r "
-            "WHERE l.rowid_ = 0 AND r.rowid_ = 1) "
-            f"SELECT {', '.join(gamma_sql())} FROM p"
+            f"WITH l AS (SELECT * FROM recs WHERE pos_ = 0), r AS (SELECT * FROM recs WHERE pos_ = 1), "
+            f"p AS (SELECT {_pair_select('l', 'r')} FROM l, r) SELECT {', '.join(gamma_sql())} FROM p"
         )
-        con.execute("CREATE TEMP TABLE recs_n AS SELECT row_number() OVER () - 1 AS rowid_, * FROM recs")
-        row = con.execute(sql.replace("FROM recs l, recs r", "FROM recs_n l, recs_n r")).fetchone()
+        row = con.execute(sql).fetchone()
     finally:
         con.close()
     assert row is not None
@@ -175,24 +176,26 @@ def explain(a: LinkRecord, b: LinkRecord) -> tuple[float, float, tuple[FieldEvid
     return evidence(gammas)
 
 
-def score_pairs(con: duckdb.DuckDBPyConnection, left: str, right: str, pairs: str) -> pandas.DataFrame:
-    """Score the pairs (table ``pairs`` of uid_l, uid_r) of tables ``left`` and ``right`` in DuckDB.
-
-    Returns uid_l, uid_r, match_weight, match_probability and gamma_<field> per comparison.
-    """
+def score_pairs_sql(left: str, right: str, pairs: str) -> str:
+    """SQL scoring the pairs (table ``pairs`` of uid_l, uid_r) of tables ``left`` and ``right`` in DuckDB:
+    uid_l, uid_r, gamma_<field> per comparison, match_weight and match_probability."""
     weights = []
     table = _level_table()
     for comparison in COMPARISONS:
         cases = " ".join(f"WHEN {g} THEN {w!r}" for g, (_, w) in table[comparison.field].items())
         weights.append(f"(CASE gamma_{comparison.field} {cases} END)")
     total = f"({prior_weight()!r} + " + " + ".join(weights) + ")"
-    sql = (
+    return (
         f"WITH p AS (SELECT pairs.uid_l, pairs.uid_r, {_pair_select('l', 'r')} FROM {pairs} pairs "
         f"JOIN {left} l ON l.unique_id = pairs.uid_l JOIN {right} r ON r.unique_id = pairs.uid_r), "
         f"g AS (SELECT uid_l, uid_r, {', '.join(gamma_sql())} FROM p) "
         f"SELECT *, {total} AS match_weight, 1.0 / (1.0 + pow(2.0, -{total})) AS match_probability FROM g"
     )
-    return con.execute(sql).df()
+
+
+def score_pairs(con: duckdb.DuckDBPyConnection, left: str, right: str, pairs: str) -> pandas.DataFrame:
+    """Run :func:`score_pairs_sql` and return the scored pairs as a DataFrame."""
+    return con.execute(score_pairs_sql(left, right, pairs)).df()
 
 
 # ---------------------------------------------------------------------------------------------------------
@@ -206,6 +209,16 @@ def _model_frame(frame: pandas.DataFrame) -> pandas.DataFrame:
 
     wanted = ["unique_id", *[c for c in COLUMNS if c in PAIR_COLUMNS or c == "surname_s"], *KEY_COLUMNS]
     return frame[[c for c in dict.fromkeys(wanted)]]
+
+
+def _train(linker: Any) -> None:
+    """u by random sampling, then m by EM on two blocking passes (birth date; name pinyin)."""
+    import logging
+
+    logging.getLogger("splink").setLevel(logging.ERROR)
+    linker.training.estimate_u_using_random_sampling(max_pairs=3e5, seed=1)
+    for rule in ("l.dob = r.dob", "l.name_py = r.name_py"):
+        linker.training.estimate_parameters_using_expectation_maximisation(rule, fix_u_probabilities=True)
 
 
 def spark_session() -> Any:
@@ -224,17 +237,19 @@ def spark_session() -> Any:
         .config("spark.driver.host", "127.0.0.1")
         .config("spark.sql.shuffle.partitions", "4")
         .config("spark.ui.enabled", "false")
+        .config("spark.ui.showConsoleProgress", "false")
         .config("spark.sql.session.timeZone", "UTC")
         .getOrCreate()
     )
 
 
-def predict_frame(frame: pandas.DataFrame, *, engine: str = "duckdb") -> pandas.DataFrame:
-    """Scored candidate pairs within a prepared frame: unique_id_l, unique_id_r, match_weight,
-    match_probability and gamma_<field> columns, via Splink on ``engine``."""
-    import pandas as pd
-    from splink import Linker
+#: Parameter sources: ``expert`` (the m/u of :mod:`liangshi.linkage.compare`) or ``trained`` (u by random
+#: sampling and m by expectation maximisation on the batch itself, starting from the expert values).
+MODELS: tuple[str, ...] = ("expert", "trained")
 
+
+def check_options(*, engine: str = "duckdb", model: str = "expert") -> None:
+    """Refuse an unknown engine or model (``linkage.engine_unknown`` / ``linkage.model_unknown``)."""
     if engine not in ENGINES:
         raise ValidationFailed(
             "linkage.engine_unknown",
@@ -242,10 +257,32 @@ def predict_frame(frame: pandas.DataFrame, *, engine: str = "duckdb") -> pandas.
             f"Unknown engine: {engine} (choose duckdb or spark)",
             {"engine": engine, "allowed": list(ENGINES)},
         )
+    if model not in MODELS:
+        raise ValidationFailed(
+            "linkage.model_unknown",
+            f"未知的模型参数来源：{model}（可选 expert、trained）",
+            f"Unknown model: {model} (choose expert or trained)",
+            {"model": model, "allowed": list(MODELS)},
+        )
+
+
+def predict_frame(
+    frame: pandas.DataFrame, *, engine: str = "duckdb", model: str = "expert"
+) -> pandas.DataFrame:
+    """Scored candidate pairs within a prepared frame: unique_id_l, unique_id_r, match_weight,
+    match_probability and gamma_<field> columns, via Splink on ``engine``.
+
+    ``model="trained"`` re-estimates the parameters on the batch (for data unlike a Chinese register's,
+    e.g. FEBRL); the levels, and so the explanations, stay the same. Its weights are returned in the
+    ``mw_<field>`` columns as well.
+    """
+    import pandas as pd
+    from splink import Linker
+
+    check_options(engine=engine, model=model)
     data = _model_frame(frame)
-    columns = ["unique_id_l", "unique_id_r", "match_weight", "match_probability"] + [
-        f"gamma_{c.field}" for c in COMPARISONS
-    ]
+    columns = ["unique_id_l", "unique_id_r", "match_weight", "match_probability"]
+    columns += [f"gamma_{c.field}" for c in COMPARISONS] + [f"mw_{c.field}" for c in COMPARISONS]
     if len(data) < 2:
         return pd.DataFrame({c: [] for c in columns})
     if engine == "duckdb":
@@ -257,10 +294,12 @@ def predict_frame(frame: pandas.DataFrame, *, engine: str = "duckdb") -> pandas.
         from splink import SparkAPI
 
         spark = spark_session()
-        db_api = SparkAPI(spark_session=spark, break_lineage_method="persist")
+        db_api = SparkAPI(spark_session=spark, break_lineage_method="persist")  # type: ignore[no-untyped-call]
         source = spark.createDataFrame(data.astype(object).where(pd.notna(data), None))
-    linker = Linker(db_api.register(source), settings(engine), log_level=None)
+    linker = Linker(db_api.register(source), settings(engine, rules=rules_for(frame)), log_level=None)
+    if model == "trained":
+        _train(linker)
     predictions = linker.inference.predict(warning_mode="never")
-    result = predictions.as_pandas_dataframe()
+    result = predictions.as_pandas_dataframe()  # type: ignore[no-untyped-call]
     predictions.drop_table_from_database_and_remove_from_cache()
     return result[columns]
