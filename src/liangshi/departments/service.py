@@ -30,7 +30,7 @@ from pathlib import Path
 from typing import Any
 
 from pydantic import ValidationError
-from sqlalchemy import Select, and_, func, or_, select, text
+from sqlalchemy import Select, and_, case, func, or_, select, text
 from sqlalchemy.orm import Session
 
 from liangshi import history, registry
@@ -1028,9 +1028,16 @@ def conflict_view(c: ExchangeConflict) -> dict[str, Any]:
 
 
 def list_conflicts(
-    session: Session, ctx: Context, *, status: str | None, department: str | None, offset: int, limit: int
+    session: Session,
+    ctx: Context,
+    *,
+    status: str | None,
+    department: str | None,
+    offset: int,
+    limit: int,
+    open_first: bool = False,
 ) -> tuple[list[ExchangeConflict], int]:
-    """Conflicts in the caller's jurisdiction, oldest first."""
+    """Conflicts in the caller's jurisdiction, oldest first (`open_first`: the open ones before the decided)."""
     ctx.actor.ensure("conflict.decide")
     stmt = select(ExchangeConflict).where(ExchangeConflict.area_id.in_(_in_scope(ctx.actor)))
     if status:
@@ -1038,14 +1045,14 @@ def list_conflicts(
     if department:
         stmt = stmt.where(ExchangeConflict.department == department)
     total = session.execute(select(func.count()).select_from(stmt.subquery())).scalar_one()
-    rows = session.execute(stmt.order_by(ExchangeConflict.id).offset(offset).limit(limit)).scalars().all()
+    order = [ExchangeConflict.id]
+    if open_first:
+        order.insert(0, case((ExchangeConflict.status == "open", 0), else_=1))  # type: ignore[arg-type]
+    rows = session.execute(stmt.order_by(*order).offset(offset).limit(limit)).scalars().all()
     return list(rows), int(total)
 
 
-def decide_conflict(
-    session: Session, ctx: Context, conflict_id: int, *, accept: bool, reason: str
-) -> ExchangeConflict:
-    """Accept the department's value (written through the registry with the batch as provenance) or reject it."""
+def _conflict_in_scope(session: Session, ctx: Context, conflict_id: int) -> ExchangeConflict:
     ctx.actor.ensure("conflict.decide")
     c = session.execute(
         select(ExchangeConflict).where(
@@ -1054,6 +1061,24 @@ def decide_conflict(
     ).scalar_one_or_none()
     if c is None:
         raise NotFound("conflict.not_found", "未找到该冲突", "Conflict not found", {"id": conflict_id})
+    return c
+
+
+def get_conflict(session: Session, ctx: Context, conflict_id: int) -> dict[str, Any]:
+    """One conflict with its batch (file, time received), for the side-by-side decision; out of scope: 404."""
+    c = _conflict_in_scope(session, ctx, conflict_id)
+    batch = session.get(DepartmentBatch, c.batch_id)
+    view = conflict_view(c)
+    view["batch_file"] = batch.file_name if batch else None
+    view["batch_received_at"] = batch.received_at.isoformat() if batch else None
+    return view
+
+
+def decide_conflict(
+    session: Session, ctx: Context, conflict_id: int, *, accept: bool, reason: str
+) -> ExchangeConflict:
+    """Accept the department's value (written through the registry with the batch as provenance) or reject it."""
+    c = _conflict_in_scope(session, ctx, conflict_id)
     if c.status != "open":
         raise Conflict(
             "conflict.already_decided",

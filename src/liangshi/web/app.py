@@ -26,6 +26,9 @@ PAGE_MODULES = (
     "liangshi.web.pages.collect",
     "liangshi.web.pages.search",
     "liangshi.web.pages.person",
+    "liangshi.web.pages.conflicts",
+    "liangshi.web.pages.feedback",
+    "liangshi.web.pages.reviews",
     "liangshi.web.pages.dwelling",
 )
 

@@ -56,6 +56,10 @@ ATTRIBUTES = {
     "occupation": N_("Occupation"),
     "workplace": N_("Workplace"),
     "phone": N_("Phone"),
+    "death_date": N_("Death date"),
+    "id_number": N_("ID number"),
+    "address": N_("Address"),
+    "prior": N_("Prior (before any evidence)"),
 }
 SOURCES = {
     "collector": N_("Collector"),
@@ -71,6 +75,52 @@ EVENTS = {
     "permit": N_("Residence permit"),
     "stay": N_("Hotel or internet café stay"),
 }
+CONFLICT_STATUS = {"open": N_("Open"), "accepted": N_("Accepted"), "rejected": N_("Rejected")}
+FEEDBACK_STATUS = {"open": N_("Open"), "picked_up": N_("Picked up"), "decided": N_("Decided")}
+FEEDBACK_OUTCOMES = {"confirmed": N_("Confirmed (the register stands)"), "corrected": N_("Corrected")}
+REVIEW_STATUS = {
+    "pending": N_("Pending"),
+    "linked": N_("Same person"),
+    "distinct": N_("Different persons"),
+    "closed": N_("Closed (another candidate was chosen)"),
+}
+DEPARTMENTS = {
+    "health": N_("Health"),
+    "justice": N_("Justice"),
+    "civil_affairs": N_("Civil affairs"),
+    "family_planning": N_("Family planning"),
+    "statistics": N_("Statistics"),
+    "housing": N_("Housing"),
+    "business_registry": N_("Business registry"),
+    "police": N_("Police"),
+    "register": N_("Register"),
+}
+# Comparison levels of the record linkage (liangshi.linkage.compare), as evidence on a review page.
+LEVELS = {
+    "prior": N_("prior"),
+    "null": N_("missing on one side"),
+    "exact": N_("exactly equal"),
+    "equal": N_("equal"),
+    "different": N_("different"),
+    "simplified_equal": N_("equal after traditional → simplified"),
+    "pinyin_equal": N_("same pinyin (homophone)"),
+    "tokens_reordered": N_("same parts, reordered"),
+    "latin_similar": N_("similar (Latin letters)"),
+    "latin_somewhat_similar": N_("somewhat similar (Latin letters)"),
+    "one_character_differs": N_("one character differs"),
+    "id_both_valid_differ": N_("two valid ID numbers that differ"),
+    "id_both_valid_differ_suspect": N_("two valid ID numbers that differ (suspect)"),
+    "id_typo_one_edit": N_("ID typo: one character off"),
+    "id_typo_adjacent_swap": N_("ID typo: two neighbours swapped"),
+    "id_near_unvalidated": N_("nearly equal, one ID invalid"),
+    "id_other": N_("other ID difference"),
+    "day_month_swapped": N_("day and month swapped"),
+    "one_component_off": N_("one of year, month, day differs"),
+    "shared_by_other_name": N_("shared with a differently named person"),
+    "one_edit": N_("one digit off"),
+    "similar": N_("similar"),
+    "somewhat_similar": N_("somewhat similar"),
+}
 TONE = {
     "occupied": "ok",
     "visited": "ok",
@@ -81,6 +131,13 @@ TONE = {
     "refused": "bad",
     "not_visited": "bad",
     "demolished": "bad",
+    "open": "warn",
+    "pending": "warn",
+    "picked_up": "warn",
+    "accepted": "ok",
+    "decided": "ok",
+    "linked": "ok",
+    "rejected": "bad",
 }
 
 ALL = {
@@ -94,6 +151,12 @@ ALL = {
     "attributes": ATTRIBUTES,
     "sources": SOURCES,
     "events": EVENTS,
+    "conflict_status": CONFLICT_STATUS,
+    "feedback_status": FEEDBACK_STATUS,
+    "feedback_outcomes": FEEDBACK_OUTCOMES,
+    "review_status": REVIEW_STATUS,
+    "departments": DEPARTMENTS,
+    "levels": LEVELS,
 }
 
 
