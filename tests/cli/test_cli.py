@@ -135,6 +135,15 @@ def test_demo_build_prints_a_login_for_every_role(tmp_path: Path) -> None:
     ):
         assert role in result.output
     assert "Demo-2026-liangshi" in result.output
+    # The liaison persona has a department with an agreement in force, so its pages show something.
+    listed = runner.invoke(app, ["dept", "list"], env=env)
+    assert listed.exit_code == 0, listed.output
+    for code in ("health", "civil_affairs", "statistics"):
+        assert code in listed.output
+    again = runner.invoke(
+        app, ["demo", "build", "--persons", "400"], env=env
+    )  # building twice changes nothing
+    assert again.exit_code == 0 and runner.invoke(app, ["dept", "list"], env=env).output == listed.output
 
 
 def test_user_token_issues_a_working_api_token(tmp_path: Path) -> None:

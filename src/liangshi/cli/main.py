@@ -449,7 +449,7 @@ def demo_build(
     """Build the demo: a synthetic city loaded through the importer, and one login per role."""
     import tempfile
 
-    from liangshi.demo.build import ensure_personas
+    from liangshi.demo.build import ensure_departments, ensure_personas
     from liangshi.synth import write_city
 
     settings = Settings()
@@ -465,10 +465,12 @@ def demo_build(
         _load_city(settings.database_url, directory)
     with database() as (session, clock):
         logins = ensure_personas(session, clock)
+        partners = ensure_departments(session, clock)
     out.print("演示账号 demo logins (username / password / role / jurisdiction):")
     for login in logins:
         print(f"  {login['username']:<22} {login['password']:<20} {login['role']:<20} {login['area']}")
-    out.print("Web/API: http://127.0.0.1:8000/docs — POST /auth/token with a username and password")
+    out.print(f"部门及共享协议 departments with agreements: {', '.join(partners)}")
+    out.print("Web: http://127.0.0.1:8000/web/ — API: http://127.0.0.1:8000/docs (POST /auth/token)")
 
 
 if __name__ == "__main__":

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
@@ -42,3 +44,57 @@ def ensure_personas(session: Session, clock: Clock) -> list[dict[str, str]]:
             )
         logins.append({"role": role, "username": username, "password": DEMO_PASSWORD, "area": area_code})
     return logins
+
+
+# The demo's partner departments and what their agreements let them provide and read.
+DEMO_AGREEMENTS: tuple[dict[str, Any], ...] = (
+    {
+        "department": "health",
+        "purpose": "出生、死亡医学证明与人口登记核对",
+        "reads": {"person": ["name", "sex", "birth_date"], "document": ["doc_type", "number"]},
+        "provides": {"person": ["name", "sex", "birth_date", "phone", "occupation", "death_date"]},
+    },
+    {
+        "department": "civil_affairs",
+        "purpose": "婚姻登记与社会救助对象核对",
+        "reads": {"person": ["name", "sex", "birth_date", "marital_status"]},
+        "provides": {"person": ["marital_status"]},
+    },
+    {
+        "department": "statistics",
+        "purpose": "人口统计汇总（仅汇总数据）",
+        "aggregates_only": True,
+        "reads": {"person": ["sex", "birth_date"], "residence": ["category"]},
+        "provides": {},
+    },
+)
+
+
+def ensure_departments(session: Session, clock: Clock) -> list[str]:
+    """The demo's partner departments with their sharing agreements (registered once)."""
+    import datetime as dt
+
+    from liangshi.departments import rules as dept_rules
+    from liangshi.departments import service as departments
+    from liangshi.departments.models import Department
+    from liangshi.registry import Context
+
+    ctx = Context(actor=SYSTEM, now=clock.now(), today=clock.today(), purpose="demo")
+    today = clock.today()
+    codes = []
+    for spec in DEMO_AGREEMENTS:
+        code = spec["department"]
+        codes.append(code)
+        if session.execute(select(Department.id).where(Department.code == code)).first() is not None:
+            continue
+        departments.add_department(session, ctx, code=code, name_zh=None, name_en=None)
+        document = {
+            "aggregates_only": False,
+            **spec,
+            "valid_from": dt.date(today.year, 1, 1).isoformat(),
+            "valid_to": dt.date(today.year + 2, 1, 1).isoformat(),
+        }
+        departments.add_agreement(
+            session, ctx, dept_rules.parse_agreement(document, departments.known_fields())
+        )
+    return codes
