@@ -38,3 +38,7 @@ class Settings(BaseSettings):
     map_tile_subdomains: str = "01234567"
     # KPI reports (dashboard, /kpis) are reused for this many seconds; 0 computes every request afresh.
     kpi_cache_seconds: int = 300
+    # `liangshi serve` counts the default dashboard report of every top area in the background this often (so a
+    # dashboard request narrows a fresh report instead of counting the city); 0 turns it off. Keep it below
+    # kpi_cache_seconds so a warmed report never expires before the next round.
+    kpi_warm_seconds: int = 240

@@ -203,3 +203,33 @@ def test_a_cached_city_report_answers_the_areas_below_it_within_their_scope(worl
     now[0] = 301.0
     fresh = cached("collector_zhang", None)
     assert fresh is not community and fresh.root.code == A
+
+
+def test_a_warmed_report_answers_the_default_dashboard_without_counting_again(
+    world: World, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    build(world)
+    start, end = service.default_period(None, None, world.clock.today())
+    with world.session() as s:
+        expected = service.compute(
+            s, world.ctx(s, "collector_zhang"), area_code=None, date_from=start, date_to=end
+        )
+    cache = service.ReportCache(300)
+    counted = service.warm(world.sessions, cache, world.clock)
+    assert "420000" in counted  # the province is the top area of the test gazetteer
+
+    def no_counting(*args: object, **kwargs: object) -> None:
+        raise AssertionError("the dashboard counted afresh instead of using the warmed report")
+
+    monkeypatch.setattr(service, "compute", no_counting)
+    with world.session() as s:
+        report = service.compute_cached(
+            s, world.ctx(s, "collector_zhang"), cache, area_code=None, date_from=start, date_to=end
+        )
+        assert report.root.code == A
+        assert _values(report, A) == _values(expected, A)
+        # The jurisdiction is still checked first: the warmed province report does not leak to a collector.
+        with pytest.raises(NotFound):
+            service.compute_cached(
+                s, world.ctx(s, "collector_zhang"), cache, area_code="420704", date_from=start, date_to=end
+            )

@@ -111,8 +111,14 @@ def serve(host: str = "127.0.0.1", port: int = 8000) -> None:
     import uvicorn
 
     from liangshi.http.app import create_app
+    from liangshi.kpis.service import start_warming
 
-    uvicorn.run(create_app(Settings()), host=host, port=port, log_level="info")
+    settings = Settings()
+    web = create_app(settings)
+    if settings.kpi_warm_seconds > 0:
+        state = web.state
+        start_warming(state.sessions, state.kpi_cache, state.clock, every=settings.kpi_warm_seconds)
+    uvicorn.run(web, host=host, port=port, log_level="info")
 
 
 @user_app.command("add")
