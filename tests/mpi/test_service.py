@@ -342,6 +342,15 @@ def test_link_persons_queues_register_duplicates_for_review(world: World) -> Non
         assert history.latest_row(s, persons.PERSON, b).valid_to is not None  # type: ignore[union-attr]
         report = service.link_persons(s, world.ctx(s, "police_liu"))
     assert report.queued == 0
+    # Undoing the merge takes the decision back: the pair waits in the queue again.
+    with world.session() as s:
+        event_id = s.execute(select(MatchReview.link_event_id)).scalar_one()
+        assert event_id is not None
+        service.undo(s, world.ctx(s, "police_liu"), event_id, reason="误合并")
+    with world.session() as s:
+        review = s.execute(select(MatchReview)).scalar_one()
+        assert (review.status, review.decided_by, review.link_event_id) == ("pending", None, None)
+        assert history.latest_row(s, persons.PERSON, b).valid_to is None  # type: ignore[union-attr]
 
 
 def test_undo_is_refused_when_a_moved_row_moved_again_and_writes_nothing(world: World) -> None:

@@ -1357,9 +1357,30 @@ def undo(session: Session, ctx: Context, event_id: int, *, reason: str) -> Perso
     session.add(undo_event)
     session.flush()
     event.undone_by = undo_event.id
+    # A merge decided in the review queue: undoing it takes the decision back, so the pair waits again.
+    reopened = list(
+        session.execute(
+            select(MatchReview.id).where(
+                MatchReview.link_event_id == event.id, MatchReview.status == rules.LINKED
+            )
+        ).scalars()
+    )
+    if reopened:
+        session.execute(
+            update(MatchReview)
+            .where(MatchReview.id.in_(reopened))
+            .values(status=rules.PENDING, decided_by=None, decided_at=None, reason=None, link_event_id=None)
+            .execution_options(synchronize_session=False)
+        )
     session.flush()
     session.expire_all()
-    detail = {"event_id": undo_event.id, "undoes": event_id, "kind": event.kind, "reason": reason}
+    detail = {
+        "event_id": undo_event.id,
+        "undoes": event_id,
+        "kind": event.kind,
+        "reason": reason,
+        "reviews_reopened": reopened,
+    }
     registry.log(
         ctx,
         session,
