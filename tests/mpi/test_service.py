@@ -413,3 +413,36 @@ def test_a_record_certain_of_two_register_persons_goes_to_review(
     assert (two.status, two.person_id) == (rules.LINKED, c)
     with world.session() as s:
         assert {r.candidate_person_id for r in s.execute(select(MatchReview)).scalars()} == {a, b}
+
+
+def test_a_same_decision_on_different_valid_ids_needs_force_by_the_station(world: World) -> None:
+    a, _ = _person(world, "孙乙")
+    b, _ = _person(world, "孙乙")
+    with world.session() as s:
+        review = MatchReview(
+            left_person_id=b,
+            candidate_person_id=a,
+            probability=0.8,
+            weight=None,
+            evidence="[]",
+            status="pending",
+            area_id=world.area(INSIDE),
+            county_code="420704",
+            created_at=world.clock.now(),
+        )
+        s.add(review)
+        s.flush()
+        review_id = review.id
+    before = totals(world)
+    with world.session() as s, pytest.raises(Conflict):
+        service.decide(s, world.ctx(s, "police_liu"), review_id, decision="same", reason="同一人")
+    with world.session() as s, pytest.raises(Forbidden):
+        service.decide(s, world.ctx(s, "police_liu"), review_id, decision="same", reason="同一人", force=True)
+    assert totals(world) == before
+    with world.session() as s:
+        outcome = service.decide(
+            s, world.ctx(s, "station_admin_li"), review_id, decision="same", reason="证件登记错误", force=True
+        )
+        assert (outcome["person_id"], outcome["merged"]) == (a, b)
+    with world.session() as s:
+        assert s.get(MatchReview, review_id).status == "linked"  # type: ignore[union-attr]

@@ -47,7 +47,9 @@ def decide(review_id: int, body: DecisionIn, request: Request) -> DecisionRead:
     """Same person (link, or merge two register persons) or distinct, with a reason; audited."""
     with unit(request) as (session, ctx):
         return DecisionRead(
-            **service.decide(session, ctx, review_id, decision=body.decision, reason=body.reason)
+            **service.decide(
+                session, ctx, review_id, decision=body.decision, reason=body.reason, force=body.force
+            )
         )
 
 

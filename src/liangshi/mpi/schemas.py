@@ -15,6 +15,10 @@ class DecisionIn(Strict):
 
     decision: Literal["same", "distinct"]
     reason: Text500
+    force: bool = Field(
+        False,
+        description="Merge two register persons even though their valid ID numbers differ (station admin and above)",
+    )
 
     model_config = {
         "json_schema_extra": {"examples": [{"decision": "same", "reason": "身份证号码一致，电话一致"}]}

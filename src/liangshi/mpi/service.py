@@ -946,9 +946,12 @@ def _retired_rows(session: Session, ids: Sequence[int]) -> dict[int, MasterRow]:
     return out
 
 
-def decide(session: Session, ctx: Context, review_id: int, *, decision: str, reason: str) -> dict[str, Any]:
-    """Decide a review: `same` links the record to the candidate (or merges two register persons), `distinct`
-    keeps them apart (a record with no pending candidate left then becomes a new person). Reason required."""
+def decide(
+    session: Session, ctx: Context, review_id: int, *, decision: str, reason: str, force: bool = False
+) -> dict[str, Any]:
+    """Decide a review: `same` links the record to the candidate (or merges two register persons; `force` merges
+    them even when their valid ID numbers differ, as `merge` allows), `distinct` keeps them apart (a record with
+    no pending candidate left then becomes a new person). Reason required."""
     ctx.actor.ensure("person.link")
     rules.ensure_decision(decision)
     reason = _reason(reason)
@@ -991,7 +994,7 @@ def decide(session: Session, ctx: Context, review_id: int, *, decision: str, rea
         assert review.left_person_id is not None
         if decision == "same":
             keep, other = sorted((review.left_person_id, review.candidate_person_id))
-            event = merge(session, ctx, keep, other, reason=reason)
+            event = merge(session, ctx, keep, other, reason=reason, force=force)
             event_id = event.id
             outcome = {"person_id": keep, "merged": other, "event_id": event.id}
     review.status = rules.LINKED if decision == "same" else rules.DISTINCT
