@@ -1118,21 +1118,7 @@ def merge(
         reason=f"merged into {keep.id}",
     )
     moved["retired_row_id"] = retired.row_id
-    event = PersonLinkEvent(
-        kind="merge",
-        keep_person_id=keep.id,
-        other_person_id=other.id,
-        moved=json.dumps(moved),
-        reason=reason,
-        forced=forced,
-        actor_id=ctx.actor.user_id,
-        actor_name=ctx.actor.username,
-        at=ctx.now,
-        area_id=keep.area_id,
-        county_code=keep.county_code,
-    )
-    session.add(event)
-    session.flush()
+    event = _record_event(session, ctx, "merge", keep, other.id, json.dumps(moved), reason, forced=forced)
     session.expire_all()
     detail = {
         "event_id": event.id,
@@ -1214,21 +1200,7 @@ def split(
             )
     history.bump_version(session, persons.PERSON, person.id, person.version)
     moved = {"source_records": wanted, "documents": doc_ids}
-    event = PersonLinkEvent(
-        kind="split",
-        keep_person_id=person.id,
-        other_person_id=new_id,
-        moved=json.dumps(moved),
-        reason=reason,
-        forced=False,
-        actor_id=ctx.actor.user_id,
-        actor_name=ctx.actor.username,
-        at=ctx.now,
-        area_id=person.area_id,
-        county_code=person.county_code,
-    )
-    session.add(event)
-    session.flush()
+    event = _record_event(session, ctx, "split", person, new_id, json.dumps(moved), reason)
     session.expire_all()
     detail = {
         "event_id": event.id,
@@ -1270,6 +1242,39 @@ def _stale(event_id: int, what: str) -> Conflict:
         "The records changed after the merge or split; it cannot be undone automatically",
         {"id": event_id, "changed": what},
     )
+
+
+def _record_event(
+    session: Session,
+    ctx: Context,
+    kind: str,
+    keep: Person,
+    other_id: int,
+    moved: str,
+    reason: str,
+    *,
+    forced: bool = False,
+    undoes: PersonLinkEvent | None = None,
+) -> PersonLinkEvent:
+    """Record a merge, split or undo (which rows moved between which persons, why, by whom), held where the
+    kept person is (an undo where the event it undoes was)."""
+    event = PersonLinkEvent(
+        kind=kind,
+        keep_person_id=keep.id,
+        other_person_id=other_id,
+        moved=moved,
+        reason=reason,
+        forced=forced,
+        actor_id=ctx.actor.user_id,
+        actor_name=ctx.actor.username,
+        at=ctx.now,
+        undoes_id=undoes.id if undoes else None,
+        area_id=undoes.area_id if undoes else keep.area_id,
+        county_code=undoes.county_code if undoes else keep.county_code,
+    )
+    session.add(event)
+    session.flush()
+    return event
 
 
 def undo(session: Session, ctx: Context, event_id: int, *, reason: str) -> PersonLinkEvent:
@@ -1343,22 +1348,9 @@ def undo(session: Session, ctx: Context, event_id: int, *, reason: str) -> Perso
         person = session.get(Person, keep)
         assert person is not None
         history.bump_version(session, persons.PERSON, keep, person.version)
-    undo_event = PersonLinkEvent(
-        kind="undo",
-        keep_person_id=keep,
-        other_person_id=other,
-        moved=event.moved,
-        reason=reason,
-        forced=False,
-        actor_id=ctx.actor.user_id,
-        actor_name=ctx.actor.username,
-        at=ctx.now,
-        undoes_id=event.id,
-        area_id=event.area_id,
-        county_code=event.county_code,
-    )
-    session.add(undo_event)
-    session.flush()
+    kept = session.get(Person, keep)
+    assert kept is not None
+    undo_event = _record_event(session, ctx, "undo", kept, other, event.moved, reason, undoes=event)
     event.undone_by = undo_event.id
     # A merge decided in the review queue: undoing it takes the decision back, so the pair waits again.
     reopened = list(
