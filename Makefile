@@ -94,6 +94,15 @@ bench: install
 	$(PY) scripts/bench_venues.py --db postgresql --stays 50000
 	$(PY) scripts/bench_search.py --db sqlite --persons 100000
 	$(PY) scripts/bench_search.py --db postgresql --persons 100000
+	$(PY) scripts/bench_department_batch.py --db sqlite --persons 2000
+	$(PY) scripts/bench_department_batch.py --db postgresql --persons 2000
+	$(PY) scripts/bench_linkage.py city --city bench-out/lk-city
+	$(PY) scripts/bench_linkage.py febrl
+	$(PY) scripts/bench_linkage.py incremental --master 1000000 --new 10000 --cache bench-out/lk-bench
+	$(PY) scripts/bench_mpi.py --db sqlite --persons 100000 --records 10000
+	$(PY) scripts/bench_mpi.py --db postgresql --persons 100000 --records 10000
+	$(PY) scripts/bench_web.py --db sqlite --persons 1000000 --runs 5 --grids 50
+	$(PY) scripts/bench_web.py --db postgresql --persons 1000000 --runs 5 --grids 50
 
 clean:
 	rm -rf $(VENV) .pytest_cache node_modules src/liangshi/web/static/vendor
