@@ -22,6 +22,8 @@ import subprocess
 import sys
 import time
 import uuid
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
@@ -266,6 +268,28 @@ def measure(url: str, ids: list[str], samples: int, seed: int) -> dict[str, Any]
                 "mean_ms": round(statistics.fmean(v) * 1000, 3)} for k, v in results.items()}
 
 
+@contextmanager
+def fresh_database(db: str, label: str, persons: int, pg_server: str) -> Iterator[str]:
+    """The URL of an empty benchmark database: a SQLite file bench-out/<label>-<persons>.db (replaced, kept
+    afterwards for inspection), or a new PostgreSQL database, dropped when the benchmark ends."""
+    if db == "sqlite":
+        path = Path("bench-out") / f"{label}-{persons}.db"
+        path.parent.mkdir(exist_ok=True)
+        for suffix in ("", "-wal", "-shm"):
+            Path(f"{path}{suffix}").unlink(missing_ok=True)
+        yield f"sqlite:///{path}"
+        return
+    import psycopg
+
+    name = f"liangshi_bench_{uuid.uuid4().hex[:8]}"
+    admin = psycopg.connect(pg_server, autocommit=True)
+    admin.execute(f'CREATE DATABASE "{name}"')
+    try:
+        yield pg_server.rsplit("/", 1)[0] + f"/{name}"
+    finally:
+        admin.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+
+
 def main() -> None:
     """Parse arguments, load, measure, print JSON."""
     parser = argparse.ArgumentParser(description=__doc__)
@@ -275,32 +299,11 @@ def main() -> None:
     parser.add_argument("--seed", type=int, default=7)
     parser.add_argument("--pg-server", default="postgresql://postgres@127.0.0.1:5432/postgres")
     args = parser.parse_args()
-    drop = None
-    if args.db == "sqlite":
-        path = Path("bench-out") / f"lookup-{args.persons}.db"
-        path.parent.mkdir(exist_ok=True)
-        for suffix in ("", "-wal", "-shm"):
-            Path(f"{path}{suffix}").unlink(missing_ok=True)
-        url = f"sqlite:///{path}"
-    else:
-        import psycopg
-
-        name = f"liangshi_bench_{uuid.uuid4().hex[:8]}"
-        admin = psycopg.connect(args.pg_server, autocommit=True)
-        admin.execute(f'CREATE DATABASE "{name}"')
-        url = args.pg_server.rsplit("/", 1)[0] + f"/{name}"
-
-        def drop() -> None:
-            admin.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
-
-    try:
+    with fresh_database(args.db, "lookup", args.persons, args.pg_server) as url:
         t0 = time.perf_counter()
         ids = load(url, args.persons, args.seed)
         load_s = time.perf_counter() - t0
         figures = measure(url, ids, args.samples, args.seed)
-    finally:
-        if drop is not None:
-            drop()
     print(json.dumps({"db": args.db, "persons": args.persons, "load_s": round(load_s, 1), "cores": os.cpu_count(),
                       **figures}, indent=2))
 

@@ -38,7 +38,7 @@ from sqlalchemy import insert, select, text
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-from bench_lookup import PASSWORD, make_ids, meta  # noqa: E402
+from bench_lookup import PASSWORD, fresh_database, make_ids, meta  # noqa: E402
 
 from liangshi import migrate  # noqa: E402
 from liangshi.access import service as access  # noqa: E402
@@ -269,32 +269,11 @@ def main() -> None:
     parser.add_argument("--seed", type=int, default=7)
     parser.add_argument("--pg-server", default="postgresql://postgres@127.0.0.1:5432/postgres")
     args = parser.parse_args()
-    drop = None
-    if args.db == "sqlite":
-        path = Path("bench-out") / f"mpi-{args.persons}.db"
-        path.parent.mkdir(exist_ok=True)
-        for suffix in ("", "-wal", "-shm"):
-            Path(f"{path}{suffix}").unlink(missing_ok=True)
-        url = f"sqlite:///{path}"
-    else:
-        import psycopg
-
-        name = f"liangshi_bench_{uuid.uuid4().hex[:8]}"
-        admin = psycopg.connect(args.pg_server, autocommit=True)
-        admin.execute(f'CREATE DATABASE "{name}"')
-        url = args.pg_server.rsplit("/", 1)[0] + f"/{name}"
-
-        def drop() -> None:
-            admin.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
-
-    try:
+    with fresh_database(args.db, "mpi", args.persons, args.pg_server) as url:
         t0 = time.perf_counter()
         people = load(url, args.persons, args.seed)
         load_s = time.perf_counter() - t0
         figures = measure(url, people, args.records, args.seed)
-    finally:
-        if drop is not None:
-            drop()
     print(json.dumps({"db": args.db, "persons": args.persons, "records": args.records, "load_s": round(load_s, 1),
                       "cores": os.cpu_count(), **figures}, indent=2, ensure_ascii=False))
 

@@ -18,7 +18,6 @@ import os
 import random
 import sys
 import time
-import uuid
 from pathlib import Path
 from typing import Any
 
@@ -27,7 +26,9 @@ from rich.progress import Progress
 from sqlalchemy import insert, text
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent / "src"))
+sys.path.insert(0, str(Path(__file__).resolve().parent))
 
+from bench_lookup import fresh_database  # noqa: E402
 from liangshi import migrate  # noqa: E402
 from liangshi.access import service as access  # noqa: E402
 from liangshi.access.service import SYSTEM  # noqa: E402
@@ -175,32 +176,11 @@ def main() -> None:
     parser.add_argument("--seed", type=int, default=7)
     parser.add_argument("--pg-server", default="postgresql://postgres@127.0.0.1:5432/postgres")
     args = parser.parse_args()
-    drop = None
-    if args.db == "sqlite":
-        path = Path("bench-out") / f"search-{args.persons}.db"
-        path.parent.mkdir(exist_ok=True)
-        for suffix in ("", "-wal", "-shm"):
-            Path(f"{path}{suffix}").unlink(missing_ok=True)
-        url = f"sqlite:///{path}"
-    else:
-        import psycopg
-
-        name = f"liangshi_bench_{uuid.uuid4().hex[:8]}"
-        admin = psycopg.connect(args.pg_server, autocommit=True)
-        admin.execute(f'CREATE DATABASE "{name}"')
-        url = args.pg_server.rsplit("/", 1)[0] + f"/{name}"
-
-        def drop() -> None:
-            admin.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
-
-    try:
+    with fresh_database(args.db, "search", args.persons, args.pg_server) as url:
         t0 = time.perf_counter()
         names = load(url, args.persons, args.seed)
         load_s = time.perf_counter() - t0
         figures = measure(url, names, args.samples, args.seed)
-    finally:
-        if drop is not None:
-            drop()
     print(json.dumps({"db": args.db, "persons": args.persons, "load_s": round(load_s, 1), "cores": os.cpu_count(),
                       "series": figures}, indent=2, ensure_ascii=False))
 
