@@ -34,19 +34,21 @@ from typing import Any
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from liangshi import migrate  # noqa: E402
-from liangshi.access.service import SYSTEM  # noqa: E402
-from liangshi.areas import service as areas  # noqa: E402
-from liangshi.areas.schemas import AreaCreate  # noqa: E402
-from liangshi.clock import Clock  # noqa: E402
-from liangshi.common.codes import ezhou_areas  # noqa: E402
-from liangshi.common.idnumber import compute_check_char  # noqa: E402
-from liangshi.db import make_engine, make_session_factory, session_scope  # noqa: E402
-from liangshi.exchange import service  # noqa: E402
-from liangshi.registry import Context  # noqa: E402
+from liangshi import migrate
+from liangshi.access.service import SYSTEM
+from liangshi.areas import service as areas
+from liangshi.areas.schemas import AreaCreate
+from liangshi.clock import Clock
+from liangshi.common.codes import ezhou_areas
+from liangshi.common.idnumber import compute_check_char
+from liangshi.db import make_engine, make_session_factory, session_scope
+from liangshi.exchange import service
+from liangshi.registry import Context
 
 HEADER = ["id_number", "name", "sex", "birth_date", "ethnicity", "hukou_region", "phone", "community_code"]
-SURNAMES = "王李张刘陈杨黄赵吴周徐孙马朱胡郭何高林罗郑梁谢宋唐许韩冯邓曹彭曾肖田董袁潘蒋蔡余杜叶程魏苏吕丁任沈"
+SURNAMES = (
+    "王李张刘陈杨黄赵吴周徐孙马朱胡郭何高林罗郑梁谢宋唐许韩冯邓曹彭曾肖田董袁潘蒋蔡余杜叶程魏苏吕丁任沈"
+)
 GIVEN = "伟芳娜敏静丽强磊军洋勇艳杰娟涛明超秀霞平刚桂英华建国文辉玲红梅鑫宇浩然欣怡子涵梓轩雨萱"
 
 
@@ -66,8 +68,18 @@ def write_file(path: Path, n: int, seed: int) -> None:
                 continue
             seen.add(number)
             name = rng.choice(SURNAMES) + "".join(rng.choice(GIVEN) for _ in range(rng.choice((1, 2))))
-            writer.writerow([number, name, "男" if seq % 2 else "女", birth.isoformat(), "01", "420704",
-                             f"13{rng.randrange(0, 10)}{rng.randrange(10_000_000, 100_000_000)}", "420704001001"])
+            writer.writerow(
+                [
+                    number,
+                    name,
+                    "男" if seq % 2 else "女",
+                    birth.isoformat(),
+                    "01",
+                    "420704",
+                    f"13{rng.randrange(0, 10)}{rng.randrange(10_000_000, 100_000_000)}",
+                    "420704001001",
+                ]
+            )
 
 
 def baseline_sqlite(path: Path, csv_path: Path) -> tuple[float, float]:
@@ -94,8 +106,11 @@ def baseline_postgres(url: str, csv_path: Path) -> tuple[float, float]:
     with psycopg.connect(url) as conn:
         conn.execute(f"CREATE TABLE raw_persons ({', '.join(c + ' text' for c in HEADER)})")
         t0, c0 = time.perf_counter(), time.process_time()
-        with conn.cursor() as cur, cur.copy("COPY raw_persons FROM STDIN WITH (FORMAT csv, HEADER true)") as copy, \
-                csv_path.open("rb") as fh:
+        with (
+            conn.cursor() as cur,
+            cur.copy("COPY raw_persons FROM STDIN WITH (FORMAT csv, HEADER true)") as copy,
+            csv_path.open("rb") as fh,
+        ):
             while block := fh.read(1 << 20):
                 copy.write(block)
         conn.commit()
@@ -118,8 +133,24 @@ def write_floor(url: str, csv_path: Path, chunk: int) -> tuple[float, float]:
         reader = csv.reader(fh)
         next(reader)
         new = [
-            (area, (name, "1" if sex == "男" else "2", birth, ethnicity, "CHN", region, None, None, None, None, None,
-                    "+86" + phone), ("resident_id", number, "CHN"))
+            (
+                area,
+                (
+                    name,
+                    "1" if sex == "男" else "2",
+                    birth,
+                    ethnicity,
+                    "CHN",
+                    region,
+                    None,
+                    None,
+                    None,
+                    None,
+                    None,
+                    "+86" + phone,
+                ),
+                ("resident_id", number, "CHN"),
+            )
             for number, name, sex, birth, ethnicity, region, phone, _ in reader
         ]
     prov = Provenance("department", "police", "document", "floor")
@@ -161,8 +192,11 @@ def floor_variants(args: argparse.Namespace, csv_path: Path) -> None:
 
     import liangshi.db as ldb
 
-    for label, foreign_keys, indexes in (("as is", True, True), ("FK checks off", False, True),
-                                         ("FK checks off, no secondary indexes", False, False)):
+    for label, foreign_keys, indexes in (
+        ("as is", True, True),
+        ("FK checks off", False, True),
+        ("FK checks off, no secondary indexes", False, False),
+    ):
         if args.db == "sqlite":
             db = Path("bench-out") / "floor-variant.db"
             for suffix in ("", "-wal", "-shm"):
@@ -172,9 +206,11 @@ def floor_variants(args: argparse.Namespace, csv_path: Path) -> None:
             _weaken(url, foreign_keys=foreign_keys, indexes=indexes)
             pragmas = ldb._sqlite_pragmas
             if not foreign_keys:
+
                 def no_fk(conn: object, record: object, pragmas: Any = pragmas) -> None:
                     pragmas(conn, record)
                     conn.execute("PRAGMA foreign_keys=OFF")  # type: ignore[attr-defined]
+
                 ldb._sqlite_pragmas = no_fk
             try:
                 seconds, cpu = write_floor(url, csv_path, args.chunk)
@@ -191,8 +227,17 @@ def floor_variants(args: argparse.Namespace, csv_path: Path) -> None:
                 seconds, cpu = write_floor(url, csv_path, args.chunk)
             finally:
                 admin.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
-        print(json.dumps({"db": args.db, "persons": args.persons, "floor_variant": label,
-                          "wall_s": round(seconds, 2), "cpu_s": round(cpu, 2)}))
+        print(
+            json.dumps(
+                {
+                    "db": args.db,
+                    "persons": args.persons,
+                    "floor_variant": label,
+                    "wall_s": round(seconds, 2),
+                    "cpu_s": round(cpu, 2),
+                }
+            )
+        )
 
 
 def prepare(url: str) -> None:
@@ -203,8 +248,11 @@ def prepare(url: str) -> None:
     with session_scope(make_session_factory(engine)) as s:
         ctx = Context(actor=SYSTEM, now=clock.now(), today=clock.today())
         areas.load_gazetteer(s, ctx, ezhou_areas())
-        areas.create_area(s, ctx, AreaCreate(code="420704001001", name="滨湖社区", level="community",
-                                             parent_code="420704001"))
+        areas.create_area(
+            s,
+            ctx,
+            AreaCreate(code="420704001001", name="滨湖社区", level="community", parent_code="420704001"),
+        )
     engine.dispose()
 
 
@@ -214,8 +262,11 @@ def main() -> None:
     parser.add_argument("--db", choices=["sqlite", "postgresql"], default="sqlite")
     parser.add_argument("--persons", type=int, default=100_000)
     parser.add_argument("--seed", type=int, default=11)
-    parser.add_argument("--floor-variants", action="store_true",
-                        help="only the write floor: as is, without FK checks, without secondary indexes")
+    parser.add_argument(
+        "--floor-variants",
+        action="store_true",
+        help="only the write floor: as is, without FK checks, without secondary indexes",
+    )
     parser.add_argument("--chunk", type=int, default=service.CHUNK, help="rows per transaction")
     parser.add_argument("--pg-server", default="postgresql://postgres@127.0.0.1:5432/postgres")
     args = parser.parse_args()
@@ -259,25 +310,44 @@ def main() -> None:
     try:
         engine = make_engine(url)
         t0, c0 = time.perf_counter(), time.process_time()
-        result = service.import_file(make_session_factory(engine), kind="persons", path=csv_path, source="police",
-                                     actor=SYSTEM, clock=Clock(), chunk_size=args.chunk)
+        result = service.import_file(
+            make_session_factory(engine),
+            kind="persons",
+            path=csv_path,
+            source="police",
+            actor=SYSTEM,
+            clock=Clock(),
+            chunk_size=args.chunk,
+        )
         seconds, cpu = time.perf_counter() - t0, time.process_time() - c0
         engine.dispose()
     finally:
         if drop is not None:
             drop()
     assert result.loaded == args.persons and not result.errors, (result.loaded, result.errors[:3])
-    print(json.dumps({
-        "db": args.db, "persons": args.persons, "cores": os.cpu_count(),
-        "baseline_s": round(raw, 2), "baseline_rows_per_s": round(args.persons / raw),
-        "import_s": round(seconds, 2), "import_rows_per_s": round(args.persons / seconds),
-        "ratio": round(seconds / raw, 1),
-        "write_floor_s": round(floor, 2), "floor_ratio": round(floor / raw, 1),
-        # CPU time of this process (on SQLite the database engine runs in it; on PostgreSQL the server's is not
-        # counted): less disturbed than wall time when other processes share the cores.
-        "baseline_cpu_s": round(raw_cpu, 2), "write_floor_cpu_s": round(floor_cpu, 2), "import_cpu_s": round(cpu, 2),
-        "cpu_ratio": round(cpu / raw_cpu, 1) if raw_cpu else None,
-    }, indent=2))
+    print(
+        json.dumps(
+            {
+                "db": args.db,
+                "persons": args.persons,
+                "cores": os.cpu_count(),
+                "baseline_s": round(raw, 2),
+                "baseline_rows_per_s": round(args.persons / raw),
+                "import_s": round(seconds, 2),
+                "import_rows_per_s": round(args.persons / seconds),
+                "ratio": round(seconds / raw, 1),
+                "write_floor_s": round(floor, 2),
+                "floor_ratio": round(floor / raw, 1),
+                # CPU time of this process (on SQLite the database engine runs in it; on PostgreSQL the server's is not
+                # counted): less disturbed than wall time when other processes share the cores.
+                "baseline_cpu_s": round(raw_cpu, 2),
+                "write_floor_cpu_s": round(floor_cpu, 2),
+                "import_cpu_s": round(cpu, 2),
+                "cpu_ratio": round(cpu / raw_cpu, 1) if raw_cpu else None,
+            },
+            indent=2,
+        )
+    )
 
 
 if __name__ == "__main__":

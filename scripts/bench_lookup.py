@@ -33,21 +33,21 @@ from sqlalchemy import insert, select, text
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from liangshi import migrate  # noqa: E402
-from liangshi.access import service as access  # noqa: E402
-from liangshi.access.service import SYSTEM  # noqa: E402
-from liangshi.addresses.models import Address, AddressVersion, Street, StreetVersion  # noqa: E402
-from liangshi.areas import service as areas  # noqa: E402
-from liangshi.areas.schemas import AreaCreate  # noqa: E402
-from liangshi.buildings.models import Building, BuildingVersion, Dwelling, DwellingVersion  # noqa: E402
-from liangshi.clock import Clock  # noqa: E402
-from liangshi.common.codes import ezhou_areas  # noqa: E402
-from liangshi.common.idnumber import compute_check_char  # noqa: E402
-from liangshi.db import make_engine, make_session_factory, session_scope  # noqa: E402
-from liangshi.persons.models import Document, DocumentVersion, Person, PersonVersion  # noqa: E402
-from liangshi.registry import Context  # noqa: E402
-from liangshi.residence import service as residence  # noqa: E402
-from liangshi.residence.models import Residence, ResidenceVersion  # noqa: E402
+from liangshi import migrate
+from liangshi.access import service as access
+from liangshi.access.service import SYSTEM
+from liangshi.addresses.models import Address, AddressVersion, Street, StreetVersion
+from liangshi.areas import service as areas
+from liangshi.areas.schemas import AreaCreate
+from liangshi.buildings.models import Building, BuildingVersion, Dwelling, DwellingVersion
+from liangshi.clock import Clock
+from liangshi.common.codes import ezhou_areas
+from liangshi.common.idnumber import compute_check_char
+from liangshi.db import make_engine, make_session_factory, session_scope
+from liangshi.persons.models import Document, DocumentVersion, Person, PersonVersion
+from liangshi.registry import Context
+from liangshi.residence import service as residence
+from liangshi.residence.models import Residence, ResidenceVersion
 
 PASSWORD = "Bench-password-1"
 BARE_SQL = """
@@ -80,10 +80,23 @@ def make_ids(n: int, rng: random.Random) -> list[str]:
 
 def meta(now: dt.datetime, county: str, valid_from: dt.date) -> dict[str, Any]:
     """The version columns every bulk row carries."""
-    return {"version": 1, "valid_from": valid_from, "valid_to": None, "recorded_at": now, "superseded_at": None,
-            "change": "create", "reason": None, "source_kind": "import", "source_ref": "bench", "evidence": "observed",
-            "document_ref": None, "county_code": county, "actor_id": None, "corrects_row_id": None,
-            "replaces_row_id": None}
+    return {
+        "version": 1,
+        "valid_from": valid_from,
+        "valid_to": None,
+        "recorded_at": now,
+        "superseded_at": None,
+        "change": "create",
+        "reason": None,
+        "source_kind": "import",
+        "source_ref": "bench",
+        "evidence": "observed",
+        "document_ref": None,
+        "county_code": county,
+        "actor_id": None,
+        "corrects_row_id": None,
+        "replaces_row_id": None,
+    }
 
 
 def load(url: str, n: int, seed: int) -> list[str]:
@@ -98,65 +111,237 @@ def load(url: str, n: int, seed: int) -> list[str]:
     with session_scope(factory) as s:
         ctx = Context(actor=SYSTEM, now=now, today=clock.today(), purpose="bench")
         areas.load_gazetteer(s, ctx, ezhou_areas())
-        community = areas.create_area(s, ctx, AreaCreate(code="420704001001", name="滨湖社区", level="community",
-                                                         parent_code="420704001"))
-        access.create_user(s, username="bench_police", display_name="bench", password=PASSWORD,
-                           role="community_police", area_code="420704001001", department=None, actor=SYSTEM, now=now)
+        community = areas.create_area(
+            s,
+            ctx,
+            AreaCreate(code="420704001001", name="滨湖社区", level="community", parent_code="420704001"),
+        )
+        access.create_user(
+            s,
+            username="bench_police",
+            display_name="bench",
+            password=PASSWORD,
+            role="community_police",
+            area_code="420704001001",
+            department=None,
+            actor=SYSTEM,
+            now=now,
+        )
         area_id = community.entity.id
     county, start = "420704", dt.date(2020, 1, 1)
     per_building = 60
     with engine.begin() as conn, Progress() as progress:
         task = progress.add_task("loading persons", total=n)
-        sid = conn.execute(insert(Street).values(county_code=county, version=1, created_at=now, area_id=area_id)
-                           .returning(Street.id)).scalar_one()
-        conn.execute(insert(StreetVersion).values(entity_id=sid, name="基准路", street_type="路", numbering_style="dash",
-                                                  start_description=None, bearing_deg=None, **meta(now, county, start)))
+        sid = conn.execute(
+            insert(Street)
+            .values(county_code=county, version=1, created_at=now, area_id=area_id)
+            .returning(Street.id)
+        ).scalar_one()
+        conn.execute(
+            insert(StreetVersion).values(
+                entity_id=sid,
+                name="基准路",
+                street_type="路",
+                numbering_style="dash",
+                start_description=None,
+                bearing_deg=None,
+                **meta(now, county, start),
+            )
+        )
         batch = 5000
         for lo in range(0, n, batch):
-            chunk = ids[lo:lo + batch]
+            chunk = ids[lo : lo + batch]
             buildings_needed = (len(chunk) + per_building - 1) // per_building
-            addr_rows = [{"county_code": county, "version": 1, "created_at": now, "area_id": area_id, "street_id": sid,
-                          "code": uuid.uuid4().hex[:18]} for _ in range(buildings_needed)]
-            addr_ids = list(conn.execute(insert(Address).returning(Address.id, sort_by_parameter_order=True),
-                                         addr_rows).scalars())
-            conn.execute(insert(AddressVersion), [
-                {"entity_id": a, "plate_kind": "door", "base_number": a, "sub_number": None, "status": "installed",
-                 "lon": None, "lat": None, **meta(now, county, start)} for a in addr_ids])
-            b_ids = list(conn.execute(insert(Building).returning(Building.id, sort_by_parameter_order=True), [
-                {"county_code": county, "version": 1, "created_at": now, "area_id": area_id, "address_id": a}
-                for a in addr_ids]).scalars())
-            conn.execute(insert(BuildingVersion), [
-                {"entity_id": b, "label": "1栋", "floors_above": 30, "floors_below": 0, "units": 2,
-                 "use": "residential", "structure": None, "year_built": 2000, "visit_status": "visited",
-                 **meta(now, county, start)} for b in b_ids])
-            d_ids = list(conn.execute(insert(Dwelling).returning(Dwelling.id, sort_by_parameter_order=True), [
-                {"county_code": county, "version": 1, "created_at": now, "area_id": area_id,
-                 "building_id": b_ids[i // per_building]} for i in range(len(chunk))]).scalars())
-            conn.execute(insert(DwellingVersion), [
-                {"entity_id": d, "unit": 1, "floor": i % 30 + 1, "room": f"{i % 30 + 1}{i % 2 + 1:02d}",
-                 "use": "residential", "floor_area_m2": 80.0, "owner_name": None, "status": "occupied",
-                 **meta(now, county, start)} for i, d in enumerate(d_ids)])
-            p_ids = list(conn.execute(insert(Person).returning(Person.id, sort_by_parameter_order=True), [
-                {"county_code": county, "version": 1, "created_at": now, "area_id": area_id} for _ in chunk]).scalars())
-            conn.execute(insert(PersonVersion), [
-                {"entity_id": p, "name": "测试人员", "sex": "1" if int(num[16]) % 2 else "2",
-                 "birth_date": dt.date(int(num[6:10]), int(num[10:12]), int(num[12:14])), "ethnicity": "01",
-                 "nationality": "CHN", "hukou_region": "420704", "hukou_address": None, "education": None,
-                 "marital_status": None, "occupation": None, "workplace": None, "phone": None,
-                 **meta(now, county, start)} for p, num in zip(p_ids, chunk, strict=True)])
-            doc_ids = list(conn.execute(insert(Document).returning(Document.id, sort_by_parameter_order=True), [
-                {"county_code": county, "version": 1, "created_at": now, "area_id": area_id, "person_id": p}
-                for p in p_ids]).scalars())
-            conn.execute(insert(DocumentVersion), [
-                {"entity_id": d, "doc_type": "resident_id", "number": num, "country": "CHN", **meta(now, county, start)}
-                for d, num in zip(doc_ids, chunk, strict=True)])
-            r_ids = list(conn.execute(insert(Residence).returning(Residence.id, sort_by_parameter_order=True), [
-                {"county_code": county, "version": 1, "created_at": now, "area_id": area_id, "person_id": p,
-                 "dwelling_id": d} for p, d in zip(p_ids, d_ids, strict=True)]).scalars())
-            conn.execute(insert(ResidenceVersion), [
-                {"entity_id": r, "category": "resident", "arrival_date": start, "registration_date": start,
-                 "intended_stay_until": None, "departure_date": None, "deregistration_date": None,
-                 "deregistration_reason": None, "destination": None, **meta(now, county, start)} for r in r_ids])
+            addr_rows = [
+                {
+                    "county_code": county,
+                    "version": 1,
+                    "created_at": now,
+                    "area_id": area_id,
+                    "street_id": sid,
+                    "code": uuid.uuid4().hex[:18],
+                }
+                for _ in range(buildings_needed)
+            ]
+            addr_ids = list(
+                conn.execute(
+                    insert(Address).returning(Address.id, sort_by_parameter_order=True), addr_rows
+                ).scalars()
+            )
+            conn.execute(
+                insert(AddressVersion),
+                [
+                    {
+                        "entity_id": a,
+                        "plate_kind": "door",
+                        "base_number": a,
+                        "sub_number": None,
+                        "status": "installed",
+                        "lon": None,
+                        "lat": None,
+                        **meta(now, county, start),
+                    }
+                    for a in addr_ids
+                ],
+            )
+            b_ids = list(
+                conn.execute(
+                    insert(Building).returning(Building.id, sort_by_parameter_order=True),
+                    [
+                        {
+                            "county_code": county,
+                            "version": 1,
+                            "created_at": now,
+                            "area_id": area_id,
+                            "address_id": a,
+                        }
+                        for a in addr_ids
+                    ],
+                ).scalars()
+            )
+            conn.execute(
+                insert(BuildingVersion),
+                [
+                    {
+                        "entity_id": b,
+                        "label": "1栋",
+                        "floors_above": 30,
+                        "floors_below": 0,
+                        "units": 2,
+                        "use": "residential",
+                        "structure": None,
+                        "year_built": 2000,
+                        "visit_status": "visited",
+                        **meta(now, county, start),
+                    }
+                    for b in b_ids
+                ],
+            )
+            d_ids = list(
+                conn.execute(
+                    insert(Dwelling).returning(Dwelling.id, sort_by_parameter_order=True),
+                    [
+                        {
+                            "county_code": county,
+                            "version": 1,
+                            "created_at": now,
+                            "area_id": area_id,
+                            "building_id": b_ids[i // per_building],
+                        }
+                        for i in range(len(chunk))
+                    ],
+                ).scalars()
+            )
+            conn.execute(
+                insert(DwellingVersion),
+                [
+                    {
+                        "entity_id": d,
+                        "unit": 1,
+                        "floor": i % 30 + 1,
+                        "room": f"{i % 30 + 1}{i % 2 + 1:02d}",
+                        "use": "residential",
+                        "floor_area_m2": 80.0,
+                        "owner_name": None,
+                        "status": "occupied",
+                        **meta(now, county, start),
+                    }
+                    for i, d in enumerate(d_ids)
+                ],
+            )
+            p_ids = list(
+                conn.execute(
+                    insert(Person).returning(Person.id, sort_by_parameter_order=True),
+                    [
+                        {"county_code": county, "version": 1, "created_at": now, "area_id": area_id}
+                        for _ in chunk
+                    ],
+                ).scalars()
+            )
+            conn.execute(
+                insert(PersonVersion),
+                [
+                    {
+                        "entity_id": p,
+                        "name": "测试人员",
+                        "sex": "1" if int(num[16]) % 2 else "2",
+                        "birth_date": dt.date(int(num[6:10]), int(num[10:12]), int(num[12:14])),
+                        "ethnicity": "01",
+                        "nationality": "CHN",
+                        "hukou_region": "420704",
+                        "hukou_address": None,
+                        "education": None,
+                        "marital_status": None,
+                        "occupation": None,
+                        "workplace": None,
+                        "phone": None,
+                        **meta(now, county, start),
+                    }
+                    for p, num in zip(p_ids, chunk, strict=True)
+                ],
+            )
+            doc_ids = list(
+                conn.execute(
+                    insert(Document).returning(Document.id, sort_by_parameter_order=True),
+                    [
+                        {
+                            "county_code": county,
+                            "version": 1,
+                            "created_at": now,
+                            "area_id": area_id,
+                            "person_id": p,
+                        }
+                        for p in p_ids
+                    ],
+                ).scalars()
+            )
+            conn.execute(
+                insert(DocumentVersion),
+                [
+                    {
+                        "entity_id": d,
+                        "doc_type": "resident_id",
+                        "number": num,
+                        "country": "CHN",
+                        **meta(now, county, start),
+                    }
+                    for d, num in zip(doc_ids, chunk, strict=True)
+                ],
+            )
+            r_ids = list(
+                conn.execute(
+                    insert(Residence).returning(Residence.id, sort_by_parameter_order=True),
+                    [
+                        {
+                            "county_code": county,
+                            "version": 1,
+                            "created_at": now,
+                            "area_id": area_id,
+                            "person_id": p,
+                            "dwelling_id": d,
+                        }
+                        for p, d in zip(p_ids, d_ids, strict=True)
+                    ],
+                ).scalars()
+            )
+            conn.execute(
+                insert(ResidenceVersion),
+                [
+                    {
+                        "entity_id": r,
+                        "category": "resident",
+                        "arrival_date": start,
+                        "registration_date": start,
+                        "intended_stay_until": None,
+                        "departure_date": None,
+                        "deregistration_date": None,
+                        "deregistration_reason": None,
+                        "destination": None,
+                        **meta(now, county, start),
+                    }
+                    for r in r_ids
+                ],
+            )
             progress.update(task, advance=len(chunk))
     if url.startswith("postgresql"):
         with engine.connect() as conn:
@@ -234,8 +419,21 @@ def measure(url: str, ids: list[str], samples: int, seed: int) -> dict[str, Any]
     port = free_port()
     env = {**os.environ, "LIANGSHI_DATABASE_URL": url}
     server = subprocess.Popen(
-        [sys.executable, "-m", "uvicorn", "liangshi.http.app:create_app", "--factory", "--host", "127.0.0.1",
-         "--port", str(port), "--log-level", "warning"], env=env)
+        [
+            sys.executable,
+            "-m",
+            "uvicorn",
+            "liangshi.http.app:create_app",
+            "--factory",
+            "--host",
+            "127.0.0.1",
+            "--port",
+            str(port),
+            "--log-level",
+            "warning",
+        ],
+        env=env,
+    )
     try:
         base = f"http://127.0.0.1:{port}"
         with httpx.Client(base_url=base, timeout=30) as client:
@@ -264,8 +462,15 @@ def measure(url: str, ids: list[str], samples: int, seed: int) -> dict[str, Any]
     finally:
         server.terminate()
         server.wait()
-    return {k: {"p50_ms": round(pct(v, 0.50), 3), "p99_ms": round(pct(v, 0.99), 3), "n": len(v),
-                "mean_ms": round(statistics.fmean(v) * 1000, 3)} for k, v in results.items()}
+    return {
+        k: {
+            "p50_ms": round(pct(v, 0.50), 3),
+            "p99_ms": round(pct(v, 0.99), 3),
+            "n": len(v),
+            "mean_ms": round(statistics.fmean(v) * 1000, 3),
+        }
+        for k, v in results.items()
+    }
 
 
 @contextmanager
@@ -304,8 +509,18 @@ def main() -> None:
         ids = load(url, args.persons, args.seed)
         load_s = time.perf_counter() - t0
         figures = measure(url, ids, args.samples, args.seed)
-    print(json.dumps({"db": args.db, "persons": args.persons, "load_s": round(load_s, 1), "cores": os.cpu_count(),
-                      **figures}, indent=2))
+    print(
+        json.dumps(
+            {
+                "db": args.db,
+                "persons": args.persons,
+                "load_s": round(load_s, 1),
+                "cores": os.cpu_count(),
+                **figures,
+            },
+            indent=2,
+        )
+    )
 
 
 if __name__ == "__main__":

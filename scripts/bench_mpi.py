@@ -38,30 +38,38 @@ from sqlalchemy import insert, select, text
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-from bench_lookup import PASSWORD, fresh_database, make_ids, meta  # noqa: E402
+from bench_lookup import PASSWORD, fresh_database, make_ids, meta
 
-from liangshi import migrate  # noqa: E402
-from liangshi.access import service as access  # noqa: E402
-from liangshi.access.models import User  # noqa: E402
-from liangshi.access.service import SYSTEM  # noqa: E402
-from liangshi.addresses.models import Address, AddressVersion, Street, StreetVersion  # noqa: E402
-from liangshi.areas import service as areas  # noqa: E402
-from liangshi.areas.schemas import AreaCreate  # noqa: E402
-from liangshi.buildings.models import Building, BuildingVersion, Dwelling, DwellingVersion  # noqa: E402
-from liangshi.clock import Clock  # noqa: E402
-from liangshi.common.codes import ezhou_areas  # noqa: E402
-from liangshi.common.idnumber import compute_check_char  # noqa: E402
-from liangshi.db import make_engine, make_session_factory, session_scope  # noqa: E402
-from liangshi.linkage import api as linkage  # noqa: E402
-from liangshi.mpi import service as mpi  # noqa: E402
-from liangshi.persons.models import Document, DocumentVersion, Person, PersonVersion  # noqa: E402
-from liangshi.registry import Context  # noqa: E402
-from liangshi.residence.models import Residence, ResidenceVersion  # noqa: E402
+from liangshi import migrate
+from liangshi.access import service as access
+from liangshi.access.models import User
+from liangshi.access.service import SYSTEM
+from liangshi.addresses.models import Address, AddressVersion, Street, StreetVersion
+from liangshi.areas import service as areas
+from liangshi.areas.schemas import AreaCreate
+from liangshi.buildings.models import Building, BuildingVersion, Dwelling, DwellingVersion
+from liangshi.clock import Clock
+from liangshi.common.codes import ezhou_areas
+from liangshi.common.idnumber import compute_check_char
+from liangshi.db import make_engine, make_session_factory, session_scope
+from liangshi.linkage import api as linkage
+from liangshi.mpi import service as mpi
+from liangshi.persons.models import Document, DocumentVersion, Person, PersonVersion
+from liangshi.registry import Context
+from liangshi.residence.models import Residence, ResidenceVersion
 
-SURNAMES = "王李张刘陈杨黄赵吴周徐孙马朱胡郭何高林罗郑梁谢宋唐许韩冯邓曹彭曾肖田董袁潘于蒋蔡余杜叶程苏魏吕丁任沈姚卢姜崔钟谭陆汪范金石廖贾夏韦付方白邹孟熊秦邱江尹薛闫段雷侯龙史陶黎贺顾毛郝龚邵万钱严覃武戴莫孔向汤"
-GIVEN = "伟芳娜秀英敏静丽强磊军洋勇艳杰娟涛明超秀兰霞平刚桂英华玉萍红娥建国建华志强永刚海燕海波晓东晓明文博子涵浩然欣怡梓萱宇轩一诺思远嘉怡雨涵佳琪天宇俊杰"
-TRAD = str.maketrans("刘陈杨黄赵吴郑梁谢韩冯邓叶苏吕卢钟谭陆贾韦邹龙顾龚万钱严伟丽军艳杰娟涛兰华红国志刚海晓东文博涵浩欣怡萱宇轩诺远嘉佳琪俊",
-                     "劉陳楊黃趙吳鄭梁謝韓馮鄧葉蘇呂盧鍾譚陸賈韋鄒龍顧龔萬錢嚴偉麗軍艷傑娟濤蘭華紅國志剛海曉東文博涵浩欣怡萱宇軒諾遠嘉佳琪俊")
+SURNAMES = (
+    "王李张刘陈杨黄赵吴周徐孙马朱胡郭何高林罗郑梁谢宋唐许韩冯邓曹彭曾肖田董袁潘于蒋蔡余杜叶程苏魏吕丁任沈"
+    "姚卢姜崔钟谭陆汪范金石廖贾夏韦付方白邹孟熊秦邱江尹薛闫段雷侯龙史陶黎贺顾毛郝龚邵万钱严覃武戴莫孔向汤"
+)
+GIVEN = (
+    "伟芳娜秀英敏静丽强磊军洋勇艳杰娟涛明超秀兰霞平刚桂英华玉萍红娥建国建华志强永刚海燕海波晓东晓明文博子"
+    "涵浩然欣怡梓萱宇轩一诺思远嘉怡雨涵佳琪天宇俊杰"
+)
+TRAD = str.maketrans(
+    "刘陈杨黄赵吴郑梁谢韩冯邓叶苏吕卢钟谭陆贾韦邹龙顾龚万钱严伟丽军艳杰娟涛兰华红国志刚海晓东文博涵浩欣怡萱宇轩诺远嘉佳琪俊",
+    "劉陳楊黃趙吳鄭梁謝韓馮鄧葉蘇呂盧鍾譚陸賈韋鄒龍顧龔萬錢嚴偉麗軍艷傑娟濤蘭華紅國志剛海曉東文博涵浩欣怡萱宇軒諾遠嘉佳琪俊",
+)
 
 
 def name_for(rng: random.Random) -> str:
@@ -79,71 +87,249 @@ def load(url: str, n: int, seed: int) -> list[dict[str, Any]]:
     rng = random.Random(seed)
     ids = make_ids(n, rng)
     people = [
-        {"id_number": num, "name": name_for(rng), "sex": "1" if int(num[16]) % 2 else "2",
-         "birth": dt.date(int(num[6:10]), int(num[10:12]), int(num[12:14])),
-         "phone": f"+86139{rng.randrange(10**8):08d}" if rng.random() < 0.5 else None}
+        {
+            "id_number": num,
+            "name": name_for(rng),
+            "sex": "1" if int(num[16]) % 2 else "2",
+            "birth": dt.date(int(num[6:10]), int(num[10:12]), int(num[12:14])),
+            "phone": f"+86139{rng.randrange(10**8):08d}" if rng.random() < 0.5 else None,
+        }
         for num in ids
     ]
     with session_scope(factory) as s:
         ctx = Context(actor=SYSTEM, now=now, today=clock.today(), purpose="bench")
         areas.load_gazetteer(s, ctx, ezhou_areas())
-        community = areas.create_area(s, ctx, AreaCreate(code="420704001001", name="滨湖社区", level="community",
-                                                         parent_code="420704001"))
-        access.create_user(s, username="bench_police", display_name="bench", password=PASSWORD,
-                           role="community_police", area_code="420704001001", department=None, actor=SYSTEM, now=now)
+        community = areas.create_area(
+            s,
+            ctx,
+            AreaCreate(code="420704001001", name="滨湖社区", level="community", parent_code="420704001"),
+        )
+        access.create_user(
+            s,
+            username="bench_police",
+            display_name="bench",
+            password=PASSWORD,
+            role="community_police",
+            area_code="420704001001",
+            department=None,
+            actor=SYSTEM,
+            now=now,
+        )
         area_id = community.entity.id
     county, start = "420704", dt.date(2020, 1, 1)
     per_building = 60
     with engine.begin() as conn, Progress() as progress:
         task = progress.add_task("loading persons", total=n)
-        sid = conn.execute(insert(Street).values(county_code=county, version=1, created_at=now, area_id=area_id)
-                           .returning(Street.id)).scalar_one()
-        conn.execute(insert(StreetVersion).values(entity_id=sid, name="基准路", street_type="路", numbering_style="dash",
-                                                  start_description=None, bearing_deg=None, **meta(now, county, start)))
+        sid = conn.execute(
+            insert(Street)
+            .values(county_code=county, version=1, created_at=now, area_id=area_id)
+            .returning(Street.id)
+        ).scalar_one()
+        conn.execute(
+            insert(StreetVersion).values(
+                entity_id=sid,
+                name="基准路",
+                street_type="路",
+                numbering_style="dash",
+                start_description=None,
+                bearing_deg=None,
+                **meta(now, county, start),
+            )
+        )
         batch = 5000
         for lo in range(0, n, batch):
-            chunk = people[lo:lo + batch]
+            chunk = people[lo : lo + batch]
             buildings_needed = (len(chunk) + per_building - 1) // per_building
-            addr_ids = list(conn.execute(insert(Address).returning(Address.id, sort_by_parameter_order=True), [
-                {"county_code": county, "version": 1, "created_at": now, "area_id": area_id, "street_id": sid,
-                 "code": uuid.uuid4().hex[:18]} for _ in range(buildings_needed)]).scalars())
-            conn.execute(insert(AddressVersion), [
-                {"entity_id": a, "plate_kind": "door", "base_number": a, "sub_number": None, "status": "installed",
-                 "lon": None, "lat": None, **meta(now, county, start)} for a in addr_ids])
-            b_ids = list(conn.execute(insert(Building).returning(Building.id, sort_by_parameter_order=True), [
-                {"county_code": county, "version": 1, "created_at": now, "area_id": area_id, "address_id": a}
-                for a in addr_ids]).scalars())
-            conn.execute(insert(BuildingVersion), [
-                {"entity_id": b, "label": "1栋", "floors_above": 30, "floors_below": 0, "units": 2,
-                 "use": "residential", "structure": None, "year_built": 2000, "visit_status": "visited",
-                 **meta(now, county, start)} for b in b_ids])
-            d_ids = list(conn.execute(insert(Dwelling).returning(Dwelling.id, sort_by_parameter_order=True), [
-                {"county_code": county, "version": 1, "created_at": now, "area_id": area_id,
-                 "building_id": b_ids[i // per_building]} for i in range(len(chunk))]).scalars())
-            conn.execute(insert(DwellingVersion), [
-                {"entity_id": d, "unit": 1, "floor": i % 30 + 1, "room": f"{i % 30 + 1}{i % 2 + 1:02d}",
-                 "use": "residential", "floor_area_m2": 80.0, "owner_name": None, "status": "occupied",
-                 **meta(now, county, start)} for i, d in enumerate(d_ids)])
-            p_ids = list(conn.execute(insert(Person).returning(Person.id, sort_by_parameter_order=True), [
-                {"county_code": county, "version": 1, "created_at": now, "area_id": area_id} for _ in chunk]).scalars())
-            conn.execute(insert(PersonVersion), [
-                {"entity_id": p, "name": x["name"], "sex": x["sex"], "birth_date": x["birth"], "ethnicity": "01",
-                 "nationality": "CHN", "hukou_region": "420704", "hukou_address": None, "education": None,
-                 "marital_status": None, "occupation": None, "workplace": None, "phone": x["phone"],
-                 **meta(now, county, start)} for p, x in zip(p_ids, chunk, strict=True)])
-            doc_ids = list(conn.execute(insert(Document).returning(Document.id, sort_by_parameter_order=True), [
-                {"county_code": county, "version": 1, "created_at": now, "area_id": area_id, "person_id": p}
-                for p in p_ids]).scalars())
-            conn.execute(insert(DocumentVersion), [
-                {"entity_id": d, "doc_type": "resident_id", "number": x["id_number"], "country": "CHN",
-                 **meta(now, county, start)} for d, x in zip(doc_ids, chunk, strict=True)])
-            r_ids = list(conn.execute(insert(Residence).returning(Residence.id, sort_by_parameter_order=True), [
-                {"county_code": county, "version": 1, "created_at": now, "area_id": area_id, "person_id": p,
-                 "dwelling_id": d} for p, d in zip(p_ids, d_ids, strict=True)]).scalars())
-            conn.execute(insert(ResidenceVersion), [
-                {"entity_id": r, "category": "resident", "arrival_date": start, "registration_date": start,
-                 "intended_stay_until": None, "departure_date": None, "deregistration_date": None,
-                 "deregistration_reason": None, "destination": None, **meta(now, county, start)} for r in r_ids])
+            addr_ids = list(
+                conn.execute(
+                    insert(Address).returning(Address.id, sort_by_parameter_order=True),
+                    [
+                        {
+                            "county_code": county,
+                            "version": 1,
+                            "created_at": now,
+                            "area_id": area_id,
+                            "street_id": sid,
+                            "code": uuid.uuid4().hex[:18],
+                        }
+                        for _ in range(buildings_needed)
+                    ],
+                ).scalars()
+            )
+            conn.execute(
+                insert(AddressVersion),
+                [
+                    {
+                        "entity_id": a,
+                        "plate_kind": "door",
+                        "base_number": a,
+                        "sub_number": None,
+                        "status": "installed",
+                        "lon": None,
+                        "lat": None,
+                        **meta(now, county, start),
+                    }
+                    for a in addr_ids
+                ],
+            )
+            b_ids = list(
+                conn.execute(
+                    insert(Building).returning(Building.id, sort_by_parameter_order=True),
+                    [
+                        {
+                            "county_code": county,
+                            "version": 1,
+                            "created_at": now,
+                            "area_id": area_id,
+                            "address_id": a,
+                        }
+                        for a in addr_ids
+                    ],
+                ).scalars()
+            )
+            conn.execute(
+                insert(BuildingVersion),
+                [
+                    {
+                        "entity_id": b,
+                        "label": "1栋",
+                        "floors_above": 30,
+                        "floors_below": 0,
+                        "units": 2,
+                        "use": "residential",
+                        "structure": None,
+                        "year_built": 2000,
+                        "visit_status": "visited",
+                        **meta(now, county, start),
+                    }
+                    for b in b_ids
+                ],
+            )
+            d_ids = list(
+                conn.execute(
+                    insert(Dwelling).returning(Dwelling.id, sort_by_parameter_order=True),
+                    [
+                        {
+                            "county_code": county,
+                            "version": 1,
+                            "created_at": now,
+                            "area_id": area_id,
+                            "building_id": b_ids[i // per_building],
+                        }
+                        for i in range(len(chunk))
+                    ],
+                ).scalars()
+            )
+            conn.execute(
+                insert(DwellingVersion),
+                [
+                    {
+                        "entity_id": d,
+                        "unit": 1,
+                        "floor": i % 30 + 1,
+                        "room": f"{i % 30 + 1}{i % 2 + 1:02d}",
+                        "use": "residential",
+                        "floor_area_m2": 80.0,
+                        "owner_name": None,
+                        "status": "occupied",
+                        **meta(now, county, start),
+                    }
+                    for i, d in enumerate(d_ids)
+                ],
+            )
+            p_ids = list(
+                conn.execute(
+                    insert(Person).returning(Person.id, sort_by_parameter_order=True),
+                    [
+                        {"county_code": county, "version": 1, "created_at": now, "area_id": area_id}
+                        for _ in chunk
+                    ],
+                ).scalars()
+            )
+            conn.execute(
+                insert(PersonVersion),
+                [
+                    {
+                        "entity_id": p,
+                        "name": x["name"],
+                        "sex": x["sex"],
+                        "birth_date": x["birth"],
+                        "ethnicity": "01",
+                        "nationality": "CHN",
+                        "hukou_region": "420704",
+                        "hukou_address": None,
+                        "education": None,
+                        "marital_status": None,
+                        "occupation": None,
+                        "workplace": None,
+                        "phone": x["phone"],
+                        **meta(now, county, start),
+                    }
+                    for p, x in zip(p_ids, chunk, strict=True)
+                ],
+            )
+            doc_ids = list(
+                conn.execute(
+                    insert(Document).returning(Document.id, sort_by_parameter_order=True),
+                    [
+                        {
+                            "county_code": county,
+                            "version": 1,
+                            "created_at": now,
+                            "area_id": area_id,
+                            "person_id": p,
+                        }
+                        for p in p_ids
+                    ],
+                ).scalars()
+            )
+            conn.execute(
+                insert(DocumentVersion),
+                [
+                    {
+                        "entity_id": d,
+                        "doc_type": "resident_id",
+                        "number": x["id_number"],
+                        "country": "CHN",
+                        **meta(now, county, start),
+                    }
+                    for d, x in zip(doc_ids, chunk, strict=True)
+                ],
+            )
+            r_ids = list(
+                conn.execute(
+                    insert(Residence).returning(Residence.id, sort_by_parameter_order=True),
+                    [
+                        {
+                            "county_code": county,
+                            "version": 1,
+                            "created_at": now,
+                            "area_id": area_id,
+                            "person_id": p,
+                            "dwelling_id": d,
+                        }
+                        for p, d in zip(p_ids, d_ids, strict=True)
+                    ],
+                ).scalars()
+            )
+            conn.execute(
+                insert(ResidenceVersion),
+                [
+                    {
+                        "entity_id": r,
+                        "category": "resident",
+                        "arrival_date": start,
+                        "registration_date": start,
+                        "intended_stay_until": None,
+                        "departure_date": None,
+                        "deregistration_date": None,
+                        "deregistration_reason": None,
+                        "destination": None,
+                        **meta(now, county, start),
+                    }
+                    for r in r_ids
+                ],
+            )
             for p, x in zip(p_ids, chunk, strict=True):
                 x["person_id"] = p
             progress.update(task, advance=len(chunk))
@@ -154,7 +340,9 @@ def load(url: str, n: int, seed: int) -> list[dict[str, Any]]:
     return people
 
 
-def batch_of(people: list[dict[str, Any]], records: int, seed: int) -> tuple[list[linkage.LinkRecord], dict[str, int]]:
+def batch_of(
+    people: list[dict[str, Any]], records: int, seed: int
+) -> tuple[list[linkage.LinkRecord], dict[str, int]]:
     """The department batch and, for records of register persons, the person each one is."""
     rng = random.Random(seed + 2)
     known = rng.sample(people, int(records * 0.7))
@@ -165,15 +353,24 @@ def batch_of(people: list[dict[str, Any]], records: int, seed: int) -> tuple[lis
         rid = f"k{i}"
         variant = i % 3
         if variant == 0:
-            rec = linkage.LinkRecord(rid, "health", p["name"], p["sex"], p["birth"].isoformat(), p["id_number"],
-                                     p["phone"])
+            rec = linkage.LinkRecord(
+                rid, "health", p["name"], p["sex"], p["birth"].isoformat(), p["id_number"], p["phone"]
+            )
         elif variant == 1:
             b = p["birth"]
-            rec = linkage.LinkRecord(rid, "health", p["name"].translate(TRAD), "男" if p["sex"] == "1" else "女",
-                                     f"{b.year}年{b.month}月{b.day}日", p["id_number"], None)
+            rec = linkage.LinkRecord(
+                rid,
+                "health",
+                p["name"].translate(TRAD),
+                "男" if p["sex"] == "1" else "女",
+                f"{b.year}年{b.month}月{b.day}日",
+                p["id_number"],
+                None,
+            )
         else:
-            rec = linkage.LinkRecord(rid, "health", p["name"], p["sex"], p["birth"].strftime("%Y%m%d"), None,
-                                     p["phone"])
+            rec = linkage.LinkRecord(
+                rid, "health", p["name"], p["sex"], p["birth"].strftime("%Y%m%d"), None, p["phone"]
+            )
         out.append(rec)
         truth[rid] = p["person_id"]
     n_new = records - len(known)
@@ -186,7 +383,9 @@ def batch_of(people: list[dict[str, Any]], records: int, seed: int) -> tuple[lis
             continue
         taken.add(number)
         sex = "1" if int(number[16]) % 2 else "2"
-        out.append(linkage.LinkRecord(f"n{made}", "health", name_for(rng), sex, birth.isoformat(), number, None))
+        out.append(
+            linkage.LinkRecord(f"n{made}", "health", name_for(rng), sex, birth.isoformat(), number, None)
+        )
         made += 1
     rng.shuffle(out)
     return out, truth
@@ -243,20 +442,26 @@ def measure(url: str, people: list[dict[str, Any]], records: int, seed: int) -> 
     for r in result:
         by_status[r.status] = by_status.get(r.status, 0) + 1
     right = sum(1 for r in result if r.record_id in truth and r.person_id == truth[r.record_id])
-    wrong = sum(1 for r in result if r.person_id is not None and r.record_id in truth and r.person_id != truth[r.record_id])
+    wrong = sum(
+        1
+        for r in result
+        if r.person_id is not None and r.record_id in truth and r.person_id != truth[r.record_id]
+    )
     wrong_new = sum(1 for r in result if r.record_id not in truth and r.status == "linked")
-    out.update({
-        "existing_ids_unchanged_pct": round(100.0 * unchanged / len(before), 3),
-        "existing_persons": len(before),
-        "persons_after": len(after),
-        "statuses": by_status,
-        "known_records": len(truth),
-        "known_linked_to_right_person": right,
-        "known_linked_to_wrong_person": wrong,
-        "unknown_records_linked_to_someone": wrong_new,
-        "resend_identical": again == result,
-        "peak_rss_mb": round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024),
-    })
+    out.update(
+        {
+            "existing_ids_unchanged_pct": round(100.0 * unchanged / len(before), 3),
+            "existing_persons": len(before),
+            "persons_after": len(after),
+            "statuses": by_status,
+            "known_records": len(truth),
+            "known_linked_to_right_person": right,
+            "known_linked_to_wrong_person": wrong,
+            "unknown_records_linked_to_someone": wrong_new,
+            "resend_identical": again == result,
+            "peak_rss_mb": round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024),
+        }
+    )
     return out
 
 
@@ -274,8 +479,20 @@ def main() -> None:
         people = load(url, args.persons, args.seed)
         load_s = time.perf_counter() - t0
         figures = measure(url, people, args.records, args.seed)
-    print(json.dumps({"db": args.db, "persons": args.persons, "records": args.records, "load_s": round(load_s, 1),
-                      "cores": os.cpu_count(), **figures}, indent=2, ensure_ascii=False))
+    print(
+        json.dumps(
+            {
+                "db": args.db,
+                "persons": args.persons,
+                "records": args.records,
+                "load_s": round(load_s, 1),
+                "cores": os.cpu_count(),
+                **figures,
+            },
+            indent=2,
+            ensure_ascii=False,
+        )
+    )
 
 
 if __name__ == "__main__":

@@ -28,19 +28,20 @@ from sqlalchemy import insert, text
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent / "src"))
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-from bench_lookup import fresh_database  # noqa: E402
-from liangshi import migrate  # noqa: E402
-from liangshi.access import service as access  # noqa: E402
-from liangshi.access.service import SYSTEM  # noqa: E402
-from liangshi.areas import service as areas  # noqa: E402
-from liangshi.areas.schemas import AreaCreate  # noqa: E402
-from liangshi.clock import Clock  # noqa: E402
-from liangshi.common.codes import ezhou_areas  # noqa: E402
-from liangshi.db import make_engine, make_session_factory, session_scope  # noqa: E402
-from liangshi.persons import service as persons  # noqa: E402
-from liangshi.persons.models import Person, PersonVersion  # noqa: E402
-from liangshi.persons.rules import name_keys  # noqa: E402
-from liangshi.registry import Context  # noqa: E402
+from bench_lookup import fresh_database
+
+from liangshi import migrate
+from liangshi.access import service as access
+from liangshi.access.service import SYSTEM
+from liangshi.areas import service as areas
+from liangshi.areas.schemas import AreaCreate
+from liangshi.clock import Clock
+from liangshi.common.codes import ezhou_areas
+from liangshi.db import make_engine, make_session_factory, session_scope
+from liangshi.persons import service as persons
+from liangshi.persons.models import Person, PersonVersion
+from liangshi.persons.rules import name_keys
+from liangshi.registry import Context
 
 BARE = {
     "name": "SELECT entity_id FROM person_versions WHERE name LIKE :q AND superseded_at IS NULL "
@@ -57,10 +58,23 @@ BARE = {
 
 def meta(now: dt.datetime, county: str, valid_from: dt.date) -> dict[str, Any]:
     """The version columns every bulk row carries."""
-    return {"version": 1, "valid_from": valid_from, "valid_to": None, "recorded_at": now, "superseded_at": None,
-            "change": "create", "reason": None, "source_kind": "import", "source_ref": "bench", "evidence": "observed",
-            "document_ref": None, "county_code": county, "actor_id": None, "corrects_row_id": None,
-            "replaces_row_id": None}
+    return {
+        "version": 1,
+        "valid_from": valid_from,
+        "valid_to": None,
+        "recorded_at": now,
+        "superseded_at": None,
+        "change": "create",
+        "reason": None,
+        "source_kind": "import",
+        "source_ref": "bench",
+        "evidence": "observed",
+        "document_ref": None,
+        "county_code": county,
+        "actor_id": None,
+        "corrects_row_id": None,
+        "replaces_row_id": None,
+    }
 
 
 def load(url: str, n: int, seed: int) -> list[str]:
@@ -77,25 +91,59 @@ def load(url: str, n: int, seed: int) -> list[str]:
         ctx = Context(actor=SYSTEM, now=now, today=clock.today(), purpose="bench")
         areas.load_gazetteer(s, ctx, ezhou_areas())
         community = areas.create_area(
-            s, ctx, AreaCreate(code="420704001001", name="滨湖社区", level="community", parent_code="420704001")
+            s,
+            ctx,
+            AreaCreate(code="420704001001", name="滨湖社区", level="community", parent_code="420704001"),
         )
-        access.create_user(s, username="bench_police", display_name="bench", password="Bench-password-1",
-                           role="community_police", area_code="420704001001", department=None, actor=SYSTEM, now=now)
+        access.create_user(
+            s,
+            username="bench_police",
+            display_name="bench",
+            password="Bench-password-1",
+            role="community_police",
+            area_code="420704001001",
+            department=None,
+            actor=SYSTEM,
+            now=now,
+        )
         area_id = community.entity.id
     county, start = "420704", dt.date(2020, 1, 1)
     with engine.begin() as conn, Progress() as progress:
         task = progress.add_task("loading persons", total=n)
         for lo in range(0, n, 5000):
-            chunk = names[lo:lo + 5000]
-            ids = list(conn.execute(insert(Person).returning(Person.id, sort_by_parameter_order=True), [
-                {"county_code": county, "version": 1, "created_at": now, "area_id": area_id} for _ in chunk]).scalars())
+            chunk = names[lo : lo + 5000]
+            ids = list(
+                conn.execute(
+                    insert(Person).returning(Person.id, sort_by_parameter_order=True),
+                    [
+                        {"county_code": county, "version": 1, "created_at": now, "area_id": area_id}
+                        for _ in chunk
+                    ],
+                ).scalars()
+            )
             rows = []
             for pid, name in zip(ids, chunk, strict=True):
                 full, initials = name_keys(name)
-                rows.append({"entity_id": pid, "name": name, "name_pinyin": full, "name_initials": initials,
-                             "sex": "1", "birth_date": None, "ethnicity": "01", "nationality": "CHN",
-                             "hukou_region": None, "hukou_address": None, "education": None, "marital_status": None,
-                             "occupation": None, "workplace": None, "phone": None, **meta(now, county, start)})
+                rows.append(
+                    {
+                        "entity_id": pid,
+                        "name": name,
+                        "name_pinyin": full,
+                        "name_initials": initials,
+                        "sex": "1",
+                        "birth_date": None,
+                        "ethnicity": "01",
+                        "nationality": "CHN",
+                        "hukou_region": None,
+                        "hukou_address": None,
+                        "education": None,
+                        "marital_status": None,
+                        "occupation": None,
+                        "workplace": None,
+                        "phone": None,
+                        **meta(now, county, start),
+                    }
+                )
             conn.execute(insert(PersonVersion), rows)
             progress.update(task, advance=len(chunk))
     if url.startswith("postgresql"):
@@ -128,8 +176,9 @@ def measure(url: str, names: list[str], samples: int, seed: int) -> dict[str, An
     engine = make_engine(url)
     factory = make_session_factory(engine)
     clock = Clock()
-    from liangshi.access.models import User
     from sqlalchemy import select
+
+    from liangshi.access.models import User
 
     out: dict[str, Any] = {}
     for series, typed in queries(names, samples, seed).items():
@@ -151,14 +200,19 @@ def measure(url: str, names: list[str], samples: int, seed: int) -> dict[str, An
             t0 = time.perf_counter()
             with session_scope(factory) as s:
                 user = s.execute(select(User).where(User.username == "bench_police")).scalar_one()
-                ctx = Context(actor=access.actor_for(s, user), now=clock.now(), today=clock.today(), purpose="bench")
-                page = persons.search_persons(s, ctx, name=q, id_number=None, phone=None, area_id=None, offset=0,
-                                              limit=20)
+                ctx = Context(
+                    actor=access.actor_for(s, user), now=clock.now(), today=clock.today(), purpose="bench"
+                )
+                page = persons.search_persons(
+                    s, ctx, name=q, id_number=None, phone=None, area_id=None, offset=0, limit=20
+                )
                 hits.append(page.total)
             service_t.append(time.perf_counter() - t0)
         out[series] = {
-            "bare_p50_ms": round(pct(bare_t, 0.5), 3), "bare_p99_ms": round(pct(bare_t, 0.99), 3),
-            "service_p50_ms": round(pct(service_t, 0.5), 2), "service_p99_ms": round(pct(service_t, 0.99), 2),
+            "bare_p50_ms": round(pct(bare_t, 0.5), 3),
+            "bare_p99_ms": round(pct(bare_t, 0.99), 3),
+            "service_p50_ms": round(pct(service_t, 0.5), 2),
+            "service_p99_ms": round(pct(service_t, 0.99), 2),
             "median_matches": sorted(hits)[len(hits) // 2],
         }
         if like_t:
@@ -181,8 +235,19 @@ def main() -> None:
         names = load(url, args.persons, args.seed)
         load_s = time.perf_counter() - t0
         figures = measure(url, names, args.samples, args.seed)
-    print(json.dumps({"db": args.db, "persons": args.persons, "load_s": round(load_s, 1), "cores": os.cpu_count(),
-                      "series": figures}, indent=2, ensure_ascii=False))
+    print(
+        json.dumps(
+            {
+                "db": args.db,
+                "persons": args.persons,
+                "load_s": round(load_s, 1),
+                "cores": os.cpu_count(),
+                "series": figures,
+            },
+            indent=2,
+            ensure_ascii=False,
+        )
+    )
 
 
 if __name__ == "__main__":

@@ -39,24 +39,24 @@ from sqlalchemy import String, case, cast, insert, literal, select, text, update
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent / "src"))
 
-import bench_lookup  # noqa: E402
+import bench_lookup
 
-from liangshi.access import service as access  # noqa: E402
-from liangshi.access.models import User  # noqa: E402
-from liangshi.access.service import SYSTEM  # noqa: E402
-from liangshi.addresses.models import Address, AddressVersion  # noqa: E402
-from liangshi.areas import service as areas  # noqa: E402
-from liangshi.areas.schemas import AreaCreate  # noqa: E402
-from liangshi.buildings import service as buildings  # noqa: E402
-from liangshi.buildings.models import Building, Dwelling, DwellingVersion  # noqa: E402
-from liangshi.clock import CHINA_TZ, Clock  # noqa: E402
-from liangshi.db import UtcDateTime, make_engine, make_session_factory, session_scope  # noqa: E402
-from liangshi.kpis import service as kpis  # noqa: E402
-from liangshi.persons.models import Person  # noqa: E402
-from liangshi.registry import Context  # noqa: E402
-from liangshi.rentals.models import Rental, RentalVersion  # noqa: E402
-from liangshi.residence.models import Residence, ResidenceVersion  # noqa: E402
-from liangshi.venues.models import Stay, Venue, VenueVersion  # noqa: E402
+from liangshi.access import service as access
+from liangshi.access.models import User
+from liangshi.access.service import SYSTEM
+from liangshi.addresses.models import Address, AddressVersion
+from liangshi.areas import service as areas
+from liangshi.areas.schemas import AreaCreate
+from liangshi.buildings import service as buildings
+from liangshi.buildings.models import Building, Dwelling, DwellingVersion
+from liangshi.clock import CHINA_TZ, Clock
+from liangshi.db import UtcDateTime, make_engine, make_session_factory, session_scope
+from liangshi.kpis import service as kpis
+from liangshi.persons.models import Person
+from liangshi.registry import Context
+from liangshi.rentals.models import Rental, RentalVersion
+from liangshi.residence.models import Residence, ResidenceVersion
+from liangshi.venues.models import Stay, Venue, VenueVersion
 
 PASSWORD = bench_lookup.PASSWORD
 COMMUNITIES = 20
@@ -76,13 +76,26 @@ def _communities(factory: Any, now: dt.datetime, today: dt.date) -> int:
             snap = areas.create_area(
                 s,
                 ctx,
-                AreaCreate(code=f"420704001{101 + i:03d}", name=f"基准{i + 1}社区", level="community",
-                           parent_code="420704001"),
+                AreaCreate(
+                    code=f"420704001{101 + i:03d}",
+                    name=f"基准{i + 1}社区",
+                    level="community",
+                    parent_code="420704001",
+                ),
             )
             ids.append(int(snap.entity.id))
         assert ids == list(range(ids[0], ids[0] + COMMUNITIES)), ids
-        access.create_user(s, username="bench_city", display_name="bench city", password=PASSWORD,
-                           role="city_admin", area_code="420700", department=None, actor=SYSTEM, now=now)
+        access.create_user(
+            s,
+            username="bench_city",
+            display_name="bench city",
+            password=PASSWORD,
+            role="city_admin",
+            area_code="420700",
+            department=None,
+            actor=SYSTEM,
+            now=now,
+        )
         return ids[0]
 
 
@@ -107,74 +120,183 @@ def enrich(url: str) -> None:
     arrivals = [dt.date(2026, 1, 5) + dt.timedelta(days=23 * i) for i in range(14)]  # through November
     with engine.begin() as conn:
         conn.execute(update(Address).values(area_id=first + Address.id % COMMUNITIES))
-        conn.execute(update(Building).values(
-            area_id=select(Address.area_id).where(Address.id == Building.address_id).scalar_subquery()))
-        conn.execute(update(Dwelling).values(
-            area_id=select(Building.area_id).where(Building.id == Dwelling.building_id).scalar_subquery()))
-        conn.execute(update(Residence).values(
-            area_id=select(Dwelling.area_id).where(Dwelling.id == Residence.dwelling_id).scalar_subquery()))
+        conn.execute(
+            update(Building).values(
+                area_id=select(Address.area_id).where(Address.id == Building.address_id).scalar_subquery()
+            )
+        )
+        conn.execute(
+            update(Dwelling).values(
+                area_id=select(Building.area_id).where(Building.id == Dwelling.building_id).scalar_subquery()
+            )
+        )
+        conn.execute(
+            update(Residence).values(
+                area_id=select(Dwelling.area_id).where(Dwelling.id == Residence.dwelling_id).scalar_subquery()
+            )
+        )
         conn.execute(update(Person).values(area_id=first + Person.id % COMMUNITIES))
         # Categories by residue mod 100: 0–29 floating, 30–39 separated, 40–44 lodging, 45 overseas, else resident.
         m = rv.entity_id % 100
-        conn.execute(update(rv).values(category=case(
-            (m < 30, "floating"), (m < 40, "separated"), (m < 45, "lodging"), (m == 45, "overseas"),
-            else_="resident")))
+        conn.execute(
+            update(rv).values(
+                category=case(
+                    (m < 30, "floating"),
+                    (m < 40, "separated"),
+                    (m < 45, "lodging"),
+                    (m == 45, "overseas"),
+                    else_="resident",
+                )
+            )
+        )
         # Arrival dates through 2026; registration 0–6 days later (some beyond 3 working days), 1 % never.
         conn.execute(update(rv).values(arrival_date=_by_mod(rv.entity_id, 14, arrivals)))
         registrations = [a + dt.timedelta(days=d) for a in arrivals for d in (0, 1, 2, 6)]
-        conn.execute(update(rv).values(
-            registration_date=case((rv.entity_id % 100 == 99, None),
-                                   else_=_by_mod(rv.entity_id, 56, registrations)),
-            valid_from=_by_mod(rv.entity_id, 14, arrivals)))
+        conn.execute(
+            update(rv).values(
+                registration_date=case(
+                    (rv.entity_id % 100 == 99, None), else_=_by_mod(rv.entity_id, 56, registrations)
+                ),
+                valid_from=_by_mod(rv.entity_id, 14, arrivals),
+            )
+        )
         # Floating departures: residue 1 mod 30 departs 40 days after arrival; half of them deregistered.
         departures = [a + dt.timedelta(days=40) for a in arrivals]
         departing = (rv.entity_id % 30 == 1) & (rv.category == "floating")
-        conn.execute(update(rv).where(departing).values(
-            departure_date=_by_mod(rv.entity_id, 14, departures),
-            deregistration_date=case((rv.entity_id % 60 == 1, _by_mod(rv.entity_id, 14, departures)), else_=None),
-            deregistration_reason=case((rv.entity_id % 60 == 1, "left_city"), else_=None)))
+        conn.execute(
+            update(rv)
+            .where(departing)
+            .values(
+                departure_date=_by_mod(rv.entity_id, 14, departures),
+                deregistration_date=case(
+                    (rv.entity_id % 60 == 1, _by_mod(rv.entity_id, 14, departures)), else_=None
+                ),
+                deregistration_reason=case((rv.entity_id % 60 == 1, "left_city"), else_=None),
+            )
+        )
         av = AddressVersion
         conn.execute(update(av).values(status=case((av.entity_id % 10 == 0, "made"), else_="installed")))
         # Rentals on 5 % of the dwellings; a landlord who is simply person 1.
-        conn.execute(insert(Rental).from_select(
-            ["county_code", "version", "created_at", "area_id", "dwelling_id"],
-            select(Dwelling.county_code, literal(1), literal(now, UtcDateTime()), Dwelling.area_id, Dwelling.id)
-            .where(Dwelling.id % 20 == 0)))
+        conn.execute(
+            insert(Rental).from_select(
+                ["county_code", "version", "created_at", "area_id", "dwelling_id"],
+                select(
+                    Dwelling.county_code,
+                    literal(1),
+                    literal(now, UtcDateTime()),
+                    Dwelling.area_id,
+                    Dwelling.id,
+                ).where(Dwelling.id % 20 == 0),
+            )
+        )
         meta = bench_lookup.meta(now, "420704", dt.date(2026, 1, 1))
         cols = {k: v for k, v in meta.items() if k not in ("county_code",)}
-        conn.execute(insert(RentalVersion).from_select(
-            ["entity_id", "county_code", "landlord_person_id", "use", "rooms", "monthly_rent", "lease_start",
-             "lease_end", "filing_number", "agreement_signed_on", "agreement_signer", "status", *cols],
-            select(
-                Rental.id, Rental.county_code, literal(1), literal("residential"), literal(2), literal(1500.0),
-                literal(dt.date(2026, 1, 1)),
-                case((Rental.id % 3 == 0, None), else_=literal(dt.date(2027, 1, 1))),
-                literal(None, String), case((Rental.id % 4 == 0, None), else_=literal(dt.date(2026, 1, 2))),
-                case((Rental.id % 4 == 0, None), else_="房东"), literal("open"),
-                *(literal(v, UtcDateTime()) if isinstance(v, dt.datetime) else literal(v) for v in cols.values()),
-            )))
+        conn.execute(
+            insert(RentalVersion).from_select(
+                [
+                    "entity_id",
+                    "county_code",
+                    "landlord_person_id",
+                    "use",
+                    "rooms",
+                    "monthly_rent",
+                    "lease_start",
+                    "lease_end",
+                    "filing_number",
+                    "agreement_signed_on",
+                    "agreement_signer",
+                    "status",
+                    *cols,
+                ],
+                select(
+                    Rental.id,
+                    Rental.county_code,
+                    literal(1),
+                    literal("residential"),
+                    literal(2),
+                    literal(1500.0),
+                    literal(dt.date(2026, 1, 1)),
+                    case((Rental.id % 3 == 0, None), else_=literal(dt.date(2027, 1, 1))),
+                    literal(None, String),
+                    case((Rental.id % 4 == 0, None), else_=literal(dt.date(2026, 1, 2))),
+                    case((Rental.id % 4 == 0, None), else_="房东"),
+                    literal("open"),
+                    *(
+                        literal(v, UtcDateTime()) if isinstance(v, dt.datetime) else literal(v)
+                        for v in cols.values()
+                    ),
+                ),
+            )
+        )
         # A rented status on some dwellings without a rental (rented, not registered).
         dv = DwellingVersion
         conn.execute(update(dv).where(dv.entity_id % 50 == 7).values(status="rented"))
         # One hotel and 200,000 stays: 10 % unmatched, 5 % received after two days.
-        vid = conn.execute(insert(Venue).values(county_code="420704", version=1, created_at=now, area_id=first,
-                                                venue_kind="hotel", address_id=1).returning(Venue.id)).scalar_one()
-        conn.execute(insert(VenueVersion).values(entity_id=vid, name="基准宾馆", licence_number=None, status="open",
-                                                 **bench_lookup.meta(now, "420704", dt.date(2026, 1, 1))))
+        vid = conn.execute(
+            insert(Venue)
+            .values(
+                county_code="420704",
+                version=1,
+                created_at=now,
+                area_id=first,
+                venue_kind="hotel",
+                address_id=1,
+            )
+            .returning(Venue.id)
+        ).scalar_one()
+        conn.execute(
+            insert(VenueVersion).values(
+                entity_id=vid,
+                name="基准宾馆",
+                licence_number=None,
+                status="open",
+                **bench_lookup.meta(now, "420704", dt.date(2026, 1, 1)),
+            )
+        )
         check_in = dt.datetime(2026, 6, 1, 20, 0, tzinfo=CHINA_TZ)
-        conn.execute(insert(Stay).from_select(
-            ["venue_id", "county_code", "area_id", "stay_ref", "doc_type", "doc_number", "doc_country", "guest_name",
-             "person_id", "check_in_at", "check_out_at", "received_at", "foreign", "late_report", "unknown_person"],
-            select(
-                literal(vid), Residence.county_code, Residence.area_id,
-                literal("r") + cast(Residence.id, String), literal("resident_id"),
-                literal("x") + cast(Residence.id, String), literal("CHN"), literal("住客"),
-                case((Residence.id % 50 == 0, None), else_=Residence.person_id),
-                literal(check_in, UtcDateTime()), literal(None, UtcDateTime()),
-                case((Residence.id % 100 == 5, literal(check_in + dt.timedelta(days=2), UtcDateTime())),
-                     else_=literal(check_in + dt.timedelta(minutes=5), UtcDateTime())),
-                literal(False), literal(False), case((Residence.id % 50 == 0, True), else_=False),
-            ).where(Residence.id % 5 == 0).limit(200_000)))
+        conn.execute(
+            insert(Stay).from_select(
+                [
+                    "venue_id",
+                    "county_code",
+                    "area_id",
+                    "stay_ref",
+                    "doc_type",
+                    "doc_number",
+                    "doc_country",
+                    "guest_name",
+                    "person_id",
+                    "check_in_at",
+                    "check_out_at",
+                    "received_at",
+                    "foreign",
+                    "late_report",
+                    "unknown_person",
+                ],
+                select(
+                    literal(vid),
+                    Residence.county_code,
+                    Residence.area_id,
+                    literal("r") + cast(Residence.id, String),
+                    literal("resident_id"),
+                    literal("x") + cast(Residence.id, String),
+                    literal("CHN"),
+                    literal("住客"),
+                    case((Residence.id % 50 == 0, None), else_=Residence.person_id),
+                    literal(check_in, UtcDateTime()),
+                    literal(None, UtcDateTime()),
+                    case(
+                        (Residence.id % 100 == 5, literal(check_in + dt.timedelta(days=2), UtcDateTime())),
+                        else_=literal(check_in + dt.timedelta(minutes=5), UtcDateTime()),
+                    ),
+                    literal(False),
+                    literal(False),
+                    case((Residence.id % 50 == 0, True), else_=False),
+                )
+                .where(Residence.id % 5 == 0)
+                .limit(200_000),
+            )
+        )
     if url.startswith("postgresql"):
         with engine.connect() as conn:
             conn.execution_options(isolation_level="AUTOCOMMIT").execute(text("ANALYZE"))
@@ -198,8 +320,12 @@ def timed(fn: Callable[[], Any], runs: int) -> tuple[list[float], Any]:
 
 def summary(times: list[float]) -> dict[str, float]:
     """Median, min and max in milliseconds."""
-    return {"median_ms": round(statistics.median(times) * 1000, 1), "min_ms": round(min(times) * 1000, 1),
-            "max_ms": round(max(times) * 1000, 1), "n": len(times)}
+    return {
+        "median_ms": round(statistics.median(times) * 1000, 1),
+        "min_ms": round(min(times) * 1000, 1),
+        "max_ms": round(max(times) * 1000, 1),
+        "n": len(times),
+    }
 
 
 def measure(url: str, runs: int, grids: int, seed: int) -> dict[str, Any]:
@@ -247,8 +373,10 @@ def measure(url: str, runs: int, grids: int, seed: int) -> dict[str, Any]:
     def logged_in(client: Any) -> None:
         login = client.get("/web/login")
         token = login.text.split('name="csrf_token" value="')[1].split('"')[0]
-        r = client.post("/web/login", data={"username": "bench_city", "password": PASSWORD, "csrf_token": token,
-                                            "next": "/web/"})
+        r = client.post(
+            "/web/login",
+            data={"username": "bench_city", "password": PASSWORD, "csrf_token": token, "next": "/web/"},
+        )
         assert r.status_code == 303, r.text
 
     query = f"from={PERIOD[0]}&to={PERIOD[1]}"
@@ -287,7 +415,9 @@ def measure(url: str, runs: int, grids: int, seed: int) -> dict[str, Any]:
 
 def main() -> None:
     """Parse arguments, load (unless reusing), enrich, measure, print JSON."""
-    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
     parser.add_argument("--db", choices=["sqlite", "postgresql"], default="sqlite")
     parser.add_argument("--persons", type=int, default=100_000)
     parser.add_argument("--runs", type=int, default=5, help="dashboard repetitions")
@@ -322,8 +452,21 @@ def main() -> None:
         load_s = round(time.perf_counter() - t0, 1)
     enrich(url)
     figures = measure(url, args.runs, args.grids, args.seed)
-    print(json.dumps({"db": args.db, "persons": args.persons, "load_s": load_s, "cores": os.cpu_count(),
-                      "run": uuid.uuid4().hex[:6], **figures}, indent=2, ensure_ascii=False, default=str))
+    print(
+        json.dumps(
+            {
+                "db": args.db,
+                "persons": args.persons,
+                "load_s": load_s,
+                "cores": os.cpu_count(),
+                "run": uuid.uuid4().hex[:6],
+                **figures,
+            },
+            indent=2,
+            ensure_ascii=False,
+            default=str,
+        )
+    )
 
 
 if __name__ == "__main__":

@@ -10,8 +10,8 @@ PG_URL=postgresql://postgres@127.0.0.1:5432/postgres
 BIN=.venv/bin
 
 echo "==> lint"
-"$BIN/ruff" check src tests
-"$BIN/ruff" format --check src tests
+"$BIN/ruff" check src tests scripts
+"$BIN/ruff" format --check src tests scripts
 "$BIN/mypy"
 
 echo "==> tests on SQLite"
