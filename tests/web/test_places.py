@@ -103,3 +103,21 @@ def test_with_a_gcj02_tile_layer_the_points_are_shifted(world: World, web_as: We
     # GCJ-02 moves points in Ezhou by a few hundred metres: never zero, never kilometres.
     assert 0.001 < abs(lon - 114.89) + abs(lat - 30.39) < 0.02
     assert "tianditu.example" in r.text
+
+
+def test_the_map_links_buildings_to_their_grid_only_for_users_who_may_open_it(
+    world: World, web_as: Web
+) -> None:
+    places = build_places(world)
+    building = places.built.places["A"].building_id
+    link = f'href="/web/buildings/{building}/grid"'
+    collector = web_as("collector_zhang").get(f"/web/areas/{world.area(A)}/map")
+    assert link in collector.text
+    assert json.loads(re.search(r'id="map-config">(.*?)</script>', collector.text, re.S)[1])["grid_links"]  # type: ignore[index]
+    # A department liaison sees the plates and names the buildings, but may not read dwellings: no dead links.
+    liaison = web_as("health_liaison_wang")
+    r = liaison.get(f"/web/areas/{world.area(A)}/map")
+    assert r.status_code == 200
+    assert link not in r.text
+    assert json.loads(re.search(r'id="map-config">(.*?)</script>', r.text, re.S)[1])["grid_links"] is False  # type: ignore[index]
+    assert liaison.get(f"/web/buildings/{building}/grid").status_code == 403

@@ -170,6 +170,8 @@ def area_map(request: Request, area_id: int) -> Response:
             "status": {key: p.gettext(label) for key, label in PLATE_STATUS.items()},
             "buildings": p.gettext("Buildings"),
             "grid": p.gettext("Building grid"),
+            # The building grid needs dwelling.read: without it the buildings are named, not linked.
+            "grid_links": p.ctx.actor.may("dwelling.read"),
         }
         return render(
             request,
@@ -184,6 +186,7 @@ def area_map(request: Request, area_id: int) -> Response:
             counts=counts,
             plate_status=PLATE_STATUS,
             crs=crs,
+            grid_links=config["grid_links"],
         )
 
 

@@ -25,6 +25,7 @@
       var html = "<strong>" + esc(p.street || "") + esc(p.number) + "</strong><br>" + esc(cfg.status[p.status] || p.status);
       if (p.buildings && p.buildings.length) {
         html += "<br>" + esc(cfg.buildings) + ": " + p.buildings.map(function (b) {
+          if (!cfg.grid_links) return esc(b.label);
           return '<a href="/web/buildings/' + b.id + '/grid">' + esc(b.label) + "</a>";
         }).join(", ");
       }
