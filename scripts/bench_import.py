@@ -122,6 +122,7 @@ def write_floor(url: str, csv_path: Path, chunk: int) -> tuple[float, float]:
     writer (persons, documents, first versions, audit) in the same chunks and transactions. What is left over
     between this and the import is reading, validating and looking up."""
     from liangshi.exchange import bulk, loaders
+    from liangshi.exchange.models import ImportBatch
     from liangshi.history import Provenance
 
     engine = make_engine(url)
@@ -129,6 +130,12 @@ def write_floor(url: str, csv_path: Path, chunk: int) -> tuple[float, float]:
     clock = Clock()
     with session_scope(sessions) as s:
         area = loaders.Resolver(s, SYSTEM).area("420704001001")
+        # The batch the chunks' audit entries are indexed under, as the import creates it first.
+        batch = ImportBatch(kind="persons", source="police", file_name=csv_path.name, file_sha256="0" * 64,
+                            actor_id=None, actor_name=SYSTEM.username, started_at=clock.now(), status="running")
+        s.add(batch)
+        s.flush()
+        batch_id = batch.id
     with csv_path.open(encoding="utf-8", newline="") as fh:
         reader = csv.reader(fh)
         next(reader)
@@ -158,7 +165,7 @@ def write_floor(url: str, csv_path: Path, chunk: int) -> tuple[float, float]:
     for start in range(0, len(new), chunk):
         with session_scope(sessions) as s:
             bulk.tune_for_load(s)
-            job = loaders.Job(s, SYSTEM, clock.now(), clock.today(), prov, 1, loaders.Resolver(s, SYSTEM))
+            job = loaders.Job(s, SYSTEM, clock.now(), clock.today(), prov, batch_id, loaders.Resolver(s, SYSTEM))
             loaders._write_persons(job, new[start : start + chunk])
     seconds, cpu = time.perf_counter() - t0, time.process_time() - c0
     engine.dispose()

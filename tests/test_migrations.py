@@ -65,3 +65,49 @@ def test_downgrade_to_base_then_upgrade_again(fresh_sqlite: Engine) -> None:
 def test_upgrading_an_up_to_date_database_is_a_no_op(fresh_sqlite: Engine) -> None:
     migrate.upgrade(fresh_sqlite)
     assert _diff(fresh_sqlite) == []
+
+
+def test_the_audit_pages_revision_indexes_the_chunk_entries_of_earlier_imports(fresh_sqlite: Engine) -> None:
+    import datetime as dt
+
+    from sqlalchemy import select
+
+    from liangshi.access.service import SYSTEM
+    from liangshi.audit import service as audit
+    from liangshi.db import make_session_factory, session_scope
+    from liangshi.exchange import loaders
+    from liangshi.exchange.models import ImportAuditEntry, ImportBatch
+    from liangshi.history import Provenance
+
+    now = dt.datetime(2026, 11, 27, 2, 0, tzinfo=dt.UTC)
+    sessions = make_session_factory(fresh_sqlite)
+    with session_scope(sessions) as s:
+        batch = ImportBatch(
+            kind="persons", source="import", file_name="p.csv", file_sha256="0" * 64, actor_id=None,
+            actor_name="system", started_at=now, status="done",
+        )  # fmt: skip
+        s.add(batch)
+        s.flush()
+        prov = Provenance("import", f"batch:{batch.id}", "document", "p.csv")
+        job = loaders.Job(s, SYSTEM, now, now.date(), prov, batch.id, None)  # type: ignore[arg-type]
+        audit.record(s, SYSTEM, [audit.Event("person.read", "person", 5, 5)], purpose="核查", now=now)
+        loaders._audit_created(job, "person", [3, 4, 7], [3, 4, 7])
+        loaders._audit_created(job, "document", [10, 11, 12], [3, 4, 7])
+    with session_scope(sessions) as s:
+        indexed = [
+            (r.seq, r.batch_id, r.object_kind, r.first_id, r.last_id)
+            for r in s.scalars(select(ImportAuditEntry))
+        ]
+    assert [row[2:] for row in indexed] == [("person", 3, 7), ("document", 10, 12)]
+    cfg = migrate.alembic_config()
+    with fresh_sqlite.begin() as conn:
+        cfg.attributes["connection"] = conn
+        command.downgrade(cfg, "0008")
+    assert "import_audit_entries" not in _tables(fresh_sqlite)
+    migrate.upgrade(fresh_sqlite)
+    with session_scope(sessions) as s:
+        again = [
+            (r.seq, r.batch_id, r.object_kind, r.first_id, r.last_id)
+            for r in s.scalars(select(ImportAuditEntry))
+        ]
+    assert again == indexed

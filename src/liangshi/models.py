@@ -15,7 +15,7 @@ from liangshi.departments.models import (
     ExchangeLogEntry,
     Feedback,
 )
-from liangshi.exchange.models import ImportBatch
+from liangshi.exchange.models import ImportAuditEntry, ImportBatch
 from liangshi.history import AttributeFlag
 from liangshi.mpi.models import MatchReview, PersonLinkEvent, PersonSourceRecord
 from liangshi.permits.models import Permit, PermitVersion
@@ -57,6 +57,7 @@ __all__ = [
     "Feedback",
     "Household",
     "HouseholdVersion",
+    "ImportAuditEntry",
     "ImportBatch",
     "MatchReview",
     "Membership",

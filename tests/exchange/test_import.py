@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import csv
 import datetime as dt
+import json
 from pathlib import Path
 from typing import Any
 
@@ -12,13 +13,14 @@ from openpyxl import Workbook, load_workbook
 from sqlalchemy import func, select
 
 from liangshi.access.service import SYSTEM
+from liangshi.areas.models import Area
 from liangshi.errors import ValidationFailed
 from liangshi.exchange import formats, loaders, service
 from liangshi.exchange.models import ImportBatch
 from liangshi.persons.models import Document, Person, PersonVersion
 from liangshi.residence.models import Residence
 from liangshi.residence.service import where_lives_by_document
-from tests.conftest import INSIDE, World
+from tests.conftest import INSIDE, OUTSIDE, World
 from tests.factories import make_id
 
 ORDER = ("areas", "streets", "plates", "buildings", "dwellings", "persons", "households", "residences")
@@ -282,3 +284,115 @@ def test_every_imported_person_and_document_is_in_one_audit_entry_of_its_chunk(
     assert all(
         e["batch"] == result.batch_id and e["count"] == len(e["ids"]) for e in entries["person.create"]
     )
+
+
+def _access_actions(world: World, person_id: int, persona: str = "station_admin_li") -> list[dict[str, Any]]:
+    from liangshi.persons import service as persons
+
+    with world.session() as s:
+        entries, total = persons.access_log(s, world.ctx(s, persona), person_id, limit=100, offset=0)
+    assert total == len(entries)
+    return entries
+
+
+def test_a_persons_access_log_shows_the_import_chunk_that_created_them_and_their_document(
+    world: World, tmp_path: Path
+) -> None:
+    from liangshi.audit.models import AuditEntry
+    from liangshi.exchange.models import ImportAuditEntry
+
+    path = _write_csv(tmp_path / "p.csv", ["id_number", "sex", "name", "community_code"], _person_rows(50))
+    # A department's file: the provenance names the department, not the batch; the log still finds the chunk.
+    result = _import(world, "persons", path, source="health", chunk_size=20)
+    assert result.loaded == 50
+    with world.session() as s:
+        ids = list(s.execute(select(Person.id).order_by(Person.id)).scalars())
+        chunk_entries = {
+            e.seq: e
+            for e in s.execute(
+                select(AuditEntry).where(AuditEntry.action.in_(["person.create", "document.create"]))
+            )
+            .scalars()
+            .all()
+        }
+        # The write path is unchanged: still one entry per table per chunk, none naming a person, each indexed.
+        assert len(chunk_entries) == 6
+        assert all(e.subject_person_id is None for e in chunk_entries.values())
+        indexed = s.execute(select(ImportAuditEntry)).scalars().all()
+        assert {i.seq for i in indexed} == set(chunk_entries)
+        assert {i.batch_id for i in indexed} == {result.batch_id}
+    first, middle = ids[0], ids[25]  # chunk 1 and chunk 2
+    for person_id in (first, middle):
+        entries = _access_actions(world, person_id)
+        assert sorted(e["action"] for e in entries) == ["document.create", "person.create"]
+        for e in entries:
+            listed = json.loads(chunk_entries[e["seq"]].detail)
+            assert e["import_batch"] == result.batch_id and e["purpose"] == f"import batch {result.batch_id}"
+            assert person_id in (listed["ids"] if e["action"] == "person.create" else listed["persons"])
+    # Each person gets their own chunk's entries, not their neighbours'.
+    assert {e["seq"] for e in _access_actions(world, first)}.isdisjoint(
+        e["seq"] for e in _access_actions(world, middle)
+    )
+
+
+def test_the_access_log_of_an_imported_person_lists_their_imported_residence_and_membership(
+    world: World, tmp_path: Path
+) -> None:
+    _load_templates(world, tmp_path)
+    with world.session() as s:
+        person_id = where_lives_by_document(s, world.ctx(s, "police_liu"), "11010519491231002X")["person_id"]
+    actions = [e["action"] for e in _access_actions(world, person_id, "auditor_sun")]
+    for created in ("person.create", "document.create", "membership.create", "residence.create"):
+        assert actions.count(created) == 1, (created, actions)
+    assert "person.where_lives" in actions  # the entries naming the person are still there
+
+
+def test_import_entries_in_the_access_log_stay_scoped_and_the_lookup_is_audited(
+    world: World, tmp_path: Path
+) -> None:
+    from liangshi.audit.models import AuditEntry
+    from liangshi.errors import NotFound
+
+    rows = _person_rows(3)
+    rows[2][3] = OUTSIDE
+    result = _import(
+        world, "persons", _write_csv(tmp_path / "p.csv", ["id_number", "sex", "name", "community_code"], rows)
+    )
+    assert result.loaded == 3
+    with world.session() as s:
+        outside = s.execute(
+            select(Person.id).join(Area, Area.id == Person.area_id).where(Area.code == OUTSIDE)
+        ).scalar_one()
+    with pytest.raises(NotFound):
+        _access_actions(world, outside, "auditor_sun")
+    inside = outside - 1
+    assert len(_access_actions(world, inside, "auditor_sun")) == 2
+    with world.session() as s:
+        lookups = s.execute(
+            select(AuditEntry.actor_name, AuditEntry.object_id).where(
+                AuditEntry.action == "person.access_log"
+            )
+        ).all()
+    assert lookups == [("auditor_sun", inside)]
+
+
+def test_the_access_log_api_shows_the_import_and_masks_id_numbers_in_reasons(
+    world: World, tmp_path: Path, client: Any, login: Any
+) -> None:
+    rows = _person_rows(2)
+    result = _import(
+        world, "persons", _write_csv(tmp_path / "p.csv", ["id_number", "sex", "name", "community_code"], rows)
+    )
+    with world.session() as s:
+        pid = s.execute(select(Person.id).order_by(Person.id)).scalars().first()
+    assert pid is not None
+    reason = f"核对{rows[0][0]}是否本人"
+    r = client.post(f"/persons/{pid}/unmask", json={"reason": reason}, headers=login("police_liu"))
+    assert r.status_code == 200
+    log = client.get(f"/persons/{pid}/access-log", headers=login("auditor_sun")).json()
+    by_action = {e["action"]: e for e in log["entries"]}
+    assert by_action["person.create"]["import_batch"] == result.batch_id
+    assert by_action["document.create"]["actor"] == "system"
+    unmask = by_action["person.unmask"]
+    assert unmask["reason"] == f"核对{rows[0][0][:6]}********{rows[0][0][-4:]}是否本人"
+    assert rows[0][0] not in str(log)

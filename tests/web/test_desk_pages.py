@@ -6,7 +6,7 @@ from collections.abc import Callable
 
 import pytest
 from fastapi.testclient import TestClient
-from sqlalchemy import select
+from sqlalchemy import func, select
 
 from liangshi.audit.models import AuditEntry
 from tests.conftest import World
@@ -60,6 +60,30 @@ def test_person_page_shows_items_provenance_residence_and_timeline(
     assert 'data-testid="timeline"' in r.text
     assert 'data-testid="access-log"' in r.text and "person.read" in r.text
     assert scene.zhang_id not in r.text
+
+
+@pytest.mark.parametrize(
+    ("persona", "access_log"), [("police_liu", False), ("station_admin_li", True)], ids=["police", "admin"]
+)
+def test_one_person_page_view_logs_each_personal_read_once(
+    web_as: Callable[[str], TestClient], scene: Scene, world: World, persona: str, access_log: bool
+) -> None:
+    client = web_as(persona)
+    with world.session() as session:
+        before = session.execute(select(func.coalesce(func.max(AuditEntry.seq), 0))).scalar_one()
+    assert client.get(f"/web/persons/{scene.zhang}").status_code == 200
+    with world.session() as session:
+        written = session.execute(
+            select(AuditEntry.action, AuditEntry.subject_person_id, AuditEntry.actor_name).where(
+                AuditEntry.seq > before
+            )
+        ).all()
+    actions = sorted(action for action, _, _ in written)
+    # The person, where they live, their timeline (residences included, not logged a second time).
+    expected = ["person.history", "person.read", "person.timeline", "person.where_lives"]
+    assert actions == sorted(expected + (["person.access_log"] if access_log else []))
+    assert {actor for _, _, actor in written} == {persona}
+    assert all(subject == scene.zhang for action, subject, _ in written if action != "person.access_log")
 
 
 def test_collector_sees_no_access_log_and_no_unmask(

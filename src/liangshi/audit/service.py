@@ -5,11 +5,11 @@ from __future__ import annotations
 import datetime as dt
 import hashlib
 import json
-from collections.abc import Iterator, Sequence
+from collections.abc import Collection, Iterator, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
-from sqlalchemy import insert, select, text
+from sqlalchemy import func, insert, or_, select, text
 from sqlalchemy.orm import Session
 
 from liangshi.access.rules import Actor
@@ -74,10 +74,10 @@ def _lock_chain(session: Session) -> None:
 
 def record(
     session: Session, actor: Actor, events: Sequence[Event], *, purpose: str | None, now: dt.datetime
-) -> None:
-    """Append events to the chain in the caller's transaction (they commit or roll back with it)."""
+) -> list[int]:
+    """Append events to the chain in the caller's transaction (they commit or roll back with it); their seqs."""
     if not events:
-        return
+        return []
     _lock_chain(session)
     last = session.execute(
         select(AuditEntry.seq, AuditEntry.hash).order_by(AuditEntry.seq.desc()).limit(1)
@@ -126,6 +126,7 @@ def record(
     else:
         # render_nulls: rows with and without a subject stay one executemany (the ORM splits them by key set).
         session.execute(insert(AuditEntry).execution_options(render_nulls=True), rows)
+    return list(range(seq - len(rows) + 1, seq + 1))
 
 
 @dataclass(frozen=True)
@@ -188,11 +189,26 @@ def verify(session: Session, *, max_problems: int = 100) -> VerifyResult:
     return VerifyResult(entries=count, problems=problems)
 
 
-def access_log(session: Session, person_id: int, *, limit: int, offset: int) -> tuple[list[AuditEntry], int]:
-    """Who read or changed this person's data, newest first."""
-    from sqlalchemy import func
+def access_log(
+    session: Session, person_id: int, *, limit: int, offset: int, also: Collection[int] = ()
+) -> tuple[list[AuditEntry], int]:
+    """Who read or changed this person's data, newest first; `also`: further entries that concern the person.
 
-    base = select(AuditEntry).where(AuditEntry.subject_person_id == person_id)
+    An entry names its person in `subject_person_id`; an entry about many persons at once (an import chunk's)
+    names none, so the caller finds those and passes their seqs.
+    """
+    concerns = AuditEntry.subject_person_id == person_id
+    if also:
+        concerns = or_(concerns, AuditEntry.seq.in_(sorted(set(also))))
+    base = select(AuditEntry).where(concerns)
     total = session.execute(select(func.count()).select_from(base.subquery())).scalar_one()
     rows = list(session.execute(base.order_by(AuditEntry.seq.desc()).limit(limit).offset(offset)).scalars())
     return rows, total
+
+
+def details_of(session: Session, seqs: Collection[int]) -> dict[int, dict[str, Any]]:
+    """The parsed detail of each of these entries, by seq."""
+    if not seqs:
+        return {}
+    rows = session.execute(select(AuditEntry.seq, AuditEntry.detail).where(AuditEntry.seq.in_(sorted(seqs))))
+    return {seq: json.loads(detail) for seq, detail in rows.all()}

@@ -263,6 +263,18 @@ def mask_id_number(number: str) -> str:
     return "*" * n
 
 
+# An 18- or 15-character ID number in free text (ASCII or full-width digits), not part of a longer number.
+_ID_IN_TEXT = re.compile(
+    "(?<![0-9\uff10-\uff19])(?:[0-9\uff10-\uff19]{17}[0-9\uff10-\uff19Xx]|[0-9\uff10-\uff19]{15})"
+    "(?![0-9\uff10-\uff19])"
+)
+
+
+def mask_id_numbers_in(text: str) -> str:
+    """Free text (a reason, a purpose) with every ID-number-shaped run of characters masked."""
+    return _ID_IN_TEXT.sub(lambda m: mask_id_number(m.group(0)), text)
+
+
 # ---------------------------------------------------------------------------------------------------------
 # Other identity documents
 # ---------------------------------------------------------------------------------------------------------

@@ -14,7 +14,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from pydantic import ValidationError
-from sqlalchemy import and_, select
+from sqlalchemy import and_, insert, select
 from sqlalchemy.orm import Session
 
 from liangshi.access.rules import Actor
@@ -41,6 +41,7 @@ from liangshi.exchange.bulk import (
     version_meta,
     where_in,
 )
+from liangshi.exchange.models import ImportAuditEntry
 from liangshi.exchange.rows import Chunk, Row
 from liangshi.history import Provenance
 from liangshi.persons.models import (
@@ -370,8 +371,8 @@ def _meta(
     )
 
 
-def _audit(job: Job, events: list[audit.Event]) -> None:
-    audit.record(job.session, job.actor, events, purpose=f"import batch {job.batch_id}", now=job.now)
+def _audit(job: Job, events: list[audit.Event]) -> list[int]:
+    return audit.record(job.session, job.actor, events, purpose=f"import batch {job.batch_id}", now=job.now)
 
 
 @dataclass
@@ -424,7 +425,8 @@ def _audit_created(job: Job, kind: str, ids: list[int], subjects: Sequence[int |
     """One audit entry for the objects of one kind a chunk created: their ids and whose data they are.
 
     Per chunk rather than per object: a hash-chained entry per imported row would cost more than the import's
-    own writes. Every created object is still in exactly one entry (detail "ids"), next to the persons concerned.
+    own writes. Every created object is still in exactly one entry (detail "ids"), next to the persons concerned;
+    the batch's index row (ImportAuditEntry: the entry's kind and id range) lets a person's access log find it.
     """
     if not ids:
         return
@@ -432,7 +434,12 @@ def _audit_created(job: Job, kind: str, ids: list[int], subjects: Sequence[int |
     detail: dict[str, Any] = {"batch": job.batch_id, "count": len(ids), "ids": ids}
     if persons:
         detail["persons"] = persons
-    _audit(job, [audit.Event(f"{kind}.create", kind, None, None, detail)])
+    (seq,) = _audit(job, [audit.Event(f"{kind}.create", kind, None, None, detail)])
+    job.session.execute(
+        insert(ImportAuditEntry).values(
+            seq=seq, batch_id=job.batch_id, object_kind=kind, first_id=min(ids), last_id=max(ids)
+        )
+    )
 
 
 # ---- small kinds: one service call per row, each in a savepoint ------------------------------------------------

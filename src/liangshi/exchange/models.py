@@ -1,10 +1,10 @@
-"""Import batch table."""
+"""Import batch table, and the index from a batch to the audit entries its chunks wrote."""
 
 from __future__ import annotations
 
 import datetime as dt
 
-from sqlalchemy import ForeignKey, Integer, String
+from sqlalchemy import BigInteger, ForeignKey, Index, Integer, String
 from sqlalchemy.orm import Mapped, mapped_column
 
 from liangshi.db import Base, BigId, UtcDateTime
@@ -29,3 +29,23 @@ class ImportBatch(Base):
     rows_loaded: Mapped[int] = mapped_column(Integer, default=0)
     rows_existing: Mapped[int] = mapped_column(Integer, default=0)
     rows_rejected: Mapped[int] = mapped_column(Integer, default=0)
+
+
+class ImportAuditEntry(Base):
+    """An audit entry in which a chunk of a batch recorded the objects of one kind it created, with their id range.
+
+    The audit entry lists the ids (detail "ids"); this row, one per entry, lets a person's access log find the
+    entries that created the person's objects without reading every chunk entry: only an entry whose range holds
+    one of the person's object ids can list it.
+    """
+
+    __tablename__ = "import_audit_entries"
+    __table_args__ = (Index("ix_import_audit_entries_kind_range", "object_kind", "last_id", "first_id"),)
+
+    seq: Mapped[int] = mapped_column(
+        BigInteger, ForeignKey("audit_log.seq"), primary_key=True, autoincrement=False
+    )
+    batch_id: Mapped[int] = mapped_column(BigId, ForeignKey("import_batches.id"), index=True)
+    object_kind: Mapped[str] = mapped_column(String(20))
+    first_id: Mapped[int] = mapped_column(BigId)
+    last_id: Mapped[int] = mapped_column(BigId)

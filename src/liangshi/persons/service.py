@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+import json
 from collections.abc import Sequence
 from typing import Any
 
@@ -14,7 +15,12 @@ from liangshi import history, registry
 from liangshi.access.rules import Actor
 from liangshi.areas.models import Area
 from liangshi.audit import service as audit
-from liangshi.common.idnumber import check_id_number, mask_id_number, normalize_id_text
+from liangshi.common.idnumber import (
+    check_id_number,
+    mask_id_number,
+    mask_id_numbers_in,
+    normalize_id_text,
+)
 from liangshi.common.phone import normalize_phone
 from liangshi.errors import Conflict, ValidationFailed
 from liangshi.history import Kind
@@ -233,6 +239,43 @@ def documents_view(
         }
         for d in docs
     ]
+
+
+def access_log(
+    session: Session, ctx: Context, person_id: int, *, limit: int, offset: int
+) -> tuple[list[dict[str, Any]], int]:
+    """The person's right to know: who read or changed their data, when and why, newest first (audited).
+
+    Besides the entries that name the person, the entries in which an import chunk created the person or their
+    documents, residences … (one entry per table per chunk, naming no single person).
+    """
+    # exchange's loaders build on this module: import it when used.
+    from liangshi.exchange import service as exchange
+
+    ctx.actor.ensure("person.access_log")
+    registry.get_entity(session, PERSON, person_id, ctx.actor)
+    imported = exchange.import_entries_of_person(session, person_id)
+    rows, total = audit.access_log(session, person_id, limit=limit, offset=offset, also=imported)
+    registry.log(ctx, session, [audit.Event("person.access_log", "person", person_id, None)])
+    return [access_view(row) for row in rows], total
+
+
+def access_view(entry: Any) -> dict[str, Any]:
+    """One access-log entry as shown: who, when, what (action, object, import batch) and why, ID numbers masked."""
+    detail = json.loads(entry.detail) if entry.detail else {}
+    reason = detail.get("reason") if isinstance(detail, dict) else None
+    batch = detail.get("batch") if isinstance(detail, dict) and entry.object_id is None else None
+    return {
+        "seq": entry.seq,
+        "at": entry.at,
+        "actor": entry.actor_name,
+        "action": entry.action,
+        "object_kind": entry.object_kind,
+        "object_id": entry.object_id,
+        "import_batch": batch if isinstance(batch, int) else None,
+        "purpose": mask_id_numbers_in(entry.purpose) if entry.purpose else None,
+        "reason": mask_id_numbers_in(str(reason)) if reason else None,
+    }
 
 
 def names_on(session: Session, person_ids: Sequence[int], on: dt.date) -> dict[int, str]:

@@ -564,17 +564,7 @@ def where_lives(
     """查人知住: a person's current residences and their full residence history (audited)."""
     ctx.actor.ensure("residence.read")
     person = registry.get_entity(session, persons.PERSON, person_id, ctx.actor)
-    v = ResidenceVersion
-    rows = session.execute(
-        select(Residence, v)
-        .join(v, v.entity_id == Residence.id)
-        .where(Residence.person_id == person.id, v.superseded_at.is_(None))
-        .order_by(v.valid_from.desc(), v.row_id.desc())
-    ).all()
-    latest: dict[int, tuple[Residence, ResidenceVersion]] = {}
-    for res, row in rows:
-        latest.setdefault(res.id, (res, row))
-    views = [_residence_view(session, res, row, ctx.today) for res, row in latest.values()]
+    views = _residence_views(session, person.id, ctx.today)
     registry.log(
         ctx, session, [audit.Event("person.where_lives", "person", person.id, person.id, detail or {})]
     )
@@ -583,6 +573,21 @@ def where_lives(
         "current": [x for x in views if x["current"]],
         "history": sorted(views, key=lambda x: x["arrival_date"], reverse=True),
     }
+
+
+def _residence_views(session: Session, person_id: int, today: dt.date) -> list[dict[str, Any]]:
+    """Every residence of a person in its latest known state (not audited: the callers log their own read)."""
+    v = ResidenceVersion
+    rows = session.execute(
+        select(Residence, v)
+        .join(v, v.entity_id == Residence.id)
+        .where(Residence.person_id == person_id, v.superseded_at.is_(None))
+        .order_by(v.valid_from.desc(), v.row_id.desc())
+    ).all()
+    latest: dict[int, tuple[Residence, ResidenceVersion]] = {}
+    for res, row in rows:
+        latest.setdefault(res.id, (res, row))
+    return [_residence_view(session, res, row, today) for res, row in latest.values()]
 
 
 def where_lives_by_document(session: Session, ctx: Context, number: str) -> dict[str, Any]:
@@ -729,7 +734,8 @@ def timeline(session: Session, ctx: Context, person_id: int) -> dict[str, Any]:
     ctx.actor.ensure("residence.read")
     person = registry.get_entity(session, persons.PERSON, person_id, ctx.actor)
     events: list[dict[str, Any]] = []
-    for view in where_lives(session, ctx, person.id)["history"]:
+    # The residences are part of this one read: its own audit entry below covers them (no second where_lives).
+    for view in _residence_views(session, person.id, ctx.today):
         events.append(
             {
                 "kind": "residence",

@@ -121,6 +121,46 @@ LEVELS = {
     "similar": N_("similar"),
     "somewhat_similar": N_("somewhat similar"),
 }
+# Audit entries (the auditor's pages): what was done, by the action's last part, and to which kind of object.
+ACTION_VERBS = {
+    "read": N_("Read"),
+    "search": N_("Shown in search results"),
+    "history": N_("Read the version history"),
+    "create": N_("Created"),
+    "change": N_("Changed"),
+    "correct": N_("Corrected a value"),
+    "retire": N_("Retired the record"),
+    "flag": N_("Flagged as under investigation"),
+    "flag_resolve": N_("Investigation flag resolved"),
+    "unmask": N_("Full ID number shown"),
+    "where_lives": N_("Looked up where they live"),
+    "timeline": N_("Read the timeline"),
+    "occupants": N_("Listed as an occupant"),
+    "past_occupants": N_("Listed as a past occupant"),
+    "member_read": N_("Read as a household member"),
+    "merge": N_("Merged"),
+    "split": N_("Split"),
+    "pull": N_("Pulled by a department"),
+    "confirm_person": N_("Confirmed at a visit"),
+}
+OBJECT_KINDS = {
+    "person": N_("Person"),
+    "document": N_("Identity document"),
+    "household": N_("Household"),
+    "membership": N_("Household membership"),
+    "residence": N_("Residence registration"),
+    "rental": N_("Rented dwelling"),
+    "rental_tenant": N_("Tenancy"),
+    "permit": N_("Residence permit"),
+    "dwelling": N_("Dwelling"),
+    "area": N_("Area"),
+}
+# What verifying a hash chain can find wrong with an entry (audit.service.verify, departments.verify_log).
+CHAIN_PROBLEMS = {
+    "altered": N_("altered: its hash does not match its content"),
+    "missing": N_("entries before it are missing"),
+    "broken_link": N_("its link to the previous entry is broken"),
+}
 TONE = {
     "occupied": "ok",
     "visited": "ok",
@@ -157,6 +197,9 @@ ALL = {
     "review_status": REVIEW_STATUS,
     "departments": DEPARTMENTS,
     "levels": LEVELS,
+    "action_verbs": ACTION_VERBS,
+    "object_kinds": OBJECT_KINDS,
+    "chain_problems": CHAIN_PROBLEMS,
 }
 
 

@@ -8,7 +8,6 @@ from fastapi import Form, Request
 from fastapi.responses import Response
 
 from liangshi import registry
-from liangshi.audit import service as audit
 from liangshi.errors import ValidationFailed
 from liangshi.persons import service as persons
 from liangshi.residence import service as residence
@@ -42,8 +41,7 @@ def _person_page(request: Request, p: Page, person_id: int, *, unmask_reason: st
     access: list[Any] = []
     access_total = 0
     if p.may("person.access_log"):
-        access, access_total = audit.access_log(p.session, person_id, limit=50, offset=0)
-        registry.log(p.ctx, p.session, [audit.Event("person.access_log", "person", person_id, None)])
+        access, access_total = persons.access_log(p.session, p.ctx, person_id, limit=50, offset=0)
     return render(
         request,
         "person.html",
