@@ -131,8 +131,16 @@ def write_floor(url: str, csv_path: Path, chunk: int) -> tuple[float, float]:
     with session_scope(sessions) as s:
         area = loaders.Resolver(s, SYSTEM).area("420704001001")
         # The batch the chunks' audit entries are indexed under, as the import creates it first.
-        batch = ImportBatch(kind="persons", source="police", file_name=csv_path.name, file_sha256="0" * 64,
-                            actor_id=None, actor_name=SYSTEM.username, started_at=clock.now(), status="running")
+        batch = ImportBatch(
+            kind="persons",
+            source="police",
+            file_name=csv_path.name,
+            file_sha256="0" * 64,
+            actor_id=None,
+            actor_name=SYSTEM.username,
+            started_at=clock.now(),
+            status="running",
+        )
         s.add(batch)
         s.flush()
         batch_id = batch.id
@@ -165,7 +173,9 @@ def write_floor(url: str, csv_path: Path, chunk: int) -> tuple[float, float]:
     for start in range(0, len(new), chunk):
         with session_scope(sessions) as s:
             bulk.tune_for_load(s)
-            job = loaders.Job(s, SYSTEM, clock.now(), clock.today(), prov, batch_id, loaders.Resolver(s, SYSTEM))
+            job = loaders.Job(
+                s, SYSTEM, clock.now(), clock.today(), prov, batch_id, loaders.Resolver(s, SYSTEM)
+            )
             loaders._write_persons(job, new[start : start + chunk])
     seconds, cpu = time.perf_counter() - t0, time.process_time() - c0
     engine.dispose()
