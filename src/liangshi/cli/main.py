@@ -479,9 +479,11 @@ def demo_build(
 
         built = session.execute(select(Area.id).where(Area.code == "420704001001")).first() is not None
     if not built:
-        directory = Path(tempfile.mkdtemp(prefix="liangshi-demo-"))
-        write_city(directory, persons=persons, seed=seed, today=Clock().today())
-        _load_city(settings.database_url, directory, everything=True)
+        # The city's files are needed only while they are imported.
+        with tempfile.TemporaryDirectory(prefix="liangshi-demo-") as temporary:
+            directory = Path(temporary)
+            write_city(directory, persons=persons, seed=seed, today=Clock().today())
+            _load_city(settings.database_url, directory, everything=True)
     with database() as (session, clock):
         logins = ensure_personas(session, clock)
         partners = ensure_departments(session, clock)
