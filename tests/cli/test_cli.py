@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import datetime as dt
 import json
 from pathlib import Path
 
@@ -11,7 +12,10 @@ from typer.testing import CliRunner
 from liangshi.access.models import User
 from liangshi.areas.models import Area
 from liangshi.cli.main import app
+from liangshi.clock import Clock
 from liangshi.db import make_engine, make_session_factory, session_scope
+from liangshi.rentals.models import Rental
+from liangshi.venues.models import Stay, Venue
 
 runner = CliRunner()
 KEYS = ["input", "valid", "normalized", "birth_date", "sex", "region", "error"]
@@ -135,6 +139,35 @@ def test_demo_build_prints_a_login_for_every_role(tmp_path: Path) -> None:
     ):
         assert role in result.output
     assert "Demo-2026-liangshi" in result.output
+    # Besides the police files the demo holds the city's rentals, venues and their stays, so every KPI has data.
+    engine = make_engine(env["LIANGSHI_DATABASE_URL"])
+    with session_scope(make_session_factory(engine)) as s:
+        counted = {
+            m.__tablename__: s.execute(select(func.count()).select_from(m)).scalar_one()
+            for m in (Rental, Venue, Stay)
+        }
+    engine.dispose()
+    assert all(n > 0 for n in counted.values()), counted
+    today = Clock().today()
+    kpis = runner.invoke(
+        app,
+        [
+            "kpis",
+            "--area",
+            "420700",
+            "--from",
+            str(today - dt.timedelta(days=90)),
+            "--to",
+            str(today),
+            "--json",
+        ],
+        env=env,
+    )
+    assert kpis.exit_code == 0, kpis.output
+    values = {k["key"]: k for k in json.loads(kpis.output)["kpis"]}
+    for key in ("rental_registration", "rental_entry", "rental_agreement", "venue_realtime"):
+        assert values[key]["denominator"] > 0 and values[key]["rate"] is not None, key
+    assert values["venue_realtime"]["denominator"] == counted["stays"]
     # The liaison persona has a department with an agreement in force, so its pages show something.
     listed = runner.invoke(app, ["dept", "list"], env=env)
     assert listed.exit_code == 0, listed.output

@@ -16,6 +16,7 @@ from liangshi.common.codes import ezhou_areas, table
 from liangshi.common.idnumber import check_id_number, is_known_region
 from liangshi.common.phone import normalize_phone
 from liangshi.common.text import clean_person_name
+from liangshi.exchange import formats
 from liangshi.residence.rules import check_dates, check_departure
 from liangshi.synth import CitySummary, DefectRates, write_city
 from liangshi.synth import rules as R
@@ -115,6 +116,15 @@ def test_headers_exactly_as_documented(small: Path) -> None:
         ("housing_dwellings", "dwellings"),
     ):
         assert header(small / f"{stem}.csv") == [zh for _, zh in documented[kind]], stem
+    assert header(small / "police_venues.csv") == [en for en, _ in documented["venues"]]
+    stays_zh = [zh for _, zh in documented["stays"]]
+    assert header(small / "venues_hotel_stays.csv") == stays_zh[:9]
+    # An internet café's log says 上机时间 / 下机时间 for the check-in and check-out; the importer reads both.
+    cafe = header(small / "venues_cafe_stays.csv")
+    assert cafe == [*stays_zh[:5], "上机时间", "下机时间", *stays_zh[7:9]]
+    assert sorted(formats.header_map("stays", cafe).values()) == sorted(
+        en for en, _ in documented["stays"][:9]
+    )
     persons_zh = dict(documented["persons"])
     assert header(small / "justice_persons.csv") == [
         persons_zh[k] for k in ("id_number", "name", "sex", "birth_date", "community_code")
@@ -394,14 +404,31 @@ def test_rentals_and_venue_stays(big: tuple[Path, CitySummary]) -> None:
     for r in rentals:
         assert r["出租人证件号码"] in persons
         assert r["租赁起始日期"] < r["租赁截止日期"] and int(r["月租金"]) > 0
-    for stem in ("venues_hotel_stays", "venues_cafe_stays"):
+    plates = {(p["community_code"], p["street"], p["number"]) for p in read(out / "police_plates.csv")}
+    venues = read(out / "police_venues.csv")
+    urban = {a["code"] for a in read(out / "police_areas.csv") if a["level"] == "community"}
+    assert {
+        v["community_code"] for v in venues
+    } == urban  # a hotel and an internet café in every urban community
+    assert len({(v["community_code"], v["name"]) for v in venues}) == len(venues)
+    for v in venues:
+        assert (v["community_code"], v["street"], v["number"]) in plates and v["status"] == "open"
+    kinds = {(v["community_code"], v["name"]): v["venue_kind"] for v in venues}
+    midnight = dt.datetime.combine(TODAY, dt.time())
+    for stem, kind in (("venues_hotel_stays", "hotel"), ("venues_cafe_stays", "cafe")):
         stays = read(out / f"{stem}.csv")
         assert stays
-        for s in stays[:500]:
+        on_time = 0
+        for s in stays:
+            assert kinds[(s["社区代码"], s["场所名称"])] == kind
             check_in = dt.datetime.fromisoformat(s[HEADERS[stem][5]])
             check_out = dt.datetime.fromisoformat(s[HEADERS[stem][6]])
+            reported = dt.datetime.fromisoformat(s["上报时间"])
             assert dt.datetime.combine(TODAY - dt.timedelta(days=61), dt.time()) <= check_in < check_out
-            assert check_out <= dt.datetime.combine(TODAY, dt.time())
+            assert check_out <= midnight and check_in <= reported <= midnight
+            on_time += reported - check_in <= dt.timedelta(hours=24)
+            assert (s["国籍"] != "") == (s["证件类型"] == "passport")
+        assert 0.9 < on_time / len(stays) < 1.0
 
 
 # ---------------------------------------------------------------------------------------------------------

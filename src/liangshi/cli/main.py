@@ -235,12 +235,18 @@ def validate_id(
     out.print(table)
 
 
+def _import_kinds() -> str:
+    """The import kinds for `liangshi import --help`: the keys of formats.KINDS, which has a loader for each kind
+    (tests/exchange check it against loaders.LOADERS; importing the loaders here would import every domain service
+    at each start of the command line)."""
+    from liangshi.exchange.formats import KINDS
+
+    return ", ".join(KINDS)
+
+
 @app.command("import")
 def import_(
-    kind: str = typer.Argument(
-        ...,
-        help="areas, streets, plates, buildings, dwellings, persons, households, residences — or 'template'",
-    ),
+    kind: str = typer.Argument(..., help=f"{_import_kinds()} — or 'template'"),
     file: Path = typer.Argument(..., help="CSV (UTF-8 / GB18030) or XLSX; for 'template': the kind"),
     source: str = typer.Option(None, "--source", help="The sending department (health, justice, …)"),
     as_user: str = typer.Option(
@@ -382,7 +388,8 @@ def synth(
         _load_city(db, directory)
 
 
-def _load_city(url: str, directory: Path) -> None:
+def _load_city(url: str, directory: Path, *, everything: bool = False) -> None:
+    """Import a synthetic city's police extracts (with `everything`: its rentals, venues and stays too)."""
     from rich.progress import Progress, TaskID, TextColumn, TimeElapsedColumn
 
     from liangshi import migrate
@@ -391,7 +398,7 @@ def _load_city(url: str, directory: Path) -> None:
     from liangshi.common.codes import ezhou_areas
     from liangshi.db import make_engine, make_session_factory, session_scope
     from liangshi.registry import Context
-    from liangshi.synth.load import load_police_extracts
+    from liangshi.synth.load import load_city, load_police_extracts
 
     engine = make_engine(url)
     try:
@@ -414,13 +421,18 @@ def _load_city(url: str, directory: Path) -> None:
                     tasks[kind] = progress.add_task(f"导入 importing {kind}", total=None)
                 progress.advance(tasks[kind], n)
 
-            results = load_police_extracts(sessions, directory, actor=SYSTEM, clock=clock, progress=step)
+            load = load_city if everything else load_police_extracts
+            results = load(sessions, directory, actor=SYSTEM, clock=clock, progress=step)
     except LiangshiError as exc:
         raise fail(exc) from None
     finally:
         engine.dispose()
     for kind, r in results.items():
-        print(f"  {kind:<11} loaded {r.loaded:>8,}  existing {r.existing:>8,}  rejected {len(r.errors):>6,}")
+        print(f"  {kind:<18} loaded {r.loaded:>8,}  existing {r.existing:>8,}  rejected {len(r.errors):>6,}")
+    if everything and results["housing_rentals"].errors:
+        print(
+            "  (rentals refused: tenants missing from the police files, as labelled in truth/tenant_unregistered.csv)"
+        )
 
 
 @areas_app.command("load")
@@ -452,7 +464,8 @@ def demo_build(
     persons: int = typer.Option(20_000, "--persons", min=100, help="Size of the demo city"),
     seed: int = typer.Option(2010, "--seed"),
 ) -> None:
-    """Build the demo: a synthetic city loaded through the importer, and one login per role."""
+    """Build the demo: a synthetic city (its police files, rentals, venues and stays) loaded through the importer,
+    and one login per role."""
     import tempfile
 
     from liangshi.demo.build import ensure_departments, ensure_personas
@@ -466,9 +479,11 @@ def demo_build(
 
         built = session.execute(select(Area.id).where(Area.code == "420704001001")).first() is not None
     if not built:
-        directory = Path(tempfile.mkdtemp(prefix="liangshi-demo-"))
-        write_city(directory, persons=persons, seed=seed, today=Clock().today())
-        _load_city(settings.database_url, directory)
+        # The city's files are needed only while they are imported.
+        with tempfile.TemporaryDirectory(prefix="liangshi-demo-") as temporary:
+            directory = Path(temporary)
+            write_city(directory, persons=persons, seed=seed, today=Clock().today())
+            _load_city(settings.database_url, directory, everything=True)
     with database() as (session, clock):
         logins = ensure_personas(session, clock)
         partners = ensure_departments(session, clock)

@@ -6,25 +6,29 @@ import datetime as dt
 import re
 from dataclasses import dataclass
 
+from liangshi.clock import CHINA_TZ
 from liangshi.common import codes
 from liangshi.errors import ValidationFailed
 
 
 @dataclass(frozen=True)
 class Column:
-    """One column: English key, Chinese header, whether a value is required."""
+    """One column: English key, Chinese header, whether a value is required, other Chinese headers it goes by."""
 
     key: str
     zh: str
     required: bool = False
+    aliases: tuple[str, ...] = ()
 
 
 def _cols(spec: str) -> tuple[Column, ...]:
+    """`key:中文` per column, `!` after a required key, `|别名` after the header for another accepted header."""
     out = []
     for part in spec.split(","):
-        key, zh = part.strip().split(":")
+        key, names = part.strip().split(":")
+        zh, *aliases = names.split("|")
         required = key.endswith("!")
-        out.append(Column(key.rstrip("!"), zh, required))
+        out.append(Column(key.rstrip("!"), zh, required, tuple(aliases)))
     return tuple(out)
 
 
@@ -71,6 +75,16 @@ KINDS: dict[str, tuple[Column, ...]] = {
         + ", lease_start!:租赁起始日期, lease_end:租赁截止日期, monthly_rent:月租金,"
         " agreement_signed:签订治安责任书, tenant_id_numbers:承租人证件号码, use:出租用途, rooms:出租间数,"
         " filing_number:备案号, agreement_signed_on:责任书签订日期, agreement_signer:责任书签订人"
+    ),
+    "venues": _cols(
+        "community_code!:社区代码, street:街路巷, number!:门牌号, venue_kind!:场所类型, name!:场所名称,"
+        " licence_number:许可证号, status:营业状态"
+    ),
+    # An internet café's file may say 上机时间 / 下机时间 for the check-in and check-out.
+    "stays": _cols(
+        "venue!:场所名称, community_code!:社区代码, doc_type:证件类型, id_number!:证件号码, name!:姓名,"
+        " check_in!:入住时间|上机时间, check_out:退房时间|下机时间, reported_at:上报时间, country:国籍,"
+        " stay_ref:登记编号"
     ),
 }
 
@@ -186,6 +200,27 @@ EXAMPLES: dict[str, dict[str, str]] = {
         "agreement_signed_on": "2026-03-02",
         "agreement_signer": "张丽",
     },
+    "venues": {
+        "community_code": "420704001001",
+        "street": "滨湖南路",
+        "number": "28-3",
+        "venue_kind": "hotel",
+        "name": "滨湖宾馆",
+        "licence_number": "鄂特旅2026-001",
+        "status": "open",
+    },
+    "stays": {
+        "venue": "滨湖宾馆",
+        "community_code": "420704001001",
+        "doc_type": "resident_id",
+        "id_number": "11010519491231002X",
+        "name": "张丽",
+        "check_in": "2026-03-01 21:30:00",
+        "check_out": "2026-03-03 11:05:00",
+        "reported_at": "2026-03-01 21:31:12",
+        "country": "",
+        "stay_ref": "R20260301-0042",
+    },
 }
 
 
@@ -198,7 +233,11 @@ def header_map(kind: str, header: list[str]) -> dict[int, str]:
             f"Unknown import kind: {kind}",
             {"field": "kind", "allowed": list(KINDS)},
         )
-    names = {c.key: c.key for c in KINDS[kind]} | {c.zh: c.key for c in KINDS[kind]}
+    names = (
+        {c.key: c.key for c in KINDS[kind]}
+        | {alias: c.key for c in KINDS[kind] for alias in c.aliases}
+        | {c.zh: c.key for c in KINDS[kind]}
+    )
     mapping: dict[int, str] = {}
     for i, name in enumerate(header):
         key = names.get(name) or names.get(name.lower())
@@ -245,6 +284,42 @@ def parse_date(value: str, field: str) -> dt.date:
                 break
     raise ValidationFailed(
         "date.invalid", f"日期“{value}”无效", f"Invalid date {value!r}", {"field": field, "input": value}
+    )
+
+
+_TIME_FORMS = (
+    re.compile(r"^(\d{4})[-/.](\d{1,2})[-/.](\d{1,2})[ T](\d{1,2}):(\d{2})(?::(\d{2})(?:\.\d+)?)?$"),
+    re.compile(r"^(\d{4})年(\d{1,2})月(\d{1,2})日 ?(\d{1,2})[:时](\d{2})分?(?:(\d{2})秒?)?$"),
+)
+
+
+def parse_datetime(value: str, field: str) -> dt.datetime:
+    """A moment as venues write it: `2026-03-01 21:30[:00]`, `2026/3/1 21:30`, `2026年3月1日 21时30分`, or ISO 8601
+    with an offset; without an offset it is China time."""
+    text = value.strip()
+    for pattern in _TIME_FORMS:
+        m = pattern.match(text)
+        if m:
+            try:
+                year, month, day, hour, minute, second = (int(g or 0) for g in m.groups())
+                return dt.datetime(year, month, day, hour, minute, second, tzinfo=CHINA_TZ)
+            except ValueError:
+                break
+    else:
+        try:
+            moment = dt.datetime.fromisoformat(text)
+        except ValueError:
+            moment = None
+        if moment is not None and moment.tzinfo is not None:
+            return moment
+        if any(pattern.match(text) for pattern in _DATE_FORMS):
+            # A date alone (a spreadsheet cell at midnight reads as one) is that day's midnight.
+            return dt.datetime.combine(parse_date(text, field), dt.time(), CHINA_TZ)
+    raise ValidationFailed(
+        "datetime.invalid",
+        f"时间“{value}”无效",
+        f"Invalid date and time {value!r}",
+        {"field": field, "input": value},
     )
 
 

@@ -9,7 +9,10 @@ Chinese headers for the other departments):
 
 - ``police_{areas,streets,plates,buildings,dwellings,persons,households,residences}.csv`` — import in this order;
 - ``civil_affairs_{areas,streets}.csv``, ``health_persons.csv`` (children aged 0–3), ``justice_persons.csv``,
-  ``housing_dwellings.csv``, ``housing_rentals.csv``, ``venues_hotel_stays.csv``, ``venues_cafe_stays.csv``;
+  ``housing_dwellings.csv``, ``housing_rentals.csv``;
+- ``police_venues.csv`` (the hotels and internet cafés on their door plates), ``venues_hotel_stays.csv``,
+  ``venues_cafe_stays.csv`` (their guests, naming the venue by community and name) — import these after the
+  police files, in this order;
 - ``truth/<defect>.csv`` — one file per defect kind with the keys of the affected objects.
 """
 
@@ -84,19 +87,24 @@ KIND_COLUMNS: dict[str, tuple[tuple[str, str], ...]] = {
         " arrival_date:来住日期, registration_date:登记日期, intended_stay_until:拟住至, departure_date:离开日期,"
         " deregistration_date:注销日期, deregistration_reason:注销原因, destination:去向"
     ),
-    # Not (yet) in docs/import-formats.md: the housing department's rentals and the venues' stays.
+    # The leading columns of the import kinds rentals, venues and stays (an internet café's file says 上机时间 /
+    # 下机时间 where a hotel's says 入住时间 / 退房时间; the importer takes both).
     "rentals": _cols(
         "landlord_id_number:出租人证件号码, " + _DWELLING_KEY + ", room:房号, lease_start:租赁起始日期,"
         " lease_end:租赁截止日期, monthly_rent:月租金, agreement_signed:签订治安责任书,"
         " tenant_id_numbers:承租人证件号码"
     ),
+    "venues": _cols(
+        "community_code:社区代码, street:街路巷, number:门牌号, venue_kind:场所类型, name:场所名称,"
+        " licence_number:许可证号, status:营业状态"
+    ),
     "hotel_stays": _cols(
         "venue:场所名称, community_code:社区代码, doc_type:证件类型, id_number:证件号码, name:姓名,"
-        " check_in:入住时间, check_out:退房时间"
+        " check_in:入住时间, check_out:退房时间, reported_at:上报时间, country:国籍"
     ),
     "cafe_stays": _cols(
         "venue:场所名称, community_code:社区代码, doc_type:证件类型, id_number:证件号码, name:姓名,"
-        " check_in:上机时间, check_out:下机时间"
+        " check_in:上机时间, check_out:下机时间, reported_at:上报时间, country:国籍"
     ),
     "justice_persons": _cols(
         "id_number:证件号码, name:姓名, sex:性别, birth_date:出生日期, community_code:管辖社区"
@@ -124,6 +132,7 @@ FILES: dict[str, tuple[str, str]] = {
     "justice_persons": ("justice_persons", "zh"),
     "housing_dwellings": ("dwellings", "zh"),
     "housing_rentals": ("rentals", "zh"),
+    "police_venues": ("venues", "en"),
     "venues_hotel_stays": ("hotel_stays", "zh"),
     "venues_cafe_stays": ("cafe_stays", "zh"),
 }
@@ -1101,15 +1110,29 @@ class _Community:
             return
         stem = self.plan.name.removesuffix("社区")
         start = dt.datetime.combine(today - dt.timedelta(days=60), dt.time())
+        midnight = dt.datetime.combine(today, dt.time())
+        # Where the venues are and when they reported each guest come from a generator of their own, so the
+        # rest of the community is drawn exactly as before they were written.
+        vrng = random.Random(f"{self.city.seed}:{self.code}:venues")
+        listed = [p for p in self.plates if not p.missing]
+        shops = [p for p in listed if any(b.use == "commercial" for b in p.buildings)] or listed
+        # Every urban community has a hotel (now and then two) and an internet café.
         for kind, suffixes, n_venues, per_day in (
-            ("hotel", R.HOTEL_SUFFIXES, rng.choices((0, 1, 2), (4, 4, 2))[0], 5),
-            ("cafe", R.CAFE_SUFFIXES, rng.choices((0, 1), (5, 5))[0], 12),
+            ("hotel", R.HOTEL_SUFFIXES, rng.choices((1, 2), (8, 2))[0], 5),
+            ("cafe", R.CAFE_SUFFIXES, 1, 12),
         ):
             table = f["venues_hotel_stays" if kind == "hotel" else "venues_cafe_stays"]
             for v in range(n_venues):
                 venue = f"{stem}{suffixes[(self.plan.index + v) % len(suffixes)]}"
                 if v:
                     venue = f"{venue}{v + 1}号店"
+                plate = vrng.choice(shops)
+                licence = (
+                    f"{'鄂特旅' if kind == 'hotel' else '鄂网文'}{today.year}-{self.plan.index:03d}{v + 1}"
+                )
+                f["police_venues"].write(
+                    [self.code, plate.street_name(), plate.number(), kind, venue, licence, "open"]
+                )
                 for _ in range(60 * per_day):
                     check_in = start + dt.timedelta(seconds=rng.randrange(60 * 86400))
                     if kind == "hotel":
@@ -1124,9 +1147,10 @@ class _Community:
                         local = rng.random() < 0.9
                     if check_out > dt.datetime.combine(today, dt.time()):
                         continue  # still there
+                    country = ""
                     if local:
                         m = rng.choice(adults)
-                        doc, number, name = m.doc_type, m.id_number, m.name
+                        doc, number, name, country = m.doc_type, m.id_number, m.name, m.country
                     elif rng.random() < 0.03:
                         doc, number = "passport", self.city.new_passport(rng)
                         country = R.FOREIGN_COUNTRIES.pick(rng)
@@ -1147,8 +1171,21 @@ class _Community:
                             name,
                             f"{check_in:%Y-%m-%d %H:%M:%S}",
                             f"{check_out:%Y-%m-%d %H:%M:%S}",
+                            f"{min(midnight, check_in + _report_delay(vrng, kind)):%Y-%m-%d %H:%M:%S}",
+                            country,
                         ]
                     )
+
+
+def _report_delay(rng: random.Random, kind: str) -> dt.timedelta:
+    """How long after the check-in the venue's system reported it: mostly at once, now and then hours later
+    (the front desk typed it in at the end of a shift), rarely days later (the system was down)."""
+    x = rng.random()
+    if x < (0.93 if kind == "hotel" else 0.95):
+        return dt.timedelta(seconds=rng.randint(5, 900 if kind == "hotel" else 120))
+    if x < 0.97:
+        return dt.timedelta(minutes=rng.randint(60, 12 * 60))
+    return dt.timedelta(hours=rng.randint(25, 72))
 
 
 def age_years(born: dt.date, today: dt.date) -> int:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 
-from liangshi.errors import Conflict
+from liangshi.errors import Conflict, ValidationFailed
 
 VENUE_KINDS: dict[str, tuple[str, str]] = {"hotel": ("旅店", "hotel"), "cafe": ("网吧", "internet café")}
 STATUSES: dict[str, tuple[str, str]] = {"open": ("营业", "open"), "closed": ("停业", "closed")}
@@ -48,6 +48,43 @@ def ensure_open(status: str) -> None:
             "该场所已停业或注销，不能报送住宿登记",
             "The venue is closed; it cannot report stays",
             {"status": status},
+        )
+
+
+def check_not_future(at: dt.datetime, *, now: dt.datetime, field: str) -> None:
+    """A check-in or check-out no later than now (give or take the venue's clock skew)."""
+    if at > now + CLOCK_SKEW:
+        raise ValidationFailed(
+            "stay.time_in_future",
+            "登记时间晚于当前时间",
+            "The time is in the future",
+            {"field": field, "input": at.isoformat()},
+        )
+
+
+def check_check_out(*, check_in_at: dt.datetime, check_out_at: dt.datetime, field: str) -> None:
+    """A guest leaves no earlier than they arrived."""
+    if check_out_at < check_in_at:
+        raise ValidationFailed(
+            "stay.checkout_before_checkin",
+            "退房（下机）时间早于入住（上机）时间",
+            "The check-out is before the check-in",
+            {"field": field, "input": check_out_at.isoformat()},
+        )
+
+
+def check_reported(
+    *, reported_at: dt.datetime, check_in_at: dt.datetime, now: dt.datetime, field: str
+) -> None:
+    """When a venue reported a check-in (a file's 上报时间): not before the check-in, not after now (give or take
+    the clock skew). It is the time the real-time rate counts, as `received_at` is for a check-in posted live."""
+    check_not_future(reported_at, now=now, field=field)
+    if reported_at < check_in_at - CLOCK_SKEW:
+        raise ValidationFailed(
+            "stay.reported_before_checkin",
+            "上报时间早于入住（上机）时间",
+            "The report is earlier than the check-in",
+            {"field": field, "input": reported_at.isoformat()},
         )
 
 

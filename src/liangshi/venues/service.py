@@ -13,7 +13,7 @@ import json
 import secrets
 from collections.abc import Sequence
 from dataclasses import dataclass
-from typing import Any, cast
+from typing import Any, Protocol, cast
 
 from sqlalchemy import Table, and_, bindparam, case, delete, func, or_, select, text, update
 from sqlalchemy.orm import Session
@@ -188,7 +188,10 @@ def _outcome(
     return {"stay_ref": ref, "status": status, "code": code, "person_id": person_id, "flags": list(flags)}
 
 
-def _guest(item: StayItem, today: dt.date) -> tuple[str, str, str | None, str]:
+Guest = tuple[str, str, str | None, str]  # document type, normalised number, country, name
+
+
+def guest_of(item: StayItem, today: dt.date) -> Guest:
     """The guest's document type, normalised number, country and name, or ValidationFailed."""
     guest = item.guest
     if guest is None:
@@ -206,7 +209,7 @@ def _guest(item: StayItem, today: dt.date) -> tuple[str, str, str | None, str]:
     return guest.doc_type, number, country, name
 
 
-def _match(session: Session, numbers: set[str]) -> dict[tuple[str, str], list[tuple[int, str]]]:
+def match_documents(session: Session, numbers: set[str]) -> dict[tuple[str, str], list[tuple[int, str]]]:
     """(doc_type, number) -> [(person_id, country)] of current documents: one query for the whole batch."""
     if not numbers:
         return {}
@@ -221,13 +224,93 @@ def _match(session: Session, numbers: set[str]) -> dict[tuple[str, str], list[tu
     return found
 
 
-def _person_for(
+def person_for(
     matches: dict[tuple[str, str], list[tuple[int, str]]], doc_type: str, number: str, country: str | None
 ) -> int | None:
+    """The one person holding the document (a passport also by its country); None if nobody or several do."""
     holders = matches.get((doc_type, number), [])
     if doc_type == "passport":
         holders = [h for h in holders if h[1] == country]
     return holders[0][0] if len(holders) == 1 else None
+
+
+class VenuePlace(Protocol):
+    """What a stay takes from its venue: the venue, its county and area."""
+
+    @property
+    def id(self) -> int: ...
+
+    @property
+    def county_code(self) -> str: ...
+
+    @property
+    def area_id(self) -> int: ...
+
+
+def stay_row(
+    venue: VenuePlace,
+    ref: str,
+    check_in_at: dt.datetime,
+    guest: Guest,
+    person_id: int | None,
+    received_at: dt.datetime,
+) -> tuple[dict[str, Any], list[str]]:
+    """A new stay's row (id 0, to be allocated) and its flags: unknown person, foreign guest, late foreign report.
+
+    `received_at` is when the check-in reached the registry: now for a check-in posted by the venue, the reported
+    time for one imported from a venue's file.
+    """
+    doc_type, number, country, name = guest
+    foreign = rules.is_foreign(doc_type, country)
+    late = rules.is_late_foreign_report(foreign=foreign, check_in_at=check_in_at, received_at=received_at)
+    flags = [
+        flag
+        for flag, on in (
+            (rules.FLAG_UNKNOWN, person_id is None),
+            (rules.FLAG_FOREIGN, foreign),
+            (rules.FLAG_LATE, late),
+        )
+        if on
+    ]
+    row = {
+        "id": 0,
+        "venue_id": venue.id,
+        "county_code": venue.county_code,
+        "area_id": venue.area_id,
+        "stay_ref": ref,
+        "doc_type": doc_type,
+        "doc_number": number,
+        "doc_country": country,
+        "guest_name": name,
+        "person_id": person_id,
+        "check_in_at": check_in_at,
+        "check_out_at": None,
+        "received_at": received_at,
+        "foreign": foreign,
+        "late_report": late,
+        "unknown_person": person_id is None,
+    }
+    return row, flags
+
+
+def insert_stays(session: Session, rows: list[dict[str, Any]]) -> list[int]:
+    """Allocate ids for new stay rows and insert them in bulk; returns the ids."""
+    ids = allocate_ids(session, Stay, len(rows))
+    for row, new_id in zip(rows, ids, strict=True):
+        row["id"] = new_id
+    bulk_insert(session, Stay, rows)
+    return ids
+
+
+def record_check_outs(session: Session, check_outs: list[tuple[int, dt.datetime]]) -> None:
+    """Set the check-out time of stored stays: (stay id, check-out) pairs, one executemany."""
+    if not check_outs:
+        return
+    table = cast(Table, Stay.__table__)
+    session.execute(
+        update(table).where(table.c.id == bindparam("sid")).values(check_out_at=bindparam("out")),
+        [{"sid": sid, "out": at} for sid, at in check_outs],
+    )
 
 
 def _lock_venue(session: Session, venue_id: int) -> None:
@@ -255,7 +338,6 @@ def record_stays(
         if stored is not None:
             return {**json.loads(stored), "duplicate": True}
     now = ctx.now
-    latest = now + rules.CLOCK_SKEW
     refs = {item.stay_ref for item in items}
     known: dict[str, _Open] = {
         ref: _Open(cin, cout, pid, stay_id=sid)
@@ -271,56 +353,31 @@ def record_stays(
         if item.event != "check_in":
             continue
         try:
-            guests[i] = _guest(item, ctx.today)
+            guests[i] = guest_of(item, ctx.today)
         except ValidationFailed as exc:
             outcomes[i] = _outcome(item.stay_ref, "rejected", code=exc.code)
-    matches = _match(session, {g[1] for g in guests.values()})
+    matches = match_documents(session, {g[1] for g in guests.values()})
 
     new_rows: list[dict[str, Any]] = []
-    checkouts: list[dict[str, Any]] = []
+    checkouts: list[tuple[int, dt.datetime]] = []
     events: list[tuple[str, _Open, list[str]]] = []
     for i, item in enumerate(items):
         if outcomes[i] is not None:
             continue
         ref, at = item.stay_ref, item.at.astimezone(dt.UTC)
         current = known.get(ref)
-        if at > latest:
-            outcomes[i] = _outcome(ref, "rejected", code="stay.time_in_future")
-        elif item.event == "check_in":
+        try:
+            rules.check_not_future(at, now=now, field="at")
+        except ValidationFailed as exc:
+            outcomes[i] = _outcome(ref, "rejected", code=exc.code)
+            continue
+        if item.event == "check_in":
             if current is not None:
                 outcomes[i] = _outcome(ref, "duplicate", person_id=current.person_id)
                 continue
-            doc_type, number, country, name = guests[i]
-            pid = _person_for(matches, doc_type, number, country)
-            foreign = rules.is_foreign(doc_type, country)
-            late = rules.is_late_foreign_report(foreign=foreign, check_in_at=at, received_at=now)
-            flags = [
-                flag
-                for flag, on in (
-                    (rules.FLAG_UNKNOWN, pid is None),
-                    (rules.FLAG_FOREIGN, foreign),
-                    (rules.FLAG_LATE, late),
-                )
-                if on
-            ]
-            row = {
-                "id": 0,
-                "venue_id": venue.id,
-                "county_code": venue.county_code,
-                "area_id": venue.area_id,
-                "stay_ref": ref,
-                "doc_type": doc_type,
-                "doc_number": number,
-                "doc_country": country,
-                "guest_name": name,
-                "person_id": pid,
-                "check_in_at": at,
-                "check_out_at": None,
-                "received_at": now,
-                "foreign": foreign,
-                "late_report": late,
-                "unknown_person": pid is None,
-            }
+            guest = guests[i]
+            pid = person_for(matches, guest[0], guest[1], guest[2])
+            row, flags = stay_row(venue, ref, at, guest, pid, now)
             new_rows.append(row)
             opened = _Open(at, None, pid, row=row)
             known[ref] = opened
@@ -331,26 +388,23 @@ def record_stays(
                 outcomes[i] = _outcome(ref, "rejected", code="stay.checkout_without_checkin")
             elif current.check_out_at is not None:
                 outcomes[i] = _outcome(ref, "duplicate", person_id=current.person_id)
-            elif at < current.check_in_at:
-                outcomes[i] = _outcome(ref, "rejected", code="stay.checkout_before_checkin")
             else:
+                try:
+                    rules.check_check_out(check_in_at=current.check_in_at, check_out_at=at, field="at")
+                except ValidationFailed as exc:
+                    outcomes[i] = _outcome(ref, "rejected", code=exc.code)
+                    continue
                 current.check_out_at = at
                 if current.row is not None:
                     current.row["check_out_at"] = at
                 else:
-                    checkouts.append({"sid": current.stay_id, "out": at})
+                    assert current.stay_id is not None
+                    checkouts.append((current.stay_id, at))
                 events.append(("stay.check_out", current, []))
                 outcomes[i] = _outcome(ref, "accepted", person_id=current.person_id)
 
-    for row, new_id in zip(new_rows, allocate_ids(session, Stay, len(new_rows)), strict=True):
-        row["id"] = new_id
-    bulk_insert(session, Stay, new_rows)
-    if checkouts:
-        table = cast(Table, Stay.__table__)
-        session.execute(
-            update(table).where(table.c.id == bindparam("sid")).values(check_out_at=bindparam("out")),
-            checkouts,
-        )
+    insert_stays(session, new_rows)
+    record_check_outs(session, checkouts)
     registry.log(
         ctx,
         session,
