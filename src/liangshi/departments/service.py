@@ -1458,9 +1458,9 @@ def pull_changes(
     The cursor holds a position per kind, (writing transaction, row id) of the last row delivered, and each kind is
     read in that order. On SQLite writers are serialised, so row ids grow in commit order. On PostgreSQL a row is
     delivered only once its transaction id is below the oldest transaction of the database still running
-    (`_horizon`): every row committed later has a larger id than any already delivered. So every committed row is delivered exactly once
-    across successive pulls, whatever its `recorded_at`. A page merges the kinds by record time, taking each
-    kind's rows in order (a page holds a prefix of every kind)."""
+    (`_horizon`): every row committed later has a larger id than any already delivered. So every committed row is
+    delivered exactly once across successive pulls, whatever its `recorded_at`. A page merges the kinds by record
+    time, taking each kind's rows in order (a page holds a prefix of every kind)."""
     dept, agreement = _liaison_agreement(session, ctx, department)
     _records_only(dept, agreement)
     start = cursor if cursor is not None else _last_cursor(session, dept)
