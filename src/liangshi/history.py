@@ -20,7 +20,9 @@ from dataclasses import dataclass
 from typing import Any, ClassVar, TypeVar
 
 from sqlalchemy import (
+    BigInteger,
     Date,
+    FetchedValue,
     ForeignKey,
     Index,
     Integer,
@@ -92,6 +94,10 @@ class VersionMixin:
     valid_to: Mapped[dt.date | None] = mapped_column(Date)
     recorded_at: Mapped[dt.datetime] = mapped_column(UtcDateTime)
     superseded_at: Mapped[dt.datetime | None] = mapped_column(UtcDateTime)
+    # The writing transaction, filled by the database's column default so that every writer (ORM, executemany,
+    # COPY) gets it without naming it: pg_current_xact_id() on PostgreSQL, 0 on SQLite (its writers are serialised,
+    # so row ids already grow in commit order). The department feed orders rows by (xact_id, row_id).
+    xact_id: Mapped[int] = mapped_column(BigInteger, server_default=FetchedValue())
     change: Mapped[str] = mapped_column(String(10))
     reason: Mapped[str | None] = mapped_column(Text)
     source_kind: Mapped[str] = mapped_column(String(12))
@@ -121,6 +127,7 @@ class VersionMixin:
         table: str = cls.__tablename__  # type: ignore[attr-defined]
         return (
             Index(f"ix_{table}_entity_record", "entity_id", "superseded_at"),
+            Index(f"ix_{table}_feed", "xact_id", "row_id"),
             *cls.__extra_indexes__(),
         )
 

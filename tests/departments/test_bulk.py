@@ -21,8 +21,9 @@ from tests.conftest import World
 from tests.departments.helpers import HEALTH_PURPOSE, counts, department, person
 
 PRECEDENCE = rules.load_precedence()
-# Columns that differ between two persons by construction (their ids); everything else must be equal.
-IDENTITY = {"row_id", "entity_id", "replaces_row_id", "corrects_row_id"}
+# Columns that differ between two persons by construction (their ids, the writing transaction); everything else
+# must be equal.
+IDENTITY = {"row_id", "entity_id", "replaces_row_id", "corrects_row_id", "xact_id"}
 
 
 def _submit(world: World, rows: list[list[str]], name: str = "feed.csv") -> departments.BatchResult:

@@ -120,10 +120,16 @@ def _submit(request: Request, code: str, kind: str, table: service.FeedTable) ->
 def changes(
     code: str,
     request: Request,
-    cursor: str | None = Query(None, max_length=200),
+    cursor: str | None = Query(None, max_length=2000),
     limit: int = Query(500, ge=1, le=5000),
 ) -> dict[str, Any]:
-    """Version rows recorded after the cursor (default: after your last pull), cut to your agreement."""
+    """Version rows committed after the cursor (default: after your last pull), cut to your agreement.
+
+    Pass each answer's `next_cursor` to the next call: across successive calls every committed row is delivered
+    exactly once, also when a slower writer commits a row with an earlier `recorded_at` after a pull. Rows of each
+    kind come in commit order; a page interleaves the kinds by `recorded_at`. On PostgreSQL a row is held back
+    while any transaction older than it is still running. A cursor of the earlier form ([recorded_at, kind,
+    row_id]) is still accepted and resumes 7 days before its record time (some rows are delivered again)."""
     with unit(request) as (session, ctx):
         return service.pull_changes(session, ctx, department=code, cursor=cursor, limit=limit)
 

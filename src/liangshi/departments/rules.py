@@ -299,23 +299,52 @@ def overdue(
 
 # ---- cursors ---------------------------------------------------------------------------------------------------
 
-Position = tuple[dt.datetime, str, int]  # recorded_at, kind, row id
+# Per kind, the last version row delivered: (writing transaction, row id). Rows come in this order per kind, and a
+# row committed later never sorts before one already delivered (see service.pull_changes).
+Position = tuple[int, int]
+CURSOR_VERSION = 2
 
 
-def encode_cursor(position: Position) -> str:
-    """An opaque cursor for a position in the stream of version rows."""
-    at, kind, row_id = position
-    raw = json.dumps([at.astimezone(dt.UTC).isoformat(timespec="microseconds"), kind, row_id])
+@dataclass(frozen=True)
+class LegacyCursor:
+    """A cursor of the first form, a point in record time: [recorded_at, kind, row id]."""
+
+    recorded_at: dt.datetime
+    kind: str
+    row_id: int
+
+
+def encode_cursor(after: Mapping[str, Position]) -> str:
+    """An opaque cursor: per kind, the position of the last row delivered."""
+    body = {"v": CURSOR_VERSION, "after": {k: list(after[k]) for k in sorted(after)}}
+    raw = json.dumps(body, separators=(",", ":"))
     return base64.urlsafe_b64encode(raw.encode()).decode().rstrip("=")
 
 
-def decode_cursor(cursor: str) -> Position:
-    """The position a cursor names; a malformed one is refused."""
+def _count(value: Any) -> int:
+    if isinstance(value, bool) or not isinstance(value, int) or value < 0:
+        raise ValueError(value)
+    return value
+
+
+def decode_cursor(cursor: str) -> dict[str, Position] | LegacyCursor:
+    """The positions a cursor names, or a legacy cursor's point in record time; a malformed one is refused."""
     try:
         raw = base64.urlsafe_b64decode(cursor + "=" * (-len(cursor) % 4))
-        at, kind, row_id = json.loads(raw)
-        return dt.datetime.fromisoformat(at), str(kind), int(row_id)
-    except (ValueError, TypeError, binascii.Error, json.JSONDecodeError):
+        data = json.loads(raw)
+        if isinstance(data, list):
+            at, kind, row_id = data
+            moment = dt.datetime.fromisoformat(at)
+            if moment.tzinfo is None:
+                raise ValueError(at)
+            return LegacyCursor(moment, str(kind), _count(row_id))
+        if data.get("v") != CURSOR_VERSION or not isinstance(data.get("after"), dict):
+            raise ValueError(data)
+        out: dict[str, Position] = {}
+        for kind, (xact, row_id) in data["after"].items():
+            out[str(kind)] = (_count(xact), _count(row_id))
+        return out
+    except (ValueError, TypeError, AttributeError, UnicodeDecodeError, binascii.Error):
         raise bad("department.cursor_invalid", "游标无效", "Invalid cursor", field="cursor") from None
 
 

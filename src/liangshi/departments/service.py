@@ -21,7 +21,9 @@ from __future__ import annotations
 import csv
 import dataclasses
 import datetime as dt
+import heapq
 import io
+import itertools
 import json
 import tempfile
 from collections.abc import Iterable, Mapping, Sequence
@@ -30,7 +32,7 @@ from pathlib import Path
 from typing import Any
 
 from pydantic import ValidationError
-from sqlalchemy import Select, and_, case, func, or_, select, text
+from sqlalchemy import Select, and_, case, func, or_, select, text, tuple_
 from sqlalchemy.orm import Session
 
 from liangshi import history, registry
@@ -1369,15 +1371,63 @@ def _records_only(dept: Department, agreement: Agreement) -> None:
         )
 
 
-def _after(v: Any, kind: str, pos: rules.Position | None) -> Any:
-    if pos is None:
-        return True
-    at, pkind, prow = pos
-    if kind < pkind:
-        return v.recorded_at > at
-    if kind > pkind:
-        return v.recorded_at >= at
-    return or_(v.recorded_at > at, and_(v.recorded_at == at, v.row_id > prow))
+# How long a writer may take, at most, from the clock reading that stamps its rows to its commit: a legacy cursor
+# (a point in record time) resumes this far before it. A repeat is better than a miss.
+LEGACY_CURSOR_MARGIN = dt.timedelta(days=7)
+
+
+# The oldest transaction of this database still running, from one snapshot: the snapshot's in-progress ids, less
+# those pg_stat_activity shows running in another database of the server (they cannot write these tables, and
+# must not hold the feed back); without one, the first id not yet handed out. Ids are compared as 32-bit xids there.
+_HORIZON = text(
+    """
+    SELECT coalesce(
+        (SELECT min(x::text::bigint) FROM pg_snapshot_xip(s) AS x
+         WHERE x::text::bigint % 4294967296 NOT IN (
+            SELECT a.backend_xid::text::bigint FROM pg_stat_activity AS a
+            WHERE a.backend_xid IS NOT NULL AND a.datname <> current_database())),
+        pg_snapshot_xmax(s)::text::bigint)
+    FROM pg_current_snapshot() AS s
+    """
+)
+
+
+def _horizon(session: Session) -> int | None:
+    """On PostgreSQL, a transaction id below which every transaction that could write version rows has ended: its
+    rows are final (visible to any later statement) and rows not yet committed always carry this id or a larger
+    one. A transaction still running holds back the rows of later ones until it ends. None on SQLite, where
+    writers are serialised (a version row's id grows in commit order and `xact_id` is 0)."""
+    if session.get_bind().dialect.name != "postgresql":
+        return None
+    return int(session.execute(_HORIZON).scalar_one())
+
+
+def _frontier(session: Session, kind: Kind, horizon: int | None) -> rules.Position:
+    """A position that every row of the kind committed from now on comes after."""
+    if horizon is not None:
+        return (horizon, 0)
+    top = session.execute(select(func.max(kind.version.row_id))).scalar()
+    return (0, int(top or 0))
+
+
+def _from_legacy(
+    session: Session, cursor: rules.LegacyCursor, horizon: int | None
+) -> dict[str, rules.Position]:
+    """Positions for a cursor of the first form, conservatively: per kind, before the first row recorded less than
+    LEGACY_CURSOR_MARGIN before the cursor's record time (rows of a still-open transaction come after, too)."""
+    since = cursor.recorded_at - LEGACY_CURSOR_MARGIN
+    out: dict[str, rules.Position] = {}
+    for name, kind in kinds().items():
+        v = kind.version
+        later = (
+            v.recorded_at >= since if horizon is None else or_(v.recorded_at >= since, v.xact_id >= horizon)
+        )
+        first = session.execute(
+            select(v.xact_id, v.row_id).where(later).order_by(v.xact_id, v.row_id).limit(1)
+        ).first()
+        frontier = _frontier(session, kind, horizon)
+        out[name] = frontier if first is None else min((int(first[0]), int(first[1]) - 1), frontier)
+    return out
 
 
 def _last_cursor(session: Session, dept: Department) -> str | None:
@@ -1390,27 +1440,46 @@ def _last_cursor(session: Session, dept: Department) -> str | None:
     return json.loads(row).get("next_cursor") if row else None
 
 
+@dataclass(frozen=True)
+class _Pulled:
+    kind: str
+    position: rules.Position
+    order: tuple[dt.datetime, str, int]  # how kinds interleave on a page: record time, kind, row id
+    item: dict[str, Any]
+    subject: int | None
+
+
 def pull_changes(
     session: Session, ctx: Context, *, department: str, cursor: str | None, limit: int
 ) -> dict[str, Any]:
-    """Version rows recorded after the cursor (without one: after the department's last pull), in record order
-    (recorded_at, kind, row id), cut to the agreement's readable fields and the caller's jurisdiction."""
+    """Version rows committed after the cursor (without one: after the department's last pull), cut to the
+    agreement's readable fields and the caller's jurisdiction.
+
+    The cursor holds a position per kind, (writing transaction, row id) of the last row delivered, and each kind is
+    read in that order. On SQLite writers are serialised, so row ids grow in commit order. On PostgreSQL a row is
+    delivered only once its transaction id is below the oldest transaction of the database still running
+    (`_horizon`): every row committed later has a larger id than any already delivered. So every committed row is
+    delivered exactly once across successive pulls, whatever its `recorded_at`. A page merges the kinds by record
+    time, taking each kind's rows in order (a page holds a prefix of every kind)."""
     dept, agreement = _liaison_agreement(session, ctx, department)
     _records_only(dept, agreement)
     start = cursor if cursor is not None else _last_cursor(session, dept)
-    pos = rules.decode_cursor(start) if start else None
+    decoded = rules.decode_cursor(start) if start else {}
+    horizon = _horizon(session)
+    after = _from_legacy(session, decoded, horizon) if isinstance(decoded, rules.LegacyCursor) else decoded
     known = kinds()
-    found: list[tuple[rules.Position, dict[str, Any], int | None]] = []
-    for name, fields in sorted(_readable(agreement).items()):
+    readable = _readable(agreement)
+    runs: list[list[_Pulled]] = []
+    for name, fields in sorted(readable.items()):
         kind = known[name]
         v, e = kind.version, kind.entity
-        stmt = (
-            registry.scoped(
-                select(v, e).join(e, e.id == v.entity_id).where(_after(v, name, pos)), kind, ctx.actor
-            )
-            .order_by(v.recorded_at, v.row_id)
-            .limit(limit)
-        )
+        stmt: Select[Any] = select(v, e).join(e, e.id == v.entity_id)
+        if name in after:
+            stmt = stmt.where(tuple_(v.xact_id, v.row_id) > tuple_(*after[name]))
+        if horizon is not None:
+            stmt = stmt.where(v.xact_id < horizon)
+        stmt = registry.scoped(stmt, kind, ctx.actor).order_by(v.xact_id, v.row_id).limit(limit + 1)
+        run: list[_Pulled] = []
         for row, ent in session.execute(stmt):
             item = {
                 "kind": name,
@@ -1424,11 +1493,22 @@ def pull_changes(
                 "superseded_at": row.superseded_at.isoformat() if row.superseded_at else None,
                 "attributes": {f: _text(_show(name, f, getattr(row, f))) for f in fields},
             }
-            found.append(((row.recorded_at, name, row.row_id), item, registry.subject_of(kind, ent)))
-    found.sort(key=lambda t: (t[0][0], t[0][1], t[0][2]))
-    page = found[:limit]
-    next_cursor = rules.encode_cursor(page[-1][0]) if page else start
-    items = [item for _, item, _ in page]
+            position = (int(row.xact_id), int(row.row_id))
+            order = (row.recorded_at, name, row.row_id)
+            run.append(_Pulled(name, position, order, item, registry.subject_of(kind, ent)))
+        runs.append(run)
+    # heapq.merge only ever takes the head of a run, so each kind's part of the page is a prefix of its run.
+    merged = list(itertools.islice(heapq.merge(*runs, key=lambda p: p.order), limit + 1))
+    page = merged[:limit]
+    positions = {k: p for k, p in after.items() if k in known}
+    positions.update({p.kind: p.position for p in page})
+    for name, kind in known.items():
+        if name not in readable:
+            # Kinds the agreement does not let it read move on too: if it later may, it gets what comes after.
+            frontier = _frontier(session, kind, horizon)
+            positions[name] = max(positions.get(name, frontier), frontier)
+    next_cursor = rules.encode_cursor(positions)
+    items = [p.item for p in page]
     purposed = _with_purpose(ctx, dept, agreement)
     log_exchange(
         session,
@@ -1446,12 +1526,12 @@ def pull_changes(
         purposed,
         session,
         [
-            audit.Event("department.pull", item["kind"], item["id"], subject, {"row_id": item["row_id"]})
-            for (_, item, subject) in page
-            if item["kind"] in registry.PERSONAL_KINDS
+            audit.Event("department.pull", p.kind, p.item["id"], p.subject, {"row_id": p.item["row_id"]})
+            for p in page
+            if p.kind in registry.PERSONAL_KINDS
         ],
     )
-    return {"items": items, "next_cursor": next_cursor, "has_more": len(found) > limit}
+    return {"items": items, "next_cursor": next_cursor, "has_more": len(merged) > limit}
 
 
 def _area_names(session: Session, area_ids: set[int]) -> dict[int, tuple[str, str]]:
