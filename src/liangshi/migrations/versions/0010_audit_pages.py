@@ -1,7 +1,7 @@
 """import batches point at their chunks' audit entries (a person's access log finds the import that created them)
 
-Revision ID: 0010_audit_pages
-Revises: 0008
+Revision ID: 0010
+Revises: 0009
 Create Date: 2026-11-27 10:00:00
 """
 
@@ -11,8 +11,8 @@ from collections.abc import Sequence
 import sqlalchemy as sa
 from alembic import op
 
-revision: str = "0010_audit_pages"
-down_revision: str | None = "0008"
+revision: str = "0010"
+down_revision: str | None = "0009"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
