@@ -742,3 +742,41 @@ def test_register_deaths_takes_each_person_once_and_nothing_is_nothing(world: Wo
             residence.register_deaths(
                 s, ctx, [residence.Death(f["person", "alone"], D(2026, 11, 1), 1)] * 2, PROV, "died"
             )
+
+
+def test_a_row_closed_by_someone_else_after_the_read_refuses_all_deaths(
+    world: World, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    f = _family(world, "一")
+    read = history.open_rows_of
+    school = f["residence", "several/school"]
+
+    def meanwhile(session: Session, kind: Kind, *args: Any, **kwargs: Any) -> dict[int, list[dict[str, Any]]]:
+        found = read(session, kind, *args, **kwargs)
+        if kind is residence.RESIDENCE:  # a writer that closes the open row without taking the lock counter
+            session.execute(
+                update(ResidenceVersion)
+                .where(ResidenceVersion.entity_id == school)
+                .values(superseded_at=world.clock.now())
+            )
+        return found
+
+    monkeypatch.setattr(history, "open_rows_of", meanwhile)
+    before = _counts(world)
+    with pytest.raises(Conflict) as exc, world.session() as s:
+        residence.register_deaths(
+            s,
+            world.ctx(s, "police_liu"),
+            [
+                residence.Death(f["person", "alone"], D(2026, 11, 25), 1),
+                residence.Death(f["person", "several"], D(2026, 11, 25), 1),
+            ],
+            PROV,
+            "died",
+            refused=lambda i, e: Conflict(e.code, e.message_zh, e.message_en, {**e.data, "index": i}),
+        )
+    assert (exc.value.code, exc.value.data) == (
+        "version.stale",
+        {"id": school, "kind": "residence", "index": 1},
+    )
+    assert _counts(world) == before

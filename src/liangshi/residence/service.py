@@ -552,11 +552,11 @@ def register_deaths(
         except LiangshiError as exc:
             raise refuse(index, exc) from None
     for kind, row_ids in superseded.items():
-        closed = history.supersede(session, kind, row_ids, ctx.now)
-        for index, plan in enumerate(plans):
-            mine = [r for r in row_ids if r in plan.row_ids and r not in closed]
+        missing = set(row_ids) - history.supersede(session, kind, row_ids, ctx.now)
+        for index, plan in enumerate(plans if missing else []):
+            mine = plan.row_ids & missing
             if mine:
-                raise refuse(index, _stale(kind, plan, mine[0]))
+                raise refuse(index, _stale(kind, plan, min(mine)))
 
     actor_id, now = ctx.actor.user_id, ctx.now
 
