@@ -14,11 +14,11 @@ them), so that each death also closes residences and ends a membership. Then it 
 - the baseline: `liangshi import persons` of the police file (bulk loader: validate, de-duplicate, bulk insert);
 - the department batch as it is now: parse and check every row, match the records to persons by ID number, compare
   every field with the register under the precedence rules, write the applied values with `history.change_many`
-  (a few statements per 5,000 rows), deaths through the death use case, queue the disagreements, append the
-  exchange log — in one transaction;
+  (a few statements per 5,000 rows), the deaths with `residence.register_deaths` (likewise), queue the
+  disagreements, append the exchange log — in one transaction;
 - the reference (unless --no-reference): the same submission for the other half of the persons with the per-row
-  writes the batch used before (match, read and `registry.change` one person at a time, conflicts added one by
-  one), kept here only for this comparison.
+  writes the batch used before (match, read, `registry.change` and the death use case one person at a time,
+  conflicts added one by one), kept here only for this comparison.
 """
 
 from __future__ import annotations
