@@ -3,10 +3,11 @@
 from __future__ import annotations
 
 import datetime as dt
+import json
 from typing import Any
 
 import pytest
-from sqlalchemy import select
+from sqlalchemy import func, select
 
 from liangshi import history, registry
 from liangshi.audit.models import AuditEntry
@@ -14,11 +15,16 @@ from liangshi.departments import rules
 from liangshi.departments import service as departments
 from liangshi.departments.models import ExchangeConflict
 from liangshi.errors import Conflict, ValidationFailed
-from liangshi.history import PlannedChange, Provenance
+from liangshi.history import Kind, PlannedChange, Provenance
 from liangshi.persons import service as persons
-from liangshi.persons.models import PersonVersion
-from tests.conftest import World
+from liangshi.persons.models import Membership, PersonVersion
+from liangshi.residence.schemas import DeathIn
+from liangshi.residence.service import RESIDENCE
+from liangshi.schemas import ProvenanceIn
+from tests import factories
+from tests.conftest import INSIDE, World
 from tests.departments.helpers import HEALTH_PURPOSE, counts, department, person
+from tests.residence.test_register_deaths import reference_death
 
 PRECEDENCE = rules.load_precedence()
 # Columns that differ between two persons by construction (their ids, the writing transaction); everything else
@@ -266,3 +272,253 @@ def test_a_person_changed_meanwhile_refuses_the_whole_batch(
         _submit(world, [["证件号码", "职业"], [number, "护士"]])
     assert exc.value.data["errors"][0]["code"] == "version.stale"
     assert counts(world) == before and _version(world, pid) == 1
+
+
+# ---- deaths ------------------------------------------------------------------------------------------------------
+
+
+def _living(world: World, tag: str, **attrs: Any) -> tuple[int, str, dict[str, int]]:
+    """A person with a home, a lodging and a household (with a survivor); (person id, ID number, object ids)."""
+    pid, number = person(world, **attrs)
+    with world.session() as s:
+        admin = world.ctx(s, "district_admin_chen")
+        home, school = (
+            factories.place(
+                s, admin, area_id=world.area(INSIDE), district_id=world.area("420704"), tag=f"{tag}{n}"
+            )
+            for n in range(2)
+        )
+        ctx = world.ctx(s, "police_liu")
+        ids = {
+            f"residence/{category}": factories.arrival(
+                s,
+                ctx,
+                person_id=pid,
+                dwelling_id=place.dwelling_id,
+                arrived=dt.date(2021, 5, 1),
+                category=category,
+            )
+            for category, place in (("resident", home), ("lodging", school))
+        }
+        survivor = factories.person(s, ctx, area_id=world.area(INSIDE), name="王芳", male=False)
+        ids["household"] = factories.household(
+            s,
+            ctx,
+            area_id=world.area(INSIDE),
+            dwelling_id=home.dwelling_id,
+            members=[(pid, "02"), (survivor, "10")],
+        )
+    return pid, number, ids
+
+
+def _rows_of(world: World, kind: Kind, entity_id: int) -> tuple[int, list[dict[str, Any]]]:
+    """An object's lock counter and version rows, ids replaced by positions (as `_history`)."""
+    with world.session() as s:
+        rows = history.history(s, kind, entity_id)
+        position = {r.row_id: i for i, r in enumerate(rows)}
+        out = []
+        for r in rows:
+            values = {
+                c.name: getattr(r, c.name) for c in kind.version.__table__.columns if c.name not in IDENTITY
+            }
+            values["replaces"] = position.get(r.replaces_row_id) if r.replaces_row_id else None
+            values["corrects"] = position.get(r.corrects_row_id) if r.corrects_row_id else None
+            values.pop("dwelling_id", None)
+            out.append(values)
+        entity = s.get(kind.entity, entity_id)
+        return int(entity.version), out
+
+
+def _memberships(world: World, person_id: int) -> list[int]:
+    with world.session() as s:
+        return list(
+            s.execute(
+                select(Membership.id).where(Membership.person_id == person_id).order_by(Membership.id)
+            ).scalars()
+        )
+
+
+def test_a_batch_registers_its_deaths_as_the_death_use_case_did_one_by_one(world: World) -> None:
+    department(world)
+    fed, fed_id, fed_objects = _living(world, "甲", occupation=None)
+    by_hand, _, hand_objects = _living(world, "乙", occupation=None)
+    died, died_id = person(world, occupation=None)  # a death and nothing else
+    died_by_hand, _ = person(world, occupation=None)
+    seq = _last_seq(world)
+    result = _submit(
+        world,
+        [
+            ["证件号码", "联系电话", "死亡日期"],
+            [fed_id, "13812345678", "2026-11-20"],
+            [died_id, "", "2026-10-01"],
+        ],
+    )
+    assert (result.matched, result.applied) == (2, 3)
+    batch_audit = _audit_after(world, seq, {fed: "one", died: "two"}, fed_objects, _memberships(world, fed))
+
+    reason = f"部门数据 health 批次 {result.batch_id}"
+    prov = Provenance(
+        "department", f"batch:{result.batch_id}", "document", f"health feed.csv sha256:{'0' * 16}"
+    )
+    seq = _last_seq(world)
+    with world.session() as s:
+        # The batch's per-row writes before the set-based path: the value through `registry.change`, then the
+        # death use case as it was (the reference of tests/residence/test_register_deaths.py).
+        writer = departments._feed_writer(world.ctx(s, "health_liaison_wang"), f"{reason}: {HEALTH_PURPOSE}")
+        registry.change(
+            s,
+            writer,
+            persons.PERSON,
+            by_hand,
+            {"phone": "+8613812345678"},
+            expected_version=1,
+            effective=writer.today,
+            prov=prov,
+            reason=reason,
+            check=persons.person_check(s, writer),
+        )
+        for pid, day in ((by_hand, dt.date(2026, 11, 20)), (died_by_hand, dt.date(2026, 10, 1))):
+            reference_death(
+                s,
+                writer,
+                pid,
+                DeathIn(
+                    expected_version=s.get(persons.PERSON.entity, pid).version,
+                    death_date=day,
+                    note=reason,
+                    provenance=ProvenanceIn(
+                        source_kind="department",
+                        source_ref=prov.source_ref,
+                        evidence="document",
+                        document_ref=prov.document_ref,
+                    ),
+                ),
+            )
+    hand_audit = _audit_after(
+        world, seq, {by_hand: "one", died_by_hand: "two"}, hand_objects, _memberships(world, by_hand)
+    )
+    assert [a for a in batch_audit if a[0] != "person.change"] == [
+        a for a in hand_audit if a[0] != "person.change"
+    ]
+    assert [a[0] for a in batch_audit if a[0] != "person.change"] == [
+        "person.retire",
+        "person.death",
+        "residence.retire",
+        "residence.retire",
+        "membership.retire",
+        "person.retire",
+        "person.death",
+    ]
+    for a, b in ((fed, by_hand), (died, died_by_hand)):
+        assert _rows_of(world, persons.PERSON, a) == _rows_of(world, persons.PERSON, b)
+    for name in ("residence/resident", "residence/lodging"):
+        assert _rows_of(world, RESIDENCE, fed_objects[name]) == _rows_of(world, RESIDENCE, hand_objects[name])
+    assert _rows_of(world, persons.HOUSEHOLD, fed_objects["household"]) == _rows_of(
+        world, persons.HOUSEHOLD, hand_objects["household"]
+    )
+    for a, b in zip(_memberships(world, fed), _memberships(world, by_hand), strict=True):
+        assert _rows_of(world, persons.MEMBERSHIP, a) == _rows_of(world, persons.MEMBERSHIP, b)
+    version, rows = _rows_of(world, RESIDENCE, fed_objects["residence/resident"])
+    assert (version, rows[-1]["change"], rows[-1]["deregistration_reason"], rows[-1]["source_ref"]) == (
+        2,
+        "retire",
+        "died",
+        f"batch:{result.batch_id}",
+    )
+    assert _version(world, fed) == 3  # the phone, then the death
+
+
+def _last_seq(world: World) -> int:
+    with world.session() as s:
+        return int(s.execute(select(func.coalesce(func.max(AuditEntry.seq), 0))).scalar_one())
+
+
+def _audit_after(
+    world: World, seq: int, people: dict[int, str], objects: dict[str, int], memberships: list[int]
+) -> list[tuple[Any, ...]]:
+    """The audit entries about the persons after `seq`, ids replaced by names."""
+    names: dict[tuple[str, int], str] = {("person", i): n for i, n in people.items()}
+    names |= {(k.split("/")[0], i): k for k, i in objects.items()}
+    names |= {("membership", m): f"membership/{n}" for n, m in enumerate(memberships)}
+    with world.session() as s:
+        entries = s.execute(
+            select(AuditEntry)
+            .where(AuditEntry.seq > seq, AuditEntry.subject_person_id.in_(list(people)))
+            .order_by(AuditEntry.seq)
+        ).scalars()
+        out = []
+        for e in entries:
+            detail = json.loads(e.detail)
+            for key, kind in (("residences", "residence"), ("memberships", "membership")):
+                if key in detail:
+                    detail[key] = [names[(kind, i)] for i in detail[key]]
+            out.append(
+                (
+                    e.action,
+                    names.get((e.object_kind or "", e.object_id or 0)),
+                    people[e.subject_person_id or 0],
+                    e.actor_name,
+                    e.purpose,
+                    e.at,
+                    detail,
+                )
+            )
+        return out
+
+
+def test_a_death_refused_by_the_residence_lifecycle_refuses_the_batch_at_its_line(world: World) -> None:
+    department(world)
+    _, fine, _ = _living(world, "甲", occupation=None)
+    _, early, objects = _living(world, "乙", occupation=None)
+    before = counts(world)
+    with pytest.raises(ValidationFailed) as exc:
+        _submit(
+            world, [["证件号码", "职业", "死亡日期"], [fine, "护士", "2026-11-20"], [early, "", "2021-04-30"]]
+        )
+    [error] = exc.value.data["errors"]
+    assert (error["line"], error["field"], error["code"]) == (
+        3,
+        "departure_date",
+        "residence.departure_before_arrival",
+    )
+    assert counts(world) == before
+    assert _rows_of(world, RESIDENCE, objects["residence/resident"])[0] == 1
+
+
+def test_a_person_changed_meanwhile_refuses_a_batch_with_only_their_death(
+    world: World, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    department(world)
+    pid, number, _ = _living(world, "甲", occupation=None)
+    read = history.current_rows
+
+    def stale(*args: Any, **kwargs: Any) -> dict[int, list[dict[str, Any]]]:
+        # As if someone changed the person between the batch's read and its write.
+        found = read(*args, **kwargs)
+        if args[1] is not persons.PERSON:
+            return found
+        return {
+            k: [{**r, "entity_version": r["entity_version"] - 1} for r in rows] for k, rows in found.items()
+        }
+
+    monkeypatch.setattr(history, "current_rows", stale)
+    monkeypatch.setattr(departments.history, "current_rows", stale)
+    before = counts(world)
+    with pytest.raises(ValidationFailed) as exc:
+        _submit(world, [["证件号码", "死亡日期"], [number, "2026-11-20"]])
+    [error] = exc.value.data["errors"]
+    assert (error["line"], error["code"]) == (2, "version.stale")
+    assert counts(world) == before and _version(world, pid) == 1
+
+
+def test_a_file_name_free_text_would_refuse_still_carries_the_deaths(world: World) -> None:
+    department(world)
+    pid, number, _ = _living(world, "甲", occupation=None)
+    result = _submit(
+        world, [["证件号码", "职业", "死亡日期"], [number, "护士", "2026-11-20"]], name="死亡--11月.csv"
+    )
+    assert result.applied == 2
+    rows = _rows_of(world, persons.PERSON, pid)[1]
+    assert [r["change"] for r in rows] == ["create", "close", "change", "retire"]
+    # The value and the death carry the same provenance: the batch and its file.
+    assert {r["document_ref"] for r in rows[2:]} == {f"health 死亡--11月.csv sha256:{'0' * 16}"}

@@ -13,7 +13,8 @@ Interfaces others build on:
   agreement does not let it provide, wrong encoding, missing key column) or any bad row refuses the whole batch
   and nothing is written. Accepted values carry provenance `source_kind="department"`, `source_ref="batch:<id>"`.
   A batch is written set-based, in runs of up to 5,000 rows (`history.change_many`: the rows `registry.change`
-  writes, a few statements per run); deaths go through the death use case one by one.
+  writes, a few statements per run); the deaths of a run with `residence.register_deaths` (the death use case
+  set-based: the same rows and audit entries, a few statements per run).
 """
 
 from __future__ import annotations
@@ -703,12 +704,13 @@ def _submit_chunk(
     The run stops before the first row whose person already appeared in it, so that a later row about the same
     person is compared with what the earlier one wrote (as if the rows were applied one by one). Values are
     written with `history.change_many` (the rows `registry.change` writes, one audit entry per person), conflicts
-    with one bulk insert; deaths go through the death use case one by one (they close residences and
-    memberships too).
+    with one bulk insert, the deaths of the run with `residence.register_deaths` (the rows and audit entries of
+    the death use case for each, residences and memberships closed too).
     """
     from liangshi.exchange.bulk import allocate_ids, bulk_insert
     from liangshi.persons.rules import check_document_agrees
     from liangshi.persons.service import PERSON
+    from liangshi.residence import service as residence
 
     writer = feed.writer
     matched = resolve_persons(session, ctx, [(doc_type, number) for _, doc_type, number, _ in rows])
@@ -794,7 +796,7 @@ def _submit_chunk(
 
     changed = [p for p in plans if p.changes]
     try:
-        history.change_many(
+        versions = history.change_many(
             session,
             PERSON,
             [
@@ -835,12 +837,22 @@ def _submit_chunk(
         ids = allocate_ids(session, ExchangeConflict, len(conflicts))
         bulk_insert(session, ExchangeConflict, [{"id": i, **c} for i, c in zip(ids, conflicts, strict=True)])
         result.conflicts.extend(ids)
-    for plan in plans:
-        if plan.death is not None:
-            try:
-                _apply(session, writer, plan.person_id, {"death_date": plan.death}, feed.prov, feed.reason)
-            except LiangshiError as exc:
-                raise _refuse_at(plan.line, exc, "death_date", feed.rows) from None
+    # Deaths after the values (as `_apply` orders them), all of the run at once, from the version each person
+    # was read at (or that the values above gave them): a person changed meanwhile refuses the batch.
+    dying = [p for p in plans if p.death is not None]
+    if dying:
+        residence.register_deaths(
+            session,
+            writer,
+            [
+                residence.Death(p.person_id, p.death, versions.get(p.person_id, p.current["entity_version"]))
+                for p in dying
+                if p.death is not None
+            ],
+            feed.prov,
+            feed.reason[:500],
+            refused=lambda i, exc: _refuse_at(dying[i].line, exc, "death_date", feed.rows),
+        )
     return len(rows)
 
 
