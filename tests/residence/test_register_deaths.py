@@ -42,8 +42,9 @@ KINDS = {
     "membership": persons.MEMBERSHIP,
     "household": persons.HOUSEHOLD,
 }
-# Version-row columns holding ids of the family's own rows (compared as positions in the entity's history).
-ROW_REFS = ("row_id", "entity_id", "replaces_row_id", "corrects_row_id")
+# Version-row columns holding ids of the family's own rows (compared as positions in the entity's history), and
+# the writing transaction's id (each family is written in its own transactions).
+ROW_REFS = ("row_id", "entity_id", "replaces_row_id", "corrects_row_id", "xact_id")
 
 
 # ---- the reference: register_death before register_deaths -------------------------------------------------------
