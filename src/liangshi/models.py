@@ -17,6 +17,7 @@ from liangshi.departments.models import (
 )
 from liangshi.exchange.models import ImportBatch
 from liangshi.history import AttributeFlag
+from liangshi.kpis.models import KpiDaily, KpiDelta
 from liangshi.mpi.models import MatchReview, PersonLinkEvent, PersonSourceRecord
 from liangshi.permits.models import Permit, PermitVersion
 from liangshi.persons.models import (
@@ -58,6 +59,8 @@ __all__ = [
     "Household",
     "HouseholdVersion",
     "ImportBatch",
+    "KpiDaily",
+    "KpiDelta",
     "MatchReview",
     "Membership",
     "MembershipVersion",
