@@ -22,7 +22,8 @@ Then it times, on the same database in the same run:
   count from the registry tables alone (`live=True`), which must give the same numbers (checked).
 
 On a database of an older schema (`--reuse`), the migrations are run first and timed (`upgrade_s`): that is where
-the daily KPI aggregate is built from the registry.
+the daily KPI aggregate is built from the registry. After loading, the KPI deltas the load appended are folded
+as the server's warm-up round would (`fold_s`).
 """
 
 from __future__ import annotations
