@@ -384,14 +384,19 @@ def uninstall(bind: Session | Connection) -> None:
 
 
 def _grains_sql(q: _Sql, source: str) -> str:
-    """Every grain's bucket of each count of `source` (arrivals only by day: their deadline is per day)."""
+    """Every grain's bucket of each count of `source` (arrivals only by day: their deadline is per day). The
+    counts are summed by day first: a mass update's deltas mostly cancel, and the rest is far smaller."""
     grains = " UNION ALL ".join(f"SELECT '{g}' AS grain" for g in rules.GRAINS)
     bucket = (
         "CASE g.grain " + " ".join(f"WHEN '{g}' THEN {q.bucket(g, 'c.day')}" for g in rules.GRAINS) + " END"
     )
+    by_day = (
+        f"SELECT {COLUMNS.replace('n, m', 'SUM(n) AS n, SUM(m) AS m')} FROM ({source}) s "
+        "GROUP BY area_id, kind, tag, day, state_from, state_to, lateness HAVING SUM(n) <> 0 OR SUM(m) <> 0"
+    )
     return (
         f"SELECT c.kind, g.grain, {bucket}, c.area_id, c.tag, c.state_from, c.state_to, c.lateness, "
-        f"SUM(c.n), SUM(c.m) FROM ({source}) c CROSS JOIN ({grains}) g "
+        f"SUM(c.n), SUM(c.m) FROM ({by_day}) c CROSS JOIN ({grains}) g "
         f"WHERE c.kind <> '{ARRIVAL}' OR g.grain = 'd' "
         f"GROUP BY c.kind, g.grain, {bucket}, c.area_id, c.tag, c.state_from, c.state_to, c.lateness "
         "HAVING SUM(c.n) <> 0 OR SUM(c.m) <> 0"
