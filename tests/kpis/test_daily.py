@@ -468,3 +468,28 @@ def test_the_buckets_of_a_period_tile_it_exactly(seed: int) -> None:
                 if (lo is None or rules.bucket_start(g, day) >= lo) and rules.bucket_start(g, day) <= hi
             ]
             assert len(holders) == (1 if day <= last else 0), (day, last, ranges)
+
+
+def test_a_fold_during_an_open_write_keeps_that_write_for_later(world: World) -> None:
+    """PostgreSQL: a compaction takes only the deltas it sees; a write still open when it runs is counted once it
+    commits (SQLite serialises the two, so the question does not arise there)."""
+    if world.sessions.kw["bind"].dialect.name != "postgresql":
+        pytest.skip("SQLite serialises writers")
+    build(world)
+    _compact(world)
+    writer = world.sessions()
+    try:
+        entity = writer.execute(select(Residence).order_by(Residence.id).limit(1)).scalar_one()
+        writer.execute(
+            update(Residence).where(Residence.id == entity.id).values(area_id=world.area(CODES[2]))
+        )
+        writer.flush()  # its deltas are written but not committed
+        assert _compact(world) == 0  # another transaction folds: it does not see them
+        writer.commit()
+    finally:
+        writer.close()
+    with world.session() as s:
+        assert s.execute(select(func.count()).select_from(KpiDelta)).scalar_one() > 0
+    _assert_same(world, [(D(2026, 9, 1), TODAY), (D(2026, 1, 1), TODAY)])
+    assert _compact(world) > 0
+    _assert_same(world, [(D(2026, 9, 1), TODAY)])

@@ -63,6 +63,7 @@ ARRIVAL = "arrival"
 COLUMNS = "area_id, kind, tag, day, state_from, state_to, lateness, n, m"
 KEY = "kind, grain, day, area_id, tag, state_from, state_to, lateness"
 PREFIX = "kpi_"
+LOCK_KEY = 7402311  # PostgreSQL advisory lock of compaction and rebuild
 
 
 # ---- the counts of one row, as SQL (one SELECT per dialect, used by the triggers and the rebuild) -------------
@@ -411,9 +412,11 @@ def install(bind: Session | Connection) -> None:
     """
     dialect = _dialect(bind)
     q = _Sql(dialect, rules.VENUE_REALTIME_LIMIT)
-    uninstall(bind)
     if dialect == "postgresql":
+        # One rebuild or fold at a time (two servers' warm-up threads), tables in one order.
+        bind.execute(text(f"SELECT pg_advisory_xact_lock({LOCK_KEY})"))
         bind.execute(text("LOCK TABLE residence_versions, residences, stays IN SHARE ROW EXCLUSIVE MODE"))
+    uninstall(bind)
     _, triggers = _definition(dialect)
     for _, _, statements in triggers:
         for statement in statements:
@@ -439,7 +442,7 @@ def compact(bind: Session | Connection) -> int:
     )
     if dialect == "postgresql":
         # One compaction at a time; the DELETE takes exactly the deltas this statement sees, in-flight ones stay.
-        bind.execute(text("SELECT pg_advisory_xact_lock(7402311)"))
+        bind.execute(text(f"SELECT pg_advisory_xact_lock({LOCK_KEY})"))
         folded = bind.execute(
             text(
                 f"WITH moved AS (DELETE FROM kpi_deltas RETURNING {COLUMNS}), "
