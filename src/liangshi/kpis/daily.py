@@ -469,6 +469,9 @@ def compact(bind: Session | Connection) -> int:
 def maintain(bind: Session | Connection) -> str:
     """Rebuild when the triggers are missing or of another definition, else fold the deltas; says which."""
     if not ready(bind):
+        log.warning(
+            "KPI daily aggregate: triggers missing or of another definition; rebuilding from the registry"
+        )
         install(bind)
         return "rebuilt"
     compact(bind)
