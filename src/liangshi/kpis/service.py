@@ -2,7 +2,9 @@
 
 Each domain counts its own facts per area with one GROUP BY (addresses, rentals, residence, venues services);
 this service rolls those per-area counts up the area tree (through the area paths — a few hundred areas, never a
-loop over persons or dwellings) and forms the rates with `rules`.
+loop over persons or dwellings) and forms the rates with `rules`. The residence and stay counts — the large ones —
+are read from the daily per-area aggregate (`kpis.daily`, kept exact by triggers) when it is in place, so any
+period costs about what the default one does; `live=True` counts them from the registry tables instead.
 
 Definitions, for a period [from, to]:
 - stock KPIs are read as valid on `to`: plate installation, the three rental rates, counts by residence category;
