@@ -16,13 +16,21 @@ Then it times, on the same database in the same run:
 - **dashboard page**: `GET /web/dashboard?area=420700` in process (compute + template) as a city administrator,
   counted afresh on every request (cold), and reused from the report cache (the default 300 s), also for the
   drill-down pages of the district, the subdistrict and two communities;
-- **grid**: `buildings.service.grid` for random buildings (60 dwellings each), and `GET /web/buildings/{id}/grid`.
+- **grid**: `buildings.service.grid` for random buildings (60 dwellings each), and `GET /web/buildings/{id}/grid`;
+- **another period** (2026-03-01 … 2026-08-31, never warmed): `kpis.service.compute` for the city, the dashboard
+  page of the city and of a community with every request counted afresh, and — where the code has it — the same
+  count from the registry tables alone (`live=True`), which must give the same numbers (checked).
+
+On a database of an older schema (`--reuse`), the migrations are run first and timed (`upgrade_s`): that is where
+the daily KPI aggregate is built from the registry. After loading, the KPI deltas the load appended are folded
+as the server's warm-up round would (`fold_s`).
 """
 
 from __future__ import annotations
 
 import argparse
 import datetime as dt
+import inspect
 import json
 import os
 import random
@@ -61,6 +69,7 @@ from liangshi.venues.models import Stay, Venue, VenueVersion
 PASSWORD = bench_lookup.PASSWORD
 COMMUNITIES = 20
 PERIOD = (dt.date(2026, 1, 1), dt.date(2026, 11, 27))
+OTHER_PERIOD = (dt.date(2026, 3, 1), dt.date(2026, 8, 31))
 BASELINE_SQL = """
 SELECT COUNT(*) FROM residence_versions rv JOIN residences r ON r.id = rv.entity_id
 WHERE rv.superseded_at IS NULL
@@ -308,6 +317,21 @@ def enrich(url: str) -> None:
     engine.dispose()
 
 
+def fold(url: str) -> float | None:
+    """What the server's warm-up round does first: fold the KPI deltas the load appended (None: no aggregate)."""
+    try:
+        from liangshi.kpis import daily
+    except ImportError:
+        return None
+    engine = make_engine(url)
+    t0 = time.perf_counter()
+    with session_scope(make_session_factory(engine)) as s:
+        done = daily.maintain(s)
+    print(f"KPI daily aggregate {done}", file=sys.stderr)
+    engine.dispose()
+    return round(time.perf_counter() - t0, 1)
+
+
 def timed(fn: Callable[[], Any], runs: int) -> tuple[list[float], Any]:
     """Wall times of `runs` calls (seconds) and the last result."""
     times, result = [], None
@@ -355,6 +379,25 @@ def measure(url: str, runs: int, grids: int, seed: int) -> dict[str, Any]:
     times, report = timed(city, runs)
     root = {k["key"]: (k["numerator"], k["denominator"]) for k in report.kpis(report.root.id)}
     out["dashboard_kpis_city"] = {**summary(times), "areas": len(report.nodes), "kpis": root}
+
+    def city_other(**options: Any) -> Any:
+        with session_scope(factory) as s:
+            ctx = Context(actor=actor, now=clock.now(), today=clock.today(), purpose="bench")
+            return kpis.compute(
+                s, ctx, area_code="420700", date_from=OTHER_PERIOD[0], date_to=OTHER_PERIOD[1], **options
+            )
+
+    times, other = timed(city_other, runs)
+    counted = {i: other.kpis(i) for i in other.nodes}
+    out["dashboard_kpis_city_other_period"] = {
+        **summary(times),
+        "kpis": {k["key"]: (k["numerator"], k["denominator"]) for k in other.kpis(other.root.id)},
+    }
+    if "live" in inspect.signature(kpis.compute).parameters:
+        times, live = timed(lambda: city_other(live=True), runs)
+        out["dashboard_kpis_city_other_period_live"] = summary(times)
+        assert {i: live.kpis(i) for i in live.nodes} == counted, "the aggregate differs from the live count"
+        out["other_period_same_as_live"] = True
     rng = random.Random(seed)
     picks = [rng.choice(building_ids) for _ in range(grids)]
 
@@ -394,6 +437,13 @@ def measure(url: str, runs: int, grids: int, seed: int) -> dict[str, Any]:
             times.append(time.perf_counter() - t0)
             assert r.status_code == 200, r.text[:500]
         out["grid_page"] = summary(times)
+        other_query = f"from={OTHER_PERIOD[0]}&to={OTHER_PERIOD[1]}"
+        times, page = timed(lambda: client.get(f"/web/dashboard?area=420700&{other_query}"), runs)
+        assert page.status_code == 200, page.text[:500]
+        out["dashboard_page_city_other_period_cold"] = summary(times)
+        times, page = timed(lambda: client.get(f"/web/dashboard?area=420704001101&{other_query}"), runs)
+        assert page.status_code == 200, page.text[:500]
+        out["dashboard_page_community_other_period_cold"] = summary(times)
     # With the default reuse (300 s): after one count of the city, the city and every area below it.
     warm = create_app(Settings(database_url=url), engine=engine)
     with TestClient(warm, follow_redirects=False) as client:
@@ -445,12 +495,21 @@ def main() -> None:
             admin.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
             admin.execute(f'CREATE DATABASE "{name}"')
         url = args.pg_server.rsplit("/", 1)[0] + f"/{name}"
-    load_s = None
+    load_s = upgrade_s = None
     if fresh:
         t0 = time.perf_counter()
         bench_lookup.load(url, args.persons, args.seed)
         load_s = round(time.perf_counter() - t0, 1)
+    else:
+        from liangshi import migrate
+
+        engine = make_engine(url)
+        t0 = time.perf_counter()
+        migrate.upgrade(engine)
+        upgrade_s = round(time.perf_counter() - t0, 1)
+        engine.dispose()
     enrich(url)
+    fold_s = fold(url)
     figures = measure(url, args.runs, args.grids, args.seed)
     print(
         json.dumps(
@@ -458,6 +517,8 @@ def main() -> None:
                 "db": args.db,
                 "persons": args.persons,
                 "load_s": load_s,
+                "upgrade_s": upgrade_s,
+                "fold_s": fold_s,
                 "cores": os.cpu_count(),
                 "run": uuid.uuid4().hex[:6],
                 **figures,

@@ -34,6 +34,7 @@ from liangshi.common.codes import ezhou_areas
 from liangshi.config import Settings
 from liangshi.db import Base, make_engine, make_session_factory, session_scope
 from liangshi.http.app import create_app
+from liangshi.kpis.models import KpiDaily, KpiDelta
 from liangshi.registry import Context
 
 NOW = dt.datetime(2026, 11, 27, 10, 0, tzinfo=CHINA_TZ)
@@ -175,6 +176,9 @@ def _reset(session: Session) -> None:
         select(Area.id).where(Area.id > _BASELINE["area"]).order_by(Area.id.desc())
     ).all():
         session.execute(delete(Area).where(Area.id == area_id))
+    # Deleting residences and stays above made their triggers append negated counts: start the aggregate empty.
+    session.execute(delete(KpiDelta))
+    session.execute(delete(KpiDaily))
 
 
 def _build_base(world: World) -> None:

@@ -17,6 +17,7 @@ from liangshi.departments.models import (
 )
 from liangshi.exchange.models import ImportAuditEntry, ImportBatch
 from liangshi.history import AttributeFlag
+from liangshi.kpis.models import KpiDaily, KpiDelta
 from liangshi.mpi.models import MatchReview, PersonLinkEvent, PersonSourceRecord
 from liangshi.permits.models import Permit, PermitVersion
 from liangshi.persons.models import (
@@ -59,6 +60,8 @@ __all__ = [
     "HouseholdVersion",
     "ImportAuditEntry",
     "ImportBatch",
+    "KpiDaily",
+    "KpiDelta",
     "MatchReview",
     "Membership",
     "MembershipVersion",

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import io
+import json
 from pathlib import Path
 from typing import Any
 
@@ -83,3 +84,25 @@ def test_the_kpis_command_prints_the_table_and_writes_the_workbook(
         cli, ["kpis", "--area", "999999", "--from", "2026-01-01", "--to", "2026-02-01"], env=env
     )
     assert bad.exit_code == 2 and "area.not_found" in bad.output
+
+
+def test_the_kpis_command_counts_live_on_request_and_the_db_command_folds_or_rebuilds(
+    world: World, db_url: str
+) -> None:
+    build(world)
+    env = {"LIANGSHI_DATABASE_URL": db_url}
+    args = ["kpis", "--area", A, "--from", PERIOD["from"], "--to", PERIOD["to"], "--json"]
+    folded = CliRunner().invoke(cli, ["db", "kpi-daily"], env=env)
+    assert folded.exit_code == 0, folded.output
+    assert "folded" in folded.output
+    from_aggregate = CliRunner().invoke(cli, args, env=env)
+    live = CliRunner().invoke(cli, [*args, "--live"], env=env)
+    assert from_aggregate.exit_code == live.exit_code == 0, live.output
+    for output in (from_aggregate.output, live.output):
+        kpis = {k["key"]: (k["numerator"], k["denominator"]) for k in json.loads(output)["kpis"]}
+        assert kpis["floating_timeliness"] == EXPECTED[A]["floating_timeliness"]
+        assert kpis["venue_realtime"] == EXPECTED[A]["venue_realtime"]
+    rebuilt = CliRunner().invoke(cli, ["db", "kpi-daily", "--rebuild"], env=env)
+    assert rebuilt.exit_code == 0 and "rebuilt" in rebuilt.output
+    again = json.loads(CliRunner().invoke(cli, args, env=env).output)
+    assert again["kpis"] == json.loads(from_aggregate.output)["kpis"]

@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
-from sqlalchemy import Float, ForeignKey, Integer, String
+from typing import Any
+
+from sqlalchemy import Float, ForeignKey, Index, Integer, String
 from sqlalchemy.orm import Mapped, mapped_column
 
 from liangshi.db import Base, BigId
@@ -54,3 +56,8 @@ class DwellingVersion(VersionMixin, Base):
     floor_area_m2: Mapped[float | None] = mapped_column(Float)
     owner_name: Mapped[str | None] = mapped_column(String(100))
     status: Mapped[str] = mapped_column(String(12))
+
+    @classmethod
+    def __extra_indexes__(cls) -> tuple[Any, ...]:
+        # The rented dwellings without a rental (出租房屋登记率) are found from the few rented ones.
+        return (Index("ix_dwelling_versions_status", "status"),)

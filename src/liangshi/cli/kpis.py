@@ -2,6 +2,7 @@
 
 liangshi kpis --area 420704 --from 2026-01-01 --to 2026-11-30
 liangshi kpis --area 420700 --from 2026-01-01 --to 2026-11-30 --xlsx kpis.xlsx --lang en
+liangshi kpis --area 420700 --from 2026-03-01 --to 2026-08-31 --live   # count from the registry tables alone
 """
 
 from __future__ import annotations
@@ -30,6 +31,9 @@ def kpis(
     xlsx: Path | None = typer.Option(None, "--xlsx", help="Also write the workbook (one sheet per level)"),
     lang: str = typer.Option("zh", "--lang", help="zh or en (workbook headers and KPI names)"),
     as_json: bool = typer.Option(False, "--json", help="Print the report as JSON"),
+    live: bool = typer.Option(
+        False, "--live", help="Count residences and stays from the registry tables, not the daily aggregate"
+    ),
 ) -> None:
     """KPIs of an area (numerator, denominator, rate, target) and of each child area / 指标统计."""
     from liangshi.access.service import SYSTEM
@@ -42,7 +46,7 @@ def kpis(
     try:
         with database() as (session, clock), out.status("计算指标 computing KPIs …"):
             ctx = Context(actor=SYSTEM, now=clock.now(), today=clock.today(), purpose="kpi report")
-            report = service.compute(session, ctx, area_code=area, date_from=start, date_to=end)
+            report = service.compute(session, ctx, area_code=area, date_from=start, date_to=end, live=live)
             body = service.workbook(report, lang) if xlsx is not None else None
     except LiangshiError as exc:
         raise fail(exc) from None

@@ -105,6 +105,27 @@ def db_upgrade(revision: str = typer.Argument("head")) -> None:
     )
 
 
+@db_app.command("kpi-daily")
+def db_kpi_daily(
+    rebuild: bool = typer.Option(False, "--rebuild", help="Rebuild the aggregate from the registry tables"),
+) -> None:
+    """Fold the KPI deltas into the daily aggregate (rebuild it if its triggers are missing) / 指标日汇总."""
+    from sqlalchemy import func, select
+
+    from liangshi.kpis import daily
+    from liangshi.kpis.models import KpiDaily
+
+    with database() as (session, _):
+        if rebuild:
+            daily.install(session)
+            done = "rebuilt"
+        else:
+            done = daily.maintain(session)
+        rows = session.execute(select(func.count()).select_from(KpiDaily)).scalar_one()
+    label = {"rebuilt": "已重建 rebuilt", "compacted": "已归并 folded"}[done]
+    out.print(f"指标日汇总 KPI daily aggregate: {label}; {rows:,} rows")
+
+
 @app.command("serve")
 def serve(host: str = "127.0.0.1", port: int = 8000) -> None:
     """Serve the API and web app."""

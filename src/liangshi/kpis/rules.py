@@ -194,3 +194,60 @@ def registered_in_time(
     if registration is None:
         return False
     return calendar.lateness(arrival, registration, cal) <= limit_working_days
+
+
+# ---- the daily aggregate's buckets (kpis.daily): a period as a few buckets of day, month, year or decade -------
+
+# Coarsest first. A bucket is named by its first day.
+GRAINS = ("x", "y", "m", "d")
+
+
+def bucket_start(grain: str, day: dt.date) -> dt.date:
+    """The first day of the bucket of `grain` (d day, m month, y year, x decade) that contains `day`."""
+    if grain == "d":
+        return day
+    if grain == "m":
+        return day.replace(day=1)
+    if grain == "y":
+        return dt.date(day.year, 1, 1)
+    if grain == "x":
+        return dt.date(max(day.year // 10 * 10, 1), 1, 1)
+    raise ValueError(f"unknown grain {grain!r}")
+
+
+def bucket_last(grain: str, start: dt.date) -> dt.date:
+    """The last day of the bucket of `grain` that starts on `start`."""
+    if grain == "d":
+        return start
+    if grain == "m":
+        if start.month == 12:
+            return dt.date(start.year, 12, 31)
+        return dt.date(start.year, start.month + 1, 1) - dt.timedelta(days=1)
+    if grain == "y":
+        return dt.date(start.year, 12, 31)
+    if grain == "x":
+        return dt.date(min(start.year // 10 * 10 + 9, 9999), 12, 31)
+    raise ValueError(f"unknown grain {grain!r}")
+
+
+def cover(first: dt.date | None, last: dt.date) -> list[tuple[str, dt.date | None, dt.date]]:
+    """Buckets that tile the days [first, last] exactly (first None: from the beginning of time), as ranges
+    (grain, first bucket start or None for all before, last bucket start), coarsest buckets where they fit."""
+    ranges: list[tuple[str, dt.date | None, dt.date]] = []
+    if first is None:
+        decade = bucket_start("x", last)
+        if decade > dt.date.min:
+            ranges.append(("x", None, decade - dt.timedelta(days=1)))
+        first = decade
+    day = first
+    while day <= last:
+        grain = next(g for g in GRAINS if bucket_start(g, day) == day and bucket_last(g, day) <= last)
+        if ranges and ranges[-1][0] == grain:  # the buckets follow each other: one range
+            ranges[-1] = (grain, ranges[-1][1], day)
+        else:
+            ranges.append((grain, day, day))
+        end = bucket_last(grain, day)
+        if end == dt.date.max:
+            break
+        day = end + dt.timedelta(days=1)
+    return ranges

@@ -2,7 +2,9 @@
 
 Each domain counts its own facts per area with one GROUP BY (addresses, rentals, residence, venues services);
 this service rolls those per-area counts up the area tree (through the area paths — a few hundred areas, never a
-loop over persons or dwellings) and forms the rates with `rules`.
+loop over persons or dwellings) and forms the rates with `rules`. The residence and stay counts — the large ones —
+are read from the daily per-area aggregate (`kpis.daily`, kept exact by triggers) when it is in place, so any
+period costs about what the default one does; `live=True` counts them from the registry tables instead.
 
 Definitions, for a period [from, to]:
 - stock KPIs are read as valid on `to`: plate installation, the three rental rates, counts by residence category;
@@ -31,7 +33,7 @@ from liangshi.areas import service as areas
 from liangshi.areas.models import Area
 from liangshi.clock import CHINA_TZ
 from liangshi.errors import NotFound
-from liangshi.kpis import rules
+from liangshi.kpis import daily, rules
 from liangshi.registry import Context
 from liangshi.rentals import service as rentals
 from liangshi.residence import calendar
@@ -202,6 +204,77 @@ def _roll_up(report: Report, leaf: dict[int, dict[str, list[int]]]) -> None:
                     _add(report.counts, anc, key, num, den)
 
 
+def _add_residences(
+    leaf: dict[int, dict[str, list[int]]],
+    area_id: int,
+    floating: dict[str, int],
+    valid: dict[str, int],
+) -> None:
+    _add(leaf, area_id, "floating_registration", floating["registered"], floating["arrived"])
+    _add(leaf, area_id, "floating_timeliness", floating["timely"], floating["arrived"])
+    _add(leaf, area_id, "floating_deregistration", floating["deregistered"], floating["departed"])
+    total = sum(valid.values())
+    for key in rules.CATEGORY_KEYS:
+        _add(leaf, area_id, key, valid.get(key.removeprefix("category_"), 0), total)
+
+
+def _residences_live(
+    session: Session,
+    leaf: dict[int, dict[str, list[int]]],
+    ids: Any,
+    date_from: dt.date,
+    date_to: dt.date,
+    deadlines: dict[dt.date, dt.date],
+) -> None:
+    for area_id, by_category in residence.residence_counts(
+        session, ids, date_from, date_to, deadlines
+    ).items():
+        floating = by_category.get("floating", dict.fromkeys(residence.RESIDENCE_COUNTS, 0))
+        _add_residences(leaf, area_id, floating, {cat: c["valid"] for cat, c in by_category.items()})
+
+
+def _stays_live(
+    session: Session,
+    leaf: dict[int, dict[str, list[int]]],
+    ids: Any,
+    date_from: dt.date,
+    date_to: dt.date,
+) -> None:
+    start = dt.datetime.combine(date_from, dt.time(), CHINA_TZ)
+    end = dt.datetime.combine(date_to + dt.timedelta(days=1), dt.time(), CHINA_TZ)
+    for area_id, (good, stays) in venues.stay_counts(
+        session, ids, start, end, rules.VENUE_REALTIME_LIMIT
+    ).items():
+        _add(leaf, area_id, "venue_realtime", good, stays)
+
+
+def _residences_and_stays_from_aggregate(
+    session: Session,
+    leaf: dict[int, dict[str, list[int]]],
+    ids: Any,
+    date_from: dt.date,
+    date_to: dt.date,
+    deadlines: dict[dt.date, dt.date],
+) -> None:
+    """The residence and stay KPIs from the daily aggregate: the same numbers as `_residences_live` and
+    `_stays_live` (the deadline of each arrival day is applied here, as the live count does)."""
+    for area_id, c in daily.read(session, ids, date_from, date_to).items():
+        floating = dict.fromkeys(residence.RESIDENCE_COUNTS, 0)
+        for (arrival, lateness), n in c.arrivals.items():
+            floating["arrived"] += n
+            if lateness != daily.NO_LATENESS:
+                floating["registered"] += n
+                if arrival + dt.timedelta(days=lateness) <= deadlines[arrival]:
+                    floating["timely"] += n
+        floating["departed"], floating["deregistered"] = c.departed, c.deregistered
+        if any(floating.values()) or any(c.valid.values()):
+            _add_residences(leaf, area_id, floating, c.valid)
+        if date_from >= daily.STAY_DAY_FROM and (c.stays or c.good_stays):
+            _add(leaf, area_id, "venue_realtime", c.good_stays, c.stays)
+    if date_from < daily.STAY_DAY_FROM:
+        _stays_live(session, leaf, ids, date_from, date_to)
+
+
 def compute(
     session: Session,
     ctx: Context,
@@ -210,8 +283,14 @@ def compute(
     date_from: dt.date,
     date_to: dt.date,
     cal: calendar.HolidayCalendar | None = None,
+    live: bool = False,
 ) -> Report:
-    """Every KPI of an area in the caller's jurisdiction (default: their own area) and of each area below it."""
+    """Every KPI of an area in the caller's jurisdiction (default: their own area) and of each area below it.
+
+    Residences and stays are read from the daily aggregate (`kpis.daily`) when it is in place, else — or with
+    `live` — counted from the registry tables; plates and rentals are always counted from the registry. Both ways
+    give the same numbers (tests/kpis/test_daily.py).
+    """
     rules.check_period(date_from, date_to)
     root_area = _root(session, ctx, area_code)
     nodes = _nodes(session, root_area, date_to)
@@ -231,25 +310,11 @@ def compute(
 
     holidays = cal or calendar.default_calendar()
     deadlines = rules.registration_deadlines(date_from, date_to, holidays)
-    for area_id, by_category in residence.residence_counts(
-        session, ids, date_from, date_to, deadlines
-    ).items():
-        floating = by_category.get("floating", dict.fromkeys(residence.RESIDENCE_COUNTS, 0))
-        _add(leaf, area_id, "floating_registration", floating["registered"], floating["arrived"])
-        _add(leaf, area_id, "floating_timeliness", floating["timely"], floating["arrived"])
-        _add(leaf, area_id, "floating_deregistration", floating["deregistered"], floating["departed"])
-        total = sum(c["valid"] for c in by_category.values())
-        for key in rules.CATEGORY_KEYS:
-            category = by_category.get(key.removeprefix("category_"))
-            _add(leaf, area_id, key, category["valid"] if category else 0, total)
-
-    start = dt.datetime.combine(date_from, dt.time(), CHINA_TZ)
-    end = dt.datetime.combine(date_to + dt.timedelta(days=1), dt.time(), CHINA_TZ)
-    for area_id, (good, stays) in venues.stay_counts(
-        session, ids, start, end, rules.VENUE_REALTIME_LIMIT
-    ).items():
-        _add(leaf, area_id, "venue_realtime", good, stays)
-
+    if not live and daily.ready(session):
+        _residences_and_stays_from_aggregate(session, leaf, ids, date_from, date_to, deadlines)
+    else:
+        _residences_live(session, leaf, ids, date_from, date_to, deadlines)
+        _stays_live(session, leaf, ids, date_from, date_to)
     _roll_up(report, leaf)
     report.computed_at = ctx.now
     return report
@@ -312,15 +377,25 @@ def compute_cached(
 
 
 def warm(sessions: Any, cache: ReportCache, clock: Any) -> list[str]:
-    """Count the dashboard's default report (1 January to today) of every top area into the cache, as the system.
+    """Keep the daily aggregate in shape, then count the dashboard's default report (1 January to today) of every
+    top area into the cache, as the system.
 
-    A server keeps its dashboard warm with this (`start_warming`): a user's request for the default period of
-    any area then narrows a fresh report instead of counting the city afresh (seconds at a million persons).
-    The jurisdiction check still runs on every request, before the cache is read. Returns the codes counted.
+    A server keeps its dashboard warm with this (`start_warming`): first `daily.maintain` folds the deltas the
+    triggers appended since the last round (or rebuilds the aggregate if its triggers are missing), then a user's
+    request for the default period of any area narrows a fresh report instead of counting again. The jurisdiction
+    check still runs on every request, before the cache is read. Returns the codes counted.
     """
+    import logging
+
     from liangshi.access.service import SYSTEM
     from liangshi.db import session_scope
 
+    with session_scope(sessions) as session:
+        began = time.monotonic()
+        done = daily.maintain(session)
+        logging.getLogger("liangshi.kpis").info(
+            "KPI daily aggregate %s in %.1f s", done, time.monotonic() - began
+        )
     counted = []
     with session_scope(sessions) as session:
         ctx = Context(actor=SYSTEM, now=clock.now(), today=clock.today(), purpose="kpi warm-up")
