@@ -437,3 +437,17 @@ def test_any_single_character_change_is_never_valid(number: str, position: int, 
     result = check_id_number(changed, today=TODAY)
     assert not result.valid
     assert result.error in ("checksum", "birth_date", "format")
+
+
+def test_id_numbers_in_free_text_are_masked_in_ascii_and_full_width_forms() -> None:
+    from liangshi.common.idnumber import mask_id_numbers_in
+
+    assert mask_id_numbers_in("查11010519491231002X的住址") == "查110105********002X的住址"
+    # Full-width digits and a full-width check character Ｘ, as Chinese input methods type them.
+    full = "１１０１０５１９４９１２３１００２Ｘ"
+    assert mask_id_numbers_in(f"核对{full}") == f"核对{full[:6]}{'*' * 8}{full[-4:]}"
+    assert mask_id_numbers_in("核对１１０１０５１９４９１２３１００２ｘ").count("*") == 8
+    assert mask_id_numbers_in("旧号110105491231002。") == "旧号110105*****1002。"
+    # Not part of a longer number, and shorter numbers are left alone.
+    assert mask_id_numbers_in("流水号1101051949123100231") == "流水号1101051949123100231"
+    assert mask_id_numbers_in("电话13800138000") == "电话13800138000"

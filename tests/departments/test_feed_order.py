@@ -161,6 +161,38 @@ def test_on_postgresql_a_row_of_a_transaction_still_open_at_a_pull_is_delivered_
     assert _drain(world) == []
 
 
+def test_on_postgresql_a_transaction_open_in_another_database_does_not_hold_the_feed_back(
+    world: World, engine: Engine
+) -> None:
+    if engine.dialect.name != "postgresql":
+        pytest.skip("transactions of other databases exist only on a PostgreSQL server")
+    import psycopg
+
+    from tests.conftest import _pg_server_url
+
+    department(world)
+    a, _ = person(world)
+    _drain(world)
+    # A transaction in another database of the same server takes the newest transaction id and stays open.
+    other = psycopg.connect(_pg_server_url())
+    try:
+        other_xid = other.execute("SELECT pg_current_xact_id()::text::bigint").fetchone()
+        assert other_xid is not None
+        _rename(world, a, "张伟伟", NOW + dt.timedelta(minutes=1))
+        expected = _rows_since(world, NOW)
+        with world.session() as s:
+            ours = {
+                r.xact_id
+                for r in s.execute(select(PersonVersion).where(PersonVersion.recorded_at > NOW)).scalars()
+            }
+        assert ours and min(ours) > other_xid[0]  # written after the other transaction took its id
+        # Delivered at the first pull, without waiting for the other database's transaction to end.
+        assert set(_drain(world)) == expected
+    finally:
+        other.close()
+    assert _drain(world) == []
+
+
 def _legacy(moment: dt.datetime, kind: str, row_id: int) -> str:
     raw = json.dumps([moment.astimezone(dt.UTC).isoformat(timespec="microseconds"), kind, row_id])
     return base64.urlsafe_b64encode(raw.encode()).decode().rstrip("=")

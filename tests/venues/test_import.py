@@ -382,3 +382,22 @@ def test_a_later_file_adds_the_check_out_of_a_known_stay_and_a_closed_venue_take
 def test_times_are_read_in_the_forms_venues_write_them(value: str) -> None:
     moment = formats.parse_datetime(value, "check_in")
     assert moment.astimezone(dt.UTC) == dt.datetime(2026, 3, 1, 13, 30, tzinfo=dt.UTC)
+
+
+def test_an_imported_stay_is_in_the_guests_access_log(world: World, tmp_path: Path) -> None:
+    from liangshi.persons import service as persons
+
+    pid, number = person(world, "张伟")
+    _one_venue(world, tmp_path)
+    header = ["入住时间", "退房时间", "场所名称", "社区代码", "证件类型", "证件号码", "姓名"]
+    rows = [["2026-11-26 20:00", "", "滨湖宾馆", INSIDE, "resident_id", number, "张伟"]]
+    result = _import(world, "stays", _write(tmp_path / "stays.csv", header, rows))
+    assert (result.loaded, result.errors) == (1, [])
+    with world.session() as s:
+        stay_id = s.execute(select(Stay.id).where(Stay.person_id == pid)).scalar_one()
+        entries, _ = persons.access_log(s, world.ctx(s, "station_admin_li"), pid, limit=100, offset=0)
+        imported = [e for e in entries if e["action"] == "stay.create"]
+        assert len(imported) == 1  # the chunk's one entry, which lists the stay
+        chunk = s.execute(select(AuditEntry).where(AuditEntry.seq == imported[0]["seq"])).scalar_one()
+    assert imported[0]["import_batch"] == result.batch_id and imported[0]["object_kind"] == "stay"
+    assert stay_id in json.loads(chunk.detail)["ids"]

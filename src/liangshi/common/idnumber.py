@@ -263,9 +263,10 @@ def mask_id_number(number: str) -> str:
     return "*" * n
 
 
-# An 18- or 15-character ID number in free text (ASCII or full-width digits), not part of a longer number.
+# An 18- or 15-character ID number in free text (ASCII or full-width digits, and check character X or Ｘ, as
+# Chinese input methods type them), not part of a longer number.
 _ID_IN_TEXT = re.compile(
-    "(?<![0-9\uff10-\uff19])(?:[0-9\uff10-\uff19]{17}[0-9\uff10-\uff19Xx]|[0-9\uff10-\uff19]{15})"
+    "(?<![0-9\uff10-\uff19])(?:[0-9\uff10-\uff19]{17}[0-9\uff10-\uff19Xx\uff38\uff58]|[0-9\uff10-\uff19]{15})"
     "(?![0-9\uff10-\uff19])"
 )
 

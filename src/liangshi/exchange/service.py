@@ -26,6 +26,7 @@ from liangshi.history import Provenance
 from liangshi.persons.models import Document, Membership, Person
 from liangshi.rentals.models import RentalTenant
 from liangshi.residence.models import Residence
+from liangshi.venues.models import Stay
 
 CHUNK = 2000
 
@@ -166,6 +167,7 @@ PERSONAL_OBJECTS: dict[str, tuple[Any, Any]] = {
     "membership": (Membership.id, Membership.person_id),
     "residence": (Residence.id, Residence.person_id),
     "rental_tenant": (RentalTenant.id, RentalTenant.person_id),
+    "stay": (Stay.id, Stay.person_id),
 }
 
 
