@@ -97,6 +97,17 @@ def test_match_against_master_accepts_a_dataframe_and_a_prepared_frame() -> None
     assert match_against_master(new, prepared)["n1"][0].person_id == 101
 
 
+def test_a_master_frame_stored_before_the_dialect_key_gets_it_from_the_written_name() -> None:
+    master = [
+        LinkRecord("m1", name="刘晓明", sex="男", birth_date="1990-01-02", id_number=ZHANG_ID, person_id=7)
+    ]
+    stored = score.prepare(master).drop(columns=["name_dialect"])
+    new = [LinkRecord("n1", name="牛晓明", sex="男", birth_date="1990-01-02", id_number=ZHANG_ID)]
+    best = match_against_master(new, stored)["n1"][0]
+    assert best.person_id == 7
+    assert {e.field: e.level for e in best.evidence}["name"] == "near_homophone"
+
+
 def test_candidates_are_best_first_and_capped() -> None:
     master = [
         LinkRecord(f"m{i}", name="王芳", sex="女", birth_date="1985-12-30", person_id=i) for i in range(1, 6)

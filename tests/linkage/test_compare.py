@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import math
 
+import pytest
+
 from liangshi.linkage.api import ACCEPT, REVIEW, LinkRecord, explain_pair
 from liangshi.linkage.compare import COMPARISONS
 
@@ -75,6 +77,44 @@ def test_name_levels() -> None:
     assert _levels(LinkRecord("a", name="John Smith"), LinkRecord("b", name="Smith John"))["name"] == (
         "tokens_reordered"
     )
+
+
+def test_hubei_near_homophones_are_a_level_between_homophone_and_different() -> None:
+    for a, b in (("刘伟", "牛伟"), ("黄明", "王明"), ("陈芳", "程芳"), ("胡军", "傅军"), ("林玲", "林林")):
+        assert _levels(LinkRecord("a", name=a), LinkRecord("b", name=b))["name"] == "near_homophone", (a, b)
+    assert (
+        _levels(LinkRecord("a", name="张伟"), LinkRecord("b", name="李伟"))["name"] == "one_character_differs"
+    )
+    assert _levels(LinkRecord("a", name="刘伟"), LinkRecord("b", name="柳伟"))["name"] == "pinyin_equal"
+    levels = {level.name: level for level in next(c for c in COMPARISONS if c.field == "name").levels}
+    names = list(levels)
+    assert names.index("pinyin_equal") < names.index("near_homophone") < names.index("one_character_differs")
+    near = levels["near_homophone"].weight
+    assert 0 < near < levels["pinyin_equal"].weight
+    _, _, evidence = explain_pair(LinkRecord("a", name="刘伟"), LinkRecord("b", name="牛伟"))
+    assert {e.field: e.weight for e in evidence}["name"] == pytest.approx(near)
+
+
+def test_a_near_homophone_never_links_two_different_valid_id_numbers() -> None:
+    # Everything else agrees (the strongest case): the ID rule still wins, even when it is only "suspect".
+    for other in (TWIN_ID, valid_id("420704", "19900103", 17)):
+        a = LinkRecord("a", name="刘晓明", sex="男", birth_date="1990-01-02", id_number=ZHANG_ID,
+                       phone="13812345678", address="凤凰社区3组12号")  # fmt: skip
+        b = LinkRecord("b", name="牛晓明", sex="男", birth_date="1990-01-02", id_number=other,
+                       phone="13812345678", address="凤凰社区3组12号")  # fmt: skip
+        probability, _, evidence = explain_pair(a, b)
+        levels = {e.field: e.level for e in evidence}
+        assert levels["name"] == "near_homophone"
+        assert levels["id_number"] in {"id_both_valid_differ", "id_both_valid_differ_suspect"}
+        # A shared household is not "the names agree" for a near-homophone (twins 陈林/陈玲).
+        assert levels["phone"] == levels["address"] == "shared_by_other_name"
+        assert probability < REVIEW
+
+
+def test_a_near_homophone_with_the_same_id_number_links() -> None:
+    a = LinkRecord("a", name="黄晓明", sex="男", birth_date="1990-01-02", id_number=ZHANG_ID)
+    b = LinkRecord("b", name="王晓明", sex="男", birth_date="1990-01-02", id_number=ZHANG_ID)
+    assert explain_pair(a, b)[0] >= ACCEPT
 
 
 def test_birth_date_levels() -> None:

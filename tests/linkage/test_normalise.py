@@ -9,6 +9,8 @@ from pypinyin import Style, pinyin
 
 from liangshi.linkage.api import LinkRecord
 from liangshi.linkage.normalise import (
+    DIALECT_FOLDS,
+    fold_dialect,
     normalise_birth_date,
     normalise_id,
     normalise_name,
@@ -159,3 +161,60 @@ def test_record_whose_id_disagrees_with_its_birth_date_is_flagged() -> None:
     )
     assert record.id_valid
     assert not record.id_ok
+
+
+@pytest.mark.parametrize(
+    ("syllables", "folded"),
+    [
+        (["niu", "wei"], "liuwei"),  # n/l
+        (["nan"], "lan"),
+        (["huang", "ming"], "wangmin"),  # huang/wang, then ing/in
+        (["hu"], "fu"),  # h/f before u
+        (["hu", "heng"], "fuhen"),  # h stays h before e; eng/en
+        (["cheng", "fang"], "chenfang"),  # eng/en; ang is not folded
+        (["ling"], "lin"),
+        (["zhang", "wei"], "zhangwei"),  # nothing to fold
+        (["weng"], "wen"),
+        (["hong"], "hong"),  # ong is no en/eng pair, and h before o stays
+    ],
+)
+def test_dialect_folding_per_syllable(syllables: list[str], folded: str) -> None:
+    assert fold_dialect(syllables) == folded
+
+
+def test_dialect_folds_table_is_small_and_well_formed() -> None:
+    assert {part for part, _, _ in DIALECT_FOLDS} == {"initial", "final"}
+    for _, written, folded in DIALECT_FOLDS:
+        assert written.isascii() and folded.isascii() and written != folded
+    # huang/wang must be tried before h/f (otherwise 黄 would fold to fuang and never meet 王).
+    initials = [written for part, written, _ in DIALECT_FOLDS if part == "initial"]
+    assert initials.index("huang") < initials.index("hu")
+
+
+@pytest.mark.parametrize(
+    ("a", "b"),
+    [
+        ("刘伟", "牛伟"),
+        ("兰芳", "南芳"),
+        ("胡军", "傅军"),
+        ("黄明", "王明"),
+        ("陈芳", "程芳"),
+        ("林玲", "林林"),
+    ],
+)
+def test_hubei_near_homophones_share_the_dialect_key(a: str, b: str) -> None:
+    na, nb = normalise_name(a), normalise_name(b)
+    assert na is not None and nb is not None
+    assert na.pinyin != nb.pinyin
+    assert na.dialect == nb.dialect
+
+
+def test_dialect_key_uses_surname_readings_and_compound_surname_syllables() -> None:
+    compound = normalise_name("令狐冲")  # ling-hu: both syllables folded (lin, fu)
+    assert compound is not None and compound.dialect == "linfuchong"
+    shan = normalise_name("单宁")  # surname reading shan, not dan; ning -> lin
+    assert shan is not None and shan.dialect == "shanlin"
+    zhang, li = normalise_name("张伟"), normalise_name("李伟")
+    assert zhang is not None and li is not None and zhang.dialect != li.dialect
+    latin = normalise_name("Liu Wei")
+    assert latin is not None and latin.dialect is None

@@ -16,7 +16,7 @@ from typing import TYPE_CHECKING, Any
 from liangshi.errors import ValidationFailed
 from liangshi.linkage.api import REVIEW, Candidate, LinkRecord
 from liangshi.linkage.block import BLOCKING_RULES
-from liangshi.linkage.normalise import records_from_frame
+from liangshi.linkage.normalise import normalise_name, records_from_frame
 from liangshi.linkage.score import evidence, prepare, score_pairs_sql
 
 if TYPE_CHECKING:
@@ -32,6 +32,9 @@ def prepare_master(master: Iterable[LinkRecord] | pandas.DataFrame) -> pandas.Da
 
     if isinstance(master, pd.DataFrame):
         if {"name_py", "dob_set", "unique_id"} <= set(master.columns):
+            if "name_dialect" not in master.columns:
+                # Normalised (and stored) before the dialect key existed: derive it from the written name.
+                master = master.assign(name_dialect=[_dialect(n) for n in master["name_w"]])
             return master
         records = records_from_frame(master)
     else:
@@ -45,6 +48,11 @@ def prepare_master(master: Iterable[LinkRecord] | pandas.DataFrame) -> pandas.Da
             {"record_id": missing[0], "count": len(missing)},
         )
     return prepare(records)
+
+
+def _dialect(written: Any) -> str | None:
+    name = normalise_name(written) if isinstance(written, str) else None
+    return name.dialect if name else None
 
 
 def _join_condition(rule: str) -> str:

@@ -2,7 +2,8 @@
 
 - names: NFKC (full-width to half-width), spaces and punctuation dropped, traditional to simplified with
   OpenCC (``t2s``), pinyin keys with pypinyin where the surname takes its surname reading (单 shan, 曾 zeng;
-  see :mod:`liangshi.linkage.surnames`); Latin-script names are lower-cased and tokenised;
+  see :mod:`liangshi.linkage.surnames`), and a dialect key: the pinyin with the mergers of Hubei speech folded
+  (:data:`DIALECT_FOLDS`); Latin-script names are lower-cased and tokenised;
 - sex codes 男/女/male/female/M/F/1/2 to ``M``/``F``;
 - birth dates in every common written form (``1990-01-02``, ``19900102``, ``1990年1月2日``, ``1990/1/2``,
   ``1990.1.2``, ``一九九〇年一月二日``) to ``YYYY-MM-DD``;
@@ -33,8 +34,10 @@ if TYPE_CHECKING:
 
 __all__ = [
     "COLUMNS",
+    "DIALECT_FOLDS",
     "NormName",
     "NormRecord",
+    "fold_dialect",
     "normalise_birth_date",
     "normalise_frame",
     "normalise_id",
@@ -86,6 +89,44 @@ class NormName:
     surname_pinyin: str
     given_pinyin: str
     sorted_tokens: str
+    #: The pinyin with the dialect mergers folded (:func:`fold_dialect`); None for Latin-script names.
+    dialect: str | None = None
+
+
+#: The sound mergers of Hubei speech (Ezhou; Southwestern and Jiang–Huai Mandarin) that make a clerk write a
+#: spoken name with a near-homophone, as (part of the syllable, written, folded to), on toneless pinyin
+#: syllables. At most one ``initial`` rule applies to a syllable (the first that matches its start), then at
+#: most one ``final`` rule (the first that matches its end).
+DIALECT_FOLDS: tuple[tuple[str, str, str], ...] = (
+    ("initial", "huang", "wang"),  # 黄/王 huang/wang (before h/f: 黄 is not read fang)
+    ("initial", "hu", "fu"),  # h/f before u: 胡/傅 hu/fu, 湖/福 (hua/fa 华/发 is not folded)
+    ("initial", "n", "l"),  # n/l: 刘/牛 liu/niu, 兰/南 lan/nan
+    ("final", "eng", "en"),  # back/front nasal: 陈/程 chen/cheng, 文/翁
+    ("final", "ing", "in"),  # back/front nasal: 林/玲 lin/ling, 民/明
+)
+
+
+@lru_cache(maxsize=4096)
+def _fold_syllable(syllable: str) -> str:
+    for part in ("initial", "final"):
+        for where, written, folded in DIALECT_FOLDS:
+            if where != part:
+                continue
+            if part == "initial" and syllable.startswith(written):
+                syllable = folded + syllable[len(written) :]
+                break
+            if part == "final" and syllable.endswith(written):
+                syllable = syllable[: -len(written)] + folded
+                break
+    return syllable
+
+
+def fold_dialect(syllables: Iterable[str]) -> str:
+    """The toneless pinyin syllables of a name, joined, with :data:`DIALECT_FOLDS` applied to each.
+
+    ``fold_dialect(["niu", "wei"]) == fold_dialect(["liu", "wei"]) == "liuwei"``.
+    """
+    return "".join(_fold_syllable(s) for s in syllables)
 
 
 @lru_cache(maxsize=1)
@@ -99,6 +140,19 @@ def _pinyin() -> Any:
 def _char_pinyin(char: str) -> str:
     """The everyday reading of one character (pypinyin), cached: a name is read character by character."""
     return "".join(_pinyin()(char))
+
+
+@lru_cache(maxsize=64)
+def _compound_syllables(surname: str, reading: str) -> tuple[str, ...]:
+    """The two syllables of a compound surname's reading (split where both halves are readings of their
+    characters), e.g. 令狐 linghu -> (ling, hu); the whole reading if no split fits."""
+    from pypinyin import Style, pinyin
+
+    first, second = (set(pinyin(ch, style=Style.NORMAL, heteronym=True)[0]) for ch in surname)
+    for i in range(1, len(reading)):
+        if reading[:i] in first and reading[i:] in second:
+            return reading[:i], reading[i:]
+    return (reading,)
 
 
 def _split_surname(name: str) -> tuple[str, str]:
@@ -118,15 +172,19 @@ def normalise_name(text: str | None) -> NormName | None:
         written = _DROP.sub("", nfkc)
         simplified = to_simplified(written)
         surname, given = _split_surname(simplified)
+        surname_syllables: tuple[str, ...]
         if surname in COMPOUND_SURNAMES:
-            surname_py = COMPOUND_SURNAMES[surname]
+            surname_syllables = _compound_syllables(surname, COMPOUND_SURNAMES[surname])
         elif surname in SURNAME_READINGS:
-            surname_py = SURNAME_READINGS[surname]
+            surname_syllables = (SURNAME_READINGS[surname],)
         else:
-            surname_py = "".join(_char_pinyin(ch) for ch in surname)
-        given_py = "".join(_char_pinyin(ch) for ch in given)
+            surname_syllables = tuple(_char_pinyin(ch) for ch in surname)
+        given_syllables = [_char_pinyin(ch) for ch in given]
+        surname_py = "".join(surname_syllables)
+        given_py = "".join(given_syllables)
         pinyin = surname_py + given_py
-        return NormName(written, simplified, pinyin, surname, surname_py, given_py, pinyin)
+        dialect = fold_dialect([*surname_syllables, *given_syllables])
+        return NormName(written, simplified, pinyin, surname, surname_py, given_py, pinyin, dialect)
     tokens = _LATIN_TOKENS.findall(unicodedata.normalize("NFKD", nfkc).encode("ascii", "ignore").decode())
     if not tokens:
         return None
@@ -261,6 +319,7 @@ class NormRecord:
     surname_py: str | None
     given_py: str | None
     name_sorted: str | None
+    name_dialect: str | None
     sex: str | None
     dob: str | None
     id: str | None
@@ -306,6 +365,7 @@ def normalise_record(record: LinkRecord, *, today: dt.date | None = None) -> Nor
         surname_py=name.surname_pinyin if name else None,
         given_py=(name.given_pinyin or None) if name else None,
         name_sorted=name.sorted_tokens if name else None,
+        name_dialect=name.dialect if name else None,
         sex=sex,
         dob=dob,
         id=ident.number if ident else None,

@@ -47,6 +47,7 @@ PAIR_COLUMNS: tuple[str, ...] = (
     "surname_py",
     "given_py",
     "name_sorted",
+    "name_dialect",
     "sex",
     "dob",
     "id",

@@ -105,6 +105,7 @@ LEVELS = {
     "simplified_equal": N_("equal after traditional → simplified"),
     "pinyin_equal": N_("same pinyin (homophone)"),
     "tokens_reordered": N_("same parts, reordered"),
+    "near_homophone": N_("near-homophone (Hubei dialect: n/l, h/f, huang/wang, en/eng, in/ing)"),
     "latin_similar": N_("similar (Latin letters)"),
     "latin_somewhat_similar": N_("somewhat similar (Latin letters)"),
     "one_character_differs": N_("one character differs"),
