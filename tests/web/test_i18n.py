@@ -36,3 +36,14 @@ def test_every_page_message_has_a_chinese_translation() -> None:
 def test_english_catalogue_falls_back_to_the_english_message() -> None:
     assert i18n.translations("en").gettext("Log in") == "Log in"
     assert i18n.translations("zh_CN").gettext("Log in") == "登录"
+
+
+def test_every_comparison_level_of_the_record_linkage_has_a_label() -> None:
+    from liangshi.linkage.compare import COMPARISONS
+    from liangshi.web.labels import LEVELS
+
+    levels = {level.name for comparison in COMPARISONS for level in comparison.levels}
+    assert levels - set(LEVELS) == set()
+    zh = i18n.translations("zh_CN")
+    for name in levels:
+        assert zh.gettext(LEVELS[name]) != LEVELS[name], name  # shown in Chinese on the review page
