@@ -99,15 +99,14 @@ def meta(now: dt.datetime, county: str, valid_from: dt.date) -> dict[str, Any]:
     }
 
 
-def load(url: str, n: int, seed: int) -> list[str]:
-    """Create the schema and N persons living in dwellings; returns their ID numbers."""
+def load_people(url: str, people: list[dict[str, Any]]) -> None:
+    """Create the schema and the given persons (id_number, name, sex, birth, phone), each living in a dwelling of
+    its own building floor; sets each one's person_id."""
     engine = make_engine(url)
     migrate.upgrade(engine)
     factory = make_session_factory(engine)
     clock = Clock()
     now = clock.now()
-    rng = random.Random(seed)
-    ids = make_ids(n, rng)
     with session_scope(factory) as s:
         ctx = Context(actor=SYSTEM, now=now, today=clock.today(), purpose="bench")
         areas.load_gazetteer(s, ctx, ezhou_areas())
@@ -131,7 +130,7 @@ def load(url: str, n: int, seed: int) -> list[str]:
     county, start = "420704", dt.date(2020, 1, 1)
     per_building = 60
     with engine.begin() as conn, Progress() as progress:
-        task = progress.add_task("loading persons", total=n)
+        task = progress.add_task("loading persons", total=len(people))
         sid = conn.execute(
             insert(Street)
             .values(county_code=county, version=1, created_at=now, area_id=area_id)
@@ -149,23 +148,23 @@ def load(url: str, n: int, seed: int) -> list[str]:
             )
         )
         batch = 5000
-        for lo in range(0, n, batch):
-            chunk = ids[lo : lo + batch]
+        for lo in range(0, len(people), batch):
+            chunk = people[lo : lo + batch]
             buildings_needed = (len(chunk) + per_building - 1) // per_building
-            addr_rows = [
-                {
-                    "county_code": county,
-                    "version": 1,
-                    "created_at": now,
-                    "area_id": area_id,
-                    "street_id": sid,
-                    "code": uuid.uuid4().hex[:18],
-                }
-                for _ in range(buildings_needed)
-            ]
             addr_ids = list(
                 conn.execute(
-                    insert(Address).returning(Address.id, sort_by_parameter_order=True), addr_rows
+                    insert(Address).returning(Address.id, sort_by_parameter_order=True),
+                    [
+                        {
+                            "county_code": county,
+                            "version": 1,
+                            "created_at": now,
+                            "area_id": area_id,
+                            "street_id": sid,
+                            "code": uuid.uuid4().hex[:18],
+                        }
+                        for _ in range(buildings_needed)
+                    ],
                 ).scalars()
             )
             conn.execute(
@@ -263,9 +262,9 @@ def load(url: str, n: int, seed: int) -> list[str]:
                 [
                     {
                         "entity_id": p,
-                        "name": "测试人员",
-                        "sex": "1" if int(num[16]) % 2 else "2",
-                        "birth_date": dt.date(int(num[6:10]), int(num[10:12]), int(num[12:14])),
+                        "name": x["name"],
+                        "sex": x["sex"],
+                        "birth_date": x["birth"],
                         "ethnicity": "01",
                         "nationality": "CHN",
                         "hukou_region": "420704",
@@ -274,10 +273,10 @@ def load(url: str, n: int, seed: int) -> list[str]:
                         "marital_status": None,
                         "occupation": None,
                         "workplace": None,
-                        "phone": None,
+                        "phone": x["phone"],
                         **meta(now, county, start),
                     }
-                    for p, num in zip(p_ids, chunk, strict=True)
+                    for p, x in zip(p_ids, chunk, strict=True)
                 ],
             )
             doc_ids = list(
@@ -301,11 +300,11 @@ def load(url: str, n: int, seed: int) -> list[str]:
                     {
                         "entity_id": d,
                         "doc_type": "resident_id",
-                        "number": num,
+                        "number": x["id_number"],
                         "country": "CHN",
                         **meta(now, county, start),
                     }
-                    for d, num in zip(doc_ids, chunk, strict=True)
+                    for d, x in zip(doc_ids, chunk, strict=True)
                 ],
             )
             r_ids = list(
@@ -342,11 +341,31 @@ def load(url: str, n: int, seed: int) -> list[str]:
                     for r in r_ids
                 ],
             )
+            for p, x in zip(p_ids, chunk, strict=True):
+                x["person_id"] = p
             progress.update(task, advance=len(chunk))
     if url.startswith("postgresql"):
         with engine.connect() as conn:
             conn.execution_options(isolation_level="AUTOCOMMIT").execute(text("ANALYZE"))
     engine.dispose()
+
+
+def load(url: str, n: int, seed: int) -> list[str]:
+    """Create the schema and N persons living in dwellings; returns their ID numbers."""
+    ids = make_ids(n, random.Random(seed))
+    load_people(
+        url,
+        [
+            {
+                "id_number": num,
+                "name": "测试人员",
+                "sex": "1" if int(num[16]) % 2 else "2",
+                "birth": dt.date(int(num[6:10]), int(num[10:12]), int(num[12:14])),
+                "phone": None,
+            }
+            for num in ids
+        ],
+    )
     return ids
 
 

@@ -28,35 +28,25 @@ import random
 import resource
 import sys
 import time
-import uuid
 from pathlib import Path
 from typing import Any
 
-from rich.progress import Progress
-from sqlalchemy import insert, select, text
+from sqlalchemy import select
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-from bench_lookup import PASSWORD, fresh_database, make_ids, meta
+from bench_lookup import fresh_database, load_people, make_ids
 
-from liangshi import migrate
 from liangshi.access import service as access
 from liangshi.access.models import User
-from liangshi.access.service import SYSTEM
-from liangshi.addresses.models import Address, AddressVersion, Street, StreetVersion
-from liangshi.areas import service as areas
-from liangshi.areas.schemas import AreaCreate
-from liangshi.buildings.models import Building, BuildingVersion, Dwelling, DwellingVersion
 from liangshi.clock import Clock
-from liangshi.common.codes import ezhou_areas
 from liangshi.common.idnumber import compute_check_char
 from liangshi.db import make_engine, make_session_factory, session_scope
 from liangshi.linkage import api as linkage
 from liangshi.mpi import service as mpi
-from liangshi.persons.models import Document, DocumentVersion, Person, PersonVersion
+from liangshi.persons.models import Person, PersonVersion
 from liangshi.registry import Context
-from liangshi.residence.models import Residence, ResidenceVersion
 
 SURNAMES = (
     "王李张刘陈杨黄赵吴周徐孙马朱胡郭何高林罗郑梁谢宋唐许韩冯邓曹彭曾肖田董袁潘于蒋蔡余杜叶程苏魏吕丁任沈"
@@ -78,12 +68,7 @@ def name_for(rng: random.Random) -> str:
 
 
 def load(url: str, n: int, seed: int) -> list[dict[str, Any]]:
-    """Create the schema and N persons living in dwellings; returns their fields."""
-    engine = make_engine(url)
-    migrate.upgrade(engine)
-    factory = make_session_factory(engine)
-    clock = Clock()
-    now = clock.now()
+    """Create the schema and N persons living in dwellings; returns their fields (with person_id)."""
     rng = random.Random(seed)
     ids = make_ids(n, rng)
     people = [
@@ -96,247 +81,7 @@ def load(url: str, n: int, seed: int) -> list[dict[str, Any]]:
         }
         for num in ids
     ]
-    with session_scope(factory) as s:
-        ctx = Context(actor=SYSTEM, now=now, today=clock.today(), purpose="bench")
-        areas.load_gazetteer(s, ctx, ezhou_areas())
-        community = areas.create_area(
-            s,
-            ctx,
-            AreaCreate(code="420704001001", name="滨湖社区", level="community", parent_code="420704001"),
-        )
-        access.create_user(
-            s,
-            username="bench_police",
-            display_name="bench",
-            password=PASSWORD,
-            role="community_police",
-            area_code="420704001001",
-            department=None,
-            actor=SYSTEM,
-            now=now,
-        )
-        area_id = community.entity.id
-    county, start = "420704", dt.date(2020, 1, 1)
-    per_building = 60
-    with engine.begin() as conn, Progress() as progress:
-        task = progress.add_task("loading persons", total=n)
-        sid = conn.execute(
-            insert(Street)
-            .values(county_code=county, version=1, created_at=now, area_id=area_id)
-            .returning(Street.id)
-        ).scalar_one()
-        conn.execute(
-            insert(StreetVersion).values(
-                entity_id=sid,
-                name="基准路",
-                street_type="路",
-                numbering_style="dash",
-                start_description=None,
-                bearing_deg=None,
-                **meta(now, county, start),
-            )
-        )
-        batch = 5000
-        for lo in range(0, n, batch):
-            chunk = people[lo : lo + batch]
-            buildings_needed = (len(chunk) + per_building - 1) // per_building
-            addr_ids = list(
-                conn.execute(
-                    insert(Address).returning(Address.id, sort_by_parameter_order=True),
-                    [
-                        {
-                            "county_code": county,
-                            "version": 1,
-                            "created_at": now,
-                            "area_id": area_id,
-                            "street_id": sid,
-                            "code": uuid.uuid4().hex[:18],
-                        }
-                        for _ in range(buildings_needed)
-                    ],
-                ).scalars()
-            )
-            conn.execute(
-                insert(AddressVersion),
-                [
-                    {
-                        "entity_id": a,
-                        "plate_kind": "door",
-                        "base_number": a,
-                        "sub_number": None,
-                        "status": "installed",
-                        "lon": None,
-                        "lat": None,
-                        **meta(now, county, start),
-                    }
-                    for a in addr_ids
-                ],
-            )
-            b_ids = list(
-                conn.execute(
-                    insert(Building).returning(Building.id, sort_by_parameter_order=True),
-                    [
-                        {
-                            "county_code": county,
-                            "version": 1,
-                            "created_at": now,
-                            "area_id": area_id,
-                            "address_id": a,
-                        }
-                        for a in addr_ids
-                    ],
-                ).scalars()
-            )
-            conn.execute(
-                insert(BuildingVersion),
-                [
-                    {
-                        "entity_id": b,
-                        "label": "1栋",
-                        "floors_above": 30,
-                        "floors_below": 0,
-                        "units": 2,
-                        "use": "residential",
-                        "structure": None,
-                        "year_built": 2000,
-                        "visit_status": "visited",
-                        **meta(now, county, start),
-                    }
-                    for b in b_ids
-                ],
-            )
-            d_ids = list(
-                conn.execute(
-                    insert(Dwelling).returning(Dwelling.id, sort_by_parameter_order=True),
-                    [
-                        {
-                            "county_code": county,
-                            "version": 1,
-                            "created_at": now,
-                            "area_id": area_id,
-                            "building_id": b_ids[i // per_building],
-                        }
-                        for i in range(len(chunk))
-                    ],
-                ).scalars()
-            )
-            conn.execute(
-                insert(DwellingVersion),
-                [
-                    {
-                        "entity_id": d,
-                        "unit": 1,
-                        "floor": i % 30 + 1,
-                        "room": f"{i % 30 + 1}{i % 2 + 1:02d}",
-                        "use": "residential",
-                        "floor_area_m2": 80.0,
-                        "owner_name": None,
-                        "status": "occupied",
-                        **meta(now, county, start),
-                    }
-                    for i, d in enumerate(d_ids)
-                ],
-            )
-            p_ids = list(
-                conn.execute(
-                    insert(Person).returning(Person.id, sort_by_parameter_order=True),
-                    [
-                        {"county_code": county, "version": 1, "created_at": now, "area_id": area_id}
-                        for _ in chunk
-                    ],
-                ).scalars()
-            )
-            conn.execute(
-                insert(PersonVersion),
-                [
-                    {
-                        "entity_id": p,
-                        "name": x["name"],
-                        "sex": x["sex"],
-                        "birth_date": x["birth"],
-                        "ethnicity": "01",
-                        "nationality": "CHN",
-                        "hukou_region": "420704",
-                        "hukou_address": None,
-                        "education": None,
-                        "marital_status": None,
-                        "occupation": None,
-                        "workplace": None,
-                        "phone": x["phone"],
-                        **meta(now, county, start),
-                    }
-                    for p, x in zip(p_ids, chunk, strict=True)
-                ],
-            )
-            doc_ids = list(
-                conn.execute(
-                    insert(Document).returning(Document.id, sort_by_parameter_order=True),
-                    [
-                        {
-                            "county_code": county,
-                            "version": 1,
-                            "created_at": now,
-                            "area_id": area_id,
-                            "person_id": p,
-                        }
-                        for p in p_ids
-                    ],
-                ).scalars()
-            )
-            conn.execute(
-                insert(DocumentVersion),
-                [
-                    {
-                        "entity_id": d,
-                        "doc_type": "resident_id",
-                        "number": x["id_number"],
-                        "country": "CHN",
-                        **meta(now, county, start),
-                    }
-                    for d, x in zip(doc_ids, chunk, strict=True)
-                ],
-            )
-            r_ids = list(
-                conn.execute(
-                    insert(Residence).returning(Residence.id, sort_by_parameter_order=True),
-                    [
-                        {
-                            "county_code": county,
-                            "version": 1,
-                            "created_at": now,
-                            "area_id": area_id,
-                            "person_id": p,
-                            "dwelling_id": d,
-                        }
-                        for p, d in zip(p_ids, d_ids, strict=True)
-                    ],
-                ).scalars()
-            )
-            conn.execute(
-                insert(ResidenceVersion),
-                [
-                    {
-                        "entity_id": r,
-                        "category": "resident",
-                        "arrival_date": start,
-                        "registration_date": start,
-                        "intended_stay_until": None,
-                        "departure_date": None,
-                        "deregistration_date": None,
-                        "deregistration_reason": None,
-                        "destination": None,
-                        **meta(now, county, start),
-                    }
-                    for r in r_ids
-                ],
-            )
-            for p, x in zip(p_ids, chunk, strict=True):
-                x["person_id"] = p
-            progress.update(task, advance=len(chunk))
-    if url.startswith("postgresql"):
-        with engine.connect() as conn:
-            conn.execution_options(isolation_level="AUTOCOMMIT").execute(text("ANALYZE"))
-    engine.dispose()
+    load_people(url, people)
     return people
 
 
