@@ -10,6 +10,7 @@ transaction is rolled back, so the database is left as it was (the triggers too)
 
 from __future__ import annotations
 
+import argparse
 import datetime as dt
 import sys
 import time
@@ -33,7 +34,11 @@ COUNT = 2000
 
 def main() -> None:
     """Time the departures both ways and print one line per round."""
-    url = sys.argv[1]
+    parser = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
+    parser.add_argument("url", help="a database built by scripts/bench_web.py")
+    url = parser.parse_args().url
     engine = make_engine(url)
     factory = make_session_factory(engine)
     now = dt.datetime(2026, 11, 27, 2, 0, tzinfo=dt.UTC)

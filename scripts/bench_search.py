@@ -28,7 +28,7 @@ from sqlalchemy import insert, text
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent / "src"))
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-from bench_lookup import fresh_database
+from bench_lookup import fresh_database, meta
 
 from liangshi import migrate
 from liangshi.access import service as access
@@ -54,27 +54,6 @@ BARE = {
     "pinyin_sqlite": "SELECT entity_id FROM person_versions WHERE (name_pinyin GLOB :g OR name_initials GLOB :g) "
     "AND superseded_at IS NULL AND valid_to IS NULL ORDER BY entity_id LIMIT 20",
 }
-
-
-def meta(now: dt.datetime, county: str, valid_from: dt.date) -> dict[str, Any]:
-    """The version columns every bulk row carries."""
-    return {
-        "version": 1,
-        "valid_from": valid_from,
-        "valid_to": None,
-        "recorded_at": now,
-        "superseded_at": None,
-        "change": "create",
-        "reason": None,
-        "source_kind": "import",
-        "source_ref": "bench",
-        "evidence": "observed",
-        "document_ref": None,
-        "county_code": county,
-        "actor_id": None,
-        "corrects_row_id": None,
-        "replaces_row_id": None,
-    }
 
 
 def load(url: str, n: int, seed: int) -> list[str]:
