@@ -8,13 +8,13 @@ import json
 import pytest
 from sqlalchemy import select
 
-from liangshi import history
 from liangshi.audit.models import AuditEntry
 from liangshi.errors import Conflict, Forbidden, NotFound, ValidationFailed
 from liangshi.mpi import rules, service
 from liangshi.mpi.models import MatchReview, PersonLinkEvent, PersonSourceRecord
 from liangshi.persons import service as persons
 from liangshi.persons.models import Document, Person
+from liangshi.registry import history
 from tests import factories
 from tests.conftest import INSIDE, OUTSIDE, World
 from tests.mpi.helpers import bare_person, count, rec, totals, world_state

@@ -9,7 +9,7 @@ from sqlalchemy import and_, case, func, select
 from sqlalchemy.orm import Session
 from sqlalchemy.sql.elements import ColumnElement
 
-from liangshi import history, registry
+from liangshi import registry
 from liangshi.access.rules import Actor
 from liangshi.addresses.models import Address, AddressVersion, Street, StreetVersion
 from liangshi.addresses.numbering import PlateEntry, StreetReport, analyse_plates, propose_number
@@ -24,8 +24,7 @@ from liangshi.addresses.schemas import AddressCorrect, AddressCreate, AddressPat
 from liangshi.areas import service as areas
 from liangshi.areas.models import Area, AreaVersion
 from liangshi.errors import Conflict, ValidationFailed
-from liangshi.history import Kind
-from liangshi.registry import Context, Snapshot
+from liangshi.registry import Context, Kind, Snapshot, history
 
 
 def _street_of_an_enclosing_area(actor: Actor) -> ColumnElement[bool]:

@@ -8,7 +8,7 @@ from sqlalchemy import Date, ForeignKey, Index, String
 from sqlalchemy.orm import Mapped, mapped_column
 
 from liangshi.db import Base, BigId, UtcDateTime
-from liangshi.history import VersionMixin
+from liangshi.versioned import VersionMixin
 
 LEVELS = (
     "province",

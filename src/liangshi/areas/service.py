@@ -13,8 +13,7 @@ from liangshi.areas.models import Area, AreaCode, AreaVersion
 from liangshi.areas.rules import check_child, county_of
 from liangshi.areas.schemas import AreaCreate
 from liangshi.errors import Conflict, NotFound
-from liangshi.history import Kind, Provenance
-from liangshi.registry import Context, Snapshot
+from liangshi.registry import Context, Kind, Provenance, Snapshot
 
 AREA = Kind("area", Area, AreaVersion, ("name",), "区划", "Area")
 

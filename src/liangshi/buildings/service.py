@@ -8,15 +8,14 @@ from typing import Any
 from sqlalchemy import and_, func, select
 from sqlalchemy.orm import Session
 
-from liangshi import history, registry
+from liangshi import registry
 from liangshi.addresses import service as addresses
 from liangshi.areas.models import Area
 from liangshi.buildings import rules
 from liangshi.buildings.models import Building, BuildingVersion, Dwelling, DwellingVersion
 from liangshi.buildings.schemas import BuildingCreate, DwellingCreate
 from liangshi.errors import Conflict
-from liangshi.history import Kind
-from liangshi.registry import Context, Snapshot
+from liangshi.registry import Context, Kind, Snapshot, history
 
 BUILDING = Kind(
     "building",

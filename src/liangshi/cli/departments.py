@@ -40,6 +40,7 @@ def _ctx(session: Session, clock: Clock, as_user: str | None) -> Context:
     from liangshi.access import service as access
     from liangshi.access.models import User
     from liangshi.access.service import SYSTEM
+    from liangshi.departments import service as departments
     from liangshi.errors import NotFound
     from liangshi.registry import Context
 
@@ -49,7 +50,13 @@ def _ctx(session: Session, clock: Clock, as_user: str | None) -> Context:
         if user is None:
             raise NotFound("user.not_found", "用户不存在", "No such user", {"user": as_user})
         actor = access.actor_for(session, user)
-    return Context(actor=actor, now=clock.now(), today=clock.today(), purpose="cli")
+    return Context(
+        actor=actor,
+        now=clock.now(),
+        today=clock.today(),
+        purpose="cli",
+        read_cut=departments.read_policy(actor),
+    )
 
 
 @app.command("add")

@@ -19,7 +19,7 @@ from pydantic import ValidationError
 from sqlalchemy import and_, case, func, insert, or_, select, update
 from sqlalchemy.orm import Session
 
-from liangshi import history, registry
+from liangshi import bulk, registry
 from liangshi.addresses.models import Address, AddressVersion, StreetVersion
 from liangshi.addresses.rules import render_plate_number
 from liangshi.areas.models import Area
@@ -28,8 +28,6 @@ from liangshi.buildings.models import Building, BuildingVersion, Dwelling, Dwell
 from liangshi.common.idnumber import mask_id_number
 from liangshi.common.phone import normalize_phone
 from liangshi.errors import Conflict, NotFound, ValidationFailed
-from liangshi.exchange import bulk
-from liangshi.history import Provenance
 from liangshi.mpi import rules
 from liangshi.mpi.models import MatchReview, PersonLinkEvent, PersonSourceRecord
 from liangshi.permits.models import Permit
@@ -37,7 +35,7 @@ from liangshi.persons import service as persons
 from liangshi.persons.models import Document, DocumentVersion, Membership, Person, PersonVersion
 from liangshi.persons.rules import check_document_agrees
 from liangshi.persons.schemas import DocumentIn, PersonCreate
-from liangshi.registry import Context
+from liangshi.registry import Context, Provenance, history
 from liangshi.rentals.models import RentalTenant
 from liangshi.residence.models import Residence, ResidenceVersion
 from liangshi.venues.models import Stay

@@ -8,15 +8,14 @@ from typing import Any
 from sqlalchemy import and_, select
 from sqlalchemy.orm import Session
 
-from liangshi import history, registry
+from liangshi import registry
 from liangshi.areas.models import Area
 from liangshi.audit import service as audit
 from liangshi.errors import Conflict, ValidationFailed
-from liangshi.history import Kind
 from liangshi.permits import rules
 from liangshi.permits.models import Permit, PermitVersion
 from liangshi.permits.schemas import PermitCancel, PermitEndorse, PermitIssue
-from liangshi.registry import Context, Snapshot
+from liangshi.registry import Context, Kind, Snapshot, history
 from liangshi.residence import service as residence
 
 PERMIT = Kind(
@@ -214,7 +213,7 @@ def lapse_permits(
             .limit(limit)
         ).all()
     )
-    from liangshi.history import Provenance
+    from liangshi.registry import Provenance
 
     for permit_id, version in due:
         row = history.open_row(session, PERMIT, permit_id)

@@ -9,8 +9,8 @@ from sqlalchemy import Date, ForeignKey, Index, String, text
 from sqlalchemy.orm import Mapped, mapped_column
 
 from liangshi.db import Base, BigId
-from liangshi.history import EntityMixin, VersionMixin
 from liangshi.persons.rules import name_keys
+from liangshi.versioned import EntityMixin, VersionMixin
 
 
 def _pinyin_default(context: Any) -> str:

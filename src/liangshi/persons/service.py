@@ -11,7 +11,7 @@ from sqlalchemy import and_, exists, or_, select
 from sqlalchemy.orm import Session
 from sqlalchemy.sql.elements import ColumnElement
 
-from liangshi import history, registry
+from liangshi import registry
 from liangshi.access.rules import Actor
 from liangshi.areas.models import Area
 from liangshi.audit import service as audit
@@ -23,7 +23,6 @@ from liangshi.common.idnumber import (
 )
 from liangshi.common.phone import normalize_phone
 from liangshi.errors import Conflict, ValidationFailed
-from liangshi.history import Kind
 from liangshi.persons import rules
 from liangshi.persons.models import (
     Document,
@@ -44,7 +43,7 @@ from liangshi.persons.schemas import (
     MemberEnd,
     PersonCreate,
 )
-from liangshi.registry import Context, Page, Snapshot
+from liangshi.registry import Context, Kind, Page, Snapshot, history
 
 
 def _lives_in_scope(actor: Actor) -> ColumnElement[bool]:

@@ -11,17 +11,16 @@ from typing import Any
 from sqlalchemy import Integer, and_, case, cast, exists, func, or_, select
 from sqlalchemy.orm import Session, aliased
 
-from liangshi import history, registry
+from liangshi import registry
 from liangshi.areas.models import Area
 from liangshi.audit import service as audit
 from liangshi.buildings import service as buildings
 from liangshi.common.idnumber import mask_id_number
 from liangshi.errors import Conflict, LiangshiError, NotFound, ValidationFailed
-from liangshi.history import Kind, Provenance
 from liangshi.persons import service as persons
 from liangshi.persons.models import Document, DocumentVersion, Household, Person
 from liangshi.persons.schemas import DocumentIn, MemberAdd, PersonCreate
-from liangshi.registry import Context, Snapshot
+from liangshi.registry import Context, Kind, Provenance, Snapshot, history
 from liangshi.residence import calendar
 from liangshi.residence.models import Residence, ResidenceVersion
 from liangshi.residence.rules import (

@@ -8,7 +8,7 @@ from sqlalchemy import Boolean, ForeignKey, String, Text, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column
 
 from liangshi.db import Base, BigId, UtcDateTime
-from liangshi.history import EntityMixin, VersionMixin
+from liangshi.versioned import EntityMixin, VersionMixin
 
 
 class Venue(EntityMixin, Base):
