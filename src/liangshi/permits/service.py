@@ -13,19 +13,11 @@ from liangshi.areas.models import Area
 from liangshi.audit import service as audit
 from liangshi.errors import Conflict, ValidationFailed
 from liangshi.permits import rules
+from liangshi.permits.models import PERMIT as PERMIT
 from liangshi.permits.models import Permit, PermitVersion
 from liangshi.permits.schemas import PermitCancel, PermitEndorse, PermitIssue
-from liangshi.registry import Context, Kind, Snapshot, history
+from liangshi.registry import Context, Snapshot, history
 from liangshi.residence import service as residence
-
-PERMIT = Kind(
-    "permit",
-    Permit,
-    PermitVersion,
-    ("permit_number", "basis", "basis_detail", "issued_on", "valid_until", "last_endorsed_on", "status"),
-    "居住证",
-    "Residence permit",
-)
 
 
 def _residence_state(session: Session, ctx: Context, residence_id: int) -> tuple[Any, Any]:

@@ -17,11 +17,11 @@ from typing import Any, Literal
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+import liangshi.registry.history as history
 from liangshi.areas.models import Area
 from liangshi.audit import service as audit
 from liangshi.bulk import allocate_ids, bulk_insert, insert_tuples, stamp
 from liangshi.errors import NotFound
-from liangshi.registry import history
 from liangshi.registry.context import Context
 from liangshi.registry.history import BULK_CHUNK, META_COLUMNS, PlannedChange, entity_row, version_meta
 from liangshi.registry.kinds import PERSONAL_KINDS, Kind, Provenance, perm_kind

@@ -9,8 +9,8 @@ from typing import Any
 
 from sqlalchemy.orm import Session
 
+import liangshi.registry.history as history
 from liangshi.access.rules import Actor
-from liangshi.registry import history
 from liangshi.versioned import AttributeFlag, Kind
 
 # The role whose reads are cut to a department's sharing agreement.

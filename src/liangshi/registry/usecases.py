@@ -14,11 +14,11 @@ from sqlalchemy import Select, and_, func, or_, select
 from sqlalchemy.orm import Session, aliased
 from sqlalchemy.sql.elements import ColumnElement
 
+import liangshi.registry.history as history
 from liangshi.access.rules import Actor
 from liangshi.areas.models import Area
 from liangshi.audit import service as audit
 from liangshi.errors import Conflict, Forbidden, NotFound, ValidationFailed
-from liangshi.registry import history
 from liangshi.registry.context import LIAISON_ROLE, Context, Page, ReadCut, Snapshot
 from liangshi.registry.kinds import PERSONAL_KINDS, PUBLIC_KINDS, Kind, Provenance, perm_kind
 from liangshi.versioned import AttributeFlag

@@ -22,6 +22,7 @@ from liangshi.persons.models import Document, DocumentVersion, Household, Person
 from liangshi.persons.schemas import DocumentIn, MemberAdd, PersonCreate
 from liangshi.registry import Context, Kind, Provenance, Snapshot, history
 from liangshi.residence import calendar
+from liangshi.residence.models import RESIDENCE as RESIDENCE
 from liangshi.residence.models import Residence, ResidenceVersion
 from liangshi.residence.rules import (
     check_dates,
@@ -31,25 +32,6 @@ from liangshi.residence.rules import (
     status_of,
 )
 from liangshi.residence.schemas import ArrivalIn, BirthIn, DeathIn, DepartureIn, ExtendIn, MoveIn
-
-RESIDENCE = Kind(
-    "residence",
-    Residence,
-    ResidenceVersion,
-    (
-        "category",
-        "arrival_date",
-        "registration_date",
-        "intended_stay_until",
-        "departure_date",
-        "deregistration_date",
-        "deregistration_reason",
-        "destination",
-    ),
-    "居住登记",
-    "Residence",
-    start_attribute="arrival_date",
-)
 
 
 def residence_check(ctx: Context) -> Any:

@@ -30,13 +30,13 @@ from liangshi.common.text import clean_person_name
 from liangshi.errors import Forbidden, NotFound, Unauthenticated, ValidationFailed
 from liangshi.persons import service as persons
 from liangshi.persons.models import Document, DocumentVersion
-from liangshi.registry import Context, Kind, Snapshot, history
+from liangshi.registry import Context, Snapshot, history
 from liangshi.residence.models import Residence, ResidenceVersion
 from liangshi.venues import rules
+from liangshi.venues.models import VENUE as VENUE
 from liangshi.venues.models import Stay, StayBatch, Venue, VenueKey, VenueVersion
 from liangshi.venues.schemas import KeyIn, StayItem, VenueCreate
 
-VENUE = Kind("venue", Venue, VenueVersion, ("name", "licence_number", "status"), "场所", "Venue")
 FOLLOWUP_WINDOW = dt.timedelta(days=30)
 
 
