@@ -16,7 +16,7 @@ from liangshi.errors import Conflict, Forbidden, NotFound
 from liangshi.persons import service as persons
 from liangshi.persons.models import Document, Person, PersonVersion
 from liangshi.persons.rules import name_keys
-from liangshi.registry import FastCreate, NewItem, PlannedChange, Provenance, history
+from liangshi.registry import ChangeItem, FastCreate, NewItem, PlannedChange, Provenance, history
 from tests import factories
 from tests.conftest import INSIDE, OUTSIDE, World
 
@@ -324,3 +324,37 @@ def test_a_liaisons_read_without_a_read_cut_policy_is_refused_not_served_uncut(w
         assert refused.value.code == "department.read_cut_missing"
         with pytest.raises(Forbidden):
             registry.search(s, ctx, persons.PERSON, offset=0, limit=10)
+
+
+def test_a_stored_change_set_applies_through_change_many_with_the_approver_as_actor_and_the_proposer_as_source(
+    world: World,
+) -> None:
+    with world.session() as s:
+        pid = factories.person(s, world.ctx(s, "collector_zhang"), area_id=world.area(INSIDE))
+    # What a change set stores: plain data, serialised, read back at approval.
+    stored = json.dumps(dataclasses.asdict(ChangeItem(pid, 1, {"occupation": "护士"})))
+    proposer = Provenance("collector", "collector_zhang", "observed")
+    with world.session() as s:
+        approver = world.ctx(s, "station_admin_li")
+        planned = registry.plan_changes(s, persons.PERSON, [ChangeItem(**json.loads(stored))])
+        registry.change_many(
+            s, approver, persons.PERSON, planned, effective=None, prov=proposer, reason="change set approved"
+        )
+    with world.session() as s:
+        row = history.open_row(s, persons.PERSON, pid)
+        assert row is not None
+        assert (row.occupation, row.actor_id, row.source_ref) == (
+            "护士",
+            world.users["station_admin_li"],
+            "collector_zhang",
+        )
+
+
+def test_plan_changes_refuses_an_unknown_entity_and_an_unknown_attribute(world: World) -> None:
+    with world.session() as s:
+        pid = factories.person(s, world.ctx(s, "collector_zhang"), area_id=world.area(INSIDE))
+    with world.session() as s:
+        with pytest.raises(NotFound):
+            registry.plan_changes(s, persons.PERSON, [ChangeItem(pid + 1000, 1, {"occupation": "护士"})])
+        with pytest.raises(ValueError, match="salary"):
+            registry.plan_changes(s, persons.PERSON, [ChangeItem(pid, 1, {"salary": 1})])

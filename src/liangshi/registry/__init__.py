@@ -13,12 +13,15 @@ Callers use this face: `from liangshi import registry`, `registry.read(...)`.
 
 from liangshi.registry import history
 from liangshi.registry.bulk import (
+    ChangeItem,
+    Created,
     FastCreate,
     NewItem,
     PlannedChange,
     change_many,
     create_many,
     create_many_fast,
+    plan_changes,
 )
 from liangshi.registry.context import LIAISON_ROLE, Context, Page, ReadCut, ReadCutPolicy, Snapshot
 from liangshi.registry.history import META_COLUMNS, entity_row, version_meta
@@ -62,7 +65,9 @@ __all__ = [
     "PUBLIC_KINDS",
     "SOURCE_KINDS",
     "AttributeFlag",
+    "ChangeItem",
     "Context",
+    "Created",
     "FastCreate",
     "Kind",
     "NewItem",
@@ -87,6 +92,7 @@ __all__ = [
     "log",
     "open_flags",
     "perm_kind",
+    "plan_changes",
     "read",
     "resolve_flag",
     "retire",

@@ -175,6 +175,8 @@ def create_many(
         raise ValueError("create_many does not create areas (they have no jurisdiction area of their own)")
     if not items:
         return Created([], [])
+    for item in items:
+        _ensure_attributes(kind, item.attributes)
     counties = _counties_in_scope(session, ctx, [item.area_id for item in items])
     ids = allocate_ids(session, kind.entity, len(items))
     entities: list[dict[str, Any]] = []
@@ -284,6 +286,46 @@ def create_many_fast(
     return Created(ids, seqs)
 
 
+@dataclass(frozen=True)
+class ChangeItem:
+    """One entity's change as plain data (what a stored change set holds): the entity, the version its proposer
+    saw and the new attribute values. `plan_changes` turns these into the PlannedChanges `change_many` takes."""
+
+    entity_id: int
+    expected_version: int
+    changes: dict[str, Any]
+
+
+def _ensure_attributes(kind: Kind, names: Any) -> None:
+    unknown = sorted(set(names) - set(kind.attributes))
+    if unknown:
+        raise ValueError(f"not attributes of {kind.name}: {', '.join(unknown)}")
+
+
+def plan_changes(session: Session, kind: Kind, items: Sequence[ChangeItem]) -> list[PlannedChange]:
+    """The PlannedChanges for `change_many` from plain change items: each entity's open version row as read now
+    (one query per 5,000 entities); 404 `{kind}.not_found` for an unknown entity, 409 `{kind}.retired` for one
+    without an open version. A stale `expected_version` is refused by `change_many` itself."""
+    for item in items:
+        _ensure_attributes(kind, item.changes)
+    rows = history.current_rows(session, kind, [item.entity_id for item in items])
+    planned = []
+    for item in items:
+        found = rows.get(item.entity_id)
+        if not found:
+            raise history.not_found(kind, item.entity_id)
+        current = [r for r in found if r["valid_to"] is None]
+        if not current:
+            raise history.retired(kind, item.entity_id)
+        row = current[0]
+        planned.append(
+            PlannedChange(
+                item.entity_id, row["entity_county_code"], item.expected_version, row, dict(item.changes)
+            )
+        )
+    return planned
+
+
 def _writable_entities(
     session: Session, ctx: Context, kind: Kind, entity_ids: list[int]
 ) -> dict[int, int | None]:
@@ -333,6 +375,8 @@ def change_many(
         raise ValueError("change_many does not change areas")
     if not items:
         return {}
+    for item in items:
+        _ensure_attributes(kind, item.changes)
     wanted = [item.entity_id for item in items]
     writable = _writable_entities(session, ctx, kind, sorted(set(wanted)))
     for entity_id in wanted:
