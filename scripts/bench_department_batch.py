@@ -41,7 +41,7 @@ from bench_import import write_file
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from liangshi import history, migrate
+from liangshi import migrate
 from liangshi.access.service import SYSTEM
 from liangshi.areas import service as areas
 from liangshi.areas.models import Area
@@ -54,7 +54,7 @@ from liangshi.departments import service as departments
 from liangshi.departments.models import ExchangeConflict
 from liangshi.exchange import service as exchange
 from liangshi.persons import service as persons
-from liangshi.registry import Context
+from liangshi.registry import Context, history
 
 
 def per_row_chunk(

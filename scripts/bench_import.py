@@ -121,9 +121,10 @@ def write_floor(url: str, csv_path: Path, chunk: int) -> tuple[float, float]:
     """The import's own writes alone: the same rows, prepared before the clock starts, written by the loader's
     writer (persons, documents, first versions, audit) in the same chunks and transactions. What is left over
     between this and the import is reading, validating and looking up."""
-    from liangshi.exchange import bulk, loaders
+    from liangshi import bulk
+    from liangshi.exchange import loaders
     from liangshi.exchange.models import ImportBatch
-    from liangshi.history import Provenance
+    from liangshi.registry import Provenance
 
     engine = make_engine(url)
     sessions = make_session_factory(engine)

@@ -33,6 +33,7 @@ from liangshi.clock import CHINA_TZ, Clock, fixed
 from liangshi.common.codes import ezhou_areas
 from liangshi.config import Settings
 from liangshi.db import Base, make_engine, make_session_factory, session_scope
+from liangshi.departments import service as departments
 from liangshi.http.app import create_app
 from liangshi.kpis.models import KpiDaily, KpiDelta
 from liangshi.registry import Context
@@ -150,7 +151,13 @@ class World:
     def ctx(self, session: Session, username: str | None = None, *, purpose: str | None = None) -> Context:
         """A use-case context for a persona (or the system)."""
         actor = SYSTEM if username is None else self.actor(session, username)
-        return Context(actor=actor, now=self.clock.now(), today=self.clock.today(), purpose=purpose)
+        return Context(
+            actor=actor,
+            now=self.clock.now(),
+            today=self.clock.today(),
+            purpose=purpose,
+            read_cut=departments.read_policy(actor),
+        )
 
     def session(self) -> Any:
         """A committed transaction."""

@@ -77,7 +77,7 @@ def test_the_audit_pages_revision_indexes_the_chunk_entries_of_earlier_imports(f
     from liangshi.db import make_session_factory, session_scope
     from liangshi.exchange import loaders
     from liangshi.exchange.models import ImportAuditEntry, ImportBatch
-    from liangshi.history import Provenance
+    from liangshi.registry import Provenance
 
     now = dt.datetime(2026, 11, 27, 2, 0, tzinfo=dt.UTC)
     sessions = make_session_factory(fresh_sqlite)

@@ -16,7 +16,6 @@ from liangshi.departments.models import (
     Feedback,
 )
 from liangshi.exchange.models import ImportAuditEntry, ImportBatch
-from liangshi.history import AttributeFlag
 from liangshi.kpis.models import KpiDaily, KpiDelta
 from liangshi.mpi.models import MatchReview, PersonLinkEvent, PersonSourceRecord
 from liangshi.permits.models import Permit, PermitVersion
@@ -30,6 +29,7 @@ from liangshi.persons.models import (
     Person,
     PersonVersion,
 )
+from liangshi.registry import AttributeFlag
 from liangshi.rentals.models import Rental, RentalTenant, RentalTenantVersion, RentalVersion
 from liangshi.residence.models import Residence, ResidenceVersion
 from liangshi.venues.models import Stay, StayBatch, Venue, VenueKey, VenueVersion

@@ -8,7 +8,7 @@ from typing import Any, Literal
 from pydantic import BaseModel, Field
 
 from liangshi.common.types import Id, Strict, Text100, Text200, Text500, Version
-from liangshi.history import Provenance
+from liangshi.registry import Provenance
 
 
 class ProvenanceIn(Strict):

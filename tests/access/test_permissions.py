@@ -27,7 +27,7 @@ from sqlalchemy import func, select
 from sqlalchemy.engine import Engine
 from sqlalchemy.orm import Session
 
-from liangshi import history, registry
+from liangshi import registry
 from liangshi.access.models import User
 from liangshi.addresses import service as addresses
 from liangshi.addresses.schemas import AddressCreate, StreetCreate
@@ -39,12 +39,11 @@ from liangshi.config import Settings
 from liangshi.departments import rules
 from liangshi.departments import service as departments
 from liangshi.departments.models import Agreement, Department, DepartmentBatch, ExchangeConflict, Feedback
-from liangshi.history import Kind
 from liangshi.http.app import create_app
 from liangshi.mpi.models import PersonLinkEvent
 from liangshi.persons import service as persons
 from liangshi.persons.schemas import PersonCreate
-from liangshi.registry import Context
+from liangshi.registry import Context, Kind, history
 from liangshi.residence import service as residence
 from tests import factories
 from tests.conftest import INSIDE, NOW, OUTSIDE, PERSONAS, World

@@ -13,7 +13,7 @@ from liangshi.areas.models import Area, AreaCode
 from liangshi.areas.schemas import AreaCreate
 from liangshi.common.codes import ezhou_areas
 from liangshi.errors import Conflict, Forbidden, NotFound, ValidationFailed
-from liangshi.history import Provenance
+from liangshi.registry import Provenance
 from tests.conftest import World
 
 PROV = Provenance("department", "civil_affairs", "document", "民政局区划调整批复")

@@ -10,7 +10,7 @@ from liangshi.buildings import service as buildings
 from liangshi.buildings.models import Dwelling
 from liangshi.buildings.schemas import BuildingCreate, DwellingCreate
 from liangshi.errors import Conflict, NotFound
-from liangshi.history import Provenance
+from liangshi.registry import Provenance
 from tests import factories
 from tests.conftest import INSIDE, World
 

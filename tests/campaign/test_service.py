@@ -7,12 +7,12 @@ import datetime as dt
 import pytest
 from sqlalchemy import func, select
 
-from liangshi import history
 from liangshi.buildings import service as buildings
 from liangshi.campaign import service
 from liangshi.campaign.models import Visit
 from liangshi.campaign.schemas import VisitCreate
 from liangshi.errors import Conflict, NotFound, ValidationFailed
+from liangshi.registry import history
 from tests import factories
 from tests.conftest import INSIDE, World
 

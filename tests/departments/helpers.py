@@ -11,10 +11,10 @@ from liangshi.audit.models import AuditEntry
 from liangshi.departments import rules
 from liangshi.departments import service as departments
 from liangshi.departments.models import DepartmentBatch, ExchangeConflict, ExchangeLogEntry, Feedback
-from liangshi.history import AttributeFlag
 from liangshi.persons import service as persons
 from liangshi.persons.models import PersonVersion
 from liangshi.persons.schemas import DocumentIn, PersonCreate
+from liangshi.registry import AttributeFlag
 from tests import factories
 from tests.conftest import INSIDE, World
 

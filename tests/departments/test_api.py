@@ -9,9 +9,9 @@ from fastapi.testclient import TestClient
 from openpyxl import load_workbook
 from sqlalchemy import select
 
-from liangshi import history
 from liangshi.audit.models import AuditEntry
 from liangshi.persons import service as persons
+from liangshi.registry import history
 from tests.conftest import World
 from tests.departments.helpers import HEALTH_PURPOSE, counts, csv_bytes, department, person
 

@@ -20,13 +20,13 @@ from fastapi.testclient import TestClient
 from sqlalchemy import func, select
 from typer.testing import CliRunner
 
-from liangshi import history
 from liangshi.access import rules as access_rules
 from liangshi.cli.main import app
 from liangshi.db import Base
 from liangshi.departments.models import DepartmentBatch
 from liangshi.mpi.models import PersonSourceRecord
 from liangshi.persons import service as persons
+from liangshi.registry import history
 from tests import factories
 from tests.conftest import World
 from tests.departments.helpers import csv_bytes, department, person

@@ -9,15 +9,15 @@ from typing import Any
 import pytest
 from sqlalchemy import func, select
 
-from liangshi import history, registry
+from liangshi import registry
 from liangshi.audit.models import AuditEntry
 from liangshi.departments import rules
 from liangshi.departments import service as departments
 from liangshi.departments.models import ExchangeConflict
 from liangshi.errors import Conflict, ValidationFailed
-from liangshi.history import Kind, PlannedChange, Provenance
 from liangshi.persons import service as persons
 from liangshi.persons.models import Membership, PersonVersion
+from liangshi.registry import Kind, PlannedChange, Provenance, history
 from liangshi.residence.schemas import DeathIn
 from liangshi.residence.service import RESIDENCE
 from liangshi.schemas import ProvenanceIn

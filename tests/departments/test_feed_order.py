@@ -16,14 +16,14 @@ import pytest
 from sqlalchemy import select
 from sqlalchemy.engine import Engine
 
-from liangshi import history, registry
+from liangshi import registry
 from liangshi.departments import rules
 from liangshi.departments import service as departments
 from liangshi.errors import ValidationFailed
 from liangshi.persons import service as persons
 from liangshi.persons.models import DocumentVersion, PersonVersion
 from liangshi.persons.schemas import DocumentIn, PersonCreate
-from liangshi.registry import Context
+from liangshi.registry import Context, history
 from tests import factories
 from tests.conftest import INSIDE, NOW, World
 from tests.departments.helpers import department, person

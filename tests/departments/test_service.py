@@ -10,15 +10,15 @@ from pathlib import Path
 import pytest
 from sqlalchemy import func, select, update
 
-from liangshi import history, registry
+from liangshi import registry
 from liangshi.audit.models import AuditEntry
 from liangshi.departments import rules
 from liangshi.departments import service as departments
 from liangshi.departments.models import ExchangeConflict, ExchangeLogEntry
 from liangshi.errors import Conflict, Forbidden, NotFound, ValidationFailed
-from liangshi.history import AttributeFlag
 from liangshi.persons import service as persons
 from liangshi.persons.schemas import PersonCreate
+from liangshi.registry import AttributeFlag, history
 from liangshi.residence.calendar import load_calendar
 from tests import factories
 from tests.conftest import INSIDE, OUTSIDE, World

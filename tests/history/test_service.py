@@ -6,10 +6,10 @@ import datetime as dt
 
 import pytest
 
-from liangshi import history, registry
+from liangshi import registry
 from liangshi.errors import Conflict, ValidationFailed
-from liangshi.history import Provenance
 from liangshi.persons import service as persons
+from liangshi.registry import Provenance, history
 from tests import factories
 from tests.conftest import INSIDE, World
 

@@ -11,14 +11,14 @@ import datetime as dt
 from dataclasses import dataclass
 from typing import Any
 
-from liangshi import history, registry
+from liangshi import registry
 from liangshi.addresses import service as addresses
 from liangshi.addresses.schemas import AddressCreate
 from liangshi.buildings import service as buildings
 from liangshi.buildings.schemas import DwellingCreate
 from liangshi.clock import CHINA_TZ
-from liangshi.history import Provenance
 from liangshi.kpis.rules import BY_KEY, CATEGORY_KEYS
+from liangshi.registry import Provenance, history
 from liangshi.rentals import service as rentals
 from liangshi.rentals.schemas import RentalCreate
 from liangshi.residence import service as residence

@@ -18,13 +18,12 @@ from typing import Any
 import pytest
 from sqlalchemy import delete, func, select, text, update
 
-from liangshi import history
 from liangshi.access.service import SYSTEM
 from liangshi.clock import CHINA_TZ
 from liangshi.errors import LiangshiError
-from liangshi.history import Provenance
 from liangshi.kpis import daily, rules, service
 from liangshi.kpis.models import KpiDaily, KpiDelta
+from liangshi.registry import Provenance, history
 from liangshi.residence import service as residence
 from liangshi.residence.models import Residence, ResidenceVersion
 from liangshi.residence.schemas import DepartureIn, MoveIn

@@ -8,7 +8,6 @@ from typing import Any
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
-from liangshi import history
 from liangshi.audit.models import AuditEntry
 from liangshi.linkage.api import LinkRecord
 from liangshi.mpi import service
@@ -16,7 +15,7 @@ from liangshi.mpi.models import MatchReview, PersonLinkEvent, PersonSourceRecord
 from liangshi.persons import service as persons
 from liangshi.persons.models import Person
 from liangshi.persons.schemas import PersonCreate
-from liangshi.registry import Context
+from liangshi.registry import Context, history
 from tests.conftest import World
 
 

@@ -8,13 +8,14 @@ import json
 import pytest
 from sqlalchemy import select
 
-from liangshi import history
 from liangshi.audit.models import AuditEntry
 from liangshi.errors import Conflict, Forbidden, NotFound, ValidationFailed
 from liangshi.mpi import rules, service
 from liangshi.mpi.models import MatchReview, PersonLinkEvent, PersonSourceRecord
 from liangshi.persons import service as persons
 from liangshi.persons.models import Document, Person
+from liangshi.persons.rules import name_keys
+from liangshi.registry import history
 from tests import factories
 from tests.conftest import INSIDE, OUTSIDE, World
 from tests.mpi.helpers import bare_person, count, rec, totals, world_state
@@ -446,3 +447,12 @@ def test_a_same_decision_on_different_valid_ids_needs_force_by_the_station(world
         assert (outcome["person_id"], outcome["merged"]) == (a, b)
     with world.session() as s:
         assert s.get(MatchReview, review_id).status == "linked"  # type: ignore[union-attr]
+
+
+def test_a_person_the_mpi_creates_has_the_name_search_keys_every_person_has(world: World) -> None:
+    # The MPI writes through registry.create_many, so its persons get what registry.create gives (pinyin, initials).
+    [res] = _resolve(world, [rec("h10", name="李娜", sex="女", birth="1985-03-04")])
+    assert res.status == rules.NEW and res.person_id is not None
+    with world.session() as s:
+        row = history.latest_row(s, persons.PERSON, res.person_id)
+        assert (row.name_pinyin, row.name_initials) == name_keys("李娜")

@@ -9,11 +9,11 @@ import pytest
 from pydantic import ValidationError
 from sqlalchemy import select
 
-from liangshi import history, registry
+from liangshi import registry
 from liangshi.audit.models import AuditEntry
 from liangshi.buildings import service as buildings
 from liangshi.errors import Conflict, Forbidden, NotFound, ValidationFailed
-from liangshi.history import Provenance
+from liangshi.registry import Provenance, history
 from liangshi.rentals import rules
 from liangshi.rentals import service as rentals
 from liangshi.rentals.schemas import AgreementIn, RentalCreate, RentalEnd, TenantIn

@@ -8,14 +8,14 @@ from typing import Any
 import pytest
 from sqlalchemy import func, select
 
-from liangshi import history, registry
+from liangshi import registry
 from liangshi.audit.models import AuditEntry
 from liangshi.buildings import service as buildings
 from liangshi.errors import Conflict, Forbidden, ValidationFailed
-from liangshi.history import Provenance
 from liangshi.persons import service as persons
 from liangshi.persons.models import Membership, MembershipVersion, Person, PersonVersion
 from liangshi.persons.schemas import HouseholdCreate, MemberIn
+from liangshi.registry import Provenance, history
 from liangshi.residence import rules
 from liangshi.residence import service as residence
 from liangshi.residence.models import Residence, ResidenceVersion

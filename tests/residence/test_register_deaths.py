@@ -17,16 +17,15 @@ import pytest
 from sqlalchemy import and_, func, select, update
 from sqlalchemy.orm import Session
 
-from liangshi import history, registry
+from liangshi import registry
 from liangshi.audit import service as audit
 from liangshi.audit.models import AuditEntry
 from liangshi.db import Base
 from liangshi.errors import Conflict, LiangshiError, NotFound, ValidationFailed
-from liangshi.history import Kind, Provenance
 from liangshi.persons import service as persons
 from liangshi.persons.models import Household, Membership, MembershipVersion
 from liangshi.persons.schemas import HouseholdCreate, MemberIn
-from liangshi.registry import Context
+from liangshi.registry import Context, Kind, Provenance, history
 from liangshi.residence import service as residence
 from liangshi.residence.models import Residence, ResidenceVersion
 from liangshi.residence.rules import check_departure, ensure_allowed, status_of

@@ -13,9 +13,9 @@ from liangshi.audit.models import AuditEntry
 from liangshi.buildings import service as buildings
 from liangshi.buildings.schemas import DwellingCreate
 from liangshi.errors import Conflict, NotFound, ValidationFailed
-from liangshi.history import Provenance
 from liangshi.persons import service as persons
 from liangshi.persons.schemas import DocumentIn, PersonCreate
+from liangshi.registry import Provenance
 from liangshi.residence import service as residence
 from liangshi.residence.schemas import ArrivalIn, DepartureIn
 from tests import factories

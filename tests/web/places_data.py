@@ -11,7 +11,7 @@ from liangshi import registry
 from liangshi.addresses import service as addresses
 from liangshi.addresses.models import Address
 from liangshi.addresses.schemas import AddressCreate
-from liangshi.history import Provenance
+from liangshi.registry import Provenance
 from tests.conftest import World
 from tests.kpis.helpers import A, Built, build
 

@@ -99,6 +99,7 @@ def feedback(world: World, *, area: str = INSIDE, days_ago: int = 0) -> tuple[in
             now=base.now - dt.timedelta(days=days_ago),
             today=base.today - dt.timedelta(days=days_ago),
             purpose=None,
+            read_cut=base.read_cut,
         )
         f = departments.file_feedback(
             s,

@@ -7,10 +7,10 @@ from collections.abc import Callable
 from fastapi.testclient import TestClient
 from sqlalchemy import select
 
-from liangshi import history
 from liangshi.departments.models import ExchangeConflict, Feedback
 from liangshi.mpi.models import MatchReview
 from liangshi.persons import service as persons
+from liangshi.registry import history
 from tests.conftest import World
 from tests.web.conftest import csrf_of
 from tests.web.review_data import NEIGHBOUR, OUTSIDE, conflict, fake_linkage, feedback, review

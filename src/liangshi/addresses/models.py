@@ -4,9 +4,11 @@ from __future__ import annotations
 
 from sqlalchemy import Float, ForeignKey, Integer, String
 from sqlalchemy.orm import Mapped, mapped_column
+from sqlalchemy.sql.elements import ColumnElement
 
+from liangshi.access.rules import Actor
 from liangshi.db import Base, BigId
-from liangshi.history import EntityMixin, VersionMixin
+from liangshi.versioned import EntityMixin, Kind, VersionMixin
 
 
 class Street(EntityMixin, Base):
@@ -51,3 +53,34 @@ class AddressVersion(VersionMixin, Base):
     lat: Mapped[float | None] = mapped_column(Float)
     # Metres from the street's start along the street: numbers must rise with it (order checks).
     chainage_m: Mapped[float | None] = mapped_column(Float)
+
+
+# ---- kinds: how the registry describes these tables ----
+
+
+def _street_of_an_enclosing_area(actor: Actor) -> ColumnElement[bool]:
+    # A street belongs to a district, yet runs through the communities below it: everyone under that district
+    # sees it (names are not personal data); only the district and above may change it.
+    enclosing = [int(part) for part in actor.area_path.strip("/").split("/") if part]
+    return Street.area_id.in_(enclosing)
+
+
+STREET = Kind(
+    "street",
+    Street,
+    StreetVersion,
+    ("name", "street_type", "numbering_style", "start_description", "bearing_deg"),
+    "街路巷",
+    "Street",
+    also_visible=_street_of_an_enclosing_area,
+)
+
+
+ADDRESS = Kind(
+    "address",
+    Address,
+    AddressVersion,
+    ("plate_kind", "base_number", "sub_number", "status", "lon", "lat", "chainage_m"),
+    "门楼牌地址",
+    "Address",
+)

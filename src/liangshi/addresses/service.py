@@ -7,10 +7,10 @@ from typing import Any
 
 from sqlalchemy import and_, case, func, select
 from sqlalchemy.orm import Session
-from sqlalchemy.sql.elements import ColumnElement
 
-from liangshi import history, registry
-from liangshi.access.rules import Actor
+from liangshi import registry
+from liangshi.addresses.models import ADDRESS as ADDRESS
+from liangshi.addresses.models import STREET as STREET
 from liangshi.addresses.models import Address, AddressVersion, Street, StreetVersion
 from liangshi.addresses.numbering import PlateEntry, StreetReport, analyse_plates, propose_number
 from liangshi.addresses.parsing import parse_address
@@ -24,34 +24,7 @@ from liangshi.addresses.schemas import AddressCorrect, AddressCreate, AddressPat
 from liangshi.areas import service as areas
 from liangshi.areas.models import Area, AreaVersion
 from liangshi.errors import Conflict, ValidationFailed
-from liangshi.history import Kind
-from liangshi.registry import Context, Snapshot
-
-
-def _street_of_an_enclosing_area(actor: Actor) -> ColumnElement[bool]:
-    # A street belongs to a district, yet runs through the communities below it: everyone under that district
-    # sees it (names are not personal data); only the district and above may change it.
-    enclosing = [int(part) for part in actor.area_path.strip("/").split("/") if part]
-    return Street.area_id.in_(enclosing)
-
-
-STREET = Kind(
-    "street",
-    Street,
-    StreetVersion,
-    ("name", "street_type", "numbering_style", "start_description", "bearing_deg"),
-    "街路巷",
-    "Street",
-    also_visible=_street_of_an_enclosing_area,
-)
-ADDRESS = Kind(
-    "address",
-    Address,
-    AddressVersion,
-    ("plate_kind", "base_number", "sub_number", "status", "lon", "lat", "chainage_m"),
-    "门楼牌地址",
-    "Address",
-)
+from liangshi.registry import Context, Snapshot, history
 
 
 def _street_name_taken(session: Session, county: str, name: str, except_id: int | None = None) -> bool:

@@ -8,7 +8,7 @@ from sqlalchemy import Date, ForeignKey, Index, String
 from sqlalchemy.orm import Mapped, mapped_column
 
 from liangshi.db import Base, BigId, UtcDateTime
-from liangshi.history import VersionMixin
+from liangshi.versioned import Kind, VersionMixin
 
 LEVELS = (
     "province",
@@ -66,3 +66,9 @@ class AreaCode(Base):
     valid_to: Mapped[dt.date | None] = mapped_column(Date)
 
     __table_args__ = (Index("ix_area_codes_code", "code"),)
+
+
+# ---- kinds: how the registry describes these tables ----
+
+
+AREA = Kind("area", Area, AreaVersion, ("name",), "区划", "Area")

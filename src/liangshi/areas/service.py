@@ -9,14 +9,12 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from liangshi import registry
+from liangshi.areas.models import AREA as AREA
 from liangshi.areas.models import Area, AreaCode, AreaVersion
 from liangshi.areas.rules import check_child, county_of
 from liangshi.areas.schemas import AreaCreate
 from liangshi.errors import Conflict, NotFound
-from liangshi.history import Kind, Provenance
-from liangshi.registry import Context, Snapshot
-
-AREA = Kind("area", Area, AreaVersion, ("name",), "区划", "Area")
+from liangshi.registry import Context, Provenance, Snapshot
 
 
 def by_id(session: Session, area_id: int) -> Area | None:

@@ -14,6 +14,7 @@ from sqlalchemy.orm import Session
 
 from liangshi.access.rules import Actor
 from liangshi.audit.models import AuditEntry
+from liangshi.bulk import bulk_insert
 
 GENESIS = "0" * 64
 # From this many entries on, one append is written with the bulk writer.
@@ -120,8 +121,6 @@ def record(
         prev = digest
     if len(rows) >= BULK_ROWS:
         # Big batches (imports, venue stays): COPY on PostgreSQL, the driver's executemany on SQLite.
-        from liangshi.exchange.bulk import bulk_insert
-
         bulk_insert(session, AuditEntry, rows)
     else:
         # render_nulls: rows with and without a subject stay one executemany (the ORM splits them by key set).

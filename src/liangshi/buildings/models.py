@@ -8,7 +8,7 @@ from sqlalchemy import Float, ForeignKey, Index, Integer, String
 from sqlalchemy.orm import Mapped, mapped_column
 
 from liangshi.db import Base, BigId
-from liangshi.history import EntityMixin, VersionMixin
+from liangshi.versioned import EntityMixin, Kind, VersionMixin
 
 
 class Building(EntityMixin, Base):
@@ -61,3 +61,26 @@ class DwellingVersion(VersionMixin, Base):
     def __extra_indexes__(cls) -> tuple[Any, ...]:
         # The rented dwellings without a rental (出租房屋登记率) are found from the few rented ones.
         return (Index("ix_dwelling_versions_status", "status"),)
+
+
+# ---- kinds: how the registry describes these tables ----
+
+
+BUILDING = Kind(
+    "building",
+    Building,
+    BuildingVersion,
+    ("label", "floors_above", "floors_below", "units", "use", "structure", "year_built", "visit_status"),
+    "楼栋",
+    "Building",
+)
+
+
+DWELLING = Kind(
+    "dwelling",
+    Dwelling,
+    DwellingVersion,
+    ("unit", "floor", "room", "use", "floor_area_m2", "owner_name", "status"),
+    "房屋",
+    "Dwelling",
+)

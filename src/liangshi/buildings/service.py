@@ -8,32 +8,16 @@ from typing import Any
 from sqlalchemy import and_, func, select
 from sqlalchemy.orm import Session
 
-from liangshi import history, registry
+from liangshi import registry
 from liangshi.addresses import service as addresses
 from liangshi.areas.models import Area
 from liangshi.buildings import rules
+from liangshi.buildings.models import BUILDING as BUILDING
+from liangshi.buildings.models import DWELLING as DWELLING
 from liangshi.buildings.models import Building, BuildingVersion, Dwelling, DwellingVersion
 from liangshi.buildings.schemas import BuildingCreate, DwellingCreate
 from liangshi.errors import Conflict
-from liangshi.history import Kind
-from liangshi.registry import Context, Snapshot
-
-BUILDING = Kind(
-    "building",
-    Building,
-    BuildingVersion,
-    ("label", "floors_above", "floors_below", "units", "use", "structure", "year_built", "visit_status"),
-    "楼栋",
-    "Building",
-)
-DWELLING = Kind(
-    "dwelling",
-    Dwelling,
-    DwellingVersion,
-    ("unit", "floor", "room", "use", "floor_area_m2", "owner_name", "status"),
-    "房屋",
-    "Dwelling",
-)
+from liangshi.registry import Context, Snapshot, history
 
 
 def create_building(session: Session, ctx: Context, data: BuildingCreate) -> Snapshot:

@@ -8,7 +8,7 @@ from sqlalchemy import func, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
-from liangshi import history, registry
+from liangshi import registry
 from liangshi.access.models import User
 from liangshi.audit import service as audit
 from liangshi.buildings import service as buildings
@@ -17,10 +17,9 @@ from liangshi.campaign.models import Visit, VisitPerson
 from liangshi.campaign.schemas import PersonAtDwelling, VisitCreate, VisitRead
 from liangshi.common.idnumber import parse_id_number
 from liangshi.errors import Conflict, ValidationFailed
-from liangshi.history import Provenance
 from liangshi.persons import service as persons
 from liangshi.persons.schemas import DocumentIn, PersonCreate
-from liangshi.registry import Context, Snapshot
+from liangshi.registry import Context, Provenance, Snapshot, history
 from liangshi.residence import service as residence
 from liangshi.residence.schemas import ArrivalIn
 

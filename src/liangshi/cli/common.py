@@ -67,6 +67,14 @@ def actor_as(session: Session, username: str | None) -> Actor:
 def context_as(session: Session, clock: Clock, username: str | None, purpose: str | None = "cli") -> Context:
     """A use-case context for `--as USER` (the system operator without one)."""
     # Imported here, not at the top: the registry imports the domain's models (see `database`).
+    from liangshi.departments import service as departments
     from liangshi.registry import Context
 
-    return Context(actor=actor_as(session, username), now=clock.now(), today=clock.today(), purpose=purpose)
+    actor = actor_as(session, username)
+    return Context(
+        actor=actor,
+        now=clock.now(),
+        today=clock.today(),
+        purpose=purpose,
+        read_cut=departments.read_policy(actor),
+    )

@@ -36,7 +36,7 @@ from pydantic import ValidationError
 from sqlalchemy import Select, and_, case, func, or_, select, text, tuple_
 from sqlalchemy.orm import Session
 
-from liangshi import history, registry
+from liangshi import registry
 from liangshi.access.rules import Actor
 from liangshi.areas.models import Area
 from liangshi.audit import service as audit
@@ -53,8 +53,7 @@ from liangshi.departments.models import (
 from liangshi.errors import Conflict, Forbidden, LiangshiError, NotFound, ValidationFailed
 from liangshi.exchange import formats
 from liangshi.exchange.reader import open_table
-from liangshi.history import Kind, Provenance
-from liangshi.registry import Context, ReadCut
+from liangshi.registry import LIAISON_ROLE, Context, Kind, Provenance, ReadCut, ReadCutPolicy, history
 from liangshi.residence.calendar import HolidayCalendar
 
 MAX_ROW_ERRORS = 50
@@ -304,6 +303,12 @@ def read_cut(session: Session, ctx: Context, kind: str) -> tuple[ReadCut, Contex
             {"department": dept.code, "kind": kind},
         )
     return ReadCut(reads), _with_purpose(ctx, dept, agreement)
+
+
+def read_policy(actor: Actor) -> ReadCutPolicy | None:
+    """The read-cut policy an entry point puts on the context it builds: `read_cut` for a department liaison
+    (the registry refuses a liaison's read without it), none for everyone else."""
+    return read_cut if actor.role == LIAISON_ROLE else None
 
 
 # ---- feeds in --------------------------------------------------------------------------------------------------
@@ -707,7 +712,7 @@ def _submit_chunk(
     with one bulk insert, the deaths of the run with `residence.register_deaths` (the rows and audit entries of
     the death use case for each, residences and memberships closed too).
     """
-    from liangshi.exchange.bulk import allocate_ids, bulk_insert
+    from liangshi.bulk import allocate_ids, bulk_insert
     from liangshi.persons.rules import check_document_agrees
     from liangshi.persons.service import PERSON
     from liangshi.residence import service as residence

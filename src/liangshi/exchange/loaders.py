@@ -30,22 +30,13 @@ from liangshi.audit import service as audit
 from liangshi.buildings.models import Building, BuildingVersion, Dwelling, DwellingVersion
 from liangshi.buildings.schemas import BuildingCreate, DwellingCreate
 from liangshi.buildings.service import BUILDING, DWELLING
+from liangshi.bulk import allocate_ids, bulk_insert, insert_tuples, stamp, where_in
 from liangshi.clock import CHINA_TZ
 from liangshi.common.idnumber import mask_id_number
 from liangshi.errors import LiangshiError, ValidationFailed
 from liangshi.exchange import formats, person_columns
-from liangshi.exchange.bulk import (
-    allocate_ids,
-    bulk_insert,
-    entity_row,
-    insert_tuples,
-    stamp,
-    version_meta,
-    where_in,
-)
 from liangshi.exchange.models import ImportAuditEntry
 from liangshi.exchange.rows import Chunk, Row
-from liangshi.history import Provenance
 from liangshi.persons.models import (
     Document,
     DocumentVersion,
@@ -59,7 +50,7 @@ from liangshi.persons.models import (
 from liangshi.persons.rules import HEAD, ID_KINDS, birth_date_from_id, check_document_agrees, name_keys
 from liangshi.persons.schemas import DocumentIn, MemberIn, PersonCreate
 from liangshi.persons.service import PERSON, document_query
-from liangshi.registry import Context
+from liangshi.registry import Context, Provenance, entity_row, version_meta
 from liangshi.rentals.models import Rental, RentalTenant, RentalTenantVersion, RentalVersion
 from liangshi.rentals.rules import check_agreement, check_lease, parse_signed
 from liangshi.rentals.schemas import RentalCreate

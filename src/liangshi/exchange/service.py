@@ -13,18 +13,19 @@ from typing import Any
 from sqlalchemy import and_, select, union_all
 from sqlalchemy.orm import Session, sessionmaker
 
+from liangshi import bulk
 from liangshi.access.rules import Actor
 from liangshi.audit import service as audit
 from liangshi.clock import Clock
 from liangshi.db import session_scope
 from liangshi.errors import Forbidden
-from liangshi.exchange import bulk, formats
+from liangshi.exchange import formats
 from liangshi.exchange.loaders import LOADERS, Job, Resolver, RowError
 from liangshi.exchange.models import ImportAuditEntry, ImportBatch
 from liangshi.exchange.reader import open_table
 from liangshi.exchange.rows import Chunk
-from liangshi.history import Provenance
 from liangshi.persons.models import Document, Membership, Person
+from liangshi.registry import Provenance
 from liangshi.rentals.models import RentalTenant
 from liangshi.residence.models import Residence
 from liangshi.venues.models import Stay

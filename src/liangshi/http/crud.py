@@ -12,9 +12,8 @@ from fastapi import APIRouter, Query, Request
 from sqlalchemy.orm import Session
 
 from liangshi import registry
-from liangshi.history import Kind
 from liangshi.http.tx import unit
-from liangshi.registry import Context, Snapshot
+from liangshi.registry import Context, Kind, Snapshot
 from liangshi.schemas import (
     FlagIn,
     FlagRead,

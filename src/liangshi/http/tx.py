@@ -12,6 +12,7 @@ from sqlalchemy.orm import Session
 from liangshi.access import service as access
 from liangshi.clock import Clock
 from liangshi.db import session_scope
+from liangshi.departments import service as departments
 from liangshi.errors import Unauthenticated
 from liangshi.registry import Context
 
@@ -36,7 +37,8 @@ def unit(request: Request) -> Iterator[tuple[Session, Context]]:
         actor = access.actor_from_token(session, bearer(request), now=now)
         # Header values are Latin-1 on the wire: a Chinese purpose arrives percent-encoded (UTF-8).
         purpose = unquote(request.headers.get("x-purpose") or "").strip()[:MAX_PURPOSE] or None
-        yield session, Context(actor=actor, now=now, today=clock.today(), purpose=purpose)
+        policy = departments.read_policy(actor)
+        yield session, Context(actor=actor, now=now, today=clock.today(), purpose=purpose, read_cut=policy)
 
 
 @contextmanager

@@ -19,7 +19,7 @@ from pydantic import ValidationError
 from sqlalchemy import and_, case, func, insert, or_, select, update
 from sqlalchemy.orm import Session
 
-from liangshi import history, registry
+from liangshi import bulk, registry
 from liangshi.addresses.models import Address, AddressVersion, StreetVersion
 from liangshi.addresses.rules import render_plate_number
 from liangshi.areas.models import Area
@@ -28,8 +28,6 @@ from liangshi.buildings.models import Building, BuildingVersion, Dwelling, Dwell
 from liangshi.common.idnumber import mask_id_number
 from liangshi.common.phone import normalize_phone
 from liangshi.errors import Conflict, NotFound, ValidationFailed
-from liangshi.exchange import bulk
-from liangshi.history import Provenance
 from liangshi.mpi import rules
 from liangshi.mpi.models import MatchReview, PersonLinkEvent, PersonSourceRecord
 from liangshi.permits.models import Permit
@@ -37,7 +35,7 @@ from liangshi.persons import service as persons
 from liangshi.persons.models import Document, DocumentVersion, Membership, Person, PersonVersion
 from liangshi.persons.rules import check_document_agrees
 from liangshi.persons.schemas import DocumentIn, PersonCreate
-from liangshi.registry import Context
+from liangshi.registry import Context, Provenance, history
 from liangshi.rentals.models import RentalTenant
 from liangshi.residence.models import Residence, ResidenceVersion
 from liangshi.venues.models import Stay
@@ -377,82 +375,34 @@ def person_input(
     return data
 
 
-def _meta(ctx: Context, county: str, start: dt.date, prov: Provenance) -> dict[str, Any]:
-    return {
-        "version": 1,
-        "valid_from": start,
-        "valid_to": None,
-        "recorded_at": ctx.now,
-        "superseded_at": None,
-        "change": "create",
-        "reason": None,
-        "source_kind": prov.source_kind,
-        "source_ref": prov.source_ref,
-        "evidence": prov.evidence,
-        "document_ref": prov.document_ref,
-        "county_code": county,
-        "actor_id": ctx.actor.user_id,
-        "corrects_row_id": None,
-        "replaces_row_id": None,
-    }
-
-
 def insert_persons(
     session: Session, ctx: Context, items: Sequence[PersonCreate], area: Area, prov: Provenance
 ) -> list[int]:
-    """Create validated register persons with their documents in bulk (the same rows `history.create` writes),
-    one audit entry each. The records' right to add persons was checked by the caller (a department feed under
-    its agreement, a reviewer's decision), so there is no role check here."""
+    """Create validated register persons with their documents through the registry's bulk path (the rows
+    `registry.create` writes), one audit entry each. The records' right to add persons was checked by the caller
+    (a department feed under its agreement, a reviewer's decision); the registry checks `person.write` and that
+    `area` is in the actor's jurisdiction."""
     if not items:
         return []
-    county = area.county_code
-    identity = {"area_id": area.id, "county_code": county, "version": 1, "created_at": ctx.now}
-    ids = bulk.allocate_ids(session, Person, len(items))
-    bulk.bulk_insert(session, Person, [{"id": pid, **identity} for pid in ids])
     starts = [min(ctx.today, d.birth_date or ctx.today) for d in items]
-    bulk.bulk_insert(
-        session,
-        PersonVersion,
-        [
-            {
-                "entity_id": pid,
-                **d.model_dump(include=set(persons.PERSON.attributes)),
-                **_meta(ctx, county, st, prov),
-            }
-            for pid, d, st in zip(ids, items, starts, strict=True)
-        ],
-    )
-    docs = [(pid, st, doc) for pid, d, st in zip(ids, items, starts, strict=True) for doc in d.documents]
-    events = [audit.Event("person.create", "person", pid, pid, {"source": prov.source_ref}) for pid in ids]
-    if docs:
-        doc_ids = bulk.allocate_ids(session, Document, len(docs))
-        bulk.bulk_insert(
-            session,
-            Document,
-            [
-                {"id": did, **identity, "person_id": pid}
-                for did, (pid, _, _) in zip(doc_ids, docs, strict=True)
-            ],
+    fields = set(persons.PERSON.attributes)
+    source = {"source": prov.source_ref}
+    people = [
+        registry.NewItem(area.id, d.model_dump(include=fields), valid_from=st)
+        for d, st in zip(items, starts, strict=True)
+    ]
+    ids = registry.create_many(session, ctx, persons.PERSON, people, prov=prov, audit_detail=source).ids
+    docs = [
+        registry.NewItem(
+            area.id,
+            {"doc_type": doc.doc_type, "number": doc.number, "country": doc.country or "CHN"},
+            refs={"person_id": pid},
+            valid_from=st,
         )
-        bulk.bulk_insert(
-            session,
-            DocumentVersion,
-            [
-                {
-                    "entity_id": did,
-                    "doc_type": doc.doc_type,
-                    "number": doc.number,
-                    "country": doc.country or "CHN",
-                    **_meta(ctx, county, st, prov),
-                }
-                for did, (_, st, doc) in zip(doc_ids, docs, strict=True)
-            ],
-        )
-        events += [
-            audit.Event("document.create", "document", did, pid, {})
-            for did, (pid, _, _) in zip(doc_ids, docs, strict=True)
-        ]
-    registry.log(ctx, session, events)
+        for pid, d, st in zip(ids, items, starts, strict=True)
+        for doc in d.documents
+    ]
+    registry.create_many(session, ctx, persons.DOCUMENT, docs, prov=prov)
     return ids
 
 

@@ -9,7 +9,7 @@ from sqlalchemy import Date, ForeignKey, Index, String, text
 from sqlalchemy.orm import Mapped, mapped_column
 
 from liangshi.db import Base, BigId
-from liangshi.history import EntityMixin, VersionMixin
+from liangshi.versioned import EntityMixin, Kind, VersionMixin
 
 
 class Permit(EntityMixin, Base):
@@ -47,3 +47,16 @@ class PermitVersion(VersionMixin, Base):
                 postgresql_where=current,
             ),
         )
+
+
+# ---- kinds: how the registry describes these tables ----
+
+
+PERMIT = Kind(
+    "permit",
+    Permit,
+    PermitVersion,
+    ("permit_number", "basis", "basis_detail", "issued_on", "valid_until", "last_endorsed_on", "status"),
+    "居住证",
+    "Residence permit",
+)

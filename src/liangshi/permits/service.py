@@ -8,25 +8,16 @@ from typing import Any
 from sqlalchemy import and_, select
 from sqlalchemy.orm import Session
 
-from liangshi import history, registry
+from liangshi import registry
 from liangshi.areas.models import Area
 from liangshi.audit import service as audit
 from liangshi.errors import Conflict, ValidationFailed
-from liangshi.history import Kind
 from liangshi.permits import rules
+from liangshi.permits.models import PERMIT as PERMIT
 from liangshi.permits.models import Permit, PermitVersion
 from liangshi.permits.schemas import PermitCancel, PermitEndorse, PermitIssue
-from liangshi.registry import Context, Snapshot
+from liangshi.registry import Context, Snapshot, history
 from liangshi.residence import service as residence
-
-PERMIT = Kind(
-    "permit",
-    Permit,
-    PermitVersion,
-    ("permit_number", "basis", "basis_detail", "issued_on", "valid_until", "last_endorsed_on", "status"),
-    "居住证",
-    "Residence permit",
-)
 
 
 def _residence_state(session: Session, ctx: Context, residence_id: int) -> tuple[Any, Any]:
@@ -214,7 +205,7 @@ def lapse_permits(
             .limit(limit)
         ).all()
     )
-    from liangshi.history import Provenance
+    from liangshi.registry import Provenance
 
     for permit_id, version in due:
         row = history.open_row(session, PERMIT, permit_id)

@@ -5,12 +5,15 @@ from __future__ import annotations
 import datetime as dt
 from typing import Any
 
-from sqlalchemy import Date, ForeignKey, Index, String, text
+from sqlalchemy import Date, ForeignKey, Index, String, exists, select, text
 from sqlalchemy.orm import Mapped, mapped_column
+from sqlalchemy.sql.elements import ColumnElement
 
+from liangshi.access.rules import Actor
+from liangshi.areas.models import Area
 from liangshi.db import Base, BigId
-from liangshi.history import EntityMixin, VersionMixin
 from liangshi.persons.rules import name_keys
+from liangshi.versioned import EntityMixin, Kind, VersionMixin
 
 
 def _pinyin_default(context: Any) -> str:
@@ -136,3 +139,62 @@ class MembershipVersion(VersionMixin, Base):
     __entity_table__ = "memberships"
 
     relationship: Mapped[str] = mapped_column(String(2))
+
+
+# ---- kinds: how the registry describes these tables ----
+
+
+def _lives_in_scope(actor: Actor) -> ColumnElement[bool]:
+    # A person is also visible where they currently live, not only where their record is held.
+    # Imported here, not at the top: the residence domain depends on persons, and a module-level import of its
+    # tables from persons would tie the two packages into a cycle for the sake of this one query.
+    from liangshi.residence.models import Residence, ResidenceVersion
+
+    return exists(
+        select(Residence.id)
+        .join(ResidenceVersion, ResidenceVersion.entity_id == Residence.id)
+        .where(
+            Residence.person_id == Person.id,
+            ResidenceVersion.superseded_at.is_(None),
+            ResidenceVersion.valid_to.is_(None),
+            Residence.area_id.in_(select(Area.id).where(Area.path.startswith(actor.area_path))),
+        )
+    )
+
+
+PERSON = Kind(
+    "person",
+    Person,
+    PersonVersion,
+    (
+        "name",
+        "sex",
+        "birth_date",
+        "ethnicity",
+        "nationality",
+        "hukou_region",
+        "hukou_address",
+        "education",
+        "marital_status",
+        "occupation",
+        "workplace",
+        "phone",
+    ),
+    "人员",
+    "Person",
+    also_visible=_lives_in_scope,
+    write_where_visible=True,
+)
+
+
+DOCUMENT = Kind("document", Document, DocumentVersion, ("doc_type", "number", "country"), "证件", "Document")
+
+
+HOUSEHOLD = Kind(
+    "household", Household, HouseholdVersion, ("dwelling_id", "household_number"), "户", "Household"
+)
+
+
+MEMBERSHIP = Kind(
+    "membership", Membership, MembershipVersion, ("relationship",), "户成员", "Household member"
+)

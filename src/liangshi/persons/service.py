@@ -11,8 +11,7 @@ from sqlalchemy import and_, exists, or_, select
 from sqlalchemy.orm import Session
 from sqlalchemy.sql.elements import ColumnElement
 
-from liangshi import history, registry
-from liangshi.access.rules import Actor
+from liangshi import registry
 from liangshi.areas.models import Area
 from liangshi.audit import service as audit
 from liangshi.common.idnumber import (
@@ -23,13 +22,15 @@ from liangshi.common.idnumber import (
 )
 from liangshi.common.phone import normalize_phone
 from liangshi.errors import Conflict, ValidationFailed
-from liangshi.history import Kind
 from liangshi.persons import rules
+from liangshi.persons.models import DOCUMENT as DOCUMENT
+from liangshi.persons.models import HOUSEHOLD as HOUSEHOLD
+from liangshi.persons.models import MEMBERSHIP as MEMBERSHIP
+from liangshi.persons.models import PERSON as PERSON
 from liangshi.persons.models import (
     Document,
     DocumentVersion,
     Household,
-    HouseholdVersion,
     Membership,
     MembershipVersion,
     Person,
@@ -44,55 +45,7 @@ from liangshi.persons.schemas import (
     MemberEnd,
     PersonCreate,
 )
-from liangshi.registry import Context, Page, Snapshot
-
-
-def _lives_in_scope(actor: Actor) -> ColumnElement[bool]:
-    # A person is also visible where they currently live, not only where their record is held.
-    from liangshi.residence.models import Residence, ResidenceVersion
-
-    return exists(
-        select(Residence.id)
-        .join(ResidenceVersion, ResidenceVersion.entity_id == Residence.id)
-        .where(
-            Residence.person_id == Person.id,
-            ResidenceVersion.superseded_at.is_(None),
-            ResidenceVersion.valid_to.is_(None),
-            Residence.area_id.in_(select(Area.id).where(Area.path.startswith(actor.area_path))),
-        )
-    )
-
-
-PERSON = Kind(
-    "person",
-    Person,
-    PersonVersion,
-    (
-        "name",
-        "sex",
-        "birth_date",
-        "ethnicity",
-        "nationality",
-        "hukou_region",
-        "hukou_address",
-        "education",
-        "marital_status",
-        "occupation",
-        "workplace",
-        "phone",
-    ),
-    "人员",
-    "Person",
-    also_visible=_lives_in_scope,
-    write_where_visible=True,
-)
-DOCUMENT = Kind("document", Document, DocumentVersion, ("doc_type", "number", "country"), "证件", "Document")
-HOUSEHOLD = Kind(
-    "household", Household, HouseholdVersion, ("dwelling_id", "household_number"), "户", "Household"
-)
-MEMBERSHIP = Kind(
-    "membership", Membership, MembershipVersion, ("relationship",), "户成员", "Household member"
-)
+from liangshi.registry import Context, Page, Snapshot, history
 
 
 def _document_holder(session: Session, doc_type: str, number: str, country: str) -> int | None:

@@ -9,7 +9,7 @@ from sqlalchemy import Boolean, Date, Float, ForeignKey, Index, Integer, String,
 from sqlalchemy.orm import Mapped, mapped_column
 
 from liangshi.db import Base, BigId
-from liangshi.history import EntityMixin, VersionMixin
+from liangshi.versioned import EntityMixin, Kind, VersionMixin
 
 
 class Rental(EntityMixin, Base):
@@ -68,3 +68,31 @@ class RentalTenantVersion(VersionMixin, Base):
     __entity_table__ = "rental_tenants"
 
     is_primary: Mapped[bool] = mapped_column(Boolean)
+
+
+# ---- kinds: how the registry describes these tables ----
+
+
+RENTAL = Kind(
+    "rental",
+    Rental,
+    RentalVersion,
+    (
+        "landlord_person_id",
+        "use",
+        "rooms",
+        "monthly_rent",
+        "lease_start",
+        "lease_end",
+        "filing_number",
+        "agreement_signed_on",
+        "agreement_signer",
+        "status",
+    ),
+    "出租房屋",
+    "Rental",
+    start_attribute="lease_start",
+)
+
+
+TENANT = Kind("rental_tenant", RentalTenant, RentalTenantVersion, ("is_primary",), "承租人", "Tenant")

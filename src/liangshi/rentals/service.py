@@ -12,7 +12,7 @@ from typing import Any
 from sqlalchemy import and_, bindparam, case, exists, func, or_, select
 from sqlalchemy.orm import Session
 
-from liangshi import history, registry
+from liangshi import registry
 from liangshi.areas import service as areas
 from liangshi.areas.models import Area
 from liangshi.audit import service as audit
@@ -20,37 +20,15 @@ from liangshi.buildings import service as buildings
 from liangshi.buildings.models import Dwelling, DwellingVersion
 from liangshi.common.idnumber import mask_id_number
 from liangshi.errors import Conflict, NotFound, ValidationFailed
-from liangshi.history import Kind
 from liangshi.persons import service as persons
 from liangshi.persons.models import Document, DocumentVersion, PersonVersion
-from liangshi.registry import Context, Snapshot
+from liangshi.registry import Context, Snapshot, history
 from liangshi.rentals import rules
+from liangshi.rentals.models import RENTAL as RENTAL
+from liangshi.rentals.models import TENANT as TENANT
 from liangshi.rentals.models import Rental, RentalTenant, RentalTenantVersion, RentalVersion
 from liangshi.rentals.schemas import AgreementIn, RentalCreate, RentalEnd, TenantIn
 from liangshi.residence.models import Residence, ResidenceVersion
-
-RENTAL = Kind(
-    "rental",
-    Rental,
-    RentalVersion,
-    (
-        "landlord_person_id",
-        "use",
-        "rooms",
-        "monthly_rent",
-        "lease_start",
-        "lease_end",
-        "filing_number",
-        "agreement_signed_on",
-        "agreement_signer",
-        "status",
-    ),
-    "出租房屋",
-    "Rental",
-    start_attribute="lease_start",
-)
-TENANT = Kind("rental_tenant", RentalTenant, RentalTenantVersion, ("is_primary",), "承租人", "Tenant")
-
 
 # ---- lookups -------------------------------------------------------------------------------------------------
 

@@ -9,7 +9,7 @@ from sqlalchemy import Date, ForeignKey, Index, String
 from sqlalchemy.orm import Mapped, mapped_column
 
 from liangshi.db import Base, BigId
-from liangshi.history import EntityMixin, VersionMixin
+from liangshi.versioned import EntityMixin, Kind, VersionMixin
 
 
 class Residence(EntityMixin, Base):
@@ -39,3 +39,26 @@ class ResidenceVersion(VersionMixin, Base):
     @classmethod
     def __extra_indexes__(cls) -> tuple[Any, ...]:
         return (Index("ix_residence_versions_arrival", "arrival_date"),)
+
+
+# ---- kinds: how the registry describes these tables ----
+
+
+RESIDENCE = Kind(
+    "residence",
+    Residence,
+    ResidenceVersion,
+    (
+        "category",
+        "arrival_date",
+        "registration_date",
+        "intended_stay_until",
+        "departure_date",
+        "deregistration_date",
+        "deregistration_reason",
+        "destination",
+    ),
+    "居住登记",
+    "Residence",
+    start_attribute="arrival_date",
+)

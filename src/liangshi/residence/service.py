@@ -11,18 +11,18 @@ from typing import Any
 from sqlalchemy import Integer, and_, case, cast, exists, func, or_, select
 from sqlalchemy.orm import Session, aliased
 
-from liangshi import history, registry
+from liangshi import registry
 from liangshi.areas.models import Area
 from liangshi.audit import service as audit
 from liangshi.buildings import service as buildings
 from liangshi.common.idnumber import mask_id_number
 from liangshi.errors import Conflict, LiangshiError, NotFound, ValidationFailed
-from liangshi.history import Kind, Provenance
 from liangshi.persons import service as persons
 from liangshi.persons.models import Document, DocumentVersion, Household, Person
 from liangshi.persons.schemas import DocumentIn, MemberAdd, PersonCreate
-from liangshi.registry import Context, Snapshot
+from liangshi.registry import Context, Kind, Provenance, Snapshot, history
 from liangshi.residence import calendar
+from liangshi.residence.models import RESIDENCE as RESIDENCE
 from liangshi.residence.models import Residence, ResidenceVersion
 from liangshi.residence.rules import (
     check_dates,
@@ -32,25 +32,6 @@ from liangshi.residence.rules import (
     status_of,
 )
 from liangshi.residence.schemas import ArrivalIn, BirthIn, DeathIn, DepartureIn, ExtendIn, MoveIn
-
-RESIDENCE = Kind(
-    "residence",
-    Residence,
-    ResidenceVersion,
-    (
-        "category",
-        "arrival_date",
-        "registration_date",
-        "intended_stay_until",
-        "departure_date",
-        "deregistration_date",
-        "deregistration_reason",
-        "destination",
-    ),
-    "居住登记",
-    "Residence",
-    start_attribute="arrival_date",
-)
 
 
 def residence_check(ctx: Context) -> Any:

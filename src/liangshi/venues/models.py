@@ -8,7 +8,7 @@ from sqlalchemy import Boolean, ForeignKey, String, Text, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column
 
 from liangshi.db import Base, BigId, UtcDateTime
-from liangshi.history import EntityMixin, VersionMixin
+from liangshi.versioned import EntityMixin, Kind, VersionMixin
 
 
 class Venue(EntityMixin, Base):
@@ -87,3 +87,9 @@ class Stay(Base):
     unknown_person: Mapped[bool] = mapped_column(Boolean)
 
     __table_args__ = (UniqueConstraint("venue_id", "stay_ref"),)
+
+
+# ---- kinds: how the registry describes these tables ----
+
+
+VENUE = Kind("venue", Venue, VenueVersion, ("name", "licence_number", "status"), "场所", "Venue")

@@ -18,26 +18,25 @@ from typing import Any, Protocol, cast
 from sqlalchemy import Table, and_, bindparam, case, delete, func, or_, select, text, update
 from sqlalchemy.orm import Session
 
-from liangshi import history, registry
+from liangshi import registry
 from liangshi.access.rules import Actor
 from liangshi.addresses import service as addresses
 from liangshi.areas.models import Area
 from liangshi.audit import service as audit
+from liangshi.bulk import allocate_ids, bulk_insert, is_postgres
 from liangshi.clock import CHINA_TZ
 from liangshi.common.idnumber import check_document, mask_id_number, normalize_country
 from liangshi.common.text import clean_person_name
 from liangshi.errors import Forbidden, NotFound, Unauthenticated, ValidationFailed
-from liangshi.exchange.bulk import allocate_ids, bulk_insert, is_postgres
-from liangshi.history import Kind
 from liangshi.persons import service as persons
 from liangshi.persons.models import Document, DocumentVersion
-from liangshi.registry import Context, Snapshot
+from liangshi.registry import Context, Snapshot, history
 from liangshi.residence.models import Residence, ResidenceVersion
 from liangshi.venues import rules
+from liangshi.venues.models import VENUE as VENUE
 from liangshi.venues.models import Stay, StayBatch, Venue, VenueKey, VenueVersion
 from liangshi.venues.schemas import KeyIn, StayItem, VenueCreate
 
-VENUE = Kind("venue", Venue, VenueVersion, ("name", "licence_number", "status"), "场所", "Venue")
 FOLLOWUP_WINDOW = dt.timedelta(days=30)
 
 

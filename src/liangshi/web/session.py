@@ -25,6 +25,7 @@ from liangshi.access.rules import ROLES
 from liangshi.areas import service as areas
 from liangshi.clock import Clock
 from liangshi.db import session_scope
+from liangshi.departments import service as departments
 from liangshi.errors import Forbidden, Unauthenticated
 from liangshi.registry import Context
 from liangshi.web import i18n
@@ -144,7 +145,13 @@ def page(request: Request, *, purpose: str | None = None) -> Iterator[Page]:
         name = areas.names_of(session, [actor.area_id], today).get(actor.area_id, "")
         yield Page(
             session=session,
-            ctx=Context(actor=actor, now=now, today=today, purpose=purpose),
+            ctx=Context(
+                actor=actor,
+                now=now,
+                today=today,
+                purpose=purpose,
+                read_cut=departments.read_policy(actor),
+            ),
             user=user,
             lang=i18n.language(request),
             csrf=csrf_for(token),

@@ -15,168 +15,90 @@ Every write bumps the entity's `version`; writers pass the version they read and
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Any, ClassVar, TypeVar
+from typing import Any
 
-from sqlalchemy import (
-    BigInteger,
-    Date,
-    FetchedValue,
-    ForeignKey,
-    Index,
-    Integer,
-    String,
-    Text,
-    and_,
-    or_,
-    select,
-    update,
-)
-from sqlalchemy.orm import Mapped, Session, declared_attr, mapped_column
+from sqlalchemy import and_, or_, select, update
+from sqlalchemy.orm import Session
 from sqlalchemy.sql.elements import ColumnElement
 
-from liangshi.db import Base, BigId, UtcDateTime
+from liangshi.bulk import bulk_insert
 from liangshi.errors import Conflict, NotFound, ValidationFailed
+from liangshi.registry.kinds import Provenance
+from liangshi.versioned import Kind
 
-SOURCE_KINDS = ("collector", "department", "venue", "system", "import")
-EVIDENCE_KINDS = ("observed", "document")
-CHANGE_KINDS = ("create", "change", "close", "correct", "retire")
-
-
-@dataclass(frozen=True)
-class Provenance:
-    """Where a value came from: 谁采集、谁录入、谁负责."""
-
-    source_kind: str = "collector"
-    source_ref: str | None = None
-    evidence: str = "observed"
-    document_ref: str | None = None
-
-    def __post_init__(self) -> None:
-        if self.source_kind not in SOURCE_KINDS:
-            raise ValidationFailed(
-                "provenance.source_unknown",
-                "来源类型无效",
-                "Unknown source kind",
-                {"field": "source_kind", "allowed": list(SOURCE_KINDS)},
-            )
-        if self.evidence not in EVIDENCE_KINDS:
-            raise ValidationFailed(
-                "provenance.evidence_unknown",
-                "依据类型无效",
-                "Unknown evidence kind",
-                {"field": "evidence", "allowed": list(EVIDENCE_KINDS)},
-            )
+# The bookkeeping columns of every version row, in the order `version_meta` gives them.
+META_COLUMNS = (
+    "entity_id",
+    "version",
+    "valid_from",
+    "valid_to",
+    "recorded_at",
+    "superseded_at",
+    "change",
+    "reason",
+    "source_kind",
+    "source_ref",
+    "evidence",
+    "document_ref",
+    "county_code",
+    "actor_id",
+    "corrects_row_id",
+    "replaces_row_id",
+)
 
 
-class EntityMixin:
-    """Identity row of a registry object: never deleted, carries jurisdiction and the lock counter."""
+def version_meta(
+    *,
+    entity_id: int,
+    county: str,
+    valid_from: dt.date,
+    valid_to: dt.date | None,
+    now: dt.datetime,
+    prov: Provenance,
+    actor_id: int | None,
+    version: int = 1,
+    change: str = "create",
+    reason: str | None = None,
+    corrects: int | None = None,
+    replaces: int | None = None,
+) -> dict[str, Any]:
+    """The bookkeeping columns of a version row (everything but its attributes), as a column dict.
 
-    id: Mapped[int] = mapped_column(BigId, primary_key=True)
-    county_code: Mapped[str] = mapped_column(String(6), index=True)
-    version: Mapped[int] = mapped_column(Integer, default=1)
-    created_at: Mapped[dt.datetime] = mapped_column(UtcDateTime)
-
-    @declared_attr
-    def area_id(cls) -> Mapped[int]:
-        return mapped_column(BigId, ForeignKey("areas.id"), index=True)
-
-
-class VersionMixin:
-    """One immutable version row of an entity (see module docstring)."""
-
-    __entity_table__: ClassVar[str]
-
-    row_id: Mapped[int] = mapped_column(BigId, primary_key=True)
-    version: Mapped[int] = mapped_column(Integer)
-    valid_from: Mapped[dt.date] = mapped_column(Date)
-    valid_to: Mapped[dt.date | None] = mapped_column(Date)
-    recorded_at: Mapped[dt.datetime] = mapped_column(UtcDateTime)
-    superseded_at: Mapped[dt.datetime | None] = mapped_column(UtcDateTime)
-    # The writing transaction, filled by the database's column default so that every writer (ORM, executemany,
-    # COPY) gets it without naming it: pg_current_xact_id() on PostgreSQL, 0 on SQLite (its writers are serialised,
-    # so row ids already grow in commit order). The department feed orders rows by (xact_id, row_id).
-    xact_id: Mapped[int] = mapped_column(BigInteger, server_default=FetchedValue())
-    change: Mapped[str] = mapped_column(String(10))
-    reason: Mapped[str | None] = mapped_column(Text)
-    source_kind: Mapped[str] = mapped_column(String(12))
-    source_ref: Mapped[str | None] = mapped_column(String(100))
-    evidence: Mapped[str] = mapped_column(String(10))
-    document_ref: Mapped[str | None] = mapped_column(String(200))
-    county_code: Mapped[str] = mapped_column(String(6), index=True)
-
-    @declared_attr
-    def entity_id(cls) -> Mapped[int]:
-        return mapped_column(BigId, ForeignKey(f"{cls.__entity_table__}.id"))
-
-    @declared_attr
-    def actor_id(cls) -> Mapped[int | None]:
-        return mapped_column(BigId, ForeignKey("users.id"))
-
-    @declared_attr
-    def corrects_row_id(cls) -> Mapped[int | None]:
-        return mapped_column(BigId, ForeignKey(f"{cls.__tablename__}.row_id"))  # type: ignore[attr-defined]
-
-    @declared_attr
-    def replaces_row_id(cls) -> Mapped[int | None]:
-        return mapped_column(BigId, ForeignKey(f"{cls.__tablename__}.row_id"))  # type: ignore[attr-defined]
-
-    @declared_attr.directive
-    def __table_args__(cls) -> tuple[Any, ...]:
-        table: str = cls.__tablename__  # type: ignore[attr-defined]
-        return (
-            Index(f"ix_{table}_entity_record", "entity_id", "superseded_at"),
-            Index(f"ix_{table}_feed", "xact_id", "row_id"),
-            *cls.__extra_indexes__(),
-        )
-
-    @classmethod
-    def __extra_indexes__(cls) -> tuple[Any, ...]:
-        return ()
+    The one place they are spelt: the ORM writers here (`create`, `change`, `correct`, `retire`), their bulk
+    forms and the registry's `create_many` all build their rows from it, so every path writes the same history.
+    Defaults give a first version (`create`).
+    """
+    return {
+        "entity_id": entity_id,
+        "version": version,
+        "valid_from": valid_from,
+        "valid_to": valid_to,
+        "recorded_at": now,
+        "superseded_at": None,
+        "change": change,
+        "reason": reason,
+        "source_kind": prov.source_kind,
+        "source_ref": prov.source_ref,
+        "evidence": prov.evidence,
+        "document_ref": prov.document_ref,
+        "county_code": county,
+        "actor_id": actor_id,
+        "corrects_row_id": corrects,
+        "replaces_row_id": replaces,
+    }
 
 
-class AttributeFlag(Base):
-    """An attribute flagged 'under investigation' (存疑待查) with a reason; the value itself is unchanged."""
-
-    __tablename__ = "attribute_flags"
-
-    id: Mapped[int] = mapped_column(BigId, primary_key=True)
-    object_kind: Mapped[str] = mapped_column(String(20))
-    object_id: Mapped[int] = mapped_column(BigId)
-    attribute: Mapped[str] = mapped_column(String(50))
-    reason: Mapped[str] = mapped_column(Text)
-    raised_by: Mapped[int | None] = mapped_column(BigId, ForeignKey("users.id"))
-    raised_at: Mapped[dt.datetime] = mapped_column(UtcDateTime)
-    resolved_at: Mapped[dt.datetime | None] = mapped_column(UtcDateTime)
-    resolved_by: Mapped[int | None] = mapped_column(BigId, ForeignKey("users.id"))
-    resolution: Mapped[str | None] = mapped_column(Text)
-    county_code: Mapped[str] = mapped_column(String(6), index=True)
-
-    __table_args__ = (Index("ix_attribute_flags_object", "object_kind", "object_id"),)
-
-
-E = TypeVar("E", bound=EntityMixin)
-V = TypeVar("V", bound=VersionMixin)
-
-
-@dataclass(frozen=True)
-class Kind:
-    """A registry object kind: its identity table, version table and versioned attribute names."""
-
-    name: str
-    entity: type[Any]
-    version: type[Any]
-    attributes: tuple[str, ...]
-    label_zh: str
-    label_en: str
-    # Extra visibility beyond the entity's own area (a person is also visible where they live).
-    also_visible: Callable[[Any], ColumnElement[bool]] | None = None
-    # Whether what `also_visible` shows may also be changed (a person where they live: yes; a street: no).
-    write_where_visible: bool = False
-    # The attribute whose date starts the object's validity (a residence is valid from its arrival date):
-    # correcting it moves the start of the first version.
-    start_attribute: str | None = None
+def entity_row(*, entity_id: int, county: str, area_id: int, now: dt.datetime, **refs: Any) -> dict[str, Any]:
+    """The columns of a new identity row (version 1), with the kind's own references `refs`."""
+    return {
+        "id": entity_id,
+        "county_code": county,
+        "version": 1,
+        "created_at": now,
+        "area_id": area_id,
+        **refs,
+    }
 
 
 def current_condition(version_cls: type[Any]) -> ColumnElement[bool]:
@@ -251,25 +173,21 @@ def _new_row(
     corrects: int | None = None,
     replaces: int | None = None,
 ) -> Any:
-    return kind.version(
+    meta = version_meta(
         entity_id=entity.id,
-        version=version,
+        county=entity.county_code,
         valid_from=valid_from,
         valid_to=valid_to,
-        recorded_at=now,
-        superseded_at=None,
+        now=now,
+        prov=prov,
+        actor_id=actor_id,
+        version=version,
         change=change,
         reason=reason,
-        source_kind=prov.source_kind,
-        source_ref=prov.source_ref,
-        evidence=prov.evidence,
-        document_ref=prov.document_ref,
-        county_code=entity.county_code,
-        actor_id=actor_id,
-        corrects_row_id=corrects,
-        replaces_row_id=replaces,
-        **attrs,
+        corrects=corrects,
+        replaces=replaces,
     )
+    return kind.version(**meta, **attrs)
 
 
 def attributes_of(kind: Kind, row: Any) -> dict[str, Any]:
@@ -605,49 +523,38 @@ def change_rows(
     cur = item.current
     attrs = {name: cur[name] for name in kind.attributes}
 
-    def row(values: dict[str, Any], **meta: Any) -> dict[str, Any]:
-        return {
-            "entity_id": item.entity_id,
-            "version": version,
-            "recorded_at": now,
-            "superseded_at": None,
-            "reason": reason,
-            "county_code": item.county_code,
-            "corrects_row_id": None,
-            "replaces_row_id": cur["row_id"],
-            **meta,
-            **values,
-        }
-
     rows = []
     if effective > cur["valid_from"]:
-        rows.append(
-            row(
-                attrs,
-                valid_from=cur["valid_from"],
-                valid_to=effective,
-                change="close",
-                # The values keep their own source and collector, as in `change`.
-                source_kind=cur["source_kind"],
-                source_ref=cur["source_ref"],
-                evidence=cur["evidence"],
-                document_ref=cur["document_ref"],
-                actor_id=cur["actor_id"],
-            )
+        # The values keep their own source and collector, as in `change`.
+        kept = Provenance(cur["source_kind"], cur["source_ref"], cur["evidence"], cur["document_ref"])
+        closed = version_meta(
+            entity_id=item.entity_id,
+            county=item.county_code,
+            valid_from=cur["valid_from"],
+            valid_to=effective,
+            now=now,
+            prov=kept,
+            actor_id=cur["actor_id"],
+            version=version,
+            change="close",
+            reason=reason,
+            replaces=cur["row_id"],
         )
-    rows.append(
-        row(
-            {**attrs, **item.changes},
-            valid_from=effective,
-            valid_to=None,
-            change="change",
-            source_kind=prov.source_kind,
-            source_ref=prov.source_ref,
-            evidence=prov.evidence,
-            document_ref=prov.document_ref,
-            actor_id=actor_id,
-        )
+        rows.append({**closed, **attrs})
+    new = version_meta(
+        entity_id=item.entity_id,
+        county=item.county_code,
+        valid_from=effective,
+        valid_to=None,
+        now=now,
+        prov=prov,
+        actor_id=actor_id,
+        version=version,
+        change="change",
+        reason=reason,
+        replaces=cur["row_id"],
     )
+    rows.append({**new, **attrs, **item.changes})
     return rows
 
 
@@ -769,8 +676,6 @@ def insert_rows(session: Session, kind: Kind, rows: list[dict[str, Any]]) -> Non
     if not rows:
         return
     _fill_defaults(kind.version.__table__, rows)
-    from liangshi.exchange.bulk import bulk_insert
-
     bulk_insert(session, kind.version, rows)
 
 
@@ -817,26 +722,20 @@ def retire_row(
 ) -> dict[str, Any]:
     """The version row `retire` inserts for one entity, as a column dict: the open row `current` (as read)
     closed at `effective`, with `changes` recording why."""
-    return {
-        "entity_id": entity_id,
-        "version": version,
-        "valid_from": current["valid_from"],
-        "valid_to": effective,
-        "recorded_at": now,
-        "superseded_at": None,
-        "change": "retire",
-        "reason": reason,
-        "source_kind": prov.source_kind,
-        "source_ref": prov.source_ref,
-        "evidence": prov.evidence,
-        "document_ref": prov.document_ref,
-        "county_code": county_code,
-        "actor_id": actor_id,
-        "corrects_row_id": None,
-        "replaces_row_id": current["row_id"],
-        **{name: current[name] for name in kind.attributes},
-        **(changes or {}),
-    }
+    meta = version_meta(
+        entity_id=entity_id,
+        county=county_code,
+        valid_from=current["valid_from"],
+        valid_to=effective,
+        now=now,
+        prov=prov,
+        actor_id=actor_id,
+        version=version,
+        change="retire",
+        reason=reason,
+        replaces=current["row_id"],
+    )
+    return {**meta, **{name: current[name] for name in kind.attributes}, **(changes or {})}
 
 
 class _InsertParameters:

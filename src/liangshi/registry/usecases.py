@@ -8,64 +8,20 @@ from __future__ import annotations
 
 import datetime as dt
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass, field
 from typing import Any
 
 from sqlalchemy import Select, and_, func, or_, select
 from sqlalchemy.orm import Session, aliased
 from sqlalchemy.sql.elements import ColumnElement
 
-from liangshi import history
+import liangshi.registry.history as history
 from liangshi.access.rules import Actor
 from liangshi.areas.models import Area
 from liangshi.audit import service as audit
 from liangshi.errors import Conflict, Forbidden, NotFound, ValidationFailed
-from liangshi.history import AttributeFlag, Kind, Provenance
-
-# Kinds whose rows are a person's data: every read of them is logged against the person.
-PERSONAL_KINDS = frozenset({"person", "document", "membership", "residence", "permit"})
-
-
-@dataclass(frozen=True)
-class ReadCut:
-    """What a department's agreement lets it read: per object kind, the readable fields."""
-
-    reads: dict[str, frozenset[str]]
-
-    def fields(self, kind: str) -> frozenset[str]:
-        """The readable fields of a kind (none when the agreement does not name it)."""
-        return self.reads.get(kind, frozenset())
-
-
-@dataclass
-class Snapshot:
-    """An entity with the version that answers a read, its flags and whether it is retired."""
-
-    kind: Kind
-    entity: Any
-    row: Any
-    retired: bool
-    flags: list[AttributeFlag] = field(default_factory=list)
-    # Set for a department's read: only these fields are shown (see liangshi.departments).
-    cut: ReadCut | None = None
-
-    def attributes(self) -> dict[str, Any]:
-        """The versioned attributes of the answering row (only the readable ones under a department's cut)."""
-        attrs = history.attributes_of(self.kind, self.row)
-        if self.cut is None:
-            return attrs
-        visible = self.cut.fields(self.kind.name)
-        return {k: v for k, v in attrs.items() if k in visible}
-
-
-@dataclass(frozen=True)
-class Context:
-    """Who acts, when, and why: passed to every use case."""
-
-    actor: Actor
-    now: dt.datetime
-    today: dt.date
-    purpose: str | None = None
+from liangshi.registry.context import LIAISON_ROLE, Context, Page, ReadCut, Snapshot
+from liangshi.registry.kinds import PERSONAL_KINDS, PUBLIC_KINDS, Kind, Provenance, perm_kind
+from liangshi.versioned import AttributeFlag
 
 
 def scoped(stmt: Select[Any], kind: Kind, actor: Actor) -> Select[Any]:
@@ -162,17 +118,19 @@ def snapshot(
 
 
 def department_cut(session: Session, ctx: Context, kind: Kind) -> tuple[ReadCut | None, Context]:
-    """For a department liaison: the agreement's read cut and a context whose purpose is the agreement's;
-    403 without an agreement in force that lets it read this kind. Everyone else: no cut."""
-    if ctx.actor.role != "department_liaison" or kind.name in PUBLIC_KINDS:
+    """For a department liaison: the agreement's read cut and a context whose purpose is the agreement's, from the
+    context's read-cut policy (403 without an agreement in force that lets it read this kind). A liaison's context
+    without a policy is refused, never served uncut. Everyone else: no cut."""
+    if ctx.actor.role != LIAISON_ROLE or kind.name in PUBLIC_KINDS:
         return None, ctx
-    from liangshi.departments import service as departments
-
-    return departments.read_cut(session, ctx, kind.name)
-
-
-# Gazetteer kinds: the names of areas and streets make up every address and are not cut by agreements.
-PUBLIC_KINDS = frozenset({"area", "street"})
+    if ctx.read_cut is None:
+        raise Forbidden(
+            "department.read_cut_missing",
+            "部门联络员的读取缺少共享协议的字段范围，已拒绝",
+            "A department liaison's read carries no agreement cut and is refused",
+            {"kind": kind.name},
+        )
+    return ctx.read_cut(session, ctx, kind.name)
 
 
 def read(
@@ -186,7 +144,7 @@ def read(
     detail: dict[str, Any] | None = None,
 ) -> Snapshot:
     """Read one object in the actor's jurisdiction; personal data reads are audited."""
-    ctx.actor.ensure(f"{_perm_kind(kind)}.read")
+    ctx.actor.ensure(f"{perm_kind(kind)}.read")
     cut, ctx = department_cut(session, ctx, kind)
     entity = get_entity(session, kind, entity_id, ctx.actor)
     snap = snapshot(session, kind, entity, on=on, at=at, today=ctx.today)
@@ -201,21 +159,6 @@ def read(
     return snap
 
 
-def _perm_kind(kind: Kind) -> str:
-    # Documents and memberships are parts of a person and a household: they share their permissions.
-    return {"document": "person", "membership": "household"}.get(kind.name, kind.name)
-
-
-@dataclass
-class Page:
-    """One page of snapshots and the total count."""
-
-    items: list[Snapshot]
-    total: int
-    offset: int
-    limit: int
-
-
 def search(
     session: Session,
     ctx: Context,
@@ -228,7 +171,7 @@ def search(
     include_retired: bool = False,
 ) -> Page:
     """Search current versions in the actor's jurisdiction; personal data in the results is audited."""
-    ctx.actor.ensure(f"{_perm_kind(kind)}.read")
+    ctx.actor.ensure(f"{perm_kind(kind)}.read")
     cut, ctx = department_cut(session, ctx, kind)
     v, e = kind.version, kind.entity
     conditions = [v.superseded_at.is_(None)]
@@ -289,7 +232,7 @@ def create(
     reason: str | None = None,
 ) -> Snapshot:
     """Create an object (its identity already carries area and county) and audit it."""
-    ctx.actor.ensure(f"{_perm_kind(kind)}.write")
+    ctx.actor.ensure(f"{perm_kind(kind)}.write")
     start = valid_from or ctx.today
     row = history.create(
         session,
@@ -336,7 +279,7 @@ def change(
     check: Callable[[Any, dict[str, Any]], None] | None = None,
 ) -> Snapshot:
     """Record a change in the world from a date; `check` validates the merged attributes."""
-    ctx.actor.ensure(f"{_perm_kind(kind)}.write")
+    ctx.actor.ensure(f"{perm_kind(kind)}.write")
     entity = get_entity(session, kind, entity_id, ctx.actor, write=True)
     when = effective or ctx.today
     if check is not None:
@@ -385,7 +328,7 @@ def correct(
     check: Callable[[Any, dict[str, Any]], None] | None = None,
 ) -> Snapshot:
     """Correct a recorded version: the wrong one stays in history, the new one points at it."""
-    ctx.actor.ensure(f"{_perm_kind(kind)}.write")
+    ctx.actor.ensure(f"{perm_kind(kind)}.write")
     entity = get_entity(session, kind, entity_id, ctx.actor, write=True)
     if check is not None:
         target = history.latest_row(session, kind, entity.id)
@@ -433,7 +376,7 @@ def retire(
     permission: str | None = None,
 ) -> Snapshot:
     """End an object's validity; it stays readable as of earlier dates."""
-    ctx.actor.ensure(permission or f"{_perm_kind(kind)}.retire")
+    ctx.actor.ensure(permission or f"{perm_kind(kind)}.retire")
     entity = get_entity(session, kind, entity_id, ctx.actor, write=True)
     when = effective or ctx.today
     row = history.retire(
@@ -466,7 +409,7 @@ def retire(
 
 def versions(session: Session, ctx: Context, kind: Kind, entity_id: int) -> tuple[Any, list[Any]]:
     """The full bitemporal history of an object (audited for personal data); a department may not read it."""
-    ctx.actor.ensure(f"{_perm_kind(kind)}.read")
+    ctx.actor.ensure(f"{perm_kind(kind)}.read")
     cut, ctx = department_cut(session, ctx, kind)
     if cut is not None:
         # Provenance and earlier values are not agreement fields: departments pull changes instead.
@@ -498,7 +441,7 @@ def flag(
     expected_version: int,
 ) -> AttributeFlag:
     """Flag an attribute 'under investigation' (存疑待查) without changing its value."""
-    ctx.actor.ensure(f"{_perm_kind(kind)}.write")
+    ctx.actor.ensure(f"{perm_kind(kind)}.write")
     entity = get_entity(session, kind, entity_id, ctx.actor, write=True)
     if attribute not in kind.attributes:
         raise ValidationFailed(
@@ -553,7 +496,7 @@ def resolve_flag(
     expected_version: int,
 ) -> AttributeFlag:
     """Settle an 'under investigation' flag with a resolution text."""
-    ctx.actor.ensure(f"{_perm_kind(kind)}.write")
+    ctx.actor.ensure(f"{perm_kind(kind)}.write")
     entity = get_entity(session, kind, entity_id, ctx.actor, write=True)
     row = session.get(AttributeFlag, flag_id)
     if (

@@ -1,4 +1,8 @@
-"""Bulk writes: allocate ids, then insert many rows at once (executemany on SQLite, COPY on PostgreSQL)."""
+"""Bulk writes: allocate ids, then insert many rows at once (executemany on SQLite, COPY on PostgreSQL).
+
+Ground floor: imports nothing of liangshi. What goes into version rows is the registry's business
+(`liangshi.registry`); this module only moves rows.
+"""
 
 from __future__ import annotations
 
@@ -8,8 +12,6 @@ from typing import Any
 
 from sqlalchemy import Table, func, select, text
 from sqlalchemy.orm import Session
-
-from liangshi.history import Provenance
 
 
 def is_postgres(session: Session) -> bool:
@@ -130,46 +132,3 @@ def _sqlite_value(value: Any) -> Any:
     if isinstance(value, dt.date):
         return value.isoformat()
     return value
-
-
-def version_meta(
-    *,
-    entity_id: int,
-    county: str,
-    valid_from: dt.date,
-    valid_to: dt.date | None,
-    now: dt.datetime,
-    prov: Provenance,
-    actor_id: int | None,
-) -> dict[str, Any]:
-    """The bookkeeping columns of a first version row, as history.create writes them."""
-    return {
-        "entity_id": entity_id,
-        "version": 1,
-        "valid_from": valid_from,
-        "valid_to": valid_to,
-        "recorded_at": now,
-        "superseded_at": None,
-        "change": "create",
-        "reason": None,
-        "source_kind": prov.source_kind,
-        "source_ref": prov.source_ref,
-        "evidence": prov.evidence,
-        "document_ref": prov.document_ref,
-        "county_code": county,
-        "actor_id": actor_id,
-        "corrects_row_id": None,
-        "replaces_row_id": None,
-    }
-
-
-def entity_row(*, entity_id: int, county: str, area_id: int, now: dt.datetime, **refs: Any) -> dict[str, Any]:
-    """An identity row."""
-    return {
-        "id": entity_id,
-        "county_code": county,
-        "version": 1,
-        "created_at": now,
-        "area_id": area_id,
-        **refs,
-    }
