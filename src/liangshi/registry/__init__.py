@@ -7,21 +7,27 @@ as a policy on the Context, set by the entry points.
 
 Modules: `context` (Context, Snapshot, Page, ReadCut), `kinds` (Provenance, the personal and public kinds),
 `history` (the bitemporal primitives and the one spelling of a version row's bookkeeping, `version_meta`),
-`usecases` (read, search, create, change, correct, retire, versions, flag), `bulk` (create_many, change_many).
+`usecases` (read, search, create, change, correct, retire, versions, flag), `bulk` (create_many, change_many,
+retire_many, correct_many).
 Callers use this face: `from liangshi import registry`, `registry.read(...)`.
 """
 
 from liangshi.registry import history
 from liangshi.registry.bulk import (
     ChangeItem,
+    CorrectItem,
     Created,
     FastCreate,
     NewItem,
     PlannedChange,
+    RetireItem,
+    Written,
     change_many,
+    correct_many,
     create_many,
     create_many_fast,
     plan_changes,
+    retire_many,
 )
 from liangshi.registry.context import LIAISON_ROLE, Context, Page, ReadCut, ReadCutPolicy, Snapshot
 from liangshi.registry.history import META_COLUMNS, entity_row, version_meta
@@ -67,6 +73,7 @@ __all__ = [
     "AttributeFlag",
     "ChangeItem",
     "Context",
+    "CorrectItem",
     "Created",
     "FastCreate",
     "Kind",
@@ -76,10 +83,13 @@ __all__ = [
     "Provenance",
     "ReadCut",
     "ReadCutPolicy",
+    "RetireItem",
     "Snapshot",
+    "Written",
     "change",
     "change_many",
     "correct",
+    "correct_many",
     "create",
     "create_many",
     "create_many_fast",
@@ -96,6 +106,7 @@ __all__ = [
     "read",
     "resolve_flag",
     "retire",
+    "retire_many",
     "scoped",
     "search",
     "snapshot",
