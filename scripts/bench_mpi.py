@@ -45,6 +45,7 @@ from liangshi.common.idnumber import compute_check_char
 from liangshi.db import make_engine, make_session_factory, session_scope
 from liangshi.linkage import api as linkage
 from liangshi.mpi import service as mpi
+from liangshi.mpi.service.records import link_record, normalise
 from liangshi.persons.models import Person, PersonVersion
 from liangshi.registry import Context
 
@@ -162,7 +163,7 @@ def measure(url: str, people: list[dict[str, Any]], records: int, seed: int) -> 
     ctx = Context(actor=actor, now=clock.now(), today=clock.today(), purpose="bench")
     out: dict[str, Any] = {}
     with session_scope(factory) as s:
-        norms = [mpi._normalise(r, ctx.today) for r in batch]
+        norms = [normalise(r, ctx.today) for r in batch]
         t0 = time.perf_counter()
         ids = mpi.candidate_person_ids(s, ctx, norms)
         rows = mpi.master_rows(s, ids)
@@ -170,7 +171,7 @@ def measure(url: str, people: list[dict[str, Any]], records: int, seed: int) -> 
         out["candidates"] = len(ids)
         out["candidates_and_master_rows_s"] = round(time.perf_counter() - t0, 2)
     t0 = time.perf_counter()
-    linkage.match_against_master([mpi._link_record(n, "health") for n in norms], master, top=3)
+    linkage.match_against_master([link_record(n, "health") for n in norms], master, top=3)
     out["engine_only_s (baseline)"] = round(time.perf_counter() - t0, 2)
     t0 = time.perf_counter()
     with session_scope(factory) as s:
