@@ -9,7 +9,7 @@ from __future__ import annotations
 import datetime as dt
 import json
 from collections.abc import Sequence
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 from sqlalchemy import func, select, update
 from sqlalchemy.orm import Session
@@ -28,10 +28,6 @@ from liangshi.registry import Context, Provenance, history
 from liangshi.rentals.models import RentalTenant
 from liangshi.residence.models import Residence
 from liangshi.venues.models import Stay
-
-if TYPE_CHECKING:
-    pass
-
 
 # Rows that belong to a person and move with a merge: label -> (table, its person column). A rental's landlord is
 # a versioned attribute of the rental (its history says who was landlord when), so it is not re-pointed here.
@@ -118,18 +114,9 @@ def merge(
                 )
         moved[label] = ids
     history.bump_version(session, persons.PERSON, keep.id, keep.version)
-    retired = history.retire(
-        session,
-        persons.PERSON,
-        other,
-        expected_version=other.version,
-        effective=_closing(session, other.id, ctx.today),
-        prov=_system_prov("merge"),
-        actor_id=ctx.actor.user_id,
-        now=ctx.now,
-        reason=f"merged into {keep.id}",
+    moved["retired_row_id"] = _retire(
+        session, ctx, other.id, other.version, what="merge", reason=f"merged into {keep.id}"
     )
-    moved["retired_row_id"] = retired.row_id
     event = _record_event(session, ctx, "merge", keep, other.id, json.dumps(moved), reason, forced=forced)
     session.expire_all()
     detail = {
@@ -346,17 +333,7 @@ def undo(session: Session, ctx: Context, event_id: int, *, reason: str) -> Perso
     else:
         new_person = session.get(Person, other)
         assert new_person is not None
-        history.retire(
-            session,
-            persons.PERSON,
-            new_person,
-            expected_version=new_person.version,
-            effective=_closing(session, other, ctx.today),
-            prov=_system_prov("undo"),
-            actor_id=ctx.actor.user_id,
-            now=ctx.now,
-            reason=f"split #{event.id} undone",
-        )
+        _retire(session, ctx, other, new_person.version, what="undo", reason=f"split #{event.id} undone")
         person = session.get(Person, keep)
         assert person is not None
         history.bump_version(session, persons.PERSON, keep, person.version)
@@ -399,35 +376,36 @@ def undo(session: Session, ctx: Context, event_id: int, *, reason: str) -> Perso
     return undo_event
 
 
+def _retire(session: Session, ctx: Context, person_id: int, version: int, *, what: str, reason: str) -> int:
+    """Retire a person merged away or split off again through the registry (the MPI action's permission; the
+    action's own audit entries name it), from today or its open version's start; returns the retirement's row."""
+    retired = registry.retire_many(
+        session,
+        ctx,
+        persons.PERSON,
+        [registry.RetireItem(person_id, version, _closing(session, person_id, ctx.today))],
+        prov=_system_prov(what),
+        reason=reason,
+        permission="person.link",
+        audit_mode="caller",
+    )
+    return retired.row_ids[person_id]
+
+
 def _unretire(session: Session, ctx: Context, person_id: int, retired: Any, reason: str) -> None:
     """The retirement was wrong: a new current version with the same facts, open again, corrects it."""
     person = session.get(Person, person_id)
     assert person is not None
-    version = history.bump_version(session, persons.PERSON, person_id, person.version)
-    retired.superseded_at = ctx.now
-    prov = _system_prov("undo")
-    session.add(
-        persons.PERSON.version(
-            entity_id=person_id,
-            version=version,
-            valid_from=retired.valid_from,
-            valid_to=None,
-            recorded_at=ctx.now,
-            superseded_at=None,
-            change="correct",
-            reason=reason[:500],
-            source_kind=prov.source_kind,
-            source_ref=prov.source_ref,
-            evidence=prov.evidence,
-            document_ref=None,
-            county_code=person.county_code,
-            actor_id=ctx.actor.user_id,
-            corrects_row_id=retired.row_id,
-            replaces_row_id=None,
-            **history.attributes_of(persons.PERSON, retired),
-        )
+    registry.correct_many(
+        session,
+        ctx,
+        persons.PERSON,
+        [registry.CorrectItem(person_id, person.version, row_id=retired.row_id, reopen=True)],
+        prov=_system_prov("undo"),
+        reason=reason[:500],
+        permission="person.link",
+        audit_mode="caller",
     )
-    session.flush()
 
 
 def event_view(event: PersonLinkEvent) -> dict[str, Any]:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import json
 from collections.abc import Sequence
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 from sqlalchemy import case, func, select, update
 from sqlalchemy.orm import Session
@@ -21,10 +21,6 @@ from liangshi.mpi.service.records import MasterRow, Norm, document_holders, make
 from liangshi.persons import service as persons
 from liangshi.persons.models import Person
 from liangshi.registry import Context, Provenance, history
-
-if TYPE_CHECKING:
-    pass
-
 
 FIELDS = ("name", "sex", "birth_date", "id_number", "phone", "address")
 
