@@ -4,13 +4,16 @@ from __future__ import annotations
 
 import json
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 from sqlalchemy import or_, select
 from sqlalchemy.orm import Session
 
 from liangshi import registry
 from liangshi.audit import service as audit
+from liangshi.linkage import api as linkage
+from liangshi.linkage.api import Candidate
+from liangshi.linkage.master import prepare_master
 from liangshi.mpi import rules
 from liangshi.mpi.models import MatchReview
 from liangshi.mpi.service.records import (
@@ -22,10 +25,6 @@ from liangshi.mpi.service.records import (
     master_rows,
 )
 from liangshi.registry import Context
-
-if TYPE_CHECKING:
-    from liangshi.linkage.api import Candidate
-
 
 # ---- dedupe over the register ----------------------------------------------------------------------------------
 
@@ -46,8 +45,6 @@ def link_persons(
     """Match the register's own persons against each other and queue every pair at or above the review
     threshold (likely and uncertain duplicates) for a decision; nothing is merged without one. Pairs already
     pending or judged distinct are not queued again."""
-    from liangshi.linkage import api as linkage
-
     ctx.actor.ensure("person.link")
     ids = all_person_ids(session, ctx, county)
     rows: dict[int, MasterRow] = {}
@@ -59,8 +56,6 @@ def link_persons(
     master: Any = records
     if len(records) > batch:
         # Normalise the register once, not once per chunk (the engine's documented fast path).
-        from liangshi.linkage.master import prepare_master
-
         master = prepare_master(records)
     for chunk in chunks(records, batch):
         matches = linkage.match_against_master(list(chunk), master, top=4) if len(records) > 1 else {}

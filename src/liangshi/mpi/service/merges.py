@@ -292,39 +292,9 @@ def undo(session: Session, ctx: Context, event_id: int, *, reason: str) -> Perso
         )
     moved: dict[str, Any] = json.loads(event.moved)
     keep, other = event.keep_person_id, event.other_person_id
-    if event.kind == "merge":
-        tables = {label: MOVABLE[label] for label in MOVABLE if moved.get(label)}
-        back_from, back_to = keep, other
-    else:
-        tables = {
-            "source_records": MOVABLE["source_records"],
-            "documents": MOVABLE["documents"],
-        }
-        back_from, back_to = other, keep
-    for label, (table, column) in tables.items():
-        ids = moved.get(label) or []
-        still = (
-            session.execute(
-                select(func.count()).select_from(table).where(table.id.in_(ids), column == back_from)
-            ).scalar_one()
-            if ids
-            else 0
-        )
-        if still != len(ids):
-            raise _stale(event_id, label)
-    if event.kind == "merge":
-        retired = session.get(persons.PERSON.version, moved["retired_row_id"])
-        if retired is None or retired.superseded_at is not None:
-            raise _stale(event_id, "person")
-    for label, (table, column) in tables.items():
-        ids = moved.get(label) or []
-        for chunk in chunks(ids):
-            session.execute(
-                update(table)
-                .where(table.id.in_(chunk))
-                .values({column.key: back_to})
-                .execution_options(synchronize_session=False)
-            )
+    tables, back_from, back_to = _moved_tables(event, moved)
+    retired = _ensure_undoable(session, event, moved, tables, back_from)
+    _move_back(session, moved, tables, back_to)
     if event.kind == "merge":
         _unretire(session, ctx, other, retired, f"undo merge #{event.id}: {reason}")
         person = session.get(Person, keep)
@@ -341,21 +311,7 @@ def undo(session: Session, ctx: Context, event_id: int, *, reason: str) -> Perso
     assert kept is not None
     undo_event = _record_event(session, ctx, "undo", kept, other, event.moved, reason, undoes=event)
     event.undone_by = undo_event.id
-    # A merge decided in the review queue: undoing it takes the decision back, so the pair waits again.
-    reopened = list(
-        session.execute(
-            select(MatchReview.id).where(
-                MatchReview.link_event_id == event.id, MatchReview.status == rules.LINKED
-            )
-        ).scalars()
-    )
-    if reopened:
-        session.execute(
-            update(MatchReview)
-            .where(MatchReview.id.in_(reopened))
-            .values(status=rules.PENDING, decided_by=None, decided_at=None, reason=None, link_event_id=None)
-            .execution_options(synchronize_session=False)
-        )
+    reopened = _reopen_reviews(session, event)
     session.flush()
     session.expire_all()
     detail = {
@@ -374,6 +330,81 @@ def undo(session: Session, ctx: Context, event_id: int, *, reason: str) -> Perso
         ],
     )
     return undo_event
+
+
+def _moved_tables(
+    event: PersonLinkEvent, moved: dict[str, Any]
+) -> tuple[dict[str, tuple[Any, Any]], int, int]:
+    """The tables whose rows an undo moves back, and from which person to which."""
+    keep, other = event.keep_person_id, event.other_person_id
+    if event.kind == "merge":
+        return {label: MOVABLE[label] for label in MOVABLE if moved.get(label)}, keep, other
+    tables = {
+        "source_records": MOVABLE["source_records"],
+        "documents": MOVABLE["documents"],
+    }
+    return tables, other, keep
+
+
+def _ensure_undoable(
+    session: Session,
+    event: PersonLinkEvent,
+    moved: dict[str, Any],
+    tables: dict[str, tuple[Any, Any]],
+    back_from: int,
+) -> Any:
+    """409 `mpi.undo_stale` unless every moved row is still where the event put it (and, for a merge, the
+    retirement is still current knowledge); returns that retirement row (None for a split)."""
+    for label, (table, column) in tables.items():
+        ids = moved.get(label) or []
+        still = (
+            session.execute(
+                select(func.count()).select_from(table).where(table.id.in_(ids), column == back_from)
+            ).scalar_one()
+            if ids
+            else 0
+        )
+        if still != len(ids):
+            raise _stale(event.id, label)
+    if event.kind != "merge":
+        return None
+    retired = session.get(persons.PERSON.version, moved["retired_row_id"])
+    if retired is None or retired.superseded_at is not None:
+        raise _stale(event.id, "person")
+    return retired
+
+
+def _move_back(
+    session: Session, moved: dict[str, Any], tables: dict[str, tuple[Any, Any]], back_to: int
+) -> None:
+    for label, (table, column) in tables.items():
+        ids = moved.get(label) or []
+        for chunk in chunks(ids):
+            session.execute(
+                update(table)
+                .where(table.id.in_(chunk))
+                .values({column.key: back_to})
+                .execution_options(synchronize_session=False)
+            )
+
+
+def _reopen_reviews(session: Session, event: PersonLinkEvent) -> list[int]:
+    """A merge decided in the review queue: undoing it takes the decision back, so the pair waits again."""
+    reopened = list(
+        session.execute(
+            select(MatchReview.id).where(
+                MatchReview.link_event_id == event.id, MatchReview.status == rules.LINKED
+            )
+        ).scalars()
+    )
+    if reopened:
+        session.execute(
+            update(MatchReview)
+            .where(MatchReview.id.in_(reopened))
+            .values(status=rules.PENDING, decided_by=None, decided_at=None, reason=None, link_event_id=None)
+            .execution_options(synchronize_session=False)
+        )
+    return reopened
 
 
 def _retire(session: Session, ctx: Context, person_id: int, version: int, *, what: str, reason: str) -> int:

@@ -7,7 +7,7 @@ import datetime as dt
 import functools
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 from pydantic import ValidationError
 from sqlalchemy import and_, func, select
@@ -20,6 +20,7 @@ from liangshi.areas.models import Area
 from liangshi.buildings.models import Building, BuildingVersion, Dwelling, DwellingVersion
 from liangshi.common.phone import normalize_phone
 from liangshi.errors import ValidationFailed
+from liangshi.linkage.api import LinkRecord
 from liangshi.mpi import rules
 from liangshi.persons import service as persons
 from liangshi.persons.models import Document, DocumentVersion, Person, PersonVersion
@@ -27,10 +28,6 @@ from liangshi.persons.rules import check_document_agrees
 from liangshi.persons.schemas import DocumentIn, PersonCreate
 from liangshi.registry import Context, Provenance
 from liangshi.residence.models import Residence, ResidenceVersion
-
-if TYPE_CHECKING:
-    from liangshi.linkage.api import LinkRecord
-
 
 CHUNK = 5000
 
@@ -76,8 +73,6 @@ def normalise(record: LinkRecord, today: dt.date) -> Norm:
 
 
 def link_record(n: Norm, source: str) -> LinkRecord:
-    from liangshi.linkage.api import LinkRecord
-
     return LinkRecord(
         record_id=n.record_id,
         source=source,
@@ -108,6 +103,7 @@ def evidence_json(evidence: Iterable[Any]) -> list[dict[str, Any]]:
 @functools.lru_cache(maxsize=20000)
 def sound_of(ch: str) -> str:
     """The pinyin of one character (homophones and traditional forms agree), else the character itself."""
+    # Imported here: pypinyin takes about a second to import, and only resolving or matching needs it.
     from pypinyin import lazy_pinyin
 
     return (lazy_pinyin(ch) or [ch])[0].lower()
@@ -269,8 +265,6 @@ def _addresses(session: Session, ids: Sequence[int]) -> Any:
 
 def master_records(rows: Iterable[MasterRow]) -> list[LinkRecord]:
     """The master rows as linkage records (record id `person:<id>`, person_id set)."""
-    from liangshi.linkage.api import LinkRecord
-
     return [
         LinkRecord(
             record_id=f"person:{r.person_id}",

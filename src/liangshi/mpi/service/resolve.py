@@ -9,7 +9,7 @@ from __future__ import annotations
 import json
 from collections.abc import Sequence
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 from sqlalchemy import insert, select
 from sqlalchemy.orm import Session
@@ -18,6 +18,8 @@ from liangshi import bulk, registry
 from liangshi.areas.models import Area
 from liangshi.audit import service as audit
 from liangshi.errors import ValidationFailed
+from liangshi.linkage import api as linkage
+from liangshi.linkage.api import Candidate, LinkRecord
 from liangshi.mpi import rules
 from liangshi.mpi.models import MatchReview, PersonSourceRecord
 from liangshi.mpi.service.records import (
@@ -39,9 +41,6 @@ from liangshi.mpi.service.records import (
 )
 from liangshi.persons.schemas import PersonCreate
 from liangshi.registry import Context, Provenance
-
-if TYPE_CHECKING:
-    from liangshi.linkage.api import Candidate, LinkRecord
 
 
 @dataclass(frozen=True)
@@ -107,8 +106,6 @@ def resolve(
     feed passes the writer its agreement authorises. Every write is audited under `ctx.actor`. Flushes, never
     commits. Returns one Resolution per distinct record id, in input order.
     """
-    from liangshi.linkage import api as linkage
-
     ctx.actor.ensure("person.link")
     ctx.actor.ensure("person.write")
     _check_source(source, records)
@@ -132,7 +129,7 @@ def resolve(
     }
     if fresh:
         area = _target_area(session, ctx, area_id)
-        results.update(_resolve_fresh(session, ctx, fresh, source, batch_ref, area, linkage))
+        results.update(_resolve_fresh(session, ctx, fresh, source, batch_ref, area))
     return [results[rid] for rid in keys]
 
 
@@ -143,7 +140,6 @@ def _resolve_fresh(
     source: str,
     batch_ref: str | None,
     area: Area,
-    linkage: Any,
 ) -> dict[str, Resolution]:
     today = ctx.today
     master = master_rows(session, candidate_person_ids(session, ctx, fresh))
@@ -203,7 +199,7 @@ def _resolve_fresh(
     prov = Provenance(source_kind="department", source_ref=(batch_ref or source)[:100], evidence="document")
     used = set(holders)
     chosen: list[tuple[list[Norm], PersonCreate | None]] = []
-    for group in _groups(creatable, source, linkage):
+    for group in _groups(creatable, source):
         data = None
         for n in group:
             with_doc = bool(n.id_number) and n.id_number not in used
@@ -223,7 +219,7 @@ def _resolve_fresh(
     return _store(session, ctx, fresh, decided, queued, master, source, batch_ref, area)
 
 
-def _groups(records: list[Norm], source: str, linkage: Any) -> list[list[Norm]]:
+def _groups(records: list[Norm], source: str) -> list[list[Norm]]:
     """Records of one batch that are one new person, in input order. Only records sharing a blocking key with
     another record of the batch (ID number or its tail, phone, a birth date with the surname's sound) can be;
     the engine's dedupe runs on those alone."""
