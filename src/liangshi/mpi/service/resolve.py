@@ -6,6 +6,7 @@ a new one; nothing here ever renumbers a person.
 
 from __future__ import annotations
 
+import datetime as dt
 import json
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -133,6 +134,10 @@ def resolve(
     return [results[rid] for rid in keys]
 
 
+# What became of a record: its status, the person it joined or made, the best probability and the evidence.
+Decision = tuple[str, int | None, float | None, list[dict[str, Any]]]
+
+
 def _resolve_fresh(
     session: Session,
     ctx: Context,
@@ -141,15 +146,28 @@ def _resolve_fresh(
     batch_ref: str | None,
     area: Area,
 ) -> dict[str, Resolution]:
-    today = ctx.today
     master = master_rows(session, candidate_person_ids(session, ctx, fresh))
     new_records = [link_record(n, source) for n in fresh]
     matches: dict[str, list[Candidate]] = (
         linkage.match_against_master(new_records, master_records(master.values()), top=3) if master else {}
     )
-    accept, review = float(linkage.ACCEPT), float(linkage.REVIEW)
-    decided: dict[str, tuple[str, int | None, float | None, list[dict[str, Any]]]] = {}
+    decided: dict[str, Decision] = {}
     queued: dict[str, list[Candidate]] = {}
+    unmatched = _judge(fresh, matches, master, decided, queued)
+    creatable, holders = _held_numbers(session, ctx, unmatched, master, source, decided, queued)
+    _make_new(session, ctx, creatable, set(holders), source, batch_ref, area, decided)
+    return _store(session, ctx, fresh, decided, queued, master, source, batch_ref, area)
+
+
+def _judge(
+    fresh: list[Norm],
+    matches: dict[str, list[Candidate]],
+    master: dict[int, MasterRow],
+    decided: dict[str, Decision],
+    queued: dict[str, list[Candidate]],
+) -> list[Norm]:
+    """Link each record to its certain candidate or queue its uncertain ones; returns the records matched by none."""
+    accept, review = float(linkage.ACCEPT), float(linkage.REVIEW)
     unmatched: list[Norm] = []
     for n in fresh:
         cands = sorted(matches.get(n.record_id, []), key=lambda c: -float(c.probability))
@@ -176,7 +194,20 @@ def _resolve_fresh(
             )
         else:
             unmatched.append(n)
-    # A new record whose ID number a register person already holds is not a new person.
+    return unmatched
+
+
+def _held_numbers(
+    session: Session,
+    ctx: Context,
+    unmatched: list[Norm],
+    master: dict[int, MasterRow],
+    source: str,
+    decided: dict[str, Decision],
+    queued: dict[str, list[Candidate]],
+) -> tuple[list[Norm], dict[str, int]]:
+    """A new record whose ID number a register person already holds is not a new person: it goes to review with
+    that person (in the jurisdiction) or is rejected. Returns the records that may make a person, and the holders."""
     holders = document_holders(session, [n.id_number for n in unmatched if n.id_number])
     creatable: list[Norm] = []
     for n in unmatched:
@@ -196,14 +227,28 @@ def _resolve_fresh(
                 None,
                 [{"field": "id_number", "level": "held_elsewhere"}],
             )
+    return creatable, holders
+
+
+def _make_new(
+    session: Session,
+    ctx: Context,
+    creatable: list[Norm],
+    used: set[str],
+    source: str,
+    batch_ref: str | None,
+    area: Area,
+    decided: dict[str, Decision],
+) -> None:
+    """One register person per group of records that are one new person (the first record that can make one),
+    with department provenance; a group that cannot make one is rejected."""
     prov = Provenance(source_kind="department", source_ref=(batch_ref or source)[:100], evidence="document")
-    used = set(holders)
     chosen: list[tuple[list[Norm], PersonCreate | None]] = []
     for group in _groups(creatable, source):
         data = None
         for n in group:
             with_doc = bool(n.id_number) and n.id_number not in used
-            data = person_input(n, area.id, today, with_document=with_doc)
+            data = person_input(n, area.id, ctx.today, with_document=with_doc)
             if data is not None:
                 used.update(d.number for d in data.documents)
                 break
@@ -216,7 +261,6 @@ def _resolve_fresh(
                 decided[n.record_id] = (rules.REJECTED, None, None, [{"field": "*", "level": "insufficient"}])
             else:
                 decided[n.record_id] = (rules.NEW, person_id, None, [])
-    return _store(session, ctx, fresh, decided, queued, master, source, batch_ref, area)
 
 
 def _groups(records: list[Norm], source: str) -> list[list[Norm]]:
@@ -257,39 +301,14 @@ def _store(
     session: Session,
     ctx: Context,
     fresh: list[Norm],
-    decided: dict[str, tuple[str, int | None, float | None, list[dict[str, Any]]]],
+    decided: dict[str, Decision],
     queued: dict[str, list[Candidate]],
     master: dict[int, MasterRow],
     source: str,
     batch_ref: str | None,
     area: Area,
 ) -> dict[str, Resolution]:
-    now = ctx.now
-    values: list[dict[str, Any]] = []
-    for n in fresh:
-        status, pid, prob, evidence = decided[n.record_id]
-        holder = master.get(pid) if pid is not None else None
-        values.append(
-            {
-                "source": source,
-                "source_record_id": n.record_id,
-                "batch_ref": batch_ref,
-                "name": n.name,
-                "sex": n.sex,
-                "birth_date": n.birth_date,
-                "id_number": n.id_number,
-                "phone": n.phone,
-                "address": n.address,
-                "person_id": pid,
-                "status": status,
-                "probability": prob,
-                "evidence": json.dumps(evidence, ensure_ascii=False),
-                "area_id": holder.area_id if holder else area.id,
-                "county_code": holder.county_code if holder else area.county_code,
-                "created_at": now,
-                "updated_at": now,
-            }
-        )
+    values = _record_values(fresh, decided, master, source, batch_ref, area, ctx.now)
     # Ids allocated up front, then COPY (PostgreSQL) or one executemany (SQLite): a 10,000-record batch through
     # the ORM costs seconds on PostgreSQL.
     new_ids = bulk.allocate_ids(session, PersonSourceRecord, len(values))
@@ -297,35 +316,7 @@ def _store(
         v["id"] = pk
     bulk.bulk_insert(session, PersonSourceRecord, values)
     pks = {str(v["source_record_id"]): int(v["id"]) for v in values}
-    review_values = [
-        {
-            "source_record_pk": pks[rid],
-            "left_person_id": None,
-            "candidate_person_id": int(c.person_id),
-            "probability": float(c.probability),
-            "weight": float(c.weight),
-            "evidence": json.dumps(evidence_json(c.evidence), ensure_ascii=False),
-            "status": rules.PENDING,
-            "area_id": master[int(c.person_id)].area_id,
-            "county_code": master[int(c.person_id)].county_code,
-            "created_at": now,
-        }
-        for rid, cands in queued.items()
-        for c in cands
-    ]
-    review_ids = (
-        {
-            (int(pk or 0), int(cand)): int(i)
-            for i, pk, cand in session.execute(
-                insert(MatchReview)
-                .execution_options(render_nulls=True)
-                .returning(MatchReview.id, MatchReview.source_record_pk, MatchReview.candidate_person_id),
-                review_values,
-            )
-        }
-        if review_values
-        else {}
-    )
+    review_ids = _insert_reviews(session, queued, pks, master, ctx.now)
     registry.log(
         ctx,
         session,
@@ -362,3 +353,80 @@ def _store(
         )
         for v in values
     }
+
+
+def _record_values(
+    fresh: list[Norm],
+    decided: dict[str, Decision],
+    master: dict[int, MasterRow],
+    source: str,
+    batch_ref: str | None,
+    area: Area,
+    now: dt.datetime,
+) -> list[dict[str, Any]]:
+    """The source record rows, held where the person they joined is (else in the area for new persons)."""
+    values: list[dict[str, Any]] = []
+    for n in fresh:
+        status, pid, prob, evidence = decided[n.record_id]
+        holder = master.get(pid) if pid is not None else None
+        values.append(
+            {
+                "source": source,
+                "source_record_id": n.record_id,
+                "batch_ref": batch_ref,
+                "name": n.name,
+                "sex": n.sex,
+                "birth_date": n.birth_date,
+                "id_number": n.id_number,
+                "phone": n.phone,
+                "address": n.address,
+                "person_id": pid,
+                "status": status,
+                "probability": prob,
+                "evidence": json.dumps(evidence, ensure_ascii=False),
+                "area_id": holder.area_id if holder else area.id,
+                "county_code": holder.county_code if holder else area.county_code,
+                "created_at": now,
+                "updated_at": now,
+            }
+        )
+    return values
+
+
+def _insert_reviews(
+    session: Session,
+    queued: dict[str, list[Candidate]],
+    pks: dict[str, int],
+    master: dict[int, MasterRow],
+    now: dt.datetime,
+) -> dict[tuple[int, int], int]:
+    """Queue a review per (record, candidate), held where the candidate is; returns their ids."""
+    review_values = [
+        {
+            "source_record_pk": pks[rid],
+            "left_person_id": None,
+            "candidate_person_id": int(c.person_id),
+            "probability": float(c.probability),
+            "weight": float(c.weight),
+            "evidence": json.dumps(evidence_json(c.evidence), ensure_ascii=False),
+            "status": rules.PENDING,
+            "area_id": master[int(c.person_id)].area_id,
+            "county_code": master[int(c.person_id)].county_code,
+            "created_at": now,
+        }
+        for rid, cands in queued.items()
+        for c in cands
+    ]
+    return (
+        {
+            (int(pk or 0), int(cand)): int(i)
+            for i, pk, cand in session.execute(
+                insert(MatchReview)
+                .execution_options(render_nulls=True)
+                .returning(MatchReview.id, MatchReview.source_record_pk, MatchReview.candidate_person_id),
+                review_values,
+            )
+        }
+        if review_values
+        else {}
+    )
