@@ -10,8 +10,10 @@ from __future__ import annotations
 import json
 
 import typer
+from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn
 
 from liangshi.cli.common import context_as, database, err, fail
+from liangshi.errors import LiangshiError, ValidationFailed
 
 
 def add_commands(link: typer.Typer) -> None:
@@ -27,9 +29,8 @@ def add_commands(link: typer.Typer) -> None:
     ) -> None:
         """Match the register's persons against each other; likely and uncertain duplicates go to the review
         queue (GET /mpi/reviews). Nothing is merged without a decision."""
-        from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn
-
-        from liangshi.errors import LiangshiError, ValidationFailed
+        # Imported when the command runs: every `liangshi` command mounts this one, and the master person index
+        # service (with the registry, persons and linkage behind it) takes about 2.5 s to import.
         from liangshi.mpi import service
 
         try:
