@@ -16,9 +16,11 @@ from liangshi.access.models import User
 from liangshi.audit.models import AuditEntry
 from liangshi.mpi import service
 from liangshi.mpi.models import PersonSourceRecord
+from liangshi.persons import service as persons
 from liangshi.persons.models import Person, PersonVersion
+from liangshi.registry import history
 from tests import factories
-from tests.conftest import INSIDE, World
+from tests.conftest import INSIDE, OUTSIDE, World
 from tests.mpi.helpers import bare_person, rec
 
 BORN = dt.date(1990, 1, 1)
@@ -223,3 +225,25 @@ def test_a_split_and_its_undo_write_exactly_these_rows(world: World) -> None:
             ("person.split_undo", "person", pid, pid, undo_detail),
             ("person.split_undo", "person", new_id, new_id, undo_detail),
         ]
+
+
+def test_an_officer_merges_and_unmerges_a_person_held_elsewhere_who_lives_in_the_jurisdiction(
+    world: World,
+) -> None:
+    with world.session() as s:
+        ctx = world.ctx(s)
+        keep = bare_person(s, ctx, area_id=world.area(INSIDE), name="钱一")
+        # Registered in another city, living here: the officer may see and change the person (as persons.PERSON
+        # says), and so merge them, although the merge moves the residence that makes them visible.
+        other = bare_person(s, ctx, area_id=world.area(OUTSIDE), name="钱一")
+        place = factories.place(s, ctx, area_id=world.area(INSIDE), district_id=world.area("420704"))
+        factories.arrival(s, ctx, person_id=other, dwelling_id=place.dwelling_id, arrived=dt.date(2026, 1, 5))
+    with world.session() as s:
+        event = service.merge(s, world.ctx(s, "police_liu"), keep, other, reason="重复登记")
+        event_id = event.id
+        assert json.loads(event.moved)["residences"]
+    with world.session() as s:
+        assert history.open_row(s, persons.PERSON, other) is None
+        service.undo(s, world.ctx(s, "police_liu"), event_id, reason="合并错误")
+    with world.session() as s:
+        assert history.open_row(s, persons.PERSON, other) is not None

@@ -101,6 +101,10 @@ def merge(
         if not force:
             raise rules.id_conflict()
         forced = True
+    # Retired before its rows move: a person held elsewhere is the officer's to change while living here.
+    retired_row_id = _retire(
+        session, ctx, other.id, other.version, what="merge", reason=f"merged into {keep.id}"
+    )
     moved: dict[str, Any] = {}
     for label, (table, column) in MOVABLE.items():
         ids = sorted(int(i) for (i,) in session.execute(select(table.id).where(column == other.id)))
@@ -114,9 +118,7 @@ def merge(
                 )
         moved[label] = ids
     history.bump_version(session, persons.PERSON, keep.id, keep.version)
-    moved["retired_row_id"] = _retire(
-        session, ctx, other.id, other.version, what="merge", reason=f"merged into {keep.id}"
-    )
+    moved["retired_row_id"] = retired_row_id
     event = _record_event(session, ctx, "merge", keep, other.id, json.dumps(moved), reason, forced=forced)
     session.expire_all()
     detail = {
