@@ -10,7 +10,7 @@ from fastapi import Request
 from sqlalchemy.orm import Session
 
 from liangshi.access import service as access
-from liangshi.clock import Clock
+from liangshi.clock import Clock, today_is
 from liangshi.db import session_scope
 from liangshi.errors import Unauthenticated
 from liangshi.registry import Context
@@ -36,7 +36,10 @@ def unit(request: Request) -> Iterator[tuple[Session, Context]]:
         actor = access.actor_from_token(session, bearer(request), now=now)
         # Header values are Latin-1 on the wire: a Chinese purpose arrives percent-encoded (UTF-8).
         purpose = unquote(request.headers.get("x-purpose") or "").strip()[:MAX_PURPOSE] or None
-        yield session, Context(actor=actor, now=now, today=clock.today(), purpose=purpose)
+        ctx = Context(actor=actor, now=now, today=clock.today(), purpose=purpose)
+        # What the use case validates inside this unit checks "not in the future" against ctx.today.
+        with today_is(ctx.today):
+            yield session, ctx
 
 
 @contextmanager
