@@ -129,9 +129,13 @@ def clock() -> Clock:
 
 
 @pytest.fixture(autouse=True)
-def unit_today() -> Iterator[dt.date]:
+def unit_today(request: pytest.FixtureRequest) -> Iterator[dt.date | None]:
     """The test is the entry point: schemas a test builds itself check "not in the future" against the fixed
-    clock's today, as an HTTP request, web page, CLI command or import job binds its clock's today."""
+    clock's today, as an HTTP request, web page, CLI command or import job binds its clock's today.
+    A test marked `no_unit_today` runs with none bound, to show the code under test brings its own."""
+    if request.node.get_closest_marker("no_unit_today"):
+        yield None
+        return
     with today_is(fixed(NOW).today()) as day:
         yield day
 
