@@ -563,7 +563,9 @@ def _resolve_fresh(
     master = master_rows(session, candidate_person_ids(session, ctx, fresh))
     new_records = [_link_record(n, source) for n in fresh]
     matches: dict[str, list[Candidate]] = (
-        linkage.match_against_master(new_records, master_records(master.values()), top=3) if master else {}
+        linkage.match_against_master(new_records, master_records(master.values()), top=3, today=today)
+        if master
+        else {}
     )
     accept, review = float(linkage.ACCEPT), float(linkage.REVIEW)
     decided: dict[str, tuple[str, int | None, float | None, list[dict[str, Any]]]] = {}
@@ -604,7 +606,7 @@ def _resolve_fresh(
         elif holder in master or _in_scope(session, ctx, [holder]):
             row = master.get(holder) or master_rows(session, [holder])[holder]
             master[holder] = row
-            p, w, ev = linkage.explain_pair(_link_record(n, source), master_records([row])[0])
+            p, w, ev = linkage.explain_pair(_link_record(n, source), master_records([row])[0], today=today)
             queued[n.record_id] = [linkage.Candidate(f"person:{holder}", holder, p, w, ev)]
             decided[n.record_id] = (rules.REVIEW, None, float(p), _evidence_json(ev))
         else:
@@ -617,7 +619,7 @@ def _resolve_fresh(
     prov = Provenance(source_kind="department", source_ref=(batch_ref or source)[:100], evidence="document")
     used = set(holders)
     chosen: list[tuple[list[_Norm], PersonCreate | None]] = []
-    for group in _groups(creatable, source, linkage):
+    for group in _groups(creatable, source, linkage, today):
         data = None
         for n in group:
             with_doc = bool(n.id_number) and n.id_number not in used
@@ -637,7 +639,7 @@ def _resolve_fresh(
     return _store(session, ctx, fresh, decided, queued, master, source, batch_ref, area)
 
 
-def _groups(records: list[_Norm], source: str, linkage: Any) -> list[list[_Norm]]:
+def _groups(records: list[_Norm], source: str, linkage: Any, today: dt.date) -> list[list[_Norm]]:
     """Records of one batch that are one new person, in input order. Only records sharing a blocking key with
     another record of the batch (ID number or its tail, phone, a birth date with the surname's sound) can be;
     the engine's dedupe runs on those alone."""
@@ -664,7 +666,7 @@ def _groups(records: list[_Norm], source: str, linkage: Any) -> list[list[_Norm]
     for i in range(len(records)):
         sizes[find(i)] = sizes.get(find(i), 0) + 1
     shared = [n for i, n in enumerate(records) if sizes[find(i)] > 1]
-    clusters = linkage.dedupe([_link_record(n, source) for n in shared]) if shared else {}
+    clusters = linkage.dedupe([_link_record(n, source) for n in shared], today=today) if shared else {}
     groups: dict[Any, list[_Norm]] = {}
     for n in records:
         groups.setdefault(clusters.get(n.record_id, ("alone", n.record_id)), []).append(n)
@@ -1486,9 +1488,13 @@ def link_persons(
         # Normalise the register once, not once per chunk (the engine's documented fast path).
         from liangshi.linkage.master import prepare_master
 
-        master = prepare_master(records)
+        master = prepare_master(records, today=ctx.today)
     for chunk in _chunks(records, batch):
-        matches = linkage.match_against_master(list(chunk), master, top=4) if len(records) > 1 else {}
+        matches = (
+            linkage.match_against_master(list(chunk), master, top=4, today=ctx.today)
+            if len(records) > 1
+            else {}
+        )
         for rec in chunk:
             me = int(rec.person_id or 0)
             for cand in matches.get(rec.record_id, []):
