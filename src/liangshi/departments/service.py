@@ -41,6 +41,7 @@ from liangshi.access.rules import Actor
 from liangshi.areas.models import Area
 from liangshi.audit import service as audit
 from liangshi.common.idnumber import mask_id_number
+from liangshi.common.types import validation_context
 from liangshi.departments import rules
 from liangshi.departments.models import (
     Agreement,
@@ -439,7 +440,7 @@ def _parse_value(name: str, raw: str, today: dt.date) -> Any:
         value = formats.parse_date(raw, name)
     else:
         value = raw
-    data = PersonPatch.model_validate({"expected_version": 1, name: value})
+    data = PersonPatch.model_validate({"expected_version": 1, name: value}, context=validation_context(today))
     return getattr(data, name)
 
 
@@ -935,7 +936,7 @@ def submit_batch(
                 from liangshi.common.types import document_number
 
                 try:
-                    normalised = document_number("resident_id", normalised, None)
+                    normalised = document_number("resident_id", normalised, None, today=ctx.today)
                 except ValidationFailed as exc:
                     raise ValidationFailed(
                         exc.code, exc.message_zh, exc.message_en, {**exc.data, "field": "id_number"}

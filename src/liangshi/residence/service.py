@@ -16,10 +16,11 @@ from liangshi.areas.models import Area
 from liangshi.audit import service as audit
 from liangshi.buildings import service as buildings
 from liangshi.common.idnumber import mask_id_number
+from liangshi.common.types import validation_context
 from liangshi.errors import Conflict, LiangshiError, NotFound, ValidationFailed
 from liangshi.persons import service as persons
 from liangshi.persons.models import Document, DocumentVersion, Household, Person
-from liangshi.persons.schemas import DocumentIn, MemberAdd, PersonCreate
+from liangshi.persons.schemas import MemberAdd, PersonCreate
 from liangshi.registry import Context, Kind, Provenance, Snapshot, history
 from liangshi.residence import calendar
 from liangshi.residence.models import RESIDENCE as RESIDENCE
@@ -336,20 +337,23 @@ def register_birth(session: Session, ctx: Context, data: BirthIn) -> dict[str, S
             {"field": "dwelling_id"},
         )
     _available_dwelling(session, ctx, dwelling_id)
-    docs = [DocumentIn(doc_type="resident_id", number=data.resident_id)] if data.resident_id else []
+    docs = [{"doc_type": "resident_id", "number": data.resident_id}] if data.resident_id else []
     person = persons.create_person(
         session,
         ctx,
-        PersonCreate(
-            area_id=household.area_id,
-            name=data.name,
-            sex=data.sex,
-            birth_date=data.birth_date,
-            ethnicity=data.ethnicity,
-            hukou_region=data.hukou_region,
-            documents=docs,
-            valid_from=data.birth_date,
-            provenance=data.provenance,
+        PersonCreate.model_validate(
+            {
+                "area_id": household.area_id,
+                "name": data.name,
+                "sex": data.sex,
+                "birth_date": data.birth_date,
+                "ethnicity": data.ethnicity,
+                "hukou_region": data.hukou_region,
+                "documents": docs,
+                "valid_from": data.birth_date,
+                "provenance": data.provenance,
+            },
+            context=validation_context(ctx.today),
         ),
     )
     snap_household = persons.add_member(
