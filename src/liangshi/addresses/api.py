@@ -68,8 +68,10 @@ def street_proposal(
     """A free number of the right parity (reserved first), else a sub-number of the lower neighbour."""
     reserved_numbers = []
     for part in (x.strip() for x in reserved.split(",")):
+        if not part:
+            continue
         try:
-            reserved_numbers.extend([int(part)] if part else [])
+            reserved_numbers.append(int(part))
         except ValueError:
             raise ValidationFailed(
                 "plate.reserved_invalid",
