@@ -15,6 +15,7 @@ from liangshi import registry
 from liangshi.access.service import SYSTEM
 from liangshi.addresses.models import StreetVersion
 from liangshi.audit.models import AuditEntry
+from liangshi.errors import Forbidden
 from liangshi.exchange import formats, loaders, service
 from liangshi.exchange.models import ImportBatch
 from liangshi.venues import service as venues
@@ -214,9 +215,20 @@ def test_a_community_officer_cannot_import_venues_or_stays(world: World, tmp_pat
         STAYS_ZH[:7],
         [["滨湖宾馆", INSIDE, "", number, "张伟", "2026-11-26 20:00", ""]],
     )
-    assert _errors(_import(world, "venues", venue_path, actor=officer)) == {2: ("name", "access.forbidden")}
-    assert _errors(_import(world, "stays", stays_path, actor=officer)) == {2: ("venue", "access.forbidden")}
+    # Refused as a whole before anything is written (issue 12): no batch, no venue, no stay.
+    batches, venues_before = _count(world, ImportBatch), _count(world, Venue)
+    with pytest.raises(Forbidden) as venue_refusal:
+        _import(world, "venues", venue_path, actor=officer)
+    assert venue_refusal.value.code == "import.forbidden" and venue_refusal.value.data["missing"] == [
+        "venue.write"
+    ]
+    with pytest.raises(Forbidden) as stay_refusal:
+        _import(world, "stays", stays_path, actor=officer)
+    assert stay_refusal.value.code == "import.forbidden" and stay_refusal.value.data["missing"] == [
+        "venue.write"
+    ]
     assert _count(world, Stay) == 0
+    assert (_count(world, ImportBatch), _count(world, Venue)) == (batches, venues_before)
 
 
 # ---- stays -----------------------------------------------------------------------------------------------------

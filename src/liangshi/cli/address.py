@@ -15,6 +15,7 @@ from rich.table import Table
 
 from liangshi.addresses.numbering import decode_csv_bytes
 from liangshi.addresses.parsing import parse_address
+from liangshi.cli.common import database
 
 app = typer.Typer(help="Addresses / 地址", no_args_is_help=True)
 
@@ -84,7 +85,6 @@ def match(
 
     from liangshi.access.service import SYSTEM
     from liangshi.addresses import service
-    from liangshi.cli.main import database
     from liangshi.registry import Context
 
     inputs = list(texts or [])

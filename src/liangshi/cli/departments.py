@@ -12,44 +12,18 @@ from __future__ import annotations
 
 import json
 from pathlib import Path
-from typing import TYPE_CHECKING
 
 import typer
-from rich.console import Console
 
+from liangshi.cli.common import context_as, database, err, fail
 from liangshi.errors import LiangshiError
 
-if TYPE_CHECKING:
-    from sqlalchemy.orm import Session
-
-    from liangshi.clock import Clock
-    from liangshi.registry import Context
-
 app = typer.Typer(help="Department data exchange / 部门数据交换", no_args_is_help=True)
-err = Console(stderr=True)
 
 
 @app.callback()
 def _root() -> None:
     """Departments, agreements, feeds and the exchange log."""
-
-
-def _ctx(session: Session, clock: Clock, as_user: str | None) -> Context:
-    from sqlalchemy import select
-
-    from liangshi.access import service as access
-    from liangshi.access.models import User
-    from liangshi.access.service import SYSTEM
-    from liangshi.errors import NotFound
-    from liangshi.registry import Context
-
-    actor = SYSTEM
-    if as_user:
-        user = session.execute(select(User).where(User.username == as_user)).scalar_one_or_none()
-        if user is None:
-            raise NotFound("user.not_found", "用户不存在", "No such user", {"user": as_user})
-        actor = access.actor_for(session, user)
-    return Context(actor=actor, now=clock.now(), today=clock.today(), purpose="cli")
 
 
 @app.command("add")
@@ -59,14 +33,13 @@ def add(
     name_en: str = typer.Option(None, "--name-en", help="English name (default for standard codes)"),
 ) -> None:
     """Register a department (as the system operator; audited)."""
-    from liangshi.cli.main import database, fail
     from liangshi.departments import service
 
     try:
         with database() as (session, clock):
             d = service.add_department(
                 session,
-                _ctx(session, clock, None),
+                context_as(session, clock, None),
                 code=code,
                 name_zh=name_zh,
                 name_en=name_en,
@@ -80,13 +53,12 @@ def add(
 def agreement(file: Path = typer.Argument(..., help="The agreement as JSON or TOML")) -> None:
     """Register an agreement from a file: department, purpose, valid_from/valid_to, provides, reads,
     aggregates_only."""
-    from liangshi.cli.main import database, fail
     from liangshi.departments import rules, service
 
     try:
         spec = rules.load_agreement_file(file, service.known_fields())
         with database() as (session, clock):
-            a = service.add_agreement(session, _ctx(session, clock, None), spec)
+            a = service.add_agreement(session, context_as(session, clock, None), spec)
             print(
                 f"协议已登记 / agreement registered: #{a.id} {spec.department} {spec.valid_from}–{spec.valid_to or ''}"
             )
@@ -97,11 +69,10 @@ def agreement(file: Path = typer.Argument(..., help="The agreement as JSON or TO
 @app.command("list")
 def list_(as_json: bool = typer.Option(False, "--json")) -> None:
     """Departments and their agreements."""
-    from liangshi.cli.main import database
     from liangshi.departments import service
 
     with database() as (session, clock):
-        depts = service.list_departments(session, _ctx(session, clock, None))
+        depts = service.list_departments(session, context_as(session, clock, None))
     if as_json:
         print(json.dumps(depts, ensure_ascii=False))
         return
@@ -122,7 +93,6 @@ def extract(
     """Write the department's extract of the current state (aggregates only for a statistics agreement)."""
     from rich.progress import Progress, SpinnerColumn, TextColumn, TimeElapsedColumn
 
-    from liangshi.cli.main import database, fail
     from liangshi.departments import service
 
     try:
@@ -133,7 +103,7 @@ def extract(
             with database() as (session, clock):
                 sheets = service.extract(
                     session,
-                    _ctx(session, clock, as_user),
+                    context_as(session, clock, as_user),
                     department=code,
                     kind=kind,
                 )
@@ -148,11 +118,10 @@ def extract(
 @app.command("verify-log")
 def verify_log(as_json: bool = typer.Option(False, "--json")) -> None:
     """Recompute the exchange log's hash chain; exit 1 when an entry was altered or deleted."""
-    from liangshi.cli.main import database
     from liangshi.departments import service
 
     with database() as (session, clock):
-        result = service.verify_log(session, _ctx(session, clock, None))
+        result = service.verify_log(session, context_as(session, clock, None))
     if as_json:
         print(json.dumps(result))
     elif result["ok"]:
@@ -172,7 +141,6 @@ def is_department_feed(source: str | None) -> bool:
         return False
     from sqlalchemy import select
 
-    from liangshi.cli.main import database
     from liangshi.departments.models import Department
 
     with database() as (session, _):
@@ -184,7 +152,6 @@ def import_feed(kind: str, file: Path, source: str, as_user: str | None) -> None
     """Submit a file as a department batch: accepted or refused as a whole."""
     from rich.progress import Progress, SpinnerColumn, TextColumn, TimeElapsedColumn
 
-    from liangshi.cli.main import database, fail
     from liangshi.config import Settings
     from liangshi.departments import rules, service
 
@@ -197,7 +164,7 @@ def import_feed(kind: str, file: Path, source: str, as_user: str | None) -> None
             with database() as (session, clock):
                 result = service.submit_batch(
                     session,
-                    _ctx(session, clock, as_user),
+                    context_as(session, clock, as_user),
                     department=source,
                     kind=kind,
                     table=table,

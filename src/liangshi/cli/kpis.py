@@ -14,6 +14,8 @@ from pathlib import Path
 import typer
 from rich.table import Table
 
+from liangshi.cli.common import database, err, fail, out
+
 
 def _date(value: str, option: str) -> dt.date:
     try:
@@ -37,7 +39,6 @@ def kpis(
 ) -> None:
     """KPIs of an area (numerator, denominator, rate, target) and of each child area / 指标统计."""
     from liangshi.access.service import SYSTEM
-    from liangshi.cli.main import database, err, fail, out
     from liangshi.errors import LiangshiError
     from liangshi.kpis import service
     from liangshi.registry import Context

@@ -10,6 +10,8 @@ from pathlib import Path
 
 import typer
 
+from liangshi.cli.common import err, fail, out
+
 app = typer.Typer(help="Record linkage / 记录关联（查重）", no_args_is_help=True)
 
 
@@ -32,7 +34,6 @@ def dedupe(
     """Cluster the records that are the same person; write a cluster id for every input row."""
     from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn
 
-    from liangshi.cli.main import err, fail
     from liangshi.errors import LiangshiError
     from liangshi.linkage import cluster, files, score
     from liangshi.linkage.api import ACCEPT
@@ -73,7 +74,6 @@ def explain(
     """Why two records are (not) the same person: each field's comparison level and weight."""
     from rich.table import Table
 
-    from liangshi.cli.main import err, fail, out
     from liangshi.errors import LiangshiError, NotFound
     from liangshi.linkage import files
     from liangshi.linkage.api import explain_pair

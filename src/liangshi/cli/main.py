@@ -4,15 +4,12 @@ from __future__ import annotations
 
 import json
 import sys
-from collections.abc import Iterator
-from contextlib import contextmanager
 from pathlib import Path
 
 import typer
-from rich.console import Console
 from rich.table import Table
-from sqlalchemy.orm import Session
 
+from liangshi.cli.common import actor_as, database, err, fail, out
 from liangshi.clock import Clock
 from liangshi.config import Settings
 from liangshi.errors import LiangshiError
@@ -56,31 +53,6 @@ for sub, name in (
     (areas_app, "areas"),
 ):
     app.add_typer(sub, name=name)
-
-err = Console(stderr=True)
-out = Console()
-
-
-def fail(exc: LiangshiError) -> typer.Exit:
-    """Print `code: message` (Chinese, then English) and exit 2."""
-    err.print(f"[red]{exc.code}[/red]: {exc.message_zh} / {exc.message_en}")
-    if exc.data:
-        err.print(json.dumps(exc.data, ensure_ascii=False, default=str))
-    return typer.Exit(2)
-
-
-@contextmanager
-def database() -> Iterator[tuple[Session, Clock]]:
-    """A session on the configured database in one transaction."""
-    from liangshi.db import make_engine, make_session_factory, session_scope
-
-    settings = Settings()
-    engine = make_engine(settings.database_url)
-    try:
-        with session_scope(make_session_factory(engine)) as session:
-            yield session, Clock()
-    finally:
-        engine.dispose()
 
 
 @db_app.command("upgrade")
@@ -303,24 +275,17 @@ def import_(
         # the police files are the register's base and go through the bulk importer below.
         departments.import_feed(kind, file, source, as_user)
         return
-    from liangshi.access import service as access
-    from liangshi.access.models import User
-    from liangshi.access.service import SYSTEM
     from liangshi.db import make_engine, make_session_factory, session_scope
 
     settings = Settings()
     engine = make_engine(settings.database_url)
     sessions = make_session_factory(engine)
-    actor = SYSTEM
-    if as_user:
-        from sqlalchemy import select
-
+    try:
         with session_scope(sessions) as session:
-            user = session.execute(select(User).where(User.username == as_user)).scalar_one_or_none()
-            if user is None:
-                err.print("[red]user.not_found[/red]: 用户不存在 / no such user")
-                raise typer.Exit(2)
-            actor = access.actor_for(session, user)
+            actor = actor_as(session, as_user)
+    except LiangshiError as exc:
+        engine.dispose()
+        raise fail(exc) from None
     columns = [
         SpinnerColumn(),
         TextColumn("{task.description}"),

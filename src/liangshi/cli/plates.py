@@ -25,6 +25,7 @@ from liangshi.addresses.numbering import (
     read_plates_csv,
 )
 from liangshi.addresses.rules import NUMBERING_STYLES
+from liangshi.cli.common import database
 from liangshi.errors import LiangshiError, ValidationFailed
 
 app = typer.Typer(help="Door-plate numbering / 门牌编号检查", no_args_is_help=True)
@@ -158,7 +159,6 @@ def _gaps_in_database(area_code: str) -> dict[str, Any]:
     from liangshi.access.service import SYSTEM
     from liangshi.addresses import service
     from liangshi.areas.models import Area
-    from liangshi.cli.main import database
     from liangshi.registry import Context
 
     with database() as (session, clock):

@@ -14,6 +14,7 @@ from typing import TYPE_CHECKING
 
 import typer
 
+from liangshi.cli.common import database, fail
 from liangshi.venues.rules import RETENTION_DAYS
 
 if TYPE_CHECKING:
@@ -41,7 +42,6 @@ def purge(
 ) -> None:
     """Delete stays older than the retention period of their venue kind; the purge is audited."""
     from liangshi.access.service import SYSTEM
-    from liangshi.cli.main import database
     from liangshi.venues import service
 
     with database() as (session, clock):
@@ -78,7 +78,6 @@ def key_issue(
     name: str = typer.Option(None, "--name", help="What the key is for (front desk, PMS vendor)"),
 ) -> None:
     """Issue an API key for a venue's front-desk system; the key is printed once, only its hash is kept."""
-    from liangshi.cli.main import database, fail
     from liangshi.errors import LiangshiError
     from liangshi.venues import service
     from liangshi.venues.schemas import KeyIn
@@ -94,7 +93,6 @@ def key_issue(
 @keys_app.command("list")
 def key_list(venue_id: int) -> None:
     """A venue's keys: prefix, name, issue and revocation times (never the keys)."""
-    from liangshi.cli.main import database, fail
     from liangshi.errors import LiangshiError
     from liangshi.venues import service
 
@@ -109,7 +107,6 @@ def key_list(venue_id: int) -> None:
 @keys_app.command("revoke")
 def key_revoke(venue_id: int, key_id: int) -> None:
     """Revoke a venue key: from now on it authenticates nothing."""
-    from liangshi.cli.main import database, fail
     from liangshi.errors import LiangshiError
     from liangshi.venues import service
 

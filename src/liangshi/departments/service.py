@@ -859,6 +859,20 @@ def _submit_chunk(
     return len(rows)
 
 
+def _ensure_may_submit(actor: Actor, dept: Department, object_kind: str) -> None:
+    """Refuse (403) a batch its submitter may not write, before anything of it is written.
+
+    A department's own liaison writes under the agreement, which names the fields the department provides (checked
+    next, column by column); anyone else who may submit for a department (`department.manage`) acts under their
+    role, so the role must write the kind: `{kind}.write`, and `person.link` because records that match nobody
+    by document go to the master person index (which links them, queues reviews or registers new persons).
+    """
+    if actor.may("department.exchange") and actor.department == dept.code:
+        return
+    actor.ensure(f"{object_kind}.write")
+    actor.ensure("person.link")
+
+
 def submit_batch(
     session: Session,
     ctx: Context,
@@ -879,6 +893,7 @@ def submit_batch(
             {"field": "kind", "allowed": list(rules.FEED_KINDS)},
         )
     object_kind = rules.FEED_KINDS[kind]
+    _ensure_may_submit(ctx.actor, dept, object_kind)
     mapping = _column_map(table.header)
     fields = [k for k in mapping.values() if k not in rules.PERSON_KEY]
     provided = set(json.loads(agreement.provides).get(object_kind, []))
@@ -969,7 +984,6 @@ def submit_batch(
         "document",
         f"{dept.code} {table.name} sha256:{table.sha256[:16]}"[:200],
     )
-    writer.actor.ensure("person.write")
     feed = _Feed(dept.code, object_kind, batch.id, precedence, prov, reason, writer, len(parsed))
     done = 0
     while done < len(parsed):

@@ -17,6 +17,7 @@ from liangshi.access.rules import Actor
 from liangshi.audit import service as audit
 from liangshi.clock import Clock
 from liangshi.db import session_scope
+from liangshi.errors import Forbidden
 from liangshi.exchange import bulk, formats
 from liangshi.exchange.loaders import LOADERS, Job, Resolver, RowError
 from liangshi.exchange.models import ImportAuditEntry, ImportBatch
@@ -29,6 +30,56 @@ from liangshi.residence.models import Residence
 from liangshi.venues.models import Stay
 
 CHUNK = 2000
+
+# What each import kind writes, as the permissions the actor's role must hold: checked for the whole file before
+# anything is written (no batch, no audit entry, no row); a row outside the actor's jurisdiction is then refused by
+# itself. The kinds are formats.KINDS (a test checks both tables name the same kinds).
+KIND_PERMISSIONS: dict[str, tuple[str, ...]] = {
+    "areas": ("area.write",),
+    "streets": ("street.write",),
+    "plates": ("address.write",),
+    "buildings": ("building.write",),
+    "dwellings": ("dwelling.write",),
+    "persons": ("person.write",),  # with their identity documents (part of the person)
+    "households": ("household.write",),  # with their memberships; members must already be registered persons
+    "residences": ("residence.write",),
+    "rentals": ("rental.write",),  # with their tenancies; tenants must already live in the dwelling
+    "venues": ("venue.write",),
+    # A stay is the venue's own guest log (there is no stay permission): whoever may register the venue and issue
+    # its API key may enter its log on its behalf. Guests are matched to registered persons, never created.
+    "stays": ("venue.write",),
+}
+# The kinds as the refusal names them (Chinese, English).
+KIND_LABELS: dict[str, tuple[str, str]] = {
+    "areas": ("区划", "areas"),
+    "streets": ("街路巷", "streets"),
+    "plates": ("门牌", "door plates"),
+    "buildings": ("楼栋", "buildings"),
+    "dwellings": ("房屋", "dwellings"),
+    "persons": ("人员", "persons"),
+    "households": ("户", "households"),
+    "residences": ("居住登记", "residences"),
+    "rentals": ("出租房屋", "rentals"),
+    "venues": ("旅店网吧", "hotels and internet cafés"),
+    "stays": ("住宿上网登记", "venue stays"),
+}
+
+
+def ensure_may_import(actor: Actor, kind: str) -> None:
+    """Refuse (403 `import.forbidden`) unless the actor's role holds every permission the kind's rows need."""
+    if kind not in KIND_PERMISSIONS:
+        formats.header_map(
+            kind, []
+        )  # refuses the unknown kind (import.kind_unknown), as the file's header would
+    missing = [p for p in KIND_PERMISSIONS[kind] if not actor.may(p)]
+    if missing:
+        zh, en = KIND_LABELS[kind]
+        raise Forbidden(
+            "import.forbidden",
+            f"您的角色无权导入{zh}（需要 {', '.join(missing)} 权限）",
+            f"Your role may not import {en} (it needs {', '.join(missing)})",
+            {"action": f"import.{kind}", "kind": kind, "role": actor.role, "missing": missing},
+        )
 
 
 @dataclass
@@ -67,7 +118,9 @@ def import_file(
     progress: Callable[[int], None] | None = None,
     chunk_size: int = CHUNK,
 ) -> ImportResult:
-    """Import a file of one kind. File-level problems raise before anything is written; bad rows are reported."""
+    """Import a file of one kind. The role's right to write the kind and file-level problems raise before anything
+    is written; bad rows (also those outside the actor's jurisdiction) are reported."""
+    ensure_may_import(actor, kind)
     table = open_table(path)
     mapping = formats.header_map(kind, table.header)
     started = clock.now()

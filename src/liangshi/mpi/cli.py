@@ -2,6 +2,7 @@
 
 liangshi link persons                 # the whole register
 liangshi link persons --county 420704 # one county
+liangshi link persons --as police_liu # within one user's jurisdiction (needs person.link)
 """
 
 from __future__ import annotations
@@ -9,6 +10,8 @@ from __future__ import annotations
 import json
 
 import typer
+
+from liangshi.cli.common import context_as, database, err, fail
 
 
 def add_commands(link: typer.Typer) -> None:
@@ -18,16 +21,16 @@ def add_commands(link: typer.Typer) -> None:
     def link_persons(
         county: str = typer.Option(None, "--county", help="Only persons held in this 6-digit county"),
         as_json: bool = typer.Option(False, "--json", help="Print the counts as JSON"),
+        as_user: str = typer.Option(
+            None, "--as", help="Match within this user's jurisdiction (default: the system operator)"
+        ),
     ) -> None:
         """Match the register's persons against each other; likely and uncertain duplicates go to the review
         queue (GET /mpi/reviews). Nothing is merged without a decision."""
         from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn
 
-        from liangshi.access.service import SYSTEM
-        from liangshi.cli.main import database, err, fail
         from liangshi.errors import LiangshiError, ValidationFailed
         from liangshi.mpi import service
-        from liangshi.registry import Context
 
         try:
             if county is not None and not (len(county) == 6 and county.isdigit()):
@@ -48,9 +51,7 @@ def add_commands(link: typer.Typer) -> None:
                 ) as progress,
             ):
                 task = progress.add_task("link", total=0)
-                ctx = Context(
-                    actor=SYSTEM, now=clock.now(), today=clock.today(), purpose="master person index"
-                )
+                ctx = context_as(session, clock, as_user, purpose="master person index")
                 report = service.link_persons(
                     session,
                     ctx,

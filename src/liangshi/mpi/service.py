@@ -512,12 +512,15 @@ def resolve(
     per candidate in that band; below, the records that are one new person (the engine's own dedupe within the
     batch) create one register person (provenance: department, the batch) when they carry a name, a sex and a
     birth date, else stay rejected. New persons are held in `area_id` (default: the actor's area). Candidates
-    are the register persons in the actor's jurisdiction. No role check here: the caller authorises the feed
-    (a department's agreement, an import); every write is audited under `ctx.actor`. Flushes, never commits.
-    Returns one Resolution per distinct record id, in input order.
+    are the register persons in the actor's jurisdiction. The actor must hold `person.link` (records are linked,
+    reviews queued) and `person.write` (persons registered), checked before anything is written; a department
+    feed passes the writer its agreement authorises. Every write is audited under `ctx.actor`. Flushes, never
+    commits. Returns one Resolution per distinct record id, in input order.
     """
     from liangshi.linkage import api as linkage
 
+    ctx.actor.ensure("person.link")
+    ctx.actor.ensure("person.write")
     _check_source(source, records)
     today = ctx.today
     norms: dict[str, _Norm] = {}

@@ -1,0 +1,72 @@
+"""What every `liangshi` command shares: the consoles, the error exit, the database session and `--as USER`."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterator
+from contextlib import contextmanager
+from typing import TYPE_CHECKING
+
+import typer
+from rich.console import Console
+
+from liangshi.clock import Clock
+from liangshi.config import Settings
+from liangshi.errors import LiangshiError, NotFound
+
+if TYPE_CHECKING:
+    from sqlalchemy.orm import Session
+
+    from liangshi.access.rules import Actor
+    from liangshi.registry import Context
+
+err = Console(stderr=True)
+out = Console()
+
+
+def fail(exc: LiangshiError) -> typer.Exit:
+    """Print `code: message` (Chinese, then English) and exit 2."""
+    err.print(f"[red]{exc.code}[/red]: {exc.message_zh} / {exc.message_en}")
+    if exc.data:
+        err.print(json.dumps(exc.data, ensure_ascii=False, default=str))
+    return typer.Exit(2)
+
+
+@contextmanager
+def database() -> Iterator[tuple[Session, Clock]]:
+    """A session on the configured database in one transaction."""
+    # Imported here, not at the top: `liangshi --help` and the commands without a database start without SQLAlchemy.
+    from liangshi.db import make_engine, make_session_factory, session_scope
+
+    settings = Settings()
+    engine = make_engine(settings.database_url)
+    try:
+        with session_scope(make_session_factory(engine)) as session:
+            yield session, Clock()
+    finally:
+        engine.dispose()
+
+
+def actor_as(session: Session, username: str | None) -> Actor:
+    """The actor of `--as USER`, or the system operator without one; an unknown user is `user.not_found` (exit 2
+    through `fail`)."""
+    # Imported here, not at the top: the access service imports SQLAlchemy and argon2 (see `database`).
+    from sqlalchemy import select
+
+    from liangshi.access import service as access
+    from liangshi.access.models import User
+
+    if not username:
+        return access.SYSTEM
+    user = session.execute(select(User).where(User.username == username)).scalar_one_or_none()
+    if user is None:
+        raise NotFound("user.not_found", "用户不存在", "No such user", {"user": username})
+    return access.actor_for(session, user)
+
+
+def context_as(session: Session, clock: Clock, username: str | None, purpose: str | None = "cli") -> Context:
+    """A use-case context for `--as USER` (the system operator without one)."""
+    # Imported here, not at the top: the registry imports the domain's models (see `database`).
+    from liangshi.registry import Context
+
+    return Context(actor=actor_as(session, username), now=clock.now(), today=clock.today(), purpose=purpose)
