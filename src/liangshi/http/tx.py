@@ -24,7 +24,7 @@ def bearer(request: Request) -> str:
     header = request.headers.get("authorization", "")
     scheme, _, token = header.partition(" ")
     if scheme.lower() != "bearer" or not token.strip():
-        raise Unauthenticated("auth.required", "请先登录", "Authentication required")
+        raise Unauthenticated("auth.required", "请先登录", "Please log in")
     return token.strip()
 
 

@@ -142,10 +142,11 @@ def prepare(records: Sequence[LinkRecord], *, today: dt.date) -> pandas.DataFram
     duplicated = frame["unique_id"][frame["unique_id"].duplicated()]
     if len(duplicated):
         first = str(duplicated.iloc[0])
+        where_zh, where_en = f"共 {len(duplicated)} 个重复", f"{len(duplicated)} duplicates"
         raise ValidationFailed(
             "linkage.duplicate_record_id",
-            f"记录编号重复：{first}（共{len(duplicated)}个重复）",
-            f"Duplicate record_id: {first} ({len(duplicated)} duplicates)",
+            f"record_id 重复：{first}（{where_zh}）",
+            f"Duplicate record_id {first} ({where_en})",
             {"record_id": first, "count": len(duplicated)},
         )
     return frame

@@ -45,8 +45,8 @@ def check_dates(
     if intended_until is not None and intended_until <= arrival:
         raise ValidationFailed(
             "residence.intended_stay_invalid",
-            "拟住至日期须晚于来住日期",
-            "The intended stay must end after the arrival",
+            "拟住至日期须晚于来住日期（延期时还须晚于变更日期）",
+            "The intended stay must end after the arrival (and, for an extension, after the change date)",
             {"field": "intended_stay_until"},
         )
 
@@ -158,8 +158,8 @@ def check_extension(
     if new_until <= arrival or new_until <= effective:
         raise ValidationFailed(
             "residence.intended_stay_invalid",
-            "拟住至日期须晚于来住日期和变更日期",
-            "The intended stay must end after the arrival and the change date",
+            "拟住至日期须晚于来住日期（延期时还须晚于变更日期）",
+            "The intended stay must end after the arrival (and, for an extension, after the change date)",
             {"field": "intended_stay_until"},
         )
     if current_until is not None and new_until <= current_until:

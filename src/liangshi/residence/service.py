@@ -326,7 +326,10 @@ def register_birth(session: Session, ctx: Context, data: BirthIn) -> dict[str, S
     hrow = history.open_row(session, persons.HOUSEHOLD, household.id)
     if hrow is None:
         raise Conflict(
-            "household.retired", "该户已注销", "The household is retired", {"field": "household_id"}
+            "household.retired",
+            "该户已注销，不能再修改",
+            "The household is retired and cannot be changed",
+            {"field": "household_id"},
         )
     dwelling_id = data.dwelling_id or hrow.dwelling_id
     if dwelling_id is None:
