@@ -10,8 +10,6 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import IO, Any
 
-from openpyxl import Workbook
-
 __all__ = [
     "DEFECT_KINDS",
     "FILES",
@@ -188,6 +186,10 @@ class Table:
         self._wb: Any = None
         self._ws: Any = None
         if xlsx:
+            # Imported here on purpose: openpyxl takes about half a second to import (it loads numpy), and only
+            # a run that asks for XLSX files needs it.
+            from openpyxl import Workbook
+
             self._wb = Workbook(write_only=True)
             self._ws = self._wb.create_sheet(path.stem[:31])
             self._ws.append(list(header))
