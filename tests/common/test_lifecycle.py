@@ -7,8 +7,12 @@ from typing import Any
 
 import pytest
 
+from liangshi.addresses import rules as plates
 from liangshi.common.lifecycle import Lifecycle
 from liangshi.errors import Conflict
+from liangshi.permits import rules as permits
+from liangshi.rentals import rules as rentals
+from liangshi.residence import rules as residence
 
 DOOR = {
     "label_zh": "房门",
@@ -133,3 +137,73 @@ def test_a_lifecycle_that_does_not_add_up_is_refused_where_it_is_declared(
     with pytest.raises(ValueError, match="lifecycle of door") as exc:
         door(**overrides)
     assert problem in str(exc.value)
+
+
+# ---- the domains declare theirs with it, and keep their refusals word for word -------------------------------
+
+
+def test_the_residence_rental_permit_and_plate_lifecycles_are_all_of_the_one_type() -> None:
+    for lifecycle in (residence.LIFECYCLE, rentals.LIFECYCLE, permits.LIFECYCLE, plates.PLATE_LIFECYCLE):
+        assert isinstance(lifecycle, Lifecycle)
+        assert set(lifecycle) == set(lifecycle.statuses)
+
+
+def test_residence_refusals_keep_their_words_and_the_established_code() -> None:
+    err = refusal(residence.LIFECYCLE, "departed", "move", id=5)
+    assert (err.code, err.message_zh, err.message_en) == (
+        "residence.action_not_allowed",
+        "居住登记状态为“已离开未注销”，不能办理“市内迁移”",
+        "A residence that is departed cannot be given the action move",
+    )
+    assert err.data == {
+        "status": "departed",
+        "action": "move",
+        "allowed": ["deregister", "correct", "retire"],
+        "id": 5,
+    }
+    again = refusal(residence.LIFECYCLE, "deregistered", "deregister")
+    assert (again.code, again.message_zh, again.message_en) == (
+        "residence.already_deregistered",
+        "该居住登记已注销",
+        "The residence is already deregistered",
+    )
+
+
+def test_rental_refusals_keep_their_words_and_list_what_is_allowed_alphabetically() -> None:
+    err = refusal(rentals.LIFECYCLE, "ended", "attach_tenant")
+    assert (err.code, err.http_status, err.message_zh, err.message_en) == (
+        "rental.action_not_allowed",
+        409,
+        "出租房屋状态为“已终止”，不能执行此操作",
+        "A rental in status 'ended' does not allow 'attach_tenant'",
+    )
+    assert err.data == {"status": "ended", "action": "attach_tenant", "allowed": []}
+    assert list(rentals.LIFECYCLE["open"]) == sorted(rentals.ACTIONS["open"])
+
+
+def test_permit_refusals_keep_their_words_naming_the_status_by_its_code() -> None:
+    err = refusal(permits.LIFECYCLE, "lapsed", "endorse")
+    assert (err.code, err.message_zh, err.message_en) == (
+        "permit.action_not_allowed",
+        "居住证状态为“lapsed”，不能执行该操作",
+        "A permit that is 'lapsed' does not allow 'endorse'",
+    )
+    assert err.data == {"status": "lapsed", "action": "endorse", "allowed": ["correct"]}
+
+
+def test_plate_refusals_keep_their_words_and_name_the_statuses_from_and_to() -> None:
+    with pytest.raises(Conflict) as exc:
+        plates.ensure_plate_transition("planned", "installed")
+    err = exc.value
+    assert (err.code, err.message_zh, err.message_en) == (
+        "plate.transition_invalid",
+        "门牌状态不能从“planned”变为“installed”",
+        "A plate cannot go from 'planned' to 'installed'",
+    )
+    assert err.data == {
+        "field": "status",
+        "from": "planned",
+        "to": "installed",
+        "allowed": ["assigned", "retired"],
+    }
+    plates.ensure_plate_transition("retired", "retired")  # keeping the status is no transition
