@@ -54,7 +54,7 @@ class Lifecycle(Mapping[str, tuple[str, ...]]):
 
     def __post_init__(self) -> None:
         frozen = {status: tuple(actions) for status, actions in self.table.items()}
-        problems = []
+        problems: list[str] = []
         if set(frozen) != set(self.statuses):
             problems.append(f"table rows {sorted(frozen)} are not the statuses {sorted(self.statuses)}")
         unlabelled = sorted({a for actions in frozen.values() for a in actions} - set(self.actions))
@@ -65,8 +65,9 @@ class Lifecycle(Mapping[str, tuple[str, ...]]):
                 problems.append(f"special refusal for an unknown status or action: {(status, action)}")
             elif action in frozen.get(status, ()):
                 problems.append(f"special refusal for an allowed action: {(status, action)}")
-        if self.status_key == self.action_key or "allowed" in (self.status_key, self.action_key):
-            problems.append(f"data keys must differ from each other and from 'allowed': {self.status_key!r}")
+        keys = (self.status_key, self.action_key)
+        if keys[0] == keys[1] or "allowed" in keys:
+            problems.append(f"data keys must differ from each other and from 'allowed': {keys}")
         templates = [self.message_zh, self.message_en]
         templates += [text for _, zh, en in self.special.values() for text in (zh, en)]
         sample = dict.fromkeys(_FIELDS, "")
