@@ -10,6 +10,7 @@ kind), or listed below (`_static_tables`, `PASS_THROUGH`) with where its values 
 from __future__ import annotations
 
 import ast
+import importlib
 import re
 from collections import defaultdict
 from dataclasses import dataclass
@@ -119,19 +120,44 @@ def _per_kind(call: ast.Call, kinds: list[SimpleNamespace]) -> list[tuple[str, s
     return out
 
 
+def _lifecycle_refusals() -> list[tuple[str, str, str]]:
+    """Every `Lifecycle` declared at module level (found by ast, read by import): its refusals as templates, the
+    object's label filled in and every other field a placeholder."""
+    refusals = []
+    for path, tree in _trees().items():
+        for node in tree.body:
+            if (
+                isinstance(node, ast.Assign)
+                and isinstance(node.value, ast.Call)
+                and _name(node.value.func) == "Lifecycle"
+            ):
+                module = importlib.import_module("liangshi." + path.removesuffix(".py").replace("/", "."))
+                lifecycle = getattr(module, str(_name(node.targets[0])))
+                for code, zh, en in [
+                    (lifecycle.code, lifecycle.message_zh, lifecycle.message_en),
+                    *lifecycle.special.values(),
+                ]:
+                    zh, en = (
+                        t.replace("{label_zh}", lifecycle.label_zh).replace("{label_en}", lifecycle.label_en)
+                        for t in (zh, en)
+                    )
+                    refusals.append((code, normalise(zh), normalise(en)))
+    assert len(refusals) >= 5, refusals
+    return refusals
+
+
 def _static_tables() -> dict[tuple[str, str], tuple[list[tuple[str, str, str]], str]]:
     """Codes raised from a table of (code, zh, en): the site, every entry, and why it is a table."""
     from liangshi.common.idnumber import _ID_MESSAGES
-    from liangshi.residence.rules import REFUSAL_CODES
 
     return {
         ("common", "f'id_number.{result.error}'"): (
             [(f"id_number.{error}", zh, en) for error, (zh, en) in _ID_MESSAGES.items()],
             "one message per IdCheck error (check_id_number reports the error without raising)",
         ),
-        ("residence", "*special"): (
-            list(REFUSAL_CODES.values()),
-            "a lifecycle refusal that keeps an established code of its own (residence.rules.REFUSAL_CODES)",
+        ("common", "code"): (
+            _lifecycle_refusals(),
+            "the one Lifecycle.ensure: each declared lifecycle's code and templates, and its special refusals",
         ),
     }
 

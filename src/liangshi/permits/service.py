@@ -142,7 +142,7 @@ def endorse_permit(session: Session, ctx: Context, permit_id: int, data: PermitE
             "The residence permit is retired and cannot be changed",
             {"id": permit_id},
         )
-    rules.ensure_allowed(row.status, "endorse")
+    rules.LIFECYCLE.ensure(row.status, "endorse")
     day = data.endorsed_on or ctx.today
     if day > ctx.today or not rules.endorsement_open(valid_until=row.valid_until, on=day):
         raise Conflict(
@@ -184,7 +184,7 @@ def cancel_permit(session: Session, ctx: Context, permit_id: int, data: PermitCa
             "The residence permit is retired and cannot be changed",
             {"id": permit_id},
         )
-    rules.ensure_allowed(row.status, "cancel")
+    rules.LIFECYCLE.ensure(row.status, "cancel")
     return registry.retire(
         session,
         ctx,

@@ -26,10 +26,10 @@ from liangshi.residence import calendar
 from liangshi.residence.models import RESIDENCE as RESIDENCE
 from liangshi.residence.models import Residence, ResidenceVersion
 from liangshi.residence.rules import (
+    LIFECYCLE,
     check_dates,
     check_departure,
     check_extension,
-    ensure_allowed,
     status_of,
 )
 from liangshi.residence.schemas import ArrivalIn, BirthIn, DeathIn, DepartureIn, ExtendIn, MoveIn
@@ -56,9 +56,9 @@ def residence_change_check(session: Session, ctx: Context) -> Any:
     def check(residence: Any, attrs: dict[str, Any]) -> None:
         status, row = residence_status(session, residence.id)
         if attrs["category"] != row.category:
-            ensure_allowed(status, "change_category", residence_id=residence.id)
+            LIFECYCLE.ensure(status, "change_category", id=residence.id)
         if attrs["intended_stay_until"] != row.intended_stay_until:
-            ensure_allowed(status, "extend_stay", residence_id=residence.id)
+            LIFECYCLE.ensure(status, "extend_stay", id=residence.id)
         dates(residence, attrs)
 
     return check
@@ -70,7 +70,7 @@ def residence_correct_check(session: Session, ctx: Context) -> Any:
 
     def check(residence: Any, attrs: dict[str, Any]) -> None:
         status, _ = residence_status(session, residence.id)
-        ensure_allowed(status, "correct", residence_id=residence.id)
+        LIFECYCLE.ensure(status, "correct", id=residence.id)
         dates(residence, attrs)
 
     return check
@@ -166,7 +166,7 @@ def deregister_departure(session: Session, ctx: Context, residence_id: int, data
     ctx.actor.ensure("residence.write")
     residence = registry.get_entity(session, RESIDENCE, residence_id, ctx.actor)
     status, row = residence_status(session, residence.id)
-    ensure_allowed(status, "deregister", residence_id=residence.id)
+    LIFECYCLE.ensure(status, "deregister", id=residence.id)
     dereg = data.deregistration_date or ctx.today
     check_departure(
         arrival=row.arrival_date, departure=data.departure_date, deregistration=dereg, today=ctx.today
@@ -206,7 +206,7 @@ def retire_residence(
     ctx.actor.ensure("residence.retire")
     residence = registry.get_entity(session, RESIDENCE, residence_id, ctx.actor)
     status, _ = residence_status(session, residence.id)
-    ensure_allowed(status, "retire", residence_id=residence.id)
+    LIFECYCLE.ensure(status, "retire", id=residence.id)
     return registry.retire(
         session,
         ctx,
@@ -224,7 +224,7 @@ def extend_stay(session: Session, ctx: Context, residence_id: int, data: ExtendI
     ctx.actor.ensure("residence.write")
     residence = registry.get_entity(session, RESIDENCE, residence_id, ctx.actor)
     status, row = residence_status(session, residence.id)
-    ensure_allowed(status, "extend_stay", residence_id=residence.id)
+    LIFECYCLE.ensure(status, "extend_stay", id=residence.id)
     effective = data.effective or ctx.today
     check_extension(
         arrival=row.arrival_date,
@@ -253,7 +253,7 @@ def move(session: Session, ctx: Context, residence_id: int, data: MoveIn) -> tup
     ctx.actor.ensure("residence.write")
     residence = registry.get_entity(session, RESIDENCE, residence_id, ctx.actor)
     status, row = residence_status(session, residence.id)
-    ensure_allowed(status, "move", residence_id=residence.id)
+    LIFECYCLE.ensure(status, "move", id=residence.id)
     if data.dwelling_id == residence.dwelling_id:
         raise ValidationFailed(
             "residence.move_same_dwelling",
@@ -694,7 +694,7 @@ def _plan_death(
             departure_date=row["departure_date"],
             deregistration_date=row["deregistration_date"],
         )
-        ensure_allowed(status, "deregister", residence_id=row["entity_id"])
+        LIFECYCLE.ensure(status, "deregister", id=row["entity_id"])
         departure = death.death_date
         if row["departure_date"] is not None and row["departure_date"] <= death.death_date:
             departure = row["departure_date"]  # recorded as departed earlier (an import): keep that date
