@@ -224,7 +224,7 @@ def test_retire_many_and_correct_many_refuse_and_write_nothing(world: World) -> 
     _refused(world, retire("police_liu", RetireItem(one, 1), RetireItem(two, 7)), Conflict, "version.stale")
     _refused(world, correct("police_liu", CorrectItem(one, 3)), Conflict, "version.stale")
     early = RetireItem(one, 1, START - dt.timedelta(days=1))
-    _refused(world, retire("police_liu", early), ValidationFailed, "version.change_before_current")
+    _refused(world, retire("police_liu", early), ValidationFailed, "version.retire_before_current")
     with world.session() as s:
         row_of_two = history.open_row(s, persons.PERSON, two).row_id  # type: ignore[union-attr]
     _refused(

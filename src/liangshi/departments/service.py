@@ -41,6 +41,7 @@ from liangshi.access.rules import Actor
 from liangshi.areas.models import Area
 from liangshi.audit import service as audit
 from liangshi.common.idnumber import mask_id_number
+from liangshi.common.types import validation_context
 from liangshi.departments import rules
 from liangshi.departments.models import (
     Agreement,
@@ -290,7 +291,7 @@ def read_cut(session: Session, ctx: Context, kind: str) -> tuple[ReadCut, Contex
     if agreement.aggregates_only:
         raise Forbidden(
             "department.aggregates_only",
-            "该部门的协议只提供统计汇总，不能读取个案记录",
+            "该部门的协议只提供统计汇总，不提供个案记录",
             "The department's agreement gives aggregates only, not records",
             {"department": dept.code},
         )
@@ -416,11 +417,14 @@ def _column_map(header: list[str]) -> dict[int, str]:
             {"field": unknown[0], "unknown": unknown, "allowed": list(rules.PERSON_COLUMNS)},
         )
     if "id_number" not in mapping.values():
+        # The same message as any import's missing columns; the key column also by its Chinese header.
+        missing = ["id_number"]
+        shown = f"id_number（{rules.PERSON_COLUMNS['id_number']}）"
         raise ValidationFailed(
             "import.columns_missing",
-            "缺少必需的列：id_number（证件号码）",
-            "Required columns missing: id_number",
-            {"field": "id_number", "missing": ["id_number"]},
+            f"缺少必需的列：{shown}",
+            f"Required columns missing: {', '.join(missing)}",
+            {"field": "id_number", "missing": missing},
         )
     return mapping
 
@@ -439,7 +443,7 @@ def _parse_value(name: str, raw: str, today: dt.date) -> Any:
         value = formats.parse_date(raw, name)
     else:
         value = raw
-    data = PersonPatch.model_validate({"expected_version": 1, name: value})
+    data = PersonPatch.model_validate({"expected_version": 1, name: value}, context=validation_context(today))
     return getattr(data, name)
 
 
@@ -889,7 +893,7 @@ def submit_batch(
     dept, agreement = _liaison_agreement(session, ctx, dept.code)
     if kind not in rules.FEED_KINDS:
         raise ValidationFailed(
-            "import.kind_unknown",
+            "department.kind_unsupported",
             f"部门数据不支持该类型：{kind}",
             f"Department feeds do not take this kind: {kind}",
             {"field": "kind", "allowed": list(rules.FEED_KINDS)},
@@ -935,7 +939,7 @@ def submit_batch(
                 from liangshi.common.types import document_number
 
                 try:
-                    normalised = document_number("resident_id", normalised, None)
+                    normalised = document_number("resident_id", normalised, None, today=ctx.today)
                 except ValidationFailed as exc:
                     raise ValidationFailed(
                         exc.code, exc.message_zh, exc.message_en, {**exc.data, "field": "id_number"}
@@ -1396,7 +1400,7 @@ def _records_only(dept: Department, agreement: Agreement) -> None:
     if agreement.aggregates_only:
         raise Forbidden(
             "department.aggregates_only",
-            "该部门的协议只提供统计汇总，不能获取个案记录",
+            "该部门的协议只提供统计汇总，不提供个案记录",
             "The department's agreement gives aggregates only, not records",
             {"department": dept.code},
         )

@@ -505,11 +505,15 @@ def _new_row_ids(session: Session, kind: Kind, versions: dict[int, int]) -> dict
     return found
 
 
+# Builds one audit entry of a bulk write: (object id, subject person, detail) -> Event; the callers spell the action
+# f"{kind.name}.verb", as the row use cases do.
+EventOf = Callable[[int | None, int | None, dict[str, Any]], audit.Event]
+
+
 def _audit_writes(
     session: Session,
     ctx: Context,
-    kind: Kind,
-    action: str,
+    event: EventOf,
     details: dict[int, dict[str, Any]],
     subjects: dict[int, int | None],
     mode: WriteAudit,
@@ -519,7 +523,7 @@ def _audit_writes(
         return
     if mode == "row":
         events = [
-            audit.Event(action, kind.name, entity_id, subjects[entity_id], {**detail, **(extra or {})})
+            event(entity_id, subjects[entity_id], {**detail, **(extra or {})})
             for entity_id, detail in details.items()
         ]
     else:
@@ -527,7 +531,7 @@ def _audit_writes(
         chunk: dict[str, Any] = {**(extra or {}), "count": len(details), "ids": list(details)}
         if persons:
             chunk["persons"] = persons
-        events = [audit.Event(action, kind.name, None, None, chunk)]
+        events = [event(None, None, chunk)]
     log(ctx, session, events)
 
 
@@ -548,7 +552,7 @@ def retire_many(
 
     Refused before anything is written: 403 unless the actor may `permission` (default `{kind}.retire`); 404
     `{kind}.not_found` outside the jurisdiction (as `get_entity(..., write=True)`); 409 `{kind}.retired` for an
-    entity without an open version; 422 `version.change_before_current` for a retirement before the open
+    entity without an open version; 422 `version.retire_before_current` for a retirement before the open
     version's start; then 409 `version.stale` when an entity moved since its `expected_version`. Each entity at
     most once. Audited per entity as `retire` (`{kind}.retire`), in one entry (`"chunk"`) or by the caller.
     """
@@ -572,7 +576,7 @@ def retire_many(
         cur = opened[item.entity_id] = current[0]
         if (item.effective or ctx.today) < cur["valid_from"]:
             raise ValidationFailed(
-                "version.change_before_current",
+                "version.retire_before_current",
                 "注销日期早于当前版本的生效日期",
                 "The retirement date is before the current version's start",
                 {
@@ -609,7 +613,17 @@ def retire_many(
         for item in items
     }
     subjects = {i: i if kind.name == "person" else writable[i] for i in ids}
-    _audit_writes(session, ctx, kind, f"{kind.name}.retire", details, subjects, audit_mode, audit_detail)
+    _audit_writes(
+        session,
+        ctx,
+        lambda object_id, subject, detail: audit.Event(
+            f"{kind.name}.retire", kind.name, object_id, subject, detail
+        ),
+        details,
+        subjects,
+        audit_mode,
+        audit_detail,
+    )
     return Written(versions, _new_row_ids(session, kind, versions))
 
 
@@ -736,5 +750,15 @@ def correct_many(
         for item in items
     }
     subjects = {i: i if kind.name == "person" else writable[i] for i in ids}
-    _audit_writes(session, ctx, kind, f"{kind.name}.correct", details, subjects, audit_mode, audit_detail)
+    _audit_writes(
+        session,
+        ctx,
+        lambda object_id, subject, detail: audit.Event(
+            f"{kind.name}.correct", kind.name, object_id, subject, detail
+        ),
+        details,
+        subjects,
+        audit_mode,
+        audit_detail,
+    )
     return Written(versions, _new_row_ids(session, kind, versions))

@@ -56,9 +56,13 @@ def link_persons(
     master: Any = records
     if len(records) > batch:
         # Normalise the register once, not once per chunk (the engine's documented fast path).
-        master = prepare_master(records)
+        master = prepare_master(records, today=ctx.today)
     for chunk in chunks(records, batch):
-        matches = linkage.match_against_master(list(chunk), master, top=4) if len(records) > 1 else {}
+        matches = (
+            linkage.match_against_master(list(chunk), master, top=4, today=ctx.today)
+            if len(records) > 1
+            else {}
+        )
         for rec in chunk:
             me = int(rec.person_id or 0)
             for cand in matches.get(rec.record_id, []):

@@ -19,13 +19,14 @@ from liangshi.addresses.rules import render_plate_number
 from liangshi.areas.models import Area
 from liangshi.buildings.models import Building, BuildingVersion, Dwelling, DwellingVersion
 from liangshi.common.phone import normalize_phone
+from liangshi.common.types import validation_context
 from liangshi.errors import ValidationFailed
 from liangshi.linkage.api import LinkRecord
 from liangshi.mpi import rules
 from liangshi.persons import service as persons
 from liangshi.persons.models import Document, DocumentVersion, Person, PersonVersion
 from liangshi.persons.rules import check_document_agrees
-from liangshi.persons.schemas import DocumentIn, PersonCreate
+from liangshi.persons.schemas import PersonCreate
 from liangshi.registry import Context, Provenance
 from liangshi.residence.models import Residence, ResidenceVersion
 
@@ -300,16 +301,19 @@ def document_holders(session: Session, numbers: Sequence[str]) -> dict[str, int]
 def _person_input(n: Norm, area_id: int, with_document: bool, today: dt.date) -> PersonCreate | None:
     docs = []
     if with_document and n.id_number and rules.valid_resident_id(n.id_number, today):
-        docs = [DocumentIn(doc_type="resident_id", number=n.id_number)]
+        docs = [{"doc_type": "resident_id", "number": n.id_number}]
     phone = n.phone if n.phone and n.phone.startswith("+") else None
     try:
-        data = PersonCreate(
-            area_id=area_id,
-            name=n.name or "",
-            sex=n.sex or "",
-            birth_date=n.birth_date,
-            phone=phone,
-            documents=docs,
+        data = PersonCreate.model_validate(
+            {
+                "area_id": area_id,
+                "name": n.name or "",
+                "sex": n.sex or "",
+                "birth_date": n.birth_date,
+                "phone": phone,
+                "documents": docs,
+            },
+            context=validation_context(today),
         )
     except (ValidationError, ValidationFailed):
         return None

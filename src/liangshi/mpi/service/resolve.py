@@ -149,7 +149,9 @@ def _resolve_fresh(
     master = master_rows(session, candidate_person_ids(session, ctx, fresh))
     new_records = [link_record(n, source) for n in fresh]
     matches: dict[str, list[Candidate]] = (
-        linkage.match_against_master(new_records, master_records(master.values()), top=3) if master else {}
+        linkage.match_against_master(new_records, master_records(master.values()), top=3, today=ctx.today)
+        if master
+        else {}
     )
     decided: dict[str, Decision] = {}
     queued: dict[str, list[Candidate]] = {}
@@ -217,7 +219,7 @@ def _held_numbers(
         elif holder in master or in_scope(session, ctx, [holder]):
             row = master.get(holder) or master_rows(session, [holder])[holder]
             master[holder] = row
-            p, w, ev = linkage.explain_pair(link_record(n, source), master_records([row])[0])
+            p, w, ev = linkage.explain_pair(link_record(n, source), master_records([row])[0], today=ctx.today)
             queued[n.record_id] = [linkage.Candidate(f"person:{holder}", holder, p, w, ev)]
             decided[n.record_id] = (rules.REVIEW, None, float(p), evidence_json(ev))
         else:
@@ -244,7 +246,7 @@ def _make_new(
     with department provenance; a group that cannot make one is rejected."""
     prov = Provenance(source_kind="department", source_ref=(batch_ref or source)[:100], evidence="document")
     chosen: list[tuple[list[Norm], PersonCreate | None]] = []
-    for group in _groups(creatable, source):
+    for group in _groups(creatable, source, ctx.today):
         data = None
         for n in group:
             with_doc = bool(n.id_number) and n.id_number not in used
@@ -263,7 +265,7 @@ def _make_new(
                 decided[n.record_id] = (rules.NEW, person_id, None, [])
 
 
-def _groups(records: list[Norm], source: str) -> list[list[Norm]]:
+def _groups(records: list[Norm], source: str, today: dt.date) -> list[list[Norm]]:
     """Records of one batch that are one new person, in input order. Only records sharing a blocking key with
     another record of the batch (ID number or its tail, phone, a birth date with the surname's sound) can be;
     the engine's dedupe runs on those alone."""
@@ -290,7 +292,7 @@ def _groups(records: list[Norm], source: str) -> list[list[Norm]]:
     for i in range(len(records)):
         sizes[find(i)] = sizes.get(find(i), 0) + 1
     shared = [n for i, n in enumerate(records) if sizes[find(i)] > 1]
-    clusters = linkage.dedupe([link_record(n, source) for n in shared]) if shared else {}
+    clusters = linkage.dedupe([link_record(n, source) for n in shared], today=today) if shared else {}
     groups: dict[Any, list[Norm]] = {}
     for n in records:
         groups.setdefault(clusters.get(n.record_id, ("alone", n.record_id)), []).append(n)
