@@ -7,7 +7,8 @@ as a policy on the Context, set by the entry points.
 
 Modules: `context` (Context, Snapshot, Page, ReadCut), `kinds` (Provenance, the personal and public kinds),
 `history` (the bitemporal primitives and the one spelling of a version row's bookkeeping, `version_meta`),
-`usecases` (read, search, create, change, correct, retire, versions, flag), `bulk` (create_many, change_many).
+`usecases` (read, search, create, change, correct, retire, versions, flag), `bulk` (create_many, change_many,
+retire_many).
 Callers use this face: `from liangshi import registry`, `registry.read(...)`.
 """
 
@@ -18,10 +19,13 @@ from liangshi.registry.bulk import (
     FastCreate,
     NewItem,
     PlannedChange,
+    Retirement,
     change_many,
     create_many,
     create_many_fast,
+    open_versions,
     plan_changes,
+    retire_many,
 )
 from liangshi.registry.context import LIAISON_ROLE, Context, Page, ReadCut, ReadCutPolicy, Snapshot
 from liangshi.registry.history import META_COLUMNS, entity_row, version_meta
@@ -76,6 +80,7 @@ __all__ = [
     "Provenance",
     "ReadCut",
     "ReadCutPolicy",
+    "Retirement",
     "Snapshot",
     "change",
     "change_many",
@@ -91,11 +96,13 @@ __all__ = [
     "history",
     "log",
     "open_flags",
+    "open_versions",
     "perm_kind",
     "plan_changes",
     "read",
     "resolve_flag",
     "retire",
+    "retire_many",
     "scoped",
     "search",
     "snapshot",

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import datetime as dt
-from collections import Counter
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import Any
@@ -16,7 +15,7 @@ from liangshi.audit import service as audit
 from liangshi.errors import Conflict, LiangshiError, ValidationFailed
 from liangshi.persons import service as persons
 from liangshi.persons.models import Household, Person
-from liangshi.registry import Context, Kind, Provenance, Snapshot, history
+from liangshi.registry import Context, Provenance, Snapshot, history
 from liangshi.residence.models import RESIDENCE
 from liangshi.residence.rules import (
     check_departure,
@@ -43,6 +42,10 @@ class DeathDone:
     version: int
     closed_residences: list[int]
     ended_memberships: list[int]
+
+
+# What a death needs of the actor: the person retired, the residences deregistered, the memberships ended.
+DEATH_PERMISSIONS = ("person.retire", "residence.write", "household.write")
 
 
 def register_death(session: Session, ctx: Context, person_id: int, data: DeathIn) -> dict[str, Any]:
@@ -100,7 +103,7 @@ def register_deaths(
     raised as is or as `refused(index of the death, refusal)` says. A lock counter that moved between the read
     and the write (a concurrent writer) refuses the whole call too, after the writes: the caller rolls back, as
     for `history.change_many`. Each person at most once. ORM objects of the session are expired afterwards."""
-    for permission in ("person.retire", "residence.write", "household.write"):
+    for permission in DEATH_PERMISSIONS:
         ctx.actor.ensure(permission)
     if len({d.person_id for d in deaths}) != len(deaths):
         raise ValueError("register_deaths takes each person once")
@@ -111,108 +114,66 @@ def register_deaths(
         return refused(index, exc) if refused is not None else exc
 
     session.flush()
-    person_ids = [d.person_id for d in deaths]
-    visible: set[int] = set()
-    for part in _parts(person_ids):
-        stmt = registry.scoped(select(Person.id).where(Person.id.in_(part)), persons.PERSON, ctx.actor)
-        visible.update(int(i) for i in session.execute(stmt).scalars())
-    states = history.current_rows(session, persons.PERSON, person_ids)
-    homes = history.open_rows_of(session, RESIDENCE, "person_id", person_ids)
-    memberships = history.open_rows_of(
-        session, persons.MEMBERSHIP, "person_id", person_ids, extra=("household_id",)
-    )
-    household_ids = sorted({m["household_id"] for rows in memberships.values() for m in rows})
-    household_versions: dict[int, int] = {}
-    for part in _parts(household_ids):
-        household_versions.update(
-            (int(i), int(n))
-            for i, n in session.execute(select(Household.id, Household.version).where(Household.id.in_(part)))
-        )
+    state = _DeathState.read(session, ctx, [d.person_id for d in deaths])
 
     # The checks, death by death in order (as one `register_death` after the other would refuse).
     plans: list[_DeathPlan] = []
     for index, death in enumerate(deaths):
         try:
-            plans.append(_plan_death(ctx, death, death.person_id in visible, states, homes, memberships))
-        except LiangshiError as exc:
-            raise refuse(index, exc) from None
-
-    # The writes: the lock counters (checked against what was read), the open rows closed, the new rows.
-    bumped = {
-        persons.PERSON: history.bump_versions(session, persons.PERSON, {p.death.person_id: 1 for p in plans}),
-        RESIDENCE: history.bump_versions(
-            session, RESIDENCE, {r["entity_id"]: 1 for p in plans for r, _, _ in p.residences}
-        ),
-        persons.MEMBERSHIP: history.bump_versions(
-            session, persons.MEMBERSHIP, {m["entity_id"]: 1 for p in plans for m, _ in p.memberships}
-        ),
-    }
-    ends = Counter(m["household_id"] for p in plans for m, _ in p.memberships)
-    households = history.bump_versions(session, persons.HOUSEHOLD, dict(ends))
-    superseded: dict[Kind, list[int]] = {persons.PERSON: [], RESIDENCE: [], persons.MEMBERSHIP: []}
-    for index, plan in enumerate(plans):
-        try:
-            pid = plan.death.person_id
-            history.check_bumped(
-                persons.PERSON, pid, plan.death.expected_version, bumped[persons.PERSON].get(pid)
+            plans.append(
+                _plan_death(
+                    ctx,
+                    death,
+                    death.person_id in state.visible,
+                    state.states,
+                    state.homes,
+                    state.memberships,
+                )
             )
-            superseded[persons.PERSON].append(plan.person["row_id"])
-            for row, _, _ in plan.residences:
-                history.check_bumped(
-                    RESIDENCE,
-                    row["entity_id"],
-                    row["entity_version"],
-                    bumped[RESIDENCE].get(row["entity_id"]),
-                )
-                superseded[RESIDENCE].append(row["row_id"])
-            for row, _ in plan.memberships:
-                hid = row["household_id"]
-                history.check_bumped(
-                    persons.HOUSEHOLD, hid, household_versions.get(hid, 0), households.get(hid), ends[hid]
-                )
-                history.check_bumped(
-                    persons.MEMBERSHIP,
-                    row["entity_id"],
-                    row["entity_version"],
-                    bumped[persons.MEMBERSHIP].get(row["entity_id"]),
-                )
-                superseded[persons.MEMBERSHIP].append(row["row_id"])
         except LiangshiError as exc:
             raise refuse(index, exc) from None
-    for kind, row_ids in superseded.items():
-        missing = set(row_ids) - history.supersede(session, kind, row_ids, ctx.now)
-        for index, plan in enumerate(plans if missing else []):
-            mine = plan.row_ids & missing
-            if mine:
-                raise refuse(index, _stale(kind, plan, min(mine)))
 
-    actor_id, now = ctx.actor.user_id, ctx.now
-
-    def retired(
-        kind: Kind, row: dict[str, Any], effective: dt.date, changes: dict[str, Any] | None = None
-    ) -> dict[str, Any]:
-        return history.retire_row(
-            kind,
-            row["entity_id"],
-            row["entity_county_code"],
-            row,
-            version=bumped[kind][row["entity_id"]],
-            effective=effective,
-            prov=prov,
-            actor_id=actor_id,
-            now=now,
-            reason=reason,
-            changes=changes,
-        )
-
-    history.insert_rows(
-        session, persons.PERSON, [retired(persons.PERSON, p.person, p.effective) for p in plans]
-    )
-    history.insert_rows(
+    # The writes, through the registry: the lock counters (checked against what was read), the open rows
+    # closed, the new rows, the audit entries of the deaths.
+    versions = registry.retire_many(
         session,
-        RESIDENCE,
-        [
-            retired(
+        ctx,
+        _retirements(ctx, plans, state.households),
+        prov=prov,
+        reason=reason,
+        permissions=DEATH_PERMISSIONS,
+        events=[event for plan in plans for event in _death_events(plan, reason)],
+        refused=refuse,
+    )
+    return [
+        DeathDone(
+            plan.death.person_id,
+            versions[persons.PERSON][plan.death.person_id],
+            [int(row["entity_id"]) for row, _, _ in plan.residences],
+            [int(row["entity_id"]) for row, _ in plan.memberships],
+        )
+        for plan in plans
+    ]
+
+
+def _retirements(
+    ctx: Context, plans: list[_DeathPlan], household_versions: dict[int, int]
+) -> list[registry.Retirement]:
+    """What the deaths retire, death by death: the person, the residences (reason died, deregistered today),
+    the memberships (moving their household's lock counter on); the latter two wherever they are."""
+    items: list[registry.Retirement] = []
+    for index, plan in enumerate(plans):
+        items.append(
+            registry.Retirement(
+                persons.PERSON,
+                plan.person,
+                plan.effective,
+                expected_version=plan.death.expected_version,
+                group=index,
+            )
+        )
+        items += [
+            registry.Retirement(
                 RESIDENCE,
                 row,
                 effective,
@@ -222,50 +183,93 @@ def register_deaths(
                     "deregistration_reason": "died",
                     "destination": None,
                 },
+                group=index,
+                follows=True,
             )
-            for p in plans
-            for row, departure, effective in p.residences
-        ],
-    )
-    history.insert_rows(
-        session,
-        persons.MEMBERSHIP,
-        [retired(persons.MEMBERSHIP, row, effective) for p in plans for row, effective in p.memberships],
-    )
-    events: list[audit.Event] = []
-    done: list[DeathDone] = []
-    for plan in plans:
-        pid, day = plan.death.person_id, plan.death.death_date.isoformat()
-        closed_ids = [int(row["entity_id"]) for row, _, _ in plan.residences]
-        ended_ids = [int(row["entity_id"]) for row, _ in plan.memberships]
-        events += [
-            audit.Event(
-                "person.retire",
-                "person",
-                pid,
-                pid,
-                {"effective": plan.effective.isoformat(), "reason": reason},
-            ),
-            audit.Event(
-                "person.death",
-                "person",
-                pid,
-                pid,
-                {"death_date": day, "residences": closed_ids, "memberships": ended_ids},
-            ),
-            *[
-                audit.Event("residence.retire", "residence", rid, pid, {"effective": day, "reason": "died"})
-                for rid in closed_ids
-            ],
-            *[
-                audit.Event("membership.retire", "membership", mid, pid, {"effective": day, "reason": "died"})
-                for mid in ended_ids
-            ],
+            for row, departure, effective in plan.residences
         ]
-        done.append(DeathDone(pid, bumped[persons.PERSON][pid], closed_ids, ended_ids))
-    registry.log(ctx, session, events)
-    session.expire_all()
-    return done
+        items += [
+            registry.Retirement(
+                persons.MEMBERSHIP,
+                row,
+                effective,
+                parents=(
+                    (
+                        persons.HOUSEHOLD,
+                        int(row["household_id"]),
+                        household_versions.get(row["household_id"], 0),
+                    ),
+                ),
+                group=index,
+                follows=True,
+            )
+            for row, effective in plan.memberships
+        ]
+    return items
+
+
+def _death_events(plan: _DeathPlan, reason: str) -> list[audit.Event]:
+    """The audit entries of one death, as `register_death` wrote them one death after the other."""
+    pid, day = plan.death.person_id, plan.death.death_date.isoformat()
+    closed_ids = [int(row["entity_id"]) for row, _, _ in plan.residences]
+    ended_ids = [int(row["entity_id"]) for row, _ in plan.memberships]
+    return [
+        audit.Event(
+            "person.retire",
+            "person",
+            pid,
+            pid,
+            {"effective": plan.effective.isoformat(), "reason": reason},
+        ),
+        audit.Event(
+            "person.death",
+            "person",
+            pid,
+            pid,
+            {"death_date": day, "residences": closed_ids, "memberships": ended_ids},
+        ),
+        *[
+            audit.Event("residence.retire", "residence", rid, pid, {"effective": day, "reason": "died"})
+            for rid in closed_ids
+        ],
+        *[
+            audit.Event("membership.retire", "membership", mid, pid, {"effective": day, "reason": "died"})
+            for mid in ended_ids
+        ],
+    ]
+
+
+@dataclass(frozen=True)
+class _DeathState:
+    """What the deaths are checked against, read for all of them (one query per table and 5,000 persons)."""
+
+    visible: set[int]  # the persons in the actor's jurisdiction
+    states: dict[int, list[dict[str, Any]]]  # their current rows
+    homes: dict[int, list[dict[str, Any]]]  # their open residences
+    memberships: dict[int, list[dict[str, Any]]]  # their open memberships, with the household
+    households: dict[int, int]  # the lock counter of those households
+
+    @classmethod
+    def read(cls, session: Session, ctx: Context, person_ids: list[int]) -> _DeathState:
+        visible: set[int] = set()
+        for part in _parts(person_ids):
+            stmt = registry.scoped(select(Person.id).where(Person.id.in_(part)), persons.PERSON, ctx.actor)
+            visible.update(int(i) for i in session.execute(stmt).scalars())
+        states = history.current_rows(session, persons.PERSON, person_ids)
+        homes = history.open_rows_of(session, RESIDENCE, "person_id", person_ids)
+        memberships = history.open_rows_of(
+            session, persons.MEMBERSHIP, "person_id", person_ids, extra=("household_id",)
+        )
+        household_ids = sorted({m["household_id"] for rows in memberships.values() for m in rows})
+        household_versions: dict[int, int] = {}
+        for part in _parts(household_ids):
+            household_versions.update(
+                (int(i), int(n))
+                for i, n in session.execute(
+                    select(Household.id, Household.version).where(Household.id.in_(part))
+                )
+            )
+        return cls(visible, states, homes, memberships, household_versions)
 
 
 @dataclass(frozen=True)
@@ -277,14 +281,6 @@ class _DeathPlan:
     effective: dt.date  # where the person's open row closes
     residences: list[tuple[dict[str, Any], dt.date, dt.date]]  # open row, departure, where it closes
     memberships: list[tuple[dict[str, Any], dt.date]]  # open row, where it closes
-
-    @property
-    def row_ids(self) -> set[int]:
-        return {
-            self.person["row_id"],
-            *(r["row_id"] for r, _, _ in self.residences),
-            *(m["row_id"] for m, _ in self.memberships),
-        }
 
 
 def _plan_death(
@@ -348,18 +344,6 @@ def _plan_death(
         max(death.death_date, person["valid_from"]),
         residences,
         [(row, max(death.death_date, row["valid_from"])) for row in memberships.get(pid, [])],
-    )
-
-
-def _stale(kind: Kind, plan: _DeathPlan, row_id: int) -> Conflict:
-    """A row the death was to close that someone else closed since it was read."""
-    rows = [plan.person, *(r for r, _, _ in plan.residences), *(m for m, _ in plan.memberships)]
-    entity_id = next(r["entity_id"] for r in rows if r["row_id"] == row_id)
-    return Conflict(
-        "version.stale",
-        "记录已被他人修改，请刷新后重试",
-        "The record was changed by someone else; reload and try again",
-        {"id": entity_id, "kind": kind.name},
     )
 
 
