@@ -36,6 +36,7 @@ __all__ = [
     "Retirement",
     "change_many",
     "create_many",
+    "create_many_audited",
     "create_many_fast",
     "open_versions",
     "retire_many",
@@ -174,42 +175,12 @@ def create_many(
     `prov`). Audited per object (`audit_mode="row"`, as `create`) or in one entry naming all (`"chunk"`, as the
     imports); `audit_detail` is added to each entry's detail. Returns the ids and the audit entries' seqs.
     """
-    _ensure_may_write(ctx, kind, permission)
-    if kind.entity is Area:
-        raise ValueError("create_many does not create areas (they have no jurisdiction area of their own)")
-    if not items:
+    written = _write_created(
+        session, ctx, kind, items, prov=prov, permission=permission, reason=reason, identity=identity
+    )
+    if written is None:
         return Created([], [])
-    for item in items:
-        _ensure_attributes(kind, item.attributes)
-    counties = _counties_in_scope(session, ctx, [item.area_id for item in items])
-    ids = allocate_ids(session, kind.entity, len(items))
-    entities: list[dict[str, Any]] = []
-    versions: list[dict[str, Any]] = []
-    starts: list[dt.date] = []
-    for entity_id, item in zip(ids, items, strict=True):
-        county = counties[item.area_id]
-        extra = identity(entity_id, item) if identity is not None else {}
-        entities.append(
-            entity_row(
-                entity_id=entity_id, county=county, area_id=item.area_id, now=ctx.now, **item.refs, **extra
-            )
-        )
-        start = item.valid_from or ctx.today
-        starts.append(start)
-        meta = version_meta(
-            entity_id=entity_id,
-            county=county,
-            valid_from=start,
-            valid_to=item.valid_to,
-            now=ctx.now,
-            prov=prov,
-            actor_id=ctx.actor.user_id,
-            reason=reason,
-        )
-        versions.append({**meta, **item.attributes})
-    bulk_insert(session, kind.entity, entities)
-    history.insert_rows(session, kind, versions)
-    subjects = _subjects(kind, ids, [item.refs for item in items], [item.subject for item in items])
+    ids, subjects, starts = written
     seqs = _audit_created(session, ctx, kind, ids, subjects, starts, audit_mode, audit_detail)
     return Created(ids, seqs)
 
@@ -650,3 +621,83 @@ def retire_many(
     log(ctx, session, list(events) if events is not None else _retire_events(session, items, reason))
     session.expire_all()
     return bumped
+
+
+# ---- creating objects for a compound action that writes its own audit entries: create_many_audited -------------
+
+
+def _write_created(
+    session: Session,
+    ctx: Context,
+    kind: Kind,
+    items: Sequence[NewItem],
+    *,
+    prov: Provenance,
+    permission: str | None,
+    reason: str | None,
+    identity: Callable[[int, NewItem], dict[str, Any]] | None,
+) -> tuple[list[int], list[int | None], list[dt.date]] | None:
+    """The checks and rows of `create_many` (its audit aside): the new ids, whose data each is, their starts."""
+    _ensure_may_write(ctx, kind, permission)
+    if kind.entity is Area:
+        raise ValueError("create_many does not create areas (they have no jurisdiction area of their own)")
+    if not items:
+        return None
+    for item in items:
+        _ensure_attributes(kind, item.attributes)
+    counties = _counties_in_scope(session, ctx, [item.area_id for item in items])
+    ids = allocate_ids(session, kind.entity, len(items))
+    entities: list[dict[str, Any]] = []
+    versions: list[dict[str, Any]] = []
+    starts: list[dt.date] = []
+    for entity_id, item in zip(ids, items, strict=True):
+        county = counties[item.area_id]
+        extra = identity(entity_id, item) if identity is not None else {}
+        entities.append(
+            entity_row(
+                entity_id=entity_id, county=county, area_id=item.area_id, now=ctx.now, **item.refs, **extra
+            )
+        )
+        start = item.valid_from or ctx.today
+        starts.append(start)
+        meta = version_meta(
+            entity_id=entity_id,
+            county=county,
+            valid_from=start,
+            valid_to=item.valid_to,
+            now=ctx.now,
+            prov=prov,
+            actor_id=ctx.actor.user_id,
+            reason=reason,
+        )
+        versions.append({**meta, **item.attributes})
+    bulk_insert(session, kind.entity, entities)
+    history.insert_rows(session, kind, versions)
+    subjects = _subjects(kind, ids, [item.refs for item in items], [item.subject for item in items])
+    return ids, subjects, starts
+
+
+def create_many_audited(
+    session: Session,
+    ctx: Context,
+    kind: Kind,
+    items: Sequence[NewItem],
+    *,
+    prov: Provenance,
+    events: Callable[[list[int]], Sequence[audit.Event]],
+    permission: str | None = None,
+    reason: str | None = None,
+    identity: Callable[[int, NewItem], dict[str, Any]] | None = None,
+) -> Created:
+    """`create_many` for a compound action that writes its own audit entries (a tenant attached to a rental is
+    audited as `rental.tenant_attach`, not as a new tenant link): the same refusals (permission, jurisdiction),
+    ids and rows; then `events(ids)` is audited instead of one `{kind}.create` entry per object. Returns the
+    ids in item order and the audit entries' seqs."""
+    written = _write_created(
+        session, ctx, kind, items, prov=prov, permission=permission, reason=reason, identity=identity
+    )
+    if written is None:
+        return Created([], [])
+    ids = written[0]
+    seqs = audit.record(session, ctx.actor, list(events(ids)), purpose=ctx.purpose, now=ctx.now)
+    return Created(ids, seqs)
