@@ -279,6 +279,15 @@ def test_retire_many_takes_each_object_once_and_a_following_one_only_with_its_le
                 prov=PROV,
                 reason="x",
             )
+        with pytest.raises(ValueError, match="at least one permission"):
+            registry.retire_many(
+                s,
+                ctx,
+                [Retirement(persons.PERSON, person, D(2024, 1, 1))],
+                prov=PROV,
+                reason="x",
+                permissions=(),
+            )
         assert registry.retire_many(s, ctx, [], prov=PROV, reason="x") == {}
 
 

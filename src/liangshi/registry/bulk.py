@@ -583,6 +583,8 @@ def retire_many(
     session are expired afterwards.
     """
     kinds = _by_kind(items)
+    if permissions is not None and not permissions:
+        raise ValueError("retire_many checks at least one permission")
     for permission in permissions if permissions is not None else [f"{perm_kind(k)}.retire" for k in kinds]:
         ctx.actor.ensure(permission)
     _check_retirements(items)
