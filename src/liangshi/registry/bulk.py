@@ -543,16 +543,20 @@ def _retire_events(session: Session, items: Sequence[Retirement], reason: str) -
                 kind.entity.id.in_(ids[i : i + BULK_CHUNK])
             )
             subjects.update({(kind.name, int(e)): p for e, p in session.execute(stmt)})
-    return [
-        audit.Event(
-            f"{item.kind.name}.retire",
-            item.kind.name,
-            item.entity_id,
-            subjects[(item.kind.name, item.entity_id)],
-            {"effective": item.effective.isoformat(), "reason": reason},
+    events = []
+    for item in items:
+        kind = item.kind
+        detail = {"effective": item.effective.isoformat(), "reason": reason}
+        events.append(
+            audit.Event(
+                f"{kind.name}.retire",
+                kind.name,
+                item.entity_id,
+                subjects[(kind.name, item.entity_id)],
+                detail,
+            )
         )
-        for item in items
-    ]
+    return events
 
 
 def retire_many(
