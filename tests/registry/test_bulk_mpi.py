@@ -1,10 +1,12 @@
-"""`retire_many` and `correct_many` write what `retire` and `correct` write, with the same refusals; `reopen` takes
-a retirement back with a correcting row that is open again (the master person index's undo of a merge)."""
+"""`retire_many` (for one kind, as the master person index retires a person merged away) and `correct_many`
+write what `retire` and `correct` write, with the same refusals; `reopen` takes a retirement back with a
+correcting row that is open again (the master person index's undo of a merge)."""
 
 from __future__ import annotations
 
 import datetime as dt
 import json
+from dataclasses import dataclass, field
 from typing import Any
 
 import pytest
@@ -14,14 +16,62 @@ from liangshi import registry
 from liangshi.audit.models import AuditEntry
 from liangshi.errors import Conflict, Forbidden, NotFound, ValidationFailed
 from liangshi.persons import service as persons
-from liangshi.persons.models import Person
-from liangshi.registry import CorrectItem, Provenance, RetireItem, history
+from liangshi.persons.models import Person, PersonVersion
+from liangshi.registry import CorrectItem, Provenance, Written, history
 from tests.conftest import INSIDE, OUTSIDE, World
 from tests.registry.test_bulk import ATTRS, _audit, _counts, _rows
 
 PROV = Provenance("collector", "police_liu", "document", "户籍证明 2026-17")
 START = dt.date(2020, 3, 1)
 END = dt.date(2026, 6, 30)
+
+
+@dataclass(frozen=True)
+class RetireItem:
+    """The tests' shorthand for one person's retirement: the version read, the end of validity, why."""
+
+    entity_id: int
+    expected_version: int
+    effective: dt.date | None = None
+    changes: dict[str, Any] = field(default_factory=dict)
+
+
+def _retire_persons(
+    s: Any,
+    ctx: registry.Context,
+    items: Any,
+    *,
+    prov: Provenance,
+    reason: str,
+    permission: str | None = None,
+    audit_mode: str = "row",
+) -> Written:
+    """`registry.retire_many` for persons read now (as the MPI's merge calls it), with the new rows' ids."""
+    current = registry.open_versions(s, persons.PERSON, [i.entity_id for i in items])
+    versions = registry.retire_many(
+        s,
+        ctx,
+        [
+            registry.Retirement(
+                persons.PERSON,
+                current[i.entity_id],
+                i.effective or ctx.today,
+                dict(i.changes),
+                expected_version=i.expected_version,
+            )
+            for i in items
+        ],
+        prov=prov,
+        reason=reason,
+        permissions=[permission] if permission else None,
+        events=[] if audit_mode == "caller" else None,
+    )[persons.PERSON]
+    rows = s.execute(
+        select(PersonVersion.entity_id, PersonVersion.version, PersonVersion.row_id).where(
+            PersonVersion.entity_id.in_(list(versions)), PersonVersion.superseded_at.is_(None)
+        )
+    )
+    return Written(versions, {int(e): int(r) for e, v, r in rows if versions[int(e)] == v})
 
 
 def _twins(world: World, where: str = INSIDE) -> tuple[int, int]:
@@ -81,10 +131,9 @@ def test_retire_many_writes_the_rows_and_the_audit_entry_retire_writes(world: Wo
             changes=changes,
         )
     with world.session() as s:
-        written = registry.retire_many(
+        written = _retire_persons(
             s,
             world.ctx(s, "police_liu"),
-            persons.PERSON,
             [RetireItem(two, 1, END, changes)],
             prov=PROV,
             reason="死亡",
@@ -127,8 +176,8 @@ def test_correct_many_writes_the_rows_and_the_audit_entry_correct_writes(world: 
 def test_correct_many_reopens_a_retirement_with_a_correcting_row_open_again(world: World) -> None:
     (pid, _) = _twins(world)
     with world.session() as s:
-        retired = registry.retire_many(
-            s, world.ctx(s), persons.PERSON, [RetireItem(pid, 1, END)], prov=PROV, reason="合并"
+        retired = _retire_persons(
+            s, world.ctx(s), [RetireItem(pid, 1, END)], prov=PROV, reason="合并"
         ).row_ids[pid]
     with world.session() as s:
         written = registry.correct_many(
@@ -159,10 +208,9 @@ def test_the_caller_may_audit_the_writes_itself(world: World) -> None:
     one, two = _twins(world)
     before = _counts(world)
     with world.session() as s:
-        registry.retire_many(
+        _retire_persons(
             s,
             world.ctx(s, "police_liu"),
-            persons.PERSON,
             [RetireItem(one, 1), RetireItem(two, 1)],
             prov=PROV,
             reason="合并",
@@ -192,8 +240,8 @@ def test_retire_many_and_correct_many_refuse_and_write_nothing(world: World) -> 
     outside, _ = _twins(world, OUTSIDE)
 
     def retire(user: str, *items: RetireItem, permission: str | None = None) -> Any:
-        return lambda s: registry.retire_many(
-            s, world.ctx(s, user), persons.PERSON, items, prov=PROV, reason="x", permission=permission
+        return lambda s: _retire_persons(
+            s, world.ctx(s, user), items, prov=PROV, reason="x", permission=permission
         )
 
     def correct(user: str, *items: CorrectItem) -> Any:
@@ -231,7 +279,7 @@ def test_retire_many_and_correct_many_refuse_and_write_nothing(world: World) -> 
         world, correct("police_liu", CorrectItem(one, 1, row_id=row_of_two)), NotFound, "version.not_found"
     )
     with world.session() as s:
-        registry.retire_many(s, world.ctx(s), persons.PERSON, [RetireItem(one, 1)], prov=PROV, reason="x")
+        _retire_persons(s, world.ctx(s), [RetireItem(one, 1)], prov=PROV, reason="x")
     _refused(world, retire("police_liu", RetireItem(one, 2)), Conflict, "person.retired")
     with world.session() as s:
         assert s.get(Person, two).version == 1  # type: ignore[union-attr]

@@ -467,26 +467,21 @@ def end_member(
     membership = session.get(Membership, membership_id)
     if membership is None or membership.household_id != household.id:
         raise history.not_found(MEMBERSHIP, membership_id)
-    history.retire(
+    membership_id, person_id, expected = membership.id, membership.person_id, membership.version
+    current = registry.open_versions(session, MEMBERSHIP, [membership_id])[membership_id]
+    registry.retire_many(
         session,
-        MEMBERSHIP,
-        membership,
-        expected_version=membership.version,
-        effective=data.effective or ctx.today,
-        prov=data.provenance.to_domain(ctx.actor.username),
-        actor_id=ctx.actor.user_id,
-        now=ctx.now,
-        reason=data.reason,
-    )
-    registry.log(
         ctx,
-        session,
-        [
+        [registry.Retirement(MEMBERSHIP, current, data.effective or ctx.today, expected_version=expected)],
+        prov=data.provenance.to_domain(ctx.actor.username),
+        reason=data.reason,
+        permissions=("household.write",),
+        events=[
             audit.Event(
                 "membership.retire",
                 "membership",
-                membership.id,
-                membership.person_id,
+                membership_id,
+                person_id,
                 {"household_id": household.id, "reason": data.reason},
             )
         ],

@@ -8,7 +8,7 @@ as a policy on the Context, set by the entry points.
 Modules: `context` (Context, Snapshot, Page, ReadCut), `kinds` (Provenance, the personal and public kinds),
 `history` (the bitemporal primitives and the one spelling of a version row's bookkeeping, `version_meta`),
 `usecases` (read, search, create, change, correct, retire, versions, flag), `bulk` (create_many, change_many,
-retire_many, correct_many).
+retire_many, correct_many, create_many_audited).
 Callers use this face: `from liangshi import registry`, `registry.read(...)`.
 """
 
@@ -20,12 +20,14 @@ from liangshi.registry.bulk import (
     FastCreate,
     NewItem,
     PlannedChange,
-    RetireItem,
+    Retirement,
     Written,
     change_many,
     correct_many,
     create_many,
+    create_many_audited,
     create_many_fast,
+    open_versions,
     plan_changes,
     retire_many,
 )
@@ -83,7 +85,7 @@ __all__ = [
     "Provenance",
     "ReadCut",
     "ReadCutPolicy",
-    "RetireItem",
+    "Retirement",
     "Snapshot",
     "Written",
     "change",
@@ -92,6 +94,7 @@ __all__ = [
     "correct_many",
     "create",
     "create_many",
+    "create_many_audited",
     "create_many_fast",
     "department_cut",
     "ensure_area_in_scope",
@@ -101,6 +104,7 @@ __all__ = [
     "history",
     "log",
     "open_flags",
+    "open_versions",
     "perm_kind",
     "plan_changes",
     "read",

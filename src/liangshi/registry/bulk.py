@@ -10,6 +10,7 @@ the source in the Provenance.
 from __future__ import annotations
 
 import datetime as dt
+from collections import Counter
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from typing import Any, Literal
@@ -21,7 +22,7 @@ import liangshi.registry.history as history
 from liangshi.areas.models import Area
 from liangshi.audit import service as audit
 from liangshi.bulk import allocate_ids, bulk_insert, insert_tuples, stamp
-from liangshi.errors import Conflict, NotFound, ValidationFailed
+from liangshi.errors import Conflict, LiangshiError, NotFound, ValidationFailed
 from liangshi.registry.context import Context
 from liangshi.registry.history import BULK_CHUNK, META_COLUMNS, PlannedChange, entity_row, version_meta
 from liangshi.registry.kinds import PERSONAL_KINDS, Kind, Provenance, perm_kind
@@ -32,9 +33,13 @@ __all__ = [
     "FastCreate",
     "NewItem",
     "PlannedChange",
+    "Retirement",
     "change_many",
     "create_many",
+    "create_many_audited",
     "create_many_fast",
+    "open_versions",
+    "retire_many",
 ]
 
 # How the bulk writes are audited: one entry per object (as the row use cases do) or one entry per call naming
@@ -170,42 +175,12 @@ def create_many(
     `prov`). Audited per object (`audit_mode="row"`, as `create`) or in one entry naming all (`"chunk"`, as the
     imports); `audit_detail` is added to each entry's detail. Returns the ids and the audit entries' seqs.
     """
-    _ensure_may_write(ctx, kind, permission)
-    if kind.entity is Area:
-        raise ValueError("create_many does not create areas (they have no jurisdiction area of their own)")
-    if not items:
+    written = _write_created(
+        session, ctx, kind, items, prov=prov, permission=permission, reason=reason, identity=identity
+    )
+    if written is None:
         return Created([], [])
-    for item in items:
-        _ensure_attributes(kind, item.attributes)
-    counties = _counties_in_scope(session, ctx, [item.area_id for item in items])
-    ids = allocate_ids(session, kind.entity, len(items))
-    entities: list[dict[str, Any]] = []
-    versions: list[dict[str, Any]] = []
-    starts: list[dt.date] = []
-    for entity_id, item in zip(ids, items, strict=True):
-        county = counties[item.area_id]
-        extra = identity(entity_id, item) if identity is not None else {}
-        entities.append(
-            entity_row(
-                entity_id=entity_id, county=county, area_id=item.area_id, now=ctx.now, **item.refs, **extra
-            )
-        )
-        start = item.valid_from or ctx.today
-        starts.append(start)
-        meta = version_meta(
-            entity_id=entity_id,
-            county=county,
-            valid_from=start,
-            valid_to=item.valid_to,
-            now=ctx.now,
-            prov=prov,
-            actor_id=ctx.actor.user_id,
-            reason=reason,
-        )
-        versions.append({**meta, **item.attributes})
-    bulk_insert(session, kind.entity, entities)
-    history.insert_rows(session, kind, versions)
-    subjects = _subjects(kind, ids, [item.refs for item in items], [item.subject for item in items])
+    ids, subjects, starts = written
     seqs = _audit_created(session, ctx, kind, ids, subjects, starts, audit_mode, audit_detail)
     return Created(ids, seqs)
 
@@ -430,17 +405,6 @@ WriteAudit = Literal["row", "chunk", "caller"]
 
 
 @dataclass(frozen=True)
-class RetireItem:
-    """One entity's retirement for `retire_many`: the version its writer read, the day its validity ends (default:
-    the context's today) and attribute values recording why (`changes`)."""
-
-    entity_id: int
-    expected_version: int
-    effective: dt.date | None = None
-    changes: dict[str, Any] = field(default_factory=dict)
-
-
-@dataclass(frozen=True)
 class CorrectItem:
     """One entity's correction for `correct_many`: the version its writer read, the row to correct (default: the
     latest, as `correct`), the corrected attribute values and, with `reopen`, an open validity: the row's end was
@@ -535,96 +499,318 @@ def _audit_writes(
     log(ctx, session, events)
 
 
+# ---- retiring many objects: retire_many (deaths, ended memberships and tenancies) ---------------------------------
+
+
+@dataclass(frozen=True)
+class Retirement:
+    """One object for `retire_many`, as plain data: its kind, its open version row as read (a column dict from
+    `history.current_rows`, `history.open_rows_of` or `open_versions`, with `entity_version` and
+    `entity_county_code`), where its validity ends and the values that record why.
+
+    `expected_version` is the lock counter its writer saw (default: the one read with the row). `parents` are
+    identity rows whose lock counter the retirement moves on, as (kind, id, counter as read): a household when
+    one of its memberships ends. `group` is the index of the caller's item it belongs to (refusals name it).
+    `follows` marks an object retired because another one of its group is (a dead person's residences and
+    memberships, wherever they are): its jurisdiction is that object's, checked there.
+    """
+
+    kind: Kind
+    current: dict[str, Any]
+    effective: dt.date
+    changes: dict[str, Any] = field(default_factory=dict)
+    expected_version: int | None = None
+    parents: tuple[tuple[Kind, int, int], ...] = ()
+    group: int = 0
+    follows: bool = False
+
+    @property
+    def entity_id(self) -> int:
+        return int(self.current["entity_id"])
+
+
+def open_versions(session: Session, kind: Kind, entity_ids: Sequence[int]) -> dict[int, dict[str, Any]]:
+    """Each entity's open version row as read now (`history.current_rows`, one query per 5,000 entities), for
+    `Retirement.current`; 404 `{kind}.not_found` for an unknown entity, 409 `{kind}.retired` for one without an
+    open version (first in the given order)."""
+    rows = history.current_rows(session, kind, list(entity_ids))
+    found: dict[int, dict[str, Any]] = {}
+    for entity_id in entity_ids:
+        if entity_id not in rows:
+            raise history.not_found(kind, entity_id)
+        current = [r for r in rows[entity_id] if r["valid_to"] is None]
+        if not current:
+            raise history.retired(kind, entity_id)
+        found[entity_id] = current[0]
+    return found
+
+
+Refusal = Callable[[int, LiangshiError], LiangshiError]
+
+
+def _by_kind(items: Sequence[Retirement]) -> dict[Kind, list[Retirement]]:
+    # Kinds in the order they first appear (the statements' order), items in the given order.
+    grouped: dict[Kind, list[Retirement]] = {}
+    for item in items:
+        grouped.setdefault(item.kind, []).append(item)
+    return grouped
+
+
+def _check_retirements(items: Sequence[Retirement]) -> None:
+    keys = [(item.kind.name, item.entity_id) for item in items]
+    if len(set(keys)) != len(keys):
+        raise ValueError("retire_many takes each object once")
+    leading = {item.group for item in items if not item.follows}
+    for item in items:
+        _ensure_attributes(item.kind, item.changes)
+        if item.follows and item.group not in leading:
+            raise ValueError("a retirement that follows another needs that one in its group")
+
+
+def _ensure_retirable(item: Retirement) -> None:
+    """The refusals of `history.retire` after its lock counter: retired (409), before the open row (422)."""
+    cur = item.current
+    if cur["valid_to"] is not None or cur["superseded_at"] is not None:
+        raise history.retired(item.kind, item.entity_id)
+    if item.effective < cur["valid_from"]:
+        raise ValidationFailed(
+            "version.retire_before_current",
+            "注销日期早于当前版本的生效日期",
+            "The retirement date is before the current version's start",
+            {"field": "effective", "current_valid_from": cur["valid_from"].isoformat()},
+        )
+
+
+def _bump_retirements(
+    session: Session, items: Sequence[Retirement], refuse: Refusal
+) -> dict[Kind, dict[int, int]]:
+    """The lock counters: one UPDATE per kind and 5,000 objects (the parents' by the number of their retired
+    children), then the refusals of `bump_version` item by item, in the given order."""
+    session.flush()
+    bumped = {
+        kind: history.bump_versions(session, kind, {item.entity_id: 1 for item in mine})
+        for kind, mine in _by_kind(items).items()
+    }
+    steps: dict[Kind, Counter[int]] = {}
+    for item in items:
+        for parent, parent_id, _ in item.parents:
+            steps.setdefault(parent, Counter())[parent_id] += 1
+    parents = {kind: history.bump_versions(session, kind, dict(n)) for kind, n in steps.items()}
+    for item in items:
+        try:
+            for parent, parent_id, seen in item.parents:
+                history.check_bumped(
+                    parent, parent_id, seen, parents[parent].get(parent_id), steps[parent][parent_id]
+                )
+            expected = (
+                item.current["entity_version"] if item.expected_version is None else item.expected_version
+            )
+            history.check_bumped(item.kind, item.entity_id, expected, bumped[item.kind].get(item.entity_id))
+            _ensure_retirable(item)
+        except LiangshiError as exc:
+            raise refuse(item.group, exc) from None
+    return bumped
+
+
+def _supersede_retirements(
+    session: Session, ctx: Context, by_kind: dict[Kind, list[Retirement]], refuse: Refusal
+) -> None:
+    """Close the open rows in record time (one UPDATE per kind and 5,000 rows); a row someone else closed since it
+    was read refuses the call (409 `version.stale`, for the first group with one, naming its lowest row)."""
+    for kind, mine in by_kind.items():
+        closed = history.supersede(session, kind, [item.current["row_id"] for item in mine], ctx.now)
+        missing = [item for item in mine if item.current["row_id"] not in closed]
+        if missing:
+            group = min(item.group for item in missing)
+            first = min((i for i in missing if i.group == group), key=lambda i: i.current["row_id"])
+            raise refuse(
+                group,
+                Conflict(
+                    "version.stale",
+                    "记录已被他人修改，请刷新后重试",
+                    "The record was changed by someone else; reload and try again",
+                    {"id": first.entity_id, "kind": kind.name},
+                ),
+            )
+
+
+def _retire_events(session: Session, items: Sequence[Retirement], reason: str) -> list[audit.Event]:
+    """One `{kind}.retire` entry per object, as `retire` writes it (the person whose data it is as subject)."""
+    subjects: dict[tuple[str, int], int | None] = {}
+    for kind, mine in _by_kind(items).items():
+        ids = [item.entity_id for item in mine]
+        if kind.name == "person" or kind.name not in PERSONAL_KINDS:
+            subjects.update({(kind.name, i): i if kind.name == "person" else None for i in ids})
+            continue
+        for i in range(0, len(ids), BULK_CHUNK):
+            stmt = select(kind.entity.id, kind.entity.person_id).where(
+                kind.entity.id.in_(ids[i : i + BULK_CHUNK])
+            )
+            subjects.update({(kind.name, int(e)): p for e, p in session.execute(stmt)})
+    events = []
+    for item in items:
+        kind = item.kind
+        detail = {"effective": item.effective.isoformat(), "reason": reason}
+        events.append(
+            audit.Event(
+                f"{kind.name}.retire",
+                kind.name,
+                item.entity_id,
+                subjects[(kind.name, item.entity_id)],
+                detail,
+            )
+        )
+    return events
+
+
 def retire_many(
     session: Session,
     ctx: Context,
-    kind: Kind,
-    items: Sequence[RetireItem],
+    items: Sequence[Retirement],
     *,
     prov: Provenance,
     reason: str,
-    permission: str | None = None,
-    audit_mode: WriteAudit = "row",
-    audit_detail: dict[str, Any] | None = None,
-) -> Written:
-    """`retire` for many entities of one kind: the same rows (`history.retire_row`: the open row closed in record
-    time, a copy of it ending at the item's `effective` inserted), the same checks and audit.
+    permissions: Sequence[str] | None = None,
+    events: Sequence[audit.Event] | None = None,
+    refused: Refusal | None = None,
+) -> dict[Kind, dict[int, int]]:
+    """`retire` for many objects, of one kind or several retired together (a death): the same rows
+    (`history.retire_row`, the bookkeeping of `version_meta`), lock counters, refusals and audit, in a few
+    statements per kind and 5,000 objects.
 
-    Refused before anything is written: 403 unless the actor may `permission` (default `{kind}.retire`); 404
-    `{kind}.not_found` outside the jurisdiction (as `get_entity(..., write=True)`); 409 `{kind}.retired` for an
-    entity without an open version; 422 `version.retire_before_current` for a retirement before the open
-    version's start; then 409 `version.stale` when an entity moved since its `expected_version`. Each entity at
-    most once. Audited per entity as `retire` (`{kind}.retire`), in one entry (`"chunk"`) or by the caller.
+    Refused before anything is written: 403 unless the actor may every one of `permissions` (default
+    `{kind}.retire` for each kind); 404 `{kind}.not_found` for an object outside the actor's jurisdiction (but
+    those that follow another, see `Retirement`). Then, object by object in the given order, as `history.retire`
+    after its lock counter: 404 when gone, 409 `version.stale` when its counter (or a parent's) moved since it
+    was read, 409 `{kind}.retired`, 422 `version.retire_before_current`; and 409 `version.stale` when a row was
+    closed by someone else meanwhile. These come after the counters are bumped: the caller rolls back, as for
+    `change_many`. A refusal is raised as is or as `refused(item's group, refusal)` says.
+
+    Audited with `events` when given (a compound action writes its own entries: a death), else one
+    `{kind}.retire` entry per object as `retire`. Returns kind -> entity id -> new version. ORM objects of the
+    session are expired afterwards.
     """
-    _ensure_may_write(ctx, kind, permission or f"{perm_kind(kind)}.retire")
-    if kind.entity is Area:
-        raise ValueError("retire_many does not retire areas")
+    kinds = _by_kind(items)
+    if permissions is not None and not permissions:
+        raise ValueError("retire_many checks at least one permission")
+    for permission in permissions if permissions is not None else [f"{perm_kind(k)}.retire" for k in kinds]:
+        ctx.actor.ensure(permission)
+    _check_retirements(items)
     if not items:
-        return Written({}, {})
-    ids = [item.entity_id for item in items]
-    if len(set(ids)) != len(ids):
-        raise ValueError("retire_many takes each entity once")
-    for item in items:
-        _ensure_attributes(kind, item.changes)
-    writable = _ensure_writable(session, ctx, kind, ids)
-    rows = history.current_rows(session, kind, ids)
-    opened: dict[int, dict[str, Any]] = {}
-    for item in items:
-        current = [r for r in rows.get(item.entity_id, []) if r["valid_to"] is None]
-        if not current:
-            raise history.retired(kind, item.entity_id)
-        cur = opened[item.entity_id] = current[0]
-        if (item.effective or ctx.today) < cur["valid_from"]:
-            raise ValidationFailed(
-                "version.retire_before_current",
-                "注销日期早于当前版本的生效日期",
-                "The retirement date is before the current version's start",
-                {
-                    "field": "effective",
-                    "current_valid_from": cur["valid_from"].isoformat(),
-                    "id": item.entity_id,
-                },
-            )
-    expected = {item.entity_id: item.expected_version for item in items}
-    versions = _take_writes(session, kind, expected, [opened[i]["row_id"] for i in ids], ctx.now)
-    history.insert_rows(
-        session,
-        kind,
-        [
+        return {}
+
+    def refuse(group: int, exc: LiangshiError) -> LiangshiError:
+        return refused(group, exc) if refused is not None else exc
+
+    for kind, mine in kinds.items():
+        leading = [item for item in mine if not item.follows]
+        writable = _writable_entities(session, ctx, kind, sorted({item.entity_id for item in leading}))
+        for item in leading:
+            if item.entity_id not in writable:
+                raise refuse(item.group, history.not_found(kind, item.entity_id))
+    bumped = _bump_retirements(session, items, refuse)
+    _supersede_retirements(session, ctx, kinds, refuse)
+    for kind, mine in kinds.items():
+        rows = [
             history.retire_row(
                 kind,
                 item.entity_id,
-                opened[item.entity_id]["entity_county_code"],
-                opened[item.entity_id],
-                version=versions[item.entity_id],
-                effective=item.effective or ctx.today,
+                item.current["entity_county_code"],
+                item.current,
+                version=bumped[kind][item.entity_id],
+                effective=item.effective,
                 prov=prov,
                 actor_id=ctx.actor.user_id,
                 now=ctx.now,
                 reason=reason,
-                changes=item.changes,
+                changes=item.changes or None,
             )
-            for item in items
-        ],
-    )
+            for item in mine
+        ]
+        history.insert_rows(session, kind, rows)
+    log(ctx, session, list(events) if events is not None else _retire_events(session, items, reason))
     session.expire_all()
-    details = {
-        item.entity_id: {"effective": (item.effective or ctx.today).isoformat(), "reason": reason}
-        for item in items
-    }
-    subjects = {i: i if kind.name == "person" else writable[i] for i in ids}
-    _audit_writes(
-        session,
-        ctx,
-        lambda object_id, subject, detail: audit.Event(
-            f"{kind.name}.retire", kind.name, object_id, subject, detail
-        ),
-        details,
-        subjects,
-        audit_mode,
-        audit_detail,
+    return bumped
+
+
+# ---- creating objects for a compound action that writes its own audit entries: create_many_audited -------------
+
+
+def _write_created(
+    session: Session,
+    ctx: Context,
+    kind: Kind,
+    items: Sequence[NewItem],
+    *,
+    prov: Provenance,
+    permission: str | None,
+    reason: str | None,
+    identity: Callable[[int, NewItem], dict[str, Any]] | None,
+) -> tuple[list[int], list[int | None], list[dt.date]] | None:
+    """The checks and rows of `create_many` (its audit aside): the new ids, whose data each is, their starts."""
+    _ensure_may_write(ctx, kind, permission)
+    if kind.entity is Area:
+        raise ValueError("create_many does not create areas (they have no jurisdiction area of their own)")
+    if not items:
+        return None
+    for item in items:
+        _ensure_attributes(kind, item.attributes)
+    counties = _counties_in_scope(session, ctx, [item.area_id for item in items])
+    ids = allocate_ids(session, kind.entity, len(items))
+    entities: list[dict[str, Any]] = []
+    versions: list[dict[str, Any]] = []
+    starts: list[dt.date] = []
+    for entity_id, item in zip(ids, items, strict=True):
+        county = counties[item.area_id]
+        extra = identity(entity_id, item) if identity is not None else {}
+        entities.append(
+            entity_row(
+                entity_id=entity_id, county=county, area_id=item.area_id, now=ctx.now, **item.refs, **extra
+            )
+        )
+        start = item.valid_from or ctx.today
+        starts.append(start)
+        meta = version_meta(
+            entity_id=entity_id,
+            county=county,
+            valid_from=start,
+            valid_to=item.valid_to,
+            now=ctx.now,
+            prov=prov,
+            actor_id=ctx.actor.user_id,
+            reason=reason,
+        )
+        versions.append({**meta, **item.attributes})
+    bulk_insert(session, kind.entity, entities)
+    history.insert_rows(session, kind, versions)
+    subjects = _subjects(kind, ids, [item.refs for item in items], [item.subject for item in items])
+    return ids, subjects, starts
+
+
+def create_many_audited(
+    session: Session,
+    ctx: Context,
+    kind: Kind,
+    items: Sequence[NewItem],
+    *,
+    prov: Provenance,
+    events: Callable[[list[int]], Sequence[audit.Event]],
+    permission: str | None = None,
+    reason: str | None = None,
+    identity: Callable[[int, NewItem], dict[str, Any]] | None = None,
+) -> Created:
+    """`create_many` for a compound action that writes its own audit entries (a tenant attached to a rental is
+    audited as `rental.tenant_attach`, not as a new tenant link): the same refusals (permission, jurisdiction),
+    ids and rows; then `events(ids)` is audited instead of one `{kind}.create` entry per object. Returns the
+    ids in item order and the audit entries' seqs."""
+    written = _write_created(
+        session, ctx, kind, items, prov=prov, permission=permission, reason=reason, identity=identity
     )
-    return Written(versions, _new_row_ids(session, kind, versions))
+    if written is None:
+        return Created([], [])
+    ids = written[0]
+    seqs = audit.record(session, ctx.actor, list(events(ids)), purpose=ctx.purpose, now=ctx.now)
+    return Created(ids, seqs)
 
 
 def _correction_target(kind: Kind, item: CorrectItem, rows: list[dict[str, Any]]) -> dict[str, Any]:

@@ -248,33 +248,28 @@ def attach_tenant(session: Session, ctx: Context, rental_id: int, data: TenantIn
             {"field": "since"},
         )
     history.bump_version(session, RENTAL, rental.id, data.expected_version)
-    link = RentalTenant(
-        rental_id=rental.id,
-        person_id=person.id,
-        residence_id=residence_id,
-        area_id=rental.area_id,
-        county_code=rental.county_code,
-    )
-    history.create(
+    rental_id, person_id = rental.id, person.id
+    registry.create_many_audited(
         session,
-        TENANT,
-        link,
-        {"is_primary": not links},
-        valid_from=since,
-        prov=data.provenance.to_domain(ctx.actor.username),
-        actor_id=ctx.actor.user_id,
-        now=ctx.now,
-    )
-    registry.log(
         ctx,
-        session,
+        TENANT,
         [
+            registry.NewItem(
+                rental.area_id,
+                {"is_primary": not links},
+                refs={"rental_id": rental_id, "person_id": person_id, "residence_id": residence_id},
+                valid_from=since,
+            )
+        ],
+        prov=data.provenance.to_domain(ctx.actor.username),
+        permission="rental.write",
+        events=lambda ids: [
             audit.Event(
                 "rental.tenant_attach",
                 "rental",
-                rental.id,
-                person.id,
-                {"tenant_id": link.id, "residence_id": residence_id, "since": since.isoformat()},
+                rental_id,
+                person_id,
+                {"tenant_id": ids[0], "residence_id": residence_id, "since": since.isoformat()},
             )
         ],
     )
@@ -299,7 +294,10 @@ def record_agreement(session: Session, ctx: Context, rental_id: int, data: Agree
     )
 
 
-def _close_links(session: Session, ctx: Context, rental: Any, on: dt.date, prov: Any, reason: str) -> None:
+def _close_links(
+    session: Session, ctx: Context, rental: Any, on: dt.date, prov: Any, reason: str, permission: str
+) -> None:
+    """End the rental's open tenant links at `on` (the caller's `permission`: ending or retiring the rental)."""
     links = _open_links(session, rental.id)
     late = [row.valid_from for _, row in links if row.valid_from > on]
     if late:
@@ -309,27 +307,23 @@ def _close_links(session: Session, ctx: Context, rental: Any, on: dt.date, prov:
             "The end date is before a tenant's tenancy started",
             {"field": "ended_on", "tenancy_from": max(late).isoformat()},
         )
-    for link, _ in links:
-        history.retire(
-            session,
-            TENANT,
-            link,
-            expected_version=link.version,
-            effective=on,
-            prov=prov,
-            actor_id=ctx.actor.user_id,
-            now=ctx.now,
-            reason=reason,
-        )
-    if links:
-        registry.log(
-            ctx,
-            session,
-            [
-                audit.Event("rental.tenant_end", "rental", rental.id, link.person_id, {"tenant_id": link.id})
-                for link, _ in links
-            ],
-        )
+    if not links:
+        return
+    events = [
+        audit.Event("rental.tenant_end", "rental", rental.id, link.person_id, {"tenant_id": link.id})
+        for link, _ in links
+    ]
+    expected = {link.id: link.version for link, _ in links}
+    current = registry.open_versions(session, TENANT, list(expected))
+    registry.retire_many(
+        session,
+        ctx,
+        [registry.Retirement(TENANT, current[i], on, expected_version=v) for i, v in expected.items()],
+        prov=prov,
+        reason=reason,
+        permissions=(permission,),
+        events=events,
+    )
 
 
 def end_rental(session: Session, ctx: Context, rental_id: int, data: RentalEnd) -> Snapshot:
@@ -345,7 +339,7 @@ def end_rental(session: Session, ctx: Context, rental_id: int, data: RentalEnd) 
         )
     prov = data.provenance.to_domain(ctx.actor.username)
     reason = data.reason or "租赁终止"
-    _close_links(session, ctx, rental, data.ended_on, prov, reason)
+    _close_links(session, ctx, rental, data.ended_on, prov, reason, "rental.write")
     _unmark_rented(session, ctx, rental.dwelling_id, data.ended_on, prov)
     return registry.retire(
         session,
@@ -375,7 +369,7 @@ def retire_rental(
     ctx.actor.ensure("rental.retire")
     rental, _ = _open_rental(session, ctx, rental_id, "retire")
     when = effective or ctx.today
-    _close_links(session, ctx, rental, when, prov, reason)
+    _close_links(session, ctx, rental, when, prov, reason, "rental.retire")
     _unmark_rented(session, ctx, rental.dwelling_id, when, prov)
     return registry.retire(
         session,

@@ -23,7 +23,7 @@ from liangshi.mpi.models import MatchReview, PersonLinkEvent, PersonSourceRecord
 from liangshi.mpi.service.records import Norm, chunks, make_person
 from liangshi.permits.models import Permit
 from liangshi.persons import service as persons
-from liangshi.persons.models import Document, Membership, Person
+from liangshi.persons.models import Document, Membership, Person, PersonVersion
 from liangshi.registry import Context, Provenance, history
 from liangshi.rentals.models import RentalTenant
 from liangshi.residence.models import Residence
@@ -412,17 +412,27 @@ def _reopen_reviews(session: Session, event: PersonLinkEvent) -> list[int]:
 def _retire(session: Session, ctx: Context, person_id: int, version: int, *, what: str, reason: str) -> int:
     """Retire a person merged away or split off again through the registry (the MPI action's permission; the
     action's own audit entries name it), from today or its open version's start; returns the retirement's row."""
-    retired = registry.retire_many(
+    current = registry.open_versions(session, persons.PERSON, [person_id])[person_id]
+    effective = _closing(session, person_id, ctx.today)
+    versions = registry.retire_many(
         session,
         ctx,
-        persons.PERSON,
-        [registry.RetireItem(person_id, version, _closing(session, person_id, ctx.today))],
+        [registry.Retirement(persons.PERSON, current, effective, expected_version=version)],
         prov=_system_prov(what),
         reason=reason,
-        permission="person.link",
-        audit_mode="caller",
+        permissions=["person.link"],
+        events=[],  # the MPI action writes its own entries (person.merge / merged_away / *_undo)
     )
-    return retired.row_ids[person_id]
+    new_version = versions[persons.PERSON][person_id]
+    return int(
+        session.execute(
+            select(PersonVersion.row_id).where(
+                PersonVersion.entity_id == person_id,
+                PersonVersion.version == new_version,
+                PersonVersion.superseded_at.is_(None),
+            )
+        ).scalar_one()
+    )
 
 
 def _unretire(session: Session, ctx: Context, person_id: int, retired: Any, reason: str) -> None:

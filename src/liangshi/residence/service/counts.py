@@ -1,0 +1,94 @@
+"""Counts per area for the KPIs (set-based: one GROUP BY, no per-person work)."""
+
+from __future__ import annotations
+
+import datetime as dt
+from typing import Any
+
+from sqlalchemy import Integer, and_, case, cast, func, or_, select
+from sqlalchemy.orm import Session
+
+from liangshi.residence.models import Residence, ResidenceVersion
+
+RESIDENCE_COUNTS = ("valid", "arrived", "registered", "timely", "departed", "deregistered")
+
+
+def residence_counts(
+    session: Session,
+    area_ids: Any,
+    date_from: dt.date,
+    date_to: dt.date,
+    deadlines: dict[dt.date, dt.date],
+) -> dict[int, dict[str, dict[str, int]]]:
+    """Per area and category, in one pass over the residences (their state as of the end of the period):
+
+    - **valid**: residences valid on `date_to` (persons living there);
+    - **arrived**: arrival date in the period; **registered**: of those, with a registration date;
+      **timely**: registered on or before `deadlines[arrival date]` (the rule's last day, given as data);
+    - **departed**: departure date in the period; **deregistered**: of those, deregistered.
+
+    A residence's state as of `date_to` is its current version valid on that date, or, if it ended on or before
+    it, its closing version with the departure (a version closed by a later change is not counted: its successor is).
+    Floating arrivals are grouped by arrival date and days to registration, so the deadline is checked once per
+    group, not per person.
+    """
+    v = ResidenceVersion
+    valid = and_(v.valid_from <= date_to, or_(v.valid_to.is_(None), v.valid_to > date_to))
+    arrived = and_(v.arrival_date >= date_from, v.arrival_date <= date_to)
+    departed = and_(v.departure_date >= date_from, v.departure_date <= date_to)
+    floating_arrival = and_(arrived, v.category == "floating")
+    if session.get_bind().dialect.name == "sqlite":
+        days: Any = cast(func.julianday(v.registration_date) - func.julianday(v.arrival_date), Integer)
+    else:
+        days = v.registration_date - v.arrival_date
+    # Registered more than a month late is late whatever the calendar: one bucket for all of them.
+    late_cap = 32
+    arrival_key = case((floating_arrival, v.arrival_date), else_=None)
+    days_key = case(
+        (
+            and_(floating_arrival, v.registration_date.is_not(None)),
+            case((days > late_cap, late_cap), else_=days),
+        ),
+        else_=None,
+    )
+
+    def count(condition: Any) -> Any:
+        return func.coalesce(func.sum(case((condition, 1), else_=0)), 0)
+
+    rows = session.execute(
+        select(
+            Residence.area_id,
+            v.category,
+            arrival_key,
+            days_key,
+            count(valid),
+            count(arrived),
+            count(and_(arrived, v.registration_date.is_not(None))),
+            count(departed),
+            count(and_(departed, v.deregistration_date.is_not(None))),
+        )
+        .join(
+            v,
+            and_(
+                v.entity_id == Residence.id,
+                v.superseded_at.is_(None),
+                v.valid_from <= date_to,
+                or_(v.valid_to.is_(None), v.valid_to > date_to, v.departure_date.is_not(None)),
+            ),
+        )
+        .where(Residence.area_id.in_(area_ids))
+        .group_by(Residence.area_id, v.category, arrival_key, days_key)
+    ).all()
+    out: dict[int, dict[str, dict[str, int]]] = {}
+    for area_id, category, arrival, lateness, *counts in rows:
+        slot = out.setdefault(int(area_id), {}).setdefault(str(category), dict.fromkeys(RESIDENCE_COUNTS, 0))
+        for name, n in zip(
+            ("valid", "arrived", "registered", "departed", "deregistered"), counts, strict=True
+        ):
+            slot[name] += int(n)
+        registered_by = (
+            None if arrival is None or lateness is None else arrival + dt.timedelta(days=int(lateness))
+        )
+        if registered_by is not None and registered_by <= deadlines[arrival]:
+            slot["timely"] += int(counts[1])
+    return out

@@ -1,0 +1,293 @@
+"""Residence views: 查人知住 (where a person lives), 查房知人 (who lives in a dwelling), a person's timeline."""
+
+from __future__ import annotations
+
+import datetime as dt
+import importlib
+from typing import Any
+
+from sqlalchemy import and_, select
+from sqlalchemy.orm import Session
+
+from liangshi import registry
+from liangshi.audit import service as audit
+from liangshi.buildings import service as buildings
+from liangshi.errors import NotFound
+from liangshi.permits.models import Permit, PermitVersion
+from liangshi.persons import service as persons
+from liangshi.registry import Context, history
+from liangshi.rentals.models import Rental, RentalTenant, RentalTenantVersion, RentalVersion
+from liangshi.residence import calendar
+from liangshi.residence.models import RESIDENCE, Residence, ResidenceVersion
+
+
+def _residence_view(
+    session: Session, res: Residence, row: ResidenceVersion, today: dt.date
+) -> dict[str, Any]:
+    return {
+        "residence_id": res.id,
+        "version": res.version,
+        "person_id": res.person_id,
+        "dwelling_id": res.dwelling_id,
+        "address": buildings.describe_dwelling(session, res.dwelling_id, today),
+        **{name: getattr(row, name) for name in RESIDENCE.attributes},
+        "registration_lateness_working_days": registration_lateness(row),
+        "current": row.valid_to is None,
+    }
+
+
+def registration_lateness(row: ResidenceVersion) -> int | None:
+    """Working days from the arrival to its registration (None when the registration date is unknown)."""
+    if row.registration_date is None:
+        return None
+    return calendar.lateness(row.arrival_date, row.registration_date, calendar.default_calendar())
+
+
+def where_lives(
+    session: Session, ctx: Context, person_id: int, *, detail: dict[str, Any] | None = None
+) -> dict[str, Any]:
+    """查人知住: a person's current residences and their full residence history (audited)."""
+    ctx.actor.ensure("residence.read")
+    person = registry.get_entity(session, persons.PERSON, person_id, ctx.actor)
+    views = _residence_views(session, person.id, ctx.today)
+    registry.log(
+        ctx, session, [audit.Event("person.where_lives", "person", person.id, person.id, detail or {})]
+    )
+    return {
+        "person_id": person.id,
+        "current": [x for x in views if x["current"]],
+        "history": sorted(views, key=lambda x: x["arrival_date"], reverse=True),
+    }
+
+
+def _residence_views(session: Session, person_id: int, today: dt.date) -> list[dict[str, Any]]:
+    """Every residence of a person in its latest known state (not audited: the callers log their own read)."""
+    v = ResidenceVersion
+    rows = session.execute(
+        select(Residence, v)
+        .join(v, v.entity_id == Residence.id)
+        .where(Residence.person_id == person_id, v.superseded_at.is_(None))
+        .order_by(v.valid_from.desc(), v.row_id.desc())
+    ).all()
+    latest: dict[int, tuple[Residence, ResidenceVersion]] = {}
+    for res, row in rows:
+        latest.setdefault(res.id, (res, row))
+    return [_residence_view(session, res, row, today) for res, row in latest.values()]
+
+
+def where_lives_by_document(session: Session, ctx: Context, number: str) -> dict[str, Any]:
+    """查人知住 by ID number: the person in the caller's jurisdiction holding it, and where they live."""
+    person_id = persons.person_id_by_document(session, ctx, number)
+    if person_id is None:
+        raise NotFound("person.not_found", "未找到该人员", "Person not found", {"field": "id_number"})
+    result = where_lives(session, ctx, person_id, detail={"by": "document"})
+    result["name"] = persons.names_on(session, [person_id], ctx.today).get(person_id)
+    result["documents"] = persons.documents_view(session, ctx, person_id, unmask_reason=None)
+    return result
+
+
+def occupants(session: Session, ctx: Context, dwelling_id: int, on: dt.date | None) -> dict[str, Any]:
+    """查房知人: who lived in a dwelling on a date (default today), with masked documents (audited)."""
+    ctx.actor.ensure("residence.read")
+    dwelling = registry.get_entity(session, buildings.DWELLING, dwelling_id, ctx.actor)
+    day = on or ctx.today
+    v = ResidenceVersion
+    rows = session.execute(
+        select(Residence, v)
+        .join(v, v.entity_id == Residence.id)
+        .where(Residence.dwelling_id == dwelling.id, v.superseded_at.is_(None), history.valid_on(v, day))
+        .order_by(v.arrival_date, Residence.id)
+    ).all()
+    names = persons.names_on(session, [res.person_id for res, _ in rows], day)
+    people: list[dict[str, Any]] = [
+        {
+            "residence_id": res.id,
+            "person_id": res.person_id,
+            "name": names.get(res.person_id),
+            "category": row.category,
+            "arrival_date": row.arrival_date,
+            "registration_date": row.registration_date,
+            "registration_lateness_working_days": registration_lateness(row),
+            "departure_date": row.departure_date,
+            "documents": persons.documents_view(session, ctx, res.person_id, unmask_reason=None),
+        }
+        for res, row in rows
+    ]
+    registry.log(
+        ctx,
+        session,
+        [
+            audit.Event(
+                "dwelling.occupants", "dwelling", dwelling.id, p["person_id"], {"on": day.isoformat()}
+            )
+            for p in people
+        ],
+    )
+    past = _past_occupants(session, dwelling.id, day)
+    registry.log(
+        ctx,
+        session,
+        [audit.Event("dwelling.past_occupants", "dwelling", dwelling.id, p["person_id"]) for p in past],
+    )
+    return {
+        "dwelling_id": dwelling.id,
+        "on": day,
+        "address": buildings.describe_dwelling(session, dwelling.id, day),
+        "occupants": people,
+        "past_occupants": past,
+        "rental": _rental_summary(session, ctx, dwelling.id, day),
+    }
+
+
+def current_person_ids(session: Session, dwelling_id: int, on: dt.date) -> set[int]:
+    """Ids of the persons with a residence at the dwelling valid on the date (no audit: ids only)."""
+    v = ResidenceVersion
+    return {
+        int(pid)
+        for (pid,) in session.execute(
+            select(Residence.person_id)
+            .join(v, v.entity_id == Residence.id)
+            .where(Residence.dwelling_id == dwelling_id, v.superseded_at.is_(None), history.valid_on(v, on))
+        )
+    }
+
+
+def _past_occupants(session: Session, dwelling_id: int, day: dt.date) -> list[dict[str, Any]]:
+    """Who lived in the dwelling before the date (residences that ended on or before it), newest first."""
+    v = ResidenceVersion
+    rows = session.execute(
+        select(Residence, v)
+        .join(v, v.entity_id == Residence.id)
+        .where(
+            Residence.dwelling_id == dwelling_id,
+            v.superseded_at.is_(None),
+            v.valid_to.is_not(None),
+            v.valid_to <= day,
+            v.change == "retire",
+        )
+        .order_by(v.valid_to.desc(), Residence.id)
+        .limit(100)
+    ).all()
+    names = persons.names_on(session, [res.person_id for res, _ in rows], day)
+    return [
+        {
+            "residence_id": res.id,
+            "person_id": res.person_id,
+            "name": names.get(res.person_id),
+            "category": row.category,
+            "arrival_date": row.arrival_date,
+            "departure_date": row.departure_date,
+            "deregistration_reason": row.deregistration_reason,
+        }
+        for res, row in rows
+    ]
+
+
+def _rental_summary(session: Session, ctx: Context, dwelling_id: int, day: dt.date) -> dict[str, Any] | None:
+    """The dwelling's rental valid on the date: landlord, lease, agreement."""
+    if not ctx.actor.may("rental.read"):
+        return None
+    rv = RentalVersion
+    found = session.execute(
+        select(Rental.id, rv)
+        .join(rv, rv.entity_id == Rental.id)
+        .where(Rental.dwelling_id == dwelling_id, rv.superseded_at.is_(None), history.valid_on(rv, day))
+    ).first()
+    if found is None:
+        return None
+    rental_id, row = found
+    landlord = persons.names_on(session, [row.landlord_person_id], day).get(row.landlord_person_id)
+    return {
+        "rental_id": rental_id,
+        "landlord_person_id": row.landlord_person_id,
+        "landlord_name": landlord,
+        "lease_start": row.lease_start,
+        "lease_end": row.lease_end,
+        "filing_number": row.filing_number,
+        "agreement_signed_on": row.agreement_signed_on,
+        "status": row.status,
+    }
+
+
+def timeline(session: Session, ctx: Context, person_id: int) -> dict[str, Any]:
+    """查人知住 in full: a person's residences, rentals (as landlord or tenant), permits and venue stays, by date."""
+    ctx.actor.ensure("residence.read")
+    person = registry.get_entity(session, persons.PERSON, person_id, ctx.actor)
+    events: list[dict[str, Any]] = []
+    # The residences are part of this one read: its own audit entry below covers them (no second where_lives).
+    for view in _residence_views(session, person.id, ctx.today):
+        events.append(
+            {
+                "kind": "residence",
+                "id": view["residence_id"],
+                "from": view["arrival_date"],
+                "to": view["departure_date"],
+                "what": view["category"],
+                "where": view["address"].get("text"),
+            }
+        )
+    rv = RentalVersion
+    for rental_id, dwelling_id, row in session.execute(
+        select(Rental.id, Rental.dwelling_id, rv)
+        .join(rv, and_(rv.entity_id == Rental.id, rv.superseded_at.is_(None)))
+        .where(rv.landlord_person_id == person.id)
+        .order_by(rv.valid_from)
+    ).all():
+        events.append(
+            {
+                "kind": "rental_landlord",
+                "id": rental_id,
+                "from": row.valid_from,
+                "to": row.valid_to,
+                "what": row.status,
+                "where": buildings.describe_dwelling(session, dwelling_id, ctx.today).get("text"),
+            }
+        )
+    tv = RentalTenantVersion
+    for link_id, rental_id, link in session.execute(
+        select(RentalTenant.id, RentalTenant.rental_id, tv)
+        .join(tv, and_(tv.entity_id == RentalTenant.id, tv.superseded_at.is_(None)))
+        .where(RentalTenant.person_id == person.id)
+        .order_by(tv.valid_from)
+    ).all():
+        events.append(
+            {
+                "kind": "rental_tenant",
+                "id": link_id,
+                "rental_id": rental_id,
+                "from": link.valid_from,
+                "to": link.valid_to,
+                "what": "tenant",
+                "where": None,
+            }
+        )
+    pv = PermitVersion
+    for permit_id, permit in session.execute(
+        select(Permit.id, pv)
+        .join(pv, and_(pv.entity_id == Permit.id, pv.superseded_at.is_(None), pv.valid_to.is_(None)))
+        .where(Permit.person_id == person.id)
+    ).all():
+        events.append(
+            {
+                "kind": "permit",
+                "id": permit_id,
+                "from": permit.issued_on,
+                "to": permit.valid_until,
+                "what": permit.status,
+                "where": permit.permit_number,
+            }
+        )
+    events.extend(_stays_of(session, person.id))
+    events.sort(key=lambda e: e["from"] or dt.date.min, reverse=True)
+    registry.log(ctx, session, [audit.Event("person.timeline", "person", person.id, person.id)])
+    return {"person_id": person.id, "events": events}
+
+
+def _stays_of(session: Session, person_id: int) -> list[dict[str, Any]]:
+    """Venue stays, when the venues module is there (hotel and internet-café registrations)."""
+    try:
+        venues = importlib.import_module("liangshi.venues.service")
+    except ImportError:
+        return []
+    finder = getattr(venues, "stays_for_timeline", None)
+    return list(finder(session, person_id)) if finder is not None else []
