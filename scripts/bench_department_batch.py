@@ -52,6 +52,7 @@ from liangshi.db import make_engine, make_session_factory, session_scope
 from liangshi.departments import rules
 from liangshi.departments import service as departments
 from liangshi.departments.models import ExchangeConflict
+from liangshi.departments.service import feeds_in, review
 from liangshi.exchange import service as exchange
 from liangshi.persons import service as persons
 from liangshi.registry import Context, history
@@ -94,8 +95,8 @@ def per_row_chunk(
                     object_kind=feed.object_kind,
                     object_id=person_id,
                     field=name,
-                    register_value=departments._text(current.get(name)),
-                    department_value=departments._text(incoming),
+                    register_value=feeds_in._text(current.get(name)),
+                    department_value=feeds_in._text(incoming),
                     department=feed.department,
                     batch_id=feed.batch_id,
                     line=line,
@@ -107,7 +108,7 @@ def per_row_chunk(
                 session.add(conflict)
                 queued.append(conflict)
         if changes:
-            departments._apply(session, feed.writer, person_id, dict(changes), feed.prov, feed.reason)
+            review._apply(session, feed.writer, person_id, dict(changes), feed.prov, feed.reason)
             result.applied += len(changes)
     session.flush()
     result.conflicts.extend(c.id for c in queued)
@@ -326,12 +327,12 @@ def main() -> None:
             f"deaths {len(dying)}, {ended(sessions)}"
         )
         if not args.no_reference:
-            bulk_chunk = departments._submit_chunk
-            departments._submit_chunk = per_row_chunk  # type: ignore[assignment]
+            bulk_chunk = feeds_in._submit_chunk
+            feeds_in._submit_chunk = per_row_chunk  # type: ignore[assignment]
             try:
                 ref, rbatch = submit(sessions, clock, tmp / "health-reference.csv")
             finally:
-                departments._submit_chunk = bulk_chunk  # type: ignore[assignment]
+                feeds_in._submit_chunk = bulk_chunk  # type: ignore[assignment]
             print(
                 f"department batch, per-row reference: {n} rows in {ref:.2f} s ({n / ref:,.0f} rows/s); "
                 f"matched {rbatch.matched}, applied {rbatch.applied}, conflicts {len(rbatch.conflicts)}"
