@@ -13,7 +13,7 @@ residence in one of a few dwellings, every other one also a lodging elsewhere, a
 them), so that each death also closes residences and ends a membership. Then it times
 - the baseline: `liangshi import persons` of the police file (bulk loader: validate, de-duplicate, bulk insert);
 - the department batch as it is now: parse and check every row, match the records to persons by ID number, compare
-  every field with the register under the precedence rules, write the applied values with `history.change_many`
+  every field with the register under the precedence rules, write the applied values with `registry.change_many`
   (a few statements per 5,000 rows), the deaths with `residence.register_deaths` (likewise), queue the
   disagreements, append the exchange log — in one transaction;
 - the reference (unless --no-reference): the same submission for the other half of the persons with the per-row

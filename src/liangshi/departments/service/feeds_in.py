@@ -1,5 +1,5 @@
 """Feeds in: a department's batch matched to register persons, compared with the register under the precedence
-rules and written set-based, disagreements queued as conflicts."""
+rules and written set-based through the registry (`registry.change_many`), disagreements queued as conflicts."""
 
 from __future__ import annotations
 
@@ -333,13 +333,14 @@ def _check_plans(session: Session, feed: _Feed, plans: list[_Plan]) -> None:
 
 
 def _write_values(session: Session, feed: _Feed, plans: list[_Plan]) -> dict[int, int]:
-    """The run's values with `history.change_many` (the rows `registry.change` writes, one audit entry per
-    person); a refusal names the row. Person id -> version."""
+    """The run's values through `registry.change_many` (the rows `registry.change` writes, one audit entry per
+    person, the writer's permission and jurisdiction checked); a refusal names the row. Person id -> version."""
     writer = feed.writer
     changed = [p for p in plans if p.changes]
     try:
-        versions = history.change_many(
+        return registry.change_many(
             session,
+            writer,
             PERSON,
             [
                 history.PlannedChange(
@@ -353,29 +354,14 @@ def _write_values(session: Session, feed: _Feed, plans: list[_Plan]) -> dict[int
             ],
             effective=writer.today,
             prov=feed.prov,
-            actor_id=writer.actor.user_id,
-            now=writer.now,
             reason=feed.reason,
         )
+    except Forbidden:
+        raise  # the writer may not write persons: the whole batch is refused (403), not a row of it
     except LiangshiError as exc:
         line_of = {p.person_id: p for p in changed}
         plan = line_of.get(exc.data.get("id", -1), changed[0])
         raise _refuse_at(plan.line, exc, next(iter(plan.changes)), feed.rows) from None
-    registry.log(
-        writer,
-        session,
-        [
-            audit.Event(
-                f"{PERSON.name}.change",
-                PERSON.name,
-                p.person_id,
-                p.person_id,
-                {"fields": sorted(p.changes), "effective": writer.today.isoformat()},
-            )
-            for p in changed
-        ],
-    )
-    return versions
 
 
 def _add_conflicts(session: Session, conflicts: list[dict[str, Any]], result: BatchResult) -> None:
@@ -410,7 +396,7 @@ def _submit_chunk(session: Session, ctx: Context, feed: _Feed, rows: _Rows, resu
 
     The run stops before the first row whose person already appeared in it, so that a later row about the same
     person is compared with what the earlier one wrote (as if the rows were applied one by one). Values are
-    written with `history.change_many` (the rows `registry.change` writes, one audit entry per person),
+    written with `registry.change_many` (the rows `registry.change` writes, one audit entry per person),
     conflicts with one bulk insert, the deaths of the run with `residence.register_deaths` (the rows and audit
     entries of the death use case for each, residences and memberships closed too).
     """
