@@ -44,10 +44,7 @@ from liangshi.departments.service.batch_rows import (
     table_from_records,
     table_from_upload,
 )
-from liangshi.departments.service.exchange_log import (
-    log_exchange,
-    verify_log,
-)
+from liangshi.departments.service.exchange_log import log_exchange, verify_log
 from liangshi.departments.service.feeds_in import (
     CHUNK_ROWS,
     BatchResult,

@@ -16,10 +16,7 @@ from liangshi.addresses.models import ADDRESS
 from liangshi.audit import service as audit
 from liangshi.buildings.models import BUILDING, DWELLING
 from liangshi.departments import rules
-from liangshi.departments.models import (
-    Agreement,
-    Department,
-)
+from liangshi.departments.models import Agreement, Department
 from liangshi.errors import Conflict, Forbidden, NotFound, ValidationFailed
 from liangshi.permits.models import PERMIT
 from liangshi.persons.models import DOCUMENT, HOUSEHOLD, MEMBERSHIP, PERSON
@@ -32,7 +29,6 @@ from liangshi.residence.models import RESIDENCE
 
 def kinds() -> dict[str, Kind]:
     """The registry kinds an agreement may name."""
-
     found = (PERSON, DOCUMENT, HOUSEHOLD, MEMBERSHIP, RESIDENCE, DWELLING, BUILDING, ADDRESS, RENTAL, PERMIT)
     return {k.name: k for k in found}
 

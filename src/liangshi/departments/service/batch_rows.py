@@ -118,7 +118,6 @@ def _column_map(header: list[str]) -> dict[int, str]:
 
 def _parse_value(name: str, raw: str, today: dt.date) -> Any:
     """A cell as the register's value, checked with the API's rules."""
-
     if name == "death_date":
         return formats.parse_date(raw, name)
     if name == "sex":

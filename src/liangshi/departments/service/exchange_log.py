@@ -13,9 +13,7 @@ from sqlalchemy.orm import Session
 from liangshi import registry
 from liangshi.audit import service as audit
 from liangshi.departments import rules
-from liangshi.departments.models import (
-    ExchangeLogEntry,
-)
+from liangshi.departments.models import ExchangeLogEntry
 from liangshi.registry import Context
 
 # ---- exchange log ----------------------------------------------------------------------------------------------

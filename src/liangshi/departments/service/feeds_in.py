@@ -18,12 +18,7 @@ from liangshi.access.rules import Actor
 from liangshi.audit import service as audit
 from liangshi.bulk import allocate_ids, bulk_insert
 from liangshi.departments import rules
-from liangshi.departments.models import (
-    Agreement,
-    Department,
-    DepartmentBatch,
-    ExchangeConflict,
-)
+from liangshi.departments.models import Agreement, Department, DepartmentBatch, ExchangeConflict
 from liangshi.departments.service.agreements import _liaison_agreement, audit_purpose_max, get_department
 from liangshi.departments.service.batch_rows import (
     FeedTable,
@@ -77,7 +72,6 @@ def resolve_persons(
     jurisdiction (the lowest person id when several hold it); the document type of each record is accepted for
     the fuzzy matcher and not used by the exact one. One query per 5,000 numbers.
     """
-
     wanted = {number: document_query(number, ctx.today) for _, number in records}
     values = sorted(set(wanted.values()))
     v = DocumentVersion
@@ -123,7 +117,6 @@ def _feed_writer(ctx: Context, purpose: str) -> Context:
 def _register_values(rows: list[dict[str, Any]]) -> tuple[dict[str, Any], dict[str, Any], bool]:
     """A person's latest current row (as `history.latest_row` answers), its values with the death date of a
     retirement, and whether the person is retired."""
-
     row = history.latest_of(rows)
     attrs = {name: row[name] for name in PERSON.attributes}
     retired = row["valid_to"] is not None
@@ -133,7 +126,6 @@ def _register_values(rows: list[dict[str, Any]]) -> tuple[dict[str, Any], dict[s
 
 def _documents_of(session: Session, person_ids: list[int]) -> dict[int, list[tuple[str, str]]]:
     """Per person, the type and number of their current documents (for the check of `persons.person_check`)."""
-
     v = DocumentVersion
     found: dict[int, list[tuple[str, str]]] = {}
     ids = sorted(set(person_ids))
@@ -197,7 +189,6 @@ def _resolve_unknown(
     new register person when it carries a name, a sex and a birth date. The department's document number is
     its record id, so a record sent again resolves as before and creates nobody twice.
     """
-
     records: dict[str, LinkRecord] = {}
     for _, doc_type, number, record in rows:
         records.setdefault(

@@ -20,11 +20,7 @@ from liangshi.areas.models import Area, AreaVersion
 from liangshi.audit import service as audit
 from liangshi.common.idnumber import mask_id_number
 from liangshi.departments import rules
-from liangshi.departments.models import (
-    Agreement,
-    Department,
-    ExchangeLogEntry,
-)
+from liangshi.departments.models import Agreement, Department, ExchangeLogEntry
 from liangshi.departments.service.agreements import _liaison_agreement, _with_purpose, kinds
 from liangshi.departments.service.batch_rows import _text
 from liangshi.departments.service.exchange_log import log_exchange
@@ -149,6 +145,44 @@ class _Pulled:
     subject: int | None
 
 
+def _pull_kind(
+    session: Session,
+    ctx: Context,
+    name: str,
+    kind: Kind,
+    fields: list[str],
+    after: dict[str, rules.Position],
+    horizon: int | None,
+    limit: int,
+) -> list[_Pulled]:
+    """One kind's rows after its position (at most `limit + 1`), in (transaction, row id) order."""
+    v, e = kind.version, kind.entity
+    stmt: Select[Any] = select(v, e).join(e, e.id == v.entity_id)
+    if name in after:
+        stmt = stmt.where(tuple_(v.xact_id, v.row_id) > tuple_(*after[name]))
+    if horizon is not None:
+        stmt = stmt.where(v.xact_id < horizon)
+    stmt = registry.scoped(stmt, kind, ctx.actor).order_by(v.xact_id, v.row_id).limit(limit + 1)
+    run: list[_Pulled] = []
+    for row, ent in session.execute(stmt):
+        item = {
+            "kind": name,
+            "id": ent.id,
+            "row_id": row.row_id,
+            "version": row.version,
+            "change": row.change,
+            "valid_from": row.valid_from.isoformat(),
+            "valid_to": row.valid_to.isoformat() if row.valid_to else None,
+            "recorded_at": row.recorded_at.isoformat(),
+            "superseded_at": row.superseded_at.isoformat() if row.superseded_at else None,
+            "attributes": {f: _text(_show(name, f, getattr(row, f))) for f in fields},
+        }
+        position = (int(row.xact_id), int(row.row_id))
+        order = (row.recorded_at, name, row.row_id)
+        run.append(_Pulled(name, position, order, item, registry.subject_of(kind, ent)))
+    return run
+
+
 def pull_changes(
     session: Session, ctx: Context, *, department: str, cursor: str | None, limit: int
 ) -> dict[str, Any]:
@@ -171,32 +205,7 @@ def pull_changes(
     readable = _readable(agreement)
     runs: list[list[_Pulled]] = []
     for name, fields in sorted(readable.items()):
-        kind = known[name]
-        v, e = kind.version, kind.entity
-        stmt: Select[Any] = select(v, e).join(e, e.id == v.entity_id)
-        if name in after:
-            stmt = stmt.where(tuple_(v.xact_id, v.row_id) > tuple_(*after[name]))
-        if horizon is not None:
-            stmt = stmt.where(v.xact_id < horizon)
-        stmt = registry.scoped(stmt, kind, ctx.actor).order_by(v.xact_id, v.row_id).limit(limit + 1)
-        run: list[_Pulled] = []
-        for row, ent in session.execute(stmt):
-            item = {
-                "kind": name,
-                "id": ent.id,
-                "row_id": row.row_id,
-                "version": row.version,
-                "change": row.change,
-                "valid_from": row.valid_from.isoformat(),
-                "valid_to": row.valid_to.isoformat() if row.valid_to else None,
-                "recorded_at": row.recorded_at.isoformat(),
-                "superseded_at": row.superseded_at.isoformat() if row.superseded_at else None,
-                "attributes": {f: _text(_show(name, f, getattr(row, f))) for f in fields},
-            }
-            position = (int(row.xact_id), int(row.row_id))
-            order = (row.recorded_at, name, row.row_id)
-            run.append(_Pulled(name, position, order, item, registry.subject_of(kind, ent)))
-        runs.append(run)
+        runs.append(_pull_kind(session, ctx, name, known[name], fields, after, horizon, limit))
     # heapq.merge only ever takes the head of a run, so each kind's part of the page is a prefix of its run.
     merged = list(itertools.islice(heapq.merge(*runs, key=lambda p: p.order), limit + 1))
     page = merged[:limit]

@@ -15,11 +15,7 @@ from liangshi.access.rules import Actor
 from liangshi.areas.models import Area
 from liangshi.audit import service as audit
 from liangshi.departments import rules
-from liangshi.departments.models import (
-    DepartmentBatch,
-    ExchangeConflict,
-    Feedback,
-)
+from liangshi.departments.models import DepartmentBatch, ExchangeConflict, Feedback
 from liangshi.departments.service.agreements import _liaison_agreement, kinds
 from liangshi.departments.service.batch_rows import _parse_value
 from liangshi.departments.service.feeds_in import _feed_writer
@@ -41,7 +37,6 @@ def _apply(
     reason: str,
 ) -> None:
     """Write a department's values through the registry (change from today; a death through the death use case)."""
-
     death = changes.pop("death_date", None)
     if changes:
         person = session.get(persons.PERSON.entity, person_id)
