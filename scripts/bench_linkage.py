@@ -26,6 +26,9 @@ from typing import Any
 from liangshi.linkage import cluster, evaluate, score
 from liangshi.linkage.api import ACCEPT, LinkRecord
 
+# The date records are normalised as of (ID numbers born later are invalid): the synthetic city's --today.
+TODAY = dt.date(2026, 11, 27)
+
 
 def _report(
     section: str, system: str, truth: dict[str, str], clusters: dict[str, str], seconds: float
@@ -54,7 +57,7 @@ def run_liangshi(
     records: list[LinkRecord], *, model: str = "expert", threshold: float = ACCEPT
 ) -> dict[str, str]:
     """The full liangshi pipeline (normalise, block, compare, score, cluster)."""
-    frame = score.prepare(records)
+    frame = score.prepare(records, today=TODAY)
     predictions = score.predict_frame(frame, model=model)
     return cluster.clusters(frame, predictions, threshold=threshold)
 
@@ -176,7 +179,7 @@ def section_city(city: Path) -> None:
     if not (city / "police_persons.csv").exists():
         subprocess.run(
             [sys.executable, "-m", "liangshi.cli.main", "synth", "--persons", "20000", "--seed", "2010",
-             "--today", "2026-11-27", "--out", str(city)],
+             "--today", TODAY.isoformat(), "--out", str(city)],
             check=True,
         )  # fmt: skip
     records, truth = evaluate.city_benchmark(city)
@@ -274,14 +277,14 @@ def section_incremental(size: int, new: int, cache: Path | None) -> None:
         prepared, prepare_seconds = _timed(pd.read_parquet, cached)
         prepare_note = "read from cache"
     else:
-        prepared, prepare_seconds = _timed(prepare_master, existing)
+        prepared, prepare_seconds = _timed(prepare_master, existing, today=TODAY)
         prepare_note = "normalised"
         if cached:
             cached.parent.mkdir(parents=True, exist_ok=True)
             prepared.to_parquet(cached)
-    index, load_seconds = _timed(MasterIndex, prepared)
+    index, load_seconds = _timed(MasterIndex, prepared, today=TODAY)
     start, cpu_start = time.perf_counter(), time.process_time()
-    new_frame = score.prepare(batch)
+    new_frame = score.prepare(batch, today=TODAY)
     normalise_seconds = time.perf_counter() - start
     result = index.match_frame(new_frame)
     match_seconds = time.perf_counter() - start

@@ -303,7 +303,7 @@ def main() -> None:
         ids = load(url, args.persons, args.seed)
         venue_id, key = register_venue(url)
         load_s = time.perf_counter() - t0
-        items = make_items(args.stays, ids, random.Random(args.seed + 2), dt.datetime.now(dt.UTC))
+        items = make_items(args.stays, ids, random.Random(args.seed + 2), Clock().now())
         http = over_http(url, venue_id, key, items)
         result = stored(url, venue_id)
         bare = baseline(url, args.db, venue_id)

@@ -29,7 +29,7 @@ from liangshi.access.service import SYSTEM
 from liangshi.areas import service as areas
 from liangshi.areas.models import Area, AreaCode, AreaVersion
 from liangshi.areas.schemas import AreaCreate
-from liangshi.clock import CHINA_TZ, Clock, fixed
+from liangshi.clock import CHINA_TZ, Clock, fixed, today_is
 from liangshi.common.codes import ezhou_areas
 from liangshi.config import Settings
 from liangshi.db import Base, make_engine, make_session_factory, session_scope
@@ -127,6 +127,18 @@ def sessions(engine: Engine) -> sessionmaker[Session]:
 def clock() -> Clock:
     """A fixed clock: 2026-11-27 10:00 in China."""
     return fixed(NOW)
+
+
+@pytest.fixture(autouse=True)
+def unit_today(request: pytest.FixtureRequest) -> Iterator[dt.date | None]:
+    """The test is the entry point: schemas a test builds itself check "not in the future" against the fixed
+    clock's today, as an HTTP request, web page, CLI command or import job binds its clock's today.
+    A test marked `no_unit_today` runs with none bound, to show the code under test brings its own."""
+    if request.node.get_closest_marker("no_unit_today"):
+        yield None
+        return
+    with today_is(fixed(NOW).today()) as day:
+        yield day
 
 
 @dataclass

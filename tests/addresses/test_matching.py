@@ -116,6 +116,19 @@ def test_plate_gaps_and_proposal_over_the_register(world: World, client: TestCli
     assert client.post("/addresses/match", json={"texts": []}, headers=h).status_code == 422
 
 
+def test_a_bad_reserved_number_is_named_in_the_refusal(world: World, client: TestClient, login: Any) -> None:
+    sid, _ = _street_with_plates(world, ["8", "12"])
+    r = client.get(
+        f"/streets/{sid}/proposal",
+        params={"lower": "8", "upper": "12", "reserved": "10,x4"},
+        headers={**login("police_liu"), "Accept-Language": "zh-CN"},
+    )
+    assert r.status_code == 422
+    error = r.json()["error"]
+    assert error["code"] == "plate.reserved_invalid" and error["data"]["field"] == "reserved"
+    assert "“x4”" in error["message"]
+
+
 def test_cli_gaps_over_an_area_and_match(world: World, db_url: str) -> None:
     _street_with_plates(world, ["1", "5"])
     runner = CliRunner()

@@ -155,3 +155,31 @@ def test_a_concurrent_duplicate_loses_at_the_unique_key(
         )
         count = session.execute(select(func.count(Visit.id))).scalar_one()
     assert again.replayed and again.id == first.id and count == 1
+
+
+@pytest.mark.no_unit_today
+def test_a_person_found_at_a_dwelling_is_validated_against_the_context_today(world: World) -> None:
+    """No today is bound: the service validates the person it creates against ctx.today (2026-11-27)."""
+    from liangshi.campaign.schemas import PersonAtDwelling
+    from liangshi.common.types import validation_context
+    from liangshi.persons.models import PersonVersion
+
+    with world.session() as session:
+        place = factories.place(
+            session, world.ctx(session), area_id=world.area(INSIDE), district_id=world.area("420704")
+        )
+        ctx = world.ctx(session, "collector_zhang")
+        data = PersonAtDwelling.model_validate(
+            {
+                "name": "王小雨",
+                "id_number": factories.make_id("420704", ctx.today, seq=2),
+                "birth_date": "2026-11-27",
+                "arrival_date": "2026-11-27",
+            },
+            context=validation_context(ctx.today),
+        )
+        snap = service.add_person_at_dwelling(session, ctx, place.dwelling_id, data)
+        born = session.execute(
+            select(PersonVersion.birth_date).where(PersonVersion.entity_id == snap.entity.person_id)
+        ).scalar_one()
+    assert born == ctx.today == dt.date(2026, 11, 27)

@@ -135,6 +135,28 @@ def test_bad_rows_are_reported_with_line_field_and_reason_and_good_rows_load(
     assert lines[0] == "line,field,code,message,message_en" and len(lines) == 5
 
 
+@pytest.mark.no_unit_today
+def test_a_row_born_after_the_import_clock_today_is_refused_and_one_born_today_loads(
+    world: World, tmp_path: Path
+) -> None:
+    """The import's clock says 2026-11-27 (the real date is later): 2026-11-30 is in the future."""
+    path = _write_csv(
+        tmp_path / "p.csv",
+        ["id_number", "doc_type", "country", "sex", "name", "community_code", "birth_date"],
+        [
+            ["E12345678", "passport", "CHN", "女", "王芳", INSIDE, "2026-11-30"],
+            ["E12345679", "passport", "CHN", "女", "李娜", INSIDE, "2026-11-27"],
+            [make_id("420704", dt.date(2026, 11, 27), seq=1), "", "", "男", "张小军", INSIDE, "2026-11-27"],
+        ],
+    )
+    result = _import(world, "persons", path)
+    assert [(e.line, e.field, e.code) for e in result.errors] == [(2, "birth_date", "date.out_of_range")]
+    assert result.loaded == 2
+    with world.session() as s:
+        births = set(s.execute(select(PersonVersion.birth_date)).scalars())
+    assert births == {dt.date(2026, 11, 27)}
+
+
 def _actor(world: World, username: str) -> Any:
     with world.session() as s:
         return world.actor(s, username)

@@ -94,6 +94,18 @@ def test_access_log_lists_every_read_and_write_with_purpose(
     assert log["total"] == len(log["entries"])
 
 
+def test_access_log_entries_carry_the_action_label_beside_the_raw_action(
+    world: World, client: TestClient, login: Any
+) -> None:
+    h = login("collector_zhang")
+    pid = client.post("/persons", json=_person_body(world), headers=h).json()["id"]
+    client.get(f"/persons/{pid}", headers=h)
+    log = client.get(f"/persons/{pid}/access-log", headers=login("auditor_sun")).json()
+    by_action = {e["action"]: e["action_label"] for e in log["entries"]}
+    assert by_action["person.read"] == {"zh": "查阅人员", "en": "Read the person"}
+    assert by_action["person.create"] == {"zh": "新建人员", "en": "Created the person"}
+
+
 def test_change_correct_and_history_over_http(world: World, client: TestClient, login: Any) -> None:
     h = login("collector_zhang")
     pid = client.post("/persons", json=_person_body(world, valid_from="2020-01-01"), headers=h).json()["id"]

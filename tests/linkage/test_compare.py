@@ -9,11 +9,11 @@ import pytest
 from liangshi.linkage.api import ACCEPT, REVIEW, LinkRecord, explain_pair
 from liangshi.linkage.compare import COMPARISONS
 
-from .helpers import TWIN_ID, ZHANG_ID, swap_adjacent, valid_id, wrong_digit
+from .helpers import TODAY, TWIN_ID, ZHANG_ID, swap_adjacent, valid_id, wrong_digit
 
 
 def _levels(a: LinkRecord, b: LinkRecord) -> dict[str, str]:
-    return {e.field: e.level for e in explain_pair(a, b)[2]}
+    return {e.field: e.level for e in explain_pair(a, b, today=TODAY)[2]}
 
 
 def test_twins_with_consecutive_valid_ids_are_not_matched() -> None:
@@ -21,7 +21,7 @@ def test_twins_with_consecutive_valid_ids_are_not_matched() -> None:
                          phone="13812345678", address="凤凰社区3组12号")  # fmt: skip
     twin = LinkRecord("b", name="张晓亮", sex="男", birth_date="1990-01-02", id_number=TWIN_ID,
                       phone="13812345678", address="凤凰社区3组12号")  # fmt: skip
-    probability, _, evidence = explain_pair(brother, twin)
+    probability, _, evidence = explain_pair(brother, twin, today=TODAY)
     assert probability < REVIEW
     assert {e.field: e.level for e in evidence}["id_number"] == "id_both_valid_differ"
 
@@ -31,7 +31,7 @@ def test_twins_without_id_numbers_are_not_linked_by_their_shared_household() -> 
                          address="凤凰社区3组12号")  # fmt: skip
     twin = LinkRecord("b", name="张晓亮", sex="男", birth_date="1990-01-02", phone="13812345678",
                       address="凤凰社区3组12号")  # fmt: skip
-    probability, _, evidence = explain_pair(brother, twin)
+    probability, _, evidence = explain_pair(brother, twin, today=TODAY)
     assert probability < ACCEPT
     levels = {e.field: e.level for e in evidence}
     assert levels["phone"] == levels["address"] == "shared_by_other_name"
@@ -40,7 +40,7 @@ def test_twins_without_id_numbers_are_not_linked_by_their_shared_household() -> 
 def test_one_wrong_digit_in_the_id_is_a_typo_and_matches() -> None:
     a = LinkRecord("a", name="张晓明", birth_date="1990-01-02", id_number=ZHANG_ID)
     b = LinkRecord("b", name="张晓明", birth_date="1990-01-02", id_number=wrong_digit(ZHANG_ID, 15))
-    probability, _, _ = explain_pair(a, b)
+    probability, _, _ = explain_pair(a, b, today=TODAY)
     assert _levels(a, b)["id_number"] == "id_typo_one_edit"
     assert probability >= ACCEPT
 
@@ -48,7 +48,7 @@ def test_one_wrong_digit_in_the_id_is_a_typo_and_matches() -> None:
 def test_two_adjacent_digits_swapped_in_the_id_is_a_typo_and_matches() -> None:
     a = LinkRecord("a", name="张晓明", id_number=ZHANG_ID)
     b = LinkRecord("b", name="張曉明", id_number=swap_adjacent(ZHANG_ID, 10))
-    probability, _, _ = explain_pair(a, b)
+    probability, _, _ = explain_pair(a, b, today=TODAY)
     assert _levels(a, b)["id_number"] == "id_typo_adjacent_swap"
     assert probability >= ACCEPT
 
@@ -91,7 +91,7 @@ def test_hubei_near_homophones_are_a_level_between_homophone_and_different() -> 
     assert names.index("pinyin_equal") < names.index("near_homophone") < names.index("one_character_differs")
     near = levels["near_homophone"].weight
     assert 0 < near < levels["pinyin_equal"].weight
-    _, _, evidence = explain_pair(LinkRecord("a", name="刘伟"), LinkRecord("b", name="牛伟"))
+    _, _, evidence = explain_pair(LinkRecord("a", name="刘伟"), LinkRecord("b", name="牛伟"), today=TODAY)
     assert {e.field: e.weight for e in evidence}["name"] == pytest.approx(near)
 
 
@@ -102,7 +102,7 @@ def test_a_near_homophone_never_links_two_different_valid_id_numbers() -> None:
                        phone="13812345678", address="凤凰社区3组12号")  # fmt: skip
         b = LinkRecord("b", name="牛晓明", sex="男", birth_date="1990-01-02", id_number=other,
                        phone="13812345678", address="凤凰社区3组12号")  # fmt: skip
-        probability, _, evidence = explain_pair(a, b)
+        probability, _, evidence = explain_pair(a, b, today=TODAY)
         levels = {e.field: e.level for e in evidence}
         assert levels["name"] == "near_homophone"
         assert levels["id_number"] in {"id_both_valid_differ", "id_both_valid_differ_suspect"}
@@ -114,7 +114,7 @@ def test_a_near_homophone_never_links_two_different_valid_id_numbers() -> None:
 def test_a_near_homophone_with_the_same_id_number_links() -> None:
     a = LinkRecord("a", name="黄晓明", sex="男", birth_date="1990-01-02", id_number=ZHANG_ID)
     b = LinkRecord("b", name="王晓明", sex="男", birth_date="1990-01-02", id_number=ZHANG_ID)
-    assert explain_pair(a, b)[0] >= ACCEPT
+    assert explain_pair(a, b, today=TODAY)[0] >= ACCEPT
 
 
 def test_birth_date_levels() -> None:
@@ -131,7 +131,7 @@ def test_evidence_weights_sum_to_the_total_weight() -> None:
         "a", name="张晓明", sex="男", birth_date="1990-01-02", id_number=ZHANG_ID, phone="13812345678"
     )
     b = LinkRecord("b", name="張曉明", sex="1", birth_date="1990/2/1", id_number=wrong_digit(ZHANG_ID, 8))
-    probability, weight, evidence = explain_pair(a, b)
+    probability, weight, evidence = explain_pair(a, b, today=TODAY)
     assert [e.field for e in evidence] == ["prior", *(c.field for c in COMPARISONS)]
     assert math.isclose(sum(e.weight for e in evidence), weight, abs_tol=1e-9)
     assert math.isclose(probability, 2**weight / (1 + 2**weight))

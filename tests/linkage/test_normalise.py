@@ -21,6 +21,8 @@ from liangshi.linkage.normalise import (
 )
 from liangshi.linkage.surnames import COMPOUND_SURNAMES, SURNAME_READINGS
 
+from .helpers import valid_id
+
 TODAY = dt.date(2026, 11, 27)
 
 
@@ -153,6 +155,13 @@ def test_record_takes_missing_birth_date_and_sex_from_its_valid_id() -> None:
     assert record.dob == "1980-01-01"
     assert record.sex == "M"
     assert record.id_valid and record.id_ok
+
+
+def test_an_id_number_born_after_the_callers_today_is_not_valid_as_of_that_day() -> None:
+    """The engine uses the date it is given, never the wall clock (the real date is later than these)."""
+    record = LinkRecord("r1", name="王小雨", id_number=valid_id("420704", "20261130", 2))
+    assert not normalise_record(record, today=dt.date(2026, 11, 27)).id_valid
+    assert normalise_record(record, today=dt.date(2026, 11, 30)).id_valid
 
 
 def test_record_whose_id_disagrees_with_its_birth_date_is_flagged() -> None:

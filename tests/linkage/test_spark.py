@@ -9,7 +9,7 @@ import pytest
 
 from liangshi.linkage.api import dedupe
 
-from .helpers import labelled_records
+from .helpers import TODAY, labelled_records
 
 pytestmark = pytest.mark.skipif(
     shutil.which("java") is None and not os.environ.get("JAVA_HOME"), reason="Spark needs a Java runtime"
@@ -18,7 +18,7 @@ pytestmark = pytest.mark.skipif(
 
 def test_spark_engine_gives_the_same_clusters_as_duckdb() -> None:
     records, truth = labelled_records()
-    on_duckdb = dedupe(records, engine="duckdb")
-    on_spark = dedupe(records, engine="spark")
+    on_duckdb = dedupe(records, engine="duckdb", today=TODAY)
+    on_spark = dedupe(records, engine="spark", today=TODAY)
     assert on_spark == on_duckdb
     assert len(set(on_spark.values())) == len(set(truth.values()))

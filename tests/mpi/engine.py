@@ -14,8 +14,8 @@ TODAY = dt.date(2026, 11, 27)
 PRIOR = -6.0
 
 
-def _valid(number: str | None) -> bool:
-    return bool(number) and check_id_number(number or "", today=TODAY).valid
+def _valid(number: str | None, today: dt.date) -> bool:
+    return bool(number) and check_id_number(number or "", today=today).valid
 
 
 def _field(name: str, a: str | None, b: str | None, agree: float, disagree: float) -> FieldEvidence:
@@ -24,14 +24,16 @@ def _field(name: str, a: str | None, b: str | None, agree: float, disagree: floa
     return FieldEvidence(name, "exact", agree) if a == b else FieldEvidence(name, "different", disagree)
 
 
-def explain_pair(a: LinkRecord, b: LinkRecord) -> tuple[float, float, tuple[FieldEvidence, ...]]:
+def explain_pair(
+    a: LinkRecord, b: LinkRecord, *, today: dt.date
+) -> tuple[float, float, tuple[FieldEvidence, ...]]:
     """Weights: same ID +10, two valid IDs differing -12; name +4/-3; birth +3/-4; sex +0.5/-5; phone +4."""
     if (
         a.id_number
         and b.id_number
         and a.id_number != b.id_number
-        and _valid(a.id_number)
-        and _valid(b.id_number)
+        and _valid(a.id_number, today)
+        and _valid(b.id_number, today)
     ):
         id_ev = FieldEvidence("id_number", "id_both_valid_differ", -12.0)
     else:
@@ -50,7 +52,7 @@ def explain_pair(a: LinkRecord, b: LinkRecord) -> tuple[float, float, tuple[Fiel
 
 
 def match_against_master(
-    new: Sequence[LinkRecord], master: Iterable[LinkRecord], *, top: int = 3
+    new: Sequence[LinkRecord], master: Iterable[LinkRecord], *, top: int = 3, today: dt.date
 ) -> dict[str, list[Candidate]]:
     """Every pair scored; candidates at or above REVIEW, best first."""
     masters = list(master)
@@ -58,14 +60,14 @@ def match_against_master(
     for rec in new:
         cands = []
         for m in masters:
-            p, w, ev = explain_pair(rec, m)
+            p, w, ev = explain_pair(rec, m, today=today)
             if p >= REVIEW and m.person_id is not None:
                 cands.append(Candidate(m.record_id, m.person_id, p, w, ev))
         out[rec.record_id] = sorted(cands, key=lambda c: -c.probability)[:top]
     return out
 
 
-def dedupe(records: Sequence[LinkRecord], *, engine: str = "duckdb") -> dict[str, str]:
+def dedupe(records: Sequence[LinkRecord], *, engine: str = "duckdb", today: dt.date) -> dict[str, str]:
     """Connected components of pairs at or above ACCEPT; the cluster id is the smallest record id."""
     parent = {r.record_id: r.record_id for r in records}
 
@@ -76,7 +78,7 @@ def dedupe(records: Sequence[LinkRecord], *, engine: str = "duckdb") -> dict[str
 
     for i, a in enumerate(records):
         for b in records[i + 1 :]:
-            if explain_pair(a, b)[0] >= ACCEPT:
+            if explain_pair(a, b, today=today)[0] >= ACCEPT:
                 ra, rb = find(a.record_id), find(b.record_id)
                 parent[max(ra, rb)] = min(ra, rb)
     return {r.record_id: find(r.record_id) for r in records}

@@ -80,15 +80,15 @@ def test_default_calendar_follows_the_environment(tmp_path: Path, monkeypatch: p
 
 
 @pytest.mark.parametrize(
-    "text",
+    ("text", "code"),
     [
-        "day,kind\n2026-01-01,holiday\n",
-        "date,kind\n2026-13-01,holiday\n",
-        "date,kind\n2026-01-01,feast\n",
-        "date,kind\n2026-01-01,holiday\n2026-01-01,workday\n",
+        ("day,kind\n2026-01-01,holiday\n", "calendar.columns_missing"),
+        ("date,kind\n2026-13-01,holiday\n", "calendar.date_invalid"),
+        ("date,kind\n2026-01-01,feast\n", "calendar.kind_invalid"),
+        ("date,kind\n2026-01-01,holiday\n2026-01-01,workday\n", "calendar.date_twice"),
     ],
 )
-def test_a_malformed_calendar_is_refused(text: str) -> None:
+def test_a_malformed_calendar_is_refused(text: str, code: str) -> None:
     with pytest.raises(ValidationFailed) as exc:
         parse_calendar(text)
-    assert exc.value.code == "calendar.invalid"
+    assert exc.value.code == code

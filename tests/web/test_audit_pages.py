@@ -191,4 +191,5 @@ def test_auditor_pages_in_english(web_as: Callable[[str], TestClient], scene: Sc
     client.get("/web/lang", params={"lang": "en", "next": "/web/audit"})
     assert "Verify the chain" in client.get("/web/audit").text
     r = client.get("/web/access-log", params={"person_id": str(scene.zhang)})
-    assert "Created · Person" in r.text and "新建" not in r.text
+    assert "Created the person · Person" in r.text and "新建" not in r.text
+    assert ">person.create<" not in r.text  # the label, not the raw action

@@ -172,6 +172,27 @@ def test_add_a_person_with_a_wrong_id_keeps_the_form(
     assert "身份证号码格式不正确" in r.text and 'value="王芳"' in r.text
 
 
+def test_add_a_person_born_after_the_clock_today_keeps_the_form(
+    web_as: Callable[[str], TestClient], home: tuple
+) -> None:
+    """The app clock says 2026-11-27 (the real date is later): a birth on 2026-11-30 is in the future."""
+    place, _ = home
+    client = web_as("collector_zhang")
+    form = client.get(f"/web/collect/dwellings/{place.dwelling_id}/persons/new")
+    r = client.post(
+        f"/web/collect/dwellings/{place.dwelling_id}/persons",
+        data={
+            "csrf_token": csrf_of(form.text),
+            "name": "王小雨",
+            "sex": "2",
+            "birth_date": "2026-11-30",
+            "arrival_date": "2026-11-27",
+        },
+    )
+    assert r.status_code == 422
+    assert "日期须在1900年1月1日至今天之间" in r.text and 'value="王小雨"' in r.text
+
+
 def test_mark_departed(web_as: Callable[[str], TestClient], home: tuple, world: World) -> None:
     place, _ = home
     client = web_as("collector_zhang")

@@ -59,6 +59,9 @@ def test_person_page_shows_items_provenance_residence_and_timeline(
     assert 'data-testid="current-residence"' in r.text and "501室" in r.text
     assert 'data-testid="timeline"' in r.text
     assert 'data-testid="access-log"' in r.text and "person.read" in r.text
+    access = r.text[r.text.index('data-testid="access-log"') :]
+    assert '<td data-action="person.read">查阅人员</td>' in access
+    assert ">person.read<" not in access  # the label is shown, the raw action only kept as an attribute
     assert scene.zhang_id not in r.text
 
 

@@ -66,15 +66,19 @@ def street_proposal(
     reserved: str = Query("", max_length=200, description="Reserved numbers, e.g. 14,18"),
 ) -> dict[str, Any]:
     """A free number of the right parity (reserved first), else a sub-number of the lower neighbour."""
-    try:
-        reserved_numbers = [int(x) for x in reserved.split(",") if x.strip()]
-    except ValueError:
-        raise ValidationFailed(
-            "plate.reserved_invalid",
-            "预留号须为逗号分隔的数字",
-            "Reserved numbers must be comma-separated integers",
-            {"field": "reserved"},
-        ) from None
+    reserved_numbers = []
+    for part in (x.strip() for x in reserved.split(",")):
+        if not part:
+            continue
+        try:
+            reserved_numbers.append(int(part))
+        except ValueError:
+            raise ValidationFailed(
+                "plate.reserved_invalid",
+                f"预留号“{part}”无效：应为逗号分隔的正整数，如 14,18",
+                f"Invalid reserved number {part!r}: expected comma-separated positive integers like 14,18",
+                {"field": "reserved", "input": reserved},
+            ) from None
     with unit(request) as (session, ctx):
         return service.propose_for_street(session, ctx, object_id, lower, upper, reserved_numbers)
 

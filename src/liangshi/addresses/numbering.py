@@ -442,7 +442,9 @@ def read_plates_csv(data: bytes) -> tuple[list[PlateEntry], list[LineError]]:
             header = [cell.strip().lower() for cell in row]
             break
     if header is None:
-        return [], [_file_error("csv.empty", "文件为空", "The file is empty")]
+        return [], [
+            _file_error("csv.empty", "文件为空或没有门牌记录", "The file is empty or has no plate rows")
+        ]
     header_line = reader.line_num
     missing = [c for c in REQUIRED_COLUMNS if c not in header]
     if missing:
@@ -510,6 +512,11 @@ def read_plates_csv(data: bytes) -> tuple[list[PlateEntry], list[LineError]]:
             entries.append(PlateEntry(street, raw, base, sub, side, chainage, line))
     if not entries and not errors:
         errors.append(
-            _file_error("csv.empty", "文件中没有门牌记录", "The file has no plate rows", line=header_line)
+            _file_error(
+                "csv.empty",
+                "文件为空或没有门牌记录",
+                "The file is empty or has no plate rows",
+                line=header_line,
+            )
         )
     return entries, errors

@@ -5,7 +5,8 @@ from __future__ import annotations
 import re
 import unicodedata
 
-from liangshi.errors import Conflict, ValidationFailed
+from liangshi.common.lifecycle import Lifecycle
+from liangshi.errors import ValidationFailed
 
 STREET_TYPES = ("路", "街", "巷", "大道", "道", "大街", "胡同", "弄", "里", "村道", "湾", "组")
 NUMBERING_STYLES: dict[str, str] = {"dash": "12-1", "fu": "12附1", "zhiyi": "12号之一", "jia": "甲12号"}
@@ -16,14 +17,33 @@ PLATE_KINDS: dict[str, tuple[str, str]] = {
     "dwelling": ("户牌", "dwelling plate"),
 }
 
-# Plate lifecycle: status -> statuses it may move to (planned → assigned → made → installed → retired).
-PLATE_LIFECYCLE: dict[str, tuple[str, ...]] = {
-    "planned": ("assigned", "retired"),
-    "assigned": ("made", "retired"),
-    "made": ("installed", "retired"),
-    "installed": ("retired",),
-    "retired": (),
+PLATE_STATUSES: dict[str, tuple[str, str]] = {
+    "planned": ("已规划", "planned"),
+    "assigned": ("已编号", "assigned"),
+    "made": ("已制作", "made"),
+    "installed": ("已安装", "installed"),
+    "retired": ("已注销", "retired"),
 }
+# Plate lifecycle: status -> statuses it may move to (planned → assigned → made → installed → retired); the
+# "action" is the status moved to, so the refusal names them `from` and `to`.
+PLATE_LIFECYCLE = Lifecycle(
+    label_zh="门牌",
+    label_en="plate",
+    statuses=PLATE_STATUSES,
+    actions=PLATE_STATUSES,
+    table={
+        "planned": ("assigned", "retired"),
+        "assigned": ("made", "retired"),
+        "made": ("installed", "retired"),
+        "installed": ("retired",),
+        "retired": (),
+    },
+    code="plate.transition_invalid",
+    message_zh="{label_zh}状态不能从“{status}”变为“{action}”",
+    message_en="A {label_en} cannot go from {status!r} to {action!r}",
+    status_key="from",
+    action_key="to",
+)
 
 _CN_DIGITS = {"一": 1, "二": 2, "三": 3, "四": 4, "五": 5, "六": 6, "七": 7, "八": 8, "九": 9, "十": 10}
 _STEMS = "甲乙丙丁戊己庚辛壬癸"
@@ -79,14 +99,9 @@ def render_plate_number(base: int, sub: int | None, style: str) -> str:
 
 
 def ensure_plate_transition(current: str, new: str) -> None:
-    """Refuse a plate status change the lifecycle does not allow."""
-    if new != current and new not in PLATE_LIFECYCLE[current]:
-        raise Conflict(
-            "plate.transition_invalid",
-            f"门牌状态不能从“{current}”变为“{new}”",
-            f"A plate cannot go from {current!r} to {new!r}",
-            {"field": "status", "from": current, "to": new, "allowed": list(PLATE_LIFECYCLE[current])},
-        )
+    """Refuse a plate status change the lifecycle does not allow (keeping the status is no change)."""
+    if new != current:
+        PLATE_LIFECYCLE.ensure(current, new, field="status")
 
 
 def plate_key(base: int, sub: int | None) -> str:

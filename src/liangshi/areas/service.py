@@ -54,7 +54,7 @@ def create_area(session: Session, ctx: Context, data: AreaCreate) -> Snapshot:
     ctx.actor.ensure("area.write")
     parent = by_code(session, data.parent_code)
     if parent is None or not ctx.actor.covers_path(parent.path):
-        raise NotFound("area.not_found", "未找到上级区划", "Parent area not found", {"field": "parent_code"})
+        raise NotFound("area.not_found", "未找到该区划", "Area not found", {"field": "parent_code"})
     check_child(parent.code, parent.level, data.code, data.level)
     if by_code(session, data.code) is not None:
         raise Conflict("area.code_taken", "区划代码已存在", "The area code exists already", {"field": "code"})

@@ -13,6 +13,11 @@ from sqlalchemy import func, insert, or_, select, text
 from sqlalchemy.orm import Session
 
 from liangshi.access.rules import Actor
+
+# The action labels are part of the service's face (callers import only `audit.service`).
+from liangshi.audit.actions import is_known
+from liangshi.audit.actions import label as label
+from liangshi.audit.actions import labels as labels
 from liangshi.audit.models import AuditEntry
 from liangshi.bulk import bulk_insert
 
@@ -30,6 +35,11 @@ class Event:
     object_id: int | None = None
     subject_person_id: int | None = None
     detail: dict[str, Any] = field(default_factory=dict)
+
+    def __post_init__(self) -> None:
+        # The actions form a closed enumeration (audit.actions): an unlisted one is a programming error.
+        if not is_known(self.action):
+            raise ValueError(f"audit action {self.action!r} is not enumerated in liangshi.audit.actions")
 
 
 def entry_hash(

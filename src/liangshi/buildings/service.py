@@ -72,7 +72,10 @@ def create_dwelling(session: Session, ctx: Context, data: DwellingCreate) -> Sna
     building = registry.get_entity(session, BUILDING, data.building_id, ctx.actor)
     if history.open_row(session, BUILDING, building.id) is None:
         raise Conflict(
-            "building.retired", "该楼栋已注销", "The building is retired", {"field": "building_id"}
+            "building.retired",
+            "该楼栋已注销，不能再修改",
+            "The building is retired and cannot be changed",
+            {"field": "building_id"},
         )
     if _room_taken(session, building.id, data.unit, data.room, None):
         raise _room_conflict()

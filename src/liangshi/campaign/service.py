@@ -16,9 +16,10 @@ from liangshi.campaign import rules
 from liangshi.campaign.models import Visit, VisitPerson
 from liangshi.campaign.schemas import PersonAtDwelling, VisitCreate, VisitRead
 from liangshi.common.idnumber import parse_id_number
+from liangshi.common.types import validation_context
 from liangshi.errors import Conflict, ValidationFailed
 from liangshi.persons import service as persons
-from liangshi.persons.schemas import DocumentIn, PersonCreate
+from liangshi.persons.schemas import PersonCreate
 from liangshi.registry import Context, Provenance, Snapshot, history
 from liangshi.residence import service as residence
 from liangshi.residence.schemas import ArrivalIn
@@ -241,9 +242,10 @@ def add_person_at_dwelling(
                     "sex": sex,
                     "birth_date": birth,
                     "phone": data.phone,
-                    "documents": [DocumentIn(number=number)] if number else [],
+                    "documents": [{"number": number}] if number else [],
                     "provenance": {"source_kind": prov.source_kind, "evidence": prov.evidence},
-                }
+                },
+                context=validation_context(ctx.today),
             ),
         )
         person_id = int(created.entity.id)
@@ -258,6 +260,7 @@ def add_person_at_dwelling(
                 "arrival_date": data.arrival_date,
                 "intended_stay_until": data.intended_stay_until,
                 "provenance": {"source_kind": prov.source_kind, "evidence": prov.evidence},
-            }
+            },
+            context=validation_context(ctx.today),
         ),
     )

@@ -10,7 +10,7 @@ from typing import TYPE_CHECKING
 import typer
 from rich.console import Console
 
-from liangshi.clock import Clock
+from liangshi.clock import Clock, today_is
 from liangshi.config import Settings
 from liangshi.errors import LiangshiError, NotFound
 
@@ -41,8 +41,10 @@ def database() -> Iterator[tuple[Session, Clock]]:
     settings = Settings()
     engine = make_engine(settings.database_url)
     try:
-        with session_scope(make_session_factory(engine)) as session:
-            yield session, Clock()
+        clock = Clock()
+        # The command is the unit of work: what it validates checks "not in the future" against its clock.
+        with session_scope(make_session_factory(engine)) as session, today_is(clock.today()):
+            yield session, clock
     finally:
         engine.dispose()
 

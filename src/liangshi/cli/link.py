@@ -11,6 +11,7 @@ from pathlib import Path
 import typer
 
 from liangshi.cli.common import err, fail, out
+from liangshi.clock import Clock
 
 app = typer.Typer(help="Record linkage / 记录关联（查重）", no_args_is_help=True)
 
@@ -48,7 +49,7 @@ def dedupe(
             task = progress.add_task(steps[0], total=len(steps))
             records = files.read_records(input_path, encoding=encoding)
             progress.update(task, advance=1, description=f"{steps[1]} ({len(records):,})")
-            frame = score.prepare(records)
+            frame = score.prepare(records, today=Clock().today())
             progress.update(task, advance=1, description=f"{steps[2]} ({engine})")
             predictions = score.predict_frame(frame, engine=engine, model=model)
             progress.update(task, advance=1, description=f"{steps[3]} ({len(predictions):,} pairs)")
@@ -88,7 +89,7 @@ def explain(
                     f"No such record in the file: {rid}",
                     {"record_id": rid},
                 )
-        probability, weight, evidence = explain_pair(records[a], records[b])
+        probability, weight, evidence = explain_pair(records[a], records[b], today=Clock().today())
     except LiangshiError as exc:
         raise fail(exc) from None
     table = Table("字段 field", "比对级别 level", "权重 weight (log2)")

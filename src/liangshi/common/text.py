@@ -49,16 +49,16 @@ def clean_text(value: str, *, field: str, max_len: int, multiline: bool = False)
         label = _char_label(ch)
         raise ValidationFailed(
             "text.forbidden",
-            f"字段“{field}”含有不允许的控制字符 {label}",
-            f"Field {field!r} contains the forbidden control character {label}",
+            f"字段“{field}”含有不允许的字符：{f'控制字符 {label}'}",
+            f"Field {field!r} contains a forbidden character: {f'control character {label}'}",
             {"field": field, "char": label},
         )
     for seq in FORBIDDEN_SEQUENCES:
         if seq in text:
             raise ValidationFailed(
                 "text.forbidden",
-                f"字段“{field}”含有不允许的字符“{seq}”",
-                f"Field {field!r} contains the forbidden character {seq!r}",
+                f"字段“{field}”含有不允许的字符：{f'“{seq}”'}",
+                f"Field {field!r} contains a forbidden character: {seq!r}",
                 {"field": field, "char": seq},
             )
     if len(text) > max_len:

@@ -6,10 +6,10 @@ import datetime as dt
 from collections.abc import Callable
 from typing import Annotated, Any, TypeVar
 
-from pydantic import AfterValidator, BaseModel, BeforeValidator, ConfigDict, Field
+from pydantic import AfterValidator, BaseModel, BeforeValidator, ConfigDict, Field, ValidationInfo
 from pydantic_core import PydanticCustomError
 
-from liangshi.clock import CHINA_TZ
+from liangshi.clock import unit_today
 from liangshi.common import codes, idnumber, phone, text
 from liangshi.errors import ValidationFailed
 
@@ -30,8 +30,28 @@ def as_pydantic(fn: Callable[[T], T]) -> Callable[[T], T]:
     return run
 
 
-def _today() -> dt.date:
-    return dt.datetime.now(CHINA_TZ).date()
+class NoToday(RuntimeError):
+    """A date was validated against today, but nobody said what today is (a programming error)."""
+
+
+def validation_context(today: dt.date) -> dict[str, Any]:
+    """The pydantic validation context for a use case's today: `Model.model_validate(data, context=...)`."""
+    return {"today": today}
+
+
+def today_of(context: Any) -> dt.date:
+    """The date "not in the future" is checked against: the validation context's `today`, else the unit of
+    work's today bound by the entry point (liangshi.clock.today_is). Never the wall clock."""
+    if isinstance(context, dict) and isinstance(context.get("today"), dt.date):
+        day: dt.date = context["today"]
+        return day
+    bound = unit_today()
+    if bound is None:
+        raise NoToday(
+            "no today to validate against: pass context=validation_context(ctx.today) "
+            "or run inside liangshi.clock.today_is(...)"
+        )
+    return bound
 
 
 def _code(table: str) -> Callable[[str], str]:
@@ -42,8 +62,8 @@ def _text(max_len: int) -> Callable[[str], str]:
     return as_pydantic(lambda v: text.clean_text(v, field="text", max_len=max_len))
 
 
-def _past_date(value: dt.date) -> dt.date:
-    if value > _today() or value < dt.date(1900, 1, 1):
+def _past_date(value: dt.date, info: ValidationInfo) -> dt.date:
+    if value > today_of(info.context) or value < dt.date(1900, 1, 1):
         raise PydanticCustomError(
             "date.out_of_range",
             "{en}",
@@ -90,6 +110,6 @@ class Strict(BaseModel):
     model_config = ConfigDict(extra="forbid", str_max_length=2000)
 
 
-def document_number(doc_type: str, number: str, country: str | None) -> str:
-    """Validate a document number for its type (raises ValidationFailed)."""
-    return idnumber.check_document(doc_type, number, country=country, today=_today(), field="number")
+def document_number(doc_type: str, number: str, country: str | None, *, today: dt.date) -> str:
+    """Validate a document number for its type as of `today` (raises ValidationFailed)."""
+    return idnumber.check_document(doc_type, number, country=country, today=today, field="number")

@@ -107,11 +107,9 @@ def _fields(value: Any, field: str, known: Mapping[str, tuple[str, ...]]) -> dic
     if value is None:
         return {}
     if not isinstance(value, dict):
+        why_zh, why_en = "须为“对象类型: 字段列表”", "it must map object kinds to field lists"
         raise bad(
-            "agreement.invalid",
-            "须为“对象类型: 字段列表”",
-            "Must map object kinds to field lists",
-            field=field,
+            "agreement.invalid", f"协议格式不正确：{why_zh}", f"Malformed agreement: {why_en}", field=field
         )
     out: dict[str, list[str]] = {}
     for kind, names in value.items():
@@ -124,7 +122,13 @@ def _fields(value: Any, field: str, known: Mapping[str, tuple[str, ...]]) -> dic
                 allowed=sorted(known),
             )
         if not isinstance(names, list) or not all(isinstance(n, str) for n in names):
-            raise bad("agreement.invalid", "字段须为列表", "Fields must be a list", field=f"{field}.{kind}")
+            why_zh, why_en = "字段须为列表", "the fields must be a list"
+            raise bad(
+                "agreement.invalid",
+                f"协议格式不正确：{why_zh}",
+                f"Malformed agreement: {why_en}",
+                field=f"{field}.{kind}",
+            )
         unknown = [n for n in names if n not in known[kind]]
         if unknown:
             raise bad(
@@ -190,16 +194,22 @@ def load_agreement_file(path: Path, known: Mapping[str, tuple[str, ...]]) -> Agr
         raise bad("file.not_found", "文件不存在", "File not found", file=str(path)) from None
     except UnicodeDecodeError:
         raise bad(
-            "file.encoding", "协议文件须为UTF-8编码", "The agreement file must be UTF-8", file=str(path)
+            "agreement.encoding", "协议文件须为UTF-8编码", "The agreement file must be UTF-8", file=str(path)
         ) from None
     try:
         data = tomllib.loads(text) if path.suffix.lower() == ".toml" else json.loads(text)
     except (tomllib.TOMLDecodeError, json.JSONDecodeError) as exc:
         raise bad(
-            "file.unreadable", f"无法解析协议文件：{exc}", f"Cannot parse the file: {exc}", file=str(path)
+            "file.unreadable",
+            f"无法读取文件“{path}”：{exc}",
+            f"Cannot read file {str(path)!r}: {exc}",
+            file=str(path),
         ) from None
     if not isinstance(data, dict):
-        raise bad("agreement.invalid", "协议须为一个对象", "An agreement must be an object", file=str(path))
+        why_zh, why_en = "协议须为一个对象", "it must be an object"
+        raise bad(
+            "agreement.invalid", f"协议格式不正确：{why_zh}", f"Malformed agreement: {why_en}", file=str(path)
+        )
     return parse_agreement(data, known)
 
 
@@ -244,10 +254,11 @@ def parse_precedence(text: str) -> Precedence:
     for kind, fields in (data.get("authoritative") or {}).items():
         for field, departments in fields.items():
             if not isinstance(departments, list):
+                why_zh, why_en = "权威部门须为列表", "authoritative departments must be a list"
                 raise bad(
                     "precedence.invalid",
-                    "权威部门须为列表",
-                    "Authoritative departments must be a list",
+                    f"优先规则文件无效：{why_zh}",
+                    f"Invalid precedence file: {why_en}",
                     field=f"{kind}.{field}",
                 )
             auth[f"{kind}.{field}"] = frozenset(str(d) for d in departments)

@@ -344,7 +344,10 @@ def parse_sex(value: str) -> str:
     code = _SEX.get(value.strip().lower())
     if code is None:
         raise ValidationFailed(
-            "code.unknown", f"性别“{value}”无效", f"Invalid sex {value!r}", {"field": "sex", "input": value}
+            "import.sex_invalid",
+            f"性别“{value}”无效",
+            f"Invalid sex {value!r}",
+            {"field": "sex", "input": value},
         )
     return code
 

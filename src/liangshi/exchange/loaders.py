@@ -33,6 +33,7 @@ from liangshi.buildings.service import BUILDING, DWELLING
 from liangshi.bulk import allocate_ids, bulk_insert, insert_tuples, stamp, where_in
 from liangshi.clock import CHINA_TZ
 from liangshi.common.idnumber import mask_id_number
+from liangshi.common.types import validation_context
 from liangshi.errors import LiangshiError, ValidationFailed
 from liangshi.exchange import formats, person_columns
 from liangshi.exchange.models import ImportAuditEntry
@@ -763,7 +764,10 @@ def load_persons(job: Job, rows: Chunk) -> Outcome:
             )
         }
         country = row.get("country")
-        doc = DocumentIn.model_validate({"doc_type": doc_type, "number": number, "country": country})
+        on_today = validation_context(job.today)
+        doc = DocumentIn.model_validate(
+            {"doc_type": doc_type, "number": number, "country": country}, context=on_today
+        )
         data = PersonCreate.model_validate(
             {
                 "area_id": area.id,
@@ -777,7 +781,8 @@ def load_persons(job: Job, rows: Chunk) -> Outcome:
                 "occupation": row.get("occupation"),
                 "workplace": row.get("workplace"),
                 "phone": row.get("phone"),
-            }
+            },
+            context=on_today,
         )
         check_document_agrees(
             doc.doc_type, doc.number, birth_date=data.birth_date, sex=data.sex, today=job.today

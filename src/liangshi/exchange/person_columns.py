@@ -30,7 +30,7 @@ from liangshi.common.types import (
     SexCode,
     Text100,
     Text200,
-    _today,  # the date the API's date checks use (kept single-sourced)
+    validation_context,
 )
 from liangshi.exchange import formats
 from liangshi.exchange.rows import Chunk
@@ -98,11 +98,18 @@ def _sex(value: str | None) -> Any:
     return _adapter("sex").validate_python(formats.parse_sex(value or ""))
 
 
-def _birth(value: str | None) -> dt.date | None:
-    if value is None:
-        return None
-    result: dt.date = _adapter("birth_date").validate_python(formats.parse_date(value, "birth_date"))
-    return result
+def _birth(today: dt.date) -> Callable[[str | None], dt.date | None]:
+    """A birth date column as PersonCreate validates it on `today` (not in the future)."""
+    context = validation_context(today)
+
+    def check(value: str | None) -> dt.date | None:
+        if value is None:
+            return None
+        parsed = formats.parse_date(value, "birth_date")
+        result: dt.date = _adapter("birth_date").validate_python(parsed, context=context)
+        return result
+
+    return check
 
 
 def _or_validated(fast: list[Any], values: list[str | None], check: Callable[[str | None], Any]) -> list[Any]:
@@ -120,9 +127,8 @@ def plain_persons(
 ) -> list[PlainPerson | None]:
     """Each row ready to store, or None for rows the per-row validation must look at."""
     missing = bulk.MISSING
-    # The API's date checks use the real date; the agreement check uses the import's clock. Be valid under both.
-    id_today = min(today, _today())
-    ids = bulk.resident_ids(rows.column("id_number"), id_today)
+    # The import's today is the one date every check uses (the per-row path validates against it too).
+    ids = bulk.resident_ids(rows.column("id_number"), today)
     names_in = rows.column("name")
     names = _or_validated(bulk.plain_names(names_in), names_in, _str_field("name"))
     phones_in = rows.column("phone")
@@ -135,7 +141,7 @@ def plain_persons(
         None if b is None or f is None or b != f"{f[0][6:10]}-{f[0][10:12]}-{f[0][12:14]}" else f[1]
         for b, f in zip(births_in, ids, strict=True)
     ]
-    births = _or_validated(births, births_in, _birth)
+    births = _or_validated(births, births_in, _birth(today))
     others = [
         bulk.memo_column(rows.column(key), check)
         for key, check in (

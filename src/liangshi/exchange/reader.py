@@ -92,7 +92,10 @@ def open_table(path: Path) -> Table:
             first = next(rows, None)
         except Exception as exc:  # openpyxl raises many kinds for a broken workbook
             raise file_error(
-                "file.unreadable", f"无法读取Excel文件：{exc}", f"Cannot read the workbook: {exc}", path
+                "file.unreadable",
+                f"无法读取文件“{path}”：{exc}",
+                f"Cannot read file {str(path)!r}: {exc}",
+                path,
             ) from None
     else:
         rows = _csv_rows(_decode(path))

@@ -16,7 +16,7 @@ from sqlalchemy.orm import Session, sessionmaker
 from liangshi import bulk
 from liangshi.access.rules import Actor
 from liangshi.audit import service as audit
-from liangshi.clock import Clock
+from liangshi.clock import Clock, today_is
 from liangshi.db import session_scope
 from liangshi.errors import Forbidden
 from liangshi.exchange import formats
@@ -172,7 +172,8 @@ def import_file(
                     resolver = Resolver(session, actor)
                 resolver.session = session
                 job = Job(session, actor, clock.now(), clock.today(), prov, batch_id, resolver)
-                outcome = loader(job, chunk)
+                with today_is(job.today):
+                    outcome = loader(job, chunk)
                 batch_row = session.get(ImportBatch, batch_id)
                 assert batch_row is not None
                 batch_row.rows_total += len(chunk)

@@ -9,7 +9,7 @@ from fastapi.responses import HTMLResponse
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from liangshi import __version__
-from liangshi.clock import Clock
+from liangshi.clock import Clock, today_is
 from liangshi.config import Settings
 from liangshi.db import make_engine, make_session_factory
 from liangshi.http import errors
@@ -85,6 +85,22 @@ class BodyLimit:
         await response(scope, lambda: _empty(), send)
 
 
+class RequestToday:
+    """Bind the request's today from the app's clock, so request bodies FastAPI validates before any handler
+    runs (PastDate, document numbers) check "not in the future" against the same date as the handler's Context."""
+
+    def __init__(self, app: ASGIApp) -> None:
+        self.app = app
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        clock: Clock = scope["app"].state.clock
+        with today_is(clock.today()):
+            await self.app(scope, receive, send)
+
+
 async def _empty() -> Message:
     return {"type": "http.disconnect"}
 
@@ -127,5 +143,6 @@ def create_app(
         """Liveness check."""
         return {"status": "ok", "version": __version__}
 
+    app.add_middleware(RequestToday)
     app.add_middleware(BodyLimit, limit=settings.max_body_bytes)
     return app

@@ -10,7 +10,7 @@ from fastapi import Request
 from sqlalchemy.orm import Session
 
 from liangshi.access import service as access
-from liangshi.clock import Clock
+from liangshi.clock import Clock, today_is
 from liangshi.db import session_scope
 from liangshi.departments import service as departments
 from liangshi.errors import Unauthenticated
@@ -24,7 +24,7 @@ def bearer(request: Request) -> str:
     header = request.headers.get("authorization", "")
     scheme, _, token = header.partition(" ")
     if scheme.lower() != "bearer" or not token.strip():
-        raise Unauthenticated("auth.required", "请先登录", "Authentication required")
+        raise Unauthenticated("auth.required", "请先登录", "Please log in")
     return token.strip()
 
 
@@ -38,7 +38,10 @@ def unit(request: Request) -> Iterator[tuple[Session, Context]]:
         # Header values are Latin-1 on the wire: a Chinese purpose arrives percent-encoded (UTF-8).
         purpose = unquote(request.headers.get("x-purpose") or "").strip()[:MAX_PURPOSE] or None
         policy = departments.read_policy(actor)
-        yield session, Context(actor=actor, now=now, today=clock.today(), purpose=purpose, read_cut=policy)
+        ctx = Context(actor=actor, now=now, today=clock.today(), purpose=purpose, read_cut=policy)
+        # What the use case validates inside this unit checks "not in the future" against ctx.today.
+        with today_is(ctx.today):
+            yield session, ctx
 
 
 @contextmanager

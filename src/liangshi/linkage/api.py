@@ -17,6 +17,7 @@ Contract (stable; fields may be added with defaults):
 
 from __future__ import annotations
 
+import datetime as dt
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
@@ -77,11 +78,16 @@ ACCEPT: float = 0.99
 REVIEW: float = 0.5
 
 
-def explain_pair(a: LinkRecord, b: LinkRecord) -> tuple[float, float, tuple[FieldEvidence, ...]]:
-    """Score one pair: (match probability, total match weight, per-field evidence incl. the prior)."""
+def explain_pair(
+    a: LinkRecord, b: LinkRecord, *, today: dt.date
+) -> tuple[float, float, tuple[FieldEvidence, ...]]:
+    """Score one pair: (match probability, total match weight, per-field evidence incl. the prior).
+
+    ``today`` is the caller's date (the use case's ``ctx.today``): an ID number born after it is not valid.
+    """
     from liangshi.linkage import score
 
-    return score.explain(a, b)
+    return score.explain(a, b, today=today)
 
 
 def match_against_master(
@@ -89,6 +95,7 @@ def match_against_master(
     master: Iterable[LinkRecord] | pandas.DataFrame,
     *,
     top: int = 3,
+    today: dt.date,
 ) -> dict[str, list[Candidate]]:
     """Best master candidates per new record id (best first, only >= REVIEW; records without any: []).
 
@@ -98,7 +105,7 @@ def match_against_master(
     """
     from liangshi.linkage import master as master_mod
 
-    return master_mod.match(new, master, top=top)
+    return master_mod.match(new, master, top=top, today=today)
 
 
 def dedupe(
@@ -107,17 +114,19 @@ def dedupe(
     engine: str = "duckdb",
     model: str = "expert",
     threshold: float | None = None,
+    today: dt.date,
 ) -> dict[str, str]:
     """Cluster records that are the same person: record_id -> cluster_id, for every record.
 
     ``engine`` is ``"duckdb"`` (default) or ``"spark"`` (Splink's Spark backend, local mode unless a
     session exists); both run the same model and give the same clusters. ``model="trained"`` re-estimates
     the m/u parameters on the batch by EM (for data unlike a Chinese register's); ``threshold`` defaults to
-    :data:`ACCEPT`. The cluster id is the smallest record id of the cluster.
+    :data:`ACCEPT`. The cluster id is the smallest record id of the cluster. ``today`` is the caller's date:
+    an ID number born after it is not valid.
     """
     from liangshi.linkage import cluster, score
 
     score.check_options(engine=engine, model=model)
-    frame = score.prepare(records)
+    frame = score.prepare(records, today=today)
     predictions = score.predict_frame(frame, engine=engine, model=model)
     return cluster.clusters(frame, predictions, threshold=ACCEPT if threshold is None else threshold)

@@ -31,6 +31,17 @@ INPUT_COLUMNS: tuple[str, ...] = (
 )
 
 
+def encoding_error(path: Path, encoding: str, why_zh: str, why_en: str) -> ValidationFailed:
+    """The one refusal of a file that is not in the encoding it was read with (why: what gave it away)."""
+    return ValidationFailed(
+        "linkage.encoding",
+        f"文件不是 {encoding} 编码（{why_zh}）；请另存为 UTF-8，或用 --encoding 指定（如 gb18030）",
+        f"The file is not {encoding}-encoded ({why_en}); "
+        "save it as UTF-8 or name its encoding with --encoding (e.g. gb18030)",
+        {"path": str(path), "encoding": encoding},
+    )
+
+
 def read_records(path: Path, *, encoding: str = "utf-8") -> list[LinkRecord]:
     """Read and check a records CSV (UTF-8, with or without BOM, unless ``encoding`` says otherwise)."""
     try:
@@ -46,20 +57,13 @@ def read_records(path: Path, *, encoding: str = "utf-8") -> list[LinkRecord]:
     try:
         text = raw.decode(codec)
     except (UnicodeDecodeError, LookupError) as exc:
-        raise ValidationFailed(
-            "linkage.encoding",
-            f"文件不是 {encoding} 编码（第 {getattr(exc, 'start', 0)} 字节处无法解码）；请另存为 UTF-8，"
-            "或用 --encoding 指定（如 gb18030）",
-            f"The file is not {encoding}-encoded (cannot decode at byte {getattr(exc, 'start', 0)}); "
-            "save it as UTF-8 or name its encoding with --encoding (e.g. gb18030)",
-            {"path": str(path), "encoding": encoding},
+        at = getattr(exc, "start", 0)
+        raise encoding_error(
+            path, encoding, f"第 {at} 字节处无法解码", f"cannot decode at byte {at}"
         ) from None
     if "\x00" in text:
-        raise ValidationFailed(
-            "linkage.encoding",
-            "文件含有空字符，可能是 UTF-16 编码；请另存为 UTF-8",
-            "The file contains NUL characters (UTF-16?); save it as UTF-8",
-            {"path": str(path), "encoding": encoding},
+        raise encoding_error(
+            path, encoding, "含有空字符，可能是 UTF-16 编码", "it contains NUL characters: UTF-16?"
         )
     reader = csv.DictReader(io.StringIO(text, newline=""))
     header = [h.strip() for h in (reader.fieldnames or [])]
@@ -84,10 +88,11 @@ def read_records(path: Path, *, encoding: str = "utf-8") -> list[LinkRecord]:
                 {"path": str(path), "line": line},
             )
         if rid in seen:
+            where_zh, where_en = f"第 {seen[rid]} 行和第 {line} 行", f"lines {seen[rid]} and {line}"
             raise ValidationFailed(
                 "linkage.duplicate_record_id",
-                f"record_id 重复：{rid}（第 {seen[rid]} 行和第 {line} 行）",
-                f"Duplicate record_id {rid} (lines {seen[rid]} and {line})",
+                f"record_id 重复：{rid}（{where_zh}）",
+                f"Duplicate record_id {rid} ({where_en})",
                 {"path": str(path), "record_id": rid, "lines": [seen[rid], line]},
             )
         seen[rid] = line

@@ -9,6 +9,7 @@ person id: the result only proposes, per new record, the persons it may be.
 
 from __future__ import annotations
 
+import datetime as dt
 import re
 from collections.abc import Iterable, Sequence
 from typing import TYPE_CHECKING, Any
@@ -26,8 +27,9 @@ if TYPE_CHECKING:
 __all__ = ["MasterIndex", "match", "prepare_master"]
 
 
-def prepare_master(master: Iterable[LinkRecord] | pandas.DataFrame) -> pandas.DataFrame:
-    """A normalised master frame (records must carry person_id); a normalised frame is returned as is."""
+def prepare_master(master: Iterable[LinkRecord] | pandas.DataFrame, *, today: dt.date) -> pandas.DataFrame:
+    """A normalised master frame as of `today` (records must carry person_id); a normalised frame is returned
+    as is."""
     import pandas as pd
 
     if isinstance(master, pd.DataFrame):
@@ -47,7 +49,7 @@ def prepare_master(master: Iterable[LinkRecord] | pandas.DataFrame) -> pandas.Da
             f"Master record without a person_id: {missing[0]} ({len(missing)} records)",
             {"record_id": missing[0], "count": len(missing)},
         )
-    return prepare(records)
+    return prepare(records, today=today)
 
 
 def _dialect(written: Any) -> str | None:
@@ -60,12 +62,14 @@ def _join_condition(rule: str) -> str:
 
 
 class MasterIndex:
-    """A master person index held in DuckDB, normalised once, to match batches of new records against."""
+    """A master person index held in DuckDB, normalised once, to match batches of new records against;
+    records are normalised as of `today` (an ID number born after it is not valid)."""
 
-    def __init__(self, master: Iterable[LinkRecord] | pandas.DataFrame) -> None:
+    def __init__(self, master: Iterable[LinkRecord] | pandas.DataFrame, *, today: dt.date) -> None:
         import duckdb
 
-        frame = prepare_master(master)
+        self.today = today
+        frame = prepare_master(master, today=today)
         self.size = len(frame)
         self.con: duckdb.DuckDBPyConnection = duckdb.connect()
         self.con.register("master_df", frame)
@@ -85,7 +89,7 @@ class MasterIndex:
     def match(self, new: Sequence[LinkRecord], *, top: int = 3) -> dict[str, list[Candidate]]:
         """Best master candidates per new record id, best first, only >= REVIEW."""
         result: dict[str, list[Candidate]] = {r.record_id: [] for r in new}
-        result.update(self.match_frame(prepare(new), top=top))
+        result.update(self.match_frame(prepare(new, today=self.today), top=top))
         return result
 
     def match_frame(self, frame: pandas.DataFrame, *, top: int = 3) -> dict[str, list[Candidate]]:
@@ -130,8 +134,12 @@ class MasterIndex:
 
 
 def match(
-    new: Sequence[LinkRecord], master: Iterable[LinkRecord] | pandas.DataFrame, *, top: int = 3
+    new: Sequence[LinkRecord],
+    master: Iterable[LinkRecord] | pandas.DataFrame,
+    *,
+    top: int = 3,
+    today: dt.date,
 ) -> dict[str, list[Candidate]]:
-    """One-off matching (builds a temporary :class:`MasterIndex`)."""
-    with MasterIndex(master) as index:
+    """One-off matching as of `today` (builds a temporary :class:`MasterIndex`)."""
+    with MasterIndex(master, today=today) as index:
         return index.match(new, top=top)

@@ -340,13 +340,12 @@ def _blank(value: str | None) -> str | None:
     return value if value.strip() else None
 
 
-def normalise_record(record: LinkRecord, *, today: dt.date | None = None) -> NormRecord:
-    """Normalise one record."""
-    day = today or dt.date.today()
+def normalise_record(record: LinkRecord, *, today: dt.date) -> NormRecord:
+    """Normalise one record; an ID number is valid only if its birth date is not after `today`."""
     name = normalise_name(_blank(record.name))
     sex = normalise_sex(_blank(record.sex))
     dob = normalise_birth_date(_blank(record.birth_date))
-    ident = normalise_id(_blank(record.id_number), today=day)
+    ident = normalise_id(_blank(record.id_number), today=today)
     id_ok = False
     if ident is not None and ident.valid:
         # The ID's own birth-date and sex segments must agree with what the record says.
@@ -376,12 +375,11 @@ def normalise_record(record: LinkRecord, *, today: dt.date | None = None) -> Nor
     )
 
 
-def normalise_frame(records: Iterable[LinkRecord], *, today: dt.date | None = None) -> pandas.DataFrame:
+def normalise_frame(records: Iterable[LinkRecord], *, today: dt.date) -> pandas.DataFrame:
     """Normalise records into a DataFrame with :data:`COLUMNS` (``unique_id`` is the record id)."""
     import pandas as pd
 
-    day = today or dt.date.today()
-    rows = [normalise_record(r, today=day) for r in records]
+    rows = [normalise_record(r, today=today) for r in records]
     frame = pd.DataFrame([tuple(r.__dict__.values()) for r in rows], columns=list(COLUMNS))
     frame["person_id"] = frame["person_id"].astype("Int64")
     frame["id_valid"] = frame["id_valid"].astype(bool)

@@ -136,16 +136,17 @@ def evidence(gammas: dict[str, int]) -> tuple[float, float, tuple[FieldEvidence,
     return probability(total), total, tuple(items)
 
 
-def prepare(records: Sequence[LinkRecord], *, today: dt.date | None = None) -> pandas.DataFrame:
-    """Normalise records and add blocking keys; refuse duplicate record ids."""
+def prepare(records: Sequence[LinkRecord], *, today: dt.date) -> pandas.DataFrame:
+    """Normalise records as of `today` and add blocking keys; refuse duplicate record ids."""
     frame = add_keys(normalise_frame(records, today=today))
     duplicated = frame["unique_id"][frame["unique_id"].duplicated()]
     if len(duplicated):
         first = str(duplicated.iloc[0])
+        where_zh, where_en = f"共 {len(duplicated)} 个重复", f"{len(duplicated)} duplicates"
         raise ValidationFailed(
             "linkage.duplicate_record_id",
-            f"记录编号重复：{first}（共{len(duplicated)}个重复）",
-            f"Duplicate record_id: {first} ({len(duplicated)} duplicates)",
+            f"record_id 重复：{first}（{where_zh}）",
+            f"Duplicate record_id {first} ({where_en})",
             {"record_id": first, "count": len(duplicated)},
         )
     return frame
@@ -156,11 +157,13 @@ def _pair_select(left: str, right: str) -> str:
     return ", ".join(cols)
 
 
-def explain(a: LinkRecord, b: LinkRecord) -> tuple[float, float, tuple[FieldEvidence, ...]]:
-    """Score one pair with the model's level conditions evaluated in DuckDB."""
+def explain(
+    a: LinkRecord, b: LinkRecord, *, today: dt.date
+) -> tuple[float, float, tuple[FieldEvidence, ...]]:
+    """Score one pair (normalised as of `today`) with the model's level conditions evaluated in DuckDB."""
     import duckdb
 
-    frame = normalise_frame([a, b])
+    frame = normalise_frame([a, b], today=today)
     frame["pos_"] = [0, 1]
     con = duckdb.connect()
     try:

@@ -27,6 +27,7 @@ from liangshi.audit import service as audit
 from liangshi.buildings.models import Building, BuildingVersion, Dwelling, DwellingVersion
 from liangshi.common.idnumber import mask_id_number
 from liangshi.common.phone import normalize_phone
+from liangshi.common.types import validation_context
 from liangshi.errors import Conflict, NotFound, ValidationFailed
 from liangshi.mpi import rules
 from liangshi.mpi.models import MatchReview, PersonLinkEvent, PersonSourceRecord
@@ -34,7 +35,7 @@ from liangshi.permits.models import Permit
 from liangshi.persons import service as persons
 from liangshi.persons.models import Document, DocumentVersion, Membership, Person, PersonVersion
 from liangshi.persons.rules import check_document_agrees
-from liangshi.persons.schemas import DocumentIn, PersonCreate
+from liangshi.persons.schemas import PersonCreate
 from liangshi.registry import Context, Provenance, history
 from liangshi.rentals.models import RentalTenant
 from liangshi.residence.models import Residence, ResidenceVersion
@@ -339,16 +340,19 @@ def _document_holders(session: Session, numbers: Sequence[str]) -> dict[str, int
 def _person_input(n: _Norm, area_id: int, with_document: bool, today: dt.date) -> PersonCreate | None:
     docs = []
     if with_document and n.id_number and rules.valid_resident_id(n.id_number, today):
-        docs = [DocumentIn(doc_type="resident_id", number=n.id_number)]
+        docs = [{"doc_type": "resident_id", "number": n.id_number}]
     phone = n.phone if n.phone and n.phone.startswith("+") else None
     try:
-        data = PersonCreate(
-            area_id=area_id,
-            name=n.name or "",
-            sex=n.sex or "",
-            birth_date=n.birth_date,
-            phone=phone,
-            documents=docs,
+        data = PersonCreate.model_validate(
+            {
+                "area_id": area_id,
+                "name": n.name or "",
+                "sex": n.sex or "",
+                "birth_date": n.birth_date,
+                "phone": phone,
+                "documents": docs,
+            },
+            context=validation_context(today),
         )
     except (ValidationError, ValidationFailed):
         return None
@@ -509,7 +513,9 @@ def _resolve_fresh(
     master = master_rows(session, candidate_person_ids(session, ctx, fresh))
     new_records = [_link_record(n, source) for n in fresh]
     matches: dict[str, list[Candidate]] = (
-        linkage.match_against_master(new_records, master_records(master.values()), top=3) if master else {}
+        linkage.match_against_master(new_records, master_records(master.values()), top=3, today=today)
+        if master
+        else {}
     )
     accept, review = float(linkage.ACCEPT), float(linkage.REVIEW)
     decided: dict[str, tuple[str, int | None, float | None, list[dict[str, Any]]]] = {}
@@ -550,7 +556,7 @@ def _resolve_fresh(
         elif holder in master or _in_scope(session, ctx, [holder]):
             row = master.get(holder) or master_rows(session, [holder])[holder]
             master[holder] = row
-            p, w, ev = linkage.explain_pair(_link_record(n, source), master_records([row])[0])
+            p, w, ev = linkage.explain_pair(_link_record(n, source), master_records([row])[0], today=today)
             queued[n.record_id] = [linkage.Candidate(f"person:{holder}", holder, p, w, ev)]
             decided[n.record_id] = (rules.REVIEW, None, float(p), _evidence_json(ev))
         else:
@@ -563,7 +569,7 @@ def _resolve_fresh(
     prov = Provenance(source_kind="department", source_ref=(batch_ref or source)[:100], evidence="document")
     used = set(holders)
     chosen: list[tuple[list[_Norm], PersonCreate | None]] = []
-    for group in _groups(creatable, source, linkage):
+    for group in _groups(creatable, source, linkage, today):
         data = None
         for n in group:
             with_doc = bool(n.id_number) and n.id_number not in used
@@ -583,7 +589,7 @@ def _resolve_fresh(
     return _store(session, ctx, fresh, decided, queued, master, source, batch_ref, area)
 
 
-def _groups(records: list[_Norm], source: str, linkage: Any) -> list[list[_Norm]]:
+def _groups(records: list[_Norm], source: str, linkage: Any, today: dt.date) -> list[list[_Norm]]:
     """Records of one batch that are one new person, in input order. Only records sharing a blocking key with
     another record of the batch (ID number or its tail, phone, a birth date with the surname's sound) can be;
     the engine's dedupe runs on those alone."""
@@ -610,7 +616,7 @@ def _groups(records: list[_Norm], source: str, linkage: Any) -> list[list[_Norm]
     for i in range(len(records)):
         sizes[find(i)] = sizes.get(find(i), 0) + 1
     shared = [n for i, n in enumerate(records) if sizes[find(i)] > 1]
-    clusters = linkage.dedupe([_link_record(n, source) for n in shared]) if shared else {}
+    clusters = linkage.dedupe([_link_record(n, source) for n in shared], today=today) if shared else {}
     groups: dict[Any, list[_Norm]] = {}
     for n in records:
         groups.setdefault(clusters.get(n.record_id, ("alone", n.record_id)), []).append(n)
@@ -1432,9 +1438,13 @@ def link_persons(
         # Normalise the register once, not once per chunk (the engine's documented fast path).
         from liangshi.linkage.master import prepare_master
 
-        master = prepare_master(records)
+        master = prepare_master(records, today=ctx.today)
     for chunk in _chunks(records, batch):
-        matches = linkage.match_against_master(list(chunk), master, top=4) if len(records) > 1 else {}
+        matches = (
+            linkage.match_against_master(list(chunk), master, top=4, today=ctx.today)
+            if len(records) > 1
+            else {}
+        )
         for rec in chunk:
             me = int(rec.person_id or 0)
             for cand in matches.get(rec.record_id, []):

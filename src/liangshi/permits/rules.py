@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 
-from liangshi.errors import Conflict
+from liangshi.common.lifecycle import Lifecycle
 
 BASES: dict[str, tuple[str, str]] = {
     "job": ("合法稳定就业", "a stable job"),
@@ -15,11 +15,28 @@ BASES: dict[str, tuple[str, str]] = {
 ELIGIBLE_CATEGORIES = ("floating", "lodging")
 ENDORSE_WINDOW_DAYS = 30  # endorsement opens a month before the year runs out
 
-PERMIT_LIFECYCLE: dict[str, tuple[str, ...]] = {
-    "issued": ("endorse", "lapse", "cancel", "correct"),
-    "lapsed": ("correct",),
-    "cancelled": (),
+STATUSES: dict[str, tuple[str, str]] = {
+    "issued": ("有效", "issued"),
+    "lapsed": ("逾期未签注", "lapsed (not endorsed in time)"),
+    "cancelled": ("已注销", "cancelled"),
 }
+ACTIONS: dict[str, tuple[str, str]] = {
+    "endorse": ("签注", "endorse for another year"),
+    "lapse": ("逾期失效", "lapse"),
+    "cancel": ("注销", "cancel"),
+    "correct": ("更正", "correct a recorded version"),
+}
+# What may be done to a permit in each status. The refusal names the status by its code, as it always has.
+LIFECYCLE = Lifecycle(
+    label_zh="居住证",
+    label_en="permit",
+    statuses=STATUSES,
+    actions=ACTIONS,
+    table={"issued": ("endorse", "lapse", "cancel", "correct"), "lapsed": ("correct",), "cancelled": ()},
+    code="permit.action_not_allowed",
+    message_zh="{label_zh}状态为“{status}”，不能执行该操作",
+    message_en="A {label_en} that is {status!r} does not allow {action!r}",
+)
 
 
 def add_months(day: dt.date, months: int) -> dt.date:
@@ -58,15 +75,3 @@ def valid_until(issued_or_endorsed_until: dt.date) -> dt.date:
 def endorsement_open(*, valid_until: dt.date, on: dt.date) -> bool:
     """Whether a permit may be endorsed on a date: in the last month of its year, not after it ran out."""
     return valid_until - dt.timedelta(days=ENDORSE_WINDOW_DAYS) <= on <= valid_until
-
-
-def ensure_allowed(status: str, action: str) -> None:
-    """Refuse an action the permit's status does not allow."""
-    allowed = PERMIT_LIFECYCLE.get(status, ())
-    if action not in allowed:
-        raise Conflict(
-            "permit.action_not_allowed",
-            f"居住证状态为“{status}”，不能执行该操作",
-            f"A permit that is {status!r} does not allow {action!r}",
-            {"status": status, "action": action, "allowed": list(allowed)},
-        )

@@ -136,8 +136,13 @@ def endorse_permit(session: Session, ctx: Context, permit_id: int, data: PermitE
     permit = registry.get_entity(session, PERMIT, permit_id, ctx.actor, write=True)
     row = history.open_row(session, PERMIT, permit.id)
     if row is None:
-        raise Conflict("permit.retired", "该居住证已注销", "The permit was cancelled", {"id": permit_id})
-    rules.ensure_allowed(row.status, "endorse")
+        raise Conflict(
+            "permit.retired",
+            "该居住证已注销，不能再修改",
+            "The residence permit is retired and cannot be changed",
+            {"id": permit_id},
+        )
+    rules.LIFECYCLE.ensure(row.status, "endorse")
     day = data.endorsed_on or ctx.today
     if day > ctx.today or not rules.endorsement_open(valid_until=row.valid_until, on=day):
         raise Conflict(
@@ -173,8 +178,13 @@ def cancel_permit(session: Session, ctx: Context, permit_id: int, data: PermitCa
     permit = registry.get_entity(session, PERMIT, permit_id, ctx.actor, write=True)
     row = history.open_row(session, PERMIT, permit.id)
     if row is None:
-        raise Conflict("permit.retired", "该居住证已注销", "The permit was cancelled", {"id": permit_id})
-    rules.ensure_allowed(row.status, "cancel")
+        raise Conflict(
+            "permit.retired",
+            "该居住证已注销，不能再修改",
+            "The residence permit is retired and cannot be changed",
+            {"id": permit_id},
+        )
+    rules.LIFECYCLE.ensure(row.status, "cancel")
     return registry.retire(
         session,
         ctx,

@@ -3,7 +3,7 @@
 from typing import Any
 
 from fastapi import APIRouter, Depends, Query, Request
-from pydantic import BaseModel
+from pydantic import BaseModel, Field
 from sqlalchemy.orm import Session
 
 from liangshi import registry
@@ -105,6 +105,7 @@ class AccessEntry(BaseModel):
     at: Any
     actor: str
     action: str
+    action_label: dict[str, str] = Field(description="The action's label: {zh, en}")
     object_kind: str | None = None
     object_id: int | None = None
     import_batch: int | None = None

@@ -5,7 +5,7 @@ from __future__ import annotations
 import datetime as dt
 from typing import Literal
 
-from pydantic import Field, model_validator
+from pydantic import Field, ValidationInfo, model_validator
 
 from liangshi.common.types import (
     Country,
@@ -27,6 +27,7 @@ from liangshi.common.types import (
     Version,
     as_pydantic,
     document_number,
+    today_of,
 )
 from liangshi.schemas import WriteMeta
 
@@ -48,8 +49,11 @@ class DocumentIn(Strict):
     country: Country | None = None
 
     @model_validator(mode="after")
-    def _valid_number(self) -> DocumentIn:
-        self.number = as_pydantic(lambda n: document_number(self.doc_type, n, self.country))(self.number)
+    def _valid_number(self, info: ValidationInfo) -> DocumentIn:
+        today = today_of(info.context)
+        self.number = as_pydantic(lambda n: document_number(self.doc_type, n, self.country, today=today))(
+            self.number
+        )
         return self
 
 

@@ -223,6 +223,7 @@ def access_view(entry: Any) -> dict[str, Any]:
         "at": entry.at,
         "actor": entry.actor_name,
         "action": entry.action,
+        "action_label": audit.labels(entry.action),
         "object_kind": entry.object_kind,
         "object_id": entry.object_id,
         "import_batch": batch if isinstance(batch, int) else None,

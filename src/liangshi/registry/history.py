@@ -433,7 +433,7 @@ def retire(
         raise retired(kind, entity.id)
     if effective < cur.valid_from:
         raise ValidationFailed(
-            "version.change_before_current",
+            "version.retire_before_current",
             "注销日期早于当前版本的生效日期",
             "The retirement date is before the current version's start",
             {"field": "effective", "current_valid_from": cur.valid_from.isoformat()},

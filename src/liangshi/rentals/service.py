@@ -117,7 +117,7 @@ def rental_check(session: Session, ctx: Context, *, correcting: bool = False) ->
 
     def check(rental: Any, attrs: dict[str, Any]) -> None:
         if not correcting:
-            rules.ensure_allowed(status_of(session, rental.id), "change")
+            rules.LIFECYCLE.ensure(status_of(session, rental.id), "change")
         rules.check_lease(lease_start=attrs["lease_start"], lease_end=attrs["lease_end"], today=ctx.today)
         rules.check_agreement(
             signed_on=attrs["agreement_signed_on"], signer=attrs["agreement_signer"], today=ctx.today
@@ -205,7 +205,7 @@ def _unmark_rented(session: Session, ctx: Context, dwelling_id: int, on: dt.date
 
 def _open_rental(session: Session, ctx: Context, rental_id: int, action: str) -> tuple[Any, Any]:
     rental = registry.get_entity(session, RENTAL, rental_id, ctx.actor)
-    rules.ensure_allowed(status_of(session, rental.id), action)
+    rules.LIFECYCLE.ensure(status_of(session, rental.id), action)
     row = history.open_row(session, RENTAL, rental.id)
     assert row is not None
     return rental, row

@@ -45,8 +45,8 @@ class HolidayCalendar:
         return frozenset(d.year for d in self.holidays | self.workdays)
 
 
-def _bad(line: int, message_en: str, message_zh: str) -> ValidationFailed:
-    return ValidationFailed("calendar.invalid", message_zh, message_en, {"line": line})
+def _bad(code: str, message_zh: str, message_en: str, line: int) -> ValidationFailed:
+    return ValidationFailed(code, message_zh, message_en, {"line": line})
 
 
 def parse_calendar(text: str) -> HolidayCalendar:
@@ -54,19 +54,30 @@ def parse_calendar(text: str) -> HolidayCalendar:
     lines = [line for line in text.splitlines() if line.strip() and not line.lstrip().startswith("#")]
     reader = csv.DictReader(io.StringIO("\n".join(lines)))
     if reader.fieldnames is None or [f.strip() for f in reader.fieldnames] != ["date", "kind"]:
-        raise _bad(1, "The holiday file needs the columns date,kind", "节假日文件须有 date,kind 两列")
+        raise _bad(
+            "calendar.columns_missing",
+            "节假日文件须有 date,kind 两列",
+            "The holiday file needs the columns date,kind",
+            1,
+        )
     holidays: set[dt.date] = set()
     workdays: set[dt.date] = set()
     for n, rec in enumerate(reader, start=2):
         try:
             day = dt.date.fromisoformat((rec["date"] or "").strip())
         except ValueError:
-            raise _bad(n, "Invalid date in the holiday file", "节假日文件中的日期无效") from None
+            raise _bad(
+                "calendar.date_invalid", "节假日文件中的日期无效", "Invalid date in the holiday file", n
+            ) from None
         kind = (rec["kind"] or "").strip()
         if kind not in KINDS:
-            raise _bad(n, "Kind must be holiday or workday", "类型须为 holiday 或 workday")
+            raise _bad(
+                "calendar.kind_invalid", "类型须为 holiday 或 workday", "Kind must be holiday or workday", n
+            )
         if day in holidays or day in workdays:
-            raise _bad(n, "A date is listed twice in the holiday file", "节假日文件中日期重复")
+            raise _bad(
+                "calendar.date_twice", "节假日文件中日期重复", "A date is listed twice in the holiday file", n
+            )
         (holidays if kind == "holiday" else workdays).add(day)
     return HolidayCalendar(frozenset(holidays), frozenset(workdays))
 

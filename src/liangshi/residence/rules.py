@@ -4,7 +4,8 @@ from __future__ import annotations
 
 import datetime as dt
 
-from liangshi.errors import Conflict, ValidationFailed
+from liangshi.common.lifecycle import Lifecycle
+from liangshi.errors import ValidationFailed
 
 CATEGORIES: dict[str, tuple[str, str]] = {
     "resident": ("常住", "lives at own hukou place"),
@@ -45,8 +46,8 @@ def check_dates(
     if intended_until is not None and intended_until <= arrival:
         raise ValidationFailed(
             "residence.intended_stay_invalid",
-            "拟住至日期须晚于来住日期",
-            "The intended stay must end after the arrival",
+            "拟住至日期须晚于来住日期（延期时还须晚于变更日期）",
+            "The intended stay must end after the arrival (and, for an extension, after the change date)",
             {"field": "intended_stay_until"},
         )
 
@@ -91,13 +92,6 @@ ACTIONS: dict[str, tuple[str, str]] = {
     "correct": ("更正", "correct a recorded version"),
     "retire": ("作废", "retire a record entered in error"),
 }
-# The lifecycle as data: what may be done to a residence in each status.
-LIFECYCLE: dict[str, tuple[str, ...]] = {
-    "open": ("extend_stay", "change_category", "move", "deregister", "correct", "retire"),
-    # An import may bring a departure without its deregistration: only deregistering it (or fixing it) is left.
-    "departed": ("deregister", "correct", "retire"),
-    "deregistered": ("correct",),
-}
 # Refusals that keep an established code of their own.
 REFUSAL_CODES: dict[tuple[str, str], tuple[str, str, str]] = {
     ("deregistered", "deregister"): (
@@ -106,6 +100,21 @@ REFUSAL_CODES: dict[tuple[str, str], tuple[str, str, str]] = {
         "The residence is already deregistered",
     ),
 }
+# The lifecycle as data: what may be done to a residence in each status.
+LIFECYCLE = Lifecycle(
+    label_zh="居住登记",
+    label_en="residence",
+    statuses=STATUSES,
+    actions=ACTIONS,
+    table={
+        "open": ("extend_stay", "change_category", "move", "deregister", "correct", "retire"),
+        # An import may bring a departure without its deregistration: only deregistering it (or fixing it) is left.
+        "departed": ("deregister", "correct", "retire"),
+        "deregistered": ("correct",),
+    },
+    code="residence.action_not_allowed",
+    special=REFUSAL_CODES,
+)
 
 
 def status_of(
@@ -121,27 +130,15 @@ def status_of(
 
 def allowed_actions(status: str) -> tuple[str, ...]:
     """What may be done in a status."""
-    return LIFECYCLE.get(status, ())
+    return LIFECYCLE.allowed(status)
 
 
 def ensure_allowed(status: str, action: str, *, residence_id: int | None = None) -> None:
-    """Refuse an action the residence's status does not allow (409 with status, action and what is allowed)."""
-    allowed = allowed_actions(status)
-    if action in allowed:
-        return
-    data: dict[str, object] = {"status": status, "action": action, "allowed": list(allowed)}
-    if residence_id is not None:
-        data["id"] = residence_id
-    special = REFUSAL_CODES.get((status, action))
-    if special is not None:
-        raise Conflict(*special, data)
-    s_zh, a_zh = STATUSES.get(status, (status, status))[0], ACTIONS.get(action, (action, action))[0]
-    raise Conflict(
-        "residence.action_not_allowed",
-        f"居住登记状态为“{s_zh}”，不能办理“{a_zh}”",
-        f"A residence that is {status} cannot be given the action {action}",
-        data,
-    )
+    """Refuse an action the residence's status does not allow (409 with status, action, what is allowed, id)."""
+    if residence_id is None:
+        LIFECYCLE.ensure(status, action)
+    else:
+        LIFECYCLE.ensure(status, action, id=residence_id)
 
 
 def check_extension(
@@ -158,8 +155,8 @@ def check_extension(
     if new_until <= arrival or new_until <= effective:
         raise ValidationFailed(
             "residence.intended_stay_invalid",
-            "拟住至日期须晚于来住日期和变更日期",
-            "The intended stay must end after the arrival and the change date",
+            "拟住至日期须晚于来住日期（延期时还须晚于变更日期）",
+            "The intended stay must end after the arrival (and, for an extension, after the change date)",
             {"field": "intended_stay_until"},
         )
     if current_until is not None and new_until <= current_until:

@@ -5,7 +5,7 @@ from __future__ import annotations
 import datetime as dt
 from typing import Literal
 
-from pydantic import Field, field_validator
+from pydantic import Field, ValidationInfo, field_validator
 
 from liangshi.common.types import (
     EthnicityCode,
@@ -19,6 +19,7 @@ from liangshi.common.types import (
     Version,
     as_pydantic,
     document_number,
+    today_of,
 )
 from liangshi.schemas import WriteMeta
 
@@ -135,10 +136,11 @@ class BirthIn(WriteMeta):
 
     @field_validator("resident_id")
     @classmethod
-    def _valid_id(cls, value: str | None) -> str | None:
+    def _valid_id(cls, value: str | None, info: ValidationInfo) -> str | None:
         if value is None:
             return None
-        return as_pydantic(lambda n: document_number("resident_id", n, None))(value)
+        today = today_of(info.context)
+        return as_pydantic(lambda n: document_number("resident_id", n, None, today=today))(value)
 
     model_config = {
         "json_schema_extra": {

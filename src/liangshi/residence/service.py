@@ -16,19 +16,20 @@ from liangshi.areas.models import Area
 from liangshi.audit import service as audit
 from liangshi.buildings import service as buildings
 from liangshi.common.idnumber import mask_id_number
+from liangshi.common.types import validation_context
 from liangshi.errors import Conflict, LiangshiError, NotFound, ValidationFailed
 from liangshi.persons import service as persons
 from liangshi.persons.models import Document, DocumentVersion, Household, Person
-from liangshi.persons.schemas import DocumentIn, MemberAdd, PersonCreate
+from liangshi.persons.schemas import MemberAdd, PersonCreate
 from liangshi.registry import Context, Kind, Provenance, Snapshot, history
 from liangshi.residence import calendar
 from liangshi.residence.models import RESIDENCE as RESIDENCE
 from liangshi.residence.models import Residence, ResidenceVersion
 from liangshi.residence.rules import (
+    LIFECYCLE,
     check_dates,
     check_departure,
     check_extension,
-    ensure_allowed,
     status_of,
 )
 from liangshi.residence.schemas import ArrivalIn, BirthIn, DeathIn, DepartureIn, ExtendIn, MoveIn
@@ -55,9 +56,9 @@ def residence_change_check(session: Session, ctx: Context) -> Any:
     def check(residence: Any, attrs: dict[str, Any]) -> None:
         status, row = residence_status(session, residence.id)
         if attrs["category"] != row.category:
-            ensure_allowed(status, "change_category", residence_id=residence.id)
+            LIFECYCLE.ensure(status, "change_category", id=residence.id)
         if attrs["intended_stay_until"] != row.intended_stay_until:
-            ensure_allowed(status, "extend_stay", residence_id=residence.id)
+            LIFECYCLE.ensure(status, "extend_stay", id=residence.id)
         dates(residence, attrs)
 
     return check
@@ -69,7 +70,7 @@ def residence_correct_check(session: Session, ctx: Context) -> Any:
 
     def check(residence: Any, attrs: dict[str, Any]) -> None:
         status, _ = residence_status(session, residence.id)
-        ensure_allowed(status, "correct", residence_id=residence.id)
+        LIFECYCLE.ensure(status, "correct", id=residence.id)
         dates(residence, attrs)
 
     return check
@@ -165,7 +166,7 @@ def deregister_departure(session: Session, ctx: Context, residence_id: int, data
     ctx.actor.ensure("residence.write")
     residence = registry.get_entity(session, RESIDENCE, residence_id, ctx.actor)
     status, row = residence_status(session, residence.id)
-    ensure_allowed(status, "deregister", residence_id=residence.id)
+    LIFECYCLE.ensure(status, "deregister", id=residence.id)
     dereg = data.deregistration_date or ctx.today
     check_departure(
         arrival=row.arrival_date, departure=data.departure_date, deregistration=dereg, today=ctx.today
@@ -205,7 +206,7 @@ def retire_residence(
     ctx.actor.ensure("residence.retire")
     residence = registry.get_entity(session, RESIDENCE, residence_id, ctx.actor)
     status, _ = residence_status(session, residence.id)
-    ensure_allowed(status, "retire", residence_id=residence.id)
+    LIFECYCLE.ensure(status, "retire", id=residence.id)
     return registry.retire(
         session,
         ctx,
@@ -223,7 +224,7 @@ def extend_stay(session: Session, ctx: Context, residence_id: int, data: ExtendI
     ctx.actor.ensure("residence.write")
     residence = registry.get_entity(session, RESIDENCE, residence_id, ctx.actor)
     status, row = residence_status(session, residence.id)
-    ensure_allowed(status, "extend_stay", residence_id=residence.id)
+    LIFECYCLE.ensure(status, "extend_stay", id=residence.id)
     effective = data.effective or ctx.today
     check_extension(
         arrival=row.arrival_date,
@@ -252,7 +253,7 @@ def move(session: Session, ctx: Context, residence_id: int, data: MoveIn) -> tup
     ctx.actor.ensure("residence.write")
     residence = registry.get_entity(session, RESIDENCE, residence_id, ctx.actor)
     status, row = residence_status(session, residence.id)
-    ensure_allowed(status, "move", residence_id=residence.id)
+    LIFECYCLE.ensure(status, "move", id=residence.id)
     if data.dwelling_id == residence.dwelling_id:
         raise ValidationFailed(
             "residence.move_same_dwelling",
@@ -325,7 +326,10 @@ def register_birth(session: Session, ctx: Context, data: BirthIn) -> dict[str, S
     hrow = history.open_row(session, persons.HOUSEHOLD, household.id)
     if hrow is None:
         raise Conflict(
-            "household.retired", "该户已注销", "The household is retired", {"field": "household_id"}
+            "household.retired",
+            "该户已注销，不能再修改",
+            "The household is retired and cannot be changed",
+            {"field": "household_id"},
         )
     dwelling_id = data.dwelling_id or hrow.dwelling_id
     if dwelling_id is None:
@@ -336,20 +340,23 @@ def register_birth(session: Session, ctx: Context, data: BirthIn) -> dict[str, S
             {"field": "dwelling_id"},
         )
     _available_dwelling(session, ctx, dwelling_id)
-    docs = [DocumentIn(doc_type="resident_id", number=data.resident_id)] if data.resident_id else []
+    docs = [{"doc_type": "resident_id", "number": data.resident_id}] if data.resident_id else []
     person = persons.create_person(
         session,
         ctx,
-        PersonCreate(
-            area_id=household.area_id,
-            name=data.name,
-            sex=data.sex,
-            birth_date=data.birth_date,
-            ethnicity=data.ethnicity,
-            hukou_region=data.hukou_region,
-            documents=docs,
-            valid_from=data.birth_date,
-            provenance=data.provenance,
+        PersonCreate.model_validate(
+            {
+                "area_id": household.area_id,
+                "name": data.name,
+                "sex": data.sex,
+                "birth_date": data.birth_date,
+                "ethnicity": data.ethnicity,
+                "hukou_region": data.hukou_region,
+                "documents": docs,
+                "valid_from": data.birth_date,
+                "provenance": data.provenance,
+            },
+            context=validation_context(ctx.today),
         ),
     )
     snap_household = persons.add_member(
@@ -687,7 +694,7 @@ def _plan_death(
             departure_date=row["departure_date"],
             deregistration_date=row["deregistration_date"],
         )
-        ensure_allowed(status, "deregister", residence_id=row["entity_id"])
+        LIFECYCLE.ensure(status, "deregister", id=row["entity_id"])
         departure = death.death_date
         if row["departure_date"] is not None and row["departure_date"] <= death.death_date:
             departure = row["departure_date"]  # recorded as departed earlier (an import): keep that date

@@ -125,28 +125,7 @@ LEVELS = {
     "similar": N_("similar"),
     "somewhat_similar": N_("somewhat similar"),
 }
-# Audit entries (the auditor's pages): what was done, by the action's last part, and to which kind of object.
-ACTION_VERBS = {
-    "read": N_("Read"),
-    "search": N_("Shown in search results"),
-    "history": N_("Read the version history"),
-    "create": N_("Created"),
-    "change": N_("Changed"),
-    "correct": N_("Corrected a value"),
-    "retire": N_("Retired the record"),
-    "flag": N_("Flagged as under investigation"),
-    "flag_resolve": N_("Investigation flag resolved"),
-    "unmask": N_("Full ID number shown"),
-    "where_lives": N_("Looked up where they live"),
-    "timeline": N_("Read the timeline"),
-    "occupants": N_("Listed as an occupant"),
-    "past_occupants": N_("Listed as a past occupant"),
-    "member_read": N_("Read as a household member"),
-    "merge": N_("Merged"),
-    "split": N_("Split"),
-    "pull": N_("Pulled by a department"),
-    "confirm_person": N_("Confirmed at a visit"),
-}
+# Audit entries (the auditor's pages): the kind of object an entry is about (actions label themselves).
 OBJECT_KINDS = {
     "person": N_("Person"),
     "document": N_("Identity document"),
@@ -201,7 +180,6 @@ ALL = {
     "review_status": REVIEW_STATUS,
     "departments": DEPARTMENTS,
     "levels": LEVELS,
-    "action_verbs": ACTION_VERBS,
     "object_kinds": OBJECT_KINDS,
     "chain_problems": CHAIN_PROBLEMS,
 }

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 from dataclasses import dataclass
+from functools import partial
 from pathlib import Path
 from typing import Any
 from urllib.parse import quote
@@ -13,6 +14,7 @@ from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from jinja2 import Environment, FileSystemLoader, select_autoescape
 
 from liangshi import __version__
+from liangshi.audit import service as audit
 from liangshi.clock import CHINA_TZ
 from liangshi.web import i18n, labels
 from liangshi.web.i18n import N_
@@ -55,6 +57,8 @@ class Templates:
             env.globals.update(
                 version=__version__, languages=i18n.LABELS, labels=labels.ALL, china_tz=CHINA_TZ
             )
+            # Audit actions carry their own Chinese and English labels (audit.actions), not gettext ones.
+            env.globals["action_label"] = partial(audit.label, lang=i18n.short(lang))
             envs[lang] = env
         return cls(envs)
 

@@ -23,7 +23,7 @@ from liangshi.access import service as access
 from liangshi.access.models import User
 from liangshi.access.rules import ROLES
 from liangshi.areas import service as areas
-from liangshi.clock import Clock
+from liangshi.clock import Clock, today_is
 from liangshi.db import session_scope
 from liangshi.departments import service as departments
 from liangshi.errors import Forbidden, Unauthenticated
@@ -143,17 +143,18 @@ def page(request: Request, *, purpose: str | None = None) -> Iterator[Page]:
         assert user is not None
         today = clock.today()
         name = areas.names_of(session, [actor.area_id], today).get(actor.area_id, "")
-        yield Page(
-            session=session,
-            ctx=Context(
-                actor=actor,
-                now=now,
-                today=today,
-                purpose=purpose,
-                read_cut=departments.read_policy(actor),
-            ),
-            user=user,
-            lang=i18n.language(request),
-            csrf=csrf_for(token),
-            area_name=name,
-        )
+        with today_is(today):
+            yield Page(
+                session=session,
+                ctx=Context(
+                    actor=actor,
+                    now=now,
+                    today=today,
+                    purpose=purpose,
+                    read_cut=departments.read_policy(actor),
+                ),
+                user=user,
+                lang=i18n.language(request),
+                csrf=csrf_for(token),
+                area_name=name,
+            )

@@ -237,7 +237,7 @@ def read_cut(session: Session, ctx: Context, kind: str) -> tuple[ReadCut, Contex
     if agreement.aggregates_only:
         raise Forbidden(
             "department.aggregates_only",
-            "该部门的协议只提供统计汇总，不能读取个案记录",
+            "该部门的协议只提供统计汇总，不提供个案记录",
             "The department's agreement gives aggregates only, not records",
             {"department": dept.code},
         )

@@ -13,7 +13,7 @@ from typing import Any
 
 from pydantic import ValidationError
 
-from liangshi.common.types import document_number
+from liangshi.common.types import document_number, validation_context
 from liangshi.departments import rules
 from liangshi.errors import LiangshiError, ValidationFailed
 from liangshi.exchange import formats
@@ -107,11 +107,14 @@ def _column_map(header: list[str]) -> dict[int, str]:
             {"field": unknown[0], "unknown": unknown, "allowed": list(rules.PERSON_COLUMNS)},
         )
     if "id_number" not in mapping.values():
+        # The same message as any import's missing columns; the key column also by its Chinese header.
+        missing = ["id_number"]
+        shown = f"id_number（{rules.PERSON_COLUMNS['id_number']}）"
         raise ValidationFailed(
             "import.columns_missing",
-            "缺少必需的列：id_number（证件号码）",
-            "Required columns missing: id_number",
-            {"field": "id_number", "missing": ["id_number"]},
+            f"缺少必需的列：{shown}",
+            f"Required columns missing: {', '.join(missing)}",
+            {"field": "id_number", "missing": missing},
         )
     return mapping
 
@@ -128,7 +131,7 @@ def _parse_value(name: str, raw: str, today: dt.date) -> Any:
         value = formats.parse_date(raw, name)
     else:
         value = raw
-    data = PersonPatch.model_validate({"expected_version": 1, name: value})
+    data = PersonPatch.model_validate({"expected_version": 1, name: value}, context=validation_context(today))
     return getattr(data, name)
 
 
@@ -184,7 +187,7 @@ def _parse_rows(
             doc_type = values.get("doc_type") or "resident_id"
             if doc_type == "resident_id":
                 try:
-                    normalised = document_number("resident_id", normalised, None)
+                    normalised = document_number("resident_id", normalised, None, today=today)
                 except ValidationFailed as exc:
                     raise ValidationFailed(
                         exc.code, exc.message_zh, exc.message_en, {**exc.data, "field": "id_number"}

@@ -544,7 +544,7 @@ def submit_batch(
     dept, agreement = _liaison_agreement(session, ctx, dept.code)
     if kind not in rules.FEED_KINDS:
         raise ValidationFailed(
-            "import.kind_unknown",
+            "department.kind_unsupported",
             f"部门数据不支持该类型：{kind}",
             f"Department feeds do not take this kind: {kind}",
             {"field": "kind", "allowed": list(rules.FEED_KINDS)},

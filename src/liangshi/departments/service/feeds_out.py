@@ -61,7 +61,7 @@ def _records_only(dept: Department, agreement: Agreement) -> None:
     if agreement.aggregates_only:
         raise Forbidden(
             "department.aggregates_only",
-            "该部门的协议只提供统计汇总，不能获取个案记录",
+            "该部门的协议只提供统计汇总，不提供个案记录",
             "The department's agreement gives aggregates only, not records",
             {"department": dept.code},
         )

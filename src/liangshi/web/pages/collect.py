@@ -14,6 +14,7 @@ from liangshi.buildings import service as buildings
 from liangshi.campaign import service as campaign
 from liangshi.campaign.schemas import PersonAtDwelling, VisitCreate
 from liangshi.common.idnumber import check_id_number, parse_id_number, region_name
+from liangshi.common.types import validation_context
 from liangshi.errors import LiangshiError
 from liangshi.persons import service as persons
 from liangshi.persons.schemas import PersonCorrect
@@ -178,7 +179,9 @@ def add_person(
     }
     with page(request) as p:
         try:
-            data = PersonAtDwelling.model_validate({k: (v.strip() or None) for k, v in values.items()})
+            data = PersonAtDwelling.model_validate(
+                {k: (v.strip() or None) for k, v in values.items()}, context=validation_context(p.ctx.today)
+            )
             campaign.add_person_at_dwelling(p.session, p.ctx, dwelling_id, data)
         except (ValidationError, LiangshiError) as exc:
             if isinstance(exc, LiangshiError) and exc.http_status not in (409, 422):
@@ -334,7 +337,8 @@ def correct(
                 if (v.strip() or None) != getattr(current.row, k)
             }
             body = PersonCorrect.model_validate(
-                {"expected_version": expected_version, "reason": reason.strip() or None, **changed}
+                {"expected_version": expected_version, "reason": reason.strip() or None, **changed},
+                context=validation_context(p.ctx.today),
             )
             changes = body.model_dump(exclude_unset=True, include=set(persons.PERSON.attributes))
             registry.correct(

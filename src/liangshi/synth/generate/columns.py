@@ -1,0 +1,233 @@
+"""The synthetic city's files: their columns (as in docs/import-formats.md), the ground truth's, the defect
+rates, and the open writers a run appends its rows to."""
+
+from __future__ import annotations
+
+import csv
+import datetime as dt
+from collections.abc import Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import IO, Any
+
+__all__ = [
+    "DEFECT_KINDS",
+    "FILES",
+    "HEADERS",
+    "KIND_COLUMNS",
+    "TRUTH_COLUMNS",
+    "DefectRates",
+    "Out",
+    "Table",
+    "date_cell",
+]
+
+# ---------------------------------------------------------------------------------------------------------
+# Columns (English key, Chinese header) — the import kinds as in docs/import-formats.md
+# ---------------------------------------------------------------------------------------------------------
+
+
+def _cols(spec: str) -> tuple[tuple[str, str], ...]:
+    return tuple((part.split(":")[0].strip(), part.split(":")[1].strip()) for part in spec.split(","))
+
+
+_DWELLING_KEY = "community_code:社区代码, street:街路巷, number:门牌号, building:楼栋, unit:单元"
+KIND_COLUMNS: dict[str, tuple[tuple[str, str], ...]] = {
+    "areas": _cols("code:代码, name:名称, level:级别, parent_code:上级代码"),
+    "streets": _cols(
+        "district_code:区县代码, name:名称, street_type:类型, numbering_style:编号样式, start_description:起点,"
+        " bearing_deg:走向"
+    ),
+    "plates": _cols(
+        "community_code:社区代码, street:街路巷, number:门牌号, plate_kind:门牌类型, status:状态, lon:经度,"
+        " lat:纬度, chainage_m:里程"
+    ),
+    "buildings": _cols(
+        "community_code:社区代码, street:街路巷, number:门牌号, building:楼栋, floors_above:地上层数,"
+        " floors_below:地下层数, units:单元数, use:用途, structure:结构, year_built:建成年份"
+    ),
+    "dwellings": _cols(
+        _DWELLING_KEY
+        + ", floor:楼层, room:房号, use:用途, floor_area_m2:建筑面积, owner_name:产权人, status:状态"
+    ),
+    "persons": _cols(
+        "id_number:证件号码, doc_type:证件类型, country:国籍, name:姓名, sex:性别, birth_date:出生日期,"
+        " ethnicity:民族, hukou_region:户籍地区划, hukou_address:户籍地址, education:文化程度,"
+        " marital_status:婚姻状况, occupation:职业, workplace:服务处所, phone:联系电话, community_code:管辖社区"
+    ),
+    "households": _cols(
+        "household_number:户号, household_kind:户类型, community_code:社区代码, street:街路巷, number:门牌号,"
+        " building:楼栋, unit:单元, room:房号, id_number:成员证件号码, doc_type:证件类型, relationship:与户主关系"
+    ),
+    "residences": _cols(
+        "id_number:证件号码, doc_type:证件类型, " + _DWELLING_KEY + ", room:房号, category:居住类别,"
+        " arrival_date:来住日期, registration_date:登记日期, intended_stay_until:拟住至, departure_date:离开日期,"
+        " deregistration_date:注销日期, deregistration_reason:注销原因, destination:去向"
+    ),
+    # The leading columns of the import kinds rentals, venues and stays (an internet café's file says 上机时间 /
+    # 下机时间 where a hotel's says 入住时间 / 退房时间; the importer takes both).
+    "rentals": _cols(
+        "landlord_id_number:出租人证件号码, " + _DWELLING_KEY + ", room:房号, lease_start:租赁起始日期,"
+        " lease_end:租赁截止日期, monthly_rent:月租金, agreement_signed:签订治安责任书,"
+        " tenant_id_numbers:承租人证件号码"
+    ),
+    "venues": _cols(
+        "community_code:社区代码, street:街路巷, number:门牌号, venue_kind:场所类型, name:场所名称,"
+        " licence_number:许可证号, status:营业状态"
+    ),
+    "hotel_stays": _cols(
+        "venue:场所名称, community_code:社区代码, doc_type:证件类型, id_number:证件号码, name:姓名,"
+        " check_in:入住时间, check_out:退房时间, reported_at:上报时间, country:国籍"
+    ),
+    "cafe_stays": _cols(
+        "venue:场所名称, community_code:社区代码, doc_type:证件类型, id_number:证件号码, name:姓名,"
+        " check_in:上机时间, check_out:下机时间, reported_at:上报时间, country:国籍"
+    ),
+    "justice_persons": _cols(
+        "id_number:证件号码, name:姓名, sex:性别, birth_date:出生日期, community_code:管辖社区"
+    ),
+}
+
+# File stem -> (import kind, header language); police first, in import order.
+FILES: dict[str, tuple[str, str]] = {
+    **{
+        f"police_{kind}": (kind, "en")
+        for kind in (
+            "areas",
+            "streets",
+            "plates",
+            "buildings",
+            "dwellings",
+            "persons",
+            "households",
+            "residences",
+        )
+    },
+    "civil_affairs_areas": ("areas", "zh"),
+    "civil_affairs_streets": ("streets", "zh"),
+    "health_persons": ("persons", "zh"),
+    "justice_persons": ("justice_persons", "zh"),
+    "housing_dwellings": ("dwellings", "zh"),
+    "housing_rentals": ("rentals", "zh"),
+    "police_venues": ("venues", "en"),
+    "venues_hotel_stays": ("hotel_stays", "zh"),
+    "venues_cafe_stays": ("cafe_stays", "zh"),
+}
+HEADERS: dict[str, tuple[str, ...]] = {
+    stem: tuple(en if lang == "en" else zh for en, zh in KIND_COLUMNS[kind])
+    for stem, (kind, lang) in FILES.items()
+}
+
+_PLATE_KEY = ("community_code", "street", "number")
+_DWELLING_COLS = ("community_code", "street", "number", "building", "unit", "room")
+TRUTH_COLUMNS: dict[str, tuple[str, ...]] = {
+    "plate_not_installed": (*_PLATE_KEY, "status"),
+    "plate_missing": (*_PLATE_KEY, "reason"),
+    "plate_wrong_side": (*_PLATE_KEY, "side", "chainage_m"),
+    "plate_out_of_order": (*_PLATE_KEY, "side", "chainage_m", "swapped_with"),
+    "duplicate_person": (
+        "file",
+        "id_number",
+        "name",
+        "true_doc_type",
+        "true_id_number",
+        "true_name",
+        "error",
+    ),
+    "not_deregistered": ("doc_type", "id_number", "community_code", "departure_date"),
+    "tenant_unregistered": ("doc_type", "id_number", *_DWELLING_COLS),
+    "rental_no_agreement": (*_DWELLING_COLS, "landlord_id_number"),
+    "vacant_recorded_occupied": _DWELLING_COLS,
+}
+DEFECT_KINDS: tuple[str, ...] = tuple(TRUTH_COLUMNS)
+
+
+@dataclass(frozen=True)
+class DefectRates:
+    """Defect rates, each a fraction of its base (``CitySummary.defect_bases`` reports the base counts).
+
+    - ``plate_not_installed``: of all plates (status left at planned/made);
+    - ``plate_missing``: of all plates — only plates with no residents can be missing from the police extract
+      (shop, office and vacant houses), the rate is applied to all plates through them;
+    - ``plate_wrong_side`` / ``plate_out_of_order``: of street plates (wrong parity / swapped with the next
+      plate on the same side, both plates labelled);
+    - ``duplicate_person``: of the health and justice persons rows (the row carries a realistic error);
+    - ``not_deregistered``: of departed floating persons (the register still shows them living there);
+    - ``tenant_unregistered``: of renting households (their members are in the rentals only, not the police);
+    - ``rental_no_agreement``: of rentals (agreement_signed = no);
+    - ``vacant_recorded_occupied``: of vacant dwellings (the police extract says occupied).
+    """
+
+    plate_not_installed: float = 0.02
+    plate_missing: float = 0.01
+    plate_wrong_side: float = 0.01
+    plate_out_of_order: float = 0.01
+    duplicate_person: float = 0.03
+    not_deregistered: float = 0.03
+    tenant_unregistered: float = 0.03
+    rental_no_agreement: float = 0.03
+    vacant_recorded_occupied: float = 0.03
+
+
+# ---------------------------------------------------------------------------------------------------------
+# Output
+# ---------------------------------------------------------------------------------------------------------
+
+
+class Table:
+    """One output file: a CSV writer (fixed ``\\n`` line ends, UTF-8) and optionally an XLSX sheet."""
+
+    def __init__(self, path: Path, header: Sequence[str], xlsx: bool) -> None:
+        self.path = path
+        self.rows = 0
+        self._fh: IO[str] = path.open("w", encoding="utf-8", newline="")
+        self._csv = csv.writer(self._fh, lineterminator="\n")
+        self._csv.writerow(header)
+        self._wb: Any = None
+        self._ws: Any = None
+        if xlsx:
+            # Imported here on purpose: openpyxl takes about half a second to import (it loads numpy), and only
+            # a run that asks for XLSX files needs it.
+            from openpyxl import Workbook
+
+            self._wb = Workbook(write_only=True)
+            self._ws = self._wb.create_sheet(path.stem[:31])
+            self._ws.append(list(header))
+
+    def write(self, row: Sequence[str]) -> None:
+        self._csv.writerow(row)
+        if self._ws is not None:
+            self._ws.append(list(row))
+        self.rows += 1
+
+    def close(self) -> list[Path]:
+        self._fh.close()
+        if self._wb is None:
+            return [self.path]
+        xlsx_path = self.path.with_suffix(".xlsx")
+        self._wb.save(xlsx_path)
+        return [self.path, xlsx_path]
+
+
+class Out:
+    """All open tables of a run."""
+
+    def __init__(self, out_dir: Path, xlsx: bool) -> None:
+        (out_dir / "truth").mkdir(parents=True, exist_ok=True)
+        self.files = {stem: Table(out_dir / f"{stem}.csv", HEADERS[stem], xlsx) for stem in FILES}
+        self.truth = {
+            kind: Table(out_dir / "truth" / f"{kind}.csv", cols, False)
+            for kind, cols in TRUTH_COLUMNS.items()
+        }
+        self.bases = dict.fromkeys(DEFECT_KINDS, 0)
+
+    def close(self) -> list[Path]:
+        paths: list[Path] = []
+        for table in (*self.files.values(), *self.truth.values()):
+            paths += table.close()
+        return paths
+
+
+def date_cell(value: dt.date | None) -> str:
+    """A date as its file cell: ISO 8601, or empty."""
+    return value.isoformat() if value else ""

@@ -1,0 +1,402 @@
+"""The department extracts of one community: its rows appended to every open file, with the labelled defects
+drawn as they are written and their ground truth beside them.
+
+The steps run in a fixed order on the community's generator (places, people, venues), so the same seed writes
+the same bytes.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import random
+from collections.abc import Iterable
+
+import liangshi.synth.rules as R
+from liangshi.synth.generate.columns import Table, date_cell
+from liangshi.synth.generate.community import Community, Dwelling, Household, Person, Plate
+from liangshi.synth.generate.plan import region_label
+
+__all__ = ["write_community"]
+
+
+def write_community(c: Community) -> None:
+    """Append the community's rows: its area and streets, plates and housing, people, venues and their guests."""
+    _write_places(c)
+    _write_people(c)
+    _write_venues(c)
+
+
+# -- places ---------------------------------------------------------------------------------------------------
+
+
+def _write_places(c: Community) -> None:
+    out = c.city.out
+    f = out.files
+    area_row = [c.code, c.plan.name, c.plan.level, c.plan.township]
+    f["police_areas"].write(area_row)
+    f["civil_affairs_areas"].write(area_row)
+    for s in c.streets:
+        row = [c.district, s.name, s.suffix, s.style, R.start_description(*s.start), str(s.bearing)]
+        f["police_streets"].write(row)
+        f["civil_affairs_streets"].write(row)
+    out.bases["plate_not_installed"] += len(c.plates)
+    out.bases["plate_missing"] += len(c.plates)
+    street_plates = sum(len(s.plates) for s in c.streets)
+    out.bases["plate_wrong_side"] += street_plates
+    out.bases["plate_out_of_order"] += street_plates
+    swapped = {id(a): b for a, b in c.out_of_order} | {id(b): a for a, b in c.out_of_order}
+    for p in c.plates:
+        key = _write_plate(c, p, swapped)
+        _write_buildings(c, p, key)
+
+
+def _write_plate(c: Community, p: Plate, swapped: dict[int, Plate]) -> list[str]:
+    """The plate's row (unless it is missing from the police extract) and its defects; returns its key."""
+    f, t = c.city.out.files, c.city.out.truth
+    key = [c.code, p.street_name(), p.number()]
+    chainage = "" if p.chainage is None else f"{p.chainage:.1f}"
+    if p.missing:
+        t["plate_missing"].write([*key, "shop_or_office" if p.street else "vacant_house"])
+    else:
+        f["police_plates"].write([*key, "door", p.status, f"{p.lon:.6f}", f"{p.lat:.6f}", chainage])
+    if p.status != "installed":
+        t["plate_not_installed"].write([*key, p.status])
+    if p.wrong_side:
+        t["plate_wrong_side"].write([*key, p.side, chainage])
+    if id(p) in swapped:
+        t["plate_out_of_order"].write([*key, p.side, chainage, swapped[id(p)].number()])
+    return key
+
+
+def _write_buildings(c: Community, p: Plate, key: list[str]) -> None:
+    """The plate's buildings and dwellings: all of them in the housing department's file, the police's only
+    where the plate is listed."""
+    f = c.city.out.files
+    for b in p.buildings:
+        if not p.missing:
+            f["police_buildings"].write(
+                [
+                    *key,
+                    b.label,
+                    str(b.floors),
+                    str(b.floors_below),
+                    "" if b.units is None else str(b.units),
+                    b.use,
+                    b.structure,
+                    str(b.year),
+                ]
+            )
+        for d in b.dwellings:
+            _write_dwelling(c, d, listed=not p.missing)
+
+
+def _write_dwelling(c: Community, d: Dwelling, *, listed: bool) -> None:
+    out = c.city.out
+    dkey = d.key(c.code)
+    truth_row = [*dkey[:5], str(d.floor), dkey[5], d.use, f"{d.area:.1f}", d.owner, d.status]
+    out.files["housing_dwellings"].write(truth_row)
+    if not listed:
+        return
+    status = d.status
+    if d.status == "vacant" and d.use == "residential":
+        out.bases["vacant_recorded_occupied"] += 1
+        if c.rng.random() < c.city.rates.vacant_recorded_occupied:
+            status = "occupied"
+            out.truth["vacant_recorded_occupied"].write(dkey)
+    d.police_status = status
+    out.files["police_dwellings"].write([*truth_row[:-1], status])
+
+
+# -- people ---------------------------------------------------------------------------------------------------
+
+
+def _write_people(c: Community) -> None:
+    out = c.city.out
+    for h in c.households:
+        d = h.dwelling
+        assert d is not None, "housing is built with room for every household"
+        dkey = d.key(c.code)
+        if h.departed:
+            out.bases["not_deregistered"] += len(h.members)
+        if h.renting:
+            _write_rental(c, h, d, dkey)
+        for m in h.members:
+            _write_member(c, h, m, dkey)
+        if h.unregistered or (h.departed and not h.not_deregistered):
+            continue
+        for m in h.members:
+            out.files["police_households"].write(
+                [h.number, h.kind, *dkey, m.id_number, m.doc_type, m.relationship]
+            )
+
+
+def _write_rental(c: Community, h: Household, d: Dwelling, dkey: list[str]) -> None:
+    """The housing department's rental of a renting household, signed or not."""
+    out = c.city.out
+    rng = c.rng
+    out.bases["tenant_unregistered"] += 1
+    out.bases["rental_no_agreement"] += 1
+    landlord = c.landlords[id(d)]
+    lease_start = h.arrival - dt.timedelta(days=rng.randint(0, 20))
+    lease_end = lease_start + dt.timedelta(days=rng.choice((182, 365, 365, 730)))
+    signed = rng.random() >= c.city.rates.rental_no_agreement
+    out.files["housing_rentals"].write(
+        [
+            landlord.id_number,
+            *dkey,
+            date_cell(lease_start),
+            date_cell(lease_end),
+            str(rng.randrange(12, 50) * 50),
+            "yes" if signed else "no",
+            ";".join(m.id_number for m in h.members),
+        ]
+    )
+    if not signed:
+        out.truth["rental_no_agreement"].write([*dkey, landlord.id_number])
+
+
+def _write_member(c: Community, h: Household, m: Person, dkey: list[str]) -> None:
+    """One household member: the health department's (a young child), the police's person and residence, the
+    justice department's now and then; a tenant left unregistered is in the ground truth instead."""
+    out = c.city.out
+    person_row = [
+        m.id_number,
+        m.doc_type,
+        m.country,
+        m.name,
+        m.sex,
+        date_cell(m.birth),
+        m.ethnicity,
+        m.hukou_region,
+        m.hukou_address,
+        m.education,
+        m.marital,
+        m.occupation,
+        m.workplace,
+        m.phone,
+        c.code,
+    ]
+    if R.age_on(m.birth, c.today) <= 3:
+        _write_health(c, person_row, m)
+    if h.unregistered:
+        out.truth["tenant_unregistered"].write([m.doc_type, m.id_number, *dkey])
+        return
+    out.files["police_persons"].write(person_row)
+    if 18 <= R.age_on(m.birth, c.today) <= 65 and c.rng.random() < (0.005 if m.sex == "1" else 0.001):
+        _write_justice(c, m)
+    _write_residence(c, h, m, dkey)
+
+
+def _write_residence(c: Community, h: Household, m: Person, dkey: list[str]) -> None:
+    """The member's residence: arrival and registration, a floating or overseas person's intended stay, and a
+    departure (deregistered, or left standing as a labelled defect)."""
+    rng = c.rng
+    today = c.today
+    arrival = max(h.arrival, m.birth)
+    reg = min(today, arrival + dt.timedelta(days=rng.choice((0, 0, 0, 1, 2, 3, 5, 7, 12, 20, 45))))
+    if h.category == "overseas":
+        reg = min(today, arrival + dt.timedelta(days=rng.choice((0, 0, 1))))
+    until = ""
+    if h.category in ("floating", "overseas"):
+        until = date_cell(arrival + dt.timedelta(days=rng.randint(180, 3 * 365)))
+    departure = dereg = reason = destination = ""
+    if h.departed:
+        left = today - dt.timedelta(days=rng.randint(1, 730))
+        left = max(left, min(today, arrival + dt.timedelta(days=30)))
+        if h.not_deregistered:
+            c.city.out.truth["not_deregistered"].write([m.doc_type, m.id_number, c.code, date_cell(left)])
+        else:
+            departure = date_cell(left)
+            dereg = date_cell(min(today, left + dt.timedelta(days=rng.choice((0, 1, 2, 3, 7, 15)))))
+            reason = rng.choice(("returned_home", "returned_home", "left_city", "moved_within_city"))
+            destination = {
+                "returned_home": region_label(m.hukou_region),
+                "left_city": "湖北省武汉市",
+                "moved_within_city": "湖北省鄂州市",
+            }[reason]
+    c.city.out.files["police_residences"].write(
+        [
+            m.id_number,
+            m.doc_type,
+            *dkey,
+            h.category,
+            date_cell(arrival),
+            date_cell(reg),
+            until,
+            departure,
+            dereg,
+            reason,
+            destination,
+        ]
+    )
+
+
+# -- other departments ----------------------------------------------------------------------------------------
+
+
+def _error(c: Community, m: Person, allowed: Iterable[str]) -> tuple[str, str, str, str, str] | None:
+    """(error, id_number, name, birth_date, sex) of a record with one realistic error, or None."""
+    rng = c.rng
+    kinds = list(allowed)
+    rng.shuffle(kinds)
+    for kind in kinds:
+        number, name, born, sex = m.id_number, m.name, date_cell(m.birth), m.sex
+        if kind == "homophone_name":
+            name = R.misspell_name(rng, m.name, R.HOMOPHONES) or ""
+        elif kind == "traditional_name":
+            name = R.misspell_name(rng, m.name, R.TRADITIONAL) or ""
+        elif kind == "wrong_digit":
+            number = R.wrong_digit(rng, m.id_number)
+        elif kind == "swapped_digits":
+            number = R.swapped_digits(rng, m.id_number) or ""
+        elif kind == "old_15_digit":
+            number = R.old_15_digit(m.id_number) or ""
+        elif kind == "missing_fields":
+            born = ""
+        elif kind == "swapped_day_month":
+            born = R.swapped_day_month(m.birth) or ""
+        if name and number and (born or kind == "missing_fields"):
+            return kind, number, name, born, sex
+    return None
+
+
+def _write_health(c: Community, row: list[str], m: Person) -> None:
+    out = c.city.out
+    out.bases["duplicate_person"] += 1
+    if m.doc_type == "resident_id" and c.rng.random() < c.city.rates.duplicate_person:
+        err = _error(c, m, (k for k in R.DUPLICATE_ERRORS if k != "old_15_digit"))
+        if err is not None:
+            kind, number, name, born, _ = err
+            row = [number, *row[1:3], name, row[4], born, *row[6:]]
+            if kind == "missing_fields":
+                row[6] = row[9] = row[13] = ""  # ethnicity, education, phone
+            out.truth["duplicate_person"].write(
+                ["health_persons", number, name, m.doc_type, m.id_number, m.name, kind]
+            )
+    out.files["health_persons"].write(row)
+
+
+def _write_justice(c: Community, m: Person) -> None:
+    out = c.city.out
+    out.bases["duplicate_person"] += 1
+    row = [m.id_number, m.name, m.sex, date_cell(m.birth), c.code]
+    if m.doc_type == "resident_id" and c.rng.random() < c.city.rates.duplicate_person:
+        err = _error(c, m, R.DUPLICATE_ERRORS)
+        if err is not None:
+            kind, number, name, born, sex = err
+            row = [number, name, sex, born, c.code]
+            out.truth["duplicate_person"].write(
+                ["justice_persons", number, name, m.doc_type, m.id_number, m.name, kind]
+            )
+    out.files["justice_persons"].write(row)
+
+
+# -- venues ---------------------------------------------------------------------------------------------------
+
+
+def _write_venues(c: Community) -> None:
+    """Every urban community has a hotel (now and then two) and an internet café, with 60 days of guests."""
+    if not c.urban:
+        return
+    rng = c.rng
+    today = c.today
+    f = c.city.out.files
+    adults = [
+        m for h in c.households if not h.departed for m in h.members if 18 <= R.age_on(m.birth, today) <= 70
+    ]
+    if not adults:
+        return
+    stem = c.plan.name.removesuffix("社区")
+    # Where the venues are and when they reported each guest come from a generator of their own, so the
+    # rest of the community is drawn exactly as before they were written.
+    vrng = random.Random(f"{c.city.seed}:{c.code}:venues")
+    listed = [p for p in c.plates if not p.missing]
+    shops = [p for p in listed if any(b.use == "commercial" for b in p.buildings)] or listed
+    for kind, suffixes, n_venues, per_day in (
+        ("hotel", R.HOTEL_SUFFIXES, rng.choices((1, 2), (8, 2))[0], 5),
+        ("cafe", R.CAFE_SUFFIXES, 1, 12),
+    ):
+        table = f["venues_hotel_stays" if kind == "hotel" else "venues_cafe_stays"]
+        for v in range(n_venues):
+            venue = f"{stem}{suffixes[(c.plan.index + v) % len(suffixes)]}"
+            if v:
+                venue = f"{venue}{v + 1}号店"
+            plate = vrng.choice(shops)
+            licence = f"{'鄂特旅' if kind == 'hotel' else '鄂网文'}{today.year}-{c.plan.index:03d}{v + 1}"
+            f["police_venues"].write(
+                [c.code, plate.street_name(), plate.number(), kind, venue, licence, "open"]
+            )
+            _write_stays(c, table, vrng, venue=venue, kind=kind, stays=60 * per_day, adults=adults)
+
+
+def _write_stays(
+    c: Community,
+    table: Table,
+    vrng: random.Random,
+    *,
+    venue: str,
+    kind: str,
+    stays: int,
+    adults: list[Person],
+) -> None:
+    """The venue's guests over the last 60 days: check-ins drawn in that window, those still there left out."""
+    rng = c.rng
+    start = dt.datetime.combine(c.today - dt.timedelta(days=60), dt.time())
+    midnight = dt.datetime.combine(c.today, dt.time())
+    for _ in range(stays):
+        check_in = start + dt.timedelta(seconds=rng.randrange(60 * 86400))
+        if kind == "hotel":
+            nights = rng.choice((1, 1, 1, 2, 2, 3))
+            check_out = dt.datetime.combine(
+                check_in.date() + dt.timedelta(days=nights),
+                dt.time(rng.randint(7, 13), rng.randrange(60)),
+            )
+            local = rng.random() < 0.25
+        else:
+            check_out = check_in + dt.timedelta(minutes=rng.randint(30, 8 * 60))
+            local = rng.random() < 0.9
+        if check_out > midnight:
+            continue  # still there
+        doc, number, name, country = _guest(c, adults, local=local)
+        table.write(
+            [
+                venue,
+                c.code,
+                doc,
+                number,
+                name,
+                f"{check_in:%Y-%m-%d %H:%M:%S}",
+                f"{check_out:%Y-%m-%d %H:%M:%S}",
+                f"{min(midnight, check_in + _report_delay(vrng, kind)):%Y-%m-%d %H:%M:%S}",
+                country,
+            ]
+        )
+
+
+def _guest(c: Community, adults: list[Person], *, local: bool) -> tuple[str, str, str, str]:
+    """(doc_type, id_number, name, country) of a guest: a local adult, now and then a foreigner on a passport,
+    else a visitor from another county."""
+    rng = c.rng
+    if local:
+        m = rng.choice(adults)
+        return m.doc_type, m.id_number, m.name, m.country
+    if rng.random() < 0.03:
+        number = c.city.new_passport(rng)
+        country = R.FOREIGN_COUNTRIES.pick(rng)
+        male, female, family = R.FOREIGN_NAMES[country]
+        return "passport", number, f"{rng.choice(male + female)} {rng.choice(family)}", country
+    sex = "1" if rng.random() < 0.6 else "2"
+    born = R.birth_date_for_age(rng, rng.randint(18, 65), c.today)
+    number = c.city.new_id(rng, R.OUTSIDE_COUNTIES.pick(rng), born, sex)
+    return "resident_id", number, R.person_name(rng, sex), ""
+
+
+def _report_delay(rng: random.Random, kind: str) -> dt.timedelta:
+    """How long after the check-in the venue's system reported it: mostly at once, now and then hours later
+    (the front desk typed it in at the end of a shift), rarely days later (the system was down)."""
+    x = rng.random()
+    if x < (0.93 if kind == "hotel" else 0.95):
+        return dt.timedelta(seconds=rng.randint(5, 900 if kind == "hotel" else 120))
+    if x < 0.97:
+        return dt.timedelta(minutes=rng.randint(60, 12 * 60))
+    return dt.timedelta(hours=rng.randint(25, 72))
