@@ -13,7 +13,7 @@ residence in one of a few dwellings, every other one also a lodging elsewhere, a
 them), so that each death also closes residences and ends a membership. Then it times
 - the baseline: `liangshi import persons` of the police file (bulk loader: validate, de-duplicate, bulk insert);
 - the department batch as it is now: parse and check every row, match the records to persons by ID number, compare
-  every field with the register under the precedence rules, write the applied values with `history.change_many`
+  every field with the register under the precedence rules, write the applied values with `registry.change_many`
   (a few statements per 5,000 rows), the deaths with `residence.register_deaths` (likewise), queue the
   disagreements, append the exchange log — in one transaction;
 - the reference (unless --no-reference): the same submission for the other half of the persons with the per-row
@@ -52,6 +52,7 @@ from liangshi.db import make_engine, make_session_factory, session_scope
 from liangshi.departments import rules
 from liangshi.departments import service as departments
 from liangshi.departments.models import ExchangeConflict
+from liangshi.departments.service import feeds_in, review
 from liangshi.exchange import service as exchange
 from liangshi.persons import service as persons
 from liangshi.registry import Context, history
@@ -94,8 +95,8 @@ def per_row_chunk(
                     object_kind=feed.object_kind,
                     object_id=person_id,
                     field=name,
-                    register_value=departments._text(current.get(name)),
-                    department_value=departments._text(incoming),
+                    register_value=feeds_in._text(current.get(name)),
+                    department_value=feeds_in._text(incoming),
                     department=feed.department,
                     batch_id=feed.batch_id,
                     line=line,
@@ -107,7 +108,7 @@ def per_row_chunk(
                 session.add(conflict)
                 queued.append(conflict)
         if changes:
-            departments._apply(session, feed.writer, person_id, dict(changes), feed.prov, feed.reason)
+            review._apply(session, feed.writer, person_id, dict(changes), feed.prov, feed.reason)
             result.applied += len(changes)
     session.flush()
     result.conflicts.extend(c.id for c in queued)
@@ -326,12 +327,12 @@ def main() -> None:
             f"deaths {len(dying)}, {ended(sessions)}"
         )
         if not args.no_reference:
-            bulk_chunk = departments._submit_chunk
-            departments._submit_chunk = per_row_chunk  # type: ignore[assignment]
+            bulk_chunk = feeds_in._submit_chunk
+            feeds_in._submit_chunk = per_row_chunk  # type: ignore[assignment]
             try:
                 ref, rbatch = submit(sessions, clock, tmp / "health-reference.csv")
             finally:
-                departments._submit_chunk = bulk_chunk  # type: ignore[assignment]
+                feeds_in._submit_chunk = bulk_chunk  # type: ignore[assignment]
             print(
                 f"department batch, per-row reference: {n} rows in {ref:.2f} s ({n / ref:,.0f} rows/s); "
                 f"matched {rbatch.matched}, applied {rbatch.applied}, conflicts {len(rbatch.conflicts)}"

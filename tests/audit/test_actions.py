@@ -25,7 +25,6 @@ DYNAMIC: dict[tuple[str, str], tuple[set[str], str]] = {
         {"residence.floating_arrivals", "residence.due_to_leave", "residence.overdue"},
         "the three residence lists (list_name= in floating_arrivals, due_to_leave, overdue)",
     ),
-    ("departments", "f'{PERSON.name}.change'"): ({"person.change"}, "PERSON.name is 'person'"),
     ("departments", "f'conflict.{c.status}'"): (
         {"conflict.accepted", "conflict.rejected"},
         "a decided conflict is accepted or rejected",

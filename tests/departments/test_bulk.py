@@ -14,6 +14,7 @@ from liangshi.audit.models import AuditEntry
 from liangshi.departments import rules
 from liangshi.departments import service as departments
 from liangshi.departments.models import ExchangeConflict
+from liangshi.departments.service import feeds_in
 from liangshi.errors import Conflict, ValidationFailed
 from liangshi.persons import service as persons
 from liangshi.persons.models import Membership, PersonVersion
@@ -149,7 +150,7 @@ def test_a_batch_writes_what_registry_change_writes_for_the_same_values(world: W
     reason = f"部门数据 health 批次 {result.batch_id}"
     with world.session() as s:
         liaison = world.ctx(s, "health_liaison_wang")
-        writer = departments._feed_writer(liaison, f"{reason}: {HEALTH_PURPOSE}")
+        writer = feeds_in._feed_writer(liaison, f"{reason}: {HEALTH_PURPOSE}")
         registry.change(
             s,
             writer,
@@ -206,7 +207,7 @@ def test_a_batch_in_several_runs_gives_the_result_of_one(
 ) -> None:
     department(world)
     people = [person(world, occupation="工人" if i in (1, 3, 4) else None) for i in range(5)]
-    monkeypatch.setattr(departments, "CHUNK_ROWS", 2)
+    monkeypatch.setattr(feeds_in, "CHUNK_ROWS", 2)
     dead = people[4][1]
     result = _submit(
         world,
@@ -364,7 +365,7 @@ def test_a_batch_registers_its_deaths_as_the_death_use_case_did_one_by_one(world
     with world.session() as s:
         # The batch's per-row writes before the set-based path: the value through `registry.change`, then the
         # death use case as it was (the reference of tests/residence/test_register_deaths.py).
-        writer = departments._feed_writer(world.ctx(s, "health_liaison_wang"), f"{reason}: {HEALTH_PURPOSE}")
+        writer = feeds_in._feed_writer(world.ctx(s, "health_liaison_wang"), f"{reason}: {HEALTH_PURPOSE}")
         registry.change(
             s,
             writer,
@@ -502,7 +503,7 @@ def test_a_person_changed_meanwhile_refuses_a_batch_with_only_their_death(
         }
 
     monkeypatch.setattr(history, "current_rows", stale)
-    monkeypatch.setattr(departments.history, "current_rows", stale)
+    monkeypatch.setattr(feeds_in.history, "current_rows", stale)
     before = counts(world)
     with pytest.raises(ValidationFailed) as exc:
         _submit(world, [["证件号码", "死亡日期"], [number, "2026-11-20"]])

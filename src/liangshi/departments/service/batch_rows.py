@@ -1,0 +1,225 @@
+"""Reading a department batch: tables from files, uploads and JSON bodies, their columns, each cell checked with the
+API's rules, and the problems of the rows that refuse a batch."""
+
+from __future__ import annotations
+
+import dataclasses
+import datetime as dt
+import tempfile
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from pydantic import ValidationError
+
+from liangshi.common.types import document_number, validation_context
+from liangshi.departments import rules
+from liangshi.errors import LiangshiError, ValidationFailed
+from liangshi.exchange import formats
+from liangshi.exchange.reader import open_table
+from liangshi.persons.schemas import PersonPatch
+from liangshi.persons.service import document_query
+
+MAX_ROW_ERRORS = 50
+
+
+@dataclass
+class FeedTable:
+    """A department file or JSON body as header and rows (line number, cells) plus its content hash."""
+
+    name: str
+    header: list[str]
+    rows: list[tuple[int, list[str]]]
+    sha256: str
+
+
+def table_from_file(path: Path) -> FeedTable:
+    """A CSV (UTF-8, UTF-8 with BOM, GB18030) or XLSX file; wrong encodings and empty files refused."""
+    table = open_table(path)
+    return FeedTable(path.name, table.header, list(table.rows), table.sha256)
+
+
+def table_from_upload(name: str, content: bytes) -> FeedTable:
+    """An uploaded file, read through the same reader as files on disk."""
+    suffix = Path(name).suffix.lower() if Path(name).suffix.lower() in (".csv", ".xlsx", ".xlsm") else ".csv"
+    with tempfile.TemporaryDirectory(prefix="liangshi-feed-") as tmp:
+        path = Path(tmp) / f"upload{suffix}"
+        path.write_bytes(content)
+        table = table_from_file(path)
+    return dataclasses.replace(table, name=Path(name).name or "upload")
+
+
+def table_from_records(records: Sequence[Mapping[str, Any]], name: str = "body.json") -> FeedTable:
+    """A JSON body: a list of records keyed by column."""
+    if not records:
+        raise ValidationFailed(
+            "department.batch_empty", "批次没有记录", "The batch has no records", {"field": "records"}
+        )
+    header: list[str] = []
+    for rec in records:
+        for key in rec:
+            if key not in header:
+                header.append(key)
+    rows = [
+        (n, ["" if rec.get(k) is None else str(rec.get(k)) for k in header])
+        for n, rec in enumerate(records, 1)
+    ]
+    return FeedTable(name, header, rows, rules.content_hash([dict(r) for r in records]))
+
+
+@dataclass
+class RowProblem:
+    """A bad row of a refused batch."""
+
+    line: int
+    field: str
+    code: str
+    message_zh: str
+    message_en: str
+
+    def as_dict(self) -> dict[str, Any]:
+        """JSON shape."""
+        return dataclasses.asdict(self)
+
+
+def _column_map(header: list[str]) -> dict[int, str]:
+    names = {k: k for k in rules.PERSON_COLUMNS} | {zh: k for k, zh in rules.PERSON_COLUMNS.items()}
+    mapping: dict[int, str] = {}
+    unknown: list[str] = []
+    for i, name in enumerate(header):
+        if not name:
+            continue
+        key = names.get(name) or names.get(name.lower())
+        if key is None:
+            unknown.append(name)
+        elif key in mapping.values():
+            raise ValidationFailed(
+                "department.column_repeated", f"列重复：{name}", f"Column given twice: {name}", {"field": key}
+            )
+        else:
+            mapping[i] = key
+    if unknown:
+        raise ValidationFailed(
+            "department.column_unknown",
+            f"无法识别的列：{', '.join(unknown)}",
+            f"Unknown column(s): {', '.join(unknown)}",
+            {"field": unknown[0], "unknown": unknown, "allowed": list(rules.PERSON_COLUMNS)},
+        )
+    if "id_number" not in mapping.values():
+        # The same message as any import's missing columns; the key column also by its Chinese header.
+        missing = ["id_number"]
+        shown = f"id_number（{rules.PERSON_COLUMNS['id_number']}）"
+        raise ValidationFailed(
+            "import.columns_missing",
+            f"缺少必需的列：{shown}",
+            f"Required columns missing: {', '.join(missing)}",
+            {"field": "id_number", "missing": missing},
+        )
+    return mapping
+
+
+def _parse_value(name: str, raw: str, today: dt.date) -> Any:
+    """A cell as the register's value, checked with the API's rules."""
+    if name == "death_date":
+        return formats.parse_date(raw, name)
+    if name == "sex":
+        value: Any = formats.parse_sex(raw)
+    elif name in ("ethnicity", "education", "marital_status"):
+        value = formats.code_or_name(name, raw, name)
+    elif name == "birth_date":
+        value = formats.parse_date(raw, name)
+    else:
+        value = raw
+    data = PersonPatch.model_validate({"expected_version": 1, name: value}, context=validation_context(today))
+    return getattr(data, name)
+
+
+def _row_problem(line: int, exc: LiangshiError | ValidationError, default: str) -> RowProblem:
+    if isinstance(exc, ValidationError):
+        err = exc.errors()[0]
+        loc = ".".join(str(p) for p in err.get("loc", ())) or default
+        ctx = err.get("ctx") or {}
+        return RowProblem(
+            line,
+            loc,
+            str(err.get("type")),
+            str(ctx.get("zh") or err["msg"]),
+            str(ctx.get("en") or err["msg"]),
+        )
+    return RowProblem(line, str(exc.data.get("field", default)), exc.code, exc.message_zh, exc.message_en)
+
+
+def _refuse_rows(problems: list[RowProblem], total: int) -> ValidationFailed:
+    first = problems[0]
+    return ValidationFailed(
+        "department.batch_rows_invalid",
+        f"批次有{len(problems)}行数据无效，整批未接收（第{first.line}行 {first.field}：{first.message_zh}）",
+        f"{len(problems)} row(s) of the batch are invalid; nothing was accepted "
+        f"(line {first.line}, {first.field}: {first.message_en})",
+        {
+            "rejected": len(problems),
+            "rows": total,
+            "errors": [p.as_dict() for p in problems[:MAX_ROW_ERRORS]],
+        },
+    )
+
+
+def _parse_rows(
+    table: FeedTable, mapping: dict[int, str], fields: list[str], today: dt.date
+) -> list[tuple[int, str, str, dict[str, Any]]]:
+    """Every non-empty row as (line, document type, normalised number, checked values); any bad row refuses the
+    batch (422 `department.batch_rows_invalid` naming the rows), as does a batch without rows."""
+    parsed: list[tuple[int, str, str, dict[str, Any]]] = []
+    problems: list[RowProblem] = []
+    known: dict[tuple[str, str], Any] = {}
+    for line, cells in table.rows:
+        if not any(c.strip() for c in cells):
+            continue
+        values = formats.row_values(mapping, cells)
+        try:
+            number = values.get("id_number")
+            if not number:
+                raise ValidationFailed(
+                    "value.required", "证件号码不能为空", "The ID number is required", {"field": "id_number"}
+                )
+            normalised = document_query(number, today)
+            doc_type = values.get("doc_type") or "resident_id"
+            if doc_type == "resident_id":
+                try:
+                    normalised = document_number("resident_id", normalised, None, today=today)
+                except ValidationFailed as exc:
+                    raise ValidationFailed(
+                        exc.code, exc.message_zh, exc.message_en, {**exc.data, "field": "id_number"}
+                    ) from None
+            record: dict[str, Any] = {}
+            for name in fields:
+                raw = values.get(name)
+                if raw is None:
+                    continue
+                try:
+                    # Feeds repeat values (occupations, dates): each distinct cell is checked once.
+                    cell = (name, raw)
+                    if cell not in known:
+                        known[cell] = _parse_value(name, raw, today)
+                    record[name] = known[cell]
+                except (LiangshiError, ValidationError) as exc:
+                    problems.append(_row_problem(line, exc, name))
+                    break
+            else:
+                parsed.append((line, doc_type, normalised, record))
+        except (LiangshiError, ValidationError) as exc:
+            problems.append(_row_problem(line, exc, "id_number"))
+    if problems:
+        raise _refuse_rows(problems, len(problems) + len(parsed))
+    if not parsed:
+        raise ValidationFailed(
+            "department.batch_empty", "批次没有记录", "The batch has no records", {"field": "rows"}
+        )
+    return parsed
+
+
+def _text(value: Any) -> str | None:
+    if value is None:
+        return None
+    return value.isoformat() if isinstance(value, dt.date) else str(value)
