@@ -13,7 +13,7 @@ from typing import Any
 from sqlalchemy import and_, select, union_all
 from sqlalchemy.orm import Session, sessionmaker
 
-from liangshi import bulk
+from liangshi import bulk, registry
 from liangshi.access.rules import Actor
 from liangshi.audit import service as audit
 from liangshi.clock import Clock
@@ -25,7 +25,7 @@ from liangshi.exchange.models import ImportAuditEntry, ImportBatch
 from liangshi.exchange.reader import open_table
 from liangshi.exchange.rows import Chunk
 from liangshi.persons.models import Document, Membership, Person
-from liangshi.registry import Provenance
+from liangshi.registry import Context, Provenance
 from liangshi.rentals.models import RentalTenant
 from liangshi.residence.models import Residence
 from liangshi.venues.models import Stay
@@ -138,9 +138,9 @@ def import_file(
         )
         session.add(batch)
         session.flush()
-        audit.record(
+        registry.log(
+            Context(actor=actor, now=started, today=clock.today()),
             session,
-            actor,
             [
                 audit.Event(
                     "import.start",
@@ -150,8 +150,6 @@ def import_file(
                     {"kind": kind, "file": path.name, "sha256": table.sha256, "source": source},
                 )
             ],
-            purpose=None,
-            now=started,
         )
         batch_id = batch.id
     result = ImportResult(batch_id=batch_id, kind=kind)
@@ -195,9 +193,9 @@ def import_file(
         assert batch_row is not None
         batch_row.status = "done"
         batch_row.finished_at = clock.now()
-        audit.record(
+        registry.log(
+            Context(actor=actor, now=clock.now(), today=clock.today()),
             session,
-            actor,
             [
                 audit.Event(
                     "import.finish",
@@ -207,8 +205,6 @@ def import_file(
                     {"loaded": result.loaded, "existing": result.existing, "rejected": len(result.errors)},
                 )
             ],
-            purpose=None,
-            now=clock.now(),
         )
     result.seconds = (clock.now() - started).total_seconds()
     return result
