@@ -244,6 +244,17 @@ def load_households(job: Job, rows: Sequence[tuple[int, Row]]) -> Outcome:
         return False
 
     each_row(rows, outcome, handle, "household_number")
+    _write_households(job, new_households, new_members, households)
+    return outcome
+
+
+def _write_households(
+    job: Job,
+    new_households: list[tuple[str, AreaRef, str, int | None]],
+    new_members: list[tuple[AreaRef, str, int, str]],
+    households: dict[str, tuple[int, str, int]],
+) -> None:
+    """The chunk's new households, then the new memberships (of new households by their number, of known ones by id)."""
     hids = write_new(
         job,
         HOUSEHOLD,
@@ -272,4 +283,3 @@ def load_households(job: Job, rows: Sequence[tuple[int, Row]]) -> Outcome:
             for area, number, person_id, relationship in new_members
         ],
     )
-    return outcome

@@ -31,6 +31,55 @@ def _split_ids(value: str | None, today: dt.date) -> list[str]:
     return [document_query(part, today) for part in text.split(";") if part.strip()]
 
 
+def _open_residences(job: Job, person_ids: set[int]) -> dict[tuple[int, int], tuple[int, dt.date]]:
+    """(person, dwelling) -> (residence id, valid from) of the persons' open residences."""
+    rv = ResidenceVersion
+    return {
+        (int(pid), int(did)): (int(rid), start)
+        for rid, pid, did, start in job.session.execute(
+            select(Residence.id, Residence.person_id, Residence.dwelling_id, rv.valid_from)
+            .join(rv, and_(rv.entity_id == Residence.id, rv.superseded_at.is_(None), rv.valid_to.is_(None)))
+            .where(Residence.person_id.in_(person_ids))
+        )
+    }
+
+
+def _rentals_at(job: Job, rows: Sequence[tuple[int, Row]]) -> tuple[set[tuple[int, dt.date]], set[int]]:
+    """The rentals known at the dwellings the chunk names: (dwelling, lease start) and the dwellings rented now."""
+    dwelling_ids: set[int] = set()
+    for _, row in rows:
+        try:
+            dwelling_ids.add(job.resolver.dwelling(row)[1])
+        except Rejected:
+            continue
+    v = RentalVersion
+    known: set[tuple[int, dt.date]] = set()
+    open_rentals: set[int] = set()
+    for did, start, valid_to in job.session.execute(
+        select(Rental.dwelling_id, v.lease_start, v.valid_to)
+        .join(v, and_(v.entity_id == Rental.id, v.superseded_at.is_(None)))
+        .where(Rental.dwelling_id.in_(dwelling_ids))
+    ):
+        known.add((int(did), start))
+        if valid_to is None:
+            open_rentals.add(int(did))
+    return known, open_rentals
+
+
+def _taken_filings(job: Job, rows: Sequence[tuple[int, Row]]) -> set[str]:
+    """The filing numbers the chunk names that current rentals already carry."""
+    v = RentalVersion
+    filings = {row["filing_number"] for _, row in rows if row.get("filing_number")}
+    return {
+        str(n)
+        for (n,) in job.session.execute(
+            select(v.filing_number).where(
+                v.filing_number.in_(filings), v.superseded_at.is_(None), v.valid_to.is_(None)
+            )
+        )
+    }
+
+
 def load_rentals(job: Job, rows: Sequence[tuple[int, Row]]) -> Outcome:
     """Rentals (the housing department's file): a dwelling + lease start is one rental; tenants must live there.
 
@@ -50,40 +99,9 @@ def load_rentals(job: Job, rows: Sequence[tuple[int, Row]]) -> Outcome:
         return next((found_holders[(k, value)] for k in ID_KINDS if (k, value) in found_holders), None)
 
     tenant_ids = {pid for pid, _ in found_holders.values()}
-    rv, v = ResidenceVersion, RentalVersion
-    residences: dict[tuple[int, int], tuple[int, dt.date]] = {
-        (int(pid), int(did)): (int(rid), start)
-        for rid, pid, did, start in job.session.execute(
-            select(Residence.id, Residence.person_id, Residence.dwelling_id, rv.valid_from)
-            .join(rv, and_(rv.entity_id == Residence.id, rv.superseded_at.is_(None), rv.valid_to.is_(None)))
-            .where(Residence.person_id.in_(tenant_ids))
-        )
-    }
-    dwelling_ids: set[int] = set()
-    for _, row in rows:
-        try:
-            dwelling_ids.add(job.resolver.dwelling(row)[1])
-        except Rejected:
-            continue
-    known: set[tuple[int, dt.date]] = set()
-    open_rentals: set[int] = set()
-    for did, start, valid_to in job.session.execute(
-        select(Rental.dwelling_id, v.lease_start, v.valid_to)
-        .join(v, and_(v.entity_id == Rental.id, v.superseded_at.is_(None)))
-        .where(Rental.dwelling_id.in_(dwelling_ids))
-    ):
-        known.add((int(did), start))
-        if valid_to is None:
-            open_rentals.add(int(did))
-    filings = {row["filing_number"] for _, row in rows if row.get("filing_number")}
-    taken = {
-        str(n)
-        for (n,) in job.session.execute(
-            select(v.filing_number).where(
-                v.filing_number.in_(filings), v.superseded_at.is_(None), v.valid_to.is_(None)
-            )
-        )
-    }
+    residences = _open_residences(job, tenant_ids)
+    known, open_rentals = _rentals_at(job, rows)
+    taken = _taken_filings(job, rows)
     new: list[tuple[AreaRef, int, dict[str, Any], list[tuple[int, int, dt.date]]]] = []
 
     def handle(line: int, row: Row) -> bool:
@@ -174,6 +192,14 @@ def load_rentals(job: Job, rows: Sequence[tuple[int, Row]]) -> Outcome:
         return False
 
     each_row(rows, outcome, handle, "room")
+    _write_rentals(job, new)
+    return outcome
+
+
+def _write_rentals(
+    job: Job, new: list[tuple[AreaRef, int, dict[str, Any], list[tuple[int, int, dt.date]]]]
+) -> None:
+    """The chunk's new rentals and their tenancies (each tenant from the later of the lease start and the residence)."""
     ids = write_new(
         job,
         RENTAL,
@@ -195,4 +221,3 @@ def load_rentals(job: Job, rows: Sequence[tuple[int, Row]]) -> Outcome:
         ],
         permission="rental.write",  # a tenancy is part of its rental (there is no rental_tenant permission)
     )
-    return outcome

@@ -23,11 +23,8 @@ from liangshi.residence.rules import check_dates, check_departure
 from liangshi.residence.schemas import ArrivalIn
 
 
-def load_residences(job: Job, rows: Sequence[tuple[int, Row]]) -> Outcome:
-    """Residences: a person in a dwelling from the arrival date (closed at the departure date if given)."""
-    outcome = Outcome()
-    holders = document_holders(job.resolver, rows, job.today)
-    person_ids = [pid for pid, _ in holders.values()]
+def _residences_of(job: Job, person_ids: list[int]) -> tuple[set[tuple[int, int, dt.date]], set[int]]:
+    """The persons' residences as (person, dwelling, arrival), and the persons with an open main residence."""
     v = ResidenceVersion
     existing: set[tuple[int, int, dt.date]] = set()
     open_main: set[int] = set()
@@ -39,6 +36,15 @@ def load_residences(job: Job, rows: Sequence[tuple[int, Row]]) -> Outcome:
         existing.add((pid, did, arrival))
         if valid_to is None and category != "lodging":
             open_main.add(pid)
+    return existing, open_main
+
+
+def load_residences(job: Job, rows: Sequence[tuple[int, Row]]) -> Outcome:
+    """Residences: a person in a dwelling from the arrival date (closed at the departure date if given)."""
+    outcome = Outcome()
+    holders = document_holders(job.resolver, rows, job.today)
+    person_ids = [pid for pid, _ in holders.values()]
+    existing, open_main = _residences_of(job, person_ids)
     new: list[tuple[AreaRef, int, int, dict[str, Any]]] = []
 
     def handle(line: int, row: Row) -> bool:
@@ -124,6 +130,12 @@ def load_residences(job: Job, rows: Sequence[tuple[int, Row]]) -> Outcome:
         return False
 
     each_row(rows, outcome, handle, "id_number")
+    _write_residences(job, new)
+    return outcome
+
+
+def _write_residences(job: Job, new: list[tuple[AreaRef, int, int, dict[str, Any]]]) -> None:
+    """The chunk's new residences, each valid from its arrival to its departure."""
     write_new(
         job,
         RESIDENCE,
@@ -139,4 +151,3 @@ def load_residences(job: Job, rows: Sequence[tuple[int, Row]]) -> Outcome:
             for area, person_id, dwelling_id, attrs in new
         ],
     )
-    return outcome

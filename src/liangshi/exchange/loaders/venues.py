@@ -126,6 +126,54 @@ def _stay_ref(guest: venues.Guest, check_in_at: dt.datetime) -> str:
     return f"{check_in_at.astimezone(CHINA_TZ):%Y%m%d%H%M%S}-{digest}"
 
 
+def _checked_stay(job: Job, line: int, row: Row) -> _StayRow:
+    """A stay row checked as a check-in posted by the venue would be, or Rejected."""
+    venue = job.resolver.venue(row)
+    try:
+        # Whoever may register the venue and issue its key may enter its log on its behalf.
+        job.actor.ensure("venue.write")
+        venue_rules.ensure_open(venue.status)
+    except LiangshiError as exc:
+        raise reject_from(exc, "venue") from None
+    check_in_at = _moment(row.get("check_in"), "check_in")
+    if check_in_at is None:
+        raise Rejected(
+            "check_in", "stay.check_in_required", "缺少入住（上机）时间", "The check-in time is missing"
+        )
+    check_out_at = _moment(row.get("check_out"), "check_out")
+    reported_at = _moment(row.get("reported_at"), "reported_at")
+    try:
+        item = StayItem.model_validate(
+            {
+                "stay_ref": row.get("stay_ref") or "-",
+                "event": "check_in",
+                "at": check_in_at,
+                "guest": {
+                    "doc_type": row.get("doc_type") or "resident_id",
+                    "number": row.get("id_number") or "",
+                    "country": row.get("country"),
+                    "name": row.get("name") or "",
+                },
+            }
+        )
+        guest = venues.guest_of(item, job.today)
+        at = item.at.astimezone(dt.UTC)
+        venue_rules.check_not_future(at, now=job.now, field="check_in")
+        if check_out_at is not None:
+            venue_rules.check_not_future(check_out_at, now=job.now, field="check_out")
+            venue_rules.check_check_out(check_in_at=at, check_out_at=check_out_at, field="check_out")
+        if reported_at is not None:
+            venue_rules.check_reported(
+                reported_at=reported_at, check_in_at=at, now=job.now, field="reported_at"
+            )
+    except (LiangshiError, ValidationError) as exc:
+        refused = reject_from(exc, "id_number")
+        refused.field = _STAY_FIELDS.get(refused.field, refused.field)
+        raise refused from None
+    ref = row.get("stay_ref") or _stay_ref(guest, at)
+    return _StayRow(line, venue, ref, guest, at, check_out_at, reported_at or job.now)
+
+
 def load_stays(job: Job, rows: Sequence[tuple[int, Row]]) -> Outcome:
     """Hotel and internet-café stays as the venues recorded them, matched to persons by document.
 
@@ -137,60 +185,18 @@ def load_stays(job: Job, rows: Sequence[tuple[int, Row]]) -> Outcome:
     """
     outcome = Outcome()
     valid: list[_StayRow] = []
-
-    def check(line: int, row: Row) -> None:
-        venue = job.resolver.venue(row)
-        try:
-            # Whoever may register the venue and issue its key may enter its log on its behalf.
-            job.actor.ensure("venue.write")
-            venue_rules.ensure_open(venue.status)
-        except LiangshiError as exc:
-            raise reject_from(exc, "venue") from None
-        check_in_at = _moment(row.get("check_in"), "check_in")
-        if check_in_at is None:
-            raise Rejected(
-                "check_in", "stay.check_in_required", "缺少入住（上机）时间", "The check-in time is missing"
-            )
-        check_out_at = _moment(row.get("check_out"), "check_out")
-        reported_at = _moment(row.get("reported_at"), "reported_at")
-        try:
-            item = StayItem.model_validate(
-                {
-                    "stay_ref": row.get("stay_ref") or "-",
-                    "event": "check_in",
-                    "at": check_in_at,
-                    "guest": {
-                        "doc_type": row.get("doc_type") or "resident_id",
-                        "number": row.get("id_number") or "",
-                        "country": row.get("country"),
-                        "name": row.get("name") or "",
-                    },
-                }
-            )
-            guest = venues.guest_of(item, job.today)
-            at = item.at.astimezone(dt.UTC)
-            venue_rules.check_not_future(at, now=job.now, field="check_in")
-            if check_out_at is not None:
-                venue_rules.check_not_future(check_out_at, now=job.now, field="check_out")
-                venue_rules.check_check_out(check_in_at=at, check_out_at=check_out_at, field="check_out")
-            if reported_at is not None:
-                venue_rules.check_reported(
-                    reported_at=reported_at, check_in_at=at, now=job.now, field="reported_at"
-                )
-        except (LiangshiError, ValidationError) as exc:
-            refused = reject_from(exc, "id_number")
-            refused.field = _STAY_FIELDS.get(refused.field, refused.field)
-            raise refused from None
-        ref = row.get("stay_ref") or _stay_ref(guest, at)
-        valid.append(_StayRow(line, venue, ref, guest, at, check_out_at, reported_at or job.now))
-
     for line, row in rows:
         try:
-            check(line, row)
+            valid.append(_checked_stay(job, line, row))
         except Rejected as refused:
             outcome.errors.append(RowError(line, refused.field, refused.code, refused.zh, refused.en))
-    if not valid:
-        return outcome
+    if valid:
+        _write_stays(job, valid, outcome)
+    return outcome
+
+
+def _write_stays(job: Job, valid: list[_StayRow], outcome: Outcome) -> None:
+    """The chunk's new stays (one bulk insert, one audit entry) and the check-outs of known ones."""
     known: dict[tuple[int, str], tuple[int, dt.datetime | None]] = {
         (int(vid), str(ref)): (int(sid), out)
         for sid, vid, ref, out in job.session.execute(
@@ -249,4 +255,3 @@ def load_stays(job: Job, rows: Sequence[tuple[int, Row]]) -> Outcome:
                 )
             ],
         )
-    return outcome
