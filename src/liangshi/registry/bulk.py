@@ -14,7 +14,7 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from typing import Any, Literal
 
-from sqlalchemy import select
+from sqlalchemy import bindparam, select
 from sqlalchemy.orm import Session
 
 import liangshi.registry.history as history
@@ -87,6 +87,12 @@ def _ensure_may_write(ctx: Context, kind: Kind, permission: str | None) -> None:
     ctx.actor.ensure(permission or f"{perm_kind(kind)}.write")
 
 
+# Built once: building the statement per call (its coercions) cost an import chunk more than running it.
+_AREAS_IN_SCOPE = select(Area.id, Area.county_code).where(
+    Area.id.in_(bindparam("ids", expanding=True)), Area.path.startswith(bindparam("prefix"))
+)
+
+
 def _counties_in_scope(session: Session, ctx: Context, area_ids: Sequence[int]) -> dict[int, str]:
     """The county code of each area, in one query per 5,000 areas; 404 `area.not_found` (as
     `ensure_area_in_scope`) for the first area that is unknown or outside the actor's jurisdiction."""
@@ -94,11 +100,7 @@ def _counties_in_scope(session: Session, ctx: Context, area_ids: Sequence[int]) 
     found: dict[int, str] = {}
     for i in range(0, len(wanted), BULK_CHUNK):
         part = wanted[i : i + BULK_CHUNK]
-        rows = session.execute(
-            select(Area.id, Area.county_code).where(
-                Area.id.in_(part), Area.path.startswith(ctx.actor.area_path)
-            )
-        )
+        rows = session.execute(_AREAS_IN_SCOPE, {"ids": part, "prefix": ctx.actor.area_path})
         found.update({int(a): str(c) for a, c in rows})
     for area_id in wanted:
         if area_id not in found:
@@ -280,10 +282,21 @@ def create_many_fast(
             for entity_id, area_id, values in zip(ids, rows.area_ids, rows.version_values, strict=True)
         ],
     )
-    refs = [dict(zip(rows.identity_columns, values, strict=True)) for values in identity_refs]
-    subjects = _subjects(kind, ids, refs, list(rows.subjects or [None] * n))
+    subjects = _fast_subjects(kind, ids, rows)
     seqs = _audit_created(session, ctx, kind, ids, subjects, [start] * n, audit_mode, audit_detail)
     return Created(ids, seqs)
+
+
+def _fast_subjects(kind: Kind, ids: list[int], rows: FastCreate) -> list[int | None]:
+    # `_subjects` for pre-built rows, read from the `person_id` identity column in place: a dict per row would
+    # cost the import as much as its audit (measured: 4 ms per 2,000 rows).
+    if kind.name == "person":
+        return list(ids)
+    given: list[int | None] = list(rows.subjects) if rows.subjects is not None else [None] * len(ids)
+    if kind.name not in PERSONAL_KINDS or "person_id" not in rows.identity_columns:
+        return given
+    at = list(rows.identity_columns).index("person_id")
+    return [g if g is not None else values[at] for g, values in zip(given, rows.identity_values, strict=True)]
 
 
 @dataclass(frozen=True)
