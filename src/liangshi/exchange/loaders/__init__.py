@@ -3,7 +3,9 @@
 Each loader takes a chunk of rows and returns what it loaded, what already existed (re-imports change nothing) and
 the rejected rows with their line, field and reason. Rows are checked with the same schemas and rules as the API;
 what the services check one object at a time (uniqueness, one head per household, one open residence) is checked
-here for the whole chunk with a few queries, then the rows are written with bulk inserts.
+here for the whole chunk with a few queries, then the rows are written through the registry's bulk forms
+(`registry.create_many`, `create_many_fast`, `create_records`), which check the actor's permission and
+jurisdiction a second time, stamp the bookkeeping and audit the chunk.
 
 The package splits by what is loaded: `resolver` (natural keys to ids, row refusals), `job` (what a loader runs in,
 and the writes through the registry's bulk forms), `places` (areas, streets, plates, buildings, dwellings),

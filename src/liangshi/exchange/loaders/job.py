@@ -46,7 +46,7 @@ class Job:
     resolver: Resolver
 
     def ctx(self) -> Context:
-        """A use-case context for the per-row services."""
+        """The chunk's use-case context (its purpose names the batch): for the per-row services and the bulk forms."""
         return Context(
             actor=self.actor, now=self.now, today=self.today, purpose=f"import batch {self.batch_id}"
         )
