@@ -123,6 +123,7 @@ def write_floor(url: str, csv_path: Path, chunk: int) -> tuple[float, float]:
     between this and the import is reading, validating and looking up."""
     from liangshi import bulk
     from liangshi.exchange import loaders
+    from liangshi.exchange.loaders.people import write_persons
     from liangshi.exchange.models import ImportBatch
     from liangshi.registry import Provenance
 
@@ -177,7 +178,7 @@ def write_floor(url: str, csv_path: Path, chunk: int) -> tuple[float, float]:
             job = loaders.Job(
                 s, SYSTEM, clock.now(), clock.today(), prov, batch_id, loaders.Resolver(s, SYSTEM)
             )
-            loaders._write_persons(job, new[start : start + chunk])
+            write_persons(job, new[start : start + chunk])
     seconds, cpu = time.perf_counter() - t0, time.process_time() - c0
     engine.dispose()
     return seconds, cpu

@@ -76,8 +76,9 @@ def test_the_audit_pages_revision_indexes_the_chunk_entries_of_earlier_imports(f
     from liangshi.audit import service as audit
     from liangshi.db import make_session_factory, session_scope
     from liangshi.exchange import loaders
+    from liangshi.exchange.loaders.job import index_chunk
     from liangshi.exchange.models import ImportAuditEntry, ImportBatch
-    from liangshi.registry import Provenance
+    from liangshi.registry import Created, Provenance
 
     now = dt.datetime(2026, 11, 27, 2, 0, tzinfo=dt.UTC)
     sessions = make_session_factory(fresh_sqlite)
@@ -91,8 +92,17 @@ def test_the_audit_pages_revision_indexes_the_chunk_entries_of_earlier_imports(f
         prov = Provenance("import", f"batch:{batch.id}", "document", "p.csv")
         job = loaders.Job(s, SYSTEM, now, now.date(), prov, batch.id, None)  # type: ignore[arg-type]
         audit.record(s, SYSTEM, [audit.Event("person.read", "person", 5, 5)], purpose="核查", now=now)
-        loaders._audit_created(job, "person", [3, 4, 7], [3, 4, 7])
-        loaders._audit_created(job, "document", [10, 11, 12], [3, 4, 7])
+        # A chunk's entry and its index row, as the loaders write them (job.index_chunk).
+        for kind, ids in (("person", [3, 4, 7]), ("document", [10, 11, 12])):
+            detail = {"batch": batch.id, "count": 3, "ids": ids, "persons": [3, 4, 7]}
+            seqs = audit.record(
+                s,
+                SYSTEM,
+                [audit.Event(f"{kind}.create", kind, None, None, detail)],
+                purpose=f"import batch {batch.id}",
+                now=now,
+            )
+            index_chunk(job, kind, Created(ids, seqs))
     with session_scope(sessions) as s:
         indexed = [
             (r.seq, r.batch_id, r.object_kind, r.first_id, r.last_id)

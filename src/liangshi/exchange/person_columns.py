@@ -14,7 +14,7 @@ from __future__ import annotations
 import datetime as dt
 from collections.abc import Callable
 from functools import cache
-from typing import TYPE_CHECKING, Any, NamedTuple
+from typing import Any, NamedTuple
 
 from pydantic import TypeAdapter
 
@@ -33,10 +33,7 @@ from liangshi.common.types import (
     validation_context,
 )
 from liangshi.exchange import formats
-from liangshi.exchange.rows import Chunk
-
-if TYPE_CHECKING:
-    from liangshi.exchange.loaders import AreaRef
+from liangshi.exchange.rows import AreaRef, Chunk
 
 # The longest string a Strict model takes for any field (its str_max_length).
 _STR_MAX = 2000

@@ -3,11 +3,22 @@
 from __future__ import annotations
 
 from collections.abc import Iterator, Sequence
+from dataclasses import dataclass
 from typing import overload
 
 from liangshi.exchange import formats
 
 Row = dict[str, str | None]
+
+
+@dataclass(frozen=True)
+class AreaRef:
+    """An area as rows refer to it."""
+
+    id: int
+    county: str
+    path: str
+    level: str
 
 
 class Chunk(Sequence[tuple[int, Row]]):

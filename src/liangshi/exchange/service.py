@@ -8,27 +8,36 @@ from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from itertools import islice
 from pathlib import Path
-from typing import Any
 
-from sqlalchemy import and_, select, union_all
 from sqlalchemy.orm import Session, sessionmaker
 
-from liangshi import bulk
+from liangshi import bulk, registry
 from liangshi.access.rules import Actor
 from liangshi.audit import service as audit
 from liangshi.clock import Clock, today_is
 from liangshi.db import session_scope
 from liangshi.errors import Forbidden
 from liangshi.exchange import formats
+from liangshi.exchange.audit_index import PERSONAL_OBJECTS, import_entries_of_person
 from liangshi.exchange.loaders import LOADERS, Job, Resolver, RowError
-from liangshi.exchange.models import ImportAuditEntry, ImportBatch
-from liangshi.exchange.reader import open_table
+from liangshi.exchange.models import ImportBatch
+from liangshi.exchange.reader import Table, open_table
 from liangshi.exchange.rows import Chunk
-from liangshi.persons.models import Document, Membership, Person
-from liangshi.registry import Provenance
-from liangshi.rentals.models import RentalTenant
-from liangshi.residence.models import Residence
-from liangshi.venues.models import Stay
+from liangshi.registry import Context, Provenance
+
+__all__ = [
+    "CHUNK",
+    "KIND_LABELS",
+    "KIND_PERMISSIONS",
+    "PERSONAL_OBJECTS",
+    "ImportResult",
+    "ensure_may_import",
+    "import_entries_of_person",
+    "import_file",
+    "today_of",
+    "write_error_report",
+    "write_template",
+]
 
 CHUNK = 2000
 
@@ -108,6 +117,46 @@ def _chunks(rows: Iterator[tuple[int, list[str]]], mapping: dict[int, str], size
         yield Chunk(mapping, chunk)
 
 
+def _start_batch(
+    sessions: sessionmaker[Session],
+    kind: str,
+    path: Path,
+    table: Table,
+    source: str | None,
+    actor: Actor,
+    started: dt.datetime,
+    today: dt.date,
+) -> int:
+    """The batch record and its `import.start` entry, in a transaction of their own; returns the batch id."""
+    with session_scope(sessions) as session:
+        batch = ImportBatch(
+            kind=kind,
+            source=source or "import",
+            file_name=path.name,
+            file_sha256=table.sha256,
+            actor_id=actor.user_id,
+            actor_name=actor.username,
+            started_at=started,
+            status="running",
+        )
+        session.add(batch)
+        session.flush()
+        registry.log(
+            Context(actor=actor, now=started, today=today),
+            session,
+            [
+                audit.Event(
+                    "import.start",
+                    "import_batch",
+                    batch.id,
+                    None,
+                    {"kind": kind, "file": path.name, "sha256": table.sha256, "source": source},
+                )
+            ],
+        )
+        return batch.id
+
+
 def import_file(
     sessions: sessionmaker[Session],
     *,
@@ -125,35 +174,7 @@ def import_file(
     table = open_table(path)
     mapping = formats.header_map(kind, table.header)
     started = clock.now()
-    with session_scope(sessions) as session:
-        batch = ImportBatch(
-            kind=kind,
-            source=source or "import",
-            file_name=path.name,
-            file_sha256=table.sha256,
-            actor_id=actor.user_id,
-            actor_name=actor.username,
-            started_at=started,
-            status="running",
-        )
-        session.add(batch)
-        session.flush()
-        audit.record(
-            session,
-            actor,
-            [
-                audit.Event(
-                    "import.start",
-                    "import_batch",
-                    batch.id,
-                    None,
-                    {"kind": kind, "file": path.name, "sha256": table.sha256, "source": source},
-                )
-            ],
-            purpose=None,
-            now=started,
-        )
-        batch_id = batch.id
+    batch_id = _start_batch(sessions, kind, path, table, source, actor, started, clock.today())
     result = ImportResult(batch_id=batch_id, kind=kind)
     prov = Provenance(
         "department" if source else "import",
@@ -196,9 +217,9 @@ def import_file(
         assert batch_row is not None
         batch_row.status = "done"
         batch_row.finished_at = clock.now()
-        audit.record(
+        registry.log(
+            Context(actor=actor, now=clock.now(), today=clock.today()),
             session,
-            actor,
             [
                 audit.Event(
                     "import.finish",
@@ -208,46 +229,9 @@ def import_file(
                     {"loaded": result.loaded, "existing": result.existing, "rejected": len(result.errors)},
                 )
             ],
-            purpose=None,
-            now=clock.now(),
         )
     result.seconds = (clock.now() - started).total_seconds()
     return result
-
-
-# The kinds the loaders audit in chunks that are a person's data: their id column and their person column.
-PERSONAL_OBJECTS: dict[str, tuple[Any, Any]] = {
-    "person": (Person.id, Person.id),
-    "document": (Document.id, Document.person_id),
-    "membership": (Membership.id, Membership.person_id),
-    "residence": (Residence.id, Residence.person_id),
-    "rental_tenant": (RentalTenant.id, RentalTenant.person_id),
-    "stay": (Stay.id, Stay.person_id),
-}
-
-
-def import_entries_of_person(session: Session, person_id: int) -> list[int]:
-    """The import chunks' audit entries (seqs) that created this person or their documents, residences ….
-
-    A chunk's entry names no single person (one entry per table per chunk, detail "ids"). The batch's index rows
-    give the entries of a kind in PERSONAL_OBJECTS whose id range holds one of the person's objects; each
-    candidate's own id list decides. The import writes nothing per person for this, one index row per entry.
-    """
-    index = ImportAuditEntry
-    candidates = []
-    for kind, (id_column, person_column) in PERSONAL_OBJECTS.items():
-        candidates.append(
-            select(index.seq, id_column.label("object_id"))
-            .join(id_column.table, and_(id_column >= index.first_id, id_column <= index.last_id))
-            .where(index.object_kind == kind, person_column == person_id)
-        )
-    wanted: dict[int, set[int]] = {}
-    for seq, object_id in session.execute(union_all(*candidates)).all():
-        wanted.setdefault(seq, set()).add(object_id)
-    if not wanted:
-        return []
-    details = audit.details_of(session, wanted)
-    return sorted(seq for seq, ids in wanted.items() if ids & set(details.get(seq, {}).get("ids", ())))
 
 
 def write_error_report(errors: list[RowError], path: Path) -> None:
@@ -255,6 +239,7 @@ def write_error_report(errors: list[RowError], path: Path) -> None:
     header = ["line", "field", "code", "message", "message_en"]
     rows = [[e.line, e.field, e.code, e.message_zh, e.message_en] for e in errors]
     if path.suffix.lower() == ".xlsx":
+        # Imported when an Excel file is asked for: openpyxl is heavy, and most reports are CSV.
         from openpyxl import Workbook
 
         wb = Workbook(write_only=True)
@@ -279,6 +264,7 @@ def write_template(kind: str, path: Path, *, chinese: bool = False) -> None:
     header = [c.zh if chinese else c.key for c in columns]
     example = [formats.EXAMPLES[kind].get(c.key, "") for c in columns]
     if path.suffix.lower() == ".xlsx":
+        # Imported when an Excel file is asked for: openpyxl is heavy, and most reports are CSV.
         from openpyxl import Workbook
 
         wb = Workbook(write_only=True)

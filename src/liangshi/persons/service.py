@@ -22,6 +22,7 @@ from liangshi.common.idnumber import (
 )
 from liangshi.common.phone import normalize_phone
 from liangshi.errors import Conflict, ValidationFailed
+from liangshi.exchange.audit_index import import_entries_of_person
 from liangshi.persons import rules
 from liangshi.persons.models import DOCUMENT as DOCUMENT
 from liangshi.persons.models import HOUSEHOLD as HOUSEHOLD
@@ -202,12 +203,9 @@ def access_log(
     Besides the entries that name the person, the entries in which an import chunk created the person or their
     documents, residences … (one entry per table per chunk, naming no single person).
     """
-    # exchange's loaders build on this module: import it when used.
-    from liangshi.exchange import service as exchange
-
     ctx.actor.ensure("person.access_log")
     registry.get_entity(session, PERSON, person_id, ctx.actor)
-    imported = exchange.import_entries_of_person(session, person_id)
+    imported = import_entries_of_person(session, person_id)
     rows, total = audit.access_log(session, person_id, limit=limit, offset=offset, also=imported)
     registry.log(ctx, session, [audit.Event("person.access_log", "person", person_id, None)])
     return [access_view(row) for row in rows], total

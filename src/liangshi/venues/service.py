@@ -23,7 +23,7 @@ from liangshi.access.rules import Actor
 from liangshi.addresses import service as addresses
 from liangshi.areas.models import Area
 from liangshi.audit import service as audit
-from liangshi.bulk import allocate_ids, bulk_insert, is_postgres
+from liangshi.bulk import is_postgres
 from liangshi.clock import CHINA_TZ
 from liangshi.common.idnumber import check_document, mask_id_number, normalize_country
 from liangshi.common.text import clean_person_name
@@ -31,6 +31,7 @@ from liangshi.errors import Forbidden, NotFound, Unauthenticated, ValidationFail
 from liangshi.persons import service as persons
 from liangshi.persons.models import Document, DocumentVersion
 from liangshi.registry import Context, Snapshot, history
+from liangshi.registry.bulk import create_records
 from liangshi.residence.models import Residence, ResidenceVersion
 from liangshi.venues import rules
 from liangshi.venues.models import VENUE as VENUE
@@ -292,15 +293,6 @@ def stay_row(
     return row, flags
 
 
-def insert_stays(session: Session, rows: list[dict[str, Any]]) -> list[int]:
-    """Allocate ids for new stay rows and insert them in bulk; returns the ids."""
-    ids = allocate_ids(session, Stay, len(rows))
-    for row, new_id in zip(rows, ids, strict=True):
-        row["id"] = new_id
-    bulk_insert(session, Stay, rows)
-    return ids
-
-
 def record_check_outs(session: Session, check_outs: list[tuple[int, dt.datetime]]) -> None:
     """Set the check-out time of stored stays: (stay id, check-out) pairs, one executemany."""
     if not check_outs:
@@ -402,7 +394,8 @@ def record_stays(
                 events.append(("stay.check_out", current, []))
                 outcomes[i] = _outcome(ref, "accepted", person_id=current.person_id)
 
-    insert_stays(session, new_rows)
+    # The venue's key authorised this writer (venue_context); its entries are per stay, below.
+    create_records(session, ctx, "stay", Stay, new_rows, permission=None, audit_mode=None)
     record_check_outs(session, checkouts)
     registry.log(
         ctx,
@@ -621,13 +614,8 @@ def purge(
             session.execute(delete(Stay).where(old).execution_options(synchronize_session=False))
         result[kind] = {"days": days, "cutoff": cutoff.isoformat(), "stays": count}
     if not dry_run:
-        audit.record(
-            session,
-            actor,
-            [audit.Event("venues.purge", None, None, None, {"deleted": result})],
-            purpose="retention",
-            now=now,
-        )
+        ctx = Context(actor=actor, now=now, today=now.astimezone(CHINA_TZ).date(), purpose="retention")
+        registry.log(ctx, session, [audit.Event("venues.purge", None, None, None, {"deleted": result})])
     return {"dry_run": dry_run, "kinds": result}
 
 

@@ -1,0 +1,204 @@
+"""The loaders of places: areas and streets (through their services), door plates, buildings and dwellings (in bulk)."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+from sqlalchemy import select
+
+from liangshi.addresses.models import ADDRESS
+from liangshi.addresses.rules import parse_plate_number
+from liangshi.addresses.schemas import AddressCreate, StreetCreate
+from liangshi.addresses.service import create_street
+from liangshi.areas.models import Area
+from liangshi.areas.schemas import AreaCreate
+from liangshi.areas.service import create_area
+from liangshi.buildings.models import BUILDING, DWELLING
+from liangshi.buildings.schemas import BuildingCreate, DwellingCreate
+from liangshi.exchange.loaders.job import Job, Outcome, each_row, per_row, write_new
+from liangshi.exchange.loaders.resolver import (
+    PlateKey,
+    Rejected,
+    parse_float,
+    parse_int,
+)
+from liangshi.exchange.rows import AreaRef, Row
+from liangshi.registry import NewItem
+
+
+def load_areas(job: Job, rows: Sequence[tuple[int, Row]]) -> Outcome:
+    """Areas through the area service (few rows)."""
+
+    def build(row: Row) -> bool:
+        existing = job.session.execute(select(Area.id).where(Area.code == row["code"])).first()
+        if existing is not None:
+            return True
+        data = AreaCreate.model_validate({k: row.get(k) for k in ("code", "name", "level", "parent_code")})
+        create_area(job.session, job.ctx(), data)
+        return False
+
+    return per_row(job, rows, build, "code")
+
+
+def load_streets(job: Job, rows: Sequence[tuple[int, Row]]) -> Outcome:
+    """Streets through the street service (a name is unique within its district)."""
+
+    def build(row: Row) -> bool:
+        district = job.resolver.area(row.get("district_code"), "district_code")
+        try:
+            job.resolver.street(district.county, row.get("name"))
+            return True
+        except Rejected:
+            pass
+        data = StreetCreate.model_validate(
+            {
+                "area_id": district.id,
+                "name": row.get("name"),
+                "street_type": row.get("street_type"),
+                "numbering_style": row.get("numbering_style") or "dash",
+                "start_description": row.get("start_description"),
+                "bearing_deg": parse_int(row.get("bearing_deg"), "bearing_deg"),
+            }
+        )
+        create_street(job.session, job.ctx(), data)
+        job.resolver.reset()
+        return False
+
+    return per_row(job, rows, build, "name")
+
+
+# ---- bulk kinds ------------------------------------------------------------------------------------------------
+
+
+def load_plates(job: Job, rows: Sequence[tuple[int, Row]]) -> Outcome:
+    """Door plates; one door, one number per street (or per village without streets)."""
+    outcome = Outcome()
+    new: list[tuple[AreaRef, PlateKey, AddressCreate]] = []
+
+    def handle(line: int, row: Row) -> bool:
+        area = job.resolver.area(row.get("community_code"))
+        street_id = job.resolver.street(area.county, row.get("street"))
+        data = AddressCreate.model_validate(
+            {
+                "area_id": area.id,
+                "street_id": street_id,
+                "number": row.get("number") or "",
+                "plate_kind": row.get("plate_kind") or "door",
+                "status": row.get("status") or "planned",
+                "lon": parse_float(row.get("lon"), "lon"),
+                "lat": parse_float(row.get("lat"), "lat"),
+                "chainage_m": parse_float(row.get("chainage_m"), "chainage_m"),
+            }
+        )
+        base, sub = parse_plate_number(data.number)
+        key: PlateKey = (street_id, None if street_id else area.id, base, sub)
+        plates = job.resolver.plates(area.county)
+        if key in plates:
+            return True
+        plates[key] = -1  # taken by this chunk; a repeat in the file counts as existing
+        new.append((area, key, data))
+        return False
+
+    each_row(rows, outcome, handle, "number")
+    items = [
+        NewItem(
+            area.id,
+            {
+                "plate_kind": data.plate_kind,
+                "base_number": key[2],
+                "sub_number": key[3],
+                "status": data.status,
+                "lon": data.lon,
+                "lat": data.lat,
+                "chainage_m": data.chainage_m,
+            },
+            {"street_id": data.street_id},
+            job.today,
+        )
+        for area, key, data in new
+    ]
+    counties = {area.id: area.county for area, _, _ in new}
+    # A stable address code: county code + a running number that is never reused.
+    ids = write_new(
+        job, ADDRESS, items, identity=lambda i, item: {"code": f"{counties[item.area_id]}{i:012d}"}
+    )
+    for entity_id, (area, key, _) in zip(ids, new, strict=True):
+        job.resolver.plates(area.county)[key] = entity_id
+    return outcome
+
+
+def load_buildings(job: Job, rows: Sequence[tuple[int, Row]]) -> Outcome:
+    """Buildings on plates; one label per plate."""
+    outcome = Outcome()
+    new: list[tuple[AreaRef, int, BuildingCreate]] = []
+
+    def handle(line: int, row: Row) -> bool:
+        area, _, address_id = job.resolver.plate(row)
+        data = BuildingCreate.model_validate(
+            {
+                "address_id": address_id,
+                "label": row.get("building") or "",
+                "floors_above": parse_int(row.get("floors_above"), "floors_above"),
+                "floors_below": parse_int(row.get("floors_below"), "floors_below"),
+                "units": parse_int(row.get("units"), "units"),
+                "use": row.get("use") or "residential",
+                "structure": row.get("structure"),
+                "year_built": parse_int(row.get("year_built"), "year_built"),
+            }
+        )
+        buildings = job.resolver.buildings(area.county)
+        if (address_id, data.label) in buildings:
+            return True
+        buildings[(address_id, data.label)] = -1
+        new.append((area, address_id, data))
+        return False
+
+    each_row(rows, outcome, handle, "building")
+    fields = set(BUILDING.attributes)
+    items = [
+        NewItem(area.id, data.model_dump(include=fields), {"address_id": address_id}, job.today)
+        for area, address_id, data in new
+    ]
+    ids = write_new(job, BUILDING, items)
+    for entity_id, (area, address_id, data) in zip(ids, new, strict=True):
+        job.resolver.buildings(area.county)[(address_id, data.label)] = entity_id
+    return outcome
+
+
+def load_dwellings(job: Job, rows: Sequence[tuple[int, Row]]) -> Outcome:
+    """Dwellings in buildings; one room number per unit."""
+    outcome = Outcome()
+    new: list[tuple[AreaRef, int, DwellingCreate]] = []
+
+    def handle(line: int, row: Row) -> bool:
+        area, bid = job.resolver.building(row)
+        data = DwellingCreate.model_validate(
+            {
+                "building_id": bid,
+                "unit": parse_int(row.get("unit"), "unit"),
+                "floor": parse_int(row.get("floor"), "floor"),
+                "room": row.get("room") or "",
+                "use": row.get("use") or "residential",
+                "floor_area_m2": parse_float(row.get("floor_area_m2"), "floor_area_m2"),
+                "owner_name": row.get("owner_name"),
+                "status": row.get("status") or "unknown",
+            }
+        )
+        dwellings = job.resolver.dwellings(area.county)
+        key = (bid, data.unit, data.room)
+        if key in dwellings:
+            return True
+        dwellings[key] = (-1, data.status)
+        new.append((area, bid, data))
+        return False
+
+    each_row(rows, outcome, handle, "room")
+    fields = set(DWELLING.attributes)
+    items = [
+        NewItem(area.id, data.model_dump(include=fields), {"building_id": bid}, job.today)
+        for area, bid, data in new
+    ]
+    ids = write_new(job, DWELLING, items)
+    for entity_id, (area, bid, data) in zip(ids, new, strict=True):
+        job.resolver.dwellings(area.county)[(bid, data.unit, data.room)] = (entity_id, data.status)
+    return outcome
