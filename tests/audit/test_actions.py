@@ -21,6 +21,10 @@ DYNAMIC: dict[tuple[str, str], tuple[set[str], str]] = {
         {f"{k}.create" for k in actions.KINDS} | {"stay.create"},
         "an import chunk's created objects: a registry kind, or the venue stays of a stays import",
     ),
+    ("registry", "f'{name}.create'"): (
+        {"stay.create"},
+        "create_records' chunk entry: its only record table is the venues' guest log (name='stay')",
+    ),
     ("residence", "f'residence.{list_name}'"): (
         {"residence.floating_arrivals", "residence.due_to_leave", "residence.overdue"},
         "the three residence lists (list_name= in floating_arrivals, due_to_leave, overdue)",

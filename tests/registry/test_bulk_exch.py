@@ -1,4 +1,4 @@
-"""`registry.bulk.create_records`: a venue's stays written with the checks of the bulk forms (permission,
+"""`registry.records.create_records`: a venue's stays written with the checks of the bulk forms (permission,
 jurisdiction) and, for the imports, one audit entry naming them all."""
 
 from __future__ import annotations
@@ -11,7 +11,7 @@ from sqlalchemy import func, select
 
 from liangshi.audit.models import AuditEntry
 from liangshi.errors import Forbidden, NotFound
-from liangshi.registry.bulk import create_records
+from liangshi.registry.records import create_records
 from liangshi.venues import service as venues
 from liangshi.venues.models import Stay, Venue
 from tests import factories

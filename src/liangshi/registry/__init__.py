@@ -7,31 +7,26 @@ as a policy on the Context, set by the entry points.
 
 Modules: `context` (Context, Snapshot, Page, ReadCut), `kinds` (Provenance, the personal and public kinds),
 `history` (the bitemporal primitives and the one spelling of a version row's bookkeeping, `version_meta`),
-`usecases` (read, search, create, change, correct, retire, versions, flag), `bulk` (create_many, change_many,
-retire_many, correct_many, create_many_audited).
+`usecases` (read, search, create, change, correct, retire, versions, flag), `bulk` (create_many, create_many_fast,
+create_many_audited, change_many), `retire` (retire_many), `correct` (correct_many), `records` (create_records).
 Callers use this face: `from liangshi import registry`, `registry.read(...)`.
 """
 
 from liangshi.registry import history
 from liangshi.registry.bulk import (
     ChangeItem,
-    CorrectItem,
     Created,
     FastCreate,
     NewItem,
     PlannedChange,
-    Retirement,
-    Written,
     change_many,
-    correct_many,
     create_many,
     create_many_audited,
     create_many_fast,
-    open_versions,
     plan_changes,
-    retire_many,
 )
 from liangshi.registry.context import LIAISON_ROLE, Context, Page, ReadCut, ReadCutPolicy, Snapshot
+from liangshi.registry.correct import CorrectItem, Written, correct_many
 from liangshi.registry.history import META_COLUMNS, entity_row, version_meta
 from liangshi.registry.kinds import (
     CHANGE_KINDS,
@@ -43,6 +38,8 @@ from liangshi.registry.kinds import (
     Provenance,
     perm_kind,
 )
+from liangshi.registry.records import create_records
+from liangshi.registry.retire import Retirement, open_versions, retire_many
 from liangshi.registry.usecases import (
     change,
     correct,
@@ -96,6 +93,7 @@ __all__ = [
     "create_many",
     "create_many_audited",
     "create_many_fast",
+    "create_records",
     "department_cut",
     "ensure_area_in_scope",
     "entity_row",

@@ -31,7 +31,7 @@ from liangshi.errors import Forbidden, NotFound, Unauthenticated, ValidationFail
 from liangshi.persons import service as persons
 from liangshi.persons.models import Document, DocumentVersion
 from liangshi.registry import Context, Snapshot, history
-from liangshi.registry.bulk import create_records
+from liangshi.registry.records import create_records
 from liangshi.residence.models import Residence, ResidenceVersion
 from liangshi.venues import rules
 from liangshi.venues.models import VENUE as VENUE

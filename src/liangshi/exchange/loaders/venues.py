@@ -24,7 +24,7 @@ from liangshi.exchange.loaders.resolver import (
     reject_from,
 )
 from liangshi.exchange.rows import Row
-from liangshi.registry.bulk import create_records
+from liangshi.registry.records import create_records
 from liangshi.venues import rules as venue_rules
 from liangshi.venues import service as venues
 from liangshi.venues.models import Stay
