@@ -17,10 +17,6 @@ CJK = re.compile(r"[\u4e00-\u9fff]")
 # Actions built from a value at run time: the site (package under src/liangshi, the expression as written) and
 # every value it can take, with where the values come from. A new dynamic site must be added here.
 DYNAMIC: dict[tuple[str, str], tuple[set[str], str]] = {
-    ("exchange", "f'{kind}.create'"): (
-        {f"{k}.create" for k in actions.KINDS} | {"stay.create"},
-        "an import chunk's created objects: a registry kind, or the venue stays of a stays import",
-    ),
     ("registry", "f'{name}.create'"): (
         {"stay.create"},
         "create_records' chunk entry: its only record table is the venues' guest log (name='stay')",
