@@ -251,8 +251,8 @@ def describe(session: Session, address_id: int, on: dt.date) -> dict[str, Any]:
 
 
 def describe_dwelling(session: Session, dwelling_id: int, on: dt.date) -> dict[str, Any]:
-    """The dwelling's full standard address: plate address + building + unit + room (buildings re-exports it:
-    the plate's text is this module's, and `match_address` names the dwelling it found)."""
+    """The dwelling's full standard address: plate address + building + unit + room (also
+    `buildings.service.describe_dwelling`; it lives here because `match_address` names the dwelling it found)."""
     dv, bv = DwellingVersion, BuildingVersion
     row: Any = session.execute(
         select(Building.address_id, bv.label, dv.unit, dv.room)
