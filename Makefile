@@ -15,7 +15,7 @@ STAMP := $(VENV)/.installed
 help:
 	@echo "make install  create .venv, install liangshi[dev] and the Debian packages it needs"
 	@echo "make test     lint, then run the tests on SQLite and PostgreSQL"
-	@echo "make lint     ruff check, ruff format --check, mypy"
+	@echo "make lint     ruff check, ruff format --check, mypy, import-linter layer contracts"
 	@echo "make demo     build a demo city and serve it on http://127.0.0.1:8000"
 	@echo "make bench    run every benchmark in docs/benchmarks.md (SQLite and PostgreSQL)"
 	@echo "make assets   vendor htmx, ECharts and Leaflet from the npm registry into the web static files"
@@ -77,6 +77,7 @@ lint:
 	$(VENV)/bin/ruff check src tests scripts
 	$(VENV)/bin/ruff format --check src tests scripts
 	$(VENV)/bin/mypy
+	$(VENV)/bin/lint-imports --no-logo
 
 demo: install
 	scripts/demo.sh

@@ -13,6 +13,7 @@ echo "==> lint"
 "$BIN/ruff" check src tests scripts
 "$BIN/ruff" format --check src tests scripts
 "$BIN/mypy"
+"$BIN/lint-imports" --no-logo
 
 echo "==> tests on SQLite"
 LIANGSHI_TEST_DB=sqlite "$BIN/pytest" -q "$@"

@@ -13,10 +13,12 @@ from argon2.exceptions import InvalidHashError, VerificationError
 from sqlalchemy import Select, select
 from sqlalchemy.orm import Session
 
+from liangshi import registry
 from liangshi.access.models import ApiToken, User
 from liangshi.access.rules import ROLE_RANK, Actor, ensure_role
 from liangshi.areas.models import Area
 from liangshi.audit import service as audit
+from liangshi.clock import CHINA_TZ
 from liangshi.errors import Conflict, Forbidden, NotFound, Unauthenticated, ValidationFailed
 
 _hasher = PasswordHasher()
@@ -119,12 +121,10 @@ def create_user(
     )
     session.add(user)
     session.flush()
-    audit.record(
-        session,
-        actor,
-        [audit.Event("user.create", "user", user.id, detail={"role": role, "area": area.code})],
-        purpose=None,
-        now=now,
+    # The registry's log, as every use case appends (the day as Clock.today() reads it from the same instant).
+    ctx = registry.Context(actor=actor, now=now, today=now.astimezone(CHINA_TZ).date())
+    registry.log(
+        ctx, session, [audit.Event("user.create", "user", user.id, detail={"role": role, "area": area.code})]
     )
     return user
 

@@ -9,6 +9,7 @@ from sqlalchemy import and_, case, func, select
 from sqlalchemy.orm import Session
 
 from liangshi import registry
+from liangshi.addresses.maps import to_crs
 from liangshi.addresses.models import ADDRESS as ADDRESS
 from liangshi.addresses.models import STREET as STREET
 from liangshi.addresses.models import Address, AddressVersion, Street, StreetVersion
@@ -23,6 +24,7 @@ from liangshi.addresses.rules import (
 from liangshi.addresses.schemas import AddressCorrect, AddressCreate, AddressPatch, StreetCreate, StreetPatch
 from liangshi.areas import service as areas
 from liangshi.areas.models import Area, AreaVersion
+from liangshi.buildings.models import BUILDING, DWELLING, Building, BuildingVersion, Dwelling, DwellingVersion
 from liangshi.errors import Conflict, ValidationFailed
 from liangshi.registry import Context, Snapshot, history
 
@@ -248,6 +250,35 @@ def describe(session: Session, address_id: int, on: dt.date) -> dict[str, Any]:
     return {"code": code, "areas": parts, "street": street_name, "number": number, "text": text}
 
 
+def describe_dwelling(session: Session, dwelling_id: int, on: dt.date) -> dict[str, Any]:
+    """The dwelling's full standard address: plate address + building + unit + room (also
+    `buildings.service.describe_dwelling`; it lives here because `match_address` names the dwelling it found)."""
+    dv, bv = DwellingVersion, BuildingVersion
+    row: Any = session.execute(
+        select(Building.address_id, bv.label, dv.unit, dv.room)
+        .select_from(Dwelling)
+        .join(Building, Building.id == Dwelling.building_id)
+        .join(dv, and_(dv.entity_id == Dwelling.id, dv.superseded_at.is_(None), history.valid_on(dv, on)))
+        .join(bv, and_(bv.entity_id == Building.id, bv.superseded_at.is_(None), history.valid_on(bv, on)))
+        .where(Dwelling.id == dwelling_id)
+    ).first()
+    if row is None:
+        # Not valid on that date (retired, or recorded later): describe it as last known.
+        dwelling = session.get(Dwelling, dwelling_id)
+        if dwelling is None:
+            return {}
+        building = session.get(Building, dwelling.building_id)
+        assert building is not None
+        brow = history.latest_row(session, BUILDING, building.id)
+        drow = history.latest_row(session, DWELLING, dwelling.id)
+        assert brow is not None and drow is not None
+        row = (building.address_id, brow.label, drow.unit, drow.room)
+    address_id, label, unit, room = row
+    base = describe(session, address_id, on)
+    detail = label + (f"{unit}单元" if unit else "") + f"{room}室"
+    return {**base, "building": label, "unit": unit, "room": room, "text": base.get("text", "") + detail}
+
+
 def plates_of(session: Session, address_ids: list[int], on: dt.date) -> dict[int, dict[str, Any]]:
     """Street and plate number of many addresses at once (as valid on a date), for lists."""
     if not address_ids:
@@ -350,9 +381,6 @@ def installation_rate(session: Session, ctx: Context, area_id: int, on: dt.date 
 
 def geojson(session: Session, ctx: Context, area_id: int, *, crs: str, on: dt.date | None) -> dict[str, Any]:
     """Plates and the buildings on them in an area as a GeoJSON FeatureCollection (WGS-84 or GCJ-02)."""
-    from liangshi.addresses.maps import to_crs
-    from liangshi.buildings.models import Building, BuildingVersion
-
     ctx.actor.ensure("address.read")
     day = on or ctx.today
     _, ids = _subtree(session, ctx, area_id)
@@ -413,8 +441,6 @@ def quality(
 ) -> dict[str, Any]:
     """Address quality checks in an area: plates without a building, buildings whose plate is missing or not
     installed, plates installed on a retired street — counts and the first ids of each."""
-    from liangshi.buildings.models import Building, BuildingVersion
-
     ctx.actor.ensure("address.read")
     day = on or ctx.today
     _, ids = _subtree(session, ctx, area_id)
@@ -574,8 +600,6 @@ def _area_by_name(session: Session, ctx: Context, name: str | None, on: dt.date)
 
 def match_address(session: Session, ctx: Context, text: str) -> dict[str, Any]:
     """Match free text to the standard address it means, with a confidence and the reasons."""
-    from liangshi.buildings.models import Building, BuildingVersion, Dwelling, DwellingVersion
-
     ctx.actor.ensure("address.read")
     on = ctx.today
     parsed = parse_address(text)
@@ -693,8 +717,6 @@ def match_address(session: Session, ctx: Context, text: str) -> dict[str, Any]:
                     ).scalars()
                 )
                 if len(dids) == 1:
-                    from liangshi.buildings.service import describe_dwelling
-
                     result.update(
                         level="dwelling",
                         dwelling_id=int(dids[0]),

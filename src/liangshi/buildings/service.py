@@ -10,6 +10,7 @@ from sqlalchemy.orm import Session
 
 from liangshi import registry
 from liangshi.addresses import service as addresses
+from liangshi.addresses.service import describe_dwelling as describe_dwelling
 from liangshi.areas.models import Area
 from liangshi.buildings import rules
 from liangshi.buildings.models import BUILDING as BUILDING
@@ -18,6 +19,7 @@ from liangshi.buildings.models import Building, BuildingVersion, Dwelling, Dwell
 from liangshi.buildings.schemas import BuildingCreate, DwellingCreate
 from liangshi.errors import Conflict
 from liangshi.registry import Context, Snapshot, history
+from liangshi.residence.models import Residence, ResidenceVersion
 
 
 def create_building(session: Session, ctx: Context, data: BuildingCreate) -> Snapshot:
@@ -161,38 +163,8 @@ def current_dwelling_ids(session: Session, building_id: int, on: dt.date) -> set
     }
 
 
-def describe_dwelling(session: Session, dwelling_id: int, on: dt.date) -> dict[str, Any]:
-    """The dwelling's full standard address: plate address + building + unit + room."""
-    dv, bv = DwellingVersion, BuildingVersion
-    row: Any = session.execute(
-        select(Building.address_id, bv.label, dv.unit, dv.room)
-        .select_from(Dwelling)
-        .join(Building, Building.id == Dwelling.building_id)
-        .join(dv, and_(dv.entity_id == Dwelling.id, dv.superseded_at.is_(None), history.valid_on(dv, on)))
-        .join(bv, and_(bv.entity_id == Building.id, bv.superseded_at.is_(None), history.valid_on(bv, on)))
-        .where(Dwelling.id == dwelling_id)
-    ).first()
-    if row is None:
-        # Not valid on that date (retired, or recorded later): describe it as last known.
-        dwelling = session.get(Dwelling, dwelling_id)
-        if dwelling is None:
-            return {}
-        building = session.get(Building, dwelling.building_id)
-        assert building is not None
-        brow = history.latest_row(session, BUILDING, building.id)
-        drow = history.latest_row(session, DWELLING, dwelling.id)
-        assert brow is not None and drow is not None
-        row = (building.address_id, brow.label, drow.unit, drow.room)
-    address_id, label, unit, room = row
-    base = addresses.describe(session, address_id, on)
-    detail = label + (f"{unit}单元" if unit else "") + f"{room}室"
-    return {**base, "building": label, "unit": unit, "room": room, "text": base.get("text", "") + detail}
-
-
 def grid(session: Session, ctx: Context, building_id: int, on: dt.date | None) -> dict[str, Any]:
     """楼盘表: the building's units × floors × rooms, each cell with its status and how many live there."""
-    from liangshi.residence.models import Residence, ResidenceVersion
-
     ctx.actor.ensure("dwelling.read")
     building = registry.get_entity(session, BUILDING, building_id, ctx.actor)
     day = on or ctx.today

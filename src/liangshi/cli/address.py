@@ -6,6 +6,7 @@ liangshi address parse --file addresses.txt --json      # one address per line
 
 from __future__ import annotations
 
+import csv
 import json
 from pathlib import Path
 
@@ -13,9 +14,12 @@ import typer
 from rich.console import Console
 from rich.table import Table
 
+from liangshi.access.service import SYSTEM
+from liangshi.addresses import service
 from liangshi.addresses.numbering import decode_csv_bytes
 from liangshi.addresses.parsing import parse_address
 from liangshi.cli.common import database
+from liangshi.registry import Context
 
 app = typer.Typer(help="Addresses / 地址", no_args_is_help=True)
 
@@ -81,12 +85,6 @@ def match(
     ),
 ) -> None:
     """Match free-text addresses to the standard addresses in the database, with confidence and reasons."""
-    import csv
-
-    from liangshi.access.service import SYSTEM
-    from liangshi.addresses import service
-    from liangshi.registry import Context
-
     inputs = list(texts or [])
     if file is not None:
         try:

@@ -9,16 +9,21 @@ from typing import TYPE_CHECKING
 
 import typer
 from rich.console import Console
+from sqlalchemy import select
 
+from liangshi.access import service as access
+from liangshi.access.models import User
 from liangshi.clock import Clock, today_is
 from liangshi.config import Settings
+from liangshi.db import make_engine, make_session_factory, session_scope
+from liangshi.departments import service as departments
 from liangshi.errors import LiangshiError, NotFound
+from liangshi.registry import Context
 
 if TYPE_CHECKING:
     from sqlalchemy.orm import Session
 
     from liangshi.access.rules import Actor
-    from liangshi.registry import Context
 
 err = Console(stderr=True)
 out = Console()
@@ -35,9 +40,6 @@ def fail(exc: LiangshiError) -> typer.Exit:
 @contextmanager
 def database() -> Iterator[tuple[Session, Clock]]:
     """A session on the configured database in one transaction."""
-    # Imported here, not at the top: `liangshi --help` and the commands without a database start without SQLAlchemy.
-    from liangshi.db import make_engine, make_session_factory, session_scope
-
     settings = Settings()
     engine = make_engine(settings.database_url)
     try:
@@ -52,12 +54,6 @@ def database() -> Iterator[tuple[Session, Clock]]:
 def actor_as(session: Session, username: str | None) -> Actor:
     """The actor of `--as USER`, or the system operator without one; an unknown user is `user.not_found` (exit 2
     through `fail`)."""
-    # Imported here, not at the top: the access service imports SQLAlchemy and argon2 (see `database`).
-    from sqlalchemy import select
-
-    from liangshi.access import service as access
-    from liangshi.access.models import User
-
     if not username:
         return access.SYSTEM
     user = session.execute(select(User).where(User.username == username)).scalar_one_or_none()
@@ -68,10 +64,6 @@ def actor_as(session: Session, username: str | None) -> Actor:
 
 def context_as(session: Session, clock: Clock, username: str | None, purpose: str | None = "cli") -> Context:
     """A use-case context for `--as USER` (the system operator without one)."""
-    # Imported here, not at the top: the registry imports the domain's models (see `database`).
-    from liangshi.departments import service as departments
-    from liangshi.registry import Context
-
     actor = actor_as(session, username)
     return Context(
         actor=actor,

@@ -14,8 +14,13 @@ import json
 from pathlib import Path
 
 import typer
+from rich.progress import Progress, SpinnerColumn, TextColumn, TimeElapsedColumn
+from sqlalchemy import select
 
 from liangshi.cli.common import context_as, database, err, fail
+from liangshi.config import Settings
+from liangshi.departments import rules, service
+from liangshi.departments.models import Department
 from liangshi.errors import LiangshiError
 
 app = typer.Typer(help="Department data exchange / 部门数据交换", no_args_is_help=True)
@@ -33,8 +38,6 @@ def add(
     name_en: str = typer.Option(None, "--name-en", help="English name (default for standard codes)"),
 ) -> None:
     """Register a department (as the system operator; audited)."""
-    from liangshi.departments import service
-
     try:
         with database() as (session, clock):
             d = service.add_department(
@@ -53,8 +56,6 @@ def add(
 def agreement(file: Path = typer.Argument(..., help="The agreement as JSON or TOML")) -> None:
     """Register an agreement from a file: department, purpose, valid_from/valid_to, provides, reads,
     aggregates_only."""
-    from liangshi.departments import rules, service
-
     try:
         spec = rules.load_agreement_file(file, service.known_fields())
         with database() as (session, clock):
@@ -69,8 +70,6 @@ def agreement(file: Path = typer.Argument(..., help="The agreement as JSON or TO
 @app.command("list")
 def list_(as_json: bool = typer.Option(False, "--json")) -> None:
     """Departments and their agreements."""
-    from liangshi.departments import service
-
     with database() as (session, clock):
         depts = service.list_departments(session, context_as(session, clock, None))
     if as_json:
@@ -91,10 +90,6 @@ def extract(
     as_user: str = typer.Option(None, "--as", help="Act as this user (a liaison of the department)"),
 ) -> None:
     """Write the department's extract of the current state (aggregates only for a statistics agreement)."""
-    from rich.progress import Progress, SpinnerColumn, TextColumn, TimeElapsedColumn
-
-    from liangshi.departments import service
-
     try:
         with Progress(
             SpinnerColumn(), TextColumn("{task.description}"), TimeElapsedColumn(), console=err
@@ -118,8 +113,6 @@ def extract(
 @app.command("verify-log")
 def verify_log(as_json: bool = typer.Option(False, "--json")) -> None:
     """Recompute the exchange log's hash chain; exit 1 when an entry was altered or deleted."""
-    from liangshi.departments import service
-
     with database() as (session, clock):
         result = service.verify_log(session, context_as(session, clock, None))
     if as_json:
@@ -139,9 +132,6 @@ def is_department_feed(source: str | None) -> bool:
     but the police, whose files are the register's base (and are loaded by the bulk importer)."""
     if not source:
         return False
-    from sqlalchemy import select
-
-    from liangshi.departments.models import Department
 
     with database() as (session, _):
         registered = session.execute(select(Department.id).where(Department.code == source)).first()
@@ -150,11 +140,6 @@ def is_department_feed(source: str | None) -> bool:
 
 def import_feed(kind: str, file: Path, source: str, as_user: str | None) -> None:
     """Submit a file as a department batch: accepted or refused as a whole."""
-    from rich.progress import Progress, SpinnerColumn, TextColumn, TimeElapsedColumn
-
-    from liangshi.config import Settings
-    from liangshi.departments import rules, service
-
     try:
         table = service.table_from_file(file)
         with Progress(

@@ -14,7 +14,11 @@ from pathlib import Path
 import typer
 from rich.table import Table
 
+from liangshi.access.service import SYSTEM
 from liangshi.cli.common import database, err, fail, out
+from liangshi.errors import LiangshiError
+from liangshi.kpis import service
+from liangshi.registry import Context
 
 
 def _date(value: str, option: str) -> dt.date:
@@ -38,11 +42,6 @@ def kpis(
     ),
 ) -> None:
     """KPIs of an area (numerator, denominator, rate, target) and of each child area / 指标统计."""
-    from liangshi.access.service import SYSTEM
-    from liangshi.errors import LiangshiError
-    from liangshi.kpis import service
-    from liangshi.registry import Context
-
     start, end = _date(date_from, "--from"), _date(date_to, "--to")
     try:
         with database() as (session, clock), out.status("计算指标 computing KPIs …"):

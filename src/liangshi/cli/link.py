@@ -9,9 +9,15 @@ from __future__ import annotations
 from pathlib import Path
 
 import typer
+from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn
+from rich.table import Table
 
 from liangshi.cli.common import err, fail, out
 from liangshi.clock import Clock
+from liangshi.errors import LiangshiError, NotFound
+from liangshi.linkage import cluster, files, score
+from liangshi.linkage.api import ACCEPT, explain_pair
+from liangshi.mpi.cli import add_commands as add_mpi_commands
 
 app = typer.Typer(help="Record linkage / 记录关联（查重）", no_args_is_help=True)
 
@@ -33,12 +39,6 @@ def dedupe(
     encoding: str = typer.Option("utf-8", "--encoding", help="Input encoding (utf-8, gb18030, …)"),
 ) -> None:
     """Cluster the records that are the same person; write a cluster id for every input row."""
-    from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn
-
-    from liangshi.errors import LiangshiError
-    from liangshi.linkage import cluster, files, score
-    from liangshi.linkage.api import ACCEPT
-
     steps = ("读取 reading", "规范化 normalising", "比对评分 scoring", "聚类 clustering", "写出 writing")
     try:
         score.check_options(engine=engine, model=model)
@@ -73,12 +73,6 @@ def explain(
     encoding: str = typer.Option("utf-8", "--encoding"),
 ) -> None:
     """Why two records are (not) the same person: each field's comparison level and weight."""
-    from rich.table import Table
-
-    from liangshi.errors import LiangshiError, NotFound
-    from liangshi.linkage import files
-    from liangshi.linkage.api import explain_pair
-
     try:
         records = {r.record_id: r for r in files.read_records(input_path, encoding=encoding)}
         for rid in (a, b):
@@ -98,3 +92,7 @@ def explain(
     table.add_row("合计 total", "", f"{weight:+.2f}")
     out.print(table)
     err.print(f"匹配概率 match probability: {probability:.6f}")
+
+
+# `liangshi link persons`: the master person index over the register.
+add_mpi_commands(app)

@@ -15,7 +15,10 @@ from typing import Any
 import typer
 from rich.console import Console
 from rich.table import Table
+from sqlalchemy import select
 
+from liangshi.access.service import SYSTEM
+from liangshi.addresses import service
 from liangshi.addresses.numbering import (
     LineError,
     PlateEntry,
@@ -25,8 +28,10 @@ from liangshi.addresses.numbering import (
     read_plates_csv,
 )
 from liangshi.addresses.rules import NUMBERING_STYLES
+from liangshi.areas.models import Area
 from liangshi.cli.common import database
 from liangshi.errors import LiangshiError, ValidationFailed
+from liangshi.registry import Context
 
 app = typer.Typer(help="Door-plate numbering / 门牌编号检查", no_args_is_help=True)
 
@@ -154,13 +159,6 @@ def propose(
 
 def _gaps_in_database(area_code: str) -> dict[str, Any]:
     """The numbering report of an area's plates in the configured database, as the system operator."""
-    from sqlalchemy import select
-
-    from liangshi.access.service import SYSTEM
-    from liangshi.addresses import service
-    from liangshi.areas.models import Area
-    from liangshi.registry import Context
-
     with database() as (session, clock):
         area_id = session.execute(select(Area.id).where(Area.code == area_code)).scalar_one_or_none()
         if area_id is None:

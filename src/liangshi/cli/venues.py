@@ -14,8 +14,13 @@ from typing import TYPE_CHECKING
 
 import typer
 
+from liangshi.access.service import SYSTEM
 from liangshi.cli.common import database, fail
+from liangshi.errors import LiangshiError
+from liangshi.registry import Context
+from liangshi.venues import service
 from liangshi.venues.rules import RETENTION_DAYS
+from liangshi.venues.schemas import KeyIn
 
 if TYPE_CHECKING:
     from liangshi.clock import Clock
@@ -41,9 +46,6 @@ def purge(
     as_json: bool = typer.Option(False, "--json", help="Print the counts as JSON"),
 ) -> None:
     """Delete stays older than the retention period of their venue kind; the purge is audited."""
-    from liangshi.access.service import SYSTEM
-    from liangshi.venues import service
-
     with database() as (session, clock):
         result = service.purge(
             session,
@@ -66,9 +68,6 @@ app.add_typer(keys_app, name="key")
 
 def _system_context(clock: Clock) -> Context:
     """The CLI runs as the system administrator on the machine that holds the database."""
-    from liangshi.access.service import SYSTEM
-    from liangshi.registry import Context
-
     return Context(actor=SYSTEM, now=clock.now(), today=clock.today(), purpose="venue keys")
 
 
@@ -78,10 +77,6 @@ def key_issue(
     name: str = typer.Option(None, "--name", help="What the key is for (front desk, PMS vendor)"),
 ) -> None:
     """Issue an API key for a venue's front-desk system; the key is printed once, only its hash is kept."""
-    from liangshi.errors import LiangshiError
-    from liangshi.venues import service
-    from liangshi.venues.schemas import KeyIn
-
     try:
         with database() as (session, clock):
             result = service.issue_key(session, _system_context(clock), venue_id, KeyIn(name=name))
@@ -93,9 +88,6 @@ def key_issue(
 @keys_app.command("list")
 def key_list(venue_id: int) -> None:
     """A venue's keys: prefix, name, issue and revocation times (never the keys)."""
-    from liangshi.errors import LiangshiError
-    from liangshi.venues import service
-
     try:
         with database() as (session, clock):
             keys = service.list_keys(session, _system_context(clock), venue_id)
@@ -107,9 +99,6 @@ def key_list(venue_id: int) -> None:
 @keys_app.command("revoke")
 def key_revoke(venue_id: int, key_id: int) -> None:
     """Revoke a venue key: from now on it authenticates nothing."""
-    from liangshi.errors import LiangshiError
-    from liangshi.venues import service
-
     try:
         with database() as (session, clock):
             result = service.revoke_key(session, _system_context(clock), venue_id, key_id)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import datetime as dt
 from typing import Any
 
 from sqlalchemy import select
@@ -11,6 +12,10 @@ from liangshi.access import service as access
 from liangshi.access.models import User
 from liangshi.access.service import SYSTEM
 from liangshi.clock import Clock
+from liangshi.departments import rules as dept_rules
+from liangshi.departments import service as departments
+from liangshi.departments.models import Department
+from liangshi.registry import Context
 
 DEMO_PASSWORD = "Demo-2026-liangshi"
 # username, display name, role, jurisdiction (area code), department
@@ -72,13 +77,6 @@ DEMO_AGREEMENTS: tuple[dict[str, Any], ...] = (
 
 def ensure_departments(session: Session, clock: Clock) -> list[str]:
     """The demo's partner departments with their sharing agreements (registered once)."""
-    import datetime as dt
-
-    from liangshi.departments import rules as dept_rules
-    from liangshi.departments import service as departments
-    from liangshi.departments.models import Department
-    from liangshi.registry import Context
-
     ctx = Context(actor=SYSTEM, now=clock.now(), today=clock.today(), purpose="demo")
     today = clock.today()
     codes = []

@@ -18,7 +18,6 @@ from liangshi.clock import Clock, today_is
 from liangshi.db import session_scope
 from liangshi.errors import Forbidden
 from liangshi.exchange import formats
-from liangshi.exchange.audit_index import PERSONAL_OBJECTS, import_entries_of_person
 from liangshi.exchange.loaders import LOADERS, Job, Resolver, RowError
 from liangshi.exchange.models import ImportBatch
 from liangshi.exchange.reader import Table, open_table
@@ -29,10 +28,8 @@ __all__ = [
     "CHUNK",
     "KIND_LABELS",
     "KIND_PERMISSIONS",
-    "PERSONAL_OBJECTS",
     "ImportResult",
     "ensure_may_import",
-    "import_entries_of_person",
     "import_file",
     "today_of",
     "write_error_report",

@@ -12,8 +12,9 @@ from liangshi import __version__
 from liangshi.clock import Clock, today_is
 from liangshi.config import Settings
 from liangshi.db import make_engine, make_session_factory
-from liangshi.http import errors
+from liangshi.http import errors, routes
 from liangshi.kpis.service import ReportCache
+from liangshi.web import app as web
 
 
 class BodyLimit:
@@ -115,9 +116,6 @@ def create_app(
     settings: Settings | None = None, *, clock: Clock | None = None, engine: Any = None
 ) -> FastAPI:
     """The application for these settings (tests pass an engine and a fixed clock)."""
-    from liangshi.http import routes
-    from liangshi.web import app as web
-
     settings = settings or Settings()
     app = FastAPI(
         title="liangshi 两实",

@@ -4,27 +4,27 @@ from __future__ import annotations
 
 from fastapi import FastAPI
 
+from liangshi.access.api import router as access
+from liangshi.addresses.api import addresses, area_views, streets
+from liangshi.areas.api import router as areas
+from liangshi.audit.api import router as audit
+from liangshi.buildings.api import buildings, dwellings
+from liangshi.campaign.api import router as campaign
+from liangshi.departments.api import router as departments
+from liangshi.kpis.api import router as kpis
+from liangshi.mpi.api import person_links
+from liangshi.mpi.api import router as mpi
+from liangshi.permits.api import person_permits
+from liangshi.permits.api import router as permits
+from liangshi.persons.api import households, persons
+from liangshi.rentals.api import router as rentals
+from liangshi.residence.api import lifecycle
+from liangshi.residence.api import router as residences
+from liangshi.venues.api import router as venues
+
 
 def include_all(app: FastAPI) -> None:
     """Mount the domain routers."""
-    from liangshi.access.api import router as access
-    from liangshi.addresses.api import addresses, area_views, streets
-    from liangshi.areas.api import router as areas
-    from liangshi.audit.api import router as audit
-    from liangshi.buildings.api import buildings, dwellings
-    from liangshi.campaign.api import router as campaign
-    from liangshi.departments.api import router as departments
-    from liangshi.kpis.api import router as kpis
-    from liangshi.mpi.api import person_links
-    from liangshi.mpi.api import router as mpi
-    from liangshi.permits.api import person_permits
-    from liangshi.permits.api import router as permits
-    from liangshi.persons.api import households, persons
-    from liangshi.rentals.api import router as rentals
-    from liangshi.residence.api import lifecycle
-    from liangshi.residence.api import router as residences
-    from liangshi.venues.api import router as venues
-
     for router in (
         access,
         area_views,

@@ -19,6 +19,7 @@ from __future__ import annotations
 
 import datetime as dt
 import io
+import logging
 import threading
 import time
 from collections.abc import Callable, Iterable
@@ -28,10 +29,12 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from liangshi.access.service import SYSTEM
 from liangshi.addresses import service as addresses
 from liangshi.areas import service as areas
 from liangshi.areas.models import Area
 from liangshi.clock import CHINA_TZ
+from liangshi.db import session_scope
 from liangshi.errors import NotFound
 from liangshi.kpis import daily, rules
 from liangshi.registry import Context
@@ -385,11 +388,6 @@ def warm(sessions: Any, cache: ReportCache, clock: Any) -> list[str]:
     request for the default period of any area narrows a fresh report instead of counting again. The jurisdiction
     check still runs on every request, before the cache is read. Returns the codes counted.
     """
-    import logging
-
-    from liangshi.access.service import SYSTEM
-    from liangshi.db import session_scope
-
     with session_scope(sessions) as session:
         began = time.monotonic()
         done = daily.maintain(session)

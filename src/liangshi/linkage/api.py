@@ -19,8 +19,11 @@ from __future__ import annotations
 
 import datetime as dt
 from collections.abc import Iterable, Sequence
-from dataclasses import dataclass
 from typing import TYPE_CHECKING
+
+from liangshi.linkage import cluster, score
+from liangshi.linkage import master as master_mod
+from liangshi.linkage.records import ACCEPT, REVIEW, Candidate, FieldEvidence, LinkRecord
 
 if TYPE_CHECKING:
     import pandas
@@ -37,47 +40,6 @@ __all__ = [
 ]
 
 
-@dataclass(frozen=True)
-class LinkRecord:
-    """One record to link, as written by its source (the engine normalises it)."""
-
-    record_id: str
-    source: str = ""
-    name: str | None = None
-    sex: str | None = None  # 男/女/male/female/1/2/M/F or None
-    birth_date: str | None = None  # any common written form
-    id_number: str | None = None
-    phone: str | None = None
-    address: str | None = None
-    person_id: int | None = None  # set on master records (the stable person id)
-
-
-@dataclass(frozen=True)
-class FieldEvidence:
-    """What one field says about a pair: its comparison level and its weight (log2 Bayes factor)."""
-
-    field: str  # "name", "id_number", ... and "prior" for the prior odds
-    level: str  # e.g. "exact", "pinyin_equal", "id_typo_one_edit", "id_both_valid_differ", "null"
-    weight: float
-
-
-@dataclass(frozen=True)
-class Candidate:
-    """A master person a new record may be, with the pair's probability, total weight and evidence."""
-
-    record_id: str
-    person_id: int
-    probability: float
-    weight: float
-    evidence: tuple[FieldEvidence, ...]
-
-
-#: Probability at/above which a link is made automatically.
-ACCEPT: float = 0.99
-#: Probability at/above which (and below ACCEPT) a pair goes to human review.
-REVIEW: float = 0.5
-
-
 def explain_pair(
     a: LinkRecord, b: LinkRecord, *, today: dt.date
 ) -> tuple[float, float, tuple[FieldEvidence, ...]]:
@@ -85,8 +47,6 @@ def explain_pair(
 
     ``today`` is the caller's date (the use case's ``ctx.today``): an ID number born after it is not valid.
     """
-    from liangshi.linkage import score
-
     return score.explain(a, b, today=today)
 
 
@@ -103,8 +63,6 @@ def match_against_master(
     DataFrame already normalised by :func:`liangshi.linkage.normalise.normalise_frame` (the fast path for a
     large, prepared master index; see :class:`liangshi.linkage.master.MasterIndex`).
     """
-    from liangshi.linkage import master as master_mod
-
     return master_mod.match(new, master, top=top, today=today)
 
 
@@ -124,8 +82,6 @@ def dedupe(
     :data:`ACCEPT`. The cluster id is the smallest record id of the cluster. ``today`` is the caller's date:
     an ID number born after it is not valid.
     """
-    from liangshi.linkage import cluster, score
-
     score.check_options(engine=engine, model=model)
     frame = score.prepare(records, today=today)
     predictions = score.predict_frame(frame, engine=engine, model=model)

@@ -23,7 +23,8 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from liangshi.common.idnumber import compute_check_char
-from liangshi.linkage.api import LinkRecord
+from liangshi.linkage.records import LinkRecord
+from liangshi.synth import rules as R
 
 __all__ = [
     "Scores",
@@ -195,8 +196,6 @@ def _address_form(rng: random.Random, address: str, t2s_inverse: object) -> str:
 
 def _copy(rng: random.Random, p: _Person, record_id: str, s2t: object) -> LinkRecord:
     """A department's record of a person, with realistic errors."""
-    from liangshi.synth import rules as R
-
     name = p.name
     roll = rng.random()
     if roll < 0.08:
@@ -265,8 +264,6 @@ def city_benchmark(
 ) -> tuple[list[LinkRecord], dict[str, str]]:
     """The labelled benchmark from a synthetic city written by ``liangshi synth --out DIRECTORY``."""
     import opencc
-
-    from liangshi.synth import rules as R
 
     rng = random.Random(seed)
     s2t = opencc.OpenCC("s2t")

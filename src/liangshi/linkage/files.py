@@ -15,7 +15,7 @@ from collections.abc import Mapping, Sequence
 from pathlib import Path
 
 from liangshi.errors import ValidationFailed
-from liangshi.linkage.api import LinkRecord
+from liangshi.linkage.records import LinkRecord
 
 __all__ = ["INPUT_COLUMNS", "read_records", "write_clusters"]
 

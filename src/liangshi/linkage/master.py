@@ -15,9 +15,9 @@ from collections.abc import Iterable, Sequence
 from typing import TYPE_CHECKING, Any
 
 from liangshi.errors import ValidationFailed
-from liangshi.linkage.api import REVIEW, Candidate, LinkRecord
 from liangshi.linkage.block import BLOCKING_RULES
 from liangshi.linkage.normalise import normalise_name, records_from_frame
+from liangshi.linkage.records import REVIEW, Candidate, LinkRecord
 from liangshi.linkage.score import evidence, prepare, score_pairs_sql
 
 if TYPE_CHECKING:

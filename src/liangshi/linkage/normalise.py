@@ -26,7 +26,7 @@ from typing import TYPE_CHECKING, Any
 from liangshi.common.idnumber import check_id_number, normalize_id_text
 from liangshi.common.phone import normalize_phone
 from liangshi.errors import LiangshiError
-from liangshi.linkage.api import LinkRecord
+from liangshi.linkage.records import LinkRecord
 from liangshi.linkage.surnames import COMPOUND_SURNAMES, SURNAME_READINGS
 
 if TYPE_CHECKING:

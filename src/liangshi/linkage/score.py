@@ -16,10 +16,10 @@ from functools import lru_cache
 from typing import TYPE_CHECKING, Any
 
 from liangshi.errors import ValidationFailed
-from liangshi.linkage.api import FieldEvidence, LinkRecord
-from liangshi.linkage.block import BLOCKING_RULES, add_keys, rules_for
+from liangshi.linkage.block import BLOCKING_RULES, KEY_COLUMNS, add_keys, rules_for
 from liangshi.linkage.compare import COMPARISONS, PRIOR, prior_weight, sql_condition
 from liangshi.linkage.normalise import COLUMNS, normalise_frame
+from liangshi.linkage.records import FieldEvidence, LinkRecord
 
 if TYPE_CHECKING:
     import duckdb
@@ -209,8 +209,6 @@ def score_pairs(con: duckdb.DuckDBPyConnection, left: str, right: str, pairs: st
 
 def _model_frame(frame: pandas.DataFrame) -> pandas.DataFrame:
     """Only the columns Splink needs (ids, compared columns, keys), in a fixed order."""
-    from liangshi.linkage.block import KEY_COLUMNS
-
     wanted = ["unique_id", *[c for c in COLUMNS if c in PAIR_COLUMNS or c == "surname_s"], *KEY_COLUMNS]
     return frame[[c for c in dict.fromkeys(wanted)]]
 

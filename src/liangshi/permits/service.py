@@ -16,7 +16,8 @@ from liangshi.permits import rules
 from liangshi.permits.models import PERMIT as PERMIT
 from liangshi.permits.models import Permit, PermitVersion
 from liangshi.permits.schemas import PermitCancel, PermitEndorse, PermitIssue
-from liangshi.registry import Context, Snapshot, history
+from liangshi.persons.models import PERSON
+from liangshi.registry import Context, Provenance, Snapshot, history
 from liangshi.residence import service as residence
 
 
@@ -215,8 +216,6 @@ def lapse_permits(
             .limit(limit)
         ).all()
     )
-    from liangshi.registry import Provenance
-
     for permit_id, version in due:
         row = history.open_row(session, PERMIT, permit_id)
         assert row is not None
@@ -238,9 +237,7 @@ def lapse_permits(
 def permits_of(session: Session, ctx: Context, person_id: int) -> list[dict[str, Any]]:
     """A person's permits, newest first."""
     ctx.actor.ensure("permit.read")
-    from liangshi.persons import service as persons
-
-    person = registry.get_entity(session, persons.PERSON, person_id, ctx.actor)
+    person = registry.get_entity(session, PERSON, person_id, ctx.actor)
     v = PermitVersion
     rows = session.execute(
         select(Permit, v)

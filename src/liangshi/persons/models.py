@@ -13,6 +13,7 @@ from liangshi.access.rules import Actor
 from liangshi.areas.models import Area
 from liangshi.db import Base, BigId
 from liangshi.persons.rules import name_keys
+from liangshi.residence.models import Residence, ResidenceVersion
 from liangshi.versioned import EntityMixin, Kind, VersionMixin
 
 
@@ -146,10 +147,6 @@ class MembershipVersion(VersionMixin, Base):
 
 def _lives_in_scope(actor: Actor) -> ColumnElement[bool]:
     # A person is also visible where they currently live, not only where their record is held.
-    # Imported here, not at the top: the residence domain depends on persons, and a module-level import of its
-    # tables from persons would tie the two packages into a cycle for the sake of this one query.
-    from liangshi.residence.models import Residence, ResidenceVersion
-
     return exists(
         select(Residence.id)
         .join(ResidenceVersion, ResidenceVersion.entity_id == Residence.id)

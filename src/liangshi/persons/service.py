@@ -7,13 +7,15 @@ import json
 from collections.abc import Sequence
 from typing import Any
 
-from sqlalchemy import and_, exists, or_, select
+from sqlalchemy import and_, exists, or_, select, union_all
 from sqlalchemy.orm import Session
 from sqlalchemy.sql.elements import ColumnElement
 
 from liangshi import registry
+from liangshi.access import service as access
 from liangshi.areas.models import Area
 from liangshi.audit import service as audit
+from liangshi.buildings.models import DWELLING
 from liangshi.common.idnumber import (
     check_id_number,
     mask_id_number,
@@ -22,7 +24,7 @@ from liangshi.common.idnumber import (
 )
 from liangshi.common.phone import normalize_phone
 from liangshi.errors import Conflict, ValidationFailed
-from liangshi.exchange.audit_index import import_entries_of_person
+from liangshi.exchange.models import ImportAuditEntry
 from liangshi.persons import rules
 from liangshi.persons.models import DOCUMENT as DOCUMENT
 from liangshi.persons.models import HOUSEHOLD as HOUSEHOLD
@@ -47,6 +49,9 @@ from liangshi.persons.schemas import (
     PersonCreate,
 )
 from liangshi.registry import Context, Page, Snapshot, history
+from liangshi.rentals.models import RentalTenant
+from liangshi.residence.models import Residence
+from liangshi.venues.models import Stay
 
 
 def _document_holder(session: Session, doc_type: str, number: str, country: str) -> int | None:
@@ -209,6 +214,41 @@ def access_log(
     rows, total = audit.access_log(session, person_id, limit=limit, offset=offset, also=imported)
     registry.log(ctx, session, [audit.Event("person.access_log", "person", person_id, None)])
     return [access_view(row) for row in rows], total
+
+
+# The kinds an import audits in chunks that are a person's data: their id column and their person column.
+PERSONAL_OBJECTS: dict[str, tuple[Any, Any]] = {
+    "person": (Person.id, Person.id),
+    "document": (Document.id, Document.person_id),
+    "membership": (Membership.id, Membership.person_id),
+    "residence": (Residence.id, Residence.person_id),
+    "rental_tenant": (RentalTenant.id, RentalTenant.person_id),
+    "stay": (Stay.id, Stay.person_id),
+}
+
+
+def import_entries_of_person(session: Session, person_id: int) -> list[int]:
+    """The import chunks' audit entries (seqs) that created this person or their documents, residences ….
+
+    A chunk's entry names no single person (one entry per table per chunk, detail "ids"). The batch's index rows
+    give the entries of a kind in PERSONAL_OBJECTS whose id range holds one of the person's objects; each
+    candidate's own id list decides. The import writes nothing per person for this, one index row per entry.
+    """
+    index = ImportAuditEntry
+    candidates = []
+    for kind, (id_column, person_column) in PERSONAL_OBJECTS.items():
+        candidates.append(
+            select(index.seq, id_column.label("object_id"))
+            .join(id_column.table, and_(id_column >= index.first_id, id_column <= index.last_id))
+            .where(index.object_kind == kind, person_column == person_id)
+        )
+    wanted: dict[int, set[int]] = {}
+    for seq, object_id in session.execute(union_all(*candidates)).all():
+        wanted.setdefault(seq, set()).add(object_id)
+    if not wanted:
+        return []
+    details = audit.details_of(session, wanted)
+    return sorted(seq for seq, ids in wanted.items() if ids & set(details.get(seq, {}).get("ids", ())))
 
 
 def access_view(entry: Any) -> dict[str, Any]:
@@ -419,9 +459,7 @@ def create_household(session: Session, ctx: Context, data: HouseholdCreate) -> S
     ctx.actor.ensure("household.write")
     area = registry.ensure_area_in_scope(session, ctx, data.area_id)
     if data.dwelling_id is not None:
-        from liangshi.buildings import service as buildings
-
-        registry.get_entity(session, buildings.DWELLING, data.dwelling_id, ctx.actor)
+        registry.get_entity(session, DWELLING, data.dwelling_id, ctx.actor)
     household = Household(household_kind=data.household_kind, area_id=area.id, county_code=area.county_code)
     prov = data.provenance.to_domain(ctx.actor.username)
     snap = registry.create(
@@ -521,8 +559,6 @@ def provenance_of(session: Session, ctx: Context, person_id: int) -> dict[str, d
     Walks the current knowledge (rows not superseded) in valid-time order; a value's provenance is the row where
     it last changed, so a correction or a change names who made it and an unchanged value keeps its first source.
     """
-    from liangshi.access import service as access
-
     _entity, rows = registry.versions(session, ctx, PERSON, person_id)
     by_id = {r.row_id: r for r in rows}
 

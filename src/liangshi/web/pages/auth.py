@@ -8,8 +8,8 @@ from fastapi import Form, Request
 from fastapi.responses import Response
 
 from liangshi.access import service as access
+from liangshi.db import session_scope
 from liangshi.errors import Unauthenticated
-from liangshi.http.tx import anonymous
 from liangshi.web import i18n
 from liangshi.web.pages import web_router
 from liangshi.web.render import local_path, redirect, render
@@ -54,14 +54,14 @@ def login(
     settings = request.app.state.settings
     username = username.strip()
     try:
-        with anonymous(request) as session:
+        with session_scope(request.app.state.sessions) as session:
             user = access.authenticate(session, username=username, password=password, now=clock.now())
             token = access.issue_token(
                 session, user, name="web", days=settings.web_session_days, now=clock.now()
             )
     except Unauthenticated as exc:
         # The failed-login counter must survive the refusal: count it in its own transaction.
-        with anonymous(request) as session:
+        with session_scope(request.app.state.sessions) as session:
             access.record_failed_login(session, username=username, now=clock.now())
         message = exc.message(i18n.short(i18n.language(request)))
         return _login_form(request, next_url=local_path(next), username=username, error=message, status=401)
@@ -83,7 +83,7 @@ def logout(request: Request) -> Response:
     """Revoke the session's token and forget the cookie."""
     token = request.cookies.get(SESSION_COOKIE)
     if token:
-        with anonymous(request) as session:
+        with session_scope(request.app.state.sessions) as session:
             access.revoke_token(session, token, now=request.app.state.clock.now())
     response = redirect("/web/login", flash="logged_out")
     response.delete_cookie(SESSION_COOKIE, path="/")

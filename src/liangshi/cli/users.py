@@ -1,0 +1,61 @@
+"""`liangshi user`: create users and issue API tokens (as the system operator)."""
+
+from __future__ import annotations
+
+import typer
+from sqlalchemy import select
+
+from liangshi.access import service
+from liangshi.access.models import User
+from liangshi.access.service import SYSTEM
+from liangshi.cli.common import database, err, fail, out
+from liangshi.errors import LiangshiError
+
+app = typer.Typer(help="Users / 用户", no_args_is_help=True)
+
+
+@app.command("add")
+def user_add(
+    username: str,
+    role: str = typer.Option(
+        ...,
+        help="collector, community_police, station_admin, district_admin, city_admin, "
+        "department_liaison, inspector, auditor",
+    ),
+    area: str = typer.Option(..., help="Area code of the jurisdiction, e.g. 420704001"),
+    display_name: str = typer.Option(None, help="Name shown on screen"),
+    password: str = typer.Option(..., prompt=True, hide_input=True, confirmation_prompt=True),
+    department: str = typer.Option(None),
+) -> None:
+    """Create a user (as the system operator)."""
+    try:
+        with database() as (session, clock):
+            user = service.create_user(
+                session,
+                username=username,
+                display_name=display_name or username,
+                password=password,
+                role=role,
+                area_code=area,
+                department=department,
+                actor=SYSTEM,
+                now=clock.now(),
+            )
+            out.print(f"用户已创建 / user created: {user.username} ({user.role})")
+    except LiangshiError as exc:
+        raise fail(exc) from None
+
+
+@app.command("token")
+def user_token(
+    username: str,
+    name: str = typer.Option("api", help="What the token is for"),
+    days: int = typer.Option(365, min=1, max=3650, help="Lifetime in days"),
+) -> None:
+    """Issue an API token for a user (for integrations); it is printed once and stored only as a hash."""
+    with database() as (session, clock):
+        user = session.execute(select(User).where(User.username == username)).scalar_one_or_none()
+        if user is None:
+            err.print("[red]user.not_found[/red]: 用户不存在 / no such user")
+            raise typer.Exit(2)
+        print(service.issue_token(session, user, name=name, days=days, now=clock.now()))
