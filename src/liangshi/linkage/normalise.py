@@ -57,6 +57,7 @@ _LATIN_TOKENS = re.compile(r"[a-z]+")
 
 @lru_cache(maxsize=1)
 def _converter() -> Any:
+    # Imported here, not at the top: OpenCC's dictionaries load only when a name is first converted.
     import opencc
 
     return opencc.OpenCC("t2s")
@@ -131,6 +132,7 @@ def fold_dialect(syllables: Iterable[str]) -> str:
 
 @lru_cache(maxsize=1)
 def _pinyin() -> Any:
+    # Imported here, not at the top: pypinyin's dictionaries take about a second to load; only name keys need them.
     from pypinyin import lazy_pinyin
 
     return lazy_pinyin
@@ -146,6 +148,7 @@ def _char_pinyin(char: str) -> str:
 def _compound_syllables(surname: str, reading: str) -> tuple[str, ...]:
     """The two syllables of a compound surname's reading (split where both halves are readings of their
     characters), e.g. 令狐 linghu -> (ling, hu); the whole reading if no split fits."""
+    # Imported here, not at the top: pypinyin's dictionaries take about a second to load; only name keys need them.
     from pypinyin import Style, pinyin
 
     first, second = (set(pinyin(ch, style=Style.NORMAL, heteronym=True)[0]) for ch in surname)
@@ -377,6 +380,7 @@ def normalise_record(record: LinkRecord, *, today: dt.date) -> NormRecord:
 
 def normalise_frame(records: Iterable[LinkRecord], *, today: dt.date) -> pandas.DataFrame:
     """Normalise records into a DataFrame with :data:`COLUMNS` (``unique_id`` is the record id)."""
+    # Imported here, not at the top: pandas takes about a second to load; only the linkage engine's frames need it.
     import pandas as pd
 
     rows = [normalise_record(r, today=today) for r in records]

@@ -9,6 +9,7 @@ which avoids Splink's per-call set-up; a test checks both give the same levels a
 from __future__ import annotations
 
 import datetime as dt
+import logging
 import math
 import os
 from collections.abc import Sequence
@@ -161,6 +162,7 @@ def explain(
     a: LinkRecord, b: LinkRecord, *, today: dt.date
 ) -> tuple[float, float, tuple[FieldEvidence, ...]]:
     """Score one pair (normalised as of `today`) with the model's level conditions evaluated in DuckDB."""
+    # Imported here, not at the top: DuckDB loads only for a linkage run.
     import duckdb
 
     frame = normalise_frame([a, b], today=today)
@@ -215,8 +217,6 @@ def _model_frame(frame: pandas.DataFrame) -> pandas.DataFrame:
 
 def _train(linker: Any) -> None:
     """u by random sampling, then m by EM on two blocking passes (birth date; name pinyin)."""
-    import logging
-
     logging.getLogger("splink").setLevel(logging.ERROR)
     linker.training.estimate_u_using_random_sampling(max_pairs=3e5, seed=1)
     for rule in ("l.dob = r.dob", "l.name_py = r.name_py"):
@@ -226,6 +226,8 @@ def _train(linker: Any) -> None:
 def spark_session() -> Any:
     """The active Spark session, or a local one (``local[1]``, bound to 127.0.0.1) with Splink's UDF jar."""
     os.environ.setdefault("SPARK_LOCAL_IP", "127.0.0.1")
+    # Imported here, not at the top: PySpark loads only for the Spark backend;
+    # Splink (and what it loads) takes seconds; only a linkage run needs it.
     from pyspark.sql import SparkSession
     from splink.backends.spark import similarity_jar_location
 
@@ -278,6 +280,8 @@ def predict_frame(
     e.g. FEBRL); the levels, and so the explanations, stay the same. Its weights are returned in the
     ``mw_<field>`` columns as well.
     """
+    # Imported here, not at the top: pandas takes about a second to load; only the linkage engine's frames need it;
+    # Splink (and what it loads) takes seconds; only a linkage run needs it.
     import pandas as pd
     from splink import Linker
 
@@ -288,11 +292,13 @@ def predict_frame(
     if len(data) < 2:
         return pd.DataFrame({c: [] for c in columns})
     if engine == "duckdb":
+        # Imported here, not at the top: Splink (and what it loads) takes seconds; only a linkage run needs it.
         from splink import DuckDBAPI
 
         db_api: Any = DuckDBAPI()
         source: Any = data
     else:
+        # Imported here, not at the top: Splink (and what it loads) takes seconds; only a linkage run needs it.
         from splink import SparkAPI
 
         spark = spark_session()

@@ -76,6 +76,7 @@ def name_keys(name: str) -> tuple[str, str]:
 
     Latin-script names keep their letters (John Smith → johnsmith, js).
     """
+    # Imported here, not at the top: pypinyin's dictionaries take about a second to load; only name keys need them.
     from pypinyin import lazy_pinyin
 
     text = name.strip()
