@@ -53,6 +53,8 @@ def import_(
     try:
         with session_scope(sessions) as session:
             actor = actor_as(session, as_user)
+        # Refused before the progress bar starts (import_file checks again before it writes anything).
+        service.ensure_may_import(actor, kind)
     except LiangshiError as exc:
         engine.dispose()
         raise fail(exc) from None
