@@ -52,7 +52,11 @@ def _rows(world: World, entity_id: int) -> tuple[dict[str, Any], list[dict[str, 
 
 def _audit(world: World, entity_id: int, kind: str = "person") -> list[tuple[str, str | None, Any, Any]]:
     with world.session() as s:
-        entries = select(AuditEntry).where(AuditEntry.object_kind == kind, AuditEntry.object_id == entity_id)
+        entries = (
+            select(AuditEntry)
+            .where(AuditEntry.object_kind == kind, AuditEntry.object_id == entity_id)
+            .order_by(AuditEntry.seq)
+        )
         # Whose data: the object itself (a person) is written as "self", so two persons' entries compare equal.
         return [
             (
