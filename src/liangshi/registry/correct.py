@@ -25,11 +25,10 @@ from liangshi.registry.history import BULK_CHUNK
 from liangshi.registry.kinds import Kind, Provenance
 from liangshi.registry.usecases import log
 
-# ---- retire_many, correct_many: retirements and corrections in bulk (added for the master person index's merges,
-# splits and their undo; general for any kind) ---------------------------------------------------------------------
+# ---- correct_many: corrections in bulk (the master person index's undo of a merge; general for any kind) ---------
 
-# How `retire_many` and `correct_many` are audited: as `create_many` ("row", "chunk"), or "caller": the use case
-# that calls them appends its own entries for these writes in the same transaction (`log`), naming what they were
+# How `correct_many` is audited: as `create_many` ("row", "chunk"), or "caller": the use case
+# that calls it appends its own entries for these writes in the same transaction (`log`), naming what they were
 # part of (a merge names both persons and the event), so no second, vaguer entry is written for the same fact.
 WriteAudit = Literal["row", "chunk", "caller"]
 
