@@ -5,7 +5,18 @@ from liangshi.addresses.models import Address, AddressVersion, Street, StreetVer
 from liangshi.areas.models import Area, AreaCode, AreaVersion
 from liangshi.audit.models import AuditEntry
 from liangshi.buildings.models import Building, BuildingVersion, Dwelling, DwellingVersion
-from liangshi.campaign.models import Visit, VisitPerson
+from liangshi.campaign.models import (
+    Assignment,
+    AssignmentBuilding,
+    Campaign,
+    CampaignPhase,
+    CampaignPilot,
+    HouseholdCount,
+    Team,
+    TeamMember,
+    Visit,
+    VisitPerson,
+)
 from liangshi.db import Base
 from liangshi.departments.models import (
     Agreement,
@@ -35,6 +46,14 @@ from liangshi.residence.models import Residence, ResidenceVersion
 from liangshi.venues.models import Stay, StayBatch, Venue, VenueKey, VenueVersion
 
 __all__ = [
+    "TeamMember",
+    "Team",
+    "HouseholdCount",
+    "CampaignPilot",
+    "CampaignPhase",
+    "Campaign",
+    "AssignmentBuilding",
+    "Assignment",
     "Address",
     "AddressVersion",
     "Agreement",
