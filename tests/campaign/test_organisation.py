@@ -56,7 +56,7 @@ def test_a_calendar_file_takes_ranges_and_refuses_a_day_both_ways() -> None:
     assert len(cal.holidays) == 3
     with pytest.raises(ValidationFailed) as err:
         rules.parse_calendar({"holidays": ["2026-10-01"], "workdays": ["2026-10-01"]})
-    assert err.value.code == "campaign.bad_calendar"
+    assert err.value.code == "campaign.calendar_day_twice"
 
 
 @pytest.mark.parametrize(
@@ -72,7 +72,7 @@ def test_a_calendar_file_takes_ranges_and_refuses_a_day_both_ways() -> None:
         ),
         (
             {"name": "x", "area": TOWNSHIP, "starts_on": "2026-03-01", "rollout_on": "2026-05-01"},
-            "campaign.bad_rollout",
+            "campaign.rollout_without_pilots",
             "pilots",
         ),
         (
@@ -85,7 +85,7 @@ def test_a_calendar_file_takes_ranges_and_refuses_a_day_both_ways() -> None:
                     {"key": "b", "name_zh": "乙", "starts_on": "2026-04-15"},
                 ],
             },
-            "campaign.bad_phases",
+            "campaign.phases_overlap",
             "phases[1].starts_on",
         ),
     ],

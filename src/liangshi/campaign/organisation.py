@@ -42,6 +42,7 @@ from liangshi.campaign.schemas import (
 )
 from liangshi.errors import Conflict, NotFound, ValidationFailed
 from liangshi.registry import Context, history
+from liangshi.residence import calendar as holiday_calendar
 from liangshi.residence.models import Residence, ResidenceVersion
 
 # Who may be given work at the door: collectors and community officers.
@@ -78,8 +79,14 @@ def get_campaign(session: Session, ctx: Context, campaign_id: int) -> Campaign:
 
 
 def calendar_of(campaign: Campaign) -> rules.WorkCalendar:
-    """The campaign's holiday calendar."""
-    return rules.parse_calendar(json.loads(campaign.calendar or "{}"))
+    """The campaign's working days: China's holiday calendar (liangshi.residence.calendar) with the campaign's
+    own holidays and make-up working days over it."""
+    base = holiday_calendar.default_calendar()
+    own = rules.parse_calendar(json.loads(campaign.calendar or "{}"))
+    return rules.WorkCalendar(
+        holidays=frozenset((base.holidays - own.workdays) | own.holidays),
+        workdays=frozenset((base.workdays - own.holidays) | own.workdays),
+    )
 
 
 def read_campaign(session: Session, ctx: Context, campaign: Campaign) -> CampaignRead:
@@ -432,7 +439,7 @@ def _unit_area(
     if data.unit == "buildings":
         if not data.building_ids or data.area_code or data.street_id:
             raise ValidationFailed(
-                "assignment.bad_unit",
+                "assignment.buildings_only",
                 "楼栋清单须且只须列出楼栋编号",
                 "A list of buildings names building ids and nothing else",
                 {"field": "building_ids"},
@@ -466,7 +473,7 @@ def _unit_area(
         return holder, ids
     if not data.area_code or data.building_ids:
         raise ValidationFailed(
-            "assignment.bad_unit",
+            "assignment.area_required",
             "社区、网格或街路巷任务须给出区划代码",
             "A community, grid or street assignment names an area code",
             {"field": "area_code"},
@@ -475,7 +482,7 @@ def _unit_area(
     _within_campaign(session, campaign, area, "area_code")
     if data.unit in ("community", "grid") and (area.level != data.unit or data.street_id):
         raise ValidationFailed(
-            "assignment.bad_unit",
+            "assignment.unit_level_mismatch",
             "区划级别与工作单元不符",
             "The area's level does not match the work unit",
             {"field": "area_code", "level": area.level},
@@ -728,7 +735,7 @@ def _csv_unit(session: Session, row: rules.AssignmentRow) -> dict[str, Any]:
         code, sep, name = row.target.partition("/")
         if not sep or not name.strip():
             raise ValidationFailed(
-                "assignment.bad_unit",
+                "assignment.bad_street_target",
                 "街路巷任务写作 区划代码/街路巷名称",
                 "A street is written area-code/street-name",
                 {"field": "target"},

@@ -84,6 +84,7 @@ ASSIGNMENT_LIFECYCLE = Lifecycle(
     actions={"reassign": ("改派", "reassign"), "return": ("退回", "return")},
     table={"open": ("reassign", "return"), "returned": ("reassign",), "reassigned": ()},
     code="assignment.not_open",
+    message_en="An assignment that is {status} cannot be given the action {action}",
 )
 CARDS: dict[str, tuple[str, str]] = {
     "green": ("正常", "On time"),
@@ -183,7 +184,9 @@ def _days(values: Any, field: str) -> set[dt.date]:
     if values is None:
         return set()
     if not isinstance(values, list):
-        raise _bad("campaign.bad_calendar", "节假日须为日期列表", "Holidays are a list of dates", field=field)
+        raise _bad(
+            "campaign.calendar_not_a_list", "节假日须为日期列表", "Holidays are a list of dates", field=field
+        )
     days: set[dt.date] = set()
     for item in values:
         first, sep, last = str(item).partition("..")
@@ -191,7 +194,7 @@ def _days(values: Any, field: str) -> set[dt.date]:
         end = _day(last.strip(), field) if sep else start
         if end < start or (end - start).days > 366:
             raise _bad(
-                "campaign.bad_calendar",
+                "campaign.bad_date_range",
                 "日期区间无效",
                 "The date range is not valid",
                 field=field,
@@ -206,13 +209,16 @@ def parse_calendar(data: Mapping[str, Any]) -> WorkCalendar:
     unknown = sorted(set(data) - {"holidays", "workdays"})
     if unknown:
         raise _bad(
-            "campaign.bad_calendar", "节假日文件含未知项", "Unknown keys in the calendar", keys=unknown
+            "campaign.calendar_unknown_field",
+            "节假日文件含未知项",
+            "Unknown keys in the calendar",
+            keys=unknown,
         )
     holidays, workdays = _days(data.get("holidays"), "holidays"), _days(data.get("workdays"), "workdays")
     both = holidays & workdays
     if both:
         raise _bad(
-            "campaign.bad_calendar",
+            "campaign.calendar_day_twice",
             "同一天既是节假日又是调休工作日",
             "A day is both a holiday and a working day",
             days=sorted(d.isoformat() for d in both),
@@ -319,14 +325,14 @@ def parse_campaign(data: Mapping[str, Any]) -> CampaignSpec:
     rollout = _day(data["rollout_on"], "rollout_on") if data.get("rollout_on") else None
     if rollout is not None and rollout < starts_on:
         raise _bad(
-            "campaign.bad_rollout",
+            "campaign.rollout_before_start",
             "全面展开日期不能早于开始日期",
             "The roll-out cannot start before the campaign",
             field="rollout_on",
         )
     if rollout is not None and not pilots:
         raise _bad(
-            "campaign.bad_rollout",
+            "campaign.rollout_without_pilots",
             "有全面展开日期时须指定试点区划",
             "A roll-out date needs pilot areas",
             field="pilots",
@@ -341,7 +347,9 @@ def parse_campaign(data: Mapping[str, Any]) -> CampaignSpec:
         )
     cal_data = data.get("calendar") or {}
     if not isinstance(cal_data, Mapping):
-        raise _bad("campaign.bad_calendar", "节假日须为对象", "The calendar is a table", field="calendar")
+        raise _bad(
+            "campaign.calendar_not_a_table", "节假日须为对象", "The calendar is a table", field="calendar"
+        )
     return CampaignSpec(
         name, area, starts_on, phases, list(dict.fromkeys(pilots)), rollout, yellow, parse_calendar(cal_data)
     )
@@ -351,16 +359,16 @@ def _phases(raw: Any, starts_on: dt.date) -> list[PhaseSpec]:
     if raw is None:
         return default_phases(starts_on)
     if not isinstance(raw, list) or not raw:
-        raise _bad("campaign.bad_phases", "阶段须为非空列表", "Phases are a non-empty list", field="phases")
+        raise _bad("campaign.phases_empty", "阶段须为非空列表", "Phases are a non-empty list", field="phases")
     phases: list[PhaseSpec] = []
     for i, item in enumerate(raw):
         where = f"phases[{i}]"
         if not isinstance(item, Mapping) or set(item) - PHASE_KEYS:
-            raise _bad("campaign.bad_phases", "阶段项无效", "A phase entry is not valid", field=where)
+            raise _bad("campaign.bad_phase", "阶段项无效", "A phase entry is not valid", field=where)
         key = str(item.get("key") or "").strip()
         if not key or len(key) > 20:
             raise _bad(
-                "campaign.bad_phases",
+                "campaign.phase_key_required",
                 "阶段须有代码（至多20字）",
                 "A phase needs a key (≤ 20 characters)",
                 field=f"{where}.key",
@@ -369,12 +377,14 @@ def _phases(raw: Any, starts_on: dt.date) -> list[PhaseSpec]:
         zh = str(item.get("name_zh") or known.get(key, ("", ""))[0]).strip()
         en = str(item.get("name_en") or known.get(key, ("", ""))[1] or zh).strip()
         if not zh:
-            raise _bad("campaign.bad_phases", "请填写阶段名称", "Name the phase", field=f"{where}.name_zh")
+            raise _bad(
+                "campaign.phase_name_required", "请填写阶段名称", "Name the phase", field=f"{where}.name_zh"
+            )
         start = _day(item.get("starts_on"), f"{where}.starts_on")
         end = _day(item["ends_on"], f"{where}.ends_on") if item.get("ends_on") else None
         if end is not None and end < start:
             raise _bad(
-                "campaign.bad_phases",
+                "campaign.phase_ends_before_start",
                 "阶段结束日期早于开始日期",
                 "A phase ends before it starts",
                 field=f"{where}.ends_on",
@@ -383,17 +393,19 @@ def _phases(raw: Any, starts_on: dt.date) -> list[PhaseSpec]:
             prev = phases[-1]
             if prev.ends_on is None or start <= prev.ends_on:
                 raise _bad(
-                    "campaign.bad_phases",
+                    "campaign.phases_overlap",
                     "阶段日期重叠或次序颠倒",
                     "Phases overlap or are out of order",
                     field=f"{where}.starts_on",
                 )
         if any(p.key == key for p in phases):
-            raise _bad("campaign.bad_phases", "阶段代码重复", "A phase key is repeated", field=f"{where}.key")
+            raise _bad(
+                "campaign.phase_key_repeated", "阶段代码重复", "A phase key is repeated", field=f"{where}.key"
+            )
         phases.append(PhaseSpec(key, zh, en[:100], start, end))
     if phases[0].starts_on < starts_on:
         raise _bad(
-            "campaign.bad_phases",
+            "campaign.phase_before_start",
             "第一阶段早于活动开始日期",
             "The first phase starts before the campaign",
             field="phases[0].starts_on",

@@ -27,6 +27,15 @@ def _root() -> None:
     """Campaigns and phases, bulk assignment, completeness progress."""
 
 
+def _unreadable(path: Path, why_zh: str, why_en: str) -> ValidationFailed:
+    return ValidationFailed(
+        "file.unreadable",
+        f"无法读取文件“{path}”：{why_zh}",
+        f"Cannot read file {str(path)!r}: {why_en}",
+        {"file": str(path)},
+    )
+
+
 def _read(path: Path) -> str:
     try:
         return path.read_text(encoding="utf-8-sig")
@@ -35,9 +44,7 @@ def _read(path: Path) -> str:
             "file.not_found", "文件不存在", "File not found", {"file": str(path)}
         ) from None
     except UnicodeDecodeError:
-        raise ValidationFailed(
-            "file.unreadable", "文件须为UTF-8编码", "The file must be UTF-8", {"file": str(path)}
-        ) from None
+        raise _unreadable(path, "须为UTF-8编码", "it must be UTF-8") from None
 
 
 def _document(path: Path) -> dict[str, Any]:
@@ -45,16 +52,9 @@ def _document(path: Path) -> dict[str, Any]:
     try:
         data = tomllib.loads(text) if path.suffix.lower() == ".toml" else json.loads(text)
     except (tomllib.TOMLDecodeError, json.JSONDecodeError) as exc:
-        raise ValidationFailed(
-            "file.unreadable",
-            f"无法读取文件“{path}”：{exc}",
-            f"Cannot read file {str(path)!r}: {exc}",
-            {"file": str(path)},
-        ) from None
+        raise _unreadable(path, str(exc), str(exc)) from None
     if not isinstance(data, dict):
-        raise ValidationFailed(
-            "file.unreadable", "文件须为一个对象", "The file must hold one object", {"file": str(path)}
-        )
+        raise _unreadable(path, "须为一个对象", "it must hold one object")
     return data
 
 
