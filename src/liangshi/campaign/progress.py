@@ -132,7 +132,7 @@ def report(session: Session, ctx: Context, area_code: str | None) -> ProgressRep
     for a in open_work:
         by_collector.setdefault(a.collector_id, []).append(a)
     usernames = dict(
-        session.execute(select(User.id, User.username).where(User.id.in_(list(by_collector)))).tuples().all()
+        session.execute(select(User.id, User.username).where(User.id.in_(list(by_collector)))).all()
     )
     collectors = []
     for user_id, work in by_collector.items():
@@ -151,7 +151,7 @@ def report(session: Session, ctx: Context, area_code: str | None) -> ProgressRep
         .join(Area, Area.id == Team.area_id)
         .where(Area.path.startswith(area.path))
         .order_by(Area.code, Team.id)
-    ).tuples():
+    ).all():
         member_ids = set(
             session.execute(select(TeamMember.user_id).where(TeamMember.team_id == team.id)).scalars()
         )
