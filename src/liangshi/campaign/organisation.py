@@ -193,6 +193,32 @@ def list_campaigns(session: Session, ctx: Context) -> list[CampaignRead]:
     return [read_campaign(session, ctx, c) for c in rows]
 
 
+def own_area_code(session: Session, ctx: Context) -> str:
+    """The code of the actor's own area (the default of a new campaign)."""
+    area = session.get(Area, ctx.actor.area_id)
+    return area.code if area is not None else ""
+
+
+def campaign_units(session: Session, ctx: Context, campaign: Campaign) -> list[dict[str, Any]]:
+    """The communities and grids of a campaign in the actor's jurisdiction (what a manager may assign)."""
+    top = session.get(Area, campaign.area_id)
+    assert top is not None
+    rows = list(
+        session.execute(
+            select(Area)
+            .where(
+                Area.path.startswith(top.path),
+                Area.level.in_(("community", "grid")),
+                _in_scope(ctx.actor),
+            )
+            .order_by(Area.code)
+            .limit(500)
+        ).scalars()
+    )
+    names = areas.names_of(session, [a.id for a in rows], ctx.today)
+    return [{"id": a.id, "code": a.code, "level": a.level, "name": names.get(a.id, a.code)} for a in rows]
+
+
 # ---- teams ----------------------------------------------------------------------------------------------------
 
 

@@ -165,6 +165,7 @@ def report(session: Session, ctx: Context, area_code: str | None) -> ProgressRep
             ids = select(union.subquery().c[0])
         teams.append(ProgressRow(key=str(team.id), label=team.name, **counts(session, ids, ctx.today)))
     return ProgressReport(
+        area_id=area.id,
         area_code=area.code,
         area_name=names.get(area.id, area.code),
         totals=Progress.model_validate(totals),

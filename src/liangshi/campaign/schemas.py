@@ -216,6 +216,7 @@ class ProgressRow(Progress):
 class ProgressReport(BaseModel):
     """Completeness of an area with its child areas and, where there are assignments, per collector and team."""
 
+    area_id: int
     area_code: str
     area_name: str
     totals: Progress
