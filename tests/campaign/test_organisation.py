@@ -328,9 +328,28 @@ def test_a_collector_returns_their_assignment_with_a_reason(
         organisation.return_assignment(session, world.ctx(session, "collector_zhang"), a.id, "再退一次")
 
 
+def test_before_the_roll_out_only_the_pilot_areas_take_work(world: World, campaign_id: int) -> None:
+    # The campaign's pilot is 滨湖社区; the rest (南浦社区) starts on 1 December, after today (27 November).
+    with world.session() as session, pytest.raises(ValidationFailed) as err:
+        organisation.assign(
+            session,
+            world.ctx(session, "station_admin_li"),
+            campaign_id,
+            AssignmentCreate(
+                collector="collector_zhou", unit="community", area_code=SOUTH, due_on=dt.date(2026, 12, 20)
+            ),
+        )
+    assert err.value.code == "assignment.before_rollout"
+    with world.session() as session:
+        assert session.execute(select(func.count(Assignment.id))).scalar_one() == 0
+
+
 def test_bulk_assignment_writes_nothing_when_one_line_is_wrong(
-    world: World, campaign_id: int, homes: list[factories.Place]
+    world: World, homes: list[factories.Place]
 ) -> None:
+    with world.session() as session:
+        spec = _spec(pilots=[], rollout_on=None)
+        campaign_id = organisation.create_campaign(session, world.ctx(session, "station_admin_li"), spec).id
     bad = (
         "collector,unit,target,due_on\n"
         f"collector_zhang,community,{INSIDE},2026-12-20\n"

@@ -518,11 +518,30 @@ def _unit_area(
     return area, []
 
 
+def _ensure_rolled_out(session: Session, ctx: Context, campaign: Campaign, area: Area) -> None:
+    """先试点、后展开: before the roll-out date only the pilot areas (and what lies in them) take work."""
+    if campaign.rollout_on is None or ctx.today >= campaign.rollout_on:
+        return
+    pilots = session.execute(
+        select(Area.path)
+        .join(CampaignPilot, CampaignPilot.area_id == Area.id)
+        .where(CampaignPilot.campaign_id == campaign.id)
+    ).scalars()
+    if not any(area.path.startswith(p) for p in pilots):
+        raise ValidationFailed(
+            "assignment.before_rollout",
+            "全面展开前只能在试点区划分派任务",
+            "Before the roll-out, work is assigned in the pilot areas only",
+            {"field": "area_code", "rollout_on": campaign.rollout_on.isoformat()},
+        )
+
+
 def assign(session: Session, ctx: Context, campaign_id: int, data: AssignmentCreate) -> AssignmentRead:
     """Give a work unit to a collector with a due date; the workload is counted now."""
     ctx.actor.ensure("assignment.manage")
     campaign = get_campaign(session, ctx, campaign_id)
     area, building_ids = _unit_area(session, ctx, campaign, data)
+    _ensure_rolled_out(session, ctx, campaign, area)
     if data.due_on < ctx.today:
         raise ValidationFailed(
             "assignment.due_in_past",
@@ -655,6 +674,14 @@ def return_assignment(session: Session, ctx: Context, assignment_id: int, reason
     if a.collector_id != ctx.actor.user_id and not ctx.actor.may("assignment.manage"):
         raise NotFound("assignment.not_found", "未找到该任务", "Assignment not found", {"id": assignment_id})
     rules.ASSIGNMENT_LIFECYCLE.ensure(a.status, "return", id=a.id)
+    reason = reason.strip()
+    if not reason:
+        raise ValidationFailed(
+            "assignment.reason_required",
+            "退回任务须说明原因",
+            "Say why the work is returned",
+            {"field": "reason"},
+        )
     a.status = "returned"
     a.return_reason = reason
     a.closed_at = ctx.now

@@ -11,7 +11,7 @@ from pydantic import ValidationError
 
 from liangshi.campaign import organisation, progress, rules
 from liangshi.campaign.schemas import AssignmentCreate, MemberIn, TeamCreate
-from liangshi.errors import LiangshiError, ValidationFailed
+from liangshi.errors import LiangshiError
 from liangshi.web.i18n import N_
 from liangshi.web.labels import form_errors
 from liangshi.web.nav import NavItem, add_nav
@@ -246,10 +246,6 @@ def return_assignment(
 ) -> Response:
     """Hand back an assignment with a reason."""
     with page(request) as p:
-        if not reason.strip():
-            raise ValidationFailed(
-                "text.required", "请填写内容", "This field is required", {"field": "reason"}
-            )
         a = organisation.return_assignment(p.session, p.ctx, assignment_id, reason.strip())
         return redirect(f"/web/campaigns/{a.campaign_id}", flash="returned")
 
