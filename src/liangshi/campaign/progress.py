@@ -70,10 +70,12 @@ def counts(session: Session, building_ids: Any, today: dt.date) -> dict[str, int
             func.count(dwellings.c.id).filter((dwellings.c.status == "demolished") | visited),
         )
     ).one()
+    # A household counts where its (current) version places it: in a dwelling of one of the buildings.
     households = (
         select(Household.id)
         .join(hv, and_(hv.entity_id == Household.id, hv.superseded_at.is_(None), history.valid_on(hv, today)))
-        .where(hv.dwelling_id.in_(select(dwellings.c.id)))
+        .join(Dwelling, Dwelling.id == hv.dwelling_id)
+        .where(Dwelling.building_id.in_(building_ids))
         .subquery()
     )
     members = (
@@ -86,9 +88,9 @@ def counts(session: Session, building_ids: Any, today: dt.date) -> dict[str, int
     )
     h_total = session.execute(select(func.count()).select_from(households)).scalar_one()
     h_matched = session.execute(
-        select(func.count(HouseholdCount.id)).where(
-            HouseholdCount.household_id.in_(select(households.c.id)), HouseholdCount.members == members
-        )
+        select(func.count(HouseholdCount.id))
+        .join(households, households.c.id == HouseholdCount.household_id)
+        .where(HouseholdCount.members == members)
     ).scalar_one()
     return {
         "buildings": int(b_total),
