@@ -50,16 +50,17 @@ d AS (SELECT x.id, dv.status FROM dwellings x JOIN building_versions bv ON bv.en
       AND bv.superseded_at IS NULL AND bv.valid_to IS NULL
       JOIN dwelling_versions dv ON dv.entity_id = x.id AND dv.superseded_at IS NULL AND dv.valid_to IS NULL
       JOIN buildings y ON y.id = x.building_id WHERE y.area_id IN (SELECT id FROM sub)),
-h AS (SELECT hv.entity_id AS id FROM household_versions hv WHERE hv.superseded_at IS NULL AND hv.valid_to IS NULL
-      AND hv.dwelling_id IN (SELECT id FROM d))
+h AS (SELECT hv.entity_id AS id FROM household_versions hv JOIN d ON d.id = hv.dwelling_id
+      WHERE hv.superseded_at IS NULL AND hv.valid_to IS NULL)
 SELECT
  (SELECT count(*) FROM b), (SELECT count(*) FROM b WHERE visit_status = 'visited'),
  (SELECT count(*) FROM d),
  (SELECT count(*) FROM d WHERE status = 'demolished' OR EXISTS (SELECT 1 FROM visits v WHERE v.dwelling_id = d.id)),
  (SELECT count(*) FROM h),
- (SELECT count(*) FROM campaign_household_counts c WHERE c.household_id IN (SELECT id FROM h) AND c.members =
-   (SELECT count(*) FROM memberships m JOIN membership_versions mv ON mv.entity_id = m.id
-    AND mv.superseded_at IS NULL AND mv.valid_to IS NULL WHERE m.household_id = c.household_id))
+ (SELECT count(*) FROM (SELECT c.members, count(mv.row_id) AS n FROM campaign_household_counts c
+   JOIN h ON h.id = c.household_id LEFT JOIN memberships m ON m.household_id = c.household_id
+   LEFT JOIN membership_versions mv ON mv.entity_id = m.id AND mv.superseded_at IS NULL AND mv.valid_to IS NULL
+   GROUP BY c.household_id, c.members) g WHERE g.members = g.n)
 """
 
 
@@ -324,6 +325,9 @@ def main() -> None:
         )
     )
     engine.dispose()
+    if args.db == "postgresql":
+        with psycopg.connect(server, autocommit=True) as c:
+            c.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
 
 
 if __name__ == "__main__":

@@ -78,19 +78,21 @@ def counts(session: Session, building_ids: Any, today: dt.date) -> dict[str, int
         .where(Dwelling.building_id.in_(building_ids))
         .subquery()
     )
-    members = (
-        select(func.count(Membership.id))
-        .join(
-            mv, and_(mv.entity_id == Membership.id, mv.superseded_at.is_(None), history.valid_on(mv, today))
-        )
-        .where(Membership.household_id == HouseholdCount.household_id)
-        .scalar_subquery()
-    )
     h_total = session.execute(select(func.count()).select_from(households)).scalar_one()
-    h_matched = session.execute(
-        select(func.count(HouseholdCount.id))
+    # Members recorded per declared household, counted in one grouped pass (not one count per household).
+    current_member = and_(
+        mv.entity_id == Membership.id, mv.superseded_at.is_(None), history.valid_on(mv, today)
+    )
+    recorded = (
+        select(HouseholdCount.members, func.count(mv.row_id).label("n"))
         .join(households, households.c.id == HouseholdCount.household_id)
-        .where(HouseholdCount.members == members)
+        .outerjoin(Membership, Membership.household_id == HouseholdCount.household_id)
+        .outerjoin(mv, current_member)
+        .group_by(HouseholdCount.household_id, HouseholdCount.members)
+        .subquery()
+    )
+    h_matched = session.execute(
+        select(func.count()).select_from(recorded).where(recorded.c.members == recorded.c.n)
     ).scalar_one()
     return {
         "buildings": int(b_total),
