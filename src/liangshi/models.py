@@ -5,7 +5,18 @@ from liangshi.addresses.models import Address, AddressVersion, Street, StreetVer
 from liangshi.areas.models import Area, AreaCode, AreaVersion
 from liangshi.audit.models import AuditEntry
 from liangshi.buildings.models import Building, BuildingVersion, Dwelling, DwellingVersion
-from liangshi.campaign.models import Visit, VisitPerson
+from liangshi.campaign.models import (
+    Assignment,
+    AssignmentBuilding,
+    Campaign,
+    CampaignPhase,
+    CampaignPilot,
+    HouseholdCount,
+    Team,
+    TeamMember,
+    Visit,
+    VisitPerson,
+)
 from liangshi.db import Base
 from liangshi.departments.models import (
     Agreement,
@@ -42,11 +53,16 @@ __all__ = [
     "Area",
     "AreaCode",
     "AreaVersion",
+    "Assignment",
+    "AssignmentBuilding",
     "AttributeFlag",
     "AuditEntry",
     "Base",
     "Building",
     "BuildingVersion",
+    "Campaign",
+    "CampaignPhase",
+    "CampaignPilot",
     "Department",
     "DepartmentBatch",
     "Document",
@@ -57,6 +73,7 @@ __all__ = [
     "ExchangeLogEntry",
     "Feedback",
     "Household",
+    "HouseholdCount",
     "HouseholdVersion",
     "ImportAuditEntry",
     "ImportBatch",
@@ -81,6 +98,8 @@ __all__ = [
     "StayBatch",
     "Street",
     "StreetVersion",
+    "Team",
+    "TeamMember",
     "User",
     "Venue",
     "VenueKey",

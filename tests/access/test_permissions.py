@@ -34,6 +34,9 @@ from liangshi.addresses.schemas import AddressCreate, StreetCreate
 from liangshi.areas import service as areas
 from liangshi.areas.schemas import AreaCreate
 from liangshi.buildings import service as buildings
+from liangshi.campaign import organisation
+from liangshi.campaign import rules as campaign_rules
+from liangshi.campaign.models import Assignment, Campaign
 from liangshi.clock import fixed
 from liangshi.config import Settings
 from liangshi.departments import rules
@@ -82,6 +85,8 @@ ALLOWED: dict[str, frozenset[str]] = {
             "household.write",
             "residence.write",
             "kpi.read",
+            "campaign.read",
+            "assignment.return",
         }
     ),
     "community_police": frozenset(
@@ -109,6 +114,9 @@ ALLOWED: dict[str, frozenset[str]] = {
             "person.unmask",
             "feedback.handle",
             "kpi.read",
+            "campaign.read",
+            "assignment.manage",
+            "assignment.return",
             "person.link",
         }
     ),
@@ -140,6 +148,10 @@ ALLOWED: dict[str, frozenset[str]] = {
             "conflict.decide",
             "feedback.handle",
             "kpi.read",
+            "campaign.read",
+            "campaign.manage",
+            "assignment.manage",
+            "assignment.return",
             "person.link",
             "person.link_force",
         }
@@ -175,6 +187,10 @@ ALLOWED: dict[str, frozenset[str]] = {
             "feedback.handle",
             "department.manage",
             "kpi.read",
+            "campaign.read",
+            "campaign.manage",
+            "assignment.manage",
+            "assignment.return",
             "person.link",
             "person.link_force",
         }
@@ -214,6 +230,10 @@ ALLOWED: dict[str, frozenset[str]] = {
             "department.manage",
             "exchange_log.verify",
             "kpi.read",
+            "campaign.read",
+            "campaign.manage",
+            "assignment.manage",
+            "assignment.return",
             "person.link",
             "person.link_force",
         }
@@ -240,6 +260,7 @@ ALLOWED: dict[str, frozenset[str]] = {
             "residence.read",
             "person.unmask",
             "kpi.read",
+            "campaign.read",
         }
     ),
     "auditor": frozenset(
@@ -277,6 +298,10 @@ ACTIONS: dict[str, str] = {
     "kpi.read": "kpi.read",  # GET /kpis?area={community code}
     "person.link": "person.link",  # POST /persons/{id}/merge (master person index)
     "person.link_force": "person.link_force",  # POST /persons/{id}/merge with force (different valid IDs)
+    "campaign.manage": "campaign.manage",  # POST /campaigns over the community
+    "campaign.read": "campaign.read",  # GET /progress?area={community code}
+    "assignment.manage": "assignment.manage",  # POST /campaigns/{id}/assignments (the community to collector_zhang)
+    "assignment.return": "assignment.return",  # POST /assignments/{id}/return (the persona's own assignment)
 }
 NO_JURISDICTION = {"audit.verify", "department.manage", "exchange_log.verify"}
 
@@ -299,7 +324,13 @@ def expected_status(persona: str, action: str, where: str) -> int:
     if where == "outside":
         return 404
     verb = action.split(".")[1]
-    created = ("user.manage", "department.manage", "department.exchange")
+    created = (
+        "user.manage",
+        "department.manage",
+        "department.exchange",
+        "campaign.manage",
+        "assignment.manage",
+    )
     return 201 if verb in ("create", "flag", "link", "link_force") or action in created else 200
 
 
@@ -834,6 +865,84 @@ def _link(case: Case, *, force: bool) -> None:
     assert _state(case.world, "person", other)[4] is not None  # retired: merged into keep
 
 
+def _campaign(s: Session, ctx: Context, loc: Loc) -> int:
+    spec = campaign_rules.parse_campaign(
+        {"name": "权限测试", "area": loc.community_code, "starts_on": "2026-11-01"}
+    )
+    return organisation.create_campaign(s, ctx, spec).id
+
+
+def _campaign_manage(case: Case) -> None:
+    body = {"name": "权限测试活动", "area": case.loc.community_code, "starts_on": "2026-11-01"}
+    r = case.client.post("/campaigns", json=body, headers=case.headers)
+    case.check(r)
+    if case.ok:
+        assert r.json()["phases"][0]["key"] == "prepare"
+    assert _count(case.world, Campaign) == (1 if case.ok else 0)
+
+
+def _campaign_read(case: Case) -> None:
+    r = case.client.get("/progress", params={"area": case.loc.community_code}, headers=case.headers)
+    case.check(r)
+    if case.ok:
+        assert r.json()["area_code"] == case.loc.community_code
+        assert r.json()["totals"]["change_sets_pending"] == 0
+
+
+def _assignment_manage(case: Case) -> None:
+    campaign_id = case.build(_campaign)
+    body = {
+        "collector": "collector_zhang",
+        "unit": "community",
+        "area_code": case.loc.community_code,
+        "due_on": "2026-12-20",
+    }
+    r = case.client.post(f"/campaigns/{campaign_id}/assignments", json=body, headers=case.headers)
+    case.check(r)
+    if case.ok:
+        assert r.json()["collector"] == "collector_zhang" and r.json()["status"] == "open"
+    assert _count(case.world, Assignment) == (1 if case.ok else 0)
+
+
+def _assignment_return(case: Case) -> None:
+    user_id = case.world.users[case.persona]
+
+    def make(s: Session, ctx: Context, loc: Loc) -> int:
+        a = Assignment(
+            campaign_id=_campaign(s, ctx, loc),
+            collector_id=user_id,
+            unit_kind="community",
+            area_id=loc.community,
+            county_code=loc.community_code[:6],
+            due_on=dt.date(2026, 12, 20),
+            status="open",
+            workload_buildings=0,
+            workload_dwellings=0,
+            workload_persons=0,
+            created_at=NOW,
+        )
+        s.add(a)
+        s.flush()
+        return int(a.id)
+
+    assignment_id = case.build(make)
+    r = case.client.post(
+        f"/assignments/{assignment_id}/return", json={"reason": "人手不足"}, headers=case.headers
+    )
+    case.check(r)
+    with case.world.session() as s:
+        status = s.get(Assignment, assignment_id).status  # type: ignore[union-attr]
+    assert status == ("returned" if case.ok else "open")
+
+
+CAMPAIGN_RUNNERS: dict[str, Callable[[Case], None]] = {
+    "campaign.manage": _campaign_manage,
+    "campaign.read": _campaign_read,
+    "assignment.manage": _assignment_manage,
+    "assignment.return": _assignment_return,
+}
+
+
 def run(case: Case, action: str) -> None:
     """Perform one action as the case's persona and check status and effect."""
     kind, _, verb = action.partition(".")
@@ -849,6 +958,8 @@ def run(case: Case, action: str) -> None:
         _user_manage(case)
     elif action in EXCHANGE_RUNNERS:
         EXCHANGE_RUNNERS[action](case)
+    elif action in CAMPAIGN_RUNNERS:
+        CAMPAIGN_RUNNERS[action](case)
     elif action == "kpi.read":
         _kpi_read(case)
     elif action in ("person.link", "person.link_force"):

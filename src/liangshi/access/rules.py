@@ -44,6 +44,10 @@ SPECIAL_ACTIONS = (
 # Department data exchange (liangshi.departments): register departments and agreements; exchange data for one's
 # own department under its agreement; decide conflicts between a department's value and the register's; pick up
 # and decide a department's feedback on a value; verify the exchange log.
+# The campaign (liangshi.campaign.organisation, .progress): set up a campaign with its phases and pilot areas
+# (station and above); form teams and assign, reassign work units (the community officer leads a community's team);
+# return one's own assignment with a reason; read campaigns, assignments and completeness progress.
+CAMPAIGN_ACTIONS = ("campaign.manage", "campaign.read", "assignment.manage", "assignment.return")
 EXCHANGE_ACTIONS = (
     "department.manage",
     "department.exchange",
@@ -68,6 +72,7 @@ _POLICE = (
     | {"person.unmask", "kpi.read"}
     # The master person index: decide match reviews, merge, split and undo (within the jurisdiction).
     | {"person.link"}
+    | {"campaign.read", "assignment.manage", "assignment.return"}
 )
 # Hotels and internet cafés (venues) and their API keys are registered by the station and above.
 # Merging two persons with different valid ID numbers (force, with a reason) is for the station and above.
@@ -79,13 +84,17 @@ _ADMIN = _POLICE | {
     "conflict.decide",
     "feedback.handle",
     "person.link_force",
+    "campaign.manage",
 }
 _DISTRICT = _ADMIN | {"street.write", "street.retire", "department.manage"}
 
 PERMISSIONS: dict[str, frozenset[str]] = {
     # Collectors record what they find at the door; retiring records and unmasking IDs is for the police.
     # Collectors see the rates of their own community: their work is what the rates measure.
-    "collector": frozenset(_READ_ALL | _grant(HOUSING_AND_PEOPLE, "write") | {"kpi.read"}),
+    # They see the campaign and its progress and may hand back work they cannot do, with a reason.
+    "collector": frozenset(
+        _READ_ALL | _grant(HOUSING_AND_PEOPLE, "write") | {"kpi.read", "campaign.read", "assignment.return"}
+    ),
     # The community officer holds the police record: they take up and settle a department's feedback on it.
     "community_police": frozenset(_POLICE | {"feedback.handle"}),
     "station_admin": frozenset(_ADMIN),
@@ -98,7 +107,7 @@ PERMISSIONS: dict[str, frozenset[str]] = {
         _grant(("area", "street", "address", "building", "person"), "read") | {"department.exchange"}
     ),
     # Inspectors compare the register with what they find, so they read everything and may unmask with a reason.
-    "inspector": frozenset(_READ_ALL | {"person.unmask", "kpi.read"}),
+    "inspector": frozenset(_READ_ALL | {"person.unmask", "kpi.read", "campaign.read"}),
     # Auditors see who did what, not the people themselves.
     "auditor": frozenset({"area.read", "person.access_log", "audit.verify", "exchange_log.verify"}),
 }

@@ -90,6 +90,13 @@ SPECIFIC: dict[str, Label] = {
     # collection
     "visit.create": Label("登记走访", "Visit recorded"),
     "visit.confirm_person": Label("走访时确认", "Confirmed at a visit"),
+    "campaign.create": Label("新建采集活动", "Campaign created"),
+    "team.create": Label("组建专班", "Team formed"),
+    "team.member_add": Label("专班增加成员", "Team member added"),
+    "assignment.create": Label("分派采集任务", "Work assigned"),
+    "assignment.reassign": Label("改派采集任务", "Work reassigned"),
+    "assignment.return": Label("退回采集任务", "Work returned"),
+    "household.count_declared": Label("登记户内人数", "Household size declared"),
     # departments and exchange
     "department.add": Label("新增部门", "Department added"),
     "department.agreement": Label("登记部门协议", "Department agreement recorded"),

@@ -1,12 +1,43 @@
-"""Visit routes: record a visit of a dwelling (idempotent), list a dwelling's visits."""
+"""Campaign routes: visits of a dwelling (idempotent); campaigns, teams, assignments and completeness progress."""
 
-from fastapi import APIRouter, Request, Response
+from typing import Any
 
-from liangshi.campaign import service
-from liangshi.campaign.schemas import VisitCreate, VisitRead
+from fastapi import APIRouter, Body, Query, Request, Response
+
+from liangshi.campaign import organisation, progress, rules, service
+from liangshi.campaign.schemas import (
+    AssignmentCreate,
+    AssignmentRead,
+    BulkResult,
+    CampaignRead,
+    HouseholdCountIn,
+    MemberIn,
+    ProgressReport,
+    ReassignIn,
+    ReturnIn,
+    TeamCreate,
+    TeamRead,
+    VisitCreate,
+    VisitRead,
+)
+from liangshi.errors import ValidationFailed
 from liangshi.http.tx import unit
 
 router = APIRouter(tags=["campaign 入户采集"])
+CAMPAIGN_BODY = Body(
+    ...,
+    examples=[
+        {
+            "name": "2026年两实采集",
+            "area": "420704001",
+            "starts_on": "2026-03-01",
+            "pilots": ["420704001001"],
+            "rollout_on": "2026-05-01",
+            "yellow_days": 3,
+            "calendar": {"holidays": ["2026-10-01..2026-10-07"], "workdays": ["2026-09-27"]},
+        }
+    ],
+)
 
 
 @router.post(
@@ -29,3 +60,162 @@ def list_visits(dwelling_id: int, request: Request) -> list[VisitRead]:
     """Visits of a dwelling in your jurisdiction, newest first."""
     with unit(request) as (session, ctx):
         return service.visits_of(session, ctx, dwelling_id)
+
+
+# ---- the campaign's organisation and progress ----------------------------------------------------------------
+
+
+@router.post("/campaigns", response_model=CampaignRead, status_code=201, summary="Set up a campaign")
+def create_campaign(request: Request, body: dict[str, Any] = CAMPAIGN_BODY) -> CampaignRead:
+    """A campaign from the same document as `liangshi campaign create --file` (phases default to the seed's five)."""
+    with unit(request) as (session, ctx):
+        ctx.actor.ensure("campaign.manage")
+        return organisation.create_campaign(session, ctx, rules.parse_campaign(body))
+
+
+@router.get("/campaigns", response_model=list[CampaignRead], summary="Campaigns over your area")
+def list_campaigns(request: Request) -> list[CampaignRead]:
+    """Campaigns over, inside or above your jurisdiction, newest first."""
+    with unit(request) as (session, ctx):
+        return organisation.list_campaigns(session, ctx)
+
+
+@router.get("/campaigns/{campaign_id}", response_model=CampaignRead, summary="A campaign")
+def get_campaign(campaign_id: int, request: Request) -> CampaignRead:
+    """A campaign with its phases (status as of today) and pilot areas."""
+    with unit(request) as (session, ctx):
+        return organisation.read_campaign(session, ctx, organisation.get_campaign(session, ctx, campaign_id))
+
+
+@router.post(
+    "/campaigns/{campaign_id}/teams", response_model=TeamRead, status_code=201, summary="Form a team"
+)
+def create_team(campaign_id: int, body: TeamCreate, request: Request) -> TeamRead:
+    """A community's team (专班) with its members and their roles."""
+    with unit(request) as (session, ctx):
+        return organisation.create_team(session, ctx, campaign_id, body)
+
+
+@router.get("/campaigns/{campaign_id}/teams", response_model=list[TeamRead], summary="A campaign's teams")
+def list_teams(campaign_id: int, request: Request) -> list[TeamRead]:
+    """The campaign's teams in your jurisdiction."""
+    with unit(request) as (session, ctx):
+        return organisation.teams_of(session, ctx, campaign_id)
+
+
+@router.post(
+    "/teams/{team_id}/members", response_model=TeamRead, status_code=201, summary="Add a team member"
+)
+def add_member(team_id: int, body: MemberIn, request: Request) -> TeamRead:
+    """Add a member with a role to a team."""
+    with unit(request) as (session, ctx):
+        return organisation.add_team_member(session, ctx, team_id, body)
+
+
+@router.post(
+    "/campaigns/{campaign_id}/assignments",
+    response_model=AssignmentRead,
+    status_code=201,
+    summary="Assign a work unit to a collector",
+)
+def assign(campaign_id: int, body: AssignmentCreate, request: Request) -> AssignmentRead:
+    """A community, grid, street or list of buildings for a collector, due on a date, with its workload."""
+    with unit(request) as (session, ctx):
+        return organisation.assign(session, ctx, campaign_id, body)
+
+
+@router.post(
+    "/campaigns/{campaign_id}/assignments/bulk",
+    response_model=BulkResult,
+    summary="Assign from a CSV (collector,unit,target,due_on)",
+)
+async def bulk_assign(campaign_id: int, request: Request) -> BulkResult:
+    """Every line is checked; on any error nothing is written and 422 lists each line, field and reason."""
+    text = (await request.body()).decode("utf-8", errors="replace")
+    with unit(request) as (session, ctx):
+        result = organisation.bulk_assign(session, ctx, campaign_id, text)
+    if result.errors:
+        raise ValidationFailed(
+            "assignment.bulk_invalid",
+            "任务清单有误，未写入任何任务",
+            "The assignment file has errors; nothing was written",
+            {"errors": result.errors},
+        )
+    return result
+
+
+@router.get("/assignments", response_model=list[AssignmentRead], summary="Assignments with their cards")
+def list_assignments(
+    request: Request,
+    campaign_id: int | None = Query(None),
+    status: str | None = Query(None, pattern="^(open|returned|reassigned)$"),
+) -> list[AssignmentRead]:
+    """Assignments in your jurisdiction (a collector: their own), earliest due first, with yellow / red cards."""
+    with unit(request) as (session, ctx):
+        return organisation.assignments(session, ctx, campaign_id=campaign_id, status=status)
+
+
+@router.post("/assignments/{assignment_id}/reassign", response_model=AssignmentRead, summary="Reassign")
+def reassign(assignment_id: int, body: ReassignIn, request: Request) -> AssignmentRead:
+    """Give the work to another collector: the old assignment closes, the new one is returned."""
+    with unit(request) as (session, ctx):
+        return organisation.reassign(
+            session, ctx, assignment_id, collector=body.collector, due_on=body.due_on
+        )
+
+
+@router.post(
+    "/assignments/{assignment_id}/return", response_model=AssignmentRead, summary="Return with a reason"
+)
+def return_assignment(assignment_id: int, body: ReturnIn, request: Request) -> AssignmentRead:
+    """A collector hands back their assignment, saying why."""
+    with unit(request) as (session, ctx):
+        return organisation.return_assignment(session, ctx, assignment_id, body.reason)
+
+
+@router.get("/progress", response_model=ProgressReport, summary="Completeness of an area")
+def get_progress(request: Request, area: str | None = Query(None, pattern=r"^\d{6,15}$")) -> ProgressReport:
+    """Buildings visited, dwellings with a status, households whose count matches: per child area, collector
+    and team."""
+    with unit(request) as (session, ctx):
+        return progress.report(session, ctx, area)
+
+
+@router.get("/progress/buildings", summary="The buildings behind the progress")
+def progress_buildings(
+    request: Request,
+    area: str | None = Query(None, pattern=r"^\d{6,15}$"),
+    status: str | None = Query(None, pattern="^(not_visited|partly_visited|visited)$"),
+) -> list[dict[str, Any]]:
+    """An area's buildings with their visit status."""
+    with unit(request) as (session, ctx):
+        return progress.building_list(session, ctx, area, status)
+
+
+@router.get("/progress/dwellings", summary="The dwellings behind the progress")
+def progress_dwellings(
+    request: Request,
+    area: str | None = Query(None, pattern=r"^\d{6,15}$"),
+    status: str | None = Query(None, max_length=20),
+) -> list[dict[str, Any]]:
+    """An area's dwellings with their occupancy, nobody-home tries and whether a revisit is needed."""
+    with unit(request) as (session, ctx):
+        return progress.dwelling_list(session, ctx, area, status)
+
+
+@router.get("/progress/households", summary="The households behind the progress")
+def progress_households(
+    request: Request,
+    area: str | None = Query(None, pattern=r"^\d{6,15}$"),
+    matched: bool | None = Query(None),
+) -> list[dict[str, Any]]:
+    """An area's households: members recorded beside the count declared at the door."""
+    with unit(request) as (session, ctx):
+        return progress.household_list(session, ctx, area, matched)
+
+
+@router.put("/households/{household_id}/member-count", summary="Declare a household's member count")
+def declare_member_count(household_id: int, body: HouseholdCountIn, request: Request) -> dict[str, Any]:
+    """The number of members the household declared at the door, checked against the persons recorded."""
+    with unit(request) as (session, ctx):
+        return progress.declare_household_count(session, ctx, household_id, body.members)

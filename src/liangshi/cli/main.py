@@ -25,6 +25,7 @@ COMMANDS: dict[str, tuple[str, str, str]] = {
         "KPIs of an area (numerator, denominator, rate, target) and of each child area / 指标统计.",
     ),
     "serve": ("liangshi.cli.serve", "serve", "Serve the API and web app."),
+    "campaign": ("liangshi.cli.campaign", "app", "Campaigns, assignments, progress / 采集活动"),
     "import": (
         "liangshi.cli.imports",
         "import_",

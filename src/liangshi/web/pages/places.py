@@ -35,6 +35,12 @@ PLATE_STATUS = {
     "installed": N_("Installed"),
     "retired": N_("Retired"),
 }
+# A building's visit status (campaign.rules.building_visit_status), for the map coloured by visits.
+VISIT_STATUS = {
+    "not_visited": N_("Not visited"),
+    "partly_visited": N_("Partly visited"),
+    "visited": N_("Visited"),
+}
 DEFECTS = {
     "missing_odd": N_("Missing odd numbers"),
     "missing_even": N_("Missing even numbers"),
@@ -150,8 +156,9 @@ def my_map(request: Request) -> Response:
 
 
 @router.get("/areas/{area_id}/map")
-def area_map(request: Request, area_id: int) -> Response:
-    """Plates and buildings of an area on a Leaflet map, coloured by plate status; tiles only when configured."""
+def area_map(request: Request, area_id: int, by: str | None = None) -> Response:
+    """Plates and buildings of an area on a Leaflet map, coloured by plate status or (by=visit) by the visit status
+    of the buildings on them (辖区不漏楼); tiles only when configured."""
     settings = request.app.state.settings
     tiles = settings.map_tile_url or None
     # Chinese web tiles are drawn in GCJ-02: the WGS-84 points are shifted to match them (addresses.maps).
@@ -163,6 +170,11 @@ def area_map(request: Request, area_id: int) -> Response:
         counts: dict[str, int] = {}
         for f in features["features"]:
             counts[f["properties"]["status"]] = counts.get(f["properties"]["status"], 0) + 1
+        by_visit = by == "visit"
+        visit_counts: dict[str, int] = {}
+        for f in features["features"]:
+            for b in f["properties"]["buildings"]:
+                visit_counts[b["visit_status"]] = visit_counts.get(b["visit_status"], 0) + 1
         config = {
             "tiles": tiles,
             "attribution": settings.map_tile_attribution,
@@ -172,6 +184,8 @@ def area_map(request: Request, area_id: int) -> Response:
             "grid": p.gettext("Building grid"),
             # The building grid needs dwelling.read: without it the buildings are named, not linked.
             "grid_links": p.ctx.actor.may("dwelling.read"),
+            "by": "visit" if by_visit else "plate",
+            "visit_status": {key: p.gettext(label) for key, label in VISIT_STATUS.items()},
         }
         return render(
             request,
@@ -187,6 +201,9 @@ def area_map(request: Request, area_id: int) -> Response:
             plate_status=PLATE_STATUS,
             crs=crs,
             grid_links=config["grid_links"],
+            by_visit=by_visit,
+            visit_status=VISIT_STATUS,
+            visit_counts=visit_counts,
         )
 
 

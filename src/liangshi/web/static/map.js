@@ -13,16 +13,30 @@
       return { "&": "&amp;", "<": "&lt;", ">": "&gt;", '"': "&quot;", "'": "&#39;" }[c];
     });
   }
+  // By visit: a plate takes the least-visited status of the buildings on it (a partly visited one shows as such).
+  var VISIT_ORDER = ["not_visited", "partly_visited", "visited"];
+  function visitOf(p) {
+    var worst = null;
+    (p.buildings || []).forEach(function (b) {
+      var i = VISIT_ORDER.indexOf(b.visit_status);
+      if (i >= 0 && (worst === null || i < worst)) worst = i;
+    });
+    return worst === null ? null : VISIT_ORDER[worst];
+  }
   var layer = L.geoJSON(data, {
     pointToLayer: function (feature, latlng) {
       var p = feature.properties;
       var shape = p.buildings && p.buildings.length ? " square" : "";
-      var icon = L.divIcon({ className: "plate-marker st-" + p.status + shape, iconSize: [14, 14] });
+      var visit = cfg.by === "visit" ? visitOf(p) : null;
+      var colour = visit ? " vs-" + visit : " st-" + p.status;
+      var icon = L.divIcon({ className: "plate-marker" + colour + shape, iconSize: [14, 14] });
       return L.marker(latlng, { icon: icon, title: (p.street || "") + p.number, keyboard: false });
     },
     onEachFeature: function (feature, lyr) {
       var p = feature.properties;
       var html = "<strong>" + esc(p.street || "") + esc(p.number) + "</strong><br>" + esc(cfg.status[p.status] || p.status);
+      var visit = visitOf(p);
+      if (visit && cfg.visit_status) html += " · " + esc(cfg.visit_status[visit] || visit);
       if (p.buildings && p.buildings.length) {
         html += "<br>" + esc(cfg.buildings) + ": " + p.buildings.map(function (b) {
           if (!cfg.grid_links) return esc(b.label);

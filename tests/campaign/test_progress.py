@@ -1,0 +1,205 @@
+"""Completeness: buildings visited, dwellings with a status, households whose declared size matches; the lists."""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+from pathlib import Path
+from typing import Any
+
+import pytest
+from fastapi.testclient import TestClient
+from typer.testing import CliRunner
+
+from liangshi.campaign import organisation, progress, rules, service
+from liangshi.campaign.schemas import AssignmentCreate, VisitCreate
+from liangshi.cli.main import app as cli
+from tests import factories
+from tests.conftest import INSIDE, World
+
+KEYS = [
+    "buildings",
+    "buildings_visited",
+    "dwellings",
+    "dwellings_with_status",
+    "households",
+    "households_count_matched",
+    "change_sets_pending",
+]
+
+
+@pytest.fixture
+def town(world: World) -> dict[str, Any]:
+    """Two buildings in 滨湖社区 (one dwelling each), a household of two in the first; the first visited."""
+    with world.session() as session:
+        ctx = world.ctx(session)
+        places = [
+            factories.place(session, ctx, area_id=world.area(INSIDE), district_id=world.area("420704"))
+            for _ in range(2)
+        ]
+        a = factories.person(session, ctx, area_id=world.area(INSIDE), name="王一")
+        b = factories.person(session, ctx, area_id=world.area(INSIDE), name="王二", male=False)
+        for pid in (a, b):
+            factories.arrival(
+                session, ctx, person_id=pid, dwelling_id=places[0].dwelling_id, arrived=dt.date(2026, 3, 1)
+            )
+        hh = factories.household(
+            session,
+            ctx,
+            area_id=world.area(INSIDE),
+            dwelling_id=places[0].dwelling_id,
+            members=[(a, "02"), (b, "10")],
+        )
+    with world.session() as session:
+        service.record_visit(
+            session,
+            world.ctx(session, "collector_zhang"),
+            places[0].dwelling_id,
+            VisitCreate(outcome="occupied", idempotency_key="visit-0001"),
+        )
+    return {"places": places, "household": hh}
+
+
+def test_progress_counts_what_is_visited_and_what_matches(world: World, town: dict[str, Any]) -> None:
+    with world.session() as session:
+        ctx = world.ctx(session, "station_admin_li")
+        before = progress.area_progress(session, ctx, INSIDE)
+        assert before == {
+            "buildings": 2,
+            "buildings_visited": 1,
+            "dwellings": 2,
+            "dwellings_with_status": 1,
+            "households": 1,
+            "households_count_matched": 0,
+            "change_sets_pending": 0,
+        }
+    with world.session() as session:
+        got = progress.declare_household_count(
+            session, world.ctx(session, "collector_zhang"), town["household"], 3
+        )
+        assert got["matched"] is False and got["recorded"] == 2
+    with world.session() as session:
+        assert progress.area_progress(session, world.ctx(session), INSIDE)["households_count_matched"] == 0
+        progress.declare_household_count(session, world.ctx(session, "collector_zhang"), town["household"], 2)
+    with world.session() as session:
+        assert progress.area_progress(session, world.ctx(session), INSIDE)["households_count_matched"] == 1
+        # The township sums its communities.
+        township = progress.report(session, world.ctx(session, "station_admin_li"), "420704001")
+    assert township.totals.buildings == 2
+    assert {r.key: r.buildings for r in township.areas}[INSIDE] == 2
+
+
+def test_nobody_home_counts_tries_and_asks_for_a_revisit(world: World, town: dict[str, Any]) -> None:
+    second = town["places"][1].dwelling_id
+    for key in ("visit-0002", "visit-0003"):
+        with world.session() as session:
+            service.record_visit(
+                session,
+                world.ctx(session, "collector_zhang"),
+                second,
+                VisitCreate(outcome="nobody_home", idempotency_key=key),
+            )
+    with world.session() as session:
+        rows = progress.dwelling_list(session, world.ctx(session, "collector_zhang"), INSIDE, "revisit")
+        buildings = progress.building_list(session, world.ctx(session, "collector_zhang"), INSIDE, "visited")
+    assert [(r["dwelling_id"], r["status"], r["tries"], r["revisit"]) for r in rows] == [
+        (second, "nobody_home", 2, True)
+    ]
+    assert len(buildings) == 2  # a visit of each building's only dwelling makes both visited
+    assert rules.occupancy("demolished", "occupied", 0)["status"] == "demolished"
+
+
+def test_progress_per_collector_follows_their_open_work(world: World, town: dict[str, Any]) -> None:
+    with world.session() as session:
+        ctx = world.ctx(session, "station_admin_li")
+        spec = rules.parse_campaign({"name": "采集", "area": "420704001", "starts_on": "2026-11-01"})
+        c = organisation.create_campaign(session, ctx, spec)
+        organisation.assign(
+            session,
+            ctx,
+            c.id,
+            AssignmentCreate(
+                collector="collector_zhang",
+                unit="buildings",
+                building_ids=[town["places"][0].building_id],
+                due_on=dt.date(2026, 12, 20),
+            ),
+        )
+    with world.session() as session:
+        report = progress.report(session, world.ctx(session, "station_admin_li"), INSIDE)
+    assert [(r.label, r.buildings, r.buildings_visited) for r in report.collectors] == [
+        ("collector_zhang", 1, 1)
+    ]
+
+
+def test_the_api_serves_progress_and_its_lists(
+    world: World, town: dict[str, Any], client: TestClient, login: Any
+) -> None:
+    r = client.get("/progress", params={"area": INSIDE}, headers=login("collector_zhang"))
+    assert r.status_code == 200, r.text
+    assert r.json()["totals"]["buildings_visited"] == 1
+    r = client.get(
+        "/progress/buildings",
+        params={"area": INSIDE, "status": "not_visited"},
+        headers=login("collector_zhang"),
+    )
+    assert [b["building_id"] for b in r.json()] == [town["places"][1].building_id]
+    r = client.put(
+        f"/households/{town['household']}/member-count", json={"members": 2}, headers=login("collector_zhang")
+    )
+    assert r.status_code == 200 and r.json()["matched"] is True
+    r = client.get(
+        "/progress/households", params={"area": INSIDE, "matched": "true"}, headers=login("police_liu")
+    )
+    assert [h["household_id"] for h in r.json()] == [town["household"]]
+    outside = client.get("/progress", params={"area": "420102001001"}, headers=login("collector_zhang"))
+    assert outside.status_code == 404
+    refused = client.get("/progress", params={"area": INSIDE}, headers=login("auditor_sun"))
+    assert refused.status_code == 403
+
+
+def test_the_cli_prints_exactly_the_seven_counts(world: World, town: dict[str, Any], db_url: str) -> None:
+    result = CliRunner().invoke(
+        cli, ["campaign", "progress", "--area", INSIDE, "--json"], env={"LIANGSHI_DATABASE_URL": db_url}
+    )
+    assert result.exit_code == 0, result.output
+    data = json.loads(result.output)
+    assert list(data) == KEYS
+    assert data["buildings"] == 2 and data["buildings_visited"] == 1 and data["change_sets_pending"] == 0
+
+
+def test_the_cli_sets_up_a_campaign_and_assigns_from_csv(
+    world: World, town: dict[str, Any], db_url: str, tmp_path: Path
+) -> None:
+    env = {"LIANGSHI_DATABASE_URL": db_url}
+    file = tmp_path / "campaign.toml"
+    file.write_text(
+        'name = "2027年两实采集"\narea = "420704001"\nstarts_on = 2027-03-01\npilots = ["420704001001"]\n'
+        'rollout_on = 2027-05-01\n\n[calendar]\nholidays = ["2027-05-01..2027-05-05"]\n',
+        encoding="utf-8",
+    )
+    made = CliRunner().invoke(
+        cli, ["campaign", "create", "--file", str(file), "--as", "station_admin_li"], env=env
+    )
+    assert made.exit_code == 0, made.output
+    assert "准备宣传" in made.output and "长效管理" in made.output
+    with world.session() as session:
+        campaign_id = organisation.list_campaigns(session, world.ctx(session))[0].id
+    bad = tmp_path / "bad.csv"
+    bad.write_text(
+        f"collector,unit,target,due_on\ncollector_zhang,community,{INSIDE},someday\n", encoding="utf-8"
+    )
+    refused = CliRunner().invoke(cli, ["campaign", "assign", str(campaign_id), "--csv", str(bad)], env=env)
+    assert refused.exit_code == 2
+    assert "bad.csv:2 due_on" in refused.output
+    good = tmp_path / "good.csv"
+    good.write_text(
+        f"collector,unit,target,due_on\ncollector_zhang,community,{INSIDE},2027-12-20\n", encoding="utf-8"
+    )
+    done = CliRunner().invoke(cli, ["campaign", "assign", str(campaign_id), "--csv", str(good)], env=env)
+    assert done.exit_code == 0, done.output
+    with world.session() as session:
+        work = organisation.assignments(session, world.ctx(session), campaign_id=campaign_id)
+    assert [(w.collector, w.workload_buildings, w.workload_persons) for w in work] == [
+        ("collector_zhang", 2, 2)
+    ]
