@@ -29,7 +29,7 @@ from liangshi.persons.models import (
     Person,
     PersonVersion,
 )
-from liangshi.registry import AttributeFlag
+from liangshi.registry import AttributeFlag, ChangeSet
 from liangshi.rentals.models import Rental, RentalTenant, RentalTenantVersion, RentalVersion
 from liangshi.residence.models import Residence, ResidenceVersion
 from liangshi.venues.models import Stay, StayBatch, Venue, VenueKey, VenueVersion
@@ -47,6 +47,7 @@ __all__ = [
     "Base",
     "Building",
     "BuildingVersion",
+    "ChangeSet",
     "Department",
     "DepartmentBatch",
     "Document",

@@ -51,6 +51,9 @@ EXCHANGE_ACTIONS = (
     "feedback.handle",
     "exchange_log.verify",
 )
+# The review desk (liangshi.review): approve or return collected work at the station, then at district level
+# for what district policy names.
+REVIEW_ACTIONS = ("changeset.review", "changeset.review_district")
 
 
 def _grant(kinds: tuple[str, ...], verb: str) -> set[str]:
@@ -79,8 +82,10 @@ _ADMIN = _POLICE | {
     "conflict.decide",
     "feedback.handle",
     "person.link_force",
+    # The station reviews what its collectors collected before it counts (谁采集、谁录入、谁负责).
+    "changeset.review",
 }
-_DISTRICT = _ADMIN | {"street.write", "street.retire", "department.manage"}
+_DISTRICT = _ADMIN | {"street.write", "street.retire", "department.manage", "changeset.review_district"}
 
 PERMISSIONS: dict[str, frozenset[str]] = {
     # Collectors record what they find at the door; retiring records and unmasking IDs is for the police.

@@ -1,0 +1,88 @@
+"""Review desk input and output shapes."""
+
+from __future__ import annotations
+
+import datetime as dt
+from typing import Any
+
+from pydantic import BaseModel, Field
+
+from liangshi.common.types import Id, Strict
+
+
+class FieldDiff(BaseModel):
+    """One field of a proposed item against the current register."""
+
+    name: str
+    current: Any = None
+    proposed: Any = None
+    changed: bool = True
+
+
+class ItemDiff(BaseModel):
+    """One proposed item (a new object, a change, a correction, a retirement) field by field."""
+
+    op: str
+    kind: str
+    entity_id: int | None = None
+    base_version: int | None = None
+    fields: list[FieldDiff]
+
+
+class ChangeSetRead(BaseModel):
+    """A change set as the desk and the collector's outbox show it."""
+
+    id: int
+    flow: str
+    action: str
+    summary: str
+    status: str
+    needs_district: bool
+    tags: list[str]
+    area_id: int
+    proposer: str
+    proposed_at: dt.datetime
+    round: int
+    return_reason: str | None = None
+    returned_at: dt.datetime | None = None
+    station_reviewer: str | None = None
+    station_reviewed_at: dt.datetime | None = None
+    district_reviewer: str | None = None
+    district_reviewed_at: dt.datetime | None = None
+    applied_at: dt.datetime | None = None
+    result: dict[str, list[int]] | None = None
+    stale: list[dict[str, Any]] = Field(default_factory=list)
+    items: list[ItemDiff] = Field(default_factory=list)
+
+
+class ChangeSetPage(BaseModel):
+    """One page of the desk."""
+
+    items: list[ChangeSetRead]
+    total: int
+    offset: int
+    limit: int
+
+
+class ReturnIn(Strict):
+    """Send a change set back to its collector, with the reason they will read."""
+
+    reason: str = Field(max_length=1000)
+
+    model_config = {"json_schema_extra": {"examples": [{"reason": "出生日期与身份证号码不符，请核实"}]}}
+
+
+class BulkApproveIn(Strict):
+    """Approve several change sets, item by item: each one is approved or refused on its own."""
+
+    ids: list[Id] = Field(min_length=1, max_length=1000)
+
+
+class Outcome(BaseModel):
+    """What happened to one change set of a bulk approval."""
+
+    id: int
+    ok: bool
+    status: str | None = None
+    code: str | None = None
+    message: str | None = None
