@@ -299,9 +299,8 @@ def stale_reasons(session: Session, cs: ChangeSet, kinds: Mapping[str, Kind]) ->
     for name, mine in by_kind.items():
         kind = kinds[name]
         e = kind.entity
-        counters: dict[int, int] = dict(
-            session.execute(select(e.id, e.version).where(e.id.in_([i.entity_id for i in mine]))).tuples()
-        )
+        stmt = select(e.id, e.version).where(e.id.in_([i.entity_id for i in mine]))
+        counters = {int(entity_id): int(version) for entity_id, version in session.execute(stmt)}
         current = history.current_rows(session, kind, [int(i.entity_id) for i in mine if i.entity_id])
         for item in mine:
             assert item.entity_id is not None

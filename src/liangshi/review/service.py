@@ -61,6 +61,7 @@ def propose(
     payload: dict[str, Any] | None = None,
     policy: DistrictPolicy | None = None,
     flow: str = "collection",
+    idempotency_key: str | None = None,
 ) -> ChangeSet:
     """Store collected work as a pending change set; district policy decides whether the district reviews it too."""
     cs = changesets.propose(
@@ -75,6 +76,7 @@ def propose(
         tags=tags,
         subject_person_id=subject_person_id,
         payload=payload,
+        idempotency_key=idempotency_key,
     )
     cs.needs_district = rules.needs_district(
         policy or rules.DEFAULT_POLICY, change_set_id=cs.id, action=action, tags=set(tags)
@@ -338,24 +340,34 @@ def change_sets_pending(session: Session, area: Area) -> int:
 # ---- deciding: approve, return ----------------------------------------------------------------------------------
 
 
-def stale_reasons(session: Session, cs: ChangeSet) -> list[dict[str, Any]]:
+def _documents_of(cs: ChangeSet) -> set[tuple[Any, Any, Any]]:
+    return {
+        (i.attributes.get("doc_type"), i.attributes.get("number"), i.attributes.get("country"))
+        for i in changesets.items_of(cs)
+        if i.op == "create" and i.kind == "document"
+    }
+
+
+def stale_reasons(
+    session: Session, cs: ChangeSet, claimed: set[tuple[Any, Any, Any]] | None = None
+) -> list[dict[str, Any]]:
     """Why a change set no longer applies: the kernel's reasons (moved, retired, demolished) and an ID number
-    registered to another person since it was proposed."""
+    registered to another person since it was proposed (or by a set approved before it in the same bulk
+    approval: `claimed`)."""
     reasons = changesets.stale_reasons(session, cs, KINDS)
-    for item in changesets.items_of(cs):
-        if item.op == "create" and item.kind == "document":
-            v = DocumentVersion
-            taken = session.execute(
-                select(v.entity_id).where(
-                    v.doc_type == item.attributes.get("doc_type"),
-                    v.number == item.attributes.get("number"),
-                    v.country == item.attributes.get("country"),
-                    v.superseded_at.is_(None),
-                    v.valid_to.is_(None),
-                )
-            ).first()
-            if taken is not None:
-                reasons.append({"kind": "document", "reason": "document_taken"})
+    for doc_type, number, country in _documents_of(cs):
+        v = DocumentVersion
+        taken = session.execute(
+            select(v.entity_id).where(
+                v.doc_type == doc_type,
+                v.number == number,
+                v.country == country,
+                v.superseded_at.is_(None),
+                v.valid_to.is_(None),
+            )
+        ).first()
+        if taken is not None or (claimed is not None and (doc_type, number, country) in claimed):
+            reasons.append({"kind": "document", "reason": "document_taken"})
     return reasons
 
 
@@ -411,13 +423,15 @@ def approve_many(session: Session, ctx: Context, ids: Sequence[int], *, lang: st
     that write is refused, so that one set's refusal keeps the others)."""
     outcomes: dict[int, Outcome] = {}
     final: list[tuple[ChangeSet, str]] = []
+    claimed: set[tuple[Any, Any, Any]] = set()
     for change_set_id in dict.fromkeys(ids):
         try:
             cs = changesets.load(session, ctx, change_set_id)
             stage = _stage(ctx, cs)
-            reasons = stale_reasons(session, cs)
+            reasons = stale_reasons(session, cs, claimed)
             if reasons:
                 raise changesets.conflict_stale(cs, reasons)
+            claimed |= _documents_of(cs)
         except LiangshiError as exc:
             outcomes[change_set_id] = Outcome(
                 id=change_set_id, ok=False, code=exc.code, message=exc.message(lang)
