@@ -45,6 +45,7 @@ from liangshi.persons import service as persons
 from liangshi.persons.schemas import PersonCreate
 from liangshi.registry import Context, Kind, history
 from liangshi.residence import service as residence
+from liangshi.review import service as review
 from tests import factories
 from tests.conftest import INSIDE, NOW, OUTSIDE, PERSONAS, World
 
@@ -142,6 +143,7 @@ ALLOWED: dict[str, frozenset[str]] = {
             "kpi.read",
             "person.link",
             "person.link_force",
+            "changeset.review",
         }
     ),
     "district_admin": frozenset(
@@ -177,6 +179,8 @@ ALLOWED: dict[str, frozenset[str]] = {
             "kpi.read",
             "person.link",
             "person.link_force",
+            "changeset.review",
+            "changeset.review_district",
         }
     ),
     "city_admin": frozenset(
@@ -216,6 +220,8 @@ ALLOWED: dict[str, frozenset[str]] = {
             "kpi.read",
             "person.link",
             "person.link_force",
+            "changeset.review",
+            "changeset.review_district",
         }
     ),
     "department_liaison": frozenset(
@@ -277,6 +283,8 @@ ACTIONS: dict[str, str] = {
     "kpi.read": "kpi.read",  # GET /kpis?area={community code}
     "person.link": "person.link",  # POST /persons/{id}/merge (master person index)
     "person.link_force": "person.link_force",  # POST /persons/{id}/merge with force (different valid IDs)
+    "changeset.review": "changeset.review",  # POST /change-sets/{id}/approve (awaiting the station)
+    "changeset.review_district": "changeset.review_district",  # POST /change-sets/{id}/approve-district
 }
 NO_JURISDICTION = {"audit.verify", "department.manage", "exchange_log.verify"}
 
@@ -834,6 +842,44 @@ def _link(case: Case, *, force: bool) -> None:
     assert _state(case.world, "person", other)[4] is not None  # retired: merged into keep
 
 
+def _change_set(s: Session, ctx: Context, loc: Loc, *, district: bool) -> int:
+    # A collector's proposal (a dwelling found vacant) awaiting the station, or already past it.
+    from liangshi.registry.changesets import ChangeSet, Proposed
+
+    p = _place(s, ctx, loc)
+    cs = review.propose(
+        s,
+        ctx,
+        area_id=loc.community,
+        action="occupancy",
+        summary="vacant",
+        items=[
+            Proposed(
+                "change", "dwelling", entity_id=p.dwelling_id, base_version=1, attributes={"status": "vacant"}
+            )
+        ],
+        prov=registry.Provenance("collector", "collector_wu"),
+    )
+    if district:
+        cs.needs_district = True
+        cs.status = "pending_district"
+    s.flush()
+    assert isinstance(cs, ChangeSet)
+    return int(cs.id)
+
+
+def _changeset_review(case: Case, *, district: bool) -> None:
+    cs_id = case.build(lambda s, ctx, loc: _change_set(s, ctx, loc, district=district))
+    path = "approve-district" if district else "approve"
+    r = case.client.post(f"/change-sets/{cs_id}/{path}", headers=case.headers)
+    case.check(r)
+    with case.world.session() as s:
+        from liangshi.registry.changesets import ChangeSet
+
+        status = s.get(ChangeSet, cs_id).status  # type: ignore[union-attr]
+    assert status == ("approved" if case.ok else "pending_district" if district else "pending_station")
+
+
 def run(case: Case, action: str) -> None:
     """Perform one action as the case's persona and check status and effect."""
     kind, _, verb = action.partition(".")
@@ -853,6 +899,8 @@ def run(case: Case, action: str) -> None:
         _kpi_read(case)
     elif action in ("person.link", "person.link_force"):
         _link(case, force=action == "person.link_force")
+    elif action in ("changeset.review", "changeset.review_district"):
+        _changeset_review(case, district=action == "changeset.review_district")
     elif verb == "read":
         _read(case, kind)
     elif verb == "history":

@@ -63,11 +63,25 @@ def show(change_set_id: int, request: Request) -> ChangeSetRead:
         return service.show(session, ctx, change_set_id)
 
 
-@router.post("/{change_set_id}/approve", response_model=ChangeSetRead, summary="Approve a change set")
+@router.post(
+    "/{change_set_id}/approve", response_model=ChangeSetRead, summary="Approve a change set (station)"
+)
 def approve(change_set_id: int, request: Request) -> ChangeSetRead:
-    """Approve at your stage; at the last one it becomes registry facts (source: the collector)."""
+    """The station's approval; unless district policy names the set, it becomes registry facts now (source: the
+    collector, actor: you)."""
     with unit(request) as (session, ctx):
-        return service.approve(session, ctx, change_set_id)
+        return service.approve(session, ctx, change_set_id, stage="station")
+
+
+@router.post(
+    "/{change_set_id}/approve-district",
+    response_model=ChangeSetRead,
+    summary="Approve a change set (district)",
+)
+def approve_district(change_set_id: int, request: Request) -> ChangeSetRead:
+    """The district's approval of what its policy names, after the station's: the set becomes registry facts."""
+    with unit(request) as (session, ctx):
+        return service.approve(session, ctx, change_set_id, stage="district")
 
 
 @router.post(

@@ -371,24 +371,30 @@ def stale_reasons(
     return reasons
 
 
-def _stage(ctx: Context, cs: ChangeSet) -> str:
-    """The stage the actor would approve, after the refusals: 409 when the set is not awaiting review (already
-    approved: `changeset.already_approved`), 403 for a role that may not review this stage, 403
-    `changeset.own_collection` for the proposer, 403 `changeset.same_reviewer` for the station's reviewer at
-    district level."""
-    if cs.status not in changesets.OPEN_STATUSES:
-        changesets.LIFECYCLE.ensure(cs.status, "approve_station", id=cs.id)
-    stage = "approve_station" if cs.status == "pending_station" else "approve_district"
-    ctx.actor.ensure("changeset.review" if stage == "approve_station" else "changeset.review_district")
+STAGE_PERMISSIONS = {"station": "changeset.review", "district": "changeset.review_district"}
+
+
+def _stage(ctx: Context, cs: ChangeSet, stage: str | None = None) -> str:
+    """The lifecycle action the actor would take (`approve_station` or `approve_district`), after the refusals:
+    409 when the set is not awaiting this review (already approved: `changeset.already_approved`), 403 for a
+    role that may not review this stage, 403 `changeset.own_collection` for the proposer, 403
+    `changeset.same_reviewer` for the station's reviewer at district level."""
+    if stage is None:
+        stage = "district" if cs.status == "pending_district" else "station"
+    action = f"approve_{stage}"
+    ctx.actor.ensure(STAGE_PERMISSIONS[stage])
+    wanted = "pending_station" if stage == "station" else "pending_district"
+    if cs.status != wanted:
+        changesets.LIFECYCLE.ensure(cs.status, action, id=cs.id)
     changesets.ensure_not_own(ctx, cs)
-    if stage == "approve_district" and cs.station_reviewer_id == ctx.actor.user_id:
+    if stage == "district" and cs.station_reviewer_id == ctx.actor.user_id:
         raise Forbidden(
             "changeset.same_reviewer",
             "区级审核须由另一人进行，不能审核自己在派出所审核过的变更集",
             "District review is someone else's: you approved this change set at the station",
             {"id": cs.id},
         )
-    return stage
+    return action
 
 
 def _applied(session: Session, ctx: Context, sets: list[ChangeSet]) -> None:
@@ -398,12 +404,17 @@ def _applied(session: Session, ctx: Context, sets: list[ChangeSet]) -> None:
     session.flush()
 
 
-def approve(session: Session, ctx: Context, change_set_id: int) -> ChangeSetRead:
-    """Approve a change set at the actor's stage; at the last stage its items become registry facts through the
-    write path (record time: now; source: the collector; actor: the approver). 409 `changeset.stale` when it no
-    longer applies; nothing is written on any refusal."""
+def approve(session: Session, ctx: Context, change_set_id: int, *, stage: str | None = None) -> ChangeSetRead:
+    """Approve a change set at its stage (`station` or `district`: the role's permission for it is checked
+    before anything is read; None: the stage it awaits); at the last stage its items become registry facts
+    through the write path (record time: now; source: the collector; actor: the approver). 409
+    `changeset.stale` when it no longer applies; nothing is written on any refusal."""
+    if stage is not None:
+        ctx.actor.ensure(STAGE_PERMISSIONS[stage])
+    else:
+        _ensure_reviewer(ctx)
     cs = changesets.load(session, ctx, change_set_id)
-    stage = _stage(ctx, cs)
+    stage = _stage(ctx, cs, stage)
     reasons = stale_reasons(session, cs)
     if reasons:
         raise changesets.conflict_stale(cs, reasons)
@@ -413,14 +424,15 @@ def approve(session: Session, ctx: Context, change_set_id: int) -> ChangeSetRead
     return _reads(session, [cs])[0]
 
 
-def _will_apply(cs: ChangeSet, stage: str) -> bool:
-    return stage == "approve_district" or not cs.needs_district
+def _will_apply(cs: ChangeSet, action: str) -> bool:
+    return action == "approve_district" or not cs.needs_district
 
 
 def approve_many(session: Session, ctx: Context, ids: Sequence[int], *, lang: str = "zh") -> list[Outcome]:
     """Bulk approval, item by item: each change set is approved or refused on its own (a stale one is reported
     and left pending); those that reach their last stage are applied together in one write (one by one when
     that write is refused, so that one set's refusal keeps the others)."""
+    _ensure_reviewer(ctx)
     outcomes: dict[int, Outcome] = {}
     final: list[tuple[ChangeSet, str]] = []
     claimed: set[tuple[Any, Any, Any]] = set()
@@ -466,6 +478,7 @@ def approve_many(session: Session, ctx: Context, ids: Sequence[int], *, lang: st
 def return_(session: Session, ctx: Context, change_set_id: int, reason: str | None) -> ChangeSetRead:
     """Send a change set back to its collector with a reason (422 `changeset.reason_required` without one); it
     appears in their outbox. A reviewer never decides on their own collection."""
+    _ensure_reviewer(ctx)
     cs = changesets.load(session, ctx, change_set_id)
     if cs.status == "pending_district":
         ctx.actor.ensure("changeset.review_district")
