@@ -36,6 +36,7 @@ KINDS: dict[str, Kind] = {
 }
 # Attributes shown masked on the desk (a document's number: ID numbers are masked by default).
 MASKED = frozenset({"number"})
+TARGET_KEYS = ("dwelling_id", "residence_id", "person_id")
 
 
 def policy_of(settings: Settings | None) -> DistrictPolicy:
@@ -214,6 +215,7 @@ def _read(
         applied_at=cs.applied_at,
         result=json.loads(cs.result) if cs.result else None,
         stale=stale_reasons(session, cs) if stale and cs.status in changesets.OPEN_STATUSES else [],
+        target={k: int(v) for k, v in payload_of(cs).items() if k in TARGET_KEYS and isinstance(v, int)},
         items=_diff(session, cs) if items else [],
     )
 
@@ -325,6 +327,23 @@ def outbox(session: Session, ctx: Context, *, limit: int = 200) -> list[ChangeSe
     return _reads(session, rows)
 
 
+def approvals_of(session: Session, ctx: Context, person_id: int) -> list[ChangeSetRead]:
+    """The approved change sets about a person (the person page: who collected, who approved at each stage),
+    newest first. The caller has read the person (jurisdiction and audit are that read's)."""
+    c = ChangeSet
+    rows = list(
+        session.execute(
+            select(c)
+            .where(c.subject_person_id == person_id, c.status == "approved")
+            .order_by(c.applied_at.desc(), c.id.desc())
+            .limit(50)
+        )
+        .scalars()
+        .all()
+    )
+    return _reads(session, rows)
+
+
 def change_sets_pending(session: Session, area: Area) -> int:
     """How many change sets of the area's subtree await review (station or district): campaign progress."""
     c = ChangeSet
@@ -401,6 +420,9 @@ def _applied(session: Session, ctx: Context, sets: list[ChangeSet]) -> None:
     written = changesets.apply_many(session, ctx, sets, KINDS)
     for cs in sets:
         cs.result = json.dumps(written[cs.id])
+        if cs.subject_person_id is None and written[cs.id].get("person"):
+            # A new person's set is about the person it created (their page lists its reviewers).
+            cs.subject_person_id = written[cs.id]["person"][0]
     session.flush()
 
 

@@ -1,0 +1,171 @@
+"""The review desk (审核台): collected work field by field against the register, approved item by item or
+returned with a reason; and the collector's outbox of returned work."""
+
+from __future__ import annotations
+
+from typing import Annotated, Any
+
+from fastapi import Form, Request
+from fastapi.responses import Response
+
+from liangshi.errors import LiangshiError
+from liangshi.review import rules as review_rules
+from liangshi.review import service as review
+from liangshi.web.i18n import N_
+from liangshi.web.labels import form_errors
+from liangshi.web.nav import NavItem, add_nav
+from liangshi.web.pages import web_router
+from liangshi.web.render import redirect, register_flash, render
+from liangshi.web.session import Page, page
+
+router = web_router()
+
+PAGE_SIZE = 50
+
+add_nav(NavItem("/web/changesets", N_("Review desk"), "changeset.review", order=41))
+add_nav(NavItem("/web/collect/outbox", N_("My submissions"), "dwelling.write", order=11))
+register_flash("cs_approved", N_("Approved."))
+register_flash("cs_returned", N_("Returned to the collector with your reason."))
+register_flash("cs_bulk", N_("Bulk approval done: see each item's outcome."))
+
+
+def _fix_url(item: Any) -> str | None:
+    """Where the collector fixes a returned change set: the form it was made in."""
+    t = item.target
+    if item.action in ("person_at_dwelling", "arrival") and "dwelling_id" in t:
+        return f"/web/collect/dwellings/{t['dwelling_id']}/persons/new?change_set={item.id}"
+    if item.action == "departure" and "residence_id" in t:
+        return f"/web/collect/residences/{t['residence_id']}/departure?change_set={item.id}"
+    if item.action == "correction" and "person_id" in t:
+        return f"/web/collect/persons/{t['person_id']}/correction?change_set={item.id}"
+    if "dwelling_id" in t:
+        return f"/web/collect/dwellings/{t['dwelling_id']}"
+    return None
+
+
+def _desk_page(
+    request: Request,
+    p: Page,
+    *,
+    status: str | None,
+    action: str | None,
+    proposer: str | None,
+    tag: str | None,
+    offset: int,
+    outcomes: list[Any] | None = None,
+) -> Response:
+    desk = review.desk(
+        p.session,
+        p.ctx,
+        status=status,
+        action=action,
+        proposer=proposer,
+        tag=tag,
+        offset=offset,
+        limit=PAGE_SIZE,
+    )
+    return render(
+        request,
+        "changesets.html",
+        p,
+        desk=desk,
+        filters={
+            "status": status or "",
+            "action": action or "",
+            "proposer": proposer or "",
+            "tag": tag or "",
+        },
+        actions=review_rules.ACTIONS,
+        offset=offset,
+        page_size=PAGE_SIZE,
+        outcomes=outcomes or [],
+    )
+
+
+@router.get("/changesets")
+def desk(
+    request: Request,
+    status: str | None = None,
+    action: str | None = None,
+    proposer: str | None = None,
+    tag: str | None = None,
+    offset: int = 0,
+) -> Response:
+    """Change sets awaiting the reviewer's stage in their jurisdiction, oldest first, with filters."""
+    with page(request) as p:
+        chosen = status if status in ("pending_station", "pending_district") else None
+        return _desk_page(
+            request,
+            p,
+            status=chosen,
+            action=action if action in review_rules.ACTIONS else None,
+            proposer=(proposer or "").strip() or None,
+            tag=(tag or "").strip() or None,
+            offset=max(offset, 0),
+        )
+
+
+@router.post("/changesets/approve")
+def bulk_approve(request: Request, ids: Annotated[list[int] | None, Form()] = None) -> Response:
+    """Approve the ticked change sets item by item: each outcome is shown (a stale one stays pending)."""
+    with page(request) as p:
+        outcomes = review.approve_many(p.session, p.ctx, ids or [], lang=p.lang) if ids else []
+        return _desk_page(
+            request, p, status=None, action=None, proposer=None, tag=None, offset=0, outcomes=outcomes
+        )
+
+
+def _detail_page(
+    request: Request, p: Page, change_set_id: int, *, errors: dict[str, str] | None = None, status: int = 200
+) -> Response:
+    item = review.show(p.session, p.ctx, change_set_id)
+    return render(request, "changeset.html", p, status=status, cs=item, errors=errors or {})
+
+
+@router.get("/changesets/{change_set_id}")
+def detail(request: Request, change_set_id: int) -> Response:
+    """One change set field by field against the current register (ID numbers masked)."""
+    with page(request) as p:
+        return _detail_page(request, p, change_set_id)
+
+
+@router.post("/changesets/{change_set_id}/approve")
+def approve(request: Request, change_set_id: int) -> Response:
+    """Approve at the stage the set awaits (as POST /change-sets/{id}/approve and /approve-district do)."""
+    with page(request) as p:
+        try:
+            review.approve(p.session, p.ctx, change_set_id)
+        except LiangshiError as exc:
+            if exc.http_status not in (403, 409, 422) or exc.code == "access.forbidden":
+                raise
+            p.session.rollback()
+            return _detail_page(
+                request, p, change_set_id, errors=form_errors(exc, p.lang), status=exc.http_status
+            )
+        return redirect("/web/changesets", flash="cs_approved")
+
+
+@router.post("/changesets/{change_set_id}/return")
+def return_(
+    request: Request, change_set_id: int, reason: Annotated[str, Form(max_length=1000)] = ""
+) -> Response:
+    """Return to the collector with a reason (required)."""
+    with page(request) as p:
+        try:
+            review.return_(p.session, p.ctx, change_set_id, reason)
+        except LiangshiError as exc:
+            if exc.http_status not in (403, 409, 422) or exc.code == "access.forbidden":
+                raise
+            p.session.rollback()
+            return _detail_page(
+                request, p, change_set_id, errors=form_errors(exc, p.lang), status=exc.http_status
+            )
+        return redirect("/web/changesets", flash="cs_returned")
+
+
+@router.get("/collect/outbox")
+def outbox(request: Request) -> Response:
+    """The collector's own submissions not yet approved: returned ones first with the reviewer's reason."""
+    with page(request) as p:
+        items = review.outbox(p.session, p.ctx)
+        return render(request, "collect/outbox.html", p, items=items, fix={i.id: _fix_url(i) for i in items})
