@@ -97,6 +97,10 @@ SPECIFIC: dict[str, Label] = {
     "changeset.return": Label("退回变更集", "Change set returned"),
     "changeset.list": Label("出现在审核清单中", "Shown on the review desk"),
     "changeset.read": Label("查阅变更集", "Change set read"),
+    "changeset.decide": Label(
+        "处理变更集（认领、确认、裁决）", "Change set decided (claim, agreement, ruling)"
+    ),
+    "changeset.move": Label("变更集转交所属社区", "Change set handed to the community it belongs to"),
     "visit.confirm_person": Label("走访时确认", "Confirmed at a visit"),
     # departments and exchange
     "department.add": Label("新增部门", "Department added"),

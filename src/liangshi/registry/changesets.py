@@ -23,6 +23,7 @@ from sqlalchemy import Date, select
 from sqlalchemy.orm import Session
 
 import liangshi.registry.history as history
+from liangshi.areas.models import Area
 from liangshi.audit import service as audit
 from liangshi.common.lifecycle import Lifecycle
 from liangshi.errors import Conflict, Forbidden, NotFound, ValidationFailed
@@ -59,13 +60,27 @@ STATUSES: dict[str, tuple[str, str]] = {
     "pending_district": ("待区级审核", "awaiting district review"),
     "approved": ("已批准", "approved"),
     "returned": ("已退回", "returned"),
+    # 认领: a department record waiting for the community it concerns; closed as a duplicate.
+    "pending_claim": ("待认领", "awaiting its claim"),
+    "duplicate": ("重复记录", "duplicate"),
+    # 业务协同: another unit's change waiting for the holder; refused, for the station above both to rule on.
+    "pending_holder": ("待持有单位确认", "awaiting the holder"),
+    "disputed": ("有争议待裁决", "disputed"),
+    "closed": ("已结案（未采用）", "closed (not applied)"),
 }
-OPEN_STATUSES = ("pending_station", "pending_district")
+OPEN_STATUSES = ("pending_station", "pending_district", "pending_claim", "pending_holder", "disputed")
 ACTIONS: dict[str, tuple[str, str]] = {
     "approve_station": ("派出所审核通过", "station approval"),
     "approve_district": ("区级审核通过", "district approval"),
     "return": ("退回", "return"),
     "resubmit": ("重新提交", "resubmission"),
+    "claim": ("认领", "claim"),
+    "move": ("转交所属社区", "move to the community it belongs to"),
+    "mark_duplicate": ("标记为重复", "mark as duplicate"),
+    "reopen": ("撤销（重新待认领）", "undo (back to awaiting its claim)"),
+    "agree": ("持有单位同意", "the holder's agreement"),
+    "refuse": ("持有单位拒绝", "the holder's refusal"),
+    "rule": ("裁决", "ruling"),
 }
 LIFECYCLE = Lifecycle(
     "变更集",
@@ -77,6 +92,11 @@ LIFECYCLE = Lifecycle(
         "pending_district": ("approve_district", "return"),
         "approved": (),
         "returned": ("resubmit",),
+        "pending_claim": ("claim", "move", "mark_duplicate"),
+        "duplicate": ("reopen",),
+        "pending_holder": ("agree", "refuse"),
+        "disputed": ("rule",),
+        "closed": (),
     },
     "changeset.wrong_status",
     special={
@@ -86,6 +106,16 @@ LIFECYCLE = Lifecycle(
             "This change set is already approved",
         ),
         ("approved", "approve_district"): (
+            "changeset.already_approved",
+            "该变更集已批准，不能再次批准",
+            "This change set is already approved",
+        ),
+        ("approved", "claim"): (
+            "changeset.already_approved",
+            "该变更集已批准，不能再次批准",
+            "This change set is already approved",
+        ),
+        ("approved", "agree"): (
             "changeset.already_approved",
             "该变更集已批准，不能再次批准",
             "This change set is already approved",
@@ -214,14 +244,28 @@ def propose(
     payload: dict[str, Any] | None = None,
     needs_district: bool = False,
     idempotency_key: str | None = None,
+    status: str = "pending_station",
+    require_scope: bool = True,
 ) -> ChangeSet:
-    """Store a proposal for review (status `pending_station`); nothing of it is a registry fact yet.
+    """Store a proposal for review (default status `pending_station`); nothing of it is a registry fact yet.
 
-    404 `area.not_found` outside the proposer's jurisdiction. The proposer is the context's actor; `prov` says
-    what they based it on (its source is the proposer's name). Audited as `changeset.propose`.
+    404 `area.not_found` outside the proposer's jurisdiction (unless `require_scope` is false: another unit's
+    change goes to the area that holds the person, which the caller has checked the proposer may see). The
+    proposer is the context's actor; `prov` says what they based it on (its source is the proposer's name).
+    Audited as `changeset.propose`.
     """
     _check_items(items)
-    area = ensure_area_in_scope(session, ctx, area_id)
+    if status not in STATUSES:
+        raise ValueError(f"unknown change set status {status!r}")
+    if require_scope:
+        area = ensure_area_in_scope(session, ctx, area_id)
+    else:
+        found = session.get(Area, area_id)
+        if found is None:
+            raise NotFound(
+                "area.not_found", "未找到该区划", "Area not found", {"field": "area_id", "id": area_id}
+            )
+        area = found
     cs = ChangeSet(
         county_code=area.county_code,
         area_id=area.id,
@@ -238,7 +282,7 @@ def propose(
         document_ref=prov.document_ref,
         proposer_id=ctx.actor.user_id,
         proposer=prov.source_ref or ctx.actor.username,
-        status="pending_station",
+        status=status,
         needs_district=needs_district,
         round=1,
         proposed_at=ctx.now,
@@ -602,4 +646,65 @@ def conflict_stale(cs: ChangeSet, reasons: list[dict[str, Any]]) -> Conflict:
         "该变更集已不再适用（人员或房屋已变化），请退回采集员核实",
         "This change set no longer applies (the person or dwelling changed since); return it for checking",
         {"id": cs.id, "reasons": reasons},
+    )
+
+
+def decide(
+    session: Session,
+    ctx: Context,
+    cs: ChangeSet,
+    action: str,
+    status: str,
+    detail: dict[str, Any] | None = None,
+) -> None:
+    """Move a change set of a flow (a claim, a cross-unit edit) along its lifecycle: `action` must be allowed in
+    its status (409 otherwise); it takes `status`. Audited as `changeset.decide` with the action and `detail`.
+    The caller applies an approved set (`apply_many`)."""
+    LIFECYCLE.ensure(cs.status, action, id=cs.id)
+    before = cs.status
+    cs.status = status
+    if status == "approved":
+        cs.station_reviewer_id = ctx.actor.user_id
+        cs.station_reviewed_at = ctx.now
+        cs.applied_at = ctx.now
+    session.flush()
+    log(
+        ctx,
+        session,
+        [
+            audit.Event(
+                "changeset.decide",
+                "change_set",
+                cs.id,
+                cs.subject_person_id,
+                _detail(cs, {"decision": action, "from": before, **(detail or {})}),
+            )
+        ],
+    )
+
+
+def move(session: Session, ctx: Context, cs: ChangeSet, area_id: int, *, action: str = "move") -> None:
+    """Hand a change set to another area (a department record that belongs to another community): any area that
+    exists, also outside the actor's jurisdiction (404 `area.not_found` for none). Audited as `changeset.move`."""
+    LIFECYCLE.ensure(cs.status, action, id=cs.id)
+    area = session.get(Area, area_id)
+    if area is None:
+        raise NotFound(
+            "area.not_found", "未找到该区划", "Area not found", {"field": "area_id", "id": area_id}
+        )
+    before = cs.area_id
+    cs.area_id, cs.area_path, cs.county_code = area.id, area.path, area.county_code
+    session.flush()
+    log(
+        ctx,
+        session,
+        [
+            audit.Event(
+                "changeset.move",
+                "change_set",
+                cs.id,
+                cs.subject_person_id,
+                _detail(cs, {"from_area": before, "to_area": area.id}),
+            )
+        ],
     )
