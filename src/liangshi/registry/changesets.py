@@ -560,8 +560,8 @@ def return_set(session: Session, ctx: Context, cs: ChangeSet, reason: str | None
     if not text:
         raise ValidationFailed(
             "changeset.reason_required",
-            "退回时必须填写原因",
-            "A return needs a reason",
+            "必须填写原因（退回、拒绝或裁决）",
+            "A reason is required (to return, refuse or rule)",
             {"field": "reason"},
         )
     LIFECYCLE.ensure(cs.status, "return", id=cs.id)

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
-from typing import Any
+from typing import Any, Literal
 
 from pydantic import BaseModel, Field
 
@@ -88,3 +88,42 @@ class Outcome(BaseModel):
     status: str | None = None
     code: str | None = None
     message: str | None = None
+
+
+class ClaimRecordIn(Strict):
+    """A department's record of a person who matches nobody, for the community it names to claim (认领)."""
+
+    area_id: Id
+    record_id: str = Field(min_length=1, max_length=60)
+    person: dict[str, Any] = Field(description="The person's items as POST /persons takes them")
+    documents: list[dict[str, Any]] = Field(default_factory=list, max_length=10)
+
+
+class ClaimDecisionIn(Strict):
+    """claimed (register the person here), elsewhere (hand it to `area_id`), duplicate (of `duplicate_of`)."""
+
+    decision: Literal["claimed", "elsewhere", "duplicate"]
+    area_id: Id | None = None
+    duplicate_of: Id | None = None
+
+
+class CrossUnitIn(Strict):
+    """A change to a person another unit holds, for the holder to agree or refuse (业务协同)."""
+
+    expected_version: int = Field(ge=1)
+    changes: dict[str, Any] = Field(min_length=1, max_length=20)
+    reason: str = Field(min_length=1, max_length=500)
+
+
+class HolderDecisionIn(Strict):
+    """The holder's answer: agree, or refuse with a reason."""
+
+    agree: bool
+    reason: str | None = Field(default=None, max_length=1000)
+
+
+class RulingIn(Strict):
+    """The station's ruling on a refused cross-unit change, with a reason."""
+
+    ruling: Literal["initiator", "holder", "both", "neither"]
+    reason: str = Field(max_length=1000)

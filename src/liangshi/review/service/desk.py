@@ -228,6 +228,11 @@ def _reads(session: Session, sets: Sequence[ChangeSet], *, items: bool = False) 
     return [_read(session, cs, names, items=items) for cs in sets]
 
 
+def as_read(session: Session, cs: ChangeSet) -> ChangeSetRead:
+    """A change set the caller just proposed or decided, as the API answers it."""
+    return _reads(session, [cs])[0]
+
+
 def _ensure_reviewer(ctx: Context) -> None:
     if not (ctx.actor.may("changeset.review") or ctx.actor.may("changeset.review_district")):
         ctx.actor.ensure("changeset.review")

@@ -12,8 +12,11 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from liangshi.areas.models import Area
+from liangshi.common.types import validation_context
 from liangshi.errors import Conflict, Forbidden, ValidationFailed
 from liangshi.persons.models import PERSON
+from liangshi.persons.rules import check_document_agrees
+from liangshi.persons.schemas import PersonCreate
 from liangshi.registry import Context, Provenance, changesets, get_entity
 from liangshi.registry.changesets import ChangeSet, Proposed
 from liangshi.review.schemas import ChangeSetRead
@@ -43,17 +46,29 @@ def propose_claim(
     record_id: str,
 ) -> ChangeSet:
     """A department record of a person who matches nobody, held for the community it names to claim (认领)
-    instead of becoming a person at once. `person` are the person's attributes, `documents` their documents
-    (validated by the caller). 404 outside the sender's jurisdiction."""
-    items = [Proposed("create", "person", key="person", area_id=area_id, attributes=dict(person))]
-    for n, doc in enumerate(documents):
+    instead of becoming a person at once. `person` are the person's items and `documents` their documents, as
+    `POST /persons` takes them (validated here: 422 on bad input). Sent by a department (`department.exchange`);
+    404 outside the sender's jurisdiction."""
+    ctx.actor.ensure("department.exchange")
+    data = PersonCreate.model_validate(
+        {**person, "area_id": area_id, "documents": list(documents)}, context=validation_context(ctx.today)
+    )
+    attrs = data.model_dump(include=set(PERSON.attributes))
+    docs = []
+    for doc in data.documents:
+        check_document_agrees(
+            doc.doc_type, doc.number, birth_date=attrs["birth_date"], sex=attrs["sex"], today=ctx.today
+        )
+        docs.append({"doc_type": doc.doc_type, "number": doc.number, "country": doc.country or "CHN"})
+    items = [Proposed("create", "person", key="person", area_id=area_id, attributes=attrs)]
+    for n, values in enumerate(docs):
         items.append(
             Proposed(
                 "create",
                 "document",
                 key=f"document{n}",
                 area_id=area_id,
-                attributes=dict(doc),
+                attributes=values,
                 refs={"person_id": {"key": "person"}},
                 permission="person.write",
             )
@@ -64,7 +79,7 @@ def propose_claim(
         area_id=area_id,
         flow="claim",
         action="department_record",
-        summary=str(person.get("name") or record_id),
+        summary=str(attrs.get("name") or record_id),
         items=items,
         prov=Provenance("department", f"{source}:{record_id}"[:100], "document"),
         tags=[source],
@@ -249,7 +264,10 @@ def _reason_given(reason: str | None) -> str:
     text = (reason or "").strip()
     if not text:
         raise ValidationFailed(
-            "changeset.reason_required", "退回时必须填写原因", "A return needs a reason", {"field": "reason"}
+            "changeset.reason_required",
+            "必须填写原因（退回、拒绝或裁决）",
+            "A reason is required (to return, refuse or rule)",
+            {"field": "reason"},
         )
     return text[:1000]
 
