@@ -46,10 +46,12 @@ __all__ = [
     "items_of",
     "load",
     "mark_reviewed",
+    "mark_reviewed_many",
     "propose",
     "resubmit",
     "return_set",
     "stale_reasons",
+    "stale_reasons_many",
 ]
 
 Op = Literal["create", "change", "correct", "retire"]
@@ -321,39 +323,54 @@ def load(session: Session, ctx: Context, change_set_id: int) -> ChangeSet:
 
 def stale_reasons(session: Session, cs: ChangeSet, kinds: Mapping[str, Kind]) -> list[dict[str, Any]]:
     """Why a change set no longer applies as proposed: an object it changes was retired or moved on since its
-    base version (one query per kind). Empty when it still applies."""
-    reasons: list[dict[str, Any]] = []
-    by_kind: dict[str, list[Proposed]] = {}
-    needs: list[tuple[str, int, dict[str, list[Any]]]] = []
-    for item in items_of(cs):
-        if item.op != "create":
-            by_kind.setdefault(item.kind, []).append(item)
-        needs.extend((str(k), int(i), dict(bad)) for k, i, bad in item.requires)
-    for name, entity_id, bad in needs:
-        rows = history.current_rows(session, kinds[name], [entity_id]).get(entity_id, [])
-        open_rows = [r for r in rows if r["valid_to"] is None]
-        if not open_rows:
-            reasons.append({"kind": name, "id": entity_id, "reason": "retired"})
-            continue
-        for attribute, values in bad.items():
-            if open_rows[0].get(attribute) in values:
-                reasons.append(
-                    {"kind": name, "id": entity_id, "reason": attribute, "value": open_rows[0][attribute]}
-                )
-    for name, mine in by_kind.items():
+    base version, or an object it stands on (`Proposed.requires`) is retired or has a forbidden value. Empty
+    when it still applies."""
+    return stale_reasons_many(session, [cs], kinds)[cs.id]
+
+
+def stale_reasons_many(
+    session: Session, sets: Sequence[ChangeSet], kinds: Mapping[str, Kind]
+) -> dict[int, list[dict[str, Any]]]:
+    """`stale_reasons` for many change sets (a page of the desk) in two queries per kind they touch."""
+    reasons: dict[int, list[dict[str, Any]]] = {cs.id: [] for cs in sets}
+    changed: dict[str, list[tuple[int, Proposed]]] = {}
+    needs: dict[str, list[tuple[int, int, dict[str, list[Any]]]]] = {}
+    for cs in sets:
+        for item in items_of(cs):
+            if item.op != "create" and item.entity_id is not None:
+                changed.setdefault(item.kind, []).append((cs.id, item))
+            for k, i, bad in item.requires:
+                needs.setdefault(str(k), []).append((cs.id, int(i), dict(bad)))
+    for name in sorted(set(changed) | set(needs)):
         kind = kinds[name]
-        e = kind.entity
-        stmt = select(e.id, e.version).where(e.id.in_([i.entity_id for i in mine]))
-        counters = {int(entity_id): int(version) for entity_id, version in session.execute(stmt)}
-        current = history.current_rows(session, kind, [int(i.entity_id) for i in mine if i.entity_id])
-        for item in mine:
+        wanted = {i.entity_id for _, i in changed.get(name, []) if i.entity_id is not None}
+        wanted |= {entity_id for _, entity_id, _ in needs.get(name, [])}
+        current = history.current_rows(session, kind, sorted(int(w) for w in wanted))
+        open_rows = {
+            entity_id: [r for r in rows if r["valid_to"] is None] for entity_id, rows in current.items()
+        }
+        counters = {entity_id: int(rows[0]["entity_version"]) for entity_id, rows in current.items() if rows}
+        for cs_id, entity_id, bad in needs.get(name, []):
+            found = open_rows.get(entity_id)
+            if not found:
+                reasons[cs_id].append({"kind": name, "id": entity_id, "reason": "retired"})
+                continue
+            for attribute, values in bad.items():
+                if found[0].get(attribute) in values:
+                    reasons[cs_id].append(
+                        {"kind": name, "id": entity_id, "reason": attribute, "value": found[0][attribute]}
+                    )
+        for cs_id, item in changed.get(name, []):
             assert item.entity_id is not None
-            if item.entity_id not in counters:
-                reasons.append({"kind": name, "id": item.entity_id, "reason": "gone"})
-            elif not [r for r in current.get(item.entity_id, []) if r["valid_to"] is None]:
-                reasons.append({"kind": name, "id": item.entity_id, "reason": "retired"})
+            if item.entity_id not in current:
+                gone = session.get(kind.entity, item.entity_id) is None
+                reasons[cs_id].append(
+                    {"kind": name, "id": item.entity_id, "reason": "gone" if gone else "retired"}
+                )
+            elif not open_rows.get(item.entity_id):
+                reasons[cs_id].append({"kind": name, "id": item.entity_id, "reason": "retired"})
             elif counters[item.entity_id] != item.base_version:
-                reasons.append(
+                reasons[cs_id].append(
                     {
                         "kind": name,
                         "id": item.entity_id,
@@ -531,27 +548,39 @@ def _apply_group(
 def mark_reviewed(session: Session, ctx: Context, cs: ChangeSet, stage: str) -> None:
     """Record a stage's approval on the set (`approve_station` or `approve_district`) and its next status:
     district review when the set needs it, else approved (the caller applies it). Audited."""
-    LIFECYCLE.ensure(cs.status, stage, id=cs.id)
-    if stage == "approve_station":
-        cs.station_reviewer_id = ctx.actor.user_id
-        cs.station_reviewed_at = ctx.now
-        cs.status = "pending_district" if cs.needs_district else "approved"
-    else:
-        cs.district_reviewer_id = ctx.actor.user_id
-        cs.district_reviewed_at = ctx.now
-        cs.status = "approved"
-    if cs.status == "approved":
-        cs.applied_at = ctx.now
+    mark_reviewed_many(session, ctx, [(cs, stage)])
+
+
+def mark_reviewed_many(session: Session, ctx: Context, decided: Sequence[tuple[ChangeSet, str]]) -> None:
+    """`mark_reviewed` for many sets (a bulk approval): one flush and one audit append for all."""
+    events = []
+    for cs, stage in decided:
+        LIFECYCLE.ensure(cs.status, stage, id=cs.id)
+        if stage == "approve_station":
+            cs.station_reviewer_id = ctx.actor.user_id
+            cs.station_reviewed_at = ctx.now
+            cs.status = "pending_district" if cs.needs_district else "approved"
+        else:
+            cs.district_reviewer_id = ctx.actor.user_id
+            cs.district_reviewed_at = ctx.now
+            cs.status = "approved"
+        if cs.status == "approved":
+            cs.applied_at = ctx.now
+        if stage == "approve_station":
+            events.append(
+                audit.Event(
+                    "changeset.approve_station", "change_set", cs.id, cs.subject_person_id, _detail(cs)
+                )
+            )
+        else:
+            events.append(
+                audit.Event(
+                    "changeset.approve_district", "change_set", cs.id, cs.subject_person_id, _detail(cs)
+                )
+            )
     session.flush()
-    if stage == "approve_station":
-        event = audit.Event(
-            "changeset.approve_station", "change_set", cs.id, cs.subject_person_id, _detail(cs)
-        )
-    else:
-        event = audit.Event(
-            "changeset.approve_district", "change_set", cs.id, cs.subject_person_id, _detail(cs)
-        )
-    log(ctx, session, [event])
+    if events:
+        log(ctx, session, events)
 
 
 def return_set(session: Session, ctx: Context, cs: ChangeSet, reason: str | None) -> None:

@@ -192,7 +192,12 @@ def _diff(session: Session, cs: ChangeSet) -> list[ItemDiff]:
 
 
 def _read(
-    session: Session, cs: ChangeSet, names: dict[int, str], *, stale: bool = True, items: bool = False
+    session: Session,
+    cs: ChangeSet,
+    names: dict[int, str],
+    stale: dict[int, list[dict[str, Any]]],
+    *,
+    items: bool,
 ) -> ChangeSetRead:
     return ChangeSetRead(
         id=cs.id,
@@ -214,7 +219,7 @@ def _read(
         district_reviewed_at=cs.district_reviewed_at,
         applied_at=cs.applied_at,
         result=json.loads(cs.result) if cs.result else None,
-        stale=stale_reasons(session, cs) if stale and cs.status in changesets.OPEN_STATUSES else [],
+        stale=stale.get(cs.id, []),
         target={k: int(v) for k, v in payload_of(cs).items() if k in TARGET_KEYS and isinstance(v, int)},
         items=_diff(session, cs) if items else [],
     )
@@ -225,7 +230,8 @@ def _reads(session: Session, sets: Sequence[ChangeSet], *, items: bool = False) 
         session,
         {u for cs in sets for u in (cs.station_reviewer_id, cs.district_reviewer_id) if u is not None},
     )
-    return [_read(session, cs, names, items=items) for cs in sets]
+    stale = stale_many(session, [cs for cs in sets if cs.status in changesets.OPEN_STATUSES])
+    return [_read(session, cs, names, stale, items=items) for cs in sets]
 
 
 def as_read(session: Session, cs: ChangeSet) -> ChangeSetRead:
@@ -378,20 +384,28 @@ def stale_reasons(
     """Why a change set no longer applies: the kernel's reasons (moved, retired, demolished) and an ID number
     registered to another person since it was proposed (or by a set approved before it in the same bulk
     approval: `claimed`)."""
-    reasons = changesets.stale_reasons(session, cs, KINDS)
-    for doc_type, number, country in _documents_of(cs):
-        v = DocumentVersion
-        taken = session.execute(
-            select(v.entity_id).where(
-                v.doc_type == doc_type,
-                v.number == number,
-                v.country == country,
-                v.superseded_at.is_(None),
-                v.valid_to.is_(None),
+    return stale_many(session, [cs], claimed)[cs.id]
+
+
+def stale_many(
+    session: Session, sets: Sequence[ChangeSet], claimed: set[tuple[Any, Any, Any]] | None = None
+) -> dict[int, list[dict[str, Any]]]:
+    """`stale_reasons` for a page of change sets, in a few queries."""
+    reasons = changesets.stale_reasons_many(session, sets, KINDS)
+    wanted = {cs.id: _documents_of(cs) for cs in sets}
+    numbers = sorted({number for docs in wanted.values() for _, number, _ in docs if number})
+    held: set[tuple[Any, Any, Any]] = set()
+    v = DocumentVersion
+    for i in range(0, len(numbers), 5000):
+        rows = session.execute(
+            select(v.doc_type, v.number, v.country).where(
+                v.number.in_(numbers[i : i + 5000]), v.superseded_at.is_(None), v.valid_to.is_(None)
             )
-        ).first()
-        if taken is not None or (claimed is not None and (doc_type, number, country) in claimed):
-            reasons.append({"kind": "document", "reason": "document_taken"})
+        )
+        held |= {(t, n, c) for t, n, c in rows}
+    for cs_id, docs in wanted.items():
+        if any(doc in held or (claimed is not None and doc in claimed) for doc in docs):
+            reasons[cs_id].append({"kind": "document", "reason": "document_taken"})
     return reasons
 
 
@@ -458,48 +472,61 @@ def _will_apply(cs: ChangeSet, action: str) -> bool:
 def approve_many(session: Session, ctx: Context, ids: Sequence[int], *, lang: str = "zh") -> list[Outcome]:
     """Bulk approval, item by item: each change set is approved or refused on its own (a stale one is reported
     and left pending); those that reach their last stage are applied together in one write (one by one when
-    that write is refused, so that one set's refusal keeps the others)."""
+    that write is refused, so that one set's refusal keeps the others). A few queries for the whole batch."""
     _ensure_reviewer(ctx)
+    wanted = list(dict.fromkeys(ids))
     outcomes: dict[int, Outcome] = {}
-    final: list[tuple[ChangeSet, str]] = []
-    claimed: set[tuple[Any, Any, Any]] = set()
-    for change_set_id in dict.fromkeys(ids):
+    found: dict[int, ChangeSet] = {}
+    c = ChangeSet
+    for i in range(0, len(wanted), 5000):
+        rows = session.execute(
+            select(c).where(c.id.in_(wanted[i : i + 5000]), c.area_path.startswith(ctx.actor.area_path))
+        ).scalars()
+        found.update({cs.id: cs for cs in rows})
+    staged: list[tuple[ChangeSet, str]] = []
+    for change_set_id in wanted:
         try:
-            cs = changesets.load(session, ctx, change_set_id)
-            stage = _stage(ctx, cs)
-            reasons = stale_reasons(session, cs, claimed)
-            if reasons:
-                raise changesets.conflict_stale(cs, reasons)
-            claimed |= _documents_of(cs)
+            cs = found.get(change_set_id) or changesets.load(session, ctx, change_set_id)
+            staged.append((cs, _stage(ctx, cs)))
         except LiangshiError as exc:
             outcomes[change_set_id] = Outcome(
                 id=change_set_id, ok=False, code=exc.code, message=exc.message(lang)
             )
+    reasons = stale_many(session, [cs for cs, _ in staged])
+    claimed: set[tuple[Any, Any, Any]] = set()
+    later: list[tuple[ChangeSet, str]] = []
+    final: list[tuple[ChangeSet, str]] = []
+    for cs, action in staged:
+        docs = _documents_of(cs)
+        if docs & claimed and not reasons[cs.id]:
+            reasons[cs.id].append({"kind": "document", "reason": "document_taken"})
+        if reasons[cs.id]:
+            stale = changesets.conflict_stale(cs, reasons[cs.id])
+            outcomes[cs.id] = Outcome(id=cs.id, ok=False, code=stale.code, message=stale.message(lang))
             continue
-        if _will_apply(cs, stage):
-            final.append((cs, stage))
-        else:
-            changesets.mark_reviewed(session, ctx, cs, stage)
-            outcomes[cs.id] = Outcome(id=cs.id, ok=True, status=cs.status)
+        claimed |= docs
+        (final if _will_apply(cs, action) else later).append((cs, action))
+    changesets.mark_reviewed_many(session, ctx, later)
+    for cs, _ in later:
+        outcomes[cs.id] = Outcome(id=cs.id, ok=True, status=cs.status)
     if final:
         try:
             with session.begin_nested():
-                for cs, stage in final:
-                    changesets.mark_reviewed(session, ctx, cs, stage)
+                changesets.mark_reviewed_many(session, ctx, final)
                 _applied(session, ctx, [cs for cs, _ in final])
         except LiangshiError:
-            for cs, stage in final:
+            for cs, action in final:
                 session.refresh(cs)
                 try:
                     with session.begin_nested():
-                        changesets.mark_reviewed(session, ctx, cs, stage)
+                        changesets.mark_reviewed(session, ctx, cs, action)
                         _applied(session, ctx, [cs])
                 except LiangshiError as exc:
                     session.refresh(cs)
                     outcomes[cs.id] = Outcome(id=cs.id, ok=False, code=exc.code, message=exc.message(lang))
         for cs, _ in final:
             outcomes.setdefault(cs.id, Outcome(id=cs.id, ok=True, status=cs.status))
-    return [outcomes[i] for i in dict.fromkeys(ids)]
+    return [outcomes[i] for i in wanted]
 
 
 def return_(session: Session, ctx: Context, change_set_id: int, reason: str | None) -> ChangeSetRead:
