@@ -1,0 +1,73 @@
+"""The review desk pages through the TestClient: filters, a return without a reason keeps the page and writes
+nothing, a reviewer's own collection is refused on the page, the collector's outbox shows the reason."""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Callable
+
+from fastapi.testclient import TestClient
+
+from liangshi.campaign import service as campaign
+from liangshi.campaign.schemas import PersonAtDwelling
+from liangshi.common.types import validation_context
+from liangshi.registry.changesets import ChangeSet
+from tests import factories
+from tests.conftest import INSIDE, World
+from tests.web.conftest import csrf_of
+
+
+def _propose(world: World, who: str, name: str, seq: int, category: str = "floating") -> int:
+    with world.session() as session:
+        place = factories.place(
+            session,
+            world.ctx(session),
+            area_id=world.area(INSIDE),
+            district_id=world.area("420704"),
+            tag=str(seq),
+        )
+        data = PersonAtDwelling.model_validate(
+            {
+                "name": name,
+                "id_number": factories.make_id("420704", dt.date(1992, 9, 9), seq=seq),
+                "arrival_date": "2026-11-01",
+                "category": category,
+            },
+            context=validation_context(dt.date(2026, 11, 27)),
+        )
+        return campaign.add_person_at_dwelling(session, world.ctx(session, who), place.dwelling_id, data).id
+
+
+def test_desk_filters_returns_and_refusals(web_as: Callable[[str], TestClient], world: World) -> None:
+    mine = _propose(world, "station_admin_li", "林一", 81)
+    theirs = _propose(world, "collector_zhang", "林二", 83, category="overseas")
+    station = web_as("station_admin_li")
+    desk = station.get("/web/changesets")
+    assert desk.status_code == 200 and "林一" in desk.text and "林二" in desk.text and "审核台" in desk.text
+    only = station.get("/web/changesets", params={"tag": "overseas"})
+    assert "林二" in only.text and "林一" not in only.text
+
+    page = station.get(f"/web/changesets/{theirs}")
+    assert 'data-field="name"' in page.text and "****" in page.text  # the ID number masked
+    blank = station.post(
+        f"/web/changesets/{theirs}/return", data={"csrf_token": csrf_of(page.text), "reason": ""}
+    )
+    assert blank.status_code == 422 and "必须填写原因" in blank.text
+    own = station.get(f"/web/changesets/{mine}")
+    refused = station.post(f"/web/changesets/{mine}/approve", data={"csrf_token": csrf_of(own.text)})
+    assert refused.status_code == 403 and "不能审核自己采集的信息" in refused.text
+    with world.session() as session:
+        assert session.get(ChangeSet, theirs).status == "pending_station"
+        assert session.get(ChangeSet, mine).status == "pending_station"
+
+    back = station.post(
+        f"/web/changesets/{theirs}/return",
+        data={"csrf_token": csrf_of(page.text), "reason": "请补充护照信息"},
+    )
+    assert back.status_code == 303
+    outbox = web_as("collector_zhang").get("/web/collect/outbox")
+    assert "请补充护照信息" in outbox.text and "/web/collect/dwellings/" in outbox.text
+
+    english = web_as("district_admin_chen")
+    english.get("/web/lang", params={"lang": "en", "next": "/web/"})
+    assert "Review desk" in english.get("/web/changesets").text
