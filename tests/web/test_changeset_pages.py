@@ -71,3 +71,54 @@ def test_desk_filters_returns_and_refusals(web_as: Callable[[str], TestClient], 
     english = web_as("district_admin_chen")
     english.get("/web/lang", params={"lang": "en", "next": "/web/"})
     assert "Review desk" in english.get("/web/changesets").text
+
+
+def test_claim_page_claims_hands_on_and_marks_duplicates(
+    web_as: Callable[[str], TestClient], world: World
+) -> None:
+    from liangshi.review import service as review
+
+    ids = []
+    with world.session() as session:
+        ctx = world.ctx(session, "health_liaison_wang")
+        for seq, name in ((91, "何一"), (93, "何二"), (95, "何三")):
+            ids.append(
+                review.propose_claim(
+                    session,
+                    ctx,
+                    area_id=world.area(INSIDE),
+                    person={"name": name, "sex": "1", "birth_date": "1975-05-05"},
+                    documents=[{"number": factories.make_id("420704", dt.date(1975, 5, 5), seq=seq)}],
+                    source="health",
+                    record_id=f"H-{seq}",
+                ).id
+            )
+    police = web_as("police_liu")
+    page = police.get("/web/claims")
+    assert page.status_code == 200 and all(n in page.text for n in ("何一", "何二", "何三"))
+    csrf = csrf_of(page.text)
+    assert (
+        police.post(f"/web/claims/{ids[0]}", data={"csrf_token": csrf, "decision": "claimed"}).status_code
+        == 303
+    )
+    bad = police.post(
+        f"/web/claims/{ids[1]}", data={"csrf_token": csrf, "decision": "elsewhere", "area_code": "9"}
+    )
+    assert bad.status_code == 404 and "未找到该区划" in bad.text
+    moved = police.post(
+        f"/web/claims/{ids[1]}",
+        data={"csrf_token": csrf, "decision": "elsewhere", "area_code": "420704001002"},
+    )
+    assert moved.status_code == 303
+    assert (
+        police.post(f"/web/claims/{ids[2]}", data={"csrf_token": csrf, "decision": "duplicate"}).status_code
+        == 303
+    )
+    after = police.get("/web/claims").text
+    assert "何一" not in after and "何二" not in after and "何三" not in after
+    assert police.post(f"/web/claims/{ids[2]}/undo", data={"csrf_token": csrf}).status_code == 303
+    assert "何三" in police.get("/web/claims").text
+    with world.session() as session:
+        statuses = [session.get(ChangeSet, i).status for i in ids]
+        assert statuses == ["approved", "pending_claim", "pending_claim"]
+        assert session.get(ChangeSet, ids[1]).area_id == world.area("420704001002")

@@ -26,6 +26,7 @@ from liangshi.review.service.desk import (
 )
 from liangshi.review.service.flows import (
     RULINGS,
+    area_id_of,
     claim,
     claim_desk,
     holder_decision,
@@ -45,6 +46,7 @@ __all__ = [
     "approvals_of",
     "approve",
     "approve_many",
+    "area_id_of",
     "as_read",
     "change_sets_pending",
     "changesets_not_found",

@@ -13,7 +13,7 @@ from sqlalchemy.orm import Session
 
 from liangshi.areas.models import Area
 from liangshi.common.types import validation_context
-from liangshi.errors import Conflict, Forbidden, ValidationFailed
+from liangshi.errors import Conflict, Forbidden, NotFound, ValidationFailed
 from liangshi.persons.models import PERSON
 from liangshi.persons.rules import check_document_agrees
 from liangshi.persons.schemas import PersonCreate
@@ -86,6 +86,16 @@ def propose_claim(
         payload={"source": source, "record_id": record_id},
         status="pending_claim",
     )
+
+
+def area_id_of(session: Session, code: str) -> int:
+    """The area with this code (a community the record belongs to), or 404 `area.not_found`."""
+    found = session.execute(select(Area.id).where(Area.code == code)).scalar_one_or_none()
+    if found is None:
+        raise NotFound(
+            "area.not_found", "未找到该区划", "Area not found", {"field": "area_code", "code": code}
+        )
+    return int(found)
 
 
 def claim_desk(session: Session, ctx: Context, *, limit: int = 200) -> list[ChangeSetRead]:

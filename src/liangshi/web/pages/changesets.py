@@ -169,3 +169,61 @@ def outbox(request: Request) -> Response:
     with page(request) as p:
         items = review.outbox(p.session, p.ctx)
         return render(request, "collect/outbox.html", p, items=items, fix={i.id: _fix_url(i) for i in items})
+
+
+add_nav(NavItem("/web/claims", N_("Department records to claim"), "department.claim", order=43))
+register_flash("claim_claimed", N_("Claimed: the person is registered in your community."))
+register_flash("claim_elsewhere", N_("Handed to the community it belongs to."))
+register_flash("claim_duplicate", N_("Marked as a duplicate."))
+register_flash("claim_undone", N_("Undone."))
+
+
+def _claims_page(
+    request: Request, p: Page, *, errors: dict[str, str] | None = None, status: int = 200
+) -> Response:
+    items = review.claim_desk(p.session, p.ctx)
+    return render(request, "claims.html", p, status=status, items=items, errors=errors or {})
+
+
+@router.get("/claims")
+def claims(request: Request) -> Response:
+    """Department records of persons who match nobody, waiting for a community of the jurisdiction (认领)."""
+    with page(request) as p:
+        return _claims_page(request, p)
+
+
+@router.post("/claims/{change_set_id}")
+def decide_claim(
+    request: Request,
+    change_set_id: int,
+    decision: Annotated[str, Form(max_length=20)] = "",
+    area_code: Annotated[str, Form(max_length=12)] = "",
+    duplicate_of: Annotated[int | None, Form()] = None,
+) -> Response:
+    """Claimed, belongs elsewhere (the community's code), or a duplicate (of a person id)."""
+    with page(request) as p:
+        try:
+            area_id = review.area_id_of(p.session, area_code.strip()) if area_code.strip() else None
+            review.claim(
+                p.session, p.ctx, change_set_id, decision, area_id=area_id, duplicate_of=duplicate_of
+            )
+        except LiangshiError as exc:
+            if exc.http_status not in (404, 409, 422) or exc.code == "changeset.not_found":
+                raise
+            p.session.rollback()
+            return _claims_page(request, p, errors=form_errors(exc, p.lang), status=exc.http_status)
+        return redirect("/web/claims", flash=f"claim_{decision}")
+
+
+@router.post("/claims/{change_set_id}/undo")
+def undo_claim(request: Request, change_set_id: int) -> Response:
+    """Take back a duplicate mark or a hand-over."""
+    with page(request) as p:
+        try:
+            review.undo_claim(p.session, p.ctx, change_set_id)
+        except LiangshiError as exc:
+            if exc.http_status != 409:
+                raise
+            p.session.rollback()
+            return _claims_page(request, p, errors=form_errors(exc, p.lang), status=409)
+        return redirect("/web/claims", flash="claim_undone")
