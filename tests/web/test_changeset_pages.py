@@ -122,3 +122,52 @@ def test_claim_page_claims_hands_on_and_marks_duplicates(
         statuses = [session.get(ChangeSet, i).status for i in ids]
         assert statuses == ["approved", "pending_claim", "pending_claim"]
         assert session.get(ChangeSet, ids[1]).area_id == world.area("420704001002")
+
+
+def test_cross_unit_change_refused_and_ruled_on_the_pages(
+    web_as: Callable[[str], TestClient], world: World
+) -> None:
+    from liangshi.registry import history
+    from liangshi.review import service as review
+
+    with world.session() as session:
+        ctx = world.ctx(session)
+        there = factories.place(
+            session, ctx, area_id=world.area("420704001002"), district_id=world.area("420704")
+        )
+        pid = factories.person(session, ctx, area_id=world.area(INSIDE), name="王六")
+        factories.arrival(
+            session, ctx, person_id=pid, dwelling_id=there.dwelling_id, arrived=dt.date(2026, 2, 1)
+        )
+        cs_id = review.propose_cross_unit(
+            session,
+            world.ctx(session, "collector_zhou"),
+            pid,
+            {"workplace": "南浦饭店"},
+            expected_version=1,
+            reason="本人说明",
+        ).id
+    holder = web_as("police_liu")
+    page = holder.get("/web/coordination")
+    assert page.status_code == 200 and "南浦饭店" in page.text and "业务协同" in page.text
+    csrf = csrf_of(page.text)
+    blank = holder.post(
+        f"/web/coordination/{cs_id}/holder", data={"csrf_token": csrf, "agree": "no", "reason": ""}
+    )
+    assert blank.status_code == 422
+    refused = holder.post(
+        f"/web/coordination/{cs_id}/holder",
+        data={"csrf_token": csrf, "agree": "no", "reason": "单位资料不符"},
+    )
+    assert refused.status_code == 303
+    station = web_as("station_admin_li")
+    page = station.get("/web/coordination")
+    assert "单位资料不符" in page.text
+    ruled = station.post(
+        f"/web/coordination/{cs_id}/ruling",
+        data={"csrf_token": csrf_of(page.text), "ruling": "initiator", "reason": "核实属实"},
+    )
+    assert ruled.status_code == 303
+    with world.session() as session:
+        assert history.open_row(session, review.KINDS["person"], pid).workplace == "南浦饭店"
+        assert session.get(ChangeSet, cs_id).status == "approved"

@@ -270,6 +270,27 @@ def propose_cross_unit(
     )
 
 
+def coordination_desk(session: Session, ctx: Context, *, limit: int = 200) -> list[ChangeSetRead]:
+    """Cross-unit changes waiting for the actor's unit to agree or refuse (persons it holds), and, for a role
+    that rules, the refused ones of its jurisdiction; field by field, oldest first."""
+    ctx.actor.ensure("person.write")
+    statuses = ["pending_holder"] + (["disputed"] if ctx.actor.may("dispute.rule") else [])
+    c = ChangeSet
+    rows = list(
+        session.execute(
+            select(c)
+            .where(
+                c.flow == "cross_unit", c.status.in_(statuses), c.area_path.startswith(ctx.actor.area_path)
+            )
+            .order_by(c.proposed_at, c.id)
+            .limit(limit)
+        )
+        .scalars()
+        .all()
+    )
+    return _reads(session, rows, items=True)
+
+
 def _reason_given(reason: str | None) -> str:
     text = (reason or "").strip()
     if not text:

@@ -227,3 +227,61 @@ def undo_claim(request: Request, change_set_id: int) -> Response:
             p.session.rollback()
             return _claims_page(request, p, errors=form_errors(exc, p.lang), status=409)
         return redirect("/web/claims", flash="claim_undone")
+
+
+add_nav(NavItem("/web/coordination", N_("Cross-unit changes"), "person.write", order=44))
+register_flash("holder_agreed", N_("Agreed: the change is in the register."))
+register_flash("holder_refused", N_("Refused: the station above both units will rule."))
+register_flash("ruled", N_("Ruling recorded."))
+
+
+def _coordination_page(
+    request: Request, p: Page, *, errors: dict[str, str] | None = None, status: int = 200
+) -> Response:
+    items = review.coordination_desk(p.session, p.ctx)
+    return render(request, "coordination.html", p, status=status, items=items, errors=errors or {})
+
+
+@router.get("/coordination")
+def coordination(request: Request) -> Response:
+    """业务协同: other units' changes to persons you hold, and refused ones for the station above both to rule."""
+    with page(request) as p:
+        return _coordination_page(request, p)
+
+
+@router.post("/coordination/{change_set_id}/holder")
+def holder(
+    request: Request,
+    change_set_id: int,
+    agree: Annotated[str, Form(max_length=5)] = "",
+    reason: Annotated[str, Form(max_length=1000)] = "",
+) -> Response:
+    """Agree, or refuse with a reason."""
+    with page(request) as p:
+        try:
+            review.holder_decision(p.session, p.ctx, change_set_id, agree=agree == "yes", reason=reason)
+        except LiangshiError as exc:
+            if exc.http_status not in (403, 409, 422) or exc.code == "access.forbidden":
+                raise
+            p.session.rollback()
+            return _coordination_page(request, p, errors=form_errors(exc, p.lang), status=exc.http_status)
+        return redirect("/web/coordination", flash="holder_agreed" if agree == "yes" else "holder_refused")
+
+
+@router.post("/coordination/{change_set_id}/ruling")
+def rule(
+    request: Request,
+    change_set_id: int,
+    ruling: Annotated[str, Form(max_length=10)] = "",
+    reason: Annotated[str, Form(max_length=1000)] = "",
+) -> Response:
+    """The station's ruling: initiator right, holder right, both, or neither."""
+    with page(request) as p:
+        try:
+            review.rule_dispute(p.session, p.ctx, change_set_id, ruling, reason)
+        except LiangshiError as exc:
+            if exc.http_status not in (403, 409, 422) or exc.code == "access.forbidden":
+                raise
+            p.session.rollback()
+            return _coordination_page(request, p, errors=form_errors(exc, p.lang), status=exc.http_status)
+        return redirect("/web/coordination", flash="ruled")
