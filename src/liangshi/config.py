@@ -42,3 +42,8 @@ class Settings(BaseSettings):
     # dashboard request narrows a fresh report instead of counting the city); 0 turns it off. Keep it below
     # kpi_cache_seconds so a warmed report never expires before the next round.
     kpi_warm_seconds: int = 240
+    # The review desk (liangshi.review): what district policy reviews after the station, as comma-separated tags
+    # (residence categories: overseas = 境外), change set actions (departure = deregistrations) and a sample share.
+    review_district_tags: str = "overseas"
+    review_district_actions: str = "departure"
+    review_district_sample: float = 0.0

@@ -40,7 +40,7 @@ from liangshi.persons.models import (
     Person,
     PersonVersion,
 )
-from liangshi.registry import AttributeFlag
+from liangshi.registry import AttributeFlag, ChangeSet
 from liangshi.rentals.models import Rental, RentalTenant, RentalTenantVersion, RentalVersion
 from liangshi.residence.models import Residence, ResidenceVersion
 from liangshi.venues.models import Stay, StayBatch, Venue, VenueKey, VenueVersion
@@ -63,6 +63,7 @@ __all__ = [
     "Campaign",
     "CampaignPhase",
     "CampaignPilot",
+    "ChangeSet",
     "Department",
     "DepartmentBatch",
     "Document",

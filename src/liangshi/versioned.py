@@ -12,7 +12,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any, ClassVar
 
-from sqlalchemy import BigInteger, Date, FetchedValue, ForeignKey, Index, Integer, String, Text
+from sqlalchemy import BigInteger, Boolean, Date, FetchedValue, ForeignKey, Index, Integer, String, Text
 from sqlalchemy.orm import Mapped, declared_attr, mapped_column
 from sqlalchemy.sql.elements import ColumnElement
 
@@ -122,3 +122,49 @@ class Kind:
     # The attribute whose date starts the object's validity (a residence is valid from its arrival date):
     # correcting it moves the start of the first version.
     start_attribute: str | None = None
+
+
+class ChangeSet(Base):
+    """A proposal not yet a registry fact (变更集): what a collector, a department or another unit proposes, held
+    with its evidence and source until its owner approves it (see `liangshi.registry.changesets`).
+
+    `items` is the proposal as plain, kind-generic data (JSON): new rows, changed fields with the version they were
+    made against, retirements. `payload` is what the proposer typed (the form a returned set is fixed in).
+    """
+
+    __tablename__ = "change_sets"
+
+    id: Mapped[int] = mapped_column(BigId, primary_key=True)
+    county_code: Mapped[str] = mapped_column(String(6), index=True)
+    area_id: Mapped[int] = mapped_column(BigId, ForeignKey("areas.id"))
+    # The area's path, kept here so the desk of a jurisdiction is one index range (no join per row).
+    area_path: Mapped[str] = mapped_column(String(255))
+    flow: Mapped[str] = mapped_column(String(20))
+    action: Mapped[str] = mapped_column(String(30))
+    summary: Mapped[str] = mapped_column(String(200))
+    tags: Mapped[str] = mapped_column(String(200), default="")
+    subject_person_id: Mapped[int | None] = mapped_column(BigId)
+    items: Mapped[str] = mapped_column(Text)
+    payload: Mapped[str | None] = mapped_column(Text)
+    source_kind: Mapped[str] = mapped_column(String(12))
+    evidence: Mapped[str] = mapped_column(String(10))
+    document_ref: Mapped[str | None] = mapped_column(String(200))
+    proposer_id: Mapped[int | None] = mapped_column(BigId, ForeignKey("users.id"), index=True)
+    proposer: Mapped[str] = mapped_column(String(100))
+    status: Mapped[str] = mapped_column(String(20))
+    needs_district: Mapped[bool] = mapped_column(Boolean, default=False)
+    round: Mapped[int] = mapped_column(Integer, default=1)
+    proposed_at: Mapped[dt.datetime] = mapped_column(UtcDateTime)
+    station_reviewer_id: Mapped[int | None] = mapped_column(BigId, ForeignKey("users.id"))
+    station_reviewed_at: Mapped[dt.datetime | None] = mapped_column(UtcDateTime)
+    district_reviewer_id: Mapped[int | None] = mapped_column(BigId, ForeignKey("users.id"))
+    district_reviewed_at: Mapped[dt.datetime | None] = mapped_column(UtcDateTime)
+    return_reason: Mapped[str | None] = mapped_column(Text)
+    returned_by: Mapped[int | None] = mapped_column(BigId, ForeignKey("users.id"))
+    returned_at: Mapped[dt.datetime | None] = mapped_column(UtcDateTime)
+    applied_at: Mapped[dt.datetime | None] = mapped_column(UtcDateTime)
+    # What the approval wrote: kind -> entity ids (JSON).
+    result: Mapped[str | None] = mapped_column(Text)
+    idempotency_key: Mapped[str | None] = mapped_column(String(64), unique=True)
+
+    __table_args__ = (Index("ix_change_sets_desk", "status", "area_path"),)

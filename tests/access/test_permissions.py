@@ -48,6 +48,7 @@ from liangshi.persons import service as persons
 from liangshi.persons.schemas import PersonCreate
 from liangshi.registry import Context, Kind, history
 from liangshi.residence import service as residence
+from liangshi.review import service as review
 from tests import factories
 from tests.conftest import INSIDE, NOW, OUTSIDE, PERSONAS, World
 
@@ -118,6 +119,7 @@ ALLOWED: dict[str, frozenset[str]] = {
             "assignment.manage",
             "assignment.return",
             "person.link",
+            "department.claim",
         }
     ),
     "station_admin": frozenset(
@@ -154,6 +156,9 @@ ALLOWED: dict[str, frozenset[str]] = {
             "assignment.return",
             "person.link",
             "person.link_force",
+            "changeset.review",
+            "department.claim",
+            "dispute.rule",
         }
     ),
     "district_admin": frozenset(
@@ -193,6 +198,10 @@ ALLOWED: dict[str, frozenset[str]] = {
             "assignment.return",
             "person.link",
             "person.link_force",
+            "changeset.review",
+            "department.claim",
+            "dispute.rule",
+            "changeset.review_district",
         }
     ),
     "city_admin": frozenset(
@@ -236,6 +245,10 @@ ALLOWED: dict[str, frozenset[str]] = {
             "assignment.return",
             "person.link",
             "person.link_force",
+            "changeset.review",
+            "department.claim",
+            "dispute.rule",
+            "changeset.review_district",
         }
     ),
     "department_liaison": frozenset(
@@ -302,6 +315,10 @@ ACTIONS: dict[str, str] = {
     "campaign.read": "campaign.read",  # GET /progress?area={community code}
     "assignment.manage": "assignment.manage",  # POST /campaigns/{id}/assignments (the community to collector_zhang)
     "assignment.return": "assignment.return",  # POST /assignments/{id}/return (the persona's own assignment)
+    "changeset.review": "changeset.review",  # POST /change-sets/{id}/approve (awaiting the station)
+    "changeset.review_district": "changeset.review_district",  # POST /change-sets/{id}/approve-district
+    "department.claim": "department.claim",  # POST /claims/{id}/decision (a department record: duplicate)
+    "dispute.rule": "dispute.rule",  # POST /change-sets/{id}/ruling (a refused cross-unit change)
 }
 NO_JURISDICTION = {"audit.verify", "department.manage", "exchange_log.verify"}
 
@@ -943,6 +960,88 @@ CAMPAIGN_RUNNERS: dict[str, Callable[[Case], None]] = {
 }
 
 
+def _change_set(s: Session, ctx: Context, loc: Loc, *, district: bool) -> int:
+    # A collector's proposal (a dwelling found vacant) awaiting the station, or already past it.
+    from liangshi.registry.changesets import ChangeSet, Proposed
+
+    p = _place(s, ctx, loc)
+    cs = review.propose(
+        s,
+        ctx,
+        area_id=loc.community,
+        action="occupancy",
+        summary="vacant",
+        items=[
+            Proposed(
+                "change", "dwelling", entity_id=p.dwelling_id, base_version=1, attributes={"status": "vacant"}
+            )
+        ],
+        prov=registry.Provenance("collector", "collector_wu"),
+    )
+    if district:
+        cs.needs_district = True
+        cs.status = "pending_district"
+    s.flush()
+    assert isinstance(cs, ChangeSet)
+    return int(cs.id)
+
+
+def _changeset_review(case: Case, *, district: bool) -> None:
+    cs_id = case.build(lambda s, ctx, loc: _change_set(s, ctx, loc, district=district))
+    path = "approve-district" if district else "approve"
+    r = case.client.post(f"/change-sets/{cs_id}/{path}", headers=case.headers)
+    case.check(r)
+    with case.world.session() as s:
+        from liangshi.registry.changesets import ChangeSet
+
+        status = s.get(ChangeSet, cs_id).status  # type: ignore[union-attr]
+    assert status == ("approved" if case.ok else "pending_district" if district else "pending_station")
+
+
+def _flow_set(s: Session, ctx: Context, loc: Loc, *, flow: str) -> int:
+    # A department record awaiting its claim, or a cross-unit change its holder refused (both in loc's community).
+    from liangshi.areas.models import Area
+    from liangshi.registry.changesets import Proposed
+
+    person_id = _person(s, ctx, loc)
+    path = s.get(Area, loc.community).path  # type: ignore[union-attr]
+    cs = registry.changesets.propose(
+        s,
+        ctx,
+        area_id=loc.community,
+        flow=flow,
+        action="department_record" if flow == "claim" else "cross_unit_change",
+        summary="matrix",
+        items=[
+            Proposed(
+                "change", "person", entity_id=person_id, base_version=1, attributes={"occupation": "教师"}
+            )
+        ],
+        prov=registry.Provenance("department" if flow == "claim" else "collector", "matrix"),
+        payload={"initiator_area_path": path},
+        status="pending_claim" if flow == "claim" else "disputed",
+    )
+    return int(cs.id)
+
+
+def _flow_decide(case: Case, *, flow: str) -> None:
+    cs_id = case.build(lambda s, ctx, loc: _flow_set(s, ctx, loc, flow=flow))
+    if flow == "claim":
+        r = case.client.post(
+            f"/claims/{cs_id}/decision", json={"decision": "duplicate"}, headers=case.headers
+        )
+    else:
+        body = {"ruling": "neither", "reason": "双方均需核实"}
+        r = case.client.post(f"/change-sets/{cs_id}/ruling", json=body, headers=case.headers)
+    case.check(r)
+    with case.world.session() as s:
+        from liangshi.registry.changesets import ChangeSet
+
+        status = s.get(ChangeSet, cs_id).status  # type: ignore[union-attr]
+    before, after = ("pending_claim", "duplicate") if flow == "claim" else ("disputed", "closed")
+    assert status == (after if case.ok else before)
+
+
 def run(case: Case, action: str) -> None:
     """Perform one action as the case's persona and check status and effect."""
     kind, _, verb = action.partition(".")
@@ -964,6 +1063,10 @@ def run(case: Case, action: str) -> None:
         _kpi_read(case)
     elif action in ("person.link", "person.link_force"):
         _link(case, force=action == "person.link_force")
+    elif action in ("department.claim", "dispute.rule"):
+        _flow_decide(case, flow="claim" if action == "department.claim" else "cross_unit")
+    elif action in ("changeset.review", "changeset.review_district"):
+        _changeset_review(case, district=action == "changeset.review_district")
     elif verb == "read":
         _read(case, kind)
     elif verb == "history":

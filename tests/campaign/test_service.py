@@ -13,6 +13,7 @@ from liangshi.campaign.models import Visit
 from liangshi.campaign.schemas import VisitCreate
 from liangshi.errors import Conflict, NotFound, ValidationFailed
 from liangshi.registry import history
+from liangshi.review import service as review
 from tests import factories
 from tests.conftest import INSIDE, World
 
@@ -70,17 +71,26 @@ def test_a_key_reused_for_another_dwelling_is_a_conflict(
 
 
 def test_a_visit_sets_dwelling_and_building_status(world: World, home: tuple[factories.Place, int]) -> None:
+    """The building's visit status (campaign progress) follows at once; the dwelling status the visit found is a
+    change set, the register's only once the station approves it (issue 14)."""
     place, _ = home
     with world.session() as session:
-        service.record_visit(
+        visit = service.record_visit(
             session, world.ctx(session, "collector_zhang"), place.dwelling_id, _visit(outcome="nobody_home")
         )
     with world.session() as session:
         drow = history.open_row(session, buildings.DWELLING, place.dwelling_id)
         brow = history.open_row(session, buildings.BUILDING, place.building_id)
         assert drow is not None and brow is not None
-        assert drow.status == "nobody_home" and drow.reason == "入户走访"
+        assert drow.status != "nobody_home"
         assert brow.visit_status == "visited"
+    assert visit.change_set_id is not None
+    with world.session() as session:
+        review.approve(session, world.ctx(session, "station_admin_li"), visit.change_set_id)
+    with world.session() as session:
+        drow = history.open_row(session, buildings.DWELLING, place.dwelling_id)
+        assert drow is not None
+        assert drow.status == "nobody_home" and drow.reason == "入户走访"
 
 
 def test_only_occupants_can_be_confirmed(world: World, home: tuple[factories.Place, int]) -> None:
@@ -178,8 +188,10 @@ def test_a_person_found_at_a_dwelling_is_validated_against_the_context_today(wor
             },
             context=validation_context(ctx.today),
         )
-        snap = service.add_person_at_dwelling(session, ctx, place.dwelling_id, data)
+        cs_id = service.add_person_at_dwelling(session, ctx, place.dwelling_id, data).id
+    with world.session() as session:
+        review.approve(session, world.ctx(session, "station_admin_li"), cs_id)
         born = session.execute(
-            select(PersonVersion.birth_date).where(PersonVersion.entity_id == snap.entity.person_id)
+            select(PersonVersion.birth_date).where(PersonVersion.name == "王小雨")
         ).scalar_one()
     assert born == ctx.today == dt.date(2026, 11, 27)

@@ -15,6 +15,7 @@ from liangshi.residence.models import ResidenceVersion
 from tests import factories
 from tests.conftest import INSIDE, World
 from tests.factories import make_id
+from tests.web.changesets_data import approve_all
 from tests.web.conftest import csrf_of
 
 
@@ -150,7 +151,11 @@ def test_add_a_person_registers_their_arrival(
     )
     assert r.status_code == 303, r.text
     page = client.get(r.headers["location"])
-    assert "王芳" in page.text and "已添加该人员" in page.text
+    # Issue 14: a person the collector adds is a change set, not live until the station approves it.
+    assert "王芳" not in page.text and "已提交该人员" in page.text
+    approve_all(web_as, "station_admin_li")
+    page = client.get(r.headers["location"])
+    assert "王芳" in page.text
 
 
 def test_add_a_person_with_a_wrong_id_keeps_the_form(
@@ -213,6 +218,13 @@ def test_mark_departed(web_as: Callable[[str], TestClient], home: tuple, world: 
         },
     )
     assert r.status_code == 303, r.text
+    # Issue 14: a departure is a change set; deregistrations go to the district after the station by default.
+    with world.session() as session:
+        rows = session.execute(
+            select(ResidenceVersion.departure_date).where(ResidenceVersion.superseded_at.is_(None))
+        ).all()
+    assert (dt.date(2026, 11, 20),) not in rows
+    approve_all(web_as, "station_admin_li", "district_admin_chen")
     with world.session() as session:
         rows = session.execute(
             select(ResidenceVersion.departure_date).where(ResidenceVersion.superseded_at.is_(None))
@@ -239,4 +251,7 @@ def test_correct_a_name(web_as: Callable[[str], TestClient], home: tuple) -> Non
         },
     )
     assert r.status_code == 303, r.text
+    # Issue 14: the correction counts once the station approves it.
+    assert "张叁" not in client.get(r.headers["location"]).text
+    approve_all(web_as, "station_admin_li")
     assert "张叁" in client.get(r.headers["location"]).text

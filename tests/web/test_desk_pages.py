@@ -10,6 +10,7 @@ from sqlalchemy import func, select
 
 from liangshi.audit.models import AuditEntry
 from tests.conftest import World
+from tests.web.changesets_data import approve_all
 from tests.web.conftest import Scene, csrf_of
 
 
@@ -189,8 +190,13 @@ def test_provenance_names_who_corrected_a_value(web_as: Callable[[str], TestClie
         },
     )
     assert r.status_code == 303 and r.headers["location"] == f"/web/persons/{scene.zhang}"
+    # Issue 14: the correction is a change set until the station approves it; the collector stays the source.
+    approve_all(web_as, "station_admin_li")
     page = client.get(r.headers["location"]).text
-    assert 'data-testid="prov-name">采集员 · collector_zhang · 2026-11-27 · 已更正<' in page
+    assert (
+        'data-testid="prov-name">采集员 · collector_zhang · 2026-11-27 · 已更正 · 审核人 station_admin_li<'
+        in page
+    )
     assert 'data-testid="prov-birth_date">采集员 · system · 2026-11-27<' in page
     # The pinyin key follows the corrected name.
     found = web_as("police_liu").get("/web/search", params={"q": "zhangsan"})

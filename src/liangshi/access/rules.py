@@ -55,6 +55,11 @@ EXCHANGE_ACTIONS = (
     "feedback.handle",
     "exchange_log.verify",
 )
+# The review desk (liangshi.review): approve or return collected work at the station, then at district level
+# for what district policy names.
+# The same desk carries department records waiting for their community's claim (认领) and the station's ruling
+# on a cross-unit edit the holder refused (业务协同).
+REVIEW_ACTIONS = ("changeset.review", "changeset.review_district", "department.claim", "dispute.rule")
 
 
 def _grant(kinds: tuple[str, ...], verb: str) -> set[str]:
@@ -70,6 +75,8 @@ _POLICE = (
     | _grant(("permit",), "write")
     | _grant(("permit",), "retire")
     | {"person.unmask", "kpi.read"}
+    # The community police claim department records for their community (认领).
+    | {"department.claim"}
     # The master person index: decide match reviews, merge, split and undo (within the jurisdiction).
     | {"person.link"}
     | {"campaign.read", "assignment.manage", "assignment.return"}
@@ -85,8 +92,12 @@ _ADMIN = _POLICE | {
     "feedback.handle",
     "person.link_force",
     "campaign.manage",
+    # The station reviews what its collectors collected before it counts (谁采集、谁录入、谁负责).
+    "changeset.review",
+    # The station above two units rules on a cross-unit edit one of them refused (业务协同).
+    "dispute.rule",
 }
-_DISTRICT = _ADMIN | {"street.write", "street.retire", "department.manage"}
+_DISTRICT = _ADMIN | {"street.write", "street.retire", "department.manage", "changeset.review_district"}
 
 PERMISSIONS: dict[str, frozenset[str]] = {
     # Collectors record what they find at the door; retiring records and unmasking IDs is for the police.

@@ -89,6 +89,18 @@ SPECIFIC: dict[str, Label] = {
     "stay.create": Label("导入住宿上网记录", "Stay imported"),
     # collection
     "visit.create": Label("登记走访", "Visit recorded"),
+    # review desk (change sets)
+    "changeset.propose": Label("提交变更集待审核", "Change set proposed for review"),
+    "changeset.resubmit": Label("修改后重新提交变更集", "Change set fixed and resubmitted"),
+    "changeset.approve_station": Label("派出所审核通过变更集", "Change set approved by the station"),
+    "changeset.approve_district": Label("区级审核通过变更集", "Change set approved by the district"),
+    "changeset.return": Label("退回变更集", "Change set returned"),
+    "changeset.list": Label("出现在审核清单中", "Shown on the review desk"),
+    "changeset.read": Label("查阅变更集", "Change set read"),
+    "changeset.decide": Label(
+        "处理变更集（认领、确认、裁决）", "Change set decided (claim, agreement, ruling)"
+    ),
+    "changeset.move": Label("变更集转交所属社区", "Change set handed to the community it belongs to"),
     "visit.confirm_person": Label("走访时确认", "Confirmed at a visit"),
     "campaign.create": Label("新建采集活动", "Campaign created"),
     "team.create": Label("组建专班", "Team formed"),

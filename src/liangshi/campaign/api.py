@@ -12,6 +12,7 @@ from liangshi.campaign.schemas import (
     CampaignRead,
     HouseholdCountIn,
     MemberIn,
+    PersonAtDwelling,
     ProgressReport,
     ReassignIn,
     ReturnIn,
@@ -22,6 +23,9 @@ from liangshi.campaign.schemas import (
 )
 from liangshi.errors import ValidationFailed
 from liangshi.http.tx import unit
+from liangshi.residence.schemas import DepartureIn
+from liangshi.review import service as review
+from liangshi.review.schemas import ChangeSetRead
 
 router = APIRouter(tags=["campaign 入户采集"])
 CAMPAIGN_BODY = Body(
@@ -49,7 +53,8 @@ CAMPAIGN_BODY = Body(
 def record_visit(dwelling_id: int, body: VisitCreate, request: Request, response: Response) -> VisitRead:
     """The occupancy found and the persons confirmed; a repeated idempotency key answers 200 with the first visit."""
     with unit(request) as (session, ctx):
-        visit = service.record_visit(session, ctx, dwelling_id, body)
+        policy = review.policy_of(request.app.state.settings)
+        visit = service.record_visit(session, ctx, dwelling_id, body, policy=policy)
         if visit.replayed:
             response.status_code = 200
         return visit
@@ -219,3 +224,48 @@ def declare_member_count(household_id: int, body: HouseholdCountIn, request: Req
     """The number of members the household declared at the door, checked against the persons recorded."""
     with unit(request) as (session, ctx):
         return progress.declare_household_count(session, ctx, household_id, body.members)
+
+
+@router.post(
+    "/dwellings/{dwelling_id}/found-persons",
+    response_model=ChangeSetRead,
+    status_code=201,
+    summary="Propose a person found living at a dwelling (for review)",
+)
+def propose_person(
+    dwelling_id: int, body: PersonAtDwelling, request: Request, change_set_id: int | None = None
+) -> ChangeSetRead:
+    """A change set (new person or the one holding the ID number, and the arrival) for the station's review;
+    `change_set_id` resubmits one of your returned change sets, fixed."""
+    with unit(request) as (session, ctx):
+        cs = service.add_person_at_dwelling(
+            session,
+            ctx,
+            dwelling_id,
+            body,
+            change_set_id=change_set_id,
+            policy=review.policy_of(request.app.state.settings),
+        )
+        return review.show(session, ctx, cs.id)
+
+
+@router.post(
+    "/residences/{residence_id}/departure-proposals",
+    response_model=ChangeSetRead,
+    status_code=201,
+    summary="Propose a departure found at a visit (for review)",
+)
+def propose_departure(
+    residence_id: int, body: DepartureIn, request: Request, change_set_id: int | None = None
+) -> ChangeSetRead:
+    """A change set deregistering the residence, for the station's (and by default the district's) review."""
+    with unit(request) as (session, ctx):
+        cs = service.propose_departure(
+            session,
+            ctx,
+            residence_id,
+            body,
+            change_set_id=change_set_id,
+            policy=review.policy_of(request.app.state.settings),
+        )
+        return review.show(session, ctx, cs.id)

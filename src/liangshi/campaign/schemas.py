@@ -48,6 +48,8 @@ class VisitRead(BaseModel):
     idempotency_key: str
     confirmed_person_ids: list[int]
     replayed: bool = False
+    # The change set proposing the dwelling status this visit implies (for the station's review), if any.
+    change_set_id: int | None = None
 
 
 class PersonAtDwelling(Strict):

@@ -18,11 +18,17 @@ from liangshi.campaign.schemas import PersonAtDwelling, VisitCreate, VisitRead
 from liangshi.common.idnumber import parse_id_number
 from liangshi.common.types import validation_context
 from liangshi.errors import Conflict, ValidationFailed
+from liangshi.persons import rules as person_rules
 from liangshi.persons import service as persons
 from liangshi.persons.schemas import PersonCreate
-from liangshi.registry import Context, Provenance, Snapshot, history
+from liangshi.registry import Context, Provenance, history
+from liangshi.registry.changesets import ChangeSet, Proposed
+from liangshi.residence import rules as residence_rules
 from liangshi.residence import service as residence
-from liangshi.residence.schemas import ArrivalIn
+from liangshi.residence.models import RESIDENCE, Residence, ResidenceVersion
+from liangshi.residence.schemas import DepartureIn
+from liangshi.review import service as review
+from liangshi.review.rules import DistrictPolicy
 
 VISIT_REASON = "入户走访"
 
@@ -44,6 +50,9 @@ def _read(session: Session, visit: Visit, *, replayed: bool = False) -> VisitRea
         idempotency_key=visit.idempotency_key,
         confirmed_person_ids=[int(p) for p in confirmed],
         replayed=replayed,
+        change_set_id=session.execute(
+            select(ChangeSet.id).where(ChangeSet.idempotency_key == f"visit:{visit.id}")
+        ).scalar_one_or_none(),
     )
 
 
@@ -62,11 +71,20 @@ def _replay(session: Session, ctx: Context, existing: Visit, dwelling_id: int) -
     return _read(session, existing, replayed=True)
 
 
-def record_visit(session: Session, ctx: Context, dwelling_id: int, data: VisitCreate) -> VisitRead:
+def record_visit(
+    session: Session,
+    ctx: Context,
+    dwelling_id: int,
+    data: VisitCreate,
+    *,
+    policy: DistrictPolicy | None = None,
+) -> VisitRead:
     """Record a visit and the occupancy found; the same idempotency key again returns the first visit unchanged.
 
-    The dwelling's status follows the occupancy found (rules.dwelling_status_after) and the building's visit
-    status follows how many of its dwellings have been visited (rules.building_visit_status).
+    The dwelling status the occupancy implies (rules.dwelling_status_after) is proposed as a change set for the
+    station's review (`change_set_id`), not written: it becomes the register's only when approved. The building's
+    visit status (how many of its dwellings have been visited, rules.building_visit_status) is the campaign's
+    progress and follows at once.
     """
     ctx.actor.ensure("dwelling.write")
     dwelling = registry.get_entity(session, buildings.DWELLING, dwelling_id, ctx.actor, write=True)
@@ -116,7 +134,7 @@ def record_visit(session: Session, ctx: Context, dwelling_id: int, data: VisitCr
         session.add(VisitPerson(visit_id=visit.id, person_id=person_id, county_code=visit.county_code))
     session.flush()
     prov = Provenance("collector", ctx.actor.username, "observed", None)
-    _follow_status(session, ctx, dwelling, data.outcome, prov)
+    _follow_status(session, ctx, dwelling, visit, data.outcome, prov, policy)
     registry.log(
         ctx,
         session,
@@ -137,22 +155,42 @@ def record_visit(session: Session, ctx: Context, dwelling_id: int, data: VisitCr
     return _read(session, visit)
 
 
-def _follow_status(session: Session, ctx: Context, dwelling: Any, outcome: str, prov: Provenance) -> None:
+def _follow_status(
+    session: Session,
+    ctx: Context,
+    dwelling: Any,
+    visit: Visit,
+    outcome: str,
+    prov: Provenance,
+    policy: DistrictPolicy | None,
+) -> None:
     row = history.open_row(session, buildings.DWELLING, dwelling.id)
     if row is not None:
         new = rules.dwelling_status_after(row.status, outcome)
         if new is not None:
-            registry.change(
+            review.propose(
                 session,
                 ctx,
-                buildings.DWELLING,
-                dwelling.id,
-                {"status": new},
-                expected_version=dwelling.version,
-                effective=ctx.today,
+                area_id=dwelling.area_id,
+                action="occupancy",
+                summary=f"{row.status} → {new}",
+                items=[
+                    Proposed(
+                        "change",
+                        "dwelling",
+                        entity_id=dwelling.id,
+                        base_version=dwelling.version,
+                        attributes={"status": new},
+                        effective=ctx.today,
+                        reason=VISIT_REASON,
+                        permission="dwelling.write",
+                    )
+                ],
                 prov=prov,
-                reason=VISIT_REASON,
-                check=buildings.dwelling_check(session),
+                tags=[outcome],
+                payload={"dwelling_id": dwelling.id, "visit_id": visit.id, "outcome": outcome},
+                policy=policy,
+                idempotency_key=f"visit:{visit.id}",
             )
     building = registry.get_entity(session, buildings.BUILDING, dwelling.building_id, ctx.actor)
     brow = history.open_row(session, buildings.BUILDING, building.id)
@@ -206,13 +244,75 @@ def last_outcomes(session: Session, dwelling_ids: list[int]) -> dict[int, str]:
     return {int(d): str(o) for d, o in rows}
 
 
+def _open_main_residence(session: Session, person_id: int) -> int | None:
+    v = ResidenceVersion
+    row = session.execute(
+        select(Residence.id)
+        .join(v, v.entity_id == Residence.id)
+        .where(
+            Residence.person_id == person_id,
+            v.superseded_at.is_(None),
+            v.valid_to.is_(None),
+            v.category != "lodging",
+        )
+    ).first()
+    return int(row[0]) if row else None
+
+
+def _dwelling_available(session: Session, dwelling_id: int) -> None:
+    drow = history.open_row(session, buildings.DWELLING, dwelling_id)
+    if drow is None or drow.status == "demolished":
+        raise Conflict(
+            "residence.dwelling_unavailable",
+            "该房屋已拆除或注销，不能登记居住",
+            "The dwelling is demolished or retired",
+            {"field": "dwelling_id"},
+        )
+
+
+def _propose_or_resubmit(
+    session: Session,
+    ctx: Context,
+    change_set_id: int | None,
+    *,
+    policy: DistrictPolicy | None,
+    **fields: Any,
+) -> ChangeSet:
+    if change_set_id is None:
+        return review.propose(session, ctx, policy=policy, **fields)
+    cs = review.returned_change_set(session, ctx, change_set_id)
+    if cs.action != fields["action"]:
+        raise review.changesets_not_found(change_set_id)
+    return review.resubmit(
+        session,
+        ctx,
+        change_set_id,
+        items=fields["items"],
+        summary=fields["summary"],
+        payload=fields.get("payload"),
+        tags=fields.get("tags", ()),
+        subject_person_id=fields.get("subject_person_id"),
+        policy=policy,
+    )
+
+
 def add_person_at_dwelling(
-    session: Session, ctx: Context, dwelling_id: int, data: PersonAtDwelling
-) -> Snapshot:
-    """A person found living at a dwelling: the one holding the ID number if visible, else a new person; then their
-    arrival there (人来登记). Sex and birth date default to what the ID number says (GB 11643)."""
+    session: Session,
+    ctx: Context,
+    dwelling_id: int,
+    data: PersonAtDwelling,
+    *,
+    change_set_id: int | None = None,
+    policy: DistrictPolicy | None = None,
+) -> ChangeSet:
+    """A person found living at a dwelling, proposed for review (not yet a registry fact): the one holding the
+    ID number if visible, else a new person with the document; then their arrival there (人来登记). Sex and birth
+    date default to what the ID number says (GB 11643). Checked now as the direct registration would be; written
+    when the station (and, where district policy names it, the district) approves. `change_set_id` resubmits a
+    returned proposal, fixed."""
     ctx.actor.ensure("residence.write")
     dwelling = registry.get_entity(session, buildings.DWELLING, dwelling_id, ctx.actor, write=True)
+    _dwelling_available(session, dwelling.id)
     prov = Provenance("collector", ctx.actor.username, "document" if data.id_number else "observed", None)
     person_id: int | None = None
     sex, birth = data.sex, data.birth_date
@@ -224,7 +324,17 @@ def add_person_at_dwelling(
         sex = sex or ("1" if check.sex == "male" else "2")
         birth = birth or check.birth_date
         person_id = persons.person_id_by_document(session, ctx, number)
+    residence_rules.check_dates(
+        arrival=data.arrival_date,
+        registration=ctx.today,
+        intended_until=data.intended_stay_until,
+        today=ctx.today,
+    )
+    items: list[Proposed] = []
+    person_ref: Any
+    requires: list[Any] = [["dwelling", dwelling.id, {"status": ["demolished"]}]]
     if person_id is None:
+        ctx.actor.ensure("person.write")
         if sex is None:
             raise ValidationFailed(
                 "person.sex_required",
@@ -232,35 +342,178 @@ def add_person_at_dwelling(
                 "Choose the sex (or enter the ID number to fill it in)",
                 {"field": "sex"},
             )
-        created = persons.create_person(
-            session,
-            ctx,
-            PersonCreate.model_validate(
-                {
-                    "area_id": dwelling.area_id,
-                    "name": data.name,
-                    "sex": sex,
-                    "birth_date": birth,
-                    "phone": data.phone,
-                    "documents": [{"number": number}] if number else [],
-                    "provenance": {"source_kind": prov.source_kind, "evidence": prov.evidence},
-                },
-                context=validation_context(ctx.today),
-            ),
-        )
-        person_id = int(created.entity.id)
-    return residence.register_arrival(
-        session,
-        ctx,
-        ArrivalIn.model_validate(
+        create = PersonCreate.model_validate(
             {
-                "person_id": person_id,
-                "dwelling_id": dwelling.id,
-                "category": data.category,
-                "arrival_date": data.arrival_date,
-                "intended_stay_until": data.intended_stay_until,
-                "provenance": {"source_kind": prov.source_kind, "evidence": prov.evidence},
+                "area_id": dwelling.area_id,
+                "name": data.name,
+                "sex": sex,
+                "birth_date": birth,
+                "phone": data.phone,
+                "documents": [{"number": number}] if number else [],
             },
             context=validation_context(ctx.today),
-        ),
+        )
+        attrs = create.model_dump(include=set(persons.PERSON.attributes))
+        items.append(Proposed("create", "person", key="person", area_id=dwelling.area_id, attributes=attrs))
+        for doc in create.documents:
+            person_rules.check_document_agrees(
+                doc.doc_type, doc.number, birth_date=attrs["birth_date"], sex=attrs["sex"], today=ctx.today
+            )
+            country = doc.country or "CHN"
+            items.append(
+                Proposed(
+                    "create",
+                    "document",
+                    key="document",
+                    area_id=dwelling.area_id,
+                    attributes={"doc_type": doc.doc_type, "number": doc.number, "country": country},
+                    refs={"person_id": {"key": "person"}},
+                    permission="person.write",
+                )
+            )
+        person_ref = {"key": "person"}
+    else:
+        if data.category != "lodging" and _open_main_residence(session, person_id) is not None:
+            raise Conflict(
+                "residence.already_open",
+                "该人员已有未注销的居住登记，请先注销或办理迁移",
+                "The person already has an open residence; deregister it first",
+                {"field": "person_id", "residence_id": _open_main_residence(session, person_id)},
+            )
+        person_ref = person_id
+        requires.append(["person", person_id, {}])
+    items.append(
+        Proposed(
+            "create",
+            "residence",
+            key="residence",
+            area_id=dwelling.area_id,
+            attributes={
+                "category": data.category,
+                "arrival_date": data.arrival_date,
+                "registration_date": ctx.today,
+                "intended_stay_until": data.intended_stay_until,
+                "departure_date": None,
+                "deregistration_date": None,
+                "deregistration_reason": None,
+                "destination": None,
+            },
+            refs={"person_id": person_ref, "dwelling_id": dwelling.id},
+            # The residence is valid in the world from the arrival, whenever it was registered.
+            valid_from=data.arrival_date,
+            requires=requires,
+        )
+    )
+    return _propose_or_resubmit(
+        session,
+        ctx,
+        change_set_id,
+        policy=policy,
+        area_id=dwelling.area_id,
+        action="person_at_dwelling" if person_id is None else "arrival",
+        summary=data.name,
+        items=items,
+        prov=prov,
+        tags=[data.category],
+        subject_person_id=person_id,
+        payload={"dwelling_id": dwelling.id, **data.model_dump(mode="json")},
+    )
+
+
+def propose_departure(
+    session: Session,
+    ctx: Context,
+    residence_id: int,
+    data: DepartureIn,
+    *,
+    change_set_id: int | None = None,
+    policy: DistrictPolicy | None = None,
+) -> ChangeSet:
+    """A departure (人走注销) the collector found, proposed for review: checked now as the deregistration would be,
+    written on approval."""
+    ctx.actor.ensure("residence.write")
+    res = registry.get_entity(session, RESIDENCE, residence_id, ctx.actor, write=True)
+    status, row = residence.residence_status(session, res.id)
+    residence_rules.LIFECYCLE.ensure(status, "deregister", id=res.id)
+    dereg = data.deregistration_date or ctx.today
+    residence_rules.check_departure(
+        arrival=row.arrival_date, departure=data.departure_date, deregistration=dereg, today=ctx.today
+    )
+    name = persons.names_on(session, [res.person_id], ctx.today).get(res.person_id, "")
+    return _propose_or_resubmit(
+        session,
+        ctx,
+        change_set_id,
+        policy=policy,
+        area_id=res.area_id,
+        action="departure",
+        summary=name,
+        items=[
+            Proposed(
+                "retire",
+                "residence",
+                entity_id=res.id,
+                base_version=data.expected_version,
+                attributes={
+                    "departure_date": data.departure_date,
+                    "deregistration_date": dereg,
+                    "deregistration_reason": data.reason,
+                    "destination": data.destination,
+                },
+                effective=data.departure_date,
+                reason=data.note or data.reason,
+                permission="residence.write",
+            )
+        ],
+        prov=data.provenance.to_domain(ctx.actor.username),
+        tags=[row.category, data.reason],
+        subject_person_id=res.person_id,
+        payload={"residence_id": res.id, **data.model_dump(mode="json")},
+    )
+
+
+def propose_correction(
+    session: Session,
+    ctx: Context,
+    person_id: int,
+    changes: dict[str, Any],
+    *,
+    expected_version: int,
+    reason: str,
+    prov: Provenance,
+    change_set_id: int | None = None,
+    policy: DistrictPolicy | None = None,
+) -> ChangeSet:
+    """A correction of a person's recorded items (a wrong value), proposed for review and checked now against
+    the person's documents as the correction would be."""
+    ctx.actor.ensure("person.write")
+    person = registry.get_entity(session, persons.PERSON, person_id, ctx.actor, write=True)
+    row = history.open_row(session, persons.PERSON, person.id)
+    if row is None:
+        raise history.retired(persons.PERSON, person.id)
+    attrs = {**history.attributes_of(persons.PERSON, row), **changes}
+    persons.person_check(session, ctx)(person, attrs)
+    return _propose_or_resubmit(
+        session,
+        ctx,
+        change_set_id,
+        policy=policy,
+        area_id=person.area_id,
+        action="correction",
+        summary=str(attrs.get("name") or ""),
+        items=[
+            Proposed(
+                "correct",
+                "person",
+                entity_id=person.id,
+                base_version=expected_version,
+                attributes=dict(changes),
+                reason=reason,
+                permission="person.write",
+            )
+        ],
+        prov=prov,
+        tags=sorted(changes),
+        subject_person_id=person.id,
+        payload={"person_id": person.id, "expected_version": expected_version, "reason": reason, **changes},
     )

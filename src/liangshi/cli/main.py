@@ -41,6 +41,7 @@ COMMANDS: dict[str, tuple[str, str, str]] = {
     "venues": ("liangshi.cli.venues", "app", "Hotels and internet cafés / 旅店网吧"),
     "dept": ("liangshi.cli.departments", "app", "Department data exchange / 部门数据交换"),
     "link": ("liangshi.cli.link", "app", "Record linkage: dedupe, explain, persons / 记录关联"),
+    "review": ("liangshi.cli.review", "app", "Review desk: approve or return collected change sets / 审核台"),
     "db": ("liangshi.cli.db", "app", "Database schema / 数据库"),
     "user": ("liangshi.cli.users", "app", "Users / 用户"),
     "audit": ("liangshi.cli.audit", "app", "Audit log / 审计日志"),

@@ -20,6 +20,8 @@ from liangshi.persons.api import households, persons
 from liangshi.rentals.api import router as rentals
 from liangshi.residence.api import lifecycle
 from liangshi.residence.api import router as residences
+from liangshi.review.api import claims, cross_unit
+from liangshi.review.api import router as review
 from liangshi.venues.api import router as venues
 
 
@@ -46,6 +48,9 @@ def include_all(app: FastAPI) -> None:
         kpis,
         mpi,
         person_links,
+        review,
+        claims,
+        cross_unit,
         audit,
     ):
         app.include_router(router)

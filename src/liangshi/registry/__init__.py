@@ -8,11 +8,12 @@ as a policy on the Context, set by the entry points.
 Modules: `context` (Context, Snapshot, Page, ReadCut), `kinds` (Provenance, the personal and public kinds),
 `history` (the bitemporal primitives and the one spelling of a version row's bookkeeping, `version_meta`),
 `usecases` (read, search, create, change, correct, retire, versions, flag), `bulk` (create_many, create_many_fast,
-create_many_audited, change_many), `retire` (retire_many), `correct` (correct_many), `records` (create_records).
+create_many_audited, change_many), `retire` (retire_many), `correct` (correct_many), `records` (create_records),
+`changesets` (proposals held for review, applied through the bulk forms).
 Callers use this face: `from liangshi import registry`, `registry.read(...)`.
 """
 
-from liangshi.registry import history
+from liangshi.registry import changesets, history
 from liangshi.registry.bulk import (
     ChangeItem,
     Created,
@@ -59,7 +60,7 @@ from liangshi.registry.usecases import (
     subject_of,
     versions,
 )
-from liangshi.versioned import AttributeFlag
+from liangshi.versioned import AttributeFlag, ChangeSet
 
 __all__ = [
     "CHANGE_KINDS",
@@ -71,6 +72,7 @@ __all__ = [
     "SOURCE_KINDS",
     "AttributeFlag",
     "ChangeItem",
+    "ChangeSet",
     "Context",
     "CorrectItem",
     "Created",
@@ -87,6 +89,7 @@ __all__ = [
     "Written",
     "change",
     "change_many",
+    "changesets",
     "correct",
     "correct_many",
     "create",

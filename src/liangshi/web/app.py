@@ -30,6 +30,7 @@ PAGE_MODULES = (
     "liangshi.web.pages.conflicts",
     "liangshi.web.pages.feedback",
     "liangshi.web.pages.reviews",
+    "liangshi.web.pages.changesets",
     "liangshi.web.pages.dwelling",
     "liangshi.web.pages.audit",
 )

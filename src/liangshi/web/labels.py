@@ -59,6 +59,19 @@ ATTRIBUTES = {
     "death_date": N_("Death date"),
     "id_number": N_("ID number"),
     "address": N_("Address"),
+    "status": N_("Status"),
+    "category": N_("Category"),
+    "arrival_date": N_("Arrival date"),
+    "registration_date": N_("Registration date"),
+    "intended_stay_until": N_("Intended stay until"),
+    "departure_date": N_("Departure date"),
+    "deregistration_date": N_("Deregistration date"),
+    "deregistration_reason": N_("Reason"),
+    "destination": N_("Destination"),
+    "doc_type": N_("Document type"),
+    "number": N_("Document number"),
+    "country": N_("Country"),
+    "valid_to": N_("Valid until"),
     "prior": N_("Prior (before any evidence)"),
 }
 SOURCES = {
@@ -83,6 +96,33 @@ REVIEW_STATUS = {
     "linked": N_("Same person"),
     "distinct": N_("Different persons"),
     "closed": N_("Closed (another candidate was chosen)"),
+}
+# The review desk (liangshi.review): a change set's status, what it proposes, its items' operations.
+CHANGESET_STATUS = {
+    "pending_station": N_("Awaiting station review"),
+    "pending_district": N_("Awaiting district review"),
+    "approved": N_("Approved"),
+    "returned": N_("Returned"),
+}
+CHANGESET_ACTIONS = {
+    "person_at_dwelling": N_("New person at a dwelling"),
+    "arrival": N_("Arrival"),
+    "departure": N_("Departure"),
+    "correction": N_("Correction of a person"),
+    "occupancy": N_("Occupancy of a dwelling"),
+}
+CHANGESET_OPS = {
+    "create": N_("New"),
+    "change": N_("Change"),
+    "correct": N_("Correction"),
+    "retire": N_("Deregistration"),
+}
+STALE_REASONS = {
+    "gone": N_("the object no longer exists"),
+    "retired": N_("the object was retired (a death, a departure, a demolition)"),
+    "version_moved": N_("the record changed since it was collected"),
+    "status": N_("the dwelling is demolished"),
+    "document_taken": N_("the ID number is now registered to another person"),
 }
 DEPARTMENTS = {
     "health": N_("Health"),
@@ -161,6 +201,10 @@ TONE = {
     "decided": "ok",
     "linked": "ok",
     "rejected": "bad",
+    "pending_station": "warn",
+    "pending_district": "warn",
+    "approved": "ok",
+    "returned": "bad",
 }
 
 ALL = {
@@ -182,6 +226,10 @@ ALL = {
     "levels": LEVELS,
     "object_kinds": OBJECT_KINDS,
     "chain_problems": CHAIN_PROBLEMS,
+    "changeset_status": CHANGESET_STATUS,
+    "changeset_actions": CHANGESET_ACTIONS,
+    "changeset_ops": CHANGESET_OPS,
+    "stale_reasons": STALE_REASONS,
 }
 
 

@@ -20,6 +20,7 @@ from liangshi.persons import service as persons
 from liangshi.persons.schemas import PersonCorrect
 from liangshi.residence import service as residence
 from liangshi.residence.schemas import DepartureIn
+from liangshi.review import service as review
 from liangshi.web import i18n
 from liangshi.web.i18n import N_
 from liangshi.web.labels import form_errors
@@ -31,9 +32,9 @@ router = web_router()
 
 register_flash("visit_saved", N_("Visit saved."))
 register_flash("visit_replayed", N_("This visit was already saved; it is stored once."))
-register_flash("person_added", N_("Person added and registered at this dwelling."))
-register_flash("departed", N_("Departure recorded."))
-register_flash("corrected", N_("Correction saved."))
+register_flash("person_added", N_("Person submitted: they count once the station approves them."))
+register_flash("departed", N_("Departure submitted for review."))
+register_flash("corrected", N_("Correction submitted for review."))
 
 CORRECTABLE = ("name", "phone", "occupation", "workplace", "hukou_address")
 
@@ -112,7 +113,9 @@ def save_visit(
                     "confirmed_person_ids": confirmed or [],
                 }
             )
-            visit = campaign.record_visit(p.session, p.ctx, dwelling_id, data)
+            visit = campaign.record_visit(
+                p.session, p.ctx, dwelling_id, data, policy=review.policy_of(request.app.state.settings)
+            )
         except (ValidationError, LiangshiError) as exc:
             if isinstance(exc, LiangshiError) and exc.http_status not in (409, 422):
                 raise
@@ -133,6 +136,7 @@ def _person_form(
     values: dict[str, Any] | None = None,
     errors: dict[str, str] | None = None,
     status: int = 200,
+    returned: Any = None,
 ) -> Response:
     head = _dwelling_header(p, dwelling_id)
     defaults = {"arrival_date": p.ctx.today.isoformat(), "category": "resident"}
@@ -143,16 +147,29 @@ def _person_form(
         status=status,
         values={**defaults, **(values or {})},
         errors=errors or {},
+        returned=returned,
         **head,
     )
 
 
+def _returned(p: Page, change_set_id: int | None) -> Any:
+    """The collector's own returned change set being fixed (its typed values and the reviewer's reason)."""
+    if change_set_id is None:
+        return None
+    return review.returned_change_set(p.session, p.ctx, change_set_id)
+
+
 @router.get("/collect/dwellings/{dwelling_id}/persons/new")
-def new_person(request: Request, dwelling_id: int) -> Response:
-    """Add a person living at the dwelling (ID number checked as you type)."""
+def new_person(request: Request, dwelling_id: int, change_set: int | None = None) -> Response:
+    """Add a person living at the dwelling (ID number checked as you type); `change_set` fixes a returned one."""
     with page(request) as p:
         p.ctx.actor.ensure("residence.write")
-        return _person_form(request, p, dwelling_id)
+        returned = _returned(p, change_set)
+        values = None
+        if returned is not None:
+            typed = review.payload_of(returned)
+            values = {k: ("" if v is None else str(v)) for k, v in typed.items() if k != "dwelling_id"}
+        return _person_form(request, p, dwelling_id, values=values, returned=returned)
 
 
 @router.post("/collect/dwellings/{dwelling_id}/persons")
@@ -166,8 +183,9 @@ def add_person(
     phone: Annotated[str, Form(max_length=30)] = "",
     category: Annotated[str, Form(max_length=20)] = "resident",
     arrival_date: Annotated[str, Form(max_length=10)] = "",
+    change_set_id: Annotated[int | None, Form()] = None,
 ) -> Response:
-    """Register the person (or find them by ID number) and their arrival at this dwelling."""
+    """Submit the person (or the one holding the ID number) and their arrival at this dwelling for review."""
     values = {
         "name": name,
         "id_number": id_number,
@@ -182,13 +200,27 @@ def add_person(
             data = PersonAtDwelling.model_validate(
                 {k: (v.strip() or None) for k, v in values.items()}, context=validation_context(p.ctx.today)
             )
-            campaign.add_person_at_dwelling(p.session, p.ctx, dwelling_id, data)
+            campaign.add_person_at_dwelling(
+                p.session,
+                p.ctx,
+                dwelling_id,
+                data,
+                change_set_id=change_set_id,
+                policy=review.policy_of(request.app.state.settings),
+            )
         except (ValidationError, LiangshiError) as exc:
             if isinstance(exc, LiangshiError) and exc.http_status not in (409, 422):
                 raise
             p.session.rollback()
+            returned = _returned(p, change_set_id)
             return _person_form(
-                request, p, dwelling_id, values=values, errors=form_errors(exc, p.lang), status=422
+                request,
+                p,
+                dwelling_id,
+                values=values,
+                errors=form_errors(exc, p.lang),
+                status=422,
+                returned=returned,
             )
         return redirect(f"/web/collect/dwellings/{dwelling_id}", flash="person_added")
 
@@ -212,10 +244,15 @@ def id_check(request: Request, id_number: Annotated[str, Form(max_length=40)] = 
 
 
 @router.get("/collect/residences/{residence_id}/departure")
-def departure_form(request: Request, residence_id: int) -> Response:
-    """Mark a person departed (人走注销): date, reason, destination."""
+def departure_form(request: Request, residence_id: int, change_set: int | None = None) -> Response:
+    """Mark a person departed (人走注销): date, reason, destination; `change_set` fixes a returned one."""
     with page(request) as p:
-        return _departure_page(request, p, residence_id)
+        returned = _returned(p, change_set)
+        values = None
+        if returned is not None:
+            typed = review.payload_of(returned)
+            values = {k: typed.get(k) or "" for k in ("departure_date", "reason", "destination")}
+        return _departure_page(request, p, residence_id, values=values, returned=returned)
 
 
 def _departure_page(
@@ -226,6 +263,7 @@ def _departure_page(
     values: dict[str, Any] | None = None,
     errors: dict[str, str] | None = None,
     status: int = 200,
+    returned: Any = None,
 ) -> Response:
     snap = registry.read(p.session, p.ctx, residence.RESIDENCE, residence_id)
     name = persons.names_on(p.session, [snap.entity.person_id], p.ctx.today).get(snap.entity.person_id)
@@ -239,6 +277,7 @@ def _departure_page(
         name=name,
         values={"departure_date": p.ctx.today.isoformat(), **(values or {})},
         errors=errors or {},
+        returned=returned,
         **head,
     )
 
@@ -251,8 +290,9 @@ def depart(
     departure_date: Annotated[str, Form(max_length=10)] = "",
     reason: Annotated[str, Form(max_length=30)] = "",
     destination: Annotated[str, Form(max_length=200)] = "",
+    change_set_id: Annotated[int | None, Form()] = None,
 ) -> Response:
-    """Deregister the residence through the residence service."""
+    """Submit the departure for review (deregistered once approved)."""
     values = {"departure_date": departure_date, "reason": reason, "destination": destination}
     with page(request) as p:
         try:
@@ -264,14 +304,28 @@ def depart(
                     "destination": destination.strip() or None,
                 }
             )
-            snap = residence.deregister_departure(p.session, p.ctx, residence_id, data)
+            campaign.propose_departure(
+                p.session,
+                p.ctx,
+                residence_id,
+                data,
+                change_set_id=change_set_id,
+                policy=review.policy_of(request.app.state.settings),
+            )
         except (ValidationError, LiangshiError) as exc:
             if isinstance(exc, LiangshiError) and exc.http_status not in (409, 422):
                 raise
             p.session.rollback()
             return _departure_page(
-                request, p, residence_id, values=values, errors=form_errors(exc, p.lang), status=422
+                request,
+                p,
+                residence_id,
+                values=values,
+                errors=form_errors(exc, p.lang),
+                status=422,
+                returned=_returned(p, change_set_id),
             )
+        snap = registry.read(p.session, p.ctx, residence.RESIDENCE, residence_id)
         return redirect(f"/web/collect/dwellings/{snap.entity.dwelling_id}", flash="departed")
 
 
@@ -284,6 +338,7 @@ def _correction_page(
     values: dict[str, Any] | None = None,
     errors: dict[str, str] | None = None,
     status: int = 200,
+    returned: Any = None,
 ) -> Response:
     snap = registry.read(p.session, p.ctx, persons.PERSON, person_id)
     current = {k: getattr(snap.row, k) or "" for k in CORRECTABLE}
@@ -296,15 +351,25 @@ def _correction_page(
         dwelling_id=dwelling_id,
         values={**current, **(values or {})},
         errors=errors or {},
+        returned=returned,
     )
 
 
 @router.get("/collect/persons/{person_id}/correction")
-def correction_form(request: Request, person_id: int, dwelling_id: int | None = None) -> Response:
-    """Correct a person's recorded items (a wrong value; the old one stays in history)."""
+def correction_form(
+    request: Request, person_id: int, dwelling_id: int | None = None, change_set: int | None = None
+) -> Response:
+    """Correct a person's recorded items (a wrong value; the old one stays in history); `change_set` fixes a
+    returned correction."""
     with page(request) as p:
         p.ctx.actor.ensure("person.write")
-        return _correction_page(request, p, person_id, dwelling_id)
+        returned = _returned(p, change_set)
+        values = None
+        if returned is not None:
+            typed = review.payload_of(returned)
+            values = {k: typed[k] or "" for k in CORRECTABLE if k in typed}
+            values["reason"] = typed.get("reason") or ""
+        return _correction_page(request, p, person_id, dwelling_id, values=values, returned=returned)
 
 
 @router.post("/collect/persons/{person_id}/correction")
@@ -319,8 +384,9 @@ def correct(
     workplace: Annotated[str, Form(max_length=200)] = "",
     hukou_address: Annotated[str, Form(max_length=200)] = "",
     dwelling_id: Annotated[int | None, Form()] = None,
+    change_set_id: Annotated[int | None, Form()] = None,
 ) -> Response:
-    """Save the correction through the registry (as POST /persons/{id}/corrections does)."""
+    """Submit the correction for review (validated as POST /persons/{id}/corrections is; written once approved)."""
     typed = {
         "name": name,
         "phone": phone,
@@ -341,24 +407,30 @@ def correct(
                 context=validation_context(p.ctx.today),
             )
             changes = body.model_dump(exclude_unset=True, include=set(persons.PERSON.attributes))
-            registry.correct(
+            campaign.propose_correction(
                 p.session,
                 p.ctx,
-                persons.PERSON,
                 person_id,
                 changes,
                 expected_version=body.expected_version,
-                row_id=None,
-                prov=body.provenance.to_domain(p.ctx.actor.username),
                 reason=body.reason,
-                check=persons.person_check(p.session, p.ctx),
+                prov=body.provenance.to_domain(p.ctx.actor.username),
+                change_set_id=change_set_id,
+                policy=review.policy_of(request.app.state.settings),
             )
         except (ValidationError, LiangshiError) as exc:
             if isinstance(exc, LiangshiError) and exc.http_status not in (409, 422):
                 raise
             p.session.rollback()
             return _correction_page(
-                request, p, person_id, dwelling_id, values=typed, errors=form_errors(exc, p.lang), status=422
+                request,
+                p,
+                person_id,
+                dwelling_id,
+                values=typed,
+                errors=form_errors(exc, p.lang),
+                status=422,
+                returned=_returned(p, change_set_id),
             )
         target = f"/web/collect/dwellings/{dwelling_id}" if dwelling_id else f"/web/persons/{person_id}"
         return redirect(target, flash="corrected")

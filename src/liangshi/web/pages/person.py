@@ -11,6 +11,7 @@ from liangshi import registry
 from liangshi.errors import ValidationFailed
 from liangshi.persons import service as persons
 from liangshi.residence import service as residence
+from liangshi.review import service as review
 from liangshi.web.pages import web_router
 from liangshi.web.render import render
 from liangshi.web.session import Page, page
@@ -26,6 +27,7 @@ def _person_page(request: Request, p: Page, person_id: int, *, unmask_reason: st
     if snap.cut is None:
         documents = persons.documents_view(p.session, p.ctx, person_id, unmask_reason=unmask_reason)
         provenance = persons.provenance_of(p.session, p.ctx, person_id)
+        approvals = review.approvals_of(p.session, p.ctx, person_id)
     else:
         # A department reads only its agreement's fields: documents only if it names them, no version history.
         readable = bool(snap.cut.fields("document"))
@@ -33,6 +35,7 @@ def _person_page(request: Request, p: Page, person_id: int, *, unmask_reason: st
             persons.documents_view(p.session, p.ctx, person_id, unmask_reason=None) if readable else []
         )
         provenance = {}
+        approvals = []
     lives: dict[str, Any] | None = None
     timeline: list[dict[str, Any]] = []
     if p.may("residence.read"):
@@ -53,6 +56,7 @@ def _person_page(request: Request, p: Page, person_id: int, *, unmask_reason: st
         documents=documents,
         unmasked=unmask_reason is not None,
         provenance=provenance,
+        approvals=approvals,
         lives=lives,
         timeline=timeline,
         access=access,

@@ -1,0 +1,207 @@
+"""Benchmark the review desk (issue 14): the desk with N pending change sets, and approving 1,000 at once.
+
+    .venv/bin/python scripts/bench_review.py --db sqlite --persons 50000 --pending 10000 --apply 1000
+
+Loads N register persons living in dwellings (scripts/bench_lookup.py's loader), then has a collector propose
+`--pending` new persons at those dwellings through `campaign.service.add_person_at_dwelling` (the real path:
+validation, items, audit), committed per 500. Times, as the station reviewer:
+
+- the desk's first page (`review.service.desk`, 50 items with their staleness, audited) in-process and through
+  `GET /change-sets` (TestClient), median of `--samples` runs, beside a bare SQL count of the same pending sets;
+- `review.service.approve_many` of `--apply` sets in one transaction (checks, staleness, one bulk write per kind
+  through the registry, audit, commit), beside `registry.changesets.apply_many` writing as many other sets
+  alone (the write path without the review's checks).
+"""
+
+from __future__ import annotations
+
+import argparse
+import datetime as dt
+import json
+import statistics
+import sys
+import time
+from pathlib import Path
+from typing import Any
+
+from sqlalchemy import func, select, text
+
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+
+from bench_lookup import PASSWORD, fresh_database, load_people, make_ids
+
+from liangshi.access import service as access
+from liangshi.access.models import User
+from liangshi.buildings.models import Dwelling
+from liangshi.campaign import service as campaign
+from liangshi.campaign.schemas import PersonAtDwelling
+from liangshi.clock import Clock, today_is
+from liangshi.common.types import validation_context
+from liangshi.db import make_engine, make_session_factory, session_scope
+from liangshi.registry import Context, changesets
+from liangshi.registry.changesets import ChangeSet
+from liangshi.review import service as review
+
+
+def _ctx(session: Any, username: str, clock: Clock) -> Context:
+    user = session.execute(select(User).where(User.username == username)).scalar_one()
+    return Context(
+        actor=access.actor_for(session, user), now=clock.now(), today=clock.today(), purpose="bench"
+    )
+
+
+def main() -> None:
+    """Load, propose, measure, print JSON."""
+    import random
+
+    parser = argparse.ArgumentParser(description=__doc__)
+    parser.add_argument("--db", choices=["sqlite", "postgresql"], default="sqlite")
+    parser.add_argument("--persons", type=int, default=50_000)
+    parser.add_argument("--pending", type=int, default=10_000)
+    parser.add_argument("--apply", type=int, default=1_000, help="at most half of --pending")
+    parser.add_argument("--samples", type=int, default=20)
+    parser.add_argument("--pg-server", default="postgresql://postgres@127.0.0.1:5432/postgres")
+    args = parser.parse_args()
+    rng = random.Random(14)
+    with fresh_database(args.db, "review", args.persons, args.pg_server) as url:
+        ids = make_ids(args.persons + args.pending, rng)
+        people = [
+            {
+                "id_number": n,
+                "name": "张" + "伟芳娜秀英敏静丽强磊"[i % 10],
+                "sex": "1" if int(n[16]) % 2 else "2",
+                "birth": dt.date(int(n[6:10]), int(n[10:12]), int(n[12:14])),
+                "phone": None,
+            }
+            for i, n in enumerate(ids[: args.persons])
+        ]
+        t0 = time.perf_counter()
+        load_people(url, people)
+        load_s = time.perf_counter() - t0
+        engine = make_engine(url)
+        factory = make_session_factory(engine)
+        clock = Clock()
+        with session_scope(factory) as s:
+            for username, role in (("bench_collector", "collector"), ("bench_station", "station_admin")):
+                access.create_user(
+                    s,
+                    username=username,
+                    display_name=username,
+                    password=PASSWORD,
+                    role=role,
+                    area_code="420704001001" if role == "collector" else "420704001",
+                    department=None,
+                    actor=access.SYSTEM,
+                    now=clock.now(),
+                )
+            dwellings = [int(d) for d in s.execute(select(Dwelling.id).order_by(Dwelling.id)).scalars()]
+        fresh = ids[args.persons :]
+        t0 = time.perf_counter()
+        for start in range(0, len(fresh), 500):
+            with session_scope(factory) as s, today_is(clock.today()):
+                ctx = _ctx(s, "bench_collector", clock)
+                for i, number in enumerate(fresh[start : start + 500], start):
+                    data = PersonAtDwelling.model_validate(
+                        {
+                            "name": "李新",
+                            "id_number": number,
+                            "arrival_date": "2026-11-01",
+                            "category": "lodging",
+                        },
+                        context=validation_context(clock.today()),
+                    )
+                    campaign.add_person_at_dwelling(s, ctx, dwellings[i % len(dwellings)], data)
+        propose_s = time.perf_counter() - t0
+
+        # The desk: in-process and over HTTP, beside a bare count.
+        desk_ms, count_ms = [], []
+        for _ in range(args.samples):
+            with session_scope(factory) as s:
+                ctx = _ctx(s, "bench_station", clock)
+                t = time.perf_counter()
+                page = review.desk(s, ctx, limit=50)
+                desk_ms.append((time.perf_counter() - t) * 1000)
+            with engine.connect() as conn:
+                t = time.perf_counter()
+                conn.execute(
+                    text(
+                        "SELECT count(*) FROM change_sets WHERE status IN ('pending_station', 'pending_district') "
+                        "AND area_path LIKE :p"
+                    ),
+                    {"p": ctx.actor.area_path + "%"},
+                ).scalar_one()
+                count_ms.append((time.perf_counter() - t) * 1000)
+        assert page.total == len(fresh), page.total
+
+        from fastapi.testclient import TestClient
+
+        from liangshi.config import Settings
+        from liangshi.http.app import create_app
+
+        app = create_app(Settings(database_url=url, kpi_warm_seconds=0), engine=engine)
+        http_ms = []
+        with TestClient(app) as client:
+            token = client.post(
+                "/auth/token", json={"username": "bench_station", "password": PASSWORD}
+            ).json()
+            headers = {"Authorization": f"Bearer {token['access_token']}"}
+            for _ in range(args.samples):
+                t = time.perf_counter()
+                r = client.get("/change-sets", headers=headers)
+                http_ms.append((time.perf_counter() - t) * 1000)
+                assert r.status_code == 200 and r.json()["total"] == len(fresh)
+
+        # Approving --apply sets at once, beside the bare bulk write of the same persons.
+        with session_scope(factory) as s:
+            chosen = [
+                int(i)
+                for i in s.execute(select(ChangeSet.id).order_by(ChangeSet.id).limit(args.apply)).scalars()
+            ]
+        t = time.perf_counter()
+        with session_scope(factory) as s, today_is(clock.today()):
+            outcomes = review.approve_many(s, _ctx(s, "bench_station", clock), chosen)
+        approve_s = time.perf_counter() - t
+        assert all(o.ok for o in outcomes), [o for o in outcomes if not o.ok][:3]
+        with session_scope(factory) as s:
+            others = list(
+                s.execute(
+                    select(ChangeSet)
+                    .where(ChangeSet.status == "pending_station")
+                    .order_by(ChangeSet.id)
+                    .limit(args.apply)
+                ).scalars()
+            )
+            t = time.perf_counter()
+            # The write path alone for as many other sets: no review checks, staleness or status.
+            changesets.apply_many(s, _ctx(s, "bench_station", clock), others, review.KINDS)
+            s.flush()
+            baseline_s = time.perf_counter() - t
+        with session_scope(factory) as s:
+            left = s.execute(
+                select(func.count()).select_from(ChangeSet).where(ChangeSet.status == "pending_station")
+            ).scalar_one()
+        engine.dispose()
+    print(
+        json.dumps(
+            {
+                "db": args.db,
+                "persons": args.persons,
+                "pending": len(fresh),
+                "load_s": round(load_s, 1),
+                "propose_s": round(propose_s, 1),
+                "desk_ms_median": round(statistics.median(desk_ms), 1),
+                "desk_http_ms_median": round(statistics.median(http_ms), 1),
+                "bare_count_ms_median": round(statistics.median(count_ms), 2),
+                "approve_sets": len(chosen),
+                "approve_s": round(approve_s, 2),
+                "apply_many_alone_s": round(baseline_s, 2),
+                "pending_after": left,
+            },
+            ensure_ascii=False,
+        )
+    )
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,109 @@
+"""`liangshi review`: the review desk from the command line (station, then district where policy names it).
+
+liangshi review list --as station_admin_li
+liangshi review approve 12 13 14 --as station_admin_li
+liangshi review return 15 --reason "出生日期与身份证不符" --as station_admin_li
+"""
+
+from __future__ import annotations
+
+import json
+
+import typer
+from rich.table import Table
+
+from liangshi.cli.common import context_as, database, fail, out
+from liangshi.errors import LiangshiError
+from liangshi.review import service
+
+app = typer.Typer(help="Review desk: approve or return collected change sets / 审核台", no_args_is_help=True)
+
+AS_HELP = "Act as this user (a station or district reviewer)"
+
+
+@app.callback()
+def _root() -> None:
+    """List, approve and return change sets awaiting review."""
+
+
+@app.command("list")
+def list_(
+    as_user: str = typer.Option(..., "--as", help=AS_HELP),
+    status: str = typer.Option(
+        None, "--status", help="pending_station or pending_district (default: your stages)"
+    ),
+    action: str = typer.Option(
+        None, "--action", help="person_at_dwelling, arrival, departure, correction, occupancy"
+    ),
+    proposer: str = typer.Option(None, "--collector", help="Only this collector's"),
+    limit: int = typer.Option(50, "--limit", min=1, max=500),
+    as_json: bool = typer.Option(False, "--json", help="Machine-readable output"),
+) -> None:
+    """Change sets awaiting your review in your jurisdiction, oldest first (待审核变更集)."""
+    try:
+        with database() as (session, clock):
+            desk = service.desk(
+                session,
+                context_as(session, clock, as_user),
+                status=status,
+                action=action,
+                proposer=proposer,
+                limit=limit,
+            )
+            if as_json:
+                print(json.dumps(desk.model_dump(mode="json"), ensure_ascii=False))
+                return
+            table = Table(title=f"待审核 / awaiting review: {desk.total}")
+            for column in (
+                "#",
+                "内容 / what",
+                "摘要 / summary",
+                "采集员 / collector",
+                "环节 / stage",
+                "适用 / applies",
+            ):
+                table.add_column(column)
+            for c in desk.items:
+                table.add_row(
+                    str(c.id), c.action, c.summary, c.proposer, c.status, "否 / no" if c.stale else "是 / yes"
+                )
+            out.print(table)
+    except LiangshiError as exc:
+        raise fail(exc) from None
+
+
+@app.command("approve")
+def approve(
+    ids: list[int] = typer.Argument(..., help="Change set ids"),
+    as_user: str = typer.Option(..., "--as", help=AS_HELP),
+) -> None:
+    """Approve change sets item by item (批准); each outcome is printed, a refused one stays pending."""
+    try:
+        with database() as (session, clock):
+            outcomes = service.approve_many(session, context_as(session, clock, as_user), ids)
+    except LiangshiError as exc:
+        raise fail(exc) from None
+    refused = 0
+    for o in outcomes:
+        if o.ok:
+            print(f"{o.id}: {o.status}")
+        else:
+            refused += 1
+            print(f"{o.id}: {o.code}: {o.message}")
+    if refused:
+        raise typer.Exit(2)
+
+
+@app.command("return")
+def return_(
+    change_set_id: int = typer.Argument(..., help="Change set id"),
+    reason: str = typer.Option(..., "--reason", help="Why (the collector reads it) / 退回原因"),
+    as_user: str = typer.Option(..., "--as", help=AS_HELP),
+) -> None:
+    """Return a change set to its collector with a reason (退回)."""
+    try:
+        with database() as (session, clock):
+            read = service.return_(session, context_as(session, clock, as_user), change_set_id, reason)
+            print(f"已退回 / returned: {read.id} ({read.proposer})")
+    except LiangshiError as exc:
+        raise fail(exc) from None
