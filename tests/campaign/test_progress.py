@@ -12,8 +12,9 @@ from fastapi.testclient import TestClient
 from typer.testing import CliRunner
 
 from liangshi.campaign import organisation, progress, rules, service
-from liangshi.campaign.schemas import AssignmentCreate, VisitCreate
+from liangshi.campaign.schemas import AssignmentCreate, PersonAtDwelling, VisitCreate
 from liangshi.cli.main import app as cli
+from liangshi.common.types import validation_context
 from tests import factories
 from tests.conftest import INSIDE, World
 
@@ -203,3 +204,30 @@ def test_the_cli_sets_up_a_campaign_and_assigns_from_csv(
     assert [(w.collector, w.workload_buildings, w.workload_persons) for w in work] == [
         ("collector_zhang", 2, 2)
     ]
+
+
+def test_change_sets_awaiting_review_count_in_the_progress(
+    world: World, town: dict[str, Any], db_url: str
+) -> None:
+    found = PersonAtDwelling.model_validate(
+        {
+            "name": "王待审",
+            "id_number": factories.make_id("420704", dt.date(1991, 5, 6)),
+            "arrival_date": "2026-11-01",
+        },
+        context=validation_context(dt.date(2026, 11, 27)),
+    )
+    with world.session() as session:
+        service.add_person_at_dwelling(
+            session, world.ctx(session, "collector_zhang"), town["places"][1].dwelling_id, found
+        )
+    with world.session() as session:
+        ctx = world.ctx(session, "station_admin_li")
+        assert progress.area_progress(session, ctx, INSIDE)["change_sets_pending"] == 1
+    result = CliRunner().invoke(
+        cli,
+        ["campaign", "progress", "--area", INSIDE, "--json"],
+        env={"LIANGSHI_DATABASE_URL": db_url},
+    )
+    assert result.exit_code == 0, result.output
+    assert json.loads(result.output)["change_sets_pending"] == 1

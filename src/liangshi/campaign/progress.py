@@ -22,6 +22,7 @@ from liangshi.errors import NotFound
 from liangshi.persons import service as persons
 from liangshi.persons.models import Household, HouseholdVersion, Membership, MembershipVersion
 from liangshi.registry import Context, history
+from liangshi.review import service as review
 
 LIST_LIMIT = 500
 
@@ -44,8 +45,9 @@ def _area_buildings(area: Area) -> Any:
     return select(Building.id).where(Building.area_id.in_(subtree))
 
 
-def counts(session: Session, building_ids: Any, today: dt.date) -> dict[str, int]:
-    """The completeness counts of a set of buildings (a select of ids), as of today."""
+def counts(session: Session, building_ids: Any, today: dt.date, *, pending: int = 0) -> dict[str, int]:
+    """The completeness counts of a set of buildings (a select of ids), as of today; `pending` is the number of
+    change sets awaiting review there (counted by the review desk)."""
     bv, dv, hv, mv = BuildingVersion, DwellingVersion, HouseholdVersion, MembershipVersion
     current_b = and_(bv.entity_id == Building.id, bv.superseded_at.is_(None), history.valid_on(bv, today))
     b_total, b_visited, b_partly = session.execute(
@@ -102,15 +104,14 @@ def counts(session: Session, building_ids: Any, today: dt.date) -> dict[str, int
         "dwellings_with_status": int(d_status),
         "households": int(h_total),
         "households_count_matched": int(h_matched),
-        # Change sets arrive with the review desk (issue 14): until then nothing is pending.
-        "change_sets_pending": 0,
+        "change_sets_pending": pending,
     }
 
 
 def area_progress(session: Session, ctx: Context, area_code: str | None) -> dict[str, int]:
     """The seven completeness counts of an area in the jurisdiction (`liangshi campaign progress --json`)."""
     area = _area(session, ctx, area_code)
-    c = counts(session, _area_buildings(area), ctx.today)
+    c = counts(session, _area_buildings(area), ctx.today, pending=review.change_sets_pending(session, area))
     return Progress.model_validate(c).model_dump()
 
 
@@ -118,9 +119,17 @@ def report(session: Session, ctx: Context, area_code: str | None) -> ProgressRep
     """Completeness of an area, each child area, and each collector and team with open work there."""
     area = _area(session, ctx, area_code)
     names = areas.names_of(session, [area.id], ctx.today)
-    totals = counts(session, _area_buildings(area), ctx.today)
+    totals = counts(
+        session, _area_buildings(area), ctx.today, pending=review.change_sets_pending(session, area)
+    )
     rows = [
-        ProgressRow(key=child.code, label=name, **counts(session, _area_buildings(child), ctx.today))
+        ProgressRow(
+            key=child.code,
+            label=name,
+            **counts(
+                session, _area_buildings(child), ctx.today, pending=review.change_sets_pending(session, child)
+            ),
+        )
         for child, name in areas.children_of(session, area.id, ctx.today)
         if ctx.actor.covers_path(child.path)
     ]
@@ -146,7 +155,11 @@ def report(session: Session, ctx: Context, area_code: str | None) -> ProgressRep
         ids = select(union.subquery().c[0])
         collectors.append(
             ProgressRow(
-                key=str(user_id), label=usernames.get(user_id, "?"), **counts(session, ids, ctx.today)
+                key=str(user_id),
+                label=usernames.get(user_id, "?"),
+                **counts(
+                    session, ids, ctx.today, pending=review.change_sets_pending(session, area, [user_id])
+                ),
             )
         )
     teams = []
@@ -167,7 +180,10 @@ def report(session: Session, ctx: Context, area_code: str | None) -> ProgressRep
             for a in work[1:]:
                 union = union.union(organisation.covered_buildings(a))
             ids = select(union.subquery().c[0])
-        teams.append(ProgressRow(key=str(team.id), label=team.name, **counts(session, ids, ctx.today)))
+        pending = review.change_sets_pending(session, area, member_ids)
+        teams.append(
+            ProgressRow(key=str(team.id), label=team.name, **counts(session, ids, ctx.today, pending=pending))
+        )
     return ProgressReport(
         area_id=area.id,
         area_code=area.code,

@@ -9,7 +9,7 @@ version (an ID number registered to someone else meanwhile).
 from __future__ import annotations
 
 import json
-from collections.abc import Sequence
+from collections.abc import Collection, Sequence
 from typing import Any
 
 from sqlalchemy import func, or_, select
@@ -355,16 +355,18 @@ def approvals_of(session: Session, ctx: Context, person_id: int) -> list[ChangeS
     return _reads(session, rows)
 
 
-def change_sets_pending(session: Session, area: Area) -> int:
-    """How many change sets of the area's subtree await review (station or district): campaign progress."""
+def change_sets_pending(session: Session, area: Area, proposer_ids: Collection[int] | None = None) -> int:
+    """How many change sets of the area's subtree await review (station or district): campaign progress;
+    with `proposer_ids`, only those proposed by these users (a collector's or a team's)."""
     c = ChangeSet
-    return int(
-        session.execute(
-            select(func.count())
-            .select_from(c)
-            .where(c.status.in_(changesets.OPEN_STATUSES), c.area_path.startswith(area.path))
-        ).scalar_one()
+    query = (
+        select(func.count())
+        .select_from(c)
+        .where(c.status.in_(changesets.OPEN_STATUSES), c.area_path.startswith(area.path))
     )
+    if proposer_ids is not None:
+        query = query.where(c.proposer_id.in_(list(proposer_ids)))
+    return int(session.execute(query).scalar_one())
 
 
 # ---- deciding: approve, return ----------------------------------------------------------------------------------
