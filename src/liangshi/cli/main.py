@@ -24,6 +24,11 @@ COMMANDS: dict[str, tuple[str, str, str]] = {
         "kpis",
         "KPIs of an area (numerator, denominator, rate, target) and of each child area / 指标统计.",
     ),
+    "stats": (
+        "liangshi.cli.stats",
+        "app",
+        "Statistics of checking and acceptance: Wilson, sample size, acceptance plan, Chapman / 检查验收统计",
+    ),
     "serve": ("liangshi.cli.serve", "serve", "Serve the API and web app."),
     "import": (
         "liangshi.cli.imports",
