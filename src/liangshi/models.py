@@ -16,6 +16,13 @@ from liangshi.departments.models import (
     Feedback,
 )
 from liangshi.exchange.models import ImportAuditEntry, ImportBatch
+from liangshi.inspections.models import (
+    InspectionLot,
+    InspectionPlan,
+    InspectionResult,
+    InspectionSample,
+    Rectification,
+)
 from liangshi.kpis.models import KpiDaily, KpiDelta
 from liangshi.mpi.models import MatchReview, PersonLinkEvent, PersonSourceRecord
 from liangshi.permits.models import Permit, PermitVersion
@@ -60,6 +67,10 @@ __all__ = [
     "HouseholdVersion",
     "ImportAuditEntry",
     "ImportBatch",
+    "InspectionLot",
+    "InspectionPlan",
+    "InspectionResult",
+    "InspectionSample",
     "KpiDaily",
     "KpiDelta",
     "MatchReview",
@@ -71,6 +82,7 @@ __all__ = [
     "PersonLinkEvent",
     "PersonSourceRecord",
     "PersonVersion",
+    "Rectification",
     "Rental",
     "RentalTenant",
     "RentalTenantVersion",

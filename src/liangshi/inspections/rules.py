@@ -6,10 +6,11 @@ scipy. Bad input raises `ValidationFailed` with a stable code and writes nothing
 
 from __future__ import annotations
 
+import datetime as dt
 import hashlib
 import math
 import random
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import Literal
 
@@ -277,17 +278,28 @@ def chapman_sum(strata: Sequence[tuple[int, int, int]], z: float = Z95) -> Chapm
 
 
 def stratified(strata: Sequence[tuple[int, int, int]], z: float = Z95) -> Interval:
-    """A rate rolled up over strata (x_h right of n_h sampled from N_h): Σ W_h p̂_h with the FPC-corrected variance.
-
-    W_h = N_h/ΣN. The interval is Wilson's at the effective sample size p̂(1−p̂)/Var (Kish), which stays inside
-    [0, 1] and reduces to the stratum's own Wilson interval when there is one stratum taken with replacement.
-    """
+    """A rate rolled up over strata (x_h right of n_h sampled from N_h): Σ W_h p̂_h, W_h = N_h/ΣN, with the
+    FPC-corrected variance; see `weighted` for the interval."""
     if not strata:
         raise ValidationFailed("stats.no_strata", "没有可汇总的层", "There are no strata to roll up", {})
-    total = 0
-    for x, n, big_n in strata:
-        _count(n, "n", minimum=1)
+    for _x, n, big_n in strata:
         check_sample(n, big_n)
+    total = sum(big_n for _x, _n, big_n in strata)
+    return weighted([(x, n, big_n / total, n / big_n) for x, n, big_n in strata], z)
+
+
+def weighted(parts: Sequence[tuple[int, int, float, float]], z: float = Z95) -> Interval:
+    """A rate over strata given (x_h, n_h, weight W_h, sampling fraction f_h): p̂ = Σ W_h p̂_h / Σ W_h, and
+    Var = Σ W_h² p̂_h(1−p̂_h)/n_h·(1−f_h) / (Σ W_h)².
+
+    The interval is Wilson's at the effective sample size p̂(1−p̂)/Var (Kish), which stays inside [0, 1] and is
+    the stratum's own Wilson interval when there is one stratum sampled with replacement. Strata with n_h = 0
+    (nothing to count there) carry no weight.
+    """
+    z = _z(z)
+    live = []
+    for x, n, w, f in parts:
+        _count(n, "n")
         if x > n:
             raise ValidationFailed(
                 "stats.more_than_trials",
@@ -295,16 +307,16 @@ def stratified(strata: Sequence[tuple[int, int, int]], z: float = Z95) -> Interv
                 "The count cannot exceed the number of trials",
                 {"x": x, "n": n},
             )
-        total += big_n
-    z = _z(z)
-    p = sum(big_n / total * x / n for x, n, big_n in strata)
-    var = sum(
-        (big_n / total) ** 2 * (x / n) * (1 - x / n) / n * (1 - n / big_n if big_n > 1 else 0.0)
-        for x, n, big_n in strata
-    )
-    sampled = sum(n for _x, n, _N in strata)
+        if n > 0 and w > 0:
+            live.append((x, n, w, min(max(f, 0.0), 1.0)))
+    if not live:
+        raise ValidationFailed("stats.no_strata", "没有可汇总的层", "There are no strata to roll up", {})
+    total = sum(w for _x, _n, w, _f in live)
+    p = sum(w / total * x / n for x, n, w, _f in live)
+    var = sum((w / total) ** 2 * (x / n) * (1 - x / n) / n * (1 - f) for x, n, w, f in live)
+    sampled = sum(n for _x, n, _w, _f in live)
     n_eff = p * (1 - p) / var if var > 0 else float(sampled)
-    n_eff = max(1.0, min(n_eff, float(total)))
+    n_eff = max(1.0, n_eff)
     z2 = z * z
     centre = (p + z2 / (2 * n_eff)) / (1 + z2 / n_eff)
     half = z / (1 + z2 / n_eff) * math.sqrt(p * (1 - p) / n_eff + z2 / (4 * n_eff * n_eff))
@@ -321,3 +333,105 @@ def draw(units: Sequence[int], n: int, seed: int) -> list[int]:
 def stratum_seed(seed: int, stratum: str) -> int:
     """One stratum's seed from the plan's seed and the stratum's code: redrawing one community draws the same."""
     return int.from_bytes(hashlib.sha256(f"{seed}:{stratum}".encode()).digest()[:8], "big")
+
+
+# ---- inspection results: the five sample-based rates, defects, lot decisions, deadlines ----
+
+# The seed's five rates that only a sampled check can give: key -> (numerator, denominator) fields of a result,
+# their labels, and the target (the seed sets 98 % for 一般项目齐全准确率; the others are local targets).
+RATES: dict[str, tuple[str, str, str, str, float]] = {
+    "headcount": (
+        "persons_present",
+        "persons_registered",
+        "常住人口人头准确率",
+        "Resident headcount accuracy",
+        0.98,
+    ),
+    "main_items": ("main_right", "persons_present", "主项准确率", "Main items accuracy", 0.98),
+    "general_items": (
+        "general_right",
+        "persons_present",
+        "一般项目齐全准确率",
+        "General items complete and right",
+        0.98,
+    ),
+    "floating_collected": (
+        "floating_registered",
+        "floating_found",
+        "流动人口采集录入率",
+        "Floating population collected",
+        0.95,
+    ),
+    "floating_items": (
+        "floating_right",
+        "floating_registered",
+        "流动人口项目准确率",
+        "Floating population items",
+        0.95,
+    ),
+}
+RESULT_FIELDS = (
+    "persons_registered",
+    "persons_present",
+    "main_right",
+    "general_right",
+    "floating_found",
+    "floating_registered",
+    "floating_right",
+)
+# Each count may not exceed the one it is a part of.
+PART_OF = {
+    "persons_present": "persons_registered",
+    "main_right": "persons_present",
+    "general_right": "persons_present",
+    "floating_registered": "floating_found",
+    "floating_right": "floating_registered",
+}
+
+
+def check_result(counts: dict[str, int]) -> None:
+    """A result's counts are whole numbers and each part is at most its whole."""
+    for name in RESULT_FIELDS:
+        _count(counts[name], name)
+    for part, whole in PART_OF.items():
+        if counts[part] > counts[whole]:
+            raise ValidationFailed(
+                "inspection.count_exceeds",
+                f"{part} 不能大于 {whole}",
+                f"{part} cannot exceed {whole}",
+                {"field": part, "whole": whole},
+            )
+
+
+def is_defective(counts: dict[str, int], count_matches: bool) -> bool:
+    """A household is a defective unit of its lot when a registered person is not there, a main item is wrong,
+    or the household's member count does not match (GB/T 2828.1's 'nonconforming unit')."""
+    return (
+        counts["persons_present"] < counts["persons_registered"]
+        or counts["main_right"] < counts["persons_present"]
+        or counts["floating_registered"] < counts["floating_found"]
+        or not count_matches
+    )
+
+
+def lot_decision(inspected: int, sample_size: int, defects: int, ac: int) -> str:
+    """accepted / rejected, or pending while the sample is incomplete (a lot already over Ac is rejected)."""
+    if defects > ac:
+        return "rejected"
+    return "accepted" if inspected >= sample_size else "pending"
+
+
+def add_working_days(start: dt.date, days: int, is_working_day: Callable[[dt.date], bool]) -> dt.date:
+    """The day `days` working days after `start` (整改期限 counted in working days)."""
+    _count(days, "days", minimum=1)
+    day, left = start, days
+    while left:
+        day += dt.timedelta(days=1)
+        if is_working_day(day):
+            left -= 1
+    return day
+
+
+def meets_target(interval: Interval, target: float) -> bool:
+    """'Target met' read statistically: the interval's lower bound reaches the target."""
+    return interval.low >= target
