@@ -23,7 +23,7 @@ def _households(world: World, code: str, count: int, username: str | None = None
         ctx = world.ctx(session, username)
         area = world.area(code)
         ids = []
-        for i in range(count):
+        for _ in range(count):
             head = factories.person(session, ctx, area_id=area, name="王建国")
             other = factories.person(session, ctx, area_id=area, name="李秀英", male=False)
             ids.append(

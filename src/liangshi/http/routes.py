@@ -11,6 +11,7 @@ from liangshi.audit.api import router as audit
 from liangshi.buildings.api import buildings, dwellings
 from liangshi.campaign.api import router as campaign
 from liangshi.departments.api import router as departments
+from liangshi.inspections.api import router as inspections
 from liangshi.kpis.api import router as kpis
 from liangshi.mpi.api import person_links
 from liangshi.mpi.api import router as mpi
@@ -44,6 +45,7 @@ def include_all(app: FastAPI) -> None:
         venues,
         departments,
         kpis,
+        inspections,
         mpi,
         person_links,
         audit,
