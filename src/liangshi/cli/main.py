@@ -29,6 +29,11 @@ COMMANDS: dict[str, tuple[str, str, str]] = {
         "app",
         "Statistics of checking and acceptance: Wilson, sample size, acceptance plan, Chapman / 检查验收统计",
     ),
+    "inspect": (
+        "liangshi.cli.inspections",
+        "app",
+        "Checking and acceptance: plans, samples, results, rates, rectification / 检查验收",
+    ),
     "serve": ("liangshi.cli.serve", "serve", "Serve the API and web app."),
     "import": (
         "liangshi.cli.imports",
