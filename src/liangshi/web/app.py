@@ -31,6 +31,7 @@ PAGE_MODULES = (
     "liangshi.web.pages.reviews",
     "liangshi.web.pages.dwelling",
     "liangshi.web.pages.audit",
+    "liangshi.web.pages.inspections",
 )
 
 _HTTP_TEXT = {
