@@ -197,3 +197,33 @@ def test_draw_is_reproducible_from_the_seed() -> None:
     assert first == rules.draw(list(reversed(units)), 25, rules.stratum_seed(42, "420704001001"))
     assert first != rules.draw(units, 25, rules.stratum_seed(43, "420704001001"))
     assert len(set(first)) == 25 and set(first) <= set(units)
+
+
+def test_missed_people_interval_covers_the_truth_in_at_least_93_of_100_simulated_towns() -> None:
+    # Three communities of households of 1–5 people; the register holds each person with probability 0.92; the
+    # inspection re-canvasses a simple random sample of households and finds each person there with 0.95.
+    lots, drawn = (400, 900, 250), (80, 120, 60)
+    covered = 0
+    for seed in range(100):
+        rng = np.random.default_rng(seed)
+        parts, truth = [], 0
+        for lot, h in zip(lots, drawn, strict=True):
+            sizes = rng.integers(1, 6, lot)
+            registered = [rng.random(size) < 0.92 for size in sizes]
+            truth += sum(int((~r).sum()) for r in registered)
+            n1 = m = found_missing = squares = 0
+            for i in rng.choice(lot, h, replace=False):
+                found = rng.random(sizes[i]) < 0.95
+                y = int((~registered[i] & found).sum())
+                n1 += int(registered[i].sum())
+                m += int((registered[i] & found).sum())
+                found_missing += y
+                squares += y * y
+            part = rules.coverage(n1, m + found_missing, m, lot, h, squares)
+            assert part.missed == pytest.approx(
+                lot / h * (rules.chapman(n1, m + found_missing, m).estimate - n1)
+            )
+            parts.append(part)
+        _missed, _variance, low, high = rules.coverage_total(parts)
+        covered += low <= truth <= high
+    assert covered >= 93, covered

@@ -259,3 +259,26 @@ def test_a_rectification_item_belongs_to_the_collector_who_entered_the_household
     with world.session() as session:
         items = service.notices(session, world.ctx(session, "collector_zhang"))
     assert {i.owner for i in items} == {"collector_zhang"} and len(items) == 3
+
+
+def test_coverage_estimates_the_people_the_register_missed_per_community(
+    world: World, town: dict[str, list[int]]
+) -> None:
+    with world.session() as session:
+        plan = service.create_plan(session, world.ctx(session, "inspector_zhao"), _plan(world))
+    sampled = _sampled(world, plan.id, INSIDE)
+    found = [1 if i % 4 == 0 else 0 for i in range(len(sampled))]
+    for household_id, missed in zip(sampled, found, strict=True):
+        with world.session() as session:
+            data = _all_right().model_copy(update={"persons_missed": missed})
+            service.record_result(session, world.ctx(session, "inspector_zhao"), plan.id, household_id, data)
+    with world.session() as session:
+        report = service.coverage(session, world.ctx(session, "station_admin_li"), plan.id)
+    lot = next(lot for lot in plan.lots if lot.community_code == INSIDE)
+    n1 = 2 * len(sampled)
+    expected = rules.coverage(n1, n1 + sum(found), n1, lot.households, len(sampled), sum(found))
+    (stratum,) = report["strata"]
+    assert (stratum["n1"], stratum["n2"], stratum["m"]) == (n1, n1 + sum(found), n1)
+    assert stratum["missed"] == pytest.approx(expected.missed)
+    assert report["missed"] == pytest.approx(expected.missed)
+    assert sum(found) <= report["low"] <= report["missed"] <= report["high"]

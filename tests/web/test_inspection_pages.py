@@ -41,6 +41,7 @@ def test_an_inspector_draws_a_plan_inspects_a_household_and_sees_the_rates(world
         "main_right": "2",
         "general_right": "2",
         "count_matches": "yes",
+        "persons_missed": "1",
     }
     wrong = client.post(link, data={**body, "main_right": "3"})
     assert wrong.status_code == 422 and 'data-testid="form-error"' in wrong.text
@@ -50,6 +51,7 @@ def test_an_inspector_draws_a_plan_inspects_a_household_and_sees_the_rates(world
         assert session.execute(select(func.count(InspectionResult.id))).scalar_one() == 1
     again = client.get(f"/web/inspections/{plan_id}")
     assert "2 / 2" in again.text
+    assert 'data-testid="coverage"' in again.text and "漏登" in again.text
 
 
 def test_a_bad_plan_shows_the_error_and_stores_nothing(world: World, web_as: Web) -> None:

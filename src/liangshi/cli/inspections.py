@@ -177,6 +177,7 @@ def result(
     floating_found: int = typer.Option(0, "--floating-found", help="Floating persons found living there"),
     floating_registered: int = typer.Option(0, "--floating-registered", help="Of them, in the register"),
     floating_right: int = typer.Option(0, "--floating-right", help="Of those registered, with items right"),
+    missed: int = typer.Option(0, "--missed", help="Persons living there whom the register does not list"),
     count_matches: bool = typer.Option(True, "--count-matches/--count-differs", help="Member count matches"),
     note: str | None = typer.Option(None, "--note"),
     user: str | None = AS_USER,
@@ -193,6 +194,7 @@ def result(
                 floating_found=floating_found,
                 floating_registered=floating_registered,
                 floating_right=floating_right,
+                persons_missed=missed,
                 count_matches=count_matches,
                 note=note,
             )
@@ -257,6 +259,17 @@ def rates(
             met,
         )
     out.print(table)
+
+
+@app.command("coverage")
+def coverage(plan_id: int, user: str | None = AS_USER) -> None:
+    """People the register missed: Chapman per community, summed / 漏登人口估计 (JSON)."""
+    try:
+        with database() as (session, clock):
+            result = service.coverage(session, context_as(session, clock, user), plan_id)
+    except LiangshiError as exc:
+        raise fail(exc) from None
+    _dump(result)
 
 
 @app.command("notices")

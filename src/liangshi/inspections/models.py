@@ -86,6 +86,7 @@ class InspectionResult(Base):
     floating_found: Mapped[int] = mapped_column(Integer)
     floating_registered: Mapped[int] = mapped_column(Integer)
     floating_right: Mapped[int] = mapped_column(Integer)
+    persons_missed: Mapped[int] = mapped_column(Integer)
     count_matches: Mapped[bool] = mapped_column(Boolean)
     defective: Mapped[bool] = mapped_column(Boolean)
     note: Mapped[str | None] = mapped_column(String(500))

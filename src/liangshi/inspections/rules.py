@@ -378,6 +378,7 @@ RESULT_FIELDS = (
     "floating_found",
     "floating_registered",
     "floating_right",
+    "persons_missed",
 )
 # Each count may not exceed the one it is a part of.
 PART_OF = {
@@ -435,3 +436,70 @@ def add_working_days(start: dt.date, days: int, is_working_day: Callable[[dt.dat
 def meets_target(interval: Interval, target: float) -> bool:
     """'Target met' read statistically: the interval's lower bound reaches the target."""
     return interval.low >= target
+
+
+@dataclass(frozen=True)
+class Coverage:
+    """Missed people of one post-stratum: Chapman over its sampled households, extended to the whole stratum."""
+
+    n1: int
+    n2: int
+    m: int
+    sample: Chapman
+    scale: float
+    missed: float
+    missed_variance: float
+    missed_low: float
+    missed_high: float
+
+
+def coverage(
+    n1: int,
+    n2: int,
+    m: int,
+    households: int,
+    inspected: int,
+    found_squares: int | None = None,
+    z: float = Z95,
+) -> Coverage:
+    """People the register missed in a post-stratum of `households`, `inspected` of them re-canvassed.
+
+    Chapman's N̂ over the inspected households (the register's n₁ there, the re-canvass's n₂, m in both) gives the
+    missed N̂ − n₁ there; it is extended to the stratum by households/inspected. The variance adds to Chapman's
+    (scaled) that of the household sample: with yᵢ the people household i's re-canvass found unregistered
+    (Σyᵢ = n₂ − m, Σyᵢ² = `found_squares`) and k = (N̂ − n₁)/Σyᵢ, Var = k²·H²(1 − h/H)·s²_y/h (simple random
+    sample of households; without `found_squares` the household term is left out).
+    """
+    check_sample(inspected, households)
+    _count(inspected, "inspected", minimum=1)
+    sample = chapman(n1, n2, m, z)
+    scale = households / inspected
+    missed = scale * (sample.estimate - n1)
+    variance = scale * scale * sample.variance
+    found = n2 - m
+    if found_squares is not None and inspected > 1 and found > 0:
+        k = (sample.estimate - n1) / found
+        s2 = max(0.0, (found_squares - found * found / inspected) / (inspected - 1))
+        variance += k * k * households * households * (1 - inspected / households) * s2 / inspected
+    half = _z(z) * math.sqrt(variance)
+    return Coverage(
+        n1=n1,
+        n2=n2,
+        m=m,
+        sample=sample,
+        scale=scale,
+        missed=missed,
+        missed_variance=variance,
+        missed_low=max(float(found), missed - half),
+        missed_high=missed + half,
+    )
+
+
+def coverage_total(parts: Sequence[Coverage], z: float = Z95) -> tuple[float, float, float, float]:
+    """(missed, variance, low, high) summed over post-strata; the interval is the sum's normal one, never below
+    the people the re-canvass actually found missing."""
+    missed = sum(p.missed for p in parts)
+    variance = sum(p.missed_variance for p in parts)
+    seen = float(sum(p.n2 - p.m for p in parts))
+    half = _z(z) * math.sqrt(variance)
+    return missed, variance, max(seen, missed - half), missed + half

@@ -87,6 +87,7 @@ class ResultCreate(BaseModel):
     floating_found: int = Field(0, ge=0)
     floating_registered: int = Field(0, ge=0)
     floating_right: int = Field(0, ge=0)
+    persons_missed: int = Field(0, ge=0, description="Persons living there whom the register does not list")
     count_matches: bool
     note: str | None = Field(None, max_length=500)
 

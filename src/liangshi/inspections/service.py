@@ -751,3 +751,59 @@ def reinspect(session: Session, ctx: Context, item_id: int, *, passed: bool) -> 
         ],
     )
     return _rect_read(session, item, ctx.today, code)
+
+
+def coverage(session: Session, ctx: Context, plan_id: int) -> dict[str, Any]:
+    """不漏人: Chapman per community over the re-canvassed households, extended to the community and summed."""
+    plan = _plan(session, ctx, plan_id)
+    lots = _lots(session, plan.id)
+    codes = _codes(session, [lot.community_id for lot in lots])
+    rows = {
+        int(lot_id): (int(h), int(n1 or 0), int(m or 0), int(extra or 0), int(squares or 0))
+        for lot_id, h, n1, m, extra, squares in session.execute(
+            select(
+                InspectionResult.lot_id,
+                func.count(InspectionResult.id),
+                func.sum(InspectionResult.persons_registered),
+                func.sum(InspectionResult.persons_present),
+                func.sum(InspectionResult.persons_missed),
+                func.sum(InspectionResult.persons_missed * InspectionResult.persons_missed),
+            )
+            .join(InspectionLot, InspectionLot.id == InspectionResult.lot_id)
+            .where(InspectionLot.plan_id == plan.id)
+            .group_by(InspectionResult.lot_id)
+        )
+    }
+    strata = []
+    parts = []
+    for lot in lots:
+        if lot.id not in rows:
+            continue
+        inspected, n1, m, extra, squares = rows[lot.id]
+        part = rules.coverage(n1, m + extra, m, lot.households, inspected, squares, plan.z)
+        parts.append(part)
+        strata.append(
+            {
+                "community_code": codes[lot.community_id],
+                "households": lot.households,
+                "inspected": inspected,
+                "n1": n1,
+                "n2": m + extra,
+                "m": m,
+                **part.sample.to_json(),
+                "missed": part.missed,
+                "missed_low": part.missed_low,
+                "missed_high": part.missed_high,
+            }
+        )
+    if not parts:
+        return {"plan_id": plan.id, "strata": [], "missed": None, "variance": None, "low": None, "high": None}
+    missed, variance, low, high = rules.coverage_total(parts, plan.z)
+    return {
+        "plan_id": plan.id,
+        "strata": strata,
+        "missed": missed,
+        "variance": variance,
+        "low": low,
+        "high": high,
+    }

@@ -159,6 +159,7 @@ def upgrade() -> None:
         sa.Column("floating_found", sa.Integer(), nullable=False),
         sa.Column("floating_registered", sa.Integer(), nullable=False),
         sa.Column("floating_right", sa.Integer(), nullable=False),
+        sa.Column("persons_missed", sa.Integer(), nullable=False),
         sa.Column("count_matches", sa.Boolean(), nullable=False),
         sa.Column("defective", sa.Boolean(), nullable=False),
         sa.Column("note", sa.String(length=500), nullable=True),

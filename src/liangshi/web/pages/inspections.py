@@ -167,6 +167,7 @@ def plan(request: Request, plan_id: int, lot: int | None = None) -> Response:
             overall=report["overall"],
             per_lot=report["lots"],
             sample=inspections.sample_of(p.session, p.ctx, plan_id),
+            coverage=inspections.coverage(p.session, p.ctx, plan_id),
             chart=script_json(chart),
         )
 
@@ -217,6 +218,7 @@ def record(
     floating_found: Annotated[str, Form(max_length=4)] = "0",
     floating_registered: Annotated[str, Form(max_length=4)] = "0",
     floating_right: Annotated[str, Form(max_length=4)] = "0",
+    persons_missed: Annotated[str, Form(max_length=4)] = "0",
     count_matches: Annotated[str, Form(max_length=5)] = "",
     note: Annotated[str, Form(max_length=500)] = "",
 ) -> Response:
@@ -229,6 +231,7 @@ def record(
         "floating_found": floating_found,
         "floating_registered": floating_registered,
         "floating_right": floating_right,
+        "persons_missed": persons_missed,
         "count_matches": count_matches,
         "note": note,
     }
