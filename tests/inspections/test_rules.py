@@ -27,6 +27,10 @@ def test_wilson_matches_the_domain_formula(x: int, n: int, z: float) -> None:
     assert ci.low == pytest.approx(max(0.0, low), abs=1e-12)
     assert ci.high == pytest.approx(min(1.0, high), abs=1e-12)
     assert ci.estimate == x / n
+    # scipy's Wilson interval at the confidence level that z stands for is the same interval.
+    scipy_ci = st.binomtest(x, n).proportion_ci(confidence_level=2 * st.norm.cdf(z) - 1, method="wilson")
+    assert ci.low == pytest.approx(max(0.0, scipy_ci.low), abs=1e-9)
+    assert ci.high == pytest.approx(min(1.0, scipy_ci.high), abs=1e-9)
 
 
 def test_wilson_interval_covers_the_true_rate_in_at_least_93_of_100_simulations() -> None:

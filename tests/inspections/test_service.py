@@ -282,3 +282,33 @@ def test_coverage_estimates_the_people_the_register_missed_per_community(
     assert stratum["missed"] == pytest.approx(expected.missed)
     assert report["missed"] == pytest.approx(expected.missed)
     assert sum(found) <= report["low"] <= report["missed"] <= report["high"]
+
+
+def test_defects_are_traced_to_the_collector_who_entered_them(world: World) -> None:
+    zhang = _households(world, INSIDE, 3, "collector_zhang")
+    liu = _households(world, INSIDE, 2, "police_liu")
+    with world.session() as session:
+        plan = service.create_plan(session, world.ctx(session, "inspector_zhao"), _plan(world, margin=0.01))
+    for household_id in zhang[:2]:
+        with world.session() as session:
+            service.record_result(
+                session, world.ctx(session, "inspector_zhao"), plan.id, household_id, _wrong()
+            )
+    for household_id in [zhang[2], *liu]:
+        with world.session() as session:
+            service.record_result(
+                session, world.ctx(session, "inspector_zhao"), plan.id, household_id, _all_right()
+            )
+    with world.session() as session:
+        rows = {
+            r["collector"]: r
+            for r in service.accountability(session, world.ctx(session, "inspector_zhao"), plan.id)
+        }
+    assert set(rows) == {"collector_zhang", "police_liu"}
+    assert (rows["collector_zhang"]["inspected"], rows["collector_zhang"]["defective"]) == (3, 2)
+    assert (rows["police_liu"]["inspected"], rows["police_liu"]["defective"]) == (2, 0)
+    expected = rules.wilson(2, 3)
+    assert rows["collector_zhang"]["low"] == pytest.approx(expected.low)
+    assert (
+        rows["collector_zhang"]["main_wrong"] == 0
+    )  # the defect found was a person not there, not a wrong item

@@ -50,7 +50,7 @@ def test_an_inspector_draws_a_plan_inspects_a_household_and_sees_the_rates(world
     with world.session() as session:
         assert session.execute(select(func.count(InspectionResult.id))).scalar_one() == 1
     again = client.get(f"/web/inspections/{plan_id}")
-    assert "2 / 2" in again.text
+    assert "2 / 2" in again.text and 'data-testid="collectors"' in again.text
     assert 'data-testid="coverage"' in again.text and "漏登" in again.text
 
 

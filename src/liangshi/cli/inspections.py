@@ -261,6 +261,39 @@ def rates(
     out.print(table)
 
 
+@app.command("collectors")
+def collectors(plan_id: int, user: str | None = AS_USER, as_json: bool = AS_JSON) -> None:
+    """Defects per collector with Wilson intervals / 采集员差错率."""
+    try:
+        with database() as (session, clock):
+            rows = service.accountability(session, context_as(session, clock, user), plan_id)
+    except LiangshiError as exc:
+        raise fail(exc) from None
+    if as_json:
+        _dump(rows)
+        return
+    table = Table(title=f"#{plan_id} 采集员差错率 defects per collector")
+    for col in (
+        "采集员 collector",
+        "已查户 inspected",
+        "差错户 defective",
+        "差错率 rate",
+        "95 % CI",
+        "主项差错人 main wrong",
+    ):
+        table.add_column(col)
+    for r in rows:
+        table.add_row(
+            r["collector"] or "—",
+            str(r["inspected"]),
+            str(r["defective"]),
+            _pct(r["defect_rate"]),
+            f"[{_pct(r['low'])}, {_pct(r['high'])}]",
+            str(r["main_wrong"]),
+        )
+    out.print(table)
+
+
 @app.command("coverage")
 def coverage(plan_id: int, user: str | None = AS_USER) -> None:
     """People the register missed: Chapman per community, summed / 漏登人口估计 (JSON)."""

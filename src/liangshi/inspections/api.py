@@ -102,6 +102,13 @@ def rates(plan_id: int, request: Request) -> dict[str, Any]:
         }
 
 
+@router.get("/inspections/plans/{plan_id}/collectors", summary="Defects per collector (谁采集谁负责)")
+def collectors(plan_id: int, request: Request) -> list[dict[str, Any]]:
+    """Per collector: households inspected, defective, defect rate with its Wilson interval."""
+    with unit(request) as (session, ctx):
+        return service.accountability(session, ctx, plan_id)
+
+
 @router.get("/inspections/plans/{plan_id}/coverage", summary="People the register missed (不漏人)")
 def coverage(plan_id: int, request: Request) -> dict[str, Any]:
     """Chapman per community over the re-canvassed households, extended to the community and summed."""

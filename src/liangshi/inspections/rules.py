@@ -98,7 +98,10 @@ def _count(value: int, field: str, *, minimum: int = 0) -> int:
 
 
 def wilson(x: int, n: int, z: float = Z95) -> Interval:
-    """Wilson's interval for x successes in n trials (scipy's `binomtest(...).proportion_ci("wilson")`)."""
+    """Wilson's interval for x successes in n trials: centre (p̂ + z²/2n)/(1 + z²/n), half-width
+    z/(1 + z²/n)·√(p̂(1−p̂)/n + z²/4n²) (DOMAIN.md). Closed form on purpose: scipy's
+    `binomtest(x, n).proportion_ci(method="wilson")` gives the same bounds (tests/inspections/test_rules.py checks
+    it) but computes a p-value first, 0.7 ms a call, which a city's 300 communities × 5 rates would pay."""
     _count(n, "n", minimum=1)
     _count(x, "x")
     if x > n:
@@ -109,11 +112,11 @@ def wilson(x: int, n: int, z: float = Z95) -> Interval:
             {"x": x, "n": n},
         )
     z = _z(z)
-    confidence = 2 * float(st.norm.cdf(z)) - 1
-    ci = st.binomtest(x, n).proportion_ci(confidence_level=confidence, method="wilson")
     p = x / n
-    centre = (p + z * z / (2 * n)) / (1 + z * z / n)
-    return Interval(estimate=p, centre=centre, low=max(0.0, float(ci.low)), high=min(1.0, float(ci.high)))
+    z2 = z * z
+    centre = (p + z2 / (2 * n)) / (1 + z2 / n)
+    half = z / (1 + z2 / n) * math.sqrt(p * (1 - p) / n + z2 / (4 * n * n))
+    return Interval(estimate=p, centre=centre, low=max(0.0, centre - half), high=min(1.0, centre + half))
 
 
 def sample_size(margin: float, p: float, population: int, z: float = Z95) -> int:

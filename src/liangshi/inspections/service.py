@@ -14,7 +14,7 @@ from collections import defaultdict
 from functools import lru_cache
 from typing import Any
 
-from sqlalchemy import and_, case, func, insert, or_, select
+from sqlalchemy import case, func, insert, or_, select
 from sqlalchemy.orm import Session
 
 from liangshi import registry
@@ -80,25 +80,25 @@ def _frame(session: Session, area: Area, at: dt.datetime) -> dict[int, list[int]
             if str(path).startswith(prefix):
                 community_of[int(area_id)] = cid
                 break
-    known = and_(
-        HouseholdVersion.entity_id == Household.id,
-        HouseholdVersion.recorded_at <= at,
-        or_(HouseholdVersion.superseded_at.is_(None), HouseholdVersion.superseded_at > at),
-        or_(HouseholdVersion.valid_to.is_(None), HouseholdVersion.valid_to > at.date()),
+    # Households created by then, less those whose version known then had ended (retired): two plain scans, not
+    # a correlated lookup per household (10 s against 1 s at 357,000 households on SQLite).
+    ended = set(
+        session.execute(
+            select(HouseholdVersion.entity_id).where(
+                HouseholdVersion.recorded_at <= at,
+                or_(HouseholdVersion.superseded_at.is_(None), HouseholdVersion.superseded_at > at),
+                HouseholdVersion.valid_to.is_not(None),
+                HouseholdVersion.valid_to <= at.date(),
+            )
+        ).scalars()
     )
-    stmt = (
-        select(Household.id, Household.area_id)
-        .join(Area, Area.id == Household.area_id)
-        .where(
-            Area.path.startswith(area.path),
-            Household.created_at <= at,
-            select(HouseholdVersion.row_id).where(known).exists(),
-        )
+    stmt = select(Household.id, Household.area_id).where(
+        Household.area_id.in_(list(community_of)), Household.created_at <= at
     )
     frame: dict[int, list[int]] = defaultdict(list)
     for household_id, area_id in session.execute(stmt):
         community = community_of.get(int(area_id))
-        if community is not None:
+        if community is not None and household_id not in ended:
             frame[community].append(int(household_id))
     return frame
 
@@ -158,6 +158,7 @@ def create_plan(session: Session, ctx: Context, data: PlanCreate) -> PlanRead:
     codes = {c.id: c.code for c in _communities(session, area)}
     county = {c.id: c.county_code for c in _communities(session, area)}
     samples: list[dict[str, Any]] = []
+    lots: list[tuple[InspectionLot, list[int]]] = []
     for cid in sorted(frame, key=lambda c: codes[c]):
         units = frame[cid]
         lot_n = len(units)
@@ -177,9 +178,11 @@ def create_plan(session: Session, ctx: Context, data: PlanCreate) -> PlanRead:
             accept_at_aql=p_aql,
             accept_at_lq=p_lq,
         )
-        session.add(lot)
-        session.flush()
-        drawn = rules.draw(units, size, rules.stratum_seed(seed, codes[cid]))
+        lots.append((lot, rules.draw(units, size, rules.stratum_seed(seed, codes[cid]))))
+    # One flush for every lot, then one bulk insert for every sampled household.
+    session.add_all([lot for lot, _drawn in lots])
+    session.flush()
+    for lot, drawn in lots:
         samples.extend(
             {"plan_id": plan.id, "lot_id": lot.id, "household_id": h, "county_code": lot.county_code}
             for h in drawn
@@ -807,3 +810,78 @@ def coverage(session: Session, ctx: Context, plan_id: int) -> dict[str, Any]:
         "low": low,
         "high": high,
     }
+
+
+def _owners(session: Session, plan_id: int) -> dict[int, int]:
+    """Household → the user who entered its latest member or household version (谁录入、谁负责), for a plan's sample."""
+    sampled = select(InspectionSample.household_id).where(InspectionSample.plan_id == plan_id)
+    versions = (
+        select(
+            Membership.household_id.label("household_id"),
+            PersonVersion.actor_id.label("actor_id"),
+            PersonVersion.recorded_at.label("at"),
+        )
+        .join(PersonVersion, PersonVersion.entity_id == Membership.person_id)
+        .where(Membership.household_id.in_(sampled), PersonVersion.actor_id.is_not(None))
+        .union_all(
+            select(HouseholdVersion.entity_id, HouseholdVersion.actor_id, HouseholdVersion.recorded_at).where(
+                HouseholdVersion.entity_id.in_(sampled), HouseholdVersion.actor_id.is_not(None)
+            )
+        )
+        .subquery()
+    )
+    ranked = select(
+        versions.c.household_id,
+        versions.c.actor_id,
+        func.row_number()
+        .over(partition_by=versions.c.household_id, order_by=versions.c.at.desc())
+        .label("rank"),
+    ).subquery()
+    rows = session.execute(select(ranked.c.household_id, ranked.c.actor_id).where(ranked.c.rank == 1)).all()
+    return {int(h): int(a) for h, a in rows}
+
+
+def accountability(session: Session, ctx: Context, plan_id: int) -> list[dict[str, Any]]:
+    """Per collector (谁采集、谁录入、谁负责): households of theirs inspected, defective ones, the defect rate with its
+    Wilson interval, and the persons with a main item wrong."""
+    plan = _plan(session, ctx, plan_id)
+    owners = _owners(session, plan.id)
+    found = session.execute(
+        select(
+            InspectionSample.household_id,
+            InspectionResult.defective,
+            InspectionResult.persons_present,
+            InspectionResult.main_right,
+        )
+        .join(InspectionResult, InspectionResult.sample_id == InspectionSample.id)
+        .where(InspectionSample.plan_id == plan.id)
+    ).all()
+    tally: dict[int | None, list[int]] = defaultdict(lambda: [0, 0, 0, 0])
+    for household_id, defective, present, main in found:
+        slot = tally[owners.get(int(household_id))]
+        slot[0] += 1
+        slot[1] += int(bool(defective))
+        slot[2] += int(present)
+        slot[3] += int(present) - int(main)
+    names = {
+        int(i): str(u)
+        for i, u in session.execute(
+            select(User.id, User.username).where(User.id.in_([k for k in tally if k is not None]))
+        ).all()
+    }
+    out = []
+    for user_id, (inspected, bad, persons, main_wrong) in tally.items():
+        ci = rules.wilson(bad, inspected, plan.z)
+        out.append(
+            {
+                "collector": names.get(user_id) if user_id is not None else None,
+                "inspected": inspected,
+                "defective": bad,
+                "defect_rate": ci.estimate,
+                "low": ci.low,
+                "high": ci.high,
+                "persons": persons,
+                "main_wrong": main_wrong,
+            }
+        )
+    return sorted(out, key=lambda r: (-r["defect_rate"], r["collector"] or ""))

@@ -168,6 +168,7 @@ def plan(request: Request, plan_id: int, lot: int | None = None) -> Response:
             per_lot=report["lots"],
             sample=inspections.sample_of(p.session, p.ctx, plan_id),
             coverage=inspections.coverage(p.session, p.ctx, plan_id),
+            collectors=inspections.accountability(p.session, p.ctx, plan_id),
             chart=script_json(chart),
         )
 
