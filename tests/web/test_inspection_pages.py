@@ -7,7 +7,9 @@ from collections.abc import Callable
 from fastapi.testclient import TestClient
 from sqlalchemy import func, select
 
+from liangshi.inspections import service
 from liangshi.inspections.models import InspectionPlan, InspectionResult
+from liangshi.inspections.schemas import PlanCreate, ResultCreate
 from tests.conftest import INSIDE, World
 from tests.inspections.test_service import TOWNSHIP, _households
 from tests.web.conftest import csrf_of
@@ -70,3 +72,27 @@ def test_collectors_see_the_rectification_list_but_not_the_plans(world: World, w
     page = client.get("/web/rectifications")
     assert page.status_code == 200 and "整改通报" in page.text and "没有整改事项" in page.text
     assert 'href="/web/rectifications"' in page.text and 'href="/web/inspections"' not in page.text
+
+
+def test_the_dashboard_shows_the_sample_based_rates_and_the_people_missed(world: World, web_as: Web) -> None:
+    households = _households(world, INSIDE, 3)
+    with world.session() as session:
+        ctx = world.ctx(session, "inspector_zhao")
+        plan = service.create_plan(
+            session, ctx, PlanCreate(area_id=world.area(TOWNSHIP), name="看板抽查", margin=0.01)
+        )
+        found = ResultCreate(
+            persons_registered=2,
+            persons_present=2,
+            main_right=2,
+            general_right=2,
+            count_matches=True,
+            persons_missed=1,
+        )
+        service.record_result(session, ctx, plan.id, households[0], found)
+    page = web_as("station_admin_li").get("/web/dashboard")
+    assert page.status_code == 200
+    card = page.text.split('data-testid="inspection-rates"')[1].split("</section>")[0]
+    assert "看板抽查" in card and "常住人口人头准确率" in card and "2 / 2" in card
+    assert 'data-testid="missed"' in card
+    assert 'data-testid="inspection-rates"' not in web_as("collector_zhang").get("/web/dashboard").text

@@ -885,3 +885,25 @@ def accountability(session: Session, ctx: Context, plan_id: int) -> list[dict[st
             }
         )
     return sorted(out, key=lambda r: (-r["defect_rate"], r["collector"] or ""))
+
+
+def latest_summary(session: Session, ctx: Context, area_id: int) -> dict[str, Any] | None:
+    """The dashboard's view of the newest plan drawn for this area: its five rates (interval, sample size, target
+    met by the lower bound) and the people estimated missed; None without a plan or the permission to read it."""
+    if not ctx.actor.may("inspection.read"):
+        return None
+    plan = session.execute(
+        select(InspectionPlan)
+        .where(InspectionPlan.area_id == area_id)
+        .order_by(InspectionPlan.id.desc())
+        .limit(1)
+    ).scalar_one_or_none()
+    if plan is None:
+        return None
+    report = rates(session, ctx, plan.id)
+    return {
+        "plan_id": plan.id,
+        "name": plan.name,
+        "rates": report["overall"],
+        "coverage": coverage(session, ctx, plan.id),
+    }
