@@ -34,6 +34,7 @@ COMMANDS: dict[str, tuple[str, str, str]] = {
         "app",
         "Checking and acceptance: plans, samples, results, rates, rectification / 检查验收",
     ),
+    "tables": ("liangshi.cli.tables", "app", "Standard statistical tables (xlsx) / 统计表格"),
     "serve": ("liangshi.cli.serve", "serve", "Serve the API and web app."),
     "import": (
         "liangshi.cli.imports",

@@ -21,6 +21,7 @@ from liangshi.persons.api import households, persons
 from liangshi.rentals.api import router as rentals
 from liangshi.residence.api import lifecycle
 from liangshi.residence.api import router as residences
+from liangshi.tables.api import router as tables
 from liangshi.venues.api import router as venues
 
 
@@ -46,6 +47,7 @@ def include_all(app: FastAPI) -> None:
         departments,
         kpis,
         inspections,
+        tables,
         mpi,
         person_links,
         audit,
