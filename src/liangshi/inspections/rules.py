@@ -136,6 +136,21 @@ def _defects(lot: int, aql: float, lq: float) -> tuple[int, int]:
     return math.ceil(round(aql * lot, 9)), math.floor(round(lq * lot, 9))
 
 
+def check_plan_inputs(aql: float, lq: float, alpha: float, beta: float) -> None:
+    """Quality levels and risks strictly between 0 and 1, and the AQL below the LQ."""
+    _risk(aql, "aql")
+    _risk(lq, "lq")
+    _risk(alpha, "alpha")
+    _risk(beta, "beta")
+    if aql >= lq:
+        raise ValidationFailed(
+            "stats.aql_not_below_lq",
+            "可接收质量水平须低于极限质量",
+            "The acceptable quality level must be below the limiting quality",
+            {"aql": aql, "lq": lq},
+        )
+
+
 def accept_probability(
     n: int, ac: int, p: float, *, model: Model = "binomial", lot: int | None = None, round_up: bool = False
 ) -> float:
@@ -160,23 +175,13 @@ def acceptance_plan(
     sample; hypergeometric: the lot holds ⌈AQL·N⌉ defective units at the AQL and ⌊LQ·N⌋ at the LQ.
     """
     _count(lot, "lot", minimum=1)
-    _risk(aql, "aql")
-    _risk(lq, "lq")
-    _risk(alpha, "alpha")
-    _risk(beta, "beta")
+    check_plan_inputs(aql, lq, alpha, beta)
     if model not in MODELS:
         raise ValidationFailed(
             "stats.bad_model",
             "抽样模型须为 binomial 或 hypergeometric",
             "The model must be binomial or hypergeometric",
             {"model": model},
-        )
-    if aql >= lq:
-        raise ValidationFailed(
-            "stats.aql_not_below_lq",
-            "可接收质量水平须低于极限质量",
-            "The acceptable quality level must be below the limiting quality",
-            {"aql": aql, "lq": lq},
         )
     if model == "hypergeometric":
         d_aql, d_lq = _defects(lot, aql, lq)

@@ -126,7 +126,7 @@ def _acceptance(
 
 def _validate(data: PlanCreate) -> None:
     rules.sample_size(data.margin, data.expected_rate, 1, data.z)
-    rules.acceptance_plan(10**6, data.aql, data.lq, data.alpha, data.beta, "binomial")
+    rules.check_plan_inputs(data.aql, data.lq, data.alpha, data.beta)
 
 
 def create_plan(session: Session, ctx: Context, data: PlanCreate) -> PlanRead:
