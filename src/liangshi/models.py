@@ -27,6 +27,13 @@ from liangshi.departments.models import (
     Feedback,
 )
 from liangshi.exchange.models import ImportAuditEntry, ImportBatch
+from liangshi.inspections.models import (
+    InspectionLot,
+    InspectionPlan,
+    InspectionResult,
+    InspectionSample,
+    Rectification,
+)
 from liangshi.kpis.models import KpiDaily, KpiDelta
 from liangshi.mpi.models import MatchReview, PersonLinkEvent, PersonSourceRecord
 from liangshi.permits.models import Permit, PermitVersion
@@ -78,6 +85,10 @@ __all__ = [
     "HouseholdVersion",
     "ImportAuditEntry",
     "ImportBatch",
+    "InspectionLot",
+    "InspectionPlan",
+    "InspectionResult",
+    "InspectionSample",
     "KpiDaily",
     "KpiDelta",
     "MatchReview",
@@ -89,6 +100,7 @@ __all__ = [
     "PersonLinkEvent",
     "PersonSourceRecord",
     "PersonVersion",
+    "Rectification",
     "Rental",
     "RentalTenant",
     "RentalTenantVersion",

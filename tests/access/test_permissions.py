@@ -43,6 +43,9 @@ from liangshi.departments import rules
 from liangshi.departments import service as departments
 from liangshi.departments.models import Agreement, Department, DepartmentBatch, ExchangeConflict, Feedback
 from liangshi.http.app import create_app
+from liangshi.inspections import service as inspections
+from liangshi.inspections.models import InspectionPlan, InspectionResult, Rectification
+from liangshi.inspections.schemas import PlanCreate, ResultCreate
 from liangshi.mpi.models import PersonLinkEvent
 from liangshi.persons import service as persons
 from liangshi.persons.schemas import PersonCreate
@@ -88,6 +91,7 @@ ALLOWED: dict[str, frozenset[str]] = {
             "kpi.read",
             "campaign.read",
             "assignment.return",
+            "inspection.rectify",
         }
     ),
     "community_police": frozenset(
@@ -118,6 +122,7 @@ ALLOWED: dict[str, frozenset[str]] = {
             "campaign.read",
             "assignment.manage",
             "assignment.return",
+            "inspection.rectify",
             "person.link",
             "department.claim",
         }
@@ -154,6 +159,10 @@ ALLOWED: dict[str, frozenset[str]] = {
             "campaign.manage",
             "assignment.manage",
             "assignment.return",
+            "inspection.plan",
+            "inspection.read",
+            "inspection.record",
+            "inspection.rectify",
             "person.link",
             "person.link_force",
             "changeset.review",
@@ -196,6 +205,10 @@ ALLOWED: dict[str, frozenset[str]] = {
             "campaign.manage",
             "assignment.manage",
             "assignment.return",
+            "inspection.plan",
+            "inspection.read",
+            "inspection.record",
+            "inspection.rectify",
             "person.link",
             "person.link_force",
             "changeset.review",
@@ -243,6 +256,10 @@ ALLOWED: dict[str, frozenset[str]] = {
             "campaign.manage",
             "assignment.manage",
             "assignment.return",
+            "inspection.plan",
+            "inspection.read",
+            "inspection.record",
+            "inspection.rectify",
             "person.link",
             "person.link_force",
             "changeset.review",
@@ -274,6 +291,9 @@ ALLOWED: dict[str, frozenset[str]] = {
             "person.unmask",
             "kpi.read",
             "campaign.read",
+            "inspection.plan",
+            "inspection.read",
+            "inspection.record",
         }
     ),
     "auditor": frozenset(
@@ -319,6 +339,10 @@ ACTIONS: dict[str, str] = {
     "changeset.review_district": "changeset.review_district",  # POST /change-sets/{id}/approve-district
     "department.claim": "department.claim",  # POST /claims/{id}/decision (a department record: duplicate)
     "dispute.rule": "dispute.rule",  # POST /change-sets/{id}/ruling (a refused cross-unit change)
+    "inspection.plan": "inspection.plan",  # POST /inspections/plans on the community
+    "inspection.read": "inspection.read",  # GET /inspections/plans/{id}
+    "inspection.record": "inspection.record",  # POST /inspections/plans/{id}/households/{household}/result
+    "inspection.rectify": "inspection.rectify",  # POST /inspections/rectifications/{id}/fix
 }
 NO_JURISDICTION = {"audit.verify", "department.manage", "exchange_log.verify"}
 
@@ -347,6 +371,8 @@ def expected_status(persona: str, action: str, where: str) -> int:
         "department.exchange",
         "campaign.manage",
         "assignment.manage",
+        "inspection.plan",
+        "inspection.record",
     )
     return 201 if verb in ("create", "flag", "link", "link_force") or action in created else 200
 
@@ -1042,6 +1068,63 @@ def _flow_decide(case: Case, *, flow: str) -> None:
     assert status == (after if case.ok else before)
 
 
+def _inspection_plan(s: Session, ctx: Context, loc: Loc, *, defect: bool = False) -> tuple[int, int]:
+    """A plan over one household of the community (drawn whole), optionally with a defective result (lot
+    rejected, so a rectification item opens); returns (plan id, household id)."""
+    household = _household(s, ctx, loc)
+    plan = inspections.create_plan(
+        s, ctx, PlanCreate(area_id=loc.community, name="权限测试", seed=1, margin=0.01)
+    )
+    if defect:
+        found = ResultCreate(
+            persons_registered=1, persons_present=0, main_right=0, general_right=0, count_matches=False
+        )
+        inspections.record_result(s, ctx, plan.id, household, found)
+    return plan.id, household
+
+
+def _inspection(case: Case, action: str) -> None:
+    if action == "inspection.plan":
+        case.build(_household)
+        plans = _count(case.world, InspectionPlan)
+        body = {"area_id": case.loc.community, "name": "抽查", "seed": 3}
+        r = case.client.post("/inspections/plans", json=body, headers=case.headers)
+        case.check(r)
+        assert _count(case.world, InspectionPlan) == plans + (1 if case.ok else 0)
+    elif action == "inspection.read":
+        plan_id, _household_id = case.build(_inspection_plan)
+        r = case.client.get(f"/inspections/plans/{plan_id}", headers=case.headers)
+        case.check(r)
+        if case.ok:
+            assert r.json()["lots"][0]["community_code"] == case.loc.community_code
+    elif action == "inspection.record":
+        plan_id, household = case.build(_inspection_plan)
+        results = _count(case.world, InspectionResult)
+        body = {
+            "persons_registered": 1,
+            "persons_present": 1,
+            "main_right": 1,
+            "general_right": 1,
+            "count_matches": True,
+        }
+        r = case.client.post(
+            f"/inspections/plans/{plan_id}/households/{household}/result", json=body, headers=case.headers
+        )
+        case.check(r)
+        assert _count(case.world, InspectionResult) == results + (1 if case.ok else 0)
+    else:
+        case.build(lambda s, ctx, loc: _inspection_plan(s, ctx, loc, defect=True))
+        with case.world.session() as s:
+            item = s.execute(select(Rectification).order_by(Rectification.id.desc())).scalars().first()
+            assert item is not None
+            item_id = item.id
+        r = case.client.post(f"/inspections/rectifications/{item_id}/fix", headers=case.headers)
+        case.check(r)
+        with case.world.session() as s:
+            status = s.get(Rectification, item_id).status  # type: ignore[union-attr]
+        assert status == ("fixed" if case.ok else "open")
+
+
 def run(case: Case, action: str) -> None:
     """Perform one action as the case's persona and check status and effect."""
     kind, _, verb = action.partition(".")
@@ -1061,6 +1144,8 @@ def run(case: Case, action: str) -> None:
         CAMPAIGN_RUNNERS[action](case)
     elif action == "kpi.read":
         _kpi_read(case)
+    elif kind == "inspection":
+        _inspection(case, action)
     elif action in ("person.link", "person.link_force"):
         _link(case, force=action == "person.link_force")
     elif action in ("department.claim", "dispute.rule"):

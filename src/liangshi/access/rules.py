@@ -41,6 +41,12 @@ SPECIAL_ACTIONS = (
     "person.link",
     "person.link_force",
 )
+# Checking and acceptance (liangshi.inspections): draw a plan's sample (inspection.plan); read plans, samples and
+# rates (inspection.read: not collectors or community officers, who would otherwise know which households the
+# check will visit); record results and re-inspect (inspection.record); list and report rectification items
+# (inspection.rectify: the owners, who are collectors and officers, and the station above them).
+INSPECTION_ACTIONS = ("inspection.plan", "inspection.read", "inspection.record", "inspection.rectify")
+_INSPECT = set(INSPECTION_ACTIONS)
 # Department data exchange (liangshi.departments): register departments and agreements; exchange data for one's
 # own department under its agreement; decide conflicts between a department's value and the register's; pick up
 # and decide a department's feedback on a value; verify the exchange log.
@@ -104,21 +110,36 @@ PERMISSIONS: dict[str, frozenset[str]] = {
     # Collectors see the rates of their own community: their work is what the rates measure.
     # They see the campaign and its progress and may hand back work they cannot do, with a reason.
     "collector": frozenset(
-        _READ_ALL | _grant(HOUSING_AND_PEOPLE, "write") | {"kpi.read", "campaign.read", "assignment.return"}
+        _READ_ALL
+        | _grant(HOUSING_AND_PEOPLE, "write")
+        | {"kpi.read", "campaign.read", "assignment.return", "inspection.rectify"}
     ),
     # The community officer holds the police record: they take up and settle a department's feedback on it.
-    "community_police": frozenset(_POLICE | {"feedback.handle"}),
-    "station_admin": frozenset(_ADMIN),
+    "community_police": frozenset(_POLICE | {"feedback.handle", "inspection.rectify"}),
+    "station_admin": frozenset(_ADMIN | _INSPECT),
     # Street names belong to civil affairs at district level (民政 names 街路巷).
-    "district_admin": frozenset(_DISTRICT),
-    "city_admin": frozenset(_DISTRICT | {"area.write", "area.retire", "audit.verify", "exchange_log.verify"}),
+    "district_admin": frozenset(_DISTRICT | _INSPECT),
+    "city_admin": frozenset(
+        _DISTRICT | _INSPECT | {"area.write", "area.retire", "audit.verify", "exchange_log.verify"}
+    ),
     # A department reads the shared register (masked), cut to the fields its agreement names
     # (liangshi.departments), and exchanges data for its own department.
     "department_liaison": frozenset(
         _grant(("area", "street", "address", "building", "person"), "read") | {"department.exchange"}
     ),
     # Inspectors compare the register with what they find, so they read everything and may unmask with a reason.
-    "inspector": frozenset(_READ_ALL | {"person.unmask", "kpi.read", "campaign.read"}),
+    # They draw and record the sampled checks; fixing what they find is the owners' work (inspection.rectify).
+    "inspector": frozenset(
+        _READ_ALL
+        | {
+            "person.unmask",
+            "kpi.read",
+            "campaign.read",
+            "inspection.plan",
+            "inspection.read",
+            "inspection.record",
+        }
+    ),
     # Auditors see who did what, not the people themselves.
     "auditor": frozenset({"area.read", "person.access_log", "audit.verify", "exchange_log.verify"}),
 }

@@ -109,6 +109,13 @@ SPECIFIC: dict[str, Label] = {
     "assignment.reassign": Label("改派采集任务", "Work reassigned"),
     "assignment.return": Label("退回采集任务", "Work returned"),
     "household.count_declared": Label("登记户内人数", "Household size declared"),
+    # checking and acceptance
+    "inspection.plan_create": Label("抽取检查样本", "Inspection sample drawn"),
+    "inspection.result": Label("录入抽查核对结果", "Inspection result recorded"),
+    "inspection.lot_decide": Label("作出批验收结论", "Lot accepted or rejected"),
+    "inspection.rectification_open": Label("下发整改事项", "Rectification item opened"),
+    "inspection.rectification_fix": Label("报告整改完成", "Rectification reported done"),
+    "inspection.reinspect": Label("整改复查", "Rectification re-inspected"),
     # departments and exchange
     "department.add": Label("新增部门", "Department added"),
     "department.agreement": Label("登记部门协议", "Department agreement recorded"),

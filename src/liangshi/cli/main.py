@@ -24,6 +24,17 @@ COMMANDS: dict[str, tuple[str, str, str]] = {
         "kpis",
         "KPIs of an area (numerator, denominator, rate, target) and of each child area / 指标统计.",
     ),
+    "stats": (
+        "liangshi.cli.stats",
+        "app",
+        "Statistics of checking and acceptance: Wilson, sample size, acceptance plan, Chapman / 检查验收统计",
+    ),
+    "inspect": (
+        "liangshi.cli.inspections",
+        "app",
+        "Checking and acceptance: plans, samples, results, rates, rectification / 检查验收",
+    ),
+    "tables": ("liangshi.cli.tables", "app", "Standard statistical tables (xlsx) / 统计表格"),
     "serve": ("liangshi.cli.serve", "serve", "Serve the API and web app."),
     "campaign": ("liangshi.cli.campaign", "app", "Campaigns, assignments, progress / 采集活动"),
     "import": (

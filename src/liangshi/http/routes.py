@@ -11,6 +11,7 @@ from liangshi.audit.api import router as audit
 from liangshi.buildings.api import buildings, dwellings
 from liangshi.campaign.api import router as campaign
 from liangshi.departments.api import router as departments
+from liangshi.inspections.api import router as inspections
 from liangshi.kpis.api import router as kpis
 from liangshi.mpi.api import person_links
 from liangshi.mpi.api import router as mpi
@@ -22,6 +23,7 @@ from liangshi.residence.api import lifecycle
 from liangshi.residence.api import router as residences
 from liangshi.review.api import claims, cross_unit
 from liangshi.review.api import router as review
+from liangshi.tables.api import router as tables
 from liangshi.venues.api import router as venues
 
 
@@ -46,6 +48,8 @@ def include_all(app: FastAPI) -> None:
         venues,
         departments,
         kpis,
+        inspections,
+        tables,
         mpi,
         person_links,
         review,

@@ -33,6 +33,7 @@ PAGE_MODULES = (
     "liangshi.web.pages.changesets",
     "liangshi.web.pages.dwelling",
     "liangshi.web.pages.audit",
+    "liangshi.web.pages.inspections",
 )
 
 _HTTP_TEXT = {

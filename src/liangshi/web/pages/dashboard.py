@@ -11,6 +11,7 @@ from fastapi.responses import Response
 
 from liangshi.areas import service as areas
 from liangshi.clock import CHINA_TZ
+from liangshi.inspections import service as inspections
 from liangshi.kpis import rules
 from liangshi.kpis import service as kpis
 from liangshi.web import i18n
@@ -112,6 +113,7 @@ def dashboard(
             chart=script_json(chart),
             xlsx="/web/dashboard.xlsx?" + urlencode({"area": root.code, **period}),
             period_query=urlencode(period),
+            inspection=inspections.latest_summary(p.session, p.ctx, root.id),
             computed_at=report.computed_at.astimezone(CHINA_TZ).strftime("%H:%M")
             if report.computed_at
             else None,

@@ -1,0 +1,329 @@
+"""`liangshi inspect`: inspection plans, their samples, results, rates and rectification items / 检查验收.
+
+liangshi inspect plan --area 420704001 --name "2026年11月检查验收" --seed 20261101 --as inspector_zhao
+liangshi inspect show 1
+liangshi inspect sample 1 --json
+liangshi inspect redraw 1
+liangshi inspect result 1 HOUSEHOLD_ID --registered 3 --present 3 --main 3 --general 2 --as inspector_zhao
+liangshi inspect rates 1
+liangshi inspect notices
+"""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+import typer
+from rich.table import Table
+
+from liangshi.areas import service as areas
+from liangshi.cli.common import context_as, database, fail, out
+from liangshi.errors import LiangshiError, NotFound
+from liangshi.inspections import service
+from liangshi.inspections.schemas import PlanCreate, ResultCreate
+
+app = typer.Typer(
+    help="Checking and acceptance: plans, samples, results, rates / 检查验收", no_args_is_help=True
+)
+
+AS_USER = typer.Option(None, "--as", help="Act as this user (default: the system operator)")
+AS_JSON = typer.Option(False, "--json", help="Print JSON")
+
+
+def _dump(data: Any) -> None:
+    print(json.dumps(data, ensure_ascii=False, default=str, indent=2))
+
+
+@app.command("plan")
+def plan(
+    area: str = typer.Option(..., "--area", help="Area code (a subdistrict, township or community)"),
+    name: str = typer.Option(..., "--name", help="Name of the inspection"),
+    seed: int | None = typer.Option(None, "--seed", help="Seed of the draw (default: a fresh one, stored)"),
+    margin: float = typer.Option(0.05, "--margin", help="Margin wanted per community"),
+    p: float = typer.Option(0.95, "--p", help="Expected rate"),
+    aql: float = typer.Option(0.02, "--aql", help="Acceptable quality level (defective households)"),
+    lq: float = typer.Option(0.10, "--lq", help="Limiting quality"),
+    alpha: float = typer.Option(0.05, "--alpha", help="Producer's risk"),
+    beta: float = typer.Option(0.10, "--beta", help="Consumer's risk"),
+    model: str = typer.Option("auto", "--model", help="auto, binomial or hypergeometric"),
+    rectify_days: int = typer.Option(10, "--rectify-days", help="Working days to rectify"),
+    user: str | None = AS_USER,
+    as_json: bool = AS_JSON,
+) -> None:
+    """Draw a stratified sample of households per community with each lot's acceptance plan / 抽样."""
+    try:
+        with database() as (session, clock):
+            ctx = context_as(session, clock, user, "inspection plan")
+            found = areas.by_code(session, area)
+            if found is None:
+                raise NotFound(
+                    "area.not_found", "未找到该区划", "Area not found", {"field": "area", "code": area}
+                )
+            data = PlanCreate.model_validate(
+                {
+                    "area_id": found.id,
+                    "name": name,
+                    "seed": seed,
+                    "margin": margin,
+                    "expected_rate": p,
+                    "aql": aql,
+                    "lq": lq,
+                    "alpha": alpha,
+                    "beta": beta,
+                    "model": model,
+                    "rectify_days": rectify_days,
+                }
+            )
+            read = service.create_plan(session, ctx, data)
+    except LiangshiError as exc:
+        raise fail(exc) from None
+    _show(read.model_dump(), as_json)
+
+
+def _show(data: dict[str, Any], as_json: bool) -> None:
+    if as_json:
+        _dump(data)
+        return
+    table = Table(title=f"#{data['id']} {data['name']}  {data['area_code']}  种子 seed {data['seed']}")
+    for col in (
+        "社区 community",
+        "户数 lot",
+        "样本 sample",
+        "n (FPC)",
+        "n (plan)",
+        "Ac",
+        "模型 model",
+        "已查 done",
+        "差错 defects",
+        "结论 decision",
+    ):
+        table.add_column(col)
+    for lot in data["lots"]:
+        table.add_row(
+            f"{lot['community_name']} {lot['community_code']}",
+            str(lot["households"]),
+            str(lot["sample_size"]),
+            str(lot["estimate_n"]),
+            str(lot["plan_n"]),
+            str(lot["ac"]),
+            lot["model"],
+            str(lot["inspected"]),
+            str(lot["defects"]),
+            lot["decision"] or "—",
+        )
+    out.print(table)
+
+
+@app.command("show")
+def show(plan_id: int, user: str | None = AS_USER, as_json: bool = AS_JSON) -> None:
+    """A plan's lots: sample size, (n, Ac), progress and decision / 方案."""
+    try:
+        with database() as (session, clock):
+            read = service.plan_read(session, context_as(session, clock, user), plan_id)
+    except LiangshiError as exc:
+        raise fail(exc) from None
+    _show(read.model_dump(), as_json)
+
+
+@app.command("sample")
+def sample(plan_id: int, user: str | None = AS_USER, as_json: bool = AS_JSON) -> None:
+    """The households drawn / 样本户."""
+    try:
+        with database() as (session, clock):
+            rows = service.sample_of(session, context_as(session, clock, user), plan_id)
+    except LiangshiError as exc:
+        raise fail(exc) from None
+    if as_json:
+        _dump([r.model_dump() for r in rows])
+        return
+    table = Table(title=f"样本户 sampled households ({len(rows)})")
+    for col in ("社区 community", "户 household", "户号 number", "人数 members", "已查 inspected"):
+        table.add_column(col)
+    for r in rows:
+        table.add_row(
+            r.community_code,
+            str(r.household_id),
+            r.household_number or "",
+            str(r.members),
+            "✓" if r.inspected else "",
+        )
+    out.print(table)
+
+
+@app.command("redraw")
+def redraw(plan_id: int, user: str | None = AS_USER) -> None:
+    """Draw the sample again from the stored seed and compare / 复现抽样."""
+    try:
+        with database() as (session, clock):
+            result = service.redraw(session, context_as(session, clock, user), plan_id)
+    except LiangshiError as exc:
+        raise fail(exc) from None
+    _dump(result)
+    if not result["same"]:
+        raise typer.Exit(1)
+
+
+@app.command("result")
+def result(
+    plan_id: int,
+    household_id: int,
+    registered: int = typer.Option(..., "--registered", help="Persons the register lists there"),
+    present: int = typer.Option(..., "--present", help="Of them, found living there"),
+    main: int = typer.Option(..., "--main", help="Of those present, with the main items right"),
+    general: int = typer.Option(
+        ..., "--general", help="Of those present, with the general items complete and right"
+    ),
+    floating_found: int = typer.Option(0, "--floating-found", help="Floating persons found living there"),
+    floating_registered: int = typer.Option(0, "--floating-registered", help="Of them, in the register"),
+    floating_right: int = typer.Option(0, "--floating-right", help="Of those registered, with items right"),
+    missed: int = typer.Option(0, "--missed", help="Persons living there whom the register does not list"),
+    count_matches: bool = typer.Option(True, "--count-matches/--count-differs", help="Member count matches"),
+    note: str | None = typer.Option(None, "--note"),
+    user: str | None = AS_USER,
+    as_json: bool = AS_JSON,
+) -> None:
+    """Record what was found at a sampled household / 录入抽查结果."""
+    try:
+        with database() as (session, clock):
+            data = ResultCreate(
+                persons_registered=registered,
+                persons_present=present,
+                main_right=main,
+                general_right=general,
+                floating_found=floating_found,
+                floating_registered=floating_registered,
+                floating_right=floating_right,
+                persons_missed=missed,
+                count_matches=count_matches,
+                note=note,
+            )
+            read = service.record_result(
+                session, context_as(session, clock, user, "inspection"), plan_id, household_id, data
+            )
+    except LiangshiError as exc:
+        raise fail(exc) from None
+    if as_json:
+        _dump(read.model_dump())
+    else:
+        out.print(f"已录入 recorded #{read.id}  {'差错 defective' if read.defective else '合格 conforming'}")
+
+
+def _pct(value: float | None) -> str:
+    return "—" if value is None else f"{value:.2%}"
+
+
+@app.command("rates")
+def rates(
+    plan_id: int,
+    user: str | None = AS_USER,
+    as_json: bool = AS_JSON,
+    lang: str = typer.Option("zh", "--lang"),
+) -> None:
+    """The five sample-based rates with Wilson 95 % intervals / 抽查指标."""
+    try:
+        with database() as (session, clock):
+            report = service.rates(session, context_as(session, clock, user), plan_id)
+    except LiangshiError as exc:
+        raise fail(exc) from None
+    if as_json:
+        _dump(
+            {
+                "plan_id": plan_id,
+                "overall": [r.model_dump() for r in report["overall"]],
+                "lots": [{**lot, "rates": [r.model_dump() for r in lot["rates"]]} for lot in report["lots"]],
+            }
+        )
+        return
+    en = lang == "en"
+    table = Table(
+        title=f"#{plan_id} " + ("rates (all communities, weighted)" if en else "抽查指标（分层加权汇总）")
+    )
+    for col in (
+        "rate" if en else "指标",
+        "x/n",
+        "rate" if en else "比率",
+        "95 % CI",
+        "target" if en else "目标",
+        "met" if en else "达标",
+    ):
+        table.add_column(col)
+    for r in report["overall"]:
+        met = "—" if r.target_met is None else ("✓" if r.target_met else "✗")
+        table.add_row(
+            r.label_en if en else r.label_zh,
+            f"{r.x}/{r.n}",
+            _pct(r.rate),
+            f"[{_pct(r.low)}, {_pct(r.high)}]",
+            f"{r.target:.0%}",
+            met,
+        )
+    out.print(table)
+
+
+@app.command("collectors")
+def collectors(plan_id: int, user: str | None = AS_USER, as_json: bool = AS_JSON) -> None:
+    """Defects per collector with Wilson intervals / 采集员差错率."""
+    try:
+        with database() as (session, clock):
+            rows = service.accountability(session, context_as(session, clock, user), plan_id)
+    except LiangshiError as exc:
+        raise fail(exc) from None
+    if as_json:
+        _dump(rows)
+        return
+    table = Table(title=f"#{plan_id} 采集员差错率 defects per collector")
+    for col in (
+        "采集员 collector",
+        "已查户 inspected",
+        "差错户 defective",
+        "差错率 rate",
+        "95 % CI",
+        "主项差错人 main wrong",
+    ):
+        table.add_column(col)
+    for r in rows:
+        table.add_row(
+            r["collector"] or "—",
+            str(r["inspected"]),
+            str(r["defective"]),
+            _pct(r["defect_rate"]),
+            f"[{_pct(r['low'])}, {_pct(r['high'])}]",
+            str(r["main_wrong"]),
+        )
+    out.print(table)
+
+
+@app.command("coverage")
+def coverage(plan_id: int, user: str | None = AS_USER) -> None:
+    """People the register missed: Chapman per community, summed / 漏登人口估计 (JSON)."""
+    try:
+        with database() as (session, clock):
+            result = service.coverage(session, context_as(session, clock, user), plan_id)
+    except LiangshiError as exc:
+        raise fail(exc) from None
+    _dump(result)
+
+
+@app.command("notices")
+def notices(
+    user: str | None = AS_USER, all_items: bool = typer.Option(False, "--all"), as_json: bool = AS_JSON
+) -> None:
+    """The 通报 list: open and overdue rectification items / 整改通报."""
+    try:
+        with database() as (session, clock):
+            items = service.notices(session, context_as(session, clock, user), only_open=not all_items)
+    except LiangshiError as exc:
+        raise fail(exc) from None
+    if as_json:
+        _dump([i.model_dump() for i in items])
+        return
+    table = Table(title=f"整改通报 rectification notices ({len(items)})")
+    for col in ("#", "社区 community", "户 household", "责任人 owner", "期限 due", "状态 status"):
+        table.add_column(col)
+    for i in items:
+        status = f"{i.status}{' 逾期 overdue' if i.overdue else ''}"
+        table.add_row(
+            str(i.id), i.community_code, str(i.household_id or ""), i.owner or "", str(i.due_on), status
+        )
+    out.print(table)

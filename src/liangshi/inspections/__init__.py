@@ -1,0 +1,1 @@
+"""Checking and acceptance (检查验收): inspection plans, samples, acceptance decisions, coverage estimates."""

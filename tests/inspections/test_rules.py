@@ -1,0 +1,233 @@
+"""The statistics of checking and acceptance, checked against scipy and against simulated truth."""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+import pytest
+from scipy import stats as st
+
+from liangshi.errors import ValidationFailed
+from liangshi.inspections import rules
+
+
+def _wilson_by_formula(x: int, n: int, z: float) -> tuple[float, float, float]:
+    p = x / n
+    centre = (p + z * z / (2 * n)) / (1 + z * z / n)
+    half = z / (1 + z * z / n) * math.sqrt(p * (1 - p) / n + z * z / (4 * n * n))
+    return centre, centre - half, centre + half
+
+
+@pytest.mark.parametrize(("x", "n", "z"), [(45, 50, 1.96), (0, 20, 1.96), (20, 20, 2.576), (7, 300, 1.645)])
+def test_wilson_matches_the_domain_formula(x: int, n: int, z: float) -> None:
+    ci = rules.wilson(x, n, z)
+    centre, low, high = _wilson_by_formula(x, n, z)
+    assert ci.centre == pytest.approx(centre)
+    assert ci.low == pytest.approx(max(0.0, low), abs=1e-12)
+    assert ci.high == pytest.approx(min(1.0, high), abs=1e-12)
+    assert ci.estimate == x / n
+    # scipy's Wilson interval at the confidence level that z stands for is the same interval.
+    scipy_ci = st.binomtest(x, n).proportion_ci(confidence_level=2 * st.norm.cdf(z) - 1, method="wilson")
+    assert ci.low == pytest.approx(max(0.0, scipy_ci.low), abs=1e-9)
+    assert ci.high == pytest.approx(min(1.0, scipy_ci.high), abs=1e-9)
+
+
+def test_wilson_interval_covers_the_true_rate_in_at_least_93_of_100_simulations() -> None:
+    for true_rate, n in ((0.98, 200), (0.9, 80), (0.6, 50)):
+        covered = 0
+        for seed in range(100):
+            x = int(np.random.default_rng(seed).binomial(n, true_rate))
+            ci = rules.wilson(x, n)
+            covered += ci.low <= true_rate <= ci.high
+        assert covered >= 93, (true_rate, n, covered)
+
+
+def test_sample_size_with_and_without_the_finite_population_correction() -> None:
+    # n0 = 1.96^2 * 0.25 / 0.0025 = 384.16 -> 385 for a very large lot; 384.16 / (1 + 383.16/1000) = 277.7 -> 278
+    assert rules.sample_size(0.05, 0.5, 10**9, 1.96) == 385
+    assert rules.sample_size(0.05, 0.5, 1000, 1.96) == 278
+    assert rules.sample_size(0.05, 0.5, 100, 1.96) == 80
+    assert rules.sample_size(0.01, 0.5, 30, 1.96) <= 30
+
+
+PLANS = [
+    (1000, 0.01, 0.05, 0.05, 0.10, "binomial"),
+    (5000, 0.02, 0.08, 0.05, 0.10, "binomial"),
+    (200, 0.01, 0.10, 0.10, 0.05, "binomial"),
+    (100, 0.02, 0.15, 0.05, 0.10, "hypergeometric"),
+    (60, 0.05, 0.25, 0.05, 0.10, "hypergeometric"),
+    (400, 0.01, 0.06, 0.05, 0.10, "hypergeometric"),
+]
+
+
+def _accept(model: str, n: int, c: int, p: float, lot: int, *, at_aql: bool) -> float:
+    if model == "binomial":
+        return float(st.binom.cdf(c, n, p))
+    defects = math.ceil(round(p * lot, 9)) if at_aql else math.floor(round(p * lot, 9))
+    return float(st.hypergeom.cdf(c, lot, defects, n))
+
+
+def _meets(model: str, n: int, c: int, lot: int, aql: float, lq: float, alpha: float, beta: float) -> bool:
+    return (
+        _accept(model, n, c, aql, lot, at_aql=True) >= 1 - alpha
+        and _accept(model, n, c, lq, lot, at_aql=False) <= beta
+    )
+
+
+@pytest.mark.parametrize(("lot", "aql", "lq", "alpha", "beta", "model"), PLANS)
+def test_acceptance_plan_meets_both_risks_and_no_smaller_sample_does(
+    lot: int, aql: float, lq: float, alpha: float, beta: float, model: str
+) -> None:
+    plan = rules.acceptance_plan(lot, aql, lq, alpha, beta, model)  # type: ignore[arg-type]
+    assert 1 <= plan.n <= lot
+    assert _meets(model, plan.n, plan.ac, lot, aql, lq, alpha, beta)
+    for n in range(1, plan.n):
+        assert not any(_meets(model, n, c, lot, aql, lq, alpha, beta) for c in range(n + 1)), n
+
+
+def test_acceptance_plan_for_a_textbook_case() -> None:
+    # AQL 1 %, LQ 5 %, alpha 5 %, beta 10 %: the classic binomial single plan is n = 132, Ac = 3.
+    plan = rules.acceptance_plan(100_000, 0.01, 0.05, 0.05, 0.10)
+    assert (plan.n, plan.ac) == (132, 3)
+    assert plan.accept_at_aql == pytest.approx(st.binom.cdf(3, 132, 0.01))
+    assert plan.accept_at_lq == pytest.approx(st.binom.cdf(3, 132, 0.05))
+
+
+def test_oc_curve_falls_from_one() -> None:
+    plan = rules.acceptance_plan(1000, 0.01, 0.05, 0.05, 0.10)
+    curve = rules.oc_curve(plan, points=21, upto=0.2)
+    assert curve[0] == (0.0, 1.0)
+    probabilities = [p for _rate, p in curve]
+    assert probabilities == sorted(probabilities, reverse=True)
+
+
+@pytest.mark.parametrize(
+    ("args", "code"),
+    [
+        ((1000, 0.05, 0.01, 0.05, 0.10, "binomial"), "stats.aql_not_below_lq"),
+        ((1000, 0.05, 0.05, 0.05, 0.10, "binomial"), "stats.aql_not_below_lq"),
+        ((1000, 0.01, 0.05, 0.0, 0.10, "binomial"), "stats.out_of_range"),
+        ((1000, 0.01, 0.05, 0.05, 1.0, "binomial"), "stats.out_of_range"),
+        ((1000, 0.01, 1.5, 0.05, 0.10, "binomial"), "stats.out_of_range"),
+        ((0, 0.01, 0.05, 0.05, 0.10, "binomial"), "stats.bad_count"),
+        ((1000, 0.01, 0.05, 0.05, 0.10, "poisson"), "stats.bad_model"),
+        ((10, 0.01, 0.05, 0.05, 0.10, "hypergeometric"), "stats.lot_too_small"),
+        ((20, 0.01, 0.05, 0.05, 0.10, "binomial"), "stats.no_plan"),
+    ],
+)
+def test_bad_acceptance_plan_input_is_refused(args: tuple, code: str) -> None:  # type: ignore[type-arg]
+    with pytest.raises(ValidationFailed) as caught:
+        rules.acceptance_plan(*args)
+    assert caught.value.code == code
+
+
+def test_other_bad_input_is_refused() -> None:
+    cases = [
+        (lambda: rules.wilson(6, 5), "stats.more_than_trials"),
+        (lambda: rules.wilson(0, 0), "stats.bad_count"),
+        (lambda: rules.wilson(1, 5, -1), "stats.bad_z"),
+        (lambda: rules.sample_size(0, 0.5, 100), "stats.out_of_range"),
+        (lambda: rules.sample_size(0.05, 1.2, 100), "stats.out_of_range"),
+        (lambda: rules.chapman(10, 5, 6), "stats.matched_exceeds_systems"),
+        (lambda: rules.draw([1, 2, 3], 4, 7), "stats.sample_exceeds_lot"),
+        (lambda: rules.stratified([(1, 5, 4)]), "stats.sample_exceeds_lot"),
+    ]
+    for call, code in cases:
+        with pytest.raises(ValidationFailed) as caught:
+            call()
+        assert caught.value.code == code
+
+
+def test_chapman_estimate_and_variance_follow_the_formula() -> None:
+    est = rules.chapman(900, 100, 88)
+    assert est.estimate == pytest.approx(901 * 101 / 89 - 1)
+    assert est.variance == pytest.approx(901 * 101 * 812 * 12 / (89**2 * 90))
+    assert 900 + 100 - 88 <= est.low < est.estimate < est.high
+
+
+def test_chapman_interval_covers_the_true_population_in_at_least_93_of_100_simulations() -> None:
+    # A town of 2,000 people; the register holds each with probability 0.9, a re-canvass of the sampled areas
+    # finds each with probability 0.3, independently (the two-system assumption).
+    truth = 2000
+    covered = 0
+    for seed in range(100):
+        rng = np.random.default_rng(seed)
+        in_register = rng.random(truth) < 0.9
+        in_canvass = rng.random(truth) < 0.3
+        est = rules.chapman(
+            int(in_register.sum()), int(in_canvass.sum()), int((in_register & in_canvass).sum())
+        )
+        covered += est.low <= truth <= est.high
+    assert covered >= 93, covered
+
+
+def test_chapman_summed_over_post_strata_covers_the_truth() -> None:
+    sizes, p1, p2 = (300, 800, 150, 50), (0.95, 0.85, 0.7, 0.9), (0.4, 0.3, 0.5, 0.35)
+    covered = 0
+    for seed in range(100):
+        rng = np.random.default_rng(seed)
+        strata = []
+        for size, a, b in zip(sizes, p1, p2, strict=True):
+            r, c = rng.random(size) < a, rng.random(size) < b
+            strata.append((int(r.sum()), int(c.sum()), int((r & c).sum())))
+        total = rules.chapman_sum(strata)
+        assert total.estimate == pytest.approx(sum(rules.chapman(*s).estimate for s in strata))
+        covered += total.low <= sum(sizes) <= total.high
+    assert covered >= 93, covered
+
+
+def test_stratified_rate_interval_covers_the_true_rate() -> None:
+    # Three communities of households, each with its own true rate; a sample without replacement per community.
+    lots, rates, ns = (400, 1200, 250), (0.97, 0.92, 0.85), (60, 90, 50)
+    truth = sum(n * r for n, r in zip(lots, rates, strict=True)) / sum(lots)
+    covered = 0
+    for seed in range(100):
+        rng = np.random.default_rng(seed)
+        strata = []
+        for lot, rate, n in zip(lots, rates, ns, strict=True):
+            right = np.zeros(lot, dtype=bool)
+            right[: round(lot * rate)] = True
+            sample = rng.choice(right, size=n, replace=False)
+            strata.append((int(sample.sum()), n, lot))
+        ci = rules.stratified(strata)
+        covered += ci.low <= truth <= ci.high
+    assert covered >= 93, covered
+
+
+def test_draw_is_reproducible_from_the_seed() -> None:
+    units = list(range(100, 400))
+    first = rules.draw(units, 25, rules.stratum_seed(42, "420704001001"))
+    assert first == rules.draw(list(reversed(units)), 25, rules.stratum_seed(42, "420704001001"))
+    assert first != rules.draw(units, 25, rules.stratum_seed(43, "420704001001"))
+    assert len(set(first)) == 25 and set(first) <= set(units)
+
+
+def test_missed_people_interval_covers_the_truth_in_at_least_93_of_100_simulated_towns() -> None:
+    # Three communities of households of 1–5 people; the register holds each person with probability 0.92; the
+    # inspection re-canvasses a simple random sample of households and finds each person there with 0.95.
+    lots, drawn = (400, 900, 250), (80, 120, 60)
+    covered = 0
+    for seed in range(100):
+        rng = np.random.default_rng(seed)
+        parts, truth = [], 0
+        for lot, h in zip(lots, drawn, strict=True):
+            sizes = rng.integers(1, 6, lot)
+            registered = [rng.random(size) < 0.92 for size in sizes]
+            truth += sum(int((~r).sum()) for r in registered)
+            n1 = m = found_missing = squares = 0
+            for i in rng.choice(lot, h, replace=False):
+                found = rng.random(sizes[i]) < 0.95
+                y = int((~registered[i] & found).sum())
+                n1 += int(registered[i].sum())
+                m += int((registered[i] & found).sum())
+                found_missing += y
+                squares += y * y
+            part = rules.coverage(n1, m + found_missing, m, lot, h, squares)
+            assert part.missed == pytest.approx(
+                lot / h * (rules.chapman(n1, m + found_missing, m).estimate - n1)
+            )
+            parts.append(part)
+        _missed, _variance, low, high = rules.coverage_total(parts)
+        covered += low <= truth <= high
+    assert covered >= 93, covered
