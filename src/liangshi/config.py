@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from typing import Literal
 
+from pydantic import Field
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 
@@ -42,3 +43,13 @@ class Settings(BaseSettings):
     # dashboard request narrows a fresh report instead of counting the city); 0 turns it off. Keep it below
     # kpi_cache_seconds so a warmed report never expires before the next round.
     kpi_warm_seconds: int = 240
+    # Where the server keeps its own files (the audit signing key, unless audit_key_file says otherwise).
+    data_dir: str = "."
+    # The Ed25519 key that signs the audit log's tree heads: base64 of the 32 private bytes (from the environment),
+    # else this file (default <data_dir>/audit-keys/signing.key, generated on first use with mode 0600).
+    audit_signing_key: str | None = None
+    audit_key_file: str | None = None
+    # `liangshi serve` folds newly committed audit entries into the Merkle tree this often (seconds, at most 1).
+    audit_sequence_seconds: float = Field(default=1.0, gt=0, le=1)
+    # Audit entries are kept at least this long (等保 2.0 level 3: six months); older ones may be archived.
+    audit_retention_days: int = Field(default=183, ge=183)

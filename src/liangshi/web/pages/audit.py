@@ -46,12 +46,12 @@ CHAINS: dict[str, tuple[str, str, str]] = {
 }
 
 
-def _verify(p: Page, chain: Chain) -> dict[str, Any]:
+def _verify(p: Page, chain: Chain, keys: audit.Keyring) -> dict[str, Any]:
     """Walk one chain with the actor's permission; the first problem is the first broken entry."""
     if chain == "audit":
         p.ctx.actor.ensure("audit.verify")
-        found = audit.verify(p.session)
-        result: dict[str, Any] = {"ok": found.ok, "entries": found.entries, "problems": found.problems}
+        found = audit.verify(p.session, keys=keys, now=p.ctx.now)
+        result: dict[str, Any] = found.to_json()
     else:
         result = departments.verify_log(p.session, p.ctx)
     return {**result, "chain": chain, "checked_at": p.ctx.now}
@@ -74,7 +74,7 @@ def audit_page(request: Request) -> Response:
 def verify(request: Request, chain: Chain) -> Response:
     """Verify one chain (as GET /audit/verify and GET /departments/exchange-log/verify do); htmx gets the result."""
     with page(request) as p:
-        result = _verify(p, chain)
+        result = _verify(p, chain, request.app.state.audit_keys)
         if is_htmx(request):
             return render(request, "_verify_result.html", p, r=result)
         return render(request, "audit.html", p, chains=CHAINS, results={chain: result})
