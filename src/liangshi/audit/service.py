@@ -239,6 +239,19 @@ def latest_head(session: Session) -> Head | None:
     return Head.of(row) if row else None
 
 
+def head_at(session: Session, tree_size: int) -> Head | None:
+    """The signed head of the tree of this size, if one was signed."""
+    row = session.get(AuditTreeHead, tree_size)
+    return Head.of(row) if row else None
+
+
+def proven(entry: AuditEntry, head: Head | None, path: Sequence[str] | None) -> bool:
+    """Does the path prove this entry, as its fields read now, in the head's tree?"""
+    if head is None or path is None or entry.leaf_index is None or entry.leaf_index >= head.tree_size:
+        return False
+    return check_inclusion(entry.leaf_index, hash_of(entry), path, head)
+
+
 def _node_hashes(session: Session, nodes: Iterable[rules.Node]) -> dict[rules.Node, bytes]:
     """The stored hashes of these perfect nodes (level 0: the entries' leaf hashes)."""
     wanted = set(nodes)

@@ -93,6 +93,8 @@ def access_log(request: Request, person_id: str = "", offset: int = 0) -> Respon
         offset = max(offset, 0)
         if number is not None:
             entries, total = persons.access_log(p.session, p.ctx, number, limit=PAGE_SIZE, offset=offset)
+        sizes = [e["tree_size"] for e in entries if e["tree_size"]]
+        tree_head = audit.head_at(p.session, sizes[0]) if sizes else None
         return render(
             request,
             "access_log.html",
@@ -105,4 +107,5 @@ def access_log(request: Request, person_id: str = "", offset: int = 0) -> Respon
             total=total,
             offset=offset,
             page_size=PAGE_SIZE,
+            tree_head=tree_head,
         )
