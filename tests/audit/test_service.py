@@ -385,3 +385,13 @@ def test_failed_write_leaves_no_audit_entry(world: World) -> None:
     assert exc.value.code == "person.document_taken"
     with world.session() as s:
         assert len(list(s.execute(select(AuditEntry.seq)).scalars())) == count
+
+
+def test_verify_without_keys_still_checks_the_entries_not_yet_in_the_tree(world: World) -> None:
+    _activity(world)
+    result = _verify(world, None)
+    assert result.ok and result.pending == 5 and result.entries == 0
+    with world.session() as s:
+        victim = s.execute(select(AuditEntry.seq).order_by(AuditEntry.seq).limit(1)).scalar_one()
+        s.execute(update(AuditEntry).where(AuditEntry.seq == victim).values(detail="{}"))
+    assert {"seq": victim, "problem": "altered", "leaf_index": None} in _verify(world, None).problems
