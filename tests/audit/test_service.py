@@ -395,3 +395,27 @@ def test_verify_without_keys_still_checks_the_entries_not_yet_in_the_tree(world:
         victim = s.execute(select(AuditEntry.seq).order_by(AuditEntry.seq).limit(1)).scalar_one()
         s.execute(update(AuditEntry).where(AuditEntry.seq == victim).values(detail="{}"))
     assert {"seq": victim, "problem": "altered", "leaf_index": None} in _verify(world, None).problems
+
+
+def test_the_servers_sequencer_folds_new_entries_within_a_second(world: World, keys: Keyring) -> None:
+    import threading
+    import time
+
+    _activity(world, reads=1)
+    stop = threading.Event()
+    thread = audit.start_sequencer(world.sessions, keys, world.clock, every=0.2, stop=stop)
+    try:
+        deadline = time.monotonic() + 5
+        while time.monotonic() < deadline:
+            with world.session() as s:
+                if audit.latest_head(s) is not None:
+                    break
+            time.sleep(0.05)
+        with world.session() as s:
+            head = audit.latest_head(s)
+            unsequenced = s.execute(select(func.count()).where(AuditEntry.leaf_index.is_(None))).scalar_one()
+    finally:
+        stop.set()
+        thread.join(timeout=5)
+    assert head is not None and head.tree_size == 3 and unsequenced == 0
+    assert not thread.is_alive()

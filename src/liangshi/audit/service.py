@@ -15,7 +15,6 @@ import datetime as dt
 import json
 import logging
 import threading
-import time
 from collections.abc import Collection, Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
 from typing import Any, TextIO
@@ -346,18 +345,22 @@ def sequence(session: Session, keys: Keyring, *, now: dt.datetime) -> Sequenced:
     return Sequenced(added, tree.size, head)
 
 
-def start_sequencer(sessions: Any, keys: Keyring, clock: Any, *, every: float) -> threading.Thread:
-    """`liangshi serve`'s sequencer: fold committed entries into the tree every `every` seconds (daemon thread)."""
+def start_sequencer(
+    sessions: Any, keys: Keyring, clock: Any, *, every: float, stop: threading.Event | None = None
+) -> threading.Thread:
+    """`liangshi serve`'s sequencer: fold committed entries into the tree every `every` seconds (daemon thread,
+    until `stop` is set)."""
     log = logging.getLogger("liangshi.audit")
+    halt = stop or threading.Event()
 
     def loop() -> None:
-        while True:
+        while not halt.is_set():
             try:
                 with session_scope(sessions) as session:
                     sequence(session, keys, now=clock.now())
             except Exception:  # a failed round must not stop the server; the next one tries again
                 log.exception("audit sequencer round failed")
-            time.sleep(every)
+            halt.wait(every)
 
     thread = threading.Thread(target=loop, name="audit-sequencer", daemon=True)
     thread.start()
