@@ -43,7 +43,7 @@ BULK_ROWS = 100
 # The sequencer folds at most this many entries per statement round.
 SEQUENCE_BATCH = 20_000
 # Only one sequencer folds at a time (PostgreSQL); writers never take this lock.
-SEQUENCER_LOCK = 7400002
+SEQUENCER_LOCK = 7400018  # not 7400001 (the old chain), 7400002 (the exchange log), 7402311 (KPIs)
 
 
 @dataclass(frozen=True)

@@ -1,4 +1,4 @@
-"""The auditor's pages (审计): verify the audit log's and the exchange log's hash chains; a person's access log.
+"""The auditor's pages (审计): verify the audit log (Merkle tree) and the exchange log (hash chain); access logs.
 
 Only the auditor's own permissions are used: `audit.verify`, `exchange_log.verify` and `person.access_log`. The
 access log is looked up by person number without reading the person (no name, no documents: an auditor sees who
