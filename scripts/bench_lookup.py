@@ -563,7 +563,7 @@ def _sequencer(url: str, stop: Any) -> None:
 
 
 def measure_concurrent(
-    url: str, ids: list[str], clients: list[int], seconds: float, seed: int
+    url: str, ids: list[str], clients: list[int], seconds: float, seed: int, sequencer_on: bool = True
 ) -> dict[str, Any]:
     """Audited 查人知住 by N processes at once, for each N: lookups per second and latency percentiles."""
     import multiprocessing
@@ -571,7 +571,21 @@ def measure_concurrent(
     from liangshi.audit import service as audit
 
     ctx = multiprocessing.get_context("fork")
-    figures: dict[str, Any] = {"sequencer": hasattr(audit, "sequence")}
+    # The baseline in the same run: the bare SQL of the lookup, one client, no scope, audit or commit.
+    engine = make_engine(url)
+    rng = random.Random(seed)
+    bare: list[float] = []
+    with engine.connect() as conn:
+        for _ in range(300):
+            t0 = time.perf_counter()
+            conn.execute(text(BARE_SQL), {"number": rng.choice(ids)}).all()
+            bare.append(time.perf_counter() - t0)
+    engine.dispose()
+    # --no-sequencer: the appends alone, to tell their cost from the sequencer's.
+    figures: dict[str, Any] = {
+        "sequencer": hasattr(audit, "sequence") and sequencer_on,
+        "bare_sql_p50_ms": round(pct(bare, 0.5), 3),
+    }
     for n in clients:
         start, out, stop = ctx.Barrier(n + 1), ctx.Queue(), ctx.Event()
         procs = [
@@ -610,6 +624,9 @@ def main() -> None:
     parser.add_argument("--pg-server", default="postgresql://postgres@127.0.0.1:5432/postgres")
     parser.add_argument("--clients", default="", help="e.g. 1,8,32: concurrent audited lookups only")
     parser.add_argument("--seconds", type=float, default=8.0, help="per client count, with --clients")
+    parser.add_argument(
+        "--no-sequencer", action="store_true", help="with --clients: no sequencer beside them"
+    )
     args = parser.parse_args()
     with fresh_database(args.db, "lookup", args.persons, args.pg_server) as url:
         t0 = time.perf_counter()
@@ -617,7 +634,7 @@ def main() -> None:
         load_s = time.perf_counter() - t0
         if args.clients:
             counts = [int(c) for c in args.clients.split(",")]
-            figures = measure_concurrent(url, ids, counts, args.seconds, args.seed)
+            figures = measure_concurrent(url, ids, counts, args.seconds, args.seed, not args.no_sequencer)
         else:
             figures = measure(url, ids, args.samples, args.seed)
     print(
