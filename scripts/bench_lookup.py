@@ -520,7 +520,7 @@ def fresh_database(db: str, label: str, persons: int, pg_server: str) -> Iterato
         admin.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
 
 
-def _client(url: str, ids: list[str], seconds: float, seed: int, start: Any, out: Any) -> None:
+def _client(url: str, ids: list[str], seconds: float, seed: int, start: Any, out: Any, hold: float) -> None:
     """One client process: audited lookups in their own transactions until the time is up; its latencies."""
     engine = make_engine(url)
     factory = make_session_factory(engine)
@@ -540,6 +540,9 @@ def _client(url: str, ids: list[str], seconds: float, seed: int, start: Any, out
         with session_scope(factory) as s:
             ctx = Context(actor=actor, now=clock.now(), today=clock.today(), purpose="bench")
             found = residence.where_lives_by_document(s, ctx, number)
+            if hold:
+                # The rest of the unit of work after the audited read (a web page renders inside it), before commit.
+                time.sleep(hold)
         latencies.append(time.perf_counter() - t0)
         assert found["current"], number
     engine.dispose()
@@ -563,7 +566,13 @@ def _sequencer(url: str, stop: Any) -> None:
 
 
 def measure_concurrent(
-    url: str, ids: list[str], clients: list[int], seconds: float, seed: int, sequencer_on: bool = True
+    url: str,
+    ids: list[str],
+    clients: list[int],
+    seconds: float,
+    seed: int,
+    sequencer_on: bool = True,
+    hold: float = 0.0,
 ) -> dict[str, Any]:
     """Audited 查人知住 by N processes at once, for each N: lookups per second and latency percentiles."""
     import multiprocessing
@@ -585,11 +594,13 @@ def measure_concurrent(
     figures: dict[str, Any] = {
         "sequencer": hasattr(audit, "sequence") and sequencer_on,
         "bare_sql_p50_ms": round(pct(bare, 0.5), 3),
+        "hold_ms": hold * 1000,
     }
     for n in clients:
         start, out, stop = ctx.Barrier(n + 1), ctx.Queue(), ctx.Event()
         procs = [
-            ctx.Process(target=_client, args=(url, ids, seconds, seed + i, start, out)) for i in range(n)
+            ctx.Process(target=_client, args=(url, ids, seconds, seed + i, start, out, hold))
+            for i in range(n)
         ]
         sequencer = ctx.Process(target=_sequencer, args=(url, stop)) if figures["sequencer"] else None
         for p in procs:
@@ -627,6 +638,9 @@ def main() -> None:
     parser.add_argument(
         "--no-sequencer", action="store_true", help="with --clients: no sequencer beside them"
     )
+    parser.add_argument(
+        "--hold-ms", type=float, default=0.0, help="with --clients: wait this long before commit"
+    )
     args = parser.parse_args()
     with fresh_database(args.db, "lookup", args.persons, args.pg_server) as url:
         t0 = time.perf_counter()
@@ -634,7 +648,9 @@ def main() -> None:
         load_s = time.perf_counter() - t0
         if args.clients:
             counts = [int(c) for c in args.clients.split(",")]
-            figures = measure_concurrent(url, ids, counts, args.seconds, args.seed, not args.no_sequencer)
+            figures = measure_concurrent(
+                url, ids, counts, args.seconds, args.seed, not args.no_sequencer, args.hold_ms / 1000
+            )
         else:
             figures = measure(url, ids, args.samples, args.seed)
     print(

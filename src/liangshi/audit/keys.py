@@ -80,7 +80,7 @@ def key_file(settings: Settings) -> Path:
 
 
 def _write_private(path: Path, key: Ed25519PrivateKey) -> None:
-    path.parent.mkdir(parents=True, exist_ok=True)
+    path.parent.mkdir(mode=0o700, parents=True, exist_ok=True)
     raw = key.private_bytes(Encoding.Raw, PrivateFormat.Raw, NoEncryption())
     tmp = path.with_suffix(".tmp")
     # 0600 from creation on, never world-readable even for a moment (GB/T 22239 8.1.4.4 protects audit records).
