@@ -2,6 +2,12 @@
 
     .venv/bin/python scripts/bench_lookup.py --db sqlite --persons 100000
     .venv/bin/python scripts/bench_lookup.py --db postgresql --persons 100000
+    .venv/bin/python scripts/bench_lookup.py --db postgresql --persons 20000 --clients 1,8,32 --seconds 8
+
+With --clients: only the audited 查人知住 in process, by that many client processes at once for --seconds each
+(throughput and latency percentiles), with the audit sequencer running beside them when the code has one (as
+`liangshi serve` runs it). Run the same script under another checkout's code (PYTHONPATH=<checkout>/src) to
+compare before and after in one run.
 
 Loads N persons (each with a resident ID, a dwelling and an open residence) with bulk inserts that write the
 same rows the services write, then times the lookup: the service call in its own transaction (scope, masking,
@@ -514,6 +520,111 @@ def fresh_database(db: str, label: str, persons: int, pg_server: str) -> Iterato
         admin.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
 
 
+def _client(url: str, ids: list[str], seconds: float, seed: int, start: Any, out: Any, hold: float) -> None:
+    """One client process: audited lookups in their own transactions until the time is up; its latencies."""
+    engine = make_engine(url)
+    factory = make_session_factory(engine)
+    clock = Clock()
+    rng = random.Random(seed)
+    with session_scope(factory) as s:
+        from liangshi.access.models import User
+
+        user = s.execute(select(User).where(User.username == "bench_police")).scalar_one()
+        actor = access.actor_for(s, user)
+    start.wait()
+    latencies: list[float] = []
+    end = time.perf_counter() + seconds
+    while time.perf_counter() < end:
+        number = rng.choice(ids)
+        t0 = time.perf_counter()
+        with session_scope(factory) as s:
+            ctx = Context(actor=actor, now=clock.now(), today=clock.today(), purpose="bench")
+            found = residence.where_lives_by_document(s, ctx, number)
+            if hold:
+                # The rest of the unit of work after the audited read (a web page renders inside it), before commit.
+                time.sleep(hold)
+        latencies.append(time.perf_counter() - t0)
+        assert found["current"], number
+    engine.dispose()
+    out.put(latencies)
+
+
+def _sequencer(url: str, stop: Any) -> None:
+    """The audit sequencer as `liangshi serve` runs it (every second), for code that has one."""
+    from liangshi.audit import service as audit
+    from liangshi.config import Settings
+
+    engine = make_engine(url)
+    factory = make_session_factory(engine)
+    keys = audit.load_keys(Settings(), create=True)
+    clock = Clock()
+    while not stop.is_set():
+        with session_scope(factory) as s:
+            audit.sequence(s, keys, now=clock.now())
+        stop.wait(1.0)
+    engine.dispose()
+
+
+def measure_concurrent(
+    url: str,
+    ids: list[str],
+    clients: list[int],
+    seconds: float,
+    seed: int,
+    sequencer_on: bool = True,
+    hold: float = 0.0,
+) -> dict[str, Any]:
+    """Audited 查人知住 by N processes at once, for each N: lookups per second and latency percentiles."""
+    import multiprocessing
+
+    from liangshi.audit import service as audit
+
+    ctx = multiprocessing.get_context("fork")
+    # The baseline in the same run: the bare SQL of the lookup, one client, no scope, audit or commit.
+    engine = make_engine(url)
+    rng = random.Random(seed)
+    bare: list[float] = []
+    with engine.connect() as conn:
+        for _ in range(300):
+            t0 = time.perf_counter()
+            conn.execute(text(BARE_SQL), {"number": rng.choice(ids)}).all()
+            bare.append(time.perf_counter() - t0)
+    engine.dispose()
+    # --no-sequencer: the appends alone, to tell their cost from the sequencer's.
+    figures: dict[str, Any] = {
+        "sequencer": hasattr(audit, "sequence") and sequencer_on,
+        "bare_sql_p50_ms": round(pct(bare, 0.5), 3),
+        "hold_ms": hold * 1000,
+    }
+    for n in clients:
+        start, out, stop = ctx.Barrier(n + 1), ctx.Queue(), ctx.Event()
+        procs = [
+            ctx.Process(target=_client, args=(url, ids, seconds, seed + i, start, out, hold))
+            for i in range(n)
+        ]
+        sequencer = ctx.Process(target=_sequencer, args=(url, stop)) if figures["sequencer"] else None
+        for p in procs:
+            p.start()
+        if sequencer:
+            sequencer.start()
+        start.wait()
+        t0 = time.perf_counter()
+        samples = [x for _ in procs for x in out.get()]
+        wall = time.perf_counter() - t0
+        for p in procs:
+            p.join()
+        stop.set()
+        if sequencer:
+            sequencer.join()
+        figures[f"clients_{n}"] = {
+            "lookups": len(samples),
+            "per_second": round(len(samples) / wall, 1),
+            "p50_ms": round(pct(samples, 0.50), 2),
+            "p99_ms": round(pct(samples, 0.99), 2),
+        }
+    return figures
+
+
 def main() -> None:
     """Parse arguments, load, measure, print JSON."""
     parser = argparse.ArgumentParser(description=__doc__)
@@ -522,12 +633,26 @@ def main() -> None:
     parser.add_argument("--samples", type=int, default=2000)
     parser.add_argument("--seed", type=int, default=7)
     parser.add_argument("--pg-server", default="postgresql://postgres@127.0.0.1:5432/postgres")
+    parser.add_argument("--clients", default="", help="e.g. 1,8,32: concurrent audited lookups only")
+    parser.add_argument("--seconds", type=float, default=8.0, help="per client count, with --clients")
+    parser.add_argument(
+        "--no-sequencer", action="store_true", help="with --clients: no sequencer beside them"
+    )
+    parser.add_argument(
+        "--hold-ms", type=float, default=0.0, help="with --clients: wait this long before commit"
+    )
     args = parser.parse_args()
     with fresh_database(args.db, "lookup", args.persons, args.pg_server) as url:
         t0 = time.perf_counter()
         ids = load(url, args.persons, args.seed)
         load_s = time.perf_counter() - t0
-        figures = measure(url, ids, args.samples, args.seed)
+        if args.clients:
+            counts = [int(c) for c in args.clients.split(",")]
+            figures = measure_concurrent(
+                url, ids, counts, args.seconds, args.seed, not args.no_sequencer, args.hold_ms / 1000
+            )
+        else:
+            figures = measure(url, ids, args.samples, args.seed)
     print(
         json.dumps(
             {
@@ -535,6 +660,7 @@ def main() -> None:
                 "persons": args.persons,
                 "load_s": round(load_s, 1),
                 "cores": os.cpu_count(),
+                "code": str(Path(migrate.__file__).resolve().parent),
                 **figures,
             },
             indent=2,

@@ -93,6 +93,19 @@ def _create_pg_database() -> tuple[str, Any]:
     return url.render_as_string(hide_password=False), drop
 
 
+@pytest.fixture(scope="session", autouse=True)
+def data_dir(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Path]:
+    """The server's data folder (the audit signing key is made there on first use), never the working folder."""
+    path = tmp_path_factory.mktemp("data")
+    before = os.environ.get("LIANGSHI_DATA_DIR")
+    os.environ["LIANGSHI_DATA_DIR"] = str(path)
+    yield path
+    if before is None:
+        os.environ.pop("LIANGSHI_DATA_DIR", None)
+    else:
+        os.environ["LIANGSHI_DATA_DIR"] = before
+
+
 @pytest.fixture(scope="session")
 def db_url(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
     """The test database URL (SQLite file or a fresh PostgreSQL database)."""

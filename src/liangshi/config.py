@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from typing import Literal
 
+from pydantic import Field
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 
@@ -47,3 +48,13 @@ class Settings(BaseSettings):
     review_district_tags: str = "overseas"
     review_district_actions: str = "departure"
     review_district_sample: float = 0.0
+    # Where the server keeps its own files (the audit signing key, unless audit_key_file says otherwise).
+    data_dir: str = "."
+    # The Ed25519 key that signs the audit log's tree heads: base64 of the 32 private bytes (from the environment),
+    # else this file (default <data_dir>/audit-keys/signing.key, generated on first use with mode 0600).
+    audit_signing_key: str | None = None
+    audit_key_file: str | None = None
+    # `liangshi serve` folds newly committed audit entries into the Merkle tree this often (seconds, at most 1).
+    audit_sequence_seconds: float = Field(default=1.0, gt=0, le=1)
+    # Audit entries are kept at least this long (等保 2.0 level 3: six months); older ones may be archived.
+    audit_retention_days: int = Field(default=183, ge=183)

@@ -3,7 +3,7 @@
 from liangshi.access.models import ApiToken, User
 from liangshi.addresses.models import Address, AddressVersion, Street, StreetVersion
 from liangshi.areas.models import Area, AreaCode, AreaVersion
-from liangshi.audit.models import AuditEntry
+from liangshi.audit.models import AuditEntry, AuditTreeHead, AuditTreeNode
 from liangshi.buildings.models import Building, BuildingVersion, Dwelling, DwellingVersion
 from liangshi.campaign.models import (
     Assignment,
@@ -64,6 +64,8 @@ __all__ = [
     "AssignmentBuilding",
     "AttributeFlag",
     "AuditEntry",
+    "AuditTreeHead",
+    "AuditTreeNode",
     "Base",
     "Building",
     "BuildingVersion",

@@ -53,7 +53,7 @@ def test_auditor_verifies_both_chains_and_each_verification_of_the_exchange_log_
     page = client.get("/web/audit")
     assert "审计日志" in page.text and "数据交换日志" in page.text
     text = _verify(client, "audit")
-    assert 'data-testid="result-audit" data-ok="true"' in text and "每条的哈希值和链接都正确" in text
+    assert 'data-testid="result-audit" data-ok="true"' in text and "默克尔树与全部 1 个签名树头一致" in text
     text = _verify(client, "exchange")
     assert 'data-testid="result-exchange" data-ok="true"' in text and "已核验 3 条记录" in text
     with world.session() as s:
@@ -193,3 +193,26 @@ def test_auditor_pages_in_english(web_as: Callable[[str], TestClient], scene: Sc
     r = client.get("/web/access-log", params={"person_id": str(scene.zhang)})
     assert "Created the person · Person" in r.text and "新建" not in r.text
     assert ">person.create<" not in r.text  # the label, not the raw action
+
+
+def test_the_access_log_page_proves_each_sequenced_entry_in_the_signed_tree(
+    web_as: Callable[[str], TestClient], scene: Scene, world: World
+) -> None:
+    from liangshi.audit import service as audit
+    from liangshi.config import Settings
+
+    with world.session() as s:
+        audit.sequence(s, audit.load_keys(Settings(), create=True), now=world.clock.now())
+    client = web_as("auditor_sun")
+    r = client.get("/web/access-log", params={"person_id": str(scene.zhang)})
+    assert r.status_code == 200
+    assert 'data-proven="true"' in r.text and "已入签名日志" in r.text
+    assert 'data-testid="tree-head"' in r.text and "签名树头" in r.text
+    with world.session() as s:
+        s.execute(
+            update(AuditEntry)
+            .where(AuditEntry.subject_person_id == scene.zhang, AuditEntry.action == "person.create")
+            .values(purpose="rewritten")
+        )
+    r = client.get("/web/access-log", params={"person_id": str(scene.zhang)})
+    assert 'data-proven="false"' in r.text and "证明不成立" in r.text

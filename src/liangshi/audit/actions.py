@@ -140,6 +140,9 @@ SPECIFIC: dict[str, Label] = {
     "mpi.review_read": Label("查阅核对事项", "Review read"),
     "mpi.review_decide": Label("作出核对决定", "Review decided"),
     "mpi.event_read": Label("查阅合并拆分记录", "Merge or split record read"),
+    # audit
+    "audit.key_rotate": Label("更换审计签名密钥", "Audit signing key rotated"),
+    "audit.archive": Label("归档审计日志", "Audit log archived"),
     # access
     "user.create": Label("新建用户", "User created"),
 }

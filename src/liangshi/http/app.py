@@ -10,6 +10,7 @@ from starlette.requests import Request
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from liangshi import __version__
+from liangshi.audit import service as audit
 from liangshi.clock import Clock, today_is
 from liangshi.config import Settings
 from liangshi.db import make_engine, make_session_factory
@@ -127,6 +128,8 @@ def create_app(
     app.state.engine = engine or make_engine(settings.database_url, echo=settings.sql_echo)
     app.state.sessions = make_session_factory(app.state.engine)
     app.state.kpi_cache = ReportCache(settings.kpi_cache_seconds)
+    # The audit log's signing key (made on first use in the data folder) and the public keys of older heads.
+    app.state.audit_keys = audit.load_keys(settings, create=True)
     errors.install(app)
     routes.include_all(app)
     web.mount(app)

@@ -7,6 +7,7 @@ from pydantic import BaseModel, Field
 from sqlalchemy.orm import Session
 
 from liangshi import registry
+from liangshi.audit import service as audit
 from liangshi.http.crud import object_read, object_routes, page_read, paging
 from liangshi.http.tx import unit
 from liangshi.persons import service
@@ -111,14 +112,33 @@ class AccessEntry(BaseModel):
     import_batch: int | None = None
     purpose: str | None
     reason: str | None = None
+    leaf_index: int | None = Field(None, description="The entry's place in the audit log's Merkle tree")
+    leaf_hash: str | None = Field(None, description="RFC 6962 leaf hash of the entry (hex)")
+    tree_size: int | None = Field(None, description="The signed tree head the proof is under")
+    inclusion_proof: list[str] | None = Field(
+        None,
+        description="RFC 6962 audit path (hex, leaf side first); none while the entry awaits the sequencer",
+    )
+    proven: bool = Field(False, description="The server checked the proof against the entry as shown")
+
+
+class TreeHead(BaseModel):
+    """A signed tree head of the audit log."""
+
+    tree_size: int
+    root_hash: str
+    timestamp: str
+    key_id: str
+    signature: str = Field(description="Ed25519 signature (base64)")
 
 
 class AccessLog(BaseModel):
-    """Who read or changed a person's record."""
+    """Who read or changed a person's record, each entry with its inclusion proof under `tree_heads`."""
 
     person_id: int
     total: int
     entries: list[AccessEntry]
+    tree_heads: list[TreeHead] = Field(default_factory=list)
 
 
 @persons.get("/{object_id}/access-log", response_model=AccessLog, summary="Who read or changed this record")
@@ -126,7 +146,15 @@ def access_log(object_id: int, request: Request, page: tuple[int, int] = Depends
     """The person's right to know: every read and write of their data (imports included), newest first."""
     with unit(request) as (session, ctx):
         rows, total = service.access_log(session, ctx, object_id, limit=page[1], offset=page[0])
-        return AccessLog(person_id=object_id, total=total, entries=[AccessEntry(**r) for r in rows])
+        heads = [
+            audit.head_at(session, size) for size in sorted({r["tree_size"] for r in rows if r["tree_size"]})
+        ]
+        return AccessLog(
+            person_id=object_id,
+            total=total,
+            entries=[AccessEntry(**r) for r in rows],
+            tree_heads=[TreeHead(**h.to_json()) for h in heads if h is not None],
+        )
 
 
 object_routes(

@@ -213,7 +213,14 @@ def access_log(
     imported = import_entries_of_person(session, person_id)
     rows, total = audit.access_log(session, person_id, limit=limit, offset=offset, also=imported)
     registry.log(ctx, session, [audit.Event("person.access_log", "person", person_id, None)])
-    return [access_view(row) for row in rows], total
+    # Each entry with its inclusion proof under the latest signed tree head (none yet: sequenced within a second).
+    head = audit.latest_head(session)
+    indexes = [row.leaf_index for row in rows if row.leaf_index is not None]
+    proofs = audit.inclusion_proofs(session, indexes, head.tree_size) if head else {}
+    views = [
+        access_view(row, head, None if row.leaf_index is None else proofs.get(row.leaf_index)) for row in rows
+    ]
+    return views, total
 
 
 # The kinds an import audits in chunks that are a person's data: their id column and their person column.
@@ -251,8 +258,9 @@ def import_entries_of_person(session: Session, person_id: int) -> list[int]:
     return sorted(seq for seq, ids in wanted.items() if ids & set(details.get(seq, {}).get("ids", ())))
 
 
-def access_view(entry: Any) -> dict[str, Any]:
-    """One access-log entry as shown: who, when, what (action, object, import batch) and why, ID numbers masked."""
+def access_view(entry: Any, head: audit.Head | None = None, proof: list[str] | None = None) -> dict[str, Any]:
+    """One access-log entry as shown: who, when, what (action, object, import batch) and why, ID numbers masked;
+    with its place in the audit tree and its inclusion proof under `head` when there is one."""
     detail = json.loads(entry.detail) if entry.detail else {}
     reason = detail.get("reason") if isinstance(detail, dict) else None
     batch = detail.get("batch") if isinstance(detail, dict) and entry.object_id is None else None
@@ -267,6 +275,11 @@ def access_view(entry: Any) -> dict[str, Any]:
         "import_batch": batch if isinstance(batch, int) else None,
         "purpose": mask_id_numbers_in(entry.purpose) if entry.purpose else None,
         "reason": mask_id_numbers_in(str(reason)) if reason else None,
+        "leaf_index": entry.leaf_index,
+        "leaf_hash": entry.leaf_hash,
+        "tree_size": head.tree_size if head and proof is not None else None,
+        "inclusion_proof": proof,
+        "proven": audit.proven(entry, head, proof),
     }
 
 

@@ -178,11 +178,16 @@ OBJECT_KINDS = {
     "dwelling": N_("Dwelling"),
     "area": N_("Area"),
 }
-# What verifying a hash chain can find wrong with an entry (audit.service.verify, departments.verify_log).
+# What verifying a log can find wrong (audit.service.verify: entries and the tree; departments.verify_log).
 CHAIN_PROBLEMS = {
     "altered": N_("altered: its hash does not match its content"),
     "missing": N_("entries before it are missing"),
     "broken_link": N_("its link to the previous entry is broken"),
+    "truncated": N_("entries at the end are missing: a signed tree head covers more entries than are left"),
+    "tree_mismatch": N_("the tree recomputed from the entries differs from its signed head"),
+    "bad_signature": N_("a tree head's signature is not valid"),
+    "unknown_key": N_("a tree head is signed by a key that is not ours"),
+    "inconsistent": N_("the log does not extend the published tree head"),
 }
 TONE = {
     "occupied": "ok",

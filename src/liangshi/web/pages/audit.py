@@ -1,4 +1,4 @@
-"""The auditor's pages (审计): verify the audit log's and the exchange log's hash chains; a person's access log.
+"""The auditor's pages (审计): verify the audit log (Merkle tree) and the exchange log (hash chain); access logs.
 
 Only the auditor's own permissions are used: `audit.verify`, `exchange_log.verify` and `person.access_log`. The
 access log is looked up by person number without reading the person (no name, no documents: an auditor sees who
@@ -46,12 +46,12 @@ CHAINS: dict[str, tuple[str, str, str]] = {
 }
 
 
-def _verify(p: Page, chain: Chain) -> dict[str, Any]:
+def _verify(p: Page, chain: Chain, keys: audit.Keyring) -> dict[str, Any]:
     """Walk one chain with the actor's permission; the first problem is the first broken entry."""
     if chain == "audit":
         p.ctx.actor.ensure("audit.verify")
-        found = audit.verify(p.session)
-        result: dict[str, Any] = {"ok": found.ok, "entries": found.entries, "problems": found.problems}
+        found = audit.verify(p.session, keys=keys, now=p.ctx.now)
+        result: dict[str, Any] = found.to_json()
     else:
         result = departments.verify_log(p.session, p.ctx)
     return {**result, "chain": chain, "checked_at": p.ctx.now}
@@ -74,7 +74,7 @@ def audit_page(request: Request) -> Response:
 def verify(request: Request, chain: Chain) -> Response:
     """Verify one chain (as GET /audit/verify and GET /departments/exchange-log/verify do); htmx gets the result."""
     with page(request) as p:
-        result = _verify(p, chain)
+        result = _verify(p, chain, request.app.state.audit_keys)
         if is_htmx(request):
             return render(request, "_verify_result.html", p, r=result)
         return render(request, "audit.html", p, chains=CHAINS, results={chain: result})
@@ -93,6 +93,8 @@ def access_log(request: Request, person_id: str = "", offset: int = 0) -> Respon
         offset = max(offset, 0)
         if number is not None:
             entries, total = persons.access_log(p.session, p.ctx, number, limit=PAGE_SIZE, offset=offset)
+        sizes = [e["tree_size"] for e in entries if e["tree_size"]]
+        tree_head = audit.head_at(p.session, sizes[0]) if sizes else None
         return render(
             request,
             "access_log.html",
@@ -105,4 +107,5 @@ def access_log(request: Request, person_id: str = "", offset: int = 0) -> Respon
             total=total,
             offset=offset,
             page_size=PAGE_SIZE,
+            tree_head=tree_head,
         )
