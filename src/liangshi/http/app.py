@@ -124,7 +124,12 @@ def create_app(
     )
     app.state.settings = settings
     app.state.clock = clock or Clock()
-    app.state.engine = engine or make_engine(settings.database_url, echo=settings.sql_echo)
+    app.state.engine = engine or make_engine(
+        settings.database_url,
+        echo=settings.sql_echo,
+        pool_size=settings.db_pool_size,
+        max_overflow=settings.db_max_overflow,
+    )
     app.state.sessions = make_session_factory(app.state.engine)
     app.state.kpi_cache = ReportCache(settings.kpi_cache_seconds)
     errors.install(app)
