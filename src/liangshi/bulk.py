@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import datetime as dt
 import json
+from collections.abc import Iterable, Mapping, Sized
 from typing import Any
 
 from sqlalchemy import Table, func, select, text
@@ -69,6 +70,7 @@ def bulk_insert(session: Session, model: type[Any], rows: list[dict[str, Any]]) 
             f'INSERT INTO "{table.name}" ({names}) VALUES ({marks})',
             [tuple(_sqlite_value(row[c]) for c in columns) for row in rows],
         )
+        _note_loaded(session, table.name, len(rows))
         return
     raw = session.connection().connection.driver_connection
     assert raw is not None
@@ -76,16 +78,18 @@ def bulk_insert(session: Session, model: type[Any], rows: list[dict[str, Any]]) 
     with raw.cursor() as cursor, cursor.copy(f'COPY "{table.name}" ({names}) FROM STDIN') as copy:
         for row in rows:
             copy.write_row([row[c] for c in columns])
+    _note_loaded(session, table.name, len(rows))
 
 
 def insert_tuples(
-    session: Session, model: type[Any], columns: list[str], rows: list[tuple[Any, ...]]
+    session: Session, model: type[Any], columns: list[str], rows: Iterable[tuple[Any, ...]]
 ) -> None:
     """Insert ready rows (values already in the form the column stores: dates and times as text, see `stamp`).
 
-    COPY on PostgreSQL, the driver's executemany on SQLite; no per-value conversion in Python.
+    COPY on PostgreSQL, the driver's executemany on SQLite; no per-value conversion in Python. `rows` may be a
+    generator: each row is then freed as soon as it is written.
     """
-    if not rows:
+    if isinstance(rows, Sized) and not rows:
         return
     table: Table = model.__table__
     names = ", ".join(f'"{c}"' for c in columns)
@@ -93,12 +97,54 @@ def insert_tuples(
     assert raw is not None
     if not is_postgres(session):
         marks = ", ".join("?" for _ in columns)
-        raw.executemany(f'INSERT INTO "{table.name}" ({names}) VALUES ({marks})', rows)
+        written = raw.executemany(f'INSERT INTO "{table.name}" ({names}) VALUES ({marks})', rows).rowcount
+        _note_loaded(session, table.name, written)
         return
+    count = 0
     with raw.cursor() as cursor, cursor.copy(f'COPY "{table.name}" ({names}) FROM STDIN') as copy:
         write = copy.write_row
         for row in rows:
             write(row)
+            count += 1
+    _note_loaded(session, table.name, count)
+
+
+# ---- statistics after bulk work: what a session's bulk writes loaded, and ANALYZE of it -------------------------
+
+# session.info key: rows each table received through `bulk_insert` / `insert_tuples` in this session.
+_LOADED = "liangshi.bulk.loaded"
+
+# Fewer new rows than this in a table are left to autovacuum's own ANALYZE (it runs once about a tenth of a table
+# has changed); an explicit ANALYZE reads a sample of up to 30,000 rows per table, which a handful of rows is not
+# worth. The import of a new city, a department's batch of thousands, a synthetic or demo build are.
+ANALYSE_MIN_ROWS = 1_000
+
+
+def _note_loaded(session: Session, table: str, rows: int) -> None:
+    loaded: dict[str, int] = session.info.setdefault(_LOADED, {})
+    loaded[table] = loaded.get(table, 0) + max(rows, 0)
+
+
+def take_loaded(session: Session) -> dict[str, int]:
+    """The rows each table received through this module's bulk writers in this session since the last call (the
+    count restarts)."""
+    loaded: dict[str, int] = session.info.pop(_LOADED, {})
+    return loaded
+
+
+def analyse(session: Session, loaded: Mapping[str, int], *, min_rows: int = ANALYSE_MIN_ROWS) -> list[str]:
+    """ANALYZE the tables a bulk job loaded (`loaded`: rows per table, as `take_loaded` gives them) that took at
+    least `min_rows` rows, so that the planner sees the new rows at once rather than after autovacuum gets to
+    them (a freshly loaded table's lookups otherwise scan through the wrong index). PostgreSQL only, in the
+    caller's transaction (ANALYZE may run inside one; its statistics commit with the rows). On SQLite nothing:
+    without statistics (sqlite_stat1) its planner chooses indexes by their shape, which is how the lookups were
+    measured; an ANALYZE there would read every index in full and change plans everywhere. Returns the tables
+    analysed, sorted."""
+    tables = sorted(t for t, n in loaded.items() if n >= min_rows)
+    if not tables or not is_postgres(session):
+        return []
+    session.execute(text("ANALYZE " + ", ".join(f'"{t}"' for t in tables)))
+    return tables
 
 
 def where_in(session: Session, select_sql: str, column: str, values: list[Any]) -> list[Any]:

@@ -21,6 +21,12 @@ class Settings(BaseSettings):
     default_page_size: int = 50
     max_page_size: int = 500
     sql_echo: bool = False
+    # Each process's PostgreSQL connection pool: kept connections and the extra ones it may open at a peak.
+    # `liangshi serve --workers N` lowers both so that its N workers together stay within db_max_connections
+    # (below PostgreSQL's max_connections, 100 by default, leaving room for the CLI's jobs and replication).
+    db_pool_size: int = 10
+    db_max_overflow: int = 20
+    db_max_connections: int = 80
     # Department exchange: a TOML file of per-field precedence rules (default: the packaged precedence.toml),
     # and the working days a feedback on a doubted value has for its decision (pick-up: 2 working days).
     precedence_file: str | None = None

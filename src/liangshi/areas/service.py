@@ -5,7 +5,7 @@ from __future__ import annotations
 import datetime as dt
 from collections.abc import Iterable
 
-from sqlalchemy import select
+from sqlalchemy import and_, select
 from sqlalchemy.orm import Session
 
 from liangshi import registry
@@ -112,8 +112,23 @@ def names_of(session: Session, area_ids: Iterable[int], on: dt.date) -> dict[int
 def lineage(session: Session, area: Area, on: dt.date) -> list[tuple[Area, str]]:
     """The area and its ancestors from the top, with names."""
     ids = [int(x) for x in area.path.strip("/").split("/") if x]
-    areas = {a.id: a for a in session.execute(select(Area).where(Area.id.in_(ids))).scalars()}
-    names = names_of(session, ids, on)
+    v = AreaVersion
+    # The areas and their names in one statement (an address's description reads this on every 查人知住).
+    rows = session.execute(
+        select(Area, v.name)
+        .outerjoin(
+            v,
+            and_(
+                v.entity_id == Area.id,
+                v.superseded_at.is_(None),
+                v.valid_from <= on,
+                (v.valid_to.is_(None)) | (v.valid_to > on),
+            ),
+        )
+        .where(Area.id.in_(ids))
+    ).all()
+    areas = {a.id: a for a, _ in rows}
+    names = {a.id: name for a, name in rows if name is not None}
     return [(areas[i], names.get(i, "")) for i in ids if i in areas]
 
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import csv
 import datetime as dt
+from collections import Counter
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from itertools import islice
@@ -181,6 +182,7 @@ def import_file(
     )
     loader = LOADERS[kind]
     resolver: Resolver | None = None
+    loaded: Counter[str] = Counter()  # rows per table, for the statistics at the end
     for chunk in _chunks(table.rows, mapping, chunk_size):
         # One transaction per chunk: an interrupted import keeps whole chunks, and a rerun skips what exists.
         try:
@@ -198,6 +200,7 @@ def import_file(
                 batch_row.rows_loaded += outcome.loaded
                 batch_row.rows_existing += outcome.existing
                 batch_row.rows_rejected += len(outcome.errors)
+                loaded.update(bulk.take_loaded(session))
         except BaseException:
             if resolver is not None:
                 resolver.reset()
@@ -210,6 +213,8 @@ def import_file(
             progress(len(chunk))
     with session_scope(sessions) as session:
         bulk.tune_for_load(session, loading=False)
+        # The planner sees what was loaded at once, not once autovacuum gets to it (issue 19).
+        bulk.analyse(session, loaded)
         batch_row = session.get(ImportBatch, batch_id)
         assert batch_row is not None
         batch_row.status = "done"

@@ -125,7 +125,12 @@ def create_app(
     )
     app.state.settings = settings
     app.state.clock = clock or Clock()
-    app.state.engine = engine or make_engine(settings.database_url, echo=settings.sql_echo)
+    app.state.engine = engine or make_engine(
+        settings.database_url,
+        echo=settings.sql_echo,
+        pool_size=settings.db_pool_size,
+        max_overflow=settings.db_max_overflow,
+    )
     app.state.sessions = make_session_factory(app.state.engine)
     app.state.kpi_cache = ReportCache(settings.kpi_cache_seconds)
     # The audit log's signing key (made on first use in the data folder) and the public keys of older heads.

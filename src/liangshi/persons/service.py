@@ -314,8 +314,9 @@ def phone_query(text: str) -> str:
         return text.strip()
 
 
-def person_id_by_document(session: Session, ctx: Context, number: str) -> int | None:
-    """The person in the caller's jurisdiction holding a document number (any type), or None."""
+def person_by_document(session: Session, ctx: Context, number: str) -> Person | None:
+    """The person (identity row) in the caller's jurisdiction holding a document number (any type), or None: the
+    row `registry.get_entity` returns, read with the same scope, so that a caller need not read it again."""
     value = document_query(number, ctx.today)
     v = DocumentVersion
     stmt = (
@@ -324,12 +325,18 @@ def person_id_by_document(session: Session, ctx: Context, number: str) -> int | 
         .where(v.number == value, v.superseded_at.is_(None), v.valid_to.is_(None))
     )
     for (pid,) in session.execute(stmt):
-        visible = session.execute(
-            registry.scoped(select(Person.id).where(Person.id == pid), PERSON, ctx.actor)
-        )
-        if visible.first() is not None:
-            return int(pid)
+        person: Person | None = session.execute(
+            registry.scoped(select(Person).where(Person.id == pid), PERSON, ctx.actor)
+        ).scalar_one_or_none()
+        if person is not None:
+            return person
     return None
+
+
+def person_id_by_document(session: Session, ctx: Context, number: str) -> int | None:
+    """The person in the caller's jurisdiction holding a document number (any type), or None."""
+    person = person_by_document(session, ctx, number)
+    return None if person is None else int(person.id)
 
 
 def _key_prefix(session: Session, column: Any, key: str) -> ColumnElement[bool]:

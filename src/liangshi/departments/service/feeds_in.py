@@ -16,7 +16,7 @@ from sqlalchemy.orm import Session
 from liangshi import registry
 from liangshi.access.rules import Actor
 from liangshi.audit import service as audit
-from liangshi.bulk import allocate_ids, bulk_insert
+from liangshi.bulk import allocate_ids, analyse, bulk_insert, take_loaded
 from liangshi.departments import rules
 from liangshi.departments.models import Agreement, Department, DepartmentBatch, ExchangeConflict
 from liangshi.departments.service.agreements import _liaison_agreement, audit_purpose_max, get_department
@@ -561,4 +561,6 @@ def submit_batch(
     while done < len(parsed):
         done += _submit_chunk(session, ctx, feed, parsed[done : done + CHUNK_ROWS], result)
     _close_batch(session, ctx, batch, result, agreement, table, feed)
+    # A large batch's new versions are visible to the planner at once, not once autovacuum gets to them (issue 19).
+    analyse(session, take_loaded(session))
     return result

@@ -147,7 +147,7 @@ def write_persons(job: Job, new: list[tuple[AreaRef, tuple[Any, ...], tuple[str,
         FastCreate(
             area_ids,
             _PERSON_COLUMNS,
-            [(*attrs, *name_keys(attrs[_NAME_AT])) for _, attrs, _ in new],
+            [attrs + name_keys(attrs[_NAME_AT]) for _, attrs, _ in new],
             valid_from=job.today,
         ),
     )

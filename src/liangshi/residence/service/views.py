@@ -48,7 +48,15 @@ def where_lives(
 ) -> dict[str, Any]:
     """查人知住: a person's current residences and their full residence history (audited)."""
     ctx.actor.ensure("residence.read")
-    person = registry.get_entity(session, persons.PERSON, person_id, ctx.actor)
+    return _where_lives(
+        session, ctx, registry.get_entity(session, persons.PERSON, person_id, ctx.actor), detail
+    )
+
+
+def _where_lives(
+    session: Session, ctx: Context, person: Any, detail: dict[str, Any] | None
+) -> dict[str, Any]:
+    # `where_lives` for a person already read within the actor's scope (and the permission checked).
     views = _residence_views(session, person.id, ctx.today)
     registry.log(
         ctx, session, [audit.Event("person.where_lives", "person", person.id, person.id, detail or {})]
@@ -77,10 +85,14 @@ def _residence_views(session: Session, person_id: int, today: dt.date) -> list[d
 
 def where_lives_by_document(session: Session, ctx: Context, number: str) -> dict[str, Any]:
     """查人知住 by ID number: the person in the caller's jurisdiction holding it, and where they live."""
-    person_id = persons.person_id_by_document(session, ctx, number)
-    if person_id is None:
+    # The person is read once, within the actor's scope (`person_by_document` reads it as `registry.get_entity`
+    # would), not found by id and then read again: one statement fewer per lookup (issue 19).
+    person = persons.person_by_document(session, ctx, number)
+    if person is None:
         raise NotFound("person.not_found", "未找到该人员", "Person not found", {"field": "id_number"})
-    result = where_lives(session, ctx, person_id, detail={"by": "document"})
+    ctx.actor.ensure("residence.read")
+    person_id = int(person.id)
+    result = _where_lives(session, ctx, person, {"by": "document"})
     result["name"] = persons.names_on(session, [person_id], ctx.today).get(person_id)
     result["documents"] = persons.documents_view(session, ctx, person_id, unmask_reason=None)
     return result
