@@ -199,3 +199,29 @@ def test_the_person_page_as_of_a_past_date_shows_the_residence_of_that_day(
     assert 'data-testid="current-residence"' in then.text and 'data-testid="as-of-badge"' in then.text
     assert 'data-testid="deregister"' not in then.text  # a past view is read-only
     assert client.get(f"/web/persons/{scene.li}", params={"on": "2025-13-45"}).status_code == 422
+
+
+def test_dwelling_grid_and_map_pages_show_a_past_date(
+    web_as: Callable[[str], TestClient], scene: Scene
+) -> None:
+    client = web_as("police_liu")
+    dwelling = f"/web/dwellings/{scene.place.dwelling_id}"
+    now = client.get(dwelling).text
+    then_page = client.get(dwelling, params={"on": "2025-12-01"})
+    assert then_page.status_code == 200, then_page.text[-2000:]
+    then = then_page.text
+    # 李四 lived there from 2025-05-01 to 2026-02-20; 张三 arrived on 2026-03-01.
+    now_living = now.split('data-testid="occupants"')[1].split("</ul>")[0]
+    then_living = then.split('data-testid="occupants"')[1].split("</ul>")[0]
+    assert "张三" in now_living and "李四" not in now_living
+    assert "李四" in then_living and "张三" not in then_living
+    assert "2025-12-01 居住在此的人员" in then
+    grid = client.get(f"/web/buildings/{scene.place.building_id}/grid", params={"on": "2025-12-01"})
+    assert (
+        grid.status_code == 200
+        and 'data-testid="as-of-badge"' in grid.text
+        and "截至 2025-12-01" in grid.text
+    )
+    area_map = client.get(f"/web/areas/{scene.place.area_id}/map", params={"on": "2025-12-01"})
+    assert area_map.status_code == 200 and 'data-testid="as-of-badge"' in area_map.text
+    assert client.get(dwelling, params={"on": "yesterday"}).status_code == 422

@@ -18,7 +18,7 @@ from liangshi.residence import service as residence
 from liangshi.residence.schemas import DepartureIn
 from liangshi.web.i18n import N_
 from liangshi.web.labels import form_errors
-from liangshi.web.pages import web_router
+from liangshi.web.pages import as_of, read_as_of, web_router
 from liangshi.web.render import redirect, register_flash, render
 from liangshi.web.session import Page, page
 
@@ -31,18 +31,6 @@ GENERAL_ITEMS = ("education", "marital_status", "occupation", "workplace", "phon
 HOUSEHOLD_KINDS = {"registered": N_("Registered household (hukou)"), "actual": N_("Actual living household")}
 
 
-def _as_of(value: str | None) -> dt.date | None:
-    """The "as of" date of the page (empty: today); a malformed one is `date.invalid`."""
-    if not value:
-        return None
-    try:
-        return dt.date.fromisoformat(value)
-    except ValueError:
-        raise ValidationFailed(
-            "date.invalid", f"日期“{value}”无效", f"Invalid date {value!r}", {"field": "on", "input": value}
-        ) from None
-
-
 def _person_page(
     request: Request,
     p: Page,
@@ -53,7 +41,7 @@ def _person_page(
     departure: dict[str, Any] | None = None,
     status: int = 200,
 ) -> Response:
-    snap = registry.read(p.session, p.ctx, persons.PERSON, person_id, on=on)
+    snap, not_yet = read_as_of(p, persons.PERSON, person_id, on)
     if snap.cut is None:
         documents = persons.documents_view(p.session, p.ctx, person_id, unmask_reason=unmask_reason)
         provenance = persons.provenance_of(p.session, p.ctx, person_id) if on is None else {}
@@ -104,6 +92,7 @@ def _person_page(
         access=access,
         access_total=access_total,
         on=on,
+        not_yet=not_yet,
         day=day,
         today=p.ctx.today.isoformat(),
         departure=departure or {},
@@ -116,7 +105,7 @@ def person(request: Request, person_id: int, on: str | None = None) -> Response:
     """查人知住: who the person is, their household, where they live and lived, and who looked at the record; as
     of a past date with `?on=YYYY-MM-DD`."""
     with page(request) as p:
-        return _person_page(request, p, person_id, on=_as_of(on))
+        return _person_page(request, p, person_id, on=as_of(on))
 
 
 @router.post("/persons/{person_id}/residences/{residence_id}/departure")
