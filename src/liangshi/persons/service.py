@@ -330,6 +330,11 @@ def _key_prefix(session: Session, column: Any, key: str) -> ColumnElement[bool]:
     return column.like(key + "%")  # type: ignore[no-any-return]
 
 
+def key_prefix(session: Session, column: Any, key: str) -> ColumnElement[bool]:
+    """A prefix match on a pinyin key column that its index serves (for searches built elsewhere: mpi)."""
+    return _key_prefix(session, column, key)
+
+
 def _name_prefix(session: Session, column: Any, text: str) -> ColumnElement[bool]:
     """A name prefix match that the name index can serve (GLOB on SQLite when the text has no GLOB characters)."""
     if session.get_bind().dialect.name == "sqlite" and not any(c in text for c in "*?[]"):
@@ -384,103 +389,6 @@ def search_persons(
     if area_id is not None:
         where.append(Person.area_id.in_(select(Area.id).where(Area.path.like(f"%/{int(area_id)}/%"))))
     return registry.search(session, ctx, PERSON, where=where, offset=offset, limit=limit)
-
-
-# Match levels of the forgiving search, best first, with their rank (the linkage engine's level names).
-MATCH_LEVELS = {
-    "exact": 100,
-    "simplified_equal": 95,
-    "pinyin_equal": 90,
-    "near_homophone": 80,
-    "one_edit": 70,
-    "prefix": 60,
-}
-
-
-def _match_level(candidate: str, written: str, query_norm: Any, query_key: str, latin: bool) -> str | None:
-    """How a register name matches the query, by the linkage engine's normalisation, or None."""
-    # Imported here: the linkage normaliser loads OpenCC and pypinyin, needed only when a name is searched.
-    from liangshi.linkage.normalise import normalise_name
-
-    if candidate == written:
-        return "exact"
-    norm = normalise_name(candidate)
-    if norm is None:
-        return None
-    if not latin and query_norm is not None and norm.simplified == query_norm.simplified:
-        return "simplified_equal"
-    key = rules.name_keys(candidate)[0]
-    if key == query_key:
-        return "pinyin_equal"
-    if not latin and query_norm is not None and norm.dialect and norm.dialect == query_norm.dialect:
-        return "near_homophone"
-    if rules.within_one_edit(key, query_key):
-        return "one_edit"
-    if key.startswith(query_key) or candidate.startswith(written):
-        return "prefix"
-    return None
-
-
-def forgiving_search(
-    session: Session, ctx: Context, text: str, *, limit: int = 20
-) -> tuple[list[dict[str, Any]], int]:
-    """Find persons by a name as it may have been typed: the exact name, traditional characters (OpenCC), a
-    character of the same sound, Hubei's h/f, n/l, en/eng, in/ing mergers, a pinyin typo, the pinyin or initials,
-    optionally with the last digits of an ID number beside it (`张伟 1234`). Ranked best first: each result is
-    {snapshot, level, rank, id_suffix_matched}. Uses the name's indexed search keys (every variant is an
-    equality or prefix lookup) and the linkage engine's normalisation; results are read in jurisdiction and
-    audited like any search."""
-    # Imported here: the linkage normaliser loads OpenCC and pypinyin, needed only when a name is searched.
-    from liangshi.linkage.normalise import normalise_name
-
-    name, suffix = rules.query_parts(text)
-    if not name:
-        return [], 0
-    latin = rules.search_key(name) is not None
-    query_norm = None if latin else normalise_name(name)
-    simplified = query_norm.simplified if query_norm is not None else name
-    query_key = rules.search_key(name) if latin else rules.name_keys(simplified)[0]
-    if not query_key:
-        return [], 0
-    keys = {query_key} | rules.one_edit_keys(query_key)
-    if not latin:
-        keys |= rules.dialect_keys(rules.syllables(simplified))
-    v = PersonVersion
-    conditions: list[Any] = [
-        v.name.in_({name, simplified}),
-        v.name_pinyin.in_(sorted(keys)),
-        _key_prefix(session, v.name_pinyin, query_key),
-    ]
-    if latin:
-        conditions.append(_key_prefix(session, v.name_initials, query_key))
-    where: list[Any] = [or_(*conditions)]
-    if suffix:
-        dv = DocumentVersion
-        where.append(
-            exists(
-                select(Document.id)
-                .join(dv, dv.entity_id == Document.id)
-                .where(
-                    Document.person_id == Person.id,
-                    dv.number.endswith(suffix, autoescape=True),
-                    dv.superseded_at.is_(None),
-                    dv.valid_to.is_(None),
-                )
-            )
-        )
-    found = registry.search(session, ctx, PERSON, where=where, offset=0, limit=max(limit * 5, 100))
-    ranked: list[dict[str, Any]] = []
-    for snap in found.items:
-        level = _match_level(snap.row.name, name, query_norm, query_key, latin)
-        if level is None and latin and (snap.row.name_initials or "").startswith(query_key):
-            level = "prefix"
-        if level is None:
-            continue
-        ranked.append(
-            {"snapshot": snap, "level": level, "rank": MATCH_LEVELS[level], "id_suffix_matched": bool(suffix)}
-        )
-    ranked.sort(key=lambda r: (-r["rank"], r["snapshot"].row.name, r["snapshot"].entity.id))
-    return ranked[:limit], len(ranked)
 
 
 # ---- households -----------------------------------------------------------------------------------------------

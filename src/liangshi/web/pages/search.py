@@ -10,6 +10,7 @@ from fastapi.responses import Response
 
 from liangshi.addresses import service as addresses
 from liangshi.errors import LiangshiError
+from liangshi.mpi import service as mpi
 from liangshi.persons import service as persons
 from liangshi.residence import service as residence
 from liangshi.web import i18n
@@ -30,7 +31,7 @@ KINDS = {
 _ID = re.compile(r"^[0-9０-９]{6}[0-9０-９]{8,9}[0-9０-９xX]{0,3}$")
 _PHONE = re.compile(r"^\+?[0-9\- ]{7,20}$")
 PAGE_SIZE = 20
-# How a name matched (persons.MATCH_LEVELS), shown under each result that is not the exact name.
+# How a name matched (mpi.MATCH_LEVELS), shown under each result that is not the exact name.
 MATCH_LABELS = {
     "exact": N_("exact name"),
     "simplified_equal": N_("traditional characters"),
@@ -87,7 +88,7 @@ def search(request: Request, q: str = "", kind: str = "auto", offset: int = 0) -
                         address = addresses.match_address(p.session, p.ctx, q)
                 elif used == "name":
                     # Forgiving: same-sound and traditional characters, dialect, a pinyin typo, `name 1234`.
-                    found, total = persons.forgiving_search(p.session, p.ctx, q, limit=PAGE_SIZE)
+                    found, total = mpi.forgiving_search(p.session, p.ctx, q, limit=PAGE_SIZE)
                     people = [
                         _row(p, r["snapshot"], level=r["level"], suffix=r["id_suffix_matched"]) for r in found
                     ]

@@ -6,8 +6,8 @@ import datetime as dt
 
 import pytest
 
+from liangshi.mpi import service as mpi
 from liangshi.persons import rules
-from liangshi.persons import service as persons
 from tests import factories
 from tests.conftest import INSIDE, World
 
@@ -34,7 +34,7 @@ def people(world: World) -> dict[str, int]:
 
 def _find(world: World, query: str, persona: str = "police_liu") -> list[tuple[int, str]]:
     with world.session() as s:
-        found, _ = persons.forgiving_search(s, world.ctx(s, persona), query)
+        found, _ = mpi.forgiving_search(s, world.ctx(s, persona), query)
         return [(r["snapshot"].entity.id, r["level"]) for r in found]
 
 
