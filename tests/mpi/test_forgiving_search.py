@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import datetime as dt
+import json
+from typing import Any
 
 import pytest
 
@@ -86,3 +88,15 @@ def test_query_parts_and_keys() -> None:
     assert {"hulin", "fulin", "huling", "fuling"} <= rules.dialect_keys(["hu", "lin"])
     assert rules.within_one_edit("wuchengqiang", "wuchenqiang")
     assert not rules.within_one_edit("wuchengqiang", "wuchenqian")
+
+
+def test_the_api_answers_the_forgiving_search_ranked_with_match_and_masked_documents(
+    world: World, people: dict[str, int], client: Any, login: Any
+) -> None:
+    r = client.get("/persons/search", params={"q": "吳成墻"}, headers=login("police_liu"))
+    assert r.status_code == 200, r.text
+    body = r.json()
+    assert body["items"][0]["id"] == people["吴成强"]
+    assert body["items"][0]["match"] in ("simplified_equal", "pinyin_equal")
+    assert "********" in json.dumps(body["items"][0], ensure_ascii=False)
+    assert client.get("/persons/search", params={"q": ""}, headers=login("police_liu")).status_code == 422
