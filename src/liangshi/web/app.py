@@ -30,6 +30,7 @@ PAGE_MODULES = (
     "liangshi.web.pages.feedback",
     "liangshi.web.pages.reviews",
     "liangshi.web.pages.dwelling",
+    "liangshi.web.pages.rentals",
     "liangshi.web.pages.audit",
 )
 

@@ -7,6 +7,7 @@ from fastapi.responses import Response
 
 from liangshi.buildings import service as buildings
 from liangshi.campaign import service as campaign
+from liangshi.rentals import service as rentals
 from liangshi.residence import service as residence
 from liangshi.web.pages import as_of, read_as_of, web_router
 from liangshi.web.render import render
@@ -27,6 +28,12 @@ def dwelling(request: Request, dwelling_id: int, on: str | None = None) -> Respo
         )
         visits = campaign.visits_of(p.session, p.ctx, dwelling_id)
         address = buildings.describe_dwelling(p.session, dwelling_id, day or p.ctx.today)
+        # The open rental's snapshot (its version for the agreement and end forms), for roles that may write it.
+        rental = (
+            rentals.rental_of_dwelling(p.session, p.ctx, dwelling_id)
+            if day is None and p.may("rental.write")
+            else None
+        )
         return render(
             request,
             "dwelling.html",
@@ -37,5 +44,6 @@ def dwelling(request: Request, dwelling_id: int, on: str | None = None) -> Respo
             address=address,
             on=day,
             not_yet=not_yet,
+            rental=rental,
             today=p.ctx.today.isoformat(),
         )
