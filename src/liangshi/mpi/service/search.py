@@ -69,17 +69,16 @@ def forgiving_search(
     if not latin:
         keys |= person_rules.dialect_keys(person_rules.syllables(simplified))
     v = PersonVersion
-    conditions: list[Any] = [
-        v.name.in_({name, simplified}),
-        v.name_pinyin.in_(sorted(keys)),
-        persons.key_prefix(session, v.name_pinyin, query_key),
-    ]
+    # Two passes, so that loose prefix matches never crowd out the close ones: first the names and keys the
+    # query may have been meant as (equality lookups), then, only when those leave room, the prefixes.
+    close: list[Any] = [v.name.in_({name, simplified}), v.name_pinyin.in_(sorted(keys))]
+    loose: list[Any] = [persons.key_prefix(session, v.name_pinyin, query_key)]
     if latin:
-        conditions.append(persons.key_prefix(session, v.name_initials, query_key))
-    where: list[Any] = [or_(*conditions)]
+        loose.append(persons.key_prefix(session, v.name_initials, query_key))
+    narrowing: list[Any] = []
     if suffix:
         dv = DocumentVersion
-        where.append(
+        narrowing.append(
             exists(
                 select(Document.id)
                 .join(dv, dv.entity_id == Document.id)
@@ -91,16 +90,33 @@ def forgiving_search(
                 )
             )
         )
-    found = registry.search(session, ctx, persons.PERSON, where=where, offset=0, limit=max(limit * 5, 100))
     ranked: list[dict[str, Any]] = []
-    for snap in found.items:
-        level = _match_level(snap.row.name, name, query_norm, query_key, latin)
-        if level is None and latin and (snap.row.name_initials or "").startswith(query_key):
-            level = "prefix"
-        if level is None:
-            continue
-        ranked.append(
-            {"snapshot": snap, "level": level, "rank": MATCH_LEVELS[level], "id_suffix_matched": bool(suffix)}
-        )
+    seen: set[int] = set()
+    total = 0
+    for conditions in (close, loose):
+        room = limit - len(ranked)
+        if room <= 0:
+            break
+        where = [or_(*conditions), *narrowing]
+        if seen:
+            where.append(Person.id.not_in(seen))
+        found = registry.search(session, ctx, persons.PERSON, where=where, offset=0, limit=max(room * 3, 30))
+        total += found.total
+        for snap in found.items:
+            seen.add(snap.entity.id)
+            level = _match_level(snap.row.name, name, query_norm, query_key, latin)
+            if level is None and latin and (snap.row.name_initials or "").startswith(query_key):
+                level = "prefix"
+            if level is None:
+                continue
+            ranked.append(
+                {
+                    "snapshot": snap,
+                    "level": level,
+                    "rank": MATCH_LEVELS[level],
+                    "id_suffix_matched": bool(suffix),
+                }
+            )
     ranked.sort(key=lambda r: (-r["rank"], r["snapshot"].row.name, r["snapshot"].entity.id))
-    return ranked[:limit], len(ranked)
+    total = max(total, len(ranked))
+    return ranked[:limit], total
