@@ -31,6 +31,7 @@ PAGE_MODULES = (
     "liangshi.web.pages.reviews",
     "liangshi.web.pages.dwelling",
     "liangshi.web.pages.rentals",
+    "liangshi.web.pages.floating",
     "liangshi.web.pages.audit",
 )
 
