@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from sqlalchemy import exists, or_, select
+from sqlalchemy import case, exists, or_, select
 from sqlalchemy.orm import Session
 
 from liangshi import registry
@@ -90,6 +90,12 @@ def forgiving_search(
                 )
             )
         )
+    # Among many candidates the closest are read first: the name as typed or simplified, then its very pinyin.
+    closest = case(
+        (v.name.in_({name, simplified}), 0),
+        (v.name_pinyin == query_key, 1),
+        else_=2,
+    )
     ranked: list[dict[str, Any]] = []
     seen: set[int] = set()
     total = 0
@@ -100,7 +106,9 @@ def forgiving_search(
         where = [or_(*conditions), *narrowing]
         if seen:
             where.append(Person.id.not_in(seen))
-        found = registry.search(session, ctx, persons.PERSON, where=where, offset=0, limit=max(room * 3, 30))
+        found = registry.search(
+            session, ctx, persons.PERSON, where=where, offset=0, limit=max(room * 3, 30), order_by=closest
+        )
         total += found.total
         for snap in found.items:
             seen.add(snap.entity.id)
