@@ -100,3 +100,14 @@ def test_the_api_answers_the_forgiving_search_ranked_with_match_and_masked_docum
     assert body["items"][0]["match"] in ("simplified_equal", "pinyin_equal")
     assert "********" in json.dumps(body["items"][0], ensure_ascii=False)
     assert client.get("/persons/search", params={"q": ""}, headers=login("police_liu")).status_code == 422
+
+
+def test_among_homophones_the_name_sharing_more_characters_comes_first(
+    world: World, people: dict[str, int]
+) -> None:
+    with world.session() as s:
+        other = factories.person(
+            s, world.ctx(s), area_id=world.area(INSIDE), name="吴承强", birth=dt.date(1970, 2, 2)
+        )
+    found = _find(world, "吴成墙")
+    assert [pid for pid, _ in found[:2]] == [people["吴成强"], other]

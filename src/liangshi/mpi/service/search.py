@@ -125,6 +125,19 @@ def forgiving_search(
                     "id_suffix_matched": bool(suffix),
                 }
             )
-    ranked.sort(key=lambda r: (-r["rank"], r["snapshot"].row.name, r["snapshot"].entity.id))
+
+    # Within a level, the names sharing more characters with the query in place come first (吴成墙: 吴成强
+    # before 吴承强), then by name and id so the order is stable.
+    def shared(candidate: str) -> int:
+        return sum(a == b for a, b in zip(candidate, simplified, strict=False))
+
+    ranked.sort(
+        key=lambda r: (
+            -r["rank"],
+            -shared(r["snapshot"].row.name),
+            r["snapshot"].row.name,
+            r["snapshot"].entity.id,
+        )
+    )
     total = max(total, len(ranked))
     return ranked[:limit], total
