@@ -34,6 +34,7 @@ PAGE_SIZE = 20
 # How a name matched (mpi.MATCH_LEVELS), shown under each result that is not the exact name.
 MATCH_LABELS = {
     "exact": N_("exact name"),
+    "pinyin": N_("its pinyin"),
     "simplified_equal": N_("traditional characters"),
     "pinyin_equal": N_("same sound, other characters"),
     "near_homophone": N_("same sound in Hubei speech (h/f, n/l, en/eng, in/ing)"),
@@ -89,8 +90,16 @@ def search(request: Request, q: str = "", kind: str = "auto", offset: int = 0) -
                 elif used == "name":
                     # Forgiving: same-sound and traditional characters, dialect, a pinyin typo, `name 1234`.
                     found, total = mpi.forgiving_search(p.session, p.ctx, q, limit=PAGE_SIZE)
+                    # Letters typed are pinyin: their equal key is "the pinyin", not "same sound, other characters".
+                    latin = q.replace(" ", "").isascii()
                     people = [
-                        _row(p, r["snapshot"], level=r["level"], suffix=r["id_suffix_matched"]) for r in found
+                        _row(
+                            p,
+                            r["snapshot"],
+                            level="pinyin" if latin and r["level"] == "pinyin_equal" else r["level"],
+                            suffix=r["id_suffix_matched"],
+                        )
+                        for r in found
                     ]
                 else:
                     result = persons.search_persons(
