@@ -1,5 +1,6 @@
 # liangshi (两实) — developer entry points.
-#   make demo   build a demo city and serve it on http://127.0.0.1:8000
+#   make demo   serve the demo city on http://127.0.0.1:8000 (built on the first run, kept afterwards)
+#   make demo-rebuild   delete the demo database and build it afresh
 #   make test   lint + every test on SQLite and (if reachable) PostgreSQL
 
 SHELL := /bin/bash
@@ -10,17 +11,18 @@ PY    := $(VENV)/bin/python
 PIP   := $(VENV)/bin/pip
 STAMP := $(VENV)/.installed
 
-.PHONY: help install apt assets messages test lint demo bench clean
+.PHONY: help install apt assets messages test lint demo demo-rebuild bench clean
 
 help:
 	@echo "make install  create .venv, install liangshi[dev] and the Debian packages it needs"
 	@echo "make test     lint, then run the tests on SQLite and PostgreSQL"
 	@echo "make lint     ruff check, ruff format --check, mypy, import-linter layer contracts"
-	@echo "make demo     build a demo city and serve it on http://127.0.0.1:8000"
+	@echo "make demo     serve the demo city on http://127.0.0.1:8000 (built on the first run, kept afterwards)"
+	@echo "make demo-rebuild  delete the demo database (./liangshi.db), build it afresh and serve it"
 	@echo "make bench    run every benchmark in docs/benchmarks.md (SQLite and PostgreSQL)"
-	@echo "make assets   vendor htmx, ECharts and Leaflet from the npm registry into the web static files"
+	@echo "make assets   vendor htmx, ECharts, Leaflet and Swagger UI from the npm registry into the web static files"
 	@echo "make messages extract the web pages' messages and update the .po catalogues"
-	@echo "make clean    remove .venv, demo.db*, .pytest_cache"
+	@echo "make clean    remove .venv, liangshi.db* (the demo), .pytest_cache"
 
 install: apt $(STAMP) assets
 
@@ -37,6 +39,8 @@ $(VENDOR)/.stamp: package.json package-lock.json
 	cp node_modules/echarts/dist/echarts.min.js $(VENDOR)/
 	cp node_modules/leaflet/dist/leaflet.js node_modules/leaflet/dist/leaflet.css $(VENDOR)/
 	rm -rf $(VENDOR)/images && cp -r node_modules/leaflet/dist/images $(VENDOR)/images
+	mkdir -p $(VENDOR)/swagger-ui
+	cp node_modules/swagger-ui-dist/swagger-ui-bundle.js node_modules/swagger-ui-dist/swagger-ui.css $(VENDOR)/swagger-ui/
 	@touch $@
 
 # Catalogues are compiled in memory from the .po files when the app starts (no .mo to build).
@@ -82,6 +86,9 @@ lint:
 demo: install
 	scripts/demo.sh
 
+demo-rebuild: install
+	scripts/demo.sh --rebuild
+
 bench: install
 	$(PY) scripts/bench_lookup.py --db sqlite --persons 100000
 	$(PY) scripts/bench_lookup.py --db postgresql --persons 100000
@@ -107,4 +114,4 @@ bench: install
 
 clean:
 	rm -rf $(VENV) .pytest_cache node_modules src/liangshi/web/static/vendor
-	rm -f demo.db*
+	rm -f liangshi.db liangshi.db-wal liangshi.db-shm

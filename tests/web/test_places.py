@@ -121,3 +121,12 @@ def test_the_map_links_buildings_to_their_grid_only_for_users_who_may_open_it(
     assert link not in r.text
     assert json.loads(re.search(r'id="map-config">(.*?)</script>', r.text, re.S)[1])["grid_links"] is False  # type: ignore[index]
     assert liaison.get(f"/web/buildings/{building}/grid").status_code == 403
+
+
+def test_the_map_table_links_each_street_to_its_plates_page(world: World, web_as: Web) -> None:
+    build_places(world)
+    client = web_as("collector_zhang")
+    r = client.get(f"/web/areas/{world.area(A)}/map")
+    links = re.findall(r'<a href="(/web/streets/\d+)" data-testid="street-link">', r.text)
+    assert links
+    assert client.get(links[0]).status_code == 200

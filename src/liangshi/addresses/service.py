@@ -397,6 +397,7 @@ def geojson(session: Session, ctx: Context, area_id: int, *, crs: str, on: dt.da
             v.lat,
             sv.name,
             sv.numbering_style,
+            Address.street_id,
         )
         .join(v, and_(v.entity_id == Address.id, v.superseded_at.is_(None), history.valid_on(v, day)))
         .outerjoin(
@@ -415,7 +416,7 @@ def geojson(session: Session, ctx: Context, area_id: int, *, crs: str, on: dt.da
             {"id": bid, "label": label, "use": use, "visit_status": visit}
         )
     features = []
-    for aid, code, base, sub, status, kind, lon, lat, street, style in plates:
+    for aid, code, base, sub, status, kind, lon, lat, street, style, street_id in plates:
         x, y = to_crs(lon or 0.0, lat or 0.0, crs)  # rows without a position were filtered out
         features.append(
             {
@@ -428,6 +429,7 @@ def geojson(session: Session, ctx: Context, area_id: int, *, crs: str, on: dt.da
                     "plate_kind": kind,
                     "status": status,
                     "street": street,
+                    "street_id": street_id,
                     "number": render_plate_number(base, sub, style or "dash"),
                     "buildings": buildings.get(aid, []),
                 },

@@ -9,7 +9,7 @@ from typing import TYPE_CHECKING
 
 import typer
 from rich.console import Console
-from sqlalchemy import select
+from sqlalchemy import inspect, select
 
 from liangshi.access import service as access
 from liangshi.access.models import User
@@ -17,7 +17,7 @@ from liangshi.clock import Clock, today_is
 from liangshi.config import Settings
 from liangshi.db import make_engine, make_session_factory, session_scope
 from liangshi.departments import service as departments
-from liangshi.errors import LiangshiError, NotFound
+from liangshi.errors import Conflict, LiangshiError, NotFound
 from liangshi.registry import Context
 
 if TYPE_CHECKING:
@@ -43,12 +43,31 @@ def database() -> Iterator[tuple[Session, Clock]]:
     settings = Settings()
     engine = make_engine(settings.database_url)
     try:
+        if not inspect(engine).has_table("alembic_version"):
+            # A newcomer's first command on a fresh database: say what to do instead of a SQL traceback.
+            raise fail(
+                Conflict(
+                    "db.not_migrated",
+                    "数据库尚未建表，请先运行 liangshi db upgrade（或 make demo）",
+                    "The database has no schema yet: run liangshi db upgrade (or make demo) first",
+                    {"database": _shown(settings.database_url)},
+                )
+            )
         clock = Clock()
         # The command is the unit of work: what it validates checks "not in the future" against its clock.
         with session_scope(make_session_factory(engine)) as session, today_is(clock.today()):
             yield session, clock
     finally:
         engine.dispose()
+
+
+def _shown(url: str) -> str:
+    """A database URL without its password."""
+    scheme, sep, rest = url.partition("://")
+    if "@" in rest:
+        rest = rest.split("@", 1)[1]
+        return f"{scheme}{sep}…@{rest}"
+    return url
 
 
 def actor_as(session: Session, username: str | None) -> Actor:

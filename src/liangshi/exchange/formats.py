@@ -36,22 +36,24 @@ _DWELLING_KEY = (
     "community_code!:社区代码, street:街路巷, number!:门牌号, building!:楼栋, unit:单元, room!:房号"
 )
 KINDS: dict[str, tuple[Column, ...]] = {
-    "areas": _cols("code!:代码, name!:名称, level!:级别, parent_code!:上级代码"),
+    # Places may say since when they exist (valid_from 起始日期, not after the import day); without it, from the
+    # import day.
+    "areas": _cols("code!:代码, name!:名称, level!:级别, parent_code!:上级代码, valid_from:起始日期"),
     "streets": _cols(
         "district_code!:区县代码, name!:名称, street_type!:类型, numbering_style:编号样式, start_description:起点,"
-        " bearing_deg:走向"
+        " bearing_deg:走向, valid_from:起始日期"
     ),
     "plates": _cols(
         "community_code!:社区代码, street:街路巷, number!:门牌号, plate_kind:门牌类型, status:状态, lon:经度,"
-        " lat:纬度, chainage_m:里程"
+        " lat:纬度, chainage_m:里程, valid_from:起始日期"
     ),
     "buildings": _cols(
         "community_code!:社区代码, street:街路巷, number!:门牌号, building!:楼栋, floors_above:地上层数,"
-        " floors_below:地下层数, units:单元数, use:用途, structure:结构, year_built:建成年份"
+        " floors_below:地下层数, units:单元数, use:用途, structure:结构, year_built:建成年份, valid_from:起始日期"
     ),
     "dwellings": _cols(
         _DWELLING_KEY.replace(", unit:单元", ", unit:单元, floor:楼层")
-        + ", use:用途, floor_area_m2:建筑面积, owner_name:产权人, status:状态"
+        + ", use:用途, floor_area_m2:建筑面积, owner_name:产权人, status:状态, valid_from:起始日期"
     ),
     "persons": _cols(
         "id_number:证件号码, doc_type:证件类型, country:国籍, name!:姓名, sex!:性别, birth_date:出生日期,"

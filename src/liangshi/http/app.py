@@ -5,7 +5,8 @@ from __future__ import annotations
 from typing import Any
 
 from fastapi import FastAPI
-from fastapi.responses import HTMLResponse
+from fastapi.openapi.docs import get_swagger_ui_html, get_swagger_ui_oauth2_redirect_html
+from fastapi.responses import FileResponse, HTMLResponse
 from starlette.requests import Request
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
@@ -17,6 +18,10 @@ from liangshi.db import make_engine, make_session_factory
 from liangshi.http import errors, routes
 from liangshi.kpis.service import ReportCache
 from liangshi.web import app as web
+
+# Swagger UI is vendored from the npm registry (swagger-ui-dist, `make assets`): /docs works without the internet.
+SWAGGER = "/web/static/vendor/swagger-ui"
+FAVICON = web.STATIC / "favicon.svg"
 
 
 class BodyLimit:
@@ -122,6 +127,8 @@ def create_app(
         version=__version__,
         description='实有人口、实有房屋 registry API. Errors: `{"error": {"code", "message", "data"}}`; '
         "send `Accept-Language: en` for English messages and `X-Purpose` to state why you read personal data.",
+        docs_url=None,
+        redoc_url=None,
     )
     app.state.settings = settings
     app.state.clock = clock or Clock()
@@ -142,6 +149,28 @@ def create_app(
     @app.get("/", response_class=HTMLResponse, include_in_schema=False)
     def home() -> str:
         return HOME
+
+    @app.get("/docs", response_class=HTMLResponse, include_in_schema=False)
+    def docs() -> HTMLResponse:
+        """The API explorer, from the vendored Swagger UI."""
+        return get_swagger_ui_html(
+            openapi_url=app.openapi_url or "/openapi.json",
+            title=f"{app.title} · API",
+            oauth2_redirect_url="/docs/oauth2-redirect",
+            swagger_js_url=f"{SWAGGER}/swagger-ui-bundle.js",
+            swagger_css_url=f"{SWAGGER}/swagger-ui.css",
+            swagger_favicon_url="/favicon.ico",
+        )
+
+    @app.get("/docs/oauth2-redirect", response_class=HTMLResponse, include_in_schema=False)
+    def docs_redirect() -> HTMLResponse:
+        """Swagger UI's OAuth2 redirect page."""
+        return get_swagger_ui_oauth2_redirect_html()
+
+    @app.get("/favicon.ico", include_in_schema=False)
+    def favicon() -> FileResponse:
+        """The site icon (an SVG; browsers that ask for /favicon.ico accept it)."""
+        return FileResponse(FAVICON, media_type="image/svg+xml")
 
     @app.get("/health", tags=["system"])
     def health() -> dict[str, str]:

@@ -10,6 +10,7 @@ from liangshi import registry
 from liangshi.audit import service as audit
 from liangshi.http.crud import object_read, object_routes, page_read, paging
 from liangshi.http.tx import unit
+from liangshi.mpi import service as mpi
 from liangshi.persons import service
 from liangshi.persons.models import Household
 from liangshi.persons.schemas import (
@@ -66,6 +67,37 @@ def search_persons(
             limit=page[1],
         )
         return page_read(result, lambda snap: _person_extra(session, ctx, snap))
+
+
+@persons.get("/search", summary="Forgiving name search (容错查询)")
+def forgiving_search(
+    request: Request,
+    q: str = Query(
+        ..., min_length=1, max_length=60, description="a name, its pinyin, optionally `name 1234`"
+    ),
+    limit: int = Query(20, ge=1, le=100),
+) -> dict[str, Any]:
+    """Persons in your jurisdiction whose name matches as typed: traditional characters, the same sound, Hubei's
+    h/f, n/l, en/eng, in/ing, a pinyin typo, with an optional ID-number suffix; ranked, each with how it matched,
+    where they live and their category; documents masked."""
+    with unit(request) as (session, ctx):
+        found, total = mpi.forgiving_search(session, ctx, q, limit=limit)
+        ids = [r["snapshot"].entity.id for r in found]
+        homes = residence.current_residences(session, ctx, ids) if ctx.actor.may("residence.read") else {}
+        return {
+            "total": total,
+            "items": [
+                {
+                    **object_read(r["snapshot"], _person_extra(session, ctx, r["snapshot"])).model_dump(
+                        mode="json"
+                    ),
+                    "match": r["level"],
+                    "id_suffix_matched": r["id_suffix_matched"],
+                    "lives_at": homes.get(r["snapshot"].entity.id),
+                }
+                for r in found
+            ],
+        }
 
 
 @persons.get("/lookup", summary="查人知住 by ID number")

@@ -99,3 +99,89 @@ def search_key(text: str) -> str | None:
     if value and value.isascii() and value.isalpha():
         return value
     return None
+
+
+# ---- forgiving search: the query's parts and the pinyin keys it may have been meant as ---------------------------
+
+_LETTERS = "abcdefghijklmnopqrstuvwxyz"
+# Hubei speech merges these (linkage.normalise.DIALECT_FOLDS); a syllable is tried with each written form.
+_INITIAL_SWAPS = (("huang", "wang"), ("hu", "fu"), ("n", "l"))
+_FINAL_SWAPS = (("eng", "en"), ("ing", "in"))
+
+
+def query_parts(text: str) -> tuple[str, str | None]:
+    """A typed query split into the name and an ID-number suffix (3 to 6 trailing digits or X typed beside the
+    name, in either order): `张伟 1234` -> (`张伟`, `1234`)."""
+    name_parts: list[str] = []
+    suffix: str | None = None
+    for token in text.split():
+        compact = token.upper()
+        if 3 <= len(compact) <= 6 and compact.rstrip("X").isdigit() and compact.count("X") <= 1:
+            suffix = compact
+        else:
+            name_parts.append(token)
+    return "".join(name_parts), suffix
+
+
+def syllables(name: str) -> list[str]:
+    """The toneless pinyin syllables of a name as its search key reads them (surname readings applied)."""
+    # Imported here, not at the top: pypinyin's dictionaries take about a second to load; only name keys need them.
+    from pypinyin import lazy_pinyin
+
+    text = name.strip()
+    out = [s.lower() for s in lazy_pinyin(text) if s.isascii() and s.isalpha()]
+    if text and text[0] in SURNAME_READINGS and out:
+        out[0] = SURNAME_READINGS[text[0]]
+    return out
+
+
+def _syllable_forms(syllable: str) -> set[str]:
+    forms = {syllable}
+    for a, b in _INITIAL_SWAPS:
+        for x, y in ((a, b), (b, a)):
+            if syllable.startswith(x):
+                forms.add(y + syllable[len(x) :])
+                break
+    for form in list(forms):
+        for a, b in _FINAL_SWAPS:
+            for x, y in ((a, b), (b, a)):
+                if (
+                    form.endswith(x)
+                    and not (x == "en" and form.endswith("eng"))
+                    and not (x == "in" and form.endswith("ing"))
+                ):
+                    forms.add(form[: -len(x)] + y)
+    return forms
+
+
+def dialect_keys(syllables_: list[str], limit: int = 256) -> set[str]:
+    """Every search key a name read with Hubei's mergers may be written as (h/f, huang/wang, n/l, en/eng,
+    in/ing), e.g. 胡 hu -> {hu, fu}; at most `limit` keys."""
+    keys = {""}
+    for syllable in syllables_:
+        keys = {k + f for k in keys for f in _syllable_forms(syllable)}
+        if len(keys) > limit:
+            return set(sorted(keys)[:limit])
+    return keys
+
+
+def one_edit_keys(key: str) -> set[str]:
+    """Every key one edit from `key` (a letter dropped, added, replaced, or two neighbours swapped): a pinyin typo."""
+    if len(key) < 4:
+        return set()
+    splits = [(key[:i], key[i:]) for i in range(len(key) + 1)]
+    out = {a + b[1:] for a, b in splits if b}
+    out |= {a + b[1] + b[0] + b[2:] for a, b in splits if len(b) > 1}
+    out |= {a + c + b[1:] for a, b in splits if b for c in _LETTERS}
+    out |= {a + c + b for a, b in splits for c in _LETTERS}
+    out.discard(key)
+    return out
+
+
+def within_one_edit(a: str, b: str) -> bool:
+    """Whether two keys are equal or one edit apart (the Damerau kind: an adjacent swap counts as one)."""
+    if a == b:
+        return True
+    if abs(len(a) - len(b)) > 1:
+        return False
+    return b in one_edit_keys(a) if len(a) >= 4 else False

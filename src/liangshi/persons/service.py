@@ -23,7 +23,7 @@ from liangshi.common.idnumber import (
     normalize_id_text,
 )
 from liangshi.common.phone import normalize_phone
-from liangshi.errors import Conflict, ValidationFailed
+from liangshi.errors import Conflict, NotFound, ValidationFailed
 from liangshi.exchange.models import ImportAuditEntry
 from liangshi.persons import rules
 from liangshi.persons.models import DOCUMENT as DOCUMENT
@@ -350,6 +350,11 @@ def _key_prefix(session: Session, column: Any, key: str) -> ColumnElement[bool]:
     return column.like(key + "%")  # type: ignore[no-any-return]
 
 
+def key_prefix(session: Session, column: Any, key: str) -> ColumnElement[bool]:
+    """A prefix match on a pinyin key column that its index serves (for searches built elsewhere: mpi)."""
+    return _key_prefix(session, column, key)
+
+
 def _name_prefix(session: Session, column: Any, text: str) -> ColumnElement[bool]:
     """A name prefix match that the name index can serve (GLOB on SQLite when the text has no GLOB characters)."""
     if session.get_bind().dialect.name == "sqlite" and not any(c in text for c in "*?[]"):
@@ -570,6 +575,44 @@ def members_view(session: Session, ctx: Context, household_id: int, on: dt.date)
         session,
         [audit.Event("household.member_read", "household", household_id, m["person_id"]) for m in result],
     )
+    return result
+
+
+def households_of(session: Session, ctx: Context, person_id: int, on: dt.date) -> list[dict[str, Any]]:
+    """The households a person belongs to on a date: kind, number, dwelling, the person's relationship to the head
+    (GB/T 4761) and every member with theirs (the members' names are a read of their data: audited by
+    members_view). Households outside the caller's jurisdiction are left out."""
+    ctx.actor.ensure("household.read")
+    mv = MembershipVersion
+    rows = session.execute(
+        select(Membership.household_id, mv.relationship)
+        .join(mv, mv.entity_id == Membership.id)
+        .where(Membership.person_id == person_id, mv.superseded_at.is_(None), history.valid_on(mv, on))
+        .order_by(Membership.household_id)
+    ).all()
+    result: list[dict[str, Any]] = []
+    for household_id, relationship in rows:
+        try:
+            snap = registry.snapshot(
+                session,
+                HOUSEHOLD,
+                registry.get_entity(session, HOUSEHOLD, int(household_id), ctx.actor),
+                on=on,
+                today=ctx.today,
+            )
+        except NotFound:
+            continue
+        attrs = snap.attributes() if snap.row is not None else {}
+        result.append(
+            {
+                "household_id": int(household_id),
+                "household_kind": snap.entity.household_kind,
+                "household_number": attrs.get("household_number"),
+                "dwelling_id": attrs.get("dwelling_id"),
+                "relationship": relationship,
+                "members": members_view(session, ctx, int(household_id), on),
+            }
+        )
     return result
 
 

@@ -326,6 +326,51 @@ def _close_links(
     )
 
 
+def end_tenancies_of_residence(
+    session: Session, ctx: Context, residence_id: int, on: dt.date, prov: Any, reason: str
+) -> list[int]:
+    """A departure closes the tenancy: end the open tenant links that carry this residence at `on` (the day the
+    tenant left, or the tenancy's own start when it began later), as part of the deregistration (its permission).
+    Returns the ids of the links ended."""
+    v = RentalTenantVersion
+    links = [
+        (link, row)
+        for link, row in session.execute(
+            select(RentalTenant, v)
+            .join(v, and_(v.entity_id == RentalTenant.id, v.superseded_at.is_(None), v.valid_to.is_(None)))
+            .where(RentalTenant.residence_id == residence_id)
+            .order_by(RentalTenant.id)
+        )
+    ]
+    if not links:
+        return []
+    current = registry.open_versions(session, TENANT, [link.id for link, _ in links])
+    registry.retire_many(
+        session,
+        ctx,
+        [
+            registry.Retirement(
+                TENANT, current[link.id], max(on, row.valid_from), expected_version=link.version
+            )
+            for link, row in links
+        ],
+        prov=prov,
+        reason=reason,
+        permissions=("residence.write",),
+        events=[
+            audit.Event(
+                "rental.tenant_end",
+                "rental",
+                link.rental_id,
+                link.person_id,
+                {"tenant_id": link.id, "residence_id": residence_id},
+            )
+            for link, _ in links
+        ],
+    )
+    return [link.id for link, _ in links]
+
+
 def end_rental(session: Session, ctx: Context, rental_id: int, data: RentalEnd) -> Snapshot:
     """End a rental on a date (not before its lease start, not after today); its tenants' links end with it."""
     ctx.actor.ensure("rental.write")

@@ -113,6 +113,10 @@ FOREIGN_NAMES: dict[str, tuple[tuple[str, ...], tuple[str, ...], tuple[str, ...]
 # ---------------------------------------------------------------------------------------------------------
 
 EZHOU_COUNTIES = ("420702", "420703", "420704")
+# Since when the city's places (areas, streets, plates, buildings, dwellings) exist in the files: the day the
+# gazetteer's areas start (areas.service.load_gazetteer), years before the floating residences, so a KPI period
+# in the past finds its areas named, its plates counted and its dwellings there.
+PLACES_SINCE = dt.date(2010, 1, 1)
 # Real current GB/T 2260 county codes of the provinces people come to Ezhou from (checked by the tests).
 OUTSIDE_COUNTIES = Weighted(
     [

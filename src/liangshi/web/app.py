@@ -32,6 +32,8 @@ PAGE_MODULES = (
     "liangshi.web.pages.reviews",
     "liangshi.web.pages.changesets",
     "liangshi.web.pages.dwelling",
+    "liangshi.web.pages.rentals",
+    "liangshi.web.pages.floating",
     "liangshi.web.pages.audit",
     "liangshi.web.pages.inspections",
 )

@@ -4,8 +4,11 @@ from __future__ import annotations
 
 from typing import Any
 
+from babel import Locale
 from pydantic import ValidationError
 
+from liangshi.common import codes
+from liangshi.common.idnumber import region_name
 from liangshi.errors import LiangshiError
 from liangshi.web.i18n import N_, short
 
@@ -212,6 +215,47 @@ TONE = {
     "returned": "bad",
 }
 
+RENTAL_STATUS = {"open": N_("Let (open)"), "ended": N_("Ended")}
+PERMIT_STATUS = {
+    "issued": N_("Valid"),
+    "lapsed": N_("Lapsed (not endorsed in time)"),
+    "cancelled": N_("Cancelled"),
+}
+STAY_KINDS = {"hotel": N_("Hotel"), "cafe": N_("Internet café")}
+# The person fields whose value is a code of a national table (GB/T 2261.2, 3304, 4658).
+CODE_TABLES = {"ethnicity": "ethnicity", "education": "education", "marital_status": "marital_status"}
+_BABEL = {"zh": "zh_Hans_CN", "en": "en"}
+
+
+def code_name(field: str, value: object, lang: str = "zh") -> str:
+    """A coded value by its name: 民族 01 → 汉, 文化程度 41 → its GB/T 4658 name, 户籍地区划 420115 →
+    湖北省武汉市江夏区, 国籍 CHN → 中国 (China in English). Names of the Chinese tables stay Chinese in English
+    pages, followed by the code."""
+    if value is None or value == "":
+        return "—"
+    text = str(value)
+    name: str | None = None
+    if field in CODE_TABLES:
+        name = codes.table(CODE_TABLES[field]).entries.get(text)
+    elif field == "hukou_region" and len(text) == 6 and text.isdigit():
+        parts = [region_name(text[:2] + "0000"), region_name(text[:4] + "00"), region_name(text)]
+        unique = [p for i, p in enumerate(parts) if p and p not in parts[:i]]
+        name = "".join(unique) or None
+    elif field == "nationality":
+        # Imported here: only a page showing a nationality needs the ISO 3166 table.
+        import pycountry
+
+        country = pycountry.countries.get(alpha_3=text)
+        alpha2 = getattr(country, "alpha_2", None) if country is not None else None
+        if alpha2:
+            return str(Locale.parse(_BABEL.get(short(lang), "zh_Hans_CN")).territories.get(alpha2, text))
+    else:
+        return text
+    if name is None:
+        return text
+    return name if short(lang) == "zh" else f"{name} ({text})"
+
+
 ALL = {
     "outcomes": OUTCOMES,
     "dwelling_status": DWELLING_STATUS,
@@ -235,6 +279,9 @@ ALL = {
     "changeset_actions": CHANGESET_ACTIONS,
     "changeset_ops": CHANGESET_OPS,
     "stale_reasons": STALE_REASONS,
+    "rental_status": RENTAL_STATUS,
+    "permit_status": PERMIT_STATUS,
+    "stay_kinds": STAY_KINDS,
 }
 
 

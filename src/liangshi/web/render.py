@@ -59,8 +59,14 @@ class Templates:
             )
             # Audit actions carry their own Chinese and English labels (audit.actions), not gettext ones.
             env.globals["action_label"] = partial(audit.label, lang=i18n.short(lang))
+            # Coded values (民族, 文化程度, 婚姻状况, 户籍地区划, 国籍) by their names, never the bare code.
+            env.globals["code_name"] = partial(_code_name, lang=lang)
             envs[lang] = env
         return cls(envs)
+
+
+def _code_name(field: str, value: object, *, lang: str) -> str:
+    return labels.code_name(field, value, lang)
 
 
 def _flash(request: Request) -> tuple[str, str] | None:

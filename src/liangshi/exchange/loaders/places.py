@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import datetime as dt
 from collections.abc import Sequence
 
 from sqlalchemy import select
@@ -19,11 +20,27 @@ from liangshi.exchange.loaders.job import Job, Outcome, each_row, per_row, write
 from liangshi.exchange.loaders.resolver import (
     PlateKey,
     Rejected,
+    parse_date,
     parse_float,
     parse_int,
 )
 from liangshi.exchange.rows import AreaRef, Row
 from liangshi.registry import NewItem
+
+
+def _since(job: Job, row: Row) -> dt.date:
+    """Since when a place exists: the row's valid_from (not after the import day), else the import day."""
+    day = parse_date(row.get("valid_from"), "valid_from")
+    if day is None:
+        return job.today
+    if day > job.today:
+        raise Rejected(
+            "valid_from",
+            "import.valid_from_in_future",
+            "起始日期不能晚于今天",
+            "valid_from cannot be in the future",
+        )
+    return day
 
 
 def load_areas(job: Job, rows: Sequence[tuple[int, Row]]) -> Outcome:
@@ -33,7 +50,12 @@ def load_areas(job: Job, rows: Sequence[tuple[int, Row]]) -> Outcome:
         existing = job.session.execute(select(Area.id).where(Area.code == row["code"])).first()
         if existing is not None:
             return True
-        data = AreaCreate.model_validate({k: row.get(k) for k in ("code", "name", "level", "parent_code")})
+        data = AreaCreate.model_validate(
+            {
+                **{k: row.get(k) for k in ("code", "name", "level", "parent_code")},
+                "valid_from": _since(job, row),
+            }
+        )
         create_area(job.session, job.ctx(), data)
         return False
 
@@ -58,6 +80,7 @@ def load_streets(job: Job, rows: Sequence[tuple[int, Row]]) -> Outcome:
                 "numbering_style": row.get("numbering_style") or "dash",
                 "start_description": row.get("start_description"),
                 "bearing_deg": parse_int(row.get("bearing_deg"), "bearing_deg"),
+                "valid_from": _since(job, row),
             }
         )
         create_street(job.session, job.ctx(), data)
@@ -73,10 +96,11 @@ def load_streets(job: Job, rows: Sequence[tuple[int, Row]]) -> Outcome:
 def load_plates(job: Job, rows: Sequence[tuple[int, Row]]) -> Outcome:
     """Door plates; one door, one number per street (or per village without streets)."""
     outcome = Outcome()
-    new: list[tuple[AreaRef, PlateKey, AddressCreate]] = []
+    new: list[tuple[AreaRef, PlateKey, AddressCreate, dt.date]] = []
 
     def handle(line: int, row: Row) -> bool:
         area = job.resolver.area(row.get("community_code"))
+        since = _since(job, row)
         street_id = job.resolver.street(area.county, row.get("street"))
         data = AddressCreate.model_validate(
             {
@@ -96,7 +120,7 @@ def load_plates(job: Job, rows: Sequence[tuple[int, Row]]) -> Outcome:
         if key in plates:
             return True
         plates[key] = -1  # taken by this chunk; a repeat in the file counts as existing
-        new.append((area, key, data))
+        new.append((area, key, data, since))
         return False
 
     each_row(rows, outcome, handle, "number")
@@ -113,16 +137,16 @@ def load_plates(job: Job, rows: Sequence[tuple[int, Row]]) -> Outcome:
                 "chainage_m": data.chainage_m,
             },
             {"street_id": data.street_id},
-            job.today,
+            since,
         )
-        for area, key, data in new
+        for area, key, data, since in new
     ]
-    counties = {area.id: area.county for area, _, _ in new}
+    counties = {area.id: area.county for area, _, _, _ in new}
     # A stable address code: county code + a running number that is never reused.
     ids = write_new(
         job, ADDRESS, items, identity=lambda i, item: {"code": f"{counties[item.area_id]}{i:012d}"}
     )
-    for entity_id, (area, key, _) in zip(ids, new, strict=True):
+    for entity_id, (area, key, _, _) in zip(ids, new, strict=True):
         job.resolver.plates(area.county)[key] = entity_id
     return outcome
 
@@ -130,10 +154,11 @@ def load_plates(job: Job, rows: Sequence[tuple[int, Row]]) -> Outcome:
 def load_buildings(job: Job, rows: Sequence[tuple[int, Row]]) -> Outcome:
     """Buildings on plates; one label per plate."""
     outcome = Outcome()
-    new: list[tuple[AreaRef, int, BuildingCreate]] = []
+    new: list[tuple[AreaRef, int, BuildingCreate, dt.date]] = []
 
     def handle(line: int, row: Row) -> bool:
         area, _, address_id = job.resolver.plate(row)
+        since = _since(job, row)
         data = BuildingCreate.model_validate(
             {
                 "address_id": address_id,
@@ -150,17 +175,17 @@ def load_buildings(job: Job, rows: Sequence[tuple[int, Row]]) -> Outcome:
         if (address_id, data.label) in buildings:
             return True
         buildings[(address_id, data.label)] = -1
-        new.append((area, address_id, data))
+        new.append((area, address_id, data, since))
         return False
 
     each_row(rows, outcome, handle, "building")
     fields = set(BUILDING.attributes)
     items = [
-        NewItem(area.id, data.model_dump(include=fields), {"address_id": address_id}, job.today)
-        for area, address_id, data in new
+        NewItem(area.id, data.model_dump(include=fields), {"address_id": address_id}, since)
+        for area, address_id, data, since in new
     ]
     ids = write_new(job, BUILDING, items)
-    for entity_id, (area, address_id, data) in zip(ids, new, strict=True):
+    for entity_id, (area, address_id, data, _) in zip(ids, new, strict=True):
         job.resolver.buildings(area.county)[(address_id, data.label)] = entity_id
     return outcome
 
@@ -168,10 +193,11 @@ def load_buildings(job: Job, rows: Sequence[tuple[int, Row]]) -> Outcome:
 def load_dwellings(job: Job, rows: Sequence[tuple[int, Row]]) -> Outcome:
     """Dwellings in buildings; one room number per unit."""
     outcome = Outcome()
-    new: list[tuple[AreaRef, int, DwellingCreate]] = []
+    new: list[tuple[AreaRef, int, DwellingCreate, dt.date]] = []
 
     def handle(line: int, row: Row) -> bool:
         area, bid = job.resolver.building(row)
+        since = _since(job, row)
         data = DwellingCreate.model_validate(
             {
                 "building_id": bid,
@@ -189,16 +215,16 @@ def load_dwellings(job: Job, rows: Sequence[tuple[int, Row]]) -> Outcome:
         if key in dwellings:
             return True
         dwellings[key] = (-1, data.status)
-        new.append((area, bid, data))
+        new.append((area, bid, data, since))
         return False
 
     each_row(rows, outcome, handle, "room")
     fields = set(DWELLING.attributes)
     items = [
-        NewItem(area.id, data.model_dump(include=fields), {"building_id": bid}, job.today)
-        for area, bid, data in new
+        NewItem(area.id, data.model_dump(include=fields), {"building_id": bid}, since)
+        for area, bid, data, since in new
     ]
     ids = write_new(job, DWELLING, items)
-    for entity_id, (area, bid, data) in zip(ids, new, strict=True):
+    for entity_id, (area, bid, data, _) in zip(ids, new, strict=True):
         job.resolver.dwellings(area.county)[(bid, data.unit, data.room)] = (entity_id, data.status)
     return outcome

@@ -6,8 +6,8 @@ a new one; nothing here ever renumbers a person. Every merge or split is a `Pers
 rows moved, so it can be undone exactly; the retired person comes back as a new version (history is kept).
 
 Modules: `records` (normalised records, candidates, the master rows, the persons a record makes), `resolve`,
-`reviews` (the queue and its decisions), `merges` (merge, split, undo), `dedupe` (`link_persons`). Callers use
-this face: `from liangshi.mpi import service`, `service.resolve(...)`.
+`reviews` (the queue and its decisions), `merges` (merge, split, undo), `dedupe` (`link_persons`), `search`
+(`forgiving_search`). Callers use this face: `from liangshi.mpi import service`, `service.resolve(...)`.
 """
 
 from liangshi.mpi.service.dedupe import LinkReport, link_persons
@@ -25,10 +25,12 @@ from liangshi.mpi.service.records import (
 )
 from liangshi.mpi.service.resolve import Resolution, resolve
 from liangshi.mpi.service.reviews import FIELDS, decide, list_reviews, review_detail
+from liangshi.mpi.service.search import MATCH_LEVELS, forgiving_search
 
 __all__ = [
     "CHUNK",
     "FIELDS",
+    "MATCH_LEVELS",
     "MOVABLE",
     "LinkReport",
     "MasterRow",
@@ -37,6 +39,7 @@ __all__ = [
     "candidate_person_ids",
     "decide",
     "event_view",
+    "forgiving_search",
     "get_event",
     "insert_persons",
     "link_persons",

@@ -19,6 +19,7 @@ from liangshi.residence.service.lifecycle import (
 from liangshi.residence.service.lists import MAX_LIST, due_to_leave, floating_arrivals, overdue
 from liangshi.residence.service.views import (
     current_person_ids,
+    current_residences,
     occupants,
     registration_lateness,
     timeline,
@@ -33,6 +34,7 @@ __all__ = [
     "Death",
     "DeathDone",
     "current_person_ids",
+    "current_residences",
     "deregister_departure",
     "due_to_leave",
     "extend_stay",

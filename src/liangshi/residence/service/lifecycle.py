@@ -15,6 +15,7 @@ from liangshi.errors import Conflict, ValidationFailed
 from liangshi.persons import service as persons
 from liangshi.persons.schemas import MemberAdd, PersonCreate
 from liangshi.registry import Context, Kind, Provenance, Snapshot, history
+from liangshi.rentals import service as rentals
 from liangshi.residence.models import RESIDENCE, Residence, ResidenceVersion
 from liangshi.residence.rules import (
     LIFECYCLE,
@@ -168,18 +169,23 @@ def deregister_departure(session: Session, ctx: Context, residence_id: int, data
         "deregistration_reason": data.reason,
         "destination": data.destination,
     }
-    return registry.retire(
+    prov = data.provenance.to_domain(ctx.actor.username)
+    snap = registry.retire(
         session,
         ctx,
         RESIDENCE,
         residence.id,
         expected_version=data.expected_version,
         effective=data.departure_date,
-        prov=data.provenance.to_domain(ctx.actor.username),
+        prov=prov,
         reason=data.note or data.reason,
         changes=changes,
         permission="residence.write",
     )
+    # 人走注销 closes the tenancy too: a tenant who left no longer rents the dwelling (the rental itself stays open
+    # for the landlord's other tenants; ending it is the landlord's or housing officer's act).
+    rentals.end_tenancies_of_residence(session, ctx, residence.id, data.departure_date, prov, "人走注销")
+    return snap
 
 
 def retire_residence(

@@ -83,6 +83,36 @@ def _residence_views(session: Session, person_id: int, today: dt.date) -> list[d
     return [_residence_view(session, res, row, today) for res, row in latest.values()]
 
 
+def current_residences(session: Session, ctx: Context, person_ids: list[int]) -> dict[int, dict[str, Any]]:
+    """Where each of these persons lives today (their latest open residence): address text, category, dwelling.
+    For a list the caller has already read and audited (a search's results): not audited again."""
+    ctx.actor.ensure("residence.read")
+    if not person_ids:
+        return {}
+    v = ResidenceVersion
+    rows = session.execute(
+        select(Residence.person_id, Residence.dwelling_id, v.category)
+        .join(v, v.entity_id == Residence.id)
+        .where(
+            Residence.person_id.in_(person_ids),
+            v.superseded_at.is_(None),
+            history.valid_on(v, ctx.today),
+        )
+        .order_by(Residence.person_id, v.arrival_date.desc())
+    ).all()
+    out: dict[int, dict[str, Any]] = {}
+    for person_id, dwelling_id, category in rows:
+        if person_id in out:
+            continue
+        address = buildings.describe_dwelling(session, dwelling_id, ctx.today)
+        out[int(person_id)] = {
+            "dwelling_id": dwelling_id,
+            "address": address.get("text"),
+            "category": category,
+        }
+    return out
+
+
 def where_lives_by_document(session: Session, ctx: Context, number: str) -> dict[str, Any]:
     """查人知住 by ID number: the person in the caller's jurisdiction holding it, and where they live."""
     # The person is read once, within the actor's scope (`person_by_document` reads it as `registry.get_entity`

@@ -32,11 +32,12 @@ def write_community(c: Community) -> None:
 def _write_places(c: Community) -> None:
     out = c.city.out
     f = out.files
-    area_row = [c.code, c.plan.name, c.plan.level, c.plan.township]
+    since = date_cell(R.PLACES_SINCE)
+    area_row = [c.code, c.plan.name, c.plan.level, c.plan.township, since]
     f["police_areas"].write(area_row)
     f["civil_affairs_areas"].write(area_row)
     for s in c.streets:
-        row = [c.district, s.name, s.suffix, s.style, R.start_description(*s.start), str(s.bearing)]
+        row = [c.district, s.name, s.suffix, s.style, R.start_description(*s.start), str(s.bearing), since]
         f["police_streets"].write(row)
         f["civil_affairs_streets"].write(row)
     out.bases["plate_not_installed"] += len(c.plates)
@@ -58,7 +59,9 @@ def _write_plate(c: Community, p: Plate, swapped: dict[int, Plate]) -> list[str]
     if p.missing:
         t["plate_missing"].write([*key, "shop_or_office" if p.street else "vacant_house"])
     else:
-        f["police_plates"].write([*key, "door", p.status, f"{p.lon:.6f}", f"{p.lat:.6f}", chainage])
+        f["police_plates"].write(
+            [*key, "door", p.status, f"{p.lon:.6f}", f"{p.lat:.6f}", chainage, date_cell(R.PLACES_SINCE)]
+        )
     if p.status != "installed":
         t["plate_not_installed"].write([*key, p.status])
     if p.wrong_side:
@@ -84,6 +87,7 @@ def _write_buildings(c: Community, p: Plate, key: list[str]) -> None:
                     b.use,
                     b.structure,
                     str(b.year),
+                    date_cell(R.PLACES_SINCE),
                 ]
             )
         for d in b.dwellings:
@@ -94,7 +98,8 @@ def _write_dwelling(c: Community, d: Dwelling, *, listed: bool) -> None:
     out = c.city.out
     dkey = d.key(c.code)
     truth_row = [*dkey[:5], str(d.floor), dkey[5], d.use, f"{d.area:.1f}", d.owner, d.status]
-    out.files["housing_dwellings"].write(truth_row)
+    since = date_cell(R.PLACES_SINCE)
+    out.files["housing_dwellings"].write([*truth_row, since])
     if not listed:
         return
     status = d.status
@@ -104,7 +109,7 @@ def _write_dwelling(c: Community, d: Dwelling, *, listed: bool) -> None:
             status = "occupied"
             out.truth["vacant_recorded_occupied"].write(dkey)
     d.police_status = status
-    out.files["police_dwellings"].write([*truth_row[:-1], status])
+    out.files["police_dwellings"].write([*truth_row[:-1], status, since])
 
 
 # -- people ---------------------------------------------------------------------------------------------------

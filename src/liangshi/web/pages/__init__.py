@@ -2,11 +2,41 @@
 
 from __future__ import annotations
 
+import datetime as dt
+from typing import Any
+
 from fastapi import APIRouter, Depends
 
+from liangshi import registry
+from liangshi.errors import NotFound, ValidationFailed
 from liangshi.web.session import csrf_protect
 
 
 def web_router() -> APIRouter:
     """A router for pages under /web: hidden from the OpenAPI document, every POST CSRF-checked."""
     return APIRouter(prefix="/web", include_in_schema=False, dependencies=[Depends(csrf_protect)])
+
+
+def as_of(value: str | None) -> dt.date | None:
+    """A page's "as of" date from `?on=YYYY-MM-DD` (empty: today, None); a malformed one is `date.invalid`."""
+    if not value:
+        return None
+    try:
+        return dt.date.fromisoformat(value)
+    except ValueError:
+        raise ValidationFailed(
+            "date.invalid", f"日期“{value}”无效", f"Invalid date {value!r}", {"field": "on", "input": value}
+        ) from None
+
+
+def read_as_of(p: Any, kind: Any, entity_id: int, on: dt.date | None) -> tuple[Any, bool]:
+    """The object as on the date, or its current state when it has no version that day (recorded later than
+    the world it describes): (snapshot, whether the date was before its first version)."""
+    if on is None:
+        return registry.read(p.session, p.ctx, kind, entity_id), False
+    try:
+        return registry.read(p.session, p.ctx, kind, entity_id, on=on), False
+    except NotFound as exc:
+        if exc.code != "version.none_at_date":
+            raise
+        return registry.read(p.session, p.ctx, kind, entity_id), True

@@ -94,6 +94,8 @@ def dashboard(
             "gauge": {
                 "label": rates[0]["label"],
                 "value": None if rates[0]["rate"] is None else round(rates[0]["rate"] * 100, 2),
+                # An empty denominator is said in words, never "NaN%" or "0/0".
+                "empty": p.gettext("nothing to count"),
             },
             "categories": [{"name": k["label"], "value": k["numerator"]} for k in counts],
             "names": {"rate": p.gettext("Rate (%)"), "target": p.gettext("Target (%)")},

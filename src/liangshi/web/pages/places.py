@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import datetime as dt
 from typing import Annotated, Any
 
 from fastapi import Query, Request
@@ -15,7 +16,7 @@ from liangshi.errors import LiangshiError
 from liangshi.web import i18n
 from liangshi.web.i18n import N_
 from liangshi.web.nav import NavItem, add_nav
-from liangshi.web.pages import web_router
+from liangshi.web.pages import as_of, web_router
 from liangshi.web.render import redirect, render, to_json
 from liangshi.web.session import Page, page
 
@@ -55,23 +56,25 @@ def script_json(value: Any) -> str:
     return to_json(value).replace("<", "\\u003c").replace(">", "\\u003e").replace("&", "\\u0026")
 
 
-def _crumbs(p: Page, area_id: int) -> list[dict[str, Any]]:
-    """The areas from the user's jurisdiction down to this one, each linking to its map."""
+def _crumbs(p: Page, area_id: int, on: dt.date | None = None) -> list[dict[str, Any]]:
+    """The areas from the user's jurisdiction down to this one (named as on the day), each linking to its map."""
     area = areas.by_id(p.session, area_id)
     if area is None:
         return []
     return [
         {"id": a.id, "name": name, "code": a.code}
-        for a, name in areas.lineage(p.session, area, p.ctx.today)
+        for a, name in areas.lineage(p.session, area, on or p.ctx.today)
         if p.ctx.actor.covers_path(a.path)
     ]
 
 
 @router.get("/buildings/{building_id}/grid")
-def building_grid(request: Request, building_id: int) -> Response:
-    """楼盘表: units × floors × rooms, each dwelling coloured by occupancy, linking to its page."""
+def building_grid(request: Request, building_id: int, on: str | None = None) -> Response:
+    """楼盘表: units × floors × rooms, each dwelling coloured by occupancy, linking to its page; as of a past date
+    with `?on=YYYY-MM-DD`."""
     with page(request) as p:
-        grid = buildings.grid(p.session, p.ctx, building_id, None)
+        day = as_of(on)
+        grid = buildings.grid(p.session, p.ctx, building_id, day)
         counts = {key: 0 for key in OCCUPANCY}
         width = 1
         for unit in grid["units"]:
@@ -88,7 +91,9 @@ def building_grid(request: Request, building_id: int) -> Response:
             width=width,
             occupancy=OCCUPANCY,
             occupancy_labels=building_rules.OCCUPANCY_LABELS,
-            crumbs=_crumbs(p, grid["area_id"]),
+            crumbs=_crumbs(p, grid["area_id"], day),
+            on=day,
+            today=p.ctx.today.isoformat(),
         )
 
 
@@ -156,17 +161,18 @@ def my_map(request: Request) -> Response:
 
 
 @router.get("/areas/{area_id}/map")
-def area_map(request: Request, area_id: int, by: str | None = None) -> Response:
-    """Plates and buildings of an area on a Leaflet map, coloured by plate status or (by=visit) by the visit status
-    of the buildings on them (辖区不漏楼); tiles only when configured."""
+def area_map(request: Request, area_id: int, by: str | None = None, on: str | None = None) -> Response:
+    """Plates and buildings of an area on a Leaflet map (as of a day), coloured by plate status or (by=visit) by the
+    visit status of the buildings on them (辖区不漏楼); tiles only when configured."""
     settings = request.app.state.settings
     tiles = settings.map_tile_url or None
     # Chinese web tiles are drawn in GCJ-02: the WGS-84 points are shifted to match them (addresses.maps).
     crs = settings.map_tile_crs if tiles else "wgs84"
     with page(request) as p:
-        features = addresses.geojson(p.session, p.ctx, area_id, crs=crs, on=None)
-        crumbs = _crumbs(p, area_id)
-        children = [{"id": c.id, "name": name} for c, name in _children(p, area_id)]
+        day = as_of(on)
+        features = addresses.geojson(p.session, p.ctx, area_id, crs=crs, on=day)
+        crumbs = _crumbs(p, area_id, day)
+        children = [{"id": c.id, "name": name} for c, name in _children(p, area_id, day)]
         counts: dict[str, int] = {}
         for f in features["features"]:
             counts[f["properties"]["status"]] = counts.get(f["properties"]["status"], 0) + 1
@@ -204,12 +210,15 @@ def area_map(request: Request, area_id: int, by: str | None = None) -> Response:
             by_visit=by_visit,
             visit_status=VISIT_STATUS,
             visit_counts=visit_counts,
+            on=day,
+            today=p.ctx.today.isoformat(),
+            area_id=area_id,
         )
 
 
-def _children(p: Page, area_id: int) -> list[tuple[Any, str]]:
+def _children(p: Page, area_id: int, on: dt.date | None = None) -> list[tuple[Any, str]]:
     return [
         (a, name)
-        for a, name in areas.children_of(p.session, area_id, p.ctx.today)
+        for a, name in areas.children_of(p.session, area_id, on or p.ctx.today)
         if p.ctx.actor.covers_path(a.path)
     ]

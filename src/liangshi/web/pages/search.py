@@ -10,18 +10,20 @@ from fastapi.responses import Response
 
 from liangshi.addresses import service as addresses
 from liangshi.errors import LiangshiError
+from liangshi.mpi import service as mpi
 from liangshi.persons import service as persons
+from liangshi.residence import service as residence
 from liangshi.web import i18n
 from liangshi.web.i18n import N_
 from liangshi.web.pages import web_router
 from liangshi.web.render import render
-from liangshi.web.session import page
+from liangshi.web.session import Page, page
 
 router = web_router()
 
 KINDS = {
     "auto": N_("Anything"),
-    "name": N_("Name or pinyin"),
+    "name": N_("Name or pinyin (forgiving)"),
     "id": N_("ID number"),
     "phone": N_("Phone"),
     "address": N_("Address"),
@@ -29,6 +31,16 @@ KINDS = {
 _ID = re.compile(r"^[0-9０-９]{6}[0-9０-９]{8,9}[0-9０-９xX]{0,3}$")
 _PHONE = re.compile(r"^\+?[0-9\- ]{7,20}$")
 PAGE_SIZE = 20
+# How a name matched (mpi.MATCH_LEVELS), shown under each result that is not the exact name.
+MATCH_LABELS = {
+    "exact": N_("exact name"),
+    "pinyin": N_("its pinyin"),
+    "simplified_equal": N_("traditional characters"),
+    "pinyin_equal": N_("same sound, other characters"),
+    "near_homophone": N_("same sound in Hubei speech (h/f, n/l, en/eng, in/ing)"),
+    "one_edit": N_("pinyin one letter off"),
+    "prefix": N_("beginning of the name or its pinyin"),
+}
 
 
 def guess_kind(q: str) -> str:
@@ -41,6 +53,21 @@ def guess_kind(q: str) -> str:
     if any(mark in q for mark in ("路", "街", "巷", "号", "村", "社区", "栋", "单元", "室")):
         return "address"
     return "name"
+
+
+def _row(p: Page, snap: Any, *, level: str | None = None, suffix: bool = False) -> dict[str, Any]:
+    """One result: who (masked), how the name matched, and (filled in after) where they live."""
+    return {
+        "id": snap.entity.id,
+        "name": snap.row.name,
+        "sex": snap.row.sex,
+        "birth_date": snap.row.birth_date,
+        "phone": snap.row.phone,
+        "documents": persons.documents_view(p.session, p.ctx, snap.entity.id, unmask_reason=None),
+        "level": level,
+        "suffix": suffix,
+        "home": None,
+    }
 
 
 @router.get("/search")
@@ -60,11 +87,25 @@ def search(request: Request, q: str = "", kind: str = "auto", offset: int = 0) -
                 if used == "address":
                     if p.may("address.read"):
                         address = addresses.match_address(p.session, p.ctx, q)
+                elif used == "name":
+                    # Forgiving: same-sound and traditional characters, dialect, a pinyin typo, `name 1234`.
+                    found, total = mpi.forgiving_search(p.session, p.ctx, q, limit=PAGE_SIZE)
+                    # Letters typed are pinyin: their equal key is "the pinyin", not "same sound, other characters".
+                    latin = q.replace(" ", "").isascii()
+                    people = [
+                        _row(
+                            p,
+                            r["snapshot"],
+                            level="pinyin" if latin and r["level"] == "pinyin_equal" else r["level"],
+                            suffix=r["id_suffix_matched"],
+                        )
+                        for r in found
+                    ]
                 else:
                     result = persons.search_persons(
                         p.session,
                         p.ctx,
-                        name=q if used == "name" else None,
+                        name=None,
                         id_number=q if used == "id" else None,
                         phone=q if used == "phone" else None,
                         area_id=None,
@@ -72,19 +113,11 @@ def search(request: Request, q: str = "", kind: str = "auto", offset: int = 0) -
                         limit=PAGE_SIZE,
                     )
                     total = result.total
-                    for snap in result.items:
-                        people.append(
-                            {
-                                "id": snap.entity.id,
-                                "name": snap.row.name,
-                                "sex": snap.row.sex,
-                                "birth_date": snap.row.birth_date,
-                                "phone": snap.row.phone,
-                                "documents": persons.documents_view(
-                                    p.session, p.ctx, snap.entity.id, unmask_reason=None
-                                ),
-                            }
-                        )
+                    people = [_row(p, snap) for snap in result.items]
+                if people and p.may("residence.read"):
+                    homes = residence.current_residences(p.session, p.ctx, [r["id"] for r in people])
+                    for r in people:
+                        r["home"] = homes.get(r["id"])
             except LiangshiError as exc:
                 if exc.http_status != 422:
                     raise
@@ -103,4 +136,5 @@ def search(request: Request, q: str = "", kind: str = "auto", offset: int = 0) -
             page_size=PAGE_SIZE,
             address=address,
             error=error,
+            match_levels=MATCH_LABELS,
         )

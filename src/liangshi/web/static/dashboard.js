@@ -2,14 +2,16 @@
 (function () {
   if (!window.echarts) return;
   var d = JSON.parse(document.getElementById("chart-data").textContent);
+  // A rate whose denominator is empty: said in words (d.gauge.empty), never "NaN%".
+  function empty(v) { return v == null || (typeof v === "number" && isNaN(v)); }
   var gauge = echarts.init(document.getElementById("gauge"), null, { renderer: "svg" });
   gauge.setOption({
     series: [{
       type: "gauge", min: 0, max: 100, progress: { show: true, width: 14 },
       axisLine: { lineStyle: { width: 14 } }, axisLabel: { distance: 18 },
-      detail: { valueAnimation: false, formatter: function (v) { return v == null ? "—" : v + "%"; }, fontSize: 22 },
+      detail: { valueAnimation: false, formatter: function (v) { return empty(d.gauge.value) ? d.gauge.empty : v + "%"; }, fontSize: 22 },
       title: { offsetCenter: [0, "78%"], fontSize: 13 },
-      data: [{ value: d.gauge.value, name: d.gauge.label }],
+      data: [{ value: empty(d.gauge.value) ? 0 : d.gauge.value, name: d.gauge.label }],
     }],
     animation: false,
   });
@@ -22,7 +24,7 @@
     xAxis: { type: "value", max: 100 },
     yAxis: { type: "category", data: d.labels, inverse: true, axisLabel: { width: 150, overflow: "truncate" } },
     series: [
-      { name: d.names.rate, type: "bar", data: d.rates, label: { show: true, position: "right", formatter: "{c}%" } },
+      { name: d.names.rate, type: "bar", data: d.rates, label: { show: true, position: "right", formatter: function (p) { return empty(p.value) ? d.gauge.empty : p.value + "%"; } } },
       { name: d.names.target, type: "scatter", data: d.targets, symbol: "diamond", symbolSize: 10 },
     ],
   });
