@@ -657,7 +657,11 @@ def parse_address(text: str) -> ParsedAddress:
     divisions_found, pos, found, start = _best_divisions(value)
     if start > 0:
         notes.append("text_before_address")
-    parsed = ParsedAddress(**divisions_found)
+    parsed = ParsedAddress(
+        province=divisions_found["province"],
+        city=divisions_found["city"],
+        district=divisions_found["district"],
+    )
     if found:
         deepest = found[-1]
         parsed.code = deepest.code
