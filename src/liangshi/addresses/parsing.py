@@ -330,12 +330,22 @@ def _match_division(
                 continue
             if last is not None and not _under(d, last):
                 continue
-            if not c.full and (_street_follows(text, end) or (d.level == 3 and last is None)):
+            if not c.full and d.level == 3 and last is None:
                 continue  # a short county name alone (滨湖 in 滨湖南路) is too weak
+            if not c.full and _street_follows(text, end) and not _full_name_under(text, end, d):
+                continue  # 江汉路 is a road; but 哈尔滨道里区 is 道里区 in 哈尔滨
             usable.append(c)
         if not usable:
             continue
+        # a candidate under which the text goes on naming divisions (莱芜市莱城区: the prefecture, not the
+        # county-level city of the same name) before one under which it does not
+        if len(usable) > 1 and len({c.division.level for c in usable}) > 1:
+            usable.sort(key=lambda c: not _full_name_under(text, _after_suffix(text, end, c), c.division))
         best = usable[0]
+        if best.full and not best.division.current:
+            current = _current_short_reading(text, pos, end, last)
+            if current is not None:  # 长阳县 written today is 长阳土家族自治县, not the county of before 1984
+                return current, end, [current]
         ties = [
             c.division for c in usable if (c.full, c.division.current) == (best.full, best.division.current)
         ]
@@ -353,6 +363,39 @@ _SHORT_SUFFIX = re.compile(r"(?:自治州|自治县|自治旗|地区|新区|林�
 _ROAD_START_WORDS = re.compile(
     r"(?:花园|广场|公园|新城|中心|湖|山|港|口|门|桥|站)(?:[东南西北中]{1,2})?(?:路|街|大道|大街|巷)"
 )
+
+
+def _after_suffix(text: str, end: int, c: _Candidate) -> int:
+    """Where the text goes on after candidate `c` ends at `end` (past a suffix written after a short name)."""
+    if c.full:
+        return end
+    suffix = _SHORT_SUFFIX.match(text, end)
+    return suffix.end() if suffix else end
+
+
+def _full_name_under(text: str, pos: int, parent: Division) -> bool:
+    """Whether the full name of a division under `parent` starts at `pos`."""
+    index, longest = divisions()
+    for length in range(min(longest, len(text) - pos), 1, -1):
+        for c in index.get(text[pos : pos + length], ()):
+            if c.full and c.division.level > parent.level and _under(c.division, parent):
+                return True
+    return False
+
+
+def _current_short_reading(text: str, pos: int, end: int, last: Division | None) -> Division | None:
+    """A current division whose short name plus the written suffix spans text[pos:end] (长阳 + 县), if any."""
+    index, _ = divisions()
+    for length in range(end - pos - 1, 1, -1):
+        suffix = text[pos + length : end]
+        for c in index.get(text[pos : pos + length], ()):
+            d = c.division
+            if c.full or not d.current or not d.name.endswith(suffix):
+                continue
+            if last is not None and (d.level <= last.level or not _under(d, last)):
+                continue
+            return d
+    return None
 
 
 def _street_follows(text: str, end: int) -> bool:
@@ -390,7 +433,9 @@ def _parse_divisions(text: str, start: int = 0) -> tuple[dict[str, str | None], 
     while pos < len(text):
         division, end, ties = _match_division(text, pos, found)
         again = _repeated(text, pos, found) if found else -1
-        if again > pos and (division is None or again > end):
+        if again > pos and (
+            division is None or again > end or (again == end and division.name != text[pos:end])
+        ):
             pos = again  # 上海上海市 is Shanghai written twice, not the former 上海县
             continue
         if division is None:
@@ -487,7 +532,7 @@ _POI_IN_ROAD = re.compile(
 _SUB_CN = "[一二三四五六七八九十]"
 _NUMBER = re.compile(
     rf"第?(?P<stem>[甲乙丙丁戊己庚辛壬癸])?(?P<base>\d{{1,5}}|{CN_NUM}(?=号))"
-    rf"(?:号(?!楼|房|院|室|栋|幢)|(?=[-附之]))"
+    rf"(?:号院?(?!楼|房|院|室|栋|幢)|(?=[-附之]))"
     rf"(?:(?P<sep>-|附|之)(?P<sub>\d{{1,3}}|{_SUB_CN})号?(?!楼|室|栋|幢|单元))?"
 )
 _NUMBER_BARE = re.compile(r"(?P<base>\d{1,5})(?![\d栋幢单元楼层室座号#\-附])")
