@@ -520,10 +520,12 @@ _GROUP = re.compile(
     rf"(?:第?(?P<n>\d{{1,3}}|{CN_NUM})|(?P<name>[{_CJK}]{{1,4}}?))(?:村民小组|小组|组)(?![织成合团])"
 )
 _ROAD_SUFFIX = r"(?:大道|大街|胡同|路|街|巷|道|弄|里)"
+# The character before the road word: a Chinese one, or a number after a Chinese one (经3路, 纬2路).
+_ROAD_LAST = rf"(?:[{_CJK}]|(?<=[{_CJK}])\d{{1,2}}(?=路|街|大街|大道))"
 _ROAD_NUMBERED = re.compile(
-    rf"[{_CJK}\dA-Za-z]{{0,14}}?[{_CJK}]{_ROAD_SUFFIX}(?=第?[甲乙丙丁戊己庚辛壬癸]?\d|{CN_NUM}号|$)"
+    rf"[{_CJK}\dA-Za-z]{{0,14}}?{_ROAD_LAST}{_ROAD_SUFFIX}(?=第?[甲乙丙丁戊己庚辛壬癸]?\d|{CN_NUM}号|$)"
 )
-_ROAD_ANY = re.compile(rf"[{_CJK}\d]{{0,12}}?[{_CJK}](?:大道|大街|胡同|路|街|巷)(?![道区坊市口])")
+_ROAD_ANY = re.compile(rf"[{_CJK}\d]{{0,12}}?{_ROAD_LAST}(?:大道|大街|胡同|路|街|巷)(?![道区坊市口])")
 _POI_IN_ROAD = re.compile(
     rf"(?P<poi>.+(?:小区|花园|广场|大厦|中心|园|苑|大学|学院|医院|宾馆|酒店|公寓))"
     rf"(?P<road>[{_CJK}]{{2,}}{_ROAD_SUFFIX})$"
