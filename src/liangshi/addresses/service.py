@@ -703,6 +703,12 @@ def match_address(session: Session, ctx: Context, text: str) -> dict[str, Any]:
     return result
 
 
+def match_batch(session: Session, ctx: Context, texts: list[str]) -> list[dict[str, Any]]:
+    """Each address matched, in order (a text past 300 characters is read from its start only)."""
+    ctx.actor.ensure("address.read")
+    return [match_address(session, ctx, text[:300]) for text in texts]
+
+
 def _match_address(session: Session, ctx: Context, text: str) -> dict[str, Any]:
     ctx.actor.ensure("address.read")
     on = ctx.today

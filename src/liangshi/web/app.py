@@ -31,6 +31,7 @@ PAGE_MODULES = (
     "liangshi.web.pages.reviews",
     "liangshi.web.pages.dwelling",
     "liangshi.web.pages.audit",
+    "liangshi.web.pages.address_match",
 )
 
 _HTTP_TEXT = {
