@@ -315,6 +315,8 @@ def _match_division(
     text: str, pos: int, found: list[Division]
 ) -> tuple[Division | None, int, list[Division]]:
     """The division named at `pos` under those already found: (chosen, end, all equally good candidates)."""
+    if text[pos : pos + 2] not in _all_pairs():
+        return None, pos, []
     index, longest = divisions()
     last = found[-1] if found else None
     level = last.level if last else 0
@@ -405,6 +407,8 @@ def _street_follows(text: str, end: int) -> bool:
 
 def _repeated(text: str, pos: int, found: list[Division]) -> int:
     """The end of a division name at `pos` that repeats one already found (上海上海市, 鄂州湖北省鄂州市), or -1."""
+    if not any(text.startswith(d.name[0], pos) for d in found):
+        return -1  # a repetition starts as the name it repeats (short forms keep the first character)
     index, longest = divisions()
     codes = {d.code for d in found}
     for length in range(min(longest, len(text) - pos), 1, -1):
@@ -474,6 +478,22 @@ def _parse_divisions(text: str, start: int = 0) -> tuple[dict[str, str | None], 
 _LEAD_WINDOW = 24
 
 
+@lru_cache(maxsize=1)
+def _all_pairs() -> frozenset[str]:
+    """The first two characters of every division name, full or short (a quick way to rule a place out)."""
+    return frozenset(name[:2] for name in divisions()[0])
+
+
+@lru_cache(maxsize=1)
+def _start_pairs() -> frozenset[str]:
+    """The first two characters of every name that may start an address after unread text."""
+    return frozenset(
+        name[:2]
+        for name, cands in divisions()[0].items()
+        if any(c.full or c.division.level < 3 for c in cands)
+    )
+
+
 def _best_divisions(text: str) -> tuple[dict[str, str | None], int, list[Division], int]:
     """The divisions read from the best start: (fields, end, divisions, start)."""
     start = 0
@@ -487,7 +507,10 @@ def _best_divisions(text: str) -> tuple[dict[str, str | None], int, list[Divisio
     if best[2] and (best[2][0].level == 1 or len(best[2]) >= 2):
         return best
     index, longest = divisions()
+    starts = _start_pairs()
     for pos in range(start + 1, min(len(text), start + _LEAD_WINDOW)):
+        if text[pos : pos + 2] not in starts:
+            continue
         # only a full name, or a province or city short name, may start an address after unread text
         if not any(
             (c.full or c.division.level < 3) and not _street_follows(text, pos + length)
@@ -496,10 +519,12 @@ def _best_divisions(text: str) -> tuple[dict[str, str | None], int, list[Divisio
         ):
             continue
         fields, end, found = _parse_divisions(text, pos)
-        if len(found) > len(best[2]) or (found and not best[2]):
+        # unread text is looked past only for a strong start: two divisions, or a full name (新泰 in
+        # 凤凰街道新泰和街 is no start; 湖北省 in 鄂州湖北省鄂州市… is)
+        strong = len(found) >= 2 or (bool(found) and text.startswith(found[0].name, pos))
+        if strong and len(found) > len(best[2]):
             best = (fields, end, found, pos)
-            if found[0].level == 1 or len(found) >= 2:
-                break
+            break
     return best
 
 
