@@ -6,7 +6,8 @@
     (0.95, 'numerals')
 
 Kinds, best first: the same name (`exact`); the same name with its numbers written the other way (`numerals`,
-经3路 / 经三路); the same sound (`homophone`, by pypinyin without tones: 花圆路 / 花园路); one character
+经3路 / 经三路); the same sound (`homophone`: each character the same or sharing a reading, by pypinyin without tones,
+heteronyms included: 花圆路 / 花园路, 长星路 / 长兴路); one character
 changed, added or left out in a name of three or more (`typo`); the same name without its road word
 (`suffix`, 滨湖南 / 滨湖南路). Anything further is not a candidate.
 """
@@ -15,7 +16,7 @@ from __future__ import annotations
 
 from functools import lru_cache
 
-from pypinyin import lazy_pinyin
+from pypinyin import Style, lazy_pinyin, pinyin
 
 __all__ = ["KIND_SCORES", "road_likeness"]
 
@@ -23,6 +24,7 @@ KIND_SCORES: dict[str, float] = {
     "exact": 1.0,
     "numerals": 0.95,
     "homophone": 0.85,
+    "homophone_reading": 0.8,
     "suffix": 0.8,
     "typo": 0.75,
 }
@@ -30,9 +32,15 @@ _DIGITS = str.maketrans("0123456789", "零一二三四五六七八九")
 _ROAD_WORDS = ("大道", "大街", "胡同", "路", "街", "巷", "道", "弄", "里")
 
 
-@lru_cache(maxsize=4096)
-def _sound(name: str) -> tuple[str, ...]:
-    return tuple(lazy_pinyin(name))
+@lru_cache(maxsize=8192)
+def _readings(ch: str) -> frozenset[str]:
+    """Every reading of a character, without tones (长 is chang and zhang)."""
+    return frozenset(pinyin(ch, style=Style.NORMAL, heteronym=True)[0])
+
+
+def _sounds_alike(a: str, b: str) -> bool:
+    """Same length and, character by character, the same character or one reading in common."""
+    return len(a) == len(b) and all(x == y or _readings(x) & _readings(y) for x, y in zip(a, b, strict=True))
 
 
 def _numerals(name: str) -> str:
@@ -66,8 +74,10 @@ def road_likeness(written: str, name: str) -> tuple[float, str] | None:
     if _numerals(written) == _numerals(name):
         return KIND_SCORES["numerals"], "numerals"
     a, b = _numerals(written), _numerals(name)
-    if len(a) == len(b) and _sound(a) == _sound(b):
+    if len(a) == len(b) and lazy_pinyin(a) == lazy_pinyin(b):
         return KIND_SCORES["homophone"], "homophone"
+    if _sounds_alike(a, b):  # alike only in a character's other reading (长 zhang/chang): a little less sure
+        return KIND_SCORES["homophone_reading"], "homophone_reading"
     if (_stem(a) == a) != (_stem(b) == b) and _stem(a) == _stem(b) and len(_stem(a)) >= 2:
         return KIND_SCORES["suffix"], "suffix"  # one written without its road word; 解放路 is not 解放大道
     if min(len(a), len(b)) >= 3 and _one_edit_apart(a, b) and not _differs_in_a_bearing(a, b):

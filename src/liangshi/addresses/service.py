@@ -610,30 +610,54 @@ MATCH_LEVELS = {
 MAX_CANDIDATES = 5
 
 
-def _similar_streets(session: Session, road: str, county: str | None) -> list[tuple[int, float, str, str]]:
-    """Streets (current or former name) like the written road: (street id, score, kind, name), best first."""
-    sv = StreetVersion
-    stmt = select(sv.entity_id, sv.name, sv.valid_to).where(sv.superseded_at.is_(None))
-    if county is not None:
-        stmt = stmt.where(sv.county_code == county)
+def _street_names(session: Session, county: str | None) -> list[tuple[int, str, bool, str]]:
+    """Every street name (current and former) of a county: (street id, name, current, numbering style).
+
+    Cached per session: a batch matches thousands of addresses against the same county's streets."""
+    cache: dict[str | None, list[tuple[int, str, bool, str]]] = session.info.setdefault("street_names", {})
+    if county not in cache:
+        sv = StreetVersion
+        stmt = select(sv.entity_id, sv.name, sv.valid_to, sv.numbering_style).where(
+            sv.superseded_at.is_(None)
+        )
+        if county is not None:
+            stmt = stmt.where(sv.county_code == county)
+        cache[county] = [
+            (int(sid), name, valid_to is None, style) for sid, name, valid_to, style in session.execute(stmt)
+        ]
+    return cache[county]
+
+
+def _similar_streets(
+    session: Session, road: str, county: str | None
+) -> tuple[list[tuple[int, float, str, str]], dict[int, tuple[str, str]]]:
+    """Streets (current or former name) like the written road: (street id, score, kind, name), best first;
+    and the current name and numbering style of each."""
+    names = _street_names(session, county)
     best: dict[int, tuple[float, str, str]] = {}
-    for sid, name, valid_to in session.execute(stmt).all():
+    for sid, name, current, _ in names:
         likeness = road_likeness(road, name)
         if likeness is None:
             continue
         score, kind = likeness
-        if valid_to is not None:  # a former name of the street
+        if not current:  # a former name of the street
             score, kind = round(score * 0.95, 3), f"former_name_{kind}" if kind != "exact" else "former_name"
-        if int(sid) not in best or best[int(sid)][0] < score:
-            best[int(sid)] = (score, kind, name)
-    ranked = sorted(((sid, *v) for sid, v in best.items()), key=lambda r: (-r[1], r[0]))
-    return ranked[: MAX_CANDIDATES * 2]
+        if sid not in best or best[sid][0] < score:
+            best[sid] = (score, kind, name)
+    ranked = sorted(((sid, *v) for sid, v in best.items()), key=lambda r: (-r[1], r[0]))[: MAX_CANDIDATES * 2]
+    wanted = {r[0] for r in ranked}
+    now = {sid: (name, style) for sid, name, current, style in names if current and sid in wanted}
+    return ranked, now
 
 
 def _plate_candidates(
-    session: Session, on: dt.date, streets: list[tuple[int, float, str, str]], number: str | None
+    session: Session,
+    on: dt.date,
+    similar: tuple[list[tuple[int, float, str, str]], dict[int, tuple[str, str]]],
+    number: str | None,
 ) -> list[dict[str, Any]]:
     """Ranked plate candidates on the similar streets: confidence and the reasons for each."""
+    streets, now = similar
     if not streets:
         return []
     try:
@@ -642,18 +666,18 @@ def _plate_candidates(
         base, sub = None, None
     v = AddressVersion
     scores = {sid: (score, kind, name) for sid, score, kind, name in streets}
-    rows: list[tuple[int, int, int, int | None]] = []
+    rows: list[tuple[int, int, int, int, int | None]] = []
     if base is not None:
         rows = [
-            (int(aid), int(sid or 0), int(b), None if s is None else int(s))
-            for aid, sid, b, s in session.execute(
-                select(Address.id, Address.street_id, v.base_number, v.sub_number)
+            (int(aid), int(area_id), int(sid or 0), int(b), None if s is None else int(s))
+            for aid, area_id, sid, b, s in session.execute(
+                select(Address.id, Address.area_id, Address.street_id, v.base_number, v.sub_number)
                 .join(v, and_(v.entity_id == Address.id, v.superseded_at.is_(None), history.valid_on(v, on)))
                 .where(Address.street_id.in_(list(scores)), v.base_number == base, v.status != "retired")
             ).all()
         ]
     candidates: list[dict[str, Any]] = []
-    for aid, sid, _, plate_sub in rows:
+    for aid, area_id, sid, plate_base, plate_sub in rows:
         street_score, kind, name = scores[sid]
         reasons = [f"street:{kind}={name}"]
         confidence = 0.8 * street_score
@@ -662,12 +686,14 @@ def _plate_candidates(
         else:
             confidence *= 0.6
             reasons.append("number:sub_number_differs")
+        current_name, style = now.get(sid, (name, "dash"))
+        standard = "".join(_area_names(session, area_id, on)) + current_name
         candidates.append(
             {
                 "level": "plate",
                 "address_id": aid,
                 "street_id": sid,
-                "standard": describe(session, aid, on)["text"],
+                "standard": standard + render_plate_number(plate_base, plate_sub, style or "dash"),
                 "confidence": round(confidence, 2),
                 "reasons": reasons,
             }
@@ -683,12 +709,12 @@ def _plate_candidates(
                     "level": "road",
                     "address_id": None,
                     "street_id": sid,
-                    "standard": name,
+                    "standard": now.get(sid, (name, ""))[0],
                     "confidence": round(0.5 * street_score, 2),
                     "reasons": reasons,
                 }
             )
-    candidates.sort(key=lambda c: (-c["confidence"], c["standard"]))
+    candidates.sort(key=lambda c: (-c["confidence"], c["standard"], c["address_id"] or 0))
     return candidates[:MAX_CANDIDATES]
 
 
@@ -755,8 +781,8 @@ def _match_address(session: Session, ctx: Context, text: str) -> dict[str, Any]:
             reasons.append(f"street:former_name={p['road']}")
         similar = _similar_streets(session, p["road"], county)
         result["candidates"] = _plate_candidates(session, on, similar, p["number"])
-        if not street_ids and similar:
-            top = [s for s in similar if s[1] == similar[0][1]]
+        if not street_ids and similar[0]:
+            top = [s for s in similar[0] if s[1] == similar[0][0][1]]
             if len(top) == 1:  # one street clearly the likest: 花圆路 for 花园路
                 sid, street_factor, kind, name = top[0]
                 street_ids = [sid]
