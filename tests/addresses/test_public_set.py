@@ -4,6 +4,8 @@ of issue 20, and bad input that gets an answer saying what could not be read."""
 from __future__ import annotations
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from liangshi.addresses.parsing import ADDRESS_FIELDS, parse_address
 from tests.addresses.public_set import load
@@ -139,3 +141,15 @@ def test_an_address_with_mixed_scripts_still_reads_its_chinese_parts() -> None:
         "滨湖南路",
         "28",
     )
+
+
+_PIECES = list("湖北省鄂州市区县路号栋单元室弄-—12３４五十 ,，A#🏠ソ서")
+_ADDRESSY = st.text(alphabet=st.sampled_from(_PIECES), max_size=80)
+
+
+@settings(max_examples=300, deadline=None)
+@given(_ADDRESSY | st.text())
+def test_any_text_gets_an_answer_never_an_exception(text: str) -> None:
+    parsed = parse_address(text)
+    assert list(parsed.to_json()) == list(ADDRESS_FIELDS)
+    assert parsed.notes or any(parsed.to_json().values())
