@@ -3,12 +3,14 @@
 import datetime as dt
 from typing import Any
 
-from fastapi import APIRouter, Depends, Query, Request
+from fastapi import APIRouter, Depends, File, Query, Request, UploadFile
+from fastapi.responses import Response
 from pydantic import BaseModel, ConfigDict, Field
 from sqlalchemy.orm import Session
 
 from liangshi import registry
 from liangshi.addresses import service
+from liangshi.addresses.batch import XLSX, matches_workbook, read_upload
 from liangshi.addresses.models import Address, Street, StreetVersion
 from liangshi.addresses.schemas import (
     AddressCorrect,
@@ -94,7 +96,26 @@ class MatchIn(BaseModel):
 def match_addresses(body: MatchIn, request: Request) -> list[dict[str, Any]]:
     """Each text parsed and matched, with the level reached, a confidence and the reasons."""
     with unit(request) as (session, ctx):
-        return [service.match_address(session, ctx, text[:300]) for text in body.texts]
+        return service.match_batch(session, ctx, body.texts)
+
+
+@addresses.post(
+    "/match.xlsx",
+    summary="Match a column of addresses (xlsx, CSV or text upload); the matches as xlsx",
+    response_class=Response,
+    responses={200: {"content": {XLSX: {}}}},
+)
+def match_addresses_xlsx(request: Request, file: UploadFile = File(...)) -> Response:
+    """The first column's addresses matched; one row per address and a sheet of ranked candidates."""
+    texts = read_upload(file.file)
+    with unit(request) as (session, ctx):
+        results = service.match_batch(session, ctx, texts)
+    en = request.headers.get("accept-language", "").lower().startswith("en")
+    return Response(
+        matches_workbook(results, en),
+        media_type=XLSX,
+        headers={"Content-Disposition": 'attachment; filename="address-matches.xlsx"'},
+    )
 
 
 @area_views.get("/{area_id}/address-quality", summary="Address quality checks of an area")

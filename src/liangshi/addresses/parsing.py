@@ -21,7 +21,7 @@ from __future__ import annotations
 
 import re
 import unicodedata
-from dataclasses import asdict, dataclass
+from dataclasses import dataclass, field
 from functools import lru_cache
 from importlib import resources
 
@@ -69,10 +69,19 @@ class ParsedAddress:
     floor: str | None = None
     room: str | None = None
     poi: str | None = None
+    # Not components: the GB/T 2260 code of the deepest division read, the current names of divisions written
+    # by a historic name (`{"city": "襄阳市"}` for 襄樊市), and what could not be read, as note codes.
+    code: str | None = field(default=None, compare=False)
+    current: dict[str, str] = field(default_factory=dict, compare=False)
+    notes: list[str] = field(default_factory=list, compare=False)
 
     def to_json(self) -> dict[str, str | None]:
         """Exactly the 13 component keys, in order."""
-        return asdict(self)
+        return {name: getattr(self, name) for name in ADDRESS_FIELDS}
+
+    def details(self) -> dict[str, object]:
+        """The components with the division code, current names of historic ones, and the notes."""
+        return {**self.to_json(), "code": self.code, "current": dict(self.current), "notes": list(self.notes)}
 
 
 # ---------------------------------------------------------------------------------------------------------
@@ -98,8 +107,16 @@ _TRADITIONAL = str.maketrans(
         "~": "-",
     }
 )
-_DROP = re.compile(r"[\s,，、。;；:：()（）\[\]【】\"“”'‘’·]+")
+_DROP = re.compile(r"[\s,，、。;；:：()（）\[\]【】\"“”'‘’·/|>＞_]+")
 _PREFIX = re.compile(r"^(?:中华人民共和国|中国)")
+# A hyphen between two names is a separator (湖北-武汉-洪山区); between digits it is part of a number.
+_NAME_HYPHEN = re.compile(r"(?<=[\u4e00-\u9fff])-+|-+(?=[\u4e00-\u9fff])")
+# What people write before the address: a phone number, a lead-in phrase (我家的地址是, 收货地址).
+_LEAD_PHONE = re.compile(r"^(?:\+?86)?(?:1\d{10}|0\d{2,3}-?\d{7,8})")
+_LEAD_PHRASE = re.compile(
+    r"^(?:我家|我的|我们家|家庭|家|现|现在|目前|户籍|居住|联系|收货|收件|寄送|送货|详细|通讯|通信)?"
+    r"(?:的)?(?:住址|地址|住在|住|位于|在)(?:是|为|在)?"
+)
 
 _CN_DIGIT = {
     "零": 0,
@@ -144,6 +161,7 @@ def normalize_address_text(text: str) -> str:
     """NFKC (full-width to half-width), traditional plate words to simplified, drop spaces and punctuation."""
     value = unicodedata.normalize("NFKC", text).translate(_TRADITIONAL)
     value = _DROP.sub("", value)
+    value = _NAME_HYPHEN.sub("", value)
     return _PREFIX.sub("", value)
 
 
@@ -297,6 +315,8 @@ def _match_division(
     text: str, pos: int, found: list[Division]
 ) -> tuple[Division | None, int, list[Division]]:
     """The division named at `pos` under those already found: (chosen, end, all equally good candidates)."""
+    if text[pos : pos + 2] not in _all_pairs():
+        return None, pos, []
     index, longest = divisions()
     last = found[-1] if found else None
     level = last.level if last else 0
@@ -312,17 +332,92 @@ def _match_division(
                 continue
             if last is not None and not _under(d, last):
                 continue
-            if not c.full and (_STREET_WORDS.match(text, end) or (d.level == 3 and last is None)):
+            if not c.full and d.level == 3 and last is None:
                 continue  # a short county name alone (滨湖 in 滨湖南路) is too weak
+            if not c.full and _street_follows(text, end) and not _full_name_under(text, end, d):
+                continue  # 江汉路 is a road; but 哈尔滨道里区 is 道里区 in 哈尔滨
             usable.append(c)
         if not usable:
             continue
+        # a candidate under which the text goes on naming divisions (莱芜市莱城区: the prefecture, not the
+        # county-level city of the same name) before one under which it does not
+        if len(usable) > 1 and len({c.division.level for c in usable}) > 1:
+            usable.sort(key=lambda c: not _full_name_under(text, _after_suffix(text, end, c), c.division))
         best = usable[0]
+        if best.full and not best.division.current:
+            current = _current_short_reading(text, pos, end, last)
+            if current is not None:  # 长阳县 written today is 长阳土家族自治县, not the county of before 1984
+                return current, end, [current]
         ties = [
             c.division for c in usable if (c.full, c.division.current) == (best.full, best.division.current)
         ]
+        if not best.full:
+            # the suffix written after a short name (巍山县 for 巍山彝族回族自治县, 大理州, 鄂州市) belongs to it
+            suffix = _SHORT_SUFFIX.match(text, end)
+            if suffix and not _STREET_WORDS.match(text, suffix.end()):
+                end = suffix.end()
         return best.division, end, ties
     return None, pos, []
+
+
+_SHORT_SUFFIX = re.compile(r"(?:自治州|自治县|自治旗|地区|新区|林区|省|市|州|县|区|旗|盟)")
+# Words that start a road name as well as end a place name: 鄂州花园路 is 花园路 in 鄂州, not 鄂州花园.
+_ROAD_START_WORDS = re.compile(
+    r"(?:花园|广场|公园|新城|中心|湖|山|港|口|门|桥|站)(?:[东南西北中]{1,2})?(?:路|街|大道|大街|巷)"
+)
+
+
+def _after_suffix(text: str, end: int, c: _Candidate) -> int:
+    """Where the text goes on after candidate `c` ends at `end` (past a suffix written after a short name)."""
+    if c.full:
+        return end
+    suffix = _SHORT_SUFFIX.match(text, end)
+    return suffix.end() if suffix else end
+
+
+def _full_name_under(text: str, pos: int, parent: Division) -> bool:
+    """Whether the full name of a division under `parent` starts at `pos`."""
+    index, longest = divisions()
+    for length in range(min(longest, len(text) - pos), 1, -1):
+        for c in index.get(text[pos : pos + length], ()):
+            if c.full and c.division.level > parent.level and _under(c.division, parent):
+                return True
+    return False
+
+
+def _current_short_reading(text: str, pos: int, end: int, last: Division | None) -> Division | None:
+    """A current division whose short name plus the written suffix spans text[pos:end] (长阳 + 县), if any."""
+    index, _ = divisions()
+    for length in range(end - pos - 1, 1, -1):
+        suffix = text[pos + length : end]
+        for c in index.get(text[pos : pos + length], ()):
+            d = c.division
+            if c.full or not d.current or not d.name.endswith(suffix):
+                continue
+            if last is not None and (d.level <= last.level or not _under(d, last)):
+                continue
+            return d
+    return None
+
+
+def _street_follows(text: str, end: int) -> bool:
+    """Whether a street word follows a short name at `end` (江汉路), so the name is a road, not a division."""
+    return bool(_STREET_WORDS.match(text, end)) and not _ROAD_START_WORDS.match(text, end)
+
+
+def _repeated(text: str, pos: int, found: list[Division]) -> int:
+    """The end of a division name at `pos` that repeats one already found (上海上海市, 鄂州湖北省鄂州市), or -1."""
+    if not any(text.startswith(d.name[0], pos) for d in found):
+        return -1  # a repetition starts as the name it repeats (short forms keep the first character)
+    index, longest = divisions()
+    codes = {d.code for d in found}
+    for length in range(min(longest, len(text) - pos), 1, -1):
+        candidates = index.get(text[pos : pos + length])
+        if candidates and any(c.division.code in codes for c in candidates):
+            end = pos + length
+            suffix = _SHORT_SUFFIX.match(text, end)
+            return suffix.end() if suffix and not _STREET_WORDS.match(text, suffix.end()) else end
+    return -1
 
 
 def _under(d: Division, parent: Division) -> bool:
@@ -334,13 +429,19 @@ def _under(d: Division, parent: Division) -> bool:
     return False
 
 
-def _parse_divisions(text: str) -> tuple[dict[str, str | None], int]:
-    """Province, city and district from the start of `text`, and where the rest begins."""
+def _parse_divisions(text: str, start: int = 0) -> tuple[dict[str, str | None], int, list[Division]]:
+    """Province, city and district from `start` in `text`, where the rest begins, and the divisions read."""
     found: list[Division] = []
     result: dict[str, str | None] = {"province": None, "city": None, "district": None}
-    pos = 0
+    pos = start
     while pos < len(text):
         division, end, ties = _match_division(text, pos, found)
+        again = _repeated(text, pos, found) if found else -1
+        if again > pos and (
+            division is None or again > end or (again == end and division.name != text[pos:end])
+        ):
+            pos = again  # 上海上海市 is Shanghai written twice, not the former 上海县
+            continue
         if division is None:
             break
         if found and found[-1].level == 1 and division.level == 2 and division.name == found[-1].name:
@@ -369,7 +470,62 @@ def _parse_divisions(text: str) -> tuple[dict[str, str | None], int]:
         cities = [c.division for c in divisions()[0].get(result["city"], []) if c.division.level == 2]
         if len({c.province for c in cities}) == 1:
             result["province"] = cities[0].province
-    return result, pos
+    return result, pos, found
+
+
+# Text before the address (a phone number, 我家的地址是, a repeated place name) is looked past: the divisions
+# are read from whichever of the first few positions reads the most of them.
+_LEAD_WINDOW = 24
+
+
+@lru_cache(maxsize=1)
+def _all_pairs() -> frozenset[str]:
+    """The first two characters of every division name, full or short (a quick way to rule a place out)."""
+    return frozenset(name[:2] for name in divisions()[0])
+
+
+@lru_cache(maxsize=1)
+def _start_pairs() -> frozenset[str]:
+    """The first two characters of every name that may start an address after unread text."""
+    return frozenset(
+        name[:2]
+        for name, cands in divisions()[0].items()
+        if any(c.full or c.division.level < 3 for c in cands)
+    )
+
+
+def _best_divisions(text: str) -> tuple[dict[str, str | None], int, list[Division], int]:
+    """The divisions read from the best start: (fields, end, divisions, start)."""
+    start = 0
+    m = _LEAD_PHONE.match(text)
+    if m:
+        start = m.end()
+    m = _LEAD_PHRASE.match(text, start)
+    if m and m.end() > start:
+        start = m.end()
+    best = (*_parse_divisions(text, start), start)
+    if best[2] and (best[2][0].level == 1 or len(best[2]) >= 2):
+        return best
+    index, longest = divisions()
+    starts = _start_pairs()
+    for pos in range(start + 1, min(len(text), start + _LEAD_WINDOW)):
+        if text[pos : pos + 2] not in starts:
+            continue
+        # only a full name, or a province or city short name, may start an address after unread text
+        if not any(
+            (c.full or c.division.level < 3) and not _street_follows(text, pos + length)
+            for length in range(2, min(longest, len(text) - pos) + 1)
+            for c in index.get(text[pos : pos + length], ())
+        ):
+            continue
+        fields, end, found = _parse_divisions(text, pos)
+        # unread text is looked past only for a strong start: two divisions, or a full name (新泰 in
+        # 凤凰街道新泰和街 is no start; 湖北省 in 鄂州湖北省鄂州市… is)
+        strong = len(found) >= 2 or (bool(found) and text.startswith(found[0].name, pos))
+        if strong and len(found) > len(best[2]):
+            best = (fields, end, found, pos)
+            break
+    return best
 
 
 # ---------------------------------------------------------------------------------------------------------
@@ -389,10 +545,12 @@ _GROUP = re.compile(
     rf"(?:第?(?P<n>\d{{1,3}}|{CN_NUM})|(?P<name>[{_CJK}]{{1,4}}?))(?:村民小组|小组|组)(?![织成合团])"
 )
 _ROAD_SUFFIX = r"(?:大道|大街|胡同|路|街|巷|道|弄|里)"
+# The character before the road word: a Chinese one, or a number after a Chinese one (经3路, 纬2路).
+_ROAD_LAST = rf"(?:[{_CJK}]|(?<=[{_CJK}])\d{{1,2}}(?=路|街|大街|大道))"
 _ROAD_NUMBERED = re.compile(
-    rf"[{_CJK}\dA-Za-z]{{0,14}}?[{_CJK}]{_ROAD_SUFFIX}(?=第?[甲乙丙丁戊己庚辛壬癸]?\d|{CN_NUM}号|$)"
+    rf"[{_CJK}\dA-Za-z]{{0,14}}?{_ROAD_LAST}{_ROAD_SUFFIX}(?=第?[甲乙丙丁戊己庚辛壬癸]?\d|{CN_NUM}号|$)"
 )
-_ROAD_ANY = re.compile(rf"[{_CJK}\d]{{0,12}}?[{_CJK}](?:大道|大街|胡同|路|街|巷)(?![道区坊市口])")
+_ROAD_ANY = re.compile(rf"[{_CJK}\d]{{0,12}}?{_ROAD_LAST}(?:大道|大街|胡同|路|街|巷)(?![道区坊市口])")
 _POI_IN_ROAD = re.compile(
     rf"(?P<poi>.+(?:小区|花园|广场|大厦|中心|园|苑|大学|学院|医院|宾馆|酒店|公寓))"
     rf"(?P<road>[{_CJK}]{{2,}}{_ROAD_SUFFIX})$"
@@ -400,12 +558,15 @@ _POI_IN_ROAD = re.compile(
 # 号之一 … 号之十: one numeral, so that `12号之二十六幢` reads as 12-2 and building 16.
 _SUB_CN = "[一二三四五六七八九十]"
 _NUMBER = re.compile(
-    rf"第?(?P<stem>[甲乙丙丁戊己庚辛壬癸])?(?P<base>\d{{1,5}})"
-    rf"(?:号(?!楼|房|院|室|栋|幢)|(?=[-附之]))"
+    rf"第?(?P<stem>[甲乙丙丁戊己庚辛壬癸])?(?P<base>\d{{1,5}}|{CN_NUM}(?=号))"
+    rf"(?:号院?(?!楼|房|院|室|栋|幢)|(?=[-附之]))"
     rf"(?:(?P<sep>-|附|之)(?P<sub>\d{{1,3}}|{_SUB_CN})号?(?!楼|室|栋|幢|单元))?"
 )
 _NUMBER_BARE = re.compile(r"(?P<base>\d{1,5})(?![\d栋幢单元楼层室座号#\-附])")
-_COMPACT = re.compile(r"(?P<b>\d{1,3})-(?P<u>\d{1,2})-(?P<r>\d{3,4})(?:室|号)?$")
+_COMPACT = re.compile(r"(?P<b>\d{1,3})-(?P<u>\d{1,2})-(?P<r>\d{3,4})(?:室|号)?(?![\d\-])")
+# 59-1310: building and room (a second part of three or four digits, no 号 between: a door number is 28-3号)
+_COMPACT_2 = re.compile(r"(?P<b>\d{1,3})-(?P<r>\d{3,4})(?:室)?(?![\d\-号])")
+_LANE = re.compile(rf"(?P<n>\d{{1,4}}|{CN_NUM})弄(?=\d|{CN_NUM}号|支弄)")
 _BUILDING = re.compile(
     rf"第?(?P<b>\d{{1,4}}|{CN_NUM}|[A-Za-z]\d{{0,3}}|\d{{1,3}}[A-Za-z])"
     rf"(?:号楼|栋|幢|座|#楼?|号?楼(?=第?(?:\d{{1,2}}|{CN_NUM})单元))"
@@ -421,7 +582,7 @@ def _num(text: str) -> str:
 
 
 def _number_text(m: re.Match[str]) -> str:
-    base = m.group("base")
+    base = _num(m.group("base"))
     stem = m.group("stem") or ""
     sep, sub = m.group("sep"), m.group("sub")
     if not sep:
@@ -454,12 +615,18 @@ def _try(component: str, text: str, pos: int, parsed: ParsedAddress) -> int:
         m = _ROAD_NUMBERED.match(text, pos) or _ROAD_ANY.match(text, pos)
         if m:
             road = m.group()
+            lane = _LANE.match(text, m.end())
+            if lane:  # 漕溪北路88弄5号: the lane is part of the road name, 5号 the door number in it
+                road += f"{_num(lane.group('n'))}弄"
+                m = lane
             split = _POI_IN_ROAD.match(road)
             if split:  # 科技园科苑路: a place name written before the road
                 parsed.poi = split.group("poi")
                 road = split.group("road")
             parsed.road = road
     elif component == "number":
+        if _COMPACT.match(text, pos) or _COMPACT_2.match(text, pos):
+            return -1  # building-unit-room written with dashes: read by `building`
         m = _NUMBER.match(text, pos)
         if m:
             parsed.number = _number_text(m)
@@ -471,6 +638,10 @@ def _try(component: str, text: str, pos: int, parsed: ParsedAddress) -> int:
         m = _COMPACT.match(text, pos)
         if m:
             parsed.building, parsed.unit, parsed.room = m.group("b"), m.group("u"), m.group("r")
+            return m.end()
+        m = _COMPACT_2.match(text, pos)
+        if m:
+            parsed.building, parsed.room = m.group("b"), m.group("r")
             return m.end()
         m = _BUILDING.match(text, pos)
         if m:
@@ -523,10 +694,63 @@ def _parse_local(text: str, parsed: ParsedAddress) -> None:
     parsed.poi = (parsed.poi or "") + poi or None
 
 
+# Longer text is not an address; only its start is read (and a note says so), which bounds the work.
+MAX_ADDRESS_LENGTH = 300
+
+
+@lru_cache(maxsize=1)
+def _current_names() -> dict[str, str]:
+    """Division code → its current name, for the codes still in use."""
+    return {
+        c.division.code: c.division.name
+        for candidates in divisions()[0].values()
+        for c in candidates
+        if c.full and c.division.current
+    }
+
+
+def _current_name(code: str) -> str | None:
+    """The current name at a division code, if the code is still in use."""
+    return _current_names().get(code)
+
+
 def parse_address(text: str) -> ParsedAddress:
-    """Parse a free-text Chinese address into its components (None where absent)."""
-    value = normalize_address_text(text)
-    divisions_found, pos = _parse_divisions(value)
-    parsed = ParsedAddress(**divisions_found)
+    """Parse a free-text Chinese address into its components (None where absent), with notes on what it
+    could not read (never an exception on any text)."""
+    notes: list[str] = []
+    value = normalize_address_text(text or "")
+    if len(value) > MAX_ADDRESS_LENGTH:
+        notes.append("too_long")
+        value = value[:MAX_ADDRESS_LENGTH]
+    if not value:
+        return ParsedAddress(notes=["empty"])
+    if not re.search(r"[\u4e00-\u9fff\d]", value):
+        return ParsedAddress(notes=["no_address_text"])
+    divisions_found, pos, found, start = _best_divisions(value)
+    if start > 0:
+        notes.append("text_before_address")
+    parsed = ParsedAddress(
+        province=divisions_found["province"],
+        city=divisions_found["city"],
+        district=divisions_found["district"],
+    )
+    if found:
+        deepest = found[-1]
+        parsed.code = deepest.code
+        for d in found:
+            if not d.current:
+                name = _current_name(d.code)
+                key = ("province", "city", "district")[d.level - 1]
+                if name is not None and name != d.name:
+                    parsed.current[key] = name
+                else:
+                    notes.append(f"historic_{key}")
+    else:
+        notes.append("no_division")
     _parse_local(value[pos:], parsed)
+    if re.search(r"[^\u4e00-\u9fff\u3400-\u4dbf\dA-Za-z#\-]", value):
+        notes.append("unread_characters")
+    if not any(getattr(parsed, name) for name in ADDRESS_FIELDS):
+        notes.append("nothing_read")
+    parsed.notes = notes
     return parsed

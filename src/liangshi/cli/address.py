@@ -6,7 +6,6 @@ liangshi address parse --file addresses.txt --json      # one address per line
 
 from __future__ import annotations
 
-import csv
 import json
 from pathlib import Path
 
@@ -16,9 +15,11 @@ from rich.table import Table
 
 from liangshi.access.service import SYSTEM
 from liangshi.addresses import service
+from liangshi.addresses.batch import matches_workbook, read_address_column
 from liangshi.addresses.numbering import decode_csv_bytes
 from liangshi.addresses.parsing import parse_address
 from liangshi.cli.common import database
+from liangshi.errors import LiangshiError
 from liangshi.registry import Context
 
 app = typer.Typer(help="Addresses / 地址", no_args_is_help=True)
@@ -42,6 +43,9 @@ def parse(
     texts: list[str] = typer.Argument(None, help="Addresses as written / 地址原文"),
     file: Path | None = typer.Option(None, "--file", "-f", help="A text file, one address per line"),
     as_json: bool = typer.Option(False, "--json", help="One JSON object per address, in order"),
+    details: bool = typer.Option(
+        False, "--details", help="With --json: add the division code, current names and what was not read"
+    ),
 ) -> None:
     """Split addresses into province … room and POI / 地址要素解析."""
     inputs = [t for t in (texts or []) if t.strip()]
@@ -63,7 +67,7 @@ def parse(
     results = [parse_address(text) for text in inputs]
     if as_json:
         for result in results:
-            typer.echo(json.dumps(result.to_json(), ensure_ascii=False))
+            typer.echo(json.dumps(result.details() if details else result.to_json(), ensure_ascii=False))
         return
     for text, result in zip(inputs, results, strict=True):
         table = Table(title=text, show_header=False)
@@ -71,6 +75,10 @@ def parse(
         table.add_column("value")
         for name, value in result.to_json().items():
             table.add_row(name, value or "")
+        for key, current in result.current.items():
+            table.add_row(f"{key} (现名 current)", current)
+        if result.notes:
+            table.add_row("未能识别 not read", " ".join(result.notes))
         out.print(table)
 
 
@@ -83,6 +91,9 @@ def match(
     as_json: bool = typer.Option(
         True, "--json/--table", help="One JSON object per address (default), or a table"
     ),
+    xlsx: Path | None = typer.Option(
+        None, "--xlsx", help="Write the matches and candidates to this xlsx file"
+    ),
 ) -> None:
     """Match free-text addresses to the standard addresses in the database, with confidence and reasons."""
     inputs = list(texts or [])
@@ -91,20 +102,19 @@ def match(
             raw = file.read_bytes()
         except OSError as exc:
             raise _fail("file.unreadable", f"无法读取文件：{exc}", f"Cannot read the file: {exc}") from None
-        for encoding in ("utf-8-sig", "gb18030"):
-            try:
-                text = raw.decode(encoding)
-                break
-            except UnicodeDecodeError:
-                continue
-        else:
-            raise _fail("file.encoding", "文件编码无法识别", "Unknown file encoding")
-        inputs += [row[0].strip() for row in csv.reader(text.splitlines()) if row and row[0].strip()]
+        try:
+            inputs += read_address_column(raw)
+        except LiangshiError as exc:
+            raise _fail(exc.code, exc.message_zh, exc.message_en) from None
     if not inputs:
         raise _fail("input.empty", "没有输入地址", "No addresses given")
     with database() as (session, clock):
         ctx = Context(actor=SYSTEM, now=clock.now(), today=clock.today(), purpose="address matching")
-        results = [service.match_address(session, ctx, value) for value in inputs]
+        results = service.match_batch(session, ctx, inputs)
+    if xlsx is not None:
+        xlsx.write_bytes(matches_workbook(results, en=False))
+        err.print(f"{len(results)} 个地址的匹配结果已写入 / matches written to {xlsx}", markup=False)
+        return
     if as_json:
         for r in results:
             typer.echo(json.dumps(r, ensure_ascii=False, default=str))

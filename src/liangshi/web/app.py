@@ -36,6 +36,7 @@ PAGE_MODULES = (
     "liangshi.web.pages.floating",
     "liangshi.web.pages.audit",
     "liangshi.web.pages.inspections",
+    "liangshi.web.pages.address_match",
 )
 
 _HTTP_TEXT = {
