@@ -6,6 +6,7 @@ from liangshi.areas.models import Area, AreaCode, AreaVersion
 from liangshi.audit.models import AuditEntry
 from liangshi.buildings.models import Building, BuildingVersion, Dwelling, DwellingVersion
 from liangshi.campaign.models import Visit, VisitPerson
+from liangshi.checks.models import CheckRun, Finding, SourceRecord
 from liangshi.db import Base
 from liangshi.departments.models import (
     Agreement,
@@ -35,6 +36,9 @@ from liangshi.residence.models import Residence, ResidenceVersion
 from liangshi.venues.models import Stay, StayBatch, Venue, VenueKey, VenueVersion
 
 __all__ = [
+    "CheckRun",
+    "Finding",
+    "SourceRecord",
     "Address",
     "AddressVersion",
     "Agreement",

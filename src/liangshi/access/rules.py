@@ -53,6 +53,11 @@ EXCHANGE_ACTIONS = (
 )
 
 
+# Quality checks (liangshi.checks): read the findings (work items) of one's area, run the checks, dismiss a finding
+# with a reason, and hold a department's file for checking.
+CHECK_ACTIONS = ("check.read", "check.run", "check.dismiss", "check.source")
+
+
 def _grant(kinds: tuple[str, ...], verb: str) -> set[str]:
     return {f"{kind}.{verb}" for kind in kinds}
 
@@ -65,7 +70,7 @@ _POLICE = (
     # Residence permits (居住证) are issued and endorsed by the police, not by collectors.
     | _grant(("permit",), "write")
     | _grant(("permit",), "retire")
-    | {"person.unmask", "kpi.read"}
+    | {"person.unmask", "kpi.read", "check.read", "check.run", "check.dismiss"}
     # The master person index: decide match reviews, merge, split and undo (within the jurisdiction).
     | {"person.link"}
 )
@@ -79,13 +84,15 @@ _ADMIN = _POLICE | {
     "conflict.decide",
     "feedback.handle",
     "person.link_force",
+    "check.source",
 }
 _DISTRICT = _ADMIN | {"street.write", "street.retire", "department.manage"}
 
 PERMISSIONS: dict[str, frozenset[str]] = {
     # Collectors record what they find at the door; retiring records and unmasking IDs is for the police.
     # Collectors see the rates of their own community: their work is what the rates measure.
-    "collector": frozenset(_READ_ALL | _grant(HOUSING_AND_PEOPLE, "write") | {"kpi.read"}),
+    # Collectors see the findings of their area: they are the work items assigned to them.
+    "collector": frozenset(_READ_ALL | _grant(HOUSING_AND_PEOPLE, "write") | {"kpi.read", "check.read"}),
     # The community officer holds the police record: they take up and settle a department's feedback on it.
     "community_police": frozenset(_POLICE | {"feedback.handle"}),
     "station_admin": frozenset(_ADMIN),
@@ -98,7 +105,8 @@ PERMISSIONS: dict[str, frozenset[str]] = {
         _grant(("area", "street", "address", "building", "person"), "read") | {"department.exchange"}
     ),
     # Inspectors compare the register with what they find, so they read everything and may unmask with a reason.
-    "inspector": frozenset(_READ_ALL | {"person.unmask", "kpi.read"}),
+    # They also run the quality checks (检查验收), without dismissing what they find.
+    "inspector": frozenset(_READ_ALL | {"person.unmask", "kpi.read", "check.read", "check.run"}),
     # Auditors see who did what, not the people themselves.
     "auditor": frozenset({"area.read", "person.access_log", "audit.verify", "exchange_log.verify"}),
 }

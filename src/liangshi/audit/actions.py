@@ -114,6 +114,11 @@ SPECIFIC: dict[str, Label] = {
     "mpi.review_read": Label("查阅核对事项", "Review read"),
     "mpi.review_decide": Label("作出核对决定", "Review decided"),
     "mpi.event_read": Label("查阅合并拆分记录", "Merge or split record read"),
+    # quality checks
+    "check.run": Label("运行质量检查", "Quality checks run"),
+    "check.dismiss": Label("排除检查问题", "Check finding dismissed"),
+    "check.findings_read": Label("查阅检查问题清单", "Check findings listed"),
+    "check.source_load": Label("载入部门文件供核查", "Department file held for checking"),
     # access
     "user.create": Label("新建用户", "User created"),
 }

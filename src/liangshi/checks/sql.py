@@ -1,0 +1,198 @@
+"""The set-based rule of each check: one SQL statement per check over an area subtree (SQLite and PostgreSQL).
+
+Every statement takes ``:prefix`` (the area path of the scope, matched with LIKE) and returns rows with
+``object_id``, ``area_id``, ``county_code`` and the natural-key and evidence columns that `checks.service` turns
+into a finding. Current rows are those neither superseded nor ended (``superseded_at IS NULL AND valid_to IS
+NULL``), the registry's definition of "as the register stands now".
+"""
+
+from __future__ import annotations
+
+
+def _cur(alias: str) -> str:
+    return f"{alias}.superseded_at IS NULL AND {alias}.valid_to IS NULL"
+
+
+# A plate with its street and community (street empty for a village or village-group plate).
+PLATES = f"""
+SELECT a.id AS object_id, a.area_id, a.county_code, ar.code AS community_code, a.street_id,
+       COALESCE(sv.name, '') AS street, COALESCE(sv.numbering_style, 'dash') AS style,
+       sv.start_description, sv.bearing_deg,
+       av.plate_kind, av.base_number, av.sub_number, av.status, av.lon, av.lat, av.chainage_m
+FROM addresses a
+JOIN address_versions av ON av.entity_id = a.id AND {_cur("av")}
+JOIN areas ar ON ar.id = a.area_id
+LEFT JOIN street_versions sv ON sv.entity_id = a.street_id AND {_cur("sv")}
+WHERE ar.path LIKE :prefix
+"""
+
+# A dwelling with its natural keys (community, street, number, building, unit, room).
+DWELLINGS = f"""
+SELECT d.id AS object_id, d.area_id, d.county_code, ar.code AS community_code,
+       COALESCE(sv.name, '') AS street, COALESCE(sv.numbering_style, 'dash') AS style,
+       av.base_number, av.sub_number, bv.label AS building, dv.unit, dv.room, dv.use, dv.status
+FROM dwellings d
+JOIN dwelling_versions dv ON dv.entity_id = d.id AND {_cur("dv")}
+JOIN buildings b ON b.id = d.building_id
+JOIN building_versions bv ON bv.entity_id = b.id AND {_cur("bv")}
+JOIN addresses a ON a.id = b.address_id
+JOIN address_versions av ON av.entity_id = a.id AND {_cur("av")}
+JOIN areas ar ON ar.id = a.area_id
+LEFT JOIN street_versions sv ON sv.entity_id = a.street_id AND {_cur("sv")}
+WHERE ar.path LIKE :prefix
+"""
+
+# An open residence: current, neither departed nor deregistered.
+_OPEN_RESIDENCE = f"""
+SELECT r.id AS residence_id, r.person_id, r.dwelling_id
+FROM residences r
+JOIN residence_versions rv ON rv.entity_id = r.id AND {_cur("rv")}
+WHERE rv.departure_date IS NULL AND rv.deregistration_date IS NULL
+"""
+
+# A person's current documents.
+_DOCS = f"""
+SELECT doc.person_id, docv.doc_type, docv.number
+FROM documents doc
+JOIN document_versions docv ON docv.entity_id = doc.id AND {_cur("docv")}
+"""
+
+PLATE_NOT_INSTALLED = f"""
+SELECT p.* FROM ({PLATES}) p WHERE p.status IN ('planned', 'assigned', 'made')
+"""
+
+# Dwellings named in a department's file whose plate the register lacks (one finding per plate).
+PLATE_MISSING = f"""
+SELECT MIN(s.id) AS object_id, MIN(s.area_id) AS area_id, MIN(s.county_code) AS county_code,
+       s.community_code, COALESCE(s.street, '') AS street, s.base_number, s.sub_number,
+       MIN(s.number) AS number_text, MIN(s.source) AS source, COUNT(*) AS dwellings, MIN(s.line) AS line
+FROM check_source_records s
+JOIN areas ar ON ar.id = s.area_id
+WHERE s.kind = 'dwellings' AND ar.path LIKE :prefix AND s.base_number IS NOT NULL
+  AND NOT EXISTS (
+    SELECT 1 FROM addresses a
+    JOIN address_versions av ON av.entity_id = a.id AND {_cur("av")}
+    JOIN areas pa ON pa.id = a.area_id
+    LEFT JOIN street_versions sv ON sv.entity_id = a.street_id AND {_cur("sv")}
+    WHERE pa.code = s.community_code AND COALESCE(sv.name, '') = COALESCE(s.street, '')
+      AND av.base_number = s.base_number
+      AND COALESCE(av.sub_number, 0) = COALESCE(s.sub_number, 0)
+  )
+GROUP BY s.community_code, COALESCE(s.street, ''), s.base_number, s.sub_number
+"""
+
+# Street door plates with their position, for the side (computed in Python per street: see service).
+STREET_PLATES = f"""
+SELECT p.* FROM ({PLATES}) p
+WHERE p.street_id IS NOT NULL AND p.plate_kind = 'door' AND p.status <> 'retired'
+"""
+
+# Along a street, plates of one parity must rise with the chainage: a plate is out of order when a plate before
+# it has a higher number or one after it a lower number.
+PLATE_OUT_OF_ORDER = f"""
+SELECT * FROM (
+  SELECT p.*,
+    MAX(p.base_number) OVER (PARTITION BY p.street_id, p.base_number % 2 ORDER BY p.chainage_m, p.object_id
+        ROWS BETWEEN UNBOUNDED PRECEDING AND 1 PRECEDING) AS max_before,
+    MIN(p.base_number) OVER (PARTITION BY p.street_id, p.base_number % 2 ORDER BY p.chainage_m, p.object_id
+        ROWS BETWEEN 1 FOLLOWING AND UNBOUNDED FOLLOWING) AS min_after
+  FROM ({STREET_PLATES}) p
+  WHERE p.chainage_m IS NOT NULL
+) q
+WHERE q.max_before > q.base_number OR q.min_after < q.base_number
+"""
+
+# A department's person record that is a register person written differently: a candidate holds its ID number,
+# or its name and birth date, yet no register person agrees with it on all three.
+PERSON_DUPLICATE = f"""
+SELECT s.id AS object_id, s.area_id, s.county_code, s.source, s.line, s.doc_type, s.id_number, s.name,
+       s.birth_date,
+       (SELECT MIN(d.person_id) FROM ({_DOCS}) d WHERE d.number = s.id_norm) AS by_number,
+       (SELECT MIN(pv.entity_id) FROM person_versions pv
+         WHERE {_cur("pv")} AND pv.name = s.name AND pv.birth_date = s.birth_date) AS by_name_birth
+FROM check_source_records s
+JOIN areas ar ON ar.id = s.area_id
+WHERE s.kind = 'persons' AND ar.path LIKE :prefix
+  AND (
+    EXISTS (SELECT 1 FROM ({_DOCS}) d WHERE d.number = s.id_norm)
+    OR EXISTS (SELECT 1 FROM person_versions pv
+               WHERE {_cur("pv")} AND pv.name = s.name AND pv.birth_date = s.birth_date)
+  )
+  AND NOT EXISTS (
+    SELECT 1 FROM ({_DOCS}) d
+    JOIN person_versions pv ON pv.entity_id = d.person_id AND {_cur("pv")}
+    WHERE d.number = s.id_norm AND pv.name = s.name AND pv.birth_date = s.birth_date
+  )
+"""
+
+# An open residence at a dwelling recorded vacant or demolished, in the register or in the housing file.
+DEPARTED_NOT_DEREGISTERED = f"""
+SELECT o.residence_id AS object_id, r.area_id, r.county_code, o.person_id,
+       (SELECT MIN(d.doc_type) FROM ({_DOCS}) d WHERE d.person_id = o.person_id) AS doc_type,
+       (SELECT MIN(d.number) FROM ({_DOCS}) d WHERE d.person_id = o.person_id) AS id_number,
+       w.status AS dwelling_status, w.community_code, w.street, w.style, w.base_number, w.sub_number,
+       w.building, w.unit, w.room,
+       (SELECT MIN(s.status) FROM check_source_records s
+         WHERE s.kind = 'dwellings' AND s.community_code = w.community_code
+           AND COALESCE(s.street, '') = w.street AND s.base_number = w.base_number
+           AND COALESCE(s.sub_number, 0) = COALESCE(w.sub_number, 0) AND s.building = w.building
+           AND COALESCE(s.unit, '') = COALESCE(CAST(w.unit AS VARCHAR(10)), '') AND s.room = w.room
+       ) AS source_status
+FROM ({_OPEN_RESIDENCE}) o
+JOIN residences r ON r.id = o.residence_id
+JOIN ({DWELLINGS}) w ON w.object_id = o.dwelling_id
+"""
+DEPARTED_NOT_DEREGISTERED = f"""
+SELECT * FROM ({DEPARTED_NOT_DEREGISTERED}) x
+WHERE x.dwelling_status IN ('vacant', 'demolished') OR x.source_status IN ('vacant', 'demolished')
+"""
+
+# A tenant in the housing department's rentals whose ID number no register person holds.
+TENANT_UNREGISTERED = f"""
+SELECT s.id AS object_id, s.area_id, s.county_code, s.source, s.line, s.doc_type, s.id_number,
+       s.community_code, s.street, s.number, s.building, s.unit, s.room, s.landlord_id_number
+FROM check_source_records s
+JOIN areas ar ON ar.id = s.area_id
+WHERE s.kind = 'rentals' AND s.id_norm IS NOT NULL AND ar.path LIKE :prefix
+  AND NOT EXISTS (SELECT 1 FROM ({_DOCS}) d WHERE d.number = s.id_norm)
+"""
+
+# An active rental in the register without a signed agreement.
+RENTAL_NO_AGREEMENT = f"""
+SELECT w.*, rt.id AS rental_id,
+       (SELECT MIN(d.number) FROM ({_DOCS}) d WHERE d.person_id = rv.landlord_person_id) AS landlord_id_number
+FROM rentals rt
+JOIN rental_versions rv ON rv.entity_id = rt.id AND {_cur("rv")}
+JOIN ({DWELLINGS}) w ON w.object_id = rt.dwelling_id
+WHERE rv.status = 'active' AND rv.agreement_signed_on IS NULL
+"""
+
+# A rental in the housing department's file saying it is not signed (one finding per dwelling; the register's
+# own rental of that dwelling, when there is one, is checked by RENTAL_NO_AGREEMENT instead).
+SOURCE_RENTAL_NO_AGREEMENT = """
+SELECT MIN(s.id) AS object_id, MIN(s.area_id) AS area_id, MIN(s.county_code) AS county_code,
+       s.community_code, COALESCE(s.street, '') AS street, s.base_number, s.sub_number,
+       MIN(s.number) AS number_text, s.building, s.unit, s.room, MIN(s.landlord_id_number) AS landlord_id_number,
+       MIN(s.source) AS source, MIN(s.line) AS line
+FROM check_source_records s
+JOIN areas ar ON ar.id = s.area_id
+WHERE s.kind = 'rentals' AND s.agreement_signed = 'no' AND ar.path LIKE :prefix
+GROUP BY s.community_code, COALESCE(s.street, ''), s.base_number, s.sub_number, s.building, s.unit, s.room
+"""
+
+# A residential dwelling recorded occupied with no open residence, or recorded vacant by the housing department.
+VACANT_RECORDED_OCCUPIED = f"""
+SELECT w.*,
+       (SELECT MIN(s.status) FROM check_source_records s
+         WHERE s.kind = 'dwellings' AND s.community_code = w.community_code
+           AND COALESCE(s.street, '') = w.street AND s.base_number = w.base_number
+           AND COALESCE(s.sub_number, 0) = COALESCE(w.sub_number, 0) AND s.building = w.building
+           AND COALESCE(s.unit, '') = COALESCE(CAST(w.unit AS VARCHAR(10)), '') AND s.room = w.room
+       ) AS source_status,
+       (SELECT COUNT(*) FROM ({_OPEN_RESIDENCE}) o WHERE o.dwelling_id = w.object_id) AS open_residences
+FROM ({DWELLINGS}) w
+WHERE w.status = 'occupied' AND w.use = 'residential'
+"""
+VACANT_RECORDED_OCCUPIED = f"""
+SELECT * FROM ({VACANT_RECORDED_OCCUPIED}) x WHERE x.open_residences = 0 OR x.source_status = 'vacant'
+"""
