@@ -66,13 +66,17 @@ class SourceRecord(Base):
     """
 
     __tablename__ = "check_source_records"
-    __table_args__ = (Index("ix_check_source_records_source_kind", "source", "kind"),)
+    __table_args__ = (
+        Index("ix_check_source_records_source_kind", "source", "kind"),
+        # How the checks find the department's record of a register dwelling or plate.
+        Index("ix_check_source_records_place", "community_code", "base_number", "room"),
+    )
 
     id: Mapped[int] = mapped_column(BigId, primary_key=True)
     source: Mapped[str] = mapped_column(String(40))
     kind: Mapped[str] = mapped_column(String(20))  # dwellings / persons / rentals
     line: Mapped[int] = mapped_column(Integer)
-    community_code: Mapped[str | None] = mapped_column(String(15), index=True)
+    community_code: Mapped[str | None] = mapped_column(String(15))
     street: Mapped[str | None] = mapped_column(String(60))
     number: Mapped[str | None] = mapped_column(String(20))  # as written
     base_number: Mapped[int | None] = mapped_column(Integer)

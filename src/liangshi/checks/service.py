@@ -149,91 +149,108 @@ def _not_installed(session: Session, prefix: str) -> Iterable[Found]:
 
 def _missing(session: Session, prefix: str) -> Iterable[Found]:
     for r in _rows(session, sql.PLATE_MISSING, prefix):
-        number = render_plate_number(int(r.base_number), r.sub_number, "dash") if r.sub_number else None
+        # The register lacks the plate: its number is known only as the department wrote it.
         yield Found(
             "plate.missing",
             "address",
             None,
             r.area_id,
             r.county_code,
-            _plate_keys(r, number if number is not None else str(r.number_text)),
+            _plate_keys(r, str(r.number_text)),
             {"source": r.source, "line": r.line, "dwellings_named": r.dwellings, "as_written": r.number_text},
         )
 
 
-def _street_axes(session: Session, prefix: str) -> list[tuple[int, float, float, float, float]]:
-    """Each street's start (lon, lat) and unit direction (east, north) from its start description and bearing."""
+Axis = tuple[int, float | None, float | None, float | None, float | None]
+
+
+def _street_axes(session: Session, prefix: str) -> list[Axis]:
+    """Each street's start (lon, lat) and unit direction (east, north) from its start description and bearing;
+    None where the street's start is written in words or its bearing is unknown."""
     rows = session.execute(
-        text(
-            "SELECT DISTINCT p.street_id, p.start_description, p.bearing_deg "
-            f"FROM ({sql.STREET_PLATES}) p WHERE p.start_description IS NOT NULL AND p.bearing_deg IS NOT NULL"
-        ),
+        text(f"SELECT DISTINCT p.street_id, p.start_description, p.bearing_deg FROM ({sql.STREET_PLATES}) p"),
         {"prefix": prefix},
     ).all()
-    axes = []
+    axes: list[Axis] = []
     for street_id, start, bearing in rows:
         try:
             lon, lat = (float(v) for v in str(start).split()[-1].split(","))
-        except ValueError:
-            continue  # a start written in words has no position to measure the side from
-        b = math.radians(float(bearing))
+            b = math.radians(float(bearing))
+        except (ValueError, TypeError):
+            axes.append((int(street_id), None, None, None, None))
+            continue
         axes.append((int(street_id), lon, lat, math.sin(b), math.cos(b)))
     return axes
 
 
-def _wrong_side(session: Session, prefix: str) -> Iterable[Found]:
+def _sided(session: Session, prefix: str, select_sql: str) -> Iterable[Any]:
+    """Run `select_sql` over the street plates with their side (`p`, street by street in chunks) and each side's
+    parity counts (`m`).
+
+    The side is the sign of the cross product of the street's direction with the plate's offset from the street's
+    start (in local metres east and north); NULL where the plate or the street has no position. Which parity
+    belongs to a side is what most plates on that side have, so the rule holds whichever convention (左单右双 or
+    the reverse) the city follows; a plate of the other parity is on the wrong side (`p.wrong`).
+    """
     axes = _street_axes(session, prefix)
     for i in range(0, len(axes), 400):
         chunk = axes[i : i + 400]
         params: dict[str, Any] = {"prefix": prefix}
         values = []
         for j, (sid, lon, lat, east, north) in enumerate(chunk):
-            values.append(f"(:s{j}, :x{j}, :y{j}, :e{j}, :n{j}, :c{j})")
+            values.append(
+                f"(CAST(:s{j} AS BIGINT), CAST(:x{j} AS FLOAT), CAST(:y{j} AS FLOAT), CAST(:e{j} AS FLOAT),"
+                f" CAST(:n{j} AS FLOAT), CAST(:c{j} AS FLOAT))"
+            )
             params |= {
                 f"s{j}": sid,
                 f"x{j}": lon,
                 f"y{j}": lat,
                 f"e{j}": east,
                 f"n{j}": north,
-                f"c{j}": math.cos(math.radians(lat)),
+                f"c{j}": None if lat is None else math.cos(math.radians(lat)),
             }
-        # The side is the sign of the cross product of the street's direction with the plate's offset from the
-        # street's start (in local metres east and north); which parity belongs to a side is what most plates on
-        # that side have, so the rule holds whichever convention (左单右双 or the reverse) the city follows.
         statement = f"""
 WITH st(street_id, x0, y0, ux, uy, coslat) AS (VALUES {", ".join(values)}),
-p AS (
-  SELECT q.*, CASE WHEN st.ux * (q.lat - st.y0) - st.uy * (q.lon - st.x0) * st.coslat > 0
-                   THEN 'left' ELSE 'right' END AS side
+s AS (
+  SELECT q.*, CASE
+      WHEN st.x0 IS NULL OR q.lon IS NULL OR q.lat IS NULL THEN NULL
+      WHEN st.ux * (q.lat - st.y0) - st.uy * (q.lon - st.x0) * st.coslat > 0 THEN 'left'
+      ELSE 'right' END AS side
   FROM ({sql.STREET_PLATES}) q JOIN st ON st.street_id = q.street_id
-  WHERE q.lon IS NOT NULL AND q.lat IS NOT NULL
 ),
 m AS (
   SELECT street_id, side, SUM(base_number % 2) AS odd, COUNT(*) - SUM(base_number % 2) AS even
-  FROM p GROUP BY street_id, side
+  FROM s WHERE side IS NOT NULL GROUP BY street_id, side
+),
+p AS (
+  SELECT s.*, m.odd, m.even,
+    CASE WHEN (m.odd > m.even AND s.base_number % 2 = 0) OR (m.even > m.odd AND s.base_number % 2 = 1)
+         THEN 1 ELSE 0 END AS wrong
+  FROM s LEFT JOIN m ON m.street_id = s.street_id AND m.side = s.side
 )
-SELECT p.*, m.odd, m.even FROM p JOIN m ON m.street_id = p.street_id AND m.side = p.side
-WHERE (m.odd > m.even AND p.base_number % 2 = 0) OR (m.even > m.odd AND p.base_number % 2 = 1)
+{select_sql}
 """
-        for r in session.execute(text(statement), params).all():
-            yield Found(
-                "plate.wrong_side",
-                "address",
-                r.object_id,
-                r.area_id,
-                r.county_code,
-                _plate_keys(r),
-                {
-                    "side": r.side,
-                    "chainage_m": r.chainage_m,
-                    "side_odd": int(r.odd),
-                    "side_even": int(r.even),
-                },
-            )
+        yield from session.execute(text(statement), params).all()
+
+
+def _wrong_side(session: Session, prefix: str) -> Iterable[Found]:
+    for r in _sided(session, prefix, "SELECT * FROM p WHERE wrong = 1"):
+        yield Found(
+            "plate.wrong_side",
+            "address",
+            r.object_id,
+            r.area_id,
+            r.county_code,
+            _plate_keys(r),
+            {"side": r.side, "chainage_m": r.chainage_m, "side_odd": int(r.odd), "side_even": int(r.even)},
+        )
 
 
 def _out_of_order(session: Session, prefix: str) -> Iterable[Found]:
-    for r in _rows(session, sql.PLATE_OUT_OF_ORDER, prefix):
+    # Order is judged among the plates that belong to a side: one on the wrong side is reported as such, and its
+    # number (taken from the other side's sequence) neither is nor makes another plate out of order.
+    for r in _sided(session, prefix, sql.OUT_OF_ORDER_OVER_P):
         yield Found(
             "plate.out_of_order",
             "address",

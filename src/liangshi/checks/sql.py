@@ -61,23 +61,23 @@ PLATE_NOT_INSTALLED = f"""
 SELECT p.* FROM ({PLATES}) p WHERE p.status IN ('planned', 'assigned', 'made')
 """
 
-# Dwellings named in a department's file whose plate the register lacks (one finding per plate).
+# Dwellings named in a department's file whose plate the register lacks (one finding per plate): the file's
+# plates EXCEPT the register's, then the rows that name them.
 PLATE_MISSING = f"""
+WITH named AS (
+  SELECT s.community_code, COALESCE(s.street, '') AS street, s.base_number, COALESCE(s.sub_number, 0) AS sub
+  FROM check_source_records s JOIN areas ar ON ar.id = s.area_id
+  WHERE s.kind = 'dwellings' AND ar.path LIKE :prefix AND s.base_number IS NOT NULL
+  EXCEPT
+  SELECT p.community_code, p.street, p.base_number, COALESCE(p.sub_number, 0) FROM ({PLATES}) p
+)
 SELECT MIN(s.id) AS object_id, MIN(s.area_id) AS area_id, MIN(s.county_code) AS county_code,
        s.community_code, COALESCE(s.street, '') AS street, s.base_number, s.sub_number,
        MIN(s.number) AS number_text, MIN(s.source) AS source, COUNT(*) AS dwellings, MIN(s.line) AS line
-FROM check_source_records s
-JOIN areas ar ON ar.id = s.area_id
-WHERE s.kind = 'dwellings' AND ar.path LIKE :prefix AND s.base_number IS NOT NULL
-  AND NOT EXISTS (
-    SELECT 1 FROM addresses a
-    JOIN address_versions av ON av.entity_id = a.id AND {_cur("av")}
-    JOIN areas pa ON pa.id = a.area_id
-    LEFT JOIN street_versions sv ON sv.entity_id = a.street_id AND {_cur("sv")}
-    WHERE pa.code = s.community_code AND COALESCE(sv.name, '') = COALESCE(s.street, '')
-      AND av.base_number = s.base_number
-      AND COALESCE(av.sub_number, 0) = COALESCE(s.sub_number, 0)
-  )
+FROM named n
+JOIN check_source_records s ON s.kind = 'dwellings' AND s.community_code = n.community_code
+  AND s.base_number = n.base_number AND COALESCE(s.street, '') = n.street
+  AND COALESCE(s.sub_number, 0) = n.sub
 GROUP BY s.community_code, COALESCE(s.street, ''), s.base_number, s.sub_number
 """
 
@@ -88,16 +88,17 @@ WHERE p.street_id IS NOT NULL AND p.plate_kind = 'door' AND p.status <> 'retired
 """
 
 # Along a street, plates of one parity must rise with the chainage: a plate is out of order when a plate before
-# it has a higher number or one after it a lower number.
-PLATE_OUT_OF_ORDER = f"""
+# it has a higher number or one after it a lower number. Runs over `p` (the sided plates, see
+# checks.service._sided), leaving out the plates on the wrong side.
+OUT_OF_ORDER_OVER_P = """
 SELECT * FROM (
   SELECT p.*,
     MAX(p.base_number) OVER (PARTITION BY p.street_id, p.base_number % 2 ORDER BY p.chainage_m, p.object_id
         ROWS BETWEEN UNBOUNDED PRECEDING AND 1 PRECEDING) AS max_before,
     MIN(p.base_number) OVER (PARTITION BY p.street_id, p.base_number % 2 ORDER BY p.chainage_m, p.object_id
         ROWS BETWEEN 1 FOLLOWING AND UNBOUNDED FOLLOWING) AS min_after
-  FROM ({STREET_PLATES}) p
-  WHERE p.chainage_m IS NOT NULL
+  FROM p
+  WHERE p.chainage_m IS NOT NULL AND p.wrong = 0
 ) q
 WHERE q.max_before > q.base_number OR q.min_after < q.base_number
 """

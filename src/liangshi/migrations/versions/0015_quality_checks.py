@@ -57,7 +57,7 @@ def upgrade() -> None:
     with op.batch_alter_table("check_source_records", schema=None) as batch_op:
         batch_op.create_index(batch_op.f("ix_check_source_records_area_id"), ["area_id"], unique=False)
         batch_op.create_index(
-            batch_op.f("ix_check_source_records_community_code"), ["community_code"], unique=False
+            "ix_check_source_records_place", ["community_code", "base_number", "room"], unique=False
         )
         batch_op.create_index(
             batch_op.f("ix_check_source_records_county_code"), ["county_code"], unique=False
@@ -148,7 +148,7 @@ def downgrade() -> None:
         batch_op.drop_index("ix_check_source_records_source_kind")
         batch_op.drop_index(batch_op.f("ix_check_source_records_id_norm"))
         batch_op.drop_index(batch_op.f("ix_check_source_records_county_code"))
-        batch_op.drop_index(batch_op.f("ix_check_source_records_community_code"))
+        batch_op.drop_index("ix_check_source_records_place")
         batch_op.drop_index(batch_op.f("ix_check_source_records_area_id"))
 
     op.drop_table("check_source_records")
