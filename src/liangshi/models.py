@@ -36,9 +36,6 @@ from liangshi.residence.models import Residence, ResidenceVersion
 from liangshi.venues.models import Stay, StayBatch, Venue, VenueKey, VenueVersion
 
 __all__ = [
-    "CheckRun",
-    "Finding",
-    "SourceRecord",
     "Address",
     "AddressVersion",
     "Agreement",
@@ -51,6 +48,7 @@ __all__ = [
     "Base",
     "Building",
     "BuildingVersion",
+    "CheckRun",
     "Department",
     "DepartmentBatch",
     "Document",
@@ -60,6 +58,7 @@ __all__ = [
     "ExchangeConflict",
     "ExchangeLogEntry",
     "Feedback",
+    "Finding",
     "Household",
     "HouseholdVersion",
     "ImportAuditEntry",
@@ -81,6 +80,7 @@ __all__ = [
     "RentalVersion",
     "Residence",
     "ResidenceVersion",
+    "SourceRecord",
     "Stay",
     "StayBatch",
     "Street",

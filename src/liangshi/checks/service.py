@@ -586,6 +586,36 @@ def _mask(value: Any, unmask: bool) -> Any:
     return value
 
 
+def _view(f: Finding, users: dict[int, str], lang: str) -> FindingView:
+    # Lists always show masked numbers: the object's own page unmasks, with a reason, where the role allows.
+    known = rules.CHECKS.get(f.check_code)
+    return FindingView(
+        id=f.id,
+        check=f.check_code,
+        title=known.title(lang) if known else f.check_code,
+        severity=known.severity if known else "",
+        status=f.status,
+        keys=_mask(json.loads(f.keys), False),
+        evidence=_mask(json.loads(f.evidence), False),
+        area_id=f.area_id,
+        assignee=users.get(f.assignee_id) if f.assignee_id else None,
+        owner=f.owner,
+        opened_at=f.opened_at,
+        closed_at=f.closed_at,
+        dismiss_reason=f.dismiss_reason,
+    )
+
+
+def finding_view(session: Session, finding: Finding, lang: str = "zh") -> FindingView:
+    """One stored finding as the list shows it."""
+    users: dict[int, str] = {}
+    if finding.assignee_id is not None:
+        user = session.get(User, finding.assignee_id)
+        if user is not None:
+            users[user.id] = user.username
+    return _view(finding, users, lang)
+
+
 def list_findings(
     session: Session,
     ctx: Context,
@@ -625,25 +655,7 @@ def list_findings(
             select(User).where(User.id.in_({f.assignee_id for f in items if f.assignee_id}))
         ).scalars()
     }
-    unmask = False  # lists always show masked numbers; the object's own page unmasks with a reason
-    views = [
-        FindingView(
-            id=f.id,
-            check=f.check_code,
-            title=rules.CHECKS[f.check_code].title(lang) if f.check_code in rules.CHECKS else f.check_code,
-            severity=rules.CHECKS[f.check_code].severity if f.check_code in rules.CHECKS else "",
-            status=f.status,
-            keys=_mask(json.loads(f.keys), unmask),
-            evidence=_mask(json.loads(f.evidence), unmask),
-            area_id=f.area_id,
-            assignee=users.get(f.assignee_id) if f.assignee_id else None,
-            owner=f.owner,
-            opened_at=f.opened_at,
-            closed_at=f.closed_at,
-            dismiss_reason=f.dismiss_reason,
-        )
-        for f in items
-    ]
+    views = [_view(f, users, lang) for f in items]
     if items and any(f.object_kind in ("person", "residence") for f in items):
         log(
             ctx,
@@ -793,7 +805,7 @@ def _source_rows(
     problems: list[dict[str, Any]] = []
     base: dict[str, Any] = {}
 
-    def bad(field_name: str, exc: LiangshiError | ValueError) -> None:
+    def note_problem(field_name: str, exc: LiangshiError | ValueError) -> None:
         code = exc.code if isinstance(exc, LiangshiError) else "value.invalid"
         problems.append({"line": line, "field": field_name, "code": code})
 
@@ -809,7 +821,7 @@ def _source_rows(
         try:
             base["base_number"], base["sub_number"] = parse_plate_number(number)
         except LiangshiError as exc:
-            bad("number", exc)
+            note_problem("number", exc)
     if kind == "dwellings":
         base |= {"status": values.get("status"), "use": values.get("use")}
         return [base], problems
@@ -820,7 +832,7 @@ def _source_rows(
             try:
                 born = formats.parse_date(values["birth_date"] or "", "birth_date")
             except LiangshiError as exc:
-                bad("birth_date", exc)
+                note_problem("birth_date", exc)
         base |= {
             "doc_type": values.get("doc_type") or "resident_id",
             "id_number": raw,

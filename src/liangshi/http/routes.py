@@ -10,6 +10,7 @@ from liangshi.areas.api import router as areas
 from liangshi.audit.api import router as audit
 from liangshi.buildings.api import buildings, dwellings
 from liangshi.campaign.api import router as campaign
+from liangshi.checks.api import router as checks
 from liangshi.departments.api import router as departments
 from liangshi.kpis.api import router as kpis
 from liangshi.mpi.api import person_links
@@ -44,6 +45,7 @@ def include_all(app: FastAPI) -> None:
         venues,
         departments,
         kpis,
+        checks,
         mpi,
         person_links,
         audit,
