@@ -2,12 +2,18 @@
 
 from __future__ import annotations
 
+import tempfile
 from dataclasses import asdict
+from pathlib import Path
+from typing import Any
 
 from fastapi import APIRouter, Query, Request
+from starlette.concurrency import run_in_threadpool
+from starlette.datastructures import UploadFile
 
 from liangshi.checks import rules, service
 from liangshi.checks.schemas import CheckRead, DismissIn, FindingPage, FindingRead, RunIn, RunRead
+from liangshi.errors import ValidationFailed
 from liangshi.http.errors import language
 from liangshi.http.tx import unit
 
@@ -80,3 +86,36 @@ def dismiss(request: Request, finding_id: int, body: DismissIn) -> FindingRead:
     with unit(request) as (session, ctx):
         finding = service.dismiss_finding(session, ctx, finding_id, reason=body.reason)
         return FindingRead(**asdict(service.finding_view(session, finding, language(request))))
+
+
+@router.post("/checks/sources", status_code=201, summary="Hold a department's file for checking")
+async def load_source(request: Request) -> dict[str, Any]:
+    """Multipart: `file` (CSV or XLSX as the department sent it), `kind` (dwellings, persons, rentals) and
+    `source` (its name; default the file's stem). Replaces that source's earlier rows; bad rows are reported with
+    line, field and code, the good rows kept."""
+    form = await request.form()
+    upload = form.get("file")
+    data = await upload.read() if isinstance(upload, UploadFile) else None
+    name = Path((upload.filename if isinstance(upload, UploadFile) else None) or "upload.csv")
+    kind = str(form.get("kind") or "")
+    source = str(form.get("source") or name.stem)
+    return await run_in_threadpool(_load_source, request, data, name.suffix or ".csv", kind, source)
+
+
+def _load_source(request: Request, data: bytes | None, suffix: str, kind: str, source: str) -> dict[str, Any]:
+    with tempfile.TemporaryDirectory(prefix="liangshi-source-") as tmp, unit(request) as (session, ctx):
+        ctx.actor.ensure("check.source")  # the role is refused before the upload is looked at
+        if data is None:
+            raise ValidationFailed(
+                "file.required", "请上传文件（字段 file）", "Upload a file (field 'file')", {"field": "file"}
+            )
+        path = Path(tmp) / f"upload{suffix if suffix in ('.csv', '.xlsx') else '.csv'}"
+        path.write_bytes(data)
+        loaded = service.load_source(session, ctx, source=source, kind=kind, path=path)
+    return {
+        "source": loaded.source,
+        "kind": loaded.kind,
+        "rows": loaded.rows,
+        "kept": loaded.kept,
+        "problems": loaded.problems,
+    }

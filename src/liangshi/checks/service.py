@@ -90,7 +90,7 @@ def scope_area(session: Session, ctx: Context, area_code: str | None) -> Scope:
         area = session.execute(select(Area).where(Area.code == area_code.strip())).scalar_one_or_none()
     if area is None or not ctx.actor.covers_path(area.path):
         raise NotFound(
-            "check.area_unknown",
+            "check.area_not_found",
             f"区划“{area_code}”不存在或不在您的辖区内",
             f"Area {area_code!r} does not exist or lies outside your jurisdiction",
             {"field": "area", "input": area_code},
@@ -500,7 +500,9 @@ def _merge(session: Session, ctx: Context, area: Scope, chosen: list[rules.Check
             select(Finding).where(Finding.check_code.in_(codes), Finding.area_id.in_(scoped))
         ).scalars()
     }
-    paths = dict(session.execute(select(Area.id, Area.path).where(Area.path.like(prefix))).tuples().all())
+    paths = {
+        int(i): str(p) for i, p in session.execute(select(Area.id, Area.path).where(Area.path.like(prefix)))
+    }
     collectors = _collectors(session, prefix)
     seen: set[tuple[str, str]] = set()
     new: list[dict[str, Any]] = []
