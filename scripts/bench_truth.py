@@ -72,12 +72,36 @@ SOURCES = (
 )
 
 
+# A plate missing from the register has no status or position in it: whether it is installed, its side and its
+# place in the order cannot be checked there (it is found as missing instead).
+NEEDS_THE_PLATE = {"plate_not_installed", "plate_wrong_side", "plate_out_of_order"}
+
+
+def _truth(city: Path, kind: str, cols: tuple[str, ...]) -> set[tuple[str, ...]]:
+    with (city / "truth" / f"{kind}.csv").open(encoding="utf-8") as fh:
+        return {tuple(row[c] for c in cols) for row in csv.DictReader(fh)}
+
+
+def _duplicates_of_absent_persons(city: Path) -> set[tuple[str, str]]:
+    """Planted duplicates of a person the police files do not hold (a child of an unregistered tenant): a second
+    copy of nobody in the register; `rental.tenant_unregistered` finds the household instead."""
+    with (city / "police_persons.csv").open(encoding="utf-8") as fh:
+        held = {row["id_number"] for row in csv.DictReader(fh)}
+    with (city / "truth" / "duplicate_person.csv").open(encoding="utf-8") as fh:
+        return {(r["file"], r["id_number"]) for r in csv.DictReader(fh) if r["true_id_number"] not in held}
+
+
 def score(city: Path, found: list[dict[str, object]]) -> list[dict[str, object]]:
-    """Per planted kind: planted, found, true positives, recall and precision."""
+    """Per planted kind: planted, found, true positives, recall and precision; `unseeable` counts the planted
+    defects the register cannot show (a not-installed, wrong-side or out-of-order plate that is
+    also missing from it; a duplicate of a person it does not hold)."""
     table = []
+    missing = _truth(city, "plate_missing", ("community_code", "street", "number"))
     for kind, (code, truth_cols, key_cols) in KINDS.items():
-        with (city / "truth" / f"{kind}.csv").open(encoding="utf-8") as fh:
-            planted = {tuple(row[c] for c in truth_cols) for row in csv.DictReader(fh)}
+        planted = _truth(city, kind, truth_cols)
+        unseeable = len(planted & missing) if kind in NEEDS_THE_PLATE else 0
+        if kind == "duplicate_person":
+            unseeable = len(_duplicates_of_absent_persons(city))
         keys = [f["keys"] for f in found if f["check"] == code]
         got = {tuple(str(k.get(c, "")) for c in key_cols) for k in keys}  # type: ignore[attr-defined]
         hit = len(planted & got)
@@ -88,6 +112,7 @@ def score(city: Path, found: list[dict[str, object]]) -> list[dict[str, object]]
                 "planted": len(planted),
                 "found": len(got),
                 "true": hit,
+                "unseeable": unseeable,
                 "recall": hit / len(planted) if planted else None,
                 "precision": hit / len(got) if got else None,
             }
@@ -133,8 +158,8 @@ def main() -> int:
         f"write {t_write:.1f} s, load {t_load:.1f} s, all checks {t_checks:.1f} s,"
         f" COUNT(*) of {residences:,} residences {t_count * 1000:.1f} ms"
     )
-    print("\n| planted kind | check | planted | found | recall | precision |")
-    print("|---|---|---:|---:|---:|---:|")
+    print("\n| planted kind | check | planted | of them unseeable | found | recall | precision |")
+    print("|---|---|---:|---:|---:|---:|---:|")
     for row in table:
         recall = "–" if row["recall"] is None else f"{row['recall']:.1%}"
         precision = "–" if row["precision"] is None else f"{row['precision']:.1%}"

@@ -245,3 +245,29 @@ def test_a_department_record_written_differently_is_a_duplicate_and_one_written_
         views, _ = checks.list_findings(s, world.ctx(s, "police_liu"), check="person.duplicate")
     assert all("*" in v.keys["id_number"] for v in views), "lists show ID numbers masked"
     assert json.dumps([v.keys for v in views]).count(number) == 0
+
+
+def test_a_village_plate_the_housing_file_names_but_the_register_lacks_is_missing(
+    world: World, tmp_path: Path
+) -> None:
+    with world.session() as s:
+        addresses.create_address(
+            s, world.ctx(s), AddressCreate(area_id=world.area(INSIDE), number="1", status="installed")
+        )
+    path = tmp_path / "housing_dwellings.csv"
+    path.write_text(
+        "社区代码,街路巷,门牌号,楼栋,单元,楼层,房号,用途,状态\n"
+        f"{INSIDE},,1号,1栋,,1,1,residential,occupied\n"
+        f"{INSIDE},,2号,1栋,,1,1,residential,vacant\n",
+        encoding="utf-8",
+    )
+    with world.session() as s:
+        checks.load_source(s, world.ctx(s), source="housing_dwellings", kind="dwellings", path=path)
+    result = _run(world, "plate.missing")
+    assert [f.line() for f in result.found] == [
+        {
+            "check": "plate.missing",
+            "keys": {"community_code": INSIDE, "street": "", "number": "2号"},
+            "evidence": {"source": "housing_dwellings", "line": 3, "dwellings_named": 1, "as_written": "2号"},
+        }
+    ]
