@@ -82,6 +82,18 @@ def _truth(city: Path, kind: str, cols: tuple[str, ...]) -> set[tuple[str, ...]]
         return {tuple(row[c] for c in cols) for row in csv.DictReader(fh)}
 
 
+def _swaps_with_a_missing_plate(city: Path, missing: set[tuple[str, ...]]) -> set[tuple[str, str, str]]:
+    """Planted swaps of which one plate is missing from the register: the other then stands in order there."""
+    with (city / "truth" / "plate_out_of_order.csv").open(encoding="utf-8") as fh:
+        rows = list(csv.DictReader(fh))
+    return {
+        (r["community_code"], r["street"], r["number"])
+        for r in rows
+        if (r["community_code"], r["street"], r["number"]) in missing
+        or (r["community_code"], r["street"], r["swapped_with"]) in missing
+    }
+
+
 def _duplicates_of_absent_persons(city: Path) -> set[tuple[str, str]]:
     """Planted duplicates of a person the police files do not hold (a child of an unregistered tenant): a second
     copy of nobody in the register; `rental.tenant_unregistered` finds the household instead."""
@@ -94,7 +106,7 @@ def _duplicates_of_absent_persons(city: Path) -> set[tuple[str, str]]:
 def score(city: Path, found: list[dict[str, object]]) -> list[dict[str, object]]:
     """Per planted kind: planted, found, true positives, recall and precision; `unseeable` counts the planted
     defects the register cannot show (a not-installed, wrong-side or out-of-order plate that is
-    also missing from it; a duplicate of a person it does not hold)."""
+    also missing from it, or swapped with one that is; a duplicate of a person it does not hold)."""
     table = []
     missing = _truth(city, "plate_missing", ("community_code", "street", "number"))
     for kind, (code, truth_cols, key_cols) in KINDS.items():
@@ -102,6 +114,8 @@ def score(city: Path, found: list[dict[str, object]]) -> list[dict[str, object]]
         unseeable = len(planted & missing) if kind in NEEDS_THE_PLATE else 0
         if kind == "duplicate_person":
             unseeable = len(_duplicates_of_absent_persons(city))
+        if kind == "plate_out_of_order":
+            unseeable = len(_swaps_with_a_missing_plate(city, missing))
         keys = [f["keys"] for f in found if f["check"] == code]
         got = {tuple(str(k.get(c, "")) for c in key_cols) for k in keys}  # type: ignore[attr-defined]
         hit = len(planted & got)

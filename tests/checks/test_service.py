@@ -194,7 +194,8 @@ def test_wrong_side_comes_from_the_position_and_out_of_order_from_the_chainage(w
         ("plate.out_of_order", "5号"),
     }
     side = next(f for f in result.found if f.check == "plate.wrong_side")
-    assert side.evidence["side"] == "right" and side.evidence["side_even"] == 4
+    assert side.evidence["side"] == "right" and side.evidence["street_convention"] == "odd_left"
+    assert (side.evidence["plates_following_it"], side.evidence["plates_against_it"]) == (9, 1)
 
 
 def test_a_department_file_is_held_with_every_problem_of_a_bad_row_reported_at_once(

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import json
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -73,9 +73,11 @@ CHECKS: dict[str, Check] = {
             "medium",
             "address",
             "collector",
-            "按街路巷起点、走向和门牌坐标算出门牌在路的哪一侧；该侧多数门牌为单号（双号）时，双号（单号）即为错边。",
+            "按街路巷起点、走向和门牌坐标算出门牌在路的哪一侧；全路多数门牌遵循的单双号规则（如左单右双）即本路规则，"
+            "不符合者即为错边。",
             "The side of the street a plate stands on, from the street's start, bearing and the plate's "
-            "position; a number whose parity differs from that of most plates on its side is on the wrong side.",
+            "position; the street's convention is the one most of its plates follow (odd on the left, or the "
+            "reverse), and a plate against it is on the wrong side.",
         ),
         Check(
             "plate.out_of_order",
@@ -190,3 +192,31 @@ def majority_parity(odd: int, even: int) -> int | None:
     if odd == even:
         return None
     return 1 if odd > even else 0
+
+
+def out_of_order(numbers: Sequence[tuple[int, int]]) -> set[int]:
+    """Which plates of one side of a street, in chainage order as (base, sub) numbers, are out of order.
+
+    The numbers should rise strictly along the street. The plates that stand in order are those of the longest
+    rising run through the sequence (its longest increasing subsequence); a plate outside every such run is out
+    of order, and so is one that only some of them pass through (two swapped neighbours: either could be the
+    one moved, so both are reported). Returns their positions.
+    """
+    n = len(numbers)
+    ending = [1] * n  # the longest rising run ending at i
+    for i in range(n):
+        for j in range(i):
+            if numbers[j] < numbers[i] and ending[j] + 1 > ending[i]:
+                ending[i] = ending[j] + 1
+    starting = [1] * n  # the longest rising run starting at i
+    for i in range(n - 1, -1, -1):
+        for j in range(i + 1, n):
+            if numbers[i] < numbers[j] and starting[j] + 1 > starting[i]:
+                starting[i] = starting[j] + 1
+    longest = max(ending, default=0)
+    on_some = [ending[i] + starting[i] - 1 == longest for i in range(n)]
+    per_step: dict[int, int] = {}
+    for i in range(n):
+        if on_some[i]:
+            per_step[ending[i]] = per_step.get(ending[i], 0) + 1
+    return {i for i in range(n) if not on_some[i] or per_step[ending[i]] > 1}

@@ -189,8 +189,9 @@ def _sided(session: Session, prefix: str, select_sql: str) -> Iterable[Any]:
 
     The side is the sign of the cross product of the street's direction with the plate's offset from the street's
     start (in local metres east and north); NULL where the plate or the street has no position. Which parity
-    belongs to a side is what most plates on that side have, so the rule holds whichever convention (左单右双 or
-    the reverse) the city follows; a plate of the other parity is on the wrong side (`p.wrong`).
+    belongs to which side is the street's convention, as most of its plates follow it (odd on the left, 左单右双,
+    or the reverse: `m.odd_left` against `m.even_left`), so a side with few plates is judged by the whole street;
+    a plate of the other parity is on the wrong side (`p.wrong`).
     """
     axes = _street_axes(session, prefix)
     for i in range(0, len(axes), 400):
@@ -220,14 +221,18 @@ s AS (
   FROM ({sql.STREET_PLATES}) q JOIN st ON st.street_id = q.street_id
 ),
 m AS (
-  SELECT street_id, side, SUM(base_number % 2) AS odd, COUNT(*) - SUM(base_number % 2) AS even
-  FROM s WHERE side IS NOT NULL GROUP BY street_id, side
+  SELECT street_id,
+    SUM(CASE WHEN (side = 'left') = (base_number % 2 = 1) THEN 1 ELSE 0 END) AS odd_left,
+    SUM(CASE WHEN (side = 'left') = (base_number % 2 = 0) THEN 1 ELSE 0 END) AS even_left
+  FROM s WHERE side IS NOT NULL GROUP BY street_id
 ),
 p AS (
-  SELECT s.*, m.odd, m.even,
-    CASE WHEN (m.odd > m.even AND s.base_number % 2 = 0) OR (m.even > m.odd AND s.base_number % 2 = 1)
+  SELECT s.*, m.odd_left, m.even_left,
+    CASE WHEN s.side IS NOT NULL AND (
+           (m.odd_left > m.even_left AND (s.side = 'left') = (s.base_number % 2 = 0))
+        OR (m.even_left > m.odd_left AND (s.side = 'left') = (s.base_number % 2 = 1)))
          THEN 1 ELSE 0 END AS wrong
-  FROM s LEFT JOIN m ON m.street_id = s.street_id AND m.side = s.side
+  FROM s LEFT JOIN m ON m.street_id = s.street_id
 )
 {select_sql}
 """
@@ -243,29 +248,41 @@ def _wrong_side(session: Session, prefix: str) -> Iterable[Found]:
             r.area_id,
             r.county_code,
             _plate_keys(r),
-            {"side": r.side, "chainage_m": r.chainage_m, "side_odd": int(r.odd), "side_even": int(r.even)},
+            {
+                "side": r.side,
+                "chainage_m": r.chainage_m,
+                "street_convention": "odd_left" if r.odd_left > r.even_left else "even_left",
+                "plates_following_it": int(max(r.odd_left, r.even_left)),
+                "plates_against_it": int(min(r.odd_left, r.even_left)),
+            },
         )
 
 
 def _out_of_order(session: Session, prefix: str) -> Iterable[Found]:
     # Order is judged among the plates that belong to a side: one on the wrong side is reported as such, and its
-    # number (taken from the other side's sequence) neither is nor makes another plate out of order.
-    for r in _sided(session, prefix, sql.OUT_OF_ORDER_OVER_P):
-        yield Found(
-            "plate.out_of_order",
-            "address",
-            r.object_id,
-            r.area_id,
-            r.county_code,
-            _plate_keys(r),
-            {
-                "chainage_m": r.chainage_m,
-                "higher_number_before": r.max_before if (r.max_before or 0) > r.base_number else None,
-                "lower_number_after": r.min_after
-                if r.min_after is not None and r.min_after < r.base_number
-                else None,
-            },
-        )
+    # number (taken from the other side's sequence) neither is nor makes another plate out of order. SQL finds
+    # the sequences with an inversion; the rule on each sequence says which plates are out of place.
+    rows = list(_sided(session, prefix, sql.OUT_OF_ORDER_OVER_P))
+    sequences: dict[tuple[int, int], list[Any]] = {}
+    for r in rows:
+        sequences.setdefault((int(r.street_id), int(r.base_number) % 2), []).append(r)
+    for plates in sequences.values():
+        numbers = [(int(r.base_number), int(r.sub_number or 0)) for r in plates]
+        for i in sorted(rules.out_of_order(numbers)):
+            r = plates[i]
+            yield Found(
+                "plate.out_of_order",
+                "address",
+                r.object_id,
+                r.area_id,
+                r.county_code,
+                _plate_keys(r),
+                {
+                    "chainage_m": r.chainage_m,
+                    "before": _number(plates[i - 1]) if i > 0 else None,
+                    "after": _number(plates[i + 1]) if i + 1 < len(plates) else None,
+                },
+            )
 
 
 def _person_keys(doc_type: str | None, number: str | None) -> dict[str, str]:

@@ -87,20 +87,25 @@ SELECT p.* FROM ({PLATES}) p
 WHERE p.street_id IS NOT NULL AND p.plate_kind = 'door' AND p.status <> 'retired'
 """
 
-# Along a street, plates of one parity must rise with the chainage: a plate is out of order when a plate before
-# it has a higher number or one after it a lower number. Runs over `p` (the sided plates, see
-# checks.service._sided), leaving out the plates on the wrong side.
+# Along a street, plates of one parity must rise with the chainage. The plates of every (street, parity) sequence
+# that has an inversion (a plate with a higher number before one with a lower number), in chainage order; which
+# of them are out of order is decided on the sequence (checks.rules.out_of_order). Runs over `p` (the sided
+# plates, see checks.service._sided), leaving out the plates on the wrong side.
 OUT_OF_ORDER_OVER_P = """
 SELECT * FROM (
-  SELECT p.*,
-    MAX(p.base_number) OVER (PARTITION BY p.street_id, p.base_number % 2 ORDER BY p.chainage_m, p.object_id
-        ROWS BETWEEN UNBOUNDED PRECEDING AND 1 PRECEDING) AS max_before,
-    MIN(p.base_number) OVER (PARTITION BY p.street_id, p.base_number % 2 ORDER BY p.chainage_m, p.object_id
-        ROWS BETWEEN 1 FOLLOWING AND UNBOUNDED FOLLOWING) AS min_after
-  FROM p
-  WHERE p.chainage_m IS NOT NULL AND p.wrong = 0
-) q
-WHERE q.max_before > q.base_number OR q.min_after < q.base_number
+  SELECT q.*, MAX(q.inverted) OVER (PARTITION BY q.street_id, q.base_number % 2) AS sequence_inverted
+  FROM (
+    SELECT p.*,
+      CASE WHEN MAX(p.base_number) OVER (
+                  PARTITION BY p.street_id, p.base_number % 2 ORDER BY p.chainage_m, p.object_id
+                  ROWS BETWEEN UNBOUNDED PRECEDING AND 1 PRECEDING) > p.base_number
+           THEN 1 ELSE 0 END AS inverted
+    FROM p
+    WHERE p.chainage_m IS NOT NULL AND p.wrong = 0
+  ) q
+) r
+WHERE r.sequence_inverted = 1
+ORDER BY r.street_id, r.base_number % 2, r.chainage_m, r.object_id
 """
 
 # A department's person record that is a register person written differently: a candidate holds its ID number,
