@@ -128,6 +128,7 @@ def score(city: Path, found: list[dict[str, object]]) -> list[dict[str, object]]
                 "true": hit,
                 "unseeable": unseeable,
                 "recall": hit / len(planted) if planted else None,
+                "recall_seeable": hit / (len(planted) - unseeable) if len(planted) > unseeable else None,
                 "precision": hit / len(got) if got else None,
             }
         )
@@ -172,11 +173,14 @@ def main() -> int:
         f"write {t_write:.1f} s, load {t_load:.1f} s, all checks {t_checks:.1f} s,"
         f" COUNT(*) of {residences:,} residences {t_count * 1000:.1f} ms"
     )
-    print("\n| planted kind | check | planted | of them unseeable | found | recall | precision |")
-    print("|---|---|---:|---:|---:|---:|---:|")
+    print(
+        "\n| planted kind | check | planted | of them unseeable | found | recall | recall of seeable | precision |"
+    )
+    print("|---|---|---:|---:|---:|---:|---:|---:|")
     for row in table:
         recall = "–" if row["recall"] is None else f"{row['recall']:.1%}"
         precision = "–" if row["precision"] is None else f"{row['precision']:.1%}"
+        seeable = "–" if row["recall_seeable"] is None else f"{row['recall_seeable']:.1%}"
         print(
             f"| {row['kind']} | `{row['check']}` | {row['planted']} | {row['found']} | {recall} | {precision} |"
         )
