@@ -182,7 +182,8 @@ def main() -> int:
         precision = "–" if row["precision"] is None else f"{row['precision']:.1%}"
         seeable = "–" if row["recall_seeable"] is None else f"{row['recall_seeable']:.1%}"
         print(
-            f"| {row['kind']} | `{row['check']}` | {row['planted']} | {row['found']} | {recall} | {precision} |"
+            f"| {row['kind']} | `{row['check']}` | {row['planted']} | {row['unseeable']} | {row['found']} |"
+            f" {recall} | {seeable} | {precision} |"
         )
     print("\nper check:", json.dumps(result.per_check))
     return 0
