@@ -8,9 +8,12 @@ from pathlib import Path
 
 import pytest
 from scripts.bench_truth import KINDS, SOURCES, score
+from sqlalchemy import func, select
 
 from liangshi.access.service import SYSTEM
 from liangshi.checks import service as checks
+from liangshi.kpis import service as kpis
+from liangshi.residence.models import ResidenceVersion
 from liangshi.synth import DefectRates, write_city
 from liangshi.synth.load import load_city
 from tests.conftest import World
@@ -72,3 +75,37 @@ def test_the_json_line_of_each_kind_carries_the_natural_keys_the_issue_names(
     assert keys["residence.departed_not_deregistered"] == keys["rental.tenant_unregistered"] == person
     # A record in a department file: the number as that file wrote it, and which file.
     assert keys["person.duplicate"] == person | {"source"}
+
+
+def test_departures_the_checks_found_enter_the_deregistration_rate_denominator(
+    world: World, city: Path
+) -> None:
+    load_city(world.sessions, city, actor=SYSTEM, clock=world.clock)
+
+    def deregistration() -> list[int]:
+        with world.session() as s:
+            report = kpis.compute(
+                s,
+                world.ctx(s, "city_admin_wang"),
+                area_code="420700",
+                date_from=dt.date(2026, 1, 1),
+                date_to=TODAY,
+            )
+            return report.counts[report.root.id]["floating_deregistration"]
+
+    before = deregistration()
+    with world.session() as s:
+        result = checks.run_checks(s, world.ctx(s), codes=["residence.departed_not_deregistered"])
+    with world.session() as s:
+        floating = s.execute(
+            select(func.count())
+            .select_from(ResidenceVersion)
+            .where(
+                ResidenceVersion.entity_id.in_([f.object_id for f in result.found]),
+                ResidenceVersion.category == "floating",
+                ResidenceVersion.superseded_at.is_(None),
+            )
+        ).scalar_one()
+    assert floating > 0
+    after = deregistration()
+    assert after == [before[0], before[1] + floating]  # the numerator stands; the denominator tells the truth

@@ -877,3 +877,32 @@ def _source_rows(
         base | {"doc_type": "resident_id", "id_number": t.strip(), "id_norm": normalize_id_text(t)}
         for t in tenants
     ], problems
+
+
+# -- what the checks found, for the KPIs ----------------------------------------------------------------------
+
+
+def found_departures_by_area(
+    session: Session, area_ids: Any, start: dt.datetime, end: dt.datetime, category: str = "floating"
+) -> dict[int, int]:
+    """Per area: departures the checks found (seen at a visit, by the housing department or a landlord) and the
+    register has not deregistered, first found in [start, end), of residences of one category.
+
+    They belong in the deregistration KPI's denominator: a departure the register never heard of has no
+    departure date, so it cannot enter "departures in the period" any other way.
+    """
+    rows = session.execute(
+        text(
+            """
+SELECT f.area_id, COUNT(*) FROM check_findings f
+JOIN residence_versions rv ON rv.entity_id = f.object_id AND rv.superseded_at IS NULL AND rv.valid_to IS NULL
+WHERE f.check_code = 'residence.departed_not_deregistered' AND f.status = 'open'
+  AND rv.category = :category AND rv.deregistration_date IS NULL
+  AND f.opened_at >= :start AND f.opened_at < :end
+GROUP BY f.area_id
+"""
+        ),
+        {"category": category, "start": start, "end": end},
+    ).all()
+    scoped = {int(a) for a in session.execute(area_ids).scalars()}
+    return {int(area): int(n) for area, n in rows if int(area) in scoped}
