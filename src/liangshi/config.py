@@ -42,3 +42,6 @@ class Settings(BaseSettings):
     # dashboard request narrows a fresh report instead of counting the city); 0 turns it off. Keep it below
     # kpi_cache_seconds so a warmed report never expires before the next round.
     kpi_warm_seconds: int = 240
+    # `liangshi serve` runs every quality check over the whole register this often, as the system operator (so a
+    # collector's list of findings is never older than this); 0 turns it off.
+    checks_every_seconds: int = 6 * 3600

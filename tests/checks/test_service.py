@@ -272,3 +272,10 @@ def test_a_village_plate_the_housing_file_names_but_the_register_lacks_is_missin
             "evidence": {"source": "housing_dwellings", "line": 3, "dwellings_named": 1, "as_written": "2号"},
         }
     ]
+
+
+def test_the_scheduled_run_checks_the_whole_register_and_commits(world: World) -> None:
+    _plate(world, "7")
+    result = checks.run_scheduled(world.sessions, world.clock)
+    assert result.per_check["plate.not_installed"] == 1
+    assert [f.status for f in _findings(world)] == ["open"]

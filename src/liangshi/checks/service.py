@@ -11,7 +11,10 @@ from __future__ import annotations
 
 import datetime as dt
 import json
+import logging
 import math
+import threading
+import time
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -21,6 +24,7 @@ from sqlalchemy import delete, func, insert, select, text
 from sqlalchemy.orm import Session
 
 from liangshi.access.models import User
+from liangshi.access.service import SYSTEM
 from liangshi.addresses.models import Address
 from liangshi.addresses.rules import parse_plate_number, render_plate_number
 from liangshi.areas.models import Area
@@ -28,6 +32,7 @@ from liangshi.audit import service as audit
 from liangshi.checks import rules, sql
 from liangshi.checks.models import CheckRun, Finding, SourceRecord
 from liangshi.common.idnumber import mask_id_number, normalize_id_text
+from liangshi.db import session_scope
 from liangshi.errors import LiangshiError, NotFound, ValidationFailed
 from liangshi.exchange import formats
 from liangshi.exchange.reader import open_table
@@ -906,3 +911,39 @@ GROUP BY f.area_id
     ).all()
     scoped = {int(a) for a in session.execute(area_ids).scalars()}
     return {int(area): int(n) for area, n in rows if int(area) in scoped}
+
+
+def run_scheduled(sessions: Any, clock: Any) -> RunResult:
+    """One scheduled run: every check over the whole register as the system operator, committed."""
+    with session_scope(sessions) as session:
+        ctx = Context(actor=SYSTEM, now=clock.now(), today=clock.today(), purpose="scheduled checks")
+        return run_checks(session, ctx)
+
+
+def start_schedule(sessions: Any, clock: Any, *, every: float) -> threading.Thread:
+    """Run every check over the whole register every `every` seconds (first after one interval), as the system
+    operator, each run in its own transaction; a failed run leaves the previous findings and is tried again."""
+    log = logging.getLogger("liangshi.checks")
+
+    def loop() -> None:
+        while True:
+            time.sleep(every)
+            began = time.monotonic()
+            try:
+                with session_scope(sessions) as session:
+                    ctx = Context(
+                        actor=SYSTEM, now=clock.now(), today=clock.today(), purpose="scheduled checks"
+                    )
+                    result = run_checks(session, ctx)
+                log.info(
+                    "checks run in %.1f s: %d opened, %d fixed",
+                    time.monotonic() - began,
+                    result.opened,
+                    result.closed,
+                )
+            except Exception:  # a failed run must not stop the server; the next round tries again
+                log.exception("scheduled checks failed")
+
+    thread = threading.Thread(target=loop, name="checks-schedule", daemon=True)
+    thread.start()
+    return thread
