@@ -801,6 +801,8 @@ def load_source(session: Session, ctx: Context, *, source: str, kind: str, path:
             batch = []
     if batch:
         session.execute(insert(SourceRecord), batch)
+    # After a bulk load, analyse what was loaded: the checks' plans depend on it.
+    session.execute(text("ANALYZE check_source_records"))
     log(
         ctx,
         session,

@@ -109,26 +109,34 @@ ORDER BY r.street_id, r.base_number % 2, r.chainage_m, r.object_id
 """
 
 # A department's person record that is a register person written differently: a candidate holds its ID number,
-# or its name and birth date, yet no register person agrees with it on all three.
+# or its name and birth date, yet no register person agrees with it on all three. Joins, not correlated
+# subqueries, so PostgreSQL can hash them.
 PERSON_DUPLICATE = f"""
+WITH s AS (
+  SELECT s.* FROM check_source_records s JOIN areas ar ON ar.id = s.area_id
+  WHERE s.kind = 'persons' AND ar.path LIKE :prefix
+),
+by_number AS (
+  SELECT s.id, MIN(d.person_id) AS person_id FROM s JOIN ({_DOCS}) d ON d.number = s.id_norm GROUP BY s.id
+),
+by_name_birth AS (
+  SELECT s.id, MIN(pv.entity_id) AS person_id FROM s
+  JOIN person_versions pv ON {_cur("pv")} AND pv.name = s.name AND pv.birth_date = s.birth_date
+  GROUP BY s.id
+),
+alike AS (
+  SELECT DISTINCT s.id FROM s
+  JOIN ({_DOCS}) d ON d.number = s.id_norm
+  JOIN person_versions pv ON pv.entity_id = d.person_id AND {_cur("pv")}
+  WHERE pv.name = s.name AND pv.birth_date = s.birth_date
+)
 SELECT s.id AS object_id, s.area_id, s.county_code, s.source, s.line, s.doc_type, s.id_number, s.name,
-       s.birth_date,
-       (SELECT MIN(d.person_id) FROM ({_DOCS}) d WHERE d.number = s.id_norm) AS by_number,
-       (SELECT MIN(pv.entity_id) FROM person_versions pv
-         WHERE {_cur("pv")} AND pv.name = s.name AND pv.birth_date = s.birth_date) AS by_name_birth
-FROM check_source_records s
-JOIN areas ar ON ar.id = s.area_id
-WHERE s.kind = 'persons' AND ar.path LIKE :prefix
-  AND (
-    EXISTS (SELECT 1 FROM ({_DOCS}) d WHERE d.number = s.id_norm)
-    OR EXISTS (SELECT 1 FROM person_versions pv
-               WHERE {_cur("pv")} AND pv.name = s.name AND pv.birth_date = s.birth_date)
-  )
-  AND NOT EXISTS (
-    SELECT 1 FROM ({_DOCS}) d
-    JOIN person_versions pv ON pv.entity_id = d.person_id AND {_cur("pv")}
-    WHERE d.number = s.id_norm AND pv.name = s.name AND pv.birth_date = s.birth_date
-  )
+       s.birth_date, bn.person_id AS by_number, bb.person_id AS by_name_birth
+FROM s
+LEFT JOIN by_number bn ON bn.id = s.id
+LEFT JOIN by_name_birth bb ON bb.id = s.id
+LEFT JOIN alike a ON a.id = s.id
+WHERE (bn.person_id IS NOT NULL OR bb.person_id IS NOT NULL) AND a.id IS NULL
 """
 
 # An open residence at a dwelling recorded vacant or demolished, in the register or in the housing file.
