@@ -155,6 +155,9 @@ def main() -> int:
     clock = Clock()
     ctx = Context(actor=SYSTEM, now=clock.now(), today=clock.today(), purpose="bench_truth")
     with sessions() as session:
+        # After a bulk load, analyse what was loaded (the import leaves that to the operator on PostgreSQL).
+        session.execute(text("ANALYZE"))
+        session.commit()
         for stem, kind in SOURCES:
             loaded = checks.load_source(session, ctx, source=stem, kind=kind, path=work / f"{stem}.csv")
             print(f"  held {stem}: {loaded.kept}/{loaded.rows} rows, {len(loaded.problems)} with problems")
