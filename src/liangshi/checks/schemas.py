@@ -7,6 +7,8 @@ from typing import Any
 
 from pydantic import BaseModel, Field
 
+from liangshi.common.types import Strict
+
 
 class CheckRead(BaseModel):
     """A named check."""
@@ -19,11 +21,11 @@ class CheckRead(BaseModel):
     rule: str
 
 
-class RunIn(BaseModel):
+class RunIn(Strict):
     """Run some checks (all when none are named) over an area (your own by default)."""
 
-    area: str | None = None
-    checks: list[str] = Field(default_factory=list)
+    area: str | None = Field(default=None, max_length=15)
+    checks: list[str] = Field(default_factory=list, max_length=50)
 
 
 class FindingLine(BaseModel):
@@ -72,7 +74,7 @@ class FindingPage(BaseModel):
     limit: int
 
 
-class DismissIn(BaseModel):
+class DismissIn(Strict):
     """Why a finding is not a defect."""
 
-    reason: str | None = None
+    reason: str | None = Field(default=None, max_length=500)
