@@ -64,3 +64,6 @@ class Settings(BaseSettings):
     audit_sequence_seconds: float = Field(default=1.0, gt=0, le=1)
     # Audit entries are kept at least this long (等保 2.0 level 3: six months); older ones may be archived.
     audit_retention_days: int = Field(default=183, ge=183)
+    # `liangshi serve` runs every quality check over the whole register this often, as the system operator (so a
+    # collector's list of findings is never older than this); 0 turns it off.
+    checks_every_seconds: int = 6 * 3600

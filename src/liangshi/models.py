@@ -17,6 +17,7 @@ from liangshi.campaign.models import (
     Visit,
     VisitPerson,
 )
+from liangshi.checks.models import CheckRun, Finding, SourceRecord
 from liangshi.db import Base
 from liangshi.departments.models import (
     Agreement,
@@ -73,6 +74,7 @@ __all__ = [
     "CampaignPhase",
     "CampaignPilot",
     "ChangeSet",
+    "CheckRun",
     "Department",
     "DepartmentBatch",
     "Document",
@@ -82,6 +84,7 @@ __all__ = [
     "ExchangeConflict",
     "ExchangeLogEntry",
     "Feedback",
+    "Finding",
     "Household",
     "HouseholdCount",
     "HouseholdVersion",
@@ -109,6 +112,7 @@ __all__ = [
     "RentalVersion",
     "Residence",
     "ResidenceVersion",
+    "SourceRecord",
     "Stay",
     "StayBatch",
     "Street",

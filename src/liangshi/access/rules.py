@@ -68,6 +68,11 @@ EXCHANGE_ACTIONS = (
 REVIEW_ACTIONS = ("changeset.review", "changeset.review_district", "department.claim", "dispute.rule")
 
 
+# Quality checks (liangshi.checks): read the findings (work items) of one's area, run the checks, dismiss a finding
+# with a reason, and hold a department's file for checking.
+CHECK_ACTIONS = ("check.read", "check.run", "check.dismiss", "check.source")
+
+
 def _grant(kinds: tuple[str, ...], verb: str) -> set[str]:
     return {f"{kind}.{verb}" for kind in kinds}
 
@@ -80,7 +85,7 @@ _POLICE = (
     # Residence permits (居住证) are issued and endorsed by the police, not by collectors.
     | _grant(("permit",), "write")
     | _grant(("permit",), "retire")
-    | {"person.unmask", "kpi.read"}
+    | {"person.unmask", "kpi.read", "check.read", "check.run", "check.dismiss"}
     # The community police claim department records for their community (认领).
     | {"department.claim"}
     # The master person index: decide match reviews, merge, split and undo (within the jurisdiction).
@@ -102,17 +107,19 @@ _ADMIN = _POLICE | {
     "changeset.review",
     # The station above two units rules on a cross-unit edit one of them refused (业务协同).
     "dispute.rule",
+    "check.source",
 }
 _DISTRICT = _ADMIN | {"street.write", "street.retire", "department.manage", "changeset.review_district"}
 
 PERMISSIONS: dict[str, frozenset[str]] = {
     # Collectors record what they find at the door; retiring records and unmasking IDs is for the police.
     # Collectors see the rates of their own community: their work is what the rates measure.
-    # They see the campaign and its progress and may hand back work they cannot do, with a reason.
+    # They see the campaign and its progress and may hand back work they cannot do, with a reason; they see the
+    # findings of their area (the work items assigned to them).
     "collector": frozenset(
         _READ_ALL
         | _grant(HOUSING_AND_PEOPLE, "write")
-        | {"kpi.read", "campaign.read", "assignment.return", "inspection.rectify"}
+        | {"kpi.read", "campaign.read", "assignment.return", "inspection.rectify", "check.read"}
     ),
     # The community officer holds the police record: they take up and settle a department's feedback on it.
     "community_police": frozenset(_POLICE | {"feedback.handle", "inspection.rectify"}),
@@ -129,6 +136,7 @@ PERMISSIONS: dict[str, frozenset[str]] = {
     ),
     # Inspectors compare the register with what they find, so they read everything and may unmask with a reason.
     # They draw and record the sampled checks; fixing what they find is the owners' work (inspection.rectify).
+    # They also run the quality checks (检查验收), without dismissing what they find.
     "inspector": frozenset(
         _READ_ALL
         | {
@@ -138,6 +146,8 @@ PERMISSIONS: dict[str, frozenset[str]] = {
             "inspection.plan",
             "inspection.read",
             "inspection.record",
+            "check.read",
+            "check.run",
         }
     ),
     # Auditors see who did what, not the people themselves.

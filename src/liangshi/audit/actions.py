@@ -143,6 +143,11 @@ SPECIFIC: dict[str, Label] = {
     # audit
     "audit.key_rotate": Label("更换审计签名密钥", "Audit signing key rotated"),
     "audit.archive": Label("归档审计日志", "Audit log archived"),
+    # quality checks
+    "check.run": Label("运行质量检查", "Quality checks run"),
+    "check.dismiss": Label("排除检查问题", "Check finding dismissed"),
+    "check.findings_read": Label("查阅检查问题清单", "Check findings listed"),
+    "check.source_load": Label("载入部门文件供核查", "Department file held for checking"),
     # access
     "user.create": Label("新建用户", "User created"),
 }

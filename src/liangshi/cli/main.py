@@ -47,6 +47,11 @@ COMMANDS: dict[str, tuple[str, str, str]] = {
         "synth",
         "Build a synthetic Ezhou with labelled defects: department files (--out) and/or a database (--db).",
     ),
+    "checks": (
+        "liangshi.cli.checks",
+        "app",
+        "Quality checks: run over an area, findings, dismiss / 质量检查",
+    ),
     "plates": ("liangshi.cli.plates", "app", "Door plates: gaps and proposals / 门牌编号检查"),
     "address": ("liangshi.cli.address", "app", "Addresses: parse free text / 地址解析"),
     "venues": ("liangshi.cli.venues", "app", "Hotels and internet cafés / 旅店网吧"),

@@ -13,6 +13,7 @@ import uvicorn
 from fastapi import FastAPI
 
 from liangshi.audit import service as audit
+from liangshi.checks.service import start_schedule
 from liangshi.config import Settings
 from liangshi.http.app import create_app
 from liangshi.kpis.service import start_warming
@@ -66,6 +67,9 @@ def worker_app() -> FastAPI:
         audit.start_sequencer(
             state.sessions, state.audit_keys, state.clock, every=settings.audit_sequence_seconds
         )
+    # The quality checks on their schedule, in one process.
+    if settings.checks_every_seconds > 0 and one_process_only("checks", settings.database_url):
+        start_schedule(web.state.sessions, web.state.clock, every=settings.checks_every_seconds)
     return web
 
 

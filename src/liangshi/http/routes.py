@@ -10,6 +10,7 @@ from liangshi.areas.api import router as areas
 from liangshi.audit.api import router as audit
 from liangshi.buildings.api import buildings, dwellings
 from liangshi.campaign.api import router as campaign
+from liangshi.checks.api import router as checks
 from liangshi.departments.api import router as departments
 from liangshi.inspections.api import router as inspections
 from liangshi.kpis.api import router as kpis
@@ -50,6 +51,7 @@ def include_all(app: FastAPI) -> None:
         kpis,
         inspections,
         tables,
+        checks,
         mpi,
         person_links,
         review,

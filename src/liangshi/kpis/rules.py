@@ -114,7 +114,7 @@ KPIS: tuple[KpiDef, ...] = (
         "流动人口人走注销率",
         "Floating departures deregistered",
         "期内离开已注销人数",
-        "期内离开人数",
+        "期内离开人数（含检查发现的未注销离开）",
         1.0,
     ),
     KpiDef(

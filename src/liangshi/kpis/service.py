@@ -10,9 +10,10 @@ Definitions, for a period [from, to]:
 - stock KPIs are read as valid on `to`: plate installation, the three rental rates, counts by residence category;
 - flow KPIs count the events in the period: floating arrivals (arrival date in the period) and whether they were
   registered at all / by the deadline of the rule (a table of deadlines per arrival date, joined in SQL), floating
-  departures (departure date in the period) and whether they were deregistered, venue stays (check-in in the
-  period) with a verified identity received within the limit. Residences are read in their state as of `to`
-  (category included); registrations and deregistrations as the register knows them now.
+  departures (departure date in the period, and the departures the quality checks found in the period that
+  the register never dated: `checks.found_departures_by_area`) and whether they were deregistered, venue stays
+  (check-in in the period) with a verified identity received within the limit. Residences are read in their
+  state as of `to` (category included); registrations and deregistrations as the register knows them now.
 """
 
 from __future__ import annotations
@@ -33,6 +34,7 @@ from liangshi.access.service import SYSTEM
 from liangshi.addresses import service as addresses
 from liangshi.areas import service as areas
 from liangshi.areas.models import Area
+from liangshi.checks import service as checks
 from liangshi.clock import CHINA_TZ
 from liangshi.db import session_scope
 from liangshi.errors import NotFound
@@ -318,6 +320,11 @@ def compute(
     else:
         _residences_live(session, leaf, ids, date_from, date_to, deadlines)
         _stays_live(session, leaf, ids, date_from, date_to)
+    # Departures the checks found but the register never deregistered (nor dated) enter the denominator.
+    start = dt.datetime.combine(date_from, dt.time(), CHINA_TZ)
+    end = dt.datetime.combine(date_to + dt.timedelta(days=1), dt.time(), CHINA_TZ)
+    for area_id, n in checks.found_departures_by_area(session, ids, start, end).items():
+        _add(leaf, area_id, "floating_deregistration", 0, n)
     _roll_up(report, leaf)
     report.computed_at = ctx.now
     return report

@@ -28,6 +28,7 @@ PAGE_MODULES = (
     "liangshi.web.pages.search",
     "liangshi.web.pages.person",
     "liangshi.web.pages.conflicts",
+    "liangshi.web.pages.checks",
     "liangshi.web.pages.feedback",
     "liangshi.web.pages.reviews",
     "liangshi.web.pages.changesets",

@@ -1,0 +1,196 @@
+"""Score the quality checks against the synthetic city's ground truth (issue 15).
+
+Builds the city (`liangshi synth`: its files, then the police extracts, rentals, venues and stays through the
+importer), holds the housing, health and justice files for checking, runs every check and scores each planted
+defect kind: planted, found, recall, precision. Matching is on the natural keys the truth file gives.
+
+    .venv/bin/python scripts/bench_truth.py --persons 30000 [--seed 2010] [--db URL] [--keep DIR]
+"""
+
+from __future__ import annotations
+
+import argparse
+import csv
+import datetime as dt
+import json
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+from sqlalchemy import text
+
+from liangshi.access.service import SYSTEM
+from liangshi.checks import service as checks
+from liangshi.cli.synth import load_into
+from liangshi.clock import Clock
+from liangshi.db import make_engine, make_session_factory
+from liangshi.registry import Context
+from liangshi.synth import write_city
+
+# Truth file -> (check code, the truth columns and the finding keys they match).
+KINDS: dict[str, tuple[str, tuple[str, ...], tuple[str, ...]]] = {
+    "plate_not_installed": (
+        "plate.not_installed",
+        ("community_code", "street", "number"),
+        ("community_code", "street", "number"),
+    ),
+    "plate_missing": (
+        "plate.missing",
+        ("community_code", "street", "number"),
+        ("community_code", "street", "number"),
+    ),
+    "plate_wrong_side": (
+        "plate.wrong_side",
+        ("community_code", "street", "number"),
+        ("community_code", "street", "number"),
+    ),
+    "plate_out_of_order": (
+        "plate.out_of_order",
+        ("community_code", "street", "number"),
+        ("community_code", "street", "number"),
+    ),
+    "duplicate_person": ("person.duplicate", ("file", "id_number"), ("source", "id_number")),
+    "not_deregistered": ("residence.departed_not_deregistered", ("id_number",), ("id_number",)),
+    "tenant_unregistered": ("rental.tenant_unregistered", ("id_number",), ("id_number",)),
+    "rental_no_agreement": (
+        "rental.no_agreement",
+        ("community_code", "street", "number", "building", "unit", "room"),
+        ("community_code", "street", "number", "building", "unit", "room"),
+    ),
+    "vacant_recorded_occupied": (
+        "dwelling.vacant_recorded_occupied",
+        ("community_code", "street", "number", "building", "unit", "room"),
+        ("community_code", "street", "number", "building", "unit", "room"),
+    ),
+}
+SOURCES = (
+    ("housing_dwellings", "dwellings"),
+    ("housing_rentals", "rentals"),
+    ("health_persons", "persons"),
+    ("justice_persons", "persons"),
+)
+
+
+# A plate missing from the register has no status or position in it: whether it is installed, its side and its
+# place in the order cannot be checked there (it is found as missing instead).
+NEEDS_THE_PLATE = {"plate_not_installed", "plate_wrong_side", "plate_out_of_order"}
+
+
+def _truth(city: Path, kind: str, cols: tuple[str, ...]) -> set[tuple[str, ...]]:
+    with (city / "truth" / f"{kind}.csv").open(encoding="utf-8") as fh:
+        return {tuple(row[c] for c in cols) for row in csv.DictReader(fh)}
+
+
+def _swaps_with_a_missing_plate(city: Path, missing: set[tuple[str, ...]]) -> set[tuple[str, str, str]]:
+    """Planted swaps of which one plate is missing from the register: the other then stands in order there."""
+    with (city / "truth" / "plate_out_of_order.csv").open(encoding="utf-8") as fh:
+        rows = list(csv.DictReader(fh))
+    return {
+        (r["community_code"], r["street"], r["number"])
+        for r in rows
+        if (r["community_code"], r["street"], r["number"]) in missing
+        or (r["community_code"], r["street"], r["swapped_with"]) in missing
+    }
+
+
+def _duplicates_of_absent_persons(city: Path) -> set[tuple[str, str]]:
+    """Planted duplicates of a person the police files do not hold (a child of an unregistered tenant): a second
+    copy of nobody in the register; `rental.tenant_unregistered` finds the household instead."""
+    with (city / "police_persons.csv").open(encoding="utf-8") as fh:
+        held = {row["id_number"] for row in csv.DictReader(fh)}
+    with (city / "truth" / "duplicate_person.csv").open(encoding="utf-8") as fh:
+        return {(r["file"], r["id_number"]) for r in csv.DictReader(fh) if r["true_id_number"] not in held}
+
+
+def score(city: Path, found: list[dict[str, object]]) -> list[dict[str, object]]:
+    """Per planted kind: planted, found, true positives, recall and precision; `unseeable` counts the planted
+    defects the register cannot show (a not-installed, wrong-side or out-of-order plate that is
+    also missing from it, or swapped with one that is; a duplicate of a person it does not hold)."""
+    table = []
+    missing = _truth(city, "plate_missing", ("community_code", "street", "number"))
+    for kind, (code, truth_cols, key_cols) in KINDS.items():
+        planted = _truth(city, kind, truth_cols)
+        unseeable = len(planted & missing) if kind in NEEDS_THE_PLATE else 0
+        if kind == "duplicate_person":
+            unseeable = len(_duplicates_of_absent_persons(city))
+        if kind == "plate_out_of_order":
+            unseeable = len(_swaps_with_a_missing_plate(city, missing))
+        keys = [f["keys"] for f in found if f["check"] == code]
+        got = {tuple(str(k.get(c, "")) for c in key_cols) for k in keys}  # type: ignore[attr-defined]
+        hit = len(planted & got)
+        table.append(
+            {
+                "kind": kind,
+                "check": code,
+                "planted": len(planted),
+                "found": len(got),
+                "true": hit,
+                "unseeable": unseeable,
+                "recall": hit / len(planted) if planted else None,
+                "recall_seeable": hit / (len(planted) - unseeable) if len(planted) > unseeable else None,
+                "precision": hit / len(got) if got else None,
+            }
+        )
+    return table
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__)
+    parser.add_argument("--persons", type=int, default=30_000)
+    parser.add_argument("--seed", type=int, default=2010)
+    parser.add_argument("--today", default="2026-12-01")
+    parser.add_argument("--db", help="database URL (default: a fresh SQLite file)")
+    parser.add_argument("--keep", type=Path, help="write the city here and keep it")
+    args = parser.parse_args()
+    work = args.keep or Path(tempfile.mkdtemp(prefix="bench-truth-"))
+    url = args.db or f"sqlite:///{work / 'city.db'}"
+    t0 = time.perf_counter()
+    write_city(work, persons=args.persons, seed=args.seed, today=dt.date.fromisoformat(args.today))
+    t_write = time.perf_counter() - t0
+    load_into(url, work, everything=True)
+    t_load = time.perf_counter() - t0 - t_write
+    engine = make_engine(url)
+    sessions = make_session_factory(engine)
+    clock = Clock()
+    ctx = Context(actor=SYSTEM, now=clock.now(), today=clock.today(), purpose="bench_truth")
+    with sessions() as session:
+        # After a bulk load, analyse what was loaded (the import leaves that to the operator on PostgreSQL).
+        session.execute(text("ANALYZE"))
+        session.commit()
+        for stem, kind in SOURCES:
+            loaded = checks.load_source(session, ctx, source=stem, kind=kind, path=work / f"{stem}.csv")
+            print(f"  held {stem}: {loaded.kept}/{loaded.rows} rows, {len(loaded.problems)} with problems")
+        session.commit()
+        t1 = time.perf_counter()
+        result = checks.run_checks(session, ctx)
+        session.commit()
+        t_checks = time.perf_counter() - t1
+        t2 = time.perf_counter()
+        residences = session.execute(text("SELECT COUNT(*) FROM residences")).scalar_one()
+        t_count = time.perf_counter() - t2
+    engine.dispose()
+    table = score(work, [f.line() for f in result.found])
+    print(f"\n{args.persons:,} persons, seed {args.seed}, {url.split(':')[0]}")
+    print(
+        f"write {t_write:.1f} s, load {t_load:.1f} s, all checks {t_checks:.1f} s,"
+        f" COUNT(*) of {residences:,} residences {t_count * 1000:.1f} ms"
+    )
+    print(
+        "\n| planted kind | check | planted | of them unseeable | found | recall | recall of seeable | precision |"
+    )
+    print("|---|---|---:|---:|---:|---:|---:|---:|")
+    for row in table:
+        recall = "–" if row["recall"] is None else f"{row['recall']:.1%}"
+        precision = "–" if row["precision"] is None else f"{row['precision']:.1%}"
+        seeable = "–" if row["recall_seeable"] is None else f"{row['recall_seeable']:.1%}"
+        print(
+            f"| {row['kind']} | `{row['check']}` | {row['planted']} | {row['unseeable']} | {row['found']} |"
+            f" {recall} | {seeable} | {precision} |"
+        )
+    print("\nper check:", json.dumps(result.per_check))
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
