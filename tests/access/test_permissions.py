@@ -82,6 +82,7 @@ ALLOWED: dict[str, frozenset[str]] = {
             "household.write",
             "residence.write",
             "kpi.read",
+            "collect.sync",
         }
     ),
     "community_police": frozenset(
@@ -110,6 +111,7 @@ ALLOWED: dict[str, frozenset[str]] = {
             "feedback.handle",
             "kpi.read",
             "person.link",
+            "collect.sync",
         }
     ),
     "station_admin": frozenset(
@@ -142,6 +144,7 @@ ALLOWED: dict[str, frozenset[str]] = {
             "kpi.read",
             "person.link",
             "person.link_force",
+            "collect.sync",
         }
     ),
     "district_admin": frozenset(
@@ -177,6 +180,7 @@ ALLOWED: dict[str, frozenset[str]] = {
             "kpi.read",
             "person.link",
             "person.link_force",
+            "collect.sync",
         }
     ),
     "city_admin": frozenset(
@@ -216,6 +220,7 @@ ALLOWED: dict[str, frozenset[str]] = {
             "kpi.read",
             "person.link",
             "person.link_force",
+            "collect.sync",
         }
     ),
     "department_liaison": frozenset(
@@ -277,6 +282,7 @@ ACTIONS: dict[str, str] = {
     "kpi.read": "kpi.read",  # GET /kpis?area={community code}
     "person.link": "person.link",  # POST /persons/{id}/merge (master person index)
     "person.link_force": "person.link_force",  # POST /persons/{id}/merge with force (different valid IDs)
+    "collect.sync": "collect.sync",  # GET /sync/work?area_id={community}, then POST /sync of a visit there
 }
 NO_JURISDICTION = {"audit.verify", "department.manage", "exchange_log.verify"}
 
@@ -834,6 +840,29 @@ def _link(case: Case, *, force: bool) -> None:
     assert _state(case.world, "person", other)[4] is not None  # retired: merged into keep
 
 
+def _collect_sync(case: Case) -> None:
+    place = case.build(_place)
+    r = case.client.get("/sync/work", params={"area_id": case.loc.community}, headers=case.headers)
+    case.check(r)
+    item = {
+        "uuid": "6b1f2a3c-4d5e-4f60-8a7b-9c0d1e2f3a4b",
+        "kind": "visit",
+        "dwelling_id": place.dwelling_id,
+        "visit": {"outcome": "vacant"},
+    }
+    synced = case.client.post("/sync", json={"items": [item]}, headers=case.headers)
+    if case.status == 403:
+        assert synced.status_code == 403 and synced.json()["error"]["code"] == case.code_403
+        return
+    assert synced.status_code == 200, synced.text
+    result = synced.json()["items"][0]
+    if case.ok:
+        assert place.dwelling_id in {d["dwelling_id"] for b in r.json()["buildings"] for d in b["dwellings"]}
+        assert result["status"] == "stored", result
+    else:
+        assert result["status"] == "refused" and result["code"] == "sync.not_assigned", result
+
+
 def run(case: Case, action: str) -> None:
     """Perform one action as the case's persona and check status and effect."""
     kind, _, verb = action.partition(".")
@@ -853,6 +882,8 @@ def run(case: Case, action: str) -> None:
         _kpi_read(case)
     elif action in ("person.link", "person.link_force"):
         _link(case, force=action == "person.link_force")
+    elif action == "collect.sync":
+        _collect_sync(case)
     elif verb == "read":
         _read(case, kind)
     elif verb == "history":

@@ -90,6 +90,7 @@ SPECIFIC: dict[str, Label] = {
     # collection
     "visit.create": Label("登记走访", "Visit recorded"),
     "visit.confirm_person": Label("走访时确认", "Confirmed at a visit"),
+    "sync.batch": Label("同步离线采集记录", "Offline outbox synced"),
     # departments and exchange
     "department.add": Label("新增部门", "Department added"),
     "department.agreement": Label("登记部门协议", "Department agreement recorded"),

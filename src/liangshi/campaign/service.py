@@ -15,12 +15,14 @@ from liangshi.buildings import service as buildings
 from liangshi.campaign import rules
 from liangshi.campaign.models import Visit, VisitPerson
 from liangshi.campaign.schemas import PersonAtDwelling, VisitCreate, VisitRead
-from liangshi.common.idnumber import parse_id_number
+from liangshi.common.idnumber import check_document, parse_id_number
 from liangshi.common.types import validation_context
 from liangshi.errors import Conflict, ValidationFailed
 from liangshi.persons import service as persons
-from liangshi.persons.schemas import PersonCreate
+from liangshi.persons.schemas import HouseholdCreate, MemberAdd, PersonCreate
 from liangshi.registry import Context, Provenance, Snapshot, history
+from liangshi.rentals import service as rentals
+from liangshi.rentals.schemas import TenantIn
 from liangshi.residence import service as residence
 from liangshi.residence.schemas import ArrivalIn
 
@@ -43,6 +45,12 @@ def _read(session: Session, visit: Visit, *, replayed: bool = False) -> VisitRea
         visited_at=visit.visited_at,
         idempotency_key=visit.idempotency_key,
         confirmed_person_ids=[int(p) for p in confirmed],
+        started_at=visit.started_at,
+        ended_at=visit.ended_at,
+        device=visit.device,
+        latitude=visit.latitude,
+        longitude=visit.longitude,
+        position_accuracy=visit.position_accuracy,
         replayed=replayed,
     )
 
@@ -101,6 +109,12 @@ def record_visit(session: Session, ctx: Context, dwelling_id: int, data: VisitCr
         note=data.note,
         visited_at=ctx.now,
         idempotency_key=data.idempotency_key,
+        started_at=data.started_at,
+        ended_at=data.ended_at,
+        device=data.device,
+        latitude=data.latitude,
+        longitude=data.longitude,
+        position_accuracy=data.position_accuracy,
     )
     try:
         # A concurrent submission of the same key (double tap on two connections) loses here, not later.
@@ -209,20 +223,31 @@ def last_outcomes(session: Session, dwelling_ids: list[int]) -> dict[int, str]:
 def add_person_at_dwelling(
     session: Session, ctx: Context, dwelling_id: int, data: PersonAtDwelling
 ) -> Snapshot:
-    """A person found living at a dwelling: the one holding the ID number if visible, else a new person; then their
-    arrival there (人来登记). Sex and birth date default to what the ID number says (GB 11643)."""
+    """A person found living at a dwelling (the complete form): the holder of the document if visible, else a new
+    person; their arrival there (人来登记); their household (joined or created) and, for a tenant, the dwelling's
+    open rental. Sex, birth date and 户籍地 default to what a resident ID number says (GB 11643)."""
     ctx.actor.ensure("residence.write")
     dwelling = registry.get_entity(session, buildings.DWELLING, dwelling_id, ctx.actor, write=True)
     prov = Provenance("collector", ctx.actor.username, "document" if data.id_number else "observed", None)
+    provenance = {"source_kind": prov.source_kind, "evidence": prov.evidence}
     person_id: int | None = None
-    sex, birth = data.sex, data.birth_date
-    number: str | None = None
+    sex, birth, hukou_region = data.sex, data.birth_date, data.hukou_region
+    document: dict[str, Any] | None = None
     if data.id_number:
-        check = parse_id_number(data.id_number, today=ctx.today)
-        number = check.normalized
-        assert number is not None
-        sex = sex or ("1" if check.sex == "male" else "2")
-        birth = birth or check.birth_date
+        number = check_document(
+            data.doc_type, data.id_number, country=data.country, today=ctx.today, field="id_number"
+        )
+        document = {"doc_type": data.doc_type, "number": number}
+        if data.doc_type == "passport":
+            document["country"] = data.country
+        elif (
+            data.doc_type in ("resident_id", "hmt_residence_permit", "foreign_pr_card") and len(number) == 18
+        ):
+            check = parse_id_number(number, today=ctx.today, field="id_number")
+            sex = sex or ("1" if check.sex == "male" else "2")
+            birth = birth or check.birth_date
+            if data.doc_type == "resident_id" and hukou_region is None and check.region:
+                hukou_region = check.region
         person_id = persons.person_id_by_document(session, ctx, number)
     if person_id is None:
         if sex is None:
@@ -232,6 +257,15 @@ def add_person_at_dwelling(
                 "Choose the sex (or enter the ID number to fill it in)",
                 {"field": "sex"},
             )
+        fields = {
+            "ethnicity": data.ethnicity,
+            "hukou_region": hukou_region,
+            "hukou_address": data.hukou_address,
+            "education": data.education,
+            "marital_status": data.marital_status,
+            "occupation": data.occupation,
+            "workplace": data.workplace,
+        }
         created = persons.create_person(
             session,
             ctx,
@@ -242,14 +276,16 @@ def add_person_at_dwelling(
                     "sex": sex,
                     "birth_date": birth,
                     "phone": data.phone,
-                    "documents": [{"number": number}] if number else [],
-                    "provenance": {"source_kind": prov.source_kind, "evidence": prov.evidence},
+                    "nationality": _nationality(data),
+                    "documents": [document] if document else [],
+                    "provenance": provenance,
+                    **{k: v for k, v in fields.items() if v is not None},
                 },
                 context=validation_context(ctx.today),
             ),
         )
         person_id = int(created.entity.id)
-    return residence.register_arrival(
+    snap = residence.register_arrival(
         session,
         ctx,
         ArrivalIn.model_validate(
@@ -259,8 +295,91 @@ def add_person_at_dwelling(
                 "category": data.category,
                 "arrival_date": data.arrival_date,
                 "intended_stay_until": data.intended_stay_until,
-                "provenance": {"source_kind": prov.source_kind, "evidence": prov.evidence},
+                "provenance": provenance,
             },
+            context=validation_context(ctx.today),
+        ),
+    )
+    if data.household is not None:
+        _join_household(session, ctx, dwelling, person_id, data, provenance)
+    if data.tenant:
+        _join_rental(session, ctx, dwelling.id, person_id, provenance)
+    return snap
+
+
+def _nationality(data: PersonAtDwelling) -> str:
+    # A passport holder's nationality is the issuing country; the other documents are held by Chinese citizens,
+    # except the foreigner's permanent residence card, whose holder's nationality the form does not know.
+    if data.doc_type == "passport" and data.country:
+        return data.country
+    return "CHN"
+
+
+def _join_household(
+    session: Session, ctx: Context, dwelling: Any, person_id: int, data: PersonAtDwelling, provenance: Any
+) -> None:
+    choice = data.household
+    assert choice is not None
+    if choice.mode == "create":
+        persons.create_household(
+            session,
+            ctx,
+            HouseholdCreate.model_validate(
+                {
+                    "household_kind": "actual",
+                    "area_id": dwelling.area_id,
+                    "dwelling_id": dwelling.id,
+                    "members": [{"person_id": person_id, "relationship": choice.relationship}],
+                    "valid_from": data.arrival_date,
+                    "provenance": provenance,
+                },
+                context=validation_context(ctx.today),
+            ),
+        )
+        return
+    assert choice.household_id is not None
+    here = {
+        h["household_id"]: h for h in persons.households_at_dwelling(session, ctx, dwelling.id, ctx.today)
+    }
+    if choice.household_id not in here:
+        raise ValidationFailed(
+            "visit.household_elsewhere",
+            "所选家庭户不在该房屋",
+            "The chosen household does not live in this dwelling",
+            {"field": "household_id"},
+        )
+    persons.add_member(
+        session,
+        ctx,
+        choice.household_id,
+        MemberAdd.model_validate(
+            {
+                "expected_version": here[choice.household_id]["version"],
+                "person_id": person_id,
+                "relationship": choice.relationship,
+                "effective": data.arrival_date,
+                "provenance": provenance,
+            },
+            context=validation_context(ctx.today),
+        ),
+    )
+
+
+def _join_rental(session: Session, ctx: Context, dwelling_id: int, person_id: int, provenance: Any) -> None:
+    rental = rentals.rental_of_dwelling(session, ctx, dwelling_id)
+    if rental is None:
+        raise ValidationFailed(
+            "visit.no_rental",
+            "该房屋没有有效的出租登记，无法登记为承租人",
+            "This dwelling has no open rental to attach the tenant to",
+            {"field": "tenant"},
+        )
+    rentals.attach_tenant(
+        session,
+        ctx,
+        int(rental.entity.id),
+        TenantIn.model_validate(
+            {"expected_version": rental.entity.version, "person_id": person_id, "provenance": provenance},
             context=validation_context(ctx.today),
         ),
     )

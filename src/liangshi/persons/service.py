@@ -34,6 +34,7 @@ from liangshi.persons.models import (
     Document,
     DocumentVersion,
     Household,
+    HouseholdVersion,
     Membership,
     MembershipVersion,
     Person,
@@ -550,6 +551,41 @@ def members_view(session: Session, ctx: Context, household_id: int, on: dt.date)
         session,
         [audit.Event("household.member_read", "household", household_id, m["person_id"]) for m in result],
     )
+    return result
+
+
+def households_at_dwelling(
+    session: Session, ctx: Context, dwelling_id: int, on: dt.date
+) -> list[dict[str, Any]]:
+    """The households living at a dwelling on a date, each with its version, head and member count (to join one)."""
+    ctx.actor.ensure("household.read")
+    registry.get_entity(session, DWELLING, dwelling_id, ctx.actor)
+    hv, mv = HouseholdVersion, MembershipVersion
+    households = session.execute(
+        select(Household)
+        .join(hv, hv.entity_id == Household.id)
+        .where(hv.dwelling_id == dwelling_id, hv.superseded_at.is_(None), history.valid_on(hv, on))
+        .order_by(Household.id)
+    ).scalars()
+    result: list[dict[str, Any]] = []
+    for household in households:
+        members = session.execute(
+            select(Membership.person_id, mv.relationship)
+            .join(mv, mv.entity_id == Membership.id)
+            .where(
+                Membership.household_id == household.id, mv.superseded_at.is_(None), history.valid_on(mv, on)
+            )
+        ).all()
+        heads = [int(p) for p, r in members if r == HEAD]
+        head_name = names_on(session, heads[:1], on).get(heads[0]) if heads else None
+        result.append(
+            {
+                "household_id": household.id,
+                "version": household.version,
+                "head": head_name,
+                "members": len(members),
+            }
+        )
     return result
 
 
