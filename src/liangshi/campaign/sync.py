@@ -323,4 +323,9 @@ def work_for(session: Session, ctx: Context, area_id: int | None = None) -> dict
                     "dwellings": dwellings,
                 }
             )
-    return {"area_id": target, "downloaded_at": ctx.now.isoformat(), "buildings": result}
+    return {
+        "area_id": target,
+        "downloaded_at": ctx.now.isoformat(),
+        "today": ctx.today.isoformat(),
+        "buildings": result,
+    }

@@ -189,7 +189,8 @@
     const work = await getWork();
     const d = dwellingsOf(work).get(id);
     if (!d) return showArea();
-    const p = existing ? existing.person : { doc_type: "resident_id", category: "resident", arrival_date: today() };
+    // The default arrival date is the server's today at download (the phone's clock may be wrong).
+    const p = existing ? existing.person : { doc_type: "resident_id", category: "resident", arrival_date: work.today || today() };
     const h = p.household || {};
     const field = (name, label, type) =>
       `<label>${esc(label)}<input name="${name}" type="${type || "text"}" value="${esc(p[name] || "")}"></label>`;
