@@ -11,6 +11,9 @@ import pytest
 from fastapi.testclient import TestClient
 from sqlalchemy import func, select
 
+from liangshi.buildings import service as buildings
+from liangshi.buildings.models import BuildingVersion
+from liangshi.buildings.schemas import DwellingCreate
 from liangshi.campaign.models import SyncItem, Visit
 from liangshi.persons.models import Document, DocumentVersion, Membership, PersonVersion
 from liangshi.rentals import service as rentals
@@ -324,3 +327,26 @@ def test_the_complete_form_passport_household_and_hukou_from_the_id(
     }
     r3 = client.post("/sync", json={"items": [bad]}, headers=login("collector_zhang")).json()["items"][0]
     assert r3["status"] == "refused" and r3["code"] == "document.country_required"
+
+
+def test_a_visit_of_one_of_two_dwellings_marks_the_building_partly_visited(
+    world: World, client: TestClient, login: Any, round_: Round
+) -> None:
+    # "partly_visited" (14 characters) once overflowed the 12-character column on PostgreSQL.
+    with world.session() as session:
+        buildings.create_dwelling(
+            session,
+            world.ctx(session),
+            DwellingCreate(building_id=round_.plain.building_id, unit=1, floor=6, room="601"),
+        )
+    r = client.post(
+        "/sync", json={"items": [_visit(round_.plain.dwelling_id)]}, headers=login("collector_zhang")
+    )
+    assert r.json()["items"][0]["status"] == "stored"
+    with world.session() as session:
+        status = session.execute(
+            select(BuildingVersion.visit_status).where(
+                BuildingVersion.entity_id == round_.plain.building_id, BuildingVersion.superseded_at.is_(None)
+            )
+        ).scalar_one()
+    assert status == "partly_visited"

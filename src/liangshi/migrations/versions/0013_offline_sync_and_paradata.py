@@ -5,7 +5,9 @@ Revises: 0011
 Create Date: 2026-12-02 06:00:00.000000
 
 The outbox items a collector's phone synced (`sync_items`, one per client UUID) and the paradata of a visit
-(started, ended, device, position).
+(started, ended, device, position). Also widens building_versions.visit_status to 16 characters:
+"partly_visited" (14) did not fit in 12 and failed on PostgreSQL as soon as one dwelling of a building with
+several was visited.
 """
 
 from collections.abc import Sequence
@@ -24,6 +26,13 @@ BIG_ID = sa.BigInteger().with_variant(sa.Integer(), "sqlite")
 
 
 def upgrade() -> None:
+    with op.batch_alter_table("building_versions", schema=None) as batch_op:
+        batch_op.alter_column(
+            "visit_status",
+            existing_type=sa.String(length=12),
+            type_=sa.String(length=16),
+            existing_nullable=False,
+        )
     with op.batch_alter_table("visits", schema=None) as batch_op:
         batch_op.add_column(sa.Column("started_at", liangshi.db.UtcDateTime(timezone=True), nullable=True))
         batch_op.add_column(sa.Column("ended_at", liangshi.db.UtcDateTime(timezone=True), nullable=True))
@@ -65,6 +74,13 @@ def upgrade() -> None:
 
 
 def downgrade() -> None:
+    with op.batch_alter_table("building_versions", schema=None) as batch_op:
+        batch_op.alter_column(
+            "visit_status",
+            existing_type=sa.String(length=16),
+            type_=sa.String(length=12),
+            existing_nullable=False,
+        )
     op.drop_table("sync_items")
     with op.batch_alter_table("visits", schema=None) as batch_op:
         for column in ("position_accuracy", "longitude", "latitude", "device", "ended_at", "started_at"):
