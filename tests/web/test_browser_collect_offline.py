@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import datetime as dt
+import json
 from collections.abc import Callable
+from pathlib import Path
 from typing import Any
 
 from sqlalchemy import func, select
@@ -108,6 +110,12 @@ def test_offline_visits_and_a_new_tenant_survive_a_reload_and_sync_once(
     assert _outbox_states(page) == ["waiting"] * 4
     screenshot(page, "collector-offline-outbox")
     assert _count(world, Visit) == 0 and _count(world, SyncItem) == 0
+    # Exported for `liangshi collect sync` (days without a network): the four items in the sync format.
+    with page.expect_download() as download:
+        page.click("[data-testid=export]")
+    exported = json.loads(Path(download.value.path()).read_text(encoding="utf-8"))["items"]
+    assert sorted(i["kind"] for i in exported) == ["person", "visit", "visit", "visit"]
+    assert len({i["uuid"] for i in exported}) == 4
 
     context.set_offline(False)
     page.wait_for_selector("[data-testid=net][data-online=true]")

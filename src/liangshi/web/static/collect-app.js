@@ -303,6 +303,20 @@
   }
 
   // ---------------------------------------------------------------- sync
+  function payloadOf(i) {
+    const base = { uuid: i.uuid, kind: i.kind, dwelling_id: i.dwelling_id, base_version: i.base_version, force: Boolean(i.force) };
+    return i.kind === "visit" ? { ...base, visit: i.visit } : { ...base, person: i.person };
+  }
+  async function exportOutbox() {
+    // The items not yet stored, in the sync format (`liangshi collect sync FILE --as USER`).
+    const items = (await allItems()).filter((i) => i.state !== "sent").map(payloadOf);
+    const blob = new Blob([JSON.stringify({ items }, null, 1)], { type: "application/json" });
+    const a = document.createElement("a");
+    a.href = URL.createObjectURL(blob);
+    a.download = `outbox-${config.user}-${new Date().toISOString().slice(0, 19).replace(/[:T]/g, "")}.json`;
+    a.click();
+    setTimeout(() => URL.revokeObjectURL(a.href), 1000);
+  }
   let syncing = null;
   function syncNow() {
     if (!syncing) syncing = doSync().finally(() => { syncing = null; });
@@ -311,10 +325,7 @@
   async function doSync() {
     const waiting = (await allItems()).filter((i) => i.state === "waiting");
     if (!waiting.length) { await refreshBar(); return; }
-    const payload = waiting.map((i) => {
-      const base = { uuid: i.uuid, kind: i.kind, dwelling_id: i.dwelling_id, base_version: i.base_version, force: Boolean(i.force) };
-      return i.kind === "visit" ? { ...base, visit: i.visit } : { ...base, person: i.person };
-    });
+    const payload = waiting.map(payloadOf);
     let answer;
     try {
       const response = await fetch("/web/collect/sync", {
@@ -380,5 +391,6 @@
   window.addEventListener("offline", refreshBar);
   document.getElementById("download").addEventListener("click", download);
   document.getElementById("sync").addEventListener("click", syncNow);
+  document.getElementById("export").addEventListener("click", exportOutbox);
   route();
 })();
