@@ -6,7 +6,8 @@
 Builds a fresh database (a temporary SQLite file, or a new PostgreSQL database on LIANGSHI_TEST_PG_URL) with
 Ezhou's gazetteer, a collector and 2 × N dwellings (10 per building) through the services (not timed). Then:
 
-- sync: one batch of N visit items through `campaign.sync.sync_outbox` in one transaction, as POST /sync runs it
+- sync: one batch of N visit items through `campaign.sync.sync_outbox`, committed every `sync.CHUNK` items as
+  POST /sync runs it
   (validation, UUID lookup, assignment check, conflict check, a savepoint per item, the visit use case with its
   dwelling and building status changes, the sync row), committed;
 - replay: the same batch again (every item answered from its UUID, nothing written);
@@ -165,13 +166,19 @@ def main() -> None:
                 )
         t_base = time.perf_counter() - t0
         t0 = time.perf_counter()
-        with session_scope(sessions) as session:
-            result = sync.sync_outbox(session, collector_ctx(session), items)
+        parts = []
+        for offset, part in sync.chunks(items):  # as the entry points do: commit every sync.CHUNK items
+            with session_scope(sessions) as session:
+                parts.append(sync.sync_outbox(session, collector_ctx(session), part, offset=offset))
+        result = sync.merged(parts)
         t_sync = time.perf_counter() - t0
         assert result.counts["stored"] == n, result.counts
         t0 = time.perf_counter()
-        with session_scope(sessions) as session:
-            again = sync.sync_outbox(session, collector_ctx(session), items)
+        parts = []
+        for offset, part in sync.chunks(items):
+            with session_scope(sessions) as session:
+                parts.append(sync.sync_outbox(session, collector_ctx(session), part, offset=offset))
+        again = sync.merged(parts)
         t_replay = time.perf_counter() - t0
         assert again.counts["replayed"] == n, again.counts
     print(f"db={args.db} visits={n}")

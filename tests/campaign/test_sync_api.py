@@ -14,6 +14,7 @@ from sqlalchemy import func, select
 from liangshi.buildings import service as buildings
 from liangshi.buildings.models import BuildingVersion
 from liangshi.buildings.schemas import DwellingCreate
+from liangshi.campaign import sync
 from liangshi.campaign.models import SyncItem, Visit
 from liangshi.persons.models import Document, DocumentVersion, Membership, PersonVersion
 from liangshi.rentals import service as rentals
@@ -350,3 +351,16 @@ def test_a_visit_of_one_of_two_dwellings_marks_the_building_partly_visited(
             )
         ).scalar_one()
     assert status == "partly_visited"
+
+
+def test_a_batch_larger_than_a_chunk_is_committed_in_parts_and_answered_in_order(
+    world: World, client: TestClient, login: Any, round_: Round, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(sync, "CHUNK", 2)
+    items: list[Any] = [_visit(round_.plain.dwelling_id) for _ in range(4)]
+    items.insert(3, {"kind": "visit"})
+    body = client.post("/sync", json={"items": items}, headers=login("collector_zhang")).json()
+    assert [r["index"] for r in body["items"]] == [0, 1, 2, 3, 4]
+    assert [r["status"] for r in body["items"]] == ["stored", "stored", "stored", "refused", "stored"]
+    assert body["counts"] == {"stored": 4, "replayed": 0, "refused": 1, "conflict": 0}
+    assert _count(world, Visit) == 4

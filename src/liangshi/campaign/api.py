@@ -46,5 +46,8 @@ def download_work(request: Request, area_id: int | None = None) -> dict[str, Any
 def sync_outbox(body: SyncBatch, request: Request) -> SyncResult:
     """Each item is stored in its own savepoint: a malformed, reused, unassigned or conflicting item is answered on
     its own and the rest are stored; sending the same items again stores nothing twice."""
-    with unit(request) as (session, ctx):
-        return sync.sync_outbox(session, ctx, body.items)
+    parts = []
+    for offset, part in sync.chunks(body.items):
+        with unit(request) as (session, ctx):
+            parts.append(sync.sync_outbox(session, ctx, part, offset=offset))
+    return sync.merged(parts)

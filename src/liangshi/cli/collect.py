@@ -42,8 +42,12 @@ def sync_file(
         err.print("[red]sync.file_invalid[/red]: 缺少 items 列表 / no list of items")
         raise typer.Exit(2)
     try:
-        with database() as (session, clock):
-            result = sync.sync_outbox(session, context_as(session, clock, as_user, "offline sync"), items)
+        parts = []
+        for offset, part in sync.chunks(items):
+            with database() as (session, clock):
+                ctx = context_as(session, clock, as_user, "offline sync")
+                parts.append(sync.sync_outbox(session, ctx, part, offset=offset))
+        result = sync.merged(parts)
     except LiangshiError as exc:
         raise fail(exc) from None
     if as_json:

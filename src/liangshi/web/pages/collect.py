@@ -469,9 +469,11 @@ async def sync_outbox(request: Request) -> Response:
         body = SyncBatch.model_validate(await request.json())
     except (ValueError, ValidationError):
         return JSONResponse({"error": {"code": "request.invalid"}}, status_code=422)
-    with page(request) as p:
-        result = sync.sync_outbox(p.session, p.ctx, body.items)
-        return JSONResponse(result.model_dump(mode="json"))
+    parts = []
+    for offset, part in sync.chunks(body.items):
+        with page(request) as p:
+            parts.append(sync.sync_outbox(p.session, p.ctx, part, offset=offset))
+    return JSONResponse(sync.merged(parts).model_dump(mode="json"))
 
 
 @router.get("/collect/sw.js")
