@@ -184,3 +184,38 @@ def test_a_conflict_is_shown_and_sent_as_is(
         row = session.execute(select(SyncItem)).scalar_one()
         assert row.forced
     assert _count(world, Visit) == 2
+
+
+def test_a_conflict_resolved_by_editing_is_stored_on_the_servers_version(
+    open_page: Callable[..., Any], scene: Scene, world: World
+) -> None:
+    page = open_page(MOBILE)
+    _open_app(page, scene)
+    page.context.set_offline(True)
+    page.wait_for_selector("[data-testid=net][data-online=false]")
+    _visit(page, scene, "501", "nobody_home")
+    with world.session() as session:
+        campaign.record_visit(
+            session,
+            world.ctx(session, "police_liu"),
+            scene.place.dwelling_id,
+            VisitCreate(outcome="vacant", idempotency_key="police-liu-0002"),
+        )
+    page.context.set_offline(False)
+    page.wait_for_selector("[data-testid=net][data-online=true]")
+    page.click("[data-testid=sync]")
+    page.goto("/web/collect/app#/outbox")
+    page.wait_for_selector("[data-testid=outbox-item][data-state=conflict]")
+    # The collector reads what the server has, corrects their visit and sends it again (same UUID, new base).
+    page.click("text=修改后重新发送")
+    page.wait_for_selector("#app-visit")
+    assert page.is_checked("#app-visit input[name=outcome][value=nobody_home]")
+    page.check("#app-visit input[name=outcome][value=vacant]")
+    page.click("#app-visit button[type=submit]")
+    page.goto("/web/collect/app#/outbox")
+    page.wait_for_selector("[data-testid=outbox-item][data-state=sent]")
+    with world.session() as session:
+        row = session.execute(select(SyncItem)).scalar_one()
+        assert not row.forced
+        outcome = session.get(Visit, row.visit_id)
+        assert outcome is not None and outcome.outcome == "vacant"

@@ -374,7 +374,11 @@
   }
 
   // ---------------------------------------------------------------- routing
+  let routeSeq = 0;
+  let doneSeq = 0;
   async function route() {
+    // Views render asynchronously (IndexedDB): an older view finishing after a newer one renders the hash again.
+    const seq = ++routeSeq;
     const hash = location.hash || "#/";
     const m = hash.match(/^#\/(b|d|p)\/(\d+)$/);
     if (hash === "#/outbox") await showOutbox();
@@ -382,6 +386,8 @@
     else if (m && m[1] === "d") await showVisit(Number(m[2]));
     else if (m && m[1] === "p") await showPerson(Number(m[2]));
     else await showArea();
+    if (seq < doneSeq) { await route(); return; }
+    doneSeq = seq;
     await refreshBar();
     view.dataset.ready = "true";
   }
