@@ -212,7 +212,8 @@ def test_a_conflict_resolved_by_editing_is_stored_on_the_servers_version(
     assert page.is_checked("#app-visit input[name=outcome][value=nobody_home]")
     page.check("#app-visit input[name=outcome][value=vacant]")
     page.click("#app-visit button[type=submit]")
-    page.goto("/web/collect/app#/outbox")
+    page.wait_for_selector("[data-testid=app-dwelling-501]")  # saved: back at the building
+    page.click("[data-testid=outbox-link]")
     page.wait_for_selector("[data-testid=outbox-item][data-state=sent]")
     with world.session() as session:
         row = session.execute(select(SyncItem)).scalar_one()
