@@ -60,6 +60,10 @@ def test_the_work_download_is_masked_and_the_sync_needs_the_csrf_token(
     refused = client.post("/web/collect/sync", json={"items": [item]})
     assert refused.status_code == 403
     token = csrf_of(client.get(f"/web/collect/dwellings/{scene.place.dwelling_id}").text)
+    malformed = client.post(
+        "/web/collect/sync", json={"items": "not a list"}, headers={"X-CSRF-Token": token}
+    )
+    assert malformed.status_code == 422
     ok = client.post("/web/collect/sync", json={"items": [item]}, headers={"X-CSRF-Token": token})
     assert ok.status_code == 200 and ok.json()["items"][0]["status"] == "stored"
     with world.session() as session:
