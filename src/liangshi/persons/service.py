@@ -568,6 +568,7 @@ def households_at_dwelling(
         .order_by(Household.id)
     ).scalars()
     result: list[dict[str, Any]] = []
+    events: list[audit.Event] = []
     for household in households:
         members = session.execute(
             select(Membership.person_id, mv.relationship)
@@ -586,6 +587,10 @@ def households_at_dwelling(
                 "members": len(members),
             }
         )
+        if heads:
+            # The head's name is personal data: its read is logged as a member read.
+            events.append(audit.Event("household.member_read", "household", household.id, heads[0]))
+    registry.log(ctx, session, events)
     return result
 
 
