@@ -88,6 +88,7 @@ ALLOWED: dict[str, frozenset[str]] = {
             "kpi.read",
             "campaign.read",
             "assignment.return",
+            "collect.sync",
         }
     ),
     "community_police": frozenset(
@@ -120,6 +121,7 @@ ALLOWED: dict[str, frozenset[str]] = {
             "assignment.return",
             "person.link",
             "department.claim",
+            "collect.sync",
         }
     ),
     "station_admin": frozenset(
@@ -159,6 +161,7 @@ ALLOWED: dict[str, frozenset[str]] = {
             "changeset.review",
             "department.claim",
             "dispute.rule",
+            "collect.sync",
         }
     ),
     "district_admin": frozenset(
@@ -202,6 +205,7 @@ ALLOWED: dict[str, frozenset[str]] = {
             "department.claim",
             "dispute.rule",
             "changeset.review_district",
+            "collect.sync",
         }
     ),
     "city_admin": frozenset(
@@ -249,6 +253,7 @@ ALLOWED: dict[str, frozenset[str]] = {
             "department.claim",
             "dispute.rule",
             "changeset.review_district",
+            "collect.sync",
         }
     ),
     "department_liaison": frozenset(
@@ -319,6 +324,7 @@ ACTIONS: dict[str, str] = {
     "changeset.review_district": "changeset.review_district",  # POST /change-sets/{id}/approve-district
     "department.claim": "department.claim",  # POST /claims/{id}/decision (a department record: duplicate)
     "dispute.rule": "dispute.rule",  # POST /change-sets/{id}/ruling (a refused cross-unit change)
+    "collect.sync": "collect.sync",  # GET /sync/work?area_id={community}, then POST /sync of a visit there
 }
 NO_JURISDICTION = {"audit.verify", "department.manage", "exchange_log.verify"}
 
@@ -1042,6 +1048,29 @@ def _flow_decide(case: Case, *, flow: str) -> None:
     assert status == (after if case.ok else before)
 
 
+def _collect_sync(case: Case) -> None:
+    place = case.build(_place)
+    r = case.client.get("/sync/work", params={"area_id": case.loc.community}, headers=case.headers)
+    case.check(r)
+    item = {
+        "uuid": "6b1f2a3c-4d5e-4f60-8a7b-9c0d1e2f3a4b",
+        "kind": "visit",
+        "dwelling_id": place.dwelling_id,
+        "visit": {"outcome": "vacant"},
+    }
+    synced = case.client.post("/sync", json={"items": [item]}, headers=case.headers)
+    if case.status == 403:
+        assert synced.status_code == 403 and synced.json()["error"]["code"] == case.code_403
+        return
+    assert synced.status_code == 200, synced.text
+    result = synced.json()["items"][0]
+    if case.ok:
+        assert place.dwelling_id in {d["dwelling_id"] for b in r.json()["buildings"] for d in b["dwellings"]}
+        assert result["status"] == "stored", result
+    else:
+        assert result["status"] == "refused" and result["code"] == "sync.not_assigned", result
+
+
 def run(case: Case, action: str) -> None:
     """Perform one action as the case's persona and check status and effect."""
     kind, _, verb = action.partition(".")
@@ -1067,6 +1096,8 @@ def run(case: Case, action: str) -> None:
         _flow_decide(case, flow="claim" if action == "department.claim" else "cross_unit")
     elif action in ("changeset.review", "changeset.review_district"):
         _changeset_review(case, district=action == "changeset.review_district")
+    elif action == "collect.sync":
+        _collect_sync(case)
     elif verb == "read":
         _read(case, kind)
     elif verb == "history":

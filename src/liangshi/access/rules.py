@@ -40,6 +40,8 @@ SPECIAL_ACTIONS = (
     "kpi.read",
     "person.link",
     "person.link_force",
+    # collect.sync: download the assigned work to a phone and sync its offline outbox (离线采集).
+    "collect.sync",
 )
 # Department data exchange (liangshi.departments): register departments and agreements; exchange data for one's
 # own department under its agreement; decide conflicts between a department's value and the register's; pick up
@@ -79,7 +81,7 @@ _POLICE = (
     | {"department.claim"}
     # The master person index: decide match reviews, merge, split and undo (within the jurisdiction).
     | {"person.link"}
-    | {"campaign.read", "assignment.manage", "assignment.return"}
+    | {"campaign.read", "assignment.manage", "assignment.return", "collect.sync"}
 )
 # Hotels and internet cafés (venues) and their API keys are registered by the station and above.
 # Merging two persons with different valid ID numbers (force, with a reason) is for the station and above.
@@ -102,9 +104,12 @@ _DISTRICT = _ADMIN | {"street.write", "street.retire", "department.manage", "cha
 PERMISSIONS: dict[str, frozenset[str]] = {
     # Collectors record what they find at the door; retiring records and unmasking IDs is for the police.
     # Collectors see the rates of their own community: their work is what the rates measure.
-    # They see the campaign and its progress and may hand back work they cannot do, with a reason.
+    # They see the campaign and its progress and may hand back work they cannot do, with a reason; they download
+    # their work to a phone and sync its offline outbox.
     "collector": frozenset(
-        _READ_ALL | _grant(HOUSING_AND_PEOPLE, "write") | {"kpi.read", "campaign.read", "assignment.return"}
+        _READ_ALL
+        | _grant(HOUSING_AND_PEOPLE, "write")
+        | {"kpi.read", "campaign.read", "assignment.return", "collect.sync"}
     ),
     # The community officer holds the police record: they take up and settle a department's feedback on it.
     "community_police": frozenset(_POLICE | {"feedback.handle"}),

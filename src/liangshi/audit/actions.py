@@ -109,6 +109,7 @@ SPECIFIC: dict[str, Label] = {
     "assignment.reassign": Label("改派采集任务", "Work reassigned"),
     "assignment.return": Label("退回采集任务", "Work returned"),
     "household.count_declared": Label("登记户内人数", "Household size declared"),
+    "sync.batch": Label("同步离线采集记录", "Offline outbox synced"),
     # departments and exchange
     "department.add": Label("新增部门", "Department added"),
     "department.agreement": Label("登记部门协议", "Department agreement recorded"),
