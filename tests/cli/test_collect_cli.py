@@ -12,6 +12,7 @@ from typer.testing import CliRunner
 
 from liangshi.campaign.models import Visit
 from liangshi.cli.collect import app
+from liangshi.registry.changesets import ChangeSet
 from tests import factories
 from tests.conftest import INSIDE, World
 
@@ -41,10 +42,15 @@ def test_collect_sync_stores_once_and_reports_refusals(tmp_path: Path, world: Wo
     results = json.loads(first.stdout)["items"]
     assert [r["status"] for r in results] == ["stored", "refused"]
     assert results[1]["code"] == "sync.not_assigned"
+    # The vacant status the stored visit implies awaits the station's review, as from the web.
+    assert results[0]["change_set_id"] is not None and results[1]["change_set_id"] is None
     again = runner.invoke(app, ["sync", str(outbox), "--as", "collector_zhang"])
     assert "replayed" in again.stdout and "重复 replayed 1" in again.stdout
     with world.session() as session:
         assert session.execute(select(func.count(Visit.id))).scalar_one() == 1
+        cs = session.get(ChangeSet, results[0]["change_set_id"])
+        assert cs is not None and cs.status == "pending_station" and cs.action == "occupancy"
+        assert session.execute(select(func.count(ChangeSet.id))).scalar_one() == 1
     work = runner.invoke(app, ["work", "--as", "collector_zhang"])
     assert work.exit_code == 0, work.output
     dwellings = [d["dwelling_id"] for b in json.loads(work.stdout)["buildings"] for d in b["dwellings"]]

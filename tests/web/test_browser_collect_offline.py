@@ -16,8 +16,10 @@ from liangshi.campaign import service as campaign
 from liangshi.campaign.models import SyncItem, Visit
 from liangshi.campaign.schemas import VisitCreate
 from liangshi.persons.models import PersonVersion
+from liangshi.registry.changesets import ChangeSet
 from liangshi.rentals.models import RentalTenant
 from liangshi.residence.models import Residence
+from liangshi.review import service as review
 from tests.conftest import World
 from tests.factories import make_id
 from tests.web.conftest import MOBILE, Scene, browser_login, screenshot
@@ -62,6 +64,21 @@ def _visit(page: Any, scene: Scene, room: str, outcome: str) -> None:
     page.click("#app-visit button[type=submit]")
     page.wait_for_selector(f"[data-testid=app-dwelling-{room}]")
     page.click("text=← ")
+
+
+def _others_visit(world: World, scene: Scene, key: str) -> None:
+    """The community officer finds 501 vacant and the station approves the status it proposes: the dwelling's
+    version moves on the server."""
+    with world.session() as session:
+        visit = campaign.record_visit(
+            session,
+            world.ctx(session, "police_liu"),
+            scene.place.dwelling_id,
+            VisitCreate(outcome="vacant", idempotency_key=key),
+        )
+        assert visit.change_set_id is not None
+        approved = review.approve(session, world.ctx(session, "station_admin_li"), visit.change_set_id)
+        assert approved.status == "approved"
 
 
 def _outbox_states(page: Any) -> list[str]:
@@ -143,6 +160,17 @@ def test_offline_visits_and_a_new_tenant_survive_a_reload_and_sync_once(
     )
     assert _count(world, Visit) == 3 and _count(world, SyncItem) == 4
     with world.session() as session:
+        # The tenant's form awaits the station's review (one change set, however often it was sent).
+        sets = session.execute(select(ChangeSet).where(ChangeSet.summary == "孙丽")).scalars().all()
+        assert [cs.status for cs in sets] == ["pending_station"]
+        assert (
+            session.execute(select(PersonVersion.entity_id).where(PersonVersion.name == "孙丽")).first()
+            is None
+        )
+        cs_id = sets[0].id
+        approved = review.approve(session, world.ctx(session, "station_admin_li"), cs_id)
+        assert approved.status == "approved"
+    with world.session() as session:
         people = session.execute(select(PersonVersion.entity_id).where(PersonVersion.name == "孙丽")).all()
         assert len(people) == 1
         person_id = people[0][0]
@@ -160,14 +188,8 @@ def test_a_conflict_is_shown_and_sent_as_is(
     page.context.set_offline(True)
     page.wait_for_selector("[data-testid=net][data-online=false]")
     _visit(page, scene, "501", "refused")
-    # Meanwhile the community officer records the dwelling as vacant: its version moves on the server.
-    with world.session() as session:
-        campaign.record_visit(
-            session,
-            world.ctx(session, "police_liu"),
-            scene.place.dwelling_id,
-            VisitCreate(outcome="vacant", idempotency_key="police-liu-0001"),
-        )
+    # Meanwhile the community officer records the dwelling as vacant, approved: its version moves on the server.
+    _others_visit(world, scene, "police-liu-0001")
     page.context.set_offline(False)
     page.wait_for_selector("[data-testid=net][data-online=true]")
     page.click("[data-testid=sync]")
@@ -194,13 +216,7 @@ def test_a_conflict_resolved_by_editing_is_stored_on_the_servers_version(
     page.context.set_offline(True)
     page.wait_for_selector("[data-testid=net][data-online=false]")
     _visit(page, scene, "501", "nobody_home")
-    with world.session() as session:
-        campaign.record_visit(
-            session,
-            world.ctx(session, "police_liu"),
-            scene.place.dwelling_id,
-            VisitCreate(outcome="vacant", idempotency_key="police-liu-0002"),
-        )
+    _others_visit(world, scene, "police-liu-0002")
     page.context.set_offline(False)
     page.wait_for_selector("[data-testid=net][data-online=true]")
     page.click("[data-testid=sync]")

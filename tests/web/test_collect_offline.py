@@ -4,6 +4,7 @@ the complete person form and the visit paradata of the server-rendered collector
 from __future__ import annotations
 
 import datetime as dt
+import json
 import uuid
 from collections.abc import Callable
 
@@ -12,6 +13,7 @@ from sqlalchemy import select
 
 from liangshi.campaign.models import SyncItem, Visit
 from liangshi.persons.models import Household, Membership, PersonVersion
+from liangshi.registry.changesets import ChangeSet
 from liangshi.rentals.models import RentalTenant
 from tests.conftest import World
 from tests.factories import make_id
@@ -131,6 +133,22 @@ def test_the_complete_form_registers_a_tenant_with_household_and_codes(
     )
     assert r.status_code == 303, r.text
     with world.session() as session:
+        # Submitted for review, not yet live: one change set awaiting the station, carrying the whole form.
+        cs = session.execute(select(ChangeSet).where(ChangeSet.summary == "钱多多")).scalar_one()
+        assert cs.status == "pending_station" and cs.proposer == "collector_zhang"
+        kinds = [item["kind"] for item in json.loads(cs.items)]
+        assert kinds == ["person", "document", "residence", "household", "membership", "rental_tenant"]
+        assert session.execute(select(PersonVersion).where(PersonVersion.name == "钱多多")).first() is None
+        assert session.execute(select(RentalTenant.id)).first() is None
+        cs_id = cs.id
+    # The station approves it on the desk: the person, their household and the tenancy become registry facts.
+    station = web_as("station_admin_li")
+    desk = station.get(f"/web/changesets/{cs_id}")
+    assert desk.status_code == 200 and "钱多多" in desk.text
+    approved = station.post(f"/web/changesets/{cs_id}/approve", data={"csrf_token": csrf_of(desk.text)})
+    assert approved.status_code == 303, approved.text
+    with world.session() as session:
+        assert session.get(ChangeSet, cs_id).status == "approved"  # type: ignore[union-attr]
         row = session.execute(select(PersonVersion).where(PersonVersion.name == "钱多多")).scalar_one()
         assert row.hukou_region == "420102" and row.marital_status == "10" and row.occupation == "程序员"
         assert row.entity_id in session.execute(select(RentalTenant.person_id)).scalars().all()
