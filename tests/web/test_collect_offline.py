@@ -181,3 +181,43 @@ def test_a_passport_without_its_country_keeps_the_form(
     assert "签发国家" in r.text and 'value="Anna Berg"' in r.text
     with world.session() as session:
         assert session.execute(select(PersonVersion).where(PersonVersion.name == "Anna Berg")).first() is None
+
+
+def test_a_returned_complete_form_comes_back_with_its_household_and_tenancy(
+    web_as: Callable[[str], TestClient], scene: Scene, world: World
+) -> None:
+    client = web_as("collector_zhang")
+    url = f"/web/collect/dwellings/{scene.place.dwelling_id}/persons"
+    form = client.get(f"{url}/new").text
+    data = {
+        "csrf_token": csrf_of(form),
+        "id_number": make_id("420102", dt.date(1994, 6, 1), 52),
+        "name": "吴退回",
+        "category": "floating",
+        "arrival_date": "2026-11-02",
+        "household": "new",
+        "relationship": "02",
+        "tenant": "on",
+    }
+    assert client.post(url, data=data).status_code == 303
+    with world.session() as session:
+        cs_id = session.execute(select(ChangeSet.id).where(ChangeSet.summary == "吴退回")).scalar_one()
+    station = web_as("station_admin_li")
+    desk = station.get(f"/web/changesets/{cs_id}")
+    back = station.post(
+        f"/web/changesets/{cs_id}/return", data={"csrf_token": csrf_of(desk.text), "reason": "请核对到达日期"}
+    )
+    assert back.status_code == 303, back.text
+    # The collector opens it again: the household choice and the tenant box are as they were typed.
+    fixing = client.get(f"{url}/new", params={"change_set": cs_id}).text
+    assert "请核对到达日期" in fixing
+    assert '<option value="new" selected>' in fixing
+    assert 'name="tenant" id="tenant" checked' in fixing
+    again = client.post(url, data={**data, "arrival_date": "2026-11-03", "change_set_id": str(cs_id)})
+    assert again.status_code == 303, again.text
+    with world.session() as session:
+        cs = session.get(ChangeSet, cs_id)
+        assert cs is not None and cs.status == "pending_station" and cs.round == 2
+        kinds = [item["kind"] for item in json.loads(cs.items)]
+        assert kinds[-3:] == ["household", "membership", "rental_tenant"]
+        assert json.loads(cs.payload or "{}")["arrival_date"] == "2026-11-03"
