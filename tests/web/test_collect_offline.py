@@ -39,6 +39,7 @@ def test_the_app_is_installable_with_a_manifest_and_a_service_worker(
     assert shell.status_code == 200
     assert 'rel="manifest"' in shell.text and "/web/static/collect-app.js" in shell.text
     assert "离线采集" in shell.text and "待同步" in shell.text  # the app's texts, in Chinese by default
+    assert "已提交审核" in shell.text  # a synced item is sent for review, not yet a registry fact
     assert client.get("/web/static/collect-app.js").status_code == 200
 
 

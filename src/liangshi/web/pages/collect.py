@@ -596,7 +596,8 @@ APP_TEXTS = {
     "outbox": N_("Outbox"),
     "sync": N_("Sync now"),
     "waiting": N_("Waiting"),
-    "sent": N_("Sent"),
+    # Stored on the server as a change set: it counts once the station approves it.
+    "sent": N_("Sent for review"),
     "refused": N_("Sent back"),
     "conflict": N_("Conflict with the server"),
     "send_as_is": N_("Send as is"),
