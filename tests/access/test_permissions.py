@@ -95,6 +95,7 @@ ALLOWED: dict[str, frozenset[str]] = {
             "assignment.return",
             "inspection.rectify",
             "check.read",
+            "collect.sync",
         }
     ),
     "community_police": frozenset(
@@ -131,6 +132,7 @@ ALLOWED: dict[str, frozenset[str]] = {
             "check.read",
             "check.run",
             "check.dismiss",
+            "collect.sync",
         }
     ),
     "station_admin": frozenset(
@@ -178,6 +180,7 @@ ALLOWED: dict[str, frozenset[str]] = {
             "check.run",
             "check.dismiss",
             "check.source",
+            "collect.sync",
         }
     ),
     "district_admin": frozenset(
@@ -229,6 +232,7 @@ ALLOWED: dict[str, frozenset[str]] = {
             "check.run",
             "check.dismiss",
             "check.source",
+            "collect.sync",
         }
     ),
     "city_admin": frozenset(
@@ -284,6 +288,7 @@ ALLOWED: dict[str, frozenset[str]] = {
             "check.run",
             "check.dismiss",
             "check.source",
+            "collect.sync",
         }
     ),
     "department_liaison": frozenset(
@@ -367,6 +372,7 @@ ACTIONS: dict[str, str] = {
     "check.run": "check.run",  # POST /checks/runs {"area": community code}
     "check.dismiss": "check.dismiss",  # POST /checks/findings/{id}/dismiss
     "check.source": "check.source",  # POST /checks/sources (a housing file naming the community)
+    "collect.sync": "collect.sync",  # GET /sync/work?area_id={community}, then POST /sync of a visit there
 }
 # A department file held for checking is not one object: a row naming a community outside the jurisdiction is
 # reported as that row's problem (tests/checks), so the action has no outside case.
@@ -1217,6 +1223,29 @@ CHECK_RUNNERS: dict[str, Callable[[Case], None]] = {
 }
 
 
+def _collect_sync(case: Case) -> None:
+    place = case.build(_place)
+    r = case.client.get("/sync/work", params={"area_id": case.loc.community}, headers=case.headers)
+    case.check(r)
+    item = {
+        "uuid": "6b1f2a3c-4d5e-4f60-8a7b-9c0d1e2f3a4b",
+        "kind": "visit",
+        "dwelling_id": place.dwelling_id,
+        "visit": {"outcome": "vacant"},
+    }
+    synced = case.client.post("/sync", json={"items": [item]}, headers=case.headers)
+    if case.status == 403:
+        assert synced.status_code == 403 and synced.json()["error"]["code"] == case.code_403
+        return
+    assert synced.status_code == 200, synced.text
+    result = synced.json()["items"][0]
+    if case.ok:
+        assert place.dwelling_id in {d["dwelling_id"] for b in r.json()["buildings"] for d in b["dwellings"]}
+        assert result["status"] == "stored", result
+    else:
+        assert result["status"] == "refused" and result["code"] == "sync.not_assigned", result
+
+
 def run(case: Case, action: str) -> None:
     """Perform one action as the case's persona and check status and effect."""
     kind, _, verb = action.partition(".")
@@ -1246,6 +1275,8 @@ def run(case: Case, action: str) -> None:
         _flow_decide(case, flow="claim" if action == "department.claim" else "cross_unit")
     elif action in ("changeset.review", "changeset.review_district"):
         _changeset_review(case, district=action == "changeset.review_district")
+    elif action == "collect.sync":
+        _collect_sync(case)
     elif verb == "read":
         _read(case, kind)
     elif verb == "history":

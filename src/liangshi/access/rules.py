@@ -40,6 +40,8 @@ SPECIAL_ACTIONS = (
     "kpi.read",
     "person.link",
     "person.link_force",
+    # collect.sync: download the assigned work to a phone and sync its offline outbox (离线采集).
+    "collect.sync",
 )
 # Checking and acceptance (liangshi.inspections): draw a plan's sample (inspection.plan); read plans, samples and
 # rates (inspection.read: not collectors or community officers, who would otherwise know which households the
@@ -90,7 +92,7 @@ _POLICE = (
     | {"department.claim"}
     # The master person index: decide match reviews, merge, split and undo (within the jurisdiction).
     | {"person.link"}
-    | {"campaign.read", "assignment.manage", "assignment.return"}
+    | {"campaign.read", "assignment.manage", "assignment.return", "collect.sync"}
 )
 # Hotels and internet cafés (venues) and their API keys are registered by the station and above.
 # Merging two persons with different valid ID numbers (force, with a reason) is for the station and above.
@@ -115,11 +117,19 @@ PERMISSIONS: dict[str, frozenset[str]] = {
     # Collectors record what they find at the door; retiring records and unmasking IDs is for the police.
     # Collectors see the rates of their own community: their work is what the rates measure.
     # They see the campaign and its progress and may hand back work they cannot do, with a reason; they see the
-    # findings of their area (the work items assigned to them).
+    # findings of their area (the work items assigned to them); they download their work to a phone and sync its
+    # offline outbox.
     "collector": frozenset(
         _READ_ALL
         | _grant(HOUSING_AND_PEOPLE, "write")
-        | {"kpi.read", "campaign.read", "assignment.return", "inspection.rectify", "check.read"}
+        | {
+            "kpi.read",
+            "campaign.read",
+            "assignment.return",
+            "inspection.rectify",
+            "check.read",
+            "collect.sync",
+        }
     ),
     # The community officer holds the police record: they take up and settle a department's feedback on it.
     "community_police": frozenset(_POLICE | {"feedback.handle", "inspection.rectify"}),

@@ -116,6 +116,7 @@ SPECIFIC: dict[str, Label] = {
     "inspection.rectification_open": Label("下发整改事项", "Rectification item opened"),
     "inspection.rectification_fix": Label("报告整改完成", "Rectification reported done"),
     "inspection.reinspect": Label("整改复查", "Rectification re-inspected"),
+    "sync.batch": Label("同步离线采集记录", "Offline outbox synced"),
     # departments and exchange
     "department.add": Label("新增部门", "Department added"),
     "department.agreement": Label("登记部门协议", "Department agreement recorded"),

@@ -32,7 +32,8 @@ class BuildingVersion(VersionMixin, Base):
     use: Mapped[str] = mapped_column(String(20))
     structure: Mapped[str | None] = mapped_column(String(20))
     year_built: Mapped[int | None] = mapped_column(Integer)
-    visit_status: Mapped[str] = mapped_column(String(12))
+    # "partly_visited" is 14 characters: 16 leaves room (the column was 12 until migration 0013).
+    visit_status: Mapped[str] = mapped_column(String(16))
 
 
 class Dwelling(EntityMixin, Base):

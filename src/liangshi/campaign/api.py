@@ -4,7 +4,7 @@ from typing import Any
 
 from fastapi import APIRouter, Body, Query, Request, Response
 
-from liangshi.campaign import organisation, progress, rules, service
+from liangshi.campaign import organisation, progress, rules, service, sync
 from liangshi.campaign.schemas import (
     AssignmentCreate,
     AssignmentRead,
@@ -16,6 +16,8 @@ from liangshi.campaign.schemas import (
     ProgressReport,
     ReassignIn,
     ReturnIn,
+    SyncBatch,
+    SyncResult,
     TeamCreate,
     TeamRead,
     VisitCreate,
@@ -269,3 +271,24 @@ def propose_departure(
             policy=review.policy_of(request.app.state.settings),
         )
         return review.show(session, ctx, cs.id)
+
+
+@router.get("/sync/work", summary="Download the work for offline collection (离线采集任务)")
+def download_work(request: Request, area_id: int | None = None) -> dict[str, Any]:
+    """The buildings, dwellings (with versions), persons (masked), households and rentals of your area."""
+    with unit(request) as (session, ctx):
+        return sync.work_for(session, ctx, area_id)
+
+
+@router.post(
+    "/sync", response_model=SyncResult, summary="Sync an offline outbox, item by item, idempotent by UUID"
+)
+def sync_outbox(body: SyncBatch, request: Request) -> SyncResult:
+    """Each item is stored in its own savepoint: a malformed, reused, unassigned or conflicting item is answered on
+    its own and the rest are stored; sending the same items again stores nothing twice."""
+    parts = []
+    policy = review.policy_of(request.app.state.settings)
+    for offset, part in sync.chunks(body.items):
+        with unit(request) as (session, ctx):
+            parts.append(sync.sync_outbox(session, ctx, part, offset=offset, policy=policy))
+    return sync.merged(parts)

@@ -15,7 +15,7 @@ from liangshi.buildings import service as buildings
 from liangshi.campaign import rules
 from liangshi.campaign.models import Visit, VisitPerson
 from liangshi.campaign.schemas import PersonAtDwelling, VisitCreate, VisitRead
-from liangshi.common.idnumber import parse_id_number
+from liangshi.common.idnumber import check_document, parse_id_number
 from liangshi.common.types import validation_context
 from liangshi.errors import Conflict, ValidationFailed
 from liangshi.persons import rules as person_rules
@@ -23,6 +23,8 @@ from liangshi.persons import service as persons
 from liangshi.persons.schemas import PersonCreate
 from liangshi.registry import Context, Provenance, history
 from liangshi.registry.changesets import ChangeSet, Proposed
+from liangshi.rentals import service as rentals
+from liangshi.rentals.models import RENTAL
 from liangshi.residence import rules as residence_rules
 from liangshi.residence import service as residence
 from liangshi.residence.models import RESIDENCE, Residence, ResidenceVersion
@@ -49,6 +51,12 @@ def _read(session: Session, visit: Visit, *, replayed: bool = False) -> VisitRea
         visited_at=visit.visited_at,
         idempotency_key=visit.idempotency_key,
         confirmed_person_ids=[int(p) for p in confirmed],
+        started_at=visit.started_at,
+        ended_at=visit.ended_at,
+        device=visit.device,
+        latitude=visit.latitude,
+        longitude=visit.longitude,
+        position_accuracy=visit.position_accuracy,
         replayed=replayed,
         change_set_id=session.execute(
             select(ChangeSet.id).where(ChangeSet.idempotency_key == f"visit:{visit.id}")
@@ -119,6 +127,12 @@ def record_visit(
         note=data.note,
         visited_at=ctx.now,
         idempotency_key=data.idempotency_key,
+        started_at=data.started_at,
+        ended_at=data.ended_at,
+        device=data.device,
+        latitude=data.latitude,
+        longitude=data.longitude,
+        position_accuracy=data.position_accuracy,
     )
     try:
         # A concurrent submission of the same key (double tap on two connections) loses here, not later.
@@ -305,24 +319,35 @@ def add_person_at_dwelling(
     change_set_id: int | None = None,
     policy: DistrictPolicy | None = None,
 ) -> ChangeSet:
-    """A person found living at a dwelling, proposed for review (not yet a registry fact): the one holding the
-    ID number if visible, else a new person with the document; then their arrival there (人来登记). Sex and birth
-    date default to what the ID number says (GB 11643). Checked now as the direct registration would be; written
-    when the station (and, where district policy names it, the district) approves. `change_set_id` resubmits a
-    returned proposal, fixed."""
+    """A person found living at a dwelling (the complete form), proposed for review (not yet a registry fact):
+    the holder of the document if visible, else a new person with the document and the form's items (民族,
+    户籍地, education, marital status, occupation, workplace); their arrival there (人来登记); their household
+    (joined, or created with them as its first member) and, for a tenant, their link to the dwelling's open
+    rental. Sex, birth date and 户籍地 default to what a resident ID number says (GB 11643). Checked now as the
+    direct registration would be; written when the station (and, where district policy names it, the district)
+    approves. `change_set_id` resubmits a returned proposal, fixed."""
     ctx.actor.ensure("residence.write")
     dwelling = registry.get_entity(session, buildings.DWELLING, dwelling_id, ctx.actor, write=True)
     _dwelling_available(session, dwelling.id)
     prov = Provenance("collector", ctx.actor.username, "document" if data.id_number else "observed", None)
     person_id: int | None = None
-    sex, birth = data.sex, data.birth_date
-    number: str | None = None
+    sex, birth, hukou_region = data.sex, data.birth_date, data.hukou_region
+    document: dict[str, Any] | None = None
     if data.id_number:
-        check = parse_id_number(data.id_number, today=ctx.today)
-        number = check.normalized
-        assert number is not None
-        sex = sex or ("1" if check.sex == "male" else "2")
-        birth = birth or check.birth_date
+        number = check_document(
+            data.doc_type, data.id_number, country=data.country, today=ctx.today, field="id_number"
+        )
+        document = {"doc_type": data.doc_type, "number": number}
+        if data.doc_type == "passport":
+            document["country"] = data.country
+        elif (
+            data.doc_type in ("resident_id", "hmt_residence_permit", "foreign_pr_card") and len(number) == 18
+        ):
+            check = parse_id_number(number, today=ctx.today, field="id_number")
+            sex = sex or ("1" if check.sex == "male" else "2")
+            birth = birth or check.birth_date
+            if data.doc_type == "resident_id" and hukou_region is None and check.region:
+                hukou_region = check.region
         person_id = persons.person_id_by_document(session, ctx, number)
     residence_rules.check_dates(
         arrival=data.arrival_date,
@@ -342,6 +367,15 @@ def add_person_at_dwelling(
                 "Choose the sex (or enter the ID number to fill it in)",
                 {"field": "sex"},
             )
+        fields = {
+            "ethnicity": data.ethnicity,
+            "hukou_region": hukou_region,
+            "hukou_address": data.hukou_address,
+            "education": data.education,
+            "marital_status": data.marital_status,
+            "occupation": data.occupation,
+            "workplace": data.workplace,
+        }
         create = PersonCreate.model_validate(
             {
                 "area_id": dwelling.area_id,
@@ -349,7 +383,9 @@ def add_person_at_dwelling(
                 "sex": sex,
                 "birth_date": birth,
                 "phone": data.phone,
-                "documents": [{"number": number}] if number else [],
+                "nationality": _nationality(data),
+                "documents": [document] if document else [],
+                **{k: v for k, v in fields.items() if v is not None},
             },
             context=validation_context(ctx.today),
         )
@@ -404,6 +440,15 @@ def add_person_at_dwelling(
             requires=requires,
         )
     )
+    if data.household is not None:
+        items.extend(_household_items(session, ctx, dwelling, person_id, person_ref, data))
+    if data.tenant:
+        items.append(_tenant_item(session, ctx, dwelling.id, person_id, person_ref, data))
+    tags: list[str] = [data.category]
+    if data.household is not None:
+        tags.append(f"household_{data.household.mode}")
+    if data.tenant:
+        tags.append("tenant")
     return _propose_or_resubmit(
         session,
         ctx,
@@ -414,9 +459,129 @@ def add_person_at_dwelling(
         summary=data.name,
         items=items,
         prov=prov,
-        tags=[data.category],
+        tags=tags,
         subject_person_id=person_id,
         payload={"dwelling_id": dwelling.id, **data.model_dump(mode="json")},
+    )
+
+
+def _nationality(data: PersonAtDwelling) -> str:
+    # A passport holder's nationality is the issuing country; the other documents are held by Chinese citizens,
+    # except the foreigner's permanent residence card, whose holder's nationality the form does not know.
+    if data.doc_type == "passport" and data.country:
+        return data.country
+    return "CHN"
+
+
+def _household_items(
+    session: Session,
+    ctx: Context,
+    dwelling: Any,
+    person_id: int | None,
+    person_ref: Any,
+    data: PersonAtDwelling,
+) -> list[Proposed]:
+    """The household part of the complete form as change set items: a new actual household at the dwelling
+    with the person as its member, or the person's membership of a household living there."""
+    choice = data.household
+    assert choice is not None
+    ctx.actor.ensure("household.write")
+    items: list[Proposed] = []
+    household_ref: Any
+    requires: list[Any] = [["dwelling", dwelling.id, {"status": ["demolished"]}]]
+    if choice.mode == "create":
+        items.append(
+            Proposed(
+                "create",
+                "household",
+                key="household",
+                area_id=dwelling.area_id,
+                attributes={"dwelling_id": dwelling.id, "household_number": None},
+                refs={"household_kind": "actual"},
+                valid_from=data.arrival_date,
+                permission="household.write",
+                requires=requires,
+            )
+        )
+        household_ref = {"key": "household"}
+        area_id = dwelling.area_id
+    else:
+        assert choice.household_id is not None
+        here = {
+            h["household_id"]: h for h in persons.households_at_dwelling(session, ctx, dwelling.id, ctx.today)
+        }
+        if choice.household_id not in here:
+            raise ValidationFailed(
+                "visit.household_elsewhere",
+                "所选家庭户不在该房屋",
+                "The chosen household does not live in this dwelling",
+                {"field": "household_id"},
+            )
+        household = registry.get_entity(
+            session, persons.HOUSEHOLD, choice.household_id, ctx.actor, write=True
+        )
+        if person_id is not None or choice.relationship == person_rules.HEAD:
+            # The household's own checks (already a member, a second head) now, as the direct join would.
+            persons.check_new_member(session, ctx, household, person_id, choice.relationship)
+        household_ref = household.id
+        area_id = household.area_id
+        requires = [["household", household.id, {}]]
+    items.append(
+        Proposed(
+            "create",
+            "membership",
+            key="membership",
+            area_id=area_id,
+            attributes={"relationship": choice.relationship},
+            refs={"household_id": household_ref, "person_id": person_ref},
+            valid_from=data.arrival_date,
+            permission="household.write",
+            requires=requires,
+        )
+    )
+    return items
+
+
+def _tenant_item(
+    session: Session,
+    ctx: Context,
+    dwelling_id: int,
+    person_id: int | None,
+    person_ref: Any,
+    data: PersonAtDwelling,
+) -> Proposed:
+    """A tenant joining the dwelling's open rental as a change set item: linked to the residence the same set
+    creates, from the later of the lease start and the arrival."""
+    ctx.actor.ensure("rental.write")
+    rental = rentals.rental_of_dwelling(session, ctx, dwelling_id)
+    if rental is None:
+        raise ValidationFailed(
+            "visit.no_rental",
+            "该房屋没有有效的出租登记，无法登记为承租人",
+            "This dwelling has no open rental to attach the tenant to",
+            {"field": "tenant"},
+        )
+    rental_id = int(rental.entity.id)
+    tenants = rentals.tenant_person_ids(session, rental_id)
+    if person_id is not None and person_id in tenants:
+        raise Conflict(
+            "rental.tenant_already_attached",
+            "该人员已是此出租房屋的承租人",
+            "The person already is a tenant of this rental",
+            {"field": "person_id"},
+        )
+    row = history.open_row(session, RENTAL, rental_id)
+    assert row is not None
+    return Proposed(
+        "create",
+        "rental_tenant",
+        key="tenant",
+        area_id=int(rental.entity.area_id),
+        attributes={"is_primary": not tenants},
+        refs={"rental_id": rental_id, "person_id": person_ref, "residence_id": {"key": "residence"}},
+        valid_from=max(row.lease_start, data.arrival_date),
+        permission="rental.write",
+        requires=[["rental", rental_id, {"status": ["ended"]}]],
     )
 
 

@@ -64,6 +64,7 @@ COMMANDS: dict[str, tuple[str, str, str]] = {
     "validate": ("liangshi.cli.validate", "app", "Validate input / 校验"),
     "demo": ("liangshi.cli.demo", "app", "Demo data / 演示数据"),
     "areas": ("liangshi.cli.areas", "app", "Areas / 区划"),
+    "collect": ("liangshi.cli.collect", "app", "Offline collection: sync an outbox / 离线采集"),
 }
 
 

@@ -34,6 +34,7 @@ from liangshi.persons.models import (
     Document,
     DocumentVersion,
     Household,
+    HouseholdVersion,
     Membership,
     MembershipVersion,
     Person,
@@ -458,6 +459,24 @@ def _check_member(
             )
 
 
+def check_new_member(
+    session: Session, ctx: Context, household: Household, person_id: int | None, relationship: str
+) -> None:
+    """The checks a new member meets (already a member, a second head, a second registered household), for a
+    membership proposed for review; a person not yet in the register (`None`) is only checked for the head."""
+    if person_id is not None:
+        _check_member(session, ctx, household, person_id, relationship)
+        return
+    members = _open_memberships(session, Membership.household_id == household.id)
+    if relationship == HEAD and any(r.relationship == HEAD for _, r in members):
+        raise Conflict(
+            "household.head_exists",
+            "本户已有户主",
+            "The household already has a head",
+            {"field": "relationship"},
+        )
+
+
 def _add_member(
     session: Session,
     ctx: Context,
@@ -613,6 +632,46 @@ def households_of(session: Session, ctx: Context, person_id: int, on: dt.date) -
                 "members": members_view(session, ctx, int(household_id), on),
             }
         )
+    return result
+
+
+def households_at_dwelling(
+    session: Session, ctx: Context, dwelling_id: int, on: dt.date
+) -> list[dict[str, Any]]:
+    """The households living at a dwelling on a date, each with its version, head and member count (to join one)."""
+    ctx.actor.ensure("household.read")
+    registry.get_entity(session, DWELLING, dwelling_id, ctx.actor)
+    hv, mv = HouseholdVersion, MembershipVersion
+    households = session.execute(
+        select(Household)
+        .join(hv, hv.entity_id == Household.id)
+        .where(hv.dwelling_id == dwelling_id, hv.superseded_at.is_(None), history.valid_on(hv, on))
+        .order_by(Household.id)
+    ).scalars()
+    result: list[dict[str, Any]] = []
+    events: list[audit.Event] = []
+    for household in households:
+        members = session.execute(
+            select(Membership.person_id, mv.relationship)
+            .join(mv, mv.entity_id == Membership.id)
+            .where(
+                Membership.household_id == household.id, mv.superseded_at.is_(None), history.valid_on(mv, on)
+            )
+        ).all()
+        heads = [int(p) for p, r in members if r == HEAD]
+        head_name = names_on(session, heads[:1], on).get(heads[0]) if heads else None
+        result.append(
+            {
+                "household_id": household.id,
+                "version": household.version,
+                "head": head_name,
+                "members": len(members),
+            }
+        )
+        if heads:
+            # The head's name is personal data: its read is logged as a member read.
+            events.append(audit.Event("household.member_read", "household", household.id, heads[0]))
+    registry.log(ctx, session, events)
     return result
 
 

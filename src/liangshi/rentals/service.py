@@ -74,6 +74,11 @@ def _open_links(session: Session, rental_id: int) -> list[tuple[RentalTenant, Re
     return [(t, row) for t, row in rows]
 
 
+def tenant_person_ids(session: Session, rental_id: int) -> list[int]:
+    """The persons holding an open tenant link to the rental."""
+    return [int(t.person_id) for t, _ in _open_links(session, rental_id)]
+
+
 def _landlord(session: Session, ctx: Context, person_id: int) -> None:
     """The landlord is a person in the registry whom the caller may see, and not retired (dead, merged)."""
     try:

@@ -25,6 +25,7 @@ from liangshi.errors import Forbidden, LiangshiError, NotFound
 from liangshi.persons.models import DOCUMENT, HOUSEHOLD, MEMBERSHIP, PERSON, DocumentVersion
 from liangshi.registry import Context, Kind, Provenance, changesets, history, log
 from liangshi.registry.changesets import ChangeSet, Proposed
+from liangshi.rentals.models import RENTAL, TENANT
 from liangshi.residence.models import RESIDENCE
 from liangshi.review import rules
 from liangshi.review.rules import DistrictPolicy
@@ -32,7 +33,8 @@ from liangshi.review.schemas import ChangeSetPage, ChangeSetRead, FieldDiff, Ite
 
 # The kinds a change set may propose, by name.
 KINDS: dict[str, Kind] = {
-    k.name: k for k in (PERSON, DOCUMENT, HOUSEHOLD, MEMBERSHIP, RESIDENCE, DWELLING, BUILDING)
+    k.name: k
+    for k in (PERSON, DOCUMENT, HOUSEHOLD, MEMBERSHIP, RESIDENCE, DWELLING, BUILDING, RENTAL, TENANT)
 }
 # Attributes shown masked on the desk (a document's number: ID numbers are masked by default).
 MASKED = frozenset({"number"})

@@ -2,33 +2,41 @@
 
 from __future__ import annotations
 
+import json
 import uuid
+from pathlib import Path
 from typing import Annotated, Any
 
 from fastapi import Form, Request
-from fastapi.responses import Response
+from fastapi.responses import JSONResponse, Response
 from pydantic import ValidationError
 
 from liangshi import registry
 from liangshi.buildings import service as buildings
 from liangshi.campaign import service as campaign
-from liangshi.campaign.schemas import PersonAtDwelling, VisitCreate
-from liangshi.common.idnumber import check_id_number, parse_id_number, region_name
+from liangshi.campaign import sync
+from liangshi.campaign.schemas import PersonAtDwelling, SyncBatch, VisitCreate
+from liangshi.common import codes
+from liangshi.common.idnumber import DOCUMENT_TYPE_NAMES, check_id_number, parse_id_number, region_name
 from liangshi.common.types import validation_context
 from liangshi.errors import LiangshiError
 from liangshi.persons import service as persons
 from liangshi.persons.schemas import PersonCorrect
+from liangshi.rentals import service as rentals
 from liangshi.residence import service as residence
 from liangshi.residence.schemas import DepartureIn
 from liangshi.review import service as review
-from liangshi.web import i18n
+from liangshi.web import i18n, labels
 from liangshi.web.i18n import N_
 from liangshi.web.labels import form_errors
+from liangshi.web.nav import NavItem, add_nav
 from liangshi.web.pages import web_router
 from liangshi.web.render import redirect, register_flash, render
 from liangshi.web.session import Page, page
 
 router = web_router()
+add_nav(NavItem("/web/collect/app", N_("Offline collection"), "collect.sync", order=11))
+STATIC = Path(__file__).resolve().parents[1] / "static"
 
 register_flash("visit_saved", N_("Visit saved."))
 register_flash("visit_replayed", N_("This visit was already saved; it is stored once."))
@@ -81,6 +89,7 @@ def _visit_page(
         occupants=occupants["occupants"],
         visits=visits,
         key=uuid.uuid4().hex,
+        started_at=p.ctx.now.isoformat(),
         errors=errors or {},
         **head,
     )
@@ -101,8 +110,13 @@ def save_visit(
     idempotency_key: Annotated[str, Form(max_length=64)] = "",
     note: Annotated[str, Form(max_length=500)] = "",
     confirmed: Annotated[list[int] | None, Form()] = None,
+    started_at: Annotated[str, Form(max_length=40)] = "",
+    latitude: Annotated[str, Form(max_length=30)] = "",
+    longitude: Annotated[str, Form(max_length=30)] = "",
+    position_accuracy: Annotated[str, Form(max_length=30)] = "",
 ) -> Response:
-    """Save the visit once per idempotency key (a double tap or a retry stores nothing new)."""
+    """Save the visit once per idempotency key (a double tap or a retry stores nothing new), with its paradata:
+    when the form was opened and saved, the browser, and the position when the collector allowed it."""
     with page(request) as p:
         try:
             data = VisitCreate.model_validate(
@@ -111,6 +125,12 @@ def save_visit(
                     "idempotency_key": idempotency_key,
                     "note": note.strip() or None,
                     "confirmed_person_ids": confirmed or [],
+                    "started_at": started_at or None,
+                    "ended_at": p.ctx.now,
+                    "device": (request.headers.get("user-agent") or "")[:300] or None,
+                    "latitude": latitude or None,
+                    "longitude": longitude or None,
+                    "position_accuracy": position_accuracy or None,
                 }
             )
             visit = campaign.record_visit(
@@ -139,7 +159,9 @@ def _person_form(
     returned: Any = None,
 ) -> Response:
     head = _dwelling_header(p, dwelling_id)
-    defaults = {"arrival_date": p.ctx.today.isoformat(), "category": "resident"}
+    defaults = {"arrival_date": p.ctx.today.isoformat(), "category": "resident", "doc_type": "resident_id"}
+    households = persons.households_at_dwelling(p.session, p.ctx, dwelling_id, p.ctx.today)
+    rental = rentals.rental_of_dwelling(p.session, p.ctx, dwelling_id)
     return render(
         request,
         "collect/person_new.html",
@@ -148,6 +170,9 @@ def _person_form(
         values={**defaults, **(values or {})},
         errors=errors or {},
         returned=returned,
+        households=households,
+        has_rental=rental is not None,
+        code_tables=_code_tables(p.lang),
         **head,
     )
 
@@ -159,6 +184,18 @@ def _returned(p: Page, change_set_id: int | None) -> Any:
     return review.returned_change_set(p.session, p.ctx, change_set_id)
 
 
+def _code_tables(lang: str) -> dict[str, dict[str, str]]:
+    """The code tables of the complete form, code → name in the page language (the tables name in Chinese;
+    English pages show the code beside it)."""
+    zh = i18n.short(lang) == "zh"
+    tables: dict[str, dict[str, str]] = {
+        name: {c: (n if zh else f"{c} {n}") for c, n in codes.table(name).entries.items()}
+        for name in ("ethnicity", "education", "marital_status", "relationship")
+    }
+    tables["doc_type"] = {k: (v[0] if zh else v[1]) for k, v in DOCUMENT_TYPE_NAMES.items()}
+    return tables
+
+
 @router.get("/collect/dwellings/{dwelling_id}/persons/new")
 def new_person(request: Request, dwelling_id: int, change_set: int | None = None) -> Response:
     """Add a person living at the dwelling (ID number checked as you type); `change_set` fixes a returned one."""
@@ -168,7 +205,16 @@ def new_person(request: Request, dwelling_id: int, change_set: int | None = None
         values = None
         if returned is not None:
             typed = review.payload_of(returned)
-            values = {k: ("" if v is None else str(v)) for k, v in typed.items() if k != "dwelling_id"}
+            skip = {"dwelling_id", "household", "tenant"}
+            values = {k: ("" if v is None else str(v)) for k, v in typed.items() if k not in skip}
+            # The complete form's household choice and tenant box, as the form sends them.
+            choice = typed.get("household")
+            if isinstance(choice, dict):
+                joined = choice.get("mode") == "join"
+                values["household"] = str(choice.get("household_id")) if joined else "new"
+                values["relationship"] = str(choice.get("relationship") or "")
+            if typed.get("tenant"):
+                values["tenant"] = "on"
         return _person_form(request, p, dwelling_id, values=values, returned=returned)
 
 
@@ -184,8 +230,22 @@ def add_person(
     category: Annotated[str, Form(max_length=20)] = "resident",
     arrival_date: Annotated[str, Form(max_length=10)] = "",
     change_set_id: Annotated[int | None, Form()] = None,
+    doc_type: Annotated[str, Form(max_length=30)] = "resident_id",
+    country: Annotated[str, Form(max_length=10)] = "",
+    ethnicity: Annotated[str, Form(max_length=4)] = "",
+    hukou_region: Annotated[str, Form(max_length=12)] = "",
+    hukou_address: Annotated[str, Form(max_length=200)] = "",
+    education: Annotated[str, Form(max_length=4)] = "",
+    marital_status: Annotated[str, Form(max_length=4)] = "",
+    occupation: Annotated[str, Form(max_length=100)] = "",
+    workplace: Annotated[str, Form(max_length=200)] = "",
+    intended_stay_until: Annotated[str, Form(max_length=10)] = "",
+    household: Annotated[str, Form(max_length=20)] = "",
+    relationship: Annotated[str, Form(max_length=4)] = "",
+    tenant: Annotated[str, Form(max_length=4)] = "",
 ) -> Response:
-    """Submit the person (or the one holding the ID number) and their arrival at this dwelling for review."""
+    """Submit the person (or the one holding the ID number), their arrival at this dwelling, their household
+    and, for a tenant, their link to the dwelling's rental (the complete form) for review."""
     values = {
         "name": name,
         "id_number": id_number,
@@ -194,12 +254,30 @@ def add_person(
         "phone": phone,
         "category": category,
         "arrival_date": arrival_date,
+        "doc_type": doc_type,
+        "country": country,
+        "ethnicity": ethnicity,
+        "hukou_region": hukou_region,
+        "hukou_address": hukou_address,
+        "education": education,
+        "marital_status": marital_status,
+        "occupation": occupation,
+        "workplace": workplace,
+        "intended_stay_until": intended_stay_until,
     }
     with page(request) as p:
         try:
-            data = PersonAtDwelling.model_validate(
-                {k: (v.strip() or None) for k, v in values.items()}, context=validation_context(p.ctx.today)
-            )
+            fields: dict[str, Any] = {k: (v.strip() or None) for k, v in values.items()}
+            fields["doc_type"] = fields["doc_type"] or "resident_id"
+            if household:
+                create = household == "new"
+                fields["household"] = {
+                    "mode": "create" if create else "join",
+                    "household_id": None if create else household,
+                    "relationship": relationship or ("02" if create else ""),
+                }
+            fields["tenant"] = tenant == "on"
+            data = PersonAtDwelling.model_validate(fields, context=validation_context(p.ctx.today))
             campaign.add_person_at_dwelling(
                 p.session,
                 p.ctx,
@@ -212,12 +290,13 @@ def add_person(
             if isinstance(exc, LiangshiError) and exc.http_status not in (409, 422):
                 raise
             p.session.rollback()
+            kept = {**values, "household": household, "relationship": relationship, "tenant": tenant}
             returned = _returned(p, change_set_id)
             return _person_form(
                 request,
                 p,
                 dwelling_id,
-                values=values,
+                values=kept,
                 errors=form_errors(exc, p.lang),
                 status=422,
                 returned=returned,
@@ -434,3 +513,132 @@ def correct(
             )
         target = f"/web/collect/dwellings/{dwelling_id}" if dwelling_id else f"/web/persons/{person_id}"
         return redirect(target, flash="corrected")
+
+
+# The offline app (PWA): its shell, its service worker and manifest, the work download and the outbox sync.
+
+
+@router.get("/collect/app")
+def offline_app(request: Request) -> Response:
+    """The offline collection app (离线采集): works from the downloaded work, keeps an outbox, syncs when online."""
+    with page(request) as p:
+        p.ctx.actor.ensure("collect.sync")
+        texts = {k: p.gettext(v) for k, v in APP_TEXTS.items()}
+        vocab = {
+            "outcomes": {k: p.gettext(v) for k, v in labels.OUTCOMES.items()},
+            "dwelling_status": {k: p.gettext(v) for k, v in labels.DWELLING_STATUS.items()},
+            "visit_status": {k: p.gettext(v) for k, v in labels.VISIT_STATUS.items()},
+            "categories": {k: p.gettext(v) for k, v in labels.CATEGORIES.items()},
+            "sex": {k: p.gettext(v) for k, v in labels.SEX.items()},
+            **_code_tables(p.lang),
+        }
+        config = {"texts": texts, "labels": vocab, "lang": i18n.short(p.lang), "user": p.user.username}
+        return render(request, "collect/app.html", p, config=json.dumps(config, ensure_ascii=False))
+
+
+@router.get("/collect/work.json")
+def work_json(request: Request) -> Response:
+    """The work of the collector's area for offline use (masked as the role requires; the read is logged)."""
+    with page(request) as p:
+        return JSONResponse(sync.work_for(p.session, p.ctx))
+
+
+@router.post("/collect/sync")
+def sync_outbox(request: Request, body: SyncBatch) -> Response:
+    """Sync the phone's outbox (the same use case as POST /sync): one result per item, committed in parts."""
+    parts = []
+    policy = review.policy_of(request.app.state.settings)
+    for offset, part in sync.chunks(body.items):
+        with page(request) as p:
+            parts.append(sync.sync_outbox(p.session, p.ctx, part, offset=offset, policy=policy))
+    return JSONResponse(sync.merged(parts).model_dump(mode="json"))
+
+
+@router.get("/collect/sw.js")
+def service_worker() -> Response:
+    """The service worker, served from /web/collect/ so that its scope covers the collector's pages."""
+    return Response(
+        (STATIC / "collect-sw.js").read_text(encoding="utf-8"),
+        media_type="text/javascript",
+        headers={"Cache-Control": "no-cache"},
+    )
+
+
+@router.get("/collect/manifest.webmanifest")
+def manifest(request: Request) -> Response:
+    """The web app manifest: installable on the phone's home screen, opening the offline app."""
+    lang = i18n.short(i18n.language(request))
+    name = "liangshi collection" if lang == "en" else "两实入户采集"
+    body = {
+        "name": name,
+        "short_name": "Collect" if lang == "en" else "入户采集",
+        "start_url": "/web/collect/app",
+        "scope": "/web/collect/",
+        "display": "standalone",
+        "background_color": "#f5f6f8",
+        "theme_color": "#b3261e",
+        "lang": "en" if lang == "en" else "zh-CN",
+        "icons": [
+            {"src": f"/web/static/icons/collect-{n}.png", "sizes": f"{n}x{n}", "type": "image/png"}
+            for n in (192, 512)
+        ]
+        + [{"src": "/web/static/icons/collect.svg", "sizes": "any", "type": "image/svg+xml"}],
+    }
+    return Response(json.dumps(body, ensure_ascii=False), media_type="application/manifest+json")
+
+
+APP_TEXTS = {
+    "download": N_("Download my work"),
+    "downloaded": N_("Work downloaded"),
+    "no_work": N_("No work downloaded yet. Download it while online."),
+    "online": N_("Online"),
+    "offline": N_("Offline"),
+    "outbox": N_("Outbox"),
+    "sync": N_("Sync now"),
+    "waiting": N_("Waiting"),
+    # Stored on the server as a change set: it counts once the station approves it.
+    "sent": N_("Sent for review"),
+    "refused": N_("Sent back"),
+    "conflict": N_("Conflict with the server"),
+    "send_as_is": N_("Send as is"),
+    "edit": N_("Edit and resend"),
+    "server_has": N_("The server now has"),
+    "save_visit": N_("Save visit"),
+    "save_person": N_("Save person"),
+    "saved_offline": N_("Saved in the outbox."),
+    "visit": N_("Visit"),
+    "person": N_("Person"),
+    "room": N_("Room"),
+    "back": N_("Back"),
+    "add_person": N_("Add a person"),
+    "occupancy": N_("Occupancy found"),
+    "occupants": N_("Persons living here"),
+    "note": N_("Note"),
+    "name": N_("Name"),
+    "doc_type": N_("Document type"),
+    "id_number": N_("ID number"),
+    "country": N_("Issuing country (GB/T 2659)"),
+    "sex": N_("Sex"),
+    "birth_date": N_("Birth date"),
+    "ethnicity": N_("Ethnicity"),
+    "hukou_region": N_("Hukou region"),
+    "hukou_address": N_("Hukou address"),
+    "education": N_("Education"),
+    "marital_status": N_("Marital status"),
+    "occupation": N_("Occupation"),
+    "workplace": N_("Workplace"),
+    "phone": N_("Phone"),
+    "category": N_("Category"),
+    "arrival_date": N_("Arrival date"),
+    "intended_stay": N_("Intended stay until"),
+    "household": N_("Household"),
+    "no_household": N_("No household"),
+    "new_household": N_("New household (this person is the head)"),
+    "relationship": N_("Relationship to the head"),
+    "tenant": N_("Tenant of this dwelling's rental"),
+    "id_valid": N_("Valid ID number"),
+    "id_invalid": N_("The ID number's check character does not match"),
+    "use_position": N_("Record my position"),
+    "my_area": N_("My area"),
+    "items": N_("items"),
+}
