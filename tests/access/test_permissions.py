@@ -405,8 +405,9 @@ def expected_status(persona: str, action: str, where: str) -> int:
         "assignment.manage",
         "inspection.plan",
         "inspection.record",
+        "check.run",
+        "check.source",
     )
-    created = ("user.manage", "department.manage", "department.exchange", "check.run", "check.source")
     return 201 if verb in ("create", "flag", "link", "link_force") or action in created else 200
 
 
