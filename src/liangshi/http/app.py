@@ -13,7 +13,7 @@ from liangshi import __version__
 from liangshi.clock import Clock, today_is
 from liangshi.config import Settings
 from liangshi.db import make_engine, make_session_factory
-from liangshi.http import errors, routes
+from liangshi.http import errors, limits, routes
 from liangshi.kpis.service import ReportCache
 from liangshi.web import app as web
 
@@ -139,6 +139,8 @@ def create_app(
     def health() -> dict[str, str]:
         """Liveness check."""
         return {"status": "ok", "version": __version__}
+
+    limits.install(app)
 
     app.add_middleware(RequestToday)
     app.add_middleware(BodyLimit, limit=settings.max_body_bytes)
