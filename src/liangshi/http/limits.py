@@ -23,6 +23,8 @@ from fastapi.routing import APIRoute
 from starlette.requests import Request
 from starlette.responses import Response
 
+from liangshi.http.tx import bearer
+
 INT64_MIN = -(2**63)
 INT64_MAX = 2**63 - 1
 MAX_JSON_DEPTH = 32
@@ -150,14 +152,25 @@ def check_request(
     return None
 
 
+# API routes a client calls before it has a token; every other API route needs one (web pages use the session
+# cookie and redirect to the login page themselves).
+PUBLIC = frozenset({("POST", "/auth/token"), ("GET", "/"), ("GET", "/health")})
+
+
 class CheckedRoute(APIRoute):
-    """An APIRoute whose handler checks parameters and body before FastAPI validates them."""
+    """An APIRoute whose handler refuses a request without credentials with 401, then checks parameters and body,
+    all before FastAPI validates them (issue 18: no 422 that answers an anonymous caller's probing)."""
 
     def get_route_handler(self) -> Callable[[Request], Coroutine[Any, Any, Response]]:
         handler = super().get_route_handler()
         int_path, int_query = _int_params(self)
+        needs_token = not self.path.startswith("/web") and not any(
+            (method, self.path) in PUBLIC for method in self.methods or ()
+        )
 
         async def checked(request: Request) -> Response:
+            if needs_token:
+                bearer(request)  # 401 auth.required; the token itself is checked by the handler's unit
             query = parse_qsl(
                 request.scope.get("query_string", b"").decode("latin-1"), keep_blank_values=True
             )
