@@ -79,3 +79,14 @@ def test_english_message_names_the_field(client: TestClient, login: Any) -> None
     r = client.get(f"/persons/{HUGE}/residences", headers=h)
     assert "object_id" in r.json()["error"]["message"]
     assert "64-bit" in r.json()["error"]["message"]
+
+
+def test_json_nested_beyond_the_depth_limit_is_422(client: TestClient, login: Any) -> None:
+    deep = "[" * 5_000 + "]" * 5_000
+    r = client.post(
+        "/persons",
+        content=b'{"name": ' + deep.encode() + b"}",
+        headers={**login("collector_zhang"), "Content-Type": "application/json"},
+    )
+    assert _field(r) == "body"
+    assert r.json()["error"]["data"]["errors"][0]["code"] == "json_too_deep"
