@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import contextlib
 import datetime as dt
+import functools
 import hashlib
 import re
 import secrets
@@ -133,10 +135,20 @@ def _bad_login() -> Unauthenticated:
     return Unauthenticated("auth.invalid", "用户名或密码错误", "Wrong username or password")
 
 
+@functools.cache
+def _dummy_hash() -> str:
+    """A hash of a random password with the hasher's parameters, made on first use (not at import)."""
+    return _hasher.hash(secrets.token_urlsafe(16))
+
+
 def authenticate(session: Session, *, username: str, password: str, now: dt.datetime) -> User:
     """Check a password; a locked or unknown account and a wrong password all answer 401."""
     user = session.execute(select(User).where(User.username == username)).scalar_one_or_none()
     if user is None or not user.active:
+        # Check the password against a dummy hash all the same, so that the answer takes as long as for a real
+        # user and its timing does not tell which usernames exist (issue 18).
+        with contextlib.suppress(VerificationError, InvalidHashError):
+            _hasher.verify(_dummy_hash(), password)
         raise _bad_login()
     if user.locked_until is not None and user.locked_until > now:
         raise Unauthenticated(

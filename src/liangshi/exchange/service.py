@@ -10,6 +10,7 @@ from dataclasses import dataclass, field
 from itertools import islice
 from pathlib import Path
 
+from sqlalchemy import select
 from sqlalchemy.orm import Session, sessionmaker
 
 from liangshi import bulk, registry
@@ -21,7 +22,7 @@ from liangshi.errors import Forbidden
 from liangshi.exchange import formats
 from liangshi.exchange.loaders import LOADERS, Job, Resolver, RowError
 from liangshi.exchange.models import ImportBatch
-from liangshi.exchange.reader import Table, open_table
+from liangshi.exchange.reader import LIMITS, Limits, Table, open_table
 from liangshi.exchange.rows import Chunk
 from liangshi.registry import Context, Provenance
 
@@ -38,6 +39,8 @@ __all__ = [
 ]
 
 CHUNK = 2000
+# A batch still "running" this long after it started is taken as ended by a kill (issue 18: never left running).
+STALE_AFTER = dt.timedelta(hours=2)
 
 # What each import kind writes, as the permissions the actor's role must hold: checked for the whole file before
 # anything is written (no batch, no audit entry, no row); a row outside the actor's jurisdiction is then refused by
@@ -125,8 +128,10 @@ def _start_batch(
     started: dt.datetime,
     today: dt.date,
 ) -> int:
-    """The batch record and its `import.start` entry, in a transaction of their own; returns the batch id."""
+    """The batch record and its `import.start` entry, in a transaction of their own; returns the batch id.
+    Batches left running by a killed process are marked failed first."""
     with session_scope(sessions) as session:
+        _fail_stale(session, actor, started, today)
         batch = ImportBatch(
             kind=kind,
             source=source or "import",
@@ -155,6 +160,38 @@ def _start_batch(
         return batch.id
 
 
+def _fail(
+    session: Session, batch: ImportBatch, reason: str, actor: Actor, now: dt.datetime, today: dt.date
+) -> None:
+    batch.status = "failed"
+    batch.finished_at = now
+    registry.log(
+        Context(actor=actor, now=now, today=today),
+        session,
+        [audit.Event("import.fail", "import_batch", batch.id, None, {"reason": reason})],
+    )
+
+
+def _fail_stale(session: Session, actor: Actor, now: dt.datetime, today: dt.date) -> None:
+    """Mark failed every batch running since before STALE_AFTER: its process was killed."""
+    stale = session.execute(
+        select(ImportBatch).where(ImportBatch.status == "running", ImportBatch.started_at < now - STALE_AFTER)
+    ).scalars()
+    for batch in stale:
+        _fail(session, batch, "stale", actor, now, today)
+    session.flush()
+
+
+def fail_batch(
+    sessions: sessionmaker[Session], batch_id: int, reason: str, actor: Actor, clock: Clock
+) -> None:
+    """Mark a batch ended by an error failed, in a transaction of its own."""
+    with session_scope(sessions) as session:
+        batch = session.get(ImportBatch, batch_id)
+        if batch is not None and batch.status == "running":
+            _fail(session, batch, reason, actor, clock.now(), clock.today())
+
+
 def import_file(
     sessions: sessionmaker[Session],
     *,
@@ -165,14 +202,51 @@ def import_file(
     clock: Clock,
     progress: Callable[[int], None] | None = None,
     chunk_size: int = CHUNK,
+    limits: Limits = LIMITS,
 ) -> ImportResult:
     """Import a file of one kind. The role's right to write the kind and file-level problems raise before anything
     is written; bad rows (also those outside the actor's jurisdiction) are reported."""
     ensure_may_import(actor, kind)
-    table = open_table(path)
+    table = open_table(path, limits)
     mapping = formats.header_map(kind, table.header)
     started = clock.now()
     batch_id = _start_batch(sessions, kind, path, table, source, actor, started, clock.today())
+    try:
+        return _run_batch(
+            sessions,
+            kind,
+            path,
+            table,
+            mapping,
+            source,
+            actor,
+            clock,
+            progress,
+            chunk_size,
+            batch_id,
+            started,
+        )
+    except BaseException as exc:
+        # Any error, Ctrl-C included, ends the batch: it is never left running (issue 18).
+        fail_batch(sessions, batch_id, getattr(exc, "code", type(exc).__name__), actor, clock)
+        raise
+
+
+def _run_batch(
+    sessions: sessionmaker[Session],
+    kind: str,
+    path: Path,
+    table: Table,
+    mapping: dict[int, str],
+    source: str | None,
+    actor: Actor,
+    clock: Clock,
+    progress: Callable[[int], None] | None,
+    chunk_size: int,
+    batch_id: int,
+    started: dt.datetime,
+) -> ImportResult:
+    """The chunks of a started batch, then its `import.finish`."""
     result = ImportResult(batch_id=batch_id, kind=kind)
     prov = Provenance(
         "department" if source else "import",

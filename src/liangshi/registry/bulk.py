@@ -221,6 +221,7 @@ def create_many_fast(
     counties = _counties_in_scope(session, ctx, rows.area_ids)
     ids = allocate_ids(session, kind.entity, n)
     start = rows.valid_from or ctx.today
+    history.check_not_future(start, ctx.today, "valid_from")
     meta = version_meta(
         entity_id=0,
         county="",
@@ -382,6 +383,7 @@ def change_many(
         if entity_id not in writable:
             raise history.not_found(kind, entity_id)
     when = effective or ctx.today
+    history.check_not_future(when, ctx.today)
     versions = history.change_many(
         session,
         kind,
@@ -455,6 +457,7 @@ def _write_created(
             )
         )
         start = item.valid_from or ctx.today
+        history.check_not_future(start, ctx.today, "valid_from")
         starts.append(start)
         meta = version_meta(
             entity_id=entity_id,

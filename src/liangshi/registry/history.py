@@ -282,6 +282,18 @@ def retired(kind: Kind, entity_id: int) -> Conflict:
     )
 
 
+def check_not_future(when: dt.date, today: dt.date, field: str = "effective") -> None:
+    """Valid time is the world's time: nothing can have happened after today (issue 18: a change dated 2031
+    was accepted and then blocked every ordinary change to the object)."""
+    if when > today:
+        raise ValidationFailed(
+            "version.date_in_future",
+            "日期不能晚于今天（有效时间是现实世界已发生的时间）",
+            "The date cannot be after today (valid time is when things happened in the world)",
+            {"field": field, "date": when.isoformat(), "today": today.isoformat()},
+        )
+
+
 def check_change_date(current_valid_from: dt.date, effective: dt.date) -> None:
     """A change in the world cannot start before the current version does (that is a correction)."""
     if effective < current_valid_from:

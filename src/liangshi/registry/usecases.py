@@ -234,6 +234,7 @@ def create(
     """Create an object (its identity already carries area and county) and audit it."""
     ctx.actor.ensure(f"{perm_kind(kind)}.write")
     start = valid_from or ctx.today
+    history.check_not_future(start, ctx.today, "valid_from")
     row = history.create(
         session,
         kind,
@@ -282,6 +283,7 @@ def change(
     ctx.actor.ensure(f"{perm_kind(kind)}.write")
     entity = get_entity(session, kind, entity_id, ctx.actor, write=True)
     when = effective or ctx.today
+    history.check_not_future(when, ctx.today)
     if check is not None:
         current = history.open_row(session, kind, entity.id)
         if current is not None:
@@ -379,6 +381,7 @@ def retire(
     ctx.actor.ensure(permission or f"{perm_kind(kind)}.retire")
     entity = get_entity(session, kind, entity_id, ctx.actor, write=True)
     when = effective or ctx.today
+    history.check_not_future(when, ctx.today)
     row = history.retire(
         session,
         kind,
