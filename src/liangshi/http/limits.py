@@ -154,7 +154,19 @@ def check_request(
 
 # API routes a client calls before it has a token; every other API route needs one (web pages use the session
 # cookie and redirect to the login page themselves).
-PUBLIC = frozenset({("POST", "/auth/token"), ("GET", "/"), ("GET", "/health")})
+PUBLIC = frozenset(
+    {
+        ("POST", "/auth/token"),
+        ("GET", "/"),
+        ("GET", "/health"),
+        # The statistics behind inspection and acceptance read no register data, so that anyone can check them
+        # (issue 16: `liangshi stats`, and the same four over HTTP).
+        ("GET", "/stats/wilson"),
+        ("GET", "/stats/sample-size"),
+        ("GET", "/stats/acceptance-plan"),
+        ("GET", "/stats/chapman"),
+    }
+)
 
 
 class CheckedRoute(APIRoute):
