@@ -69,9 +69,11 @@ def test_a_planned_plate_is_found_with_its_natural_keys_and_goes_to_the_collecto
 
 def test_a_rerun_closes_what_was_fixed_and_keeps_what_was_dismissed(world: World) -> None:
     fixed = _plate(world, "7", status="made")
-    _plate(world, "9")
+    waiting = _plate(world, "9")
     _run(world, "plate.not_installed")
-    first, second = _findings(world)
+    # The findings by the plate they concern (a run stores them in no particular order).
+    by_plate = {f.object_id: f for f in _findings(world)}
+    first, second = by_plate[fixed], by_plate[waiting]
     with world.session() as s:
         with pytest.raises(LiangshiError) as refused:
             checks.dismiss_finding(s, world.ctx(s, "police_liu"), second.id, reason="  ")
