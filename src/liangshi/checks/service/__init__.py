@@ -14,12 +14,13 @@ from liangshi.checks.service.findings import (
     found_departures_by_area,
     list_findings,
 )
-from liangshi.checks.service.found import RUNNERS
+from liangshi.checks.service.register import DATED_RUNNERS, RUNNERS
 from liangshi.checks.service.run import run_checks, run_scheduled, start_schedule
 from liangshi.checks.service.scope import Found, RunResult, Scope, scope_area
 from liangshi.checks.service.sources import SOURCE_KINDS, SourceLoad, load_source
 
 __all__ = [
+    "DATED_RUNNERS",
     "RUNNERS",
     "SOURCE_KINDS",
     "FindingView",

@@ -18,7 +18,7 @@ from liangshi.areas.models import Area
 from liangshi.audit import service as audit
 from liangshi.checks import rules
 from liangshi.checks.models import CheckRun, Finding
-from liangshi.checks.service.found import RUNNERS
+from liangshi.checks.service.register import DATED_RUNNERS, RUNNERS
 from liangshi.checks.service.scope import RunResult, Scope, area_is_empty, scope_area
 from liangshi.db import session_scope
 from liangshi.errors import ValidationFailed
@@ -80,7 +80,8 @@ def run_checks(
     session.flush()
     result = RunResult(run=run)
     for c in chosen:
-        found = list(RUNNERS[c.code](session, prefix))
+        dated = DATED_RUNNERS.get(c.code)
+        found = list(dated(session, prefix, ctx.today) if dated else RUNNERS[c.code](session, prefix))
         # One finding per object and check: the same keys from two rules of one check are one work item.
         unique = {rules.fingerprint(f.keys): f for f in found}
         result.found.extend(unique.values())

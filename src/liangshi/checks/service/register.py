@@ -1,0 +1,357 @@
+"""The checks within the register: their SQL (`checks.sql_register`) run over the scope, rows turned into findings.
+
+`RUNNERS` is every check's runner taking (session, prefix) — those of `found` and these; `DATED_RUNNERS` take the
+run's day as well (stays past their end, late arrivals, ended leases).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Callable, Iterable
+from typing import Any
+
+from sqlalchemy.orm import Session
+
+from liangshi.addresses.rules import render_plate_number
+from liangshi.checks import rules
+from liangshi.checks import sql_register as sq
+from liangshi.checks.service import found
+from liangshi.checks.service.found import _dwelling_keys, _person_keys, _plate_keys, _rows
+from liangshi.checks.service.scope import Found
+from liangshi.residence import calendar
+
+
+def _dialect(session: Session) -> str:
+    return session.get_bind().dialect.name
+
+
+def _today(session: Session, today: dt.date) -> dt.date | str:
+    # SQLite keeps dates as ISO text and compares them as text; PostgreSQL casts the bound value.
+    return today if _dialect(session) == "postgresql" else today.isoformat()
+
+
+def _plate(check: str, r: Any, evidence: dict[str, Any], kind: str = "address") -> Found:
+    return Found(check, kind, r.object_id, r.area_id, r.county_code, _plate_keys(r), evidence)
+
+
+# -- plates, buildings, addresses ------------------------------------------------------------------------------
+
+
+def _duplicate_number(session: Session, prefix: str) -> Iterable[Found]:
+    for r in _rows(session, sq.PLATE_DUPLICATE_NUMBER, prefix):
+        yield _plate("plate.duplicate_number", r, {"plates": int(r.plates)})
+
+
+def _one_number_many(session: Session, prefix: str) -> Iterable[Found]:
+    for r in _rows(session, sq.ONE_NUMBER_MANY_PLACES, prefix):
+        yield _plate("address.one_number_many_places", r, {"communities": int(r.places), "status": r.status})
+
+
+def _many_numbers_one(session: Session, prefix: str) -> Iterable[Found]:
+    for r in _rows(session, sq.MANY_NUMBERS_ONE_PLACE, prefix):
+        yield _plate(
+            "address.many_numbers_one_place",
+            r,
+            {"plates_at_point": int(r.plates), "lon": r.lon, "lat": r.lat},
+        )
+
+
+def _without_building(session: Session, prefix: str, named: bool) -> Iterable[Found]:
+    code = "plate.no_building" if named else "address.number_without_place"
+    for r in _rows(session, sq.PLATE_WITHOUT_BUILDING, prefix):
+        if bool(r.named) == named:
+            yield _plate(code, r, {"status": r.status, "named_by_housing": named})
+
+
+def _building_keys(r: Any) -> dict[str, str]:
+    number = "" if r.base_number is None else found._number(r)
+    return {**_plate_keys(r, number), "building": str(r.building or "")}
+
+
+def _buildings(session: Session, prefix: str, statement: str, code: str) -> Iterable[Found]:
+    for r in _rows(session, statement, prefix):
+        yield Found(
+            code,
+            "building",
+            r.object_id,
+            r.area_id,
+            r.county_code,
+            _building_keys(r),
+            {"plate_status": r.status, "inhabited_dwellings": int(r.inhabited_dwellings)},
+        )
+
+
+def _number_mismatch(session: Session, prefix: str) -> Iterable[Found]:
+    for r in _rows(session, sq.NUMBER_MISMATCH, prefix):
+        register_number = render_plate_number(int(r.register_base), r.register_sub, r.style or "dash")
+        yield Found(
+            "address.number_mismatch",
+            "dwelling",
+            None,
+            r.area_id,
+            r.county_code,
+            _dwelling_keys(r, str(r.number_text)),
+            {"register_number": register_number, "source": r.source, "line": r.line},
+        )
+
+
+# -- dwellings and households ----------------------------------------------------------------------------------
+
+
+def _vacant_with_residents(session: Session, prefix: str) -> Iterable[Found]:
+    for r in _rows(session, sq.DWELLING_VACANT_WITH_RESIDENTS, prefix):
+        yield Found(
+            "dwelling.vacant_with_residents",
+            "dwelling",
+            r.object_id,
+            r.area_id,
+            r.county_code,
+            _dwelling_keys(r),
+            {"status": r.status, "open_residences": int(r.open_residences)},
+        )
+
+
+def _household_count(session: Session, prefix: str) -> Iterable[Found]:
+    for r in _rows(session, sq.HOUSEHOLD_MEMBER_COUNT, prefix):
+        yield Found(
+            "household.member_count_mismatch",
+            "household",
+            r.household_id,
+            r.area_id,
+            r.county_code,
+            {**_dwelling_keys(r), "household_number": str(r.household_number or "")},
+            {
+                "members": int(r.members),
+                "members_living_there": int(r.living_members),
+                "living_there_outside_it": int(r.living_outside),
+                "households_at_dwelling": int(r.households),
+            },
+        )
+
+
+# -- persons ---------------------------------------------------------------------------------------------------
+
+
+def _duplicates(session: Session, prefix: str) -> Iterable[Found]:
+    """`person.duplicate`: department records (found's rule), persons held twice in the register, and records
+    waiting twice in the person index's review queue."""
+    yield from found._duplicate(session, prefix)
+    for r in _rows(session, sq.person_duplicate_in_register(_dialect(session)), prefix):
+        yield Found(
+            "person.duplicate",
+            "person",
+            r.object_id,
+            r.area_id,
+            r.county_code,
+            {**_person_keys(r.doc_type, r.id_number), "source": "register"},
+            {"source": "register", "same_person_as": int(r.twin), "rule": r.rule},
+        )
+    for r in _rows(session, sq.person_waiting_twice(), prefix):
+        yield Found(
+            "person.duplicate",
+            "person",
+            None,
+            r.area_id,
+            r.county_code,
+            {**_person_keys("resident_id", r.id_number), "source": str(r.source)},
+            {
+                "source": r.source,
+                "queue": "mpi_review",
+                "record": r.source_record_id,
+                "name": r.name,
+                "waits_with_record": int(r.twin),
+                "rule": r.rule,
+            },
+        )
+
+
+def _id_rows(session: Session, prefix: str) -> Iterable[Any]:
+    return _rows(session, sq.id_problems(_dialect(session)), prefix)
+
+
+def _id_invalid(session: Session, prefix: str) -> Iterable[Found]:
+    for r in _id_rows(session, prefix):
+        if r.problem is not None:
+            yield Found(
+                "person.id_invalid",
+                "person",
+                r.object_id,
+                r.area_id,
+                r.county_code,
+                _person_keys(r.doc_type, r.id_number),
+                {"problem": r.problem},
+            )
+
+
+def _id_disagrees(session: Session, prefix: str) -> Iterable[Found]:
+    for r in _id_rows(session, prefix):
+        if r.problem is None and (r.sex_differs or r.birth_differs):
+            differs = [f for f, bad in (("sex", r.sex_differs), ("birth_date", r.birth_differs)) if bad]
+            yield Found(
+                "person.id_disagrees",
+                "person",
+                r.object_id,
+                r.area_id,
+                r.county_code,
+                _person_keys(r.doc_type, r.id_number),
+                {"differs": differs, "sex": r.sex, "birth_date": str(r.birth_date) if r.birth_date else None},
+            )
+
+
+MAIN_ITEMS = ("name", "sex", "birth_date", "document", "ethnicity", "hukou", "relationship")
+
+
+def _main_items(session: Session, prefix: str) -> Iterable[Found]:
+    for r in _rows(session, sq.MAIN_ITEMS_MISSING, prefix):
+        missing = [item for item in MAIN_ITEMS if getattr(r, f"no_{item}")]
+        keys = _person_keys(r.doc_type, r.id_number)
+        if r.id_number is None:
+            # Without a document the person is known by name and where they live.
+            keys |= {"name": str(r.name or "")}
+            if r.base_number is not None:
+                keys |= _dwelling_keys(r)
+        yield Found(
+            "person.main_items_missing",
+            "person",
+            r.object_id,
+            r.area_id,
+            r.county_code,
+            keys,
+            {"missing": missing},
+        )
+
+
+# -- residences, rentals, stays (dated) ------------------------------------------------------------------------
+
+
+def _residence_found(code: str, r: Any, evidence: dict[str, Any]) -> Found:
+    return Found(
+        code,
+        "residence",
+        r.object_id,
+        r.area_id,
+        r.county_code,
+        _person_keys(r.doc_type, r.id_number),
+        {"dwelling": _dwelling_keys(r), "category": r.category, **evidence},
+    )
+
+
+def _stay_expired(session: Session, prefix: str, today: dt.date) -> Iterable[Found]:
+    statement = sq.stay_expired(_dialect(session))
+    for r in _rows(session, statement, prefix, today=_today(session, today)):
+        until = dt.date.fromisoformat(str(r.intended_stay_until))
+        yield _residence_found(
+            "residence.stay_expired",
+            r,
+            {"intended_stay_until": until.isoformat(), "days_over": (today - until).days},
+        )
+
+
+def _registered_late(session: Session, prefix: str, today: dt.date) -> Iterable[Found]:
+    cal = calendar.default_calendar()
+    limit = rules.ARRIVAL_LIMIT_WORKING_DAYS
+    statement = sq.registered_late_candidates(_dialect(session))
+    for r in _rows(session, statement, prefix, today=_today(session, today), limit=limit):
+        arrived = dt.date.fromisoformat(str(r.arrival_date))
+        registered = dt.date.fromisoformat(str(r.registration_date)) if r.registration_date else None
+        late = calendar.lateness(arrived, registered or today, cal)
+        if late <= limit:
+            continue
+        yield _residence_found(
+            "residence.registered_late",
+            r,
+            {
+                "arrival_date": arrived.isoformat(),
+                "registration_date": registered.isoformat() if registered else None,
+                "working_days": late,
+                "limit_working_days": limit,
+            },
+        )
+
+
+def _lease_ended(session: Session, prefix: str, today: dt.date) -> Iterable[Found]:
+    statement = sq.lease_ended_open(_dialect(session))
+    for r in _rows(session, statement, prefix, today=_today(session, today)):
+        yield Found(
+            "rental.lease_ended_open",
+            "dwelling",
+            r.object_id,
+            r.area_id,
+            r.county_code,
+            _dwelling_keys(r),
+            {
+                "rental_id": r.rental_id,
+                "lease_end": str(r.lease_end),
+                "landlord_id_number": r.landlord_id_number,
+            },
+        )
+
+
+def _departed_tenant(session: Session, prefix: str) -> Iterable[Found]:
+    for r in _rows(session, sq.DEPARTED_TENANT, prefix):
+        yield Found(
+            "rental.departed_tenant",
+            "dwelling",
+            r.object_id,
+            r.area_id,
+            r.county_code,
+            {**_dwelling_keys(r), **_person_keys(r.doc_type, r.id_number)},
+            {"rental_id": r.rental_id, "tenant_person_id": r.person_id},
+        )
+
+
+def _foreign_late(session: Session, prefix: str) -> Iterable[Found]:
+    for r in _rows(session, sq.FOREIGN_GUEST_LATE, prefix):
+        check_in = (
+            r.check_in_at
+            if isinstance(r.check_in_at, dt.datetime)
+            else dt.datetime.fromisoformat(r.check_in_at)
+        )
+        received = (
+            r.received_at
+            if isinstance(r.received_at, dt.datetime)
+            else dt.datetime.fromisoformat(r.received_at)
+        )
+        yield Found(
+            "venue.foreign_guest_late",
+            "stay",
+            r.object_id,
+            r.area_id,
+            r.county_code,
+            {"venue": str(r.venue), "stay_ref": str(r.stay_ref), **_person_keys(r.doc_type, r.doc_number)},
+            {
+                "country": r.doc_country,
+                "check_in_at": str(r.check_in_at),
+                "received_at": str(r.received_at),
+                "hours_after_check_in": round((received - check_in).total_seconds() / 3600, 1),
+            },
+        )
+
+
+Runner = Callable[[Session, str], Iterable[Found]]
+RUNNERS: dict[str, Runner] = {
+    **found.RUNNERS,
+    "person.duplicate": _duplicates,
+    "plate.duplicate_number": _duplicate_number,
+    "address.one_number_many_places": _one_number_many,
+    "address.many_numbers_one_place": _many_numbers_one,
+    "plate.no_building": lambda s, p: _without_building(s, p, True),
+    "address.number_without_place": lambda s, p: _without_building(s, p, False),
+    "building.no_installed_plate": lambda s, p: _buildings(
+        s, p, sq.BUILDING_NO_INSTALLED_PLATE, "building.no_installed_plate"
+    ),
+    "address.no_plate": lambda s, p: _buildings(s, p, sq.ADDRESS_WITHOUT_PLATE, "address.no_plate"),
+    "address.number_mismatch": _number_mismatch,
+    "dwelling.vacant_with_residents": _vacant_with_residents,
+    "household.member_count_mismatch": _household_count,
+    "person.id_invalid": _id_invalid,
+    "person.id_disagrees": _id_disagrees,
+    "person.main_items_missing": _main_items,
+    "rental.departed_tenant": _departed_tenant,
+    "venue.foreign_guest_late": _foreign_late,
+}
+DATED_RUNNERS: dict[str, Callable[[Session, str, dt.date], Iterable[Found]]] = {
+    "residence.stay_expired": _stay_expired,
+    "residence.registered_late": _registered_late,
+    "rental.lease_ended_open": _lease_ended,
+}
