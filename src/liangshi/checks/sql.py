@@ -193,7 +193,7 @@ SELECT w.*, rt.id AS rental_id,
 FROM rentals rt
 JOIN rental_versions rv ON rv.entity_id = rt.id AND {_cur("rv")}
 JOIN ({DWELLINGS}) w ON w.object_id = rt.dwelling_id
-WHERE rv.status = 'active' AND rv.agreement_signed_on IS NULL
+WHERE rv.status = 'open' AND rv.agreement_signed_on IS NULL
 """
 
 # A rental in the housing department's file saying it is not signed (one finding per dwelling; the register's

@@ -377,7 +377,7 @@ SELECT w.*, rt.id AS rental_id, rv.lease_end, rv.lease_start,
 FROM rentals rt
 JOIN rental_versions rv ON rv.entity_id = rt.id AND {_cur("rv")}
 JOIN ({DWELLINGS}) w ON w.object_id = rt.dwelling_id
-WHERE rv.status = 'active' AND ({where})
+WHERE rv.status = 'open' AND ({where})
 """
 
 
@@ -397,7 +397,7 @@ JOIN rental_tenant_versions tv ON tv.entity_id = t.id AND {_cur("tv")}
 LEFT JOIN ({_FIRST_DOC}) fd ON fd.person_id = t.person_id
 LEFT JOIN (SELECT DISTINCT o.person_id, o.dwelling_id FROM ({_OPEN_RESIDENCE}) o) live
   ON live.person_id = t.person_id AND live.dwelling_id = rt.dwelling_id
-WHERE rv.status = 'active' AND live.person_id IS NULL
+WHERE rv.status = 'open' AND live.person_id IS NULL
 """
 
 # A foreign guest's stay that reached the register after the limit (the venue rule's `late_report`, set on receipt).

@@ -12,6 +12,8 @@ from liangshi.addresses.models import Address
 from liangshi.areas.models import Area
 from liangshi.checks.models import CheckRun, SourceRecord
 from liangshi.errors import NotFound
+from liangshi.mpi.models import PersonSourceRecord
+from liangshi.persons.models import Person
 from liangshi.registry import Context
 
 
@@ -76,9 +78,9 @@ def scope_area(session: Session, ctx: Context, area_code: str | None) -> Scope:
 
 
 def area_is_empty(session: Session, area: Scope) -> bool:
-    """Whether the scope holds no plate and no department record at all (nothing to check)."""
+    """Whether the scope holds no plate, person or department record at all (nothing to check)."""
     scoped = select(Area.id).where(Area.path.like(area.path + "%"))
-    for table in (Address, SourceRecord):
+    for table in (Address, Person, SourceRecord, PersonSourceRecord):
         if session.execute(select(table.id).where(table.area_id.in_(scoped)).limit(1)).first() is not None:
             return False
     return True
