@@ -303,3 +303,28 @@ def test_an_open_rental_in_the_register_without_an_agreement_is_found(world: Wor
     assert [(f.evidence["rental_id"], f.evidence["source"]) for f in result.found] == [
         (unsigned.entity.id, "register")
     ]
+
+
+def test_listing_stay_findings_is_an_audited_read_and_shows_the_number_masked(world: World) -> None:
+    venue = venue_helpers.venue(world)
+    venue_helpers.post(
+        world,
+        venue,
+        [
+            venue_helpers.check_in(
+                "late", "E12345678", NOW - dt.timedelta(hours=30), doc_type="passport", country="USA"
+            )
+        ],
+    )
+    _run(world, "venue.foreign_guest_late")
+    with world.session() as s:
+        before = s.execute(
+            text("SELECT COUNT(*) FROM audit_log WHERE action = 'check.findings_read'")
+        ).scalar_one()
+        views, total = checks.list_findings(s, world.ctx(s, "police_liu"), check="venue.foreign_guest_late")
+    assert total == 1 and views[0].keys["id_number"] != "E12345678"
+    with world.session() as s:
+        after = s.execute(
+            text("SELECT COUNT(*) FROM audit_log WHERE action = 'check.findings_read'")
+        ).scalar_one()
+    assert after == before + 1

@@ -43,6 +43,10 @@ class FindingView:
     dismiss_reason: str | None
 
 
+# Findings whose list is a read of personal data (audited).
+PERSONAL_KINDS = ("person", "residence", "stay", "household")
+
+
 def _mask(value: Any, unmask: bool) -> Any:
     if unmask:
         return value
@@ -128,7 +132,9 @@ def list_findings(
         ).scalars()
     }
     views = [_view(f, users, lang) for f in items]
-    if items and any(f.object_kind in ("person", "residence") for f in items):
+    # A read of personal data is audited: findings about persons, residences, stays and households, and any whose
+    # keys carry a person's number (a rental's departed tenant).
+    if items and any(f.object_kind in PERSONAL_KINDS or '"id_number"' in f.keys for f in items):
         log(
             ctx,
             session,
