@@ -5,7 +5,9 @@ imported without a deregistration) are planted in the tables, as a legacy import
 from __future__ import annotations
 
 import datetime as dt
+from typing import Any
 
+from fastapi.testclient import TestClient
 from sqlalchemy import insert, text
 
 from liangshi.checks import rules
@@ -328,3 +330,29 @@ def test_listing_stay_findings_is_an_audited_read_and_shows_the_number_masked(wo
             text("SELECT COUNT(*) FROM audit_log WHERE action = 'check.findings_read'")
         ).scalar_one()
     assert after == before + 1
+
+
+def test_the_register_checks_are_named_and_run_over_http(
+    world: World, client: TestClient, login: Any
+) -> None:
+    with world.session() as s:
+        bad = factories.person(s, world.ctx(s), area_id=world.area(INSIDE))
+    with world.session() as s:
+        number = s.execute(
+            text(
+                "SELECT v.number FROM documents d JOIN document_versions v ON v.entity_id = d.id WHERE d.person_id = :p"
+            ),
+            {"p": bad},
+        ).scalar_one()
+    _set_number(world, bad, _wrong_check(number))
+    h = login("police_liu")
+    named = {c["code"]: c for c in client.get("/checks", headers=h).json()}
+    assert set(rules.CHECKS) <= set(named)
+    assert named["address.number_mismatch"]["title"] == "号址不一"
+    run = client.post("/checks/runs", json={"area": INSIDE, "checks": ["person.id_invalid"]}, headers=h)
+    assert run.status_code == 201, run.text
+    assert run.json()["per_check"] == {"person.id_invalid": 1}
+    page = client.get("/checks/findings", params={"check": "person.id_invalid"}, headers=h).json()
+    [item] = page["items"]
+    assert item["keys"]["id_number"] != _wrong_check(number) and "*" in item["keys"]["id_number"]
+    assert item["evidence"] == {"problem": "check_character"}
