@@ -163,7 +163,15 @@ def main() -> int:
             print(f"  held {stem}: {loaded.kept}/{loaded.rows} rows, {len(loaded.problems)} with problems")
         session.commit()
         t1 = time.perf_counter()
-        result = checks.run_checks(session, ctx)
+        seconds: dict[str, float] = {}
+        mark = [t1]
+
+        def timed(code: str, _count: int) -> None:
+            now = time.perf_counter()
+            seconds[code] = now - mark[0]
+            mark[0] = now
+
+        result = checks.run_checks(session, ctx, progress=timed)
         session.commit()
         t_checks = time.perf_counter() - t1
         t2 = time.perf_counter()
@@ -189,6 +197,7 @@ def main() -> int:
             f" {recall} | {seeable} | {precision} |"
         )
     print("\nper check:", json.dumps(result.per_check))
+    print("seconds per check:", json.dumps({k: round(v, 2) for k, v in seconds.items()}))
     return 0
 
 

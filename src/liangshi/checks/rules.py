@@ -179,8 +179,9 @@ _REGISTER_CHECKS = (
         "medium",
         "address",
         "collector",
-        "两块以上门牌坐标相同（精确到十万分之一度，约一米）而编号不同。",
-        "Two or more plates stand at one point (equal to 1e-5 degrees, about a metre) with different numbers.",
+        "两块以上门牌坐标相同（精确到百万分之一度，约0.1米，两个门不可能在同一点）而编号不同。",
+        "Two or more plates recorded at one point (equal to 1e-6 degrees, about 0.1 m: no two doors can be) "
+        "with different numbers.",
     ),
     Check(
         "plate.no_building",

@@ -80,10 +80,11 @@ SELECT p.*, g.places FROM ({DOOR_PLATES}) p
 JOIN g ON g.street_id = p.street_id AND g.base_number = p.base_number AND g.sub = COALESCE(p.sub_number, 0)
 """
 
-# 多号一址: two or more plates standing at one point (equal to 1e-5 degrees, about a metre) with different numbers.
+# 多号一址: two or more plates recorded at one point (equal to 1e-6 degrees, about 0.1 m: no two doors can be) with
+# different numbers.
 MANY_NUMBERS_ONE_PLACE = f"""
 WITH pos AS (
-  SELECT p.*, ROUND(p.lon * 100000) AS gx, ROUND(p.lat * 100000) AS gy
+  SELECT p.*, ROUND(p.lon * 1000000) AS gx, ROUND(p.lat * 1000000) AS gy
   FROM ({DOOR_PLATES}) p WHERE p.lon IS NOT NULL AND p.lat IS NOT NULL
 ),
 g AS (
