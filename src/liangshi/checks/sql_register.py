@@ -229,9 +229,16 @@ def person_duplicate_in_register(dialect: str) -> str:
     """Two register persons that are one: the same document number, or the same name (pinyin), birth date and
     sex with resident ID numbers one typo apart (one character different: two valid numbers always differ in at
     least two, their check characters too). The later person (higher id) is the finding."""
-    a, b = "da.id_number", "db.id_number"
+    a, b = "da.number", "db.number"
     return f"""
 WITH docs AS ({_DOCS}),
+namesakes AS (
+  SELECT pa.entity_id AS a, pb.entity_id AS b
+  FROM person_versions pa
+  JOIN person_versions pb ON pb.name_pinyin = pa.name_pinyin AND pb.birth_date = pa.birth_date
+    AND pb.sex = pa.sex AND pb.entity_id > pa.entity_id AND {_cur("pb")}
+  WHERE {_cur("pa")}
+),
 same_number AS (
   SELECT doc_type, number, MIN(person_id) AS first_person FROM docs
   GROUP BY doc_type, number HAVING COUNT(DISTINCT person_id) > 1
@@ -241,14 +248,11 @@ pairs AS (
   FROM same_number sn JOIN docs d ON d.doc_type = sn.doc_type AND d.number = sn.number
   WHERE d.person_id <> sn.first_person
   UNION ALL
-  SELECT pb.entity_id, db.doc_type, db.id_number, pa.entity_id, 'one_typo'
-  FROM person_versions pa
-  JOIN person_versions pb ON pb.name_pinyin = pa.name_pinyin AND pb.birth_date = pa.birth_date
-    AND pb.sex = pa.sex AND pb.entity_id > pa.entity_id AND {_cur("pb")}
-  JOIN ({_FIRST_DOC}) da ON da.person_id = pa.entity_id
-  JOIN ({_FIRST_DOC}) db ON db.person_id = pb.entity_id
-  WHERE {_cur("pa")} AND da.doc_type = 'resident_id' AND db.doc_type = 'resident_id'
-    AND LENGTH({a}) = 18 AND LENGTH({b}) = 18 AND {a} <> {b} AND {differing_characters(a, b)} = 1
+  SELECT nb.b, db.doc_type, db.number, nb.a, 'one_typo'
+  FROM namesakes nb
+  JOIN docs da ON da.person_id = nb.a AND da.doc_type = 'resident_id'
+  JOIN docs db ON db.person_id = nb.b AND db.doc_type = 'resident_id'
+  WHERE LENGTH({a}) = 18 AND LENGTH({b}) = 18 AND {a} <> {b} AND {differing_characters(a, b)} = 1
 )
 SELECT pr.person_id AS object_id, p.area_id, p.county_code, pr.doc_type, pr.id_number, MIN(pr.twin) AS twin,
        MIN(pr.rule) AS rule

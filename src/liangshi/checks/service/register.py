@@ -7,9 +7,10 @@ run's day as well (stays past their end, late arrivals, ended leases).
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Sequence
 from typing import Any
 
+from sqlalchemy import text
 from sqlalchemy.orm import Session
 
 from liangshi.addresses.rules import render_plate_number
@@ -81,8 +82,25 @@ def _buildings(session: Session, prefix: str, statement: str, code: str) -> Iter
         )
 
 
+def _without_nested_loops(session: Session, statement: str, prefix: str) -> Sequence[Any]:
+    """Run a statement with PostgreSQL's planner told to avoid nested loops, then restore the setting.
+
+    For 号址不一 the planner estimates one row out of the grouped dwellings and loops over tens of thousands
+    (3.9 s at 30,000 persons; 0.34 s with hash joins). Only here: a check with a correlated subquery gets slower
+    without nested loops. SET LOCAL ends with the transaction whatever happens.
+    """
+    if _dialect(session) != "postgresql":
+        return _rows(session, statement, prefix)
+    before = str(session.execute(text("SHOW enable_nestloop")).scalar_one())
+    session.execute(text("SET LOCAL enable_nestloop = off"))
+    try:
+        return _rows(session, statement, prefix)
+    finally:
+        session.execute(text(f"SET LOCAL enable_nestloop = {'on' if before == 'on' else 'off'}"))
+
+
 def _number_mismatch(session: Session, prefix: str) -> Iterable[Found]:
-    for r in _rows(session, sq.NUMBER_MISMATCH, prefix):
+    for r in _without_nested_loops(session, sq.NUMBER_MISMATCH, prefix):
         register_number = render_plate_number(int(r.register_base), r.register_sub, r.style or "dash")
         yield Found(
             "address.number_mismatch",
