@@ -142,13 +142,22 @@ def main() -> int:
     parser.add_argument("--today", default="2026-12-01")
     parser.add_argument("--db", help="database URL (default: a fresh SQLite file)")
     parser.add_argument("--keep", type=Path, help="write the city here and keep it")
+    parser.add_argument(
+        "--checks-only",
+        action="store_true",
+        help="re-run the checks over a city built before with --keep DIR (and --db URL): no write, no load",
+    )
     args = parser.parse_args()
+    if args.checks_only and args.keep is None:
+        parser.error("--checks-only needs --keep DIR, the city built before")
     work = args.keep or Path(tempfile.mkdtemp(prefix="bench-truth-"))
     url = args.db or f"sqlite:///{work / 'city.db'}"
     t0 = time.perf_counter()
-    write_city(work, persons=args.persons, seed=args.seed, today=dt.date.fromisoformat(args.today))
+    if not args.checks_only:
+        write_city(work, persons=args.persons, seed=args.seed, today=dt.date.fromisoformat(args.today))
     t_write = time.perf_counter() - t0
-    load_into(url, work, everything=True)
+    if not args.checks_only:
+        load_into(url, work, everything=True)
     t_load = time.perf_counter() - t0 - t_write
     engine = make_engine(url)
     sessions = make_session_factory(engine)
@@ -158,7 +167,7 @@ def main() -> int:
         # After a bulk load, analyse what was loaded (the import leaves that to the operator on PostgreSQL).
         session.execute(text("ANALYZE"))
         session.commit()
-        for stem, kind in SOURCES:
+        for stem, kind in SOURCES if not args.checks_only else ():
             loaded = checks.load_source(session, ctx, source=stem, kind=kind, path=work / f"{stem}.csv")
             print(f"  held {stem}: {loaded.kept}/{loaded.rows} rows, {len(loaded.problems)} with problems")
         session.commit()
