@@ -57,6 +57,7 @@ def test_a_wrong_check_digit_is_invalid_and_a_sex_against_the_id_disagrees(world
         bad = factories.person(s, ctx, area_id=area)
         against = factories.person(s, ctx, area_id=area, male=True)
         factories.person(s, ctx, area_id=area)  # sound
+        old_card = factories.person(s, ctx, area_id=area)  # a permanent residence card of before 2023
     with world.session() as s:
         numbers = {
             pid: n
@@ -71,6 +72,15 @@ def test_a_wrong_check_digit_is_invalid_and_a_sex_against_the_id_disagrees(world
             {"p": against},
         )
     _set_number(world, bad, _wrong_check(numbers[bad]))
+    _set_number(world, old_card, "USA420704000012")
+    with world.session() as s:
+        s.execute(
+            text(
+                "UPDATE document_versions SET doc_type = 'foreign_pr_card' WHERE superseded_at IS NULL"
+                " AND entity_id IN (SELECT id FROM documents WHERE person_id = :p)"
+            ),
+            {"p": old_card},
+        )
     result = _run(world, "person.id_invalid", "person.id_disagrees")
     [invalid] = _by_check(result, "person.id_invalid")
     assert invalid.keys == {"doc_type": "resident_id", "id_number": _wrong_check(numbers[bad])}

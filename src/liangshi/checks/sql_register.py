@@ -311,6 +311,8 @@ SELECT * FROM (
   JOIN areas ar ON ar.id = p.area_id
   JOIN person_versions pv ON pv.entity_id = p.id AND {_cur("pv")}
   WHERE docv.doc_type IN {ID_KINDS_SQL} AND ar.path LIKE :prefix
+    -- a permanent residence card of before 2023 is 15 characters (three letters, twelve digits), no ID number
+    AND NOT (docv.doc_type = 'foreign_pr_card' AND LENGTH({n}) <> 18)
 ) x
 WHERE x.problem IS NOT NULL OR x.sex_differs = 1 OR x.birth_differs = 1
 """
