@@ -116,7 +116,8 @@ def test_a_birth_is_held_in_the_community_its_row_names(world: World) -> None:
 def test_the_rejected_rows_come_back_over_http(world: World, client: TestClient, login: Any) -> None:
     department(world)
     _, number = person(world)
-    content = csv_bytes([["证件号码", "联系电话"], [number, "13812345678"], [number[:-1] + "0", "x"]])
+    wrong = number[:-1] + ("1" if number[-1] != "1" else "2")  # a check character that is not its own
+    content = csv_bytes([["证件号码", "联系电话"], [number, "13812345678"], [wrong, "x"]])
     r = client.post(
         "/departments/health/batches",
         files={"file": ("feed.csv", content, "text/csv")},
