@@ -49,6 +49,7 @@ from sqlalchemy.orm import Session
 
 from liangshi.kpis import rules
 from liangshi.kpis.models import KpiDaily, KpiDelta
+from liangshi.residence.rules import status_sql
 from liangshi.venues.rules import identity_verified_sql
 
 log = logging.getLogger("liangshi.kpis")
@@ -175,7 +176,7 @@ def _residence_counts(q: _Sql, r: str, area: str, sign: int, source: str, where:
                     end,
                     none,
                     str(sign),
-                    f"CASE WHEN {r}deregistration_date IS NOT NULL THEN {sign} ELSE 0 END",
+                    f"CASE WHEN {status_sql(r)} = 'deregistered' THEN {sign} ELSE 0 END",
                 ),
                 source,
                 f"{floating} AND {r}departure_date IS NOT NULL",
