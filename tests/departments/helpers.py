@@ -34,6 +34,7 @@ def department(
     aggregates_only: bool = False,
     purpose: str = HEALTH_PURPOSE,
     agreement: bool = True,
+    all_or_nothing: bool = False,
 ) -> None:
     """Register a department (and its agreement) as the city administrator."""
     with world.session() as s:
@@ -47,6 +48,7 @@ def department(
                     "valid_from": valid_from,
                     "valid_to": valid_to,
                     "aggregates_only": aggregates_only,
+                    "all_or_nothing": all_or_nothing,
                     "reads": HEALTH_READS if reads is None else reads,
                     "provides": ({} if aggregates_only else HEALTH_PROVIDES)
                     if provides is None

@@ -155,7 +155,7 @@ def test_a_json_batch_is_accepted(world: World, client: TestClient, login: Any) 
 
 
 def test_refused_batches_over_http_write_nothing(world: World, client: TestClient, login: Any) -> None:
-    department(world)
+    department(world, all_or_nothing=True)
     _, number = person(world)
     headers = login("health_liaison_wang")
     before = counts(world)

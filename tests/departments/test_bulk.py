@@ -241,7 +241,7 @@ def test_a_batch_in_several_runs_gives_the_result_of_one(
 
 
 def test_a_value_the_id_number_contradicts_refuses_the_whole_batch(world: World) -> None:
-    department(world, provides={"person": ["birth_date", "occupation"]})
+    department(world, provides={"person": ["birth_date", "occupation"]}, all_or_nothing=True)
     _, good = person(world, occupation=None)
     _, bad = person(world, occupation=None)
     before = counts(world)

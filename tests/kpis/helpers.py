@@ -48,8 +48,9 @@ EXPECTED: dict[str, dict[str, tuple[int, int]]] = {
         "floating_timeliness": (3, 5),
         # f1 and f5 deregistered, f2 departed without deregistration (as an import brings it)
         "floating_deregistration": (2, 3),
-        # s1 matched and received after 1 h; s2 matched but after 30 h; s3 unknown document; s4 before the period
-        "venue_realtime": (1, 3),
+        # s1 matched and received after 1 h; s2 matched but after 30 h; s3 a valid resident ID of nobody in the
+        # register, after 1 h (a verified document counts: issue 15); s4 before the period
+        "venue_realtime": (2, 3),
         # valid on 2026-11-27: f2 (departed, not deregistered), f3, f4, f7 floating; r1 resident
         "category_floating": (4, 5),
         "category_resident": (1, 5),

@@ -225,3 +225,56 @@ def test_dwelling_grid_and_map_pages_show_a_past_date(
     area_map = client.get(f"/web/areas/{scene.place.area_id}/map", params={"on": "2025-12-01"})
     assert area_map.status_code == 200 and 'data-testid="as-of-badge"' in area_map.text
     assert client.get(dwelling, params={"on": "yesterday"}).status_code == 422
+
+
+def test_a_departure_imported_without_deregistration_reads_departed_and_is_deregistered_in_place(
+    web_as: Callable[[str], TestClient], scene: Scene, world: World
+) -> None:
+    from liangshi import registry
+    from liangshi.registry import Provenance
+    from liangshi.residence import service as residence
+
+    with world.session() as s:
+        res = (
+            s.execute(
+                select(Residence).where(Residence.person_id == scene.zhang).order_by(Residence.id.desc())
+            )
+            .scalars()
+            .first()
+        )
+        assert res is not None
+        rid = res.id
+        # As the importer writes it: closed at its departure, no deregistration (issue 15's example).
+        registry.retire(
+            s,
+            world.ctx(s, "police_liu"),
+            residence.RESIDENCE,
+            rid,
+            expected_version=res.version,
+            effective=dt.date(2026, 11, 10),
+            prov=Provenance("department", "import", "document"),
+            reason="import",
+            changes={"departure_date": dt.date(2026, 11, 10)},
+            permission="residence.write",
+        )
+        version_no = res.version
+    client = web_as("police_liu")
+    page = client.get(f"/web/persons/{scene.zhang}")
+    # Not "deregistered" and not silently gone: departed, not deregistered — as the deregistration rate counts it.
+    assert 'data-testid="departed-residence"' in page.text and "已离开未注销" in page.text
+    assert 'value="2026-11-10"' in page.text and 'data-testid="deregister"' in page.text
+    done = client.post(
+        f"/web/persons/{scene.zhang}/residences/{rid}/departure",
+        data={
+            "csrf_token": csrf_of(page.text),
+            "expected_version": str(version_no),
+            "departure_date": "2026-11-10",
+            "reason": "left_city",
+            "destination": "武汉",
+        },
+    )
+    assert done.status_code == 303, done.text
+    after = client.get(f"/web/persons/{scene.zhang}").text
+    assert 'data-testid="departed-residence"' not in after
+    with world.session() as s:
+        assert residence.residence_status(s, rid)[0] == "deregistered"

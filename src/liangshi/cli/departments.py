@@ -22,6 +22,8 @@ from liangshi.config import Settings
 from liangshi.departments import rules, service
 from liangshi.departments.models import Department
 from liangshi.errors import LiangshiError
+from liangshi.exchange.loaders.resolver import RowError
+from liangshi.exchange.service import write_error_report
 
 app = typer.Typer(help="Department data exchange / 部门数据交换", no_args_is_help=True)
 
@@ -138,8 +140,9 @@ def is_department_feed(source: str | None) -> bool:
     return registered is not None or source != "police"
 
 
-def import_feed(kind: str, file: Path, source: str, as_user: str | None) -> None:
-    """Submit a file as a department batch: accepted or refused as a whole."""
+def import_feed(kind: str, file: Path, source: str, as_user: str | None, errors: Path | None = None) -> None:
+    """Submit a file as a department batch: the good rows kept and the bad ones reported (line, field, code)
+    to FILE.errors.csv, unless the agreement says all-or-nothing (then refused as a whole)."""
     try:
         table = service.table_from_file(file)
         with Progress(
@@ -164,3 +167,14 @@ def import_feed(kind: str, file: Path, source: str, as_user: str | None) -> None
         f"人员索引 master index: 关联 linked {result.linked}, 新建 created {result.created}, "
         f"待核 queued {result.queued}"
     )
+    if result.rejected:
+        report = errors or file.with_name(file.name + ".errors.csv")
+        write_error_report([RowError(**problem.as_dict()) for problem in result.rejected], report)
+        for problem in result.rejected[:5]:
+            err.print(
+                f"  line {problem.line}, {problem.field}: {problem.code}: "
+                f"{problem.message_zh} / {problem.message_en}"
+            )
+        lines = len({problem.line for problem in result.rejected})
+        err.print(f"拒收 {lines} 行，已写入 / {lines} row(s) rejected, written to {report}")
+        raise typer.Exit(1)

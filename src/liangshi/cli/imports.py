@@ -43,9 +43,9 @@ def import_(
         print(f"模板已写入 / template written: {path}")
         return
     if departments.is_department_feed(source):
-        # A department's file is a batch under its agreement (accepted or refused as a whole, conflicts reviewed);
-        # the police files are the register's base and go through the bulk importer below.
-        departments.import_feed(kind, file, source, as_user)
+        # A department's file is a batch under its agreement (bad rows reported, conflicts reviewed); the police
+        # files are the register's base and go through the bulk importer below.
+        departments.import_feed(kind, file, source, as_user, errors)
         return
     settings = Settings()
     engine = make_engine(settings.database_url)

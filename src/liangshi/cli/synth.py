@@ -16,10 +16,11 @@ from liangshi.cli.common import err, fail
 from liangshi.clock import Clock
 from liangshi.common.codes import ezhou_areas
 from liangshi.db import make_engine, make_session_factory, session_scope
+from liangshi.demo.city import CityLoad, load_whole_city
 from liangshi.errors import LiangshiError
 from liangshi.registry import Context
 from liangshi.synth import write_city
-from liangshi.synth.load import load_city, load_police_extracts
+from liangshi.synth.load import load_police_extracts
 
 
 def synth(
@@ -27,7 +28,12 @@ def synth(
         20_000, "--persons", min=100, max=50_000_000, help="How many people live there"
     ),
     seed: int = typer.Option(2010, "--seed", help="Same seed, same city, byte for byte"),
-    db: str = typer.Option(None, "--db", help="Load the police extracts into this database URL"),
+    db: str = typer.Option(
+        None,
+        "--db",
+        help="Build the whole city in this database URL: every department's file through the importer, "
+        "rentals, venues and stays, and the files the checks compare with",
+    ),
     out: Path = typer.Option(None, "--out", help="Write the department files and truth/ here"),
     xlsx: bool = typer.Option(False, "--xlsx", help="Also write XLSX files (slow; for small cities)"),
     today: str = typer.Option(None, "--today", help="The city's 'today' (default: today), YYYY-MM-DD"),
@@ -63,11 +69,11 @@ def synth(
         f"城市已生成 / city written to {directory}: {summary.persons} persons, {summary.communities} communities"
     )
     if db is not None:
-        load_into(db, directory)
+        load_into(db, directory, everything=True)
 
 
 def load_into(url: str, directory: Path, *, everything: bool = False) -> None:
-    """Import a synthetic city's police extracts (with `everything`: its rentals, venues and stays too)."""
+    """Import a synthetic city's police extracts (with `everything`: the whole city, `load_whole_city`)."""
     engine = make_engine(url)
     try:
         migrate.upgrade(engine)
@@ -89,15 +95,26 @@ def load_into(url: str, directory: Path, *, everything: bool = False) -> None:
                     tasks[kind] = progress.add_task(f"导入 importing {kind}", total=None)
                 progress.advance(tasks[kind], n)
 
-            load = load_city if everything else load_police_extracts
-            results = load(sessions, directory, actor=SYSTEM, clock=clock, progress=step)
+            if everything:
+                city = load_whole_city(sessions, directory, actor=SYSTEM, clock=clock, progress=step)
+            else:
+                city = CityLoad(
+                    load_police_extracts(sessions, directory, actor=SYSTEM, clock=clock, progress=step)
+                )
     except LiangshiError as exc:
         raise fail(exc) from None
     finally:
         engine.dispose()
-    for kind, r in results.items():
-        print(f"  {kind:<18} loaded {r.loaded:>8,}  existing {r.existing:>8,}  rejected {len(r.errors):>6,}")
-    if everything and results["housing_rentals"].errors:
+    for kind, r in city.imports.items():
+        print(f"  {kind:<22} loaded {r.loaded:>8,}  existing {r.existing:>8,}  rejected {len(r.errors):>6,}")
+    if everything and city.imports["housing_rentals"].errors:
         print(
             "  (rentals refused: tenants missing from the police files, as labelled in truth/tenant_unregistered.csv)"
         )
+    for stem, b in city.batches.items():
+        print(
+            f"  {stem:<22} batch {b.batch_id}: {b.rows:,} rows, matched {b.matched:,}, new persons {b.created:,}, "
+            f"review queue {b.queued:,}, conflicts {len(b.conflicts):,}, rejected {len({p.line for p in b.rejected}):,}"
+        )
+    for stem, h in city.held.items():
+        print(f"  {stem:<22} held for checking: {h.kept:,} of {h.rows:,} rows, {len(h.problems):,} problems")

@@ -66,7 +66,8 @@ def verify_log(request: Request) -> dict[str, Any]:
 )
 async def submit_batch(code: str, request: Request) -> BatchRead:
     """A department's batch: multipart (`file`: CSV in UTF-8/GB18030 or XLSX; `kind`, default persons) or a JSON
-    body `{"kind": "persons", "records": [...]}`. Accepted or refused as a whole; nothing of a refused batch lands."""
+    body `{"kind": "persons", "records": [...]}`. A bad row is reported (`rejected`: line, field, code) and the
+    good rows are kept, unless the agreement says all-or-nothing: then any bad row refuses the batch."""
     content_type = request.headers.get("content-type", "")
     if content_type.startswith("multipart/form-data"):
         form = await request.form()
@@ -112,6 +113,7 @@ def _submit(request: Request, code: str, kind: str, table: service.FeedTable) ->
             linked=result.linked,
             created=result.created,
             queued=result.queued,
+            rejected=[p.as_dict() for p in result.rejected],
         )
 
 

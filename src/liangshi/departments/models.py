@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 
-from sqlalchemy import BigInteger, Boolean, Date, ForeignKey, Index, Integer, String, Text
+from sqlalchemy import BigInteger, Boolean, Date, ForeignKey, Index, Integer, String, Text, false
 from sqlalchemy.orm import Mapped, mapped_column
 
 from liangshi.db import Base, BigId, UtcDateTime
@@ -35,6 +35,9 @@ class Agreement(Base):
     valid_from: Mapped[dt.date] = mapped_column(Date)
     valid_to: Mapped[dt.date | None] = mapped_column(Date)
     aggregates_only: Mapped[bool] = mapped_column(Boolean, default=False)
+    # A batch under this agreement is accepted or refused as a whole; otherwise (the default) a bad row is
+    # reported (line, field, code) and the good rows are kept (issue 15).
+    all_or_nothing: Mapped[bool] = mapped_column(Boolean, default=False, server_default=false())
     # JSON objects {kind: [field, ...]}, validated against the registry's kinds when the agreement is loaded.
     provides: Mapped[str] = mapped_column(Text)
     reads: Mapped[str] = mapped_column(Text)
@@ -60,6 +63,7 @@ class DepartmentBatch(Base):
     values_applied: Mapped[int] = mapped_column(Integer, default=0)
     values_same: Mapped[int] = mapped_column(Integer, default=0)
     conflicts: Mapped[int] = mapped_column(Integer, default=0)
+    rows_rejected: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
     actor_id: Mapped[int | None] = mapped_column(BigId, ForeignKey("users.id"))
     actor_name: Mapped[str] = mapped_column(String(50))
     received_at: Mapped[dt.datetime] = mapped_column(UtcDateTime)

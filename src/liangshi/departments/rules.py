@@ -59,6 +59,10 @@ PERSON_COLUMNS: dict[str, str] = {
     "phone": "联系电话",
     "death_date": "死亡日期",
 }
+# Columns of a person feed that route a record rather than describe the person: the community it concerns
+# (管辖社区, a 12-digit area code: where a record nobody matched becomes a new person). Key -> Chinese header and
+# the other headers departments write it under.
+ROUTE_COLUMNS: dict[str, tuple[str, ...]] = {"community_code": ("管辖社区", "社区代码", "所属社区代码")}
 # Feed kinds (the import kind on the command line) and the object kind their columns belong to.
 FEED_KINDS = {"persons": "person"}
 
@@ -92,6 +96,8 @@ class AgreementSpec:
     provides: dict[str, list[str]]
     reads: dict[str, list[str]]
     reference: str | None = None
+    # Accept or refuse a batch as a whole (else a bad row is reported and the good rows are kept).
+    all_or_nothing: bool = False
 
 
 def _date(value: Any, field: str) -> dt.date:
@@ -181,8 +187,17 @@ def parse_agreement(data: Mapping[str, Any], known: Mapping[str, tuple[str, ...]
             "agreement.empty", "协议须至少约定报送或读取一项", "An agreement must provide or read something"
         )
     ref = data.get("reference")
+    whole = data.get("all_or_nothing", False)
+    if not isinstance(whole, bool):
+        why_zh, why_en = "all_or_nothing 须为 true 或 false", "all_or_nothing must be true or false"
+        raise bad(
+            "agreement.invalid",
+            f"协议格式不正确：{why_zh}",
+            f"Malformed agreement: {why_en}",
+            field="all_or_nothing",
+        )
     return AgreementSpec(
-        department, purpose, start, end, aggregates, provides, reads, str(ref) if ref else None
+        department, purpose, start, end, aggregates, provides, reads, str(ref) if ref else None, whole
     )
 
 

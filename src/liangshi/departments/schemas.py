@@ -25,6 +25,9 @@ class AgreementIn(Strict):
     valid_from: dt.date
     valid_to: dt.date | None = None
     aggregates_only: bool = False
+    all_or_nothing: bool = Field(
+        default=False, description="Refuse a batch with any bad row as a whole (default: keep the good rows)"
+    )
     provides: dict[str, list[str]] = Field(default_factory=dict)
     reads: dict[str, list[str]] = Field(default_factory=dict)
     reference: str | None = Field(default=None, max_length=100)
@@ -66,6 +69,10 @@ class BatchRead(BaseModel):
     linked: int = Field(0, description="Matched to an existing person by the master person index")
     created: int = Field(0, description="New register persons made from records nobody matched")
     queued: int = Field(0, description="Records waiting in the match review queue")
+    rejected: list[dict[str, Any]] = Field(
+        default_factory=list,
+        description="The rows refused, each problem as {line, field, code, message_zh, message_en}",
+    )
 
 
 class DecideIn(Strict):

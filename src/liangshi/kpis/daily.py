@@ -49,6 +49,8 @@ from sqlalchemy.orm import Session
 
 from liangshi.kpis import rules
 from liangshi.kpis.models import KpiDaily, KpiDelta
+from liangshi.residence.rules import status_sql
+from liangshi.venues.rules import identity_verified_sql
 
 log = logging.getLogger("liangshi.kpis")
 
@@ -174,7 +176,7 @@ def _residence_counts(q: _Sql, r: str, area: str, sign: int, source: str, where:
                     end,
                     none,
                     str(sign),
-                    f"CASE WHEN {r}deregistration_date IS NOT NULL THEN {sign} ELSE 0 END",
+                    f"CASE WHEN {status_sql(r)} = 'deregistered' THEN {sign} ELSE 0 END",
                 ),
                 source,
                 f"{floating} AND {r}departure_date IS NOT NULL",
@@ -185,7 +187,7 @@ def _residence_counts(q: _Sql, r: str, area: str, sign: int, source: str, where:
 
 def _stay_counts(q: _Sql, s: str, sign: int, source: str, where: str) -> str:
     """The signed counts of stay rows `s` (m: a verified identity received within the limit)."""
-    good = f"{s}person_id IS NOT NULL AND {q.within_limit(f'{s}received_at', f'{s}check_in_at')}"
+    good = f"{identity_verified_sql(s)} AND {q.within_limit(f'{s}received_at', f'{s}check_in_at')}"
     return _select(
         (
             f"{s}area_id",
@@ -214,7 +216,7 @@ RESIDENCE_COLUMNS = (
     "departure_date",
     "deregistration_date",
 )
-STAY_COLUMNS = ("area_id", "check_in_at", "person_id", "received_at")
+STAY_COLUMNS = ("area_id", "check_in_at", "person_id", "received_at", "doc_type", "doc_country")
 
 
 def _triggers(q: _Sql) -> list[tuple[str, str, list[str]]]:

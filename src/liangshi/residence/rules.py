@@ -117,15 +117,34 @@ LIFECYCLE = Lifecycle(
 )
 
 
+# One definition of a residence's state, used by the pages (`status_of`), the KPI counts and the daily aggregate
+# (`status_sql`, `residence.service.status_expression`): the first rule whose date is set decides. A residence
+# imported with a departure but no deregistration is closed at its departure (nobody lives there from then on)
+# yet it is *departed, not deregistered* — on its page as in the deregistration rate (issue 15). A residence
+# closed with neither (retired as entered in error) reads deregistered, as before.
+STATUS_RULES: tuple[tuple[str, str], ...] = (
+    ("deregistration_date", "deregistered"),
+    ("departure_date", "departed"),
+    ("valid_to", "deregistered"),
+)
+
+
 def status_of(
     *, valid_to: dt.date | None, departure_date: dt.date | None, deregistration_date: dt.date | None
 ) -> str:
-    """The lifecycle status of a residence from its current version."""
-    if valid_to is not None or deregistration_date is not None:
-        return "deregistered"
-    if departure_date is not None:
-        return "departed"
-    return "open"
+    """The lifecycle status of a residence from its current version (`STATUS_RULES`)."""
+    dates = {
+        "valid_to": valid_to,
+        "departure_date": departure_date,
+        "deregistration_date": deregistration_date,
+    }
+    return next((status for column, status in STATUS_RULES if dates[column] is not None), "open")
+
+
+def status_sql(row: str = "") -> str:
+    """`status_of` as an SQL expression over a residence version row (`row` is a prefix such as `NEW.`)."""
+    whens = " ".join(f"WHEN {row}{column} IS NOT NULL THEN '{status}'" for column, status in STATUS_RULES)
+    return f"(CASE {whens} ELSE 'open' END)"
 
 
 def allowed_actions(status: str) -> tuple[str, ...]:

@@ -24,7 +24,7 @@ CITY_ORDER = (
 )
 
 
-def _import(
+def import_one(
     sessions: sessionmaker[Session],
     path: Path,
     kind: str,
@@ -54,7 +54,7 @@ def load_police_extracts(
 ) -> dict[str, ImportResult]:
     """Import police_<kind>.csv files in dependency order; returns each kind's result."""
     return {
-        kind: _import(
+        kind: import_one(
             sessions,
             directory / f"police_{kind}.csv",
             kind,
@@ -84,7 +84,7 @@ def load_city(
     """
     results = load_police_extracts(sessions, directory, actor=actor, clock=clock, progress=progress)
     for stem, kind, source in CITY_ORDER:
-        results[stem] = _import(
+        results[stem] = import_one(
             sessions,
             directory / f"{stem}.csv",
             kind,

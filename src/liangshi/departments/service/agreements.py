@@ -92,6 +92,7 @@ def add_agreement(session: Session, ctx: Context, spec: rules.AgreementSpec) -> 
         valid_from=spec.valid_from,
         valid_to=spec.valid_to,
         aggregates_only=spec.aggregates_only,
+        all_or_nothing=spec.all_or_nothing,
         provides=json.dumps(spec.provides, ensure_ascii=False, sort_keys=True),
         reads=json.dumps(spec.reads, ensure_ascii=False, sort_keys=True),
         created_at=ctx.now,
@@ -116,6 +117,7 @@ def add_agreement(session: Session, ctx: Context, spec: rules.AgreementSpec) -> 
                     "provides": spec.provides,
                     "reads": spec.reads,
                     "aggregates_only": spec.aggregates_only,
+                    "all_or_nothing": spec.all_or_nothing,
                 },
             )
         ],
@@ -132,6 +134,7 @@ def agreement_view(a: Agreement, today: dt.date) -> dict[str, Any]:
         "valid_from": a.valid_from.isoformat(),
         "valid_to": a.valid_to.isoformat() if a.valid_to else None,
         "aggregates_only": a.aggregates_only,
+        "all_or_nothing": a.all_or_nothing,
         "provides": json.loads(a.provides),
         "reads": json.loads(a.reads),
         "in_force": rules.in_force(a.valid_from, a.valid_to, a.revoked_at is not None, today),

@@ -18,6 +18,7 @@ from liangshi.departments import rules
 from liangshi.errors import LiangshiError, ValidationFailed
 from liangshi.exchange import formats
 from liangshi.exchange.reader import open_table
+from liangshi.persons.rules import check_document_agrees
 from liangshi.persons.schemas import PersonPatch
 from liangshi.persons.service import document_query
 
@@ -85,6 +86,10 @@ class RowProblem:
 
 def _column_map(header: list[str]) -> dict[int, str]:
     names = {k: k for k in rules.PERSON_COLUMNS} | {zh: k for k, zh in rules.PERSON_COLUMNS.items()}
+    # The routing columns departments add (管辖社区): known, not person fields.
+    names |= {k: k for k in rules.ROUTE_COLUMNS} | {
+        alias: k for k, aliases in rules.ROUTE_COLUMNS.items() for alias in aliases
+    }
     mapping: dict[int, str] = {}
     unknown: list[str] = []
     for i, name in enumerate(header):
@@ -104,7 +109,11 @@ def _column_map(header: list[str]) -> dict[int, str]:
             "department.column_unknown",
             f"无法识别的列：{', '.join(unknown)}",
             f"Unknown column(s): {', '.join(unknown)}",
-            {"field": unknown[0], "unknown": unknown, "allowed": list(rules.PERSON_COLUMNS)},
+            {
+                "field": unknown[0],
+                "unknown": unknown,
+                "allowed": [*rules.PERSON_COLUMNS, *rules.ROUTE_COLUMNS],
+            },
         )
     if "id_number" not in mapping.values():
         # The same message as any import's missing columns; the key column also by its Chinese header.
@@ -152,71 +161,129 @@ def _row_problem(line: int, exc: LiangshiError | ValidationError, default: str) 
 
 def _refuse_rows(problems: list[RowProblem], total: int) -> ValidationFailed:
     first = problems[0]
+    lines = len({p.line for p in problems})
     return ValidationFailed(
         "department.batch_rows_invalid",
-        f"批次有{len(problems)}行数据无效，整批未接收（第{first.line}行 {first.field}：{first.message_zh}）",
-        f"{len(problems)} row(s) of the batch are invalid; nothing was accepted "
+        f"批次有{lines}行数据无效，整批未接收（第{first.line}行 {first.field}：{first.message_zh}）",
+        f"{lines} row(s) of the batch are invalid; nothing was accepted "
         f"(line {first.line}, {first.field}: {first.message_en})",
         {
-            "rejected": len(problems),
+            "rejected": lines,
             "rows": total,
             "errors": [p.as_dict() for p in problems[:MAX_ROW_ERRORS]],
         },
     )
 
 
+ParsedRow = tuple[int, str, str, dict[str, Any]]
+
+
+def community_problem(line: int, code: str) -> RowProblem:
+    """A row whose 管辖社区 is not a community (or village) of the submitter's jurisdiction."""
+    exc = ValidationFailed(
+        "department.community_unknown",
+        f"管辖社区“{code}”不是本辖区内的社区或村",
+        f"The community {code!r} is not a community or village of your jurisdiction",
+        {"field": "community_code", "input": code},
+    )
+    return _row_problem(line, exc, "community_code")
+
+
+def _agrees_with_id(
+    line: int, doc_type: str, number: str, record: dict[str, Any], today: dt.date
+) -> list[RowProblem]:
+    """The row's birth date and sex against its own ID number (GB 11643 carries both): each disagreement."""
+    problems = []
+    for name, birth, sex in (
+        ("birth_date", record.get("birth_date"), ""),
+        ("sex", None, str(record.get("sex") or "")),
+    ):
+        if name not in record:
+            continue
+        try:
+            check_document_agrees(doc_type, number, birth_date=birth, sex=sex, today=today)
+        except LiangshiError as exc:
+            problems.append(_row_problem(line, exc, name))
+    return problems
+
+
+def _parse_row(
+    line: int,
+    values: dict[str, str | None],
+    fields: list[str],
+    today: dt.date,
+    known: dict[tuple[str, str], Any],
+) -> tuple[ParsedRow | None, list[RowProblem]]:
+    """One row as (line, document type, normalised number, checked values), or every problem it has."""
+    problems: list[RowProblem] = []
+    number = values.get("id_number")
+    doc_type = values.get("doc_type") or "resident_id"
+    normalised: str | None = None
+    try:
+        if not number:
+            raise ValidationFailed(
+                "value.required", "证件号码不能为空", "The ID number is required", {"field": "id_number"}
+            )
+        normalised = document_query(number, today)
+        if doc_type == "resident_id":
+            try:
+                normalised = document_number("resident_id", normalised, None, today=today)
+            except ValidationFailed as exc:
+                raise ValidationFailed(
+                    exc.code, exc.message_zh, exc.message_en, {**exc.data, "field": "id_number"}
+                ) from None
+    except (LiangshiError, ValidationError) as exc:
+        problems.append(_row_problem(line, exc, "id_number"))
+        normalised = None
+    record: dict[str, Any] = {}
+    for name in fields:
+        raw = values.get(name)
+        if raw is None:
+            continue
+        try:
+            # Feeds repeat values (occupations, dates): each distinct cell is checked once.
+            cell = (name, raw)
+            if cell not in known:
+                known[cell] = _parse_value(name, raw, today)
+            record[name] = known[cell]
+        except (LiangshiError, ValidationError) as exc:
+            problems.append(_row_problem(line, exc, name))
+    community = values.get("community_code")
+    if community is not None and not (len(community) == 12 and community.isdigit()):
+        problems.append(community_problem(line, community))
+    if normalised is not None:
+        problems += _agrees_with_id(line, doc_type, normalised, record, today)
+    if problems or normalised is None:
+        return None, problems
+    return (line, doc_type, normalised, record), []
+
+
 def _parse_rows(
     table: FeedTable, mapping: dict[int, str], fields: list[str], today: dt.date
-) -> list[tuple[int, str, str, dict[str, Any]]]:
-    """Every non-empty row as (line, document type, normalised number, checked values); any bad row refuses the
-    batch (422 `department.batch_rows_invalid` naming the rows), as does a batch without rows."""
-    parsed: list[tuple[int, str, str, dict[str, Any]]] = []
+) -> tuple[list[ParsedRow], list[RowProblem], dict[int, str]]:
+    """Every non-empty row as (line, document type, normalised number, checked values), the problems of the bad
+    rows (all of a row's problems: every cell is checked, and the birth date and sex against the row's own ID
+    number), and the community code each good row names (line -> code). A batch without rows is refused."""
+    parsed: list[ParsedRow] = []
     problems: list[RowProblem] = []
+    communities: dict[int, str] = {}
     known: dict[tuple[str, str], Any] = {}
     for line, cells in table.rows:
         if not any(c.strip() for c in cells):
             continue
         values = formats.row_values(mapping, cells)
-        try:
-            number = values.get("id_number")
-            if not number:
-                raise ValidationFailed(
-                    "value.required", "证件号码不能为空", "The ID number is required", {"field": "id_number"}
-                )
-            normalised = document_query(number, today)
-            doc_type = values.get("doc_type") or "resident_id"
-            if doc_type == "resident_id":
-                try:
-                    normalised = document_number("resident_id", normalised, None, today=today)
-                except ValidationFailed as exc:
-                    raise ValidationFailed(
-                        exc.code, exc.message_zh, exc.message_en, {**exc.data, "field": "id_number"}
-                    ) from None
-            record: dict[str, Any] = {}
-            for name in fields:
-                raw = values.get(name)
-                if raw is None:
-                    continue
-                try:
-                    # Feeds repeat values (occupations, dates): each distinct cell is checked once.
-                    cell = (name, raw)
-                    if cell not in known:
-                        known[cell] = _parse_value(name, raw, today)
-                    record[name] = known[cell]
-                except (LiangshiError, ValidationError) as exc:
-                    problems.append(_row_problem(line, exc, name))
-                    break
-            else:
-                parsed.append((line, doc_type, normalised, record))
-        except (LiangshiError, ValidationError) as exc:
-            problems.append(_row_problem(line, exc, "id_number"))
-    if problems:
-        raise _refuse_rows(problems, len(problems) + len(parsed))
-    if not parsed:
+        row, found = _parse_row(line, values, fields, today, known)
+        problems += found
+        if row is not None:
+            parsed.append(row)
+            community = values.get("community_code")
+            if community:
+                communities[line] = community
+    if not parsed and not problems:
         raise ValidationFailed(
             "department.batch_empty", "批次没有记录", "The batch has no records", {"field": "rows"}
         )
-    return parsed
+    return parsed, problems, communities
 
 
 def _text(value: Any) -> str | None:

@@ -15,6 +15,7 @@ from sqlalchemy.orm import Session
 
 from liangshi import registry
 from liangshi.access.rules import Actor
+from liangshi.areas.models import Area
 from liangshi.audit import service as audit
 from liangshi.bulk import allocate_ids, analyse, bulk_insert, take_loaded
 from liangshi.departments import rules
@@ -22,11 +23,13 @@ from liangshi.departments.models import Agreement, Department, DepartmentBatch, 
 from liangshi.departments.service.agreements import _liaison_agreement, audit_purpose_max, get_department
 from liangshi.departments.service.batch_rows import (
     FeedTable,
+    RowProblem,
     _column_map,
     _parse_rows,
     _refuse_rows,
     _row_problem,
     _text,
+    community_problem,
 )
 from liangshi.departments.service.exchange_log import log_exchange
 from liangshi.errors import Forbidden, LiangshiError, ValidationFailed
@@ -59,6 +62,8 @@ class BatchResult:
     linked: int = 0  # joined an existing person (a confident fuzzy match)
     created: int = 0  # became a new register person
     queued: int = 0  # wait in the review queue (their rows stay unmatched)
+    # The rows refused (each problem: line, field, code), the good rows being kept (issue 15).
+    rejected: list[RowProblem] = field(default_factory=list)
 
 
 def resolve_persons(
@@ -157,6 +162,10 @@ class _Feed:
     reason: str
     writer: Context
     rows: int
+    # Refuse the batch at the first bad row (an all-or-nothing agreement); else leave the row out and report it.
+    whole: bool = False
+    # Line -> id of the community the row names (管辖社区): where a record nobody matched becomes a person.
+    areas: Mapping[int, int] = field(default_factory=dict)
 
 
 @dataclass
@@ -186,12 +195,13 @@ def _resolve_unknown(
 
     A confident match joins that person and keeps their id (a mistyped or old 15-digit number, say); an
     uncertain one waits in the review queue and its row stays unmatched; a record that is nobody known becomes a
-    new register person when it carries a name, a sex and a birth date. The department's document number is
+    new register person when it carries a name, a sex and a birth date — held in the community its row names
+    (管辖社区), else in the submitter's area. The department's document number is
     its record id, so a record sent again resolves as before and creates nobody twice.
     """
-    records: dict[str, LinkRecord] = {}
-    for _, doc_type, number, record in rows:
-        records.setdefault(
+    by_area: dict[int | None, dict[str, LinkRecord]] = {}
+    for line, doc_type, number, record in rows:
+        by_area.setdefault(feed.areas.get(line), {}).setdefault(
             f"{doc_type}:{number}",
             LinkRecord(
                 record_id=f"{doc_type}:{number}",
@@ -205,16 +215,22 @@ def _resolve_unknown(
             ),
         )
     found: dict[str, int] = {}
-    resolutions = mpi.resolve(
-        session, writer, list(records.values()), source=feed.department, batch_ref=f"batch:{feed.batch_id}"
-    )
-    for res in resolutions:
-        if res.person_id is None or res.status not in ("linked", "new"):
-            result.queued += res.status == "review"
-            continue
-        found[records[res.record_id].id_number or ""] = res.person_id
-        result.linked += res.status == "linked"
-        result.created += res.status == "new"
+    for area_id, records in by_area.items():
+        resolutions = mpi.resolve(
+            session,
+            writer,
+            list(records.values()),
+            source=feed.department,
+            batch_ref=f"batch:{feed.batch_id}",
+            area_id=area_id,
+        )
+        for res in resolutions:
+            if res.person_id is None or res.status not in ("linked", "new"):
+                result.queued += res.status == "review"
+                continue
+            found[records[res.record_id].id_number or ""] = res.person_id
+            result.linked += res.status == "linked"
+            result.created += res.status == "new"
     return found
 
 
@@ -301,10 +317,12 @@ def _compare(
     return plans, conflicts
 
 
-def _check_plans(session: Session, feed: _Feed, plans: list[_Plan]) -> None:
-    """The checks `registry.change` makes, in row order, before anything of the run is written."""
+def _check_plans(session: Session, feed: _Feed, plans: list[_Plan]) -> list[tuple[_Plan, RowProblem]]:
+    """The checks `registry.change` makes, in row order, before anything of the run is written: the plans that
+    fail them, each with its problem."""
     writer = feed.writer
     documents = _documents_of(session, [p.person_id for p in plans if p.changes])
+    failed: list[tuple[_Plan, RowProblem]] = []
     for plan in plans:
         if not plan.changes:
             continue
@@ -320,7 +338,29 @@ def _check_plans(session: Session, feed: _Feed, plans: list[_Plan]) -> None:
                 )
             history.check_change_date(plan.current["valid_from"], writer.today)
         except LiangshiError as exc:
-            raise _refuse_at(plan.line, exc, next(iter(plan.changes)), feed.rows) from None
+            failed.append((plan, _row_problem(plan.line, exc, next(iter(plan.changes)))))
+    return failed
+
+
+def _leave_out(
+    feed: _Feed,
+    plans: list[_Plan],
+    conflicts: list[dict[str, Any]],
+    failed: list[tuple[_Plan, RowProblem]],
+    result: BatchResult,
+) -> tuple[list[_Plan], list[dict[str, Any]]]:
+    """Drop the rows that failed the checks (their values and their conflicts), reporting them; with an
+    all-or-nothing agreement, refuse the batch instead."""
+    if not failed:
+        return plans, conflicts
+    if feed.whole:
+        raise _refuse_rows([p for _, p in failed], feed.rows)
+    lines = {plan.line for plan, _ in failed}
+    for plan, problem in failed:
+        result.rejected.append(problem)
+        result.matched -= 1
+        result.applied -= len(plan.changes) + (plan.death is not None)
+    return [p for p in plans if p.line not in lines], [c for c in conflicts if c["line"] not in lines]
 
 
 def _write_values(session: Session, feed: _Feed, plans: list[_Plan]) -> dict[int, int]:
@@ -394,7 +434,7 @@ def _submit_chunk(session: Session, ctx: Context, feed: _Feed, rows: _Rows, resu
     rows, matched, seen = _match_run(session, ctx, feed, rows, result)
     states = history.current_rows(session, PERSON, list(seen))
     plans, conflicts = _compare(ctx, feed, rows, matched, states, result)
-    _check_plans(session, feed, plans)
+    plans, conflicts = _leave_out(feed, plans, conflicts, _check_plans(session, feed, plans), result)
     versions = _write_values(session, feed, plans)
     _add_conflicts(session, conflicts, result)
     _write_deaths(session, feed, plans, versions)
@@ -421,7 +461,7 @@ def _batch_columns(
     """The batch's columns (position -> field) and its data fields; 403 for a field the agreement does not let the
     department provide, 422 without any data field."""
     mapping = _column_map(table.header)
-    fields = [k for k in mapping.values() if k not in rules.PERSON_KEY]
+    fields = [k for k in mapping.values() if k not in rules.PERSON_KEY and k not in rules.ROUTE_COLUMNS]
     provided = set(json.loads(agreement.provides).get(object_kind, []))
     refused = [f for f in fields if f not in provided]
     if refused:
@@ -451,6 +491,7 @@ def _open_batch(
     table: FeedTable,
     precedence: rules.Precedence,
     rows: int,
+    areas: Mapping[int, int],
 ) -> tuple[DepartmentBatch, _Feed]:
     """The batch record of an accepted batch and what its chunks are written with."""
     batch = DepartmentBatch(
@@ -473,7 +514,18 @@ def _open_batch(
         "document",
         f"{dept.code} {table.name} sha256:{table.sha256[:16]}"[:200],
     )
-    feed = _Feed(dept.code, object_kind, batch.id, precedence, prov, reason, writer, rows)
+    feed = _Feed(
+        dept.code,
+        object_kind,
+        batch.id,
+        precedence,
+        prov,
+        reason,
+        writer,
+        rows,
+        whole=agreement.all_or_nothing,
+        areas=areas,
+    )
     return batch, feed
 
 
@@ -495,6 +547,7 @@ def _close_batch(
     batch.values_applied = result.applied
     batch.values_same = result.same
     batch.conflicts = len(result.conflicts)
+    batch.rows_rejected = len({p.line for p in result.rejected})
     log_exchange(
         session,
         ctx,
@@ -530,6 +583,26 @@ def _close_batch(
     )
 
 
+def _community_areas(
+    session: Session, actor: Actor, communities: Mapping[int, str]
+) -> tuple[dict[int, int], list[RowProblem]]:
+    """The area of each row's 管辖社区 (line -> area id) and a problem for each row naming a code that is not a
+    community or village of the submitter's jurisdiction."""
+    codes = sorted(set(communities.values()))
+    found: dict[str, int] = {}
+    for i in range(0, len(codes), history.BULK_CHUNK):
+        for area_id, code, level, path in session.execute(
+            select(Area.id, Area.code, Area.level, Area.path).where(
+                Area.code.in_(codes[i : i + history.BULK_CHUNK])
+            )
+        ):
+            if level in ("community", "village") and actor.covers_path(str(path)):
+                found[str(code)] = int(area_id)
+    areas = {line: found[code] for line, code in communities.items() if code in found}
+    problems = [community_problem(line, code) for line, code in communities.items() if code not in found]
+    return areas, problems
+
+
 def submit_batch(
     session: Session,
     ctx: Context,
@@ -539,7 +612,9 @@ def submit_batch(
     table: FeedTable,
     precedence: rules.Precedence,
 ) -> BatchResult:
-    """Accept a department's batch as a whole or refuse it as a whole (nothing of a refused batch is written)."""
+    """Accept a department's batch: each bad row is reported (line, field, code — all of its problems at once)
+    and the good rows are written; under an all-or-nothing agreement any bad row refuses the batch as a whole
+    (nothing of a refused batch is written), as does a batch with no good row."""
     dept = get_department(session, department)
     dept, agreement = _liaison_agreement(session, ctx, dept.code)
     if kind not in rules.FEED_KINDS:
@@ -552,11 +627,20 @@ def submit_batch(
     object_kind = rules.FEED_KINDS[kind]
     _ensure_may_submit(ctx.actor, dept, object_kind)
     mapping, fields = _batch_columns(table, agreement, object_kind)
-    parsed = _parse_rows(table, mapping, fields, ctx.today)
+    parsed, problems, communities = _parse_rows(table, mapping, fields, ctx.today)
+    areas, unknown_areas = _community_areas(session, ctx.actor, communities)
+    if unknown_areas:
+        problems = sorted([*problems, *unknown_areas], key=lambda p: p.line)
+        bad_lines = {p.line for p in unknown_areas}
+        parsed = [row for row in parsed if row[0] not in bad_lines]
+    if problems and (agreement.all_or_nothing or not parsed):
+        raise _refuse_rows(problems, len({p.line for p in problems}) + len(parsed))
     batch, feed = _open_batch(
-        session, ctx, dept, agreement, kind, object_kind, table, precedence, len(parsed)
+        session, ctx, dept, agreement, kind, object_kind, table, precedence, len(parsed), areas
     )
-    result = BatchResult(batch_id=batch.id, department=dept.code, kind=kind, rows=len(parsed))
+    result = BatchResult(
+        batch_id=batch.id, department=dept.code, kind=kind, rows=len(parsed), rejected=list(problems)
+    )
     done = 0
     while done < len(parsed):
         done += _submit_chunk(session, ctx, feed, parsed[done : done + CHUNK_ROWS], result)

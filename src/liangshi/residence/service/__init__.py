@@ -2,7 +2,7 @@
 查人知住, 查房知人, area lists and the KPI counts. Callers keep `from liangshi.residence import service`."""
 
 from liangshi.residence.models import RESIDENCE
-from liangshi.residence.service.counts import RESIDENCE_COUNTS, residence_counts
+from liangshi.residence.service.counts import RESIDENCE_COUNTS, residence_counts, status_expression
 from liangshi.residence.service.deaths import Death, DeathDone, register_death, register_deaths
 from liangshi.residence.service.lifecycle import (
     deregister_departure,
@@ -53,6 +53,7 @@ __all__ = [
     "residence_counts",
     "residence_status",
     "retire_residence",
+    "status_expression",
     "timeline",
     "where_lives",
     "where_lives_by_document",

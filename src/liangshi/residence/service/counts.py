@@ -9,8 +9,14 @@ from sqlalchemy import Integer, and_, case, cast, func, or_, select
 from sqlalchemy.orm import Session
 
 from liangshi.residence.models import Residence, ResidenceVersion
+from liangshi.residence.rules import STATUS_RULES
 
 RESIDENCE_COUNTS = ("valid", "arrived", "registered", "timely", "departed", "deregistered")
+
+
+def status_expression(v: Any = ResidenceVersion) -> Any:
+    """A residence version's status as SQL (`rules.STATUS_RULES`, the same as `rules.status_of`)."""
+    return case(*((getattr(v, column).is_not(None), status) for column, status in STATUS_RULES), else_="open")
 
 
 def residence_counts(
@@ -65,7 +71,7 @@ def residence_counts(
             count(arrived),
             count(and_(arrived, v.registration_date.is_not(None))),
             count(departed),
-            count(and_(departed, v.deregistration_date.is_not(None))),
+            count(and_(departed, status_expression(v) == "deregistered")),
         )
         .join(
             v,

@@ -170,18 +170,40 @@ def deregister_departure(session: Session, ctx: Context, residence_id: int, data
         "destination": data.destination,
     }
     prov = data.provenance.to_domain(ctx.actor.username)
-    snap = registry.retire(
-        session,
-        ctx,
-        RESIDENCE,
-        residence.id,
-        expected_version=data.expected_version,
-        effective=data.departure_date,
-        prov=prov,
-        reason=data.note or data.reason,
-        changes=changes,
-        permission="residence.write",
-    )
+    if row.valid_to is not None:
+        # Departed, not deregistered, and already closed at its departure (as an import writes it): the
+        # deregistration is added to the closing version by a correction (same valid time, new record time).
+        if data.departure_date != row.departure_date:
+            raise ValidationFailed(
+                "residence.departure_recorded",
+                f"离开日期已登记为{row.departure_date}，如有误请先更正",
+                f"The departure is recorded as {row.departure_date}; correct it first if it is wrong",
+                {"field": "departure_date", "recorded": str(row.departure_date)},
+            )
+        snap = registry.correct(
+            session,
+            ctx,
+            RESIDENCE,
+            residence.id,
+            changes,
+            expected_version=data.expected_version,
+            row_id=row.row_id,
+            prov=prov,
+            reason=data.note or data.reason,
+        )
+    else:
+        snap = registry.retire(
+            session,
+            ctx,
+            RESIDENCE,
+            residence.id,
+            expected_version=data.expected_version,
+            effective=data.departure_date,
+            prov=prov,
+            reason=data.note or data.reason,
+            changes=changes,
+            permission="residence.write",
+        )
     # 人走注销 closes the tenancy too: a tenant who left no longer rents the dwelling (the rental itself stays open
     # for the landlord's other tenants; ending it is the landlord's or housing officer's act).
     rentals.end_tenancies_of_residence(session, ctx, residence.id, data.departure_date, prov, "人走注销")

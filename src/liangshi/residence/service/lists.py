@@ -18,6 +18,7 @@ from liangshi.persons import service as persons
 from liangshi.persons.models import Document, DocumentVersion
 from liangshi.registry import Context
 from liangshi.residence.models import Residence, ResidenceVersion
+from liangshi.residence.service.counts import status_expression
 from liangshi.residence.service.views import registration_lateness
 
 MAX_LIST = 500
@@ -161,7 +162,7 @@ def due_to_leave(
         list_name="due_to_leave",
         conditions=[
             v.valid_to.is_(None),
-            v.deregistration_date.is_(None),
+            status_expression(v) == "open",
             v.intended_stay_until >= ctx.today,
             v.intended_stay_until <= ctx.today + dt.timedelta(days=within_days),
         ],
@@ -184,7 +185,7 @@ def overdue(
         list_name="overdue",
         conditions=[
             v.valid_to.is_(None),
-            v.deregistration_date.is_(None),
+            status_expression(v) == "open",
             v.intended_stay_until < ctx.today,
         ],
         order_by=v.intended_stay_until,

@@ -19,6 +19,7 @@ from liangshi.registry import Context, history
 from liangshi.rentals.models import Rental, RentalTenant, RentalTenantVersion, RentalVersion
 from liangshi.residence import calendar
 from liangshi.residence.models import RESIDENCE, Residence, ResidenceVersion
+from liangshi.residence.rules import status_of
 
 
 def _residence_view(
@@ -33,6 +34,12 @@ def _residence_view(
         **{name: getattr(row, name) for name in RESIDENCE.attributes},
         "registration_lateness_working_days": registration_lateness(row),
         "current": row.valid_to is None,
+        # The one definition of its state (rules.STATUS_RULES), as the KPIs count it.
+        "status": status_of(
+            valid_to=row.valid_to,
+            departure_date=row.departure_date,
+            deregistration_date=row.deregistration_date,
+        ),
     }
 
 

@@ -1,0 +1,136 @@
+"""The whole synthetic city in one call: every department's file of `liangshi synth` through the importer.
+
+Here rather than in `synth/`: it sends the health and justice files as department batches (departments) and holds
+the housing, health and justice files for checking (checks), and those packages sit above the synthetic city's
+generator (the linkage benchmarks use it), so `synth/` importing them would close a cycle.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session, sessionmaker
+
+from liangshi.access.rules import Actor
+from liangshi.checks import service as checks
+from liangshi.clock import Clock
+from liangshi.db import session_scope
+from liangshi.departments import rules as department_rules
+from liangshi.departments import service as departments
+from liangshi.departments.models import Department
+from liangshi.errors import LiangshiError
+from liangshi.exchange.service import ImportResult
+from liangshi.registry import Context
+from liangshi.synth.load import import_one, load_city
+
+# The civil affairs department's names of areas and streets, through the bulk importer after the police files.
+CIVIL_AFFAIRS_ORDER = (("civil_affairs_areas", "areas"), ("civil_affairs_streets", "streets"))
+# Department feeds of persons, each sent under the department's agreement: health (births, children 0-3) and
+# justice (the persons it handles). Their rows name the community they concern (管辖社区).
+FEEDS = (("health_persons", "health"), ("justice_persons", "justice"))
+FEED_FIELDS = [
+    "name",
+    "sex",
+    "birth_date",
+    "ethnicity",
+    "nationality",
+    "hukou_region",
+    "hukou_address",
+    "education",
+    "marital_status",
+    "occupation",
+    "workplace",
+    "phone",
+]
+# The department files the checks compare the register with (`checks.load_source`), by import kind.
+CHECK_SOURCES = (
+    ("housing_dwellings", "dwellings"),
+    ("housing_rentals", "rentals"),
+    ("health_persons", "persons"),
+    ("justice_persons", "persons"),
+)
+AGREEMENT_FROM = dt.date(2010, 1, 1)
+
+
+@dataclass
+class CityLoad:
+    """What loading a whole synthetic city did: each bulk-imported file, each department batch, each file held
+    for checking."""
+
+    imports: dict[str, ImportResult] = field(default_factory=dict)
+    batches: dict[str, departments.BatchResult] = field(default_factory=dict)
+    held: dict[str, checks.SourceLoad] = field(default_factory=dict)
+
+
+def _ensure_agreement(session: Session, ctx: Context, code: str) -> None:
+    """The department and an agreement in force letting it provide the feed's person fields (made once)."""
+    dept = session.execute(select(Department).where(Department.code == code)).scalar_one_or_none()
+    if dept is None:
+        dept = departments.add_department(session, ctx, code=code, name_zh=None, name_en=None)
+    try:
+        departments.agreement_in_force(session, dept, ctx.today)
+        return
+    except LiangshiError:
+        pass
+    spec = department_rules.parse_agreement(
+        {
+            "department": code,
+            "purpose": "合成城市：部门数据与人口登记核对 / synthetic city: records checked against the register",
+            "valid_from": AGREEMENT_FROM.isoformat(),
+            "provides": {"person": FEED_FIELDS},
+            "reads": {},
+        },
+        departments.known_fields(),
+    )
+    departments.add_agreement(session, ctx, spec)
+
+
+def load_whole_city(
+    sessions: sessionmaker[Session],
+    directory: Path,
+    *,
+    actor: Actor,
+    clock: Clock,
+    progress: Callable[[str, int], None] | None = None,
+) -> CityLoad:
+    """Every department's file of a synthetic city: the police extracts, the civil affairs department's areas and
+    streets, the housing department's rentals, the venues and their stays (`load_city`, the bulk importer); the
+    health and justice departments' person files as department batches under their agreements (bad rows
+    reported, good rows kept); then the housing, health and justice files held for checking, so that
+    `liangshi checks run` can be scored against truth/ at once."""
+    out = CityLoad(imports=load_city(sessions, directory, actor=actor, clock=clock, progress=progress))
+    for stem, kind in CIVIL_AFFAIRS_ORDER:
+        out.imports[stem] = import_one(
+            sessions,
+            directory / f"{stem}.csv",
+            kind,
+            "civil_affairs",
+            stem,
+            actor=actor,
+            clock=clock,
+            progress=progress,
+        )
+    precedence = department_rules.load_precedence()
+    for stem, code in FEEDS:
+        table = departments.table_from_file(directory / f"{stem}.csv")
+        if not table.rows:
+            continue
+        with session_scope(sessions) as session:
+            ctx = Context(actor=actor, now=clock.now(), today=clock.today(), purpose=f"synth {stem}")
+            _ensure_agreement(session, ctx, code)
+            out.batches[stem] = departments.submit_batch(
+                session, ctx, department=code, kind="persons", table=table, precedence=precedence
+            )
+        if progress is not None:
+            progress(stem, len(table.rows))
+    with session_scope(sessions) as session:
+        ctx = Context(actor=actor, now=clock.now(), today=clock.today(), purpose="synth checks sources")
+        for stem, kind in CHECK_SOURCES:
+            out.held[stem] = checks.load_source(
+                session, ctx, source=stem, kind=kind, path=directory / f"{stem}.csv"
+            )
+    return out
