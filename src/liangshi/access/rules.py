@@ -167,7 +167,9 @@ PERMISSIONS: dict[str, frozenset[str]] = {
     # security agreements (retiring a rental filed in error too). They read who lives there (masked) to name the
     # landlord and the tenants, and see the rates of their area; persons and residences are the police's.
     "housing_officer": frozenset(
-        _grant(("area", "street", "address", "building", "dwelling", "person", "household", "residence"), "read")
+        _grant(
+            ("area", "street", "address", "building", "dwelling", "person", "household", "residence"), "read"
+        )
         | _grant(("rental",), "read")
         | _grant(("building", "dwelling", "rental"), "write")
         | _grant(("rental",), "retire")
