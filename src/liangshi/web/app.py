@@ -44,6 +44,7 @@ PAGE_MODULES = (
     "liangshi.web.pages.households",
     "liangshi.web.pages.permits",
     "liangshi.web.pages.agreements",
+    "liangshi.web.pages.venues",
 )
 
 _HTTP_TEXT = {
