@@ -45,6 +45,7 @@ PAGE_MODULES = (
     "liangshi.web.pages.permits",
     "liangshi.web.pages.agreements",
     "liangshi.web.pages.venues",
+    "liangshi.web.pages.areas",
 )
 
 _HTTP_TEXT = {
