@@ -12,6 +12,7 @@ from liangshi.audit.models import AuditEntry
 from tests import factories
 from tests.conftest import NOW, World
 from tests.venues.helpers import H, check_in, person, plate, post, venue
+from tests.web.conftest import Scene, csrf_of
 
 
 def test_a_venue_lists_its_guests_masked_and_the_late_foreign_reports(
@@ -56,3 +57,26 @@ def test_venues_are_refused_to_roles_without_them_and_hidden_outside(
         client = web_as(persona)
         assert client.get("/web/venues").status_code == 403
         assert 'href="/web/venues"' not in client.get("/web/").text
+
+
+def test_a_station_admin_registers_a_venue_from_the_street_page(
+    web_as: Callable[[str], TestClient], scene: Scene, world: World
+) -> None:
+    client = web_as("station_admin_li")
+    street = client.get(f"/web/streets/{scene.place.street_id}")
+    assert f'href="/web/addresses/{scene.place.address_id}/venues/new"' in street.text
+    form = client.get(f"/web/addresses/{scene.place.address_id}/venues/new")
+    done = client.post(
+        f"/web/addresses/{scene.place.address_id}/venues",
+        data={
+            "csrf_token": csrf_of(form.text),
+            "venue_kind": "cafe",
+            "name": "星空网咖",
+            "licence_number": "WB-1",
+        },
+    )
+    assert done.status_code == 303, done.text[-800:]
+    assert "场所已登记" in client.get(done.headers["location"]).text
+    police = web_as("police_liu")
+    assert police.get(f"/web/addresses/{scene.place.address_id}/venues/new").status_code == 403
+    assert "venues/new" not in police.get(f"/web/streets/{scene.place.street_id}").text
