@@ -75,3 +75,21 @@ def test_a_collector_adds_a_tenant_in_at_most_eight_actions(
         cs = s.execute(select(ChangeSet).where(ChangeSet.summary == "孙租客")).scalar_one()
         kinds = [item["kind"] for item in json.loads(cs.items)]
         assert "rental_tenant" in kinds and cs.proposer == "collector_zhang"
+
+
+def test_the_new_pages_fit_a_phone(open_page: Callable[..., Any], scene: Scene, world: World) -> None:
+    page = open_page(MOBILE)
+    browser_login(page, "police_liu")
+    for path in (
+        f"/web/streets/{scene.place.street_id}",
+        "/web/streets",
+        "/web/households",
+        f"/web/persons/{scene.zhang}/permits",
+        f"/web/dwellings/{scene.place.dwelling_id}/edit",
+        "/web/venues",
+        f"/web/areas/{world.area('420704001001')}",
+    ):
+        page.goto(path)
+        page.wait_for_selector("main")
+        width = page.evaluate("() => document.documentElement.scrollWidth")
+        assert width <= MOBILE["width"], (path, width)
