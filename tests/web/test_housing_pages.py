@@ -120,3 +120,21 @@ def test_roles_without_the_right_cannot_open_the_forms(
     assert other.get(f"/web/buildings/{scene.place.building_id}/edit").status_code == 404
     with world.session() as s:
         assert s.execute(select(func.count()).select_from(Building)).scalar_one() == 2
+
+
+def test_a_building_form_saved_unchanged_writes_no_version(
+    web_as: Callable[[str], TestClient], scene: Scene, world: World
+) -> None:
+    client = web_as("housing_officer_he")
+    form = client.get(f"/web/buildings/{scene.place.building_id}/edit")
+    with world.session() as s:
+        row = registry.read(s, world.ctx(s), buildings.BUILDING, scene.place.building_id).row
+    data = {"csrf_token": csrf_of(form.text), "expected_version": "1", "label": row.label, "use": row.use}
+    data |= {"visit_status": row.visit_status}
+    data |= {k: str(getattr(row, k)) for k in ("floors_above", "units") if getattr(row, k) is not None}
+    assert client.post(f"/web/buildings/{scene.place.building_id}", data=data).status_code == 303
+    data["floors_above"] = "9"
+    assert client.post(f"/web/buildings/{scene.place.building_id}", data=data).status_code == 303
+    with world.session() as s:
+        snap = registry.read(s, world.ctx(s), buildings.BUILDING, scene.place.building_id)
+        assert snap.entity.version == 2 and snap.row.floors_above == 9

@@ -90,18 +90,22 @@ def attempt(
 
 def change(p: Page, kind: Any, object_id: int, data: Any, check: Any = None) -> Any:
     """A PATCH from a form: the attributes the form set, from `effective`, through the registry's write path
-    (the same call as the API's PATCH route)."""
+    (the same call as the API's PATCH route). Only the values that differ from the current version are sent;
+    a form saved unchanged writes nothing (None)."""
     # Imported here: the registry is the kernel; only writes from a form need it in this module.
     from liangshi import registry
 
     current = registry.read(p.session, p.ctx, kind, object_id).row
     asked = data.model_dump(exclude_unset=True, include=set(kind.attributes))
+    changes = {k: v for k, v in asked.items() if getattr(current, k) != v}
+    if not changes:
+        return None
     return registry.change(
         p.session,
         p.ctx,
         kind,
         object_id,
-        {k: v for k, v in asked.items() if getattr(current, k) != v},
+        changes,
         expected_version=data.expected_version,
         effective=data.effective,
         prov=data.provenance.to_domain(p.ctx.actor.username),
