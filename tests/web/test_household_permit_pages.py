@@ -156,6 +156,7 @@ def test_a_district_admin_registers_an_agreement_and_views_it(
     assert listed.status_code == 200 and 'data-testid="department-health"' in listed.text
     form = client.get("/web/departments/health/agreements/new")
     assert form.status_code == 200 and 'value="person.death_date"' in form.text
+    assert "floor_area_m2</label>" not in form.text and "建筑面积" in form.text  # fields by name, never raw
     done = client.post(
         "/web/departments/health/agreements",
         data={

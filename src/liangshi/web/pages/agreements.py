@@ -36,6 +36,46 @@ KIND_LABELS = {
     "permit": N_("Residence permit"),
 }
 
+# Field names an agreement may name beyond the person items (labels.ATTRIBUTES): shown by name, never raw.
+FIELDS = {
+    "dwelling_id": N_("Dwelling"),
+    "household_number": N_("Household number"),
+    "relationship": N_("Relationship to the head"),
+    "unit": N_("Entrance (unit)"),
+    "floor": N_("Floor"),
+    "room": N_("Room"),
+    "use": N_("Use"),
+    "floor_area_m2": N_("Floor area (m²)"),
+    "owner_name": N_("Owner"),
+    "label": N_("Building label (as on its plate)"),
+    "floors_above": N_("Floors above ground"),
+    "floors_below": N_("Floors below ground"),
+    "units": N_("Entrances (units)"),
+    "structure": N_("Structure"),
+    "year_built": N_("Year built"),
+    "visit_status": N_("Visit status"),
+    "plate_kind": N_("Plate kind"),
+    "base_number": N_("Door number"),
+    "sub_number": N_("Sub-number"),
+    "lon": N_("Longitude"),
+    "lat": N_("Latitude"),
+    "chainage_m": N_("Chainage (m)"),
+    "landlord_person_id": N_("Landlord"),
+    "rooms": N_("Rooms let"),
+    "monthly_rent": N_("Monthly rent"),
+    "lease_start": N_("Lease start"),
+    "lease_end": N_("Lease end"),
+    "filing_number": N_("Filing number"),
+    "agreement_signed_on": N_("Security agreement signed"),
+    "agreement_signer": N_("Signed by"),
+    "permit_number": N_("Permit number"),
+    "basis": N_("Basis"),
+    "basis_detail": N_("Basis detail (employer, contract, school)"),
+    "issued_on": N_("Issued on"),
+    "valid_until": N_("Valid until"),
+    "last_endorsed_on": N_("Last endorsed"),
+}
+
 
 def _department(p: Page, code: str) -> dict[str, Any]:
     for d in departments.list_departments(p.session, p.ctx):
@@ -64,6 +104,7 @@ def _form(
         department=_department(p, code),
         known=departments.known_fields(),
         kinds=KIND_LABELS,
+        fields=FIELDS,
         values=values,
         errors=errors or {},
     )
@@ -85,7 +126,15 @@ def agreement(request: Request, code: str, agreement_id: int) -> Response:
         found = [a for a in dept["agreements"] if a["id"] == agreement_id]
         if not found:
             raise HTTPException(404)
-        return render(request, "agreement.html", p, department=dept, agreement=found[0], kinds=KIND_LABELS)
+        return render(
+            request,
+            "agreement.html",
+            p,
+            department=dept,
+            agreement=found[0],
+            kinds=KIND_LABELS,
+            fields=FIELDS,
+        )
 
 
 def _picked(values: list[str]) -> dict[str, list[str]]:
