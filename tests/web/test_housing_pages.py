@@ -138,3 +138,17 @@ def test_a_building_form_saved_unchanged_writes_no_version(
     with world.session() as s:
         snap = registry.read(s, world.ctx(s), buildings.BUILDING, scene.place.building_id)
         assert snap.entity.version == 2 and snap.row.floors_above == 9
+
+
+def test_a_housing_officer_lists_the_open_rentals_and_those_without_an_agreement(
+    web_as: Callable[[str], TestClient], scene: Scene, world: World
+) -> None:
+    client = web_as("housing_officer_he")
+    home = client.get("/web/")
+    assert 'href="/web/rentals"' in home.text and "出租房屋" in home.text
+    listed = client.get("/web/rentals").text.split('data-testid="rentals"')[1]
+    assert f'href="/web/dwellings/{scene.place.dwelling_id}"' in listed and "BH-2026-001" in listed
+    unsigned = client.get("/web/rentals", params={"unsigned": "1"}).text
+    assert "BH-2026-001" not in unsigned  # the scene's rental has its agreement
+    assert web_as("auditor_sun").get("/web/rentals").status_code == 403
+    assert web_as("collector_zhou").get("/web/rentals").text.count("BH-2026-001") == 0

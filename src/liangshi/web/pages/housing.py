@@ -13,14 +13,18 @@ from liangshi import registry
 from liangshi.addresses import service as addresses
 from liangshi.buildings import service as buildings
 from liangshi.buildings.schemas import BuildingCreate, BuildingPatch, DwellingCreate, DwellingPatch
+from liangshi.rentals import service as rentals
+from liangshi.rentals.models import RentalVersion
 from liangshi.web.forms import Field, attempt, blank_none, change, form_page, values_of
 from liangshi.web.i18n import N_
 from liangshi.web.labels import DWELLING_STATUS, VISIT_STATUS
+from liangshi.web.nav import NavItem, add_nav
 from liangshi.web.pages import web_router
-from liangshi.web.render import redirect, register_flash
+from liangshi.web.render import redirect, register_flash, render
 from liangshi.web.session import Page, page
 
 router = web_router()
+add_nav(NavItem("/web/rentals", N_("Rentals"), "rental.write", order=38))
 register_flash("building_saved", N_("Building saved."))
 register_flash("dwelling_saved", N_("Dwelling saved."))
 
@@ -260,3 +264,37 @@ async def change_dwelling(request: Request, dwelling_id: int) -> Response:
             return redirect(f"/web/dwellings/{dwelling_id}", flash="dwelling_saved")
 
         return attempt(p, write, lambda errors: _dwelling_edit(request, p, dwelling_id, values, errors))
+
+
+# ---- rentals of the jurisdiction ---------------------------------------------------------------------------------
+
+
+@router.get("/rentals")
+def rental_list(request: Request, unsigned: int = 0, offset: int = 0) -> Response:
+    """The open rentals of the jurisdiction, 100 a page, by dwelling (no personal data): lease, filing number and
+    whether the security agreement is signed (`unsigned=1`: only those without); each links to its dwelling."""
+    with page(request) as p:
+        where = [RentalVersion.status == "open"]
+        if unsigned:
+            where.append(RentalVersion.agreement_signed_on.is_(None))
+        found = registry.search(
+            p.session, p.ctx, rentals.RENTAL, where=where, offset=max(0, offset), limit=100
+        )
+        rows = [
+            {
+                "snap": snap,
+                "address": buildings.describe_dwelling(p.session, snap.entity.dwelling_id, p.ctx.today).get(
+                    "text"
+                ),
+            }
+            for snap in found.items
+        ]
+        return render(
+            request,
+            "rentals.html",
+            p,
+            rows=rows,
+            total=found.total,
+            offset=found.offset,
+            unsigned=bool(unsigned),
+        )
