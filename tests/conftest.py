@@ -63,6 +63,7 @@ PERSONAS: dict[str, tuple[str, str, str | None]] = {
     "inspector_zhao": ("inspector", "420704", None),
     "auditor_sun": ("auditor", "420700", None),
     "collector_zhou": ("collector", "420704001002", None),
+    "housing_officer_he": ("housing_officer", "420704", None),
 }
 INSIDE = "420704001001"  # inside every persona's jurisdiction (but collector_zhou's)
 OUTSIDE = "420102001001"  # inside nobody's

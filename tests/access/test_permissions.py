@@ -52,6 +52,9 @@ from liangshi.mpi.models import PersonLinkEvent
 from liangshi.persons import service as persons
 from liangshi.persons.schemas import PersonCreate
 from liangshi.registry import Context, Kind, history
+from liangshi.rentals import service as rentals
+from liangshi.rentals.models import Rental
+from liangshi.rentals.schemas import RentalCreate
 from liangshi.residence import service as residence
 from liangshi.review import service as review
 from tests import factories
@@ -71,6 +74,7 @@ PERSONA_ROLES: dict[str, str] = {
     "health_liaison_wang": "department_liaison",
     "inspector_zhao": "inspector",
     "auditor_sun": "auditor",
+    "housing_officer_he": "housing_officer",
 }
 
 # What each role may do: role -> the permissions it holds (everything else is refused with 403).
@@ -329,7 +333,36 @@ ALLOWED: dict[str, frozenset[str]] = {
             "exchange_log.verify",
         }
     ),
+    # 住建/房管: the housing (buildings, dwellings, rentals); reads who lives there, writes no person.
+    "housing_officer": frozenset(
+        {
+            "area.read",
+            "street.read",
+            "address.read",
+            "building.read",
+            "dwelling.read",
+            "person.read",
+            "household.read",
+            "residence.read",
+            "rental.read",
+            "building.write",
+            "dwelling.write",
+            "rental.write",
+            "kpi.read",
+            "check.read",
+        }
+    ),
 }
+# Rentals (出租房屋) of the other roles: filed by collectors at the door and by the police; read by inspectors.
+RENTAL_ALLOWED: dict[str, frozenset[str]] = {
+    "collector": frozenset({"rental.read", "rental.write"}),
+    "community_police": frozenset({"rental.read", "rental.write"}),
+    "station_admin": frozenset({"rental.read", "rental.write"}),
+    "district_admin": frozenset({"rental.read", "rental.write"}),
+    "city_admin": frozenset({"rental.read", "rental.write"}),
+    "inspector": frozenset({"rental.read"}),
+}
+ALLOWED = {role: held | RENTAL_ALLOWED.get(role, frozenset()) for role, held in ALLOWED.items()}
 
 KIND_NAMES = ("area", "street", "address", "building", "dwelling", "person", "household", "residence")
 
@@ -373,6 +406,8 @@ ACTIONS: dict[str, str] = {
     "check.dismiss": "check.dismiss",  # POST /checks/findings/{id}/dismiss
     "check.source": "check.source",  # POST /checks/sources (a housing file naming the community)
     "collect.sync": "collect.sync",  # GET /sync/work?area_id={community}, then POST /sync of a visit there
+    "rental.read": "rental.read",  # GET /rentals/{id}
+    "rental.create": "rental.write",  # POST /rentals (a dwelling with a landlord)
 }
 # A department file held for checking is not one object: a row naming a community outside the jurisdiction is
 # reported as that row's problem (tests/checks), so the action has no outside case.
@@ -1247,6 +1282,29 @@ def _collect_sync(case: Case) -> None:
         assert result["status"] == "refused" and result["code"] == "sync.not_assigned", result
 
 
+def _rental(case: Case, verb: str) -> None:
+    def make(s: Session, ctx: Context, loc: Loc) -> tuple[int, int]:
+        return _place(s, ctx, loc).dwelling_id, _person(s, ctx, loc)
+
+    dwelling_id, landlord = case.build(make)
+    if verb == "read":
+        with case.world.session() as s:
+            body = RentalCreate(dwelling_id=dwelling_id, landlord_person_id=landlord, lease_start=ARRIVED)
+            rental_id = int(rentals.file_rental(s, case.world.ctx(s), body).entity.id)
+        r = case.client.get(f"/rentals/{rental_id}", headers=case.headers)
+        case.check(r)
+        if case.ok:
+            assert r.json()["id"] == rental_id and r.json()["kind"] == "rental"
+        return
+    before = _count(case.world, Rental)
+    body = {"dwelling_id": dwelling_id, "landlord_person_id": landlord, "lease_start": ARRIVED.isoformat()}
+    r = case.client.post("/rentals", json=body, headers=case.headers)
+    case.check(r)
+    assert _count(case.world, Rental) == before + (1 if case.ok else 0)
+    if case.ok:
+        assert r.json()["kind"] == "rental" and r.json()["refs"]["dwelling_id"] == dwelling_id
+
+
 def run(case: Case, action: str) -> None:
     """Perform one action as the case's persona and check status and effect."""
     kind, _, verb = action.partition(".")
@@ -1278,6 +1336,8 @@ def run(case: Case, action: str) -> None:
         _changeset_review(case, district=action == "changeset.review_district")
     elif action == "collect.sync":
         _collect_sync(case)
+    elif kind == "rental":
+        _rental(case, verb)
     elif verb == "read":
         _read(case, kind)
     elif verb == "history":

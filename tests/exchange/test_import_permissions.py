@@ -51,6 +51,7 @@ PERSONA_ROLES: dict[str, str] = {
     "health_liaison_wang": "department_liaison",
     "inspector_zhao": "inspector",
     "auditor_sun": "auditor",
+    "housing_officer_he": "housing_officer",
 }
 
 KINDS = (
@@ -83,6 +84,7 @@ city_admin           Y      Y      Y        Y         Y        Y        Y       
 department_liaison   -      -      -        -         -        -        -          -         -       -      -
 inspector            -      -      -        -         -        -        -          -         -       -      -
 auditor              -      -      -        -         -        -        -          -         -       -      -
+housing_officer      -      -      -        Y         Y        -        -          -         Y       -      -
 """
 
 # The permissions an import of each kind needs (what a refusal names as missing).

@@ -45,6 +45,7 @@ PERSONA_ROLES: dict[str, str] = {
     "health_liaison_wang": "department_liaison",
     "inspector_zhao": "inspector",
     "auditor_sun": "auditor",
+    "housing_officer_he": "housing_officer",
 }
 ACTIONS = ("resolve", "link_persons", "decide", "merge", "merge_force", "split", "undo")
 
@@ -59,6 +60,7 @@ city_admin          Y            Y            Y            Y            Y       
 department_liaison  person.link  person.link  person.link  person.link  person.link       person.link  person.link
 inspector           person.link  person.link  person.link  person.link  person.link       person.link  person.link
 auditor             person.link  person.link  person.link  person.link  person.link       person.link  person.link
+housing_officer     person.link  person.link  person.link  person.link  person.link       person.link  person.link
 """
 
 

@@ -13,7 +13,7 @@ from liangshi.audit.models import AuditEntry
 from liangshi.venues.models import VenueKey
 from tests import factories
 from tests.conftest import NOW, World
-from tests.venues.helpers import D, H, check_in, check_out, counts, person, plate, stays, venue
+from tests.venues.helpers import D, H, check_in, check_out, counts, person, plate, post, stays, venue
 
 
 def _register(client: TestClient, login: Any, address_id: int, persona: str = "station_admin_li") -> Any:
@@ -200,3 +200,26 @@ def test_followups_and_a_persons_stays_over_http(world: World, client: TestClien
     r = client.get(f"/persons/{pid}/access-log", headers=login("station_admin_li"))
     actions = {e["action"] for e in r.json()["entries"]}
     assert {"stay.check_in", "venue.followup_read", "person.stays_read"} <= actions
+
+
+def test_a_venues_guest_register_is_masked_and_filters_the_late_foreign_reports(
+    client: TestClient, login: Any, world: World
+) -> None:
+    vid = venue(world)
+    _pid, number = person(world, id_number=factories.make_id(seq=654))
+    post(
+        world,
+        vid,
+        [
+            check_in("LOCAL", number, at=NOW - 2 * H),
+            check_in(
+                "LATE", "X7654321", at=NOW - 30 * H, name="Jane Doe", doc_type="passport", country="USA"
+            ),
+        ],
+    )
+    r = client.get(f"/venues/{vid}/stays", headers=login("police_liu"))
+    assert r.status_code == 200 and len(r.json()["stays"]) == 2
+    assert number not in r.text
+    late = client.get(f"/venues/{vid}/stays", params={"late": "true"}, headers=login("police_liu")).json()
+    assert [s["guest_name"] for s in late["stays"]] == ["Jane Doe"]
+    assert client.get(f"/venues/{vid}/stays", headers=login("housing_officer_he")).status_code == 403

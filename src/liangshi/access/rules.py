@@ -13,6 +13,7 @@ ROLES: dict[str, tuple[str, str]] = {
     "department_liaison": ("部门联络员", "Department liaison"),
     "inspector": ("检查验收员", "Inspector"),
     "auditor": ("审计员", "Auditor"),
+    "housing_officer": ("房管员", "Housing officer"),
 }
 
 # Object kinds whose rows are read, written (create, change, correct, flag) and retired through the registry.
@@ -162,6 +163,18 @@ PERMISSIONS: dict[str, frozenset[str]] = {
     ),
     # Auditors see who did what, not the people themselves.
     "auditor": frozenset({"area.read", "person.access_log", "audit.verify", "exchange_log.verify"}),
+    # Housing officers (住建/房管) keep the housing: buildings, dwellings and their statuses, rentals with their
+    # security agreements (retiring a rental filed in error too). They read who lives there (masked) to name the
+    # landlord and the tenants, and see the rates of their area; persons and residences are the police's.
+    "housing_officer": frozenset(
+        _grant(
+            ("area", "street", "address", "building", "dwelling", "person", "household", "residence"), "read"
+        )
+        | _grant(("rental",), "read")
+        | _grant(("building", "dwelling", "rental"), "write")
+        | _grant(("rental",), "retire")
+        | {"kpi.read", "check.read"}
+    ),
 }
 
 # Roles an administrator may create: never one above their own.
@@ -170,6 +183,7 @@ ROLE_RANK = {
     "department_liaison": 1,
     "inspector": 1,
     "auditor": 1,
+    "housing_officer": 1,
     "community_police": 2,
     "station_admin": 3,
     "district_admin": 4,

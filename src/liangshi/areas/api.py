@@ -51,4 +51,11 @@ def list_areas(
         return page_read(result, lambda snap: _extra(session, ctx, snap))
 
 
+@router.get("/{object_id}/codes", summary="An area's codes through time")
+def area_codes(object_id: int, request: Request) -> list[dict[str, Any]]:
+    """Every code the area held (GB/T 2260, statistical), with the years it held it; the current one last."""
+    with unit(request) as (session, ctx):
+        return service.codes_of(session, ctx, object_id)
+
+
 object_routes(router, service.AREA, patch=AreaPatch, correct=AreaCorrect, extra=_extra)

@@ -137,3 +137,23 @@ def children_of(session: Session, area_id: int, on: dt.date) -> list[tuple[Area,
     rows = list(session.execute(select(Area).where(Area.parent_id == area_id).order_by(Area.code)).scalars())
     names = names_of(session, [a.id for a in rows], on)
     return [(a, names.get(a.id, a.code)) for a in rows]
+
+
+def codes_of(session: Session, ctx: Context, area_id: int) -> list[dict[str, object]]:
+    """An area's codes through time (GB/T 2260 county codes, statistical codes), the current one last: a
+    division re-coded in a reform keeps its former code for the years it held it."""
+    ctx.actor.ensure("area.read")
+    area = registry.get_entity(session, AREA, area_id, ctx.actor)
+    rows = session.execute(
+        select(AreaCode).where(AreaCode.area_id == area.id).order_by(AreaCode.valid_from, AreaCode.id)
+    ).scalars()
+    return [
+        {
+            "code": c.code,
+            "scheme": c.scheme,
+            "valid_from": c.valid_from,
+            "valid_to": c.valid_to,
+            "current": c.code == area.code and c.valid_to is None,
+        }
+        for c in rows
+    ]

@@ -83,6 +83,7 @@ SPECIFIC: dict[str, Label] = {
     "venue.key_issue": Label("发放场所接口密钥", "Venue key issued"),
     "venue.key_revoke": Label("吊销场所接口密钥", "Venue key revoked"),
     "venue.followup_read": Label("列入场所待核查名单", "Listed among a venue's follow-ups"),
+    "venue.stays_read": Label("在场所住宿上网登记中被查阅", "Read in a venue's guest register"),
     "venues.purge": Label("清除过期住宿上网记录", "Expired stays purged"),
     "stay.check_in": Label("入住（上网）登记", "Checked in"),
     "stay.check_out": Label("退房（下机）登记", "Checked out"),

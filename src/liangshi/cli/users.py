@@ -20,7 +20,7 @@ def user_add(
     role: str = typer.Option(
         ...,
         help="collector, community_police, station_admin, district_admin, city_admin, "
-        "department_liaison, inspector, auditor",
+        "department_liaison, inspector, auditor, housing_officer",
     ),
     area: str = typer.Option(..., help="Area code of the jurisdiction, e.g. 420704001"),
     display_name: str = typer.Option(None, help="Name shown on screen"),

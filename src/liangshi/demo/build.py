@@ -28,6 +28,7 @@ PERSONAS = (
     ("health_liaison_wang", "王卫健", "department_liaison", "420700", "health"),
     ("inspector_zhao", "赵检查", "inspector", "420704", None),
     ("auditor_sun", "孙审计", "auditor", "420700", None),
+    ("housing_officer_he", "何房管", "housing_officer", "420704", None),
 )
 
 

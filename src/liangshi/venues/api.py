@@ -122,6 +122,16 @@ def venue_followups(
         return service.followups(session, ctx, object_id, days)
 
 
+@venues.get("/{object_id}/stays", summary="A venue's guest register (住宿/上网登记)")
+def venue_stays(object_id: int, request: Request, late: bool = False) -> dict[str, Any]:
+    """The venue's stays, newest first, masked (late=true: foreign guests reported late); audited."""
+    with unit(request) as (session, ctx):
+        return {
+            "venue_id": object_id,
+            "stays": service.stays_at_venue(session, ctx, object_id, late_only=late),
+        }
+
+
 @views.get("/persons/{object_id}/stays", summary="A person's hotel and internet-café stays")
 def person_stays(object_id: int, request: Request) -> dict[str, Any]:
     """The person's venue stays, newest first (audited)."""

@@ -589,6 +589,43 @@ def stays_of_person(session: Session, ctx: Context, person_id: int) -> list[dict
     ]
 
 
+def stays_at_venue(
+    session: Session, ctx: Context, venue_id: int, *, late_only: bool = False, limit: int = 100
+) -> list[dict[str, Any]]:
+    """A venue's guest register (住宿/上网登记), newest first, ID numbers masked; `late_only`: the foreign guests
+    reported after the deadline (境外人员迟报). Each listed guest known to the registry is an audited read."""
+    ctx.actor.ensure("venue.read")
+    ctx.actor.ensure("person.read")
+    venue = registry.get_entity(session, VENUE, venue_id, ctx.actor)
+    stmt = select(Stay).where(Stay.venue_id == venue.id)
+    if late_only:
+        stmt = stmt.where(Stay.late_report.is_(True))
+    stays = list(session.execute(stmt.order_by(Stay.check_in_at.desc()).limit(limit)).scalars())
+    registry.log(
+        ctx,
+        session,
+        [audit.Event("venue.stays_read", "venue", venue.id, s.person_id) for s in stays if s.person_id],
+    )
+    return [
+        {
+            "stay_id": s.id,
+            "person_id": s.person_id,
+            "guest_name": s.guest_name,
+            "document": {
+                "doc_type": s.doc_type,
+                "number": mask_id_number(s.doc_number),
+                "country": s.doc_country,
+            },
+            "check_in_at": s.check_in_at,
+            "check_out_at": s.check_out_at,
+            "received_at": s.received_at,
+            "foreign": s.foreign,
+            "late_report": s.late_report,
+        }
+        for s in stays
+    ]
+
+
 # ---- retention -----------------------------------------------------------------------------------------------
 
 

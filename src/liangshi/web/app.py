@@ -38,6 +38,14 @@ PAGE_MODULES = (
     "liangshi.web.pages.audit",
     "liangshi.web.pages.inspections",
     "liangshi.web.pages.address_match",
+    # Issue 17: the rest of the job in the web (thin pages over the existing services).
+    "liangshi.web.pages.housing",
+    "liangshi.web.pages.streets",
+    "liangshi.web.pages.households",
+    "liangshi.web.pages.permits",
+    "liangshi.web.pages.agreements",
+    "liangshi.web.pages.venues",
+    "liangshi.web.pages.areas",
 )
 
 _HTTP_TEXT = {

@@ -17,6 +17,7 @@ from liangshi.web import i18n
 from liangshi.web.i18n import N_
 from liangshi.web.nav import NavItem, add_nav
 from liangshi.web.pages import as_of, web_router
+from liangshi.web.pages.streets import plate_steps, plate_versions
 from liangshi.web.render import redirect, render, to_json
 from liangshi.web.session import Page, page
 
@@ -113,6 +114,7 @@ def street(request: Request, street_id: int) -> Response:
             items.sort(key=lambda i: (i["base"], i["sub"] or 0, i["kind"] == "gap"))
             sides[side] = items
         options = [p_["number"] for side in ("odd", "even") for p_ in view["plates"][side]]
+        ids = [p_["address_id"] for side in ("odd", "even") for p_ in view["plates"][side]]
         return render(
             request,
             "street.html",
@@ -122,6 +124,8 @@ def street(request: Request, street_id: int) -> Response:
             options=options,
             defects=DEFECTS,
             plate_status=PLATE_STATUS,
+            versions=plate_versions(p, ids) if p.may("address.write") else {},
+            steps=plate_steps,
         )
 
 
