@@ -56,7 +56,7 @@ def _fuzz(op: Any, headers: dict[str, str]) -> Any:
             case.call_and_validate(headers=headers, checks=[not_a_server_error, response_schema_conformance])
         except AssertionError:
             raise
-        except Exception as exc:  # a failed check arrives as schemathesis' own exception (group)
+        except (Exception, BaseExceptionGroup) as exc:  # a failed check: schemathesis' FailureGroup
             raise AssertionError(f"{op.method.upper()} {op.path}: {exc}") from exc
 
     return run
@@ -87,3 +87,23 @@ def test_schemathesis_finds_no_server_error_and_no_schema_violation(
     assert ran > 0
     if ran < len(operations):
         warnings.warn(f"fuzzing budget spent after {ran} of {len(operations)} operations", stacklevel=1)
+
+
+def test_the_harness_reports_a_server_error() -> None:
+    from fastapi import FastAPI
+    from fastapi.responses import JSONResponse
+
+    broken = FastAPI()
+
+    @broken.get("/boom", response_model=None)
+    def boom(n: int = 0) -> Any:
+        return JSONResponse({"error": "boom"}, status_code=500)
+
+    schema = schemathesis.openapi.from_asgi("/openapi.json", broken)
+    (op,) = _operations(schema)
+    try:
+        _fuzz(op, {})()
+    except AssertionError as exc:
+        assert "/boom" in str(exc) or "500" in str(exc)
+    else:
+        raise AssertionError("a 500 went unnoticed")
