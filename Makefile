@@ -40,7 +40,7 @@ $(VENDOR)/.stamp: package.json package-lock.json
 	cp node_modules/leaflet/dist/leaflet.js node_modules/leaflet/dist/leaflet.css $(VENDOR)/
 	rm -rf $(VENDOR)/images && cp -r node_modules/leaflet/dist/images $(VENDOR)/images
 	mkdir -p $(VENDOR)/swagger-ui
-	cp node_modules/swagger-ui-dist/swagger-ui-bundle.js node_modules/swagger-ui-dist/swagger-ui.css $(VENDOR)/swagger-ui/
+	cp node_modules/swagger-ui-dist/swagger-ui-bundle.js node_modules/swagger-ui-dist/swagger-ui.css node_modules/swagger-ui-dist/oauth2-redirect.js $(VENDOR)/swagger-ui/
 	@touch $@
 
 # Catalogues are compiled in memory from the .po files when the app starts (no .mo to build).

@@ -139,7 +139,7 @@ def main() -> None:
         from liangshi.config import Settings
         from liangshi.http.app import create_app
 
-        app = create_app(Settings(database_url=url, kpi_warm_seconds=0), engine=engine)
+        app = create_app(Settings(database_url=url, kpi_warm_seconds=0, totp_roles=""), engine=engine)
         http_ms = []
         with TestClient(app) as client:
             token = client.post(

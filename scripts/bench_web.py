@@ -424,7 +424,7 @@ def measure(url: str, runs: int, grids: int, seed: int) -> dict[str, Any]:
 
     query = f"from={PERIOD[0]}&to={PERIOD[1]}"
     # Every request counts afresh (kpi_cache_seconds=0): the cold figure.
-    cold = create_app(Settings(database_url=url, kpi_cache_seconds=0), engine=engine)
+    cold = create_app(Settings(database_url=url, kpi_cache_seconds=0, totp_roles=""), engine=engine)
     with TestClient(cold, follow_redirects=False) as client:
         logged_in(client)
         times, page = timed(lambda: client.get(f"/web/dashboard?area=420700&{query}"), runs)
@@ -445,7 +445,7 @@ def measure(url: str, runs: int, grids: int, seed: int) -> dict[str, Any]:
         assert page.status_code == 200, page.text[:500]
         out["dashboard_page_community_other_period_cold"] = summary(times)
     # With the default reuse (300 s): after one count of the city, the city and every area below it.
-    warm = create_app(Settings(database_url=url), engine=engine)
+    warm = create_app(Settings(database_url=url, totp_roles=""), engine=engine)
     with TestClient(warm, follow_redirects=False) as client:
         logged_in(client)
         client.get(f"/web/dashboard?area=420700&{query}")

@@ -38,6 +38,9 @@ from liangshi.http.app import create_app
 from liangshi.kpis.models import KpiDaily, KpiDelta
 from liangshi.registry import Context
 
+# The personas log in with a password only: two-factor login is switched on by the tests of it
+# (tests/access/test_totp.py), which build their app with totp_roles set. Every other Settings() reads this.
+os.environ.setdefault("LIANGSHI_TOTP_ROLES", "")
 NOW = dt.datetime(2026, 11, 27, 10, 0, tzinfo=CHINA_TZ)
 PASSWORD = "Test-password-1"
 
@@ -200,7 +203,19 @@ def _reset(session: Session) -> None:
             session.execute(delete(table))
     session.execute(delete(ApiToken))
     session.execute(delete(User).where(User.id > _BASELINE["user"]))
-    session.execute(update(User).values(failed_logins=0, locked_until=None, active=True))
+    session.execute(
+        update(User).values(
+            failed_logins=0,
+            locked_until=None,
+            active=True,
+            totp_secret=None,
+            totp_enabled_at=None,
+            totp_last_step=None,
+            # A test that changes a persona's password (the password policy's) leaves no trace for the next.
+            password_hash=_BASELINE["password_hash"],
+            password_changed_at=None,
+        )
+    )
     session.execute(delete(AreaCode).where(AreaCode.id > _BASELINE["area_code"]))
     session.execute(delete(AreaVersion).where(AreaVersion.row_id > _BASELINE["area_version"]))
     session.execute(update(AreaVersion).values(superseded_at=None))
@@ -244,6 +259,7 @@ def _build_base(world: World) -> None:
             select(AreaVersion.row_id).order_by(AreaVersion.row_id.desc()).limit(1)
         ).scalar_one()
         _BASELINE["user"] = session.execute(select(User.id).order_by(User.id.desc()).limit(1)).scalar_one()
+        _BASELINE["password_hash"] = session.execute(select(User.password_hash).limit(1)).scalar_one()
 
 
 @pytest.fixture

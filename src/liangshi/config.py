@@ -35,6 +35,16 @@ class Settings(BaseSettings):
     cookie_secure: bool = False
     # Web login sessions (server-side tokens) last this many days.
     web_session_days: int = 1
+    # Idle timeout (等保 2.0 level 3): a web session or a login token of the API unused this long is refused and
+    # must log in again; 0 turns it off. Integration tokens (`liangshi user token`) have only their lifetime.
+    session_idle_minutes: int = Field(default=30, ge=0, le=7 * 24 * 60)
+    # Password policy: at least this many characters, three of lower case, upper case, digits and others, not the
+    # username, and none of the user's last password_history passwords.
+    password_min_length: int = Field(default=10, ge=8, le=128)
+    password_history: int = Field(default=5, ge=0, le=50)
+    # TOTP two-factor login (RFC 6238) for these roles: they enrol on their first web login and give a code at
+    # every login after (web and POST /auth/token). Empty: nobody is asked (a development setting only).
+    totp_roles: str = "city_admin,district_admin,station_admin,auditor"
     # Map page tile layer: none by default (plates and buildings on a blank background, works offline). A URL
     # template such as a Tianditu or an in-house tile server: `https://t{s}.example/…/{z}/{x}/{y}.png`.
     map_tile_url: str | None = None

@@ -202,7 +202,7 @@ def test_cha_ren_zhi_zhu_and_cha_fang_zhi_ren(world: World, client: TestClient, 
     )
     assert r.status_code == 201, r.text
     rid = r.json()["id"]
-    found = client.get("/persons/lookup", params={"id_number": "110105 19491231 002x"}, headers=h).json()
+    found = client.post("/persons/lookup", json={"id_number": "110105 19491231 002x"}, headers=h).json()
     assert found["person_id"] == pid
     assert found["current"][0]["dwelling_id"] == place.dwelling_id
     assert "3栋1单元501室" in found["current"][0]["address"]["text"]

@@ -259,3 +259,28 @@ class Actor:
     def covers_path(self, path: str) -> bool:
         """Whether an area with this path lies inside the actor's jurisdiction."""
         return path.startswith(self.area_path)
+
+
+# Password policy (等保 2.0 level 3, GB/T 22239-2019 8.1.4.1: identification and authentication with passwords of
+# sufficient complexity, changed without reuse): the problems of a candidate password, pure and testable.
+PASSWORD_CLASSES = 3
+
+
+def password_problems(password: str, *, username: str, min_length: int) -> list[str]:
+    """What is wrong with a password under the policy, as error codes (empty: acceptable)."""
+    problems = []
+    if len(password) < min_length or len(password) > 128:
+        problems.append("user.password_length")
+    classes = sum(
+        (
+            any(c.islower() for c in password),
+            any(c.isupper() for c in password),
+            any(c.isdigit() for c in password),
+            any(not c.isalnum() for c in password),
+        )
+    )
+    if classes < PASSWORD_CLASSES:
+        problems.append("user.password_classes")
+    if username and username.lower() in password.lower():
+        problems.append("user.password_has_username")
+    return problems

@@ -12,6 +12,8 @@ class LoginIn(Strict):
 
     username: str = Field(min_length=1, max_length=50)
     password: str = Field(min_length=1, max_length=128)
+    # Roles with two-factor login: the authenticator app's 6 digits, or one of the recovery codes.
+    totp_code: str | None = Field(None, min_length=1, max_length=20)
 
     model_config = {"json_schema_extra": {"examples": [{"username": "collector_zhang", "password": "..."}]}}
 
@@ -30,7 +32,7 @@ class UserCreate(Strict):
 
     username: str = Field(max_length=50)
     display_name: Text50
-    password: str = Field(min_length=8, max_length=128)
+    password: str = Field(min_length=8, max_length=128, description="the password policy applies")
     role: str = Field(max_length=24)
     area_code: str = Field(pattern=r"^\d{6}(\d{3}){0,3}$")
     department: Text50 | None = None
@@ -45,3 +47,10 @@ class UserRead(BaseModel):
     role: str
     area_id: int
     department: str | None
+
+
+class PasswordChange(Strict):
+    """The current password and a new one under the password policy."""
+
+    current_password: str = Field(min_length=1, max_length=128)
+    new_password: str = Field(min_length=1, max_length=128)

@@ -8,16 +8,18 @@ import functools
 import hashlib
 import re
 import secrets
+from dataclasses import dataclass
 from typing import Any
 
+import pyotp
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
-from sqlalchemy import Select, select
+from sqlalchemy import Select, delete, select
 from sqlalchemy.orm import Session
 
 from liangshi import registry
-from liangshi.access.models import ApiToken, User
-from liangshi.access.rules import ROLE_RANK, Actor, ensure_role
+from liangshi.access.models import ApiToken, PasswordHistory, RecoveryCode, User
+from liangshi.access.rules import ROLE_RANK, Actor, ensure_role, password_problems
 from liangshi.areas.models import Area
 from liangshi.audit import service as audit
 from liangshi.clock import CHINA_TZ
@@ -38,14 +40,83 @@ def hash_password(password: str) -> str:
     return _hasher.hash(password)
 
 
-def _check_password(password: str) -> None:
-    if len(password) < 8 or len(password) > 128:
+@dataclass(frozen=True)
+class PasswordPolicy:
+    """The password rules in force (from Settings: password_min_length, password_history)."""
+
+    min_length: int = 10
+    history: int = 5
+
+
+def check_password(password: str, *, username: str, policy: PasswordPolicy) -> None:
+    """Refuse a password that breaks the policy, with the first problem as a clear zh/en error."""
+    problems = password_problems(password, username=username, min_length=policy.min_length)
+    if not problems:
+        return
+    data = {"field": "password", "min_length": policy.min_length, "problems": problems}
+    if problems[0] == "user.password_length":
         raise ValidationFailed(
-            "user.password_weak",
-            "密码长度须为8至128位",
-            "The password must have 8 to 128 characters",
-            {"field": "password"},
+            "user.password_length",
+            "密码长度不足或过长（至少须为所设最小长度，最多128位）",
+            "The password is too short or too long (at least the minimum length set, at most 128 characters)",
+            data,
         )
+    if problems[0] == "user.password_classes":
+        raise ValidationFailed(
+            "user.password_classes",
+            "密码须包含小写字母、大写字母、数字、其他符号中的至少三类",
+            "The password must mix at least three of: lower case, upper case, digits, other characters",
+            data,
+        )
+    raise ValidationFailed(
+        "user.password_has_username",
+        "密码不得包含用户名",
+        "The password must not contain the username",
+        data,
+    )
+
+
+def _check_reuse(session: Session, user: User, password: str, policy: PasswordPolicy) -> None:
+    """Refuse the current password and any of the last N (password history)."""
+    earlier = [user.password_hash]
+    if policy.history > 1:
+        earlier += list(
+            session.execute(
+                select(PasswordHistory.password_hash)
+                .where(PasswordHistory.user_id == user.id)
+                .order_by(PasswordHistory.id.desc())
+                .limit(policy.history - 1)
+            ).scalars()
+        )
+    for old in earlier[: max(policy.history, 1)]:
+        with contextlib.suppress(VerificationError, InvalidHashError):
+            if _hasher.verify(old, password):
+                raise ValidationFailed(
+                    "user.password_reused",
+                    "新密码不得与最近使用过的密码相同",
+                    "The new password must differ from the passwords used recently",
+                    {"field": "password", "history": policy.history},
+                )
+
+
+def change_password(
+    session: Session,
+    *,
+    user: User,
+    password: str,
+    policy: PasswordPolicy,
+    actor: Actor,
+    now: dt.datetime,
+) -> None:
+    """Set a new password under the policy (not one of the last N); the old hash joins the history and every
+    token of the user is revoked, so other sessions must log in again."""
+    check_password(password, username=user.username, policy=policy)
+    _check_reuse(session, user, password, policy)
+    session.add(PasswordHistory(user_id=user.id, password_hash=user.password_hash, created_at=now))
+    user.password_hash = hash_password(password)
+    user.password_changed_at = now
+    _revoke_all(session, user, now)
+    _log_user(session, actor, now, "user.password_change", user.id, {})
 
 
 def actor_for(session: Session, user: User) -> Actor:
@@ -85,6 +156,7 @@ def create_user(
     department: str | None,
     actor: Actor,
     now: dt.datetime,
+    policy: PasswordPolicy | None = None,
 ) -> User:
     """Create a user in a jurisdiction the creating admin covers, with a role not above theirs."""
     if actor is not SYSTEM:
@@ -97,7 +169,7 @@ def create_user(
             "A username is 3 to 50 lowercase letters, digits, '_' or '.', starting with a letter",
             {"field": "username"},
         )
-    _check_password(password)
+    check_password(password, username=username, policy=policy or PasswordPolicy())
     area = session.execute(select(Area).where(Area.code == area_code)).scalar_one_or_none()
     if area is None or (actor is not SYSTEM and not actor.covers_path(area.path)):
         raise NotFound("area.not_found", "未找到该区划", "Area not found", {"field": "area_code"})
@@ -123,12 +195,24 @@ def create_user(
     )
     session.add(user)
     session.flush()
-    # The registry's log, as every use case appends (the day as Clock.today() reads it from the same instant).
-    ctx = registry.Context(actor=actor, now=now, today=now.astimezone(CHINA_TZ).date())
-    registry.log(
-        ctx, session, [audit.Event("user.create", "user", user.id, detail={"role": role, "area": area.code})]
-    )
+    _log_user(session, actor, now, "user.create", user.id, {"role": role, "area": area.code})
     return user
+
+
+def _log_user(
+    session: Session, actor: Actor, now: dt.datetime, action: str, user_id: int, detail: dict[str, Any]
+) -> None:
+    """The registry's log, as every use case appends (the day as Clock.today() reads it from the same instant)."""
+    session.flush()
+    ctx = registry.Context(actor=actor, now=now, today=now.astimezone(CHINA_TZ).date())
+    registry.log(ctx, session, [audit.Event(action, "user", user_id, detail=detail)])
+
+
+def _revoke_all(session: Session, user: User, now: dt.datetime) -> None:
+    for tok in session.execute(
+        select(ApiToken).where(ApiToken.user_id == user.id, ApiToken.revoked_at.is_(None))
+    ).scalars():
+        tok.revoked_at = now
 
 
 def _bad_login() -> Unauthenticated:
@@ -183,8 +267,18 @@ def _digest(token: str) -> str:
     return hashlib.sha256(token.encode()).hexdigest()
 
 
-def issue_token(session: Session, user: User, *, name: str, days: int, now: dt.datetime) -> str:
-    """Create an API token for a user; the clear token is returned once and never stored."""
+def issue_token(
+    session: Session,
+    user: User,
+    *,
+    name: str,
+    days: int,
+    now: dt.datetime,
+    stage: str | None = None,
+    lifetime: dt.timedelta | None = None,
+) -> str:
+    """Create an API token for a user; the clear token is returned once and never stored. A staged token
+    ("totp", "enrol") opens no session: it only carries a login to its second factor or to enrolment."""
     token = "ls_" + secrets.token_urlsafe(32)
     session.add(
         ApiToken(
@@ -192,15 +286,22 @@ def issue_token(session: Session, user: User, *, name: str, days: int, now: dt.d
             token_hash=_digest(token),
             name=name,
             created_at=now,
-            expires_at=now + dt.timedelta(days=days),
+            expires_at=now + (lifetime or dt.timedelta(days=days)),
+            last_used_at=now,
+            stage=stage,
         )
     )
     session.flush()
     return token
 
 
-def actor_from_token(session: Session, token: str, *, now: dt.datetime) -> Actor:
-    """Resolve a bearer token to its actor, refusing expired, revoked or unknown tokens."""
+# Interactive sessions (the web and POST /auth/token) idle out; integration tokens have only their lifetime.
+IDLE_TOKENS = frozenset({"web", "login"})
+_TOUCH_EVERY = dt.timedelta(seconds=30)
+
+
+def token_row(session: Session, token: str, *, now: dt.datetime) -> tuple[ApiToken, User]:
+    """A live token and its user, refusing expired, revoked or unknown tokens."""
     row = session.execute(
         select(ApiToken, User)
         .join(User, User.id == ApiToken.user_id)
@@ -211,6 +312,32 @@ def actor_from_token(session: Session, token: str, *, now: dt.datetime) -> Actor
     tok, user = row
     if tok.revoked_at is not None or tok.expires_at <= now or not user.active:
         raise Unauthenticated("auth.token_expired", "令牌已过期或已吊销", "The token expired or was revoked")
+    return tok, user
+
+
+def actor_from_token(
+    session: Session, token: str, *, now: dt.datetime, idle: dt.timedelta | None = None
+) -> Actor:
+    """Resolve a bearer token to its actor, refusing expired, revoked, unknown, idle or staged tokens; each use
+    moves the idle deadline on (等保 2.0 level 3: a session ends after a while without use)."""
+    tok, user = token_row(session, token, now=now)
+    if tok.stage is not None:
+        raise Unauthenticated(
+            "auth.totp_required",
+            "请输入动态验证码完成登录",
+            "Enter the code from your authenticator app to finish logging in",
+        )
+    if idle and tok.name in IDLE_TOKENS:
+        last = tok.last_used_at or tok.created_at
+        if now - last > idle:
+            # Refused every time from now on: its last use no longer moves (nothing is written on a refusal).
+            raise Unauthenticated(
+                "auth.session_idle",
+                "长时间未操作，会话已结束，请重新登录",
+                "The session ended after a while without use; please log in again",
+            )
+        if now - last > _TOUCH_EVERY:
+            tok.last_used_at = now
     return actor_for(session, user)
 
 
@@ -230,3 +357,145 @@ def usernames(session: Session, user_ids: set[int]) -> dict[int, str]:
         int(i): str(n)
         for i, n in session.execute(select(User.id, User.username).where(User.id.in_(user_ids)))
     }
+
+
+# ---------------------------------------------------------------------------------------------------------
+# TOTP two-factor login (RFC 6238, pyotp): 等保 2.0 level 3 asks two factors of administrators and auditors.
+# ---------------------------------------------------------------------------------------------------------
+
+ISSUER = "liangshi 两实"
+RECOVERY_CODES = 10
+PENDING_LOGIN = dt.timedelta(minutes=5)
+
+
+def roles_needing_totp(setting: str) -> frozenset[str]:
+    """The roles the totp_roles setting names."""
+    return frozenset(r.strip() for r in setting.split(",") if r.strip())
+
+
+def login_stage(user: User, roles: frozenset[str]) -> str | None:
+    """What a login with the right password still needs: "totp" (a code), "enrol" (enrolment) or nothing."""
+    if user.totp_enabled_at is not None:
+        return "totp"
+    if user.role in roles:
+        return "enrol"
+    return None
+
+
+def _totp(secret: str) -> pyotp.TOTP:
+    return pyotp.TOTP(secret)
+
+
+def _step(now: dt.datetime) -> int:
+    return int(now.timestamp()) // 30
+
+
+def _accepts(user: User, secret: str, code: str, now: dt.datetime) -> bool:
+    """Whether a 6-digit code fits the secret now (one step of drift either way), never the same step twice."""
+    code = "".join(code.split())
+    if len(code) != 6 or not code.isdigit():
+        return False
+    totp = _totp(secret)
+    for offset in (0, -1, 1):
+        step = _step(now) + offset
+        if secrets.compare_digest(totp.at(step * 30), code):
+            if user.totp_last_step is not None and step <= user.totp_last_step:
+                return False
+            user.totp_last_step = step
+            return True
+    return False
+
+
+def _use_recovery_code(session: Session, user: User, code: str, now: dt.datetime) -> bool:
+    digest = _digest("".join(code.split()).lower())
+    row = session.execute(
+        select(RecoveryCode).where(
+            RecoveryCode.user_id == user.id, RecoveryCode.code_hash == digest, RecoveryCode.used_at.is_(None)
+        )
+    ).scalar_one_or_none()
+    if row is None:
+        return False
+    row.used_at = now
+    return True
+
+
+def _bad_code() -> Unauthenticated:
+    return Unauthenticated(
+        "auth.totp_invalid", "动态验证码或恢复码错误", "Wrong authenticator code or recovery code"
+    )
+
+
+def check_second_factor(session: Session, user: User, code: str, *, now: dt.datetime) -> None:
+    """Accept a TOTP code or an unused recovery code of an enrolled user, else 401 (counted as a failed login)."""
+    if user.locked_until is not None and user.locked_until > now:
+        raise Unauthenticated(
+            "auth.locked",
+            "登录失败次数过多，账户已暂时锁定",
+            "Too many failed logins; the account is locked for a while",
+            {"locked_until": user.locked_until.isoformat()},
+        )
+    secret = user.totp_secret
+    if user.totp_enabled_at is None or secret is None:
+        raise _bad_code()
+    if not (_accepts(user, secret, code, now) or _use_recovery_code(session, user, code, now)):
+        raise _bad_code()
+    session.flush()
+
+
+def start_enrolment(session: Session, user: User) -> tuple[str, str]:
+    """A new secret for a user not yet enrolled (kept until confirmed): the secret and its otpauth:// URI."""
+    if user.totp_enabled_at is not None:
+        raise Conflict(
+            "totp.already_enrolled",
+            "已启用双因素登录；如需更换请由管理员重置",
+            "Two-factor login is already on; an administrator resets it to enrol again",
+        )
+    if user.totp_secret is None:
+        user.totp_secret = pyotp.random_base32()
+        session.flush()
+    uri = _totp(user.totp_secret).provisioning_uri(name=user.username, issuer_name=ISSUER)
+    return user.totp_secret, uri
+
+
+def confirm_enrolment(
+    session: Session, user: User, code: str, *, actor: Actor, now: dt.datetime
+) -> list[str]:
+    """Switch TOTP on once a code from the new secret proves the app has it; returns the recovery codes (shown
+    once, stored as hashes)."""
+    if user.totp_enabled_at is not None or user.totp_secret is None:
+        raise Conflict(
+            "totp.not_pending",
+            "没有待确认的双因素登记，请重新开始",
+            "No two-factor enrolment is waiting for confirmation; start again",
+        )
+    if not _accepts(user, user.totp_secret, code, now):
+        raise ValidationFailed(
+            "totp.code_invalid",
+            "验证码不正确，请输入认证器应用上当前显示的6位数字",
+            "Wrong code: enter the 6 digits your authenticator app shows now",
+            {"field": "code"},
+        )
+    user.totp_enabled_at = now
+    codes = [secrets.token_hex(5) for _ in range(RECOVERY_CODES)]
+    session.execute(delete(RecoveryCode).where(RecoveryCode.user_id == user.id))
+    for c in codes:
+        session.add(RecoveryCode(user_id=user.id, code_hash=_digest(c)))
+    _log_user(session, actor, now, "user.totp_enrol", user.id, {})
+    return codes
+
+
+def reset_totp(session: Session, *, username: str, actor: Actor, now: dt.datetime) -> User:
+    """Switch a user's TOTP off (a lost phone): secret and recovery codes go, every token is revoked; the user
+    enrols again at the next login. Audited."""
+    if actor is not SYSTEM:
+        actor.ensure("user.manage")
+    user = session.execute(select(User).where(User.username == username)).scalar_one_or_none()
+    if user is None:
+        raise NotFound("user.not_found", "用户不存在", "No such user", {"field": "username"})
+    user.totp_secret = None
+    user.totp_enabled_at = None
+    user.totp_last_step = None
+    session.execute(delete(RecoveryCode).where(RecoveryCode.user_id == user.id))
+    _revoke_all(session, user, now)
+    _log_user(session, actor, now, "user.totp_reset", user.id, {})
+    return user

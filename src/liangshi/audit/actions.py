@@ -153,6 +153,9 @@ SPECIFIC: dict[str, Label] = {
     "check.source_load": Label("载入部门文件供核查", "Department file held for checking"),
     # access
     "user.create": Label("新建用户", "User created"),
+    "user.password_change": Label("更改密码", "Password changed"),
+    "user.totp_enrol": Label("启用双因素登录", "Two-factor login enrolled"),
+    "user.totp_reset": Label("重置双因素登录", "Two-factor login reset"),
 }
 
 

@@ -41,5 +41,10 @@ def demo_build(
     out.print("演示账号 demo logins (username / password / role / jurisdiction):")
     for login in logins:
         print(f"  {login['username']:<22} {login['password']:<20} {login['role']:<20} {login['area']}")
+    out.print(
+        "管理员与审计员首次网页登录时用认证器应用（TOTP）扫码登记双因素登录，之后每次登录输入6位验证码；"
+        "重置: liangshi user totp-reset 用户名 / Administrators and auditors enrol an authenticator app (TOTP) at "
+        "their first web login and give its 6-digit code at every login after; reset: liangshi user totp-reset NAME"
+    )
     out.print(f"部门及共享协议 departments with agreements: {', '.join(partners)}")
     out.print("Web: http://127.0.0.1:8000/web/ — API: http://127.0.0.1:8000/docs (POST /auth/token)")

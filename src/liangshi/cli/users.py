@@ -9,6 +9,7 @@ from liangshi.access import service
 from liangshi.access.models import User
 from liangshi.access.service import SYSTEM
 from liangshi.cli.common import database, err, fail, out
+from liangshi.config import Settings
 from liangshi.errors import LiangshiError
 
 app = typer.Typer(help="Users / 用户", no_args_is_help=True)
@@ -30,6 +31,7 @@ def user_add(
     """Create a user (as the system operator)."""
     try:
         with database() as (session, clock):
+            settings = Settings()
             user = service.create_user(
                 session,
                 username=username,
@@ -40,6 +42,7 @@ def user_add(
                 department=department,
                 actor=SYSTEM,
                 now=clock.now(),
+                policy=_policy(settings),
             )
             out.print(f"用户已创建 / user created: {user.username} ({user.role})")
     except LiangshiError as exc:
@@ -59,3 +62,45 @@ def user_token(
             err.print("[red]user.not_found[/red]: 用户不存在 / no such user")
             raise typer.Exit(2)
         print(service.issue_token(session, user, name=name, days=days, now=clock.now()))
+
+
+def _policy(settings: Settings) -> service.PasswordPolicy:
+    return service.PasswordPolicy(min_length=settings.password_min_length, history=settings.password_history)
+
+
+@app.command("password")
+def user_password(
+    username: str,
+    password: str = typer.Option(..., prompt=True, hide_input=True, confirmation_prompt=True),
+) -> None:
+    """Set a user's password under the password policy (not one of the last N); their sessions end."""
+    try:
+        with database() as (session, clock):
+            user = session.execute(select(User).where(User.username == username)).scalar_one_or_none()
+            if user is None:
+                err.print("[red]user.not_found[/red]: 用户不存在 / no such user")
+                raise typer.Exit(2)
+            service.change_password(
+                session,
+                user=user,
+                password=password,
+                policy=_policy(Settings()),
+                actor=SYSTEM,
+                now=clock.now(),
+            )
+            out.print(f"密码已更改 / password changed: {username}")
+    except LiangshiError as exc:
+        raise fail(exc) from None
+
+
+@app.command("totp-reset")
+def user_totp_reset(username: str) -> None:
+    """Switch a user's two-factor login off (a lost phone): they enrol again at their next login (audited)."""
+    try:
+        with database() as (session, clock):
+            user = service.reset_totp(session, username=username, actor=SYSTEM, now=clock.now())
+            out.print(
+                f"双因素登录已重置，下次登录时重新登记 / TOTP reset, enrols again at next login: {user.username}"
+            )
+    except LiangshiError as exc:
+        raise fail(exc) from None

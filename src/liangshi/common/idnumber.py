@@ -27,6 +27,7 @@ __all__ = [
     "IdError",
     "IdKind",
     "Sex",
+    "carries_id_number",
     "check_document",
     "check_id_number",
     "compute_check_char",
@@ -269,6 +270,26 @@ _ID_IN_TEXT = re.compile(
     "(?<![0-9\uff10-\uff19])(?:[0-9\uff10-\uff19]{17}[0-9\uff10-\uff19Xx\uff38\uff58]|[0-9\uff10-\uff19]{15})"
     "(?![0-9\uff10-\uff19])"
 )
+
+
+def carries_id_number(text: str, *, old_form: bool = True) -> bool:
+    """Whether a text holds what is very likely a full ID number: 18 characters with the right check character,
+    or (with old_form) 15 digits whose birth date is a real day; spaces and full-width digits as typed."""
+    compact = normalize_id_text(text)
+    for run in _ID_IN_TEXT.findall(compact):
+        if len(run) == 18 and run[:17].isdigit() and compute_check_char(run[:17]) == run[17]:
+            return True
+        if old_form and len(run) == 15 and _real_day("19" + run[6:12]):
+            return True
+    return False
+
+
+def _real_day(yyyymmdd: str) -> bool:
+    try:
+        date(int(yyyymmdd[:4]), int(yyyymmdd[4:6]), int(yyyymmdd[6:8]))
+    except ValueError:
+        return False
+    return True
 
 
 def mask_id_numbers_in(text: str) -> str:

@@ -5,7 +5,6 @@ from __future__ import annotations
 from typing import Any
 
 from fastapi import FastAPI
-from fastapi.openapi.docs import get_swagger_ui_html, get_swagger_ui_oauth2_redirect_html
 from fastapi.responses import FileResponse, HTMLResponse
 from starlette.requests import Request
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
@@ -107,9 +106,9 @@ class RequestToday:
             await self.app(scope, receive, send)
 
 
-# No script-src yet: templates/collect/dwelling.html still has an inline onsubmit handler; once it moves to a
-# static file, add "script-src 'self'" here.
-CSP = "frame-ancestors 'none'; object-src 'none'; base-uri 'self'; form-action 'self'"
+# Scripts only from our own files: no inline script or handler anywhere (tests/web/test_no_inline_script.py
+# greps the templates; /docs starts Swagger UI from a static file).
+CSP = "script-src 'self'; frame-ancestors 'none'; object-src 'none'; base-uri 'self'; form-action 'self'"
 HSTS = "max-age=31536000; includeSubDomains"
 
 
@@ -151,6 +150,16 @@ class SecurityHeaders:
 async def _empty() -> Message:
     return {"type": "http.disconnect"}
 
+
+# Swagger UI's own pages without inline script (FastAPI's helpers inline one): each starts from a static file.
+DOCS = """<!doctype html><html lang="en"><head><meta charset="utf-8"><title>{title}</title>
+<link rel="icon" href="/favicon.ico"><link rel="stylesheet" href="{swagger}/swagger-ui.css"></head>
+<body><div id="swagger-ui" data-openapi="{openapi}"></div>
+<script src="{swagger}/swagger-ui-bundle.js"></script>
+<script src="/web/static/swagger-init.js"></script></body></html>"""
+DOCS_REDIRECT = """<!doctype html><html lang="en-US"><head><meta charset="utf-8">
+<title>Swagger UI: OAuth2 Redirect</title></head>
+<body><script src="{swagger}/oauth2-redirect.js"></script></body></html>"""
 
 HOME = """<!doctype html><html lang="zh-CN"><meta charset="utf-8"><title>两实 liangshi</title>
 <body style="font-family:sans-serif;max-width:40em;margin:3em auto">
@@ -194,19 +203,15 @@ def create_app(
     @app.get("/docs", response_class=HTMLResponse, include_in_schema=False)
     def docs() -> HTMLResponse:
         """The API explorer, from the vendored Swagger UI."""
-        return get_swagger_ui_html(
-            openapi_url=app.openapi_url or "/openapi.json",
-            title=f"{app.title} · API",
-            oauth2_redirect_url="/docs/oauth2-redirect",
-            swagger_js_url=f"{SWAGGER}/swagger-ui-bundle.js",
-            swagger_css_url=f"{SWAGGER}/swagger-ui.css",
-            swagger_favicon_url="/favicon.ico",
+        page = DOCS.format(
+            title=f"{app.title} · API", swagger=SWAGGER, openapi=app.openapi_url or "/openapi.json"
         )
+        return HTMLResponse(page)
 
     @app.get("/docs/oauth2-redirect", response_class=HTMLResponse, include_in_schema=False)
     def docs_redirect() -> HTMLResponse:
         """Swagger UI's OAuth2 redirect page."""
-        return get_swagger_ui_oauth2_redirect_html()
+        return HTMLResponse(DOCS_REDIRECT.format(swagger=SWAGGER))
 
     @app.get("/favicon.ico", include_in_schema=False)
     def favicon() -> FileResponse:

@@ -1,7 +1,8 @@
 """App-wide input checks run after routing and before FastAPI validates a request (issue 18).
 
 Every integer parameter must fit a signed 64-bit column and no string may carry a NUL byte (PostgreSQL refuses
-both with a server error; SQLite overflows); a JSON body may not nest deeper than a limit. A refusal is the same
+both with a server error; SQLite overflows); no path or query parameter may carry a full ID number (URLs land
+in server and proxy logs); a JSON body may not nest deeper than a limit. A refusal is the same
 422 `request.invalid` the validation handler renders, naming the field, so every route gets it without a line
 of its own.
 """
@@ -23,6 +24,7 @@ from fastapi.routing import APIRoute
 from starlette.requests import Request
 from starlette.responses import Response
 
+from liangshi.common.idnumber import carries_id_number
 from liangshi.http.tx import bearer
 
 INT64_MIN = -(2**63)
@@ -32,6 +34,10 @@ _INTEGER = re.compile(r"^\s*[+-]?\d+\s*$")
 
 _OUT_OF_RANGE = ("须为64位整数（-2^63 至 2^63-1）", "must be a 64-bit integer (from -2^63 to 2^63-1)")
 _NUL = ("不得含有NUL字符（\\x00）", "must not contain a NUL character (\\x00)")
+_ID_IN_URL = (
+    "身份证号不得出现在网址中（会留在服务器日志里），请放在请求正文中用POST发送",
+    "an ID number may not travel in a URL (it would stay in server logs); send it in the request body by POST",
+)
 _TOO_DEEP = (f"JSON嵌套不得超过{MAX_JSON_DEPTH}层", f"JSON may not nest deeper than {MAX_JSON_DEPTH} levels")
 
 
@@ -63,8 +69,14 @@ def _int_params(route: APIRoute) -> tuple[frozenset[str], frozenset[str]]:
 def _check_param(where: str, name: str, value: str, integer: bool) -> dict[str, Any] | None:
     if "\x00" in name or "\x00" in value:
         return _error("string_nul", (where, name.replace("\x00", "")), _NUL)
-    if integer and _INTEGER.match(value) and not INT64_MIN <= int(value) <= INT64_MAX:
-        return _error("int_out_of_range", (where, name), _OUT_OF_RANGE)
+    if integer:
+        if _INTEGER.match(value) and not INT64_MIN <= int(value) <= INT64_MAX:
+            return _error("int_out_of_range", (where, name), _OUT_OF_RANGE)
+        return None
+    # Issue 18: full ID numbers never in a URL (lookups go by POST or an opaque handle). A 15-digit area code
+    # looks like an old 15-digit ID number, so area parameters are checked for the 18-character form only.
+    if carries_id_number(value, old_form="area" not in name.lower()):
+        return _error("id_number_in_url", (where, name), _ID_IN_URL)
     return None
 
 

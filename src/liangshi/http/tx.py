@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import datetime as dt
 from collections.abc import Iterator
 from contextlib import contextmanager
 from urllib.parse import unquote
@@ -28,13 +29,19 @@ def bearer(request: Request) -> str:
     return token.strip()
 
 
+def idle_of(request: Request) -> dt.timedelta | None:
+    """The idle timeout of sessions (Settings.session_idle_minutes; None when off)."""
+    minutes: int = request.app.state.settings.session_idle_minutes
+    return dt.timedelta(minutes=minutes) if minutes else None
+
+
 @contextmanager
 def unit(request: Request) -> Iterator[tuple[Session, Context]]:
     """One transaction for one request, acting as the token's user; any error rolls everything back."""
     clock: Clock = request.app.state.clock
     with session_scope(request.app.state.sessions) as session:
         now = clock.now()
-        actor = access.actor_from_token(session, bearer(request), now=now)
+        actor = access.actor_from_token(session, bearer(request), now=now, idle=idle_of(request))
         # Header values are Latin-1 on the wire: a Chinese purpose arrives percent-encoded (UTF-8).
         purpose = unquote(request.headers.get("x-purpose") or "").strip()[:MAX_PURPOSE] or None
         policy = departments.read_policy(actor)

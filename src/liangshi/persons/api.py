@@ -18,10 +18,12 @@ from liangshi.persons.schemas import (
     HouseholdCorrect,
     HouseholdCreate,
     HouseholdPatch,
+    LookupIn,
     MemberAdd,
     MemberEnd,
     PersonCorrect,
     PersonCreate,
+    PersonFind,
     PersonPatch,
     UnmaskIn,
 )
@@ -49,22 +51,40 @@ def create_person(body: PersonCreate, request: Request) -> ObjectRead:
 def search_persons(
     request: Request,
     name: str | None = Query(None, max_length=50),
-    id_number: str | None = Query(None, max_length=40),
     phone: str | None = Query(None, max_length=30),
     area_id: int | None = None,
     page: tuple[int, int] = Depends(paging),
 ) -> PageRead:
-    """Persons in your jurisdiction by name prefix, document number, phone or area; documents masked."""
+    """Persons in your jurisdiction by name prefix, phone or area; documents masked. By document number: POST
+    /persons/find (an ID number never travels in a URL)."""
     with unit(request) as (session, ctx):
         result = service.search_persons(
             session,
             ctx,
             name=name,
-            id_number=id_number,
+            id_number=None,
             phone=phone,
             area_id=area_id,
             offset=page[0],
             limit=page[1],
+        )
+        return page_read(result, lambda snap: _person_extra(session, ctx, snap))
+
+
+@persons.post("/find", response_model=PageRead, summary="Search persons by document number (in the body)")
+def find_persons(body: PersonFind, request: Request) -> PageRead:
+    """Persons in your jurisdiction by document number, phone, name prefix or area, the numbers sent in the body so
+    that they never land in a URL or a server log; documents masked."""
+    with unit(request) as (session, ctx):
+        result = service.search_persons(
+            session,
+            ctx,
+            name=body.name,
+            id_number=body.id_number,
+            phone=body.phone,
+            area_id=body.area_id,
+            offset=body.offset,
+            limit=body.limit,
         )
         return page_read(result, lambda snap: _person_extra(session, ctx, snap))
 
@@ -100,11 +120,12 @@ def forgiving_search(
         }
 
 
-@persons.get("/lookup", summary="查人知住 by ID number")
-def lookup(request: Request, id_number: str = Query(..., min_length=6, max_length=40)) -> dict[str, Any]:
-    """The person holding a document number and where they live now and lived before."""
+@persons.post("/lookup", summary="查人知住 by ID number (in the body)")
+def lookup(body: LookupIn, request: Request) -> dict[str, Any]:
+    """The person holding a document number and where they live now and lived before; the number is sent in the
+    body, never in a URL (issue 18)."""
     with unit(request) as (session, ctx):
-        return residence.where_lives_by_document(session, ctx, id_number)
+        return residence.where_lives_by_document(session, ctx, body.id_number)
 
 
 @persons.get("/{object_id}/residences", summary="查人知住: current residence and full history")

@@ -138,6 +138,23 @@ class DocumentAdd(WriteMeta, DocumentIn):
     valid_from: dt.date | None = None
 
 
+class PersonFind(Strict):
+    """A search by document or phone number sent in the body, so the number never travels in a URL (issue 18)."""
+
+    id_number: str | None = Field(None, min_length=1, max_length=40)
+    phone: str | None = Field(None, min_length=1, max_length=30)
+    name: str | None = Field(None, min_length=1, max_length=50)
+    area_id: int | None = None
+    offset: int = Field(0, ge=0, le=10_000_000)
+    limit: int = Field(50, ge=1, le=500)
+
+
+class LookupIn(Strict):
+    """查人知住 by a document number, sent in the body (never in a URL)."""
+
+    id_number: str = Field(min_length=6, max_length=40)
+
+
 class UnmaskIn(Strict):
     """Why full ID numbers are needed; recorded in the audit log."""
 

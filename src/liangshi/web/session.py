@@ -8,6 +8,7 @@ of a logged-in session is derived from the session token, so it is per session a
 
 from __future__ import annotations
 
+import datetime as dt
 import hashlib
 import hmac
 import secrets
@@ -136,7 +137,9 @@ def page(request: Request, *, purpose: str | None = None) -> Iterator[Page]:
     with session_scope(request.app.state.sessions) as session:
         now = clock.now()
         try:
-            actor = access.actor_from_token(session, token, now=now)
+            minutes = request.app.state.settings.session_idle_minutes
+            idle = dt.timedelta(minutes=minutes) if minutes else None
+            actor = access.actor_from_token(session, token, now=now, idle=idle)
         except Unauthenticated:
             raise LoginRequired() from None
         user = session.get(User, actor.user_id)

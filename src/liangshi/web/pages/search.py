@@ -3,9 +3,9 @@
 from __future__ import annotations
 
 import re
-from typing import Any
+from typing import Annotated, Any
 
-from fastapi import Request
+from fastapi import Form, Request
 from fastapi.responses import Response
 
 from liangshi.addresses import service as addresses
@@ -72,6 +72,23 @@ def _row(p: Page, snap: Any, *, level: str | None = None, suffix: bool = False) 
 
 @router.get("/search")
 def search(request: Request, q: str = "", kind: str = "auto", offset: int = 0) -> Response:
+    """The search form, and a search by name, phone or address from a link (an ID number in the URL is refused
+    before this runs: the form sends by POST, issue 18)."""
+    return _search(request, q, kind, offset)
+
+
+@router.post("/search")
+def search_posted(
+    request: Request,
+    q: Annotated[str, Form(max_length=200)] = "",
+    kind: Annotated[str, Form(max_length=20)] = "auto",
+    offset: Annotated[int, Form(ge=0, le=10_000_000)] = 0,
+) -> Response:
+    """Search within the jurisdiction as the form sends it (by POST: an ID number never lands in a URL)."""
+    return _search(request, q, kind, offset)
+
+
+def _search(request: Request, q: str, kind: str, offset: int) -> Response:
     """Search within the jurisdiction; every person shown is logged as a search read."""
     with page(request) as p:
         p.ctx.actor.ensure("person.read")
