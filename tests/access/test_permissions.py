@@ -233,6 +233,7 @@ ALLOWED: dict[str, frozenset[str]] = {
             "check.dismiss",
             "check.source",
             "collect.sync",
+            "register.export",
         }
     ),
     "city_admin": frozenset(
@@ -289,6 +290,7 @@ ALLOWED: dict[str, frozenset[str]] = {
             "check.dismiss",
             "check.source",
             "collect.sync",
+            "register.export",
         }
     ),
     "department_liaison": frozenset(
@@ -373,6 +375,7 @@ ACTIONS: dict[str, str] = {
     "check.dismiss": "check.dismiss",  # POST /checks/findings/{id}/dismiss
     "check.source": "check.source",  # POST /checks/sources (a housing file naming the community)
     "collect.sync": "collect.sync",  # GET /sync/work?area_id={community}, then POST /sync of a visit there
+    "register.export": "register.export",  # POST /exports/parquet {"area": community code}
 }
 # A department file held for checking is not one object: a row naming a community outside the jurisdiction is
 # reported as that row's problem (tests/checks), so the action has no outside case.
@@ -1247,6 +1250,15 @@ def _collect_sync(case: Case) -> None:
         assert result["status"] == "refused" and result["code"] == "sync.not_assigned", result
 
 
+def _register_export(case: Case) -> None:
+    case.build(_person)
+    r = case.client.post("/exports/parquet", json={"area": case.loc.community_code}, headers=case.headers)
+    case.check(r)
+    if case.ok:
+        assert r.headers["content-type"] == "application/zip"
+        assert r.content[:2] == b"PK"
+
+
 def run(case: Case, action: str) -> None:
     """Perform one action as the case's persona and check status and effect."""
     kind, _, verb = action.partition(".")
@@ -1278,6 +1290,8 @@ def run(case: Case, action: str) -> None:
         _changeset_review(case, district=action == "changeset.review_district")
     elif action == "collect.sync":
         _collect_sync(case)
+    elif action == "register.export":
+        _register_export(case)
     elif verb == "read":
         _read(case, kind)
     elif verb == "history":
