@@ -3,6 +3,7 @@
     PYTHONPATH=src python scripts/bench_linkage.py city --city /tmp/lk-city       # synthetic city + hard negatives
     PYTHONPATH=src python scripts/bench_linkage.py febrl                         # FEBRL3 / FEBRL4
     PYTHONPATH=src python scripts/bench_linkage.py incremental --master 1000000  # 10,000 new vs a 1M master
+    PYTHONPATH=src python scripts/bench_linkage.py scale --persons 700000 --city DIR --system liangshi  # or splink
 
 ``city`` runs ``liangshi synth --persons 20000 --seed 2010 --today 2026-11-27 --out DIR`` first when DIR has
 no extracts. Each section prints one JSON line per system with precision, recall, F1, B-cubed F1 and wall time;
@@ -13,6 +14,7 @@ from __future__ import annotations
 
 import argparse
 import datetime as dt
+import inspect
 import json
 import random
 import resource
@@ -58,7 +60,10 @@ def run_liangshi(
 ) -> dict[str, str]:
     """The full liangshi pipeline (normalise, block, compare, score, cluster)."""
     frame = score.prepare(records, today=TODAY)
-    predictions = score.predict_frame(frame, model=model)
+    if "min_probability" in inspect.signature(score.predict_frame).parameters:
+        predictions = score.predict_frame(frame, model=model, min_probability=threshold)
+    else:  # the engine before issue 19 (a baseline run with an older tree on PYTHONPATH)
+        predictions = score.predict_frame(frame, model=model)
     return cluster.clusters(frame, predictions, threshold=threshold)
 
 
@@ -189,6 +194,27 @@ def section_city(city: Path) -> None:
     for passes in EM_PASSES:
         clusters, seconds = _timed(run_plain_splink, records, passes=passes)
         _report("city", f"plain_splink_{passes}", truth, clusters, seconds)
+
+
+def section_scale(city: Path, persons: int, system: str) -> None:
+    """One system on the city benchmark of ``persons`` (one system per process, so its peak memory is its own)."""
+    if not (city / "police_persons.csv").exists():
+        subprocess.run(
+            [sys.executable, "-m", "liangshi.cli.main", "synth", "--persons", str(persons), "--seed", "2010",
+             "--today", TODAY.isoformat(), "--out", str(city)],
+            check=True,
+        )  # fmt: skip
+    (records, truth), build = _timed(evaluate.city_benchmark, city)
+    before = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+    if system == "liangshi":
+        clusters, seconds = _timed(run_liangshi, records)
+    else:
+        clusters, seconds = _timed(run_plain_splink, records, passes="careful")
+    _report(f"scale-{len(records)}", system, truth, clusters, seconds)
+    peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+    print(json.dumps({"section": "scale", "system": system, "records": len(records),
+                      "benchmark_build_seconds": round(build, 1), "rss_before_linkage_mb": round(before),
+                      "peak_rss_mb": round(peak)}), flush=True)  # fmt: skip
 
 
 def section_febrl() -> None:
@@ -336,7 +362,9 @@ def main() -> None:
     parser = argparse.ArgumentParser(
         description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
     )
-    parser.add_argument("section", choices=("city", "febrl", "incremental"))
+    parser.add_argument("section", choices=("city", "febrl", "incremental", "scale"))
+    parser.add_argument("--persons", type=int, default=700_000, help="scale: persons in the synthetic city")
+    parser.add_argument("--system", choices=("liangshi", "splink"), default="liangshi")
     parser.add_argument("--city", type=Path, default=Path("/tmp/liangshi-bench-city"))
     parser.add_argument("--master", type=int, default=1_000_000)
     parser.add_argument("--new", type=int, default=10_000)
@@ -346,6 +374,8 @@ def main() -> None:
         section_city(args.city)
     elif args.section == "febrl":
         section_febrl()
+    elif args.section == "scale":
+        section_scale(args.city, args.persons, args.system)
     else:
         section_incremental(args.master, args.new, args.cache)
 

@@ -237,6 +237,7 @@ ALLOWED: dict[str, frozenset[str]] = {
             "check.dismiss",
             "check.source",
             "collect.sync",
+            "register.export",
         }
     ),
     "city_admin": frozenset(
@@ -293,6 +294,7 @@ ALLOWED: dict[str, frozenset[str]] = {
             "check.dismiss",
             "check.source",
             "collect.sync",
+            "register.export",
         }
     ),
     "department_liaison": frozenset(
@@ -408,6 +410,7 @@ ACTIONS: dict[str, str] = {
     "collect.sync": "collect.sync",  # GET /sync/work?area_id={community}, then POST /sync of a visit there
     "rental.read": "rental.read",  # GET /rentals/{id}
     "rental.create": "rental.write",  # POST /rentals (a dwelling with a landlord)
+    "register.export": "register.export",  # POST /exports/parquet {"area": community code}
 }
 # A department file held for checking is not one object: a row naming a community outside the jurisdiction is
 # reported as that row's problem (tests/checks), so the action has no outside case.
@@ -1305,6 +1308,15 @@ def _rental(case: Case, verb: str) -> None:
         assert r.json()["kind"] == "rental" and r.json()["refs"]["dwelling_id"] == dwelling_id
 
 
+def _register_export(case: Case) -> None:
+    case.build(_person)
+    r = case.client.post("/exports/parquet", json={"area": case.loc.community_code}, headers=case.headers)
+    case.check(r)
+    if case.ok:
+        assert r.headers["content-type"] == "application/zip"
+        assert r.content[:2] == b"PK"
+
+
 def run(case: Case, action: str) -> None:
     """Perform one action as the case's persona and check status and effect."""
     kind, _, verb = action.partition(".")
@@ -1338,6 +1350,8 @@ def run(case: Case, action: str) -> None:
         _collect_sync(case)
     elif kind == "rental":
         _rental(case, verb)
+    elif action == "register.export":
+        _register_export(case)
     elif verb == "read":
         _read(case, kind)
     elif verb == "history":

@@ -71,6 +71,10 @@ EXCHANGE_ACTIONS = (
 REVIEW_ACTIONS = ("changeset.review", "changeset.review_district", "department.claim", "dispute.rule")
 
 
+# The register exported to Parquet per county (liangshi.exchange.parquet), the hand-off to a data platform: district
+# and city administrators, within their jurisdiction; unmasked only with person.unmask and a reason.
+EXPORT_ACTIONS = ("register.export",)
+
 # Quality checks (liangshi.checks): read the findings (work items) of one's area, run the checks, dismiss a finding
 # with a reason, and hold a department's file for checking.
 CHECK_ACTIONS = ("check.read", "check.run", "check.dismiss", "check.source")
@@ -112,7 +116,13 @@ _ADMIN = _POLICE | {
     "dispute.rule",
     "check.source",
 }
-_DISTRICT = _ADMIN | {"street.write", "street.retire", "department.manage", "changeset.review_district"}
+_DISTRICT = _ADMIN | {
+    "street.write",
+    "street.retire",
+    "department.manage",
+    "changeset.review_district",
+    "register.export",
+}
 
 PERMISSIONS: dict[str, frozenset[str]] = {
     # Collectors record what they find at the door; retiring records and unmasking IDs is for the police.

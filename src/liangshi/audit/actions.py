@@ -133,6 +133,7 @@ SPECIFIC: dict[str, Label] = {
     "import.start": Label("开始导入", "Import started"),
     "import.finish": Label("导入完成", "Import finished"),
     "import.fail": Label("导入失败", "Import failed"),
+    "register.export": Label("导出登记数据（Parquet）", "Register exported (Parquet)"),
     # master person index
     "mpi.record_linked": Label("来源记录关联到人员", "Source record linked to the person"),
     "mpi.record_new": Label("来源记录新建人员", "Source record created the person"),

@@ -51,11 +51,10 @@ def dedupe(
             progress.update(task, advance=1, description=f"{steps[1]} ({len(records):,})")
             frame = score.prepare(records, today=Clock().today())
             progress.update(task, advance=1, description=f"{steps[2]} ({engine})")
-            predictions = score.predict_frame(frame, engine=engine, model=model)
+            cut = ACCEPT if threshold is None else threshold
+            predictions = score.predict_frame(frame, engine=engine, model=model, min_probability=cut)
             progress.update(task, advance=1, description=f"{steps[3]} ({len(predictions):,} pairs)")
-            clusters = cluster.clusters(
-                frame, predictions, threshold=ACCEPT if threshold is None else threshold
-            )
+            clusters = cluster.clusters(frame, predictions, threshold=cut)
             progress.update(task, advance=1, description=steps[4])
             files.write_clusters(out, records, clusters)
             progress.update(task, advance=1, description="完成 done")

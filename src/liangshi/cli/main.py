@@ -56,6 +56,7 @@ COMMANDS: dict[str, tuple[str, str, str]] = {
     "address": ("liangshi.cli.address", "app", "Addresses: parse free text / 地址解析"),
     "venues": ("liangshi.cli.venues", "app", "Hotels and internet cafés / 旅店网吧"),
     "dept": ("liangshi.cli.departments", "app", "Department data exchange / 部门数据交换"),
+    "export": ("liangshi.cli.export", "app", "Export the register: Parquet per county / 数据导出"),
     "link": ("liangshi.cli.link", "app", "Record linkage: dedupe, explain, persons / 记录关联"),
     "review": ("liangshi.cli.review", "app", "Review desk: approve or return collected change sets / 审核台"),
     "db": ("liangshi.cli.db", "app", "Database schema / 数据库"),

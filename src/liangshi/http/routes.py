@@ -12,6 +12,7 @@ from liangshi.buildings.api import buildings, dwellings
 from liangshi.campaign.api import router as campaign
 from liangshi.checks.api import router as checks
 from liangshi.departments.api import router as departments
+from liangshi.exchange.api import router as exports
 from liangshi.inspections.api import router as inspections
 from liangshi.kpis.api import router as kpis
 from liangshi.mpi.api import person_links
@@ -51,6 +52,7 @@ def include_all(app: FastAPI) -> None:
         kpis,
         inspections,
         tables,
+        exports,
         checks,
         mpi,
         person_links,

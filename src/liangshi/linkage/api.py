@@ -84,5 +84,6 @@ def dedupe(
     """
     score.check_options(engine=engine, model=model)
     frame = score.prepare(records, today=today)
-    predictions = score.predict_frame(frame, engine=engine, model=model)
-    return cluster.clusters(frame, predictions, threshold=ACCEPT if threshold is None else threshold)
+    cut = ACCEPT if threshold is None else threshold
+    predictions = score.predict_frame(frame, engine=engine, model=model, min_probability=cut)
+    return cluster.clusters(frame, predictions, threshold=cut)

@@ -15,16 +15,40 @@ heavier errors, but their pair count grows with the square of the input: :func:`
 rule only while the comparisons it generates stay within a budget (``BROAD_BUDGET`` = 1 pair per record),
 counted exactly on the prepared frame before any engine runs, so DuckDB and Spark get the same rules.
 A rule adds pairs; Splink scores each pair once whatever the number of rules that found it.
+
+Every core rule is capped as well (issue 19): a block holds at most ``BLOCK_CAP`` records. A frequent key (a
+switchboard phone shared by a factory, a dormitory address, a common surname with 1 January) would otherwise
+grow into a near-cartesian block whose pairs fill memory. :func:`cap_blocks` gives each core rule its own key
+column (``blk_<i>``, the rule's key values joined): a block over the cap is split by the refining keys of
+``REFINERS`` in turn (birth year, sex, initials, surname), and what is still over the cap after all of them
+drops out of that rule (the other rules still see its records). The splits are kept as the set of oversize key
+values per stage, so that a master index and the batches matched against it cut their blocks the same way.
+Pairs per record are therefore at most ``BLOCK_CAP`` per rule, whatever the data.
 """
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:
     import pandas
 
-__all__ = ["BLOCKING_RULES", "BROAD_BUDGET", "BROAD_RULES", "KEY_COLUMNS", "add_keys", "rules_for"]
+__all__ = [
+    "BLOCKING_RULES",
+    "BLOCK_CAP",
+    "BLOCK_COLUMNS",
+    "BROAD_BUDGET",
+    "BROAD_RULES",
+    "CAPPED_RULES",
+    "KEY_COLUMNS",
+    "RULE_KEYS",
+    "BlockCuts",
+    "add_keys",
+    "apply_cuts",
+    "cap_blocks",
+    "rules_for",
+]
 
 KEY_COLUMNS: tuple[str, ...] = (
     "dob_set",
@@ -49,6 +73,30 @@ BLOCKING_RULES: tuple[str, ...] = (
     "l.dob = r.dob AND l.initials = r.initials",
 )
 
+#: The key columns each core rule joins on, in the order of :data:`BLOCKING_RULES`.
+RULE_KEYS: tuple[tuple[str, ...], ...] = (
+    ("id",),
+    ("surname_py", "dob"),
+    ("name_py", "dob_set"),
+    ("name_py", "id_birth"),
+    ("id_tail",),
+    ("id_sorted",),
+    ("id_head", "name_py"),
+    ("phone",),
+    ("addr",),
+    ("dob", "initials"),
+)
+
+#: Records per block of one core rule (at most BLOCK_CAP * (BLOCK_CAP - 1) / 2 pairs per block).
+BLOCK_CAP = 100
+
+#: Keys that split an oversize block, in this order (a key the rule already joins on is skipped).
+REFINERS: tuple[str, ...] = ("dob_year", "sex", "initials", "surname_py")
+
+#: The capped key column of each core rule, and the rules on them.
+BLOCK_COLUMNS: tuple[str, ...] = tuple(f"blk_{i}" for i in range(len(RULE_KEYS)))
+CAPPED_RULES: tuple[str, ...] = tuple(f"l.{c} = r.{c}" for c in BLOCK_COLUMNS)
+
 #: Broad rules, each with the key columns it joins on (for counting its pairs).
 BROAD_RULES: tuple[tuple[str, tuple[str, ...]], ...] = (
     ("l.dob = r.dob", ("dob",)),
@@ -63,8 +111,9 @@ BROAD_BUDGET = 1
 
 
 def rules_for(frame: pandas.DataFrame, *, budget: int = BROAD_BUDGET) -> list[str]:
-    """The core rules plus the broad rules whose pair count fits ``budget`` pairs per record."""
-    rules = list(BLOCKING_RULES)
+    """The core rules (capped, when :func:`cap_blocks` has run on the frame) plus the broad rules whose pair
+    count fits ``budget`` pairs per record."""
+    rules = list(CAPPED_RULES if BLOCK_COLUMNS[0] in frame.columns else BLOCKING_RULES)
     limit = budget * max(len(frame), 1)
     for rule, keys in BROAD_RULES:
         sizes = frame.dropna(subset=list(keys)).groupby(list(keys), sort=False).size()
@@ -98,3 +147,70 @@ def add_keys(frame: pandas.DataFrame) -> pandas.DataFrame:
     for column in KEY_COLUMNS:
         frame[column] = frame[column].where(pd.notna(frame[column]), None)
     return frame
+
+
+#: Per core rule, per refining stage: the key values found over the cap at that stage.
+BlockCuts = tuple[tuple[frozenset[str], ...], ...]
+
+
+def _joined(frame: pandas.DataFrame, columns: Sequence[str]) -> pandas.Series:
+    """The columns' values joined by a unit separator; None where any of them is missing."""
+    import pandas as pd
+
+    parts = [frame[c].astype("string") for c in columns]
+    key = parts[0]
+    for part in parts[1:]:
+        key = key + "\x1f" + part
+    return key.where(pd.notna(key), None).astype(object)
+
+
+def _refiners(keys: Sequence[str]) -> tuple[str, ...]:
+    return tuple(r for r in REFINERS if r not in keys)
+
+
+def cap_blocks(frame: pandas.DataFrame, *, cap: int = BLOCK_CAP) -> BlockCuts:
+    """Add the capped key column of every core rule to ``frame`` (in place); return the cuts made.
+
+    A block with more than ``cap`` records is split by the next refining key; a block still over the cap when
+    no refining key is left gets no key (its records leave this rule only).
+    """
+    cuts: list[tuple[frozenset[str], ...]] = []
+    for column, keys in zip(BLOCK_COLUMNS, RULE_KEYS, strict=True):
+        key = _joined(frame, keys)
+        stages: list[frozenset[str]] = []
+        for refiner in (*_refiners(keys), None):
+            counts = key.value_counts()
+            over = frozenset(str(v) for v in counts.index[counts.to_numpy() > cap])
+            stages.append(over)
+            if not over:
+                break
+            key = _split(frame, key, over, refiner)
+        cuts.append(tuple(stages))
+        frame[column] = key
+    return tuple(cuts)
+
+
+def apply_cuts(frame: pandas.DataFrame, cuts: BlockCuts) -> None:
+    """Add the capped key columns to ``frame`` with cuts found elsewhere (a master index's), in place."""
+    for column, keys, stages in zip(BLOCK_COLUMNS, RULE_KEYS, cuts, strict=True):
+        key = _joined(frame, keys)
+        refiners = (*_refiners(keys), None)
+        for over, refiner in zip(stages, refiners, strict=False):
+            if not over:
+                break
+            key = _split(frame, key, over, refiner)
+        frame[column] = key
+
+
+def _split(
+    frame: pandas.DataFrame, key: pandas.Series, over: frozenset[str], refiner: str | None
+) -> pandas.Series:
+    """Keys in ``over`` extended by ``refiner`` (None: dropped, or where the refiner is missing)."""
+    import pandas as pd
+
+    hit = key.isin(over)
+    if refiner is None:
+        return key.where(~hit, None)
+    extra = frame[refiner].astype("string")
+    refined = (key.astype("string") + "\x1f" + extra).where(pd.notna(extra), None)
+    return key.where(~hit, refined.astype(object))

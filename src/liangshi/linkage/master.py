@@ -2,7 +2,9 @@
 
 The master is normalised once (:class:`MasterIndex`, or a frame from :func:`prepare_master` that the master
 person index can store) and kept in a DuckDB table; each batch of new records is normalised, blocked against
-it with the blocking rules of :mod:`liangshi.linkage.block` (hash joins on the key columns), and scored with
+it with the capped blocking rules of :mod:`liangshi.linkage.block` (hash joins on the key columns; a key
+shared by more than ``BLOCK_CAP`` master records is split the same way for the master and every batch, so a
+new record meets at most ``BLOCK_CAP`` master records per rule), and scored with
 the model's level conditions (:func:`liangshi.linkage.score.score_pairs`). Nothing here changes a master
 person id: the result only proposes, per new record, the persons it may be.
 """
@@ -15,7 +17,7 @@ from collections.abc import Iterable, Sequence
 from typing import TYPE_CHECKING, Any
 
 from liangshi.errors import ValidationFailed
-from liangshi.linkage.block import BLOCKING_RULES
+from liangshi.linkage.block import CAPPED_RULES, KEY_COLUMNS, add_keys, apply_cuts, cap_blocks
 from liangshi.linkage.normalise import normalise_name, records_from_frame
 from liangshi.linkage.records import REVIEW, Candidate, LinkRecord
 from liangshi.linkage.score import evidence, prepare, score_pairs_sql
@@ -72,6 +74,12 @@ class MasterIndex:
 
         self.today = today
         frame = prepare_master(master, today=today)
+        callers = frame is master  # the capped keys are added in place: never to the caller's frame
+        if not set(KEY_COLUMNS) <= set(frame.columns):
+            frame = add_keys(frame.copy())
+        elif callers:
+            frame = frame.copy()
+        self.cuts = cap_blocks(frame)
         self.size = len(frame)
         self.con: duckdb.DuckDBPyConnection = duckdb.connect()
         self.con.register("master_df", frame)
@@ -101,13 +109,15 @@ class MasterIndex:
         if not len(frame) or not self.size:
             return result
         con = self.con
+        frame = frame.copy()
+        apply_cuts(frame, self.cuts)
         con.register("new_df", frame)
         try:
             con.execute("CREATE OR REPLACE TEMP TABLE new_recs AS SELECT * FROM new_df")
             joins = " UNION ".join(
                 f"SELECT n.unique_id AS uid_l, m.unique_id AS uid_r FROM new_recs n JOIN master m "
                 f"ON {_join_condition(rule)}"
-                for rule in BLOCKING_RULES
+                for rule in CAPPED_RULES
             )
             con.execute(f"CREATE OR REPLACE TEMP TABLE pairs AS {joins}")
             scored = con.execute(

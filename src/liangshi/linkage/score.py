@@ -17,7 +17,7 @@ from functools import lru_cache
 from typing import TYPE_CHECKING, Any
 
 from liangshi.errors import ValidationFailed
-from liangshi.linkage.block import BLOCKING_RULES, KEY_COLUMNS, add_keys, rules_for
+from liangshi.linkage.block import BLOCK_COLUMNS, BLOCKING_RULES, KEY_COLUMNS, add_keys, cap_blocks, rules_for
 from liangshi.linkage.compare import COMPARISONS, PRIOR, prior_weight, sql_condition
 from liangshi.linkage.normalise import COLUMNS, normalise_frame
 from liangshi.linkage.records import FieldEvidence, LinkRecord
@@ -212,6 +212,7 @@ def score_pairs(con: duckdb.DuckDBPyConnection, left: str, right: str, pairs: st
 def _model_frame(frame: pandas.DataFrame) -> pandas.DataFrame:
     """Only the columns Splink needs (ids, compared columns, keys), in a fixed order."""
     wanted = ["unique_id", *[c for c in COLUMNS if c in PAIR_COLUMNS or c == "surname_s"], *KEY_COLUMNS]
+    wanted += [c for c in BLOCK_COLUMNS if c in frame.columns]
     return frame[[c for c in dict.fromkeys(wanted)]]
 
 
@@ -271,7 +272,11 @@ def check_options(*, engine: str = "duckdb", model: str = "expert") -> None:
 
 
 def predict_frame(
-    frame: pandas.DataFrame, *, engine: str = "duckdb", model: str = "expert"
+    frame: pandas.DataFrame,
+    *,
+    engine: str = "duckdb",
+    model: str = "expert",
+    min_probability: float | None = None,
 ) -> pandas.DataFrame:
     """Scored candidate pairs within a prepared frame: unique_id_l, unique_id_r, match_weight,
     match_probability and gamma_<field> columns, via Splink on ``engine``.
@@ -279,6 +284,11 @@ def predict_frame(
     ``model="trained"`` re-estimates the parameters on the batch (for data unlike a Chinese register's,
     e.g. FEBRL); the levels, and so the explanations, stay the same. Its weights are returned in the
     ``mw_<field>`` columns as well.
+
+    The core blocking rules are capped (:func:`liangshi.linkage.block.cap_blocks`, run on ``frame`` in place
+    when its capped keys are missing), so no frequent key can explode the pair count. ``min_probability``
+    keeps only the pairs at or above it, filtered inside the engine: a caller that clusters at a threshold
+    never holds the pairs below it in memory.
     """
     # Imported here, not at the top: pandas takes about a second to load; only the linkage engine's frames need it;
     # Splink (and what it loads) takes seconds; only a linkage run needs it.
@@ -286,6 +296,8 @@ def predict_frame(
     from splink import Linker
 
     check_options(engine=engine, model=model)
+    if BLOCK_COLUMNS[0] not in frame.columns:
+        cap_blocks(frame)
     data = _model_frame(frame)
     columns = ["unique_id_l", "unique_id_r", "match_weight", "match_probability"]
     columns += [f"gamma_{c.field}" for c in COMPARISONS] + [f"mw_{c.field}" for c in COMPARISONS]
@@ -307,7 +319,7 @@ def predict_frame(
     linker = Linker(db_api.register(source), settings(engine, rules=rules_for(frame)), log_level=None)
     if model == "trained":
         _train(linker)
-    predictions = linker.inference.predict(warning_mode="never")
+    predictions = linker.inference.predict(threshold_match_probability=min_probability, warning_mode="never")
     result = predictions.as_pandas_dataframe()  # type: ignore[no-untyped-call]
     predictions.drop_table_from_database_and_remove_from_cache()
     return result[columns]
