@@ -319,3 +319,44 @@ def limiter_of(state: Any) -> RateLimit:
         limit = RateLimit(settings.declaration_per_ip_hour, settings.declaration_per_plate_hour)
         state.declaration_limit = limit
     return limit
+
+
+def verify_arrival_as_declared(
+    session: Session,
+    ctx: Context,
+    declaration_id: int,
+    *,
+    dwelling_id: int,
+    category: str,
+    sexes: Sequence[str | None] = (),
+    policy: DistrictPolicy | None = None,
+) -> dict[str, Any]:
+    """上门核录 confirming a declared arrival as declared (the web desk): each declared person at the dwelling the
+    collector picked, in the residence category they found; a sex only where no ID number says it."""
+    cs = _load(session, ctx, declaration_id, "verify")
+    p = _payload(cs)
+    found = [
+        {
+            "name": person["name"],
+            "id_number": person.get("id_number"),
+            "phone": person.get("phone"),
+            "sex": (sexes[n] if n < len(sexes) else None) or None,
+            "arrival_date": p["date"],
+            "category": category,
+        }
+        for n, person in enumerate(p.get("persons", []))
+    ]
+    data = PersonsFound.model_validate({"dwelling_id": dwelling_id, "persons": found})
+    return verify_arrival(session, ctx, declaration_id, data, policy=policy)
+
+
+def dwellings_at(session: Session, ctx: Context, address_id: int) -> list[dict[str, Any]]:
+    """The dwellings of a plate's buildings, for the collector to pick the one the declaration concerns."""
+    ctx.actor.ensure("residence.write")
+    text = addresses.describe_dwelling
+    ids = session.execute(
+        select(Dwelling.id)
+        .join(Building, Building.id == Dwelling.building_id)
+        .where(Building.address_id == address_id)
+    ).scalars()
+    return [{"id": int(i), "text": text(session, int(i), ctx.today)["text"]} for i in ids]
