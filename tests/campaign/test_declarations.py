@@ -143,6 +143,12 @@ def test_the_collector_verifies_an_arrival_on_site_as_collected_work_for_review(
     [shown] = desk.json()
     assert shown["id"] == reference and shown["persons"][0]["name"] == "王小明"
     assert ID_1 not in desk.text and "********" in shown["persons"][0]["id_number"]  # masked
+    # The written room reached the dwelling: the match level is stored with the declaration.
+    assert shown["match"] == {
+        "level": "room",
+        "building_id": place.building_id,
+        "dwelling_id": place.dwelling_id,
+    }
     assert client.get("/declarations", headers=login("collector_zhou")).json() == []  # another community
     assert client.get("/declarations", headers=login("auditor_sun")).status_code == 403
     found = {
@@ -195,3 +201,26 @@ def test_a_declaration_found_untrue_is_declined_and_writes_nothing(
     )
     assert client.get("/declarations", headers=login("collector_zhang")).json() == []
     assert _counts(world)[:2] == (0, 0)
+
+
+@pytest.mark.parametrize(
+    ("room", "level"),
+    [
+        (None, "plate"),
+        ("9栋1单元501", "plate"),
+        ("3栋", "building"),
+        ("3栋1单元909", "building"),
+        ("501室", "room"),
+    ],
+)
+def test_the_declared_room_is_matched_onto_the_plates_dwellings(
+    world: World, room: str | None, level: str
+) -> None:
+    from liangshi.addresses import service as addresses
+
+    place = _plate(world)
+    with world.session() as s:
+        found = addresses.match_within_plate(s, place.address_id, room, dt.date(2026, 11, 27))
+    assert found["level"] == level
+    assert found["dwelling_id"] == (place.dwelling_id if level == "room" else None)
+    assert found["building_id"] == (None if level == "plate" else place.building_id)

@@ -103,6 +103,7 @@ def test_the_desk_verifies_a_declared_arrival_for_the_stations_review(
     zhang = web_as("collector_zhang")
     desk = zhang.get("/web/declarations")
     assert desk.status_code == 200 and "赵六" in desk.text and ID_1 not in desk.text
+    assert 'data-testid="match-level-' in desk.text and ">房间</span>" in desk.text
     [cs] = _declarations(world)
     r = zhang.post(
         f"/web/declarations/{cs.id}/arrival",
@@ -147,7 +148,7 @@ def test_the_street_and_area_pages_print_the_plates(
     assert f"/web/streets/{place.street_id}/plates.pdf" in street.text
     pdf = liu.get(f"/web/streets/{place.street_id}/plates.pdf")
     assert pdf.status_code == 200 and pdf.headers["content-type"] == "application/pdf"
-    assert "12号" in PdfReader(io.BytesIO(pdf.content)).pages[0].extract_text()
+    assert "12号" in PdfReader(io.BytesIO(pdf.content)).pages[0].extract_text().replace("\n", "")
     area = liu.get(f"/web/areas/{world.area(INSIDE)}/plates.pdf")
     assert area.status_code == 200
     empty = web_as("collector_zhou").get(f"/web/areas/{world.area('420704001002')}/plates.pdf")

@@ -148,6 +148,9 @@ def declare(
             "tenant": data.tenant,
             "note": data.note,
             "persons": persons,
+            # How far the written room reached onto the standard address (plate, building or room), kept with
+            # the declaration so that the collector's desk shows it and offers the dwelling found.
+            "match": addresses.match_within_plate(session, plate["address_id"], data.room, today),
         },
         status="pending_visit",
         require_scope=False,
@@ -185,6 +188,7 @@ def _read(cs: ChangeSet) -> dict[str, Any]:
         "persons": persons,
         "proposed_at": cs.proposed_at,
         "verified_as": p.get("verified_as", []),
+        "match": p.get("match") or {"level": "plate", "building_id": None, "dwelling_id": None},
         "declined_because": p.get("declined_because"),
     }
 

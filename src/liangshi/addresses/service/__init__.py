@@ -24,7 +24,13 @@ from liangshi.addresses.service.core import (
     street_check,
     street_view,
 )
-from liangshi.addresses.service.match import MATCH_LEVELS, MAX_CANDIDATES, match_address, match_batch
+from liangshi.addresses.service.match import (
+    MATCH_LEVELS,
+    MAX_CANDIDATES,
+    match_address,
+    match_batch,
+    match_within_plate,
+)
 from liangshi.addresses.service.plates import (
     plate_by_code,
     plate_cards,
@@ -51,6 +57,7 @@ __all__ = [
     "installation_rate",
     "match_address",
     "match_batch",
+    "match_within_plate",
     "plate_by_code",
     "plate_cards",
     "plate_changes",

@@ -312,3 +312,44 @@ def _match_address(session: Session, ctx: Context, text: str) -> dict[str, Any]:
         result["confidence"] = round(result["confidence"] - 0.05, 2)
     result["reasons"] = reasons
     return result
+
+
+def match_within_plate(session: Session, address_id: int, text: str | None, on: dt.date) -> dict[str, Any]:
+    """Match the detail written after a known plate (3栋1单元501) onto its buildings and dwellings: the level
+    reached (`plate`, `building`, `room`) and the building and dwelling found. A dwelling's room is matched with
+    its unit when one is written; one building on the plate is taken when none is written."""
+    found: dict[str, Any] = {"level": "plate", "building_id": None, "dwelling_id": None}
+    if not text:
+        return found
+    p = parse_address(text).to_json()
+    bv, dv = BuildingVersion, DwellingVersion
+    buildings = session.execute(
+        select(Building.id, bv.label)
+        .join(bv, and_(bv.entity_id == Building.id, bv.superseded_at.is_(None), history.valid_on(bv, on)))
+        .where(Building.address_id == address_id)
+    ).all()
+    if p["building"]:
+        labels = {f"{p['building']}{s}" for s in ("栋", "幢", "号楼", "座", "")}
+        chosen = [int(bid) for bid, label in buildings if label in labels]
+    else:
+        chosen = [int(bid) for bid, _ in buildings] if len(buildings) == 1 else []
+    if len(chosen) != 1:
+        return found
+    found.update(level="building", building_id=chosen[0])
+    if not p["room"]:
+        return found
+    unit = int(p["unit"]) if p["unit"] and p["unit"].isdigit() else None
+    dwellings = list(
+        session.execute(
+            select(Dwelling.id)
+            .join(dv, and_(dv.entity_id == Dwelling.id, dv.superseded_at.is_(None), history.valid_on(dv, on)))
+            .where(
+                Dwelling.building_id == chosen[0],
+                dv.room == p["room"],
+                *([dv.unit == unit] if unit is not None else []),
+            )
+        ).scalars()
+    )
+    if len(dwellings) == 1:
+        found.update(level="room", dwelling_id=int(dwellings[0]))
+    return found

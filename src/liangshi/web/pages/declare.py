@@ -13,6 +13,7 @@ from sqlalchemy import select
 
 from liangshi.addresses import service as addresses
 from liangshi.addresses.api import base_url, pdf_response
+from liangshi.addresses.batch import MATCH_LEVEL_LABELS
 from liangshi.buildings.models import Building
 from liangshi.campaign import declarations
 from liangshi.campaign.schemas import DeclarationIn
@@ -152,7 +153,15 @@ def desk(request: Request) -> Response:
     with page(request, purpose="上门核录") as p:
         rows = declarations.declarations(p.session, p.ctx)
         places = {r["address_id"]: declarations.dwellings_at(p.session, p.ctx, r["address_id"]) for r in rows}
-        return render(request, "declare/desk.html", p, rows=rows, places=places, categories=CATEGORIES)
+        return render(
+            request,
+            "declare/desk.html",
+            p,
+            rows=rows,
+            places=places,
+            categories=CATEGORIES,
+            match_levels=MATCH_LEVEL_LABELS,
+        )
 
 
 @router.post("/declarations/{declaration_id}/arrival")
