@@ -77,7 +77,7 @@ def test_bad_form_input_says_what_is_wrong_and_stores_nothing(world: World, web:
     future = web.post(f"/web/q/{code}", data={**_form(), "date": "2027-01-01", "csrf_token": token})
     assert future.status_code == 422 and "日期不能晚于今天" in future.text
     nobody = web.post(f"/web/q/{code}", data={**_form(), "name": ["", ""], "csrf_token": token})
-    assert nobody.status_code == 422 and "persons" in nobody.text
+    assert nobody.status_code == 422 and "请检查填写内容：姓名" in nobody.text
     assert _declarations(world) == []
     unknown = web.get("/web/q/123")
     assert unknown.status_code == 404 and "未找到该门牌" in unknown.text

@@ -33,6 +33,14 @@ public_router = APIRouter(include_in_schema=False)
 add_nav(NavItem("/web/declarations", N_("Self-declarations"), "residence.write", order=46))
 
 MAX_PERSONS = 6
+# The form's fields as the page names them when one is wrong (the schema's own messages are English only).
+FIELD_LABELS = {
+    "kind": ("申报事项", "what happened"),
+    "date": ("日期", "the date"),
+    "room": ("楼栋、单元、房号", "building, unit and room"),
+    "persons": ("姓名（至少填写申报人）", "the names (at least yours)"),
+    "note": ("备注", "the note"),
+}
 
 
 @public_router.get("/q/{code}")
@@ -129,9 +137,10 @@ def declare(
             }
         )
     except ValidationError as exc:
-        first = exc.errors()[0]
-        where = ".".join(str(x) for x in first["loc"])
-        return _form(request, code, error=f"{where}: {first['msg']}", status=422)
+        field = str(exc.errors()[0]["loc"][0])
+        zh, en = FIELD_LABELS.get(field, (field, field))
+        message = f"Please check: {en}" if lang == "en" else f"请检查填写内容：{zh}"
+        return _form(request, code, error=message, status=422)
     client = request.client.host if request.client else "unknown"
     try:
         with session_scope(request.app.state.sessions) as session:
