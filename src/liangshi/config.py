@@ -64,6 +64,13 @@ class Settings(BaseSettings):
     review_district_tags: str = "overseas"
     review_district_actions: str = "departure"
     review_district_sample: float = 0.0
+    # The address a plate's QR code points at (`<public_base_url>/q/<code>`, issue 20): the server as residents reach
+    # it. Unset, the web and API use the address the request came to; the CLI needs it for a sheet to print.
+    public_base_url: str | None = None
+    # Self-declarations (自主申报) from a scanned plate: at most this many an hour from one client address and to
+    # one plate (per server process).
+    declaration_per_ip_hour: int = 5
+    declaration_per_plate_hour: int = 20
     # Where the server keeps its own files (the audit signing key, unless audit_key_file says otherwise).
     data_dir: str = "."
     # The Ed25519 key that signs the audit log's tree heads: base64 of the 32 private bytes (from the environment),

@@ -2,6 +2,7 @@
 
 import datetime as dt
 from typing import Any
+from urllib.parse import quote
 
 from fastapi import APIRouter, Depends, File, Query, Request, UploadFile
 from fastapi.responses import Response
@@ -12,10 +13,12 @@ from liangshi import registry
 from liangshi.addresses import service
 from liangshi.addresses.batch import XLSX, matches_workbook, read_upload
 from liangshi.addresses.models import Address, Street, StreetVersion
+from liangshi.addresses.plate_sheet import qr_svg
 from liangshi.addresses.schemas import (
     AddressCorrect,
     AddressCreate,
     AddressPatch,
+    PlateContactIn,
     StreetCorrect,
     StreetCreate,
     StreetPatch,
@@ -116,6 +119,89 @@ def match_addresses_xlsx(request: Request, file: UploadFile = File(...)) -> Resp
         media_type=XLSX,
         headers={"Content-Disposition": 'attachment; filename="address-matches.xlsx"'},
     )
+
+
+def base_url(request: Request) -> str:
+    """Where a plate's QR code points: the configured public address, else the one this request came to."""
+    configured: str | None = request.app.state.settings.public_base_url
+    return configured or str(request.base_url)
+
+
+def pdf_response(title: str, body: bytes, name: str) -> Response:
+    """A PDF download (an ASCII file name, and the Chinese title as the RFC 5987 one)."""
+    quoted = quote(f"{title}.pdf")
+    return Response(
+        body,
+        media_type="application/pdf",
+        headers={"Content-Disposition": f"attachment; filename=\"{name}\"; filename*=UTF-8''{quoted}"},
+    )
+
+
+@area_views.get("/{area_id}/plate-contact", summary="The station and grid contact an area's QR plates carry")
+def get_plate_contact(area_id: int, request: Request) -> dict[str, Any]:
+    """The area's own contact or its nearest enclosing area's (`from_area_id`)."""
+    with unit(request) as (session, ctx):
+        return service.plate_contact(session, ctx, area_id)
+
+
+@area_views.put("/{area_id}/plate-contact", summary="Set the station and grid contact of an area's QR plates")
+def put_plate_contact(area_id: int, body: PlateContactIn, request: Request) -> dict[str, Any]:
+    """A station's and a grid's name and duty phone (never a person's); areas below without one inherit it."""
+    with unit(request) as (session, ctx):
+        return service.set_plate_contact(session, ctx, area_id, body)
+
+
+@area_views.get(
+    "/{area_id}/plate-sheet.pdf",
+    summary="Printable QR door plates of an area (PDF)",
+    response_class=Response,
+    responses={200: {"content": {"application/pdf": {}}}},
+)
+def area_plate_sheet(area_id: int, request: Request) -> Response:
+    """Eight plates an A4 page: the standard address in Chinese, its code, QR code and contacts."""
+    with unit(request) as (session, ctx):
+        title, body = service.plate_sheet(session, ctx, base_url=base_url(request), area_id=area_id)
+    return pdf_response(title, body, f"plates-area-{area_id}.pdf")
+
+
+@streets.get(
+    "/{street_id}/plate-sheet.pdf",
+    summary="Printable QR door plates of a street (PDF)",
+    response_class=Response,
+    responses={200: {"content": {"application/pdf": {}}}},
+)
+def street_plate_sheet(street_id: int, request: Request) -> Response:
+    """The street's plates within the jurisdiction, in number order, eight an A4 page."""
+    with unit(request) as (session, ctx):
+        title, body = service.plate_sheet(session, ctx, base_url=base_url(request), street_id=street_id)
+    return pdf_response(title, body, f"plates-street-{street_id}.pdf")
+
+
+@addresses.get("/{address_id}/qr", summary="What a plate's QR code holds")
+def address_qr(address_id: int, request: Request) -> dict[str, Any]:
+    """The plate's standard address, code, and the QR payload (address code and contacts only)."""
+    with unit(request) as (session, ctx):
+        card = service.plate_qr(session, ctx, address_id, base_url(request))
+    return {
+        "text": card.text,
+        "code": card.code,
+        "payload": card.payload,
+        "station": card.station,
+        "grid": card.grid,
+    }
+
+
+@addresses.get(
+    "/{address_id}/qr.svg",
+    summary="A plate's QR code as SVG",
+    response_class=Response,
+    responses={200: {"content": {"image/svg+xml": {}}}},
+)
+def address_qr_svg(address_id: int, request: Request) -> Response:
+    """The QR code alone, for a plate maker's own layout."""
+    with unit(request) as (session, ctx):
+        card = service.plate_qr(session, ctx, address_id, base_url(request))
+    return Response(qr_svg(card.payload), media_type="image/svg+xml")
 
 
 @area_views.get("/{area_id}/address-quality", summary="Address quality checks of an area")

@@ -91,6 +91,7 @@ _LEVELS = {
     "building": ("楼栋", "building"),
     "room": ("房间", "room"),
 }
+MATCH_LEVEL_LABELS = _LEVELS  # the match levels' labels (zh, en), for the pages that show a stored level
 
 
 def matches_workbook(results: list[dict[str, Any]], en: bool) -> bytes:

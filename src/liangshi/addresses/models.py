@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+import datetime as dt
+
 from sqlalchemy import Float, ForeignKey, Integer, String
 from sqlalchemy.orm import Mapped, mapped_column
 from sqlalchemy.sql.elements import ColumnElement
 
 from liangshi.access.rules import Actor
-from liangshi.db import Base, BigId
+from liangshi.db import Base, BigId, UtcDateTime
 from liangshi.versioned import EntityMixin, Kind, VersionMixin
 
 
@@ -53,6 +55,22 @@ class AddressVersion(VersionMixin, Base):
     lat: Mapped[float | None] = mapped_column(Float)
     # Metres from the street's start along the street: numbers must rise with it (order checks).
     chainage_m: Mapped[float | None] = mapped_column(Float)
+
+
+class PlateContact(Base):
+    """Who answers for the plates of an area (二维码门牌): the police station's and the grid's name and duty phone,
+    never a person's. A plate's QR code carries the contact of its nearest area that has one."""
+
+    __tablename__ = "plate_contacts"
+
+    id: Mapped[int] = mapped_column(BigId, primary_key=True)
+    area_id: Mapped[int] = mapped_column(BigId, ForeignKey("areas.id"), unique=True)
+    station_name: Mapped[str] = mapped_column(String(60))
+    station_phone: Mapped[str] = mapped_column(String(20))
+    grid_name: Mapped[str | None] = mapped_column(String(60))
+    grid_phone: Mapped[str | None] = mapped_column(String(20))
+    updated_by: Mapped[str] = mapped_column(String(50))
+    updated_at: Mapped[dt.datetime] = mapped_column(UtcDateTime)
 
 
 # ---- kinds: how the registry describes these tables ----

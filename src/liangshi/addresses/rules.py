@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import re
 import unicodedata
+from urllib.parse import parse_qsl, urlencode, urlsplit
 
 from liangshi.common.lifecycle import Lifecycle
 from liangshi.errors import ValidationFailed
@@ -133,3 +134,31 @@ def parse_plate_side(text: str, *, field: str = "side") -> str | None:
             {"field": field, "input": text},
         )
     return side
+
+
+# ---- QR door plates (二维码门牌) ----
+# GB/T 39609-2020 lists what an address QR code may carry; this one carries the standard address code and the
+# contact of the police station and the grid that answer for the plate, never a person, as a URL this server
+# answers (`/q/<code>`): scanned by a collector it opens the place, by anyone else the self-declaration form.
+QR_FIELDS = ("station", "grid")
+
+
+def plate_qr_payload(base_url: str, code: str, station: str | None, grid: str | None) -> str:
+    """The text a plate's QR code holds: `<base>/q/<code>` and the station's and grid's name and phone."""
+    query = {k: v for k, v in zip(QR_FIELDS, (station, grid), strict=True) if v}
+    url = f"{base_url.rstrip('/')}/q/{code}"
+    return f"{url}?{urlencode(query)}" if query else url
+
+
+def read_plate_qr(payload: str) -> dict[str, str]:
+    """What a plate's QR text says: `code` and the contacts it carries (the inverse of `plate_qr_payload`)."""
+    parts = urlsplit(payload)
+    code = parts.path.rsplit("/q/", 1)[-1] if "/q/" in parts.path else ""
+    fields = {k: v for k, v in parse_qsl(parts.query) if k in QR_FIELDS}
+    return {"code": code, **fields}
+
+
+def contact_text(name: str | None, phone: str | None) -> str | None:
+    """One contact as the plate prints it: `name phone` (either may be missing)."""
+    text = " ".join(p for p in (name, phone) if p)
+    return text or None

@@ -7,7 +7,7 @@ from typing import Literal
 
 from pydantic import Field
 
-from liangshi.common.types import Id, Text50, Text200, Text500, Version
+from liangshi.common.types import Id, Strict, Text50, Text200, Text500, Version
 from liangshi.schemas import WriteMeta
 
 StreetType = Literal["路", "街", "巷", "大道", "道", "大街", "胡同", "弄", "里", "村道", "湾", "组"]
@@ -117,3 +117,15 @@ class AddressCorrect(AddressPatch):
 
     row_id: int | None = None
     reason: Text500
+
+
+_PHONE = r"^[0-9+()\- ]+$"
+
+
+class PlateContactIn(Strict):
+    """Who answers for an area's plates: the station's and the grid's name and duty phone (never a person)."""
+
+    station_name: Text50
+    station_phone: str = Field(min_length=3, max_length=20, pattern=_PHONE)
+    grid_name: Text50 | None = None
+    grid_phone: str | None = Field(default=None, min_length=3, max_length=20, pattern=_PHONE)

@@ -103,6 +103,11 @@ SPECIFIC: dict[str, Label] = {
     ),
     "changeset.move": Label("变更集转交所属社区", "Change set handed to the community it belongs to"),
     "visit.confirm_person": Label("走访时确认", "Confirmed at a visit"),
+    # QR door plates and self-declaration (issue 20)
+    "plate.contact_set": Label("设置门牌责任单位联系方式", "Plate contact set"),
+    "plate.sheet": Label("生成门牌打印页", "Plate sheet made"),
+    "declaration.verify": Label("上门核录自主申报", "Self-declaration verified on site"),
+    "declaration.decline": Label("上门核录：申报不实", "Self-declaration found untrue on site"),
     "campaign.create": Label("新建采集活动", "Campaign created"),
     "team.create": Label("组建专班", "Team formed"),
     "team.member_add": Label("专班增加成员", "Team member added"),

@@ -4,15 +4,19 @@ from typing import Any
 
 from fastapi import APIRouter, Body, Query, Request, Response
 
-from liangshi.campaign import organisation, progress, rules, service, sync
+from liangshi.campaign import declarations, organisation, progress, rules, service, sync
 from liangshi.campaign.schemas import (
     AssignmentCreate,
     AssignmentRead,
     BulkResult,
     CampaignRead,
+    DeclarationIn,
+    DeclineIn,
+    DeparturesFound,
     HouseholdCountIn,
     MemberIn,
     PersonAtDwelling,
+    PersonsFound,
     ProgressReport,
     ReassignIn,
     ReturnIn,
@@ -24,7 +28,7 @@ from liangshi.campaign.schemas import (
     VisitRead,
 )
 from liangshi.errors import ValidationFailed
-from liangshi.http.tx import unit
+from liangshi.http.tx import anonymous, unit
 from liangshi.residence.schemas import DepartureIn
 from liangshi.review import service as review
 from liangshi.review.schemas import ChangeSetRead
@@ -292,3 +296,63 @@ def sync_outbox(body: SyncBatch, request: Request) -> SyncResult:
         with unit(request) as (session, ctx):
             parts.append(sync.sync_outbox(session, ctx, part, offset=offset, policy=policy))
     return sync.merged(parts)
+
+
+# ---- 二维码门牌 scanned: the self-declaration (自主申报) and its verification on site (上门核录) ----
+
+
+@router.get("/plates/{code}", summary="What a scanned plate shows anyone: its address and contacts (public)")
+def scanned_plate(code: str, request: Request) -> dict[str, Any]:
+    """The standard address and the station's and grid's contact; nothing of a person."""
+    with anonymous(request) as session:
+        return declarations.plate_for_scan(session, code, request.app.state.clock.today())
+
+
+@router.post(
+    "/plates/{code}/declarations", status_code=201, summary="Self-declare at a scanned plate (public)"
+)
+def declare_at_plate(code: str, body: DeclarationIn, request: Request) -> dict[str, Any]:
+    """A tenant's arrival or departure with co-residents, held for a collector's visit: it changes nothing until
+    verified. Rate-limited per client address and per plate (429); the receipt carries no personal data."""
+    clock = request.app.state.clock
+    client = request.client.host if request.client else "unknown"
+    with anonymous(request) as session:
+        declarations.plate_for_scan(session, code, clock.today())  # an unknown plate is 404, not counted
+        declarations.limiter_of(request.app.state).take(client, code)
+        return declarations.declare(session, code=code, data=body, now=clock.now(), today=clock.today())
+
+
+@router.get("/declarations", summary="Self-declarations of the jurisdiction awaiting a visit")
+def list_declarations(
+    request: Request, status: str = Query("pending_visit", pattern="^(pending_visit|verified|closed)$")
+) -> list[dict[str, Any]]:
+    """Oldest first, ID numbers masked; for the collectors who verify them on site."""
+    with unit(request) as (session, ctx):
+        return declarations.declarations(session, ctx, status=status)
+
+
+@router.post(
+    "/declarations/{declaration_id}/arrival-verification", summary="Verify a declared arrival on site"
+)
+def verify_declared_arrival(declaration_id: int, body: PersonsFound, request: Request) -> dict[str, Any]:
+    """The persons found at the plate's dwelling, proposed as collected work for review; the declaration verified."""
+    with unit(request) as (session, ctx):
+        policy = review.policy_of(request.app.state.settings)
+        return declarations.verify_arrival(session, ctx, declaration_id, body, policy=policy)
+
+
+@router.post(
+    "/declarations/{declaration_id}/departure-verification", summary="Verify a declared departure on site"
+)
+def verify_declared_departure(declaration_id: int, body: DeparturesFound, request: Request) -> dict[str, Any]:
+    """The residences found ended, proposed as departures for review; the declaration verified."""
+    with unit(request) as (session, ctx):
+        policy = review.policy_of(request.app.state.settings)
+        return declarations.verify_departure(session, ctx, declaration_id, body, policy=policy)
+
+
+@router.post("/declarations/{declaration_id}/decline", summary="Decline a declaration found untrue on site")
+def decline_declaration(declaration_id: int, body: DeclineIn, request: Request) -> dict[str, Any]:
+    """Closed with the reason; nothing is written."""
+    with unit(request) as (session, ctx):
+        return declarations.decline(session, ctx, declaration_id, body.reason)

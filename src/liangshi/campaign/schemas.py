@@ -20,13 +20,14 @@ from liangshi.common.types import (
     RelationshipCode,
     SexCode,
     Strict,
+    Text50,
     Text100,
     Text200,
     Text500,
     Version,
 )
 from liangshi.persons.schemas import DocType
-from liangshi.residence.schemas import Category
+from liangshi.residence.schemas import Category, DepartureIn
 
 Outcome = Literal["occupied", "vacant", "nobody_home", "refused"]
 ClientUuid = Annotated[
@@ -369,3 +370,51 @@ class SyncResult(BaseModel):
 
     items: list[SyncItemResult]
     counts: dict[str, int]
+
+
+# ---- 自主申报: a resident's declaration from a scanned plate, and the collector's verification on site -------------
+
+
+class DeclaredPerson(Strict):
+    """One person of a declaration: the declarer first, then those living with them (同住人)."""
+
+    name: PersonName
+    id_number: str | None = Field(default=None, max_length=40, description="Resident ID number")
+    phone: Phone | None = None
+
+
+class DeclarationIn(Strict):
+    """A tenant's arrival or departure at the scanned plate (自主申报), with the persons living with them."""
+
+    kind: Literal["arrival", "departure"]
+    date: dt.date = Field(description="The day of the arrival or departure (not after today)")
+    room: Text50 | None = Field(default=None, description="Building, unit and room as written (3栋2单元501)")
+    tenant: bool = True
+    persons: list[DeclaredPerson] = Field(min_length=1, max_length=10)
+    note: Text200 | None = None
+
+
+class PersonsFound(Strict):
+    """上门核录 of an arrival: the persons the collector found living at the plate's dwelling (complete forms)."""
+
+    dwelling_id: Id
+    persons: list[PersonAtDwelling] = Field(min_length=1, max_length=10)
+
+
+class DepartureFound(Strict):
+    """One departure the collector confirmed on site."""
+
+    residence_id: Id
+    departure: DepartureIn
+
+
+class DeparturesFound(Strict):
+    """上门核录 of a departure: the residences found ended."""
+
+    departures: list[DepartureFound] = Field(min_length=1, max_length=10)
+
+
+class DeclineIn(Strict):
+    """上门核录 found the declaration untrue: why."""
+
+    reason: Text200

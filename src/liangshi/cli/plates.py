@@ -1,7 +1,10 @@
-"""`liangshi plates`: door-plate numbering checks on a CSV (gaps, duplicates, wrong side, order) and proposals.
+"""`liangshi plates`: door-plate numbering checks on a CSV (gaps, duplicates, wrong side, order), proposals, and
+QR door plates (二维码门牌): the printable sheet of a street or community, and the contact the codes carry.
 
     liangshi plates gaps --file plates.csv --json
     liangshi plates propose --file plates.csv --street 滨湖南路 --between 12 16 --style fu --reserved 14,18
+    liangshi plates sheet --community 凤凰社区 -o plates.pdf --base-url https://ls.example
+    liangshi plates contact --area 420704001 --station-name 凤凰派出所 --station-phone 0711-3220110
 
 The CSV has a header row with `street, number[, side][, chainage_m]` (UTF-8, UTF-8 with BOM, or GB18030).
 """
@@ -28,9 +31,11 @@ from liangshi.addresses.numbering import (
     read_plates_csv,
 )
 from liangshi.addresses.rules import NUMBERING_STYLES
+from liangshi.addresses.schemas import PlateContactIn
 from liangshi.areas.models import Area
-from liangshi.cli.common import database
-from liangshi.errors import LiangshiError, ValidationFailed
+from liangshi.cli.common import context_as, database, fail
+from liangshi.config import Settings
+from liangshi.errors import Conflict, LiangshiError, NotFound, ValidationFailed
 from liangshi.registry import Context
 
 app = typer.Typer(help="Door-plate numbering / 门牌编号检查", no_args_is_help=True)
@@ -170,3 +175,100 @@ def _gaps_in_database(area_code: str) -> dict[str, Any]:
 
 def _report(street: str, value: dict[str, Any]) -> StreetReport:
     return StreetReport(street, **value)
+
+
+def _one(found: list[int], what: str, text: str) -> int:
+    """The one id a name or code stands for; none or several is a clear error (exit 2)."""
+    if len(found) == 1:
+        return found[0]
+    if not found:
+        raise fail(
+            NotFound(
+                "plate_sheet.place_not_found", f"未找到{what}“{text}”", f"No {what} {text!r}", {"input": text}
+            )
+        )
+    raise fail(
+        Conflict(
+            "plate_sheet.place_ambiguous",
+            f"有多个{what}名为“{text}”，请用编码或 --district 区分",
+            f"Several {what}s are called {text!r}: give the code or --district",
+            {"input": text, "ids": found},
+        )
+    )
+
+
+@app.command("sheet")
+def sheet(
+    output: Path = typer.Option(..., "--output", "-o", help="The PDF file to write"),
+    street: str | None = typer.Option(None, "--street", help="A street's current name"),
+    community: str | None = typer.Option(
+        None, "--community", help="A community or village: its name or code"
+    ),
+    district: str | None = typer.Option(None, "--district", help="The district code a street name lies in"),
+    base_url: str | None = typer.Option(
+        None, "--base-url", help="Where the QR codes point (default: LIANGSHI_PUBLIC_BASE_URL)"
+    ),
+    as_user: str | None = typer.Option(None, "--as", help="Act as this user (default: the system operator)"),
+) -> None:
+    """Printable QR door plates (PDF) of a street or a community / 二维码门牌打印页."""
+    if (street is None) == (community is None):
+        typer.echo(
+            "input.invalid: 请给出 --street 或 --community 之一 / give exactly one of --street or --community",
+            err=True,
+        )
+        raise typer.Exit(2)
+    url = base_url or Settings().public_base_url
+    if not url:
+        typer.echo(
+            "input.invalid: 请用 --base-url 或 LIANGSHI_PUBLIC_BASE_URL 给出二维码指向的网址 / give --base-url",
+            err=True,
+        )
+        raise typer.Exit(2)
+    with database() as (session, clock):
+        try:
+            ctx = context_as(session, clock, as_user, purpose="plate sheet")
+            found = service.sheet_places(
+                session, street=street, community=community, district=district, on=clock.today()
+            )
+            place = _one(found, "街路巷" if street is not None else "社区", street or community or "")
+            if street is not None:
+                title, body = service.plate_sheet(session, ctx, base_url=url, street_id=place)
+            else:
+                title, body = service.plate_sheet(session, ctx, base_url=url, area_id=place)
+        except LiangshiError as exc:
+            raise fail(exc) from None
+    output.write_bytes(body)
+    out.print(f"{title}: {output} ({len(body)} bytes)")
+
+
+@app.command("contact")
+def contact(
+    area: str = typer.Option(..., "--area", help="The area's code (its plates and the areas below it)"),
+    station_name: str = typer.Option(..., "--station-name"),
+    station_phone: str = typer.Option(..., "--station-phone"),
+    grid_name: str | None = typer.Option(None, "--grid-name"),
+    grid_phone: str | None = typer.Option(None, "--grid-phone"),
+    as_user: str | None = typer.Option(None, "--as", help="Act as this user (default: the system operator)"),
+) -> None:
+    """Set the station's and grid's contact the area's QR plates carry / 设置门牌责任单位联系方式."""
+    with database() as (session, clock):
+        try:
+            ctx = context_as(session, clock, as_user, purpose="plate contact")
+            area_id = session.execute(select(Area.id).where(Area.code == area)).scalar_one_or_none()
+            if area_id is None:
+                raise NotFound(
+                    "area.not_found", "未找到该区划", "Area not found", {"field": "area", "code": area}
+                )
+            data = PlateContactIn(
+                station_name=station_name,
+                station_phone=station_phone,
+                grid_name=grid_name,
+                grid_phone=grid_phone,
+            )
+            found = service.set_plate_contact(session, ctx, int(area_id), data)
+        except LiangshiError as exc:
+            raise fail(exc) from None
+        except ValueError as exc:
+            typer.echo(f"input.invalid: {exc}", err=True)
+            raise typer.Exit(2) from None
+    typer.echo(json.dumps(found, ensure_ascii=False))

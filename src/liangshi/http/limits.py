@@ -177,6 +177,10 @@ PUBLIC = frozenset(
         ("GET", "/stats/sample-size"),
         ("GET", "/stats/acceptance-plan"),
         ("GET", "/stats/chapman"),
+        # A scanned QR door plate (issue 20): its address and contacts, and the resident's self-declaration.
+        ("GET", "/plates/{code}"),
+        ("POST", "/plates/{code}/declarations"),
+        ("GET", "/q/{code}"),
     }
 )
 

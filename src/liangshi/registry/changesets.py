@@ -69,8 +69,19 @@ STATUSES: dict[str, tuple[str, str]] = {
     "pending_holder": ("待持有单位确认", "awaiting the holder"),
     "disputed": ("有争议待裁决", "disputed"),
     "closed": ("已结案（未采用）", "closed (not applied)"),
+    # 自主申报: a resident's own declaration from a scanned plate, waiting for a collector's visit (上门核录); it holds
+    # no items (the declaration is its payload): the collector's verified findings are proposed as collected work.
+    "pending_visit": ("待上门核录", "awaiting verification on site"),
+    "verified": ("已上门核录", "verified on site"),
 }
-OPEN_STATUSES = ("pending_station", "pending_district", "pending_claim", "pending_holder", "disputed")
+OPEN_STATUSES = (
+    "pending_station",
+    "pending_district",
+    "pending_claim",
+    "pending_holder",
+    "disputed",
+    "pending_visit",
+)
 ACTIONS: dict[str, tuple[str, str]] = {
     "approve_station": ("派出所审核通过", "station approval"),
     "approve_district": ("区级审核通过", "district approval"),
@@ -83,6 +94,8 @@ ACTIONS: dict[str, tuple[str, str]] = {
     "agree": ("持有单位同意", "the holder's agreement"),
     "refuse": ("持有单位拒绝", "the holder's refusal"),
     "rule": ("裁决", "ruling"),
+    "verify": ("上门核录", "verification on site"),
+    "decline": ("核录不实", "found untrue on site"),
 }
 LIFECYCLE = Lifecycle(
     "变更集",
@@ -99,6 +112,8 @@ LIFECYCLE = Lifecycle(
         "pending_holder": ("agree", "refuse"),
         "disputed": ("rule",),
         "closed": (),
+        "pending_visit": ("verify", "decline"),
+        "verified": (),
     },
     "changeset.wrong_status",
     special={
@@ -181,8 +196,8 @@ def _date(value: Any) -> dt.date | None:
     return dt.date.fromisoformat(value) if isinstance(value, str) else value
 
 
-def _check_items(items: Sequence[Proposed]) -> None:
-    if not items:
+def _check_items(items: Sequence[Proposed], *, allow_empty: bool = False) -> None:
+    if not items and not allow_empty:
         raise ValueError("a change set proposes at least one item")
     keys = [i.key for i in items if i.key is not None]
     if len(set(keys)) != len(keys):
@@ -256,7 +271,7 @@ def propose(
     proposer is the context's actor; `prov` says what they based it on (its source is the proposer's name).
     Audited as `changeset.propose`.
     """
-    _check_items(items)
+    _check_items(items, allow_empty=status == "pending_visit")
     if status not in STATUSES:
         raise ValueError(f"unknown change set status {status!r}")
     if require_scope:

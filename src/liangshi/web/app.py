@@ -46,6 +46,7 @@ PAGE_MODULES = (
     "liangshi.web.pages.agreements",
     "liangshi.web.pages.venues",
     "liangshi.web.pages.areas",
+    "liangshi.web.pages.declare",
 )
 
 _HTTP_TEXT = {
@@ -73,7 +74,10 @@ def mount(app: FastAPI) -> None:
     app.state.web_templates = Templates.build()
     app.mount("/web/static", StaticFiles(directory=STATIC, check_dir=False), name="web-static")
     for name in PAGE_MODULES:
-        app.include_router(importlib.import_module(name).router)
+        module = importlib.import_module(name)
+        app.include_router(module.router)
+        if hasattr(module, "public_router"):  # a page's short address outside /web (a plate's /q/<code>)
+            app.include_router(module.public_router)
     _install_errors(app)
 
 

@@ -61,7 +61,9 @@ def my_area(request: Request, area_id: int | None = None) -> Response:
         streets = buildings.buildings_in_area(p.session, p.ctx, target)
         total = sum(len(s["buildings"]) for s in streets)
         visited = sum(1 for s in streets for b in s["buildings"] if b["visit_status"] == "visited")
-        return render(request, "collect/area.html", p, streets=streets, total=total, visited=visited)
+        return render(
+            request, "collect/area.html", p, streets=streets, total=total, visited=visited, area_id=target
+        )
 
 
 @router.get("/collect/buildings/{building_id}")

@@ -1,0 +1,366 @@
+"""自主申报: a resident's own declaration from a scanned QR door plate (a tenant's arrival or departure, with the
+persons living with them), held as a change set awaiting a collector's visit (上门核录) before anything counts.
+
+The declaration writes no registry fact: it is a change set of the `declaration` flow in status `pending_visit`
+whose payload is what was declared. On the spot the collector either verifies it, proposing what they found as
+collected work through the usual flows (a person at the dwelling, a departure), which the station then reviews,
+or declines it as untrue. Nothing of a person goes back to the declarer: the receipt names the plate's address
+(public) and a reference number only.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+import threading
+import time
+from collections import deque
+from collections.abc import Sequence
+from typing import Any
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from liangshi.access.rules import Actor
+from liangshi.addresses import service as addresses
+from liangshi.audit import service as audit
+from liangshi.buildings.models import Building, Dwelling
+from liangshi.campaign import service as collection
+from liangshi.campaign.schemas import DeclarationIn, DeparturesFound, PersonsFound
+from liangshi.common.idnumber import check_document, mask_id_number
+from liangshi.errors import LiangshiError, NotFound, ValidationFailed
+from liangshi.registry import Context, Provenance, changesets, log
+from liangshi.registry.changesets import ChangeSet
+from liangshi.review.rules import DistrictPolicy
+
+FLOW = "declaration"
+ACTIONS = {"arrival": "declared_arrival", "departure": "declared_departure"}
+
+
+class TooManyDeclarations(LiangshiError):
+    """A client or a plate sent more declarations than the hourly limit."""
+
+    http_status = 429
+
+
+def too_many(scope: str, limit: int) -> TooManyDeclarations:
+    """The refusal of one declaration too many (per client address or per plate, each hour)."""
+    return TooManyDeclarations(
+        "declaration.rate_limited",
+        f"申报过于频繁（每小时最多{limit}次），请稍后再试或联系责任派出所",
+        f"Too many declarations (at most {limit} an hour): try later or call the station",
+        {"scope": scope, "limit": limit},
+    )
+
+
+class RateLimit:
+    """A sliding one-hour window of declarations per client address and per plate (one per server process)."""
+
+    def __init__(self, per_ip: int, per_plate: int, window_s: float = 3600.0) -> None:
+        self.per_ip, self.per_plate, self.window_s = per_ip, per_plate, window_s
+        self._seen: dict[str, deque[float]] = {}
+        self._lock = threading.Lock()
+
+    def _full(self, key: str, limit: int, now: float) -> bool:
+        seen = self._seen.setdefault(key, deque())
+        while seen and seen[0] <= now - self.window_s:
+            seen.popleft()
+        return len(seen) >= limit
+
+    def take(self, client: str, code: str, now: float | None = None) -> None:
+        """Count one declaration from `client` to plate `code`, or refuse it (429) and count nothing."""
+        at = time.monotonic() if now is None else now
+        with self._lock:
+            if self._full(f"ip:{client}", self.per_ip, at):
+                raise too_many("client", self.per_ip)
+            if self._full(f"plate:{code}", self.per_plate, at):
+                raise too_many("plate", self.per_plate)
+            self._seen[f"ip:{client}"].append(at)
+            self._seen[f"plate:{code}"].append(at)
+
+
+def _plate(session: Session, code: str, today: dt.date) -> dict[str, Any]:
+    found = addresses.plate_by_code(session, code, today) if code.isdigit() and len(code) <= 24 else None
+    if found is None:
+        raise NotFound(
+            "declaration.plate_not_found",
+            "未找到该门牌（二维码无效或门牌已注销）",
+            "No such plate (the code is invalid or the plate is retired)",
+            {"code": code[:30]},
+        )
+    return found
+
+
+def plate_for_scan(session: Session, code: str, today: dt.date) -> dict[str, Any]:
+    """What the public sees of a scanned plate: its standard address and contacts (no person), or 404."""
+    found = _plate(session, code, today)
+    return {k: found[k] for k in ("code", "text", "station", "grid")}
+
+
+def _public_actor(area_id: int, area_path: str) -> Actor:
+    # The declarer is nobody the register knows: an actor without a user and without permissions, in the plate's
+    # area only so that the audit entry says where the declaration went.
+    return Actor(
+        user_id=None, username="public", role="public", area_id=area_id, area_path=area_path, county_code=""
+    )
+
+
+def declare(
+    session: Session, *, code: str, data: DeclarationIn, now: dt.datetime, today: dt.date
+) -> dict[str, Any]:
+    """Store a resident's declaration at a plate for a collector's visit; return the receipt (no personal data)."""
+    plate = _plate(session, code, today)
+    if data.date > today:
+        raise ValidationFailed(
+            "declaration.date_in_future",
+            "日期不能晚于今天",
+            "The date cannot be later than today",
+            {"field": "date"},
+        )
+    persons = []
+    for n, person in enumerate(data.persons):
+        number = None
+        if person.id_number:
+            number = check_document(
+                "resident_id", person.id_number, today=today, field=f"persons.{n}.id_number"
+            )
+        persons.append({"name": person.name, "id_number": number, "phone": person.phone})
+    ctx = Context(
+        actor=_public_actor(plate["area_id"], plate["area_path"]), now=now, today=today, purpose="自主申报"
+    )
+    cs = changesets.propose(
+        session,
+        ctx,
+        area_id=plate["area_id"],
+        flow=FLOW,
+        action=ACTIONS[data.kind],
+        summary=f"{plate['text']} ({len(persons)})",
+        items=[],
+        prov=Provenance("system", f"自主申报:{code}", "observed"),
+        tags=[data.kind, *(["tenant"] if data.tenant else [])],
+        payload={
+            "code": code,
+            "address_id": plate["address_id"],
+            "address": plate["text"],
+            "kind": data.kind,
+            "date": data.date.isoformat(),
+            "room": data.room,
+            "tenant": data.tenant,
+            "note": data.note,
+            "persons": persons,
+            # How far the written room reached onto the standard address (plate, building or room), kept with
+            # the declaration so that the collector's desk shows it and offers the dwelling found.
+            "match": addresses.match_within_plate(session, plate["address_id"], data.room, today),
+        },
+        status="pending_visit",
+        require_scope=False,
+    )
+    return {
+        "reference": cs.id,
+        "status": cs.status,
+        "address": plate["text"],
+        "station": plate["station"],
+        "grid": plate["grid"],
+    }
+
+
+def _payload(cs: ChangeSet) -> dict[str, Any]:
+    return dict(json.loads(cs.payload or "{}"))
+
+
+def _read(cs: ChangeSet) -> dict[str, Any]:
+    """A declaration as the desk shows it: ID numbers masked (the collector checks the document at the door)."""
+    p = _payload(cs)
+    persons = [
+        {**person, "id_number": mask_id_number(person["id_number"]) if person.get("id_number") else None}
+        for person in p.get("persons", [])
+    ]
+    return {
+        "id": cs.id,
+        "status": cs.status,
+        "kind": p.get("kind"),
+        "address_id": p.get("address_id"),
+        "address": p.get("address"),
+        "date": p.get("date"),
+        "room": p.get("room"),
+        "tenant": p.get("tenant"),
+        "note": p.get("note"),
+        "persons": persons,
+        "proposed_at": cs.proposed_at,
+        "verified_as": p.get("verified_as", []),
+        "match": p.get("match") or {"level": "plate", "building_id": None, "dwelling_id": None},
+        "declined_because": p.get("declined_because"),
+    }
+
+
+def declarations(
+    session: Session, ctx: Context, *, status: str = "pending_visit", limit: int = 200
+) -> list[dict[str, Any]]:
+    """Declarations of the actor's jurisdiction in a status (default: awaiting a visit), oldest first; audited."""
+    ctx.actor.ensure("residence.write")
+    c = ChangeSet
+    rows = list(
+        session.execute(
+            select(c)
+            .where(c.flow == FLOW, c.status == status, c.area_path.startswith(ctx.actor.area_path))
+            .order_by(c.proposed_at, c.id)
+            .limit(limit)
+        ).scalars()
+    )
+    log(
+        ctx,
+        session,
+        [audit.Event("changeset.list", "change_set", cs.id, None, {"flow": FLOW}) for cs in rows],
+    )
+    return [_read(cs) for cs in rows]
+
+
+def _load(session: Session, ctx: Context, declaration_id: int, action: str) -> ChangeSet:
+    ctx.actor.ensure("residence.write")
+    cs = changesets.load(session, ctx, declaration_id)
+    if cs.flow != FLOW:
+        raise NotFound(
+            "changeset.not_found", "未找到该变更集", "Change set not found", {"id": declaration_id}
+        )
+    changesets.LIFECYCLE.ensure(cs.status, action, id=cs.id)
+    return cs
+
+
+def _close(session: Session, ctx: Context, cs: ChangeSet, action: str, status: str, **values: Any) -> None:
+    changesets.decide(
+        session, ctx, cs, action, status, {k: v for k, v in values.items() if k != "declined_because"}
+    )
+    cs.payload = json.dumps({**_payload(cs), **values, "visited_by": ctx.actor.username}, ensure_ascii=False)
+    session.flush()
+
+
+def verify_arrival(
+    session: Session,
+    ctx: Context,
+    declaration_id: int,
+    data: PersonsFound,
+    *,
+    policy: DistrictPolicy | None = None,
+) -> dict[str, Any]:
+    """上门核录 of a declared arrival: each person the collector found at the plate's dwelling is proposed as
+    collected work (a person at the dwelling, for the station's review); the declaration is verified."""
+    cs = _load(session, ctx, declaration_id, "verify")
+    if _payload(cs)["kind"] != "arrival":
+        raise _wrong_kind()
+    address_id = session.execute(
+        select(Building.address_id)
+        .join(Dwelling, Dwelling.building_id == Building.id)
+        .where(Dwelling.id == data.dwelling_id)
+    ).scalar_one_or_none()
+    if address_id != _payload(cs)["address_id"]:
+        raise ValidationFailed(
+            "declaration.dwelling_elsewhere",
+            "该房屋不在申报的门牌地址上",
+            "The dwelling is not at the declared plate's address",
+            {"field": "dwelling_id"},
+        )
+    made = [
+        collection.add_person_at_dwelling(session, ctx, data.dwelling_id, person, policy=policy).id
+        for person in data.persons
+    ]
+    _close(session, ctx, cs, "verify", "verified", verified_as=made)
+    return _read(cs)
+
+
+def verify_departure(
+    session: Session,
+    ctx: Context,
+    declaration_id: int,
+    data: DeparturesFound,
+    *,
+    policy: DistrictPolicy | None = None,
+) -> dict[str, Any]:
+    """上门核录 of a declared departure: each residence the collector found ended is proposed as a departure (for
+    review); the declaration is verified."""
+    cs = _load(session, ctx, declaration_id, "verify")
+    if _payload(cs)["kind"] != "departure":
+        raise _wrong_kind()
+    made = [
+        collection.propose_departure(session, ctx, found.residence_id, found.departure, policy=policy).id
+        for found in data.departures
+    ]
+    _close(session, ctx, cs, "verify", "verified", verified_as=made)
+    return _read(cs)
+
+
+def decline(session: Session, ctx: Context, declaration_id: int, reason: str) -> dict[str, Any]:
+    """上门核录 found the declaration untrue (nobody of that name there, a prank): closed, nothing written."""
+    cs = _load(session, ctx, declaration_id, "decline")
+    _close(session, ctx, cs, "decline", "closed", declined_because=reason)
+    return _read(cs)
+
+
+def _wrong_kind() -> ValidationFailed:
+    return ValidationFailed(
+        "declaration.wrong_kind",
+        "核录内容与申报类型（来人或人走）不符",
+        "The verification does not fit the declaration's kind (arrival or departure)",
+        {"field": "kind"},
+    )
+
+
+__all__: Sequence[str] = (
+    "RateLimit",
+    "declarations",
+    "declare",
+    "decline",
+    "plate_for_scan",
+    "verify_arrival",
+    "verify_departure",
+)
+
+
+def limiter_of(state: Any) -> RateLimit:
+    """The application's declaration rate limit (made on first use from its settings)."""
+    limit: RateLimit | None = getattr(state, "declaration_limit", None)
+    if limit is None:
+        settings = state.settings
+        limit = RateLimit(settings.declaration_per_ip_hour, settings.declaration_per_plate_hour)
+        state.declaration_limit = limit
+    return limit
+
+
+def verify_arrival_as_declared(
+    session: Session,
+    ctx: Context,
+    declaration_id: int,
+    *,
+    dwelling_id: int,
+    category: str,
+    sexes: Sequence[str | None] = (),
+    policy: DistrictPolicy | None = None,
+) -> dict[str, Any]:
+    """上门核录 confirming a declared arrival as declared (the web desk): each declared person at the dwelling the
+    collector picked, in the residence category they found; a sex only where no ID number says it."""
+    cs = _load(session, ctx, declaration_id, "verify")
+    p = _payload(cs)
+    found = [
+        {
+            "name": person["name"],
+            "id_number": person.get("id_number"),
+            "phone": person.get("phone"),
+            "sex": (sexes[n] if n < len(sexes) else None) or None,
+            "arrival_date": p["date"],
+            "category": category,
+        }
+        for n, person in enumerate(p.get("persons", []))
+    ]
+    data = PersonsFound.model_validate({"dwelling_id": dwelling_id, "persons": found})
+    return verify_arrival(session, ctx, declaration_id, data, policy=policy)
+
+
+def dwellings_at(session: Session, ctx: Context, address_id: int) -> list[dict[str, Any]]:
+    """The dwellings of a plate's buildings, for the collector to pick the one the declaration concerns."""
+    ctx.actor.ensure("residence.write")
+    text = addresses.describe_dwelling
+    ids = session.execute(
+        select(Dwelling.id)
+        .join(Building, Building.id == Dwelling.building_id)
+        .where(Building.address_id == address_id)
+    ).scalars()
+    return [{"id": int(i), "text": text(session, int(i), ctx.today)["text"]} for i in ids]
