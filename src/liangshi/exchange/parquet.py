@@ -1,9 +1,10 @@
 """The register exported to Parquet, partitioned by county: the hand-off to a data platform (issue 19).
 
-One directory per object kind, one Hive-style partition per county (``persons/county_code=420704/part-0.parquet``; the county code is in the path, not in the file),
-so Spark, DuckDB or any lakehouse reads it with partition pruning on the same distribution column the
-PostgreSQL tables carry (``county_code``; see docs/deploy.md for Citus). Each row is a current-knowledge version
-(not superseded in record time) with its valid interval: the register's present knowledge of every period.
+One directory per object kind, one Hive-style partition per county (``persons/county_code=420704/part-0.parquet``;
+the county code is in the path, not in the file), so Spark, DuckDB or any lakehouse reads it with partition pruning
+on the same distribution column the PostgreSQL tables carry (``county_code``; see docs/deploy.md for Citus). Each
+row is a current-knowledge version (not superseded in record time) with its valid interval: the register's present
+knowledge of every period.
 
 Rows are read and written in chunks (a server-side cursor, one Parquet row group per chunk), so memory stays
 bounded whatever the size of the register. The export is scoped to the actor's jurisdiction; ID numbers and
@@ -13,7 +14,6 @@ kind and county, with the row count and the file's SHA-256), and a ``manifest.js
 
 from __future__ import annotations
 
-import datetime as dt
 import hashlib
 import json
 from collections.abc import Callable, Iterator

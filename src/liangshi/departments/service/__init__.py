@@ -12,7 +12,8 @@ Interfaces others build on:
 * A file-level problem (unknown department, no agreement in force, a column the agreement does not let it
   provide, wrong encoding, missing key column) refuses the whole batch and nothing is written; a bad row is
   reported with all its problems and left out, the good rows written — unless the agreement is all-or-nothing,
-  then any bad row refuses the batch. Accepted values carry provenance `source_kind="department"`, `source_ref="batch:<id>"`.
+  then any bad row refuses the batch. Accepted values carry provenance `source_kind="department"`,
+`source_ref="batch:<id>"`.
   A batch is written set-based, in runs of up to 5,000 rows (`registry.change_many`: the rows `registry.change`
   writes, a few statements per run); the deaths of a run with `residence.register_deaths` (the death use case
   set-based: the same rows and audit entries, a few statements per run).
