@@ -38,6 +38,7 @@ PAGE_MODULES = (
     "liangshi.web.pages.audit",
     "liangshi.web.pages.inspections",
     "liangshi.web.pages.address_match",
+    "liangshi.web.pages.tables",
 )
 
 _HTTP_TEXT = {
