@@ -39,6 +39,7 @@ PAGE_MODULES = (
     "liangshi.web.pages.inspections",
     "liangshi.web.pages.address_match",
     "liangshi.web.pages.tables",
+    "liangshi.web.pages.accountability",
 )
 
 _HTTP_TEXT = {

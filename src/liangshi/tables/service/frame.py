@@ -3,7 +3,8 @@ a table's multi-level column labels into merged Chinese headers with a total row
 
 A table is a dict: `table` (its name), `title` / `title_en`, `area`, `on`, `labels` (for each value column, its
 header per level as (zh, en); None where the level above runs down), `rows` (code, name, values, total or None)
-and `totals`. The same table gives the same workbook byte for byte (no clock in it).
+and `totals`; `keys` may rename the two leading columns (default: the area code and the community). The
+same table gives the same workbook byte for byte (no clock in it).
 """
 
 from __future__ import annotations
@@ -131,8 +132,9 @@ def workbook(table: dict[str, Any], lang: str = "zh") -> bytes:
     ws.cell(1, 1, f"{title}  {table['area']['name']} {table['area']['code']}  {table['on']}").font = bold
     top, first = 2, 3
     bottom = top + depth - 1
-    ws.cell(top, 1, "Code" if en else "区划代码")
-    ws.cell(top, 2, "Community" if en else "社区（村）")
+    keys = table.get("keys") or [("区划代码", "Code"), ("社区（村）", "Community")]
+    ws.cell(top, 1, keys[0][pick])
+    ws.cell(top, 2, keys[1][pick])
     for c in (1, 2):
         if depth > 1:
             ws.merge_cells(start_row=top, start_column=c, end_row=bottom, end_column=c)

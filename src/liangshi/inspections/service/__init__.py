@@ -1,0 +1,53 @@
+"""Inspection use cases (检查验收): the face callers import (`from liangshi.inspections import service`).
+
+`core` draws plans, records results, decides lots, rectifies and estimates the rates and coverage;
+`accountability` traces defects to the collectors who entered them and scores their period.
+"""
+
+from __future__ import annotations
+
+from liangshi.inspections.service.accountability import (
+    accountability,
+    collector_report,
+    household_owners,
+    report_table,
+    report_workbook,
+)
+from liangshi.inspections.service.core import (
+    collectors_of,
+    coverage,
+    create_plan,
+    fix_rectification,
+    latest_summary,
+    notices,
+    oc_curve,
+    plan_read,
+    plans_of,
+    rates,
+    record_result,
+    redraw,
+    reinspect,
+    sample_of,
+)
+
+__all__ = [
+    "accountability",
+    "collector_report",
+    "collectors_of",
+    "coverage",
+    "create_plan",
+    "fix_rectification",
+    "household_owners",
+    "latest_summary",
+    "notices",
+    "oc_curve",
+    "plan_read",
+    "plans_of",
+    "rates",
+    "record_result",
+    "redraw",
+    "reinspect",
+    "report_table",
+    "report_workbook",
+    "sample_of",
+]
