@@ -7,6 +7,7 @@ liangshi inspect redraw 1
 liangshi inspect result 1 HOUSEHOLD_ID --registered 3 --present 3 --main 3 --general 2 --as inspector_zhao
 liangshi inspect rates 1
 liangshi inspect notices
+liangshi inspect trends --area 420704001 --from 2026-01-01 --to 2026-11-30 --json
 liangshi inspect scores --area 420704001 --from 2026-11-01 --to 2026-11-30 [--sheet scoring.toml] [--xlsx F]
 """
 
@@ -397,4 +398,37 @@ def scores(
             f"{r['score']['total']:g}",
             {"reward": "奖 reward", "penalty": "惩 penalty"}.get(r["verdict"] or "", ""),
         )
+    out.print(table)
+
+
+@app.command("trends")
+def trends(
+    area: str = typer.Option(..., "--area", help="Area code"),
+    date_from: str = typer.Option(..., "--from", help="First day (YYYY-MM-DD)"),
+    date_to: str = typer.Option(..., "--to", help="Last day (YYYY-MM-DD)"),
+    user: str | None = AS_USER,
+    as_json: bool = AS_JSON,
+) -> None:
+    """The five sample-based rates month by month, with intervals and target met / 逐月抽查指标."""
+    start, end = _date(date_from, "--from"), _date(date_to, "--to")
+    try:
+        with database() as (session, clock):
+            report = service.monthly_rates(
+                session, context_as(session, clock, user), area_code=area, date_from=start, date_to=end
+            )
+    except LiangshiError as exc:
+        raise fail(exc) from None
+    if as_json:
+        _dump(report)
+        return
+    table = Table(title=f"{area} 逐月抽查指标 sample-based rates by month")
+    table.add_column("指标 rate")
+    for month in report["months"]:
+        table.add_column(month)
+    for r in report["rates"]:
+        cells = []
+        for x in r["points"]:
+            met = "" if x["target_met"] is None else (" ✓" if x["target_met"] else " ✗")
+            cells.append("—" if x["rate"] is None else f"{_pct(x['rate'])} n={x['n']}{met}")
+        table.add_row(r["label_zh"], *cells)
     out.print(table)

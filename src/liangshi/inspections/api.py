@@ -244,3 +244,15 @@ def accountability_xlsx(
         media_type="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
         headers={"Content-Disposition": f"attachment; filename=\"{name}\"; filename*=UTF-8''{quote(name)}"},
     )
+
+
+@router.get("/inspections/trends", summary="The five sample-based rates month by month")
+def trends(
+    request: Request,
+    area: str = Query(..., max_length=15, description="Area code"),
+    date_from: dt.date = Query(..., alias="from"),
+    date_to: dt.date = Query(..., alias="to"),
+) -> dict[str, Any]:
+    """Per month of inspection: each rate with its Wilson 95 % interval, sample size and target met (lower bound)."""
+    with unit(request) as (session, ctx):
+        return service.monthly_rates(session, ctx, area_code=area, date_from=date_from, date_to=date_to)

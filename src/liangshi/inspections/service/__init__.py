@@ -1,6 +1,7 @@
 """Inspection use cases (检查验收): the face callers import (`from liangshi.inspections import service`).
 
-`core` draws plans, records results, decides lots, rectifies and estimates the rates and coverage;
+`core` draws plans, records results, decides lots, rectifies and gives each plan's five rates;
+`estimates` gives coverage, the dashboard summary and the rates month by month;
 `accountability` traces defects to the collectors who entered them and scores their period.
 """
 
@@ -15,10 +16,8 @@ from liangshi.inspections.service.accountability import (
 )
 from liangshi.inspections.service.core import (
     collectors_of,
-    coverage,
     create_plan,
     fix_rectification,
-    latest_summary,
     notices,
     oc_curve,
     plan_read,
@@ -29,6 +28,7 @@ from liangshi.inspections.service.core import (
     reinspect,
     sample_of,
 )
+from liangshi.inspections.service.estimates import coverage, latest_summary, monthly_rates
 
 __all__ = [
     "accountability",
@@ -39,6 +39,7 @@ __all__ = [
     "fix_rectification",
     "household_owners",
     "latest_summary",
+    "monthly_rates",
     "notices",
     "oc_curve",
     "plan_read",
