@@ -299,11 +299,17 @@ def collectors(plan_id: int, user: str | None = AS_USER, as_json: bool = AS_JSON
 
 
 @app.command("coverage")
-def coverage(plan_id: int, user: str | None = AS_USER) -> None:
-    """People the register missed: Chapman per community, summed / 漏登人口估计 (JSON)."""
+def coverage(
+    plan_id: int,
+    user: str | None = AS_USER,
+    by_housing: bool = typer.Option(False, "--by-housing", help="Post-strata: area × housing type"),
+) -> None:
+    """People the register missed: Chapman per community (or community × housing type), summed / 漏登人口估计."""
     try:
         with database() as (session, clock):
-            result = service.coverage(session, context_as(session, clock, user), plan_id)
+            ctx = context_as(session, clock, user)
+            estimate = service.coverage_by_housing if by_housing else service.coverage
+            result = estimate(session, ctx, plan_id)
     except LiangshiError as exc:
         raise fail(exc) from None
     _dump(result)

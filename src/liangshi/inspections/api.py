@@ -256,3 +256,10 @@ def trends(
     """Per month of inspection: each rate with its Wilson 95 % interval, sample size and target met (lower bound)."""
     with unit(request) as (session, ctx):
         return service.monthly_rates(session, ctx, area_code=area, date_from=date_from, date_to=date_to)
+
+
+@router.get("/inspections/plans/{plan_id}/coverage/housing", summary="People missed, by area × housing type")
+def coverage_by_housing(plan_id: int, request: Request) -> dict[str, Any]:
+    """Chapman per post-stratum (community × the building use of the household's dwelling), extended, summed."""
+    with unit(request) as (session, ctx):
+        return service.coverage_by_housing(session, ctx, plan_id)

@@ -28,13 +28,19 @@ from liangshi.inspections.service.core import (
     reinspect,
     sample_of,
 )
-from liangshi.inspections.service.estimates import coverage, latest_summary, monthly_rates
+from liangshi.inspections.service.estimates import (
+    coverage,
+    coverage_by_housing,
+    latest_summary,
+    monthly_rates,
+)
 
 __all__ = [
     "accountability",
     "collector_report",
     "collectors_of",
     "coverage",
+    "coverage_by_housing",
     "create_plan",
     "fix_rectification",
     "household_owners",

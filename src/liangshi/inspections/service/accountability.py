@@ -287,7 +287,7 @@ def _inspections(
         )
     )
     rows = session.execute(inspected).all()
-    owners = household_owners(session, [int(h) for h, _d in rows])
+    owners = household_owners(session, inspected.with_only_columns(InspectionSample.household_id))
     for household_id, defective in rows:
         owner = owners.get(int(household_id))
         if owner is not None:

@@ -8,16 +8,18 @@ import datetime as dt
 from collections import defaultdict
 from typing import Any
 
-from sqlalchemy import func, select
+from sqlalchemy import and_, func, select
 from sqlalchemy.orm import Session
 
 from liangshi.areas import service as areas
 from liangshi.areas.models import Area
+from liangshi.buildings.models import BuildingVersion, Dwelling
 from liangshi.clock import CHINA_TZ
 from liangshi.errors import NotFound
 from liangshi.inspections import rules
-from liangshi.inspections.models import InspectionLot, InspectionPlan, InspectionResult
-from liangshi.inspections.service.core import _codes, _lots, _plan, _rate, rates
+from liangshi.inspections.models import InspectionLot, InspectionPlan, InspectionResult, InspectionSample
+from liangshi.inspections.service.core import _codes, _frame, _lots, _plan, _rate, rates
+from liangshi.persons.models import Household, HouseholdVersion
 from liangshi.registry import Context
 
 MAX_MONTHS = 36
@@ -154,3 +156,88 @@ def monthly_rates(
             )
         series.append({"key": key, "label_zh": zh, "label_en": en, "target": target, "points": points})
     return {"area": {"code": root.code}, "months": months, "rates": series}
+
+
+def _housing_types(session: Session, household_ids: Any) -> dict[int, str]:
+    """Household → the use of the building its current version places it in (住宅, 商住混合, …)."""
+    hv, bv = HouseholdVersion, BuildingVersion
+    rows = session.execute(
+        select(hv.entity_id, bv.use)
+        .join(Dwelling, Dwelling.id == hv.dwelling_id)
+        .join(
+            bv, and_(bv.entity_id == Dwelling.building_id, bv.superseded_at.is_(None), bv.valid_to.is_(None))
+        )
+        .where(hv.entity_id.in_(household_ids), hv.superseded_at.is_(None), hv.valid_to.is_(None))
+    ).all()
+    return {int(h): str(use) for h, use in rows}
+
+
+def coverage_by_housing(session: Session, ctx: Context, plan_id: int) -> dict[str, Any]:
+    """不漏人 post-stratified by area × housing type: Chapman's estimate per (community, building use of the
+    household's dwelling), each extended to that stratum's households in the plan's frame, with its variance and
+    interval, then summed. Households without a dwelling form their own stratum (`none`)."""
+    plan = _plan(session, ctx, plan_id)
+    area = session.get(Area, plan.area_id)
+    assert area is not None
+    frame = _frame(session, area, plan.created_at)
+    framed = [h for ids in frame.values() for h in ids]
+    community_of = {h: cid for cid, ids in frame.items() for h in ids}
+    subtree = select(Area.id).where(Area.path.startswith(area.path))
+    kinds = _housing_types(session, select(Household.id).where(Household.area_id.in_(subtree)))
+    size: dict[tuple[int, str], int] = defaultdict(int)
+    for household_id in framed:
+        size[(community_of[household_id], kinds.get(household_id, "none"))] += 1
+    found: dict[tuple[int, str], list[int]] = defaultdict(lambda: [0, 0, 0, 0, 0])
+    for household_id, community, registered, present, missed in session.execute(
+        select(
+            InspectionSample.household_id,
+            InspectionLot.community_id,
+            InspectionResult.persons_registered,
+            InspectionResult.persons_present,
+            InspectionResult.persons_missed,
+        )
+        .join(InspectionResult, InspectionResult.sample_id == InspectionSample.id)
+        .join(InspectionLot, InspectionLot.id == InspectionResult.lot_id)
+        .where(InspectionSample.plan_id == plan.id)
+    ):
+        slot = found[(int(community), kinds.get(int(household_id), "none"))]
+        for i, value in enumerate((1, registered, present, missed, missed * missed)):
+            slot[i] += int(value)
+    codes = _codes(session, list({c for c, _k in found}))
+    strata, parts = [], []
+    for (community, kind), (inspected, n1, m, extra, squares) in sorted(
+        found.items(), key=lambda kv: (codes[kv[0][0]], kv[0][1])
+    ):
+        # A household whose dwelling changed since the plan still counts in its stratum of today.
+        households = max(size.get((community, kind), 0), inspected)
+        part = rules.coverage(n1, m + extra, m, households, inspected, squares, plan.z)
+        parts.append(part)
+        strata.append(
+            {
+                "community_code": codes[community],
+                "housing_type": kind,
+                "households": households,
+                "inspected": inspected,
+                "n1": n1,
+                "n2": m + extra,
+                "m": m,
+                **part.sample.to_json(),
+                "missed": part.missed,
+                "variance": part.missed_variance,
+                "missed_low": part.missed_low,
+                "missed_high": part.missed_high,
+            }
+        )
+    empty = {"missed": None, "variance": None, "low": None, "high": None}
+    if not parts:
+        return {"plan_id": plan.id, "by": ["area", "housing_type"], "strata": [], **empty}
+    total, variance, low, high = rules.coverage_total(parts, plan.z)
+    return {
+        "plan_id": plan.id,
+        "by": ["area", "housing_type"],
+        "strata": strata,
+        "missed": total,
+        "variance": variance,
+        "low": low,
+        "high": high,
+    }
