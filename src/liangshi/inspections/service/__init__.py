@@ -2,12 +2,12 @@
 
 `core` draws plans, records results, decides lots, rectifies and gives each plan's five rates;
 `estimates` gives coverage, the dashboard summary and the rates month by month;
-`accountability` traces defects to the collectors who entered them and scores their period.
+`collectors` traces defects to the collectors who entered them and scores their period.
 """
 
 from __future__ import annotations
 
-from liangshi.inspections.service.accountability import (
+from liangshi.inspections.service.collectors import (
     accountability,
     collector_report,
     household_owners,
