@@ -18,7 +18,7 @@ from liangshi.cli.main import app
 from liangshi.errors import NotFound
 from liangshi.persons import service as persons
 from liangshi.persons.schemas import DocumentIn, PersonCreate
-from liangshi.tables import service
+from liangshi.tables import rules, service
 from tests import factories
 from tests.conftest import INSIDE, NOW, World
 from tests.rentals import helpers as rent
@@ -189,3 +189,11 @@ def test_every_table_over_http_and_the_command_line(
     )
     assert result.exit_code == 0, result.output
     assert json.loads(result.stdout)["totals"]["total"] == 1
+
+
+def test_header_spans_merge_neighbours_with_the_same_labels_and_run_down_an_empty_level() -> None:
+    labels = [[["数量", "Count"], ["甲", "A"]], [["数量", "Count"], ["乙", "B"]], [["奖惩", "Verdict"], None]]
+    top, second = rules.header_spans(labels, 0)
+    assert top == [(0, 2, 1, "数量"), (2, 1, 2, "奖惩")]
+    assert second == [(0, 1, 1, "甲"), (1, 1, 1, "乙")]
+    assert rules.header_spans(labels, 1)[0][1][3] == "Verdict"

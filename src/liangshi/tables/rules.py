@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+from typing import Any
 
 # Age bands of the population table (years completed on the table's day).
 AGE_BANDS: tuple[tuple[str, str, int, int | None], ...] = (
@@ -103,3 +104,32 @@ def province_of(hukou_region: str | None) -> str:
     if hukou_region and len(hukou_region) >= 2 and hukou_region[:2].isdigit():
         return hukou_region[:2]
     return ""
+
+
+def header_spans(labels: list[list[Any]], pick: int) -> list[list[tuple[int, int, int, str]]]:
+    """The merged header cells of multi-level column labels, per level: (first column, columns spanned, levels
+    spanned, text). Neighbouring columns with the same labels down to a level share its cell; a level whose
+    label is None is covered by the cell above it (the xlsx merges and the web page's colspan/rowspan alike)."""
+    depth = max((len(col) for col in labels), default=1)
+    grid = [list(col) + [None] * (depth - len(col)) for col in labels]
+    rows: list[list[tuple[int, int, int, str]]] = [[] for _ in range(depth)]
+    for level in range(depth):
+        i = 0
+        while i < len(grid):
+            label = grid[i][level]
+            if label is None:
+                i += 1
+                continue
+            down = level
+            while down + 1 < depth and grid[i][down + 1] is None:
+                down += 1
+            j = i
+            while (
+                j + 1 < len(grid)
+                and grid[j + 1][: level + 1] == grid[i][: level + 1]
+                and all(x is None for x in grid[j + 1][level + 1 : down + 1])
+            ):
+                j += 1
+            rows[level].append((i, j - i + 1, down - level + 1, str(label[pick])))
+            i = j + 1
+    return rows

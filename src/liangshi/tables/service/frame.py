@@ -25,6 +25,7 @@ from liangshi.areas import service as areas
 from liangshi.areas.models import Area
 from liangshi.errors import NotFound
 from liangshi.registry import Context
+from liangshi.tables import rules
 
 COMMUNITY_LEVELS = ("community", "village")
 Label = tuple[str, str] | None
@@ -123,7 +124,6 @@ def workbook(table: dict[str, Any], lang: str = "zh") -> bytes:
     pick = 1 if en else 0
     labels: list[list[Any]] = table["labels"]
     depth = max((len(col) for col in labels), default=1)
-    grid = [list(col) + [None] * (depth - len(col)) for col in labels]
     wb = Workbook()
     ws = wb.active
     ws.title = (table["title_en"] if en else table["title"])[:31]
@@ -138,30 +138,17 @@ def workbook(table: dict[str, Any], lang: str = "zh") -> bytes:
     for c in (1, 2):
         if depth > 1:
             ws.merge_cells(start_row=top, start_column=c, end_row=bottom, end_column=c)
-    for level in range(depth):
-        i = 0
-        while i < len(grid):
-            label = grid[i][level]
-            if label is None:
-                i += 1
-                continue
-            down = level
-            while down + 1 < depth and grid[i][down + 1] is None:
-                down += 1
-            j = i
-            while (
-                j + 1 < len(grid)
-                and grid[j + 1][: level + 1] == grid[i][: level + 1]
-                and all(x is None for x in grid[j + 1][level + 1 : down + 1])
-            ):
-                j += 1
-            ws.cell(top + level, first + i, str(label[pick]))
-            if j > i or down > level:
+    for level, cells in enumerate(rules.header_spans(labels, pick)):
+        for col, across, down, text in cells:
+            ws.cell(top + level, first + col, text)
+            if across > 1 or down > 1:
                 ws.merge_cells(
-                    start_row=top + level, start_column=first + i, end_row=top + down, end_column=first + j
+                    start_row=top + level,
+                    start_column=first + col,
+                    end_row=top + level + down - 1,
+                    end_column=first + col + across - 1,
                 )
-            i = j + 1
-    last = first + len(grid)
+    last = first + len(labels)
     with_total = table["totals"]["total"] is not None
     if with_total:
         ws.cell(top, last, "Total" if en else "合计")

@@ -11,6 +11,7 @@ from fastapi import Query, Request
 from fastapi.responses import Response
 
 from liangshi.areas import service as areas
+from liangshi.tables import rules as table_rules
 from liangshi.tables import service as tables
 from liangshi.web import i18n
 from liangshi.web.i18n import N_
@@ -26,32 +27,10 @@ XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 
 def _header_rows(table: dict[str, Any], en: bool) -> list[list[dict[str, Any]]]:
     """The table's column labels as HTML header rows: each cell with its colspan and rowspan (the xlsx merges)."""
-    labels: list[list[Any]] = table["labels"]
-    depth = max((len(c) for c in labels), default=1)
-    grid = [list(c) + [None] * (depth - len(c)) for c in labels]
-    rows: list[list[dict[str, Any]]] = [[] for _ in range(depth)]
-    for level in range(depth):
-        i = 0
-        while i < len(grid):
-            label = grid[i][level]
-            if label is None:
-                i += 1
-                continue
-            down = level
-            while down + 1 < depth and grid[i][down + 1] is None:
-                down += 1
-            j = i
-            while (
-                j + 1 < len(grid)
-                and grid[j + 1][: level + 1] == grid[i][: level + 1]
-                and all(x is None for x in grid[j + 1][level + 1 : down + 1])
-            ):
-                j += 1
-            rows[level].append(
-                {"text": label[1 if en else 0], "colspan": j - i + 1, "rowspan": down - level + 1}
-            )
-            i = j + 1
-    return rows
+    return [
+        [{"text": text, "colspan": across, "rowspan": down} for _col, across, down, text in level]
+        for level in table_rules.header_spans(table["labels"], 1 if en else 0)
+    ]
 
 
 def _day(on: str | None, today: dt.date) -> dt.date:
