@@ -202,6 +202,17 @@ def measure(url: str, seed: int) -> dict[str, Any]:
         ctx = Context(actor=SYSTEM, now=clock.now(), today=clock.today(), purpose="bench")
         cover = inspections.coverage(s, ctx, plan.id)
     out["coverage_s"] = round(time.perf_counter() - t0, 3)
+    t0 = time.perf_counter()
+    with session_scope(factory) as s:
+        ctx = Context(actor=SYSTEM, now=clock.now(), today=clock.today(), purpose="bench")
+        month = clock.today().replace(day=1) - dt.timedelta(days=31)
+        scores = inspections.collector_report(
+            s, ctx, area_code="420700", date_from=month, date_to=clock.today()
+        )
+        trend = inspections.monthly_rates(s, ctx, area_code="420700", date_from=month, date_to=clock.today())
+    out["scores_and_trends_s"] = round(time.perf_counter() - t0, 3)
+    out["scored_collectors"] = len(scores["collectors"])
+    out["trend_months"] = len(trend["months"])
     out["estimates_s"] = round(out["rates_s"] + out["coverage_s"], 3)
     out["draw_and_estimates_s"] = round(out["draw_s"] + out["estimates_s"], 3)
     headcount = next(r for r in report["overall"] if r.key == "headcount")

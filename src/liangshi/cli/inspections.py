@@ -7,20 +7,24 @@ liangshi inspect redraw 1
 liangshi inspect result 1 HOUSEHOLD_ID --registered 3 --present 3 --main 3 --general 2 --as inspector_zhao
 liangshi inspect rates 1
 liangshi inspect notices
+liangshi inspect trends --area 420704001 --from 2026-01-01 --to 2026-11-30 --json
+liangshi inspect scores --area 420704001 --from 2026-11-01 --to 2026-11-30 [--sheet scoring.toml] [--xlsx F]
 """
 
 from __future__ import annotations
 
+import datetime as dt
 import json
+from pathlib import Path
 from typing import Any
 
 import typer
 from rich.table import Table
 
 from liangshi.areas import service as areas
-from liangshi.cli.common import context_as, database, fail, out
+from liangshi.cli.common import context_as, database, err, fail, out
 from liangshi.errors import LiangshiError, NotFound
-from liangshi.inspections import service
+from liangshi.inspections import rules, service
 from liangshi.inspections.schemas import PlanCreate, ResultCreate
 
 app = typer.Typer(
@@ -295,11 +299,17 @@ def collectors(plan_id: int, user: str | None = AS_USER, as_json: bool = AS_JSON
 
 
 @app.command("coverage")
-def coverage(plan_id: int, user: str | None = AS_USER) -> None:
-    """People the register missed: Chapman per community, summed / 漏登人口估计 (JSON)."""
+def coverage(
+    plan_id: int,
+    user: str | None = AS_USER,
+    by_housing: bool = typer.Option(False, "--by-housing", help="Post-strata: area × housing type"),
+) -> None:
+    """People the register missed: Chapman per community (or community × housing type), summed / 漏登人口估计."""
     try:
         with database() as (session, clock):
-            result = service.coverage(session, context_as(session, clock, user), plan_id)
+            ctx = context_as(session, clock, user)
+            estimate = service.coverage_by_housing if by_housing else service.coverage
+            result = estimate(session, ctx, plan_id)
     except LiangshiError as exc:
         raise fail(exc) from None
     _dump(result)
@@ -326,4 +336,105 @@ def notices(
         table.add_row(
             str(i.id), i.community_code, str(i.household_id or ""), i.owner or "", str(i.due_on), status
         )
+    out.print(table)
+
+
+def _date(value: str, hint: str) -> dt.date:
+    try:
+        return dt.date.fromisoformat(value)
+    except ValueError:
+        raise typer.BadParameter(
+            f"日期格式须为 YYYY-MM-DD / a date is YYYY-MM-DD: {value}", param_hint=hint
+        ) from None
+
+
+@app.command("scores")
+def scores(
+    area: str = typer.Option(..., "--area", help="Area code"),
+    date_from: str = typer.Option(..., "--from", help="First day of the period (YYYY-MM-DD)"),
+    date_to: str = typer.Option(..., "--to", help="Last day of the period (YYYY-MM-DD)"),
+    sheet: Path | None = typer.Option(None, "--sheet", help="Scoring sheet, TOML or JSON (default weights)"),
+    xlsx: Path | None = typer.Option(None, "--xlsx", help="Write the scores as xlsx here"),
+    lang: str = typer.Option("zh", "--lang", help="zh or en (workbook headers)"),
+    user: str | None = AS_USER,
+    as_json: bool = AS_JSON,
+) -> None:
+    """Each collector's period: defects traced to them, rates, score, 奖惩 lists / 采集员考核."""
+    start, end = _date(date_from, "--from"), _date(date_to, "--to")
+    try:
+        chosen = None
+        if sheet is not None:
+            fmt = "json" if sheet.suffix.lower() == ".json" else "toml"
+            chosen = rules.parse_sheet(sheet.read_text(encoding="utf-8"), fmt)
+        with database() as (session, clock):
+            ctx = context_as(session, clock, user)
+            report = service.collector_report(
+                session, ctx, area_code=area, date_from=start, date_to=end, sheet=chosen
+            )
+    except LiangshiError as exc:
+        raise fail(exc) from None
+    except (OSError, UnicodeDecodeError) as exc:
+        raise typer.BadParameter(str(exc), param_hint="--sheet") from None
+    if xlsx is not None:
+        xlsx.write_bytes(service.report_workbook(report, lang))
+        err.print(f"写入 wrote {xlsx} ({len(report['collectors'])} collectors)")
+    if as_json:
+        _dump(report)
+        return
+    period = f"{report['from']}–{report['to']}"
+    table = Table(title=f"{report['area']['name']} {period} 采集员考核 ({report['sheet']['name']})")
+    columns = (
+        "采集员 collector",
+        "录入 records",
+        "抽查差错 defects",
+        "退回 returns",
+        "逻辑错误 errors",
+        "得分 score",
+    )
+    for col in (*columns, "奖惩"):
+        table.add_column(col)
+    for r in report["collectors"]:
+        c, insp, rev = r["counts"], r["inspection"], r["review"]
+        table.add_row(
+            r["collector"],
+            str(c.get("record", 0)),
+            "—" if insp is None else f"{insp['x']}/{insp['n']} [{_pct(insp['low'])}, {_pct(insp['high'])}]",
+            "—" if rev is None else f"{rev['x']}/{rev['n']}",
+            str(c.get("finding", 0) + c.get("duplicate", 0)),
+            f"{r['score']['total']:g}",
+            {"reward": "奖 reward", "penalty": "惩 penalty"}.get(r["verdict"] or "", ""),
+        )
+    out.print(table)
+
+
+@app.command("trends")
+def trends(
+    area: str = typer.Option(..., "--area", help="Area code"),
+    date_from: str = typer.Option(..., "--from", help="First day (YYYY-MM-DD)"),
+    date_to: str = typer.Option(..., "--to", help="Last day (YYYY-MM-DD)"),
+    user: str | None = AS_USER,
+    as_json: bool = AS_JSON,
+) -> None:
+    """The five sample-based rates month by month, with intervals and target met / 逐月抽查指标."""
+    start, end = _date(date_from, "--from"), _date(date_to, "--to")
+    try:
+        with database() as (session, clock):
+            report = service.monthly_rates(
+                session, context_as(session, clock, user), area_code=area, date_from=start, date_to=end
+            )
+    except LiangshiError as exc:
+        raise fail(exc) from None
+    if as_json:
+        _dump(report)
+        return
+    table = Table(title=f"{area} 逐月抽查指标 sample-based rates by month")
+    table.add_column("指标 rate")
+    for month in report["months"]:
+        table.add_column(month)
+    for r in report["rates"]:
+        cells = []
+        for x in r["points"]:
+            met = "" if x["target_met"] is None else (" ✓" if x["target_met"] else " ✗")
+            cells.append("—" if x["rate"] is None else f"{_pct(x['rate'])} n={x['n']}{met}")
+        table.add_row(r["label_zh"], *cells)
     out.print(table)

@@ -2,6 +2,7 @@
 
 liangshi tables population --area 420704001 --on 2026-11-30 --xlsx population.xlsx
 liangshi tables population --area 420704001 --json
+liangshi tables housing|floating|rentals|venues|progress --area 420704001 [--on DAY] [--xlsx F] [--json]
 """
 
 from __future__ import annotations
@@ -24,16 +25,9 @@ def _root() -> None:
     """Statistical tables."""
 
 
-@app.command("population")
-def population(
-    area: str = typer.Option(..., "--area", help="Area code"),
-    on: str | None = typer.Option(None, "--on", help="Day the table is valid on (YYYY-MM-DD, default today)"),
-    xlsx: Path | None = typer.Option(None, "--xlsx", help="Write the workbook here"),
-    lang: str = typer.Option("zh", "--lang", help="zh or en (workbook headers)"),
-    as_json: bool = typer.Option(False, "--json", help="Print the table as JSON"),
-    user: str | None = typer.Option(None, "--as", help="Act as this user (default: the system operator)"),
+def _run(
+    name: str, area: str, on: str | None, xlsx: Path | None, lang: str, as_json: bool, user: str | None
 ) -> None:
-    """Population by category × sex × age band per community / 人口统计表."""
     try:
         day = dt.date.fromisoformat(on) if on else None
     except ValueError:
@@ -43,16 +37,41 @@ def population(
     try:
         with database() as (session, clock):
             ctx = context_as(session, clock, user, "statistical table")
-            table = service.population(session, ctx, area_code=area, on=day or ctx.today)
+            table = service.build(session, ctx, name, area_code=area, on=day or ctx.today)
     except LiangshiError as exc:
         raise fail(exc) from None
     if xlsx is not None:
-        xlsx.write_bytes(service.population_workbook(table, lang))
+        xlsx.write_bytes(service.workbook(table, lang))
         err.print(f"写入 wrote {xlsx} ({len(table['rows'])} rows)")
     if as_json:
         print(json.dumps(table, ensure_ascii=False, indent=2))
         return
-    out.print(f"{table['area']['name']} {table['area']['code']} {table['on']}")
+    out.print(f"{table['title']} {table['area']['name']} {table['area']['code']} {table['on']}")
     for row in table["rows"]:
-        out.print(f"  {row['code']} {row['name']}: {row['total']:,}")
-    out.print(f"  合计 total: {table['totals']['total']:,}")
+        figure = row["total"] if row["total"] is not None else row["values"][0]
+        out.print(f"  {row['code']} {row['name']}: {figure:,}")
+    figure = table["totals"]["total"]
+    out.print(f"  合计 total: {(figure if figure is not None else table['totals']['values'][0]):,}")
+
+
+def _command(name: str, title: str, title_en: str) -> None:
+    """Register `liangshi tables <name>` (the same options for every table)."""
+
+    def command(
+        area: str = typer.Option(..., "--area", help="Area code"),
+        on: str | None = typer.Option(
+            None, "--on", help="Day the table is valid on (YYYY-MM-DD, default today)"
+        ),
+        xlsx: Path | None = typer.Option(None, "--xlsx", help="Write the workbook here"),
+        lang: str = typer.Option("zh", "--lang", help="zh or en (workbook headers)"),
+        as_json: bool = typer.Option(False, "--json", help="Print the table as JSON"),
+        user: str | None = typer.Option(None, "--as", help="Act as this user (default: the system operator)"),
+    ) -> None:
+        _run(name, area, on, xlsx, lang, as_json, user)
+
+    command.__doc__ = f"{title_en} / {title}."
+    app.command(name)(command)
+
+
+for _name, (_builder, _zh, _en) in service.TABLES.items():
+    _command(_name, _zh, _en)

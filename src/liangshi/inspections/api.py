@@ -2,11 +2,14 @@
 
 from __future__ import annotations
 
+import datetime as dt
 from typing import Any, Literal
+from urllib.parse import quote
 
-from fastapi import APIRouter, Query, Request
-from pydantic import BaseModel
+from fastapi import APIRouter, Query, Request, Response
+from pydantic import BaseModel, Field
 
+from liangshi.http.errors import language
 from liangshi.http.tx import unit
 from liangshi.inspections import rules, service
 from liangshi.inspections.schemas import (
@@ -178,3 +181,85 @@ def acceptance_plan(
 def chapman(n1: int, n2: int, m: int, z: float = rules.Z95) -> dict[str, float]:
     """`{"estimate","variance","low","high"}`."""
     return rules.chapman(n1, n2, m, z).to_json()
+
+
+class ScoresQuery(BaseModel):
+    """A period's collector scores with a scoring sheet of your own (the sections and items of the default)."""
+
+    area: str = Field(..., max_length=15, description="Area code")
+    date_from: dt.date = Field(..., alias="from")
+    date_to: dt.date = Field(..., alias="to")
+    sheet: dict[str, Any] = Field(
+        default_factory=dict, description="volume / upkeep / quality / reward / penalty"
+    )
+
+
+def _scores(
+    request: Request, area: str, date_from: dt.date, date_to: dt.date, sheet: dict[str, Any] | None
+) -> Any:
+    with unit(request) as (session, ctx):
+        return service.collector_report(
+            session,
+            ctx,
+            area_code=area,
+            date_from=date_from,
+            date_to=date_to,
+            sheet=rules.scoring_sheet(sheet) if sheet is not None else None,
+        )
+
+
+@router.get("/accountability", summary="Collector scores of a period (谁采集、谁录入、谁负责)")
+def accountability(
+    request: Request,
+    area: str = Query(..., max_length=15, description="Area code"),
+    date_from: dt.date = Query(..., alias="from"),
+    date_to: dt.date = Query(..., alias="to"),
+) -> dict[str, Any]:
+    """Per collector: defects traced to them (inspection, review, checks) with Wilson intervals, timeliness, the
+    score on the default sheet, and the 奖惩 lists."""
+    result: dict[str, Any] = _scores(request, area, date_from, date_to, None)
+    return result
+
+
+@router.post("/accountability", summary="Collector scores on your own scoring sheet")
+def accountability_with_sheet(body: ScoresQuery, request: Request) -> dict[str, Any]:
+    """The same report with the weights and thresholds of the sheet given (unknown items are refused)."""
+    result: dict[str, Any] = _scores(request, body.area, body.date_from, body.date_to, body.sheet)
+    return result
+
+
+@router.get("/accountability.xlsx", summary="Collector scores as xlsx", response_class=Response)
+def accountability_xlsx(
+    request: Request,
+    area: str = Query(..., max_length=15, description="Area code"),
+    date_from: dt.date = Query(..., alias="from"),
+    date_to: dt.date = Query(..., alias="to"),
+) -> Response:
+    """Group headers (volume, upkeep, inspection, review, checks, timeliness, score) and the 奖惩 column."""
+    report = _scores(request, area, date_from, date_to, None)
+    body = service.report_workbook(report, language(request))
+    name = f"accountability-{area}-{date_from}-{date_to}.xlsx"
+    return Response(
+        body,
+        media_type="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
+        headers={"Content-Disposition": f"attachment; filename=\"{name}\"; filename*=UTF-8''{quote(name)}"},
+    )
+
+
+@router.get("/inspections/trends", summary="The five sample-based rates month by month")
+def trends(
+    request: Request,
+    area: str = Query(..., max_length=15, description="Area code"),
+    date_from: dt.date = Query(..., alias="from"),
+    date_to: dt.date = Query(..., alias="to"),
+) -> dict[str, Any]:
+    """Per month of inspection: each rate with its Wilson 95 % interval, sample size and target met (lower bound)."""
+    with unit(request) as (session, ctx):
+        return service.monthly_rates(session, ctx, area_code=area, date_from=date_from, date_to=date_to)
+
+
+@router.get("/inspections/plans/{plan_id}/coverage/housing", summary="People missed, by area × housing type")
+def coverage_by_housing(plan_id: int, request: Request) -> dict[str, Any]:
+    """Chapman per post-stratum (community × the building use of the household's dwelling), extended, summed."""
+    with unit(request) as (session, ctx):
+        return service.coverage_by_housing(session, ctx, plan_id)

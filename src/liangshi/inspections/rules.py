@@ -511,3 +511,133 @@ def coverage_total(parts: Sequence[Coverage], z: float = Z95) -> tuple[float, fl
     seen = float(sum(p.n2 - p.m for p in parts))
     half = _z(z) * math.sqrt(variance)
     return missed, variance, max(seen, missed - half), missed + half
+
+
+# ---- scoring collectors (谁采集、谁录入、谁负责) ------------------------------------------------------------------
+# Public-security practice scores each collector on volume, upkeep and quality; the weights are local policy, so
+# they are a sheet (TOML or JSON, like the campaign file). Every figure a collector is scored on is named here.
+
+SCORE_ITEMS: dict[str, dict[str, tuple[str, str, float]]] = {
+    "volume": {
+        "record": ("录入记录", "Records entered", 1.0),
+        "visit": ("走访", "Visits", 0.5),
+        "change_set": ("提交采集", "Change sets proposed", 0.5),
+    },
+    "upkeep": {
+        "deregistration": ("注销", "Deregistrations", 2.0),
+        "update": ("变更、延期", "Changes and extensions", 1.0),
+        "finding_closed": ("处理提醒", "Reminders handled", 1.0),
+    },
+    "quality": {
+        "inspection_defect": ("抽查有误户", "Defective households found by inspection", -5.0),
+        "review_return": ("审核退回", "Returned at review", -2.0),
+        "finding": ("逻辑错误", "Logic errors found by the checks", -3.0),
+        "duplicate": ("重复录入", "Duplicate entries", -5.0),
+        "overdue_assignment": ("任务逾期", "Overdue assignments", -5.0),
+    },
+}
+# The 奖惩 rules: a reward needs the score and an inspection record statistically good enough (the defect rate's
+# upper bound at most `max_defect_rate`); a penalty follows a low score or a rate statistically above tolerance
+# (the interval's lower bound above it) — a collector with few households inspected is not penalised on chance.
+LIST_RULES: dict[str, dict[str, tuple[str, str, float]]] = {
+    "reward": {
+        "min_score": ("奖励最低得分", "Lowest score rewarded", 50.0),
+        "max_defect_rate": ("奖励允许的抽查差错率上限", "Highest defect-rate upper bound rewarded", 0.05),
+    },
+    "penalty": {
+        "below_score": ("处罚得分线", "Score below which a collector is penalised", 0.0),
+        "defect_rate": ("容许的抽查差错率", "Tolerated defect rate", 0.02),
+        "return_rate": ("容许的审核退回率", "Tolerated return rate at review", 0.2),
+    },
+}
+
+
+@dataclass(frozen=True)
+class ScoringSheet:
+    """Points per item (`weights[group][item]`) and the thresholds of the reward and penalty lists."""
+
+    name: str
+    weights: dict[str, dict[str, float]]
+    lists: dict[str, dict[str, float]]
+
+
+def _sheet_error(why: str, field: str) -> ValidationFailed:
+    return ValidationFailed(
+        "scoring.invalid",
+        f"评分表不正确：{why}",
+        f"Malformed scoring sheet: {why}",
+        {"field": field, "why": why},
+    )
+
+
+def scoring_sheet(data: dict[str, object] | None = None) -> ScoringSheet:
+    """A scoring sheet from its parsed TOML/JSON: the default weights, overridden by what the sheet gives; an
+    unknown group or item, or a value that is not a number (a rate outside [0, 1]) is refused."""
+    data = dict(data or {})
+    name = data.pop("name", "默认评分表")
+    if not isinstance(name, str) or not name.strip() or len(name) > 100:
+        raise _sheet_error("name must be text of at most 100 characters", "name")
+    tables = {**SCORE_ITEMS, **LIST_RULES}
+    out: dict[str, dict[str, float]] = {g: {k: v[2] for k, v in items.items()} for g, items in tables.items()}
+    for group, values in data.items():
+        if group not in tables:
+            raise _sheet_error(f"unknown section [{group}]", group)
+        if not isinstance(values, dict):
+            raise _sheet_error(f"[{group}] must be a table", group)
+        for key, value in values.items():
+            if key not in tables[group]:
+                raise _sheet_error(f"unknown item {group}.{key}", f"{group}.{key}")
+            if isinstance(value, bool) or not isinstance(value, int | float) or not math.isfinite(value):
+                raise _sheet_error(f"{group}.{key} must be a number", f"{group}.{key}")
+            if group in LIST_RULES and key.endswith("rate") and not 0 <= value <= 1:
+                raise _sheet_error(f"{group}.{key} is a rate between 0 and 1", f"{group}.{key}")
+            out[group][key] = float(value)
+    return ScoringSheet(
+        name=name.strip(),
+        weights={g: out[g] for g in SCORE_ITEMS},
+        lists={g: out[g] for g in LIST_RULES},
+    )
+
+
+def score(sheet: ScoringSheet, counts: dict[str, int]) -> dict[str, float]:
+    """Points per group (volume, upkeep, quality) and the total, from the counts of each item."""
+    parts = {
+        group: round(sum(w * counts.get(item, 0) for item, w in sheet.weights[group].items()), 2)
+        for group in SCORE_ITEMS
+    }
+    return {**parts, "total": round(sum(parts.values()), 2)}
+
+
+def verdict(
+    sheet: ScoringSheet, total: float, defects: Interval | None, returns: Interval | None
+) -> tuple[str | None, list[str]]:
+    """奖 (`reward`), 惩 (`penalty`) or neither, with the reasons (the keys of LIST_RULES that decided it)."""
+    penalty = sheet.lists["penalty"]
+    why = []
+    if total < penalty["below_score"]:
+        why.append("below_score")
+    if defects is not None and defects.low > penalty["defect_rate"]:
+        why.append("defect_rate")
+    if returns is not None and returns.low > penalty["return_rate"]:
+        why.append("return_rate")
+    if why:
+        return "penalty", why
+    reward = sheet.lists["reward"]
+    if total >= reward["min_score"] and (defects is None or defects.high <= reward["max_defect_rate"]):
+        return "reward", ["min_score"] if defects is None else ["min_score", "max_defect_rate"]
+    return None, []
+
+
+def parse_sheet(text: str, fmt: str = "toml") -> ScoringSheet:
+    """A scoring sheet from the text of its TOML or JSON file (as the campaign file is given)."""
+    # Imported here: only reading a sheet file needs the parsers.
+    import json
+    import tomllib
+
+    try:
+        data = tomllib.loads(text) if fmt == "toml" else json.loads(text)
+    except (tomllib.TOMLDecodeError, json.JSONDecodeError) as exc:
+        raise _sheet_error(str(exc)[:200], "file") from None
+    if not isinstance(data, dict):
+        raise _sheet_error("the sheet must be a table of sections", "file")
+    return scoring_sheet(data)

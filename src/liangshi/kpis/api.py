@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+from typing import Any
 from urllib.parse import quote
 
 from fastapi import APIRouter, Query, Request, Response
@@ -52,3 +53,18 @@ def kpis_xlsx(
         media_type=XLSX,
         headers={"Content-Disposition": f"attachment; filename=\"{name}\"; filename*=UTF-8''{quote(name)}"},
     )
+
+
+@router.get("/kpis/trends", summary="The rates of an area month by month")
+def kpi_trends(
+    request: Request,
+    area: str | None = Query(None, description="Area code (default: your own area)"),
+    date_from: dt.date | None = Query(None, alias="from", description="First day (default: 1 January)"),
+    date_to: dt.date | None = Query(None, alias="to", description="Last day (default: today)"),
+) -> dict[str, Any]:
+    """Every rate KPI per month of the period (the last twelve months of it), numerator and denominator."""
+    with unit(request) as (session, ctx):
+        start, end = service.default_period(date_from, date_to, ctx.today)
+        return service.monthly(
+            session, ctx, request.app.state.kpi_cache, area_code=area, date_from=start, date_to=end
+        )

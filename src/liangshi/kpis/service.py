@@ -489,3 +489,49 @@ def workbook(report: Report, lang: str = "zh") -> bytes:
     buf = io.BytesIO()
     wb.save(buf)
     return buf.getvalue()
+
+
+def monthly(
+    session: Session,
+    ctx: Context,
+    cache: ReportCache | None,
+    *,
+    area_code: str | None,
+    date_from: dt.date,
+    date_to: dt.date,
+    max_months: int = 12,
+) -> dict[str, Any]:
+    """The rates of an area month by month over a period (its last `max_months` months, each cut to the period):
+    the same KPIs as `compute`, one report per month (from the cache when one is fresh)."""
+    rules.check_period(date_from, date_to)
+    months: list[tuple[dt.date, dt.date]] = []
+    start = date_to.replace(day=1)
+    while len(months) < max_months and start >= date_from.replace(day=1):
+        end = (start + dt.timedelta(days=32)).replace(day=1) - dt.timedelta(days=1)
+        months.append((max(start, date_from), min(end, date_to)))
+        start = (start - dt.timedelta(days=1)).replace(day=1)
+    months.reverse()
+    series: dict[str, dict[str, Any]] = {}
+    for first, last in months:
+        report = compute_cached(session, ctx, cache, area_code=area_code, date_from=first, date_to=last)
+        for k in report.kpis(report.root.id):
+            if k["is_count"]:
+                continue
+            line = series.setdefault(
+                k["key"],
+                {
+                    "key": k["key"],
+                    "label_zh": k["label_zh"],
+                    "label_en": k["label_en"],
+                    "target": k["target"],
+                },
+            )
+            line.setdefault("points", []).append(
+                {
+                    "month": f"{first:%Y-%m}",
+                    "numerator": k["numerator"],
+                    "denominator": k["denominator"],
+                    "rate": k["rate"],
+                }
+            )
+    return {"months": [f"{first:%Y-%m}" for first, _ in months], "rates": list(series.values())}

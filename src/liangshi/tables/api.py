@@ -1,4 +1,4 @@
-"""Statistical table routes: the population table as JSON and as xlsx."""
+"""Statistical table routes: each standard table (统计表格) as JSON and as xlsx."""
 
 from __future__ import annotations
 
@@ -16,31 +16,42 @@ router = APIRouter(tags=["tables 统计表格"])
 XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 
 
-@router.get("/tables/population", summary="Population by category × sex × age band per community")
-def population(
-    request: Request,
-    area: str = Query(..., description="Area code"),
-    on: dt.date | None = Query(None, description="Day the table is valid on (default: today)"),
-) -> dict[str, Any]:
-    """人口统计表 as JSON: one row per community, the columns category × sex × age band, and the totals."""
-    with unit(request) as (session, ctx):
-        return service.population(session, ctx, area_code=area, on=on or ctx.today)
+@router.get("/tables", summary="The standard statistical tables")
+def tables() -> list[dict[str, str]]:
+    """The names and titles of the tables (`/tables/{name}` gives one)."""
+    return [{"name": k, "title": zh, "title_en": en} for k, (_f, zh, en) in service.TABLES.items()]
 
 
-@router.get("/tables/population.xlsx", summary="The population table as xlsx", response_class=Response)
-def population_xlsx(
+@router.get("/tables/{name}.xlsx", summary="A statistical table as xlsx", response_class=Response)
+def table_xlsx(
     request: Request,
+    name: str,
     area: str = Query(..., description="Area code"),
     on: dt.date | None = Query(None, description="Day the table is valid on (default: today)"),
 ) -> Response:
-    """Chinese three-level headers and a total row (English with Accept-Language: en)."""
+    """Chinese multi-level headers and a total row (English with Accept-Language: en); the same day gives the
+    same bytes."""
     with unit(request) as (session, ctx):
         day = on or ctx.today
-        table = service.population(session, ctx, area_code=area, on=day)
-    body = service.population_workbook(table, language(request))
-    name = f"population-{area}-{day}.xlsx"
+        table = service.build(session, ctx, name, area_code=area, on=day)
+    body = service.workbook(table, language(request))
+    filename = f"{name}-{area}-{day}.xlsx"
     return Response(
         body,
         media_type=XLSX,
-        headers={"Content-Disposition": f"attachment; filename=\"{name}\"; filename*=UTF-8''{quote(name)}"},
+        headers={
+            "Content-Disposition": f"attachment; filename=\"{filename}\"; filename*=UTF-8''{quote(filename)}"
+        },
     )
+
+
+@router.get("/tables/{name}", summary="A statistical table per community, with totals")
+def table(
+    request: Request,
+    name: str,
+    area: str = Query(..., description="Area code"),
+    on: dt.date | None = Query(None, description="Day the table is valid on (default: today)"),
+) -> dict[str, Any]:
+    """One row per community under the area, its columns (with their header labels) and the totals row."""
+    with unit(request) as (session, ctx):
+        return service.build(session, ctx, name, area_code=area, on=on or ctx.today)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+from typing import Any
 
 # Age bands of the population table (years completed on the table's day).
 AGE_BANDS: tuple[tuple[str, str, int, int | None], ...] = (
@@ -40,3 +41,95 @@ def age_band(birth: dt.date | None, on: dt.date) -> str:
 def sex_key(sex: str) -> str:
     """GB/T 2261.1 male/female, everything else unstated."""
     return sex if sex in ("1", "2") else "other"
+
+
+# 住房 by use × status (the vocabularies of buildings/rules.py, named as the standard tables name them).
+DWELLING_USE_NAMES: dict[str, tuple[str, str]] = {
+    "residential": ("住宅", "Residential"),
+    "shop": ("商铺", "Shop"),
+    "office": ("办公", "Office"),
+    "collective": ("集体宿舍", "Collective"),
+    "key_unit": ("重点单位", "Key unit"),
+    "other": ("其他", "Other"),
+}
+DWELLING_STATUS_NAMES: dict[str, tuple[str, str]] = {
+    "occupied": ("自住", "Occupied"),
+    "vacant": ("空置", "Vacant"),
+    "rented": ("出租", "Rented"),
+    "nobody_home": ("无人在家", "Nobody home"),
+    "refused": ("拒绝登记", "Refused"),
+    "demolished": ("已拆除", "Demolished"),
+    "unknown": ("不详", "Unknown"),
+}
+# 出租房屋 per community: the counts, then the three rates recomputed from them (rentals/service.py defines them).
+RENTAL_COUNTS: tuple[tuple[str, str, str], ...] = (
+    ("registered", "已登记出租房屋", "Registered rentals"),
+    ("rented_unregistered", "出租未登记", "Rented, not registered"),
+    ("entered", "已录入", "Entered"),
+    ("signed", "已签订责任书", "Agreement signed"),
+)
+RENTAL_RATES: tuple[tuple[str, str, str, str, str], ...] = (
+    ("registration", "登记率", "Registration rate", "registered", "registered+rented_unregistered"),
+    ("entry", "录入率", "Entry rate", "entered", "registered"),
+    ("agreement", "签约率", "Agreement rate", "signed", "registered"),
+)
+# 场所住宿 by venue type: what is counted for each type over the month of the table's day.
+STAY_MEASURES: tuple[tuple[str, str, str], ...] = (
+    ("stays", "入住人次", "Stays"),
+    ("guests", "人数", "Guests"),
+    ("foreign", "境外人员", "Foreign guests"),
+    ("late", "迟报", "Late reports"),
+    ("unknown", "未核实身份", "Unverified"),
+)
+# 采集进度 per community: the completeness counts (campaign/progress.py) grouped by what they count.
+PROGRESS_COLUMNS: tuple[tuple[str, tuple[str, str], tuple[str, str]], ...] = (
+    ("buildings", ("楼栋", "Buildings"), ("总数", "Total")),
+    ("buildings_visited", ("楼栋", "Buildings"), ("已走访", "Visited")),
+    ("buildings_partly", ("楼栋", "Buildings"), ("部分走访", "Partly visited")),
+    ("dwellings", ("住房", "Dwellings"), ("总数", "Total")),
+    ("dwellings_with_status", ("住房", "Dwellings"), ("已核状态", "With a status")),
+    ("households", ("住户", "Households"), ("总数", "Total")),
+    ("households_count_matched", ("住户", "Households"), ("人数相符", "Count matched")),
+)
+PROGRESS_RATES: tuple[tuple[str, str, str, str, str], ...] = (
+    ("building_rate", "楼栋走访率", "Buildings visited", "buildings_visited", "buildings"),
+    ("dwelling_rate", "住房状态率", "Dwellings with a status", "dwellings_with_status", "dwellings"),
+    ("household_rate", "户人数相符率", "Household counts matched", "households_count_matched", "households"),
+)
+UNKNOWN_PROVINCE = ("籍贯不详", "Unknown")
+
+
+def province_of(hukou_region: str | None) -> str:
+    """The 2-digit province code of a hukou division code ('' when there is none)."""
+    if hukou_region and len(hukou_region) >= 2 and hukou_region[:2].isdigit():
+        return hukou_region[:2]
+    return ""
+
+
+def header_spans(labels: list[list[Any]], pick: int) -> list[list[tuple[int, int, int, str]]]:
+    """The merged header cells of multi-level column labels, per level: (first column, columns spanned, levels
+    spanned, text). Neighbouring columns with the same labels down to a level share its cell; a level whose
+    label is None is covered by the cell above it (the xlsx merges and the web page's colspan/rowspan alike)."""
+    depth = max((len(col) for col in labels), default=1)
+    grid = [list(col) + [None] * (depth - len(col)) for col in labels]
+    rows: list[list[tuple[int, int, int, str]]] = [[] for _ in range(depth)]
+    for level in range(depth):
+        i = 0
+        while i < len(grid):
+            label = grid[i][level]
+            if label is None:
+                i += 1
+                continue
+            down = level
+            while down + 1 < depth and grid[i][down + 1] is None:
+                down += 1
+            j = i
+            while (
+                j + 1 < len(grid)
+                and grid[j + 1][: level + 1] == grid[i][: level + 1]
+                and all(x is None for x in grid[j + 1][level + 1 : down + 1])
+            ):
+                j += 1
+            rows[level].append((i, j - i + 1, down - level + 1, str(label[pick])))
+            i = j + 1
+    return rows

@@ -47,6 +47,8 @@ PAGE_MODULES = (
     "liangshi.web.pages.venues",
     "liangshi.web.pages.areas",
     "liangshi.web.pages.declare",
+    "liangshi.web.pages.tables",
+    "liangshi.web.pages.accountability",
 )
 
 _HTTP_TEXT = {

@@ -50,6 +50,28 @@ def _label(k: dict[str, Any], en: bool) -> str:
     return str(k["label_en"] if en else k["label_zh"])
 
 
+def _trend_chart(trend: dict[str, Any], sample: dict[str, Any] | None, en: bool) -> dict[str, Any]:
+    """The monthly lines: every register rate, and each sample-based rate where a month had a sample."""
+
+    def pct(v: float | None) -> float | None:
+        return None if v is None else round(v * 100, 2)
+
+    lines = [
+        {"name": r["label_en"] if en else r["label_zh"], "data": [pct(x["rate"]) for x in r["points"]]}
+        for r in trend["rates"]
+    ]
+    if sample is not None:
+        by_month = {m: i for i, m in enumerate(trend["months"])}
+        for r in sample["rates"]:
+            data: list[float | None] = [None] * len(trend["months"])
+            for x in r["points"]:
+                if x["month"] in by_month:
+                    data[by_month[x["month"]]] = pct(x["rate"])
+            if any(v is not None for v in data):
+                lines.append({"name": r["label_en"] if en else r["label_zh"], "data": data, "dashed": True})
+    return {"months": trend["months"], "lines": lines}
+
+
 @router.get("/dashboard")
 def dashboard(
     request: Request,
@@ -100,6 +122,22 @@ def dashboard(
             "categories": [{"name": k["label"], "value": k["numerator"]} for k in counts],
             "names": {"rate": p.gettext("Rate (%)"), "target": p.gettext("Target (%)")},
         }
+        trend = kpis.monthly(
+            p.session,
+            p.ctx,
+            request.app.state.kpi_cache,
+            area_code=root.code,
+            date_from=report.date_from,
+            date_to=report.date_to,
+        )
+        sample_trend = (
+            inspections.monthly_rates(
+                p.session, p.ctx, area_code=root.code, date_from=report.date_from, date_to=report.date_to
+            )
+            if p.may("inspection.read")
+            else None
+        )
+        chart["trend"] = _trend_chart(trend, sample_trend, en)
         return render(
             request,
             "dashboard.html",
@@ -116,6 +154,7 @@ def dashboard(
             xlsx="/web/dashboard.xlsx?" + urlencode({"area": root.code, **period}),
             period_query=urlencode(period),
             inspection=inspections.latest_summary(p.session, p.ctx, root.id),
+            sample_trend=sample_trend,
             computed_at=report.computed_at.astimezone(CHINA_TZ).strftime("%H:%M")
             if report.computed_at
             else None,

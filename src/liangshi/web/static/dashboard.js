@@ -28,5 +28,22 @@
       { name: d.names.target, type: "scatter", data: d.targets, symbol: "diamond", symbolSize: 10 },
     ],
   });
-  window.addEventListener("resize", function () { gauge.resize(); bars.resize(); });
+  // Trends by month: the register's rates as lines, the sample-based ones dashed (months without a sample skipped).
+  var trend = null;
+  var trendBox = document.getElementById("trend");
+  if (trendBox && d.trend) {
+    trend = echarts.init(trendBox, null, { renderer: "svg" });
+    trend.setOption({
+      animation: false,
+      grid: { left: 8, right: 16, top: 48, bottom: 8, containLabel: true },
+      legend: { top: 0, type: "scroll" },
+      tooltip: { trigger: "axis" },
+      xAxis: { type: "category", data: d.trend.months },
+      yAxis: { type: "value", max: 100 },
+      series: d.trend.lines.map(function (l) {
+        return { name: l.name, type: "line", data: l.data, connectNulls: false, lineStyle: l.dashed ? { type: "dashed" } : {} };
+      }),
+    });
+  }
+  window.addEventListener("resize", function () { gauge.resize(); bars.resize(); if (trend) trend.resize(); });
 })();
