@@ -1,7 +1,7 @@
 """TOTP two-factor login, idle timeout of tokens, password history, recovery codes
 
 Revision ID: 0025
-Revises: 0015
+Revises: 0022
 Create Date: 2026-12-02 14:10:00
 
 等保 2.0 level 3 controls (issue 18): users get a TOTP secret and the last accepted step, tokens their last use
@@ -17,7 +17,7 @@ from alembic import op
 import liangshi.db
 
 revision: str = "0025"
-down_revision: str | None = "0015"
+down_revision: str | None = "0022"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 

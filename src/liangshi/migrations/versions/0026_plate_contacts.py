@@ -1,7 +1,7 @@
 """plate contacts
 
 Revision ID: 0026
-Revises: 0015
+Revises: 0025
 Create Date: 2026-12-02 13:55:00
 
 QR door plates (issue 20): the station's and grid's contact each plate's code carries.
@@ -15,7 +15,7 @@ from alembic import op
 import liangshi.db
 
 revision: str = "0026"
-down_revision: str | None = "0015"
+down_revision: str | None = "0025"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
