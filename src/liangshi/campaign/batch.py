@@ -19,7 +19,7 @@ from liangshi.addresses.models import Address
 from liangshi.areas.models import Area
 from liangshi.buildings import service as buildings
 from liangshi.buildings.models import Building, Dwelling
-from liangshi.campaign import service
+from liangshi.campaign import counts, service
 from liangshi.campaign.models import Assignment, AssignmentBuilding, Visit, VisitPerson
 from liangshi.campaign.schemas import VisitCreate
 from liangshi.registry import Context, Provenance, history
@@ -144,6 +144,7 @@ def record_visits(
         for v, persons in zip(visits, confirmed, strict=True)
         for p in persons
     )
+    counts.mark_dirty(session, [v.building_id for v in visits])
     prov = Provenance("collector", ctx.actor.username, "observed", None)
     rows = history.current_rows(session, buildings.DWELLING, list(found))
     open_status = {

@@ -13,7 +13,7 @@ from liangshi.access.models import User
 from liangshi.audit import service as audit
 from liangshi.buildings import service as buildings
 from liangshi.buildings.models import Dwelling, DwellingVersion
-from liangshi.campaign import rules
+from liangshi.campaign import counts, rules
 from liangshi.campaign.models import Visit, VisitPerson
 from liangshi.campaign.schemas import PersonAtDwelling, VisitCreate, VisitRead
 from liangshi.common.idnumber import check_document, parse_id_number
@@ -190,6 +190,7 @@ def record_visit(
     for person_id in confirmed:
         session.add(VisitPerson(visit_id=visit.id, person_id=person_id, county_code=visit.county_code))
     session.flush()
+    counts.mark_dirty(session, [visit.building_id])
     prov = Provenance("collector", ctx.actor.username, "observed", None)
     _follow_status(session, ctx, dwelling, visit, data.outcome, prov, policy)
     registry.log(ctx, session, visit_events(visit, confirmed))
