@@ -136,6 +136,8 @@ def record_visits(
         if dwelling_id not in found:
             raise history.not_found(buildings.DWELLING, dwelling_id)
     confirmed = [service.check_confirmed(session, ctx, d, data) for d, data in entries]
+    for d, data in entries:
+        service.check_household_sizes(session, ctx, d, data)
     visits = [service.new_visit(ctx, found[d][0], data) for d, data in entries]
     session.add_all(visits)
     session.flush()
@@ -145,6 +147,8 @@ def record_visits(
         for p in persons
     )
     counts.mark_dirty(session, [v.building_id for v in visits])
+    for _, data in entries:
+        service.declare_sizes(session, ctx, data)
     prov = Provenance("collector", ctx.actor.username, "observed", None)
     rows = history.current_rows(session, buildings.DWELLING, list(found))
     open_status = {

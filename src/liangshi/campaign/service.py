@@ -13,7 +13,7 @@ from liangshi.access.models import User
 from liangshi.audit import service as audit
 from liangshi.buildings import service as buildings
 from liangshi.buildings.models import Dwelling, DwellingVersion
-from liangshi.campaign import counts, rules
+from liangshi.campaign import counts, progress, rules
 from liangshi.campaign.models import Visit, VisitPerson
 from liangshi.campaign.schemas import PersonAtDwelling, VisitCreate, VisitRead
 from liangshi.common.idnumber import check_document, parse_id_number
@@ -21,6 +21,7 @@ from liangshi.common.types import validation_context
 from liangshi.errors import Conflict, ValidationFailed
 from liangshi.persons import rules as person_rules
 from liangshi.persons import service as persons
+from liangshi.persons.models import HouseholdVersion
 from liangshi.persons.schemas import PersonCreate
 from liangshi.registry import Context, PlannedChange, Provenance, history
 from liangshi.registry.changesets import ChangeSet, Proposal, Proposed
@@ -103,6 +104,36 @@ def check_confirmed(session: Session, ctx: Context, dwelling_id: int, data: Visi
     return confirmed
 
 
+def check_household_sizes(session: Session, ctx: Context, dwelling_id: int, data: VisitCreate) -> None:
+    """422 `visit.household_elsewhere` when a declared size names a household not living at the dwelling."""
+    if not data.household_sizes:
+        return
+    living = {
+        int(h)
+        for (h,) in session.execute(
+            select(HouseholdVersion.entity_id).where(
+                HouseholdVersion.dwelling_id == dwelling_id,
+                HouseholdVersion.superseded_at.is_(None),
+                history.valid_on(HouseholdVersion, ctx.today),
+            )
+        )
+    }
+    elsewhere = [s.household_id for s in data.household_sizes if s.household_id not in living]
+    if elsewhere:
+        raise ValidationFailed(
+            "visit.household_elsewhere",
+            "所选家庭户不在该房屋",
+            "The chosen household does not live in this dwelling",
+            {"field": "household_sizes", "household_ids": elsewhere},
+        )
+
+
+def declare_sizes(session: Session, ctx: Context, data: VisitCreate) -> None:
+    """Record the household sizes declared at a visit (the latest declaration counts)."""
+    for size in data.household_sizes:
+        progress.declare_household_count(session, ctx, size.household_id, size.members)
+
+
 def new_visit(ctx: Context, dwelling: Any, data: VisitCreate) -> Visit:
     """The visit row of a submission (not yet added to the session)."""
     return Visit(
@@ -176,6 +207,7 @@ def record_visit(
     if existing is not None:
         return _replay(session, ctx, existing, dwelling.id)
     confirmed = check_confirmed(session, ctx, dwelling.id, data)
+    check_household_sizes(session, ctx, dwelling.id, data)
     visit = new_visit(ctx, dwelling, data)
     try:
         # A concurrent submission of the same key (double tap on two connections) loses here, not later.
@@ -191,6 +223,7 @@ def record_visit(
         session.add(VisitPerson(visit_id=visit.id, person_id=person_id, county_code=visit.county_code))
     session.flush()
     counts.mark_dirty(session, [visit.building_id])
+    declare_sizes(session, ctx, data)
     prov = Provenance("collector", ctx.actor.username, "observed", None)
     _follow_status(session, ctx, dwelling, visit, data.outcome, prov, policy)
     registry.log(ctx, session, visit_events(visit, confirmed))
