@@ -352,3 +352,55 @@ def registry_read_household(session: Any, ctx: Any, household_id: int) -> int:
 
     household = session.get(Household, household_id)
     return int(household.version)
+
+
+def test_progress_of_one_campaign_counts_its_area_and_its_work_only(
+    world: World, town: dict[str, Any], client: TestClient, login: Any, db_url: str
+) -> None:
+    with world.session() as session:
+        ctx = world.ctx(session, "station_admin_li")
+        south = factories.place(
+            session, world.ctx(session), area_id=world.area("420704001002"), district_id=world.area("420704")
+        )
+        ours = organisation.create_campaign(
+            session,
+            ctx,
+            rules.parse_campaign({"name": "滨湖采集", "area": INSIDE, "starts_on": "2026-11-01"}),
+        )
+        theirs = organisation.create_campaign(
+            session,
+            ctx,
+            rules.parse_campaign({"name": "南浦采集", "area": "420704001002", "starts_on": "2026-11-01"}),
+        )
+        organisation.assign(
+            session,
+            ctx,
+            theirs.id,
+            AssignmentCreate(
+                collector="collector_zhou",
+                unit="buildings",
+                building_ids=[south.building_id],
+                due_on=dt.date(2026, 12, 20),
+            ),
+        )
+    with world.session() as session:
+        admin = world.ctx(session, "station_admin_li")
+        township = progress.area_progress(session, admin, "420704001")
+        mine = progress.area_progress(session, admin, None, campaign_id=ours.id)
+        both = progress.report(session, admin, "420704001")
+        only = progress.report(session, admin, "420704001", campaign_id=ours.id)
+    assert township["buildings"] == 3 and mine["buildings"] == 2
+    assert [r.label for r in both.collectors] == ["collector_zhou"] and only.collectors == []
+    assert only.totals.buildings == 2 and only.campaign_id == ours.id
+    r = client.get("/progress", params={"campaign": theirs.id}, headers=login("station_admin_li"))
+    assert r.status_code == 200, r.text
+    assert r.json()["totals"]["buildings"] == 1 and [c["label"] for c in r.json()["collectors"]] == [
+        "collector_zhou"
+    ]
+    out = CliRunner().invoke(
+        cli,
+        ["campaign", "progress", "--campaign", str(ours.id), "--json"],
+        env={"LIANGSHI_DATABASE_URL": db_url},
+    )
+    assert out.exit_code == 0, out.output
+    assert json.loads(out.output)["buildings"] == 2

@@ -17,7 +17,15 @@ from liangshi.buildings import service as buildings_service
 from liangshi.buildings.models import Building, BuildingVersion, Dwelling, DwellingVersion
 from liangshi.campaign import counts as building_counts
 from liangshi.campaign import organisation, rules
-from liangshi.campaign.models import Assignment, BuildingCount, HouseholdCount, Team, TeamMember, Visit
+from liangshi.campaign.models import (
+    Assignment,
+    BuildingCount,
+    Campaign,
+    HouseholdCount,
+    Team,
+    TeamMember,
+    Visit,
+)
 from liangshi.campaign.schemas import Progress, ProgressReport, ProgressRow
 from liangshi.errors import NotFound
 from liangshi.persons import service as persons
@@ -118,19 +126,33 @@ def kept(session: Session, building_ids: Any, *, pending: int = 0) -> dict[str, 
     }
 
 
-def _kept_area(session: Session, area: Area, pending: int) -> dict[str, int]:
-    subtree = select(Area.id).where(Area.path.startswith(area.path))
-    return {
-        **building_counts.totals(session, BuildingCount.area_id.in_(subtree)),
-        "change_sets_pending": pending,
-    }
+def _kept_area(session: Session, area: Area, pending: int, within: Area | None = None) -> dict[str, int]:
+    where: Any = BuildingCount.area_id.in_(select(Area.id).where(Area.path.startswith(area.path)))
+    if within is not None:
+        where = where & BuildingCount.area_id.in_(select(Area.id).where(Area.path.startswith(within.path)))
+    return {**building_counts.totals(session, where), "change_sets_pending": pending}
 
 
-def area_progress(session: Session, ctx: Context, area_code: str | None) -> dict[str, int]:
-    """The seven completeness counts of an area in the jurisdiction (`liangshi campaign progress --json`)."""
-    area = _area(session, ctx, area_code)
+def _scope(
+    session: Session, ctx: Context, area_code: str | None, campaign_id: int | None
+) -> tuple[Area, Campaign | None, Area | None]:
+    """The area asked for and, with a campaign, the campaign and its area (the area defaults to it)."""
+    if campaign_id is None:
+        return _area(session, ctx, area_code), None, None
+    campaign = organisation.get_campaign(session, ctx, campaign_id)
+    home = session.get(Area, campaign.area_id)
+    assert home is not None
+    return (_area(session, ctx, area_code) if area_code else home), campaign, home
+
+
+def area_progress(
+    session: Session, ctx: Context, area_code: str | None, *, campaign_id: int | None = None
+) -> dict[str, int]:
+    """The seven completeness counts of an area in the jurisdiction (`liangshi campaign progress --json`); with a
+    campaign, of the part of the area the campaign covers (the campaign's area by default)."""
+    area, _campaign, within = _scope(session, ctx, area_code, campaign_id)
     building_counts.refresh(session, today=ctx.today, now=ctx.now)
-    c = _kept_area(session, area, review.change_sets_pending(session, area))
+    c = _kept_area(session, area, review.change_sets_pending(session, area), within)
     return Progress.model_validate(c).model_dump()
 
 
@@ -141,29 +163,33 @@ def _union(work: list[Assignment]) -> Any:
     return select(union.subquery().c[0])
 
 
-def report(session: Session, ctx: Context, area_code: str | None) -> ProgressReport:
-    """Completeness of an area, each child area, and each collector and team with open work there."""
-    area = _area(session, ctx, area_code)
+def report(
+    session: Session, ctx: Context, area_code: str | None, *, campaign_id: int | None = None
+) -> ProgressReport:
+    """Completeness of an area, each child area, and each collector and team with open work there; with a
+    campaign, only what it covers and only its assignments and teams."""
+    area, campaign, within = _scope(session, ctx, area_code, campaign_id)
     names = areas.names_of(session, [area.id], ctx.today)
     building_counts.refresh(session, today=ctx.today, now=ctx.now)
-    totals = _kept_area(session, area, review.change_sets_pending(session, area))
+    totals = _kept_area(session, area, review.change_sets_pending(session, area), within)
     rows = [
         ProgressRow(
             key=child.code,
             label=name,
-            **_kept_area(session, child, review.change_sets_pending(session, child)),
+            **_kept_area(session, child, review.change_sets_pending(session, child), within),
         )
         for child, name in areas.children_of(session, area.id, ctx.today)
         if ctx.actor.covers_path(child.path)
     ]
-    open_work = list(
-        session.execute(
-            select(Assignment)
-            .join(Area, Area.id == Assignment.area_id)
-            .where(Assignment.status == "open", Area.path.startswith(area.path))
-            .order_by(Assignment.collector_id, Assignment.id)
-        ).scalars()
+    work_stmt = (
+        select(Assignment)
+        .join(Area, Area.id == Assignment.area_id)
+        .where(Assignment.status == "open", Area.path.startswith(area.path))
+        .order_by(Assignment.collector_id, Assignment.id)
     )
+    if campaign is not None:
+        work_stmt = work_stmt.where(Assignment.campaign_id == campaign.id)
+    open_work = list(session.execute(work_stmt).scalars())
     by_collector: dict[int, list[Assignment]] = {}
     for a in open_work:
         by_collector.setdefault(a.collector_id, []).append(a)
@@ -179,12 +205,15 @@ def report(session: Session, ctx: Context, area_code: str | None) -> ProgressRep
         for user_id, work in by_collector.items()
     ]
     teams = []
-    for team, _name in session.execute(
+    team_stmt = (
         select(Team, Area.code)
         .join(Area, Area.id == Team.area_id)
         .where(Area.path.startswith(area.path))
         .order_by(Area.code, Team.id)
-    ).all():
+    )
+    if campaign is not None:
+        team_stmt = team_stmt.where(Team.campaign_id == campaign.id)
+    for team, _name in session.execute(team_stmt).all():
         member_ids = set(
             session.execute(select(TeamMember.user_id).where(TeamMember.team_id == team.id)).scalars()
         )
@@ -201,6 +230,7 @@ def report(session: Session, ctx: Context, area_code: str | None) -> ProgressRep
         areas=rows,
         collectors=collectors,
         teams=teams,
+        campaign_id=campaign.id if campaign is not None else None,
     )
 
 

@@ -316,6 +316,8 @@ class ProgressReport(BaseModel):
     areas: list[ProgressRow]
     collectors: list[ProgressRow]
     teams: list[ProgressRow]
+    # The campaign the report is limited to (its area, its assignments and teams), if one was asked for.
+    campaign_id: int | None = None
 
 
 class SyncBase(Strict):
