@@ -20,6 +20,7 @@ from typing import Any
 from sqlalchemy import and_, delete, func, insert, select, text
 from sqlalchemy.orm import Session
 
+from liangshi.areas.models import Area
 from liangshi.buildings.models import Building, BuildingVersion, Dwelling, DwellingVersion
 from liangshi.campaign.models import BuildingCount, CountDirty, CountMark, HouseholdCount, Visit
 from liangshi.persons.models import Household, HouseholdVersion, Membership, MembershipVersion
@@ -239,13 +240,43 @@ def _zero() -> dict[str, int]:
     return {name: 0 for name, _ in _VERSIONS}
 
 
-def totals(session: Session, where: Any) -> dict[str, int]:
-    """The kept counts summed over the buildings `where` selects (a condition on BuildingCount)."""
+def by_area(session: Session, where: Any) -> list[tuple[str, dict[str, int]]]:
+    """The kept counts summed per area (its path), over the areas `where` selects (a condition on Area): one
+    grouped pass that a report splits among the child areas."""
     c = BuildingCount
-    row = session.execute(
-        select(*[func.coalesce(func.sum(getattr(c, f)), 0) for f in FIELDS]).where(where)
-    ).one()
-    got = dict(zip(FIELDS, (int(x) for x in row), strict=True))
+    rows = session.execute(
+        select(Area.path, *[func.sum(getattr(c, f)) for f in FIELDS])
+        .join(Area, Area.id == c.area_id)
+        .where(where)
+        .group_by(Area.path)
+    ).all()
+    return [
+        (str(path), _named(dict(zip(FIELDS, (int(x or 0) for x in values), strict=True))))
+        for path, *values in rows
+    ]
+
+
+def summed(parts: Iterable[dict[str, int]]) -> dict[str, int]:
+    """Counts added up."""
+    out = dict.fromkeys(NAMES, 0)
+    for part in parts:
+        for k in NAMES:
+            out[k] += part[k]
+    return out
+
+
+NAMES = (
+    "buildings",
+    "buildings_visited",
+    "buildings_partly",
+    "dwellings",
+    "dwellings_with_status",
+    "households",
+    "households_count_matched",
+)
+
+
+def _named(got: dict[str, int]) -> dict[str, int]:
     return {
         "buildings": got["current"],
         "buildings_visited": got["visited"],
@@ -255,3 +286,12 @@ def totals(session: Session, where: Any) -> dict[str, int]:
         "households": got["households"],
         "households_count_matched": got["households_matched"],
     }
+
+
+def totals(session: Session, where: Any) -> dict[str, int]:
+    """The kept counts summed over the buildings `where` selects (a condition on BuildingCount)."""
+    c = BuildingCount
+    row = session.execute(
+        select(*[func.coalesce(func.sum(getattr(c, f)), 0) for f in FIELDS]).where(where)
+    ).one()
+    return _named(dict(zip(FIELDS, (int(x) for x in row), strict=True)))

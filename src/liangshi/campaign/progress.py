@@ -171,12 +171,21 @@ def report(
     area, campaign, within = _scope(session, ctx, area_code, campaign_id)
     names = areas.names_of(session, [area.id], ctx.today)
     building_counts.refresh(session, today=ctx.today, now=ctx.now)
-    totals = _kept_area(session, area, review.change_sets_pending(session, area), within)
+    # One grouped pass over the kept counts of the subtree, split among the area and its children.
+    where: Any = Area.path.startswith(area.path)
+    if within is not None:
+        where = where & Area.path.startswith(within.path)
+    per_area = building_counts.by_area(session, where)
+    totals = {
+        **building_counts.summed(c for _, c in per_area),
+        "change_sets_pending": review.change_sets_pending(session, area),
+    }
     rows = [
         ProgressRow(
             key=child.code,
             label=name,
-            **_kept_area(session, child, review.change_sets_pending(session, child), within),
+            **building_counts.summed(c for path, c in per_area if path.startswith(child.path)),
+            change_sets_pending=review.change_sets_pending(session, child),
         )
         for child, name in areas.children_of(session, area.id, ctx.today)
         if ctx.actor.covers_path(child.path)
