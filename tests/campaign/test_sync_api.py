@@ -564,3 +564,29 @@ def test_the_set_based_assignment_check_answers_as_the_one_by_one_check(world: W
     assert more[0].dwelling_id in answers["collector_zhang"]
     assert more[1].dwelling_id not in answers["collector_zhang"]
     assert round_.other.dwelling_id in answers["collector_zhou"]
+
+
+def test_a_synced_visit_declares_the_household_size_and_refuses_one_living_elsewhere(
+    world: World, client: TestClient, login: Any, round_: Round
+) -> None:
+    from liangshi.campaign.models import HouseholdCount  # only this test reads the declared sizes
+
+    with world.session() as session:
+        hid = factories.household(
+            session,
+            world.ctx(session),
+            area_id=world.area(INSIDE),
+            dwelling_id=round_.rented.dwelling_id,
+            members=[(round_.zhang, "02")],
+        )
+    good = _visit(
+        round_.rented.dwelling_id, "occupied", household_sizes=[{"household_id": hid, "members": 1}]
+    )
+    bad = _visit(round_.plain.dwelling_id, "occupied", household_sizes=[{"household_id": hid, "members": 2}])
+    body = client.post("/sync", json={"items": [good, bad]}, headers=login("collector_zhang")).json()
+    assert [r["status"] for r in body["items"]] == ["stored", "refused"], body
+    assert body["items"][1]["code"] == "visit.household_elsewhere"
+    with world.session() as session:
+        sizes = session.execute(select(HouseholdCount.household_id, HouseholdCount.members)).all()
+    assert [(int(h), int(m)) for h, m in sizes] == [(hid, 1)]
+    assert _count(world, Visit) == 1
