@@ -59,12 +59,22 @@ def test_one_run_from_the_campaign_to_the_review_desk_on_a_phone(
 
     from sqlalchemy import func
 
-    from liangshi.campaign.models import SyncItem, Visit
+    from liangshi.campaign.models import HouseholdCount, SyncItem, Visit
     from liangshi.registry.changesets import ChangeSet
+    from tests import factories
     from tests.factories import make_id
     from tests.web.test_browser_collect_offline import _more_rooms, _open_app, _outbox_states, _visit
 
     rooms = _more_rooms(world, scene)
+    with world.session() as session:
+        # 张三's household at 501: its size is asked at the visit.
+        household = factories.household(
+            session,
+            world.ctx(session),
+            area_id=world.area(INSIDE),
+            dwelling_id=scene.place.dwelling_id,
+            members=[(scene.zhang, "02")],
+        )
     page = open_page(MOBILE)
     browser_login(page, "station_admin_li")
     page.goto("/web/campaigns")
@@ -89,7 +99,14 @@ def test_one_run_from_the_campaign_to_the_review_desk_on_a_phone(
     context = page.context
     context.set_offline(True)
     page.wait_for_selector("[data-testid=net][data-online=false]")
-    _visit(page, scene, "501", "occupied")
+    page.click(f"[data-testid=app-building-{scene.place.building_id}]")
+    page.click("[data-testid=app-dwelling-501]")
+    page.wait_for_selector("#app-visit [data-testid=app-household-size]")
+    page.check("#app-visit input[name=outcome][value=occupied]")
+    page.fill(f"#app-visit input[name=size_{household}]", "1")
+    page.click("#app-visit button[type=submit]")
+    page.wait_for_selector("[data-testid=app-dwelling-501]")
+    page.click("text=← ")
     _visit(page, scene, "502", "vacant")
     _visit(page, scene, "601", "nobody_home")
     page.goto(f"/web/collect/app#/p/{rooms['502']}")
@@ -123,3 +140,5 @@ def test_one_run_from_the_campaign_to_the_review_desk_on_a_phone(
         sets = session.execute(select(ChangeSet).where(ChangeSet.id.in_(proposed))).scalars().all()
         assert {cs.status for cs in sets} == {"pending_station"}
         assert session.execute(select(func.count()).select_from(ChangeSet)).scalar_one() == len(proposed)
+        declared = session.execute(select(HouseholdCount.household_id, HouseholdCount.members)).all()
+        assert [(int(h), int(m)) for h, m in declared] == [(household, 1)]

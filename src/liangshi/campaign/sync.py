@@ -98,6 +98,9 @@ def _assignment_refusal(session: Session, ctx: Context, dwelling_id: int) -> str
 def _content_hash(item: SyncVisit | SyncPerson) -> str:
     # What the item says, without how it is sent (the base version and "send as is" change on a resolved conflict).
     content = item.model_dump(mode="json", exclude={"base_version", "force"})
+    if isinstance(item, SyncVisit) and not item.visit.household_sizes:
+        # Items sent before visits took household sizes keep the hash they were stored with.
+        del content["visit"]["household_sizes"]
     return hashlib.sha256(json.dumps(content, sort_keys=True, ensure_ascii=False).encode()).hexdigest()
 
 

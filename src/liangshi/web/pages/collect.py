@@ -644,6 +644,7 @@ APP_TEXTS = {
     "add_person": N_("Add a person"),
     "occupancy": N_("Occupancy found"),
     "occupants": N_("Persons living here"),
+    "household_size": N_("Household size"),
     "note": N_("Note"),
     "name": N_("Name"),
     "doc_type": N_("Document type"),
