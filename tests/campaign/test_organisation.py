@@ -369,3 +369,60 @@ def test_bulk_assignment_writes_nothing_when_one_line_is_wrong(
     assert result.created == 2 and result.errors == []
     with world.session() as session:
         assert session.execute(select(func.count(Assignment.id))).scalar_one() == 2
+
+
+def test_a_building_in_two_open_assignments_of_one_campaign_is_refused(
+    world: World, campaign_id: int, homes: list[factories.Place]
+) -> None:
+    with world.session() as session:
+        ctx = world.ctx(session, "station_admin_li")
+        first = organisation.assign(
+            session,
+            ctx,
+            campaign_id,
+            AssignmentCreate(
+                collector="collector_zhang",
+                unit="buildings",
+                building_ids=[homes[0].building_id],
+                due_on=dt.date(2026, 12, 20),
+            ),
+        )
+    with world.session() as session, pytest.raises(Conflict) as err:
+        # The community holds the first building: the same building twice, to two collectors.
+        organisation.assign(
+            session,
+            world.ctx(session, "station_admin_li"),
+            campaign_id,
+            AssignmentCreate(
+                collector="police_liu", unit="community", area_code=INSIDE, due_on=dt.date(2026, 12, 20)
+            ),
+        )
+    assert err.value.code == "assignment.overlap"
+    assert err.value.data["assignment_id"] == first.id
+    assert err.value.data["building_ids"] == [homes[0].building_id]
+    with world.session() as session:
+        n = session.execute(select(func.count()).select_from(Assignment)).scalar_one()
+        # The other building alone is free; reassigning the first keeps it to one open assignment.
+        organisation.assign(
+            session,
+            world.ctx(session, "station_admin_li"),
+            campaign_id,
+            AssignmentCreate(
+                collector="police_liu",
+                unit="buildings",
+                building_ids=[homes[1].building_id],
+                due_on=dt.date(2026, 12, 20),
+            ),
+        )
+        organisation.reassign(
+            session, world.ctx(session, "station_admin_li"), first.id, collector="police_liu"
+        )
+    assert n == 1
+    with world.session() as session:
+        result = organisation.bulk_assign(
+            session,
+            world.ctx(session, "station_admin_li"),
+            campaign_id,
+            f"collector,unit,target,due_on\ncollector_zhang,community,{INSIDE},2026-12-20\n",
+        )
+    assert result.created == 0 and result.errors[0]["field"] == "unit"

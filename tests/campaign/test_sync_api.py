@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+import json
 import uuid
 from dataclasses import dataclass
 from typing import Any
@@ -468,3 +469,124 @@ def test_a_batch_larger_than_a_chunk_is_committed_in_parts_and_answered_in_order
     assert [r["status"] for r in body["items"]] == ["stored", "stored", "stored", "refused", "stored"]
     assert body["counts"] == {"stored": 4, "replayed": 0, "refused": 1, "conflict": 0}
     assert _count(world, Visit) == 4
+
+
+# ---- the set-based sync (issue 13: 500 visits in ≤ 10 s) ----------------------------------------------------------
+
+
+def test_one_spoilt_visit_of_a_set_is_refused_alone_and_the_rest_stored_once(
+    world: World, client: TestClient, login: Any, round_: Round
+) -> None:
+    first = _visit(round_.plain.dwelling_id)
+    # 张三 lives in the rented dwelling, not in the plain one: the set-based write fails on this visit alone.
+    stranger = _visit(round_.plain.dwelling_id, "occupied", confirmed_person_ids=[round_.zhang])
+    rented = _visit(round_.rented.dwelling_id, "occupied", confirmed_person_ids=[round_.zhang])
+    twice = dict(first)
+    changed = {**rented, "visit": {"outcome": "refused"}}
+    items = [first, stranger, rented, twice, changed]
+    body = client.post("/sync", json={"items": items}, headers=login("collector_zhang")).json()
+    assert [r["index"] for r in body["items"]] == [0, 1, 2, 3, 4]
+    assert [r["status"] for r in body["items"]] == ["stored", "refused", "stored", "replayed", "refused"], (
+        body
+    )
+    assert body["items"][1]["code"] == "visit.not_an_occupant"
+    assert body["items"][4]["code"] == "sync.uuid_reused"
+    assert body["items"][3]["visit_id"] == body["items"][0]["visit_id"]
+    assert _count(world, Visit) == 2 and _count(world, SyncItem) == 2
+    again = client.post("/sync", json={"items": [first, rented]}, headers=login("collector_zhang")).json()
+    assert [r["status"] for r in again["items"]] == ["replayed", "replayed"]
+    assert _count(world, Visit) == 2
+
+
+def test_the_set_based_sync_writes_what_record_visit_writes(
+    world: World, client: TestClient, login: Any, round_: Round
+) -> None:
+    from liangshi.audit.models import AuditEntry  # only this test reads the audit table
+
+    items = [_visit(round_.plain.dwelling_id, "vacant"), _visit(round_.rented.dwelling_id, "refused")]
+    body = client.post("/sync", json={"items": items}, headers=login("collector_zhang")).json()
+    assert [r["status"] for r in body["items"]] == ["stored", "stored"], body
+    with world.session() as session:
+        for result, place in zip(body["items"], (round_.plain, round_.rented), strict=True):
+            cs = session.get(ChangeSet, result["change_set_id"])
+            assert cs is not None and cs.status == "pending_station" and cs.action == "occupancy"
+            assert cs.idempotency_key == f"visit:{result['visit_id']}"
+            assert cs.proposer == "collector_zhang"
+            proposed = json.loads(cs.items)
+            assert [(p["kind"], p["entity_id"]) for p in proposed] == [("dwelling", place.dwelling_id)]
+            visit_status = session.execute(
+                select(BuildingVersion.visit_status).where(
+                    BuildingVersion.entity_id == place.building_id, BuildingVersion.superseded_at.is_(None)
+                )
+            ).scalar_one()
+            assert visit_status == "visited"
+        actions = session.execute(
+            select(AuditEntry.action).where(AuditEntry.action.in_(("visit.create", "changeset.propose")))
+        ).scalars()
+        assert sorted(actions) == ["changeset.propose"] * 2 + ["visit.create"] * 2
+
+
+def test_the_set_based_assignment_check_answers_as_the_one_by_one_check(world: World, round_: Round) -> None:
+    from liangshi.campaign import batch, organisation, rules  # the organisation is only this test's set-up
+    from liangshi.campaign.schemas import AssignmentCreate
+
+    with world.session() as session:
+        ctx = world.ctx(session)
+        more = [
+            factories.place(session, ctx, area_id=world.area(INSIDE), district_id=world.area("420704"))
+            for _ in range(3)
+        ]
+        spec = rules.parse_campaign(
+            {"name": "2026年两实采集", "area": "420704001", "starts_on": "2026-11-01"}
+        )
+        admin = world.ctx(session, "station_admin_li")
+        campaign_id = organisation.create_campaign(session, admin, spec).id
+        for collector, place in (("collector_zhang", more[0]), ("police_liu", more[1])):
+            organisation.assign(
+                session,
+                admin,
+                campaign_id,
+                AssignmentCreate(
+                    collector=collector,
+                    unit="buildings",
+                    building_ids=[place.building_id],
+                    due_on=dt.date(2026, 12, 20),
+                ),
+            )
+    dwellings = [p.dwelling_id for p in (round_.rented, round_.plain, round_.other, *more)]
+    answers: dict[str, set[int]] = {}
+    for username in ("collector_zhang", "collector_zhou", "police_liu"):
+        with world.session() as session:
+            ctx = world.ctx(session, username)
+            one_by_one = {d for d in dwellings if sync._assignment_refusal(session, ctx, d) is None}
+            assert batch.assigned_dwellings(session, ctx, dwellings) == one_by_one, username
+            answers[username] = one_by_one
+    assert more[0].dwelling_id in answers["collector_zhang"]
+    assert more[1].dwelling_id not in answers["collector_zhang"]
+    assert round_.other.dwelling_id in answers["collector_zhou"]
+
+
+def test_a_synced_visit_declares_the_household_size_and_refuses_one_living_elsewhere(
+    world: World, client: TestClient, login: Any, round_: Round
+) -> None:
+    from liangshi.campaign.models import HouseholdCount  # only this test reads the declared sizes
+
+    with world.session() as session:
+        hid = factories.household(
+            session,
+            world.ctx(session),
+            area_id=world.area(INSIDE),
+            dwelling_id=round_.rented.dwelling_id,
+            members=[(round_.zhang, "02")],
+        )
+    good = _visit(
+        round_.rented.dwelling_id, "occupied", household_sizes=[{"household_id": hid, "members": 1}]
+    )
+    bad = _visit(round_.plain.dwelling_id, "occupied", household_sizes=[{"household_id": hid, "members": 2}])
+    body = client.post("/sync", json={"items": [good, bad]}, headers=login("collector_zhang")).json()
+    assert [r["status"] for r in body["items"]] == ["stored", "refused"], body
+    assert body["items"][1]["code"] == "visit.household_elsewhere"
+    with world.session() as session:
+        sizes = session.execute(select(HouseholdCount.household_id, HouseholdCount.members)).all()
+    assert [(int(h), int(m)) for h, m in sizes] == [(hid, 1)]
+    assert _count(world, Visit) == 1

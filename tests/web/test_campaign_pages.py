@@ -111,3 +111,23 @@ def test_the_map_colours_buildings_by_visit_status(world: World, web_as: Callabl
 def test_an_auditor_has_no_campaign_pages(world: World, web_as: Callable[[str], TestClient]) -> None:
     r: Any = web_as("auditor_sun").get("/web/campaigns")
     assert r.status_code == 403
+
+
+def test_the_progress_page_filters_by_campaign(world: World, web_as: Callable[[str], TestClient]) -> None:
+    from liangshi.campaign import organisation, rules  # the campaigns are only this test's set-up
+
+    _place(world)
+    with world.session() as session:
+        ctx = world.ctx(session, "station_admin_li")
+        south = organisation.create_campaign(
+            session,
+            ctx,
+            rules.parse_campaign({"name": "南浦采集", "area": "420704001002", "starts_on": "2026-11-01"}),
+        )
+    client = web_as("station_admin_li")
+    page = client.get("/web/progress", params={"area": "420704001"}).text
+    assert 'data-testid="progress-campaign"' in page and "南浦采集" in page
+    assert '<span class="num" data-testid="buildings-visited">0</span> / 1' in page
+    only = client.get("/web/progress", params={"campaign": south.id}).text
+    assert f'<option value="{south.id}" selected>' in only
+    assert '<span class="num" data-testid="buildings-visited">0</span> / 0' in only

@@ -255,3 +255,92 @@ def test_correct_a_name(web_as: Callable[[str], TestClient], home: tuple) -> Non
     assert "张叁" not in client.get(r.headers["location"]).text
     approve_all(web_as, "station_admin_li")
     assert "张叁" in client.get(r.headers["location"]).text
+
+
+def test_my_area_shows_my_assignments_with_their_yellow_and_red_cards(
+    web_as: Callable[[str], TestClient], world: World, home: tuple
+) -> None:
+    from liangshi.campaign import organisation, rules  # the campaign set-up is only this test's
+    from liangshi.campaign.models import Assignment
+    from liangshi.campaign.schemas import AssignmentCreate
+
+    with world.session() as session:
+        ctx = world.ctx(session)
+        other = factories.place(session, ctx, area_id=world.area(INSIDE), district_id=world.area("420704"))
+        admin = world.ctx(session, "station_admin_li")
+        spec = rules.parse_campaign({"name": "采集", "area": "420704001", "starts_on": "2026-11-01"})
+        c = organisation.create_campaign(session, admin, spec)
+        ids = []
+        for place, due in ((home[0], dt.date(2026, 12, 1)), (other, dt.date(2026, 12, 20))):
+            a = organisation.assign(
+                session,
+                admin,
+                c.id,
+                AssignmentCreate(
+                    collector="collector_zhang",
+                    unit="buildings",
+                    building_ids=[place.building_id],
+                    due_on=due,
+                ),
+            )
+            ids.append(a.id)
+    with world.session() as session:
+        # The second one's deadline has passed since (set directly: the clock of the test world stands still).
+        late = session.get(Assignment, ids[1])
+        assert late is not None
+        late.due_on = dt.date(2026, 11, 20)
+    html = web_as("collector_zhang").get("/web/collect").text
+    assert 'data-testid="my-assignments"' in html
+    cards = re.findall(r'data-assignment="(\d+)".*?data-card="(\w+)">([^<]+)<', html, re.S)
+    assert [(int(i), card) for i, card, _ in cards] == [(ids[1], "red"), (ids[0], "yellow")]
+    assert [label for _, _, label in cards] == ["红牌", "黄牌"]
+    assert 'data-testid="my-assignments"' not in web_as("collector_zhou").get("/web/collect").text
+
+
+def test_the_visit_form_asks_each_households_size_and_the_progress_counts_it(
+    web_as: Callable[[str], TestClient], world: World, home: tuple
+) -> None:
+    from liangshi.campaign import progress  # the counts are only this test's check
+
+    place, pid = home
+    with world.session() as session:
+        hid = factories.household(
+            session,
+            world.ctx(session),
+            area_id=world.area(INSIDE),
+            dwelling_id=place.dwelling_id,
+            members=[(pid, "02")],
+        )
+    client = web_as("collector_zhang")
+    page = client.get(f"/web/collect/dwellings/{place.dwelling_id}").text
+    assert 'data-testid="household-size"' in page and "已登记 1 人" in page
+    r = client.post(
+        f"/web/collect/dwellings/{place.dwelling_id}/visits",
+        data={
+            "csrf_token": csrf_of(page),
+            "idempotency_key": _key(page),
+            "outcome": "occupied",
+            "household_id": str(hid),
+            "household_size": "1",
+        },
+        follow_redirects=False,
+    )
+    assert r.status_code == 303, r.text
+    with world.session() as session:
+        got = progress.area_progress(session, world.ctx(session, "station_admin_li"), INSIDE)
+    assert got["households"] == 1 and got["households_count_matched"] == 1
+    # A household of another dwelling is refused and nothing is stored.
+    page = client.get(f"/web/collect/dwellings/{place.dwelling_id}").text
+    bad = client.post(
+        f"/web/collect/dwellings/{place.dwelling_id}/visits",
+        data={
+            "csrf_token": csrf_of(page),
+            "idempotency_key": _key(page),
+            "outcome": "occupied",
+            "household_id": str(hid + 1000),
+            "household_size": "3",
+        },
+    )
+    assert bad.status_code == 422 and "所选家庭户不在该房屋" in bad.text
+    with world.session() as session:
+        assert session.execute(select(func.count()).select_from(Visit)).scalar_one() == 1

@@ -185,11 +185,17 @@ def return_assignment(assignment_id: int, body: ReturnIn, request: Request) -> A
 
 
 @router.get("/progress", response_model=ProgressReport, summary="Completeness of an area")
-def get_progress(request: Request, area: str | None = Query(None, pattern=r"^\d{6,15}$")) -> ProgressReport:
+def get_progress(
+    request: Request,
+    area: str | None = Query(None, pattern=r"^\d{6,15}$"),
+    campaign: int | None = Query(
+        None, ge=1, description="Only what this campaign covers, its work and teams"
+    ),
+) -> ProgressReport:
     """Buildings visited, dwellings with a status, households whose count matches: per child area, collector
-    and team."""
+    and team (of one campaign if asked)."""
     with unit(request) as (session, ctx):
-        return progress.report(session, ctx, area)
+        return progress.report(session, ctx, area, campaign_id=campaign)
 
 
 @router.get("/progress/buildings", summary="The buildings behind the progress")

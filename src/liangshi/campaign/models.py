@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import datetime as dt
 
-from sqlalchemy import Boolean, Date, Float, ForeignKey, Integer, String, Text, UniqueConstraint
+from sqlalchemy import BigInteger, Boolean, Date, Float, ForeignKey, Integer, String, Text, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column
 
 from liangshi.db import Base, BigId, UtcDateTime
@@ -196,3 +196,47 @@ class SyncItem(Base):
     # foreign key: the change set table comes in a later migration (0014).
     change_set_id: Mapped[int | None] = mapped_column(BigId, index=True)
     synced_at: Mapped[dt.datetime] = mapped_column(UtcDateTime)
+
+
+class BuildingCount(Base):
+    """The completeness counts of one building as of `CountMark.day` (kept by `campaign.counts.refresh`): the
+    dashboard sums these instead of recounting dwellings, households and memberships on every request."""
+
+    __tablename__ = "campaign_building_counts"
+
+    building_id: Mapped[int] = mapped_column(BigId, primary_key=True, autoincrement=False)
+    area_id: Mapped[int] = mapped_column(BigId, index=True)
+    current: Mapped[int] = mapped_column(Integer)
+    visited: Mapped[int] = mapped_column(Integer)
+    partly: Mapped[int] = mapped_column(Integer)
+    dwellings: Mapped[int] = mapped_column(Integer)
+    dwellings_with_status: Mapped[int] = mapped_column(Integer)
+    households: Mapped[int] = mapped_column(Integer)
+    households_matched: Mapped[int] = mapped_column(Integer)
+
+
+class CountDirty(Base):
+    """A building whose counts a campaign write changed (a visit, a declared household size), until the next
+    refresh recounts it. Version rows need no entry: the refresh finds them by their position."""
+
+    __tablename__ = "campaign_count_dirty"
+
+    id: Mapped[int] = mapped_column(BigId, primary_key=True)
+    building_id: Mapped[int] = mapped_column(BigId)
+
+
+class CountMark(Base):
+    """Where the last refresh of the building counts got to (one row): the day it counted for (valid time moves
+    with the day: a new day recounts everything) and, per version table, the position after which rows are new
+    (PostgreSQL: the transaction horizon; SQLite: the last row id)."""
+
+    __tablename__ = "campaign_count_marks"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=False)
+    day: Mapped[dt.date] = mapped_column(Date)
+    horizon: Mapped[int | None] = mapped_column(BigInteger)
+    building_row: Mapped[int] = mapped_column(BigInteger)
+    dwelling_row: Mapped[int] = mapped_column(BigInteger)
+    household_row: Mapped[int] = mapped_column(BigInteger)
+    membership_row: Mapped[int] = mapped_column(BigInteger)
+    refreshed_at: Mapped[dt.datetime] = mapped_column(UtcDateTime)

@@ -586,6 +586,7 @@ def assign(session: Session, ctx: Context, campaign_id: int, data: AssignmentCre
         workload_persons=0,
         created_at=ctx.now,
     )
+    _ensure_no_overlap(session, a, building_ids)
     session.add(a)
     session.flush()
     for building_id in building_ids:
@@ -609,6 +610,39 @@ def assign(session: Session, ctx: Context, campaign_id: int, data: AssignmentCre
         ],
     )
     return read_assignment(session, ctx, a, campaign)
+
+
+def _ensure_no_overlap(session: Session, a: Assignment, building_ids: list[int]) -> None:
+    """409 `assignment.overlap` when a building of the new assignment (not yet written) is already in another open
+    assignment of the same campaign (不重不漏: one building, one collector at a time)."""
+    others = list(
+        session.execute(
+            select(Assignment).where(Assignment.campaign_id == a.campaign_id, Assignment.status == "open")
+        ).scalars()
+    )
+    if not others:
+        return
+    mine: Any = (
+        select(Building.id).where(Building.id.in_(building_ids))
+        if a.unit_kind == "buildings"
+        else covered_buildings(a)
+    )
+    for other in others:
+        shared = list(
+            session.execute(
+                select(Building.id)
+                .where(Building.id.in_(mine), Building.id.in_(covered_buildings(other)))
+                .order_by(Building.id)
+                .limit(20)
+            ).scalars()
+        )
+        if shared:
+            raise Conflict(
+                "assignment.overlap",
+                "该工作单元的楼栋已在本活动的另一项未完成任务中",
+                "Buildings of this work unit are already in another open assignment of this campaign",
+                {"field": "unit", "assignment_id": other.id, "building_ids": [int(b) for b in shared]},
+            )
 
 
 def _assignment(session: Session, ctx: Context, assignment_id: int) -> Assignment:
@@ -646,10 +680,12 @@ def reassign(
         due_on=due_on or max(old.due_on, ctx.today),
         team_id=old.team_id,
     )
-    new = assign(session, ctx, old.campaign_id, data)
+    # The old one closes first, so that the new one (the same buildings) does not overlap it.
     old.status = "reassigned"
-    old.replaced_by_id = new.id
     old.closed_at = ctx.now
+    session.flush()
+    new = assign(session, ctx, old.campaign_id, data)
+    old.replaced_by_id = new.id
     session.flush()
     registry.log(
         ctx,

@@ -15,8 +15,17 @@ from liangshi.areas.models import Area
 from liangshi.audit import service as audit
 from liangshi.buildings import service as buildings_service
 from liangshi.buildings.models import Building, BuildingVersion, Dwelling, DwellingVersion
+from liangshi.campaign import counts as building_counts
 from liangshi.campaign import organisation, rules
-from liangshi.campaign.models import Assignment, HouseholdCount, Team, TeamMember, Visit
+from liangshi.campaign.models import (
+    Assignment,
+    BuildingCount,
+    Campaign,
+    HouseholdCount,
+    Team,
+    TeamMember,
+    Visit,
+)
 from liangshi.campaign.schemas import Progress, ProgressReport, ProgressRow
 from liangshi.errors import NotFound
 from liangshi.persons import service as persons
@@ -108,82 +117,119 @@ def counts(session: Session, building_ids: Any, today: dt.date, *, pending: int 
     }
 
 
-def area_progress(session: Session, ctx: Context, area_code: str | None) -> dict[str, int]:
-    """The seven completeness counts of an area in the jurisdiction (`liangshi campaign progress --json`)."""
-    area = _area(session, ctx, area_code)
-    c = counts(session, _area_buildings(area), ctx.today, pending=review.change_sets_pending(session, area))
+def kept(session: Session, building_ids: Any, *, pending: int = 0) -> dict[str, int]:
+    """The completeness counts of a set of buildings (a select of ids) from the kept per-building counts
+    (`counts.refresh` first): the same numbers as `counts`, summed instead of recounted."""
+    return {
+        **building_counts.totals(session, BuildingCount.building_id.in_(building_ids)),
+        "change_sets_pending": pending,
+    }
+
+
+def _kept_area(session: Session, area: Area, pending: int, within: Area | None = None) -> dict[str, int]:
+    where: Any = BuildingCount.area_id.in_(select(Area.id).where(Area.path.startswith(area.path)))
+    if within is not None:
+        where = where & BuildingCount.area_id.in_(select(Area.id).where(Area.path.startswith(within.path)))
+    return {**building_counts.totals(session, where), "change_sets_pending": pending}
+
+
+def _scope(
+    session: Session, ctx: Context, area_code: str | None, campaign_id: int | None
+) -> tuple[Area, Campaign | None, Area | None]:
+    """The area asked for and, with a campaign, the campaign and its area (the area defaults to it)."""
+    if campaign_id is None:
+        return _area(session, ctx, area_code), None, None
+    campaign = organisation.get_campaign(session, ctx, campaign_id)
+    home = session.get(Area, campaign.area_id)
+    assert home is not None
+    return (_area(session, ctx, area_code) if area_code else home), campaign, home
+
+
+def area_progress(
+    session: Session, ctx: Context, area_code: str | None, *, campaign_id: int | None = None
+) -> dict[str, int]:
+    """The seven completeness counts of an area in the jurisdiction (`liangshi campaign progress --json`); with a
+    campaign, of the part of the area the campaign covers (the campaign's area by default)."""
+    area, _campaign, within = _scope(session, ctx, area_code, campaign_id)
+    building_counts.refresh(session, today=ctx.today, now=ctx.now)
+    c = _kept_area(session, area, review.change_sets_pending(session, area), within)
     return Progress.model_validate(c).model_dump()
 
 
-def report(session: Session, ctx: Context, area_code: str | None) -> ProgressReport:
-    """Completeness of an area, each child area, and each collector and team with open work there."""
-    area = _area(session, ctx, area_code)
+def _union(work: list[Assignment]) -> Any:
+    union = organisation.covered_buildings(work[0])
+    for a in work[1:]:
+        union = union.union(organisation.covered_buildings(a))
+    return select(union.subquery().c[0])
+
+
+def report(
+    session: Session, ctx: Context, area_code: str | None, *, campaign_id: int | None = None
+) -> ProgressReport:
+    """Completeness of an area, each child area, and each collector and team with open work there; with a
+    campaign, only what it covers and only its assignments and teams."""
+    area, campaign, within = _scope(session, ctx, area_code, campaign_id)
     names = areas.names_of(session, [area.id], ctx.today)
-    totals = counts(
-        session, _area_buildings(area), ctx.today, pending=review.change_sets_pending(session, area)
-    )
+    building_counts.refresh(session, today=ctx.today, now=ctx.now)
+    # One grouped pass over the kept counts of the subtree, split among the area and its children.
+    where: Any = Area.path.startswith(area.path)
+    if within is not None:
+        where = where & Area.path.startswith(within.path)
+    per_area = building_counts.by_area(session, where)
+    totals = {
+        **building_counts.summed(c for _, c in per_area),
+        "change_sets_pending": review.change_sets_pending(session, area),
+    }
     rows = [
         ProgressRow(
             key=child.code,
             label=name,
-            **counts(
-                session, _area_buildings(child), ctx.today, pending=review.change_sets_pending(session, child)
-            ),
+            **building_counts.summed(c for path, c in per_area if path.startswith(child.path)),
+            change_sets_pending=review.change_sets_pending(session, child),
         )
         for child, name in areas.children_of(session, area.id, ctx.today)
         if ctx.actor.covers_path(child.path)
     ]
-    open_work = list(
-        session.execute(
-            select(Assignment)
-            .join(Area, Area.id == Assignment.area_id)
-            .where(Assignment.status == "open", Area.path.startswith(area.path))
-            .order_by(Assignment.collector_id, Assignment.id)
-        ).scalars()
+    work_stmt = (
+        select(Assignment)
+        .join(Area, Area.id == Assignment.area_id)
+        .where(Assignment.status == "open", Area.path.startswith(area.path))
+        .order_by(Assignment.collector_id, Assignment.id)
     )
+    if campaign is not None:
+        work_stmt = work_stmt.where(Assignment.campaign_id == campaign.id)
+    open_work = list(session.execute(work_stmt).scalars())
     by_collector: dict[int, list[Assignment]] = {}
     for a in open_work:
         by_collector.setdefault(a.collector_id, []).append(a)
     usernames = dict(
         session.execute(select(User.id, User.username).where(User.id.in_(list(by_collector)))).all()
     )
-    collectors = []
-    for user_id, work in by_collector.items():
-        union = organisation.covered_buildings(work[0])
-        for a in work[1:]:
-            union = union.union(organisation.covered_buildings(a))
-        ids = select(union.subquery().c[0])
-        collectors.append(
-            ProgressRow(
-                key=str(user_id),
-                label=usernames.get(user_id, "?"),
-                **counts(
-                    session, ids, ctx.today, pending=review.change_sets_pending(session, area, [user_id])
-                ),
-            )
+    collectors = [
+        ProgressRow(
+            key=str(user_id),
+            label=usernames.get(user_id, "?"),
+            **kept(session, _union(work), pending=review.change_sets_pending(session, area, [user_id])),
         )
+        for user_id, work in by_collector.items()
+    ]
     teams = []
-    for team, _name in session.execute(
+    team_stmt = (
         select(Team, Area.code)
         .join(Area, Area.id == Team.area_id)
         .where(Area.path.startswith(area.path))
         .order_by(Area.code, Team.id)
-    ).all():
+    )
+    if campaign is not None:
+        team_stmt = team_stmt.where(Team.campaign_id == campaign.id)
+    for team, _name in session.execute(team_stmt).all():
         member_ids = set(
             session.execute(select(TeamMember.user_id).where(TeamMember.team_id == team.id)).scalars()
         )
         work = [a for a in open_work if a.team_id == team.id or a.collector_id in member_ids]
-        if not work:
-            ids = _area_buildings(session.get(Area, team.area_id))  # type: ignore[arg-type]
-        else:
-            union = organisation.covered_buildings(work[0])
-            for a in work[1:]:
-                union = union.union(organisation.covered_buildings(a))
-            ids = select(union.subquery().c[0])
+        ids = _area_buildings(session.get(Area, team.area_id)) if not work else _union(work)  # type: ignore[arg-type]
         pending = review.change_sets_pending(session, area, member_ids)
-        teams.append(
-            ProgressRow(key=str(team.id), label=team.name, **counts(session, ids, ctx.today, pending=pending))
-        )
+        teams.append(ProgressRow(key=str(team.id), label=team.name, **kept(session, ids, pending=pending)))
     return ProgressReport(
         area_id=area.id,
         area_code=area.code,
@@ -193,6 +239,7 @@ def report(session: Session, ctx: Context, area_code: str | None) -> ProgressRep
         areas=rows,
         collectors=collectors,
         teams=teams,
+        campaign_id=campaign.id if campaign is not None else None,
     )
 
 
@@ -342,6 +389,14 @@ def declare_household_count(
     else:
         row.members, row.recorded_at, row.recorded_by = members, ctx.now, ctx.actor.user_id
     session.flush()
+    building_counts.mark_dirty(
+        session,
+        session.execute(
+            select(Dwelling.building_id)
+            .join(HouseholdVersion, HouseholdVersion.dwelling_id == Dwelling.id)
+            .where(HouseholdVersion.entity_id == household.id)
+        ).scalars(),
+    )
     registry.log(
         ctx,
         session,

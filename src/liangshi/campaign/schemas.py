@@ -59,12 +59,20 @@ class Paradata(Strict):
         return self
 
 
+class HouseholdSize(Strict):
+    """The member count a household living at the dwelling declares at the visit (住户不漏人)."""
+
+    household_id: Id
+    members: int = Field(ge=1, le=99)
+
+
 class VisitFields(Paradata):
     """What a collector records at a visit."""
 
     outcome: Outcome
     note: Text500 | None = None
     confirmed_person_ids: list[Id] = Field(default_factory=list, max_length=200)
+    household_sizes: list[HouseholdSize] = Field(default_factory=list, max_length=20)
 
 
 class VisitCreate(VisitFields):
@@ -309,6 +317,8 @@ class ProgressReport(BaseModel):
     areas: list[ProgressRow]
     collectors: list[ProgressRow]
     teams: list[ProgressRow]
+    # The campaign the report is limited to (its area, its assignments and teams), if one was asked for.
+    campaign_id: int | None = None
 
 
 class SyncBase(Strict):

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from sqlalchemy import func, select
+from sqlalchemy import and_, func, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
@@ -12,7 +12,8 @@ from liangshi import registry
 from liangshi.access.models import User
 from liangshi.audit import service as audit
 from liangshi.buildings import service as buildings
-from liangshi.campaign import rules
+from liangshi.buildings.models import Dwelling, DwellingVersion
+from liangshi.campaign import counts, progress, rules
 from liangshi.campaign.models import Visit, VisitPerson
 from liangshi.campaign.schemas import PersonAtDwelling, VisitCreate, VisitRead
 from liangshi.common.idnumber import check_document, parse_id_number
@@ -20,9 +21,10 @@ from liangshi.common.types import validation_context
 from liangshi.errors import Conflict, ValidationFailed
 from liangshi.persons import rules as person_rules
 from liangshi.persons import service as persons
+from liangshi.persons.models import HouseholdVersion
 from liangshi.persons.schemas import PersonCreate
-from liangshi.registry import Context, Provenance, history
-from liangshi.registry.changesets import ChangeSet, Proposed
+from liangshi.registry import Context, PlannedChange, Provenance, history
+from liangshi.registry.changesets import ChangeSet, Proposal, Proposed
 from liangshi.rentals import service as rentals
 from liangshi.rentals.models import RENTAL
 from liangshi.residence import rules as residence_rules
@@ -79,6 +81,111 @@ def _replay(session: Session, ctx: Context, existing: Visit, dwelling_id: int) -
     return _read(session, existing, replayed=True)
 
 
+def check_confirmed(session: Session, ctx: Context, dwelling_id: int, data: VisitCreate) -> list[int]:
+    """The persons a visit confirms (each once), or 422 when the visit found nobody or one does not live there."""
+    confirmed = list(dict.fromkeys(data.confirmed_person_ids))
+    if confirmed:
+        if data.outcome != "occupied":
+            raise ValidationFailed(
+                "visit.confirmed_without_occupants",
+                "只有“有人居住”的走访才能确认在住人员",
+                "Persons can only be confirmed at a visit that found the dwelling occupied",
+                {"field": "confirmed_person_ids"},
+            )
+        living = residence.current_person_ids(session, dwelling_id, ctx.today)
+        strangers = [p for p in confirmed if p not in living]
+        if strangers:
+            raise ValidationFailed(
+                "visit.not_an_occupant",
+                "确认的人员不在该房屋登记居住",
+                "A confirmed person does not live in this dwelling",
+                {"field": "confirmed_person_ids", "person_ids": strangers},
+            )
+    return confirmed
+
+
+def check_household_sizes(session: Session, ctx: Context, dwelling_id: int, data: VisitCreate) -> None:
+    """422 `visit.household_elsewhere` when a declared size names a household not living at the dwelling."""
+    if not data.household_sizes:
+        return
+    living = {
+        int(h)
+        for (h,) in session.execute(
+            select(HouseholdVersion.entity_id).where(
+                HouseholdVersion.dwelling_id == dwelling_id,
+                HouseholdVersion.superseded_at.is_(None),
+                history.valid_on(HouseholdVersion, ctx.today),
+            )
+        )
+    }
+    elsewhere = [s.household_id for s in data.household_sizes if s.household_id not in living]
+    if elsewhere:
+        raise ValidationFailed(
+            "visit.household_elsewhere",
+            "所选家庭户不在该房屋",
+            "The chosen household does not live in this dwelling",
+            {"field": "household_sizes", "household_ids": elsewhere},
+        )
+
+
+def declare_sizes(session: Session, ctx: Context, data: VisitCreate) -> None:
+    """Record the household sizes declared at a visit (the latest declaration counts)."""
+    for size in data.household_sizes:
+        progress.declare_household_count(session, ctx, size.household_id, size.members)
+
+
+def new_visit(ctx: Context, dwelling: Any, data: VisitCreate) -> Visit:
+    """The visit row of a submission (not yet added to the session)."""
+    return Visit(
+        dwelling_id=dwelling.id,
+        building_id=dwelling.building_id,
+        area_id=dwelling.area_id,
+        county_code=dwelling.county_code,
+        collector_id=ctx.actor.user_id,
+        outcome=data.outcome,
+        note=data.note,
+        visited_at=ctx.now,
+        idempotency_key=data.idempotency_key,
+        started_at=data.started_at,
+        ended_at=data.ended_at,
+        device=data.device,
+        latitude=data.latitude,
+        longitude=data.longitude,
+        position_accuracy=data.position_accuracy,
+    )
+
+
+def occupancy_proposal(
+    ctx: Context, dwelling: Any, current_status: str, visit: Visit, prov: Provenance
+) -> Proposal | None:
+    """The change set a visit implies for the dwelling's status (rules.dwelling_status_after), or None."""
+    new = rules.dwelling_status_after(current_status, visit.outcome)
+    if new is None:
+        return None
+    return Proposal(
+        area_id=dwelling.area_id,
+        flow="collection",
+        action="occupancy",
+        summary=f"{current_status} → {new}",
+        items=[
+            Proposed(
+                "change",
+                "dwelling",
+                entity_id=dwelling.id,
+                base_version=dwelling.version,
+                attributes={"status": new},
+                effective=ctx.today,
+                reason=VISIT_REASON,
+                permission="dwelling.write",
+            )
+        ],
+        prov=prov,
+        tags=[visit.outcome],
+        payload={"dwelling_id": dwelling.id, "visit_id": visit.id, "outcome": visit.outcome},
+        idempotency_key=f"visit:{visit.id}",
+    )
+
+
 def record_visit(
     session: Session,
     ctx: Context,
@@ -99,41 +206,9 @@ def record_visit(
     existing = _by_key(session, data.idempotency_key)
     if existing is not None:
         return _replay(session, ctx, existing, dwelling.id)
-    confirmed = list(dict.fromkeys(data.confirmed_person_ids))
-    if confirmed:
-        if data.outcome != "occupied":
-            raise ValidationFailed(
-                "visit.confirmed_without_occupants",
-                "只有“有人居住”的走访才能确认在住人员",
-                "Persons can only be confirmed at a visit that found the dwelling occupied",
-                {"field": "confirmed_person_ids"},
-            )
-        living = residence.current_person_ids(session, dwelling.id, ctx.today)
-        strangers = [p for p in confirmed if p not in living]
-        if strangers:
-            raise ValidationFailed(
-                "visit.not_an_occupant",
-                "确认的人员不在该房屋登记居住",
-                "A confirmed person does not live in this dwelling",
-                {"field": "confirmed_person_ids", "person_ids": strangers},
-            )
-    visit = Visit(
-        dwelling_id=dwelling.id,
-        building_id=dwelling.building_id,
-        area_id=dwelling.area_id,
-        county_code=dwelling.county_code,
-        collector_id=ctx.actor.user_id,
-        outcome=data.outcome,
-        note=data.note,
-        visited_at=ctx.now,
-        idempotency_key=data.idempotency_key,
-        started_at=data.started_at,
-        ended_at=data.ended_at,
-        device=data.device,
-        latitude=data.latitude,
-        longitude=data.longitude,
-        position_accuracy=data.position_accuracy,
-    )
+    confirmed = check_confirmed(session, ctx, dwelling.id, data)
+    check_household_sizes(session, ctx, dwelling.id, data)
+    visit = new_visit(ctx, dwelling, data)
     try:
         # A concurrent submission of the same key (double tap on two connections) loses here, not later.
         with session.begin_nested():
@@ -147,25 +222,11 @@ def record_visit(
     for person_id in confirmed:
         session.add(VisitPerson(visit_id=visit.id, person_id=person_id, county_code=visit.county_code))
     session.flush()
+    counts.mark_dirty(session, [visit.building_id])
+    declare_sizes(session, ctx, data)
     prov = Provenance("collector", ctx.actor.username, "observed", None)
     _follow_status(session, ctx, dwelling, visit, data.outcome, prov, policy)
-    registry.log(
-        ctx,
-        session,
-        [
-            audit.Event(
-                "visit.create",
-                "dwelling",
-                dwelling.id,
-                None,
-                {"visit_id": visit.id, "outcome": visit.outcome},
-            )
-        ]
-        + [
-            audit.Event("visit.confirm_person", "dwelling", dwelling.id, p, {"visit_id": visit.id})
-            for p in confirmed
-        ],
-    )
+    registry.log(ctx, session, visit_events(visit, confirmed))
     return _read(session, visit)
 
 
@@ -179,56 +240,72 @@ def _follow_status(
     policy: DistrictPolicy | None,
 ) -> None:
     row = history.open_row(session, buildings.DWELLING, dwelling.id)
-    if row is not None:
-        new = rules.dwelling_status_after(row.status, outcome)
-        if new is not None:
-            review.propose(
-                session,
-                ctx,
-                area_id=dwelling.area_id,
-                action="occupancy",
-                summary=f"{row.status} → {new}",
-                items=[
-                    Proposed(
-                        "change",
-                        "dwelling",
-                        entity_id=dwelling.id,
-                        base_version=dwelling.version,
-                        attributes={"status": new},
-                        effective=ctx.today,
-                        reason=VISIT_REASON,
-                        permission="dwelling.write",
-                    )
-                ],
-                prov=prov,
-                tags=[outcome],
-                payload={"dwelling_id": dwelling.id, "visit_id": visit.id, "outcome": outcome},
-                policy=policy,
-                idempotency_key=f"visit:{visit.id}",
-            )
-    building = registry.get_entity(session, buildings.BUILDING, dwelling.building_id, ctx.actor)
-    brow = history.open_row(session, buildings.BUILDING, building.id)
-    if brow is None:
+    proposal = occupancy_proposal(ctx, dwelling, row.status, visit, prov) if row is not None else None
+    if proposal is not None:
+        review.propose_many(session, ctx, [proposal], policy=policy)
+    registry.get_entity(session, buildings.BUILDING, dwelling.building_id, ctx.actor)
+    follow_buildings(session, ctx, [dwelling.building_id], prov)
+
+
+def follow_buildings(session: Session, ctx: Context, building_ids: list[int], prov: Provenance) -> None:
+    """Bring the buildings' visit status (how many of their dwellings have a visit, rules.building_visit_status)
+    up to date, set-based: three queries and one `change_many` for those whose status moved."""
+    ids = sorted(set(building_ids))
+    if not ids or not ctx.actor.may("building.write"):
         return
-    ids = buildings.current_dwelling_ids(session, building.id, ctx.today)
-    visited = session.execute(
-        select(func.count(func.distinct(Visit.dwelling_id))).where(
-            Visit.building_id == building.id, Visit.dwelling_id.in_(ids)
+    rows = history.current_rows(session, buildings.BUILDING, ids)
+    dv = DwellingVersion
+    current: dict[int, set[int]] = {}
+    for building_id, dwelling_id in session.execute(
+        select(Dwelling.building_id, Dwelling.id)
+        .join(
+            dv, and_(dv.entity_id == Dwelling.id, dv.superseded_at.is_(None), history.valid_on(dv, ctx.today))
         )
-    ).scalar_one()
-    status = rules.building_visit_status(len(ids), int(visited))
-    if status != brow.visit_status and ctx.actor.may("building.write"):
-        registry.change(
-            session,
-            ctx,
-            buildings.BUILDING,
-            building.id,
-            {"visit_status": status},
-            expected_version=building.version,
-            effective=ctx.today,
-            prov=prov,
-            reason=VISIT_REASON,
+        .where(Dwelling.building_id.in_(ids))
+    ):
+        current.setdefault(int(building_id), set()).add(int(dwelling_id))
+    visited: dict[int, set[int]] = {}
+    for building_id, dwelling_id in session.execute(
+        select(Visit.building_id, Visit.dwelling_id).where(Visit.building_id.in_(ids)).distinct()
+    ):
+        visited.setdefault(int(building_id), set()).add(int(dwelling_id))
+    planned = []
+    for building_id in ids:
+        open_rows = [r for r in rows.get(building_id, []) if r["valid_to"] is None]
+        if not open_rows:
+            continue
+        row = open_rows[0]
+        dwellings = current.get(building_id, set())
+        status = rules.building_visit_status(len(dwellings), len(visited.get(building_id, set()) & dwellings))
+        if status != row["visit_status"]:
+            planned.append(
+                PlannedChange(
+                    building_id,
+                    row["entity_county_code"],
+                    row["entity_version"],
+                    row,
+                    {"visit_status": status},
+                )
+            )
+    registry.change_many(
+        session, ctx, buildings.BUILDING, planned, effective=ctx.today, prov=prov, reason=VISIT_REASON
+    )
+
+
+def visit_events(visit: Visit, confirmed: list[int]) -> list[audit.Event]:
+    """The audit entries of a recorded visit."""
+    return [
+        audit.Event(
+            "visit.create",
+            "dwelling",
+            visit.dwelling_id,
+            None,
+            {"visit_id": visit.id, "outcome": visit.outcome},
         )
+    ] + [
+        audit.Event("visit.confirm_person", "dwelling", visit.dwelling_id, p, {"visit_id": visit.id})
+        for p in confirmed
+    ]
 
 
 def visits_of(session: Session, ctx: Context, dwelling_id: int, *, limit: int = 100) -> list[VisitRead]:

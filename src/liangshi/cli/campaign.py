@@ -112,7 +112,8 @@ def assign(
 
 @app.command("progress")
 def show_progress(
-    area: str = typer.Option(..., "--area", help="Area code (district, township, community or grid)"),
+    area: str | None = typer.Option(None, "--area", help="Area code (district, township, community or grid)"),
+    campaign: int | None = typer.Option(None, "--campaign", help="Only what this campaign (id) covers"),
     as_json: bool = typer.Option(False, "--json", help="Print the seven counts as one JSON object"),
     as_user: str | None = typer.Option(None, "--as", help="Act as this user (default: the system operator)"),
 ) -> None:
@@ -120,10 +121,12 @@ def show_progress(
     try:
         with database() as (session, clock):
             ctx = context_as(session, clock, as_user)
+            if area is None and campaign is None:
+                raise typer.BadParameter("give --area or --campaign (or both)")
             if as_json:
-                print(json.dumps(progress.area_progress(session, ctx, area)))
+                print(json.dumps(progress.area_progress(session, ctx, area, campaign_id=campaign)))
                 return
-            report = progress.report(session, ctx, area)
+            report = progress.report(session, ctx, area, campaign_id=campaign)
     except LiangshiError as exc:
         raise fail(exc) from None
     table = Table(title=f"{report.area_name} {report.area_code}")

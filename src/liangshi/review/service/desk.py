@@ -88,6 +88,23 @@ def propose(
     return cs
 
 
+def propose_many(
+    session: Session,
+    ctx: Context,
+    proposals: Sequence[changesets.Proposal],
+    *,
+    policy: DistrictPolicy | None = None,
+) -> list[ChangeSet]:
+    """`propose` for many collected change sets at once (an offline outbox): one insert, one audit call."""
+    sets = changesets.propose_many(session, ctx, proposals)
+    for cs, p in zip(sets, proposals, strict=True):
+        cs.needs_district = rules.needs_district(
+            policy or rules.DEFAULT_POLICY, change_set_id=cs.id, action=p.action, tags=set(p.tags)
+        )
+    session.flush()
+    return sets
+
+
 def resubmit(
     session: Session,
     ctx: Context,

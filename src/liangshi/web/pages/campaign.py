@@ -264,11 +264,20 @@ def reassign(
 
 
 @router.get("/progress")
-def progress_page(request: Request, area: str | None = None) -> Response:
-    """Completeness of an area: each number links to the list behind it; child areas, collectors and teams."""
+def progress_page(request: Request, area: str | None = None, campaign: str | None = None) -> Response:
+    """Completeness of an area: each number links to the list behind it; child areas, collectors and teams
+    (of one campaign when one is chosen)."""
     with page(request) as p:
-        report = progress.report(p.session, p.ctx, area or None)
-        return render(request, "campaign/progress.html", p, report=report, name=_named(p))
+        chosen = int(campaign) if campaign and campaign.isdigit() else None
+        report = progress.report(p.session, p.ctx, area or None, campaign_id=chosen)
+        return render(
+            request,
+            "campaign/progress.html",
+            p,
+            report=report,
+            name=_named(p),
+            campaigns=organisation.list_campaigns(p.session, p.ctx),
+        )
 
 
 @router.get("/progress/buildings")

@@ -13,8 +13,9 @@ from pydantic import ValidationError
 
 from liangshi import registry
 from liangshi.buildings import service as buildings
+from liangshi.campaign import organisation, sync
+from liangshi.campaign import rules as campaign_rules
 from liangshi.campaign import service as campaign
-from liangshi.campaign import sync
 from liangshi.campaign.schemas import PersonAtDwelling, SyncBatch, VisitCreate
 from liangshi.common import codes
 from liangshi.common.idnumber import DOCUMENT_TYPE_NAMES, check_id_number, parse_id_number, region_name
@@ -61,8 +62,23 @@ def my_area(request: Request, area_id: int | None = None) -> Response:
         streets = buildings.buildings_in_area(p.session, p.ctx, target)
         total = sum(len(s["buildings"]) for s in streets)
         visited = sum(1 for s in streets for b in s["buildings"] if b["visit_status"] == "visited")
+        # The collector's own open work with its yellow and red cards (the station sees them on the campaign).
+        work = (
+            organisation.assignments(p.session, p.ctx, collector_id=p.ctx.actor.user_id, status="open")
+            if p.may("campaign.read") and p.ctx.actor.user_id is not None
+            else []
+        )
         return render(
-            request, "collect/area.html", p, streets=streets, total=total, visited=visited, area_id=target
+            request,
+            "collect/area.html",
+            p,
+            streets=streets,
+            total=total,
+            visited=visited,
+            work=work,
+            cards=campaign_rules.CARDS,
+            units=campaign_rules.UNIT_KINDS,
+            area_id=target,
         )
 
 
@@ -83,11 +99,17 @@ def _visit_page(
     head = _dwelling_header(p, dwelling_id)
     occupants = residence.occupants(p.session, p.ctx, dwelling_id, None)
     visits = campaign.visits_of(p.session, p.ctx, dwelling_id, limit=10)
+    households = (
+        persons.households_at_dwelling(p.session, p.ctx, dwelling_id, p.ctx.today)
+        if p.may("household.read")
+        else []
+    )
     return render(
         request,
         "collect/dwelling.html",
         p,
         status=status,
+        households=households,
         occupants=occupants["occupants"],
         visits=visits,
         key=uuid.uuid4().hex,
@@ -116,6 +138,8 @@ def save_visit(
     latitude: Annotated[str, Form(max_length=30)] = "",
     longitude: Annotated[str, Form(max_length=30)] = "",
     position_accuracy: Annotated[str, Form(max_length=30)] = "",
+    household_id: Annotated[list[int] | None, Form()] = None,
+    household_size: Annotated[list[str] | None, Form()] = None,
 ) -> Response:
     """Save the visit once per idempotency key (a double tap or a retry stores nothing new), with its paradata:
     when the form was opened and saved, the browser, and the position when the collector allowed it."""
@@ -133,6 +157,12 @@ def save_visit(
                     "latitude": latitude or None,
                     "longitude": longitude or None,
                     "position_accuracy": position_accuracy or None,
+                    # The size each household living here declares (住户不漏人); a blank one is not asked.
+                    "household_sizes": [
+                        {"household_id": h, "members": n.strip()}
+                        for h, n in zip(household_id or [], household_size or [], strict=False)
+                        if n.strip()
+                    ],
                 }
             )
             visit = campaign.record_visit(
@@ -615,6 +645,7 @@ APP_TEXTS = {
     "add_person": N_("Add a person"),
     "occupancy": N_("Occupancy found"),
     "occupants": N_("Persons living here"),
+    "household_size": N_("Household size"),
     "note": N_("Note"),
     "name": N_("Name"),
     "doc_type": N_("Document type"),

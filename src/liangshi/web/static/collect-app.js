@@ -152,7 +152,14 @@
       d.occupants.map((o) => `<li><label><input type="checkbox" name="confirmed" value="${o.person_id}" style="width:auto;min-height:0"` +
         `${(v.confirmed_person_ids || []).includes(o.person_id) ? " checked" : ""}> <strong>${esc(o.name)}</strong> ` +
         `<span class="muted small">${esc(L.categories[o.category] || o.category)} · ${esc(o.documents.join(", "))}</span></label></li>`).join("") +
-      `</ul><p><a class="button" href="#/p/${d.dwelling_id}">＋ ${esc(T.add_person)}</a></p>` +
+      `</ul>` +
+      // The size each household living here declares (住户不漏人), checked against the persons recorded.
+      ((d.households || []).length ? `<h3>${esc(T.household_size)}</h3>` + d.households.map((h) => {
+        const said = (v.household_sizes || []).find((x) => x.household_id === h.household_id);
+        return `<label data-testid="app-household-size">${esc(h.head || "—")} · ${h.members}` +
+          `<input name="size_${h.household_id}" type="number" inputmode="numeric" min="1" max="99" value="${said ? said.members : ""}"></label>`;
+      }).join("") : "") +
+      `<p><a class="button" href="#/p/${d.dwelling_id}">＋ ${esc(T.add_person)}</a></p>` +
       `<label>${esc(T.note)}<textarea name="note" rows="2" maxlength="500">${esc(v.note || "")}</textarea></label>` +
       `<label class="small"><input type="checkbox" name="use_position" style="width:auto;min-height:0"> ${esc(T.use_position)}</label>` +
       `<button type="submit" class="primary">${esc(T.save_visit)}</button></form>`;
@@ -169,6 +176,9 @@
         started_at: started,
         ended_at: new Date().toISOString(),
         device: navigator.userAgent.slice(0, 300),
+        household_sizes: (d.households || [])
+          .map((h) => ({ household_id: h.household_id, members: Number(data.get(`size_${h.household_id}`) || 0) }))
+          .filter((x) => x.members > 0),
       };
       if (data.get("use_position")) Object.assign(visit, await position());
       await save(existing, { kind: "visit", dwelling_id: d.dwelling_id, base_version: d.version, visit });

@@ -1,0 +1,297 @@
+"""The completeness counts kept per building (issue 13: the progress dashboard at 1M persons in ≤ 300 ms).
+
+An incremental refresh, not triggers in every domain: the dashboard's numbers depend on building, dwelling,
+household and membership versions (written by the registry for many domains), on visits and on declared household
+sizes (written here). Rather than hook every one of those writes, `refresh` finds what changed since its last run
+by position, as the department feeds do: on PostgreSQL the version rows written by transactions at or after the
+last run's transaction horizon (`xact_id`, indexed with the row id), on SQLite the rows after the last row id
+(its writers are serialised); the campaign's own writes (a visit, a declared size) leave the building in
+`campaign_count_dirty`. Only the buildings those rows touch are recounted, with the same rules as the direct count
+(`progress.counts`), and the dashboard sums the kept rows. A new day recounts everything (valid time: a version
+may end on a date). The counts are derived data: dropping the table rebuilds it on the next read.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Iterable
+from typing import Any
+
+from sqlalchemy import and_, delete, func, insert, select, text
+from sqlalchemy.orm import Session
+
+from liangshi.areas.models import Area
+from liangshi.buildings.models import Building, BuildingVersion, Dwelling, DwellingVersion
+from liangshi.campaign.models import BuildingCount, CountDirty, CountMark, HouseholdCount, Visit
+from liangshi.persons.models import Household, HouseholdVersion, Membership, MembershipVersion
+from liangshi.registry import history
+
+CHUNK = 5000
+FIELDS = (
+    "current",
+    "visited",
+    "partly",
+    "dwellings",
+    "dwellings_with_status",
+    "households",
+    "households_matched",
+)
+_HORIZON = text("SELECT pg_snapshot_xmin(pg_current_snapshot())::text::bigint")
+_VERSIONS = (
+    ("building_row", BuildingVersion),
+    ("dwelling_row", DwellingVersion),
+    ("household_row", HouseholdVersion),
+    ("membership_row", MembershipVersion),
+)
+
+
+def mark_dirty(session: Session, building_ids: Iterable[int]) -> None:
+    """Note buildings whose counts a campaign write changed (recounted at the next refresh)."""
+    rows = [{"building_id": int(b)} for b in sorted(set(building_ids))]
+    if rows:
+        session.execute(insert(CountDirty), rows)
+
+
+def _parts(ids: list[int]) -> list[list[int]]:
+    return [ids[i : i + CHUNK] for i in range(0, len(ids), CHUNK)]
+
+
+def per_building(
+    session: Session, building_ids: list[int] | None, today: dt.date
+) -> dict[int, dict[str, Any]]:
+    """The counts of each building (all buildings when None), as `progress.counts` counts a set of them."""
+    result: dict[int, dict[str, Any]] = {}
+    for part in [None] if building_ids is None else _parts(sorted(set(building_ids))):
+        _count_part(session, part, today, result)
+    return result
+
+
+def _count_part(
+    session: Session, ids: list[int] | None, today: dt.date, out: dict[int, dict[str, Any]]
+) -> None:
+    bv, dv, hv, mv = BuildingVersion, DwellingVersion, HouseholdVersion, MembershipVersion
+
+    def row(building_id: int, area_id: int) -> dict[str, Any]:
+        return out.setdefault(
+            building_id, {"building_id": building_id, "area_id": area_id, **dict.fromkeys(FIELDS, 0)}
+        )
+
+    buildings = select(Building.id, Building.area_id)
+    if ids is not None:
+        buildings = buildings.where(Building.id.in_(ids))
+    for b, area in session.execute(buildings):
+        row(int(b), int(area))
+    current_b = and_(bv.entity_id == Building.id, bv.superseded_at.is_(None), history.valid_on(bv, today))
+    stmt = select(Building.id, Building.area_id, bv.visit_status).join(bv, current_b)
+    if ids is not None:
+        stmt = stmt.where(Building.id.in_(ids))
+    for b, area, status in session.execute(stmt):
+        r = row(int(b), int(area))
+        r["current"] += 1
+        r["visited"] += int(status == "visited")
+        r["partly"] += int(status == "partly_visited")
+    visited = select(Visit.dwelling_id).where(Visit.dwelling_id == Dwelling.id).exists()
+    current_d = and_(dv.entity_id == Dwelling.id, dv.superseded_at.is_(None), history.valid_on(dv, today))
+    per_dwelling = (
+        select(
+            Dwelling.building_id,
+            func.count(Dwelling.id),
+            func.count(Dwelling.id).filter((dv.status == "demolished") | visited),
+        )
+        .join(dv, current_d)
+        .group_by(Dwelling.building_id)
+    )
+    if ids is not None:
+        per_dwelling = per_dwelling.where(Dwelling.building_id.in_(ids))
+    for b, total, with_status in session.execute(per_dwelling):
+        if int(b) in out:
+            out[int(b)]["dwellings"] = int(total)
+            out[int(b)]["dwellings_with_status"] = int(with_status)
+    # A household counts where its current version places it; its size matches when the members recorded equal
+    # the size it declared (as progress.counts).
+    households = (
+        select(Household.id.label("id"), Dwelling.building_id.label("building_id"))
+        .join(hv, and_(hv.entity_id == Household.id, hv.superseded_at.is_(None), history.valid_on(hv, today)))
+        .join(Dwelling, Dwelling.id == hv.dwelling_id)
+    )
+    if ids is not None:
+        households = households.where(Dwelling.building_id.in_(ids))
+    h = households.subquery()
+    for b, n in session.execute(select(h.c.building_id, func.count()).group_by(h.c.building_id)):
+        if int(b) in out:
+            out[int(b)]["households"] = int(n)
+    current_m = and_(mv.entity_id == Membership.id, mv.superseded_at.is_(None), history.valid_on(mv, today))
+    recorded = (
+        select(h.c.building_id, HouseholdCount.members, func.count(mv.row_id).label("n"))
+        .join(h, h.c.id == HouseholdCount.household_id)
+        .outerjoin(Membership, Membership.household_id == HouseholdCount.household_id)
+        .outerjoin(mv, current_m)
+        .group_by(HouseholdCount.household_id, HouseholdCount.members, h.c.building_id)
+        .subquery()
+    )
+    for b, n in session.execute(
+        select(recorded.c.building_id, func.count())
+        .where(recorded.c.members == recorded.c.n)
+        .group_by(recorded.c.building_id)
+    ):
+        if int(b) in out:
+            out[int(b)]["households_matched"] = int(n)
+
+
+def _positions(session: Session) -> dict[str, Any]:
+    """Where the version tables are now: PostgreSQL's transaction horizon (every transaction below it has ended)
+    and, for SQLite, each table's last row id."""
+    postgres = session.get_bind().dialect.name == "postgresql"
+    out: dict[str, Any] = {"horizon": int(session.execute(_HORIZON).scalar_one()) if postgres else None}
+    for name, v in _VERSIONS:
+        out[name] = (
+            0 if postgres else int(session.execute(select(func.coalesce(func.max(v.row_id), 0))).scalar_one())
+        )
+    return out
+
+
+def _new_rows(session: Session, mark: CountMark, v: Any, position: int) -> Any:
+    """The version rows written since the mark, as a select of their entity ids."""
+    if mark.horizon is not None:
+        return select(v.entity_id).where(v.xact_id >= mark.horizon)
+    return select(v.entity_id).where(v.row_id > position)
+
+
+def _dirty_buildings(session: Session, mark: CountMark) -> tuple[set[int], list[int]]:
+    """The buildings whose counts may have moved since the mark, and the dirty-queue rows read."""
+    dirty: set[int] = set()
+    queued = session.execute(select(CountDirty.id, CountDirty.building_id)).all()
+    dirty.update(int(b) for _, b in queued)
+    dirty.update(
+        int(b) for (b,) in session.execute(_new_rows(session, mark, BuildingVersion, mark.building_row))
+    )
+    changed_d = _new_rows(session, mark, DwellingVersion, mark.dwelling_row)
+    dirty.update(
+        int(b) for (b,) in session.execute(select(Dwelling.building_id).where(Dwelling.id.in_(changed_d)))
+    )
+    households = {
+        int(h) for (h,) in session.execute(_new_rows(session, mark, HouseholdVersion, mark.household_row))
+    }
+    changed_m = _new_rows(session, mark, MembershipVersion, mark.membership_row)
+    households.update(
+        int(h)
+        for (h,) in session.execute(select(Membership.household_id).where(Membership.id.in_(changed_m)))
+    )
+    for part in _parts(sorted(households)):
+        # Every dwelling a household's rows name (a move leaves its old dwelling's building changed too).
+        dirty.update(
+            int(b)
+            for (b,) in session.execute(
+                select(Dwelling.building_id)
+                .join(HouseholdVersion, HouseholdVersion.dwelling_id == Dwelling.id)
+                .where(HouseholdVersion.entity_id.in_(part))
+                .distinct()
+            )
+        )
+    return dirty, [int(i) for i, _ in queued]
+
+
+def _store(session: Session, counted: dict[int, dict[str, Any]], ids: list[int] | None) -> None:
+    if ids is None:
+        session.execute(delete(BuildingCount))
+    else:
+        for part in _parts(ids):
+            session.execute(delete(BuildingCount).where(BuildingCount.building_id.in_(part)))
+    rows = list(counted.values())
+    for i in range(0, len(rows), CHUNK):
+        session.execute(insert(BuildingCount), rows[i : i + CHUNK])
+
+
+def refresh(session: Session, *, today: dt.date, now: dt.datetime) -> int:
+    """Bring the kept counts up to date (in the caller's transaction); how many buildings were recounted.
+
+    Refreshes are serialised by a lock on the mark row (PostgreSQL), so two dashboards never recount at once."""
+    mark = session.execute(select(CountMark).where(CountMark.id == 1).with_for_update()).scalar_one_or_none()
+    if mark is None:
+        # The first refresh: insert the mark (a concurrent first refresh fails on its key and is retried by the
+        # caller's next read), then count everything.
+        session.add(CountMark(id=1, day=today, horizon=None, refreshed_at=now, **_zero()))
+        session.flush()
+        mark = session.execute(select(CountMark).where(CountMark.id == 1).with_for_update()).scalar_one()
+        mark.day = today - dt.timedelta(days=1)
+    positions = _positions(session)
+    if mark.day != today:
+        counted = per_building(session, None, today)
+        _store(session, counted, None)
+        session.execute(delete(CountDirty))
+        recounted = len(counted)
+    else:
+        dirty, queued = _dirty_buildings(session, mark)
+        ids = sorted(dirty)
+        if ids:
+            _store(session, per_building(session, ids, today), ids)
+        for part in _parts(queued):
+            session.execute(delete(CountDirty).where(CountDirty.id.in_(part)))
+        recounted = len(ids)
+    if recounted or mark.day != today or any(getattr(mark, k) != v for k, v in positions.items()):
+        mark.day, mark.refreshed_at = today, now
+        for name, value in positions.items():
+            setattr(mark, name, value)
+        session.flush()
+    return recounted
+
+
+def _zero() -> dict[str, int]:
+    return {name: 0 for name, _ in _VERSIONS}
+
+
+def by_area(session: Session, where: Any) -> list[tuple[str, dict[str, int]]]:
+    """The kept counts summed per area (its path), over the areas `where` selects (a condition on Area): one
+    grouped pass that a report splits among the child areas."""
+    c = BuildingCount
+    rows = session.execute(
+        select(Area.path, *[func.sum(getattr(c, f)) for f in FIELDS])
+        .join(Area, Area.id == c.area_id)
+        .where(where)
+        .group_by(Area.path)
+    ).all()
+    return [
+        (str(path), _named(dict(zip(FIELDS, (int(x or 0) for x in values), strict=True))))
+        for path, *values in rows
+    ]
+
+
+def summed(parts: Iterable[dict[str, int]]) -> dict[str, int]:
+    """Counts added up."""
+    out = dict.fromkeys(NAMES, 0)
+    for part in parts:
+        for k in NAMES:
+            out[k] += part[k]
+    return out
+
+
+NAMES = (
+    "buildings",
+    "buildings_visited",
+    "buildings_partly",
+    "dwellings",
+    "dwellings_with_status",
+    "households",
+    "households_count_matched",
+)
+
+
+def _named(got: dict[str, int]) -> dict[str, int]:
+    return {
+        "buildings": got["current"],
+        "buildings_visited": got["visited"],
+        "buildings_partly": got["partly"],
+        "dwellings": got["dwellings"],
+        "dwellings_with_status": got["dwellings_with_status"],
+        "households": got["households"],
+        "households_count_matched": got["households_matched"],
+    }
+
+
+def totals(session: Session, where: Any) -> dict[str, int]:
+    """The kept counts summed over the buildings `where` selects (a condition on BuildingCount)."""
+    c = BuildingCount
+    row = session.execute(
+        select(*[func.coalesce(func.sum(getattr(c, f)), 0) for f in FIELDS]).where(where)
+    ).one()
+    return _named(dict(zip(FIELDS, (int(x) for x in row), strict=True)))
