@@ -57,7 +57,8 @@ class BatchResult:
     conflicts: list[int] = field(default_factory=list)
     # Through the master person index, of the records no register person's document number matched exactly:
     linked: int = 0  # joined an existing person (a confident fuzzy match)
-    created: int = 0  # became a new register person
+    created: int = 0  # became a new register person (none since issue 14: such records wait for a claim)
+    claims: int = 0  # nobody known: held for the community to claim (认领), a change set
     queued: int = 0  # wait in the review queue (their rows stay unmatched)
 
 
@@ -185,9 +186,10 @@ def _resolve_unknown(
     """Records whose document number no register person holds go to the master person index (liangshi.mpi).
 
     A confident match joins that person and keeps their id (a mistyped or old 15-digit number, say); an
-    uncertain one waits in the review queue and its row stays unmatched; a record that is nobody known becomes a
-    new register person when it carries a name, a sex and a birth date. The department's document number is
-    its record id, so a record sent again resolves as before and creates nobody twice.
+    uncertain one waits in the review queue and its row stays unmatched; a record that is nobody known waits for
+    its community to claim it (认领: a change set, applied through the kernel when claimed) when it carries a
+    name, a sex and a birth date, and its row stays unmatched. The department's document number is its record
+    id, so a record sent again resolves as before and opens no second claim.
     """
     records: dict[str, LinkRecord] = {}
     for _, doc_type, number, record in rows:
@@ -211,6 +213,7 @@ def _resolve_unknown(
     for res in resolutions:
         if res.person_id is None or res.status not in ("linked", "new"):
             result.queued += res.status == "review"
+            result.claims += res.status == "claim"
             continue
         found[records[res.record_id].id_number or ""] = res.person_id
         result.linked += res.status == "linked"
