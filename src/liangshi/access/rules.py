@@ -113,6 +113,14 @@ _ADMIN = _POLICE | {
 }
 _DISTRICT = _ADMIN | {"street.write", "street.retire", "department.manage", "changeset.review_district"}
 
+# Collectors propose, they never write live facts about people (issue 14, 谁采集、谁录入、谁负责): a person, a
+# document, a household, a membership or a residence they collect is a change set the station reviews (POST
+# /sync, the collect pages, `liangshi collect`), so the generic API's writes of these kinds refuse them (403
+# `changeset.required`) although their role holds `{kind}.write` (which the proposing use cases check).
+PROPOSE_ONLY: dict[str, frozenset[str]] = {
+    "collector": frozenset({"person", "document", "household", "membership", "residence"}),
+}
+
 PERMISSIONS: dict[str, frozenset[str]] = {
     # Collectors record what they find at the door; retiring records and unmasking IDs is for the police.
     # Collectors see the rates of their own community: their work is what the rates measure.
@@ -241,6 +249,10 @@ class Actor:
     def ensure(self, action: str) -> None:
         """Refuse with 403 unless this actor's role allows the action."""
         ensure_allowed(self.role, action)
+
+    def proposes_only(self, kind: str) -> bool:
+        """Whether this actor's live facts of `kind` come only through change sets (`PROPOSE_ONLY`)."""
+        return kind in PROPOSE_ONLY.get(self.role, frozenset())
 
     def covers_path(self, path: str) -> bool:
         """Whether an area with this path lies inside the actor's jurisdiction."""
