@@ -114,11 +114,13 @@ _ADMIN = _POLICE | {
 _DISTRICT = _ADMIN | {"street.write", "street.retire", "department.manage", "changeset.review_district"}
 
 # Collectors propose, they never write live facts about people (issue 14, 谁采集、谁录入、谁负责): a person, a
-# document, a household, a membership or a residence they collect is a change set the station reviews (POST
-# /sync, the collect pages, `liangshi collect`), so the generic API's writes of these kinds refuse them (403
-# `changeset.required`) although their role holds `{kind}.write` (which the proposing use cases check).
+# household or a residence they collect is a change set the station reviews (POST /sync, the collect pages,
+# `liangshi collect`), so the generic API's creates, changes, corrections and deregistrations of these kinds
+# refuse them (403 `changeset.required`) although their role holds `{kind}.write` (which the proposing use
+# cases check). Extending a stay, a move, a birth, a document or a member added still write directly: the
+# collection has no change set for them yet.
 PROPOSE_ONLY: dict[str, frozenset[str]] = {
-    "collector": frozenset({"person", "document", "household", "membership", "residence"}),
+    "collector": frozenset({"person", "household", "residence"}),
 }
 
 PERMISSIONS: dict[str, frozenset[str]] = {

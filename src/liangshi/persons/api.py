@@ -126,7 +126,7 @@ def unmask(object_id: int, body: UnmaskIn, request: Request) -> dict[str, Any]:
 @persons.post("/{object_id}/documents", response_model=ObjectRead, status_code=201, summary="Add a document")
 def add_document(object_id: int, body: DocumentAdd, request: Request) -> ObjectRead:
     """Add an identity document to a person."""
-    with unit(request, writes="document") as (session, ctx):
+    with unit(request) as (session, ctx):
         snap = service.add_document(session, ctx, object_id, body)
         return object_read(snap, _person_extra(session, ctx, snap))
 
@@ -230,7 +230,7 @@ def list_households(
 @households.post("/{object_id}/members", response_model=ObjectRead, status_code=201, summary="Add a member")
 def add_member(object_id: int, body: MemberAdd, request: Request) -> ObjectRead:
     """Add a member; pass the household's version, a stale one gets 409."""
-    with unit(request, writes="membership") as (session, ctx):
+    with unit(request) as (session, ctx):
         snap = service.add_member(session, ctx, object_id, body)
         return object_read(snap, _household_extra(session, ctx, snap))
 
@@ -240,7 +240,7 @@ def add_member(object_id: int, body: MemberAdd, request: Request) -> ObjectRead:
 )
 def end_member(object_id: int, membership_id: int, body: MemberEnd, request: Request) -> ObjectRead:
     """End a membership from a date."""
-    with unit(request, writes="membership") as (session, ctx):
+    with unit(request) as (session, ctx):
         snap = service.end_member(session, ctx, object_id, membership_id, body)
         return object_read(snap, _household_extra(session, ctx, snap))
 

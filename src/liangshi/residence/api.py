@@ -61,14 +61,14 @@ def deregister(object_id: int, body: DepartureIn, request: Request) -> ObjectRea
 @router.post("/{object_id}/extend", response_model=ObjectRead, summary="续住: extend the intended stay")
 def extend(object_id: int, body: ExtendIn, request: Request) -> ObjectRead:
     """A later end of the intended stay from `effective` (default today); stale `expected_version` gets 409."""
-    with unit(request, writes="residence") as (session, ctx):
+    with unit(request) as (session, ctx):
         return object_read(service.extend_stay(session, ctx, object_id, body))
 
 
 @router.post("/{object_id}/move", summary="市内迁移: move within the city")
 def move(object_id: int, body: MoveIn, request: Request) -> dict[str, ObjectRead]:
     """Close this residence at the move date and open one at the new dwelling from it: both or neither."""
-    with unit(request, writes="residence") as (session, ctx):
+    with unit(request) as (session, ctx):
         closed, opened = service.move(session, ctx, object_id, body)
         return {"closed": object_read(closed), "opened": object_read(opened)}
 
@@ -87,7 +87,7 @@ object_routes(
 @lifecycle.post("/births", status_code=201, summary="出生登记: register a newborn")
 def register_birth(body: BirthIn, request: Request) -> dict[str, ObjectRead]:
     """Create the newborn, add them to the household and register their residence from the birth date."""
-    with unit(request, writes="person") as (session, ctx):
+    with unit(request) as (session, ctx):
         result = service.register_birth(session, ctx, body)
         return {name: object_read(snap) for name, snap in result.items()}
 
