@@ -423,6 +423,20 @@ AGREEMENT_REQUIRED: dict[str, frozenset[str]] = {
     "department_liaison": frozenset({"address.read", "building.read", "person.read"}),
 }
 
+# Collectors propose, they never write live facts about people through the generic API (issue 14): these actions
+# are refused with 403 `changeset.required` (pointing to POST /sync) inside and outside alike, although the role
+# holds `{kind}.write` (which the proposing use cases of the collection check). Flags are no registry facts.
+PROPOSE_ONLY: dict[str, frozenset[str]] = {
+    "collector": frozenset(
+        {
+            f"{k}.{verb}"
+            for k in ("person", "household", "residence")
+            for verb in ("create", "change", "correct")
+        }
+        | {"residence.deregister"}
+    ),
+}
+
 # Cases that fail because of a bug in src/ (case id -> the bug); each runs as xfail(strict=True).
 KNOWN_BUGS: dict[str, str] = {}
 
@@ -431,6 +445,8 @@ def expected_status(persona: str, action: str, where: str) -> int:
     """The status the specification demands."""
     role = PERSONA_ROLES[persona]
     if ACTIONS[action] not in ALLOWED[role] or ACTIONS[action] in AGREEMENT_REQUIRED.get(role, frozenset()):
+        return 403
+    if action in PROPOSE_ONLY.get(role, frozenset()):
         return 403
     if where == "outside":
         return 404
@@ -454,6 +470,8 @@ def expected_code(persona: str, action: str) -> str:
     role = PERSONA_ROLES[persona]
     if ACTIONS[action] in ALLOWED[role] and ACTIONS[action] in AGREEMENT_REQUIRED.get(role, frozenset()):
         return "department.no_agreement"
+    if ACTIONS[action] in ALLOWED[role] and action in PROPOSE_ONLY.get(role, frozenset()):
+        return "changeset.required"
     return "access.forbidden"
 
 

@@ -42,7 +42,13 @@ DYNAMIC: dict[tuple[str, str], tuple[set[str], str]] = {
         "an undo undoes a merge or a split (an undo itself cannot be undone)",
     ),
     ("mpi", "f\"mpi.record_{v['status']}\""): (
-        {"mpi.record_linked", "mpi.record_new", "mpi.record_review", "mpi.record_rejected"},
+        {
+            "mpi.record_linked",
+            "mpi.record_new",
+            "mpi.record_review",
+            "mpi.record_rejected",
+            "mpi.record_claim",
+        },
         "mpi.rules.RECORD_STATUSES",
     ),
 }

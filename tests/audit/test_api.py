@@ -17,7 +17,7 @@ from tests.http.test_api import _person_body
 def test_auditor_gets_the_signed_head_and_a_person_access_log_with_proofs(
     world: World, client: TestClient, login: Any
 ) -> None:
-    h = login("collector_zhang")
+    h = login("police_liu")  # issue 14: a collector's POST /persons is a change set, not a person
     pid = client.post("/persons", json=_person_body(world), headers=h).json()["id"]
     client.get(f"/persons/{pid}", headers=h)
     auditor = login("auditor_sun")
@@ -50,7 +50,7 @@ def test_auditor_gets_the_signed_head_and_a_person_access_log_with_proofs(
 def test_a_rewritten_entry_is_shown_unproven_and_verify_reports_it(
     world: World, client: TestClient, login: Any
 ) -> None:
-    h = login("collector_zhang")
+    h = login("police_liu")  # issue 14: a collector's POST /persons is a change set, not a person
     pid = client.post("/persons", json=_person_body(world), headers=h).json()["id"]
     auditor = login("auditor_sun")
     assert client.get("/audit/verify", headers=auditor).json()["ok"] is True

@@ -12,6 +12,7 @@ import pytest
 from fastapi.testclient import TestClient
 from sqlalchemy import func, select
 
+from liangshi.audit.models import AuditEntry
 from liangshi.buildings import service as buildings
 from liangshi.buildings.models import BuildingVersion
 from liangshi.buildings.schemas import DwellingCreate
@@ -173,6 +174,29 @@ def test_a_batch_is_stored_once_and_sending_it_again_stores_nothing_new(
         assert len(residences) == 1
         assert [(int(p), int(r)) for p, r in tenants] == [(person_id, int(residences[0][0]))]
         assert written["residence"] == [int(residences[0][0])]
+        # The approval audits the tenant as the direct attach does (issue 14): `rental.tenant_attach` on the
+        # rental, about the person, by the approver; not as a bare `rental_tenant.create`.
+        [attach] = session.execute(
+            select(AuditEntry).where(AuditEntry.action == "rental.tenant_attach")
+        ).scalars()
+        rental_id = session.execute(select(RentalTenant.rental_id)).scalar_one()
+        assert (attach.object_kind, attach.object_id, attach.subject_person_id) == (
+            "rental",
+            rental_id,
+            person_id,
+        )
+        assert attach.actor_name == "station_admin_li"
+        detail = json.loads(attach.detail)
+        assert detail["tenant_id"] == written["rental_tenant"][0]
+        assert (detail["residence_id"], detail["change_set"]) == (written["residence"][0], proposed[2])
+        assert (
+            session.execute(
+                select(func.count())
+                .select_from(AuditEntry)
+                .where(AuditEntry.action == "rental_tenant.create")
+            ).scalar_one()
+            == 0
+        )
     visits = client.get(f"/dwellings/{round_.plain.dwelling_id}/visits", headers=login("station_admin_li"))
     assert visits.json()[0]["device"] == "Mozilla/5.0 (Linux; Android 14)"
 

@@ -20,6 +20,7 @@ from liangshi.persons import service as persons
 from liangshi.persons.schemas import PersonCreate
 from liangshi.registry import AttributeFlag, history
 from liangshi.residence.calendar import load_calendar
+from liangshi.review import service as review
 from tests import factories
 from tests.conftest import INSIDE, OUTSIDE, World
 from tests.departments.helpers import HEALTH_PURPOSE, counts, department, person
@@ -558,8 +559,11 @@ def test_deadlines_count_working_days_with_holidays_and_make_up_days() -> None:
 
 
 def test_records_no_document_matches_go_through_the_master_person_index(world: World) -> None:
-    """A record whose number nobody holds joins the person it surely is (keeping their id), or becomes a new
-    register person; sent again, it creates nobody twice."""
+    """A record whose number nobody holds joins the person it surely is (keeping their id), or waits for its
+    community's claim (认领) and becomes a register person once claimed; sent again, it creates nobody twice.
+
+    Issue 14 changed the second rule: this test asserted `created == 1` and a new person at once; the record
+    now opens a claim (`claims == 1`, its row unmatched until then) and the person exists only after the claim."""
     from liangshi.mpi.models import PersonSourceRecord
     from liangshi.persons.models import Person
 
@@ -589,14 +593,27 @@ def test_records_no_document_matches_go_through_the_master_person_index(world: W
     with world.session() as s:
         before = s.execute(select(func.count()).select_from(Person)).scalar_one()
     first = _submit(world, rows)
-    assert (first.linked, first.created, first.queued, first.unmatched_lines) == (1, 1, 0, [])
+    assert (first.linked, first.created, first.claims, first.queued, first.unmatched_lines) == (
+        1,
+        0,
+        1,
+        0,
+        [3],
+    )
     with world.session() as s:
         assert history.open_row(s, persons.PERSON, known).occupation == "护士"
+        assert s.execute(select(func.count()).select_from(Person)).scalar_one() == before
+        assert sorted(s.execute(select(PersonSourceRecord.status)).scalars()) == ["claim", "linked"]
+        ctx = world.ctx(s, "district_admin_chen")
+        [waiting] = review.claim_desk(s, ctx)
+        assert waiting.summary == "刘强"
+        review.claim(s, ctx, waiting.id, "claimed")
+    with world.session() as s:
         assert s.execute(select(func.count()).select_from(Person)).scalar_one() == before + 1
         sources = s.execute(select(PersonSourceRecord.person_id, PersonSourceRecord.status)).all()
         assert sorted(st for _, st in sources) == ["linked", "new"]
         assert (known, "linked") in {(p, st) for p, st in sources}
     again = _submit(world, rows)
-    assert again.created == 0 and again.unmatched_lines == []
+    assert again.created == 0 and again.claims == 0 and again.unmatched_lines == []
     with world.session() as s:
         assert s.execute(select(func.count()).select_from(Person)).scalar_one() == before + 1

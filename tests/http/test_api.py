@@ -47,11 +47,14 @@ def _place(world: World) -> factories.Place:
         return factories.place(s, world.ctx(s), area_id=world.area(INSIDE), district_id=world.area("420704"))
 
 
-def test_collector_registers_a_person_and_reads_it_back_masked(
+def test_police_registers_a_person_and_a_collector_reads_it_back_masked(
     world: World, client: TestClient, login: Any
 ) -> None:
+    # Issue 14: a collector no longer registers a person through POST /persons (a change set via POST /sync; see
+    # test_a_collector_never_writes_live_persons_through_the_generic_api); the police does, and the collector
+    # reads it back, masked.
     h = login("collector_zhang")
-    r = client.post("/persons", json=_person_body(world), headers=h)
+    r = client.post("/persons", json=_person_body(world), headers=login("police_liu"))
     assert r.status_code == 201, r.text
     body = r.json()
     assert body["attributes"]["name"] == "张伟"
@@ -64,7 +67,8 @@ def test_collector_registers_a_person_and_reads_it_back_masked(
 
 
 def test_police_unmask_needs_a_reason_and_is_audited(world: World, client: TestClient, login: Any) -> None:
-    pid = client.post("/persons", json=_person_body(world), headers=login("collector_zhang")).json()["id"]
+    # Registered by the community police (issue 14: a collector's POST /persons is a change set, not a person).
+    pid = client.post("/persons", json=_person_body(world), headers=login("police_liu")).json()["id"]
     h = login("police_liu")
     assert client.post(f"/persons/{pid}/unmask", json={}, headers=h).status_code == 422
     r = client.post(f"/persons/{pid}/unmask", json={"reason": "核对身份"}, headers=h)
@@ -84,20 +88,20 @@ def test_police_unmask_needs_a_reason_and_is_audited(world: World, client: TestC
 def test_access_log_lists_every_read_and_write_with_purpose(
     world: World, client: TestClient, login: Any
 ) -> None:
-    h = login("collector_zhang")
+    h = login("police_liu")
     pid = client.post("/persons", json=_person_body(world), headers=h).json()["id"]
     client.get(f"/persons/{pid}", headers={**h, "X-Purpose": quote("入户核查")})
     log = client.get(f"/persons/{pid}/access-log", headers=login("auditor_sun")).json()
     actions = [(e["actor"], e["action"], e["purpose"]) for e in log["entries"]]
-    assert ("collector_zhang", "person.read", "入户核查") in actions
-    assert ("collector_zhang", "person.create", None) in actions
+    assert ("police_liu", "person.read", "入户核查") in actions
+    assert ("police_liu", "person.create", None) in actions
     assert log["total"] == len(log["entries"])
 
 
 def test_access_log_entries_carry_the_action_label_beside_the_raw_action(
     world: World, client: TestClient, login: Any
 ) -> None:
-    h = login("collector_zhang")
+    h = login("police_liu")
     pid = client.post("/persons", json=_person_body(world), headers=h).json()["id"]
     client.get(f"/persons/{pid}", headers=h)
     log = client.get(f"/persons/{pid}/access-log", headers=login("auditor_sun")).json()
@@ -107,7 +111,7 @@ def test_access_log_entries_carry_the_action_label_beside_the_raw_action(
 
 
 def test_change_correct_and_history_over_http(world: World, client: TestClient, login: Any) -> None:
-    h = login("collector_zhang")
+    h = login("police_liu")
     pid = client.post("/persons", json=_person_body(world, valid_from="2020-01-01"), headers=h).json()["id"]
     r = client.patch(
         f"/persons/{pid}",
@@ -130,7 +134,7 @@ def test_change_correct_and_history_over_http(world: World, client: TestClient, 
 
 
 def test_stale_write_gets_409_with_versions(world: World, client: TestClient, login: Any) -> None:
-    h = login("collector_zhang")
+    h = login("police_liu")
     pid = client.post("/persons", json=_person_body(world), headers=h).json()["id"]
     assert (
         client.patch(
@@ -156,7 +160,7 @@ def test_two_writers_on_one_household_the_second_gets_409(
         hid = factories.household(
             s, ctx, area_id=world.area(INSIDE), dwelling_id=place.dwelling_id, members=[(head, "02")]
         )
-    version = client.get(f"/households/{hid}", headers=login("collector_zhang")).json()["version"]
+    version = client.get(f"/households/{hid}", headers=login("police_liu")).json()["version"]
     results: list[int] = []
     barrier = threading.Barrier(2)
 
@@ -172,7 +176,7 @@ def test_two_writers_on_one_household_the_second_gets_409(
 
     login("police_liu")
     threads = [
-        threading.Thread(target=write, args=(wife, "10", "collector_zhang")),
+        threading.Thread(target=write, args=(wife, "10", "police_liu")),
         threading.Thread(target=write, args=(son, "20", "police_liu")),
     ]
     for t in threads:
@@ -180,13 +184,13 @@ def test_two_writers_on_one_household_the_second_gets_409(
     for t in threads:
         t.join()
     assert sorted(results) == [201, 409]
-    members = client.get(f"/households/{hid}", headers=login("collector_zhang")).json()["extra"]["members"]
+    members = client.get(f"/households/{hid}", headers=login("police_liu")).json()["extra"]["members"]
     assert len(members) == 2
 
 
 def test_cha_ren_zhi_zhu_and_cha_fang_zhi_ren(world: World, client: TestClient, login: Any) -> None:
     place = _place(world)
-    h = login("collector_zhang")
+    h = login("police_liu")
     pid = client.post("/persons", json=_person_body(world), headers=h).json()["id"]
     r = client.post(
         "/residences",
@@ -230,7 +234,7 @@ def test_cha_ren_zhi_zhu_and_cha_fang_zhi_ren(world: World, client: TestClient, 
 
 
 def test_out_of_jurisdiction_object_is_404_not_403(world: World, client: TestClient, login: Any) -> None:
-    pid = client.post("/persons", json=_person_body(world), headers=login("collector_zhang")).json()["id"]
+    pid = client.post("/persons", json=_person_body(world), headers=login("police_liu")).json()["id"]
     r = client.get(f"/persons/{pid}", headers=login("collector_zhou"))
     assert r.status_code == 404
     assert r.json()["error"]["code"] == "person.not_found"
@@ -262,7 +266,7 @@ def test_login_locks_after_five_failures(client: TestClient, world: World) -> No
 
 
 def test_logout_revokes_the_token(client: TestClient, world: World, login: Any) -> None:
-    h = login("collector_zhang")
+    h = login("police_liu")
     assert client.post("/auth/logout", headers=h).status_code == 204
     assert client.get("/users/me", headers=h).status_code == 401
 
@@ -281,7 +285,7 @@ def _refused(
     raw: bytes | None = None,
 ) -> dict[str, Any]:
     before = _counts(world)
-    h = {**login("collector_zhang"), "Content-Type": "application/json"}
+    h = {**login("police_liu"), "Content-Type": "application/json"}
     r = (
         client.post("/persons", content=raw, headers=h)
         if raw is not None
@@ -358,7 +362,7 @@ def test_oversized_payload_is_413(world: World, client: TestClient, login: Any) 
 
 
 def test_business_rule_failure_writes_nothing(world: World, client: TestClient, login: Any) -> None:
-    h = login("collector_zhang")
+    h = login("police_liu")
     assert client.post("/persons", json=_person_body(world), headers=h).status_code == 201
     # The same ID again: refused after the person row was flushed — the whole transaction rolls back.
     err = _refused(world, client, login, _person_body(world, name="张伟伟"), status=409, field="documents")
@@ -381,7 +385,7 @@ def test_openapi_documents_every_route_with_examples(client: TestClient) -> None
 
 def test_arrival_in_the_future_is_refused_over_http(world: World, client: TestClient, login: Any) -> None:
     place = _place(world)
-    h = login("collector_zhang")
+    h = login("police_liu")
     pid = client.post("/persons", json=_person_body(world), headers=h).json()["id"]
     tomorrow = (world.clock.today() + dt.timedelta(days=1)).isoformat()
     r = client.post(
@@ -402,7 +406,7 @@ def test_correcting_an_arrival_date_moves_the_residence_in_time(
     world: World, client: TestClient, login: Any
 ) -> None:
     place = _place(world)
-    h = login("collector_zhang")
+    h = login("police_liu")
     pid = client.post("/persons", json=_person_body(world), headers=h).json()["id"]
     rid = client.post(
         "/residences",
@@ -431,3 +435,28 @@ def test_correcting_an_arrival_date_moves_the_residence_in_time(
         headers=h,
     )
     assert bad.status_code == 422 and bad.json()["error"]["data"]["field"] == "arrival_date"
+
+
+def test_a_collector_never_writes_live_persons_through_the_generic_api(
+    world: World, client: TestClient, login: Any
+) -> None:
+    """Issue 14: what a collector collects is a change set (POST /sync); the generic writes of persons,
+    households and residences refuse them with a pointer to that route, and write nothing."""
+    collector = {**login("collector_zhang"), "Accept-Language": "en"}
+    r = client.post("/persons", json=_person_body(world), headers=collector)
+    assert r.status_code == 403
+    error = r.json()["error"]
+    assert error["code"] == "changeset.required" and "POST /sync" in error["message"]
+    assert error["data"] == {"kind": "person", "route": "POST /sync", "desk": "GET /change-sets/outbox"}
+    with world.session() as s:
+        assert s.execute(select(func.count()).select_from(Person)).scalar_one() == 0
+    pid = client.post("/persons", json=_person_body(world), headers=login("police_liu")).json()["id"]
+    version = client.get(f"/persons/{pid}", headers=collector).json()["version"]  # reading stays open
+    patch = {"expected_version": version, "occupation": "司机"}
+    r = client.patch(f"/persons/{pid}", json=patch, headers=collector)
+    assert (r.status_code, r.json()["error"]["code"]) == (403, "changeset.required")
+    r = client.post("/households", json={"area_id": world.area(INSIDE), "members": []}, headers=collector)
+    assert (r.status_code, r.json()["error"]["code"]) == (403, "changeset.required")
+    # The station keeps its direct writes.
+    assert client.patch(f"/persons/{pid}", json=patch, headers=login("police_liu")).status_code == 200
+    assert client.get(f"/persons/{pid}", headers=collector).json()["attributes"]["occupation"] == "司机"

@@ -16,6 +16,8 @@ from liangshi.persons import service as persons
 from liangshi.persons.models import Document, Person
 from liangshi.persons.rules import name_keys
 from liangshi.registry import history
+from liangshi.registry.changesets import ChangeSet
+from liangshi.review import service as review
 from tests import factories
 from tests.conftest import INSIDE, OUTSIDE, World
 from tests.mpi.helpers import bare_person, count, rec, totals, world_state
@@ -74,18 +76,43 @@ def test_resending_the_same_records_changes_nothing(world: World) -> None:
     assert totals(world) == before, "a re-sent batch wrote something"
 
 
-def test_unmatched_record_creates_a_register_person_with_department_provenance(world: World) -> None:
+def _claim(world: World, record_id: str, user: str = "police_liu") -> int:
+    """The community claims the department record `record_id` (认领): returns the person it made."""
+    with world.session() as s:
+        waiting = s.execute(select(ChangeSet).where(ChangeSet.status == "pending_claim")).scalars()
+        [cs] = [c for c in waiting if json.loads(c.payload or "{}").get("record_id") == record_id]
+        assert cs.id in {c.id for c in review.claim_desk(s, world.ctx(s, user))}
+        review.claim(s, world.ctx(s, user), cs.id, "claimed")
+        row = s.execute(
+            select(PersonSourceRecord).where(PersonSourceRecord.source_record_id == record_id)
+        ).scalar_one()
+        assert row.status == rules.NEW and row.person_id is not None
+        return int(row.person_id)
+
+
+# Issue 14 changed this rule: a record that matches nobody no longer creates a register person at once (the test
+# asserted `status == NEW` with a person); it waits for its community's claim (认领), and the person the claim
+# makes carries the department's provenance, its document and the community's area as before.
+def test_unmatched_record_waits_for_its_claim_then_makes_a_person_with_department_provenance(
+    world: World,
+) -> None:
     number = factories.make_id("420704", dt.date(1985, 3, 4), 124)
+    before = count(world, Person)
     [res] = _resolve(
         world, [rec("h9", name="李娜", sex="女", birth="1985年3月4日", id_number=number, phone="13812345678")]
     )
-    assert res.status == rules.NEW and res.person_id is not None
+    assert (res.status, res.person_id) == (rules.CLAIM, None)
+    assert count(world, Person) == before, "an unclaimed department record is not a registry fact"
     with world.session() as s:
-        row = history.latest_row(s, persons.PERSON, res.person_id)
+        assert s.execute(select(PersonSourceRecord.status)).scalar_one() == rules.CLAIM
+    person_id = _claim(world, "h9")
+    assert count(world, Person) == before + 1
+    with world.session() as s:
+        row = history.latest_row(s, persons.PERSON, person_id)
         assert (row.name, row.sex, row.birth_date) == ("李娜", "2", dt.date(1985, 3, 4))
         assert (row.source_kind, row.source_ref) == ("department", "b1")
-        assert [d.number for d in persons.current_documents(s, res.person_id)] == [number]
-        person = s.get(Person, res.person_id)
+        assert [d.number for d in persons.current_documents(s, person_id)] == [number]
+        person = s.get(Person, person_id)
         assert person is not None and person.area_id == world.area(INSIDE)
 
 
@@ -107,7 +134,7 @@ def test_record_without_birth_date_and_no_match_is_rejected(world: World) -> Non
     assert count(world, Person) == 0
 
 
-def test_two_records_of_one_new_person_in_a_batch_make_one_person(world: World) -> None:
+def test_two_records_of_one_new_person_in_a_batch_make_one_claim_and_one_person(world: World) -> None:
     number = factories.make_id("420704", dt.date(1970, 5, 6), 31)
     out = _resolve(
         world,
@@ -116,9 +143,17 @@ def test_two_records_of_one_new_person_in_a_batch_make_one_person(world: World) 
             rec("b", name="周八", birth="19700506", id_number=number),
         ],
     )
-    assert [r.status for r in out] == [rules.NEW, rules.NEW]
-    assert out[0].person_id == out[1].person_id
+    # Issue 14: both records wait for one claim (they asserted NEW and one shared person at once); claimed, the
+    # two records name the one person it made.
+    assert [r.status for r in out] == [rules.CLAIM, rules.CLAIM]
+    with world.session() as s:
+        assert len(review.claim_desk(s, world.ctx(s, "police_liu"))) == 1
+    assert count(world, Person) == 0
+    person_id = _claim(world, "a")
     assert count(world, Person) == 1
+    with world.session() as s:
+        rows = s.execute(select(PersonSourceRecord.status, PersonSourceRecord.person_id)).all()
+    assert sorted(rows) == [(rules.NEW, person_id), (rules.NEW, person_id)]
 
 
 def test_existing_person_ids_never_change(world: World) -> None:
@@ -178,7 +213,7 @@ def test_review_decided_same_links_the_record(world: World) -> None:
         assert err.value.code == "mpi.review_decided"
 
 
-def test_review_decided_distinct_creates_a_new_person(world: World) -> None:
+def test_review_decided_distinct_opens_a_claim_for_a_new_person(world: World) -> None:
     pid, _ = _person(world, "赵六")
     _resolve(world, [rec("h5", name="赵六")])
     with world.session() as s:
@@ -186,9 +221,12 @@ def test_review_decided_distinct_creates_a_new_person(world: World) -> None:
         service.decide(
             s, world.ctx(s, "police_liu"), review_id, decision="distinct", reason="同名同生日，非同一人"
         )
+    # Issue 14: "distinct" no longer creates the person at once (it asserted status "new" with a person): the
+    # record waits for its community's claim, and the claim makes a person other than the candidate.
     with world.session() as s:
         row = s.execute(select(PersonSourceRecord)).scalar_one()
-        assert row.status == "new" and row.person_id not in (None, pid)
+        assert (row.status, row.person_id) == (rules.CLAIM, None)
+    assert _claim(world, "h5") != pid
 
 
 def test_a_decision_needs_a_reason_and_the_right_role(world: World) -> None:
@@ -374,6 +412,7 @@ def test_the_audit_chain_holds_after_resolve_merge_and_undo(world: World) -> Non
 
     keep, other = _family(world)
     _resolve(world, [rec("h1", name="周八", birth="1970-05-06")])
+    _claim(world, "h1")  # issue 14: the record nobody matched makes its person once claimed
     with world.session() as s:
         event_id = service.merge(s, world.ctx(s, "police_liu"), keep, other, reason="重复登记").id
     with world.session() as s:
@@ -382,7 +421,14 @@ def test_the_audit_chain_holds_after_resolve_merge_and_undo(world: World) -> Non
         result = audit.verify(s)
         assert result.ok, result.problems
         actions = set(s.execute(select(AuditEntry.action)).scalars())
-    assert {"mpi.record_new", "person.create", "person.merge", "person.merge_undo"} <= actions
+    assert {
+        "mpi.record_claim",
+        "changeset.propose",
+        "changeset.decide",
+        "person.create",
+        "person.merge",
+        "person.merge_undo",
+    } <= actions
 
 
 def test_a_record_certain_of_two_register_persons_goes_to_review(
@@ -450,9 +496,11 @@ def test_a_same_decision_on_different_valid_ids_needs_force_by_the_station(world
 
 
 def test_a_person_the_mpi_creates_has_the_name_search_keys_every_person_has(world: World) -> None:
-    # The MPI writes through registry.create_many, so its persons get what registry.create gives (pinyin, initials).
+    # A claimed record's person is written through the kernel's bulk path, so it gets what registry.create gives
+    # (pinyin, initials). Issue 14: it is made when claimed (the test asserted NEW at once).
     [res] = _resolve(world, [rec("h10", name="李娜", sex="女", birth="1985-03-04")])
-    assert res.status == rules.NEW and res.person_id is not None
+    assert res.status == rules.CLAIM
+    person_id = _claim(world, "h10")
     with world.session() as s:
-        row = history.latest_row(s, persons.PERSON, res.person_id)
+        row = history.latest_row(s, persons.PERSON, person_id)
         assert (row.name_pinyin, row.name_initials) == name_keys("李娜")

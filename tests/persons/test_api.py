@@ -68,7 +68,7 @@ def test_a_birth_date_equal_to_the_clock_today_is_accepted(
     r = client.post(
         "/persons",
         json=_body(world, birth_date="2026-11-27", documents=[{"number": number}]),
-        headers=login("collector_zhang"),
+        headers=login("police_liu"),  # issue 14: a collector's POST /persons is a change set
     )
     assert r.status_code == 201, r.text
     assert r.json()["attributes"]["birth_date"] == "2026-11-27"

@@ -12,7 +12,7 @@ from liangshi.audit.models import AuditEntry
 from liangshi.persons.models import Person
 from liangshi.residence.models import Residence, ResidenceVersion
 from tests import factories
-from tests.conftest import INSIDE, World
+from tests.conftest import INSIDE, PASSWORD, World
 
 D = dt.date
 
@@ -40,7 +40,17 @@ def _resident(world: World, client: TestClient, h: dict[str, str], **arrival: An
         "category": "floating",
         "arrival_date": "2026-05-01",
     }
+    # Issue 14: a collector's arrival through POST /residences is refused (it is a change set via POST /sync);
+    # the police registers it, and the tests' own actions stay the persona's `h`.
     r = client.post("/residences", json={**body, **arrival}, headers=h)
+    if r.status_code == 403:
+        assert r.json()["error"]["code"] == "changeset.required", r.text
+        token = client.post("/auth/token", json={"username": "police_liu", "password": PASSWORD}).json()
+        r = client.post(
+            "/residences",
+            json={**body, **arrival},
+            headers={"Authorization": f"Bearer {token['access_token']}"},
+        )
     assert r.status_code == 201, r.text
     return pid, p.dwelling_id, r.json()["id"]
 
@@ -76,7 +86,8 @@ def test_collector_extends_a_stay_and_a_stale_version_gets_409(
 def test_cannot_extend_a_deregistered_residence_over_http(
     world: World, client: TestClient, login: Any
 ) -> None:
-    h = login("collector_zhang")
+    # Issue 14: a collector's departure is a change set for review, so the police deregisters and extends here.
+    h = login("police_liu")
     _, _, rid = _resident(world, client, h)
     r = client.post(
         f"/residences/{rid}/deregister",
@@ -232,11 +243,11 @@ def test_the_generic_retire_route_follows_the_lifecycle(world: World, client: Te
     r = client.post(f"/residences/{rid}/retire", json=retire, headers=collector)
     assert r.status_code == 403  # retiring is for the police
     _, _, other = _resident(world, client, collector)
-    r = client.post(
-        f"/residences/{other}/deregister",
-        json={"expected_version": 1, "departure_date": "2026-11-01", "reason": "left_city"},
-        headers=collector,
-    )
+    departure = {"expected_version": 1, "departure_date": "2026-11-01", "reason": "left_city"}
+    # Issue 14: a collector's departure is a change set for review (POST /sync), not a live deregistration.
+    r = client.post(f"/residences/{other}/deregister", json=departure, headers=collector)
+    assert (r.status_code, r.json()["error"]["code"]) == (403, "changeset.required")
+    r = client.post(f"/residences/{other}/deregister", json=departure, headers=police)
     assert r.status_code == 200, r.text
     before = _counts(world)
     r = client.post(f"/residences/{other}/retire", json={**retire, "expected_version": 2}, headers=police)

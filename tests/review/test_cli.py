@@ -5,6 +5,7 @@ from __future__ import annotations
 import datetime as dt
 import json
 
+from sqlalchemy import select
 from typer.testing import CliRunner
 
 from liangshi.campaign import service as campaign
@@ -64,3 +65,50 @@ def test_review_from_the_command_line(world: World, db_url: str) -> None:
     with world.session() as session:
         assert session.get(ChangeSet, first).status == "approved"
         assert session.get(ChangeSet, second).status == "returned"
+
+
+def test_department_records_are_claimed_from_the_command_line(world: World, db_url: str) -> None:
+    """Issue 14: the claims of department records (认领) from the CLI: claimed, elsewhere, duplicate and undo."""
+    from liangshi.persons.models import PersonVersion
+    from liangshi.review import service as review
+
+    with world.session() as session:
+        ctx = world.ctx(session, "health_liaison_wang")
+        known = factories.person(session, world.ctx(session), area_id=world.area(INSIDE), name="何三")
+        sent = [
+            review.propose_claim(
+                session,
+                ctx,
+                area_id=world.area(INSIDE),
+                person={"name": name, "sex": "1", "birth_date": "1980-01-02"},
+                documents=[],
+                source="health",
+                record_id=record_id,
+            ).id
+            for record_id, name in (("c1", "周甲"), ("c2", "吴乙"), ("c3", "郑丙"))
+        ]
+    env = {"LIANGSHI_DATABASE_URL": db_url}
+    listed = runner.invoke(app, ["review", "claims", "--as", "police_liu", "--json"], env=env)
+    assert listed.exit_code == 0, listed.output
+    assert [i["id"] for i in json.loads(listed.output)] == sent
+    claimed = runner.invoke(app, ["review", "claim", str(sent[0]), "claimed", "--as", "police_liu"], env=env)
+    assert claimed.exit_code == 0 and f"{sent[0]}: approved" in claimed.output
+    moved = runner.invoke(
+        app,
+        ["review", "claim", str(sent[1]), "elsewhere", "--area", "420704001002", "--as", "police_liu"],
+        env=env,
+    )
+    assert moved.exit_code == 0, moved.output
+    dup = ["review", "claim", str(sent[2]), "duplicate", "--duplicate-of", str(known), "--as", "police_liu"]
+    assert runner.invoke(app, dup, env=env).exit_code == 0
+    undone = runner.invoke(app, ["review", "undo-claim", str(sent[2]), "--as", "police_liu"], env=env)
+    assert undone.exit_code == 0 and f"{sent[2]}: pending_claim" in undone.output
+    again = runner.invoke(app, ["review", "claim", str(sent[0]), "claimed", "--as", "police_liu"], env=env)
+    assert again.exit_code != 0 and "changeset.already_approved" in again.output
+    unknown = runner.invoke(app, ["review", "claim", str(sent[2]), "maybe", "--as", "police_liu"], env=env)
+    assert unknown.exit_code != 0 and "changeset.decision_unknown" in unknown.output
+    with world.session() as session:
+        names = set(session.execute(select(PersonVersion.name)).scalars())
+        statuses = [session.get(ChangeSet, i).status for i in sent]  # type: ignore[union-attr]
+    assert "周甲" in names and "吴乙" not in names and "郑丙" not in names
+    assert statuses == ["approved", "pending_claim", "pending_claim"]

@@ -124,6 +124,16 @@ _DISTRICT = _ADMIN | {
     "register.export",
 }
 
+# Collectors propose, they never write live facts about people (issue 14, 谁采集、谁录入、谁负责): a person, a
+# household or a residence they collect is a change set the station reviews (POST /sync, the collect pages,
+# `liangshi collect`), so the generic API's creates, changes, corrections and deregistrations of these kinds
+# refuse them (403 `changeset.required`) although their role holds `{kind}.write` (which the proposing use
+# cases check). Extending a stay, a move, a birth, a document or a member added still write directly: the
+# collection has no change set for them yet.
+PROPOSE_ONLY: dict[str, frozenset[str]] = {
+    "collector": frozenset({"person", "household", "residence"}),
+}
+
 PERMISSIONS: dict[str, frozenset[str]] = {
     # Collectors record what they find at the door; retiring records and unmasking IDs is for the police.
     # Collectors see the rates of their own community: their work is what the rates measure.
@@ -265,6 +275,10 @@ class Actor:
     def ensure(self, action: str) -> None:
         """Refuse with 403 unless this actor's role allows the action."""
         ensure_allowed(self.role, action)
+
+    def proposes_only(self, kind: str) -> bool:
+        """Whether this actor's live facts of `kind` come only through change sets (`PROPOSE_ONLY`)."""
+        return kind in PROPOSE_ONLY.get(self.role, frozenset())
 
     def covers_path(self, path: str) -> bool:
         """Whether an area with this path lies inside the actor's jurisdiction."""

@@ -144,6 +144,7 @@ SPECIFIC: dict[str, Label] = {
     "mpi.record_new": Label("来源记录新建人员", "Source record created the person"),
     "mpi.record_review": Label("来源记录待人工核对", "Source record awaiting review"),
     "mpi.record_rejected": Label("来源记录未采用", "Source record rejected"),
+    "mpi.record_claim": Label("来源记录待社区认领", "Source record awaiting its community's claim"),
     "mpi.review_queued": Label("列入人工核对", "Queued for review"),
     "mpi.review_list": Label("出现在核对清单中", "Shown in the review list"),
     "mpi.review_read": Label("查阅核对事项", "Review read"),

@@ -659,6 +659,14 @@ def _tenant_item(
         valid_from=max(row.lease_start, data.arrival_date),
         permission="rental.write",
         requires=[["rental", rental_id, {"status": ["ended"]}]],
+        # Audited on approval as the direct attach is (rentals.service.attach_tenant).
+        audit_as={
+            "action": "rental.tenant_attach",
+            "entity_kind": "rental",
+            "entity_ref": "rental_id",
+            "subject_ref": "person_id",
+            "id_as": "tenant_id",
+        },
     )
 
 

@@ -165,7 +165,7 @@ def import_feed(kind: str, file: Path, source: str, as_user: str | None, errors:
         f"未匹配 unmatched {len(result.unmatched_lines)}, 采用 applied {result.applied}, "
         f"相同 same {result.same}, 待审冲突 conflicts {len(result.conflicts)}; "
         f"人员索引 master index: 关联 linked {result.linked}, 新建 created {result.created}, "
-        f"待核 queued {result.queued}"
+        f"待认领 claims {result.claims}, 待核 queued {result.queued}"
     )
     if result.rejected:
         report = errors or file.with_name(file.name + ".errors.csv")

@@ -3,6 +3,11 @@
 liangshi review list --as station_admin_li
 liangshi review approve 12 13 14 --as station_admin_li
 liangshi review return 15 --reason "出生日期与身份证不符" --as station_admin_li
+liangshi review claims --as police_liu
+liangshi review claim 16 claimed --as police_liu
+liangshi review claim 17 elsewhere --area 420704001002 --as police_liu
+liangshi review claim 18 duplicate --duplicate-of 42 --as police_liu
+liangshi review undo-claim 18 --as police_liu
 """
 
 from __future__ import annotations
@@ -105,5 +110,64 @@ def return_(
         with database() as (session, clock):
             read = service.return_(session, context_as(session, clock, as_user), change_set_id, reason)
             print(f"已退回 / returned: {read.id} ({read.proposer})")
+    except LiangshiError as exc:
+        raise fail(exc) from None
+
+
+@app.command("claims")
+def claims(
+    as_user: str = typer.Option(..., "--as", help="Act as this user (the community claiming records)"),
+    as_json: bool = typer.Option(False, "--json", help="Print JSON"),
+) -> None:
+    """Department records waiting for a claim by your communities (认领), oldest first."""
+    try:
+        with database() as (session, clock):
+            items = service.claim_desk(session, context_as(session, clock, as_user))
+            if as_json:
+                print(json.dumps([i.model_dump(mode="json") for i in items], ensure_ascii=False))
+                return
+            table = Table(title=f"待认领 / to claim: {len(items)}")
+            for column in ("#", "摘要 / summary", "来源 / source", "社区 / area"):
+                table.add_column(column)
+            for c in items:
+                table.add_row(str(c.id), c.summary, c.proposer, str(c.area_id))
+            out.print(table)
+    except LiangshiError as exc:
+        raise fail(exc) from None
+
+
+@app.command("claim")
+def claim(
+    change_set_id: int = typer.Argument(..., help="Change set id of the department record"),
+    decision: str = typer.Argument(..., help="claimed | elsewhere | duplicate"),
+    area: str | None = typer.Option(None, "--area", help="elsewhere: the community code it belongs to"),
+    duplicate_of: int | None = typer.Option(
+        None, "--duplicate-of", help="duplicate: the registered person id"
+    ),
+    as_user: str = typer.Option(..., "--as", help="Act as this user (the community claiming records)"),
+) -> None:
+    """Decide a department record: claimed (it becomes a person), belongs elsewhere, or a duplicate."""
+    try:
+        with database() as (session, clock):
+            ctx = context_as(session, clock, as_user)
+            area_id = service.area_id_of(session, area) if area else None
+            read = service.claim(
+                session, ctx, change_set_id, decision, area_id=area_id, duplicate_of=duplicate_of
+            )
+            print(f"{read.id}: {read.status}")
+    except LiangshiError as exc:
+        raise fail(exc) from None
+
+
+@app.command("undo-claim")
+def undo_claim(
+    change_set_id: int = typer.Argument(..., help="Change set id of the department record"),
+    as_user: str = typer.Option(..., "--as", help="Act as this user (the community claiming records)"),
+) -> None:
+    """Undo a claim decision that wrote nothing (a duplicate, or a record handed elsewhere)."""
+    try:
+        with database() as (session, clock):
+            read = service.undo_claim(session, context_as(session, clock, as_user), change_set_id)
+            print(f"{read.id}: {read.status}")
     except LiangshiError as exc:
         raise fail(exc) from None

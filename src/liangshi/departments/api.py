@@ -112,6 +112,7 @@ def _submit(request: Request, code: str, kind: str, table: service.FeedTable) ->
             conflicts=result.conflicts,
             linked=result.linked,
             created=result.created,
+            claims=result.claims,
             queued=result.queued,
             rejected=[p.as_dict() for p in result.rejected],
         )

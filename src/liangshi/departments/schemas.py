@@ -67,7 +67,10 @@ class BatchRead(BaseModel):
     same: int
     conflicts: list[int]
     linked: int = Field(0, description="Matched to an existing person by the master person index")
-    created: int = Field(0, description="New register persons made from records nobody matched")
+    created: int = Field(
+        0, description="New register persons made at once (none: a record nobody matched waits for its claim)"
+    )
+    claims: int = Field(0, description="Records nobody matched, held for their community to claim (认领)")
     queued: int = Field(0, description="Records waiting in the match review queue")
     rejected: list[dict[str, Any]] = Field(
         default_factory=list,

@@ -204,7 +204,7 @@ def object_routes(
     )
     def change_one(object_id: int, body: patch, request: Request) -> ObjectRead:
         """A change in the world from `effective`; a stale `expected_version` gets 409."""
-        with unit(request) as (session, ctx):
+        with unit(request, writes=kind.name) as (session, ctx):
             snap = registry.change(
                 session,
                 ctx,
@@ -222,7 +222,7 @@ def object_routes(
     @router.post("/{object_id}/corrections", response_model=ObjectRead, summary=f"Correct a recorded {label}")
     def correct_one(object_id: int, body: correct, request: Request) -> ObjectRead:
         """A correction: a new version for the same valid interval pointing at the one it corrects."""
-        with unit(request) as (session, ctx):
+        with unit(request, writes=kind.name) as (session, ctx):
             snap = registry.correct(
                 session,
                 ctx,

@@ -14,7 +14,7 @@ from liangshi.access import service as access
 from liangshi.clock import Clock, today_is
 from liangshi.db import session_scope
 from liangshi.departments import service as departments
-from liangshi.errors import Unauthenticated
+from liangshi.errors import Forbidden, Unauthenticated
 from liangshi.registry import Context
 
 MAX_PURPOSE = 200
@@ -35,13 +35,27 @@ def idle_of(request: Request) -> dt.timedelta | None:
     return dt.timedelta(minutes=minutes) if minutes else None
 
 
+def change_set_required(kind: str) -> Forbidden:
+    """The 403 of a live write a role makes only through change sets (`access.rules.PROPOSE_ONLY`)."""
+    return Forbidden(
+        "changeset.required",
+        "采集员采集的信息须经审核后生效：请通过采集同步（POST /sync）或采集页面提交，由派出所审核",
+        "What a collector collects counts only once reviewed: send it through the collection sync (POST /sync)"
+        " or the collect pages, for the station's review",
+        {"kind": kind, "route": "POST /sync", "desk": "GET /change-sets/outbox"},
+    )
+
+
 @contextmanager
-def unit(request: Request) -> Iterator[tuple[Session, Context]]:
-    """One transaction for one request, acting as the token's user; any error rolls everything back."""
+def unit(request: Request, *, writes: str | None = None) -> Iterator[tuple[Session, Context]]:
+    """One transaction for one request, acting as the token's user; any error rolls everything back. `writes`:
+    the kind whose live facts the route writes directly (a role that only proposes them is refused first)."""
     clock: Clock = request.app.state.clock
     with session_scope(request.app.state.sessions) as session:
         now = clock.now()
         actor = access.actor_from_token(session, bearer(request), now=now, idle=idle_of(request))
+        if writes is not None and actor.proposes_only(writes):
+            raise change_set_required(writes)
         # Header values are Latin-1 on the wire: a Chinese purpose arrives percent-encoded (UTF-8).
         purpose = unquote(request.headers.get("x-purpose") or "").strip()[:MAX_PURPOSE] or None
         policy = departments.read_policy(actor)

@@ -9,9 +9,10 @@ import unicodedata
 from liangshi.common.idnumber import check_id_number, normalize_id_text
 from liangshi.errors import Conflict, ValidationFailed
 
-# Link status of a source record.
-LINKED, NEW, REVIEW, REJECTED = "linked", "new", "review", "rejected"
-RECORD_STATUSES = (LINKED, NEW, REVIEW, REJECTED)
+# Link status of a source record. A record that matches nobody waits for its community's claim (认领, `claim`);
+# claimed, it made a person (`new`); marked a duplicate of a register person, it is `linked` to them.
+LINKED, NEW, REVIEW, REJECTED, CLAIM = "linked", "new", "review", "rejected", "claim"
+RECORD_STATUSES = (LINKED, NEW, REVIEW, REJECTED, CLAIM)
 # Review lifecycle: pending → linked | distinct; closed when another decision on the same record settled it.
 PENDING, DISTINCT, CLOSED = "pending", "distinct", "closed"
 REVIEW_STATUSES = (PENDING, LINKED, DISTINCT, CLOSED)

@@ -42,7 +42,7 @@ def _person_extra(session: Session, ctx: Context, snap: Snapshot) -> dict[str, A
 @persons.post("", response_model=ObjectRead, status_code=201, summary="Register a person")
 def create_person(body: PersonCreate, request: Request) -> ObjectRead:
     """Register a person with their identity documents (ID numbers are checked: format, date, check character)."""
-    with unit(request) as (session, ctx):
+    with unit(request, writes="person") as (session, ctx):
         snap = service.create_person(session, ctx, body)
         return object_read(snap, _person_extra(session, ctx, snap))
 
@@ -232,7 +232,7 @@ def _household_extra(session: Session, ctx: Context, snap: Snapshot) -> dict[str
 @households.post("", response_model=ObjectRead, status_code=201, summary="Create a household")
 def create_household(body: HouseholdCreate, request: Request) -> ObjectRead:
     """A household with members and their relationship to the head (GB/T 4761)."""
-    with unit(request) as (session, ctx):
+    with unit(request, writes="household") as (session, ctx):
         snap = service.create_household(session, ctx, body)
         return object_read(snap, _household_extra(session, ctx, snap))
 

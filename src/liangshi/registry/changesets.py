@@ -27,7 +27,14 @@ from liangshi.areas.models import Area
 from liangshi.audit import service as audit
 from liangshi.common.lifecycle import Lifecycle
 from liangshi.errors import Conflict, Forbidden, NotFound, ValidationFailed
-from liangshi.registry.bulk import ChangeItem, NewItem, change_many, create_many, plan_changes
+from liangshi.registry.bulk import (
+    ChangeItem,
+    NewItem,
+    change_many,
+    create_many,
+    create_many_audited,
+    plan_changes,
+)
 from liangshi.registry.context import Context
 from liangshi.registry.correct import CorrectItem, correct_many
 from liangshi.registry.kinds import Kind, Provenance
@@ -168,6 +175,10 @@ class Proposed:
     # Objects this item stands on, as [kind, id, {attribute: values it must not have}]: a residence needs its
     # person alive and its dwelling not demolished. Checked by `stale_reasons`.
     requires: list[Any] = field(default_factory=list)
+    # A new object that is part of a compound action audited as that action (a tenant joining a rental is
+    # `rental.tenant_attach` on the rental, as the direct use case audits it), not as `{kind}.create`:
+    # {"action", "entity_kind", "entity_ref" (the ref naming that entity), "subject_ref", "id_as"}.
+    audit_as: dict[str, str] | None = None
 
     def to_json(self) -> dict[str, Any]:
         """The item as JSON data (dates as ISO text)."""
@@ -185,6 +196,7 @@ class Proposed:
             "reason": self.reason,
             "permission": self.permission,
             "requires": list(self.requires),
+            **({"audit_as": dict(self.audit_as)} if self.audit_as else {}),
         }
 
 
@@ -239,6 +251,7 @@ def items_of(cs: ChangeSet, kinds: Mapping[str, Kind] | None = None) -> list[Pro
                 reason=raw.get("reason"),
                 permission=raw.get("permission"),
                 requires=list(raw.get("requires") or []),
+                audit_as=raw.get("audit_as"),
             )
         )
     return out
@@ -550,23 +563,11 @@ def _apply_group(
     permission = members[0][1].permission
     why = reason or members[0][1].reason
     if op == "create":
-        news = []
-        for cs, item in members:
-            refs = {}
-            for col, value in item.refs.items():
-                resolved, ok = _resolve(value, created, cs.id)
-                if not ok:
-                    raise ValueError(f"change set {cs.id} refers to an object it does not create: {value}")
-                refs[col] = resolved
-            assert item.area_id is not None
-            news.append(NewItem(item.area_id, dict(item.attributes), refs, item.valid_from))
-        done = create_many(
-            session, ctx, kind, news, prov=prov, permission=permission, reason=why, audit_detail=detail
-        )
-        for (cs, item), new_id in zip(members, done.ids, strict=True):
-            if item.key is not None:
-                created[(cs.id, item.key)] = new_id
-            written[cs.id].setdefault(name, []).append(new_id)
+        plain = [(cs, item) for cs, item in members if not item.audit_as]
+        compound = [(cs, item) for cs, item in members if item.audit_as]
+        for part in (plain, compound):
+            if part:
+                _create_group(session, ctx, kind, part, prov, permission, why, detail, created, written)
     elif op in ("change", "correct"):
         if op == "change":
             by_date: dict[dt.date | None, list[tuple[ChangeSet, Proposed]]] = {}
@@ -631,6 +632,63 @@ def _apply_group(
         )
         for cs, item in members:
             written[cs.id].setdefault(name, []).append(int(item.entity_id or 0))
+
+
+def _create_group(
+    session: Session,
+    ctx: Context,
+    kind: Kind,
+    members: list[tuple[ChangeSet, Proposed]],
+    prov: Provenance,
+    permission: str | None,
+    why: str | None,
+    detail: dict[str, Any],
+    created: dict[tuple[int, str], int],
+    written: dict[int, dict[str, list[int]]],
+) -> None:
+    """One bulk create of a group's new objects; those of a compound action (`Proposed.audit_as`) audited as
+    that action, the others as `{kind}.create`."""
+    news, resolved_refs = [], []
+    for cs, item in members:
+        refs = {}
+        for col, value in item.refs.items():
+            resolved, ok = _resolve(value, created, cs.id)
+            if not ok:
+                raise ValueError(f"change set {cs.id} refers to an object it does not create: {value}")
+            refs[col] = resolved
+        assert item.area_id is not None
+        news.append(NewItem(item.area_id, dict(item.attributes), refs, item.valid_from))
+        resolved_refs.append(refs)
+    if members[0][1].audit_as:
+
+        def events(ids: list[int]) -> list[audit.Event]:
+            out = []
+            for (cs, item), refs, new_id in zip(members, resolved_refs, ids, strict=True):
+                how = item.audit_as or {}
+                extra = {k: v for k, v in refs.items() if k not in (how["entity_ref"], how["subject_ref"])}
+                since = item.valid_from.isoformat() if item.valid_from else None
+                out.append(
+                    audit.Event(
+                        how["action"],
+                        how["entity_kind"],
+                        int(refs[how["entity_ref"]]),
+                        int(refs[how["subject_ref"]]) if refs.get(how["subject_ref"]) else None,
+                        {how["id_as"]: new_id, **extra, "since": since, "change_set": cs.id},
+                    )
+                )
+            return out
+
+        done = create_many_audited(
+            session, ctx, kind, news, prov=prov, events=events, permission=permission, reason=why
+        )
+    else:
+        done = create_many(
+            session, ctx, kind, news, prov=prov, permission=permission, reason=why, audit_detail=detail
+        )
+    for (cs, item), new_id in zip(members, done.ids, strict=True):
+        if item.key is not None:
+            created[(cs.id, item.key)] = new_id
+        written[cs.id].setdefault(kind.name, []).append(new_id)
 
 
 def mark_reviewed(session: Session, ctx: Context, cs: ChangeSet, stage: str) -> None:

@@ -29,7 +29,7 @@ lifecycle = APIRouter(tags=["population lifecycle 人口变动"])
 @router.post("", response_model=ObjectRead, status_code=201, summary="人来登记: register an arrival")
 def register_arrival(body: ArrivalIn, request: Request) -> ObjectRead:
     """Register a person living in a dwelling from the arrival date, with category and intended stay."""
-    with unit(request) as (session, ctx):
+    with unit(request, writes="residence") as (session, ctx):
         return object_read(service.register_arrival(session, ctx, body))
 
 
@@ -54,7 +54,7 @@ def list_residences(
 @router.post("/{object_id}/deregister", response_model=ObjectRead, summary="人走注销: deregister a departure")
 def deregister(object_id: int, body: DepartureIn, request: Request) -> ObjectRead:
     """Close the residence at the departure date with reason and destination."""
-    with unit(request) as (session, ctx):
+    with unit(request, writes="residence") as (session, ctx):
         return object_read(service.deregister_departure(session, ctx, object_id, body))
 
 

@@ -60,7 +60,8 @@ class BatchResult:
     conflicts: list[int] = field(default_factory=list)
     # Through the master person index, of the records no register person's document number matched exactly:
     linked: int = 0  # joined an existing person (a confident fuzzy match)
-    created: int = 0  # became a new register person
+    created: int = 0  # became a new register person (none since issue 14: such records wait for a claim)
+    claims: int = 0  # nobody known: held for the community to claim (认领), a change set
     queued: int = 0  # wait in the review queue (their rows stay unmatched)
     # The rows refused (each problem: line, field, code), the good rows being kept (issue 15).
     rejected: list[RowProblem] = field(default_factory=list)
@@ -194,10 +195,11 @@ def _resolve_unknown(
     """Records whose document number no register person holds go to the master person index (liangshi.mpi).
 
     A confident match joins that person and keeps their id (a mistyped or old 15-digit number, say); an
-    uncertain one waits in the review queue and its row stays unmatched; a record that is nobody known becomes a
-    new register person when it carries a name, a sex and a birth date — held in the community its row names
-    (管辖社区), else in the submitter's area. The department's document number is
-    its record id, so a record sent again resolves as before and creates nobody twice.
+    uncertain one waits in the review queue and its row stays unmatched; a record that is nobody known waits for
+    its community to claim it (认领: a change set, applied through the kernel when claimed) when it carries a
+    name, a sex and a birth date — the community its row names (管辖社区), else the submitter's area — and its row
+    stays unmatched. The department's document number is its record id, so a record sent again resolves as before
+    and opens no second claim.
     """
     by_area: dict[int | None, dict[str, LinkRecord]] = {}
     for line, doc_type, number, record in rows:
@@ -227,6 +229,7 @@ def _resolve_unknown(
         for res in resolutions:
             if res.person_id is None or res.status not in ("linked", "new"):
                 result.queued += res.status == "review"
+                result.claims += res.status == "claim"
                 continue
             found[records[res.record_id].id_number or ""] = res.person_id
             result.linked += res.status == "linked"

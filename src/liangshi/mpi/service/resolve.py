@@ -1,7 +1,8 @@
-"""Resolve a source's records against the master index: join a person, queue a review or make a new person.
+"""Resolve a source's records against the master index: join a person, queue a review, or hold a record that is
+nobody known for its community to claim (认领: a change set; claimed, it makes the person through the kernel).
 
-Person ids are the master index: a record either joins an existing person (keeping that person's id) or creates
-a new one; nothing here ever renumbers a person.
+Person ids are the master index: a record either joins an existing person (keeping that person's id) or, once
+claimed, makes a new one; nothing here ever renumbers a person.
 """
 
 from __future__ import annotations
@@ -32,7 +33,6 @@ from liangshi.mpi.service.records import (
     document_holders,
     evidence_json,
     in_scope,
-    insert_persons,
     link_record,
     master_records,
     master_rows,
@@ -41,7 +41,8 @@ from liangshi.mpi.service.records import (
     sound_of,
 )
 from liangshi.persons.schemas import PersonCreate
-from liangshi.registry import Context, Provenance
+from liangshi.registry import Context
+from liangshi.review import service as review
 
 
 @dataclass(frozen=True)
@@ -100,8 +101,9 @@ def resolve(
     Each record (one per (source, record_id); a record sent again changes nothing and answers as before):
     probability ≥ ACCEPT joins the best candidate person (keeping its id); REVIEW ≤ p < ACCEPT queues a review
     per candidate in that band; below, the records that are one new person (the engine's own dedupe within the
-    batch) create one register person (provenance: department, the batch) when they carry a name, a sex and a
-    birth date, else stay rejected. New persons are held in `area_id` (default: the actor's area). Candidates
+    batch) open one claim (认领, status `claim`: a change set awaiting `area_id`'s claim, default the actor's
+    area, provenance the department's batch) when they carry a name, a sex and a birth date, else stay rejected;
+    nobody becomes a register person until the community claims the record (issue 14). Candidates
     are the register persons in the actor's jurisdiction. The actor must hold `person.link` (records are linked,
     reviews queued) and `person.write` (persons registered), checked before anything is written; a department
     feed passes the writer its agreement authorises. Every write is audited under `ctx.actor`. Flushes, never
@@ -157,8 +159,20 @@ def _resolve_fresh(
     queued: dict[str, list[Candidate]] = {}
     unmatched = _judge(fresh, matches, master, decided, queued)
     creatable, holders = _held_numbers(session, ctx, unmatched, master, source, decided, queued)
-    _make_new(session, ctx, creatable, set(holders), source, batch_ref, area, decided)
-    return _store(session, ctx, fresh, decided, queued, master, source, batch_ref, area)
+    claims = _claims(ctx, creatable, set(holders), source, area, decided)
+    results, pks = _store(session, ctx, fresh, decided, queued, master, source, batch_ref, area)
+    review.open_claims(
+        session,
+        ctx,
+        [
+            review.ClaimRecord(
+                area.id, data, source, group[0].record_id, tuple(pks[n.record_id] for n in group)
+            )
+            for group, data in claims
+        ],
+        source_ref=batch_ref or source,
+    )
+    return results
 
 
 def _judge(
@@ -232,20 +246,18 @@ def _held_numbers(
     return creatable, holders
 
 
-def _make_new(
-    session: Session,
+def _claims(
     ctx: Context,
     creatable: list[Norm],
     used: set[str],
     source: str,
-    batch_ref: str | None,
     area: Area,
     decided: dict[str, Decision],
-) -> None:
-    """One register person per group of records that are one new person (the first record that can make one),
-    with department provenance; a group that cannot make one is rejected."""
-    prov = Provenance(source_kind="department", source_ref=(batch_ref or source)[:100], evidence="document")
-    chosen: list[tuple[list[Norm], PersonCreate | None]] = []
+) -> list[tuple[list[Norm], PersonCreate]]:
+    """A record that is nobody known is not a registry fact yet: each group of records that are one new person
+    (its first record that can make one) waits for its community to claim it (认领, issue 14); a group that
+    cannot make a person is rejected. Returns the groups and the person each proposes."""
+    chosen: list[tuple[list[Norm], PersonCreate]] = []
     for group in _groups(creatable, source, ctx.today):
         data = None
         for n in group:
@@ -254,15 +266,14 @@ def _make_new(
             if data is not None:
                 used.update(d.number for d in data.documents)
                 break
-        chosen.append((group, data))
-    made = iter(insert_persons(session, ctx, [d for _, d in chosen if d is not None], area, prov))
-    for group, data in chosen:
-        person_id = next(made) if data is not None else None
         for n in group:
-            if person_id is None:
+            if data is None:
                 decided[n.record_id] = (rules.REJECTED, None, None, [{"field": "*", "level": "insufficient"}])
             else:
-                decided[n.record_id] = (rules.NEW, person_id, None, [])
+                decided[n.record_id] = (rules.CLAIM, None, None, [])
+        if data is not None:
+            chosen.append((group, data))
+    return chosen
 
 
 def _groups(records: list[Norm], source: str, today: dt.date) -> list[list[Norm]]:
@@ -309,7 +320,7 @@ def _store(
     source: str,
     batch_ref: str | None,
     area: Area,
-) -> dict[str, Resolution]:
+) -> tuple[dict[str, Resolution], dict[str, int]]:
     values = _record_values(fresh, decided, master, source, batch_ref, area, ctx.now)
     # Ids allocated up front, then COPY (PostgreSQL) or one executemany (SQLite): a 10,000-record batch through
     # the ORM costs seconds on PostgreSQL.
@@ -354,7 +365,7 @@ def _store(
             v["source_record_id"], v["person_id"], v["status"], v["probability"]
         )
         for v in values
-    }
+    }, pks
 
 
 def _record_values(

@@ -10,17 +10,17 @@ from sqlalchemy import case, func, select, update
 from sqlalchemy.orm import Session
 
 from liangshi import registry
-from liangshi.areas.models import Area
 from liangshi.audit import service as audit
 from liangshi.common.idnumber import mask_id_number
 from liangshi.errors import NotFound, ValidationFailed
 from liangshi.mpi import rules
 from liangshi.mpi.models import MatchReview, PersonSourceRecord
 from liangshi.mpi.service.merges import merge, reason_given, retired_refusal
-from liangshi.mpi.service.records import MasterRow, Norm, document_holders, make_person, master_rows
+from liangshi.mpi.service.records import MasterRow, Norm, document_holders, master_rows, person_input
 from liangshi.persons import service as persons
 from liangshi.persons.models import Person
-from liangshi.registry import Context, Provenance, history
+from liangshi.registry import Context, history
+from liangshi.review import service as review_desk
 
 FIELDS = ("name", "sex", "birth_date", "id_number", "phone", "address")
 
@@ -270,15 +270,18 @@ def decide(
 
 
 def _settle_distinct(session: Session, ctx: Context, rec: PersonSourceRecord) -> None:
-    """A record every candidate of which was judged distinct: a new person if it can make one."""
-    area = session.get(Area, rec.area_id)
-    assert area is not None
+    """A record every candidate of which was judged distinct is nobody known: it waits for its community to
+    claim it (认领, issue 14) if it can make a person, else it is rejected."""
     n = Norm(rec.source_record_id, rec.name, rec.sex, rec.birth_date, rec.id_number, rec.phone, rec.address)
     held = document_holders(session, [rec.id_number]) if rec.id_number else {}
-    prov = Provenance(
-        source_kind="department", source_ref=(rec.batch_ref or rec.source)[:100], evidence="document"
-    )
-    pid = make_person(session, ctx, n, area, prov, with_document=not held)
-    rec.person_id = pid
-    rec.status = rules.NEW if pid is not None else rules.REJECTED
+    data = person_input(n, rec.area_id, ctx.today, with_document=not held)
+    if data is not None:
+        review_desk.open_claims(
+            session,
+            ctx,
+            [review_desk.ClaimRecord(rec.area_id, data, rec.source, rec.source_record_id, (rec.id,))],
+            source_ref=rec.batch_ref or rec.source,
+        )
+    rec.person_id = None
+    rec.status = rules.CLAIM if data is not None else rules.REJECTED
     rec.updated_at = ctx.now

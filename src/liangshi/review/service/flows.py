@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import json
 from collections.abc import Sequence
+from dataclasses import dataclass
 from typing import Any
 
 from sqlalchemy import select
@@ -14,6 +15,7 @@ from sqlalchemy.orm import Session
 from liangshi.areas.models import Area
 from liangshi.common.types import validation_context
 from liangshi.errors import Conflict, Forbidden, NotFound, ValidationFailed
+from liangshi.mpi.models import PersonSourceRecord  # the link row a claim settles (mpi's service imports us)
 from liangshi.persons.models import PERSON
 from liangshi.persons.rules import check_document_agrees
 from liangshi.persons.schemas import PersonCreate
@@ -35,6 +37,69 @@ def _payload_set(cs: ChangeSet, **values: Any) -> None:
     cs.payload = json.dumps({**payload_of(cs), **values}, ensure_ascii=False, default=str)
 
 
+@dataclass(frozen=True)
+class ClaimRecord:
+    """A department record to hold for its community's claim: the validated person (with documents), where it
+    waits, and which record it is (`source_record_pks`: the master index's rows it settles, when it came through
+    the master index: the records of one batch that are one person)."""
+
+    area_id: int
+    person: PersonCreate
+    source: str
+    record_id: str
+    source_record_pks: tuple[int, ...] = ()
+
+
+def open_claims(
+    session: Session, ctx: Context, records: Sequence[ClaimRecord], *, source_ref: str | None = None
+) -> list[ChangeSet]:
+    """Hold validated department records for their communities to claim (认领): one change set each (a person and
+    their documents), status `pending_claim`, the department as source. The caller checked the sender's right
+    to send them (a department under its agreement, the master index); the kernel checks the area is in scope."""
+    made: list[ChangeSet] = []
+    for r in records:
+        attrs = r.person.model_dump(include=set(PERSON.attributes))
+        items = [Proposed("create", "person", key="person", area_id=r.area_id, attributes=attrs)]
+        for n, doc in enumerate(r.person.documents):
+            check_document_agrees(
+                doc.doc_type, doc.number, birth_date=attrs["birth_date"], sex=attrs["sex"], today=ctx.today
+            )
+            items.append(
+                Proposed(
+                    "create",
+                    "document",
+                    key=f"document{n}",
+                    area_id=r.area_id,
+                    attributes={
+                        "doc_type": doc.doc_type,
+                        "number": doc.number,
+                        "country": doc.country or "CHN",
+                    },
+                    refs={"person_id": {"key": "person"}},
+                    permission="person.write",
+                )
+            )
+        payload: dict[str, Any] = {"source": r.source, "record_id": r.record_id}
+        if r.source_record_pks:
+            payload["source_record_pks"] = list(r.source_record_pks)
+        made.append(
+            changesets.propose(
+                session,
+                ctx,
+                area_id=r.area_id,
+                flow="claim",
+                action="department_record",
+                summary=str(attrs.get("name") or r.record_id),
+                items=items,
+                prov=Provenance("department", (source_ref or f"{r.source}:{r.record_id}")[:100], "document"),
+                tags=[r.source[:30]],
+                payload=payload,
+                status="pending_claim",
+            )
+        )
+    return made
+
+
 def propose_claim(
     session: Session,
     ctx: Context,
@@ -53,39 +118,7 @@ def propose_claim(
     data = PersonCreate.model_validate(
         {**person, "area_id": area_id, "documents": list(documents)}, context=validation_context(ctx.today)
     )
-    attrs = data.model_dump(include=set(PERSON.attributes))
-    docs = []
-    for doc in data.documents:
-        check_document_agrees(
-            doc.doc_type, doc.number, birth_date=attrs["birth_date"], sex=attrs["sex"], today=ctx.today
-        )
-        docs.append({"doc_type": doc.doc_type, "number": doc.number, "country": doc.country or "CHN"})
-    items = [Proposed("create", "person", key="person", area_id=area_id, attributes=attrs)]
-    for n, values in enumerate(docs):
-        items.append(
-            Proposed(
-                "create",
-                "document",
-                key=f"document{n}",
-                area_id=area_id,
-                attributes=values,
-                refs={"person_id": {"key": "person"}},
-                permission="person.write",
-            )
-        )
-    return changesets.propose(
-        session,
-        ctx,
-        area_id=area_id,
-        flow="claim",
-        action="department_record",
-        summary=str(attrs.get("name") or record_id),
-        items=items,
-        prov=Provenance("department", f"{source}:{record_id}"[:100], "document"),
-        tags=[source],
-        payload={"source": source, "record_id": record_id},
-        status="pending_claim",
-    )
+    return open_claims(session, ctx, [ClaimRecord(area_id, data, source, record_id)])[0]
 
 
 def area_id_of(session: Session, code: str) -> int:
@@ -139,6 +172,8 @@ def claim(
             raise changesets.conflict_stale(cs, reasons)
         changesets.decide(session, ctx, cs, "claim", "approved")
         _applied(session, ctx, [cs])
+        made = json.loads(cs.result or "{}").get("person") or [None]
+        _settle_source_record(session, ctx, cs, "new", made[0])
     elif decision == "elsewhere":
         if area_id is None:
             raise ValidationFailed(
@@ -155,6 +190,9 @@ def claim(
             registry_read_check(session, ctx, duplicate_of)
         changesets.decide(session, ctx, cs, "mark_duplicate", "duplicate", {"duplicate_of": duplicate_of})
         _payload_set(cs, duplicate_of=duplicate_of)
+        _settle_source_record(
+            session, ctx, cs, "linked" if duplicate_of is not None else "claim", duplicate_of
+        )
     else:
         raise ValidationFailed(
             "changeset.decision_unknown",
@@ -164,6 +202,18 @@ def claim(
         )
     session.flush()
     return _reads(session, [cs])[0]
+
+
+def _settle_source_record(
+    session: Session, ctx: Context, cs: ChangeSet, status: str, person_id: int | None
+) -> None:
+    """A claim decided on a record that came through the master person index settles its link row: claimed, the
+    person it made (`new`); a duplicate, the person it duplicates (`linked`); undone, back to `claim`. The link
+    row is the index's bookkeeping, not a registry fact (no version row)."""
+    for pk in payload_of(cs).get("source_record_pks", []):
+        record = session.get(PersonSourceRecord, int(pk))
+        if record is not None:
+            record.status, record.person_id, record.updated_at = status, person_id, ctx.now
 
 
 def registry_read_check(session: Session, ctx: Context, person_id: int) -> None:
@@ -184,6 +234,7 @@ def undo_claim(session: Session, ctx: Context, change_set_id: int) -> ChangeSetR
     covers_now = cs.area_path.startswith(ctx.actor.area_path)
     if cs.status == "duplicate" and covers_now:
         changesets.decide(session, ctx, cs, "reopen", "pending_claim")
+        _settle_source_record(session, ctx, cs, "claim", None)
     elif cs.status == "pending_claim" and moved_from:
         back = session.get(Area, moved_from[-1])
         if back is None or not (covers_now or back.path.startswith(ctx.actor.area_path)):
