@@ -17,6 +17,10 @@ CJK = re.compile(r"[\u4e00-\u9fff]")
 # Actions built from a value at run time: the site (package under src/liangshi, the expression as written) and
 # every value it can take, with where the values come from. A new dynamic site must be added here.
 DYNAMIC: dict[tuple[str, str], tuple[set[str], str]] = {
+    ("registry", "how['action']"): (
+        {"rental.tenant_attach"},
+        "a proposed item's audit_as (campaign.service: an approved tenant is audited as the direct attach is)",
+    ),
     ("access", "action"): (
         {"user.create", "user.password_change", "user.totp_enrol", "user.totp_reset"},
         "access.service._log_user: the four callers pass these literals",

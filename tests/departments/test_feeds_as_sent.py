@@ -16,6 +16,7 @@ from liangshi.errors import ValidationFailed
 from liangshi.persons import service as persons
 from liangshi.persons.models import Document, DocumentVersion, Person
 from liangshi.registry import history
+from liangshi.review import service as review
 from tests import factories
 from tests.conftest import INSIDE, World
 from tests.departments.helpers import counts, csv_bytes, department, person
@@ -99,10 +100,17 @@ def test_a_birth_is_held_in_the_community_its_row_names(world: World) -> None:
             [other, "王小红", "2", born.isoformat(), "420102001001"],  # not in the liaison's jurisdiction
         ],
     )
-    assert (result.created, result.rows) == (1, 1)
+    # Issue 14: a record that is nobody known waits for its community's claim (认领) instead of becoming a person
+    # at once; issue 15: that community is the one its row names (管辖社区). This test asserted `created == 1`.
+    assert (result.created, result.claims, result.rows) == (0, 1, 1)
     assert [(p.line, p.field, p.code) for p in result.rejected] == [
         (3, "community_code", "department.community_unknown")
     ]
+    with world.session() as s:
+        ctx = world.ctx(s, "police_liu")  # the community officer of INSIDE sees the claim on their desk
+        [waiting] = review.claim_desk(s, ctx)
+        assert waiting.area_id == world.area(INSIDE) and waiting.summary == "王小明"
+        review.claim(s, ctx, waiting.id, "claimed")
     with world.session() as s:
         held = s.execute(
             select(Person.area_id)
