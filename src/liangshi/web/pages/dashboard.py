@@ -12,8 +12,8 @@ from fastapi.responses import Response
 from liangshi.areas import service as areas
 from liangshi.clock import CHINA_TZ
 from liangshi.inspections import service as inspections
-from liangshi.kpis import rules
 from liangshi.kpis import objects as kpi_objects_service
+from liangshi.kpis import rules
 from liangshi.kpis import service as kpis
 from liangshi.web import i18n
 from liangshi.web.i18n import N_
