@@ -306,11 +306,12 @@ def _describe(
             item["link"] = None
     elif kind in ("rental", "dwelling"):
         dwelling_of = (
-            dict(
-                session.execute(select(Rental.id, Rental.dwelling_id).where(Rental.id.in_(ids)))
-                .tuples()
-                .all()
-            )
+            {
+                int(rid): int(did)
+                for rid, did in session.execute(
+                    select(Rental.id, Rental.dwelling_id).where(Rental.id.in_(ids))
+                )
+            }
             if kind == "rental"
             else {i: i for i in ids}
         )
