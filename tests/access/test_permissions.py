@@ -389,6 +389,8 @@ ACTIONS: dict[str, str] = {
     "feedback.handle": "feedback.handle",  # POST /feedback/{id}/pickup
     "exchange_log.verify": "exchange_log.verify",  # GET /departments/exchange-log/verify (no jurisdiction)
     "kpi.read": "kpi.read",  # GET /kpis?area={community code}
+    # GET /kpis/plate_installation/objects?area={community code}&part=denominator (kpi.read and address.read)
+    "kpi.objects": "kpi.read",
     "person.link": "person.link",  # POST /persons/{id}/merge (master person index)
     "person.link_force": "person.link_force",  # POST /persons/{id}/merge with force (different valid IDs)
     "campaign.manage": "campaign.manage",  # POST /campaigns over the community
@@ -970,6 +972,18 @@ def _kpi_read(case: Case) -> None:
         assert {k["key"] for k in r.json()["kpis"]} >= {"plate_installation", "rental_registration"}
 
 
+def _kpi_objects(case: Case) -> None:
+    r = case.client.get(
+        "/kpis/plate_installation/objects",
+        params={"area": case.loc.community_code, "part": "denominator"},
+        headers=case.headers,
+    )
+    case.check(r)
+    if case.ok:
+        assert r.json()["area"]["code"] == case.loc.community_code and r.json()["part"] == "denominator"
+        assert r.json()["total"] == len(r.json()["items"])
+
+
 def _link(case: Case, *, force: bool) -> None:
     # Forcing is for two persons with different valid ID numbers; a plain merge takes a documentless duplicate.
     keep = case.build(_person)
@@ -1354,6 +1368,8 @@ def run(case: Case, action: str) -> None:
         CAMPAIGN_RUNNERS[action](case)
     elif action == "kpi.read":
         _kpi_read(case)
+    elif action == "kpi.objects":
+        _kpi_objects(case)
     elif kind == "inspection":
         _inspection(case, action)
     elif action in CHECK_RUNNERS:

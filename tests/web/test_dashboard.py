@@ -79,3 +79,37 @@ def test_the_dashboard_in_english(world: World, web_as: Web) -> None:
     client.cookies.set("ls_lang", "en")
     r = client.get("/web/dashboard", params={"area": A, **PERIOD})
     assert "Door-plate installation rate" in r.text and "Numerator" in r.text
+
+
+def test_each_number_opens_the_objects_behind_it(world: World, web_as: Web) -> None:
+    build(world)
+    web = web_as("station_admin_li")
+    r = web.get("/web/dashboard", params={"area": A, **PERIOD})
+    assert r.status_code == 200
+    row = r.text.split('data-kpi="floating_timeliness"')[1].split("</tr>")[0]
+    links = dict(re.findall(r'href="(/web/kpis/floating_timeliness\?[^"]+part=(\w+))"', row))
+    assert set(links.values()) == {"numerator", "denominator", "missing"}
+    for href, part in links.items():
+        page = web.get(href.replace("&amp;", "&"))
+        assert page.status_code == 200, page.text
+        total = int(re.search(r'data-testid="total">([\d,]+)<', page.text)[1])  # type: ignore[index]
+        assert total == {"numerator": 3, "denominator": 5, "missing": 2}[part], part
+        assert page.text.count('data-kind="residence"') == total
+    missing = web.get("/web/kpis/floating_timeliness", params={"area": A, **PERIOD, "part": "missing"}).text
+    assert "缺口（待整改）" in missing and "*" in missing
+    assert not re.search(r"\d{17}[\dX]", missing)  # ID numbers masked
+    assert web.get("/web/kpis/nope", params={"area": A, **PERIOD}).status_code == 422
+    web.cookies.set("ls_lang", "en")
+    english = web.get("/web/kpis/venue_realtime", params={"area": A, **PERIOD, "part": "missing"})
+    assert (
+        english.status_code == 200
+        and "Missing (to fix)" in english.text
+        and 'data-kind="stay"' in english.text
+    )
+    assert web.get("/web/kpis/nope", params={"area": A, **PERIOD}).status_code == 422
+    assert (
+        web_as("collector_zhang")
+        .get("/web/kpis/plate_installation", params={"area": "420704001002"})
+        .status_code
+        == 404
+    )

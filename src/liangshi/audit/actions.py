@@ -69,6 +69,7 @@ SPECIFIC: dict[str, Label] = {
     "person.split_undo": Label("撤销拆分", "Split undone"),
     "household.member_read": Label("作为户成员被查阅", "Read as a household member"),
     # residence
+    "kpi.objects": Label("列入指标对象清单", "Listed behind a KPI"),
     "residence.floating_arrivals": Label("列入流入人员清单", "Listed among floating arrivals"),
     "residence.due_to_leave": Label("列入拟离开人员清单", "Listed among those due to leave"),
     "residence.overdue": Label("列入逾期未离开人员清单", "Listed among those overdue to leave"),

@@ -21,7 +21,7 @@ from typer.core import TyperCommand, TyperGroup
 COMMANDS: dict[str, tuple[str, str, str]] = {
     "kpis": (
         "liangshi.cli.kpis",
-        "kpis",
+        "app",
         "KPIs of an area (numerator, denominator, rate, target) and of each child area / 指标统计.",
     ),
     "stats": (

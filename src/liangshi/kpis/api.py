@@ -10,7 +10,7 @@ from fastapi import APIRouter, Query, Request, Response
 
 from liangshi.http.errors import language
 from liangshi.http.tx import unit
-from liangshi.kpis import service
+from liangshi.kpis import objects, service
 from liangshi.kpis.schemas import KpiReport
 
 router = APIRouter(tags=["kpis 指标"])
@@ -67,4 +67,34 @@ def kpi_trends(
         start, end = service.default_period(date_from, date_to, ctx.today)
         return service.monthly(
             session, ctx, request.app.state.kpi_cache, area_code=area, date_from=start, date_to=end
+        )
+
+
+@router.get("/kpis/{key}/objects", summary="The objects behind a KPI's numerator, denominator or the gap")
+def kpi_objects(
+    request: Request,
+    key: str,
+    area: str | None = Query(None, description="Area code (default: your own area)"),
+    date_from: dt.date | None = Query(None, alias="from", description="First day (default: 1 January)"),
+    date_to: dt.date | None = Query(None, alias="to", description="Last day (default: today)"),
+    part: str = Query(
+        "missing", description="numerator, denominator or missing (denominator minus numerator)"
+    ),
+    page: int = Query(1, description="Page, from 1"),
+    page_size: int = Query(objects.PAGE_SIZE, ge=1, le=500),
+) -> dict[str, Any]:
+    """One page of the plates, rentals, dwellings, residences or stays the KPI counts, with the same definition as
+    its number; ID numbers masked, listed persons audited."""
+    with unit(request) as (session, ctx):
+        start, end = service.default_period(date_from, date_to, ctx.today)
+        return objects.objects(
+            session,
+            ctx,
+            key,
+            area_code=area,
+            date_from=start,
+            date_to=end,
+            part=part,
+            page=page,
+            page_size=page_size,
         )

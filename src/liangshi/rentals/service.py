@@ -10,7 +10,7 @@ import datetime as dt
 from typing import Any
 
 from sqlalchemy import and_, bindparam, case, exists, func, or_, select
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import Session, aliased
 
 from liangshi import registry
 from liangshi.areas import service as areas
@@ -523,6 +523,45 @@ def _ratio(numerator: int, denominator: int) -> dict[str, Any]:
     }
 
 
+def rental_registered_join(day: dt.date) -> Any:
+    """The rental versions registered on a date (filed, lease started, not ended): join on `Rental`."""
+    v = RentalVersion
+    return and_(v.entity_id == Rental.id, v.superseded_at.is_(None), history.valid_on(v, day))
+
+
+def rental_entered(day: dt.date) -> Any:
+    """录入: a tenant recorded on or before the date, or the lease end given (on `Rental` and `RentalVersion`)."""
+    tv = RentalTenantVersion
+    has_tenant = exists(
+        select(RentalTenant.id)
+        .join(tv, and_(tv.entity_id == RentalTenant.id, tv.superseded_at.is_(None)))
+        .where(RentalTenant.rental_id == Rental.id, tv.valid_from <= day)
+    )
+    return or_(has_tenant, RentalVersion.lease_end.is_not(None))
+
+
+def rental_signed(day: dt.date) -> Any:
+    """签约: the security agreement signed on or before the date (on `RentalVersion`)."""
+    v = RentalVersion
+    return and_(v.agreement_signed_on.is_not(None), v.agreement_signed_on <= day)
+
+
+def rented_unregistered(day: dt.date) -> list[Any]:
+    """A dwelling (joined to its version valid on the date as `DwellingVersion`) recorded rented with no rental
+    registered on the date."""
+    dv, rv = DwellingVersion, aliased(RentalVersion)
+    return [
+        # Written into the SQL, not bound: a plan PostgreSQL caches for a prepared statement must still know
+        # it selects the few rented dwellings (by ix_dwelling_versions_status), not half of them.
+        dv.status == bindparam("rented_status", "rented", literal_execute=True),
+        ~exists(
+            select(Rental.id)
+            .join(rv, and_(rv.entity_id == Rental.id, rv.superseded_at.is_(None), history.valid_on(rv, day)))
+            .where(Rental.dwelling_id == Dwelling.id)
+        ),
+    ]
+
+
 def rental_counts_by_area(session: Session, area_ids: Any, day: dt.date) -> dict[int, dict[str, int]]:
     """Per area on a date: `registered`, `entered`, `signed` rentals and `rented_unregistered` dwellings.
 
@@ -532,14 +571,9 @@ def rental_counts_by_area(session: Session, area_ids: Any, day: dt.date) -> dict
     - **signed** (签约): the security agreement was signed on or before the date;
     - **rented_unregistered**: dwellings whose status on the date is `rented` with no rental registered.
     """
-    v, tv, dv = RentalVersion, RentalTenantVersion, DwellingVersion
-    has_tenant = exists(
-        select(RentalTenant.id)
-        .join(tv, and_(tv.entity_id == RentalTenant.id, tv.superseded_at.is_(None)))
-        .where(RentalTenant.rental_id == Rental.id, tv.valid_from <= day)
-    )
-    entered = or_(has_tenant, v.lease_end.is_not(None))
-    signed = and_(v.agreement_signed_on.is_not(None), v.agreement_signed_on <= day)
+    v = RentalVersion
+    entered = rental_entered(day)
+    signed = rental_signed(day)
     out: dict[int, dict[str, int]] = {}
 
     def slot(area_id: Any) -> dict[str, int]:
@@ -554,28 +588,16 @@ def rental_counts_by_area(session: Session, area_ids: Any, day: dt.date) -> dict
             func.coalesce(func.sum(case((entered, 1), else_=0)), 0),
             func.coalesce(func.sum(case((signed, 1), else_=0)), 0),
         )
-        .join(v, and_(v.entity_id == Rental.id, v.superseded_at.is_(None), history.valid_on(v, day)))
+        .join(v, rental_registered_join(day))
         .where(Rental.area_id.in_(area_ids))
         .group_by(Rental.area_id)
     ):
         slot(area_id).update(registered=int(registered), entered=int(n_entered), signed=int(n_signed))
-    rv = RentalVersion
+    dv = DwellingVersion
     for area_id, unregistered in session.execute(
         select(Dwelling.area_id, func.count(Dwelling.id))
         .join(dv, and_(dv.entity_id == Dwelling.id, dv.superseded_at.is_(None), history.valid_on(dv, day)))
-        .where(
-            Dwelling.area_id.in_(area_ids),
-            # Written into the SQL, not bound: a plan PostgreSQL caches for a prepared statement must still know
-            # it selects the few rented dwellings (by ix_dwelling_versions_status), not half of them.
-            dv.status == bindparam("rented_status", "rented", literal_execute=True),
-            ~exists(
-                select(Rental.id)
-                .join(
-                    rv, and_(rv.entity_id == Rental.id, rv.superseded_at.is_(None), history.valid_on(rv, day))
-                )
-                .where(Rental.dwelling_id == Dwelling.id)
-            ),
-        )
+        .where(Dwelling.area_id.in_(area_ids), *rented_unregistered(day))
         .group_by(Dwelling.area_id)
     ):
         slot(area_id)["rented_unregistered"] = int(unregistered)

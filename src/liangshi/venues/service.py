@@ -680,19 +680,25 @@ def stays_for_timeline(session: Session, person_id: int) -> list[dict[str, Any]]
 # ---- counts per area for the KPIs ----------------------------------------------------------------------------
 
 
-def stay_counts(
-    session: Session, area_ids: Any, start: dt.datetime, end: dt.datetime, limit: dt.timedelta
-) -> dict[int, tuple[int, int]]:
-    """Per area: (stays checked in during [start, end) with a verified identity document
-    (`rules.identity_verified`) that reached the registry within `limit` of the check-in, all stays checked in
-    then)."""
+def stay_good(session: Session, limit: dt.timedelta) -> Any:
+    """A stay with a verified identity document (`rules.identity_verified`) that reached the registry within
+    `limit` of its check-in: the venue KPI's numerator, as SQL on `Stay`."""
     if session.get_bind().dialect.name == "sqlite":
         # SQLite keeps datetimes as UTC text: compare the elapsed seconds through julianday().
         elapsed = (func.julianday(Stay.received_at) - func.julianday(Stay.check_in_at)) * 86400.0
         timely = elapsed <= limit.total_seconds()
     else:
         timely = Stay.received_at - Stay.check_in_at <= limit
-    good = and_(literal_column(rules.identity_verified_sql("stays.")), timely)
+    return and_(literal_column(rules.identity_verified_sql("stays.")), timely)
+
+
+def stay_counts(
+    session: Session, area_ids: Any, start: dt.datetime, end: dt.datetime, limit: dt.timedelta
+) -> dict[int, tuple[int, int]]:
+    """Per area: (stays checked in during [start, end) with a verified identity document
+    (`rules.identity_verified`) that reached the registry within `limit` of the check-in, all stays checked in
+    then)."""
+    good = stay_good(session, limit)
     rows = session.execute(
         select(Stay.area_id, func.coalesce(func.sum(case((good, 1), else_=0)), 0), func.count())
         .where(Stay.check_in_at >= start, Stay.check_in_at < end, Stay.area_id.in_(area_ids))

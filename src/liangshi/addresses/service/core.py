@@ -326,6 +326,17 @@ def _subtree(session: Session, ctx: Context, area_id: int) -> tuple[Any, Any]:
     return area, select(Area.id).where(Area.path.startswith(area.path))
 
 
+def plates_due(day: dt.date) -> list[Any]:
+    """Plate versions that should exist on a date (valid on it, not retired): the installation KPI's denominator."""
+    v = AddressVersion
+    return [v.superseded_at.is_(None), history.valid_on(v, day), v.status != "retired"]
+
+
+def plate_installed() -> Any:
+    """The plate is installed: the installation KPI's numerator."""
+    return AddressVersion.status == "installed"
+
+
 def plate_counts_by_area(session: Session, area_ids: Any, day: dt.date) -> dict[int, tuple[int, int]]:
     """Per area (the plate's own area): (installed plates, plates that should exist — not retired) on a date."""
     v = AddressVersion
@@ -333,15 +344,10 @@ def plate_counts_by_area(session: Session, area_ids: Any, day: dt.date) -> dict[
         select(
             Address.area_id,
             func.count(),
-            func.coalesce(func.sum(case((v.status == "installed", 1), else_=0)), 0),
+            func.coalesce(func.sum(case((plate_installed(), 1), else_=0)), 0),
         )
         .join(Address, Address.id == v.entity_id)
-        .where(
-            Address.area_id.in_(area_ids),
-            v.superseded_at.is_(None),
-            history.valid_on(v, day),
-            v.status != "retired",
-        )
+        .where(Address.area_id.in_(area_ids), *plates_due(day))
         .group_by(Address.area_id)
     ).all()
     return {int(area_id): (int(installed), int(total)) for area_id, total, installed in rows}

@@ -8,6 +8,7 @@ transaction, so the previous findings stay as they were.
 """
 
 from liangshi.checks.service.findings import (
+    FOUND_DEPARTURES_SQL,
     FindingView,
     dismiss_finding,
     finding_view,
@@ -21,6 +22,7 @@ from liangshi.checks.service.sources import SOURCE_KINDS, SourceLoad, load_sourc
 
 __all__ = [
     "DATED_RUNNERS",
+    "FOUND_DEPARTURES_SQL",
     "RUNNERS",
     "SOURCE_KINDS",
     "FindingView",

@@ -181,6 +181,17 @@ def dismiss_finding(session: Session, ctx: Context, finding_id: int, *, reason: 
 # -- what the checks found, for the KPIs ----------------------------------------------------------------------
 
 
+# The found departures (f: the finding, rv: the residence's current version); counted here, listed by
+# `kpis.objects` (the same rows behind the deregistration rate's denominator).
+FOUND_DEPARTURES_SQL = """
+FROM check_findings f
+JOIN residence_versions rv ON rv.entity_id = f.object_id AND rv.superseded_at IS NULL AND rv.valid_to IS NULL
+WHERE f.check_code = 'residence.departed_not_deregistered' AND f.status = 'open'
+  AND rv.category = :category AND rv.deregistration_date IS NULL
+  AND f.opened_at >= :start AND f.opened_at < :end
+"""
+
+
 def found_departures_by_area(
     session: Session, area_ids: Any, start: dt.datetime, end: dt.datetime, category: str = "floating"
 ) -> dict[int, int]:
@@ -191,16 +202,7 @@ def found_departures_by_area(
     departure date, so it cannot enter "departures in the period" any other way.
     """
     rows = session.execute(
-        text(
-            """
-SELECT f.area_id, COUNT(*) FROM check_findings f
-JOIN residence_versions rv ON rv.entity_id = f.object_id AND rv.superseded_at IS NULL AND rv.valid_to IS NULL
-WHERE f.check_code = 'residence.departed_not_deregistered' AND f.status = 'open'
-  AND rv.category = :category AND rv.deregistration_date IS NULL
-  AND f.opened_at >= :start AND f.opened_at < :end
-GROUP BY f.area_id
-"""
-        ),
+        text(f"SELECT f.area_id, COUNT(*) {FOUND_DEPARTURES_SQL} GROUP BY f.area_id"),
         {"category": category, "start": start, "end": end},
     ).all()
     scoped = {int(a) for a in session.execute(area_ids).scalars()}

@@ -2,7 +2,17 @@
 查人知住, 查房知人, area lists and the KPI counts. Callers keep `from liangshi.residence import service`."""
 
 from liangshi.residence.models import RESIDENCE
-from liangshi.residence.service.counts import RESIDENCE_COUNTS, residence_counts, status_expression
+from liangshi.residence.service.counts import (
+    RESIDENCE_COUNTS,
+    arrived_in,
+    departed_in,
+    deregistered,
+    registered_in_time,
+    residence_counts,
+    state_join,
+    status_expression,
+    valid_on,
+)
 from liangshi.residence.service.deaths import Death, DeathDone, register_death, register_deaths
 from liangshi.residence.service.lifecycle import (
     deregister_departure,
@@ -33,9 +43,12 @@ __all__ = [
     "RESIDENCE_COUNTS",
     "Death",
     "DeathDone",
+    "arrived_in",
     "current_person_ids",
     "current_residences",
+    "departed_in",
     "deregister_departure",
+    "deregistered",
     "due_to_leave",
     "extend_stay",
     "floating_arrivals",
@@ -46,6 +59,7 @@ __all__ = [
     "register_birth",
     "register_death",
     "register_deaths",
+    "registered_in_time",
     "registration_lateness",
     "residence_change_check",
     "residence_check",
@@ -53,8 +67,10 @@ __all__ = [
     "residence_counts",
     "residence_status",
     "retire_residence",
+    "state_join",
     "status_expression",
     "timeline",
+    "valid_on",
     "where_lives",
     "where_lives_by_document",
 ]

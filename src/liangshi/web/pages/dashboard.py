@@ -12,6 +12,7 @@ from fastapi.responses import Response
 from liangshi.areas import service as areas
 from liangshi.clock import CHINA_TZ
 from liangshi.inspections import service as inspections
+from liangshi.kpis import objects as kpi_objects_service
 from liangshi.kpis import rules
 from liangshi.kpis import service as kpis
 from liangshi.web import i18n
@@ -178,3 +179,49 @@ def dashboard_xlsx(
         media_type=XLSX,
         headers={"Content-Disposition": f"attachment; filename=\"{name}\"; filename*=UTF-8''{quote(name)}"},
     )
+
+
+# A KPI's parts as the object lists name them (the gap first: the objects to fix).
+PART_LABELS = (
+    ("missing", N_("Missing (to fix)")),
+    ("numerator", N_("Numerator")),
+    ("denominator", N_("Denominator")),
+)
+
+
+@router.get("/kpis/{key}")
+def kpi_objects(
+    request: Request,
+    key: str,
+    area: str | None = Query(None, max_length=15),
+    date_from: dt.date | None = Query(None, alias="from"),
+    date_to: dt.date | None = Query(None, alias="to"),
+    part: str = Query("missing", max_length=20),
+    page_no: int = Query(1, alias="page"),
+) -> Response:
+    """The objects behind one KPI's numerator, denominator or gap for an area and period, paged (masked, audited)."""
+    with page(request) as p:
+        start, end = kpis.default_period(date_from, date_to, p.ctx.today)
+        data = kpi_objects_service.objects(
+            p.session, p.ctx, key, area_code=area, date_from=start, date_to=end, part=part, page=page_no
+        )
+        en = i18n.short(p.lang) == "en"
+        query = {"area": data["area"]["code"], "from": start.isoformat(), "to": end.isoformat()}
+
+        def link(**change: Any) -> str:
+            return f"/web/kpis/{key}?" + urlencode({**query, "part": part, "page": page_no, **change})
+
+        return render(
+            request,
+            "kpi_objects.html",
+            p,
+            data=data,
+            label=data["label_en"] if en else data["label_zh"],
+            tabs=[
+                {"part": name, "label": p.gettext(text), "link": link(part=name, page=1), "on": name == part}
+                for name, text in PART_LABELS
+            ],
+            previous=link(page=page_no - 1) if page_no > 1 else None,
+            following=link(page=page_no + 1) if page_no < data["pages"] else None,
+            dashboard="/web/dashboard?" + urlencode(query),
+        )
