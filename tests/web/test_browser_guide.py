@@ -7,14 +7,20 @@ and show its Chinese title. With `LIANGSHI_GUIDE_SHOTS=1` the pages are also sav
 
 from __future__ import annotations
 
+import datetime as dt
 import os
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
 import pytest
+from sqlalchemy import func, select
 
+from liangshi.registry.changesets import ChangeSet
+from tests import factories
+from tests.conftest import World
 from tests.web.conftest import MOBILE, Scene, browser_login
+from tests.web.review_data import conflict, feedback
 
 GUIDE_IMG = Path(__file__).resolve().parents[2] / "docs" / "guide" / "img"
 DESK_GUIDE = {"width": 1280, "height": 800}
@@ -50,6 +56,7 @@ PAGES: dict[str, tuple[str, dict[str, int], list[tuple[str, str, str]]]] = {
         DESK_GUIDE,
         [
             ("changesets", "/web/changesets", "审核台"),
+            ("changeset", "/web/changesets/{c}", "新增在住人员"),
             ("conflicts", "/web/conflicts", "数据冲突"),
             ("venues", "/web/venues", "旅馆网吧"),
             ("accountability", "/web/accountability", "采集员考核"),
@@ -114,6 +121,26 @@ PAGES: dict[str, tuple[str, dict[str, int], list[tuple[str, str, str]]]] = {
 }
 
 
+def _seed(world: World, open_page: Callable[..., Any], scene: Scene, role: str) -> int:
+    """Work on the desks the chapters show: two department conflicts, one feedback and (for the station) a person
+    the collector submitted from the phone; returns the newest change set's id (0 if none)."""
+    conflict(world)
+    conflict(world, field="workplace", register="滨湖小学", value="滨湖中学", name="郑十")
+    feedback(world)
+    if role == "station":
+        phone = open_page(MOBILE)
+        browser_login(phone, "collector_zhang")
+        phone.goto(f"/web/collect/dwellings/{scene.place.dwelling_id}/persons/new")
+        phone.fill("input[name=id_number]", factories.make_id("420704", dt.date(1990, 6, 1), seq=51))
+        phone.fill("input[name=name]", "刘晓鸣")
+        phone.select_option("select[name=category]", "floating")
+        phone.fill("input[name=arrival_date]", "2026-11-01")
+        phone.click("#person-form button[type=submit]")
+        phone.wait_for_selector(".flash")
+    with world.session() as session:
+        return int(session.execute(select(func.coalesce(func.max(ChangeSet.id), 0))).scalar_one())
+
+
 def _shoot(page: Any, name: str) -> None:
     """Save the visible page as docs/guide/img/<name>.png, only when LIANGSHI_GUIDE_SHOTS=1."""
     if os.environ.get("LIANGSHI_GUIDE_SHOTS") != "1":
@@ -126,9 +153,10 @@ def _shoot(page: Any, name: str) -> None:
 
 @pytest.mark.parametrize("role", list(PAGES))
 def test_guide_pages_open_for_their_role(
-    role: str, open_page: Callable[..., Any], scene: Scene, world: Any
+    role: str, open_page: Callable[..., Any], scene: Scene, world: World
 ) -> None:
     username, viewport, pages = PAGES[role]
+    change_set = _seed(world, open_page, scene, role)
     page = open_page(viewport)
     browser_login(page, username)
     ids = {
@@ -136,6 +164,7 @@ def test_guide_pages_open_for_their_role(
         "b": scene.place.building_id,
         "p": scene.zhang,
         "a": world.area("420704001001"),
+        "c": change_set,
     }
     for slug, path, title in pages:
         response = page.goto(path.format(**ids))
