@@ -185,3 +185,24 @@ def test_guide_chapters_show_only_existing_shots() -> None:
         referenced |= set(re.findall(r"\(\.\./img/([\w-]+\.png)\)", chapter.read_text(encoding="utf-8")))
     assert referenced, "the chapters show no screenshot"
     assert referenced <= taken, sorted(referenced - taken)
+
+
+def test_guide_names_only_pages_that_exist() -> None:
+    """Every `/web/...` page a chapter names is a route of a page module (the guide describes no missing page)."""
+    import importlib
+    import re
+
+    from liangshi.web.app import PAGE_MODULES
+
+    routes: set[str] = set()
+    for name in PAGE_MODULES:
+        module = importlib.import_module(name)
+        for router in (module.router, getattr(module, "public_router", None)):
+            if router is not None:
+                routes |= {re.sub(r"\{[^}]+\}", "{}", r.path).rstrip("/") for r in router.routes}
+    named: set[str] = set()
+    for chapter in (*GUIDE_IMG.parent.glob("zh/*.md"), *GUIDE_IMG.parent.glob("en/*.md")):
+        named |= set(re.findall(r"`(/web/[^`?\s]*)", chapter.read_text(encoding="utf-8")))
+    assert len(named) > 20, sorted(named)
+    missing = [p for p in sorted(named) if re.sub(r"<[^>]+>", "{}", p).rstrip("/") not in routes]
+    assert not missing, missing
