@@ -209,7 +209,9 @@ def test_a_declaration_found_untrue_is_declined_and_writes_nothing(
         (None, "plate"),
         ("9栋1单元501", "plate"),
         ("3栋", "building"),
-        ("3栋1单元909", "building"),
+        ("3栋1单元909", "unit"),  # unit 1 is there, no dwelling on its 9th floor
+        ("3栋1单元502", "floor"),  # no room 502, but a dwelling of unit 1 on the 5th floor
+        ("3栋2单元", "building"),  # the building has no unit 2
         ("501室", "room"),
     ],
 )

@@ -15,6 +15,7 @@ from pypdf import PdfReader
 from sqlalchemy import func, select
 
 from liangshi.addresses.models import Address
+from liangshi.common.idnumber import compute_check_char
 from liangshi.persons.models import Person
 from liangshi.registry.changesets import ChangeSet
 from tests import factories
@@ -82,6 +83,12 @@ def test_bad_form_input_says_what_is_wrong_and_stores_nothing(world: World, web:
     assert _declarations(world) == []
     unknown = web.get("/web/q/123")
     assert unknown.status_code == 404 and "未找到该门牌" in unknown.text
+    # A plate code whose last digit happens to be an ID number's check character is read, not refused as one.
+    lookalike = next(
+        c for c in (f"420704{n:012d}" for n in range(1, 100)) if compute_check_char(c[:17]) == c[17]
+    )
+    scanned = web.get(f"/web/q/{lookalike}")
+    assert scanned.status_code == 404 and "未找到该门牌" in scanned.text
 
 
 def test_a_collector_scanning_lands_on_the_building(
