@@ -413,6 +413,7 @@ ACTIONS: dict[str, str] = {
     "rental.read": "rental.read",  # GET /rentals/{id}
     "rental.create": "rental.write",  # POST /rentals (a dwelling with a landlord)
     "register.export": "register.export",  # POST /exports/parquet {"area": community code}
+    "declaration.verify": "residence.write",  # POST /declarations/{id}/departure-verification (上门核录)
 }
 # A department file held for checking is not one object: a row naming a community outside the jurisdiction is
 # reported as that row's problem (tests/checks), so the action has no outside case.
@@ -1082,11 +1083,43 @@ def _assignment_return(case: Case) -> None:
     assert status == ("returned" if case.ok else "open")
 
 
+def _declared_departure(s: Session, ctx: Context, loc: Loc) -> tuple[int, int]:
+    # A resident's declared departure (自主申报) at a plate where a person lives: the declaration and the residence.
+    from liangshi.addresses.models import Address
+    from liangshi.campaign import declarations
+    from liangshi.campaign.schemas import DeclarationIn
+
+    p = _place(s, ctx, loc)
+    rid = factories.arrival(
+        s, ctx, person_id=_person(s, ctx, loc), dwelling_id=p.dwelling_id, arrived=ARRIVED
+    )
+    code = str(s.get(Address, p.address_id).code)  # type: ignore[union-attr]
+    data = DeclarationIn.model_validate(
+        {"kind": "departure", "date": ctx.today, "persons": [{"name": "张伟"}]}
+    )
+    receipt = declarations.declare(s, code=code, data=data, now=ctx.now, today=ctx.today)
+    return int(receipt["reference"]), rid
+
+
+def _declaration_verify(case: Case) -> None:
+    reference, rid = case.build(_declared_departure)
+    departure = {"expected_version": 1, "departure_date": NOW.date().isoformat(), "reason": "left_city"}
+    body = {"departures": [{"residence_id": rid, "departure": departure}]}
+    r = case.client.post(f"/declarations/{reference}/departure-verification", json=body, headers=case.headers)
+    case.check(r)
+    with case.world.session() as s:
+        from liangshi.registry.changesets import ChangeSet
+
+        status = s.get(ChangeSet, reference).status  # type: ignore[union-attr]
+    assert status == ("verified" if case.ok else "pending_visit")
+
+
 CAMPAIGN_RUNNERS: dict[str, Callable[[Case], None]] = {
     "campaign.manage": _campaign_manage,
     "campaign.read": _campaign_read,
     "assignment.manage": _assignment_manage,
     "assignment.return": _assignment_return,
+    "declaration.verify": _declaration_verify,
 }
 
 

@@ -15,7 +15,7 @@ from typer.testing import CliRunner
 from liangshi.addresses.batch import matches_workbook, read_address_column
 from liangshi.cli.main import app as cli
 from liangshi.errors import ValidationFailed
-from tests.addresses.test_matching import _street_with_plates
+from tests.addresses.test_matching import _dwelling, _street_with_plates
 from tests.conftest import World
 
 
@@ -99,6 +99,30 @@ def test_the_workbook_is_in_chinese_by_default() -> None:
     }
     rows = _rows(matches_workbook([result], en=False))
     assert rows[0][0] == "输入地址" and rows[1][1] == "门牌" and rows[1][6] == "street:滨湖南路 number:8"
+
+
+def test_the_unit_and_floor_levels_are_named_in_the_workbook_and_the_cli_table(
+    world: World, db_url: str, tmp_path: Path
+) -> None:
+    for level, zh, en in (("unit", "单元", "unit"), ("floor", "楼层", "floor")):
+        result = {"input": "x", "match_level": level, "reasons": [], "notes": [], "candidates": []}
+        assert _rows(matches_workbook([result], en=False))[1][1] == zh
+        assert _rows(matches_workbook([result], en=True))[1][1] == en
+    _, plates = _street_with_plates(world, ["28-3"])
+    _dwelling(world, plates["28-3"])
+    runner = CliRunner()
+    env = {"LIANGSHI_DATABASE_URL": db_url, "COLUMNS": "200"}
+    out = runner.invoke(cli, ["address", "match", "滨湖南路28-3号3栋2单元502室", "--table"], env=env)
+    assert out.exit_code == 0, out.output
+    assert "floor" in out.output and "dwelling" not in out.output
+    listed = runner.invoke(cli, ["address", "match", "滨湖南路28-3号3栋2单元502室"], env=env)
+    assert json.loads(listed.output.splitlines()[0])["match_level"] == "floor"
+    target = tmp_path / "out.xlsx"
+    source = tmp_path / "in.txt"
+    source.write_text("滨湖南路28-3号3栋2单元\n", encoding="utf-8")
+    done = runner.invoke(cli, ["address", "match", "--file", str(source), "--xlsx", str(target)], env=env)
+    assert done.exit_code == 0, done.output
+    assert _rows(target.read_bytes())[1][1] == "单元"
 
 
 def test_the_cli_writes_the_matches_to_xlsx(world: World, db_url: str, tmp_path: Path) -> None:

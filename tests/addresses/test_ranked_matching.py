@@ -96,6 +96,40 @@ def test_the_match_level_names_how_deep_the_match_went(world: World) -> None:
     assert none["match_level"] is None and none["candidates"] == [] and "no_address_text" in none["notes"]
 
 
+def test_a_unit_or_floor_without_a_known_room_is_matched_to_that_level(world: World) -> None:
+    _, plates = _street_with_plates(world, ["28-3"])
+    _dwelling(world, plates["28-3"])  # 3栋 2单元 5层 501
+    with world.session() as s:
+        ctx = world.ctx(s, "police_liu")
+        level = {
+            text: addresses.match_address(s, ctx, f"鄂州市滨湖南路28-3号3栋{text}")
+            for text in ("2单元502室", "2单元", "2单元8楼", "9单元", "2单元501室")
+        }
+    floor = level["2单元502室"]
+    assert floor["match_level"] == "floor" and floor["dwelling_id"] is None and floor["building_id"]
+    assert {"room:not_found", "unit:2", "floor:5"} <= set(floor["reasons"])
+    assert level["2单元"]["match_level"] == "unit" and "unit:2" in level["2单元"]["reasons"]
+    assert level["2单元8楼"]["match_level"] == "unit"  # no dwelling of unit 2 on the 8th floor
+    assert level["9单元"]["match_level"] == "building"  # the building has no unit 9
+    assert level["2单元501室"]["match_level"] == "room"
+    confidence = [level[t]["confidence"] for t in ("9单元", "2单元", "2单元502室", "2单元501室")]
+    assert confidence == sorted(confidence) and len(set(confidence)) == 4
+
+
+def test_the_level_reached_within_a_plate_names_a_unit_and_a_floor(world: World) -> None:
+    _, plates = _street_with_plates(world, ["28-3"])
+    did = _dwelling(world, plates["28-3"])
+    on = dt.date(2026, 12, 1)
+    with world.session() as s:
+        within = {
+            t: addresses.match_within_plate(s, plates["28-3"], t, on)
+            for t in ("3栋2单元5楼", "3栋2单元", "3栋2单元501")
+        }
+    assert within["3栋2单元5楼"]["level"] == "floor" and within["3栋2单元5楼"]["dwelling_id"] is None
+    assert within["3栋2单元"]["level"] == "unit"
+    assert (within["3栋2单元501"]["level"], within["3栋2单元501"]["dwelling_id"]) == ("room", did)
+
+
 def test_the_api_returns_ranked_candidates(world: World, client: TestClient, login: Any) -> None:
     _, plates = _street_with_plates(world, ["12"], name="花园路")
     r = client.post("/addresses/match", json={"texts": ["鄂城区花圆路12号"]}, headers=login("police_liu"))

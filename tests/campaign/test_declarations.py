@@ -176,6 +176,50 @@ def test_the_collector_verifies_an_arrival_on_site_as_collected_work_for_review(
     assert again.status_code == 409
 
 
+def test_the_collector_verifies_a_departure_on_site_through_the_api(
+    world: World, client: TestClient, login: Any
+) -> None:
+    place = _plate(world)
+    with world.session() as s:
+        ctx = world.ctx(s)
+        pid = factories.person(s, ctx, area_id=world.area(INSIDE), name="王小明")
+        rid = factories.arrival(
+            s, ctx, person_id=pid, dwelling_id=place.dwelling_id, arrived=dt.date(2026, 1, 5)
+        )
+    reference = client.post(
+        f"/plates/{_code(world, place.address_id)}/declarations",
+        json=_declaration(kind="departure", persons=[{"name": "王小明"}]),
+    ).json()["reference"]
+    found = {
+        "departures": [
+            {
+                "residence_id": rid,
+                "departure": {"expected_version": 1, "departure_date": "2026-11-20", "reason": "left_city"},
+            }
+        ]
+    }
+    arrival = {
+        "dwelling_id": place.dwelling_id,
+        "persons": [{"name": "王小明", "arrival_date": "2026-11-20"}],
+    }
+    wrong = client.post(
+        f"/declarations/{reference}/arrival-verification", json=arrival, headers=login("collector_zhang")
+    )
+    assert wrong.status_code == 422
+    r = client.post(
+        f"/declarations/{reference}/departure-verification", json=found, headers=login("collector_zhang")
+    )
+    assert r.status_code == 200, r.text
+    assert r.json()["status"] == "verified" and len(r.json()["verified_as"]) == 1
+    with world.session() as s:
+        proposed = s.get(ChangeSet, r.json()["verified_as"][0])
+        assert (
+            proposed is not None and proposed.action == "departure" and proposed.status == "pending_station"
+        )
+        snap = s.execute(select(Residence).where(Residence.id == rid)).scalar_one()
+        assert snap.version == 1  # still living there until the station approves
+
+
 def test_a_declaration_found_untrue_is_declined_and_writes_nothing(
     world: World, client: TestClient, login: Any
 ) -> None:
@@ -209,7 +253,9 @@ def test_a_declaration_found_untrue_is_declined_and_writes_nothing(
         (None, "plate"),
         ("9栋1单元501", "plate"),
         ("3栋", "building"),
-        ("3栋1单元909", "building"),
+        ("3栋1单元909", "unit"),  # unit 1 is there, no dwelling on its 9th floor
+        ("3栋1单元502", "floor"),  # no room 502, but a dwelling of unit 1 on the 5th floor
+        ("3栋2单元", "building"),  # the building has no unit 2
         ("501室", "room"),
     ],
 )

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import datetime as dt
 import io
+import json
 from collections.abc import Callable
 from typing import Any
 
@@ -14,11 +15,12 @@ from pypdf import PdfReader
 from sqlalchemy import func, select
 
 from liangshi.addresses.models import Address
+from liangshi.common.idnumber import compute_check_char
 from liangshi.persons.models import Person
 from liangshi.registry.changesets import ChangeSet
 from tests import factories
 from tests.conftest import INSIDE, World
-from tests.web.conftest import MOBILE, csrf_of
+from tests.web.conftest import MOBILE, browser_login, csrf_of
 
 ID_1 = factories.make_id("420111", dt.date(1993, 2, 3), 41)
 
@@ -81,6 +83,12 @@ def test_bad_form_input_says_what_is_wrong_and_stores_nothing(world: World, web:
     assert _declarations(world) == []
     unknown = web.get("/web/q/123")
     assert unknown.status_code == 404 and "未找到该门牌" in unknown.text
+    # A plate code whose last digit happens to be an ID number's check character is read, not refused as one.
+    lookalike = next(
+        c for c in (f"420704{n:012d}" for n in range(1, 100)) if compute_check_char(c[:17]) == c[17]
+    )
+    scanned = web.get(f"/web/q/{lookalike}")
+    assert scanned.status_code == 404 and "未找到该门牌" in scanned.text
 
 
 def test_a_collector_scanning_lands_on_the_building(
@@ -137,6 +145,77 @@ def test_the_desk_declines_a_declaration_found_untrue(
     )
     assert r.status_code == 303
     assert _declarations(world)[0].status == "closed"
+
+
+def _departure_declared(world: World, web: TestClient) -> tuple[ChangeSet, int, int]:
+    """A declared departure of 赵六 at a plate where 赵六 and 钱七 live: the declaration and both residences."""
+    place, code = _plate(world)
+    with world.session() as s:
+        ctx = world.ctx(s)
+        area = world.area(INSIDE)
+        zhao = factories.person(s, ctx, area_id=area, name="赵六")
+        qian = factories.person(s, ctx, area_id=area, name="钱七")
+        kw = {"dwelling_id": place.dwelling_id, "arrived": dt.date(2026, 1, 5)}
+        gone = factories.arrival(s, ctx, person_id=zhao, **kw)  # type: ignore[arg-type]
+        stays = factories.arrival(s, ctx, person_id=qian, **kw)  # type: ignore[arg-type]
+    token = csrf_of(web.get(f"/web/q/{code}").text)
+    form = {**_form(), "kind": "departure", "name": ["赵六", ""], "id_number": ["", ""], "csrf_token": token}
+    assert web.post(f"/web/q/{code}", data=form).status_code == 201
+    [cs] = _declarations(world)
+    return cs, gone, stays
+
+
+def test_the_desk_verifies_a_declared_departure_for_the_stations_review(
+    world: World, web: TestClient, web_as: Callable[[str], TestClient]
+) -> None:
+    cs, gone, stays = _departure_declared(world, web)
+    zhang = web_as("collector_zhang")
+    desk = zhang.get("/web/declarations")
+    assert f'data-testid="verify-departure-{cs.id}"' in desk.text
+    # The declared name is ticked, the co-resident who stays is offered but not ticked.
+    assert f'value="{gone}" checked' in desk.text and f'value="{stays}" checked' not in desk.text
+    token = csrf_of(desk.text)
+    # Bad input: nobody ticked, a reason missing, a residence elsewhere — a clear message, nothing written.
+    for data, message in (
+        ({"reason": "left_city"}, "请勾选核实已搬离的人员"),
+        ({"residence_id": [str(gone)]}, "Reason"),
+        ({"residence_id": ["999999"], "reason": "left_city"}, "该人员不住在申报的门牌地址上"),
+    ):
+        bad = zhang.post(f"/web/declarations/{cs.id}/departure", data={**data, "csrf_token": token})
+        assert bad.status_code == 422, bad.text
+        assert 'data-testid="form-error"' in bad.text
+        if message != "Reason":
+            assert message in bad.text
+        assert _declarations(world)[0].status == "pending_visit"
+    r = zhang.post(
+        f"/web/declarations/{cs.id}/departure",
+        data={"residence_id": [str(gone)], "reason": "left_city", "destination": "武汉", "csrf_token": token},
+    )
+    assert r.status_code == 303, r.text
+    [declared] = _declarations(world)
+    assert declared.status == "verified"
+    with world.session() as s:
+        proposed = s.execute(select(ChangeSet).where(ChangeSet.flow == "collection")).scalars().all()
+        assert [p.action for p in proposed] == ["departure"] and proposed[0].status == "pending_station"
+        assert f'"residence_id": {gone}' in proposed[0].items + (proposed[0].payload or "")
+    assert proposed[0].id in json.loads(declared.payload or "{}")["verified_as"]
+    assert "没有待上门核录的申报" in zhang.get("/web/declarations").text
+
+
+def test_the_desk_verifies_a_departure_in_a_browser(
+    world: World, web: TestClient, open_page: Callable[..., Any]
+) -> None:
+    cs, gone, _ = _departure_declared(world, web)
+    page = open_page(MOBILE)
+    browser_login(page, "collector_zhang")
+    page.goto("/web/declarations")
+    form = f"[data-testid=verify-departure-{cs.id}]"
+    page.wait_for_selector(form)
+    assert page.is_checked(f"[data-testid=gone-{gone}]")  # the declared name, ticked already
+    page.select_option(f"{form} select[name=reason]", "left_city")
+    page.click(f"{form} button[type=submit]")
+    page.wait_for_selector("[data-testid=no-declarations]")
+    assert _declarations(world)[0].status == "verified"
 
 
 def test_the_street_and_area_pages_print_the_plates(

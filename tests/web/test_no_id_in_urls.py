@@ -11,7 +11,7 @@ from urllib.parse import parse_qsl, unquote, urlsplit
 
 from fastapi.testclient import TestClient
 
-from liangshi.common.idnumber import carries_id_number
+from liangshi.common.idnumber import carries_id_number, compute_check_char
 from liangshi.http.limits import _api_routes
 from tests.web.conftest import Scene, csrf_of
 
@@ -48,6 +48,10 @@ def test_the_id_number_detector(scene: Scene) -> None:
     assert not carries_id_number("张三 0312")
     assert not carries_id_number("13900000000")
     assert not carries_id_number(scene.zhang_id[:-1] + ("0" if scene.zhang_id[-1] != "0" else "1"))
+    # A plate's standard address code (county code and a zero-padded number) whose last digit happens to be
+    # the right check character is no ID number: it has no birth date.
+    plate = next(c for c in (f"420704{n:012d}" for n in range(1, 100)) if compute_check_char(c[:17]) == c[17])
+    assert not carries_id_number(plate)
 
 
 def test_a_url_carrying_an_id_number_is_refused_naming_the_field(

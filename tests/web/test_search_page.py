@@ -8,6 +8,8 @@ from collections.abc import Callable
 import pytest
 from fastapi.testclient import TestClient
 
+from tests.addresses.test_matching import _dwelling, _street_with_plates
+from tests.conftest import World
 from tests.web.conftest import Scene
 
 
@@ -29,3 +31,20 @@ def test_search_by_name_and_id_suffix(web_as: Callable[[str], TestClient], scene
     assert f'/web/persons/{scene.zhang}"' in hit.text and "找到1人" in hit.text
     miss = client.get("/web/search", params={"q": "张三 0000"})
     assert "找到0人" in miss.text
+
+
+def test_an_address_search_names_the_level_the_match_reached(
+    world: World, web_as: Callable[[str], TestClient]
+) -> None:
+    _, plates = _street_with_plates(world, ["28-3"], name="滨湖南路")
+    _dwelling(world, plates["28-3"])  # 3栋 2单元 5层 501
+    client = web_as("police_liu")
+    shown = {}
+    for text in ("鄂州市滨湖南路28-3号3栋2单元502室", "鄂州市滨湖南路28-3号3栋2单元501室"):
+        r = client.get("/web/search", params={"q": text, "kind": "address"})
+        assert r.status_code == 200
+        shown[text] = r.text.split('data-testid="address-match-level">')[1].split("<")[0]
+    assert list(shown.values()) == ["楼层", "房间"]
+    client.cookies.set("ls_lang", "en")
+    en = client.get("/web/search", params={"q": "鄂州市滨湖南路28-3号3栋2单元", "kind": "address"})
+    assert 'data-testid="address-match-level">unit<' in en.text

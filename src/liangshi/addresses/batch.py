@@ -89,6 +89,8 @@ _LEVELS = {
     "road": ("街路巷", "road"),
     "plate": ("门牌", "plate"),
     "building": ("楼栋", "building"),
+    "unit": ("单元", "unit"),
+    "floor": ("楼层", "floor"),
     "room": ("房间", "room"),
 }
 MATCH_LEVEL_LABELS = _LEVELS  # the match levels' labels (zh, en), for the pages that show a stored level

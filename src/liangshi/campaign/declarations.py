@@ -18,19 +18,22 @@ from collections import deque
 from collections.abc import Sequence
 from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy import and_, select
 from sqlalchemy.orm import Session
 
 from liangshi.access.rules import Actor
 from liangshi.addresses import service as addresses
+from liangshi.areas.models import Area
 from liangshi.audit import service as audit
 from liangshi.buildings.models import Building, Dwelling
 from liangshi.campaign import service as collection
 from liangshi.campaign.schemas import DeclarationIn, DeparturesFound, PersonsFound
 from liangshi.common.idnumber import check_document, mask_id_number
 from liangshi.errors import LiangshiError, NotFound, ValidationFailed
-from liangshi.registry import Context, Provenance, changesets, log
+from liangshi.persons import service as people
+from liangshi.registry import Context, Provenance, changesets, history, log
 from liangshi.registry.changesets import ChangeSet
+from liangshi.residence.models import Residence, ResidenceVersion
 from liangshi.review.rules import DistrictPolicy
 
 FLOW = "declaration"
@@ -312,6 +315,7 @@ __all__: Sequence[str] = (
     "plate_for_scan",
     "verify_arrival",
     "verify_departure",
+    "verify_departure_as_declared",
 )
 
 
@@ -364,3 +368,100 @@ def dwellings_at(session: Session, ctx: Context, address_id: int) -> list[dict[s
         .where(Building.address_id == address_id)
     ).scalars()
     return [{"id": int(i), "text": text(session, int(i), ctx.today)["text"]} for i in ids]
+
+
+def residents_at(
+    session: Session, ctx: Context, address_id: int, declared: Sequence[str] = ()
+) -> list[dict[str, Any]]:
+    """The persons living today at a plate's dwellings (open residences), for the collector to tick those found
+    gone at a declared departure; `declared` marks the residents named in the declaration. Audited as occupants."""
+    ctx.actor.ensure("residence.write")
+    rv = ResidenceVersion
+    rows = session.execute(
+        select(Residence.id, Residence.person_id, Residence.dwelling_id, Residence.version)
+        .join(Dwelling, Dwelling.id == Residence.dwelling_id)
+        .join(Building, Building.id == Dwelling.building_id)
+        .join(
+            rv,
+            and_(rv.entity_id == Residence.id, rv.superseded_at.is_(None), history.valid_on(rv, ctx.today)),
+        )
+        .where(
+            Building.address_id == address_id,
+            rv.departure_date.is_(None),
+            Residence.area_id.in_(select(Area.id).where(Area.path.startswith(ctx.actor.area_path))),
+        )
+        .order_by(Residence.dwelling_id, Residence.id)
+    ).all()
+    names = people.names_on(session, [int(r.person_id) for r in rows], ctx.today)
+    rooms = {
+        int(d): addresses.describe_dwelling(session, int(d), ctx.today)["text"]
+        for d in {r.dwelling_id for r in rows}
+    }
+    log(
+        ctx,
+        session,
+        [
+            audit.Event("dwelling.occupants", "dwelling", r.dwelling_id, r.person_id, {"flow": FLOW})
+            for r in rows
+        ],
+    )
+    wanted = {n.strip() for n in declared}
+    return [
+        {
+            "residence_id": int(r.id),
+            "version": int(r.version),
+            "dwelling_id": int(r.dwelling_id),
+            "dwelling": rooms[int(r.dwelling_id)],
+            "name": names.get(r.person_id),
+            "declared": names.get(r.person_id) in wanted,
+        }
+        for r in rows
+    ]
+
+
+def verify_departure_as_declared(
+    session: Session,
+    ctx: Context,
+    declaration_id: int,
+    *,
+    residence_ids: Sequence[int],
+    reason: str,
+    destination: str | None = None,
+    policy: DistrictPolicy | None = None,
+) -> dict[str, Any]:
+    """上门核录 confirming a declared departure (the web desk): each residence the collector ticked is proposed as
+    a departure on the declared date, with the reason and destination they were told, for the station's review."""
+    cs = _load(session, ctx, declaration_id, "verify")
+    p = _payload(cs)
+    if p["kind"] != "departure":
+        raise _wrong_kind()
+    if not residence_ids:
+        raise ValidationFailed(
+            "declaration.none_departed",
+            "请勾选核实已搬离的人员",
+            "Tick the persons found to have left",
+            {"field": "residence_id"},
+        )
+    found = {r["residence_id"]: r for r in residents_at(session, ctx, p["address_id"])}
+    departures = []
+    for rid in dict.fromkeys(residence_ids):
+        if rid not in found:
+            raise ValidationFailed(
+                "declaration.resident_elsewhere",
+                "该人员不住在申报的门牌地址上",
+                "The person does not live at the declared plate's address",
+                {"field": "residence_id", "id": rid},
+            )
+        departures.append(
+            {
+                "residence_id": rid,
+                "departure": {
+                    "expected_version": found[rid]["version"],
+                    "departure_date": p["date"],
+                    "reason": reason,
+                    "destination": destination or None,
+                },
+            }
+        )
+    data = DeparturesFound.model_validate({"departures": departures})
+    return verify_departure(session, ctx, declaration_id, data, policy=policy)

@@ -123,7 +123,7 @@ def match(
     for r in results:
         table.add_row(
             r["input"],
-            str(r["level"]),
+            str(r["match_level"] or ""),
             str(r["standard"] or ""),
             f"{r['confidence']:.2f}",
             " ".join(r["reasons"]),

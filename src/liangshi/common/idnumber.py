@@ -273,11 +273,18 @@ _ID_IN_TEXT = re.compile(
 
 
 def carries_id_number(text: str, *, old_form: bool = True) -> bool:
-    """Whether a text holds what is very likely a full ID number: 18 characters with the right check character,
-    or (with old_form) 15 digits whose birth date is a real day; spaces and full-width digits as typed."""
+    """Whether a text holds what is very likely a full ID number: 18 characters with the right check character
+    and a real birth date, or (with old_form) 15 digits whose birth date is a real day; spaces and full-width
+    digits as typed. (The birth date keeps an 18-digit standard address code out: a county code and a
+    zero-padded number, 420704000000000123, has the right check character one time in eleven.)"""
     compact = normalize_id_text(text)
     for run in _ID_IN_TEXT.findall(compact):
-        if len(run) == 18 and run[:17].isdigit() and compute_check_char(run[:17]) == run[17]:
+        if (
+            len(run) == 18
+            and run[:17].isdigit()
+            and compute_check_char(run[:17]) == run[17]
+            and _real_day(run[6:14])
+        ):
             return True
         if old_form and len(run) == 15 and _real_day("19" + run[6:12]):
             return True

@@ -38,6 +38,8 @@ MATCH_LEVELS = {
     "street": "road",
     "plate": "plate",
     "building": "building",
+    "unit": "unit",
+    "floor": "floor",
     "dwelling": "room",
 }
 MAX_CANDIDATES = 5
@@ -306,6 +308,11 @@ def _match_address(session: Session, ctx: Context, text: str) -> dict[str, Any]:
                     reasons.append(f"room:{p['room']}")
                 else:
                     reasons.append("room:not_found")
+            partial = _unit_and_floor(session, int(bids[0]), p, on) if result["level"] == "building" else None
+            if partial is not None:
+                level, why = partial
+                result.update(level=level, confidence=0.95 if level == "floor" else 0.92)
+                reasons.extend(why)
         else:
             reasons.append("building:not_found")
     if not p["road"] and area is not None:
@@ -336,6 +343,9 @@ def match_within_plate(session: Session, address_id: int, text: str | None, on: 
     if len(chosen) != 1:
         return found
     found.update(level="building", building_id=chosen[0])
+    partial = _unit_and_floor(session, chosen[0], p, on)
+    if partial is not None:
+        found["level"] = partial[0]
     if not p["room"]:
         return found
     unit = int(p["unit"]) if p["unit"] and p["unit"].isdigit() else None
@@ -353,3 +363,36 @@ def match_within_plate(session: Session, address_id: int, text: str | None, on: 
     if len(dwellings) == 1:
         found.update(level="room", dwelling_id=int(dwellings[0]))
     return found
+
+
+def _floor_written(p: dict[str, Any]) -> int | None:
+    """The floor a written address names: its 楼/层, else the room number's leading digits (501 → 5, 1203 → 12)."""
+    if p["floor"] and p["floor"].lstrip("-").isdigit():
+        return int(p["floor"])
+    room = p["room"] or ""
+    return int(room[:-2]) if room.isdigit() and 3 <= len(room) <= 4 and int(room[:-2]) > 0 else None
+
+
+def _unit_and_floor(
+    session: Session, building_id: int, p: dict[str, Any], on: dt.date
+) -> tuple[str, list[str]] | None:
+    """How far below a building a written unit and floor reach when no one dwelling was found: `floor` when some
+    dwelling of the building (of the written unit, if one is) lies on the floor written, `unit` when some dwelling
+    lies in the unit written; None when neither is written or none of the building's dwellings has them."""
+    unit = int(p["unit"]) if p["unit"] and p["unit"].isdigit() else None
+    floor = _floor_written(p)
+    if unit is None and floor is None:
+        return None
+    dv = DwellingVersion
+    rows = session.execute(
+        select(dv.unit, dv.floor)
+        .join(Dwelling, Dwelling.id == dv.entity_id)
+        .where(Dwelling.building_id == building_id, dv.superseded_at.is_(None), history.valid_on(dv, on))
+    ).all()
+    in_unit = [f for u, f in rows if unit is None or u == unit]
+    if unit is not None and not in_unit:
+        return None
+    why = [f"unit:{unit}"] if unit is not None else []
+    if floor is not None and floor in in_unit:
+        return "floor", [*why, f"floor:{floor}"]
+    return ("unit", why) if unit is not None else None

@@ -22,6 +22,7 @@ from liangshi.errors import LiangshiError
 from liangshi.residence.rules import CATEGORIES
 from liangshi.review import service as review
 from liangshi.web.i18n import N_
+from liangshi.web.labels import form_errors
 from liangshi.web.nav import NavItem, add_nav
 from liangshi.web.pages import web_router
 from liangshi.web.render import redirect, render
@@ -156,21 +157,35 @@ def declare(
     return render(request, "declare/done.html", status=201, receipt=receipt)
 
 
+def _desk(request: Request, p: Page, *, error: str | None = None, status: int = 200) -> Response:
+    rows = declarations.declarations(p.session, p.ctx)
+    places = {r["address_id"]: declarations.dwellings_at(p.session, p.ctx, r["address_id"]) for r in rows}
+    residents = {
+        r["id"]: declarations.residents_at(
+            p.session, p.ctx, r["address_id"], [person["name"] for person in r["persons"]]
+        )
+        for r in rows
+        if r["kind"] == "departure"
+    }
+    return render(
+        request,
+        "declare/desk.html",
+        p,
+        status=status,
+        rows=rows,
+        places=places,
+        residents=residents,
+        error=error,
+        categories=CATEGORIES,
+        match_levels=MATCH_LEVEL_LABELS,
+    )
+
+
 @router.get("/declarations")
 def desk(request: Request) -> Response:
     """Self-declarations of the collector's area awaiting a visit, oldest first."""
     with page(request, purpose="上门核录") as p:
-        rows = declarations.declarations(p.session, p.ctx)
-        places = {r["address_id"]: declarations.dwellings_at(p.session, p.ctx, r["address_id"]) for r in rows}
-        return render(
-            request,
-            "declare/desk.html",
-            p,
-            rows=rows,
-            places=places,
-            categories=CATEGORIES,
-            match_levels=MATCH_LEVEL_LABELS,
-        )
+        return _desk(request, p)
 
 
 @router.post("/declarations/{declaration_id}/arrival")
@@ -193,6 +208,36 @@ def verify_arrival(
             sexes=sex or [],
             policy=policy,
         )
+    return redirect("/web/declarations")
+
+
+@router.post("/declarations/{declaration_id}/departure")
+def verify_departure(
+    request: Request,
+    declaration_id: int,
+    residence_id: Annotated[list[int] | None, Form(max_length=10)] = None,
+    reason: Annotated[str, Form(max_length=30)] = "",
+    destination: Annotated[str, Form(max_length=200)] = "",
+) -> Response:
+    """Verified at the door: each resident ticked as gone proposed as a departure on the declared date (for the
+    station's review); the declaration verified."""
+    with page(request, purpose="上门核录") as p:
+        try:
+            declarations.verify_departure_as_declared(
+                p.session,
+                p.ctx,
+                declaration_id,
+                residence_ids=residence_id or [],
+                reason=reason,
+                destination=destination.strip() or None,
+                policy=review.policy_of(request.app.state.settings),
+            )
+        except (ValidationError, LiangshiError) as exc:
+            if isinstance(exc, LiangshiError) and exc.http_status not in (409, 422):
+                raise
+            p.session.rollback()
+            message = "；".join(form_errors(exc, p.lang).values())
+            return _desk(request, p, error=message, status=422)
     return redirect("/web/declarations")
 
 

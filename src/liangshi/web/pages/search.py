@@ -9,6 +9,7 @@ from fastapi import Form, Request
 from fastapi.responses import Response
 
 from liangshi.addresses import service as addresses
+from liangshi.addresses.batch import MATCH_LEVEL_LABELS
 from liangshi.errors import LiangshiError
 from liangshi.mpi import service as mpi
 from liangshi.persons import service as persons
@@ -154,4 +155,5 @@ def _search(request: Request, q: str, kind: str, offset: int) -> Response:
             address=address,
             error=error,
             match_levels=MATCH_LABELS,
+            address_levels=MATCH_LEVEL_LABELS,
         )
