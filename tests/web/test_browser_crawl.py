@@ -10,6 +10,7 @@ internet) reports no `serious` or `critical` violation.
 
 from __future__ import annotations
 
+import datetime as dt
 import json
 import os
 import re
@@ -21,6 +22,9 @@ from urllib.parse import urlsplit
 import pytest
 
 from liangshi.campaign import organisation, rules
+from liangshi.campaign import service as collection
+from liangshi.campaign.schemas import PersonAtDwelling
+from liangshi.common.types import validation_context
 from tests import factories
 from tests.conftest import INSIDE, PERSONAS, World
 from tests.venues.helpers import venue
@@ -108,6 +112,18 @@ def seeds(world: World, scene: Scene) -> list[str]:
             {"name": "2026年两实采集", "area": "420704001", "starts_on": "2026-11-01", "pilots": [INSIDE]}
         )
         campaign = organisation.create_campaign(session, world.ctx(session, "station_admin_li"), spec).id
+        proposal = PersonAtDwelling.model_validate(
+            {
+                "name": "林一",
+                "id_number": factories.make_id("420704", dt.date(1992, 9, 9), seq=81),
+                "arrival_date": "2026-11-01",
+                "category": "floating",
+            },
+            context=validation_context(dt.date(2026, 11, 27)),
+        )
+        change_set = collection.add_person_at_dwelling(
+            session, world.ctx(session, "collector_zhang"), scene.place.dwelling_id, proposal
+        ).id
     hotel = venue(world, address_id=scene.place.address_id, name="滨湖宾馆")
     p = scene.place
     return [
@@ -125,6 +141,7 @@ def seeds(world: World, scene: Scene) -> list[str]:
         f"/web/campaigns/{campaign}",
         "/web/rentals",
         "/web/changesets",
+        f"/web/changesets/{change_set}",
         "/web/search?q=张三",
     ]
 
