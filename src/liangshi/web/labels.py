@@ -8,7 +8,7 @@ from babel import Locale
 from pydantic import ValidationError
 
 from liangshi.common import codes
-from liangshi.common.idnumber import region_name
+from liangshi.common.idnumber import DOCUMENT_TYPE_NAMES, region_name
 from liangshi.errors import LiangshiError
 from liangshi.web.i18n import N_, short
 
@@ -235,6 +235,11 @@ def code_name(field: str, value: object, lang: str = "zh") -> str:
         return "—"
     text = str(value)
     name: str | None = None
+    if field == "doc_type" and text in DOCUMENT_TYPE_NAMES:  # 证件类型 resident_id → 居民身份证
+        zh, en = DOCUMENT_TYPE_NAMES[text]
+        return zh if short(lang) == "zh" else en
+    if field == "country":  # an identity document's country: an ISO 3166 alpha-3 code, as 国籍
+        field = "nationality"
     if field in CODE_TABLES:
         name = codes.table(CODE_TABLES[field]).entries.get(text)
     elif field == "hukou_region" and len(text) == 6 and text.isdigit():

@@ -137,12 +137,16 @@ def _campaign_page(
     read = organisation.read_campaign(p.session, p.ctx, c)
     units = organisation.campaign_units(p.session, p.ctx, c)
     may_manage = p.may("assignment.manage")
+    # The progress link: the campaign's area, or the user's own area when the campaign reaches beyond it.
+    own = organisation.own_area_code(p.session, p.ctx)
+    progress_area = read.area_code if str(read.area_code).startswith(own) else own
     return render(
         request,
         "campaign/detail.html",
         p,
         status=422 if errors else 200,
         campaign=read,
+        progress_area=progress_area,
         teams=organisation.teams_of(p.session, p.ctx, campaign_id),
         assignments=organisation.assignments(p.session, p.ctx, campaign_id=campaign_id),
         units=units,
