@@ -113,3 +113,18 @@ def test_each_number_opens_the_objects_behind_it(world: World, web_as: Web) -> N
         .status_code
         == 404
     )
+
+
+def test_a_number_links_its_objects_only_for_a_role_that_may_read_them(world: World, web_as: Web) -> None:
+    # A housing officer reads rentals but not venue stays: the venue rate's numbers are shown, not linked.
+    build(world)
+    web = web_as("housing_officer_he")
+    r = web.get("/web/dashboard", params={"area": A, **PERIOD})
+    assert r.status_code == 200
+    venue = r.text.split('data-kpi="venue_realtime"')[1].split("</tr>")[0]
+    assert "/web/kpis/venue_realtime" not in venue
+    assert _row(r.text, "venue_realtime") == EXPECTED[A]["venue_realtime"]
+    rental = r.text.split('data-kpi="rental_registration"')[1].split("</tr>")[0]
+    assert "/web/kpis/rental_registration" in rental
+    refused = web.get("/web/kpis/venue_realtime", params={"area": A, **PERIOD, "part": "numerator"})
+    assert refused.status_code == 403

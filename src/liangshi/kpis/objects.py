@@ -198,6 +198,13 @@ def _check(key: str, part: str, page: int) -> rules.KpiDef:
     return rules.BY_KEY[key]
 
 
+def may_open(session: Session, ctx: Context, key: str, date_from: dt.date, date_to: dt.date) -> bool:
+    """Whether the actor may open the lists behind a KPI: the objects' own read permissions, as `objects` checks
+    them (the dashboard links a number only then; a housing officer reads no venue stays)."""
+    srcs = sources(session, key, date_from, date_to, calendar.default_calendar())
+    return all(ctx.actor.may(READ[src.kind]) for src in srcs)
+
+
 def objects(
     session: Session,
     ctx: Context,

@@ -154,6 +154,11 @@ def dashboard(
             chart=script_json(chart),
             xlsx="/web/dashboard.xlsx?" + urlencode({"area": root.code, **period}),
             period_query=urlencode(period),
+            openable={
+                key
+                for key in rules.BY_KEY
+                if kpi_objects_service.may_open(p.session, p.ctx, key, report.date_from, report.date_to)
+            },
             inspection=inspections.latest_summary(p.session, p.ctx, root.id),
             sample_trend=sample_trend,
             computed_at=report.computed_at.astimezone(CHINA_TZ).strftime("%H:%M")
