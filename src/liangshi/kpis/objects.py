@@ -31,7 +31,6 @@ from liangshi.common.idnumber import mask_id_number
 from liangshi.errors import ValidationFailed
 from liangshi.kpis import rules
 from liangshi.persons import service as persons
-from liangshi.persons.models import Document, DocumentVersion
 from liangshi.registry import Context, history
 from liangshi.rentals import service as rentals
 from liangshi.rentals.models import Rental, RentalVersion
@@ -279,23 +278,6 @@ def objects(
     }
 
 
-def _documents(session: Session, person_ids: list[int]) -> dict[int, dict[str, Any]]:
-    """Each person's first current document, masked."""
-    if not person_ids:
-        return {}
-    dv = DocumentVersion
-    rows = session.execute(
-        select(Document.person_id, dv.doc_type, dv.number)
-        .join(dv, dv.entity_id == Document.id)
-        .where(Document.person_id.in_(set(person_ids)), dv.superseded_at.is_(None), dv.valid_to.is_(None))
-        .order_by(Document.id)
-    ).all()
-    out: dict[int, dict[str, Any]] = {}
-    for pid, doc_type, number in rows:
-        out.setdefault(int(pid), {"doc_type": doc_type, "number": mask_id_number(number), "masked": True})
-    return out
-
-
 def _describe(
     session: Session, ctx: Context, kind: str, rows: list[tuple[int, int, int]]
 ) -> list[dict[str, Any]]:
@@ -347,7 +329,7 @@ def _describe(
         }
         person_ids = [p[0] for p in info.values()]
         names = persons.names_on(session, person_ids, day)
-        docs = _documents(session, person_ids)
+        docs = persons.first_documents(session, person_ids)
         for item in base:
             pid, did, arr, reg, dep, dereg = info[item["id"]]
             item.update(

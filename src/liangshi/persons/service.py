@@ -176,6 +176,23 @@ def current_documents(session: Session, person_id: int) -> list[DocumentVersion]
     )
 
 
+def first_documents(session: Session, person_ids: Sequence[int]) -> dict[int, dict[str, Any]]:
+    """Each person's first current document (by document id), masked: what the lists show beside a name."""
+    if not person_ids:
+        return {}
+    v = DocumentVersion
+    rows = session.execute(
+        select(Document.person_id, v.doc_type, v.number)
+        .join(v, v.entity_id == Document.id)
+        .where(Document.person_id.in_(set(person_ids)), v.superseded_at.is_(None), v.valid_to.is_(None))
+        .order_by(Document.id)
+    ).all()
+    out: dict[int, dict[str, Any]] = {}
+    for pid, doc_type, number in rows:
+        out.setdefault(int(pid), {"doc_type": doc_type, "number": mask_id_number(number), "masked": True})
+    return out
+
+
 def documents_view(
     session: Session, ctx: Context, person_id: int, *, unmask_reason: str | None
 ) -> list[dict[str, Any]]:

@@ -18,10 +18,9 @@ from liangshi.areas.models import Area
 from liangshi.audit import service as audit
 from liangshi.buildings import service as buildings
 from liangshi.buildings.models import Dwelling, DwellingVersion
-from liangshi.common.idnumber import mask_id_number
 from liangshi.errors import Conflict, NotFound, ValidationFailed
 from liangshi.persons import service as persons
-from liangshi.persons.models import Document, DocumentVersion, PersonVersion
+from liangshi.persons.models import PersonVersion
 from liangshi.registry import Context, Snapshot, history
 from liangshi.rentals import rules
 from liangshi.rentals.models import RENTAL as RENTAL
@@ -458,7 +457,10 @@ def tenants_of(
     rows = session.execute(stmt).all()
     day = on or ctx.today
     names = persons.names_on(session, [t.person_id for t, _ in rows], day)
-    docs = _masked_documents(session, [t.person_id for t, _ in rows])
+    docs = {
+        pid: d["number"]
+        for pid, d in persons.first_documents(session, [t.person_id for t, _ in rows]).items()
+    }
     result: list[dict[str, Any]] = [
         {
             "tenant_id": t.id,
@@ -479,21 +481,6 @@ def tenants_of(
             [audit.Event("rental.tenant_read", "rental", rental.id, r["person_id"]) for r in result],
         )
     return result
-
-
-def _masked_documents(session: Session, person_ids: list[int]) -> dict[int, str]:
-    if not person_ids:
-        return {}
-    dv = DocumentVersion
-    out: dict[int, str] = {}
-    for pid, number in session.execute(
-        select(Document.person_id, dv.number)
-        .join(dv, and_(dv.entity_id == Document.id, dv.superseded_at.is_(None), dv.valid_to.is_(None)))
-        .where(Document.person_id.in_(person_ids))
-        .order_by(Document.id)
-    ):
-        out.setdefault(int(pid), mask_id_number(str(number)))
-    return out
 
 
 def rental_of_dwelling(session: Session, ctx: Context, dwelling_id: int) -> Snapshot | None:

@@ -12,10 +12,8 @@ from liangshi import registry
 from liangshi.areas.models import Area
 from liangshi.audit import service as audit
 from liangshi.buildings import service as buildings
-from liangshi.common.idnumber import mask_id_number
 from liangshi.errors import ValidationFailed
 from liangshi.persons import service as persons
-from liangshi.persons.models import Document, DocumentVersion
 from liangshi.registry import Context
 from liangshi.residence.models import Residence, ResidenceVersion
 from liangshi.residence.service.counts import status_expression
@@ -69,7 +67,7 @@ def _floating_list(
     rows = session.execute(base.order_by(order_by, Residence.id).offset(offset).limit(limit)).all()
     person_ids = [res.person_id for res, _ in rows]
     names = persons.names_on(session, person_ids, ctx.today)
-    documents = _first_documents(session, person_ids)
+    documents = persons.first_documents(session, person_ids)
     items: list[dict[str, Any]] = []
     for res, row in rows:
         until = row.intended_stay_until
@@ -105,23 +103,6 @@ def _floating_list(
         "offset": offset,
         "limit": limit,
     }
-
-
-def _first_documents(session: Session, person_ids: list[int]) -> dict[int, dict[str, Any]]:
-    """Each person's first current document, masked."""
-    if not person_ids:
-        return {}
-    dv = DocumentVersion
-    rows = session.execute(
-        select(Document.person_id, dv.doc_type, dv.number)
-        .join(dv, dv.entity_id == Document.id)
-        .where(Document.person_id.in_(set(person_ids)), dv.superseded_at.is_(None), dv.valid_to.is_(None))
-        .order_by(Document.id)
-    ).all()
-    result: dict[int, dict[str, Any]] = {}
-    for pid, doc_type, number in rows:
-        result.setdefault(int(pid), {"doc_type": doc_type, "number": mask_id_number(number), "masked": True})
-    return result
 
 
 def floating_arrivals(
