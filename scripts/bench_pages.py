@@ -275,7 +275,13 @@ def measure(url: str, runs: int) -> dict[str, Any]:
                     "bare_sql": _bare(engine, kind, path, name, runs),
                     "others_ms": {},
                 }
-                print(f"{kind} {role} {pages[kind]['median_ms']} ms", file=sys.stderr, flush=True)
+                bare = pages[kind]["bare_sql"]
+                print(  # as it goes: a run cut short still leaves its figures
+                    f"{kind} {role} {pages[kind]['median_ms']} ms"
+                    + (f" (bare SQL {bare['median_ms']} ms)" if bare else ""),
+                    file=sys.stderr,
+                    flush=True,
+                )
     engine.dispose()
     slowest = max(
         ([k, max([v["median_ms"], *v["others_ms"].values()])] for k, v in pages.items()), key=lambda kv: kv[1]
