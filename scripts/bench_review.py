@@ -61,6 +61,9 @@ def main() -> None:
     parser.add_argument("--pending", type=int, default=10_000)
     parser.add_argument("--apply", type=int, default=1_000, help="at most half of --pending")
     parser.add_argument("--samples", type=int, default=20)
+    parser.add_argument(
+        "--profile", help="write a cProfile of the desk and of approve_many to this path prefix"
+    )
     parser.add_argument("--pg-server", default="postgresql://postgres@127.0.0.1:5432/postgres")
     args = parser.parse_args()
     rng = random.Random(14)
@@ -158,10 +161,25 @@ def main() -> None:
                 int(i)
                 for i in s.execute(select(ChangeSet.id).order_by(ChangeSet.id).limit(args.apply)).scalars()
             ]
+        if args.profile:
+            import cProfile
+
+            with session_scope(factory) as s:
+                ctx = _ctx(s, "bench_station", clock)
+                cProfile.runctx("review.desk(s, ctx, limit=50)", globals(), locals(), args.profile + ".desk")
+        profiler = None
+        if args.profile:
+            import cProfile
+
+            profiler = cProfile.Profile()
+            profiler.enable()
         t = time.perf_counter()
         with session_scope(factory) as s, today_is(clock.today()):
             outcomes = review.approve_many(s, _ctx(s, "bench_station", clock), chosen)
         approve_s = time.perf_counter() - t
+        if profiler is not None:
+            profiler.disable()
+            profiler.dump_stats(args.profile + ".approve")
         assert all(o.ok for o in outcomes), [o for o in outcomes if not o.ok][:3]
         with session_scope(factory) as s:
             others = list(

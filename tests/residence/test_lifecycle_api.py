@@ -55,10 +55,11 @@ def _resident(world: World, client: TestClient, h: dict[str, str], **arrival: An
     return pid, p.dwelling_id, r.json()["id"]
 
 
-def test_collector_extends_a_stay_and_a_stale_version_gets_409(
+def test_the_police_extends_a_stay_and_a_stale_version_gets_409(
     world: World, client: TestClient, login: Any
 ) -> None:
-    h = login("collector_zhang")
+    # Issue 14: a collector's extension is a change set for review (below), so the police extends here.
+    h = login("police_liu")
     _, _, rid = _resident(world, client, h, intended_stay_until="2026-11-30")
     r = client.post(
         f"/residences/{rid}/extend",
@@ -81,6 +82,55 @@ def test_collector_extends_a_stay_and_a_stale_version_gets_409(
     )
     assert (r.status_code, r.json()["error"]["code"]) == (422, "residence.extension_not_later")
     assert _counts(world) == before
+
+
+def test_a_collectors_extension_is_a_change_set_until_the_station_approves(
+    world: World, client: TestClient, login: Any
+) -> None:
+    h = login("collector_zhang")
+    _, _, rid = _resident(world, client, h, intended_stay_until="2026-11-30")
+    before = _counts(world)
+    body = {"expected_version": 1, "intended_stay_until": "2027-05-31"}
+    r = client.post(f"/residences/{rid}/extend", json=body, headers=h)
+    assert (r.status_code, r.json()["error"]["code"]) == (403, "changeset.required")
+    assert _counts(world) == before
+    # Bad input: checked now as the extension would be, nothing stored.
+    r = client.post(
+        f"/residences/{rid}/extension-proposals",
+        json={"expected_version": 1, "intended_stay_until": "2026-11-30"},
+        headers=h,
+    )
+    assert (r.status_code, r.json()["error"]["code"]) == (422, "residence.extension_not_later")
+    r = client.post(f"/residences/{rid}/extension-proposals", json=body, headers=h)
+    assert r.status_code == 201, r.text
+    cs = r.json()
+    assert (cs["action"], cs["status"]) == ("extension", "pending_station")
+    with world.session() as s:
+        row = s.execute(
+            select(ResidenceVersion).where(
+                ResidenceVersion.entity_id == rid, ResidenceVersion.superseded_at.is_(None)
+            )
+        ).scalar_one()
+        assert row.intended_stay_until == D(2026, 11, 30)  # nothing live yet
+    # The collector never approves their own collection; the station does.
+    r = client.post(f"/change-sets/{cs['id']}/approve", headers=h)
+    assert r.status_code == 403
+    station = login("station_admin_li")
+    r = client.post(f"/change-sets/{cs['id']}/approve", headers=station)
+    assert r.status_code == 200, r.text
+    assert r.json()["status"] == "approved"
+    r = client.get(f"/residences/{rid}", headers=station)
+    assert r.json()["attributes"]["intended_stay_until"] == "2027-05-31"
+    assert r.json()["version"] == 2
+    with world.session() as s:
+        row = s.execute(
+            select(ResidenceVersion).where(
+                ResidenceVersion.entity_id == rid,
+                ResidenceVersion.superseded_at.is_(None),
+                ResidenceVersion.valid_to.is_(None),
+            )
+        ).scalar_one()
+        assert row.source_ref == "collector_zhang"
 
 
 def test_cannot_extend_a_deregistered_residence_over_http(
@@ -110,7 +160,7 @@ def test_cannot_extend_a_deregistered_residence_over_http(
 
 
 def test_extend_refuses_unknown_fields(world: World, client: TestClient, login: Any) -> None:
-    h = login("collector_zhang")
+    h = login("police_liu")
     _, _, rid = _resident(world, client, h)
     r = client.post(
         f"/residences/{rid}/extend",

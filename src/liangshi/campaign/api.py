@@ -29,7 +29,7 @@ from liangshi.campaign.schemas import (
 )
 from liangshi.errors import ValidationFailed
 from liangshi.http.tx import anonymous, unit
-from liangshi.residence.schemas import DepartureIn
+from liangshi.residence.schemas import DepartureIn, ExtendIn
 from liangshi.review import service as review
 from liangshi.review.schemas import ChangeSetRead
 
@@ -273,6 +273,29 @@ def propose_departure(
     """A change set deregistering the residence, for the station's (and by default the district's) review."""
     with unit(request) as (session, ctx):
         cs = service.propose_departure(
+            session,
+            ctx,
+            residence_id,
+            body,
+            change_set_id=change_set_id,
+            policy=review.policy_of(request.app.state.settings),
+        )
+        return review.show(session, ctx, cs.id)
+
+
+@router.post(
+    "/residences/{residence_id}/extension-proposals",
+    response_model=ChangeSetRead,
+    status_code=201,
+    summary="Propose an extension of the intended stay (续住) found at a visit (for review)",
+)
+def propose_extension(
+    residence_id: int, body: ExtendIn, request: Request, change_set_id: int | None = None
+) -> ChangeSetRead:
+    """A change set with the later end of the intended stay, for the station's review; `change_set_id` resubmits
+    one of your returned change sets, fixed."""
+    with unit(request) as (session, ctx):
+        cs = service.propose_extension(
             session,
             ctx,
             residence_id,

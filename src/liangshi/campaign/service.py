@@ -30,7 +30,7 @@ from liangshi.rentals.models import RENTAL
 from liangshi.residence import rules as residence_rules
 from liangshi.residence import service as residence
 from liangshi.residence.models import RESIDENCE, Residence, ResidenceVersion
-from liangshi.residence.schemas import DepartureIn
+from liangshi.residence.schemas import DepartureIn, ExtendIn
 from liangshi.review import service as review
 from liangshi.review.rules import DistrictPolicy
 
@@ -717,6 +717,57 @@ def propose_departure(
         ],
         prov=data.provenance.to_domain(ctx.actor.username),
         tags=[row.category, data.reason],
+        subject_person_id=res.person_id,
+        payload={"residence_id": res.id, **data.model_dump(mode="json")},
+    )
+
+
+def propose_extension(
+    session: Session,
+    ctx: Context,
+    residence_id: int,
+    data: ExtendIn,
+    *,
+    change_set_id: int | None = None,
+    policy: DistrictPolicy | None = None,
+) -> ChangeSet:
+    """An extension of the intended stay (续住) the collector was told of, proposed for review: checked now as
+    `residence.extend_stay` would check it, written on approval (from `effective`, default today)."""
+    ctx.actor.ensure("residence.write")
+    res = registry.get_entity(session, RESIDENCE, residence_id, ctx.actor, write=True)
+    status, row = residence.residence_status(session, res.id)
+    residence_rules.LIFECYCLE.ensure(status, "extend_stay", id=res.id)
+    effective = data.effective or ctx.today
+    residence_rules.check_extension(
+        arrival=row.arrival_date,
+        current_until=row.intended_stay_until,
+        new_until=data.intended_stay_until,
+        effective=effective,
+        today=ctx.today,
+    )
+    name = persons.names_on(session, [res.person_id], ctx.today).get(res.person_id, "")
+    return _propose_or_resubmit(
+        session,
+        ctx,
+        change_set_id,
+        policy=policy,
+        area_id=res.area_id,
+        action="extension",
+        summary=name,
+        items=[
+            Proposed(
+                "change",
+                "residence",
+                entity_id=res.id,
+                base_version=data.expected_version,
+                attributes={"intended_stay_until": data.intended_stay_until},
+                effective=effective,
+                reason=data.reason or "extend_stay",
+                permission="residence.write",
+            )
+        ],
+        prov=data.provenance.to_domain(ctx.actor.username),
+        tags=[row.category],
         subject_person_id=res.person_id,
         payload={"residence_id": res.id, **data.model_dump(mode="json")},
     )

@@ -38,7 +38,7 @@ def list_(
         None, "--status", help="pending_station or pending_district (default: your stages)"
     ),
     action: str = typer.Option(
-        None, "--action", help="person_at_dwelling, arrival, departure, correction, occupancy"
+        None, "--action", help="person_at_dwelling, arrival, departure, extension, correction, occupancy"
     ),
     proposer: str = typer.Option(None, "--collector", help="Only this collector's"),
     limit: int = typer.Option(50, "--limit", min=1, max=500),

@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import datetime as dt
 import json
+import weakref
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any, Literal
@@ -225,10 +226,26 @@ def _check_items(items: Sequence[Proposed], *, allow_empty: bool = False) -> Non
             raise ValueError("a proposed change names its object and the version it was made against")
 
 
+# A set's items decoded once per text: a bulk approval reads each set's items for its staleness, its documents
+# and its write (three decodes of the same JSON otherwise). Keyed weakly by the loaded object; a changed text
+# (a resubmission) is decoded afresh.
+_DECODED: weakref.WeakKeyDictionary[ChangeSet, tuple[str, list[dict[str, Any]]]] = weakref.WeakKeyDictionary()
+
+
+def _raw_items(cs: ChangeSet) -> list[dict[str, Any]]:
+    text = cs.items
+    cached = _DECODED.get(cs)
+    if cached is not None and cached[0] == text:
+        return cached[1]
+    decoded: list[dict[str, Any]] = json.loads(text)
+    _DECODED[cs] = (text, decoded)
+    return decoded
+
+
 def items_of(cs: ChangeSet, kinds: Mapping[str, Kind] | None = None) -> list[Proposed]:
     """The proposed items of a change set (attribute dates back as dates when the kinds are given)."""
     out = []
-    for raw in json.loads(cs.items):
+    for raw in _raw_items(cs):
         kind = kinds.get(raw["kind"]) if kinds is not None else None
         attrs = dict(raw["attributes"])
         if kind is not None:

@@ -60,8 +60,9 @@ def deregister(object_id: int, body: DepartureIn, request: Request) -> ObjectRea
 
 @router.post("/{object_id}/extend", response_model=ObjectRead, summary="续住: extend the intended stay")
 def extend(object_id: int, body: ExtendIn, request: Request) -> ObjectRead:
-    """A later end of the intended stay from `effective` (default today); stale `expected_version` gets 409."""
-    with unit(request) as (session, ctx):
+    """A later end of the intended stay from `effective` (default today); stale `expected_version` gets 409. A
+    collector proposes it instead (POST /residences/{id}/extension-proposals, for review)."""
+    with unit(request, writes="residence") as (session, ctx):
         return object_read(service.extend_stay(session, ctx, object_id, body))
 
 

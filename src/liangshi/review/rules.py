@@ -9,6 +9,7 @@ ACTIONS: dict[str, tuple[str, str]] = {
     "person_at_dwelling": ("新增在住人员", "New person at a dwelling"),
     "arrival": ("来人登记", "Arrival"),
     "departure": ("人走注销", "Departure"),
+    "extension": ("续住", "Extension of stay"),
     "correction": ("更正人员信息", "Correction of a person"),
     "occupancy": ("房屋居住状况", "Occupancy of a dwelling"),
 }

@@ -111,6 +111,7 @@ CHANGESET_ACTIONS = {
     "person_at_dwelling": N_("New person at a dwelling"),
     "arrival": N_("Arrival"),
     "departure": N_("Departure"),
+    "extension": N_("Extension of stay"),
     "correction": N_("Correction of a person"),
     "occupancy": N_("Occupancy of a dwelling"),
 }
