@@ -77,6 +77,10 @@ class Settings(BaseSettings):
     # else this file (default <data_dir>/audit-keys/signing.key, generated on first use with mode 0600).
     audit_signing_key: str | None = None
     audit_key_file: str | None = None
+    # Field encryption at rest (docs/encryption.md): the keyring's JSON text from the environment
+    # (LIANGSHI_FIELD_KEYS), else the keyring file (LIANGSHI_FIELD_KEY_FILE, mode 0600, `liangshi keys generate`).
+    field_keys: str | None = None
+    field_key_file: str | None = None
     # `liangshi serve` folds newly committed audit entries into the Merkle tree this often (seconds, at most 1).
     audit_sequence_seconds: float = Field(default=1.0, gt=0, le=1)
     # Audit entries are kept at least this long (等保 2.0 level 3: six months); older ones may be archived.

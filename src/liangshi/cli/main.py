@@ -62,6 +62,7 @@ COMMANDS: dict[str, tuple[str, str, str]] = {
     "db": ("liangshi.cli.db", "app", "Database schema / 数据库"),
     "user": ("liangshi.cli.users", "app", "Users / 用户"),
     "audit": ("liangshi.cli.audit", "app", "Audit log / 审计日志"),
+    "keys": ("liangshi.cli.keys", "app", "Field encryption keys: generate, rotate, check / 字段加密密钥"),
     "validate": ("liangshi.cli.validate", "app", "Validate input / 校验"),
     "demo": ("liangshi.cli.demo", "app", "Demo data / 演示数据"),
     "areas": ("liangshi.cli.areas", "app", "Areas / 区划"),
