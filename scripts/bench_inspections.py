@@ -227,7 +227,7 @@ def measure(url: str, seed: int) -> dict[str, Any]:
 
 
 @contextmanager
-def fresh_database(db: str, persons: int, pg_server: str) -> Iterator[str]:
+def fresh_database(db: str, persons: int, pg_server: str, prefix: str = "liangshi") -> Iterator[str]:
     """A new SQLite file bench-out/inspections-<persons>.db, or a new PostgreSQL database dropped afterwards."""
     if db == "sqlite":
         path = Path("bench-out") / f"inspections-{persons}.db"
@@ -238,7 +238,7 @@ def fresh_database(db: str, persons: int, pg_server: str) -> Iterator[str]:
         return
     import psycopg  # only the PostgreSQL run needs the driver directly
 
-    name = f"liangshi_bench_{uuid.uuid4().hex[:8]}"
+    name = f"{prefix}_bench_{uuid.uuid4().hex[:8]}"
     admin = psycopg.connect(pg_server, autocommit=True)
     admin.execute(f'CREATE DATABASE "{name}"')
     try:
@@ -254,8 +254,9 @@ def main() -> None:
     parser.add_argument("--persons", type=int, default=1_000_000)
     parser.add_argument("--seed", type=int, default=16)
     parser.add_argument("--pg-server", default="postgresql://postgres@127.0.0.1:5432/postgres")
+    parser.add_argument("--pg-prefix", default="liangshi", help="prefix of the PostgreSQL database's name")
     args = parser.parse_args()
-    with fresh_database(args.db, args.persons, args.pg_server) as url:
+    with fresh_database(args.db, args.persons, args.pg_server, args.pg_prefix) as url:
         t0 = time.perf_counter()
         communities, households = load(url, args.persons, args.seed)
         load_s = time.perf_counter() - t0

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import datetime as dt
 import hashlib
+import json
 import math
 import random
 from collections.abc import Callable, Sequence
@@ -628,10 +629,17 @@ def verdict(
     return None, []
 
 
+def sheet_toml(sheet: ScoringSheet) -> str:
+    """The sheet as the TOML text `parse_sheet` reads back: its name, then one section per group."""
+    lines = [f"name = {json.dumps(sheet.name, ensure_ascii=False)}"]
+    for group, items in {**sheet.weights, **sheet.lists}.items():
+        lines += ["", f"[{group}]", *(f"{key} = {value!r}" for key, value in items.items())]
+    return "\n".join(lines) + "\n"
+
+
 def parse_sheet(text: str, fmt: str = "toml") -> ScoringSheet:
     """A scoring sheet from the text of its TOML or JSON file (as the campaign file is given)."""
-    # Imported here: only reading a sheet file needs the parsers.
-    import json
+    # Imported here: only reading a sheet file needs the parser.
     import tomllib
 
     try:

@@ -4,16 +4,19 @@ intervals, timeliness, the score on the default sheet, the 奖惩 lists, and the
 from __future__ import annotations
 
 import datetime as dt
-from typing import Any
+from typing import Annotated, Any
 from urllib.parse import quote, urlencode
 
-from fastapi import Query, Request
+from fastapi import Form, Query, Request
 from fastapi.responses import Response
 
 from liangshi.areas import service as areas
+from liangshi.errors import LiangshiError
+from liangshi.inspections import rules
 from liangshi.inspections import service as inspections
 from liangshi.web import i18n
 from liangshi.web.i18n import N_
+from liangshi.web.labels import form_errors
 from liangshi.web.nav import NavItem, add_nav
 from liangshi.web.pages import web_router
 from liangshi.web.render import render
@@ -21,6 +24,7 @@ from liangshi.web.session import Page, page
 
 router = web_router()
 add_nav(NavItem("/web/accountability", N_("Collector scores"), "inspection.read", order=38))
+SHEET_MAX = 20_000
 XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 REASONS = {
     "below_score": N_("score below the line"),
@@ -48,6 +52,40 @@ def _query(
     return area, day(date_from, p.ctx.today.replace(day=1)), day(date_to, p.ctx.today)
 
 
+def _page(
+    request: Request,
+    p: Page,
+    code: str,
+    start: dt.date,
+    end: dt.date,
+    sheet_text: str | None = None,
+    errors: dict[str, str] | None = None,
+) -> Response:
+    """The report on the sheet given (the default when there is none or it is refused), with the sheet's text."""
+    sheet = None
+    if sheet_text is not None and not errors:
+        sheet = rules.parse_sheet(sheet_text)
+    report: dict[str, Any] = inspections.collector_report(
+        p.session, p.ctx, area_code=code, date_from=start, date_to=end, sheet=sheet
+    )
+    query = urlencode({"area": code, "from": start.isoformat(), "to": end.isoformat()})
+    return render(
+        request,
+        "accountability.html",
+        p,
+        status=422 if errors else 200,
+        report=report,
+        area=code,
+        date_from=start.isoformat(),
+        date_to=end.isoformat(),
+        reasons=REASONS,
+        xlsx=f"/web/accountability.xlsx?{query}",
+        sheet_text=sheet_text if sheet_text is not None else rules.sheet_toml(rules.scoring_sheet()),
+        sheet_errors=errors or {},
+        custom=sheet is not None,
+    )
+
+
 @router.get("/accountability")
 def accountability_page(
     request: Request,
@@ -55,24 +93,30 @@ def accountability_page(
     date_from: str | None = Query(None, alias="from", max_length=10),
     date_to: str | None = Query(None, alias="to", max_length=10),
 ) -> Response:
-    """The collectors of an area over a period, best score first, with the 奖惩 lists."""
+    """The collectors of an area over a period, best score first, with the 奖惩 lists, on the default sheet."""
     with page(request) as p:
         code, start, end = _query(p, area, date_from, date_to)
-        report: dict[str, Any] = inspections.collector_report(
-            p.session, p.ctx, area_code=code, date_from=start, date_to=end
-        )
-        query = urlencode({"area": code, "from": start.isoformat(), "to": end.isoformat()})
-        return render(
-            request,
-            "accountability.html",
-            p,
-            report=report,
-            area=code,
-            date_from=start.isoformat(),
-            date_to=end.isoformat(),
-            reasons=REASONS,
-            xlsx=f"/web/accountability.xlsx?{query}",
-        )
+        return _page(request, p, code, start, end)
+
+
+@router.post("/accountability")
+def accountability_with_sheet(
+    request: Request,
+    area: Annotated[str, Form(max_length=15)] = "",
+    date_from: Annotated[str, Form(alias="from", max_length=10)] = "",
+    date_to: Annotated[str, Form(alias="to", max_length=10)] = "",
+    sheet: Annotated[str, Form(max_length=SHEET_MAX)] = "",
+) -> Response:
+    """The same report on a scoring sheet edited on the page (TOML, as the CLI reads it; POST /accountability).
+    A bad sheet is shown with the field and the reason, and the report stays on the default sheet; the sheet
+    is used for this report only, never stored."""
+    with page(request) as p:
+        code, start, end = _query(p, area, date_from, date_to)
+        try:
+            rules.parse_sheet(sheet)
+        except LiangshiError as exc:
+            return _page(request, p, code, start, end, sheet, form_errors(exc, p.lang))
+        return _page(request, p, code, start, end, sheet)
 
 
 @router.get("/accountability.xlsx")
@@ -86,6 +130,33 @@ def accountability_xlsx(
     with page(request) as p:
         code, start, end = _query(p, area, date_from, date_to)
         report = inspections.collector_report(p.session, p.ctx, area_code=code, date_from=start, date_to=end)
+        body = inspections.report_workbook(report, i18n.short(p.lang))
+    name = f"accountability-{code}-{start}-{end}.xlsx"
+    return Response(
+        body,
+        media_type=XLSX,
+        headers={"Content-Disposition": f"attachment; filename=\"{name}\"; filename*=UTF-8''{quote(name)}"},
+    )
+
+
+@router.post("/accountability.xlsx")
+def accountability_xlsx_with_sheet(
+    request: Request,
+    area: Annotated[str, Form(max_length=15)] = "",
+    date_from: Annotated[str, Form(alias="from", max_length=10)] = "",
+    date_to: Annotated[str, Form(alias="to", max_length=10)] = "",
+    sheet: Annotated[str, Form(max_length=SHEET_MAX)] = "",
+) -> Response:
+    """The scores on the sheet edited on the page as xlsx; a bad sheet shows the page with the error instead."""
+    with page(request) as p:
+        code, start, end = _query(p, area, date_from, date_to)
+        try:
+            parsed = rules.parse_sheet(sheet)
+        except LiangshiError as exc:
+            return _page(request, p, code, start, end, sheet, form_errors(exc, p.lang))
+        report = inspections.collector_report(
+            p.session, p.ctx, area_code=code, date_from=start, date_to=end, sheet=parsed
+        )
         body = inspections.report_workbook(report, i18n.short(p.lang))
     name = f"accountability-{code}-{start}-{end}.xlsx"
     return Response(
