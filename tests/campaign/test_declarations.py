@@ -11,6 +11,7 @@ from fastapi.testclient import TestClient
 from sqlalchemy import func, select
 
 from liangshi.campaign.declarations import RateLimit
+from liangshi.campaign.models import DeclarationCount
 from liangshi.errors import LiangshiError
 from liangshi.persons.models import Person
 from liangshi.registry.changesets import ChangeSet
@@ -117,18 +118,40 @@ def test_declarations_are_rate_limited_per_client_and_per_plate(
 ) -> None:
     place = _plate(world)
     code = _code(world, place.address_id)
-    app.state.declaration_limit = RateLimit(per_ip=2, per_plate=100)
+    app.state.declaration_limit = RateLimit(app.state.sessions, per_ip=2, per_plate=100)
     assert [
         client.post(f"/plates/{code}/declarations", json=_declaration()).status_code for _ in range(2)
     ] == [201] * 2
     refused = client.post(f"/plates/{code}/declarations", json=_declaration())
     assert refused.status_code == 429 and refused.json()["error"]["code"] == "declaration.rate_limited"
-    plate_limit = RateLimit(per_ip=100, per_plate=1)
+    plate_limit = RateLimit(app.state.sessions, per_ip=100, per_plate=1)
     plate_limit.take("10.0.0.1", code, now=0.0)
     with pytest.raises(LiangshiError) as caught:
         plate_limit.take("10.0.0.2", code, now=10.0)
     assert caught.value.data["scope"] == "plate"
-    plate_limit.take("10.0.0.2", code, now=3601.0)  # the window slides on
+    plate_limit.take("10.0.0.2", code, now=3601.0)  # the next window opens
+
+
+def test_every_server_process_shares_one_declaration_limit(world: World, app: Any) -> None:
+    # Two limiters stand for two workers (`serve --workers 2`): they count in the same database table.
+    code = _code(world, _plate(world).address_id)
+    first, second = (RateLimit(app.state.sessions, per_ip=3, per_plate=100) for _ in range(2))
+    first.take("10.0.0.9", code, now=7200.0)
+    second.take("10.0.0.9", code, now=7201.0)
+    first.take("10.0.0.9", code, now=7202.0)
+    with pytest.raises(LiangshiError) as caught:
+        second.take("10.0.0.9", code, now=7203.0)
+    assert caught.value.data["scope"] == "client"
+    # A refusal counts nothing: the plate's counter stands at the three taken, in either process.
+    with app.state.sessions() as session:
+        counts = {
+            row.key: row.count
+            for row in session.scalars(select(DeclarationCount).where(DeclarationCount.bucket == 2))
+        }
+    assert counts == {"ip:10.0.0.9": 3, f"plate:{code}": 3}
+    second.take("10.0.0.9", code, now=10800.0)  # the next window: counting starts again, old windows dropped
+    with app.state.sessions() as session:
+        assert {row.bucket for row in session.scalars(select(DeclarationCount))} == {3}
 
 
 def test_the_collector_verifies_an_arrival_on_site_as_collected_work_for_review(

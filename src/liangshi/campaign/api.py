@@ -347,7 +347,10 @@ def declare_at_plate(code: str, body: DeclarationIn, request: Request) -> dict[s
     client = request.client.host if request.client else "unknown"
     with anonymous(request) as session:
         declarations.plate_for_scan(session, code, clock.today())  # an unknown plate is 404, not counted
-        declarations.limiter_of(request.app.state).take(client, code)
+    declarations.limiter_of(request.app.state).take(
+        client, code
+    )  # its own transaction, shared by all workers
+    with anonymous(request) as session:
         return declarations.declare(session, code=code, data=body, now=clock.now(), today=clock.today())
 
 

@@ -12,14 +12,13 @@ from __future__ import annotations
 
 import datetime as dt
 import json
-import threading
-import time
-from collections import deque
 from collections.abc import Sequence
 from typing import Any
 
-from sqlalchemy import and_, select
-from sqlalchemy.orm import Session
+from sqlalchemy import and_, delete, select, update
+from sqlalchemy.dialects.postgresql import insert as pg_insert
+from sqlalchemy.dialects.sqlite import insert as sqlite_insert
+from sqlalchemy.orm import Session, sessionmaker
 
 from liangshi.access.rules import Actor
 from liangshi.addresses import service as addresses
@@ -27,7 +26,9 @@ from liangshi.areas.models import Area
 from liangshi.audit import service as audit
 from liangshi.buildings.models import Building, Dwelling
 from liangshi.campaign import service as collection
+from liangshi.campaign.models import DeclarationCount
 from liangshi.campaign.schemas import DeclarationIn, DeparturesFound, PersonsFound
+from liangshi.clock import Clock
 from liangshi.common.idnumber import check_document, mask_id_number
 from liangshi.errors import LiangshiError, NotFound, ValidationFailed
 from liangshi.persons import service as people
@@ -57,29 +58,55 @@ def too_many(scope: str, limit: int) -> TooManyDeclarations:
 
 
 class RateLimit:
-    """A sliding one-hour window of declarations per client address and per plate (one per server process)."""
+    """Declarations per client address and per plate in fixed windows (an hour), counted in the database
+    (`declaration_counts`) so that every server process (`serve --workers N`) shares one limit."""
 
-    def __init__(self, per_ip: int, per_plate: int, window_s: float = 3600.0) -> None:
-        self.per_ip, self.per_plate, self.window_s = per_ip, per_plate, window_s
-        self._seen: dict[str, deque[float]] = {}
-        self._lock = threading.Lock()
+    def __init__(
+        self,
+        sessions: sessionmaker[Session],
+        per_ip: int,
+        per_plate: int,
+        window_s: float = 3600.0,
+        clock: Clock | None = None,
+    ) -> None:
+        self.sessions, self.per_ip, self.per_plate, self.window_s = sessions, per_ip, per_plate, window_s
+        self.clock = clock or Clock()
 
-    def _full(self, key: str, limit: int, now: float) -> bool:
-        seen = self._seen.setdefault(key, deque())
-        while seen and seen[0] <= now - self.window_s:
-            seen.popleft()
-        return len(seen) >= limit
+    @staticmethod
+    def _opened(session: Session, key: str, bucket: int) -> bool:
+        # The window's counter at zero if it is not there yet; True when this call made it.
+        row = {"key": key, "bucket": bucket, "count": 0}
+        if session.get_bind().dialect.name == "postgresql":
+            made = session.execute(pg_insert(DeclarationCount).values(row).on_conflict_do_nothing())
+        else:
+            made = session.execute(sqlite_insert(DeclarationCount).values(row).on_conflict_do_nothing())
+        return bool(getattr(made, "rowcount", 0))
+
+    def _count(self, session: Session, key: str, bucket: int, limit: int) -> bool:
+        # One atomic conditional increment: two processes cannot both take the last place of a window.
+        taken = session.execute(
+            update(DeclarationCount)
+            .where(
+                DeclarationCount.key == key,
+                DeclarationCount.bucket == bucket,
+                DeclarationCount.count < limit,
+            )
+            .values(count=DeclarationCount.count + 1)
+        )
+        return bool(getattr(taken, "rowcount", 0))
 
     def take(self, client: str, code: str, now: float | None = None) -> None:
         """Count one declaration from `client` to plate `code`, or refuse it (429) and count nothing."""
-        at = time.monotonic() if now is None else now
-        with self._lock:
-            if self._full(f"ip:{client}", self.per_ip, at):
-                raise too_many("client", self.per_ip)
-            if self._full(f"plate:{code}", self.per_plate, at):
-                raise too_many("plate", self.per_plate)
-            self._seen[f"ip:{client}"].append(at)
-            self._seen[f"plate:{code}"].append(at)
+        bucket = int((self.clock.now().timestamp() if now is None else now) // self.window_s)
+        keys = ((f"ip:{client[:70]}", self.per_ip, "client"), (f"plate:{code[:70]}", self.per_plate, "plate"))
+        with self.sessions.begin() as session:  # a refusal rolls back whatever this call counted
+            opened = False
+            for key, limit, scope in keys:
+                opened = self._opened(session, key, bucket) or opened
+                if not self._count(session, key, bucket, limit):
+                    raise too_many(scope, limit)
+            if opened:  # a new window began: the counters of windows gone by are dropped
+                session.execute(delete(DeclarationCount).where(DeclarationCount.bucket < bucket))
 
 
 def _plate(session: Session, code: str, today: dt.date) -> dict[str, Any]:
@@ -324,7 +351,12 @@ def limiter_of(state: Any) -> RateLimit:
     limit: RateLimit | None = getattr(state, "declaration_limit", None)
     if limit is None:
         settings = state.settings
-        limit = RateLimit(settings.declaration_per_ip_hour, settings.declaration_per_plate_hour)
+        limit = RateLimit(
+            state.sessions,
+            settings.declaration_per_ip_hour,
+            settings.declaration_per_plate_hour,
+            clock=state.clock,
+        )
         state.declaration_limit = limit
     return limit
 

@@ -240,3 +240,14 @@ class CountMark(Base):
     household_row: Mapped[int] = mapped_column(BigInteger)
     membership_row: Mapped[int] = mapped_column(BigInteger)
     refreshed_at: Mapped[dt.datetime] = mapped_column(UtcDateTime)
+
+
+class DeclarationCount(Base):
+    """How many self-declarations one client address or one plate sent in one window (the rate limit's counter,
+    shared by every server process through the database)."""
+
+    __tablename__ = "declaration_counts"
+
+    key: Mapped[str] = mapped_column(String(80), primary_key=True)
+    bucket: Mapped[int] = mapped_column(BigInteger, primary_key=True, autoincrement=False)
+    count: Mapped[int] = mapped_column(Integer)

@@ -146,7 +146,10 @@ def declare(
     try:
         with session_scope(request.app.state.sessions) as session:
             declarations.plate_for_scan(session, code, clock.today())
-            declarations.limiter_of(request.app.state).take(client, code)
+        declarations.limiter_of(request.app.state).take(
+            client, code
+        )  # its own transaction, shared by all workers
+        with session_scope(request.app.state.sessions) as session:
             receipt = declarations.declare(
                 session, code=code, data=data, now=clock.now(), today=clock.today()
             )

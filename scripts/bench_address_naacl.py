@@ -1,0 +1,115 @@
+"""Field accuracy of our parser on a third-party labelled set: the Chinese address corpus of Li and Lu,
+"Neural Chinese Address Parsing" (NAACL 2019), github.com/leodotnet/neural-chinese-address-parsing, data/test.txt.
+
+    .venv/bin/python scripts/bench_address_naacl.py PATH/TO/test.txt [--limit N]
+
+The repository carries no licence, so the data is not committed: fetch it and pass the path. Each address is one
+block of ``character label`` lines (BIO tags). Their labels map onto our fields: prov→province, city→city,
+district→district, town→township, community→community, road→road, roadno→number, houseno→building,
+cellno→unit, floorno→floor, roomno→room. A field is scored on the addresses whose label set has it (or whose
+parse gives it when the label has none, which counts as a miss). Division names and roads compare as written;
+numbers compare by their digits (our parser keeps 194 of 194栋). Province, city and district are scored only
+where labelled (we infer a parent division the writer left out) and a short name matches its full name (浙江,
+浙江省). Whole-address: every scored field right.
+"""
+
+from __future__ import annotations
+
+import argparse
+import re
+import sys
+import time
+from collections import Counter
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT / "src"))
+
+from liangshi.addresses.parsing import parse_address  # noqa: E402
+
+FIELDS = {
+    "prov": "province",
+    "city": "city",
+    "district": "district",
+    "town": "township",
+    "community": "community",
+    "road": "road",
+    "roadno": "number",
+    "houseno": "building",
+    "cellno": "unit",
+    "floorno": "floor",
+    "roomno": "room",
+}
+NUMBERS = {"number", "building", "unit", "floor", "room"}
+DIVISIONS = {"province", "city", "district"}  # our parser infers these from the code table when not written
+
+
+def read(path: Path) -> list[tuple[str, dict[str, str]]]:
+    """The addresses of a BIO file: (text, {our field: labelled text})."""
+    out: list[tuple[str, dict[str, str]]] = []
+    for block in path.read_text(encoding="utf-8").split("\n\n"):
+        text, spans, current = "", {}, None
+        for line in block.strip().splitlines():
+            token, _, tag = line.rpartition(" ")
+            text += token
+            kind = tag[2:] if "-" in tag else None
+            if tag.startswith("B-") or kind != current:
+                current = kind
+                if kind in FIELDS and FIELDS[kind] not in spans:
+                    spans[FIELDS[kind]] = token
+                    continue
+                current = kind if kind in FIELDS and FIELDS[kind] not in spans else None
+            elif kind in FIELDS:
+                spans[FIELDS[kind]] += token
+        if text:
+            out.append((text, spans))
+    return out
+
+
+def _same(field: str, want: str | None, got: str | None) -> bool:
+    if field in NUMBERS:
+        return re.sub(r"\D", "", want or "") == re.sub(r"\D", "", got or "")
+    if field in DIVISIONS and want and got:  # 浙江 written, 浙江省 read: the same division
+        return got.startswith(want) or want.startswith(got)
+    return (want or "") == (got or "")
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser()
+    ap.add_argument("path", type=Path)
+    ap.add_argument("--limit", type=int, default=0)
+    args = ap.parse_args()
+    rows = read(args.path)[: args.limit or None]
+    start = time.perf_counter()
+    for text, _ in rows:
+        text.strip()
+    baseline = time.perf_counter() - start
+    start = time.perf_counter()
+    parsed = [parse_address(text).to_json() for text, _ in rows]
+    seconds = time.perf_counter() - start
+    right, seen, whole = Counter[str](), Counter[str](), 0
+    for (_, want), got in zip(rows, parsed, strict=True):
+        ok = True
+        for field in FIELDS.values():
+            if field not in want and (not got.get(field) or field in DIVISIONS):
+                continue
+            seen[field] += 1
+            if _same(field, want.get(field), got.get(field)):
+                right[field] += 1
+            else:
+                ok = False
+        whole += ok
+    print(
+        f"{len(rows)} addresses, {len(rows) / seconds:.0f} addresses/s"
+        f" (baseline, strip only: {len(rows) / baseline:,.0f}/s)"
+    )
+    print(
+        f"field accuracy {sum(right.values()) / max(1, sum(seen.values())):.3f}; whole {whole / len(rows):.3f}"
+    )
+    for field in FIELDS.values():
+        if seen[field]:
+            print(f"  {field:10} {right[field] / seen[field]:.3f}  (n={seen[field]})")
+
+
+if __name__ == "__main__":
+    main()
