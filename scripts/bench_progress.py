@@ -268,22 +268,35 @@ def main() -> None:
     parser.add_argument("--db", choices=("sqlite", "postgresql"), default="sqlite")
     parser.add_argument("--persons", type=int, default=200000)
     parser.add_argument("--runs", type=int, default=5)
+    parser.add_argument("--prefix", default="liangshi_bench", help="prefix of the PostgreSQL database's name")
+    parser.add_argument("--keep", action="store_true", help="keep the loaded database (or file) afterwards")
+    parser.add_argument(
+        "--reuse",
+        default=None,
+        help="time an already loaded database (a name kept by --keep, or a SQLite file)",
+    )
     args = parser.parse_args()
     if args.db == "sqlite":
-        path = Path("bench-out") / f"progress-{args.persons}.db"
+        path = Path(args.reuse) if args.reuse else Path("bench-out") / f"progress-{args.persons}.db"
         path.parent.mkdir(exist_ok=True)
-        path.unlink(missing_ok=True)
+        if not args.reuse:
+            path.unlink(missing_ok=True)
         url = f"sqlite:///{path}"
     else:
         import psycopg  # only the PostgreSQL run needs a fresh database
 
         server = os.environ.get("LIANGSHI_BENCH_PG_URL", "postgresql://postgres@127.0.0.1:5432/postgres")
-        name = f"liangshi_bench_{uuid.uuid4().hex[:8]}"
-        with psycopg.connect(server, autocommit=True) as c:
-            c.execute(f'CREATE DATABASE "{name}"')
+        name = args.reuse or f"{args.prefix}_{uuid.uuid4().hex[:8]}"
+        if not args.reuse:
+            with psycopg.connect(server, autocommit=True) as c:
+                c.execute(f'CREATE DATABASE "{name}"')
         url = server.rsplit("/", 1)[0].replace("postgresql://", "postgresql+psycopg://") + f"/{name}"
+        print(f"database {name}", file=sys.stderr, flush=True)
     t0 = time.perf_counter()
-    load(url, args.persons)
+    if args.reuse:
+        migrate.upgrade(make_engine(url))  # a migration added since the load (an index) applies to it too
+    else:
+        load(url, args.persons)
     load_s = time.perf_counter() - t0
     engine = make_engine(url)
     factory = make_session_factory(engine)
@@ -347,7 +360,7 @@ def main() -> None:
         )
     )
     engine.dispose()
-    if args.db == "postgresql":
+    if args.db == "postgresql" and not args.keep:
         with psycopg.connect(server, autocommit=True) as c:
             c.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
 

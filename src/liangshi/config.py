@@ -88,3 +88,6 @@ class Settings(BaseSettings):
     # `liangshi serve` runs every quality check over the whole register this often, as the system operator (so a
     # collector's list of findings is never older than this); 0 turns it off.
     checks_every_seconds: int = 6 * 3600
+    # `liangshi serve` recounts the campaign progress counts of every building this many seconds after midnight,
+    # China time, every day (so the first dashboard of the day does not pay the full recount); -1 turns it off.
+    campaign_recount_after_midnight: int = Field(default=300, ge=-1, lt=86400)

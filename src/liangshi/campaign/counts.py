@@ -14,15 +14,22 @@ may end on a date). The counts are derived data: dropping the table rebuilds it 
 from __future__ import annotations
 
 import datetime as dt
+import logging
+import threading
+import time
 from collections.abc import Iterable
 from typing import Any
 
 from sqlalchemy import and_, delete, func, insert, select, text
+from sqlalchemy.dialects.postgresql import insert as pg_insert
+from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.orm import Session
 
 from liangshi.areas.models import Area
 from liangshi.buildings.models import Building, BuildingVersion, Dwelling, DwellingVersion
 from liangshi.campaign.models import BuildingCount, CountDirty, CountMark, HouseholdCount, Visit
+from liangshi.clock import CHINA_TZ
+from liangshi.db import session_scope
 from liangshi.persons.models import Household, HouseholdVersion, Membership, MembershipVersion
 from liangshi.registry import history
 
@@ -202,20 +209,36 @@ def _store(session: Session, counted: dict[int, dict[str, Any]], ids: list[int] 
         session.execute(insert(BuildingCount), rows[i : i + CHUNK])
 
 
-def refresh(session: Session, *, today: dt.date, now: dt.datetime) -> int:
+def _insert_mark(session: Session, today: dt.date, now: dt.datetime) -> None:
+    """Insert the mark row unless it exists: `INSERT … ON CONFLICT DO NOTHING`, so two very first refreshes at
+    the same moment never collide on its key (PostgreSQL makes the second wait for the first's commit, then
+    skip; it then reads the committed row under its lock)."""
+    values = {"id": 1, "day": today - dt.timedelta(days=1), "horizon": None, "refreshed_at": now, **_zero()}
+    table = CountMark
+    if session.get_bind().dialect.name == "postgresql":
+        stmt: Any = pg_insert(table).values(values).on_conflict_do_nothing(index_elements=["id"])
+    else:
+        stmt = sqlite_insert(table).values(values).on_conflict_do_nothing(index_elements=["id"])
+    session.execute(stmt)
+
+
+def refresh(session: Session, *, today: dt.date, now: dt.datetime, full: bool = False) -> int:
     """Bring the kept counts up to date (in the caller's transaction); how many buildings were recounted.
+    `full` recounts every building even when the day's recount is done (`liangshi campaign recount`).
 
     Refreshes are serialised by a lock on the mark row (PostgreSQL), so two dashboards never recount at once."""
     mark = session.execute(select(CountMark).where(CountMark.id == 1).with_for_update()).scalar_one_or_none()
     if mark is None:
-        # The first refresh: insert the mark (a concurrent first refresh fails on its key and is retried by the
-        # caller's next read), then count everything.
-        session.add(CountMark(id=1, day=today, horizon=None, refreshed_at=now, **_zero()))
-        session.flush()
-        mark = session.execute(select(CountMark).where(CountMark.id == 1).with_for_update()).scalar_one()
-        mark.day = today - dt.timedelta(days=1)
+        # The first refresh ever: the mark (dated yesterday, so that everything is counted below), then its lock.
+        _insert_mark(session, today, now)
+        mark = session.execute(
+            select(CountMark)
+            .where(CountMark.id == 1)
+            .with_for_update()
+            .execution_options(populate_existing=True)
+        ).scalar_one()
     positions = _positions(session)
-    if mark.day != today:
+    if full or mark.day != today:
         counted = per_building(session, None, today)
         _store(session, counted, None)
         session.execute(delete(CountDirty))
@@ -234,6 +257,46 @@ def refresh(session: Session, *, today: dt.date, now: dt.datetime) -> int:
             setattr(mark, name, value)
         session.flush()
     return recounted
+
+
+def seconds_to_recount(now: dt.datetime, after_midnight: int) -> float:
+    """Seconds from `now` to the next daily recount: `after_midnight` seconds past midnight, China time."""
+    local = now.astimezone(CHINA_TZ)
+    at = dt.datetime.combine(local.date(), dt.time(), tzinfo=CHINA_TZ) + dt.timedelta(seconds=after_midnight)
+    if at <= local:
+        at = dt.datetime.combine(
+            local.date() + dt.timedelta(days=1), dt.time(), tzinfo=CHINA_TZ
+        ) + dt.timedelta(seconds=after_midnight)
+    return (at - local).total_seconds()
+
+
+def recount_now(sessions: Any, clock: Any) -> int:
+    """The day's recount in its own transaction (the nightly job and `liangshi campaign recount`): every
+    building, so the first reader of the day only refreshes incrementally."""
+    with session_scope(sessions) as session:
+        return refresh(session, today=clock.today(), now=clock.now(), full=True)
+
+
+def start_nightly_recount(
+    sessions: Any, clock: Any, *, after_midnight: int, stop: threading.Event | None = None
+) -> threading.Thread:
+    """Run `recount_now` every day `after_midnight` seconds past midnight China time (`liangshi serve`, one
+    process) until `stop` is set; a failed run is logged, and the first reader of the day then recounts."""
+    log = logging.getLogger("liangshi.campaign")
+    stopped = stop or threading.Event()
+
+    def loop() -> None:
+        while not stopped.wait(seconds_to_recount(clock.now(), after_midnight)):
+            began = time.monotonic()
+            try:
+                n = recount_now(sessions, clock)
+                log.info("campaign counts recounted in %.1f s: %d buildings", time.monotonic() - began, n)
+            except Exception:  # a failed run must not stop the server; the next reader or night recounts
+                log.exception("nightly campaign recount failed")
+
+    thread = threading.Thread(target=loop, name="campaign-recount", daemon=True)
+    thread.start()
+    return thread
 
 
 def _zero() -> dict[str, int]:

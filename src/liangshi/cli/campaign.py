@@ -15,7 +15,7 @@ from typing import Any
 import typer
 from rich.table import Table
 
-from liangshi.campaign import organisation, progress, rules
+from liangshi.campaign import counts, organisation, progress, rules
 from liangshi.cli.common import context_as, database, err, fail, out
 from liangshi.errors import LiangshiError, ValidationFailed
 
@@ -108,6 +108,18 @@ def assign(
             )
         raise typer.Exit(2)
     print(f"已分派 / assigned: {result.created}")
+
+
+@app.command("recount")
+def recount() -> None:
+    """Recount the kept progress counts of every building now (for cron shortly after midnight, China time;
+    `liangshi serve` runs it itself unless campaign_recount_after_midnight is -1)."""
+    try:
+        with database() as (session, clock):
+            n = counts.refresh(session, today=clock.today(), now=clock.now(), full=True)
+    except LiangshiError as exc:
+        raise fail(exc) from None
+    print(f"已重算楼栋 / buildings recounted: {n}")
 
 
 @app.command("progress")

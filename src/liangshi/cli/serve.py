@@ -13,6 +13,7 @@ import uvicorn
 from fastapi import FastAPI
 
 from liangshi.audit import service as audit
+from liangshi.campaign.counts import start_nightly_recount
 from liangshi.checks.service import start_schedule
 from liangshi.config import Settings
 from liangshi.http.app import create_app
@@ -70,6 +71,13 @@ def worker_app() -> FastAPI:
     # The quality checks on their schedule, in one process.
     if settings.checks_every_seconds > 0 and one_process_only("checks", settings.database_url):
         start_schedule(web.state.sessions, web.state.clock, every=settings.checks_every_seconds)
+    # The campaign progress counts' daily full recount, shortly after midnight China time, in one process.
+    if settings.campaign_recount_after_midnight >= 0 and one_process_only(
+        "campaign-recount", settings.database_url
+    ):
+        start_nightly_recount(
+            web.state.sessions, web.state.clock, after_midnight=settings.campaign_recount_after_midnight
+        )
     return web
 
 
