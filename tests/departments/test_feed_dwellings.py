@@ -107,7 +107,9 @@ def test_a_housing_status_writes_a_dwelling_version_and_a_resend_changes_nothing
         )
         assert (
             s.execute(
-                select(func.count()).select_from(AuditEntry).where(AuditEntry.action == "dwelling.change")
+                select(func.count())
+                .select_from(AuditEntry)
+                .where(AuditEntry.action == "department.dwelling_change")
             ).scalar_one()
             == 1
         )
@@ -117,7 +119,9 @@ def test_a_housing_status_writes_a_dwelling_version_and_a_resend_changes_nothing
     with world.session() as s:
         assert (
             s.execute(
-                select(func.count()).select_from(AuditEntry).where(AuditEntry.action == "dwelling.change")
+                select(func.count())
+                .select_from(AuditEntry)
+                .where(AuditEntry.action == "department.dwelling_change")
             ).scalar_one()
             == 1
         )
@@ -142,11 +146,11 @@ def test_bad_rows_are_reported_with_all_their_problems_and_the_good_rows_kept(wo
         by_line.setdefault(p.line, set()).add((p.field, p.code))
     assert by_line == {
         3: {
-            ("address_code", "field.required"),
-            ("unit", "field.not_a_number"),
-            ("status", "dwelling.status_unknown"),
+            ("address_code", "department.dwelling_field_required"),
+            ("unit", "department.dwelling_unit_invalid"),
+            ("status", "department.dwelling_status_unknown"),
         },
-        4: {("room", "dwelling.not_found")},
+        4: {("room", "department.dwelling_not_found")},
     }
     assert _statuses(world, dwelling)[-1] == "demolished"
 
@@ -157,7 +161,7 @@ def test_all_or_nothing_refuses_the_batch_and_writes_nothing(world: World) -> No
     with pytest.raises(ValidationFailed) as exc:
         _submit(world, [HEADER, [code, "3栋", "1", "501", "空置", ""], [code, "3栋", "1", "501", "空置", ""]])
     assert exc.value.code == "department.batch_rows_invalid"
-    assert exc.value.data["errors"][0]["code"] == "dwelling.repeated"
+    assert exc.value.data["errors"][0]["code"] == "department.dwelling_repeated"
     assert _statuses(world, dwelling) == ["occupied"]
     with world.session() as s:
         assert s.execute(select(func.count()).select_from(DepartmentBatch)).scalar_one() == 0
@@ -202,5 +206,5 @@ def test_a_housing_file_is_uploaded_over_http(world: World, client: TestClient, 
     assert r.status_code == 201, r.text
     body = r.json()
     assert body["kind"] == "dwellings" and body["applied"] == 1
-    assert [(e["line"], e["code"]) for e in body["rejected"]] == [(3, "dwelling.not_found")]
+    assert [(e["line"], e["code"]) for e in body["rejected"]] == [(3, "department.dwelling_not_found")]
     assert _statuses(world, dwelling)[-1] == "rented"

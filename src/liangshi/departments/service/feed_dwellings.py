@@ -70,6 +70,15 @@ def _bad(code: str, zh: str, en: str, field: str, **data: Any) -> ValidationFail
     return ValidationFailed(code, zh, en, {"field": field, **data})
 
 
+def _required(key: str) -> ValidationFailed:
+    return ValidationFailed(
+        "department.dwelling_field_required",
+        f"{DWELLING_COLUMNS[key]}不能为空",
+        f"{key} is required",
+        {"field": key},
+    )
+
+
 def _column_map(header: list[str]) -> dict[int, str]:
     names = {k: k for k in DWELLING_COLUMNS} | {zh: k for k, zh in DWELLING_COLUMNS.items()}
     mapping: dict[int, str] = {}
@@ -112,20 +121,18 @@ def _parse_row(line: int, cells: dict[str, str], today: dt.date) -> tuple[_Row |
 
     code = cells.get("address_code", "").strip()
     if not code:
-        problem(
-            _bad("field.required", "标准地址编码不能为空", "The address code is required", "address_code")
-        )
+        problem(_required("address_code"))
     room = cells.get("room", "").strip()
     if not room:
-        problem(_bad("field.required", "房号不能为空", "The room is required", "room"))
+        problem(_required("room"))
     elif len(room) > 20:
-        problem(_bad("field.too_long", "房号过长", "The room is too long", "room"))
+        problem(_bad("department.dwelling_room_too_long", "房号过长", "The room is too long", "room"))
     raw_status = cells.get("status", "").strip()
     status = HOUSING_STATUSES.get(raw_status) or HOUSING_STATUSES.get(raw_status.lower())
     if status is None:
         problem(
             _bad(
-                "dwelling.status_unknown",
+                "department.dwelling_status_unknown",
                 f"未知的房屋状态：{raw_status or '（空）'}（可用：自住、空置、出租、已拆除）",
                 f"Unknown dwelling status: {raw_status or '(empty)'} (occupied, vacant, rented, demolished)",
                 "status",
@@ -138,7 +145,14 @@ def _parse_row(line: int, cells: dict[str, str], today: dt.date) -> tuple[_Row |
         if raw_unit.isdigit() and 0 < int(raw_unit) < 1000:
             unit = int(raw_unit)
         else:
-            problem(_bad("field.not_a_number", "单元须为正整数", "The unit must be a whole number", "unit"))
+            problem(
+                _bad(
+                    "department.dwelling_unit_invalid",
+                    "单元须为正整数",
+                    "The unit must be a whole number",
+                    "unit",
+                )
+            )
     effective = today
     raw_date = cells.get("effective", "").strip()
     if raw_date:
@@ -150,7 +164,10 @@ def _parse_row(line: int, cells: dict[str, str], today: dt.date) -> tuple[_Row |
             if effective > today:
                 problem(
                     _bad(
-                        "date.future", "变动日期不能晚于今天", "The date cannot be in the future", "effective"
+                        "department.dwelling_date_future",
+                        "变动日期不能晚于今天",
+                        "The date cannot be in the future",
+                        "effective",
                     )
                 )
     if problems or status is None:
@@ -235,7 +252,7 @@ def _not_found(line: int, row: _Row) -> RowProblem:
     return _row_problem(
         line,
         _bad(
-            "dwelling.not_found",
+            "department.dwelling_not_found",
             f"本辖区内没有该房屋：{row.address_code} {row.building or ''} {row.unit or ''}单元 {row.room}",
             f"No such dwelling in your jurisdiction: {row.address_code} {row.building or ''} "
             f"unit {row.unit or '-'} room {row.room}",
@@ -249,7 +266,7 @@ def _ambiguous(line: int) -> RowProblem:
     return _row_problem(
         line,
         _bad(
-            "dwelling.ambiguous",
+            "department.dwelling_ambiguous",
             "该门牌下有多处同号房屋，请填写楼栋和单元",
             "Several dwellings on this plate have this room: give the building and the unit",
             "building",
@@ -299,7 +316,7 @@ def plan_dwellings(
                     _row_problem(
                         row.line,
                         _bad(
-                            "dwelling.repeated",
+                            "department.dwelling_repeated",
                             f"同一房屋在第{seen[dwelling.id]}行已出现",
                             f"The same dwelling is already on line {seen[dwelling.id]}",
                             "room",
@@ -313,7 +330,7 @@ def plan_dwellings(
                     _row_problem(
                         row.line,
                         _bad(
-                            "version.change_before_current",
+                            "department.dwelling_date_before_current",
                             "变动日期早于房屋当前状态的生效日期",
                             "The date is before the dwelling's current status began",
                             "effective",
