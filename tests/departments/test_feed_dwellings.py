@@ -109,7 +109,7 @@ def test_a_housing_status_writes_a_dwelling_version_and_a_resend_changes_nothing
             s.execute(
                 select(func.count())
                 .select_from(AuditEntry)
-                .where(AuditEntry.action == "department.dwelling_change")
+                .where(AuditEntry.action == "dwelling.change")
             ).scalar_one()
             == 1
         )
@@ -121,7 +121,7 @@ def test_a_housing_status_writes_a_dwelling_version_and_a_resend_changes_nothing
             s.execute(
                 select(func.count())
                 .select_from(AuditEntry)
-                .where(AuditEntry.action == "department.dwelling_change")
+                .where(AuditEntry.action == "dwelling.change")
             ).scalar_one()
             == 1
         )
