@@ -107,9 +107,7 @@ def test_a_housing_status_writes_a_dwelling_version_and_a_resend_changes_nothing
         )
         assert (
             s.execute(
-                select(func.count())
-                .select_from(AuditEntry)
-                .where(AuditEntry.action == "dwelling.change")
+                select(func.count()).select_from(AuditEntry).where(AuditEntry.action == "dwelling.change")
             ).scalar_one()
             == 1
         )
@@ -119,9 +117,7 @@ def test_a_housing_status_writes_a_dwelling_version_and_a_resend_changes_nothing
     with world.session() as s:
         assert (
             s.execute(
-                select(func.count())
-                .select_from(AuditEntry)
-                .where(AuditEntry.action == "dwelling.change")
+                select(func.count()).select_from(AuditEntry).where(AuditEntry.action == "dwelling.change")
             ).scalar_one()
             == 1
         )
