@@ -20,6 +20,7 @@ from liangshi.audit import service as audit
 from liangshi.bulk import allocate_ids, analyse, bulk_insert, take_loaded
 from liangshi.departments import rules
 from liangshi.departments.models import Agreement, Department, DepartmentBatch, ExchangeConflict
+from liangshi.departments.service import feed_dwellings
 from liangshi.departments.service.agreements import _liaison_agreement, audit_purpose_max, get_department
 from liangshi.departments.service.batch_rows import (
     FeedTable,
@@ -628,6 +629,8 @@ def submit_batch(
             {"field": "kind", "allowed": list(rules.FEED_KINDS)},
         )
     object_kind = rules.FEED_KINDS[kind]
+    if kind == "dwellings":
+        return _submit_dwellings(session, ctx, dept, agreement, table, precedence)
     _ensure_may_submit(ctx.actor, dept, object_kind)
     mapping, fields = _batch_columns(table, agreement, object_kind)
     parsed, problems, communities = _parse_rows(table, mapping, fields, ctx.today)
@@ -650,4 +653,34 @@ def submit_batch(
     _close_batch(session, ctx, batch, result, agreement, table, feed)
     # A large batch's new versions are visible to the planner at once, not once autovacuum gets to them (issue 19).
     analyse(session, take_loaded(session))
+    return result
+
+
+def _submit_dwellings(
+    session: Session,
+    ctx: Context,
+    dept: Department,
+    agreement: Agreement,
+    table: FeedTable,
+    precedence: rules.Precedence,
+) -> BatchResult:
+    """A housing office's dwelling statuses (`feed_dwellings`): matched by address code, building, unit and room,
+    written as dwelling versions through the registry, the batch recorded, logged and audited like a person feed."""
+    if not (ctx.actor.may("department.exchange") and ctx.actor.department == dept.code):
+        ctx.actor.ensure("dwelling.write")
+    feed_dwellings.ensure_provides_status(agreement, dept)
+    planned, problems = feed_dwellings.plan_dwellings(
+        session, ctx.actor, table, ctx.today, agreement.all_or_nothing
+    )
+    batch, feed = _open_batch(
+        session, ctx, dept, agreement, "dwellings", "dwelling", table, precedence, len(planned), {}
+    )
+    result = BatchResult(
+        batch_id=batch.id, department=dept.code, kind="dwellings", rows=len(planned), rejected=list(problems)
+    )
+    result.matched = len(planned)
+    result.applied, result.same = feed_dwellings.write_dwellings(
+        session, feed.writer, planned, feed.prov, feed.reason
+    )
+    _close_batch(session, ctx, batch, result, agreement, table, feed)
     return result
