@@ -15,6 +15,7 @@ from liangshi.checks import service as checks
 from liangshi.kpis import service as kpis
 from liangshi.residence.models import ResidenceVersion
 from liangshi.synth import DefectRates, write_city
+from liangshi.synth.generate import RULE_KINDS
 from liangshi.synth.load import load_city
 from tests.conftest import World
 
@@ -53,7 +54,7 @@ def test_every_planted_defect_is_found_and_nothing_else(world: World, city: Path
     for kind, row in table.items():
         # Only what the register can show: a plate missing from it has no side or place in the order there.
         seeable = int(row["planted"]) - int(row["unseeable"])  # type: ignore[call-overload]
-        assert seeable > 0, kind
+        assert seeable > 0 or kind in RULE_KINDS, kind  # a drawn kind may not occur in a small city
         assert (row["true"], row["found"]) == (seeable, seeable), row
 
 

@@ -20,7 +20,8 @@ from liangshi.exchange import formats
 from liangshi.residence.rules import check_dates, check_departure
 from liangshi.synth import CitySummary, DefectRates, write_city
 from liangshi.synth import rules as R
-from liangshi.synth.generate import DEFECT_KINDS, FILES, HEADERS, TRUTH_COLUMNS
+from liangshi.synth.generate import DEFECT_KINDS, FILES, HEADERS, RULE_KINDS, TRUTH_COLUMNS
+from liangshi.venues.rules import is_foreign
 
 TODAY = dt.date(2024, 6, 1)
 DOCS = Path(__file__).resolve().parents[2] / "docs" / "import-formats.md"
@@ -68,7 +69,7 @@ def test_same_seed_gives_byte_identical_files(small: Path, tmp_path: Path) -> No
     again = write_city(tmp_path, persons=2000, seed=7, today=TODAY)
     first, second = _all_csv(small), _all_csv(tmp_path)
     assert first.keys() == second.keys()
-    assert len(first) == len(FILES) + len(DEFECT_KINDS)
+    assert len(first) == len(FILES) + len(DEFECT_KINDS) + len(RULE_KINDS)
     for name in first:
         assert first[name] == second[name], name
     assert b"\r\n" not in second["police_persons.csv"]
@@ -85,7 +86,7 @@ def test_progress_and_summary(tmp_path: Path) -> None:
     summary = write_city(tmp_path, persons=7000, seed=1, today=TODAY, progress=seen.append)
     assert summary.communities == 2 and seen == [3500, 7000]
     assert summary.files["police_persons"] == len(read(tmp_path / "police_persons.csv"))
-    assert set(summary.defects) == set(DEFECT_KINDS)
+    assert set(summary.defects) == set(DEFECT_KINDS) | set(RULE_KINDS)
     assert all(p.exists() for p in summary.paths)
 
 
@@ -429,6 +430,52 @@ def test_rentals_and_venue_stays(big: tuple[Path, CitySummary]) -> None:
             on_time += reported - check_in <= dt.timedelta(hours=24)
             assert (s["国籍"] != "") == (s["证件类型"] == "passport")
         assert 0.9 < on_time / len(stays) < 1.0
+
+
+def test_rule_truth_is_every_row_breaking_the_dated_rules(big: tuple[Path, CitySummary]) -> None:
+    """The drawn defects' truth files hold exactly the rows that break each dated rule as of the city's day."""
+    out, summary = big
+    for kind, cols in RULE_KINDS.items():
+        assert header(out / "truth" / f"{kind}.csv") == list(cols)
+        assert summary.defects[kind] == len(read(out / "truth" / f"{kind}.csv"))
+    residences = read(out / "police_residences.csv")
+    open_ones = [r for r in residences if not r["departure_date"]]
+    expired = {
+        (r["doc_type"], r["id_number"])
+        for r in open_ones
+        if r["intended_stay_until"] and dt.date.fromisoformat(r["intended_stay_until"]) < TODAY
+    }
+    truth = {(r["doc_type"], r["id_number"]) for r in read(out / "truth" / "stay_expired.csv")}
+    assert truth == expired and expired
+    late = {(r["doc_type"], r["id_number"]) for r in read(out / "truth" / "registered_late.csv")}
+    floating = {(r["doc_type"], r["id_number"]): r for r in open_ones if r["category"] == "floating"}
+    assert late and late <= set(floating)
+    for key in late:  # at least 3 working days means at least 4 calendar days late
+        r = floating[key]
+        gap = dt.date.fromisoformat(r["registration_date"]) - dt.date.fromisoformat(r["arrival_date"])
+        assert gap.days > 3, r
+    rentals = read(out / "housing_rentals.csv")
+    ended = {
+        tuple(r[c] for c in ("社区代码", "街路巷", "门牌号", "楼栋", "单元", "房号")): r
+        for r in rentals
+        if dt.date.fromisoformat(r["租赁截止日期"]) < TODAY
+    }
+    lease_truth = read(out / "truth" / "lease_ended_open.csv")
+    assert lease_truth
+    for r in lease_truth:
+        key = tuple(r[c] for c in ("community_code", "street", "number", "building", "unit", "room"))
+        assert ended[key]["租赁截止日期"] == r["lease_end"]
+    foreign_late = set()
+    for stem in ("venues_hotel_stays", "venues_cafe_stays"):
+        for s in read(out / f"{stem}.csv"):
+            check_in = dt.datetime.fromisoformat(s[HEADERS[stem][5]])
+            reported = dt.datetime.fromisoformat(s["上报时间"])
+            if is_foreign(s["证件类型"], s["国籍"]) and reported - check_in > dt.timedelta(hours=24):
+                foreign_late.add((s["场所名称"], s["证件类型"], s["证件号码"]))
+    truth_f = {
+        (r["venue"], r["doc_type"], r["id_number"]) for r in read(out / "truth" / "foreign_guest_late.csv")
+    }
+    assert truth_f == foreign_late
 
 
 # ---------------------------------------------------------------------------------------------------------

@@ -27,7 +27,15 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
-from liangshi.synth.generate.columns import DEFECT_KINDS, FILES, HEADERS, TRUTH_COLUMNS, DefectRates, Out
+from liangshi.synth.generate.columns import (
+    DEFECT_KINDS,
+    FILES,
+    HEADERS,
+    RULE_KINDS,
+    TRUTH_COLUMNS,
+    DefectRates,
+    Out,
+)
 from liangshi.synth.generate.community import City, Community
 from liangshi.synth.generate.extracts import write_community
 from liangshi.synth.generate.plan import PERSONS_PER_COMMUNITY, plan_communities
@@ -37,6 +45,7 @@ __all__ = [
     "FILES",
     "HEADERS",
     "PERSONS_PER_COMMUNITY",
+    "RULE_KINDS",
     "TRUTH_COLUMNS",
     "CitySummary",
     "DefectRates",

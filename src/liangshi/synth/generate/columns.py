@@ -15,6 +15,7 @@ __all__ = [
     "FILES",
     "HEADERS",
     "KIND_COLUMNS",
+    "RULE_KINDS",
     "TRUTH_COLUMNS",
     "DefectRates",
     "Out",
@@ -143,6 +144,17 @@ TRUTH_COLUMNS: dict[str, tuple[str, ...]] = {
 }
 DEFECT_KINDS: tuple[str, ...] = tuple(TRUTH_COLUMNS)
 
+# Defects the generator does not plant at a rate but draws anyway, as a city has them: the truth of a dated rule
+# broken by what was written (a stay left past its intended end, an arrival registered late, a lease run out while
+# its tenants still live there, a foreign guest reported after 24 hours), as of the city's day. Their truth files
+# sit in truth/ beside the planted kinds'.
+RULE_KINDS: dict[str, tuple[str, ...]] = {
+    "stay_expired": ("doc_type", "id_number", *_DWELLING_COLS, "intended_stay_until"),
+    "registered_late": ("doc_type", "id_number", *_DWELLING_COLS, "arrival_date", "registration_date"),
+    "lease_ended_open": (*_DWELLING_COLS, "lease_end"),
+    "foreign_guest_late": ("venue", "doc_type", "id_number", "check_in", "reported_at"),
+}
+
 
 @dataclass(frozen=True)
 class DefectRates:
@@ -219,7 +231,7 @@ class Out:
         self.files = {stem: Table(out_dir / f"{stem}.csv", HEADERS[stem], xlsx) for stem in FILES}
         self.truth = {
             kind: Table(out_dir / "truth" / f"{kind}.csv", cols, False)
-            for kind, cols in TRUTH_COLUMNS.items()
+            for kind, cols in (TRUTH_COLUMNS | RULE_KINDS).items()
         }
         self.bases = dict.fromkeys(DEFECT_KINDS, 0)
 

@@ -12,9 +12,12 @@ import random
 from collections.abc import Iterable
 
 import liangshi.synth.rules as R
+from liangshi.checks.rules import ARRIVAL_LIMIT_WORKING_DAYS
+from liangshi.residence.calendar import default_calendar, lateness
 from liangshi.synth.generate.columns import Table, date_cell
 from liangshi.synth.generate.community import Community, Dwelling, Household, Person, Plate
 from liangshi.synth.generate.plan import region_label
+from liangshi.venues.rules import FOREIGN_REPORT_LIMIT, is_foreign
 
 __all__ = ["write_community"]
 
@@ -158,6 +161,10 @@ def _write_rental(c: Community, h: Household, d: Dwelling, dkey: list[str]) -> N
     )
     if not signed:
         out.truth["rental_no_agreement"].write([*dkey, landlord.id_number])
+    # The rental enters the register only while its tenants live there (the importer refuses it otherwise).
+    lives_there = not h.unregistered and (not h.departed or h.not_deregistered)
+    if lives_there and lease_end < c.today:
+        out.truth["lease_ended_open"].write([*dkey, date_cell(lease_end)])
 
 
 def _write_member(c: Community, h: Household, m: Person, dkey: list[str]) -> None:
@@ -219,6 +226,8 @@ def _write_residence(c: Community, h: Household, m: Person, dkey: list[str]) -> 
                 "left_city": "湖北省武汉市",
                 "moved_within_city": "湖北省鄂州市",
             }[reason]
+    if not departure:
+        _open_residence_truth(c, h, m, dkey, arrival=arrival, registered=reg, until=until)
     c.city.out.files["police_residences"].write(
         [
             m.id_number,
@@ -234,6 +243,30 @@ def _write_residence(c: Community, h: Household, m: Person, dkey: list[str]) -> 
             destination,
         ]
     )
+
+
+def _open_residence_truth(
+    c: Community,
+    h: Household,
+    m: Person,
+    dkey: list[str],
+    *,
+    arrival: dt.date,
+    registered: dt.date,
+    until: str,
+) -> None:
+    """The dated rules an open residence breaks as written, as of the city's day: a stay past its intended end,
+    a floating arrival registered more working days after it than the limit."""
+    t = c.city.out.truth
+    if until and dt.date.fromisoformat(until) < c.today:
+        t["stay_expired"].write([m.doc_type, m.id_number, *dkey, until])
+    if (
+        h.category == "floating"
+        and lateness(arrival, registered, default_calendar()) > ARRIVAL_LIMIT_WORKING_DAYS
+    ):
+        t["registered_late"].write(
+            [m.doc_type, m.id_number, *dkey, date_cell(arrival), date_cell(registered)]
+        )
 
 
 # -- other departments ----------------------------------------------------------------------------------------
@@ -363,6 +396,7 @@ def _write_stays(
         if check_out > midnight:
             continue  # still there
         doc, number, name, country = _guest(c, adults, local=local)
+        reported = min(midnight, check_in + _report_delay(vrng, kind))
         table.write(
             [
                 venue,
@@ -372,10 +406,14 @@ def _write_stays(
                 name,
                 f"{check_in:%Y-%m-%d %H:%M:%S}",
                 f"{check_out:%Y-%m-%d %H:%M:%S}",
-                f"{min(midnight, check_in + _report_delay(vrng, kind)):%Y-%m-%d %H:%M:%S}",
+                f"{reported:%Y-%m-%d %H:%M:%S}",
                 country,
             ]
         )
+        if is_foreign(doc, country) and reported - check_in > FOREIGN_REPORT_LIMIT:
+            c.city.out.truth["foreign_guest_late"].write(
+                [venue, doc, number, f"{check_in:%Y-%m-%d %H:%M:%S}", f"{reported:%Y-%m-%d %H:%M:%S}"]
+            )
 
 
 def _guest(c: Community, adults: list[Person], *, local: bool) -> tuple[str, str, str, str]:
