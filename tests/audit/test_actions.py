@@ -108,6 +108,8 @@ def written_actions() -> tuple[set[str], list[str]]:
         for node in ast.walk(tree):
             if not (isinstance(node, ast.Call) and _callee(node) == "Event"):
                 continue
+            if ast.unparse(node.func) == "threading.Event":
+                continue  # a thread signal (the background jobs' stop flag), not an audit event
             action = node.args[0] if node.args else next(k.value for k in node.keywords if k.arg == "action")
             if isinstance(action, ast.Constant):
                 found.add(action.value)

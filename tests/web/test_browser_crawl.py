@@ -52,6 +52,7 @@ _LATIN_OK = {
     "AQL",
     "GB",
     "JSON",
+    "TOML",
     "PWA",
     "URL",
     "SQL",
