@@ -144,3 +144,20 @@ def test_describe_dwelling_without_unit_leaves_the_unit_out(world: World) -> Non
         d = buildings.describe_dwelling(s, snap.entity.id, world.clock.today())
     assert d["text"].endswith("12号3栋101室")
     assert "单元" not in d["text"]
+
+
+def test_describe_dwellings_equals_describe_dwelling_one_by_one(world: World) -> None:
+    import datetime as dt
+
+    from liangshi.addresses.service.core import describe_dwellings
+
+    p = _place(world)
+    with world.session() as s:
+        other = buildings.create_dwelling(
+            s, world.ctx(s, "collector_zhang"), DwellingCreate(building_id=p.building_id, room="101")
+        ).entity.id
+        ids = [p.dwelling_id, other, p.dwelling_id, 999_999]
+        for on in (world.clock.today(), world.clock.today() - dt.timedelta(days=3650)):
+            batch = describe_dwellings(s, ids, on)
+            assert batch == {i: buildings.describe_dwelling(s, i, on) for i in ids}
+            assert batch[999_999] == {}

@@ -278,6 +278,43 @@ def describe_dwelling(session: Session, dwelling_id: int, on: dt.date) -> dict[s
     return {**base, "building": label, "unit": unit, "room": room, "text": base.get("text", "") + detail}
 
 
+def describe_dwellings(session: Session, dwelling_ids: list[int], on: dt.date) -> dict[int, dict[str, Any]]:
+    """`describe_dwelling` of many dwellings at once: one query for all valid on the date, the
+    last-known fallback only for the rest, and each plate address described once."""
+    ids = list(dict.fromkeys(dwelling_ids))
+    if not ids:
+        return {}
+    dv, bv = DwellingVersion, BuildingVersion
+    rows = session.execute(
+        select(Dwelling.id, Building.address_id, bv.label, dv.unit, dv.room)
+        .select_from(Dwelling)
+        .join(Building, Building.id == Dwelling.building_id)
+        .join(dv, and_(dv.entity_id == Dwelling.id, dv.superseded_at.is_(None), history.valid_on(dv, on)))
+        .join(bv, and_(bv.entity_id == Building.id, bv.superseded_at.is_(None), history.valid_on(bv, on)))
+        .where(Dwelling.id.in_(ids))
+    ).all()
+    found: dict[int, tuple[Any, ...]] = {r[0]: tuple(r[1:]) for r in rows}
+    bases: dict[int, dict[str, Any]] = {}
+    out: dict[int, dict[str, Any]] = {}
+    for dwelling_id in ids:
+        if dwelling_id not in found:
+            out[dwelling_id] = describe_dwelling(session, dwelling_id, on)
+            continue
+        address_id, label, unit, room = found[dwelling_id]
+        if address_id not in bases:
+            bases[address_id] = describe(session, address_id, on)
+        base = bases[address_id]
+        detail = label + (f"{unit}单元" if unit else "") + f"{room}室"
+        out[dwelling_id] = {
+            **base,
+            "building": label,
+            "unit": unit,
+            "room": room,
+            "text": base.get("text", "") + detail,
+        }
+    return out
+
+
 def plates_of(session: Session, address_ids: list[int], on: dt.date) -> dict[int, dict[str, Any]]:
     """Street and plate number of many addresses at once (as valid on a date), for lists."""
     if not address_ids:
