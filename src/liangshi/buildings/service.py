@@ -11,6 +11,7 @@ from sqlalchemy.orm import Session
 from liangshi import registry
 from liangshi.addresses import service as addresses
 from liangshi.addresses.service import describe_dwelling as describe_dwelling
+from liangshi.addresses.service import describe_dwellings as describe_dwellings
 from liangshi.areas.models import Area
 from liangshi.buildings import rules
 from liangshi.buildings.models import BUILDING as BUILDING

@@ -276,12 +276,15 @@ def timeline(session: Session, ctx: Context, person_id: int) -> dict[str, Any]:
             }
         )
     rv = RentalVersion
-    for rental_id, dwelling_id, row in session.execute(
+    let = session.execute(
         select(Rental.id, Rental.dwelling_id, rv)
         .join(rv, and_(rv.entity_id == Rental.id, rv.superseded_at.is_(None)))
         .where(rv.landlord_person_id == person.id)
         .order_by(rv.valid_from)
-    ).all():
+    ).all()
+    # A landlord may let many dwellings: their addresses are described in one batch, not one by one.
+    let_addresses = buildings.describe_dwellings(session, [d for _, d, _ in let], ctx.today)
+    for rental_id, dwelling_id, row in let:
         events.append(
             {
                 "kind": "rental_landlord",
@@ -289,7 +292,7 @@ def timeline(session: Session, ctx: Context, person_id: int) -> dict[str, Any]:
                 "from": row.valid_from,
                 "to": row.valid_to,
                 "what": row.status,
-                "where": buildings.describe_dwelling(session, dwelling_id, ctx.today).get("text"),
+                "where": let_addresses.get(dwelling_id, {}).get("text"),
             }
         )
     tv = RentalTenantVersion
