@@ -191,9 +191,8 @@ def _source_ids(session: Session, prefix: str) -> Iterable[tuple[Any, str | None
     """Each ID number of the department files held for checking, with its problem and what disagrees with it."""
     for r in _rows(session, sq.SOURCE_ID_NUMBERS, prefix):
         number = str(r.id_norm)
-        born = r.birth_date if isinstance(r.birth_date, dt.date) or r.birth_date is None else None
-        if isinstance(r.birth_date, str):  # SQLite hands a date column back as text through raw SQL
-            born = dt.date.fromisoformat(r.birth_date)
+        # SQLite hands a date column back as text through raw SQL, PostgreSQL as a date.
+        born = dt.date.fromisoformat(r.birth_date) if isinstance(r.birth_date, str) else r.birth_date
         problem = rules.id_problem(number)
         yield r, problem, [] if problem else rules.id_disagreement(number, r.sex, born)
 
