@@ -4,7 +4,7 @@ Builds the city (`liangshi synth`: its files, then the police extracts, rentals,
 importer), holds the housing, health and justice files for checking, runs every check and scores each planted
 defect kind: planted, found, recall, precision. Matching is on the natural keys the truth file gives.
 
-    .venv/bin/python scripts/bench_truth.py --persons 30000 [--seed 2010] [--db URL] [--keep DIR]
+    .venv/bin/python scripts/bench_truth.py --persons 30000 [--seed 2010] [--db URL] [--keep DIR] [--nine-only]
 """
 
 from __future__ import annotations
@@ -27,6 +27,7 @@ from liangshi.clock import Clock
 from liangshi.db import make_engine, make_session_factory
 from liangshi.registry import Context
 from liangshi.synth import write_city
+from liangshi.synth.generate import DefectRates
 
 # Truth file -> (check code, the truth columns and the finding keys they match).
 KINDS: dict[str, tuple[str, tuple[str, ...], tuple[str, ...]]] = {
@@ -77,6 +78,23 @@ KINDS: dict[str, tuple[str, tuple[str, ...], tuple[str, ...]]] = {
         ("venue", "doc_type", "id_number"),
     ),
 }
+_PLATE = ("community_code", "street", "number")
+_DWELLING = (*_PLATE, "building", "unit", "room")
+# The kinds of stop 25 (synth MORE_KINDS), planted with `DefectRates.every_kind()` (left out with --nine-only).
+MORE: dict[str, tuple[str, tuple[str, ...], tuple[str, ...]]] = {
+    "address_no_plate": ("address.no_plate", (*_PLATE, "building"), (*_PLATE, "building")),
+    "number_without_place": ("address.number_without_place", _PLATE, _PLATE),
+    "plate_no_building": ("plate.no_building", _PLATE, _PLATE),
+    "number_mismatch": ("address.number_mismatch", _DWELLING, _DWELLING),
+    "many_numbers_one_place": ("address.many_numbers_one_place", _PLATE, _PLATE),
+    "household_member_missing": (
+        "household.member_count_mismatch",
+        (*_DWELLING, "household_number"),
+        (*_DWELLING, "household_number"),
+    ),
+    "id_invalid": ("person.id_invalid", ("file", "id_number"), ("source", "id_number")),
+    "id_disagrees": ("person.id_disagrees", ("file", "id_number"), ("source", "id_number")),
+}
 SOURCES = (
     ("housing_dwellings", "dwellings"),
     ("housing_rentals", "rentals"),
@@ -122,7 +140,8 @@ def score(city: Path, found: list[dict[str, object]]) -> list[dict[str, object]]
     also missing from it, or swapped with one that is; a duplicate of a person it does not hold)."""
     table = []
     missing = _truth(city, "plate_missing", ("community_code", "street", "number"))
-    for kind, (code, truth_cols, key_cols) in KINDS.items():
+    kinds = KINDS | {k: v for k, v in MORE.items() if (city / "truth" / f"{k}.csv").exists()}
+    for kind, (code, truth_cols, key_cols) in kinds.items():
         planted = _truth(city, kind, truth_cols)
         unseeable = len(planted & missing) if kind in NEEDS_THE_PLATE else 0
         if kind == "duplicate_person":
@@ -154,6 +173,11 @@ def main() -> int:
     parser.add_argument("--seed", type=int, default=2010)
     parser.add_argument("--today", default="2026-12-01")
     parser.add_argument("--db", help="database URL (default: a fresh SQLite file)")
+    parser.add_argument(
+        "--nine-only",
+        action="store_true",
+        help="plant only the nine kinds of before stop 25 (the city of stop 24, byte for byte)",
+    )
     parser.add_argument("--keep", type=Path, help="write the city here and keep it")
     parser.add_argument(
         "--checks-only",
@@ -167,7 +191,10 @@ def main() -> int:
     url = args.db or f"sqlite:///{work / 'city.db'}"
     t0 = time.perf_counter()
     if not args.checks_only:
-        write_city(work, persons=args.persons, seed=args.seed, today=dt.date.fromisoformat(args.today))
+        rates = DefectRates() if args.nine_only else DefectRates.every_kind()
+        write_city(
+            work, persons=args.persons, seed=args.seed, today=dt.date.fromisoformat(args.today), rates=rates
+        )
     t_write = time.perf_counter() - t0
     if not args.checks_only:
         load_into(url, work, everything=True)

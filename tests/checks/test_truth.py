@@ -4,10 +4,11 @@ raised defect rates, so that every kind is planted)."""
 from __future__ import annotations
 
 import datetime as dt
+from dataclasses import replace
 from pathlib import Path
 
 import pytest
-from scripts.bench_truth import KINDS, SOURCES, score
+from scripts.bench_truth import KINDS, MORE, SOURCES, score
 from sqlalchemy import func, select
 
 from liangshi.access.service import SYSTEM
@@ -15,7 +16,7 @@ from liangshi.checks import service as checks
 from liangshi.kpis import service as kpis
 from liangshi.residence.models import ResidenceVersion
 from liangshi.synth import DefectRates, write_city
-from liangshi.synth.generate import RULE_KINDS
+from liangshi.synth.generate import MORE_KINDS, RULE_KINDS, TRUTH_COLUMNS
 from liangshi.synth.load import load_city
 from tests.conftest import World
 
@@ -110,3 +111,52 @@ def test_departures_the_checks_found_enter_the_deregistration_rate_denominator(
     assert floating > 0
     after = deregistration()
     assert after == [before[0], before[1] + floating]  # the numerator stands; the denominator tells the truth
+
+
+MORE_RATES = replace(
+    RATES,
+    number_without_place=0.5,
+    plate_no_building=0.5,
+    number_mismatch=0.1,
+    many_numbers_one_place=0.1,
+    household_member_missing=0.1,
+    id_invalid=0.1,
+    id_disagrees=0.1,
+)
+
+
+def test_the_kinds_of_stop_25_are_planted_when_asked_and_each_found_exactly(
+    world: World, tmp_path: Path
+) -> None:
+    city = tmp_path / "city"
+    write_city(city, persons=3000, seed=18, today=TODAY, rates=MORE_RATES)
+    load_city(world.sessions, city, actor=SYSTEM, clock=world.clock)
+    with world.session() as s:
+        for stem, kind in SOURCES:
+            checks.load_source(s, world.ctx(s), source=stem, kind=kind, path=city / f"{stem}.csv")
+    with world.session() as s:
+        result = checks.run_checks(s, world.ctx(s))
+    table = {row["kind"]: row for row in score(city, [f.line() for f in result.found])}
+    assert set(table) == set(KINDS) | set(MORE)
+    for kind, row in table.items():
+        seeable = int(row["planted"]) - int(row["unseeable"])  # type: ignore[call-overload]
+        assert seeable > 0 or kind in RULE_KINDS, kind
+        assert (row["true"], row["found"]) == (seeable, seeable), row
+
+
+def test_a_city_written_without_the_new_kinds_is_the_city_of_before(tmp_path: Path) -> None:
+    plain, more = tmp_path / "plain", tmp_path / "more"
+    write_city(plain, persons=1500, seed=18, today=TODAY, rates=RATES)
+    write_city(more, persons=1500, seed=18, today=TODAY, rates=MORE_RATES)
+    plain_truth = {p.stem for p in (plain / "truth").iterdir()}
+    assert plain_truth == set(TRUTH_COLUMNS) | set(RULE_KINDS)
+    assert {p.stem for p in (more / "truth").iterdir()} == plain_truth | set(MORE_KINDS)
+    # The new kinds draw from a generator of their own: the files they do not touch are the same bytes.
+    for stem in (
+        "police_persons",
+        "police_residences",
+        "housing_rentals",
+        "venues_hotel_stays",
+        "police_areas",
+    ):
+        assert (plain / f"{stem}.csv").read_bytes() == (more / f"{stem}.csv").read_bytes(), stem

@@ -254,3 +254,15 @@ def test_synth_writes_the_city_and_loads_the_police_extracts_without_rejections(
 
 def test_synth_needs_a_destination() -> None:
     assert runner.invoke(app, ["synth", "--persons", "300"]).exit_code == 2
+
+
+def test_synth_plants_the_kinds_of_stop_25_only_with_more_kinds(tmp_path: Path) -> None:
+    args = ["synth", "--persons", "600", "--seed", "7", "--today", "2026-11-27", "--out"]
+    plain, more = tmp_path / "plain", tmp_path / "more"
+    assert runner.invoke(app, [*args, str(plain)]).exit_code == 0
+    result = runner.invoke(app, [*args, str(more), "--more-kinds"])
+    assert result.exit_code == 0, result.output
+    assert not (plain / "truth" / "id_invalid.csv").exists()
+    lines = (more / "truth" / "id_invalid.csv").read_text(encoding="utf-8").splitlines()
+    assert lines[0] == "file,id_number,name,true_id_number,error"
+    assert (plain / "police_persons.csv").read_bytes() == (more / "police_persons.csv").read_bytes()

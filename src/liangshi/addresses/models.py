@@ -55,6 +55,9 @@ class AddressVersion(VersionMixin, Base):
     lat: Mapped[float | None] = mapped_column(Float)
     # Metres from the street's start along the street: numbers must rise with it (order checks).
     chainage_m: Mapped[float | None] = mapped_column(Float)
+    # The side of the street the plate stands on (addresses.rules.STORED_SIDES: left / right from the street's
+    # start along its bearing, or odd / even as a collector saw it); filled from the position where not given.
+    side: Mapped[str | None] = mapped_column(String(5))
 
 
 class PlateContact(Base):
@@ -98,7 +101,7 @@ ADDRESS = Kind(
     "address",
     Address,
     AddressVersion,
-    ("plate_kind", "base_number", "sub_number", "status", "lon", "lat", "chainage_m"),
+    ("plate_kind", "base_number", "sub_number", "status", "lon", "lat", "chainage_m", "side"),
     "门楼牌地址",
     "Address",
 )

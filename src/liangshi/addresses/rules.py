@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import math
 import re
 import unicodedata
 from urllib.parse import parse_qsl, urlencode, urlsplit
@@ -134,6 +135,72 @@ def parse_plate_side(text: str, *, field: str = "side") -> str | None:
             {"field": field, "input": text},
         )
     return side
+
+
+# The side of the street a plate stands on, as stored (address_versions.side): the physical side seen from the
+# street's start along its direction (left / right), or the numbering side a collector saw (odd / even: the side the
+# odd or even numbers are on). Odd on one side, even on the other (DOMAIN.md, door-plate numbering).
+STORED_SIDES: dict[str, str] = {
+    **PLATE_SIDES,
+    "left": "left",
+    "l": "left",
+    "左": "left",
+    "左侧": "left",
+    "right": "right",
+    "r": "right",
+    "右": "right",
+    "右侧": "right",
+}
+
+
+def parse_stored_side(text: str | None, *, field: str = "side") -> str | None:
+    """Read a plate's side as written (`left`/`左`, `right`/`右`, `odd`/`单`, `even`/`双`); empty is unknown."""
+    value = unicodedata.normalize("NFKC", text or "").strip().lower()
+    if not value:
+        return None
+    side = STORED_SIDES.get(value)
+    if side is None:
+        raise ValidationFailed(
+            "plate.side_invalid",
+            f"门牌所在侧“{text}”无效：应为 left/左、right/右、odd/单 或 even/双",
+            f"Invalid street side {text!r}: expected left/左, right/右, odd/单 or even/双",
+            {"field": field, "input": text},
+        )
+    return side
+
+
+def street_axis(
+    start_description: str | None, bearing_deg: float | None
+) -> tuple[float, float, float] | None:
+    """A street's start (lon, lat) and bearing in degrees from its start description (`起点 lon,lat`, as the
+    streets extract writes it) and bearing; None when the start is written in words or the bearing is unknown."""
+    if not start_description or bearing_deg is None:
+        return None
+    try:
+        lon, lat = (float(v) for v in start_description.split()[-1].split(","))
+    except ValueError:
+        return None
+    if not (73 <= lon <= 136 and 3 <= lat <= 54):
+        return None
+    return lon, lat, float(bearing_deg)
+
+
+def side_from_position(
+    axis: tuple[float, float, float] | None, lon: float | None, lat: float | None
+) -> str | None:
+    """Which side (`left`/`right`) of a street, seen from its start along its bearing, a position lies on: the sign
+    of the cross product of the street's direction with the offset (local metres east and north); None without
+    an axis or a position, or exactly on the axis."""
+    if axis is None or lon is None or lat is None:
+        return None
+    lon0, lat0, bearing = axis
+    b = math.radians(bearing)
+    east = (lon - lon0) * math.cos(math.radians(lat0))
+    north = lat - lat0
+    cross = math.sin(b) * north - math.cos(b) * east
+    if cross == 0:
+        return None
+    return "left" if cross > 0 else "right"
 
 
 # ---- QR door plates (二维码门牌) ----

@@ -14,6 +14,9 @@ StreetType = Literal["路", "街", "巷", "大道", "道", "大街", "胡同", "
 Style = Literal["dash", "fu", "zhiyi", "jia"]
 PlateKind = Literal["door", "building", "unit", "dwelling"]
 PlateStatus = Literal["planned", "assigned", "made", "installed", "retired"]
+# The side of the street (addresses.rules.STORED_SIDES): left / right from the street's start along its bearing, or
+# odd / even, the numbering side a collector saw.
+PlateSide = Literal["left", "right", "odd", "even"]
 
 
 class StreetFields(WriteMeta):
@@ -81,6 +84,11 @@ class AddressCreate(WriteMeta):
     chainage_m: float | None = Field(
         default=None, ge=0, le=100_000, description="Metres from the street start"
     )
+    side: PlateSide | None = Field(
+        default=None,
+        description="Side of the street: left/right from its start, or odd/even; "
+        "from the position and the street's start and bearing when not given",
+    )
     valid_from: dt.date | None = None
 
     model_config = {
@@ -110,6 +118,7 @@ class AddressPatch(WriteMeta):
     lon: float | None = Field(default=None, ge=73, le=136)
     lat: float | None = Field(default=None, ge=3, le=54)
     chainage_m: float | None = Field(default=None, ge=0, le=100_000)
+    side: PlateSide | None = None
 
 
 class AddressCorrect(AddressPatch):

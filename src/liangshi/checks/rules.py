@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+import datetime as dt
 import json
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
+from liangshi.common.idnumber import compute_check_char
 from liangshi.errors import NotFound, ValidationFailed
 
 SEVERITIES = {"high": ("高", "high"), "medium": ("中", "medium"), "low": ("低", "low")}
@@ -266,9 +268,11 @@ _REGISTER_CHECKS = (
         "high",
         "person",
         "police",
-        "身份证号码（含港澳台居住证、外国人永久居留证）格式不对、校验码不符或出生日期段不成日期（GB 11643）。",
-        "An ID number (resident ID, HK/Macau/Taiwan permit, permanent residence card) badly formed, with a "
-        "wrong check character or a birth segment that is no date (GB 11643).",
+        "登记库或部门文件（卫生、司法人员）中的身份证号码（含港澳台居住证、外国人永久居留证）格式不对、校验码不符"
+        "或出生日期段不成日期（GB 11643；15位旧号可升位，不算错）。",
+        "An ID number (resident ID, HK/Macau/Taiwan permit, permanent residence card) in the register or in a "
+        "department's file (health, justice persons) badly formed, with a wrong check character or a birth "
+        "segment that is no date (GB 11643; an old 15-digit number upgrades and is not wrong).",
     ),
     Check(
         "person.id_disagrees",
@@ -277,8 +281,9 @@ _REGISTER_CHECKS = (
         "high",
         "person",
         "police",
-        "校验正确的身份证号码中的性别（第17位奇男偶女）或出生日期与人员登记不一致。",
-        "The sex (17th digit odd for male) or birth date a sound ID number carries disagrees with the person's.",
+        "校验正确的身份证号码中的性别（第17位奇男偶女）或出生日期与人员登记或部门文件（卫生、司法人员）所写不一致。",
+        "The sex (17th digit odd for male) or birth date a sound ID number carries disagrees with the person's, "
+        "in the register or as a department's file (health, justice persons) writes them.",
     ),
     Check(
         "person.main_items_missing",
@@ -423,3 +428,49 @@ def out_of_order(numbers: Sequence[tuple[int, int]]) -> set[int]:
         if on_some[i]:
             per_step[ending[i]] = per_step.get(ending[i], 0) + 1
     return {i for i in range(n) if not on_some[i] or per_step[ending[i]] > 1}
+
+
+def _is_date(yyyymmdd: str) -> bool:
+    try:
+        dt.date(int(yyyymmdd[:4]), int(yyyymmdd[4:6]), int(yyyymmdd[6:8]))
+    except ValueError:
+        return False
+    return True
+
+
+def id_problem(number: str) -> str | None:
+    """What is wrong with an ID number as a department wrote it (normalised: half-width, upper case), by GB
+    11643: `format`, `check_character` or `birth_segment`; None for a sound number. An old 15-digit number (no
+    check character; born 19YYMMDD) is sound when its birth segment is a date: it upgrades, it is not wrong."""
+    if len(number) == 15 and number.isascii() and number.isdigit():
+        return None if _is_date("19" + number[6:12]) else "birth_segment"
+    if (
+        len(number) != 18
+        or not (number[:17].isascii() and number[:17].isdigit())
+        or number[17] not in _CHECKS
+    ):
+        return "format"
+    if compute_check_char(number[:17]) != number[17]:
+        return "check_character"
+    return None if _is_date(number[6:14]) else "birth_segment"
+
+
+_CHECKS = "0123456789X"
+_SEX_WRITTEN = {"1": "1", "2": "2", "男": "1", "女": "2", "m": "1", "f": "2"}
+
+
+def id_disagreement(number: str, sex: str | None, birth: dt.date | None) -> list[str]:
+    """Which of sex and birth date, as a record writes them, disagree with its sound ID number (odd 17th digit,
+    the 15th of an old number: male; the birth segment); empty for an unsound number (that is `id_problem`)."""
+    if id_problem(number) is not None:
+        return []
+    old = len(number) == 15
+    sex_digit = int(number[14] if old else number[16])
+    born = ("19" + number[6:12]) if old else number[6:14]
+    differs = []
+    written = _SEX_WRITTEN.get((sex or "").strip().lower())
+    if written is not None and (sex_digit % 2 == 1) != (written == "1"):
+        differs.append("sex")
+    if birth is not None and birth.strftime("%Y%m%d") != born:
+        differs.append("birth_date")
+    return differs

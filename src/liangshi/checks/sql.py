@@ -18,7 +18,8 @@ PLATES = f"""
 SELECT a.id AS object_id, a.area_id, a.county_code, ar.code AS community_code, a.street_id,
        COALESCE(sv.name, '') AS street, COALESCE(sv.numbering_style, 'dash') AS style,
        sv.start_description, sv.bearing_deg,
-       av.plate_kind, av.base_number, av.sub_number, av.status, av.lon, av.lat, av.chainage_m
+       av.plate_kind, av.base_number, av.sub_number, av.status, av.lon, av.lat, av.chainage_m,
+       av.side AS stored_side
 FROM addresses a
 JOIN address_versions av ON av.entity_id = a.id AND {_cur("av")}
 JOIN areas ar ON ar.id = a.area_id

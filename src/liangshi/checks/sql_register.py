@@ -416,3 +416,15 @@ JOIN areas ar ON ar.id = s.area_id
 JOIN venue_versions vv ON vv.entity_id = s.venue_id AND {_cur("vv")}
 WHERE s."foreign" = TRUE AND s.late_report = TRUE AND ar.path LIKE :prefix
 """
+
+
+# The ID-number documents of the department files held for checking (health, justice persons): the number as the
+# file wrote it, with the sex and birth date it wrote; what is wrong is decided per row (checks.rules.id_problem,
+# id_disagreement). Passports and other documents without a check character are left out.
+SOURCE_ID_NUMBERS = f"""
+SELECT s.id AS object_id, s.area_id, s.county_code, s.source, s.line, s.doc_type, s.id_number, s.id_norm, s.sex,
+       s.birth_date
+FROM check_source_records s JOIN areas ar ON ar.id = s.area_id
+WHERE s.kind = 'persons' AND s.id_norm IS NOT NULL AND s.id_norm <> '' AND ar.path LIKE :prefix
+  AND COALESCE(s.doc_type, 'resident_id') IN {ID_KINDS_SQL}
+"""

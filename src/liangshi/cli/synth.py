@@ -20,6 +20,7 @@ from liangshi.demo.city import CityLoad, load_whole_city
 from liangshi.errors import LiangshiError
 from liangshi.registry import Context
 from liangshi.synth import write_city
+from liangshi.synth.generate import DefectRates
 from liangshi.synth.load import load_police_extracts
 
 
@@ -37,6 +38,12 @@ def synth(
     out: Path = typer.Option(None, "--out", help="Write the department files and truth/ here"),
     xlsx: bool = typer.Option(False, "--xlsx", help="Also write XLSX files (slow; for small cities)"),
     today: str = typer.Option(None, "--today", help="The city's 'today' (default: today), YYYY-MM-DD"),
+    more_kinds: bool = typer.Option(
+        False,
+        "--more-kinds",
+        help="Also plant the defect kinds of the address disorders, household sizes and ID numbers, each with "
+        "its truth file (without it, the same seed writes the same city as before)",
+    ),
 ) -> None:
     """Build a synthetic Ezhou with labelled defects: department files (--out) and/or a database (--db)."""
     if db is None and out is None:
@@ -62,6 +69,7 @@ def synth(
             persons=persons,
             seed=seed,
             today=day,
+            rates=DefectRates.every_kind() if more_kinds else DefectRates(),
             formats=("csv", "xlsx") if xlsx else ("csv",),
             progress=lambda n: progress.advance(task, n),
         )

@@ -45,7 +45,7 @@ KINDS: dict[str, tuple[Column, ...]] = {
     ),
     "plates": _cols(
         "community_code!:社区代码, street:街路巷, number!:门牌号, plate_kind:门牌类型, status:状态, lon:经度,"
-        " lat:纬度, chainage_m:里程, valid_from:起始日期"
+        " lat:纬度, chainage_m:里程, side:所在侧, valid_from:起始日期"
     ),
     "buildings": _cols(
         "community_code!:社区代码, street:街路巷, number!:门牌号, building!:楼栋, floors_above:地上层数,"

@@ -19,6 +19,8 @@ from liangshi.addresses.rules import (
     parse_plate_number,
     plate_key,
     render_plate_number,
+    side_from_position,
+    street_axis,
 )
 from liangshi.addresses.schemas import AddressCorrect, AddressCreate, AddressPatch, StreetCreate, StreetPatch
 from liangshi.areas import service as areas
@@ -80,7 +82,7 @@ def street_check(session: Session) -> Any:
 
 def plate_changes(data: AddressPatch | AddressCorrect) -> dict[str, Any]:
     """Turn a plate patch into attribute changes (the number is parsed into base and sub)."""
-    changes = data.model_dump(exclude_unset=True, include={"status", "lon", "lat", "chainage_m"})
+    changes = data.model_dump(exclude_unset=True, include={"status", "lon", "lat", "chainage_m", "side"})
     if data.number is not None:
         changes["base_number"], changes["sub_number"] = parse_plate_number(data.number)
     return changes
@@ -117,6 +119,22 @@ def _duplicate_plate() -> Conflict:
     )
 
 
+def street_side(session: Session, street_id: int | None, lon: float | None, lat: float | None) -> str | None:
+    """The side (left/right) of its street a position lies on, from the street's start and bearing; None for a
+    village plate, without a position, or when the street's start is written in words."""
+    if street_id is None or lon is None or lat is None:
+        return None
+    sv = StreetVersion
+    row = session.execute(
+        select(sv.start_description, sv.bearing_deg).where(
+            sv.entity_id == street_id, sv.superseded_at.is_(None), sv.valid_to.is_(None)
+        )
+    ).first()
+    if row is None:
+        return None
+    return side_from_position(street_axis(row[0], row[1]), lon, lat)
+
+
 def create_address(session: Session, ctx: Context, data: AddressCreate) -> Snapshot:
     """Record a door plate and its standard address."""
     ctx.actor.ensure("address.write")
@@ -141,6 +159,7 @@ def create_address(session: Session, ctx: Context, data: AddressCreate) -> Snaps
         "lon": data.lon,
         "lat": data.lat,
         "chainage_m": data.chainage_m,
+        "side": data.side or street_side(session, data.street_id, data.lon, data.lat),
     }
     address = Address(area_id=area.id, county_code=area.county_code, street_id=data.street_id)
     snap = registry.create(
@@ -181,12 +200,19 @@ def address_check(session: Session, *, lifecycle: bool) -> Any:
 
 def change_address(session: Session, ctx: Context, address_id: int, data: AddressPatch) -> Snapshot:
     """A lifecycle step or other change of a plate from a date."""
+    changes = plate_changes(data)
+    if "side" not in changes and changes.get("lon") is not None and changes.get("lat") is not None:
+        # A plate moved without a side given: its side follows the new position (as on creation).
+        street_id = session.execute(select(Address.street_id).where(Address.id == address_id)).scalar()
+        side = street_side(session, street_id, changes["lon"], changes["lat"])
+        if side is not None:
+            changes["side"] = side
     return registry.change(
         session,
         ctx,
         ADDRESS,
         address_id,
-        plate_changes(data),
+        changes,
         expected_version=data.expected_version,
         effective=data.effective,
         prov=data.provenance.to_domain(ctx.actor.username),
@@ -531,7 +557,7 @@ def _street_plates(session: Session, where: Any, on: dt.date) -> list[tuple[int,
     """(address id, street name, style, entry) of door plates on streets, as valid on a date."""
     v, sv = AddressVersion, StreetVersion
     rows = session.execute(
-        select(Address.id, sv.name, sv.numbering_style, v.base_number, v.sub_number, v.chainage_m)
+        select(Address.id, sv.name, sv.numbering_style, v.base_number, v.sub_number, v.chainage_m, v.side)
         .join(v, and_(v.entity_id == Address.id, v.superseded_at.is_(None), history.valid_on(v, on)))
         .join(
             sv, and_(sv.entity_id == Address.street_id, sv.superseded_at.is_(None), history.valid_on(sv, on))
@@ -540,9 +566,20 @@ def _street_plates(session: Session, where: Any, on: dt.date) -> list[tuple[int,
         .order_by(sv.name, v.base_number, v.sub_number)
     ).all()
     return [
-        (aid, name, style, PlateEntry(name, plate_key(base, sub), base, sub, None, chainage, None))
-        for aid, name, style, base, sub, chainage in rows
+        (
+            aid,
+            name,
+            style,
+            PlateEntry(name, plate_key(base, sub), base, sub, _numbering_side(side), chainage, None),
+        )
+        for aid, name, style, base, sub, chainage, side in rows
     ]
+
+
+def _numbering_side(stored: str | None) -> str | None:
+    """The numbering side (odd / even) a stored side states; a left / right side states none by itself (which
+    parity belongs there is the street's convention, judged by `plate.wrong_side`)."""
+    return stored if stored in ("odd", "even") else None
 
 
 def plate_gaps(session: Session, ctx: Context, area_id: int, on: dt.date | None) -> dict[str, Any]:
@@ -567,20 +604,22 @@ def street_view(session: Session, ctx: Context, street_id: int, on: dt.date | No
     v = AddressVersion
     inside = Address.area_id.in_(select(Area.id).where(Area.path.startswith(ctx.actor.area_path)))
     rows = session.execute(
-        select(Address.id, Address.area_id, v.base_number, v.sub_number, v.chainage_m, v.status, v.plate_kind)
+        select(Address.id, Address.area_id, v.base_number, v.sub_number, v.chainage_m, v.status, v.side)
         .join(v, and_(v.entity_id == Address.id, v.superseded_at.is_(None), history.valid_on(v, day)))
         .where(Address.street_id == street.id, inside, v.status != "retired", v.plate_kind == "door")
         .order_by(v.base_number, v.sub_number)
     ).all()
     entries = [
-        PlateEntry(srow.name, plate_key(b, sub), b, sub, None, ch, None) for _, _, b, sub, ch, _, _ in rows
+        PlateEntry(srow.name, plate_key(b, sub), b, sub, _numbering_side(side), ch, None)
+        for _, _, b, sub, ch, _, side in rows
     ]
     report = analyse_plates(entries).get(srow.name)
     report = report or StreetReport(srow.name)
     flagged = set(report.duplicates) | set(report.parity_violations) | set(report.order_violations)
     plates: dict[str, list[dict[str, Any]]] = {"odd": [], "even": []}
-    for (aid, area_id, base, sub, chainage, status, _), entry in zip(rows, entries, strict=True):
-        plates["odd" if base % 2 else "even"].append(
+    for (aid, area_id, base, sub, chainage, status, stored), entry in zip(rows, entries, strict=True):
+        # Listed on the numbering side it was seen on where that is stored, else by its number's parity.
+        plates[entry.side or ("odd" if base % 2 else "even")].append(
             {
                 "address_id": aid,
                 "area_id": area_id,
@@ -590,6 +629,7 @@ def street_view(session: Session, ctx: Context, street_id: int, on: dt.date | No
                 "sub": sub,
                 "chainage_m": chainage,
                 "status": status,
+                "side": stored,
                 "defect": entry.key in flagged,
             }
         )

@@ -94,11 +94,13 @@ def _sided(session: Session, prefix: str, select_sql: str) -> Iterable[Any]:
     """Run `select_sql` over the street plates with their side (`p`, street by street in chunks) and each side's
     parity counts (`m`).
 
-    The side is the sign of the cross product of the street's direction with the plate's offset from the street's
+    The side is the plate's stored side (address_versions.side, filled on creation and import); where none is
+    stored, the sign of the cross product of the street's direction with the plate's offset from the street's
     start (in local metres east and north); NULL where the plate or the street has no position. Which parity
     belongs to which side is the street's convention, as most of its plates follow it (odd on the left, 左单右双,
     or the reverse: `m.odd_left` against `m.even_left`), so a side with few plates is judged by the whole street;
-    a plate of the other parity is on the wrong side (`p.wrong`).
+    a plate of the other parity is on the wrong side (`p.wrong`). A stored odd / even side (the numbering side a
+    collector saw) is judged directly: an even number on the odd side is on the wrong side.
     """
     axes = _street_axes(session, prefix)
     for i in range(0, len(axes), 400):
@@ -122,6 +124,8 @@ def _sided(session: Session, prefix: str, select_sql: str) -> Iterable[Any]:
 WITH st(street_id, x0, y0, ux, uy, coslat) AS (VALUES {", ".join(values)}),
 s AS (
   SELECT q.*, CASE
+      WHEN q.stored_side IN ('left', 'right') THEN q.stored_side
+      WHEN q.stored_side IN ('odd', 'even') THEN NULL
       WHEN st.x0 IS NULL OR q.lon IS NULL OR q.lat IS NULL THEN NULL
       WHEN st.ux * (q.lat - st.y0) - st.uy * (q.lon - st.x0) * st.coslat > 0 THEN 'left'
       ELSE 'right' END AS side
@@ -135,7 +139,9 @@ m AS (
 ),
 p AS (
   SELECT s.*, m.odd_left, m.even_left,
-    CASE WHEN s.side IS NOT NULL AND (
+    CASE WHEN s.stored_side = 'odd' THEN CASE WHEN s.base_number % 2 = 0 THEN 1 ELSE 0 END
+         WHEN s.stored_side = 'even' THEN CASE WHEN s.base_number % 2 = 1 THEN 1 ELSE 0 END
+         WHEN s.side IS NOT NULL AND (
            (m.odd_left > m.even_left AND (s.side = 'left') = (s.base_number % 2 = 0))
         OR (m.even_left > m.odd_left AND (s.side = 'left') = (s.base_number % 2 = 1)))
          THEN 1 ELSE 0 END AS wrong
@@ -156,11 +162,18 @@ def _wrong_side(session: Session, prefix: str) -> Iterable[Found]:
             r.county_code,
             _plate_keys(r),
             {
-                "side": r.side,
+                "side": r.side or r.stored_side,
+                "side_from": "stored" if r.stored_side else "position",
                 "chainage_m": r.chainage_m,
-                "street_convention": "odd_left" if r.odd_left > r.even_left else "even_left",
-                "plates_following_it": int(max(r.odd_left, r.even_left)),
-                "plates_against_it": int(min(r.odd_left, r.even_left)),
+                **(
+                    {
+                        "street_convention": "odd_left" if r.odd_left > r.even_left else "even_left",
+                        "plates_following_it": int(max(r.odd_left, r.even_left)),
+                        "plates_against_it": int(min(r.odd_left, r.even_left)),
+                    }
+                    if r.odd_left is not None and r.side is not None
+                    else {}
+                ),
             },
         )
 

@@ -187,7 +187,33 @@ def _id_rows(session: Session, prefix: str) -> Iterable[Any]:
     return _rows(session, sq.id_problems(_dialect(session)), prefix)
 
 
+def _source_ids(session: Session, prefix: str) -> Iterable[tuple[Any, str | None, list[str]]]:
+    """Each ID number of the department files held for checking, with its problem and what disagrees with it."""
+    for r in _rows(session, sq.SOURCE_ID_NUMBERS, prefix):
+        number = str(r.id_norm)
+        # SQLite hands a date column back as text through raw SQL, PostgreSQL as a date.
+        born = dt.date.fromisoformat(r.birth_date) if isinstance(r.birth_date, str) else r.birth_date
+        problem = rules.id_problem(number)
+        yield r, problem, [] if problem else rules.id_disagreement(number, r.sex, born)
+
+
+def _source_keys(r: Any) -> dict[str, str]:
+    # A record in a department file is known by the number as that file wrote it, and the file.
+    return {**_person_keys(r.doc_type or "resident_id", r.id_number), "source": str(r.source)}
+
+
 def _id_invalid(session: Session, prefix: str) -> Iterable[Found]:
+    for r, problem, _ in _source_ids(session, prefix):
+        if problem is not None:
+            yield Found(
+                "person.id_invalid",
+                "person",
+                None,
+                r.area_id,
+                r.county_code,
+                _source_keys(r),
+                {"problem": problem, "source": r.source, "line": r.line},
+            )
     for r in _id_rows(session, prefix):
         if r.problem is not None:
             yield Found(
@@ -202,6 +228,23 @@ def _id_invalid(session: Session, prefix: str) -> Iterable[Found]:
 
 
 def _id_disagrees(session: Session, prefix: str) -> Iterable[Found]:
+    for r, _, differs in _source_ids(session, prefix):
+        if differs:
+            yield Found(
+                "person.id_disagrees",
+                "person",
+                None,
+                r.area_id,
+                r.county_code,
+                _source_keys(r),
+                {
+                    "differs": differs,
+                    "sex": r.sex,
+                    "birth_date": str(r.birth_date) if r.birth_date else None,
+                    "source": r.source,
+                    "line": r.line,
+                },
+            )
     for r in _id_rows(session, prefix):
         if r.problem is None and (r.sex_differs or r.birth_differs):
             differs = [f for f, bad in (("sex", r.sex_differs), ("birth_date", r.birth_differs)) if bad]

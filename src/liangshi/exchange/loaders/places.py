@@ -8,7 +8,7 @@ from collections.abc import Sequence
 from sqlalchemy import select
 
 from liangshi.addresses.models import ADDRESS
-from liangshi.addresses.rules import parse_plate_number
+from liangshi.addresses.rules import parse_plate_number, parse_stored_side, side_from_position
 from liangshi.addresses.schemas import AddressCreate, StreetCreate
 from liangshi.addresses.service import create_street
 from liangshi.areas.models import Area
@@ -102,6 +102,11 @@ def load_plates(job: Job, rows: Sequence[tuple[int, Row]]) -> Outcome:
         area = job.resolver.area(row.get("community_code"))
         since = _since(job, row)
         street_id = job.resolver.street(area.county, row.get("street"))
+        lon, lat = parse_float(row.get("lon"), "lon"), parse_float(row.get("lat"), "lat")
+        side = parse_stored_side(row.get("side"))
+        if side is None and street_id is not None:
+            # Not written: the side the position lies on, seen from the street's start along its bearing.
+            side = side_from_position(job.resolver.street_axis(street_id), lon, lat)
         data = AddressCreate.model_validate(
             {
                 "area_id": area.id,
@@ -109,9 +114,10 @@ def load_plates(job: Job, rows: Sequence[tuple[int, Row]]) -> Outcome:
                 "number": row.get("number") or "",
                 "plate_kind": row.get("plate_kind") or "door",
                 "status": row.get("status") or "planned",
-                "lon": parse_float(row.get("lon"), "lon"),
-                "lat": parse_float(row.get("lat"), "lat"),
+                "lon": lon,
+                "lat": lat,
                 "chainage_m": parse_float(row.get("chainage_m"), "chainage_m"),
+                "side": side,
             }
         )
         base, sub = parse_plate_number(data.number)
@@ -135,6 +141,7 @@ def load_plates(job: Job, rows: Sequence[tuple[int, Row]]) -> Outcome:
                 "lon": data.lon,
                 "lat": data.lat,
                 "chainage_m": data.chainage_m,
+                "side": data.side,
             },
             {"street_id": data.street_id},
             since,

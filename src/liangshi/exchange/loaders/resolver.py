@@ -14,7 +14,7 @@ from sqlalchemy.orm import Session
 
 from liangshi.access.rules import Actor
 from liangshi.addresses.models import Address, AddressVersion, StreetVersion
-from liangshi.addresses.rules import parse_plate_number
+from liangshi.addresses.rules import parse_plate_number, street_axis
 from liangshi.areas.models import Area
 from liangshi.buildings.models import Building, BuildingVersion, Dwelling, DwellingVersion
 from liangshi.bulk import where_in
@@ -88,6 +88,7 @@ class Resolver:
         """Forget everything (after a chunk rolled back)."""
         self._areas: dict[str, AreaRef] | None = None
         self._streets: dict[tuple[str, str], int] | None = None
+        self._axes: dict[int, tuple[float, float, float] | None] | None = None
         self._plates: dict[str, dict[PlateKey, int]] = {}
         self._buildings: dict[str, dict[tuple[int, str], int]] = {}
         self._dwellings: dict[str, dict[tuple[int, int | None, str], tuple[int, str]]] = {}
@@ -127,6 +128,20 @@ class Resolver:
                 "street", "street.not_found", f"本区没有街路巷“{name}”", f"No street {name!r} in the district"
             )
         return sid
+
+    def street_axis(self, street_id: int) -> tuple[float, float, float] | None:
+        """A street's start and bearing (addresses.rules.street_axis), for the side of its plates."""
+        if self._axes is None or street_id not in self._axes:  # first look, or a street created since
+            v = StreetVersion
+            self._axes = {
+                sid: street_axis(start, bearing)
+                for sid, start, bearing in self.session.execute(
+                    select(v.entity_id, v.start_description, v.bearing_deg).where(
+                        v.superseded_at.is_(None), v.valid_to.is_(None)
+                    )
+                )
+            }
+        return self._axes.get(street_id)
 
     def plates(self, county: str) -> dict[PlateKey, int]:
         """Current plates of a county by (street, village, base, sub)."""

@@ -17,7 +17,8 @@ Chinese headers for the other departments):
 
 The package's modules, in the order a run uses them: ``columns`` (the files, their columns, the defect rates and
 the open writers), ``plan`` (the communities and their geography), ``community`` (one community's people and
-housing, and who lives where) and ``extracts`` (its rows in every file). This face holds the entry point.
+housing, and who lives where), ``more`` (the defect kinds of stop 25, drawn only when asked for) and ``extracts``
+(its rows in every file). This face holds the entry point.
 """
 
 from __future__ import annotations
@@ -31,6 +32,7 @@ from liangshi.synth.generate.columns import (
     DEFECT_KINDS,
     FILES,
     HEADERS,
+    MORE_KINDS,
     RULE_KINDS,
     TRUTH_COLUMNS,
     DefectRates,
@@ -44,6 +46,7 @@ __all__ = [
     "DEFECT_KINDS",
     "FILES",
     "HEADERS",
+    "MORE_KINDS",
     "PERSONS_PER_COMMUNITY",
     "RULE_KINDS",
     "TRUTH_COLUMNS",
@@ -83,7 +86,7 @@ def write_city(
     if unknown:
         raise ValueError(f"unknown formats: {sorted(unknown)}")
     out_dir = Path(out_dir)
-    out = Out(out_dir, "xlsx" in formats)
+    out = Out(out_dir, "xlsx" in formats, more=rates.more)
     city = City(out, seed, today, rates)
     plans = plan_communities(persons)
     done = 0

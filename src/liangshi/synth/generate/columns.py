@@ -15,6 +15,7 @@ __all__ = [
     "FILES",
     "HEADERS",
     "KIND_COLUMNS",
+    "MORE_KINDS",
     "RULE_KINDS",
     "TRUTH_COLUMNS",
     "DefectRates",
@@ -144,6 +145,32 @@ TRUTH_COLUMNS: dict[str, tuple[str, ...]] = {
 }
 DEFECT_KINDS: tuple[str, ...] = tuple(TRUTH_COLUMNS)
 
+# The kinds added in stop 25 for the checks that had no truth (docs/checks.md). Planted only when asked for
+# (`DefectRates.every_kind()`, `liangshi synth --more-kinds`), from a generator of their own, so a city written
+# without them is byte for byte the city of before; their truth files are written only then.
+MORE_KINDS: dict[str, tuple[str, ...]] = {
+    # 有址无号, drawn: a building where people are registered living on a plate not installed (the planted
+    # plate_not_installed plates that are lived at).
+    "address_no_plate": (*_PLATE_KEY, "building", "status"),
+    # 有号无址: an installed plate with nothing on it (no building in the police file, no dwelling in housing's).
+    "number_without_place": (*_PLATE_KEY, "reason"),
+    # An installed plate whose buildings the police file leaves out while the housing file names its dwellings.
+    "plate_no_building": (*_PLATE_KEY, "dwellings_named"),
+    # 号址不一: the housing file writes a dwelling at a neighbouring plate's number (`number` as it wrote it).
+    "number_mismatch": (*_DWELLING_COLS, "register_number"),
+    # 多号一址: a plate recorded at the point of its neighbour on the same side (both plates listed), and the
+    # plates the geometry happened to put at one point (cause `coincident`).
+    "many_numbers_one_place": (*_PLATE_KEY, "shares_point_with", "cause"),
+    # An actual household in the police file without one of the members living with it.
+    "household_member_missing": (*_DWELLING_COLS, "household_number", "left_out_id_number"),
+    # A department record (health, justice) whose ID number fails its check: planted (a wrong check character)
+    # and the duplicates written with a wrong or swapped digit.
+    "id_invalid": ("file", "id_number", "name", "true_id_number", "error"),
+    # A department record whose sound ID number disagrees with its sex or birth date: planted (the sex written
+    # wrong) and the duplicates written with day and month swapped.
+    "id_disagrees": ("file", "id_number", "name", "differs", "error"),
+}
+
 # Defects the generator does not plant at a rate but draws anyway, as a city has them: the truth of a dated rule
 # broken by what was written (a stay left past its intended end, an arrival registered late, a lease run out while
 # its tenants still live there, a foreign guest reported after 24 hours), as of the city's day. Their truth files
@@ -181,6 +208,36 @@ class DefectRates:
     tenant_unregistered: float = 0.03
     rental_no_agreement: float = 0.03
     vacant_recorded_occupied: float = 0.03
+    # The kinds of stop 25 (MORE_KINDS), none unless asked for (`every_kind`): each a fraction of its base.
+    # number_without_place, plate_no_building: of installed office plates; number_mismatch: of occupied
+    # dwellings whose building, unit and room are unique on their street; many_numbers_one_place: of listed plates
+    # (one pair per draw); household_member_missing: of actual households of two or more; id_invalid,
+    # id_disagrees: of the health and justice rows written without an error.
+    number_without_place: float = 0.0
+    plate_no_building: float = 0.0
+    number_mismatch: float = 0.0
+    many_numbers_one_place: float = 0.0
+    household_member_missing: float = 0.0
+    id_invalid: float = 0.0
+    id_disagrees: float = 0.0
+
+    @property
+    def more(self) -> bool:
+        """Whether any kind of stop 25 is asked for (its truth files are written then)."""
+        return any(getattr(self, kind, 0.0) > 0 for kind in MORE_KINDS)
+
+    @classmethod
+    def every_kind(cls) -> DefectRates:
+        """The nine kinds at their rates and the kinds of stop 25 too."""
+        return cls(
+            number_without_place=0.2,
+            plate_no_building=0.2,
+            number_mismatch=0.02,
+            many_numbers_one_place=0.02,
+            household_member_missing=0.03,
+            id_invalid=0.03,
+            id_disagrees=0.03,
+        )
 
 
 # ---------------------------------------------------------------------------------------------------------
@@ -226,14 +283,14 @@ class Table:
 class Out:
     """All open tables of a run."""
 
-    def __init__(self, out_dir: Path, xlsx: bool) -> None:
+    def __init__(self, out_dir: Path, xlsx: bool, more: bool = False) -> None:
         (out_dir / "truth").mkdir(parents=True, exist_ok=True)
         self.files = {stem: Table(out_dir / f"{stem}.csv", HEADERS[stem], xlsx) for stem in FILES}
         self.truth = {
             kind: Table(out_dir / "truth" / f"{kind}.csv", cols, False)
-            for kind, cols in (TRUTH_COLUMNS | RULE_KINDS).items()
+            for kind, cols in (TRUTH_COLUMNS | RULE_KINDS | (MORE_KINDS if more else {})).items()
         }
-        self.bases = dict.fromkeys(DEFECT_KINDS, 0)
+        self.bases = dict.fromkeys(DEFECT_KINDS + (tuple(MORE_KINDS) if more else ()), 0)
 
     def close(self) -> list[Path]:
         paths: list[Path] = []

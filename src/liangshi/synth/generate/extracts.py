@@ -16,6 +16,7 @@ from liangshi.checks.rules import ARRIVAL_LIMIT_WORKING_DAYS
 from liangshi.residence.calendar import default_calendar, lateness
 from liangshi.synth.generate.columns import Table, date_cell
 from liangshi.synth.generate.community import Community, Dwelling, Household, Person, Plate
+from liangshi.synth.generate.more import MorePlan, moved_to, plan
 from liangshi.synth.generate.plan import region_label
 from liangshi.venues.rules import FOREIGN_REPORT_LIMIT, is_foreign
 
@@ -24,15 +25,16 @@ __all__ = ["write_community"]
 
 def write_community(c: Community) -> None:
     """Append the community's rows: its area and streets, plates and housing, people, venues and their guests."""
-    _write_places(c)
-    _write_people(c)
+    more = plan(c) if c.city.rates.more else None
+    _write_places(c, more)
+    _write_people(c, more)
     _write_venues(c)
 
 
 # -- places ---------------------------------------------------------------------------------------------------
 
 
-def _write_places(c: Community) -> None:
+def _write_places(c: Community, more: MorePlan | None) -> None:
     out = c.city.out
     f = out.files
     since = date_cell(R.PLACES_SINCE)
@@ -50,20 +52,26 @@ def _write_places(c: Community) -> None:
     out.bases["plate_out_of_order"] += street_plates
     swapped = {id(a): b for a, b in c.out_of_order} | {id(b): a for a, b in c.out_of_order}
     for p in c.plates:
-        key = _write_plate(c, p, swapped)
-        _write_buildings(c, p, key)
+        key = _write_plate(c, p, swapped, more)
+        _write_buildings(c, p, key, more)
 
 
-def _write_plate(c: Community, p: Plate, swapped: dict[int, Plate]) -> list[str]:
+def _write_plate(c: Community, p: Plate, swapped: dict[int, Plate], more: MorePlan | None) -> list[str]:
     """The plate's row (unless it is missing from the police extract) and its defects; returns its key."""
     f, t = c.city.out.files, c.city.out.truth
     key = [c.code, p.street_name(), p.number()]
     chainage = "" if p.chainage is None else f"{p.chainage:.1f}"
+    lon, lat = p.lon, p.lat
+    twin = more.point_of.get(id(p)) if more else None
+    if twin is not None:  # 多号一址: recorded at its neighbour's point
+        lon, lat = twin.lon, twin.lat
+    if more is not None and id(p) in more.shared:
+        t["many_numbers_one_place"].write([*key, *more.shared[id(p)]])
     if p.missing:
         t["plate_missing"].write([*key, "shop_or_office" if p.street else "vacant_house"])
     else:
         f["police_plates"].write(
-            [*key, "door", p.status, f"{p.lon:.6f}", f"{p.lat:.6f}", chainage, date_cell(R.PLACES_SINCE)]
+            [*key, "door", p.status, f"{lon:.6f}", f"{lat:.6f}", chainage, date_cell(R.PLACES_SINCE)]
         )
     if p.status != "installed":
         t["plate_not_installed"].write([*key, p.status])
@@ -74,12 +82,21 @@ def _write_plate(c: Community, p: Plate, swapped: dict[int, Plate]) -> list[str]
     return key
 
 
-def _write_buildings(c: Community, p: Plate, key: list[str]) -> None:
+def _write_buildings(c: Community, p: Plate, key: list[str], more: MorePlan | None) -> None:
     """The plate's buildings and dwellings: all of them in the housing department's file, the police's only
-    where the plate is listed."""
+    where the plate is listed (and, of the stop-25 kinds, nothing at all on a plate left empty)."""
     f = c.city.out.files
+    empty = more.empty.get(id(p)) if more else None
+    if empty == "number_without_place":
+        c.city.out.truth[empty].write([*key, "nothing_stands"])
+        return
+    if empty == "plate_no_building":
+        c.city.out.truth[empty].write([*key, str(sum(len(b.dwellings) for b in p.buildings))])
     for b in p.buildings:
-        if not p.missing:
+        lived_at = more is not None and any(id(d) in more.inhabited for d in b.dwellings)
+        if lived_at and not p.missing and p.status != "installed":  # 有址无号: lived at, no plate on the door
+            c.city.out.truth["address_no_plate"].write([*key, b.label, p.status])
+        if not p.missing and empty is None:
             f["police_buildings"].write(
                 [
                     *key,
@@ -94,15 +111,22 @@ def _write_buildings(c: Community, p: Plate, key: list[str]) -> None:
                 ]
             )
         for d in b.dwellings:
-            _write_dwelling(c, d, listed=not p.missing)
+            _write_dwelling(c, d, listed=not p.missing and empty is None, more=more)
 
 
-def _write_dwelling(c: Community, d: Dwelling, *, listed: bool) -> None:
+def _write_dwelling(c: Community, d: Dwelling, *, listed: bool, more: MorePlan | None = None) -> None:
     out = c.city.out
     dkey = d.key(c.code)
     truth_row = [*dkey[:5], str(d.floor), dkey[5], d.use, f"{d.area:.1f}", d.owner, d.status]
     since = date_cell(R.PLACES_SINCE)
-    out.files["housing_dwellings"].write([*truth_row, since])
+    elsewhere = moved_to(more, d)
+    if elsewhere is not None:  # 号址不一: the housing file writes it at the neighbouring plate's number
+        housing_row = list(truth_row)
+        housing_row[2] = elsewhere.number()
+        out.files["housing_dwellings"].write([*housing_row, since])
+        out.truth["number_mismatch"].write([*dkey[:2], elsewhere.number(), *dkey[3:], dkey[2]])
+    else:
+        out.files["housing_dwellings"].write([*truth_row, since])
     if not listed:
         return
     status = d.status
@@ -118,7 +142,7 @@ def _write_dwelling(c: Community, d: Dwelling, *, listed: bool) -> None:
 # -- people ---------------------------------------------------------------------------------------------------
 
 
-def _write_people(c: Community) -> None:
+def _write_people(c: Community, more: MorePlan | None) -> None:
     out = c.city.out
     for h in c.households:
         d = h.dwelling
@@ -129,10 +153,15 @@ def _write_people(c: Community) -> None:
         if h.renting:
             _write_rental(c, h, d, dkey)
         for m in h.members:
-            _write_member(c, h, m, dkey)
+            _write_member(c, h, m, dkey, more)
         if h.unregistered or (h.departed and not h.not_deregistered):
             continue
+        left_out = more.left_out.get(id(h)) if more else None
+        if left_out is not None:  # the household's member count: one member living with it left out of it
+            out.truth["household_member_missing"].write([*dkey, h.number, left_out.id_number])
         for m in h.members:
+            if m is left_out:
+                continue
             out.files["police_households"].write(
                 [h.number, h.kind, *dkey, m.id_number, m.doc_type, m.relationship]
             )
@@ -167,7 +196,7 @@ def _write_rental(c: Community, h: Household, d: Dwelling, dkey: list[str]) -> N
         out.truth["lease_ended_open"].write([*dkey, date_cell(lease_end)])
 
 
-def _write_member(c: Community, h: Household, m: Person, dkey: list[str]) -> None:
+def _write_member(c: Community, h: Household, m: Person, dkey: list[str], more: MorePlan | None) -> None:
     """One household member: the health department's (a young child), the police's person and residence, the
     justice department's now and then; a tenant left unregistered is in the ground truth instead."""
     out = c.city.out
@@ -189,13 +218,13 @@ def _write_member(c: Community, h: Household, m: Person, dkey: list[str]) -> Non
         c.code,
     ]
     if R.age_on(m.birth, c.today) <= 3:
-        _write_health(c, person_row, m)
+        _write_health(c, person_row, m, more)
     if h.unregistered:
         out.truth["tenant_unregistered"].write([m.doc_type, m.id_number, *dkey])
         return
     out.files["police_persons"].write(person_row)
     if 18 <= R.age_on(m.birth, c.today) <= 65 and c.rng.random() < (0.005 if m.sex == "1" else 0.001):
-        _write_justice(c, m)
+        _write_justice(c, m, more)
     _write_residence(c, h, m, dkey)
 
 
@@ -298,35 +327,77 @@ def _error(c: Community, m: Person, allowed: Iterable[str]) -> tuple[str, str, s
     return None
 
 
-def _write_health(c: Community, row: list[str], m: Person) -> None:
+def _write_health(c: Community, row: list[str], m: Person, more: MorePlan | None) -> None:
     out = c.city.out
     out.bases["duplicate_person"] += 1
+    error = None
     if m.doc_type == "resident_id" and c.rng.random() < c.city.rates.duplicate_person:
         err = _error(c, m, (k for k in R.DUPLICATE_ERRORS if k != "old_15_digit"))
         if err is not None:
             kind, number, name, born, _ = err
+            error = kind
             row = [number, *row[1:3], name, row[4], born, *row[6:]]
             if kind == "missing_fields":
                 row[6] = row[9] = row[13] = ""  # ethnicity, education, phone
             out.truth["duplicate_person"].write(
                 ["health_persons", number, name, m.doc_type, m.id_number, m.name, kind]
             )
+    if more is not None:
+        number, sex = _id_defects(c, more, "health_persons", m, row[0], row[3], error)
+        row = [number, *row[1:4], sex, *row[5:]]
     out.files["health_persons"].write(row)
 
 
-def _write_justice(c: Community, m: Person) -> None:
+def _write_justice(c: Community, m: Person, more: MorePlan | None) -> None:
     out = c.city.out
     out.bases["duplicate_person"] += 1
     row = [m.id_number, m.name, m.sex, date_cell(m.birth), c.code]
+    error = None
     if m.doc_type == "resident_id" and c.rng.random() < c.city.rates.duplicate_person:
         err = _error(c, m, R.DUPLICATE_ERRORS)
         if err is not None:
             kind, number, name, born, sex = err
+            error = kind
             row = [number, name, sex, born, c.code]
             out.truth["duplicate_person"].write(
                 ["justice_persons", number, name, m.doc_type, m.id_number, m.name, kind]
             )
+    if more is not None:
+        number, sex = _id_defects(c, more, "justice_persons", m, row[0], row[1], error)
+        row = [number, row[1], sex, *row[3:]]
     out.files["justice_persons"].write(row)
+
+
+def _id_defects(
+    c: Community, more: MorePlan, file: str, m: Person, number: str, name: str, error: str | None
+) -> tuple[str, str]:
+    """The stop-25 ID kinds of a department row: the truth of a duplicate's error that breaks the number's check
+    (a wrong or swapped digit) or disagrees with it (day and month swapped), and on a row written without an
+    error, now and then a wrong check character or the sex written wrong. Returns the (number, sex) to write."""
+    t = c.city.out.truth
+    if error in ("wrong_digit", "swapped_digits"):
+        t["id_invalid"].write([file, number, name, m.id_number, error])
+    elif error == "swapped_day_month":
+        t["id_disagrees"].write([file, number, name, "birth_date", error])
+    if error is not None or m.doc_type != "resident_id":
+        return number, m.sex
+    rates = c.city.rates
+    c.city.out.bases["id_invalid"] += 1
+    c.city.out.bases["id_disagrees"] += 1
+    x = more.rng.random()
+    if x < rates.id_invalid:
+        wrong = "10X98765432"[("10X98765432".index(m.id_number[17]) + more.rng.randint(1, 10)) % 11]
+        bad = m.id_number[:17] + wrong
+        t["id_invalid"].write([file, bad, name, m.id_number, "wrong_check_character"])
+        # The same person written with another number: a duplicate of the register's person too.
+        t["duplicate_person"].write(
+            [file, bad, name, m.doc_type, m.id_number, m.name, "wrong_check_character"]
+        )
+        return bad, m.sex
+    if x < rates.id_invalid + rates.id_disagrees:
+        t["id_disagrees"].write([file, number, name, "sex", "sex_written_wrong"])
+        return number, "2" if m.sex == "1" else "1"
+    return number, m.sex
 
 
 # -- venues ---------------------------------------------------------------------------------------------------
