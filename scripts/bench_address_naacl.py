@@ -99,6 +99,11 @@ def main() -> None:
     ap = argparse.ArgumentParser()
     ap.add_argument("path", type=Path)
     ap.add_argument("--limit", type=int, default=0)
+    ap.add_argument(
+        "--others",
+        action="store_true",
+        help="also score jionlp and cpca on the levels they read (pip install cpca)",
+    )
     ap.add_argument("--strict-zones", action="store_true", help="score a development zone as nothing of ours")
     args = ap.parse_args()
     rows = read(args.path, zones=not args.strict_zones)[: args.limit or None]
@@ -131,6 +136,66 @@ def main() -> None:
     for field in SCORED:
         if seen[field]:
             print(f"  {field:10} {right[field] / seen[field]:.3f}  (n={seen[field]})")
+    if args.others:
+        ours = {f: (right[f], seen[f]) for f in ("province", "city", "district", "township")}
+        print(f"  liangshi on the same levels: {_levels(ours)}")
+        for name, run in (("jionlp", _jionlp), ("cpca", _cpca)):
+            try:
+                start = time.perf_counter()
+                answers = run([text for text, _ in rows])
+            except ImportError:
+                print(f"  {name}: not installed")
+                continue
+            rate = len(rows) / (time.perf_counter() - start)
+            print(f"  {name}: {rate:.0f} addresses/s; {_levels(_score_levels(rows, answers))}")
+
+
+def _levels(scores: dict[str, tuple[int, int]]) -> str:
+    return ", ".join(f"{f} {r / n:.3f} (n={n})" for f, (r, n) in scores.items() if n)
+
+
+def _score_levels(
+    rows: list[tuple[str, dict[str, str]]], answers: list[dict[str, str | None]]
+) -> dict[str, tuple[int, int]]:
+    """Right and seen per level, by the rules our parser is scored by (a level the label has, or the answer
+    gives below the district)."""
+    out: dict[str, tuple[int, int]] = {}
+    for field in answers[0] if answers else ():
+        r = n = 0
+        for (_, want), got in zip(rows, answers, strict=True):
+            if field not in want and (not got.get(field) or field in DIVISIONS):
+                continue
+            n += 1
+            r += _same(field, want.get(field), got.get(field))
+        out[field] = (r, n)
+    return out
+
+
+def _jionlp(texts: list[str]) -> list[dict[str, str | None]]:
+    import jionlp  # optional: only the comparison uses it
+
+    out = []
+    for t in texts:
+        r = jionlp.parse_location(t, town_village=True, change2new=False)
+        out.append(
+            {
+                "province": r.get("province"),
+                "city": r.get("city"),
+                "district": r.get("county"),
+                "township": r.get("town"),
+            }
+        )
+    return out
+
+
+def _cpca(texts: list[str]) -> list[dict[str, str | None]]:
+    import cpca  # optional: only the comparison uses it
+
+    frame = cpca.transform(texts)
+    return [
+        {"province": row["省"] or None, "city": row["市"] or None, "district": row["区"] or None}
+        for _, row in frame.iterrows()
+    ]
 
 
 if __name__ == "__main__":

@@ -93,6 +93,16 @@ def test_the_country_s_gazetteer_is_installed() -> None:
         ("浙江台州市黄岩区北城浦西455号", {"township": "北城", "community": "浦西", "number": "455"}),
         # the county read after a placeholder in a municipality
         ("上海市-市辖区-虹口区花园路145弄10号楼", {"district": "虹口区", "building": "10"}),
+        # the county written again by its short name before its township
+        (
+            "浙江省金华义乌市义乌后宅街道鹤田村",
+            {"district": "义乌市", "township": "后宅街道", "community": "鹤田村"},
+        ),
+        # 北区 alone after unread text is no district
+        (
+            "凤阳街道中大瑞康路银岭皮革交易中心北区D113号",
+            {"district": None, "township": "凤阳街道", "road": "中大瑞康路"},
+        ),
         # 青岛市南区 is 青岛 and 市南区
         ("山东青岛市南区香港中路18号", {"city": "青岛市", "district": "市南区", "road": "香港中路"}),
         # a zone before the road is a place, not part of the road's name

@@ -536,7 +536,11 @@ def _best_divisions(text: str) -> tuple[dict[str, str | None], int, list[Divisio
         fields, end, found = _parse_divisions(text, pos)
         # unread text is looked past only for a strong start: two divisions, or a full name (新泰 in
         # 凤凰街道新泰和街 is no start; 湖北省 in 鄂州湖北省鄂州市… is)
-        strong = len(found) >= 2 or (bool(found) and text.startswith(found[0].name, pos))
+        strong = len(found) >= 2 or (
+            bool(found)
+            and text.startswith(found[0].name, pos)
+            and (len(found[0].name) > 2 or found[0].level < 3)
+        )  # 北区 or 新区 alone, after unread text, is a part of a place name (银岭皮革交易中心北区)
         if strong and len(found) > len(best[2]):
             best = (fields, end, found, pos)
             break
@@ -805,6 +809,8 @@ def _repeat_end(text: str, pos: int, parsed: ParsedAddress) -> int:
             if n
         ]
         step = next((len(n) for n in names if text.startswith(n, end)), 0)
+        if not step:
+            step = _short_repeat(text, end, parsed)
         if (
             not step
             and parsed.district is None
@@ -818,6 +824,23 @@ def _repeat_end(text: str, pos: int, parsed: ParsedAddress) -> int:
         if not step:
             return end
         end += step
+
+
+def _short_repeat(text: str, pos: int, parsed: ParsedAddress) -> int:
+    """The length of a division already read, written again by its short name before one of its townships
+    (义乌市义乌后宅街道), or 0."""
+    towns = gazetteer().towns(parsed.code) if parsed.code and not parsed.code.endswith("0000") else {}
+    if not towns:
+        return 0
+    for name in (parsed.district, parsed.city):
+        short = (
+            name[: -len(m.group())] if name and (m := re.search(f"{_SHORT_SUFFIX.pattern}$", name)) else ""
+        )
+        if len(short) >= 2 and text.startswith(short, pos):
+            known = _known_name(text, pos + len(short), towns)
+            if known is not None and text[pos + len(short) : known[1]] == known[0]:
+                return len(short)
+    return 0
 
 
 def _county_at(text: str, pos: int, code: str) -> Division | None:
