@@ -25,6 +25,8 @@ from dataclasses import dataclass, field
 from functools import lru_cache
 from importlib import resources
 
+from liangshi.addresses.gazetteer import gazetteer
+
 __all__ = [
     "ADDRESS_FIELDS",
     "Division",
@@ -74,6 +76,8 @@ class ParsedAddress:
     code: str | None = field(default=None, compare=False)
     current: dict[str, str] = field(default_factory=dict, compare=False)
     notes: list[str] = field(default_factory=list, compare=False)
+    # The gazetteer's full name of the township read, and its county code, while parsing (for its villages).
+    _town: tuple[str, str] | None = field(default=None, compare=False, repr=False)
 
     def to_json(self) -> dict[str, str | None]:
         """Exactly the 13 component keys, in order."""
@@ -332,8 +336,9 @@ def _match_division(
                 continue
             if last is not None and not _under(d, last):
                 continue
-            if not c.full and d.level == 3 and last is None:
-                continue  # a short county name alone (滨湖 in 滨湖南路) is too weak
+            if not c.full and d.level == 3 and last is None and not _town_follows(text, end, d):
+                continue  # a short county name alone (滨湖 in 滨湖南路) is too weak, unless one of its
+                # townships follows (瑞安塘下镇, 海盐武原镇)
             if not c.full and _street_follows(text, end) and not _full_name_under(text, end, d):
                 continue  # 江汉路 is a road; but 哈尔滨道里区 is 道里区 in 哈尔滨
             usable.append(c)
@@ -341,6 +346,8 @@ def _match_division(
             continue
         # a candidate under which the text goes on naming divisions (莱芜市莱城区: the prefecture, not the
         # county-level city of the same name) before one under which it does not
+        if len({c.division.current for c in usable}) > 1:
+            usable.sort(key=lambda c: not c.division.current)  # 瑞安: today's 瑞安市, not a code of before
         if len(usable) > 1 and len({c.division.level for c in usable}) > 1:
             usable.sort(key=lambda c: not _full_name_under(text, _after_suffix(text, end, c), c.division))
         best = usable[0]
@@ -442,7 +449,15 @@ def _parse_divisions(text: str, start: int = 0) -> tuple[dict[str, str | None], 
         ):
             pos = again  # 上海上海市 is Shanghai written twice, not the former 上海县
             continue
+        if division is None and found and found[-1].level == 2 and text[pos - 1 : pos] == "市":
+            # 青岛市南区: 青岛 and 市南区, the 市 shared
+            shared, shared_end, shared_ties = _match_division(text, pos - 1, found)
+            if shared is not None and shared.level == 3 and text.startswith(shared.name, pos - 1):
+                division, end, ties = shared, shared_end, shared_ties
         if division is None:
+            if found and found[-1].level == 2 and text.startswith("市区", pos - 1) and pos + 1 < len(text):
+                pos += 1  # 惠州市区博罗县: the city proper, then its county
+                continue
             break
         if found and found[-1].level == 1 and division.level == 2 and division.name == found[-1].name:
             pos = end  # 北京市北京市… or 重庆重庆市…
@@ -521,7 +536,11 @@ def _best_divisions(text: str) -> tuple[dict[str, str | None], int, list[Divisio
         fields, end, found = _parse_divisions(text, pos)
         # unread text is looked past only for a strong start: two divisions, or a full name (新泰 in
         # 凤凰街道新泰和街 is no start; 湖北省 in 鄂州湖北省鄂州市… is)
-        strong = len(found) >= 2 or (bool(found) and text.startswith(found[0].name, pos))
+        strong = len(found) >= 2 or (
+            bool(found)
+            and text.startswith(found[0].name, pos)
+            and (len(found[0].name) > 2 or found[0].level < 3)
+        )  # 北区 or 新区 alone, after unread text, is a part of a place name (银岭皮革交易中心北区)
         if strong and len(found) > len(best[2]):
             best = (fields, end, found, pos)
             break
@@ -535,7 +554,7 @@ def _best_divisions(text: str) -> tuple[dict[str, str | None], int, list[Divisio
 _CJK = "\u4e00-\u9fff"
 _NOT_ROAD_AFTER = r"(?!路|街|巷|大道|大街|道|弄|胡同)"
 _TOWNSHIP = re.compile(
-    rf"[{_CJK}]{{1,12}}?(?:街道办事处|街道办|街道|镇|乡|苏木|经济技术开发区|经济开发区|开发区|工业园区){_NOT_ROAD_AFTER}"
+    rf"[{_CJK}]{{1,12}}?(?:街道办事处|街道办|街道|镇|乡|苏木|经济技术开发区|经济开发区|开发区){_NOT_ROAD_AFTER}"
 )
 _COMMUNITY = re.compile(
     rf"[{_CJK}A-Za-z\d]{{1,12}}?(?:社区居民委员会|社区居委会|居民委员会|村民委员会|居委会|村委会|社区|(?<!新)村)"
@@ -552,7 +571,8 @@ _ROAD_NUMBERED = re.compile(
 )
 _ROAD_ANY = re.compile(rf"[{_CJK}\d]{{0,12}}?{_ROAD_LAST}(?:大道|大街|胡同|路|街|巷)(?![道区坊市口])")
 _POI_IN_ROAD = re.compile(
-    rf"(?P<poi>.+(?:小区|花园|广场|大厦|中心|园|苑|大学|学院|医院|宾馆|酒店|公寓))"
+    rf"(?P<poi>.+(?:小区|花园|广场|大厦|中心|园|苑|大学|学院|医院|宾馆|酒店|公寓|"
+    rf"工业区|开发区|高新区|新区|园区|工业园|工业城|度假区|化工区|功能区|区块|新城|城|区|市场|农场|基地|站|办事处))"
     rf"(?P<road>[{_CJK}]{{2,}}{_ROAD_SUFFIX})$"
 )
 # 号之一 … 号之十: one numeral, so that `12号之二十六幢` reads as 12-2 and building 16.
@@ -596,13 +616,115 @@ def _number_text(m: re.Match[str]) -> str:
 _ORDER = ("township", "community", "village_group", "road", "number", "building", "unit", "floor", "room")
 
 
+# A short name (柳市 for 柳市镇, 浦西 for 浦西村) is not taken when one of these follows it: it begins a road, a
+# village, an estate or a number instead (新城路, 江南大道, 下沙6号).
+_SHORT_NAME_BLOCK = re.compile(
+    r"(?:[东南西北中]{1,2}(?:路|街|大道|大街|巷)|路|街|大道|大街|巷|道|弄|胡同|里|村|社区|小区|花园|新村|公寓|大厦|广场|中学|小学|大学|学院|医院|公园|"
+    r"镇|乡|县|区|市|组|号|栋|幢|楼|层|单元|室|\d|[A-Za-z]|$)"
+)
+
+
+_ROAD_CONTINUES = re.compile(
+    rf"(?:{CN_NUM}|\d|[东南西北中][路街]|步行街|大街|大道|正街|老街|新街|横街|直街|后街|前街|中路|环路|支路|辅路)"
+)
+
+
+# A village's short name may stand before its door number (浦西455号).
+_SHORT_VILLAGE_BLOCK = re.compile(
+    r"(?:[东南西北中]{1,2}(?:路|街|大道|大街|巷)|路|街|大道|大街|巷|道|弄|胡同|里|村|社区|小区|花园|新村|公寓|大厦|"
+    r"广场|中学|小学|大学|学院|医院|公园|镇|乡|县|区|市|组|栋|幢|楼|层|单元|室|$)"
+)
+
+
+def _known_name(
+    text: str, pos: int, index: dict[str, str], block: re.Pattern[str] = _SHORT_NAME_BLOCK
+) -> tuple[str, int] | None:
+    """The longest name of `index` written at `pos` (a short form only when no block word follows): the
+    full name and the end."""
+    for end in range(min(len(text), pos + 22), pos + 1, -1):
+        full = index.get(text[pos:end])
+        if full is None:
+            continue
+        if text[pos:end] == full or not block.match(text, end):
+            return full, end
+    return None
+
+
+def _short_name_fits(
+    text: str, pos: int, known: tuple[str, int], parsed: ParsedAddress | None = None
+) -> bool:
+    """Whether a name read at `pos` stands: a full name always; a short one (柳市 for 柳市镇, 浦西 for 浦西村)
+    only before a road, a village or community, or a door number (柳市兴隆中路, 北城浦西455号), and never as the
+    district's own short name (西湖 in 西湖区西湖…)."""
+    full, end = known
+    if text[pos:end] == full:
+        return True
+    if parsed is not None and parsed.district and parsed.district.startswith(text[pos:end]):
+        return False
+    road = _ROAD_NUMBERED.match(text, end) or _ROAD_ANY.match(text, end)
+    if road is not None:
+        # 柳市兴隆中路; not 滨湖 + 楠路 (a road name mistyped), nor 海甸五西路 or 观音桥步行街, road names
+        # that begin with the place (a numeral, a direction or a generic word follows it)
+        rest = road.group()
+        return len(rest) >= 3 and not _ROAD_CONTINUES.match(rest) and not _POI_IN_ROAD.match(rest)
+    if _NUMBER.match(text, end) or _COMMUNITY.match(text, end):
+        return True
+    if parsed is None:
+        return False
+    # 北城浦西455号: one of the township's villages follows
+    g = gazetteer()
+    county = g.county(parsed.code, full) if parsed.code and not parsed.code.endswith("0000") else None
+    villages = g.villages(county, full) if county else {}
+    return bool(villages) and _known_name(text, end, villages, _SHORT_VILLAGE_BLOCK) is not None
+
+
+def _town_index(parsed: ParsedAddress, pos: int) -> tuple[dict[str, str], bool]:
+    """The townships an address may name at `pos`: those of its county or city; at the start of the street
+    level, when no city was read, those of its province or of the country (`柯桥…`, `浙江省临平…`). Whether
+    the index is the wide one."""
+    g = gazetteer()
+    narrow = g.towns(parsed.code) if parsed.code and not parsed.code.endswith("0000") else {}
+    if narrow:
+        return narrow, False
+    if pos == 0:
+        return g.towns_wide(parsed.code), True
+    return {}, False
+
+
 def _try(component: str, text: str, pos: int, parsed: ParsedAddress) -> int:
     """Match `component` at `pos`; fill it in and return the end, or -1."""
     if component == "township":
+        towns, wide = _town_index(parsed, pos)
+        known = _known_name(text, pos, towns) if towns else None
+        if known is not None and not _short_name_fits(text, pos, known, parsed):
+            known = None
+        if known is not None:
+            full, end = known
+            parsed.township = text[pos:end]
+            g = gazetteer()
+            county = g.county_wide(parsed.code, full) if wide else g.county(parsed.code, full)
+            parsed._town = (county, full) if county else None
+            return end
         m = _TOWNSHIP.match(text, pos)
+        if (
+            m
+            and towns
+            and any(
+                _known_name(text, i, towns) is not None and text[i : m.end()] in towns
+                for i in range(pos + 1, m.end())
+            )
+        ):
+            return -1  # 宁海县长街镇, 区博罗县福田镇: the township is the known name inside, read from there
         if m:
             parsed.township = m.group()
     elif component == "community":
+        villages = gazetteer().villages(*parsed._town) if parsed._town else {}
+        known = _known_name(text, pos, villages, _SHORT_VILLAGE_BLOCK) if villages else None
+        if known is not None and not _short_name_fits(text, pos, known):
+            known = None
+        if known is not None:
+            parsed.community = text[pos : known[1]]
+            return known[1]
         m = _COMMUNITY.match(text, pos)
         if m:
             parsed.community = m.group()
@@ -663,6 +785,76 @@ def _try(component: str, text: str, pos: int, parsed: ParsedAddress) -> int:
     return m.end() if m else -1
 
 
+def _town_follows(text: str, end: int, county: Division) -> bool:
+    """Whether a township of `county` is written at `end` (after the county's suffix, if written)."""
+    if not county.current:
+        return False
+    towns = gazetteer().towns(county.code)
+    if not towns:
+        return False
+    suffix = _SHORT_SUFFIX.match(text, end)
+    starts = (end, suffix.end()) if suffix else (end,)
+    return any(_known_name(text, at, towns) is not None for at in starts)
+
+
+def _repeat_end(text: str, pos: int, parsed: ParsedAddress) -> int:
+    """The end of the division names already read, written again at `pos` (…永康市浙江省金华市永康市龙山镇,
+    宁海县宁海县长街镇, 上海市-市辖区-虹口区), or `pos`. A county written only here, under the city read before
+    (…江北街道余杭区…), is read as the district."""
+    end = pos
+    while True:
+        names = [
+            n
+            for n in ("中华人民共和国", "中国", "市辖区", parsed.province, parsed.city, parsed.district)
+            if n
+        ]
+        step = next((len(n) for n in names if text.startswith(n, end)), 0)
+        if not step:
+            step = _short_repeat(text, end, parsed)
+        if (
+            not step
+            and parsed.district is None
+            and parsed.code
+            and (parsed.code[2:] != "0000" or parsed.code[:2] in _MUNICIPALITIES)
+        ):
+            county = _county_at(text, end, parsed.code)
+            if county is not None:
+                parsed.district, parsed.code = county.name, county.code
+                step = len(county.name)
+        if not step:
+            return end
+        end += step
+
+
+def _short_repeat(text: str, pos: int, parsed: ParsedAddress) -> int:
+    """The length of a division already read, written again by its short name before one of its townships
+    (义乌市义乌后宅街道), or 0."""
+    towns = gazetteer().towns(parsed.code) if parsed.code and not parsed.code.endswith("0000") else {}
+    if not towns:
+        return 0
+    for name in (parsed.district, parsed.city):
+        short = (
+            name[: -len(m.group())] if name and (m := re.search(f"{_SHORT_SUFFIX.pattern}$", name)) else ""
+        )
+        if len(short) >= 2 and text.startswith(short, pos):
+            known = _known_name(text, pos + len(short), towns)
+            if known is not None and text[pos + len(short) : known[1]] == known[0]:
+                return len(short)
+    return 0
+
+
+def _county_at(text: str, pos: int, code: str) -> Division | None:
+    """A county's full name at `pos` under the city (or municipality) of `code`."""
+    index, longest = divisions()
+    for length in range(min(longest, len(text) - pos), 2, -1):
+        for c in index.get(text[pos : pos + length], ()):
+            d = c.division
+            under = d.code[:2] == code[:2] if code[:2] in _MUNICIPALITIES else d.code[:4] == code[:4]
+            if c.full and d.level == 3 and d.current and under:
+                return d
+    return None
+
+
 def _parse_local(text: str, parsed: ParsedAddress) -> None:
     """Street level and below, left to right; unrecognised text between parts becomes the POI."""
     pos = 0
@@ -670,6 +862,13 @@ def _parse_local(text: str, parsed: ParsedAddress) -> None:
     pending_start = -1
     poi_parts: list[str] = []
     while pos < len(text):
+        again = _repeat_end(text, pos, parsed)
+        if again > pos:
+            if pending_start >= 0:
+                poi_parts.append(text[pending_start:pos])
+                pending_start = -1
+            pos = again
+            continue
         matched = False
         for i in range(level, len(_ORDER)):
             component = _ORDER[i]

@@ -5,6 +5,7 @@ from __future__ import annotations
 import hashlib
 import os
 import tempfile
+import threading
 from pathlib import Path
 from typing import IO, Any
 
@@ -12,6 +13,7 @@ import typer
 import uvicorn
 from fastapi import FastAPI
 
+from liangshi.addresses.gazetteer import gazetteer
 from liangshi.audit import service as audit
 from liangshi.campaign.counts import start_nightly_recount
 from liangshi.checks.service import start_schedule
@@ -59,6 +61,9 @@ def worker_app() -> FastAPI:
     from the environment, and the background jobs (the KPI warm-up) if this process holds their lock."""
     settings = Settings()
     web = create_app(settings)
+    # Every worker reads the township gazetteer once (a second or so): in the background at start, not on the
+    # first address a user types.
+    threading.Thread(target=gazetteer, name="gazetteer-load", daemon=True).start()
     if settings.kpi_warm_seconds > 0 and one_process_only("kpi-warm-up", settings.database_url):
         state = web.state
         start_warming(state.sessions, state.kpi_cache, state.clock, every=settings.kpi_warm_seconds)
