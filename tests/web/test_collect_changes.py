@@ -13,7 +13,7 @@ import pytest
 from fastapi.testclient import TestClient
 from sqlalchemy import func, select
 
-from liangshi.persons.models import DocumentVersion, MembershipVersion, PersonVersion
+from liangshi.persons.models import Document, DocumentVersion, MembershipVersion, PersonVersion
 from liangshi.registry.changesets import ChangeSet
 from liangshi.residence.models import ResidenceVersion
 from tests import factories
@@ -218,3 +218,34 @@ def test_a_collector_proposes_a_move_document_member_and_birth(
     assert dict(_sets(world))["move"] == "approved"
     statuses = dict(_sets(world))
     assert sorted((statuses["member"], statuses["birth"])) == ["approved", "pending_station"]
+
+
+def test_a_collectors_member_on_the_household_page_is_a_change_set(
+    web_as: Callable[[str], TestClient], home: dict[str, int], world: World
+) -> None:
+    client = web_as("collector_zhang")
+    page = client.get(f"/web/households/{home['household']}")
+    with world.session() as s:
+        number = s.execute(
+            select(DocumentVersion.number)
+            .join(Document, Document.id == DocumentVersion.entity_id)
+            .where(Document.person_id == home["lodger"])
+        ).scalar_one()
+        members = s.execute(select(func.count()).select_from(MembershipVersion)).scalar_one()
+    r = client.post(
+        f"/web/households/{home['household']}/members",
+        data={
+            "csrf_token": csrf_of(page.text),
+            "expected_version": "1",
+            "id_number": number,
+            "relationship": "97",
+        },
+    )
+    assert r.status_code == 303, r.text
+    assert "已提交审核" in client.get(r.headers["location"]).text
+    assert _sets(world) == [("member", "pending_station")]
+    with world.session() as s:
+        assert s.execute(select(func.count()).select_from(MembershipVersion)).scalar_one() == members
+    approve_all(web_as, "station_admin_li")
+    with world.session() as s:
+        assert s.execute(select(func.count()).select_from(MembershipVersion)).scalar_one() == members + 1

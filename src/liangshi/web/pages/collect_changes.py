@@ -117,7 +117,7 @@ def _document_fields(p: Page, s: Subject) -> list[Field]:
     return [
         Field("doc_type", N_("Document type"), "select", required=True, options=doc_types, translate=False),
         Field("number", N_("Document number"), required=True, attrs={"maxlength": "40"}),
-        Field("country", N_("Issuing country (passports, ISO code)"), attrs={"maxlength": "3"}),
+        Field("country", N_("Issuing country (passports, three-letter code)"), attrs={"maxlength": "3"}),
         Field("valid_from", N_("Valid from"), "date"),
     ]
 
