@@ -58,6 +58,9 @@ from liangshi.rentals.schemas import RentalCreate
 from liangshi.residence import service as residence
 from liangshi.review import service as review
 from tests import factories
+from tests.access.matrix_proposals import CREATED as PROPOSAL_CREATED
+from tests.access.matrix_proposals import DIRECT as PROPOSAL_DIRECT
+from tests.access.matrix_proposals import PROPOSAL_ACTIONS, run_proposal
 from tests.conftest import INSIDE, NOW, OUTSIDE, PERSONAS, World
 
 # ---------------------------------------------------------------------------------------------------------
@@ -414,6 +417,8 @@ ACTIONS: dict[str, str] = {
     "rental.create": "rental.write",  # POST /rentals (a dwelling with a landlord)
     "register.export": "register.export",  # POST /exports/parquet {"area": community code}
     "declaration.verify": "residence.write",  # POST /declarations/{id}/departure-verification (上门核录)
+    # Issue 14: the direct move, birth, document and member routes and the proposals replacing them.
+    **PROPOSAL_ACTIONS,
 }
 # A department file held for checking is not one object: a row naming a community outside the jurisdiction is
 # reported as that row's problem (tests/checks), so the action has no outside case.
@@ -437,6 +442,7 @@ PROPOSE_ONLY: dict[str, frozenset[str]] = {
             for verb in ("create", "change", "correct")
         }
         | {"residence.deregister"}
+        | PROPOSAL_DIRECT
     ),
 }
 
@@ -464,6 +470,7 @@ def expected_status(persona: str, action: str, where: str) -> int:
         "inspection.record",
         "check.run",
         "check.source",
+        *PROPOSAL_CREATED,
     )
     return 201 if verb in ("create", "flag", "link", "link_force") or action in created else 200
 
@@ -1415,6 +1422,8 @@ def run(case: Case, action: str) -> None:
         _changeset_review(case, district=action == "changeset.review_district")
     elif action == "collect.sync":
         _collect_sync(case)
+    elif action in PROPOSAL_ACTIONS:
+        run_proposal(case, action, {**TARGETS, "place": _place}, _state)
     elif kind == "rental":
         _rental(case, verb)
     elif action == "register.export":

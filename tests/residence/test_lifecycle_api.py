@@ -170,8 +170,9 @@ def test_extend_refuses_unknown_fields(world: World, client: TestClient, login: 
     assert r.status_code == 422
 
 
-def test_collector_moves_a_person_within_the_city(world: World, client: TestClient, login: Any) -> None:
-    h = login("collector_zhang")
+def test_the_police_moves_a_person_within_the_city(world: World, client: TestClient, login: Any) -> None:
+    # Issue 14: a collector's move is a change set for review (tests/campaign/test_proposals_api.py).
+    h = login("police_liu")
     pid, _, rid = _resident(world, client, h)
     new = _place(world)
     r = client.post(
@@ -191,7 +192,7 @@ def test_collector_moves_a_person_within_the_city(world: World, client: TestClie
 
 
 def test_move_before_arrival_writes_nothing(world: World, client: TestClient, login: Any) -> None:
-    h = login("collector_zhang")
+    h = login("police_liu")
     _, _, rid = _resident(world, client, h)
     new = _place(world)
     before = _counts(world)
@@ -213,8 +214,9 @@ def _household(world: World, dwelling_id: int) -> int:
         )
 
 
-def test_collector_registers_a_birth(world: World, client: TestClient, login: Any) -> None:
-    h = login("collector_zhang")
+def test_the_police_registers_a_birth(world: World, client: TestClient, login: Any) -> None:
+    # Issue 14: a collector's birth is a change set for review (tests/campaign/test_proposals_api.py).
+    h = login("police_liu")
     p = _place(world)
     hid = _household(world, p.dwelling_id)
     body = {

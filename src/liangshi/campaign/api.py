@@ -4,7 +4,7 @@ from typing import Any
 
 from fastapi import APIRouter, Body, Query, Request, Response
 
-from liangshi.campaign import declarations, organisation, progress, rules, service, sync
+from liangshi.campaign import declarations, organisation, progress, proposals, rules, service, sync
 from liangshi.campaign.schemas import (
     AssignmentCreate,
     AssignmentRead,
@@ -29,7 +29,8 @@ from liangshi.campaign.schemas import (
 )
 from liangshi.errors import ValidationFailed
 from liangshi.http.tx import anonymous, unit
-from liangshi.residence.schemas import DepartureIn, ExtendIn
+from liangshi.persons.schemas import DocumentAdd, MemberAdd
+from liangshi.residence.schemas import BirthIn, DepartureIn, ExtendIn, MoveIn
 from liangshi.review import service as review
 from liangshi.review.schemas import ChangeSetRead
 
@@ -238,6 +239,15 @@ def declare_member_count(household_id: int, body: HouseholdCountIn, request: Req
         return progress.declare_household_count(session, ctx, household_id, body.members)
 
 
+def _proposed(request: Request, propose: Any, *args: Any, change_set_id: int | None) -> ChangeSetRead:
+    """One collector's proposal in one unit: stored (or a returned one resubmitted) under the district policy,
+    answered as the desk shows it."""
+    with unit(request) as (session, ctx):
+        policy = review.policy_of(request.app.state.settings)
+        cs = propose(session, ctx, *args, change_set_id=change_set_id, policy=policy)
+        return review.show(session, ctx, cs.id)
+
+
 @router.post(
     "/dwellings/{dwelling_id}/found-persons",
     response_model=ChangeSetRead,
@@ -249,16 +259,7 @@ def propose_person(
 ) -> ChangeSetRead:
     """A change set (new person or the one holding the ID number, and the arrival) for the station's review;
     `change_set_id` resubmits one of your returned change sets, fixed."""
-    with unit(request) as (session, ctx):
-        cs = service.add_person_at_dwelling(
-            session,
-            ctx,
-            dwelling_id,
-            body,
-            change_set_id=change_set_id,
-            policy=review.policy_of(request.app.state.settings),
-        )
-        return review.show(session, ctx, cs.id)
+    return _proposed(request, service.add_person_at_dwelling, dwelling_id, body, change_set_id=change_set_id)
 
 
 @router.post(
@@ -271,16 +272,7 @@ def propose_departure(
     residence_id: int, body: DepartureIn, request: Request, change_set_id: int | None = None
 ) -> ChangeSetRead:
     """A change set deregistering the residence, for the station's (and by default the district's) review."""
-    with unit(request) as (session, ctx):
-        cs = service.propose_departure(
-            session,
-            ctx,
-            residence_id,
-            body,
-            change_set_id=change_set_id,
-            policy=review.policy_of(request.app.state.settings),
-        )
-        return review.show(session, ctx, cs.id)
+    return _proposed(request, service.propose_departure, residence_id, body, change_set_id=change_set_id)
 
 
 @router.post(
@@ -294,16 +286,57 @@ def propose_extension(
 ) -> ChangeSetRead:
     """A change set with the later end of the intended stay, for the station's review; `change_set_id` resubmits
     one of your returned change sets, fixed."""
-    with unit(request) as (session, ctx):
-        cs = service.propose_extension(
-            session,
-            ctx,
-            residence_id,
-            body,
-            change_set_id=change_set_id,
-            policy=review.policy_of(request.app.state.settings),
-        )
-        return review.show(session, ctx, cs.id)
+    return _proposed(request, service.propose_extension, residence_id, body, change_set_id=change_set_id)
+
+
+@router.post(
+    "/residences/{residence_id}/move-proposals",
+    response_model=ChangeSetRead,
+    status_code=201,
+    summary="Propose a move within the city (市内迁移) found at a visit (for review)",
+)
+def propose_move(
+    residence_id: int, body: MoveIn, request: Request, change_set_id: int | None = None
+) -> ChangeSetRead:
+    """A change set closing the residence and opening one at the new dwelling, both on approval or neither."""
+    return _proposed(request, proposals.propose_move, residence_id, body, change_set_id=change_set_id)
+
+
+@router.post(
+    "/birth-proposals",
+    response_model=ChangeSetRead,
+    status_code=201,
+    summary="Propose a birth (出生登记) found at a visit (for review)",
+)
+def propose_birth(body: BirthIn, request: Request, change_set_id: int | None = None) -> ChangeSetRead:
+    """A change set with the newborn, their membership of the household and their residence from the birth."""
+    return _proposed(request, proposals.propose_birth, body, change_set_id=change_set_id)
+
+
+@router.post(
+    "/persons/{person_id}/document-proposals",
+    response_model=ChangeSetRead,
+    status_code=201,
+    summary="Propose a document of a person seen at a visit (for review)",
+)
+def propose_document(
+    person_id: int, body: DocumentAdd, request: Request, change_set_id: int | None = None
+) -> ChangeSetRead:
+    """A change set with the document and the person's raised version (stale once the person changed)."""
+    return _proposed(request, proposals.propose_document, person_id, body, change_set_id=change_set_id)
+
+
+@router.post(
+    "/households/{household_id}/member-proposals",
+    response_model=ChangeSetRead,
+    status_code=201,
+    summary="Propose a member of a household found at a visit (for review)",
+)
+def propose_member(
+    household_id: int, body: MemberAdd, request: Request, change_set_id: int | None = None
+) -> ChangeSetRead:
+    """A change set with the membership and the household's raised version (stale once the household changed)."""
+    return _proposed(request, proposals.propose_member, household_id, body, change_set_id=change_set_id)
 
 
 @router.get("/sync/work", summary="Download the work for offline collection (离线采集任务)")

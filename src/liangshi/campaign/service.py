@@ -361,7 +361,7 @@ def _dwelling_available(session: Session, dwelling_id: int) -> None:
         )
 
 
-def _propose_or_resubmit(
+def propose_or_resubmit(
     session: Session,
     ctx: Context,
     change_set_id: int | None,
@@ -369,6 +369,9 @@ def _propose_or_resubmit(
     policy: DistrictPolicy | None,
     **fields: Any,
 ) -> ChangeSet:
+    """Store a collector's proposal (`review.propose`), or with `change_set_id` their fixed resubmission of a
+    returned set of the same action (404 for anyone else's or another action's): the one path of every
+    proposal of the collection."""
     if change_set_id is None:
         return review.propose(session, ctx, policy=policy, **fields)
     cs = review.returned_change_set(session, ctx, change_set_id)
@@ -526,7 +529,7 @@ def add_person_at_dwelling(
         tags.append(f"household_{data.household.mode}")
     if data.tenant:
         tags.append("tenant")
-    return _propose_or_resubmit(
+    return propose_or_resubmit(
         session,
         ctx,
         change_set_id,
@@ -670,6 +673,47 @@ def _tenant_item(
     )
 
 
+def open_residence(session: Session, ctx: Context, residence_id: int, step: str) -> tuple[Any, Any, str]:
+    """The residence a collector's proposal is about, as the direct use case would check it: residence.write,
+    in the jurisdiction, its lifecycle allowing `step` (409 otherwise); with its open row and the person's name."""
+    ctx.actor.ensure("residence.write")
+    res = registry.get_entity(session, RESIDENCE, residence_id, ctx.actor, write=True)
+    status, row = residence.residence_status(session, res.id)
+    residence_rules.LIFECYCLE.ensure(status, step, id=res.id)
+    name = persons.names_on(session, [res.person_id], ctx.today).get(res.person_id, "")
+    return res, row, name
+
+
+def propose_on_residence(
+    session: Session,
+    ctx: Context,
+    res: Any,
+    name: str,
+    data: Any,
+    *,
+    action: str,
+    items: list[Proposed],
+    tags: list[str],
+    change_set_id: int | None,
+    policy: DistrictPolicy | None,
+) -> ChangeSet:
+    """A proposal about one residence (departure, extension, move): about its person, from what the form held."""
+    return propose_or_resubmit(
+        session,
+        ctx,
+        change_set_id,
+        policy=policy,
+        area_id=res.area_id,
+        action=action,
+        summary=name,
+        items=items,
+        prov=data.provenance.to_domain(ctx.actor.username),
+        tags=tags,
+        subject_person_id=res.person_id,
+        payload={"residence_id": res.id, **data.model_dump(mode="json")},
+    )
+
+
 def propose_departure(
     session: Session,
     ctx: Context,
@@ -681,44 +725,37 @@ def propose_departure(
 ) -> ChangeSet:
     """A departure (人走注销) the collector found, proposed for review: checked now as the deregistration would be,
     written on approval."""
-    ctx.actor.ensure("residence.write")
-    res = registry.get_entity(session, RESIDENCE, residence_id, ctx.actor, write=True)
-    status, row = residence.residence_status(session, res.id)
-    residence_rules.LIFECYCLE.ensure(status, "deregister", id=res.id)
+    res, row, name = open_residence(session, ctx, residence_id, "deregister")
     dereg = data.deregistration_date or ctx.today
     residence_rules.check_departure(
         arrival=row.arrival_date, departure=data.departure_date, deregistration=dereg, today=ctx.today
     )
-    name = persons.names_on(session, [res.person_id], ctx.today).get(res.person_id, "")
-    return _propose_or_resubmit(
+    item = Proposed(
+        "retire",
+        "residence",
+        entity_id=res.id,
+        base_version=data.expected_version,
+        attributes={
+            "departure_date": data.departure_date,
+            "deregistration_date": dereg,
+            "deregistration_reason": data.reason,
+            "destination": data.destination,
+        },
+        effective=data.departure_date,
+        reason=data.note or data.reason,
+        permission="residence.write",
+    )
+    return propose_on_residence(
         session,
         ctx,
-        change_set_id,
-        policy=policy,
-        area_id=res.area_id,
+        res,
+        name,
+        data,
         action="departure",
-        summary=name,
-        items=[
-            Proposed(
-                "retire",
-                "residence",
-                entity_id=res.id,
-                base_version=data.expected_version,
-                attributes={
-                    "departure_date": data.departure_date,
-                    "deregistration_date": dereg,
-                    "deregistration_reason": data.reason,
-                    "destination": data.destination,
-                },
-                effective=data.departure_date,
-                reason=data.note or data.reason,
-                permission="residence.write",
-            )
-        ],
-        prov=data.provenance.to_domain(ctx.actor.username),
+        items=[item],
         tags=[row.category, data.reason],
-        subject_person_id=res.person_id,
-        payload={"residence_id": res.id, **data.model_dump(mode="json")},
+        change_set_id=change_set_id,
+        policy=policy,
     )
 
 
@@ -733,10 +770,7 @@ def propose_extension(
 ) -> ChangeSet:
     """An extension of the intended stay (续住) the collector was told of, proposed for review: checked now as
     `residence.extend_stay` would check it, written on approval (from `effective`, default today)."""
-    ctx.actor.ensure("residence.write")
-    res = registry.get_entity(session, RESIDENCE, residence_id, ctx.actor, write=True)
-    status, row = residence.residence_status(session, res.id)
-    residence_rules.LIFECYCLE.ensure(status, "extend_stay", id=res.id)
+    res, row, name = open_residence(session, ctx, residence_id, "extend_stay")
     effective = data.effective or ctx.today
     residence_rules.check_extension(
         arrival=row.arrival_date,
@@ -745,31 +779,27 @@ def propose_extension(
         effective=effective,
         today=ctx.today,
     )
-    name = persons.names_on(session, [res.person_id], ctx.today).get(res.person_id, "")
-    return _propose_or_resubmit(
+    item = Proposed(
+        "change",
+        "residence",
+        entity_id=res.id,
+        base_version=data.expected_version,
+        attributes={"intended_stay_until": data.intended_stay_until},
+        effective=effective,
+        reason=data.reason or "extend_stay",
+        permission="residence.write",
+    )
+    return propose_on_residence(
         session,
         ctx,
-        change_set_id,
-        policy=policy,
-        area_id=res.area_id,
+        res,
+        name,
+        data,
         action="extension",
-        summary=name,
-        items=[
-            Proposed(
-                "change",
-                "residence",
-                entity_id=res.id,
-                base_version=data.expected_version,
-                attributes={"intended_stay_until": data.intended_stay_until},
-                effective=effective,
-                reason=data.reason or "extend_stay",
-                permission="residence.write",
-            )
-        ],
-        prov=data.provenance.to_domain(ctx.actor.username),
+        items=[item],
         tags=[row.category],
-        subject_person_id=res.person_id,
-        payload={"residence_id": res.id, **data.model_dump(mode="json")},
+        change_set_id=change_set_id,
+        policy=policy,
     )
 
 
@@ -794,7 +824,7 @@ def propose_correction(
         raise history.retired(persons.PERSON, person.id)
     attrs = {**history.attributes_of(persons.PERSON, row), **changes}
     persons.person_check(session, ctx)(person, attrs)
-    return _propose_or_resubmit(
+    return propose_or_resubmit(
         session,
         ctx,
         change_set_id,

@@ -146,8 +146,9 @@ def unmask(object_id: int, body: UnmaskIn, request: Request) -> dict[str, Any]:
 
 @persons.post("/{object_id}/documents", response_model=ObjectRead, status_code=201, summary="Add a document")
 def add_document(object_id: int, body: DocumentAdd, request: Request) -> ObjectRead:
-    """Add an identity document to a person."""
-    with unit(request) as (session, ctx):
+    """Add an identity document to a person. A collector proposes it instead (POST
+    /persons/{id}/document-proposals, for review)."""
+    with unit(request, writes="person") as (session, ctx):
         snap = service.add_document(session, ctx, object_id, body)
         return object_read(snap, _person_extra(session, ctx, snap))
 
@@ -250,8 +251,9 @@ def list_households(
 
 @households.post("/{object_id}/members", response_model=ObjectRead, status_code=201, summary="Add a member")
 def add_member(object_id: int, body: MemberAdd, request: Request) -> ObjectRead:
-    """Add a member; pass the household's version, a stale one gets 409."""
-    with unit(request) as (session, ctx):
+    """Add a member; pass the household's version, a stale one gets 409. A collector proposes it instead (POST
+    /households/{id}/member-proposals, for review)."""
+    with unit(request, writes="household") as (session, ctx):
         snap = service.add_member(session, ctx, object_id, body)
         return object_read(snap, _household_extra(session, ctx, snap))
 

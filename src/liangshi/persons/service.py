@@ -91,24 +91,31 @@ def _add_documents(
     prov: Any,
 ) -> None:
     for doc in docs:
-        country = doc.country or (
-            "CHN" if doc.doc_type == "resident_id" else attrs.get("nationality") or "CHN"
-        )
-        check_document_agrees(
-            doc.doc_type, doc.number, birth_date=attrs.get("birth_date"), sex=attrs["sex"], today=ctx.today
-        )
-        if _document_holder(session, doc.doc_type, doc.number, country) is not None:
-            raise _document_taken()
         entity = Document(person_id=person.id, area_id=person.area_id, county_code=person.county_code)
         registry.create(
             session,
             ctx,
             DOCUMENT,
             entity,
-            {"doc_type": doc.doc_type, "number": doc.number, "country": country},
+            document_attributes(session, ctx, doc, attrs),
             valid_from=valid_from,
             prov=prov,
         )
+
+
+def document_attributes(
+    session: Session, ctx: Context, doc: DocumentIn, attrs: dict[str, Any]
+) -> dict[str, Any]:
+    """A new document's version attributes for a person with these attributes, after the checks a document added
+    to them meets: it agrees with their birth date and sex (422), and nobody holds it yet (409
+    `person.document_taken`)."""
+    country = doc.country or ("CHN" if doc.doc_type == "resident_id" else attrs.get("nationality") or "CHN")
+    check_document_agrees(
+        doc.doc_type, doc.number, birth_date=attrs.get("birth_date"), sex=attrs["sex"], today=ctx.today
+    )
+    if _document_holder(session, doc.doc_type, doc.number, country) is not None:
+        raise _document_taken()
+    return {"doc_type": doc.doc_type, "number": doc.number, "country": country}
 
 
 def create_person(session: Session, ctx: Context, data: PersonCreate) -> Snapshot:

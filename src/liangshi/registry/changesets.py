@@ -31,6 +31,8 @@ from liangshi.errors import Conflict, Forbidden, NotFound, ValidationFailed
 from liangshi.registry.bulk import (
     ChangeItem,
     NewItem,
+    _ensure_may_write,
+    _writable_entities,
     change_many,
     create_many,
     create_many_audited,
@@ -64,8 +66,10 @@ __all__ = [
     "stale_reasons_many",
 ]
 
-Op = Literal["create", "change", "correct", "retire"]
-OPS: tuple[str, ...] = ("create", "change", "correct", "retire")
+Op = Literal["create", "change", "correct", "retire", "bump"]
+# `bump` raises an object's lock counter without a new version row: the object another item adds a part to (a
+# document added to a person, a member added to a household), as the direct use case does (`history.bump_version`).
+OPS: tuple[str, ...] = ("create", "change", "correct", "retire", "bump")
 
 STATUSES: dict[str, tuple[str, str]] = {
     "pending_station": ("待派出所审核", "awaiting station review"),
@@ -159,6 +163,7 @@ class Proposed:
     (a value `{"key": k}` refers to the object another item of the same set creates under `key`) and
     `valid_from`. `change` / `correct` / `retire`: the object `entity_id` as its proposer saw it (`base_version`,
     its lock counter), the changed `attributes` and, for a change or a retirement, the date it takes effect.
+    `bump`: the object `entity_id` (at `base_version`) whose lock counter the set raises, with no attributes.
     """
 
     op: Op
@@ -579,7 +584,11 @@ def _apply_group(
     detail = {"change_sets": sorted({cs.id for cs, _ in members})}
     permission = members[0][1].permission
     why = reason or members[0][1].reason
-    if op == "create":
+    if op == "bump":
+        _bump_group(session, ctx, kind, members, permission)
+        for cs, item in members:
+            written[cs.id].setdefault(name, []).append(int(item.entity_id or 0))
+    elif op == "create":
         plain = [(cs, item) for cs, item in members if not item.audit_as]
         compound = [(cs, item) for cs, item in members if item.audit_as]
         for part in (plain, compound):
@@ -649,6 +658,38 @@ def _apply_group(
         )
         for cs, item in members:
             written[cs.id].setdefault(name, []).append(int(item.entity_id or 0))
+
+
+def _bump_group(
+    session: Session,
+    ctx: Context,
+    kind: Kind,
+    members: list[tuple[ChangeSet, Proposed]],
+    permission: str | None,
+) -> None:
+    """Raise the lock counters of a group's objects (`Proposed` op `bump`): 403 without the permission, 404 for
+    an object outside the actor's jurisdiction, 409 `version.stale` when one moved since its base version (each
+    object once per set: two sets made against the same version cannot both apply)."""
+    _ensure_may_write(ctx, kind, permission)
+    bases: dict[int, int] = {}
+    for _, item in members:
+        entity_id, base = int(item.entity_id or 0), int(item.base_version or 0)
+        if entity_id in bases:
+            # The second set made against the same object: the first one's write moved it on.
+            raise Conflict(
+                "version.stale",
+                "记录已被他人修改，请刷新后重试",
+                "The record was changed by someone else; reload and try again",
+                {"id": entity_id, "expected_version": base},
+            )
+        bases[entity_id] = base
+    writable = _writable_entities(session, ctx, kind, sorted(bases))
+    for entity_id in bases:
+        if entity_id not in writable:
+            raise history.not_found(kind, entity_id)
+    got = history.bump_versions(session, kind, dict.fromkeys(bases, 1))
+    for entity_id, base in bases.items():
+        history.check_bumped(kind, entity_id, base, got.get(entity_id))
 
 
 def _create_group(

@@ -68,8 +68,9 @@ def extend(object_id: int, body: ExtendIn, request: Request) -> ObjectRead:
 
 @router.post("/{object_id}/move", summary="市内迁移: move within the city")
 def move(object_id: int, body: MoveIn, request: Request) -> dict[str, ObjectRead]:
-    """Close this residence at the move date and open one at the new dwelling from it: both or neither."""
-    with unit(request) as (session, ctx):
+    """Close this residence at the move date and open one at the new dwelling from it: both or neither. A
+    collector proposes it instead (POST /residences/{id}/move-proposals, for review)."""
+    with unit(request, writes="residence") as (session, ctx):
         closed, opened = service.move(session, ctx, object_id, body)
         return {"closed": object_read(closed), "opened": object_read(opened)}
 
@@ -87,8 +88,9 @@ object_routes(
 
 @lifecycle.post("/births", status_code=201, summary="出生登记: register a newborn")
 def register_birth(body: BirthIn, request: Request) -> dict[str, ObjectRead]:
-    """Create the newborn, add them to the household and register their residence from the birth date."""
-    with unit(request) as (session, ctx):
+    """Create the newborn, add them to the household and register their residence from the birth date. A
+    collector proposes it instead (POST /birth-proposals, for review)."""
+    with unit(request, writes="person") as (session, ctx):
         result = service.register_birth(session, ctx, body)
         return {name: object_read(snap) for name, snap in result.items()}
 

@@ -12,6 +12,10 @@ ACTIONS: dict[str, tuple[str, str]] = {
     "extension": ("续住", "Extension of stay"),
     "correction": ("更正人员信息", "Correction of a person"),
     "occupancy": ("房屋居住状况", "Occupancy of a dwelling"),
+    "move": ("市内迁移", "Move within the city"),
+    "birth": ("出生登记", "Birth"),
+    "document": ("新增证件", "New document of a person"),
+    "member": ("新增家庭成员", "New member of a household"),
 }
 STAGES = ("station", "district")
 

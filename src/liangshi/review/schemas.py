@@ -52,7 +52,8 @@ class ChangeSetRead(BaseModel):
     applied_at: dt.datetime | None = None
     result: dict[str, list[int]] | None = None
     stale: list[dict[str, Any]] = Field(default_factory=list)
-    # The objects it is about (dwelling_id, residence_id, person_id): where the collector fixes a returned set.
+    # The objects it is about (dwelling_id, residence_id, person_id, household_id): where the collector fixes a
+    # returned set.
     target: dict[str, int] = Field(default_factory=dict)
     items: list[ItemDiff] = Field(default_factory=list)
 

@@ -24,6 +24,7 @@ PAGE_MODULES = (
     "liangshi.web.pages.places",
     "liangshi.web.pages.dashboard",
     "liangshi.web.pages.collect",
+    "liangshi.web.pages.collect_changes",
     "liangshi.web.pages.campaign",
     "liangshi.web.pages.search",
     "liangshi.web.pages.person",

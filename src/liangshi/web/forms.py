@@ -56,8 +56,9 @@ def form_page(
     errors: dict[str, str] | None = None,
     hidden: Mapping[str, Any] | None = None,
     status: int = 200,
+    notes: list[str] | None = None,
 ) -> Response:
-    """Render a form page (`forms/object.html`)."""
+    """Render a form page (`forms/object.html`); `notes`: lines above the form, already in the page language."""
     return render(
         request,
         "forms/object.html",
@@ -72,6 +73,7 @@ def form_page(
         back=back,
         errors=errors or {},
         hidden=hidden or {},
+        notes=notes or [],
     )
 
 

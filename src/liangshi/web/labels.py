@@ -76,6 +76,12 @@ ATTRIBUTES = {
     "country": N_("Country"),
     "valid_to": N_("Valid until"),
     "prior": N_("Prior (before any evidence)"),
+    # What a proposed new object is attached to, and the version a document or a member raises.
+    "person_id": N_("Person"),
+    "household_id": N_("Household"),
+    "dwelling_id": N_("Dwelling"),
+    "relationship": N_("Relationship to the head"),
+    "version": N_("Version of the record"),
 }
 SOURCES = {
     "collector": N_("Collector"),
@@ -114,12 +120,17 @@ CHANGESET_ACTIONS = {
     "extension": N_("Extension of stay"),
     "correction": N_("Correction of a person"),
     "occupancy": N_("Occupancy of a dwelling"),
+    "move": N_("Move within the city"),
+    "birth": N_("Birth"),
+    "document": N_("New document of a person"),
+    "member": N_("New member of a household"),
 }
 CHANGESET_OPS = {
     "create": N_("New"),
     "change": N_("Change"),
     "correct": N_("Correction"),
     "retire": N_("Deregistration"),
+    "bump": N_("Version raised"),
 }
 STALE_REASONS = {
     "gone": N_("the object no longer exists"),

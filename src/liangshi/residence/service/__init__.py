@@ -15,9 +15,12 @@ from liangshi.residence.service.counts import (
 )
 from liangshi.residence.service.deaths import Death, DeathDone, register_death, register_deaths
 from liangshi.residence.service.lifecycle import (
+    MovePlan,
+    birth_plan,
     deregister_departure,
     extend_stay,
     move,
+    move_plan,
     register_arrival,
     register_birth,
     residence_change_check,
@@ -43,7 +46,9 @@ __all__ = [
     "RESIDENCE_COUNTS",
     "Death",
     "DeathDone",
+    "MovePlan",
     "arrived_in",
+    "birth_plan",
     "current_person_ids",
     "current_residences",
     "departed_in",
@@ -53,6 +58,7 @@ __all__ = [
     "extend_stay",
     "floating_arrivals",
     "move",
+    "move_plan",
     "occupants",
     "overdue",
     "register_arrival",

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+from dataclasses import dataclass
 from typing import Any
 
 from sqlalchemy import and_, select
@@ -266,9 +267,32 @@ def extend_stay(session: Session, ctx: Context, residence_id: int, data: ExtendI
     )
 
 
-def move(session: Session, ctx: Context, residence_id: int, data: MoveIn) -> tuple[Snapshot, Snapshot]:
-    """市内迁移: close the residence at the move date (moved_within_city, destination = the new address) and
-    register the same person at the new dwelling from that date; both or neither (one transaction)."""
+@dataclass(frozen=True)
+class MovePlan:
+    """A move within the city as checked before it is written: the residence and its open row, the new dwelling,
+    the registration date, the old residence's destination text and the new one's intended stay."""
+
+    residence: Any
+    row: ResidenceVersion
+    target: Any
+    registration: dt.date
+    destination: str | None
+    until: dt.date | None
+    category: str
+
+    def closing(self, data: MoveIn) -> dict[str, Any]:
+        """The old residence's deregistration attributes."""
+        return {
+            "departure_date": data.move_date,
+            "deregistration_date": self.registration,
+            "deregistration_reason": "moved_within_city",
+            "destination": self.destination[:200] if self.destination else None,
+        }
+
+
+def move_plan(session: Session, ctx: Context, residence_id: int, data: MoveIn) -> MovePlan:
+    """What a move stands on, checked as it would be written (residence.write, the lifecycle, another dwelling
+    not demolished, the dates). Shared by the move and a collector's proposal of it (campaign.proposals)."""
     ctx.actor.ensure("residence.write")
     residence = registry.get_entity(session, RESIDENCE, residence_id, ctx.actor)
     status, row = residence_status(session, residence.id)
@@ -286,45 +310,49 @@ def move(session: Session, ctx: Context, residence_id: int, data: MoveIn) -> tup
         arrival=row.arrival_date, departure=data.move_date, deregistration=registration, today=ctx.today
     )
     destination = buildings.describe_dwelling(session, target.id, data.move_date).get("text") or None
+    until = data.intended_stay_until
+    if until is None and row.intended_stay_until is not None and row.intended_stay_until > data.move_date:
+        until = row.intended_stay_until
+    return MovePlan(residence, row, target, registration, destination, until, data.category or row.category)
+
+
+def move(session: Session, ctx: Context, residence_id: int, data: MoveIn) -> tuple[Snapshot, Snapshot]:
+    """市内迁移: close the residence at the move date (moved_within_city, destination = the new address) and
+    register the same person at the new dwelling from that date; both or neither (one transaction)."""
+    plan = move_plan(session, ctx, residence_id, data)
     prov = data.provenance.to_domain(ctx.actor.username)
     closed = registry.retire(
         session,
         ctx,
         RESIDENCE,
-        residence.id,
+        plan.residence.id,
         expected_version=data.expected_version,
         effective=data.move_date,
         prov=prov,
         reason=data.note or "moved_within_city",
-        changes={
-            "departure_date": data.move_date,
-            "deregistration_date": registration,
-            "deregistration_reason": "moved_within_city",
-            "destination": destination[:200] if destination else None,
-        },
+        changes=plan.closing(data),
         permission="residence.write",
     )
-    until = data.intended_stay_until
-    if until is None and row.intended_stay_until is not None and row.intended_stay_until > data.move_date:
-        until = row.intended_stay_until
     opened = register_arrival(
         session,
         ctx,
         ArrivalIn(
-            person_id=residence.person_id,
-            dwelling_id=target.id,
-            category=data.category or row.category,
+            person_id=plan.residence.person_id,
+            dwelling_id=plan.target.id,
+            category=plan.category,
             arrival_date=data.move_date,
-            registration_date=registration,
-            intended_stay_until=until,
+            registration_date=plan.registration,
+            intended_stay_until=plan.until,
             provenance=data.provenance,
         ),
     )
     return closed, opened
 
 
-def register_birth(session: Session, ctx: Context, data: BirthIn) -> dict[str, Snapshot]:
-    """A newborn: the person, membership of a household and a residence at its dwelling from the birth date."""
+def birth_plan(session: Session, ctx: Context, data: BirthIn) -> tuple[Any, int, PersonCreate]:
+    """What a birth registration stands on, checked as it would be written: the household (open, in the
+    jurisdiction), the dwelling the newborn lives in (not demolished) and the newborn as a person to create.
+    Shared by the registration and a collector's proposal of it (campaign.proposals.propose_birth)."""
     for permission in ("person.write", "household.write", "residence.write"):
         ctx.actor.ensure(permission)
     if data.birth_date > ctx.today:
@@ -360,24 +388,27 @@ def register_birth(session: Session, ctx: Context, data: BirthIn) -> dict[str, S
         )
     _available_dwelling(session, ctx, dwelling_id)
     docs = [{"doc_type": "resident_id", "number": data.resident_id}] if data.resident_id else []
-    person = persons.create_person(
-        session,
-        ctx,
-        PersonCreate.model_validate(
-            {
-                "area_id": household.area_id,
-                "name": data.name,
-                "sex": data.sex,
-                "birth_date": data.birth_date,
-                "ethnicity": data.ethnicity,
-                "hukou_region": data.hukou_region,
-                "documents": docs,
-                "valid_from": data.birth_date,
-                "provenance": data.provenance,
-            },
-            context=validation_context(ctx.today),
-        ),
+    newborn = PersonCreate.model_validate(
+        {
+            "area_id": household.area_id,
+            "name": data.name,
+            "sex": data.sex,
+            "birth_date": data.birth_date,
+            "ethnicity": data.ethnicity,
+            "hukou_region": data.hukou_region,
+            "documents": docs,
+            "valid_from": data.birth_date,
+            "provenance": data.provenance,
+        },
+        context=validation_context(ctx.today),
     )
+    return household, int(dwelling_id), newborn
+
+
+def register_birth(session: Session, ctx: Context, data: BirthIn) -> dict[str, Snapshot]:
+    """A newborn: the person, membership of a household and a residence at its dwelling from the birth date."""
+    household, dwelling_id, newborn = birth_plan(session, ctx, data)
+    person = persons.create_person(session, ctx, newborn)
     snap_household = persons.add_member(
         session,
         ctx,

@@ -38,7 +38,7 @@ KINDS: dict[str, Kind] = {
 }
 # Attributes shown masked on the desk (a document's number: ID numbers are masked by default).
 MASKED = frozenset({"number"})
-TARGET_KEYS = ("dwelling_id", "residence_id", "person_id")
+TARGET_KEYS = ("dwelling_id", "residence_id", "person_id", "household_id")
 
 
 def policy_of(settings: Settings | None) -> DistrictPolicy:
@@ -192,6 +192,21 @@ def _diff(session: Session, cs: ChangeSet) -> list[ItemDiff]:
             )
             for name, value in item.attributes.items()
         ]
+        # What a new object is attached to (its person, household, dwelling), when it exists already.
+        fields += [
+            FieldDiff(name=name, current=None, proposed=value, changed=True)
+            for name, value in item.refs.items()
+            if item.op == "create" and isinstance(value, int) and not isinstance(value, bool)
+        ]
+        if item.op == "bump":
+            fields.append(
+                FieldDiff(
+                    name="version",
+                    current=item.base_version,
+                    proposed=(item.base_version or 0) + 1,
+                    changed=True,
+                )
+            )
         if item.op == "retire":
             fields.append(
                 FieldDiff(

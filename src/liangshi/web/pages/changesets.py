@@ -38,6 +38,12 @@ def _fix_url(item: Any) -> str | None:
         return f"/web/collect/residences/{t['residence_id']}/departure?change_set={item.id}"
     if item.action == "correction" and "person_id" in t:
         return f"/web/collect/persons/{t['person_id']}/correction?change_set={item.id}"
+    if item.action in ("extension", "move") and "residence_id" in t:
+        return f"/web/collect/residences/{t['residence_id']}/{item.action}?change_set={item.id}"
+    if item.action == "document" and "person_id" in t:
+        return f"/web/collect/persons/{t['person_id']}/document?change_set={item.id}"
+    if item.action in ("member", "birth") and "household_id" in t:
+        return f"/web/collect/households/{t['household_id']}/{item.action}?change_set={item.id}"
     if "dwelling_id" in t:
         return f"/web/collect/dwellings/{t['dwelling_id']}"
     return None

@@ -11,10 +11,12 @@ from fastapi.responses import Response
 
 from liangshi import registry
 from liangshi.buildings import service as buildings
+from liangshi.campaign import proposals
 from liangshi.common import codes
 from liangshi.errors import ValidationFailed
 from liangshi.persons import service as persons
 from liangshi.persons.schemas import HouseholdCreate, MemberAdd, MemberEnd
+from liangshi.review import service as review
 from liangshi.web.forms import Field, attempt, form_page, values_of
 from liangshi.web.i18n import N_
 from liangshi.web.nav import NavItem, add_nav
@@ -26,6 +28,7 @@ router = web_router()
 add_nav(NavItem("/web/households", N_("Households"), "household.read", order=30))
 register_flash("household_created", N_("Household created."))
 register_flash("member_added", N_("Member added to the household."))
+register_flash("member_proposed", N_("Submitted for review: it counts once the station approves it."))
 register_flash("member_ended", N_("Membership ended."))
 
 KINDS = {"actual": N_("Actual living household"), "registered": N_("Registered household (hukou)")}
@@ -187,6 +190,12 @@ def add_member(
                     "effective": effective or None,
                 }
             )
+            if p.ctx.actor.proposes_only("household"):
+                # Issue 14: a collector's member is a change set for the station's review, not a live fact.
+                proposals.propose_member(
+                    p.session, p.ctx, household_id, data, policy=review.policy_of(request.app.state.settings)
+                )
+                return redirect(f"/web/households/{household_id}", flash="member_proposed")
             persons.add_member(p.session, p.ctx, household_id, data)
             return redirect(f"/web/households/{household_id}", flash="member_added")
 
