@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import argparse
 import datetime as dt
+import hashlib
 import json
 import os
 import random
@@ -189,6 +190,14 @@ def measure(url: str, seed: int) -> dict[str, Any]:
     out["lots"] = len(plan.lots)
     out["sampled"] = sum(lot.sample_size for lot in plan.lots)
     out["models"] = sorted({lot.model for lot in plan.lots})
+    with session_scope(factory) as s:
+        drawn = s.execute(
+            select(InspectionSample.household_id)
+            .where(InspectionSample.plan_id == plan.id)
+            .order_by(InspectionSample.household_id)
+        ).scalars()
+        # The same seed draws the same households on either database: compare this digest between the runs.
+        out["sample_sha256"] = hashlib.sha256(",".join(map(str, drawn)).encode()).hexdigest()[:16]
     t0 = time.perf_counter()
     results(url, plan.id, seed)
     out["load_results_s"] = round(time.perf_counter() - t0, 3)

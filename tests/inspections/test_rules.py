@@ -58,6 +58,9 @@ PLANS = [
     (100, 0.02, 0.15, 0.05, 0.10, "hypergeometric"),
     (60, 0.05, 0.25, 0.05, 0.10, "hypergeometric"),
     (400, 0.01, 0.06, 0.05, 0.10, "hypergeometric"),
+    # The default plan (AQL 2 %, LQ 10 %) at the lots of a 100,000- and a 300,000-person city's communities.
+    (119, 0.02, 0.10, 0.05, 0.10, "hypergeometric"),
+    (357, 0.02, 0.10, 0.05, 0.10, "hypergeometric"),
 ]
 
 
@@ -201,6 +204,43 @@ def test_draw_is_reproducible_from_the_seed() -> None:
     assert first == rules.draw(list(reversed(units)), 25, rules.stratum_seed(42, "420704001001"))
     assert first != rules.draw(units, 25, rules.stratum_seed(43, "420704001001"))
     assert len(set(first)) == 25 and set(first) <= set(units)
+
+
+def test_draw_is_numpys_pcg64_keys_as_documented() -> None:
+    # Anyone holding the seed and the frame redraws it without liangshi: one 64-bit word of PCG64 per household
+    # in ascending id, the n households with the smallest words.
+    units = [917, 15, 400, 88, 23, 512, 7, 300, 61, 1000, 42, 5]
+    seed = rules.stratum_seed(20261101, "420704001001")
+    keys = np.random.PCG64(seed).random_raw(len(units))
+    by_key = sorted(zip(keys.tolist(), sorted(units), strict=True))
+    assert rules.draw(units, 5, seed) == sorted(u for _k, u in by_key[:5])
+    assert rules.draw(units, 5, seed) == rules.draw_array(np.array(sorted(units)), 5, seed).tolist()
+    assert rules.draw(units, len(units), seed) == sorted(units)
+
+
+def test_plans_drawn_before_stop_25_redraw_with_pythons_sample() -> None:
+    units = list(range(100, 400))
+    seed = rules.stratum_seed(42, "420704001001")
+    import random  # the method of the earlier plans, spelled out
+
+    assert rules.draw(units, 25, seed, "sample") == sorted(random.Random(seed).sample(units, 25))
+    assert rules.draw(units, 25, seed, "sample") != rules.draw(units, 25, seed, "pcg64")
+    with pytest.raises(ValidationFailed) as caught:
+        rules.draw(units, 25, seed, "shuffle")  # type: ignore[arg-type]
+    assert caught.value.code == "stats.bad_draw_method"
+
+
+def test_every_household_is_drawn_equally_often() -> None:
+    # A simple random sample: over 4,000 seeds each of 40 units is drawn about n/N of the time (chi-square), and
+    # every draw has n distinct units of the frame.
+    units, n, draws = np.arange(1000, 1040, dtype=np.int64), 8, 4000
+    counts = np.zeros(len(units))
+    for seed in range(draws):
+        drawn = rules.draw_array(units, n, rules.stratum_seed(seed, "420704001001"))
+        assert len(np.unique(drawn)) == n and np.isin(drawn, units).all()
+        counts[drawn - 1000] += 1
+    expected = np.full(len(units), draws * n / len(units))
+    assert st.chisquare(counts, expected).pvalue > 0.001
 
 
 def test_missed_people_interval_covers_the_truth_in_at_least_93_of_100_simulated_towns() -> None:

@@ -5,7 +5,7 @@ from __future__ import annotations
 import datetime as dt
 
 import pytest
-from sqlalchemy import func, select
+from sqlalchemy import delete, func, select
 
 from liangshi.errors import Conflict, Forbidden, NotFound, ValidationFailed
 from liangshi.inspections import rules, service
@@ -103,7 +103,47 @@ def test_anyone_with_the_seed_redraws_the_same_sample(world: World, town: dict[s
 
         assert households(first.id) == households(second.id)
         assert households(first.id) != households(other.id)
-    assert check == {"plan_id": first.id, "seed": 20261101, "same": True, "differing": []}
+    assert check == {
+        "plan_id": first.id,
+        "seed": 20261101,
+        "draw_method": "pcg64",
+        "same": True,
+        "differing": [],
+    }
+
+
+def test_a_plan_drawn_before_stop_25_still_redraws_with_its_own_method(
+    world: World, town: dict[str, list[int]]
+) -> None:
+    # Plans stored before the draw moved to numpy carry draw_method "sample" (the migration's default) and their
+    # households as Python's random.sample drew them: the redraw uses that method, not today's.
+    with world.session() as session:
+        ctx = world.ctx(session, "inspector_zhao")
+        plan = service.create_plan(session, ctx, _plan(world, margin=0.2, aql=0.05, lq=0.4))
+        stored = session.get(InspectionPlan, plan.id)
+        assert stored is not None and stored.draw_method == "pcg64" and plan.draw_method == "pcg64"
+        stored.draw_method = "sample"
+        session.flush()
+        check = service.redraw(session, world.ctx(session, "station_admin_li"), plan.id)
+        assert check["same"] is False and check["draw_method"] == "sample"
+        session.execute(delete(InspectionSample).where(InspectionSample.plan_id == plan.id))
+        for lot in plan.lots:
+            seed = rules.stratum_seed(plan.seed, lot.community_code)
+            for household in rules.draw(town[lot.community_code], lot.sample_size, seed, "sample"):
+                session.add(
+                    InspectionSample(
+                        plan_id=plan.id, lot_id=lot.id, household_id=household, county_code="420704"
+                    )
+                )
+        session.flush()
+        again = service.redraw(session, world.ctx(session, "station_admin_li"), plan.id)
+    assert again == {
+        "plan_id": plan.id,
+        "seed": 20261101,
+        "draw_method": "sample",
+        "same": True,
+        "differing": [],
+    }
 
 
 def test_a_plan_with_the_aql_above_the_lq_is_refused_and_stores_nothing(

@@ -20,6 +20,9 @@ class InspectionPlan(Base):
     county_code: Mapped[str] = mapped_column(String(6), index=True)
     name: Mapped[str] = mapped_column(String(100))
     seed: Mapped[int] = mapped_column(BigInteger)
+    # How the sample was drawn from the seed (rules.DRAW_METHODS): plans made before the column existed were drawn
+    # with Python's random.sample, hence the server default; new plans with numpy's PCG64.
+    draw_method: Mapped[str] = mapped_column(String(16), default="pcg64", server_default="sample")
     margin: Mapped[float] = mapped_column(Float)
     expected_rate: Mapped[float] = mapped_column(Float)
     z: Mapped[float] = mapped_column(Float)

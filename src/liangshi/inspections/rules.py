@@ -16,6 +16,7 @@ from dataclasses import dataclass
 from typing import Literal
 
 import numpy as np
+import numpy.typing as npt
 from scipy import stats as st
 
 from liangshi.errors import ValidationFailed
@@ -23,7 +24,15 @@ from liangshi.errors import ValidationFailed
 Z95 = float(st.norm.ppf(0.975))
 Model = Literal["binomial", "hypergeometric"]
 MODELS: tuple[Model, ...] = ("binomial", "hypergeometric")
+# The acceptance plan's search looks at sample sizes in blocks that double (32, 64, 128, …, at most 512): a plan's n
+# is small against a city's lots, so the first blocks hold it and the larger sizes are never computed.
+_FIRST_BLOCK = 32
 _BLOCK = 512
+# How a plan's households are drawn (stored with the plan, so that a redraw uses the method it was drawn with):
+# "pcg64" (since stop 25): numpy's PCG64 keys, see `draw_array`; "sample": Python's random.Random(seed).sample over
+# the sorted ids, with which the plans before stop 25 were drawn.
+DrawMethod = Literal["pcg64", "sample"]
+DRAW_METHODS: tuple[DrawMethod, ...] = ("pcg64", "sample")
 
 
 @dataclass(frozen=True)
@@ -166,6 +175,21 @@ def accept_probability(
     return float(st.hypergeom.cdf(ac, lot, defects, n))
 
 
+def _largest_ac_within(
+    lot: int, defects: int, ns: npt.NDArray[np.int64], beta: float
+) -> npt.NDArray[np.int64]:
+    """For each sample size n, the largest c with P(X ≤ c) ≤ β for X hypergeometric (lot, defects, n), −1 when even
+    P(X = 0) is above β: the first c whose cdf exceeds β, less one, from scipy's cdf over c = 0, 1, … (a window
+    that doubles until every n has crossed β; scipy's ppf, its quantile, costs thirty times as much a value)."""
+    width = 8
+    while True:
+        above = st.hypergeom.cdf(np.arange(width)[:, None], lot, defects, ns[None, :]) > beta
+        if above[-1].all():
+            first: npt.NDArray[np.int64] = np.argmax(above, axis=0)
+            return first - 1
+        width *= 2
+
+
 def acceptance_plan(
     lot: int, aql: float, lq: float, alpha: float, beta: float, model: Model = "binomial"
 ) -> Plan:
@@ -195,15 +219,16 @@ def acceptance_plan(
             )
     found: tuple[int, int] | None = None
     # Sample sizes in blocks, smallest first: the search stops at the first block holding a plan.
-    for start in range(1, lot + 1, _BLOCK):
-        ns = np.arange(start, min(lot, start + _BLOCK - 1) + 1)
+    start, block = 1, _FIRST_BLOCK
+    while start <= lot:
+        ns = np.arange(start, min(lot, start + block - 1) + 1)
+        start, block = start + block, min(2 * block, _BLOCK)
         if model == "binomial":
             c = st.binom.ppf(beta, ns, lq)
             c = np.where(st.binom.cdf(c, ns, lq) > beta, c - 1, c)
             good = st.binom.cdf(c, ns, aql)
         else:
-            c = st.hypergeom.ppf(beta, lot, d_lq, ns)
-            c = np.where(st.hypergeom.cdf(c, lot, d_lq, ns) > beta, c - 1, c)
+            c = _largest_ac_within(lot, d_lq, ns, beta)
             good = st.hypergeom.cdf(c, lot, d_aql, ns)
         ok = np.flatnonzero((c >= 0) & (good >= 1 - alpha))
         if ok.size:
@@ -332,11 +357,31 @@ def weighted(parts: Sequence[tuple[int, int, float, float]], z: float = Z95) -> 
     return Interval(estimate=p, centre=centre, low=max(0.0, centre - half), high=min(1.0, centre + half))
 
 
-def draw(units: Sequence[int], n: int, seed: int) -> list[int]:
-    """A simple random sample of n units from the stratum, reproducible from the seed (sorted ids in, sorted out)."""
+def draw(units: Sequence[int], n: int, seed: int, method: DrawMethod = "pcg64") -> list[int]:
+    """A simple random sample of n units from the stratum, reproducible from the seed (any order in, sorted out)."""
     check_sample(n, len(units))
-    ordered = sorted(units)
-    return sorted(random.Random(seed).sample(ordered, n))
+    if method == "sample":
+        return sorted(random.Random(seed).sample(sorted(units), n))
+    if method != "pcg64":
+        raise ValidationFailed(
+            "stats.bad_draw_method",
+            "抽样方法须为 pcg64 或 sample",
+            "The draw method must be pcg64 or sample",
+            {"method": method},
+        )
+    return [int(u) for u in draw_array(np.sort(np.asarray(units, dtype=np.int64)), n, seed)]
+
+
+def draw_array(units: npt.NDArray[np.int64], n: int, seed: int) -> npt.NDArray[np.int64]:
+    """A simple random sample of n of the stratum's units given in ascending order, returned ascending.
+
+    The i-th unit (in ascending id) gets the i-th 64-bit word of numpy's PCG64 bit generator seeded with `seed`
+    (`numpy.random.PCG64(seed).random_raw(N)`, a stream numpy keeps stable across releases); the sample is the n
+    units with the smallest words, ties (probability about N²/2⁶⁵) to the smaller id. Every n-subset is equally
+    likely, and anyone holding the seed and the frame redraws it in one line."""
+    check_sample(n, len(units))
+    keys = np.random.PCG64(seed).random_raw(len(units))
+    return np.sort(units[np.argsort(keys, kind="stable")[:n]])
 
 
 def stratum_seed(seed: int, stratum: str) -> int:

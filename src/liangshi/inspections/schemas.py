@@ -53,6 +53,9 @@ class PlanRead(BaseModel):
     area_code: str
     name: str
     seed: int
+    draw_method: str = Field(
+        description="How the sample is drawn from the seed: pcg64 (numpy) or sample (Python)"
+    )
     margin: float
     expected_rate: float
     z: float

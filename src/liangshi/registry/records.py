@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from typing import Any, Literal
 
 from sqlalchemy.orm import Session
@@ -27,6 +28,7 @@ def create_records(
     permission: str | None,
     audit_mode: Literal["chunk"] | None = "chunk",
     audit_detail: dict[str, Any] | None = None,
+    area_ids: Sequence[int] | None = None,
 ) -> Created:
     """New rows of a record table without history whose rows carry their `area_id` (a venue's stays), in one
     bulk insert.
@@ -34,14 +36,16 @@ def create_records(
     Refused before anything is written: 403 unless the actor may `permission` (None only where the caller has
     authorised the writer by other means: a venue's own key); 404 `area.not_found` when a row's area is outside
     the actor's jurisdiction (one query per 5,000 areas). Ids are allocated in row order and set on the rows
-    (`id`). Audited in one entry `{name}.create` naming all rows and the persons among their `person_id`s
-    (`"chunk"`, as the imports), or not here (None: the caller appends entries of its own through `log`).
+    (`id`). `area_ids`, for a table whose rows carry no area of their own (an inspection's sampled households),
+    names the areas they belong to instead (their lots' communities). Audited in one entry `{name}.create` naming
+    all rows and the persons among their `person_id`s (`"chunk"`, as the imports), or not here (None: the caller
+    appends entries of its own through `log`).
     """
     if permission is not None:
         ctx.actor.ensure(permission)
     if not rows:
         return Created([], [])
-    _counties_in_scope(session, ctx, [row["area_id"] for row in rows])
+    _counties_in_scope(session, ctx, [row["area_id"] for row in rows] if area_ids is None else area_ids)
     ids = allocate_ids(session, model, len(rows))
     for row, new_id in zip(rows, ids, strict=True):
         row["id"] = new_id

@@ -180,8 +180,8 @@ def coverage_by_housing(session: Session, ctx: Context, plan_id: int) -> dict[st
     area = session.get(Area, plan.area_id)
     assert area is not None
     frame = _frame(session, area, plan.created_at)
-    framed = [h for ids in frame.values() for h in ids]
-    community_of = {h: cid for cid, ids in frame.items() for h in ids}
+    community_of = {h: cid for cid, ids in frame.items() for h in ids.tolist()}
+    framed = list(community_of)
     subtree = select(Area.id).where(Area.path.startswith(area.path))
     kinds = _housing_types(session, select(Household.id).where(Household.area_id.in_(subtree)))
     size: dict[tuple[int, str], int] = defaultdict(int)
