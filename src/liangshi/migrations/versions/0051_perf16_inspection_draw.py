@@ -16,7 +16,7 @@ import sqlalchemy as sa
 from alembic import op
 
 revision: str = "0051_perf16"
-down_revision: str | None = "0050"
+down_revision: str | None = "0051_checks15_plate_side"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
