@@ -1,7 +1,7 @@
 """inspection draw: plans' draw method, the frame's index
 
 Revision ID: 0051_perf16
-Revises: 0050
+Revises: 0051_checks15_plate_side
 Create Date: 2026-12-03 06:10:00
 
 How a plan's sample was drawn from its seed (issue 16, stop 25): the plans stored before were drawn with Python's
