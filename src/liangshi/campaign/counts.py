@@ -22,7 +22,7 @@ import time
 from collections.abc import Iterable
 from typing import Any
 
-from sqlalchemy import and_, delete, func, insert, or_, select, text
+from sqlalchemy import and_, delete, func, insert, literal, or_, select, text, union
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.orm import Session
@@ -387,3 +387,27 @@ def totals(session: Session, where: Any) -> dict[str, int]:
         select(*[func.coalesce(func.sum(getattr(c, f)), 0) for f in FIELDS]).where(where)
     ).one()
     return _named(dict(zip(FIELDS, (int(x) for x in row), strict=True)))
+
+
+def totals_by_key(session: Session, sets: list[tuple[int, Any]]) -> dict[int, dict[str, int]]:
+    """The kept counts summed over several sets of buildings at once (each a key and a select of building ids, a
+    key may come with several selects: their union), in one grouped query; a key whose buildings have no kept row
+    gets zeros."""
+    out = {key: dict.fromkeys(NAMES, 0) for key, _ in sets}
+    if not sets:
+        return out
+    pairs: list[Any] = []
+    for key, ids in sets:
+        sub = ids.subquery()
+        pairs.append(select(literal(key).label("k"), sub.c[0].label("b")))
+    # UNION, not UNION ALL: a building in two of a key's selects (two assignments) counts once, as in `totals`.
+    keyed = union(*pairs).subquery() if len(pairs) > 1 else pairs[0].distinct().subquery()
+    c = BuildingCount
+    rows = session.execute(
+        select(keyed.c.k, *[func.sum(getattr(c, f)) for f in FIELDS])
+        .join(c, c.building_id == keyed.c.b)
+        .group_by(keyed.c.k)
+    ).all()
+    for key, *values in rows:
+        out[int(key)] = _named(dict(zip(FIELDS, (int(x or 0) for x in values), strict=True)))
+    return out
