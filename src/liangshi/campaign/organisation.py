@@ -656,6 +656,11 @@ def _assignment(session: Session, ctx: Context, assignment_id: int) -> Assignmen
     return a
 
 
+def campaign_of(session: Session, ctx: Context, assignment_id: int) -> int:
+    """The campaign an assignment in the jurisdiction belongs to (a page goes back to it)."""
+    return _assignment(session, ctx, assignment_id).campaign_id
+
+
 def reassign(
     session: Session, ctx: Context, assignment_id: int, *, collector: str, due_on: dt.date | None = None
 ) -> AssignmentRead:

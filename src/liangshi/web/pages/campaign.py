@@ -265,7 +265,13 @@ def return_assignment(
 ) -> Response:
     """Hand back an assignment with a reason."""
     with page(request) as p:
-        a = organisation.return_assignment(p.session, p.ctx, assignment_id, reason.strip())
+        try:
+            a = organisation.return_assignment(p.session, p.ctx, assignment_id, reason.strip())
+        except LiangshiError as exc:
+            errors = _errors(exc, p)
+            return _campaign_page(
+                request, p, organisation.campaign_of(p.session, p.ctx, assignment_id), errors=errors
+            )
         return redirect(f"/web/campaigns/{a.campaign_id}", flash="returned")
 
 
@@ -275,7 +281,13 @@ def reassign(
 ) -> Response:
     """Give the work to another collector."""
     with page(request) as p:
-        a = organisation.reassign(p.session, p.ctx, assignment_id, collector=collector)
+        try:
+            a = organisation.reassign(p.session, p.ctx, assignment_id, collector=collector.strip())
+        except LiangshiError as exc:
+            errors = _errors(exc, p)
+            return _campaign_page(
+                request, p, organisation.campaign_of(p.session, p.ctx, assignment_id), errors=errors
+            )
         return redirect(f"/web/campaigns/{a.campaign_id}", flash="reassigned")
 
 
