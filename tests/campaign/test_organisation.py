@@ -426,3 +426,47 @@ def test_a_building_in_two_open_assignments_of_one_campaign_is_refused(
             f"collector,unit,target,due_on\ncollector_zhang,community,{INSIDE},2026-12-20\n",
         )
     assert result.created == 0 and result.errors[0]["field"] == "unit"
+
+
+def test_the_cli_forms_a_team_with_roles_and_a_leader_and_refuses_a_bad_member(
+    world: World, campaign_id: int, db_url: str
+) -> None:
+    from typer.testing import CliRunner
+
+    from liangshi.cli.main import app as cli  # the command line is the entry point under test here
+
+    env = {"LIANGSHI_DATABASE_URL": db_url}
+    base = [
+        "campaign",
+        "team",
+        str(campaign_id),
+        "--area",
+        INSIDE,
+        "--name",
+        "滨湖社区专班",
+        "--as",
+        "station_admin_li",
+    ]
+    for bad, code in (
+        (["--member", "police_liu"], "team.bad_member"),
+        (["--member", "police_liu:sheriff"], "team.bad_role"),
+        (["--member", "nobody_here:enumerator"], "assignment.unknown_user"),
+    ):
+        refused = CliRunner().invoke(cli, [*base, *bad], env=env)
+        assert refused.exit_code != 0 and code in refused.output, refused.output
+    with world.session() as session:
+        assert organisation.teams_of(session, world.ctx(session, "station_admin_li"), campaign_id) == []
+    made = CliRunner().invoke(
+        cli,
+        [*base, "--member", "police_liu:community_police:leader", "--member", "collector_zhang:enumerator"],
+        env=env,
+    )
+    assert made.exit_code == 0, made.output
+    assert "police_liu: 社区民警 / Community police officer 组长 / leader" in made.output
+    with world.session() as session:
+        (team,) = organisation.teams_of(session, world.ctx(session, "station_admin_li"), campaign_id)
+    assert team.name == "滨湖社区专班" and team.area_code == INSIDE
+    assert {(m.username, m.role, m.leader) for m in team.members} == {
+        ("police_liu", "community_police", True),
+        ("collector_zhang", "enumerator", False),
+    }

@@ -131,3 +131,71 @@ def test_the_progress_page_filters_by_campaign(world: World, web_as: Callable[[s
     only = client.get("/web/progress", params={"campaign": south.id}).text
     assert f'<option value="{south.id}" selected>' in only
     assert '<span class="num" data-testid="buildings-visited">0</span> / 0' in only
+
+
+CAMPAIGN_TOML = """
+name = "凤凰街道两实采集（文件）"
+area = "420704001"
+starts_on = "2026-11-01"
+yellow_days = 2
+
+[[phases]]
+key = "prepare"
+name_zh = "准备培训"
+name_en = "Prepare and train"
+starts_on = "2026-11-01"
+ends_on = "2026-11-15"
+
+[[phases]]
+key = "collect"
+name_zh = "入户采集"
+name_en = "Door to door"
+starts_on = "2026-11-16"
+ends_on = "2026-12-31"
+
+[calendar]
+holidays = ["2026-12-24..2026-12-25"]
+"""
+
+
+def test_a_station_admin_sets_up_a_campaign_from_a_toml_file_on_the_web(
+    world: World, web_as: Callable[[str], TestClient]
+) -> None:
+    admin = web_as("station_admin_li")
+    form = admin.get("/web/campaigns")
+    assert 'data-testid="campaign-file-form"' in form.text
+    token = csrf_of(form.text)
+    # Bad files: a wrong kind, broken TOML, an unknown key; each names the problem and writes nothing.
+    for name, body, code_text in (
+        ("campaign.txt", b"name = 'x'", "TOML或JSON"),
+        ("campaign.toml", b"name = ", "活动文件格式有误"),
+        (
+            "campaign.json",
+            b'{"name": "x", "area": "420704001", "starts_on": "2026-11-01", "colour": 1}',
+            "未知项",
+        ),
+    ):
+        bad = admin.post("/web/campaigns/file", data={"csrf_token": token}, files={"file": (name, body)})
+        assert bad.status_code == 422 and code_text in bad.text, (name, bad.text[:300])
+    with world.session() as session:
+        assert session.execute(select(Campaign.id)).first() is None
+    made = admin.post(
+        "/web/campaigns/file",
+        data={"csrf_token": token},
+        files={"file": ("campaign.toml", CAMPAIGN_TOML.encode())},
+    )
+    assert made.status_code == 303, made.text
+    page = admin.get(made.headers["location"])
+    assert "准备培训" in page.text and "入户采集" in page.text and "长效管理" not in page.text
+    with world.session() as session:
+        campaign = session.execute(select(Campaign)).scalar_one()
+        assert campaign.name == "凤凰街道两实采集（文件）" and campaign.yellow_days == 2
+        assert "2026-12-24" in campaign.calendar and "2026-12-25" in campaign.calendar
+    collector = web_as("collector_zhang")
+    token = csrf_of(collector.get("/web/collect").text)
+    refused = collector.post(
+        "/web/campaigns/file", data={"csrf_token": token}, files={"file": ("c.toml", CAMPAIGN_TOML.encode())}
+    )
+    assert refused.status_code == 403
+    with world.session() as session:
+        assert len(session.execute(select(Campaign.id)).all()) == 1

@@ -2,13 +2,15 @@
 
 An incremental refresh, not triggers in every domain: the dashboard's numbers depend on building, dwelling,
 household and membership versions (written by the registry for many domains), on visits and on declared household
-sizes (written here). Rather than hook every one of those writes, `refresh` finds what changed since its last run
-by position, as the department feeds do: on PostgreSQL the version rows written by transactions at or after the
-last run's transaction horizon (`xact_id`, indexed with the row id), on SQLite the rows after the last row id
-(its writers are serialised); the campaign's own writes (a visit, a declared size) leave the building in
-`campaign_count_dirty`. Only the buildings those rows touch are recounted, with the same rules as the direct count
-(`progress.counts`), and the dashboard sums the kept rows. A new day recounts everything (valid time: a version
-may end on a date). The counts are derived data: dropping the table rebuilds it on the next read.
+sizes (written here). Rather than hook every one of those writes, `refresh` finds what changed since its last run by
+position: on PostgreSQL the version rows (`xact_id`, indexed with the row id) of the transactions its last run's
+snapshot did not see, those at or after the snapshot's xmax and those then in progress (so one long transaction
+anywhere on the server makes the refresh look at that transaction's rows only, not at everything written since it
+began), on SQLite the rows after the last row id (its writers are serialised); the campaign's own writes (a visit, a
+declared size) leave the building in `campaign_count_dirty`. Only the buildings those rows touch are recounted, with
+the same rules as the direct count (`progress.counts`), and the dashboard sums the kept rows. A new day recounts
+everything (valid time: a version may end on a date). The counts are derived data: dropping the table rebuilds it on
+the next read.
 """
 
 from __future__ import annotations
@@ -20,7 +22,7 @@ import time
 from collections.abc import Iterable
 from typing import Any
 
-from sqlalchemy import and_, delete, func, insert, select, text
+from sqlalchemy import and_, delete, func, insert, literal, or_, select, text, union
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.orm import Session
@@ -43,7 +45,14 @@ FIELDS = (
     "households",
     "households_matched",
 )
-_HORIZON = text("SELECT pg_snapshot_xmin(pg_current_snapshot())::text::bigint")
+# The snapshot's xmax, the transactions it sees as in progress, and this transaction's own id if it has one (its
+# own rows are visible to it, but it may write more after the refresh, before it commits).
+_SNAPSHOT = text(
+    "SELECT pg_snapshot_xmax(s)::text::bigint,"
+    " ARRAY(SELECT x::text::bigint FROM pg_snapshot_xip(s) AS x),"
+    " pg_current_xact_id_if_assigned()::text::bigint"
+    " FROM pg_current_snapshot() AS s"
+)
 _VERSIONS = (
     ("building_row", BuildingVersion),
     ("dwelling_row", DwellingVersion),
@@ -146,10 +155,15 @@ def _count_part(
 
 
 def _positions(session: Session) -> dict[str, Any]:
-    """Where the version tables are now: PostgreSQL's transaction horizon (every transaction below it has ended)
-    and, for SQLite, each table's last row id."""
+    """Where the version tables are now: on PostgreSQL a snapshot (every transaction below its xmax and not in
+    progress has ended, and what it wrote is visible to every later statement), on SQLite each table's last row
+    id."""
     postgres = session.get_bind().dialect.name == "postgresql"
-    out: dict[str, Any] = {"horizon": int(session.execute(_HORIZON).scalar_one()) if postgres else None}
+    out: dict[str, Any] = {"horizon": None, "in_progress": None}
+    if postgres:
+        xmax, running, own = session.execute(_SNAPSHOT).one()
+        out["horizon"] = int(xmax)
+        out["in_progress"] = ",".join(str(x) for x in sorted({*running, *([own] if own is not None else [])}))
     for name, v in _VERSIONS:
         out[name] = (
             0 if postgres else int(session.execute(select(func.coalesce(func.max(v.row_id), 0))).scalar_one())
@@ -157,10 +171,18 @@ def _positions(session: Session) -> dict[str, Any]:
     return out
 
 
+def in_progress(mark: CountMark) -> list[int]:
+    """The transactions the mark's snapshot saw as in progress (none in a mark written before the list was kept:
+    its horizon was the oldest of them)."""
+    return [int(x) for x in (mark.in_progress or "").split(",") if x]
+
+
 def _new_rows(session: Session, mark: CountMark, v: Any, position: int) -> Any:
     """The version rows written since the mark, as a select of their entity ids."""
     if mark.horizon is not None:
-        return select(v.entity_id).where(v.xact_id >= mark.horizon)
+        running = in_progress(mark)
+        unseen = v.xact_id >= mark.horizon
+        return select(v.entity_id).where(or_(unseen, v.xact_id.in_(running)) if running else unseen)
     return select(v.entity_id).where(v.row_id > position)
 
 
@@ -213,7 +235,14 @@ def _insert_mark(session: Session, today: dt.date, now: dt.datetime) -> None:
     """Insert the mark row unless it exists: `INSERT … ON CONFLICT DO NOTHING`, so two very first refreshes at
     the same moment never collide on its key (PostgreSQL makes the second wait for the first's commit, then
     skip; it then reads the committed row under its lock)."""
-    values = {"id": 1, "day": today - dt.timedelta(days=1), "horizon": None, "refreshed_at": now, **_zero()}
+    values = {
+        "id": 1,
+        "day": today - dt.timedelta(days=1),
+        "horizon": None,
+        "in_progress": None,
+        "refreshed_at": now,
+        **_zero(),
+    }
     table = CountMark
     if session.get_bind().dialect.name == "postgresql":
         stmt: Any = pg_insert(table).values(values).on_conflict_do_nothing(index_elements=["id"])
@@ -358,3 +387,27 @@ def totals(session: Session, where: Any) -> dict[str, int]:
         select(*[func.coalesce(func.sum(getattr(c, f)), 0) for f in FIELDS]).where(where)
     ).one()
     return _named(dict(zip(FIELDS, (int(x) for x in row), strict=True)))
+
+
+def totals_by_key(session: Session, sets: list[tuple[int, Any]]) -> dict[int, dict[str, int]]:
+    """The kept counts summed over several sets of buildings at once (each a key and a select of building ids, a
+    key may come with several selects: their union), in one grouped query; a key whose buildings have no kept row
+    gets zeros."""
+    out = {key: dict.fromkeys(NAMES, 0) for key, _ in sets}
+    if not sets:
+        return out
+    pairs: list[Any] = []
+    for key, ids in sets:
+        sub = ids.subquery()
+        pairs.append(select(literal(key).label("k"), sub.c[0].label("b")))
+    # UNION, not UNION ALL: a building in two of a key's selects (two assignments) counts once, as in `totals`.
+    keyed = union(*pairs).subquery() if len(pairs) > 1 else pairs[0].distinct().subquery()
+    c = BuildingCount
+    rows = session.execute(
+        select(keyed.c.k, *[func.sum(getattr(c, f)) for f in FIELDS])
+        .join(c, c.building_id == keyed.c.b)
+        .group_by(keyed.c.k)
+    ).all()
+    for key, *values in rows:
+        out[int(key)] = _named(dict(zip(FIELDS, (int(x or 0) for x in values), strict=True)))
+    return out

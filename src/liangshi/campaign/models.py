@@ -228,13 +228,15 @@ class CountDirty(Base):
 class CountMark(Base):
     """Where the last refresh of the building counts got to (one row): the day it counted for (valid time moves
     with the day: a new day recounts everything) and, per version table, the position after which rows are new
-    (PostgreSQL: the transaction horizon; SQLite: the last row id)."""
+    (PostgreSQL: the snapshot's xmax in `horizon` and the transactions then in progress in `in_progress`,
+    comma-separated; SQLite: the last row id)."""
 
     __tablename__ = "campaign_count_marks"
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=False)
     day: Mapped[dt.date] = mapped_column(Date)
     horizon: Mapped[int | None] = mapped_column(BigInteger)
+    in_progress: Mapped[str | None] = mapped_column(Text)
     building_row: Mapped[int] = mapped_column(BigInteger)
     dwelling_row: Mapped[int] = mapped_column(BigInteger)
     household_row: Mapped[int] = mapped_column(BigInteger)

@@ -156,13 +156,6 @@ def area_progress(
     return Progress.model_validate(c).model_dump()
 
 
-def _union(work: list[Assignment]) -> Any:
-    union = organisation.covered_buildings(work[0])
-    for a in work[1:]:
-        union = union.union(organisation.covered_buildings(a))
-    return select(union.subquery().c[0])
-
-
 def report(
     session: Session, ctx: Context, area_code: str | None, *, campaign_id: int | None = None
 ) -> ProgressReport:
@@ -176,16 +169,23 @@ def report(
     if within is not None:
         where = where & Area.path.startswith(within.path)
     per_area = building_counts.by_area(session, where)
-    totals = {
-        **building_counts.summed(c for _, c in per_area),
-        "change_sets_pending": review.change_sets_pending(session, area),
-    }
+    # The pending change sets of the subtree in one grouped pass too, split among children, collectors and teams.
+    pending = review.change_sets_pending_by(session, area)
+
+    def pending_of(path: str = area.path, proposers: set[int] | None = None) -> int:
+        return sum(
+            n
+            for (p, who), n in pending.items()
+            if p.startswith(path) and (proposers is None or who in proposers)
+        )
+
+    totals = {**building_counts.summed(c for _, c in per_area), "change_sets_pending": pending_of()}
     rows = [
         ProgressRow(
             key=child.code,
             label=name,
             **building_counts.summed(c for path, c in per_area if path.startswith(child.path)),
-            change_sets_pending=review.change_sets_pending(session, child),
+            change_sets_pending=pending_of(child.path),
         )
         for child, name in areas.children_of(session, area.id, ctx.today)
         if ctx.actor.covers_path(child.path)
@@ -205,31 +205,53 @@ def report(
     usernames = dict(
         session.execute(select(User.id, User.username).where(User.id.in_(list(by_collector)))).all()
     )
-    collectors = [
-        ProgressRow(
-            key=str(user_id),
-            label=usernames.get(user_id, "?"),
-            **kept(session, _union(work), pending=review.change_sets_pending(session, area, [user_id])),
-        )
-        for user_id, work in by_collector.items()
-    ]
-    teams = []
     team_stmt = (
-        select(Team, Area.code)
+        select(Team, Area.path)
         .join(Area, Area.id == Team.area_id)
         .where(Area.path.startswith(area.path))
         .order_by(Area.code, Team.id)
     )
     if campaign is not None:
         team_stmt = team_stmt.where(Team.campaign_id == campaign.id)
-    for team, _name in session.execute(team_stmt).all():
-        member_ids = set(
-            session.execute(select(TeamMember.user_id).where(TeamMember.team_id == team.id)).scalars()
+    team_rows = session.execute(team_stmt).all()
+    members: dict[int, set[int]] = {team.id: set() for team, _ in team_rows}
+    for team_id, user_id in session.execute(
+        select(TeamMember.team_id, TeamMember.user_id).where(TeamMember.team_id.in_(list(members)))
+    ):
+        members[int(team_id)].add(int(user_id))
+    # Every collector's and team's buildings (their open work; a team without any, its community) summed in one
+    # query: collectors are keyed by their position, teams after them.
+    sets: list[tuple[int, Any]] = []
+    collector_ids = list(by_collector)
+    for i, user_id in enumerate(collector_ids):
+        sets.extend((i, organisation.covered_buildings(a)) for a in by_collector[user_id])
+    for j, (team, team_path) in enumerate(team_rows):
+        key = len(collector_ids) + j
+        work = [a for a in open_work if a.team_id == team.id or a.collector_id in members[team.id]]
+        if work:
+            sets.extend((key, organisation.covered_buildings(a)) for a in work)
+        else:
+            subtree = select(Area.id).where(Area.path.startswith(team_path))
+            sets.append((key, select(Building.id).where(Building.area_id.in_(subtree))))
+    summed = building_counts.totals_by_key(session, sets)
+    collectors = [
+        ProgressRow(
+            key=str(user_id),
+            label=usernames.get(user_id, "?"),
+            **summed[i],
+            change_sets_pending=pending_of(proposers={user_id}),
         )
-        work = [a for a in open_work if a.team_id == team.id or a.collector_id in member_ids]
-        ids = _area_buildings(session.get(Area, team.area_id)) if not work else _union(work)  # type: ignore[arg-type]
-        pending = review.change_sets_pending(session, area, member_ids)
-        teams.append(ProgressRow(key=str(team.id), label=team.name, **kept(session, ids, pending=pending)))
+        for i, user_id in enumerate(collector_ids)
+    ]
+    teams = [
+        ProgressRow(
+            key=str(team.id),
+            label=team.name,
+            **summed[len(collector_ids) + j],
+            change_sets_pending=pending_of(proposers=members[team.id]),
+        )
+        for j, (team, _path) in enumerate(team_rows)
+    ]
     return ProgressReport(
         area_id=area.id,
         area_code=area.code,

@@ -6,6 +6,8 @@ import calendar
 import csv
 import datetime as dt
 import io
+import json
+import tomllib
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
@@ -278,6 +280,55 @@ class CampaignSpec:
 
 CAMPAIGN_KEYS = {"name", "area", "starts_on", "phases", "pilots", "rollout_on", "yellow_days", "calendar"}
 PHASE_KEYS = {"key", "name_zh", "name_en", "starts_on", "ends_on"}
+
+
+CAMPAIGN_FILE_LIMIT = 64 * 1024
+
+
+def read_campaign_document(raw: bytes, filename: str) -> dict[str, Any]:
+    """A campaign file's bytes read into a mapping: TOML when the name ends in .toml, JSON when in .json, UTF-8
+    (a BOM allowed); an unreadable file is refused naming the field `file`."""
+    suffix = filename.lower().rsplit(".", 1)[-1] if "." in filename else ""
+    if suffix not in ("toml", "json"):
+        raise _bad(
+            "campaign.file_kind",
+            "活动文件须为TOML或JSON文件",
+            "The campaign file must be a .toml or .json file",
+            field="file",
+            filename=filename,
+        )
+    if not raw.strip():
+        raise _bad("campaign.file_empty", "活动文件为空", "The campaign file is empty", field="file")
+    if len(raw) > CAMPAIGN_FILE_LIMIT:
+        raise _bad(
+            "campaign.file_too_large",
+            "活动文件过大（至多64 KB）",
+            "The campaign file is too large (at most 64 KB)",
+            field="file",
+        )
+    try:
+        text = raw.decode("utf-8-sig")
+    except UnicodeDecodeError:
+        raise _bad(
+            "campaign.file_encoding", "活动文件须为UTF-8编码", "The campaign file must be UTF-8", field="file"
+        ) from None
+    try:
+        data = tomllib.loads(text) if suffix == "toml" else json.loads(text)
+    except (tomllib.TOMLDecodeError, json.JSONDecodeError) as exc:
+        raise _bad(
+            "campaign.file_syntax",
+            f"活动文件格式有误：{exc}",
+            f"The campaign file cannot be read: {exc}",
+            field="file",
+        ) from None
+    if not isinstance(data, dict):
+        raise _bad(
+            "campaign.file_not_object",
+            "活动文件须为一个对象",
+            "The campaign file must hold one object",
+            field="file",
+        )
+    return data
 
 
 def parse_campaign(data: Mapping[str, Any]) -> CampaignSpec:

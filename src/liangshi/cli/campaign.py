@@ -2,6 +2,7 @@
 
 liangshi campaign create --file campaign.toml [--calendar holidays.toml] [--as station_admin_li]
 liangshi campaign assign 1 --csv assignments.csv [--as station_admin_li]
+liangshi campaign team 1 --area 420704001001 --name 滨湖社区专班 --member police_wu:community_police:leader …
 liangshi campaign progress --area 420704001001 --json
 """
 
@@ -13,9 +14,11 @@ from pathlib import Path
 from typing import Any
 
 import typer
+from pydantic import ValidationError
 from rich.table import Table
 
 from liangshi.campaign import counts, organisation, progress, rules
+from liangshi.campaign.schemas import MemberIn, TeamCreate
 from liangshi.cli.common import context_as, database, err, fail, out
 from liangshi.errors import LiangshiError, ValidationFailed
 
@@ -81,6 +84,58 @@ def create(
     print(f"采集活动已建立 / campaign created: #{c.id} {c.name} ({c.area_code} {c.area_name})")
     for p in c.phases:
         print(f"  {p.key:<10} {p.name_zh} / {p.name_en}: {p.starts_on} – {p.ends_on or '…'} [{p.status}]")
+
+
+def _member(spec: str) -> MemberIn:
+    """`username:role[:leader]` as a team member (roles by their codes: community_police, auxiliary, …)."""
+    parts = [x.strip() for x in spec.split(":")]
+    if len(parts) not in (2, 3) or (len(parts) == 3 and parts[2] != "leader"):
+        raise ValidationFailed(
+            "team.bad_member",
+            f"成员“{spec}”须写作 用户名:角色[:leader]",
+            f"Member {spec!r} must read username:role[:leader]",
+            {"field": "member", "value": spec, "roles": list(rules.TEAM_ROLES)},
+        )
+    try:
+        return MemberIn.model_validate({"username": parts[0], "role": parts[1], "leader": len(parts) == 3})
+    except ValidationError:
+        raise ValidationFailed(
+            "team.bad_role",
+            f"成员“{spec}”的角色不在可选范围内",
+            f"Member {spec!r} has an unknown role",
+            {"field": "member", "value": spec, "roles": list(rules.TEAM_ROLES)},
+        ) from None
+
+
+@app.command("team")
+def team(
+    campaign_id: int = typer.Argument(..., help="The campaign's number"),
+    area: str = typer.Option(..., "--area", help="The community's 12-digit code"),
+    name: str = typer.Option(..., "--name", help="The team's name (专班)"),
+    member: list[str] = typer.Option(
+        [], "--member", help="username:role[:leader], repeated; roles: " + ", ".join(rules.TEAM_ROLES)
+    ),
+    as_user: str | None = typer.Option(None, "--as", help="Act as this user (default: the system operator)"),
+) -> None:
+    """Form a community's team in a campaign: its members, their roles and the leader."""
+    try:
+        members = [_member(m) for m in member]
+        try:
+            data = TeamCreate.model_validate({"area_code": area.strip(), "name": name, "members": members})
+        except ValidationError as exc:
+            field = str(exc.errors()[0]["loc"][0]) if exc.errors() else "team"
+            raise ValidationFailed(
+                "team.invalid", f"专班信息有误：{field}", f"Invalid team: {field}", {"field": field}
+            ) from None
+        with database() as (session, clock):
+            t = organisation.create_team(session, context_as(session, clock, as_user), campaign_id, data)
+    except LiangshiError as exc:
+        raise fail(exc) from None
+    print(f"专班已建立 / team formed: #{t.id} {t.name}")
+    for m in t.members:
+        role_zh, role_en = rules.TEAM_ROLES.get(m.role, (m.role, m.role))
+        lead = " 组长 / leader" if m.leader else ""
+        print(f"  {m.username}: {role_zh} / {role_en}{lead}")
 
 
 @app.command("assign")

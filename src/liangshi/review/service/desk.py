@@ -403,6 +403,18 @@ def change_sets_pending(session: Session, area: Area, proposer_ids: Collection[i
     return int(session.execute(query).scalar_one())
 
 
+def change_sets_pending_by(session: Session, area: Area) -> dict[tuple[str, int | None], int]:
+    """The change sets of the area's subtree awaiting review, counted per (area path, proposer) in one grouped
+    pass: `change_sets_pending` of any child area or group of proposers is a sum of these."""
+    c = ChangeSet
+    rows = session.execute(
+        select(c.area_path, c.proposer_id, func.count())
+        .where(c.status.in_(changesets.OPEN_STATUSES), c.area_path.startswith(area.path))
+        .group_by(c.area_path, c.proposer_id)
+    ).all()
+    return {(str(path), None if who is None else int(who)): int(n) for path, who, n in rows}
+
+
 # ---- deciding: approve, return ----------------------------------------------------------------------------------
 
 

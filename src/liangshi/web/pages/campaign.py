@@ -5,7 +5,7 @@ from __future__ import annotations
 import datetime as dt
 from typing import Annotated, Any
 
-from fastapi import Form, Request
+from fastapi import File, Form, Request, UploadFile
 from fastapi.responses import Response
 from pydantic import ValidationError
 
@@ -122,6 +122,21 @@ def create_campaign(
             c = organisation.create_campaign(p.session, p.ctx, rules.parse_campaign(data))
         except LiangshiError as exc:
             return _list_page(request, p, values=values, errors=_errors(exc, p))
+        return redirect(f"/web/campaigns/{c.id}", flash="campaign_created")
+
+
+@router.post("/campaigns/file")
+def create_campaign_from_file(request: Request, file: Annotated[UploadFile, File()]) -> Response:
+    """Set up a campaign from a TOML or JSON file: its own phases, pilot areas, cards and holiday calendar, as
+    `liangshi campaign create --file` reads it."""
+    with page(request) as p:
+        p.ctx.actor.ensure("campaign.manage")
+        try:
+            raw = file.file.read(rules.CAMPAIGN_FILE_LIMIT + 1)
+            spec = rules.parse_campaign(rules.read_campaign_document(raw, file.filename or ""))
+            c = organisation.create_campaign(p.session, p.ctx, spec)
+        except LiangshiError as exc:
+            return _list_page(request, p, errors=_errors(exc, p))
         return redirect(f"/web/campaigns/{c.id}", flash="campaign_created")
 
 
@@ -250,7 +265,13 @@ def return_assignment(
 ) -> Response:
     """Hand back an assignment with a reason."""
     with page(request) as p:
-        a = organisation.return_assignment(p.session, p.ctx, assignment_id, reason.strip())
+        try:
+            a = organisation.return_assignment(p.session, p.ctx, assignment_id, reason.strip())
+        except LiangshiError as exc:
+            errors = _errors(exc, p)
+            return _campaign_page(
+                request, p, organisation.campaign_of(p.session, p.ctx, assignment_id), errors=errors
+            )
         return redirect(f"/web/campaigns/{a.campaign_id}", flash="returned")
 
 
@@ -260,7 +281,13 @@ def reassign(
 ) -> Response:
     """Give the work to another collector."""
     with page(request) as p:
-        a = organisation.reassign(p.session, p.ctx, assignment_id, collector=collector)
+        try:
+            a = organisation.reassign(p.session, p.ctx, assignment_id, collector=collector.strip())
+        except LiangshiError as exc:
+            errors = _errors(exc, p)
+            return _campaign_page(
+                request, p, organisation.campaign_of(p.session, p.ctx, assignment_id), errors=errors
+            )
         return redirect(f"/web/campaigns/{a.campaign_id}", flash="reassigned")
 
 
