@@ -317,6 +317,57 @@ def _time(fn: Any, runs: int) -> tuple[list[float], Any]:
     return times, result
 
 
+def http_page(url: str, engine: Any, factory: Any, clock: Clock, runs: int) -> dict[str, float]:
+    """The whole web page over HTTP in process (TestClient: session, scope, audit, template), as a station
+    admin of the township; the first request (cold) apart."""
+    from fastapi.testclient import TestClient
+    from sqlalchemy import select
+
+    from liangshi.access.models import User
+    from liangshi.config import Settings
+    from liangshi.http.app import create_app
+
+    password = "bench-Pass-2026!"
+    with session_scope(factory) as s:
+        if s.execute(select(User.id).where(User.username == "bench_progress_station")).first() is None:
+            create_user(
+                s,
+                username="bench_progress_station",
+                display_name="bench_progress_station",
+                password=password,
+                role="station_admin",
+                area_code=TOWNSHIP,
+                department=None,
+                actor=SYSTEM,
+                now=clock.now(),
+            )
+    app = create_app(Settings(database_url=url, kpi_warm_seconds=0, totp_roles=""), engine=engine)
+    times: list[float] = []
+    with TestClient(app, follow_redirects=False) as client:
+        form = client.get("/web/login").text
+        token = form.split('name="csrf_token" value="')[1].split('"')[0]
+        r = client.post(
+            "/web/login",
+            data={
+                "username": "bench_progress_station",
+                "password": password,
+                "csrf_token": token,
+                "next": "/web/",
+            },
+        )
+        assert r.status_code == 303, r.text[:300]
+        for _ in range(runs + 1):
+            t = time.perf_counter()
+            r = client.get(f"/web/progress?area={TOWNSHIP}")
+            times.append((time.perf_counter() - t) * 1000)
+            assert r.status_code == 200, r.status_code
+    return {
+        "cold_ms": round(times[0], 1),
+        "median_ms": round(statistics.median(times[1:]), 1),
+        "min_ms": round(min(times[1:]), 1),
+    }
+
+
 def main() -> None:
     """Load, then time the three series."""
     parser = argparse.ArgumentParser()
@@ -404,6 +455,7 @@ def main() -> None:
     series["area_progress after 20 visits"] = {"median_ms": round(times[0], 1), "min_ms": round(times[0], 1)}
     bare_after = bare()
     assert tuple(after[k] for k in list(after)[:6]) == bare_after, (after, bare_after)
+    series["GET /web/progress (HTTP, station admin)"] = http_page(url, engine, factory, clock, args.runs)
     print(
         json.dumps(
             {
