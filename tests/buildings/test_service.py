@@ -161,3 +161,27 @@ def test_describe_dwellings_equals_describe_dwelling_one_by_one(world: World) ->
             batch = describe_dwellings(s, ids, on)
             assert batch == {i: buildings.describe_dwelling(s, i, on) for i in ids}
             assert batch[999_999] == {}
+
+
+def test_describe_many_equals_describe_one_by_one(world: World) -> None:
+    import datetime as dt
+
+    from liangshi.addresses.service.core import describe, describe_many
+
+    p = _place(world)
+    with world.session() as s:
+        q = factories.place(
+            s,
+            world.ctx(s, "district_admin_chen"),
+            area_id=world.area(INSIDE),
+            district_id=world.area("420704"),
+            tag="b",
+        )
+    ids = [p.address_id, q.address_id, p.address_id, 999_999]
+    with world.session() as s:
+        # Today (valid plates and streets) and ten years back (no version valid yet: the last-known fallback).
+        for on in (world.clock.today(), world.clock.today() - dt.timedelta(days=3650)):
+            batch = describe_many(s, ids, on)
+            assert batch == {i: describe(s, i, on) for i in ids}
+            assert batch[p.address_id]["text"] and batch[999_999] == {}
+        assert describe_many(s, [], world.clock.today()) == {}

@@ -178,6 +178,30 @@ _PAGE_FACTS = """(coded) => {
           overflow: document.documentElement.scrollWidth - window.innerWidth};
 }"""
 
+# Every menu entry must be reachable and visible at 375 px: after opening the menu (its button, when shown), each
+# entry lies inside the viewport's width and is not cut off by a box around it that clips or scrolls (the old
+# one-line menu scrolled inside itself with a hidden scrollbar: the entries past the edge could not be seen).
+_MENU_HIDDEN = """() => {
+  const toggle = document.querySelector('.menu-toggle');
+  if (toggle && toggle.offsetParent !== null && toggle.getAttribute('aria-expanded') !== 'true') toggle.click();
+  const out = [];
+  for (const a of document.querySelectorAll('nav.menu a[href]')) {
+    const r = a.getBoundingClientRect();
+    const name = a.textContent.trim();
+    if (r.width === 0 || r.height === 0) { out.push(name + ': not shown'); continue; }
+    if (r.left < -0.5 || r.right > window.innerWidth + 0.5) { out.push(name + ': outside the viewport'); continue; }
+    for (let box = a.parentElement; box && box !== document.body; box = box.parentElement) {
+      const style = getComputedStyle(box);
+      if (style.overflowX === 'visible' && style.overflowY === 'visible') continue;
+      const b = box.getBoundingClientRect();
+      if (r.left < b.left - 0.5 || r.right > b.right + 0.5 || r.top < b.top - 0.5 || r.bottom > b.bottom + 0.5) {
+        out.push(name + ': cut off by its menu box'); break;
+      }
+    }
+  }
+  return out;
+}"""
+
 _RUN_AXE = """async () => {
   const r = await axe.run(document, {resultTypes: ['violations']});
   return r.violations.filter(v => v.impact === 'serious' || v.impact === 'critical').map(v => ({
@@ -250,12 +274,15 @@ def _crawl_one(page: Any, crawl: Crawl, path: str) -> list[str]:
 
 
 def _check_phone_width(page: Any, crawl: Crawl, path: str) -> None:
-    """Reload the page 375 px wide and fail if it scrolls sideways."""
+    """Reload the page 375 px wide and fail if it scrolls sideways or a menu entry cannot be seen there."""
     page.set_viewport_size(MOBILE)
     page.goto(path)
     overflow = page.evaluate(_PAGE_FACTS, _CODED_LABELS)["overflow"]
     if overflow > 1:
         crawl.fail(path, f"scrolls sideways at 375 px by {overflow} px")
+    hidden = page.evaluate(_MENU_HIDDEN)
+    if hidden:
+        crawl.fail(path, f"menu entries not reachable at 375 px: {hidden[:6]}")
 
 
 def _internal(href: str) -> str | None:

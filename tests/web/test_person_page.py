@@ -278,3 +278,35 @@ def test_a_departure_imported_without_deregistration_reads_departed_and_is_dereg
     assert 'data-testid="departed-residence"' not in after
     with world.session() as s:
         assert residence.residence_status(s, rid)[0] == "deregistered"
+
+
+def test_a_landlords_rentals_are_paged_on_the_person_page_latest_first(
+    web_as: Callable[[str], TestClient], world: World
+) -> None:
+    import re
+
+    from tests.rentals.helpers import dwelling, file, person, place
+
+    p = place(world)
+    landlord = person(world, "钱多")
+    rooms = [f"{floor}1{n}" for floor in range(1, 6) for n in range(1, 6)]  # 25 dwellings, 25 rentals
+    for i, room in enumerate(rooms):
+        file(
+            world,
+            dwelling(world, p.building_id, room),
+            landlord,
+            lease_start=dt.date(2026, 1, 1) + dt.timedelta(i),
+        )
+    client = web_as("police_liu")
+    first = client.get(f"/web/persons/{landlord}")
+    assert first.status_code == 200
+    assert "作为出租人的出租房屋：第 1–20 条，共 25 条" in first.text
+    # Latest lease first: rooms 211…515 on the first page, the five earliest (111…115) on the second.
+    shown = set(re.findall(r"1单元(\d+)室", first.text))
+    assert shown == set(rooms[5:]), shown
+    assert f'href="/web/persons/{landlord}?let=20"' in first.text
+    second = client.get(f"/web/persons/{landlord}?let=20")
+    assert "第 21–25 条，共 25 条" in second.text
+    assert set(re.findall(r"1单元(\d+)室", second.text)) == set(rooms[:5])
+    assert f'href="/web/persons/{landlord}?let=0"' in second.text
+    assert "?let=40" not in second.text

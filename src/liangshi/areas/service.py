@@ -132,6 +132,37 @@ def lineage(session: Session, area: Area, on: dt.date) -> list[tuple[Area, str]]
     return [(areas[i], names.get(i, "")) for i in ids if i in areas]
 
 
+def lineages(session: Session, area_ids: Iterable[int], on: dt.date) -> dict[int, list[tuple[Area, str]]]:
+    """`lineage` of many areas at once (a list of addresses across many communities): two statements."""
+    wanted = set(area_ids)
+    if not wanted:
+        return {}
+    paths = {
+        int(i): [int(x) for x in path.strip("/").split("/") if x]
+        for i, path in session.execute(select(Area.id, Area.path).where(Area.id.in_(wanted)))
+    }
+    ancestors = {i for ids in paths.values() for i in ids}
+    v = AreaVersion
+    rows = session.execute(
+        select(Area, v.name)
+        .outerjoin(
+            v,
+            and_(
+                v.entity_id == Area.id,
+                v.superseded_at.is_(None),
+                v.valid_from <= on,
+                (v.valid_to.is_(None)) | (v.valid_to > on),
+            ),
+        )
+        .where(Area.id.in_(ancestors))
+    ).all()
+    areas = {a.id: a for a, _ in rows}
+    names = {a.id: name for a, name in rows if name is not None}
+    return {
+        area_id: [(areas[i], names.get(i, "")) for i in ids if i in areas] for area_id, ids in paths.items()
+    }
+
+
 def children_of(session: Session, area_id: int, on: dt.date) -> list[tuple[Area, str]]:
     """The areas right below one area, by code, with their names."""
     rows = list(session.execute(select(Area).where(Area.parent_id == area_id).order_by(Area.code)).scalars())

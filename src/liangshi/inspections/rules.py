@@ -616,11 +616,15 @@ def _sheet_error(why: str, field: str) -> ValidationFailed:
     )
 
 
+# The name of the sheet of default weights (shown by its translated name in the web's English pages).
+DEFAULT_SHEET_NAME = "默认评分表"
+
+
 def scoring_sheet(data: dict[str, object] | None = None) -> ScoringSheet:
     """A scoring sheet from its parsed TOML/JSON: the default weights, overridden by what the sheet gives; an
     unknown group or item, or a value that is not a number (a rate outside [0, 1]) is refused."""
     data = dict(data or {})
-    name = data.pop("name", "默认评分表")
+    name = data.pop("name", DEFAULT_SHEET_NAME)
     if not isinstance(name, str) or not name.strip() or len(name) > 100:
         raise _sheet_error("name must be text of at most 100 characters", "name")
     tables = {**SCORE_ITEMS, **LIST_RULES}

@@ -228,7 +228,9 @@ def objects(
     for src in srcs:
         ctx.actor.ensure(READ[src.kind])
     page_size = max(1, min(page_size, residence.MAX_LIST))
-    parts: list[tuple[Source, Any, int]] = []
+    skip, want = (page - 1) * page_size, page_size
+    items: list[dict[str, Any]] = []
+    total = 0
     for src in srcs:
         sq = src.rows.subquery()
         q = select(sq.c.object_id, sq.c.area_id, sq.c.hit).where(sq.c.area_id.in_(ids))
@@ -236,21 +238,27 @@ def objects(
             q = q.where(sq.c.hit == 1)
         elif part == "missing":
             q = q.where(sq.c.hit == 0)
-        total = int(session.execute(select(func.count()).select_from(q.subquery())).scalar_one())
-        parts.append((src, q.order_by(sq.c.object_id), total))
-    total = sum(n for _, _, n in parts)
-    skip, want = (page - 1) * page_size, page_size
-    items: list[dict[str, Any]] = []
-    for src, q, n in parts:
-        if skip >= n:
-            skip -= n
+        if want <= 0:
+            # The page is full: this source only adds to the total.
+            total += int(session.execute(select(func.count()).select_from(q.subquery())).scalar_one())
             continue
-        rows = session.execute(q.offset(skip).limit(want)).all()
+        # The page's rows and the source's count in one scan (count(*) over the whole filtered set, before
+        # the offset and limit), not a count and then the same query again.
+        rows = session.execute(
+            q.add_columns(func.count().over().label("n")).order_by(sq.c.object_id).offset(skip).limit(want)
+        ).all()
+        n = (
+            int(rows[0][3])
+            if rows
+            else int(session.execute(select(func.count()).select_from(q.subquery())).scalar_one())
+        )
+        total += n
+        if not rows:
+            skip = max(0, skip - n)
+            continue
         skip = 0
         items.extend(_describe(session, ctx, src.kind, [(int(r[0]), int(r[1]), int(r[2])) for r in rows]))
         want -= len(rows)
-        if want <= 0:
-            break
     events = [
         audit.Event("kpi.objects", "area", root.id, item["person_id"], {"kpi": key, "part": part})
         for item in items
@@ -290,8 +298,9 @@ def _describe(
     ]
     ids = [oid for oid, _, _ in rows]
     if kind == "plate":
+        plates = addresses.describe_many(session, ids, day)
         for item in base:
-            item["address"] = addresses.describe(session, item["id"], day).get("text")
+            item["address"] = plates.get(item["id"], {}).get("text")
             item["link"] = None
     elif kind in ("rental", "dwelling"):
         dwelling_of = (
@@ -304,9 +313,10 @@ def _describe(
             if kind == "rental"
             else {i: i for i in ids}
         )
+        dwellings = addresses.describe_dwellings(session, list(dwelling_of.values()), day)
         for item in base:
             dwelling_id = int(dwelling_of[item["id"]])
-            item["address"] = addresses.describe_dwelling(session, dwelling_id, day).get("text")
+            item["address"] = dwellings.get(dwelling_id, {}).get("text")
             item["link"] = f"/web/dwellings/{dwelling_id}"
     elif kind in ("residence", "found_departure"):
         v = ResidenceVersion
@@ -330,13 +340,14 @@ def _describe(
         person_ids = [p[0] for p in info.values()]
         names = persons.names_on(session, person_ids, day)
         docs = persons.first_documents(session, person_ids)
+        dwellings = addresses.describe_dwellings(session, [i[1] for i in info.values()], day)
         for item in base:
             pid, did, arr, reg, dep, dereg = info[item["id"]]
             item.update(
                 person_id=pid,
                 name=names.get(pid),
                 document=docs.get(pid),
-                address=addresses.describe_dwelling(session, did, day).get("text"),
+                address=dwellings.get(did, {}).get("text"),
                 arrival_date=arr,
                 registration_date=reg,
                 departure_date=dep,

@@ -275,6 +275,56 @@ def describe(session: Session, address_id: int, on: dt.date) -> dict[str, Any]:
     return {"code": code, "areas": parts, "street": street_name, "number": number, "text": text}
 
 
+_CHUNK = 900  # ids per IN (...) list: well under every backend's bound-parameter limit
+
+
+def describe_many(session: Session, address_ids: list[int], on: dt.date) -> dict[int, dict[str, Any]]:
+    """`describe` of many addresses at once: one query per 900 addresses valid on the date (plate and street),
+    `describe` itself only for those not valid that day (the last-known fallback)."""
+    ids = list(dict.fromkeys(address_ids))
+    av, sv = AddressVersion, StreetVersion
+    found: dict[int, tuple[Any, ...]] = {}
+    for start in range(0, len(ids), _CHUNK):
+        rows = session.execute(
+            select(
+                Address.id,
+                Address.code,
+                Address.area_id,
+                Address.street_id,
+                av.base_number,
+                av.sub_number,
+                sv.name,
+                sv.numbering_style,
+            )
+            .join(av, and_(av.entity_id == Address.id, av.superseded_at.is_(None), history.valid_on(av, on)))
+            .outerjoin(
+                sv,
+                and_(sv.entity_id == Address.street_id, sv.superseded_at.is_(None), history.valid_on(sv, on)),
+            )
+            .where(Address.id.in_(ids[start : start + _CHUNK]))
+        ).all()
+        found.update({int(r[0]): tuple(r[1:]) for r in rows})
+    _prefetch_area_names(session, {int(r[1]) for r in found.values()}, on)
+    out: dict[int, dict[str, Any]] = {}
+    for address_id in ids:
+        row = found.get(address_id)
+        if row is None or row[3] is None or (row[2] is not None and row[5] is None):
+            out[address_id] = describe(session, address_id, on)  # not valid that day: as last known
+            continue
+        code, area_id, _street_id, base, sub, street_name, style = row
+        parts = _area_names(session, area_id, on)
+        number = render_plate_number(base, sub, style or "dash")
+        text = "".join(parts) + (street_name or "") + number
+        out[address_id] = {
+            "code": code,
+            "areas": parts,
+            "street": street_name,
+            "number": number,
+            "text": text,
+        }
+    return out
+
+
 def describe_dwelling(session: Session, dwelling_id: int, on: dt.date) -> dict[str, Any]:
     """The dwelling's full standard address: plate address + building + unit + room (also
     `buildings.service.describe_dwelling`; it lives here because `match_address` names the dwelling it found)."""
@@ -311,25 +361,25 @@ def describe_dwellings(session: Session, dwelling_ids: list[int], on: dt.date) -
     if not ids:
         return {}
     dv, bv = DwellingVersion, BuildingVersion
-    rows = session.execute(
-        select(Dwelling.id, Building.address_id, bv.label, dv.unit, dv.room)
-        .select_from(Dwelling)
-        .join(Building, Building.id == Dwelling.building_id)
-        .join(dv, and_(dv.entity_id == Dwelling.id, dv.superseded_at.is_(None), history.valid_on(dv, on)))
-        .join(bv, and_(bv.entity_id == Building.id, bv.superseded_at.is_(None), history.valid_on(bv, on)))
-        .where(Dwelling.id.in_(ids))
-    ).all()
-    found: dict[int, tuple[Any, ...]] = {r[0]: tuple(r[1:]) for r in rows}
-    bases: dict[int, dict[str, Any]] = {}
+    found: dict[int, tuple[Any, ...]] = {}
+    for start in range(0, len(ids), _CHUNK):
+        rows = session.execute(
+            select(Dwelling.id, Building.address_id, bv.label, dv.unit, dv.room)
+            .select_from(Dwelling)
+            .join(Building, Building.id == Dwelling.building_id)
+            .join(dv, and_(dv.entity_id == Dwelling.id, dv.superseded_at.is_(None), history.valid_on(dv, on)))
+            .join(bv, and_(bv.entity_id == Building.id, bv.superseded_at.is_(None), history.valid_on(bv, on)))
+            .where(Dwelling.id.in_(ids[start : start + _CHUNK]))
+        ).all()
+        found.update({int(r[0]): tuple(r[1:]) for r in rows})
+    bases = describe_many(session, [int(r[0]) for r in found.values()], on)
     out: dict[int, dict[str, Any]] = {}
     for dwelling_id in ids:
         if dwelling_id not in found:
             out[dwelling_id] = describe_dwelling(session, dwelling_id, on)
             continue
         address_id, label, unit, room = found[dwelling_id]
-        if address_id not in bases:
-            bases[address_id] = describe(session, address_id, on)
-        base = bases[address_id]
+        base = bases[int(address_id)]
         detail = label + (f"{unit}单元" if unit else "") + f"{room}室"
         out[dwelling_id] = {
             **base,
@@ -364,6 +414,14 @@ def plates_of(session: Session, address_ids: list[int], on: dt.date) -> dict[int
         }
         for aid, street_id, base, sub, street, style in rows
     }
+
+
+def _prefetch_area_names(session: Session, area_ids: set[int], on: dt.date) -> None:
+    # `_area_names` of many areas filled in two statements (areas.lineages), not one lineage per area.
+    cache: dict[tuple[int, dt.date], list[str]] = session.info.setdefault("area_names", {})
+    missing = {a for a in area_ids if (a, on) not in cache}
+    for area_id, line in areas.lineages(session, missing, on).items():
+        cache[(area_id, on)] = [name for a, name in line if a.level != "province"]
 
 
 def _area_names(session: Session, area_id: int, on: dt.date) -> list[str]:

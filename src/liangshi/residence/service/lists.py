@@ -68,6 +68,7 @@ def _floating_list(
     person_ids = [res.person_id for res, _ in rows]
     names = persons.names_on(session, person_ids, ctx.today)
     documents = persons.first_documents(session, person_ids)
+    where_is = buildings.describe_dwellings(session, [res.dwelling_id for res, _ in rows], ctx.today)
     items: list[dict[str, Any]] = []
     for res, row in rows:
         until = row.intended_stay_until
@@ -79,7 +80,7 @@ def _floating_list(
                 "name": names.get(res.person_id),
                 "document": documents.get(res.person_id),
                 "dwelling_id": res.dwelling_id,
-                "address": buildings.describe_dwelling(session, res.dwelling_id, ctx.today).get("text"),
+                "address": where_is.get(res.dwelling_id, {}).get("text"),
                 "arrival_date": row.arrival_date,
                 "registration_date": row.registration_date,
                 "registration_lateness_working_days": registration_lateness(row),

@@ -6,7 +6,7 @@ import datetime as dt
 import importlib
 from typing import Any
 
-from sqlalchemy import and_, select
+from sqlalchemy import and_, func, select
 from sqlalchemy.orm import Session
 
 from liangshi import registry
@@ -22,15 +22,13 @@ from liangshi.residence.models import RESIDENCE, Residence, ResidenceVersion
 from liangshi.residence.rules import status_of
 
 
-def _residence_view(
-    session: Session, res: Residence, row: ResidenceVersion, today: dt.date
-) -> dict[str, Any]:
+def _residence_view(res: Residence, row: ResidenceVersion, address: dict[str, Any]) -> dict[str, Any]:
     return {
         "residence_id": res.id,
         "version": res.version,
         "person_id": res.person_id,
         "dwelling_id": res.dwelling_id,
-        "address": buildings.describe_dwelling(session, res.dwelling_id, today),
+        "address": address,
         **{name: getattr(row, name) for name in RESIDENCE.attributes},
         "registration_lateness_working_days": registration_lateness(row),
         "current": row.valid_to is None,
@@ -87,7 +85,8 @@ def _residence_views(session: Session, person_id: int, today: dt.date) -> list[d
     latest: dict[int, tuple[Residence, ResidenceVersion]] = {}
     for res, row in rows:
         latest.setdefault(res.id, (res, row))
-    return [_residence_view(session, res, row, today) for res, row in latest.values()]
+    where_is = buildings.describe_dwellings(session, [res.dwelling_id for res, _ in latest.values()], today)
+    return [_residence_view(res, row, where_is.get(res.dwelling_id, {})) for res, row in latest.values()]
 
 
 def current_residences(session: Session, ctx: Context, person_ids: list[int]) -> dict[int, dict[str, Any]]:
@@ -107,17 +106,19 @@ def current_residences(session: Session, ctx: Context, person_ids: list[int]) ->
         )
         .order_by(Residence.person_id, v.arrival_date.desc())
     ).all()
-    out: dict[int, dict[str, Any]] = {}
+    latest: dict[int, tuple[int, Any]] = {}
     for person_id, dwelling_id, category in rows:
-        if person_id in out:
-            continue
-        address = buildings.describe_dwelling(session, dwelling_id, ctx.today)
-        out[int(person_id)] = {
+        latest.setdefault(int(person_id), (int(dwelling_id), category))
+    # Each person's dwelling described in one batch (a search page lists up to 100 persons).
+    where_is = buildings.describe_dwellings(session, [d for d, _ in latest.values()], ctx.today)
+    return {
+        person_id: {
             "dwelling_id": dwelling_id,
-            "address": address.get("text"),
+            "address": where_is.get(dwelling_id, {}).get("text"),
             "category": category,
         }
-    return out
+        for person_id, (dwelling_id, category) in latest.items()
+    }
 
 
 def where_lives_by_document(session: Session, ctx: Context, number: str) -> dict[str, Any]:
@@ -258,8 +259,12 @@ def _rental_summary(session: Session, ctx: Context, dwelling_id: int, day: dt.da
     }
 
 
-def timeline(session: Session, ctx: Context, person_id: int) -> dict[str, Any]:
-    """查人知住 in full: a person's residences, rentals (as landlord or tenant), permits and venue stays, by date."""
+def timeline(
+    session: Session, ctx: Context, person_id: int, *, let_limit: int | None = None, let_offset: int = 0
+) -> dict[str, Any]:
+    """查人知住 in full: a person's residences, rentals (as landlord or tenant), permits and venue stays, by date.
+    A landlord may let thousands of dwellings: `let_limit` pages the rentals let (latest first; `let_total` counts
+    them all), the rest of the timeline is whole."""
     ctx.actor.ensure("residence.read")
     person = registry.get_entity(session, persons.PERSON, person_id, ctx.actor)
     events: list[dict[str, Any]] = []
@@ -276,12 +281,23 @@ def timeline(session: Session, ctx: Context, person_id: int) -> dict[str, Any]:
             }
         )
     rv = RentalVersion
-    let = session.execute(
+    let_query = (
         select(Rental.id, Rental.dwelling_id, rv)
         .join(rv, and_(rv.entity_id == Rental.id, rv.superseded_at.is_(None)))
         .where(rv.landlord_person_id == person.id)
-        .order_by(rv.valid_from)
-    ).all()
+        .order_by(rv.valid_from.desc(), rv.row_id.desc())
+    )
+    let_offset = max(0, let_offset)
+    if let_limit is None:
+        let = session.execute(let_query).all()
+        let_total = len(let)
+    else:
+        let = session.execute(let_query.offset(let_offset).limit(max(1, let_limit))).all()
+        let_total = session.execute(
+            select(func.count())
+            .select_from(rv)
+            .where(rv.landlord_person_id == person.id, rv.superseded_at.is_(None))
+        ).scalar_one()
     # A landlord may let many dwellings: their addresses are described in one batch, not one by one.
     let_addresses = buildings.describe_dwellings(session, [d for _, d, _ in let], ctx.today)
     for rental_id, dwelling_id, row in let:
@@ -332,7 +348,13 @@ def timeline(session: Session, ctx: Context, person_id: int) -> dict[str, Any]:
     events.extend(_stays_of(session, person.id))
     events.sort(key=lambda e: e["from"] or dt.date.min, reverse=True)
     registry.log(ctx, session, [audit.Event("person.timeline", "person", person.id, person.id)])
-    return {"person_id": person.id, "events": events}
+    return {
+        "person_id": person.id,
+        "events": events,
+        "let_total": let_total,
+        "let_offset": let_offset if let_limit is not None else 0,
+        "let_limit": let_limit,
+    }
 
 
 def _stays_of(session: Session, person_id: int) -> list[dict[str, Any]]:

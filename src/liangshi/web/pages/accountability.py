@@ -79,6 +79,7 @@ def _page(
         date_from=start.isoformat(),
         date_to=end.isoformat(),
         reasons=REASONS,
+        default_sheet=rules.DEFAULT_SHEET_NAME,
         xlsx=f"/web/accountability.xlsx?{query}",
         sheet_text=sheet_text if sheet_text is not None else rules.sheet_toml(rules.scoring_sheet()),
         sheet_errors=errors or {},

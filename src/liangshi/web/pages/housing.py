@@ -280,13 +280,12 @@ def rental_list(request: Request, unsigned: int = 0, offset: int = 0) -> Respons
         found = registry.search(
             p.session, p.ctx, rentals.RENTAL, where=where, offset=max(0, offset), limit=100
         )
+        # The page's dwellings described in one batch, not one by one.
+        where_is = buildings.describe_dwellings(
+            p.session, [snap.entity.dwelling_id for snap in found.items], p.ctx.today
+        )
         rows = [
-            {
-                "snap": snap,
-                "address": buildings.describe_dwelling(p.session, snap.entity.dwelling_id, p.ctx.today).get(
-                    "text"
-                ),
-            }
+            {"snap": snap, "address": where_is.get(snap.entity.dwelling_id, {}).get("text")}
             for snap in found.items
         ]
         return render(

@@ -29,6 +29,8 @@ register_flash("person_departed", N_("Departure recorded; the registration and a
 
 MAIN_ITEMS = ("name", "sex", "birth_date", "ethnicity", "nationality", "hukou_region", "hukou_address")
 GENERAL_ITEMS = ("education", "marital_status", "occupation", "workplace", "phone")
+# Rentals let as landlord shown per page of the timeline (a landlord may let thousands of dwellings).
+LET_PAGE = 20
 HOUSEHOLD_KINDS = {"registered": N_("Registered household (hukou)"), "actual": N_("Actual living household")}
 
 
@@ -41,6 +43,7 @@ def _person_page(
     on: dt.date | None = None,
     departure: dict[str, Any] | None = None,
     status: int = 200,
+    let_offset: int = 0,
 ) -> Response:
     snap, not_yet = read_as_of(p, persons.PERSON, person_id, on)
     if snap.cut is None:
@@ -58,9 +61,12 @@ def _person_page(
     day = on or p.ctx.today
     lives: dict[str, Any] | None = None
     timeline: list[dict[str, Any]] = []
+    let: dict[str, int] = {"total": 0, "offset": 0, "limit": LET_PAGE}
     if p.may("residence.read"):
         lives = residence.where_lives(p.session, p.ctx, person_id)
-        timeline = residence.timeline(p.session, p.ctx, person_id)["events"]
+        found = residence.timeline(p.session, p.ctx, person_id, let_limit=LET_PAGE, let_offset=let_offset)
+        timeline = found["events"]
+        let = {"total": found["let_total"], "offset": found["let_offset"], "limit": LET_PAGE}
         if on is not None:
             # As of a past date: the residences valid that day (the history holds every one).
             lives["current"] = [
@@ -90,6 +96,7 @@ def _person_page(
         approvals=approvals,
         lives=lives,
         timeline=timeline,
+        let=let,
         households=households,
         household_kinds=HOUSEHOLD_KINDS,
         relationships=codes.table("relationship").entries,
@@ -105,11 +112,11 @@ def _person_page(
 
 
 @router.get("/persons/{person_id}")
-def person(request: Request, person_id: int, on: str | None = None) -> Response:
+def person(request: Request, person_id: int, on: str | None = None, let: int = 0) -> Response:
     """查人知住: who the person is, their household, where they live and lived, and who looked at the record; as
-    of a past date with `?on=YYYY-MM-DD`."""
+    of a past date with `?on=YYYY-MM-DD`; `let` pages the rentals let as landlord (20 a page, latest first)."""
     with page(request) as p:
-        return _person_page(request, p, person_id, on=as_of(on))
+        return _person_page(request, p, person_id, on=as_of(on), let_offset=max(0, let))
 
 
 @router.post("/persons/{person_id}/residences/{residence_id}/departure")

@@ -10,6 +10,7 @@ const ASSETS = [
   SHELL,
   "/web/static/app.css",
   "/web/static/collect-app.js",
+  "/web/static/menu.js",
   "/web/static/vendor/htmx.min.js",
   "/web/collect/manifest.webmanifest",
   "/web/static/icons/collect.svg",
