@@ -109,3 +109,19 @@ class Rectification(Base):
     fixed_on: Mapped[dt.date | None] = mapped_column(Date)
     reinspected_on: Mapped[dt.date | None] = mapped_column(Date)
     reinspected_by: Mapped[int | None] = mapped_column(BigId, ForeignKey("users.id"))
+
+
+class InspectionResultBand(Base):
+    """A result's persons by age band (the re-canvass per post-stratum area × housing type × age band): registered
+    there, of them found, and found living there unregistered. The bands add up to the result's totals."""
+
+    __tablename__ = "inspection_result_bands"
+    __table_args__ = (UniqueConstraint("result_id", "age_band"),)
+
+    id: Mapped[int] = mapped_column(BigId, primary_key=True)
+    result_id: Mapped[int] = mapped_column(BigId, ForeignKey("inspection_results.id"), index=True)
+    county_code: Mapped[str] = mapped_column(String(6), index=True)
+    age_band: Mapped[str] = mapped_column(String(8))
+    persons_registered: Mapped[int] = mapped_column(Integer)
+    persons_present: Mapped[int] = mapped_column(Integer)
+    persons_missed: Mapped[int] = mapped_column(Integer)

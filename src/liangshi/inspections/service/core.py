@@ -28,10 +28,12 @@ from liangshi.inspections.models import (
     InspectionLot,
     InspectionPlan,
     InspectionResult,
+    InspectionResultBand,
     InspectionSample,
     Rectification,
 )
 from liangshi.inspections.schemas import (
+    BandCount,
     LotRead,
     PlanCreate,
     PlanRead,
@@ -436,6 +438,19 @@ def _collector_owner(session: Session, household_id: int) -> int | None:
 
 def _result_read(session: Session, result: InspectionResult, household_id: int) -> ResultRead:
     inspector = session.get(User, result.inspector_id) if result.inspector_id is not None else None
+    bands = [
+        BandCount(
+            age_band=b.age_band,
+            persons_registered=b.persons_registered,
+            persons_present=b.persons_present,
+            persons_missed=b.persons_missed,
+        )
+        for b in session.execute(
+            select(InspectionResultBand)
+            .where(InspectionResultBand.result_id == result.id)
+            .order_by(InspectionResultBand.id)
+        ).scalars()
+    ]
     return ResultRead(
         id=result.id,
         household_id=household_id,
@@ -446,6 +461,7 @@ def _result_read(session: Session, result: InspectionResult, household_id: int) 
         **{f: getattr(result, f) for f in rules.RESULT_FIELDS},
         count_matches=result.count_matches,
         note=result.note,
+        bands=bands or None,
     )
 
 
@@ -470,6 +486,9 @@ def record_result(
         )
     counts = {f: int(getattr(data, f)) for f in rules.RESULT_FIELDS}
     rules.check_result(counts)
+    bands = [(b.age_band, b.model_dump(include=set(rules.BAND_FIELDS))) for b in data.bands or []]
+    if data.bands is not None:
+        rules.check_bands(counts, bands)
     if ctx.actor.user_id is not None and ctx.actor.user_id in collectors_of(session, household_id):
         raise Forbidden(
             "inspection.own_collection",
@@ -497,6 +516,14 @@ def record_result(
     )
     session.add(result)
     session.flush()
+    if bands:
+        session.execute(
+            insert(InspectionResultBand),
+            [
+                {"result_id": result.id, "county_code": result.county_code, "age_band": band, **figures}
+                for band, figures in bands
+            ],
+        )
     registry.log(
         ctx,
         session,
