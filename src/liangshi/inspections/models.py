@@ -90,6 +90,9 @@ class InspectionResult(Base):
     count_matches: Mapped[bool] = mapped_column(Boolean)
     defective: Mapped[bool] = mapped_column(Boolean)
     note: Mapped[str | None] = mapped_column(String(500))
+    # Recorded offline on a phone: the outbox item's UUID and a hash of what it said (the sync is idempotent).
+    client_uuid: Mapped[str | None] = mapped_column(String(36), unique=True)
+    content_hash: Mapped[str | None] = mapped_column(String(64))
 
 
 class Rectification(Base):

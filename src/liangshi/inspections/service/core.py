@@ -466,7 +466,14 @@ def _result_read(session: Session, result: InspectionResult, household_id: int) 
 
 
 def record_result(
-    session: Session, ctx: Context, plan_id: int, household_id: int, data: ResultCreate
+    session: Session,
+    ctx: Context,
+    plan_id: int,
+    household_id: int,
+    data: ResultCreate,
+    *,
+    client_uuid: str | None = None,
+    content_hash: str | None = None,
 ) -> ResultRead:
     """Store what was found at a sampled household; refused for a household outside the sample, a second result,
     or a household the inspector collected themselves. A lot whose sample is complete (or already over Ac) is
@@ -512,6 +519,8 @@ def record_result(
         count_matches=data.count_matches,
         defective=rules.is_defective(counts, data.count_matches),
         note=data.note,
+        client_uuid=client_uuid,
+        content_hash=content_hash,
         **counts,
     )
     session.add(result)

@@ -1,11 +1,12 @@
-"""inspection results by age band
+"""inspection results by age band, and offline inspection visits
 
 Revision ID: 0051_insp16
 Revises: 0050
 Create Date: 2026-12-03 06:10:00
 
 The re-canvass per age band (issue 16, coverage per post-stratum area × housing type × age band): each result's
-persons registered, found and found unregistered, per age band.
+persons registered, found and found unregistered, per age band. Results recorded offline on a phone keep their
+outbox item's UUID and content hash (the sync answers a UUID sent again with the first result).
 """
 
 from collections.abc import Sequence
@@ -22,6 +23,10 @@ _ID = sa.BigInteger().with_variant(sa.Integer(), "sqlite")
 
 
 def upgrade() -> None:
+    with op.batch_alter_table("inspection_results", schema=None) as batch_op:
+        batch_op.add_column(sa.Column("client_uuid", sa.String(length=36), nullable=True))
+        batch_op.add_column(sa.Column("content_hash", sa.String(length=64), nullable=True))
+        batch_op.create_unique_constraint(batch_op.f("uq_inspection_results_client_uuid"), ["client_uuid"])
     op.create_table(
         "inspection_result_bands",
         sa.Column("id", _ID, nullable=False),
@@ -53,3 +58,7 @@ def downgrade() -> None:
         batch_op.drop_index(batch_op.f("ix_inspection_result_bands_result_id"))
         batch_op.drop_index(batch_op.f("ix_inspection_result_bands_county_code"))
     op.drop_table("inspection_result_bands")
+    with op.batch_alter_table("inspection_results", schema=None) as batch_op:
+        batch_op.drop_constraint(batch_op.f("uq_inspection_results_client_uuid"), type_="unique")
+        batch_op.drop_column("content_hash")
+        batch_op.drop_column("client_uuid")
