@@ -134,6 +134,7 @@ def register_arrival(session: Session, ctx: Context, data: ArrivalIn) -> Snapsho
         "deregistration_date": None,
         "deregistration_reason": None,
         "destination": None,
+        "stay_reason": data.stay_reason,
     }
     residence = Residence(
         person_id=person.id,
@@ -317,6 +318,7 @@ def move(session: Session, ctx: Context, residence_id: int, data: MoveIn) -> tup
             arrival_date=data.move_date,
             registration_date=registration,
             intended_stay_until=until,
+            stay_reason=row.stay_reason,
             provenance=data.provenance,
         ),
     )

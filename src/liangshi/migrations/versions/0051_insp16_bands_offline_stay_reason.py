@@ -6,7 +6,8 @@ Create Date: 2026-12-03 06:10:00
 
 The re-canvass per age band (issue 16, coverage per post-stratum area × housing type × age band): each result's
 persons registered, found and found unregistered, per age band. Results recorded offline on a phone keep their
-outbox item's UUID and content hash (the sync answers a UUID sent again with the first result).
+outbox item's UUID and content hash (the sync answers a UUID sent again with the first result). A residence
+carries the reason for stay (暂住事由, code table `stay_reason`).
 """
 
 from collections.abc import Sequence
@@ -23,6 +24,8 @@ _ID = sa.BigInteger().with_variant(sa.Integer(), "sqlite")
 
 
 def upgrade() -> None:
+    # Plain ALTER TABLE (no batch copy on SQLite: the KPI triggers on residence_versions stay in place).
+    op.add_column("residence_versions", sa.Column("stay_reason", sa.String(length=2), nullable=True))
     with op.batch_alter_table("inspection_results", schema=None) as batch_op:
         batch_op.add_column(sa.Column("client_uuid", sa.String(length=36), nullable=True))
         batch_op.add_column(sa.Column("content_hash", sa.String(length=64), nullable=True))
@@ -62,3 +65,4 @@ def downgrade() -> None:
         batch_op.drop_constraint(batch_op.f("uq_inspection_results_client_uuid"), type_="unique")
         batch_op.drop_column("content_hash")
         batch_op.drop_column("client_uuid")
+    op.drop_column("residence_versions", "stay_reason")
