@@ -660,6 +660,7 @@ APP_TEXTS = {
     "hukou_address": N_("Hukou address"),
     "education": N_("Education"),
     "marital_status": N_("Marital status"),
+    "stay_reason": N_("Reason for stay"),
     "occupation": N_("Occupation"),
     "workplace": N_("Workplace"),
     "phone": N_("Phone"),

@@ -175,6 +175,7 @@
       field("phone", T.phone, "tel") +
       `<label>${esc(T.category)}<select name="category">${options(L.categories, p.category, false)}</select></label>` +
       `<div class="row">${field("arrival_date", T.arrival_date, "date")}${field("intended_stay_until", T.intended_stay, "date")}</div>` +
+      select("stay_reason", T.stay_reason, L.stay_reason) +
       `<div class="row"><label>${esc(T.household)}<select name="household">` +
       `<option value="">${esc(T.no_household)}</option>` +
       d.households.map((x) => `<option value="${x.household_id}"${h.household_id === x.household_id ? " selected" : ""}>${esc(x.head || "—")} (${x.members})</option>`).join("") +
@@ -201,7 +202,7 @@
       const person = {};
       for (const key of ["name", "doc_type", "id_number", "country", "sex", "birth_date", "ethnicity", "hukou_region",
         "hukou_address", "education", "marital_status", "occupation", "workplace", "phone", "category",
-        "arrival_date", "intended_stay_until"]) {
+        "arrival_date", "intended_stay_until", "stay_reason"]) {
         const value = (data.get(key) || "").trim();
         if (value) person[key] = value;
       }
