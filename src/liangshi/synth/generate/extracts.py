@@ -220,7 +220,7 @@ def _stay_reason(c: Community, m: Person) -> str:
     if R.age_on(m.birth, c.today) < 16:
         return "06"
     codes, weights = zip(*_STAY_REASONS, strict=True)
-    return random.Random(f"stay:{m.id_number}").choices(codes, weights)[0]
+    return str(random.Random(f"stay:{m.id_number}").choices(codes, weights)[0])
 
 
 def _write_residence(c: Community, h: Household, m: Person, dkey: list[str]) -> None:
