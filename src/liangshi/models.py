@@ -32,6 +32,7 @@ from liangshi.inspections.models import (
     InspectionLot,
     InspectionPlan,
     InspectionResult,
+    InspectionResultBand,
     InspectionSample,
     Rectification,
 )
@@ -93,6 +94,7 @@ __all__ = [
     "InspectionLot",
     "InspectionPlan",
     "InspectionResult",
+    "InspectionResultBand",
     "InspectionSample",
     "KpiDaily",
     "KpiDelta",

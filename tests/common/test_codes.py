@@ -30,6 +30,7 @@ def test_all_tables_load() -> None:
         "relationship",
         "census_relationship",
         "census_education",
+        "stay_reason",
     }
     for name in TABLE_NAMES:
         assert table(name).entries, name

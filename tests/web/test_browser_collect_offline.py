@@ -18,7 +18,7 @@ from liangshi.campaign.schemas import VisitCreate
 from liangshi.persons.models import PersonVersion
 from liangshi.registry.changesets import ChangeSet
 from liangshi.rentals.models import RentalTenant
-from liangshi.residence.models import Residence
+from liangshi.residence.models import Residence, ResidenceVersion
 from liangshi.review import service as review
 from tests.conftest import World
 from tests.factories import make_id
@@ -116,6 +116,7 @@ def test_offline_visits_and_a_new_tenant_survive_a_reload_and_sync_once(
     page.fill("#app-person input[name=name]", "孙丽")
     page.select_option("#app-person select[name=category]", "floating")
     page.select_option("#app-person select[name=ethnicity]", "01")
+    page.select_option("#app-person select[name=stay_reason]", "01")  # 务工
     page.check("#app-person input[name=tenant]")
     screenshot(page, "collector-offline-person")
     page.click("#app-person button[type=submit]")
@@ -175,6 +176,12 @@ def test_offline_visits_and_a_new_tenant_survive_a_reload_and_sync_once(
         assert len(people) == 1
         person_id = people[0][0]
         assert session.execute(select(func.count()).where(Residence.person_id == person_id)).scalar_one() == 1
+        reasons = session.execute(
+            select(ResidenceVersion.stay_reason)
+            .join(Residence, Residence.id == ResidenceVersion.entity_id)
+            .where(Residence.person_id == person_id)
+        ).scalars()
+        assert list(reasons) == ["01"]
         assert person_id in session.execute(select(RentalTenant.person_id)).scalars().all()
         devices = session.execute(select(Visit.device)).scalars().all()
         assert all(d and "Mozilla" in d for d in devices)

@@ -38,6 +38,7 @@ def _residence_item(
     arrival: Any,
     registration: Any,
     until: Any,
+    stay_reason: str | None = None,
 ) -> Proposed:
     """A new residence at a dwelling from the arrival (the second half of a move, the newborn's home)."""
     return Proposed(
@@ -50,6 +51,7 @@ def _residence_item(
             "arrival_date": arrival,
             "registration_date": registration,
             "intended_stay_until": until,
+            "stay_reason": stay_reason,
             "departure_date": None,
             "deregistration_date": None,
             "deregistration_reason": None,
@@ -100,6 +102,7 @@ def propose_move(
             arrival=data.move_date,
             registration=plan.registration,
             until=plan.until,
+            stay_reason=plan.row.stay_reason,  # a move keeps the reason for stay, as the direct move does
         ),
     ]
     return propose_on_residence(

@@ -19,6 +19,7 @@ from liangshi.common.types import (
     RegionCode,
     RelationshipCode,
     SexCode,
+    StayReasonCode,
     Strict,
     Text50,
     Text100,
@@ -152,6 +153,7 @@ class PersonAtDwelling(Strict):
     category: Category = "resident"
     arrival_date: dt.date
     intended_stay_until: dt.date | None = None
+    stay_reason: StayReasonCode | None = Field(default=None, description="暂住事由: code table stay_reason")
     household: HouseholdChoice | None = None
     tenant: bool = Field(default=False, description="Attach as a tenant of the dwelling's open rental")
 

@@ -513,6 +513,7 @@ def add_person_at_dwelling(
                 "deregistration_date": None,
                 "deregistration_reason": None,
                 "destination": None,
+                "stay_reason": data.stay_reason,
             },
             refs={"person_id": person_ref, "dwelling_id": dwelling.id},
             # The residence is valid in the world from the arrival, whenever it was registered.

@@ -101,6 +101,9 @@ def _content_hash(item: SyncVisit | SyncPerson) -> str:
     if isinstance(item, SyncVisit) and not item.visit.household_sizes:
         # Items sent before visits took household sizes keep the hash they were stored with.
         del content["visit"]["household_sizes"]
+    if isinstance(item, SyncPerson) and item.person.stay_reason is None:
+        # Likewise for person forms sent before they took the reason for stay.
+        del content["person"]["stay_reason"]
     return hashlib.sha256(json.dumps(content, sort_keys=True, ensure_ascii=False).encode()).hexdigest()
 
 

@@ -303,12 +303,20 @@ def coverage(
     plan_id: int,
     user: str | None = AS_USER,
     by_housing: bool = typer.Option(False, "--by-housing", help="Post-strata: area × housing type"),
+    by_age: bool = typer.Option(False, "--by-age", help="Post-strata: area × housing type × age band"),
 ) -> None:
-    """People the register missed: Chapman per community (or community × housing type), summed / 漏登人口估计."""
+    """People the register missed: Chapman per community (or community × housing type [× age band]), summed /
+    漏登人口估计."""
     try:
         with database() as (session, clock):
             ctx = context_as(session, clock, user)
-            estimate = service.coverage_by_housing if by_housing else service.coverage
+            estimate = (
+                service.coverage_by_age
+                if by_age
+                else service.coverage_by_housing
+                if by_housing
+                else service.coverage
+            )
             result = estimate(session, ctx, plan_id)
     except LiangshiError as exc:
         raise fail(exc) from None

@@ -42,6 +42,12 @@ _TABLES: dict[str, tuple[str, str, str]] = {
         "census relationship to household head",
     ),
     "census_education": ("census2010_education.csv", "人口普查受教育程度代码", "census education level"),
+    # No GB/T table exists for it: the categories of the public-security floating-population registration form.
+    "stay_reason": (
+        "stay_reason.csv",
+        "暂住事由（流动人口登记分类）",
+        "reason for stay (floating population)",
+    ),
 }
 TABLE_NAMES: tuple[str, ...] = tuple(_TABLES)
 

@@ -69,7 +69,7 @@ KINDS: dict[str, tuple[Column, ...]] = {
         + _DWELLING_KEY
         + ", category!:居住类别, arrival_date!:来住日期,"
         " registration_date:登记日期, intended_stay_until:拟住至, departure_date:离开日期,"
-        " deregistration_date:注销日期, deregistration_reason:注销原因, destination:去向"
+        " deregistration_date:注销日期, deregistration_reason:注销原因, destination:去向, stay_reason:暂住事由"
     ),
     "rentals": _cols(
         "landlord_id_number!:出租人证件号码, "
@@ -182,6 +182,7 @@ EXAMPLES: dict[str, dict[str, str]] = {
         "deregistration_date": "",
         "deregistration_reason": "",
         "destination": "",
+        "stay_reason": "01",
     },
     "rentals": {
         "landlord_id_number": "11010519491231002X",

@@ -263,3 +263,13 @@ def coverage_by_housing(plan_id: int, request: Request) -> dict[str, Any]:
     """Chapman per post-stratum (community × the building use of the household's dwelling), extended, summed."""
     with unit(request) as (session, ctx):
         return service.coverage_by_housing(session, ctx, plan_id)
+
+
+@router.get(
+    "/inspections/plans/{plan_id}/coverage/age",
+    summary="People missed, by area × housing type × age band",
+)
+def coverage_by_age(plan_id: int, request: Request) -> dict[str, Any]:
+    """Chapman per post-stratum (community × housing type × age band of the re-canvass), extended, summed."""
+    with unit(request) as (session, ctx):
+        return service.coverage_by_age(session, ctx, plan_id)

@@ -93,6 +93,9 @@ class InspectionResult(Base):
     count_matches: Mapped[bool] = mapped_column(Boolean)
     defective: Mapped[bool] = mapped_column(Boolean)
     note: Mapped[str | None] = mapped_column(String(500))
+    # Recorded offline on a phone: the outbox item's UUID and a hash of what it said (the sync is idempotent).
+    client_uuid: Mapped[str | None] = mapped_column(String(36), unique=True)
+    content_hash: Mapped[str | None] = mapped_column(String(64))
 
 
 class Rectification(Base):
@@ -112,3 +115,19 @@ class Rectification(Base):
     fixed_on: Mapped[dt.date | None] = mapped_column(Date)
     reinspected_on: Mapped[dt.date | None] = mapped_column(Date)
     reinspected_by: Mapped[int | None] = mapped_column(BigId, ForeignKey("users.id"))
+
+
+class InspectionResultBand(Base):
+    """A result's persons by age band (the re-canvass per post-stratum area × housing type × age band): registered
+    there, of them found, and found living there unregistered. The bands add up to the result's totals."""
+
+    __tablename__ = "inspection_result_bands"
+    __table_args__ = (UniqueConstraint("result_id", "age_band"),)
+
+    id: Mapped[int] = mapped_column(BigId, primary_key=True)
+    result_id: Mapped[int] = mapped_column(BigId, ForeignKey("inspection_results.id"), index=True)
+    county_code: Mapped[str] = mapped_column(String(6), index=True)
+    age_band: Mapped[str] = mapped_column(String(8))
+    persons_registered: Mapped[int] = mapped_column(Integer)
+    persons_present: Mapped[int] = mapped_column(Integer)
+    persons_missed: Mapped[int] = mapped_column(Integer)

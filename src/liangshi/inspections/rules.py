@@ -469,6 +469,42 @@ def is_defective(counts: dict[str, int], count_matches: bool) -> bool:
     )
 
 
+BAND_FIELDS = ("persons_registered", "persons_present", "persons_missed")
+
+
+def check_bands(counts: dict[str, int], bands: Sequence[tuple[str, dict[str, int]]]) -> None:
+    """A result's age bands: each band once, found at most registered in each, and the bands adding up to the
+    result's persons registered, found and missed (so the coverage by age band and the totals tell one story)."""
+    seen: set[str] = set()
+    for band, figures in bands:
+        if band in seen:
+            raise ValidationFailed(
+                "inspection.band_repeated",
+                f"年龄段 {band} 重复",
+                f"Age band {band} is given twice",
+                {"field": "bands", "age_band": band},
+            )
+        seen.add(band)
+        for name in BAND_FIELDS:
+            _count(figures[name], "bands")
+        if figures["persons_present"] > figures["persons_registered"]:
+            raise ValidationFailed(
+                "inspection.band_exceeds",
+                f"年龄段 {band} 的 persons_present 不能大于 persons_registered",
+                f"persons_present cannot exceed persons_registered in age band {band}",
+                {"field": "bands", "age_band": band, "whole": "persons_registered"},
+            )
+    for name in BAND_FIELDS:
+        total = sum(figures[name] for _band, figures in bands)
+        if total != counts[name]:
+            raise ValidationFailed(
+                "inspection.bands_disagree",
+                f"各年龄段的 {name} 合计为 {total}，与本户的 {counts[name]} 不符",
+                f"The age bands' {name} add up to {total}, not to the household's {counts[name]}",
+                {"field": "bands", "count": name, "bands_total": total, "total": counts[name]},
+            )
+
+
 def lot_decision(inspected: int, sample_size: int, defects: int, ac: int) -> str:
     """accepted / rejected, or pending while the sample is incomplete (a lot already over Ac is rejected)."""
     if defects > ac:
@@ -547,6 +583,36 @@ def coverage(
         missed_low=max(float(found), missed - half),
         missed_high=missed + half,
     )
+
+
+def coverage_by_band(
+    households: dict[tuple[str, ...], int],
+    visits: Sequence[tuple[tuple[str, ...], Sequence[tuple[str, int, int, int]]]],
+    z: float = Z95,
+) -> dict[tuple[str, ...], Coverage]:
+    """Post-strata that split a household sample's cells by a person attribute (area × housing type × age band).
+
+    `households[cell]` is a cell's households, `visits` each re-canvassed household's cell and its persons per band
+    (band, registered, found of them, found unregistered). A post-stratum (cell, band) gets Chapman over its
+    persons in the cell's inspected households, extended by the cell's households/inspected (see `coverage`);
+    the household term of its variance uses each inspected household's unregistered persons of that band.
+    """
+    inspected: dict[tuple[str, ...], int] = {}
+    sums: dict[tuple[str, ...], list[int]] = {}
+    for cell, bands in visits:
+        inspected[cell] = inspected.get(cell, 0) + 1
+        for band, n1, m, extra in bands:
+            slot = sums.setdefault((*cell, band), [0, 0, 0, 0])
+            for i, value in enumerate((n1, m, extra, extra * extra)):
+                slot[i] += value
+    parts: dict[tuple[str, ...], Coverage] = {}
+    for key, (n1, m, extra, squares) in sums.items():
+        cell = key[:-1]
+        # A household counted in a cell it has since left still counts as one of that cell's.
+        parts[key] = coverage(
+            n1, m + extra, m, max(households.get(cell, 0), inspected[cell]), inspected[cell], squares, z
+        )
+    return parts
 
 
 def coverage_total(parts: Sequence[Coverage], z: float = Z95) -> tuple[float, float, float, float]:

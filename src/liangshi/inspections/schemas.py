@@ -80,6 +80,18 @@ class SampledHousehold(BaseModel):
     inspected: bool
 
 
+AgeBand = Literal["0-17", "18-34", "35-59", "60+", "unknown"]
+
+
+class BandCount(BaseModel):
+    """A result's persons in one age band (years completed on the day of the visit; `unknown` when not known)."""
+
+    age_band: AgeBand
+    persons_registered: int = Field(0, ge=0)
+    persons_present: int = Field(0, ge=0, description="Registered persons of this band found there")
+    persons_missed: int = Field(0, ge=0, description="Persons of this band living there, not registered")
+
+
 class ResultCreate(BaseModel):
     """What the inspector found at a sampled household, counted per person."""
 
@@ -93,6 +105,11 @@ class ResultCreate(BaseModel):
     persons_missed: int = Field(0, ge=0, description="Persons living there whom the register does not list")
     count_matches: bool
     note: str | None = Field(None, max_length=500)
+    bands: list[BandCount] | None = Field(
+        None,
+        description="The same persons by age band (coverage by area × housing type × age band); the bands add up "
+        "to persons_registered, persons_present and persons_missed. Without them the household counts as `unknown`",
+    )
 
 
 class ResultRead(ResultCreate):

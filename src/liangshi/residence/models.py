@@ -35,6 +35,8 @@ class ResidenceVersion(VersionMixin, Base):
     deregistration_date: Mapped[dt.date | None] = mapped_column(Date)
     deregistration_reason: Mapped[str | None] = mapped_column(String(20))
     destination: Mapped[str | None] = mapped_column(String(200))
+    # 暂住事由 (务工, 经商, 学习培训, 投亲靠友, …): code table `stay_reason`.
+    stay_reason: Mapped[str | None] = mapped_column(String(2))
 
     @classmethod
     def __extra_indexes__(cls) -> tuple[Any, ...]:
@@ -57,6 +59,7 @@ RESIDENCE = Kind(
         "deregistration_date",
         "deregistration_reason",
         "destination",
+        "stay_reason",
     ),
     "居住登记",
     "Residence",

@@ -14,6 +14,7 @@ from liangshi.common.types import (
     RegionCode,
     RelationshipCode,
     SexCode,
+    StayReasonCode,
     Text200,
     Text500,
     Version,
@@ -36,6 +37,7 @@ class ArrivalIn(WriteMeta):
     arrival_date: dt.date
     registration_date: dt.date | None = None
     intended_stay_until: dt.date | None = None
+    stay_reason: StayReasonCode | None = Field(default=None, description="暂住事由: code table stay_reason")
 
     model_config = {
         "json_schema_extra": {
@@ -46,6 +48,7 @@ class ArrivalIn(WriteMeta):
                     "category": "floating",
                     "arrival_date": "2026-10-02",
                     "intended_stay_until": "2027-10-01",
+                    "stay_reason": "01",
                 }
             ]
         }
@@ -60,6 +63,7 @@ class ResidencePatch(WriteMeta):
     reason: Text500 | None = None
     category: Category | None = None
     intended_stay_until: dt.date | None = None
+    stay_reason: StayReasonCode | None = Field(default=None, description="暂住事由: code table stay_reason")
 
 
 class ResidenceCorrect(WriteMeta):
@@ -72,6 +76,7 @@ class ResidenceCorrect(WriteMeta):
     arrival_date: dt.date | None = None
     registration_date: dt.date | None = None
     intended_stay_until: dt.date | None = None
+    stay_reason: StayReasonCode | None = Field(default=None, description="暂住事由: code table stay_reason")
 
 
 class DepartureIn(WriteMeta):

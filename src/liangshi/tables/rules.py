@@ -97,6 +97,7 @@ PROGRESS_RATES: tuple[tuple[str, str, str, str, str], ...] = (
     ("household_rate", "户人数相符率", "Household counts matched", "households_count_matched", "households"),
 )
 UNKNOWN_PROVINCE = ("籍贯不详", "Unknown")
+UNKNOWN_REASON = ("事由不详", "Reason unknown")
 
 
 def province_of(hukou_region: str | None) -> str:

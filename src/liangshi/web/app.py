@@ -38,6 +38,7 @@ PAGE_MODULES = (
     "liangshi.web.pages.floating",
     "liangshi.web.pages.audit",
     "liangshi.web.pages.inspections",
+    "liangshi.web.pages.inspect_offline",
     "liangshi.web.pages.address_match",
     # Issue 17: the rest of the job in the web (thin pages over the existing services).
     "liangshi.web.pages.housing",

@@ -71,6 +71,7 @@ ATTRIBUTES = {
     "deregistration_date": N_("Deregistration date"),
     "deregistration_reason": N_("Reason"),
     "destination": N_("Destination"),
+    "stay_reason": N_("Reason for stay"),
     "doc_type": N_("Document type"),
     "number": N_("Document number"),
     "country": N_("Country"),
@@ -234,8 +235,14 @@ PERMIT_STATUS = {
     "cancelled": N_("Cancelled"),
 }
 STAY_KINDS = {"hotel": N_("Hotel"), "cafe": N_("Internet café")}
-# The person fields whose value is a code of a national table (GB/T 2261.2, 3304, 4658).
-CODE_TABLES = {"ethnicity": "ethnicity", "education": "education", "marital_status": "marital_status"}
+# The fields whose value is a code of a national table (GB/T 2261.2, 3304, 4658) or of the register's own
+# (stay_reason: the public-security categories of the reason for stay).
+CODE_TABLES = {
+    "ethnicity": "ethnicity",
+    "education": "education",
+    "marital_status": "marital_status",
+    "stay_reason": "stay_reason",
+}
 _BABEL = {"zh": "zh_Hans_CN", "en": "en"}
 
 

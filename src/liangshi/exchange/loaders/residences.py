@@ -59,6 +59,7 @@ def load_residences(job: Job, rows: Sequence[tuple[int, Row]]) -> Outcome:
                 "arrival_date": arrival,
                 "registration_date": parse_date(row.get("registration_date"), "registration_date"),
                 "intended_stay_until": parse_date(row.get("intended_stay_until"), "intended_stay_until"),
+                "stay_reason": row.get("stay_reason") or None,
             }
         )
         if (person_id, dwelling_id, data.arrival_date) in existing:
@@ -124,6 +125,7 @@ def load_residences(job: Job, rows: Sequence[tuple[int, Row]]) -> Outcome:
                     "deregistration_date": deregistration,
                     "deregistration_reason": reason,
                     "destination": row.get("destination"),
+                    "stay_reason": data.stay_reason,
                 },
             )
         )

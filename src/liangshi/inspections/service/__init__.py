@@ -2,11 +2,13 @@
 
 `core` draws plans, records results, decides lots, rectifies and gives each plan's five rates;
 `estimates` gives coverage, the dashboard summary and the rates month by month;
+`age_bands` gives coverage by area × housing type × age band;
 `collectors` traces defects to the collectors who entered them and scores their period.
 """
 
 from __future__ import annotations
 
+from liangshi.inspections.service.age_bands import coverage_by_age
 from liangshi.inspections.service.collectors import (
     accountability,
     collector_report,
@@ -40,6 +42,7 @@ __all__ = [
     "collector_report",
     "collectors_of",
     "coverage",
+    "coverage_by_age",
     "coverage_by_housing",
     "create_plan",
     "fix_rectification",

@@ -32,10 +32,12 @@ from liangshi.inspections.models import (
     InspectionLot,
     InspectionPlan,
     InspectionResult,
+    InspectionResultBand,
     InspectionSample,
     Rectification,
 )
 from liangshi.inspections.schemas import (
+    BandCount,
     LotRead,
     PlanCreate,
     PlanRead,
@@ -492,6 +494,19 @@ def _collector_owner(session: Session, household_id: int) -> int | None:
 
 def _result_read(session: Session, result: InspectionResult, household_id: int) -> ResultRead:
     inspector = session.get(User, result.inspector_id) if result.inspector_id is not None else None
+    bands = [
+        BandCount(
+            age_band=b.age_band,
+            persons_registered=b.persons_registered,
+            persons_present=b.persons_present,
+            persons_missed=b.persons_missed,
+        )
+        for b in session.execute(
+            select(InspectionResultBand)
+            .where(InspectionResultBand.result_id == result.id)
+            .order_by(InspectionResultBand.id)
+        ).scalars()
+    ]
     return ResultRead(
         id=result.id,
         household_id=household_id,
@@ -502,11 +517,19 @@ def _result_read(session: Session, result: InspectionResult, household_id: int) 
         **{f: getattr(result, f) for f in rules.RESULT_FIELDS},
         count_matches=result.count_matches,
         note=result.note,
+        bands=bands or None,
     )
 
 
 def record_result(
-    session: Session, ctx: Context, plan_id: int, household_id: int, data: ResultCreate
+    session: Session,
+    ctx: Context,
+    plan_id: int,
+    household_id: int,
+    data: ResultCreate,
+    *,
+    client_uuid: str | None = None,
+    content_hash: str | None = None,
 ) -> ResultRead:
     """Store what was found at a sampled household; refused for a household outside the sample, a second result,
     or a household the inspector collected themselves. A lot whose sample is complete (or already over Ac) is
@@ -526,6 +549,9 @@ def record_result(
         )
     counts = {f: int(getattr(data, f)) for f in rules.RESULT_FIELDS}
     rules.check_result(counts)
+    bands = [(b.age_band, b.model_dump(include=set(rules.BAND_FIELDS))) for b in data.bands or []]
+    if data.bands is not None:
+        rules.check_bands(counts, bands)
     if ctx.actor.user_id is not None and ctx.actor.user_id in collectors_of(session, household_id):
         raise Forbidden(
             "inspection.own_collection",
@@ -549,10 +575,20 @@ def record_result(
         count_matches=data.count_matches,
         defective=rules.is_defective(counts, data.count_matches),
         note=data.note,
+        client_uuid=client_uuid,
+        content_hash=content_hash,
         **counts,
     )
     session.add(result)
     session.flush()
+    if bands:
+        session.execute(
+            insert(InspectionResultBand),
+            [
+                {"result_id": result.id, "county_code": result.county_code, "age_band": band, **figures}
+                for band, figures in bands
+            ],
+        )
     registry.log(
         ctx,
         session,

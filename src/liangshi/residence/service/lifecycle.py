@@ -135,6 +135,7 @@ def register_arrival(session: Session, ctx: Context, data: ArrivalIn) -> Snapsho
         "deregistration_date": None,
         "deregistration_reason": None,
         "destination": None,
+        "stay_reason": data.stay_reason,
     }
     residence = Residence(
         person_id=person.id,
@@ -343,6 +344,7 @@ def move(session: Session, ctx: Context, residence_id: int, data: MoveIn) -> tup
             arrival_date=data.move_date,
             registration_date=plan.registration,
             intended_stay_until=plan.until,
+            stay_reason=plan.row.stay_reason,
             provenance=data.provenance,
         ),
     )

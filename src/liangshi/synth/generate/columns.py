@@ -66,7 +66,7 @@ KIND_COLUMNS: dict[str, tuple[tuple[str, str], ...]] = {
     "residences": _cols(
         "id_number:证件号码, doc_type:证件类型, " + _DWELLING_KEY + ", room:房号, category:居住类别,"
         " arrival_date:来住日期, registration_date:登记日期, intended_stay_until:拟住至, departure_date:离开日期,"
-        " deregistration_date:注销日期, deregistration_reason:注销原因, destination:去向"
+        " deregistration_date:注销日期, deregistration_reason:注销原因, destination:去向, stay_reason:暂住事由"
     ),
     # The leading columns of the import kinds rentals, venues and stays (an internet café's file says 上机时间 /
     # 下机时间 where a hotel's says 入住时间 / 退房时间; the importer takes both).

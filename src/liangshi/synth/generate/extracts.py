@@ -228,6 +228,30 @@ def _write_member(c: Community, h: Household, m: Person, dkey: list[str], more: 
     _write_residence(c, h, m, dkey)
 
 
+# The reasons for stay of floating adults (code table stay_reason) and their shares, roughly as Hubei's floating
+# population reports them: most come to work or trade; children come with their families (投亲靠友).
+_STAY_REASONS = (
+    ("01", 52),
+    ("03", 14),
+    ("04", 9),
+    ("05", 6),
+    ("06", 10),
+    ("02", 3),
+    ("07", 2),
+    ("08", 2),
+    ("99", 2),
+)
+
+
+def _stay_reason(c: Community, m: Person) -> str:
+    """A floating person's reason for stay, drawn from a generator of its own seeded by the ID number, so that the
+    city's other values (one random stream) are the same with or without this column."""
+    if R.age_on(m.birth, c.today) < 16:
+        return "06"
+    codes, weights = zip(*_STAY_REASONS, strict=True)
+    return str(random.Random(f"stay:{m.id_number}").choices(codes, weights)[0])
+
+
 def _write_residence(c: Community, h: Household, m: Person, dkey: list[str]) -> None:
     """The member's residence: arrival and registration, a floating or overseas person's intended stay, and a
     departure (deregistered, or left standing as a labelled defect)."""
@@ -270,6 +294,7 @@ def _write_residence(c: Community, h: Household, m: Person, dkey: list[str]) -> 
             dereg,
             reason,
             destination,
+            _stay_reason(c, m) if h.category == "floating" else "",
         ]
     )
 

@@ -12,13 +12,25 @@ from liangshi.errors import NotFound
 from liangshi.registry import Context
 from liangshi.tables.service.frame import workbook
 from liangshi.tables.service.population import population, population_workbook
-from liangshi.tables.service.register import campaign_progress, floating, housing, rental_table, venue_stays
+from liangshi.tables.service.register import (
+    campaign_progress,
+    floating,
+    floating_by_reason,
+    housing,
+    rental_table,
+    venue_stays,
+)
 
 Builder = Callable[..., dict[str, Any]]
 # Name → (builder, Chinese title, English title), in the order the tables page lists them.
 TABLES: dict[str, tuple[Builder, str, str]] = {
     "population": (population, "人口统计表", "Population by category, sex and age band"),
     "floating": (floating, "流动人口统计表", "Floating population by province of origin"),
+    "floating_reason": (
+        floating_by_reason,
+        "流动人口暂住事由统计表",
+        "Floating population by province of origin and reason for stay",
+    ),
     "housing": (housing, "住房统计表", "Housing by use and status"),
     "rentals": (rental_table, "出租房屋统计表", "Rentals and their rates"),
     "venues": (venue_stays, "场所住宿统计表", "Venue stays by type"),
@@ -41,6 +53,7 @@ __all__ = [
     "build",
     "campaign_progress",
     "floating",
+    "floating_by_reason",
     "housing",
     "population",
     "population_workbook",

@@ -1,5 +1,6 @@
-"""The other standard tables, one per community row: floating population by province of origin × sex, housing by
-use × status, rentals with their rates, venue stays by type, and campaign progress.
+"""The other standard tables, one per community row: floating population by province of origin × sex, and by
+province of origin × reason for stay (暂住事由), housing by use × status, rentals with their rates, venue stays by
+type, and campaign progress.
 
 Each counts the register as valid on the table's day in one grouped query (campaign progress: the completeness
 counts per community), then hands the per-community values to `frame.assemble`. Rates are recomputed on the
@@ -19,6 +20,7 @@ from liangshi.areas.models import Area
 from liangshi.buildings.models import Building, Dwelling, DwellingVersion
 from liangshi.campaign import progress
 from liangshi.clock import CHINA_TZ
+from liangshi.common import codes
 from liangshi.common.idnumber import region_name
 from liangshi.persons.models import PersonVersion
 from liangshi.registry import Context
@@ -78,6 +80,54 @@ def floating(session: Session, ctx: Context, *, area_code: str, on: dt.date) -> 
         on=on,
         columns=[{"province": p or None, "sex": s} for p, s in columns],
         labels=[[province_label(p), sex_names[s]] for p, s in columns],
+        values={cid: [c.get(col, 0) for col in columns] for cid, c in counts.items()},
+    )
+
+
+def _province_label(code: str) -> tuple[str, str]:
+    if not code:
+        return rules.UNKNOWN_PROVINCE
+    name = region_name(code + "0000") or code
+    return (name, f"{name} ({code})")
+
+
+def floating_by_reason(session: Session, ctx: Context, *, area_code: str, on: dt.date) -> dict[str, Any]:
+    """流动人口暂住事由统计表: persons whose open residence on `on` is floating, by province of origin × reason for
+    stay (code table `stay_reason`; a residence without one counts as 事由不详), per community."""
+    fr = frame(session, ctx, area_code)
+    stmt = (
+        select(Residence.area_id, PersonVersion.hukou_region, ResidenceVersion.stay_reason, func.count())
+        .join(ResidenceVersion, ResidenceVersion.entity_id == Residence.id)
+        .join(PersonVersion, PersonVersion.entity_id == Residence.person_id)
+        .where(
+            Residence.area_id.in_(list(fr.community_of)),
+            ResidenceVersion.category == "floating",
+            _valid_on(ResidenceVersion, on),
+            _valid_on(PersonVersion, on),
+        )
+        .group_by(Residence.area_id, PersonVersion.hukou_region, ResidenceVersion.stay_reason)
+    )
+    counts: dict[int, dict[tuple[str, str], int]] = defaultdict(lambda: defaultdict(int))
+    provinces: set[str] = set()
+    for area_id, region, reason, n in session.execute(stmt):
+        province = rules.province_of(region)
+        provinces.add(province)
+        counts[fr.community_of[int(area_id)]][(province, str(reason or ""))] += int(n)
+    order = sorted(p for p in provinces if p) + ([""] if "" in provinces else [])
+    reasons = codes.table("stay_reason").entries
+    reason_names = {code: (name, f"{name} ({code})") for code, name in reasons.items()}
+    reason_names[""] = rules.UNKNOWN_REASON
+    # The reasons that occur, in the code table's order (a table of every code × every province is mostly zeros).
+    present = {r for c in counts.values() for _p, r in c}
+    columns = [(p, r) for p in order for r in [*reasons, ""] if r in present]
+    return assemble(
+        session,
+        fr,
+        name="floating_reason",
+        title=("流动人口暂住事由统计表", "Floating population by reason for stay"),
+        on=on,
+        columns=[{"province": p or None, "stay_reason": r or None} for p, r in columns],
+        labels=[[_province_label(p), reason_names[r]] for p, r in columns],
         values={cid: [c.get(col, 0) for col in columns] for cid, c in counts.items()},
     )
 

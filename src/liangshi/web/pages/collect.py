@@ -222,7 +222,7 @@ def _code_tables(lang: str) -> dict[str, dict[str, str]]:
     zh = i18n.short(lang) == "zh"
     tables: dict[str, dict[str, str]] = {
         name: {c: (n if zh else f"{c} {n}") for c, n in codes.table(name).entries.items()}
-        for name in ("ethnicity", "education", "marital_status", "relationship")
+        for name in ("ethnicity", "education", "marital_status", "relationship", "stay_reason")
     }
     tables["doc_type"] = {k: (v[0] if zh else v[1]) for k, v in DOCUMENT_TYPE_NAMES.items()}
     return tables
@@ -272,6 +272,7 @@ def add_person(
     occupation: Annotated[str, Form(max_length=100)] = "",
     workplace: Annotated[str, Form(max_length=200)] = "",
     intended_stay_until: Annotated[str, Form(max_length=10)] = "",
+    stay_reason: Annotated[str, Form(max_length=4)] = "",
     household: Annotated[str, Form(max_length=20)] = "",
     relationship: Annotated[str, Form(max_length=4)] = "",
     tenant: Annotated[str, Form(max_length=4)] = "",
@@ -296,6 +297,7 @@ def add_person(
         "occupation": occupation,
         "workplace": workplace,
         "intended_stay_until": intended_stay_until,
+        "stay_reason": stay_reason,
     }
     with page(request) as p:
         try:
@@ -658,6 +660,7 @@ APP_TEXTS = {
     "hukou_address": N_("Hukou address"),
     "education": N_("Education"),
     "marital_status": N_("Marital status"),
+    "stay_reason": N_("Reason for stay"),
     "occupation": N_("Occupation"),
     "workplace": N_("Workplace"),
     "phone": N_("Phone"),

@@ -14,64 +14,22 @@
   const L = config.labels;
   const view = document.getElementById("view");
   const statusLine = document.getElementById("status");
-  const csrf = (JSON.parse(document.body.getAttribute("hx-headers") || "{}")["X-CSRF-Token"]) || "";
+  const O = window.LiangshiOffline; // the machinery shared with the inspection app (offline-outbox.js)
+  const csrf = O.csrfToken();
   const DB_NAME = "liangshi-collect-" + config.user; // one database per collector on a shared phone
 
-  if ("serviceWorker" in navigator) {
-    navigator.serviceWorker.register("/web/collect/sw.js", { scope: "/web/collect/" }).catch(() => null);
-  }
+  O.registerWorker();
 
   // ---------------------------------------------------------------- IndexedDB
-  function openDb() {
-    return new Promise((resolve, reject) => {
-      const req = indexedDB.open(DB_NAME, 1);
-      req.onupgradeneeded = () => {
-        const db = req.result;
-        db.createObjectStore("work");
-        const outbox = db.createObjectStore("outbox", { keyPath: "uuid" });
-        outbox.createIndex("created", "created_at");
-      };
-      req.onsuccess = () => resolve(req.result);
-      req.onerror = () => reject(req.error);
-    });
-  }
-  const dbReady = openDb();
-
-  function tx(store, mode, fn) {
-    return dbReady.then((db) => new Promise((resolve, reject) => {
-      const t = db.transaction(store, mode);
-      const s = t.objectStore(store);
-      let result;
-      const r = fn(s);
-      if (r) r.onsuccess = () => { result = r.result; };
-      t.oncomplete = () => resolve(result);
-      t.onerror = () => reject(t.error);
-      t.onabort = () => reject(t.error);
-    }));
-  }
-  const getWork = () => tx("work", "readonly", (s) => s.get("current"));
-  const putWork = (work) => tx("work", "readwrite", (s) => s.put(work, "current"));
-  const allItems = () => tx("outbox", "readonly", (s) => s.index("created").getAll());
-  const getItem = (uuid) => tx("outbox", "readonly", (s) => s.get(uuid));
-  const putItem = (item) => tx("outbox", "readwrite", (s) => s.put(item));
+  const { getWork, putWork, allItems, getItem, putItem } = O.store(DB_NAME);
 
   // ---------------------------------------------------------------- helpers
-  function esc(text) {
-    return String(text == null ? "" : text).replace(/[&<>"']/g, (c) => ({
-      "&": "&amp;", "<": "&lt;", ">": "&gt;", '"': "&quot;", "'": "&#39;",
-    }[c]));
-  }
+  const esc = O.esc;
+  const uuid4 = O.uuid4;
   function options(table, selected, blank) {
     const rows = Object.entries(table || {}).map(([code, text]) =>
       `<option value="${esc(code)}"${code === selected ? " selected" : ""}>${esc(text)}</option>`);
     return (blank ? `<option value="">—</option>` : "") + rows.join("");
-  }
-  function uuid4() {
-    if (crypto.randomUUID) return crypto.randomUUID();
-    const b = crypto.getRandomValues(new Uint8Array(16));
-    b[6] = (b[6] & 0x0f) | 0x40; b[8] = (b[8] & 0x3f) | 0x80;
-    const h = Array.from(b, (x) => x.toString(16).padStart(2, "0")).join("");
-    return `${h.slice(0, 8)}-${h.slice(8, 12)}-${h.slice(12, 16)}-${h.slice(16, 20)}-${h.slice(20)}`;
   }
   function today() {
     const d = new Date();
@@ -101,11 +59,7 @@
 
   // ---------------------------------------------------------------- views
   async function refreshBar() {
-    const online = navigator.onLine;
-    const net = document.getElementById("net");
-    net.textContent = online ? T.online : T.offline;
-    net.className = "badge " + (online ? "ok" : "warn");
-    net.dataset.online = String(online);
+    O.showNet(T);
     const items = await allItems();
     document.getElementById("outbox-count").textContent = String(items.filter((i) => i.state !== "sent").length);
   }
@@ -221,6 +175,7 @@
       field("phone", T.phone, "tel") +
       `<label>${esc(T.category)}<select name="category">${options(L.categories, p.category, false)}</select></label>` +
       `<div class="row">${field("arrival_date", T.arrival_date, "date")}${field("intended_stay_until", T.intended_stay, "date")}</div>` +
+      select("stay_reason", T.stay_reason, L.stay_reason) +
       `<div class="row"><label>${esc(T.household)}<select name="household">` +
       `<option value="">${esc(T.no_household)}</option>` +
       d.households.map((x) => `<option value="${x.household_id}"${h.household_id === x.household_id ? " selected" : ""}>${esc(x.head || "—")} (${x.members})</option>`).join("") +
@@ -247,7 +202,7 @@
       const person = {};
       for (const key of ["name", "doc_type", "id_number", "country", "sex", "birth_date", "ethnicity", "hukou_region",
         "hukou_address", "education", "marital_status", "occupation", "workplace", "phone", "category",
-        "arrival_date", "intended_stay_until"]) {
+        "arrival_date", "intended_stay_until", "stay_reason"]) {
         const value = (data.get(key) || "").trim();
         if (value) person[key] = value;
       }
@@ -327,26 +282,13 @@
     a.click();
     setTimeout(() => URL.revokeObjectURL(a.href), 1000);
   }
-  let syncing = null;
-  function syncNow() {
-    if (!syncing) syncing = doSync().finally(() => { syncing = null; });
-    return syncing;
-  }
+  const syncNow = O.serial(() => doSync());
   async function doSync() {
     const waiting = (await allItems()).filter((i) => i.state === "waiting");
     if (!waiting.length) { await refreshBar(); return; }
     const payload = waiting.map(payloadOf);
-    let answer;
-    try {
-      const response = await fetch("/web/collect/sync", {
-        method: "POST",
-        credentials: "same-origin",
-        headers: { "Content-Type": "application/json", "X-CSRF-Token": csrf },
-        body: JSON.stringify({ items: payload }),
-      });
-      if (!response.ok) throw new Error(String(response.status));
-      answer = await response.json();
-    } catch (err) {
+    const answer = await O.post("/web/collect/sync", csrf, payload);
+    if (!answer) {
       say(`${T.offline} · ${waiting.length} ${T.items}`); // everything stays waiting in the outbox
       await refreshBar();
       return;

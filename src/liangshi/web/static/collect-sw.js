@@ -1,13 +1,15 @@
-/* liangshi offline collection: the service worker (scope /web/collect/).
- * Keeps the app shell (the offline app page, its script, the style sheet, the icons) so that the app opens and
- * reloads without a connection. The assigned work and the outbox live in IndexedDB (collect-app.js), not here:
+/* liangshi offline collection and inspection: the service worker (scope /web/collect/).
+ * Keeps the app shells (the offline collection and inspection pages, their scripts, the style sheet, the icons)
+ * so that the apps open and reload without a connection. The assigned work and the outbox live in IndexedDB (collect-app.js), not here:
  * nothing the collector typed depends on this cache. */
 "use strict";
 
-const CACHE = "liangshi-collect-v1";
-const SHELL = "/web/collect/app";
+const CACHE = "liangshi-collect-v2";
+const SHELLS = ["/web/collect/app", "/web/collect/inspect"];
 const ASSETS = [
-  SHELL,
+  ...SHELLS,
+  "/web/static/offline-outbox.js",
+  "/web/static/inspect-app.js",
   "/web/static/app.css",
   "/web/static/collect-app.js",
   "/web/static/menu.js",
@@ -36,7 +38,7 @@ self.addEventListener("activate", (event) => {
 });
 
 function isShell(url) {
-  return url.pathname === SHELL;
+  return SHELLS.includes(url.pathname);
 }
 
 self.addEventListener("fetch", (event) => {
@@ -44,17 +46,18 @@ self.addEventListener("fetch", (event) => {
   if (request.method !== "GET") return;
   const url = new URL(request.url);
   if (url.origin !== self.location.origin) return;
-  if (url.pathname === "/web/collect/work.json") return; // always the network: the app stores it itself
+  // The work downloads always go to the network: the apps store them themselves.
+  if (url.pathname === "/web/collect/work.json" || url.pathname === "/web/collect/inspect/work.json") return;
   if (isShell(url) || request.mode === "navigate" && url.pathname.startsWith("/web/collect")) {
     // Network first (a fresh CSRF token and translations), the kept shell when offline.
     event.respondWith(
       fetch(request).then((response) => {
         if (response.ok && isShell(url) && !response.redirected) {
           const copy = response.clone();
-          caches.open(CACHE).then((cache) => cache.put(SHELL, copy));
+          caches.open(CACHE).then((cache) => cache.put(url.pathname, copy));
         }
         return response;
-      }).catch(() => caches.match(SHELL))
+      }).catch(() => caches.match(isShell(url) ? url.pathname : SHELLS[0]))
     );
     return;
   }
