@@ -180,6 +180,8 @@ def _sqlite_rows(columns: list[str], rows: list[dict[str, Any]]) -> list[tuple[A
     """The rows as the driver's tuples, in storage form: only the columns holding a value that is not plain
     (dates, times) are converted, each distinct date or time once (a bulk write's rows share their record time).
     Converting every value by a call cost a bulk approval more than the insert itself."""
+    if not columns:
+        return [() for _ in rows]
     get = itemgetter(*columns)
     convert = [i for i, c in enumerate(columns) if not {type(row[c]) for row in rows} <= _SQLITE_PLAIN]
     if len(columns) == 1:

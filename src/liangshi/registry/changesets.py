@@ -789,7 +789,6 @@ def mark_reviewed_many(session: Session, ctx: Context, decided: Sequence[tuple[C
         if status == "approved":
             values["applied_at"] = ctx.now
         marks.append((cs, values))
-    session.flush()
     write_columns(session, marks)
     for cs, stage in decided:
         if stage == "approve_station":
@@ -812,6 +811,7 @@ def write_columns(session: Session, changes: Sequence[tuple[ChangeSet, dict[str,
     """Set columns of loaded change sets: one UPDATE (executemany) per set of columns, and the same values on the
     objects as their committed state. The ORM's flush of 1,000 dirty sets (its history of every attribute) cost
     a bulk approval more than writing its version rows."""
+    session.flush()  # anything pending on these objects is written first, then overwritten here
     table = cast(Table, ChangeSet.__table__)
     groups: dict[tuple[str, ...], list[dict[str, Any]]] = {}
     for cs, values in changes:
