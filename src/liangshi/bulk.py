@@ -9,6 +9,7 @@ from __future__ import annotations
 import datetime as dt
 import json
 from collections.abc import Iterable, Mapping, Sized
+from operator import itemgetter
 from typing import Any
 
 from sqlalchemy import Table, func, select, text
@@ -67,8 +68,7 @@ def bulk_insert(session: Session, model: type[Any], rows: list[dict[str, Any]]) 
         names = ", ".join(f'"{c}"' for c in columns)
         marks = ", ".join("?" for _ in columns)
         raw_sqlite.executemany(
-            f'INSERT INTO "{table.name}" ({names}) VALUES ({marks})',
-            [tuple(_sqlite_value(row[c]) for c in columns) for row in rows],
+            f'INSERT INTO "{table.name}" ({names}) VALUES ({marks})', _sqlite_rows(columns, rows)
         )
         _note_loaded(session, table.name, len(rows))
         return
@@ -170,6 +170,38 @@ def stamp(session: Session, moment: dt.datetime) -> str:
     if is_postgres(session):
         return utc.isoformat()
     return utc.strftime("%Y-%m-%d %H:%M:%S.%f")
+
+
+# Values the sqlite3 driver stores as they are (everything else goes through `_sqlite_value`).
+_SQLITE_PLAIN = frozenset({str, int, float, bool, bytes, type(None)})
+
+
+def _sqlite_rows(columns: list[str], rows: list[dict[str, Any]]) -> list[tuple[Any, ...]]:
+    """The rows as the driver's tuples, in storage form: only the columns holding a value that is not plain
+    (dates, times) are converted, each distinct date or time once (a bulk write's rows share their record time).
+    Converting every value by a call cost a bulk approval more than the insert itself."""
+    if not columns:
+        return [() for _ in rows]
+    get = itemgetter(*columns)
+    convert = [i for i, c in enumerate(columns) if not {type(row[c]) for row in rows} <= _SQLITE_PLAIN]
+    if len(columns) == 1:
+        return [(_sqlite_value(get(row)) if convert else get(row),) for row in rows]
+    if not convert:
+        return [get(row) for row in rows]
+    done: dict[Any, Any] = {}
+    out = []
+    for row in rows:
+        values = list(get(row))
+        for i in convert:
+            value = values[i]
+            if isinstance(value, dt.date):
+                if value not in done:
+                    done[value] = _sqlite_value(value)
+                values[i] = done[value]
+            else:
+                values[i] = _sqlite_value(value)
+        out.append(tuple(values))
+    return out
 
 
 def _sqlite_value(value: Any) -> Any:

@@ -167,4 +167,8 @@ class ChangeSet(Base):
     result: Mapped[str | None] = mapped_column(Text)
     idempotency_key: Mapped[str | None] = mapped_column(String(64), unique=True)
 
-    __table_args__ = (Index("ix_change_sets_desk", "status", "area_path"),)
+    __table_args__ = (
+        Index("ix_change_sets_desk", "status", "area_path"),
+        # The desk's page in its order (oldest first) from the index alone: the page's ids without the rows.
+        Index("ix_change_sets_desk_order", "status", "proposed_at", "id", "area_path"),
+    )

@@ -130,17 +130,19 @@ def _audit_created(
     starts: Sequence[dt.date],
     mode: AuditMode,
     detail: dict[str, Any] | None,
+    item_details: Sequence[dict[str, Any]] | None = None,
 ) -> list[int]:
     if mode == "row":
+        each: Sequence[dict[str, Any]] = item_details if item_details is not None else [{}] * len(ids)
         events = [
             audit.Event(
                 f"{kind.name}.create",
                 kind.name,
                 entity_id,
                 subject,
-                {"valid_from": start.isoformat(), **(detail or {})},
+                {"valid_from": start.isoformat(), **(detail or {}), **own},
             )
-            for entity_id, subject, start in zip(ids, subjects, starts, strict=True)
+            for entity_id, subject, start, own in zip(ids, subjects, starts, each, strict=True)
         ]
     else:
         persons = sorted({s for s in subjects if s is not None})
@@ -163,6 +165,7 @@ def create_many(
     identity: Callable[[int, NewItem], dict[str, Any]] | None = None,
     audit_mode: AuditMode = "row",
     audit_detail: dict[str, Any] | None = None,
+    item_details: Sequence[dict[str, Any]] | None = None,
 ) -> Created:
     """Create many objects of one kind: the rows `create` writes for each, in one bulk insert per table.
 
@@ -171,15 +174,18 @@ def create_many(
     jurisdiction. Ids are allocated in item order; `identity(id, item)` adds identity columns that depend on the
     id (an address code). The first versions' bookkeeping is `history.version_meta` (actor: the context's, source:
     `prov`). Audited per object (`audit_mode="row"`, as `create`) or in one entry naming all (`"chunk"`, as the
-    imports); `audit_detail` is added to each entry's detail. Returns the ids and the audit entries' seqs.
+    imports); `audit_detail` is added to each entry's detail, and per object (row mode) `item_details` in item
+    order (a change set's id on the object it created). Returns the ids and the audit entries' seqs.
     """
+    if item_details is not None and len(item_details) != len(items):
+        raise ValueError("create_many takes one audit detail per item")
     written = _write_created(
         session, ctx, kind, items, prov=prov, permission=permission, reason=reason, identity=identity
     )
     if written is None:
         return Created([], [])
     ids, subjects, starts = written
-    seqs = _audit_created(session, ctx, kind, ids, subjects, starts, audit_mode, audit_detail)
+    seqs = _audit_created(session, ctx, kind, ids, subjects, starts, audit_mode, audit_detail, item_details)
     return Created(ids, seqs)
 
 
@@ -360,6 +366,7 @@ def change_many(
     permission: str | None = None,
     audit_mode: AuditMode = "row",
     audit_detail: dict[str, Any] | None = None,
+    item_details: Sequence[dict[str, Any]] | None = None,
 ) -> dict[int, int]:
     """`change` for many entities of one kind: the same rows (`history.change_many`), checks and audit.
 
@@ -367,14 +374,16 @@ def change_many(
     `{kind}.not_found` for an entity outside the actor's jurisdiction (as `get_entity(..., write=True)`). Then
     409 `version.stale` when an entity moved since its `expected_version` (nothing kept once the caller rolls
     back), 409 `{kind}.retired`, 422 `version.change_before_current`. The change takes effect from `effective`
-    (default: the context's today). Audited per entity (as `change`) or in one entry naming all (`"chunk"`).
-    Returns entity id -> new version.
+    (default: the context's today). Audited per entity (as `change`; `item_details`, in item order, are added to
+    each entity's entry) or in one entry naming all (`"chunk"`). Returns entity id -> new version.
     """
     _ensure_may_write(ctx, kind, permission)
     if kind.entity is Area:
         raise ValueError("change_many does not change areas")
     if not items:
         return {}
+    if item_details is not None and len(item_details) != len(items):
+        raise ValueError("change_many takes one audit detail per item")
     for item in items:
         _ensure_attributes(kind, item.changes)
     wanted = [item.entity_id for item in items]
@@ -395,15 +404,21 @@ def change_many(
         reason=reason,
     )
     if audit_mode == "row":
+        each: Sequence[dict[str, Any]] = item_details if item_details is not None else [{}] * len(items)
         events = [
             audit.Event(
                 f"{kind.name}.change",
                 kind.name,
                 item.entity_id,
                 item.entity_id if kind.name == "person" else writable[item.entity_id],
-                {"fields": sorted(item.changes), "effective": when.isoformat(), **(audit_detail or {})},
+                {
+                    "fields": sorted(item.changes),
+                    "effective": when.isoformat(),
+                    **(audit_detail or {}),
+                    **own,
+                },
             )
-            for item in items
+            for item, own in zip(items, each, strict=True)
         ]
         log(ctx, session, events)
     else:

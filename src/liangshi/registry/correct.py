@@ -199,6 +199,7 @@ def correct_many(
     permission: str | None = None,
     audit_mode: WriteAudit = "row",
     audit_detail: dict[str, Any] | None = None,
+    item_details: Sequence[dict[str, Any]] | None = None,
 ) -> Written:
     """`correct` for many entities of one kind: the same rows (the target closed in record time, a correcting row
     for the same interval pointing at it), the same checks and audit; `reopen` takes a retirement back.
@@ -206,8 +207,8 @@ def correct_many(
     Refused before anything is written: 403 unless the actor may `permission` (default `{kind}.write`); 404
     `{kind}.not_found` outside the jurisdiction; 404 `version.not_found` for a row that is not a current row of
     the entity; 422 `version.start_after_end`; then 409 `version.stale` when an entity moved since its
-    `expected_version`. Each entity at most once. Audited per entity as `correct` (`{kind}.correct`), in one
-    entry (`"chunk"`) or by the caller.
+    `expected_version`. Each entity at most once. Audited per entity as `correct` (`{kind}.correct`; with
+    `item_details`, in item order, added to each entity's entry), in one entry (`"chunk"`) or by the caller.
     """
     _ensure_may_write(ctx, kind, permission)
     if kind.entity is Area:
@@ -217,6 +218,8 @@ def correct_many(
     ids = [item.entity_id for item in items]
     if len(set(ids)) != len(ids):
         raise ValueError("correct_many takes each entity once")
+    if item_details is not None and len(item_details) != len(items):
+        raise ValueError("correct_many takes one audit detail per item")
     for item in items:
         _ensure_attributes(kind, item.changes)
     writable = _ensure_writable(session, ctx, kind, ids)
@@ -247,8 +250,11 @@ def correct_many(
             "fields": sorted(item.changes),
             "corrects_row_id": targets[item.entity_id]["row_id"],
             "reason": reason,
+            **own,
         }
-        for item in items
+        for item, own in zip(
+            items, item_details if item_details is not None else [{}] * len(items), strict=True
+        )
     }
     subjects = {i: i if kind.name == "person" else writable[i] for i in ids}
     _audit_writes(

@@ -321,11 +321,16 @@ def desk(
     if tag:
         conds.append(or_(c.tags == tag, c.tags.startswith(f"{tag},"), c.tags.contains(f",{tag}")))
     total = int(session.execute(select(func.count()).select_from(c).where(*conds)).scalar_one())
-    rows = list(
-        session.execute(select(c).where(*conds).order_by(c.proposed_at, c.id).offset(offset).limit(limit))
-        .scalars()
-        .all()
-    )
+    # The page's ids first, from the index on (status, proposed_at, id, area_path) alone; then those rows. Sorting
+    # the whole rows (their items' JSON) of every pending set for 50 of them was most of the page's time.
+    page = [
+        int(i)
+        for i in session.execute(
+            select(c.id).where(*conds).order_by(c.proposed_at, c.id).offset(offset).limit(limit)
+        ).scalars()
+    ]
+    by_id = {cs.id: cs for cs in session.execute(select(c).where(c.id.in_(page))).scalars()} if page else {}
+    rows = [by_id[i] for i in page if i in by_id]
     reads = _reads(session, rows)
     if rows:
         log(
@@ -485,12 +490,14 @@ def _stage(ctx: Context, cs: ChangeSet, stage: str | None = None) -> str:
 
 def _applied(session: Session, ctx: Context, sets: list[ChangeSet]) -> None:
     written = changesets.apply_many(session, ctx, sets, KINDS)
+    results: list[tuple[ChangeSet, dict[str, Any]]] = []
     for cs in sets:
-        cs.result = json.dumps(written[cs.id])
+        values: dict[str, Any] = {"result": json.dumps(written[cs.id])}
         if cs.subject_person_id is None and written[cs.id].get("person"):
             # A new person's set is about the person it created (their page lists its reviewers).
-            cs.subject_person_id = written[cs.id]["person"][0]
-    session.flush()
+            values["subject_person_id"] = written[cs.id]["person"][0]
+        results.append((cs, values))
+    changesets.write_columns(session, results)
 
 
 def approve(session: Session, ctx: Context, change_set_id: int, *, stage: str | None = None) -> ChangeSetRead:
