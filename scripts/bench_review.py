@@ -9,7 +9,7 @@ validation, items, audit), committed per 500. Times, as the station reviewer:
 - the desk's first page (`review.service.desk`, 50 items with their staleness, audited) in-process and through
   `GET /change-sets` (TestClient), median of `--samples` runs, beside a bare SQL count of the same pending sets;
 - `review.service.approve_many` of `--apply` sets in one transaction (checks, staleness, one bulk write per kind
-  through the registry, audit, commit), beside `registry.changesets.apply_many` writing as many other sets
+  through the registry, audit, commit), beside `registry.changeset_apply.apply_many` writing as many other sets
   alone (the write path without the review's checks).
 
 Each time is given as wall time and as this process's CPU time (`*_cpu_*`): on a shared machine the wall time
@@ -49,7 +49,7 @@ from liangshi.campaign.schemas import PersonAtDwelling
 from liangshi.clock import Clock, today_is
 from liangshi.common.types import validation_context
 from liangshi.db import make_engine, make_session_factory, session_scope
-from liangshi.registry import Context, changesets
+from liangshi.registry import Context, changeset_apply
 from liangshi.registry.changesets import ChangeSet
 from liangshi.review import service as review
 
@@ -253,7 +253,7 @@ def main() -> None:
             )
             t, c = time.perf_counter(), time.process_time()
             # The write path alone for as many other sets: no review checks, staleness or status.
-            changesets.apply_many(s, _ctx(s, "bench_station", clock), others, review.KINDS)
+            changeset_apply.apply_many(s, _ctx(s, "bench_station", clock), others, review.KINDS)
             s.flush()
             baseline_s, baseline_cpu_s = time.perf_counter() - t, time.process_time() - c
         with session_scope(factory) as s:

@@ -2,7 +2,7 @@
 to a person and a member added to a household, each a change set for the station's review instead of the direct
 write. Each is checked now as the direct use case checks it (the same plan functions: `residence.move_plan`,
 `residence.birth_plan`, `persons.document_attributes`, `persons.check_new_member`) and written on approval
-through the kernel (`registry.changesets.apply_many`): record time the approval, the collector the source.
+through the kernel (`registry.changeset_apply.apply_many`): record time the approval, the collector the source.
 
 What the direct write does to an object's lock counter without a new version (a document raises its person's, a
 member their household's) is a `bump` item: a set made against a version that moved since is stale.

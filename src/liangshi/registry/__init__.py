@@ -9,11 +9,11 @@ Modules: `context` (Context, Snapshot, Page, ReadCut), `kinds` (Provenance, the 
 `history` (the bitemporal primitives and the one spelling of a version row's bookkeeping, `version_meta`),
 `usecases` (read, search, create, change, correct, retire, versions, flag), `bulk` (create_many, create_many_fast,
 create_many_audited, change_many), `retire` (retire_many), `correct` (correct_many), `records` (create_records),
-`changesets` (proposals held for review, applied through the bulk forms).
+`changesets` (proposals held for review), `changeset_apply` (approved sets applied through the bulk forms).
 Callers use this face: `from liangshi import registry`, `registry.read(...)`.
 """
 
-from liangshi.registry import changesets, history
+from liangshi.registry import changeset_apply, changesets, history
 from liangshi.registry.bulk import (
     ChangeItem,
     Created,
@@ -89,6 +89,7 @@ __all__ = [
     "Written",
     "change",
     "change_many",
+    "changeset_apply",
     "changesets",
     "correct",
     "correct_many",

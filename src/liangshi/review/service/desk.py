@@ -23,7 +23,7 @@ from liangshi.common.idnumber import mask_id_number
 from liangshi.config import Settings
 from liangshi.errors import Forbidden, LiangshiError, NotFound
 from liangshi.persons.models import DOCUMENT, HOUSEHOLD, MEMBERSHIP, PERSON, DocumentVersion
-from liangshi.registry import Context, Kind, Provenance, changesets, history, log
+from liangshi.registry import Context, Kind, Provenance, changeset_apply, changesets, history, log
 from liangshi.registry.changesets import ChangeSet, Proposed
 from liangshi.rentals.models import RENTAL, TENANT
 from liangshi.residence.models import RESIDENCE
@@ -489,7 +489,7 @@ def _stage(ctx: Context, cs: ChangeSet, stage: str | None = None) -> str:
 
 
 def _applied(session: Session, ctx: Context, sets: list[ChangeSet]) -> None:
-    written = changesets.apply_many(session, ctx, sets, KINDS)
+    written = changeset_apply.apply_many(session, ctx, sets, KINDS)
     results: list[tuple[ChangeSet, dict[str, Any]]] = []
     for cs in sets:
         values: dict[str, Any] = {"result": json.dumps(written[cs.id])}
