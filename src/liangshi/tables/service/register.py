@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import datetime as dt
 from collections import defaultdict
+from collections.abc import Callable
 from typing import Any
 
 from sqlalchemy import and_, func, or_, select
@@ -44,33 +45,9 @@ def floating(session: Session, ctx: Context, *, area_code: str, on: dt.date) -> 
     """流动人口统计表: persons whose open residence on `on` is floating, by province of origin (the hukou division
     code's province) × sex, per community."""
     fr = frame(session, ctx, area_code)
-    stmt = (
-        select(Residence.area_id, PersonVersion.hukou_region, PersonVersion.sex, func.count())
-        .join(ResidenceVersion, ResidenceVersion.entity_id == Residence.id)
-        .join(PersonVersion, PersonVersion.entity_id == Residence.person_id)
-        .where(
-            Residence.area_id.in_(list(fr.community_of)),
-            ResidenceVersion.category == "floating",
-            _valid_on(ResidenceVersion, on),
-            _valid_on(PersonVersion, on),
-        )
-        .group_by(Residence.area_id, PersonVersion.hukou_region, PersonVersion.sex)
-    )
-    counts: dict[int, dict[tuple[str, str], int]] = defaultdict(lambda: defaultdict(int))
-    provinces: set[str] = set()
-    for area_id, region, sex, n in session.execute(stmt):
-        province = rules.province_of(region)
-        provinces.add(province)
-        counts[fr.community_of[int(area_id)]][(province, rules.sex_key(str(sex)))] += int(n)
-    order = sorted(p for p in provinces if p) + ([""] if "" in provinces else [])
+    counts, order = _floating_counts(session, fr, on, PersonVersion.sex, lambda sex: rules.sex_key(str(sex)))
     columns = [(p, s) for p in order for s, _zh, _en in rules.SEXES]
     sex_names = {s: (zh, en) for s, zh, en in rules.SEXES}
-
-    def province_label(code: str) -> tuple[str, str]:
-        if not code:
-            return rules.UNKNOWN_PROVINCE
-        name = region_name(code + "0000") or code
-        return (name, f"{name} ({code})")
 
     return assemble(
         session,
@@ -79,9 +56,36 @@ def floating(session: Session, ctx: Context, *, area_code: str, on: dt.date) -> 
         title=("流动人口统计表", "Floating population"),
         on=on,
         columns=[{"province": p or None, "sex": s} for p, s in columns],
-        labels=[[province_label(p), sex_names[s]] for p, s in columns],
+        labels=[[_province_label(p), sex_names[s]] for p, s in columns],
         values={cid: [c.get(col, 0) for col in columns] for cid, c in counts.items()},
     )
+
+
+def _floating_counts(
+    session: Session, fr: Frame, on: dt.date, column: Any, key: Callable[[Any], str]
+) -> tuple[dict[int, dict[tuple[str, str], int]], list[str]]:
+    """The persons whose open residence on `on` is floating, per community and (province of origin, `key` of
+    `column`), and the provinces in order (known ones sorted, the unknown last)."""
+    stmt = (
+        select(Residence.area_id, PersonVersion.hukou_region, column, func.count())
+        .join(ResidenceVersion, ResidenceVersion.entity_id == Residence.id)
+        .join(PersonVersion, PersonVersion.entity_id == Residence.person_id)
+        .where(
+            Residence.area_id.in_(list(fr.community_of)),
+            ResidenceVersion.category == "floating",
+            _valid_on(ResidenceVersion, on),
+            _valid_on(PersonVersion, on),
+        )
+        .group_by(Residence.area_id, PersonVersion.hukou_region, column)
+    )
+    counts: dict[int, dict[tuple[str, str], int]] = defaultdict(lambda: defaultdict(int))
+    provinces: set[str] = set()
+    for area_id, region, value, n in session.execute(stmt):
+        province = rules.province_of(region)
+        provinces.add(province)
+        counts[fr.community_of[int(area_id)]][(province, key(value))] += int(n)
+    order = sorted(p for p in provinces if p) + ([""] if "" in provinces else [])
+    return counts, order
 
 
 def _province_label(code: str) -> tuple[str, str]:
@@ -95,25 +99,9 @@ def floating_by_reason(session: Session, ctx: Context, *, area_code: str, on: dt
     """流动人口暂住事由统计表: persons whose open residence on `on` is floating, by province of origin × reason for
     stay (code table `stay_reason`; a residence without one counts as 事由不详), per community."""
     fr = frame(session, ctx, area_code)
-    stmt = (
-        select(Residence.area_id, PersonVersion.hukou_region, ResidenceVersion.stay_reason, func.count())
-        .join(ResidenceVersion, ResidenceVersion.entity_id == Residence.id)
-        .join(PersonVersion, PersonVersion.entity_id == Residence.person_id)
-        .where(
-            Residence.area_id.in_(list(fr.community_of)),
-            ResidenceVersion.category == "floating",
-            _valid_on(ResidenceVersion, on),
-            _valid_on(PersonVersion, on),
-        )
-        .group_by(Residence.area_id, PersonVersion.hukou_region, ResidenceVersion.stay_reason)
+    counts, order = _floating_counts(
+        session, fr, on, ResidenceVersion.stay_reason, lambda reason: str(reason or "")
     )
-    counts: dict[int, dict[tuple[str, str], int]] = defaultdict(lambda: defaultdict(int))
-    provinces: set[str] = set()
-    for area_id, region, reason, n in session.execute(stmt):
-        province = rules.province_of(region)
-        provinces.add(province)
-        counts[fr.community_of[int(area_id)]][(province, str(reason or ""))] += int(n)
-    order = sorted(p for p in provinces if p) + ([""] if "" in provinces else [])
     reasons = codes.table("stay_reason").entries
     reason_names = {code: (name, f"{name} ({code})") for code, name in reasons.items()}
     reason_names[""] = rules.UNKNOWN_REASON
