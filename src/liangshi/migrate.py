@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from importlib import resources
 
 from alembic import command
@@ -18,9 +19,32 @@ def alembic_config(url: str | None = None) -> Config:
     return cfg
 
 
+def _run(engine: Engine, step: Callable[[Config, str], None], revision: str) -> None:
+    cfg = alembic_config()
+    sqlite = engine.dialect.name == "sqlite"
+    with engine.connect() as conn:
+        raw = conn.connection.driver_connection
+        if sqlite:
+            # SQLite changes a column's type by rebuilding the table (copy, drop, rename), which the foreign keys
+            # of other tables' rows would refuse half-way: they are switched off, outside the transaction (the only
+            # place the switch works), and checked before the commit instead (sqlite.org/lang_altertable.html).
+            raw.execute("PRAGMA foreign_keys=OFF")
+        try:
+            with conn.begin():
+                cfg.attributes["connection"] = conn
+                step(cfg, revision)
+                if sqlite and (bad := conn.exec_driver_sql("PRAGMA foreign_key_check").all()):
+                    raise RuntimeError(f"foreign keys broken by the migration: {bad[:5]}")
+        finally:
+            if sqlite:
+                raw.execute("PRAGMA foreign_keys=ON")
+
+
 def upgrade(engine: Engine, revision: str = "head") -> None:
     """Bring the database schema up to `revision`."""
-    cfg = alembic_config()
-    with engine.begin() as conn:
-        cfg.attributes["connection"] = conn
-        command.upgrade(cfg, revision)
+    _run(engine, command.upgrade, revision)
+
+
+def downgrade(engine: Engine, revision: str) -> None:
+    """Take the database schema down to `revision`."""
+    _run(engine, command.downgrade, revision)
