@@ -24,6 +24,7 @@ def _run(engine: Engine, step: Callable[[Config, str], None], revision: str) -> 
     sqlite = engine.dialect.name == "sqlite"
     with engine.connect() as conn:
         raw = conn.connection.driver_connection
+        assert raw is not None
         if sqlite:
             # SQLite changes a column's type by rebuilding the table (copy, drop, rename), which the foreign keys
             # of other tables' rows would refuse half-way: they are switched off, outside the transaction (the only
