@@ -4,17 +4,16 @@ Revision ID: 0051
 Revises: 0050
 Create Date: 2026-12-03 06:20:00
 
-Issue 18, item 4 (等保 level 3): the phone numbers of persons (`person_versions.phone`) and of department source
-records (`person_source_records.phone`), and the change sets' items and payloads (which carry the proposed persons'
-ID and phone numbers), are stored as AES-256-GCM ciphertexts (`liangshi.sealed`), the persons'
-with a keyed-hash index `phone_idx` (HMAC-SHA256) that search and linkage compare instead of the number. The
-column widens to hold a ciphertext; existing values are encrypted in batches of 5,000 rows (keyset order, values
-already encrypted are skipped, so an interrupted run is simply run again). The keyring is the configured one
-(the engine's: LIANGSHI_FIELD_KEYS, LIANGSHI_FIELD_KEY_FILE, else `<data_dir>/field-keys/keyring.json`, made on
-first use).
-Downgrade decrypts them again. On SQLite the type change rebuilds `person_versions`: run it through
-`liangshi db upgrade` (`liangshi.migrate`, which switches SQLite's foreign keys off around the rebuild and checks
-them before the commit).
+Issue 18, item 4 (等保 level 3): stored as AES-256-GCM ciphertexts (`liangshi.sealed`) from here on: the phone
+numbers of persons (`person_versions.phone`, with a keyed-hash index `phone_idx`, HMAC-SHA256, that search and
+linkage compare instead of the number) and of department source records (`person_source_records.phone`); the
+change sets' items and payloads (they carry the proposed persons' ID and phone numbers); the department
+exchange's conflict values and suggested values. The phone columns widen to hold a ciphertext; existing values
+are encrypted in batches of 5,000 rows (keyset order; values already encrypted are skipped, so an interrupted run
+is simply run again). The keyring is the engine's (LIANGSHI_FIELD_KEYS, LIANGSHI_FIELD_KEY_FILE, else
+`<data_dir>/field-keys/keyring.json`, made on first use). Downgrade decrypts them again. On SQLite the type change
+rebuilds `person_versions`: run it through `liangshi db upgrade` (`liangshi.migrate`, which switches SQLite's
+foreign keys off around the rebuild and checks them before the commit).
 """
 
 from collections.abc import Callable, Sequence
@@ -68,7 +67,8 @@ def _rewrite(
 
 def _sealer(ring: Keyring, field: str) -> Callable[[str], tuple[str, str | None] | None]:
     def seal(value: str) -> tuple[str, str | None] | None:
-        # Clear values never start so: an E.164 number starts with "+", a JSON document with "[" or "{".
+        # Encrypted values start so, clear ones do not (E.164 starts with "+", JSON with "[" or "{", a conflict
+        # value is a field's value: a number, a code, a date, a name).
         if value.startswith(PREFIX):
             return None
         return ring.encrypt(field, value), ring.index(field, value)
@@ -101,6 +101,9 @@ def upgrade() -> None:
     _rewrite("person_source_records", "id", "phone", None, _sealer(ring, "source_record.phone"))
     _rewrite("change_sets", "id", "items", None, _sealer(ring, "change_set.items"))
     _rewrite("change_sets", "id", "payload", None, _sealer(ring, "change_set.payload"))
+    for column in ("register_value", "department_value"):
+        _rewrite("exchange_conflicts", "id", column, None, _sealer(ring, f"exchange_conflict.{column}"))
+    _rewrite("department_feedback", "id", "suggested_value", None, _sealer(ring, "feedback.suggested_value"))
     # The index after the values: one build instead of an update per row.
     with op.batch_alter_table("person_versions", schema=None) as batch_op:
         batch_op.create_index(batch_op.f("ix_person_versions_phone_idx"), ["phone_idx"], unique=False)
@@ -112,6 +115,9 @@ def downgrade() -> None:
     _rewrite("person_source_records", "id", "phone", None, _opener(ring, "source_record.phone"))
     _rewrite("change_sets", "id", "items", None, _opener(ring, "change_set.items"))
     _rewrite("change_sets", "id", "payload", None, _opener(ring, "change_set.payload"))
+    for column in ("register_value", "department_value"):
+        _rewrite("exchange_conflicts", "id", column, None, _opener(ring, f"exchange_conflict.{column}"))
+    _rewrite("department_feedback", "id", "suggested_value", None, _opener(ring, "feedback.suggested_value"))
     with op.batch_alter_table("person_source_records", schema=None) as batch_op:
         batch_op.alter_column(
             "phone", existing_type=sa.String(length=120), type_=sa.String(length=20), existing_nullable=True
