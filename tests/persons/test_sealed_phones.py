@@ -4,6 +4,7 @@ the keyed-hash index, the bulk writers sealing what they copy, the rotation re-e
 from __future__ import annotations
 
 import csv
+import importlib
 import datetime as dt
 import io
 import json
@@ -24,6 +25,9 @@ from liangshi.common.fieldcrypt import Keyring
 from liangshi.db import make_engine
 from liangshi.exchange import service as exchange
 from liangshi.models import Base
+
+# The migration that seals the phones (its revision before it is where the downgrade goes).
+SEALING = importlib.import_module("liangshi.migrations.versions.0051_sec18_sealed_phones")
 from liangshi.mpi import service as mpi
 from liangshi.mpi.service.records import candidate_person_ids, normalise
 from liangshi.persons import service as persons
@@ -198,7 +202,7 @@ def test_the_migration_encrypts_an_existing_database_and_the_downgrade_decrypts_
     copy = _copy_sqlite(engine, tmp_path / "copy.db")
     sealed.use_keyring(copy.dialect, sealed.keyring(engine.dialect))
     try:
-        migrate.downgrade(copy, "0050")
+        migrate.downgrade(copy, SEALING.down_revision)  # to just before the phones were sealed
         clear = _raw(copy, "SELECT phone FROM person_versions WHERE phone IS NOT NULL ORDER BY row_id")
         assert sorted(p for (p,) in clear) == sorted("+86" + p for p in PHONES[:3])
         migrate.upgrade(copy)
