@@ -4,8 +4,8 @@ the keyed-hash index, the bulk writers sealing what they copy, the rotation re-e
 from __future__ import annotations
 
 import csv
-import importlib
 import datetime as dt
+import importlib
 import io
 import json
 import sqlite3
@@ -25,9 +25,6 @@ from liangshi.common.fieldcrypt import Keyring
 from liangshi.db import make_engine
 from liangshi.exchange import service as exchange
 from liangshi.models import Base
-
-# The migration that seals the phones (its revision before it is where the downgrade goes).
-SEALING = importlib.import_module("liangshi.migrations.versions.0051_sec18_sealed_phones")
 from liangshi.mpi import service as mpi
 from liangshi.mpi.service.records import candidate_person_ids, normalise
 from liangshi.persons import service as persons
@@ -38,6 +35,8 @@ from tests.conftest import INSIDE, World
 from tests.factories import make_id
 from tests.mpi.helpers import rec
 
+# The migration that seals the phones (its revision before it is where the downgrade goes).
+SEALING = importlib.import_module("liangshi.migrations.versions.0051_sec18_sealed_phones")
 BORN = dt.date(1979, 6, 7)
 # Numbers no other test uses, so that a dump finds no leftover of another test.
 PROV = Provenance("collector", "collector_zhang", "observed")
