@@ -141,6 +141,15 @@ def browser_login(page: Any, username: str, password: str = PASSWORD) -> None:
     page.wait_for_selector("[data-testid=who]")
 
 
+def menu_click(page: Any, entry: str) -> None:
+    """Click a menu entry as a user does: on a phone the menu is folded behind its button, which is tapped
+    first (issue 17); on a desk the entry is in sight."""
+    toggle = page.locator("[data-testid=menu-toggle]")
+    if toggle.count() and toggle.is_visible() and toggle.get_attribute("aria-expanded") != "true":
+        toggle.click()
+    page.click(f"nav >> text={entry}")
+
+
 @dataclass
 class Scene:
     """A small registry for page tests: one building in 滨湖社区 and one in 南浦社区."""

@@ -16,7 +16,7 @@ from liangshi.persons.models import PersonVersion
 from liangshi.registry.changesets import ChangeSet
 from tests import factories
 from tests.conftest import INSIDE, World
-from tests.web.conftest import DESK, MOBILE, browser_login, screenshot
+from tests.web.conftest import DESK, MOBILE, browser_login, menu_click, screenshot
 
 
 def _add_person(page: Any, dwelling_id: int, *, name: str, id_number: str, category: str) -> None:
@@ -57,7 +57,7 @@ def test_collect_return_fix_approve_district_in_the_browser(
     desk = open_page(DESK)
     browser_login(desk, "station_admin_li")
     assert "刘晓鸣" not in _search(desk, "刘晓鸣")
-    desk.click("nav >> text=审核台")
+    menu_click(desk, "审核台")
     desk.wait_for_selector("[data-testid=changesets]")
     assert desk.locator("[data-testid=changesets] tbody tr").count() == 2
     screenshot(desk, "changesets")
@@ -73,7 +73,7 @@ def test_collect_return_fix_approve_district_in_the_browser(
     assert desk.get_attribute(f"[data-outcome='{foreign}']", "data-ok") == "yes"
     assert "待区级审核" in (desk.text_content(f"[data-outcome='{foreign}']") or "")
 
-    phone.click("nav >> text=我的提交")
+    menu_click(phone, "我的提交")
     phone.wait_for_selector("[data-testid=outbox]")
     assert "姓名应为刘晓明" in (phone.text_content(f"li[data-changeset='{wrong}']") or "")
     screenshot(phone, "outbox")

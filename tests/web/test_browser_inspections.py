@@ -12,7 +12,7 @@ from liangshi.inspections.models import InspectionResult
 from liangshi.inspections.schemas import PlanCreate
 from tests.conftest import INSIDE, World
 from tests.inspections.test_service import TOWNSHIP, _households
-from tests.web.conftest import MOBILE, browser_login, screenshot
+from tests.web.conftest import MOBILE, browser_login, menu_click, screenshot
 
 
 def test_an_inspector_checks_a_household_on_a_phone(open_page: Callable[..., Any], world: World) -> None:
@@ -25,7 +25,7 @@ def test_an_inspector_checks_a_household_on_a_phone(open_page: Callable[..., Any
         )
     page = open_page(MOBILE)
     browser_login(page, "inspector_zhao")
-    page.click("nav >> text=检查验收")
+    menu_click(page, "检查验收")
     page.wait_for_selector("h1:has-text('检查验收')")
     page.click("[data-testid=plan-link]")
     page.wait_for_selector("[data-testid=oc] svg", state="attached")  # ECharts drew the OC curve

@@ -11,7 +11,7 @@ from sqlalchemy import func, select
 from liangshi.campaign.models import Visit
 from tests.conftest import World
 from tests.factories import make_id
-from tests.web.conftest import DESK, MOBILE, Scene, browser_login, screenshot
+from tests.web.conftest import DESK, MOBILE, Scene, browser_login, menu_click, screenshot
 
 _shot = screenshot
 
@@ -19,7 +19,7 @@ _shot = screenshot
 def test_collector_flow_on_a_phone(open_page: Callable[..., Any], scene: Scene, world: World) -> None:
     page = open_page(MOBILE)
     browser_login(page, "collector_zhang")
-    page.click("nav >> text=我的片区")
+    menu_click(page, "我的片区")
     page.wait_for_selector("h1:has-text('我的片区')")
     assert "滨湖社区" in (page.text_content("h1") or "")
     # Only collector_zhang's community: 南浦社区's building is not listed.

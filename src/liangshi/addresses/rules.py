@@ -161,7 +161,7 @@ def parse_stored_side(text: str | None, *, field: str = "side") -> str | None:
     side = STORED_SIDES.get(value)
     if side is None:
         raise ValidationFailed(
-            "plate.side_invalid",
+            "plate.stored_side_invalid",
             f"门牌所在侧“{text}”无效：应为 left/左、right/右、odd/单 或 even/双",
             f"Invalid street side {text!r}: expected left/左, right/右, odd/单 or even/双",
             {"field": field, "input": text},
