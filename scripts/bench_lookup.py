@@ -105,6 +105,18 @@ def meta(now: dt.datetime, county: str, valid_from: dt.date) -> dict[str, Any]:
     }
 
 
+def phone_index(engine: Any, phone: str | None) -> dict[str, Any]:
+    """The keyed-hash index column of a phone where the code has one (issue 18; the Core insert encrypts the phone
+    itself through its column type), else nothing: the same script runs under the code before and after."""
+    if not hasattr(PersonVersion, "phone_idx"):
+        return {}
+    from liangshi import sealed  # the code before issue 18 has no such module
+
+    return {
+        "phone_idx": None if phone is None else sealed.keyring(engine.dialect).index("person.phone", phone)
+    }
+
+
 def load_people(url: str, people: list[dict[str, Any]]) -> None:
     """Create the schema and the given persons (id_number, name, sex, birth, phone), each living in a dwelling of
     its own building floor; sets each one's person_id."""
@@ -280,6 +292,7 @@ def load_people(url: str, people: list[dict[str, Any]]) -> None:
                         "occupation": None,
                         "workplace": None,
                         "phone": x["phone"],
+                        **phone_index(engine, x["phone"]),
                         **meta(now, county, start),
                     }
                     for p, x in zip(p_ids, chunk, strict=True)
@@ -356,8 +369,9 @@ def load_people(url: str, people: list[dict[str, Any]]) -> None:
     engine.dispose()
 
 
-def load(url: str, n: int, seed: int) -> list[str]:
-    """Create the schema and N persons living in dwellings; returns their ID numbers."""
+def load(url: str, n: int, seed: int, phones: bool = False) -> list[str]:
+    """Create the schema and N persons living in dwellings (each with a mobile number if `phones`); returns their
+    ID numbers."""
     ids = make_ids(n, random.Random(seed))
     load_people(
         url,
@@ -367,9 +381,9 @@ def load(url: str, n: int, seed: int) -> list[str]:
                 "name": "测试人员",
                 "sex": "1" if int(num[16]) % 2 else "2",
                 "birth": dt.date(int(num[6:10]), int(num[10:12]), int(num[12:14])),
-                "phone": None,
+                "phone": f"+86139{i:08d}" if phones else None,
             }
-            for num in ids
+            for i, num in enumerate(ids)
         ],
     )
     return ids
@@ -632,6 +646,7 @@ def main() -> None:
     parser.add_argument("--persons", type=int, default=100_000)
     parser.add_argument("--samples", type=int, default=2000)
     parser.add_argument("--seed", type=int, default=7)
+    parser.add_argument("--phones", action="store_true", help="give every person a mobile number")
     parser.add_argument("--pg-server", default="postgresql://postgres@127.0.0.1:5432/postgres")
     parser.add_argument("--clients", default="", help="e.g. 1,8,32: concurrent audited lookups only")
     parser.add_argument("--seconds", type=float, default=8.0, help="per client count, with --clients")
@@ -644,7 +659,7 @@ def main() -> None:
     args = parser.parse_args()
     with fresh_database(args.db, "lookup", args.persons, args.pg_server) as url:
         t0 = time.perf_counter()
-        ids = load(url, args.persons, args.seed)
+        ids = load(url, args.persons, args.seed, args.phones)
         load_s = time.perf_counter() - t0
         if args.clients:
             counts = [int(c) for c in args.clients.split(",")]

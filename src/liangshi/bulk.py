@@ -1,7 +1,8 @@
 """Bulk writes: allocate ids, then insert many rows at once (executemany on SQLite, COPY on PostgreSQL).
 
-Ground floor: imports nothing of liangshi. What goes into version rows is the registry's business
-(`liangshi.registry`); this module only moves rows.
+Ground floor: imports nothing of liangshi but the sealed columns (`liangshi.sealed`: clear values of encrypted
+columns are encrypted here, and their keyed-hash index set, on the way to the table). What goes into version rows
+is the registry's business (`liangshi.registry`); this module only moves rows.
 """
 
 from __future__ import annotations
@@ -14,6 +15,8 @@ from typing import Any
 
 from sqlalchemy import Table, func, select, text
 from sqlalchemy.orm import Session
+
+from liangshi import sealed
 
 
 def is_postgres(session: Session) -> bool:
@@ -59,6 +62,10 @@ def bulk_insert(session: Session, model: type[Any], rows: list[dict[str, Any]]) 
     table: Table = model.__table__
     if not rows:
         return
+    if sealed.sealed_columns(table):
+        # Copies: the caller's dicts keep their clear values.
+        rows = [dict(row) for row in rows]
+        sealed.seal_rows(sealed.session_keyring(session), table, rows)
     columns = list(rows[0])
     if not is_postgres(session):
         # The driver's executemany directly: SQLAlchemy's per-row parameter processing would cost more than the
@@ -92,6 +99,8 @@ def insert_tuples(
     if isinstance(rows, Sized) and not rows:
         return
     table: Table = model.__table__
+    if sealed.sealed_columns(table):
+        columns, rows = sealed.seal_tuples(sealed.session_keyring(session), table, columns, rows)
     names = ", ".join(f'"{c}"' for c in columns)
     raw = session.connection().connection.driver_connection
     assert raw is not None

@@ -17,6 +17,7 @@ from sqlalchemy.orm import Mapped, declared_attr, mapped_column
 from sqlalchemy.sql.elements import ColumnElement
 
 from liangshi.db import Base, BigId, UtcDateTime
+from liangshi.sealed import SealedText
 
 
 class EntityMixin:
@@ -144,8 +145,9 @@ class ChangeSet(Base):
     summary: Mapped[str] = mapped_column(String(200))
     tags: Mapped[str] = mapped_column(String(200), default="")
     subject_person_id: Mapped[int | None] = mapped_column(BigId)
-    items: Mapped[str] = mapped_column(Text)
-    payload: Mapped[str | None] = mapped_column(Text)
+    # Encrypted at rest (issue 18): proposals carry ID and phone numbers.
+    items: Mapped[str] = mapped_column(SealedText("change_set.items"))
+    payload: Mapped[str | None] = mapped_column(SealedText("change_set.payload"))
     source_kind: Mapped[str] = mapped_column(String(12))
     evidence: Mapped[str] = mapped_column(String(10))
     document_ref: Mapped[str | None] = mapped_column(String(200))

@@ -118,6 +118,8 @@ def test_cli_generate_rotate_retire_check(tmp_path: Path, monkeypatch: pytest.Mo
     path = tmp_path / "field.keys"
     monkeypatch.delenv("LIANGSHI_FIELD_KEYS", raising=False)
     monkeypatch.setenv("LIANGSHI_FIELD_KEY_FILE", str(path))
+    # No database here (a keyring alone): the rotation and the check touch no rows.
+    monkeypatch.setenv("LIANGSHI_DATABASE_URL", f"sqlite:///{tmp_path / 'absent.db'}")
     made = runner.invoke(app, ["keys", "generate"])
     assert made.exit_code == 0, made.output
     assert json.loads(made.output)["data_keys"] == ["k1"]
@@ -145,5 +147,6 @@ def test_cli_check_with_a_corrupt_key_file_exits_2(tmp_path: Path, monkeypatch: 
     path.write_text("{", encoding="utf-8")
     monkeypatch.delenv("LIANGSHI_FIELD_KEYS", raising=False)
     monkeypatch.setenv("LIANGSHI_FIELD_KEY_FILE", str(path))
+    monkeypatch.setenv("LIANGSHI_DATABASE_URL", f"sqlite:///{tmp_path / 'absent.db'}")
     result = runner.invoke(app, ["keys", "check"])
     assert result.exit_code == 2 and "crypto.bad_keyring" in result.output

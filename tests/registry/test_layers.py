@@ -15,7 +15,10 @@ GROUND = {
     "liangshi.clock",
     "liangshi.bulk",
     "liangshi.versioned",
+    "liangshi.sealed",
 }
+# The ground floor may use the field keyring (the sealed columns encrypt with it; issue 18), nothing else above.
+GROUND_MAY = GROUND | {"liangshi.common.fieldcrypt"}
 # What the registry may use besides the ground floor: validated types, the actor, the audit log and the area tree.
 REGISTRY_MAY = GROUND | {
     "liangshi.common",
@@ -63,7 +66,7 @@ def test_the_ground_floor_imports_nothing_of_liangshi_above_it() -> None:
         (module, name)
         for module in GROUND
         for name in _imports(SRC / f"{module.removeprefix('liangshi.')}.py")
-        if not _allowed(name, GROUND, module)
+        if not _allowed(name, GROUND_MAY, module)
     }
     assert wrong == set()
 

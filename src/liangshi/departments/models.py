@@ -8,6 +8,7 @@ from sqlalchemy import BigInteger, Boolean, Date, ForeignKey, Index, Integer, St
 from sqlalchemy.orm import Mapped, mapped_column
 
 from liangshi.db import Base, BigId, UtcDateTime
+from liangshi.sealed import SealedText
 
 
 class Department(Base):
@@ -78,8 +79,9 @@ class ExchangeConflict(Base):
     object_kind: Mapped[str] = mapped_column(String(20))
     object_id: Mapped[int] = mapped_column(BigId)
     field: Mapped[str] = mapped_column(String(50))
-    register_value: Mapped[str | None] = mapped_column(Text)
-    department_value: Mapped[str | None] = mapped_column(Text)
+    # Encrypted at rest (issue 18): the values of any field, phone and ID numbers among them.
+    register_value: Mapped[str | None] = mapped_column(SealedText("exchange_conflict.register_value"))
+    department_value: Mapped[str | None] = mapped_column(SealedText("exchange_conflict.department_value"))
     department: Mapped[str] = mapped_column(String(30), index=True)
     batch_id: Mapped[int] = mapped_column(BigId, ForeignKey("department_batches.id"), index=True)
     line: Mapped[int | None] = mapped_column(Integer)
@@ -105,7 +107,7 @@ class Feedback(Base):
     object_id: Mapped[int] = mapped_column(BigId)
     attribute: Mapped[str] = mapped_column(String(50))
     reason: Mapped[str] = mapped_column(Text)
-    suggested_value: Mapped[str | None] = mapped_column(Text)
+    suggested_value: Mapped[str | None] = mapped_column(SealedText("feedback.suggested_value"))
     flag_id: Mapped[int] = mapped_column(BigId, ForeignKey("attribute_flags.id"))
     filed_by: Mapped[int | None] = mapped_column(BigId, ForeignKey("users.id"))
     filed_at: Mapped[dt.datetime] = mapped_column(UtcDateTime)

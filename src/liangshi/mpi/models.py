@@ -8,6 +8,7 @@ from sqlalchemy import Date, Float, ForeignKey, Index, String, Text, UniqueConst
 from sqlalchemy.orm import Mapped, mapped_column
 
 from liangshi.db import Base, BigId, UtcDateTime
+from liangshi.sealed import Sealed
 
 
 class PersonSourceRecord(Base):
@@ -26,7 +27,8 @@ class PersonSourceRecord(Base):
     sex: Mapped[str | None] = mapped_column(String(1))
     birth_date: Mapped[dt.date | None] = mapped_column(Date)
     id_number: Mapped[str | None] = mapped_column(String(24), index=True)
-    phone: Mapped[str | None] = mapped_column(String(20))
+    # Encrypted at rest (issue 18); never searched in SQL.
+    phone: Mapped[str | None] = mapped_column(Sealed("source_record.phone"))
     address: Mapped[str | None] = mapped_column(String(200))
     person_id: Mapped[int | None] = mapped_column(BigId, ForeignKey("persons.id"), index=True)
     # linked (joined an existing person), new (created a person), review (waiting for a decision),

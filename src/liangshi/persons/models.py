@@ -14,6 +14,7 @@ from liangshi.areas.models import Area
 from liangshi.db import Base, BigId
 from liangshi.persons.rules import name_keys
 from liangshi.residence.models import Residence, ResidenceVersion
+from liangshi.sealed import Sealed, watch
 from liangshi.versioned import EntityMixin, Kind, VersionMixin
 
 
@@ -31,6 +32,7 @@ class Person(EntityMixin, Base):
     __tablename__ = "persons"
 
 
+@watch
 class PersonVersion(VersionMixin, Base):
     """Versioned person facts (main and general items; the documents live in their own rows)."""
 
@@ -48,7 +50,9 @@ class PersonVersion(VersionMixin, Base):
     marital_status: Mapped[str | None] = mapped_column(String(2))
     occupation: Mapped[str | None] = mapped_column(String(100))
     workplace: Mapped[str | None] = mapped_column(String(200))
-    phone: Mapped[str | None] = mapped_column(String(20), index=True)
+    # Encrypted at rest (issue 18); searched and linked through its keyed-hash index.
+    phone: Mapped[str | None] = mapped_column(Sealed("person.phone", index="phone_idx"))
+    phone_idx: Mapped[str | None] = mapped_column(String(64), index=True)
     # Search keys derived from the name on every insert (张三 → zhangsan, zs); bulk loaders fill them explicitly.
     name_pinyin: Mapped[str | None] = mapped_column(String(200), default=_pinyin_default)
     name_initials: Mapped[str | None] = mapped_column(String(50), default=_initials_default)

@@ -52,6 +52,7 @@ from liangshi.persons.schemas import (
 from liangshi.registry import Context, Page, Snapshot, history
 from liangshi.rentals.models import RentalTenant
 from liangshi.residence.models import Residence
+from liangshi.sealed import session_keyring
 from liangshi.venues.models import Stay
 
 
@@ -415,7 +416,8 @@ def search_persons(
                 )
             )
     if phone:
-        where.append(v.phone == phone_query(phone))
+        # Encrypted at rest: compared through the keyed-hash index (docs/encryption.md).
+        where.append(v.phone_idx == session_keyring(session).index("person.phone", phone_query(phone)))
     if id_number:
         value = document_query(id_number, ctx.today)
         dv = DocumentVersion

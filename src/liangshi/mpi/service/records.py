@@ -29,6 +29,7 @@ from liangshi.persons.rules import check_document_agrees
 from liangshi.persons.schemas import PersonCreate
 from liangshi.registry import Context, Provenance
 from liangshi.residence.models import Residence, ResidenceVersion
+from liangshi.sealed import session_keyring
 
 CHUNK = 5000
 
@@ -156,9 +157,11 @@ def candidate_person_ids(session: Session, ctx: Context, norms: Sequence[Norm]) 
             )
         )
     current = and_(pv.superseded_at.is_(None), pv.valid_to.is_(None))
-    for chunk in chunks(phones):
+    ring = session_keyring(session)
+    phone_keys = sorted({ring.index("person.phone", p) for p in phones})
+    for chunk in chunks(phone_keys):
         found.update(
-            pid for (pid,) in session.execute(select(pv.entity_id).where(current, pv.phone.in_(chunk)))
+            pid for (pid,) in session.execute(select(pv.entity_id).where(current, pv.phone_idx.in_(chunk)))
         )
     for chunk in chunks(dates, 20000):
         rows = session.execute(
