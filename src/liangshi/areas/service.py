@@ -112,8 +112,14 @@ def names_of(session: Session, area_ids: Iterable[int], on: dt.date) -> dict[int
 def lineage(session: Session, area: Area, on: dt.date) -> list[tuple[Area, str]]:
     """The area and its ancestors from the top, with names."""
     ids = [int(x) for x in area.path.strip("/").split("/") if x]
+    areas, names = _named_areas(session, ids, on)
+    return [(areas[i], names.get(i, "")) for i in ids if i in areas]
+
+
+def _named_areas(session: Session, ids: Iterable[int], on: dt.date) -> tuple[dict[int, Area], dict[int, str]]:
+    """The areas of `ids` and their names valid on `on`, in one statement (an address's description reads
+    this on every 查人知住)."""
     v = AreaVersion
-    # The areas and their names in one statement (an address's description reads this on every 查人知住).
     rows = session.execute(
         select(Area, v.name)
         .outerjoin(
@@ -125,11 +131,9 @@ def lineage(session: Session, area: Area, on: dt.date) -> list[tuple[Area, str]]
                 (v.valid_to.is_(None)) | (v.valid_to > on),
             ),
         )
-        .where(Area.id.in_(ids))
+        .where(Area.id.in_(list(ids)))
     ).all()
-    areas = {a.id: a for a, _ in rows}
-    names = {a.id: name for a, name in rows if name is not None}
-    return [(areas[i], names.get(i, "")) for i in ids if i in areas]
+    return {a.id: a for a, _ in rows}, {a.id: name for a, name in rows if name is not None}
 
 
 def lineages(session: Session, area_ids: Iterable[int], on: dt.date) -> dict[int, list[tuple[Area, str]]]:
@@ -141,23 +145,7 @@ def lineages(session: Session, area_ids: Iterable[int], on: dt.date) -> dict[int
         int(i): [int(x) for x in path.strip("/").split("/") if x]
         for i, path in session.execute(select(Area.id, Area.path).where(Area.id.in_(wanted)))
     }
-    ancestors = {i for ids in paths.values() for i in ids}
-    v = AreaVersion
-    rows = session.execute(
-        select(Area, v.name)
-        .outerjoin(
-            v,
-            and_(
-                v.entity_id == Area.id,
-                v.superseded_at.is_(None),
-                v.valid_from <= on,
-                (v.valid_to.is_(None)) | (v.valid_to > on),
-            ),
-        )
-        .where(Area.id.in_(ancestors))
-    ).all()
-    areas = {a.id: a for a, _ in rows}
-    names = {a.id: name for a, name in rows if name is not None}
+    areas, names = _named_areas(session, {i for ids in paths.values() for i in ids}, on)
     return {
         area_id: [(areas[i], names.get(i, "")) for i in ids if i in areas] for area_id, ids in paths.items()
     }
