@@ -26,6 +26,32 @@ from functools import lru_cache
 from importlib import resources
 
 from liangshi.addresses.gazetteer import gazetteer
+from liangshi.addresses.street_patterns import (  # noqa: F401  (CN_NUM is re-exported)
+    _BUILDING,
+    _COMMUNITY,
+    _COMPACT,
+    _COMPACT_2,
+    _ESTATE_FOLLOWS,
+    _FLOOR,
+    _GROUP,
+    _LANE,
+    _NUMBER,
+    _NUMBER_BARE,
+    _POI_IN_ROAD,
+    _ROAD_ANY,
+    _ROAD_CONTINUES,
+    _ROAD_IN_VILLAGE,
+    _ROAD_NUMBERED,
+    _ROOM,
+    _SHORT_NAME_BLOCK,
+    _SHORT_VILLAGE_BLOCK,
+    _TOWNSHIP,
+    _TOWNSHIP_PROPER,
+    _UNIT,
+    _VILLAGE_IN_ROAD,
+    _ZONE_NAME,
+    CN_NUM,
+)
 
 __all__ = [
     "ADDRESS_FIELDS",
@@ -78,6 +104,8 @@ class ParsedAddress:
     notes: list[str] = field(default_factory=list, compare=False)
     # The gazetteer's full name of the township read, and its county code, while parsing (for its villages).
     _town: tuple[str, str] | None = field(default=None, compare=False, repr=False)
+    # Whether the district read is a former one (its code no longer current), while parsing.
+    _former_district: bool = field(default=False, compare=False, repr=False)
 
     def to_json(self) -> dict[str, str | None]:
         """Exactly the 13 component keys, in order."""
@@ -113,6 +141,7 @@ _TRADITIONAL = str.maketrans(
 )
 _DROP = re.compile(r"[\s,，、。;；:：()（）\[\]【】\"“”'‘’·/|>＞_]+")
 _PREFIX = re.compile(r"^(?:中华人民共和国|中国)")
+_DIGIT_SEPARATOR = re.compile(r"(?<=\d)[_/](?=[A-Za-z]?\d)")
 # A hyphen between two names is a separator (湖北-武汉-洪山区); between digits it is part of a number.
 _NAME_HYPHEN = re.compile(r"(?<=[\u4e00-\u9fff])-+|-+(?=[\u4e00-\u9fff])")
 # What people write before the address: a phone number, a lead-in phrase (我家的地址是, 收货地址).
@@ -136,7 +165,6 @@ _CN_DIGIT = {
     "八": 8,
     "九": 9,
 }
-CN_NUM = "[零〇一二两三四五六七八九十百]+"
 
 
 def chinese_number(text: str) -> int | None:
@@ -164,6 +192,7 @@ def chinese_number(text: str) -> int | None:
 def normalize_address_text(text: str) -> str:
     """NFKC (full-width to half-width), traditional plate words to simplified, drop spaces and punctuation."""
     value = unicodedata.normalize("NFKC", text).translate(_TRADITIONAL)
+    value = _DIGIT_SEPARATOR.sub("-", value)  # 3_6_2101, 3/6/2101: building, unit and room
     value = _DROP.sub("", value)
     value = _NAME_HYPHEN.sub("", value)
     return _PREFIX.sub("", value)
@@ -551,50 +580,6 @@ def _best_divisions(text: str) -> tuple[dict[str, str | None], int, list[Divisio
 # Street level and below
 # ---------------------------------------------------------------------------------------------------------
 
-_CJK = "\u4e00-\u9fff"
-_NOT_ROAD_AFTER = r"(?!路|街|巷|大道|大街|道|弄|胡同)"
-_TOWNSHIP = re.compile(
-    rf"[{_CJK}]{{1,12}}?(?:街道办事处|街道办|街道|镇|乡|苏木|经济技术开发区|经济开发区|开发区){_NOT_ROAD_AFTER}"
-)
-_COMMUNITY = re.compile(
-    rf"[{_CJK}A-Za-z\d]{{1,12}}?(?:社区居民委员会|社区居委会|居民委员会|村民委员会|居委会|村委会|社区|(?<!新)村)"
-    rf"(?!路|街|巷|大道|大街|道|弄|胡同|小区|委|民委员会|居委会)"
-)
-_GROUP = re.compile(
-    rf"(?:第?(?P<n>\d{{1,3}}|{CN_NUM})|(?P<name>[{_CJK}]{{1,4}}?))(?:村民小组|小组|组)(?![织成合团])"
-)
-_ROAD_SUFFIX = r"(?:大道|大街|胡同|路|街|巷|道|弄|里)"
-# The character before the road word: a Chinese one, or a number after a Chinese one (经3路, 纬2路).
-_ROAD_LAST = rf"(?:[{_CJK}]|(?<=[{_CJK}])\d{{1,2}}(?=路|街|大街|大道))"
-_ROAD_NUMBERED = re.compile(
-    rf"[{_CJK}\dA-Za-z]{{0,14}}?{_ROAD_LAST}{_ROAD_SUFFIX}(?=第?[甲乙丙丁戊己庚辛壬癸]?\d|{CN_NUM}号|$)"
-)
-_ROAD_ANY = re.compile(rf"[{_CJK}\d]{{0,12}}?{_ROAD_LAST}(?:大道|大街|胡同|路|街|巷)(?![道区坊市口])")
-_POI_IN_ROAD = re.compile(
-    rf"(?P<poi>.+(?:小区|花园|广场|大厦|中心|园|苑|大学|学院|医院|宾馆|酒店|公寓|"
-    rf"工业区|开发区|高新区|新区|园区|工业园|工业城|度假区|化工区|功能区|区块|新城|城|区|市场|农场|基地|站|办事处))"
-    rf"(?P<road>[{_CJK}]{{2,}}{_ROAD_SUFFIX})$"
-)
-# 号之一 … 号之十: one numeral, so that `12号之二十六幢` reads as 12-2 and building 16.
-_SUB_CN = "[一二三四五六七八九十]"
-_NUMBER = re.compile(
-    rf"第?(?P<stem>[甲乙丙丁戊己庚辛壬癸])?(?P<base>\d{{1,5}}|{CN_NUM}(?=号))"
-    rf"(?:号院?(?!楼|房|院|室|栋|幢)|(?=[-附之]))"
-    rf"(?:(?P<sep>-|附|之)(?P<sub>\d{{1,3}}|{_SUB_CN})号?(?!楼|室|栋|幢|单元))?"
-)
-_NUMBER_BARE = re.compile(r"(?P<base>\d{1,5})(?![\d栋幢单元楼层室座号#\-附])")
-_COMPACT = re.compile(r"(?P<b>\d{1,3})-(?P<u>\d{1,2})-(?P<r>\d{3,4})(?:室|号)?(?![\d\-])")
-# 59-1310: building and room (a second part of three or four digits, no 号 between: a door number is 28-3号)
-_COMPACT_2 = re.compile(r"(?P<b>\d{1,3})-(?P<r>\d{3,4})(?:室)?(?![\d\-号])")
-_LANE = re.compile(rf"(?P<n>\d{{1,4}}|{CN_NUM})弄(?=\d|{CN_NUM}号|支弄)")
-_BUILDING = re.compile(
-    rf"第?(?P<b>\d{{1,4}}|{CN_NUM}|[A-Za-z]\d{{0,3}}|\d{{1,3}}[A-Za-z])"
-    rf"(?:号楼|栋|幢|座|#楼?|号?楼(?=第?(?:\d{{1,2}}|{CN_NUM})单元))"
-)
-_UNIT = re.compile(rf"第?(?P<u>\d{{1,2}}|{CN_NUM}|[A-Za-z])单元")
-_FLOOR = re.compile(rf"(?:第|负|地下|-)?(?P<f>\d{{1,3}}|{CN_NUM})(?:楼|层)(?!单元)")
-_ROOM = re.compile(r"(?P<r>\d{1,5}|[A-Za-z]\d{1,5}|\d{1,4}[A-Za-z])(?:室|房|号房|号)?(?=$|[^\d])")
-
 
 def _num(text: str) -> str:
     value = chinese_number(text)
@@ -614,26 +599,6 @@ def _number_text(m: re.Match[str]) -> str:
 
 
 _ORDER = ("township", "community", "village_group", "road", "number", "building", "unit", "floor", "room")
-
-
-# A short name (柳市 for 柳市镇, 浦西 for 浦西村) is not taken when one of these follows it: it begins a road, a
-# village, an estate or a number instead (新城路, 江南大道, 下沙6号).
-_SHORT_NAME_BLOCK = re.compile(
-    r"(?:[东南西北中]{1,2}(?:路|街|大道|大街|巷)|路|街|大道|大街|巷|道|弄|胡同|里|村|社区|小区|花园|新村|公寓|大厦|广场|中学|小学|大学|学院|医院|公园|"
-    r"镇|乡|县|区|市|组|号|栋|幢|楼|层|单元|室|\d|[A-Za-z]|$)"
-)
-
-
-_ROAD_CONTINUES = re.compile(
-    rf"(?:{CN_NUM}|\d|[东南西北中][路街]|步行街|大街|大道|正街|老街|新街|横街|直街|后街|前街|中路|环路|支路|辅路)"
-)
-
-
-# A village's short name may stand before its door number (浦西455号).
-_SHORT_VILLAGE_BLOCK = re.compile(
-    r"(?:[东南西北中]{1,2}(?:路|街|大道|大街|巷)|路|街|大道|大街|巷|道|弄|胡同|里|村|社区|小区|花园|新村|公寓|大厦|"
-    r"广场|中学|小学|大学|学院|医院|公园|镇|乡|县|区|市|组|栋|幢|楼|层|单元|室|$)"
-)
 
 
 def _known_name(
@@ -671,6 +636,8 @@ def _short_name_fits(
         return True
     if parsed is None:
         return False
+    if parsed.district and _ESTATE_FOLLOWS.match(text, end):
+        return True  # 江干区九堡香滨湾花园: under a county read, the township before an estate's name
     # 北城浦西455号: one of the township's villages follows
     g = gazetteer()
     county = g.county(parsed.code, full) if parsed.code and not parsed.code.endswith("0000") else None
@@ -728,13 +695,24 @@ def _try(component: str, text: str, pos: int, parsed: ParsedAddress) -> int:
         m = _COMMUNITY.match(text, pos)
         if m:
             parsed.community = m.group()
+            road_first = _ROAD_IN_VILLAGE.match(m.group())
+            if road_first:  # 莫干山路乡邻村176号: the road, then the village on it
+                parsed.road, parsed.community = road_first.group("road"), road_first.group("community")
     elif component == "village_group":
         m = _GROUP.match(text, pos)
         if m:
             n = m.group("n")
             parsed.village_group = f"{_num(n)}组" if n else m.group()
     elif component == "road":
+        town = _TOWNSHIP_PROPER.match(text, pos)
+        if town and parsed.township and _ZONE_NAME.search(parsed.township):
+            # 杭州经济技术开发区下沙街道幸福南路: the township written after the zone it lies in
+            parsed.poi = (parsed.poi or "") + parsed.township
+            parsed.township, parsed._town = town.group(), None
+            pos = town.end()
         m = _ROAD_NUMBERED.match(text, pos) or _ROAD_ANY.match(text, pos)
+        if m is None and town is not None and parsed.township == town.group():
+            return pos
         if m:
             road = m.group()
             lane = _LANE.match(text, m.end())
@@ -742,7 +720,12 @@ def _try(component: str, text: str, pos: int, parsed: ParsedAddress) -> int:
                 road += f"{_num(lane.group('n'))}弄"
                 m = lane
             split = _POI_IN_ROAD.match(road)
-            if split:  # 科技园科苑路: a place name written before the road
+            village = _VILLAGE_IN_ROAD.match(road) if parsed.community is None else None
+            if village and not _ROAD_CONTINUES.match(village.group("road")):
+                # 紫东新村和春路: the village or community written before its road
+                parsed.community = village.group("community")
+                road = village.group("road")
+            elif split:  # 科技园科苑路: a place name written before the road
                 parsed.poi = split.group("poi")
                 road = split.group("road")
             parsed.road = road
@@ -811,15 +794,20 @@ def _repeat_end(text: str, pos: int, parsed: ParsedAddress) -> int:
         step = next((len(n) for n in names if text.startswith(n, end)), 0)
         if not step:
             step = _short_repeat(text, end, parsed)
+        successor = parsed.current.get("district")
+        former = parsed.district is not None and (successor is not None or parsed._former_district)
         if (
             not step
-            and parsed.district is None
+            and (parsed.district is None or former)
             and parsed.code
             and (parsed.code[2:] != "0000" or parsed.code[:2] in _MUNICIPALITIES)
         ):
             county = _county_at(text, end, parsed.code)
-            if county is not None:
+            # 富阳市富阳区: a former county written again by its current name is the current one
+            if county is not None and (parsed.district is None or successor in (None, county.name)):
                 parsed.district, parsed.code = county.name, county.code
+                parsed.current.pop("district", None)
+                parsed._former_district = False
                 step = len(county.name)
         if not step:
             return end
@@ -944,9 +932,12 @@ def parse_address(text: str) -> ParsedAddress:
                     parsed.current[key] = name
                 else:
                     notes.append(f"historic_{key}")
+                parsed._former_district = parsed._former_district or d.level == 3
     else:
         notes.append("no_division")
     _parse_local(value[pos:], parsed)
+    if found and not found[-1].current and parsed.code != found[-1].code and "historic_district" in notes:
+        notes.remove("historic_district")  # the current county was written after the former one
     if re.search(r"[^\u4e00-\u9fff\u3400-\u4dbf\dA-Za-z#\-]", value):
         notes.append("unread_characters")
     if not any(getattr(parsed, name) for name in ADDRESS_FIELDS):

@@ -1,0 +1,99 @@
+"""Readings of addresses as people write them (issue 20): parts glued together, dash and underscore numbers,
+market sections, a mistyped building word. Each case is a class of the third-party set's misses."""
+
+from __future__ import annotations
+
+import pytest
+
+from liangshi.addresses.parsing import parse_address
+
+
+def _fields(text: str) -> dict[str, str]:
+    return {k: v for k, v in parse_address(text).to_json().items() if v}
+
+
+def test_a_township_written_after_its_development_zone_is_the_township() -> None:
+    got = _fields("杭州经济技术开发区下沙街道幸福南路8号")
+    assert got["township"] == "下沙街道"
+    assert got["road"] == "幸福南路"
+    assert got["number"] == "8"
+    assert "经济技术开发区" in got["poi"]
+
+
+def test_a_village_written_before_its_road_is_the_community() -> None:
+    got = _fields("浙江省台州市天台县紫东新村和春路113号")
+    assert (got["community"], got["road"], got["number"]) == ("紫东新村", "和春路", "113")
+
+
+def test_a_road_written_before_the_village_on_it_is_the_road() -> None:
+    got = _fields("和睦街道莫干山路乡邻村176号")
+    assert (got["road"], got["community"], got["number"]) == ("莫干山路", "乡邻村", "176")
+
+
+@pytest.mark.parametrize(
+    "text, road",
+    [
+        ("浙江省杭州市张村南路5号", "张村南路"),  # a direction then 路: the village names the road
+        ("北京市朝阳区三里屯村东路", "三里屯村东路"),
+        ("浙江省杭州市新村路5号", "新村路"),
+    ],
+)
+def test_a_road_named_after_a_village_stays_one_road(text: str, road: str) -> None:
+    got = _fields(text)
+    assert got["road"] == road
+    assert "community" not in got
+
+
+@pytest.mark.parametrize(
+    "text, building, unit, room",
+    [
+        ("虎滩路685号7-5-4", "7", "5", "4"),  # a one-digit room
+        ("南苑街道临东路404号东湖创意园1111-6-L162", "1111", "6", "L162"),
+        ("林之语疏桐苑3_6_2101", "3", "6", "2101"),  # underscores between the numbers
+        ("林之语疏桐苑3/6/2101", "3", "6", "2101"),
+    ],
+)
+def test_building_unit_and_room_written_with_separators(
+    text: str, building: str, unit: str, room: str
+) -> None:
+    got = _fields(text)
+    assert (got["building"], got["unit"], got["room"]) == (building, unit, room)
+
+
+def test_a_lettered_building_before_a_dash_room() -> None:
+    got = _fields("义乌市国际商贸城B6-1074")
+    assert (got["building"], got["room"]) == ("B6", "1074")
+
+
+@pytest.mark.parametrize(
+    "text, number",
+    [
+        ("拱墅区钱江市场8区135号", "135"),  # 8区 is a section of the market, not a room
+        ("金华市永康市南苑东路金胜花苑1区130号", "130"),
+        ("浙江省杭州市江干区仁爱路九堡家苑3区12排59号", "59"),
+    ],
+)
+def test_a_section_or_row_number_is_neither_room_nor_door_number(text: str, number: str) -> None:
+    got = _fields(text)
+    assert got["number"] == number
+    assert "room" not in got
+
+
+def test_a_mistyped_building_word_after_a_number_is_the_building() -> None:
+    got = _fields("城关西郭洋茶园新村16撞10号")
+    assert got["building"] == "16"
+
+
+def test_a_former_county_written_again_by_its_current_name_is_the_current_county() -> None:
+    parsed = parse_address("浙江省杭州市富阳市富阳区银湖街道九龙大道35幢1196房")
+    assert (parsed.district, parsed.code) == ("富阳区", "330111")
+    assert parsed.township == "银湖街道"
+    assert parsed.road == "九龙大道"
+    assert "historic_district" not in parsed.notes
+
+
+def test_a_township_short_name_before_an_estate_under_a_county_read() -> None:
+    got = _fields("浙江省杭州市江干区九堡香滨湾花园十九幢6单元852")
+    assert got["township"] == "九堡"
+    assert got["poi"] == "香滨湾花园"
+    assert (got["building"], got["unit"], got["room"]) == ("19", "6", "852")
