@@ -97,3 +97,37 @@ def test_a_township_short_name_before_an_estate_under_a_county_read() -> None:
     assert got["township"] == "九堡"
     assert got["poi"] == "香滨湾花园"
     assert (got["building"], got["unit"], got["room"]) == ("19", "6", "852")
+
+
+@pytest.mark.parametrize(
+    "text, district, road",
+    [
+        ("广东省广州市天河区中国浙江省温州市平阳县文昌街", "平阳县", "文昌街"),
+        ("浙江省杭州市西湖区浙江省杭州市余杭区良渚街道通济北路", "余杭区", "通济北路"),
+        ("广东省深圳市龙岗区广东深圳市平湖凤凰大道102号", "龙岗区", "凤凰大道"),
+    ],
+)
+def test_an_address_written_after_another_region_is_read_from_the_second(
+    text: str, district: str, road: str
+) -> None:
+    got = _fields(text)
+    assert (got["district"], got["road"]) == (district, road)
+    assert "广东" not in got.get("road", "")
+
+
+@pytest.mark.parametrize(
+    "text, township",
+    [
+        ("广西壮族自治区贺州市八步区浙江省贤庠镇泰和路625号", "贤庠镇"),
+        ("浙江省温州市null浙江温州市龙湾区天河镇二甲村永泰路134号", "天河镇"),
+        ("湖北省鄂州市城区街道", "城区街道"),  # a township whose name holds 区: not cut
+    ],
+)
+def test_division_names_written_inside_a_township_are_not_part_of_it(text: str, township: str) -> None:
+    assert _fields(text)["township"] == township
+
+
+def test_a_county_level_city_opening_the_text_alone_is_the_district() -> None:
+    got = _fields("乐清南虹广场2153")
+    assert (got["district"], got["city"]) == ("乐清市", "温州市")
+    assert _fields("滨湖南路").get("district") is None  # a road that begins with a county's short name

@@ -20,7 +20,6 @@ place left between the recognised parts: `SOHO现代城`, `滨湖花园`).
 from __future__ import annotations
 
 import re
-import unicodedata
 from dataclasses import dataclass, field
 from functools import lru_cache
 from importlib import resources
@@ -51,6 +50,12 @@ from liangshi.addresses.street_patterns import (  # noqa: F401  (CN_NUM is re-ex
     _VILLAGE_IN_ROAD,
     _ZONE_NAME,
     CN_NUM,
+)
+from liangshi.addresses.written import (
+    _LEAD_PHONE,
+    _LEAD_PHRASE,
+    chinese_number,
+    normalize_address_text,
 )
 
 __all__ = [
@@ -114,88 +119,6 @@ class ParsedAddress:
     def details(self) -> dict[str, object]:
         """The components with the division code, current names of historic ones, and the notes."""
         return {**self.to_json(), "code": self.code, "current": dict(self.current), "notes": list(self.notes)}
-
-
-# ---------------------------------------------------------------------------------------------------------
-# Text normalisation and Chinese numerals
-# ---------------------------------------------------------------------------------------------------------
-
-_TRADITIONAL = str.maketrans(
-    {
-        "號": "号",
-        "棟": "栋",
-        "樓": "楼",
-        "層": "层",
-        "單": "单",
-        "區": "区",
-        "縣": "县",
-        "鎮": "镇",
-        "鄉": "乡",
-        "門": "门",
-        "—": "-",
-        "–": "-",
-        "‐": "-",
-        "―": "-",
-        "~": "-",
-    }
-)
-_DROP = re.compile(r"[\s,，、。;；:：()（）\[\]【】\"“”'‘’·/|>＞_]+")
-_PREFIX = re.compile(r"^(?:中华人民共和国|中国)")
-_DIGIT_SEPARATOR = re.compile(r"(?<=\d)[_/](?=[A-Za-z]?\d)")
-# A hyphen between two names is a separator (湖北-武汉-洪山区); between digits it is part of a number.
-_NAME_HYPHEN = re.compile(r"(?<=[\u4e00-\u9fff])-+|-+(?=[\u4e00-\u9fff])")
-# What people write before the address: a phone number, a lead-in phrase (我家的地址是, 收货地址).
-_LEAD_PHONE = re.compile(r"^(?:\+?86)?(?:1\d{10}|0\d{2,3}-?\d{7,8})")
-_LEAD_PHRASE = re.compile(
-    r"^(?:我家|我的|我们家|家庭|家|现|现在|目前|户籍|居住|联系|收货|收件|寄送|送货|详细|通讯|通信)?"
-    r"(?:的)?(?:住址|地址|住在|住|位于|在)(?:是|为|在)?"
-)
-
-_CN_DIGIT = {
-    "零": 0,
-    "〇": 0,
-    "一": 1,
-    "二": 2,
-    "两": 2,
-    "三": 3,
-    "四": 4,
-    "五": 5,
-    "六": 6,
-    "七": 7,
-    "八": 8,
-    "九": 9,
-}
-
-
-def chinese_number(text: str) -> int | None:
-    """`3` → 3, `三` → 3, `十二` → 12, `二十一` → 21, `一百零五` → 105, `五零一` → 501; None if not a number."""
-    if text.isascii() and text.isdigit():
-        return int(text)
-    if not text or any(ch not in _CN_DIGIT and ch not in "十百" for ch in text):
-        return None
-    if "十" not in text and "百" not in text:
-        return int("".join(str(_CN_DIGIT[ch]) for ch in text))
-    total = 0
-    current = 0
-    for ch in text:
-        if ch in _CN_DIGIT:
-            current = _CN_DIGIT[ch]
-        elif ch == "十":
-            total += (current or 1) * 10
-            current = 0
-        else:  # 百
-            total += (current or 1) * 100
-            current = 0
-    return total + current
-
-
-def normalize_address_text(text: str) -> str:
-    """NFKC (full-width to half-width), traditional plate words to simplified, drop spaces and punctuation."""
-    value = unicodedata.normalize("NFKC", text).translate(_TRADITIONAL)
-    value = _DIGIT_SEPARATOR.sub("-", value)  # 3_6_2101, 3/6/2101: building, unit and room
-    value = _DROP.sub("", value)
-    value = _NAME_HYPHEN.sub("", value)
-    return _PREFIX.sub("", value)
 
 
 # ---------------------------------------------------------------------------------------------------------
@@ -365,9 +288,15 @@ def _match_division(
                 continue
             if last is not None and not _under(d, last):
                 continue
-            if not c.full and d.level == 3 and last is None and not _town_follows(text, end, d):
+            if (
+                not c.full
+                and d.level == 3
+                and last is None
+                and not _town_follows(text, end, d)
+                and not (pos == 0 and _lone_county_stands(text, end, candidates))
+            ):
                 continue  # a short county name alone (滨湖 in 滨湖南路) is too weak, unless one of its
-                # townships follows (瑞安塘下镇, 海盐武原镇)
+                # townships follows (瑞安塘下镇, 海盐武原镇) or it opens the text unambiguously (义乌国际商贸城)
             if not c.full and _street_follows(text, end) and not _full_name_under(text, end, d):
                 continue  # 江汉路 is a road; but 哈尔滨道里区 is 道里区 in 哈尔滨
             usable.append(c)
@@ -394,6 +323,22 @@ def _match_division(
                 end = suffix.end()
         return best.division, end, ties
     return None, pos, []
+
+
+def _lone_county_stands(text: str, end: int, candidates: list[_Candidate]) -> bool:
+    """Whether a county's short name opening the text stands alone (柯桥金昌商务大厦, 义乌国际商贸城): it is of
+    three characters or names a county-level city, it names one current county of the country and nothing
+    else, and no street word, suffix or township word follows it."""
+    current = {c.division.code for c in candidates if c.division.current}
+    if len(current) != 1 or any(c.division.level < 3 for c in candidates):
+        return False
+    county = next(c.division for c in candidates if c.division.current)
+    short = text[:end]
+    if len(short) < 3 and not county.name.endswith("市"):
+        return False
+    if _street_follows(text, end) or _SHORT_SUFFIX.match(text, end) or _ROAD_START_WORDS.match(text, end):
+        return False
+    return not re.match(r"[镇乡村街道路]", text[end : end + 1])
 
 
 _SHORT_SUFFIX = re.compile(r"(?:自治州|自治县|自治旗|地区|新区|林区|省|市|州|县|区|旗|盟)")
@@ -683,7 +628,7 @@ def _try(component: str, text: str, pos: int, parsed: ParsedAddress) -> int:
         ):
             return -1  # 宁海县长街镇, 区博罗县福田镇: the township is the known name inside, read from there
         if m:
-            parsed.township = m.group()
+            parsed.township = m.group()[_division_prefix(m.group()) :]
     elif component == "community":
         villages = gazetteer().villages(*parsed._town) if parsed._town else {}
         known = _known_name(text, pos, villages, _SHORT_VILLAGE_BLOCK) if villages else None
@@ -766,6 +711,46 @@ def _try(component: str, text: str, pos: int, parsed: ParsedAddress) -> int:
         if m:
             parsed.room = m.group("r").upper()
     return m.end() if m else -1
+
+
+def _division_prefix(name: str) -> int:
+    """The length of the division names written at the start of a township's name read by its suffix
+    (浙江省贤庠镇, 浙江温州市龙湾区天河镇, 保靖县迁陵镇), or 0: the township is what follows them."""
+    index, longest = divisions()
+    cut = 0
+    for end in range(3, len(name) - 1):
+        if name[end - 1] not in "省市州县区旗盟" or not _TOWNSHIP_PROPER.fullmatch(name, end):
+            continue
+        if any(
+            c.full
+            for length in range(2, min(longest, end) + 1)
+            for c in index.get(name[end - length : end], ())
+        ):
+            cut = end
+    return cut
+
+
+_FILLER = re.compile(r"(?:null|NULL|None|中华人民共和国|中国)+")
+
+
+def _written_again(
+    text: str, pos: int, found: list[Division]
+) -> tuple[dict[str, str | None], int, list[Division]] | None:
+    """A second, different province-and-below written right after the divisions read (a form's default region,
+    then the address meant: 广东省广州市天河区中国浙江省温州市平阳县…, 浙江省绍兴市null浙江省上虞市…): its
+    divisions and where the rest begins, or None. The same names written again are `_repeat_end`'s."""
+    if not found:
+        return None
+    filler = _FILLER.match(text, pos)
+    at = filler.end() if filler else pos
+    fields, end, again = _parse_divisions(text, at)
+    if len(again) < 2 or again[0].level != 1:
+        return None
+    if [d.code for d in again] == [d.code for d in found][: len(again)]:
+        return None if end == pos else ({}, end, found)  # 广东省深圳市龙岗区广东深圳市…: the same, shorter
+    if again[-1].level < found[-1].level:
+        return None
+    return fields, end, again
 
 
 def _town_follows(text: str, end: int, county: Division) -> bool:
@@ -916,6 +901,14 @@ def parse_address(text: str) -> ParsedAddress:
     divisions_found, pos, found, start = _best_divisions(value)
     if start > 0:
         notes.append("text_before_address")
+    again = _written_again(value, pos, found)
+    if (
+        again is not None and again[0]
+    ):  # 广东省广州市天河区中国浙江省温州市平阳县…: the address written after another
+        divisions_found, pos, found = again
+        notes.append("divisions_written_twice")
+    elif again is not None:
+        pos = again[1]
     parsed = ParsedAddress(
         province=divisions_found["province"],
         city=divisions_found["city"],
