@@ -131,3 +131,18 @@ def test_a_county_level_city_opening_the_text_alone_is_the_district() -> None:
     got = _fields("乐清南虹广场2153")
     assert (got["district"], got["city"]) == ("乐清市", "温州市")
     assert _fields("滨湖南路").get("district") is None  # a road that begins with a county's short name
+
+
+@pytest.mark.parametrize(
+    "text, unit, room, floor",
+    [
+        ("锦桥商城12幢4号1203室", "4", "1203", None),  # a number after the building, then a room: the unit
+        ("锦桥商城12幢4号5楼", "4", None, "5"),
+        ("锦桥商城12幢4号", None, "4", None),  # alone after the building it stays the room
+    ],
+)
+def test_a_number_after_the_building_before_a_room_or_floor_is_the_unit(
+    text: str, unit: str | None, room: str | None, floor: str | None
+) -> None:
+    parsed = parse_address(text)
+    assert (parsed.building, parsed.unit, parsed.room, parsed.floor) == ("12", unit, room, floor)

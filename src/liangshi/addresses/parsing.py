@@ -47,6 +47,7 @@ from liangshi.addresses.street_patterns import (  # noqa: F401  (CN_NUM is re-ex
     _TOWNSHIP,
     _TOWNSHIP_PROPER,
     _UNIT,
+    _UNIT_HAO,
     _VILLAGE_IN_ROAD,
     _ZONE_NAME,
     CN_NUM,
@@ -697,8 +698,8 @@ def _try(component: str, text: str, pos: int, parsed: ParsedAddress) -> int:
         if m:
             parsed.building = _num(m.group("b"))
     elif component == "unit":
-        m = _UNIT.match(text, pos)
-        if m:
+        m = _UNIT.match(text, pos) or (_UNIT_HAO.match(text, pos) if parsed.building is not None else None)
+        if m:  # 12幢4号1203室: after a building, a number then a room or floor is its unit (entrance)
             parsed.unit = _num(m.group("u"))
     elif component == "floor":
         m = _FLOOR.match(text, pos)
