@@ -54,9 +54,12 @@ _COMPACT_2 = re.compile(r"(?P<b>[A-Za-z]?\d{1,3})-(?P<r>\d{3,4})(?:室)?(?![\d\-
 _LANE = re.compile(rf"(?P<n>\d{{1,4}}|{CN_NUM})弄(?=\d|{CN_NUM}号|支弄)")
 _BUILDING = re.compile(
     rf"第?(?P<b>\d{{1,4}}|{CN_NUM}|[A-Za-z]\d{{0,3}}|\d{{1,3}}[A-Za-z])"
-    rf"(?:号楼|栋|幢|座|#楼?|号?楼(?=第?(?:\d{{1,2}}|{CN_NUM})单元)|(?<=\d)[撞懂](?!\d*[号]?[车人]))"
+    rf"(?:号楼|栋|幢|座|#楼?|号?楼(?=第?(?:\d{{1,2}}|{CN_NUM})单元)|(?<=\d)[撞懂])"
 )
-_UNIT_HAO = re.compile(rf"(?P<u>\d{{1,2}}|{CN_NUM})号(?=\d{{3,4}}(?:室|房)?(?:$|[^\d])|第?(?:\d{{1,2}}|{CN_NUM})(?:楼|层))")
+# 12幢4号1203室, 12幢4号5楼: after a building, a number followed by a room or a floor is the unit.
+_UNIT_HAO = re.compile(
+    rf"(?P<u>\d{{1,2}}|{CN_NUM})号(?=\d{{3,4}}(?:室|房)?(?:$|[^\d])|第?(?:\d{{1,2}}|{CN_NUM})(?:楼|层))"
+)
 _UNIT = re.compile(rf"第?(?P<u>\d{{1,2}}|{CN_NUM}|[A-Za-z])单元")
 _FLOOR = re.compile(rf"(?:第|负|地下|-)?(?P<f>\d{{1,3}}|{CN_NUM})(?:楼|层)(?!单元)")
 # Not a room: a number naming a zone, section, street or row of a market (钱江市场8区135号, 10楼7街41234).
