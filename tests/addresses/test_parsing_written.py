@@ -146,3 +146,22 @@ def test_a_number_after_the_building_before_a_room_or_floor_is_the_unit(
 ) -> None:
     parsed = parse_address(text)
     assert (parsed.building, parsed.unit, parsed.room, parsed.floor) == ("12", unit, room, floor)
+
+
+def test_a_postcode_at_the_end_is_not_a_room() -> None:
+    got = _fields("浙江省嘉兴市秀洲区王江泾镇栋梁村戴方港49号_314001")
+    assert got["number"] == "49"
+    assert "room" not in got
+
+
+@pytest.mark.parametrize("text", ["东新路1185号11F", "东新路1185号11f"])
+def test_a_floor_written_with_f(text: str) -> None:
+    got = _fields(text)
+    assert (got["number"], got["floor"]) == ("1185", "11")
+    assert "room" not in got
+
+
+def test_a_sub_number_does_not_split_a_longer_number() -> None:
+    got = _fields("小越镇越兴东路945-1230号")
+    assert got["number"] == "945"
+    assert got["room"] == "1230"

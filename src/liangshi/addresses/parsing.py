@@ -704,7 +704,7 @@ def _try(component: str, text: str, pos: int, parsed: ParsedAddress) -> int:
     elif component == "floor":
         m = _FLOOR.match(text, pos)
         if m:
-            value = _num(m.group("f"))
+            value = _num(m.group("f") or m.group("f2"))  # 11F: the eleventh floor
             negative = m.group().startswith(("负", "地下", "-"))
             parsed.floor = f"-{value}" if negative else value
     else:  # room

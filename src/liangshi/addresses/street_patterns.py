@@ -45,7 +45,7 @@ _SUB_CN = "[一二三四五六七八九十]"
 _NUMBER = re.compile(
     rf"第?(?P<stem>[甲乙丙丁戊己庚辛壬癸])?(?P<base>\d{{1,5}}|{CN_NUM}(?=号))"
     rf"(?:号院?(?!楼|房|院|室|栋|幢)|(?=[-附之]))"
-    rf"(?:(?P<sep>-|附|之)(?P<sub>\d{{1,3}}|{_SUB_CN})号?(?!楼|室|栋|幢|单元))?"
+    rf"(?:(?P<sep>-|附|之)(?P<sub>\d{{1,3}}(?!\d)|{_SUB_CN})号?(?!楼|室|栋|幢|单元))?"
 )
 _NUMBER_BARE = re.compile(r"(?P<base>\d{1,5})(?![\d栋幢单元楼层室座号#\-附区排街期弄巷段组])")
 _COMPACT = re.compile(r"(?P<b>[A-Za-z]?\d{1,4})-(?P<u>\d{1,2})-(?P<r>[A-Za-z]?\d{1,4})(?:室|号)?(?![\d\-])")
@@ -61,10 +61,12 @@ _UNIT_HAO = re.compile(
     rf"(?P<u>\d{{1,2}}|{CN_NUM})号(?=\d{{3,4}}(?:室|房)?(?:$|[^\d])|第?(?:\d{{1,2}}|{CN_NUM})(?:楼|层))"
 )
 _UNIT = re.compile(rf"第?(?P<u>\d{{1,2}}|{CN_NUM}|[A-Za-z])单元")
-_FLOOR = re.compile(rf"(?:第|负|地下|-)?(?P<f>\d{{1,3}}|{CN_NUM})(?:楼|层)(?!单元)")
+_FLOOR = re.compile(
+    rf"(?:第|负|地下|-)?(?:(?P<f>\d{{1,3}}|{CN_NUM})(?:楼|层)(?!单元)|(?P<f2>\d{{1,2}})[Ff](?![A-Za-z\d]))"
+)
 # Not a room: a number naming a zone, section, street or row of a market (钱江市场8区135号, 10楼7街41234).
 _ROOM = re.compile(
-    r"(?P<r>\d{1,5}|[A-Za-z]\d{1,5}|\d{1,4}[A-Za-z])(?:室|房|号房|号(?!门|区|街|楼))?"
+    r"(?<!\d)(?P<r>\d{1,5}|[A-Za-z]\d{1,5}|\d{1,4}[A-Za-z])(?:室|房|号房|号(?!门|区|街|楼))?"
     r"(?=$|[^\d])(?!区|段|街|巷|期|排|弄|支|横|号门)"
 )
 
