@@ -165,3 +165,20 @@ def test_a_sub_number_does_not_split_a_longer_number() -> None:
     got = _fields("小越镇越兴东路945-1230号")
     assert got["number"] == "945"
     assert got["room"] == "1230"
+
+
+@pytest.mark.parametrize(
+    "text, township",
+    [
+        ("瓯北镇浦西工业区高驰机器", "瓯北镇"),  # not 北镇, a township of another county
+        ("笕桥镇大世界五金城129幢272室", "笕桥镇"),
+        ("浙江省宁波市宁海县长街镇", "长街镇"),
+    ],
+)
+def test_a_township_opening_the_text_is_read_whole(text: str, township: str) -> None:
+    assert _fields(text)["township"] == township
+
+
+def test_a_zone_written_after_its_county_short_name_is_named_by_it() -> None:
+    got = _fields("杭州市萧山经济技术开发区建设二路")
+    assert (got["district"], got["township"], got["road"]) == ("萧山区", "萧山经济技术开发区", "建设二路")

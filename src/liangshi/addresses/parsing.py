@@ -622,14 +622,18 @@ def _try(component: str, text: str, pos: int, parsed: ParsedAddress) -> int:
         if (
             m
             and towns
+            and text[pos : m.end()] not in towns
             and any(
-                _known_name(text, i, towns) is not None and text[i : m.end()] in towns
+                _known_name(text, i, towns) is not None
+                and text[i : m.end()] in towns
+                and (not wide or text[i - 1] in "省市州县区旗盟")
                 for i in range(pos + 1, m.end())
             )
         ):
             return -1  # 宁海县长街镇, 区博罗县福田镇: the township is the known name inside, read from there
         if m:
             parsed.township = m.group()[_division_prefix(m.group()) :]
+
     elif component == "community":
         villages = gazetteer().villages(*parsed._town) if parsed._town else {}
         known = _known_name(text, pos, villages, _SHORT_VILLAGE_BLOCK) if villages else None
@@ -712,6 +716,25 @@ def _try(component: str, text: str, pos: int, parsed: ParsedAddress) -> int:
         if m:
             parsed.room = m.group("r").upper()
     return m.end() if m else -1
+
+
+_GENERIC_ZONE = re.compile(r"(?:经济技术开发区|经济开发区|开发区|高新技术产业开发区|高新区|工业园区|工业区)")
+
+
+def _zone_by_county(text: str, pos: int, parsed: ParsedAddress) -> None:
+    """A zone written right after its county's short name (杭州市萧山经济技术开发区) is named by it: the
+    township read as 经济技术开发区 becomes 萧山经济技术开发区."""
+    name = parsed.district or ""
+    m = re.search(f"{_SHORT_SUFFIX.pattern}$", name)
+    short = name[: -len(m.group())] if m else ""
+    zone = parsed.township or ""
+    if (
+        len(short) >= 2
+        and _GENERIC_ZONE.fullmatch(zone)
+        and text.startswith(zone, pos)
+        and text[:pos].endswith(short)
+    ):
+        parsed.township = short + zone
 
 
 def _division_prefix(name: str) -> int:
@@ -930,6 +953,7 @@ def parse_address(text: str) -> ParsedAddress:
     else:
         notes.append("no_division")
     _parse_local(value[pos:], parsed)
+    _zone_by_county(value, pos, parsed)
     if found and not found[-1].current and parsed.code != found[-1].code and "historic_district" in notes:
         notes.remove("historic_district")  # the current county was written after the former one
     if re.search(r"[^\u4e00-\u9fff\u3400-\u4dbf\dA-Za-z#\-]", value):
