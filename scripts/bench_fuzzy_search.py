@@ -15,12 +15,14 @@ tries, current versions, first 100 ids), no scope, ranking or audit, in the same
 from __future__ import annotations
 
 import argparse
+import contextlib
 import json
 import os
 import random
 import sys
 import time
 from collections import defaultdict
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -121,6 +123,31 @@ def measure(url: str, names: list[str], samples: int, seed: int) -> dict[str, An
     return out
 
 
+@contextlib.contextmanager
+def _database(args: argparse.Namespace) -> Iterator[tuple[str, bool]]:
+    """The benchmark's database URL and whether it is already loaded (`--keep`)."""
+    if not args.keep or args.db != "postgresql":
+        with fresh_database(args.db, "fuzzy", args.persons, args.pg_server) as url:
+            yield url, False
+        return
+    import psycopg
+
+    with psycopg.connect(args.pg_server, autocommit=True) as admin:
+        exists = admin.execute("SELECT 1 FROM pg_database WHERE datname = %s", (args.keep,)).fetchone()
+        if exists is None:
+            admin.execute(f'CREATE DATABASE "{args.keep}"')
+    yield args.pg_server.rsplit("/", 1)[0] + f"/{args.keep}", exists is not None
+
+
+def _names(url: str) -> list[str]:
+    """The names of a kept database, in load order (the order `load` returned them)."""
+    engine = make_engine(url)
+    with engine.connect() as conn:
+        names = list(conn.execute(text("SELECT name FROM person_versions ORDER BY entity_id")).scalars())
+    engine.dispose()
+    return names
+
+
 def main() -> None:
     """Parse arguments, load, measure, print JSON."""
     parser = argparse.ArgumentParser(description=__doc__)
@@ -129,11 +156,16 @@ def main() -> None:
     parser.add_argument("--samples", type=int, default=100)
     parser.add_argument("--seed", type=int, default=7)
     parser.add_argument("--pg-server", default="postgresql://postgres@127.0.0.1:5432/postgres")
+    parser.add_argument(
+        "--keep",
+        help="PostgreSQL only: a database of this name, loaded if missing and kept afterwards, so that code "
+        "before and after a change is measured on the same data (drop it yourself when done)",
+    )
     args = parser.parse_args()
-    with fresh_database(args.db, "fuzzy", args.persons, args.pg_server) as url:
+    with _database(args) as (url, loaded):
         t0 = time.perf_counter()
-        names = load(url, args.persons, args.seed)
-        load_s = time.perf_counter() - t0
+        names = _names(url) if loaded else load(url, args.persons, args.seed)
+        load_s = 0.0 if loaded else time.perf_counter() - t0
         figures = measure(url, names, args.samples, args.seed)
     print(
         json.dumps(

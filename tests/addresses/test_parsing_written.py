@@ -182,3 +182,22 @@ def test_a_township_opening_the_text_is_read_whole(text: str, township: str) -> 
 def test_a_zone_written_after_its_county_short_name_is_named_by_it() -> None:
     got = _fields("杭州市萧山经济技术开发区建设二路")
     assert (got["district"], got["township"], got["road"]) == ("萧山区", "萧山经济技术开发区", "建设二路")
+
+
+@pytest.mark.parametrize(
+    "text, city, district",
+    [
+        ("义乌国际商贸城四区二楼40573", "金华市", "义乌市"),  # not the 1990s listing 339007 as a city
+        ("海宁皮革城6期9楼云龙北路3号", "嘉兴市", "海宁市"),
+    ],
+)
+def test_a_county_level_city_once_listed_under_its_province_is_todays_county(
+    text: str, city: str, district: str
+) -> None:
+    got = _fields(text)
+    assert (got["city"], got["district"]) == (city, district)
+
+
+def test_a_second_township_before_the_road_does_not_name_the_road() -> None:
+    got = _fields("杭州市余杭区临平镇星桥街道星发街133号")
+    assert (got["township"], got["road"], got["number"]) == ("临平镇", "星发街", "133")

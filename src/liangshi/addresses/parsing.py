@@ -285,7 +285,7 @@ def _match_division(
         usable: list[_Candidate] = []
         for c in candidates:
             d = c.division
-            if d.level <= level:
+            if d.level <= level or _former_listing(c, candidates):
                 continue
             if last is not None and not _under(d, last):
                 continue
@@ -326,12 +326,28 @@ def _match_division(
     return None, pos, []
 
 
+def _former_listing(c: _Candidate, candidates: list[_Candidate]) -> bool:
+    """Whether `c` is a county-level city once listed under its province directly (浙江 3390xx: 义乌市 as
+    339007) that is today a county of the same name: the same place, read as today's county."""
+    d = c.division
+    return (
+        d.level == 2
+        and not d.current
+        and d.code[2:4] == "90"
+        and any(
+            o.division.current and o.division.level == 3 and o.division.name == d.name for o in candidates
+        )
+    )
+
+
 def _lone_county_stands(text: str, end: int, candidates: list[_Candidate]) -> bool:
     """Whether a county's short name opening the text stands alone (柯桥金昌商务大厦, 义乌国际商贸城): it is of
     three characters or names a county-level city, it names one current county of the country and nothing
     else, and no street word, suffix or township word follows it."""
     current = {c.division.code for c in candidates if c.division.current}
-    if len(current) != 1 or any(c.division.level < 3 for c in candidates):
+    if len(current) != 1 or any(
+        c.division.level < 3 and not _former_listing(c, candidates) for c in candidates
+    ):
         return False
     county = next(c.division for c in candidates if c.division.current)
     short = text[:end]
@@ -659,6 +675,10 @@ def _try(component: str, text: str, pos: int, parsed: ParsedAddress) -> int:
             # 杭州经济技术开发区下沙街道幸福南路: the township written after the zone it lies in
             parsed.poi = (parsed.poi or "") + parsed.township
             parsed.township, parsed._town = town.group(), None
+            pos = town.end()
+        elif town and parsed.township and _ROAD_ANY.match(text, town.end()):
+            # 临平镇星桥街道星发街: a second township, then the road; the road is not named by it
+            parsed.poi = (parsed.poi or "") + town.group()
             pos = town.end()
         m = _ROAD_NUMBERED.match(text, pos) or _ROAD_ANY.match(text, pos)
         if m is None and town is not None and parsed.township == town.group():

@@ -28,7 +28,8 @@ _ROAD_NUMBERED = re.compile(
 _ROAD_ANY = re.compile(rf"[{_CJK}\d]{{0,12}}?{_ROAD_LAST}(?:大道|大街|胡同|路|街|巷)(?![道区坊市口])")
 _POI_IN_ROAD = re.compile(
     rf"(?P<poi>.+(?:小区|花园|广场|大厦|中心|园|苑|大学|学院|医院|宾馆|酒店|公寓|"
-    rf"工业区|开发区|高新区|新区|园区|工业园|工业城|度假区|化工区|功能区|区块|新城|城|区|市场|农场|基地|站|办事处))"
+    rf"工业区|开发区|高新区|新区|园区|工业园|工业城|度假区|化工区|功能区|区块|新城|城|区|市场|农场|基地|站|办事处|"
+    rf"\d{{1,3}}楼|管委会|少年宫|文化宫|关口))"
     rf"(?P<road>[{_CJK}]{{2,}}{_ROAD_SUFFIX})$"
 )
 # A township by its proper suffix (not a zone), and a zone's name (read as the township when no other is).
