@@ -201,3 +201,25 @@ def test_a_county_level_city_once_listed_under_its_province_is_todays_county(
 def test_a_second_township_before_the_road_does_not_name_the_road() -> None:
     got = _fields("杭州市余杭区临平镇星桥街道星发街133号")
     assert (got["township"], got["road"], got["number"]) == ("临平镇", "星发街", "133")
+
+
+@pytest.mark.parametrize(
+    "text, road, number, poi",
+    [
+        ("国贸路662号嘉兴市毛衫业科技服务大楼", "国贸路", "662", "毛衫业科技服务大楼"),
+        ("永丰路177号桐乡市濮新学校", "永丰路", "177", "濮新学校"),
+    ],
+)
+def test_a_road_and_number_written_before_a_place_named_by_its_city(
+    text: str, road: str, number: str, poi: str
+) -> None:
+    parsed = parse_address(text)
+    assert (parsed.road, parsed.number, parsed.poi) == (road, number, poi)
+    assert parsed.city == "嘉兴市"
+    assert "text_before_address" not in parsed.notes
+
+
+def test_a_bare_number_ending_a_village_address_is_its_door_number() -> None:
+    got = _fields("浙江省杭州市萧山区宁围镇新安村1124")
+    assert (got["community"], got["number"]) == ("新安村", "1124")
+    assert "room" not in got

@@ -31,7 +31,9 @@ from liangshi.addresses.street_patterns import (  # noqa: F401  (CN_NUM is re-ex
     _COMPACT,
     _COMPACT_2,
     _ESTATE_FOLLOWS,
+    _FILLER,
     _FLOOR,
+    _GENERIC_ZONE,
     _GROUP,
     _LANE,
     _NUMBER,
@@ -41,14 +43,17 @@ from liangshi.addresses.street_patterns import (  # noqa: F401  (CN_NUM is re-ex
     _ROAD_CONTINUES,
     _ROAD_IN_VILLAGE,
     _ROAD_NUMBERED,
+    _ROAD_START_WORDS,
     _ROOM,
     _SHORT_NAME_BLOCK,
+    _SHORT_SUFFIX,
     _SHORT_VILLAGE_BLOCK,
     _TOWNSHIP,
     _TOWNSHIP_PROPER,
     _UNIT,
     _UNIT_HAO,
     _VILLAGE_IN_ROAD,
+    _VILLAGE_NUMBER_END,
     _ZONE_NAME,
     CN_NUM,
 )
@@ -356,13 +361,6 @@ def _lone_county_stands(text: str, end: int, candidates: list[_Candidate]) -> bo
     if _street_follows(text, end) or _SHORT_SUFFIX.match(text, end) or _ROAD_START_WORDS.match(text, end):
         return False
     return not re.match(r"[镇乡村街道路]", text[end : end + 1])
-
-
-_SHORT_SUFFIX = re.compile(r"(?:自治州|自治县|自治旗|地区|新区|林区|省|市|州|县|区|旗|盟)")
-# Words that start a road name as well as end a place name: 鄂州花园路 is 花园路 in 鄂州, not 鄂州花园.
-_ROAD_START_WORDS = re.compile(
-    r"(?:花园|广场|公园|新城|中心|湖|山|港|口|门|桥|站)(?:[东南西北中]{1,2})?(?:路|街|大道|大街|巷)"
-)
 
 
 def _after_suffix(text: str, end: int, c: _Candidate) -> int:
@@ -705,8 +703,12 @@ def _try(component: str, text: str, pos: int, parsed: ParsedAddress) -> int:
         m = _NUMBER.match(text, pos)
         if m:
             parsed.number = _number_text(m)
-        elif parsed.road is not None and parsed.number is None:
+        elif parsed.number is None and (
+            parsed.road is not None or parsed.community is not None or parsed.village_group is not None
+        ):
             m = _NUMBER_BARE.match(text, pos)
+            if m and parsed.road is None and not _VILLAGE_NUMBER_END.match(text, m.end()):
+                m = None  # after a village, a bare number is its door number only when nothing follows
             if m:
                 parsed.number = m.group("base")
     elif component == "building":
@@ -738,7 +740,18 @@ def _try(component: str, text: str, pos: int, parsed: ParsedAddress) -> int:
     return m.end() if m else -1
 
 
-_GENERIC_ZONE = re.compile(r"(?:经济技术开发区|经济开发区|开发区|高新技术产业开发区|高新区|工业园区|工业区)")
+def _address_ahead(text: str, start: int, parsed_code: str | None) -> ParsedAddress | None:
+    """The street-level address written before the divisions found at `start` (大成东路812号奉化市…, 国贸路662号
+    嘉兴市…): its parts when it reads as a road and a door number and nothing else, or None."""
+    lead = _LEAD_PHONE.match(text)
+    at = lead.end() if lead else 0
+    phrase = _LEAD_PHRASE.match(text, at)
+    at = phrase.end() if phrase else at
+    ahead = ParsedAddress(code=parsed_code)
+    _parse_local(text[at:start], ahead)
+    if ahead.road is None or ahead.number is None or ahead.poi:
+        return None
+    return ahead
 
 
 def _zone_by_county(text: str, pos: int, parsed: ParsedAddress) -> None:
@@ -772,9 +785,6 @@ def _division_prefix(name: str) -> int:
         ):
             cut = end
     return cut
-
-
-_FILLER = re.compile(r"(?:null|NULL|None|中华人民共和国|中国)+")
 
 
 def _written_again(
@@ -945,6 +955,7 @@ def parse_address(text: str) -> ParsedAddress:
     divisions_found, pos, found, start = _best_divisions(value)
     if start > 0:
         notes.append("text_before_address")
+    ahead = _address_ahead(value, start, parsed_code=found[-1].code if found else None) if start > 0 else None
     again = _written_again(value, pos, found)
     if (
         again is not None and again[0]
@@ -972,8 +983,16 @@ def parse_address(text: str) -> ParsedAddress:
                 parsed._former_district = parsed._former_district or d.level == 3
     else:
         notes.append("no_division")
-    _parse_local(value[pos:], parsed)
-    _zone_by_county(value, pos, parsed)
+    if (
+        ahead is not None
+    ):  # 大成东路812号奉化市城投商务大厦: the road and number, then a place named by its city
+        for name in ADDRESS_FIELDS[3:]:
+            setattr(parsed, name, getattr(ahead, name))
+        parsed.poi = (parsed.poi or "") + value[pos:] or None
+        notes.remove("text_before_address")
+    else:
+        _parse_local(value[pos:], parsed)
+        _zone_by_county(value, pos, parsed)
     if found and not found[-1].current and parsed.code != found[-1].code and "historic_district" in notes:
         notes.remove("historic_district")  # the current county was written after the former one
     if re.search(r"[^\u4e00-\u9fff\u3400-\u4dbf\dA-Za-z#\-]", value):

@@ -48,6 +48,8 @@ _NUMBER = re.compile(
     rf"(?:号院?(?!楼|房|院|室|栋|幢)|(?=[-附之]))"
     rf"(?:(?P<sep>-|附|之)(?P<sub>\d{{1,3}}(?!\d)|{_SUB_CN})号?(?!楼|室|栋|幢|单元))?"
 )
+# After a village's bare door number: the end, or a building, unit, floor or room.
+_VILLAGE_NUMBER_END = re.compile(r"$|[A-Za-z]?\d{0,4}(?:栋|幢|单元|楼|层|室)|号")
 _NUMBER_BARE = re.compile(r"(?P<base>\d{1,5})(?![\d栋幢单元楼层室座号#\-附区排街期弄巷段组])")
 _COMPACT = re.compile(r"(?P<b>[A-Za-z]?\d{1,4})-(?P<u>\d{1,2})-(?P<r>[A-Za-z]?\d{1,4})(?:室|号)?(?![\d\-])")
 # 59-1310: building and room (a second part of three or four digits, no 号 between: a door number is 28-3号)
@@ -95,4 +97,12 @@ _ESTATE_FOLLOWS = re.compile(
 _SHORT_VILLAGE_BLOCK = re.compile(
     r"(?:[东南西北中]{1,2}(?:路|街|大道|大街|巷)|路|街|大道|大街|巷|道|弄|胡同|里|村|社区|小区|花园|新村|公寓|大厦|"
     r"广场|中学|小学|大学|学院|医院|公园|镇|乡|县|区|市|组|栋|幢|楼|层|单元|室|$)"
+)
+
+_GENERIC_ZONE = re.compile(r"(?:经济技术开发区|经济开发区|开发区|高新技术产业开发区|高新区|工业园区|工业区)")
+_FILLER = re.compile(r"(?:null|NULL|None|中华人民共和国|中国)+")
+_SHORT_SUFFIX = re.compile(r"(?:自治州|自治县|自治旗|地区|新区|林区|省|市|州|县|区|旗|盟)")
+# Words that start a road name as well as end a place name: 鄂州花园路 is 花园路 in 鄂州, not 鄂州花园.
+_ROAD_START_WORDS = re.compile(
+    r"(?:花园|广场|公园|新城|中心|湖|山|港|口|门|桥|站)(?:[东南西北中]{1,2})?(?:路|街|大道|大街|巷)"
 )
