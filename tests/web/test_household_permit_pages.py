@@ -18,10 +18,12 @@ from tests.conftest import INSIDE, World
 from tests.web.conftest import Scene, csrf_of
 
 
-def test_a_collector_creates_a_household_and_a_member_joins_and_leaves(
+def test_an_officer_creates_a_household_and_a_member_joins_and_leaves(
     web_as: Callable[[str], TestClient], scene: Scene, world: World
 ) -> None:
-    client = web_as("collector_zhang")
+    # Issue 14 changed who writes these live: a collector's household and member leaving are change sets now
+    # (test_a_collectors_household_and_member_leaving_are_change_sets); the community police write them directly.
+    client = web_as("police_liu")
     assert 'href="/web/households"' in client.get("/web/").text
     dwelling = client.get(f"/web/dwellings/{scene.place.dwelling_id}")
     assert 'data-testid="new-household"' in dwelling.text
@@ -55,6 +57,44 @@ def test_a_collector_creates_a_household_and_a_member_joins_and_leaves(
     )
     assert left.status_code == 303, left.text[-800:]
     assert "成员已离户" in client.get(f"/web/households/{household_id}").text
+
+
+def test_a_collectors_household_and_member_leaving_are_change_sets(
+    web_as: Callable[[str], TestClient], scene: Scene, world: World
+) -> None:
+    client = web_as("collector_zhang")
+    form = client.get(f"/web/dwellings/{scene.place.dwelling_id}/households/new")
+    with world.session() as s:
+        before = s.execute(select(func.count()).select_from(Household)).scalar_one()
+    made = client.post(
+        f"/web/dwellings/{scene.place.dwelling_id}/households",
+        data={"csrf_token": csrf_of(form.text), "household_kind": "actual", "head_id_number": scene.zhang_id},
+    )
+    assert made.status_code == 303, made.text[-800:]
+    assert made.headers["location"] == f"/web/dwellings/{scene.place.dwelling_id}"
+    assert "已提交审核" in client.get(made.headers["location"]).text
+    with world.session() as s:
+        assert s.execute(select(func.count()).select_from(Household)).scalar_one() == before
+        household_id = factories.household(
+            s,
+            world.ctx(s),
+            area_id=world.area(INSIDE),
+            dwelling_id=scene.place.dwelling_id,
+            members=[(scene.zhang, "02")],
+        )
+        membership = persons.members_view(s, world.ctx(s), household_id, world.clock.today())[0][
+            "membership_id"
+        ]
+    page = client.get(f"/web/households/{household_id}")
+    left = client.post(
+        f"/web/households/{household_id}/members/{membership}/end",
+        data={"csrf_token": csrf_of(page.text), "expected_version": "1", "reason": "迁出"},
+    )
+    assert left.status_code == 303, left.text[-800:]
+    assert "已提交审核" in client.get(left.headers["location"]).text
+    with world.session() as s:
+        members = persons.members_view(s, world.ctx(s), household_id, world.clock.today())
+        assert [m["membership_id"] for m in members] == [membership]  # still a member until approved
 
 
 def test_the_person_page_links_the_household_page(

@@ -128,9 +128,11 @@ _DISTRICT = _ADMIN | {
 # household or a residence they collect is a change set the station reviews (POST /sync, the collect pages,
 # `liangshi collect`), so the generic API's creates, changes, corrections and deregistrations of these kinds
 # refuse them (403 `changeset.required`) although their role holds `{kind}.write` (which the proposing use
-# cases check). Extending a stay, a move, a birth, a document and a member added are proposed too
-# (POST /residences/{id}/extension-proposals, /residences/{id}/move-proposals, /birth-proposals,
-# /persons/{id}/document-proposals, /households/{id}/member-proposals); their direct routes refuse collectors.
+# cases check). Extending a stay, a move, a birth, a document, a member added, a membership ended and a new
+# household are proposed too (POST /residences/{id}/extension-proposals, /residences/{id}/move-proposals,
+# /birth-proposals, /persons/{id}/document-proposals, /households/{id}/member-proposals,
+# /households/{id}/members/{membership_id}/end-proposals, /household-proposals); their direct routes (and the web
+# forms) refuse collectors or propose for them.
 PROPOSE_ONLY: dict[str, frozenset[str]] = {
     "collector": frozenset({"person", "household", "residence"}),
 }

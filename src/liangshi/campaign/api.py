@@ -29,7 +29,7 @@ from liangshi.campaign.schemas import (
 )
 from liangshi.errors import ValidationFailed
 from liangshi.http.tx import anonymous, unit
-from liangshi.persons.schemas import DocumentAdd, MemberAdd
+from liangshi.persons.schemas import DocumentAdd, HouseholdCreate, MemberAdd, MemberEnd
 from liangshi.residence.schemas import BirthIn, DepartureIn, ExtendIn, MoveIn
 from liangshi.review import service as review
 from liangshi.review.schemas import ChangeSetRead
@@ -337,6 +337,36 @@ def propose_member(
 ) -> ChangeSetRead:
     """A change set with the membership and the household's raised version (stale once the household changed)."""
     return _proposed(request, proposals.propose_member, household_id, body, change_set_id=change_set_id)
+
+
+@router.post(
+    "/households/{household_id}/members/{membership_id}/end-proposals",
+    response_model=ChangeSetRead,
+    status_code=201,
+    summary="Propose the end of a household membership found at a visit (for review)",
+)
+def propose_member_end(
+    household_id: int, membership_id: int, body: MemberEnd, request: Request, change_set_id: int | None = None
+) -> ChangeSetRead:
+    """A change set ending the membership and raising the household's version (stale once the membership was
+    ended or the household changed)."""
+    return _proposed(
+        request, proposals.propose_member_end, household_id, membership_id, body, change_set_id=change_set_id
+    )
+
+
+@router.post(
+    "/household-proposals",
+    response_model=ChangeSetRead,
+    status_code=201,
+    summary="Propose a new household found at a visit (for review)",
+)
+def propose_household(
+    body: HouseholdCreate, request: Request, change_set_id: int | None = None
+) -> ChangeSetRead:
+    """A change set with the household and its memberships, all on approval or none (stale once the dwelling
+    was demolished or a member's record retired)."""
+    return _proposed(request, proposals.propose_household, body, change_set_id=change_set_id)
 
 
 @router.get("/sync/work", summary="Download the work for offline collection (离线采集任务)")

@@ -2,7 +2,9 @@
 
 liangshi collect sync outbox.json --as collector_zhang [--json]
 liangshi collect work --as collector_zhang > work.json
-liangshi collect propose extension 42 body.json --as collector_zhang [--change-set 7] [--json]
+liangshi collect propose extension 42 --file body.json --as collector_zhang [--change-set 7] [--json]
+liangshi collect propose member-end 57 --file body.json --as collector_zhang
+liangshi collect propose household --file body.json --as collector_zhang
 """
 
 from __future__ import annotations
@@ -19,7 +21,7 @@ from liangshi.cli.common import context_as, database, err, fail, out
 from liangshi.common.types import validation_context
 from liangshi.config import Settings
 from liangshi.errors import LiangshiError
-from liangshi.persons.schemas import DocumentAdd, MemberAdd
+from liangshi.persons.schemas import DocumentAdd, HouseholdCreate, MemberAdd, MemberEnd
 from liangshi.residence.schemas import BirthIn, DepartureIn, ExtendIn, MoveIn
 from liangshi.review import service as review
 
@@ -95,6 +97,8 @@ PROPOSALS: dict[str, tuple[type[BaseModel], Any, bool]] = {
     "move": (MoveIn, proposals.propose_move, True),
     "document": (DocumentAdd, proposals.propose_document, True),
     "member": (MemberAdd, proposals.propose_member, True),
+    "member-end": (MemberEnd, proposals.propose_membership_end, True),
+    "household": (HouseholdCreate, proposals.propose_household, False),
     "birth": (BirthIn, proposals.propose_birth, False),
 }
 
@@ -103,10 +107,13 @@ PROPOSALS: dict[str, tuple[type[BaseModel], Any, bool]] = {
 def propose(
     action: str = typer.Argument(
         ...,
-        help="departure, extension, move (residence id), document (person id), "
-        "member (household id) or birth (no id: the body names the household)",
+        help="departure, extension, move (residence id), document (person id), member (household id), "
+        "member-end (membership id), birth (no id: the body names the household) or household (no id: the "
+        "body names the area, dwelling and members)",
     ),
-    target: int | None = typer.Argument(None, help="The residence, person or household it is about"),
+    target: int | None = typer.Argument(
+        None, help="The residence, person, household or membership it is about"
+    ),
     file: Path = typer.Option(
         ..., "--file", exists=True, dir_okay=False, help="The body as JSON (as the API's)"
     ),

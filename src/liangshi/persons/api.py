@@ -232,7 +232,8 @@ def _household_extra(session: Session, ctx: Context, snap: Snapshot) -> dict[str
 
 @households.post("", response_model=ObjectRead, status_code=201, summary="Create a household")
 def create_household(body: HouseholdCreate, request: Request) -> ObjectRead:
-    """A household with members and their relationship to the head (GB/T 4761)."""
+    """A household with members and their relationship to the head (GB/T 4761). A collector proposes it instead
+    (POST /household-proposals, for review)."""
     with unit(request, writes="household") as (session, ctx):
         snap = service.create_household(session, ctx, body)
         return object_read(snap, _household_extra(session, ctx, snap))
@@ -262,8 +263,9 @@ def add_member(object_id: int, body: MemberAdd, request: Request) -> ObjectRead:
     "/{object_id}/members/{membership_id}/end", response_model=ObjectRead, summary="End a membership"
 )
 def end_member(object_id: int, membership_id: int, body: MemberEnd, request: Request) -> ObjectRead:
-    """End a membership from a date."""
-    with unit(request) as (session, ctx):
+    """End a membership from a date; pass the household's version. A collector proposes it instead (POST
+    /households/{id}/members/{membership_id}/end-proposals, for review)."""
+    with unit(request, writes="household") as (session, ctx):
         snap = service.end_member(session, ctx, object_id, membership_id, body)
         return object_read(snap, _household_extra(session, ctx, snap))
 

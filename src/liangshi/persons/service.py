@@ -503,6 +503,31 @@ def check_new_member(
         )
 
 
+def check_new_household(session: Session, ctx: Context, data: HouseholdCreate) -> None:
+    """The checks a new household's members meet, for a household proposed for review (as `create_household`
+    checks them one by one): each person once, at most one head, none already in a registered household when
+    it is registered."""
+    household = Household(household_kind=data.household_kind)
+    seen: set[int] = set()
+    for n, member in enumerate(data.members):
+        if member.person_id in seen:
+            raise Conflict(
+                "household.already_member",
+                "该人员已是本户成员",
+                "The person is already a member",
+                {"field": f"members.{n}.person_id"},
+            )
+        if member.relationship == HEAD and any(m.relationship == HEAD for m in data.members[:n]):
+            raise Conflict(
+                "household.head_exists",
+                "本户已有户主",
+                "The household already has a head",
+                {"field": f"members.{n}.relationship"},
+            )
+        seen.add(member.person_id)
+        _check_member(session, ctx, household, member.person_id, member.relationship)
+
+
 def _add_member(
     session: Session,
     ctx: Context,

@@ -16,6 +16,8 @@ ACTIONS: dict[str, tuple[str, str]] = {
     "birth": ("出生登记", "Birth"),
     "document": ("新增证件", "New document of a person"),
     "member": ("新增家庭成员", "New member of a household"),
+    "member_end": ("家庭成员离户", "Member leaving a household"),
+    "household": ("新建家庭户", "New household"),
 }
 STAGES = ("station", "district")
 

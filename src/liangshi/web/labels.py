@@ -125,6 +125,8 @@ CHANGESET_ACTIONS = {
     "birth": N_("Birth"),
     "document": N_("New document of a person"),
     "member": N_("New member of a household"),
+    "member_end": N_("Member leaving a household"),
+    "household": N_("New household"),
 }
 CHANGESET_OPS = {
     "create": N_("New"),

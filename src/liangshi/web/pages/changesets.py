@@ -44,6 +44,10 @@ def _fix_url(item: Any) -> str | None:
         return f"/web/collect/persons/{t['person_id']}/document?change_set={item.id}"
     if item.action in ("member", "birth") and "household_id" in t:
         return f"/web/collect/households/{t['household_id']}/{item.action}?change_set={item.id}"
+    if item.action == "member_end" and "household_id" in t:
+        return f"/web/households/{t['household_id']}"
+    if item.action == "household" and "dwelling_id" in t:
+        return f"/web/dwellings/{t['dwelling_id']}/households/new"
     if "dwelling_id" in t:
         return f"/web/collect/dwellings/{t['dwelling_id']}"
     return None

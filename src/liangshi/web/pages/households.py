@@ -1,6 +1,7 @@
 """Households in the web (户): the households of the jurisdiction, a new household on a dwelling with its head,
 members joining and leaving with their relationship to the head (GB/T 4761); over the persons service
-(jurisdiction, masking, audit unchanged). Linked from the menu, the person page and the dwelling page."""
+(jurisdiction, masking, audit unchanged). Linked from the menu, the person page and the dwelling page. A
+collector's new household, member and member leaving are change sets for the station's review (issue 14)."""
 
 from __future__ import annotations
 
@@ -30,6 +31,12 @@ register_flash("household_created", N_("Household created."))
 register_flash("member_added", N_("Member added to the household."))
 register_flash("member_proposed", N_("Submitted for review: it counts once the station approves it."))
 register_flash("member_ended", N_("Membership ended."))
+register_flash(
+    "member_end_proposed", N_("Submitted for review: the member leaves once the station approves it.")
+)
+register_flash(
+    "household_proposed", N_("Submitted for review: the household counts once the station approves it.")
+)
 
 KINDS = {"actual": N_("Actual living household"), "registered": N_("Registered household (hukou)")}
 HEAD = "02"  # 户主 (GB/T 4761)
@@ -95,7 +102,9 @@ def _new_form(
         action=f"/web/dwellings/{dwelling_id}/households",
         fields=_new_fields(p),
         values=values,
-        submit=N_("Create the household"),
+        submit=N_("Submit for review")
+        if p.ctx.actor.proposes_only("household")
+        else N_("Create the household"),
         testid="household-form",
         back=(f"/web/dwellings/{dwelling_id}", str(address)),
         errors=errors,
@@ -131,6 +140,12 @@ async def create_household(request: Request, dwelling_id: int) -> Response:
                     "valid_from": values["valid_from"] or None,
                 }
             )
+            if p.ctx.actor.proposes_only("household"):
+                # Issue 14: a collector's household is a change set for the station's review, not a live fact.
+                proposals.propose_household(
+                    p.session, p.ctx, data, policy=review.policy_of(request.app.state.settings)
+                )
+                return redirect(f"/web/dwellings/{dwelling_id}", flash="household_proposed")
             snap = persons.create_household(p.session, p.ctx, data)
             return redirect(f"/web/households/{snap.entity.id}", flash="household_created")
 
@@ -157,6 +172,7 @@ def _household_page(
         errors=errors or {},
         values=values or {},
         today=p.ctx.today.isoformat(),
+        proposes=p.ctx.actor.proposes_only("household"),
     )
 
 
@@ -222,6 +238,17 @@ def end_member(
                     "effective": effective or None,
                 }
             )
+            if p.ctx.actor.proposes_only("household"):
+                # Issue 14: a member leaving is a change set for the station's review when a collector saw it.
+                proposals.propose_member_end(
+                    p.session,
+                    p.ctx,
+                    household_id,
+                    membership_id,
+                    data,
+                    policy=review.policy_of(request.app.state.settings),
+                )
+                return redirect(f"/web/households/{household_id}", flash="member_end_proposed")
             persons.end_member(p.session, p.ctx, household_id, membership_id, data)
             return redirect(f"/web/households/{household_id}", flash="member_ended")
 
