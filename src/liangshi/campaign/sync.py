@@ -24,9 +24,10 @@ from liangshi import registry
 from liangshi.audit import service as audit
 from liangshi.buildings import service as buildings
 from liangshi.buildings.models import Dwelling
-from liangshi.campaign import batch, organisation, service
+from liangshi.campaign import batch, organisation, service, sync_kinds
 from liangshi.campaign.models import SyncItem
 from liangshi.campaign.schemas import (
+    SyncAny,
     SyncItemIn,
     SyncItemResult,
     SyncPerson,
@@ -42,7 +43,7 @@ from liangshi.rentals import service as rentals
 from liangshi.residence import service as residence
 from liangshi.review.rules import DistrictPolicy
 
-_ITEM: TypeAdapter[SyncVisit | SyncPerson] = TypeAdapter(SyncItemIn)
+_ITEM: TypeAdapter[SyncAny] = TypeAdapter(SyncItemIn)
 
 
 def _refusal(code: str, data: dict[str, Any]) -> LiangshiError:
@@ -95,7 +96,7 @@ def _assignment_refusal(session: Session, ctx: Context, dwelling_id: int) -> str
     return None
 
 
-def _content_hash(item: SyncVisit | SyncPerson) -> str:
+def _content_hash(item: SyncAny) -> str:
     # What the item says, without how it is sent (the base version and "send as is" change on a resolved conflict).
     content = item.model_dump(mode="json", exclude={"base_version", "force"})
     if isinstance(item, SyncVisit) and not item.visit.household_sizes:
@@ -223,7 +224,7 @@ class _Ready:
 
     index: int
     raw: Any
-    item: SyncVisit | SyncPerson
+    item: SyncAny
     digest: str
     before: int
     moved: bool
@@ -242,11 +243,12 @@ def sync_outbox(
     assignments and the dwelling versions are read in one pass each, and the visits are written together
     (`batch.record_visits`: the visits, the change sets they propose, the buildings' visit status) in one
     savepoint; should that fail on one of them, each visit goes on its own so that only that one is refused.
-    A person form goes through `add_person_at_dwelling`, as from the web. What the items propose becomes change
+    A person form goes through `add_person_at_dwelling`, as from the web; a move, birth, document or member
+    through its online proposal's use case (`sync_kinds`). What the items propose becomes change
     sets awaiting review (`change_set_id`), under `policy`."""
     ctx.actor.ensure("collect.sync")
     results: dict[int, SyncItemResult] = {}
-    parsed: list[tuple[int, Any, SyncVisit | SyncPerson, str]] = []
+    parsed: list[tuple[int, Any, SyncAny, str]] = []
     again: list[tuple[int, Any]] = []  # a UUID repeated inside the batch: answered after the first is stored
     seen: set[str] = set()
     for i, raw in enumerate(items):
@@ -418,14 +420,15 @@ def _store_one(session: Session, ctx: Context, r: _Ready, policy: DistrictPolicy
 def _apply(
     session: Session,
     ctx: Context,
-    item: SyncVisit | SyncPerson,
+    item: SyncAny,
     digest: str,
     before: int,
     *,
     forced: bool,
     policy: DistrictPolicy | None,
 ) -> SyncItem:
-    # The use cases below check permission and jurisdiction themselves (record_visit, add_person_at_dwelling).
+    # The use cases below check permission and jurisdiction themselves (record_visit, add_person_at_dwelling,
+    # the proposals of sync_kinds).
     dwelling = session.get(Dwelling, item.dwelling_id)
     if dwelling is None:
         raise history.not_found(buildings.DWELLING, item.dwelling_id)
@@ -450,12 +453,18 @@ def _apply(
         )
         row.visit_id = visit.id
         row.change_set_id = visit.change_set_id
-    else:
+    elif isinstance(item, SyncPerson):
         # The person found is proposed for review: the person (when already registered) is known now, the
         # residence only once the station approves.
         cs = service.add_person_at_dwelling(session, ctx, dwelling.id, item.person, policy=policy)
         row.change_set_id = int(cs.id)
         row.person_id = cs.subject_person_id
+    else:
+        # A move, birth, document or member: the change set its online proposal route stores.
+        done = sync_kinds.propose(session, ctx, item, policy=policy)
+        row.change_set_id = done.change_set_id
+        row.person_id = done.person_id
+        row.residence_id = done.residence_id
     session.flush()
     row.version_after = _dwelling_version(session, dwelling.id)
     session.add(row)
