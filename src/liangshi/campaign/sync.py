@@ -40,7 +40,9 @@ from liangshi.errors import Conflict, Forbidden, LiangshiError, NotFound, Valida
 from liangshi.persons import service as persons
 from liangshi.registry import Context, history
 from liangshi.rentals import service as rentals
+from liangshi.persons.models import Person
 from liangshi.residence import service as residence
+from liangshi.residence.models import Residence
 from liangshi.review.rules import DistrictPolicy
 
 _ITEM: TypeAdapter[SyncAny] = TypeAdapter(SyncItemIn)
@@ -476,6 +478,16 @@ def server_view(session: Session, ctx: Context, dwelling_id: int) -> dict[str, A
     """A dwelling as the server has it now: status, version and occupants (masked), for a conflict or a download."""
     snap = registry.read(session, ctx, buildings.DWELLING, dwelling_id)
     occupants = residence.occupants(session, ctx, dwelling_id, None)["occupants"]
+    # The versions a move (the residence's) or a document (the person's) typed offline is made against.
+    rids = [int(o["residence_id"]) for o in occupants]
+    pids = [int(o["person_id"]) for o in occupants]
+    res_versions = {
+        int(i): int(v)
+        for i, v in session.execute(select(Residence.id, Residence.version).where(Residence.id.in_(rids)))
+    }
+    person_versions = {
+        int(i): int(v) for i, v in session.execute(select(Person.id, Person.version).where(Person.id.in_(pids)))
+    }
     return {
         "dwelling_id": dwelling_id,
         "version": snap.entity.version,
@@ -487,6 +499,8 @@ def server_view(session: Session, ctx: Context, dwelling_id: int) -> dict[str, A
                 "name": o["name"],
                 "category": o["category"],
                 "documents": [d["number"] for d in o["documents"]],
+                "residence_version": res_versions.get(o["residence_id"]),
+                "person_version": person_versions.get(o["person_id"]),
             }
             for o in occupants
         ],
