@@ -46,7 +46,9 @@ def home(world: World) -> Home:
         empty = factories.place(s, ctx, area_id=world.area(INSIDE), district_id=district)
         outside = factories.place(s, ctx, area_id=world.area("420704001002"), district_id=district)
         pid = factories.person(s, ctx, area_id=world.area(INSIDE), name="赵磊")
-        rid = factories.arrival(s, ctx, person_id=pid, dwelling_id=here.dwelling_id, arrived=dt.date(2026, 5, 1))
+        rid = factories.arrival(
+            s, ctx, person_id=pid, dwelling_id=here.dwelling_id, arrived=dt.date(2026, 5, 1)
+        )
         mother = factories.person(s, ctx, area_id=world.area(INSIDE), name="李娜", male=False)
         hid = factories.household(
             s, ctx, area_id=world.area(INSIDE), dwelling_id=here.dwelling_id, members=[(mother, "02")]
@@ -121,7 +123,10 @@ def test_each_kind_becomes_a_pending_change_set_stored_once(
         ("member", "pending_station", "collector_zhang"),
     ]
     # The items the online routes store: a move closes and opens, a document raises the person's version.
-    assert [(i["op"], i["kind"]) for i in sets[0]["items"]] == [("retire", "residence"), ("create", "residence")]
+    assert [(i["op"], i["kind"]) for i in sets[0]["items"]] == [
+        ("retire", "residence"),
+        ("create", "residence"),
+    ]
     assert [(i["op"], i["kind"]) for i in sets[2]["items"]] == [("create", "document"), ("bump", "person")]
     assert (first[0]["residence_id"], first[2]["person_id"]) == (home.residence, home.person)
     # Replayed (the phone lost the answer): the same change sets, nothing stored twice.
@@ -132,7 +137,11 @@ def test_each_kind_becomes_a_pending_change_set_stored_once(
     # The same UUID with other content is refused.
     changed = {**items[2], "document": {**items[2]["document"], "number": "E87654321"}}
     [reused] = _sync(client, login, [changed])
-    assert (reused["status"], reused["code"], reused["data"]) == ("refused", "sync.uuid_reused", {"field": "uuid"})
+    assert (reused["status"], reused["code"], reused["data"]) == (
+        "refused",
+        "sync.uuid_reused",
+        {"field": "uuid"},
+    )
     # The station approves the move: the collector stays the source.
     r = client.post(f"/change-sets/{first[0]['change_set_id']}/approve", headers=station)
     assert (r.status_code, r.json()["status"]) == (200, "approved"), r.text
@@ -142,7 +151,8 @@ def test_each_kind_becomes_a_pending_change_set_stored_once(
     with world.session() as s:
         opened = s.execute(
             select(ResidenceVersion).where(
-                ResidenceVersion.entity_id == current["residence_id"], ResidenceVersion.superseded_at.is_(None)
+                ResidenceVersion.entity_id == current["residence_id"],
+                ResidenceVersion.superseded_at.is_(None),
             )
         ).scalar_one()
         assert (opened.source_ref, opened.actor_id) == ("collector_zhang", world.users["station_admin_li"])
@@ -216,4 +226,8 @@ def test_a_returned_item_comes_back_to_the_outbox_with_the_reason(
     assert r.status_code == 200, r.text
     outbox = client.get("/change-sets/outbox", headers=login("collector_zhang")).json()
     [mine] = [c for c in outbox if c["id"] == stored["change_set_id"]]
-    assert (mine["status"], mine["return_reason"], mine["target"]["person_id"]) == ("returned", why, home.person)
+    assert (mine["status"], mine["return_reason"], mine["target"]["person_id"]) == (
+        "returned",
+        why,
+        home.person,
+    )

@@ -14,7 +14,9 @@ from tests.conftest import World
 from tests.web.conftest import MOBILE, Scene, screenshot
 from tests.web.test_browser_collect_offline import _count, _more_rooms, _open_app, _outbox_states
 
-ALL_SENT = "() => [...document.querySelectorAll('[data-testid=outbox-item]')].every(e => e.dataset.state === 'sent')"
+ALL_SENT = (
+    "() => [...document.querySelectorAll('[data-testid=outbox-item]')].every(e => e.dataset.state === 'sent')"
+)
 
 
 def test_an_offline_move_and_document_sync_once_as_pending_change_sets(

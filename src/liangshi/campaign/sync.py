@@ -38,9 +38,9 @@ from liangshi.campaign.schemas import (
 from liangshi.common.types import validation_context
 from liangshi.errors import Conflict, Forbidden, LiangshiError, NotFound, ValidationFailed
 from liangshi.persons import service as persons
+from liangshi.persons.models import Person
 from liangshi.registry import Context, history
 from liangshi.rentals import service as rentals
-from liangshi.persons.models import Person
 from liangshi.residence import service as residence
 from liangshi.residence.models import Residence
 from liangshi.review.rules import DistrictPolicy
@@ -486,7 +486,8 @@ def server_view(session: Session, ctx: Context, dwelling_id: int) -> dict[str, A
         for i, v in session.execute(select(Residence.id, Residence.version).where(Residence.id.in_(rids)))
     }
     person_versions = {
-        int(i): int(v) for i, v in session.execute(select(Person.id, Person.version).where(Person.id.in_(pids)))
+        int(i): int(v)
+        for i, v in session.execute(select(Person.id, Person.version).where(Person.id.in_(pids)))
     }
     return {
         "dwelling_id": dwelling_id,

@@ -77,9 +77,7 @@ def _household_at(session: Session, household_id: int, dwelling_id: int) -> bool
     return found == dwelling_id
 
 
-def propose(
-    session: Session, ctx: Context, item: SyncProposal, *, policy: DistrictPolicy | None
-) -> Proposed:
+def propose(session: Session, ctx: Context, item: SyncProposal, *, policy: DistrictPolicy | None) -> Proposed:
     """The item's change set, stored pending review by its online use case (which checks permission,
     jurisdiction and the data as the online route does); `sync.subject_elsewhere` first when what it is about
     does not live at the item's dwelling."""
@@ -107,4 +105,3 @@ def propose(
         cs = proposals.propose_member(session, ctx, item.household_id, item.member, policy=policy)
         return Proposed(int(cs.id), item.member.person_id, None)
     raise AssertionError(f"not a proposal kind: {item.kind}")  # pragma: no cover - the union is closed
-
