@@ -27,8 +27,8 @@ from liangshi.common.types import (
     Text500,
     Version,
 )
-from liangshi.persons.schemas import DocType
-from liangshi.residence.schemas import Category, DepartureIn
+from liangshi.persons.schemas import DocType, DocumentAdd, MemberAdd
+from liangshi.residence.schemas import BirthIn, Category, DepartureIn, MoveIn
 
 Outcome = Literal["occupied", "vacant", "nobody_home", "refused"]
 ClientUuid = Annotated[
@@ -346,7 +346,45 @@ class SyncPerson(SyncBase):
     person: PersonAtDwelling
 
 
-SyncItemIn = Annotated[SyncVisit | SyncPerson, Field(discriminator="kind")]
+class SyncMove(SyncBase):
+    """A move within the city (市内迁移) typed offline: the residence at the item's dwelling, closed and opened at
+    the new dwelling (`move.dwelling_id`), as `POST /residences/{id}/move-proposals` takes it."""
+
+    kind: Literal["move"]
+    residence_id: Id
+    move: MoveIn
+
+
+class SyncBirth(SyncBase):
+    """A birth (出生登记) typed offline, in a household living at the item's dwelling, as `POST /birth-proposals`
+    takes it."""
+
+    kind: Literal["birth"]
+    birth: BirthIn
+
+
+class SyncDocument(SyncBase):
+    """A document seen offline of a person living at the item's dwelling, as
+    `POST /persons/{id}/document-proposals` takes it."""
+
+    kind: Literal["document"]
+    person_id: Id
+    document: DocumentAdd
+
+
+class SyncMember(SyncBase):
+    """A member found offline of a household living at the item's dwelling, as
+    `POST /households/{id}/member-proposals` takes it."""
+
+    kind: Literal["member"]
+    household_id: Id
+    member: MemberAdd
+
+
+# The kinds that propose one of the collector's other changes (issue 14), each through its online use case.
+SyncProposal = SyncMove | SyncBirth | SyncDocument | SyncMember
+SyncAny = SyncVisit | SyncPerson | SyncProposal
+SyncItemIn = Annotated[SyncAny, Field(discriminator="kind")]
 
 
 class SyncBatch(Strict):

@@ -24,9 +24,10 @@ from liangshi import registry
 from liangshi.audit import service as audit
 from liangshi.buildings import service as buildings
 from liangshi.buildings.models import Dwelling
-from liangshi.campaign import batch, organisation, service
+from liangshi.campaign import batch, organisation, service, sync_kinds
 from liangshi.campaign.models import SyncItem
 from liangshi.campaign.schemas import (
+    SyncAny,
     SyncItemIn,
     SyncItemResult,
     SyncPerson,
@@ -37,12 +38,14 @@ from liangshi.campaign.schemas import (
 from liangshi.common.types import validation_context
 from liangshi.errors import Conflict, Forbidden, LiangshiError, NotFound, ValidationFailed
 from liangshi.persons import service as persons
+from liangshi.persons.models import Person
 from liangshi.registry import Context, history
 from liangshi.rentals import service as rentals
 from liangshi.residence import service as residence
+from liangshi.residence.models import Residence
 from liangshi.review.rules import DistrictPolicy
 
-_ITEM: TypeAdapter[SyncVisit | SyncPerson] = TypeAdapter(SyncItemIn)
+_ITEM: TypeAdapter[SyncAny] = TypeAdapter(SyncItemIn)
 
 
 def _refusal(code: str, data: dict[str, Any]) -> LiangshiError:
@@ -95,7 +98,7 @@ def _assignment_refusal(session: Session, ctx: Context, dwelling_id: int) -> str
     return None
 
 
-def _content_hash(item: SyncVisit | SyncPerson) -> str:
+def _content_hash(item: SyncAny) -> str:
     # What the item says, without how it is sent (the base version and "send as is" change on a resolved conflict).
     content = item.model_dump(mode="json", exclude={"base_version", "force"})
     if isinstance(item, SyncVisit) and not item.visit.household_sizes:
@@ -223,7 +226,7 @@ class _Ready:
 
     index: int
     raw: Any
-    item: SyncVisit | SyncPerson
+    item: SyncAny
     digest: str
     before: int
     moved: bool
@@ -242,11 +245,12 @@ def sync_outbox(
     assignments and the dwelling versions are read in one pass each, and the visits are written together
     (`batch.record_visits`: the visits, the change sets they propose, the buildings' visit status) in one
     savepoint; should that fail on one of them, each visit goes on its own so that only that one is refused.
-    A person form goes through `add_person_at_dwelling`, as from the web. What the items propose becomes change
+    A person form goes through `add_person_at_dwelling`, as from the web; a move, birth, document or member
+    through its online proposal's use case (`sync_kinds`). What the items propose becomes change
     sets awaiting review (`change_set_id`), under `policy`."""
     ctx.actor.ensure("collect.sync")
     results: dict[int, SyncItemResult] = {}
-    parsed: list[tuple[int, Any, SyncVisit | SyncPerson, str]] = []
+    parsed: list[tuple[int, Any, SyncAny, str]] = []
     again: list[tuple[int, Any]] = []  # a UUID repeated inside the batch: answered after the first is stored
     seen: set[str] = set()
     for i, raw in enumerate(items):
@@ -418,14 +422,15 @@ def _store_one(session: Session, ctx: Context, r: _Ready, policy: DistrictPolicy
 def _apply(
     session: Session,
     ctx: Context,
-    item: SyncVisit | SyncPerson,
+    item: SyncAny,
     digest: str,
     before: int,
     *,
     forced: bool,
     policy: DistrictPolicy | None,
 ) -> SyncItem:
-    # The use cases below check permission and jurisdiction themselves (record_visit, add_person_at_dwelling).
+    # The use cases below check permission and jurisdiction themselves (record_visit, add_person_at_dwelling,
+    # the proposals of sync_kinds).
     dwelling = session.get(Dwelling, item.dwelling_id)
     if dwelling is None:
         raise history.not_found(buildings.DWELLING, item.dwelling_id)
@@ -450,12 +455,18 @@ def _apply(
         )
         row.visit_id = visit.id
         row.change_set_id = visit.change_set_id
-    else:
+    elif isinstance(item, SyncPerson):
         # The person found is proposed for review: the person (when already registered) is known now, the
         # residence only once the station approves.
         cs = service.add_person_at_dwelling(session, ctx, dwelling.id, item.person, policy=policy)
         row.change_set_id = int(cs.id)
         row.person_id = cs.subject_person_id
+    else:
+        # A move, birth, document or member: the change set its online proposal route stores.
+        done = sync_kinds.propose(session, ctx, item, policy=policy)
+        row.change_set_id = done.change_set_id
+        row.person_id = done.person_id
+        row.residence_id = done.residence_id
     session.flush()
     row.version_after = _dwelling_version(session, dwelling.id)
     session.add(row)
@@ -467,6 +478,17 @@ def server_view(session: Session, ctx: Context, dwelling_id: int) -> dict[str, A
     """A dwelling as the server has it now: status, version and occupants (masked), for a conflict or a download."""
     snap = registry.read(session, ctx, buildings.DWELLING, dwelling_id)
     occupants = residence.occupants(session, ctx, dwelling_id, None)["occupants"]
+    # The versions a move (the residence's) or a document (the person's) typed offline is made against.
+    rids = [int(o["residence_id"]) for o in occupants]
+    pids = [int(o["person_id"]) for o in occupants]
+    res_versions = {
+        int(i): int(v)
+        for i, v in session.execute(select(Residence.id, Residence.version).where(Residence.id.in_(rids)))
+    }
+    person_versions = {
+        int(i): int(v)
+        for i, v in session.execute(select(Person.id, Person.version).where(Person.id.in_(pids)))
+    }
     return {
         "dwelling_id": dwelling_id,
         "version": snap.entity.version,
@@ -478,6 +500,8 @@ def server_view(session: Session, ctx: Context, dwelling_id: int) -> dict[str, A
                 "name": o["name"],
                 "category": o["category"],
                 "documents": [d["number"] for d in o["documents"]],
+                "residence_version": res_versions.get(o["residence_id"]),
+                "person_version": person_versions.get(o["person_id"]),
             }
             for o in occupants
         ],

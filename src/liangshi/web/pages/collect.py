@@ -677,4 +677,16 @@ APP_TEXTS = {
     "use_position": N_("Record my position"),
     "my_area": N_("My area"),
     "items": N_("items"),
+    # A move, document, member or birth typed offline: proposed for review on sync (issue 14).
+    "k_move": N_("Move within the city"),
+    "k_document": N_("New document of a person"),
+    "k_member": N_("New member of a household"),
+    "k_birth": N_("Birth"),
+    "move_date": N_("Move date"),
+    "move_to": N_("New dwelling"),
+    "doc_number": N_("Document number"),
+    "valid_from": N_("Valid from"),
+    "effective": N_("From (default today)"),
+    "resident_id": N_("Resident ID number (if already issued)"),
+    "save_outbox": N_("Save in the outbox"),
 }

@@ -5,6 +5,8 @@
  * item stays in the outbox whatever happens (reload, refused sync, conflict) until the server stored it, and a
  * stored item stays visible as sent. Sync posts the waiting items to /web/collect/sync; the server answers per
  * item: stored / replayed (sent), refused (with its reason), conflict (with the server's version of the dwelling).
+ * A move, document, household member or birth typed at a dwelling is an outbox item too (#/x/DWELLING/KIND/ID),
+ * proposed for review on sync as the online proposal routes do.
  * Plain JS, no library; hash routes: #/ area, #/b/ID building, #/d/ID visit, #/p/ID person form, #/outbox. */
 "use strict";
 
@@ -105,8 +107,13 @@
       `</fieldset><h3>${esc(T.occupants)}</h3><ul class="list">` +
       d.occupants.map((o) => `<li><label><input type="checkbox" name="confirmed" value="${o.person_id}" style="width:auto;min-height:0"` +
         `${(v.confirmed_person_ids || []).includes(o.person_id) ? " checked" : ""}> <strong>${esc(o.name)}</strong> ` +
-        `<span class="muted small">${esc(L.categories[o.category] || o.category)} · ${esc(o.documents.join(", "))}</span></label></li>`).join("") +
+        `<span class="muted small">${esc(L.categories[o.category] || o.category)} · ${esc(o.documents.join(", "))}</span></label>` +
+        `<span class="small"><a href="#/x/${d.dwelling_id}/move/${o.residence_id}" data-testid="app-move">${esc(T.k_move)}</a> · ` +
+        `<a href="#/x/${d.dwelling_id}/document/${o.person_id}" data-testid="app-document">${esc(T.k_document)}</a></span></li>`).join("") +
       `</ul>` +
+      (d.households || []).map((h) => `<p class="small">${esc(T.household)} ${esc(h.head || "—")}: ` +
+        `<a href="#/x/${d.dwelling_id}/member/${h.household_id}" data-testid="app-member">${esc(T.k_member)}</a> · ` +
+        `<a href="#/x/${d.dwelling_id}/birth/${h.household_id}" data-testid="app-birth">${esc(T.k_birth)}</a></p>`).join("") +
       // The size each household living here declares (住户不漏人), checked against the persons recorded.
       ((d.households || []).length ? `<h3>${esc(T.household_size)}</h3>` + d.households.map((h) => {
         const said = (v.household_sizes || []).find((x) => x.household_id === h.household_id);
@@ -218,6 +225,81 @@
     });
   }
 
+  // A move, document, member or birth (issue 14): an outbox item the server makes the online proposal of.
+  const CHANGE = {
+    move: { subject: "residence_id", body: "move" },
+    document: { subject: "person_id", body: "document" },
+    member: { subject: "household_id", body: "member" },
+    birth: { subject: null, body: "birth" },
+  };
+  async function showChange(did, kind, sid, existing) {
+    const work = await getWork();
+    const all = dwellingsOf(work);
+    const d = all.get(did);
+    if (!d || !CHANGE[kind]) return showArea();
+    const v = existing ? existing[CHANGE[kind].body] : {};
+    const occupant = d.occupants.find((o) => (kind === "move" ? o.residence_id : o.person_id) === sid);
+    const household = (d.households || []).find((h) => h.household_id === (kind === "birth" ? v.household_id || sid : sid));
+    const input = (name, label, type, value) =>
+      `<label>${esc(label)}<input name="${name}" type="${type || "text"}" value="${esc(value == null ? "" : value)}"></label>`;
+    const select = (name, label, table, value, blank) =>
+      `<label>${esc(label)}<select name="${name}">${options(table, value, blank)}</select></label>`;
+    let fields = "";
+    if (kind === "move") {
+      const targets = {};
+      all.forEach((x, id) => { if (id !== did) targets[String(id)] = `${x.building.label} ${T.room} ${x.room}`; });
+      fields = input("move_date", T.move_date, "date", v.move_date || work.today) +
+        select("dwelling_id", T.move_to, targets, v.dwelling_id ? String(v.dwelling_id) : "", true) +
+        input("note", T.note, "text", v.note);
+    } else if (kind === "document") {
+      fields = select("doc_type", T.doc_type, L.doc_type, v.doc_type || "passport", false) +
+        input("number", T.doc_number, "text", v.number) + input("country", T.country, "text", v.country) +
+        input("valid_from", T.valid_from, "date", v.valid_from);
+    } else if (kind === "member") {
+      const people = {};
+      d.occupants.forEach((o) => { people[String(o.person_id)] = o.name; });
+      fields = select("person_id", T.person, people, v.person_id ? String(v.person_id) : "", true) +
+        select("relationship", T.relationship, L.relationship, v.relationship, true) +
+        input("effective", T.effective, "date", v.effective);
+    } else {
+      fields = input("name", T.name, "text", v.name) + select("sex", T.sex, L.sex, v.sex, true) +
+        input("birth_date", T.birth_date, "date", v.birth_date) +
+        select("relationship", T.relationship, L.relationship, v.relationship, true) +
+        input("resident_id", T.resident_id, "text", v.resident_id);
+    }
+    const who = kind === "move" || kind === "document" ? (occupant ? occupant.name : "") : (household ? household.head || "" : "");
+    view.innerHTML = `<p><a href="#/d/${d.dwelling_id}">← ${esc(T.room)} ${esc(d.room)}</a></p>` +
+      `<h2>${esc(T["k_" + kind])} · ${esc(who)}</h2><form class="card stack" id="app-change" data-kind="${kind}">${fields}` +
+      `<button type="submit" class="primary">${esc(T.save_outbox)}</button></form>`;
+    const form = document.getElementById("app-change");
+    form.addEventListener("submit", async (e) => {
+      e.preventDefault();
+      const data = new FormData(form);
+      const body = {};
+      for (const [key, value] of data.entries()) { if (String(value).trim()) body[key] = String(value).trim(); }
+      ["dwelling_id", "person_id"].forEach((k) => { if (body[k]) body[k] = Number(body[k]); });
+      if (kind === "move") body.expected_version = existing ? v.expected_version : occupant.residence_version;
+      if (kind === "document") body.expected_version = existing ? v.expected_version : occupant.person_version;
+      if (kind === "member") body.expected_version = existing ? v.expected_version : household.version;
+      if (kind === "birth") {
+        body.household_id = existing ? v.household_id : sid;
+        body.household_expected_version = existing ? v.household_expected_version : household.version;
+      }
+      const fields = { kind, dwelling_id: d.dwelling_id, base_version: d.version, [CHANGE[kind].body]: body };
+      if (CHANGE[kind].subject) fields[CHANGE[kind].subject] = sid;
+      await save(existing, fields);
+      location.hash = `#/d/${d.dwelling_id}`;
+    });
+  }
+
+  function describe(i) {
+    if (i.kind === "visit") return `${T.visit}: ${L.outcomes[i.visit.outcome] || i.visit.outcome}`;
+    if (i.kind === "person") return `${T.person}: ${i.person.name}`;
+    const body = i[CHANGE[i.kind].body] || {};
+    const extra = i.kind === "birth" ? body.name : i.kind === "document" ? body.number : i.kind === "move" ? body.move_date : "";
+    return `${T["k_" + i.kind]}${extra ? ": " + extra : ""}`;
+  }
+
   async function showOutbox() {
     const items = await allItems();
     const work = await getWork();
@@ -225,7 +307,7 @@
     const stateLabel = { waiting: T.waiting, sent: T.sent, refused: T.refused, conflict: T.conflict };
     view.innerHTML = `<h2>${esc(T.outbox)}</h2><ul class="list" data-testid="outbox">` + items.slice().reverse().map((i) => {
       const d = dwellings.get(i.dwelling_id);
-      const what = i.kind === "visit" ? `${T.visit}: ${L.outcomes[i.visit.outcome] || i.visit.outcome}` : `${T.person}: ${i.person.name}`;
+      const what = describe(i);
       const tone = { waiting: "warn", sent: "ok", refused: "bad", conflict: "bad" }[i.state];
       let extra = "";
       if (i.state === "refused" || i.state === "conflict") {
@@ -252,7 +334,9 @@
         // Resolving: the collector saw the server's version; their corrected item is based on it.
         if (item.server) item.base_version = item.server.version;
         await putItem(item);
-        if (item.kind === "visit") await showVisit(item.dwelling_id, item); else await showPerson(item.dwelling_id, item);
+        if (item.kind === "visit") await showVisit(item.dwelling_id, item);
+        else if (item.kind === "person") await showPerson(item.dwelling_id, item);
+        else await showChange(item.dwelling_id, item.kind, CHANGE[item.kind].subject ? item[CHANGE[item.kind].subject] : item.birth.household_id, item);
       }
     }));
   }
@@ -270,7 +354,10 @@
   // ---------------------------------------------------------------- sync
   function payloadOf(i) {
     const base = { uuid: i.uuid, kind: i.kind, dwelling_id: i.dwelling_id, base_version: i.base_version, force: Boolean(i.force) };
-    return i.kind === "visit" ? { ...base, visit: i.visit } : { ...base, person: i.person };
+    if (i.kind === "visit") return { ...base, visit: i.visit };
+    if (i.kind === "person") return { ...base, person: i.person };
+    const c = CHANGE[i.kind];
+    return c.subject ? { ...base, [c.subject]: i[c.subject], [c.body]: i[c.body] } : { ...base, [c.body]: i[c.body] };
   }
   async function exportOutbox() {
     // The items not yet stored, in the sync format (`liangshi collect sync FILE --as USER`).
@@ -333,7 +420,9 @@
     const seq = ++routeSeq;
     const hash = location.hash || "#/";
     const m = hash.match(/^#\/(b|d|p)\/(\d+)$/);
+    const x = hash.match(/^#\/x\/(\d+)\/(move|document|member|birth)\/(\d+)$/);
     if (hash === "#/outbox") await showOutbox();
+    else if (x) await showChange(Number(x[1]), x[2], Number(x[3]));
     else if (m && m[1] === "b") await showBuilding(Number(m[2]));
     else if (m && m[1] === "d") await showVisit(Number(m[2]));
     else if (m && m[1] === "p") await showPerson(Number(m[2]));
