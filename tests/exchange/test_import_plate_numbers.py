@@ -28,7 +28,9 @@ def _csv(path: Path, header: list[str], rows: list[list[Any]]) -> Path:
 
 
 def _import(world: World, kind: str, path: Path) -> service.ImportResult:
-    return service.import_file(world.sessions, kind=kind, path=path, source=None, actor=SYSTEM, clock=world.clock)
+    return service.import_file(
+        world.sessions, kind=kind, path=path, source=None, actor=SYSTEM, clock=world.clock
+    )
 
 
 def _street(world: World, tmp_path: Path) -> None:
@@ -67,7 +69,16 @@ def test_a_second_village_house_with_a_taken_number_is_its_own_plate_and_a_rerun
             [INSIDE, "", "7", "door", "installed", "114.9001", "30.3901", ""],  # the same row again
             [INSIDE, "", "7", "door", "installed", "114.9050", "30.3950", ""],  # another house, number 7 too
             [INSIDE, "", "8", "door", "planned", "", "", ""],
-            [INSIDE, "", "8", "door", "made", "", "", ""],  # the same plate (no place), status as written later
+            [
+                INSIDE,
+                "",
+                "8",
+                "door",
+                "made",
+                "",
+                "",
+                "",
+            ],  # the same plate (no place), status as written later
         ],
     )
     first = _import(world, "plates", path)
@@ -82,7 +93,9 @@ def test_a_second_village_house_with_a_taken_number_is_its_own_plate_and_a_rerun
     assert len(_plates(world)) == 3
 
 
-def test_one_number_in_two_communities_and_a_duplicate_on_a_street_are_held(world: World, tmp_path: Path) -> None:
+def test_one_number_in_two_communities_and_a_duplicate_on_a_street_are_held(
+    world: World, tmp_path: Path
+) -> None:
     _street(world, tmp_path)
     path = _csv(
         tmp_path / "plates.csv",
@@ -104,9 +117,7 @@ def test_one_number_in_two_communities_and_a_duplicate_on_a_street_are_held(worl
     )
     assert _import(world, "buildings", buildings).loaded == 2
     with world.session() as s:
-        on = dict(
-            s.execute(select(Building.address_id, func.count()).group_by(Building.address_id)).all()
-        )
+        on = dict(s.execute(select(Building.address_id, func.count()).group_by(Building.address_id)).all())
         first_ids = [i for (i,) in s.execute(select(Address.id).order_by(Address.id))]
     assert on == {first_ids[0]: 1, first_ids[1]: 1}
     assert _import(world, "plates", path).loaded == 0
@@ -129,7 +140,10 @@ def test_the_checks_find_what_the_import_kept(world: World, tmp_path: Path) -> N
     assert _import(world, "plates", path).loaded == 4
     with world.session() as s:
         result = checks.run_checks(
-            s, world.ctx(s), area_code="420704", codes=["plate.duplicate_number", "address.one_number_many_places"]
+            s,
+            world.ctx(s),
+            area_code="420704",
+            codes=["plate.duplicate_number", "address.one_number_many_places"],
         )
         found = sorted((f.check, tuple(sorted(f.keys.items()))) for f in result.found)
     assert found == [

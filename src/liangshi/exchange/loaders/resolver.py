@@ -85,7 +85,9 @@ class PlateRef:
     lat: float | None
     chainage_m: float | None
 
-    def same_plate(self, area_id: int, lon: float | None, lat: float | None, chainage_m: float | None) -> bool:
+    def same_plate(
+        self, area_id: int, lon: float | None, lat: float | None, chainage_m: float | None
+    ) -> bool:
         """Whether a row names this very plate: the same community and the same place (position and chainage,
         or both unknown). A row that differs in either is another door carrying the same number."""
         return (
@@ -181,7 +183,13 @@ class Resolver:
             v = AddressVersion
             rows = self.session.execute(
                 select(
-                    Address.id, Address.street_id, Address.area_id, v.base_number, v.sub_number, v.lon, v.lat,
+                    Address.id,
+                    Address.street_id,
+                    Address.area_id,
+                    v.base_number,
+                    v.sub_number,
+                    v.lon,
+                    v.lat,
                     v.chainage_m,
                 )
                 .join(v, and_(v.entity_id == Address.id, v.superseded_at.is_(None), v.valid_to.is_(None)))
