@@ -19,6 +19,7 @@ from liangshi.buildings.schemas import BuildingCreate, DwellingCreate
 from liangshi.exchange.loaders.job import Job, Outcome, each_row, per_row, write_new
 from liangshi.exchange.loaders.resolver import (
     PlateKey,
+    PlateRef,
     Rejected,
     parse_date,
     parse_float,
@@ -94,7 +95,9 @@ def load_streets(job: Job, rows: Sequence[tuple[int, Row]]) -> Outcome:
 
 
 def load_plates(job: Job, rows: Sequence[tuple[int, Row]]) -> Outcome:
-    """Door plates; one door, one number per street (or per village without streets)."""
+    """Door plates. One door, one number is the rule, yet a file may break it (two doors of one number, one
+    number in two communities): each such plate is recorded as its own, for the checks to find; only a row naming
+    a plate already held (same community, same place) counts as existing."""
     outcome = Outcome()
     new: list[tuple[AreaRef, PlateKey, AddressCreate, dt.date]] = []
 
@@ -122,10 +125,13 @@ def load_plates(job: Job, rows: Sequence[tuple[int, Row]]) -> Outcome:
         )
         base, sub = parse_plate_number(data.number)
         key: PlateKey = (street_id, None if street_id else area.id, base, sub)
-        plates = job.resolver.plates(area.county)
-        if key in plates:
+        # One number may be carried by several plates (a duplicate number; 一号多址 across communities): a row is
+        # the plate already held only if it is that plate (its community and place), else it is another door and
+        # is recorded, for the checks to find. A repeated row (a re-run of the file) counts as existing.
+        held = job.resolver.plates(area.county).setdefault(key, [])
+        if any(ref.same_plate(area.id, data.lon, data.lat, data.chainage_m) for ref in held):
             return True
-        plates[key] = -1  # taken by this chunk; a repeat in the file counts as existing
+        held.append(PlateRef(-1, area.id, data.lon, data.lat, data.chainage_m))  # taken by this chunk
         new.append((area, key, data, since))
         return False
 
@@ -153,8 +159,10 @@ def load_plates(job: Job, rows: Sequence[tuple[int, Row]]) -> Outcome:
     ids = write_new(
         job, ADDRESS, items, identity=lambda i, item: {"code": f"{counties[item.area_id]}{i:012d}"}
     )
-    for entity_id, (area, key, _, _) in zip(ids, new, strict=True):
-        job.resolver.plates(area.county)[key] = entity_id
+    for entity_id, (area, key, data, _) in zip(ids, new, strict=True):
+        held = job.resolver.plates(area.county)[key]
+        taken = PlateRef(-1, area.id, data.lon, data.lat, data.chainage_m)
+        held[held.index(taken)] = PlateRef(entity_id, area.id, data.lon, data.lat, data.chainage_m)
     return outcome
 
 

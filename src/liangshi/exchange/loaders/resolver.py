@@ -63,6 +63,40 @@ def reject_from(exc: LiangshiError | ValidationError, default_field: str) -> Rej
 
 PlateKey = tuple[int | None, int | None, int, int | None]  # street id, village area id, base, sub
 
+# Positions closer than this (degrees; metres for the chainage) are one place: a value read back from either
+# database compares equal to the file's, this only absorbs the last bit of a float.
+_SAME_PLACE = 1e-9
+
+
+def _near(a: float | None, b: float | None) -> bool:
+    if a is None or b is None:
+        return a is None and b is None
+    return abs(a - b) <= _SAME_PLACE
+
+
+@dataclass(frozen=True)
+class PlateRef:
+    """A current plate under its number: its community and where it stands. Several plates may carry one number
+    (a duplicate number, 一号多址): the register holds them so that the checks can find them."""
+
+    id: int
+    area_id: int
+    lon: float | None
+    lat: float | None
+    chainage_m: float | None
+
+    def same_plate(
+        self, area_id: int, lon: float | None, lat: float | None, chainage_m: float | None
+    ) -> bool:
+        """Whether a row names this very plate: the same community and the same place (position and chainage,
+        or both unknown). A row that differs in either is another door carrying the same number."""
+        return (
+            self.area_id == area_id
+            and _near(self.lon, lon)
+            and _near(self.lat, lat)
+            and _near(self.chainage_m, chainage_m)
+        )
+
 
 @dataclass(frozen=True)
 class VenueRef:
@@ -89,7 +123,7 @@ class Resolver:
         self._areas: dict[str, AreaRef] | None = None
         self._streets: dict[tuple[str, str], int] | None = None
         self._axes: dict[int, tuple[float, float, float] | None] | None = None
-        self._plates: dict[str, dict[PlateKey, int]] = {}
+        self._plates: dict[str, dict[PlateKey, list[PlateRef]]] = {}
         self._buildings: dict[str, dict[tuple[int, str], int]] = {}
         self._dwellings: dict[str, dict[tuple[int, int | None, str], tuple[int, str]]] = {}
         self._venues: dict[tuple[int, str], list[VenueRef]] | None = None
@@ -143,23 +177,36 @@ class Resolver:
             }
         return self._axes.get(street_id)
 
-    def plates(self, county: str) -> dict[PlateKey, int]:
-        """Current plates of a county by (street, village, base, sub)."""
+    def plates(self, county: str) -> dict[PlateKey, list[PlateRef]]:
+        """Current plates of a county by (street, village, base, sub), in the order they were recorded."""
         if county not in self._plates:
             v = AddressVersion
             rows = self.session.execute(
-                select(Address.id, Address.street_id, Address.area_id, v.base_number, v.sub_number)
+                select(
+                    Address.id,
+                    Address.street_id,
+                    Address.area_id,
+                    v.base_number,
+                    v.sub_number,
+                    v.lon,
+                    v.lat,
+                    v.chainage_m,
+                )
                 .join(v, and_(v.entity_id == Address.id, v.superseded_at.is_(None), v.valid_to.is_(None)))
                 .where(Address.county_code == county, v.status != "retired")
+                .order_by(Address.id)
             )
-            self._plates[county] = {
-                (street_id, None if street_id else area_id, base, sub): aid
-                for aid, street_id, area_id, base, sub in rows
-            }
+            plates: dict[PlateKey, list[PlateRef]] = {}
+            for aid, street_id, area_id, base, sub, lon, lat, chainage in rows:
+                key = (street_id, None if street_id else area_id, base, sub)
+                plates.setdefault(key, []).append(PlateRef(aid, area_id, lon, lat, chainage))
+            self._plates[county] = plates
         return self._plates[county]
 
     def plate(self, row: Row) -> tuple[AreaRef, PlateKey, int]:
-        """The plate a row names, or rejection."""
+        """The plate a row names, or rejection. Where several plates carry the number, the one in the row's
+        community, and of those the first recorded (a file that names a building by its plate's number cannot
+        say which of two doors with one number it stands at; the duplicate is a check's finding)."""
         area = self.area(row.get("community_code"))
         street_id = self.street(area.county, row.get("street"))
         try:
@@ -167,10 +214,11 @@ class Resolver:
         except ValidationFailed as exc:
             raise reject_from(exc, "number") from None
         key: PlateKey = (street_id, None if street_id else area.id, base, sub)
-        aid = self.plates(area.county).get(key)
-        if aid is None:
+        found = self.plates(area.county).get(key)
+        if not found:
             raise Rejected("number", "plate.not_found", "未找到该门牌", "No such door plate")
-        return area, key, aid
+        ref = next((p for p in found if p.area_id == area.id), found[0])
+        return area, key, ref.id
 
     def buildings(self, county: str) -> dict[tuple[int, str], int]:
         """Current buildings of a county by (plate, label)."""
