@@ -72,6 +72,10 @@ class BatchRead(BaseModel):
     )
     claims: int = Field(0, description="Records nobody matched, held for their community to claim (认领)")
     queued: int = Field(0, description="Records waiting in the match review queue")
+    proposals: list[int] = Field(
+        default_factory=list,
+        description="Change sets opened for review (births: a birth proposal in the mother's community)",
+    )
     rejected: list[dict[str, Any]] = Field(
         default_factory=list,
         description="The rows refused, each problem as {line, field, code, message_zh, message_en}",
