@@ -136,7 +136,7 @@ def test_bad_rows_are_reported_with_all_their_problems_and_the_good_rows_kept(wo
     assert by_line == {
         3: {
             ("name", "department.birth_field_required"),
-            ("sex", "value.invalid_code"),
+            ("sex", "import.sex_invalid"),
             ("birth_date", "person.birth_in_future"),
             ("mother_id", "department.birth_field_required"),
         },
