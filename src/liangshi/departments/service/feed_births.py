@@ -236,8 +236,8 @@ def ensure_provides_births(agreement: Agreement, dept: Department) -> None:
     if PROVIDES_FIELD not in json.loads(agreement.provides).get("person", []):
         raise Forbidden(
             "department.kind_not_provided",
-            "协议未约定该部门报送出生登记",
-            "The agreement does not let the department send births",
+            f"协议未约定该部门报送：{'出生登记'}",
+            f"The agreement does not let the department send: {'births'}",
             {"department": dept.code, "kind": "births", "field": PROVIDES_FIELD},
         )
 
@@ -281,10 +281,6 @@ def idempotency_key(department: str, row: BirthRow) -> str:
     return "birth:" + hashlib.sha256(raw.encode()).hexdigest()[:58]
 
 
-def _row_error(line: int, code: str, zh: str, en: str, field: str) -> RowProblem:
-    return _row_problem(line, _bad(code, zh, en, field), field)
-
-
 @dataclass
 class BirthPlan:
     """An accepted row with the household its newborn joins."""
@@ -308,11 +304,14 @@ def plan_births(
         person_id = mothers_by_number.get(row.mother_number)
         if person_id is None:
             problems.append(
-                _row_error(
+                _row_problem(
                     row.line,
-                    "department.birth_mother_unknown",
-                    "本辖区内没有持该证件号码的母亲",
-                    "No mother with this document number in your jurisdiction",
+                    _bad(
+                        "department.birth_mother_unknown",
+                        "本辖区内没有持该证件号码的母亲",
+                        "No mother with this document number in your jurisdiction",
+                        "mother_id",
+                    ),
                     "mother_id",
                 )
             )
@@ -320,11 +319,14 @@ def plan_births(
         mother = households.get(person_id)
         if mother is None:
             problems.append(
-                _row_error(
+                _row_problem(
                     row.line,
-                    "department.birth_mother_no_household",
-                    "母亲未登记在任何户中，无法登记新生儿",
-                    "The mother belongs to no household: the newborn cannot join one",
+                    _bad(
+                        "department.birth_mother_no_household",
+                        "母亲未登记在任何户中，无法登记新生儿",
+                        "The mother belongs to no household: the newborn cannot join one",
+                        "mother_id",
+                    ),
                     "mother_id",
                 )
             )
@@ -332,11 +334,14 @@ def plan_births(
         relationship = row.relationship or child_relationship(mother.relationship, row.sex)
         if relationship is None:
             problems.append(
-                _row_error(
+                _row_problem(
                     row.line,
-                    "department.birth_relationship_required",
-                    "无法从母亲与户主的关系推定新生儿与户主的关系，请填写与户主关系",
-                    "The newborn's relationship to the head cannot be told from the mother's: give it",
+                    _bad(
+                        "department.birth_relationship_required",
+                        "无法从母亲与户主的关系推定新生儿与户主的关系，请填写与户主关系",
+                        "The newborn's relationship to the head cannot be told from the mother's: give it",
+                        "relationship",
+                    ),
                     "relationship",
                 )
             )
