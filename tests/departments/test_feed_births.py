@@ -204,3 +204,16 @@ def test_births_are_uploaded_over_http(world: World, client: TestClient, login: 
         headers=login("collector_zhang"),
     )
     assert r.status_code == 403
+
+
+def test_the_documented_sample_file_reads_without_problems() -> None:
+    from pathlib import Path
+
+    from liangshi.departments.service import feed_births
+
+    sample = Path(__file__).resolve().parents[2] / "docs" / "samples" / "health_births.csv"
+    rows, problems = feed_births.read_rows(departments.table_from_file(sample), dt.date(2026, 11, 27))
+    assert problems == []
+    assert [(r.name, r.sex, r.birth_date, r.place) for r in rows] == [
+        ("王小雨", "2", dt.date(2026, 11, 20), "鄂州市妇幼保健院")
+    ]
