@@ -54,7 +54,9 @@ def _mother(world: World, *, relationship: str = "02", household: bool = True) -
 def _submit(
     world: World, rows: list[list[str]], user: str = "health_liaison_wang"
 ) -> departments.BatchResult:
-    table = departments.FeedTable("chusheng.csv", rows[0], [(n, r) for n, r in enumerate(rows[1:], 2)], "2" * 64)
+    table = departments.FeedTable(
+        "chusheng.csv", rows[0], [(n, r) for n, r in enumerate(rows[1:], 2)], "2" * 64
+    )
     with world.session() as s:
         return departments.submit_batch(
             s, world.ctx(s, user), department="health", kind="births", table=table, precedence=PRECEDENCE
@@ -186,7 +188,9 @@ def test_an_unknown_column_refuses_the_file(world: World) -> None:
 def test_births_are_uploaded_over_http(world: World, client: TestClient, login: Any) -> None:
     _health(world)
     _, number, _ = _mother(world)
-    content = csv_bytes([HEADER, ["王小雨", "女", "2026-11-20", number, "", ""], ["", "女", "", number, "", ""]])
+    content = csv_bytes(
+        [HEADER, ["王小雨", "女", "2026-11-20", number, "", ""], ["", "女", "", number, "", ""]]
+    )
     r = client.post(
         "/departments/health/batches",
         files={"file": ("chusheng.csv", content, "text/csv")},
