@@ -114,6 +114,7 @@ def _submit(request: Request, code: str, kind: str, table: service.FeedTable) ->
             created=result.created,
             claims=result.claims,
             queued=result.queued,
+            proposals=result.proposals,
             rejected=[p.as_dict() for p in result.rejected],
         )
 

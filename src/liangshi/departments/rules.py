@@ -37,7 +37,8 @@ DEPARTMENT_NAMES: dict[str, tuple[str, str]] = {
 }
 
 # Fields a department may provide that are not versioned attributes of the kind but events on it.
-EVENT_FIELDS: dict[str, tuple[str, ...]] = {"person": ("death_date",)}
+# `birth`: the department sends births (出生医学证明), each proposed as a birth registration (kind `births`).
+EVENT_FIELDS: dict[str, tuple[str, ...]] = {"person": ("death_date", "birth")}
 
 # The key columns of a person feed: records are matched to register persons by their document number.
 PERSON_KEY = ("id_number", "doc_type")
@@ -64,7 +65,7 @@ PERSON_COLUMNS: dict[str, str] = {
 # the other headers departments write it under.
 ROUTE_COLUMNS: dict[str, tuple[str, ...]] = {"community_code": ("管辖社区", "社区代码", "所属社区代码")}
 # Feed kinds (the import kind on the command line) and the object kind their columns belong to.
-FEED_KINDS = {"persons": "person", "dwellings": "dwelling"}
+FEED_KINDS = {"persons": "person", "dwellings": "dwelling", "births": "person"}
 
 
 def bad(code: str, zh: str, en: str, **data: Any) -> ValidationFailed:

@@ -50,7 +50,7 @@ class AgreementIn(Strict):
 class BatchRecords(Strict):
     """A JSON batch: records keyed by column (the same keys or Chinese headers as a CSV file)."""
 
-    kind: Literal["persons", "dwellings"] = "persons"
+    kind: Literal["persons", "dwellings", "births"] = "persons"
     records: list[dict[str, Any]] = Field(max_length=50_000)
 
 
@@ -72,6 +72,10 @@ class BatchRead(BaseModel):
     )
     claims: int = Field(0, description="Records nobody matched, held for their community to claim (认领)")
     queued: int = Field(0, description="Records waiting in the match review queue")
+    proposals: list[int] = Field(
+        default_factory=list,
+        description="Change sets opened for review (births: a birth proposal in the mother's community)",
+    )
     rejected: list[dict[str, Any]] = Field(
         default_factory=list,
         description="The rows refused, each problem as {line, field, code, message_zh, message_en}",

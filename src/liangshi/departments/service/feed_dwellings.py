@@ -281,8 +281,8 @@ def ensure_provides_status(agreement: Agreement, dept: Department) -> None:
     if "status" not in provides.get("dwelling", []):
         raise Forbidden(
             "department.kind_not_provided",
-            "协议未约定该部门提供房屋状态",
-            "The agreement does not let the department send dwelling statuses",
+            f"协议未约定该部门报送：{'房屋状态'}",
+            f"The agreement does not let the department send: {'dwelling statuses'}",
             {"department": dept.code, "kind": "dwellings", "field": "status"},
         )
 

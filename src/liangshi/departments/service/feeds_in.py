@@ -20,7 +20,7 @@ from liangshi.audit import service as audit
 from liangshi.bulk import allocate_ids, analyse, bulk_insert, take_loaded
 from liangshi.departments import rules
 from liangshi.departments.models import Agreement, Department, DepartmentBatch, ExchangeConflict
-from liangshi.departments.service import feed_dwellings
+from liangshi.departments.service import feed_births, feed_dwellings
 from liangshi.departments.service.agreements import _liaison_agreement, audit_purpose_max, get_department
 from liangshi.departments.service.batch_rows import (
     FeedTable,
@@ -64,6 +64,8 @@ class BatchResult:
     created: int = 0  # became a new register person (none since issue 14: such records wait for a claim)
     claims: int = 0  # nobody known: held for the community to claim (认领), a change set
     queued: int = 0  # wait in the review queue (their rows stay unmatched)
+    # The change sets a batch opened for review (a birth: its proposal in the mother's community).
+    proposals: list[int] = field(default_factory=list)
     # The rows refused (each problem: line, field, code), the good rows being kept (issue 15).
     rejected: list[RowProblem] = field(default_factory=list)
 
@@ -631,6 +633,8 @@ def submit_batch(
     object_kind = rules.FEED_KINDS[kind]
     if kind == "dwellings":
         return _submit_dwellings(session, ctx, dept, agreement, table, precedence)
+    if kind == "births":
+        return _submit_births(session, ctx, dept, agreement, table, precedence)
     _ensure_may_submit(ctx.actor, dept, object_kind)
     mapping, fields = _batch_columns(table, agreement, object_kind)
     parsed, problems, communities = _parse_rows(table, mapping, fields, ctx.today)
@@ -682,5 +686,41 @@ def _submit_dwellings(
     result.applied, result.same = feed_dwellings.write_dwellings(
         session, feed.writer, planned, feed.prov, feed.reason
     )
+    _close_batch(session, ctx, batch, result, agreement, table, feed)
+    return result
+
+
+def _submit_births(
+    session: Session,
+    ctx: Context,
+    dept: Department,
+    agreement: Agreement,
+    table: FeedTable,
+    precedence: rules.Precedence,
+) -> BatchResult:
+    """A health office's births (`feed_births`): each mother found by her document number in the submitter's
+    jurisdiction, each newborn proposed as a birth registration in her household's community (a change set for
+    the station's review), the batch recorded, logged and audited like a person feed."""
+    if not (ctx.actor.may("department.exchange") and ctx.actor.department == dept.code):
+        for permission in ("person.write", "household.write", "residence.write"):
+            ctx.actor.ensure(permission)
+    feed_births.ensure_provides_births(agreement, dept)
+    rows, problems = feed_births.read_rows(table, ctx.today)
+    mothers = resolve_persons(session, ctx, [("resident_id", r.mother_number) for r in rows])
+    planned, problems = feed_births.plan_births(session, rows, problems, mothers, agreement.all_or_nothing)
+    batch, feed = _open_batch(
+        session, ctx, dept, agreement, "births", "person", table, precedence, len(planned), {}
+    )
+    result = BatchResult(
+        batch_id=batch.id, department=dept.code, kind="births", rows=len(planned), rejected=list(problems)
+    )
+    result.matched = len(planned)
+    result.proposals, result.same, refused = feed_births.propose_births(
+        session, feed.writer, dept.code, planned, feed.prov, agreement.all_or_nothing
+    )
+    if refused:
+        result.rejected = sorted([*result.rejected, *refused], key=lambda p: p.line)
+        result.matched -= len(refused)
+    result.applied = len(result.proposals)
     _close_batch(session, ctx, batch, result, agreement, table, feed)
     return result
