@@ -152,3 +152,22 @@ def test_the_api_and_the_cli_list_the_objects_behind_a_kpi(
         cli, ["kpis", "--area", A, "--from", period["from"], "--to", period["to"], "--json"], env=env
     )
     assert report.exit_code == 0 and json.loads(report.output)["area"]["code"] == A
+
+
+def test_a_page_past_the_end_and_an_empty_part_keep_the_count_the_dashboard_shows(world: World) -> None:
+    """An empty page is counted without a second scan only when nothing matched at all: a page past the end still
+    tells the whole total, and an empty part tells 0 (every KPI, both ways, against the dashboard's numbers)."""
+    build(world)
+    with world.session() as s:
+        report = service.compute(s, world.ctx(s, ADMIN), area_code="420704", date_from=FROM, date_to=TO)
+        counted = {k["key"]: (k["numerator"], k["denominator"]) for k in report.kpis(report.root.id)}
+        for key in rules.BY_KEY:
+            num, den = counted[key]
+            for part, want in (("numerator", num), ("denominator", den), ("missing", den - num)):
+                kw: dict[str, Any] = {"area_code": "420704", "date_from": FROM, "date_to": TO, "part": part}
+                past = objects.objects(s, world.ctx(s, ADMIN), key, page=50, page_size=2, **kw)
+                assert (past["total"], past["items"]) == (want, []), (key, part)
+                first = objects.objects(s, world.ctx(s, ADMIN), key, page=1, page_size=2, **kw)
+                assert first["total"] == want and len(first["items"]) == min(2, want), (key, part)
+    assert any(den - num == 0 for num, den in counted.values())  # an empty part is among them
+    assert any(den - num > 2 for num, den in counted.values())  # and a part longer than a page

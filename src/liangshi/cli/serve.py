@@ -64,6 +64,10 @@ def worker_app() -> FastAPI:
     # Every worker reads the township gazetteer once (a second or so): in the background at start, not on the
     # first address a user types.
     threading.Thread(target=gazetteer, name="gazetteer-load", daemon=True).start()
+    # And every page template (about 75 in each of two languages): compiled at start, not on each page's first request.
+    templates = getattr(web.state, "web_templates", None)
+    if templates is not None:
+        threading.Thread(target=templates.compile_all, name="templates-compile", daemon=True).start()
     if settings.kpi_warm_seconds > 0 and one_process_only("kpi-warm-up", settings.database_url):
         state = web.state
         start_warming(state.sessions, state.kpi_cache, state.clock, every=settings.kpi_warm_seconds)

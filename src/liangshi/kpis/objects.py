@@ -247,11 +247,12 @@ def objects(
         rows = session.execute(
             q.add_columns(func.count().over().label("n")).order_by(sq.c.object_id).offset(skip).limit(want)
         ).all()
-        n = (
-            int(rows[0][3])
-            if rows
-            else int(session.execute(select(func.count()).select_from(q.subquery())).scalar_one())
-        )
+        if rows:
+            n = int(rows[0][3])
+        elif skip == 0:  # nothing at all (not only past the offset): no second scan to count nothing
+            n = 0
+        else:
+            n = int(session.execute(select(func.count()).select_from(q.subquery())).scalar_one())
         total += n
         if not rows:
             skip = max(0, skip - n)

@@ -38,6 +38,28 @@ def age_band(birth: dt.date | None, on: dt.date) -> str:
     return "unknown"
 
 
+def born_by(on: dt.date, years: int) -> dt.date:
+    """The last birth date with `years` completed on `on` (`age_on(birth, on) >= years` ⇔ `birth <= born_by`): the
+    same day `years` earlier, or 28 February when that year has no 29 February."""
+    try:
+        return on.replace(year=on.year - years)
+    except ValueError:  # 29 February, the earlier year not a leap year
+        return dt.date(on.year - years, 2, 28)
+
+
+def band_cutoffs(on: dt.date) -> list[tuple[str, dt.date]]:
+    """The age bands as birth-date bounds on `on`, youngest first: a birth date after the bound is in the band
+    (a set-based `age_band`: the table's GROUP BY bands in SQL with it); older than every bound is the last band.
+    A birth after `on` (a negative age) and no birth date are `unknown`, as in `age_band`."""
+    bands = [b for b in AGE_BANDS if b[0] != "unknown"]
+    return [(key, born_by(on, high + 1)) for key, _label, _low, high in bands if high is not None]
+
+
+def oldest_band() -> str:
+    """The band of every age above the last bound (`60+`)."""
+    return next(key for key, _label, _low, high in AGE_BANDS if key != "unknown" and high is None)
+
+
 def sex_key(sex: str) -> str:
     """GB/T 2261.1 male/female, everything else unstated."""
     return sex if sex in ("1", "2") else "other"

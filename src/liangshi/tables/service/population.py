@@ -11,7 +11,7 @@ import datetime as dt
 from collections import defaultdict
 from typing import Any
 
-from sqlalchemy import func, or_, select
+from sqlalchemy import case, func, literal, or_, select
 from sqlalchemy.orm import Session
 
 from liangshi.persons.models import PersonVersion
@@ -22,18 +22,32 @@ from liangshi.tables import rules
 from liangshi.tables.service.frame import assemble, frame, workbook
 
 
+def age_band_sql(birth: Any, on: dt.date) -> Any:
+    """`rules.age_band(birth, on)` as SQL (the bands as birth-date bounds, `rules.band_cutoffs`)."""
+    return case(
+        (birth.is_(None), literal("unknown")),
+        (birth > on, literal("unknown")),
+        *((birth > bound, literal(key)) for key, bound in rules.band_cutoffs(on)),
+        else_=literal(rules.oldest_band()),
+    )
+
+
+def sex_key_sql(sex: Any) -> Any:
+    """`rules.sex_key` as SQL."""
+    return case((sex.in_(("1", "2")), sex), else_=literal("other"))
+
+
 def population(session: Session, ctx: Context, *, area_code: str, on: dt.date) -> dict[str, Any]:
-    """人口统计表: for each community under the area, persons by residence category × sex × age band on `on`."""
+    """人口统计表: for each community under the area, persons by residence category × sex × age band on `on`.
+
+    One GROUP BY by area, category, sex key and age band, all in SQL (a few rows per community, not one per
+    birth date)."""
     fr = frame(session, ctx, area_code)
     community_of = fr.community_of
+    band = age_band_sql(PersonVersion.birth_date, on).label("band")
+    sex = sex_key_sql(PersonVersion.sex).label("sex")
     stmt = (
-        select(
-            Residence.area_id,
-            ResidenceVersion.category,
-            PersonVersion.sex,
-            PersonVersion.birth_date,
-            func.count(),
-        )
+        select(Residence.area_id, ResidenceVersion.category, sex, band, func.count())
         .join(ResidenceVersion, ResidenceVersion.entity_id == Residence.id)
         .join(PersonVersion, PersonVersion.entity_id == Residence.person_id)
         .where(
@@ -45,13 +59,13 @@ def population(session: Session, ctx: Context, *, area_code: str, on: dt.date) -
             PersonVersion.valid_from <= on,
             or_(PersonVersion.valid_to.is_(None), PersonVersion.valid_to > on),
         )
-        .group_by(Residence.area_id, ResidenceVersion.category, PersonVersion.sex, PersonVersion.birth_date)
+        .group_by(Residence.area_id, ResidenceVersion.category, sex, band)
     )
     counts: dict[int, dict[tuple[str, str, str], int]] = defaultdict(lambda: defaultdict(int))
-    for area_id, category, sex, birth, n in session.execute(stmt):
+    for area_id, category, sex_of, band_of, n in session.execute(stmt):
         community = community_of.get(int(area_id))
         if community is not None:
-            counts[community][(str(category), rules.sex_key(str(sex)), rules.age_band(birth, on))] += int(n)
+            counts[community][(str(category), str(sex_of), str(band_of))] += int(n)
     columns = [
         (cat, sex, band)
         for cat in CATEGORIES
