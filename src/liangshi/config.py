@@ -14,6 +14,13 @@ class Settings(BaseSettings):
     model_config = SettingsConfigDict(env_prefix="LIANGSHI_", env_file=None)
 
     database_url: str = "sqlite:///./liangshi.db"
+    # A read-only replica for the reporting reads (dashboard KPIs, statistical tables, progress reports): unset,
+    # everything reads the primary. Logins, jurisdiction checks and audit entries always stay on the primary. A
+    # replica lagging more than replica_max_lag_seconds, or down, is passed over (the primary answers, and the log
+    # says so) and tried again after replica_retry_seconds.
+    replica_url: str | None = None
+    replica_max_lag_seconds: float = Field(default=300.0, ge=0)
+    replica_retry_seconds: float = Field(default=30.0, ge=0)
     # Requests larger than this are refused with 413 before any parsing.
     max_body_bytes: int = 1_000_000
     # API tokens expire after this many days unless given another lifetime.

@@ -14,6 +14,8 @@ from pathlib import Path
 import typer
 
 from liangshi.cli.common import context_as, database, err, fail, out
+from liangshi.config import Settings
+from liangshi.db import make_replica, reporting
 from liangshi.errors import LiangshiError
 from liangshi.tables import service
 
@@ -34,12 +36,25 @@ def _run(
         raise typer.BadParameter(
             f"日期格式须为 YYYY-MM-DD / a date is YYYY-MM-DD: {on}", param_hint="--on"
         ) from None
+    # The reporting replica when LIANGSHI_REPLICA_URL is set: the table is counted there, the user checked here.
+    replica = make_replica(Settings())
     try:
-        with database() as (session, clock):
+        with database() as (session, clock), reporting(session, replica) as (reads, source):
             ctx = context_as(session, clock, user, "statistical table")
-            table = service.build(session, ctx, name, area_code=area, on=day or ctx.today)
+            table = service.build(
+                session, ctx, name, area_code=area, on=day or ctx.today, reads=reads, source=source
+            )
     except LiangshiError as exc:
         raise fail(exc) from None
+    finally:
+        if replica is not None:
+            replica.engine.dispose()
+    if source.replica:
+        err.print(f"读自只读副本 read from the replica (as of {source.as_of or '?'})")
+    elif source.fallback:
+        err.print(
+            f"只读副本不可用，已改读主库 the replica is unavailable ({source.fallback}): read from the primary"
+        )
     if xlsx is not None:
         xlsx.write_bytes(service.workbook(table, lang))
         err.print(f"写入 wrote {xlsx} ({len(table['rows'])} rows)")

@@ -13,7 +13,7 @@ from liangshi import __version__
 from liangshi.audit import service as audit
 from liangshi.clock import Clock, today_is
 from liangshi.config import Settings
-from liangshi.db import make_engine, make_session_factory
+from liangshi.db import make_engine, make_replica, make_session_factory
 from liangshi.http import errors, limits, routes
 from liangshi.kpis.service import ReportCache
 from liangshi.web import app as web
@@ -189,6 +189,8 @@ def create_app(
         max_overflow=settings.db_max_overflow,
     )
     app.state.sessions = make_session_factory(app.state.engine)
+    # The read-only reporting replica (None unless LIANGSHI_REPLICA_URL is set): `http.tx.reporting`.
+    app.state.replica = make_replica(settings)
     app.state.kpi_cache = ReportCache(settings.kpi_cache_seconds)
     # The audit log's signing key (made on first use in the data folder) and the public keys of older heads.
     app.state.audit_keys = audit.load_keys(settings, create=True)

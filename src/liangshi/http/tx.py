@@ -12,7 +12,8 @@ from sqlalchemy.orm import Session
 
 from liangshi.access import service as access
 from liangshi.clock import Clock, today_is
-from liangshi.db import session_scope
+from liangshi.db import ReadSource, session_scope
+from liangshi.db import reporting as reporting_on
 from liangshi.departments import service as departments
 from liangshi.errors import Forbidden, Unauthenticated
 from liangshi.registry import Context
@@ -70,3 +71,11 @@ def anonymous(request: Request) -> Iterator[Session]:
     """A transaction without an actor (login)."""
     with session_scope(request.app.state.sessions) as session:
         yield session
+
+
+@contextmanager
+def reporting(request: Request, primary: Session) -> Iterator[tuple[Session, ReadSource]]:
+    """The session a reporting read (KPIs, statistical tables, progress) counts on: the app's read-only replica
+    when one is configured and fit, else `primary` (the request's unit, which authenticated and audits)."""
+    with reporting_on(primary, request.app.state.replica) as reads:
+        yield reads

@@ -9,7 +9,7 @@ from urllib.parse import quote
 from fastapi import APIRouter, Query, Request, Response
 
 from liangshi.http.errors import language
-from liangshi.http.tx import unit
+from liangshi.http.tx import reporting, unit
 from liangshi.kpis import objects, service
 from liangshi.kpis.schemas import KpiReport
 
@@ -25,10 +25,17 @@ def kpis(
     date_to: dt.date | None = Query(None, alias="to", description="Last day (default: today)"),
 ) -> KpiReport:
     """Every KPI with numerator, denominator, rate and target, and the same for each child area."""
-    with unit(request) as (session, ctx):
+    with unit(request) as (session, ctx), reporting(request, session) as (reads, source):
         start, end = service.default_period(date_from, date_to, ctx.today)
         report = service.compute_cached(
-            session, ctx, request.app.state.kpi_cache, area_code=area, date_from=start, date_to=end
+            session,
+            ctx,
+            request.app.state.kpi_cache,
+            area_code=area,
+            date_from=start,
+            date_to=end,
+            reads=reads,
+            source=source,
         )
         return KpiReport.model_validate(report.to_json())
 
@@ -41,10 +48,17 @@ def kpis_xlsx(
     date_to: dt.date | None = Query(None, alias="to", description="Last day (default: today)"),
 ) -> Response:
     """One sheet per level (the area, its children, theirs …); Chinese headers unless Accept-Language: en."""
-    with unit(request) as (session, ctx):
+    with unit(request) as (session, ctx), reporting(request, session) as (reads, source):
         start, end = service.default_period(date_from, date_to, ctx.today)
         report = service.compute_cached(
-            session, ctx, request.app.state.kpi_cache, area_code=area, date_from=start, date_to=end
+            session,
+            ctx,
+            request.app.state.kpi_cache,
+            area_code=area,
+            date_from=start,
+            date_to=end,
+            reads=reads,
+            source=source,
         )
         body = service.workbook(report, language(request))
     name = f"kpis-{report.root.code}-{start}-{end}.xlsx"
@@ -63,10 +77,17 @@ def kpi_trends(
     date_to: dt.date | None = Query(None, alias="to", description="Last day (default: today)"),
 ) -> dict[str, Any]:
     """Every rate KPI per month of the period (the last twelve months of it), numerator and denominator."""
-    with unit(request) as (session, ctx):
+    with unit(request) as (session, ctx), reporting(request, session) as (reads, source):
         start, end = service.default_period(date_from, date_to, ctx.today)
         return service.monthly(
-            session, ctx, request.app.state.kpi_cache, area_code=area, date_from=start, date_to=end
+            session,
+            ctx,
+            request.app.state.kpi_cache,
+            area_code=area,
+            date_from=start,
+            date_to=end,
+            reads=reads,
+            source=source,
         )
 
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
@@ -54,6 +55,12 @@ class KpiReport(BaseModel):
     date_to: dt.date = Field(alias="to")
     computed_at: dt.datetime | None = Field(
         description="When the counts were taken (reports are reused briefly)"
+    )
+    read_from: Literal["primary", "replica"] = Field(
+        "primary", description="Where the counts were read: the primary or the reporting replica"
+    )
+    as_of: dt.datetime | None = Field(
+        None, description="Read from the replica: the time its data is as of (None when it cannot tell)"
     )
     kpis: list[KpiRead]
     children: list[AreaKpis]

@@ -36,7 +36,7 @@ from liangshi.areas import service as areas
 from liangshi.areas.models import Area
 from liangshi.checks import service as checks
 from liangshi.clock import CHINA_TZ
-from liangshi.db import session_scope
+from liangshi.db import PRIMARY, ReadSource, session_scope
 from liangshi.errors import NotFound
 from liangshi.kpis import daily, rules
 from liangshi.registry import Context
@@ -86,6 +86,8 @@ class Report:
     nodes: dict[int, AreaNode]
     counts: dict[int, dict[str, list[int]]] = field(default_factory=dict)
     computed_at: dt.datetime | None = None
+    # Where the counts were read: the primary, or the reporting replica as of a time (issue 19).
+    source: ReadSource = PRIMARY
 
     def kpis(self, area_id: int) -> list[dict[str, Any]]:
         """Every KPI of one area of the subtree: numerator, denominator, rate, target, area and period."""
@@ -135,7 +137,9 @@ class Report:
             if n.path.startswith(root.path)
         }
         counts = {i: c for i, c in self.counts.items() if i in nodes}
-        return Report(nodes[area_id], self.date_from, self.date_to, nodes, counts, self.computed_at)
+        return Report(
+            nodes[area_id], self.date_from, self.date_to, nodes, counts, self.computed_at, self.source
+        )
 
     def to_json(self) -> dict[str, Any]:
         """The area's KPIs and, for the drill-down, the same KPIs of each child area."""
@@ -144,6 +148,8 @@ class Report:
             "from": self.date_from,
             "to": self.date_to,
             "computed_at": self.computed_at,
+            "read_from": "replica" if self.source.replica else "primary",
+            "as_of": self.source.as_of,
             "kpis": self.kpis(self.root.id),
             "children": [{"area": c.to_json(), "kpis": self.kpis(c.id)} for c in self.children(self.root.id)],
         }
@@ -289,8 +295,13 @@ def compute(
     date_to: dt.date,
     cal: calendar.HolidayCalendar | None = None,
     live: bool = False,
+    reads: Session | None = None,
+    source: ReadSource = PRIMARY,
 ) -> Report:
     """Every KPI of an area in the caller's jurisdiction (default: their own area) and of each area below it.
+
+    The jurisdiction is checked on `session` (the primary); the counts are read from `reads` when given (the
+    reporting replica's read-only session, whose `source` the report keeps), else from `session` too.
 
     Residences and stays are read from the daily aggregate (`kpis.daily`) when it is in place, else — or with
     `live` — counted from the registry tables; plates and rentals are always counted from the registry. Both ways
@@ -298,8 +309,13 @@ def compute(
     """
     rules.check_period(date_from, date_to)
     root_area = _root(session, ctx, area_code)
+    session = reads if reads is not None else session
     nodes = _nodes(session, root_area, date_to)
-    report = Report(nodes[root_area.id], date_from, date_to, nodes)
+    if root_area.id not in nodes:  # an area the replica has not received yet
+        raise NotFound(
+            "area.not_found", "未找到该区划", "Area not found", {"field": "area", "code": area_code}
+        )
+    report = Report(nodes[root_area.id], date_from, date_to, nodes, source=source)
     ids = select(Area.id).where(Area.path.startswith(root_area.path))
     leaf: dict[int, dict[str, list[int]]] = {}
 
@@ -371,17 +387,30 @@ def compute_cached(
     area_code: str | None,
     date_from: dt.date,
     date_to: dt.date,
+    reads: Session | None = None,
+    source: ReadSource = PRIMARY,
 ) -> Report:
-    """`compute`, answered from the cache when a fresh report of this area or one above it exists."""
+    """`compute`, answered from the cache when a fresh report of this area or one above it exists (`reads` and
+    `source` as for `compute`)."""
     if cache is None or cache.seconds <= 0:
-        return compute(session, ctx, area_code=area_code, date_from=date_from, date_to=date_to)
+        return compute(
+            session,
+            ctx,
+            area_code=area_code,
+            date_from=date_from,
+            date_to=date_to,
+            reads=reads,
+            source=source,
+        )
     rules.check_period(date_from, date_to)
     area = _root(session, ctx, area_code)
     key = (date_from, date_to, ctx.today)
     found = cache.find(area.id, key)
     if found is not None:
         return found
-    report = compute(session, ctx, area_code=area.code, date_from=date_from, date_to=date_to)
+    report = compute(
+        session, ctx, area_code=area.code, date_from=date_from, date_to=date_to, reads=reads, source=source
+    )
     cache.store(key, report)
     return report
 
@@ -500,6 +529,8 @@ def monthly(
     date_from: dt.date,
     date_to: dt.date,
     max_months: int = 12,
+    reads: Session | None = None,
+    source: ReadSource = PRIMARY,
 ) -> dict[str, Any]:
     """The rates of an area month by month over a period (its last `max_months` months, each cut to the period):
     the same KPIs as `compute`, one report per month (from the cache when one is fresh)."""
@@ -513,7 +544,16 @@ def monthly(
     months.reverse()
     series: dict[str, dict[str, Any]] = {}
     for first, last in months:
-        report = compute_cached(session, ctx, cache, area_code=area_code, date_from=first, date_to=last)
+        report = compute_cached(
+            session,
+            ctx,
+            cache,
+            area_code=area_code,
+            date_from=first,
+            date_to=last,
+            reads=reads,
+            source=source,
+        )
         for k in report.kpis(report.root.id):
             if k["is_count"]:
                 continue

@@ -9,7 +9,7 @@ from urllib.parse import quote
 from fastapi import APIRouter, Query, Request, Response
 
 from liangshi.http.errors import language
-from liangshi.http.tx import unit
+from liangshi.http.tx import reporting, unit
 from liangshi.tables import service
 
 router = APIRouter(tags=["tables 统计表格"])
@@ -31,9 +31,9 @@ def table_xlsx(
 ) -> Response:
     """Chinese multi-level headers and a total row (English with Accept-Language: en); the same day gives the
     same bytes."""
-    with unit(request) as (session, ctx):
+    with unit(request) as (session, ctx), reporting(request, session) as (reads, source):
         day = on or ctx.today
-        table = service.build(session, ctx, name, area_code=area, on=day)
+        table = service.build(session, ctx, name, area_code=area, on=day, reads=reads, source=source)
     body = service.workbook(table, language(request))
     filename = f"{name}-{area}-{day}.xlsx"
     return Response(
@@ -53,5 +53,7 @@ def table(
     on: dt.date | None = Query(None, description="Day the table is valid on (default: today)"),
 ) -> dict[str, Any]:
     """One row per community under the area, its columns (with their header labels) and the totals row."""
-    with unit(request) as (session, ctx):
-        return service.build(session, ctx, name, area_code=area, on=on or ctx.today)
+    with unit(request) as (session, ctx), reporting(request, session) as (reads, source):
+        return service.build(
+            session, ctx, name, area_code=area, on=on or ctx.today, reads=reads, source=source
+        )

@@ -8,9 +8,10 @@ from typing import Any
 
 from sqlalchemy.orm import Session
 
+from liangshi.db import PRIMARY, ReadSource
 from liangshi.errors import NotFound
 from liangshi.registry import Context
-from liangshi.tables.service.frame import workbook
+from liangshi.tables.service.frame import frame, workbook
 from liangshi.tables.service.population import population, population_workbook
 from liangshi.tables.service.register import (
     campaign_progress,
@@ -38,14 +39,30 @@ TABLES: dict[str, tuple[Builder, str, str]] = {
 }
 
 
-def build(session: Session, ctx: Context, name: str, *, area_code: str, on: dt.date) -> dict[str, Any]:
-    """The named table for an area on a day."""
+def build(
+    session: Session,
+    ctx: Context,
+    name: str,
+    *,
+    area_code: str,
+    on: dt.date,
+    reads: Session | None = None,
+    source: ReadSource = PRIMARY,
+) -> dict[str, Any]:
+    """The named table for an area on a day. With `reads` (the reporting replica's read-only session) the
+    jurisdiction is checked on `session` (the primary) first and the table counted on `reads`; the table says
+    where it was read (`read_from`, and `as_of` for the replica)."""
     entry = TABLES.get(name)
     if entry is None:
         raise NotFound(
             "table.not_found", "未找到该统计表", "No such statistical table", {"field": "name", "name": name}
         )
-    return entry[0](session, ctx, area_code=area_code, on=on)
+    if reads is not None and reads is not session:
+        frame(session, ctx, area_code)
+    table = entry[0](reads if reads is not None else session, ctx, area_code=area_code, on=on)
+    table["read_from"] = "replica" if source.replica else "primary"
+    table["as_of"] = source.as_of.isoformat() if source.as_of is not None else None
+    return table
 
 
 __all__ = [

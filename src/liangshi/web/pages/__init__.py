@@ -8,6 +8,8 @@ from typing import Any
 from fastapi import APIRouter, Depends
 
 from liangshi import registry
+from liangshi.clock import CHINA_TZ
+from liangshi.db import ReadSource
 from liangshi.errors import NotFound, ValidationFailed
 from liangshi.web.session import csrf_protect
 
@@ -40,3 +42,10 @@ def read_as_of(p: Any, kind: Any, entity_id: int, on: dt.date | None) -> tuple[A
         if exc.code != "version.none_at_date":
             raise
         return registry.read(p.session, p.ctx, kind, entity_id), True
+
+
+def read_source(source: ReadSource) -> dict[str, Any]:
+    """What `_read_source.html` says of where a report was read: the replica and the time its data is as of
+    (China time), or that the replica was passed over for the primary."""
+    as_of = source.as_of.astimezone(CHINA_TZ).strftime("%Y-%m-%d %H:%M:%S") if source.as_of else None
+    return {"replica": source.replica, "as_of": as_of, "fallback": source.fallback}

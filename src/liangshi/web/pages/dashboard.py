@@ -8,9 +8,11 @@ from urllib.parse import quote, urlencode
 
 from fastapi import Query, Request
 from fastapi.responses import Response
+from sqlalchemy.orm import Session
 
 from liangshi.areas import service as areas
 from liangshi.clock import CHINA_TZ
+from liangshi.db import ReadSource, reporting
 from liangshi.inspections import service as inspections
 from liangshi.kpis import objects as kpi_objects_service
 from liangshi.kpis import rules
@@ -18,7 +20,7 @@ from liangshi.kpis import service as kpis
 from liangshi.web import i18n
 from liangshi.web.i18n import N_
 from liangshi.web.nav import NavItem, add_nav
-from liangshi.web.pages import web_router
+from liangshi.web.pages import read_source, web_router
 from liangshi.web.pages.places import script_json
 from liangshi.web.render import render
 from liangshi.web.session import Page, page
@@ -39,11 +41,24 @@ XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 
 
 def _report(
-    request: Request, p: Page, area: str | None, date_from: dt.date | None, date_to: dt.date | None
+    request: Request,
+    p: Page,
+    area: str | None,
+    date_from: dt.date | None,
+    date_to: dt.date | None,
+    reads: Session,
+    source: ReadSource,
 ) -> kpis.Report:
     start, end = kpis.default_period(date_from, date_to, p.ctx.today)
     return kpis.compute_cached(
-        p.session, p.ctx, request.app.state.kpi_cache, area_code=area, date_from=start, date_to=end
+        p.session,
+        p.ctx,
+        request.app.state.kpi_cache,
+        area_code=area,
+        date_from=start,
+        date_to=end,
+        reads=reads,
+        source=source,
     )
 
 
@@ -81,8 +96,8 @@ def dashboard(
     date_to: dt.date | None = Query(None, alias="to"),
 ) -> Response:
     """The KPIs of an area (default: the user's own) for a period, with the same KPIs for each child area."""
-    with page(request) as p:
-        report = _report(request, p, area, date_from, date_to)
+    with page(request) as p, reporting(p.session, request.app.state.replica) as (reads, source):
+        report = _report(request, p, area, date_from, date_to, reads, source)
         en = i18n.short(p.lang) == "en"
         root = report.root
         area_row = areas.by_id(p.session, root.id)
@@ -130,6 +145,8 @@ def dashboard(
             area_code=root.code,
             date_from=report.date_from,
             date_to=report.date_to,
+            reads=reads,
+            source=source,
         )
         sample_trend = (
             inspections.monthly_rates(
@@ -161,6 +178,7 @@ def dashboard(
             },
             inspection=inspections.latest_summary(p.session, p.ctx, root.id),
             sample_trend=sample_trend,
+            read_source=read_source(report.source),
             computed_at=report.computed_at.astimezone(CHINA_TZ).strftime("%H:%M")
             if report.computed_at
             else None,
@@ -175,8 +193,8 @@ def dashboard_xlsx(
     date_to: dt.date | None = Query(None, alias="to"),
 ) -> Response:
     """The dashboard's KPIs as an xlsx workbook, one sheet per level, in the page language."""
-    with page(request) as p:
-        report = _report(request, p, area, date_from, date_to)
+    with page(request) as p, reporting(p.session, request.app.state.replica) as (reads, source):
+        report = _report(request, p, area, date_from, date_to, reads, source)
         body = kpis.workbook(report, i18n.short(p.lang))
     name = f"kpis-{report.root.code}-{report.date_from}-{report.date_to}.xlsx"
     return Response(

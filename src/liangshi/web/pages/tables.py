@@ -11,12 +11,13 @@ from fastapi import Query, Request
 from fastapi.responses import Response
 
 from liangshi.areas import service as areas
+from liangshi.db import reporting
 from liangshi.tables import rules as table_rules
 from liangshi.tables import service as tables
 from liangshi.web import i18n
 from liangshi.web.i18n import N_
 from liangshi.web.nav import NavItem, add_nav
-from liangshi.web.pages import web_router
+from liangshi.web.pages import read_source, web_router
 from liangshi.web.render import render
 from liangshi.web.session import page
 
@@ -48,14 +49,14 @@ def tables_page(
     on: str | None = Query(None, max_length=10),
 ) -> Response:
     """One table at a time for an area of the user's jurisdiction (default: the user's own), on a day."""
-    with page(request) as p:
+    with page(request) as p, reporting(p.session, request.app.state.replica) as (reads, source):
         en = i18n.short(p.lang) == "en"
         name = name if name in tables.TABLES else "population"
         if area is None:
             own = areas.by_id(p.session, p.ctx.actor.area_id)
             area = own.code if own is not None else ""
         day = _day(on, p.ctx.today)
-        table = tables.build(p.session, p.ctx, name, area_code=area, on=day)
+        table = tables.build(p.session, p.ctx, name, area_code=area, on=day, reads=reads, source=source)
         query = urlencode({"area": area, "on": day.isoformat()})
         return render(
             request,
@@ -69,6 +70,7 @@ def tables_page(
             header_rows=_header_rows(table, en),
             depth=max((len(c) for c in table["labels"]), default=1),
             xlsx=f"/web/tables/{name}.xlsx?{query}",
+            read_source=read_source(source),
         )
 
 
@@ -80,9 +82,9 @@ def table_xlsx(
     on: str | None = Query(None, max_length=10),
 ) -> Response:
     """The table as xlsx in the page language."""
-    with page(request) as p:
+    with page(request) as p, reporting(p.session, request.app.state.replica) as (reads, source):
         day = _day(on, p.ctx.today)
-        table = tables.build(p.session, p.ctx, name, area_code=area, on=day)
+        table = tables.build(p.session, p.ctx, name, area_code=area, on=day, reads=reads, source=source)
         body = tables.workbook(table, i18n.short(p.lang))
     filename = f"{name}-{area}-{day}.xlsx"
     return Response(
