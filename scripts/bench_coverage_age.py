@@ -6,6 +6,11 @@ and `fresh_database`); each result gets its persons split over the age bands (re
 the offline inspection app sends them. Not timed: loading. Timed, each in its own committed transaction: the three
 estimates. Prints JSON.
 
+Stop 26: `coverage_by_age` groups in the database and keeps its report per plan. Timed beside it in the same run:
+the stop-25 computation (a row per household in Python, kept in tests/inspections/coverage_age_reference.py) as
+the baseline, the grouped computation on a miss (nothing kept), and a read of the kept report (what the dashboard
+does between two results).
+
     .venv/bin/python scripts/bench_coverage_age.py --db sqlite --persons 100000
     .venv/bin/python scripts/bench_coverage_age.py --db postgresql --persons 100000 --pg-prefix insp16
 """
@@ -22,14 +27,14 @@ import time
 from pathlib import Path
 from typing import Any
 
-from sqlalchemy import insert, select
+from sqlalchemy import delete, insert, select
 
 from liangshi.access.service import SYSTEM
 from liangshi.areas.models import Area
 from liangshi.clock import Clock
 from liangshi.db import make_engine, make_session_factory, session_scope
 from liangshi.inspections import service as inspections
-from liangshi.inspections.models import InspectionResult, InspectionResultBand
+from liangshi.inspections.models import InspectionEstimate, InspectionResult, InspectionResultBand
 from liangshi.inspections.schemas import PlanCreate
 from liangshi.registry import Context
 
@@ -40,6 +45,13 @@ assert _SPEC is not None and _SPEC.loader is not None
 bench = importlib.util.module_from_spec(_SPEC)
 sys.modules["bench_inspections"] = bench
 _SPEC.loader.exec_module(bench)
+_REF = importlib.util.spec_from_file_location(
+    "coverage_age_reference",
+    Path(__file__).parent.parent / "tests" / "inspections" / "coverage_age_reference.py",
+)
+assert _REF is not None and _REF.loader is not None
+reference = importlib.util.module_from_spec(_REF)
+_REF.loader.exec_module(reference)
 
 BANDS = ("0-17", "18-34", "35-59", "60+")
 
@@ -102,7 +114,9 @@ def measure(url: str, seed: int) -> dict[str, Any]:
     for name, estimate in (
         ("coverage", inspections.coverage),
         ("coverage_by_housing", inspections.coverage_by_housing),
-        ("coverage_by_age", inspections.coverage_by_age),
+        ("coverage_by_age_per_household", reference.coverage_by_age_per_household),
+        ("coverage_by_age_first_read", inspections.coverage_by_age),
+        ("coverage_by_age_kept", inspections.coverage_by_age),
     ):
         t0 = time.perf_counter()
         with session_scope(factory) as s:
@@ -110,6 +124,16 @@ def measure(url: str, seed: int) -> dict[str, Any]:
         out[f"{name}_s"] = round(time.perf_counter() - t0, 3)
         out[f"{name}_strata"] = len(report["strata"])
         out[f"{name}_missed"] = [round(report["missed"]), round(report["low"]), round(report["high"])]
+    with session_scope(factory) as s:
+        s.execute(delete(InspectionEstimate))
+    t0 = time.perf_counter()
+    with session_scope(factory) as s:
+        inspections.latest_summary(s, ctx(s), city)
+    out["dashboard_summary_first_s"] = round(time.perf_counter() - t0, 3)
+    t0 = time.perf_counter()
+    with session_scope(factory) as s:
+        inspections.latest_summary(s, ctx(s), city)
+    out["dashboard_summary_kept_s"] = round(time.perf_counter() - t0, 3)
     engine.dispose()
     return out
 

@@ -29,6 +29,7 @@ from liangshi.departments.models import (
 )
 from liangshi.exchange.models import ImportAuditEntry, ImportBatch
 from liangshi.inspections.models import (
+    InspectionEstimate,
     InspectionLot,
     InspectionPlan,
     InspectionResult,
@@ -91,6 +92,7 @@ __all__ = [
     "HouseholdVersion",
     "ImportAuditEntry",
     "ImportBatch",
+    "InspectionEstimate",
     "InspectionLot",
     "InspectionPlan",
     "InspectionResult",

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 
-from sqlalchemy import BigInteger, Boolean, Date, Float, ForeignKey, Integer, String, UniqueConstraint
+from sqlalchemy import BigInteger, Boolean, Date, Float, ForeignKey, Integer, String, Text, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column
 
 from liangshi.db import Base, BigId, UtcDateTime
@@ -131,3 +131,18 @@ class InspectionResultBand(Base):
     persons_registered: Mapped[int] = mapped_column(Integer)
     persons_present: Mapped[int] = mapped_column(Integer)
     persons_missed: Mapped[int] = mapped_column(Integer)
+
+
+class InspectionEstimate(Base):
+    """A plan's estimate kept as computed (the coverage by age band, as JSON text), with the fingerprint of what it
+    was computed from; derived data, recomputed when the fingerprint no longer matches."""
+
+    __tablename__ = "inspection_estimates"
+    __table_args__ = (UniqueConstraint("plan_id", "kind"),)
+
+    id: Mapped[int] = mapped_column(BigId, primary_key=True)
+    plan_id: Mapped[int] = mapped_column(BigId, ForeignKey("inspection_plans.id"), index=True)
+    kind: Mapped[str] = mapped_column(String(20))
+    fingerprint: Mapped[str] = mapped_column(String(200))
+    report: Mapped[str] = mapped_column(Text)
+    computed_at: Mapped[dt.datetime] = mapped_column(UtcDateTime)

@@ -11,7 +11,7 @@ import hashlib
 import json
 import math
 import random
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Literal
 
@@ -605,6 +605,17 @@ def coverage_by_band(
             slot = sums.setdefault((*cell, band), [0, 0, 0, 0])
             for i, value in enumerate((n1, m, extra, extra * extra)):
                 slot[i] += value
+    return coverage_by_band_sums(households, inspected, sums, z)
+
+
+def coverage_by_band_sums(
+    households: dict[tuple[str, ...], int],
+    inspected: dict[tuple[str, ...], int],
+    sums: Mapping[tuple[str, ...], Sequence[int]],
+    z: float = Z95,
+) -> dict[tuple[str, ...], Coverage]:
+    """`coverage_by_band` from its sums, as a database grouping gives them: per cell its inspected households, per
+    post-stratum (cell, band) Σ registered, Σ found of them, Σ found unregistered and Σ (found unregistered)²."""
     parts: dict[tuple[str, ...], Coverage] = {}
     for key, (n1, m, extra, squares) in sums.items():
         cell = key[:-1]

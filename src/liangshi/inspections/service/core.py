@@ -17,8 +17,8 @@ from typing import Any, cast
 
 import numpy as np
 import numpy.typing as npt
-from sqlalchemy import case, func, insert, or_, select
-from sqlalchemy.orm import Session
+from sqlalchemy import case, delete, func, insert, or_, select
+from sqlalchemy.orm import Session, aliased
 
 from liangshi import registry
 from liangshi.access.models import User
@@ -29,6 +29,7 @@ from liangshi.bulk import is_postgres
 from liangshi.errors import Conflict, Forbidden, LiangshiError, NotFound, ValidationFailed
 from liangshi.inspections import rules
 from liangshi.inspections.models import (
+    InspectionEstimate,
     InspectionLot,
     InspectionPlan,
     InspectionResult,
@@ -75,11 +76,8 @@ def _communities(session: Session, area: Area) -> list[Area]:
     )
 
 
-def _frame(session: Session, area: Area, at: dt.datetime) -> dict[int, npt.NDArray[np.int64]]:
-    """Household ids per community under the area, ascending, as the register knew them at `at`.
-
-    One lean query for the whole area (id and area of each household, no ORM object per row) into numpy; the
-    areas (thousands, not millions) are mapped to their community in Python, the households by `searchsorted`."""
+def _community_of(session: Session, area: Area) -> dict[int, int]:
+    """Each area under `area` → the community (or village) it lies in; areas above the communities are left out."""
     rows = session.execute(
         select(Area.id, Area.path, Area.level).where(Area.path.startswith(area.path))
     ).all()
@@ -92,28 +90,44 @@ def _frame(session: Session, area: Area, at: dt.datetime) -> dict[int, npt.NDArr
             if str(path).startswith(prefix):
                 community_of[int(area_id)] = cid
                 break
-    if not community_of:
-        return {}
-    # Households created by then, less those whose version known then had ended (retired). SQLite runs NOT IN
-    # over the few ended versions once (an ephemeral index); its NOT EXISTS would be a lookup per household
-    # (0.9 s against 0.13 s over 107,000 households). PostgreSQL plans NOT EXISTS as a hash anti-join, where its
-    # NOT IN would rescan the subquery per row once the ended versions outgrow work_mem.
+    return community_of
+
+
+def _framed(session: Session, area: Area, at: dt.datetime) -> list[Any]:
+    """The conditions on `Household` of a plan's frame: under the area, created by `at`, not retired as known then.
+
+    SQLite runs NOT IN over the few ended versions once (an ephemeral index); its NOT EXISTS would be a lookup per
+    household (0.9 s against 0.13 s over 107,000 households). PostgreSQL plans NOT EXISTS as a hash anti-join,
+    where its NOT IN would rescan the subquery per row once the ended versions outgrow work_mem."""
+    # Aliased, so that a query which joins the households' versions itself does not correlate this one away.
+    hv = aliased(HouseholdVersion)
     ended = [
-        HouseholdVersion.recorded_at <= at,
-        or_(HouseholdVersion.superseded_at.is_(None), HouseholdVersion.superseded_at > at),
-        HouseholdVersion.valid_to.is_not(None),
-        HouseholdVersion.valid_to <= at.date(),
+        hv.recorded_at <= at,
+        or_(hv.superseded_at.is_(None), hv.superseded_at > at),
+        hv.valid_to.is_not(None),
+        hv.valid_to <= at.date(),
     ]
     retired = (
-        ~select(HouseholdVersion.entity_id).where(HouseholdVersion.entity_id == Household.id, *ended).exists()
+        ~select(hv.entity_id).where(hv.entity_id == Household.id, *ended).exists()
         if is_postgres(session)
-        else Household.id.not_in(select(HouseholdVersion.entity_id).where(*ended))
+        else Household.id.not_in(select(hv.entity_id).where(*ended))
     )
-    stmt = select(Household.id, Household.area_id).where(
+    return [
         Household.area_id.in_(select(Area.id).where(Area.path.startswith(area.path))),
         Household.created_at <= at,
         retired,
-    )
+    ]
+
+
+def _frame(session: Session, area: Area, at: dt.datetime) -> dict[int, npt.NDArray[np.int64]]:
+    """Household ids per community under the area, ascending, as the register knew them at `at`.
+
+    One lean query for the whole area (id and area of each household, no ORM object per row) into numpy; the
+    areas (thousands, not millions) are mapped to their community in Python, the households by `searchsorted`."""
+    community_of = _community_of(session, area)
+    if not community_of:
+        return {}
+    stmt = select(Household.id, Household.area_id).where(*_framed(session, area, at))
     flat = np.fromiter(chain.from_iterable(session.execute(stmt)), dtype=np.int64)
     ids, area_ids = flat[0::2], flat[1::2]
     keys = np.fromiter(sorted(community_of), dtype=np.int64)
@@ -581,6 +595,8 @@ def record_result(
     )
     session.add(result)
     session.flush()
+    # The kept coverage by age band no longer holds (its fingerprint would tell it too).
+    session.execute(delete(InspectionEstimate).where(InspectionEstimate.plan_id == plan.id))
     if bands:
         session.execute(
             insert(InspectionResultBand),

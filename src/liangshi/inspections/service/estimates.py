@@ -18,6 +18,7 @@ from liangshi.clock import CHINA_TZ
 from liangshi.errors import NotFound
 from liangshi.inspections import rules
 from liangshi.inspections.models import InspectionLot, InspectionPlan, InspectionResult, InspectionSample
+from liangshi.inspections.service.age_bands import coverage_by_age
 from liangshi.inspections.service.core import _codes, _frame, _lots, _plan, _rate, rates
 from liangshi.persons.models import Household, HouseholdVersion
 from liangshi.registry import Context
@@ -83,7 +84,8 @@ def coverage(session: Session, ctx: Context, plan_id: int) -> dict[str, Any]:
 
 def latest_summary(session: Session, ctx: Context, area_id: int) -> dict[str, Any] | None:
     """The dashboard's view of the newest plan drawn for this area: its five rates (interval, sample size, target
-    met by the lower bound) and the people estimated missed; None without a plan or the permission to read it."""
+    met by the lower bound) and the people estimated missed, post-stratified by area × housing type × age band
+    (the kept report of `coverage_by_age`); None without a plan or the permission to read it."""
     if not ctx.actor.may("inspection.read"):
         return None
     plan = session.execute(
@@ -99,7 +101,7 @@ def latest_summary(session: Session, ctx: Context, area_id: int) -> dict[str, An
         "plan_id": plan.id,
         "name": plan.name,
         "rates": report["overall"],
-        "coverage": coverage(session, ctx, plan.id),
+        "coverage": coverage_by_age(session, ctx, plan.id),
     }
 
 
