@@ -25,7 +25,7 @@ from functools import lru_cache
 from importlib import resources
 
 from liangshi.addresses.gazetteer import gazetteer
-from liangshi.addresses.street_patterns import (  # noqa: F401  (CN_NUM is re-exported)
+from liangshi.addresses.street_patterns import (
     _BUILDING,
     _COMMUNITY,
     _COMPACT,
@@ -64,15 +64,8 @@ from liangshi.addresses.written import (
     normalize_address_text,
 )
 
-__all__ = [
-    "ADDRESS_FIELDS",
-    "Division",
-    "ParsedAddress",
-    "chinese_number",
-    "divisions",
-    "normalize_address_text",
-    "parse_address",
-]
+__all__ = ["ADDRESS_FIELDS", "CN_NUM", "Division", "ParsedAddress", "chinese_number", "divisions"]
+__all__ += ["normalize_address_text", "parse_address"]
 
 ADDRESS_FIELDS: tuple[str, ...] = (
     "province",
