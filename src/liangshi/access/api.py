@@ -48,8 +48,8 @@ def login(body: LoginIn, request: Request) -> TokenRead:
             if stage == "enrol":
                 raise Unauthenticated(
                     "auth.totp_enrolment_required",
-                    "该角色须启用双因素登录：请先登记认证器（在网页登录，或用 POST /auth/totp/enrol）",
-                    "This role needs two-factor login: enrol an authenticator first (log in on the web pages, or POST /auth/totp/enrol)",
+                    "该角色须启用双因素登录：请先登记认证器（网页或 /auth/totp/enrol）",
+                    "This role needs two-factor login: enrol an authenticator first (web pages or /auth/totp/enrol)",
                 )
             if stage == "totp":
                 if not body.totp_code:
