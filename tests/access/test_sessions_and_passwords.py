@@ -140,13 +140,16 @@ def test_a_password_change_refuses_the_last_passwords_and_ends_the_sessions(
         "/users/me/password", json={"current_password": "nope", "new_password": "Other-password-2"}, headers=h
     )
     assert wrong.status_code == 401
+    other = client.post("/auth/token", json={"username": "police_liu", "password": PASSWORD}).json()
+    elsewhere = {"Authorization": f"Bearer {other['access_token']}"}
     ok = client.post(
         "/users/me/password",
         json={"current_password": PASSWORD, "new_password": "Other-password-2"},
         headers=h,
     )
     assert ok.status_code == 204
-    assert client.get("/users/me", headers=h).status_code == 401  # every session ended
+    assert client.get("/users/me", headers=elsewhere).status_code == 401  # every other session ended...
+    assert client.get("/users/me", headers=h).status_code == 200  # ...but not the one that changed it
     # Back to an earlier password: refused while it is among the last five.
     with world.session() as s:
         user = s.execute(select(User).where(User.username == "police_liu")).scalar_one()

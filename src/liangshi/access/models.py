@@ -8,6 +8,7 @@ from sqlalchemy import BigInteger, Boolean, ForeignKey, Integer, String
 from sqlalchemy.orm import Mapped, mapped_column
 
 from liangshi.db import Base, BigId, UtcDateTime
+from liangshi.sealed import Sealed
 
 
 class User(Base):
@@ -28,7 +29,11 @@ class User(Base):
     created_at: Mapped[dt.datetime] = mapped_column(UtcDateTime)
     # TOTP two-factor login (等保 2.0 level 3, issue 18): the base32 secret, set at enrolment and in force once
     # confirmed with a code (totp_enabled_at); the last time step accepted, so a code is never accepted twice.
-    totp_secret: Mapped[str | None] = mapped_column(String(64))
+    # Sealed at rest (AES-256-GCM, docs/encryption.md): a clear secret in a dump or backup would be a second
+    # factor given away.
+    totp_secret: Mapped[str | None] = mapped_column(Sealed("user.totp_secret"))
+    # A re-enrolment waiting for its first code: the secret in force stays totp_secret until then.
+    totp_pending_secret: Mapped[str | None] = mapped_column(Sealed("user.totp_pending_secret"))
     totp_enabled_at: Mapped[dt.datetime | None] = mapped_column(UtcDateTime)
     totp_last_step: Mapped[int | None] = mapped_column(BigInteger)
     password_changed_at: Mapped[dt.datetime | None] = mapped_column(UtcDateTime)

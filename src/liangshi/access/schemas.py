@@ -54,3 +54,35 @@ class PasswordChange(Strict):
 
     current_password: str = Field(min_length=1, max_length=128)
     new_password: str = Field(min_length=1, max_length=128)
+
+
+class TotpEnrolIn(Strict):
+    """Start a two-factor enrolment: the password, and for a user already enrolled (a re-enrolment) the code of
+    the authenticator in force or a recovery code."""
+
+    username: str = Field(min_length=1, max_length=50)
+    password: str = Field(min_length=1, max_length=128)
+    totp_code: str | None = Field(None, min_length=1, max_length=20)
+
+
+class TotpEnrolRead(BaseModel):
+    """The new secret, shown this once: as base32 text and as an otpauth:// URI for a QR code. It counts only
+    once a first code confirms it (POST /auth/totp/confirm)."""
+
+    secret: str
+    otpauth_uri: str
+    reenrol: bool
+
+
+class TotpConfirmIn(Strict):
+    """Confirm an enrolment with the first code the new secret gives."""
+
+    username: str = Field(min_length=1, max_length=50)
+    password: str = Field(min_length=1, max_length=128)
+    code: str = Field(min_length=1, max_length=20)
+
+
+class TotpConfirmRead(TokenRead):
+    """Two-factor login is on: the recovery codes (shown this once, stored as hashes) and a session token."""
+
+    recovery_codes: list[str]

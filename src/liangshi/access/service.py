@@ -107,16 +107,18 @@ def change_password(
     policy: PasswordPolicy,
     actor: Actor,
     now: dt.datetime,
+    keep_token: str | None = None,
 ) -> None:
     """Set a new password under the policy (not one of the last N); the old hash joins the history and every
-    token of the user is revoked, so other sessions must log in again."""
+    token of the user is revoked but `keep_token` (the session that changed it), so the other sessions must log
+    in again."""
     check_password(password, username=user.username, policy=policy)
     _check_reuse(session, user, password, policy)
     session.add(PasswordHistory(user_id=user.id, password_hash=user.password_hash, created_at=now))
     user.password_hash = hash_password(password)
     user.password_changed_at = now
-    _revoke_all(session, user, now)
-    _log_user(session, actor, now, "user.password_change", user.id, {})
+    ended = _revoke_all(session, user, now, keep=keep_token)
+    _log_user(session, actor, now, "user.password_change", user.id, {"sessions_ended": ended})
 
 
 def actor_for(session: Session, user: User) -> Actor:
@@ -208,11 +210,17 @@ def _log_user(
     registry.log(ctx, session, [audit.Event(action, "user", user_id, detail=detail)])
 
 
-def _revoke_all(session: Session, user: User, now: dt.datetime) -> None:
+def _revoke_all(session: Session, user: User, now: dt.datetime, *, keep: str | None = None) -> int:
+    """Revoke every live token of the user but `keep` (a clear token); how many were revoked."""
+    kept = None if keep is None else _digest(keep)
+    ended = 0
     for tok in session.execute(
         select(ApiToken).where(ApiToken.user_id == user.id, ApiToken.revoked_at.is_(None))
     ).scalars():
-        tok.revoked_at = now
+        if tok.token_hash != kept:
+            tok.revoked_at = now
+            ended += 1
+    return ended
 
 
 def _bad_login() -> Unauthenticated:
@@ -390,16 +398,18 @@ def _step(now: dt.datetime) -> int:
     return int(now.timestamp()) // 30
 
 
-def _accepts(user: User, secret: str, code: str, now: dt.datetime) -> bool:
-    """Whether a 6-digit code fits the secret now (one step of drift either way), never the same step twice."""
+def _accepts(user: User, secret: str, code: str, now: dt.datetime, *, new_secret: bool = False) -> bool:
+    """Whether a 6-digit code fits the secret now (one step of drift either way), never the same step twice
+    (`new_secret`: a re-enrolment's secret, whose codes the last step of the old one does not bound)."""
     code = "".join(code.split())
     if len(code) != 6 or not code.isdigit():
         return False
     totp = _totp(secret)
+    last = None if new_secret else user.totp_last_step
     for offset in (0, -1, 1):
         step = _step(now) + offset
         if secrets.compare_digest(totp.at(step * 30), code):
-            if user.totp_last_step is not None and step <= user.totp_last_step:
+            if last is not None and step <= last:
                 return False
             user.totp_last_step = step
             return True
@@ -447,8 +457,8 @@ def start_enrolment(session: Session, user: User) -> tuple[str, str]:
     if user.totp_enabled_at is not None:
         raise Conflict(
             "totp.already_enrolled",
-            "已启用双因素登录；如需更换请由管理员重置",
-            "Two-factor login is already on; an administrator resets it to enrol again",
+            "已启用双因素登录；如需更换认证器请重新登记，或由管理员重置",
+            "Two-factor login is already on; re-enrol to change the authenticator, or ask an administrator to reset it",
         )
     if user.totp_secret is None:
         user.totp_secret = pyotp.random_base32()
@@ -457,42 +467,91 @@ def start_enrolment(session: Session, user: User) -> tuple[str, str]:
     return user.totp_secret, uri
 
 
+def _bad_enrol_code() -> ValidationFailed:
+    return ValidationFailed(
+        "totp.code_invalid",
+        "验证码不正确，请输入认证器应用上当前显示的6位数字",
+        "Wrong code: enter the 6 digits your authenticator app shows now",
+        {"field": "code"},
+    )
+
+
+def issue_enrolment(session: Session, user: User, *, code: str | None, now: dt.datetime) -> tuple[str, str]:
+    """Start an enrolment by API: a new secret each time, shown once (the caller answers it and nothing shows it
+    again); it counts only once a code from it confirms it. A user already enrolled re-enrols: the code of the
+    secret in force (or a recovery code) is due first, and that secret keeps working until the new one is
+    confirmed. A wrong code is a failed login (lockout)."""
+    if user.totp_enabled_at is not None:
+        if not code:
+            raise Unauthenticated(
+                "auth.totp_required",
+                "请输入动态验证码完成登录",
+                "Enter the code from your authenticator app to finish logging in",
+            )
+        check_second_factor(session, user, code, now=now)
+        user.totp_pending_secret = pyotp.random_base32()
+        secret = user.totp_pending_secret
+    else:
+        user.totp_secret = pyotp.random_base32()
+        secret = user.totp_secret
+    session.flush()
+    return secret, _totp(secret).provisioning_uri(name=user.username, issuer_name=ISSUER)
+
+
 def confirm_enrolment(
-    session: Session, user: User, code: str, *, actor: Actor, now: dt.datetime
+    session: Session,
+    user: User,
+    code: str,
+    *,
+    actor: Actor,
+    now: dt.datetime,
+    keep_token: str | None = None,
 ) -> list[str]:
     """Switch TOTP on once a code from the new secret proves the app has it; returns the recovery codes (shown
-    once, stored as hashes)."""
-    if user.totp_enabled_at is not None or user.totp_secret is None:
+    once, stored as hashes). For a re-enrolment the new secret replaces the old one, the old recovery codes go
+    and every session ends but `keep_token` (the one that confirmed it)."""
+    reenrol = user.totp_enabled_at is not None
+    secret = user.totp_pending_secret if reenrol else user.totp_secret
+    if secret is None:
         raise Conflict(
             "totp.not_pending",
             "没有待确认的双因素登记，请重新开始",
             "No two-factor enrolment is waiting for confirmation; start again",
         )
-    if not _accepts(user, user.totp_secret, code, now):
-        raise ValidationFailed(
-            "totp.code_invalid",
-            "验证码不正确，请输入认证器应用上当前显示的6位数字",
-            "Wrong code: enter the 6 digits your authenticator app shows now",
-            {"field": "code"},
-        )
+    if not _accepts(user, secret, code, now, new_secret=reenrol):
+        raise _bad_enrol_code()
+    if reenrol:
+        user.totp_secret = secret
+        user.totp_pending_secret = None
+        _revoke_all(session, user, now, keep=keep_token)
     user.totp_enabled_at = now
     codes = [secrets.token_hex(5) for _ in range(RECOVERY_CODES)]
     session.execute(delete(RecoveryCode).where(RecoveryCode.user_id == user.id))
     for c in codes:
         session.add(RecoveryCode(user_id=user.id, code_hash=_digest(c)))
-    _log_user(session, actor, now, "user.totp_enrol", user.id, {})
+    _log_user(session, actor, now, "user.totp_reenrol" if reenrol else "user.totp_enrol", user.id, {})
     return codes
 
 
 def reset_totp(session: Session, *, username: str, actor: Actor, now: dt.datetime) -> User:
     """Switch a user's TOTP off (a lost phone): secret and recovery codes go, every token is revoked; the user
-    enrols again at the next login. Audited."""
+    enrols again at the next login. Audited. An administrator resets only users inside their jurisdiction (others
+    are not found) with a role not above their own."""
     if actor is not SYSTEM:
         actor.ensure("user.manage")
     user = session.execute(select(User).where(User.username == username)).scalar_one_or_none()
-    if user is None:
+    area = None if user is None else session.get(Area, user.area_id)
+    if user is None or area is None or (actor is not SYSTEM and not actor.covers_path(area.path)):
         raise NotFound("user.not_found", "用户不存在", "No such user", {"field": "username"})
+    if actor is not SYSTEM and ROLE_RANK[user.role] > ROLE_RANK[actor.role]:
+        raise Forbidden(
+            "user.role_above_actor",
+            "不能管理角色高于自己的用户",
+            "You cannot manage a user with a role above your own",
+            {"field": "username"},
+        )
     user.totp_secret = None
+    user.totp_pending_secret = None
     user.totp_enabled_at = None
     user.totp_last_step = None
     session.execute(delete(RecoveryCode).where(RecoveryCode.user_id == user.id))

@@ -163,6 +163,7 @@ SPECIFIC: dict[str, Label] = {
     "user.create": Label("新建用户", "User created"),
     "user.password_change": Label("更改密码", "Password changed"),
     "user.totp_enrol": Label("启用双因素登录", "Two-factor login enrolled"),
+    "user.totp_reenrol": Label("重新登记双因素认证器", "Two-factor authenticator re-enrolled"),
     "user.totp_reset": Label("重置双因素登录", "Two-factor login reset"),
 }
 

@@ -51,6 +51,8 @@ PAGE_MODULES = (
     "liangshi.web.pages.declare",
     "liangshi.web.pages.tables",
     "liangshi.web.pages.accountability",
+    # Issue 18: one's own password and two-factor authenticator.
+    "liangshi.web.pages.account",
 )
 
 _HTTP_TEXT = {
