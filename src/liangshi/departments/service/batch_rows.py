@@ -128,6 +128,48 @@ def _column_map(header: list[str]) -> dict[int, str]:
     return mapping
 
 
+def feed_column_map(
+    header: list[str],
+    columns: Mapping[str, str],
+    required: Sequence[str],
+    aliases: Mapping[str, str] | None = None,
+) -> dict[int, str]:
+    """A feed file's columns (position -> key), named by key, by Chinese header (`columns`: key -> header) or by
+    an alias; an unknown or repeated column, or a required one missing, refuses the file."""
+    names = {k: k for k in columns} | {zh: k for k, zh in columns.items()} | dict(aliases or {})
+    mapping: dict[int, str] = {}
+    unknown: list[str] = []
+    for i, name in enumerate(header):
+        if not name:
+            continue
+        key = names.get(name.strip()) or names.get(name.strip().lower())
+        if key is None:
+            unknown.append(name)
+        elif key in mapping.values():
+            raise ValidationFailed(
+                "department.column_repeated", f"列重复：{name}", f"Column given twice: {name}", {"field": key}
+            )
+        else:
+            mapping[i] = key
+    if unknown:
+        raise ValidationFailed(
+            "department.column_unknown",
+            f"无法识别的列：{', '.join(unknown)}",
+            f"Unknown column(s): {', '.join(unknown)}",
+            {"field": unknown[0], "unknown": unknown, "allowed": list(columns)},
+        )
+    missing = [k for k in required if k not in mapping.values()]
+    if missing:
+        shown = ", ".join(f"{k}（{columns[k]}）" for k in missing)
+        raise ValidationFailed(
+            "import.columns_missing",
+            f"缺少必需的列：{shown}",
+            f"Required columns missing: {', '.join(missing)}",
+            {"field": missing[0], "missing": missing},
+        )
+    return mapping
+
+
 def _parse_value(name: str, raw: str, today: dt.date) -> Any:
     """A cell as the register's value, checked with the API's rules."""
     if name == "death_date":

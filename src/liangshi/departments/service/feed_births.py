@@ -27,7 +27,13 @@ from sqlalchemy.orm import Session
 from liangshi.campaign import proposals
 from liangshi.common.types import PersonName, document_number, validation_context
 from liangshi.departments.models import Agreement, Department
-from liangshi.departments.service.batch_rows import FeedTable, RowProblem, _refuse_rows, _row_problem
+from liangshi.departments.service.batch_rows import (
+    FeedTable,
+    RowProblem,
+    _refuse_rows,
+    _row_problem,
+    feed_column_map,
+)
 from liangshi.errors import Forbidden, LiangshiError, ValidationFailed
 from liangshi.exchange import formats
 from liangshi.persons.models import Household, Membership, MembershipVersion
@@ -91,36 +97,7 @@ def _required(key: str) -> ValidationFailed:
 
 def column_map(header: list[str]) -> dict[int, str]:
     """The file's columns (position -> key); unknown, repeated or missing required columns refuse the file."""
-    names = {k: k for k in BIRTH_COLUMNS} | {zh: k for k, zh in BIRTH_COLUMNS.items()} | BIRTH_ALIASES
-    mapping: dict[int, str] = {}
-    unknown: list[str] = []
-    for i, name in enumerate(header):
-        if not name or not name.strip():
-            continue
-        key = names.get(name.strip()) or names.get(name.strip().lower())
-        if key is None:
-            unknown.append(name)
-        elif key in mapping.values():
-            raise _bad("department.column_repeated", f"列重复：{name}", f"Column given twice: {name}", key)
-        else:
-            mapping[i] = key
-    if unknown:
-        raise ValidationFailed(
-            "department.column_unknown",
-            f"无法识别的列：{', '.join(unknown)}",
-            f"Unknown column(s): {', '.join(unknown)}",
-            {"field": unknown[0], "unknown": unknown, "allowed": list(BIRTH_COLUMNS)},
-        )
-    missing = [k for k in REQUIRED if k not in mapping.values()]
-    if missing:
-        shown = ", ".join(f"{k}（{BIRTH_COLUMNS[k]}）" for k in missing)
-        raise ValidationFailed(
-            "import.columns_missing",
-            f"缺少必需的列：{shown}",
-            f"Required columns missing: {', '.join(missing)}",
-            {"field": missing[0], "missing": missing},
-        )
-    return mapping
+    return feed_column_map(header, BIRTH_COLUMNS, REQUIRED, BIRTH_ALIASES)
 
 
 def _text(cells: dict[str, str], key: str) -> str:

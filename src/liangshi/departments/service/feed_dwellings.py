@@ -26,7 +26,13 @@ from liangshi.addresses.models import Address
 from liangshi.areas.models import Area
 from liangshi.buildings.models import DWELLING, Building, BuildingVersion, Dwelling, DwellingVersion
 from liangshi.departments.models import Agreement, Department
-from liangshi.departments.service.batch_rows import FeedTable, RowProblem, _refuse_rows, _row_problem
+from liangshi.departments.service.batch_rows import (
+    FeedTable,
+    RowProblem,
+    _refuse_rows,
+    _row_problem,
+    feed_column_map,
+)
 from liangshi.errors import Forbidden, LiangshiError, ValidationFailed
 from liangshi.exchange import formats
 
@@ -80,36 +86,8 @@ def _required(key: str) -> ValidationFailed:
 
 
 def _column_map(header: list[str]) -> dict[int, str]:
-    names = {k: k for k in DWELLING_COLUMNS} | {zh: k for k, zh in DWELLING_COLUMNS.items()}
-    mapping: dict[int, str] = {}
-    unknown: list[str] = []
-    for i, name in enumerate(header):
-        if not name:
-            continue
-        key = names.get(name.strip()) or names.get(name.strip().lower())
-        if key is None:
-            unknown.append(name)
-        elif key in mapping.values():
-            raise _bad("department.column_repeated", f"列重复：{name}", f"Column given twice: {name}", key)
-        else:
-            mapping[i] = key
-    if unknown:
-        raise ValidationFailed(
-            "department.column_unknown",
-            f"无法识别的列：{', '.join(unknown)}",
-            f"Unknown column(s): {', '.join(unknown)}",
-            {"field": unknown[0], "unknown": unknown, "allowed": list(DWELLING_COLUMNS)},
-        )
-    missing = [k for k in REQUIRED if k not in mapping.values()]
-    if missing:
-        shown = ", ".join(f"{k}（{DWELLING_COLUMNS[k]}）" for k in missing)
-        raise ValidationFailed(
-            "import.columns_missing",
-            f"缺少必需的列：{shown}",
-            f"Required columns missing: {', '.join(missing)}",
-            {"field": missing[0], "missing": missing},
-        )
-    return mapping
+    """The file's columns (position -> key); unknown, repeated or missing required columns refuse the file."""
+    return feed_column_map(header, DWELLING_COLUMNS, REQUIRED)
 
 
 def _parse_row(line: int, cells: dict[str, str], today: dt.date) -> tuple[_Row | None, list[RowProblem]]:
