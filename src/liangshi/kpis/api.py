@@ -17,6 +17,32 @@ router = APIRouter(tags=["kpis 指标"])
 XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 
 
+def _report(
+    request: Request,
+    session: Any,
+    ctx: Any,
+    area: str | None,
+    date_from: dt.date | None,
+    date_to: dt.date | None,
+    reads: Any,
+    source: Any,
+) -> tuple[Any, dt.date, dt.date]:
+    """The KPI report of the area and period asked (counted on `reads`, the replica when one serves), with its
+    period's first and last day."""
+    start, end = service.default_period(date_from, date_to, ctx.today)
+    report = service.compute_cached(
+        session,
+        ctx,
+        request.app.state.kpi_cache,
+        area_code=area,
+        date_from=start,
+        date_to=end,
+        reads=reads,
+        source=source,
+    )
+    return report, start, end
+
+
 @router.get("/kpis", response_model=KpiReport, response_model_by_alias=True, summary="KPIs of an area")
 def kpis(
     request: Request,
@@ -26,17 +52,7 @@ def kpis(
 ) -> KpiReport:
     """Every KPI with numerator, denominator, rate and target, and the same for each child area."""
     with unit(request) as (session, ctx), reporting(request, session) as (reads, source):
-        start, end = service.default_period(date_from, date_to, ctx.today)
-        report = service.compute_cached(
-            session,
-            ctx,
-            request.app.state.kpi_cache,
-            area_code=area,
-            date_from=start,
-            date_to=end,
-            reads=reads,
-            source=source,
-        )
+        report, _, _ = _report(request, session, ctx, area, date_from, date_to, reads, source)
         return KpiReport.model_validate(report.to_json())
 
 
@@ -49,17 +65,7 @@ def kpis_xlsx(
 ) -> Response:
     """One sheet per level (the area, its children, theirs …); Chinese headers unless Accept-Language: en."""
     with unit(request) as (session, ctx), reporting(request, session) as (reads, source):
-        start, end = service.default_period(date_from, date_to, ctx.today)
-        report = service.compute_cached(
-            session,
-            ctx,
-            request.app.state.kpi_cache,
-            area_code=area,
-            date_from=start,
-            date_to=end,
-            reads=reads,
-            source=source,
-        )
+        report, start, end = _report(request, session, ctx, area, date_from, date_to, reads, source)
         body = service.workbook(report, language(request))
     name = f"kpis-{report.root.code}-{start}-{end}.xlsx"
     return Response(
