@@ -18,7 +18,7 @@ from sqlalchemy.orm import Session
 from liangshi import registry
 from liangshi.buildings import service as buildings
 from liangshi.campaign.service import open_residence, propose_on_residence, propose_or_resubmit
-from liangshi.errors import Conflict, ValidationFailed
+from liangshi.errors import Conflict
 from liangshi.persons import service as persons
 from liangshi.persons.models import Membership
 from liangshi.persons.rules import HEAD
@@ -329,12 +329,7 @@ def propose_member_end(
         raise history.retired(persons.MEMBERSHIP, membership.id)
     effective = data.effective or ctx.today
     if effective < row.valid_from:
-        raise ValidationFailed(
-            "version.retire_before_current",
-            "注销日期早于当前版本的生效日期",
-            "The retirement date is before the current version's start",
-            {"field": "effective", "current_valid_from": row.valid_from.isoformat()},
-        )
+        raise history.retire_before_current(row.valid_from)
     person_id = membership.person_id
     name = persons.names_on(session, [person_id], ctx.today).get(person_id, "")
     items = [

@@ -273,6 +273,16 @@ def history(session: Session, kind: Kind, entity_id: int) -> list[Any]:
     return list(session.execute(select(v).where(v.entity_id == entity_id).order_by(v.row_id)).scalars())
 
 
+def retire_before_current(current_valid_from: dt.date) -> ValidationFailed:
+    """The refusal to retire an object from a date before its current version's start (422)."""
+    return ValidationFailed(
+        "version.retire_before_current",
+        "注销日期早于当前版本的生效日期",
+        "The retirement date is before the current version's start",
+        {"field": "effective", "current_valid_from": current_valid_from.isoformat()},
+    )
+
+
 def retired(kind: Kind, entity_id: int) -> Conflict:
     """The refusal to change a retired object."""
     return Conflict(
@@ -445,12 +455,7 @@ def retire(
     if cur is None:
         raise retired(kind, entity.id)
     if effective < cur.valid_from:
-        raise ValidationFailed(
-            "version.retire_before_current",
-            "注销日期早于当前版本的生效日期",
-            "The retirement date is before the current version's start",
-            {"field": "effective", "current_valid_from": cur.valid_from.isoformat()},
-        )
+        raise retire_before_current(cur.valid_from)
     cur.superseded_at = now
     row = _new_row(
         kind,

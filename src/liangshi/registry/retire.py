@@ -14,7 +14,7 @@ from sqlalchemy.orm import Session
 
 import liangshi.registry.history as history
 from liangshi.audit import service as audit
-from liangshi.errors import Conflict, LiangshiError, ValidationFailed
+from liangshi.errors import Conflict, LiangshiError
 from liangshi.registry.bulk import (
     _ensure_attributes,
     _writable_entities,
@@ -98,12 +98,7 @@ def _ensure_retirable(item: Retirement) -> None:
     if cur["valid_to"] is not None or cur["superseded_at"] is not None:
         raise history.retired(item.kind, item.entity_id)
     if item.effective < cur["valid_from"]:
-        raise ValidationFailed(
-            "version.retire_before_current",
-            "注销日期早于当前版本的生效日期",
-            "The retirement date is before the current version's start",
-            {"field": "effective", "current_valid_from": cur["valid_from"].isoformat()},
-        )
+        raise history.retire_before_current(cur["valid_from"])
 
 
 def _bump_retirements(
