@@ -111,3 +111,19 @@ def test_among_homophones_the_name_sharing_more_characters_comes_first(
         )
     found = _find(world, "吴成墙")
     assert [pid for pid, _ in found[:2]] == [people["吴成强"], other]
+
+
+def test_among_more_homophones_than_are_read_the_closest_name_is_still_found(world: World) -> None:
+    """At a city's scale one pinyin key holds hundreds of names: the search reads a few dozen, so the ranking by
+    characters shared in place must happen in the query, not after it (吴成强, entered last, among 65 吴承强)."""
+    with world.session() as s:
+        ctx = world.ctx(s)
+        area = world.area(INSIDE)
+        for i in range(65):
+            factories.person(
+                s, ctx, area_id=area, name="吴承强", birth=dt.date(1950, 1, 1) + dt.timedelta(days=i)
+            )
+        meant = factories.person(s, ctx, area_id=area, name="吴成强", birth=dt.date(1990, 3, 3))
+    found = _find(world, "吴成墙")
+    assert found[0] == (meant, "pinyin_equal")
+    assert len(found) == 20

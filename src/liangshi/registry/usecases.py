@@ -170,7 +170,8 @@ def search(
     order_by: Any = None,
     include_retired: bool = False,
 ) -> Page:
-    """Search current versions in the actor's jurisdiction; personal data in the results is audited."""
+    """Search current versions in the actor's jurisdiction; personal data in the results is audited. `order_by`:
+    one expression or a sequence of them (default: the entity id)."""
     ctx.actor.ensure(f"{perm_kind(kind)}.read")
     cut, ctx = department_cut(session, ctx, kind)
     v, e = kind.version, kind.entity
@@ -192,9 +193,10 @@ def search(
     for cond in where:
         base = base.where(cond)
     total = session.execute(select(func.count()).select_from(base.subquery())).scalar_one()
-    rows = session.execute(
-        base.order_by(order_by if order_by is not None else e.id).offset(offset).limit(limit)
+    order = (
+        (order_by if isinstance(order_by, (list, tuple)) else [order_by]) if order_by is not None else [e.id]
     )
+    rows = session.execute(base.order_by(*order).offset(offset).limit(limit))
     items = [Snapshot(kind, ent, row, row.valid_to is not None, cut=cut) for ent, row in rows]
     if kind.name in PERSONAL_KINDS and items:
         log(

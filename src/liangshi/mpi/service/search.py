@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from sqlalchemy import case, exists, or_, select
+from sqlalchemy import case, exists, func, or_, select
 from sqlalchemy.orm import Session
 
 from liangshi import registry
@@ -90,12 +90,21 @@ def forgiving_search(
                 )
             )
         )
-    # Among many candidates the closest are read first: the name as typed or simplified, then its very pinyin.
+    # Among many candidates the closest are read first: the name as typed or simplified, then its very pinyin,
+    # then (among thousands of homophones at a city's scale) the names sharing more characters in place with the
+    # query, so that 吴成强 is read before the hundreds of other wuchengqiang for 吴成墙; the id keeps it stable.
     closest = case(
         (v.name.in_({name, simplified}), 0),
         (v.name_pinyin == query_key, 1),
         else_=2,
     )
+    order: list[Any] = [closest]
+    if not latin:
+        in_place = [
+            case((func.substr(v.name, i + 1, 1) == ch, 1), else_=0) for i, ch in enumerate(simplified)
+        ]
+        order.append(sum(in_place[1:], in_place[0]).desc())
+    order.append(Person.id)
     ranked: list[dict[str, Any]] = []
     seen: set[int] = set()
     total = 0
@@ -107,7 +116,7 @@ def forgiving_search(
         if seen:
             where.append(Person.id.not_in(seen))
         found = registry.search(
-            session, ctx, persons.PERSON, where=where, offset=0, limit=max(room * 3, 30), order_by=closest
+            session, ctx, persons.PERSON, where=where, offset=0, limit=max(room * 3, 30), order_by=order
         )
         total += found.total
         for snap in found.items:
