@@ -13,11 +13,12 @@ from typing import Any
 from sqlalchemy import Select, select
 from sqlalchemy.orm import Session
 
-from liangshi import registry
+from liangshi import registry, sealed
 from liangshi.access.rules import Actor
 from liangshi.areas.models import Area
 from liangshi.audit import service as audit
 from liangshi.bulk import allocate_ids, analyse, bulk_insert, take_loaded
+from liangshi.common.fieldcrypt import Keyring
 from liangshi.departments import rules
 from liangshi.departments.models import Agreement, Department, DepartmentBatch, ExchangeConflict
 from liangshi.departments.service import feed_births, feed_dwellings
@@ -188,6 +189,19 @@ def _refuse_at(line: int, exc: LiangshiError, default: str, total: int) -> Valid
     return _refuse_rows([_row_problem(line, exc, default)], total)
 
 
+# The field name of the department record id's keyed hash (liangshi.sealed): its own, so that it equals no other
+# index of the same number.
+RECORD_ID_FIELD = "department.record_number"
+
+
+def department_record_id(ring: Keyring, doc_type: str, number: str) -> str:
+    """A department record's id in the master person index: its document type and the keyed hash of its number,
+    never the number itself — the id is written into the audit log's details and shown on the review desk, and
+    the number is in clear nowhere else in the logs (issue 18). Stable for a number, so a record sent again is
+    recognised."""
+    return f"{doc_type}:{ring.index(RECORD_ID_FIELD, number)[:48]}"
+
+
 def _resolve_unknown(
     session: Session,
     writer: Context,
@@ -201,15 +215,17 @@ def _resolve_unknown(
     uncertain one waits in the review queue and its row stays unmatched; a record that is nobody known waits for
     its community to claim it (认领: a change set, applied through the kernel when claimed) when it carries a
     name, a sex and a birth date — the community its row names (管辖社区), else the submitter's area — and its row
-    stays unmatched. The department's document number is its record id, so a record sent again resolves as before
-    and opens no second claim.
+    stays unmatched. The department's document number, keyed-hashed, is its record id, so a record sent again
+    resolves as before and opens no second claim.
     """
     by_area: dict[int | None, dict[str, LinkRecord]] = {}
+    ring = sealed.session_keyring(session)
     for line, doc_type, number, record in rows:
+        record_id = department_record_id(ring, doc_type, number)
         by_area.setdefault(feed.areas.get(line), {}).setdefault(
-            f"{doc_type}:{number}",
+            record_id,
             LinkRecord(
-                record_id=f"{doc_type}:{number}",
+                record_id=record_id,
                 source=feed.department,
                 name=_text(record.get("name")),
                 sex=_text(record.get("sex")),

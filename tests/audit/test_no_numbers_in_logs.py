@@ -1,0 +1,133 @@
+"""No ID number in the logs (issue 18): after the reads and writes that name a person by number — 查人知住 by
+POST, a search by name and ID suffix, a department's batch with a known, an unknown and a mistyped number, a
+conflict — the audit log, its Merkle tree, the exchange log, the conflicts queue and the batch records hold none of
+the numbers, neither as written nor normalised. Read byte by byte (PostgreSQL: COPY of each table; SQLite: every
+value of each row)."""
+
+from __future__ import annotations
+
+import datetime as dt
+import importlib
+import io
+from pathlib import Path
+from typing import Any
+
+import pytest
+from fastapi.testclient import TestClient
+from sqlalchemy import select, text
+from sqlalchemy.engine import Engine
+
+from liangshi import migrate, sealed
+from liangshi.departments.service.feeds_in import department_record_id
+from liangshi.models import Base
+from liangshi.mpi.models import PersonSourceRecord
+from tests.conftest import World
+from tests.departments.helpers import department, person
+from tests.factories import make_id
+from tests.persons.test_sealed_phones import _copy_sqlite
+
+RECID = importlib.import_module("liangshi.migrations.versions.0053_recid_keyed_record_ids")
+
+# Where the logs of reads and writes, and the records of batches and conflicts, are kept.
+LOGS = (
+    "audit_log",
+    "audit_tree_nodes",
+    "audit_tree_heads",
+    "exchange_log",
+    "exchange_conflicts",
+    "department_batches",
+    "import_batches",
+    "import_audit_entries",
+    "sync_items",
+)
+
+
+def _table_bytes(engine: Engine, table: str) -> bytes:
+    """Every stored value of one table, as bytes."""
+    with engine.connect() as conn:
+        if engine.dialect.name == "postgresql":
+            raw = conn.connection.driver_connection
+            assert raw is not None
+            buf = io.BytesIO()
+            with raw.cursor() as cursor, cursor.copy(f'COPY "{table}" TO STDOUT') as copy:
+                for block in copy:
+                    buf.write(bytes(block))
+            return buf.getvalue()
+        out = io.BytesIO()
+        for row in conn.execute(text(f'SELECT * FROM "{table}"')):
+            for value in row:
+                out.write(value if isinstance(value, bytes) else str(value).encode())
+                out.write(b"\t")
+        return out.getvalue()
+
+
+def _reads_and_a_batch(world: World, client: TestClient, login: Any) -> tuple[str, str, str]:
+    """The reads and the batch that name persons by number; returns (known, unknown, mistyped) numbers."""
+    department(world)
+    _, number = person(world, phone="13812345678")
+    unknown = make_id("420704", dt.date(1985, 3, 4), 411)
+    mistyped = number[:-1] + ("0" if number[-1] != "0" else "1")
+    police = login("police_liu")
+    found = client.post("/persons/lookup", json={"id_number": number}, headers=police)
+    assert found.status_code == 200 and found.json()
+    assert (
+        client.get("/persons/search", params={"q": "张伟 " + number[-4:]}, headers=police).status_code == 200
+    )
+    batch = client.post(
+        "/departments/health/batches",
+        json={
+            "kind": "persons",
+            "records": [
+                {"id_number": number, "phone": "13987654321"},
+                {"id_number": unknown, "phone": "13711112222"},
+                {"id_number": mistyped, "phone": "13600001111"},
+            ],
+        },
+        headers=login("health_liaison_wang"),
+    )
+    assert batch.status_code == 201, batch.text
+    assert [r["field"] for r in batch.json()["rejected"]] == ["id_number"]
+    return number, unknown, mistyped
+
+
+def test_no_id_number_in_the_audit_log_the_exchange_log_or_the_batch_records(
+    world: World, engine: Engine, client: TestClient, login: Any
+) -> None:
+    assert set(LOGS) <= set(Base.metadata.tables)
+    number, unknown, mistyped = _reads_and_a_batch(world, client, login)
+    stored = {table: _table_bytes(engine, table) for table in LOGS}
+    # The scan reads what was logged: the lookup, the search and the batch left entries...
+    assert stored["audit_log"] and stored["exchange_log"] and stored["department_batches"]
+    # ...and none of the numbers, in any table of the logs.
+    leaks = {
+        (table, n)
+        for table, data in stored.items()
+        for n in (number, unknown, mistyped, number.lower())
+        if n.encode() in data
+    }
+    assert leaks == set()
+
+
+def test_a_department_record_is_known_by_the_keyed_hash_of_its_number_and_the_migration_rewrites_old_ids(
+    world: World, engine: Engine, client: TestClient, login: Any, tmp_path: Path
+) -> None:
+    _, unknown, _ = _reads_and_a_batch(world, client, login)
+    expected = department_record_id(sealed.keyring(engine.dialect), "resident_id", unknown)
+    with world.session() as s:
+        ids = list(s.execute(select(PersonSourceRecord.source_record_id)).scalars())
+    assert expected in ids and not any(unknown in i for i in ids)
+    if engine.dialect.name != "sqlite":
+        pytest.skip("the migration runs on a copy of the session's database (SQLite's backup API)")
+    copy = _copy_sqlite(engine, tmp_path / "copy.db")
+    sealed.use_keyring(copy.dialect, sealed.keyring(engine.dialect))
+    try:
+        migrate.downgrade(copy, RECID.down_revision)
+        rows = "SELECT source_record_id FROM person_source_records WHERE id_number IS NOT NULL"
+        with copy.connect() as conn:
+            assert f"resident_id:{unknown}" in set(conn.execute(text(rows)).scalars())
+        migrate.upgrade(copy)
+        with copy.connect() as conn:
+            after = set(conn.execute(text(rows)).scalars())
+        assert expected in after and not any(unknown in i for i in after)
+    finally:
+        copy.dispose()
