@@ -3,6 +3,7 @@ check, the five rates with their intervals, and the 通报 list of rectification
 
 from __future__ import annotations
 
+import math
 from typing import Annotated, Any
 
 from fastapi import Form, Request
@@ -19,6 +20,8 @@ from liangshi.web.i18n import N_
 from liangshi.web.labels import form_errors
 from liangshi.web.nav import NavItem, add_nav
 from liangshi.web.pages import web_router
+from liangshi.web.pages.housing import BUILDING_USES
+from liangshi.web.pages.inspect_offline import AGE_BAND_LABELS
 from liangshi.web.pages.places import script_json
 from liangshi.web.render import redirect, register_flash, render
 from liangshi.web.session import Page, page
@@ -173,6 +176,46 @@ def plan(request: Request, plan_id: int, lot: int | None = None) -> Response:
         )
 
 
+HOUSING_TYPES = {**BUILDING_USES, "none": N_("No building recorded")}
+
+
+def _number(value: Any) -> float | None:
+    """A figure of the report, or None where it is missing or not a number (never shown as NaN)."""
+    if value is None:
+        return None
+    number = float(value)
+    return number if math.isfinite(number) else None
+
+
+@router.get("/inspections/{plan_id}/coverage")
+def coverage_by_age(request: Request, plan_id: int) -> Response:
+    """不漏人 by area × housing type × age band: per post-stratum N1, N2, M, Chapman's estimate with its interval,
+    the estimated missed with its variance and interval; the total (as GET /inspections/plans/{id}/coverage/age)."""
+    with page(request) as p:
+        read = inspections.plan_read(p.session, p.ctx, plan_id)
+        report = inspections.coverage_by_age(p.session, p.ctx, plan_id)
+        names = {lot.community_code: lot.community_name for lot in read.lots}
+        strata = []
+        for s in report["strata"]:
+            kind = str(s["housing_type"])
+            figures = {
+                k: _number(s.get(k))
+                for k in ("estimate", "low", "high", "missed", "variance", "missed_low", "missed_high")
+            }
+            strata.append(
+                {
+                    **s,
+                    **figures,
+                    "community_name": names.get(s["community_code"], s["community_code"]),
+                    "housing_label": p.gettext(HOUSING_TYPES[kind]) if kind in HOUSING_TYPES else kind,
+                    "band_label": p.gettext(AGE_BAND_LABELS.get(s["age_band"], s["age_band"])),
+                    "empty": not (s["n1"] or s["n2"]),
+                }
+            )
+        total = {k: _number(report.get(k)) for k in ("missed", "variance", "low", "high")}
+        return render(request, "inspection_coverage.html", p, plan=read, strata=strata, total=total)
+
+
 def _result_page(
     request: Request,
     p: Page,
@@ -197,6 +240,8 @@ def _result_page(
         values=values or ({"persons_registered": drawn.members} if drawn else {}),
         errors=errors or {},
         fields=rules.RESULT_FIELDS,
+        bands=AGE_BAND_LABELS,
+        band_fields=BAND_FIELDS,
     )
 
 
@@ -207,39 +252,70 @@ def result_form(request: Request, plan_id: int, household_id: int) -> Response:
         return _result_page(request, p, plan_id, household_id)
 
 
+RESULT_COUNTS = (
+    "persons_registered",
+    "persons_present",
+    "main_right",
+    "general_right",
+    "floating_found",
+    "floating_registered",
+    "floating_right",
+    "persons_missed",
+)
+BAND_FIELDS = ("persons_registered", "persons_present", "persons_missed")
+
+
+def _bands_of(form: Any) -> tuple[dict[str, str], list[dict[str, str]] | None]:
+    """The age-band fields (`band__<band>__<count>`) as the form posted them, and the bands the offline app would
+    send for them: each band with a count, in the order posted; None when no band field was filled (the household
+    then counts as age unknown). A band the form does not know is passed on, so the result's check refuses it."""
+    raw: dict[str, str] = {}
+    bands: dict[str, dict[str, str]] = {}
+    for key, value in form.multi_items():
+        parts = str(key).split("__")
+        if len(parts) != 3 or parts[0] != "band" or parts[2] not in BAND_FIELDS:
+            continue
+        text = str(value).strip()
+        raw[str(key)] = text
+        if text:
+            bands.setdefault(parts[1], {})[parts[2]] = text
+    chosen = [
+        {"age_band": band, **counts}
+        for band, counts in bands.items()
+        if any(v != "0" for v in counts.values())
+    ]
+    return raw, chosen if bands else None
+
+
 @router.post("/inspections/{plan_id}/households/{household_id}")
-def record(
-    request: Request,
-    plan_id: int,
-    household_id: int,
-    persons_registered: Annotated[str, Form(max_length=4)] = "",
-    persons_present: Annotated[str, Form(max_length=4)] = "",
-    main_right: Annotated[str, Form(max_length=4)] = "",
-    general_right: Annotated[str, Form(max_length=4)] = "",
-    floating_found: Annotated[str, Form(max_length=4)] = "0",
-    floating_registered: Annotated[str, Form(max_length=4)] = "0",
-    floating_right: Annotated[str, Form(max_length=4)] = "0",
-    persons_missed: Annotated[str, Form(max_length=4)] = "0",
-    count_matches: Annotated[str, Form(max_length=5)] = "",
-    note: Annotated[str, Form(max_length=500)] = "",
-) -> Response:
-    """Record the check (as POST /inspections/plans/{id}/households/{household}/result does)."""
-    values: dict[str, Any] = {
-        "persons_registered": persons_registered,
-        "persons_present": persons_present,
-        "main_right": main_right,
-        "general_right": general_right,
-        "floating_found": floating_found,
-        "floating_registered": floating_registered,
-        "floating_right": floating_right,
-        "persons_missed": persons_missed,
-        "count_matches": count_matches,
-        "note": note,
-    }
+async def record(request: Request, plan_id: int, household_id: int) -> Response:
+    """Record the check (as POST /inspections/plans/{id}/households/{household}/result does), with the persons per
+    age band as the offline inspection app sends them."""
+    form = await request.form()
+    values: dict[str, Any] = {k: str(form.get(k) or "").strip() for k in RESULT_COUNTS}
+    for k in ("floating_found", "floating_registered", "floating_right", "persons_missed"):
+        values[k] = values[k] or "0"
+    values["count_matches"] = str(form.get("count_matches") or "")[:5]
+    values["note"] = str(form.get("note") or "")
+    raw_bands, bands = _bands_of(form)
+    values["bands"] = raw_bands
     with page(request) as p:
+        too_long = [
+            k for k, v in [*values.items(), *raw_bands.items()] if k not in ("bands", "note") and len(v) > 4
+        ]
+        if too_long:
+            message = p.gettext("A count has at most four digits.")
+            return _result_page(
+                request, p, plan_id, household_id, values=values, errors=dict.fromkeys(too_long, message)
+            )
         try:
             data = ResultCreate.model_validate(
-                {**values, "count_matches": count_matches == "yes", "note": note or None}
+                {
+                    **{k: values[k] for k in RESULT_COUNTS},
+                    "count_matches": values["count_matches"] == "yes",
+                    "note": values["note"] or None,
+                    "bands": bands,
+                }
             )
             inspections.record_result(p.session, p.ctx, plan_id, household_id, data)
         except (ValidationError, LiangshiError) as exc:
