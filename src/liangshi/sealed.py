@@ -43,9 +43,11 @@ __all__ = [
     "columns_of",
     "default_key_file",
     "index_of",
+    "index_rows",
     "keyring",
     "load_configured",
     "reencrypt",
+    "reveal",
     "seal_rows",
     "seal_tuples",
     "sealed_columns",
@@ -182,6 +184,27 @@ class SealedText(Sealed):
 def index_of(ring: Keyring, sealed: Sealed, value: str | None) -> str | None:
     """The index entry of a clear value (None for None)."""
     return None if value is None else ring.index(sealed.field, value)
+
+
+def reveal(session: Session, column: Any, token: str | None) -> str | None:
+    """The clear value of a ciphertext read by textual SQL (`text()` selects return the stored token): `column`
+    is the sealed column it was read from (a model attribute or a table column)."""
+    if token is None:
+        return None
+    sealed = column.type
+    if not isinstance(sealed, Sealed):
+        raise TypeError(f"{column} is not a sealed column")
+    return _decrypt(session.get_bind().dialect, sealed.field, token)
+
+
+def index_rows(ring: Keyring, table: Table, rows: list[dict[str, Any]]) -> None:
+    """Set, in place, the index columns of column dicts whose sealed values are still clear (for an ORM bulk
+    `insert(Model)`, which encrypts through the column type but fires no mapper event to fill the index)."""
+    for name, sealed in sealed_columns(table):
+        if sealed.index:
+            for row in rows:
+                if name in row:
+                    row[sealed.index] = index_of(ring, sealed, row[name])
 
 
 def sealed_columns(table: Table) -> list[tuple[str, Sealed]]:

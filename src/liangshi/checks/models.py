@@ -8,6 +8,7 @@ from sqlalchemy import Date, ForeignKey, Index, Integer, String, Text, UniqueCon
 from sqlalchemy.orm import Mapped, mapped_column
 
 from liangshi.db import Base, BigId, UtcDateTime
+from liangshi.sealed import Sealed, watch
 
 
 class CheckRun(Base):
@@ -59,6 +60,7 @@ class Finding(Base):
     dismiss_reason: Mapped[str | None] = mapped_column(Text)
 
 
+@watch
 class SourceRecord(Base):
     """A row of a department's file held as sent, so checks can compare the register with it (核查比对).
 
@@ -92,7 +94,11 @@ class SourceRecord(Base):
     name: Mapped[str | None] = mapped_column(String(50))
     sex: Mapped[str | None] = mapped_column(String(1))
     birth_date: Mapped[dt.date | None] = mapped_column(Date)
-    landlord_id_number: Mapped[str | None] = mapped_column(String(30))
+    # Sealed (docs/encryption.md): SQL compares `landlord_id_number_idx`, the keyed-hash index, never the number.
+    landlord_id_number: Mapped[str | None] = mapped_column(
+        Sealed("check_source.landlord_id_number", index="landlord_id_number_idx")
+    )
+    landlord_id_number_idx: Mapped[str | None] = mapped_column(String(64), index=True)
     agreement_signed: Mapped[str | None] = mapped_column(String(5))
     area_id: Mapped[int | None] = mapped_column(BigId, ForeignKey("areas.id"), index=True)
     county_code: Mapped[str] = mapped_column(String(6), index=True)

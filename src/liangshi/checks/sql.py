@@ -199,10 +199,12 @@ WHERE rv.status = 'open' AND rv.agreement_signed_on IS NULL
 
 # A rental in the housing department's file saying it is not signed (one finding per dwelling; the register's
 # own rental of that dwelling, when there is one, is checked by RENTAL_NO_AGREEMENT instead).
+# `landlord_row`: the first row naming a landlord, whose (sealed) number is read apart.
 SOURCE_RENTAL_NO_AGREEMENT = """
 SELECT MIN(s.id) AS object_id, MIN(s.area_id) AS area_id, MIN(s.county_code) AS county_code,
        s.community_code, COALESCE(s.street, '') AS street, s.base_number, s.sub_number,
-       MIN(s.number) AS number_text, s.building, s.unit, s.room, MIN(s.landlord_id_number) AS landlord_id_number,
+       MIN(s.number) AS number_text, s.building, s.unit, s.room,
+       MIN(CASE WHEN s.landlord_id_number IS NOT NULL THEN s.id END) AS landlord_row,
        MIN(s.source) AS source, MIN(s.line) AS line
 FROM check_source_records s
 JOIN areas ar ON ar.id = s.area_id

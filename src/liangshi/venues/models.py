@@ -8,6 +8,7 @@ from sqlalchemy import Boolean, ForeignKey, String, Text, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column
 
 from liangshi.db import Base, BigId, UtcDateTime
+from liangshi.sealed import Sealed, watch
 from liangshi.versioned import EntityMixin, Kind, VersionMixin
 
 
@@ -60,11 +61,13 @@ class StayBatch(Base):
     __table_args__ = (UniqueConstraint("venue_id", "key"),)
 
 
+@watch
 class Stay(Base):
     """One guest's stay at a venue (旅店入住 / 网吧上网), as the venue reported it.
 
     Not a versioned registry object: an event record with a retention limit. `received_at` is when the
-    check-in reached the registry (for the real-time registration rate).
+    check-in reached the registry (for the real-time registration rate). The guest's document number is sealed
+    (AES-GCM, docs/encryption.md): SQL compares `doc_number_idx`, its keyed-hash index, never the number.
     """
 
     __tablename__ = "stays"
@@ -75,7 +78,8 @@ class Stay(Base):
     area_id: Mapped[int] = mapped_column(BigId, ForeignKey("areas.id"))
     stay_ref: Mapped[str] = mapped_column(String(64))
     doc_type: Mapped[str] = mapped_column(String(24))
-    doc_number: Mapped[str] = mapped_column(String(24))
+    doc_number: Mapped[str] = mapped_column(Sealed("stay.doc_number", index="doc_number_idx"))
+    doc_number_idx: Mapped[str | None] = mapped_column(String(64), index=True)
     doc_country: Mapped[str | None] = mapped_column(String(3))
     guest_name: Mapped[str] = mapped_column(String(50))
     person_id: Mapped[int | None] = mapped_column(BigId, ForeignKey("persons.id"), index=True)

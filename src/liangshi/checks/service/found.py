@@ -6,12 +6,14 @@ import math
 from collections.abc import Callable, Iterable, Sequence
 from typing import Any
 
-from sqlalchemy import text
+from sqlalchemy import select, text
 from sqlalchemy.orm import Session
 
 from liangshi.addresses.rules import render_plate_number
 from liangshi.checks import rules, sql
+from liangshi.checks.models import SourceRecord
 from liangshi.checks.service.scope import Found
+from liangshi.sealed import reveal
 
 # -- the checks ------------------------------------------------------------------------------------------------
 
@@ -267,9 +269,21 @@ def _tenant_unregistered(session: Session, prefix: str) -> Iterable[Found]:
                     "unit": r.unit or "",
                     "room": r.room,
                 },
-                "landlord_id_number": r.landlord_id_number,
+                "landlord_id_number": reveal(session, SourceRecord.landlord_id_number, r.landlord_id_number),
             },
         )
+
+
+def _landlords(session: Session, row_ids: list[int]) -> dict[int, str | None]:
+    """The landlords' ID numbers of source records, by record id (decrypted by the sealed column's type)."""
+    found: dict[int, str | None] = {}
+    for start in range(0, len(row_ids), 1000):
+        chunk = row_ids[start : start + 1000]
+        rows = session.execute(
+            select(SourceRecord.id, SourceRecord.landlord_id_number).where(SourceRecord.id.in_(chunk))
+        )
+        found.update({int(rid): number for rid, number in rows})
+    return found
 
 
 def _no_agreement(session: Session, prefix: str) -> Iterable[Found]:
@@ -286,7 +300,9 @@ def _no_agreement(session: Session, prefix: str) -> Iterable[Found]:
             keys,
             {"rental_id": r.rental_id, "landlord_id_number": r.landlord_id_number, "source": "register"},
         )
-    for r in _rows(session, sql.SOURCE_RENTAL_NO_AGREEMENT, prefix):
+    source_rows = _rows(session, sql.SOURCE_RENTAL_NO_AGREEMENT, prefix)
+    landlords = _landlords(session, [r.landlord_row for r in source_rows if r.landlord_row is not None])
+    for r in source_rows:
         keys = {
             "community_code": r.community_code,
             "street": r.street or "",
@@ -304,7 +320,7 @@ def _no_agreement(session: Session, prefix: str) -> Iterable[Found]:
             r.area_id,
             r.county_code,
             keys,
-            {"landlord_id_number": r.landlord_id_number, "source": r.source, "line": r.line},
+            {"landlord_id_number": landlords.get(r.landlord_row), "source": r.source, "line": r.line},
         )
 
 

@@ -20,6 +20,8 @@ from liangshi.checks.service import found
 from liangshi.checks.service.found import _dwelling_keys, _person_keys, _plate_keys, _rows
 from liangshi.checks.service.scope import Found
 from liangshi.residence import calendar
+from liangshi.sealed import reveal
+from liangshi.venues.models import Stay
 
 
 def _dialect(session: Session) -> str:
@@ -379,7 +381,11 @@ def _foreign_late(session: Session, prefix: str) -> Iterable[Found]:
             r.object_id,
             r.area_id,
             r.county_code,
-            {"venue": str(r.venue), "stay_ref": str(r.stay_ref), **_person_keys(r.doc_type, r.doc_number)},
+            {
+                "venue": str(r.venue),
+                "stay_ref": str(r.stay_ref),
+                **_person_keys(r.doc_type, reveal(session, Stay.doc_number, r.doc_number)),
+            },
             {
                 "country": r.doc_country,
                 "check_in_at": str(r.check_in_at),

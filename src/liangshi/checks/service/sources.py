@@ -5,9 +5,9 @@ from __future__ import annotations
 import datetime as dt
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import Any, cast
 
-from sqlalchemy import delete, insert, select, text
+from sqlalchemy import Table, delete, insert, select, text
 from sqlalchemy.orm import Session
 
 from liangshi.addresses.rules import parse_plate_number
@@ -20,6 +20,7 @@ from liangshi.exchange import formats
 from liangshi.exchange.reader import open_table
 from liangshi.registry import Context
 from liangshi.registry.usecases import log
+from liangshi.sealed import index_rows, session_keyring
 
 # The department files a check can compare the register with, by import kind.
 SOURCE_KINDS = ("dwellings", "persons", "rentals")
@@ -98,10 +99,10 @@ def load_source(session: Session, ctx: Context, *, source: str, kind: str, path:
             )
         out.kept += 1
         if len(batch) >= 5000:
-            session.execute(insert(SourceRecord), batch)
+            _insert(session, batch)
             batch = []
     if batch:
-        session.execute(insert(SourceRecord), batch)
+        _insert(session, batch)
     # After a bulk load, analyse what was loaded: the checks' plans depend on it.
     session.execute(text("ANALYZE check_source_records"))
     log(
@@ -123,6 +124,12 @@ def load_source(session: Session, ctx: Context, *, source: str, kind: str, path:
     )
     session.flush()
     return out
+
+
+def _insert(session: Session, batch: list[dict[str, Any]]) -> None:
+    # The column type encrypts the sealed values; an ORM bulk insert fires no mapper event, so the index here.
+    index_rows(session_keyring(session), cast(Table, SourceRecord.__table__), batch)
+    session.execute(insert(SourceRecord), batch)
 
 
 def _source_rows(

@@ -210,7 +210,7 @@ def venue_stays(session: Session, ctx: Context, *, area_code: str, on: dt.date) 
             Stay.area_id,
             Venue.venue_kind,
             func.count(Stay.id),
-            func.count(func.distinct(Stay.doc_number)),
+            func.count(func.distinct(Stay.doc_number_idx)),  # distinct guests: by the number's index
             func.count(Stay.id).filter(Stay.foreign.is_(True)),
             func.count(Stay.id).filter(Stay.late_report.is_(True)),
             func.count(Stay.id).filter(Stay.unknown_person.is_(True)),
