@@ -15,6 +15,7 @@ from typer.testing import CliRunner
 from liangshi.cli.main import app
 from liangshi.errors import NotFound
 from liangshi.inspections import rules, service
+from liangshi.inspections.service import estimates
 from tests.conftest import World
 from tests.inspections.test_accountability import _inspected
 from tests.inspections.test_service import TOWNSHIP
@@ -32,9 +33,14 @@ def test_the_sample_based_rates_month_by_month(world: World) -> None:
     headcount = next(r for r in report["rates"] if r["key"] == "headcount")
     october, november = headcount["points"]
     assert october["n"] == 0 and october["rate"] is None and october["target_met"] is None
-    expected = rules.wilson(8, 10)
+    # The five households (two with one of two persons present, three with both) are the sample: the interval is
+    # the ratio estimator's with the households' variance, not a binomial one over ten independent persons.
+    households = [(1, 2), (1, 2), (2, 2), (2, 2), (2, 2)]
+    expected = rules.cluster_rate([rules.ClusterStratum(households, estimates.POOLED_LOT)])
     assert (november["x"], november["n"]) == (8, 10)
-    assert november["low"] == pytest.approx(expected.low) and november["target_met"] is False
+    assert november["rate"] == pytest.approx(0.8)
+    assert november["low"] == pytest.approx(expected.low) and november["high"] == pytest.approx(expected.high)
+    assert november["target_met"] is False
 
 
 def test_a_good_month_is_met_only_when_its_lower_bound_reaches_the_target() -> None:

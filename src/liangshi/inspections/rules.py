@@ -357,6 +357,81 @@ def weighted(parts: Sequence[tuple[int, int, float, float]], z: float = Z95) -> 
     return Interval(estimate=p, centre=centre, low=max(0.0, centre - half), high=min(1.0, centre + half))
 
 
+def _wilson_at(p: float, n_eff: float, z: float) -> Interval:
+    """Wilson's interval for a proportion p̂ at an effective sample size (Kish)."""
+    n_eff = max(1.0, n_eff)
+    z2 = z * z
+    centre = (p + z2 / (2 * n_eff)) / (1 + z2 / n_eff)
+    half = z / (1 + z2 / n_eff) * math.sqrt(p * (1 - p) / n_eff + z2 / (4 * n_eff * n_eff))
+    return Interval(estimate=p, centre=centre, low=max(0.0, centre - half), high=min(1.0, centre + half))
+
+
+@dataclass(frozen=True)
+class ClusterStratum:
+    """One stratum of a sample of households (clusters) for a rate over persons: each sampled household's
+    (persons counted right x_i, persons counted m_i) and the stratum's number of households N (lot)."""
+
+    households: Sequence[tuple[int, int]]
+    lot: int
+
+
+def _ratio(stratum: ClusterStratum) -> tuple[float, float, float] | None:
+    """(p̂_h, Var p̂_h, estimated persons in the stratum) of the ratio estimator, or None with no person counted.
+
+    p̂_h = Σx_i / Σm_i over the n_h sampled households; Var = (1 − f_h)·Σ(x_i − p̂_h m_i)² / ((n_h − 1)·n_h·m̄_h²)
+    with f_h = n_h/N_h and m̄_h = Σm_i/n_h (Cochran, Sampling Techniques, §6.8 / §11.3: the persons of a household
+    are not independent draws, so the variance is that of the households' residuals). With one household the
+    between-household variance cannot be estimated: the binomial variance of its persons stands in.
+    """
+    n = len(stratum.households)
+    check_sample(n, stratum.lot)
+    x = sum(h[0] for h in stratum.households)
+    m = sum(h[1] for h in stratum.households)
+    for xi, mi in stratum.households:
+        _count(mi, "m")
+        if xi > mi or xi < 0:
+            raise ValidationFailed(
+                "stats.more_than_trials",
+                "成功数不能大于样本量",
+                "The count cannot exceed the number of trials",
+                {"x": xi, "n": mi},
+            )
+    if m == 0:
+        return None
+    p = x / m
+    f = n / stratum.lot if stratum.lot else 1.0
+    if n < 2:
+        var = p * (1 - p) / m * (1 - f)
+    else:
+        mbar = m / n
+        residuals = sum((xi - p * mi) ** 2 for xi, mi in stratum.households)
+        var = (1 - f) * residuals / ((n - 1) * n * mbar * mbar)
+    return p, var, stratum.lot * m / n
+
+
+def cluster_rate(strata: Sequence[ClusterStratum], z: float = Z95) -> Interval:
+    """A rate over persons from a stratified sample of households: per stratum the ratio estimator and its
+    cluster variance (`_ratio`), rolled up with the strata's estimated persons as weights, W_h = N_h·m̄_h:
+    p̂ = Σ W_h p̂_h / Σ W_h, Var = Σ W_h² Var p̂_h / (Σ W_h)². The interval is Wilson's at the effective sample
+    size p̂(1−p̂)/Var (Kish), as `weighted` gives it; where the variance is nil (every household alike) at the
+    number of persons counted. Strata with nobody counted carry no weight."""
+    z = _z(z)
+    live = []
+    counted = 0
+    for stratum in strata:
+        found = _ratio(stratum)
+        if found is not None:
+            live.append(found)
+            counted += sum(h[1] for h in stratum.households)
+    if not live:
+        raise ValidationFailed("stats.no_strata", "没有可汇总的层", "There are no strata to roll up", {})
+    total = sum(w for _p, _v, w in live)
+    p = sum(w / total * ph for ph, _v, w in live)
+    var = sum((w / total) ** 2 * v for _p, v, w in live)
+    n_eff = p * (1 - p) / var if var > 0 else float(counted)
+    return _wilson_at(p, n_eff, z)
+
+
 def draw(units: Sequence[int], n: int, seed: int, method: DrawMethod = "pcg64") -> list[int]:
     """A simple random sample of n units from the stratum, reproducible from the seed (any order in, sorted out)."""
     check_sample(n, len(units))

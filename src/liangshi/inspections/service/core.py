@@ -686,48 +686,52 @@ def _decide(session: Session, ctx: Context, plan: InspectionPlan, lot: Inspectio
 
 
 def rates(session: Session, ctx: Context, plan_id: int) -> dict[str, Any]:
-    """The five sample-based rates per community (Wilson 95 %) and rolled up with household weights."""
+    """The five sample-based rates per community and rolled up over the communities, each with its 95 % interval.
+
+    A rate counts persons, but the sample draws households, and the persons of a household are no independent
+    draws (a collector who got a household wrong got its persons wrong together): each interval is that of the
+    ratio estimator with the households' variance (`rules.cluster_rate`), rolled up with the communities'
+    estimated persons as weights. Treating the persons as independent gave 95 % intervals that covered the true
+    rate in about 70 % of simulated samples when defects come by household (tests/inspections/test_rules.py)."""
     plan = _plan(session, ctx, plan_id)
     lots = _lots(session, plan.id)
     codes = _codes(session, [lot.community_id for lot in lots])
-    sums = {
-        int(row[0]): row[1:]
-        for row in session.execute(
-            select(
-                InspectionResult.lot_id,
-                func.count(InspectionResult.id),
-                *[func.coalesce(func.sum(getattr(InspectionResult, f)), 0) for f in rules.RESULT_FIELDS],
-            )
-            .join(InspectionLot, InspectionLot.id == InspectionResult.lot_id)
-            .where(InspectionLot.plan_id == plan.id)
-            .group_by(InspectionResult.lot_id)
-        )
-    }
+    by_lot: dict[int, list[tuple[int, ...]]] = defaultdict(list)
+    for lot_id, *figures in session.execute(
+        select(InspectionResult.lot_id, *[getattr(InspectionResult, f) for f in rules.RESULT_FIELDS])
+        .join(InspectionLot, InspectionLot.id == InspectionResult.lot_id)
+        .where(InspectionLot.plan_id == plan.id)
+    ):
+        by_lot[int(lot_id)].append(tuple(int(v or 0) for v in figures))
+    position = {f: i for i, f in enumerate(rules.RESULT_FIELDS)}
     per_lot = []
-    parts: dict[str, list[tuple[int, int, float, float]]] = defaultdict(list)
+    parts: dict[str, list[rules.ClusterStratum]] = defaultdict(list)
     for lot in lots:
-        row = sums.get(lot.id)
-        inspected = int(row[0]) if row else 0
-        values = {f: int(row[i + 1]) if row else 0 for i, f in enumerate(rules.RESULT_FIELDS)}
+        results = by_lot.get(lot.id, [])
         lot_rates = []
         for key, (num, den, zh, en, target) in rules.RATES.items():
-            x, n = values[num], values[den]
-            lot_rates.append(_rate(key, zh, en, target, x, n, rules.wilson(x, n, plan.z) if n else None))
+            pairs = [(r[position[num]], r[position[den]]) for r in results]
+            x, n = sum(p[0] for p in pairs), sum(p[1] for p in pairs)
+            stratum = rules.ClusterStratum(pairs, max(lot.households, len(pairs)))
+            lot_rates.append(
+                _rate(key, zh, en, target, x, n, rules.cluster_rate([stratum], plan.z) if n else None)
+            )
             if n:
-                parts[key].append((x, n, float(lot.households), inspected / lot.households))
+                parts[key].append(stratum)
         per_lot.append(
             {
                 "lot_id": lot.id,
                 "community_code": codes[lot.community_id],
-                "inspected": inspected,
+                "inspected": len(results),
                 "rates": lot_rates,
             }
         )
     overall = []
     for key, (_num, _den, zh, en, target) in rules.RATES.items():
         if parts[key]:
-            ci = rules.weighted(parts[key], plan.z)
-            x, n = sum(p[0] for p in parts[key]), sum(p[1] for p in parts[key])
+            ci = rules.cluster_rate(parts[key], plan.z)
+            x = sum(h[0] for st in parts[key] for h in st.households)
+            n = sum(h[1] for st in parts[key] for h in st.households)
             overall.append(_rate(key, zh, en, target, x, n, ci))
         else:
             overall.append(_rate(key, zh, en, target, 0, 0, None))

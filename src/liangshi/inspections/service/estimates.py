@@ -114,11 +114,16 @@ def _months(date_from: dt.date, date_to: dt.date) -> list[str]:
     return months
 
 
+# A month pools households of several plans: a sample without a finite lot (no finite-population correction).
+POOLED_LOT = 10**9
+
+
 def monthly_rates(
     session: Session, ctx: Context, *, area_code: str, date_from: dt.date, date_to: dt.date
 ) -> dict[str, Any]:
     """The five sample-based rates per month of inspection under an area (every plan's results pooled within the
-    month), each with its Wilson 95 % interval, sample size and "target met" by the interval's lower bound."""
+    month), each with its 95 % interval (households as clusters, `rules.cluster_rate`), sample size and "target
+    met" by the interval's lower bound."""
     ctx.actor.ensure("inspection.read")
     root = areas.by_code(session, area_code)
     if root is None or not ctx.actor.covers_path(root.path):
@@ -131,7 +136,7 @@ def monthly_rates(
     end = dt.datetime.combine(date_to + dt.timedelta(days=1), dt.time(), CHINA_TZ)
     subtree = select(Area.id).where(Area.path.startswith(root.path))
     fields = [getattr(InspectionResult, f) for f in rules.RESULT_FIELDS]
-    sums: dict[str, list[int]] = defaultdict(lambda: [0] * len(fields))
+    rows: dict[str, list[dict[str, int]]] = defaultdict(list)
     for at, *figures in session.execute(
         select(InspectionResult.inspected_at, *fields)
         .join(InspectionLot, InspectionLot.id == InspectionResult.lot_id)
@@ -142,20 +147,18 @@ def monthly_rates(
         )
     ):
         month = f"{at.astimezone(CHINA_TZ):%Y-%m}"
-        sums[month] = [a + int(b or 0) for a, b in zip(sums[month], figures, strict=True)]
+        rows[month].append({f: int(v or 0) for f, v in zip(rules.RESULT_FIELDS, figures, strict=True)})
     months = _months(date_from, date_to)
     series = []
     for key, (num, den, zh, en, target) in rules.RATES.items():
         points = []
         for month in months:
-            values = dict(zip(rules.RESULT_FIELDS, sums.get(month, [0] * len(fields)), strict=True))
-            x, n = values[num], values[den]
-            points.append(
-                {
-                    "month": month,
-                    **_rate(key, zh, en, target, x, n, rules.wilson(x, n) if n else None).model_dump(),
-                }
-            )
+            # The month's households pooled over plans, as one sample of households without a finite lot (the
+            # interval of the ratio estimator with the households' variance, as the plans' rates have it).
+            pairs = [(r[num], r[den]) for r in rows.get(month, [])]
+            x, n = sum(p[0] for p in pairs), sum(p[1] for p in pairs)
+            ci = rules.cluster_rate([rules.ClusterStratum(pairs, POOLED_LOT)]) if n else None
+            points.append({"month": month, **_rate(key, zh, en, target, x, n, ci).model_dump()})
         series.append({"key": key, "label_zh": zh, "label_en": en, "target": target, "points": points})
     return {"area": {"code": root.code}, "months": months, "rates": series}
 
