@@ -252,17 +252,9 @@ def result_form(request: Request, plan_id: int, household_id: int) -> Response:
         return _result_page(request, p, plan_id, household_id)
 
 
-RESULT_COUNTS = (
-    "persons_registered",
-    "persons_present",
-    "main_right",
-    "general_right",
-    "floating_found",
-    "floating_registered",
-    "floating_right",
-    "persons_missed",
-)
-BAND_FIELDS = ("persons_registered", "persons_present", "persons_missed")
+# The result's counts and the counts per age band, as the service checks them.
+RESULT_COUNTS = rules.RESULT_FIELDS
+BAND_FIELDS = rules.BAND_FIELDS
 
 
 def _bands_of(form: Any) -> tuple[dict[str, str], list[dict[str, str]] | None]:
