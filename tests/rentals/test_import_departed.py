@@ -77,7 +77,9 @@ def test_a_rental_whose_tenant_has_departed_is_kept_as_the_file_says_with_the_en
         street = s.execute(
             select(StreetVersion.name).where(StreetVersion.entity_id == p.street_id)
         ).scalar_one()
-    landlord_no, gone_no, stays_no, before_no = (make_id("420704", D(1990, 1, 1), n) for n in (11, 21, 23, 25))
+    landlord_no, gone_no, stays_no, before_no = (
+        make_id("420704", D(1990, 1, 1), n) for n in (11, 21, 23, 25)
+    )
     _person(world, "王芳", landlord_no)
     gone, stays = _person(world, "李强", gone_no), _person(world, "李明", stays_no)
     before = _person(world, "赵四", before_no)

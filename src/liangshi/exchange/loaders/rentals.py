@@ -58,7 +58,7 @@ def _residences(job: Job, person_ids: set[int]) -> dict[tuple[int, int], Lived]:
     found: dict[tuple[int, int], Lived] = {}
     for rid, (pid, did, start, end) in sorted(spans.items()):
         best = found.get((pid, did))
-        if best is None or best.until is not None and (end is None or end > best.until):
+        if best is None or (best.until is not None and (end is None or end > best.until)):
             found[(pid, did)] = Lived(rid, start, end)
     return found
 
@@ -184,7 +184,11 @@ def load_rentals(job: Job, rows: Sequence[tuple[int, Row]]) -> Outcome:
         for tenant in _split_ids(row.get("tenant_id_numbers"), job.today):
             holder = holder_of(tenant)
             found = residences.get((holder[0], dwelling_id)) if holder else None
-            if found is None or holder is None or (found.until is not None and found.until < data.lease_start):
+            if (
+                found is None
+                or holder is None
+                or (found.until is not None and found.until < data.lease_start)
+            ):
                 raise Rejected(
                     "tenant_id_numbers",
                     "rental.tenant_not_resident",
