@@ -131,10 +131,17 @@ def plan(c: Community) -> MorePlan:
                         p.moved[id(d)] = neighbour
     # A household's member count: an actual household of two or more, one member (not the head) left out.
     for h in c.households:
-        if h.kind == "actual" and len(h.members) >= 2 and _lived_at(h, p):
+        gone = id(h) in p.tenant_left
+        if h.kind == "actual" and len(h.members) >= 2 and (gone or _lived_at(h, p)):
+            # A departed tenant's household draws too but carries nothing (nobody of it lives there any more), so
+            # this generator's stream, and every kind drawn from it after, is the same with or without them.
+            drawn = rng.random() < rates.household_member_missing
+            member = h.members[rng.randrange(1, len(h.members))] if drawn else None
+            if gone:
+                continue
             bases["household_member_missing"] += 1
-            if rng.random() < rates.household_member_missing:
-                p.left_out[id(h)] = h.members[rng.randrange(1, len(h.members))]
+            if member is not None:
+                p.left_out[id(h)] = member
     return p
 
 
