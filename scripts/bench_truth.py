@@ -80,7 +80,7 @@ KINDS: dict[str, tuple[str, tuple[str, ...], tuple[str, ...]]] = {
 }
 _PLATE = ("community_code", "street", "number")
 _DWELLING = (*_PLATE, "building", "unit", "room")
-# The kinds of stop 25 (synth MORE_KINDS), planted with `DefectRates.every_kind()` (left out with --nine-only).
+# The kinds of stop 25 and after (synth MORE_KINDS), planted with `DefectRates.every_kind()` (not with --nine-only).
 MORE: dict[str, tuple[str, tuple[str, ...], tuple[str, ...]]] = {
     "address_no_plate": ("address.no_plate", (*_PLATE, "building"), (*_PLATE, "building")),
     "number_without_place": ("address.number_without_place", _PLATE, _PLATE),
@@ -94,6 +94,12 @@ MORE: dict[str, tuple[str, tuple[str, ...], tuple[str, ...]]] = {
     ),
     "id_invalid": ("person.id_invalid", ("file", "id_number"), ("source", "id_number")),
     "id_disagrees": ("person.id_disagrees", ("file", "id_number"), ("source", "id_number")),
+    # A tenant the housing file still names on an open rental, deregistered there in the police files.
+    "departed_tenant": (
+        "rental.departed_tenant",
+        (*_DWELLING, "doc_type", "id_number"),
+        (*_DWELLING, "doc_type", "id_number"),
+    ),
 }
 SOURCES = (
     ("housing_dwellings", "dwellings"),

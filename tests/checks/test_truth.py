@@ -3,6 +3,7 @@ raised defect rates, so that every kind is planted)."""
 
 from __future__ import annotations
 
+import csv
 import datetime as dt
 from dataclasses import replace
 from pathlib import Path
@@ -122,6 +123,7 @@ MORE_RATES = replace(
     household_member_missing=0.1,
     id_invalid=0.1,
     id_disagrees=0.1,
+    departed_tenant=0.1,
 )
 
 
@@ -152,11 +154,50 @@ def test_a_city_written_without_the_new_kinds_is_the_city_of_before(tmp_path: Pa
     assert plain_truth == set(TRUTH_COLUMNS) | set(RULE_KINDS)
     assert {p.stem for p in (more / "truth").iterdir()} == plain_truth | set(MORE_KINDS)
     # The new kinds draw from a generator of their own: the files they do not touch are the same bytes.
-    for stem in (
-        "police_persons",
-        "police_residences",
-        "housing_rentals",
-        "venues_hotel_stays",
-        "police_areas",
-    ):
+    for stem in ("police_persons", "housing_rentals", "venues_hotel_stays", "police_areas"):
         assert (plain / f"{stem}.csv").read_bytes() == (more / f"{stem}.csv").read_bytes(), stem
+    # The residences too, but for the departed tenants' departures (the rest of each of their rows as before).
+    with (more / "truth" / "departed_tenant.csv").open(encoding="utf-8") as fh:
+        departed = {r["id_number"]: r["departure_date"] for r in csv.DictReader(fh)}
+    assert departed
+    with (
+        (plain / "police_residences.csv").open(encoding="utf-8") as a,
+        (more / "police_residences.csv").open(encoding="utf-8") as b,
+    ):
+        for was, now in zip(csv.DictReader(a), csv.DictReader(b), strict=True):
+            if was["id_number"] not in departed:
+                assert now == was
+                continue
+            assert was["departure_date"] == was["deregistration_date"] == ""
+            assert now["departure_date"] == departed[was["id_number"]] <= now["deregistration_date"]
+            changed = {"departure_date", "deregistration_date", "deregistration_reason", "destination"}
+            assert {k: v for k, v in now.items() if k not in changed} == {
+                k: v for k, v in was.items() if k not in changed
+            }
+
+
+def test_the_departed_tenants_still_attached_are_found_exactly_as_planted(
+    world: World, tmp_path: Path
+) -> None:
+    city = tmp_path / "city"
+    write_city(city, persons=3000, seed=18, today=TODAY, rates=replace(RATES, departed_tenant=0.2))
+    results = load_city(world.sessions, city, actor=SYSTEM, clock=world.clock)
+    with (city / "truth" / "departed_tenant.csv").open(encoding="utf-8") as fh:
+        planted = [r for r in csv.DictReader(fh)]
+    with (city / "truth" / "tenant_unregistered.csv").open(encoding="utf-8") as fh:
+        unregistered = {r["id_number"] for r in csv.DictReader(fh)}
+    assert len(planted) >= 5
+    # The rentals of the departed tenants load: the importer refuses only the unregistered tenants' rows.
+    assert {e.code for e in results["housing_rentals"].errors} <= {"rental.tenant_not_resident"}
+    with (city / "housing_rentals.csv").open(encoding="utf-8") as fh:
+        refused = {
+            line
+            for line, r in enumerate(csv.DictReader(fh), start=2)
+            if set(r["承租人证件号码"].split(";")) & unregistered
+        }
+    assert {e.line for e in results["housing_rentals"].errors} == refused
+    with world.session() as s:
+        result = checks.run_checks(s, world.ctx(s), codes=["rental.departed_tenant"])
+    cols = ("community_code", "street", "number", "building", "unit", "room", "doc_type", "id_number")
+    found = sorted(tuple(str(f.keys[c]) for c in cols) for f in result.found)
+    assert found == sorted(tuple(r[c] for c in cols) for r in planted)

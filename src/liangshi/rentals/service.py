@@ -216,7 +216,12 @@ def _open_rental(session: Session, ctx: Context, rental_id: int, action: str) ->
 
 
 def attach_tenant(session: Session, ctx: Context, rental_id: int, data: TenantIn) -> Snapshot:
-    """Attach a tenant; their open residence at the rented dwelling is linked, without one they are refused."""
+    """Attach a tenant; their open residence at the rented dwelling is linked, without one they are refused.
+
+    Attaching states who rents the dwelling now, so a tenant must live there (人来登记 first). The rentals importer
+    alone keeps a tenant whose residence there ended during the lease, as the housing department's file holds it
+    (exchange.loaders.rentals): that is the defect `rental.departed_tenant` finds, not a state to make by hand.
+    """
     ctx.actor.ensure("rental.write")
     rental, row = _open_rental(session, ctx, rental_id, "attach_tenant")
     person = registry.get_entity(session, persons.PERSON, data.person_id, ctx.actor)

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 from collections.abc import Sequence
-from typing import Any
+from typing import Any, NamedTuple
 
 from sqlalchemy import and_, select
 
@@ -31,17 +31,36 @@ def _split_ids(value: str | None, today: dt.date) -> list[str]:
     return [document_query(part, today) for part in text.split(";") if part.strip()]
 
 
-def _open_residences(job: Job, person_ids: set[int]) -> dict[tuple[int, int], tuple[int, dt.date]]:
-    """(person, dwelling) -> (residence id, valid from) of the persons' open residences."""
+class Lived(NamedTuple):
+    """A person's residence at a dwelling: its id, since when, and until when (None: open)."""
+
+    residence_id: int
+    since: dt.date
+    until: dt.date | None
+
+
+def _residences(job: Job, person_ids: set[int]) -> dict[tuple[int, int], Lived]:
+    """(person, dwelling) -> the persons' residence there: the open one, else the one that ended last."""
     rv = ResidenceVersion
-    return {
-        (int(pid), int(did)): (int(rid), start)
-        for rid, pid, did, start in job.session.execute(
-            select(Residence.id, Residence.person_id, Residence.dwelling_id, rv.valid_from)
-            .join(rv, and_(rv.entity_id == Residence.id, rv.superseded_at.is_(None), rv.valid_to.is_(None)))
-            .where(Residence.person_id.in_(person_ids))
-        )
-    }
+    spans: dict[int, tuple[int, int, dt.date, dt.date | None]] = {}
+    for rid, pid, did, start, end in job.session.execute(
+        select(Residence.id, Residence.person_id, Residence.dwelling_id, rv.valid_from, rv.valid_to)
+        .join(rv, and_(rv.entity_id == Residence.id, rv.superseded_at.is_(None)))
+        .where(Residence.person_id.in_(person_ids))
+    ):
+        # A residence's current versions cover its valid time: it runs from the first to the last (open if one is).
+        seen = spans.get(int(rid))
+        if seen is None:
+            spans[int(rid)] = (int(pid), int(did), start, end)
+        else:
+            until = None if seen[3] is None or end is None else max(seen[3], end)
+            spans[int(rid)] = (seen[0], seen[1], min(seen[2], start), until)
+    found: dict[tuple[int, int], Lived] = {}
+    for rid, (pid, did, start, end) in sorted(spans.items()):
+        best = found.get((pid, did))
+        if best is None or (best.until is not None and (end is None or end > best.until)):
+            found[(pid, did)] = Lived(rid, start, end)
+    return found
 
 
 def _rentals_at(job: Job, rows: Sequence[tuple[int, Row]]) -> tuple[set[tuple[int, dt.date]], set[int]]:
@@ -81,10 +100,12 @@ def _taken_filings(job: Job, rows: Sequence[tuple[int, Row]]) -> set[str]:
 
 
 def load_rentals(job: Job, rows: Sequence[tuple[int, Row]]) -> Outcome:
-    """Rentals (the housing department's file): a dwelling + lease start is one rental; tenants must live there.
+    """Rentals (the housing department's file): a dwelling + lease start is one rental; tenants lived there.
 
-    Every tenant listed must have an open residence at the rented dwelling (its residence is linked), else the row
-    is refused naming the tenant. `agreement_signed` yes without a date records the lease start as the date.
+    Every tenant listed must have a residence at the rented dwelling during the lease: the open one is linked, else
+    the one that ended last, if it ended on or after the lease start — the file's rental is kept as the department
+    holds it, its departed tenant still attached (what `rental.departed_tenant` finds). A tenant without such a
+    residence refuses the row, naming the tenant. `agreement_signed` yes without a date records the lease start.
     """
     outcome = Outcome()
     keys: list[tuple[str, str]] = []
@@ -99,7 +120,7 @@ def load_rentals(job: Job, rows: Sequence[tuple[int, Row]]) -> Outcome:
         return next((found_holders[(k, value)] for k in ID_KINDS if (k, value) in found_holders), None)
 
     tenant_ids = {pid for pid, _ in found_holders.values()}
-    residences = _open_residences(job, tenant_ids)
+    residences = _residences(job, tenant_ids)
     known, open_rentals = _rentals_at(job, rows)
     taken = _taken_filings(job, rows)
     new: list[tuple[AreaRef, int, dict[str, Any], list[tuple[int, int, dt.date]]]] = []
@@ -163,15 +184,19 @@ def load_rentals(job: Job, rows: Sequence[tuple[int, Row]]) -> Outcome:
         for tenant in _split_ids(row.get("tenant_id_numbers"), job.today):
             holder = holder_of(tenant)
             found = residences.get((holder[0], dwelling_id)) if holder else None
-            if found is None or holder is None:
+            if (
+                found is None
+                or holder is None
+                or (found.until is not None and found.until < data.lease_start)
+            ):
                 raise Rejected(
                     "tenant_id_numbers",
                     "rental.tenant_not_resident",
-                    f"承租人{mask_id_number(tenant)}在该房屋没有有效的居住登记",
-                    f"Tenant {mask_id_number(tenant)} has no open residence at the dwelling",
+                    f"承租人{mask_id_number(tenant)}在租赁期间没有在该房屋的居住登记",
+                    f"Tenant {mask_id_number(tenant)} has no residence at the dwelling during the lease",
                 )
             if all(t[0] != holder[0] for t in tenants):
-                tenants.append((holder[0], found[0], max(data.lease_start, found[1])))
+                tenants.append((holder[0], found.residence_id, max(data.lease_start, found.since)))
         known.add((dwelling_id, data.lease_start))
         open_rentals.add(dwelling_id)
         if data.filing_number:

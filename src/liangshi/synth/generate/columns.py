@@ -169,6 +169,9 @@ MORE_KINDS: dict[str, tuple[str, ...]] = {
     # A department record whose sound ID number disagrees with its sex or birth date: planted (the sex written
     # wrong) and the duplicates written with day and month swapped.
     "id_disagrees": ("file", "id_number", "name", "differs", "error"),
+    # A renting household that left (its residences deregistered in the police file) while the housing file still
+    # holds the rental open with them as its tenants: one row per tenant (`rental.departed_tenant`).
+    "departed_tenant": ("doc_type", "id_number", *_DWELLING_COLS, "departure_date"),
 }
 
 # Defects the generator does not plant at a rate but draws anyway, as a city has them: the truth of a dated rule
@@ -212,7 +215,8 @@ class DefectRates:
     # number_without_place, plate_no_building: of installed office plates; number_mismatch: of occupied
     # dwellings whose building, unit and room are unique on their street; many_numbers_one_place: of listed plates
     # (one pair per draw); household_member_missing: of actual households of two or more; id_invalid,
-    # id_disagrees: of the health and justice rows written without an error.
+    # id_disagrees: of the health and justice rows written without an error; departed_tenant: of renting households
+    # the police files hold (drawn from a generator of its own, ``Random(f"{seed}:{code}:departed_tenant")``).
     number_without_place: float = 0.0
     plate_no_building: float = 0.0
     number_mismatch: float = 0.0
@@ -220,6 +224,7 @@ class DefectRates:
     household_member_missing: float = 0.0
     id_invalid: float = 0.0
     id_disagrees: float = 0.0
+    departed_tenant: float = 0.0
 
     @property
     def more(self) -> bool:
@@ -237,6 +242,7 @@ class DefectRates:
             household_member_missing=0.03,
             id_invalid=0.03,
             id_disagrees=0.03,
+            departed_tenant=0.03,
         )
 
 

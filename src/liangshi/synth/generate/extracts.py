@@ -16,7 +16,7 @@ from liangshi.checks.rules import ARRIVAL_LIMIT_WORKING_DAYS
 from liangshi.residence.calendar import default_calendar, lateness
 from liangshi.synth.generate.columns import Table, date_cell
 from liangshi.synth.generate.community import Community, Dwelling, Household, Person, Plate
-from liangshi.synth.generate.more import MorePlan, moved_to, plan
+from liangshi.synth.generate.more import MorePlan, moved_to, plan, tenant_left
 from liangshi.synth.generate.plan import region_label
 from liangshi.venues.rules import FOREIGN_REPORT_LIMIT, is_foreign
 
@@ -154,8 +154,8 @@ def _write_people(c: Community, more: MorePlan | None) -> None:
             _write_rental(c, h, d, dkey)
         for m in h.members:
             _write_member(c, h, m, dkey, more)
-        if h.unregistered or (h.departed and not h.not_deregistered):
-            continue
+        if h.unregistered or (h.departed and not h.not_deregistered) or tenant_left(more, h):
+            continue  # nobody of it lives there in the police files
         left_out = more.left_out.get(id(h)) if more else None
         if left_out is not None:  # the household's member count: one member living with it left out of it
             out.truth["household_member_missing"].write([*dkey, h.number, left_out.id_number])
@@ -190,9 +190,10 @@ def _write_rental(c: Community, h: Household, d: Dwelling, dkey: list[str]) -> N
     )
     if not signed:
         out.truth["rental_no_agreement"].write([*dkey, landlord.id_number])
-    # The rental enters the register only while its tenants live there (the importer refuses it otherwise).
-    lives_there = not h.unregistered and (not h.departed or h.not_deregistered)
-    if lives_there and lease_end < c.today:
+    # The rental enters the register when the police files hold its tenants, living there or (a departed tenant
+    # still attached) deregistered since the lease began; the importer refuses it otherwise.
+    in_register = not h.unregistered and (not h.departed or h.not_deregistered)
+    if in_register and lease_end < c.today:
         out.truth["lease_ended_open"].write([*dkey, date_cell(lease_end)])
 
 
@@ -225,7 +226,7 @@ def _write_member(c: Community, h: Household, m: Person, dkey: list[str], more: 
     out.files["police_persons"].write(person_row)
     if 18 <= R.age_on(m.birth, c.today) <= 65 and c.rng.random() < (0.005 if m.sex == "1" else 0.001):
         _write_justice(c, m, more)
-    _write_residence(c, h, m, dkey)
+    _write_residence(c, h, m, dkey, more)
 
 
 # The reasons for stay of floating adults (code table stay_reason) and their shares, roughly as Hubei's floating
@@ -252,9 +253,10 @@ def _stay_reason(c: Community, m: Person) -> str:
     return str(random.Random(f"stay:{m.id_number}").choices(codes, weights)[0])
 
 
-def _write_residence(c: Community, h: Household, m: Person, dkey: list[str]) -> None:
+def _write_residence(c: Community, h: Household, m: Person, dkey: list[str], more: MorePlan | None) -> None:
     """The member's residence: arrival and registration, a floating or overseas person's intended stay, and a
-    departure (deregistered, or left standing as a labelled defect)."""
+    departure (deregistered, or left standing as a labelled defect; or deregistered while the housing file keeps
+    the member a tenant there, a labelled defect too)."""
     rng = c.rng
     today = c.today
     arrival = max(h.arrival, m.birth)
@@ -279,6 +281,15 @@ def _write_residence(c: Community, h: Household, m: Person, dkey: list[str]) -> 
                 "left_city": "湖北省武汉市",
                 "moved_within_city": "湖北省鄂州市",
             }[reason]
+    left_rental = tenant_left(more, h)
+    if left_rental is not None and more is not None:
+        # From the kind's own generator: the community's draws above are the same with or without it.
+        gone = max(left_rental, arrival, reg)
+        departure = date_cell(gone)
+        dereg = date_cell(min(today, gone + dt.timedelta(days=more.tenant_rng.choice((0, 1, 2, 3, 7)))))
+        reason = more.tenant_rng.choice(("returned_home", "left_city"))
+        destination = region_label(m.hukou_region) if reason == "returned_home" else "湖北省武汉市"
+        c.city.out.truth["departed_tenant"].write([m.doc_type, m.id_number, *dkey, departure])
     if not departure:
         _open_residence_truth(c, h, m, dkey, arrival=arrival, registered=reg, until=until)
     c.city.out.files["police_residences"].write(

@@ -7,13 +7,14 @@ without them draws exactly as before and writes the same bytes.
 
 from __future__ import annotations
 
+import datetime as dt
 import random
 from collections import Counter
 from dataclasses import dataclass, field
 
 from liangshi.synth.generate.community import Community, Dwelling, Household, Person, Plate
 
-__all__ = ["MorePlan", "plan"]
+__all__ = ["MorePlan", "moved_to", "plan", "tenant_left"]
 
 
 @dataclass(eq=False)
@@ -28,11 +29,31 @@ class MorePlan:
     shared: dict[int, tuple[str, str]] = field(default_factory=dict)
     moved: dict[int, Plate] = field(default_factory=dict)  # dwelling -> the plate the housing file puts it at
     left_out: dict[int, Person] = field(default_factory=dict)  # household -> the member the police file omits
+    # Renting households that left, the housing file still naming them as tenants: household -> when it left, and
+    # the generator of their departures' other dates (its own, so the other kinds draw as before).
+    tenant_left: dict[int, dt.date] = field(default_factory=dict)
+    tenant_rng: random.Random = field(default_factory=random.Random)
 
 
-def _lived_at(h: Household) -> bool:
+def _lived_at(h: Household, p: MorePlan) -> bool:
     """Whether the household's residences stand open in the police files (written, not deregistered)."""
+    if id(h) in p.tenant_left:
+        return False
     return bool(h.members) and not h.unregistered and (not h.departed or h.not_deregistered)
+
+
+def _departed_tenants(c: Community, p: MorePlan) -> None:
+    """Renting households the police files hold that left (deregistered there) some day within the last year, at
+    least a month after they came, while the housing file keeps their rental open with them as its tenants."""
+    rng = p.tenant_rng = random.Random(f"{c.city.seed}:{c.code}:departed_tenant")
+    today = c.today
+    for h in c.households:
+        if not h.renting or h.unregistered or not h.members:
+            continue
+        c.city.out.bases["departed_tenant"] += 1
+        if rng.random() < c.city.rates.departed_tenant:
+            left = today - dt.timedelta(days=rng.randint(1, 365))
+            p.tenant_left[id(h)] = max(left, min(today, h.arrival + dt.timedelta(days=30)))
 
 
 def plan(c: Community) -> MorePlan:
@@ -41,7 +62,8 @@ def plan(c: Community) -> MorePlan:
     bases = c.city.out.bases
     p = MorePlan(random.Random(f"{c.city.seed}:{c.code}:more"))
     rng = p.rng
-    p.inhabited = {id(h.dwelling) for h in c.households if h.dwelling is not None and _lived_at(h)}
+    _departed_tenants(c, p)
+    p.inhabited = {id(h.dwelling) for h in c.households if h.dwelling is not None and _lived_at(h, p)}
     listed = [plate for plate in c.plates if not plate.missing]
     # 有号无址 / a plate without a building: installed office plates, nothing on them in the police file (and in
     # the housing file too, for 有号无址).
@@ -109,11 +131,23 @@ def plan(c: Community) -> MorePlan:
                         p.moved[id(d)] = neighbour
     # A household's member count: an actual household of two or more, one member (not the head) left out.
     for h in c.households:
-        if h.kind == "actual" and len(h.members) >= 2 and _lived_at(h):
+        gone = id(h) in p.tenant_left
+        if h.kind == "actual" and len(h.members) >= 2 and (gone or _lived_at(h, p)):
+            # A departed tenant's household draws too but carries nothing (nobody of it lives there any more), so
+            # this generator's stream, and every kind drawn from it after, is the same with or without them.
+            drawn = rng.random() < rates.household_member_missing
+            member = h.members[rng.randrange(1, len(h.members))] if drawn else None
+            if gone:
+                continue
             bases["household_member_missing"] += 1
-            if rng.random() < rates.household_member_missing:
-                p.left_out[id(h)] = h.members[rng.randrange(1, len(h.members))]
+            if member is not None:
+                p.left_out[id(h)] = member
     return p
+
+
+def tenant_left(p: MorePlan | None, h: Household) -> dt.date | None:
+    """When a renting household left whose rental the housing file still holds open, if it did."""
+    return None if p is None else p.tenant_left.get(id(h))
 
 
 def moved_to(p: MorePlan | None, d: Dwelling) -> Plate | None:
