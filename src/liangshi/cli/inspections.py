@@ -428,12 +428,12 @@ def _oc_table(plan: PlanRead, lot: dict[str, Any]) -> Table:
         (
             plan.aql,
             lot["accept_at_aql"],
-            f"AQL 生产方风险 producer's risk α = {lot['producer_risk']:.2%} (方案 plan ≤ {plan.alpha:.0%})",
+            f"AQL 生产方风险 producer's risk α = {lot['producer_risk']:.2%} (方案 plan ≤ {100 * plan.alpha:g}%)",
         ),
         (
             plan.lq,
             lot["accept_at_lq"],
-            f"LQ 使用方风险 consumer's risk β = {lot['consumer_risk']:.2%} (方案 plan ≤ {plan.beta:.0%})",
+            f"LQ 使用方风险 consumer's risk β = {lot['consumer_risk']:.2%} (方案 plan ≤ {100 * plan.beta:g}%)",
         ),
     ]
     rows = {round(x["p"], 12): (x["accept"], "") for x in lot["curve"]}
