@@ -187,6 +187,7 @@ def test_the_oc_curve_of_each_lot_with_aql_and_lq_marked(world: World, db_url: s
             read.ac,
             read.model,
         )
+        assert (lot["households"], lot["sample_size"]) == (read.households, read.sample_size)
         assert [(x["p"], x["accept"]) for x in lot["curve"]] == curves[read.community_code]
         assert lot["producer_risk"] == pytest.approx(1 - read.accept_at_aql)
         assert lot["consumer_risk"] == pytest.approx(read.accept_at_lq)

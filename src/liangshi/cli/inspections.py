@@ -402,6 +402,7 @@ def _oc_lot(lot: LotRead, curve: list[tuple[float, float]]) -> dict[str, Any]:
         "community_code": lot.community_code,
         "community_name": lot.community_name,
         "households": lot.households,
+        "sample_size": lot.sample_size,
         "n": lot.plan_n,
         "ac": lot.ac,
         "model": lot.model,
