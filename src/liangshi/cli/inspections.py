@@ -7,6 +7,9 @@ liangshi inspect redraw 1
 liangshi inspect result 1 HOUSEHOLD_ID --registered 3 --present 3 --main 3 --general 2 --as inspector_zhao
 liangshi inspect rates 1
 liangshi inspect notices
+liangshi inspect fix ITEM_ID --as collector_zhang
+liangshi inspect reinspect ITEM_ID --passed --as inspector_zhao
+liangshi inspect oc 1 --community 420704001001 --json
 liangshi inspect trends --area 420704001 --from 2026-01-01 --to 2026-11-30 --json
 liangshi inspect scores --area 420704001 --from 2026-11-01 --to 2026-11-30 [--sheet scoring.toml] [--xlsx F]
 """
@@ -25,7 +28,7 @@ from liangshi.areas import service as areas
 from liangshi.cli.common import context_as, database, err, fail, out
 from liangshi.errors import LiangshiError, NotFound
 from liangshi.inspections import rules, service
-from liangshi.inspections.schemas import PlanCreate, ResultCreate
+from liangshi.inspections.schemas import LotRead, PlanCreate, PlanRead, RectificationRead, ResultCreate
 
 app = typer.Typer(
     help="Checking and acceptance: plans, samples, results, rates / 检查验收", no_args_is_help=True
@@ -345,6 +348,143 @@ def notices(
             str(i.id), i.community_code, str(i.household_id or ""), i.owner or "", str(i.due_on), status
         )
     out.print(table)
+
+
+def _item_done(read: RectificationRead, as_json: bool, zh: str, en: str) -> None:
+    if as_json:
+        _dump(read.model_dump())
+        return
+    status = {"open": "待整改 open", "fixed": "待复查 awaiting re-inspection", "closed": "已关闭 closed"}
+    overdue = " 逾期 overdue" if read.overdue else ""
+    out.print(
+        f"{zh} {en} #{read.id}  期限 due {read.due_on}  {status.get(read.status, read.status)}{overdue}"
+    )
+
+
+@app.command("fix")
+def fix(item_id: int, user: str | None = AS_USER, as_json: bool = AS_JSON) -> None:
+    """Report a rectification item rectified; it then waits for its re-inspection / 报告整改完成."""
+    try:
+        with database() as (session, clock):
+            read = service.fix_rectification(
+                session, context_as(session, clock, user, "rectification"), item_id
+            )
+    except LiangshiError as exc:
+        raise fail(exc) from None
+    _item_done(read, as_json, "已报告整改", "reported rectified")
+
+
+@app.command("reinspect")
+def reinspect(
+    item_id: int,
+    passed: bool = typer.Option(
+        ..., "--passed/--failed", help="The re-inspection passed (closes the item) or failed (opens it again)"
+    ),
+    user: str | None = AS_USER,
+    as_json: bool = AS_JSON,
+) -> None:
+    """Re-inspect a rectified item: closed when it passes, open again when not / 复查."""
+    try:
+        with database() as (session, clock):
+            ctx = context_as(session, clock, user, "reinspection")
+            read = service.reinspect(session, ctx, item_id, passed=passed)
+    except LiangshiError as exc:
+        raise fail(exc) from None
+    if passed:
+        _item_done(read, as_json, "复查通过", "re-inspection passed")
+    else:
+        _item_done(read, as_json, "复查未通过", "re-inspection failed")
+
+
+def _oc_lot(lot: LotRead, curve: list[tuple[float, float]]) -> dict[str, Any]:
+    return {
+        "lot_id": lot.id,
+        "community_code": lot.community_code,
+        "community_name": lot.community_name,
+        "households": lot.households,
+        "sample_size": lot.sample_size,
+        "n": lot.plan_n,
+        "ac": lot.ac,
+        "model": lot.model,
+        "accept_at_aql": lot.accept_at_aql,
+        "accept_at_lq": lot.accept_at_lq,
+        "producer_risk": 1.0 - lot.accept_at_aql,
+        "consumer_risk": lot.accept_at_lq,
+        "curve": [{"p": p, "accept": a} for p, a in curve],
+    }
+
+
+def _oc_table(plan: PlanRead, lot: dict[str, Any]) -> Table:
+    table = Table(
+        title=(
+            f"#{plan.id} {lot['community_name']} {lot['community_code']}  OC 抽检特性曲线  "
+            f"N={lot['households']} n={lot['n']} Ac={lot['ac']} ({lot['model']})"
+        )
+    )
+    for col in ("缺陷率 defect rate", "接收概率 P(accept)", ""):
+        table.add_column(col, justify="right" if col else "left")
+    # The AQL and the LQ as the plan states them, with the risks the lot's plan gives there, among the curve's
+    # points (at the AQL the hypergeometric model counts ⌈AQL·N⌉ defective households, as the plan was derived).
+    marks = [
+        (
+            plan.aql,
+            lot["accept_at_aql"],
+            f"AQL 生产方风险 producer's risk α = {lot['producer_risk']:.2%} (方案 plan ≤ {100 * plan.alpha:g}%)",
+        ),
+        (
+            plan.lq,
+            lot["accept_at_lq"],
+            f"LQ 使用方风险 consumer's risk β = {lot['consumer_risk']:.2%} (方案 plan ≤ {100 * plan.beta:g}%)",
+        ),
+    ]
+    rows = {round(x["p"], 12): (x["accept"], "") for x in lot["curve"]}
+    rows.update({round(p, 12): (a, mark) for p, a, mark in marks})
+    for p in sorted(rows):
+        accept, mark = rows[p]
+        table.add_row(f"{p:.2%}", f"{accept:.4f}", mark, style="bold" if mark else None)
+    return table
+
+
+@app.command("oc")
+def oc(
+    plan_id: int,
+    community: str | None = typer.Option(None, "--community", help="Only this community's lot (its code)"),
+    user: str | None = AS_USER,
+    as_json: bool = AS_JSON,
+) -> None:
+    """Each lot's operating characteristic: P(accept) against the defect rate, with the AQL and LQ marked /
+    抽检特性曲线."""
+    try:
+        with database() as (session, clock):
+            ctx = context_as(session, clock, user)
+            plan = service.plan_read(session, ctx, plan_id)
+            lots = [lot for lot in plan.lots if community is None or lot.community_code == community]
+            if community is not None and not lots:
+                raise NotFound(
+                    "inspection.lot_not_found",
+                    "未找到该检查批",
+                    "Lot not found",
+                    {"field": "community", "plan_id": plan_id, "community": community},
+                )
+            shown = [_oc_lot(lot, service.oc_curve(session, ctx, plan_id, lot.id)) for lot in lots]
+    except LiangshiError as exc:
+        raise fail(exc) from None
+    if as_json:
+        _dump(
+            {
+                "plan_id": plan.id,
+                "aql": plan.aql,
+                "lq": plan.lq,
+                "alpha": plan.alpha,
+                "beta": plan.beta,
+                "lots": shown,
+            }
+        )
+        return
+    if not shown:
+        out.print(f"#{plan.id} 无检查批 no lots")
+    for lot in shown:
+        out.print(_oc_table(plan, lot))
 
 
 def _date(value: str, hint: str) -> dt.date:
