@@ -251,7 +251,7 @@ def _bands(given: list[str]) -> list[BandCount]:
                 raise ValueError(text)
             bands.append(
                 BandCount(
-                    age_band=parts[0],  # type: ignore[arg-type]
+                    age_band=parts[0],
                     persons_registered=int(parts[1]),
                     persons_present=int(parts[2]),
                     persons_missed=int(parts[3]),
