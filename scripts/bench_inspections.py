@@ -154,8 +154,13 @@ def results(url: str, plan_id: int, seed: int) -> int:
                     "persons_present": present,
                     "main_right": main,
                     "general_right": main,
+                    # one general item wrong for each person not right, five expected per person present
+                    "general_items_wrong": present - main,
+                    "general_items_expected": 5 * present,
+                    "general_items_right": 5 * present - (present - main),
                     "floating_found": 0,
                     "floating_registered": 0,
+                    "floating_entered": 0,
                     "floating_right": 0,
                     "persons_missed": int(rng.random() < 0.03),
                     "count_matches": present == registered,

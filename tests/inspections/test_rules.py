@@ -320,16 +320,19 @@ def test_with_defects_by_person_the_cluster_rate_keeps_its_coverage_over_1000_si
 
 def test_the_cluster_rate_follows_the_ratio_estimator() -> None:
     # One stratum of 5 sampled of 50 households: x = 8 of m = 10, p̂ = 0.8, residuals (x_i − p̂ m_i)² sum to 1.2,
-    # Var = (1 − 0.1)·1.2 / (4·5·2²) = 0.0135, n_eff = 0.16 / 0.0135.
+    # Var = (1 − 0.1)·1.2 / (4·5·2²) = 0.0135, n_eff = 0.16 / 0.0135 = 11.85, and with Korn and Graubard's
+    # adjustment for the variance estimated from 5 households (4 degrees of freedom) times (z / t₄)².
     households = [(1, 2), (1, 2), (2, 2), (2, 2), (2, 2)]
     ci = rules.cluster_rate([rules.ClusterStratum(households, 50)])
     expected = rules.weighted([(8, 10, 1.0, 0.0)])  # the same Wilson form at n = 10 ...
     assert ci.estimate == pytest.approx(0.8)
-    n_eff = 0.16 / 0.0135
     z2 = rules.Z95**2
+    n_eff = 0.16 / 0.0135 * z2 / st.t.ppf(0.975, 4) ** 2
     centre = (0.8 + z2 / (2 * n_eff)) / (1 + z2 / n_eff)
+    half = rules.Z95 / (1 + z2 / n_eff) * math.sqrt(0.16 / n_eff + z2 / (4 * n_eff**2))
     assert ci.centre == pytest.approx(centre)
-    assert ci.low > expected.low  # ... wider than this sample's 11.9 effective persons give
+    assert ci.low == pytest.approx(centre - half) and ci.high == pytest.approx(centre + half)
+    assert ci.low < expected.low  # ... wider than 10 independent persons: 5.9 effective persons
     alike = rules.cluster_rate([rules.ClusterStratum([(2, 2), (3, 3)], 10)])  # every household right
     assert alike.estimate == 1.0 and alike.low < 1.0 == alike.high
 

@@ -61,6 +61,7 @@ def _wrong() -> ResultCreate:
         persons_present=1,
         main_right=1,
         general_right=0,
+        general_items_wrong=2,
         count_matches=False,
         note="少一人",
     )

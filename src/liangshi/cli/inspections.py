@@ -22,13 +22,21 @@ from pathlib import Path
 from typing import Any
 
 import typer
+from pydantic import ValidationError
 from rich.table import Table
 
 from liangshi.areas import service as areas
 from liangshi.cli.common import context_as, database, err, fail, out
-from liangshi.errors import LiangshiError, NotFound
+from liangshi.errors import LiangshiError, NotFound, ValidationFailed
 from liangshi.inspections import rules, service
-from liangshi.inspections.schemas import LotRead, PlanCreate, PlanRead, RectificationRead, ResultCreate
+from liangshi.inspections.schemas import (
+    BandCount,
+    LotRead,
+    PlanCreate,
+    PlanRead,
+    RectificationRead,
+    ResultCreate,
+)
 
 app = typer.Typer(
     help="Checking and acceptance: plans, samples, results, rates / 检查验收", no_args_is_help=True
@@ -181,10 +189,26 @@ def result(
     general: int = typer.Option(
         ..., "--general", help="Of those present, with the general items complete and right"
     ),
+    general_wrong: int | None = typer.Option(
+        None,
+        "--general-wrong",
+        help="General items missing or wrong over the persons present (needed when --general is below --present)",
+    ),
     floating_found: int = typer.Option(0, "--floating-found", help="Floating persons found living there"),
-    floating_registered: int = typer.Option(0, "--floating-registered", help="Of them, in the register"),
-    floating_right: int = typer.Option(0, "--floating-right", help="Of those registered, with items right"),
+    floating_registered: int = typer.Option(
+        0, "--floating-registered", help="Of them, registered (declared or collected)"
+    ),
+    floating_entered: int | None = typer.Option(
+        None, "--floating-entered", help="Of those registered, entered in the system"
+    ),
+    floating_right: int = typer.Option(0, "--floating-right", help="Of those entered, with main items right"),
     missed: int = typer.Option(0, "--missed", help="Persons living there whom the register does not list"),
+    band: list[str] = typer.Option(
+        [],
+        "--band",
+        help="Persons of an age band (0-17, 18-34, 35-59, 60+, unknown) as BAND:REGISTERED:PRESENT:MISSED "
+        "(e.g. 18-34:2:2:0), repeated per band; the bands add up to the totals",
+    ),
     count_matches: bool = typer.Option(True, "--count-matches/--count-differs", help="Member count matches"),
     note: str | None = typer.Option(None, "--note"),
     user: str | None = AS_USER,
@@ -198,12 +222,15 @@ def result(
                 persons_present=present,
                 main_right=main,
                 general_right=general,
+                general_items_wrong=general_wrong,
                 floating_found=floating_found,
                 floating_registered=floating_registered,
+                floating_entered=floating_entered,
                 floating_right=floating_right,
                 persons_missed=missed,
                 count_matches=count_matches,
                 note=note,
+                bands=_bands(band) if band else None,
             )
             read = service.record_result(
                 session, context_as(session, clock, user, "inspection"), plan_id, household_id, data
@@ -214,6 +241,44 @@ def result(
         _dump(read.model_dump())
     else:
         out.print(f"已录入 recorded #{read.id}  {'差错 defective' if read.defective else '合格 conforming'}")
+
+
+# The target read statistically (rules.target_reading).
+READINGS = {
+    "met": ("达标（下限达到目标）", "met (lower bound reaches it)"),
+    "missed": ("未达标（上限低于目标）", "missed (upper bound below it)"),
+    "undecided": ("未能判定（区间含目标）", "undecided (interval holds it)"),
+}
+
+
+def _bands(given: list[str]) -> list[BandCount]:
+    """`--band BAND:REGISTERED:PRESENT:MISSED` as the result's age bands (the service checks that they add up)."""
+    bands = []
+    for text in given:
+        parts = text.split(":")
+        try:
+            if len(parts) != 4 or not all(p.isdigit() for p in parts[1:]):
+                raise ValueError(text)
+            bands.append(
+                BandCount(
+                    age_band=parts[0],
+                    persons_registered=int(parts[1]),
+                    persons_present=int(parts[2]),
+                    persons_missed=int(parts[3]),
+                )
+            )
+        except (ValueError, ValidationError):
+            raise fail(
+                ValidationFailed(
+                    "inspection.band_format",
+                    "年龄段须写作 年龄段:登记:在住:漏登，年龄段为 0-17、18-34、35-59、60+ 或 unknown，"
+                    f"如 18-34:2:2:0（收到 {text!r}）",
+                    f"An age band is written BAND:REGISTERED:PRESENT:MISSED with BAND one of 0-17, 18-34, 35-59, "
+                    f"60+, unknown, e.g. 18-34:2:2:0 (got {text!r})",
+                    {"field": "band", "value": text},
+                )
+            ) from None
+    return bands
 
 
 def _pct(value: float | None) -> str:
@@ -251,17 +316,19 @@ def rates(
         "x/n",
         "rate" if en else "比率",
         "95 % CI",
+        "households" if en else "户数",
         "target" if en else "目标",
-        "met" if en else "达标",
+        "reading" if en else "达标判读",
     ):
         table.add_column(col)
     for r in report["overall"]:
-        met = "—" if r.target_met is None else ("✓" if r.target_met else "✗")
+        met = "—" if r.target_reading is None else READINGS[r.target_reading][1 if en else 0]
         table.add_row(
             r.label_en if en else r.label_zh,
             f"{r.x}/{r.n}",
             _pct(r.rate),
             f"[{_pct(r.low)}, {_pct(r.high)}]",
+            str(r.households),
             f"{r.target:.0%}",
             met,
         )
@@ -563,7 +630,7 @@ def trends(
     user: str | None = AS_USER,
     as_json: bool = AS_JSON,
 ) -> None:
-    """The five sample-based rates month by month, with intervals and target met / 逐月抽查指标."""
+    """The sample-based rates month by month, with intervals and the target read statistically / 逐月抽查指标."""
     start, end = _date(date_from, "--from"), _date(date_to, "--to")
     try:
         with database() as (session, clock):
@@ -582,7 +649,7 @@ def trends(
     for r in report["rates"]:
         cells = []
         for x in r["points"]:
-            met = "" if x["target_met"] is None else (" ✓" if x["target_met"] else " ✗")
-            cells.append("—" if x["rate"] is None else f"{_pct(x['rate'])} n={x['n']}{met}")
+            met = {"met": " ✓", "missed": " ✗", "undecided": " ?"}.get(x["target_reading"] or "", "")
+            cells.append("—" if x["rate"] is None else f"{_pct(x['rate'])} {x['households']}户/hh{met}")
         table.add_row(r["label_zh"], *cells)
     out.print(table)

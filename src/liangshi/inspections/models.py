@@ -86,8 +86,15 @@ class InspectionResult(Base):
     persons_present: Mapped[int] = mapped_column(Integer)
     main_right: Mapped[int] = mapped_column(Integer)
     general_right: Mapped[int] = mapped_column(Integer)
+    # The general items missing or wrong, expected (persons present × items per person) and right: NULL for a
+    # result stored before the items were counted (0055), unless every person was right there.
+    general_items_wrong: Mapped[int | None] = mapped_column(Integer)
+    general_items_expected: Mapped[int | None] = mapped_column(Integer)
+    general_items_right: Mapped[int | None] = mapped_column(Integer)
     floating_found: Mapped[int] = mapped_column(Integer)
     floating_registered: Mapped[int] = mapped_column(Integer)
+    # Of the registered, entered in the system (results before 0055 counted only those: entered = registered).
+    floating_entered: Mapped[int] = mapped_column(Integer)
     floating_right: Mapped[int] = mapped_column(Integer)
     persons_missed: Mapped[int] = mapped_column(Integer)
     count_matches: Mapped[bool] = mapped_column(Boolean)

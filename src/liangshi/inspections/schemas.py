@@ -98,10 +98,23 @@ class ResultCreate(BaseModel):
     persons_registered: int = Field(ge=0)
     persons_present: int = Field(ge=0)
     main_right: int = Field(ge=0)
-    general_right: int = Field(ge=0)
-    floating_found: int = Field(0, ge=0)
-    floating_registered: int = Field(0, ge=0)
-    floating_right: int = Field(0, ge=0)
+    general_right: int = Field(
+        ge=0, description="Of those present, persons with all their general items right"
+    )
+    general_items_wrong: int | None = Field(
+        None,
+        ge=0,
+        description="General items missing or wrong over the persons present (一般项目齐全准确率 counts items); "
+        "may be left out only when every person present has all of them right",
+    )
+    floating_found: int = Field(0, ge=0, description="Floating persons found living there")
+    floating_registered: int = Field(0, ge=0, description="Of those, registered (declared or collected)")
+    floating_entered: int | None = Field(
+        None,
+        ge=0,
+        description="Of those registered, entered in the system; may be left out when none is registered",
+    )
+    floating_right: int = Field(0, ge=0, description="Of those entered, with their main items right")
     persons_missed: int = Field(0, ge=0, description="Persons living there whom the register does not list")
     count_matches: bool
     note: str | None = Field(None, max_length=500)
@@ -113,8 +126,11 @@ class ResultCreate(BaseModel):
 
 
 class ResultRead(ResultCreate):
-    """A stored result."""
+    """A stored result, with its general items expected (persons present × the general items per person) and
+    right; None for a result stored before items were counted, whose items are not known."""
 
+    general_items_expected: int | None = None
+    general_items_right: int | None = None
     id: int
     household_id: int
     lot_id: int
@@ -136,6 +152,12 @@ class RateRead(BaseModel):
     high: float | None
     target: float
     target_met: bool | None
+    target_reading: Literal["met", "missed", "undecided"] | None = Field(
+        None,
+        description="met: the lower bound reaches the target; missed: the upper bound falls short of it; "
+        "undecided: the interval holds it (a 100 % target is never shown met by a sample)",
+    )
+    households: int = Field(0, description="Households inspected that count in this rate")
 
 
 class RectificationRead(BaseModel):

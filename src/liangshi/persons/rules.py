@@ -10,6 +10,10 @@ from liangshi.errors import ValidationFailed
 
 HEAD = "02"  # GB/T 4761 户主
 ID_KINDS = ("resident_id", "hmt_residence_permit", "foreign_pr_card")
+# A person's main items (主项) and general items (一般项目) as the person page shows them and an inspection checks
+# them: 一般项目齐全准确率 counts the general items, GENERAL_ITEMS of them expected for each person found.
+MAIN_ITEMS = ("name", "sex", "birth_date", "ethnicity", "nationality", "hukou_region", "hukou_address")
+GENERAL_ITEMS = ("education", "marital_status", "occupation", "workplace", "phone")
 
 
 def check_document_agrees(

@@ -48,6 +48,7 @@ from liangshi.inspections.schemas import (
     ResultRead,
     SampledHousehold,
 )
+from liangshi.persons import rules as person_rules
 from liangshi.persons.models import Household, HouseholdVersion, Membership, MembershipVersion, PersonVersion
 from liangshi.registry import Context
 from liangshi.residence import calendar
@@ -528,7 +529,7 @@ def _result_read(session: Session, result: InspectionResult, household_id: int) 
         inspector=inspector.username if inspector else None,
         inspected_at=result.inspected_at,
         defective=result.defective,
-        **{f: getattr(result, f) for f in rules.RESULT_FIELDS},
+        **{f: getattr(result, f) for f in rules.STORED_FIELDS},
         count_matches=result.count_matches,
         note=result.note,
         bands=bands or None,
@@ -561,8 +562,9 @@ def record_result(
             "The household is not in this plan's sample",
             {"field": "household_id", "household_id": household_id},
         )
-    counts = {f: int(getattr(data, f)) for f in rules.RESULT_FIELDS}
-    rules.check_result(counts)
+    counts = rules.stored_counts(
+        data.model_dump(include=set(rules.RESULT_FIELDS)), len(person_rules.GENERAL_ITEMS)
+    )
     bands = [(b.age_band, b.model_dump(include=set(rules.BAND_FIELDS))) for b in data.bands or []]
     if data.bands is not None:
         rules.check_bands(counts, bands)
@@ -696,27 +698,22 @@ def rates(session: Session, ctx: Context, plan_id: int) -> dict[str, Any]:
     plan = _plan(session, ctx, plan_id)
     lots = _lots(session, plan.id)
     codes = _codes(session, [lot.community_id for lot in lots])
-    by_lot: dict[int, list[tuple[int, ...]]] = defaultdict(list)
+    by_lot: dict[int, list[dict[str, int | None]]] = defaultdict(list)
     for lot_id, *figures in session.execute(
-        select(InspectionResult.lot_id, *[getattr(InspectionResult, f) for f in rules.RESULT_FIELDS])
+        select(InspectionResult.lot_id, *[getattr(InspectionResult, f) for f in rules.STORED_FIELDS])
         .join(InspectionLot, InspectionLot.id == InspectionResult.lot_id)
         .where(InspectionLot.plan_id == plan.id)
     ):
-        by_lot[int(lot_id)].append(tuple(int(v or 0) for v in figures))
-    position = {f: i for i, f in enumerate(rules.RESULT_FIELDS)}
+        by_lot[int(lot_id)].append(dict(zip(rules.STORED_FIELDS, figures, strict=True)))
     per_lot = []
     parts: dict[str, list[rules.ClusterStratum]] = defaultdict(list)
     for lot in lots:
         results = by_lot.get(lot.id, [])
         lot_rates = []
         for key, (num, den, zh, en, target) in rules.RATES.items():
-            pairs = [(r[position[num]], r[position[den]]) for r in results]
-            x, n = sum(p[0] for p in pairs), sum(p[1] for p in pairs)
-            stratum = rules.ClusterStratum(pairs, max(lot.households, len(pairs)))
-            lot_rates.append(
-                _rate(key, zh, en, target, x, n, rules.cluster_rate([stratum], plan.z) if n else None)
-            )
-            if n:
+            stratum = rules.rate_stratum(results, num, den, lot.households)
+            lot_rates.append(_rate(key, zh, en, target, stratum, plan.z))
+            if stratum.persons:
                 parts[key].append(stratum)
         per_lot.append(
             {
@@ -726,30 +723,39 @@ def rates(session: Session, ctx: Context, plan_id: int) -> dict[str, Any]:
                 "rates": lot_rates,
             }
         )
-    overall = []
-    for key, (_num, _den, zh, en, target) in rules.RATES.items():
-        if parts[key]:
-            ci = rules.cluster_rate(parts[key], plan.z)
-            x = sum(h[0] for st in parts[key] for h in st.households)
-            n = sum(h[1] for st in parts[key] for h in st.households)
-            overall.append(_rate(key, zh, en, target, x, n, ci))
-        else:
-            overall.append(_rate(key, zh, en, target, 0, 0, None))
+    overall = [
+        _rate(key, zh, en, target, parts[key], plan.z)
+        for key, (_n, _d, zh, en, target) in rules.RATES.items()
+    ]
     return {"plan_id": plan.id, "overall": overall, "lots": per_lot}
 
 
-def _rate(key: str, zh: str, en: str, target: float, x: int, n: int, ci: rules.Interval | None) -> RateRead:
+def _rate(
+    key: str,
+    zh: str,
+    en: str,
+    target: float,
+    strata: rules.ClusterStratum | list[rules.ClusterStratum],
+    z: float,
+) -> RateRead:
+    """A rate over one community's stratum or the plan's strata: the counts, the cluster interval, the target read
+    statistically, and the households that count in it."""
+    parts = [strata] if isinstance(strata, rules.ClusterStratum) else strata
+    live = [st for st in parts if st.persons]
+    ci = rules.cluster_rate(live, z) if live else None
     return RateRead(
         key=key,
         label_zh=zh,
         label_en=en,
-        x=x,
-        n=n,
+        x=sum(h[0] for st in live for h in st.households),
+        n=sum(st.persons for st in live),
         rate=ci.estimate if ci else None,
         low=ci.low if ci else None,
         high=ci.high if ci else None,
         target=target,
         target_met=rules.meets_target(ci, target) if ci else None,
+        target_reading=rules.target_reading(ci, target) if ci else None,
+        households=sum(len(st.households) for st in live),
     )
 
 

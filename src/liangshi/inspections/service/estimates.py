@@ -135,8 +135,8 @@ def monthly_rates(
     start = dt.datetime.combine(date_from, dt.time(), CHINA_TZ)
     end = dt.datetime.combine(date_to + dt.timedelta(days=1), dt.time(), CHINA_TZ)
     subtree = select(Area.id).where(Area.path.startswith(root.path))
-    fields = [getattr(InspectionResult, f) for f in rules.RESULT_FIELDS]
-    rows: dict[str, list[dict[str, int]]] = defaultdict(list)
+    fields = [getattr(InspectionResult, f) for f in rules.STORED_FIELDS]
+    rows: dict[str, list[dict[str, int | None]]] = defaultdict(list)
     for at, *figures in session.execute(
         select(InspectionResult.inspected_at, *fields)
         .join(InspectionLot, InspectionLot.id == InspectionResult.lot_id)
@@ -147,7 +147,7 @@ def monthly_rates(
         )
     ):
         month = f"{at.astimezone(CHINA_TZ):%Y-%m}"
-        rows[month].append({f: int(v or 0) for f, v in zip(rules.RESULT_FIELDS, figures, strict=True)})
+        rows[month].append(dict(zip(rules.STORED_FIELDS, figures, strict=True)))
     months = _months(date_from, date_to)
     series = []
     for key, (num, den, zh, en, target) in rules.RATES.items():
@@ -155,10 +155,8 @@ def monthly_rates(
         for month in months:
             # The month's households pooled over plans, as one sample of households without a finite lot (the
             # interval of the ratio estimator with the households' variance, as the plans' rates have it).
-            pairs = [(r[num], r[den]) for r in rows.get(month, [])]
-            x, n = sum(p[0] for p in pairs), sum(p[1] for p in pairs)
-            ci = rules.cluster_rate([rules.ClusterStratum(pairs, POOLED_LOT)]) if n else None
-            points.append({"month": month, **_rate(key, zh, en, target, x, n, ci).model_dump()})
+            stratum = rules.rate_stratum(rows.get(month, []), num, den, POOLED_LOT)
+            points.append({"month": month, **_rate(key, zh, en, target, stratum, rules.Z95).model_dump()})
         series.append({"key": key, "label_zh": zh, "label_en": en, "target": target, "points": points})
     return {"area": {"code": root.code}, "months": months, "rates": series}
 

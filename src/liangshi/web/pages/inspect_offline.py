@@ -15,6 +15,7 @@ from fastapi.responses import JSONResponse, Response
 from liangshi.campaign import sync
 from liangshi.campaign.schemas import SyncBatch
 from liangshi.inspections.service import offline
+from liangshi.persons import rules as person_rules
 from liangshi.tables import rules as table_rules
 from liangshi.web import i18n
 from liangshi.web.i18n import N_
@@ -46,6 +47,9 @@ APP_TEXTS = {
     "present": N_("Lives here"),
     "main_right": N_("Main items right"),
     "general_right": N_("General items present and right"),
+    "general_wrong": N_("If not: items missing or wrong"),
+    "general_count_needed": N_("Give how many general items are missing or wrong for"),
+    "floating_unentered": N_("Of them registered, but not in the system"),
     "floating": N_("Floating population"),
     "missed": N_("Living here but not registered, by age band"),
     "missed_floating": N_("Of them floating population"),
@@ -65,7 +69,13 @@ def inspection_app(request: Request) -> Response:
         p.ctx.actor.ensure("inspection.record")
         texts = {k: p.gettext(v) for k, v in APP_TEXTS.items()}
         bands = {key: p.gettext(label) for key, label in AGE_BAND_LABELS.items()}
-        config = {"texts": texts, "bands": bands, "lang": i18n.short(p.lang), "user": p.user.username}
+        config = {
+            "texts": texts,
+            "bands": bands,
+            "lang": i18n.short(p.lang),
+            "user": p.user.username,
+            "general_items": len(person_rules.GENERAL_ITEMS),
+        }
         return render(request, "collect/inspect.html", p, config=json.dumps(config, ensure_ascii=False))
 
 

@@ -15,9 +15,10 @@ from liangshi.errors import LiangshiError
 from liangshi.inspections import rules
 from liangshi.inspections import service as inspections
 from liangshi.inspections.schemas import PlanCreate, ResultCreate
+from liangshi.persons import rules as person_rules
 from liangshi.web import i18n
 from liangshi.web.i18n import N_
-from liangshi.web.labels import form_errors
+from liangshi.web.labels import ATTRIBUTES, form_errors
 from liangshi.web.nav import NavItem, add_nav
 from liangshi.web.pages import web_router
 from liangshi.web.pages.housing import BUILDING_USES
@@ -240,6 +241,8 @@ def _result_page(
         values=values or ({"persons_registered": drawn.members} if drawn else {}),
         errors=errors or {},
         fields=rules.RESULT_FIELDS,
+        general_items=person_rules.GENERAL_ITEMS,
+        item_labels=ATTRIBUTES,
         bands=AGE_BAND_LABELS,
         band_fields=BAND_FIELDS,
     )
@@ -287,6 +290,8 @@ async def record(request: Request, plan_id: int, household_id: int) -> Response:
     values: dict[str, Any] = {k: str(form.get(k) or "").strip() for k in RESULT_COUNTS}
     for k in ("floating_found", "floating_registered", "floating_right", "persons_missed"):
         values[k] = values[k] or "0"
+    # Left empty, these two are what the service infers when it can (none wrong; none registered), or asks for.
+    optional = ("general_items_wrong", "floating_entered")
     values["count_matches"] = str(form.get("count_matches") or "")[:5]
     values["note"] = str(form.get("note") or "")
     raw_bands, bands = _bands_of(form)
@@ -303,7 +308,7 @@ async def record(request: Request, plan_id: int, household_id: int) -> Response:
         try:
             data = ResultCreate.model_validate(
                 {
-                    **{k: values[k] for k in RESULT_COUNTS},
+                    **{k: (values[k] or None) if k in optional else values[k] for k in RESULT_COUNTS},
                     "count_matches": values["count_matches"] == "yes",
                     "note": values["note"] or None,
                     "bands": bands,

@@ -13,6 +13,7 @@ from pydantic import ValidationError
 from liangshi import registry
 from liangshi.common import codes
 from liangshi.errors import LiangshiError, ValidationFailed
+from liangshi.persons import rules as person_rules
 from liangshi.persons import service as persons
 from liangshi.residence import service as residence
 from liangshi.residence.schemas import DepartureIn
@@ -27,8 +28,8 @@ router = web_router()
 
 register_flash("person_departed", N_("Departure recorded; the registration and any tenancy are closed."))
 
-MAIN_ITEMS = ("name", "sex", "birth_date", "ethnicity", "nationality", "hukou_region", "hukou_address")
-GENERAL_ITEMS = ("education", "marital_status", "occupation", "workplace", "phone")
+MAIN_ITEMS = person_rules.MAIN_ITEMS
+GENERAL_ITEMS = person_rules.GENERAL_ITEMS
 # Rentals let as landlord shown per page of the timeline (a landlord may let thousands of dwellings).
 LET_PAGE = 20
 HOUSEHOLD_KINDS = {"registered": N_("Registered household (hukou)"), "actual": N_("Actual living household")}

@@ -55,7 +55,8 @@
     const h = householdsOf(work).get(`${planId}/${householdId}`);
     if (!h) return showSample();
     const f = existing ? existing.form : { present: h.members.map((m) => m.person_id), main: h.members.map((m) => m.person_id),
-      general: h.members.map((m) => m.person_id), missed: {}, missed_floating: 0, count_matches: true, note: "" };
+      general: h.members.map((m) => m.person_id), general_wrong: {}, missed: {}, missed_floating: 0, floating_unentered: 0,
+      count_matches: true, note: "" };
     const box = (name, m, list) => `<input type="checkbox" name="${name}" value="${m.person_id}" aria-label="${esc(T[name === "main" ? "main_right" : name === "general" ? "general_right" : "present"])} ${esc(m.name)}"` +
       ` style="width:auto;min-height:0"${list.includes(m.person_id) ? " checked" : ""}>`;
     view.innerHTML = `<p><a href="#/">← ${esc(T.back)}</a></p>` +
@@ -66,11 +67,15 @@
         `${m.floating ? " · " + esc(T.floating) : ""}</span><div class="row small">` +
         `<label>${box("present", m, f.present)} ${esc(T.present)}</label>` +
         `<label>${box("main", m, f.main)} ${esc(T.main_right)}</label>` +
-        `<label>${box("general", m, f.general)} ${esc(T.general_right)}</label></div></li>`).join("") +
+        `<label>${box("general", m, f.general)} ${esc(T.general_right)}</label>` +
+        `<label>${esc(T.general_wrong)}<input name="gw_${m.person_id}" type="number" inputmode="numeric" min="1" max="${config.general_items}"` +
+        ` style="width:4em" value="${(f.general_wrong || {})[m.person_id] || ""}"></label></div></li>`).join("") +
       `</ul><fieldset><legend>${esc(T.missed)}</legend><div class="row">` +
       Object.entries(BANDS).map(([band, label]) => `<label>${esc(label)}<input name="missed_${band}" type="number" inputmode="numeric" min="0" max="50"` +
         ` value="${f.missed[band] || ""}"></label>`).join("") +
-      `</div><label>${esc(T.missed_floating)}<input name="missed_floating" type="number" inputmode="numeric" min="0" max="50" value="${f.missed_floating || ""}"></label></fieldset>` +
+      `</div><label>${esc(T.missed_floating)}<input name="missed_floating" type="number" inputmode="numeric" min="0" max="50" value="${f.missed_floating || ""}"></label>` +
+      `<label>${esc(T.floating_unentered)}<input name="floating_unentered" type="number" inputmode="numeric" min="0" max="50" value="${f.floating_unentered || ""}"></label></fieldset>` +
+      `<p class="error small" role="alert" id="app-form-error" hidden></p>` +
       `<label><input type="checkbox" name="count_matches" style="width:auto;min-height:0"${f.count_matches ? " checked" : ""}> ${esc(T.count_matches)}</label>` +
       `<label>${esc(T.note)}<textarea name="note" rows="2" maxlength="500">${esc(f.note || "")}</textarea></label>` +
       `<button type="submit" class="primary">${esc(T.save)}</button></form>`;
@@ -81,9 +86,24 @@
       const ids = (name) => data.getAll(name).map(Number);
       const missed = {};
       Object.keys(BANDS).forEach((band) => { const n = Number(data.get(`missed_${band}`) || 0); if (n > 0) missed[band] = n; });
-      const fields = { present: ids("present"), main: ids("main"), general: ids("general"), missed,
-        missed_floating: Number(data.get("missed_floating") || 0), count_matches: Boolean(data.get("count_matches")),
-        note: (data.get("note") || "").trim() };
+      const general = ids("general");
+      const present = ids("present");
+      // A person found whose general items are not all right: how many of them are missing or wrong (1 to all).
+      const generalWrong = {};
+      const unknown = [];
+      h.members.filter((m) => present.includes(m.person_id) && !general.includes(m.person_id)).forEach((m) => {
+        const n = Number(data.get(`gw_${m.person_id}`) || 0);
+        if (n >= 1 && n <= config.general_items) generalWrong[m.person_id] = n; else unknown.push(m.name);
+      });
+      const problem = document.getElementById("app-form-error");
+      if (unknown.length) {
+        problem.textContent = `${T.general_count_needed}: ${unknown.join("、")}`;
+        problem.hidden = false;
+        return;
+      }
+      const fields = { present, main: ids("main"), general, general_wrong: generalWrong, missed,
+        missed_floating: Number(data.get("missed_floating") || 0), floating_unentered: Number(data.get("floating_unentered") || 0),
+        count_matches: Boolean(data.get("count_matches")), note: (data.get("note") || "").trim() };
       await save(existing, { plan_id: planId, household_id: householdId, form: fields, result: resultOf(h, fields) });
       location.hash = "#/";
     });
@@ -102,13 +122,19 @@
       persons_missed: f.missed[band] || 0,
     })).filter((b) => b.persons_registered || b.persons_missed);
     const floatingMissed = Math.min(f.missed_floating || 0, missedTotal);
+    // Floating persons found but not in the register: some may have registered without being entered in the system.
+    const unentered = Math.min(f.floating_unentered || 0, floatingMissed);
+    const wrong = present.filter((m) => !f.general.includes(m.person_id))
+      .reduce((a, m) => a + ((f.general_wrong || {})[m.person_id] || 0), 0);
     return {
       persons_registered: h.members.length,
       persons_present: present.length,
       main_right: right(f.main),
       general_right: right(f.general),
+      general_items_wrong: wrong,
       floating_found: floating.length + floatingMissed,
-      floating_registered: floating.length,
+      floating_registered: floating.length + unentered,
+      floating_entered: floating.length,
       floating_right: floating.filter((m) => f.main.includes(m.person_id)).length,
       persons_missed: missedTotal,
       count_matches: f.count_matches,
