@@ -202,3 +202,33 @@ def test_the_api_fixes_and_reinspects_an_overdue_item_on_the_moved_clock(
     )
     assert r.status_code == 200 and r.json()["status"] == "closed" and r.json()["overdue"] is False
     assert http.get("/inspections/rectifications", headers=owner).json() == []
+
+
+def test_the_inspector_finds_the_items_to_reinspect_on_the_web_list_and_cannot_report_them_fixed(
+    world: World, moving: Moving, http: TestClient
+) -> None:
+    entered = _households(world, INSIDE, 2, "collector_zhang")
+    with world.session() as session:
+        plan = service.create_plan(
+            session, world.ctx(session, "inspector_zhao"), _plan(world, margin=0.01, rectify_days=1)
+        )
+        service.record_result(session, world.ctx(session, "inspector_zhao"), plan.id, entered[0], _wrong())
+    assert form_login(http, "inspector_zhao").status_code == 303
+    page = http.get("/web/rectifications")
+    assert page.status_code == 200 and 'href="/web/rectifications"' in page.text
+    (item_id,) = (int(i) for i in re.findall(r'<tr data-item="(\d+)">', page.text))
+    assert f"/web/rectifications/{item_id}/fix" not in page.text  # the owner's to report, not the inspector's
+    with world.session() as session:
+        service.fix_rectification(session, world.ctx(session, "collector_zhang"), item_id)
+    page = http.get("/web/rectifications")
+    assert f"/web/rectifications/{item_id}/reinspect" in page.text
+    csrf = re.search(r'name="csrf_token" value="([^"]+)"', page.text)
+    assert csrf is not None
+    done = http.post(
+        f"/web/rectifications/{item_id}/reinspect", data={"csrf_token": csrf.group(1), "passed": "yes"}
+    )
+    assert done.status_code == 303
+    with world.session() as session:
+        assert session.get(Rectification, item_id).status == "closed"  # type: ignore[union-attr]
+    refused = http.post(f"/web/rectifications/{item_id}/fix", data={"csrf_token": csrf.group(1)})
+    assert refused.status_code == 403

@@ -10,11 +10,12 @@ from liangshi.web.i18n import N_
 
 @dataclass(frozen=True)
 class NavItem:
-    """A menu entry: shown when the actor's role has `permission` (and is one of `roles`, when given)."""
+    """A menu entry: shown when the actor's role has `permission` (any one of them, when several are given) and is
+    one of `roles`, when given."""
 
     path: str
     label: str  # an N_() message, translated in the template
-    permission: str
+    permission: str | tuple[str, ...]
     roles: tuple[str, ...] = ()
     order: int = 50
 
@@ -32,9 +33,13 @@ def add_nav(item: NavItem) -> None:
         NAV.append(item)
 
 
+def _allowed(actor: Actor, permission: str | tuple[str, ...]) -> bool:
+    return any(actor.may(p) for p in ((permission,) if isinstance(permission, str) else permission))
+
+
 def nav_for(actor: Actor) -> list[NavItem]:
     """The entries an actor sees, in order."""
     return sorted(
-        (i for i in NAV if actor.may(i.permission) and (not i.roles or actor.role in i.roles)),
+        (i for i in NAV if _allowed(actor, i.permission) and (not i.roles or actor.role in i.roles)),
         key=lambda i: i.order,
     )

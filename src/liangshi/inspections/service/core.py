@@ -778,8 +778,10 @@ def _rect_read(session: Session, item: Rectification, today: dt.date, code: str)
 
 
 def notices(session: Session, ctx: Context, *, only_open: bool = True) -> list[RectificationRead]:
-    """The 通报 list: rectification items in the jurisdiction, open (and overdue) first by due date."""
-    ctx.actor.ensure("inspection.rectify")
+    """The 通报 list: rectification items in the jurisdiction, open (and overdue) first by due date; for the owners
+    who rectify them and the inspectors who re-inspect them."""
+    if not ctx.actor.may("inspection.record"):
+        ctx.actor.ensure("inspection.rectify")
     stmt = (
         select(Rectification, Area.code)
         .join(InspectionLot, InspectionLot.id == Rectification.lot_id)

@@ -29,7 +29,10 @@ from liangshi.web.session import Page, page
 
 router = web_router()
 add_nav(NavItem("/web/inspections", N_("Inspections"), "inspection.read", order=35))
-add_nav(NavItem("/web/rectifications", N_("Rectification"), "inspection.rectify", order=36))
+# The owners report items rectified (inspection.rectify); the inspectors re-inspect them (inspection.record).
+add_nav(
+    NavItem("/web/rectifications", N_("Rectification"), ("inspection.rectify", "inspection.record"), order=36)
+)
 register_flash("inspection_drawn", N_("The sample was drawn."))
 register_flash("inspection_recorded", N_("The result was recorded."))
 register_flash("rectification_fixed", N_("The item was reported rectified."))
