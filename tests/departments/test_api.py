@@ -183,6 +183,20 @@ def test_refused_batches_over_http_write_nothing(world: World, client: TestClien
         ),
         (
             "health",
+            b"\x89PNG\r\n\x1a\n\x00\x00\x00\rIHDR",
+            "photo.png",
+            422,
+            "file.type_unsupported",
+        ),
+        (
+            "health",
+            b"\x89PNG\r\n\x1a\n\x00\x00\x00\rIHDR",
+            "photo.csv",
+            422,
+            "file.type_unsupported",
+        ),
+        (
+            "health",
             csv_bytes([["姓名", "联系电话"], ["张伟", "13812345678"]]),
             "feed.csv",
             422,

@@ -59,8 +59,10 @@ def _upload_type(name: str, content: bytes) -> str:
     suffix = Path(name).suffix.lower()
     if suffix in (".xlsx", ".xlsm"):
         return suffix
-    # A CSV is text: a zip archive or NUL bytes in its head mean another kind of file under a CSV's name.
-    binary = content.startswith(_ZIP_MAGIC) or b"\x00" in content[:8192]
+    # A CSV is text: a zip archive or NUL bytes in its head mean another kind of file under a CSV's name (a UTF-16
+    # text, NULs and all, is left to the reader's clearer encoding error).
+    utf16 = content.startswith((b"\xff\xfe", b"\xfe\xff"))
+    binary = content.startswith(_ZIP_MAGIC) or (b"\x00" in content[:8192] and not utf16)
     if (suffix and suffix not in UPLOAD_SUFFIXES) or binary:
         raise ValidationFailed(
             "file.type_unsupported",
