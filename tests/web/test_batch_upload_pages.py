@@ -207,6 +207,9 @@ def test_an_upload_over_the_size_limit_is_refused_with_a_page_and_stores_nothing
     assert r.status_code == 413  # type: ignore[attr-defined]
     html = r.text  # type: ignore[attr-defined]
     assert 'data-code="request.too_large"' in html and "上传内容过大" in html
+    liaison.cookies.set("ls_lang", "en")
+    r = _send(liaison, b"x" * 30_000, token=csrf_of(form.text))
+    assert "The upload is too large (at most 0.02 MB)" in r.text  # type: ignore[attr-defined]
     assert counts(world) == before
 
 
@@ -294,3 +297,20 @@ def test_a_housing_liaison_sends_dwelling_statuses_from_the_web(
     assert _refused_rows(html) == {3: {("room", "department.dwelling_not_found")}}
     assert "房屋状态" in html.split('data-testid="recent-batches"', 1)[1]
     assert _statuses(world, dwelling)[-1] == "rented"
+
+
+def test_without_an_agreement_in_force_the_page_offers_nothing_and_a_post_is_refused(
+    world: World, web_as: Callable[[str], TestClient]
+) -> None:
+    department(world, provides=PROVIDES, valid_from="2025-01-01", valid_to="2026-01-01")
+    _, number = person(world, occupation=None)
+    liaison = web_as("health_liaison_wang")
+    liaison.cookies.set("ls_lang", "en")
+    form = liaison.get("/web/batches")
+    assert form.status_code == 200 and 'data-testid="no-sender"' in form.text
+    assert 'data-testid="batch-form"' not in form.text
+    before = counts(world)
+    r = _send(liaison, csv_bytes([["证件号码", "职业"], [number, "教师"]]), token=csrf_of(form.text))
+    assert r.status_code == 403  # type: ignore[attr-defined]
+    assert 'data-code="department.agreement_expired"' in r.text  # type: ignore[attr-defined]
+    assert counts(world) == before
