@@ -110,7 +110,14 @@ def test_the_result_page_speaks_english_on_request(world: World, web_as: Callabl
     liaison = web_as("health_liaison_wang")
     liaison.cookies.set("ls_lang", "en")
     r = _send(
-        liaison, csv_bytes([HEADER, [bad, "医生", "", "not-a-phone", ""], [bad[:-1] + "0", "", "", "", ""]])
+        liaison,
+        csv_bytes(
+            [
+                HEADER,
+                [bad, "医生", "", "not-a-phone", ""],
+                [bad[:-1] + ("1" if bad[-1] == "0" else "0"), "", "", "", ""],
+            ]
+        ),
     )
     html = r.text  # type: ignore[attr-defined]
     assert "Rows refused" in html and "Person records" in html
