@@ -24,6 +24,11 @@ AGREEMENT = {
 }
 
 
+def _wrong_check(number: str) -> str:
+    """The ID number with a check character that is not its own."""
+    return number[:-1] + ("1" if number[-1] == "0" else "0")
+
+
 def _upload(
     client: TestClient, headers: dict[str, str], content: bytes, name: str = "feed.csv", code: str = "health"
 ) -> Any:
@@ -183,6 +188,20 @@ def test_refused_batches_over_http_write_nothing(world: World, client: TestClien
         ),
         (
             "health",
+            b"\x89PNG\r\n\x1a\n\x00\x00\x00\rIHDR",
+            "photo.png",
+            422,
+            "file.type_unsupported",
+        ),
+        (
+            "health",
+            b"\x89PNG\r\n\x1a\n\x00\x00\x00\rIHDR",
+            "photo.csv",
+            422,
+            "file.type_unsupported",
+        ),
+        (
+            "health",
             csv_bytes([["姓名", "联系电话"], ["张伟", "13812345678"]]),
             "feed.csv",
             422,
@@ -190,7 +209,10 @@ def test_refused_batches_over_http_write_nothing(world: World, client: TestClien
         ),
         (
             "health",
-            csv_bytes([["证件号码", "死亡日期"], [number, "2026-11-20"], [number[:-1] + "0", "2026-11-20"]]),
+            # A wrong check character whatever the right one is (a fixed "0" is right for one number in eleven).
+            csv_bytes(
+                [["证件号码", "死亡日期"], [number, "2026-11-20"], [_wrong_check(number), "2026-11-20"]]
+            ),
             "feed.csv",
             422,
             "department.batch_rows_invalid",

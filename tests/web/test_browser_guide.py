@@ -80,6 +80,7 @@ PAGES: dict[str, tuple[str, dict[str, int], list[tuple[str, str, str]]]] = {
             ("home", "/web/", "您好"),
             ("search", "/web/search", "查询"),
             ("address-match", "/web/addresses/match", "地址匹配"),
+            ("batches", "/web/batches", "部门数据上报"),
         ],
     ),
     "housing": (

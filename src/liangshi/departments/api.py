@@ -73,9 +73,7 @@ async def submit_batch(code: str, request: Request) -> BatchRead:
         form = await request.form()
         upload = form.get("file")
         if not isinstance(upload, UploadFile) and not hasattr(upload, "read"):
-            raise ValidationFailed(
-                "file.required", "请上传文件（字段 file）", "Upload a file (field 'file')", {"field": "file"}
-            )
+            raise service.no_file()
         data = await upload.read()  # type: ignore[union-attr]
         kind = str(form.get("kind") or "persons")
         table = service.table_from_upload(getattr(upload, "filename", None) or "upload.csv", data)

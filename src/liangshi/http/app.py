@@ -80,6 +80,22 @@ class BodyLimit:
 
     async def _refuse(self, scope: Scope, send: Send) -> None:
         request = Request(scope)
+        if web.is_web(request):
+            # A web form (a department's batch, a campaign file) gets the error page, in the page's language.
+            mb = f"{self.limit / 1_000_000:g}"
+            page = web.error_page(
+                request,
+                413,
+                web.page_text(
+                    request,
+                    f"上传内容过大（上限 {mb} MB），未保存任何内容；请拆分文件后分批上传",
+                    f"The upload is too large (at most {mb} MB); nothing was stored. Split the file and send "
+                    "the parts one by one",
+                ),
+                "request.too_large",
+            )
+            await page(scope, lambda: _empty(), send)
+            return
         lang = errors.language(request)
         response = errors.render(
             413,

@@ -53,6 +53,8 @@ PAGE_MODULES = (
     "liangshi.web.pages.accountability",
     # Issue 18: one's own password and two-factor authenticator.
     "liangshi.web.pages.account",
+    # Issue 15: a department's batch sent from the web.
+    "liangshi.web.pages.batches",
 )
 
 _HTTP_TEXT = {
@@ -65,6 +67,11 @@ _HTTP_TEXT = {
 def is_web(request: Request) -> bool:
     """Whether a request is for a web page (errors render as HTML, not JSON)."""
     return request.url.path == "/web" or request.url.path.startswith("/web/")
+
+
+def page_text(request: Request, zh: str, en: str) -> str:
+    """The Chinese or English text, by the page language (for messages outside the catalogues)."""
+    return en if i18n.short(i18n.language(request)) == "en" else zh
 
 
 def error_page(request: Request, status: int, message: str, code: str) -> Response:

@@ -20,7 +20,7 @@ Interfaces others build on:
 
 Modules: `agreements` (departments, agreements, the read cut), `batch_rows` (reading and checking a batch's rows),
 `feeds_in` (matching, comparing and writing a batch), `review` (conflicts, feedback), `feeds_out` (changes feed,
-extracts) and `exchange_log`.
+extracts), `batches` (what a sender may send for, their recent batches) and `exchange_log`.
 """
 
 from __future__ import annotations
@@ -40,12 +40,15 @@ from liangshi.departments.service.agreements import (
 )
 from liangshi.departments.service.batch_rows import (
     MAX_ROW_ERRORS,
+    UPLOAD_SUFFIXES,
     FeedTable,
     RowProblem,
+    no_file,
     table_from_file,
     table_from_records,
     table_from_upload,
 )
+from liangshi.departments.service.batches import RECENT_BATCHES, ensure_may_send, recent_batches, senders
 from liangshi.departments.service.exchange_log import log_exchange, verify_log
 from liangshi.departments.service.feeds_in import (
     CHUNK_ROWS,
@@ -80,6 +83,8 @@ __all__ = [
     "CHUNK_ROWS",
     "LEGACY_CURSOR_MARGIN",
     "MAX_ROW_ERRORS",
+    "RECENT_BATCHES",
+    "UPLOAD_SUFFIXES",
     "BatchResult",
     "FeedTable",
     "RowProblem",
@@ -92,6 +97,7 @@ __all__ = [
     "conflict_view",
     "decide_conflict",
     "decide_feedback",
+    "ensure_may_send",
     "extract",
     "feedback_view",
     "file_feedback",
@@ -103,12 +109,15 @@ __all__ = [
     "list_departments",
     "list_feedback",
     "log_exchange",
+    "no_file",
     "pick_up_feedback",
     "pull_changes",
     "read_cut",
     "read_policy",
+    "recent_batches",
     "resolve_person",
     "resolve_persons",
+    "senders",
     "sheets_csv",
     "sheets_xlsx",
     "submit_batch",

@@ -41,9 +41,41 @@ def table_from_file(path: Path) -> FeedTable:
     return FeedTable(path.name, table.header, list(table.rows), table.sha256)
 
 
+# What an upload may be: a CSV (a name without a suffix is read as one) or a workbook.
+UPLOAD_SUFFIXES = (".csv", ".txt", ".xlsx", ".xlsm")
+_ZIP_MAGIC = b"PK\x03\x04"
+
+
+def no_file() -> ValidationFailed:
+    """A batch upload without a file (the API's multipart field `file`, the web form's file input)."""
+    return ValidationFailed(
+        "file.required", "请上传文件（字段 file）", "Upload a file (field 'file')", {"field": "file"}
+    )
+
+
+def _upload_type(name: str, content: bytes) -> str:
+    """The reader's suffix for an upload: `.xlsx`/`.xlsm` for a workbook, else `.csv`; a file of another type (by
+    its name, or a binary file named as a CSV) is refused with `file.type_unsupported` before anything is read."""
+    suffix = Path(name).suffix.lower()
+    if suffix in (".xlsx", ".xlsm"):
+        return suffix
+    # A CSV is text: a zip archive or NUL bytes in its head mean another kind of file under a CSV's name (a UTF-16
+    # text, NULs and all, is left to the reader's clearer encoding error).
+    utf16 = content.startswith((b"\xff\xfe", b"\xfe\xff"))
+    binary = content.startswith(_ZIP_MAGIC) or (b"\x00" in content[:8192] and not utf16)
+    if (suffix and suffix not in UPLOAD_SUFFIXES) or binary:
+        raise ValidationFailed(
+            "file.type_unsupported",
+            "文件类型不受支持：请上传 CSV（UTF-8 或 GB18030）或 XLSX 文件",
+            "Unsupported file type: upload a CSV (UTF-8 or GB18030) or XLSX file",
+            {"field": "file", "file": Path(name).name, "allowed": list(UPLOAD_SUFFIXES)},
+        )
+    return ".csv"
+
+
 def table_from_upload(name: str, content: bytes) -> FeedTable:
-    """An uploaded file, read through the same reader as files on disk."""
-    suffix = Path(name).suffix.lower() if Path(name).suffix.lower() in (".csv", ".xlsx", ".xlsm") else ".csv"
+    """An uploaded file, read through the same reader as files on disk (a file of another type refused)."""
+    suffix = _upload_type(name, content)
     with tempfile.TemporaryDirectory(prefix="liangshi-feed-") as tmp:
         path = Path(tmp) / f"upload{suffix}"
         path.write_bytes(content)
