@@ -11,7 +11,7 @@ from sqlalchemy import func, select
 from liangshi.inspections import service
 from liangshi.inspections.models import InspectionResult, InspectionResultBand
 from liangshi.inspections.schemas import PlanCreate
-from tests.conftest import INSIDE, World
+from tests.conftest import INSIDE, OUTSIDE, World
 from tests.inspections.test_service import TOWNSHIP, _households
 from tests.web.conftest import csrf_of
 
@@ -108,3 +108,26 @@ def test_the_coverage_page_keeps_to_the_roles_and_the_jurisdiction(world: World,
     plan_id, _ = _plan(world)
     assert web_as("collector_zhang").get(f"/web/inspections/{plan_id}/coverage").status_code == 403
     assert web_as("inspector_zhao").get("/web/inspections/999999/coverage").status_code == 404
+
+
+def test_a_plan_out_of_the_jurisdiction_is_not_found_and_its_form_writes_nothing(
+    world: World, web_as: Web
+) -> None:
+    households = _households(world, OUTSIDE, 3)  # a community in nobody's jurisdiction
+    with world.session() as session:
+        ctx = world.ctx(session, None)
+        plan = service.create_plan(
+            session, ctx, PlanCreate(area_id=world.area(OUTSIDE[:9]), name="辖区外", margin=0.3)
+        )
+        household = service.sample_of(session, ctx, plan.id)[0].household_id
+    assert household in households
+    client = web_as("inspector_zhao")
+    link = f"/web/inspections/{plan.id}/households/{household}"
+    home = client.get("/web/inspections")
+    assert client.get(link).status_code == 404
+    assert client.get(f"/web/inspections/{plan.id}/coverage").status_code == 404
+    posted = client.post(link, data={"csrf_token": csrf_of(home.text), **COUNTS, **BANDS})
+    assert posted.status_code == 404
+    with world.session() as session:
+        assert session.execute(select(func.count(InspectionResult.id))).scalar_one() == 0
+        assert session.execute(select(func.count(InspectionResultBand.id))).scalar_one() == 0
