@@ -28,13 +28,14 @@ BAND_ORDER = ("0-17", "18-34", "35-59", "60+", "unknown")
 
 
 def _band_rows(session: Session, plan_id: int) -> dict[int, list[tuple[str, int, int, int]]]:
-    """Result id → its age bands (band, registered, found, missed)."""
+    """Result id → its age bands (band, the register's side, found, missed)."""
     bands: dict[int, list[tuple[str, int, int, int]]] = defaultdict(list)
     for result_id, band, registered, present, missed in session.execute(
         select(
             InspectionResultBand.result_id,
             InspectionResultBand.age_band,
-            InspectionResultBand.persons_registered,
+            # the register's side: found, or not found and not confirmed gone (rules.register_side)
+            InspectionResultBand.persons_present + InspectionResultBand.persons_unconfirmed,
             InspectionResultBand.persons_present,
             InspectionResultBand.persons_missed,
         )
@@ -67,7 +68,7 @@ def coverage_by_age_per_household(session: Session, ctx: Context, plan_id: int) 
             InspectionResult.id,
             InspectionSample.household_id,
             InspectionLot.community_id,
-            InspectionResult.persons_registered,
+            InspectionResult.persons_present + InspectionResult.persons_unconfirmed,
             InspectionResult.persons_present,
             InspectionResult.persons_missed,
         )

@@ -21,8 +21,9 @@ def _truth(households: list[int], seed: int) -> dict[int, ResultCreate]:
     of the persons there wrong (a collector gets a household wrong as a whole), 20 % of the persons there with one
     to three of their general items missing or wrong; a third of the households with one or two floating persons
     living there, each registered with probability 0.9, entered in the system if registered with 0.9, and with
-    their main items right if entered with 0.9."""
+    their main items right if entered with 0.9; 15 % of households with one person living there unregistered."""
     rng = random.Random(seed)
+    unregistered = random.Random(seed + 10**6)  # a stream of its own: the rates' truth stays as it was
     truth = {}
     for household in households:
         present = 1 if rng.random() < 0.08 else 2
@@ -42,6 +43,9 @@ def _truth(households: list[int], seed: int) -> dict[int, ResultCreate]:
             floating_registered=registered,
             floating_entered=entered,
             floating_right=right,
+            # 15 % of households with one person living there whom the register does not list; the person gone
+            # is confirmed gone (an erroneous inclusion of the register, not a person the re-canvass missed)
+            persons_missed=int(unregistered.random() < 0.15),
             count_matches=present == 2,
         )
     return truth
@@ -59,6 +63,7 @@ def _true_rates(truth: dict[int, ResultCreate]) -> dict[str, float]:
 def test_the_intervals_cover_the_true_rates_in_at_least_93_of_100_simulations(world: World) -> None:
     town = _households(world, INSIDE, 40) + _households(world, OTHER, 12)
     covered = dict.fromkeys(rules.RATES, 0)
+    missed_error = 0.0
     for seed in range(SIMULATIONS):
         truth = _truth(town, 1000 + seed)
         true_rate = _true_rates(truth)
@@ -74,11 +79,17 @@ def test_the_intervals_cover_the_true_rates_in_at_least_93_of_100_simulations(wo
             for drawn in service.sample_of(session, ctx, plan.id):
                 service.record_result(session, ctx, plan.id, drawn.household_id, truth[drawn.household_id])
             overall = {r.key: r for r in service.rates(session, ctx, plan.id)["overall"]}
+            missed = service.coverage(session, ctx, plan.id)
         for key, rate in true_rate.items():
             low, high = overall[key].low, overall[key].high
             assert low is not None and high is not None
             covered[key] += low <= rate <= high
+        missed_error += missed["missed"] - sum(t.persons_missed for t in truth.values())
     assert all(c >= 93 for c in covered.values()), covered
+    # The people the register missed (不漏人), Chapman per community over the inspected households, extended:
+    # unbiased with the persons gone in the town (about 7.8 missed of 104 registered). Its normal interval is
+    # short of 95 % on so few and so skewed counts (92 of these 100; 93.75 % of 4,000 runs of the rules alone).
+    assert abs(missed_error / SIMULATIONS) < 0.3, missed_error / SIMULATIONS
 
 
 def test_the_same_design_over_2000_simulations_of_the_rules_alone() -> None:
@@ -102,3 +113,31 @@ def test_the_same_design_over_2000_simulations_of_the_rules_alone() -> None:
             ci = rules.cluster_rate([st for st in strata if st.persons])
             covered[key] += ci.low <= true_rate[key] <= ci.high
     assert all(c >= 0.94 * runs for c in covered.values()), covered
+
+
+def test_the_register_s_erroneous_inclusions_do_not_inflate_the_people_missed() -> None:
+    # 2,000 towns of 52 two-person households (27 of 40 and all 12 inspected), 20 % of the registered gone and
+    # confirmed gone, 15 % of households with one person unregistered. The register's side of Chapman is its
+    # persons found (and those not confirmed gone): the missed estimate is then unbiased; with every registered
+    # person in n₁ it was about 11 % high (docs/kpis.md).
+    runs, error, naive_error, covered = 2000, 0.0, 0.0, 0
+    for seed in range(runs):
+        rng = random.Random(seed)
+        town = [(2, 1 if rng.random() < 0.2 else 2, int(rng.random() < 0.15)) for _ in range(52)]
+        truth = sum(h[2] for h in town)
+        parts, naive = [], []
+        for frame, n in ((town[:40], 27), (town[40:], 12)):
+            sample = rng.sample(frame, n)
+            present = sum(h[1] for h in sample)
+            found = sum(h[2] for h in sample)
+            squares = sum(h[2] ** 2 for h in sample)
+            side = rules.register_side(present, 0)
+            parts.append(rules.coverage(side, present + found, present, len(frame), n, squares))
+            registered = sum(h[0] for h in sample)
+            naive.append(rules.coverage(registered, present + found, present, len(frame), n, squares))
+        missed, _var, low, high = rules.coverage_total(parts)
+        error += missed - truth
+        naive_error += rules.coverage_total(naive)[0] - truth
+        covered += low <= truth <= high
+    assert abs(error / runs) < 0.1 < naive_error / runs  # about 7.8 missed on average
+    assert covered >= 0.93 * runs

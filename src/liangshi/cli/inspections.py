@@ -203,6 +203,9 @@ def result(
     ),
     floating_right: int = typer.Option(0, "--floating-right", help="Of those entered, with main items right"),
     missed: int = typer.Option(0, "--missed", help="Persons living there whom the register does not list"),
+    unconfirmed: int = typer.Option(
+        0, "--unconfirmed", help="Of the registered not found, those whose departure could not be confirmed"
+    ),
     band: list[str] = typer.Option(
         [],
         "--band",
@@ -228,6 +231,7 @@ def result(
                 floating_entered=floating_entered,
                 floating_right=floating_right,
                 persons_missed=missed,
+                persons_unconfirmed=unconfirmed,
                 count_matches=count_matches,
                 note=note,
                 bands=_bands(band) if band else None,

@@ -97,6 +97,9 @@ class InspectionResult(Base):
     floating_entered: Mapped[int] = mapped_column(Integer)
     floating_right: Mapped[int] = mapped_column(Integer)
     persons_missed: Mapped[int] = mapped_column(Integer)
+    # Of the registered not found, those the inspector could not confirm gone (not the register's erroneous
+    # inclusions): the register's side of the dual-system estimate is persons_present + persons_unconfirmed.
+    persons_unconfirmed: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
     count_matches: Mapped[bool] = mapped_column(Boolean)
     defective: Mapped[bool] = mapped_column(Boolean)
     note: Mapped[str | None] = mapped_column(String(500))
@@ -138,6 +141,7 @@ class InspectionResultBand(Base):
     persons_registered: Mapped[int] = mapped_column(Integer)
     persons_present: Mapped[int] = mapped_column(Integer)
     persons_missed: Mapped[int] = mapped_column(Integer)
+    persons_unconfirmed: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
 
 
 class InspectionEstimate(Base):

@@ -551,6 +551,7 @@ RESULT_FIELDS = (
     "floating_entered",
     "floating_right",
     "persons_missed",
+    "persons_unconfirmed",
 )
 STORED_FIELDS = (*RESULT_FIELDS, "general_items_expected", "general_items_right")
 # Each count may not exceed the one it is a part of.
@@ -636,6 +637,7 @@ def check_result(counts: dict[str, int]) -> None:
                 f"{part} cannot exceed {whole}",
                 {"field": part, "whole": whole},
             )
+    unconfirmed_within(counts, {})
 
 
 def is_defective(counts: dict[str, int], count_matches: bool) -> bool:
@@ -650,7 +652,18 @@ def is_defective(counts: dict[str, int], count_matches: bool) -> bool:
     )
 
 
-BAND_FIELDS = ("persons_registered", "persons_present", "persons_missed")
+BAND_FIELDS = ("persons_registered", "persons_present", "persons_missed", "persons_unconfirmed")
+
+
+def unconfirmed_within(counts: Mapping[str, int], where: dict[str, object]) -> None:
+    """The registered persons not confirmed gone are some of those not found."""
+    if counts["persons_unconfirmed"] > counts["persons_registered"] - counts["persons_present"]:
+        raise ValidationFailed(
+            "inspection.unconfirmed_exceeds",
+            "未能确认离开的人数不能大于登记而未见到的人数",
+            "The persons not confirmed gone cannot exceed the registered persons not found",
+            {"field": "persons_unconfirmed", **where},
+        )
 
 
 def check_bands(counts: dict[str, int], bands: Sequence[tuple[str, dict[str, int]]]) -> None:
@@ -675,6 +688,7 @@ def check_bands(counts: dict[str, int], bands: Sequence[tuple[str, dict[str, int
                 f"persons_present cannot exceed persons_registered in age band {band}",
                 {"field": "bands", "age_band": band, "whole": "persons_registered"},
             )
+        unconfirmed_within(figures, {"age_band": band})
     for name in BAND_FIELDS:
         total = sum(figures[name] for _band, figures in bands)
         if total != counts[name]:
@@ -738,6 +752,15 @@ class Coverage:
     missed_high: float
 
 
+def register_side(present: int, unconfirmed: int) -> int:
+    """The register's count n₁ for the dual-system estimate in inspected households: its persons found living
+    there and those not found whose departure could not be confirmed. A registered person confirmed not living
+    there (moved away, died) is an erroneous inclusion: it counts against the headcount accuracy, but it is no
+    person of the population, and left in n₁ Chapman would count it as a resident the re-canvass missed (about
+    g/m too many missed, and N̂ high by about g, with g such persons and m found)."""
+    return present + unconfirmed
+
+
 def coverage(
     n1: int,
     n2: int,
@@ -749,7 +772,8 @@ def coverage(
 ) -> Coverage:
     """People the register missed in a post-stratum of `households`, `inspected` of them re-canvassed.
 
-    Chapman's N̂ over the inspected households (the register's n₁ there, the re-canvass's n₂, m in both) gives the
+    Chapman's N̂ over the inspected households (the register's n₁ there — its persons not confirmed gone,
+    `register_side` —, the re-canvass's n₂, m in both) gives the
     missed N̂ − n₁ there; it is extended to the stratum by households/inspected. The variance adds to Chapman's
     (scaled) that of the household sample: with yᵢ the people household i's re-canvass found unregistered
     (Σyᵢ = n₂ − m, Σyᵢ² = `found_squares`) and k = (N̂ − n₁)/Σyᵢ, Var = k²·H²(1 − h/H)·s²_y/h (simple random
@@ -788,7 +812,8 @@ def coverage_by_band(
     """Post-strata that split a household sample's cells by a person attribute (area × housing type × age band).
 
     `households[cell]` is a cell's households, `visits` each re-canvassed household's cell and its persons per band
-    (band, registered, found of them, found unregistered). A post-stratum (cell, band) gets Chapman over its
+    (band, the register's persons there not confirmed gone — found or unconfirmed —, found of them, found
+    unregistered). A post-stratum (cell, band) gets Chapman over its
     persons in the cell's inspected households, extended by the cell's households/inspected (see `coverage`);
     the household term of its variance uses each inspected household's unregistered persons of that band.
     """
@@ -810,7 +835,8 @@ def coverage_by_band_sums(
     z: float = Z95,
 ) -> dict[tuple[str, ...], Coverage]:
     """`coverage_by_band` from its sums, as a database grouping gives them: per cell its inspected households, per
-    post-stratum (cell, band) Σ registered, Σ found of them, Σ found unregistered and Σ (found unregistered)²."""
+    post-stratum (cell, band) Σ the register's persons not confirmed gone (`register_side`), Σ found of them,
+    Σ found unregistered and Σ (found unregistered)²."""
     parts: dict[tuple[str, ...], Coverage] = {}
     for key, (n1, m, extra, squares) in sums.items():
         cell = key[:-1]

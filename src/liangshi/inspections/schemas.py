@@ -90,6 +90,11 @@ class BandCount(BaseModel):
     persons_registered: int = Field(0, ge=0)
     persons_present: int = Field(0, ge=0, description="Registered persons of this band found there")
     persons_missed: int = Field(0, ge=0, description="Persons of this band living there, not registered")
+    persons_unconfirmed: int = Field(
+        0,
+        ge=0,
+        description="Registered persons of this band not found whose departure could not be confirmed",
+    )
 
 
 class ResultCreate(BaseModel):
@@ -116,6 +121,13 @@ class ResultCreate(BaseModel):
     )
     floating_right: int = Field(0, ge=0, description="Of those entered, with their main items right")
     persons_missed: int = Field(0, ge=0, description="Persons living there whom the register does not list")
+    persons_unconfirmed: int = Field(
+        0,
+        ge=0,
+        description="Of the registered persons not found living there, those whose departure could not be "
+        "confirmed (not home, nobody to ask); the others are the register's erroneous inclusions (moved away, "
+        "died), which the estimate of the people missed leaves out of the register's count",
+    )
     count_matches: bool
     note: str | None = Field(None, max_length=500)
     bands: list[BandCount] | None = Field(

@@ -97,7 +97,12 @@ def _visits(
             session,
             plan_id,
             band.age_band,
-            func.sum(func.coalesce(band.persons_registered, r.persons_registered)),
+            # The register's side (rules.register_side): found, or not found and not confirmed gone.
+            func.sum(
+                func.coalesce(
+                    band.persons_present + band.persons_unconfirmed, r.persons_present + r.persons_unconfirmed
+                )
+            ),
             func.sum(func.coalesce(band.persons_present, r.persons_present)),
             func.sum(func.coalesce(band.persons_missed, r.persons_missed)),
             func.sum(

@@ -37,7 +37,7 @@ def coverage(session: Session, ctx: Context, plan_id: int) -> dict[str, Any]:
             select(
                 InspectionResult.lot_id,
                 func.count(InspectionResult.id),
-                func.sum(InspectionResult.persons_registered),
+                func.sum(InspectionResult.persons_present + InspectionResult.persons_unconfirmed),
                 func.sum(InspectionResult.persons_present),
                 func.sum(InspectionResult.persons_missed),
                 func.sum(InspectionResult.persons_missed * InspectionResult.persons_missed),
@@ -195,7 +195,7 @@ def coverage_by_housing(session: Session, ctx: Context, plan_id: int) -> dict[st
         select(
             InspectionSample.household_id,
             InspectionLot.community_id,
-            InspectionResult.persons_registered,
+            InspectionResult.persons_present + InspectionResult.persons_unconfirmed,  # rules.register_side
             InspectionResult.persons_present,
             InspectionResult.persons_missed,
         )

@@ -291,7 +291,13 @@ async def record(request: Request, plan_id: int, household_id: int) -> Response:
     age band as the offline inspection app sends them."""
     form = await request.form()
     values: dict[str, Any] = {k: str(form.get(k) or "").strip() for k in RESULT_COUNTS}
-    for k in ("floating_found", "floating_registered", "floating_right", "persons_missed"):
+    for k in (
+        "floating_found",
+        "floating_registered",
+        "floating_right",
+        "persons_missed",
+        "persons_unconfirmed",
+    ):
         values[k] = values[k] or "0"
     # Left empty, these two are what the service infers when it can (none wrong; none registered), or asks for.
     optional = ("general_items_wrong", "floating_entered")
