@@ -5,11 +5,12 @@ imported without a deregistration) are planted in the tables, as a legacy import
 from __future__ import annotations
 
 import datetime as dt
-from typing import Any
+from typing import Any, cast
 
 from fastapi.testclient import TestClient
-from sqlalchemy import insert, text
+from sqlalchemy import Table, insert, text
 
+from liangshi import sealed
 from liangshi.checks import rules
 from liangshi.checks import service as checks
 from liangshi.kpis import rules as kpi_rules
@@ -121,21 +122,21 @@ def test_a_record_waiting_twice_in_the_mpi_queue_is_a_duplicate(world: World) ->
             "name": "赵敏",
             "birth_date": dt.date(1990, 1, 1),
         }
-        s.execute(
-            insert(PersonSourceRecord),
-            [
-                {**base, "source": "health", "source_record_id": "H1", "id_number": number},
-                {**base, "source": "justice", "source_record_id": "J7", "id_number": number},
-                {**base, "source": "health", "source_record_id": "H2", "id_number": factories.make_id()},
-                {
-                    **base,
-                    "source": "health",
-                    "source_record_id": "H3",
-                    "id_number": number,
-                    "status": "linked",
-                },
-            ],
-        )
+        rows = [
+            {**base, "source": "health", "source_record_id": "H1", "id_number": number},
+            {**base, "source": "justice", "source_record_id": "J7", "id_number": number},
+            {**base, "source": "health", "source_record_id": "H2", "id_number": factories.make_id()},
+            {
+                **base,
+                "source": "health",
+                "source_record_id": "H3",
+                "id_number": number,
+                "status": "linked",
+            },
+        ]
+        # The sealed number's index, as the person index's bulk writer fills it (an ORM bulk insert does not).
+        sealed.index_rows(sealed.session_keyring(s), cast(Table, PersonSourceRecord.__table__), rows)
+        s.execute(insert(PersonSourceRecord), rows)
     result = _run(world, "person.duplicate")
     assert [(f.keys, f.evidence["record"], f.evidence["rule"]) for f in result.found] == [
         ({"doc_type": "resident_id", "id_number": number, "source": "justice"}, "J7", "same_number")
