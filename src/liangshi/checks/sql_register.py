@@ -424,11 +424,12 @@ WHERE s."foreign" = TRUE AND s.late_report = TRUE AND ar.path LIKE :prefix
 
 # The ID-number documents of the department files held for checking (health, justice persons): the number as the
 # file wrote it, with the sex and birth date it wrote; what is wrong is decided per row (checks.rules.id_problem,
-# id_disagreement). Passports and other documents without a check character are left out.
+# id_disagreement). Passports and other documents without a check character are left out. The numbers are sealed:
+# the service opens them (and leaves out an empty one, which SQL cannot see in a ciphertext).
 SOURCE_ID_NUMBERS = f"""
 SELECT s.id AS object_id, s.area_id, s.county_code, s.source, s.line, s.doc_type, s.id_number, s.id_norm, s.sex,
        s.birth_date
 FROM check_source_records s JOIN areas ar ON ar.id = s.area_id
-WHERE s.kind = 'persons' AND s.id_norm IS NOT NULL AND s.id_norm <> '' AND ar.path LIKE :prefix
+WHERE s.kind = 'persons' AND s.id_norm IS NOT NULL AND ar.path LIKE :prefix
   AND COALESCE(s.doc_type, 'resident_id') IN {ID_KINDS_SQL}
 """

@@ -214,6 +214,8 @@ def _id_rows(session: Session, prefix: str) -> Iterable[Any]:
 def _source_ids(session: Session, prefix: str) -> Iterable[tuple[Any, str | None, list[str]]]:
     """Each ID number of the department files held for checking, with its problem and what disagrees with it."""
     for r in found.source_numbers(session, sq.SOURCE_ID_NUMBERS, prefix):
+        if not r.id_norm:
+            continue
         number = str(r.id_norm)
         # SQLite hands a date column back as text through raw SQL, PostgreSQL as a date.
         born = dt.date.fromisoformat(r.birth_date) if isinstance(r.birth_date, str) else r.birth_date
