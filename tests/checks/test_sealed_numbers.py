@@ -198,3 +198,22 @@ def test_the_migration_seals_existing_rows_and_the_downgrade_opens_them(
     finally:
         fresh.dispose()
         drop()
+
+
+def test_an_opener_opens_the_tokens_of_one_sealed_column_and_refuses_a_clear_one(
+    world: World, engine: Engine, tmp_path: Path
+) -> None:
+    number = factories.make_id(seq=625)
+    _load(
+        world,
+        tmp_path,
+        "persons",
+        "justice_persons",
+        f"证件号码,姓名,性别,管辖社区\n{number},王芳,2,{INSIDE}\n",
+    )
+    [(token,)] = _raw(engine, "SELECT id_norm FROM check_source_records")
+    with world.session() as s:
+        open_ = sealed.opener(s, SourceRecord.id_norm)
+        assert (open_(token), open_(None)) == (number, None)
+        with pytest.raises(TypeError):
+            sealed.opener(s, SourceRecord.name)

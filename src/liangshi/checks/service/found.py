@@ -14,7 +14,7 @@ from liangshi.addresses.rules import render_plate_number
 from liangshi.checks import rules, sql
 from liangshi.checks.models import SourceRecord
 from liangshi.checks.service.scope import Found
-from liangshi.sealed import reveal
+from liangshi.sealed import opener, reveal
 
 # -- the checks ------------------------------------------------------------------------------------------------
 
@@ -47,11 +47,12 @@ def _rows(session: Session, statement: str, prefix: str, **params: Any) -> Seque
 def opened(session: Session, rows: Iterable[Any], **columns: Any) -> list[SimpleNamespace]:
     """Rows of textual SQL with their sealed values opened: each keyword names a result column and the sealed
     column it was read from (`id_norm=SourceRecord.id_norm`)."""
+    openers = [(name, opener(session, column)) for name, column in columns.items()]
     out = []
     for r in rows:
         values = dict(r._mapping)
-        for name, column in columns.items():
-            values[name] = reveal(session, column, values[name])
+        for name, open_ in openers:
+            values[name] = open_(values[name])
         out.append(SimpleNamespace(**values))
     return out
 
