@@ -46,6 +46,7 @@ __all__ = [
     "index_rows",
     "keyring",
     "load_configured",
+    "opener",
     "reencrypt",
     "reveal",
     "seal_rows",
@@ -195,6 +196,20 @@ def reveal(session: Session, column: Any, token: str | None) -> str | None:
     if not isinstance(sealed, Sealed):
         raise TypeError(f"{column} is not a sealed column")
     return _decrypt(session.get_bind().dialect, sealed.field, token)
+
+
+def opener(session: Session, column: Any) -> Callable[[str | None], str | None]:
+    """`reveal` for many values of one sealed column (rows of textual SQL): the column's type and the engine's
+    keyring looked up once, not per value."""
+    sealed = column.type
+    if not isinstance(sealed, Sealed):
+        raise TypeError(f"{column} is not a sealed column")
+    dialect, field = session.get_bind().dialect, sealed.field
+
+    def open_(token: str | None) -> str | None:
+        return None if token is None else _decrypt(dialect, field, token)
+
+    return open_
 
 
 def index_rows(ring: Keyring, table: Table, rows: list[dict[str, Any]]) -> None:

@@ -17,11 +17,12 @@ from sqlalchemy import select, text
 from sqlalchemy.engine import Engine
 
 from liangshi import migrate, sealed
+from liangshi.checks import service as checks
 from liangshi.db import make_engine
 from liangshi.departments.service.feeds_in import department_record_id
 from liangshi.models import Base
 from liangshi.mpi.models import PersonSourceRecord
-from tests.conftest import World
+from tests.conftest import INSIDE, World
 from tests.departments.helpers import department, person
 from tests.factories import make_id
 
@@ -155,3 +156,38 @@ def test_the_migration_rewrites_old_record_ids_and_the_downgrade_restores_them(
             assert list(conn.execute(text(rows)).scalars()) == [f"resident_id:{number}", "h1"]
     finally:
         fresh.dispose()
+
+
+# The department records the person index and the checks keep: sealed at rest (migration 0055_seal18b).
+SOURCE_TABLES = ("person_source_records", "check_source_records")
+
+
+def test_no_id_number_in_clear_in_the_department_records_after_a_linkage_run_and_a_checks_run(
+    world: World, engine: Engine, client: TestClient, login: Any, tmp_path: Path
+) -> None:
+    # The linkage run: the department batch resolved against the register by the person index.
+    number, unknown, mistyped = _reads_and_a_batch(world, client, login)
+    # The checks run: a person file and a rental file with a registered and an unregistered number.
+    tenant = make_id("420704", dt.date(1991, 2, 3), 415)
+    landlord = make_id("420704", dt.date(1960, 6, 6), 417)
+    wide = "".join(chr(ord(c) + 0xFEE0) for c in unknown)  # full width, as a file may write it
+    files = {
+        "persons": "证件号码,姓名,性别,出生日期,管辖社区\n"
+        f"{number},张伟,1,1990-01-01,{INSIDE}\n{number},张卫,1,1990-01-01,{INSIDE}\n"
+        f"{wide},李雷,1,1985-03-04,{INSIDE}\n",
+        "rentals": "出租人证件号码,社区代码,门牌号,楼栋,房号,租赁起始日期,签订治安责任书,承租人证件号码\n"
+        f"{landlord},{INSIDE},12,3,501,2026-01-01,否,{number};{tenant}\n",
+    }
+    with world.session() as s:
+        for kind, content in files.items():
+            path = tmp_path / f"{kind}.csv"
+            path.write_text(content, encoding="utf-8")
+            assert checks.load_source(s, world.ctx(s), source=f"file_{kind}", kind=kind, path=path).kept
+    with world.session() as s:
+        result = checks.run_checks(s, world.ctx(s), area_code=INSIDE)
+    assert {f.check for f in result.found} >= {"rental.tenant_unregistered", "person.duplicate"}
+    stored = {table: _table_bytes(engine, table) for table in SOURCE_TABLES}
+    assert all(stored.values()), "the run left records in both tables"
+    numbers = (number, unknown, mistyped, tenant, landlord, wide, number.lower(), unknown.lower())
+    leaks = {(table, n) for table, data in stored.items() for n in numbers if n.encode() in data}
+    assert leaks == set()

@@ -5,11 +5,12 @@ imported without a deregistration) are planted in the tables, as a legacy import
 from __future__ import annotations
 
 import datetime as dt
-from typing import Any
+from typing import Any, cast
 
 from fastapi.testclient import TestClient
-from sqlalchemy import insert, text
+from sqlalchemy import Table, insert, text
 
+from liangshi import sealed
 from liangshi.checks import rules
 from liangshi.checks import service as checks
 from liangshi.kpis import rules as kpi_rules
@@ -121,24 +122,52 @@ def test_a_record_waiting_twice_in_the_mpi_queue_is_a_duplicate(world: World) ->
             "name": "赵敏",
             "birth_date": dt.date(1990, 1, 1),
         }
-        s.execute(
-            insert(PersonSourceRecord),
-            [
-                {**base, "source": "health", "source_record_id": "H1", "id_number": number},
-                {**base, "source": "justice", "source_record_id": "J7", "id_number": number},
-                {**base, "source": "health", "source_record_id": "H2", "id_number": factories.make_id()},
-                {
-                    **base,
-                    "source": "health",
-                    "source_record_id": "H3",
-                    "id_number": number,
-                    "status": "linked",
-                },
-            ],
-        )
+        rows = [
+            {**base, "source": "health", "source_record_id": "H1", "id_number": number},
+            {**base, "source": "justice", "source_record_id": "J7", "id_number": number},
+            {**base, "source": "health", "source_record_id": "H2", "id_number": factories.make_id()},
+            {
+                **base,
+                "source": "health",
+                "source_record_id": "H3",
+                "id_number": number,
+                "status": "linked",
+            },
+        ]
+        # The sealed number's index, as the person index's bulk writer fills it (an ORM bulk insert does not).
+        sealed.index_rows(sealed.session_keyring(s), cast(Table, PersonSourceRecord.__table__), rows)
+        s.execute(insert(PersonSourceRecord), rows)
     result = _run(world, "person.duplicate")
     assert [(f.keys, f.evidence["record"], f.evidence["rule"]) for f in result.found] == [
         ({"doc_type": "resident_id", "id_number": number, "source": "justice"}, "J7", "same_number")
+    ]
+
+
+def test_a_record_one_typo_from_another_with_its_name_and_birth_waits_twice(world: World) -> None:
+    """The typo rule compares the opened numbers (sealed at rest): one character apart, one name and birth."""
+    number = factories.make_id()
+    typo = number[:14] + ("9" if number[14] != "9" else "8") + number[15:]
+    with world.session() as s:
+        base = {
+            "status": "review",
+            "area_id": world.area(INSIDE),
+            "county_code": "420704",
+            "created_at": NOW,
+            "updated_at": NOW,
+            "birth_date": dt.date(1990, 1, 1),
+        }
+        rows = [
+            {**base, "source": "health", "source_record_id": "H1", "id_number": number, "name": "赵敏"},
+            {**base, "source": "justice", "source_record_id": "J8", "id_number": typo, "name": "赵敏"},
+            {**base, "source": "civil", "source_record_id": "C9", "id_number": typo, "name": "钱多"},
+        ]
+        sealed.index_rows(sealed.session_keyring(s), cast(Table, PersonSourceRecord.__table__), rows)
+        s.execute(insert(PersonSourceRecord), rows)
+    result = _run(world, "person.duplicate")
+    # J8: one typo from H1 (same name and birth); C9: J8's number (same number), another name than H1's.
+    assert sorted((f.evidence["record"], f.keys["id_number"], f.evidence["rule"]) for f in result.found) == [
+        ("C9", typo, "same_number"),
+        ("J8", typo, "one_typo"),
     ]
 
 

@@ -89,8 +89,11 @@ class SourceRecord(Base):
     status: Mapped[str | None] = mapped_column(String(12))
     use: Mapped[str | None] = mapped_column(String(20))
     doc_type: Mapped[str | None] = mapped_column(String(24))
-    id_number: Mapped[str | None] = mapped_column(String(30))  # as the file wrote it
-    id_norm: Mapped[str | None] = mapped_column(String(30), index=True)
+    # Sealed (docs/encryption.md): the number as the file wrote it, and its normalised form, which the checks
+    # match with the register's documents in Python (`checks.service.found`) and SQL compares by `id_norm_idx`.
+    id_number: Mapped[str | None] = mapped_column(Sealed("check_source.id_number"))
+    id_norm: Mapped[str | None] = mapped_column(Sealed("check_source.id_norm", index="id_norm_idx"))
+    id_norm_idx: Mapped[str | None] = mapped_column(String(64), index=True)
     name: Mapped[str | None] = mapped_column(String(50))
     sex: Mapped[str | None] = mapped_column(String(1))
     birth_date: Mapped[dt.date | None] = mapped_column(Date)

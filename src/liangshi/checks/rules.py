@@ -438,6 +438,13 @@ def _is_date(yyyymmdd: str) -> bool:
     return True
 
 
+def one_typo_apart(a: str | None, b: str | None) -> bool:
+    """Two 18-character ID numbers that differ in exactly one position (a record waiting twice with a typo)."""
+    if a is None or b is None or len(a) != 18 or len(b) != 18:
+        return False
+    return sum(x != y for x, y in zip(a, b, strict=True)) == 1
+
+
 def id_problem(number: str) -> str | None:
     """What is wrong with an ID number as a department wrote it (normalised: half-width, upper case), by GB
     11643: `format`, `check_character` or `birth_segment`; None for a sound number. An old 15-digit number (no

@@ -110,34 +110,33 @@ ORDER BY r.street_id, r.base_number % 2, r.chainage_m, r.object_id
 """
 
 # A department's person record that is a register person written differently: a candidate holds its ID number,
-# or its name and birth date, yet no register person agrees with it on all three. Joins, not correlated
-# subqueries, so PostgreSQL can hash them.
-PERSON_DUPLICATE = f"""
-WITH s AS (
-  SELECT s.* FROM check_source_records s JOIN areas ar ON ar.id = s.area_id
-  WHERE s.kind = 'persons' AND ar.path LIKE :prefix
-),
-by_number AS (
-  SELECT s.id, MIN(d.person_id) AS person_id FROM s JOIN ({_DOCS}) d ON d.number = s.id_norm GROUP BY s.id
-),
-by_name_birth AS (
-  SELECT s.id, MIN(pv.entity_id) AS person_id FROM s
-  JOIN person_versions pv ON {_cur("pv")} AND pv.name = s.name AND pv.birth_date = s.birth_date
-  GROUP BY s.id
-),
-alike AS (
-  SELECT DISTINCT s.id FROM s
-  JOIN ({_DOCS}) d ON d.number = s.id_norm
-  JOIN person_versions pv ON pv.entity_id = d.person_id AND {_cur("pv")}
-  WHERE pv.name = s.name AND pv.birth_date = s.birth_date
-)
-SELECT s.id AS object_id, s.area_id, s.county_code, s.source, s.line, s.doc_type, s.id_number, s.name,
-       s.birth_date, bn.person_id AS by_number, bb.person_id AS by_name_birth
-FROM s
-LEFT JOIN by_number bn ON bn.id = s.id
-LEFT JOIN by_name_birth bb ON bb.id = s.id
-LEFT JOIN alike a ON a.id = s.id
-WHERE (bn.person_id IS NOT NULL OR bb.person_id IS NOT NULL) AND a.id IS NULL
+# or its name and birth date, yet no register person agrees with it on all three. The department's numbers are
+# sealed (docs/encryption.md), so SQL finds the candidates by name and birth date (PERSON_BY_NAME_BIRTH) and the
+# holders of the numbers (NUMBER_HOLDERS) are looked up with the opened numbers; `checks.service.found` decides.
+SOURCE_PERSONS = """
+SELECT s.id AS object_id, s.area_id, s.county_code, s.source, s.line, s.doc_type, s.id_number, s.id_norm, s.name,
+       s.birth_date
+FROM check_source_records s JOIN areas ar ON ar.id = s.area_id
+WHERE s.kind = 'persons' AND ar.path LIKE :prefix
+"""
+
+# The first register person with a department person record's name and birth date. A join, not a correlated
+# subquery, so PostgreSQL can hash it.
+PERSON_BY_NAME_BIRTH = f"""
+SELECT s.id, MIN(pv.entity_id) AS person_id
+FROM check_source_records s JOIN areas ar ON ar.id = s.area_id
+JOIN person_versions pv ON {_cur("pv")} AND pv.name = s.name AND pv.birth_date = s.birth_date
+WHERE s.kind = 'persons' AND ar.path LIKE :prefix
+GROUP BY s.id
+"""
+
+# The register persons holding any of the numbers `:numbers` as a current document, with their name and birth date.
+NUMBER_HOLDERS = f"""
+SELECT docv.number, doc.person_id, pv.name, pv.birth_date
+FROM document_versions docv
+JOIN documents doc ON doc.id = docv.entity_id
+LEFT JOIN person_versions pv ON pv.entity_id = doc.person_id AND {_cur("pv")}
+WHERE {_cur("docv")} AND docv.number IN :numbers
 """
 
 # The housing department's status of each dwelling it names (one row per natural key).
@@ -177,14 +176,14 @@ LEFT JOIN ({_FIRST_DOC}) fd ON fd.person_id = o.person_id
 WHERE w.status IN ('vacant', 'demolished') OR w.source_status IN ('vacant', 'demolished')
 """
 
-# A tenant in the housing department's rentals whose ID number no register person holds.
-TENANT_UNREGISTERED = f"""
-SELECT s.id AS object_id, s.area_id, s.county_code, s.source, s.line, s.doc_type, s.id_number,
+# The tenants in the housing department's rentals; those whose (sealed) ID number no register person holds are
+# the finding (the holders looked up with NUMBER_HOLDERS).
+SOURCE_TENANTS = """
+SELECT s.id AS object_id, s.area_id, s.county_code, s.source, s.line, s.doc_type, s.id_number, s.id_norm,
        s.community_code, s.street, s.number, s.building, s.unit, s.room, s.landlord_id_number
 FROM check_source_records s
 JOIN areas ar ON ar.id = s.area_id
 WHERE s.kind = 'rentals' AND s.id_norm IS NOT NULL AND ar.path LIKE :prefix
-  AND NOT EXISTS (SELECT 1 FROM ({_DOCS}) d WHERE d.number = s.id_norm)
 """
 
 # An active rental in the register without a signed agreement.

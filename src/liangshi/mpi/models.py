@@ -8,9 +8,10 @@ from sqlalchemy import Date, Float, ForeignKey, Index, String, Text, UniqueConst
 from sqlalchemy.orm import Mapped, mapped_column
 
 from liangshi.db import Base, BigId, UtcDateTime
-from liangshi.sealed import Sealed
+from liangshi.sealed import Sealed, watch
 
 
+@watch
 class PersonSourceRecord(Base):
     """One record of a source (a department's row) with its normalised linkage fields and the person it is.
 
@@ -26,7 +27,9 @@ class PersonSourceRecord(Base):
     name: Mapped[str | None] = mapped_column(String(50))
     sex: Mapped[str | None] = mapped_column(String(1))
     birth_date: Mapped[dt.date | None] = mapped_column(Date)
-    id_number: Mapped[str | None] = mapped_column(String(24), index=True)
+    # Encrypted at rest (issue 18): SQL compares `id_number_idx`, the keyed-hash index, never the number.
+    id_number: Mapped[str | None] = mapped_column(Sealed("source_record.id_number", index="id_number_idx"))
+    id_number_idx: Mapped[str | None] = mapped_column(String(64), index=True)
     # Encrypted at rest (issue 18); never searched in SQL.
     phone: Mapped[str | None] = mapped_column(Sealed("source_record.phone"))
     address: Mapped[str | None] = mapped_column(String(200))

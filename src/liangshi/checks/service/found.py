@@ -4,16 +4,17 @@ from __future__ import annotations
 
 import math
 from collections.abc import Callable, Iterable, Sequence
+from types import SimpleNamespace
 from typing import Any
 
-from sqlalchemy import select, text
+from sqlalchemy import bindparam, select, text
 from sqlalchemy.orm import Session
 
 from liangshi.addresses.rules import render_plate_number
 from liangshi.checks import rules, sql
 from liangshi.checks.models import SourceRecord
 from liangshi.checks.service.scope import Found
-from liangshi.sealed import reveal
+from liangshi.sealed import opener, reveal
 
 # -- the checks ------------------------------------------------------------------------------------------------
 
@@ -41,6 +42,44 @@ def _dwelling_keys(row: Any, number: str | None = None) -> dict[str, str]:
 
 def _rows(session: Session, statement: str, prefix: str, **params: Any) -> Sequence[Any]:
     return session.execute(text(statement), {"prefix": prefix, **params}).all()
+
+
+def opened(session: Session, rows: Iterable[Any], **columns: Any) -> list[SimpleNamespace]:
+    """Rows of textual SQL with their sealed values opened: each keyword names a result column and the sealed
+    column it was read from (`id_norm=SourceRecord.id_norm`)."""
+    openers = [(name, opener(session, column)) for name, column in columns.items()]
+    out = []
+    for r in rows:
+        values = dict(r._mapping)
+        for name, open_ in openers:
+            values[name] = open_(values[name])
+        out.append(SimpleNamespace(**values))
+    return out
+
+
+def source_numbers(session: Session, statement: str, prefix: str) -> list[SimpleNamespace]:
+    """The department-file rows a statement selects, their numbers opened (`id_number`, `id_norm`)."""
+    return opened(
+        session,
+        _rows(session, statement, prefix),
+        id_number=SourceRecord.id_number,
+        id_norm=SourceRecord.id_norm,
+    )
+
+
+def number_holders(session: Session, numbers: Iterable[str]) -> dict[str, list[tuple[int, Any, Any]]]:
+    """The register persons holding each number as a current document: (person id, name, birth date) each.
+
+    The department's numbers are sealed and the register's documents are not yet (docs/encryption.md), so the
+    match is an equality on the clear documents with the opened numbers, in chunks, not a join in SQL."""
+    wanted = sorted({n for n in numbers if n})
+    statement = text(sql.NUMBER_HOLDERS).bindparams(bindparam("numbers", expanding=True))
+    held: dict[str, list[tuple[int, Any, Any]]] = {}
+    for start in range(0, len(wanted), 1000):
+        chunk = wanted[start : start + 1000]
+        for number, person_id, name, born in session.execute(statement, {"numbers": chunk}):
+            held.setdefault(str(number), []).append((int(person_id), name, born))
+    return held
 
 
 def _not_installed(session: Session, prefix: str) -> Iterable[Found]:
@@ -212,11 +251,25 @@ def _person_keys(doc_type: str | None, number: str | None) -> dict[str, str]:
 
 
 def _duplicate(session: Session, prefix: str) -> Iterable[Found]:
-    for r in _rows(session, sql.PERSON_DUPLICATE, prefix):
+    records = source_numbers(session, sql.SOURCE_PERSONS, prefix)
+    held = number_holders(session, (r.id_norm for r in records))
+    by_name_birth = {int(i): int(p) for i, p in _rows(session, sql.PERSON_BY_NAME_BIRTH, prefix)}
+    for r in records:
+        holders = held.get(r.id_norm or "", [])
+        by_number = min((p for p, _, _ in holders), default=None)
+        by_name = by_name_birth.get(int(r.object_id))
+        # A holder of the number with the record's name and birth date: the record is that person, no duplicate
+        # (SQL's equality: a missing name or birth date agrees with nothing).
+        alike = any(
+            r.name is not None and r.birth_date is not None and name == r.name and born == r.birth_date
+            for _, name, born in holders
+        )
+        if (by_number is None and by_name is None) or alike:
+            continue
         yield Found(
             "person.duplicate",
             "person",
-            r.by_number or r.by_name_birth,
+            by_number or by_name,
             r.area_id,
             r.county_code,
             {**_person_keys(r.doc_type or "resident_id", r.id_number), "source": r.source},
@@ -225,8 +278,8 @@ def _duplicate(session: Session, prefix: str) -> Iterable[Found]:
                 "line": r.line,
                 "name": r.name,
                 "birth_date": str(r.birth_date) if r.birth_date else None,
-                "same_number_as_person": r.by_number,
-                "same_name_and_birth_as_person": r.by_name_birth,
+                "same_number_as_person": by_number,
+                "same_name_and_birth_as_person": by_name,
             },
         )
 
@@ -250,7 +303,11 @@ def _departed(session: Session, prefix: str) -> Iterable[Found]:
 
 
 def _tenant_unregistered(session: Session, prefix: str) -> Iterable[Found]:
-    for r in _rows(session, sql.TENANT_UNREGISTERED, prefix):
+    tenants = source_numbers(session, sql.SOURCE_TENANTS, prefix)
+    held = number_holders(session, (r.id_norm for r in tenants))
+    for r in tenants:
+        if held.get(r.id_norm or ""):
+            continue
         yield Found(
             "rental.tenant_unregistered",
             "person",

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import datetime as dt
 from collections.abc import Callable, Iterable, Sequence
+from types import SimpleNamespace
 from typing import Any
 
 from sqlalchemy import text
@@ -17,8 +18,9 @@ from liangshi.addresses.rules import render_plate_number
 from liangshi.checks import rules
 from liangshi.checks import sql_register as sq
 from liangshi.checks.service import found
-from liangshi.checks.service.found import _dwelling_keys, _person_keys, _plate_keys, _rows
+from liangshi.checks.service.found import _dwelling_keys, _person_keys, _plate_keys, _rows, opened
 from liangshi.checks.service.scope import Found
+from liangshi.mpi.models import PersonSourceRecord
 from liangshi.residence import calendar
 from liangshi.sealed import reveal
 from liangshi.venues.models import Stay
@@ -166,7 +168,7 @@ def _duplicates(session: Session, prefix: str) -> Iterable[Found]:
             {**_person_keys(r.doc_type, r.id_number), "source": "register"},
             {"source": "register", "same_person_as": int(r.twin), "rule": r.rule},
         )
-    for r in _rows(session, sq.person_waiting_twice(), prefix):
+    for r in _waiting_twice(session, prefix):
         yield Found(
             "person.duplicate",
             "person",
@@ -185,13 +187,35 @@ def _duplicates(session: Session, prefix: str) -> Iterable[Found]:
         )
 
 
+def _waiting_twice(session: Session, prefix: str) -> list[Any]:
+    """Records waiting twice in the person index's review queue (`sql_register.WAITING_SAME_NUMBER`): per record
+    the first twin and the first rule, as SQL's MIN over both."""
+    numbers = {"id_number": PersonSourceRecord.id_number, "twin_number": PersonSourceRecord.id_number}
+    pairs = [
+        (r, "same_number") for r in opened(session, _rows(session, sq.WAITING_SAME_NUMBER, prefix), **numbers)
+    ]
+    for r in opened(session, _rows(session, sq.WAITING_SAME_NAME_BIRTH, prefix), **numbers):
+        if rules.one_typo_apart(r.id_number, r.twin_number):
+            pairs.append((r, "one_typo"))
+    waiting: dict[int, Any] = {}
+    for r, rule in pairs:
+        first = waiting.get(int(r.object_id))
+        if first is None:
+            waiting[int(r.object_id)] = SimpleNamespace(**{**vars(r), "rule": rule})
+        else:
+            first.twin, first.rule = min(first.twin, r.twin), min(first.rule, rule)
+    return [waiting[k] for k in sorted(waiting)]
+
+
 def _id_rows(session: Session, prefix: str) -> Iterable[Any]:
     return _rows(session, sq.id_problems(_dialect(session)), prefix)
 
 
 def _source_ids(session: Session, prefix: str) -> Iterable[tuple[Any, str | None, list[str]]]:
     """Each ID number of the department files held for checking, with its problem and what disagrees with it."""
-    for r in _rows(session, sq.SOURCE_ID_NUMBERS, prefix):
+    for r in found.source_numbers(session, sq.SOURCE_ID_NUMBERS, prefix):
+        if not r.id_norm:
+            continue
         number = str(r.id_norm)
         # SQLite hands a date column back as text through raw SQL, PostgreSQL as a date.
         born = dt.date.fromisoformat(r.birth_date) if isinstance(r.birth_date, str) else r.birth_date
