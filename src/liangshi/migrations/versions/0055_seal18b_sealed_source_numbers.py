@@ -2,7 +2,7 @@
 encrypted at rest
 
 Revision ID: 0055_seal18b
-Revises: 0054_seal18
+Revises: 0056_chap16
 Create Date: 2026-12-06 22:40:00
 
 Issue 18, item 4 (等保 level 3): the ID numbers of the master person index's department records
@@ -25,7 +25,7 @@ from alembic import op
 from liangshi.sealed import keyring
 
 revision: str = "0055_seal18b"
-down_revision: str | None = "0054_seal18"
+down_revision: str | None = "0056_chap16"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
