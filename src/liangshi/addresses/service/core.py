@@ -417,22 +417,22 @@ def plates_of(session: Session, address_ids: list[int], on: dt.date) -> dict[int
 
 
 def _prefetch_area_names(session: Session, area_ids: set[int], on: dt.date) -> None:
-    # `_area_names` of many areas filled in two statements (areas.lineages), not one lineage per area.
+    # `_area_names` of many areas filled in one statement while the process holds their lineages (two otherwise:
+    # areas.cached_lineages, kept across requests until an area changes), not one lineage per area.
     cache: dict[tuple[int, dt.date], list[str]] = session.info.setdefault("area_names", {})
     missing = {a for a in area_ids if (a, on) not in cache}
-    for area_id, line in areas.lineages(session, missing, on).items():
-        cache[(area_id, on)] = [name for a, name in line if a.level != "province"]
+    for area_id, line in areas.cached_lineages(session, missing, on).items():
+        cache[(area_id, on)] = [a.name for a in line if a.level != "province"]
 
 
 def _area_names(session: Session, area_id: int, on: dt.date) -> list[str]:
-    # Area names rarely change and one request describes many addresses in the same areas: cache per session.
+    # Area names rarely change and one request describes many addresses in the same areas: cache per session
+    # (request) over the process's cache (areas.cached_lineages).
     cache: dict[tuple[int, dt.date], list[str]] = session.info.setdefault("area_names", {})
     key = (area_id, on)
     if key not in cache:
-        area = areas.by_id(session, area_id)
-        cache[key] = (
-            [name for a, name in areas.lineage(session, area, on) if a.level != "province"] if area else []
-        )
+        line = areas.cached_lineages(session, [area_id], on).get(area_id)
+        cache[key] = [a.name for a in line if a.level != "province"] if line is not None else []
     return cache[key]
 
 
