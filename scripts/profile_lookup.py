@@ -37,7 +37,7 @@ PARTS = {
     "log": "the audited read (registry.log)",
     "commit": "commit",
     "_compile_w_cache": "SQLAlchemy: compiling or finding a statement in the cache",
-    "coerce": "SQLAlchemy: coercing expression arguments (building statements)",
+    "expect": "SQLAlchemy: coercing expression arguments (building statements)",
 }
 
 
