@@ -209,7 +209,7 @@ def cached_lineages(session: Session, area_ids: Iterable[int], on: dt.date) -> d
         return {}
     token = rows[0][0]
     paths = {int(i): [int(x) for x in path.strip("/").split("/") if x] for _, i, path in rows}
-    key = None if token is None else (str(session.get_bind().url), str(token))
+    key = None if token is None else (str(session.get_bind().engine.url), str(token))
     held_key, held = _held
     if key is None or held_key != key:
         # Another database, or its areas changed since: start again (without a token, cache nothing).
