@@ -2,6 +2,7 @@
 
     .venv/bin/python scripts/bench_lookup.py --db sqlite --persons 100000     # keeps bench-out/lookup-100000.db
     .venv/bin/python scripts/profile_lookup.py --url sqlite:///bench-out/lookup-100000.db --lookups 500
+    .venv/bin/python scripts/profile_lookup.py --db postgresql --persons 100000 --lookups 500   # loads its own
 
 Upgrades the schema first (the code under test may carry a newer migration). Prints the CPU per lookup and the
 share of the lookup's time in its parts (cumulative time of the named functions over the whole), then the top
@@ -12,9 +13,12 @@ from __future__ import annotations
 
 import argparse
 import cProfile
+import importlib.util
 import pstats
 import random
 import time
+from pathlib import Path
+from typing import Any
 
 from sqlalchemy import select
 
@@ -44,12 +48,35 @@ PARTS = {
 def main() -> None:
     """Load the sample, warm up, profile, print."""
     parser = argparse.ArgumentParser(description=__doc__)
-    parser.add_argument("--url", required=True)
+    parser.add_argument("--url", help="a database bench_lookup.py loaded (else --db and --persons load one)")
+    parser.add_argument("--db", choices=["sqlite", "postgresql"], default="sqlite")
+    parser.add_argument("--persons", type=int, default=100_000)
+    parser.add_argument("--pg-server", default="postgresql://postgres@127.0.0.1:5432/postgres")
     parser.add_argument("--lookups", type=int, default=500)
     parser.add_argument("--seed", type=int, default=7)
     parser.add_argument("--top", type=int, default=30)
     args = parser.parse_args()
-    engine = make_engine(args.url)
+    if args.url:
+        profile(args, args.url)
+        return
+    bench = _bench_lookup()
+    with bench.fresh_database(args.db, "profile", args.persons, args.pg_server) as url:
+        bench.load(url, args.persons, args.seed)
+        profile(args, url)
+
+
+def _bench_lookup() -> Any:
+    # The loader of scripts/bench_lookup.py (a script beside this one, not a package).
+    spec = importlib.util.spec_from_file_location("bench_lookup", Path(__file__).with_name("bench_lookup.py"))
+    assert spec is not None and spec.loader is not None
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
+def profile(args: argparse.Namespace, url: str) -> None:
+    """Warm up, time, profile and print on the database at `url`."""
+    engine = make_engine(url)
     migrate.upgrade(engine)
     factory = make_session_factory(engine)
     clock = Clock()
