@@ -194,7 +194,7 @@ class World:
 
 
 _BASELINE: dict[str, Any] = {}
-KEPT = {"areas", "area_versions", "area_codes", "users", "api_tokens"}
+KEPT = {"areas", "area_versions", "area_codes", "area_epoch", "users", "api_tokens"}
 
 
 def _reset(session: Session) -> None:

@@ -2,7 +2,7 @@
 
 from liangshi.access.models import ApiToken, User
 from liangshi.addresses.models import Address, AddressVersion, Street, StreetVersion
-from liangshi.areas.models import Area, AreaCode, AreaVersion
+from liangshi.areas.models import Area, AreaCode, AreaEpoch, AreaVersion
 from liangshi.audit.models import AuditEntry, AuditTreeHead, AuditTreeNode
 from liangshi.buildings.models import Building, BuildingVersion, Dwelling, DwellingVersion
 from liangshi.campaign.models import (
@@ -62,6 +62,7 @@ __all__ = [
     "ApiToken",
     "Area",
     "AreaCode",
+    "AreaEpoch",
     "AreaVersion",
     "Assignment",
     "AssignmentBuilding",

@@ -14,7 +14,7 @@ from typing import Any
 import pyotp
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
-from sqlalchemy import Select, delete, select
+from sqlalchemy import Select, bindparam, delete, select
 from sqlalchemy.orm import Session
 
 from liangshi import registry
@@ -308,13 +308,19 @@ IDLE_TOKENS = frozenset({"web", "login"})
 _TOUCH_EVERY = dt.timedelta(seconds=30)
 
 
-def token_row(session: Session, token: str, *, now: dt.datetime) -> tuple[ApiToken, User]:
-    """A live token and its user, refusing expired, revoked or unknown tokens."""
-    row = session.execute(
+@functools.cache
+def _token_stmt() -> Any:
+    # Built once: every authenticated request reads its token (issue 19).
+    return (
         select(ApiToken, User)
         .join(User, User.id == ApiToken.user_id)
-        .where(ApiToken.token_hash == _digest(token))
-    ).first()
+        .where(ApiToken.token_hash == bindparam("token_hash"))
+    )
+
+
+def token_row(session: Session, token: str, *, now: dt.datetime) -> tuple[ApiToken, User]:
+    """A live token and its user, refusing expired, revoked or unknown tokens."""
+    row = session.execute(_token_stmt(), {"token_hash": _digest(token)}).first()
     if row is None:
         raise Unauthenticated("auth.token_invalid", "令牌无效", "Invalid token")
     tok, user = row

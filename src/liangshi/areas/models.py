@@ -72,3 +72,14 @@ class AreaCode(Base):
 
 
 AREA = Kind("area", Area, AreaVersion, ("name",), "区划", "Area")
+
+
+class AreaEpoch(Base):
+    """One row whose token the triggers on `areas`, `area_versions` and `area_codes` replace with a random one on
+    every write (migration 0055), committed or rolled back with it: a process's cached lineages
+    (`areas.service.cached_lineages`) are those of the database while the token it read them under is current."""
+
+    __tablename__ = "area_epoch"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    token: Mapped[str] = mapped_column(String(40))

@@ -4,13 +4,16 @@ from __future__ import annotations
 
 import datetime as dt
 from collections.abc import Iterable
+from dataclasses import dataclass
+from functools import cache
+from typing import Any
 
-from sqlalchemy import and_, select
+from sqlalchemy import and_, bindparam, or_, select
 from sqlalchemy.orm import Session
 
 from liangshi import registry
 from liangshi.areas.models import AREA as AREA
-from liangshi.areas.models import Area, AreaCode, AreaVersion
+from liangshi.areas.models import Area, AreaCode, AreaEpoch, AreaVersion
 from liangshi.areas.rules import check_child, county_of
 from liangshi.areas.schemas import AreaCreate
 from liangshi.errors import Conflict, NotFound
@@ -149,6 +152,77 @@ def lineages(session: Session, area_ids: Iterable[int], on: dt.date) -> dict[int
     return {
         area_id: [(areas[i], names.get(i, "")) for i in ids if i in areas] for area_id, ids in paths.items()
     }
+
+
+@dataclass(frozen=True, slots=True)
+class Line:
+    """An area of a lineage as a process keeps it between requests (plain values, no session-bound row)."""
+
+    id: int
+    code: str
+    level: str
+    name: str
+
+
+# The process's areas as named on a date, under the `area_epoch` token they were read under: (token, {(area id,
+# date): Line}). Replaced whole when the token changes (any write to the area tables, migration 0055).
+_held: tuple[tuple[str, str] | None, dict[tuple[int, dt.date], Line]] = (None, {})
+_HELD_LIMIT = 200_000  # areas × dates: a province's communities over a few days; then start again
+
+
+@cache
+def _paths_stmt() -> Any:
+    # Built once (issue 19): the token read in the same statement as the areas' paths, so under the same snapshot
+    # (a lineage read later can only be newer than its token, never older).
+    token = select(AreaEpoch.token).where(AreaEpoch.id == 1).scalar_subquery()
+    return select(token, Area.id, Area.path).where(Area.id.in_(bindparam("ids", expanding=True)))
+
+
+@cache
+def _lines_stmt() -> Any:
+    v, on = AreaVersion, bindparam("on", type_=AreaVersion.valid_from.type)
+    return (
+        select(Area.id, Area.code, Area.level, v.name)
+        .outerjoin(
+            v,
+            and_(
+                v.entity_id == Area.id,
+                v.superseded_at.is_(None),
+                v.valid_from <= on,
+                or_(v.valid_to.is_(None), v.valid_to > on),
+            ),
+        )
+        .where(Area.id.in_(bindparam("ids", expanding=True)))
+    )
+
+
+def cached_lineages(session: Session, area_ids: Iterable[int], on: dt.date) -> dict[int, tuple[Line, ...]]:
+    """Each area's lineage from the top (itself last) with the names valid on `on`, as `lineages` gives it, from
+    the process's cache while the areas' epoch token is unchanged: one statement when every area of the lineages
+    is held, two otherwise. The areas not found are left out."""
+    global _held
+    wanted = set(area_ids)
+    if not wanted:
+        return {}
+    rows = session.execute(_paths_stmt(), {"ids": list(wanted)}).all()
+    if not rows:
+        return {}
+    token = rows[0][0]
+    paths = {int(i): [int(x) for x in path.strip("/").split("/") if x] for _, i, path in rows}
+    key = None if token is None else (str(session.get_bind().engine.url), str(token))
+    held_key, held = _held
+    if key is None or held_key != key:
+        # Another database, or its areas changed since: start again (without a token, cache nothing).
+        held = {}
+        if key is not None:
+            _held = (key, held)
+    missing = {i for ids in paths.values() for i in ids if (i, on) not in held}
+    if missing:
+        if len(held) + len(missing) > _HELD_LIMIT:
+            held.clear()
+        for i, code, level, name in session.execute(_lines_stmt(), {"ids": list(missing), "on": on}):
+            held[(int(i), on)] = Line(int(i), str(code), str(level), "" if name is None else str(name))
+    return {area_id: tuple(held[(i, on)] for i in ids if (i, on) in held) for area_id, ids in paths.items()}
 
 
 def children_of(session: Session, area_id: int, on: dt.date) -> list[tuple[Area, str]]:

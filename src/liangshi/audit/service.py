@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import contextlib
 import datetime as dt
+import functools
 import json
 import logging
 import threading
@@ -119,8 +120,20 @@ def _allocate(session: Session, n: int) -> list[int]:
             text("SELECT nextval(:s) FROM generate_series(1, :n)"), {"s": ENTRY_IDS.name, "n": n}
         )
         return sorted(int(r[0]) for r in rows)
-    last = session.execute(select(func.coalesce(func.max(AuditEntry.seq), 0))).scalar_one()
+    last = session.execute(_last_seq_stmt()).scalar_one()
     return list(range(last + 1, last + n + 1))
+
+
+# The statements of every audited read, built once (issue 19): the same SQL, the same entry.
+@functools.cache
+def _last_seq_stmt() -> Any:
+    return select(func.coalesce(func.max(AuditEntry.seq), 0))
+
+
+@functools.cache
+def _append_stmt() -> Any:
+    # render_nulls: rows with and without a subject stay one executemany (the ORM splits them by key set).
+    return insert(AuditEntry).execution_options(render_nulls=True)
 
 
 def record(
@@ -151,8 +164,7 @@ def record(
         # Big batches (imports, venue stays): COPY on PostgreSQL, the driver's executemany on SQLite.
         bulk_insert(session, AuditEntry, rows)
     else:
-        # render_nulls: rows with and without a subject stay one executemany (the ORM splits them by key set).
-        session.execute(insert(AuditEntry).execution_options(render_nulls=True), rows)
+        session.execute(_append_stmt(), rows)
     return seqs
 
 

@@ -5,9 +5,10 @@ from __future__ import annotations
 import datetime as dt
 import json
 from collections.abc import Sequence
+from functools import cache
 from typing import Any
 
-from sqlalchemy import and_, exists, or_, select, union_all
+from sqlalchemy import and_, bindparam, exists, or_, select, union_all
 from sqlalchemy.orm import Session
 from sqlalchemy.sql.elements import ColumnElement
 
@@ -173,14 +174,18 @@ def add_document(session: Session, ctx: Context, person_id: int, data: DocumentA
 
 def current_documents(session: Session, person_id: int) -> list[DocumentVersion]:
     """A person's current documents."""
+    return list(session.execute(_current_documents_stmt(), {"person_id": person_id}).scalars())
+
+
+@cache
+def _current_documents_stmt() -> Any:
+    # Built once (issue 19: on every 查人知住 and 查房知人 building the statement cost more than running it).
     v = DocumentVersion
-    return list(
-        session.execute(
-            select(v)
-            .join(Document, Document.id == v.entity_id)
-            .where(Document.person_id == person_id, v.superseded_at.is_(None), v.valid_to.is_(None))
-            .order_by(v.entity_id)
-        ).scalars()
+    return (
+        select(v)
+        .join(Document, Document.id == v.entity_id)
+        .where(Document.person_id == bindparam("person_id"), v.superseded_at.is_(None), v.valid_to.is_(None))
+        .order_by(v.entity_id)
     )
 
 
@@ -311,17 +316,23 @@ def access_view(entry: Any, head: audit.Head | None = None, proof: list[str] | N
 
 def names_on(session: Session, person_ids: Sequence[int], on: dt.date) -> dict[int, str]:
     """Each person's name as valid on a date, else as last known (records often start after the facts)."""
-    v = PersonVersion
-    rows = session.execute(
-        select(v.entity_id, v.name, v.valid_from, v.valid_to)
-        .where(v.entity_id.in_(set(person_ids)), v.superseded_at.is_(None))
-        .order_by(v.valid_from)
-    ).all()
+    ids = set(person_ids)
+    rows = session.execute(_names_stmt(), {"ids": list(ids)}).all() if ids else []
     names: dict[int, str] = {}
     for pid, name, start, end in rows:
         if pid not in names or (start <= on and (end is None or end > on)):
             names[int(pid)] = name
     return names
+
+
+@cache
+def _names_stmt() -> Any:
+    v = PersonVersion
+    return (
+        select(v.entity_id, v.name, v.valid_from, v.valid_to)
+        .where(v.entity_id.in_(bindparam("ids", expanding=True)), v.superseded_at.is_(None))
+        .order_by(v.valid_from)
+    )
 
 
 def document_query(number: str, today: dt.date) -> str:
@@ -344,19 +355,24 @@ def person_by_document(session: Session, ctx: Context, number: str) -> Person | 
     """The person (identity row) in the caller's jurisdiction holding a document number (any type), or None: the
     row `registry.get_entity` returns, read with the same scope, so that a caller need not read it again."""
     value = document_query(number, ctx.today)
-    v = DocumentVersion
-    stmt = (
-        select(Document.person_id)
-        .join(v, v.entity_id == Document.id)
-        .where(v.number == value, v.superseded_at.is_(None), v.valid_to.is_(None))
-    )
-    for (pid,) in session.execute(stmt):
+    for (pid,) in session.execute(_holders_stmt(), {"number": value}).all():
         person: Person | None = session.execute(
-            registry.scoped(select(Person).where(Person.id == pid), PERSON, ctx.actor)
+            registry.scoped_by_id(PERSON, ctx.actor), {"entity_id": pid}
         ).scalar_one_or_none()
         if person is not None:
             return person
     return None
+
+
+@cache
+def _holders_stmt() -> Any:
+    # The persons holding a current document of that number, built once (issue 19).
+    v = DocumentVersion
+    return (
+        select(Document.person_id)
+        .join(v, v.entity_id == Document.id)
+        .where(v.number == bindparam("number"), v.superseded_at.is_(None), v.valid_to.is_(None))
+    )
 
 
 def person_id_by_document(session: Session, ctx: Context, number: str) -> int | None:

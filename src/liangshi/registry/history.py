@@ -21,7 +21,7 @@ from typing import Any
 
 from sqlalchemy import Result, and_, or_, select, update
 from sqlalchemy.orm import Session
-from sqlalchemy.sql.elements import ColumnElement
+from sqlalchemy.sql.elements import BindParameter, ColumnElement
 
 from liangshi.bulk import bulk_insert
 from liangshi.errors import Conflict, NotFound, ValidationFailed
@@ -107,8 +107,8 @@ def current_condition(version_cls: type[Any]) -> ColumnElement[bool]:
     return version_cls.superseded_at.is_(None)  # type: ignore[no-any-return]
 
 
-def valid_on(version_cls: type[Any], on: dt.date) -> ColumnElement[bool]:
-    """Rows whose valid interval contains `on`."""
+def valid_on(version_cls: type[Any], on: dt.date | BindParameter[Any]) -> ColumnElement[bool]:
+    """Rows whose valid interval contains `on` (a date, or a bound parameter of a statement built once)."""
     return and_(
         version_cls.valid_from <= on,
         or_(version_cls.valid_to.is_(None), version_cls.valid_to > on),

@@ -10,7 +10,7 @@ import datetime as dt
 from collections.abc import Callable, Sequence
 from typing import Any
 
-from sqlalchemy import Select, and_, func, or_, select
+from sqlalchemy import Select, and_, bindparam, func, or_, select
 from sqlalchemy.orm import Session, aliased
 from sqlalchemy.sql.elements import ColumnElement
 
@@ -43,14 +43,32 @@ def scoped(stmt: Select[Any], kind: Kind, actor: Actor) -> Select[Any]:
     return stmt.where(inside)
 
 
+# `scoped(select(kind.entity).where(id == :entity_id))` built once per kind and jurisdiction (issue 19: building
+# the statement cost more than running it). The scope is a function of the actor's `area_path` alone (`scoped`
+# and every `also_visible` read nothing else), so statements are shared by the actors of one jurisdiction.
+_BY_ID: dict[tuple[str, str], Select[Any]] = {}
+_BY_ID_LIMIT = 4096
+
+
+def scoped_by_id(kind: Kind, actor: Actor) -> Select[Any]:
+    """The entity of id `:entity_id` if the actor may see it, as `scoped` restricts it: a statement built once."""
+    key = (kind.name, actor.area_path)
+    stmt = _BY_ID.get(key)
+    if stmt is None:
+        if len(_BY_ID) >= _BY_ID_LIMIT:
+            _BY_ID.clear()
+        stmt = scoped(select(kind.entity).where(kind.entity.id == bindparam("entity_id")), kind, actor)
+        _BY_ID[key] = stmt
+    return stmt
+
+
 def get_entity(session: Session, kind: Kind, entity_id: int, actor: Actor, *, write: bool = False) -> Any:
     """An entity the actor may see (or, with `write`, change), or 404 — never telling whether it exists elsewhere.
 
     Seeing is wider than changing: areas above the jurisdiction and the streets of the district are readable by
     name, but only what lies inside the jurisdiction (or, for a person, lives there) can be changed.
     """
-    stmt = scoped(select(kind.entity).where(kind.entity.id == entity_id), kind, actor)
-    entity = session.execute(stmt).scalar_one_or_none()
+    entity = session.execute(scoped_by_id(kind, actor), {"entity_id": entity_id}).scalar_one_or_none()
     if entity is None or (write and not _writable(session, kind, entity, actor)):
         raise history.not_found(kind, entity_id)
     return entity

@@ -3,9 +3,10 @@
 from __future__ import annotations
 
 import datetime as dt
+from functools import cache
 from typing import Any
 
-from sqlalchemy import and_, case, func, select
+from sqlalchemy import and_, bindparam, case, func, select
 from sqlalchemy.orm import Session
 
 from liangshi import registry
@@ -278,31 +279,51 @@ def describe(session: Session, address_id: int, on: dt.date) -> dict[str, Any]:
 _CHUNK = 900  # ids per IN (...) list: well under every backend's bound-parameter limit
 
 
+# The statements of an address's description, built once (issue 19: on every 查人知住 building them cost more
+# than running them): `:ids` an expanding IN list, `:on` the date.
+@cache
+def _plates_valid_stmt() -> Any:
+    av, sv, on = AddressVersion, StreetVersion, bindparam("on", type_=AddressVersion.valid_from.type)
+    return (
+        select(
+            Address.id,
+            Address.code,
+            Address.area_id,
+            Address.street_id,
+            av.base_number,
+            av.sub_number,
+            sv.name,
+            sv.numbering_style,
+        )
+        .join(av, and_(av.entity_id == Address.id, av.superseded_at.is_(None), history.valid_on(av, on)))
+        .outerjoin(
+            sv,
+            and_(sv.entity_id == Address.street_id, sv.superseded_at.is_(None), history.valid_on(sv, on)),
+        )
+        .where(Address.id.in_(bindparam("ids", expanding=True)))
+    )
+
+
+@cache
+def _dwellings_valid_stmt() -> Any:
+    dv, bv, on = DwellingVersion, BuildingVersion, bindparam("on", type_=DwellingVersion.valid_from.type)
+    return (
+        select(Dwelling.id, Building.address_id, bv.label, dv.unit, dv.room)
+        .select_from(Dwelling)
+        .join(Building, Building.id == Dwelling.building_id)
+        .join(dv, and_(dv.entity_id == Dwelling.id, dv.superseded_at.is_(None), history.valid_on(dv, on)))
+        .join(bv, and_(bv.entity_id == Building.id, bv.superseded_at.is_(None), history.valid_on(bv, on)))
+        .where(Dwelling.id.in_(bindparam("ids", expanding=True)))
+    )
+
+
 def describe_many(session: Session, address_ids: list[int], on: dt.date) -> dict[int, dict[str, Any]]:
     """`describe` of many addresses at once: one query per 900 addresses valid on the date (plate and street),
     `describe` itself only for those not valid that day (the last-known fallback)."""
     ids = list(dict.fromkeys(address_ids))
-    av, sv = AddressVersion, StreetVersion
     found: dict[int, tuple[Any, ...]] = {}
     for start in range(0, len(ids), _CHUNK):
-        rows = session.execute(
-            select(
-                Address.id,
-                Address.code,
-                Address.area_id,
-                Address.street_id,
-                av.base_number,
-                av.sub_number,
-                sv.name,
-                sv.numbering_style,
-            )
-            .join(av, and_(av.entity_id == Address.id, av.superseded_at.is_(None), history.valid_on(av, on)))
-            .outerjoin(
-                sv,
-                and_(sv.entity_id == Address.street_id, sv.superseded_at.is_(None), history.valid_on(sv, on)),
-            )
-            .where(Address.id.in_(ids[start : start + _CHUNK]))
-        ).all()
+        rows = session.execute(_plates_valid_stmt(), {"ids": ids[start : start + _CHUNK], "on": on}).all()
         found.update({int(r[0]): tuple(r[1:]) for r in rows})
     _prefetch_area_names(session, {int(r[1]) for r in found.values()}, on)
     out: dict[int, dict[str, Any]] = {}
@@ -360,17 +381,9 @@ def describe_dwellings(session: Session, dwelling_ids: list[int], on: dt.date) -
     ids = list(dict.fromkeys(dwelling_ids))
     if not ids:
         return {}
-    dv, bv = DwellingVersion, BuildingVersion
     found: dict[int, tuple[Any, ...]] = {}
     for start in range(0, len(ids), _CHUNK):
-        rows = session.execute(
-            select(Dwelling.id, Building.address_id, bv.label, dv.unit, dv.room)
-            .select_from(Dwelling)
-            .join(Building, Building.id == Dwelling.building_id)
-            .join(dv, and_(dv.entity_id == Dwelling.id, dv.superseded_at.is_(None), history.valid_on(dv, on)))
-            .join(bv, and_(bv.entity_id == Building.id, bv.superseded_at.is_(None), history.valid_on(bv, on)))
-            .where(Dwelling.id.in_(ids[start : start + _CHUNK]))
-        ).all()
+        rows = session.execute(_dwellings_valid_stmt(), {"ids": ids[start : start + _CHUNK], "on": on}).all()
         found.update({int(r[0]): tuple(r[1:]) for r in rows})
     bases = describe_many(session, [int(r[0]) for r in found.values()], on)
     out: dict[int, dict[str, Any]] = {}
@@ -417,22 +430,22 @@ def plates_of(session: Session, address_ids: list[int], on: dt.date) -> dict[int
 
 
 def _prefetch_area_names(session: Session, area_ids: set[int], on: dt.date) -> None:
-    # `_area_names` of many areas filled in two statements (areas.lineages), not one lineage per area.
+    # `_area_names` of many areas filled in one statement while the process holds their lineages (two otherwise:
+    # areas.cached_lineages, kept across requests until an area changes), not one lineage per area.
     cache: dict[tuple[int, dt.date], list[str]] = session.info.setdefault("area_names", {})
     missing = {a for a in area_ids if (a, on) not in cache}
-    for area_id, line in areas.lineages(session, missing, on).items():
-        cache[(area_id, on)] = [name for a, name in line if a.level != "province"]
+    for area_id, line in areas.cached_lineages(session, missing, on).items():
+        cache[(area_id, on)] = [a.name for a in line if a.level != "province"]
 
 
 def _area_names(session: Session, area_id: int, on: dt.date) -> list[str]:
-    # Area names rarely change and one request describes many addresses in the same areas: cache per session.
+    # Area names rarely change and one request describes many addresses in the same areas: cache per session
+    # (request) over the process's cache (areas.cached_lineages).
     cache: dict[tuple[int, dt.date], list[str]] = session.info.setdefault("area_names", {})
     key = (area_id, on)
     if key not in cache:
-        area = areas.by_id(session, area_id)
-        cache[key] = (
-            [name for a, name in areas.lineage(session, area, on) if a.level != "province"] if area else []
-        )
+        line = areas.cached_lineages(session, [area_id], on).get(area_id)
+        cache[key] = [a.name for a in line if a.level != "province"] if line is not None else []
     return cache[key]
 
 

@@ -4,9 +4,10 @@ from __future__ import annotations
 
 import datetime as dt
 import importlib
+from functools import cache
 from typing import Any
 
-from sqlalchemy import and_, func, select
+from sqlalchemy import and_, bindparam, func, select
 from sqlalchemy.orm import Session
 
 from liangshi import registry
@@ -75,18 +76,24 @@ def _where_lives(
 
 def _residence_views(session: Session, person_id: int, today: dt.date) -> list[dict[str, Any]]:
     """Every residence of a person in its latest known state (not audited: the callers log their own read)."""
-    v = ResidenceVersion
-    rows = session.execute(
-        select(Residence, v)
-        .join(v, v.entity_id == Residence.id)
-        .where(Residence.person_id == person_id, v.superseded_at.is_(None))
-        .order_by(v.valid_from.desc(), v.row_id.desc())
-    ).all()
+    rows = session.execute(_residences_stmt(), {"person_id": person_id}).all()
     latest: dict[int, tuple[Residence, ResidenceVersion]] = {}
     for res, row in rows:
         latest.setdefault(res.id, (res, row))
     where_is = buildings.describe_dwellings(session, [res.dwelling_id for res, _ in latest.values()], today)
     return [_residence_view(res, row, where_is.get(res.dwelling_id, {})) for res, row in latest.values()]
+
+
+@cache
+def _residences_stmt() -> Any:
+    # Built once (issue 19: on every 查人知住 building the statement cost more than running it).
+    v = ResidenceVersion
+    return (
+        select(Residence, v)
+        .join(v, v.entity_id == Residence.id)
+        .where(Residence.person_id == bindparam("person_id"), v.superseded_at.is_(None))
+        .order_by(v.valid_from.desc(), v.row_id.desc())
+    )
 
 
 def current_residences(session: Session, ctx: Context, person_ids: list[int]) -> dict[int, dict[str, Any]]:
