@@ -180,15 +180,20 @@ def _login_token(http: TestClient, username: str) -> Any:
     return {"Authorization": f"Bearer {r.json()['access_token']}"}
 
 
-def test_the_api_fixes_and_reinspects_an_overdue_item_on_the_moved_clock(
-    world: World, moving: Moving, http: TestClient
-) -> None:
+def _one_item_due_monday(world: World) -> None:
+    """A rejected lot on Friday opens one item, owned by collector_zhang, due one working day on (Monday)."""
     entered = _households(world, INSIDE, 2, "collector_zhang")
     with world.session() as session:
         plan = service.create_plan(
             session, world.ctx(session, "inspector_zhao"), _plan(world, margin=0.01, rectify_days=1)
         )
         service.record_result(session, world.ctx(session, "inspector_zhao"), plan.id, entered[0], _wrong())
+
+
+def test_the_api_fixes_and_reinspects_an_overdue_item_on_the_moved_clock(
+    world: World, moving: Moving, http: TestClient
+) -> None:
+    _one_item_due_monday(world)
     # One working day from Friday is Monday 30 November; on Tuesday the item is overdue.
     moving.to(dt.date(2026, 12, 1))
     owner = _login_token(http, "collector_zhang")
@@ -207,12 +212,7 @@ def test_the_api_fixes_and_reinspects_an_overdue_item_on_the_moved_clock(
 def test_the_inspector_finds_the_items_to_reinspect_on_the_web_list_and_cannot_report_them_fixed(
     world: World, moving: Moving, http: TestClient
 ) -> None:
-    entered = _households(world, INSIDE, 2, "collector_zhang")
-    with world.session() as session:
-        plan = service.create_plan(
-            session, world.ctx(session, "inspector_zhao"), _plan(world, margin=0.01, rectify_days=1)
-        )
-        service.record_result(session, world.ctx(session, "inspector_zhao"), plan.id, entered[0], _wrong())
+    _one_item_due_monday(world)
     assert form_login(http, "inspector_zhao").status_code == 303
     page = http.get("/web/rectifications")
     assert page.status_code == 200 and 'href="/web/rectifications"' in page.text

@@ -270,6 +270,20 @@ def describe(session: Session, address_id: int, on: dt.date) -> dict[str, Any]:
         srow = history.latest_row(session, STREET, street_id)
         assert srow is not None
         street_name, style = srow.name, srow.numbering_style
+    return _described(session, code, area_id, base, sub, street_name, style, on)
+
+
+def _described(
+    session: Session,
+    code: str,
+    area_id: int,
+    base: int,
+    sub: int | None,
+    street_name: str | None,
+    style: str | None,
+    on: dt.date,
+) -> dict[str, Any]:
+    """An address's description from its plate and street as read: the areas' names, street, number, text."""
     parts = _area_names(session, area_id, on)
     number = render_plate_number(base, sub, style or "dash")
     text = "".join(parts) + (street_name or "") + number
@@ -333,16 +347,7 @@ def describe_many(session: Session, address_ids: list[int], on: dt.date) -> dict
             out[address_id] = describe(session, address_id, on)  # not valid that day: as last known
             continue
         code, area_id, _street_id, base, sub, street_name, style = row
-        parts = _area_names(session, area_id, on)
-        number = render_plate_number(base, sub, style or "dash")
-        text = "".join(parts) + (street_name or "") + number
-        out[address_id] = {
-            "code": code,
-            "areas": parts,
-            "street": street_name,
-            "number": number,
-            "text": text,
-        }
+        out[address_id] = _described(session, code, area_id, base, sub, street_name, style, on)
     return out
 
 
