@@ -24,6 +24,8 @@ from dataclasses import dataclass, field
 from functools import lru_cache
 from importlib import resources
 
+from liangshi.addresses.dash_numbers import after_building, after_estate, four_parts, number_range
+from liangshi.addresses.division_names import short_forms as _short_forms
 from liangshi.addresses.gazetteer import gazetteer
 from liangshi.addresses.street_patterns import (
     _BUILDING,
@@ -143,9 +145,6 @@ _LOC_PART = re.compile(r"^(?:\[(\d*)-(\d*)\])?(.+)$")
 # Municipalities (and the SARs) are their own city.
 _MUNICIPALITIES = frozenset({"11", "12", "31", "50", "81", "82"})
 _PLACEHOLDERS = frozenset({"市辖区", "县", "市区", "郊区", "矿区", "城区", "辖区"})
-_SUFFIXES_L1 = ("特别行政区", "自治区", "省", "市")
-_SUFFIXES_L2 = ("自治州", "地区", "市", "盟")
-_SUFFIXES_L3 = ("自治县", "自治旗", "林区", "特区", "新区", "区", "县", "市", "旗")
 # A short name is not a division when one of these follows it (江汉路, 鄂城大道, 洪山街道, 武昌火车站 …).
 _STREET_WORDS = re.compile(
     r"(?:[东南西北中]{1,2}(?:路|街|大道|大街|巷)|路|街|巷|道|弄|里|胡同|大道|大街|大厦|大学|镇|乡|村|社区|小区|组|号|栋|幢|楼|桥|站|湖|山|港|口|门|广场|花园|公园|新城|中心)"
@@ -160,44 +159,6 @@ def _parts(value: str) -> list[tuple[str, bool]]:
         if m:
             result.append((m.group(3).strip(), not m.group(2)))
     return result
-
-
-@lru_cache(maxsize=1)
-def _ethnic_names() -> tuple[str, ...]:
-    """The 55 minority names (`土家`, `维吾尔` …) with 族 and without, longest first."""
-    path = resources.files("liangshi.common").joinpath("codes/gbt3304_ethnicity.csv")
-    names: list[str] = []
-    for line in path.read_text(encoding="utf-8").splitlines()[1:]:
-        name = line.split(",")[1].strip()
-        if name and name != "汉":
-            names += [name + "族", name]
-    names += ["各族"]
-    return tuple(sorted(set(names), key=len, reverse=True))
-
-
-def _short_forms(name: str, level: int) -> set[str]:
-    """Short forms of a division name: `广西壮族自治区` → 广西, `恩施土家族苗族自治州` → 恩施, `鄂城区` → 鄂城."""
-    suffixes = {1: _SUFFIXES_L1, 2: _SUFFIXES_L2, 3: _SUFFIXES_L3}[level]
-    shorts: set[str] = set()
-    for suffix in suffixes:
-        if name.endswith(suffix) and len(name) - len(suffix) >= 2:
-            stem = name[: -len(suffix)]
-            if suffix.startswith("自治") or suffix == "自治区":
-                changed = True
-                while changed:
-                    changed = False
-                    for ethnic in _ethnic_names():
-                        if stem.endswith(ethnic) and len(stem) - len(ethnic) >= 2:
-                            stem = stem[: -len(ethnic)]
-                            changed = True
-                            break
-            shorts.add(stem)
-            if suffix == "自治州":
-                shorts.add(stem + "州")  # 恩施州, 延边州
-            break
-    if level == 1:
-        shorts |= {n for n in ("内蒙古", "黑龙江") if name.startswith(n)}
-    return {s for s in shorts if len(s) >= 2 and s != name}
 
 
 @dataclass(frozen=True, slots=True)
@@ -691,8 +652,14 @@ def _try(component: str, text: str, pos: int, parsed: ParsedAddress) -> int:
                 road = split.group("road")
             parsed.road = road
     elif component == "number":
-        if _COMPACT.match(text, pos) or _COMPACT_2.match(text, pos):
+        span = number_range(text, pos)
+        if span is not None and parsed.road is not None and parsed.number is None and span[1] != "室":
+            parsed.number = span[0]  # 解放南路1077-1083: one plate spanning several
+            return span[2]
+        if span or _COMPACT.match(text, pos) or _COMPACT_2.match(text, pos) or four_parts(text, pos):
             return -1  # building-unit-room written with dashes: read by `building`
+        if parsed.number is None and after_estate(text, pos):
+            return -1  # 景阳花园192-11号: after an estate's name, its building and unit
         m = _NUMBER.match(text, pos)
         if m:
             parsed.number = _number_text(m)
@@ -705,9 +672,16 @@ def _try(component: str, text: str, pos: int, parsed: ParsedAddress) -> int:
             if m:
                 parsed.number = m.group("base")
     elif component == "building":
+        if number_range(text, pos):
+            return -1  # 605-606室: a room spanning two, read by `room`
+        dashed = four_parts(text, pos) or (after_estate(text, pos) if parsed.number is None else None)
+        if dashed is not None:
+            for name, value in dashed[0].items():
+                setattr(parsed, name, value)
+            return dashed[1]
         m = _COMPACT.match(text, pos)
         if m:
-            parsed.building, parsed.unit, parsed.room = m.group("b"), m.group("u"), m.group("r")
+            parsed.building, parsed.unit, parsed.room = m["b"].upper(), m["u"].upper(), m["r"].upper()
             return m.end()
         m = _COMPACT_2.match(text, pos)
         if m:
@@ -717,6 +691,10 @@ def _try(component: str, text: str, pos: int, parsed: ParsedAddress) -> int:
         if m:
             parsed.building = _num(m.group("b"))
     elif component == "unit":
+        dashed = after_building(text, pos) if parsed.building is not None else None
+        if dashed is not None:  # 3栋2-501: the unit and the room
+            parsed.unit, parsed.room = dashed[0]["unit"], dashed[0]["room"]
+            return dashed[1]
         m = _UNIT.match(text, pos) or (_UNIT_HAO.match(text, pos) if parsed.building is not None else None)
         if m:  # 12幢4号1203室: after a building, a number then a room or floor is its unit (entrance)
             parsed.unit = _num(m.group("u"))
@@ -727,6 +705,10 @@ def _try(component: str, text: str, pos: int, parsed: ParsedAddress) -> int:
             negative = m.group().startswith(("负", "地下", "-"))
             parsed.floor = f"-{value}" if negative else value
     else:  # room
+        span = number_range(text, pos)
+        if span is not None:
+            parsed.room = span[0]
+            return span[2]
         m = _ROOM.match(text, pos)
         if m:
             parsed.room = m.group("r").upper()
@@ -824,6 +806,8 @@ def _repeat_end(text: str, pos: int, parsed: ParsedAddress) -> int:
             if n
         ]
         step = next((len(n) for n in names if text.startswith(n, end)), 0)
+        if step and text.startswith("中", end) and _match_division(text, end + step, [])[0] is None:
+            step = 0  # 中国人寿大厦: the country's name is looked past only before a division's
         if not step:
             step = _short_repeat(text, end, parsed)
         successor = parsed.current.get("district")

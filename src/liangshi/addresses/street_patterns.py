@@ -51,7 +51,9 @@ _NUMBER = re.compile(
 # After a village's bare door number: the end, or a building, unit, floor or room.
 _VILLAGE_NUMBER_END = re.compile(r"$|[A-Za-z]?\d{0,4}(?:栋|幢|单元|楼|层|室)|号")
 _NUMBER_BARE = re.compile(r"(?P<base>\d{1,5})(?![\d栋幢单元楼层室座号#\-附区排街期弄巷段组])")
-_COMPACT = re.compile(r"(?P<b>[A-Za-z]?\d{1,4})-(?P<u>\d{1,2})-(?P<r>[A-Za-z]?\d{1,4})(?:室|号)?(?![\d\-])")
+_COMPACT = re.compile(
+    r"(?P<b>[A-Za-z]?\d{1,4})-(?P<u>\d{1,2}|[A-Za-z])-(?P<r>[A-Za-z]?\d{1,4})(?:室|号)?(?![\d\-])"
+)
 # 59-1310: building and room (a second part of three or four digits, no 号 between: a door number is 28-3号)
 _COMPACT_2 = re.compile(r"(?P<b>[A-Za-z]?\d{1,3})-(?P<r>\d{3,4})(?:室)?(?![\d\-号])")
 _LANE = re.compile(rf"(?P<n>\d{{1,4}}|{CN_NUM})弄(?=\d|{CN_NUM}号|支弄)")
