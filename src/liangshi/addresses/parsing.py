@@ -29,6 +29,7 @@ from liangshi.addresses.division_names import short_forms as _short_forms
 from liangshi.addresses.gazetteer import gazetteer
 from liangshi.addresses.street_patterns import (
     _BUILDING,
+    _BUILDING_HAO,
     _COMMUNITY,
     _COMPACT,
     _COMPACT_2,
@@ -38,6 +39,8 @@ from liangshi.addresses.street_patterns import (
     _GENERIC_ZONE,
     _GROUP,
     _LANE,
+    _LANE_LAST,
+    _NOT_IN_ROAD,
     _NUMBER,
     _NUMBER_BARE,
     _POI_IN_ROAD,
@@ -310,11 +313,21 @@ def _lone_county_stands(text: str, end: int, candidates: list[_Candidate]) -> bo
         return False
     county = next(c.division for c in candidates if c.division.current)
     short = text[:end]
-    if len(short) < 3 and not county.name.endswith("市"):
-        return False
     if _street_follows(text, end) or _SHORT_SUFFIX.match(text, end) or _ROAD_START_WORDS.match(text, end):
         return False
-    return not re.match(r"[镇乡村街道路]", text[end : end + 1])
+    if re.match(r"[镇乡村街道路]", text[end : end + 1]):
+        return False
+    if len(short) >= 3 or county.name.endswith("市"):
+        return True
+    road = _ROAD_NUMBERED.match(text, end) or _ROAD_ANY.match(text, end)
+    return bool(  # 嘉善世纪大道: the county, then a whole road name
+        road
+        and not _TOWNSHIP.match(text, end)
+        and len(road.group()) >= 4
+        and not _ROAD_CONTINUES.match(road.group())
+        and not _POI_IN_ROAD.match(road.group())
+        and not _NOT_IN_ROAD.search(road.group())
+    )
 
 
 def _after_suffix(text: str, end: int, c: _Candidate) -> int:
@@ -635,12 +648,18 @@ def _try(component: str, text: str, pos: int, parsed: ParsedAddress) -> int:
         m = _ROAD_NUMBERED.match(text, pos) or _ROAD_ANY.match(text, pos)
         if m is None and town is not None and parsed.township == town.group():
             return pos
+        if m and _NOT_IN_ROAD.search(_POI_IN_ROAD.sub(r"\g<road>", m.group())):
+            m = None
         if m:
-            road = m.group()
+            road = _past_divisions(m.group(), parsed)
             lane = _LANE.match(text, m.end())
+            last = _LANE_LAST.match(text, m.end()) if lane is None and parsed.number is None else None
             if lane:  # 漕溪北路88弄5号: the lane is part of the road name, 5号 the door number in it
                 road += f"{_num(lane.group('n'))}弄"
                 m = lane
+            elif last:  # 虹桥路1335弄: the lane, no plate after it, is the door number on the road
+                parsed.number = f"{_num(last.group('n'))}弄"
+                m = last
             split = _POI_IN_ROAD.match(road)
             village = _VILLAGE_IN_ROAD.match(road) if parsed.community is None else None
             if village and not _ROAD_CONTINUES.match(village.group("road")):
@@ -687,7 +706,7 @@ def _try(component: str, text: str, pos: int, parsed: ParsedAddress) -> int:
         if m:
             parsed.building, parsed.room = m.group("b"), m.group("r")
             return m.end()
-        m = _BUILDING.match(text, pos)
+        m = _BUILDING.match(text, pos) or (_BUILDING_HAO.match(text, pos) if parsed.number else None)
         if m:
             parsed.building = _num(m.group("b"))
     elif component == "unit":
@@ -713,6 +732,21 @@ def _try(component: str, text: str, pos: int, parsed: ParsedAddress) -> int:
         if m:
             parsed.room = m.group("r").upper()
     return m.end() if m else -1
+
+
+def _past_divisions(road: str, parsed: ParsedAddress) -> str:
+    """A road read with the name of a division already read before it (杭州石大路 after 杭州市下城区): the road
+    alone, when what is left is a whole road name (石大路; not 杭州南路, a road named after the city)."""
+    for name in (parsed.city, parsed.district, parsed.province):  # 丽水缙云县大桥北路: one after the other
+        m = re.search(f"{_SHORT_SUFFIX.pattern}$", name or "")
+        for prefix in (name, name[: -len(m.group())] if name and m else None):
+            if not prefix or len(prefix) < 2 or not road.startswith(prefix):
+                continue
+            rest = road[len(prefix) :]
+            if len(rest) >= 3 and not _ROAD_CONTINUES.match(rest) and _ROAD_ANY.fullmatch(rest):
+                road = rest
+                break
+    return road
 
 
 def _address_ahead(text: str, start: int, parsed_code: str | None) -> ParsedAddress | None:

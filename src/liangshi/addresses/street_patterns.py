@@ -59,13 +59,21 @@ _COMPACT_2 = re.compile(r"(?P<b>[A-Za-z]?\d{1,3})-(?P<r>\d{3,4})(?:室)?(?![\d\-
 _LANE = re.compile(rf"(?P<n>\d{{1,4}}|{CN_NUM})弄(?=\d|{CN_NUM}号|支弄)")
 _BUILDING = re.compile(
     rf"第?(?P<b>\d{{1,4}}|{CN_NUM}|[A-Za-z]\d{{0,3}}|\d{{1,3}}[A-Za-z])"
-    rf"(?:号楼|栋|幢|座|#楼?|号?楼(?=第?(?:\d{{1,2}}|{CN_NUM})单元)|(?<=\d)[撞懂])"
+    rf"(?:号楼|栋|幢|座|#楼?|号?楼(?=第?(?:\d{{1,2}}|{CN_NUM})单元)|(?<=\d)[撞懂]|(?<=\d)(?=第?[一二三四五六七八九十]单元))"
 )
 # 12幢4号1203室, 12幢4号5楼: after a building, a number followed by a room or a floor is the unit.
 _UNIT_HAO = re.compile(
-    rf"(?P<u>\d{{1,2}}|{CN_NUM})号(?=\d{{3,4}}(?:室|房)?(?:$|[^\d])|第?(?:\d{{1,2}}|{CN_NUM})(?:楼|层))"
+    rf"(?P<u>\d{{1,3}}|{CN_NUM})号(?=\d{{3,4}}(?:室|房)?(?:$|[^\d])|第?(?:\d{{1,2}}|{CN_NUM})(?:楼|层))"
 )
-_UNIT = re.compile(rf"第?(?P<u>\d{{1,2}}|{CN_NUM}|[A-Za-z])单元")
+_UNIT = re.compile(
+    rf"第?(?P<u>\d{{1,2}}|{CN_NUM}|[A-Za-z])(?:单元|单(?=\d{{3,4}}(?!\d)))"
+)  # 8单583: 单 for 单元
+# After a door number, a number then a floor is the building (金辉西路1015号9号7楼).
+_BUILDING_HAO = re.compile(rf"(?P<b>\d{{1,3}}|{CN_NUM})号(?=第?(?:\d{{1,2}}|{CN_NUM})(?:楼|层))")
+# A road's name does not hold a floor, a numbered zone or a gate (国际商贸城四区75号门10楼7街 is a market's).
+_NOT_IN_ROAD = re.compile(rf"(?:\d|{CN_NUM})(?:楼|层)|\d区|号门")
+# A lane written last, no plate after it (虹桥路1335弄): the lane is the door number on the road.
+_LANE_LAST = re.compile(rf"(?P<n>\d{{1,4}}|{CN_NUM})弄(?![\d支]|{CN_NUM}号)")
 _FLOOR = re.compile(
     rf"(?:第|负|地下|-)?(?:(?P<f>\d{{1,3}}|{CN_NUM})(?:楼|层)(?!单元)|(?P<f2>\d{{1,2}})[Ff](?![A-Za-z\d]))"
 )
