@@ -22,10 +22,9 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass, field
 from functools import lru_cache
-from importlib import resources
 
 from liangshi.addresses.dash_numbers import after_building, after_estate, four_parts, number_range
-from liangshi.addresses.division_names import short_forms as _short_forms
+from liangshi.addresses.division_names import _MUNICIPALITIES, Division, _Candidate, divisions
 from liangshi.addresses.gazetteer import gazetteer
 from liangshi.addresses.street_patterns import (
     _BUILDING,
@@ -125,109 +124,10 @@ class ParsedAddress:
         return {**self.to_json(), "code": self.code, "current": dict(self.current), "notes": list(self.notes)}
 
 
-# ---------------------------------------------------------------------------------------------------------
-# Division index from stdnum's loc.dat
-# ---------------------------------------------------------------------------------------------------------
-
-
-@dataclass(frozen=True, slots=True)
-class Division:
-    """A division: GB/T 2260 code, level (1 province, 2 city, 3 district/county), full name, parents."""
-
-    code: str
-    level: int
-    name: str
-    province: str
-    city: str | None
-    current: bool
-
-
-_LOC_PROVINCE = re.compile(r'^(\d{2}) province="([^"]*)"')
-_LOC_COUNTY = re.compile(r'^\s+(\d{4}) county="([^"]*)"')
-_LOC_PART = re.compile(r"^(?:\[(\d*)-(\d*)\])?(.+)$")
-# Municipalities (and the SARs) are their own city.
-_MUNICIPALITIES = frozenset({"11", "12", "31", "50", "81", "82"})
-_PLACEHOLDERS = frozenset({"市辖区", "县", "市区", "郊区", "矿区", "城区", "辖区"})
 # A short name is not a division when one of these follows it (江汉路, 鄂城大道, 洪山街道, 武昌火车站 …).
 _STREET_WORDS = re.compile(
     r"(?:[东南西北中]{1,2}(?:路|街|大道|大街|巷)|路|街|巷|道|弄|里|胡同|大道|大街|大厦|大学|镇|乡|村|社区|小区|组|号|栋|幢|楼|桥|站|湖|山|港|口|门|广场|花园|公园|新城|中心)"
 )
-
-
-def _parts(value: str) -> list[tuple[str, bool]]:
-    """Names in a loc.dat value like ``[1983-2000]石灰窑区,[2001-]西塞山区``, each with `current`."""
-    result: list[tuple[str, bool]] = []
-    for part in re.split(r",(?=\[)", value):
-        m = _LOC_PART.match(part.strip())
-        if m:
-            result.append((m.group(3).strip(), not m.group(2)))
-    return result
-
-
-@dataclass(frozen=True, slots=True)
-class _Candidate:
-    division: Division
-    full: bool
-
-
-@lru_cache(maxsize=1)
-def divisions() -> tuple[dict[str, list[_Candidate]], int]:
-    """Name (full or short) → candidate divisions; and the longest name length."""
-    text = resources.files("stdnum.cn").joinpath("loc.dat").read_text(encoding="utf-8")
-    raw: dict[str, list[tuple[str, bool]]] = {}
-    for line in text.splitlines():
-        m = _LOC_PROVINCE.match(line)
-        if m:
-            province_code = m.group(1)
-            continue
-        m = _LOC_COUNTY.match(line)
-        if m:
-            raw[province_code + m.group(1)] = _parts(m.group(2))
-
-    def current_name(code: str) -> str | None:
-        names = raw.get(code)
-        if not names:
-            return None
-        current = [n for n, cur in names if cur]
-        return (current or [names[-1][0]])[-1]
-
-    index: dict[str, list[_Candidate]] = {}
-
-    def add(name: str, division: Division) -> None:
-        index.setdefault(name, []).append(_Candidate(division, True))
-        for short in _short_forms(name, division.level):
-            index.setdefault(short, []).append(_Candidate(division, False))
-
-    for code, names in raw.items():
-        p2, c2, d2 = code[:2], code[2:4], code[4:]
-        province = current_name(p2 + "0000")
-        if province is None:
-            continue
-        if c2 == "00" and d2 == "00":
-            for name, cur in names:
-                add(name, Division(code, 1, name, province, province if p2 in _MUNICIPALITIES else None, cur))
-            continue
-        parent_city = current_name(p2 + c2 + "00")
-        is_city_level = d2 == "00" or c2 == "90" or (parent_city is not None and "直辖" in parent_city)
-        if p2 in _MUNICIPALITIES:
-            is_city_level = False
-        for name, cur in names:
-            if name in _PLACEHOLDERS or "直辖" in name or "辖区" in name:
-                continue
-            if d2 == "00" and p2 in _MUNICIPALITIES:
-                continue
-            if is_city_level:
-                add(name, Division(code, 2, name, province, name, cur))
-            else:
-                city = province if p2 in _MUNICIPALITIES else parent_city
-                if city is not None and ("直辖" in city or city in _PLACEHOLDERS):
-                    city = None
-                add(name, Division(code, 3, name, province, city, cur))
-    for candidates in index.values():
-        # full names before short ones, current before historic, then by code (stable)
-        candidates.sort(key=lambda c: (not c.full, not c.division.current, c.division.code))
-    longest = max(len(name) for name in index)
-    return index, longest
 
 
 def _match_division(
