@@ -513,7 +513,8 @@ def _try(component: str, text: str, pos: int, parsed: ParsedAddress) -> int:
         ):
             return -1  # 宁海县长街镇, 区博罗县福田镇: the township is the known name inside, read from there
         if m:
-            parsed.township = m.group()[_division_prefix(m.group()) :]
+            name = m.group()[_division_prefix(m.group()) :]
+            parsed.township = name[_read_prefix(name, parsed) :]
 
     elif component == "community":
         villages = gazetteer().villages(*parsed._town) if parsed._town else {}
@@ -694,6 +695,22 @@ def _division_prefix(name: str) -> int:
         ):
             cut = end
     return cut
+
+
+def _read_prefix(name: str, parsed: ParsedAddress) -> int:
+    """The length of the names of divisions already read (or 城区, 市区) at the start of a township's name read by
+    its suffix (杭州萧山城厢镇 under 杭州市萧山区, 城区中和河街道), or 0, leaving a township's name of three or more
+    (not a zone's: 海宁经济开发区 keeps its 海宁)."""
+    prefixes = ["城区", "市区"]
+    for full in (parsed.province, parsed.city, parsed.district):
+        m = re.search(f"{_SHORT_SUFFIX.pattern}$", full or "")
+        prefixes += [p for p in (full, full[: -len(m.group())] if full and m else None) if p and len(p) >= 2]
+    at = 0
+    while step := next((len(p) for p in prefixes if name.startswith(p, at)), 0):
+        if len(name) - at - step < 3 or not _TOWNSHIP_PROPER.fullmatch(name, at + step):
+            break
+        at += step
+    return at
 
 
 def _written_again(

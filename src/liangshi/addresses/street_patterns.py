@@ -75,7 +75,7 @@ _NOT_IN_ROAD = re.compile(rf"(?:\d|{CN_NUM})(?:楼|层)|\d区|号门")
 # A lane written last, no plate after it (虹桥路1335弄): the lane is the door number on the road.
 _LANE_LAST = re.compile(rf"(?P<n>\d{{1,4}}|{CN_NUM})弄(?![\d支]|{CN_NUM}号)")
 _FLOOR = re.compile(
-    rf"(?:第|负|地下|-)?(?:(?P<f>\d{{1,3}}|{CN_NUM})(?:楼|层)(?!单元)|(?P<f2>\d{{1,2}})[Ff](?![A-Za-z\d]))"
+    rf"(?:第|负|地下|(?<!\d)-)?(?:(?P<f>\d{{1,3}}|{CN_NUM})(?:楼|层)(?!单元)|(?P<f2>\d{{1,2}})[Ff](?![A-Za-z\d]))"
 )
 # Not a room: a number naming a zone, section, street or row of a market (钱江市场8区135号, 10楼7街41234).
 _ROOM = re.compile(
