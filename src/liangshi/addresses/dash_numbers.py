@@ -64,7 +64,7 @@ def after_building(text: str, pos: int) -> tuple[dict[str, str], int] | None:
 
 def after_estate(text: str, pos: int) -> tuple[dict[str, str], int] | None:
     """Building and unit written `192-11` right after an estate's or building's name, and the end; or None."""
-    if not _ESTATE_END.search(text, 0, pos):
+    if not _ESTATE_END.search(text, max(0, pos - 2), pos):
         return None
     m = _PAIR.match(text, pos)
     if m is None:
