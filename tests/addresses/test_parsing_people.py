@@ -212,3 +212,18 @@ def test_adversarial_long_text_is_read_only_at_its_start(text: str) -> None:
     got = parse_address(text)
     assert "too_long" in got.notes
     assert all(len(v or "") <= MAX_ADDRESS_LENGTH for v in got.to_json().values())
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        ("广东省广州市天河区天河路385号太古汇12F19-20", {"floor": "12", "room": "19-20"}),
+        ("四川省成都市锦江区红星路三段1号IFS7F1040", {"floor": "7", "room": "1040"}),
+        ("浙江省温州市鹿城区温迪路284号雄鹰组团29幢101、102号", {"building": "29", "room": "101-102"}),
+        ("贵州省贵阳市云岩区中华北路167、169、171号", {"road": "中华北路", "number": "167-171"}),
+        ("湖南省长沙市芙蓉区五一大道尚坤大厦409", {"road": "五一大道", "number": None, "room": "409"}),
+    ],
+)
+def test_floors_lists_and_rooms_in_a_building_named(text: str, expected: dict[str, str | None]) -> None:
+    got = _fields(text)
+    assert {k: got.get(k) for k in expected} == expected

@@ -29,6 +29,7 @@ from liangshi.addresses.gazetteer import gazetteer
 from liangshi.addresses.street_patterns import (
     _BUILDING,
     _BUILDING_HAO,
+    _BUILDING_NAME_END,
     _COMMUNITY,
     _COMPACT,
     _COMPACT_2,
@@ -589,6 +590,8 @@ def _try(component: str, text: str, pos: int, parsed: ParsedAddress) -> int:
             m = _NUMBER_BARE.match(text, pos)
             if m and parsed.road is None and not _VILLAGE_NUMBER_END.match(text, m.end()):
                 m = None  # after a village, a bare number is its door number only when nothing follows
+            if m and _BUILDING_NAME_END.search(text, max(0, pos - 3), pos):
+                m = None  # 尚坤大厦409: a room in the building named
             if m:
                 parsed.number = m.group("base")
     elif component == "building":

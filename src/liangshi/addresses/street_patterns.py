@@ -75,11 +75,13 @@ _NOT_IN_ROAD = re.compile(rf"(?:\d|{CN_NUM})(?:楼|层)|\d区|号门")
 # A lane written last, no plate after it (虹桥路1335弄): the lane is the door number on the road.
 _LANE_LAST = re.compile(rf"(?P<n>\d{{1,4}}|{CN_NUM})弄(?![\d支]|{CN_NUM}号)")
 _FLOOR = re.compile(
-    rf"(?:第|负|地下|(?<!\d)-)?(?:(?P<f>\d{{1,3}}|{CN_NUM})(?:楼|层)(?!单元)|(?P<f2>\d{{1,2}})[Ff](?![A-Za-z\d]))"
+    rf"(?:第|负|地下|(?<!\d)-)?(?:(?P<f>\d{{1,3}}|{CN_NUM})(?:楼|层)(?!单元)|(?P<f2>\d{{1,2}})[Ff](?![A-Za-z]))"
 )
+# The end of a building's name: a bare number after it is a room in it (尚坤大厦409), not a door number.
+_BUILDING_NAME_END = re.compile(r"(?:大厦|大楼|商厦|广场|中心|写字楼|公寓|商城)$")
 # Not a room: a number naming a zone, section, street or row of a market (钱江市场8区135号, 10楼7街41234).
 _ROOM = re.compile(
-    r"(?<!\d)(?P<r>\d{1,5}|[A-Za-z]\d{1,5}|\d{1,4}[A-Za-z])(?:室|房|号房|号(?!门|区|街|楼))?"
+    r"(?<!\d)(?P<r>\d{1,5}|(?<![A-Za-z])[A-Za-z]\d{1,5}|\d{1,4}[A-Za-z])(?:室|房|号房|号(?!门|区|街|楼))?"
     r"(?=$|[^\d])(?!区|段|街|巷|期|排|弄|支|横|号门)"
 )
 
