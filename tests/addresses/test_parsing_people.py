@@ -227,3 +227,27 @@ def test_adversarial_long_text_is_read_only_at_its_start(text: str) -> None:
 def test_floors_lists_and_rooms_in_a_building_named(text: str, expected: dict[str, str | None]) -> None:
     got = _fields(text)
     assert {k: got.get(k) for k in expected} == expected
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        (
+            "江苏省南京市鼓楼区中山路与汉中路交叉口北100米金鹰广场",
+            {"road": "中山路", "number": None, "room": None},
+        ),
+        ("山西省太原市小店区长风街往东3公里", {"road": "长风街", "number": None, "room": None}),
+        ("河南省郑州市金水区经三路8号大街口", {"road": "经三路", "number": None, "room": None}),
+        ("广东省佛山市南海区桂城街道海三路3号门卫室西2门", {"road": "海三路", "room": None}),
+        (
+            "吉林省长春市南关区人民大街14号农村商业银行",
+            {"road": "人民大街", "number": "14", "community": None},
+        ),
+        ("青海省西宁市城中区南大街66一5一3o7", {"building": "66", "unit": "5", "room": "307"}),
+    ],
+)
+def test_distances_gates_and_typed_numbers_are_not_door_numbers(
+    text: str, expected: dict[str, str | None]
+) -> None:
+    got = _fields(text)
+    assert {k: got.get(k) for k in expected} == expected

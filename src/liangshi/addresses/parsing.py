@@ -526,6 +526,8 @@ def _try(component: str, text: str, pos: int, parsed: ParsedAddress) -> int:
             parsed.community = text[pos : known[1]]
             return known[1]
         m = _COMMUNITY.match(text, pos)
+        if m and re.search(r"\d号", m.group()):
+            m = None  # 绿汀路14号余杭农村商业银行: a road and its door number come first
         if m:
             parsed.community = m.group()
             road_first = _ROAD_IN_VILLAGE.match(m.group())

@@ -19,7 +19,7 @@ _COMMUNITY = re.compile(
 _GROUP = re.compile(
     rf"(?:第?(?P<n>\d{{1,3}}|{CN_NUM})|(?P<name>[{_CJK}]{{1,4}}?))(?:村民小组|小组|组)(?![织成合团])"
 )
-_ROAD_SUFFIX = r"(?:大道|大街|胡同|路|街|巷|道|弄|里)"
+_ROAD_SUFFIX = r"(?:大道|大街|胡同|路|街|巷|道|弄|(?<!公)里)"
 # The character before the road word: a Chinese one, or a number after a Chinese one (经3路, 纬2路).
 _ROAD_LAST = rf"(?:[{_CJK}]|(?<=[{_CJK}])\d{{1,2}}(?=路|街|大街|大道))"
 _ROAD_NUMBERED = re.compile(
@@ -45,12 +45,12 @@ _ROAD_IN_VILLAGE = re.compile(rf"(?P<road>[{_CJK}]{{2,10}}(?:大道|路))(?P<com
 _SUB_CN = "[一二三四五六七八九十]"
 _NUMBER = re.compile(
     rf"第?(?P<stem>[甲乙丙丁戊己庚辛壬癸])?(?P<base>\d{{1,5}}|{CN_NUM}(?=号))"
-    rf"(?:号院?(?!楼|房|院|室|栋|幢)|(?=[-附之]))"
+    rf"(?:号院?(?!楼|房|院|室|栋|幢|大街|大道|路|街|巷)|(?=[-附之]))"
     rf"(?:(?P<sep>-|附|之)(?P<sub>\d{{1,3}}(?!\d)|{_SUB_CN})号?(?!楼|室|栋|幢|单元))?"
 )
 # After a village's bare door number: the end, or a building, unit, floor or room.
 _VILLAGE_NUMBER_END = re.compile(r"$|[A-Za-z]?\d{0,4}(?:栋|幢|单元|楼|层|室)|号")
-_NUMBER_BARE = re.compile(r"(?P<base>\d{1,5})(?![\d栋幢单元楼层室座号#\-附区排街期弄巷段组])")
+_NUMBER_BARE = re.compile(r"(?P<base>\d{1,5})(?![\d栋幢单元楼层室座号#\-附区排街期弄巷段组米门]|公里)")
 _COMPACT = re.compile(
     r"(?P<b>[A-Za-z]?\d{1,4})-(?P<u>\d{1,2}|[A-Za-z])-(?P<r>[A-Za-z]?\d{1,4})(?:室|号)?(?![\d\-])"
 )
@@ -81,8 +81,8 @@ _FLOOR = re.compile(
 _BUILDING_NAME_END = re.compile(r"(?:大厦|大楼|商厦|广场|中心|写字楼|公寓|商城)$")
 # Not a room: a number naming a zone, section, street or row of a market (钱江市场8区135号, 10楼7街41234).
 _ROOM = re.compile(
-    r"(?<!\d)(?P<r>\d{1,5}|(?<![A-Za-z])[A-Za-z]\d{1,5}|\d{1,4}[A-Za-z])(?:室|房|号房|号(?!门|区|街|楼))?"
-    r"(?=$|[^\d])(?!区|段|街|巷|期|排|弄|支|横|号门)"
+    r"(?<!\d)(?P<r>\d{1,5}|(?<![A-Za-z])[A-Za-z]\d{1,5}|\d{1,4}[A-Za-z])(?:室|房|号房|号(?!门|区|街|楼|大街|大道|路|巷))?"
+    r"(?=$|[^\d])(?!区|段|街|巷|期|排|弄|支|横|号门|米|公里|门|号(?:大街|大道|路|巷))"
 )
 
 
