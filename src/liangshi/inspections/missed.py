@@ -22,7 +22,7 @@ from __future__ import annotations
 
 import math
 
-from scipy import stats as st
+from scipy import special
 
 JEFFREYS = 0.5
 
@@ -33,22 +33,34 @@ def interval(
     """(low, high) for the people missed, given the estimate, its variance, the people the re-canvass found
     unregistered (seen) and the fraction of households inspected in the strata sampled in part (1 when every
     stratum was inspected whole). The interval holds the estimate and never falls below the people seen."""
-    alpha = 2 * float(st.norm.sf(z))
+    q = float(special.ndtr(-z))  # α/2
     unseen = max(0.0, missed - seen)
     if unseen > 0 and variance > unseen:
         p = unseen / variance
         shape = unseen * unseen / (variance - unseen)
     elif unseen > 0:
         # Spread at most the Poisson's (households inspected almost whole): the Poisson of that mean is wider.
-        low, high = st.poisson.ppf([alpha / 2, 1 - alpha / 2], unseen)
-        return _held(missed, seen + float(low), seen + float(high))
+        return _held(missed, seen + _quantile(q, unseen), seen + _quantile(1 - q, unseen))
     elif inspected_fraction < 1:
         # Nobody unseen estimated where households were left out: what a half person found would say.
         p, shape = inspected_fraction, 0.0
     else:
         return _held(missed, float(seen), seen + z * math.sqrt(max(0.0, variance)))
-    low, high = st.nbinom.ppf([alpha / 2, 1 - alpha / 2], shape + JEFFREYS, p)
-    return _held(missed, seen + float(low), seen + float(high))
+    n = shape + JEFFREYS
+    return _held(missed, seen + _quantile(q, n, p), seen + _quantile(1 - q, n, p))
+
+
+def _quantile(q: float, n: float, p: float | None = None) -> float:
+    """The smallest k with P(K ≤ k) ≥ q, K negative binomial (n, p), or Poisson of mean n without p: scipy's
+    `nbinom.ppf` / `poisson.ppf` by the same special functions, without the frozen distribution's cost (a city's
+    thousands of post-strata)."""
+    if p is None:
+        k = math.ceil(float(special.pdtrik(q, n)))
+        below = max(k - 1, 0)
+        return float(below if special.pdtr(below, n) >= q else k)
+    k = math.ceil(float(special.nbdtrik(q, n, p)))
+    below = max(k - 1, 0)
+    return float(below if special.betainc(n, below + 1, p) >= q else k)  # P(K ≤ below)
 
 
 def _held(missed: float, low: float, high: float) -> tuple[float, float]:
