@@ -132,8 +132,18 @@ def test_existing_findings_keep_matching_after_the_migration(
     _in_migration(engine, FINDINGS.downgrade)  # the findings as stored before 0057: in clear
     old = _raw(engine, "SELECT keys, fingerprint FROM check_findings ORDER BY id")
     assert all(k.startswith("{") and p == rules.canonical_keys(json.loads(k))[:400] for k, p in old)
-    _in_migration(engine, FINDINGS.upgrade)
-    _in_migration(engine, FINDINGS.upgrade)  # again: nothing left to do
+    # An upgrade interrupted after its first batch: the first finding sealed, the others still in clear.
+    ring = sealed.keyring(engine.dialect)
+    [(first_id, k, e)] = _raw(engine, "SELECT id, keys, evidence FROM check_findings ORDER BY id LIMIT 1")
+    sealed_row = FINDINGS._sealer(ring)(k, e)
+    assert sealed_row is not None
+    with engine.begin() as conn:
+        conn.execute(
+            text("UPDATE check_findings SET keys = :k, evidence = :e, fingerprint = :f WHERE id = :i"),
+            {"i": first_id, "k": sealed_row[0], "e": sealed_row[1], "f": sealed_row[2]},
+        )
+    _in_migration(engine, FINDINGS.upgrade)  # run again: it seals the rest
+    _in_migration(engine, FINDINGS.upgrade)  # and again: nothing left to do
     after = _raw(engine, "SELECT id, status, keys FROM check_findings ORDER BY id")
     assert [(i, s) for i, s, _ in after] == [(i, s) for i, s, _ in before]
     assert all(k.startswith("v1:") for _, _, k in after)
