@@ -31,8 +31,16 @@ KINDS = {
     "persons": N_("Persons (death dates, phones, occupations …)"),
     "dwellings": N_("Dwelling statuses (housing)"),
     "births": N_("Births (health)"),
+    "areas": N_("Areas: names and codes (civil affairs)"),
+    "streets": N_("Street names (civil affairs)"),
 }
-KIND_NAMES = {"persons": N_("Person records"), "dwellings": N_("Dwelling statuses"), "births": N_("Births")}
+KIND_NAMES = {
+    "persons": N_("Person records"),
+    "dwellings": N_("Dwelling statuses"),
+    "births": N_("Births"),
+    "areas": N_("Areas"),
+    "streets": N_("Street names"),
+}
 # Refusals shown on the form (the page's own refusal, 403 for a role that may send nothing, is the error page).
 SHOWN = (403, 404, 409, 413, 422)
 
