@@ -3,13 +3,13 @@
 township, the name, the kind, start and end, valid from; a former name for a renamed street).
 
 Civil affairs is the authority on names and codes, and areas and streets are changed directly today (no review
-desk for them), so an accepted row is written at once through the area and street services and the registry:
-a new area by `areas.service.create_area`, a rename by `registry.change` (the former name stays readable before
-the date), a new code by `areas.service.recode_area` (the former code kept in `area_codes`); a new street by
-`addresses.service.create_street`, a rename or a new kind by `registry.change` (the former name is a version the
-address matcher still reads). A row the register already holds writes nothing (`same`), so a re-sent file changes
-nothing. Each row is checked with all of its problems reported at once (line, field, code); the good rows are
-kept unless the agreement says all-or-nothing.
+desk for them), so an accepted row is written at once through the area and street services: a new area by
+`areas.service.create_area`, a rename by `registry.change` as `PATCH /areas/{id}` renames (the former name stays
+readable before the date), a new code by `areas.service.recode_area` (the former code kept in `area_codes`); a
+new street by `addresses.service.create_street`, a rename or a new kind by `addresses.service.change_street` (the
+former name is a version the address matcher still reads). A row the register already holds writes nothing
+(`same`), so a re-sent file changes nothing. Each row is checked with all of its problems reported at once (line,
+field, code); the good rows are kept unless the agreement says all-or-nothing.
 """
 
 from __future__ import annotations
@@ -24,9 +24,9 @@ from sqlalchemy.orm import Session
 
 from liangshi import registry
 from liangshi.access.rules import Actor
-from liangshi.addresses.models import STREET, Street, StreetVersion
-from liangshi.addresses.schemas import StreetCreate, StreetType
-from liangshi.addresses.service import create_street
+from liangshi.addresses.models import Street, StreetVersion
+from liangshi.addresses.schemas import StreetCreate, StreetPatch, StreetType
+from liangshi.addresses.service import change_street, create_street
 from liangshi.areas import service as areas
 from liangshi.areas.models import AREA, Area, AreaVersion
 from liangshi.areas.rules import check_child
@@ -689,16 +689,19 @@ def write_streets(
             )
         else:
             assert row.street_id is not None
-            registry.change(
+            change_street(
                 session,
                 writer,
-                STREET,
                 row.street_id,
-                row.changes,
-                expected_version=row.version,
-                effective=row.valid_from,
-                prov=prov,
-                reason=reason,
+                StreetPatch.model_validate(
+                    {
+                        **row.changes,
+                        "expected_version": row.version,
+                        "effective": row.valid_from,
+                        "reason": reason[:500],
+                        "provenance": {"source_kind": prov.source_kind, "source_ref": prov.source_ref},
+                    }
+                ),
             )
         applied += 1
     return applied, same
