@@ -202,7 +202,6 @@ def _reset(session: Session) -> None:
         if table.name not in KEPT:
             session.execute(delete(table))
     session.execute(delete(ApiToken))
-    session.execute(delete(User).where(User.id > _BASELINE["user"]))
     session.execute(
         update(User)
         .values(
@@ -228,6 +227,17 @@ def _reset(session: Session) -> None:
         select(Area.id).where(Area.id > _BASELINE["area"]).order_by(Area.id.desc())
     ).all():
         session.execute(delete(Area).where(Area.id == area_id))
+    # A re-coded or renamed base area (a civil-affairs feed's) gets its code and its open name back.
+    session.execute(update(AreaCode).values(valid_to=None))
+    session.execute(update(AreaVersion).values(valid_to=None))
+    for area_id, code in session.execute(
+        select(Area.id, AreaCode.code)
+        .join(AreaCode, AreaCode.area_id == Area.id)
+        .where(AreaCode.code != Area.code)
+    ).all():
+        session.execute(update(Area).where(Area.id == area_id).values(code=code))
+    # Users last: the rows above may name a test's own user as their recorder.
+    session.execute(delete(User).where(User.id > _BASELINE["user"]))
     # Deleting residences and stays above made their triggers append negated counts: start the aggregate empty.
     session.execute(delete(KpiDelta))
     session.execute(delete(KpiDaily))

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+import json
 from typing import Any
 
 from sqlalchemy import func, select
@@ -10,7 +11,13 @@ from sqlalchemy import func, select
 from liangshi.audit.models import AuditEntry
 from liangshi.departments import rules
 from liangshi.departments import service as departments
-from liangshi.departments.models import DepartmentBatch, ExchangeConflict, ExchangeLogEntry, Feedback
+from liangshi.departments.models import (
+    Department,
+    DepartmentBatch,
+    ExchangeConflict,
+    ExchangeLogEntry,
+    Feedback,
+)
 from liangshi.persons import service as persons
 from liangshi.persons.models import PersonVersion
 from liangshi.persons.schemas import DocumentIn, PersonCreate
@@ -96,13 +103,13 @@ def _seq(male: bool) -> int:
 
 
 def counts(world: World) -> dict[str, int]:
-    """Row counts of everything a batch could write."""
+    """Row counts of everything a batch could write (batches: the accepted ones; a batch refused as a whole is
+    kept as a refused batch record, see `refused_batches`)."""
     with world.session() as s:
-        return {
+        found = {
             t.__tablename__: s.execute(select(func.count()).select_from(t)).scalar_one()
             for t in (
                 PersonVersion,
-                DepartmentBatch,
                 ExchangeConflict,
                 ExchangeLogEntry,
                 AuditEntry,
@@ -110,6 +117,22 @@ def counts(world: World) -> dict[str, int]:
                 AttributeFlag,
             )
         }
+        found[DepartmentBatch.__tablename__] = s.execute(
+            select(func.count()).select_from(DepartmentBatch).where(DepartmentBatch.status == "accepted")
+        ).scalar_one()
+        return found
+
+
+def refused_batches(world: World) -> list[tuple[str, str, str]]:
+    """The refused batch records, oldest first: (department, kind, the refusal's code)."""
+    with world.session() as s:
+        rows = s.execute(
+            select(DepartmentBatch.department_id, DepartmentBatch.kind, DepartmentBatch.report)
+            .where(DepartmentBatch.status == "refused")
+            .order_by(DepartmentBatch.id)
+        ).all()
+        codes = dict(s.execute(select(Department.id, Department.code)).all())
+        return [(codes[d], k, json.loads(r)["code"]) for d, k, r in rows]
 
 
 def csv_bytes(rows: list[list[str]], encoding: str = "utf-8") -> bytes:

@@ -13,7 +13,7 @@ from liangshi.audit.models import AuditEntry
 from liangshi.persons import service as persons
 from liangshi.registry import history
 from tests.conftest import World
-from tests.departments.helpers import HEALTH_PURPOSE, counts, csv_bytes, department, person
+from tests.departments.helpers import HEALTH_PURPOSE, counts, csv_bytes, department, person, refused_batches
 
 AGREEMENT = {
     "purpose": HEALTH_PURPOSE,
@@ -224,6 +224,18 @@ def test_refused_batches_over_http_write_nothing(world: World, client: TestClien
     rows = _upload(client, headers, cases[-1][1])
     assert rows.json()["error"]["data"]["errors"][0]["line"] == 3
     assert counts(world) == before
+    # Each batch refused as a whole for its file or its rows is kept (status refused, nothing applied) with its
+    # report; a refusal of the department (404) or of the sender's fields (403) is not a batch.
+    kept = [error for code, _, _, status, error in cases if status == 422] + ["department.batch_rows_invalid"]
+    assert refused_batches(world) == [("health", "persons", error) for error in kept]
+    listed = client.get("/departments/health/batches?status=refused", headers=headers)
+    assert listed.status_code == 200, listed.text
+    newest = listed.json()[0]
+    assert newest["status"] == "refused" and newest["applied"] == 0
+    assert newest["report"]["code"] == "department.batch_rows_invalid"
+    assert [e["line"] for e in newest["report"]["errors"]] == [3]
+    other = client.get("/departments/justice/batches", headers=headers)
+    assert (other.status_code, other.json()["error"]["code"]) == (403, "department.not_yours")
 
 
 def test_feedback_over_http_with_deadlines_pickup_decision_and_the_overdue_list(

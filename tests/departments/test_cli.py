@@ -100,3 +100,46 @@ def test_a_feed_from_an_unknown_department_or_a_forbidden_column_is_refused_and_
     refused = runner.invoke(app, ["import", "persons", str(feed), "--source", "justice"], env=env)
     assert refused.exit_code == 2 and "department.field_not_provided" in refused.output
     assert _count(url, DepartmentBatch) == 0 and _count(url, ExchangeLogEntry) == 0
+
+
+def test_civil_affairs_areas_from_the_command_line_and_a_refused_file_kept_and_listed(tmp_path: Path) -> None:
+    env, url = _db(tmp_path)
+    assert runner.invoke(app, ["dept", "add", "civil_affairs"], env=env).exit_code == 0
+    agreement = tmp_path / "civil.json"
+    agreement.write_text(
+        json.dumps(
+            {
+                "department": "civil_affairs",
+                "purpose": "区划与地名登记核对",
+                "valid_from": "2026-01-01",
+                "all_or_nothing": True,
+                "provides": {"area": ["name"], "street": ["name"]},
+            }
+        ),
+        encoding="utf-8",
+    )
+    assert runner.invoke(app, ["dept", "agreement", str(agreement)], env=env).exit_code == 0
+    areas = tmp_path / "areas.csv"
+    areas.write_text(
+        "区划代码,区划名称,上级区划代码,级别\n420704001901,试点社区,420704001,社区\n", encoding="utf-8"
+    )
+    sent = runner.invoke(app, ["import", "areas", str(areas), "--source", "civil_affairs"], env=env)
+    assert sent.exit_code == 0 and "applied 1" in sent.output, sent.output
+    bad = tmp_path / "bad.csv"
+    bad.write_text("区划代码,区划名称,上级区划代码,级别\n420704001902,,420704001,小区\n", encoding="utf-8")
+    refused = runner.invoke(app, ["import", "areas", str(bad), "--source", "civil_affairs"], env=env)
+    assert refused.exit_code == 2 and "department.batch_rows_invalid" in refused.output
+    listed = runner.invoke(app, ["dept", "batches", "civil_affairs", "--json"], env=env)
+    assert listed.exit_code == 0, listed.output
+    found = json.loads(listed.stdout)
+    assert [(b["kind"], b["status"], b["file_name"]) for b in found] == [
+        ("areas", "refused", "bad.csv"),
+        ("areas", "accepted", "areas.csv"),
+    ]
+    assert {e["code"] for e in found[0]["report"]["errors"]} == {
+        "department.place_field_required",
+        "department.area_level_unknown",
+    }
+    text = runner.invoke(app, ["dept", "batches", "civil_affairs", "--status", "refused"], env=env)
+    assert text.exit_code == 0 and "department.batch_rows_invalid" in text.output and "line 2" in text.output
+    assert _count(url, DepartmentBatch) == 2

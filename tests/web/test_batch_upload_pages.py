@@ -19,7 +19,7 @@ from liangshi.http.app import create_app
 from liangshi.persons import service as persons
 from liangshi.registry import history
 from tests.conftest import World
-from tests.departments.helpers import counts, csv_bytes, department, person
+from tests.departments.helpers import counts, csv_bytes, department, person, refused_batches
 from tests.departments.test_feed_dwellings import _housing, _place, _statuses
 from tests.web.conftest import csrf_of, form_login
 
@@ -68,7 +68,14 @@ def test_a_liaison_sends_a_file_and_sees_every_refused_row_with_all_its_problems
     assert 'href="/web/batches"' in home.text  # the menu entry
     form = liaison.get("/web/batches")
     assert form.status_code == 200 and 'data-testid="batch-form"' in form.text
-    assert re.findall(r'<option value="(\w+)"', form.text) == ["health", "persons", "dwellings", "births"]
+    assert re.findall(r'<option value="(\w+)"', form.text) == [
+        "health",
+        "persons",
+        "dwellings",
+        "births",
+        "areas",
+        "streets",
+    ]
     assert "人员信息" in form.text and "房屋状态" in form.text and "出生登记" in form.text
     content = csv_bytes(
         [
@@ -197,7 +204,14 @@ def test_bad_input_is_a_clear_message_on_the_page_and_stores_nothing(
         assert 'data-testid="batch-form"' in html  # the form again, to fix and resend
         assert counts(world) == before, args
     with world.session() as s:
-        assert s.execute(select(DepartmentBatch)).first() is None
+        assert s.execute(select(DepartmentBatch).where(DepartmentBatch.status == "accepted")).first() is None
+    # The batches refused for their file (422) are kept with their report, nothing applied; the refusals of the
+    # department (403, 404) are not batches of the liaison's.
+    kept = [(args.get("kind", "persons"), code) for args, status, code, _ in cases if status == 422]
+    assert [(k, c) for _, k, c in refused_batches(world)] == kept
+    assert {d for d, _, _ in refused_batches(world)} == {"health"}
+    recent = liaison.get("/web/batches").text.split('data-testid="recent-batches"', 1)[1]
+    assert recent.count('data-batch-status="refused"') == len(kept) and "file.type_unsupported" in recent
 
 
 def test_an_upload_over_the_size_limit_is_refused_with_a_page_and_stores_nothing(

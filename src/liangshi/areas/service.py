@@ -16,7 +16,8 @@ from liangshi.areas.models import AREA as AREA
 from liangshi.areas.models import Area, AreaCode, AreaEpoch, AreaVersion
 from liangshi.areas.rules import check_child, county_of
 from liangshi.areas.schemas import AreaCreate
-from liangshi.errors import Conflict, NotFound
+from liangshi.audit import service as audit
+from liangshi.errors import Conflict, NotFound, ValidationFailed
 from liangshi.registry import Context, Provenance, Snapshot
 
 
@@ -250,3 +251,53 @@ def codes_of(session: Session, ctx: Context, area_id: int) -> list[dict[str, obj
         }
         for c in rows
     ]
+
+
+def recode_area(
+    session: Session, ctx: Context, area_id: int, new_code: str, valid_from: dt.date
+) -> list[Area]:
+    """Give an area below county level a new code from a date (a township reform, a community renumbered); its
+    descendants' codes follow the new prefix. Each keeps its former code in `area_codes` with the years it held
+    it, so `codes_of` still reads it. A county-level code (GB/T 2260) is not changed here. Returns the areas
+    re-coded, the area first."""
+    ctx.actor.ensure("area.write")
+    area = session.execute(
+        select(Area).where(Area.id == area_id, Area.path.startswith(ctx.actor.area_path))
+    ).scalar_one_or_none()
+    if area is None:
+        raise NotFound("area.not_found", "未找到该区划", "Area not found", {"field": "code"})
+    old = area.code
+    if len(old) <= 6 or len(new_code) != len(old) or county_of(new_code) != area.county_code:
+        raise ValidationFailed(
+            "area.recode_invalid",
+            "只能变更县级以下区划的代码，且新代码须与原代码同长、同属一县",
+            "Only an area below county level may be re-coded, to a code of the same length in the same county",
+            {"field": "code", "code": old, "new_code": new_code},
+        )
+    parent = session.get(Area, area.parent_id) if area.parent_id else None
+    if parent is not None:
+        check_child(parent.code, parent.level, new_code, area.level)
+    if by_code(session, new_code) is not None:
+        raise Conflict("area.code_taken", "区划代码已存在", "The area code exists already", {"field": "code"})
+    family = list(
+        session.execute(select(Area).where(Area.path.startswith(area.path)).order_by(Area.path)).scalars()
+    )
+    for a in family:
+        former = a.code
+        a.code = new_code + former[len(old) :] if former.startswith(old) else former
+        if a.code == former:
+            continue
+        for held in session.execute(
+            select(AreaCode).where(
+                AreaCode.area_id == a.id, AreaCode.code == former, AreaCode.valid_to.is_(None)
+            )
+        ).scalars():
+            held.valid_to = valid_from
+        session.add(AreaCode(area_id=a.id, code=a.code, scheme="stats", valid_from=valid_from, valid_to=None))
+    session.flush()
+    registry.log(
+        ctx,
+        session,
+        [audit.Event("area.recode", "area", area.id, None, {"code": old, "new_code": new_code})],
+    )
+    return family

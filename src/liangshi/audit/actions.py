@@ -125,6 +125,7 @@ SPECIFIC: dict[str, Label] = {
     "inspection.reinspect": Label("整改复查", "Rectification re-inspected"),
     "sync.batch": Label("同步离线采集记录", "Offline outbox synced"),
     # departments and exchange
+    "area.recode": Label("变更区划代码", "Area code changed"),
     "department.add": Label("新增部门", "Department added"),
     "department.agreement": Label("登记部门协议", "Department agreement recorded"),
     "department.batch": Label("接收部门数据批次", "Department batch received"),

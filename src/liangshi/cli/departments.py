@@ -6,10 +6,12 @@ liangshi dept agreement health-2026.toml
 liangshi dept list
 liangshi dept extract health --out health.xlsx
 liangshi dept verify-log
+liangshi dept batches health --status refused
 """
 
 from __future__ import annotations
 
+import hashlib
 import json
 from pathlib import Path
 
@@ -144,22 +146,43 @@ def import_feed(kind: str, file: Path, source: str, as_user: str | None, errors:
     """Submit a file as a department batch: the good rows kept and the bad ones reported (line, field, code)
     to FILE.errors.csv, unless the agreement says all-or-nothing (then refused as a whole)."""
     try:
-        table = service.table_from_file(file)
-        with Progress(
-            SpinnerColumn(), TextColumn("{task.description}"), TimeElapsedColumn(), console=err
-        ) as p:
-            p.add_task(f"部门数据 department batch {source}: {len(table.rows)} rows", total=None)
-            with database() as (session, clock):
-                result = service.submit_batch(
-                    session,
-                    context_as(session, clock, as_user),
-                    department=source,
-                    kind=kind,
-                    table=table,
-                    precedence=rules.load_precedence(Settings().precedence_file),
-                )
+        _submit_file(kind, file, source, as_user, errors)
     except LiangshiError as exc:
+        _record_refused(kind, file, source, as_user, exc)
         raise fail(exc) from None
+
+
+def _record_refused(kind: str, file: Path, source: str, as_user: str | None, exc: LiangshiError) -> None:
+    """Keep a batch refused as a whole, with its report, in a transaction of its own (nothing else written)."""
+    try:
+        content = file.read_bytes() if file.is_file() else b""
+        with database() as (session, clock):
+            service.record_refused(
+                session,
+                context_as(session, clock, as_user),
+                department=source,
+                kind=kind,
+                file_name=file.name,
+                sha256=hashlib.sha256(content).hexdigest(),
+                refusal=exc,
+            )
+    except (LiangshiError, OSError):
+        pass  # the refusal alone answers (an unknown user, an unreadable path)
+
+
+def _submit_file(kind: str, file: Path, source: str, as_user: str | None, errors: Path | None) -> None:
+    table = service.table_from_file(file)
+    with Progress(SpinnerColumn(), TextColumn("{task.description}"), TimeElapsedColumn(), console=err) as p:
+        p.add_task(f"部门数据 department batch {source}: {len(table.rows)} rows", total=None)
+        with database() as (session, clock):
+            result = service.submit_batch(
+                session,
+                context_as(session, clock, as_user),
+                department=source,
+                kind=kind,
+                table=table,
+                precedence=rules.load_precedence(Settings().precedence_file),
+            )
     print(
         f"批次 batch {result.batch_id} ({result.department}): {result.rows} 行 rows, 匹配 matched {result.matched}, "
         f"未匹配 unmatched {len(result.unmatched_lines)}, 采用 applied {result.applied}, "
@@ -178,3 +201,37 @@ def import_feed(kind: str, file: Path, source: str, as_user: str | None, errors:
         lines = len({problem.line for problem in result.rejected})
         err.print(f"拒收 {lines} 行，已写入 / {lines} row(s) rejected, written to {report}")
         raise typer.Exit(1)
+
+
+@app.command("batches")
+def batches(
+    code: str = typer.Argument(..., help="The department"),
+    status: str = typer.Option(None, "--status", help="accepted or refused"),
+    as_user: str = typer.Option(None, "--as", help="As this user (default: operator)"),
+    as_json: bool = typer.Option(False, "--json"),
+) -> None:
+    """A department's batches, newest first; a batch refused as a whole with why (its report)."""
+    try:
+        with database() as (session, clock):
+            found = service.list_batches(session, context_as(session, clock, as_user), code, status=status)
+    except LiangshiError as exc:
+        raise fail(exc) from None
+    if as_json:
+        print(json.dumps(found, ensure_ascii=False, default=str))
+        return
+    for b in found:
+        when = b["received_at"].strftime("%Y-%m-%d %H:%M")
+        if b["status"] == "refused":
+            report = b["report"] or {}
+            state = (
+                f"拒收 refused: {report.get('code', '')} "
+                f"{report.get('message_zh', '')} / {report.get('message_en', '')}"
+            )
+        else:
+            state = (
+                f"采纳 accepted: {b['accepted']} 行 rows, "
+                f"拒收 rejected {b['rejected']}, 采用 applied {b['applied']}"
+            )
+        print(f"#{b['id']:<6} {when} {b['kind']:<10} {b['file_name']}  {state}")
+        for e in (b["report"] or {}).get("errors", [])[:5]:
+            print(f"    line {e['line']}, {e['field']}: {e['code']}: {e['message_zh']} / {e['message_en']}")

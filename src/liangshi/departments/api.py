@@ -1,6 +1,7 @@
 """Department exchange routes: departments and agreements, batches in, changes and extracts out, conflicts,
 feedback, the exchange log."""
 
+import hashlib
 import json
 from typing import Any
 
@@ -18,7 +19,7 @@ from liangshi.departments.schemas import (
     FeedbackDecideIn,
     FeedbackIn,
 )
-from liangshi.errors import ValidationFailed
+from liangshi.errors import LiangshiError, ValidationFailed
 from liangshi.http.crud import paging
 from liangshi.http.tx import unit
 from liangshi.residence.calendar import default_calendar
@@ -69,28 +70,67 @@ async def submit_batch(code: str, request: Request) -> BatchRead:
     body `{"kind": "persons", "records": [...]}`. A bad row is reported (`rejected`: line, field, code) and the
     good rows are kept, unless the agreement says all-or-nothing: then any bad row refuses the batch."""
     content_type = request.headers.get("content-type", "")
-    if content_type.startswith("multipart/form-data"):
-        form = await request.form()
-        upload = form.get("file")
-        if not isinstance(upload, UploadFile) and not hasattr(upload, "read"):
-            raise service.no_file()
-        data = await upload.read()  # type: ignore[union-attr]
-        kind = str(form.get("kind") or "persons")
-        table = service.table_from_upload(getattr(upload, "filename", None) or "upload.csv", data)
-    else:
-        try:
-            body = BatchRecords.model_validate(json.loads(await request.body()))
-        except (ValueError, TypeError) as exc:
-            raise ValidationFailed(
-                "request.invalid",
-                "请求内容须为JSON批次或上传文件",
-                "Send a JSON batch or upload a file",
-                {"detail": str(exc)[:200]},
-            ) from None
-        kind = body.kind
-        table = service.table_from_records(body.records)
-    # The batch is one transaction of blocking database work: run it off the event loop.
-    return await run_in_threadpool(_submit, request, code, kind, table)
+    kind, name, content = "persons", "body.json", b""
+    try:
+        if content_type.startswith("multipart/form-data"):
+            form = await request.form()
+            upload = form.get("file")
+            kind = str(form.get("kind") or "persons")
+            if not isinstance(upload, UploadFile) and not hasattr(upload, "read"):
+                raise service.no_file()
+            content = await upload.read()  # type: ignore[union-attr]
+            name = getattr(upload, "filename", None) or "upload.csv"
+            table = service.table_from_upload(name, content)
+        else:
+            content = await request.body()
+            try:
+                body = BatchRecords.model_validate(json.loads(content))
+            except (ValueError, TypeError) as exc:
+                raise ValidationFailed(
+                    "request.invalid",
+                    "请求内容须为JSON批次或上传文件",
+                    "Send a JSON batch or upload a file",
+                    {"detail": str(exc)[:200]},
+                ) from None
+            kind = body.kind
+            table = service.table_from_records(body.records)
+        # The batch is one transaction of blocking database work: run it off the event loop.
+        return await run_in_threadpool(_submit, request, code, kind, table)
+    except LiangshiError as exc:
+        # A batch refused as a whole is kept, with its report, in a transaction of its own (nothing else written).
+        await run_in_threadpool(_record_refused, request, code, kind, name, content, exc)
+        raise
+
+
+def _record_refused(
+    request: Request, code: str, kind: str, name: str, content: bytes, exc: LiangshiError
+) -> None:
+    try:
+        with unit(request) as (session, ctx):
+            service.record_refused(
+                session,
+                ctx,
+                department=code,
+                kind=kind,
+                file_name=name,
+                sha256=hashlib.sha256(content).hexdigest(),
+                refusal=exc,
+            )
+    except LiangshiError:
+        pass  # a caller the refusal's record cannot name (not signed in): the refusal alone answers
+
+
+@router.get("/departments/{code}/batches", summary="A department's batches, accepted and refused")
+def list_batches(
+    code: str,
+    request: Request,
+    status: str | None = Query(None, pattern="^(accepted|refused)$"),
+    limit: int = Query(100, ge=1, le=1000),
+) -> list[dict[str, Any]]:
+    """Newest first; a batch refused as a whole (nothing applied) comes with its report: the refusal's code and
+    messages and its rows' problems (line, field, code). For the department's own liaison or an administrator."""
+    with unit(request) as (session, ctx):
+        return service.list_batches(session, ctx, code, status=status, limit=limit)
 
 
 def _submit(request: Request, code: str, kind: str, table: service.FeedTable) -> BatchRead:

@@ -48,13 +48,15 @@ class Agreement(Base):
 
 
 class DepartmentBatch(Base):
-    """One accepted feed from a department (a refused one leaves no row): what it matched, applied and disputed."""
+    """One feed from a department: accepted (what it matched, applied and disputed) or refused as a whole
+    (`status` refused, nothing applied, `report` says why: the refusal's code and messages and its rows' problems,
+    as JSON). A batch refused for want of an agreement in force names none."""
 
     __tablename__ = "department_batches"
 
     id: Mapped[int] = mapped_column(BigId, primary_key=True)
     department_id: Mapped[int] = mapped_column(BigId, ForeignKey("departments.id"), index=True)
-    agreement_id: Mapped[int] = mapped_column(BigId, ForeignKey("department_agreements.id"))
+    agreement_id: Mapped[int | None] = mapped_column(BigId, ForeignKey("department_agreements.id"))
     kind: Mapped[str] = mapped_column(String(20))
     file_name: Mapped[str] = mapped_column(String(300))
     content_sha256: Mapped[str] = mapped_column(String(64), index=True)
@@ -65,6 +67,8 @@ class DepartmentBatch(Base):
     values_same: Mapped[int] = mapped_column(Integer, default=0)
     conflicts: Mapped[int] = mapped_column(Integer, default=0)
     rows_rejected: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
+    status: Mapped[str] = mapped_column(String(10), default="accepted", server_default="accepted")
+    report: Mapped[str | None] = mapped_column(Text)
     actor_id: Mapped[int | None] = mapped_column(BigId, ForeignKey("users.id"))
     actor_name: Mapped[str] = mapped_column(String(50))
     received_at: Mapped[dt.datetime] = mapped_column(UtcDateTime)

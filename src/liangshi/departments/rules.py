@@ -65,7 +65,13 @@ PERSON_COLUMNS: dict[str, str] = {
 # the other headers departments write it under.
 ROUTE_COLUMNS: dict[str, tuple[str, ...]] = {"community_code": ("管辖社区", "社区代码", "所属社区代码")}
 # Feed kinds (the import kind on the command line) and the object kind their columns belong to.
-FEED_KINDS = {"persons": "person", "dwellings": "dwelling", "births": "person"}
+FEED_KINDS = {
+    "persons": "person",
+    "dwellings": "dwelling",
+    "births": "person",
+    "areas": "area",
+    "streets": "street",
+}
 
 
 def bad(code: str, zh: str, en: str, **data: Any) -> ValidationFailed:

@@ -48,7 +48,14 @@ from liangshi.departments.service.batch_rows import (
     table_from_records,
     table_from_upload,
 )
-from liangshi.departments.service.batches import RECENT_BATCHES, ensure_may_send, recent_batches, senders
+from liangshi.departments.service.batches import (
+    RECENT_BATCHES,
+    ensure_may_send,
+    list_batches,
+    recent_batches,
+    record_refused,
+    senders,
+)
 from liangshi.departments.service.exchange_log import log_exchange, verify_log
 from liangshi.departments.service.feeds_in import (
     CHUNK_ROWS,
@@ -105,6 +112,7 @@ __all__ = [
     "get_department",
     "kinds",
     "known_fields",
+    "list_batches",
     "list_conflicts",
     "list_departments",
     "list_feedback",
@@ -115,6 +123,7 @@ __all__ = [
     "read_cut",
     "read_policy",
     "recent_batches",
+    "record_refused",
     "resolve_person",
     "resolve_persons",
     "senders",

@@ -12,7 +12,8 @@ from sqlalchemy.orm import Session
 
 from liangshi import registry
 from liangshi.access.rules import Actor
-from liangshi.addresses.models import ADDRESS
+from liangshi.addresses.models import ADDRESS, STREET
+from liangshi.areas.models import AREA
 from liangshi.audit import service as audit
 from liangshi.buildings.models import BUILDING, DWELLING
 from liangshi.departments import rules
@@ -35,7 +36,9 @@ def kinds() -> dict[str, Kind]:
 
 def known_fields() -> dict[str, tuple[str, ...]]:
     """Per kind, the fields an agreement may name (versioned attributes, and events such as a death date)."""
-    return {name: k.attributes + rules.EVENT_FIELDS.get(name, ()) for name, k in kinds().items()}
+    found = {name: k.attributes + rules.EVENT_FIELDS.get(name, ()) for name, k in kinds().items()}
+    # Areas and streets are only sent (civil affairs' names and codes, kinds `areas` and `streets`), not read.
+    return found | {k.name: k.attributes for k in (AREA, STREET)}
 
 
 # ---- departments and agreements --------------------------------------------------------------------------------

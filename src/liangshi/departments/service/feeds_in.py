@@ -21,7 +21,7 @@ from liangshi.bulk import allocate_ids, analyse, bulk_insert, take_loaded
 from liangshi.common.fieldcrypt import Keyring
 from liangshi.departments import rules
 from liangshi.departments.models import Agreement, Department, DepartmentBatch, ExchangeConflict
-from liangshi.departments.service import feed_births, feed_dwellings
+from liangshi.departments.service import feed_births, feed_dwellings, feed_places
 from liangshi.departments.service.agreements import _liaison_agreement, audit_purpose_max, get_department
 from liangshi.departments.service.batch_rows import (
     FeedTable,
@@ -651,6 +651,8 @@ def submit_batch(
         return _submit_dwellings(session, ctx, dept, agreement, table, precedence)
     if kind == "births":
         return _submit_births(session, ctx, dept, agreement, table, precedence)
+    if kind in ("areas", "streets"):
+        return _submit_places(session, ctx, dept, agreement, kind, table, precedence)
     _ensure_may_submit(ctx.actor, dept, object_kind)
     mapping, fields = _batch_columns(table, agreement, object_kind)
     parsed, problems, communities = _parse_rows(table, mapping, fields, ctx.today)
@@ -738,5 +740,45 @@ def _submit_births(
         result.rejected = sorted([*result.rejected, *refused], key=lambda p: p.line)
         result.matched -= len(refused)
     result.applied = len(result.proposals)
+    _close_batch(session, ctx, batch, result, agreement, table, feed)
+    return result
+
+
+def _submit_places(
+    session: Session,
+    ctx: Context,
+    dept: Department,
+    agreement: Agreement,
+    kind: str,
+    table: FeedTable,
+    precedence: rules.Precedence,
+) -> BatchResult:
+    """A civil-affairs office's areas or streets (`feed_places`): matched by code (areas) or by district and name
+    (streets), written through the area and street services and the registry, the batch recorded, logged and
+    audited like a person feed."""
+    object_kind = rules.FEED_KINDS[kind]
+    if not (ctx.actor.may("department.exchange") and ctx.actor.department == dept.code):
+        ctx.actor.ensure(f"{object_kind}.write")
+    feed_places.ensure_provides(agreement, dept, kind)
+    whole = agreement.all_or_nothing
+    if kind == "areas":
+        areas, problems = feed_places.plan_areas(session, ctx.actor, table, ctx.today, whole)
+        count = len(areas)
+    else:
+        streets, problems = feed_places.plan_streets(session, ctx.actor, table, ctx.today, whole)
+        count = len(streets)
+    batch, feed = _open_batch(session, ctx, dept, agreement, kind, object_kind, table, precedence, count, {})
+    result = BatchResult(
+        batch_id=batch.id, department=dept.code, kind=kind, rows=count, rejected=list(problems)
+    )
+    result.matched = count
+    if kind == "areas":
+        result.applied, result.same = feed_places.write_areas(
+            session, feed.writer, areas, feed.prov, feed.reason
+        )
+    else:
+        result.applied, result.same = feed_places.write_streets(
+            session, feed.writer, streets, feed.prov, feed.reason
+        )
     _close_batch(session, ctx, batch, result, agreement, table, feed)
     return result

@@ -2,10 +2,13 @@
 result (its counts and every refused row with all its problems) and the sender's recent batches.
 
 The file goes through the same service calls as `POST /departments/{code}/batches` (`table_from_upload`,
-`submit_batch`): the same checks, the same write path, the same refusals; a refused batch writes nothing."""
+`submit_batch`): the same checks, the same write path, the same refusals; a batch refused as a whole applies
+nothing and is kept as a refused batch with its report (`record_refused`), listed with the sender's recent
+batches."""
 
 from __future__ import annotations
 
+import hashlib
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -31,8 +34,16 @@ KINDS = {
     "persons": N_("Persons (death dates, phones, occupations …)"),
     "dwellings": N_("Dwelling statuses (housing)"),
     "births": N_("Births (health)"),
+    "areas": N_("Areas: names and codes (civil affairs)"),
+    "streets": N_("Street names (civil affairs)"),
 }
-KIND_NAMES = {"persons": N_("Person records"), "dwellings": N_("Dwelling statuses"), "births": N_("Births")}
+KIND_NAMES = {
+    "persons": N_("Person records"),
+    "dwellings": N_("Dwelling statuses"),
+    "births": N_("Births"),
+    "areas": N_("Areas"),
+    "streets": N_("Street names"),
+}
 # Refusals shown on the form (the page's own refusal, 403 for a role that may send nothing, is the error page).
 SHOWN = (403, 404, 409, 413, 422)
 
@@ -149,6 +160,16 @@ def _send(request: Request, values: dict[str, str], name: str, data: bytes) -> R
             if exc.http_status not in SHOWN:
                 raise
             p.session.rollback()
+            # Kept as a refused batch with its report (committed with the page; nothing else is written).
+            departments.record_refused(
+                p.session,
+                p.ctx,
+                department=values["department"],
+                kind=values["kind"],
+                file_name=table.name if table is not None else name,
+                sha256=hashlib.sha256(data).hexdigest(),
+                refusal=exc,
+            )
             message = exc.message("en" if p.lang == "en" else "zh")
             if exc.code == "department.batch_rows_invalid" and table is not None:
                 errors = list(exc.data.get("errors", []))
