@@ -124,6 +124,7 @@ def load_into(url: str, directory: Path, *, everything: bool = False) -> None:
         print(
             f"  {stem:<22} batch {b.batch_id}: {b.rows:,} rows, matched {b.matched:,}, new persons {b.created:,}, "
             f"review queue {b.queued:,}, conflicts {len(b.conflicts):,}, rejected {len({p.line for p in b.rejected}):,}"
+            + (f", birth proposals {len(b.proposals):,}" if b.kind == "births" else "")
         )
     for stem, h in city.held.items():
         print(f"  {stem:<22} held for checking: {h.kept:,} of {h.rows:,} rows, {len(h.problems):,} problems")

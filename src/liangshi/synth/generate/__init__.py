@@ -28,6 +28,7 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
+from liangshi.synth.generate.births import open_births
 from liangshi.synth.generate.columns import (
     DEFECT_KINDS,
     FILES,
@@ -87,6 +88,8 @@ def write_city(
         raise ValueError(f"unknown formats: {sorted(unknown)}")
     out_dir = Path(out_dir)
     out = Out(out_dir, "xlsx" in formats, more=rates.more)
+    if rates.births > 0:
+        open_births(out, out_dir, "xlsx" in formats)
     city = City(out, seed, today, rates)
     plans = plan_communities(persons)
     done = 0

@@ -172,6 +172,12 @@ MORE_KINDS: dict[str, tuple[str, ...]] = {
     # A renting household that left (its residences deregistered in the police file) while the housing file still
     # holds the rental open with them as its tenants: one row per tenant (`rental.departed_tenant`).
     "departed_tenant": ("doc_type", "id_number", *_DWELLING_COLS, "departure_date"),
+    # Stop 29 (synth.generate.numbers, .items): a second record of a door's number in its community (legacy data),
+    # a door on a street crossing into the next community registered there too (each plate with the other
+    # community), and a person living there (an open residence) lacking a main item (`person.main_items_missing`).
+    "duplicate_number": (*_PLATE_KEY, "plates"),
+    "one_number_many_places": (*_PLATE_KEY, "other_community"),
+    "main_items_missing": ("doc_type", "id_number", "missing"),
 }
 
 # Defects the generator does not plant at a rate but draws anyway, as a city has them: the truth of a dated rule
@@ -225,6 +231,16 @@ class DefectRates:
     id_invalid: float = 0.0
     id_disagrees: float = 0.0
     departed_tenant: float = 0.0
+    # Stop 29: duplicate_number, one_number_many_places: of the plain plates (listed, installed, no other plate
+    # kind; for 一号多址 the street plates of the district's previous community); main_items_missing: of the
+    # Chinese residents with a resident ID written in the police persons file (ethnicity or hukou left blank;
+    # the members left out of their household lack a relationship whatever the rate).
+    duplicate_number: float = 0.0
+    one_number_many_places: float = 0.0
+    main_items_missing: float = 0.0
+    # Not a defect: newborns in the health department's births file (synth.generate.births), of the women aged
+    # 20 to 44 heading a household or a head's spouse; the file and truth/births.csv are written only then.
+    births: float = 0.0
 
     @property
     def more(self) -> bool:
@@ -243,6 +259,10 @@ class DefectRates:
             id_invalid=0.03,
             id_disagrees=0.03,
             departed_tenant=0.03,
+            duplicate_number=0.01,
+            one_number_many_places=0.03,
+            main_items_missing=0.005,
+            births=0.01,
         )
 
 
