@@ -41,9 +41,9 @@ def synth(
     more_kinds: bool = typer.Option(
         False,
         "--more-kinds",
-        help="Also plant the defect kinds of the address disorders, household sizes, ID numbers and departed "
-        "tenants still attached, each with its truth file (without it, the same seed writes the same city as "
-        "before)",
+        help="Also plant the defect kinds of the address disorders, duplicate numbers and 一号多址, household "
+        "sizes, ID numbers, main items missing and departed tenants still attached, each with its truth file, and "
+        "write the health department's births file (without it, the same seed writes the same city as before)",
     ),
 ) -> None:
     """Build a synthetic Ezhou with labelled defects: department files (--out) and/or a database (--db)."""

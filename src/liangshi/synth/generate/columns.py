@@ -15,6 +15,7 @@ __all__ = [
     "FILES",
     "HEADERS",
     "KIND_COLUMNS",
+    "LATER_KINDS",
     "MORE_KINDS",
     "RULE_KINDS",
     "TRUTH_COLUMNS",
@@ -172,9 +173,14 @@ MORE_KINDS: dict[str, tuple[str, ...]] = {
     # A renting household that left (its residences deregistered in the police file) while the housing file still
     # holds the rental open with them as its tenants: one row per tenant (`rental.departed_tenant`).
     "departed_tenant": ("doc_type", "id_number", *_DWELLING_COLS, "departure_date"),
-    # Stop 29 (synth.generate.numbers, .items): a second record of a door's number in its community (legacy data),
-    # a door on a street crossing into the next community registered there too (each plate with the other
-    # community), and a person living there (an open residence) lacking a main item (`person.main_items_missing`).
+}
+
+# The kinds of stop 29 (synth.generate.numbers, .items), each truth file written only when its own rate is asked
+# for (`every_kind` asks for all), so a city of the stop-25 kinds has the truth files of before: a second record
+# of a door's number in its community (legacy data), a door on a street crossing into the next community
+# registered there too (each plate with the other community), and a person living there (an open residence)
+# lacking a main item (`person.main_items_missing`).
+LATER_KINDS: dict[str, tuple[str, ...]] = {
     "duplicate_number": (*_PLATE_KEY, "plates"),
     "one_number_many_places": (*_PLATE_KEY, "other_community"),
     "main_items_missing": ("doc_type", "id_number", "missing"),
@@ -247,6 +253,11 @@ class DefectRates:
         """Whether any kind of stop 25 is asked for (its truth files are written then)."""
         return any(getattr(self, kind, 0.0) > 0 for kind in MORE_KINDS)
 
+    @property
+    def later(self) -> tuple[str, ...]:
+        """The kinds of stop 29 asked for (their truth files are written then)."""
+        return tuple(kind for kind in LATER_KINDS if getattr(self, kind) > 0)
+
     @classmethod
     def every_kind(cls) -> DefectRates:
         """The nine kinds at their rates and the kinds of stop 25 too."""
@@ -309,14 +320,14 @@ class Table:
 class Out:
     """All open tables of a run."""
 
-    def __init__(self, out_dir: Path, xlsx: bool, more: bool = False) -> None:
+    def __init__(self, out_dir: Path, xlsx: bool, more: bool = False, later: Sequence[str] = ()) -> None:
         (out_dir / "truth").mkdir(parents=True, exist_ok=True)
         self.files = {stem: Table(out_dir / f"{stem}.csv", HEADERS[stem], xlsx) for stem in FILES}
+        kinds = TRUTH_COLUMNS | RULE_KINDS | (MORE_KINDS if more else {}) | {k: LATER_KINDS[k] for k in later}
         self.truth = {
-            kind: Table(out_dir / "truth" / f"{kind}.csv", cols, False)
-            for kind, cols in (TRUTH_COLUMNS | RULE_KINDS | (MORE_KINDS if more else {})).items()
+            kind: Table(out_dir / "truth" / f"{kind}.csv", cols, False) for kind, cols in kinds.items()
         }
-        self.bases = dict.fromkeys(DEFECT_KINDS + (tuple(MORE_KINDS) if more else ()), 0)
+        self.bases = dict.fromkeys(DEFECT_KINDS + (tuple(MORE_KINDS) if more else ()) + tuple(later), 0)
 
     def close(self) -> list[Path]:
         paths: list[Path] = []

@@ -51,7 +51,7 @@ def police_person_row(c: Community, m: Person, row: list[str]) -> list[str]:
 
 def note_open(c: Community, h: Household, m: Person, more: MorePlan | None) -> None:
     """The truth of a member whose police residence stands open: the main items the files leave out of them."""
-    if more is None:
+    if more is None or c.city.rates.main_items_missing <= 0:
         return
     missing = [item for item in (_blanked(c, m),) if item is not None]
     if more.left_out.get(id(h)) is m:

@@ -117,7 +117,8 @@ def write_numbers(c: Community, more: MorePlan | None) -> None:
     f, t = out.files, out.truth
     rng = random.Random(f"{c.city.seed}:{c.code}:numbers")
     plain = [p for p in _plain(c, more) if _room_ahead(p)]
-    out.bases["duplicate_number"] += len(plain)
+    if rates.duplicate_number > 0:
+        out.bases["duplicate_number"] += len(plain)
     doubled: set[int] = set()
     for p in plain:
         if rng.random() < rates.duplicate_number:
@@ -125,13 +126,14 @@ def write_numbers(c: Community, more: MorePlan | None) -> None:
             f["police_plates"].write(_plate_row(c.code, p))
             key = [c.code, p.street_name(), p.number()]
             t["duplicate_number"].write([*key, "2"])
-            named = sum(len(b.dwellings) for b in p.buildings)
-            t["plate_no_building"].write([*key, str(named)])
+            if "plate_no_building" in t:  # written with the stop-25 kinds
+                t["plate_no_building"].write([*key, str(sum(len(b.dwellings) for b in p.buildings))])
     # 一号多址: the street plates of the district's previous community, registered here too.
     previous = c.city.numbers_previous.get(c.district)
     if previous is not None:
         code, candidates = previous
-        out.bases["one_number_many_places"] += len(candidates)
+        if rates.one_number_many_places > 0:
+            out.bases["one_number_many_places"] += len(candidates)
         for p in candidates:
             if rng.random() >= rates.one_number_many_places:
                 continue
