@@ -16,6 +16,7 @@ import json
 import sys
 import tempfile
 import time
+from dataclasses import replace
 from pathlib import Path
 
 from sqlalchemy import select, text
@@ -103,13 +104,14 @@ MORE: dict[str, tuple[str, tuple[str, ...], tuple[str, ...]]] = {
         (*_DWELLING, "doc_type", "id_number"),
         (*_DWELLING, "doc_type", "id_number"),
     ),
+    # Stop 29: the members left out of their household (no relationship), and ethnicity or hukou left blank.
+    "main_items_missing": ("person.main_items_missing", ("doc_type", "id_number"), ("doc_type", "id_number")),
 }
 # The kinds of stop 29 (synth LATER_KINDS), scored where their truth file was written (`every_kind` writes them): a
-# number held twice in its community, or in two communities of one street; main items missing.
+# number held twice in its community, or in two communities of one street.
 LATER: dict[str, tuple[str, tuple[str, ...], tuple[str, ...]]] = {
     "duplicate_number": ("plate.duplicate_number", _PLATE, _PLATE),
     "one_number_many_places": ("address.one_number_many_places", _PLATE, _PLATE),
-    "main_items_missing": ("person.main_items_missing", ("doc_type", "id_number"), ("doc_type", "id_number")),
 }
 SOURCES = (
     ("housing_dwellings", "dwellings"),
@@ -248,7 +250,10 @@ def main() -> int:
     url = args.db or f"sqlite:///{work / 'city.db'}"
     t0 = time.perf_counter()
     if not args.checks_only:
-        rates = DefectRates() if args.nine_only else DefectRates.every_kind()
+        # Every kind, and main items left blank in the persons file (which --more-kinds leaves as before).
+        rates = (
+            DefectRates() if args.nine_only else replace(DefectRates.every_kind(), main_items_missing=0.005)
+        )
         write_city(
             work, persons=args.persons, seed=args.seed, today=dt.date.fromisoformat(args.today), rates=rates
         )

@@ -173,17 +173,19 @@ MORE_KINDS: dict[str, tuple[str, ...]] = {
     # A renting household that left (its residences deregistered in the police file) while the housing file still
     # holds the rental open with them as its tenants: one row per tenant (`rental.departed_tenant`).
     "departed_tenant": ("doc_type", "id_number", *_DWELLING_COLS, "departure_date"),
+    # A person living there (an open residence) lacking a main item (`person.main_items_missing`, stop 29): the
+    # members household_member_missing leaves out (no relationship), and, at the rate main_items_missing (not in
+    # `every_kind`, so the persons file of --more-kinds is that of before), an ethnicity or hukou place left blank.
+    "main_items_missing": ("doc_type", "id_number", "missing"),
 }
 
 # The kinds of stop 29 (synth.generate.numbers, .items), each truth file written only when its own rate is asked
-# for (`every_kind` asks for all), so a city of the stop-25 kinds has the truth files of before: a second record
-# of a door's number in its community (legacy data), a door on a street crossing into the next community
-# registered there too (each plate with the other community), and a person living there (an open residence)
-# lacking a main item (`person.main_items_missing`).
+# for (`every_kind` asks for both), so a city of the stop-25 kinds has the truth files of before: a second record
+# of a door's number in its community (legacy data), and a door on a street crossing into the next community
+# registered there too (each plate with the other community).
 LATER_KINDS: dict[str, tuple[str, ...]] = {
     "duplicate_number": (*_PLATE_KEY, "plates"),
     "one_number_many_places": (*_PLATE_KEY, "other_community"),
-    "main_items_missing": ("doc_type", "id_number", "missing"),
 }
 
 # Defects the generator does not plant at a rate but draws anyway, as a city has them: the truth of a dated rule
@@ -239,8 +241,8 @@ class DefectRates:
     departed_tenant: float = 0.0
     # Stop 29: duplicate_number, one_number_many_places: of the plain plates (listed, installed, no other plate
     # kind; for 一号多址 the street plates of the district's previous community); main_items_missing: of the
-    # Chinese residents with a resident ID written in the police persons file (ethnicity or hukou left blank;
-    # the members left out of their household lack a relationship whatever the rate).
+    # Chinese residents over three with a resident ID written in the police persons file (ethnicity or hukou left
+    # blank; not in `every_kind`, which leaves the persons file as before: scripts/bench_truth.py asks for it).
     duplicate_number: float = 0.0
     one_number_many_places: float = 0.0
     main_items_missing: float = 0.0
@@ -272,7 +274,6 @@ class DefectRates:
             departed_tenant=0.03,
             duplicate_number=0.01,
             one_number_many_places=0.03,
-            main_items_missing=0.005,
             births=0.01,
         )
 

@@ -1,7 +1,9 @@
 """Main items missing (`person.main_items_missing`, issue 15, stop 29): persons living there (an open residence
 in the police files) whose person row or household leaves a main item out.
 
-Planted only when asked for (``DefectRates.main_items_missing``): a Chinese resident with a resident ID, older
+The truth is written with the kinds of stop 25 (``columns.MORE_KINDS``). Blanks are planted only when asked for
+(``DefectRates.main_items_missing``, which `every_kind` leaves at 0, so the persons file of ``--more-kinds`` is
+the file of before; scripts/bench_truth.py asks for 0.5 %): a Chinese resident with a resident ID, older
 than three (a younger child is in the health department's file too, whose feed would fill the item in), written
 in the police persons file with the ethnicity, or the hukou place (region and address), left blank — half each,
 drawn from a generator of the person's own (``Random(f"{seed}:items:{id_number}")``), so every other value of the
@@ -51,7 +53,7 @@ def police_person_row(c: Community, m: Person, row: list[str]) -> list[str]:
 
 def note_open(c: Community, h: Household, m: Person, more: MorePlan | None) -> None:
     """The truth of a member whose police residence stands open: the main items the files leave out of them."""
-    if more is None or c.city.rates.main_items_missing <= 0:
+    if more is None:
         return
     missing = [item for item in (_blanked(c, m),) if item is not None]
     if more.left_out.get(id(h)) is m:
