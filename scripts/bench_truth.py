@@ -16,18 +16,22 @@ import json
 import sys
 import tempfile
 import time
+from dataclasses import replace
 from pathlib import Path
 
-from sqlalchemy import text
+from sqlalchemy import select, text
+from sqlalchemy.orm import Session
 
 from liangshi.access.service import SYSTEM
 from liangshi.checks import service as checks
 from liangshi.cli.synth import load_into
 from liangshi.clock import Clock
 from liangshi.db import make_engine, make_session_factory
+from liangshi.departments.service import feed_births
 from liangshi.registry import Context
 from liangshi.synth import write_city
 from liangshi.synth.generate import DefectRates
+from liangshi.versioned import ChangeSet
 
 # Truth file -> (check code, the truth columns and the finding keys they match).
 KINDS: dict[str, tuple[str, tuple[str, ...], tuple[str, ...]]] = {
@@ -100,6 +104,14 @@ MORE: dict[str, tuple[str, tuple[str, ...], tuple[str, ...]]] = {
         (*_DWELLING, "doc_type", "id_number"),
         (*_DWELLING, "doc_type", "id_number"),
     ),
+    # Stop 29: the members left out of their household (no relationship), and ethnicity or hukou left blank.
+    "main_items_missing": ("person.main_items_missing", ("doc_type", "id_number"), ("doc_type", "id_number")),
+}
+# The kinds of stop 29 (synth LATER_KINDS), scored where their truth file was written (`every_kind` writes them): a
+# number held twice in its community, or in two communities of one street.
+LATER: dict[str, tuple[str, tuple[str, ...], tuple[str, ...]]] = {
+    "duplicate_number": ("plate.duplicate_number", _PLATE, _PLATE),
+    "one_number_many_places": ("address.one_number_many_places", _PLATE, _PLATE),
 }
 SOURCES = (
     ("housing_dwellings", "dwellings"),
@@ -146,7 +158,7 @@ def score(city: Path, found: list[dict[str, object]]) -> list[dict[str, object]]
     also missing from it, or swapped with one that is; a duplicate of a person it does not hold)."""
     table = []
     missing = _truth(city, "plate_missing", ("community_code", "street", "number"))
-    kinds = KINDS | {k: v for k, v in MORE.items() if (city / "truth" / f"{k}.csv").exists()}
+    kinds = KINDS | {k: v for k, v in (MORE | LATER).items() if (city / "truth" / f"{k}.csv").exists()}
     for kind, (code, truth_cols, key_cols) in kinds.items():
         planted = _truth(city, kind, truth_cols)
         unseeable = len(planted & missing) if kind in NEEDS_THE_PLATE else 0
@@ -173,6 +185,47 @@ def score(city: Path, found: list[dict[str, object]]) -> list[dict[str, object]]
     return table
 
 
+def score_births(city: Path, session: Session) -> dict[str, int] | None:
+    """The health department's births file against truth/births.csv: each row the truth says is to be proposed
+    has its birth proposal (by the feed's idempotency key), no other row has one, and no other proposal exists."""
+    path = city / "truth" / "births.csv"
+    if not path.exists():
+        return None
+    with path.open(encoding="utf-8") as fh:
+        rows = list(csv.DictReader(fh))
+    keys = {
+        feed_births.idempotency_key(
+            "health",
+            feed_births.BirthRow(
+                0,
+                r["name"],
+                r["sex"],
+                dt.date.fromisoformat(r["birth_date"]),
+                r["mother_id_number"],
+                None,
+                None,
+                None,
+                None,
+            ),
+        ): r["outcome"]
+        for r in rows
+    }
+    held = set(
+        session.execute(
+            select(ChangeSet.idempotency_key).where(ChangeSet.idempotency_key.like("birth:%"))
+        ).scalars()
+    )
+    expected = {k for k, outcome in keys.items() if outcome == "proposed"}
+    return {
+        "rows": len(rows),
+        "to_propose": len(expected),
+        "proposed": len(held & expected),
+        "refused_as_labelled": sum(1 for k, o in keys.items() if o != "proposed" and k not in held),
+        "to_refuse": len(keys) - len(expected),
+        "other_proposals": len(held - expected),
+    }
+
+
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--persons", type=int, default=30_000)
@@ -197,7 +250,10 @@ def main() -> int:
     url = args.db or f"sqlite:///{work / 'city.db'}"
     t0 = time.perf_counter()
     if not args.checks_only:
-        rates = DefectRates() if args.nine_only else DefectRates.every_kind()
+        # Every kind, and main items left blank in the persons file (which --more-kinds leaves as before).
+        rates = (
+            DefectRates() if args.nine_only else replace(DefectRates.every_kind(), main_items_missing=0.005)
+        )
         write_city(
             work, persons=args.persons, seed=args.seed, today=dt.date.fromisoformat(args.today), rates=rates
         )
@@ -235,6 +291,7 @@ def main() -> int:
         t2 = time.perf_counter()
         residences = session.execute(text("SELECT COUNT(*) FROM residences")).scalar_one()
         t_count = time.perf_counter() - t2
+        births = score_births(work, session)
     engine.dispose()
     table = score(work, [f.line() for f in result.found])
     print(f"\n{args.persons:,} persons, seed {args.seed}, {url.split(':')[0]}")
@@ -253,6 +310,12 @@ def main() -> int:
         print(
             f"| {row['kind']} | `{row['check']}` | {row['planted']} | {row['unseeable']} | {row['found']} |"
             f" {recall} | {seeable} | {precision} |"
+        )
+    if births is not None:
+        print(
+            f"\nbirths (health_births.csv, {births['rows']} rows): {births['proposed']} of {births['to_propose']}"
+            f" proposed as labelled, {births['refused_as_labelled']} of {births['to_refuse']} refused as labelled,"
+            f" {births['other_proposals']} other proposals"
         )
     print("\nper check:", json.dumps(result.per_check))
     print("seconds per check:", json.dumps({k: round(v, 2) for k, v in seconds.items()}))

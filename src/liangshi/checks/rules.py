@@ -406,21 +406,22 @@ def majority_parity(odd: int, even: int) -> int | None:
 def out_of_order(numbers: Sequence[tuple[int, int]]) -> set[int]:
     """Which plates of one side of a street, in chainage order as (base, sub) numbers, are out of order.
 
-    The numbers should rise strictly along the street. The plates that stand in order are those of the longest
-    rising run through the sequence (its longest increasing subsequence); a plate outside every such run is out
-    of order, and so is one that only some of them pass through (two swapped neighbours: either could be the
-    one moved, so both are reported). Returns their positions.
+    The numbers should rise along the street. The plates that stand in order are those of the longest rising
+    run through the sequence (its longest non-decreasing subsequence); a plate outside every such run is out of
+    order, and so is one that only some of them pass through (two swapped neighbours: either could be the one
+    moved, so both are reported). Returns their positions. Two plates of one number standing one after the other
+    are in order here: a number held twice is `plate.duplicate_number`'s finding, not a break in the order.
     """
     n = len(numbers)
     ending = [1] * n  # the longest rising run ending at i
     for i in range(n):
         for j in range(i):
-            if numbers[j] < numbers[i] and ending[j] + 1 > ending[i]:
+            if numbers[j] <= numbers[i] and ending[j] + 1 > ending[i]:
                 ending[i] = ending[j] + 1
     starting = [1] * n  # the longest rising run starting at i
     for i in range(n - 1, -1, -1):
         for j in range(i + 1, n):
-            if numbers[i] < numbers[j] and starting[j] + 1 > starting[i]:
+            if numbers[i] <= numbers[j] and starting[j] + 1 > starting[i]:
                 starting[i] = starting[j] + 1
     longest = max(ending, default=0)
     on_some = [ending[i] + starting[i] - 1 == longest for i in range(n)]

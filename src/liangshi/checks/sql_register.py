@@ -333,8 +333,8 @@ SELECT * FROM (
     CASE WHEN pv.birth_date IS NULL THEN 1 ELSE 0 END AS no_birth_date,
     CASE WHEN fd.person_id IS NULL THEN 1 ELSE 0 END AS no_document,
     CASE WHEN pv.nationality = 'CHN' AND pv.ethnicity IS NULL THEN 1 ELSE 0 END AS no_ethnicity,
-    CASE WHEN pv.nationality = 'CHN' AND pv.hukou_region IS NULL AND pv.hukou_address IS NULL THEN 1 ELSE 0 END
-      AS no_hukou,
+    CASE WHEN pv.nationality = 'CHN' AND COALESCE(fd.doc_type, '') <> 'hmt_residence_permit'
+      AND pv.hukou_region IS NULL AND pv.hukou_address IS NULL THEN 1 ELSE 0 END AS no_hukou,
     CASE WHEN mem.person_id IS NULL THEN 1 ELSE 0 END AS no_relationship,
     w.community_code, w.street, w.style, w.base_number, w.sub_number, w.building, w.unit, w.room
   FROM (SELECT person_id, MIN(dwelling_id) AS dwelling_id FROM ({_OPEN_RESIDENCE}) r GROUP BY person_id) o

@@ -41,9 +41,9 @@ def synth(
     more_kinds: bool = typer.Option(
         False,
         "--more-kinds",
-        help="Also plant the defect kinds of the address disorders, household sizes, ID numbers and departed "
-        "tenants still attached, each with its truth file (without it, the same seed writes the same city as "
-        "before)",
+        help="Also plant the defect kinds of the address disorders, duplicate numbers and 一号多址, household "
+        "sizes, ID numbers, main items missing and departed tenants still attached, each with its truth file, and "
+        "write the health department's births file (without it, the same seed writes the same city as before)",
     ),
 ) -> None:
     """Build a synthetic Ezhou with labelled defects: department files (--out) and/or a database (--db)."""
@@ -124,6 +124,7 @@ def load_into(url: str, directory: Path, *, everything: bool = False) -> None:
         print(
             f"  {stem:<22} batch {b.batch_id}: {b.rows:,} rows, matched {b.matched:,}, new persons {b.created:,}, "
             f"review queue {b.queued:,}, conflicts {len(b.conflicts):,}, rejected {len({p.line for p in b.rejected}):,}"
+            + (f", birth proposals {len(b.proposals):,}" if b.kind == "births" else "")
         )
     for stem, h in city.held.items():
         print(f"  {stem:<22} held for checking: {h.kept:,} of {h.rows:,} rows, {len(h.problems):,} problems")

@@ -54,6 +54,9 @@ CHECK_SOURCES = (
     ("justice_persons", "persons"),
 )
 AGREEMENT_FROM = dt.date(2010, 1, 1)
+# What a department provides beyond FEED_FIELDS: health also sends births (feed_births, synth's health_births.csv).
+EXTRA_PROVIDES: dict[str, tuple[str, ...]] = {"health": ("birth",)}
+BIRTHS = "health_births"
 
 
 @dataclass
@@ -81,12 +84,37 @@ def _ensure_agreement(session: Session, ctx: Context, code: str) -> None:
             "department": code,
             "purpose": "合成城市：部门数据与人口登记核对 / synthetic city: records checked against the register",
             "valid_from": AGREEMENT_FROM.isoformat(),
-            "provides": {"person": FEED_FIELDS},
+            "provides": {"person": [*FEED_FIELDS, *EXTRA_PROVIDES.get(code, ())]},
             "reads": {},
         },
         departments.known_fields(),
     )
     departments.add_agreement(session, ctx, spec)
+
+
+def _send_births(
+    sessions: sessionmaker[Session], directory: Path, *, actor: Actor, clock: Clock
+) -> departments.BatchResult | None:
+    """The health department's births file, when the city has one (`synth --more-kinds`), sent as a births batch
+    (`feed_births`: each newborn proposed in the mother's household for the station's review; a mother the
+    register does not hold, or holds in no household, is a row error, the good rows kept)."""
+    path = directory / f"{BIRTHS}.csv"
+    if not path.exists():
+        return None
+    table = departments.table_from_file(path)
+    if not table.rows:
+        return None
+    with session_scope(sessions) as session:
+        ctx = Context(actor=actor, now=clock.now(), today=clock.today(), purpose=f"synth {BIRTHS}")
+        _ensure_agreement(session, ctx, "health")
+        return departments.submit_batch(
+            session,
+            ctx,
+            department="health",
+            kind="births",
+            table=table,
+            precedence=department_rules.load_precedence(),
+        )
 
 
 def load_whole_city(
@@ -127,6 +155,11 @@ def load_whole_city(
             )
         if progress is not None:
             progress(stem, len(table.rows))
+    births = _send_births(sessions, directory, actor=actor, clock=clock)
+    if births is not None:
+        out.batches[BIRTHS] = births
+        if progress is not None:
+            progress(BIRTHS, births.rows + len(births.rejected))
     with session_scope(sessions) as session:
         ctx = Context(actor=actor, now=clock.now(), today=clock.today(), purpose="synth checks sources")
         for stem, kind in CHECK_SOURCES:

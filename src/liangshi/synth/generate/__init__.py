@@ -17,8 +17,9 @@ Chinese headers for the other departments):
 
 The package's modules, in the order a run uses them: ``columns`` (the files, their columns, the defect rates and
 the open writers), ``plan`` (the communities and their geography), ``community`` (one community's people and
-housing, and who lives where), ``more`` (the defect kinds of stop 25, drawn only when asked for) and ``extracts``
-(its rows in every file). This face holds the entry point.
+housing, and who lives where), ``more`` (the defect kinds of stop 25, drawn only when asked for), ``numbers``,
+``items`` and ``births`` (those of stop 29: numbers held twice, main items missing, the health department's births
+file) and ``extracts`` (its rows in every file). This face holds the entry point.
 """
 
 from __future__ import annotations
@@ -28,10 +29,12 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
+from liangshi.synth.generate.births import open_births
 from liangshi.synth.generate.columns import (
     DEFECT_KINDS,
     FILES,
     HEADERS,
+    LATER_KINDS,
     MORE_KINDS,
     RULE_KINDS,
     TRUTH_COLUMNS,
@@ -46,6 +49,7 @@ __all__ = [
     "DEFECT_KINDS",
     "FILES",
     "HEADERS",
+    "LATER_KINDS",
     "MORE_KINDS",
     "PERSONS_PER_COMMUNITY",
     "RULE_KINDS",
@@ -86,7 +90,9 @@ def write_city(
     if unknown:
         raise ValueError(f"unknown formats: {sorted(unknown)}")
     out_dir = Path(out_dir)
-    out = Out(out_dir, "xlsx" in formats, more=rates.more)
+    out = Out(out_dir, "xlsx" in formats, more=rates.more, later=rates.later)
+    if rates.births > 0:
+        open_births(out, out_dir, "xlsx" in formats)
     city = City(out, seed, today, rates)
     plans = plan_communities(persons)
     done = 0

@@ -15,6 +15,7 @@ __all__ = [
     "FILES",
     "HEADERS",
     "KIND_COLUMNS",
+    "LATER_KINDS",
     "MORE_KINDS",
     "RULE_KINDS",
     "TRUTH_COLUMNS",
@@ -172,6 +173,19 @@ MORE_KINDS: dict[str, tuple[str, ...]] = {
     # A renting household that left (its residences deregistered in the police file) while the housing file still
     # holds the rental open with them as its tenants: one row per tenant (`rental.departed_tenant`).
     "departed_tenant": ("doc_type", "id_number", *_DWELLING_COLS, "departure_date"),
+    # A person living there (an open residence) lacking a main item (`person.main_items_missing`, stop 29): the
+    # members household_member_missing leaves out (no relationship), and, at the rate main_items_missing (not in
+    # `every_kind`, so the persons file of --more-kinds is that of before), an ethnicity or hukou place left blank.
+    "main_items_missing": ("doc_type", "id_number", "missing"),
+}
+
+# The kinds of stop 29 (synth.generate.numbers, .items), each truth file written only when its own rate is asked
+# for (`every_kind` asks for both), so a city of the stop-25 kinds has the truth files of before: a second record
+# of a door's number in its community (legacy data), and a door on a street crossing into the next community
+# registered there too (each plate with the other community).
+LATER_KINDS: dict[str, tuple[str, ...]] = {
+    "duplicate_number": (*_PLATE_KEY, "plates"),
+    "one_number_many_places": (*_PLATE_KEY, "other_community"),
 }
 
 # Defects the generator does not plant at a rate but draws anyway, as a city has them: the truth of a dated rule
@@ -225,11 +239,26 @@ class DefectRates:
     id_invalid: float = 0.0
     id_disagrees: float = 0.0
     departed_tenant: float = 0.0
+    # Stop 29: duplicate_number, one_number_many_places: of the plain plates (listed, installed, no other plate
+    # kind; for 一号多址 the street plates of the district's previous community); main_items_missing: of the
+    # Chinese residents over three with a resident ID written in the police persons file (ethnicity or hukou left
+    # blank; not in `every_kind`, which leaves the persons file as before: scripts/bench_truth.py asks for it).
+    duplicate_number: float = 0.0
+    one_number_many_places: float = 0.0
+    main_items_missing: float = 0.0
+    # Not a defect: newborns in the health department's births file (synth.generate.births), of the women aged
+    # 20 to 44 heading a household or a head's spouse; the file and truth/births.csv are written only then.
+    births: float = 0.0
 
     @property
     def more(self) -> bool:
         """Whether any kind of stop 25 is asked for (its truth files are written then)."""
         return any(getattr(self, kind, 0.0) > 0 for kind in MORE_KINDS)
+
+    @property
+    def later(self) -> tuple[str, ...]:
+        """The kinds of stop 29 asked for (their truth files are written then)."""
+        return tuple(kind for kind in LATER_KINDS if getattr(self, kind) > 0)
 
     @classmethod
     def every_kind(cls) -> DefectRates:
@@ -243,6 +272,9 @@ class DefectRates:
             id_invalid=0.03,
             id_disagrees=0.03,
             departed_tenant=0.03,
+            duplicate_number=0.01,
+            one_number_many_places=0.03,
+            births=0.01,
         )
 
 
@@ -289,14 +321,14 @@ class Table:
 class Out:
     """All open tables of a run."""
 
-    def __init__(self, out_dir: Path, xlsx: bool, more: bool = False) -> None:
+    def __init__(self, out_dir: Path, xlsx: bool, more: bool = False, later: Sequence[str] = ()) -> None:
         (out_dir / "truth").mkdir(parents=True, exist_ok=True)
         self.files = {stem: Table(out_dir / f"{stem}.csv", HEADERS[stem], xlsx) for stem in FILES}
+        kinds = TRUTH_COLUMNS | RULE_KINDS | (MORE_KINDS if more else {}) | {k: LATER_KINDS[k] for k in later}
         self.truth = {
-            kind: Table(out_dir / "truth" / f"{kind}.csv", cols, False)
-            for kind, cols in (TRUTH_COLUMNS | RULE_KINDS | (MORE_KINDS if more else {})).items()
+            kind: Table(out_dir / "truth" / f"{kind}.csv", cols, False) for kind, cols in kinds.items()
         }
-        self.bases = dict.fromkeys(DEFECT_KINDS + (tuple(MORE_KINDS) if more else ()), 0)
+        self.bases = dict.fromkeys(DEFECT_KINDS + (tuple(MORE_KINDS) if more else ()) + tuple(later), 0)
 
     def close(self) -> list[Path]:
         paths: list[Path] = []

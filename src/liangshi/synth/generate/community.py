@@ -133,6 +133,8 @@ class City:
         self.passports: set[str] = set()
         self.street_names: dict[str, set[str]] = {}
         self.street_index: dict[str, int] = {}
+        # 一号多址 (synth.generate.numbers): per district, the last community written and its plain street plates.
+        self.numbers_previous: dict[str, tuple[str, list[Plate]]] = {}
 
     # -- identities ---------------------------------------------------------------------------------------
 

@@ -14,9 +14,12 @@ from collections.abc import Iterable
 import liangshi.synth.rules as R
 from liangshi.checks.rules import ARRIVAL_LIMIT_WORKING_DAYS
 from liangshi.residence.calendar import default_calendar, lateness
+from liangshi.synth.generate.births import write_births
 from liangshi.synth.generate.columns import Table, date_cell
 from liangshi.synth.generate.community import Community, Dwelling, Household, Person, Plate
+from liangshi.synth.generate.items import note_open, police_person_row
 from liangshi.synth.generate.more import MorePlan, moved_to, plan, tenant_left
+from liangshi.synth.generate.numbers import write_numbers
 from liangshi.synth.generate.plan import region_label
 from liangshi.venues.rules import FOREIGN_REPORT_LIMIT, is_foreign
 
@@ -27,7 +30,9 @@ def write_community(c: Community) -> None:
     """Append the community's rows: its area and streets, plates and housing, people, venues and their guests."""
     more = plan(c) if c.city.rates.more else None
     _write_places(c, more)
+    write_numbers(c, more)
     _write_people(c, more)
+    write_births(c, more)
     _write_venues(c)
 
 
@@ -223,7 +228,7 @@ def _write_member(c: Community, h: Household, m: Person, dkey: list[str], more: 
     if h.unregistered:
         out.truth["tenant_unregistered"].write([m.doc_type, m.id_number, *dkey])
         return
-    out.files["police_persons"].write(person_row)
+    out.files["police_persons"].write(police_person_row(c, m, person_row))
     if 18 <= R.age_on(m.birth, c.today) <= 65 and c.rng.random() < (0.005 if m.sex == "1" else 0.001):
         _write_justice(c, m, more)
     _write_residence(c, h, m, dkey, more)
@@ -292,6 +297,7 @@ def _write_residence(c: Community, h: Household, m: Person, dkey: list[str], mor
         c.city.out.truth["departed_tenant"].write([m.doc_type, m.id_number, *dkey, departure])
     if not departure:
         _open_residence_truth(c, h, m, dkey, arrival=arrival, registered=reg, until=until)
+        note_open(c, h, m, more)
     c.city.out.files["police_residences"].write(
         [
             m.id_number,
