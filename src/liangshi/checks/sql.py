@@ -53,7 +53,7 @@ WHERE rv.departure_date IS NULL AND rv.deregistration_date IS NULL
 
 # A person's current documents.
 _DOCS = f"""
-SELECT doc.person_id, docv.doc_type, docv.number
+SELECT doc.person_id, docv.doc_type, docv.number, docv.number_idx
 FROM documents doc
 JOIN document_versions docv ON docv.entity_id = doc.id AND {_cur("docv")}
 """
@@ -130,13 +130,14 @@ WHERE s.kind = 'persons' AND ar.path LIKE :prefix
 GROUP BY s.id
 """
 
-# The register persons holding any of the numbers `:numbers` as a current document, with their name and birth date.
+# The register persons holding any of the numbers as a current document (`:keys`: their keyed-hash index
+# entries), with their name and birth date.
 NUMBER_HOLDERS = f"""
-SELECT docv.number, doc.person_id, pv.name, pv.birth_date
+SELECT docv.number_idx, doc.person_id, pv.name, pv.birth_date
 FROM document_versions docv
 JOIN documents doc ON doc.id = docv.entity_id
 LEFT JOIN person_versions pv ON pv.entity_id = doc.person_id AND {_cur("pv")}
-WHERE {_cur("docv")} AND docv.number IN :numbers
+WHERE {_cur("docv")} AND docv.number_idx IN :keys
 """
 
 # The housing department's status of each dwelling it names (one row per natural key).

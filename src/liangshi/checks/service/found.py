@@ -14,7 +14,8 @@ from liangshi.addresses.rules import render_plate_number
 from liangshi.checks import rules, sql
 from liangshi.checks.models import SourceRecord
 from liangshi.checks.service.scope import Found
-from liangshi.sealed import opener, reveal
+from liangshi.persons.models import DocumentVersion
+from liangshi.sealed import keys_for, opener, reveal
 
 # -- the checks ------------------------------------------------------------------------------------------------
 
@@ -44,6 +45,20 @@ def _rows(session: Session, statement: str, prefix: str, **params: Any) -> Seque
     return session.execute(text(statement), {"prefix": prefix, **params}).all()
 
 
+#: The result columns of the register's SQL that carry a document number (`sql._DOCS`, `sql._FIRST_DOC`).
+REGISTER_NUMBERS = ("id_number", "landlord_id_number")
+
+
+def register_rows(session: Session, statement: str, prefix: str, **params: Any) -> list[SimpleNamespace]:
+    """The rows of a statement over the register's documents, the document numbers they carry opened (sealed,
+    docs/encryption.md: `id_number`, `landlord_id_number` where present)."""
+    rows = _rows(session, statement, prefix, **params)
+    if not rows:
+        return []
+    present = set(rows[0]._mapping)
+    return opened(session, rows, **{c: DocumentVersion.number for c in REGISTER_NUMBERS if c in present})
+
+
 def opened(session: Session, rows: Iterable[Any], **columns: Any) -> list[SimpleNamespace]:
     """Rows of textual SQL with their sealed values opened: each keyword names a result column and the sealed
     column it was read from (`id_norm=SourceRecord.id_norm`)."""
@@ -70,15 +85,16 @@ def source_numbers(session: Session, statement: str, prefix: str) -> list[Simple
 def number_holders(session: Session, numbers: Iterable[str]) -> dict[str, list[tuple[int, Any, Any]]]:
     """The register persons holding each number as a current document: (person id, name, birth date) each.
 
-    The department's numbers are sealed and the register's documents are not yet (docs/encryption.md), so the
-    match is an equality on the clear documents with the opened numbers, in chunks, not a join in SQL."""
-    wanted = sorted({n for n in numbers if n})
-    statement = text(sql.NUMBER_HOLDERS).bindparams(bindparam("numbers", expanding=True))
+    Both sides are sealed (docs/encryption.md): the opened numbers' keyed-hash index entries are looked up in the
+    documents' index `number_idx`, in chunks."""
+    keys = keys_for(session, DocumentVersion.number, {n for n in numbers if n})
+    wanted = sorted(keys)
+    statement = text(sql.NUMBER_HOLDERS).bindparams(bindparam("keys", expanding=True))
     held: dict[str, list[tuple[int, Any, Any]]] = {}
     for start in range(0, len(wanted), 1000):
         chunk = wanted[start : start + 1000]
-        for number, person_id, name, born in session.execute(statement, {"numbers": chunk}):
-            held.setdefault(str(number), []).append((int(person_id), name, born))
+        for key, person_id, name, born in session.execute(statement, {"keys": chunk}):
+            held.setdefault(keys[key], []).append((int(person_id), name, born))
     return held
 
 
@@ -285,7 +301,7 @@ def _duplicate(session: Session, prefix: str) -> Iterable[Found]:
 
 
 def _departed(session: Session, prefix: str) -> Iterable[Found]:
-    for r in _rows(session, sql.DEPARTED_NOT_DEREGISTERED, prefix):
+    for r in register_rows(session, sql.DEPARTED_NOT_DEREGISTERED, prefix):
         yield Found(
             "residence.departed_not_deregistered",
             "residence",
@@ -345,7 +361,7 @@ def _landlords(session: Session, row_ids: list[int]) -> dict[int, str | None]:
 
 def _no_agreement(session: Session, prefix: str) -> Iterable[Found]:
     seen: set[str] = set()
-    for r in _rows(session, sql.RENTAL_NO_AGREEMENT, prefix):
+    for r in register_rows(session, sql.RENTAL_NO_AGREEMENT, prefix):
         keys = _dwelling_keys(r)
         seen.add(rules.fingerprint(keys))
         yield Found(
