@@ -159,11 +159,16 @@ class Sealed(TypeDecorator[str]):
         length: int | None = 120,
         index: str | None = None,
         *,
+        index_field: str | None = None,
         tails: tuple[tuple[str, int, int | None], ...] = (),
     ) -> None:
         super().__init__(length)
         self.field = field
         self.index = index
+        # The field name the index entries are computed under: the column's own, or another column's whose values
+        # are the same kind, so that SQL can join the two indexes (a department file's normalised ID numbers
+        # and the register's document numbers, both under `document.number`).
+        self.index_field = index_field or field
         # Keyed-hash indexes of the value's last characters: (column, how many, only for values of this length
         # or None), each under the field name `<field>.tail<n>` (`tail_field`).
         self.tails = tails
@@ -211,7 +216,7 @@ class SealedText(Sealed):
 
 def index_of(ring: Keyring, sealed: Sealed, value: str | None) -> str | None:
     """The index entry of a clear value (None for None)."""
-    return None if value is None else ring.index(sealed.field, value)
+    return None if value is None else ring.index(sealed.index_field, value)
 
 
 def tail_field(sealed: Sealed, n: int) -> str:
@@ -242,7 +247,7 @@ def keys_for(session: Session, column: Any, values: Iterable[str]) -> dict[str, 
     if not isinstance(sealed, Sealed) or not sealed.index:
         raise TypeError(f"{column} is not an indexed sealed column")
     ring = session_keyring(session)
-    return {ring.index(sealed.field, value): value for value in values}
+    return {ring.index(sealed.index_field, value): value for value in values}
 
 
 def key_for(session: Session, column: Any, value: str) -> str:

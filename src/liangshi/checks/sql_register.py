@@ -11,36 +11,7 @@ from __future__ import annotations
 
 from liangshi.checks.sql import _DOCS, _FIRST_DOC, _OPEN_RESIDENCE, DWELLINGS, PLATES, _cur
 
-# GB 11643-1999: the weights of the first 17 digits; the sum mod 11 indexes "10X98765432".
-_ID_WEIGHTS = (7, 9, 10, 5, 8, 4, 2, 1, 6, 3, 7, 9, 10, 5, 8, 4, 2)
 ID_KINDS_SQL = "('resident_id', 'hmt_residence_permit', 'foreign_pr_card')"
-
-
-def id_well_formed(column: str, dialect: str) -> str:
-    """SQL: the value is 17 digits and a digit or X (nothing else may be cast to a number)."""
-    if dialect == "postgresql":
-        return f"({column} ~ '^[0-9]{{17}}[0-9X]$')"
-    return f"({column} GLOB '{'[0-9]' * 17}[0-9X]')"
-
-
-def id_expected_check(column: str) -> str:
-    """SQL: the check character the first 17 digits call for (only on a well-formed value)."""
-    total = " + ".join(
-        f"CAST(SUBSTR({column}, {i + 1}, 1) AS INTEGER) * {w}" for i, w in enumerate(_ID_WEIGHTS)
-    )
-    return f"SUBSTR('10X98765432', (({total}) % 11) + 1, 1)"
-
-
-def differing_characters(a: str, b: str, length: int = 18) -> str:
-    """SQL: how many of the first `length` positions of two strings differ."""
-    return (
-        "("
-        + " + ".join(
-            f"CASE WHEN SUBSTR({a}, {i}, 1) <> SUBSTR({b}, {i}, 1) THEN 1 ELSE 0 END"
-            for i in range(1, length + 1)
-        )
-        + ")"
-    )
 
 
 def days_between(later: str, earlier: str, dialect: str) -> str:

@@ -7,7 +7,7 @@ from collections.abc import Callable, Iterable, Sequence
 from types import SimpleNamespace
 from typing import Any
 
-from sqlalchemy import bindparam, select, text
+from sqlalchemy import select, text
 from sqlalchemy.orm import Session
 
 from liangshi.addresses.rules import render_plate_number
@@ -15,7 +15,7 @@ from liangshi.checks import rules, sql
 from liangshi.checks.models import SourceRecord
 from liangshi.checks.service.scope import Found
 from liangshi.persons.models import DocumentVersion
-from liangshi.sealed import keys_for, opener, reveal
+from liangshi.sealed import opener, reveal
 
 # -- the checks ------------------------------------------------------------------------------------------------
 
@@ -82,19 +82,13 @@ def source_numbers(session: Session, statement: str, prefix: str) -> list[Simple
     )
 
 
-def number_holders(session: Session, numbers: Iterable[str]) -> dict[str, list[tuple[int, Any, Any]]]:
-    """The register persons holding each number as a current document: (person id, name, birth date) each.
-
-    Both sides are sealed (docs/encryption.md): the opened numbers' keyed-hash index entries are looked up in the
-    documents' index `number_idx`, in chunks."""
-    keys = keys_for(session, DocumentVersion.number, {n for n in numbers if n})
-    wanted = sorted(keys)
-    statement = text(sql.NUMBER_HOLDERS).bindparams(bindparam("keys", expanding=True))
-    held: dict[str, list[tuple[int, Any, Any]]] = {}
-    for start in range(0, len(wanted), 1000):
-        chunk = wanted[start : start + 1000]
-        for key, person_id, name, born in session.execute(statement, {"keys": chunk}):
-            held.setdefault(keys[key], []).append((int(person_id), name, born))
+def source_holders(session: Session, kind: str, prefix: str) -> dict[int, list[tuple[int, Any, Any]]]:
+    """The register persons holding the number of each department-file record of a kind as a current document:
+    (person id, name, birth date) each, by record id. Both numbers are sealed: SQL joins their keyed-hash
+    indexes (`sql.SOURCE_HOLDERS`)."""
+    held: dict[int, list[tuple[int, Any, Any]]] = {}
+    for record_id, person_id, name, born in _rows(session, sql.SOURCE_HOLDERS, prefix, kind=kind):
+        held.setdefault(int(record_id), []).append((int(person_id), name, born))
     return held
 
 
@@ -268,10 +262,10 @@ def _person_keys(doc_type: str | None, number: str | None) -> dict[str, str]:
 
 def _duplicate(session: Session, prefix: str) -> Iterable[Found]:
     records = source_numbers(session, sql.SOURCE_PERSONS, prefix)
-    held = number_holders(session, (r.id_norm for r in records))
+    held = source_holders(session, "persons", prefix)
     by_name_birth = {int(i): int(p) for i, p in _rows(session, sql.PERSON_BY_NAME_BIRTH, prefix)}
     for r in records:
-        holders = held.get(r.id_norm or "", [])
+        holders = held.get(int(r.object_id), [])
         by_number = min((p for p, _, _ in holders), default=None)
         by_name = by_name_birth.get(int(r.object_id))
         # A holder of the number with the record's name and birth date: the record is that person, no duplicate
@@ -320,9 +314,9 @@ def _departed(session: Session, prefix: str) -> Iterable[Found]:
 
 def _tenant_unregistered(session: Session, prefix: str) -> Iterable[Found]:
     tenants = source_numbers(session, sql.SOURCE_TENANTS, prefix)
-    held = number_holders(session, (r.id_norm for r in tenants))
+    held = source_holders(session, "rentals", prefix)
     for r in tenants:
-        if held.get(r.id_norm or ""):
+        if held.get(int(r.object_id)):
             continue
         yield Found(
             "rental.tenant_unregistered",

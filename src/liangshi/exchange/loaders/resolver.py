@@ -320,17 +320,17 @@ class Resolver:
         # unique index, whose leading column is the type, and tests every number against the whole list.
         # The numbers go as one array parameter (SQLAlchemy would render and bind 2,000 separate ones).
         # The numbers are sealed (docs/encryption.md): looked up by their keyed-hash index entries.
-        keys = keys_for(self.session, dv.number, sorted({n for _, n in wanted}))
+        by_key = keys_for(self.session, dv.number, sorted({n for _, n in wanted}))
         found = where_in(
             self.session,
             f"SELECT doc_type, number_idx, entity_id, superseded_at, valid_to FROM {dv.__tablename__}",
             "number_idx",
-            sorted(keys),
+            sorted(by_key),
         )
         docs = [
-            (t, keys[k], int(e))
+            (t, by_key[k], int(e))
             for t, k, e, superseded, valid_to in found
-            if (t, keys[k]) in wanted and superseded is None and valid_to is None
+            if (t, by_key[k]) in wanted and superseded is None and valid_to is None
         ]
         if not docs:
             return {}

@@ -10,7 +10,9 @@ keyed-hash indexes beside them: `number_idx` (the whole number: look-ups, joins,
 document, whose partial unique index moves from (doc_type, number, country) to (doc_type, number_idx, country)),
 `number_tail4_idx` (its last 4 characters: the search by the last digits of an ID number beside a name) and
 `number_tail9_idx` (the last 9 characters of an 18-character number: the person index's blocking on a typo in the
-first half). The index on the clear number is dropped (it would keep every number in clear in its pages). The
+first half). The department files' normalised numbers (`check_source_records.id_norm`, sealed by 0055_seal18b)
+have their index `id_norm_idx` recomputed under the documents' field name, so that the checks join the two
+indexes in SQL. The index on the clear number is dropped (it would keep every number in clear in its pages). The
 column widens to hold a ciphertext; existing values are encrypted in batches of 5,000 (0051's rewriter: keyset
 order, values already encrypted skipped, so an interrupted run is simply run again); the indexes are built after
 the values. Downgrade decrypts them and restores the clear indexes.
@@ -40,6 +42,18 @@ FIELD = "document.number"
 NUMBER = Sealed(FIELD, index="number_idx", tails=(("number_tail4_idx", 4, None), ("number_tail9_idx", 9, 18)))
 INDEXES = tuple(NUMBER.index_columns())
 CURRENT = "superseded_at IS NULL AND valid_to IS NULL"
+NORM = "check_source.id_norm"
+
+
+def _reindex_norms(ring: Any, under: str) -> None:
+    """`check_source_records.id_norm_idx` recomputed from the opened values under the field name `under`."""
+
+    def change(value: str) -> tuple[str, str] | None:
+        if not value.startswith(_phones.PREFIX):
+            return None
+        return value, ring.index(under, ring.decrypt(NORM, value))
+
+    _phones._rewrite("check_source_records", "id", "id_norm", "id_norm_idx", change)
 
 
 def _unique(batch_op: Any, column: str) -> None:
@@ -75,6 +89,7 @@ def upgrade() -> None:
         return ring.encrypt(FIELD, value), NUMBER.entries(ring, value)
 
     _phones._rewrite(TABLE, "row_id", "number", INDEXES, seal)
+    _reindex_norms(ring, FIELD)
     # The indexes after the values: one build each instead of an update per row.
     with op.batch_alter_table(TABLE, schema=None) as batch_op:
         batch_op.create_index("ix_document_versions_number_idx", ["number_idx"], unique=False)
@@ -86,6 +101,7 @@ def upgrade() -> None:
 def downgrade() -> None:
     ring = keyring(op.get_bind().dialect)
     _phones._rewrite(TABLE, "row_id", "number", None, _phones._opener(ring, FIELD))
+    _reindex_norms(ring, NORM)
 
     def narrow() -> None:
         with op.batch_alter_table(TABLE, schema=None) as batch_op:
