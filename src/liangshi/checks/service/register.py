@@ -247,7 +247,7 @@ def _id_rows(session: Session, prefix: str) -> Iterable[Any]:
             continue
         born = dt.date.fromisoformat(r.birth_date) if isinstance(r.birth_date, str) else r.birth_date
         r.problem = rules.register_id_problem(number)
-        sound = len(number) == 18 and rules.register_id_problem(number) != "format"
+        sound = r.problem != "format"  # 17 digits and a digit or X
         r.sex_differs = int(sound and r.sex in ("1", "2") and (number[16] in "13579") != (r.sex == "1"))
         r.birth_differs = int(
             len(number) == 18 and born is not None and number[6:14] != born.strftime("%Y%m%d")
