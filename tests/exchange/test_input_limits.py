@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import datetime as dt
-import time
 import zipfile
 from pathlib import Path
 from typing import Any
@@ -42,11 +41,24 @@ def _rewrite_sheet(path: Path, edit: Any) -> Path:
     return path
 
 
+def _forbid_parsing(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Fail the test if the workbook reaches openpyxl: a refusal must come from the archive's directory and the
+    sheet's head, checked before work."""
+    import openpyxl
+
+    def parsed(*_args: object, **_kwargs: object) -> None:
+        raise AssertionError("the workbook was handed to openpyxl before its limits were checked")
+
+    monkeypatch.setattr(openpyxl, "load_workbook", parsed)
+
+
 def _code(exc: pytest.ExceptionInfo[ValidationFailed]) -> str:
     return exc.value.code
 
 
-def test_xlsx_declaring_millions_of_rows_is_refused_within_a_second(tmp_path: Path) -> None:
+def test_xlsx_declaring_millions_of_rows_is_refused_before_it_is_parsed(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
     path = _workbook(tmp_path / "bomb.xlsx", 3)
     _rewrite_sheet(
         path,
@@ -56,10 +68,10 @@ def test_xlsx_declaring_millions_of_rows_is_refused_within_a_second(tmp_path: Pa
             else xml.replace(b'ref="A1:C4"', b'ref="A1:C2400000"')
         ),
     )
-    started = time.perf_counter()
+    # Refused from the archive itself; the time to refuse is a benchmark's figure (scripts/bench_xlsx_bomb.py).
+    _forbid_parsing(monkeypatch)
     with pytest.raises(ValidationFailed) as exc:
         reader.open_table(path)
-    assert time.perf_counter() - started < 1.0
     assert _code(exc) == "file.too_many_rows"
 
 
@@ -173,8 +185,8 @@ def test_a_stale_running_batch_is_marked_failed_when_the_next_batch_starts(
     assert new.status == "done"
 
 
-def test_a_department_posting_an_xlsx_bomb_is_refused_within_a_second(
-    world: World, client: Any, login: Any, tmp_path: Path
+def test_a_department_posting_an_xlsx_bomb_is_refused_before_it_is_parsed(
+    world: World, client: Any, login: Any, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     # The issue's finding: a file under the 1 MB body limit that unpacks to 2.4M rows, accepted after 107 s.
     # Imported here: the bomb builder is the benchmark script's, loaded from its file (scripts/ is no package).
@@ -193,14 +205,16 @@ def test_a_department_posting_an_xlsx_bomb_is_refused_within_a_second(
     path = tmp_path / "bomb.xlsx"
     bench_xlsx_bomb.build(path, 2_400_000, dimension=False)
     assert path.stat().st_size < 1_000_000
-    started = time.perf_counter()
+    # Refused from the zip directory, before a byte of the sheet is parsed: the time to refusal (goal <= 1 s) is
+    # measured by scripts/bench_xlsx_bomb.py (docs/benchmarks.md, "Input limits"), not here, where it would
+    # measure the machine's load.
+    _forbid_parsing(monkeypatch)
     r = client.post(
         "/departments/health/batches",
         files={"file": ("bomb.xlsx", path.read_bytes(), "application/octet-stream")},
         data={"kind": "persons"},
         headers=login("health_liaison_wang"),
     )
-    assert time.perf_counter() - started < 1.0
     assert r.status_code == 422, r.text
     assert r.json()["error"]["code"] == "file.too_large_unpacked"
     assert "/tmp" not in r.text

@@ -127,3 +127,76 @@ def test_among_more_homophones_than_are_read_the_closest_name_is_still_found(wor
     found = _find(world, "吴成墙")
     assert found[0] == (meant, "pinyin_equal")
     assert len(found) == 20
+
+
+def _many(world: World, name: str, count: int, start: dt.date = dt.date(1950, 1, 1)) -> list[int]:
+    with world.session() as s:
+        ctx, area = world.ctx(s), world.area(INSIDE)
+        return [
+            factories.person(s, ctx, area_id=area, name=name, birth=start + dt.timedelta(days=i))
+            for i in range(count)
+        ]
+
+
+def test_the_typed_name_s_many_holders_leave_room_for_the_name_it_sounds_like(world: World) -> None:
+    """Same sound (stop 29): 王阳 typed for 王洋 is itself a name; its 30 holders, entered first, used to fill all 20
+    places. Now its first NAMESAKES_FIRST holders come first (the exact name), then the names of the same sound."""
+    typed = _many(world, "王阳", 30)
+    (meant,) = _many(world, "王洋", 1)
+    found = _find(world, "王阳")
+    assert len(found) == 20
+    assert [pid for pid, _ in found[: mpi.NAMESAKES_FIRST]] == typed[: mpi.NAMESAKES_FIRST]
+    assert found[mpi.NAMESAKES_FIRST] == (meant, "pinyin_equal")
+
+
+def test_among_names_equally_close_the_commoner_comes_first(world: World) -> None:
+    """Same sound, 张维 typed (nobody's name): 张伟 (three holders) before 张为 (one, entered first, and first by
+    character code), as the one searched for more likely carries the commoner name."""
+    (rare,) = _many(world, "张为", 1)
+    common = _many(world, "张伟", 3)
+    found = _find(world, "张维")
+    assert [pid for pid, _ in found] == [*common, rare]
+    assert {level for _, level in found} == {"pinyin_equal"}
+
+
+def test_a_pinyin_query_that_is_itself_a_key_still_shows_the_key_one_letter_off(world: World) -> None:
+    """Pinyin typo (stop 29): liyan typed for liyang is the key of 25 李燕, entered first; 李阳 is still shown."""
+    _many(world, "李燕", 25)
+    (meant,) = _many(world, "李阳", 1)
+    found = _find(world, "liyan")
+    assert len(found) == 20
+    assert (meant, "one_edit") in found
+    assert found.index((meant, "one_edit")) == mpi.NAMESAKES_FIRST
+
+
+def test_a_letter_dropped_ranks_before_a_letter_far_off(world: World) -> None:
+    """Pinyin typo: zhangwi is one edit from zhangwei (a letter dropped) and from zhangyi (w struck for y, far
+    apart on the keyboard). 张伟 comes first, though 张一 has more holders, was entered first and comes first by
+    character code."""
+    far = _many(world, "张一", 3)
+    (meant,) = _many(world, "张伟", 1)
+    found = _find(world, "zhangwi")
+    assert found[0] == (meant, "one_edit")
+    assert [pid for pid, _ in found[1:]] == far
+    assert "zhangwei" in rules.likely_typo_keys("zhangwi") and "zhangyi" not in rules.likely_typo_keys(
+        "zhangwi"
+    )
+    assert rules.likely_typo_keys("zhangwi") < rules.one_edit_keys("zhangwi")
+
+
+def test_hubei_h_f_and_an_id_tail_with_the_name_among_many_namesakes(world: World) -> None:
+    """Dialect h/f (福林 for 胡林) among 12 holders of 福林 itself; and an ID tail beside the name picks the one
+    胡林 it belongs to among 12 others, wherever the namesakes stand in the order."""
+    _many(world, "福林", 12)
+    hus = _many(world, "胡林", 12, start=dt.date(1960, 1, 1))
+    found = _find(world, "福林")
+    assert found[mpi.NAMESAKES_FIRST][1] == "near_homophone"
+    with world.session() as s:
+        ctx = world.ctx(s)
+        number = factories.make_id("420704", dt.date(1993, 3, 3), 77)
+        last = factories.person(
+            s, ctx, area_id=world.area(INSIDE), name="胡林", birth=dt.date(1993, 3, 3), id_number=number
+        )
+    assert _find(world, f"福林 {number[-4:]}") == [(last, "near_homophone")]
+    assert _find(world, f"胡林 {number[-4:]}") == [(last, "exact")]
+    assert last not in hus

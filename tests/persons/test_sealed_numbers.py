@@ -33,10 +33,6 @@ from tests.conftest import INSIDE, World, _create_pg_database
 
 SEALING = importlib.import_module("liangshi.migrations.versions.0057_seal18c_sealed_document_numbers")
 
-#: Tables that still copy register numbers in clear, sealed by another change (find18): the checks' findings keep
-#: the numbers of their natural keys, the person index's events the numbers of the records they link.
-NOT_YET = ("check_findings", "person_link_events")
-
 
 def _raw(engine: Engine, sql: str, **params: Any) -> list[tuple[Any, ...]]:
     with engine.connect() as conn:
@@ -145,8 +141,7 @@ def test_no_register_number_in_clear_in_any_table_after_lookups_checks_and_an_ex
         for n in numbers
         if (data := _table_bytes(engine, table)) and (n.encode() in data or n.lower().encode() in data)
     }
-    # Only the copies sealed by another change (find18) may still hold them.
-    assert {table for table, _ in leaks} <= set(NOT_YET), sorted(leaks)
+    assert leaks == set()
 
 
 def _database_of_its_own(engine: Engine, tmp_path: Path) -> tuple[Engine, Any]:

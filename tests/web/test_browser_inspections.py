@@ -46,3 +46,43 @@ def test_an_inspector_checks_a_household_on_a_phone(open_page: Callable[..., Any
     assert "已录入核查结果" in (page.text_content(".flash") or "")
     with world.session() as session:
         assert session.execute(select(func.count(InspectionResult.id))).scalar_one() == 1
+
+
+def test_the_web_form_stores_the_persons_not_confirmed_gone_general_items_and_floating_entered(
+    open_page: Callable[..., Any], world: World
+) -> None:
+    _households(world, INSIDE, 3)
+    with world.session() as session:
+        service.create_plan(
+            session,
+            world.ctx(session, "inspector_zhao"),
+            PlanCreate(area_id=world.area(TOWNSHIP), name="手机抽查", seed=8, margin=0.01),
+        )
+    page = open_page(MOBILE)
+    browser_login(page, "inspector_zhao")
+    page.goto("/web/inspections")
+    page.click("[data-testid=plan-link]")
+    page.click("[data-testid=inspect-link] >> nth=0")
+    page.wait_for_selector("[data-testid=result-form]")
+    for name, value in {
+        "persons_registered": "2",
+        "persons_present": "1",
+        "persons_unconfirmed": "1",
+        "main_right": "1",
+        "general_right": "0",
+        "general_items_wrong": "3",
+        "floating_found": "2",
+        "floating_registered": "2",
+        "floating_entered": "1",
+        "floating_right": "1",
+        "persons_missed": "2",
+    }.items():
+        page.fill(f"[data-testid=result-form] input[name={name}]", value)
+    page.check("input[name=count_matches][value=no]")
+    page.click("[data-testid=result-form] button[type=submit]")
+    page.wait_for_selector(".flash")
+    assert "已录入核查结果" in (page.text_content(".flash") or "")
+    with world.session() as session:
+        result = session.execute(select(InspectionResult)).scalar_one()
+        assert (result.persons_present, result.persons_unconfirmed, result.general_items_wrong) == (1, 1, 3)
+        assert (result.floating_registered, result.floating_entered, result.floating_right) == (2, 1, 1)

@@ -9,7 +9,7 @@ from openpyxl import load_workbook
 
 from tests.conftest import World
 from tests.kpis.helpers import EXPECTED, FROM, TO, A
-from tests.web.conftest import DESK, browser_login, screenshot
+from tests.web.conftest import DESK, browser_login, menu_click, screenshot
 from tests.web.places_data import build_places
 
 
@@ -70,7 +70,7 @@ def test_the_map_renders_a_marker_per_positioned_plate(open_page: Callable[..., 
     places = build_places(world)
     page = open_page(DESK)
     browser_login(page, "collector_zhang")
-    page.click("nav >> text=地图")
+    menu_click(page, "地图")
     page.wait_for_selector(".leaflet-marker-icon")
     assert page.locator(".leaflet-marker-icon").count() == places.positioned
     assert page.locator(".leaflet-marker-icon.st-made").count() == 1  # plate 14

@@ -8,7 +8,7 @@ from typing import Any
 from liangshi.departments.models import ExchangeConflict
 from liangshi.mpi.models import MatchReview
 from tests.conftest import World
-from tests.web.conftest import DESK, browser_login, screenshot
+from tests.web.conftest import DESK, browser_login, menu_click, screenshot
 from tests.web.review_data import conflict, fake_linkage, feedback, review
 
 __all__ = ["fake_linkage"]
@@ -26,7 +26,7 @@ def test_decide_a_conflict_and_a_review_in_the_browser(
 
     page = open_page(DESK)
     browser_login(page, "station_admin_li")
-    page.click("nav >> text=数据冲突")
+    menu_click(page, "数据冲突")
     page.wait_for_selector("[data-testid=conflicts]")
     assert page.locator("[data-testid=conflicts] tbody tr").count() == 3
     screenshot(page, "conflicts")
@@ -45,7 +45,7 @@ def test_decide_a_conflict_and_a_review_in_the_browser(
 
     page = open_page(DESK)
     browser_login(page, "police_liu")
-    page.click("nav >> text=存疑反馈")
+    menu_click(page, "存疑反馈")
     page.wait_for_selector(f"li.overdue[data-feedback='{late}']")
     assert page.locator("li.feedback.overdue").count() == 1
     screenshot(page, "feedback")
@@ -53,7 +53,7 @@ def test_decide_a_conflict_and_a_review_in_the_browser(
     page.wait_for_selector(".flash")
     assert "已签收" in (page.text_content(f"li[data-feedback='{late}']") or "")
 
-    page.click("nav >> text=比对审核")
+    menu_click(page, "比对审核")
     page.wait_for_selector("[data-testid=reviews]")
     page.click(f"tr[data-review='{rid}'] a")
     page.wait_for_selector("[data-testid=side-by-side]")

@@ -48,3 +48,45 @@ def test_an_address_search_names_the_level_the_match_reached(
     client.cookies.set("ls_lang", "en")
     en = client.get("/web/search", params={"q": "鄂州市滨湖南路28-3号3栋2单元", "kind": "address"})
     assert 'data-testid="address-match-level">unit<' in en.text
+
+
+def test_four_namesakes_are_told_apart_by_address_and_category(
+    web_as: Callable[[str], TestClient], scene: Scene, world: World
+) -> None:
+    """Four 张伟 in four dwellings: the search shows all four together (NAMESAKES_FIRST), each with its own
+    address and its category, then the names of the same sound."""
+    import datetime as dt
+
+    from liangshi.mpi import service as mpi
+    from tests import factories
+    from tests.conftest import INSIDE
+
+    categories = ("resident", "floating", "separated", "lodging")
+    with world.session() as s:
+        ctx = world.ctx(s)
+        inside, district = world.area(INSIDE), world.area("420704")
+        ids = []
+        for i, category in enumerate(categories):
+            place = factories.place(s, ctx, area_id=inside, district_id=district, tag=f"伟{i}")
+            pid = factories.person(s, ctx, area_id=inside, name="张伟", birth=dt.date(1970 + i, 1, 1))
+            factories.arrival(
+                s,
+                ctx,
+                person_id=pid,
+                dwelling_id=place.dwelling_id,
+                arrived=dt.date(2025, 1, 1),
+                category=category,
+            )
+            ids.append(pid)
+        factories.person(s, ctx, area_id=inside, name="张薇", birth=dt.date(1999, 1, 1))
+    assert mpi.NAMESAKES_FIRST >= 4
+    r = web_as("police_liu").get("/web/search", params={"q": "张伟"})
+    assert r.status_code == 200
+    rows = [r.text.split(f'<a href="/web/persons/{pid}">')[1].split("</tr>")[0] for pid in ids]
+    homes = [row.split('data-testid="home">')[1].split("</td>")[0] for row in rows]
+    assert len(set(homes)) == 4 and all("测试伟" in h for h in homes)
+    for row, label in zip(
+        rows, ("常住（户籍在本地）", "流动人口（市外来）", "人户分离（户籍在本市他处）", "寄住"), strict=True
+    ):
+        assert label in row, (label, row)
+    assert r.text.index(f"/web/persons/{ids[-1]}") < r.text.index("张薇")

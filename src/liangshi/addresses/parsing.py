@@ -22,11 +22,14 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass, field
 from functools import lru_cache
-from importlib import resources
 
+from liangshi.addresses.dash_numbers import after_building, after_estate, four_parts, number_range
+from liangshi.addresses.division_names import _MUNICIPALITIES, Division, _Candidate, divisions
 from liangshi.addresses.gazetteer import gazetteer
 from liangshi.addresses.street_patterns import (
     _BUILDING,
+    _BUILDING_HAO,
+    _BUILDING_NAME_END,
     _COMMUNITY,
     _COMPACT,
     _COMPACT_2,
@@ -36,6 +39,8 @@ from liangshi.addresses.street_patterns import (
     _GENERIC_ZONE,
     _GROUP,
     _LANE,
+    _LANE_LAST,
+    _NOT_IN_ROAD,
     _NUMBER,
     _NUMBER_BARE,
     _POI_IN_ROAD,
@@ -120,150 +125,10 @@ class ParsedAddress:
         return {**self.to_json(), "code": self.code, "current": dict(self.current), "notes": list(self.notes)}
 
 
-# ---------------------------------------------------------------------------------------------------------
-# Division index from stdnum's loc.dat
-# ---------------------------------------------------------------------------------------------------------
-
-
-@dataclass(frozen=True, slots=True)
-class Division:
-    """A division: GB/T 2260 code, level (1 province, 2 city, 3 district/county), full name, parents."""
-
-    code: str
-    level: int
-    name: str
-    province: str
-    city: str | None
-    current: bool
-
-
-_LOC_PROVINCE = re.compile(r'^(\d{2}) province="([^"]*)"')
-_LOC_COUNTY = re.compile(r'^\s+(\d{4}) county="([^"]*)"')
-_LOC_PART = re.compile(r"^(?:\[(\d*)-(\d*)\])?(.+)$")
-# Municipalities (and the SARs) are their own city.
-_MUNICIPALITIES = frozenset({"11", "12", "31", "50", "81", "82"})
-_PLACEHOLDERS = frozenset({"市辖区", "县", "市区", "郊区", "矿区", "城区", "辖区"})
-_SUFFIXES_L1 = ("特别行政区", "自治区", "省", "市")
-_SUFFIXES_L2 = ("自治州", "地区", "市", "盟")
-_SUFFIXES_L3 = ("自治县", "自治旗", "林区", "特区", "新区", "区", "县", "市", "旗")
 # A short name is not a division when one of these follows it (江汉路, 鄂城大道, 洪山街道, 武昌火车站 …).
 _STREET_WORDS = re.compile(
     r"(?:[东南西北中]{1,2}(?:路|街|大道|大街|巷)|路|街|巷|道|弄|里|胡同|大道|大街|大厦|大学|镇|乡|村|社区|小区|组|号|栋|幢|楼|桥|站|湖|山|港|口|门|广场|花园|公园|新城|中心)"
 )
-
-
-def _parts(value: str) -> list[tuple[str, bool]]:
-    """Names in a loc.dat value like ``[1983-2000]石灰窑区,[2001-]西塞山区``, each with `current`."""
-    result: list[tuple[str, bool]] = []
-    for part in re.split(r",(?=\[)", value):
-        m = _LOC_PART.match(part.strip())
-        if m:
-            result.append((m.group(3).strip(), not m.group(2)))
-    return result
-
-
-@lru_cache(maxsize=1)
-def _ethnic_names() -> tuple[str, ...]:
-    """The 55 minority names (`土家`, `维吾尔` …) with 族 and without, longest first."""
-    path = resources.files("liangshi.common").joinpath("codes/gbt3304_ethnicity.csv")
-    names: list[str] = []
-    for line in path.read_text(encoding="utf-8").splitlines()[1:]:
-        name = line.split(",")[1].strip()
-        if name and name != "汉":
-            names += [name + "族", name]
-    names += ["各族"]
-    return tuple(sorted(set(names), key=len, reverse=True))
-
-
-def _short_forms(name: str, level: int) -> set[str]:
-    """Short forms of a division name: `广西壮族自治区` → 广西, `恩施土家族苗族自治州` → 恩施, `鄂城区` → 鄂城."""
-    suffixes = {1: _SUFFIXES_L1, 2: _SUFFIXES_L2, 3: _SUFFIXES_L3}[level]
-    shorts: set[str] = set()
-    for suffix in suffixes:
-        if name.endswith(suffix) and len(name) - len(suffix) >= 2:
-            stem = name[: -len(suffix)]
-            if suffix.startswith("自治") or suffix == "自治区":
-                changed = True
-                while changed:
-                    changed = False
-                    for ethnic in _ethnic_names():
-                        if stem.endswith(ethnic) and len(stem) - len(ethnic) >= 2:
-                            stem = stem[: -len(ethnic)]
-                            changed = True
-                            break
-            shorts.add(stem)
-            if suffix == "自治州":
-                shorts.add(stem + "州")  # 恩施州, 延边州
-            break
-    if level == 1:
-        shorts |= {n for n in ("内蒙古", "黑龙江") if name.startswith(n)}
-    return {s for s in shorts if len(s) >= 2 and s != name}
-
-
-@dataclass(frozen=True, slots=True)
-class _Candidate:
-    division: Division
-    full: bool
-
-
-@lru_cache(maxsize=1)
-def divisions() -> tuple[dict[str, list[_Candidate]], int]:
-    """Name (full or short) → candidate divisions; and the longest name length."""
-    text = resources.files("stdnum.cn").joinpath("loc.dat").read_text(encoding="utf-8")
-    raw: dict[str, list[tuple[str, bool]]] = {}
-    for line in text.splitlines():
-        m = _LOC_PROVINCE.match(line)
-        if m:
-            province_code = m.group(1)
-            continue
-        m = _LOC_COUNTY.match(line)
-        if m:
-            raw[province_code + m.group(1)] = _parts(m.group(2))
-
-    def current_name(code: str) -> str | None:
-        names = raw.get(code)
-        if not names:
-            return None
-        current = [n for n, cur in names if cur]
-        return (current or [names[-1][0]])[-1]
-
-    index: dict[str, list[_Candidate]] = {}
-
-    def add(name: str, division: Division) -> None:
-        index.setdefault(name, []).append(_Candidate(division, True))
-        for short in _short_forms(name, division.level):
-            index.setdefault(short, []).append(_Candidate(division, False))
-
-    for code, names in raw.items():
-        p2, c2, d2 = code[:2], code[2:4], code[4:]
-        province = current_name(p2 + "0000")
-        if province is None:
-            continue
-        if c2 == "00" and d2 == "00":
-            for name, cur in names:
-                add(name, Division(code, 1, name, province, province if p2 in _MUNICIPALITIES else None, cur))
-            continue
-        parent_city = current_name(p2 + c2 + "00")
-        is_city_level = d2 == "00" or c2 == "90" or (parent_city is not None and "直辖" in parent_city)
-        if p2 in _MUNICIPALITIES:
-            is_city_level = False
-        for name, cur in names:
-            if name in _PLACEHOLDERS or "直辖" in name or "辖区" in name:
-                continue
-            if d2 == "00" and p2 in _MUNICIPALITIES:
-                continue
-            if is_city_level:
-                add(name, Division(code, 2, name, province, name, cur))
-            else:
-                city = province if p2 in _MUNICIPALITIES else parent_city
-                if city is not None and ("直辖" in city or city in _PLACEHOLDERS):
-                    city = None
-                add(name, Division(code, 3, name, province, city, cur))
-    for candidates in index.values():
-        # full names before short ones, current before historic, then by code (stable)
-        candidates.sort(key=lambda c: (not c.full, not c.division.current, c.division.code))
-    longest = max(len(name) for name in index)
-    return index, longest
 
 
 def _match_division(
@@ -349,11 +214,21 @@ def _lone_county_stands(text: str, end: int, candidates: list[_Candidate]) -> bo
         return False
     county = next(c.division for c in candidates if c.division.current)
     short = text[:end]
-    if len(short) < 3 and not county.name.endswith("市"):
-        return False
     if _street_follows(text, end) or _SHORT_SUFFIX.match(text, end) or _ROAD_START_WORDS.match(text, end):
         return False
-    return not re.match(r"[镇乡村街道路]", text[end : end + 1])
+    if re.match(r"[镇乡村街道路]", text[end : end + 1]):
+        return False
+    if len(short) >= 3 or county.name.endswith("市"):
+        return True
+    road = _ROAD_NUMBERED.match(text, end) or _ROAD_ANY.match(text, end)
+    return bool(  # 嘉善世纪大道: the county, then a whole road name
+        road
+        and not _TOWNSHIP.match(text, end)
+        and len(road.group()) >= 4
+        and not _ROAD_CONTINUES.match(road.group())
+        and not _POI_IN_ROAD.match(road.group())
+        and not _NOT_IN_ROAD.search(road.group())
+    )
 
 
 def _after_suffix(text: str, end: int, c: _Candidate) -> int:
@@ -639,7 +514,8 @@ def _try(component: str, text: str, pos: int, parsed: ParsedAddress) -> int:
         ):
             return -1  # 宁海县长街镇, 区博罗县福田镇: the township is the known name inside, read from there
         if m:
-            parsed.township = m.group()[_division_prefix(m.group()) :]
+            name = m.group()[_division_prefix(m.group()) :]
+            parsed.township = name[_read_prefix(name, parsed) :]
 
     elif component == "community":
         villages = gazetteer().villages(*parsed._town) if parsed._town else {}
@@ -650,6 +526,8 @@ def _try(component: str, text: str, pos: int, parsed: ParsedAddress) -> int:
             parsed.community = text[pos : known[1]]
             return known[1]
         m = _COMMUNITY.match(text, pos)
+        if m and re.search(r"\d号", m.group()):
+            m = None  # 绿汀路14号余杭农村商业银行: a road and its door number come first
         if m:
             parsed.community = m.group()
             road_first = _ROAD_IN_VILLAGE.match(m.group())
@@ -674,12 +552,18 @@ def _try(component: str, text: str, pos: int, parsed: ParsedAddress) -> int:
         m = _ROAD_NUMBERED.match(text, pos) or _ROAD_ANY.match(text, pos)
         if m is None and town is not None and parsed.township == town.group():
             return pos
+        if m and _NOT_IN_ROAD.search(_POI_IN_ROAD.sub(r"\g<road>", m.group())):
+            m = None
         if m:
-            road = m.group()
+            road = _past_divisions(m.group(), parsed)
             lane = _LANE.match(text, m.end())
+            last = _LANE_LAST.match(text, m.end()) if lane is None and parsed.number is None else None
             if lane:  # 漕溪北路88弄5号: the lane is part of the road name, 5号 the door number in it
                 road += f"{_num(lane.group('n'))}弄"
                 m = lane
+            elif last:  # 虹桥路1335弄: the lane, no plate after it, is the door number on the road
+                parsed.number = f"{_num(last.group('n'))}弄"
+                m = last
             split = _POI_IN_ROAD.match(road)
             village = _VILLAGE_IN_ROAD.match(road) if parsed.community is None else None
             if village and not _ROAD_CONTINUES.match(village.group("road")):
@@ -691,8 +575,14 @@ def _try(component: str, text: str, pos: int, parsed: ParsedAddress) -> int:
                 road = split.group("road")
             parsed.road = road
     elif component == "number":
-        if _COMPACT.match(text, pos) or _COMPACT_2.match(text, pos):
+        span = number_range(text, pos)
+        if span is not None and parsed.road is not None and parsed.number is None and span[1] != "室":
+            parsed.number = span[0]  # 解放南路1077-1083: one plate spanning several
+            return span[2]
+        if span or _COMPACT.match(text, pos) or _COMPACT_2.match(text, pos) or four_parts(text, pos):
             return -1  # building-unit-room written with dashes: read by `building`
+        if parsed.number is None and after_estate(text, pos):
+            return -1  # 景阳花园192-11号: after an estate's name, its building and unit
         m = _NUMBER.match(text, pos)
         if m:
             parsed.number = _number_text(m)
@@ -702,21 +592,34 @@ def _try(component: str, text: str, pos: int, parsed: ParsedAddress) -> int:
             m = _NUMBER_BARE.match(text, pos)
             if m and parsed.road is None and not _VILLAGE_NUMBER_END.match(text, m.end()):
                 m = None  # after a village, a bare number is its door number only when nothing follows
+            if m and _BUILDING_NAME_END.search(text, max(0, pos - 3), pos):
+                m = None  # 尚坤大厦409: a room in the building named
             if m:
                 parsed.number = m.group("base")
     elif component == "building":
+        if number_range(text, pos):
+            return -1  # 605-606室: a room spanning two, read by `room`
+        dashed = four_parts(text, pos) or (after_estate(text, pos) if parsed.number is None else None)
+        if dashed is not None:
+            for name, value in dashed[0].items():
+                setattr(parsed, name, value)
+            return dashed[1]
         m = _COMPACT.match(text, pos)
         if m:
-            parsed.building, parsed.unit, parsed.room = m.group("b"), m.group("u"), m.group("r")
+            parsed.building, parsed.unit, parsed.room = m["b"].upper(), m["u"].upper(), m["r"].upper()
             return m.end()
         m = _COMPACT_2.match(text, pos)
         if m:
             parsed.building, parsed.room = m.group("b"), m.group("r")
             return m.end()
-        m = _BUILDING.match(text, pos)
+        m = _BUILDING.match(text, pos) or (_BUILDING_HAO.match(text, pos) if parsed.number else None)
         if m:
             parsed.building = _num(m.group("b"))
     elif component == "unit":
+        dashed = after_building(text, pos) if parsed.building is not None else None
+        if dashed is not None:  # 3栋2-501: the unit and the room
+            parsed.unit, parsed.room = dashed[0]["unit"], dashed[0]["room"]
+            return dashed[1]
         m = _UNIT.match(text, pos) or (_UNIT_HAO.match(text, pos) if parsed.building is not None else None)
         if m:  # 12幢4号1203室: after a building, a number then a room or floor is its unit (entrance)
             parsed.unit = _num(m.group("u"))
@@ -727,10 +630,29 @@ def _try(component: str, text: str, pos: int, parsed: ParsedAddress) -> int:
             negative = m.group().startswith(("负", "地下", "-"))
             parsed.floor = f"-{value}" if negative else value
     else:  # room
+        span = number_range(text, pos)
+        if span is not None:
+            parsed.room = span[0]
+            return span[2]
         m = _ROOM.match(text, pos)
         if m:
             parsed.room = m.group("r").upper()
     return m.end() if m else -1
+
+
+def _past_divisions(road: str, parsed: ParsedAddress) -> str:
+    """A road read with the name of a division already read before it (杭州石大路 after 杭州市下城区): the road
+    alone, when what is left is a whole road name (石大路; not 杭州南路, a road named after the city)."""
+    for name in (parsed.city, parsed.district, parsed.province):  # 丽水缙云县大桥北路: one after the other
+        m = re.search(f"{_SHORT_SUFFIX.pattern}$", name or "")
+        for prefix in (name, name[: -len(m.group())] if name and m else None):
+            if not prefix or len(prefix) < 2 or not road.startswith(prefix):
+                continue
+            rest = road[len(prefix) :]
+            if len(rest) >= 3 and not _ROAD_CONTINUES.match(rest) and _ROAD_ANY.fullmatch(rest):
+                road = rest
+                break
+    return road
 
 
 def _address_ahead(text: str, start: int, parsed_code: str | None) -> ParsedAddress | None:
@@ -780,6 +702,22 @@ def _division_prefix(name: str) -> int:
     return cut
 
 
+def _read_prefix(name: str, parsed: ParsedAddress) -> int:
+    """The length of the names of divisions already read (or 城区, 市区) at the start of a township's name read by
+    its suffix (杭州萧山城厢镇 under 杭州市萧山区, 城区中和河街道), or 0, leaving a township's name of three or more
+    (not a zone's: 海宁经济开发区 keeps its 海宁)."""
+    prefixes = ["城区", "市区"]
+    for full in (parsed.province, parsed.city, parsed.district):
+        m = re.search(f"{_SHORT_SUFFIX.pattern}$", full or "")
+        prefixes += [p for p in (full, full[: -len(m.group())] if full and m else None) if p and len(p) >= 2]
+    at = 0
+    while step := next((len(p) for p in prefixes if name.startswith(p, at)), 0):
+        if len(name) - at - step < 3 or not _TOWNSHIP_PROPER.fullmatch(name, at + step):
+            break
+        at += step
+    return at
+
+
 def _written_again(
     text: str, pos: int, found: list[Division]
 ) -> tuple[dict[str, str | None], int, list[Division]] | None:
@@ -824,6 +762,8 @@ def _repeat_end(text: str, pos: int, parsed: ParsedAddress) -> int:
             if n
         ]
         step = next((len(n) for n in names if text.startswith(n, end)), 0)
+        if step and text.startswith("中", end) and _match_division(text, end + step, [])[0] is None:
+            step = 0  # 中国人寿大厦: the country's name is looked past only before a division's
         if not step:
             step = _short_repeat(text, end, parsed)
         successor = parsed.current.get("district")

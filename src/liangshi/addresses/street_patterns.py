@@ -19,7 +19,7 @@ _COMMUNITY = re.compile(
 _GROUP = re.compile(
     rf"(?:第?(?P<n>\d{{1,3}}|{CN_NUM})|(?P<name>[{_CJK}]{{1,4}}?))(?:村民小组|小组|组)(?![织成合团])"
 )
-_ROAD_SUFFIX = r"(?:大道|大街|胡同|路|街|巷|道|弄|里)"
+_ROAD_SUFFIX = r"(?:大道|大街|胡同|路|街|巷|道|弄|(?<!公)里)"
 # The character before the road word: a Chinese one, or a number after a Chinese one (经3路, 纬2路).
 _ROAD_LAST = rf"(?:[{_CJK}]|(?<=[{_CJK}])\d{{1,2}}(?=路|街|大街|大道))"
 _ROAD_NUMBERED = re.compile(
@@ -45,32 +45,44 @@ _ROAD_IN_VILLAGE = re.compile(rf"(?P<road>[{_CJK}]{{2,10}}(?:大道|路))(?P<com
 _SUB_CN = "[一二三四五六七八九十]"
 _NUMBER = re.compile(
     rf"第?(?P<stem>[甲乙丙丁戊己庚辛壬癸])?(?P<base>\d{{1,5}}|{CN_NUM}(?=号))"
-    rf"(?:号院?(?!楼|房|院|室|栋|幢)|(?=[-附之]))"
+    rf"(?:号院?(?!楼|房|院|室|栋|幢|大街|大道|路|街|巷)|(?=[-附之]))"
     rf"(?:(?P<sep>-|附|之)(?P<sub>\d{{1,3}}(?!\d)|{_SUB_CN})号?(?!楼|室|栋|幢|单元))?"
 )
 # After a village's bare door number: the end, or a building, unit, floor or room.
 _VILLAGE_NUMBER_END = re.compile(r"$|[A-Za-z]?\d{0,4}(?:栋|幢|单元|楼|层|室)|号")
-_NUMBER_BARE = re.compile(r"(?P<base>\d{1,5})(?![\d栋幢单元楼层室座号#\-附区排街期弄巷段组])")
-_COMPACT = re.compile(r"(?P<b>[A-Za-z]?\d{1,4})-(?P<u>\d{1,2})-(?P<r>[A-Za-z]?\d{1,4})(?:室|号)?(?![\d\-])")
+_NUMBER_BARE = re.compile(r"(?P<base>\d{1,5})(?![\d栋幢单元楼层室座号#\-附区排街期弄巷段组米门]|公里)")
+_COMPACT = re.compile(
+    r"(?P<b>[A-Za-z]?\d{1,4})-(?P<u>\d{1,2}|[A-Za-z])-(?P<r>[A-Za-z]?\d{1,4})(?:室|号)?(?![\d\-])"
+)
 # 59-1310: building and room (a second part of three or four digits, no 号 between: a door number is 28-3号)
 _COMPACT_2 = re.compile(r"(?P<b>[A-Za-z]?\d{1,3})-(?P<r>\d{3,4})(?:室)?(?![\d\-号])")
 _LANE = re.compile(rf"(?P<n>\d{{1,4}}|{CN_NUM})弄(?=\d|{CN_NUM}号|支弄)")
 _BUILDING = re.compile(
     rf"第?(?P<b>\d{{1,4}}|{CN_NUM}|[A-Za-z]\d{{0,3}}|\d{{1,3}}[A-Za-z])"
-    rf"(?:号楼|栋|幢|座|#楼?|号?楼(?=第?(?:\d{{1,2}}|{CN_NUM})单元)|(?<=\d)[撞懂])"
+    rf"(?:号楼|栋|幢|座|#楼?|号?楼(?=第?(?:\d{{1,2}}|{CN_NUM})单元)|(?<=\d)[撞懂]|(?<=\d)(?=第?[一二三四五六七八九十]单元))"
 )
 # 12幢4号1203室, 12幢4号5楼: after a building, a number followed by a room or a floor is the unit.
 _UNIT_HAO = re.compile(
-    rf"(?P<u>\d{{1,2}}|{CN_NUM})号(?=\d{{3,4}}(?:室|房)?(?:$|[^\d])|第?(?:\d{{1,2}}|{CN_NUM})(?:楼|层))"
+    rf"(?P<u>\d{{1,3}}|{CN_NUM})号(?=\d{{3,4}}(?:室|房)?(?:$|[^\d])|第?(?:\d{{1,2}}|{CN_NUM})(?:楼|层))"
 )
-_UNIT = re.compile(rf"第?(?P<u>\d{{1,2}}|{CN_NUM}|[A-Za-z])单元")
+_UNIT = re.compile(
+    rf"第?(?P<u>\d{{1,2}}|{CN_NUM}|[A-Za-z])(?:单元|单(?=\d{{3,4}}(?!\d)))"
+)  # 8单583: 单 for 单元
+# After a door number, a number then a floor is the building (金辉西路1015号9号7楼).
+_BUILDING_HAO = re.compile(rf"(?P<b>\d{{1,3}}|{CN_NUM})号(?=第?(?:\d{{1,2}}|{CN_NUM})(?:楼|层))")
+# A road's name does not hold a floor, a numbered zone or a gate (国际商贸城四区75号门10楼7街 is a market's).
+_NOT_IN_ROAD = re.compile(rf"(?:\d|{CN_NUM})(?:楼|层)|\d区|号门")
+# A lane written last, no plate after it (虹桥路1335弄): the lane is the door number on the road.
+_LANE_LAST = re.compile(rf"(?P<n>\d{{1,4}}|{CN_NUM})弄(?![\d支]|{CN_NUM}号)")
 _FLOOR = re.compile(
-    rf"(?:第|负|地下|-)?(?:(?P<f>\d{{1,3}}|{CN_NUM})(?:楼|层)(?!单元)|(?P<f2>\d{{1,2}})[Ff](?![A-Za-z\d]))"
+    rf"(?:第|负|地下|(?<!\d)-)?(?:(?P<f>\d{{1,3}}|{CN_NUM})(?:楼|层)(?!单元)|(?P<f2>\d{{1,2}})[Ff](?![A-Za-z]))"
 )
+# The end of a building's name: a bare number after it is a room in it (尚坤大厦409), not a door number.
+_BUILDING_NAME_END = re.compile(r"(?:大厦|大楼|商厦|广场|中心|写字楼|公寓|商城)$")
 # Not a room: a number naming a zone, section, street or row of a market (钱江市场8区135号, 10楼7街41234).
 _ROOM = re.compile(
-    r"(?<!\d)(?P<r>\d{1,5}|[A-Za-z]\d{1,5}|\d{1,4}[A-Za-z])(?:室|房|号房|号(?!门|区|街|楼))?"
-    r"(?=$|[^\d])(?!区|段|街|巷|期|排|弄|支|横|号门)"
+    r"(?<!\d)(?P<r>\d{1,5}|(?<![A-Za-z])[A-Za-z]\d{1,5}|\d{1,4}[A-Za-z])(?:室|房|号房|号(?!门|区|街|楼|大街|大道|路|巷))?"
+    r"(?=$|[^\d])(?!区|段|街|巷|期|排|弄|支|横|号门|米|公里|门|组|号(?:大街|大道|路|巷))"
 )
 
 

@@ -32,6 +32,9 @@ _TRADITIONAL = str.maketrans(
 _DROP = re.compile(r"[\s,，、。;；:：()（）\[\]【】\"“”'‘’·/|>＞_]+")
 _PREFIX = re.compile(r"^(?:中华人民共和国|中国)")
 _DIGIT_SEPARATOR = re.compile(r"(?<=\d)[_/](?=[A-Za-z]?\d)")
+_LISTED = re.compile(r"(?<!\d)(?P<first>\d{1,5})(?:[、,，]\d{1,5})*[、,，](?P<last>\d{1,5})(?!\d)")
+_DASH_AS_ONE = re.compile(r"(?<=\d)[一ー－](?=\d)")
+_LETTER_O = re.compile(r"(?<=\d)[oO](?=\d)")
 # A hyphen between two names is a separator (湖北-武汉-洪山区); between digits it is part of a number.
 _NAME_HYPHEN = re.compile(r"(?<=[\u4e00-\u9fff])-+|-+(?=[\u4e00-\u9fff])")
 # What people write before the address: a phone number, a lead-in phrase (我家的地址是, 收货地址).
@@ -83,6 +86,11 @@ def normalize_address_text(text: str) -> str:
     """NFKC (full-width to half-width), traditional plate words to simplified, drop spaces and punctuation."""
     value = unicodedata.normalize("NFKC", text).translate(_TRADITIONAL)
     value = _DIGIT_SEPARATOR.sub("-", value)  # 3_6_2101, 3/6/2101: building, unit and room
+    value = _DASH_AS_ONE.sub("-", value)  # 8一5室: a dash typed as the numeral one
+    value = _LETTER_O.sub("0", value)  # 3o7: a zero typed as the letter o
+    value = _LISTED.sub(
+        lambda m: f"{m['first']}-{m['last']}", value
+    )  # 101、102号: listed, read as their span
     value = _DROP.sub("", value)
     value = _NAME_HYPHEN.sub("", value)
     return _PREFIX.sub("", value)

@@ -8,7 +8,10 @@ from sqlalchemy import Date, ForeignKey, Index, Integer, String, Text, UniqueCon
 from sqlalchemy.orm import Mapped, mapped_column
 
 from liangshi.db import Base, BigId, UtcDateTime
-from liangshi.sealed import Sealed, watch
+from liangshi.sealed import Sealed, SealedText, watch
+
+#: The field of the findings' sealed natural keys; their fingerprint is the keyed hash of the canonical keys under it.
+KEYS_FIELD = "check_finding.keys"
 
 
 class CheckRun(Base):
@@ -42,11 +45,15 @@ class Finding(Base):
 
     id: Mapped[int] = mapped_column(BigId, primary_key=True)
     check_code: Mapped[str] = mapped_column(String(50))
+    # The keyed hash of the canonical natural keys (`checks.service.run.fingerprint`): how a re-run recognises
+    # the finding, revealing nothing without the index key (the keys name persons by their ID numbers).
     fingerprint: Mapped[str] = mapped_column(String(400))
     object_kind: Mapped[str] = mapped_column(String(20))
     object_id: Mapped[int | None] = mapped_column(BigId)
-    keys: Mapped[str] = mapped_column(Text)  # JSON: natural keys
-    evidence: Mapped[str] = mapped_column(Text)  # JSON
+    # Sealed (docs/encryption.md): the natural keys and the evidence (JSON) carry ID numbers (a person's, a
+    # tenant's, a landlord's); read through the model, never compared in SQL.
+    keys: Mapped[str] = mapped_column(SealedText(KEYS_FIELD))
+    evidence: Mapped[str] = mapped_column(SealedText("check_finding.evidence"))
     status: Mapped[str] = mapped_column(String(10))
     area_id: Mapped[int] = mapped_column(BigId, ForeignKey("areas.id"), index=True)
     county_code: Mapped[str] = mapped_column(String(6), index=True)

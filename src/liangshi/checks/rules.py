@@ -377,9 +377,10 @@ def select_checks(codes: Iterable[str] | None) -> list[Check]:
     return [c for c in CHECKS.values() if not wanted or c.code in wanted]
 
 
-def fingerprint(keys: Mapping[str, Any]) -> str:
-    """A finding's identity across runs: its natural keys, canonically written."""
-    return json.dumps(dict(keys), ensure_ascii=False, sort_keys=True, separators=(",", ":"))[:400]
+def canonical_keys(keys: Mapping[str, Any]) -> str:
+    """A finding's identity across runs: its natural keys, canonically written. Stored only as a keyed hash
+    (`checks.service.run.fingerprint`): the keys name persons by their ID numbers."""
+    return json.dumps(dict(keys), ensure_ascii=False, sort_keys=True, separators=(",", ":"))
 
 
 def dismissal_reason(reason: str | None) -> str:

@@ -20,6 +20,7 @@ import numpy.typing as npt
 from scipy import stats as st
 
 from liangshi.errors import ValidationFailed
+from liangshi.inspections import missed as missed_interval
 
 Z95 = float(st.norm.ppf(0.975))
 Model = Literal["binomial", "hypergeometric"]
@@ -744,6 +745,8 @@ class Coverage:
     n1: int
     n2: int
     m: int
+    households: int  # H, and h of them inspected
+    inspected: int
     sample: Chapman
     scale: float
     missed: float
@@ -753,11 +756,10 @@ class Coverage:
 
 
 def register_side(present: int, unconfirmed: int) -> int:
-    """The register's count n₁ for the dual-system estimate in inspected households: its persons found living
-    there and those not found whose departure could not be confirmed. A registered person confirmed not living
-    there (moved away, died) is an erroneous inclusion: it counts against the headcount accuracy, but it is no
-    person of the population, and left in n₁ Chapman would count it as a resident the re-canvass missed (about
-    g/m too many missed, and N̂ high by about g, with g such persons and m found)."""
+    """The register's count n₁ for the dual-system estimate in inspected households: its persons found living there
+    and those not found whose departure could not be confirmed. A registered person confirmed not living there (moved
+    away, died) is an erroneous inclusion: it counts against the headcount accuracy, but it is no person of the
+    population; left in n₁ Chapman would count it a resident the re-canvass missed (g/m too many, g such, m found)."""
     return present + unconfirmed
 
 
@@ -773,12 +775,11 @@ def coverage(
     """People the register missed in a post-stratum of `households`, `inspected` of them re-canvassed.
 
     Chapman's N̂ over the inspected households (the register's n₁ there — its persons not confirmed gone,
-    `register_side` —, the re-canvass's n₂, m in both) gives the
-    missed N̂ − n₁ there; it is extended to the stratum by households/inspected. The variance adds to Chapman's
-    (scaled) that of the household sample: with yᵢ the people household i's re-canvass found unregistered
-    (Σyᵢ = n₂ − m, Σyᵢ² = `found_squares`) and k = (N̂ − n₁)/Σyᵢ, Var = k²·H²(1 − h/H)·s²_y/h (simple random
-    sample of households; without `found_squares` the household term is left out).
-    """
+    `register_side` —, the re-canvass's n₂, m in both) gives the missed N̂ − n₁ there; it is extended to the
+    stratum by households/inspected. The variance adds to Chapman's (scaled) that of the household sample: with yᵢ
+    the people household i's re-canvass found unregistered (Σyᵢ = n₂ − m, Σyᵢ² = `found_squares`) and
+    k = (N̂ − n₁)/Σyᵢ, Var = k²·H²(1 − h/H)·s²_y/h (simple random sample of households; without `found_squares`
+    the household term is left out). The interval is `missed.interval`'s."""
     check_sample(inspected, households)
     _count(inspected, "inspected", minimum=1)
     sample = chapman(n1, n2, m, z)
@@ -790,17 +791,19 @@ def coverage(
         k = (sample.estimate - n1) / found
         s2 = max(0.0, (found_squares - found * found / inspected) / (inspected - 1))
         variance += k * k * households * households * (1 - inspected / households) * s2 / inspected
-    half = _z(z) * math.sqrt(variance)
+    low, high = missed_interval.interval(missed, variance, found, inspected / households, _z(z))
     return Coverage(
         n1=n1,
         n2=n2,
         m=m,
+        households=households,
+        inspected=inspected,
         sample=sample,
         scale=scale,
         missed=missed,
         missed_variance=variance,
-        missed_low=max(float(found), missed - half),
-        missed_high=missed + half,
+        missed_low=low,
+        missed_high=high,
     )
 
 
@@ -848,13 +851,12 @@ def coverage_by_band_sums(
 
 
 def coverage_total(parts: Sequence[Coverage], z: float = Z95) -> tuple[float, float, float, float]:
-    """(missed, variance, low, high) summed over post-strata; the interval is the sum's normal one, never below
-    the people the re-canvass actually found missing."""
-    missed = sum(p.missed for p in parts)
-    variance = sum(p.missed_variance for p in parts)
-    seen = float(sum(p.n2 - p.m for p in parts))
-    half = _z(z) * math.sqrt(variance)
-    return missed, variance, max(seen, missed - half), missed + half
+    """(missed, variance, low, high) summed over post-strata, with `missed.interval`'s predictive interval."""
+    missed, variance = sum(p.missed for p in parts), sum(p.missed_variance for p in parts)
+    partial = [p for p in parts if p.inspected < p.households]
+    fraction = sum(p.inspected for p in partial) / sum(p.households for p in partial) if partial else 1.0
+    low, high = missed_interval.interval(missed, variance, sum(p.n2 - p.m for p in parts), fraction, _z(z))
+    return missed, variance, low, high
 
 
 # ---- scoring collectors (谁采集、谁录入、谁负责) ------------------------------------------------------------------

@@ -182,6 +182,39 @@ def one_edit_keys(key: str) -> set[str]:
     return out
 
 
+# Neighbouring keys on a QWERTY keyboard (the pinyin input methods' layout): a letter struck for its neighbour.
+_ROWS = ("qwertyuiop", "asdfghjkl", "zxcvbnm")
+_NEIGHBOURS: dict[str, set[str]] = {c: set() for c in _LETTERS}
+for _r, _row in enumerate(_ROWS):
+    for _i, _c in enumerate(_row):
+        for _dr in (-1, 0, 1):
+            if 0 <= _r + _dr < len(_ROWS):
+                _other = _ROWS[_r + _dr]
+                # The row below sits half a key to the right: its neighbours are at i-1 and i (above: i, i+1).
+                span = {0: (_i - 1, _i + 1), 1: (_i - 1, _i), -1: (_i, _i + 1)}[_dr]
+                _NEIGHBOURS[_c] |= {_other[j] for j in range(span[0], span[1] + 1) if 0 <= j < len(_other)}
+        _NEIGHBOURS[_c].discard(_c)
+
+
+def likely_typo_keys(key: str) -> set[str]:
+    """The keys one edit from `key` that a typist most often means (a noisy-channel ranking of one_edit_keys):
+    the query with a letter dropped (a letter missing, as in zhangwi, or the g of ang/eng/ing, the h of
+    zh/ch/sh), two neighbours swapped, a letter struck for its keyboard neighbour, or a letter struck twice or
+    beside its neighbour. A letter replaced by any letter far from it, or added anywhere, is less likely."""
+    if len(key) < 4:
+        return set()
+    splits = [(key[:i], key[i:]) for i in range(len(key) + 1)]
+    out = {a + c + b for a, b in splits for c in _LETTERS}  # the query dropped a letter of the name
+    out |= {a + b[1] + b[0] + b[2:] for a, b in splits if len(b) > 1}
+    out |= {a + c + b[1:] for a, b in splits if b for c in _NEIGHBOURS.get(b[0], set())}
+    for i, ch in enumerate(key):  # a letter struck twice, or beside its neighbour, is one too many
+        near = {key[i - 1] if i else "", key[i + 1] if i + 1 < len(key) else ""}
+        if near & ({ch} | _NEIGHBOURS.get(ch, set())):
+            out.add(key[:i] + key[i + 1 :])
+    out.discard(key)
+    return out
+
+
 def within_one_edit(a: str, b: str) -> bool:
     """Whether two keys are equal or one edit apart (the Damerau kind: an adjacent swap counts as one)."""
     if a == b:

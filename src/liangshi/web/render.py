@@ -18,7 +18,7 @@ from liangshi.audit import service as audit
 from liangshi.clock import CHINA_TZ
 from liangshi.web import i18n, labels
 from liangshi.web.i18n import N_
-from liangshi.web.nav import nav_for
+from liangshi.web.nav import menu_for, nav_for
 from liangshi.web.session import FLASH_COOKIE, Page
 
 TEMPLATES = Path(__file__).parent / "templates"
@@ -107,7 +107,10 @@ def render(
         "path": request.url.path,
         "query": request.url.query,
         "flash": _flash(request),
-        "nav": nav_for(p.ctx.actor) if p is not None else [],
+        "nav": menu_for(p.ctx.actor) if p is not None else [],  # the bar: entries and sections
+        "nav_items": nav_for(p.ctx.actor)
+        if p is not None
+        else [],  # every entry, flat (the home page's tiles)
         "page": None,
         "user": None,
     }

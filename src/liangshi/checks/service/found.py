@@ -357,7 +357,7 @@ def _no_agreement(session: Session, prefix: str) -> Iterable[Found]:
     seen: set[str] = set()
     for r in register_rows(session, sql.RENTAL_NO_AGREEMENT, prefix):
         keys = _dwelling_keys(r)
-        seen.add(rules.fingerprint(keys))
+        seen.add(rules.canonical_keys(keys))
         yield Found(
             "rental.no_agreement",
             "dwelling",
@@ -378,7 +378,7 @@ def _no_agreement(session: Session, prefix: str) -> Iterable[Found]:
             "unit": r.unit or "",
             "room": r.room or "",
         }
-        if rules.fingerprint(keys) in seen:
+        if rules.canonical_keys(keys) in seen:
             continue
         yield Found(
             "rental.no_agreement",

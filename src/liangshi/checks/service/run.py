@@ -6,7 +6,7 @@ import json
 import logging
 import threading
 import time
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from typing import Any
 
 from sqlalchemy import func, insert, select
@@ -17,13 +17,25 @@ from liangshi.access.service import SYSTEM
 from liangshi.areas.models import Area
 from liangshi.audit import service as audit
 from liangshi.checks import rules
-from liangshi.checks.models import CheckRun, Finding
+from liangshi.checks.models import KEYS_FIELD, CheckRun, Finding
 from liangshi.checks.service.register import DATED_RUNNERS, RUNNERS
 from liangshi.checks.service.scope import RunResult, Scope, area_is_empty, scope_area
+from liangshi.common.fieldcrypt import Keyring
 from liangshi.db import session_scope
 from liangshi.errors import ValidationFailed
 from liangshi.registry import Context
 from liangshi.registry.usecases import log
+from liangshi.sealed import session_keyring
+
+# -- a finding's identity ----------------------------------------------------------------------------------------
+
+
+def fingerprint(ring: Keyring, keys: Mapping[str, Any]) -> str:
+    """How a re-run recognises a finding: the keyed hash (HMAC-SHA256 with the index key, as the sealed columns'
+    indexes) of its canonical natural keys. Equal keys give equal fingerprints; without the index key it reveals
+    nothing of the numbers in the keys."""
+    return ring.index(KEYS_FIELD, rules.canonical_keys(keys))
+
 
 # -- a run -----------------------------------------------------------------------------------------------------
 
@@ -83,7 +95,7 @@ def run_checks(
         dated = DATED_RUNNERS.get(c.code)
         found = list(dated(session, prefix, ctx.today) if dated else RUNNERS[c.code](session, prefix))
         # One finding per object and check: the same keys from two rules of one check are one work item.
-        unique = {rules.fingerprint(f.keys): f for f in found}
+        unique = {rules.canonical_keys(f.keys): f for f in found}
         result.found.extend(unique.values())
         result.per_check[c.code] = len(unique)
         if progress is not None:
@@ -129,10 +141,11 @@ def _merge(session: Session, ctx: Context, area: Scope, chosen: list[rules.Check
         int(i): str(p) for i, p in session.execute(select(Area.id, Area.path).where(Area.path.like(prefix)))
     }
     collectors = _collectors(session, prefix)
+    ring = session_keyring(session)
     seen: set[tuple[str, str]] = set()
     new: list[dict[str, Any]] = []
     for f in result.found:
-        key = (f.check, rules.fingerprint(f.keys))
+        key = (f.check, fingerprint(ring, f.keys))
         seen.add(key)
         old = stored.get(key)
         evidence = json.dumps(f.evidence, ensure_ascii=False, default=str)

@@ -25,13 +25,14 @@ from liangshi.mpi.service.records import (
 )
 from liangshi.mpi.service.resolve import Resolution, resolve
 from liangshi.mpi.service.reviews import FIELDS, decide, list_reviews, review_detail
-from liangshi.mpi.service.search import MATCH_LEVELS, forgiving_search
+from liangshi.mpi.service.search import MATCH_LEVELS, NAMESAKES_FIRST, forgiving_search
 
 __all__ = [
     "CHUNK",
     "FIELDS",
     "MATCH_LEVELS",
     "MOVABLE",
+    "NAMESAKES_FIRST",
     "LinkReport",
     "MasterRow",
     "Resolution",

@@ -25,6 +25,8 @@ MATCH_LEVELS = {
     "one_edit": 70,
     "prefix": 60,
 }
+# How many holders of one name are shown before the holders of the next names (the rest follow them).
+NAMESAKES_FIRST = 4
 
 
 def _match_level(candidate: str, written: str, query_norm: Any, query_key: str, latin: bool) -> str | None:
@@ -86,6 +88,7 @@ def forgiving_search(
     if not query_key:
         return [], 0
     keys = {query_key} | person_rules.one_edit_keys(query_key)
+    likely = person_rules.likely_typo_keys(query_key)  # among the one-edit keys, the typos most often made
     if not latin:
         keys |= person_rules.dialect_keys(person_rules.syllables(simplified))
     v = PersonVersion
@@ -106,13 +109,23 @@ def forgiving_search(
         (v.name_pinyin == query_key, 1),
         else_=2,
     )
-    order: list[Any] = [closest]
+    # Namesakes (stop 29): the first NAMESAKES_FIRST holders of each name (of each pinyin key, for a query typed
+    # in pinyin) come before any further holder, so that the 20 shown hold several names, not twenty holders of
+    # the one name typed (吴成墙 typed for 吴成强 is itself a name; liyan typed for liyang is itself a key).
+    # Among names equally close, the commoner comes first: a person looked for is more likely to carry it.
+    # Both windows are over the candidates in the actor's jurisdiction only (the query's own WHERE).
+    group = v.name_pinyin if latin else v.name
+    holder = func.row_number().over(partition_by=group, order_by=Person.id)
+    holders = func.count().over(partition_by=group)
+    order: list[Any] = [case((holder <= NAMESAKES_FIRST, 0), else_=1), closest]
     if not latin:
         in_place = [
             case((func.substr(v.name, i + 1, 1) == ch, 1), else_=0) for i, ch in enumerate(simplified)
         ]
         order.append(sum(in_place[1:], in_place[0]).desc())
-    order.append(Person.id)
+    if likely:
+        order.append(case((v.name_pinyin.in_(sorted(likely)), 0), else_=1))
+    order += [holders.desc(), group, Person.id]
     ranked: list[dict[str, Any]] = []
     seen: set[int] = set()
     total = 0
@@ -143,18 +156,27 @@ def forgiving_search(
                 }
             )
 
-    # Within a level, the names sharing more characters with the query in place come first (吴成墙: 吴成强
-    # before 吴承强), then by name and id so the order is stable.
+    # The first few holders of each name before any further one (as the query read them), then within a level
+    # the names sharing more characters with the query in place (吴成墙: 吴成强 before 吴承强), then the likelier
+    # typos among the one-edit keys (zhangwi: zhangwei before zhangyi); ties keep the
+    # query's order (the commoner name first, then the name and the id), the sort being stable.
     def shared(candidate: str) -> int:
         return sum(a == b for a, b in zip(candidate, simplified, strict=False))
 
+    held: dict[str, int] = {}
+    for r in ranked:
+        row = r["snapshot"].row
+        key = row.name_pinyin if latin else row.name
+        r["holder"] = held[key] = held.get(key, 0) + 1
     ranked.sort(
         key=lambda r: (
+            r["holder"] > NAMESAKES_FIRST,
             -r["rank"],
             -shared(r["snapshot"].row.name),
-            r["snapshot"].row.name,
-            r["snapshot"].entity.id,
+            r["snapshot"].row.name_pinyin not in likely,
         )
     )
+    for r in ranked:
+        del r["holder"]
     total = max(total, len(ranked))
     return ranked[:limit], total

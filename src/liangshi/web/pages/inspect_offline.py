@@ -49,6 +49,7 @@ APP_TEXTS = {
     "general_right": N_("General items present and right"),
     "general_wrong": N_("If not: items missing or wrong"),
     "general_count_needed": N_("Give how many general items are missing or wrong for"),
+    "unconfirmed": N_("If not: not confirmed gone"),
     "floating_unentered": N_("Of them registered, but not in the system"),
     "floating": N_("Floating population"),
     "missed": N_("Living here but not registered, by age band"),

@@ -55,10 +55,11 @@
     const h = householdsOf(work).get(`${planId}/${householdId}`);
     if (!h) return showSample();
     const f = existing ? existing.form : { present: h.members.map((m) => m.person_id), main: h.members.map((m) => m.person_id),
-      general: h.members.map((m) => m.person_id), general_wrong: {}, missed: {}, missed_floating: 0, floating_unentered: 0,
-      count_matches: true, note: "" };
-    const box = (name, m, list) => `<input type="checkbox" name="${name}" value="${m.person_id}" aria-label="${esc(T[name === "main" ? "main_right" : name === "general" ? "general_right" : "present"])} ${esc(m.name)}"` +
-      ` style="width:auto;min-height:0"${list.includes(m.person_id) ? " checked" : ""}>`;
+      general: h.members.map((m) => m.person_id), general_wrong: {}, unconfirmed: [], missed: {}, missed_floating: 0,
+      floating_unentered: 0, count_matches: true, note: "" };
+    const label = { present: "present", main: "main_right", general: "general_right", unconfirmed: "unconfirmed" };
+    const box = (name, m, list) => `<input type="checkbox" name="${name}" value="${m.person_id}" aria-label="${esc(T[label[name]])} ${esc(m.name)}"` +
+      ` style="width:auto;min-height:0"${(list || []).includes(m.person_id) ? " checked" : ""}>`;
     view.innerHTML = `<p><a href="#/">← ${esc(T.back)}</a></p>` +
       `<h2>${esc(T.household)} ${esc(h.household_number || "—")} <span class="muted small">${esc(h.community_code)}</span></h2>` +
       (h.own ? `<p class="error small" data-testid="own-warning">${esc(T.own)}</p>` : "") +
@@ -68,6 +69,7 @@
         `<label>${box("present", m, f.present)} ${esc(T.present)}</label>` +
         `<label>${box("main", m, f.main)} ${esc(T.main_right)}</label>` +
         `<label>${box("general", m, f.general)} ${esc(T.general_right)}</label>` +
+        `<label>${box("unconfirmed", m, f.unconfirmed)} ${esc(T.unconfirmed)}</label>` +
         `<label>${esc(T.general_wrong)}<input name="gw_${m.person_id}" type="number" inputmode="numeric" min="1" max="${config.general_items}"` +
         ` style="width:4em" value="${(f.general_wrong || {})[m.person_id] || ""}"></label></div></li>`).join("") +
       `</ul><fieldset><legend>${esc(T.missed)}</legend><div class="row">` +
@@ -101,7 +103,9 @@
         problem.hidden = false;
         return;
       }
-      const fields = { present, main: ids("main"), general, general_wrong: generalWrong, missed,
+      // A person not found whom nobody could say has moved away or died: not confirmed gone (Chapman's n₁).
+      const unconfirmed = ids("unconfirmed").filter((id) => !present.includes(id));
+      const fields = { present, main: ids("main"), general, general_wrong: generalWrong, unconfirmed, missed,
         missed_floating: Number(data.get("missed_floating") || 0), floating_unentered: Number(data.get("floating_unentered") || 0),
         count_matches: Boolean(data.get("count_matches")), note: (data.get("note") || "").trim() };
       await save(existing, { plan_id: planId, household_id: householdId, form: fields, result: resultOf(h, fields) });
@@ -112,6 +116,7 @@
   // The counts the server stores (per person, and per age band for the coverage by age band).
   function resultOf(h, f) {
     const present = h.members.filter((m) => f.present.includes(m.person_id));
+    const unconfirmed = h.members.filter((m) => !f.present.includes(m.person_id) && (f.unconfirmed || []).includes(m.person_id));
     const right = (list) => present.filter((m) => list.includes(m.person_id)).length;
     const floating = present.filter((m) => m.floating);
     const missedTotal = Object.values(f.missed).reduce((a, b) => a + b, 0);
@@ -120,6 +125,7 @@
       persons_registered: h.members.filter((m) => m.age_band === band).length,
       persons_present: present.filter((m) => m.age_band === band).length,
       persons_missed: f.missed[band] || 0,
+      persons_unconfirmed: unconfirmed.filter((m) => m.age_band === band).length,
     })).filter((b) => b.persons_registered || b.persons_missed);
     const floatingMissed = Math.min(f.missed_floating || 0, missedTotal);
     // Floating persons found but not in the register: some may have registered without being entered in the system.
@@ -129,6 +135,7 @@
     return {
       persons_registered: h.members.length,
       persons_present: present.length,
+      persons_unconfirmed: unconfirmed.length,
       main_right: right(f.main),
       general_right: right(f.general),
       general_items_wrong: wrong,
