@@ -44,7 +44,9 @@ __all__ = [
     "default_key_file",
     "index_of",
     "index_rows",
+    "key_for",
     "keyring",
+    "keys_for",
     "load_configured",
     "opener",
     "reencrypt",
@@ -53,6 +55,9 @@ __all__ = [
     "seal_tuples",
     "sealed_columns",
     "session_keyring",
+    "tail_field",
+    "tail_keys",
+    "tail_of",
     "use_keyring",
     "watch",
 ]
@@ -148,10 +153,37 @@ class Sealed(TypeDecorator[str]):
     impl = String
     cache_ok = True
 
-    def __init__(self, field: str, length: int | None = 120, index: str | None = None) -> None:
+    def __init__(
+        self,
+        field: str,
+        length: int | None = 120,
+        index: str | None = None,
+        *,
+        index_field: str | None = None,
+        tails: tuple[tuple[str, int, int | None], ...] = (),
+    ) -> None:
         super().__init__(length)
         self.field = field
         self.index = index
+        # The field name the index entries are computed under: the column's own, or another column's whose values
+        # are the same kind, so that SQL can join the two indexes (a department file's normalised ID numbers
+        # and the register's document numbers, both under `document.number`).
+        self.index_field = index_field or field
+        # Keyed-hash indexes of the value's last characters: (column, how many, only for values of this length
+        # or None), each under the field name `<field>.tail<n>` (`tail_field`).
+        self.tails = tails
+
+    def index_columns(self) -> list[str]:
+        """The index column and the tail index columns, in that order."""
+        return ([self.index] if self.index else []) + [column for column, _n, _length in self.tails]
+
+    def entries(self, ring: Keyring, clear: str | None) -> list[str | None]:
+        """The index entries of a clear value, in `index_columns` order."""
+        out: list[str | None] = [index_of(ring, self, clear)] if self.index else []
+        for _column, n, length in self.tails:
+            fits = clear is not None and len(clear) >= n and (length is None or len(clear) == length)
+            out.append(ring.index(tail_field(self, n), clear[-n:]) if fits and clear is not None else None)
+        return out
 
     class comparator_factory(String.Comparator[str]):
         """Comparing ciphertexts is always a bug: compare the index column instead."""
@@ -184,7 +216,17 @@ class SealedText(Sealed):
 
 def index_of(ring: Keyring, sealed: Sealed, value: str | None) -> str | None:
     """The index entry of a clear value (None for None)."""
-    return None if value is None else ring.index(sealed.field, value)
+    return None if value is None else ring.index(sealed.index_field, value)
+
+
+def tail_field(sealed: Sealed, n: int) -> str:
+    """The field name under which the index of a value's last `n` characters is computed."""
+    return f"{sealed.field}.tail{n}"
+
+
+def tail_of(ring: Keyring, sealed: Sealed, tail: str) -> str:
+    """The tail index entry that values ending in `tail` have (a search by the last characters)."""
+    return ring.index(tail_field(sealed, len(tail)), tail)
 
 
 def reveal(session: Session, column: Any, token: str | None) -> str | None:
@@ -196,6 +238,31 @@ def reveal(session: Session, column: Any, token: str | None) -> str | None:
     if not isinstance(sealed, Sealed):
         raise TypeError(f"{column} is not a sealed column")
     return _decrypt(session.get_bind().dialect, sealed.field, token)
+
+
+def keys_for(session: Session, column: Any, values: Iterable[str]) -> dict[str, str]:
+    """The index entries of clear values of a sealed column (a model attribute or a table column), by entry: an
+    equality look-up or join compares the index column with these (`WHERE number_idx IN keys`)."""
+    sealed = column.type
+    if not isinstance(sealed, Sealed) or not sealed.index:
+        raise TypeError(f"{column} is not an indexed sealed column")
+    ring = session_keyring(session)
+    return {ring.index(sealed.index_field, value): value for value in values}
+
+
+def key_for(session: Session, column: Any, value: str) -> str:
+    """The index entry of one clear value of a sealed column (see `keys_for`)."""
+    (key,) = keys_for(session, column, [value])
+    return key
+
+
+def tail_keys(session: Session, column: Any, tails: Iterable[str]) -> list[str]:
+    """The tail index entries of values ending so (each tail as long as one of the column's tail indexes)."""
+    sealed = column.type
+    if not isinstance(sealed, Sealed):
+        raise TypeError(f"{column} is not a sealed column")
+    ring = session_keyring(session)
+    return sorted({tail_of(ring, sealed, tail) for tail in tails})
 
 
 def opener(session: Session, column: Any) -> Callable[[str | None], str | None]:
@@ -216,10 +283,11 @@ def index_rows(ring: Keyring, table: Table, rows: list[dict[str, Any]]) -> None:
     """Set, in place, the index columns of column dicts whose sealed values are still clear (for an ORM bulk
     `insert(Model)`, which encrypts through the column type but fires no mapper event to fill the index)."""
     for name, sealed in sealed_columns(table):
-        if sealed.index:
+        columns = sealed.index_columns()
+        if columns:
             for row in rows:
                 if name in row:
-                    row[sealed.index] = index_of(ring, sealed, row[name])
+                    row.update(zip(columns, sealed.entries(ring, row[name]), strict=True))
 
 
 def sealed_columns(table: Table) -> list[tuple[str, Sealed]]:
@@ -231,10 +299,11 @@ def seal_rows(ring: Keyring, table: Table, rows: list[dict[str, Any]]) -> None:
     """Encrypt, in place, the clear values of the table's sealed columns in column dicts, and set their index."""
     present = [(name, sealed) for name, sealed in sealed_columns(table) if rows and name in rows[0]]
     for name, sealed in present:
+        columns = sealed.index_columns()
         for row in rows:
             clear = row[name]
-            if sealed.index:
-                row[sealed.index] = index_of(ring, sealed, clear)
+            if columns:
+                row.update(zip(columns, sealed.entries(ring, clear), strict=True))
             row[name] = None if clear is None else ring.encrypt(sealed.field, clear)
 
 
@@ -242,38 +311,34 @@ def seal_tuples(
     ring: Keyring, table: Table, columns: list[str], rows: Iterable[tuple[Any, ...]]
 ) -> tuple[list[str], Iterable[tuple[Any, ...]]]:
     """`seal_rows` for ready tuples: the columns (index columns added or replaced) and the rows, sealed lazily."""
-    steps: list[tuple[int, int | None, Sealed]] = []
+    steps: list[tuple[int, list[int], Sealed]] = []
     out = list(columns)
     for name, sealed in sealed_columns(table):
         if name not in columns:
             continue
         at = columns.index(name)
-        where: int | None = None
-        if sealed.index:
-            if sealed.index in out:
-                where = out.index(sealed.index)
-            else:
-                out.append(sealed.index)
-                where = len(out) - 1
+        where: list[int] = []
+        for index_column in sealed.index_columns():
+            if index_column not in out:
+                out.append(index_column)
+            where.append(out.index(index_column))
         steps.append((at, where, sealed))
     if not steps:
         return columns, rows
     width = len(out)
 
     def sealed_rows() -> Iterator[tuple[Any, ...]]:
-        encrypt, index = ring.encrypt, ring.index
+        encrypt = ring.encrypt
         for row in rows:
             values = list(row)
             values.extend([None] * (width - len(values)))
             for at, where, sealed in steps:
                 clear = values[at]
-                if clear is None:
-                    if where is not None:
-                        values[where] = None
-                    continue
-                values[at] = encrypt(sealed.field, clear)
-                if where is not None:
-                    values[where] = index(sealed.field, clear)
+                if where:
+                    for position, entry in zip(where, sealed.entries(ring, clear), strict=True):
+                        values[position] = entry
+                if clear is not None:
+                    values[at] = encrypt(sealed.field, clear)
             yield tuple(values)
 
     return out, sealed_rows()
@@ -283,10 +348,13 @@ def _index_on_insert(mapper: Mapper[Any], connection: Connection, target: Any) -
     ring: Keyring | None = None
     for column in mapper.local_table.columns:
         sealed = column.type
-        if isinstance(sealed, Sealed) and sealed.index:
+        if isinstance(sealed, Sealed) and sealed.index_columns():
             ring = ring or keyring(connection.dialect)
             attr = mapper.get_property_by_column(column).key
-            setattr(target, sealed.index, index_of(ring, sealed, getattr(target, attr)))
+            for index_column, entry in zip(
+                sealed.index_columns(), sealed.entries(ring, getattr(target, attr)), strict=True
+            ):
+                setattr(target, index_column, entry)
 
 
 def watch(cls: type[Any]) -> type[Any]:
@@ -326,7 +394,7 @@ def _batches(
     engine: Engine, col: SealedColumn, extra: str, params: dict[str, Any]
 ) -> Iterator[tuple[Connection, list[Any]]]:
     # Keyset batches in primary-key order, each in its own transaction (an interrupted pass keeps what it did).
-    cols = f"{col.pk}, {col.column}" + (f", {col.sealed.index}" if col.sealed.index else "")
+    cols = ", ".join([col.pk, col.column, *col.sealed.index_columns()])
     last: Any = None
     while True:
         after = "" if last is None else f" AND {col.pk} > :last"
@@ -403,7 +471,7 @@ def check(engine: Engine, metadata: MetaData, ring: Keyring) -> dict[str, Column
                     continue
                 kid = ring.key_id(token)
                 result.by_key[kid] = result.by_key.get(kid, 0) + 1
-                if col.sealed.index and row[2] != ring.index(col.sealed.field, clear):
+                if col.sealed.index_columns() and list(row[2:]) != col.sealed.entries(ring, clear):
                     result.wrong_index += 1
                     if len(result.bad_rows) < 10:
                         result.bad_rows.append(row[0])

@@ -13,6 +13,7 @@ from typing import Any
 from fastapi.testclient import TestClient
 from sqlalchemy import func, select
 
+from liangshi import sealed
 from liangshi.audit.models import AuditEntry
 from liangshi.persons.models import (
     Document,
@@ -290,7 +291,11 @@ def test_a_collectors_document_is_a_two_item_change_set(world: World, client: Te
     person = client.get(f"/persons/{pid}", headers=station).json()
     assert person["version"] == 2
     with world.session() as s:
-        doc = s.execute(select(DocumentVersion).where(DocumentVersion.number == "E12345678")).scalar_one()
+        doc = s.execute(
+            select(DocumentVersion).where(
+                DocumentVersion.number_idx == sealed.key_for(s, DocumentVersion.number, "E12345678")
+            )
+        ).scalar_one()
         assert (doc.source_ref, doc.actor_id) == ("collector_zhang", world.users["station_admin_li"])
     # Approving twice is refused and writes nothing.
     live = _live(world)
@@ -319,7 +324,14 @@ def test_a_document_for_a_person_who_died_since_is_stale(
     assert (r.status_code, r.json()["error"]["code"]) == (409, "changeset.stale")
     assert _live(world) == live
     with world.session() as s:
-        assert s.execute(select(DocumentVersion).where(DocumentVersion.number == "E12345678")).first() is None
+        assert (
+            s.execute(
+                select(DocumentVersion).where(
+                    DocumentVersion.number_idx == sealed.key_for(s, DocumentVersion.number, "E12345678")
+                )
+            ).first()
+            is None
+        )
 
 
 def test_a_collectors_household_member_is_a_change_set(world: World, client: TestClient, login: Any) -> None:

@@ -12,6 +12,7 @@ import pytest
 from fastapi.testclient import TestClient
 from sqlalchemy import func, select
 
+from liangshi import sealed
 from liangshi.audit.models import AuditEntry
 from liangshi.buildings import service as buildings
 from liangshi.buildings.models import BuildingVersion
@@ -256,7 +257,9 @@ def test_a_malformed_item_gets_its_own_error_and_nothing_half_applied(
             is None
         )
         docs = session.execute(
-            select(Document.id).join(DocumentVersion).where(DocumentVersion.number == number)
+            select(Document.id)
+            .join(DocumentVersion)
+            .where(DocumentVersion.number_idx == sealed.key_for(session, DocumentVersion.number, number))
         ).first()
         assert docs is None
     assert _count(world, SyncItem) == 1 and _count(world, Visit) == 1

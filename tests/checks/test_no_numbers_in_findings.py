@@ -19,6 +19,7 @@ from scripts.bench_truth import SOURCES
 from sqlalchemy import select
 from sqlalchemy.engine import Engine
 
+from liangshi import sealed
 from liangshi.access.service import SYSTEM
 from liangshi.checks import service as checks
 from liangshi.checks.models import Finding
@@ -121,7 +122,7 @@ def _use(world: World, client: TestClient, login: Any, city: Path) -> None:
             .join(Document, Document.person_id == Person.id)
             .join(DocumentVersion, DocumentVersion.entity_id == Document.id)
             .where(
-                DocumentVersion.number == known,
+                DocumentVersion.number_idx == sealed.key_for(s, DocumentVersion.number, known),
                 DocumentVersion.superseded_at.is_(None),
                 PersonVersion.superseded_at.is_(None),
             )

@@ -16,6 +16,7 @@ from liangshi.checks import service as checks
 from liangshi.kpis import rules as kpi_rules
 from liangshi.mpi.models import PersonSourceRecord
 from liangshi.persons import service as persons
+from liangshi.persons.models import DocumentVersion
 from liangshi.persons.schemas import DocumentIn, PersonCreate
 from liangshi.rentals import service as rentals
 from liangshi.rentals.schemas import RentalCreate, TenantIn
@@ -38,13 +39,25 @@ def _by_check(result: checks.RunResult, code: str) -> list[checks.Found]:
 
 
 def _set_number(world: World, person_id: int, number: str, country: str | None = None) -> None:
+    # The number is sealed (docs/encryption.md): written as its ciphertext with its keyed-hash index entries.
+    column = DocumentVersion.number.type
     with world.session() as s:
+        ring = sealed.session_keyring(s)
+        entries = dict(zip(column.index_columns(), column.entries(ring, number), strict=True))
         s.execute(
             text(
-                "UPDATE document_versions SET number = :n, country = COALESCE(:c, country)"
+                "UPDATE document_versions SET number = :n, number_idx = :i, number_tail4_idx = :t4,"
+                " number_tail9_idx = :t9, country = COALESCE(:c, country)"
                 " WHERE superseded_at IS NULL AND entity_id IN (SELECT id FROM documents WHERE person_id = :p)"
             ),
-            {"n": number, "c": country, "p": person_id},
+            {
+                "n": ring.encrypt(column.field, number),
+                "i": entries["number_idx"],
+                "t4": entries["number_tail4_idx"],
+                "t9": entries["number_tail9_idx"],
+                "c": country,
+                "p": person_id,
+            },
         )
 
 
@@ -61,7 +74,7 @@ def test_a_wrong_check_digit_is_invalid_and_a_sex_against_the_id_disagrees(world
         old_card = factories.person(s, ctx, area_id=area)  # a permanent residence card of before 2023
     with world.session() as s:
         numbers = {
-            pid: n
+            pid: sealed.reveal(s, DocumentVersion.number, n)
             for pid, n in s.execute(
                 text(
                     "SELECT d.person_id, v.number FROM documents d JOIN document_versions v ON v.entity_id = d.id"
@@ -377,12 +390,17 @@ def test_the_register_checks_are_named_and_run_over_http(
     with world.session() as s:
         bad = factories.person(s, world.ctx(s), area_id=world.area(INSIDE))
     with world.session() as s:
-        number = s.execute(
-            text(
-                "SELECT v.number FROM documents d JOIN document_versions v ON v.entity_id = d.id WHERE d.person_id = :p"
-            ),
-            {"p": bad},
-        ).scalar_one()
+        number = sealed.reveal(
+            s,
+            DocumentVersion.number,
+            s.execute(
+                text(
+                    "SELECT v.number FROM documents d JOIN document_versions v ON v.entity_id = d.id"
+                    " WHERE d.person_id = :p"
+                ),
+                {"p": bad},
+            ).scalar_one(),
+        )
     _set_number(world, bad, _wrong_check(number))
     h = login("police_liu")
     named = {c["code"]: c for c in client.get("/checks", headers=h).json()}

@@ -67,7 +67,8 @@ def test_the_department_files_numbers_are_stored_as_ciphertext_with_their_index(
         engine, "SELECT id_number, id_norm, id_norm_idx FROM check_source_records"
     )
     assert as_written.startswith("v1:") and norm.startswith("v1:") and number not in as_written + norm
-    assert idx == ring.index("check_source.id_norm", number)
+    # Under the documents' field name (0057_seal18c): the checks join it with `document_versions.number_idx`.
+    assert idx == ring.index("document.number", number)
     with world.session() as s:
         assert s.execute(select(SourceRecord.id_number, SourceRecord.id_norm)).one() == (written, number)
     with pytest.raises(TypeError):
@@ -184,7 +185,7 @@ def test_the_migration_seals_existing_rows_and_the_downgrade_opens_them(
         )
         assert ring.decrypt("check_source.id_number", as_written) == written
         assert ring.decrypt("check_source.id_norm", norm) == number
-        assert norm_idx == ring.index("check_source.id_norm", number)
+        assert norm_idx == ring.index("document.number", number)  # 0057_seal18c: joinable with the register
         assert "ix_person_source_records_id_number" not in _indexes(fresh, "person_source_records")
         assert "ix_person_source_records_id_number_idx" in _indexes(fresh, "person_source_records")
         assert "ix_check_source_records_id_norm_idx" in _indexes(fresh, "check_source_records")

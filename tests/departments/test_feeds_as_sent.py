@@ -10,6 +10,7 @@ import pytest
 from fastapi.testclient import TestClient
 from sqlalchemy import select
 
+from liangshi import sealed
 from liangshi.departments import service as departments
 from liangshi.departments.models import DepartmentBatch
 from liangshi.errors import ValidationFailed
@@ -116,7 +117,11 @@ def test_a_birth_is_held_in_the_community_its_row_names(world: World) -> None:
             select(Person.area_id)
             .join(Document, Document.person_id == Person.id)
             .join(DocumentVersion, DocumentVersion.entity_id == Document.id)
-            .where(DocumentVersion.number.in_([baby, other]))
+            .where(
+                DocumentVersion.number_idx.in_(
+                    list(sealed.keys_for(s, DocumentVersion.number, [baby, other]))
+                )
+            )
         ).scalars()
         assert list(held) == [world.area(INSIDE)]
 

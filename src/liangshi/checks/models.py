@@ -97,9 +97,12 @@ class SourceRecord(Base):
     use: Mapped[str | None] = mapped_column(String(20))
     doc_type: Mapped[str | None] = mapped_column(String(24))
     # Sealed (docs/encryption.md): the number as the file wrote it, and its normalised form, which the checks
-    # match with the register's documents in Python (`checks.service.found`) and SQL compares by `id_norm_idx`.
+    # match with the register's documents in SQL: its index is computed under the documents' field name
+    # (`document.number`), so `id_norm_idx` joins `document_versions.number_idx`.
     id_number: Mapped[str | None] = mapped_column(Sealed("check_source.id_number"))
-    id_norm: Mapped[str | None] = mapped_column(Sealed("check_source.id_norm", index="id_norm_idx"))
+    id_norm: Mapped[str | None] = mapped_column(
+        Sealed("check_source.id_norm", index="id_norm_idx", index_field="document.number")
+    )
     id_norm_idx: Mapped[str | None] = mapped_column(String(64), index=True)
     name: Mapped[str | None] = mapped_column(String(50))
     sex: Mapped[str | None] = mapped_column(String(1))

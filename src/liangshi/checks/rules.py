@@ -465,6 +465,25 @@ def id_problem(number: str) -> str | None:
 
 
 _CHECKS = "0123456789X"
+
+
+def register_id_problem(number: str) -> str | None:
+    """What is wrong with an ID number of the register (18 characters in normal form), as the register's check
+    judged it in SQL before the numbers were sealed: `format` (not 17 digits and a digit or X), `check_character`,
+    `birth_segment` (month not 01-12 or day not 01-31); None for a sound number."""
+    if (
+        len(number) != 18
+        or not (number[:17].isascii() and number[:17].isdigit())
+        or number[17] not in _CHECKS
+    ):
+        return "format"
+    if compute_check_char(number[:17]) != number[17]:
+        return "check_character"
+    if not ("01" <= number[10:12] <= "12") or not ("01" <= number[12:14] <= "31"):
+        return "birth_segment"
+    return None
+
+
 _SEX_WRITTEN = {"1": "1", "2": "2", "男": "1", "女": "2", "m": "1", "f": "2"}
 
 

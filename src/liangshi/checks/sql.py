@@ -53,7 +53,7 @@ WHERE rv.departure_date IS NULL AND rv.deregistration_date IS NULL
 
 # A person's current documents.
 _DOCS = f"""
-SELECT doc.person_id, docv.doc_type, docv.number
+SELECT doc.person_id, docv.doc_type, docv.number, docv.number_idx
 FROM documents doc
 JOIN document_versions docv ON docv.entity_id = doc.id AND {_cur("docv")}
 """
@@ -112,7 +112,7 @@ ORDER BY r.street_id, r.base_number % 2, r.chainage_m, r.object_id
 # A department's person record that is a register person written differently: a candidate holds its ID number,
 # or its name and birth date, yet no register person agrees with it on all three. The department's numbers are
 # sealed (docs/encryption.md), so SQL finds the candidates by name and birth date (PERSON_BY_NAME_BIRTH) and the
-# holders of the numbers (NUMBER_HOLDERS) are looked up with the opened numbers; `checks.service.found` decides.
+# holders of the numbers by a join of the keyed-hash indexes (SOURCE_HOLDERS); `checks.service.found` decides.
 SOURCE_PERSONS = """
 SELECT s.id AS object_id, s.area_id, s.county_code, s.source, s.line, s.doc_type, s.id_number, s.id_norm, s.name,
        s.birth_date
@@ -130,13 +130,15 @@ WHERE s.kind = 'persons' AND ar.path LIKE :prefix
 GROUP BY s.id
 """
 
-# The register persons holding any of the numbers `:numbers` as a current document, with their name and birth date.
-NUMBER_HOLDERS = f"""
-SELECT docv.number, doc.person_id, pv.name, pv.birth_date
-FROM document_versions docv
+# The register persons holding the number of a department file's record (of `:kind`) as a current document, with
+# their name and birth date: a join of the two keyed-hash indexes (both computed under `document.number`).
+SOURCE_HOLDERS = f"""
+SELECT s.id AS record_id, doc.person_id, pv.name, pv.birth_date
+FROM check_source_records s JOIN areas ar ON ar.id = s.area_id
+JOIN document_versions docv ON docv.number_idx = s.id_norm_idx AND {_cur("docv")}
 JOIN documents doc ON doc.id = docv.entity_id
 LEFT JOIN person_versions pv ON pv.entity_id = doc.person_id AND {_cur("pv")}
-WHERE {_cur("docv")} AND docv.number IN :numbers
+WHERE s.kind = :kind AND ar.path LIKE :prefix
 """
 
 # The housing department's status of each dwelling it names (one row per natural key).
@@ -158,7 +160,8 @@ LEFT JOIN ({_SOURCE_DWELLINGS}) src
  AND src.unit = COALESCE(CAST(w.unit AS VARCHAR(10)), '') AND src.room = w.room
 """
 
-# A person's first current document (for the natural key of a residence's person).
+# A person's first current document (for the natural key of a residence's person). The number is sealed: MIN
+# picks one of a person's ciphertexts (the same while the row stands), opened by `checks.service.found.register_rows`.
 _FIRST_DOC = f"""
 SELECT d.person_id, MIN(d.doc_type) AS doc_type, MIN(d.number) AS id_number FROM ({_DOCS}) d GROUP BY d.person_id
 """
@@ -177,7 +180,7 @@ WHERE w.status IN ('vacant', 'demolished') OR w.source_status IN ('vacant', 'dem
 """
 
 # The tenants in the housing department's rentals; those whose (sealed) ID number no register person holds are
-# the finding (the holders looked up with NUMBER_HOLDERS).
+# the finding (the holders found with SOURCE_HOLDERS).
 SOURCE_TENANTS = """
 SELECT s.id AS object_id, s.area_id, s.county_code, s.source, s.line, s.doc_type, s.id_number, s.id_norm,
        s.community_code, s.street, s.number, s.building, s.unit, s.room, s.landlord_id_number

@@ -11,36 +11,7 @@ from __future__ import annotations
 
 from liangshi.checks.sql import _DOCS, _FIRST_DOC, _OPEN_RESIDENCE, DWELLINGS, PLATES, _cur
 
-# GB 11643-1999: the weights of the first 17 digits; the sum mod 11 indexes "10X98765432".
-_ID_WEIGHTS = (7, 9, 10, 5, 8, 4, 2, 1, 6, 3, 7, 9, 10, 5, 8, 4, 2)
 ID_KINDS_SQL = "('resident_id', 'hmt_residence_permit', 'foreign_pr_card')"
-
-
-def id_well_formed(column: str, dialect: str) -> str:
-    """SQL: the value is 17 digits and a digit or X (nothing else may be cast to a number)."""
-    if dialect == "postgresql":
-        return f"({column} ~ '^[0-9]{{17}}[0-9X]$')"
-    return f"({column} GLOB '{'[0-9]' * 17}[0-9X]')"
-
-
-def id_expected_check(column: str) -> str:
-    """SQL: the check character the first 17 digits call for (only on a well-formed value)."""
-    total = " + ".join(
-        f"CAST(SUBSTR({column}, {i + 1}, 1) AS INTEGER) * {w}" for i, w in enumerate(_ID_WEIGHTS)
-    )
-    return f"SUBSTR('10X98765432', (({total}) % 11) + 1, 1)"
-
-
-def differing_characters(a: str, b: str, length: int = 18) -> str:
-    """SQL: how many of the first `length` positions of two strings differ."""
-    return (
-        "("
-        + " + ".join(
-            f"CASE WHEN SUBSTR({a}, {i}, 1) <> SUBSTR({b}, {i}, 1) THEN 1 ELSE 0 END"
-            for i in range(1, length + 1)
-        )
-        + ")"
-    )
 
 
 def days_between(later: str, earlier: str, dialect: str) -> str:
@@ -225,12 +196,25 @@ WHERE ph.members <> ph.living_members OR (ha.households = 1 AND COALESCE(os.pers
 """
 
 
-def person_duplicate_in_register(dialect: str) -> str:
-    """Two register persons that are one: the same document number, or the same name (pinyin), birth date and
-    sex with resident ID numbers one typo apart (one character different: two valid numbers always differ in at
-    least two, their check characters too). The later person (higher id) is the finding."""
-    a, b = "da.number", "db.number"
-    return f"""
+# Two register persons that are one: the same document number, or the same name (pinyin), birth date and sex with
+# resident ID numbers one typo apart (one character different: two valid numbers always differ in at least two,
+# their check characters too). The later person (higher id) is the finding. The numbers are sealed
+# (docs/encryption.md): one number is one keyed-hash index entry (PERSON_SAME_NUMBER); the typo is counted on the
+# opened numbers of the namesakes' resident IDs (PERSON_NAMESAKES, in `checks.service.register`).
+PERSON_SAME_NUMBER = f"""
+WITH docs AS ({_DOCS}),
+same_number AS (
+  SELECT doc_type, number_idx, MIN(person_id) AS first_person FROM docs
+  GROUP BY doc_type, number_idx HAVING COUNT(DISTINCT person_id) > 1
+)
+SELECT d.person_id AS object_id, p.area_id, p.county_code, d.doc_type, d.number AS id_number,
+       sn.first_person AS twin
+FROM same_number sn JOIN docs d ON d.doc_type = sn.doc_type AND d.number_idx = sn.number_idx
+JOIN persons p ON p.id = d.person_id JOIN areas ar ON ar.id = p.area_id
+WHERE d.person_id <> sn.first_person AND ar.path LIKE :prefix
+"""
+
+PERSON_NAMESAKES = f"""
 WITH docs AS ({_DOCS}),
 namesakes AS (
   SELECT pa.entity_id AS a, pb.entity_id AS b
@@ -238,27 +222,14 @@ namesakes AS (
   JOIN person_versions pb ON pb.name_pinyin = pa.name_pinyin AND pb.birth_date = pa.birth_date
     AND pb.sex = pa.sex AND pb.entity_id > pa.entity_id AND {_cur("pb")}
   WHERE {_cur("pa")}
-),
-same_number AS (
-  SELECT doc_type, number, MIN(person_id) AS first_person FROM docs
-  GROUP BY doc_type, number HAVING COUNT(DISTINCT person_id) > 1
-),
-pairs AS (
-  SELECT d.person_id, d.doc_type, d.number AS id_number, sn.first_person AS twin, 'same_number' AS rule
-  FROM same_number sn JOIN docs d ON d.doc_type = sn.doc_type AND d.number = sn.number
-  WHERE d.person_id <> sn.first_person
-  UNION ALL
-  SELECT nb.b, db.doc_type, db.number, nb.a, 'one_typo'
-  FROM namesakes nb
-  JOIN docs da ON da.person_id = nb.a AND da.doc_type = 'resident_id'
-  JOIN docs db ON db.person_id = nb.b AND db.doc_type = 'resident_id'
-  WHERE LENGTH({a}) = 18 AND LENGTH({b}) = 18 AND {a} <> {b} AND {differing_characters(a, b)} = 1
 )
-SELECT pr.person_id AS object_id, p.area_id, p.county_code, pr.doc_type, pr.id_number, MIN(pr.twin) AS twin,
-       MIN(pr.rule) AS rule
-FROM pairs pr JOIN persons p ON p.id = pr.person_id JOIN areas ar ON ar.id = p.area_id
+SELECT nb.b AS object_id, p.area_id, p.county_code, db.doc_type, db.number AS id_number, nb.a AS twin,
+       da.number AS twin_number
+FROM namesakes nb
+JOIN docs da ON da.person_id = nb.a AND da.doc_type = 'resident_id'
+JOIN docs db ON db.person_id = nb.b AND db.doc_type = 'resident_id' AND db.number_idx <> da.number_idx
+JOIN persons p ON p.id = nb.b JOIN areas ar ON ar.id = p.area_id
 WHERE ar.path LIKE :prefix
-GROUP BY pr.person_id, p.area_id, p.county_code, pr.doc_type, pr.id_number
 """
 
 
@@ -290,35 +261,18 @@ WHERE ar.path LIKE :prefix
 """
 
 
-def id_problems(dialect: str) -> str:
-    """Every current ID-number document (resident ID, permits, permanent residence card) with what is wrong with
-    it: `problem` (format, check character, birth segment) and, on a sound number, whether the person's sex or
-    birth date disagrees with it."""
-    n = "docv.number"
-    return f"""
-SELECT * FROM (
-  SELECT doc.person_id AS object_id, p.area_id, p.county_code, docv.doc_type, {n} AS id_number, pv.sex,
-         pv.birth_date,
-    CASE WHEN LENGTH({n}) <> 18 OR NOT {id_well_formed(n, dialect)} THEN 'format'
-         WHEN SUBSTR({n}, 18, 1) <> {id_expected_check(n)} THEN 'check_character'
-         WHEN SUBSTR({n}, 11, 2) NOT BETWEEN '01' AND '12' OR SUBSTR({n}, 13, 2) NOT BETWEEN '01' AND '31'
-           THEN 'birth_segment'
-         ELSE NULL END AS problem,
-    CASE WHEN LENGTH({n}) = 18 AND {id_well_formed(n, dialect)} AND pv.sex IN ('1', '2')
-          AND (SUBSTR({n}, 17, 1) IN ('1', '3', '5', '7', '9')) <> (pv.sex = '1') THEN 1 ELSE 0 END AS sex_differs,
-    CASE WHEN LENGTH({n}) = 18 AND pv.birth_date IS NOT NULL
-          AND SUBSTR({n}, 7, 8) <> REPLACE(CAST(pv.birth_date AS VARCHAR(10)), '-', '') THEN 1 ELSE 0 END
-      AS birth_differs
-  FROM documents doc
-  JOIN document_versions docv ON docv.entity_id = doc.id AND {_cur("docv")}
-  JOIN persons p ON p.id = doc.person_id
-  JOIN areas ar ON ar.id = p.area_id
-  JOIN person_versions pv ON pv.entity_id = p.id AND {_cur("pv")}
-  WHERE docv.doc_type IN {ID_KINDS_SQL} AND ar.path LIKE :prefix
-    -- a permanent residence card of before 2023 is 15 characters (three letters, twelve digits), no ID number
-    AND NOT (docv.doc_type = 'foreign_pr_card' AND LENGTH({n}) <> 18)
-) x
-WHERE x.problem IS NOT NULL OR x.sex_differs = 1 OR x.birth_differs = 1
+# Every current ID-number document (resident ID, permits, permanent residence card) of the scope with the
+# person's sex and birth date: what is wrong with the (sealed) number is judged on the opened number
+# (`checks.service.register._id_rows`).
+ID_DOCUMENTS = f"""
+SELECT doc.person_id AS object_id, p.area_id, p.county_code, docv.doc_type, docv.number AS id_number, pv.sex,
+       pv.birth_date
+FROM documents doc
+JOIN document_versions docv ON docv.entity_id = doc.id AND {_cur("docv")}
+JOIN persons p ON p.id = doc.person_id
+JOIN areas ar ON ar.id = p.area_id
+JOIN person_versions pv ON pv.entity_id = p.id AND {_cur("pv")}
+WHERE docv.doc_type IN {ID_KINDS_SQL} AND ar.path LIKE :prefix
 """
 
 

@@ -83,25 +83,40 @@ class Document(EntityMixin, Base):
     person_id: Mapped[int] = mapped_column(BigId, ForeignKey("persons.id"), index=True)
 
 
+@watch
 class DocumentVersion(VersionMixin, Base):
-    """Versioned document facts; one current holder per (type, number, country)."""
+    """Versioned document facts; one current holder per (type, number, country).
+
+    The number is encrypted at rest (issue 18, docs/encryption.md): looked up, joined and kept unique through its
+    keyed-hash index `number_idx`; the search by the last digits of an ID number beside a name uses the keyed
+    hash of its last 4 characters (`number_tail4_idx`), the person index's blocking on the last 9 characters of
+    an 18-character number (a typo in its first half) `number_tail9_idx`."""
 
     __tablename__ = "document_versions"
     __entity_table__ = "documents"
 
     doc_type: Mapped[str] = mapped_column(String(24))
-    number: Mapped[str] = mapped_column(String(24))
+    number: Mapped[str] = mapped_column(
+        Sealed(
+            "document.number",
+            index="number_idx",
+            tails=(("number_tail4_idx", 4, None), ("number_tail9_idx", 9, 18)),
+        )
+    )
+    number_idx: Mapped[str | None] = mapped_column(String(64))
+    number_tail4_idx: Mapped[str | None] = mapped_column(String(64), index=True)
+    number_tail9_idx: Mapped[str | None] = mapped_column(String(64), index=True)
     country: Mapped[str] = mapped_column(String(3))
 
     @classmethod
     def __extra_indexes__(cls) -> tuple[Any, ...]:
         current = text("superseded_at IS NULL AND valid_to IS NULL")
         return (
-            Index("ix_document_versions_number", "number"),
+            Index("ix_document_versions_number_idx", "number_idx"),
             Index(
                 "uq_document_versions_current",
                 "doc_type",
-                "number",
+                "number_idx",
                 "country",
                 unique=True,
                 sqlite_where=current,

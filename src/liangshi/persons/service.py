@@ -53,7 +53,7 @@ from liangshi.persons.schemas import (
 from liangshi.registry import Context, Page, Snapshot, history
 from liangshi.rentals.models import RentalTenant
 from liangshi.residence.models import Residence
-from liangshi.sealed import session_keyring
+from liangshi.sealed import key_for, session_keyring
 from liangshi.venues.models import Stay
 
 
@@ -64,7 +64,7 @@ def _document_holder(session: Session, doc_type: str, number: str, country: str)
         .join(v, v.entity_id == Document.id)
         .where(
             v.doc_type == doc_type,
-            v.number == number,
+            v.number_idx == key_for(session, v.number, number),
             v.country == country,
             v.superseded_at.is_(None),
             v.valid_to.is_(None),
@@ -355,7 +355,8 @@ def person_by_document(session: Session, ctx: Context, number: str) -> Person | 
     """The person (identity row) in the caller's jurisdiction holding a document number (any type), or None: the
     row `registry.get_entity` returns, read with the same scope, so that a caller need not read it again."""
     value = document_query(number, ctx.today)
-    for (pid,) in session.execute(_holders_stmt(), {"number": value}).all():
+    key = key_for(session, DocumentVersion.number, value)
+    for (pid,) in session.execute(_holders_stmt(), {"number_idx": key}).all():
         person: Person | None = session.execute(
             registry.scoped_by_id(PERSON, ctx.actor), {"entity_id": pid}
         ).scalar_one_or_none()
@@ -371,7 +372,7 @@ def _holders_stmt() -> Any:
     return (
         select(Document.person_id)
         .join(v, v.entity_id == Document.id)
-        .where(v.number == bindparam("number"), v.superseded_at.is_(None), v.valid_to.is_(None))
+        .where(v.number_idx == bindparam("number_idx"), v.superseded_at.is_(None), v.valid_to.is_(None))
     )
 
 
@@ -443,7 +444,7 @@ def search_persons(
                 .join(dv, dv.entity_id == Document.id)
                 .where(
                     Document.person_id == Person.id,
-                    dv.number == value,
+                    dv.number_idx == key_for(session, dv.number, value),
                     dv.superseded_at.is_(None),
                     dv.valid_to.is_(None),
                 )

@@ -33,6 +33,7 @@ from liangshi.persons.models import Document, DocumentVersion
 from liangshi.registry import Context, Snapshot, history
 from liangshi.registry.records import create_records
 from liangshi.residence.models import Residence, ResidenceVersion
+from liangshi.sealed import keys_for
 from liangshi.venues import rules
 from liangshi.venues.models import VENUE as VENUE
 from liangshi.venues.models import Stay, StayBatch, Venue, VenueKey, VenueVersion
@@ -218,7 +219,11 @@ def match_documents(session: Session, numbers: set[str]) -> dict[tuple[str, str]
     for pid, doc_type, number, country in session.execute(
         select(Document.person_id, dv.doc_type, dv.number, dv.country)
         .join(dv, dv.entity_id == Document.id)
-        .where(dv.number.in_(numbers), dv.superseded_at.is_(None), dv.valid_to.is_(None))
+        .where(
+            dv.number_idx.in_(list(keys_for(session, dv.number, numbers))),
+            dv.superseded_at.is_(None),
+            dv.valid_to.is_(None),
+        )
     ):
         found.setdefault((doc_type, number), []).append((int(pid), country))
     return found

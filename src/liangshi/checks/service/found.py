@@ -7,13 +7,14 @@ from collections.abc import Callable, Iterable, Sequence
 from types import SimpleNamespace
 from typing import Any
 
-from sqlalchemy import bindparam, select, text
+from sqlalchemy import select, text
 from sqlalchemy.orm import Session
 
 from liangshi.addresses.rules import render_plate_number
 from liangshi.checks import rules, sql
 from liangshi.checks.models import SourceRecord
 from liangshi.checks.service.scope import Found
+from liangshi.persons.models import DocumentVersion
 from liangshi.sealed import opener, reveal
 
 # -- the checks ------------------------------------------------------------------------------------------------
@@ -44,6 +45,20 @@ def _rows(session: Session, statement: str, prefix: str, **params: Any) -> Seque
     return session.execute(text(statement), {"prefix": prefix, **params}).all()
 
 
+#: The result columns of the register's SQL that carry a document number (`sql._DOCS`, `sql._FIRST_DOC`).
+REGISTER_NUMBERS = ("id_number", "landlord_id_number")
+
+
+def register_rows(session: Session, statement: str, prefix: str, **params: Any) -> list[SimpleNamespace]:
+    """The rows of a statement over the register's documents, the document numbers they carry opened (sealed,
+    docs/encryption.md: `id_number`, `landlord_id_number` where present)."""
+    rows = _rows(session, statement, prefix, **params)
+    if not rows:
+        return []
+    present = set(rows[0]._mapping)
+    return opened(session, rows, **{c: DocumentVersion.number for c in REGISTER_NUMBERS if c in present})
+
+
 def opened(session: Session, rows: Iterable[Any], **columns: Any) -> list[SimpleNamespace]:
     """Rows of textual SQL with their sealed values opened: each keyword names a result column and the sealed
     column it was read from (`id_norm=SourceRecord.id_norm`)."""
@@ -67,18 +82,13 @@ def source_numbers(session: Session, statement: str, prefix: str) -> list[Simple
     )
 
 
-def number_holders(session: Session, numbers: Iterable[str]) -> dict[str, list[tuple[int, Any, Any]]]:
-    """The register persons holding each number as a current document: (person id, name, birth date) each.
-
-    The department's numbers are sealed and the register's documents are not yet (docs/encryption.md), so the
-    match is an equality on the clear documents with the opened numbers, in chunks, not a join in SQL."""
-    wanted = sorted({n for n in numbers if n})
-    statement = text(sql.NUMBER_HOLDERS).bindparams(bindparam("numbers", expanding=True))
-    held: dict[str, list[tuple[int, Any, Any]]] = {}
-    for start in range(0, len(wanted), 1000):
-        chunk = wanted[start : start + 1000]
-        for number, person_id, name, born in session.execute(statement, {"numbers": chunk}):
-            held.setdefault(str(number), []).append((int(person_id), name, born))
+def source_holders(session: Session, kind: str, prefix: str) -> dict[int, list[tuple[int, Any, Any]]]:
+    """The register persons holding the number of each department-file record of a kind as a current document:
+    (person id, name, birth date) each, by record id. Both numbers are sealed: SQL joins their keyed-hash
+    indexes (`sql.SOURCE_HOLDERS`)."""
+    held: dict[int, list[tuple[int, Any, Any]]] = {}
+    for record_id, person_id, name, born in _rows(session, sql.SOURCE_HOLDERS, prefix, kind=kind):
+        held.setdefault(int(record_id), []).append((int(person_id), name, born))
     return held
 
 
@@ -252,10 +262,10 @@ def _person_keys(doc_type: str | None, number: str | None) -> dict[str, str]:
 
 def _duplicate(session: Session, prefix: str) -> Iterable[Found]:
     records = source_numbers(session, sql.SOURCE_PERSONS, prefix)
-    held = number_holders(session, (r.id_norm for r in records))
+    held = source_holders(session, "persons", prefix)
     by_name_birth = {int(i): int(p) for i, p in _rows(session, sql.PERSON_BY_NAME_BIRTH, prefix)}
     for r in records:
-        holders = held.get(r.id_norm or "", [])
+        holders = held.get(int(r.object_id), [])
         by_number = min((p for p, _, _ in holders), default=None)
         by_name = by_name_birth.get(int(r.object_id))
         # A holder of the number with the record's name and birth date: the record is that person, no duplicate
@@ -285,7 +295,7 @@ def _duplicate(session: Session, prefix: str) -> Iterable[Found]:
 
 
 def _departed(session: Session, prefix: str) -> Iterable[Found]:
-    for r in _rows(session, sql.DEPARTED_NOT_DEREGISTERED, prefix):
+    for r in register_rows(session, sql.DEPARTED_NOT_DEREGISTERED, prefix):
         yield Found(
             "residence.departed_not_deregistered",
             "residence",
@@ -304,9 +314,9 @@ def _departed(session: Session, prefix: str) -> Iterable[Found]:
 
 def _tenant_unregistered(session: Session, prefix: str) -> Iterable[Found]:
     tenants = source_numbers(session, sql.SOURCE_TENANTS, prefix)
-    held = number_holders(session, (r.id_norm for r in tenants))
+    held = source_holders(session, "rentals", prefix)
     for r in tenants:
-        if held.get(r.id_norm or ""):
+        if held.get(int(r.object_id)):
             continue
         yield Found(
             "rental.tenant_unregistered",
@@ -345,7 +355,7 @@ def _landlords(session: Session, row_ids: list[int]) -> dict[int, str | None]:
 
 def _no_agreement(session: Session, prefix: str) -> Iterable[Found]:
     seen: set[str] = set()
-    for r in _rows(session, sql.RENTAL_NO_AGREEMENT, prefix):
+    for r in register_rows(session, sql.RENTAL_NO_AGREEMENT, prefix):
         keys = _dwelling_keys(r)
         seen.add(rules.canonical_keys(keys))
         yield Found(

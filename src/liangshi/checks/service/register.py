@@ -18,9 +18,17 @@ from liangshi.addresses.rules import render_plate_number
 from liangshi.checks import rules
 from liangshi.checks import sql_register as sq
 from liangshi.checks.service import found
-from liangshi.checks.service.found import _dwelling_keys, _person_keys, _plate_keys, _rows, opened
+from liangshi.checks.service.found import (
+    _dwelling_keys,
+    _person_keys,
+    _plate_keys,
+    _rows,
+    opened,
+    register_rows,
+)
 from liangshi.checks.service.scope import Found
 from liangshi.mpi.models import PersonSourceRecord
+from liangshi.persons.models import DocumentVersion
 from liangshi.residence import calendar
 from liangshi.sealed import reveal
 from liangshi.venues.models import Stay
@@ -158,7 +166,7 @@ def _duplicates(session: Session, prefix: str) -> Iterable[Found]:
     """`person.duplicate`: department records (found's rule), persons held twice in the register, and records
     waiting twice in the person index's review queue."""
     yield from found._duplicate(session, prefix)
-    for r in _rows(session, sq.person_duplicate_in_register(_dialect(session)), prefix):
+    for r in _twins_in_register(session, prefix):
         yield Found(
             "person.duplicate",
             "person",
@@ -187,6 +195,26 @@ def _duplicates(session: Session, prefix: str) -> Iterable[Found]:
         )
 
 
+def _twins_in_register(session: Session, prefix: str) -> list[Any]:
+    """Persons held twice in the register (`sql_register.PERSON_SAME_NUMBER`, `PERSON_NAMESAKES`): per person and
+    document the first twin and the first rule, as SQL's MIN over both. The numbers are sealed: one number is one
+    keyed-hash index entry; the typo, one character apart, is counted on the opened numbers of the namesakes."""
+    numbers = {"id_number": DocumentVersion.number, "twin_number": DocumentVersion.number}
+    pairs = [(r, "same_number") for r in register_rows(session, sq.PERSON_SAME_NUMBER, prefix)]
+    for r in opened(session, _rows(session, sq.PERSON_NAMESAKES, prefix), **numbers):
+        if rules.one_typo_apart(r.id_number, r.twin_number):
+            pairs.append((r, "one_typo"))
+    twins: dict[tuple[int, str, str], Any] = {}
+    for r, rule in pairs:
+        key = (int(r.object_id), str(r.doc_type), str(r.id_number))
+        first = twins.get(key)
+        if first is None:
+            twins[key] = SimpleNamespace(**{**vars(r), "rule": rule})
+        else:
+            first.twin, first.rule = min(first.twin, r.twin), min(first.rule, rule)
+    return [twins[k] for k in sorted(twins)]
+
+
 def _waiting_twice(session: Session, prefix: str) -> list[Any]:
     """Records waiting twice in the person index's review queue (`sql_register.WAITING_SAME_NUMBER`): per record
     the first twin and the first rule, as SQL's MIN over both."""
@@ -208,7 +236,24 @@ def _waiting_twice(session: Session, prefix: str) -> list[Any]:
 
 
 def _id_rows(session: Session, prefix: str) -> Iterable[Any]:
-    return _rows(session, sq.id_problems(_dialect(session)), prefix)
+    """Every current ID-number document of the scope with what is wrong with it (`problem`: format, check
+    character, birth segment) and, on a sound number, whether the person's sex or birth date disagrees with it
+    (`sex_differs`, `birth_differs`). The numbers are sealed: SQL reads the documents, the opened numbers are
+    judged here (`rules.register_id_problem`)."""
+    for r in register_rows(session, sq.ID_DOCUMENTS, prefix):
+        number = r.id_number
+        if r.doc_type == "foreign_pr_card" and len(number) != 18:
+            # A permanent residence card of before 2023 is 15 characters (three letters, twelve digits).
+            continue
+        born = dt.date.fromisoformat(r.birth_date) if isinstance(r.birth_date, str) else r.birth_date
+        r.problem = rules.register_id_problem(number)
+        sound = r.problem != "format"  # 17 digits and a digit or X
+        r.sex_differs = int(sound and r.sex in ("1", "2") and (number[16] in "13579") != (r.sex == "1"))
+        r.birth_differs = int(
+            len(number) == 18 and born is not None and number[6:14] != born.strftime("%Y%m%d")
+        )
+        if r.problem is not None or r.sex_differs or r.birth_differs:
+            yield r
 
 
 def _source_ids(session: Session, prefix: str) -> Iterable[tuple[Any, str | None, list[str]]]:
@@ -289,7 +334,7 @@ MAIN_ITEMS = ("name", "sex", "birth_date", "document", "ethnicity", "hukou", "re
 
 
 def _main_items(session: Session, prefix: str) -> Iterable[Found]:
-    for r in _rows(session, sq.MAIN_ITEMS_MISSING, prefix):
+    for r in register_rows(session, sq.MAIN_ITEMS_MISSING, prefix):
         missing = [item for item in MAIN_ITEMS if getattr(r, f"no_{item}")]
         keys = _person_keys(r.doc_type, r.id_number)
         if r.id_number is None:
@@ -325,7 +370,7 @@ def _residence_found(code: str, r: Any, evidence: dict[str, Any]) -> Found:
 
 def _stay_expired(session: Session, prefix: str, today: dt.date) -> Iterable[Found]:
     statement = sq.stay_expired(_dialect(session))
-    for r in _rows(session, statement, prefix, today=_today(session, today)):
+    for r in register_rows(session, statement, prefix, today=_today(session, today)):
         until = dt.date.fromisoformat(str(r.intended_stay_until))
         yield _residence_found(
             "residence.stay_expired",
@@ -338,7 +383,7 @@ def _registered_late(session: Session, prefix: str, today: dt.date) -> Iterable[
     cal = calendar.default_calendar()
     limit = rules.ARRIVAL_LIMIT_WORKING_DAYS
     statement = sq.registered_late_candidates(_dialect(session))
-    for r in _rows(session, statement, prefix, today=_today(session, today), limit=limit):
+    for r in register_rows(session, statement, prefix, today=_today(session, today), limit=limit):
         arrived = dt.date.fromisoformat(str(r.arrival_date))
         registered = dt.date.fromisoformat(str(r.registration_date)) if r.registration_date else None
         late = calendar.lateness(arrived, registered or today, cal)
@@ -358,7 +403,7 @@ def _registered_late(session: Session, prefix: str, today: dt.date) -> Iterable[
 
 def _lease_ended(session: Session, prefix: str, today: dt.date) -> Iterable[Found]:
     statement = sq.lease_ended_open(_dialect(session))
-    for r in _rows(session, statement, prefix, today=_today(session, today)):
+    for r in register_rows(session, statement, prefix, today=_today(session, today)):
         yield Found(
             "rental.lease_ended_open",
             "dwelling",
@@ -375,7 +420,7 @@ def _lease_ended(session: Session, prefix: str, today: dt.date) -> Iterable[Foun
 
 
 def _departed_tenant(session: Session, prefix: str) -> Iterable[Found]:
-    for r in _rows(session, sq.DEPARTED_TENANT, prefix):
+    for r in register_rows(session, sq.DEPARTED_TENANT, prefix):
         yield Found(
             "rental.departed_tenant",
             "dwelling",

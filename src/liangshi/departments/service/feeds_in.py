@@ -92,7 +92,9 @@ def resolve_persons(
             .join(Document, Document.id == v.entity_id)
             .join(Person, Person.id == Document.person_id)
             .where(
-                v.number.in_(values[i : i + history.BULK_CHUNK]),
+                v.number_idx.in_(
+                    list(sealed.keys_for(session, v.number, values[i : i + history.BULK_CHUNK]))
+                ),
                 v.superseded_at.is_(None),
                 v.valid_to.is_(None),
             )

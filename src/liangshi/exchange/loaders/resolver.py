@@ -27,6 +27,7 @@ from liangshi.persons.models import (
     PersonVersion,
 )
 from liangshi.persons.service import document_query
+from liangshi.sealed import keys_for
 from liangshi.venues.models import Venue, VenueVersion
 
 
@@ -318,16 +319,18 @@ class Resolver:
         # The current-row conditions are checked here, not in SQL: with them PostgreSQL prefers the partial
         # unique index, whose leading column is the type, and tests every number against the whole list.
         # The numbers go as one array parameter (SQLAlchemy would render and bind 2,000 separate ones).
+        # The numbers are sealed (docs/encryption.md): looked up by their keyed-hash index entries.
+        by_key = keys_for(self.session, dv.number, sorted({n for _, n in wanted}))
         found = where_in(
             self.session,
-            f"SELECT doc_type, number, entity_id, superseded_at, valid_to FROM {dv.__tablename__}",
-            "number",
-            sorted({n for _, n in wanted}),
+            f"SELECT doc_type, number_idx, entity_id, superseded_at, valid_to FROM {dv.__tablename__}",
+            "number_idx",
+            sorted(by_key),
         )
         docs = [
-            (t, n, int(e))
-            for t, n, e, superseded, valid_to in found
-            if (t, n) in wanted and superseded is None and valid_to is None
+            (t, by_key[k], int(e))
+            for t, k, e, superseded, valid_to in found
+            if (t, by_key[k]) in wanted and superseded is None and valid_to is None
         ]
         if not docs:
             return {}

@@ -17,6 +17,7 @@ foreign keys off around the rebuild and checks them before the commit).
 """
 
 from collections.abc import Callable, Sequence
+from typing import Any
 
 import sqlalchemy as sa
 from alembic import op
@@ -37,12 +38,20 @@ def _rewrite(
     table: str,
     pk: str,
     column: str,
-    index: str | None,
-    change: Callable[[str], tuple[str, str | None] | None],
+    index: str | tuple[str, ...] | None,
+    change: Callable[[str], tuple[str, Any] | None],
 ) -> None:
-    """Rewrite the non-null values of a column in keyset batches; `change` gives (new value, index) or None."""
+    """Rewrite the non-null values of a column in keyset batches; `change` gives (new value, index) or None.
+    `index` may name several index columns (0057_seal18c: the number's index and its tails): `change` then gives
+    their entries as a list, in that order."""
     bind = op.get_bind()
-    sets = f"{column} = :value" + (f", {index} = :idx" if index else "")
+    several = isinstance(index, tuple)
+    columns = list(index) if isinstance(index, tuple) else []
+    sets = f"{column} = :value" + (
+        "".join(f", {c} = :idx{i}" for i, c in enumerate(columns))
+        if several
+        else (f", {index} = :idx" if index else "")
+    )
     update = sa.text(f"UPDATE {table} SET {sets} WHERE {pk} = :pk")
     last = None
     while True:
@@ -59,7 +68,8 @@ def _rewrite(
         for key, value in rows:
             changed = change(value)
             if changed is not None:
-                params.append({"pk": key, "value": changed[0], "idx": changed[1]})
+                entries = {f"idx{i}": e for i, e in enumerate(changed[1])} if several else {"idx": changed[1]}
+                params.append({"pk": key, "value": changed[0], **entries})
         if params:
             bind.execute(update, params)
         last = rows[-1][0]

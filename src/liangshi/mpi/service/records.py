@@ -10,7 +10,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from pydantic import ValidationError
-from sqlalchemy import and_, func, select
+from sqlalchemy import and_, select
 from sqlalchemy.orm import Session
 
 from liangshi import registry
@@ -29,7 +29,7 @@ from liangshi.persons.rules import check_document_agrees
 from liangshi.persons.schemas import PersonCreate
 from liangshi.registry import Context, Provenance
 from liangshi.residence.models import Residence, ResidenceVersion
-from liangshi.sealed import session_keyring
+from liangshi.sealed import keys_for, session_keyring, tail_keys
 
 CHUNK = 5000
 
@@ -144,7 +144,7 @@ def candidate_person_ids(session: Session, ctx: Context, norms: Sequence[Norm]) 
             for (pid,) in session.execute(
                 select(Document.person_id)
                 .join(dv, dv.entity_id == Document.id)
-                .where(dv.number.in_(chunk), doc_current)
+                .where(dv.number_idx.in_(list(keys_for(session, dv.number, chunk))), doc_current)
             )
         )
     for chunk in chunks(tails):
@@ -153,7 +153,7 @@ def candidate_person_ids(session: Session, ctx: Context, norms: Sequence[Norm]) 
             for (pid,) in session.execute(
                 select(Document.person_id)
                 .join(dv, dv.entity_id == Document.id)
-                .where(func.substr(dv.number, 10, 9).in_(chunk), func.length(dv.number) == 18, doc_current)
+                .where(dv.number_tail9_idx.in_(tail_keys(session, dv.number, chunk)), doc_current)
             )
         )
     current = and_(pv.superseded_at.is_(None), pv.valid_to.is_(None))
@@ -295,7 +295,11 @@ def document_holders(session: Session, numbers: Sequence[str]) -> dict[str, int]
         for number, pid in session.execute(
             select(dv.number, Document.person_id)
             .join(Document, Document.id == dv.entity_id)
-            .where(dv.number.in_(chunk), dv.superseded_at.is_(None), dv.valid_to.is_(None))
+            .where(
+                dv.number_idx.in_(list(keys_for(session, dv.number, chunk))),
+                dv.superseded_at.is_(None),
+                dv.valid_to.is_(None),
+            )
         ):
             held[number] = int(pid)
     return held

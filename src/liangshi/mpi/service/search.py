@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from sqlalchemy import case, exists, func, or_, select
+from sqlalchemy import case, func, or_, select
 from sqlalchemy.orm import Session
 
 from liangshi import registry
@@ -14,6 +14,7 @@ from liangshi.persons import rules as person_rules
 from liangshi.persons import service as persons
 from liangshi.persons.models import Document, DocumentVersion, Person, PersonVersion
 from liangshi.registry import Context
+from liangshi.sealed import tail_keys
 
 # Match levels of the forgiving search, best first, with their rank (the linkage engine's level names).
 MATCH_LEVELS = {
@@ -49,6 +50,25 @@ def _match_level(candidate: str, written: str, query_norm: Any, query_key: str, 
     return None
 
 
+def suffix_holders(session: Session, suffix: str) -> list[int]:
+    """The persons holding a current document whose number ends in `suffix` (3 to 6 characters). The numbers are
+    sealed (docs/encryption.md): SQL finds the documents by the keyed hash of their last 4 characters (of a
+    3-character suffix: the ten hashes of a digit before it), the opened numbers are then compared in full."""
+    dv = DocumentVersion
+    tail = suffix[-4:]
+    tails = [tail] if len(tail) == 4 else [digit + tail for digit in "0123456789"]
+    rows = session.execute(
+        select(Document.person_id, dv.number)
+        .join(dv, dv.entity_id == Document.id)
+        .where(
+            dv.number_tail4_idx.in_(tail_keys(session, dv.number, tails)),
+            dv.superseded_at.is_(None),
+            dv.valid_to.is_(None),
+        )
+    )
+    return sorted({int(pid) for pid, number in rows if number.endswith(suffix)})
+
+
 def forgiving_search(
     session: Session, ctx: Context, text: str, *, limit: int = 20
 ) -> tuple[list[dict[str, Any]], int]:
@@ -80,19 +100,7 @@ def forgiving_search(
         loose.append(persons.key_prefix(session, v.name_initials, query_key))
     narrowing: list[Any] = []
     if suffix:
-        dv = DocumentVersion
-        narrowing.append(
-            exists(
-                select(Document.id)
-                .join(dv, dv.entity_id == Document.id)
-                .where(
-                    Document.person_id == Person.id,
-                    dv.number.endswith(suffix, autoescape=True),
-                    dv.superseded_at.is_(None),
-                    dv.valid_to.is_(None),
-                )
-            )
-        )
+        narrowing.append(Person.id.in_(suffix_holders(session, suffix)))
     # Among many candidates the closest are read first: the name as typed or simplified, then its very pinyin,
     # then (among thousands of homophones at a city's scale) the names sharing more characters in place with the
     # query, so that 吴成强 is read before the hundreds of other wuchengqiang for 吴成墙; the id keeps it stable.

@@ -30,6 +30,7 @@ from liangshi.residence.models import RESIDENCE
 from liangshi.review import rules
 from liangshi.review.rules import DistrictPolicy
 from liangshi.review.schemas import ChangeSetPage, ChangeSetRead, FieldDiff, ItemDiff, Outcome
+from liangshi.sealed import keys_for
 
 # The kinds a change set may propose, by name.
 KINDS: dict[str, Kind] = {
@@ -452,7 +453,9 @@ def stale_many(
     for i in range(0, len(numbers), 5000):
         rows = session.execute(
             select(v.doc_type, v.number, v.country).where(
-                v.number.in_(numbers[i : i + 5000]), v.superseded_at.is_(None), v.valid_to.is_(None)
+                v.number_idx.in_(list(keys_for(session, v.number, numbers[i : i + 5000]))),
+                v.superseded_at.is_(None),
+                v.valid_to.is_(None),
             )
         )
         held |= {(t, n, c) for t, n, c in rows}
