@@ -1,7 +1,7 @@
 """the register's document numbers encrypted at rest, with their keyed-hash indexes
 
 Revision ID: 0057_seal18c
-Revises: 0057_find18
+Revises: 0057_feeds15
 Create Date: 2026-12-07 14:40:00
 
 Issue 18, item 4 (等保 level 3): the register's own ID, passport and permit numbers (`document_versions.number`,
@@ -28,7 +28,7 @@ from alembic import op
 from liangshi.sealed import Sealed, keyring
 
 revision: str = "0057_seal18c"
-down_revision: str | None = "0057_find18"
+down_revision: str | None = "0057_feeds15"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
