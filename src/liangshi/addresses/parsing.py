@@ -429,6 +429,16 @@ def _number_text(m: re.Match[str]) -> str:
 _ORDER = ("township", "community", "village_group", "road", "number", "building", "unit", "floor", "room")
 
 
+# A place's name after a township's short name: two characters, neither a numeral (朝晖八区, 望江二园 are
+# numbered estates named by the place), nor a zone's or a generic word (临江工业园区, 茶山高教园区, 城北工业区).
+# Township names that are also generic words of a place (城北 "the north of the town", 新村 "new village").
+_GENERIC_TOWN = re.compile(r"(?:城[东南西北中关郊厢]|[东南西北]城|新村|花园|江[南北]|河[东西])$")
+_NAME_FOLLOWS = re.compile(
+    rf"(?!工业|园区|开发|高新|高教|科技|经济|新城|新区|中心|花园|新村|供电|邮局|政府|{CN_NUM})"
+    rf"[\u4e00-\u9fff](?!{CN_NUM})[\u4e00-\u9fff]"
+)
+
+
 def _known_name(
     text: str, pos: int, index: dict[str, str], block: re.Pattern[str] = _SHORT_NAME_BLOCK
 ) -> tuple[str, int] | None:
@@ -466,11 +476,39 @@ def _short_name_fits(
         return False
     if parsed.district and _ESTATE_FOLLOWS.match(text, end):
         return True  # 江干区九堡香滨湾花园: under a county read, the township before an estate's name
+    if parsed.district and _NAME_FOLLOWS.match(text, end) and not _GENERIC_TOWN.match(text[pos:end]):
+        return True  # 西湖区西溪国际商务中心, 余杭区临平横塘: under a county read, the township before a place's name
     # 北城浦西455号: one of the township's villages follows
     g = gazetteer()
     county = g.county(parsed.code, full) if parsed.code and not parsed.code.endswith("0000") else None
     villages = g.villages(county, full) if county else {}
     return bool(villages) and _known_name(text, end, villages, _SHORT_VILLAGE_BLOCK) is not None
+
+
+@lru_cache(maxsize=4096)
+def _towns_near(county: str) -> dict[str, str]:
+    """The townships of the other counties of a county's city (not its own)."""
+    g = gazetteer()
+    own = g.towns_by_county.get(county, {})
+    return {k: v for k, v in g.towns_by_city.get(county[:4], {}).items() if k not in own}
+
+
+def _sibling_town(text: str, pos: int, parsed: ParsedAddress) -> tuple[str, int] | None:
+    """A township of another county of the city, written under the county read: 余杭区临平 (临平 in 临平区
+    since 2021, split off 余杭区), 江干区九堡 — the name the writer knew, not read as a road's or an estate's;
+    never when a longer township's name by its suffix is written there (海盐县西塘桥镇, not 嘉善's 西塘)."""
+    code = parsed.code
+    if not code or code.endswith("00") or code[:6] not in gazetteer().towns_by_county:
+        return None
+    known = _known_name(text, pos, _towns_near(code[:6]))
+    if known is None or _GENERIC_TOWN.match(text[pos : known[1]]):
+        return None
+    if any(c.division.code[:4] == code[:4] for c in divisions()[0].get(text[pos : known[1]], ())):
+        return None  # 上城区西湖银泰: the name of another county of the city (西湖区), not its township
+    if not _short_name_fits(text, pos, known, parsed):
+        return None
+    by_suffix = _TOWNSHIP.match(text, pos)
+    return None if by_suffix is not None and by_suffix.end() > known[1] else known
 
 
 def _town_index(parsed: ParsedAddress, pos: int) -> tuple[dict[str, str], bool]:
@@ -493,6 +531,8 @@ def _try(component: str, text: str, pos: int, parsed: ParsedAddress) -> int:
         known = _known_name(text, pos, towns) if towns else None
         if known is not None and not _short_name_fits(text, pos, known, parsed):
             known = None
+        if known is None and towns and not wide:
+            known = _sibling_town(text, pos, parsed)
         if known is not None:
             full, end = known
             parsed.township = text[pos:end]
