@@ -62,6 +62,7 @@ from liangshi.addresses.street_patterns import (
     _ZONE_NAME,
     CN_NUM,
 )
+from liangshi.addresses.villages import cuts_village, natural_village, split_village, village_office_end
 from liangshi.addresses.written import (
     _LEAD_PHONE,
     _LEAD_PHRASE,
@@ -562,14 +563,30 @@ def _try(component: str, text: str, pos: int, parsed: ParsedAddress) -> int:
         known = _known_name(text, pos, villages, _SHORT_VILLAGE_BLOCK) if villages else None
         if known is not None and not _short_name_fits(text, pos, known):
             known = None
-        if known is not None:
-            parsed.community = text[pos : known[1]]
-            return known[1]
         m = _COMMUNITY.match(text, pos)
         if m and re.search(r"\d号", m.group()):
             m = None  # 绿汀路14号余杭农村商业银行: a road and its door number come first
+        if known is not None and m and cuts_village(text[pos : known[1]], known[0], m.group()):
+            known = None  # 荆山岭社区, 协塘家自然村: a longer name, not the known 荆山 written short
+        if known is not None:
+            end = village_office_end(text, known[1])
+            parsed.community = text[pos:end]
+            return end
+        if m is None and parsed.township:
+            end = natural_village(text, pos)
+            if end > 0:  # 新桥镇莫家埭153号, 大许寨乡崔梁庄: a natural village by its shape
+                parsed.community = text[pos:end]
+                return end
         if m:
-            parsed.community = m.group()
+            end = village_office_end(text, m.end())
+            before_town, before_zone, village_name = split_village(text[pos:end])
+            if before_town and parsed.township is None:
+                parsed.township = before_town  # 富东乡邦崴村
+            elif before_town or before_zone:  # 大坪乡上屋村 (a former township), 长城工业区陈园村
+                parsed.poi = (parsed.poi or "") + (before_town or "") + (before_zone or "")
+            parsed.community = village_name
+            if end != m.end():
+                return end
             road_first = _ROAD_IN_VILLAGE.match(m.group())
             if road_first:  # 莫干山路乡邻村176号: the road, then the village on it
                 parsed.road, parsed.community = road_first.group("road"), road_first.group("community")
