@@ -143,3 +143,21 @@ def test_a_township_or_zone_glued_before_a_village_is_split_off(
 )
 def test_a_known_village_written_short_does_not_cut_a_longer_name(text: str, community: str) -> None:
     assert _fields(text)["community"] == community
+
+
+@pytest.mark.parametrize(
+    ("text", "township"),
+    [
+        ("杭州市下沙宝龙城市广场五层", "下沙"),
+        ("宁波市庄桥应嘉丽园48栋", "庄桥"),
+        ("深圳福永捻田工业区108栋", "福永"),
+        ("东莞市虎门万达广场2楼", "虎门"),
+    ],
+)
+def test_a_township_by_its_short_name_right_after_the_city(text: str, township: str) -> None:
+    assert _fields(text)["township"] == township
+
+
+@pytest.mark.parametrize("text", ["广州市石牌桥天河城3楼", "温州市大南门龙泉公寓八幢"])
+def test_a_short_name_inside_a_longer_place_name_is_no_township(text: str) -> None:
+    assert "township" not in _fields(text)

@@ -36,10 +36,12 @@ from liangshi.addresses.street_patterns import (
     _ESTATE_FOLLOWS,
     _FILLER,
     _FLOOR,
+    _GENERIC_TOWN,
     _GENERIC_ZONE,
     _GROUP,
     _LANE,
     _LANE_LAST,
+    _NAME_FOLLOWS,
     _NOT_IN_ROAD,
     _NUMBER,
     _NUMBER_BARE,
@@ -430,16 +432,6 @@ def _number_text(m: re.Match[str]) -> str:
 _ORDER = ("township", "community", "village_group", "road", "number", "building", "unit", "floor", "room")
 
 
-# A place's name after a township's short name: two characters, neither a numeral (朝晖八区, 望江二园 are
-# numbered estates named by the place), nor a zone's or a generic word (临江工业园区, 茶山高教园区, 城北工业区).
-# Township names that are also generic words of a place (城北 "the north of the town", 新村 "new village").
-_GENERIC_TOWN = re.compile(r"(?:城[东南西北中关郊厢]|[东南西北]城|新村|花园|江[南北]|河[东西])$")
-_NAME_FOLLOWS = re.compile(
-    rf"(?!工业|园区|开发|高新|高教|科技|经济|新城|新区|中心|花园|新村|供电|邮局|政府|{CN_NUM})"
-    rf"[\u4e00-\u9fff](?!{CN_NUM})[\u4e00-\u9fff]"
-)
-
-
 def _known_name(
     text: str, pos: int, index: dict[str, str], block: re.Pattern[str] = _SHORT_NAME_BLOCK
 ) -> tuple[str, int] | None:
@@ -477,8 +469,14 @@ def _short_name_fits(
         return False
     if parsed.district and _ESTATE_FOLLOWS.match(text, end):
         return True  # 江干区九堡香滨湾花园: under a county read, the township before an estate's name
-    if parsed.district and _NAME_FOLLOWS.match(text, end) and not _GENERIC_TOWN.match(text[pos:end]):
-        return True  # 西湖区西溪国际商务中心, 余杭区临平横塘: under a county read, the township before a place's name
+    # 西湖区西溪国际商务中心, 余杭区临平横塘: under a county read, the township before a place's name; or right
+    # after the city's name, no county written (杭州市下沙宝龙城市广场, 宁波庄桥应嘉丽园)
+    if (
+        (parsed.district or (parsed.city and pos == 0))
+        and _NAME_FOLLOWS.match(text, end)
+        and not _GENERIC_TOWN.match(text[pos:end])
+    ):
+        return True
     # 北城浦西455号: one of the township's villages follows
     g = gazetteer()
     county = g.county(parsed.code, full) if parsed.code and not parsed.code.endswith("0000") else None
