@@ -36,10 +36,12 @@ from liangshi.addresses.street_patterns import (
     _ESTATE_FOLLOWS,
     _FILLER,
     _FLOOR,
+    _GENERIC_TOWN,
     _GENERIC_ZONE,
     _GROUP,
     _LANE,
     _LANE_LAST,
+    _NAME_FOLLOWS,
     _NOT_IN_ROAD,
     _NUMBER,
     _NUMBER_BARE,
@@ -62,6 +64,7 @@ from liangshi.addresses.street_patterns import (
     _ZONE_NAME,
     CN_NUM,
 )
+from liangshi.addresses.villages import cuts_village, natural_village, split_village, village_office_end
 from liangshi.addresses.written import (
     _LEAD_PHONE,
     _LEAD_PHRASE,
@@ -466,11 +469,45 @@ def _short_name_fits(
         return False
     if parsed.district and _ESTATE_FOLLOWS.match(text, end):
         return True  # 江干区九堡香滨湾花园: under a county read, the township before an estate's name
+    # 西湖区西溪国际商务中心, 余杭区临平横塘: under a county read, the township before a place's name; or right
+    # after the city's name, no county written (杭州市下沙宝龙城市广场, 宁波庄桥应嘉丽园)
+    if (
+        (parsed.district or (parsed.city and pos == 0))
+        and _NAME_FOLLOWS.match(text, end)
+        and not _GENERIC_TOWN.match(text[pos:end])
+    ):
+        return True
     # 北城浦西455号: one of the township's villages follows
     g = gazetteer()
     county = g.county(parsed.code, full) if parsed.code and not parsed.code.endswith("0000") else None
     villages = g.villages(county, full) if county else {}
     return bool(villages) and _known_name(text, end, villages, _SHORT_VILLAGE_BLOCK) is not None
+
+
+@lru_cache(maxsize=4096)
+def _towns_near(county: str) -> dict[str, str]:
+    """The townships of the other counties of a county's city (not its own)."""
+    g = gazetteer()
+    own = g.towns_by_county.get(county, {})
+    return {k: v for k, v in g.towns_by_city.get(county[:4], {}).items() if k not in own}
+
+
+def _sibling_town(text: str, pos: int, parsed: ParsedAddress) -> tuple[str, int] | None:
+    """A township of another county of the city, written under the county read: 余杭区临平 (临平 in 临平区
+    since 2021, split off 余杭区), 江干区九堡 — the name the writer knew, not read as a road's or an estate's;
+    never when a longer township's name by its suffix is written there (海盐县西塘桥镇, not 嘉善's 西塘)."""
+    code = parsed.code
+    if not code or code.endswith("00") or code[:6] not in gazetteer().towns_by_county:
+        return None
+    known = _known_name(text, pos, _towns_near(code[:6]))
+    if known is None or _GENERIC_TOWN.match(text[pos : known[1]]):
+        return None
+    if any(c.division.code[:4] == code[:4] for c in divisions()[0].get(text[pos : known[1]], ())):
+        return None  # 上城区西湖银泰: the name of another county of the city (西湖区), not its township
+    if not _short_name_fits(text, pos, known, parsed):
+        return None
+    by_suffix = _TOWNSHIP.match(text, pos)
+    return None if by_suffix is not None and by_suffix.end() > known[1] else known
 
 
 def _town_index(parsed: ParsedAddress, pos: int) -> tuple[dict[str, str], bool]:
@@ -493,6 +530,8 @@ def _try(component: str, text: str, pos: int, parsed: ParsedAddress) -> int:
         known = _known_name(text, pos, towns) if towns else None
         if known is not None and not _short_name_fits(text, pos, known, parsed):
             known = None
+        if known is None and towns and not wide:
+            known = _sibling_town(text, pos, parsed)
         if known is not None:
             full, end = known
             parsed.township = text[pos:end]
@@ -522,14 +561,30 @@ def _try(component: str, text: str, pos: int, parsed: ParsedAddress) -> int:
         known = _known_name(text, pos, villages, _SHORT_VILLAGE_BLOCK) if villages else None
         if known is not None and not _short_name_fits(text, pos, known):
             known = None
-        if known is not None:
-            parsed.community = text[pos : known[1]]
-            return known[1]
         m = _COMMUNITY.match(text, pos)
         if m and re.search(r"\d号", m.group()):
             m = None  # 绿汀路14号余杭农村商业银行: a road and its door number come first
+        if known is not None and m and cuts_village(text[pos : known[1]], known[0], m.group()):
+            known = None  # 荆山岭社区, 协塘家自然村: a longer name, not the known 荆山 written short
+        if known is not None:
+            end = village_office_end(text, known[1])
+            parsed.community = text[pos:end]
+            return end
+        if m is None and parsed.township:
+            end = natural_village(text, pos)
+            if end > 0:  # 新桥镇莫家埭153号, 大许寨乡崔梁庄: a natural village by its shape
+                parsed.community = text[pos:end]
+                return end
         if m:
-            parsed.community = m.group()
+            end = village_office_end(text, m.end())
+            before_town, before_zone, village_name = split_village(text[pos:end])
+            if before_town and parsed.township is None:
+                parsed.township = before_town  # 富东乡邦崴村
+            elif before_town or before_zone:  # 大坪乡上屋村 (a former township), 长城工业区陈园村
+                parsed.poi = (parsed.poi or "") + (before_town or "") + (before_zone or "")
+            parsed.community = village_name
+            if end != m.end():
+                return end
             road_first = _ROAD_IN_VILLAGE.match(m.group())
             if road_first:  # 莫干山路乡邻村176号: the road, then the village on it
                 parsed.road, parsed.community = road_first.group("road"), road_first.group("community")

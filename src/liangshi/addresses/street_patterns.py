@@ -101,7 +101,7 @@ _ROAD_CONTINUES = re.compile(
 
 # An estate's or compound's name (香滨湾花园, 金家小区, 应嘉丽园), which may follow a township's short name.
 _ESTATE_FOLLOWS = re.compile(
-    r"[\u4e00-\u9fff]{2,6}?(?:花园|小区|家园|公寓|新村|嘉园|丽园|名苑|山庄|大厦|广场|苑|庭)(?![路街道巷])"
+    r"[{_CJK}]{2,6}?(?:花园|小区|家园|公寓|新村|嘉园|丽园|名苑|山庄|大厦|广场|苑|庭)(?![路街道巷])"
 )
 
 
@@ -117,4 +117,14 @@ _SHORT_SUFFIX = re.compile(r"(?:自治州|自治县|自治旗|地区|新区|林�
 # Words that start a road name as well as end a place name: 鄂州花园路 is 花园路 in 鄂州, not 鄂州花园.
 _ROAD_START_WORDS = re.compile(
     r"(?:花园|广场|公园|新城|中心|湖|山|港|口|门|桥|站)(?:[东南西北中]{1,2})?(?:路|街|大道|大街|巷)"
+)
+# Township names that are also generic words of a place (城北 "the north of the town", 新村 "new village").
+_GENERIC_TOWN = re.compile(r"(?:城[东南西北中关郊厢]|[东南西北]城|新村|花园|江[南北]|河[东西])$")
+# A place's name after a township's short name: two characters, neither a numeral (朝晖八区, 望江二园 are
+# numbered estates named by the place), nor a zone's or a generic word (临江工业园区, 茶山高教园区, 城北工业区),
+# nor a place word that makes a longer name with it (石牌桥, 大南门, 东山湖).
+_NAME_FOLLOWS = re.compile(
+    r"(?!工业|园区|开发|高新|高教|科技|经济|新城|新区|中心|花园|新村|供电|邮局|政府|[桥门山湖港口塘坊头岭洲湾])"
+    rf"(?!{CN_NUM})"
+    rf"[{_CJK}](?!{CN_NUM})[{_CJK}]"
 )
