@@ -53,7 +53,7 @@ WHERE rv.departure_date IS NULL AND rv.deregistration_date IS NULL
 
 # A person's current documents.
 _DOCS = f"""
-SELECT doc.person_id, docv.doc_type, docv.number, docv.number_idx
+SELECT doc.person_id, doc.id AS doc_id, docv.doc_type, docv.number, docv.number_idx
 FROM documents doc
 JOIN document_versions docv ON docv.entity_id = doc.id AND {_cur("docv")}
 """
@@ -160,11 +160,26 @@ LEFT JOIN ({_SOURCE_DWELLINGS}) src
  AND src.unit = COALESCE(CAST(w.unit AS VARCHAR(10)), '') AND src.room = w.room
 """
 
-# A person's first current document (for the natural key of a residence's person). The number is sealed: MIN
-# picks one of a person's ciphertexts (the same while the row stands), opened by `checks.service.found.register_rows`.
-_FIRST_DOC = f"""
-SELECT d.person_id, MIN(d.doc_type) AS doc_type, MIN(d.number) AS id_number FROM ({_DOCS}) d GROUP BY d.person_id
+# A person's first current document (the lowest document id), type and number of that one document, for the
+# natural key of a residence's person. Not MIN of each column: the type and the number could come from two
+# documents, and the numbers are sealed (a MIN of ciphertexts would pick another document after a key rotation,
+# changing the finding's keys and so its fingerprint). Opened by `checks.service.found.register_rows`.
+_FIRST_DOC_ID = f"""
+SELECT x.person_id, MIN(x.doc_id) AS doc_id FROM ({_DOCS}) x GROUP BY x.person_id
 """
+_FIRST_DOC = f"""
+SELECT d.person_id, d.doc_type, d.number AS id_number
+FROM ({_DOCS}) d JOIN ({_FIRST_DOC_ID}) f ON f.doc_id = d.doc_id
+"""
+
+
+# The first current document's number of one person (a landlord), chosen as _FIRST_DOC chooses it.
+def _first_number_of(person: str) -> str:
+    return (
+        f"(SELECT d.number FROM ({_DOCS}) d WHERE d.doc_id = "
+        f"(SELECT MIN(y.doc_id) FROM ({_DOCS}) y WHERE y.person_id = {person}))"
+    )
+
 
 # An open residence at a dwelling recorded vacant or demolished, in the register or in the housing file. Joins,
 # not correlated subqueries: the plan stays a few hash joins even before the tables are analysed.
@@ -192,7 +207,7 @@ WHERE s.kind = 'rentals' AND s.id_norm IS NOT NULL AND ar.path LIKE :prefix
 # An active rental in the register without a signed agreement.
 RENTAL_NO_AGREEMENT = f"""
 SELECT w.*, rt.id AS rental_id,
-       (SELECT MIN(d.number) FROM ({_DOCS}) d WHERE d.person_id = rv.landlord_person_id) AS landlord_id_number
+       {_first_number_of("rv.landlord_person_id")} AS landlord_id_number
 FROM rentals rt
 JOIN rental_versions rv ON rv.entity_id = rt.id AND {_cur("rv")}
 JOIN ({DWELLINGS}) w ON w.object_id = rt.dwelling_id

@@ -9,7 +9,7 @@ The few spellings that differ between the databases are functions of the dialect
 
 from __future__ import annotations
 
-from liangshi.checks.sql import _DOCS, _FIRST_DOC, _OPEN_RESIDENCE, DWELLINGS, PLATES, _cur
+from liangshi.checks.sql import _DOCS, _FIRST_DOC, _OPEN_RESIDENCE, DWELLINGS, PLATES, _cur, _first_number_of
 
 ID_KINDS_SQL = "('resident_id', 'hmt_residence_permit', 'foreign_pr_card')"
 
@@ -338,7 +338,7 @@ def registered_late_candidates(dialect: str) -> str:
 def _rentals(where: str) -> str:
     return f"""
 SELECT w.*, rt.id AS rental_id, rv.lease_end, rv.lease_start,
-       (SELECT MIN(d.number) FROM ({_DOCS}) d WHERE d.person_id = rv.landlord_person_id) AS landlord_id_number
+       {_first_number_of("rv.landlord_person_id")} AS landlord_id_number
 FROM rentals rt
 JOIN rental_versions rv ON rv.entity_id = rt.id AND {_cur("rv")}
 JOIN ({DWELLINGS}) w ON w.object_id = rt.dwelling_id
