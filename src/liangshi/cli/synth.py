@@ -121,6 +121,13 @@ def load_into(url: str, directory: Path, *, everything: bool = False) -> None:
             "  (rentals refused: tenants missing from the police files, as labelled in truth/tenant_unregistered.csv)"
         )
     for stem, b in city.batches.items():
+        if b.kind in ("areas", "streets"):
+            # Civil affairs' names: the police files loaded the same places, so most rows are the same.
+            print(
+                f"  {stem:<22} batch {b.batch_id}: {b.rows:,} rows, same {b.same:,}, changed {b.applied:,}, "
+                f"refused {len({p.line for p in b.rejected}):,}"
+            )
+            continue
         print(
             f"  {stem:<22} batch {b.batch_id}: {b.rows:,} rows, matched {b.matched:,}, new persons {b.created:,}, "
             f"review queue {b.queued:,}, conflicts {len(b.conflicts):,}, rejected {len({p.line for p in b.rejected}):,}"

@@ -25,9 +25,11 @@ from liangshi.departments.models import Department
 from liangshi.errors import LiangshiError
 from liangshi.exchange.service import ImportResult
 from liangshi.registry import Context
-from liangshi.synth.load import import_one, load_city
+from liangshi.synth.load import load_city
 
-# The civil affairs department's names of areas and streets, through the bulk importer after the police files.
+# The civil affairs department's names of areas and streets, sent as its batches (`feed_places`) after the police
+# files: a row the register holds as it is comes back `same`, a rename or new facts are changes, a bad row refused.
+CIVIL_AFFAIRS = "civil_affairs"
 CIVIL_AFFAIRS_ORDER = (("civil_affairs_areas", "areas"), ("civil_affairs_streets", "streets"))
 # Department feeds of persons, each sent under the department's agreement: health (births, children 0-3) and
 # justice (the persons it handles). Their rows name the community they concern (管辖社区).
@@ -56,6 +58,8 @@ CHECK_SOURCES = (
 AGREEMENT_FROM = dt.date(2010, 1, 1)
 # What a department provides beyond FEED_FIELDS: health also sends births (feed_births, synth's health_births.csv).
 EXTRA_PROVIDES: dict[str, tuple[str, ...]] = {"health": ("birth",)}
+# What civil affairs provides: the names (and codes) of areas and streets, no person fields.
+PLACES_PROVIDE: dict[str, list[str]] = {"area": ["name"], "street": ["name"]}
 BIRTHS = "health_births"
 
 
@@ -70,7 +74,8 @@ class CityLoad:
 
 
 def _ensure_agreement(session: Session, ctx: Context, code: str) -> None:
-    """The department and an agreement in force letting it provide the feed's person fields (made once)."""
+    """The department and an agreement in force letting it provide the feed's person fields, or for civil
+    affairs the areas' and streets' names (made once)."""
     dept = session.execute(select(Department).where(Department.code == code)).scalar_one_or_none()
     if dept is None:
         dept = departments.add_department(session, ctx, code=code, name_zh=None, name_en=None)
@@ -84,7 +89,11 @@ def _ensure_agreement(session: Session, ctx: Context, code: str) -> None:
             "department": code,
             "purpose": "合成城市：部门数据与人口登记核对 / synthetic city: records checked against the register",
             "valid_from": AGREEMENT_FROM.isoformat(),
-            "provides": {"person": [*FEED_FIELDS, *EXTRA_PROVIDES.get(code, ())]},
+            "provides": (
+                PLACES_PROVIDE
+                if code == CIVIL_AFFAIRS
+                else {"person": [*FEED_FIELDS, *EXTRA_PROVIDES.get(code, ())]}
+            ),
             "reads": {},
         },
         departments.known_fields(),
@@ -117,6 +126,39 @@ def _send_births(
         )
 
 
+def send_civil_affairs(
+    sessions: sessionmaker[Session],
+    directory: Path,
+    *,
+    actor: Actor,
+    clock: Clock,
+    progress: Callable[[str, int], None] | None,
+) -> dict[str, departments.BatchResult]:
+    """The civil affairs department's areas and streets files, each sent as its batch under the department's
+    agreement (`feed_places`: matched by code, or by district and name; the police files loaded the same places,
+    so a row comes back `same` unless civil affairs renames it or gives it new facts; a bad row is refused, the
+    good rows kept). A file with no rows is not sent."""
+    out: dict[str, departments.BatchResult] = {}
+    for stem, kind in CIVIL_AFFAIRS_ORDER:
+        table = departments.table_from_file(directory / f"{stem}.csv")
+        if not table.rows:
+            continue
+        with session_scope(sessions) as session:
+            ctx = Context(actor=actor, now=clock.now(), today=clock.today(), purpose=f"synth {stem}")
+            _ensure_agreement(session, ctx, CIVIL_AFFAIRS)
+            out[stem] = departments.submit_batch(
+                session,
+                ctx,
+                department=CIVIL_AFFAIRS,
+                kind=kind,
+                table=table,
+                precedence=department_rules.load_precedence(),
+            )
+        if progress is not None:
+            progress(stem, len(table.rows))
+    return out
+
+
 def load_whole_city(
     sessions: sessionmaker[Session],
     directory: Path,
@@ -125,23 +167,13 @@ def load_whole_city(
     clock: Clock,
     progress: Callable[[str, int], None] | None = None,
 ) -> CityLoad:
-    """Every department's file of a synthetic city: the police extracts, the civil affairs department's areas and
-    streets, the housing department's rentals, the venues and their stays (`load_city`, the bulk importer); the
-    health and justice departments' person files as department batches under their agreements (bad rows
-    reported, good rows kept); then the housing, health and justice files held for checking, so that
-    `liangshi checks run` can be scored against truth/ at once."""
+    """Every department's file of a synthetic city: the police extracts, the housing department's rentals, the
+    venues and their stays (`load_city`, the bulk importer); the civil affairs department's areas and streets, the
+    health and justice departments' person files and health's births as department batches under their
+    agreements (bad rows reported, good rows kept); then the housing, health and justice files held for
+    checking, so that `liangshi checks run` can be scored against truth/ at once."""
     out = CityLoad(imports=load_city(sessions, directory, actor=actor, clock=clock, progress=progress))
-    for stem, kind in CIVIL_AFFAIRS_ORDER:
-        out.imports[stem] = import_one(
-            sessions,
-            directory / f"{stem}.csv",
-            kind,
-            "civil_affairs",
-            stem,
-            actor=actor,
-            clock=clock,
-            progress=progress,
-        )
+    out.batches.update(send_civil_affairs(sessions, directory, actor=actor, clock=clock, progress=progress))
     precedence = department_rules.load_precedence()
     for stem, code in FEEDS:
         table = departments.table_from_file(directory / f"{stem}.csv")
