@@ -202,7 +202,8 @@ def test_the_civil_affairs_files_are_stored_as_batches_with_their_counts_and_cha
     street_rows[0] = street_rows[0] | {"走向": str(bearing), "起始日期": "2026-06-01"}
     street_rows.append(street_rows[-1] | {"区县代码": "429999", "名称": "无此路"})
     _write(sent / "civil_affairs_streets.csv", street_rows)
-    again = send_civil_affairs(world.sessions, sent, actor=SYSTEM, clock=world.clock, progress=None)
+    again, refused = send_civil_affairs(world.sessions, sent, actor=SYSTEM, clock=world.clock, progress=None)
+    assert refused == {}
     a, st = again["civil_affairs_areas"], again["civil_affairs_streets"]
     assert (a.rows, a.same, a.applied) == (areas, areas - 1, 1)
     assert [(p.line, p.field, p.code) for p in a.rejected] == [
@@ -238,3 +239,22 @@ def test_the_civil_affairs_files_are_stored_as_batches_with_their_counts_and_cha
     was = int(_rows(city / "civil_affairs_streets.csv")[0]["走向"])
     assert [tuple(v) for v in versions] == [(was, dt.date(2010, 1, 1), june), (bearing, june, None)]
     assert _civil_batches(world)["streets"] == ("accepted", streets, streets - 1, 1, 1)
+    # A streets file with no good row is refused as a whole: kept as a refused batch with its report, nothing
+    # written, and the city goes on (the areas file is accepted).
+    _write(sent / "civil_affairs_streets.csv", [r | {"区县代码": "429999"} for r in street_rows])
+    before = _places(world)
+    accepted, refused = send_civil_affairs(
+        world.sessions, sent, actor=SYSTEM, clock=world.clock, progress=None
+    )
+    assert list(accepted) == ["civil_affairs_areas"] and list(refused) == ["civil_affairs_streets"]
+    r = refused["civil_affairs_streets"]
+    assert (r.code, r.rows, r.rejected) == (
+        "department.batch_rows_invalid",
+        len(street_rows),
+        len(street_rows),
+    )
+    assert _places(world) == before
+    with world.session() as s:
+        kept = s.get(DepartmentBatch, r.batch_id)
+        assert kept is not None and (kept.status, kept.kind) == ("refused", "streets")
+        assert "department.street_area_unknown" in (kept.report or "")

@@ -133,5 +133,10 @@ def load_into(url: str, directory: Path, *, everything: bool = False) -> None:
             f"review queue {b.queued:,}, conflicts {len(b.conflicts):,}, rejected {len({p.line for p in b.rejected}):,}"
             + (f", birth proposals {len(b.proposals):,}" if b.kind == "births" else "")
         )
+    for stem, whole in city.refused.items():
+        print(
+            f"  {stem:<22} batch {whole.batch_id}: refused as a whole ({whole.code}): {whole.rows:,} rows, "
+            f"refused {whole.rejected:,}; kept with its report (liangshi dept batches civil_affairs --status refused)"
+        )
     for stem, h in city.held.items():
         print(f"  {stem:<22} held for checking: {h.kept:,} of {h.rows:,} rows, {len(h.problems):,} problems")

@@ -63,14 +63,26 @@ PLACES_PROVIDE: dict[str, list[str]] = {"area": ["name"], "street": ["name"]}
 BIRTHS = "health_births"
 
 
+@dataclass(frozen=True)
+class RefusedBatch:
+    """A department batch refused as a whole (its file, or every row bad), kept as a refused batch with its report
+    (`record_refused`): nothing of it was written."""
+
+    batch_id: int | None
+    code: str
+    rows: int
+    rejected: int
+
+
 @dataclass
 class CityLoad:
-    """What loading a whole synthetic city did: each bulk-imported file, each department batch, each file held
-    for checking."""
+    """What loading a whole synthetic city did: each bulk-imported file, each department batch (accepted, or
+    refused as a whole), each file held for checking."""
 
     imports: dict[str, ImportResult] = field(default_factory=dict)
     batches: dict[str, departments.BatchResult] = field(default_factory=dict)
     held: dict[str, checks.SourceLoad] = field(default_factory=dict)
+    refused: dict[str, RefusedBatch] = field(default_factory=dict)
 
 
 def _ensure_agreement(session: Session, ctx: Context, code: str) -> None:
@@ -133,30 +145,58 @@ def send_civil_affairs(
     actor: Actor,
     clock: Clock,
     progress: Callable[[str, int], None] | None,
-) -> dict[str, departments.BatchResult]:
+) -> tuple[dict[str, departments.BatchResult], dict[str, RefusedBatch]]:
     """The civil affairs department's areas and streets files, each sent as its batch under the department's
     agreement (`feed_places`: matched by code, or by district and name; the police files loaded the same places,
     so a row comes back `same` unless civil affairs renames it or gives it new facts; a bad row is refused, the
-    good rows kept). A file with no rows is not sent."""
-    out: dict[str, departments.BatchResult] = {}
+    good rows kept). A batch refused as a whole (its file, or no good row) is kept as a refused batch with its
+    report and the city goes on loading; a refusal of the sender is raised. A file with no rows is not sent.
+    Returns the accepted batches and the refused ones, by file stem."""
+    accepted: dict[str, departments.BatchResult] = {}
+    refused: dict[str, RefusedBatch] = {}
     for stem, kind in CIVIL_AFFAIRS_ORDER:
         table = departments.table_from_file(directory / f"{stem}.csv")
         if not table.rows:
             continue
+        purpose = f"synth {stem}"
         with session_scope(sessions) as session:
-            ctx = Context(actor=actor, now=clock.now(), today=clock.today(), purpose=f"synth {stem}")
-            _ensure_agreement(session, ctx, CIVIL_AFFAIRS)
-            out[stem] = departments.submit_batch(
+            _ensure_agreement(
                 session,
-                ctx,
-                department=CIVIL_AFFAIRS,
-                kind=kind,
-                table=table,
-                precedence=department_rules.load_precedence(),
+                Context(actor=actor, now=clock.now(), today=clock.today(), purpose=purpose),
+                CIVIL_AFFAIRS,
+            )
+        try:
+            with session_scope(sessions) as session:
+                ctx = Context(actor=actor, now=clock.now(), today=clock.today(), purpose=purpose)
+                accepted[stem] = departments.submit_batch(
+                    session,
+                    ctx,
+                    department=CIVIL_AFFAIRS,
+                    kind=kind,
+                    table=table,
+                    precedence=department_rules.load_precedence(),
+                )
+        except LiangshiError as exc:
+            if exc.http_status not in departments.KEPT_REFUSALS:
+                raise
+            with session_scope(sessions) as session:
+                ctx = Context(actor=actor, now=clock.now(), today=clock.today(), purpose=purpose)
+                batch_id = departments.record_refused(
+                    session,
+                    ctx,
+                    department=CIVIL_AFFAIRS,
+                    kind=kind,
+                    file_name=table.name,
+                    sha256=table.sha256,
+                    refusal=exc,
+                )
+            data = exc.data or {}
+            refused[stem] = RefusedBatch(
+                batch_id, exc.code, int(data.get("rows", 0) or 0), int(data.get("rejected", 0) or 0)
             )
         if progress is not None:
             progress(stem, len(table.rows))
-    return out
+    return accepted, refused
 
 
 def load_whole_city(
@@ -173,7 +213,8 @@ def load_whole_city(
     agreements (bad rows reported, good rows kept); then the housing, health and justice files held for
     checking, so that `liangshi checks run` can be scored against truth/ at once."""
     out = CityLoad(imports=load_city(sessions, directory, actor=actor, clock=clock, progress=progress))
-    out.batches.update(send_civil_affairs(sessions, directory, actor=actor, clock=clock, progress=progress))
+    places, out.refused = send_civil_affairs(sessions, directory, actor=actor, clock=clock, progress=progress)
+    out.batches.update(places)
     precedence = department_rules.load_precedence()
     for stem, code in FEEDS:
         table = departments.table_from_file(directory / f"{stem}.csv")
