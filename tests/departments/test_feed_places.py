@@ -15,7 +15,7 @@ from sqlalchemy import func, select
 from liangshi.access import service as access
 from liangshi.access.service import SYSTEM
 from liangshi.addresses import service as addresses
-from liangshi.addresses.models import StreetVersion
+from liangshi.addresses.models import Street, StreetVersion
 from liangshi.areas import service as areas
 from liangshi.areas.models import Area, AreaVersion
 from liangshi.audit.models import AuditEntry
@@ -253,6 +253,62 @@ def test_bad_street_rows_are_reported_and_the_good_rows_kept(world: World) -> No
         6: {"department.street_area_unknown"},
     }
     assert _street_names(world) == [("南浦路", True)]
+
+
+POLICE_AREA_HEADER = ["代码", "名称", "级别", "上级代码", "起始日期"]
+POLICE_STREET_HEADER = ["区县代码", "名称", "类型", "编号样式", "起点", "走向", "起始日期"]
+
+
+def test_files_under_the_police_extracts_headers_are_read_as_the_synthetic_city_sends_them(
+    world: World,
+) -> None:
+    """The synthetic city's civil-affairs files carry the police extracts' Chinese headers (docs/import-formats.md
+    `areas`, `streets`): a street named on its district, with its numbering style, start and bearing."""
+    _civil(world)
+    areas_file = [
+        POLICE_AREA_HEADER,
+        ["420704001003", "新港社区", "community", "420704001", "2026-11-01"],
+        ["420704003", "西山街道", "subdistrict", "420704", "2010-01-01"],  # held as it is
+    ]
+    result = _submit(world, "areas", areas_file)
+    assert (result.rows, result.applied, result.same, result.rejected) == (2, 1, 1, [])
+    assert _names(world, "420704001003") == [("新港社区", None)]
+    street = ["420704", "滨湖北路", "路", "fu", "起点 114.887209,30.381243", "43", "2026-01-01"]
+    first = _submit(world, "streets", [POLICE_STREET_HEADER, street])
+    assert (first.applied, first.same, first.rejected) == (1, 0, [])
+    with world.session() as s:
+        v = s.execute(select(StreetVersion).where(StreetVersion.name == "滨湖北路")).scalar_one()
+        district = s.execute(select(Area).where(Area.code == "420704")).scalar_one()
+        # The start as the police extract writes it is kept as written, not wrapped in 起于….
+        assert (v.start_description, v.numbering_style, v.bearing_deg, v.street_type) == (
+            "起点 114.887209,30.381243",
+            "fu",
+            43,
+            "路",
+        )
+        assert s.get(Street, v.entity_id).area_id == district.id  # type: ignore[union-attr]
+    again = _submit(world, "streets", [POLICE_STREET_HEADER, street])
+    assert (again.applied, again.same) == (0, 1)
+    turned_row = [*street[:5], "90", "2026-11-01"]
+    turned = _submit(world, "streets", [POLICE_STREET_HEADER, turned_row])
+    assert (turned.applied, turned.same) == (1, 0)
+    with world.session() as s:
+        held = s.execute(
+            select(StreetVersion.bearing_deg, StreetVersion.valid_to)
+            .where(StreetVersion.name == "滨湖北路", StreetVersion.superseded_at.is_(None))
+            .order_by(StreetVersion.valid_from)
+        ).all()
+    assert [tuple(h) for h in held] == [(43, dt.date(2026, 11, 1)), (90, None)]
+    bad = _submit(
+        world,
+        "streets",
+        [POLICE_STREET_HEADER, turned_row, ["420704", "凤凰北路", "路", "slash", "", "360", ""]],
+    )
+    assert (bad.same, bad.applied) == (1, 0)
+    assert sorted((p.line, p.field, p.code) for p in bad.rejected) == [
+        (3, "bearing_deg", "department.street_bearing_invalid"),
+        (3, "numbering_style", "department.street_style_unknown"),
+    ]
 
 
 def test_an_agreement_without_area_names_and_another_departments_liaison_are_refused(world: World) -> None:

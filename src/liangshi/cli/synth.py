@@ -121,10 +121,22 @@ def load_into(url: str, directory: Path, *, everything: bool = False) -> None:
             "  (rentals refused: tenants missing from the police files, as labelled in truth/tenant_unregistered.csv)"
         )
     for stem, b in city.batches.items():
+        if b.kind in ("areas", "streets"):
+            # Civil affairs' names: the police files loaded the same places, so most rows are the same.
+            print(
+                f"  {stem:<22} batch {b.batch_id}: {b.rows:,} rows, same {b.same:,}, changed {b.applied:,}, "
+                f"refused {len({p.line for p in b.rejected}):,}"
+            )
+            continue
         print(
             f"  {stem:<22} batch {b.batch_id}: {b.rows:,} rows, matched {b.matched:,}, new persons {b.created:,}, "
             f"review queue {b.queued:,}, conflicts {len(b.conflicts):,}, rejected {len({p.line for p in b.rejected}):,}"
             + (f", birth proposals {len(b.proposals):,}" if b.kind == "births" else "")
+        )
+    for stem, whole in city.refused.items():
+        print(
+            f"  {stem:<22} batch {whole.batch_id}: refused as a whole ({whole.code}): {whole.rows:,} rows, "
+            f"refused {whole.rejected:,}; kept with its report (liangshi dept batches civil_affairs --status refused)"
         )
     for stem, h in city.held.items():
         print(f"  {stem:<22} held for checking: {h.kept:,} of {h.rows:,} rows, {len(h.problems):,} problems")

@@ -25,9 +25,11 @@ from liangshi.departments.models import Department
 from liangshi.errors import LiangshiError
 from liangshi.exchange.service import ImportResult
 from liangshi.registry import Context
-from liangshi.synth.load import import_one, load_city
+from liangshi.synth.load import load_city
 
-# The civil affairs department's names of areas and streets, through the bulk importer after the police files.
+# The civil affairs department's names of areas and streets, sent as its batches (`feed_places`) after the police
+# files: a row the register holds as it is comes back `same`, a rename or new facts are changes, a bad row refused.
+CIVIL_AFFAIRS = "civil_affairs"
 CIVIL_AFFAIRS_ORDER = (("civil_affairs_areas", "areas"), ("civil_affairs_streets", "streets"))
 # Department feeds of persons, each sent under the department's agreement: health (births, children 0-3) and
 # justice (the persons it handles). Their rows name the community they concern (管辖社区).
@@ -56,21 +58,36 @@ CHECK_SOURCES = (
 AGREEMENT_FROM = dt.date(2010, 1, 1)
 # What a department provides beyond FEED_FIELDS: health also sends births (feed_births, synth's health_births.csv).
 EXTRA_PROVIDES: dict[str, tuple[str, ...]] = {"health": ("birth",)}
+# What civil affairs provides: the names (and codes) of areas and streets, no person fields.
+PLACES_PROVIDE: dict[str, list[str]] = {"area": ["name"], "street": ["name"]}
 BIRTHS = "health_births"
+
+
+@dataclass(frozen=True)
+class RefusedBatch:
+    """A department batch refused as a whole (its file, or every row bad), kept as a refused batch with its report
+    (`record_refused`): nothing of it was written."""
+
+    batch_id: int | None
+    code: str
+    rows: int
+    rejected: int
 
 
 @dataclass
 class CityLoad:
-    """What loading a whole synthetic city did: each bulk-imported file, each department batch, each file held
-    for checking."""
+    """What loading a whole synthetic city did: each bulk-imported file, each department batch (accepted, or
+    refused as a whole), each file held for checking."""
 
     imports: dict[str, ImportResult] = field(default_factory=dict)
     batches: dict[str, departments.BatchResult] = field(default_factory=dict)
     held: dict[str, checks.SourceLoad] = field(default_factory=dict)
+    refused: dict[str, RefusedBatch] = field(default_factory=dict)
 
 
 def _ensure_agreement(session: Session, ctx: Context, code: str) -> None:
-    """The department and an agreement in force letting it provide the feed's person fields (made once)."""
+    """The department and an agreement in force letting it provide the feed's person fields, or for civil
+    affairs the areas' and streets' names (made once)."""
     dept = session.execute(select(Department).where(Department.code == code)).scalar_one_or_none()
     if dept is None:
         dept = departments.add_department(session, ctx, code=code, name_zh=None, name_en=None)
@@ -84,7 +101,11 @@ def _ensure_agreement(session: Session, ctx: Context, code: str) -> None:
             "department": code,
             "purpose": "合成城市：部门数据与人口登记核对 / synthetic city: records checked against the register",
             "valid_from": AGREEMENT_FROM.isoformat(),
-            "provides": {"person": [*FEED_FIELDS, *EXTRA_PROVIDES.get(code, ())]},
+            "provides": (
+                PLACES_PROVIDE
+                if code == CIVIL_AFFAIRS
+                else {"person": [*FEED_FIELDS, *EXTRA_PROVIDES.get(code, ())]}
+            ),
             "reads": {},
         },
         departments.known_fields(),
@@ -117,6 +138,67 @@ def _send_births(
         )
 
 
+def send_civil_affairs(
+    sessions: sessionmaker[Session],
+    directory: Path,
+    *,
+    actor: Actor,
+    clock: Clock,
+    progress: Callable[[str, int], None] | None,
+) -> tuple[dict[str, departments.BatchResult], dict[str, RefusedBatch]]:
+    """The civil affairs department's areas and streets files, each sent as its batch under the department's
+    agreement (`feed_places`: matched by code, or by district and name; the police files loaded the same places,
+    so a row comes back `same` unless civil affairs renames it or gives it new facts; a bad row is refused, the
+    good rows kept). A batch refused as a whole (its file, or no good row) is kept as a refused batch with its
+    report and the city goes on loading; a refusal of the sender is raised. A file with no rows is not sent.
+    Returns the accepted batches and the refused ones, by file stem."""
+    accepted: dict[str, departments.BatchResult] = {}
+    refused: dict[str, RefusedBatch] = {}
+    for stem, kind in CIVIL_AFFAIRS_ORDER:
+        table = departments.table_from_file(directory / f"{stem}.csv")
+        if not table.rows:
+            continue
+        purpose = f"synth {stem}"
+        with session_scope(sessions) as session:
+            _ensure_agreement(
+                session,
+                Context(actor=actor, now=clock.now(), today=clock.today(), purpose=purpose),
+                CIVIL_AFFAIRS,
+            )
+        try:
+            with session_scope(sessions) as session:
+                ctx = Context(actor=actor, now=clock.now(), today=clock.today(), purpose=purpose)
+                accepted[stem] = departments.submit_batch(
+                    session,
+                    ctx,
+                    department=CIVIL_AFFAIRS,
+                    kind=kind,
+                    table=table,
+                    precedence=department_rules.load_precedence(),
+                )
+        except LiangshiError as exc:
+            if exc.http_status not in departments.KEPT_REFUSALS:
+                raise
+            with session_scope(sessions) as session:
+                ctx = Context(actor=actor, now=clock.now(), today=clock.today(), purpose=purpose)
+                batch_id = departments.record_refused(
+                    session,
+                    ctx,
+                    department=CIVIL_AFFAIRS,
+                    kind=kind,
+                    file_name=table.name,
+                    sha256=table.sha256,
+                    refusal=exc,
+                )
+            data = exc.data or {}
+            refused[stem] = RefusedBatch(
+                batch_id, exc.code, int(data.get("rows", 0) or 0), int(data.get("rejected", 0) or 0)
+            )
+        if progress is not None:
+            progress(stem, len(table.rows))
+    return accepted, refused
+
+
 def load_whole_city(
     sessions: sessionmaker[Session],
     directory: Path,
@@ -125,23 +207,14 @@ def load_whole_city(
     clock: Clock,
     progress: Callable[[str, int], None] | None = None,
 ) -> CityLoad:
-    """Every department's file of a synthetic city: the police extracts, the civil affairs department's areas and
-    streets, the housing department's rentals, the venues and their stays (`load_city`, the bulk importer); the
-    health and justice departments' person files as department batches under their agreements (bad rows
-    reported, good rows kept); then the housing, health and justice files held for checking, so that
-    `liangshi checks run` can be scored against truth/ at once."""
+    """Every department's file of a synthetic city: the police extracts, the housing department's rentals, the
+    venues and their stays (`load_city`, the bulk importer); the civil affairs department's areas and streets, the
+    health and justice departments' person files and health's births as department batches under their
+    agreements (bad rows reported, good rows kept); then the housing, health and justice files held for
+    checking, so that `liangshi checks run` can be scored against truth/ at once."""
     out = CityLoad(imports=load_city(sessions, directory, actor=actor, clock=clock, progress=progress))
-    for stem, kind in CIVIL_AFFAIRS_ORDER:
-        out.imports[stem] = import_one(
-            sessions,
-            directory / f"{stem}.csv",
-            kind,
-            "civil_affairs",
-            stem,
-            actor=actor,
-            clock=clock,
-            progress=progress,
-        )
+    places, out.refused = send_civil_affairs(sessions, directory, actor=actor, clock=clock, progress=progress)
+    out.batches.update(places)
     precedence = department_rules.load_precedence()
     for stem, code in FEEDS:
         table = departments.table_from_file(directory / f"{stem}.csv")

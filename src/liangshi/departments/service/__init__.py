@@ -49,6 +49,7 @@ from liangshi.departments.service.batch_rows import (
     table_from_upload,
 )
 from liangshi.departments.service.batches import (
+    KEPT_REFUSALS,
     RECENT_BATCHES,
     ensure_may_send,
     list_batches,
@@ -88,6 +89,7 @@ from liangshi.departments.service.review import (
 __all__ = [
     "AGGREGATE_BY",
     "CHUNK_ROWS",
+    "KEPT_REFUSALS",
     "LEGACY_CURSOR_MARGIN",
     "MAX_ROW_ERRORS",
     "RECENT_BATCHES",

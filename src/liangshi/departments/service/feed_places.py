@@ -25,7 +25,7 @@ from sqlalchemy.orm import Session
 from liangshi import registry
 from liangshi.access.rules import Actor
 from liangshi.addresses.models import Street, StreetVersion
-from liangshi.addresses.schemas import StreetCreate, StreetPatch, StreetType
+from liangshi.addresses.schemas import StreetCreate, StreetPatch, StreetType, Style
 from liangshi.addresses.service import change_street, create_street
 from liangshi.areas import service as areas
 from liangshi.areas.models import AREA, Area, AreaVersion
@@ -52,6 +52,14 @@ AREA_COLUMNS: dict[str, str] = {
     "former_code": "原区划代码",
 }
 AREA_REQUIRED = ("code", "name")
+# The headers of the police extract's areas (docs/import-formats.md `areas`), which a civil-affairs office may send
+# its file under (the synthetic city's civil_affairs_areas.csv does).
+AREA_ALIASES: dict[str, str] = {
+    "代码": "code",
+    "名称": "name",
+    "上级代码": "parent_code",
+    "起始日期": "valid_from",
+}
 STREET_COLUMNS: dict[str, str] = {
     "area_code": "所属区划代码",
     "name": "街路巷名称",
@@ -60,9 +68,19 @@ STREET_COLUMNS: dict[str, str] = {
     "end": "止点",
     "valid_from": "生效日期",
     "former_name": "原名称",
+    "numbering_style": "编号样式",
+    "bearing_deg": "走向",
 }
 STREET_REQUIRED = ("area_code", "name")
-STREET_ALIASES: dict[str, str] = {"社区代码": "area_code", "乡镇街道代码": "area_code", "名称": "name"}
+# Other headers of the same columns, the police extract's streets among them (区县代码: the district, 类型, 起始日期).
+STREET_ALIASES: dict[str, str] = {
+    "社区代码": "area_code",
+    "乡镇街道代码": "area_code",
+    "区县代码": "area_code",
+    "名称": "name",
+    "类型": "street_type",
+    "起始日期": "valid_from",
+}
 # The levels a file names, by code or by Chinese name.
 LEVELS: dict[str, str] = {
     **{lv: lv for lv in ("subdistrict", "town", "township", "community", "village", "group", "grid")},
@@ -78,6 +96,7 @@ LEVELS: dict[str, str] = {
     "网格": "grid",
 }
 STREET_TYPES: tuple[str, ...] = get_args(StreetType)
+STYLES: tuple[str, ...] = get_args(Style)
 # What an agreement names among what the department provides for each kind.
 PROVIDES = {"areas": ("area", "name"), "streets": ("street", "name")}
 _NAMES = {"areas": ("区划", "areas"), "streets": ("街路巷名称", "streets")}
@@ -171,7 +190,8 @@ class AreaRow:
 
 
 def _code_ok(code: str) -> bool:
-    return code.isdigit() and len(code) in (9, 12, 15)
+    """A street's area: a district (6 digits, as the police extract names it), township, community or village."""
+    return code.isdigit() and len(code) in (6, 9, 12, 15)
 
 
 def _parse_area(line: int, cells: dict[str, str], today: dt.date) -> tuple[AreaRow, list[RowProblem]]:
@@ -353,7 +373,7 @@ def plan_areas(
     session: Session, actor: Actor, table: FeedTable, today: dt.date, whole: bool
 ) -> tuple[list[AreaRow], list[RowProblem]]:
     """Every row checked and matched to the area it names (or refused: all the batch's problems at once)."""
-    mapping = feed_column_map(table.header, AREA_COLUMNS, AREA_REQUIRED)
+    mapping = feed_column_map(table.header, AREA_COLUMNS, AREA_REQUIRED, AREA_ALIASES)
     rows: list[AreaRow] = []
     problems: list[RowProblem] = []
     for line, cells in _cells(table, mapping):
@@ -465,6 +485,8 @@ class StreetRow:
     end: str
     valid_from: dt.date
     former_name: str
+    numbering_style: str = ""
+    bearing_deg: int | None = None
     action: str = "same"
     area_id: int = 0
     street_id: int | None = None
@@ -472,8 +494,10 @@ class StreetRow:
     changes: dict[str, Any] = field(default_factory=dict)
 
     def described(self) -> str | None:
-        """The start and end as the street's start description (起于…，止于…)."""
-        parts = [f"起于{self.start}" if self.start else "", f"止于{self.end}" if self.end else ""]
+        """The start and end as the street's start description (起于…，止于…); a start that already says it is one
+        (起于…, or 起点… as the police extract writes it) is kept as written."""
+        start = self.start if self.start.startswith(("起于", "起点")) else f"起于{self.start}"
+        parts = [start if self.start else "", f"止于{self.end}" if self.end else ""]
         text = "，".join(p for p in parts if p)
         return text or None
 
@@ -515,6 +539,29 @@ def _parse_street(line: int, cells: dict[str, str], today: dt.date) -> tuple[Str
                 input=kind,
             )
         )
+    style = cells.get("numbering_style", "")
+    if style and style not in STYLES:
+        problem(
+            _bad(
+                "department.street_style_unknown",
+                f"未知的门牌编号样式：{style}（可用：{'、'.join(STYLES)}）",
+                f"Unknown numbering style: {style} ({', '.join(STYLES)})",
+                "numbering_style",
+                input=style,
+            )
+        )
+    raw_bearing = cells.get("bearing_deg", "")
+    bearing = int(raw_bearing) if raw_bearing.isdigit() and int(raw_bearing) < 360 else None
+    if raw_bearing and bearing is None:
+        problem(
+            _bad(
+                "department.street_bearing_invalid",
+                "走向须为0至359的整数（度）",
+                "The bearing must be a whole number of degrees from 0 to 359",
+                "bearing_deg",
+                input=raw_bearing,
+            )
+        )
     start, end = cells.get("start", ""), cells.get("end", "")
     if len(start) + len(end) > 190:
         problem(
@@ -523,7 +570,8 @@ def _parse_street(line: int, cells: dict[str, str], today: dt.date) -> tuple[Str
             )
         )
     day = _date(cells, today, problem)
-    return StreetRow(line, code, name, kind, start, end, day, cells.get("former_name", "")), problems
+    row = StreetRow(line, code, name, kind, start, end, day, cells.get("former_name", ""), style, bearing)
+    return row, problems
 
 
 @dataclass
@@ -533,6 +581,8 @@ class _HeldStreet:
     street_type: str
     start_description: str | None
     valid_from: dt.date
+    numbering_style: str
+    bearing_deg: int | None
 
 
 def _current_streets(session: Session, counties: set[str]) -> dict[tuple[str, str], _HeldStreet]:
@@ -545,7 +595,13 @@ def _current_streets(session: Session, counties: set[str]) -> dict[tuple[str, st
     )
     return {
         (str(v.county_code), str(v.name)): _HeldStreet(
-            int(v.entity_id), int(version), str(v.street_type), v.start_description, v.valid_from
+            int(v.entity_id),
+            int(version),
+            str(v.street_type),
+            v.start_description,
+            v.valid_from,
+            str(v.numbering_style),
+            v.bearing_deg,
         )
         for v, version in session.execute(stmt)
     }
@@ -653,6 +709,10 @@ def plan_streets(
         described = row.described()
         if described and described != held_street.start_description:
             changes["start_description"] = described
+        if row.numbering_style and row.numbering_style != held_street.numbering_style:
+            changes["numbering_style"] = row.numbering_style
+        if row.bearing_deg is not None and row.bearing_deg != held_street.bearing_deg:
+            changes["bearing_deg"] = row.bearing_deg
         row.street_id, row.version, row.changes = held_street.id, held_street.version, changes
         row.action = "change" if changes else "same"
         since = held_street.valid_from
@@ -682,6 +742,8 @@ def write_streets(
                         "name": row.name,
                         "street_type": row.street_type,
                         "start_description": row.described(),
+                        "numbering_style": row.numbering_style or "dash",
+                        "bearing_deg": row.bearing_deg,
                         "valid_from": row.valid_from,
                         "provenance": {"source_kind": prov.source_kind, "source_ref": prov.source_ref},
                     }
