@@ -7,7 +7,7 @@ from typing import Any
 
 from liangshi.departments import service as departments
 from tests.conftest import World
-from tests.web.conftest import DESK, Scene, browser_login, screenshot
+from tests.web.conftest import DESK, Scene, browser_login, menu_click, screenshot
 
 
 def test_auditor_verifies_the_chains_and_looks_up_an_access_log(
@@ -35,7 +35,7 @@ def test_auditor_verifies_the_chains_and_looks_up_an_access_log(
 
     page = open_page(DESK)
     browser_login(page, "auditor_sun")
-    page.click("nav >> text=审计核验")
+    menu_click(page, "审计核验")
     page.wait_for_selector("h1:has-text('审计核验')")
     page.click("[data-testid=verify-audit]")  # htmx: the result appears under the button
     page.wait_for_selector("[data-testid=result-audit][data-ok=true]")
@@ -45,7 +45,7 @@ def test_auditor_verifies_the_chains_and_looks_up_an_access_log(
     assert page.url.endswith("/web/audit")
     screenshot(page, "auditor-verify")
 
-    page.click("nav >> text=查阅记录查询")
+    menu_click(page, "查阅记录查询")
     page.wait_for_selector("h1:has-text('查阅记录查询')")
     page.fill("[data-testid=person-id]", str(scene.zhang))
     page.click("form button[type=submit].primary")
