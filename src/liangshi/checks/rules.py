@@ -453,6 +453,14 @@ def id_problem(number: str) -> str | None:
     check character; born 19YYMMDD) is sound when its birth segment is a date: it upgrades, it is not wrong."""
     if len(number) == 15 and number.isascii() and number.isdigit():
         return None if _is_date("19" + number[6:12]) else "birth_segment"
+    return _shape_problem(number) or (None if _is_date(number[6:14]) else "birth_segment")
+
+
+_CHECKS = "0123456789X"
+
+
+def _shape_problem(number: str) -> str | None:
+    """`format` unless 17 digits and a digit or X; `check_character` when the GB 11643 check fails; else None."""
     if (
         len(number) != 18
         or not (number[:17].isascii() and number[:17].isdigit())
@@ -461,24 +469,15 @@ def id_problem(number: str) -> str | None:
         return "format"
     if compute_check_char(number[:17]) != number[17]:
         return "check_character"
-    return None if _is_date(number[6:14]) else "birth_segment"
-
-
-_CHECKS = "0123456789X"
+    return None
 
 
 def register_id_problem(number: str) -> str | None:
     """What is wrong with an ID number of the register (18 characters in normal form), as the register's check
     judged it in SQL before the numbers were sealed: `format` (not 17 digits and a digit or X), `check_character`,
     `birth_segment` (month not 01-12 or day not 01-31); None for a sound number."""
-    if (
-        len(number) != 18
-        or not (number[:17].isascii() and number[:17].isdigit())
-        or number[17] not in _CHECKS
-    ):
-        return "format"
-    if compute_check_char(number[:17]) != number[17]:
-        return "check_character"
+    if shape := _shape_problem(number):
+        return shape
     if not ("01" <= number[10:12] <= "12") or not ("01" <= number[12:14] <= "31"):
         return "birth_segment"
     return None
