@@ -224,3 +224,21 @@ def test_the_cases_are_read_only_by_those_who_handle_them_inside_their_jurisdict
         ).all()
         assert [r[0] for r in reads] == [pid] * len(ALLOWED)
     assert far != number
+
+
+def test_a_case_served_in_another_community_is_shown_only_to_those_whose_jurisdiction_holds_it(
+    world: World, client: TestClient, login: Any
+) -> None:
+    justice(world)
+    pid, number = person(world)
+    elsewhere = ["居民身份证", number, "张伟", "管制", "2026-02-01", "2026-08-01", OFFICE, "420704001002"]
+    assert submit(world, [HEADER, row(number), elsewhere]).applied == 2
+    seen = {
+        user: [
+            c["case_kind"]
+            for c in client.get(f"/persons/{pid}/corrections", headers=login(user)).json()["cases"]
+        ]
+        for user in ALLOWED
+    }
+    # The community officer of 滨湖社区 sees the person and the case served there, not the one of 南浦社区.
+    assert seen == {"police_liu": ["2"], "station_admin_li": ["2", "1"], LIAISON: ["2", "1"]}
