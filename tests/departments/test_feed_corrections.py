@@ -242,3 +242,34 @@ def test_a_case_served_in_another_community_is_shown_only_to_those_whose_jurisdi
     }
     # The community officer of 滨湖社区 sees the person and the case served there, not the one of 南浦社区.
     assert seen == {"police_liu": ["2"], "station_admin_li": ["2", "1"], LIAISON: ["2", "1"]}
+
+
+def test_a_json_batch_through_the_api_keeps_the_good_row_and_reports_the_bad_one(
+    world: World, client: TestClient, login: Any
+) -> None:
+    justice(world)
+    pid, number = person(world)
+    good = {
+        "id_number": number,
+        "case_kind": "3",
+        "start_date": "2026-04-01",
+        "office": OFFICE,
+        "community_code": INSIDE,
+    }
+    r = client.post(
+        "/departments/justice/batches",
+        headers=login(LIAISON),
+        json={
+            "kind": "corrections",
+            "records": [good, {**good, "case_kind": "", "start_date": "2026-12-31"}],
+        },
+    )
+    assert r.status_code == 201, r.text
+    body = r.json()
+    assert (body["kind"], body["applied"]) == ("corrections", 1)
+    assert {(p["line"], p["field"], p["code"]) for p in body["rejected"]} == {
+        (2, "case_kind", "department.correction_field_required"),  # the second record
+        (2, "start_date", "department.correction_start_in_future"),
+    }
+    assert number not in r.text
+    assert _cases(world) == [(pid, "3", dt.date(2026, 4, 1), None, True)]
