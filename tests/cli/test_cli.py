@@ -171,7 +171,7 @@ def test_demo_build_prints_a_login_for_every_role(tmp_path: Path) -> None:
     # The liaison persona has a department with an agreement in force, so its pages show something.
     listed = runner.invoke(app, ["dept", "list"], env=env)
     assert listed.exit_code == 0, listed.output
-    for code in ("health", "civil_affairs", "statistics"):
+    for code in ("health", "civil_affairs", "justice", "statistics"):
         assert code in listed.output
     again = runner.invoke(
         app, ["demo", "build", "--persons", "400"], env=env

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import datetime as dt
 import json
 from pathlib import Path
 
@@ -9,7 +10,8 @@ from sqlalchemy import create_engine, func, select, update
 from typer.testing import CliRunner
 
 from liangshi.cli.main import app
-from liangshi.departments.models import DepartmentBatch, ExchangeLogEntry
+from liangshi.departments.models import CorrectionCase, DepartmentBatch, ExchangeLogEntry
+from tests import factories
 
 runner = CliRunner()
 ID = "11010519491231002X"
@@ -143,3 +145,39 @@ def test_civil_affairs_areas_from_the_command_line_and_a_refused_file_kept_and_l
     text = runner.invoke(app, ["dept", "batches", "civil_affairs", "--status", "refused"], env=env)
     assert text.exit_code == 0 and "department.batch_rows_invalid" in text.output and "line 2" in text.output
     assert _count(url, DepartmentBatch) == 2
+
+
+def test_justice_corrections_from_the_command_line_an_unknown_person_is_a_bad_row(tmp_path: Path) -> None:
+    env, url = _db(tmp_path)
+    assert runner.invoke(app, ["dept", "add", "justice"], env=env).exit_code == 0
+    agreement = tmp_path / "justice.json"
+    agreement.write_text(
+        json.dumps(
+            {
+                "department": "justice",
+                "purpose": "社区矫正对象与人口登记核对",
+                "valid_from": "2026-01-01",
+                "provides": {"person": ["correction"]},
+            }
+        ),
+        encoding="utf-8",
+    )
+    assert runner.invoke(app, ["dept", "agreement", str(agreement)], env=env).exit_code == 0
+    feed = tmp_path / "jz.csv"
+    feed.write_text(
+        "证件号码,姓名,矫正类别,矫正开始日期,负责司法所,管辖社区\n"
+        f"{ID},张丽,缓刑,2026-03-01,凤凰司法所,420704001999\n"
+        f"{factories.make_id('420704', dt.date(1980, 5, 5), 391)},王五,假释,2026-03-01,凤凰司法所,420704001999\n",
+        encoding="utf-8",
+    )
+    refused = runner.invoke(app, ["import", "corrections", str(feed), "--source", "justice"], env=env)
+    assert refused.exit_code == 2 and "department.batch_rows_invalid" in refused.output, refused.output
+    listed = runner.invoke(app, ["dept", "batches", "justice", "--json"], env=env)
+    [batch] = json.loads(listed.stdout)
+    assert (batch["kind"], batch["status"]) == ("corrections", "refused")
+    assert {(e["line"], e["code"]) for e in batch["report"]["errors"]} == {
+        (2, "department.community_unknown"),
+        (3, "department.correction_person_unknown"),
+        (3, "department.community_unknown"),
+    }
+    assert _count(url, CorrectionCase) == 0

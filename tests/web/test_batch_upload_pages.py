@@ -75,6 +75,7 @@ def test_a_liaison_sends_a_file_and_sees_every_refused_row_with_all_its_problems
         "births",
         "areas",
         "streets",
+        "corrections",
     ]
     assert "人员信息" in form.text and "房屋状态" in form.text and "出生登记" in form.text
     content = csv_bytes(

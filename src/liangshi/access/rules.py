@@ -79,6 +79,13 @@ EXPORT_ACTIONS = ("register.export",)
 # with a reason, and hold a department's file for checking.
 CHECK_ACTIONS = ("check.read", "check.run", "check.dismiss", "check.source")
 
+# Community-correction cases from justice (司法: 社区矫正, issue 15): read only by those who handle them — the
+# community police, the station, and the justice department's own liaison (`DEPARTMENT_ONLY`); not collectors,
+# housing, inspectors, auditors, other departments, nor the district and city administrators.
+CORRECTION_ACTIONS = ("correction.read",)
+# Actions a department liaison holds only for one department.
+DEPARTMENT_ONLY: dict[str, str] = {"correction.read": "justice"}
+
 
 def _grant(kinds: tuple[str, ...], verb: str) -> set[str]:
     return {f"{kind}.{verb}" for kind in kinds}
@@ -156,8 +163,8 @@ PERMISSIONS: dict[str, frozenset[str]] = {
         }
     ),
     # The community officer holds the police record: they take up and settle a department's feedback on it.
-    "community_police": frozenset(_POLICE | {"feedback.handle", "inspection.rectify"}),
-    "station_admin": frozenset(_ADMIN | _INSPECT),
+    "community_police": frozenset(_POLICE | {"feedback.handle", "inspection.rectify", "correction.read"}),
+    "station_admin": frozenset(_ADMIN | _INSPECT | {"correction.read"}),
     # Street names belong to civil affairs at district level (民政 names 街路巷).
     "district_admin": frozenset(_DISTRICT | _INSPECT),
     "city_admin": frozenset(
@@ -166,7 +173,8 @@ PERMISSIONS: dict[str, frozenset[str]] = {
     # A department reads the shared register (masked), cut to the fields its agreement names
     # (liangshi.departments), and exchanges data for its own department.
     "department_liaison": frozenset(
-        _grant(("area", "street", "address", "building", "person"), "read") | {"department.exchange"}
+        _grant(("area", "street", "address", "building", "person"), "read")
+        | {"department.exchange", "correction.read"}
     ),
     # Inspectors compare the register with what they find, so they read everything and may unmask with a reason.
     # They draw and record the sampled checks; fixing what they find is the owners' work (inspection.rectify).
@@ -272,12 +280,23 @@ class Actor:
         self.department = department
 
     def may(self, action: str) -> bool:
-        """Whether this actor's role allows the action."""
+        """Whether this actor's role allows the action (a liaison's `DEPARTMENT_ONLY` action: for that
+        department's liaison only)."""
+        only = DEPARTMENT_ONLY.get(action)
+        if only is not None and self.role == "department_liaison" and self.department != only:
+            return False
         return may(self.role, action)
 
     def ensure(self, action: str) -> None:
-        """Refuse with 403 unless this actor's role allows the action."""
+        """Refuse with 403 unless this actor may do the action (`may`)."""
         ensure_allowed(self.role, action)
+        if not self.may(action):
+            raise Forbidden(
+                "access.forbidden",
+                "您的角色无权执行此操作",
+                "Your role may not do this",
+                {"action": action, "role": self.role, "department": self.department},
+            )
 
     def proposes_only(self, kind: str) -> bool:
         """Whether this actor's live facts of `kind` come only through change sets (`PROPOSE_ONLY`)."""

@@ -129,6 +129,7 @@ SPECIFIC: dict[str, Label] = {
     "department.add": Label("新增部门", "Department added"),
     "department.agreement": Label("登记部门协议", "Department agreement recorded"),
     "department.batch": Label("接收部门数据批次", "Department batch received"),
+    "correction.read": Label("查阅社区矫正信息", "Read the community-correction cases"),
     "department.extract": Label("提供给部门（批量提取）", "Extracted for a department"),
     "department.pull": Label("部门拉取", "Pulled by a department"),
     "conflict.accepted": Label("采纳部门数据", "Department value accepted"),

@@ -26,6 +26,8 @@ PERSONAS = (
     ("district_admin_chen", "陈区管", "district_admin", "420704", None),
     ("city_admin_wang", "王市管", "city_admin", "420700", None),
     ("health_liaison_wang", "王卫健", "department_liaison", "420700", "health"),
+    # Justice's liaison: the one department liaison who reads community-correction cases (correction.read).
+    ("justice_liaison_wu", "吴司法", "department_liaison", "420700", "justice"),
     ("inspector_zhao", "赵检查", "inspector", "420704", None),
     ("auditor_sun", "孙审计", "auditor", "420700", None),
     ("housing_officer_he", "何房管", "housing_officer", "420704", None),
@@ -65,6 +67,12 @@ DEMO_AGREEMENTS: tuple[dict[str, Any], ...] = (
         "purpose": "婚姻登记与社会救助对象核对",
         "reads": {"person": ["name", "sex", "birth_date", "marital_status"]},
         "provides": {"person": ["marital_status"]},
+    },
+    {
+        "department": "justice",
+        "purpose": "社区矫正对象与人口登记核对",
+        "reads": {"person": ["name", "sex", "birth_date"]},
+        "provides": {"person": ["correction"]},
     },
     {
         "department": "statistics",

@@ -147,3 +147,30 @@ class ExchangeLogEntry(Base):
     detail: Mapped[str] = mapped_column(Text)
     prev_hash: Mapped[str] = mapped_column(String(64))
     hash: Mapped[str] = mapped_column(String(64))
+
+
+class CorrectionCase(Base):
+    """A community-correction case from justice (社区矫正, issue 15), one row per version: the case is its
+    department, person, kind and start date; a later row for it changing the end date, the office or the community
+    closes the current version (`superseded_at`) and adds one. No ID number is kept: the row names the person.
+    Read only with `correction.read` (liangshi.access.rules)."""
+
+    __tablename__ = "correction_cases"
+
+    id: Mapped[int] = mapped_column(BigId, primary_key=True)
+    person_id: Mapped[int] = mapped_column(BigId, ForeignKey("persons.id"), index=True)
+    department: Mapped[str] = mapped_column(String(30))
+    case_kind: Mapped[str] = mapped_column(String(2))
+    start_date: Mapped[dt.date] = mapped_column(Date)
+    end_date: Mapped[dt.date | None] = mapped_column(Date)
+    office: Mapped[str] = mapped_column(String(100))
+    # The community the case is served in (the sender's 管辖社区), which scopes who sees it.
+    area_id: Mapped[int] = mapped_column(BigId, ForeignKey("areas.id"), index=True)
+    batch_id: Mapped[int] = mapped_column(BigId, ForeignKey("department_batches.id"), index=True)
+    line: Mapped[int] = mapped_column(Integer)
+    recorded_at: Mapped[dt.datetime] = mapped_column(UtcDateTime)
+    superseded_at: Mapped[dt.datetime | None] = mapped_column(UtcDateTime)
+
+    __table_args__ = (
+        Index("ix_correction_cases_case", "person_id", "department", "case_kind", "start_date"),
+    )

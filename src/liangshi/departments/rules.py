@@ -38,7 +38,15 @@ DEPARTMENT_NAMES: dict[str, tuple[str, str]] = {
 
 # Fields a department may provide that are not versioned attributes of the kind but events on it.
 # `birth`: the department sends births (出生医学证明), each proposed as a birth registration (kind `births`).
-EVENT_FIELDS: dict[str, tuple[str, ...]] = {"person": ("death_date", "birth")}
+# `correction`: justice sends community-correction cases (社区矫正), kept beside the person (kind `corrections`).
+EVENT_FIELDS: dict[str, tuple[str, ...]] = {"person": ("death_date", "birth", "correction")}
+# The kinds of community correction (社区矫正的类别, 《社区矫正法》第二条): code -> (Chinese, English).
+CORRECTION_KINDS: dict[str, tuple[str, str]] = {
+    "1": ("管制", "Public surveillance"),
+    "2": ("缓刑", "Suspended sentence (probation)"),
+    "3": ("假释", "Parole"),
+    "4": ("暂予监外执行", "Temporary service of sentence outside prison"),
+}
 
 # The key columns of a person feed: records are matched to register persons by their document number.
 PERSON_KEY = ("id_number", "doc_type")
@@ -71,6 +79,7 @@ FEED_KINDS = {
     "births": "person",
     "areas": "area",
     "streets": "street",
+    "corrections": "person",
 }
 
 

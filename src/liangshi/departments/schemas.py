@@ -50,7 +50,7 @@ class AgreementIn(Strict):
 class BatchRecords(Strict):
     """A JSON batch: records keyed by column (the same keys or Chinese headers as a CSV file)."""
 
-    kind: Literal["persons", "dwellings", "births", "areas", "streets"] = "persons"
+    kind: Literal["persons", "dwellings", "births", "areas", "streets", "corrections"] = "persons"
     records: list[dict[str, Any]] = Field(max_length=50_000)
 
 

@@ -8,6 +8,7 @@ from sqlalchemy.orm import Session
 
 from liangshi import registry
 from liangshi.audit import service as audit
+from liangshi.departments import service as departments
 from liangshi.http.crud import object_read, object_routes, page_read, paging
 from liangshi.http.tx import unit
 from liangshi.mpi import service as mpi
@@ -151,6 +152,41 @@ def add_document(object_id: int, body: DocumentAdd, request: Request) -> ObjectR
     with unit(request, writes="person") as (session, ctx):
         snap = service.add_document(session, ctx, object_id, body)
         return object_read(snap, _person_extra(session, ctx, snap))
+
+
+class CorrectionCaseRead(BaseModel):
+    """A community-correction case from justice (社区矫正)."""
+
+    id: int
+    department: str
+    case_kind: str = Field(description="1 管制, 2 缓刑, 3 假释, 4 暂予监外执行")
+    case_kind_label: dict[str, str] = Field(description="The kind's name: {zh, en}")
+    start_date: Any
+    end_date: Any = None
+    office: str = Field(description="The responsible judicial office (负责司法所)")
+    community_code: str
+    batch_id: int
+    recorded_at: Any
+
+
+class CorrectionCases(BaseModel):
+    """A person's current community-correction cases."""
+
+    person_id: int
+    cases: list[CorrectionCaseRead]
+
+
+@persons.get(
+    "/{object_id}/corrections",
+    response_model=CorrectionCases,
+    summary="Community-correction cases (社区矫正; community police, station, justice liaison)",
+)
+def corrections(object_id: int, request: Request) -> CorrectionCases:
+    """The person's current community-correction cases from justice, for the roles that handle them
+    (`correction.read`: 403 otherwise; 404 outside the jurisdiction); every read is audited."""
+    with unit(request) as (session, ctx):
+        cases = departments.person_cases(session, ctx, object_id)
+        return CorrectionCases(person_id=object_id, cases=[CorrectionCaseRead(**c) for c in cases])
 
 
 class AccessEntry(BaseModel):

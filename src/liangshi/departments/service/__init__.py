@@ -58,6 +58,7 @@ from liangshi.departments.service.batches import (
     senders,
 )
 from liangshi.departments.service.exchange_log import log_exchange, verify_log
+from liangshi.departments.service.feed_corrections import person_cases
 from liangshi.departments.service.feeds_in import (
     CHUNK_ROWS,
     BatchResult,
@@ -120,6 +121,7 @@ __all__ = [
     "list_feedback",
     "log_exchange",
     "no_file",
+    "person_cases",
     "pick_up_feedback",
     "pull_changes",
     "read_cut",

@@ -21,7 +21,7 @@ from liangshi.bulk import allocate_ids, analyse, bulk_insert, take_loaded
 from liangshi.common.fieldcrypt import Keyring
 from liangshi.departments import rules
 from liangshi.departments.models import Agreement, Department, DepartmentBatch, ExchangeConflict
-from liangshi.departments.service import feed_births, feed_dwellings, feed_places
+from liangshi.departments.service import feed_births, feed_corrections, feed_dwellings, feed_places
 from liangshi.departments.service.agreements import _liaison_agreement, audit_purpose_max, get_department
 from liangshi.departments.service.batch_rows import (
     FeedTable,
@@ -653,6 +653,8 @@ def submit_batch(
         return _submit_dwellings(session, ctx, dept, agreement, table, precedence)
     if kind == "births":
         return _submit_births(session, ctx, dept, agreement, table, precedence)
+    if kind == "corrections":
+        return _submit_corrections(session, ctx, dept, agreement, table, precedence)
     if kind in ("areas", "streets"):
         return _submit_places(session, ctx, dept, agreement, kind, table, precedence)
     _ensure_may_submit(ctx.actor, dept, object_kind)
@@ -782,5 +784,41 @@ def _submit_places(
         result.applied, result.same = feed_places.write_streets(
             session, feed.writer, streets, feed.prov, feed.reason
         )
+    _close_batch(session, ctx, batch, result, agreement, table, feed)
+    return result
+
+
+def _submit_corrections(
+    session: Session,
+    ctx: Context,
+    dept: Department,
+    agreement: Agreement,
+    table: FeedTable,
+    precedence: rules.Precedence,
+) -> BatchResult:
+    """A judicial office's community-correction cases (`feed_corrections`): each person found by their document
+    number in the submitter's jurisdiction, each case kept beside them (versioned when a later row changes it),
+    the batch recorded, logged and audited like a person feed. Sent by the department's liaison, or by one who
+    may write persons (the operator's `liangshi import`); the batch's answer holds counts and row problems only,
+    and reading the cases needs `correction.read`."""
+    if not (ctx.actor.may("department.exchange") and ctx.actor.department == dept.code):
+        ctx.actor.ensure("person.write")
+    feed_corrections.ensure_provides(agreement, dept)
+    rows, problems = feed_corrections.read_rows(table, ctx.today)
+    persons = resolve_persons(session, ctx, [(r.doc_type, r.number) for r in rows])
+    areas, _ = _community_areas(session, ctx.actor, {r.line: r.community_code for r in rows})
+    planned, problems = feed_corrections.plan_cases(rows, problems, persons, areas, agreement.all_or_nothing)
+    batch, feed = _open_batch(
+        session, ctx, dept, agreement, "corrections", "person", table, precedence, len(planned), {}
+    )
+    result = BatchResult(
+        batch_id=batch.id,
+        department=dept.code,
+        kind="corrections",
+        rows=len(planned),
+        rejected=list(problems),
+    )
+    result.matched = len(planned)
+    result.applied, result.same = feed_corrections.write_cases(session, dept.code, planned, batch.id, ctx.now)
     _close_batch(session, ctx, batch, result, agreement, table, feed)
     return result

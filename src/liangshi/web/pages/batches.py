@@ -36,6 +36,7 @@ KINDS = {
     "births": N_("Births (health)"),
     "areas": N_("Areas: names and codes (civil affairs)"),
     "streets": N_("Street names (civil affairs)"),
+    "corrections": N_("Community-correction cases (justice)"),
 }
 KIND_NAMES = {
     "persons": N_("Person records"),
@@ -43,6 +44,7 @@ KIND_NAMES = {
     "births": N_("Births"),
     "areas": N_("Areas"),
     "streets": N_("Street names"),
+    "corrections": N_("Community-correction cases"),
 }
 # Refusals shown on the form (the page's own refusal, 403 for a role that may send nothing, is the error page).
 SHOWN = (403, 404, 409, 413, 422)

@@ -12,6 +12,7 @@ from pydantic import ValidationError
 
 from liangshi import registry
 from liangshi.common import codes
+from liangshi.departments import service as departments
 from liangshi.errors import LiangshiError, ValidationFailed
 from liangshi.persons import rules as person_rules
 from liangshi.persons import service as persons
@@ -78,6 +79,10 @@ def _person_page(
     households: list[dict[str, Any]] = []
     if snap.cut is None and p.may("household.read"):
         households = persons.households_of(p.session, p.ctx, person_id, day)
+    # Community-correction cases (社区矫正) only for those who handle them (`correction.read`), read audited.
+    corrections: list[dict[str, Any]] | None = None
+    if on is None and p.may("correction.read"):
+        corrections = departments.person_cases(p.session, p.ctx, person_id)
     access: list[Any] = []
     access_total = 0
     if p.may("person.access_log"):
@@ -99,6 +104,7 @@ def _person_page(
         timeline=timeline,
         let=let,
         households=households,
+        corrections=corrections,
         household_kinds=HOUSEHOLD_KINDS,
         relationships=codes.table("relationship").entries,
         access=access,
