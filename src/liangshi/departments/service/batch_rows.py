@@ -5,17 +5,19 @@ from __future__ import annotations
 
 import dataclasses
 import datetime as dt
+import json
 import tempfile
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 
 from pydantic import ValidationError
 
 from liangshi.common.types import document_number, validation_context
 from liangshi.departments import rules
-from liangshi.errors import LiangshiError, ValidationFailed
+from liangshi.departments.models import Agreement, Department
+from liangshi.errors import Forbidden, LiangshiError, ValidationFailed
 from liangshi.exchange import formats
 from liangshi.exchange.reader import open_table
 from liangshi.persons.rules import check_document_agrees
@@ -23,6 +25,7 @@ from liangshi.persons.schemas import PersonPatch
 from liangshi.persons.service import document_query
 
 MAX_ROW_ERRORS = 50
+R = TypeVar("R")
 
 
 @dataclass
@@ -364,3 +367,42 @@ def _text(value: Any) -> str | None:
     if value is None:
         return None
     return value.isoformat() if isinstance(value, dt.date) else str(value)
+
+
+def read_feed_rows(
+    table: FeedTable,
+    mapping: dict[int, str],
+    parse: Callable[[int, dict[str, str], dt.date], tuple[R | None, list[RowProblem]]],
+    today: dt.date,
+) -> tuple[list[R], list[RowProblem]]:
+    """Every non-empty row of a feed checked by `parse`: the good rows and the problems of the bad ones; a file
+    with no row at all is refused (`department.batch_empty`)."""
+    rows: list[R] = []
+    problems: list[RowProblem] = []
+    for line, cells in table.rows:
+        values = {key: (cells[i] if i < len(cells) else "") for i, key in mapping.items()}
+        if not any(v.strip() for v in values.values()):
+            continue
+        row, found = parse(line, values, today)
+        if row is not None:
+            rows.append(row)
+        problems.extend(found)
+    if not rows and not problems:
+        raise ValidationFailed(
+            "department.batch_empty", "批次没有记录", "The batch has no records", {"field": "rows"}
+        )
+    return rows, problems
+
+
+def require_provided(
+    agreement: Agreement, dept: Department, *, object_kind: str, field: str, kind: str, zh: str, en: str
+) -> None:
+    """The agreement must name `field` of `object_kind` among what the department provides (`kind` the feed,
+    `zh`/`en` what it sends), else `department.kind_not_provided`."""
+    if field not in json.loads(agreement.provides).get(object_kind, []):
+        raise Forbidden(
+            "department.kind_not_provided",
+            f"协议未约定该部门报送：{zh}",
+            f"The agreement does not let the department send: {en}",
+            {"department": dept.code, "kind": kind, "field": field},
+        )

@@ -33,8 +33,10 @@ from liangshi.departments.service.batch_rows import (
     _refuse_rows,
     _row_problem,
     feed_column_map,
+    read_feed_rows,
+    require_provided,
 )
-from liangshi.errors import Forbidden, LiangshiError, ValidationFailed
+from liangshi.errors import LiangshiError, ValidationFailed
 from liangshi.exchange import formats
 from liangshi.persons.models import Household, Membership, MembershipVersion
 from liangshi.persons.service import document_query
@@ -190,33 +192,14 @@ def parse_row(line: int, cells: dict[str, str], today: dt.date) -> tuple[BirthRo
 
 def read_rows(table: FeedTable, today: dt.date) -> tuple[list[BirthRow], list[RowProblem]]:
     """Every non-empty row checked: the good rows and the problems of the bad ones."""
-    mapping = column_map(table.header)
-    rows: list[BirthRow] = []
-    problems: list[RowProblem] = []
-    for line, cells in table.rows:
-        values = {key: (cells[i] if i < len(cells) else "") for i, key in mapping.items()}
-        if not any(v.strip() for v in values.values()):
-            continue
-        row, found = parse_row(line, values, today)
-        if row is not None:
-            rows.append(row)
-        problems.extend(found)
-    if not rows and not problems:
-        raise ValidationFailed(
-            "department.batch_empty", "批次没有记录", "The batch has no records", {"field": "rows"}
-        )
-    return rows, problems
+    return read_feed_rows(table, column_map(table.header), parse_row, today)
 
 
 def ensure_provides_births(agreement: Agreement, dept: Department) -> None:
     """The agreement must name births (`person = ["birth"]`) among what the department provides."""
-    if PROVIDES_FIELD not in json.loads(agreement.provides).get("person", []):
-        raise Forbidden(
-            "department.kind_not_provided",
-            f"协议未约定该部门报送：{'出生登记'}",
-            f"The agreement does not let the department send: {'births'}",
-            {"department": dept.code, "kind": "births", "field": PROVIDES_FIELD},
-        )
+    require_provided(
+        agreement, dept, object_kind="person", field=PROVIDES_FIELD, kind="births", zh="出生登记", en="births"
+    )
 
 
 def _mothers(session: Session, person_ids: list[int]) -> dict[int, Mother]:

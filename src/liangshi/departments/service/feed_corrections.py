@@ -13,7 +13,6 @@ only with `correction.read` (`person_cases`), scoped to the reader's jurisdictio
 from __future__ import annotations
 
 import datetime as dt
-import json
 from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
@@ -35,8 +34,10 @@ from liangshi.departments.service.batch_rows import (
     _row_problem,
     community_problem,
     feed_column_map,
+    read_feed_rows,
+    require_provided,
 )
-from liangshi.errors import Forbidden, LiangshiError, ValidationFailed
+from liangshi.errors import LiangshiError, ValidationFailed
 from liangshi.exchange import formats
 from liangshi.persons.models import PERSON
 from liangshi.persons.service import document_query
@@ -206,33 +207,20 @@ def parse_row(
 
 def read_rows(table: FeedTable, today: dt.date) -> tuple[list[CorrectionRow], list[RowProblem]]:
     """Every non-empty row checked: the good rows and the problems of the bad ones."""
-    mapping = column_map(table.header)
-    rows: list[CorrectionRow] = []
-    problems: list[RowProblem] = []
-    for line, cells in table.rows:
-        values = {key: (cells[i] if i < len(cells) else "") for i, key in mapping.items()}
-        if not any(v.strip() for v in values.values()):
-            continue
-        row, found = parse_row(line, values, today)
-        if row is not None:
-            rows.append(row)
-        problems.extend(found)
-    if not rows and not problems:
-        raise ValidationFailed(
-            "department.batch_empty", "批次没有记录", "The batch has no records", {"field": "rows"}
-        )
-    return rows, problems
+    return read_feed_rows(table, column_map(table.header), parse_row, today)
 
 
 def ensure_provides(agreement: Agreement, dept: Department) -> None:
     """The agreement must name the cases (`person = ["correction"]`) among what the department provides."""
-    if PROVIDES_FIELD not in json.loads(agreement.provides).get("person", []):
-        raise Forbidden(
-            "department.kind_not_provided",
-            f"协议未约定该部门报送：{'社区矫正'}",
-            f"The agreement does not let the department send: {'community corrections'}",
-            {"department": dept.code, "kind": "corrections", "field": PROVIDES_FIELD},
-        )
+    require_provided(
+        agreement,
+        dept,
+        object_kind="person",
+        field=PROVIDES_FIELD,
+        kind="corrections",
+        zh="社区矫正",
+        en="community corrections",
+    )
 
 
 @dataclass

@@ -13,7 +13,6 @@ agreement says all-or-nothing.
 from __future__ import annotations
 
 import datetime as dt
-import json
 from dataclasses import dataclass
 from typing import Any
 
@@ -32,8 +31,9 @@ from liangshi.departments.service.batch_rows import (
     _refuse_rows,
     _row_problem,
     feed_column_map,
+    require_provided,
 )
-from liangshi.errors import Forbidden, LiangshiError, ValidationFailed
+from liangshi.errors import LiangshiError, ValidationFailed
 from liangshi.exchange import formats
 
 # The file's columns: key -> Chinese header (the English key is accepted too).
@@ -255,14 +255,15 @@ def _ambiguous(line: int) -> RowProblem:
 
 def ensure_provides_status(agreement: Agreement, dept: Department) -> None:
     """The agreement must name the dwelling status among what the department provides."""
-    provides = json.loads(agreement.provides)
-    if "status" not in provides.get("dwelling", []):
-        raise Forbidden(
-            "department.kind_not_provided",
-            f"协议未约定该部门报送：{'房屋状态'}",
-            f"The agreement does not let the department send: {'dwelling statuses'}",
-            {"department": dept.code, "kind": "dwellings", "field": "status"},
-        )
+    require_provided(
+        agreement,
+        dept,
+        object_kind="dwelling",
+        field="status",
+        kind="dwellings",
+        zh="房屋状态",
+        en="dwelling statuses",
+    )
 
 
 def plan_dwellings(

@@ -15,7 +15,6 @@ field, code); the good rows are kept unless the agreement says all-or-nothing.
 from __future__ import annotations
 
 import datetime as dt
-import json
 from dataclasses import dataclass, field
 from typing import Any, get_args
 
@@ -38,8 +37,9 @@ from liangshi.departments.service.batch_rows import (
     _refuse_rows,
     _row_problem,
     feed_column_map,
+    require_provided,
 )
-from liangshi.errors import Forbidden, LiangshiError, ValidationFailed
+from liangshi.errors import LiangshiError, ValidationFailed
 from liangshi.exchange import formats
 from liangshi.registry import Context, Provenance
 
@@ -113,14 +113,8 @@ def _required(columns: dict[str, str], key: str) -> ValidationFailed:
 def ensure_provides(agreement: Agreement, dept: Department, kind: str) -> None:
     """The agreement must name the areas' (or streets') names among what the department provides."""
     object_kind, name = PROVIDES[kind]
-    if name not in json.loads(agreement.provides).get(object_kind, []):
-        zh, en = _NAMES[kind]
-        raise Forbidden(
-            "department.kind_not_provided",
-            f"协议未约定该部门报送：{zh}",
-            f"The agreement does not let the department send: {en}",
-            {"department": dept.code, "kind": kind, "field": name},
-        )
+    zh, en = _NAMES[kind]
+    require_provided(agreement, dept, object_kind=object_kind, field=name, kind=kind, zh=zh, en=en)
 
 
 def _date(cells: dict[str, str], today: dt.date, problem: Any) -> dt.date:
