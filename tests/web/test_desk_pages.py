@@ -86,8 +86,9 @@ def test_one_person_page_view_logs_each_personal_read_once(
             )
         ).all()
     actions = sorted(action for action, _, _ in written)
-    # The person, where they live, their timeline (residences included, not logged a second time).
-    expected = ["person.history", "person.read", "person.timeline", "person.where_lives"]
+    # The person, where they live, their timeline (residences included, not logged a second time), and the
+    # community-correction cases, which both roles handle (`correction.read`: read, and logged, even when none).
+    expected = ["correction.read", "person.history", "person.read", "person.timeline", "person.where_lives"]
     assert actions == sorted(expected + (["person.access_log"] if access_log else []))
     assert {actor for _, _, actor in written} == {persona}
     assert all(subject == scene.zhang for action, subject, _ in written if action != "person.access_log")
