@@ -6,7 +6,7 @@ from __future__ import annotations
 import dataclasses
 import datetime as dt
 import json
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -607,6 +607,31 @@ def _close_batch(
     )
 
 
+def _planned_batch(
+    session: Session,
+    ctx: Context,
+    dept: Department,
+    agreement: Agreement,
+    kind: str,
+    object_kind: str,
+    table: FeedTable,
+    precedence: rules.Precedence,
+    count: int,
+    problems: list[RowProblem],
+    write: Callable[[DepartmentBatch, _Feed, BatchResult], None],
+) -> BatchResult:
+    """A planned feed's batch: opened, its `count` planned rows written by `write` (which sets the result's
+    counts), closed (counts, exchange log, audit); the plan's row problems are the batch's rejected rows."""
+    batch, feed = _open_batch(session, ctx, dept, agreement, kind, object_kind, table, precedence, count, {})
+    result = BatchResult(
+        batch_id=batch.id, department=dept.code, kind=kind, rows=count, rejected=list(problems)
+    )
+    result.matched = count
+    write(batch, feed, result)
+    _close_batch(session, ctx, batch, result, agreement, table, feed)
+    return result
+
+
 def _community_areas(
     session: Session, actor: Actor, communities: Mapping[int, str]
 ) -> tuple[dict[int, int], list[RowProblem]]:
@@ -698,18 +723,25 @@ def _submit_dwellings(
     planned, problems = feed_dwellings.plan_dwellings(
         session, ctx.actor, table, ctx.today, agreement.all_or_nothing
     )
-    batch, feed = _open_batch(
-        session, ctx, dept, agreement, "dwellings", "dwelling", table, precedence, len(planned), {}
+
+    def write(_batch: DepartmentBatch, feed: _Feed, result: BatchResult) -> None:
+        result.applied, result.same = feed_dwellings.write_dwellings(
+            session, feed.writer, planned, feed.prov, feed.reason
+        )
+
+    return _planned_batch(
+        session,
+        ctx,
+        dept,
+        agreement,
+        "dwellings",
+        "dwelling",
+        table,
+        precedence,
+        len(planned),
+        problems,
+        write,
     )
-    result = BatchResult(
-        batch_id=batch.id, department=dept.code, kind="dwellings", rows=len(planned), rejected=list(problems)
-    )
-    result.matched = len(planned)
-    result.applied, result.same = feed_dwellings.write_dwellings(
-        session, feed.writer, planned, feed.prov, feed.reason
-    )
-    _close_batch(session, ctx, batch, result, agreement, table, feed)
-    return result
 
 
 def _submit_births(
@@ -730,22 +762,19 @@ def _submit_births(
     rows, problems = feed_births.read_rows(table, ctx.today)
     mothers = resolve_persons(session, ctx, [("resident_id", r.mother_number) for r in rows])
     planned, problems = feed_births.plan_births(session, rows, problems, mothers, agreement.all_or_nothing)
-    batch, feed = _open_batch(
-        session, ctx, dept, agreement, "births", "person", table, precedence, len(planned), {}
+
+    def write(_batch: DepartmentBatch, feed: _Feed, result: BatchResult) -> None:
+        result.proposals, result.same, refused = feed_births.propose_births(
+            session, feed.writer, dept.code, planned, feed.prov, agreement.all_or_nothing
+        )
+        if refused:
+            result.rejected = sorted([*result.rejected, *refused], key=lambda p: p.line)
+            result.matched -= len(refused)
+        result.applied = len(result.proposals)
+
+    return _planned_batch(
+        session, ctx, dept, agreement, "births", "person", table, precedence, len(planned), problems, write
     )
-    result = BatchResult(
-        batch_id=batch.id, department=dept.code, kind="births", rows=len(planned), rejected=list(problems)
-    )
-    result.matched = len(planned)
-    result.proposals, result.same, refused = feed_births.propose_births(
-        session, feed.writer, dept.code, planned, feed.prov, agreement.all_or_nothing
-    )
-    if refused:
-        result.rejected = sorted([*result.rejected, *refused], key=lambda p: p.line)
-        result.matched -= len(refused)
-    result.applied = len(result.proposals)
-    _close_batch(session, ctx, batch, result, agreement, table, feed)
-    return result
 
 
 def _submit_places(
@@ -771,21 +800,20 @@ def _submit_places(
     else:
         streets, problems = feed_places.plan_streets(session, ctx.actor, table, ctx.today, whole)
         count = len(streets)
-    batch, feed = _open_batch(session, ctx, dept, agreement, kind, object_kind, table, precedence, count, {})
-    result = BatchResult(
-        batch_id=batch.id, department=dept.code, kind=kind, rows=count, rejected=list(problems)
+
+    def write(_batch: DepartmentBatch, feed: _Feed, result: BatchResult) -> None:
+        if kind == "areas":
+            result.applied, result.same = feed_places.write_areas(
+                session, feed.writer, areas, feed.prov, feed.reason
+            )
+        else:
+            result.applied, result.same = feed_places.write_streets(
+                session, feed.writer, streets, feed.prov, feed.reason
+            )
+
+    return _planned_batch(
+        session, ctx, dept, agreement, kind, object_kind, table, precedence, count, problems, write
     )
-    result.matched = count
-    if kind == "areas":
-        result.applied, result.same = feed_places.write_areas(
-            session, feed.writer, areas, feed.prov, feed.reason
-        )
-    else:
-        result.applied, result.same = feed_places.write_streets(
-            session, feed.writer, streets, feed.prov, feed.reason
-        )
-    _close_batch(session, ctx, batch, result, agreement, table, feed)
-    return result
 
 
 def _submit_corrections(
@@ -808,17 +836,22 @@ def _submit_corrections(
     persons = resolve_persons(session, ctx, [(r.doc_type, r.number) for r in rows])
     areas, _ = _community_areas(session, ctx.actor, {r.line: r.community_code for r in rows})
     planned, problems = feed_corrections.plan_cases(rows, problems, persons, areas, agreement.all_or_nothing)
-    batch, feed = _open_batch(
-        session, ctx, dept, agreement, "corrections", "person", table, precedence, len(planned), {}
+
+    def write(batch: DepartmentBatch, _feed: _Feed, result: BatchResult) -> None:
+        result.applied, result.same = feed_corrections.write_cases(
+            session, dept.code, planned, batch.id, ctx.now
+        )
+
+    return _planned_batch(
+        session,
+        ctx,
+        dept,
+        agreement,
+        "corrections",
+        "person",
+        table,
+        precedence,
+        len(planned),
+        problems,
+        write,
     )
-    result = BatchResult(
-        batch_id=batch.id,
-        department=dept.code,
-        kind="corrections",
-        rows=len(planned),
-        rejected=list(problems),
-    )
-    result.matched = len(planned)
-    result.applied, result.same = feed_corrections.write_cases(session, dept.code, planned, batch.id, ctx.now)
-    _close_batch(session, ctx, batch, result, agreement, table, feed)
-    return result
