@@ -488,7 +488,7 @@ def measure(url: str, ids: list[str], samples: int, seed: int) -> dict[str, Any]
     try:
         base = f"http://127.0.0.1:{port}"
         with httpx.Client(base_url=base, timeout=30) as client:
-            for _ in range(600):  # up to a minute: on a busy machine the server takes long to import
+            for _ in range(3000):  # up to five minutes: on a busy machine the server takes long to import
                 try:
                     client.get("/health")
                     break
