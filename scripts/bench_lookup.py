@@ -51,6 +51,7 @@ from liangshi.common.codes import ezhou_areas
 from liangshi.common.idnumber import compute_check_char
 from liangshi.db import make_engine, make_session_factory, session_scope
 from liangshi.persons.models import Document, DocumentVersion, Person, PersonVersion
+from liangshi.persons.rules import name_keys
 from liangshi.registry import Context
 from liangshi.residence import service as residence
 from liangshi.residence.models import Residence, ResidenceVersion
@@ -116,6 +117,12 @@ def phone_index(engine: Any, phone: str | None) -> dict[str, Any]:
     return {
         "phone_idx": None if phone is None else sealed.keyring(engine.dialect).index("person.phone", phone)
     }
+
+
+def name_key_columns(name: str) -> dict[str, Any]:
+    """The pinyin keys the forgiving name search reads (its full pinyin and initials), as the services write them."""
+    full, initials = name_keys(name)
+    return {"name_pinyin": full, "name_initials": initials}
 
 
 def load_people(url: str, people: list[dict[str, Any]]) -> None:
@@ -294,6 +301,7 @@ def load_people(url: str, people: list[dict[str, Any]]) -> None:
                         "workplace": None,
                         "phone": x["phone"],
                         **phone_index(engine, x["phone"]),
+                        **name_key_columns(x["name"]),
                         **meta(now, county, start),
                     }
                     for p, x in zip(p_ids, chunk, strict=True)
@@ -480,7 +488,7 @@ def measure(url: str, ids: list[str], samples: int, seed: int) -> dict[str, Any]
     try:
         base = f"http://127.0.0.1:{port}"
         with httpx.Client(base_url=base, timeout=30) as client:
-            for _ in range(600):  # up to a minute: on a busy machine the server takes long to import
+            for _ in range(3000):  # up to five minutes: on a busy machine the server takes long to import
                 try:
                     client.get("/health")
                     break
@@ -529,19 +537,27 @@ def _cpu_seconds(pid: int) -> float:
 
 
 @contextmanager
-def fresh_database(db: str, label: str, persons: int, pg_server: str) -> Iterator[str]:
-    """The URL of an empty benchmark database: a SQLite file bench-out/<label>-<persons>.db (replaced, kept
-    afterwards for inspection), or a new PostgreSQL database, dropped when the benchmark ends."""
+def fresh_database(
+    db: str,
+    label: str,
+    persons: int,
+    pg_server: str,
+    *,
+    prefix: str = "liangshi_bench",
+    folder: str = "bench-out",
+) -> Iterator[str]:
+    """The URL of an empty benchmark database: a SQLite file <folder>/<label>-<persons>.db (replaced, kept
+    afterwards for inspection), or a new PostgreSQL database named <prefix>_…, dropped when the benchmark ends."""
     if db == "sqlite":
-        path = Path("bench-out") / f"{label}-{persons}.db"
-        path.parent.mkdir(exist_ok=True)
+        path = Path(folder) / f"{label}-{persons}.db"
+        path.parent.mkdir(parents=True, exist_ok=True)
         for suffix in ("", "-wal", "-shm"):
             Path(f"{path}{suffix}").unlink(missing_ok=True)
         yield f"sqlite:///{path}"
         return
     import psycopg
 
-    name = f"liangshi_bench_{uuid.uuid4().hex[:8]}"
+    name = f"{prefix}_{uuid.uuid4().hex[:8]}"
     admin = psycopg.connect(pg_server, autocommit=True)
     admin.execute(f'CREATE DATABASE "{name}"')
     try:
@@ -665,6 +681,10 @@ def main() -> None:
     parser.add_argument("--seed", type=int, default=7)
     parser.add_argument("--phones", action="store_true", help="give every person a mobile number")
     parser.add_argument("--pg-server", default="postgresql://postgres@127.0.0.1:5432/postgres")
+    parser.add_argument(
+        "--pg-prefix", default="liangshi_bench", help="name prefix of the PostgreSQL database"
+    )
+    parser.add_argument("--out", default="bench-out", help="folder of the SQLite database")
     parser.add_argument("--clients", default="", help="e.g. 1,8,32: concurrent audited lookups only")
     parser.add_argument("--seconds", type=float, default=8.0, help="per client count, with --clients")
     parser.add_argument(
@@ -674,7 +694,9 @@ def main() -> None:
         "--hold-ms", type=float, default=0.0, help="with --clients: wait this long before commit"
     )
     args = parser.parse_args()
-    with fresh_database(args.db, "lookup", args.persons, args.pg_server) as url:
+    with fresh_database(
+        args.db, "lookup", args.persons, args.pg_server, prefix=args.pg_prefix, folder=args.out
+    ) as url:
         t0 = time.perf_counter()
         ids = load(url, args.persons, args.seed, args.phones)
         load_s = time.perf_counter() - t0

@@ -10,6 +10,7 @@ import subprocess
 import sys
 import time
 from pathlib import Path
+from typing import Any
 
 import httpx
 import pytest
@@ -125,3 +126,15 @@ def test_serve_with_two_workers_answers_from_two_processes_and_warms_the_kpis_in
     finally:
         os.killpg(server.pid, signal.SIGTERM)
         server.wait(timeout=30)
+
+
+def test_several_workers_get_time_to_answer_the_supervisors_ping(monkeypatch: Any) -> None:
+    # uvicorn's default (5 s) killed busy workers mid-request on a loaded machine (issue 19's mixed load).
+    called: dict[str, Any] = {}
+    for name in ("LIANGSHI_DB_POOL_SIZE", "LIANGSHI_DB_MAX_OVERFLOW"):  # serve sets them for its workers
+        monkeypatch.setenv(name, os.environ.get(name, ""))
+        monkeypatch.delenv(name)
+    monkeypatch.setattr(serve.uvicorn, "run", lambda app, **options: called.update(options, app=app))
+    serve.serve(host="127.0.0.1", port=8000, workers=2)
+    assert called["app"] == "liangshi.cli.serve:worker_app" and called["workers"] == 2
+    assert called["timeout_worker_healthcheck"] == serve.WORKER_HEALTHCHECK_SECONDS >= 30

@@ -163,6 +163,7 @@ class Line:
     code: str
     level: str
     name: str
+    path: str
 
 
 # The process's areas as named on a date, under the `area_epoch` token they were read under: (token, {(area id,
@@ -183,7 +184,7 @@ def _paths_stmt() -> Any:
 def _lines_stmt() -> Any:
     v, on = AreaVersion, bindparam("on", type_=AreaVersion.valid_from.type)
     return (
-        select(Area.id, Area.code, Area.level, v.name)
+        select(Area.id, Area.code, Area.level, v.name, Area.path)
         .outerjoin(
             v,
             and_(
@@ -221,9 +222,17 @@ def cached_lineages(session: Session, area_ids: Iterable[int], on: dt.date) -> d
     if missing:
         if len(held) + len(missing) > _HELD_LIMIT:
             held.clear()
-        for i, code, level, name in session.execute(_lines_stmt(), {"ids": list(missing), "on": on}):
-            held[(int(i), on)] = Line(int(i), str(code), str(level), "" if name is None else str(name))
+        for i, code, level, name, path in session.execute(_lines_stmt(), {"ids": list(missing), "on": on}):
+            held[(int(i), on)] = Line(
+                int(i), str(code), str(level), "" if name is None else str(name), str(path)
+            )
     return {area_id: tuple(held[(i, on)] for i in ids if (i, on) in held) for area_id, ids in paths.items()}
+
+
+def cached_lineage(session: Session, area_id: int, on: dt.date) -> tuple[Line, ...]:
+    """One area's lineage from the top (itself last) with the names valid on `on`: `lineage`'s answer, from the
+    process's cache (`cached_lineages`); empty when there is no such area."""
+    return cached_lineages(session, [area_id], on).get(area_id, ())
 
 
 def children_of(session: Session, area_id: int, on: dt.date) -> list[tuple[Area, str]]:

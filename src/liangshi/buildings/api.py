@@ -4,6 +4,7 @@ import datetime as dt
 from typing import Any
 
 from fastapi import APIRouter, Depends, Query, Request
+from fastapi.responses import Response
 from sqlalchemy.orm import Session
 
 from liangshi import registry
@@ -17,7 +18,7 @@ from liangshi.buildings.schemas import (
     DwellingCreate,
     DwellingPatch,
 )
-from liangshi.http.crud import object_read, object_routes, page_read, paging
+from liangshi.http.crud import json_answer, object_read, object_routes, page_read, paging
 from liangshi.http.tx import unit
 from liangshi.registry import Context, Snapshot
 from liangshi.residence import service as residence
@@ -87,13 +88,19 @@ def list_dwellings(
         return page_read(result)
 
 
-@dwellings.get("/{object_id}/occupants", summary="查房知人: who lives in a dwelling on a date")
+@dwellings.get(
+    "/{object_id}/occupants",
+    response_model=dict[str, object],
+    summary="查房知人: who lives in a dwelling on a date",
+)
 def dwelling_occupants(
     object_id: int, request: Request, on: dt.date | None = Query(None, description="Date (default today)")
-) -> dict[str, object]:
+) -> Response:
     """The occupants of a dwelling on a date, with masked documents."""
     with unit(request) as (session, ctx):
-        return residence.occupants(session, ctx, object_id, on)
+        found = residence.occupants(session, ctx, object_id, on)
+    # Serialised once, after the audited commit (http.crud.json_answer).
+    return json_answer(found)
 
 
 object_routes(

@@ -21,6 +21,9 @@ from liangshi.config import Settings
 from liangshi.http.app import create_app
 from liangshi.kpis.service import start_warming
 
+# How long a worker may take to answer the supervisor's ping before uvicorn kills and restarts it.
+WORKER_HEALTHCHECK_SECONDS = 60
+
 # The lock files of the background jobs this process holds, by path (kept open: a lock lasts as long as its process).
 _HELD: dict[str, IO[bytes]] = {}
 
@@ -111,4 +114,12 @@ def serve(
     if workers == 1:
         uvicorn.run(worker_app(), **options)
     else:
-        uvicorn.run("liangshi.cli.serve:worker_app", factory=True, workers=workers, **options)
+        # uvicorn kills a worker that does not answer its supervisor's ping within the timeout (5 s by default):
+        # on a loaded machine a busy worker missed it and was killed mid-request (issue 19's mixed load).
+        uvicorn.run(
+            "liangshi.cli.serve:worker_app",
+            factory=True,
+            workers=workers,
+            timeout_worker_healthcheck=WORKER_HEALTHCHECK_SECONDS,
+            **options,
+        )

@@ -3,13 +3,14 @@
 from typing import Any
 
 from fastapi import APIRouter, Depends, Query, Request
+from fastapi.responses import Response
 from pydantic import BaseModel, Field
 from sqlalchemy.orm import Session
 
 from liangshi import registry
 from liangshi.audit import service as audit
 from liangshi.departments import service as departments
-from liangshi.http.crud import object_read, object_routes, page_read, paging
+from liangshi.http.crud import json_answer, object_read, object_routes, page_read, paging
 from liangshi.http.tx import unit
 from liangshi.mpi import service as mpi
 from liangshi.persons import service
@@ -90,14 +91,14 @@ def find_persons(body: PersonFind, request: Request) -> PageRead:
         return page_read(result, lambda snap: _person_extra(session, ctx, snap))
 
 
-@persons.get("/search", summary="Forgiving name search (容错查询)")
+@persons.get("/search", response_model=dict[str, Any], summary="Forgiving name search (容错查询)")
 def forgiving_search(
     request: Request,
     q: str = Query(
         ..., min_length=1, max_length=60, description="a name, its pinyin, optionally `name 1234`"
     ),
     limit: int = Query(20, ge=1, le=100),
-) -> dict[str, Any]:
+) -> Response:
     """Persons in your jurisdiction whose name matches as typed: traditional characters, the same sound, Hubei's
     h/f, n/l, en/eng, in/ing, a pinyin typo, with an optional ID-number suffix; ranked, each with how it matched,
     where they live and their category; documents masked."""
@@ -105,7 +106,7 @@ def forgiving_search(
         found, total = mpi.forgiving_search(session, ctx, q, limit=limit)
         ids = [r["snapshot"].entity.id for r in found]
         homes = residence.current_residences(session, ctx, ids) if ctx.actor.may("residence.read") else {}
-        return {
+        answer = {
             "total": total,
             "items": [
                 {
@@ -119,21 +120,29 @@ def forgiving_search(
                 for r in found
             ],
         }
+    return json_answer(answer)
 
 
-@persons.post("/lookup", summary="查人知住 by ID number (in the body)")
-def lookup(body: LookupIn, request: Request) -> dict[str, Any]:
+@persons.post("/lookup", response_model=dict[str, Any], summary="查人知住 by ID number (in the body)")
+def lookup(body: LookupIn, request: Request) -> Response:
     """The person holding a document number and where they live now and lived before; the number is sent in the
     body, never in a URL (issue 18)."""
     with unit(request) as (session, ctx):
-        return residence.where_lives_by_document(session, ctx, body.id_number)
+        found = residence.where_lives_by_document(session, ctx, body.id_number)
+    # Serialised after the commit, as FastAPI would: the audit entry is committed before the answer leaves.
+    return json_answer(found)
 
 
-@persons.get("/{object_id}/residences", summary="查人知住: current residence and full history")
-def residences(object_id: int, request: Request) -> dict[str, Any]:
+@persons.get(
+    "/{object_id}/residences",
+    response_model=dict[str, Any],
+    summary="查人知住: current residence and full history",
+)
+def residences(object_id: int, request: Request) -> Response:
     """A person's current residences and every residence they had."""
     with unit(request) as (session, ctx):
-        return residence.where_lives(session, ctx, object_id)
+        found = residence.where_lives(session, ctx, object_id)
+    return json_answer(found)
 
 
 @persons.post("/{object_id}/unmask", summary="Show full document numbers (reason required, audited)")

@@ -239,10 +239,11 @@ def change_street(session: Session, ctx: Context, street_id: int, data: StreetPa
     )
 
 
-def describe(session: Session, address_id: int, on: dt.date) -> dict[str, Any]:
-    """The standard address as text parts: areas from the city down, street, plate number (as valid on a date)."""
-    av, sv = AddressVersion, StreetVersion
-    row: Any = session.execute(
+@cache
+def _describe_stmt() -> Any:
+    # Built once (issue 19: 查房知人 describes its dwelling on every request).
+    av, sv, on = AddressVersion, StreetVersion, bindparam("on", type_=AddressVersion.valid_from.type)
+    return (
         select(
             Address.code,
             Address.area_id,
@@ -256,8 +257,13 @@ def describe(session: Session, address_id: int, on: dt.date) -> dict[str, Any]:
         .outerjoin(
             sv, and_(sv.entity_id == Address.street_id, sv.superseded_at.is_(None), history.valid_on(sv, on))
         )
-        .where(Address.id == address_id)
-    ).first()
+        .where(Address.id == bindparam("address_id"))
+    )
+
+
+def describe(session: Session, address_id: int, on: dt.date) -> dict[str, Any]:
+    """The standard address as text parts: areas from the city down, street, plate number (as valid on a date)."""
+    row: Any = session.execute(_describe_stmt(), {"address_id": address_id, "on": on}).first()
     if row is None:
         return {}
     code, area_id, street_id, base, sub, street_name, style = row
@@ -354,15 +360,8 @@ def describe_many(session: Session, address_ids: list[int], on: dt.date) -> dict
 def describe_dwelling(session: Session, dwelling_id: int, on: dt.date) -> dict[str, Any]:
     """The dwelling's full standard address: plate address + building + unit + room (also
     `buildings.service.describe_dwelling`; it lives here because `match_address` names the dwelling it found)."""
-    dv, bv = DwellingVersion, BuildingVersion
-    row: Any = session.execute(
-        select(Building.address_id, bv.label, dv.unit, dv.room)
-        .select_from(Dwelling)
-        .join(Building, Building.id == Dwelling.building_id)
-        .join(dv, and_(dv.entity_id == Dwelling.id, dv.superseded_at.is_(None), history.valid_on(dv, on)))
-        .join(bv, and_(bv.entity_id == Building.id, bv.superseded_at.is_(None), history.valid_on(bv, on)))
-        .where(Dwelling.id == dwelling_id)
-    ).first()
+    found: Any = session.execute(_dwellings_valid_stmt(), {"ids": [dwelling_id], "on": on}).first()
+    row = None if found is None else tuple(found[1:])
     if row is None:
         # Not valid on that date (retired, or recorded later): describe it as last known.
         dwelling = session.get(Dwelling, dwelling_id)

@@ -148,13 +148,7 @@ def occupants(session: Session, ctx: Context, dwelling_id: int, on: dt.date | No
     ctx.actor.ensure("residence.read")
     dwelling = registry.get_entity(session, buildings.DWELLING, dwelling_id, ctx.actor)
     day = on or ctx.today
-    v = ResidenceVersion
-    rows = session.execute(
-        select(Residence, v)
-        .join(v, v.entity_id == Residence.id)
-        .where(Residence.dwelling_id == dwelling.id, v.superseded_at.is_(None), history.valid_on(v, day))
-        .order_by(v.arrival_date, Residence.id)
-    ).all()
+    rows = session.execute(_occupants_stmt(), {"dwelling_id": dwelling.id, "on": day}).all()
     names = persons.names_on(session, [res.person_id for res, _ in rows], day)
     people: list[dict[str, Any]] = [
         {
@@ -196,6 +190,54 @@ def occupants(session: Session, ctx: Context, dwelling_id: int, on: dt.date | No
     }
 
 
+# The statements of 查房知人, built once (issue 19, as 查人知住's): `:dwelling_id`, and `:on` the date.
+@cache
+def _occupants_stmt() -> Any:
+    v, on = ResidenceVersion, bindparam("on", type_=ResidenceVersion.valid_from.type)
+    return (
+        select(Residence, v)
+        .join(v, v.entity_id == Residence.id)
+        .where(
+            Residence.dwelling_id == bindparam("dwelling_id"),
+            v.superseded_at.is_(None),
+            history.valid_on(v, on),
+        )
+        .order_by(v.arrival_date, Residence.id)
+    )
+
+
+@cache
+def _past_occupants_stmt() -> Any:
+    v, on = ResidenceVersion, bindparam("on", type_=ResidenceVersion.valid_to.type)
+    return (
+        select(Residence, v)
+        .join(v, v.entity_id == Residence.id)
+        .where(
+            Residence.dwelling_id == bindparam("dwelling_id"),
+            v.superseded_at.is_(None),
+            v.valid_to.is_not(None),
+            v.valid_to <= on,
+            v.change == "retire",
+        )
+        .order_by(v.valid_to.desc(), Residence.id)
+        .limit(100)
+    )
+
+
+@cache
+def _rental_stmt() -> Any:
+    rv, on = RentalVersion, bindparam("on", type_=RentalVersion.valid_from.type)
+    return (
+        select(Rental.id, rv)
+        .join(rv, rv.entity_id == Rental.id)
+        .where(
+            Rental.dwelling_id == bindparam("dwelling_id"),
+            rv.superseded_at.is_(None),
+            history.valid_on(rv, on),
+        )
+    )
+
+
 def current_person_ids(session: Session, dwelling_id: int, on: dt.date) -> set[int]:
     """Ids of the persons with a residence at the dwelling valid on the date (no audit: ids only)."""
     v = ResidenceVersion
@@ -211,20 +253,7 @@ def current_person_ids(session: Session, dwelling_id: int, on: dt.date) -> set[i
 
 def _past_occupants(session: Session, dwelling_id: int, day: dt.date) -> list[dict[str, Any]]:
     """Who lived in the dwelling before the date (residences that ended on or before it), newest first."""
-    v = ResidenceVersion
-    rows = session.execute(
-        select(Residence, v)
-        .join(v, v.entity_id == Residence.id)
-        .where(
-            Residence.dwelling_id == dwelling_id,
-            v.superseded_at.is_(None),
-            v.valid_to.is_not(None),
-            v.valid_to <= day,
-            v.change == "retire",
-        )
-        .order_by(v.valid_to.desc(), Residence.id)
-        .limit(100)
-    ).all()
+    rows = session.execute(_past_occupants_stmt(), {"dwelling_id": dwelling_id, "on": day}).all()
     names = persons.names_on(session, [res.person_id for res, _ in rows], day)
     return [
         {
@@ -244,12 +273,7 @@ def _rental_summary(session: Session, ctx: Context, dwelling_id: int, day: dt.da
     """The dwelling's rental valid on the date: landlord, lease, agreement."""
     if not ctx.actor.may("rental.read"):
         return None
-    rv = RentalVersion
-    found = session.execute(
-        select(Rental.id, rv)
-        .join(rv, rv.entity_id == Rental.id)
-        .where(Rental.dwelling_id == dwelling_id, rv.superseded_at.is_(None), history.valid_on(rv, day))
-    ).first()
+    found = session.execute(_rental_stmt(), {"dwelling_id": dwelling_id, "on": day}).first()
     if found is None:
         return None
     rental_id, row = found

@@ -54,7 +54,8 @@ def area(request: Request, area_id: int) -> Response:
             ),
             key=lambda r: r.valid_from,
         )
-        lineage = areas.lineage(p.session, snap.entity, p.ctx.today)[:-1]
+        # The process's cached lineage (issue 19): the same answer, refreshed when any area changes.
+        lineage = [(line, line.name) for line in areas.cached_lineage(p.session, area_id, p.ctx.today)[:-1]]
         children = areas.children_of(p.session, area_id, p.ctx.today)
         inside = p.ctx.actor.covers_path(snap.entity.path)
         return render(

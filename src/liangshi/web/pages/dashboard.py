@@ -100,12 +100,10 @@ def dashboard(
         report = _report(request, p, area, date_from, date_to, reads, source)
         en = i18n.short(p.lang) == "en"
         root = report.root
-        area_row = areas.by_id(p.session, root.id)
-        assert area_row is not None
         crumbs = [
-            {"code": a.code, "name": name}
-            for a, name in areas.lineage(p.session, area_row, p.ctx.today)
-            if p.ctx.actor.covers_path(a.path)
+            {"code": line.code, "name": line.name}
+            for line in areas.cached_lineage(p.session, root.id, p.ctx.today)
+            if p.ctx.actor.covers_path(line.path)
         ]
         period = {"from": report.date_from.isoformat(), "to": report.date_to.isoformat()}
         own = report.kpis(root.id)

@@ -59,13 +59,10 @@ def script_json(value: Any) -> str:
 
 def _crumbs(p: Page, area_id: int, on: dt.date | None = None) -> list[dict[str, Any]]:
     """The areas from the user's jurisdiction down to this one (named as on the day), each linking to its map."""
-    area = areas.by_id(p.session, area_id)
-    if area is None:
-        return []
     return [
-        {"id": a.id, "name": name, "code": a.code}
-        for a, name in areas.lineage(p.session, area, on or p.ctx.today)
-        if p.ctx.actor.covers_path(a.path)
+        {"id": line.id, "name": line.name, "code": line.code}
+        for line in areas.cached_lineage(p.session, area_id, on or p.ctx.today)
+        if p.ctx.actor.covers_path(line.path)
     ]
 
 
