@@ -26,6 +26,7 @@ from functools import lru_cache
 from liangshi.addresses.dash_numbers import after_building, after_estate, four_parts, number_range
 from liangshi.addresses.division_names import _MUNICIPALITIES, Division, _Candidate, divisions
 from liangshi.addresses.gazetteer import gazetteer
+from liangshi.addresses.road_names import GENERIC_ROAD, cuts_road_name, division_road_start, highway
 from liangshi.addresses.street_patterns import (
     _BUILDING,
     _BUILDING_HAO,
@@ -510,7 +511,7 @@ def _try(component: str, text: str, pos: int, parsed: ParsedAddress) -> int:
             # 临平镇星桥街道星发街: a second township, then the road; the road is not named by it
             parsed.poi = (parsed.poi or "") + town.group()
             pos = town.end()
-        m = _ROAD_NUMBERED.match(text, pos) or _ROAD_ANY.match(text, pos)
+        m = highway(text, pos) or _ROAD_NUMBERED.match(text, pos) or _ROAD_ANY.match(text, pos)
         if m is None and town is not None and parsed.township == town.group():
             return pos
         if m and _NOT_IN_ROAD.search(_POI_IN_ROAD.sub(r"\g<road>", m.group())):
@@ -531,7 +532,8 @@ def _try(component: str, text: str, pos: int, parsed: ParsedAddress) -> int:
                 # 紫东新村和春路: the village or community written before its road
                 parsed.community = village.group("community")
                 road = village.group("road")
-            elif split:  # 科技园科苑路: a place name written before the road
+            elif split and not GENERIC_ROAD.fullmatch(split.group("road")):
+                # 科技园科苑路: a place name written before the road (not 花园东大道, a road of that name)
                 parsed.poi = split.group("poi")
                 road = split.group("road")
             parsed.road = road
@@ -610,7 +612,12 @@ def _past_divisions(road: str, parsed: ParsedAddress) -> str:
             if not prefix or len(prefix) < 2 or not road.startswith(prefix):
                 continue
             rest = road[len(prefix) :]
-            if len(rest) >= 3 and not _ROAD_CONTINUES.match(rest) and _ROAD_ANY.fullmatch(rest):
+            if (
+                len(rest) >= 3
+                and not _ROAD_CONTINUES.match(rest)
+                and _ROAD_ANY.fullmatch(rest)
+                and not cuts_road_name(rest)
+            ):
                 road = rest
                 break
     return road
@@ -742,8 +749,8 @@ def _repeat_end(text: str, pos: int, parsed: ParsedAddress) -> int:
                 parsed.current.pop("district", None)
                 parsed._former_district = False
                 step = len(county.name)
-        if not step:
-            return end
+        if not step or division_road_start(text, end + step, (text[end : end + step],)) == end:
+            return end  # 鄞县大道: not the county written again, the road named after it
         end += step
 
 
@@ -885,6 +892,10 @@ def parse_address(text: str) -> ParsedAddress:
         parsed.poi = (parsed.poi or "") + value[pos:] or None
         notes.remove("text_before_address")
     else:
+        if found:  # 温州大道, 鄞县大道: a road named after the division written before it
+            last = found[-1].name
+            short = re.sub(f"{_SHORT_SUFFIX.pattern}$", "", last)
+            pos = division_road_start(value, pos, (last, short))
         _parse_local(value[pos:], parsed)
         _zone_by_county(value, pos, parsed)
     if found and not found[-1].current and parsed.code != found[-1].code and "historic_district" in notes:

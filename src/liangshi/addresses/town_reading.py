@@ -4,12 +4,15 @@ county written under the county read."""
 
 from __future__ import annotations
 
+import re
 from functools import lru_cache
 from typing import TYPE_CHECKING
 
 from liangshi.addresses.division_names import divisions
 from liangshi.addresses.gazetteer import gazetteer
+from liangshi.addresses.road_names import cuts_road_name
 from liangshi.addresses.street_patterns import (
+    _CJK,
     _COMMUNITY,
     _ESTATE_FOLLOWS,
     _GENERIC_TOWN,
@@ -22,11 +25,19 @@ from liangshi.addresses.street_patterns import (
     _SHORT_NAME_BLOCK,
     _SHORT_VILLAGE_BLOCK,
     _TOWNSHIP,
+    CN_NUM,
 )
 
-if TYPE_CHECKING:
-    import re
+# A zone with a name of its own (柿后工业区, 秀峰工业区, 西湖科技园): the short name before it is its township's.
+# Not a zone's generic words alone (临江工业园区 is the zone's name, 高新区 and 开发区 are read as the zone).
+_ZONE_IN_TOWN = re.compile(
+    rf"(?!工业|开发|高新|经济|科技|园区|新区)(?!{CN_NUM})[{_CJK}]{{2,5}}?"
+    r"(?:工业园区|工业功能区|工业区|工业园|工业城|科技园|开发区)"
+)
+# A numbered avenue (下沙18号大街, 九号路): the place before it names the township, the number is the road's.
+_NUMBERED_AVENUE = re.compile(rf"(?:\d{{1,3}}|{CN_NUM})号(?:[东南西北]?大街|路|街)")
 
+if TYPE_CHECKING:
     from liangshi.addresses.parsing import ParsedAddress
 
 
@@ -41,6 +52,8 @@ def _known_name(
             continue
         if text[pos:end] == full or not block.match(text, end):
             return full, end
+        if block is _SHORT_NAME_BLOCK and _NUMBERED_AVENUE.match(text, end):
+            return full, end  # 下沙18号大街: the township, then its numbered avenue (not 下沙6号, a plate)
     return None
 
 
@@ -55,11 +68,27 @@ def _short_name_fits(
         return True
     if parsed is not None and parsed.district and parsed.district.startswith(text[pos:end]):
         return False
+    if parsed is not None and (_ZONE_IN_TOWN.match(text, end) or _NUMBERED_AVENUE.match(text, end)):
+        # 芝英柿后工业区, 高桥秀峰工业区: a zone named on its own inside the township; 下沙18号大街: the
+        # township's numbered avenues
+        return True
     road = _ROAD_NUMBERED.match(text, end) or _ROAD_ANY.match(text, end)
+    village = _COMMUNITY.match(text, end) if parsed is not None else None
+    if (
+        road is not None
+        and village is not None
+        and village.group().endswith("村")
+        and road.end() > village.end()
+    ):
+        return (
+            True  # 大麦屿五一村龙山南路: the township, its village, then the road (not a road 五一村龙山南路)
+        )
     if road is not None:
         # 柳市兴隆中路; not 滨湖 + 楠路 (a road name mistyped), nor 海甸五西路 or 观音桥步行街, road names
         # that begin with the place (a numeral, a direction or a generic word follows it)
         rest = road.group()
+        if cuts_road_name(rest):
+            return False  # 白云山南路: the road's own name (白云山), not the township 白云 and a road 山南路
         return len(rest) >= 3 and not _ROAD_CONTINUES.match(rest) and not _POI_IN_ROAD.match(rest)
     if _NUMBER.match(text, end) or _COMMUNITY.match(text, end):
         return True
