@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import re
 from functools import lru_cache
-from typing import TYPE_CHECKING
+from typing import Protocol
 
 from liangshi.addresses.division_names import divisions
 from liangshi.addresses.gazetteer import gazetteer
@@ -37,8 +37,13 @@ _ZONE_IN_TOWN = re.compile(
 # A numbered avenue (下沙18号大街, 九号路): the place before it names the township, the number is the road's.
 _NUMBERED_AVENUE = re.compile(rf"(?:\d{{1,3}}|{CN_NUM})号(?:[东南西北]?大街|路|街)")
 
-if TYPE_CHECKING:
-    from liangshi.addresses.parsing import ParsedAddress
+
+class ParsedAddress(Protocol):
+    """What these functions read of the address being parsed (`liangshi.addresses.parsing.ParsedAddress`)."""
+
+    city: str | None
+    district: str | None
+    code: str | None
 
 
 def _known_name(
