@@ -133,3 +133,24 @@ def test_a_townships_short_name_then_its_village_then_the_road(
 ) -> None:
     got = _fields(text)
     assert (got["township"], got["community"], got["road"]) == (township, community, road)
+
+
+@pytest.mark.parametrize(
+    ("text", "township", "absent"),
+    [
+        ("龙华街道清湖城北区8栋", "龙华街道", "城北区"),  # 城北区 (西宁) inside a place's name
+        ("西店镇南部滨海新区海景路9号", "西店镇", "滨海新区"),  # 滨海新区 (天津) inside a zone's name
+    ],
+)
+def test_a_township_first_keeps_a_far_countys_name_inside_a_place(
+    text: str, township: str, absent: str
+) -> None:
+    got = _fields(text)
+    assert got["township"] == township
+    assert got.get("district") != absent
+    assert absent in got["poi"]
+
+
+def test_a_township_first_then_its_own_divisions_reads_them() -> None:
+    got = _fields("姜山镇浙江省宁波市鄞州区振兴路310号")
+    assert (got["city"], got["district"]) == ("宁波市", "鄞州区")

@@ -61,7 +61,13 @@ from liangshi.addresses.street_patterns import (
     _ZONE_NAME,
     CN_NUM,
 )
-from liangshi.addresses.town_reading import _known_name, _short_name_fits, _sibling_town, _town_index
+from liangshi.addresses.town_reading import (
+    _known_name,
+    _short_name_fits,
+    _sibling_town,
+    _town_index,
+    lead_town_elsewhere,
+)
 from liangshi.addresses.villages import cuts_village, natural_village, split_village, village_office_end
 from liangshi.addresses.written import (
     _LEAD_PHONE,
@@ -399,6 +405,8 @@ def _best_divisions(text: str) -> tuple[dict[str, str | None], int, list[Divisio
             and text.startswith(found[0].name, pos)
             and (len(found[0].name) > 2 or found[0].level < 3)
         )  # 北区 or 新区 alone, after unread text, is a part of a place name (银岭皮革交易中心北区)
+        if found and lead_town_elsewhere(text, start, pos, found[-1].code):
+            continue  # 西丽街道九祥岭西区: a township first, then a county's name inside a place's name
         if strong and len(found) > len(best[2]):
             best = (fields, end, found, pos)
             break

@@ -25,6 +25,7 @@ from liangshi.addresses.street_patterns import (
     _SHORT_NAME_BLOCK,
     _SHORT_VILLAGE_BLOCK,
     _TOWNSHIP,
+    _TOWNSHIP_PROPER,
     CN_NUM,
 )
 
@@ -153,3 +154,21 @@ def _town_index(parsed: ParsedAddress, pos: int) -> tuple[dict[str, str], bool]:
     if pos == 0:
         return g.towns_wide(parsed.code), True
     return {}, False
+
+
+def lead_town_elsewhere(text: str, start: int, pos: int, code: str | None) -> bool:
+    """Whether a township written by its proper suffix at `start`, before a division read at `pos`, is a known
+    township of no county under that division (西丽街道九祥岭西区: 岭西区 is a part of a place's name there, not
+    a county), so that the division is not taken."""
+    m = _TOWNSHIP_PROPER.match(text, start)
+    if m is None or m.end() > pos or not code:
+        return False
+    g = gazetteer()
+    name = m.group()
+    if name not in g.towns_national:
+        return False
+    # under the division's city (洞桥镇 of 鄞州区 moved to 海曙区 in 2016: still 宁波's)
+    under = (
+        g.towns_by_province.get(code[:2], {}) if code.endswith("0000") else g.towns_by_city.get(code[:4], {})
+    )
+    return name not in under
