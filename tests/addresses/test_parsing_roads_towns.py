@@ -154,3 +154,26 @@ def test_a_township_first_keeps_a_far_countys_name_inside_a_place(
 def test_a_township_first_then_its_own_divisions_reads_them() -> None:
     got = _fields("姜山镇浙江省宁波市鄞州区振兴路310号")
     assert (got["city"], got["district"]) == ("宁波市", "鄞州区")
+
+
+@pytest.mark.parametrize(
+    ("text", "township", "community"),
+    [
+        (
+            "江苏省苏州市吴江区菀坪三扇村18号",
+            "菀坪",
+            "三扇村",
+        ),  # a former township, then a village of the county
+        ("四川省成都市双流区籍田三峨湖村5组", "籍田", "三峨湖村"),
+        ("浙江省台州市临海市上盘镇上盘金杏灯村", "上盘镇", "金杏灯村"),  # the township's short name again
+        ("江苏省苏州市吴江区黎里镇黎里三扇村", "黎里镇", "三扇村"),
+    ],
+)
+def test_a_place_name_glued_before_a_known_village(text: str, township: str, community: str) -> None:
+    got = _fields(text)
+    assert (got["township"], got["community"]) == (township, community)
+
+
+def test_a_village_by_its_pattern_alone_is_kept_whole() -> None:
+    assert _fields("江苏省苏州市吴江区三扇村18号")["community"] == "三扇村"
+    assert _fields("湖南省长沙市望城区茶亭镇某某新塘村")["community"].endswith("新塘村")

@@ -68,6 +68,7 @@ from liangshi.addresses.town_reading import (
     _town_index,
     lead_town_elsewhere,
 )
+from liangshi.addresses.village_names import glued_village
 from liangshi.addresses.villages import cuts_village, natural_village, split_village, village_office_end
 from liangshi.addresses.written import (
     _LEAD_PHONE,
@@ -497,6 +498,13 @@ def _try(component: str, text: str, pos: int, parsed: ParsedAddress) -> int:
                 parsed.township = before_town  # 富东乡邦崴村
             elif before_town or before_zone:  # 大坪乡上屋村 (a former township), 长城工业区陈园村
                 parsed.poi = (parsed.poi or "") + (before_town or "") + (before_zone or "")
+            elif glued := glued_village(village_name, parsed.code, parsed._town):
+                # 坎山勇建村: a former township's name, then a known village; 上盘镇上盘金杏灯村: the township again
+                village_name = glued[1]
+                if parsed.township is None:
+                    parsed.township = glued[0]
+                elif not parsed.township.startswith(glued[0]):
+                    parsed.poi = (parsed.poi or "") + glued[0]
             parsed.community = village_name
             if end != m.end():
                 return end
