@@ -177,3 +177,25 @@ def test_a_place_name_glued_before_a_known_village(text: str, township: str, com
 def test_a_village_by_its_pattern_alone_is_kept_whole() -> None:
     assert _fields("江苏省苏州市吴江区三扇村18号")["community"] == "三扇村"
     assert _fields("湖南省长沙市望城区茶亭镇某某新塘村")["community"].endswith("新塘村")
+
+
+@pytest.mark.parametrize(
+    ("text", "township", "road"),
+    [
+        ("宁波市高新区江南路2703号", "高新区", "江南路"),
+        ("四川省成都市武侯区高新区蜀锦路237号", "高新区", "蜀锦路"),
+        ("山东省济南市国家高新区舜华路1号", "国家高新区", "舜华路"),
+        (
+            "浙江省宁波市高新区梅墟街道梅墟北二路10号",
+            "梅墟街道",
+            "梅墟北二路",
+        ),  # the township inside the zone
+    ],
+)
+def test_a_high_tech_zone_written_alone_is_the_township_level(text: str, township: str, road: str) -> None:
+    got = _fields(text)
+    assert (got["township"], got["road"]) == (township, road)
+
+
+def test_a_road_named_for_the_zone_is_a_road() -> None:
+    assert _fields("广东省佛山市禅城区高新区路8号").get("township") is None
