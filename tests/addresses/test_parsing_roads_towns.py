@@ -199,3 +199,22 @@ def test_a_high_tech_zone_written_alone_is_the_township_level(text: str, townshi
 
 def test_a_road_named_for_the_zone_is_a_road() -> None:
     assert _fields("广东省佛山市禅城区高新区路8号").get("township") is None
+
+
+@pytest.mark.parametrize(
+    ("text", "building", "unit", "room"),
+    [
+        ("湖南省长沙市岳麓区麓谷4季花城17栋2单元1302", "17", "2", "1302"),
+        ("浙江省嘉兴市南湖区东栅4季新城12幢3单元501", "12", "3", "501"),
+        ("河北省石家庄市长安区丽都3号院7栋1单元602", "7", "1", "602"),
+    ],
+)
+def test_a_short_bare_number_inside_a_place_name_is_no_room(
+    text: str, building: str, unit: str, room: str
+) -> None:
+    got = _fields(text)
+    assert (got["building"], got["unit"], got["room"]) == (building, unit, room)
+
+
+def test_a_bare_room_number_before_a_note_is_still_the_room() -> None:
+    assert _fields("福建省厦门市思明区莲前西路2号501电联")["room"] == "501"

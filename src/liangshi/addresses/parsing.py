@@ -614,6 +614,8 @@ def _try(component: str, text: str, pos: int, parsed: ParsedAddress) -> int:
             parsed.room = span[0]
             return span[2]
         m = _ROOM.match(text, pos)
+        if m and m.group() == m.group("r") and len(m.group()) <= 2 and _CJK_NEXT.match(text, m.end()):
+            m = None  # 北苑4季2区117栋: a bare number of one or two digits inside a place's name, not a room
         if m:
             parsed.room = m.group("r").upper()
     return m.end() if m else -1
@@ -835,6 +837,9 @@ def _parse_local(text: str, parsed: ParsedAddress) -> None:
         poi_parts.append(text[pending_start:])
     poi = "".join(p for p in poi_parts if p.strip("-号"))
     parsed.poi = (parsed.poi or "") + poi or None
+
+
+_CJK_NEXT = re.compile(r"[\u4e00-\u9fff]")
 
 
 # Longer text is not an address; only its start is read (and a note says so), which bounds the work.
