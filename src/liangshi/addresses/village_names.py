@@ -27,12 +27,18 @@ def _county_villages(county: str) -> frozenset[str]:
     return frozenset(names)
 
 
+@lru_cache(maxsize=4096)
+def _town_villages(county: str, town: str) -> frozenset[str]:
+    """The full names of a township's villages and communities."""
+    return frozenset(gazetteer().villages(county, town).values())
+
+
 def glued_village(name: str, code: str | None, town: tuple[str, str] | None) -> tuple[str, str] | None:
     """(the name before, the village) when `name`, read as a village by its pattern, is a place's name of two
     to four characters and a known village's full name, or None."""
     indexes: list[frozenset[str]] = []
     if town is not None:
-        indexes.append(frozenset(gazetteer().villages(*town).values()))
+        indexes.append(_town_villages(*town))
     county = town[0] if town is not None else (code or "")[:6]
     if len(county) == 6 and not county.endswith("00") and county in gazetteer().towns_by_county:
         indexes.append(
