@@ -26,6 +26,7 @@ from functools import lru_cache
 from liangshi.addresses.dash_numbers import after_building, after_estate, four_parts, number_range
 from liangshi.addresses.division_names import _MUNICIPALITIES, Division, _Candidate, divisions
 from liangshi.addresses.gazetteer import gazetteer
+from liangshi.addresses.road_names import GENERIC_ROAD, cuts_road_name, division_road_start, highway
 from liangshi.addresses.street_patterns import (
     _BUILDING,
     _BUILDING_HAO,
@@ -33,15 +34,12 @@ from liangshi.addresses.street_patterns import (
     _COMMUNITY,
     _COMPACT,
     _COMPACT_2,
-    _ESTATE_FOLLOWS,
     _FILLER,
     _FLOOR,
-    _GENERIC_TOWN,
     _GENERIC_ZONE,
     _GROUP,
     _LANE,
     _LANE_LAST,
-    _NAME_FOLLOWS,
     _NOT_IN_ROAD,
     _NUMBER,
     _NUMBER_BARE,
@@ -52,7 +50,6 @@ from liangshi.addresses.street_patterns import (
     _ROAD_NUMBERED,
     _ROAD_START_WORDS,
     _ROOM,
-    _SHORT_NAME_BLOCK,
     _SHORT_SUFFIX,
     _SHORT_VILLAGE_BLOCK,
     _TOWNSHIP,
@@ -64,6 +61,14 @@ from liangshi.addresses.street_patterns import (
     _ZONE_NAME,
     CN_NUM,
 )
+from liangshi.addresses.town_reading import (
+    _known_name,
+    _short_name_fits,
+    _sibling_town,
+    _town_index,
+    lead_town_elsewhere,
+)
+from liangshi.addresses.village_names import glued_village
 from liangshi.addresses.villages import cuts_village, natural_village, split_village, village_office_end
 from liangshi.addresses.written import (
     _LEAD_PHONE,
@@ -401,6 +406,8 @@ def _best_divisions(text: str) -> tuple[dict[str, str | None], int, list[Divisio
             and text.startswith(found[0].name, pos)
             and (len(found[0].name) > 2 or found[0].level < 3)
         )  # 北区 or 新区 alone, after unread text, is a part of a place name (银岭皮革交易中心北区)
+        if found and lead_town_elsewhere(text, start, pos, found[-1].code):
+            continue  # 西丽街道九祥岭西区: a township first, then a county's name inside a place's name
         if strong and len(found) > len(best[2]):
             best = (fields, end, found, pos)
             break
@@ -430,97 +437,6 @@ def _number_text(m: re.Match[str]) -> str:
 
 
 _ORDER = ("township", "community", "village_group", "road", "number", "building", "unit", "floor", "room")
-
-
-def _known_name(
-    text: str, pos: int, index: dict[str, str], block: re.Pattern[str] = _SHORT_NAME_BLOCK
-) -> tuple[str, int] | None:
-    """The longest name of `index` written at `pos` (a short form only when no block word follows): the
-    full name and the end."""
-    for end in range(min(len(text), pos + 22), pos + 1, -1):
-        full = index.get(text[pos:end])
-        if full is None:
-            continue
-        if text[pos:end] == full or not block.match(text, end):
-            return full, end
-    return None
-
-
-def _short_name_fits(
-    text: str, pos: int, known: tuple[str, int], parsed: ParsedAddress | None = None
-) -> bool:
-    """Whether a name read at `pos` stands: a full name always; a short one (柳市 for 柳市镇, 浦西 for 浦西村)
-    only before a road, a village or community, or a door number (柳市兴隆中路, 北城浦西455号), and never as the
-    district's own short name (西湖 in 西湖区西湖…)."""
-    full, end = known
-    if text[pos:end] == full:
-        return True
-    if parsed is not None and parsed.district and parsed.district.startswith(text[pos:end]):
-        return False
-    road = _ROAD_NUMBERED.match(text, end) or _ROAD_ANY.match(text, end)
-    if road is not None:
-        # 柳市兴隆中路; not 滨湖 + 楠路 (a road name mistyped), nor 海甸五西路 or 观音桥步行街, road names
-        # that begin with the place (a numeral, a direction or a generic word follows it)
-        rest = road.group()
-        return len(rest) >= 3 and not _ROAD_CONTINUES.match(rest) and not _POI_IN_ROAD.match(rest)
-    if _NUMBER.match(text, end) or _COMMUNITY.match(text, end):
-        return True
-    if parsed is None:
-        return False
-    if parsed.district and _ESTATE_FOLLOWS.match(text, end):
-        return True  # 江干区九堡香滨湾花园: under a county read, the township before an estate's name
-    # 西湖区西溪国际商务中心, 余杭区临平横塘: under a county read, the township before a place's name; or right
-    # after the city's name, no county written (杭州市下沙宝龙城市广场, 宁波庄桥应嘉丽园)
-    if (
-        (parsed.district or (parsed.city and pos == 0))
-        and _NAME_FOLLOWS.match(text, end)
-        and not _GENERIC_TOWN.match(text[pos:end])
-    ):
-        return True
-    # 北城浦西455号: one of the township's villages follows
-    g = gazetteer()
-    county = g.county(parsed.code, full) if parsed.code and not parsed.code.endswith("0000") else None
-    villages = g.villages(county, full) if county else {}
-    return bool(villages) and _known_name(text, end, villages, _SHORT_VILLAGE_BLOCK) is not None
-
-
-@lru_cache(maxsize=4096)
-def _towns_near(county: str) -> dict[str, str]:
-    """The townships of the other counties of a county's city (not its own)."""
-    g = gazetteer()
-    own = g.towns_by_county.get(county, {})
-    return {k: v for k, v in g.towns_by_city.get(county[:4], {}).items() if k not in own}
-
-
-def _sibling_town(text: str, pos: int, parsed: ParsedAddress) -> tuple[str, int] | None:
-    """A township of another county of the city, written under the county read: 余杭区临平 (临平 in 临平区
-    since 2021, split off 余杭区), 江干区九堡 — the name the writer knew, not read as a road's or an estate's;
-    never when a longer township's name by its suffix is written there (海盐县西塘桥镇, not 嘉善's 西塘)."""
-    code = parsed.code
-    if not code or code.endswith("00") or code[:6] not in gazetteer().towns_by_county:
-        return None
-    known = _known_name(text, pos, _towns_near(code[:6]))
-    if known is None or _GENERIC_TOWN.match(text[pos : known[1]]):
-        return None
-    if any(c.division.code[:4] == code[:4] for c in divisions()[0].get(text[pos : known[1]], ())):
-        return None  # 上城区西湖银泰: the name of another county of the city (西湖区), not its township
-    if not _short_name_fits(text, pos, known, parsed):
-        return None
-    by_suffix = _TOWNSHIP.match(text, pos)
-    return None if by_suffix is not None and by_suffix.end() > known[1] else known
-
-
-def _town_index(parsed: ParsedAddress, pos: int) -> tuple[dict[str, str], bool]:
-    """The townships an address may name at `pos`: those of its county or city; at the start of the street
-    level, when no city was read, those of its province or of the country (`柯桥…`, `浙江省临平…`). Whether
-    the index is the wide one."""
-    g = gazetteer()
-    narrow = g.towns(parsed.code) if parsed.code and not parsed.code.endswith("0000") else {}
-    if narrow:
-        return narrow, False
-    if pos == 0:
-        return g.towns_wide(parsed.code), True
-    return {}, False
 
 
 def _try(component: str, text: str, pos: int, parsed: ParsedAddress) -> int:
@@ -582,6 +498,13 @@ def _try(component: str, text: str, pos: int, parsed: ParsedAddress) -> int:
                 parsed.township = before_town  # 富东乡邦崴村
             elif before_town or before_zone:  # 大坪乡上屋村 (a former township), 长城工业区陈园村
                 parsed.poi = (parsed.poi or "") + (before_town or "") + (before_zone or "")
+            elif glued := glued_village(village_name, parsed.code, parsed._town):
+                # 坎山勇建村: a former township's name, then a known village; 上盘镇上盘金杏灯村: the township again
+                village_name = glued[1]
+                if parsed.township is None:
+                    parsed.township = glued[0]
+                elif not parsed.township.startswith(glued[0]):
+                    parsed.poi = (parsed.poi or "") + glued[0]
             parsed.community = village_name
             if end != m.end():
                 return end
@@ -604,7 +527,7 @@ def _try(component: str, text: str, pos: int, parsed: ParsedAddress) -> int:
             # 临平镇星桥街道星发街: a second township, then the road; the road is not named by it
             parsed.poi = (parsed.poi or "") + town.group()
             pos = town.end()
-        m = _ROAD_NUMBERED.match(text, pos) or _ROAD_ANY.match(text, pos)
+        m = highway(text, pos) or _ROAD_NUMBERED.match(text, pos) or _ROAD_ANY.match(text, pos)
         if m is None and town is not None and parsed.township == town.group():
             return pos
         if m and _NOT_IN_ROAD.search(_POI_IN_ROAD.sub(r"\g<road>", m.group())):
@@ -625,7 +548,8 @@ def _try(component: str, text: str, pos: int, parsed: ParsedAddress) -> int:
                 # 紫东新村和春路: the village or community written before its road
                 parsed.community = village.group("community")
                 road = village.group("road")
-            elif split:  # 科技园科苑路: a place name written before the road
+            elif split and not GENERIC_ROAD.fullmatch(split.group("road")):
+                # 科技园科苑路: a place name written before the road (not 花园东大道, a road of that name)
                 parsed.poi = split.group("poi")
                 road = split.group("road")
             parsed.road = road
@@ -690,6 +614,8 @@ def _try(component: str, text: str, pos: int, parsed: ParsedAddress) -> int:
             parsed.room = span[0]
             return span[2]
         m = _ROOM.match(text, pos)
+        if m and m.group() == m.group("r") and len(m.group()) <= 2 and _CJK_NEXT.match(text, m.end()):
+            m = None  # 北苑4季2区117栋: a bare number of one or two digits inside a place's name, not a room
         if m:
             parsed.room = m.group("r").upper()
     return m.end() if m else -1
@@ -704,7 +630,12 @@ def _past_divisions(road: str, parsed: ParsedAddress) -> str:
             if not prefix or len(prefix) < 2 or not road.startswith(prefix):
                 continue
             rest = road[len(prefix) :]
-            if len(rest) >= 3 and not _ROAD_CONTINUES.match(rest) and _ROAD_ANY.fullmatch(rest):
+            if (
+                len(rest) >= 3
+                and not _ROAD_CONTINUES.match(rest)
+                and _ROAD_ANY.fullmatch(rest)
+                and not cuts_road_name(rest)
+            ):
                 road = rest
                 break
     return road
@@ -836,8 +767,8 @@ def _repeat_end(text: str, pos: int, parsed: ParsedAddress) -> int:
                 parsed.current.pop("district", None)
                 parsed._former_district = False
                 step = len(county.name)
-        if not step:
-            return end
+        if not step or division_road_start(text, end + step, (text[end : end + step],)) == end:
+            return end  # 鄞县大道: not the county written again, the road named after it
         end += step
 
 
@@ -906,6 +837,9 @@ def _parse_local(text: str, parsed: ParsedAddress) -> None:
         poi_parts.append(text[pending_start:])
     poi = "".join(p for p in poi_parts if p.strip("-号"))
     parsed.poi = (parsed.poi or "") + poi or None
+
+
+_CJK_NEXT = re.compile(r"[\u4e00-\u9fff]")
 
 
 # Longer text is not an address; only its start is read (and a note says so), which bounds the work.
@@ -979,6 +913,10 @@ def parse_address(text: str) -> ParsedAddress:
         parsed.poi = (parsed.poi or "") + value[pos:] or None
         notes.remove("text_before_address")
     else:
+        if found:  # 温州大道, 鄞县大道: a road named after the division written before it
+            last = found[-1].name
+            short = re.sub(f"{_SHORT_SUFFIX.pattern}$", "", last)
+            pos = division_road_start(value, pos, (last, short))
         _parse_local(value[pos:], parsed)
         _zone_by_county(value, pos, parsed)
     if found and not found[-1].current and parsed.code != found[-1].code and "historic_district" in notes:

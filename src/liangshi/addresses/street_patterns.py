@@ -9,8 +9,9 @@ CN_NUM = "[零〇一二两三四五六七八九十百]+"
 
 _CJK = "\u4e00-\u9fff"
 _NOT_ROAD_AFTER = r"(?!路|街|巷|大道|大街|道|弄|胡同)"
-_TOWNSHIP = re.compile(
-    rf"[{_CJK}]{{1,12}}?(?:街道办事处|街道办|街道|镇|乡|苏木|经济技术开发区|经济开发区|开发区){_NOT_ROAD_AFTER}"
+_TOWNSHIP = re.compile(  # 高新区 written alone after its city (宁波市高新区): the high-tech zone, a township-level unit
+    rf"(?:国家)?高新区{_NOT_ROAD_AFTER}"
+    rf"|[{_CJK}]{{1,12}}?(?:街道办事处|街道办|街道|镇|乡|苏木|经济技术开发区|经济开发区|开发区){_NOT_ROAD_AFTER}"
 )
 _COMMUNITY = re.compile(
     rf"[{_CJK}A-Za-z\d]{{1,12}}?(?:社区居民委员会|社区居委会|居民委员会|村民委员会|居委会|村委会|社区|(?<!新)村)"
