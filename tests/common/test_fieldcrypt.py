@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import hashlib
+import hmac
 import json
 import stat
 from pathlib import Path
@@ -30,6 +32,30 @@ def test_index_is_equal_for_equal_values_keyed_and_bound_to_the_field() -> None:
     assert ring.index("document.number", ID) != ring.index("person.phone", ID)
     assert ring.index("document.number", ID) != Keyring.generate().index("document.number", ID)
     assert ID not in ring.index("document.number", ID) and len(ring.index("document.number", ID)) == 64
+
+
+def test_the_kept_ciphers_and_index_states_give_what_fresh_ones_give() -> None:
+    # The keyring keeps each key's cipher and each field's HMAC state (issue 19: an import seals millions of
+    # values): every index is still HMAC-SHA256(index key, field NUL value), whatever was indexed before, and a
+    # token made by one keyring object decrypts under another built from the same keys, in both directions.
+    ring = Keyring.generate()
+    values = [ID, "13800000000", "", "张三", ID[:-1] + "X", ID]
+    for column in ("document.number", "person.phone", "document.number"):
+        for value in values:
+            expected = hmac.new(
+                ring.index_key, column.encode() + b"\0" + value.encode(), hashlib.sha256
+            ).hexdigest()
+            assert ring.index(column, value) == expected
+    twin = Keyring.from_json(ring.to_json())
+    assert twin == ring
+    for value in values:
+        assert twin.decrypt("person.phone", ring.encrypt("person.phone", value)) == value
+        assert ring.decrypt("person.phone", twin.encrypt("person.phone", value)) == value
+    rotated = ring.rotated()
+    old = ring.encrypt("document.number", ID)
+    assert rotated.decrypt("document.number", old) == ID
+    assert rotated.key_id(rotated.encrypt("document.number", ID)) == rotated.primary != ring.primary
+    assert rotated.index("document.number", ID) == ring.index("document.number", ID)
 
 
 def test_a_value_moved_to_another_field_or_altered_does_not_decrypt() -> None:

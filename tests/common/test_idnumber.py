@@ -451,3 +451,19 @@ def test_id_numbers_in_free_text_are_masked_in_ascii_and_full_width_forms() -> N
     # Not part of a longer number, and shorter numbers are left alone.
     assert mask_id_numbers_in("流水号1101051949123100231") == "流水号1101051949123100231"
     assert mask_id_numbers_in("电话13800138000") == "电话13800138000"
+
+
+@given(st.text(alphabet="0123456789", min_size=17, max_size=17))
+def test_check_character_is_the_gb11643_weighted_sum(first17: str) -> None:
+    # The sum is taken over the digits' bytes in C (issue 19); it must be GB 11643-1999's sum of weight × digit.
+    weights = (7, 9, 10, 5, 8, 4, 2, 1, 6, 3, 7, 9, 10, 5, 8, 4, 2)
+    total = sum(int(d) * w for d, w in zip(first17, weights, strict=True))
+    assert compute_check_char(first17) == "10X98765432"[total % 11]
+
+
+@pytest.mark.parametrize(
+    "bad", ["4207021990010112", "420702199001011234", "42070219900101１23", "4207021990010112a", ""]
+)
+def test_check_character_refuses_anything_but_17_ascii_digits(bad: str) -> None:
+    with pytest.raises(ValueError):
+        compute_check_char(bad)

@@ -82,6 +82,11 @@ class Keyring:
     primary: str
     data_keys: dict[str, bytes] = field(repr=False)
     index_key: bytes = field(repr=False)
+    # Per keyring, made once: the AES-GCM cipher of each data key, and per field the HMAC state that has taken
+    # the key and the field's name (an import seals and indexes millions of values; setting up the key schedule
+    # and the HMAC's padded key for each one cost more than the encryption and the hash themselves).
+    _ciphers: dict[str, AESGCM] = field(default_factory=dict, init=False, repr=False, compare=False)
+    _index_states: dict[str, Any] = field(default_factory=dict, init=False, repr=False, compare=False)
 
     # -- building and storing --------------------------------------------------------------------------------
 
@@ -193,9 +198,7 @@ class Keyring:
     def encrypt(self, column: str, value: str) -> str:
         """`value` encrypted under the primary key, bound to `column` (e.g. "document.number")."""
         nonce = secrets.token_bytes(NONCE_BYTES)
-        sealed = AESGCM(self.data_keys[self.primary]).encrypt(
-            nonce, value.encode("utf-8"), column.encode("utf-8")
-        )
+        sealed = self._cipher(self.primary).encrypt(nonce, value.encode("utf-8"), column.encode("utf-8"))
         return f"{VERSION}:{self.primary}:{_b64(nonce + sealed)}"
 
     def key_id(self, token: str) -> str:
@@ -214,7 +217,7 @@ class Keyring:
                 {"field": column, "kid": kid},
             )
         try:
-            clear = AESGCM(key).decrypt(raw[:NONCE_BYTES], raw[NONCE_BYTES:], column.encode("utf-8"))
+            clear = self._cipher(kid).decrypt(raw[:NONCE_BYTES], raw[NONCE_BYTES:], column.encode("utf-8"))
         except InvalidTag as exc:
             raise FieldKeyError(
                 "crypto.wrong_key",
@@ -233,8 +236,21 @@ class Keyring:
 
     def index(self, column: str, value: str) -> str:
         """The keyed hash of `value` in `column`: hex, 64 characters; equal values give equal indexes."""
-        message = column.encode("utf-8") + b"\0" + value.encode("utf-8")
-        return hmac.new(self.index_key, message, hashlib.sha256).hexdigest()
+        state = self._index_states.get(column)
+        if state is None:
+            state = hmac.new(self.index_key, column.encode("utf-8") + b"\0", hashlib.sha256)
+            self._index_states[column] = state
+        mac = state.copy()
+        mac.update(value.encode("utf-8"))
+        return str(mac.hexdigest())
+
+    def _cipher(self, kid: str) -> AESGCM:
+        """The AES-GCM cipher of data key `kid` (which must be in the keyring)."""
+        cipher = self._ciphers.get(kid)
+        if cipher is None:
+            cipher = AESGCM(self.data_keys[kid])
+            self._ciphers[kid] = cipher
+        return cipher
 
 
 def _parse(token: str) -> tuple[str, bytes]:

@@ -7,6 +7,7 @@ numbers whose address code was created after the birth date, which is normal for
 
 from __future__ import annotations
 
+import operator
 import re
 import unicodedata
 from dataclasses import dataclass
@@ -45,6 +46,7 @@ IdKind = Literal["resident", "resident15", "hmt_permit", "foreign_pr"]
 
 _WEIGHTS = (7, 9, 10, 5, 8, 4, 2, 1, 6, 3, 7, 9, 10, 5, 8, 4, 2)
 _CHECK_CHARS = "10X98765432"
+_DIGIT_OFFSET = ord("0") * sum(_WEIGHTS)  # what the digits' ASCII codes add beyond their values
 _EARLIEST_BIRTH = date(1900, 1, 1)
 
 #: Address codes used by residence permits for Hong Kong, Macau and Taiwan residents.
@@ -69,7 +71,8 @@ def compute_check_char(first17: str) -> str:
     """The GB 11643-1999 check character for the first 17 digits of an ID number."""
     if len(first17) != 17 or not first17.isascii() or not first17.isdigit():
         raise ValueError(f"expected 17 ASCII digits, got {first17!r}")
-    total = sum(int(digit) * weight for digit, weight in zip(first17, _WEIGHTS, strict=True))
+    # Σ weight × (byte − 48) over the ASCII digits, summed in C (the bulk imports check millions of numbers).
+    total = sum(map(operator.mul, first17.encode("ascii"), _WEIGHTS)) - _DIGIT_OFFSET
     return _CHECK_CHARS[total % 11]
 
 
