@@ -79,7 +79,24 @@ def make_engine(url: str, *, echo: bool = False, pool_size: int = 10, max_overfl
             dbapi_connection.isolation_level = None
 
         return engine
-    return create_engine(url, echo=echo, pool_pre_ping=True, pool_size=pool_size, max_overflow=max_overflow)
+    engine = create_engine(url, echo=echo, pool_pre_ping=True, pool_size=pool_size, max_overflow=max_overflow)
+    event.listen(engine, "connect", _no_jit)
+    return engine
+
+
+def _no_jit(dbapi_connection: Any, _record: Any) -> None:
+    """PostgreSQL's JIT off for the application's sessions (issue 17): a page's statement over a city's register
+    is estimated dear enough to be compiled (`jit_above_cost`), and compiling it took 0.5 s at 1M persons where
+    running it took 0.1–0.2 s. Set on each new connection; docs/deploy.md sets it on the server too (behind
+    PgBouncer's transaction pooling a session setting is not guaranteed to reach every server connection)."""
+    autocommit = dbapi_connection.autocommit
+    dbapi_connection.autocommit = True
+    cursor = dbapi_connection.cursor()
+    try:
+        cursor.execute("SET jit = off")
+    finally:
+        cursor.close()
+        dbapi_connection.autocommit = autocommit
 
 
 def make_session_factory(engine: Engine) -> sessionmaker[Session]:
@@ -140,6 +157,7 @@ def make_read_only_engine(
         # A replica that is down must not hold a request for long: the primary answers instead.
         connect_args={"connect_timeout": 3},
     )
+    event.listen(engine, "connect", _no_jit)
     event.listen(engine, "begin", lambda conn: conn.exec_driver_sql("SET TRANSACTION READ ONLY"))
     return engine
 

@@ -9,9 +9,10 @@ import pytest
 from liangshi import registry
 from liangshi.errors import Conflict, ValidationFailed
 from liangshi.persons import service as persons
+from liangshi.persons.models import PersonVersion
 from liangshi.registry import Provenance, history
 from tests import factories
-from tests.conftest import INSIDE, World
+from tests.conftest import INSIDE, OUTSIDE, World
 
 PROV = Provenance("collector", "collector_zhang", "observed")
 
@@ -261,3 +262,33 @@ def test_search_with_retired_objects_gives_one_row_per_object(world: World) -> N
     assert sorted((snap.entity.id, snap.retired) for snap in page.items) == [(pid, True), (other, False)]
     assert page.total == 2
     assert [snap.entity.id for snap in current.items] == [other]
+
+
+def test_a_search_counting_in_its_page_gives_the_same_page_and_total(world: World) -> None:
+    """`count_in_page` (the forgiving search's one scan): the same items and total as a count and a page apart,
+    within the jurisdiction, on the first page, a later one and one past the end; an empty search counts 0."""
+    with world.session() as s:
+        ctx = world.ctx(s)
+        for i in range(7):
+            factories.person(s, ctx, area_id=world.area(INSIDE), name=f"钱{'一二三四五六七'[i]}")
+        factories.person(s, ctx, area_id=world.area(OUTSIDE), name="钱外")
+    with world.session() as s:
+        ctx = world.ctx(s, "police_liu")
+        where = [PersonVersion.name.startswith("钱")]
+        for offset, limit in [(0, 3), (3, 3), (6, 3), (9, 3), (0, 50)]:
+            apart = registry.search(s, ctx, persons.PERSON, where=where, offset=offset, limit=limit)
+            one = registry.search(
+                s, ctx, persons.PERSON, where=where, offset=offset, limit=limit, count_in_page=True
+            )
+            assert [x.entity.id for x in one.items] == [x.entity.id for x in apart.items]
+            assert one.total == apart.total == 7
+        none = registry.search(
+            s,
+            ctx,
+            persons.PERSON,
+            where=[PersonVersion.name == "无此人"],
+            offset=0,
+            limit=5,
+            count_in_page=True,
+        )
+        assert (none.items, none.total) == ([], 0)

@@ -6,8 +6,11 @@ import json
 import re
 from collections.abc import Callable
 
+import pytest
 from fastapi.testclient import TestClient
 
+from liangshi.addresses import service as addresses
+from liangshi.web.pages import places as places_page
 from tests.conftest import World
 from tests.kpis.helpers import A
 from tests.web.places_data import build_places
@@ -130,3 +133,37 @@ def test_the_map_table_links_each_street_to_its_plates_page(world: World, web_as
     links = re.findall(r'<a href="(/web/streets/\d+)" data-testid="street-link">', r.text)
     assert links
     assert client.get(links[0]).status_code == 200
+
+
+def test_a_long_street_lists_its_plates_a_page_at_a_time_and_checks_them_all(
+    world: World, web_as: Web, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Issue 17 (stop 30): a street of a city's size holds thousands of plates, each with its forms; the page shows
+    them in number order a page at a time (both sides), with the gaps of that stretch, while the numbering check
+    still covers the whole street."""
+    monkeypatch.setattr(places_page, "STREET_PAGE_PLATES", 3)
+    places = build_places(world)
+    street = places.built.places["A"].street_id
+    client = web_as("collector_zhang")
+    with world.session() as s:
+        whole = addresses.street_view(s, world.ctx(s, "collector_zhang"), street, None)
+    every = sorted(p["base"] for side in ("odd", "even") for p in whole["plates"][side])
+    assert len(every) > 3
+    seen: list[int] = []
+    at: int | None = 0
+    while at is not None:
+        r = client.get(f"/web/streets/{street}", params={"at": at})
+        assert r.status_code == 200
+        shown = re.findall(r'<td class="no">(?:<strong>)?(\d+)', r.text)
+        gaps = re.findall(r'<tr class="gap" data-testid="gap"><td class="no"><strong>(\d+)', r.text)
+        plates = [int(n) for n in shown if n not in gaps]
+        assert 0 < len(plates) <= 3
+        seen += plates
+        assert f"共 {len(every)} 个门牌" in r.text
+        check = r.text.split('data-testid="defects"')[1].split("</section>")[0]
+        assert '<span class="badge bad">18</span>' in check  # the check is the whole street's on every page
+        nxt = re.search(r'href="/web/streets/\d+\?at=(\d+)" rel="next"', r.text)
+        at = int(nxt.group(1)) if nxt else None
+    assert sorted(seen) == every
+    last = client.get(f"/web/streets/{street}", params={"at": 10_000})
+    assert last.status_code == 200 and 'rel="prev"' in last.text and 'rel="next"' not in last.text

@@ -187,9 +187,13 @@ def search(
     limit: int,
     order_by: Any = None,
     include_retired: bool = False,
+    count_in_page: bool = False,
 ) -> Page:
     """Search current versions in the actor's jurisdiction; personal data in the results is audited. `order_by`:
-    one expression or a sequence of them (default: the entity id)."""
+    one expression or a sequence of them (default: the entity id). With `count_in_page` the total is read in the
+    page's own statement (a `count(*) over ()` window, evaluated before the offset and limit) instead of a second
+    scan of every match: for a search that sorts all its matches anyway (a ranking over windows); a page past the
+    end is counted apart."""
     ctx.actor.ensure(f"{perm_kind(kind)}.read")
     cut, ctx = department_cut(session, ctx, kind)
     v, e = kind.version, kind.entity
@@ -210,12 +214,24 @@ def search(
     base = scoped(select(e, v).join(v, and_(v.entity_id == e.id, *conditions)), kind, ctx.actor)
     for cond in where:
         base = base.where(cond)
-    total = session.execute(select(func.count()).select_from(base.subquery())).scalar_one()
     order = (
         (order_by if isinstance(order_by, (list, tuple)) else [order_by]) if order_by is not None else [e.id]
     )
-    rows = session.execute(base.order_by(*order).offset(offset).limit(limit))
-    items = [Snapshot(kind, ent, row, row.valid_to is not None, cut=cut) for ent, row in rows]
+    if count_in_page:
+        counted = session.execute(
+            base.add_columns(func.count().over()).order_by(*order).offset(offset).limit(limit)
+        ).all()
+        items = [Snapshot(kind, ent, row, row.valid_to is not None, cut=cut) for ent, row, _n in counted]
+        if counted:
+            total = int(counted[0][2])
+        elif offset > 0:
+            total = session.execute(select(func.count()).select_from(base.subquery())).scalar_one()
+        else:
+            total = 0
+    else:
+        total = session.execute(select(func.count()).select_from(base.subquery())).scalar_one()
+        rows = session.execute(base.order_by(*order).offset(offset).limit(limit))
+        items = [Snapshot(kind, ent, row, row.valid_to is not None, cut=cut) for ent, row in rows]
     if kind.name in PERSONAL_KINDS and items:
         log(
             ctx,

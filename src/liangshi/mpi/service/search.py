@@ -137,7 +137,14 @@ def forgiving_search(
         if seen:
             where.append(Person.id.not_in(seen))
         found = registry.search(
-            session, ctx, persons.PERSON, where=where, offset=0, limit=max(room * 3, 30), order_by=order
+            session,
+            ctx,
+            persons.PERSON,
+            where=where,
+            offset=0,
+            limit=max(room * 3, 30),
+            order_by=order,
+            count_in_page=True,  # the ranking's windows sort every candidate anyway: one scan, not two
         )
         total += found.total
         for snap in found.items:

@@ -95,23 +95,41 @@ def building_grid(request: Request, building_id: int, on: str | None = None) -> 
         )
 
 
+# Plates listed on one street page (issue 17, stop 30): a street of a city's size holds thousands of plates, each
+# with its forms; the page shows them in number order this many at a time (both sides), the check covers them all.
+STREET_PAGE_PLATES = 200
+
+
 @router.get("/streets/{street_id}")
-def street(request: Request, street_id: int) -> Response:
-    """A street's plates by side along the street, gaps and defects highlighted, and a number proposal form."""
+def street(request: Request, street_id: int, at: int = Query(0, ge=0, le=10_000_000)) -> Response:
+    """A street's plates by side along the street, gaps and defects highlighted, and a number proposal form; the
+    plates `STREET_PAGE_PLATES` at a time in number order from the `at`-th (the numbering check is the street's)."""
     with page(request) as p:
         view = addresses.street_view(p.session, p.ctx, street_id, None)
+        every = sorted(
+            (plate for side in ("odd", "even") for plate in view["plates"][side]),
+            key=lambda plate: (plate["base"], plate["sub"] or 0),
+        )
+        total = len(every)
+        at = min(at, max(0, total - 1))
+        shown = every[at : at + STREET_PAGE_PLATES]
+        keep = {plate["address_id"] for plate in shown}
+        low, high = (shown[0]["base"], shown[-1]["base"]) if shown else (0, -1)
         sides = {}
         for side, missing_key in (("odd", "missing_odd"), ("even", "missing_even")):
-            items: list[dict[str, Any]] = [{"kind": "plate", **plate} for plate in view["plates"][side]]
+            items: list[dict[str, Any]] = [
+                {"kind": "plate", **plate} for plate in view["plates"][side] if plate["address_id"] in keep
+            ]
             items += [
                 {"kind": "gap", "base": n, "sub": None, "number": str(n)}
                 for n in view["defects"][missing_key]
+                if low <= n <= high
             ]
             # In number order, so each gap shows where it belongs between its neighbours.
             items.sort(key=lambda i: (i["base"], i["sub"] or 0, i["kind"] == "gap"))
             sides[side] = items
-        options = [p_["number"] for side in ("odd", "even") for p_ in view["plates"][side]]
-        ids = [p_["address_id"] for side in ("odd", "even") for p_ in view["plates"][side]]
+        options = [p_["number"] for p_ in shown]
+        ids = [p_["address_id"] for p_ in shown]
         return render(
             request,
             "street.html",
@@ -123,6 +141,11 @@ def street(request: Request, street_id: int) -> Response:
             plate_status=PLATE_STATUS,
             versions=plate_versions(p, ids) if p.may("address.write") else {},
             steps=plate_steps,
+            plate_total=total,
+            plate_from=at + 1 if shown else 0,
+            plate_to=at + len(shown),
+            previous_at=max(0, at - STREET_PAGE_PLATES) if at > 0 else None,
+            next_at=at + STREET_PAGE_PLATES if at + STREET_PAGE_PLATES < total else None,
         )
 
 
