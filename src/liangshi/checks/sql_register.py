@@ -365,6 +365,25 @@ LEFT JOIN (SELECT DISTINCT o.person_id, o.dwelling_id FROM ({_OPEN_RESIDENCE}) o
 WHERE rv.status = 'open' AND live.person_id IS NULL
 """
 
+# A current community-correction case (not ended as of :today) whose person holds no open residence in the register
+# (departed or deregistered): the case's community scopes it; `left_on`, the person's last departure or
+# deregistration as the register records it.
+CORRECTION_PERSON_DEPARTED = f"""
+SELECT c.person_id AS object_id, c.area_id, ar.county_code, ar.code AS community_code, c.id AS case_id,
+       c.department, fd.doc_type, fd.id_number, gone.left_on
+FROM correction_cases c
+JOIN areas ar ON ar.id = c.area_id
+LEFT JOIN ({_FIRST_DOC}) fd ON fd.person_id = c.person_id
+LEFT JOIN (SELECT DISTINCT o.person_id FROM ({_OPEN_RESIDENCE}) o) live ON live.person_id = c.person_id
+LEFT JOIN (
+  SELECT r.person_id, MAX(COALESCE(rv.departure_date, rv.deregistration_date)) AS left_on
+  FROM residences r JOIN residence_versions rv ON rv.entity_id = r.id AND rv.superseded_at IS NULL
+  GROUP BY r.person_id
+) gone ON gone.person_id = c.person_id
+WHERE c.superseded_at IS NULL AND (c.end_date IS NULL OR c.end_date >= :today) AND ar.path LIKE :prefix
+  AND live.person_id IS NULL
+"""
+
 # A foreign guest's stay that reached the register after the limit (the venue rule's `late_report`, set on receipt).
 FOREIGN_GUEST_LATE = f"""
 SELECT s.id AS object_id, s.area_id, s.county_code, vv.name AS venue, s.stay_ref, s.doc_type, s.doc_number,
