@@ -15,7 +15,9 @@ from __future__ import annotations
 
 import datetime as dt
 import re
+from collections.abc import Mapping
 from dataclasses import dataclass
+from typing import Any
 from urllib.parse import parse_qs
 
 from starlette.requests import Request
@@ -37,7 +39,7 @@ _FILENAME = re.compile(rb'name="file"; filename="([^"\r\n]{1,300})"')
 _JSON_KIND = re.compile(rb'"kind"\s*:\s*"([a-z_]{1,20})"')
 
 
-def is_feed(scope: dict[str, object]) -> bool:
+def is_feed(scope: Mapping[str, Any]) -> bool:
     """Whether the request sends a department's batch (the routes whose oversized bodies are recorded)."""
     path = str(scope.get("path") or "")
     return scope.get("method") == "POST" and (path == _WEB or _API.match(path) is not None)
@@ -53,13 +55,13 @@ class Oversized:
     csrf: str | None
 
 
-def read_head(scope: dict[str, object], head: bytes) -> Oversized:
+def read_head(scope: Mapping[str, Any], head: bytes) -> Oversized:
     """The department, kind, file name and form token of an oversized batch request, from its path, query and
     the first bytes of its body."""
     fields = {
         m.group(1).decode(): m.group(2).decode("utf-8", "replace").strip() for m in _FIELD.finditer(head)
     }
-    query = parse_qs(bytes(scope.get("query_string") or b"").decode("latin-1"))  # type: ignore[arg-type]
+    query = parse_qs(bytes(scope.get("query_string") or b"").decode("latin-1"))
     match = _API.match(str(scope.get("path") or ""))
     department = match.group(1) if match else (fields.get("department") or None)
     json_kind = _JSON_KIND.search(head)
