@@ -113,7 +113,10 @@ MORE: dict[str, tuple[str, tuple[str, ...], tuple[str, ...]]] = {
 LATER: dict[str, tuple[str, tuple[str, ...], tuple[str, ...]]] = {
     "duplicate_number": ("plate.duplicate_number", _PLATE, _PLATE),
     "one_number_many_places": ("address.one_number_many_places", _PLATE, _PLATE),
-    # Stop 30: a person under community correction (justice_corrections.csv) the police files hold as departed.
+}
+# The kind of stop 30 (synth `DefectRates.corrections`, in `every_kind`), scored where its truth file was written: a
+# person under community correction (justice_corrections.csv) the police files hold as departed.
+CORRECTIONS: dict[str, tuple[str, tuple[str, ...], tuple[str, ...]]] = {
     "correction_person_departed": (
         "correction.person_departed",
         ("doc_type", "id_number"),
@@ -165,7 +168,8 @@ def score(city: Path, found: list[dict[str, object]]) -> list[dict[str, object]]
     also missing from it, or swapped with one that is; a duplicate of a person it does not hold)."""
     table = []
     missing = _truth(city, "plate_missing", ("community_code", "street", "number"))
-    kinds = KINDS | {k: v for k, v in (MORE | LATER).items() if (city / "truth" / f"{k}.csv").exists()}
+    later = MORE | LATER | CORRECTIONS
+    kinds = KINDS | {k: v for k, v in later.items() if (city / "truth" / f"{k}.csv").exists()}
     for kind, (code, truth_cols, key_cols) in kinds.items():
         planted = _truth(city, kind, truth_cols)
         unseeable = len(planted & missing) if kind in NEEDS_THE_PLATE else 0
