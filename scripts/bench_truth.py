@@ -27,7 +27,8 @@ from liangshi.checks import service as checks
 from liangshi.cli.synth import load_into
 from liangshi.clock import Clock
 from liangshi.db import make_engine, make_session_factory
-from liangshi.departments.service import feed_births
+from liangshi.departments.models import CorrectionCase
+from liangshi.departments.service import feed_births, resolve_persons
 from liangshi.registry import Context
 from liangshi.synth import write_city
 from liangshi.synth.generate import DefectRates
@@ -113,6 +114,15 @@ LATER: dict[str, tuple[str, tuple[str, ...], tuple[str, ...]]] = {
     "duplicate_number": ("plate.duplicate_number", _PLATE, _PLATE),
     "one_number_many_places": ("address.one_number_many_places", _PLATE, _PLATE),
 }
+# The kind of stop 30 (synth `DefectRates.corrections`, in `every_kind`), scored where its truth file was written: a
+# person under community correction (justice_corrections.csv) the police files hold as departed.
+CORRECTIONS: dict[str, tuple[str, tuple[str, ...], tuple[str, ...]]] = {
+    "correction_person_departed": (
+        "correction.person_departed",
+        ("doc_type", "id_number"),
+        ("doc_type", "id_number"),
+    ),
+}
 SOURCES = (
     ("housing_dwellings", "dwellings"),
     ("housing_rentals", "rentals"),
@@ -158,7 +168,8 @@ def score(city: Path, found: list[dict[str, object]]) -> list[dict[str, object]]
     also missing from it, or swapped with one that is; a duplicate of a person it does not hold)."""
     table = []
     missing = _truth(city, "plate_missing", ("community_code", "street", "number"))
-    kinds = KINDS | {k: v for k, v in (MORE | LATER).items() if (city / "truth" / f"{k}.csv").exists()}
+    later = MORE | LATER | CORRECTIONS
+    kinds = KINDS | {k: v for k, v in later.items() if (city / "truth" / f"{k}.csv").exists()}
     for kind, (code, truth_cols, key_cols) in kinds.items():
         planted = _truth(city, kind, truth_cols)
         unseeable = len(planted & missing) if kind in NEEDS_THE_PLATE else 0
@@ -223,6 +234,40 @@ def score_births(city: Path, session: Session) -> dict[str, int] | None:
         "refused_as_labelled": sum(1 for k, o in keys.items() if o != "proposed" and k not in held),
         "to_refuse": len(keys) - len(expected),
         "other_proposals": len(held - expected),
+    }
+
+
+def score_corrections(city: Path, session: Session, ctx: Context) -> dict[str, int] | None:
+    """Justice's corrections file against truth/corrections.csv: each row labelled `accepted` is a current case of
+    the person holding its number (kind and start date), each other row (a person the police files do not hold)
+    has neither a person nor a case, and no other case exists."""
+    path = city / "truth" / "corrections.csv"
+    if not path.exists():
+        return None
+    with path.open(encoding="utf-8") as fh:
+        rows = list(csv.DictReader(fh))
+    holders = resolve_persons(session, ctx, [("resident_id", r["id_number"]) for r in rows])
+    cases = {
+        (int(c.person_id), c.case_kind, c.start_date)
+        for c in session.execute(
+            select(CorrectionCase).where(CorrectionCase.superseded_at.is_(None))
+        ).scalars()
+    }
+    accepted = [r for r in rows if r["outcome"] == "accepted"]
+    held = {
+        (holders[r["id_number"]], r["case_kind"], dt.date.fromisoformat(r["start_date"]))
+        for r in accepted
+        if r["id_number"] in holders
+    }
+    return {
+        "rows": len(rows),
+        "to_accept": len(accepted),
+        "accepted": len(held & cases),
+        "to_refuse": len(rows) - len(accepted),
+        "refused_as_labelled": sum(
+            1 for r in rows if r["outcome"] != "accepted" and r["id_number"] not in holders
+        ),
+        "other_cases": len(cases - held),
     }
 
 
@@ -292,6 +337,7 @@ def main() -> int:
         residences = session.execute(text("SELECT COUNT(*) FROM residences")).scalar_one()
         t_count = time.perf_counter() - t2
         births = score_births(work, session)
+        corrections = score_corrections(work, session, ctx)
     engine.dispose()
     table = score(work, [f.line() for f in result.found])
     print(f"\n{args.persons:,} persons, seed {args.seed}, {url.split(':')[0]}")
@@ -316,6 +362,12 @@ def main() -> int:
             f"\nbirths (health_births.csv, {births['rows']} rows): {births['proposed']} of {births['to_propose']}"
             f" proposed as labelled, {births['refused_as_labelled']} of {births['to_refuse']} refused as labelled,"
             f" {births['other_proposals']} other proposals"
+        )
+    if corrections is not None:
+        print(
+            f"corrections (justice_corrections.csv, {corrections['rows']} rows): {corrections['accepted']} of"
+            f" {corrections['to_accept']} kept as labelled, {corrections['refused_as_labelled']} of"
+            f" {corrections['to_refuse']} refused as labelled, {corrections['other_cases']} other cases"
         )
     print("\nper check:", json.dumps(result.per_check))
     print("seconds per check:", json.dumps({k: round(v, 2) for k, v in seconds.items()}))

@@ -9,7 +9,7 @@ import liangshi.synth.generate as generate
 
 PACKAGE = Path(generate.__file__).parent
 # Each module may import only the ones before it; the face (__init__) may import them all.
-ORDER = ("columns", "plan", "community", "more", "numbers", "items", "births", "extracts")
+ORDER = ("columns", "plan", "community", "more", "numbers", "items", "births", "corrections", "extracts")
 
 
 def _liangshi_imports(path: Path) -> set[str]:

@@ -38,6 +38,9 @@ class Check:
     owner: str
     rule_zh: str
     rule_en: str
+    # A check whose findings say more than the register shows to every reader (a person under community
+    # correction): only those with this permission see, dismiss or are assigned them (None: every `check.read`).
+    permission: str | None = None
 
     def title(self, lang: str = "zh") -> str:
         """The title in the requested language."""
@@ -338,6 +341,20 @@ _REGISTER_CHECKS = (
         "A tenant of an active rental who has no open residence at the rented dwelling any more.",
     ),
     Check(
+        "correction.person_departed",
+        "社区矫正对象已离开居住地",
+        "Person under community correction has left",
+        "high",
+        "person",
+        "police",
+        "司法部门在矫的社区矫正对象（矫正未结束），在登记库中已没有有效居住登记（已离开或已注销），需民警与司法所核实去向、"
+        "防止脱管。只有社区矫正信息的查看者可见。",
+        "A person under community correction by justice (the case not ended) who has no open residence in the "
+        "register any more (departed or deregistered): the police and the judicial office verify where they went, "
+        "lest supervision lapse. Seen only by those who read community-correction cases.",
+        permission="correction.read",
+    ),
+    Check(
         "venue.foreign_guest_late",
         "境外人员住宿超时报送",
         "Foreign guest reported late",
@@ -349,6 +366,12 @@ _REGISTER_CHECKS = (
     ),
 )
 CHECKS.update({c.code: c for c in _REGISTER_CHECKS})
+
+
+def hidden_checks(may: Any) -> list[str]:
+    """The codes of the checks whose findings a reader may not see (`may`: the actor's permission test)."""
+    return [c.code for c in CHECKS.values() if c.permission is not None and not may(c.permission)]
+
 
 # 人来登记: a floating arrival is registered within this many working days (the arrival registration rate's limit,
 # kpis.rules.ARRIVAL_REGISTRATION_LIMIT_WORKING_DAYS; kpis imports checks, so the number is kept here too and a

@@ -215,19 +215,34 @@ WHERE d.person_id <> sn.first_person AND ar.path LIKE :prefix
 """
 
 PERSON_NAMESAKES = f"""
-WITH docs AS ({_DOCS}),
+WITH cur AS (
+  SELECT pv.entity_id, pv.name_pinyin, pv.birth_date, pv.sex FROM person_versions pv WHERE {_cur("pv")}
+),
+-- One pass over the current persons: the (name pinyin, birth date, sex) held more than once, then only their
+-- members are paired (a common name alone fans out to thousands of persons).
+shared AS (
+  SELECT name_pinyin, birth_date, sex FROM cur
+  WHERE name_pinyin IS NOT NULL AND birth_date IS NOT NULL AND sex IS NOT NULL
+  GROUP BY name_pinyin, birth_date, sex HAVING COUNT(*) > 1
+),
+members AS (
+  SELECT c.entity_id, c.name_pinyin, c.birth_date, c.sex FROM cur c
+  JOIN shared g ON g.name_pinyin = c.name_pinyin AND g.birth_date = c.birth_date AND g.sex = c.sex
+),
 namesakes AS (
   SELECT pa.entity_id AS a, pb.entity_id AS b
-  FROM person_versions pa
-  JOIN person_versions pb ON pb.name_pinyin = pa.name_pinyin AND pb.birth_date = pa.birth_date
-    AND pb.sex = pa.sex AND pb.entity_id > pa.entity_id AND {_cur("pb")}
-  WHERE {_cur("pa")}
+  FROM members pa
+  JOIN members pb ON pb.name_pinyin = pa.name_pinyin AND pb.birth_date = pa.birth_date
+    AND pb.sex = pa.sex AND pb.entity_id > pa.entity_id
 )
-SELECT nb.b AS object_id, p.area_id, p.county_code, db.doc_type, db.number AS id_number, nb.a AS twin,
-       da.number AS twin_number
+SELECT nb.b AS object_id, p.area_id, p.county_code, vb.doc_type, vb.number AS id_number, nb.a AS twin,
+       va.number AS twin_number
 FROM namesakes nb
-JOIN docs da ON da.person_id = nb.a AND da.doc_type = 'resident_id'
-JOIN docs db ON db.person_id = nb.b AND db.doc_type = 'resident_id' AND db.number_idx <> da.number_idx
+JOIN documents da ON da.person_id = nb.a
+JOIN document_versions va ON va.entity_id = da.id AND {_cur("va")} AND va.doc_type = 'resident_id'
+JOIN documents db ON db.person_id = nb.b
+JOIN document_versions vb ON vb.entity_id = db.id AND {_cur("vb")} AND vb.doc_type = 'resident_id'
+  AND vb.number_idx <> va.number_idx
 JOIN persons p ON p.id = nb.b JOIN areas ar ON ar.id = p.area_id
 WHERE ar.path LIKE :prefix
 """
@@ -363,6 +378,27 @@ LEFT JOIN ({_FIRST_DOC}) fd ON fd.person_id = t.person_id
 LEFT JOIN (SELECT DISTINCT o.person_id, o.dwelling_id FROM ({_OPEN_RESIDENCE}) o) live
   ON live.person_id = t.person_id AND live.dwelling_id = rt.dwelling_id
 WHERE rv.status = 'open' AND live.person_id IS NULL
+"""
+
+# A current community-correction case (not ended as of :today) whose person holds no open residence in the register
+# (departed or deregistered): the case's community scopes it; `left_on`, the person's last departure or
+# deregistration as the register records it.
+CORRECTION_PERSON_DEPARTED = f"""
+SELECT c.person_id AS object_id, c.area_id, ar.county_code, ar.code AS community_code, c.id AS case_id,
+       c.department,
+       (SELECT d.doc_type FROM ({_DOCS}) d WHERE d.doc_id = (
+          SELECT MIN(y.doc_id) FROM ({_DOCS}) y WHERE y.person_id = c.person_id)) AS doc_type,
+       {_first_number_of("c.person_id")} AS id_number,
+       (SELECT MAX(COALESCE(rv.departure_date, rv.deregistration_date))
+        FROM residences r JOIN residence_versions rv ON rv.entity_id = r.id AND rv.superseded_at IS NULL
+        WHERE r.person_id = c.person_id) AS left_on
+FROM correction_cases c
+JOIN areas ar ON ar.id = c.area_id
+WHERE c.superseded_at IS NULL AND (c.end_date IS NULL OR c.end_date >= :today) AND ar.path LIKE :prefix
+  AND NOT EXISTS (
+    SELECT 1 FROM residences r JOIN residence_versions rv ON rv.entity_id = r.id AND {_cur("rv")}
+    WHERE r.person_id = c.person_id AND rv.departure_date IS NULL AND rv.deregistration_date IS NULL
+  )
 """
 
 # A foreign guest's stay that reached the register after the limit (the venue rule's `late_report`, set on receipt).

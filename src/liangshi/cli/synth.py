@@ -43,7 +43,8 @@ def synth(
         "--more-kinds",
         help="Also plant the defect kinds of the address disorders, duplicate numbers and 一号多址, household "
         "sizes, ID numbers, main items missing and departed tenants still attached, each with its truth file, and "
-        "write the health department's births file (without it, the same seed writes the same city as before)",
+        "write the health department's births file and the justice department's community-correction cases (without "
+        "it, the same seed writes the same city as before)",
     ),
 ) -> None:
     """Build a synthetic Ezhou with labelled defects: department files (--out) and/or a database (--db)."""
@@ -121,22 +122,37 @@ def load_into(url: str, directory: Path, *, everything: bool = False) -> None:
             "  (rentals refused: tenants missing from the police files, as labelled in truth/tenant_unregistered.csv)"
         )
     for stem, b in city.batches.items():
+        refused = len({p.line for p in b.rejected})
         if b.kind in ("areas", "streets"):
             # Civil affairs' names: the police files loaded the same places, so most rows are the same.
             print(
                 f"  {stem:<22} batch {b.batch_id}: {b.rows:,} rows, same {b.same:,}, changed {b.applied:,}, "
-                f"refused {len({p.line for p in b.rejected}):,}"
+                f"refused {refused:,}"
+            )
+            continue
+        if b.kind == "corrections":
+            print(
+                f"  {stem:<22} batch {b.batch_id}: {b.rows:,} rows, cases new or changed {b.applied:,}, "
+                f"same {b.same:,}, refused {refused:,}"
             )
             continue
         print(
             f"  {stem:<22} batch {b.batch_id}: {b.rows:,} rows, matched {b.matched:,}, new persons {b.created:,}, "
-            f"review queue {b.queued:,}, conflicts {len(b.conflicts):,}, rejected {len({p.line for p in b.rejected}):,}"
+            f"review queue {b.queued:,}, conflicts {len(b.conflicts):,}, rejected {refused:,}"
             + (f", birth proposals {len(b.proposals):,}" if b.kind == "births" else "")
         )
     for stem, whole in city.refused.items():
         print(
             f"  {stem:<22} batch {whole.batch_id}: refused as a whole ({whole.code}): {whole.rows:,} rows, "
-            f"refused {whole.rejected:,}; kept with its report (liangshi dept batches civil_affairs --status refused)"
+            f"refused {whole.rejected:,}; kept with its report (liangshi dept batches {whole.department} "
+            "--status refused)"
+        )
+        for reason in whole.reasons:
+            print(f"  {'':<22}   {reason}")
+    if city.refused:
+        print(
+            f"  整体拒收的部门批次 {len(city.refused)} 个，其余已导入 / {len(city.refused)} department batch(es) "
+            "refused as a whole; the rest of the city is loaded"
         )
     for stem, h in city.held.items():
         print(f"  {stem:<22} held for checking: {h.kept:,} of {h.rows:,} rows, {len(h.problems):,} problems")

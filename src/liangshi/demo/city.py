@@ -8,6 +8,7 @@ generator (the linkage benchmarks use it), so `synth/` importing them would clos
 from __future__ import annotations
 
 import datetime as dt
+import hashlib
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -31,9 +32,16 @@ from liangshi.synth.load import load_city
 # files: a row the register holds as it is comes back `same`, a rename or new facts are changes, a bad row refused.
 CIVIL_AFFAIRS = "civil_affairs"
 CIVIL_AFFAIRS_ORDER = (("civil_affairs_areas", "areas"), ("civil_affairs_streets", "streets"))
-# Department feeds of persons, each sent under the department's agreement: health (births, children 0-3) and
-# justice (the persons it handles). Their rows name the community they concern (管辖社区).
-FEEDS = (("health_persons", "health"), ("justice_persons", "justice"))
+# Department feeds, each file (when the city has it) sent as a batch under the department's agreement, in this
+# order: (file stem, department, kind). Health's persons (children 0-3) and justice's (the persons it handles) name
+# the community they concern (管辖社区); health's births (`synth --more-kinds`: each newborn proposed in the mother's
+# household for the station's review); justice's community-correction cases (each kept beside its person).
+FEEDS = (
+    ("health_persons", "health", "persons"),
+    ("justice_persons", "justice", "persons"),
+    ("health_births", "health", "births"),
+    ("justice_corrections", "justice", "corrections"),
+)
 FEED_FIELDS = [
     "name",
     "sex",
@@ -56,22 +64,41 @@ CHECK_SOURCES = (
     ("justice_persons", "persons"),
 )
 AGREEMENT_FROM = dt.date(2010, 1, 1)
-# What a department provides beyond FEED_FIELDS: health also sends births (feed_births, synth's health_births.csv).
-EXTRA_PROVIDES: dict[str, tuple[str, ...]] = {"health": ("birth",)}
+# What a department provides beyond FEED_FIELDS: health also sends births (feed_births, synth's health_births.csv),
+# justice its community-correction cases (feed_corrections, synth's justice_corrections.csv).
+EXTRA_PROVIDES: dict[str, tuple[str, ...]] = {"health": ("birth",), "justice": ("correction",)}
 # What civil affairs provides: the names (and codes) of areas and streets, no person fields.
 PLACES_PROVIDE: dict[str, list[str]] = {"area": ["name"], "street": ["name"]}
-BIRTHS = "health_births"
 
 
 @dataclass(frozen=True)
 class RefusedBatch:
-    """A department batch refused as a whole (its file, or every row bad), kept as a refused batch with its report
-    (`record_refused`): nothing of it was written."""
+    """A department batch refused as a whole (its file, every row bad, or one bad row under an all-or-nothing
+    agreement), kept as a refused batch with its report (`record_refused`): nothing of it was written. `reasons`:
+    the refusal's message and its first row problems (line, field, code), for the build's summary."""
 
     batch_id: int | None
     code: str
     rows: int
     rejected: int
+    department: str = ""
+    kind: str = ""
+    reasons: tuple[str, ...] = ()
+
+
+# How many row problems of a refused batch the build's summary repeats (the batch's report keeps up to
+# `departments.MAX_ROW_ERRORS`).
+REASONS_SHOWN = 5
+
+
+def _reasons(exc: LiangshiError) -> tuple[str, ...]:
+    data = exc.data or {}
+    rows = [
+        f"line {e.get('line')} {e.get('field') or ''}: {e.get('code')}".replace("  ", " ")
+        for e in list(data.get("errors", []))[:REASONS_SHOWN]
+        if isinstance(e, dict)
+    ]
+    return (f"{exc.message_zh} / {exc.message_en}", *rows)
 
 
 @dataclass
@@ -113,29 +140,91 @@ def _ensure_agreement(session: Session, ctx: Context, code: str) -> None:
     departments.add_agreement(session, ctx, spec)
 
 
-def _send_births(
-    sessions: sessionmaker[Session], directory: Path, *, actor: Actor, clock: Clock
-) -> departments.BatchResult | None:
-    """The health department's births file, when the city has one (`synth --more-kinds`), sent as a births batch
-    (`feed_births`: each newborn proposed in the mother's household for the station's review; a mother the
-    register does not hold, or holds in no household, is a row error, the good rows kept)."""
-    path = directory / f"{BIRTHS}.csv"
-    if not path.exists():
-        return None
-    table = departments.table_from_file(path)
-    if not table.rows:
-        return None
+def send_batch(
+    sessions: sessionmaker[Session],
+    path: Path,
+    *,
+    department: str,
+    kind: str,
+    actor: Actor,
+    clock: Clock,
+) -> departments.BatchResult | RefusedBatch | None:
+    """One department file sent as its batch under the department's agreement (made once, `_ensure_agreement`): a
+    bad row is refused, the good rows kept (all of them refused under an all-or-nothing agreement). A batch
+    refused as a whole (a wholly bad file, no good row, a bad row under all-or-nothing, a limit) is kept as a
+    refused batch with its report and returned as such, so the build goes on; a refusal of the sender (403) is
+    raised. A file with no rows is not sent (None)."""
+    purpose = f"synth {path.stem}"
     with session_scope(sessions) as session:
-        ctx = Context(actor=actor, now=clock.now(), today=clock.today(), purpose=f"synth {BIRTHS}")
-        _ensure_agreement(session, ctx, "health")
-        return departments.submit_batch(
-            session,
-            ctx,
-            department="health",
-            kind="births",
-            table=table,
-            precedence=department_rules.load_precedence(),
+        _ensure_agreement(
+            session, Context(actor=actor, now=clock.now(), today=clock.today(), purpose=purpose), department
         )
+    table: departments.FeedTable | None = None
+    try:
+        table = departments.table_from_file(path)
+        if not table.rows:
+            return None
+        with session_scope(sessions) as session:
+            ctx = Context(actor=actor, now=clock.now(), today=clock.today(), purpose=purpose)
+            return departments.submit_batch(
+                session,
+                ctx,
+                department=department,
+                kind=kind,
+                table=table,
+                precedence=department_rules.load_precedence(),
+            )
+    except LiangshiError as exc:
+        if exc.http_status not in departments.KEPT_REFUSALS:
+            raise
+        if table is None:
+            name, sha256 = path.name, hashlib.sha256(path.read_bytes()).hexdigest()
+        else:
+            name, sha256 = table.name, table.sha256
+        with session_scope(sessions) as session:
+            ctx = Context(actor=actor, now=clock.now(), today=clock.today(), purpose=purpose)
+            batch_id = departments.record_refused(
+                session, ctx, department=department, kind=kind, file_name=name, sha256=sha256, refusal=exc
+            )
+        data = exc.data or {}
+        return RefusedBatch(
+            batch_id,
+            exc.code,
+            int(data.get("rows", 0) or 0),
+            int(data.get("rejected", 0) or 0),
+            department,
+            kind,
+            _reasons(exc),
+        )
+
+
+def _send_into(
+    out: CityLoad,
+    sessions: sessionmaker[Session],
+    directory: Path,
+    stem: str,
+    *,
+    department: str,
+    kind: str,
+    actor: Actor,
+    clock: Clock,
+    progress: Callable[[str, int], None] | None,
+) -> None:
+    """`send_batch` of `<stem>.csv` when the city has it, its outcome kept in `out` (accepted or refused)."""
+    path = directory / f"{stem}.csv"
+    if not path.exists():
+        return
+    sent = send_batch(sessions, path, department=department, kind=kind, actor=actor, clock=clock)
+    if sent is None:
+        return
+    if isinstance(sent, RefusedBatch):
+        out.refused[stem] = sent
+        rows = sent.rows
+    else:
+        out.batches[stem] = sent
+        rows = sent.rows + len({p.line for p in sent.rejected})
+    if progress is not None:
+        progress(stem, rows)
 
 
 def send_civil_affairs(
@@ -146,57 +235,24 @@ def send_civil_affairs(
     clock: Clock,
     progress: Callable[[str, int], None] | None,
 ) -> tuple[dict[str, departments.BatchResult], dict[str, RefusedBatch]]:
-    """The civil affairs department's areas and streets files, each sent as its batch under the department's
-    agreement (`feed_places`: matched by code, or by district and name; the police files loaded the same places,
-    so a row comes back `same` unless civil affairs renames it or gives it new facts; a bad row is refused, the
-    good rows kept). A batch refused as a whole (its file, or no good row) is kept as a refused batch with its
-    report and the city goes on loading; a refusal of the sender is raised. A file with no rows is not sent.
-    Returns the accepted batches and the refused ones, by file stem."""
-    accepted: dict[str, departments.BatchResult] = {}
-    refused: dict[str, RefusedBatch] = {}
+    """The civil affairs department's areas and streets files, each sent as its batch (`send_batch`;
+    `feed_places`: matched by code, or by district and name; the police files loaded the same places, so a row
+    comes back `same` unless civil affairs renames it or gives it new facts). Returns the accepted batches and the
+    refused ones, by file stem."""
+    out = CityLoad()
     for stem, kind in CIVIL_AFFAIRS_ORDER:
-        table = departments.table_from_file(directory / f"{stem}.csv")
-        if not table.rows:
-            continue
-        purpose = f"synth {stem}"
-        with session_scope(sessions) as session:
-            _ensure_agreement(
-                session,
-                Context(actor=actor, now=clock.now(), today=clock.today(), purpose=purpose),
-                CIVIL_AFFAIRS,
-            )
-        try:
-            with session_scope(sessions) as session:
-                ctx = Context(actor=actor, now=clock.now(), today=clock.today(), purpose=purpose)
-                accepted[stem] = departments.submit_batch(
-                    session,
-                    ctx,
-                    department=CIVIL_AFFAIRS,
-                    kind=kind,
-                    table=table,
-                    precedence=department_rules.load_precedence(),
-                )
-        except LiangshiError as exc:
-            if exc.http_status not in departments.KEPT_REFUSALS:
-                raise
-            with session_scope(sessions) as session:
-                ctx = Context(actor=actor, now=clock.now(), today=clock.today(), purpose=purpose)
-                batch_id = departments.record_refused(
-                    session,
-                    ctx,
-                    department=CIVIL_AFFAIRS,
-                    kind=kind,
-                    file_name=table.name,
-                    sha256=table.sha256,
-                    refusal=exc,
-                )
-            data = exc.data or {}
-            refused[stem] = RefusedBatch(
-                batch_id, exc.code, int(data.get("rows", 0) or 0), int(data.get("rejected", 0) or 0)
-            )
-        if progress is not None:
-            progress(stem, len(table.rows))
-    return accepted, refused
+        _send_into(
+            out,
+            sessions,
+            directory,
+            stem,
+            department=CIVIL_AFFAIRS,
+            kind=kind,
+            actor=actor,
+            clock=clock,
+            progress=progress,
+        )
+    return out.batches, out.refused
 
 
 def load_whole_city(
@@ -215,24 +271,18 @@ def load_whole_city(
     out = CityLoad(imports=load_city(sessions, directory, actor=actor, clock=clock, progress=progress))
     places, out.refused = send_civil_affairs(sessions, directory, actor=actor, clock=clock, progress=progress)
     out.batches.update(places)
-    precedence = department_rules.load_precedence()
-    for stem, code in FEEDS:
-        table = departments.table_from_file(directory / f"{stem}.csv")
-        if not table.rows:
-            continue
-        with session_scope(sessions) as session:
-            ctx = Context(actor=actor, now=clock.now(), today=clock.today(), purpose=f"synth {stem}")
-            _ensure_agreement(session, ctx, code)
-            out.batches[stem] = departments.submit_batch(
-                session, ctx, department=code, kind="persons", table=table, precedence=precedence
-            )
-        if progress is not None:
-            progress(stem, len(table.rows))
-    births = _send_births(sessions, directory, actor=actor, clock=clock)
-    if births is not None:
-        out.batches[BIRTHS] = births
-        if progress is not None:
-            progress(BIRTHS, births.rows + len(births.rejected))
+    for stem, department, kind in FEEDS:
+        _send_into(
+            out,
+            sessions,
+            directory,
+            stem,
+            department=department,
+            kind=kind,
+            actor=actor,
+            clock=clock,
+            progress=progress,
+        )
     with session_scope(sessions) as session:
         ctx = Context(actor=actor, now=clock.now(), today=clock.today(), purpose="synth checks sources")
         for stem, kind in CHECK_SOURCES:

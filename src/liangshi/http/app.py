@@ -6,6 +6,7 @@ from typing import Any
 
 from fastapi import FastAPI
 from fastapi.responses import FileResponse, HTMLResponse
+from starlette.concurrency import run_in_threadpool
 from starlette.requests import Request
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
@@ -14,7 +15,7 @@ from liangshi.audit import service as audit
 from liangshi.clock import Clock, today_is
 from liangshi.config import Settings
 from liangshi.db import make_engine, make_replica, make_session_factory
-from liangshi.http import errors, limits, routes
+from liangshi.http import errors, limits, oversized, routes
 from liangshi.kpis.service import ReportCache
 from liangshi.web import app as web
 
@@ -36,7 +37,8 @@ class BodyLimit:
             return
         declared = dict(scope.get("headers") or []).get(b"content-length")
         if declared is not None and declared.isdigit() and int(declared) > self.limit:
-            await self._refuse(scope, send)
+            head = await self._head(scope, receive) if oversized.is_feed(scope) else b""
+            await self._refuse(scope, send, head=head, size=int(declared))
             return
         seen = 0
         too_large = False
@@ -57,7 +59,8 @@ class BodyLimit:
             while True:
                 message = await limited()
                 if too_large:
-                    await self._refuse(scope, send)
+                    head = b"".join(chunks)[: oversized.HEAD_BYTES]
+                    await self._refuse(scope, send, head=head, size=seen)
                     return
                 if message["type"] != "http.request":
                     break
@@ -78,8 +81,23 @@ class BodyLimit:
             return
         await self.app(scope, receive, send)
 
-    async def _refuse(self, scope: Scope, send: Send) -> None:
+    async def _head(self, scope: Scope, receive: Receive) -> bytes:
+        """The first bytes of an oversized batch's body (at most `oversized.HEAD_BYTES`): who sends what."""
+        head = b""
+        while len(head) < oversized.HEAD_BYTES:
+            message = await receive()
+            if message["type"] != "http.request":
+                break
+            head += message.get("body", b"")
+            if not message.get("more_body"):
+                break
+        return head[: oversized.HEAD_BYTES]
+
+    async def _refuse(self, scope: Scope, send: Send, *, head: bytes = b"", size: int | None = None) -> None:
         request = Request(scope)
+        if oversized.is_feed(scope):
+            # A department's batch over the limit is kept as a refused batch (nothing of its body).
+            await run_in_threadpool(oversized.record, request, head, self.limit, size)
         if web.is_web(request):
             # A web form (a department's batch, a campaign file) gets the error page, in the page's language.
             mb = f"{self.limit / 1_000_000:g}"

@@ -107,7 +107,9 @@ def list_findings(
     """A page of the findings in the actor's area (or the named one), filtered by check, status, assignee."""
     ctx.actor.ensure("check.read")
     if check:
-        rules.check(check)
+        restricted = rules.check(check).permission
+        if restricted is not None:
+            ctx.actor.ensure(restricted)
     if status and status not in rules.FINDING_STATUSES:
         raise ValidationFailed(
             "check.status_unknown",
@@ -119,6 +121,10 @@ def list_findings(
     query = select(Finding).where(Finding.area_id.in_(select(Area.id).where(Area.path.like(area.path + "%"))))
     if check:
         query = query.where(Finding.check_code == check)
+    hidden = rules.hidden_checks(ctx.actor.may)
+    if hidden:
+        # A check whose findings only some readers see (community corrections): left out for the others.
+        query = query.where(Finding.check_code.not_in(hidden))
     if status:
         query = query.where(Finding.status == status)
     if mine:
@@ -149,7 +155,8 @@ def dismiss_finding(session: Session, ctx: Context, finding_id: int, *, reason: 
     why = rules.dismissal_reason(reason)
     finding = session.get(Finding, finding_id)
     area = session.get(Area, finding.area_id) if finding is not None else None
-    if finding is None or area is None or not ctx.actor.covers_path(area.path):
+    hidden = finding is not None and finding.check_code in rules.hidden_checks(ctx.actor.may)
+    if finding is None or area is None or not ctx.actor.covers_path(area.path) or hidden:
         raise NotFound("check.finding_not_found", "问题不存在", "No such finding", {"id": finding_id})
     if finding.status != "open":
         raise ValidationFailed(

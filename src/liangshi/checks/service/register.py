@@ -432,6 +432,24 @@ def _departed_tenant(session: Session, prefix: str) -> Iterable[Found]:
         )
 
 
+def _correction_departed(session: Session, prefix: str, today: dt.date) -> Iterable[Found]:
+    for r in register_rows(session, sq.CORRECTION_PERSON_DEPARTED, prefix, today=_today(session, today)):
+        yield Found(
+            "correction.person_departed",
+            "person",
+            r.object_id,
+            r.area_id,
+            r.county_code,
+            _person_keys(r.doc_type, r.id_number),
+            {
+                "community_code": r.community_code,
+                "department": r.department,
+                "case_id": r.case_id,
+                "left_on": None if r.left_on is None else str(r.left_on),
+            },
+        )
+
+
 def _foreign_late(session: Session, prefix: str) -> Iterable[Found]:
     for r in _rows(session, sq.FOREIGN_GUEST_LATE, prefix):
         check_in = (
@@ -490,4 +508,5 @@ DATED_RUNNERS: dict[str, Callable[[Session, str, dt.date], Iterable[Found]]] = {
     "residence.stay_expired": _stay_expired,
     "residence.registered_late": _registered_late,
     "rental.lease_ended_open": _lease_ended,
+    "correction.person_departed": _correction_departed,
 }

@@ -161,7 +161,10 @@ def _merge(session: Session, ctx: Context, area: Scope, chosen: list[rules.Check
                     "status": "open",
                     "area_id": f.area_id,
                     "county_code": f.county_code,
-                    "assignee_id": _assignee(paths, collectors, f.area_id),
+                    # A restricted check's finding goes to its owner, not to a collector who may not read it.
+                    "assignee_id": None
+                    if rules.CHECKS[f.check].permission is not None
+                    else _assignee(paths, collectors, f.area_id),
                     "owner": rules.CHECKS[f.check].owner,
                     "first_run_id": result.run.id,
                     "last_run_id": result.run.id,

@@ -103,6 +103,8 @@ def record_refused(
         "rejected": int(data.get("rejected", 0) or 0),
         "errors": list(data.get("errors", []))[:MAX_ROW_ERRORS],
     }
+    # A body over the size limit (`http.oversized`): its size and the limit, nothing of the body.
+    report.update({k: data[k] for k in ("limit_bytes", "size_bytes") if k in data})
     agreement = _in_force(session, dept, ctx)
     batch = DepartmentBatch(
         department_id=dept.id,

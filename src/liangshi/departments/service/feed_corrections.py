@@ -281,24 +281,27 @@ def write_cases(
     written = same = 0
     for plan in planned:
         row = plan.row
-        current = session.execute(
-            select(CorrectionCase).where(
-                CorrectionCase.person_id == plan.person_id,
-                CorrectionCase.department == department,
-                CorrectionCase.case_kind == row.case_kind,
-                CorrectionCase.start_date == row.start_date,
-                CorrectionCase.superseded_at.is_(None),
-            )
-        ).scalar_one_or_none()
-        if current is not None:
-            if (current.end_date, current.office, current.area_id) == (
-                row.end_date,
-                row.office,
-                plan.area_id,
-            ):
-                same += 1
-                continue
-            current.superseded_at = now
+        # Usually one current row; two when a merge brought the same case of both persons together.
+        current = list(
+            session.execute(
+                select(CorrectionCase).where(
+                    CorrectionCase.person_id == plan.person_id,
+                    CorrectionCase.department == department,
+                    CorrectionCase.case_kind == row.case_kind,
+                    CorrectionCase.start_date == row.start_date,
+                    CorrectionCase.superseded_at.is_(None),
+                )
+            ).scalars()
+        )
+        if len(current) == 1 and (current[0].end_date, current[0].office, current[0].area_id) == (
+            row.end_date,
+            row.office,
+            plan.area_id,
+        ):
+            same += 1
+            continue
+        for case in current:
+            case.superseded_at = now
         session.add(
             CorrectionCase(
                 person_id=plan.person_id,

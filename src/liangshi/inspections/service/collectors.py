@@ -38,6 +38,9 @@ MAX_PERIOD_DAYS = 3660
 # The kinds whose values a collector enters, and the finding object kinds traced through them.
 ENTERED = ((Person, PersonVersion), (Household, HouseholdVersion), (Residence, ResidenceVersion))
 FINDING_KINDS: dict[str, Any] = {"person": PersonVersion, "dwelling": DwellingVersion}
+# The checks whose findings only some readers see (checks.rules: `Check.permission`; a test holds the two equal):
+# not counted against whoever entered the person.
+RESTRICTED_CHECKS = ("correction.person_departed",)
 
 
 def entered_by(version: Any) -> Any:
@@ -261,6 +264,8 @@ def _findings(
                 Finding.object_kind == kind,
                 Finding.area_id.in_(subtree),
                 Finding.status != "dismissed",
+                # Not a collector's entry to mend: a person under community correction who left (restricted).
+                Finding.check_code.not_in(RESTRICTED_CHECKS),
                 Finding.opened_at >= start,
                 Finding.opened_at < end,
             )

@@ -17,6 +17,7 @@ from sqlalchemy.orm import Session
 from liangshi import registry
 from liangshi.areas.models import Area
 from liangshi.audit import service as audit
+from liangshi.departments.models import CorrectionCase
 from liangshi.errors import Conflict, NotFound, ValidationFailed
 from liangshi.mpi import rules
 from liangshi.mpi.models import MatchReview, PersonLinkEvent, PersonSourceRecord
@@ -30,7 +31,8 @@ from liangshi.residence.models import Residence
 from liangshi.venues.models import Stay
 
 # Rows that belong to a person and move with a merge: label -> (table, its person column). A rental's landlord is
-# a versioned attribute of the rental (its history says who was landlord when), so it is not re-pointed here.
+# a versioned attribute of the rental (its history says who was landlord when), so it is not re-pointed here. A
+# community-correction case (justice's, every version of it) follows its person like the rest.
 MOVABLE: dict[str, tuple[Any, Any]] = {
     "documents": (Document, Document.person_id),
     "memberships": (Membership, Membership.person_id),
@@ -38,6 +40,7 @@ MOVABLE: dict[str, tuple[Any, Any]] = {
     "permits": (Permit, Permit.person_id),
     "rental_tenants": (RentalTenant, RentalTenant.person_id),
     "stays": (Stay, Stay.person_id),
+    "correction_cases": (CorrectionCase, CorrectionCase.person_id),
     "source_records": (PersonSourceRecord, PersonSourceRecord.person_id),
 }
 
@@ -79,8 +82,9 @@ def _closing(session: Session, person_id: int, today: dt.date) -> dt.date:
 def merge(
     session: Session, ctx: Context, keep_id: int, other_id: int, *, reason: str, force: bool = False
 ) -> PersonLinkEvent:
-    """Merge person `other` into `keep`: other's documents, memberships, residences, permits, tenancies, stays
-    and source records move to keep (exactly which rows is recorded), other is retired "merged into <keep>".
+    """Merge person `other` into `keep`: other's documents, memberships, residences, permits, tenancies, stays,
+    community-correction cases and source records move to keep (exactly which rows is recorded), other is retired
+    "merged into <keep>".
 
     Refused, writing nothing: merging into oneself; a person outside the jurisdiction (404); a retired person;
     two persons with different valid resident ID numbers, unless `force` by a station administrator or above.

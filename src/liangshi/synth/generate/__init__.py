@@ -9,6 +9,7 @@ Chinese headers for the other departments):
 
 - ``police_{areas,streets,plates,buildings,dwellings,persons,households,residences}.csv`` — import in this order;
 - ``civil_affairs_{areas,streets}.csv``, ``health_persons.csv`` (children aged 0–3), ``justice_persons.csv``,
+  with ``--more-kinds`` also ``health_births.csv`` and ``justice_corrections.csv`` (community-correction cases),
   ``housing_dwellings.csv``, ``housing_rentals.csv``;
 - ``police_venues.csv`` (the hotels and internet cafés on their door plates), ``venues_hotel_stays.csv``,
   ``venues_cafe_stays.csv`` (their guests, naming the venue by community and name) — import these after the
@@ -19,7 +20,8 @@ The package's modules, in the order a run uses them: ``columns`` (the files, the
 the open writers), ``plan`` (the communities and their geography), ``community`` (one community's people and
 housing, and who lives where), ``more`` (the defect kinds of stop 25, drawn only when asked for), ``numbers``,
 ``items`` and ``births`` (those of stop 29: numbers held twice, main items missing, the health department's births
-file) and ``extracts`` (its rows in every file). This face holds the entry point.
+file), ``corrections`` (stop 30: justice's community-correction cases) and ``extracts`` (its rows in every
+file). This face holds the entry point.
 """
 
 from __future__ import annotations
@@ -42,6 +44,7 @@ from liangshi.synth.generate.columns import (
     Out,
 )
 from liangshi.synth.generate.community import City, Community
+from liangshi.synth.generate.corrections import open_corrections
 from liangshi.synth.generate.extracts import write_community
 from liangshi.synth.generate.plan import PERSONS_PER_COMMUNITY, plan_communities
 
@@ -93,6 +96,8 @@ def write_city(
     out = Out(out_dir, "xlsx" in formats, more=rates.more, later=rates.later)
     if rates.births > 0:
         open_births(out, out_dir, "xlsx" in formats)
+    if rates.corrections > 0:
+        open_corrections(out, out_dir, "xlsx" in formats)
     city = City(out, seed, today, rates)
     plans = plan_communities(persons)
     done = 0

@@ -249,6 +249,11 @@ class DefectRates:
     # Not a defect: newborns in the health department's births file (synth.generate.births), of the women aged
     # 20 to 44 heading a household or a head's spouse; the file and truth/births.csv are written only then.
     births: float = 0.0
+    # Stop 30, not a defect: community-correction cases in the justice department's file
+    # (synth.generate.corrections), of the adults of 18 to 65 living there with a resident ID (a man's rate 1.6
+    # times it, a woman's 0.4); the persons departed and the tenants unknown to the police files have rates of
+    # their own there. The file and its truth files are written only then.
+    corrections: float = 0.0
 
     @property
     def more(self) -> bool:
@@ -275,6 +280,7 @@ class DefectRates:
             duplicate_number=0.01,
             one_number_many_places=0.03,
             births=0.01,
+            corrections=0.001,
         )
 
 

@@ -17,6 +17,7 @@ from liangshi.residence.calendar import default_calendar, lateness
 from liangshi.synth.generate.births import write_births
 from liangshi.synth.generate.columns import Table, date_cell
 from liangshi.synth.generate.community import Community, Dwelling, Household, Person, Plate
+from liangshi.synth.generate.corrections import write_corrections
 from liangshi.synth.generate.items import note_open, police_person_row
 from liangshi.synth.generate.more import MorePlan, moved_to, plan, tenant_left
 from liangshi.synth.generate.numbers import write_numbers
@@ -33,6 +34,7 @@ def write_community(c: Community) -> None:
     write_numbers(c, more)
     _write_people(c, more)
     write_births(c, more)
+    write_corrections(c, more)
     _write_venues(c)
 
 

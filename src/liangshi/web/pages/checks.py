@@ -37,7 +37,8 @@ def _list(
     errors: dict[str, str] | None = None,
     http_status: int = 200,
 ) -> Response:
-    chosen = check if check in rules.CHECKS else None
+    hidden = set(rules.hidden_checks(p.ctx.actor.may))
+    chosen = check if check in rules.CHECKS and check not in hidden else None
     state = status if status in rules.FINDING_STATUSES else "open"
     items, total = checks.list_findings(
         p.session,
@@ -56,7 +57,8 @@ def _list(
         status=http_status,
         items=items,
         total=total,
-        checks=[(c.code, c.title(p.lang)) for c in rules.CHECKS.values()],
+        # A check only some readers see (community corrections) is not offered to the others.
+        checks=[(c.code, c.title(p.lang)) for c in rules.CHECKS.values() if c.code not in hidden],
         statuses=[
             (s, zh if not p.lang.startswith("en") else en) for s, (zh, en) in rules.FINDING_STATUSES.items()
         ],
