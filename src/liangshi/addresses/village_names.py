@@ -41,9 +41,8 @@ def glued_village(name: str, code: str | None, town: tuple[str, str] | None) -> 
         indexes.append(_town_villages(*town))
     county = town[0] if town is not None else (code or "")[:6]
     if len(county) == 6 and not county.endswith("00") and county in gazetteer().towns_by_county:
-        indexes.append(
-            _county_villages(county)
-        )  # 黎里镇黎里三扇村: a village of the county, another township's
+        # 黎里镇黎里三扇村: a village of the county, another township's
+        indexes.append(_county_villages(county))
     for known in indexes:
         if name in known:
             return None
@@ -51,11 +50,4 @@ def glued_village(name: str, code: str | None, town: tuple[str, str] | None) -> 
             prefix, village = name[:i], name[i:]
             if village in known and _PREFIX.fullmatch(prefix) and not _NOT_PREFIX.search(prefix):
                 return prefix, village
-    return None
-    if name in known:
-        return None
-    for i in range(2, min(4, len(name) - 3) + 1):
-        prefix, village = name[:i], name[i:]
-        if village in known and _PREFIX.fullmatch(prefix) and not _NOT_PREFIX.search(prefix):
-            return prefix, village
     return None
